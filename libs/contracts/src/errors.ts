@@ -1,0 +1,41 @@
+/**
+ * Transport-neutral domain errors. Libraries throw these; only the HTTP layer (and later the Kafka
+ * dead-letter writer) maps a `code` to a status. Every error says whether retrying can help.
+ */
+export type DomainErrorCode =
+  | 'malformed' // the input is not parseable (bad JSON, bad CloudEvents envelope)
+  | 'unauthenticated'
+  | 'forbidden' // authenticated, but out of the caller's scope
+  | 'not-found'
+  | 'conflict' // expected-version conflict
+  | 'too-large'
+  | 'unsupported-media-type'
+  | 'invalid' // schema or semantic validation failed
+  | 'rate-limited'
+  | 'unavailable'; // a dependency (store, broker) is down; retry later
+
+/** One failing location in the input, as an RFC 6901 JSON pointer into the request body. */
+export interface Issue {
+  pointer: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly issues: readonly Issue[] = [],
+    options?: { cause?: unknown; retriable?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DomainError';
+    this.retriable = options?.retriable ?? (code === 'unavailable' || code === 'rate-limited');
+  }
+  readonly retriable: boolean;
+}
+
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/** Escapes one reference token for an RFC 6901 JSON pointer. */
+export const pointerToken = (token: string | number): string =>
+  String(token).replace(/~/g, '~0').replace(/\//g, '~1');

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './cloudevent.js';
+export * from './generated/events.js';

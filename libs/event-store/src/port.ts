@@ -1,0 +1,116 @@
+/**
+ * The event-store port. Pure TypeScript: no database, broker or framework imports. Adapters
+ * (sqlite, later postgres and kurrentdb) implement `EventStore`; one contract suite proves them.
+ */
+
+/** Attribute values of a stored CloudEvent other than the core ones and `data`. */
+export type Extensions = Record<string, string | number | boolean>;
+
+/** Expected stream version for a conditional append. Versions start at 1; `NO_STREAM` (0) means the stream must not exist. */
+export const NO_STREAM = 0;
+/** Named expected-version constants. A number asserts the stream's current version before this event. */
+export type ExpectedVersion = number | typeof ANY_VERSION;
+export const ANY_VERSION = 'any' as const;
+
+/** One event to append. `stream` is `dossier-<dossierCode>` for dossier events. */
+export interface EventToAppend {
+  stream: string;
+  expectedVersion: ExpectedVersion;
+  id: string;
+  source: string;
+  type: string;
+  time?: string;
+  subject?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  data: unknown;
+  extensions: Extensions;
+  /** Indexing metadata used by filtered reads and scoping; not part of the CloudEvent. */
+  provinceCode?: string;
+  communeCode?: string;
+}
+
+export interface AppendResult {
+  id: string;
+  source: string;
+  stream: string;
+  streamVersion: number;
+  position: number;
+  /** True when (source, id) was already stored: nothing was appended for this event. */
+  duplicate: boolean;
+}
+
+export interface StoredEvent {
+  /** Global position: 1, 2, 3… with no gap as seen by readers. */
+  position: number;
+  stream: string;
+  streamVersion: number;
+  id: string;
+  source: string;
+  type: string;
+  time?: string;
+  subject?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  data: unknown;
+  extensions: Extensions;
+  provinceCode?: string;
+  communeCode?: string;
+  /** When the store committed it, RFC 3339 UTC. */
+  recordedAt: string;
+  /** SHA-256 (hex) of this record chained to `prevHash`; see `recordHash`. */
+  hash: string;
+  prevHash: string;
+}
+
+export interface ReadStreamOptions {
+  /** First stream version to return (default 1). */
+  fromVersion?: number;
+  /** At most this many events (default 1000). */
+  limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** Return events with position > after (default 0). */
+  after?: number;
+  /** At most this many events (default 1000). */
+  limit?: number;
+  types?: readonly string[];
+  provinceCodes?: readonly string[];
+  communeCodes?: readonly string[];
+}
+
+export interface Head {
+  /** Position of the last committed event, 0 when the store is empty. */
+  position: number;
+  recordedAt?: string;
+}
+
+/** Durable per-subscriber positions, kept in the same store as the events. */
+export interface CheckpointStore {
+  /** The last position the subscriber finished, 0 when it has none. */
+  load(subscriber: string): Promise<number>;
+  save(subscriber: string, position: number): Promise<void>;
+  list(): Promise<{ subscriber: string; position: number; updatedAt: string }[]>;
+}
+
+export type Unsubscribe = () => void;
+
+export interface EventStore {
+  /**
+   * Appends all events or none (a batch is atomic). Resolves only once the commit is durable.
+   * An event whose (source, id) is already stored is not appended again: its stored result comes
+   * back with `duplicate: true` and its expected version is not checked.
+   * @throws WrongExpectedVersionError when an expected version does not match.
+   */
+  append(events: readonly EventToAppend[]): Promise<AppendResult[]>;
+  /** Current version of a stream, 0 when it does not exist. */
+  streamVersion(stream: string): Promise<number>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  head(): Promise<Head>;
+  /** Called after every durable commit with the new head position. */
+  onAppended(listener: (head: number) => void): Unsubscribe;
+  readonly checkpoints: CheckpointStore;
+  close(): Promise<void>;
+}
