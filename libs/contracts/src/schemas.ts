@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { EVENT_SCHEMA_NAMES, type EventType } from './generated/events.js';
+
+export type { ErrorObject, ValidateFunction };
+
+// ajv and ajv-formats are CommonJS: depending on the loader the default import is the export itself or
+// a namespace holding it under `default`.
+const interopDefault = <T>(mod: T | { default: T }): T =>
+  typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : (mod as T);
+const Ajv2020 = interopDefault(Ajv2020Module as unknown as typeof Ajv2020Module.default);
+const addFormats = interopDefault(addFormatsModule as unknown as typeof addFormatsModule.default);
+
+const moduleDir = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Finds `relative` (a file or folder path such as `schemas/events` or `reference/x.json`) in the
+ * nearest folder at or above `from` that holds it, and returns its absolute path. The default start is
+ * this module's folder, so it works from the sources (`libs/contracts/src`) and from the build
+ * (`dist/libs/contracts/src`) alike.
+ * @throws Error when no ancestor folder holds `relative`.
+ */
+export function findRepoFile(relative: string, from: string = moduleDir): string {
+  let dir = from;
+  for (;;) {
+    const candidate = join(dir, relative);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`${relative} not found in ${from} or any folder above it`);
+    dir = parent;
+  }
+}
+
+/** Base of every schema `$id`: `<base>common/v1.json`, `<base>events/<name>/v1.json`. */
+export const SCHEMA_BASE_URI = 'https://schemas.lgsp-hub.vn/';
+
+/** The `$id` of the JSON Schema of an event type's `data`, e.g. `https://schemas.lgsp-hub.vn/events/dossier.submitted/v1.json`. */
+export const eventSchemaId = (type: EventType): string =>
+  `${SCHEMA_BASE_URI}events/${EVENT_SCHEMA_NAMES[type]}/v1.json`;
+
+/** Whether `type` is an event type of the catalogue. */
+export const isEventType = (type: unknown): type is EventType =>
+  typeof type === 'string' && Object.hasOwn(EVENT_SCHEMA_NAMES, type);
+
+/** Every event type of the catalogue, sorted. */
+export const EVENT_TYPES: readonly EventType[] = Object.freeze(
+  (Object.keys(EVENT_SCHEMA_NAMES) as EventType[]).sort(),
+);
+
+type JsonSchema = Record<string, unknown>;
+
+const readSchema = (file: string): JsonSchema => {
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file} is not a JSON Schema object`);
+  }
+  return parsed as JsonSchema;
+};
+
+/**
+ * The catalogue's JSON Schemas (`schemas/common/v1.json` and `schemas/events/<name>/v1.json`), loaded
+ * into one Ajv (JSON Schema 2020-12, `allErrors`, `strict`, ajv-formats) and compiled once per event type.
+ * Use {@link EventSchemas.shared} rather than constructing one per use: compiling is slow.
+ */
+export class EventSchemas {
+  private static instance: EventSchemas | undefined;
+
+  /** The schemas of this repository, loaded and compiled on first use. */
+  static shared(): EventSchemas {
+    EventSchemas.instance ??= new EventSchemas();
+    return EventSchemas.instance;
+  }
+
+  /** Absolute path of the `schemas/` folder the schemas were read from. */
+  readonly dir: string;
+  private readonly sources = new Map<EventType, JsonSchema>();
+  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly dateTimeValidator: ValidateFunction;
+
+  /** @param dir the `schemas/` folder; by default the one found above this module. */
+  constructor(dir: string = dirname(findRepoFile('schemas/events'))) {
+    this.dir = dir;
+    const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
+    addFormats(ajv);
+    const common = readSchema(join(dir, 'common', 'v1.json'));
+    ajv.addSchema(common);
+    for (const type of EVENT_TYPES) {
+      const file = join(dir, 'events', EVENT_SCHEMA_NAMES[type], 'v1.json');
+      const schema = readSchema(file);
+      const id = eventSchemaId(type);
+      if (schema['$id'] !== id) throw new Error(`${file}: $id must be ${id}`);
+      this.sources.set(type, schema);
+      this.validators.set(type, ajv.compile(schema));
+    }
+    this.dateTimeValidator = ajv.compile({ $ref: `${SCHEMA_BASE_URI}common/v1.json#/$defs/dateTime` });
+  }
+
+  /** The compiled validator of an event type's `data`, or `undefined` for a type outside the catalogue. */
+  validator(type: string): ValidateFunction | undefined {
+    return this.validators.get(type);
+  }
+
+  /** The JSON Schema of an event type's `data`, as read from its file. */
+  schema(type: EventType): Readonly<JsonSchema> {
+    const schema = this.sources.get(type);
+    if (schema === undefined) throw new Error(`no schema for ${type}`);
+    return schema;
+  }
+
+  /** Whether `value` is an RFC 3339 date-time with an explicit offset, as the schemas' `dateTime` requires. */
+  isDateTime(value: unknown): boolean {
+    return this.dateTimeValidator(value);
+  }
+}
