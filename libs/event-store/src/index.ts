@@ -1,3 +1,5 @@
 export * from './port.js';
 export * from './errors.js';
 export * from './hash.js';
+export * from './sqlite/sqlite-event-store.js';
+export * from './sqlite/migrations.js';

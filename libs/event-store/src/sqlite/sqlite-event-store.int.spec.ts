@@ -1,0 +1,537 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { DomainError } from '#lgsp/contracts';
+import {
+  ANY_VERSION,
+  NO_STREAM,
+  SqliteEventStore,
+  StoreUnavailableError,
+  WrongExpectedVersionError,
+  verifyChain,
+  type EventToAppend,
+  type StoredEvent,
+} from '#lgsp/event-store';
+
+const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
+const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
+const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
+
+let dir: string;
+let file: string;
+const open: SqliteEventStore[] = [];
+
+function openStore(options: { maxGroupSize?: number } = {}): SqliteEventStore {
+  const store = SqliteEventStore.open({ file, ...options });
+  open.push(store);
+  return store;
+}
+
+let seq = 0;
+function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
+  seq += 1;
+  return {
+    stream: 'dossier-000.00.15.H51-250701-0001',
+    expectedVersion: ANY_VERSION,
+    id: `evt-${seq}`,
+    source: '/communes/21040',
+    type: STATUS_CHANGED,
+    data: { dossierCode: '000.00.15.H51-250701-0001', status: 2 },
+    extensions: {},
+    provinceCode: '51',
+    communeCode: '21040',
+    ...overrides,
+  };
+}
+
+async function everything(store: SqliteEventStore): Promise<StoredEvent[]> {
+  return store.readAll({ limit: 1_000_000 });
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lgsp-event-store-'));
+  file = join(dir, 'events.db');
+});
+
+afterEach(async () => {
+  for (const store of open.splice(0)) await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SqliteEventStore', () => {
+  it('round-trips every attribute of an event', async () => {
+    const store = openStore();
+    const input = event({
+      stream: 'dossier-A',
+      expectedVersion: NO_STREAM,
+      id: 'a-1',
+      type: SUBMITTED,
+      time: '2025-07-01T08:00:00+07:00',
+      subject: '000.00.15.H51-250701-0001',
+      datacontenttype: 'application/json',
+      dataschema: 'https://lgsp.example/schemas/events/dossier.submitted/v1.json',
+      data: { dossierCode: 'A', fees: [{ name: 'Lệ phí', amount: 8000 }], nested: { z: 1, a: [true, null] } },
+      extensions: {
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        priority: 3,
+        urgent: true,
+      },
+    });
+    const [result] = await store.append([input]);
+    expect(result).toEqual({
+      id: 'a-1',
+      source: '/communes/21040',
+      stream: 'dossier-A',
+      streamVersion: 1,
+      position: 1,
+      duplicate: false,
+    });
+
+    const [stored] = await store.readStream('dossier-A');
+    expect(stored).toMatchObject({
+      position: 1,
+      stream: 'dossier-A',
+      streamVersion: 1,
+      id: 'a-1',
+      source: '/communes/21040',
+      type: SUBMITTED,
+      time: input.time,
+      subject: input.subject,
+      datacontenttype: 'application/json',
+      dataschema: input.dataschema,
+      data: input.data,
+      extensions: input.extensions,
+      provinceCode: '51',
+      communeCode: '21040',
+    });
+    expect(Date.parse(stored?.recordedAt ?? '')).not.toBeNaN();
+    expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await store.readAll()).toEqual([stored]);
+    expect(await store.head()).toEqual({ position: 1, recordedAt: stored?.recordedAt });
+    expect(await store.streamVersion('dossier-A')).toBe(1);
+    expect(await store.streamVersion('dossier-missing')).toBe(0);
+  });
+
+  it('leaves absent optional attributes absent', async () => {
+    const store = openStore();
+    await store.append([
+      {
+        stream: 's',
+        expectedVersion: ANY_VERSION,
+        id: 'x',
+        source: '/s',
+        type: 't',
+        data: null,
+        extensions: {},
+      },
+    ]);
+    const [stored] = await store.readAll();
+    expect(stored).toBeDefined();
+    for (const key of ['time', 'subject', 'datacontenttype', 'dataschema', 'provinceCode', 'communeCode']) {
+      expect(stored).not.toHaveProperty(key);
+    }
+    expect(stored?.data).toBeNull();
+  });
+
+  it('numbers each stream from 1 and the global log 1, 2, 3… without gaps', async () => {
+    const store = openStore();
+    await store.append([event({ stream: 'A' }), event({ stream: 'B' }), event({ stream: 'A' })]);
+    await store.append([event({ stream: 'B' })]);
+    await store.append([event({ stream: 'C' }), event({ stream: 'A' })]);
+
+    const all = await everything(store);
+    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(all.map((e) => `${e.stream}@${e.streamVersion}`)).toEqual([
+      'A@1',
+      'B@1',
+      'A@2',
+      'B@2',
+      'C@1',
+      'A@3',
+    ]);
+    expect((await store.readStream('A')).map((e) => e.position)).toEqual([1, 3, 6]);
+    expect((await store.readStream('A', { fromVersion: 2, limit: 1 })).map((e) => e.streamVersion)).toEqual([
+      2,
+    ]);
+    expect(await store.streamVersion('B')).toBe(2);
+  });
+
+  describe('deduplication on (source, id)', () => {
+    it('returns the stored result for an event appended by an earlier call, without checking its expected version', async () => {
+      const store = openStore();
+      const first = event({ stream: 'A', expectedVersion: NO_STREAM });
+      const [original] = await store.append([first]);
+      await store.append([event({ stream: 'A' })]);
+
+      const [again] = await store.append([{ ...first, expectedVersion: NO_STREAM }]);
+      expect(again).toEqual({ ...original, duplicate: true });
+      expect(await store.head()).toMatchObject({ position: 2 });
+      expect(store.stats().duplicates).toBe(1);
+    });
+
+    it('treats the same (source, id) twice in one call as one event', async () => {
+      const store = openStore();
+      const e = event({ stream: 'A' });
+      const results = await store.append([e, event({ stream: 'A' }), { ...e, data: { changed: true } }]);
+      expect(results.map((r) => [r.position, r.streamVersion, r.duplicate])).toEqual([
+        [1, 1, false],
+        [2, 2, false],
+        [1, 1, true],
+      ]);
+      expect((await everything(store)).map((s) => s.data)).not.toContainEqual({ changed: true });
+    });
+
+    it('treats the same (source, id) in concurrent calls of one group as one event', async () => {
+      const store = openStore();
+      const e = event({ stream: 'A' });
+      const commitsBefore = store.stats().commits;
+      const [a, b, c] = await Promise.all([store.append([e]), store.append([e]), store.append([{ ...e }])]);
+      expect(store.stats().commits - commitsBefore).toBe(1);
+      expect(a?.[0]).toMatchObject({ position: 1, duplicate: false });
+      expect(b?.[0]).toEqual({ ...a?.[0], duplicate: true });
+      expect(c?.[0]).toEqual({ ...a?.[0], duplicate: true });
+      expect(await everything(store)).toHaveLength(1);
+    });
+
+    it('keys on the pair: the same id from another source is a different event', async () => {
+      const store = openStore();
+      const results = await store.append([
+        event({ id: 'same' }),
+        event({ id: 'same', source: '/communes/21041' }),
+      ]);
+      expect(results.map((r) => r.duplicate)).toEqual([false, false]);
+    });
+
+    it('does not notify listeners for a call that was only duplicates', async () => {
+      const store = openStore();
+      const e = event();
+      await store.append([e]);
+      const heads: number[] = [];
+      store.onAppended((h) => heads.push(h));
+      const [dup] = await store.append([e]);
+      expect(dup?.duplicate).toBe(true);
+      expect(heads).toEqual([]);
+    });
+  });
+
+  describe('expected version', () => {
+    it('accepts the exact current version, NO_STREAM for a new stream, and successive versions within a call', async () => {
+      const store = openStore();
+      await store.append([
+        event({ stream: 'A', expectedVersion: NO_STREAM }),
+        event({ stream: 'A', expectedVersion: 1 }),
+      ]);
+      const [r] = await store.append([event({ stream: 'A', expectedVersion: 2 })]);
+      expect(r).toMatchObject({ streamVersion: 3, position: 3 });
+    });
+
+    it('rejects a call with a stale version, appends none of its events and reports every conflict', async () => {
+      const store = openStore();
+      await store.append([event({ stream: 'A' }), event({ stream: 'B' })]);
+      const attempt = store.append([
+        event({ stream: 'C', expectedVersion: NO_STREAM }),
+        event({ stream: 'A', expectedVersion: 0 }),
+        event({ stream: 'B', expectedVersion: 1 }),
+        event({ stream: 'B', expectedVersion: 5 }),
+      ]);
+      await expect(attempt).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      const error = (await attempt.catch((e: unknown) => e)) as WrongExpectedVersionError;
+      expect(error.conflicts).toEqual([
+        { index: 1, stream: 'A', expected: 0, actual: 1 },
+        { index: 3, stream: 'B', expected: 5, actual: 2 },
+      ]);
+      expect(error.code).toBe('conflict');
+      expect(error.retriable).toBe(false);
+      expect(await store.streamVersion('C')).toBe(0);
+      expect(await store.streamVersion('B')).toBe(1);
+      expect((await everything(store)).map((e) => e.position)).toEqual([1, 2]);
+      expect(store.stats().conflicts).toBe(1);
+    });
+
+    it('rolls back only the conflicting call of a group; the others commit with contiguous positions', async () => {
+      const store = openStore();
+      await store.append([event({ stream: 'A' })]);
+      const commitsBefore = store.stats().commits;
+      const outcomes = await Promise.allSettled([
+        store.append([event({ stream: 'B', expectedVersion: NO_STREAM })]),
+        store.append([event({ stream: 'C' }), event({ stream: 'A', expectedVersion: NO_STREAM })]),
+        store.append([
+          event({ stream: 'A', expectedVersion: 1 }),
+          event({ stream: 'A', expectedVersion: 2 }),
+        ]),
+      ]);
+      expect(store.stats().commits - commitsBefore).toBe(1);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const rejected = outcomes[1] as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(WrongExpectedVersionError);
+
+      const all = await everything(store);
+      expect(all.map((e) => `${e.position}:${e.stream}@${e.streamVersion}`)).toEqual([
+        '1:A@1',
+        '2:B@1',
+        '3:A@2',
+        '4:A@3',
+      ]);
+      expect(await store.streamVersion('C')).toBe(0);
+      expect(verifyChain(all)).toEqual({ ok: true });
+    });
+
+    it('lets a later call in the same group see the versions an earlier call produced', async () => {
+      const store = openStore();
+      const [first, second] = await Promise.all([
+        store.append([event({ stream: 'A', expectedVersion: NO_STREAM })]),
+        store.append([event({ stream: 'A', expectedVersion: 1 })]),
+      ]);
+      expect(first?.[0]?.streamVersion).toBe(1);
+      expect(second?.[0]?.streamVersion).toBe(2);
+    });
+  });
+
+  it('commits 200 concurrent single-event appends in a few transactions with positions 1..200', async () => {
+    const store = openStore({ maxGroupSize: 64 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.append([event({ stream: `dossier-${i % 7}` })])),
+    );
+    const positions = results.map((r) => r[0]?.position).sort((a, b) => (a ?? 0) - (b ?? 0));
+    expect(positions).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    const stats = store.stats();
+    expect(stats.appendCalls).toBe(200);
+    expect(stats.commits).toBe(4);
+    expect(stats.largestGroup).toBe(64);
+    expect(stats.eventsAppended).toBe(200);
+    const all = await everything(store);
+    expect(all.map((e) => e.position)).toEqual(positions);
+    for (let s = 0; s < 7; s++) {
+      const versions = (await store.readStream(`dossier-${s}`)).map((e) => e.streamVersion);
+      expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+    }
+  });
+
+  it('resolves appends only after their commit and then tells listeners the new head', async () => {
+    const store = openStore();
+    const heads: number[] = [];
+    const unsubscribe = store.onAppended((head) => heads.push(head));
+    await Promise.all([store.append([event()]), store.append([event(), event()])]);
+    expect(heads).toEqual([3]);
+    const reader = new DatabaseSync(file, { readOnly: true });
+    try {
+      expect(reader.prepare('SELECT count(*) AS n FROM events').get()?.n).toBe(3);
+    } finally {
+      reader.close();
+    }
+    unsubscribe();
+    await store.append([event()]);
+    expect(heads).toEqual([3]);
+  });
+
+  it('chains every record to the previous one, across re-opening the file', async () => {
+    let store = openStore();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.append([event({ stream: `s-${i % 3}` })])));
+    await store.append([event(), event()]);
+    const before = await everything(store);
+    expect(verifyChain(before)).toEqual({ ok: true });
+    await store.close();
+
+    store = openStore();
+    await store.append([event()]);
+    await Promise.all([
+      store.append([event()]),
+      store.append([event({ stream: 's-1', expectedVersion: 7 })]),
+    ]);
+    const after = await everything(store);
+    expect(after).toHaveLength(25);
+    expect(after.slice(0, 22)).toEqual(before);
+    expect(after[22]?.prevHash).toBe(before[21]?.hash);
+    expect(verifyChain(after)).toEqual({ ok: true });
+    expect(verifyChain(after.slice(22), before[21]?.hash)).toEqual({ ok: true });
+  });
+
+  it('detects a tampered record with verifyChain', async () => {
+    const store = openStore();
+    await store.append([event(), event(), event()]);
+    store.database.prepare(`UPDATE events SET data = '{"status":9}' WHERE position = 2`).run();
+    expect(verifyChain(await everything(store))).toEqual({ ok: false, position: 2, reason: 'hash mismatch' });
+  });
+
+  it('filters readAll by position, limit, types, provinces and communes', async () => {
+    const store = openStore();
+    await store.append([
+      event({ type: SUBMITTED, provinceCode: '51', communeCode: '21040' }),
+      event({ type: STATUS_CHANGED, provinceCode: '51', communeCode: '21043' }),
+      event({ type: PAYMENT_COMPLETED, provinceCode: '08', communeCode: '02230' }),
+      event({ type: STATUS_CHANGED, provinceCode: '08', communeCode: '02230' }),
+      event({ type: SUBMITTED, provinceCode: undefined, communeCode: undefined }),
+    ]);
+    const positions = async (o: Parameters<SqliteEventStore['readAll']>[0]) =>
+      (await store.readAll(o)).map((e) => e.position);
+
+    expect(await positions({})).toEqual([1, 2, 3, 4, 5]);
+    expect(await positions({ after: 2 })).toEqual([3, 4, 5]);
+    expect(await positions({ after: 1, limit: 2 })).toEqual([2, 3]);
+    expect(await positions({ types: [STATUS_CHANGED] })).toEqual([2, 4]);
+    expect(await positions({ types: [SUBMITTED, PAYMENT_COMPLETED] })).toEqual([1, 3, 5]);
+    expect(await positions({ provinceCodes: ['08'] })).toEqual([3, 4]);
+    expect(await positions({ provinceCodes: ['51', '08'], after: 1 })).toEqual([2, 3, 4]);
+    expect(await positions({ communeCodes: ['21043', '02230'] })).toEqual([2, 3, 4]);
+    expect(await positions({ types: [STATUS_CHANGED], provinceCodes: ['51'] })).toEqual([2]);
+    expect(
+      await positions({ types: [STATUS_CHANGED], provinceCodes: ['08'], communeCodes: ['02230'] }),
+    ).toEqual([4]);
+    expect(await positions({ types: [] })).toEqual([]);
+    expect(await positions({ provinceCodes: [] })).toEqual([]);
+    expect(await positions({ limit: 0 })).toEqual([]);
+  });
+
+  it('keeps checkpoints across re-opening', async () => {
+    let store = openStore();
+    expect(await store.checkpoints.load('projection.dossiers')).toBe(0);
+    await store.checkpoints.save('projection.dossiers', 41);
+    await store.checkpoints.save('projection.dossiers', 42);
+    await store.checkpoints.save('relay.kafka', 7);
+    await expect(store.checkpoints.save('relay.kafka', -1)).rejects.toBeInstanceOf(DomainError);
+    await store.close();
+
+    store = openStore();
+    expect(await store.checkpoints.load('projection.dossiers')).toBe(42);
+    const list = await store.checkpoints.list();
+    expect(list.map(({ subscriber, position }) => ({ subscriber, position }))).toEqual([
+      { subscriber: 'projection.dossiers', position: 42 },
+      { subscriber: 'relay.kafka', position: 7 },
+    ]);
+    expect(Date.parse(list[0]?.updatedAt ?? '')).not.toBeNaN();
+  });
+
+  it('commits queued appends on close and refuses work afterwards', async () => {
+    let store = openStore();
+    const pending = [
+      store.append([event({ id: 'before-close-1' })]),
+      store.append([event({ id: 'before-close-2' })]),
+    ];
+    await store.close();
+    const results = await Promise.all(pending);
+    expect(results.map((r) => r[0]?.position)).toEqual([1, 2]);
+    await expect(store.append([event()])).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.readAll()).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.checkpoints.load('x')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(() => store.database).toThrow(StoreUnavailableError);
+    await store.close();
+
+    store = openStore();
+    expect((await everything(store)).map((e) => e.id)).toEqual(['before-close-1', 'before-close-2']);
+  });
+
+  it('stores Vietnamese text byte for byte, NFC and NFD alike, with keys in canonical order', async () => {
+    const store = openStore();
+    const nfc = 'Nguyễn Thị Hoà, Xã Bình Sơn, Quảng Ngãi — Đăng ký khai sinh';
+    const nfd = nfc.normalize('NFD');
+    expect(nfd).not.toBe(nfc);
+    const data = { zTên: nfc, aTên: nfd, 'đ/Đ': 'Hoá ≠ Hóa', emoji: '🇻🇳' };
+    await store.append([event({ id: 'vi', data, subject: nfd })]);
+    await store.close();
+
+    const reopened = openStore();
+    const [stored] = await reopened.readAll();
+    // Data is stored as canonical JSON (keys sorted by UTF-16 code unit), the form the hash covers.
+    const sorted = Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1)));
+    expect(Object.keys(stored?.data as object)).toEqual(['aTên', 'emoji', 'zTên', 'đ/Đ']);
+    expect(Buffer.from(JSON.stringify(stored?.data))).toEqual(Buffer.from(JSON.stringify(sorted)));
+    expect(Buffer.from(stored?.subject ?? '')).toEqual(Buffer.from(nfd));
+    expect(verifyChain(stored ? [stored] : [])).toEqual({ ok: true });
+  });
+
+  it('snapshots the data when append is called, so later mutation by the caller changes nothing', async () => {
+    const store = openStore();
+    const data = { status: 2 };
+    const appended = store.append([event({ data })]);
+    data.status = 9;
+    await appended;
+    const all = await everything(store);
+    expect(all[0]?.data).toEqual({ status: 2 });
+    expect(verifyChain(all)).toEqual({ ok: true });
+  });
+
+  it('rejects malformed events before queuing them', async () => {
+    const store = openStore();
+    const bad = [
+      event({ stream: '' }),
+      event({ expectedVersion: -1 }),
+      event({ expectedVersion: 1.5 }),
+      event({ data: { n: 10n } }),
+      event({ data: () => 1 }),
+    ];
+    for (const e of bad) {
+      const error = (await store.append([event(), e]).catch((err: unknown) => err)) as DomainError;
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error.code).toBe('invalid');
+      expect(error.issues[0]?.pointer).toMatch(/^\/1\//);
+    }
+    expect(await store.append([])).toEqual([]);
+    expect(await everything(store)).toEqual([]);
+  });
+
+  it('rejects every call of a group whose COMMIT fails and resumes from what is on disk', async () => {
+    const store = openStore();
+    await store.append([event({ stream: 'A' }), event({ stream: 'B' })]);
+    // A deferred foreign-key violation makes COMMIT itself fail (the statements all succeeded).
+    store.database.exec(`
+      CREATE TABLE poison_parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE poison_child (parent INTEGER REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED);
+      CREATE TRIGGER poison AFTER INSERT ON events WHEN NEW.type = 'test.poison'
+      BEGIN INSERT INTO poison_child VALUES (1); END;
+    `);
+    const heads: number[] = [];
+    store.onAppended((h) => heads.push(h));
+
+    const outcomes = await Promise.allSettled([
+      store.append([event({ stream: 'A', expectedVersion: 1 })]),
+      store.append([event({ stream: 'C', type: 'test.poison' })]),
+      store.append([event({ stream: 'B', expectedVersion: 1 })]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const o of outcomes) {
+      const reason = (o as PromiseRejectedResult).reason as StoreUnavailableError;
+      expect(reason).toBeInstanceOf(StoreUnavailableError);
+      expect(reason.retriable).toBe(true);
+    }
+    expect(store.stats()).toMatchObject({ failedGroups: 1, eventsAppended: 2, conflicts: 0 });
+    expect(heads).toEqual([]);
+    expect(store.database.isTransaction).toBe(false);
+    expect(await store.head()).toMatchObject({ position: 2 });
+
+    const [a, b] = await Promise.all([
+      store.append([event({ stream: 'A', expectedVersion: 1 })]),
+      store.append([event({ stream: 'B', expectedVersion: 1 })]),
+    ]);
+    expect(a?.[0]).toMatchObject({ position: 3, streamVersion: 2 });
+    expect(b?.[0]).toMatchObject({ position: 4, streamVersion: 2 });
+    expect(heads).toEqual([4]);
+    const all = await everything(store);
+    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4]);
+    expect(verifyChain(all)).toEqual({ ok: true });
+  });
+
+  it('continues the log and the chain after another connection appended to the same file', async () => {
+    const first = openStore();
+    await first.append([event({ stream: 'A' })]);
+    const second = openStore();
+    await second.append([event({ stream: 'A', expectedVersion: 1 }), event({ stream: 'B' })]);
+
+    const [r] = await first.append([event({ stream: 'A', expectedVersion: 2 })]);
+    expect(r).toMatchObject({ position: 4, streamVersion: 3 });
+    const all = await everything(first);
+    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4]);
+    expect(verifyChain(all)).toEqual({ ok: true });
+  });
+
+  it('records its schema version and refuses a file migrated by a newer build', async () => {
+    const store = openStore();
+    expect(
+      store.database.prepare(`SELECT version FROM schema_version WHERE component = 'event-store'`).get()
+        ?.version,
+    ).toBe(1);
+    store.database.prepare(`UPDATE schema_version SET version = 99 WHERE component = 'event-store'`).run();
+    await store.close();
+    expect(() => SqliteEventStore.open({ file })).toThrow(StoreUnavailableError);
+  });
+});

@@ -1,0 +1,764 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { DomainError, type Issue } from '#lgsp/contracts';
+import { StoreUnavailableError, WrongExpectedVersionError, type VersionConflict } from '../errors.js';
+import { GENESIS_HASH, canonicalJson, recordHashOfJson } from '../hash.js';
+import {
+  ANY_VERSION,
+  type AppendResult,
+  type CheckpointStore,
+  type EventStore,
+  type EventToAppend,
+  type ExpectedVersion,
+  type Extensions,
+  type Head,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type StoredEvent,
+  type Unsubscribe,
+} from '../port.js';
+import { applyMigrations } from './migrations.js';
+import { EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS } from './schema.js';
+
+/** Options of {@link SqliteEventStore.open}. */
+export interface SqliteEventStoreOptions {
+  /** SQLite page cache of the connection, in KiB. @defaultValue 65536 (64 MiB) */
+  cacheSizeKiB?: number;
+  /** How much of the file SQLite may memory-map for reads. @defaultValue 268435456 (256 MiB) */
+  mmapSizeBytes?: number;
+  /** WAL size, in 4 KiB pages, that triggers a checkpoint. @defaultValue 16384 (64 MiB) */
+  walAutocheckpointPages?: number;
+  /** Path of the database file; created with its schema when missing. */
+  file: string;
+  /**
+   * Most append calls committed together in one transaction (one fsync).
+   * @defaultValue 512
+   */
+  maxGroupSize?: number;
+  /**
+   * How long a write waits for another connection's lock before failing.
+   * @defaultValue 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * Streams whose current version is kept in memory (least recently appended evicted first).
+   * @defaultValue 100000
+   */
+  streamCacheSize?: number;
+}
+
+/** Counters since the store was opened; `commits` < `appendCalls` shows group commit at work. */
+export interface SqliteEventStoreStats {
+  /** Write transactions committed. */
+  commits: number;
+  /** Append calls settled (resolved or rejected). */
+  appendCalls: number;
+  /** Events newly stored. */
+  eventsAppended: number;
+  /** Events found already stored by (source, id). */
+  duplicates: number;
+  /** Append calls rejected with WrongExpectedVersionError. */
+  conflicts: number;
+  /** Groups that failed as a whole (BEGIN or COMMIT failed); every call in them was rejected. */
+  failedGroups: number;
+  /** Most calls committed in one transaction. */
+  largestGroup: number;
+}
+
+interface PendingEvent {
+  stream: string;
+  expectedVersion: ExpectedVersion;
+  id: string;
+  source: string;
+  type: string;
+  time: string | undefined;
+  subject: string | undefined;
+  datacontenttype: string | undefined;
+  dataschema: string | undefined;
+  provinceCode: string | undefined;
+  communeCode: string | undefined;
+  /** Canonical JSON (sorted keys): stored as is and hashed as is, so the hash covers what readers get. */
+  dataJson: string;
+  extensionsJson: string;
+}
+
+interface PendingCall {
+  events: PendingEvent[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
+type CallOutcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
+
+interface EventRow {
+  position: number;
+  stream: string;
+  stream_version: number;
+  id: string;
+  source: string;
+  type: string;
+  time: string | null;
+  subject: string | null;
+  datacontenttype: string | null;
+  dataschema: string | null;
+  data: string;
+  extensions: string;
+  province_code: string | null;
+  commune_code: string | null;
+  recorded_at: string;
+  hash: string;
+  prev_hash: string;
+}
+
+const EVENT_COLUMNS =
+  'position, stream, stream_version, id, source, type, time, subject, datacontenttype, dataschema, data, ' +
+  'extensions, province_code, commune_code, recorded_at, hash, prev_hash';
+
+const DEFAULT_READ_LIMIT = 1000;
+const MAX_CACHED_READ_SHAPES = 256;
+
+/**
+ * The embedded event store: one SQLite file (WAL, `synchronous=FULL`), written by one connection.
+ *
+ * `append` calls made while a commit is running are queued and committed together in the next
+ * transaction (group commit): each call keeps its own savepoint, so a call that fails its
+ * expected-version check is rolled back alone, while the group shares one fsync. A promise resolves
+ * only after COMMIT has returned.
+ *
+ * One instance per file writes; other processes may read the file. If another writer appends
+ * anyway, the store notices at its next group and reloads its head before assigning positions.
+ */
+export class SqliteEventStore implements EventStore {
+  /** Durable per-subscriber positions in the same file. */
+  readonly checkpoints: CheckpointStore;
+
+  private readonly maxGroupSize: number;
+  private readonly streamCacheSize: number;
+  private readonly queue: PendingCall[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly listeners = new Set<(head: number) => void>();
+  /** Committed stream versions, in least-recently-appended order. */
+  private readonly streamVersions = new Map<string, number>();
+  private headPosition = 0;
+  private headHash = GENESIS_HASH;
+  private headRecordedAt = '';
+  private readonly counters: SqliteEventStoreStats = {
+    commits: 0,
+    appendCalls: 0,
+    eventsAppended: 0,
+    duplicates: 0,
+    conflicts: 0,
+    failedGroups: 0,
+    largestGroup: 0,
+  };
+
+  private readonly begin: StatementSync;
+  private readonly commit: StatementSync;
+  private readonly rollback: StatementSync;
+  private readonly savepoint: StatementSync;
+  private readonly rollbackToSavepoint: StatementSync;
+  private readonly releaseSavepoint: StatementSync;
+  private readonly insertEvent: StatementSync;
+  private readonly selectBySourceId: StatementSync;
+  private readonly selectStreamVersion: StatementSync;
+  private readonly selectHead: StatementSync;
+  private readonly selectStream: StatementSync;
+  private readonly readAllStatements = new Map<string, StatementSync>();
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    options: SqliteEventStoreOptions,
+  ) {
+    this.maxGroupSize = positiveInteger(options.maxGroupSize ?? 512, 'maxGroupSize');
+    this.streamCacheSize = positiveInteger(options.streamCacheSize ?? 100_000, 'streamCacheSize');
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT append_call');
+    this.rollbackToSavepoint = db.prepare('ROLLBACK TO append_call');
+    this.releaseSavepoint = db.prepare('RELEASE append_call');
+    this.insertEvent = db.prepare(
+      // A duplicate (source, id) inserts nothing; the writer then reads the stored event back.
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (source, id) DO NOTHING`,
+    );
+    this.selectBySourceId = db.prepare(
+      'SELECT position, stream, stream_version FROM events WHERE source = ? AND id = ?',
+    );
+    this.selectStreamVersion = db.prepare(
+      'SELECT stream_version FROM events WHERE stream = ? ORDER BY stream_version DESC LIMIT 1',
+    );
+    this.selectHead = db.prepare(
+      'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1',
+    );
+    this.selectStream = db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`,
+    );
+    this.checkpoints = new SqliteCheckpointStore(db, () => this.assertOpen());
+    this.loadHead();
+  }
+
+  /**
+   * Opens (creating or migrating when needed) the store in `options.file`.
+   * @throws StoreUnavailableError when the file cannot be opened or is not usable in WAL mode.
+   */
+  static open(options: SqliteEventStoreOptions): SqliteEventStore {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(options.file, { timeout: options.busyTimeoutMs ?? 5000 });
+      const mode = db.prepare('PRAGMA journal_mode = WAL').get();
+      if (mode?.journal_mode !== 'wal')
+        throw new Error(`journal_mode is ${String(mode?.journal_mode)}, not wal`);
+      // FULL syncs the WAL on every commit: an acknowledged append survives a power loss.
+      db.exec('PRAGMA synchronous = FULL');
+      // The indexes of a growing log outgrow SQLite's 2 MB default page cache within ~100k events;
+      // a larger cache and memory-mapped reads keep appends and reads off the read() syscall path.
+      db.exec(`PRAGMA cache_size = -${options.cacheSizeKiB ?? 65_536}`);
+      db.exec(`PRAGMA mmap_size = ${options.mmapSizeBytes ?? 268_435_456}`);
+      // Each append call runs in a savepoint; SQLite keeps the savepoint's undo pages in a
+      // sub-journal, which should be memory, not a temporary file written for every page.
+      db.exec('PRAGMA temp_store = MEMORY');
+      // Checkpoint the WAL every 64 MiB instead of every 4 MiB: a page rewritten by many commits is
+      // copied back to the database (and fsynced) once per checkpoint rather than once per commit.
+      db.exec(`PRAGMA wal_autocheckpoint = ${options.walAutocheckpointPages ?? 16_384}`);
+      applyMigrations(db, EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS);
+      return new SqliteEventStore(db, options);
+    } catch (err) {
+      if (db?.isOpen) db.close();
+      if (err instanceof DomainError) throw err;
+      throw new StoreUnavailableError(`cannot open the event store at ${options.file}`, err);
+    }
+  }
+
+  /** The store's connection, for read models kept in the same file. Use it synchronously only. */
+  get database(): DatabaseSync {
+    this.assertOpen();
+    return this.db;
+  }
+
+  /** A copy of the counters. */
+  stats(): SqliteEventStoreStats {
+    return { ...this.counters };
+  }
+
+  append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
+    let pending: PendingEvent[];
+    try {
+      pending = prepareEvents(events);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (pending.length === 0) return Promise.resolve([]);
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.queue.push({ events: pending, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  async streamVersion(stream: string): Promise<number> {
+    this.assertOpen();
+    const row = this.selectStreamVersion.get(stream);
+    return row === undefined ? 0 : (row.stream_version as number);
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    this.assertOpen();
+    const limit = options.limit ?? DEFAULT_READ_LIMIT;
+    if (limit <= 0) return [];
+    const rows = this.selectStream.all(stream, options.fromVersion ?? 1, limit);
+    return rows.map((r) => toStoredEvent(r as unknown as EventRow));
+  }
+
+  /**
+   * Events after `options.after` in position order. A filter that is absent matches everything; an
+   * empty list matches nothing.
+   */
+  async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    this.assertOpen();
+    const limit = options.limit ?? DEFAULT_READ_LIMIT;
+    const { types, provinceCodes, communeCodes } = options;
+    const matchesNothing = [types, provinceCodes, communeCodes].some((list) => list?.length === 0);
+    if (limit <= 0 || matchesNothing) return [];
+    const stmt = this.readAllStatement(
+      types?.length ?? 0,
+      provinceCodes?.length ?? 0,
+      communeCodes?.length ?? 0,
+    );
+    const params: SQLInputValue[] = [options.after ?? 0];
+    if (types) params.push(...types);
+    if (provinceCodes) params.push(...provinceCodes);
+    if (communeCodes) params.push(...communeCodes);
+    params.push(limit);
+    return stmt.all(...params).map((r) => toStoredEvent(r as unknown as EventRow));
+  }
+
+  async head(): Promise<Head> {
+    this.assertOpen();
+    const row = this.selectHead.get();
+    if (row === undefined) return { position: 0 };
+    return { position: row.position as number, recordedAt: row.recorded_at as string };
+  }
+
+  onAppended(listener: (head: number) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Commits the appends already queued, then closes the file. Later calls reject with StoreUnavailableError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.queue.length > 0) this.flush();
+    this.closed = true;
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.closed) return;
+      this.flush();
+      if (this.queue.length > 0) this.scheduleFlush();
+    });
+  }
+
+  /** Commits up to maxGroupSize queued calls in one transaction, then settles their promises. */
+  private flush(): void {
+    const group = this.queue.splice(0, this.maxGroupSize);
+    if (group.length === 0) return;
+    this.counters.appendCalls += group.length;
+    this.counters.largestGroup = Math.max(this.counters.largestGroup, group.length);
+
+    let outcomes: CallOutcome[];
+    try {
+      this.begin.run();
+    } catch (err) {
+      this.failGroup(
+        group,
+        new StoreUnavailableError('the event store cannot start a write transaction', err),
+      );
+      return;
+    }
+    let position: number;
+    let hash: string;
+    let recordedAt: string;
+    let committedVersions: Map<string, number>;
+    try {
+      this.syncHeadWithDisk();
+      position = this.headPosition;
+      hash = this.headHash;
+      const now = new Date().toISOString();
+      // Never earlier than the head, so recordedAt is monotonic along positions even if the clock steps back.
+      recordedAt = now > this.headRecordedAt ? now : this.headRecordedAt;
+      committedVersions = new Map();
+      outcomes = [];
+      for (const call of group) {
+        const outcome = this.appendCall(call.events, position, hash, recordedAt, committedVersions);
+        outcomes.push(outcome.outcome);
+        position = outcome.position;
+        hash = outcome.hash;
+      }
+      this.commit.run();
+    } catch (err) {
+      if (this.db.isTransaction) {
+        try {
+          this.rollback.run();
+        } catch {
+          // The connection rolls back by itself when it cannot; the head is reloaded below either way.
+        }
+      }
+      this.failGroup(
+        group,
+        new StoreUnavailableError('the event store could not commit; nothing was appended', err),
+      );
+      return;
+    }
+
+    this.counters.commits += 1;
+    const advanced = position !== this.headPosition;
+    this.headPosition = position;
+    this.headHash = hash;
+    if (advanced) this.headRecordedAt = recordedAt;
+    for (const [stream, version] of committedVersions) this.rememberVersion(stream, version);
+    group.forEach((call, i) => {
+      const outcome = outcomes[i];
+      if (outcome === undefined) return;
+      if (outcome.ok) {
+        for (const r of outcome.results) {
+          if (r.duplicate) this.counters.duplicates += 1;
+          else this.counters.eventsAppended += 1;
+        }
+        call.resolve(outcome.results);
+      } else {
+        if (outcome.error instanceof WrongExpectedVersionError) this.counters.conflicts += 1;
+        call.reject(outcome.error);
+      }
+    });
+    if (advanced) this.notify(position);
+  }
+
+  /**
+   * Appends one call's events inside its own savepoint. Conflicts and per-call failures roll back
+   * this call only; an error that ended the whole transaction propagates.
+   */
+  private appendCall(
+    events: readonly PendingEvent[],
+    startPosition: number,
+    startHash: string,
+    recordedAt: string,
+    groupVersions: Map<string, number>,
+  ): { outcome: CallOutcome; position: number; hash: string } {
+    // Only a conditional call can fail on its own (an expected-version conflict), so only it pays for
+    // a savepoint (SQLite copies every page it then touches into a sub-journal). An unconditional call
+    // fails only when the storage does, and that rolls back and fails the whole group.
+    const conditional = events.some((e) => e.expectedVersion !== ANY_VERSION);
+    if (conditional) this.savepoint.run();
+    let position = startPosition;
+    let hash = startHash;
+    const callVersions = new Map<string, number>();
+    const results: AppendResult[] = [];
+    const conflicts: VersionConflict[] = [];
+    try {
+      for (let index = 0; index < events.length; index++) {
+        const e = events[index] as PendingEvent;
+        const current =
+          callVersions.get(e.stream) ?? groupVersions.get(e.stream) ?? this.committedVersion(e.stream);
+        const versionMismatch = e.expectedVersion !== ANY_VERSION && e.expectedVersion !== current;
+        // A stored (source, id) is a duplicate whatever its expected version. The common path learns
+        // that from the insert itself; a mismatch or an already lost call asks before deciding.
+        if (versionMismatch || conflicts.length > 0) {
+          const stored = this.duplicateOf(e);
+          if (stored) {
+            results.push(stored);
+            continue;
+          }
+        }
+        if (versionMismatch) {
+          conflicts.push({ index, stream: e.stream, expected: e.expectedVersion as number, actual: current });
+          continue;
+        }
+        const streamVersion = current + 1;
+        // The call is already lost: keep counting versions so later conflicts report what this call would have made.
+        if (conflicts.length > 0) {
+          callVersions.set(e.stream, streamVersion);
+          continue;
+        }
+        const recordHashValue = recordHashOfJson(
+          hash,
+          {
+            position: position + 1,
+            stream: e.stream,
+            streamVersion,
+            id: e.id,
+            source: e.source,
+            type: e.type,
+            time: e.time,
+            subject: e.subject,
+            datacontenttype: e.datacontenttype,
+            dataschema: e.dataschema,
+            provinceCode: e.provinceCode,
+            communeCode: e.communeCode,
+            recordedAt,
+          },
+          e.dataJson,
+          e.extensionsJson,
+        );
+        const inserted = this.insertEvent.run(
+          position + 1,
+          e.stream,
+          streamVersion,
+          e.id,
+          e.source,
+          e.type,
+          e.time ?? null,
+          e.subject ?? null,
+          e.datacontenttype ?? null,
+          e.dataschema ?? null,
+          e.dataJson,
+          e.extensionsJson,
+          e.provinceCode ?? null,
+          e.communeCode ?? null,
+          recordedAt,
+          recordHashValue,
+          hash,
+        );
+        if (inserted.changes === 0) {
+          const stored = this.duplicateOf(e);
+          if (!stored)
+            throw new Error(`insert of ${e.source} ${e.id} was ignored but no such event is stored`);
+          results.push(stored);
+          continue;
+        }
+        position += 1;
+        callVersions.set(e.stream, streamVersion);
+        hash = recordHashValue;
+        results.push({
+          id: e.id,
+          source: e.source,
+          stream: e.stream,
+          streamVersion,
+          position,
+          duplicate: false,
+        });
+      }
+    } catch (err) {
+      if (!conditional || !this.db.isTransaction) throw err;
+      this.rollbackToSavepoint.run();
+      this.releaseSavepoint.run();
+      for (const e of events) this.streamVersions.delete(e.stream);
+      return {
+        outcome: { ok: false, error: new StoreUnavailableError('the event store could not append', err) },
+        position: startPosition,
+        hash: startHash,
+      };
+    }
+    if (conflicts.length > 0) {
+      this.rollbackToSavepoint.run();
+      this.releaseSavepoint.run();
+      return {
+        outcome: { ok: false, error: new WrongExpectedVersionError(conflicts) },
+        position: startPosition,
+        hash: startHash,
+      };
+    }
+    if (conditional) this.releaseSavepoint.run();
+    for (const [stream, version] of callVersions) groupVersions.set(stream, version);
+    return { outcome: { ok: true, results }, position, hash };
+  }
+
+  private duplicateOf(e: PendingEvent): AppendResult | undefined {
+    const stored = this.selectBySourceId.get(e.source, e.id);
+    if (stored === undefined) return undefined;
+    return {
+      id: e.id,
+      source: e.source,
+      stream: stored.stream as string,
+      streamVersion: stored.stream_version as number,
+      position: stored.position as number,
+      duplicate: true,
+    };
+  }
+
+  private failGroup(group: readonly PendingCall[], error: StoreUnavailableError): void {
+    this.counters.failedGroups += 1;
+    this.reloadFromDisk();
+    for (const call of group) call.reject(error);
+  }
+
+  private committedVersion(stream: string): number {
+    const cached = this.streamVersions.get(stream);
+    if (cached !== undefined) return cached;
+    const row = this.selectStreamVersion.get(stream);
+    return row === undefined ? 0 : (row.stream_version as number);
+  }
+
+  private rememberVersion(stream: string, version: number): void {
+    this.streamVersions.delete(stream);
+    this.streamVersions.set(stream, version);
+    if (this.streamVersions.size > this.streamCacheSize) {
+      const oldest = this.streamVersions.keys().next();
+      if (oldest.done !== true) this.streamVersions.delete(oldest.value);
+    }
+  }
+
+  private loadHead(): void {
+    const row = this.selectHead.get();
+    this.headPosition = row === undefined ? 0 : (row.position as number);
+    this.headHash = row === undefined ? GENESIS_HASH : (row.hash as string);
+    this.headRecordedAt = row === undefined ? '' : (row.recorded_at as string);
+  }
+
+  /** After a failed group: the disk is the truth for head and stream versions. */
+  private reloadFromDisk(): void {
+    this.streamVersions.clear();
+    try {
+      this.loadHead();
+    } catch {
+      // The next group re-reads the head inside its transaction (syncHeadWithDisk).
+    }
+  }
+
+  /** Inside the write transaction: picks up appends made by another connection since our last commit. */
+  private syncHeadWithDisk(): void {
+    const row = this.selectHead.get();
+    const position = row === undefined ? 0 : (row.position as number);
+    const hash = row === undefined ? GENESIS_HASH : (row.hash as string);
+    if (position !== this.headPosition || hash !== this.headHash) {
+      this.streamVersions.clear();
+      this.headPosition = position;
+      this.headHash = hash;
+      this.headRecordedAt = row === undefined ? '' : (row.recorded_at as string);
+    }
+  }
+
+  private notify(head: number): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(head);
+      } catch {
+        // A listener's failure must not affect the writer or the other listeners.
+      }
+    }
+  }
+
+  private readAllStatement(types: number, provinces: number, communes: number): StatementSync {
+    const key = `${types}:${provinces}:${communes}`;
+    let stmt = this.readAllStatements.get(key);
+    if (stmt === undefined) {
+      const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+      let sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ?`;
+      if (types > 0) sql += ` AND type IN (${list(types)})`;
+      if (provinces > 0) sql += ` AND province_code IN (${list(provinces)})`;
+      if (communes > 0) sql += ` AND commune_code IN (${list(communes)})`;
+      sql += ' ORDER BY position LIMIT ?';
+      if (this.readAllStatements.size >= MAX_CACHED_READ_SHAPES) this.readAllStatements.clear();
+      stmt = this.db.prepare(sql);
+      this.readAllStatements.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError('the event store is closed');
+  }
+}
+
+class SqliteCheckpointStore implements CheckpointStore {
+  private readonly selectOne: StatementSync;
+  private readonly upsert: StatementSync;
+  private readonly selectAll: StatementSync;
+
+  constructor(
+    db: DatabaseSync,
+    private readonly assertOpen: () => void,
+  ) {
+    this.selectOne = db.prepare('SELECT position FROM checkpoints WHERE subscriber = ?');
+    this.upsert = db.prepare(
+      `INSERT INTO checkpoints (subscriber, position, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (subscriber) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+    );
+    this.selectAll = db.prepare(
+      'SELECT subscriber, position, updated_at FROM checkpoints ORDER BY subscriber',
+    );
+  }
+
+  async load(subscriber: string): Promise<number> {
+    this.assertOpen();
+    const row = this.selectOne.get(subscriber);
+    return row === undefined ? 0 : (row.position as number);
+  }
+
+  async save(subscriber: string, position: number): Promise<void> {
+    this.assertOpen();
+    if (!Number.isSafeInteger(position) || position < 0) {
+      throw new DomainError('invalid', `checkpoint position must be a non-negative integer, got ${position}`);
+    }
+    this.upsert.run(subscriber, position, new Date().toISOString());
+  }
+
+  async list(): Promise<{ subscriber: string; position: number; updatedAt: string }[]> {
+    this.assertOpen();
+    return this.selectAll.all().map((r) => ({
+      subscriber: r.subscriber as string,
+      position: r.position as number,
+      updatedAt: r.updated_at as string,
+    }));
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  const e: StoredEvent = {
+    position: row.position,
+    stream: row.stream,
+    streamVersion: row.stream_version,
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    data: JSON.parse(row.data),
+    extensions: row.extensions === '{}' ? {} : (JSON.parse(row.extensions) as Extensions),
+    recordedAt: row.recorded_at,
+    hash: row.hash,
+    prevHash: row.prev_hash,
+  };
+  if (row.time !== null) e.time = row.time;
+  if (row.subject !== null) e.subject = row.subject;
+  if (row.datacontenttype !== null) e.datacontenttype = row.datacontenttype;
+  if (row.dataschema !== null) e.dataschema = row.dataschema;
+  if (row.province_code !== null) e.provinceCode = row.province_code;
+  if (row.commune_code !== null) e.communeCode = row.commune_code;
+  return e;
+}
+
+/**
+ * Validates and snapshots the caller's events before they are queued: the commit happens on a later
+ * tick, and what is hashed must be what is stored even if the caller mutates its objects meanwhile.
+ */
+function prepareEvents(events: readonly EventToAppend[]): PendingEvent[] {
+  const issues: Issue[] = [];
+  const pending: PendingEvent[] = [];
+  events.forEach((e, i) => {
+    const bad = (field: string, message: string) => issues.push({ pointer: `/${i}/${field}`, message });
+    for (const field of ['stream', 'id', 'source', 'type'] as const) {
+      if (typeof e[field] !== 'string' || e[field].length === 0)
+        bad(field, `${field} must be a non-empty string`);
+    }
+    const optional = (field: keyof EventToAppend): string | undefined => {
+      const value = e[field];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'string') bad(field, `${field} must be a string`);
+      return value as string;
+    };
+    const v = e.expectedVersion;
+    if (v !== ANY_VERSION && !(Number.isSafeInteger(v) && v >= 0)) {
+      bad('expectedversion', `expected version must be "${ANY_VERSION}" or a non-negative integer`);
+    }
+    let dataJson = 'null';
+    let extensionsJson = '{}';
+    try {
+      dataJson = serialise(e.data ?? null);
+    } catch (err) {
+      bad('data', `data must be serialisable as JSON: ${(err as Error).message}`);
+    }
+    try {
+      extensionsJson = serialise(e.extensions ?? {});
+    } catch (err) {
+      bad('extensions', `extensions must be serialisable as JSON: ${(err as Error).message}`);
+    }
+    pending.push({
+      stream: e.stream,
+      expectedVersion: v,
+      id: e.id,
+      source: e.source,
+      type: e.type,
+      time: optional('time'),
+      subject: optional('subject'),
+      datacontenttype: optional('datacontenttype'),
+      dataschema: optional('dataschema'),
+      provinceCode: optional('provinceCode'),
+      communeCode: optional('communeCode'),
+      dataJson,
+      extensionsJson,
+    });
+  });
+  if (issues.length > 0) throw new DomainError('invalid', 'events to append are invalid', issues);
+  return pending;
+}
+
+/** Canonical JSON, the stored and hashed form; throws on values JSON cannot hold. */
+function serialise(value: unknown): string {
+  if (typeof value === 'function' || typeof value === 'symbol' || value === undefined) {
+    throw new TypeError(`${typeof value} has no JSON form`);
+  }
+  // canonicalJson throws on BigInt (TypeError) and on cycles (RangeError), like JSON.stringify.
+  return canonicalJson(value);
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
