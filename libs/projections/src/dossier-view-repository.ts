@@ -1,0 +1,22 @@
+import type { StoredEvent } from '#lgsp/event-store';
+import type { DossierView } from './dossier-view.js';
+
+/** What one {@link DossierViewRepository.applyBatch} call did. */
+export interface ApplyBatchResult {
+  /** Events folded into a view. */
+  applied: number;
+  /** Events already reflected in their view (redelivery) or about no dossier. */
+  skipped: number;
+  /** Dossiers whose view was written. */
+  dossiers: number;
+}
+
+/** Where dossier views live. Implementations apply a batch atomically and idempotently. */
+export interface DossierViewRepository {
+  get(dossierCode: string): Promise<DossierView | undefined>;
+  /**
+   * Folds events (in position order) into their dossiers' views, all or nothing. An event at or before
+   * the position a view already reflects is skipped.
+   */
+  applyBatch(events: readonly StoredEvent[]): Promise<ApplyBatchResult>;
+}

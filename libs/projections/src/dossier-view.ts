@@ -1,0 +1,241 @@
+import {
+  DomainError,
+  type CivilStatusRegistered,
+  type DossierStatusChanged,
+  type DossierSubmitted,
+  type DossierTransferred,
+  type EventType,
+  type PaymentCompleted,
+  type PaymentFailed,
+} from '#lgsp/contracts';
+import type { StoredEvent } from '#lgsp/event-store';
+
+/** English names of the national dossier status codes (domain.md). */
+export const DOSSIER_STATUS_NAMES: Readonly<Record<number, string>> = {
+  1: 'new submission',
+  2: 'received',
+  3: 'rejected at intake',
+  4: 'in processing',
+  5: 'documents requested',
+  6: 'fee or tax due',
+  7: 'withdrawn by the applicant',
+  8: 'processing stopped',
+  9: 'processing finished',
+  10: 'result returned',
+};
+
+/** The status code that puts a dossier's payment in the `due` state. */
+export const FEE_DUE_STATUS = 6;
+
+export const DOSSIER_VIEW_EVENT_TYPES = [
+  'vn.gov.lgsp.dossier.submitted.v1',
+  'vn.gov.lgsp.dossier.status-changed.v1',
+  'vn.gov.lgsp.dossier.transferred.v1',
+  'vn.gov.lgsp.payment.completed.v1',
+  'vn.gov.lgsp.payment.failed.v1',
+  'vn.gov.lgsp.civil-status.registered.v1',
+] as const satisfies readonly EventType[];
+
+export type DossierViewEventType = (typeof DOSSIER_VIEW_EVENT_TYPES)[number];
+
+export type PaymentState = 'none' | 'due' | 'paid' | 'failed';
+
+export interface DossierPayment {
+  state: PaymentState;
+  /** Sum of the fees declared at submission, whole VND. */
+  amountDue: number;
+  /** Sum of the distinct completed payments, whole VND. */
+  amountPaid: number;
+  paymentRef?: string;
+  /** The last completed transaction. */
+  transactionId?: string;
+  /** Every transaction counted in amountPaid: a repeated bank callback is not counted twice. */
+  transactionIds: string[];
+  paidAt?: string;
+  /** Present while the state is `failed`. */
+  failureReason?: string;
+}
+
+/**
+ * The projected state of one dossier. It holds no citizen ID number: the applicant is kept by name
+ * only, and civil-status registrations without the registered person.
+ */
+export interface DossierView {
+  dossierCode: string;
+  provinceCode: string;
+  communeCode: string;
+  procedureCode?: string;
+  procedureName?: string;
+  /** The agency that received the dossier. */
+  agencyCode?: string;
+  channel?: DossierSubmitted['channel'];
+  applicant?: { fullName: string };
+  /** National status code 1–10; absent until a status-changed event. */
+  status?: number;
+  statusName?: string;
+  receivedAt?: string;
+  dueAt?: string;
+  payment: DossierPayment;
+  civilStatus?: {
+    registrationType: CivilStatusRegistered['registrationType'];
+    registrationNumber: string;
+    registeredAt: string;
+  };
+  /** How many times the dossier moved between agencies. */
+  transfers: number;
+  /** The agency handling the dossier now. */
+  currentAgencyCode?: string;
+  /** Version of the dossier's stream after the last applied event. */
+  streamVersion: number;
+  eventCount: number;
+  firstPosition: number;
+  lastPosition: number;
+  lastEventType: string;
+  /** recordedAt of the last applied event. */
+  lastChangedAt: string;
+  /** `time` of the last applied event, when it had one. */
+  lastEventTime?: string;
+}
+
+/** True for the event types {@link evolveDossier} understands. */
+export function isDossierViewEvent(event: Pick<StoredEvent, 'type'>): boolean {
+  return (DOSSIER_VIEW_EVENT_TYPES as readonly string[]).includes(event.type);
+}
+
+/** The dossier an event is about, or undefined when the event is not one the view understands. */
+export function dossierCodeOf(event: Pick<StoredEvent, 'type' | 'data'>): string | undefined {
+  if (!isDossierViewEvent(event)) return undefined;
+  const code = (event.data as { dossierCode?: unknown } | null)?.dossierCode;
+  return typeof code === 'string' && code.length > 0 ? code : undefined;
+}
+
+/**
+ * Applies one event to a dossier's view and returns the new view; the input is not modified.
+ * An event at or before `view.lastPosition` returns the view unchanged, so redelivery is harmless.
+ * @throws DomainError (`invalid`) for an event type outside {@link DOSSIER_VIEW_EVENT_TYPES}.
+ */
+export function evolveDossier(view: DossierView | undefined, event: StoredEvent): DossierView {
+  if (view !== undefined && event.position <= view.lastPosition) return view;
+  if (!isDossierViewEvent(event)) {
+    throw new DomainError('invalid', `event type ${event.type} does not belong to the dossier view`);
+  }
+  const type = event.type as DossierViewEventType;
+  const base = track(view ?? initial(event), event);
+  switch (type) {
+    case 'vn.gov.lgsp.dossier.submitted.v1':
+      return submitted(base, event.data as DossierSubmitted);
+    case 'vn.gov.lgsp.dossier.status-changed.v1':
+      return statusChanged(base, event.data as DossierStatusChanged);
+    case 'vn.gov.lgsp.dossier.transferred.v1':
+      return transferred(base, event.data as DossierTransferred);
+    case 'vn.gov.lgsp.payment.completed.v1':
+      return paymentCompleted(base, event.data as PaymentCompleted);
+    case 'vn.gov.lgsp.payment.failed.v1':
+      return paymentFailed(base, event.data as PaymentFailed);
+    case 'vn.gov.lgsp.civil-status.registered.v1':
+      return civilStatusRegistered(base, event.data as CivilStatusRegistered);
+  }
+}
+
+function initial(event: StoredEvent): DossierView {
+  const data = event.data as { dossierCode: string; provinceCode: string; communeCode: string };
+  return {
+    dossierCode: data.dossierCode,
+    provinceCode: data.provinceCode,
+    communeCode: data.communeCode,
+    payment: { state: 'none', amountDue: 0, amountPaid: 0, transactionIds: [] },
+    transfers: 0,
+    streamVersion: 0,
+    eventCount: 0,
+    firstPosition: event.position,
+    lastPosition: 0,
+    lastEventType: event.type,
+    lastChangedAt: event.recordedAt,
+  };
+}
+
+function track(view: DossierView, event: StoredEvent): DossierView {
+  const next: DossierView = {
+    ...view,
+    streamVersion: event.streamVersion,
+    eventCount: view.eventCount + 1,
+    lastPosition: event.position,
+    lastEventType: event.type,
+    lastChangedAt: event.recordedAt,
+  };
+  if (event.time === undefined) delete next.lastEventTime;
+  else next.lastEventTime = event.time;
+  return next;
+}
+
+function submitted(view: DossierView, d: DossierSubmitted): DossierView {
+  const next: DossierView = {
+    ...view,
+    dossierCode: d.dossierCode,
+    provinceCode: d.provinceCode,
+    communeCode: d.communeCode,
+    procedureCode: d.procedureCode,
+    agencyCode: d.agencyCode,
+    currentAgencyCode: view.transfers > 0 ? view.currentAgencyCode : d.agencyCode,
+    channel: d.channel,
+    applicant: { fullName: d.applicant.fullName },
+    receivedAt: d.receivedAt,
+    payment: { ...view.payment, amountDue: (d.fees ?? []).reduce((sum, fee) => sum + fee.amount, 0) },
+  };
+  if (d.procedureName !== undefined) next.procedureName = d.procedureName;
+  if (d.dueAt !== undefined) next.dueAt = d.dueAt;
+  return next;
+}
+
+function statusChanged(view: DossierView, d: DossierStatusChanged): DossierView {
+  const next: DossierView = { ...view, status: d.status };
+  const name = DOSSIER_STATUS_NAMES[d.status];
+  if (name === undefined) delete next.statusName;
+  else next.statusName = name;
+  if (d.dueAt !== undefined) next.dueAt = d.dueAt;
+  if (d.status === FEE_DUE_STATUS && view.payment.state !== 'paid') {
+    const { failureReason: _cleared, ...payment } = view.payment;
+    next.payment = { ...payment, state: 'due' };
+  }
+  return next;
+}
+
+function transferred(view: DossierView, d: DossierTransferred): DossierView {
+  return { ...view, transfers: view.transfers + 1, currentAgencyCode: d.toAgencyCode };
+}
+
+function paymentCompleted(view: DossierView, d: PaymentCompleted): DossierView {
+  const { failureReason: _cleared, ...payment } = view.payment;
+  const counted = payment.transactionIds.includes(d.transactionId);
+  return {
+    ...view,
+    payment: {
+      ...payment,
+      state: 'paid',
+      amountPaid: counted ? payment.amountPaid : payment.amountPaid + d.amount,
+      paymentRef: d.paymentRef,
+      transactionId: d.transactionId,
+      transactionIds: counted ? payment.transactionIds : [...payment.transactionIds, d.transactionId],
+      paidAt: d.paidAt,
+    },
+  };
+}
+
+function paymentFailed(view: DossierView, d: PaymentFailed): DossierView {
+  if (view.payment.state === 'paid') return view;
+  return {
+    ...view,
+    payment: { ...view.payment, state: 'failed', paymentRef: d.paymentRef, failureReason: d.reason },
+  };
+}
+
+function civilStatusRegistered(view: DossierView, d: CivilStatusRegistered): DossierView {
+  return {
+    ...view,
+    civilStatus: {
+      registrationType: d.registrationType,
+      registrationNumber: d.registrationNumber,
+      registeredAt: d.registeredAt,
+    },
+  };
+}

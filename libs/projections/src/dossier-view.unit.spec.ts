@@ -1,0 +1,321 @@
+import { DomainError, type DossierSubmitted, type EventType } from '#lgsp/contracts';
+import { GENESIS_HASH, type StoredEvent } from '#lgsp/event-store';
+import { DOSSIER_STATUS_NAMES, evolveDossier, type DossierView } from '#lgsp/projections';
+
+const CODE = '000.00.15.H51-250701-0001';
+const codes = { dossierCode: CODE, provinceCode: '51', communeCode: '21040' };
+
+/** Builds the stored events of one dossier's stream: positions and versions count up from 1. */
+function stream() {
+  let version = 0;
+  return (type: EventType | string, data: object, position = version + 1): StoredEvent => {
+    version += 1;
+    return {
+      position,
+      stream: `dossier-${CODE}`,
+      streamVersion: version,
+      id: `e-${position}`,
+      source: '/communes/21040',
+      type,
+      time: `2025-07-0${Math.min(version, 9)}T08:00:00+07:00`,
+      data: { ...codes, ...data },
+      extensions: {},
+      provinceCode: '51',
+      communeCode: '21040',
+      recordedAt: `2025-07-01T01:00:0${Math.min(version, 9)}.000Z`,
+      hash: 'h',
+      prevHash: GENESIS_HASH,
+    };
+  };
+}
+
+const submittedData: Omit<DossierSubmitted, 'dossierCode' | 'provinceCode' | 'communeCode'> = {
+  procedureCode: '1.001193',
+  procedureName: 'Đăng ký khai sinh',
+  agencyCode: '000.00.15.H51',
+  channel: 'online',
+  applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
+  receivedAt: '2025-07-01T08:00:00+07:00',
+  dueAt: '2025-07-04T17:00:00+07:00',
+  fees: [
+    { name: 'Lệ phí', amount: 8000 },
+    { name: 'Phí bản sao', amount: 3000 },
+  ],
+};
+
+/** Given the events so far, when one more arrives, then the view is… */
+function given(...history: StoredEvent[]) {
+  const before = history.reduce<DossierView | undefined>((view, e) => evolveDossier(view, e), undefined);
+  return {
+    before,
+    when(event: StoredEvent) {
+      const after = evolveDossier(before, event);
+      return {
+        then(expected: (view: DossierView) => void) {
+          expected(after);
+          return after;
+        },
+      };
+    },
+  };
+}
+
+describe('evolveDossier', () => {
+  it('creates the view from a submission, keeping the applicant by name only', () => {
+    const e = stream();
+    given()
+      .when(e('vn.gov.lgsp.dossier.submitted.v1', submittedData))
+      .then((view) => {
+        expect(view).toEqual({
+          ...codes,
+          procedureCode: '1.001193',
+          procedureName: 'Đăng ký khai sinh',
+          agencyCode: '000.00.15.H51',
+          currentAgencyCode: '000.00.15.H51',
+          channel: 'online',
+          applicant: { fullName: 'Nguyễn Thị Hoà' },
+          receivedAt: '2025-07-01T08:00:00+07:00',
+          dueAt: '2025-07-04T17:00:00+07:00',
+          payment: { state: 'none', amountDue: 11000, amountPaid: 0, transactionIds: [] },
+          transfers: 0,
+          streamVersion: 1,
+          eventCount: 1,
+          firstPosition: 1,
+          lastPosition: 1,
+          lastEventType: 'vn.gov.lgsp.dossier.submitted.v1',
+          lastChangedAt: '2025-07-01T01:00:01.000Z',
+          lastEventTime: '2025-07-01T08:00:00+07:00',
+        });
+        expect(JSON.stringify(view)).not.toContain('051190001234');
+      });
+  });
+
+  it('sets the status code and its name, and a new due date when given', () => {
+    const e = stream();
+    given(e('vn.gov.lgsp.dossier.submitted.v1', submittedData))
+      .when(
+        e('vn.gov.lgsp.dossier.status-changed.v1', {
+          status: 5,
+          changedAt: '2025-07-02T09:00:00+07:00',
+          dueAt: '2025-07-10T17:00:00+07:00',
+        }),
+      )
+      .then((view) => {
+        expect(view).toMatchObject({
+          status: 5,
+          statusName: 'documents requested',
+          dueAt: '2025-07-10T17:00:00+07:00',
+        });
+        expect(view).toMatchObject({ streamVersion: 2, eventCount: 2, firstPosition: 1, lastPosition: 2 });
+        expect(view.payment.state).toBe('none');
+      });
+  });
+
+  it('names every national status code and leaves an unknown code unnamed', () => {
+    expect(Object.keys(DOSSIER_STATUS_NAMES).map(Number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const e = stream();
+    given(e('vn.gov.lgsp.dossier.status-changed.v1', { status: 9, changedAt: '2025-07-02T09:00:00+07:00' }))
+      .when(
+        e('vn.gov.lgsp.dossier.status-changed.v1', { status: 11, changedAt: '2025-07-02T10:00:00+07:00' }),
+      )
+      .then((view) => {
+        expect(view.status).toBe(11);
+        expect(view).not.toHaveProperty('statusName');
+      });
+  });
+
+  it('creates the view from a status change of a dossier never seen, and completes it on submission', () => {
+    const e = stream();
+    const first = given()
+      .when(
+        e('vn.gov.lgsp.dossier.status-changed.v1', { status: 2, changedAt: '2025-07-01T09:00:00+07:00' }, 10),
+      )
+      .then((view) => {
+        expect(view).toMatchObject({
+          ...codes,
+          status: 2,
+          statusName: 'received',
+          eventCount: 1,
+          firstPosition: 10,
+        });
+        expect(view.payment).toEqual({ state: 'none', amountDue: 0, amountPaid: 0, transactionIds: [] });
+        expect(view).not.toHaveProperty('procedureCode');
+      });
+    expect(evolveDossier(first, e('vn.gov.lgsp.dossier.submitted.v1', submittedData, 11))).toMatchObject({
+      status: 2,
+      procedureCode: '1.001193',
+      eventCount: 2,
+      firstPosition: 10,
+      lastPosition: 11,
+    });
+  });
+
+  describe('payment', () => {
+    const e = stream();
+    const submitted = e('vn.gov.lgsp.dossier.submitted.v1', submittedData);
+    const feeDue = e('vn.gov.lgsp.dossier.status-changed.v1', {
+      status: 6,
+      changedAt: '2025-07-02T09:00:00+07:00',
+    });
+    const paid = (position: number, transactionId: string, amount = 11000) =>
+      e(
+        'vn.gov.lgsp.payment.completed.v1',
+        {
+          paymentRef: 'PR-1',
+          transactionId,
+          amount,
+          paidAt: '2025-07-02T10:00:00+07:00',
+          bankCode: 'VCB',
+        },
+        position,
+      );
+    const failed = (position: number) =>
+      e(
+        'vn.gov.lgsp.payment.failed.v1',
+        { paymentRef: 'PR-1', failedAt: '2025-07-02T10:00:00+07:00', reason: 'insufficient funds' },
+        position,
+      );
+
+    it('is due once the status is 6 (fee due)', () => {
+      given(submitted)
+        .when(feeDue)
+        .then((view) =>
+          expect(view.payment).toEqual({ state: 'due', amountDue: 11000, amountPaid: 0, transactionIds: [] }),
+        );
+    });
+
+    it('is paid after a completed payment, which adds its amount', () => {
+      given(submitted, feeDue)
+        .when(paid(3, 'TX-1'))
+        .then((view) =>
+          expect(view.payment).toEqual({
+            state: 'paid',
+            amountDue: 11000,
+            amountPaid: 11000,
+            paymentRef: 'PR-1',
+            transactionId: 'TX-1',
+            transactionIds: ['TX-1'],
+            paidAt: '2025-07-02T10:00:00+07:00',
+          }),
+        );
+    });
+
+    it('adds distinct transactions but counts a repeated transaction once', () => {
+      given(submitted, feeDue, paid(3, 'TX-1', 8000), paid(4, 'TX-2', 3000))
+        .when(paid(5, 'TX-1', 8000))
+        .then((view) => {
+          expect(view.payment.amountPaid).toBe(11000);
+          expect(view.payment.transactionIds).toEqual(['TX-1', 'TX-2']);
+          expect(view.eventCount).toBe(5);
+        });
+    });
+
+    it('fails with the reason, and a later completion clears the failure', () => {
+      const afterFailure = given(submitted, feeDue)
+        .when(failed(3))
+        .then((view) =>
+          expect(view.payment).toMatchObject({ state: 'failed', failureReason: 'insufficient funds' }),
+        );
+      const afterPayment = evolveDossier(afterFailure, paid(4, 'TX-1'));
+      expect(afterPayment.payment.state).toBe('paid');
+      expect(afterPayment.payment).not.toHaveProperty('failureReason');
+    });
+
+    it('stays paid when a failure or another fee-due status arrives later', () => {
+      given(submitted, feeDue, paid(3, 'TX-1'))
+        .when(failed(4))
+        .then((view) => expect(view.payment).toMatchObject({ state: 'paid', amountPaid: 11000 }));
+      given(submitted, feeDue, paid(3, 'TX-1'))
+        .when(
+          e(
+            'vn.gov.lgsp.dossier.status-changed.v1',
+            { status: 6, changedAt: '2025-07-03T09:00:00+07:00' },
+            4,
+          ),
+        )
+        .then((view) => expect(view.payment.state).toBe('paid'));
+    });
+  });
+
+  it('counts transfers and follows the current agency', () => {
+    const e = stream();
+    const transfer = (position: number, to: string) =>
+      e(
+        'vn.gov.lgsp.dossier.transferred.v1',
+        { fromAgencyCode: 'X', toAgencyCode: to, transferredAt: '2025-07-02T09:00:00+07:00' },
+        position,
+      );
+    given(e('vn.gov.lgsp.dossier.submitted.v1', submittedData), transfer(2, '000.00.00.H51'))
+      .when(transfer(3, '000.00.16.H51'))
+      .then((view) => {
+        expect(view).toMatchObject({
+          transfers: 2,
+          agencyCode: '000.00.15.H51',
+          currentAgencyCode: '000.00.16.H51',
+        });
+      });
+  });
+
+  it('records a civil-status registration without the registered person', () => {
+    const e = stream();
+    given(e('vn.gov.lgsp.dossier.submitted.v1', submittedData))
+      .when(
+        e('vn.gov.lgsp.civil-status.registered.v1', {
+          registrationType: 'birth',
+          registrationNumber: '123/2025',
+          registeredAt: '2025-07-03T10:00:00+07:00',
+          person: {
+            fullName: 'Trần Minh Khôi',
+            dateOfBirth: '2025-06-20',
+            sex: 'male',
+            idNumber: '051225000001',
+          },
+        }),
+      )
+      .then((view) => {
+        expect(view.civilStatus).toEqual({
+          registrationType: 'birth',
+          registrationNumber: '123/2025',
+          registeredAt: '2025-07-03T10:00:00+07:00',
+        });
+        expect(JSON.stringify(view)).not.toContain('051225000001');
+        expect(JSON.stringify(view)).not.toContain('Trần Minh Khôi');
+      });
+  });
+
+  it('returns the same view for an event at or before the last applied position (redelivery)', () => {
+    const e = stream();
+    const submitted = e('vn.gov.lgsp.dossier.submitted.v1', submittedData);
+    const payment = e('vn.gov.lgsp.payment.completed.v1', {
+      paymentRef: 'PR-1',
+      transactionId: 'TX-1',
+      amount: 11000,
+      paidAt: '2025-07-02T10:00:00+07:00',
+    });
+    const { before } = given(submitted, payment);
+    expect(evolveDossier(before, payment)).toBe(before);
+    expect(evolveDossier(before, submitted)).toBe(before);
+    expect(before).toMatchObject({ eventCount: 2, payment: { amountPaid: 11000 } });
+  });
+
+  it('does not modify the view it is given', () => {
+    const e = stream();
+    const view = evolveDossier(undefined, e('vn.gov.lgsp.dossier.submitted.v1', submittedData));
+    const snapshot = structuredClone(view);
+    evolveDossier(
+      view,
+      e('vn.gov.lgsp.payment.completed.v1', {
+        paymentRef: 'PR-1',
+        transactionId: 'TX-1',
+        amount: 11000,
+        paidAt: '2025-07-02T10:00:00+07:00',
+      }),
+    );
+    expect(view).toEqual(snapshot);
+  });
+
+  it('rejects an event type the view does not understand', () => {
+    const e = stream();
+    expect(() => evolveDossier(undefined, e('vn.gov.lgsp.unknown.v1', {}))).toThrow(DomainError);
+  });
+});

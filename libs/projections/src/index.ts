@@ -1,0 +1,4 @@
+export * from './dossier-view.js';
+export * from './dossier-view-repository.js';
+export * from './sqlite-dossier-view-repository.js';
+export * from './dossier-projection.js';
