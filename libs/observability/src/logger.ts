@@ -1,0 +1,34 @@
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { maskIdNumbers, redact } from './redact.js';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  level?: LevelWithSilent;
+  /** Where JSON lines go; stdout when omitted. */
+  destination?: DestinationStream;
+  name?: string;
+}
+
+/** Structured JSON logs (one object per line) with personal data masked. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      name: options.name ?? 'lgsp-hub',
+      level: options.level ?? 'info',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => redact(obj) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          const masked = args.map((a) => (typeof a === 'string' ? maskIdNumbers(a) : a));
+          return method.apply(this, masked as Parameters<typeof method>);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}

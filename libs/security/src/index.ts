@@ -1,0 +1,5 @@
+export * from './tokens.js';
+export * from './client.js';
+export * from './scope.js';
+export * from './client-service.js';
+export * from './sqlite-client-store.js';

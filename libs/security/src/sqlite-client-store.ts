@@ -1,0 +1,70 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Client, ClientStore } from './client.js';
+
+interface Row {
+  id: string;
+  name: string;
+  role: Client['role'];
+  province_code: string | null;
+  commune_codes: string;
+  created_at: string;
+}
+
+const toClient = (r: Row): Client => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  ...(r.province_code ? { provinceCode: r.province_code } : {}),
+  communeCodes: JSON.parse(r.commune_codes) as string[],
+  createdAt: r.created_at,
+});
+
+/** Clients in the embedded SQLite file. Only token hashes are stored. */
+export class SqliteClientStore implements ClientStore {
+  private readonly byHash: StatementSync;
+  private readonly byName: StatementSync;
+  private readonly all: StatementSync;
+  private readonly ins: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    db.exec(`CREATE TABLE IF NOT EXISTS clients (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      role TEXT NOT NULL,
+      province_code TEXT,
+      commune_codes TEXT NOT NULL,
+      token_hash TEXT NOT NULL UNIQUE,
+      created_at TEXT NOT NULL
+    )`);
+    this.byHash = db.prepare('SELECT * FROM clients WHERE token_hash = ?');
+    this.byName = db.prepare('SELECT * FROM clients WHERE name = ?');
+    this.all = db.prepare('SELECT * FROM clients ORDER BY created_at, id');
+    this.ins = db.prepare(
+      `INSERT INTO clients (id, name, role, province_code, commune_codes, token_hash, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  insert(c: Client, tokenHash: string): void {
+    this.ins.run(
+      c.id,
+      c.name,
+      c.role,
+      c.provinceCode ?? null,
+      JSON.stringify(c.communeCodes),
+      tokenHash,
+      c.createdAt,
+    );
+  }
+  findByTokenHash(tokenHash: string): Client | undefined {
+    const row = this.byHash.get(tokenHash) as Row | undefined;
+    return row ? toClient(row) : undefined;
+  }
+  findByName(name: string): Client | undefined {
+    const row = this.byName.get(name) as Row | undefined;
+    return row ? toClient(row) : undefined;
+  }
+  list(): Client[] {
+    return (this.all.all() as unknown as Row[]).map(toClient);
+  }
+}
