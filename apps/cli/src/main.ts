@@ -1,0 +1,207 @@
+import { parseArgs } from 'node:util';
+import { Api, ApiError } from './api.js';
+import { table } from './table.js';
+
+const USAGE = `lgsp — the lgsp-hub operator CLI
+
+Environment: LGSP_URL (default http://127.0.0.1:3000), LGSP_TOKEN (an admin or operator token).
+
+Commands:
+  lgsp clients create --name NAME (--communes C1,C2 | --province P) [--role ROLE] [--json]
+  lgsp clients list [--json]
+  lgsp streams read STREAM [--from VERSION] [--limit N] [--json]
+  lgsp events list [--after POSITION] [--limit N] [--type TYPE] [--province P] [--json]
+  lgsp dossiers show DOSSIER_CODE [--json]
+  lgsp subscriptions [--json]
+
+Exit codes: 0 success, 2 usage error, 3 the hub refused the request, 4 the hub could not be reached.`;
+
+class UsageError extends Error {}
+
+interface Out {
+  json: boolean;
+  print(human: string, machine: unknown): void;
+}
+
+type Client = {
+  id: string;
+  name: string;
+  role: string;
+  provinceCode?: string;
+  communeCodes: string[];
+  createdAt: string;
+};
+type WireEvent = {
+  position: number;
+  stream: string;
+  streamVersion: number;
+  recordedAt: string;
+  event: { id: string; source: string; type: string; time?: string };
+};
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      communes: { type: 'string' },
+      province: { type: 'string' },
+      role: { type: 'string' },
+      from: { type: 'string' },
+      after: { type: 'string' },
+      limit: { type: 'string' },
+      type: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [group, action, arg] = positionals;
+  if (values.help || !group) {
+    process.stdout.write(`${USAGE}\n`);
+    if (!group && !values.help) throw new UsageError('no command given');
+    return;
+  }
+  const api = new Api(process.env.LGSP_URL ?? 'http://127.0.0.1:3000', process.env.LGSP_TOKEN);
+  const out: Out = {
+    json: values.json ?? false,
+    print(human, machine) {
+      process.stdout.write(`${this.json ? JSON.stringify(machine, null, 2) : human}\n`);
+    },
+  };
+  const query = (params: Record<string, string | undefined>): string => {
+    const q = new URLSearchParams(
+      Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    return q.size > 0 ? `?${q}` : '';
+  };
+
+  switch (`${group} ${action ?? ''}`.trim()) {
+    case 'clients create': {
+      if (!values.name) throw new UsageError('clients create needs --name');
+      const body = {
+        name: values.name,
+        ...(values.communes ? { communes: values.communes.split(',').map((c) => c.trim()) } : {}),
+        ...(values.province ? { province: values.province } : {}),
+        ...(values.role ? { role: values.role } : {}),
+      };
+      const c = await api.call<Client & { token: string }>('POST', '/v1/admin/clients', body);
+      out.print(
+        `created client ${c.name} (${c.id}), role ${c.role}${c.provinceCode ? `, province ${c.provinceCode}` : ''}` +
+          `${c.communeCodes.length ? `, communes ${c.communeCodes.join(',')}` : ''}\n` +
+          `token (shown once, store it now): ${c.token}`,
+        {
+          id: c.id,
+          token: c.token,
+          name: c.name,
+          role: c.role,
+          provinceCode: c.provinceCode,
+          communeCodes: c.communeCodes,
+        },
+      );
+      return;
+    }
+    case 'clients list': {
+      const { clients } = await api.call<{ clients: Client[] }>('GET', '/v1/admin/clients');
+      out.print(
+        table(
+          ['ID', 'NAME', 'ROLE', 'PROVINCE', 'COMMUNES', 'CREATED'],
+          clients.map((c) => [c.id, c.name, c.role, c.provinceCode, c.communeCodes.join(','), c.createdAt]),
+        ),
+        clients,
+      );
+      return;
+    }
+    case 'streams read': {
+      if (!arg)
+        throw new UsageError('streams read needs a stream name, e.g. dossier-000.00.15.H12-250701-0001');
+      const r = await api.call<{ stream: string; version: number; events: WireEvent[] }>(
+        'GET',
+        `/v1/streams/${encodeURIComponent(arg)}${query({ from: values.from, limit: values.limit })}`,
+      );
+      out.print(
+        `${r.stream} (version ${r.version})\n` +
+          table(
+            ['VERSION', 'POSITION', 'TYPE', 'TIME', 'SOURCE', 'ID'],
+            r.events.map((e) => [
+              e.streamVersion,
+              e.position,
+              e.event.type,
+              e.event.time,
+              e.event.source,
+              e.event.id,
+            ]),
+          ),
+        r,
+      );
+      return;
+    }
+    case 'events list': {
+      const r = await api.call<{ events: WireEvent[]; next: number; head: number }>(
+        'GET',
+        `/v1/events${query({ after: values.after, limit: values.limit, type: values.type, province: values.province })}`,
+      );
+      out.print(
+        table(
+          ['POSITION', 'STREAM', 'VERSION', 'TYPE', 'RECORDED'],
+          r.events.map((e) => [e.position, e.stream, e.streamVersion, e.event.type, e.recordedAt]),
+        ) + `\nnext: --after ${r.next} (head ${r.head})`,
+        r,
+      );
+      return;
+    }
+    case 'dossiers show': {
+      if (!arg) throw new UsageError('dossiers show needs a dossier code');
+      const view = await api.call<Record<string, unknown>>('GET', `/v1/dossiers/${encodeURIComponent(arg)}`);
+      out.print(
+        table(
+          ['FIELD', 'VALUE'],
+          Object.entries(view).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]),
+        ),
+        view,
+      );
+      return;
+    }
+    case 'subscriptions': {
+      const r = await api.call<{
+        head: number;
+        subscriptions: {
+          name: string;
+          checkpoint: number;
+          lagEvents: number;
+          lagSeconds: number;
+          state: string;
+        }[];
+      }>('GET', '/v1/admin/subscriptions');
+      out.print(
+        `head ${r.head}\n` +
+          table(
+            ['SUBSCRIBER', 'STATE', 'CHECKPOINT', 'LAG EVENTS', 'LAG SECONDS'],
+            r.subscriptions.map((s) => [s.name, s.state, s.checkpoint, s.lagEvents, s.lagSeconds.toFixed(1)]),
+          ),
+        r,
+      );
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+  }
+}
+
+run(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: unknown) => {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`lgsp: ${(e as Error).message}\nRun lgsp --help for usage.\n`);
+      process.exit(2);
+    }
+    if (e instanceof ApiError) {
+      process.stderr.write(`lgsp: ${e.status} ${e.problem?.title ?? ''}: ${e.message}\n`);
+      for (const issue of e.problem?.errors ?? [])
+        process.stderr.write(`  ${issue.pointer || '/'}: ${issue.message}\n`);
+      process.exit(3);
+    }
+    process.stderr.write(`lgsp: ${(e as Error).message}\n`);
+    process.exit(4);
+  },
+);

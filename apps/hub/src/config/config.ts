@@ -1,0 +1,217 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+/**
+ * The hub's configuration: one JSON file (`LGSP_CONFIG`) plus environment overrides. Every value
+ * has a documented default; a bad value stops start-up with its path and the reason.
+ */
+export interface HubConfig {
+  http: {
+    /** @defaultValue "0.0.0.0" (env `LGSP_HTTP_HOST`) */
+    host: string;
+    /** @defaultValue 3000 (env `LGSP_HTTP_PORT`) */
+    port: number;
+    /** Largest request body accepted, in bytes; larger gets 413. @defaultValue 1048576 */
+    bodyLimitBytes: number;
+  };
+  /** Folder of the embedded store and the generated admin token. @defaultValue "./data" (env `LGSP_DATA_DIR`) */
+  dataDir: string;
+  /** `sqlite` (embedded, in `dataDir`). @defaultValue "sqlite" (env `LGSP_STORE`) */
+  store: string;
+  kafka: {
+    /** Bootstrap brokers; empty = no Kafka. @defaultValue [] (env `LGSP_KAFKA_BROKERS`, comma-separated) */
+    brokers: string[];
+  };
+  ingest: {
+    /** Most events in one batch request; more gets 413. @defaultValue 1000 */
+    maxBatchEvents: number;
+  };
+  adminUnits: {
+    /**
+     * The administrative-unit list (format of the national list, 34 provinces / 3,321 communes).
+     * null uses the small sample shipped in `reference/`. @defaultValue null (env `LGSP_ADMIN_UNITS_FILE`)
+     */
+    file: string | null;
+  };
+  subscriptions: {
+    /** Events a subscriber reads per batch. @defaultValue 500 */
+    batchSize: number;
+  };
+  log: {
+    /** @defaultValue "info" (env `LGSP_LOG_LEVEL`) */
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
+}
+
+export const DEFAULT_CONFIG: HubConfig = {
+  http: { host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576 },
+  dataDir: './data',
+  store: 'sqlite',
+  kafka: { brokers: [] },
+  ingest: { maxBatchEvents: 1000 },
+  adminUnits: { file: null },
+  subscriptions: { batchSize: 500 },
+  log: { level: 'info' },
+};
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 104_857_600 },
+      },
+    },
+    dataDir: { type: 'string', minLength: 1 },
+    store: {
+      type: 'string',
+      pattern: '^(sqlite|postgres(ql)?://.+)$',
+    },
+    kafka: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        brokers: { type: 'array', items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' } },
+      },
+    },
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { maxBatchEvents: { type: 'integer', minimum: 1, maximum: 10_000 } },
+    },
+    adminUnits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { file: { type: ['string', 'null'], minLength: 1 } },
+    },
+    subscriptions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { batchSize: { type: 'integer', minimum: 1, maximum: 10_000 } },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
+    },
+  },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const validate = new Ajv2020({ allErrors: true }).compile(schema);
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the file named by `LGSP_CONFIG` (if any), applies environment overrides, validates. */
+export function loadConfig(env: Env = process.env): HubConfig {
+  let fromFile: unknown = {};
+  const file = env.LGSP_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError([`LGSP_CONFIG: cannot read ${file}: ${(e as Error).message}`]);
+    }
+    try {
+      fromFile = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError([`${file}: not valid JSON: ${(e as Error).message}`]);
+    }
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      throw new ConfigError([`${file}: must hold a JSON object`]);
+    }
+  }
+  const problems: string[] = [];
+  if (!validate(fromFile)) {
+    for (const e of validate.errors ?? []) {
+      const where =
+        e.keyword === 'additionalProperties'
+          ? `${e.instancePath}/${String(e.params.additionalProperty)}`
+          : e.instancePath;
+      const what = e.keyword === 'additionalProperties' ? 'is not a known setting' : e.message;
+      problems.push(`${file ?? 'config'}: ${where || '/'} ${what}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const merged = deepMerge(DEFAULT_CONFIG, fromFile as Partial<HubConfig>);
+  applyEnv(merged, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  if (merged.store !== 'sqlite') {
+    problems.push(
+      `store: ${redactUrl(merged.store)} is not available in this version; only the embedded "sqlite" store is (PostgreSQL comes with the production store)`,
+    );
+  }
+  if (merged.kafka.brokers.length > 0) {
+    problems.push(
+      'kafka.brokers: Kafka fan-out is not available in this version; leave LGSP_KAFKA_BROKERS unset',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  merged.dataDir = resolve(merged.dataDir);
+  if (merged.adminUnits.file) merged.adminUnits.file = resolve(merged.adminUnits.file);
+  return merged;
+}
+
+function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
+  const int = (name: string, min: number, max: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name}: "${raw}" must be an integer from ${min} to ${max}`);
+      return undefined;
+    }
+    return n;
+  };
+  const port = int('LGSP_HTTP_PORT', 0, 65535);
+  if (port !== undefined) c.http.port = port;
+  if (env.LGSP_HTTP_HOST) c.http.host = env.LGSP_HTTP_HOST;
+  if (env.LGSP_DATA_DIR) c.dataDir = env.LGSP_DATA_DIR;
+  if (env.LGSP_STORE) {
+    if (!/^(sqlite|postgres(ql)?:\/\/.+)$/.test(env.LGSP_STORE)) {
+      problems.push(`LGSP_STORE: must be "sqlite" or a postgres:// URL, got "${redactUrl(env.LGSP_STORE)}"`);
+    } else c.store = env.LGSP_STORE;
+  }
+  if (env.LGSP_KAFKA_BROKERS) {
+    const brokers = env.LGSP_KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
+    const bad = brokers.filter((b) => !/^[^\s:]+:[0-9]{1,5}$/.test(b));
+    if (bad.length > 0) problems.push(`LGSP_KAFKA_BROKERS: ${bad.join(', ')} must be host:port`);
+    else c.kafka.brokers = brokers;
+  }
+  if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
+  if (env.LGSP_LOG_LEVEL) {
+    const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+    if (!levels.includes(env.LGSP_LOG_LEVEL))
+      problems.push(`LGSP_LOG_LEVEL: must be one of ${levels.join(', ')}`);
+    else c.log.level = env.LGSP_LOG_LEVEL as HubConfig['log']['level'];
+  }
+}
+
+const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
+function deepMerge<T>(base: T, over: unknown): T {
+  if (over === undefined) return structuredClone(base);
+  if (base === null || typeof base !== 'object' || Array.isArray(base)) return over as T;
+  const out = structuredClone(base) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    out[k] = deepMerge((base as Record<string, unknown>)[k], v);
+  }
+  return out as T;
+}

@@ -1,0 +1,64 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from './config.js';
+
+const file = (content: string): string => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lgsp-cfg-')), 'hub.json');
+  writeFileSync(path, content);
+  return path;
+};
+
+const problemsOf = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('uses the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(3000);
+    expect(c.store).toBe('sqlite');
+    expect(c.dataDir).toBe(join(process.cwd(), 'data'));
+    expect(c.ingest.maxBatchEvents).toBe(DEFAULT_CONFIG.ingest.maxBatchEvents);
+  });
+
+  it('reads the file and lets the environment override it', () => {
+    const path = file(JSON.stringify({ http: { port: 4000 }, ingest: { maxBatchEvents: 50 } }));
+    const c = loadConfig({ LGSP_CONFIG: path, LGSP_HTTP_PORT: '5000', LGSP_DATA_DIR: '/tmp/x' });
+    expect(c.http.port).toBe(5000);
+    expect(c.http.host).toBe('0.0.0.0');
+    expect(c.ingest.maxBatchEvents).toBe(50);
+    expect(c.dataDir).toBe('/tmp/x');
+  });
+
+  it('names the path and the reason of each bad value', () => {
+    const path = file(JSON.stringify({ http: { port: 'x' }, log: { level: 'loud' }, extra: true }));
+    const problems = problemsOf({ LGSP_CONFIG: path });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `${path}: /http/port must be integer`,
+        `${path}: /log/level must be equal to one of the allowed values`,
+        `${path}: /extra is not a known setting`,
+      ]),
+    );
+    expect(problemsOf({ LGSP_HTTP_PORT: '70000' })).toEqual([
+      'LGSP_HTTP_PORT: "70000" must be an integer from 0 to 65535',
+    ]);
+    expect(problemsOf({ LGSP_CONFIG: file('{ nope') })[0]).toMatch(/not valid JSON/);
+    expect(problemsOf({ LGSP_KAFKA_BROKERS: 'localhost' })).toEqual([
+      'LGSP_KAFKA_BROKERS: localhost must be host:port',
+    ]);
+  });
+
+  it('refuses a store this version does not have rather than ignoring it, hiding the password', () => {
+    const [problem] = problemsOf({ LGSP_STORE: 'postgres://hub:s3cret@db/lgsp' });
+    expect(problem).toMatch(/not available in this version/);
+    expect(problem).not.toContain('s3cret');
+  });
+});

@@ -1,0 +1,71 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ROLES, type Client, type Role } from '#lgsp/security';
+import type { FastifyRequest } from 'fastify';
+import { principal } from './auth.js';
+import { RUNTIME } from './tokens.js';
+import type { HubRuntime } from '../runtime.js';
+
+export class CreateClientDto {
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @Matches(/^[0-9]{5}$/, { each: true, message: 'each commune code must be 5 digits' })
+  communes?: string[];
+
+  @IsOptional()
+  @Matches(/^[0-9]{2}$/, { message: 'province must be a 2-digit code' })
+  province?: string;
+
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+}
+
+type PublicClient = Omit<Client, never>;
+
+@Controller('v1/admin')
+export class AdminController {
+  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+
+  /** Creates a client; the token is in this response only. */
+  @Post('clients')
+  @HttpCode(201)
+  create(@Req() req: FastifyRequest, @Body() body: CreateClientDto): PublicClient & { token: string } {
+    const admin = principal(req, 'admin');
+    const { client, token } = this.rt.clients.create({
+      name: body.name,
+      ...(body.communes ? { communes: body.communes } : {}),
+      ...(body.province !== undefined ? { province: body.province } : {}),
+      ...(body.role ? { role: body.role } : {}),
+    });
+    this.rt.logger.info(
+      {
+        actor: admin.name,
+        clientId: client.id,
+        role: client.role,
+        province: client.provinceCode,
+        communes: client.communeCodes,
+      },
+      'client created',
+    );
+    return { ...client, token };
+  }
+
+  @Get('clients')
+  list(@Req() req: FastifyRequest): { clients: PublicClient[] } {
+    principal(req, 'admin', 'operator');
+    return { clients: this.rt.clients.list() };
+  }
+
+  /** Every subscriber with its checkpoint and lag. */
+  @Get('subscriptions')
+  async subscriptions(@Req() req: FastifyRequest): Promise<unknown> {
+    principal(req, 'admin', 'operator');
+    return { head: (await this.rt.store.head()).position, subscriptions: await this.rt.subscriptions.lag() };
+  }
+}

@@ -1,0 +1,148 @@
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { DomainError } from '#lgsp/contracts';
+import type { ReadAllOptions } from '#lgsp/event-store';
+import { inReadScope, readScope, type Client } from '#lgsp/security';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { principal } from './auth.js';
+import { RUNTIME } from './tokens.js';
+import { intParam, listParam, toWire, type WireEvent } from './wire.js';
+import type { HubRuntime } from '../runtime.js';
+
+const MAX_LIMIT = 1000;
+
+@Controller('v1')
+export class ReadsController {
+  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+
+  /** A stream's events in order. Streams outside the caller's scope look like missing ones. */
+  @Get('streams/:stream')
+  async stream(
+    @Req() req: FastifyRequest,
+    @Param('stream') stream: string,
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ stream: string; version: number; events: WireEvent[] }> {
+    const scope = readScope(principal(req));
+    const from = intParam(query, 'from', 1, 1, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
+    const events = await this.rt.store.readStream(stream, { fromVersion: from, limit });
+    const version = await this.rt.store.streamVersion(stream);
+    const first = events[0] ?? (await this.rt.store.readStream(stream, { limit: 1 }))[0];
+    if (version === 0 || !first || !inReadScope(scope, first.provinceCode, first.communeCode)) {
+      throw new DomainError('not-found', `stream ${stream} does not exist or is outside your scope`);
+    }
+    return { stream, version, events: events.map(toWire) };
+  }
+
+  /** The global log after a position, scoped to the caller; `Accept: text/event-stream` tails it live. */
+  @Get('events')
+  async events(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Query() query: Record<string, unknown>,
+  ): Promise<void> {
+    const client = principal(req);
+    const lastEventId = req.headers['last-event-id'];
+    const after = intParam(
+      { after: query.after ?? (typeof lastEventId === 'string' ? lastEventId : undefined) },
+      'after',
+      0,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    );
+    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
+    const filter = this.filterFor(
+      client,
+      listParam(query, 'type'),
+      listParam(query, 'province', /^[0-9]{2}$/),
+    );
+    if ((req.headers.accept ?? '').includes('text/event-stream')) {
+      await this.tail(req, reply, after, filter);
+      return;
+    }
+    const events = await this.rt.store.readAll({ ...filter, after, limit });
+    const head = await this.rt.store.head();
+    const last = events[events.length - 1];
+    void reply.header('content-type', 'application/json').send({
+      events: events.map(toWire),
+      next: last ? last.position : after,
+      head: head.position,
+    });
+  }
+
+  @Get('dossiers/:dossierCode')
+  async dossier(@Req() req: FastifyRequest, @Param('dossierCode') code: string): Promise<unknown> {
+    const scope = readScope(principal(req));
+    const view = await this.rt.dossiers.get(code);
+    if (!view || !inReadScope(scope, view.provinceCode, view.communeCode)) {
+      throw new DomainError('not-found', `dossier ${code} is not known or is outside your scope`);
+    }
+    return view;
+  }
+
+  private filterFor(
+    client: Client,
+    types: string[] | undefined,
+    provinces: string[] | undefined,
+  ): Pick<ReadAllOptions, 'types' | 'provinceCodes' | 'communeCodes'> {
+    const scope = readScope(client);
+    const out: Pick<ReadAllOptions, 'types' | 'provinceCodes' | 'communeCodes'> = types ? { types } : {};
+    if (scope.all) return provinces ? { ...out, provinceCodes: provinces } : out;
+    const allowed = new Set([...scope.provinceCodes, ...(client.provinceCode ? [client.provinceCode] : [])]);
+    const denied = (provinces ?? []).filter((p) => !allowed.has(p));
+    if (denied.length > 0) {
+      throw new DomainError('forbidden', `client ${client.name} may not read province ${denied.join(', ')}`, [
+        { pointer: '/province', message: `outside the client's scope` },
+      ]);
+    }
+    if (scope.communeCodes.length > 0) return { ...out, communeCodes: scope.communeCodes };
+    return { ...out, provinceCodes: scope.provinceCodes };
+  }
+
+  /** Server-sent events: each event is sent with its position as the SSE id, so clients resume with Last-Event-ID. */
+  private async tail(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    after: number,
+    filter: Pick<ReadAllOptions, 'types' | 'provinceCodes' | 'communeCodes'>,
+  ): Promise<void> {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    let position = after;
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.rt.store.onAppended(() => wake?.());
+    req.raw.on('close', () => {
+      closed = true;
+      wake?.();
+    });
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
+    try {
+      while (!closed) {
+        // The head is read first: every event up to it is covered by the filtered read that follows,
+        // so the position may jump past events the filter skips without missing a later one.
+        const head = await this.rt.store.head();
+        const events = await this.rt.store.readAll({ ...filter, after: position, limit: 500 });
+        for (const e of events) {
+          raw.write(`id: ${e.position}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e))}\n\n`);
+          position = e.position;
+        }
+        if (events.length === 500) continue;
+        position = Math.max(position, head.position);
+        if (closed) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 5_000);
+        });
+      }
+    } finally {
+      clearInterval(heartbeat);
+      unsubscribe();
+      raw.end();
+    }
+  }
+}

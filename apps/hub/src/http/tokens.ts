@@ -1,0 +1,2 @@
+/** Injection token of the HubRuntime. */
+export const RUNTIME = Symbol('HubRuntime');

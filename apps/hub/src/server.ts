@@ -1,0 +1,101 @@
+import 'reflect-metadata';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DomainError } from '#lgsp/contracts';
+import { NestLoggerAdapter, type Logger } from '#lgsp/observability';
+import type { FastifyRequest } from 'fastify';
+import { AppModule } from './app.module.js';
+import type { HubConfig } from './config/config.js';
+import { authenticate } from './http/auth.js';
+import { ProblemFilter } from './http/problem.filter.js';
+import { createRuntime, type HubRuntime } from './runtime.js';
+
+export interface Hub {
+  app: NestFastifyApplication;
+  runtime: HubRuntime;
+  url: string;
+  close(): Promise<void>;
+}
+
+const INGEST_PATH = '/v1/events';
+const JSON_TYPES = ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json'];
+
+/** Builds and starts the hub: store, subscriptions, HTTP. */
+export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
+  const runtime = await createRuntime(config, logger);
+  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
+    logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
+    bufferLogs: false,
+    bodyParser: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  // Ingest reads raw bytes: the CloudEvents binding decides the mode from the media type, and bad
+  // JSON becomes a problem the ingest path reports itself. Other routes get parsed JSON.
+  fastify.removeAllContentTypeParsers();
+  const parse = (
+    req: FastifyRequest,
+    body: Buffer,
+    done: (err: Error | null, value?: unknown) => void,
+  ): void => {
+    if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch (e) {
+      done(
+        new DomainError('malformed', `body is not valid JSON: ${(e as Error).message}`, [
+          { pointer: '', message: 'not JSON' },
+        ]),
+      );
+    }
+  };
+  fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, parse);
+  fastify.addContentTypeParser(/^application\/[^;]+\+json/, { parseAs: 'buffer' }, parse);
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
+    done(new DomainError('unsupported-media-type', 'send application/json'));
+  });
+  fastify.addHook('onRequest', async (req) => authenticate(runtime, req));
+
+  app.useGlobalFilters(new ProblemFilter(logger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      exceptionFactory: (errors) =>
+        new DomainError(
+          'invalid',
+          'the request body is not valid',
+          errors.flatMap((e) =>
+            Object.values(e.constraints ?? { invalid: 'is not valid' }).map((message) => ({
+              pointer: `/${e.property}`,
+              message,
+            })),
+          ),
+        ),
+    }),
+  );
+  app.enableShutdownHooks([]);
+
+  await runtime.subscriptions.start();
+  await app.listen({ port: config.http.port, host: config.http.host });
+  runtime.ready = true;
+  const address = fastify.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir }, 'lgsp-hub listening');
+
+  return {
+    app,
+    runtime,
+    url,
+    async close() {
+      runtime.ready = false;
+      await app.close();
+      await runtime.close();
+    },
+  };
+}
