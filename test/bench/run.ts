@@ -1,0 +1,217 @@
+/**
+ * `npm run bench`: ingest throughput against the raw durable-insert rate of the same rows, measured
+ * in one run on this machine (shared machines are noisy: compare the ratios, not the absolutes).
+ *
+ * Baselines: node:sqlite, WAL, synchronous=FULL, the same rows inserted one per transaction and in
+ * transactions of 100. Subjects: the hub started as a process (`dist/apps/hub/src/main.js`), driven
+ * over HTTP by autocannon with single events at 50 connections, and batches of 100.
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import autocannon from 'autocannon';
+import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { runCli, startHubProcess, tempDir } from '../support/hub-process.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+
+function row(i: number): { id: string; stream: string; data: string } {
+  const code = `BENCH-${i}`;
+  return { id: randomUUID(), stream: `dossier-${code}`, data: JSON.stringify(submitted(code).data) };
+}
+
+/** Raw inserts of event rows (with the store's uniqueness constraints), durable per commit. */
+function rawInsertRate(perTransaction: number, seconds: number): number {
+  const dir = tempDir('lgsp-bench-raw-');
+  const db = new DatabaseSync(join(dir, 'raw.db'));
+  // The same durability and cache settings as the store (SqliteEventStore.open defaults).
+  db.exec(
+    'PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=16384;',
+  );
+  db.exec(`CREATE TABLE events (
+    position INTEGER PRIMARY KEY, stream TEXT NOT NULL, stream_version INTEGER NOT NULL, id TEXT NOT NULL,
+    source TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, province_code TEXT, commune_code TEXT,
+    recorded_at TEXT NOT NULL, UNIQUE (source, id), UNIQUE (stream, stream_version))`);
+  const insert = db.prepare(
+    `INSERT INTO events (stream, stream_version, id, source, type, data, province_code, commune_code, recorded_at)
+     VALUES (?, 1, ?, '/bench', 'vn.gov.lgsp.dossier.submitted.v1', ?, ?, ?, ?)`,
+  );
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  while (performance.now() < end) {
+    db.exec('BEGIN');
+    for (let i = 0; i < perTransaction; i++) {
+      const r = row(n++);
+      insert.run(r.stream, r.id, r.data, PROVINCE, COMMUNE, new Date().toISOString());
+    }
+    db.exec('COMMIT');
+  }
+  const rate = n / ((performance.now() - started) / 1000);
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
+interface HttpResult {
+  eventsPerSecond: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/**
+ * Request bodies are spliced from a JSON template with fresh ids and dossier codes, so that the load
+ * generator (on the other core) stays cheap and the hub is what is measured.
+ */
+function bodyFactory(batch: number): () => string {
+  const ID = '@@ID@@';
+  const CODE = '@@CODE@@';
+  const events = Array.from({ length: batch }, (_, i) =>
+    i % 2 === 0 ? submitted(CODE, { id: ID }) : statusChanged(CODE, 2, { id: ID }),
+  );
+  const parts = JSON.stringify(batch === 1 ? events[0] : events).split(/@@(?:ID|CODE)@@/);
+  const run = randomUUID().slice(0, 8);
+  let n = 0;
+  return () => {
+    let body = parts[0] ?? '';
+    for (let i = 1; i < parts.length; i++) {
+      // Each event has its id before its dossier code; one dossier per event keeps streams independent.
+      const k = i % 2 === 1 ? ++n : n;
+      body += (i % 2 === 1 ? `${run}-${k}` : `BENCH-${run}-${k}`) + (parts[i] ?? '');
+    }
+    return body;
+  };
+}
+
+async function httpIngest(
+  url: string,
+  token: string,
+  batch: number,
+  connections: number,
+  seconds: number,
+): Promise<HttpResult> {
+  const nextBody = bodyFactory(batch);
+  const result = await autocannon({
+    url: `${url}/v1/events`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': batch === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
+        },
+        setupRequest: (req) => ({ ...req, body: nextBody() }),
+      },
+    ],
+  });
+  const ok = result['2xx'];
+  return {
+    eventsPerSecond: (ok * batch) / (result.duration || seconds),
+    requestsPerSecond: ok / (result.duration || seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/**
+ * Each HTTP measurement gets a hub of its own on an empty data folder, as each raw baseline starts
+ * from an empty file: both then write the same number of rows into stores of the same size.
+ */
+async function measureOnFreshHub(
+  batch: number,
+  connections: number,
+  catchUp: { events: number; seconds: number }[],
+): Promise<HttpResult> {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each hub process there, for finding hot spots.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const hub = await startHubProcess(
+    profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
+  );
+  try {
+    const created = await runCli(['clients', 'create', '--name', 'bench', '--communes', COMMUNE, '--json'], {
+      LGSP_URL: hub.url,
+      LGSP_TOKEN: hub.adminToken,
+    });
+    const token = (JSON.parse(created.stdout) as { token: string }).token;
+    await httpIngest(hub.url, token, batch, connections, 2); // warm-up, discarded
+    await waitForSubscribers(hub.url, hub.adminToken);
+    const result = await httpIngest(hub.url, token, batch, connections, SECONDS);
+    // The dossier projection shares the core; its backlog after the run is reported, not hidden.
+    catchUp.push(await waitForSubscribers(hub.url, hub.adminToken));
+    return result;
+  } finally {
+    await hub.stop();
+  }
+}
+
+/** Waits until every subscriber has processed the whole log; returns how far behind they were and how long it took. */
+async function waitForSubscribers(
+  url: string,
+  adminToken: string,
+): Promise<{ events: number; seconds: number }> {
+  const started = performance.now();
+  let initial: number | undefined;
+  for (;;) {
+    const res = await fetch(`${url}/v1/admin/subscriptions`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const body = (await res.json()) as { subscriptions: { lagEvents: number }[] };
+    const lag = Math.max(0, ...body.subscriptions.map((s) => s.lagEvents));
+    initial ??= lag;
+    if (lag === 0) return { events: initial, seconds: (performance.now() - started) / 1000 };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  console.log(`lgsp-hub ingest benchmark (${SECONDS} s per measurement, node ${process.version})\n`);
+
+  const raw1 = rawInsertRate(1, SECONDS);
+  const raw100 = rawInsertRate(100, SECONDS);
+
+  const catchUp: { events: number; seconds: number }[] = [];
+  const single = await measureOnFreshHub(1, 50, catchUp);
+  const batched = await measureOnFreshHub(100, 8, catchUp);
+
+  const rows: [string, string, string][] = [
+    ['raw node:sqlite, 1 event per durable commit', `${fmt(raw1)} events/s`, 'baseline'],
+    ['raw node:sqlite, 100 events per durable commit', `${fmt(raw100)} events/s`, 'baseline'],
+    [
+      'HTTP ingest, single events, 50 connections',
+      `${fmt(single.eventsPerSecond)} events/s, p50 ${single.p50} ms, p99 ${single.p99} ms`,
+      `${(single.eventsPerSecond / raw1).toFixed(2)}× raw 1/commit (goal ≥ 1.0, p99 < 25 ms)`,
+    ],
+    [
+      'HTTP ingest, batches of 100, 8 connections',
+      `${fmt(batched.eventsPerSecond)} events/s, p99 ${batched.p99} ms`,
+      `${(batched.eventsPerSecond / raw100).toFixed(2)}× raw 100/commit (goal ≥ 0.5)`,
+    ],
+  ];
+  for (const [what, figure, ratio] of rows) console.log(`${what.padEnd(50)} ${figure.padEnd(52)} ${ratio}`);
+  const [afterSingle, afterBatch] = catchUp;
+  console.log(
+    `\ndossier projection catch-up after the single-event run: ${fmt(afterSingle?.events ?? 0)} events in ${(afterSingle?.seconds ?? 0).toFixed(1)} s;` +
+      ` after the batch run: ${fmt(afterBatch?.events ?? 0)} events in ${(afterBatch?.seconds ?? 0).toFixed(1)} s`,
+  );
+  if (single.errors + batched.errors > 0)
+    console.log(`\nnon-2xx responses or errors: ${single.errors + batched.errors}`);
+  const verdict = {
+    singleRatio: single.eventsPerSecond / raw1,
+    singleP99Ms: single.p99,
+    batchRatio: batched.eventsPerSecond / raw100,
+  };
+  console.log(`\n${JSON.stringify(verdict)}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+import { COMMUNE, dossierCode, getJson, post, statusChanged, submitted } from '../support/events.js';
+import { runCli, startHubProcess, type HubProcess } from '../support/hub-process.js';
+
+type ProblemBody = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors: { pointer: string; message: string }[];
+};
+
+describe('bad input gets a problem document and changes nothing', () => {
+  let hub: HubProcess;
+  let token: string;
+  let provinceToken: string;
+
+  const head = async (): Promise<number> =>
+    (await getJson(`${hub.url}/v1/events?limit=1`, hub.adminToken)).body.head as number;
+
+  const expectProblem = (
+    res: { status: number; contentType: string | null; body: unknown },
+    status: number,
+  ): ProblemBody => {
+    expect(res.status).toBe(status);
+    expect(res.contentType).toMatch(/^application\/problem\+json/);
+    const body = res.body as ProblemBody;
+    expect(body.status).toBe(status);
+    expect(typeof body.title).toBe('string');
+    expect(typeof body.detail).toBe('string');
+    expect(Array.isArray(body.errors)).toBe(true);
+    return body;
+  };
+
+  beforeAll(async () => {
+    hub = await startHubProcess({ env: {} });
+    const env = { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken };
+    token = (
+      JSON.parse(
+        (await runCli(['clients', 'create', '--name', 'c1', '--communes', COMMUNE, '--json'], env)).stdout,
+      ) as { token: string }
+    ).token;
+    provinceToken = (
+      JSON.parse(
+        (await runCli(['clients', 'create', '--name', 'p79', '--province', '79', '--json'], env)).stdout,
+      ) as { token: string }
+    ).token;
+    // One accepted event, so the store is not empty and the 409 case has a stream.
+    expect((await post(hub.url, token, submitted('BASE-0001'))).status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await hub.stop();
+  });
+
+  it('returns each status with a problem body, and the global position does not move', async () => {
+    const before = await head();
+
+    expectProblem(
+      await post(hub.url, token, '{"specversion": "1.0", "id": ', 'application/cloudevents+json'),
+      400,
+    );
+    expectProblem(await post(hub.url, undefined, submitted(dossierCode())), 401);
+    expectProblem(await post(hub.url, 'lgsp_not-a-real-token', submitted(dossierCode())), 401);
+
+    const otherCommune = submitted(dossierCode());
+    Object.assign(otherCommune.data as object, { communeCode: '21025' });
+    const forbidden = expectProblem(await post(hub.url, token, otherCommune), 403);
+    expect(forbidden.errors[0]!.pointer).toBe('/data/communeCode');
+    expectProblem(await post(hub.url, provinceToken, submitted(dossierCode())), 403);
+    // A batch with one event out of scope is refused whole.
+    const mixed = [submitted(dossierCode()), otherCommune];
+    const mixedProblem = expectProblem(
+      await post(hub.url, token, mixed, 'application/cloudevents-batch+json'),
+      403,
+    );
+    expect(mixedProblem.errors.map((e) => e.pointer)).toEqual(['/1/data/communeCode']);
+
+    const conflict = expectProblem(
+      await post(hub.url, token, statusChanged('BASE-0001', 2, { expectedversion: 5 })),
+      409,
+    );
+    expect(conflict.detail).toContain('version 1');
+
+    const big = submitted(dossierCode());
+    Object.assign(big.data as object, { summary: 'x'.repeat(2_000_000) });
+    expectProblem(await post(hub.url, token, big), 413);
+    const tooMany = Array.from({ length: 1001 }, () => statusChanged('BASE-0001', 2));
+    expectProblem(await post(hub.url, token, tooMany, 'application/cloudevents-batch+json'), 413);
+
+    expectProblem(await post(hub.url, token, 'hello', 'text/plain'), 415);
+    // application/json without ce-* headers is neither structured nor binary mode.
+    expectProblem(await post(hub.url, token, submitted(dossierCode()), 'application/json'), 415);
+
+    const invalid = [
+      submitted(dossierCode()),
+      statusChanged(dossierCode(), 11),
+      submitted(dossierCode(), { time: '2025-11-23T09:15:00' }),
+    ];
+    Object.assign((invalid[0]!.data as { applicant: object }).applicant, { idNumber: '12345' });
+    const schema = expectProblem(
+      await post(hub.url, token, invalid, 'application/cloudevents-batch+json'),
+      422,
+    );
+    const pointers = schema.errors.map((e) => e.pointer);
+    expect(pointers).toContain('/0/data/applicant/idNumber');
+    expect(pointers).toContain('/1/data/status');
+    expect(pointers).toContain('/2/time');
+
+    expect(await head()).toBe(before);
+  });
+});

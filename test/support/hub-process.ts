@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the folder of package.json), whether this file runs from test/ or dist/test/. */
+export const REPO_ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/dist')) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('package.json not found above test/support');
+    dir = parent;
+  }
+  return dir;
+})();
+
+export const HUB_ENTRY = join(REPO_ROOT, 'dist/apps/hub/src/main.js');
+export const CLI_ENTRY = join(REPO_ROOT, 'bin/lgsp.js');
+export const OFFICIAL_ADMIN_UNITS = resolve(REPO_ROOT, '../shared/data/admin-units-2025.json');
+
+export interface HubProcess {
+  url: string;
+  dataDir: string;
+  adminToken: string;
+  child: ChildProcess;
+  /** Every line the hub wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, no chance to flush anything. */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  adminToken?: string;
+  env?: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
+  timeoutMs?: number;
+}
+
+export function tempDir(prefix = 'lgsp-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts `node dist/apps/hub/src/main.js` (what `npm start` runs) and waits until it listens. */
+export async function startHubProcess(options: StartOptions = {}): Promise<HubProcess> {
+  const dataDir = options.dataDir ?? tempDir();
+  const adminToken = options.adminToken ?? `admin-${Math.random().toString(36).slice(2)}`;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), HUB_ENTRY], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      LGSP_DATA_DIR: dataDir,
+      LGSP_HTTP_PORT: '0',
+      LGSP_HTTP_HOST: '127.0.0.1',
+      LGSP_ADMIN_TOKEN: adminToken,
+      LGSP_ADMIN_UNITS_FILE: OFFICIAL_ADMIN_UNITS,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(
+      () => rej(new Error(`hub did not start in time:\n${out}`)),
+      options.timeoutMs ?? 20_000,
+    );
+    const check = (): void => {
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const rec = JSON.parse(line) as { msg?: string; url?: string };
+          if (rec.msg === 'lgsp-hub listening' && rec.url) {
+            clearTimeout(timer);
+            child.stdout?.off('data', check);
+            return res(rec.url);
+          }
+        } catch {
+          /* a partial line; wait for more */
+        }
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`hub exited with ${code} before listening:\n${out}`));
+    });
+  });
+
+  return {
+    url,
+    dataDir,
+    adminToken,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Runs the lgsp CLI as a user would. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((res) => child.once('exit', res));
+  return { code, stdout, stderr };
+}
+
+/** Polls until `check` returns a value other than undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
