@@ -1,17 +1,9 @@
 import { CloudEvent, HTTP } from 'cloudevents';
+import type { AppendResult } from '#lgsp/event-store';
 import { COMMUNE, dossierCode, getJson, post, statusChanged, submitted } from '../support/events.js';
 import { eventually, runCli, startHubProcess, type HubProcess } from '../support/hub-process.js';
 
-type Results = {
-  results: {
-    id: string;
-    source: string;
-    stream: string;
-    streamVersion: number;
-    position: number;
-    duplicate: boolean;
-  }[];
-};
+type Results = { results: AppendResult[] };
 
 describe('a commune system pushes events to the hub process', () => {
   let hub: HubProcess;

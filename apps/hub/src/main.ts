@@ -1,9 +1,19 @@
 import { createLogger } from '#lgsp/observability';
 import { ConfigError, loadConfig } from './config/config.js';
-import { startHub } from './server.js';
+
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 /** `npm start`: the hub on the embedded default, configured by LGSP_CONFIG and LGSP_* variables. */
 async function main(): Promise<void> {
+  if (NODE_MAJOR < 24) {
+    process.stderr.write(
+      `lgsp-hub: needs Node 24 (it uses node:sqlite); this is Node ${process.versions.node}. ` +
+        'Run it with `npm start`, which uses the Node 24 the project installs, or `nvm use` (.nvmrc).\n',
+    );
+    process.exit(1);
+  }
+  // Loaded after the version check: the store imports node:sqlite, which older Node lacks.
+  const { startHub } = await import('./server.js');
   let config;
   try {
     config = loadConfig();

@@ -3,9 +3,12 @@ const NON_ASCII = /[\u0080-\uffff]/;
 
 const nfcString = (value: string): string => (NON_ASCII.test(value) ? value.normalize('NFC') : value);
 
+// By tag, not prototype identity: objects from another realm (structuredClone in a VM context, a
+// worker) are plain too and must not slip through unnormalised.
 const isPlainObject = (value: object): value is Record<string, unknown> => {
+  if (Object.prototype.toString.call(value) !== '[object Object]') return false;
   const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 };
 
 function nfc(value: unknown): unknown {

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { normalizeNfc } from './normalize.js';
 
 const NFD_NGUYEN = 'Nguye\u0302\u0303n';
@@ -56,5 +57,18 @@ describe('normalizeNfc', () => {
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(Object.hasOwn(out, '__proto__')).toBe(true);
     expect(out['polluted']).toBeUndefined();
+  });
+
+  it('normalises plain objects created in another realm (a VM context, structuredClone)', () => {
+    const foreign = runInNewContext('({ applicant: { fullName: name }, list: [name] })', {
+      name: NFD_NGUYEN,
+    }) as {
+      applicant: { fullName: string };
+      list: string[];
+    };
+    expect(Object.getPrototypeOf(foreign)).not.toBe(Object.prototype);
+    const out = normalizeNfc(foreign);
+    expect(out.applicant.fullName).toBe('Nguyễn');
+    expect(out.list[0]).toBe('Nguyễn');
   });
 });
