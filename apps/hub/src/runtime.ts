@@ -5,13 +5,14 @@ import { SqliteEventStore, type EventStore } from '#lgsp/event-store';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
 import { HubMetrics, type Logger } from '#lgsp/observability';
 import {
-  DossierProjection,
   SqliteDossierViewRepository,
+  openProjectionDatabase,
   type DossierViewRepository,
 } from '#lgsp/projections';
 import { ClientService, SqliteClientStore, generateToken } from '#lgsp/security';
-import { Subscriptions } from '#lgsp/subscriptions';
+import type { SubscriptionLag } from '#lgsp/subscriptions';
 import type { HubConfig } from './config/config.js';
+import { ProjectionThread } from './projection/projection-thread.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
 export interface HubRuntime {
@@ -21,11 +22,17 @@ export interface HubRuntime {
   units: AdminUnits;
   ingest: IngestService;
   clients: ClientService;
+  /** Reads the dossier views (in `projections.db`) on the main thread. */
   dossiers: DossierViewRepository;
-  subscriptions: Subscriptions;
+  /** The subscribers' lag and state. */
+  subscriptions: { lag(): Promise<SubscriptionLag[]> };
+  /** The dossier projection, run in a worker thread. */
+  projection: ProjectionThread;
   metrics: HubMetrics;
   /** False while starting and once shutdown has begun. */
   ready: boolean;
+  /** Starts the subscribers; resolves once the projection worker is ready. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,9 +66,22 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const clients = new ClientService(new SqliteClientStore(store.database), units);
   clients.setAdminToken(bootstrapAdminToken(config, logger));
 
-  const dossiers = new SqliteDossierViewRepository(store.database);
-  const subscriptions = new Subscriptions({ store, logger });
-  subscriptions.register(new DossierProjection(dossiers, { batchSize: config.subscriptions.batchSize }));
+  const projectionsFile = join(config.dataDir, 'projections.db');
+  const projectionDb = openProjectionDatabase(projectionsFile);
+  // Creates or migrates the views' tables before the worker starts, so a read never misses one.
+  const dossiers = new SqliteDossierViewRepository(projectionDb);
+  logger.info({ file: projectionsFile }, 'projection database open');
+  const projection = new ProjectionThread({
+    store,
+    views: dossiers,
+    logger,
+    data: {
+      eventsFile: storeFile,
+      projectionsFile,
+      batchSize: config.subscriptions.batchSize,
+      logLevel: config.log.level,
+    },
+  });
 
   const runtime: HubRuntime = {
     config,
@@ -71,12 +91,17 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     ingest,
     clients,
     dossiers,
-    subscriptions,
+    subscriptions: { lag: () => projection.lag() },
+    projection,
     metrics,
     ready: false,
+    async start() {
+      await projection.start();
+    },
     async close() {
       runtime.ready = false;
-      await subscriptions.stop();
+      await projection.stop();
+      projectionDb.close();
       await store.close();
     },
   };

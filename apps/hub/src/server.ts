@@ -80,7 +80,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   );
   app.enableShutdownHooks([]);
 
-  await runtime.subscriptions.start();
+  await runtime.start();
   await app.listen({ port: config.http.port, host: config.http.host });
   runtime.ready = true;
   const address = fastify.server.address();

@@ -30,3 +30,13 @@ export class StoreUnavailableError extends DomainError {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/** The store was opened read-only: it reads, but cannot append or save a checkpoint. Retrying cannot help. */
+export class ReadOnlyStoreError extends DomainError {
+  constructor(file: string, what = 'append') {
+    super('unavailable', `the event store at ${file} is open read-only: it cannot ${what}`, [], {
+      retriable: false,
+    });
+    this.name = 'ReadOnlyStoreError';
+  }
+}

@@ -8,6 +8,11 @@ export interface LoggerOptions {
   /** Where JSON lines go; stdout when omitted. */
   destination?: DestinationStream;
   name?: string;
+  /**
+   * Write each line to stdout before the logging call returns, for a thread that may end before an
+   * asynchronous write would; ignored with `destination`. @defaultValue false
+   */
+  sync?: boolean;
 }
 
 /** Structured JSON logs (one object per line) with personal data masked. */
@@ -29,6 +34,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false }),
   );
 }

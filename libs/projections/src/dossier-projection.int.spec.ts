@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ANY_VERSION, SqliteEventStore, type EventToAppend } from '#lgsp/event-store';
-import { DossierProjection, SqliteDossierViewRepository } from '#lgsp/projections';
+import { DatabaseSync } from 'node:sqlite';
+import { DossierProjection, SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
 import { Subscriptions } from '#lgsp/subscriptions';
 
 let dir: string;
@@ -165,7 +166,8 @@ describe('DossierProjection', () => {
       lastPosition: 4,
       payment: { state: 'paid', amountDue: 11000, amountPaid: 11000, transactionIds: ['TX-1', 'TX-2'] },
     });
-    expect(await store.checkpoints.load('projection.dossiers')).toBe(4);
+    expect(await repository.checkpoint()).toBe(4);
+    expect(await store.checkpoints.load('projection.dossiers')).toBe(0);
   });
 
   it('applies a batch all or nothing', async () => {
@@ -176,12 +178,20 @@ describe('DossierProjection', () => {
     if (!third) throw new Error('three events were appended');
     const malformed = { ...third, data: { dossierCode: 'D-2', provinceCode: '51', communeCode: '21040' } };
 
-    await expect(repository.applyBatch([events[0]!, events[1]!, malformed])).rejects.toThrow(TypeError);
+    await expect(
+      repository.applyBatch([events[0]!, events[1]!, malformed], { checkpoint: 3 }),
+    ).rejects.toThrow(TypeError);
     expect(store.database.isTransaction).toBe(false);
     expect(await repository.get('D-1')).toBeUndefined();
+    expect(await repository.checkpoint()).toBe(0);
 
-    expect(await repository.applyBatch(events)).toEqual({ applied: 3, skipped: 0, dossiers: 2 });
+    expect(await repository.applyBatch(events, { checkpoint: 3 })).toEqual({
+      applied: 3,
+      skipped: 0,
+      dossiers: 2,
+    });
     expect(await repository.get('D-1')).toMatchObject({ status: 2, eventCount: 2 });
+    expect(await repository.checkpoint()).toBe(3);
   });
 
   it('keeps its views and schema version in the store file across re-opening', async () => {
@@ -196,6 +206,48 @@ describe('DossierProjection', () => {
     const version = store.database
       .prepare(`SELECT version FROM schema_version WHERE component = 'projection.dossiers'`)
       .get()?.version;
-    expect(version).toBe(1);
+    expect(version).toBe(2);
+  });
+
+  it('keeps views and checkpoint in a projection database of their own, nothing in the store', async () => {
+    const projectionsFile = join(dir, 'projections.db');
+    const db = openProjectionDatabase(projectionsFile);
+    try {
+      const repository = new SqliteDossierViewRepository(db);
+      await store.append([submitted('D-1', [1000]), status('D-1', 2)]);
+      // Pages with no dossier event still move the checkpoint.
+      await store.append(
+        Array.from({ length: 5 }, (_, i) => ({
+          ...dossierEvent('X', 'vn.gov.lgsp.other.v1', {}),
+          stream: `other-${i}`,
+        })),
+      );
+      subscriptions = new Subscriptions({ store });
+      subscriptions.register(new DossierProjection(repository, { batchSize: 2 }));
+      await subscriptions.start();
+      await caughtUp();
+
+      expect(await repository.checkpoint()).toBe(7);
+      expect(await subscriptions.lag()).toMatchObject([{ checkpoint: 7, head: 7, lagEvents: 0 }]);
+      expect(db.prepare('PRAGMA journal_mode').get()?.journal_mode).toBe('wal');
+      expect(db.prepare('PRAGMA synchronous').get()?.synchronous).toBe(2);
+      const tables = (d: DatabaseSync) =>
+        d
+          .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+          .all()
+          .map((r) => r.name);
+      expect(tables(store.database)).not.toContain('dossier_views');
+      expect(await store.checkpoints.load('projection.dossiers')).toBe(0);
+
+      // Another connection (the hub's reader) sees the committed views.
+      const readerDb = new DatabaseSync(projectionsFile);
+      const reader = new SqliteDossierViewRepository(readerDb);
+      expect(await reader.get('D-1')).toMatchObject({ status: 2, eventCount: 2 });
+      expect(await reader.checkpoint()).toBe(7);
+      readerDb.close();
+    } finally {
+      await subscriptions?.stop();
+      db.close();
+    }
   });
 });

@@ -11,6 +11,12 @@ export interface ApplyBatchResult {
   dossiers: number;
 }
 
+/** Options of {@link DossierViewRepository.applyBatch}. */
+export interface ApplyBatchOptions {
+  /** The log position the views reflect once the batch is applied, saved with the views (all or nothing). */
+  checkpoint?: number;
+}
+
 /** Where dossier views live. Implementations apply a batch atomically and idempotently. */
 export interface DossierViewRepository {
   get(dossierCode: string): Promise<DossierView | undefined>;
@@ -18,5 +24,7 @@ export interface DossierViewRepository {
    * Folds events (in position order) into their dossiers' views, all or nothing. An event at or before
    * the position a view already reflects is skipped.
    */
-  applyBatch(events: readonly StoredEvent[]): Promise<ApplyBatchResult>;
+  applyBatch(events: readonly StoredEvent[], options?: ApplyBatchOptions): Promise<ApplyBatchResult>;
+  /** The last checkpoint saved by {@link DossierViewRepository.applyBatch}, 0 when none was. */
+  checkpoint(): Promise<number>;
 }

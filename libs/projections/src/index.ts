@@ -1,4 +1,5 @@
 export * from './dossier-view.js';
 export * from './dossier-view-repository.js';
 export * from './sqlite-dossier-view-repository.js';
+export * from './sqlite-projection-database.js';
 export * from './dossier-projection.js';

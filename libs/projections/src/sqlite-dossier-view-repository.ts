@@ -1,7 +1,11 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { applyMigrations, runInTransaction, type Migration, type StoredEvent } from '#lgsp/event-store';
 import { dossierCodeOf, evolveDossier, type DossierView } from './dossier-view.js';
-import type { ApplyBatchResult, DossierViewRepository } from './dossier-view-repository.js';
+import type {
+  ApplyBatchOptions,
+  ApplyBatchResult,
+  DossierViewRepository,
+} from './dossier-view-repository.js';
 
 /** The component name the dossier views are versioned under in `schema_version`. */
 export const DOSSIER_VIEWS_COMPONENT = 'projection.dossiers';
@@ -21,15 +25,30 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dossier_views_by_province ON dossier_views (province_code, commune_code);
     `,
   },
+  {
+    version: 2,
+    description: 'dossier_views_checkpoint',
+    sql: `
+      CREATE TABLE dossier_views_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        position INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /**
- * Dossier views in a SQLite file, normally the event store's own (`SqliteEventStore.database`), so
- * the projection needs no second database. Each batch is one transaction.
+ * Dossier views in a SQLite file, normally a projection database of their own (see
+ * `openProjectionDatabase`), so that the projection's commits never wait for the event store's
+ * write lock. Each batch is one transaction, with the checkpoint it is given. Constructing it creates
+ * or migrates the tables; other connections to the file may then read them.
  */
 export class SqliteDossierViewRepository implements DossierViewRepository {
   private readonly select: StatementSync;
   private readonly upsert: StatementSync;
+  private readonly selectCheckpoint: StatementSync;
+  private readonly upsertCheckpoint: StatementSync;
 
   constructor(private readonly db: DatabaseSync) {
     applyMigrations(db, DOSSIER_VIEWS_COMPONENT, MIGRATIONS);
@@ -43,6 +62,16 @@ export class SqliteDossierViewRepository implements DossierViewRepository {
          last_position = excluded.last_position,
          view = excluded.view`,
     );
+    this.selectCheckpoint = db.prepare('SELECT position FROM dossier_views_checkpoint WHERE id = 1');
+    this.upsertCheckpoint = db.prepare(
+      `INSERT INTO dossier_views_checkpoint (id, position, updated_at) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+    );
+  }
+
+  async checkpoint(): Promise<number> {
+    const row = this.selectCheckpoint.get();
+    return row === undefined ? 0 : (row.position as number);
   }
 
   async get(dossierCode: string): Promise<DossierView | undefined> {
@@ -50,7 +79,14 @@ export class SqliteDossierViewRepository implements DossierViewRepository {
     return row === undefined ? undefined : (JSON.parse(row.view as string) as DossierView);
   }
 
-  async applyBatch(events: readonly StoredEvent[]): Promise<ApplyBatchResult> {
+  async applyBatch(
+    events: readonly StoredEvent[],
+    options: ApplyBatchOptions = {},
+  ): Promise<ApplyBatchResult> {
+    const { checkpoint } = options;
+    if (checkpoint !== undefined && (!Number.isSafeInteger(checkpoint) || checkpoint < 0)) {
+      throw new RangeError(`checkpoint must be a non-negative integer, got ${checkpoint}`);
+    }
     return runInTransaction(this.db, () => {
       const touched = new Map<
         string,
@@ -92,6 +128,7 @@ export class SqliteDossierViewRepository implements DossierViewRepository {
         this.upsert.run(code, view.provinceCode, view.communeCode, lastPosition, JSON.stringify(view));
         dossiers += 1;
       }
+      if (checkpoint !== undefined) this.upsertCheckpoint.run(checkpoint, new Date().toISOString());
       return { applied, skipped, dossiers };
     });
   }

@@ -24,8 +24,27 @@ export interface Subscriber {
    * how much lag it adds. @defaultValue 0
    */
   coalesceMs?: number;
+  /**
+   * Set when the subscriber keeps its checkpoint itself, next to its own state, rather than in the
+   * event store's `checkpoints`: the runner loads the position from here and never saves it; `handle`
+   * must save `page.checkpoint` in the same transaction as the batch's effects (so a batch is applied
+   * exactly once), and is called for every page, even one the filter leaves empty.
+   */
+  ownCheckpoint?: OwnCheckpoint;
   /** Processes one batch. Throwing leaves the checkpoint where it was: the batch is retried later. */
-  handle(events: readonly StoredEvent[]): Promise<void>;
+  handle(events: readonly StoredEvent[], page: Page): Promise<void>;
+}
+
+/** The page of the log a batch was taken from. */
+export interface Page {
+  /** Last position of the page: the subscriber's checkpoint once the batch is done. */
+  checkpoint: number;
+}
+
+/** A checkpoint a subscriber keeps with its own state; see {@link Subscriber.ownCheckpoint}. */
+export interface OwnCheckpoint {
+  /** The last position the subscriber finished, 0 when it has none. */
+  load(): Promise<number>;
 }
 
 /** The subset of a pino logger the subscriptions use. */

@@ -5,6 +5,15 @@ import { compileFilter, silentLogger, type Subscriber, type SubscriptionLogger }
 /** `running`: reading or waiting for events; `retrying`: the last batch failed and waits for its retry. */
 export type SubscriptionState = 'running' | 'retrying' | 'stopped';
 
+/** What a runner is doing, as reported through {@link SubscriptionRunnerOptions.onStatus}. */
+export interface SubscriptionStatus {
+  state: SubscriptionState;
+  /** Consecutive failed attempts of the current batch. */
+  attempts: number;
+  /** Message of the last failure, while the subscriber is retrying it. */
+  lastError?: string;
+}
+
 /** How far a subscriber is behind the head of the log. */
 export interface SubscriptionLag {
   name: string;
@@ -34,6 +43,37 @@ export interface SubscriptionRunnerOptions {
   retry?: Partial<RetryPolicy>;
   /** Clock for lagSeconds. @defaultValue Date.now */
   now?: () => number;
+  /** Called with a subscriber's name and status whenever its state, attempts or last error change. */
+  onStatus?: (name: string, status: SubscriptionStatus) => void;
+}
+
+/**
+ * The lag of a subscriber at `checkpoint`: head − checkpoint, and the age of the first event after
+ * the checkpoint (0 when caught up).
+ */
+export async function measureLag(
+  store: Pick<EventStore, 'head' | 'readAll'>,
+  name: string,
+  checkpoint: number,
+  status: SubscriptionStatus,
+  now: () => number = Date.now,
+): Promise<SubscriptionLag> {
+  const head = (await store.head()).position;
+  let lagSeconds = 0;
+  if (head > checkpoint) {
+    const [first] = await store.readAll({ after: checkpoint, limit: 1 });
+    if (first) lagSeconds = Math.max(0, (now() - Date.parse(first.recordedAt)) / 1000);
+  }
+  return {
+    name,
+    checkpoint,
+    head,
+    lagEvents: Math.max(0, head - checkpoint),
+    lagSeconds,
+    state: status.state,
+    ...(status.lastError === undefined ? {} : { lastError: status.lastError }),
+    attempts: status.attempts,
+  };
 }
 
 const DEFAULT_BATCH_SIZE = 100;
@@ -49,12 +89,15 @@ interface Waiter {
  * Drives one subscriber over the global log: load checkpoint → read a page → handle the events that
  * match the filter → save the page's last position → repeat; when caught up, wait for an append.
  * A failing batch is retried with exponential backoff and the checkpoint stays put (at least once).
+ * A subscriber with an {@link Subscriber.ownCheckpoint} saves the position itself, with its batch.
  */
 export class SubscriptionRunner {
   private readonly logger: SubscriptionLogger;
   private readonly pollIntervalMs: number;
   private readonly retry: RetryPolicy;
   private readonly now: () => number;
+  private readonly onStatus: ((name: string, status: SubscriptionStatus) => void) | undefined;
+  private reported: SubscriptionStatus = { state: 'stopped', attempts: 0 };
   private readonly batchSize: number;
   private readonly coalesceMs: number;
   private readonly matches: ((e: StoredEvent) => boolean) | undefined;
@@ -79,6 +122,7 @@ export class SubscriptionRunner {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.now = options.now ?? Date.now;
+    this.onStatus = options.onStatus;
     const size = subscriber.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isSafeInteger(size) || size < 1)
       throw new TypeError(`${subscriber.name}: batchSize must be ≥ 1`);
@@ -107,6 +151,7 @@ export class SubscriptionRunner {
     // Re-read at every start: an operator may have moved the checkpoint (replay) while it was stopped.
     this.position = undefined;
     this.currentState = 'running';
+    this.report();
     this.unsubscribe = this.store.onAppended(() => {
       this.appendedSinceRead = true;
       if (this.waiter?.wakeOnAppend) this.waiter.done();
@@ -124,6 +169,7 @@ export class SubscriptionRunner {
         this.unsubscribe = undefined;
         this.currentState = 'stopped';
         this.loop = undefined;
+        this.report();
       });
   }
 
@@ -135,24 +181,18 @@ export class SubscriptionRunner {
     await this.loop;
   }
 
-  async lag(): Promise<SubscriptionLag> {
-    const checkpoint = this.position ?? (await this.store.checkpoints.load(this.name));
-    const head = (await this.store.head()).position;
-    let lagSeconds = 0;
-    if (head > checkpoint) {
-      const [first] = await this.store.readAll({ after: checkpoint, limit: 1 });
-      if (first) lagSeconds = Math.max(0, (this.now() - Date.parse(first.recordedAt)) / 1000);
-    }
+  /** The current state, attempts and last error. */
+  get status(): SubscriptionStatus {
     return {
-      name: this.name,
-      checkpoint,
-      head,
-      lagEvents: Math.max(0, head - checkpoint),
-      lagSeconds,
       state: this.currentState,
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       attempts: this.attempts,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };
+  }
+
+  async lag(): Promise<SubscriptionLag> {
+    const checkpoint = this.position ?? (await this.loadCheckpoint());
+    return measureLag(this.store, this.name, checkpoint, this.status, this.now);
   }
 
   private async run(): Promise<void> {
@@ -160,7 +200,7 @@ export class SubscriptionRunner {
       let page: StoredEvent[] = [];
       try {
         if (this.position === undefined) {
-          this.position = await this.store.checkpoints.load(this.name);
+          this.position = await this.loadCheckpoint();
           this.logger.info({ subscriber: this.name, checkpoint: this.position }, 'subscriber started');
         }
         this.appendedSinceRead = false;
@@ -173,8 +213,12 @@ export class SubscriptionRunner {
           continue;
         }
         const batch = this.matches ? page.filter(this.matches) : page;
-        if (batch.length > 0) await this.subscriber.handle(batch);
-        await this.store.checkpoints.save(this.name, last.position);
+        if (this.subscriber.ownCheckpoint) {
+          await this.subscriber.handle(batch, { checkpoint: last.position });
+        } else {
+          if (batch.length > 0) await this.subscriber.handle(batch, { checkpoint: last.position });
+          await this.store.checkpoints.save(this.name, last.position);
+        }
         this.position = last.position;
         this.succeeded();
       } catch (err) {
@@ -194,12 +238,37 @@ export class SubscriptionRunner {
     this.attempts = 0;
     this.lastError = undefined;
     this.currentState = 'running';
+    this.report();
+  }
+
+  private loadCheckpoint(): Promise<number> {
+    return this.subscriber.ownCheckpoint?.load() ?? this.store.checkpoints.load(this.name);
+  }
+
+  /** Tells `onStatus` when the status differs from the last one it was given. */
+  private report(): void {
+    if (!this.onStatus) return;
+    const status = this.status;
+    const last = this.reported;
+    if (
+      status.state === last.state &&
+      status.attempts === last.attempts &&
+      status.lastError === last.lastError
+    )
+      return;
+    this.reported = status;
+    try {
+      this.onStatus(this.name, status);
+    } catch (err) {
+      this.logger.warn({ subscriber: this.name, err: message(err) }, 'status listener failed');
+    }
   }
 
   private async failed(err: unknown, page: readonly StoredEvent[]): Promise<void> {
     this.attempts += 1;
     this.lastError = message(err);
     this.currentState = 'retrying';
+    this.report();
     const delayMs = backoffDelay(this.attempts, this.retry);
     const details = {
       subscriber: this.name,

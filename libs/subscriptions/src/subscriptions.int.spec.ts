@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ANY_VERSION, SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
-import { Subscriptions, type Subscriber, type SubscriptionLogger } from '#lgsp/subscriptions';
+import {
+  Subscriptions,
+  type Subscriber,
+  type SubscriptionLogger,
+  type SubscriptionStatus,
+} from '#lgsp/subscriptions';
 
 const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
@@ -19,7 +24,11 @@ function openStore(): SqliteEventStore {
 
 function manager(
   store: SqliteEventStore,
-  options: { pollIntervalMs?: number; logger?: SubscriptionLogger } = {},
+  options: {
+    pollIntervalMs?: number;
+    logger?: SubscriptionLogger;
+    onStatus?: (name: string, status: SubscriptionStatus) => void;
+  } = {},
 ) {
   const subscriptions = new Subscriptions({
     store,
@@ -310,6 +319,60 @@ describe('Subscriptions', () => {
         state: 'stopped',
         attempts: 0,
       },
+    ]);
+  });
+
+  it('lets a subscriber with its own checkpoint save it with every page, and resumes from it', async () => {
+    const store = openStore();
+    await appendMany(store, 6, { type: STATUS_CHANGED });
+    await appendMany(store, 4, { type: PAYMENT_COMPLETED });
+    let saved = 2;
+    const pages: { positions: number[]; checkpoint: number }[] = [];
+    const subscriptions = manager(store);
+    subscriptions.register({
+      name: 'test.own',
+      filter: { types: [PAYMENT_COMPLETED] },
+      batchSize: 4,
+      ownCheckpoint: { load: async () => saved },
+      async handle(events, page) {
+        pages.push({ positions: events.map((e) => e.position), checkpoint: page.checkpoint });
+        saved = page.checkpoint;
+      },
+    });
+    await subscriptions.start();
+
+    await eventually(() => saved === 10);
+    expect(pages).toEqual([
+      { positions: [], checkpoint: 6 },
+      { positions: [7, 8, 9, 10], checkpoint: 10 },
+    ]);
+    expect(await store.checkpoints.load('test.own')).toBe(0);
+    expect(await subscriptions.lag()).toMatchObject([{ checkpoint: 10, head: 10, lagEvents: 0 }]);
+  });
+
+  it('reports every change of state, attempts and last error', async () => {
+    const store = openStore();
+    await appendMany(store, 1);
+    const statuses: [string, SubscriptionStatus][] = [];
+    let failuresLeft = 2;
+    const subscriptions = manager(store, {
+      onStatus: (name, status) => statuses.push([name, status]),
+    });
+    subscriptions.register({
+      name: 'test.status',
+      async handle() {
+        if (failuresLeft-- > 0) throw new Error('down');
+      },
+    });
+    await subscriptions.start();
+    await eventually(async () => (await store.checkpoints.load('test.status')) === 1);
+    await subscriptions.stop();
+    expect(statuses).toEqual([
+      ['test.status', { state: 'running', attempts: 0 }],
+      ['test.status', { state: 'retrying', attempts: 1, lastError: 'down' }],
+      ['test.status', { state: 'retrying', attempts: 2, lastError: 'down' }],
+      ['test.status', { state: 'running', attempts: 0 }],
+      ['test.status', { state: 'stopped', attempts: 0 }],
     ]);
   });
 

@@ -13,7 +13,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when started, not shutting down, and the store answers. */
+  /**
+   * Ready when started, not shutting down, and the store answers. The projection worker's state is
+   * reported but does not count: a lagging or restarting subscriber must not stop ingest.
+   */
   @Get('health/ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
     let head: number | undefined;
@@ -32,7 +35,7 @@ export class HealthController {
         .send(problem('unavailable', detail));
       return;
     }
-    void reply.send({ status: 'ready', head });
+    void reply.send({ status: 'ready', head, projection: this.rt.projection.state });
   }
 
   @Get('metrics')

@@ -26,6 +26,16 @@ export function runInTransaction<T>(db: DatabaseSync, fn: () => T): T {
   }
 }
 
+/** The schema version of `component` recorded in `db`, 0 when none is (without writing anything). */
+export function schemaVersion(db: DatabaseSync, component: string): number {
+  const table = db
+    .prepare(`SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`)
+    .get();
+  if (table === undefined) return 0;
+  const row = db.prepare('SELECT version FROM schema_version WHERE component = ?').get(component);
+  return row === undefined ? 0 : Number(row.version);
+}
+
 /**
  * Brings `component`'s tables up to the last of `migrations`, recording the version in the
  * `schema_version` table (one row per component, so the store and co-located read models migrate

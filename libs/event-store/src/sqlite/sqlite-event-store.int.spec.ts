@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -6,6 +6,7 @@ import { DomainError } from '#lgsp/contracts';
 import {
   ANY_VERSION,
   NO_STREAM,
+  ReadOnlyStoreError,
   SqliteEventStore,
   StoreUnavailableError,
   WrongExpectedVersionError,
@@ -22,7 +23,7 @@ let dir: string;
 let file: string;
 const open: SqliteEventStore[] = [];
 
-function openStore(options: { maxGroupSize?: number } = {}): SqliteEventStore {
+function openStore(options: { maxGroupSize?: number; readOnly?: boolean } = {}): SqliteEventStore {
   const store = SqliteEventStore.open({ file, ...options });
   open.push(store);
   return store;
@@ -533,5 +534,80 @@ describe('SqliteEventStore', () => {
     store.database.prepare(`UPDATE schema_version SET version = 99 WHERE component = 'event-store'`).run();
     await store.close();
     expect(() => SqliteEventStore.open({ file })).toThrow(StoreUnavailableError);
+  });
+});
+
+describe('SqliteEventStore opened read-only', () => {
+  it('reads what the writer appended, before and after it was opened', async () => {
+    const writer = openStore();
+    await writer.append([event({ stream: 'A', type: SUBMITTED }), event({ stream: 'B' })]);
+    await writer.checkpoints.save('test.sub', 1);
+    const reader = openStore({ readOnly: true });
+
+    expect(await reader.head()).toEqual(await writer.head());
+    expect(await everything(reader)).toEqual(await everything(writer));
+    expect((await reader.readAll({ types: [SUBMITTED] })).map((e) => e.stream)).toEqual(['A']);
+    expect(await reader.streamVersion('A')).toBe(1);
+    expect(await reader.checkpoints.load('test.sub')).toBe(1);
+
+    await writer.append([event({ stream: 'A', expectedVersion: 1 })]);
+    expect((await reader.readStream('A')).map((e) => e.position)).toEqual([1, 3]);
+    expect((await reader.head()).position).toBe(3);
+  });
+
+  it('turns appends by the writer into onAppended notifications when asked to look', async () => {
+    const writer = openStore();
+    await writer.append([event()]);
+    const reader = openStore({ readOnly: true });
+    const heads: number[] = [];
+    reader.onAppended((head) => heads.push(head));
+
+    expect(await reader.checkForAppends()).toBe(1);
+    expect(heads).toEqual([]);
+    await writer.append([event(), event()]);
+    await writer.append([event()]);
+    expect(await reader.checkForAppends()).toBe(4);
+    expect(await reader.checkForAppends()).toBe(4);
+    expect(heads).toEqual([4]);
+  });
+
+  it('rejects append and checkpoint saves with ReadOnlyStoreError and writes nothing', async () => {
+    const writer = openStore();
+    await writer.append([event()]);
+    const reader = openStore({ readOnly: true });
+
+    const appending = reader.append([event()]);
+    await expect(appending).rejects.toThrow(ReadOnlyStoreError);
+    await expect(appending).rejects.toThrow(/open read-only: it cannot append/);
+    await expect(reader.append([event()])).rejects.toMatchObject({ retriable: false });
+    await expect(reader.checkpoints.save('test.sub', 1)).rejects.toThrow(ReadOnlyStoreError);
+    // The connection itself refuses writes too.
+    expect(() => reader.database.exec(`DELETE FROM events`)).toThrow(/readonly/i);
+    expect((await writer.head()).position).toBe(1);
+    expect(await writer.checkpoints.load('test.sub')).toBe(0);
+  });
+
+  it('neither creates nor migrates a file', async () => {
+    expect(() => SqliteEventStore.open({ file, readOnly: true })).toThrow(StoreUnavailableError);
+    expect(existsSync(file)).toBe(false);
+
+    const empty = new DatabaseSync(file);
+    empty.exec('PRAGMA journal_mode = WAL');
+    expect(() => SqliteEventStore.open({ file, readOnly: true })).toThrow(
+      /has schema version 0, this build reads version 1/,
+    );
+    expect(empty.prepare(`SELECT count(*) AS n FROM sqlite_master`).get()?.n).toBe(0);
+    empty.close();
+
+    const older = openStore();
+    older.database.prepare(`UPDATE schema_version SET version = 99 WHERE component = 'event-store'`).run();
+    expect(() => SqliteEventStore.open({ file, readOnly: true })).toThrow(/has schema version 99/);
+  });
+
+  it('refuses a file not in WAL mode, whose readers would block the writer', async () => {
+    const rollback = new DatabaseSync(file);
+    rollback.exec('CREATE TABLE t (x)');
+    rollback.close();
+    expect(() => SqliteEventStore.open({ file, readOnly: true })).toThrow(StoreUnavailableError);
   });
 });

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ANY_VERSION, SqliteEventStore, verifyChain } from '#lgsp/event-store';
 
-// The child runs the TypeScript sources through test-fixtures/ts-hooks.mjs (swc, as jest does).
+// The child runs the TypeScript sources through test/support/ts-hooks.mjs (swc, as jest does).
 const child = fileURLToPath(new URL('./test-fixtures/append-until-killed.mjs', import.meta.url));
 
 let dir: string;

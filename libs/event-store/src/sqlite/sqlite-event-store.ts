@@ -1,6 +1,11 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { DomainError, type Issue } from '#lgsp/contracts';
-import { StoreUnavailableError, WrongExpectedVersionError, type VersionConflict } from '../errors.js';
+import {
+  ReadOnlyStoreError,
+  StoreUnavailableError,
+  WrongExpectedVersionError,
+  type VersionConflict,
+} from '../errors.js';
 import { GENESIS_HASH, canonicalJson, recordHashOfJson } from '../hash.js';
 import {
   ANY_VERSION,
@@ -16,7 +21,8 @@ import {
   type StoredEvent,
   type Unsubscribe,
 } from '../port.js';
-import { applyMigrations } from './migrations.js';
+import { StreamVersionCache } from './version-cache.js';
+import { applyMigrations, schemaVersion } from './migrations.js';
 import { EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS } from './schema.js';
 
 /** Options of {@link SqliteEventStore.open}. */
@@ -27,8 +33,16 @@ export interface SqliteEventStoreOptions {
   mmapSizeBytes?: number;
   /** WAL size, in 4 KiB pages, that triggers a checkpoint. @defaultValue 16384 (64 MiB) */
   walAutocheckpointPages?: number;
-  /** Path of the database file; created with its schema when missing. */
+  /** Path of the database file; created with its schema when missing (unless `readOnly`). */
   file: string;
+  /**
+   * Opens an existing store for reading only, e.g. from another thread or process than its writer:
+   * no migration runs and nothing is written; `append` and `checkpoints.save` reject with
+   * ReadOnlyStoreError. The file must exist, be in WAL mode and hold the schema this build knows.
+   * Appends by the writer are seen by reads at once; {@link SqliteEventStore.checkForAppends}
+   * turns them into `onAppended` notifications. @defaultValue false
+   */
+  readOnly?: boolean;
   /**
    * Most append calls committed together in one transaction (one fsync).
    * @defaultValue 512
@@ -124,21 +138,23 @@ const MAX_CACHED_READ_SHAPES = 256;
  * expected-version check is rolled back alone, while the group shares one fsync. A promise resolves
  * only after COMMIT has returned.
  *
- * One instance per file writes; other processes may read the file. If another writer appends
- * anyway, the store notices at its next group and reloads its head before assigning positions.
+ * One instance per file writes; other threads and processes may read the file, e.g. through a
+ * `readOnly` instance. If another writer appends anyway, the store notices at its next group and
+ * reloads its head before assigning positions.
  */
 export class SqliteEventStore implements EventStore {
   /** Durable per-subscriber positions in the same file. */
   readonly checkpoints: CheckpointStore;
 
   private readonly maxGroupSize: number;
-  private readonly streamCacheSize: number;
   private readonly queue: PendingCall[] = [];
   private flushScheduled = false;
   private closed = false;
   private readonly listeners = new Set<(head: number) => void>();
+  /** The last head the listeners were told about. */
+  private notifiedHead = 0;
   /** Committed stream versions, in least-recently-appended order. */
-  private readonly streamVersions = new Map<string, number>();
+  private readonly streamVersions: StreamVersionCache;
   private headPosition = 0;
   private headHash = GENESIS_HASH;
   private headRecordedAt = '';
@@ -165,12 +181,19 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStream: StatementSync;
   private readonly readAllStatements = new Map<string, StatementSync>();
 
+  private readonly file: string;
+  private readonly readOnly: boolean;
+
   private constructor(
     private readonly db: DatabaseSync,
     options: SqliteEventStoreOptions,
   ) {
+    this.file = options.file;
+    this.readOnly = options.readOnly ?? false;
     this.maxGroupSize = positiveInteger(options.maxGroupSize ?? 512, 'maxGroupSize');
-    this.streamCacheSize = positiveInteger(options.streamCacheSize ?? 100_000, 'streamCacheSize');
+    this.streamVersions = new StreamVersionCache(
+      positiveInteger(options.streamCacheSize ?? 100_000, 'streamCacheSize'),
+    );
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -194,15 +217,23 @@ export class SqliteEventStore implements EventStore {
     this.selectStream = db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`,
     );
-    this.checkpoints = new SqliteCheckpointStore(db, () => this.assertOpen());
+    this.checkpoints = new SqliteCheckpointStore(
+      db,
+      () => this.assertOpen(),
+      this.readOnly ? this.file : null,
+    );
     this.loadHead();
+    this.notifiedHead = this.headPosition;
   }
 
   /**
-   * Opens (creating or migrating when needed) the store in `options.file`.
-   * @throws StoreUnavailableError when the file cannot be opened or is not usable in WAL mode.
+   * Opens (creating or migrating when needed) the store in `options.file`; with `readOnly`, opens an
+   * existing store without writing to it.
+   * @throws StoreUnavailableError when the file cannot be opened or is not usable in WAL mode, and,
+   * read-only, when it does not hold the schema version this build knows.
    */
   static open(options: SqliteEventStoreOptions): SqliteEventStore {
+    if (options.readOnly) return SqliteEventStore.openReadOnly(options);
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(options.file, { timeout: options.busyTimeoutMs ?? 5000 });
@@ -230,6 +261,32 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  private static openReadOnly(options: SqliteEventStoreOptions): SqliteEventStore {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(options.file, { readOnly: true, timeout: options.busyTimeoutMs ?? 5000 });
+      // A reader of a rollback-journal file would block its writer; the writer sets WAL when it creates it.
+      const mode = db.prepare('PRAGMA journal_mode').get();
+      if (mode?.journal_mode !== 'wal')
+        throw new Error(`journal_mode is ${String(mode?.journal_mode)}, not wal`);
+      db.exec(`PRAGMA cache_size = -${options.cacheSizeKiB ?? 65_536}`);
+      db.exec(`PRAGMA mmap_size = ${options.mmapSizeBytes ?? 268_435_456}`);
+      const version = schemaVersion(db, EVENT_STORE_COMPONENT);
+      const expected = EVENT_STORE_MIGRATIONS.length;
+      if (version !== expected) {
+        throw new StoreUnavailableError(
+          `the event store at ${options.file} has schema version ${version}, this build reads version ${expected}; ` +
+            'open it writable once (start the hub) to create or migrate it',
+        );
+      }
+      return new SqliteEventStore(db, options);
+    } catch (err) {
+      if (db?.isOpen) db.close();
+      if (err instanceof DomainError) throw err;
+      throw new StoreUnavailableError(`cannot open the event store at ${options.file} read-only`, err);
+    }
+  }
+
   /** The store's connection, for read models kept in the same file. Use it synchronously only. */
   get database(): DatabaseSync {
     this.assertOpen();
@@ -243,6 +300,7 @@ export class SqliteEventStore implements EventStore {
 
   append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
+    if (this.readOnly) return Promise.reject(new ReadOnlyStoreError(this.file));
     let pending: PendingEvent[];
     try {
       pending = prepareEvents(events);
@@ -305,6 +363,19 @@ export class SqliteEventStore implements EventStore {
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  /**
+   * Reads the head on disk and, when it is past the last head the `onAppended` listeners were given,
+   * calls them with it. For a reader of a file another connection appends to (a read-only store),
+   * whose own appends never notify; returns the head position.
+   */
+  async checkForAppends(): Promise<number> {
+    this.assertOpen();
+    const row = this.selectHead.get();
+    const head = row === undefined ? 0 : (row.position as number);
+    if (head > this.notifiedHead) this.notify(head);
+    return head;
   }
 
   /** Commits the appends already queued, then closes the file. Later calls reject with StoreUnavailableError. */
@@ -558,12 +629,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private rememberVersion(stream: string, version: number): void {
-    this.streamVersions.delete(stream);
     this.streamVersions.set(stream, version);
-    if (this.streamVersions.size > this.streamCacheSize) {
-      const oldest = this.streamVersions.keys().next();
-      if (oldest.done !== true) this.streamVersions.delete(oldest.value);
-    }
   }
 
   private loadHead(): void {
@@ -597,6 +663,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private notify(head: number): void {
+    this.notifiedHead = Math.max(this.notifiedHead, head);
     for (const listener of this.listeners) {
       try {
         listener(head);
@@ -636,6 +703,8 @@ class SqliteCheckpointStore implements CheckpointStore {
   constructor(
     db: DatabaseSync,
     private readonly assertOpen: () => void,
+    /** The file, when the store is open read-only. */
+    private readonly readOnlyFile: string | null,
   ) {
     this.selectOne = db.prepare('SELECT position FROM checkpoints WHERE subscriber = ?');
     this.upsert = db.prepare(
@@ -655,6 +724,7 @@ class SqliteCheckpointStore implements CheckpointStore {
 
   async save(subscriber: string, position: number): Promise<void> {
     this.assertOpen();
+    if (this.readOnlyFile !== null) throw new ReadOnlyStoreError(this.readOnlyFile, 'save a checkpoint');
     if (!Number.isSafeInteger(position) || position < 0) {
       throw new DomainError('invalid', `checkpoint position must be a non-negative integer, got ${position}`);
     }

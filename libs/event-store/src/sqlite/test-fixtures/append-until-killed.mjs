@@ -1,6 +1,6 @@
 // Child process of the kill -9 test: appends single events from many concurrent callers, forever,
 // and prints `<position> <id>` for each append once it is acknowledged. Usage: node this.mjs <file>
-import './ts-hooks.mjs';
+import '../../../../../test/support/ts-hooks.mjs';
 
 const { SqliteEventStore, ANY_VERSION } = await import('#lgsp/event-store');
 

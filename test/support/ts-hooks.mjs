@@ -1,12 +1,12 @@
-// Lets a plain `node` child process run the TypeScript sources under test, resolved the way jest
-// resolves them: `#lgsp/<lib>` to libs/<lib>/src/index.ts, `./x.js` to `./x.ts`, compiled by swc
-// with the jest configuration. No build step, and no dependency on a possibly stale dist/.
+// Lets a plain `node` child process or worker thread run the TypeScript sources under test, resolved
+// the way jest resolves them: `#lgsp/<lib>` to libs/<lib>/src/index.ts, `./x.js` to `./x.ts`, compiled
+// by swc with the jest configuration. No build step, and no dependency on a possibly stale dist/.
 import { existsSync, readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transformSync } from '@swc/core';
 
-const root = fileURLToPath(new URL('../../../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 registerHooks({
   resolve(specifier, context, nextResolve) {
