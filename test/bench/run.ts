@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
-import { runCli, startHubProcess, tempDir } from '../support/hub-process.js';
+import { startHubProcess, tempDir, createCommuneClient } from '../support/hub-process.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -134,11 +134,7 @@ async function measureOnFreshHub(
     profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
   );
   try {
-    const created = await runCli(['clients', 'create', '--name', 'bench', '--communes', COMMUNE, '--json'], {
-      LGSP_URL: hub.url,
-      LGSP_TOKEN: hub.adminToken,
-    });
-    const token = (JSON.parse(created.stdout) as { token: string }).token;
+    const token = await createCommuneClient(hub, 'bench');
     await httpIngest(hub.url, token, batch, connections, 2); // warm-up, discarded
     await waitForSubscribers(hub.url, hub.adminToken);
     const result = await httpIngest(hub.url, token, batch, connections, SECONDS);

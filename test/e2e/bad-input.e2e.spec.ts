@@ -1,5 +1,5 @@
 import { COMMUNE, dossierCode, getJson, post, statusChanged, submitted } from '../support/events.js';
-import { runCli, startHubProcess, type HubProcess } from '../support/hub-process.js';
+import { runCli, startHubProcess, type HubProcess, createCommuneClient } from '../support/hub-process.js';
 
 type ProblemBody = {
   type: string;
@@ -34,11 +34,7 @@ describe('bad input gets a problem document and changes nothing', () => {
   beforeAll(async () => {
     hub = await startHubProcess({ env: {} });
     const env = { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken };
-    token = (
-      JSON.parse(
-        (await runCli(['clients', 'create', '--name', 'c1', '--communes', COMMUNE, '--json'], env)).stdout,
-      ) as { token: string }
-    ).token;
+    token = await createCommuneClient(hub, 'c1', COMMUNE);
     provinceToken = (
       JSON.parse(
         (await runCli(['clients', 'create', '--name', 'p79', '--province', '79', '--json'], env)).stdout,

@@ -1,13 +1,11 @@
+import { dossierCode, getJson, paymentCompleted, post, statusChanged, submitted } from '../support/events.js';
 import {
-  dossierCode,
-  getJson,
-  paymentCompleted,
-  post,
-  statusChanged,
-  submitted,
-  COMMUNE,
-} from '../support/events.js';
-import { eventually, runCli, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
+  eventually,
+  startHubProcess,
+  tempDir,
+  type HubProcess,
+  createCommuneClient,
+} from '../support/hub-process.js';
 
 type Wire = {
   position: number;
@@ -37,11 +35,7 @@ describe('durability: SIGKILL right after a 201', () => {
     const dataDir = tempDir();
     const adminToken = 'durability-admin-token';
     hub = await startHubProcess({ dataDir, adminToken });
-    const created = await runCli(['clients', 'create', '--name', 'c', '--communes', COMMUNE, '--json'], {
-      LGSP_URL: hub.url,
-      LGSP_TOKEN: adminToken,
-    });
-    const token = (JSON.parse(created.stdout) as { token: string }).token;
+    const token = await createCommuneClient(hub, 'c');
 
     const acknowledged = new Set<string>();
     const KILL_AFTER = 400;

@@ -5,10 +5,10 @@ import { COMMUNE, dossierCode, post, submitted } from '../support/events.js';
 import {
   HUB_ENTRY,
   REPO_ROOT,
-  runCli,
   startHubProcess,
   tempDir,
   type HubProcess,
+  createCommuneClient,
 } from '../support/hub-process.js';
 
 async function startExpectingFailure(
@@ -36,12 +36,7 @@ describe('operations', () => {
   });
 
   it('serves liveness, readiness and Prometheus metrics with ingest counts, append latency and subscriber lag', async () => {
-    const env = { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken };
-    const token = (
-      JSON.parse(
-        (await runCli(['clients', 'create', '--name', 'm', '--communes', COMMUNE, '--json'], env)).stdout,
-      ) as { token: string }
-    ).token;
+    const token = await createCommuneClient(hub, 'm', COMMUNE);
     expect((await post(hub.url, token, submitted(dossierCode()))).status).toBe(201);
 
     expect((await fetch(`${hub.url}/health/live`)).status).toBe(200);
@@ -59,12 +54,7 @@ describe('operations', () => {
   });
 
   it('writes structured JSON logs with no citizen ID number or name in clear', async () => {
-    const env = { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken };
-    const token = (
-      JSON.parse(
-        (await runCli(['clients', 'create', '--name', 'pii', '--communes', COMMUNE, '--json'], env)).stdout,
-      ) as { token: string }
-    ).token;
+    const token = await createCommuneClient(hub, 'pii', COMMUNE);
     const event = submitted(dossierCode());
     Object.assign((event.data as { applicant: object }).applicant, {
       idNumber: '079203004567',

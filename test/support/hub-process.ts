@@ -139,3 +139,17 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Creates a commune client with the lgsp CLI, as an operator would, and returns its token. */
+export async function createCommuneClient(
+  hub: HubProcess,
+  name: string,
+  communes = '21040',
+): Promise<string> {
+  const created = await runCli(['clients', 'create', '--name', name, '--communes', communes, '--json'], {
+    LGSP_URL: hub.url,
+    LGSP_TOKEN: hub.adminToken,
+  });
+  if (created.code !== 0) throw new Error(`lgsp clients create failed (${created.code}): ${created.stderr}`);
+  return (JSON.parse(created.stdout) as { token: string }).token;
+}

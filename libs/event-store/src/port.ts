@@ -12,10 +12,8 @@ export const NO_STREAM = 0;
 export type ExpectedVersion = number | typeof ANY_VERSION;
 export const ANY_VERSION = 'any' as const;
 
-/** One event to append. `stream` is `dossier-<dossierCode>` for dossier events. */
-export interface EventToAppend {
-  stream: string;
-  expectedVersion: ExpectedVersion;
+/** What an event carries, as appended and as stored: its CloudEvent attributes, data and indexing metadata. */
+export interface EventRecord {
   id: string;
   source: string;
   type: string;
@@ -30,6 +28,12 @@ export interface EventToAppend {
   communeCode?: string;
 }
 
+/** One event to append. `stream` is `dossier-<dossierCode>` for dossier events. */
+export interface EventToAppend extends EventRecord {
+  stream: string;
+  expectedVersion: ExpectedVersion;
+}
+
 export interface AppendResult {
   id: string;
   source: string;
@@ -40,22 +44,11 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-export interface StoredEvent {
+export interface StoredEvent extends EventRecord {
   /** Global position: 1, 2, 3… with no gap as seen by readers. */
   position: number;
   stream: string;
   streamVersion: number;
-  id: string;
-  source: string;
-  type: string;
-  time?: string;
-  subject?: string;
-  datacontenttype?: string;
-  dataschema?: string;
-  data: unknown;
-  extensions: Extensions;
-  provinceCode?: string;
-  communeCode?: string;
   /** When the store committed it, RFC 3339 UTC. */
   recordedAt: string;
   /** SHA-256 (hex) of this record chained to `prevHash`; see `recordHash`. */
