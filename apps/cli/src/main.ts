@@ -7,7 +7,7 @@ const USAGE = `lgsp — the lgsp-hub operator CLI
 Environment: LGSP_URL (default http://127.0.0.1:3000), LGSP_TOKEN (an admin or operator token).
 
 Commands:
-  lgsp clients create --name NAME (--communes C1,C2 | --province P) [--role ROLE] [--json]
+  lgsp clients create --name NAME (--communes C1,C2 | --province P) [--role ROLE] [--sources S1,S2] [--json]
   lgsp clients list [--json]
   lgsp streams read STREAM [--from VERSION] [--limit N] [--json]
   lgsp events list [--after POSITION] [--limit N] [--type TYPE] [--province P] [--json]
@@ -29,6 +29,7 @@ type Client = {
   role: string;
   provinceCode?: string;
   communeCodes: string[];
+  sources: string[];
   createdAt: string;
 };
 type WireEvent = {
@@ -48,6 +49,7 @@ async function run(argv: string[]): Promise<void> {
       communes: { type: 'string' },
       province: { type: 'string' },
       role: { type: 'string' },
+      sources: { type: 'string' },
       from: { type: 'string' },
       after: { type: 'string' },
       limit: { type: 'string' },
@@ -84,11 +86,13 @@ async function run(argv: string[]): Promise<void> {
         ...(values.communes ? { communes: values.communes.split(',').map((c) => c.trim()) } : {}),
         ...(values.province ? { province: values.province } : {}),
         ...(values.role ? { role: values.role } : {}),
+        ...(values.sources ? { sources: values.sources.split(',').map((s) => s.trim()) } : {}),
       };
       const c = await api.call<Client & { token: string }>('POST', '/v1/admin/clients', body);
       out.print(
         `created client ${c.name} (${c.id}), role ${c.role}${c.provinceCode ? `, province ${c.provinceCode}` : ''}` +
-          `${c.communeCodes.length ? `, communes ${c.communeCodes.join(',')}` : ''}\n` +
+          `${c.communeCodes.length ? `, communes ${c.communeCodes.join(',')}` : ''}` +
+          `${c.sources.length ? `, sources ${c.sources.join(',')}` : ''}\n` +
           `token (shown once, store it now): ${c.token}`,
         {
           id: c.id,
@@ -97,6 +101,7 @@ async function run(argv: string[]): Promise<void> {
           role: c.role,
           provinceCode: c.provinceCode,
           communeCodes: c.communeCodes,
+          sources: c.sources,
         },
       );
       return;
@@ -105,8 +110,16 @@ async function run(argv: string[]): Promise<void> {
       const { clients } = await api.call<{ clients: Client[] }>('GET', '/v1/admin/clients');
       out.print(
         table(
-          ['ID', 'NAME', 'ROLE', 'PROVINCE', 'COMMUNES', 'CREATED'],
-          clients.map((c) => [c.id, c.name, c.role, c.provinceCode, c.communeCodes.join(','), c.createdAt]),
+          ['ID', 'NAME', 'ROLE', 'PROVINCE', 'COMMUNES', 'SOURCES', 'CREATED'],
+          clients.map((c) => [
+            c.id,
+            c.name,
+            c.role,
+            c.provinceCode,
+            c.communeCodes.join(','),
+            c.sources.join(','),
+            c.createdAt,
+          ]),
         ),
         clients,
       );

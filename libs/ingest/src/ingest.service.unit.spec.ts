@@ -27,6 +27,7 @@ const commune: Client = {
   role: 'commune',
   provinceCode: '51',
   communeCodes: ['21040'],
+  sources: [],
   createdAt: '',
 };
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, type Issue } from '#lgsp/contracts';
-import { ROLES, type Client, type ClientStore, type Role } from './client.js';
+import { ROLES, boundTo, type Client, type ClientStore, type Role } from './client.js';
 import { generateToken, hashToken } from './tokens.js';
 
 /** What the service needs to know of the administrative units. */
@@ -14,6 +14,8 @@ export interface CreateClientInput {
   role?: Role;
   communes?: readonly string[];
   province?: string;
+  /** CloudEvents sources the client produces under on Kafka; see `Client.sources`. */
+  sources?: readonly string[];
 }
 
 /** The bootstrap admin is not a stored client: it is the credential the operator gave the hub. */
@@ -22,6 +24,7 @@ export const BOOTSTRAP_ADMIN: Client = {
   name: 'bootstrap-admin',
   role: 'admin',
   communeCodes: [],
+  sources: [],
   createdAt: new Date(0).toISOString(),
 };
 
@@ -54,12 +57,21 @@ export class ClientService {
     const client = this.validate(input);
     const token = generateToken();
     this.store.insert(client, hashToken(token));
+    this.bound = undefined;
     return { client, token };
   }
 
   list(): Client[] {
     return this.store.list();
   }
+
+  /** The client a CloudEvents `source` is bound to, for transports that carry no token (Kafka). */
+  clientForSource(source: string): Client | undefined {
+    this.bound ??= this.store.list().filter((c) => c.sources.length > 0);
+    return this.bound.find((c) => boundTo(c, source));
+  }
+
+  private bound: Client[] | undefined;
 
   private validate(input: CreateClientInput): Client {
     const issues: Issue[] = [];
@@ -107,6 +119,27 @@ export class ClientService {
       issues.push({ pointer: '/role', message: `role ${role} takes no communes or province` });
     }
 
+    const sources = [...new Set(input.sources ?? [])];
+    if (sources.length > 0 && role !== 'commune' && role !== 'province') {
+      issues.push({ pointer: '/sources', message: 'only commune and province clients produce events' });
+    }
+    const taken = this.store.list().filter((c) => c.sources.length > 0);
+    sources.forEach((s, i) => {
+      if (typeof s !== 'string' || !/^[^\s*]+\*?$/.test(s) || s.length > 200) {
+        issues.push({
+          pointer: `/sources/${i}`,
+          message: 'a source is a URI-reference without spaces, optionally ending in *',
+        });
+        return;
+      }
+      const probe = s.endsWith('*') ? s.slice(0, -1) : s;
+      const owner = taken.find(
+        (c) => boundTo(c, probe) || c.sources.some((t) => t.startsWith(probe) && s.endsWith('*')),
+      );
+      if (owner)
+        issues.push({ pointer: `/sources/${i}`, message: `${s} overlaps a source of client ${owner.name}` });
+    });
+
     if (issues.length > 0 || !role) throw new DomainError('invalid', 'the client is not valid', issues);
     return {
       id: randomUUID(),
@@ -114,6 +147,7 @@ export class ClientService {
       role,
       ...(provinceCode ? { provinceCode } : {}),
       communeCodes: role === 'commune' ? communes : [],
+      sources,
       createdAt: new Date().toISOString(),
     };
   }

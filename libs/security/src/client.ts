@@ -16,6 +16,11 @@ export interface Client {
   provinceCode?: string;
   /** For `commune` clients. */
   communeCodes: string[];
+  /**
+   * CloudEvents `source` values this client produces under, for transports without a token (the
+   * Kafka ingest topic): an exact source, or a prefix ending in `*` (`/communes/21040/*`).
+   */
+  sources: string[];
   createdAt: string;
 }
 
@@ -24,6 +29,11 @@ export interface NewClient {
   role: Role;
   provinceCode?: string;
   communeCodes: string[];
+}
+
+/** True when `source` is one of the client's bound sources (exact, or under a `prefix*`). */
+export function boundTo(client: Client, source: string): boolean {
+  return client.sources.some((s) => (s.endsWith('*') ? source.startsWith(s.slice(0, -1)) : s === source));
 }
 
 export interface ClientStore {

@@ -38,6 +38,7 @@ const commune: Client = {
   role: 'commune',
   provinceCode: '51',
   communeCodes: ['21040'],
+  sources: [],
   createdAt: '',
 };
 const province: Client = {
@@ -46,6 +47,7 @@ const province: Client = {
   role: 'province',
   provinceCode: '51',
   communeCodes: [],
+  sources: [],
   createdAt: '',
 };
 const ev = (provinceCode: string, communeCode: string) => ({
@@ -91,6 +93,37 @@ describe('clients and tokens', () => {
     expect(attempt({ name: 'c', communes: ['21040', '26734'] })).toEqual(['/communes']);
     expect(attempt({ name: 'd', province: '99' })).toEqual(['/province']);
     expect(attempt({ name: 'e' })).toEqual(['/role']);
+  });
+
+  it('binds clients to CloudEvents sources for Kafka ingest, exact or by prefix, never overlapping', () => {
+    const service = new ClientService(new MemoryClientStore(), units);
+    const exact = service.create({
+      name: 'x',
+      communes: ['21040'],
+      sources: ['/communes/21040/one-stop-shop'],
+    }).client;
+    const prefix = service.create({ name: 'y', province: '79', sources: ['/provinces/79/*'] }).client;
+    expect(service.clientForSource('/communes/21040/one-stop-shop')?.id).toBe(exact.id);
+    expect(service.clientForSource('/communes/21040/civil-registry')).toBeUndefined();
+    expect(service.clientForSource('/provinces/79/portal')?.id).toBe(prefix.id);
+    const refused = (input: Parameters<ClientService['create']>[0]) => {
+      try {
+        service.create(input);
+      } catch (e) {
+        return (e as DomainError).issues.map((i) => `${i.pointer} ${i.message}`);
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(refused({ name: 'z1', communes: ['21040'], sources: ['/provinces/79/sub'] })).toEqual([
+      '/sources/0 /provinces/79/sub overlaps a source of client y',
+    ]);
+    expect(refused({ name: 'z2', communes: ['21040'], sources: ['/communes/*'] })[0]).toMatch(
+      /overlaps a source of client x/,
+    );
+    expect(refused({ name: 'z3', communes: ['21040'], sources: ['has space'] })[0]).toMatch(/^\/sources\/0 /);
+    expect(refused({ name: 'z4', role: 'operator', sources: ['/ops'] })).toEqual([
+      '/sources only commune and province clients produce events',
+    ]);
   });
 
   it('reads a bearer token from the Authorization header', () => {

@@ -7,6 +7,7 @@ interface Row {
   role: Client['role'];
   province_code: string | null;
   commune_codes: string;
+  sources: string;
   created_at: string;
 }
 
@@ -16,6 +17,7 @@ const toClient = (r: Row): Client => ({
   role: r.role,
   ...(r.province_code ? { provinceCode: r.province_code } : {}),
   communeCodes: JSON.parse(r.commune_codes) as string[],
+  sources: JSON.parse(r.sources) as string[],
   createdAt: r.created_at,
 });
 
@@ -33,15 +35,19 @@ export class SqliteClientStore implements ClientStore {
       role TEXT NOT NULL,
       province_code TEXT,
       commune_codes TEXT NOT NULL,
+      sources TEXT NOT NULL DEFAULT '[]',
       token_hash TEXT NOT NULL UNIQUE,
       created_at TEXT NOT NULL
     )`);
+    const columns = (db.prepare('PRAGMA table_info(clients)').all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('sources'))
+      db.exec(`ALTER TABLE clients ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'`);
     this.byHash = db.prepare('SELECT * FROM clients WHERE token_hash = ?');
     this.byName = db.prepare('SELECT * FROM clients WHERE name = ?');
     this.all = db.prepare('SELECT * FROM clients ORDER BY created_at, id');
     this.ins = db.prepare(
-      `INSERT INTO clients (id, name, role, province_code, commune_codes, token_hash, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO clients (id, name, role, province_code, commune_codes, sources, token_hash, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -52,6 +58,7 @@ export class SqliteClientStore implements ClientStore {
       c.role,
       c.provinceCode ?? null,
       JSON.stringify(c.communeCodes),
+      JSON.stringify(c.sources),
       tokenHash,
       c.createdAt,
     );

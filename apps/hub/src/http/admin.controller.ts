@@ -24,6 +24,13 @@ export class CreateClientDto {
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
+
+  /** CloudEvents sources the client produces under on the Kafka ingest topic (exact, or a prefix ending in *). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  sources?: string[];
 }
 
 type PublicClient = Omit<Client, never>;
@@ -42,6 +49,7 @@ export class AdminController {
       ...(body.communes ? { communes: body.communes } : {}),
       ...(body.province !== undefined ? { province: body.province } : {}),
       ...(body.role ? { role: body.role } : {}),
+      ...(body.sources ? { sources: body.sources } : {}),
     });
     this.rt.logger.info(
       {
