@@ -19,10 +19,26 @@ const common = {
   },
   testEnvironment: 'node',
 };
+// The integration and e2e tiers share one Kafka broker per run (test/support/kafka.ts); a project's
+// global setup runs only when a test of that project is selected, so the unit tier never starts it.
+const withKafka = {
+  globalSetup: '<rootDir>/test/support/jest-global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/jest-global-teardown.mjs',
+};
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'] },
+    {
+      ...common,
+      ...withKafka,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.int.spec.ts'],
+    },
+    {
+      ...common,
+      ...withKafka,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'],
+    },
   ],
 };

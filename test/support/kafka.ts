@@ -1,0 +1,412 @@
+// Kafka for the integration and end-to-end tests, without Docker: deploy/kafka/kafka.sh runs a
+// single-node KRaft broker from jars that Maven fetches. This file uses only erasable TypeScript and
+// Node built-ins, so the jest global setup (plain .mjs) imports it natively, as well as the tests.
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface KafkaBroker {
+  /** Bootstrap addresses, `host:port`. */
+  brokers: string[];
+  port: number;
+  /** True when this process started the broker (and so `stop()` stops it). */
+  startedHere: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The folder holding kafka.sh, found from test/support or from dist/test/support. */
+export const KAFKA_DEPLOY_DIR = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'deploy/kafka/kafka.sh'))) return join(dir, 'deploy/kafka');
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('deploy/kafka/kafka.sh not found above test/support');
+    dir = parent;
+  }
+})();
+const KAFKA_SH = join(KAFKA_DEPLOY_DIR, 'kafka.sh');
+const DEFAULT_PORT = 19092;
+const HOST = '127.0.0.1';
+
+function note(message: string): void {
+  process.stderr.write(`[kafka] ${message}\n`);
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address.trim());
+  if (!match) throw new Error(`not a host:port address: ${address}`);
+  return { host: match[1] || 'localhost', port: Number(match[2]) };
+}
+
+/** Resolves true when a TCP connection to host:port succeeds within timeoutMs, else false. */
+export async function reachable(address: string, timeoutMs = 1000): Promise<boolean> {
+  const { host, port } = parseAddress(address);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Sends a Kafka ApiVersions (v0) request and returns the API keys the broker serves with their
+ * version ranges. Proves that a Kafka broker (not just any listener) answers at the address.
+ */
+export async function apiVersions(
+  address: string,
+  timeoutMs = 5000,
+): Promise<Map<number, { min: number; max: number }>> {
+  const { host, port } = parseAddress(address);
+  const clientId = Buffer.from('lgsp-test');
+  const request = Buffer.alloc(4 + 2 + 2 + 4 + 2 + clientId.length);
+  let o = request.writeInt32BE(request.length - 4, 0);
+  o = request.writeInt16BE(18, o); // api_key: ApiVersions
+  o = request.writeInt16BE(0, o); // api_version
+  o = request.writeInt32BE(7, o); // correlation_id
+  o = request.writeInt16BE(clientId.length, o);
+  clientId.copy(request, o);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host, port });
+    let received = Buffer.alloc(0);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`no ApiVersions answer from ${address} in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.once('connect', () => socket.write(request));
+    socket.once('error', fail);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 4 || received.length < 4 + received.readInt32BE(0)) return;
+      clearTimeout(timer);
+      socket.destroy();
+      if (received.readInt32BE(4) !== 7) return reject(new Error('ApiVersions: wrong correlation id'));
+      const errorCode = received.readInt16BE(8);
+      if (errorCode !== 0) return reject(new Error(`ApiVersions: error code ${errorCode}`));
+      const count = received.readInt32BE(10);
+      const versions = new Map<number, { min: number; max: number }>();
+      for (let i = 0, at = 14; i < count; i++, at += 6) {
+        versions.set(received.readInt16BE(at), {
+          min: received.readInt16BE(at + 2),
+          max: received.readInt16BE(at + 4),
+        });
+      }
+      resolve(versions);
+    });
+  });
+}
+
+interface ScriptResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kafka.sh; its progress lines (stderr) go to this process's stderr as they come. */
+function runScript(args: string[], env: Record<string, string>, input?: string): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [KAFKA_SH, ...args], {
+      env: { ...process.env, ...env },
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+      if (args[0] !== 'run-class') process.stderr.write(text);
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on('error', () => undefined); // the script may exit before reading its input
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** The reason kafka.sh gave for failing (its `error:` lines), or the end of its output. */
+function failureReason(result: ScriptResult): string {
+  const errors = result.stderr.split('\n').filter((line) => line.startsWith('kafka.sh: error:'));
+  const lines = errors.length > 0 ? errors : result.stderr.trim().split('\n').slice(-10);
+  return lines.map((line) => line.replace(/^kafka\.sh: error: /, '')).join('\n');
+}
+
+/** What is missing for kafka.sh to run, when something is; undefined when it can try. */
+function missingPrerequisite(): string | undefined {
+  const onPath = (command: string) =>
+    (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, command)));
+  const javaHome = process.env.JAVA_HOME;
+  if (!onPath('java') && !(javaHome && existsSync(join(javaHome, 'bin/java')))) {
+    return 'java (a Java 17+ runtime on PATH or in JAVA_HOME) is not installed';
+  }
+  if (!existsSync(join(KAFKA_DEPLOY_DIR, 'target/lib/.resolved')) && !onPath('mvn')) {
+    return `mvn is not installed and the Kafka jars are not in ${join(KAFKA_DEPLOY_DIR, 'target/lib')} (kafka.sh resolve fetches them with Maven)`;
+  }
+  return undefined;
+}
+
+interface Instance {
+  port: number;
+  controllerPort: number;
+  dataDir?: string;
+  /** Start from empty topics when the broker is not running yet (KAFKA_RESET=1). */
+  reset?: boolean;
+}
+
+function scriptEnv(instance: Instance): Record<string, string> {
+  const env: Record<string, string> = {
+    KAFKA_HOST: HOST,
+    KAFKA_PORT: String(instance.port),
+    KAFKA_CONTROLLER_PORT: String(instance.controllerPort),
+  };
+  if (instance.dataDir) env.KAFKA_DATA_DIR = instance.dataDir;
+  env.KAFKA_RESET = instance.reset ? '1' : '0'; // never inherited: a restart must keep the topics
+  return env;
+}
+
+class ScriptBroker implements KafkaBroker {
+  readonly brokers: string[];
+  readonly port: number;
+  startedHere = false;
+  private readonly instance: Instance;
+  private readonly label: string;
+
+  constructor(instance: Instance, label: string) {
+    this.instance = instance;
+    this.label = label;
+    this.port = instance.port;
+    this.brokers = [`${HOST}:${instance.port}`];
+  }
+
+  async start(): Promise<void> {
+    const missing = missingPrerequisite();
+    if (missing) throw new Error(`cannot start Kafka (${this.label}): ${missing}`);
+    const first = !existsSync(join(KAFKA_DEPLOY_DIR, 'target/lib/.resolved'));
+    note(
+      `starting Kafka (${this.label}) on ${this.brokers[0]} from deploy/kafka` +
+        (first ? ' (first run downloads the jars from Maven Central)...' : '...'),
+    );
+    const before = await runScript(['status'], scriptEnv(this.instance));
+    const result = await runScript(['start'], scriptEnv(this.instance));
+    this.instance.reset = false; // a restart keeps what the broker had
+    if (result.code !== 0) {
+      throw new Error(
+        `cannot start Kafka (${this.label}) with deploy/kafka/kafka.sh: ${failureReason(result)}`,
+      );
+    }
+    // Started here unless kafka.sh found it already running (left over from an earlier run).
+    if (before.code !== 0) this.startedHere = true;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.startedHere) {
+      note(`not stopping Kafka at ${this.brokers.join(',')}: it was not started here`);
+      return;
+    }
+    const result = await runScript(['stop'], scriptEnv(this.instance));
+    if (result.code !== 0) throw new Error(`cannot stop Kafka (${this.label}): ${failureReason(result)}`);
+  }
+}
+
+/** A broker somebody else runs (KAFKA_BROKERS): never started or stopped from here. */
+class ExternalBroker implements KafkaBroker {
+  readonly startedHere = false;
+  readonly brokers: string[];
+  readonly port: number;
+
+  constructor(brokers: string[]) {
+    this.brokers = brokers;
+    this.port = parseAddress(brokers[0]!).port;
+  }
+
+  async start(): Promise<void> {
+    if (!(await reachable(this.brokers[0]!, 2000))) {
+      throw new Error(
+        `Kafka at ${this.brokers.join(',')} (KAFKA_BROKERS) is not reachable, and was not started here`,
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    note(`not stopping Kafka at ${this.brokers.join(',')}: it was not started here (KAFKA_BROKERS)`);
+  }
+}
+
+let shared: Promise<KafkaBroker> | undefined;
+
+/** A broker for the whole run: the one at KAFKA_BROKERS when reachable, otherwise one started with deploy/kafka/kafka.sh (shared, default port). */
+export async function sharedKafka(): Promise<KafkaBroker> {
+  shared ??= (async () => {
+    const configured = (process.env.KAFKA_BROKERS ?? '')
+      .split(',')
+      .map((address) => address.trim())
+      .filter((address) => address !== '');
+    if (configured.length > 0) {
+      if (await reachable(configured[0]!, 2000)) return new ExternalBroker(configured);
+      note(`KAFKA_BROKERS=${configured.join(',')} is not reachable: starting one with deploy/kafka/kafka.sh`);
+    }
+    const port = Number(process.env.KAFKA_PORT ?? DEFAULT_PORT);
+    const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT ?? port + 1);
+    // Each run starts with no topics, so that data dirs do not pile up partitions run after run.
+    const broker = new ScriptBroker({ port, controllerPort, reset: true }, 'shared');
+    try {
+      await broker.start();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `${message}\nThe integration and end-to-end tests need Kafka: set KAFKA_BROKERS to a reachable broker, ` +
+          'or install Java 17+ and Maven so that deploy/kafka/kafka.sh can run one' +
+          (process.env.CI === 'true' ? ' (CI=true: the tests do not skip).' : '.'),
+        { cause: error },
+      );
+    }
+    return broker;
+  })();
+  try {
+    return await shared;
+  } catch (error) {
+    shared = undefined; // a later call may try again
+    throw error;
+  }
+}
+
+async function freePort(preferred?: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (preferred !== undefined && error.code === 'EADDRINUSE') resolve(freePort());
+      else reject(error);
+    });
+    server.listen({ host: HOST, port: preferred ?? 0 }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const DEDICATED_ROOT = join(KAFKA_DEPLOY_DIR, 'target/dedicated');
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readPid(file: string): number {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Removes the data dirs of dedicated brokers whose test process is gone (or is `finishedOwner`, a
+ * process whose tests are over), stopping a broker still running in one (a test that crashed or
+ * never called stop()).
+ */
+export async function sweepDedicatedKafka(options: { finishedOwner?: number } = {}): Promise<void> {
+  if (!existsSync(DEDICATED_ROOT)) return;
+  for (const name of readdirSync(DEDICATED_ROOT)) {
+    const dataDir = join(DEDICATED_ROOT, name);
+    const owner = readPid(join(dataDir, 'owner.pid'));
+    if (owner === 0 && Date.now() - statSync(dataDir).mtimeMs < 10 * 60_000) continue; // being created
+    if (owner !== options.finishedOwner && alive(owner)) continue;
+    if (alive(readPid(join(dataDir, 'kafka.pid')))) {
+      note(`stopping an orphaned dedicated Kafka (data dir ${dataDir})`);
+      await runScript(['stop'], { KAFKA_DATA_DIR: dataDir });
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A dedicated broker on its own ports and data dir, that a test may stop and restart (broker outage tests). */
+export async function dedicatedKafka(options: { port?: number } = {}): Promise<KafkaBroker> {
+  await sweepDedicatedKafka();
+  const port = options.port ?? (await freePort());
+  const controllerPort = await freePort(port + 1);
+  // Under deploy/kafka/target (ignored by git); the next sweep removes it once this process is gone.
+  mkdirSync(DEDICATED_ROOT, { recursive: true });
+  const dataDir = mkdtempSync(join(DEDICATED_ROOT, `${port}-`));
+  writeFileSync(join(dataDir, 'owner.pid'), `${process.pid}\n`);
+  const broker = new ScriptBroker({ port, controllerPort, dataDir }, `dedicated, data dir ${dataDir}`);
+  await broker.start();
+  return broker;
+}
+
+/**
+ * Produces lines (one message each, value only) with Kafka's own console producer. For tests that
+ * need real messages while the project has no JavaScript Kafka client; slow (a JVM per call, ~1 s).
+ */
+export async function consoleProduce(broker: KafkaBroker, topic: string, values: string[]): Promise<void> {
+  const result = await runScript(
+    [
+      'run-class',
+      'org.apache.kafka.tools.ConsoleProducer',
+      '--bootstrap-server',
+      broker.brokers.join(','),
+      '--topic',
+      topic,
+    ],
+    {},
+    values.map((value) => `${value}\n`).join(''),
+  );
+  if (result.code !== 0) throw new Error(`console producer failed: ${result.stderr.trim()}`);
+}
+
+/** Reads `count` message values of a topic from the beginning with Kafka's console consumer. */
+export async function consoleConsume(
+  broker: KafkaBroker,
+  topic: string,
+  count: number,
+  timeoutMs = 20000,
+): Promise<string[]> {
+  const result = await runScript(
+    [
+      'run-class',
+      'org.apache.kafka.tools.consumer.ConsoleConsumer',
+      '--bootstrap-server',
+      broker.brokers.join(','),
+      '--topic',
+      topic,
+      '--from-beginning',
+      '--max-messages',
+      String(count),
+      '--timeout-ms',
+      String(timeoutMs),
+    ],
+    {},
+  );
+  const values = result.stdout.split('\n').filter((line) => line !== '');
+  if (values.length < count) {
+    throw new Error(`console consumer got ${values.length} of ${count} messages: ${result.stderr.trim()}`);
+  }
+  return values;
+}
