@@ -1,0 +1,232 @@
+/**
+ * The kafkajs adapter. Only this folder imports kafkajs; do not put hub logic here: it translates the
+ * ports of `client.ts` to kafkajs calls and kafkajs errors to `BrokerError`.
+ */
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type LogEntry,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import {
+  silentKafkaLogger,
+  type ConsumerOptions,
+  type KafkaAdmin,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaLogger,
+  type KafkaProducer,
+  type TopicMessages,
+  type TopicSpec,
+} from '../client.js';
+import { BrokerError } from '../errors.js';
+import { KafkaJsConsumer } from './kafkajs-consumer.js';
+
+/** How to reach the cluster. */
+export interface KafkaClientOptions {
+  /** Bootstrap brokers, `host:port` each (env `LGSP_KAFKA_BROKERS`). */
+  brokers: readonly string[];
+  /** Names this process in the broker's logs and quotas. @defaultValue "lgsp-hub" */
+  clientId?: string;
+  /** TLS to the brokers. @defaultValue false */
+  ssl?: boolean;
+  /** SASL credentials (with `ssl` outside a closed network). */
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** Time to open a connection to a broker. @defaultValue 3000 */
+  connectionTimeoutMs?: number;
+  /** Time a broker may take to answer one request. @defaultValue 30000 */
+  requestTimeoutMs?: number;
+  /**
+   * Attempts kafkajs makes inside one call (connect, produce, create topics) before the call fails.
+   * Kept small so that an outage reaches the caller quickly, whose own backoff then takes over (the
+   * relay's subscription runner, the ingest consumer's pause). @defaultValue 3
+   */
+  retries?: number;
+  /** Receives kafkajs's own log lines too (its INFO as debug). */
+  logger?: KafkaLogger;
+}
+
+const DEFAULT_CLIENT_ID = 'lgsp-hub';
+
+/**
+ * kafkajs warns at every producer created with bounded retries. The bound is deliberate: a send that
+ * fails drops its producer, and the caller sends the same records again with a new one, so an old
+ * producer never retries behind a newer one's back (which could reorder a dossier's events).
+ */
+const EXPECTED_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
+function logCreator(logger: KafkaLogger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const obj = { component: 'kafkajs', namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(obj, message);
+      else if (level === logLevel.WARN) {
+        if (message !== EXPECTED_WARNING) logger.warn(obj, message);
+      } else logger.debug(obj, message);
+    };
+}
+
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The error kafkajs gave up on: "number of retries exceeded" wraps the last attempt's error. */
+function rootCause(err: unknown): unknown {
+  let current = err;
+  while (
+    current instanceof Error &&
+    current.name === 'KafkaJSNumberOfRetriesExceeded' &&
+    current.cause instanceof Error
+  ) {
+    current = current.cause;
+  }
+  return current;
+}
+
+/** A kafkajs failure as a `BrokerError`, retriable as kafkajs classified the underlying error. */
+export function toBrokerError(err: unknown, what: string): BrokerError {
+  if (err instanceof BrokerError) return err;
+  const root = rootCause(err);
+  const flag = (root as { retriable?: unknown } | undefined)?.retriable;
+  return new BrokerError(`${what}: ${errorMessage(root)}`, { cause: err, retriable: flag !== false });
+}
+
+/** A kafkajs `Kafka` instance behind the ports of `client.ts`. */
+export class KafkaJsClient implements KafkaClient {
+  private readonly kafka: Kafka;
+  private readonly logger: KafkaLogger;
+  private readonly retries: number;
+
+  constructor(options: KafkaClientOptions) {
+    if (options.brokers.length === 0) throw new TypeError('Kafka needs at least one broker (host:port)');
+    this.logger = options.logger ?? silentKafkaLogger;
+    this.retries = options.retries ?? 3;
+    this.kafka = new Kafka({
+      brokers: [...options.brokers],
+      clientId: options.clientId ?? DEFAULT_CLIENT_ID,
+      connectionTimeout: options.connectionTimeoutMs ?? 3000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      ...(options.ssl ? { ssl: true } : {}),
+      ...(options.sasl ? { sasl: options.sasl as SASLOptions } : {}),
+      retry: { retries: this.retries, initialRetryTime: 200, maxRetryTime: 2000 },
+      logLevel: logLevel.INFO,
+      logCreator: logCreator(this.logger),
+    });
+  }
+
+  producer(): KafkaProducer {
+    return new KafkaJsProducer(this.kafka, this.retries);
+  }
+
+  admin(): KafkaAdmin {
+    return new KafkaJsAdmin(this.kafka);
+  }
+
+  consumer(options: ConsumerOptions): KafkaConsumer {
+    return new KafkaJsConsumer(this.kafka, options, this.logger);
+  }
+}
+
+interface Connection<T> {
+  client: T;
+  ready: Promise<void>;
+}
+
+/** Connects on first use; a failure drops the connection so that the next call starts afresh. */
+class Lazy<T extends { connect(): Promise<void>; disconnect(): Promise<void> }> {
+  private current: Connection<T> | undefined;
+
+  constructor(private readonly create: () => T) {}
+
+  async get(): Promise<T> {
+    if (!this.current) {
+      const client = this.create();
+      this.current = { client, ready: client.connect() };
+    }
+    const { client, ready } = this.current;
+    await ready;
+    return client;
+  }
+
+  async reset(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    await current.ready.catch(() => undefined);
+    await current.client.disconnect().catch(() => undefined);
+  }
+}
+
+class KafkaJsProducer implements KafkaProducer {
+  private readonly connection: Lazy<Producer>;
+
+  constructor(kafka: Kafka, retries: number) {
+    this.connection = new Lazy(() =>
+      kafka.producer({
+        // Idempotence makes kafkajs's own retries inside one send free of duplicates; it requires
+        // acks=all and one request in flight, which also keeps each partition in order.
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // Topics are created explicitly, with the partitions and replication configured.
+        allowAutoTopicCreation: false,
+        // The Java client's partitioner (murmur2 of the key), so every client maps a dossier alike.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: Math.max(1, retries) },
+      }),
+    );
+  }
+
+  async send(batches: readonly TopicMessages[]): Promise<void> {
+    const topicMessages = batches
+      .filter((b) => b.messages.length > 0)
+      .map((b) => ({
+        topic: b.topic,
+        messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      }));
+    if (topicMessages.length === 0) return;
+    try {
+      const producer = await this.connection.get();
+      await producer.sendBatch({ acks: -1, topicMessages });
+    } catch (err) {
+      await this.connection.reset();
+      throw toBrokerError(err, 'Kafka did not acknowledge the records');
+    }
+  }
+
+  close(): Promise<void> {
+    return this.connection.reset();
+  }
+}
+
+class KafkaJsAdmin implements KafkaAdmin {
+  private readonly connection: Lazy<Admin>;
+
+  constructor(kafka: Kafka) {
+    this.connection = new Lazy(() => kafka.admin());
+  }
+
+  async createTopics(topics: readonly TopicSpec[]): Promise<void> {
+    if (topics.length === 0) return;
+    try {
+      const admin = await this.connection.get();
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: topics.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+          configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      await this.connection.reset();
+      throw toBrokerError(err, `Kafka could not create topics ${topics.map((t) => t.topic).join(', ')}`);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.connection.reset();
+  }
+}

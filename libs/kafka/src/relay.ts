@@ -1,0 +1,130 @@
+import type { StoredEvent } from '#lgsp/event-store';
+import type { Page, Subscriber, SubscriberFilter } from '#lgsp/subscriptions';
+import { provinceCodeOf, toKafkaMessage } from './cloudevents-kafka.js';
+import {
+  silentKafkaLogger,
+  type KafkaAdmin,
+  type KafkaClient,
+  type KafkaLogger,
+  type KafkaProducer,
+  type OutgoingMessage,
+  type TopicMessages,
+} from './client.js';
+import { UnroutableEventError } from './errors.js';
+import { KafkaTopics, topicSettings, type TopicSettings } from './topics.js';
+
+/** The relay's subscriber name: its checkpoint is stored under it, so it never changes. */
+export const KAFKA_RELAY_NAME = 'relay.kafka';
+
+/** What the relay reports to metrics; an interface so that this library knows no metrics library. */
+export interface KafkaRelayObserver {
+  /** `count` events of one province topic were acknowledged by the broker. */
+  published(topic: string, count: number): void;
+}
+
+export interface KafkaRelayOptions {
+  client: KafkaClient;
+  /** @defaultValue topics with the prefix "lgsp" */
+  topics?: KafkaTopics;
+  /** How a province topic is created the first time the relay needs it. */
+  provinceTopics?: Partial<TopicSettings>;
+  /** Subscriber name (and checkpoint key). @defaultValue "relay.kafka" */
+  name?: string;
+  /** Events per batch; one batch is one produce request per broker. @defaultValue 200 */
+  batchSize?: number;
+  /** See {@link Subscriber.coalesceMs}. @defaultValue 5 */
+  coalesceMs?: number;
+  /** Relay only these events. @defaultValue every event */
+  filter?: SubscriberFilter;
+  logger?: KafkaLogger;
+  observer?: KafkaRelayObserver;
+}
+
+/**
+ * Publishes the event log to Kafka: each event to the topic of its province, in CloudEvents binary
+ * mode, key = dossier code (see `toKafkaMessage`). It is a subscriber: the runner hands it the log in
+ * position order and saves the checkpoint only after `handle` resolved, which is after the broker
+ * acknowledged every record (`acks=all`, idempotent producer). When the broker is down `handle` throws a
+ * retriable `BrokerError`; the runner backs off and hands the same events again, while ingest goes on
+ * appending to the store. Delivery is therefore at least once: a batch that failed half-way is sent
+ * again whole, and subscribers recognise a repeat by `lgsp_position` (or `ce_source` + `ce_id`).
+ */
+export class KafkaRelay implements Subscriber {
+  readonly name: string;
+  readonly batchSize: number;
+  readonly coalesceMs: number;
+  readonly filter?: SubscriberFilter;
+  private readonly topics: KafkaTopics;
+  private readonly settings: TopicSettings;
+  private readonly producer: KafkaProducer;
+  private readonly admin: KafkaAdmin;
+  private readonly logger: KafkaLogger;
+  private readonly observer: KafkaRelayObserver | undefined;
+  /** Topics known to exist; forgotten after a failed send, in case one was deleted. */
+  private readonly knownTopics = new Set<string>();
+
+  constructor(options: KafkaRelayOptions) {
+    this.name = options.name ?? KAFKA_RELAY_NAME;
+    this.batchSize = options.batchSize ?? 200;
+    this.coalesceMs = options.coalesceMs ?? 5;
+    if (options.filter) this.filter = options.filter;
+    this.topics = options.topics ?? new KafkaTopics();
+    this.settings = topicSettings(options.provinceTopics, 'provinceTopics');
+    this.producer = options.client.producer();
+    this.admin = options.client.admin();
+    this.logger = options.logger ?? silentKafkaLogger;
+    this.observer = options.observer;
+  }
+
+  /**
+   * Sends the batch and resolves once the broker acknowledged all of it.
+   * @throws UnroutableEventError before sending anything when an event has no province or dossier code;
+   *   the relay then stops at that event (an operator must act) rather than skip it.
+   * @throws BrokerError when the broker is unreachable or refuses the records.
+   */
+  async handle(events: readonly StoredEvent[], _page?: Page): Promise<void> {
+    const batches = this.route(events);
+    if (batches.length === 0) return;
+    await this.ensureTopics(batches.map((b) => b.topic));
+    try {
+      await this.producer.send(batches);
+    } catch (err) {
+      this.knownTopics.clear();
+      throw err;
+    }
+    for (const batch of batches) this.observer?.published(batch.topic, batch.messages.length);
+  }
+
+  /** Closes the producer and admin connections. Call after the subscription runner stopped. */
+  async close(): Promise<void> {
+    await Promise.all([this.producer.close(), this.admin.close()]);
+  }
+
+  private route(events: readonly StoredEvent[]): TopicMessages[] {
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const event of events) {
+      let topic: string;
+      try {
+        topic = this.topics.province(provinceCodeOf(event));
+      } catch (err) {
+        if (err instanceof UnroutableEventError) throw err;
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new UnroutableEventError(event, reason, [{ pointer: '/data/provinceCode', message: reason }]);
+      }
+      const message = toKafkaMessage(event);
+      const messages = byTopic.get(topic);
+      if (messages) messages.push(message);
+      else byTopic.set(topic, [message]);
+    }
+    return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  private async ensureTopics(topics: readonly string[]): Promise<void> {
+    const missing = topics.filter((t) => !this.knownTopics.has(t));
+    if (missing.length === 0) return;
+    const { partitions, replicationFactor, config } = this.settings;
+    await this.admin.createTopics(missing.map((topic) => ({ topic, partitions, replicationFactor, config })));
+    for (const topic of missing) this.knownTopics.add(topic);
+    this.logger.info({ topics: missing, partitions, replicationFactor }, 'Kafka province topics ready');
+  }
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import {
+  KafkaTopics,
+  silentKafkaLogger,
+  type ConsumedMessage,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaLogger,
+} from '#lgsp/kafka';
+
+/** Topics of their own for one test, so that tests sharing a broker never see each other's records. */
+export function uniqueTopics(): KafkaTopics {
+  return new KafkaTopics({ prefix: `it-${randomUUID().slice(0, 8)}.lgsp` });
+}
+
+export const uniqueGroup = (what: string): string => `it-${what}-${randomUUID().slice(0, 8)}`;
+
+/** Polls `check` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Reads a topic from the beginning in a consumer group of its own, keeping every record in the order
+ * each partition delivered it.
+ */
+export class TopicReader {
+  readonly records: ConsumedMessage[] = [];
+  /** Set when the client library gave up on the consumer. */
+  failure: unknown;
+  private readonly consumer: KafkaConsumer;
+
+  constructor(client: KafkaClient, topic: string) {
+    this.consumer = client.consumer({ groupId: uniqueGroup('reader'), topic });
+  }
+
+  async start(): Promise<this> {
+    await this.consumer.start(
+      async (message) => {
+        this.records.push(message);
+        return { kind: 'done' };
+      },
+      (error) => {
+        this.failure = error;
+      },
+    );
+    return this;
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+}
+
+/** Header values of a consumed record as text. */
+export function textHeaders(message: ConsumedMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+  }
+  return out;
+}
+
+/** A logger that keeps warnings and errors, to print when a test fails (and stays quiet otherwise). */
+export function recordingLogger(): KafkaLogger & { lines: string[] } {
+  const lines: string[] = [];
+  const keep = (level: string) => (obj: object, msg: string) =>
+    lines.push(`${level} ${msg} ${JSON.stringify(obj)}`);
+  return { ...silentKafkaLogger, warn: keep('warn'), error: keep('error'), lines };
+}
