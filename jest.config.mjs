@@ -26,6 +26,8 @@ const withKafka = {
   globalTeardown: '<rootDir>/test/support/jest-global-teardown.mjs',
 };
 export default {
+  // Integration and end-to-end tests start brokers and hub processes; unit tests finish in milliseconds.
+  testTimeout: 120_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.unit.spec.ts'] },
     {

@@ -13,6 +13,7 @@ import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { startHubProcess, tempDir, createCommuneClient } from '../support/hub-process.js';
+import { kafkaBench } from './kafka.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -204,7 +205,8 @@ async function main(): Promise<void> {
     singleP99Ms: single.p99,
     batchRatio: batched.eventsPerSecond / raw100,
   };
-  console.log(`\n${JSON.stringify(verdict)}`);
+  const kafka = await kafkaBench(SECONDS);
+  console.log(`\n${JSON.stringify({ ...verdict, ...kafka })}`);
 }
 
 main().catch((e: unknown) => {

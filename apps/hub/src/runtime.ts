@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
 import { SqliteEventStore, type EventStore } from '#lgsp/event-store';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
+import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaTopics } from '#lgsp/kafka';
 import { HubMetrics, type Logger } from '#lgsp/observability';
 import {
   SqliteDossierViewRepository,
@@ -10,7 +11,7 @@ import {
   type DossierViewRepository,
 } from '#lgsp/projections';
 import { ClientService, SqliteClientStore, generateToken } from '#lgsp/security';
-import type { SubscriptionLag } from '#lgsp/subscriptions';
+import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
 import type { HubConfig } from './config/config.js';
 import { ProjectionThread } from './projection/projection-thread.js';
 
@@ -83,6 +84,11 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     },
   });
 
+  // Subscribers on the main thread (I/O-bound: the Kafka relay), next to the projection's worker.
+  const subscriptions = new Subscriptions({ store, logger });
+  const kafka = kafkaParts(config, logger, metrics, ingest, clients);
+  if (kafka?.relay) subscriptions.register(kafka.relay);
+
   const runtime: HubRuntime = {
     config,
     logger,
@@ -91,21 +97,84 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     ingest,
     clients,
     dossiers,
-    subscriptions: { lag: () => projection.lag() },
+    subscriptions: {
+      lag: async () => [...(await projection.lag()), ...(await subscriptions.lag())],
+    },
     projection,
     metrics,
     ready: false,
     async start() {
       await projection.start();
+      await subscriptions.start();
+      // In the background: joining the consumer group can take a session timeout after a crash
+      // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
+      kafka?.consumer
+        ?.start()
+        .catch((err: unknown) => logger.error({ err }, 'Kafka ingest consumer failed to start'));
     },
     async close() {
       runtime.ready = false;
+      await kafka?.consumer?.stop();
+      await subscriptions.stop();
+      await kafka?.relay?.close();
       await projection.stop();
       projectionDb.close();
       await store.close();
     },
   };
   return runtime;
+}
+
+/** The relay and the ingest consumer, when brokers are configured. */
+function kafkaParts(
+  config: HubConfig,
+  logger: Logger,
+  metrics: HubMetrics,
+  ingest: IngestService,
+  clients: ClientService,
+): { relay?: KafkaRelay; consumer?: KafkaIngestConsumer } | undefined {
+  const { kafka } = config;
+  if (kafka.brokers.length === 0) return undefined;
+  const kafkaLogger = logger.child({ component: 'kafka' });
+  const client = new KafkaJsClient({ brokers: kafka.brokers, clientId: kafka.clientId, logger: kafkaLogger });
+  const topics = new KafkaTopics({ prefix: kafka.topicPrefix });
+  logger.info(
+    {
+      brokers: kafka.brokers,
+      topicPrefix: kafka.topicPrefix,
+      relay: kafka.relay.enabled,
+      ingest: kafka.ingest.enabled,
+    },
+    'Kafka configured',
+  );
+  return {
+    ...(kafka.relay.enabled
+      ? {
+          relay: new KafkaRelay({
+            client,
+            topics,
+            provinceTopics: kafka.topics,
+            batchSize: kafka.relay.batchSize,
+            logger: kafkaLogger,
+            observer: { published: (topic, count) => metrics.relayedEvents.inc({ topic }, count) },
+          }),
+        }
+      : {}),
+    ...(kafka.ingest.enabled
+      ? {
+          consumer: new KafkaIngestConsumer({
+            client,
+            ingest,
+            sources: clients,
+            topics,
+            groupId: kafka.ingest.groupId,
+            createTopics: kafka.topics,
+            logger: kafkaLogger,
+            observer: { outcome: (outcome, code) => metrics.kafkaIngest.inc({ outcome, code: code ?? '' }) },
+          }),
+        }
+      : {}),
+  };
 }
 
 /**

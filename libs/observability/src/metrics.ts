@@ -28,6 +28,18 @@ export class HubMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly relayedEvents = new Counter({
+    name: 'lgsp_kafka_relayed_events_total',
+    help: 'Events the broker acknowledged on their province topic.',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  readonly kafkaIngest = new Counter({
+    name: 'lgsp_kafka_ingest_messages_total',
+    help: 'Messages of the Kafka ingest topic, by outcome (appended, duplicate, dead-lettered, retrying) and error code.',
+    labelNames: ['outcome', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly headPosition = new Gauge({
     name: 'lgsp_store_head_position',
     help: 'Global position of the last committed event.',

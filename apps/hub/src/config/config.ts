@@ -22,6 +22,16 @@ export interface HubConfig {
   kafka: {
     /** Bootstrap brokers; empty = no Kafka. @defaultValue [] (env `LGSP_KAFKA_BROKERS`, comma-separated) */
     brokers: string[];
+    /** Names the hub in the brokers' logs and quotas. @defaultValue "lgsp-hub" */
+    clientId: string;
+    /** First segment of every topic: `<prefix>.events.province.<code>`, `<prefix>.ingest`, `<prefix>.ingest.dlq`. @defaultValue "lgsp" (env `LGSP_KAFKA_TOPIC_PREFIX`) */
+    topicPrefix: string;
+    /** How the hub creates the topics it needs when they do not exist. @defaultValue 6 partitions, replication factor 1 */
+    topics: { partitions: number; replicationFactor: number };
+    /** Publishes every stored event to its province topic. @defaultValue enabled, 200 events per produce */
+    relay: { enabled: boolean; batchSize: number };
+    /** Consumes the ingest topic in a consumer group. @defaultValue enabled, group "lgsp-hub-ingest" */
+    ingest: { enabled: boolean; groupId: string };
   };
   ingest: {
     /** Most events in one batch request; more gets 413. @defaultValue 1000 */
@@ -48,7 +58,14 @@ export const DEFAULT_CONFIG: HubConfig = {
   http: { host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576 },
   dataDir: './data',
   store: 'sqlite',
-  kafka: { brokers: [] },
+  kafka: {
+    brokers: [],
+    clientId: 'lgsp-hub',
+    topicPrefix: 'lgsp',
+    topics: { partitions: 6, replicationFactor: 1 },
+    relay: { enabled: true, batchSize: 200 },
+    ingest: { enabled: true, groupId: 'lgsp-hub-ingest' },
+  },
   ingest: { maxBatchEvents: 1000 },
   adminUnits: { file: null },
   subscriptions: { batchSize: 500 },
@@ -78,6 +95,32 @@ const schema = {
       additionalProperties: false,
       properties: {
         brokers: { type: 'array', items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' } },
+        clientId: { type: 'string', minLength: 1, maxLength: 100 },
+        topicPrefix: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,100}$' },
+        topics: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            partitions: { type: 'integer', minimum: 1, maximum: 1000 },
+            replicationFactor: { type: 'integer', minimum: 1, maximum: 10 },
+          },
+        },
+        relay: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
+          },
+        },
+        ingest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            groupId: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+        },
       },
     },
     ingest: {
@@ -156,11 +199,6 @@ export function loadConfig(env: Env = process.env): HubConfig {
       `store: ${redactUrl(merged.store)} is not available in this version; only the embedded "sqlite" store is (PostgreSQL comes with the production store)`,
     );
   }
-  if (merged.kafka.brokers.length > 0) {
-    problems.push(
-      'kafka.brokers: Kafka fan-out is not available in this version; leave LGSP_KAFKA_BROKERS unset',
-    );
-  }
   if (problems.length > 0) throw new ConfigError(problems);
   merged.dataDir = resolve(merged.dataDir);
   if (merged.adminUnits.file) merged.adminUnits.file = resolve(merged.adminUnits.file);
@@ -194,6 +232,11 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
     const bad = brokers.filter((b) => !/^[^\s:]+:[0-9]{1,5}$/.test(b));
     if (bad.length > 0) problems.push(`LGSP_KAFKA_BROKERS: ${bad.join(', ')} must be host:port`);
     else c.kafka.brokers = brokers;
+  }
+  if (env.LGSP_KAFKA_TOPIC_PREFIX) {
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(env.LGSP_KAFKA_TOPIC_PREFIX)) {
+      problems.push('LGSP_KAFKA_TOPIC_PREFIX: letters, digits, ".", "_" and "-" only');
+    } else c.kafka.topicPrefix = env.LGSP_KAFKA_TOPIC_PREFIX;
   }
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   if (env.LGSP_LOG_LEVEL) {

@@ -1,0 +1,185 @@
+/**
+ * Kafka figures for `npm run bench`, each beside a baseline measured in the same run on the same broker:
+ * - relay throughput from the store to Kafka, against raw kafkajs producing the same records (the
+ *   relay's own mapping, same batch size, idempotent, acks=all) to the same broker;
+ * - end-to-end latency from HTTP POST to receipt by a Kafka consumer, at a paced 1,000 events/s.
+ */
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { KafkaJsClient, KafkaRelay, KafkaTopics, toKafkaMessage } from '#lgsp/kafka';
+import { Subscriptions } from '#lgsp/subscriptions';
+import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { startHubProcess, tempDir } from '../support/hub-process.js';
+import { sharedKafka } from '../support/kafka.js';
+
+const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 20_000);
+const BATCH = 200;
+
+function appendable(i: number): EventToAppend {
+  const code = `RELAY-${i % 2000}`;
+  const e = i < 2000 ? submitted(code) : statusChanged(code, 2 + (i % 8));
+  return {
+    stream: `dossier-${code}`,
+    expectedVersion: 'any',
+    id: String(e.id),
+    source: String(e.source),
+    type: String(e.type),
+    time: String(e.time),
+    data: e.data,
+    extensions: {},
+    provinceCode: PROVINCE,
+    communeCode: COMMUNE,
+  };
+}
+
+async function relayThroughput(brokers: string[]): Promise<{ relay: number; raw: number }> {
+  const store = SqliteEventStore.open({ file: join(tempDir('lgsp-bench-relay-'), 'events.db') });
+  for (let i = 0; i < RELAY_EVENTS; i += 1000) {
+    await store.append(Array.from({ length: Math.min(1000, RELAY_EVENTS - i) }, (_, k) => appendable(i + k)));
+  }
+  const stored: StoredEvent[] = [];
+  for (let after = 0; stored.length < RELAY_EVENTS;) {
+    const page = await store.readAll({ after, limit: 5000 });
+    stored.push(...page);
+    after = page[page.length - 1]?.position ?? after;
+  }
+
+  // Baseline: the same records, already mapped, produced with kafkajs directly.
+  const rawPrefix = `benchraw${Date.now()}`;
+  const kafka = new Kafka({ brokers, clientId: 'lgsp-bench-raw', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic: `${rawPrefix}.events.province.${PROVINCE}`, numPartitions: 6 }],
+  });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const messages = stored.map((e) => toKafkaMessage(e));
+  const rawStarted = performance.now();
+  for (let i = 0; i < messages.length; i += BATCH) {
+    await producer.send({
+      topic: `${rawPrefix}.events.province.${PROVINCE}`,
+      acks: -1,
+      messages: messages.slice(i, i + BATCH).map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+    });
+  }
+  const raw = messages.length / ((performance.now() - rawStarted) / 1000);
+  await producer.disconnect();
+
+  // The relay, as the hub runs it: a checkpointed subscriber reading the store.
+  const client = new KafkaJsClient({ brokers, clientId: 'lgsp-bench-relay' });
+  const relay = new KafkaRelay({
+    client,
+    topics: new KafkaTopics({ prefix: `benchrelay${Date.now()}` }),
+    batchSize: BATCH,
+  });
+  const subscriptions = new Subscriptions({ store });
+  subscriptions.register(relay);
+  const relayStarted = performance.now();
+  await subscriptions.start();
+  for (;;) {
+    const [lag] = await subscriptions.lag();
+    if (lag && lag.checkpoint >= RELAY_EVENTS) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const relayRate = RELAY_EVENTS / ((performance.now() - relayStarted) / 1000);
+  await subscriptions.stop();
+  await relay.close();
+  await store.close();
+  return { relay: relayRate, raw };
+}
+
+async function endToEndLatency(
+  brokers: string[],
+  seconds: number,
+): Promise<{ p50: number; p99: number; received: number; sent: number }> {
+  const topicPrefix = `benchlat${Date.now()}`;
+  const topic = `${topicPrefix}.events.province.${PROVINCE}`;
+  const kafka = new Kafka({ brokers, clientId: 'lgsp-bench-latency', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }] });
+  await admin.disconnect();
+  const hub = await startHubProcess({
+    env: { LGSP_KAFKA_BROKERS: brokers.join(','), LGSP_KAFKA_TOPIC_PREFIX: topicPrefix },
+  });
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const consumer = kafka.consumer({ groupId: `bench-${Date.now()}`, maxWaitTimeInMs: 10 });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const id = message.headers?.ce_id?.toString();
+        const t = id ? sentAt.get(id) : undefined;
+        if (t !== undefined) latencies.push(performance.now() - t);
+      },
+    });
+    await new Promise((r) => setTimeout(r, 3000)); // let the group settle
+    const token = hub.adminToken;
+    // 1,000 events/s: every 10 ms, 10 single-event POSTs. The first 2 s warm up the producer, the
+    // topic metadata and the JIT, and are not counted.
+    const warmupTicks = 200;
+    const ticks = warmupTicks + seconds * 100;
+    const inFlight: Promise<unknown>[] = [];
+    for (let t = 0; t < ticks; t++) {
+      if (t === warmupTicks) latencies.length = 0;
+      const tickStart = performance.now();
+      for (let k = 0; k < 10; k++) {
+        const e = k % 2 === 0 ? submitted(`LAT-${t}-${k}`) : statusChanged(`LAT-${t}-${k}`, 2);
+        if (t >= warmupTicks) sentAt.set(String(e.id), performance.now());
+        inFlight.push(
+          fetch(`${hub.url}/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' },
+            body: JSON.stringify(e),
+          }).then((r) => r.arrayBuffer()),
+        );
+      }
+      const wait = 10 - (performance.now() - tickStart);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    await Promise.all(inFlight);
+    const deadline = Date.now() + 15_000;
+    while (latencies.length < sentAt.size && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await consumer.disconnect();
+    await hub.stop();
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), received: latencies.length, sent: sentAt.size };
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+export async function kafkaBench(seconds: number): Promise<Record<string, number>> {
+  const broker = await sharedKafka();
+  try {
+    const { relay, raw } = await relayThroughput(broker.brokers);
+    const latency = await endToEndLatency(broker.brokers, seconds);
+    console.log(`\nKafka (Apache Kafka 4.3.1, one local broker, ${broker.brokers.join(',')})`);
+    console.log(
+      `${'raw kafkajs produce, batches of 200, idempotent, acks=all'.padEnd(60)} ${fmt(raw)} events/s   baseline`,
+    );
+    console.log(
+      `${'relay store → Kafka, batches of 200'.padEnd(60)} ${fmt(relay)} events/s   ${(relay / raw).toFixed(2)}× raw (goal ≥ 0.7)`,
+    );
+    console.log(
+      `${'HTTP POST → consumer receipt at 1,000 events/s'.padEnd(60)} p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms` +
+        ` (${latency.received}/${latency.sent} received; goal p99 < 100 ms)`,
+    );
+    return {
+      relayRatio: relay / raw,
+      latencyP99Ms: latency.p99,
+      latencyReceived: latency.received,
+      latencySent: latency.sent,
+    };
+  } finally {
+    await broker.stop();
+  }
+}
