@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import {
+  ANY_VERSION,
+  StoreUnavailableError,
+  verifyChain,
+  type EventToAppend,
+  type StoredEvent,
+} from '#lgsp/event-store';
+import { PostgresEventStore } from './postgres-event-store.js';
+
+const url = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let schema: string;
+const stores: PostgresEventStore[] = [];
+
+async function admin(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${url} (set LGSP_TEST_POSTGRES_URL): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return client;
+}
+
+async function open(
+  options: { poolSize?: number; listenReconnectMs?: number } = {},
+): Promise<PostgresEventStore> {
+  const store = await PostgresEventStore.open({
+    connectionString: url,
+    schema,
+    applicationName: schema,
+    ...options,
+  });
+  stores.push(store);
+  return store;
+}
+
+let seq = 0;
+function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
+  seq += 1;
+  return {
+    stream: `dossier-${seq % 5}`,
+    expectedVersion: ANY_VERSION,
+    id: `evt-${seq}`,
+    source: '/communes/21040',
+    type: 'vn.gov.lgsp.dossier.status-changed.v1',
+    data: { status: 2 },
+    extensions: {},
+    provinceCode: '51',
+    communeCode: '21040',
+    ...overrides,
+  };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+beforeEach(async () => {
+  schema = `es_test_${randomBytes(6).toString('hex')}`;
+  await (await admin()).end();
+});
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  const client = await admin();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${client.escapeIdentifier(schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+});
+
+describe('PostgresEventStore', () => {
+  it('shares commits among 32 concurrent single-event appends', async () => {
+    const store = await open();
+    const results = await Promise.all(Array.from({ length: 32 }, () => store.append([event()])));
+    expect(results.map((r) => r[0]?.position).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+      Array.from({ length: 32 }, (_, i) => i + 1),
+    );
+    const stats = store.stats();
+    expect(stats.appendCalls).toBe(32);
+    expect(stats.commits).toBeLessThan(4);
+  });
+
+  it('keeps one gap-free order and one chain when two instances (as two processes) append concurrently', async () => {
+    const a = await open();
+    const b = await open();
+    const heardByB: number[] = [];
+    b.onAppended((head) => heardByB.push(head));
+    const outcomes = await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        (i % 2 === 0 ? a : b).append([event({ stream: `dossier-${i % 9}` })]),
+      ),
+    );
+    const positions = outcomes.map((r) => r[0]?.position ?? 0).sort((x, y) => x - y);
+    expect(positions).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    const all: StoredEvent[] = await a.readAll({ limit: 10_000 });
+    expect(all.map((e) => e.position)).toEqual(positions);
+    expect(verifyChain(all)).toEqual({ ok: true });
+    for (let s = 0; s < 9; s++) {
+      const versions = (await b.readStream(`dossier-${s}`)).map((e) => e.streamVersion);
+      expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
+    }
+    // b hears a's commits through LISTEN/NOTIFY.
+    await waitFor(() => heardByB.at(-1) === 400);
+  });
+
+  it('wakes a subscriber in another instance, and again after its LISTEN connection was killed', async () => {
+    const writer = await open();
+    const reader = await open({ listenReconnectMs: 100 });
+    const heard: number[] = [];
+    reader.onAppended((head) => heard.push(head));
+    await writer.append([event()]);
+    await waitFor(() => heard.at(-1) === 1);
+
+    const client = await admin();
+    try {
+      await client.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [`${schema} listen`],
+      );
+    } finally {
+      await client.end();
+    }
+    await writer.append([event()]);
+    // Either the notification or the catch-up after reconnecting delivers head 2.
+    await waitFor(() => heard.at(-1) === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writer.append([event()]);
+    await waitFor(() => heard.at(-1) === 3);
+  });
+
+  it('recovers after PostgreSQL terminates its idle connections, and rejects work once closed', async () => {
+    const store = await open({ poolSize: 2 });
+    await store.append([event()]);
+    const client = await admin();
+    try {
+      const { rowCount } = await client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'",
+        [schema],
+      );
+      expect(rowCount).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Terminated idle connections are dropped from the pool; the next append uses a fresh one.
+    const [r] = await store.append([event()]);
+    expect(r?.position).toBe(2);
+    expect(verifyChain(await store.readAll())).toEqual({ ok: true });
+    await store.close();
+    await expect(store.append([event()])).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.readAll()).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('reports an unreachable server as StoreUnavailableError', async () => {
+    await expect(
+      PostgresEventStore.open({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema }),
+    ).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('records its schema version, migrates idempotently, and refuses a newer schema', async () => {
+    const store = await open();
+    expect(await store.migrate()).toBe(1);
+    const client = await admin();
+    try {
+      const { rows } = await client.query(
+        `SELECT version FROM ${client.escapeIdentifier(schema)}.schema_version WHERE component = 'event-store'`,
+      );
+      expect(rows).toEqual([{ version: 1 }]);
+      await client.query(`UPDATE ${client.escapeIdentifier(schema)}.schema_version SET version = 99`);
+    } finally {
+      await client.end();
+    }
+    await expect(PostgresEventStore.open({ connectionString: url, schema })).rejects.toThrow(/version 99/);
+  });
+});
