@@ -1,4 +1,5 @@
 import type { CloudEvent } from './cloudevent.js';
+import { parseStrictJson } from './strict-json.js';
 import { DomainError, pointerToken, type Issue } from './errors.js';
 import { hasUtf8Charset, isJsonEssence, parseMediaType, type MediaType } from './media-type.js';
 
@@ -39,24 +40,6 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const malformed = (message: string, issues: Issue[] = [{ pointer: '', message }]): DomainError =>
   new DomainError('malformed', message, issues);
 
-/** The first own `__proto__` key below `value`, as a pointer relative to it. */
-function findProtoKey(value: unknown, at: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findProtoKey(value[i], `${at}/${i}`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (Object.hasOwn(value, '__proto__')) return `${at}/__proto__`;
-  for (const key of Object.keys(value)) {
-    const found = findProtoKey((value as Record<string, unknown>)[key], `${at}/${pointerToken(key)}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /**
  * Parses a JSON body: strict UTF-8, BOM stripped. An own `__proto__` key is refused so that no later
  * copy or merge can turn it into a prototype.
@@ -69,21 +52,7 @@ function parseJsonBody(body: Buffer | undefined, what: string): unknown {
   } catch {
     throw malformed('body is not valid UTF-8');
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    throw malformed(`body is not valid JSON: ${reason}`, [{ pointer: '', message: reason }]);
-  }
-  // `__proto__` can only be spelt out literally or with \u escapes: scan only then.
-  if (text.includes('__proto__') || text.includes('\\u')) {
-    const pointer = findProtoKey(parsed, '');
-    if (pointer !== undefined) {
-      throw malformed('a "__proto__" member is not accepted', [{ pointer, message: 'is not accepted' }]);
-    }
-  }
-  return parsed;
+  return parseStrictJson(text, 'body');
 }
 
 function requireUtf8(mediaType: MediaType): void {

@@ -8,3 +8,4 @@ export * from './validate.js';
 export * from './http-binding.js';
 export * from './admin-units.js';
 export * from './examples.js';
+export * from './strict-json.js';

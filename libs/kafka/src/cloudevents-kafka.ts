@@ -13,6 +13,7 @@ import {
   hasUtf8Charset,
   isJsonEssence,
   parseMediaType,
+  parseStrictJson,
   pointerToken,
   type CloudEvent,
   type Issue,
@@ -172,24 +173,6 @@ function readHeaders(headers: KafkaHeaders | undefined): Map<string, string> {
   return out;
 }
 
-/** The first own `__proto__` key below `value`, as a pointer relative to it. */
-function findProtoKey(value: unknown, at: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findProtoKey(value[i], `${at}/${i}`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (Object.hasOwn(value, '__proto__')) return `${at}/__proto__`;
-  for (const key of Object.keys(value)) {
-    const found = findProtoKey((value as Record<string, unknown>)[key], `${at}/${pointerToken(key)}`);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /**
  * Parses a JSON value: strict UTF-8, BOM stripped, no own `__proto__` member (so no later copy or merge
  * can turn it into a prototype). `pointer` is where the value sits in the event.
@@ -197,22 +180,7 @@ function findProtoKey(value: unknown, at: string): string | undefined {
 function parseJson(value: Buffer | string, what: string, pointer: string): unknown {
   let text = decodeText(value, what, pointer);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    throw malformed(`${what} is not valid JSON: ${reason}`, [{ pointer, message: reason }]);
-  }
-  if (text.includes('__proto__') || text.includes('\\u')) {
-    const found = findProtoKey(parsed, pointer);
-    if (found !== undefined) {
-      throw malformed('a "__proto__" member is not accepted', [
-        { pointer: found, message: 'is not accepted' },
-      ]);
-    }
-  }
-  return parsed;
+  return parseStrictJson(text, what, pointer);
 }
 
 const isEmpty = (value: Buffer | string | null): value is null => value === null || value.length === 0;
