@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { startHubProcess, tempDir, createCommuneClient } from '../support/hub-process.js';
 import { kafkaBench } from './kafka.js';
+import { postgresBench } from './postgres.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -206,7 +207,8 @@ async function main(): Promise<void> {
     batchRatio: batched.eventsPerSecond / raw100,
   };
   const kafka = await kafkaBench(SECONDS);
-  console.log(`\n${JSON.stringify({ ...verdict, ...kafka })}`);
+  const postgres = await postgresBench(SECONDS);
+  console.log(`\n${JSON.stringify({ ...verdict, ...kafka, ...postgres })}`);
 }
 
 main().catch((e: unknown) => {
