@@ -266,8 +266,27 @@ export async function sharedKafka(): Promise<KafkaBroker> {
       if (await reachable(configured[0]!, 2000)) return new ExternalBroker(configured);
       note(`KAFKA_BROKERS=${configured.join(',')} is not reachable: starting one with deploy/kafka/kafka.sh`);
     }
-    const port = Number(process.env.KAFKA_PORT ?? DEFAULT_PORT);
-    const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT ?? port + 1);
+    let port = Number(process.env.KAFKA_PORT ?? DEFAULT_PORT);
+    let controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT ?? port + 1);
+    // A broker left running on the port (an interrupted run, a developer's kafka:start) is used as it
+    // is, never stopped from here; anything else on the port makes this run pick free ports.
+    if (await reachable(`127.0.0.1:${port}`, 1000)) {
+      const isKafka = await apiVersions(`127.0.0.1:${port}`, 3000).then(
+        (apis) => apis.size > 0,
+        () => false,
+      );
+      if (isKafka) {
+        note(`using the Kafka broker already running on 127.0.0.1:${port} (it is not stopped afterwards)`);
+        return new ExternalBroker([`127.0.0.1:${port}`]);
+      }
+      port = await freePort();
+      controllerPort = await freePort();
+      note(
+        `127.0.0.1:${process.env.KAFKA_PORT ?? DEFAULT_PORT} is taken by something that is not Kafka: using port ${port}`,
+      );
+    } else if (await reachable(`127.0.0.1:${controllerPort}`, 1000)) {
+      controllerPort = await freePort();
+    }
     // Each run starts with no topics, so that data dirs do not pile up partitions run after run.
     const broker = new ScriptBroker({ port, controllerPort, reset: true }, 'shared');
     try {
