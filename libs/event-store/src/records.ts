@@ -3,7 +3,7 @@
  * events (canonical JSON, the stored and hashed form), and turn a stored row back into a StoredEvent.
  */
 import { DomainError, type Issue } from '#lgsp/contracts';
-import { canonicalJson } from './hash.js';
+import { canonicalJson, recordHashOfJson } from './hash.js';
 import {
   ANY_VERSION,
   type EventToAppend,
@@ -135,4 +135,34 @@ function serialise(value: unknown): string {
   }
   // canonicalJson throws on BigInt (TypeError) and on cycles (RangeError), like JSON.stringify.
   return canonicalJson(value);
+}
+
+/** The chained hash of a pending event once placed at `position` and `streamVersion` (see `recordHash`). */
+export function hashPending(
+  prevHash: string,
+  e: PendingEvent,
+  position: number,
+  streamVersion: number,
+  recordedAt: string,
+): string {
+  return recordHashOfJson(
+    prevHash,
+    {
+      position,
+      stream: e.stream,
+      streamVersion,
+      id: e.id,
+      source: e.source,
+      type: e.type,
+      time: e.time,
+      subject: e.subject,
+      datacontenttype: e.datacontenttype,
+      dataschema: e.dataschema,
+      provinceCode: e.provinceCode,
+      communeCode: e.communeCode,
+      recordedAt,
+    },
+    e.dataJson,
+    e.extensionsJson,
+  );
 }

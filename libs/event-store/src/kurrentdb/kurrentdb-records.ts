@@ -16,7 +16,7 @@ import {
   type JSONType,
 } from '@kurrent/kurrentdb-client';
 import { StoreUnavailableError, type VersionConflict } from '../errors.js';
-import { GENESIS_HASH, recordHashOfJson } from '../hash.js';
+import { GENESIS_HASH } from '../hash.js';
 import {
   ANY_VERSION,
   type AppendResult,
@@ -25,7 +25,7 @@ import {
   type ReadAllOptions,
   type StoredEvent,
 } from '../port.js';
-import { prepareEvents as preparePending, type PendingEvent } from '../records.js';
+import { hashPending, prepareEvents as preparePending, type PendingEvent } from '../records.js';
 
 /** Streams whose names start with this belong to the adapter; callers cannot append to them. */
 export const RESERVED_STREAM_PREFIX = 'lgsp-$';
@@ -241,26 +241,7 @@ export function planAppend(events: readonly PreparedEvent[], ctx: PlanContext): 
     versionsAfter.set(e.stream, streamVersion);
     if (conflicts.length > 0) return;
     position += 1;
-    const recordHash = recordHashOfJson(
-      hash,
-      {
-        position,
-        stream: e.stream,
-        streamVersion,
-        id: e.id,
-        source: e.source,
-        type: e.type,
-        time: e.time,
-        subject: e.subject,
-        datacontenttype: e.datacontenttype,
-        dataschema: e.dataschema,
-        provinceCode: e.provinceCode,
-        communeCode: e.communeCode,
-        recordedAt,
-      },
-      e.dataJson,
-      e.extensionsJson,
-    );
+    const recordHash = hashPending(hash, e, position, streamVersion, recordedAt);
     records.push({ event: e, streamVersion, position, recordedAt, hash: recordHash, prevHash: hash });
     hash = recordHash;
     const result: AppendResult = {

@@ -1,9 +1,9 @@
-import { prepareEvents, toStoredEvent, type EventRow, type PendingEvent } from '../records.js';
+import { hashPending, prepareEvents, toStoredEvent, type EventRow, type PendingEvent } from '../records.js';
 import pg from 'pg';
 import type { Notification, Pool, PoolClient } from 'pg';
 import { DomainError } from '#lgsp/contracts';
 import { StoreUnavailableError, WrongExpectedVersionError, type VersionConflict } from '../errors.js';
-import { GENESIS_HASH, recordHashOfJson } from '../hash.js';
+import { GENESIS_HASH } from '../hash.js';
 import {
   ANY_VERSION,
   type AppendResult,
@@ -426,26 +426,7 @@ export class PostgresEventStore implements EventStore {
         // The call is already lost: keep counting versions so later conflicts report what it would have made.
         if (conflicts.length > 0) return;
         callPosition += 1;
-        const recordHashValue = recordHashOfJson(
-          callHash,
-          {
-            position: callPosition,
-            stream: e.stream,
-            streamVersion,
-            id: e.id,
-            source: e.source,
-            type: e.type,
-            time: e.time,
-            subject: e.subject,
-            datacontenttype: e.datacontenttype,
-            dataschema: e.dataschema,
-            provinceCode: e.provinceCode,
-            communeCode: e.communeCode,
-            recordedAt,
-          },
-          e.dataJson,
-          e.extensionsJson,
-        );
+        const recordHashValue = hashPending(callHash, e, callPosition, streamVersion, recordedAt);
         callRows.push({
           position: callPosition,
           stream: e.stream,

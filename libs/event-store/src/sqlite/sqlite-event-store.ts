@@ -1,4 +1,4 @@
-import { prepareEvents, toStoredEvent, type EventRow, type PendingEvent } from '../records.js';
+import { hashPending, prepareEvents, toStoredEvent, type EventRow, type PendingEvent } from '../records.js';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
 import {
@@ -7,7 +7,7 @@ import {
   WrongExpectedVersionError,
   type VersionConflict,
 } from '../errors.js';
-import { GENESIS_HASH, recordHashOfJson } from '../hash.js';
+import { GENESIS_HASH } from '../hash.js';
 import {
   ANY_VERSION,
   type AppendResult,
@@ -481,26 +481,7 @@ export class SqliteEventStore implements EventStore {
           callVersions.set(e.stream, streamVersion);
           continue;
         }
-        const recordHashValue = recordHashOfJson(
-          hash,
-          {
-            position: position + 1,
-            stream: e.stream,
-            streamVersion,
-            id: e.id,
-            source: e.source,
-            type: e.type,
-            time: e.time,
-            subject: e.subject,
-            datacontenttype: e.datacontenttype,
-            dataschema: e.dataschema,
-            provinceCode: e.provinceCode,
-            communeCode: e.communeCode,
-            recordedAt,
-          },
-          e.dataJson,
-          e.extensionsJson,
-        );
+        const recordHashValue = hashPending(hash, e, position + 1, streamVersion, recordedAt);
         const inserted = this.insertEvent.run(
           position + 1,
           e.stream,
