@@ -52,6 +52,22 @@ export const POSTGRES_EVENT_STORE_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'subscriber_leases',
+    // One row per subscriber name: who may run it now, until when (server clock), and an epoch that
+    // grows at every change of holder, so that a holder's late writes can be fenced off.
+    sql: `
+      CREATE TABLE subscriber_leases (
+        subscriber TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        acquired_at TIMESTAMPTZ NOT NULL,
+        renewed_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

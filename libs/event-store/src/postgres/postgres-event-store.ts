@@ -178,6 +178,14 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /**
+   * The store's connection pool (its `search_path` is the store's schema), for the hub's other tables
+   * in the same database: clients, dossier views and subscriber leases. Do not end it; `close` does.
+   */
+  get database(): Pool {
+    return this.pool;
+  }
+
   stats(): PostgresEventStoreStats {
     return { ...this.counters };
   }
