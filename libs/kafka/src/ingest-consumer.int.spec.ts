@@ -97,7 +97,7 @@ function startConsumer(
     topics,
     groupId: options.groupId ?? uniqueGroup('ingest'),
     ingest: { ingest: options.ingest ?? ((c, events, single) => ingest.ingest(c, events, single)) },
-    sources: { clientForSource: (source) => (source === SOURCE ? COMMUNE_CLIENT : undefined) },
+    sources: { clientForSource: async (source) => (source === SOURCE ? COMMUNE_CLIENT : undefined) },
     createTopics: { partitions: 2 },
     retry: { initialDelayMs: 100, maxDelayMs: 500 },
     observer: { outcome: (outcome, code) => outcomes.push([outcome, code]) },

@@ -21,8 +21,11 @@ import { KafkaTopics, topicSettings, type TopicSettings } from './topics.js';
  * its CloudEvents `source`: the hub binds each source to one client, whose scope ingest then checks.
  */
 export interface SourceDirectory {
-  /** The client bound to this `source`; undefined when none is (the record is dead-lettered). */
-  clientForSource(source: string): Client | undefined;
+  /**
+   * The client bound to this `source`; undefined when none is (the record is dead-lettered). A
+   * rejection (the clients store unavailable) keeps the record, to be read again later.
+   */
+  clientForSource(source: string): Promise<Client | undefined>;
 }
 
 /** The consumer group of the hub's ingest consumers. */
@@ -229,7 +232,7 @@ export class KafkaIngestConsumer {
     let event: CloudEvent | undefined;
     try {
       event = fromKafkaMessage(message);
-      const client = this.options.sources.clientForSource(event.source);
+      const client = await this.options.sources.clientForSource(event.source);
       if (client === undefined) {
         throw new DomainError('unauthenticated', `no client is bound to source ${event.source}`, [
           { pointer: '/source', message: 'no hub client is bound to this source' },

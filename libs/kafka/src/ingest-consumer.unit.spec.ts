@@ -8,6 +8,7 @@ import {
   type ConsumedMessage,
   type KafkaIngestOutcome,
   type MessageVerdict,
+  type SourceDirectory,
 } from '#lgsp/kafka';
 import type { Client } from '#lgsp/security';
 import { FakeKafkaClient } from './testing/fake-kafka-client.js';
@@ -52,7 +53,11 @@ function appendResult(event: CloudEvent, duplicate: boolean): AppendResult {
 
 type IngestCall = { client: Client; events: readonly CloudEvent[]; single: boolean };
 
-function setup(ingestImpl?: (call: IngestCall) => Promise<IngestOutcome>) {
+function setup(
+  ingestImpl?: (call: IngestCall) => Promise<IngestOutcome>,
+  clientForSource: SourceDirectory['clientForSource'] = async (source) =>
+    source === '/communes/21040' ? COMMUNE_CLIENT : undefined,
+) {
   const client = new FakeKafkaClient();
   const calls: IngestCall[] = [];
   const outcomes: [KafkaIngestOutcome, string | undefined][] = [];
@@ -60,9 +65,7 @@ function setup(ingestImpl?: (call: IngestCall) => Promise<IngestOutcome>) {
     client,
     topics,
     retry: { initialDelayMs: 100, maxDelayMs: 1000 },
-    sources: {
-      clientForSource: (source) => (source === '/communes/21040' ? COMMUNE_CLIENT : undefined),
-    },
+    sources: { clientForSource },
     ingest: {
       ingest: async (c, events, single) => {
         const call = { client: c, events, single };
@@ -314,6 +317,25 @@ describe('KafkaIngestConsumer: one record', () => {
     fail = true;
     const verdict = await client.deliver(record(valid()));
     expect(verdict.kind === 'retry' && verdict.delayMs).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps the record, not dead-lettering it, while the clients store is unavailable', async () => {
+    let down = true;
+    const { client, consumer, calls, outcomes } = setup(undefined, async (source) => {
+      if (down) throw new StoreUnavailableError('the clients store cannot read');
+      return source === '/communes/21040' ? COMMUNE_CLIENT : undefined;
+    });
+    await consumer.start();
+    const message = record(valid());
+    expect((await client.deliver(message)).kind).toBe('retry');
+    expect(client.sent).toEqual([]);
+    expect(calls).toEqual([]);
+    down = false;
+    expect(await client.deliver(message)).toEqual({ kind: 'done' });
+    expect(outcomes).toEqual([
+      ['retrying', 'unavailable'],
+      ['appended', undefined],
+    ]);
   });
 
   it('keeps a refused record when the dead-letter topic cannot take it', async () => {

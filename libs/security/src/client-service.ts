@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, type Issue } from '#lgsp/contracts';
-import { ROLES, boundTo, type Client, type ClientStore, type Role } from './client.js';
+import { ROLES, boundTo, nameTakenIssue, type Client, type ClientStore, type Role } from './client.js';
 import { generateToken, hashToken } from './tokens.js';
 
 /** What the service needs to know of the administrative units. */
@@ -28,58 +28,115 @@ export const BOOTSTRAP_ADMIN: Client = {
   createdAt: new Date(0).toISOString(),
 };
 
+interface BoundClients {
+  clients: Client[];
+  /** When the load began, by the service's clock. */
+  loadedAt: number;
+}
+
+/** Options of {@link ClientService}. */
+export interface ClientServiceOptions {
+  /**
+   * Least time between two reloads of the source-bound clients after a source matched none, so that
+   * a client another hub process created is found without every unknown source costing a query.
+   * @defaultValue 1000
+   */
+  sourceReloadMs?: number;
+  /** Milliseconds clock, for tests. @defaultValue Date.now */
+  now?: () => number;
+}
+
+/**
+ * Creates clients and authenticates their tokens. Several hub processes may share one store: a client
+ * created by one is seen by the others, by token at once, by source within `sourceReloadMs`.
+ */
 export class ClientService {
+  /** Positive hits only: an unknown token is looked up again, it may have been created elsewhere. */
   private readonly cache = new Map<string, Client>();
   private adminTokenHash: string | undefined;
+  /** The clients bound to sources, as last loaded from the store. */
+  private bound: BoundClients | undefined;
+  private loadingBound: Promise<BoundClients> | undefined;
+  /** Grows at each create(), so that a load begun before it does not overwrite the invalidation. */
+  private boundGeneration = 0;
+  private readonly sourceReloadMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly store: ClientStore,
     private readonly units: UnitDirectory,
-  ) {}
+    options: ClientServiceOptions = {},
+  ) {
+    this.sourceReloadMs = options.sourceReloadMs ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
 
   /** Accepts this token as the bootstrap admin credential (kept only as a hash). */
   setAdminToken(token: string): void {
     this.adminTokenHash = hashToken(token);
   }
 
-  authenticate(token: string): Client | undefined {
+  async authenticate(token: string): Promise<Client | undefined> {
     const hash = hashToken(token);
     if (hash === this.adminTokenHash) return BOOTSTRAP_ADMIN;
     const cached = this.cache.get(hash);
     if (cached) return cached;
-    const client = this.store.findByTokenHash(hash);
+    const client = await this.store.findByTokenHash(hash);
     if (client) this.cache.set(hash, client);
     return client;
   }
 
-  /** Creates a client and returns its token, which is never stored or shown again. */
-  create(input: CreateClientInput): { client: Client; token: string } {
-    const client = this.validate(input);
+  /**
+   * Creates a client and returns its token, which is never stored or shown again.
+   * @throws DomainError (`invalid`) with an issue per bad field, also when another process took the name first.
+   */
+  async create(input: CreateClientInput): Promise<{ client: Client; token: string }> {
+    const client = await this.validate(input);
     const token = generateToken();
-    this.store.insert(client, hashToken(token));
+    await this.store.insert(client, hashToken(token));
     this.bound = undefined;
+    this.loadingBound = undefined;
+    this.boundGeneration += 1;
     return { client, token };
   }
 
-  list(): Client[] {
+  list(): Promise<Client[]> {
     return this.store.list();
   }
 
   /** The client a CloudEvents `source` is bound to, for transports that carry no token (Kafka). */
-  clientForSource(source: string): Client | undefined {
-    this.bound ??= this.store.list().filter((c) => c.sources.length > 0);
-    return this.bound.find((c) => boundTo(c, source));
+  async clientForSource(source: string): Promise<Client | undefined> {
+    const bound = this.bound ?? (await this.loadBound());
+    const client = bound.clients.find((c) => boundTo(c, source));
+    if (client || this.now() - bound.loadedAt < this.sourceReloadMs) return client;
+    return (await this.loadBound()).clients.find((c) => boundTo(c, source));
   }
 
-  private bound: Client[] | undefined;
+  /** One load at a time: callers arriving while it runs share it. */
+  private loadBound(): Promise<BoundClients> {
+    if (this.loadingBound) return this.loadingBound;
+    const generation = this.boundGeneration;
+    const loadedAt = this.now();
+    const loading = this.store.list().then((all) => {
+      const bound = { clients: all.filter((c) => c.sources.length > 0), loadedAt };
+      // A create() since the load began may be missing from it: keep it for this caller only.
+      if (generation === this.boundGeneration) this.bound = bound;
+      return bound;
+    });
+    this.loadingBound = loading;
+    const done = () => {
+      if (this.loadingBound === loading) this.loadingBound = undefined;
+    };
+    loading.then(done, done);
+    return loading;
+  }
 
-  private validate(input: CreateClientInput): Client {
+  private async validate(input: CreateClientInput): Promise<Client> {
     const issues: Issue[] = [];
     const name = typeof input.name === 'string' ? input.name.normalize('NFC').trim() : '';
     if (!name || name.length > 100)
       issues.push({ pointer: '/name', message: 'name must be 1 to 100 characters' });
-    else if (this.store.findByName(name))
-      issues.push({ pointer: '/name', message: `a client named ${name} exists` });
+    else if (await this.store.findByName(name)) issues.push(nameTakenIssue(name));
 
     const communes = [...new Set(input.communes ?? [])];
     const province = input.province;
@@ -123,7 +180,7 @@ export class ClientService {
     if (sources.length > 0 && role !== 'commune' && role !== 'province') {
       issues.push({ pointer: '/sources', message: 'only commune and province clients produce events' });
     }
-    const taken = this.store.list().filter((c) => c.sources.length > 0);
+    const taken = (await this.store.list()).filter((c) => c.sources.length > 0);
     sources.forEach((s, i) => {
       if (typeof s !== 'string' || !/^[^\s*]+\*?$/.test(s) || s.length > 200) {
         issues.push({

@@ -1,3 +1,5 @@
+import { DomainError, type Issue } from '#lgsp/contracts';
+
 /**
  * Roles:
  * - `admin`: everything, including creating clients;
@@ -36,9 +38,28 @@ export function boundTo(client: Client, source: string): boolean {
   return client.sources.some((s) => (s.endsWith('*') ? source.startsWith(s.slice(0, -1)) : s === source));
 }
 
+/** The issue reported for a name another client already has. */
+export function nameTakenIssue(name: string): Issue {
+  return { pointer: '/name', message: `a client named ${name} exists` };
+}
+
+/**
+ * A store refused a client because another one took its name first (two hub processes creating the
+ * same name at once): the same refusal the service gives when it sees the name taken.
+ */
+export class ClientNameTakenError extends DomainError {
+  constructor(name: string, cause?: unknown) {
+    super('invalid', 'the client is not valid', [nameTakenIssue(name)], { cause });
+    this.name = 'ClientNameTakenError';
+  }
+}
+
+/** Where clients live. Only the hash of a client's token is ever given to a store. */
 export interface ClientStore {
-  insert(client: Client, tokenHash: string): void;
-  findByTokenHash(tokenHash: string): Client | undefined;
-  findByName(name: string): Client | undefined;
-  list(): Client[];
+  /** @throws ClientNameTakenError when a client of that name exists. */
+  insert(client: Client, tokenHash: string): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<Client | undefined>;
+  findByName(name: string): Promise<Client | undefined>;
+  /** Every client, oldest first. */
+  list(): Promise<Client[]>;
 }

@@ -1,6 +1,7 @@
 import { DomainError } from '#lgsp/contracts';
 import {
   BOOTSTRAP_ADMIN,
+  ClientNameTakenError,
   ClientService,
   assertIngestScope,
   bearerToken,
@@ -13,16 +14,22 @@ import {
 
 class MemoryClientStore implements ClientStore {
   readonly rows: { client: Client; hash: string }[] = [];
-  insert(client: Client, hash: string): void {
+  readonly calls = { findByTokenHash: 0, list: 0 };
+  /** Another process takes the name between the service's check and its insert. */
+  raceOnInsert = false;
+  async insert(client: Client, hash: string): Promise<void> {
+    if (this.raceOnInsert) throw new ClientNameTakenError(client.name);
     this.rows.push({ client, hash });
   }
-  findByTokenHash(hash: string): Client | undefined {
+  async findByTokenHash(hash: string): Promise<Client | undefined> {
+    this.calls.findByTokenHash += 1;
     return this.rows.find((r) => r.hash === hash)?.client;
   }
-  findByName(name: string): Client | undefined {
+  async findByName(name: string): Promise<Client | undefined> {
     return this.rows.find((r) => r.client.name === name)?.client;
   }
-  list(): Client[] {
+  async list(): Promise<Client[]> {
+    this.calls.list += 1;
     return this.rows.map((r) => r.client);
   }
 }
@@ -59,71 +66,127 @@ const ev = (provinceCode: string, communeCode: string) => ({
 });
 
 describe('clients and tokens', () => {
-  it('stores only the hash of a new token and authenticates with the token', () => {
+  it('stores only the hash of a new token and authenticates with the token', async () => {
     const store = new MemoryClientStore();
     const service = new ClientService(store, units);
-    const { client, token } = service.create({ name: 'Bình Sơn', communes: ['21040', '21043'] });
+    const { client, token } = await service.create({ name: 'Bình Sơn', communes: ['21040', '21043'] });
     expect(client).toMatchObject({ role: 'commune', provinceCode: '51', communeCodes: ['21040', '21043'] });
     expect(token).toMatch(/^lgsp_[A-Za-z0-9_-]{43}$/);
     expect(store.rows[0]!.hash).toBe(hashToken(token));
     expect(JSON.stringify(store.rows)).not.toContain(token);
-    expect(service.authenticate(token)?.id).toBe(client.id);
-    expect(service.authenticate(`${token}x`)).toBeUndefined();
+    expect((await service.authenticate(token))?.id).toBe(client.id);
+    expect(await service.authenticate(`${token}x`)).toBeUndefined();
   });
 
-  it('accepts the bootstrap admin token', () => {
+  it('accepts the bootstrap admin token', async () => {
     const service = new ClientService(new MemoryClientStore(), units);
     service.setAdminToken('secret-admin');
-    expect(service.authenticate('secret-admin')).toBe(BOOTSTRAP_ADMIN);
+    expect(await service.authenticate('secret-admin')).toBe(BOOTSTRAP_ADMIN);
   });
 
-  it('refuses unknown codes, mixed scopes and duplicate names with a pointer to each', () => {
+  it('refuses unknown codes, mixed scopes and duplicate names with a pointer to each', async () => {
     const service = new ClientService(new MemoryClientStore(), units);
-    service.create({ name: 'a', province: '51' });
-    const attempt = (input: Parameters<ClientService['create']>[0]) => {
+    await service.create({ name: 'a', province: '51' });
+    const attempt = async (input: Parameters<ClientService['create']>[0]) => {
       try {
-        service.create(input);
+        await service.create(input);
       } catch (e) {
         return (e as DomainError).issues.map((i) => i.pointer);
       }
       throw new Error('expected a refusal');
     };
-    expect(attempt({ name: 'a', province: '51' })).toEqual(['/name']);
-    expect(attempt({ name: 'b', communes: ['21040', '99999'] })).toEqual(['/communes/1']);
-    expect(attempt({ name: 'c', communes: ['21040', '26734'] })).toEqual(['/communes']);
-    expect(attempt({ name: 'd', province: '99' })).toEqual(['/province']);
-    expect(attempt({ name: 'e' })).toEqual(['/role']);
+    expect(await attempt({ name: 'a', province: '51' })).toEqual(['/name']);
+    expect(await attempt({ name: 'b', communes: ['21040', '99999'] })).toEqual(['/communes/1']);
+    expect(await attempt({ name: 'c', communes: ['21040', '26734'] })).toEqual(['/communes']);
+    expect(await attempt({ name: 'd', province: '99' })).toEqual(['/province']);
+    expect(await attempt({ name: 'e' })).toEqual(['/role']);
   });
 
-  it('binds clients to CloudEvents sources for Kafka ingest, exact or by prefix, never overlapping', () => {
+  it('binds clients to CloudEvents sources for Kafka ingest, exact or by prefix, never overlapping', async () => {
     const service = new ClientService(new MemoryClientStore(), units);
-    const exact = service.create({
-      name: 'x',
-      communes: ['21040'],
-      sources: ['/communes/21040/one-stop-shop'],
-    }).client;
-    const prefix = service.create({ name: 'y', province: '79', sources: ['/provinces/79/*'] }).client;
-    expect(service.clientForSource('/communes/21040/one-stop-shop')?.id).toBe(exact.id);
-    expect(service.clientForSource('/communes/21040/civil-registry')).toBeUndefined();
-    expect(service.clientForSource('/provinces/79/portal')?.id).toBe(prefix.id);
-    const refused = (input: Parameters<ClientService['create']>[0]) => {
+    const exact = (
+      await service.create({
+        name: 'x',
+        communes: ['21040'],
+        sources: ['/communes/21040/one-stop-shop'],
+      })
+    ).client;
+    const prefix = (await service.create({ name: 'y', province: '79', sources: ['/provinces/79/*'] })).client;
+    expect((await service.clientForSource('/communes/21040/one-stop-shop'))?.id).toBe(exact.id);
+    expect(await service.clientForSource('/communes/21040/civil-registry')).toBeUndefined();
+    expect((await service.clientForSource('/provinces/79/portal'))?.id).toBe(prefix.id);
+    const refused = async (input: Parameters<ClientService['create']>[0]) => {
       try {
-        service.create(input);
+        await service.create(input);
       } catch (e) {
         return (e as DomainError).issues.map((i) => `${i.pointer} ${i.message}`);
       }
       throw new Error('expected a refusal');
     };
-    expect(refused({ name: 'z1', communes: ['21040'], sources: ['/provinces/79/sub'] })).toEqual([
+    expect(await refused({ name: 'z1', communes: ['21040'], sources: ['/provinces/79/sub'] })).toEqual([
       '/sources/0 /provinces/79/sub overlaps a source of client y',
     ]);
-    expect(refused({ name: 'z2', communes: ['21040'], sources: ['/communes/*'] })[0]).toMatch(
+    expect((await refused({ name: 'z2', communes: ['21040'], sources: ['/communes/*'] }))[0]).toMatch(
       /overlaps a source of client x/,
     );
-    expect(refused({ name: 'z3', communes: ['21040'], sources: ['has space'] })[0]).toMatch(/^\/sources\/0 /);
-    expect(refused({ name: 'z4', role: 'operator', sources: ['/ops'] })).toEqual([
+    expect((await refused({ name: 'z3', communes: ['21040'], sources: ['has space'] }))[0]).toMatch(
+      /^\/sources\/0 /,
+    );
+    expect(await refused({ name: 'z4', role: 'operator', sources: ['/ops'] })).toEqual([
       '/sources only commune and province clients produce events',
     ]);
+  });
+
+  it('finds a token created by another service on the same store, caching only the hit', async () => {
+    const store = new MemoryClientStore();
+    const here = new ClientService(store, units);
+    const there = new ClientService(store, units);
+    const token = 'lgsp_not-yet-created';
+    expect(await here.authenticate(token)).toBeUndefined();
+    const { client, token: created } = await there.create({ name: 'b', province: '51' });
+    expect((await here.authenticate(created))?.id).toBe(client.id);
+    expect((await here.authenticate(created))?.id).toBe(client.id);
+    expect(store.calls.findByTokenHash).toBe(2);
+  });
+
+  it('reloads the source-bound clients on a miss, at most once per interval, one load at a time', async () => {
+    const store = new MemoryClientStore();
+    let now = 0;
+    const here = new ClientService(store, units, { now: () => now });
+    const there = new ClientService(store, units);
+    expect(await here.clientForSource('/communes/21040/a')).toBeUndefined();
+    expect(store.calls.list).toBe(1);
+    await there.create({ name: 'x', communes: ['21040'], sources: ['/communes/21040/*'] });
+    const loads = () => store.calls.list - 2; // create() lists the clients once, to check the sources
+
+    now = 999;
+    expect(await here.clientForSource('/communes/21040/a')).toBeUndefined();
+    expect(loads()).toBe(0);
+    now = 1000;
+    const found = await Promise.all([
+      here.clientForSource('/communes/21040/a'),
+      here.clientForSource('/communes/21040/b'),
+    ]);
+    expect(found.map((c) => c?.name)).toEqual(['x', 'x']);
+    expect(loads()).toBe(1);
+    // A hit, or a miss within the interval, costs no load.
+    expect(await here.clientForSource('/communes/21040/c')).toMatchObject({ name: 'x' });
+    expect(await here.clientForSource('/elsewhere')).toBeUndefined();
+    expect(loads()).toBe(1);
+  });
+
+  it('refuses a name a store reports taken, as the service does when it sees it taken', async () => {
+    const store = new MemoryClientStore();
+    store.raceOnInsert = true;
+    const service = new ClientService(store, units);
+    const error = await service.create({ name: 'a', province: '51' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({ code: 'invalid', issues: [{ pointer: '/name' }] });
+    store.raceOnInsert = false;
+    await service.create({ name: 'a', province: '51' });
+    const again = await service.create({ name: 'a', province: '51' }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: 'invalid', issues: [{ pointer: '/name' }] });
+    expect((again as DomainError).issues).toEqual((error as DomainError).issues);
   });
 
   it('reads a bearer token from the Authorization header', () => {

@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { Client, ClientStore } from './client.js';
+import { ClientNameTakenError, type Client, type ClientStore } from './client.js';
 
 interface Row {
   id: string;
@@ -51,27 +51,33 @@ export class SqliteClientStore implements ClientStore {
     );
   }
 
-  insert(c: Client, tokenHash: string): void {
-    this.ins.run(
-      c.id,
-      c.name,
-      c.role,
-      c.provinceCode ?? null,
-      JSON.stringify(c.communeCodes),
-      JSON.stringify(c.sources),
-      tokenHash,
-      c.createdAt,
-    );
+  async insert(c: Client, tokenHash: string): Promise<void> {
+    try {
+      this.ins.run(
+        c.id,
+        c.name,
+        c.role,
+        c.provinceCode ?? null,
+        JSON.stringify(c.communeCodes),
+        JSON.stringify(c.sources),
+        tokenHash,
+        c.createdAt,
+      );
+    } catch (err) {
+      if (err instanceof Error && /UNIQUE constraint failed: clients\.name/.test(err.message))
+        throw new ClientNameTakenError(c.name, err);
+      throw err;
+    }
   }
-  findByTokenHash(tokenHash: string): Client | undefined {
+  async findByTokenHash(tokenHash: string): Promise<Client | undefined> {
     const row = this.byHash.get(tokenHash) as Row | undefined;
     return row ? toClient(row) : undefined;
   }
-  findByName(name: string): Client | undefined {
+  async findByName(name: string): Promise<Client | undefined> {
     const row = this.byName.get(name) as Row | undefined;
     return row ? toClient(row) : undefined;
   }
-  list(): Client[] {
+  async list(): Promise<Client[]> {
     return (this.all.all() as unknown as Row[]).map(toClient);
   }
 }

@@ -42,9 +42,12 @@ export class AdminController {
   /** Creates a client; the token is in this response only. */
   @Post('clients')
   @HttpCode(201)
-  create(@Req() req: FastifyRequest, @Body() body: CreateClientDto): PublicClient & { token: string } {
+  async create(
+    @Req() req: FastifyRequest,
+    @Body() body: CreateClientDto,
+  ): Promise<PublicClient & { token: string }> {
     const admin = principal(req, 'admin');
-    const { client, token } = this.rt.clients.create({
+    const { client, token } = await this.rt.clients.create({
       name: body.name,
       ...(body.communes ? { communes: body.communes } : {}),
       ...(body.province !== undefined ? { province: body.province } : {}),
@@ -65,9 +68,9 @@ export class AdminController {
   }
 
   @Get('clients')
-  list(@Req() req: FastifyRequest): { clients: PublicClient[] } {
+  async list(@Req() req: FastifyRequest): Promise<{ clients: PublicClient[] }> {
     principal(req, 'admin', 'operator');
-    return { clients: this.rt.clients.list() };
+    return { clients: await this.rt.clients.list() };
   }
 
   /** Every subscriber with its checkpoint and lag. */

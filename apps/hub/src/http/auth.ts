@@ -16,11 +16,11 @@ const PUBLIC = /^\/(health\/(live|ready)|metrics)(\?|$)/;
  * Authenticates in Fastify's onRequest hook, before the body is read, so a request without a valid
  * token is refused without spending effort on its body.
  */
-export function authenticate(runtime: HubRuntime, req: FastifyRequest): void {
+export async function authenticate(runtime: HubRuntime, req: FastifyRequest): Promise<void> {
   if (PUBLIC.test(req.url)) return;
   const token = bearerToken(req.headers.authorization);
   if (!token) throw new DomainError('unauthenticated', 'send Authorization: Bearer <token>');
-  const client = runtime.clients.authenticate(token);
+  const client = await runtime.clients.authenticate(token);
   if (!client) throw new DomainError('unauthenticated', 'the token is not valid');
   req.client = client;
 }
