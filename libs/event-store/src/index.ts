@@ -5,3 +5,4 @@ export * from './sqlite/sqlite-event-store.js';
 export * from './sqlite/migrations.js';
 export * from './postgres/postgres-event-store.js';
 export * from './postgres/migrations.js';
+export * from './postgres/postgres-lease-store.js';

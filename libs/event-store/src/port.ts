@@ -107,3 +107,40 @@ export interface EventStore {
   readonly checkpoints: CheckpointStore;
   close(): Promise<void>;
 }
+
+/** The right of one process to run a named subscriber; see {@link LeaseStore}. */
+export interface Lease {
+  subscriber: string;
+  /** Who holds it: one id per hub process. */
+  holder: string;
+  /** Grows at every change of holder; a write fenced with an older epoch is refused. */
+  epoch: number;
+}
+
+/** A lease as an operator sees it. */
+export interface LeaseInfo extends Lease {
+  /** When it lapses unless renewed (the database's clock), RFC 3339. */
+  expiresAt: string;
+  acquiredAt: string;
+  renewedAt: string;
+}
+
+/**
+ * Leases per subscriber name, for hub processes that share one store: only the holder of a
+ * subscriber's lease runs it. A lease lapses `ttlMs` after its last renewal, measured on the store's
+ * clock, so a holder that died is replaced within one TTL.
+ */
+export interface LeaseStore {
+  /** Takes the lease when it is free or has lapsed (or is already `holder`'s); undefined when another holds it. */
+  acquire(subscriber: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends a lease still held; false when it lapsed or changed hands (the holder must stop at once). */
+  renew(lease: Lease, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up so that another process can take it without waiting for the TTL. */
+  release(lease: Lease): Promise<void>;
+  /**
+   * Saves the subscriber's checkpoint only while `lease` is still held and unexpired, in one statement.
+   * False when it is not: the write is fenced off, and the caller has lost the lease.
+   */
+  saveCheckpoint(lease: Lease, position: number): Promise<boolean>;
+  list(): Promise<LeaseInfo[]>;
+}

@@ -1,9 +1,13 @@
-import type { EventStore, StoredEvent, Unsubscribe } from '#lgsp/event-store';
+import { performance } from 'node:perf_hooks';
+import type { EventStore, Lease, LeaseStore, StoredEvent, Unsubscribe } from '#lgsp/event-store';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
 import { compileFilter, silentLogger, type Subscriber, type SubscriptionLogger } from './subscriber.js';
 
-/** `running`: reading or waiting for events; `retrying`: the last batch failed and waits for its retry. */
-export type SubscriptionState = 'running' | 'retrying' | 'stopped';
+/**
+ * `running`: reading or waiting for events; `retrying`: the last batch failed and waits for its retry;
+ * `standby`: another process holds the subscriber's lease, this one waits to take it over.
+ */
+export type SubscriptionState = 'running' | 'retrying' | 'standby' | 'stopped';
 
 /** What a runner is doing, as reported through {@link SubscriptionRunnerOptions.onStatus}. */
 export interface SubscriptionStatus {
@@ -29,6 +33,21 @@ export interface SubscriptionLag {
   lastError?: string;
   /** Consecutive failed attempts of the current batch. */
   attempts: number;
+  /** With leases: the process that holds this subscriber's lease, as this process last knew it. */
+  leaseHolder?: string;
+}
+
+/** Runs a subscriber only in the process holding its lease; see {@link LeaseStore}. */
+export interface SubscriptionLeaseOptions {
+  store: LeaseStore;
+  /** This process's id, unique among the processes sharing the store. */
+  holder: string;
+  /**
+   * A lease lapses this long after its last renewal; a dead holder is replaced within about
+   * `ttlMs` + `ttlMs` / 3. It is renewed every `ttlMs` / 3, and the holder stops handling batches once
+   * 80% of it has passed without a successful renewal. @defaultValue 10000
+   */
+  ttlMs?: number;
 }
 
 /** Options shared by every runner of a {@link Subscriptions} manager. */
@@ -45,6 +64,8 @@ export interface SubscriptionRunnerOptions {
   now?: () => number;
   /** Called with a subscriber's name and status whenever its state, attempts or last error change. */
   onStatus?: (name: string, status: SubscriptionStatus) => void;
+  /** Several processes on one store: each subscriber runs only where its lease is held. */
+  lease?: SubscriptionLeaseOptions;
 }
 
 /**
@@ -57,6 +78,7 @@ export async function measureLag(
   checkpoint: number,
   status: SubscriptionStatus,
   now: () => number = Date.now,
+  leaseHolder?: string,
 ): Promise<SubscriptionLag> {
   const head = (await store.head()).position;
   let lagSeconds = 0;
@@ -73,10 +95,14 @@ export async function measureLag(
     state: status.state,
     ...(status.lastError === undefined ? {} : { lastError: status.lastError }),
     attempts: status.attempts,
+    ...(leaseHolder === undefined ? {} : { leaseHolder }),
   };
 }
 
 const DEFAULT_BATCH_SIZE = 100;
+const DEFAULT_LEASE_TTL_MS = 10_000;
+/** Share of the TTL after the last successful renewal (or acquisition) during which the holder still acts. */
+const LEASE_TRUSTED_SHARE = 0.8;
 /** From this many consecutive failures on, a failure is logged as an error rather than a warning. */
 const ERROR_AFTER_ATTEMPTS = 5;
 
@@ -111,6 +137,15 @@ export class SubscriptionRunner {
   private appendedSinceRead = false;
   private waiter: Waiter | undefined;
   private unsubscribe: Unsubscribe | undefined;
+  private readonly leaseOptions: Required<SubscriptionLeaseOptions> | undefined;
+  private lease: Lease | undefined;
+  /** `performance.now()` after which this process no longer trusts its lease. */
+  private leaseDeadline = 0;
+  private leaseTimer: ReturnType<typeof setInterval> | undefined;
+  private renewing = false;
+  private knownHolder: string | undefined;
+  /** A batch handled up to here whose checkpoint write has not succeeded yet. */
+  private unsaved: number | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -129,6 +164,17 @@ export class SubscriptionRunner {
     this.batchSize = size;
     this.coalesceMs = Math.max(0, subscriber.coalesceMs ?? 0);
     this.matches = compileFilter(subscriber.filter);
+    if (options.lease) {
+      const ttlMs = options.lease.ttlMs ?? DEFAULT_LEASE_TTL_MS;
+      if (!Number.isSafeInteger(ttlMs) || ttlMs < 300)
+        throw new TypeError(`${subscriber.name}: lease ttlMs must be a whole number ≥ 300`);
+      this.leaseOptions = { ...options.lease, ttlMs };
+    }
+  }
+
+  /** The lease this process holds for the subscriber, if any. */
+  get heldLease(): Lease | undefined {
+    return this.leaseValid() ? this.lease : undefined;
   }
 
   get name(): string {
@@ -150,6 +196,7 @@ export class SubscriptionRunner {
     this.stopRequested = false;
     // Re-read at every start: an operator may have moved the checkpoint (replay) while it was stopped.
     this.position = undefined;
+    this.unsaved = undefined;
     this.currentState = 'running';
     this.report();
     this.unsubscribe = this.store.onAppended(() => {
@@ -181,6 +228,84 @@ export class SubscriptionRunner {
     await this.loop;
   }
 
+  private leaseValid(): boolean {
+    return this.lease !== undefined && performance.now() < this.leaseDeadline;
+  }
+
+  /** Takes the lease when it is free; true when this process now holds it. */
+  private async acquireLease(): Promise<boolean> {
+    const options = this.leaseOptions;
+    if (!options) return true;
+    const sentAt = performance.now();
+    const lease = await options.store.acquire(this.name, options.holder, options.ttlMs);
+    if (!lease) {
+      if (this.currentState !== 'standby') {
+        this.logger.info({ subscriber: this.name }, 'subscriber lease held by another process; standing by');
+      }
+      this.knownHolder = (await options.store.list()).find((l) => l.subscriber === this.name)?.holder;
+      this.currentState = 'standby';
+      this.report();
+      return false;
+    }
+    this.lease = lease;
+    this.knownHolder = lease.holder;
+    this.leaseDeadline = sentAt + options.ttlMs * LEASE_TRUSTED_SHARE;
+    // Another process may have moved the checkpoint while it held the lease.
+    this.position = undefined;
+    this.logger.info(
+      { subscriber: this.name, holder: lease.holder, epoch: lease.epoch },
+      'subscriber lease taken',
+    );
+    this.leaseTimer ??= setInterval(() => void this.renewLease(), Math.floor(options.ttlMs / 3));
+    this.leaseTimer.unref();
+    return true;
+  }
+
+  private async renewLease(): Promise<void> {
+    const options = this.leaseOptions;
+    const lease = this.lease;
+    if (!options || !lease || this.renewing) return;
+    this.renewing = true;
+    const sentAt = performance.now();
+    try {
+      if (await options.store.renew(lease, options.ttlMs)) {
+        if (this.lease === lease) this.leaseDeadline = sentAt + options.ttlMs * LEASE_TRUSTED_SHARE;
+      } else if (this.lease === lease) {
+        this.leaseLost('the lease lapsed or was taken over');
+      }
+    } catch (err) {
+      // Not lost yet: the deadline runs out by itself if renewals keep failing.
+      this.logger.warn({ subscriber: this.name, err: message(err) }, 'subscriber lease renewal failed');
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private leaseLost(reason: string): void {
+    this.logger.warn({ subscriber: this.name, epoch: this.lease?.epoch, reason }, 'subscriber lease lost');
+    this.lease = undefined;
+    this.position = undefined;
+    this.unsaved = undefined;
+  }
+
+  /** Stops renewing and gives the lease up, so that another process takes over without waiting. */
+  private async releaseLease(): Promise<void> {
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.leaseTimer = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    if (!lease || !this.leaseOptions) return;
+    try {
+      await this.leaseOptions.store.release(lease);
+      this.logger.info({ subscriber: this.name, epoch: lease.epoch }, 'subscriber lease released');
+    } catch (err) {
+      this.logger.warn(
+        { subscriber: this.name, err: message(err) },
+        'subscriber lease not released; it lapses by itself',
+      );
+    }
+  }
+
   /** The current state, attempts and last error. */
   get status(): SubscriptionStatus {
     return {
@@ -192,13 +317,35 @@ export class SubscriptionRunner {
 
   async lag(): Promise<SubscriptionLag> {
     const checkpoint = this.position ?? (await this.loadCheckpoint());
-    return measureLag(this.store, this.name, checkpoint, this.status, this.now);
+    return measureLag(this.store, this.name, checkpoint, this.status, this.now, this.knownHolder);
   }
 
   private async run(): Promise<void> {
+    try {
+      await this.loopUntilStopped();
+    } finally {
+      await this.releaseLease();
+    }
+  }
+
+  private async loopUntilStopped(): Promise<void> {
     while (!this.stopRequested) {
       let page: StoredEvent[] = [];
       try {
+        if (this.leaseOptions && !this.leaseValid()) {
+          if (this.lease) this.leaseLost('no successful renewal within the lease');
+          if (!(await this.acquireLease())) {
+            await this.wait(Math.floor(this.leaseOptions.ttlMs / 3), false);
+            continue;
+          }
+        }
+        if (this.unsaved !== undefined) {
+          if (await this.saveCheckpoint(this.unsaved)) {
+            this.position = this.unsaved;
+            this.succeeded();
+          }
+          continue;
+        }
         if (this.position === undefined) {
           this.position = await this.loadCheckpoint();
           this.logger.info({ subscriber: this.name, checkpoint: this.position }, 'subscriber started');
@@ -217,7 +364,9 @@ export class SubscriptionRunner {
           await this.subscriber.handle(batch, { checkpoint: last.position });
         } else {
           if (batch.length > 0) await this.subscriber.handle(batch, { checkpoint: last.position });
-          await this.store.checkpoints.save(this.name, last.position);
+          // Handled: a failed checkpoint write from here on is retried alone, not with the batch.
+          this.unsaved = last.position;
+          if (!(await this.saveCheckpoint(last.position))) continue;
         }
         this.position = last.position;
         this.succeeded();
@@ -226,6 +375,26 @@ export class SubscriptionRunner {
       }
     }
     this.logger.info({ subscriber: this.name, checkpoint: this.position }, 'subscriber stopped');
+  }
+
+  /**
+   * Saves the checkpoint of a handled batch (fenced by the lease when there is one). False when the
+   * lease was lost: the batch is the new holder's to redo (at least once), not this process's.
+   * @throws when the write fails; `unsaved` keeps the position for the retry.
+   */
+  private async saveCheckpoint(position: number): Promise<boolean> {
+    if (this.leaseOptions) {
+      const lease = this.lease;
+      if (!lease || !(await this.leaseOptions.store.saveCheckpoint(lease, position))) {
+        this.unsaved = undefined;
+        this.leaseLost('the checkpoint write was fenced off');
+        return false;
+      }
+    } else {
+      await this.store.checkpoints.save(this.name, position);
+    }
+    this.unsaved = undefined;
+    return true;
   }
 
   private succeeded(): void {

@@ -628,7 +628,7 @@ function key(source: string, id: string): string {
 }
 
 /** Connection loss, shutdown and overload become StoreUnavailableError (retriable); other errors pass through. */
-function unavailable(err: unknown, message: string): unknown {
+export function unavailable(err: unknown, message: string): unknown {
   if (err instanceof DomainError) return err;
   const code = (err as { code?: unknown } | null)?.code;
   const text = err instanceof Error ? err.message : '';
