@@ -3,3 +3,4 @@ export * from './client.js';
 export * from './scope.js';
 export * from './client-service.js';
 export * from './sqlite-client-store.js';
+export * from './postgres-client-store.js';

@@ -1,6 +1,8 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ClientNameTakenError, type Client, type ClientStore } from './client.js';
 
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+
 interface Row {
   id: string;
   name: string;
@@ -64,7 +66,9 @@ export class SqliteClientStore implements ClientStore {
         c.createdAt,
       );
     } catch (err) {
-      if (err instanceof Error && /UNIQUE constraint failed: clients\.name/.test(err.message))
+      // Not `instanceof Error`: node:sqlite's errors may come from another realm (jest's VM contexts).
+      const { errcode, message } = err as { errcode?: unknown; message?: unknown };
+      if (errcode === SQLITE_CONSTRAINT_UNIQUE && String(message).endsWith('clients.name'))
         throw new ClientNameTakenError(c.name, err);
       throw err;
     }

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '#lgsp/contracts';
+import { ClientNameTakenError, type Client, type ClientStore } from '../client.js';
+import { ClientService, type UnitDirectory } from '../client-service.js';
+
+/** One empty store for one test, and how to dispose of it. */
+export interface ClientStoreContractHarness {
+  store: ClientStore;
+  /** Another store on the same data, as a second hub process opens it. */
+  another(): Promise<ClientStore>;
+  /** Closes every store the harness opened and deletes their data. */
+  close(): Promise<void>;
+}
+
+const units: UnitDirectory = {
+  hasProvince: (p) => ['51', '79'].includes(p),
+  provinceOfCommune: (c) => ({ '21040': '51', '21043': '51', '26734': '79' })[c],
+};
+
+/**
+ * The behaviours every `ClientStore` adapter must have, alone and under a `ClientService` shared by
+ * two processes. Call it from an adapter's spec file; `factory` gives each test an empty store.
+ */
+export function describeClientStoreContract(
+  name: string,
+  factory: () => Promise<ClientStoreContractHarness>,
+): void {
+  describe(`ClientStore contract: ${name}`, () => {
+    let harness: ClientStoreContractHarness | undefined;
+    let store: ClientStore;
+
+    beforeEach(async () => {
+      harness = await factory();
+      store = harness.store;
+    });
+
+    afterEach(async () => {
+      await harness?.close();
+      harness = undefined;
+    });
+
+    const client = (overrides: Partial<Client> = {}): Client => ({
+      id: randomUUID(),
+      name: 'Xã Bình Sơn',
+      role: 'commune',
+      provinceCode: '51',
+      communeCodes: ['21040', '21043'],
+      sources: ['/communes/21040/*'],
+      createdAt: new Date().toISOString(),
+      ...overrides,
+    });
+
+    it('inserts, finds by token hash and by name, and lists the oldest first', async () => {
+      const commune = client({ createdAt: '2025-07-01T00:00:00.000Z' });
+      const operator: Client = {
+        id: randomUUID(),
+        name: 'ops',
+        role: 'operator',
+        communeCodes: [],
+        sources: [],
+        createdAt: '2025-06-30T00:00:00.000Z',
+      };
+      await store.insert(commune, 'hash-commune');
+      await store.insert(operator, 'hash-operator');
+
+      expect(await store.findByTokenHash('hash-commune')).toEqual(commune);
+      expect(await store.findByTokenHash('hash-operator')).toEqual(operator);
+      expect(await store.findByTokenHash('hash-none')).toBeUndefined();
+      expect(await store.findByName('Xã Bình Sơn')).toEqual(commune);
+      expect(await store.findByName('nobody')).toBeUndefined();
+      expect(await store.list()).toEqual([operator, commune]);
+      expect(await (await harness!.another()).list()).toEqual([operator, commune]);
+    });
+
+    it('refuses a second client of the same name as an invalid /name, storing nothing of it', async () => {
+      await store.insert(client(), 'hash-1');
+      const refused = await store.insert(client({ role: 'operator' }), 'hash-2').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ClientNameTakenError);
+      expect(refused).toMatchObject({
+        code: 'invalid',
+        retriable: false,
+        issues: [{ pointer: '/name', message: 'a client named Xã Bình Sơn exists' }],
+      });
+      expect(await store.findByTokenHash('hash-2')).toBeUndefined();
+      expect(await store.list()).toHaveLength(1);
+    });
+
+    it('creates one client when two processes create the same name at once, refusing the other', async () => {
+      const here = new ClientService(store, units);
+      const there = new ClientService(await harness!.another(), units);
+      for (let round = 0; round < 5; round++) {
+        const outcomes = await Promise.allSettled([
+          here.create({ name: `race-${round}`, province: '51' }),
+          there.create({ name: `race-${round}`, province: '51' }),
+        ]);
+        const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        expect(refused).toHaveLength(1);
+        expect(refused[0]).toBeInstanceOf(DomainError);
+        expect(refused[0]).toMatchObject({
+          code: 'invalid',
+          issues: [{ pointer: '/name', message: `a client named race-${round} exists` }],
+        });
+      }
+      expect((await store.list()).map((c) => c.name).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `race-${i}`));
+    });
+
+    it('authenticates a token created by another process, once it exists', async () => {
+      const here = new ClientService(store, units);
+      const there = new ClientService(await harness!.another(), units);
+      await here.create({ name: 'first', province: '79' });
+      expect(await here.list()).toHaveLength(1);
+      const { client: created, token } = await there.create({ name: 'second', communes: ['21040'] });
+      expect(await here.authenticate(token)).toEqual(created);
+      expect((await here.list()).map((c) => c.name)).toEqual(['first', 'second']);
+    });
+
+    it('finds the client of a source bound by another process within about a second', async () => {
+      const here = new ClientService(store, units);
+      const there = new ClientService(await harness!.another(), units);
+      const source = '/communes/21040/one-stop-shop';
+      expect(await here.clientForSource(source)).toBeUndefined();
+      const { client: bound } = await there.create({
+        name: 'binh-son',
+        communes: ['21040'],
+        sources: ['/communes/21040/*'],
+      });
+      const start = Date.now();
+      let found: Client | undefined;
+      while (found === undefined && Date.now() - start < 3000) {
+        found = await here.clientForSource(source);
+        if (found === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(found).toEqual(bound);
+      expect(Date.now() - start).toBeLessThan(1500);
+    });
+  });
+}

@@ -1,0 +1,143 @@
+import pg from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { DomainError } from '#lgsp/contracts';
+import { StoreUnavailableError, applyPostgresMigrations, type PostgresMigration } from '#lgsp/event-store';
+import { ClientNameTakenError, type Client, type ClientStore } from './client.js';
+
+/** The component name the clients table is versioned under in `schema_version`. */
+export const POSTGRES_CLIENTS_COMPONENT = 'security.clients';
+
+const NAME_CONSTRAINT = 'clients_name_unique';
+
+const MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    description: 'clients',
+    // The columns of the SQLite table; the code lists are text[] rather than JSON text.
+    sql: `
+      CREATE TABLE clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        province_code TEXT,
+        commune_codes TEXT[] NOT NULL,
+        sources TEXT[] NOT NULL DEFAULT '{}',
+        token_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        CONSTRAINT ${NAME_CONSTRAINT} UNIQUE (name),
+        CONSTRAINT clients_token_hash_unique UNIQUE (token_hash)
+      );
+    `,
+  },
+];
+
+interface Row {
+  id: string;
+  name: string;
+  role: Client['role'];
+  province_code: string | null;
+  commune_codes: string[];
+  sources: string[];
+  created_at: string;
+}
+
+const COLUMNS = 'id, name, role, province_code, commune_codes, sources, created_at';
+
+const toClient = (r: Row): Client => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  ...(r.province_code ? { provinceCode: r.province_code } : {}),
+  communeCodes: r.commune_codes,
+  sources: r.sources,
+  createdAt: r.created_at,
+});
+
+/**
+ * Clients in PostgreSQL, shared by every hub process on the database. Only token hashes are stored.
+ * The table's unique name is what decides between two processes creating the same name at once.
+ */
+export class PostgresClientStore implements ClientStore {
+  private readonly table: string;
+
+  private constructor(
+    private readonly pool: Pool,
+    schema: string,
+  ) {
+    this.table = `${pg.escapeIdentifier(schema)}.clients`;
+  }
+
+  /**
+   * Creates or migrates the clients table in `schema`. The pool stays the caller's to end.
+   * @throws StoreUnavailableError when PostgreSQL cannot be reached or holds a newer schema.
+   */
+  static async open(pool: Pool, schema: string): Promise<PostgresClientStore> {
+    let client: PoolClient | undefined;
+    try {
+      client = await pool.connect();
+      await applyPostgresMigrations(client, schema, MIGRATIONS, POSTGRES_CLIENTS_COMPONENT);
+      client.release();
+    } catch (err) {
+      client?.release(true);
+      if (err instanceof DomainError) throw err;
+      throw new StoreUnavailableError(`cannot open the clients store on PostgreSQL (schema ${schema})`, err);
+    }
+    return new PostgresClientStore(pool, schema);
+  }
+
+  async insert(c: Client, tokenHash: string): Promise<void> {
+    try {
+      await this.pool.query(
+        `INSERT INTO ${this.table} (id, name, role, province_code, commune_codes, sources, token_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [c.id, c.name, c.role, c.provinceCode ?? null, c.communeCodes, c.sources, tokenHash, c.createdAt],
+      );
+    } catch (err) {
+      const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
+      if (code === '23505' && constraint === NAME_CONSTRAINT) throw new ClientNameTakenError(c.name, err);
+      throw unavailable(err, 'the clients store cannot write');
+    }
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<Client | undefined> {
+    const rows = await this.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} WHERE token_hash = $1`, [
+      tokenHash,
+    ]);
+    return rows[0] && toClient(rows[0]);
+  }
+
+  async findByName(name: string): Promise<Client | undefined> {
+    const rows = await this.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} WHERE name = $1`, [name]);
+    return rows[0] && toClient(rows[0]);
+  }
+
+  async list(): Promise<Client[]> {
+    const rows = await this.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} ORDER BY created_at, id`);
+    return rows.map(toClient);
+  }
+
+  private async query<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (err) {
+      throw unavailable(err, 'the clients store cannot read');
+    }
+  }
+}
+
+/** SQLSTATEs that mean "the server or the connection is gone, or overloaded; try again later". */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000']);
+
+/**
+ * Connection loss, shutdown and overload become StoreUnavailableError (retriable), and so does every
+ * error that is not the server's answer to the statement (a refused connection, an ended pool). Any
+ * other SQL error passes through: retrying cannot help it.
+ */
+function unavailable(err: unknown, message: string): unknown {
+  if (err instanceof DomainError) return err;
+  if (err instanceof pg.DatabaseError) {
+    const code = err.code ?? '';
+    if (!code.startsWith('08') && !UNAVAILABLE_SQLSTATES.has(code)) return err;
+  }
+  return new StoreUnavailableError(`${message}: ${err instanceof Error ? err.message : String(err)}`, err);
+}
