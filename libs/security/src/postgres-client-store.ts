@@ -73,15 +73,21 @@ export class PostgresClientStore implements ClientStore {
    */
   static async open(pool: Pool, schema: string): Promise<PostgresClientStore> {
     let client: PoolClient | undefined;
+    // pg emits 'error' on a checked-out client whose server went away; the running statement reports it.
+    const ignore = () => undefined;
     try {
       client = await pool.connect();
+      client.on('error', ignore);
       await applyPostgresMigrations(client, schema, MIGRATIONS, POSTGRES_CLIENTS_COMPONENT);
-      client.release();
     } catch (err) {
       client?.release(true);
-      if (err instanceof DomainError) throw err;
-      throw new StoreUnavailableError(`cannot open the clients store on PostgreSQL (schema ${schema})`, err);
+      throw new StoreUnavailableError(
+        `cannot open the clients store on PostgreSQL (schema ${schema}): ${errorMessage(err)}`,
+        err,
+      );
     }
+    client.off('error', ignore);
+    client.release();
     return new PostgresClientStore(pool, schema);
   }
 
@@ -139,5 +145,7 @@ function unavailable(err: unknown, message: string): unknown {
     const code = err.code ?? '';
     if (!code.startsWith('08') && !UNAVAILABLE_SQLSTATES.has(code)) return err;
   }
-  return new StoreUnavailableError(`${message}: ${err instanceof Error ? err.message : String(err)}`, err);
+  return new StoreUnavailableError(`${message}: ${errorMessage(err)}`, err);
 }
+
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
