@@ -1,6 +1,9 @@
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from './dossier-view.js';
 
+/** The component name the dossier views are versioned under in `schema_version`, in every adapter. */
+export const DOSSIER_VIEWS_COMPONENT = 'projection.dossiers';
+
 /** What one {@link DossierViewRepository.applyBatch} call did. */
 export interface ApplyBatchResult {
   /** Events folded into a view. */

@@ -1,14 +1,13 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { applyMigrations, runInTransaction, type Migration, type StoredEvent } from '#lgsp/event-store';
-import { dossierCodeOf, evolveDossier, type DossierView } from './dossier-view.js';
-import type {
-  ApplyBatchOptions,
-  ApplyBatchResult,
-  DossierViewRepository,
+import { assertCheckpoint, foldBatch } from './dossier-batch.js';
+import type { DossierView } from './dossier-view.js';
+import {
+  DOSSIER_VIEWS_COMPONENT,
+  type ApplyBatchOptions,
+  type ApplyBatchResult,
+  type DossierViewRepository,
 } from './dossier-view-repository.js';
-
-/** The component name the dossier views are versioned under in `schema_version`. */
-export const DOSSIER_VIEWS_COMPONENT = 'projection.dossiers';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -84,52 +83,22 @@ export class SqliteDossierViewRepository implements DossierViewRepository {
     options: ApplyBatchOptions = {},
   ): Promise<ApplyBatchResult> {
     const { checkpoint } = options;
-    if (checkpoint !== undefined && (!Number.isSafeInteger(checkpoint) || checkpoint < 0)) {
-      throw new RangeError(`checkpoint must be a non-negative integer, got ${checkpoint}`);
-    }
+    assertCheckpoint(checkpoint);
     return runInTransaction(this.db, () => {
-      const touched = new Map<
-        string,
-        { view: DossierView | undefined; lastPosition: number; dirty: boolean }
-      >();
-      let applied = 0;
-      let skipped = 0;
-      for (const event of events) {
-        const code = dossierCodeOf(event);
-        if (code === undefined) {
-          skipped += 1;
-          continue;
-        }
-        let entry = touched.get(code);
-        if (entry === undefined) {
-          const row = this.select.get(code);
-          entry =
-            row === undefined
-              ? { view: undefined, lastPosition: 0, dirty: false }
-              : {
-                  view: JSON.parse(row.view as string) as DossierView,
-                  lastPosition: row.last_position as number,
-                  dirty: false,
-                };
-          touched.set(code, entry);
-        }
-        if (event.position <= entry.lastPosition) {
-          skipped += 1;
-          continue;
-        }
-        entry.view = evolveDossier(entry.view, event);
-        entry.lastPosition = event.position;
-        entry.dirty = true;
-        applied += 1;
-      }
-      let dossiers = 0;
-      for (const [code, { view, lastPosition, dirty }] of touched) {
-        if (!dirty || view === undefined) continue;
+      const { changed, applied, skipped } = foldBatch(events, (code) => {
+        const row = this.select.get(code);
+        return row === undefined
+          ? undefined
+          : {
+              view: JSON.parse(row.view as string) as DossierView,
+              lastPosition: row.last_position as number,
+            };
+      });
+      for (const [code, { view, lastPosition }] of changed) {
         this.upsert.run(code, view.provinceCode, view.communeCode, lastPosition, JSON.stringify(view));
-        dossiers += 1;
       }
       if (checkpoint !== undefined) this.upsertCheckpoint.run(checkpoint, new Date().toISOString());
-      return { applied, skipped, dossiers };
+      return { applied, skipped, dossiers: changed.size };
     });
   }
 }
