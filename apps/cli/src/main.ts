@@ -13,10 +13,41 @@ Commands:
   lgsp events list [--after POSITION] [--limit N] [--type TYPE] [--province P] [--json]
   lgsp dossiers show DOSSIER_CODE [--json]
   lgsp subscriptions [--json]
+  lgsp migrate [--store sqlite|postgres://…] [--schema NAME] [--json]
+      Creates or upgrades the store's tables without starting the hub. Reads the hub's configuration
+      (LGSP_CONFIG, LGSP_STORE, LGSP_POSTGRES_SCHEMA, LGSP_DATA_DIR); --store and --schema override it.
 
-Exit codes: 0 success, 2 usage error, 3 the hub refused the request, 4 the hub could not be reached.`;
+Exit codes: 0 success, 2 usage error, 3 the hub refused the request, 4 the hub (or, for migrate,
+the store) could not be reached, 78 bad configuration.`;
 
 class UsageError extends Error {}
+
+/** `lgsp migrate`: the hub's own configuration and migration code, loaded only for this command. */
+async function migrate(
+  store: string | undefined,
+  schema: string | undefined,
+): Promise<{ database: string; component: string; version: number }[]> {
+  const { ConfigError, loadConfig } = await import('../../hub/src/config/config.js');
+  const { migrateStorage } = await import('../../hub/src/runtime.js');
+  const { createLogger } = await import('#lgsp/observability');
+  const { pino } = await import('pino');
+  let config;
+  try {
+    config = loadConfig({
+      ...process.env,
+      ...(store === undefined ? {} : { LGSP_STORE: store }),
+      ...(schema === undefined ? {} : { LGSP_POSTGRES_SCHEMA: schema }),
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`lgsp: ${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
+  }
+  // Warnings go to stderr: stdout carries the result (and --json must stay parseable).
+  return migrateStorage(config, createLogger({ level: 'warn', destination: pino.destination(2) }));
+}
 
 interface Out {
   json: boolean;
@@ -54,6 +85,8 @@ async function run(argv: string[]): Promise<void> {
       after: { type: 'string' },
       limit: { type: 'string' },
       type: { type: 'string' },
+      store: { type: 'string' },
+      schema: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -184,15 +217,34 @@ async function run(argv: string[]): Promise<void> {
           lagEvents: number;
           lagSeconds: number;
           state: string;
+          leaseHolder?: string;
         }[];
       }>('GET', '/v1/admin/subscriptions');
       out.print(
         `head ${r.head}\n` +
           table(
-            ['SUBSCRIBER', 'STATE', 'CHECKPOINT', 'LAG EVENTS', 'LAG SECONDS'],
-            r.subscriptions.map((s) => [s.name, s.state, s.checkpoint, s.lagEvents, s.lagSeconds.toFixed(1)]),
+            ['SUBSCRIBER', 'STATE', 'CHECKPOINT', 'LAG EVENTS', 'LAG SECONDS', 'LEASE HOLDER'],
+            r.subscriptions.map((s) => [
+              s.name,
+              s.state,
+              s.checkpoint,
+              s.lagEvents,
+              s.lagSeconds.toFixed(1),
+              s.leaseHolder ?? '-',
+            ]),
           ),
         r,
+      );
+      return;
+    }
+    case 'migrate': {
+      const versions = await migrate(values.store, values.schema);
+      out.print(
+        table(
+          ['DATABASE', 'COMPONENT', 'VERSION'],
+          versions.map((v) => [v.database, v.component, v.version]),
+        ),
+        { versions },
       );
       return;
     }

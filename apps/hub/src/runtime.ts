@@ -1,18 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
-import { SqliteEventStore, type EventStore } from '#lgsp/event-store';
+import {
+  PostgresEventStore,
+  PostgresLeaseStore,
+  SqliteEventStore,
+  type EventStore,
+  type LeaseStore,
+} from '#lgsp/event-store';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
 import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaTopics } from '#lgsp/kafka';
 import { HubMetrics, type Logger } from '#lgsp/observability';
 import {
+  DossierProjection,
+  PostgresDossierViewRepository,
   SqliteDossierViewRepository,
   openProjectionDatabase,
   type DossierViewRepository,
 } from '#lgsp/projections';
-import { ClientService, SqliteClientStore, generateToken } from '#lgsp/security';
+import {
+  ClientService,
+  PostgresClientStore,
+  SqliteClientStore,
+  generateToken,
+  type ClientStore,
+} from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
-import type { HubConfig } from './config/config.js';
+import { redactUrl, type HubConfig } from './config/config.js';
 import { ProjectionThread } from './projection/projection-thread.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -23,12 +39,17 @@ export interface HubRuntime {
   units: AdminUnits;
   ingest: IngestService;
   clients: ClientService;
-  /** Reads the dossier views (in `projections.db`) on the main thread. */
+  /** Reads the dossier views (in `projections.db`, or PostgreSQL). */
   dossiers: DossierViewRepository;
   /** The subscribers' lag and state. */
   subscriptions: { lag(): Promise<SubscriptionLag[]> };
-  /** The dossier projection, run in a worker thread. */
-  projection: ProjectionThread;
+  /**
+   * The dossier projection's worker thread, on the embedded store. On PostgreSQL the projection is a
+   * subscriber like the others (under a lease, in one replica at a time), and this is undefined.
+   */
+  projection: ProjectionThread | undefined;
+  /** This process among the replicas sharing a PostgreSQL store. */
+  instanceId: string;
   metrics: HubMetrics;
   /** False while starting and once shutdown has begun. */
   ready: boolean;
@@ -49,9 +70,10 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     'administrative units loaded',
   );
 
-  const storeFile = join(config.dataDir, 'events.db');
-  const store = SqliteEventStore.open({ file: storeFile });
-  logger.info({ store: 'sqlite', file: storeFile }, 'event store open');
+  const instanceId = config.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const storage =
+    config.store === 'sqlite' ? openEmbedded(config, logger) : await openPostgres(config, logger, instanceId);
+  const { store } = storage;
 
   const metrics = new HubMetrics();
   const observer: IngestObserver = {
@@ -64,28 +86,33 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   };
   const ingest = new IngestService(store, new EventValidator({ adminUnits: units }), observer);
 
-  const clients = new ClientService(new SqliteClientStore(store.database), units);
+  const clients = new ClientService(storage.clients, units);
   clients.setAdminToken(bootstrapAdminToken(config, logger));
+  const { dossiers } = storage;
 
-  const projectionsFile = join(config.dataDir, 'projections.db');
-  const projectionDb = openProjectionDatabase(projectionsFile);
-  // Creates or migrates the views' tables before the worker starts, so a read never misses one.
-  const dossiers = new SqliteDossierViewRepository(projectionDb);
-  logger.info({ file: projectionsFile }, 'projection database open');
-  const projection = new ProjectionThread({
+  // On the embedded store the projection runs in its own worker thread (CPU next to ingest); on
+  // PostgreSQL every subscriber runs on the main thread, each in the one replica holding its lease.
+  const projection = storage.projectionFiles
+    ? new ProjectionThread({
+        store,
+        views: dossiers,
+        logger,
+        data: {
+          ...storage.projectionFiles,
+          batchSize: config.subscriptions.batchSize,
+          logLevel: config.log.level,
+        },
+      })
+    : undefined;
+  const subscriptions = new Subscriptions({
     store,
-    views: dossiers,
     logger,
-    data: {
-      eventsFile: storeFile,
-      projectionsFile,
-      batchSize: config.subscriptions.batchSize,
-      logLevel: config.log.level,
-    },
+    ...(storage.leases
+      ? { lease: { store: storage.leases, holder: instanceId, ttlMs: config.subscriptions.leaseTtlMs } }
+      : {}),
   });
-
-  // Subscribers on the main thread (I/O-bound: the Kafka relay), next to the projection's worker.
-  const subscriptions = new Subscriptions({ store, logger });
+  if (!projection)
+    subscriptions.register(new DossierProjection(dossiers, { batchSize: config.subscriptions.batchSize }));
   const kafka = kafkaParts(config, logger, metrics, ingest, clients);
   if (kafka?.relay) subscriptions.register(kafka.relay);
 
@@ -98,13 +125,14 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     clients,
     dossiers,
     subscriptions: {
-      lag: async () => [...(await projection.lag()), ...(await subscriptions.lag())],
+      lag: async () => [...((await projection?.lag()) ?? []), ...(await subscriptions.lag())],
     },
     projection,
+    instanceId,
     metrics,
     ready: false,
     async start() {
-      await projection.start();
+      await projection?.start();
       await subscriptions.start();
       // In the background: joining the consumer group can take a session timeout after a crash
       // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
@@ -117,12 +145,117 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await kafka?.consumer?.stop();
       await subscriptions.stop();
       await kafka?.relay?.close();
-      await projection.stop();
-      projectionDb.close();
+      await projection?.stop();
+      storage.close();
       await store.close();
     },
   };
   return runtime;
+}
+
+/**
+ * `lgsp migrate`: creates or upgrades every table of the configured store (event store, clients,
+ * dossier views, leases) without starting the hub, and returns the versions now in place. Hub
+ * processes also migrate at start-up; running it first lets an operator upgrade a shared PostgreSQL
+ * schema once, before rolling the replicas.
+ */
+export async function migrateStorage(config: HubConfig, logger: Logger): Promise<SchemaVersion[]> {
+  if (config.store === 'sqlite') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const storage =
+    config.store === 'sqlite'
+      ? openEmbedded(config, logger)
+      : await openPostgres(config, logger, 'lgsp-migrate');
+  try {
+    return await storage.versions();
+  } finally {
+    storage.close();
+    await storage.store.close();
+  }
+}
+
+/** Where the hub keeps its events, clients, views and leases. */
+interface Storage {
+  store: EventStore;
+  clients: ClientStore;
+  dossiers: DossierViewRepository;
+  /** Subscriber leases, when several processes may share the store. */
+  leases?: LeaseStore;
+  /** The files of the projection worker thread (embedded store only). */
+  projectionFiles?: { eventsFile: string; projectionsFile: string };
+  /** The schema version of every component, as recorded in the database(s). */
+  versions(): Promise<SchemaVersion[]>;
+  /** Closes what the store's own `close` does not. */
+  close(): void;
+}
+
+/** One component's schema version (`schema_version` table). */
+export interface SchemaVersion {
+  database: string;
+  component: string;
+  version: number;
+}
+
+/** The embedded default: `events.db` (events, checkpoints, clients) and `projections.db` in `dataDir`. */
+function openEmbedded(config: HubConfig, logger: Logger): Storage {
+  const eventsFile = join(config.dataDir, 'events.db');
+  const store = SqliteEventStore.open({ file: eventsFile });
+  logger.info({ store: 'sqlite', file: eventsFile }, 'event store open');
+  const projectionsFile = join(config.dataDir, 'projections.db');
+  const projectionDb = openProjectionDatabase(projectionsFile);
+  // Creates or migrates the views' tables before the worker starts, so a read never misses one.
+  const dossiers = new SqliteDossierViewRepository(projectionDb);
+  logger.info({ file: projectionsFile }, 'projection database open');
+  return {
+    store,
+    clients: new SqliteClientStore(store.database),
+    dossiers,
+    projectionFiles: { eventsFile, projectionsFile },
+    versions: async () =>
+      [
+        { database: eventsFile, db: store.database },
+        { database: projectionsFile, db: projectionDb },
+      ].flatMap(({ database, db }) =>
+        (
+          db.prepare('SELECT component, version FROM schema_version ORDER BY component').all() as {
+            component: string;
+            version: number;
+          }[]
+        ).map((r) => ({ database, component: r.component, version: r.version })),
+      ),
+    close: () => projectionDb.close(),
+  };
+}
+
+/** The production store: every table in one PostgreSQL schema that several hub processes share. */
+async function openPostgres(config: HubConfig, logger: Logger, instanceId: string): Promise<Storage> {
+  const { schema, poolSize } = config.postgres;
+  const store = await PostgresEventStore.open({
+    connectionString: config.store,
+    schema,
+    poolSize,
+    applicationName: `lgsp-hub ${instanceId}`.slice(0, 63),
+  });
+  try {
+    const clients = await PostgresClientStore.open(store.database, schema);
+    const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
+    logger.info({ store: 'postgres', url: redactUrl(config.store), schema, instanceId }, 'event store open');
+    return {
+      store,
+      clients,
+      dossiers,
+      leases: new PostgresLeaseStore(store.database),
+      versions: async () => {
+        const { rows } = await store.database.query<{ component: string; version: number }>(
+          'SELECT component, version FROM schema_version ORDER BY component',
+        );
+        return rows.map((r) => ({ database: `${redactUrl(config.store)} schema ${schema}`, ...r }));
+      },
+      close: () => undefined,
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 /** The relay and the ingest consumer, when brokers are configured. */

@@ -17,8 +17,22 @@ export interface HubConfig {
   };
   /** Folder of the embedded store and the generated admin token. @defaultValue "./data" (env `LGSP_DATA_DIR`) */
   dataDir: string;
-  /** `sqlite` (embedded, in `dataDir`). @defaultValue "sqlite" (env `LGSP_STORE`) */
+  /**
+   * `sqlite`: the embedded store, in `dataDir`, for one hub process. A `postgres://user@host:port/db`
+   * URL: the production store, which several hub processes can share. @defaultValue "sqlite" (env `LGSP_STORE`)
+   */
   store: string;
+  postgres: {
+    /** Schema holding the hub's tables; created when missing. @defaultValue "public" (env `LGSP_POSTGRES_SCHEMA`) */
+    schema: string;
+    /** Connections per hub process. @defaultValue 10 */
+    poolSize: number;
+  };
+  /**
+   * Names this hub process among the replicas sharing a PostgreSQL store (subscriber leases, logs).
+   * null: `<hostname>:<pid>:<random>`. @defaultValue null (env `LGSP_INSTANCE_ID`)
+   */
+  instanceId: string | null;
   kafka: {
     /** Bootstrap brokers; empty = no Kafka. @defaultValue [] (env `LGSP_KAFKA_BROKERS`, comma-separated) */
     brokers: string[];
@@ -47,6 +61,12 @@ export interface HubConfig {
   subscriptions: {
     /** Events a subscriber reads per batch. @defaultValue 500 */
     batchSize: number;
+    /**
+     * With a PostgreSQL store, each subscriber runs in one replica at a time, under a lease that lapses
+     * this long after its holder stopped renewing it; another replica takes over within about 1⅓ of it.
+     * @defaultValue 10000 (env `LGSP_LEASE_TTL_MS`)
+     */
+    leaseTtlMs: number;
   };
   log: {
     /** @defaultValue "info" (env `LGSP_LOG_LEVEL`) */
@@ -58,6 +78,8 @@ export const DEFAULT_CONFIG: HubConfig = {
   http: { host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576 },
   dataDir: './data',
   store: 'sqlite',
+  postgres: { schema: 'public', poolSize: 10 },
+  instanceId: null,
   kafka: {
     brokers: [],
     clientId: 'lgsp-hub',
@@ -68,7 +90,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   },
   ingest: { maxBatchEvents: 1000 },
   adminUnits: { file: null },
-  subscriptions: { batchSize: 500 },
+  subscriptions: { batchSize: 500, leaseTtlMs: 10_000 },
   log: { level: 'info' },
 };
 
@@ -90,6 +112,15 @@ const schema = {
       type: 'string',
       pattern: '^(sqlite|postgres(ql)?://.+)$',
     },
+    postgres: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        schema: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$' },
+        poolSize: { type: 'integer', minimum: 2, maximum: 200 },
+      },
+    },
+    instanceId: { type: ['string', 'null'], pattern: '^[^\\s]{1,200}$' },
     kafka: {
       type: 'object',
       additionalProperties: false,
@@ -136,7 +167,10 @@ const schema = {
     subscriptions: {
       type: 'object',
       additionalProperties: false,
-      properties: { batchSize: { type: 'integer', minimum: 1, maximum: 10_000 } },
+      properties: {
+        batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
+        leaseTtlMs: { type: 'integer', minimum: 300, maximum: 600_000 },
+      },
     },
     log: {
       type: 'object',
@@ -194,12 +228,6 @@ export function loadConfig(env: Env = process.env): HubConfig {
   applyEnv(merged, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  if (merged.store !== 'sqlite') {
-    problems.push(
-      `store: ${redactUrl(merged.store)} is not available in this version; only the embedded "sqlite" store is (PostgreSQL comes with the production store)`,
-    );
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
   merged.dataDir = resolve(merged.dataDir);
   if (merged.adminUnits.file) merged.adminUnits.file = resolve(merged.adminUnits.file);
   return merged;
@@ -225,6 +253,18 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
       problems.push(`LGSP_STORE: must be "sqlite" or a postgres:// URL, got "${redactUrl(env.LGSP_STORE)}"`);
     } else c.store = env.LGSP_STORE;
   }
+  if (env.LGSP_POSTGRES_SCHEMA) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(env.LGSP_POSTGRES_SCHEMA)) {
+      problems.push('LGSP_POSTGRES_SCHEMA: lower-case letters, digits and "_", not starting with a digit');
+    } else c.postgres.schema = env.LGSP_POSTGRES_SCHEMA;
+  }
+  if (env.LGSP_INSTANCE_ID) {
+    if (!/^[^\s]{1,200}$/.test(env.LGSP_INSTANCE_ID))
+      problems.push('LGSP_INSTANCE_ID: 1 to 200 characters, no spaces');
+    else c.instanceId = env.LGSP_INSTANCE_ID;
+  }
+  const leaseTtl = int('LGSP_LEASE_TTL_MS', 300, 600_000);
+  if (leaseTtl !== undefined) c.subscriptions.leaseTtlMs = leaseTtl;
   if (env.LGSP_KAFKA_BROKERS) {
     const brokers = env.LGSP_KAFKA_BROKERS.split(',')
       .map((b) => b.trim())
@@ -247,7 +287,8 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   }
 }
 
-const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+/** The store's URL without its password, for logs and messages. */
+export const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
 function deepMerge<T>(base: T, over: unknown): T {
   if (over === undefined) return structuredClone(base);

@@ -56,9 +56,24 @@ describe('configuration', () => {
     ]);
   });
 
-  it('refuses a store this version does not have rather than ignoring it, hiding the password', () => {
-    const [problem] = problemsOf({ LGSP_STORE: 'postgres://hub:s3cret@db/lgsp' });
-    expect(problem).toMatch(/not available in this version/);
+  it('takes a PostgreSQL store, its schema, instance id and lease TTL', () => {
+    const c = loadConfig({
+      LGSP_STORE: 'postgres://hub:s3cret@db/lgsp',
+      LGSP_POSTGRES_SCHEMA: 'hub_51',
+      LGSP_INSTANCE_ID: 'hub-a',
+      LGSP_LEASE_TTL_MS: '3000',
+    });
+    expect(c.store).toBe('postgres://hub:s3cret@db/lgsp');
+    expect(c.postgres).toEqual({ schema: 'hub_51', poolSize: 10 });
+    expect(c.instanceId).toBe('hub-a');
+    expect(c.subscriptions.leaseTtlMs).toBe(3000);
+  });
+
+  it('refuses a store it does not know, hiding the password', () => {
+    const [problem] = problemsOf({ LGSP_STORE: 'mysql://hub:s3cret@db/lgsp' });
+    expect(problem).toMatch(/must be "sqlite" or a postgres:\/\/ URL/);
     expect(problem).not.toContain('s3cret');
+    expect(problemsOf({ LGSP_POSTGRES_SCHEMA: 'Bad-Name' })[0]).toMatch(/LGSP_POSTGRES_SCHEMA/);
+    expect(problemsOf({ LGSP_LEASE_TTL_MS: '10' })[0]).toMatch(/LGSP_LEASE_TTL_MS/);
   });
 });

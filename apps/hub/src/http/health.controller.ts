@@ -35,7 +35,7 @@ export class HealthController {
         .send(problem('unavailable', detail));
       return;
     }
-    void reply.send({ status: 'ready', head, projection: this.rt.projection.state });
+    void reply.send({ status: 'ready', head, projection: this.rt.projection?.state ?? 'subscriber' });
   }
 
   @Get('metrics')
