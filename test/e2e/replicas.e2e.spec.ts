@@ -90,6 +90,16 @@ function expectGlobalOrderPerPartition(records: readonly ReadRecord[]): void {
   }
 }
 
+/** The hub's last log lines about subscribers, leases and the store, for a failure message. */
+function logTail(hub: HubProcess): string {
+  return hub
+    .output()
+    .split('\n')
+    .filter((l) => /subscriber|lease|relay|store|LISTEN/i.test(l))
+    .slice(-30)
+    .join('\n');
+}
+
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
@@ -219,10 +229,13 @@ describe('two hub replicas on one PostgreSQL database', () => {
     await Promise.all(writers);
     expect(acknowledged.size).toBe(100);
 
+    let last: SubscriptionRow | undefined;
     const takeover = await eventually(async () => {
-      const row = await subscription(survivor, RELAY);
-      return row?.state === 'running' ? Date.now() - killedAt : undefined;
-    }, 20_000);
+      last = await subscription(survivor, RELAY);
+      return last?.state === 'running' ? Date.now() - killedAt : undefined;
+    }, 20_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${JSON.stringify(last)}\n${logTail(survivor)}`);
+    });
     // The lease lapses TTL after the last renewal, and the survivor tries again every TTL / 3.
     process.stderr.write(
       `[replicas] relay taken over ${takeover} ms after kill -9 (lease TTL ${LEASE_TTL_MS} ms)\n`,
@@ -351,12 +364,7 @@ describe('PostgreSQL restarts during ingest', () => {
       rows = await subscriptionsOf(hub!);
       return rows.every((r) => r.state === 'running' && r.lagEvents === 0) ? true : undefined;
     }, 30_000).catch((err: unknown) => {
-      const log = hub!
-        .output()
-        .split('\n')
-        .filter((l) => /subscriber|lease|relay|LISTEN/i.test(l))
-        .slice(-30);
-      throw new Error(`${String(err)}: ${JSON.stringify(rows)}\n${log.join('\n')}`);
+      throw new Error(`${String(err)}: ${JSON.stringify(rows)}\n${logTail(hub!)}`);
     });
   });
 });
