@@ -24,7 +24,7 @@ export interface PostgresEventStoreOptions {
   connectionString: string;
   /** Schema holding the store's tables; created when missing. @defaultValue 'public' */
   schema?: string;
-  /** Connections of the pool used for reads, checkpoints and append transactions. @defaultValue 10 */
+  /** Connections of the pool used for reads and checkpoints; appends have a connection of their own. @defaultValue 10 */
   poolSize?: number;
   /** Most append calls committed together in one transaction. @defaultValue 512 */
   maxGroupSize?: number;
@@ -43,6 +43,10 @@ export interface PostgresEventStoreStats {
   conflicts: number;
   failedGroups: number;
   largestGroup: number;
+  /** Commits of groups sent speculatively (the rest took the locked path). */
+  speculativeCommits: number;
+  /** Speculative groups that did not commit and ran again on the locked path. */
+  redoneGroups: number;
 }
 
 interface PendingCall {
@@ -67,6 +71,38 @@ const EVENT_COLUMNS =
 
 const DEFAULT_READ_LIMIT = 1000;
 
+const LOCK_SQL = 'SELECT pg_advisory_xact_lock(hashtext($1))';
+const HEAD_SQL = 'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1';
+const VERSIONS_SQL =
+  'SELECT stream, max(stream_version) AS v FROM events WHERE stream = ANY($1::text[]) GROUP BY stream';
+const STORED_SQL = `SELECT e.source, e.id, e.position, e.stream, e.stream_version
+  FROM events e JOIN unnest($1::text[], $2::text[]) AS k(source, id) ON e.source = k.source AND e.id = k.id`;
+/**
+ * The INSERT of a group, with its NOTIFY: one array per column, expanded by unnest. It inserts
+ * nothing, and notifies nothing, unless the row it follows ($18, $19: position and hash, or 0 and
+ * NULL for the first) is stored; a speculative group sent behind one that failed thus writes nothing.
+ */
+const INSERT_SQL = `WITH inserted AS (
+    INSERT INTO events (${EVENT_COLUMNS})
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+      $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+      $15::text[], $16::text[], $17::text[])
+    WHERE (SELECT hash FROM events WHERE position = $18::bigint) IS NOT DISTINCT FROM $19::text
+    RETURNING 1
+  )
+  SELECT pg_notify($20, $21) FROM (SELECT count(*) AS n FROM inserted) AS c WHERE c.n > 0`;
+/** Commits that look up the group's (source, id) pairs before inserting, after one met a duplicate. */
+const LOOKUP_COMMITS_AFTER_DUPLICATE = 64;
+/** Commits on the locked path after a speculation guessed wrong (another process appended, most likely). */
+const LOCKED_COMMITS_AFTER_STALE_GUESS = 64;
+/** Groups sent and not yet answered. */
+const MAX_FLIGHTS = 2;
+/** A group stops taking calls at this many events, so that large appends overlap with one another. */
+const MAX_GROUP_EVENTS = 256;
+/** Streams whose version the store remembers for speculation. */
+const KNOWN_STREAMS = 10_000;
+const SOURCE_ID_CONSTRAINT = 'events_source_id_key';
+
 /** SQLSTATE classes and codes that mean "the server or the connection is gone; try again later". */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000', '40001', '40P01']);
 const UNAVAILABLE_NODE_CODES = new Set([
@@ -81,25 +117,43 @@ const UNAVAILABLE_NODE_CODES = new Set([
 /**
  * The production event store on PostgreSQL (`pg`).
  *
- * **Global order.** Every append transaction first takes a transaction-level advisory lock keyed on
- * the schema (`pg_advisory_xact_lock`), then reads the head (position, hash) and writes head + 1…
- * The lock is held until COMMIT, so appends from every process are serialised: positions are
- * gap-free, the hash chain is linear, and a transaction holding position n+1 cannot start before the
- * one holding n has committed, so a reader never sees n+1 without n. The alternative, sequence
- * positions with readers gated on `pg_snapshot_xmin`, lets writers run in parallel but leaves gaps
- * (rolled-back sequence values), cannot build a linear hash chain at insert time, and makes every
- * reader reason about in-flight transactions. The cost of serialising is one commit at a time per
- * database, which group commit below pays back.
+ * **Global order.** Every append transaction takes a transaction-level advisory lock keyed on the
+ * schema (`pg_advisory_xact_lock`) before it writes head + 1…, and holds it until COMMIT, so appends
+ * from every process are serialised: positions are gap-free, the hash chain is linear, and a
+ * transaction holding position n+1 cannot write before the one holding n has committed, so a reader
+ * never sees n+1 without n. The alternative, sequence positions with readers gated on
+ * `pg_snapshot_xmin`, lets writers run in parallel but leaves gaps (rolled-back sequence values),
+ * cannot build a linear hash chain at insert time, and makes every reader reason about in-flight
+ * transactions. The cost of serialising is one commit at a time per database, which group commit,
+ * pipelining and speculation below pay back.
  *
  * **Group commit.** `append` calls queued while a transaction runs are committed together in the
- * next one (up to `maxGroupSize`). Under the lock, the adapter reads the stored (source, id) pairs
- * and stream versions the group touches in two queries, decides duplicates and expected-version
- * conflicts in memory (a conflicting call is dropped alone, as a savepoint rollback would), and
- * writes every accepted event with one multi-row INSERT. Nobody else can write while the lock is
- * held, so the decisions stay true until COMMIT.
+ * next one (up to `maxGroupSize` calls, and no more than 256 events unless one call has more, so that
+ * large appends overlap). Transactions run on a writer connection of their own in pipeline mode, and
+ * each writes every accepted event of its group with one INSERT whose columns go as binary arrays.
  *
- * **Notifications.** After each commit the in-process `onAppended` listeners are called; the
- * transaction also sends `NOTIFY` on a channel per schema with the new head, which a dedicated
+ * **The locked path.** BEGIN, the lock and the reads of the head and of the versions of the group's
+ * streams go out together; the adapter decides duplicates and expected-version conflicts in memory (a
+ * conflicting call is dropped alone, as a savepoint rollback would), chains the hashes, then sends the
+ * INSERT (with its NOTIFY) and COMMIT together: two round trips. Nobody else can write while the lock
+ * is held, so the decisions stay true until COMMIT. The stored (source, id) pairs are not read first:
+ * their unique index fails an INSERT that meets one, and the group then runs again with that lookup,
+ * as it does before reporting a conflict (a stored duplicate is no conflict, whatever its expected
+ * version).
+ *
+ * **Speculation.** Once it knows the head, the store decides and hashes a group against the head and
+ * stream versions it expects (those its own commits left; 0 for a stream it does not know) and sends
+ * BEGIN, the lock, the INSERT and COMMIT at once, without waiting: one round trip, and while one group
+ * is in flight the next is hashed and sent behind it. Under the lock the database checks every guess:
+ * the INSERT writes nothing unless the record it follows is stored with the hash it chained to, and
+ * the unique indexes on position, (stream, stream_version) and (source, id) refuse a position or a
+ * version that another process took, or a stored duplicate. A group whose guess failed, and every
+ * group sent behind it (whose INSERTs then find no record to follow), runs again in order on the
+ * locked path. So does a group in which a call would fail (conflicts are only ever reported from
+ * locked reads), and every group for a while after a wrong guess (another process appending).
+ *
+ * **Notifications.** After each commit the in-process `onAppended` listeners are called; the INSERT
+ * also sends `NOTIFY` on a channel per schema with the new head (when it wrote), which a dedicated
  * LISTEN connection in every other store instance (other processes) turns into `onAppended` calls.
  */
 export class PostgresEventStore implements EventStore {
@@ -117,6 +171,18 @@ export class PostgresEventStore implements EventStore {
   private markIdle: () => void = () => undefined;
   private readonly maxGroupSize: number;
   private readonly lockKey: string;
+  /** The pipelined connection append transactions run on; opened on first use, dropped on failure. */
+  private writer: pg.Client | undefined;
+  /** Commits left that look up the group's (source, id) pairs before the INSERT. */
+  private lookupCommits = 0;
+  /** Commits left on the locked path before speculating again, after a speculation met a stale guess. */
+  private lockedCommits = 0;
+  /** The head once every group sent has committed; undefined until a locked read and after a failure. */
+  private tip: Tip | undefined;
+  /** Stream versions as of `tip`, for the streams appended to lately (at most KNOWN_STREAMS). */
+  private readonly knownVersions = new Map<string, number>();
+  /** Resumes a flush waiting for its oldest flight, to send the calls queued meanwhile. */
+  private wake: () => void = () => undefined;
   private readonly channel: string;
   private readonly counters: PostgresEventStoreStats = {
     commits: 0,
@@ -126,6 +192,8 @@ export class PostgresEventStore implements EventStore {
     conflicts: 0,
     failedGroups: 0,
     largestGroup: 0,
+    speculativeCommits: 0,
+    redoneGroups: 0,
   };
 
   private constructor(
@@ -277,26 +345,65 @@ export class PostgresEventStore implements EventStore {
     const client = this.listenClient;
     this.listenClient = undefined;
     await client?.end().catch(() => undefined);
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.end().catch(() => undefined);
     await this.pool.end();
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing) return;
+    if (this.flushScheduled) return;
     this.flushScheduled = true;
     // setImmediate lets every append() of the current tick join the group.
     setImmediate(() => {
       this.flushScheduled = false;
-      if (!this.flushing) void this.flush();
+      if (this.flushing) this.wake();
+      else void this.flush();
     });
   }
 
+  /**
+   * Commits the queue group by group until it is empty. A group is sent speculatively (see the class
+   * comment) when the head is known, possibly while earlier groups are still in flight; otherwise it
+   * runs the locked path, after every flight has landed.
+   */
   private async flush(): Promise<void> {
-    const group = this.queue.splice(0, this.maxGroupSize);
-    if (group.length === 0) return;
+    if (this.flushing || this.queue.length === 0) return;
     this.flushing = true;
     this.idle = new Promise((resolve) => (this.markIdle = resolve));
+    const flights: Flight[] = [];
     try {
-      await this.commitGroup(group);
+      for (;;) {
+        while (this.queue.length > 0 && flights.length < MAX_FLIGHTS) {
+          const group = this.takeGroup();
+          let flight: Flight | undefined;
+          try {
+            flight = this.speculate(group);
+          } catch (err) {
+            // Not expected; whatever went out on the connection is abandoned with it.
+            if (this.writer) this.dropWriter(this.writer);
+            this.reject(group, err);
+            continue;
+          }
+          if (flight) {
+            flights.push(flight);
+            continue;
+          }
+          await this.land(flights, false);
+          await this.commitLocked(group);
+        }
+        const first = flights[0];
+        if (first === undefined) break;
+        // Land the oldest flight, or take the calls queued meanwhile into a new one.
+        const woken = new Promise<void>((resolve) => (this.wake = resolve));
+        await Promise.race([first.outcome, woken]);
+        this.wake = () => undefined;
+        await this.land(flights, true);
+      }
+    } catch (err) {
+      // Not expected either: no call may be left waiting.
+      this.forget(flights.map((f) => f.decided));
+      for (const flight of flights) this.reject(flight.group, err);
     } finally {
       this.flushing = false;
       this.markIdle();
@@ -304,42 +411,102 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  private async commitGroup(group: PendingCall[]): Promise<void> {
+  /** Up to maxGroupSize calls, and no more than MAX_GROUP_EVENTS events unless one call alone has more. */
+  private takeGroup(): PendingCall[] {
+    let calls = 0;
+    let events = 0;
+    for (const call of this.queue) {
+      if (calls === this.maxGroupSize || (calls > 0 && events + call.events.length > MAX_GROUP_EVENTS)) break;
+      calls += 1;
+      events += call.events.length;
+    }
+    const group = this.queue.splice(0, calls);
     this.counters.appendCalls += group.length;
     this.counters.largestGroup = Math.max(this.counters.largestGroup, group.length);
-    let client: PoolClient | undefined;
-    let outcomes: ({ ok: true; results: AppendResult[] } | { ok: false; error: unknown })[];
-    let head: number;
-    let appended: number;
-    try {
-      client = await this.pool.connect();
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.lockKey]);
-      const decided = await this.decide(client, group);
-      outcomes = decided.outcomes;
-      head = decided.head;
-      appended = decided.rows.length;
-      if (appended > 0) {
-        await insertRows(client, decided.rows);
-        await client.query('SELECT pg_notify($1, $2)', [this.channel, String(head)]);
+    return group;
+  }
+
+  /**
+   * Decides the group against the expected head and stream versions and sends its transaction
+   * (BEGIN, lock, guarded INSERT with NOTIFY, COMMIT) in one go, without waiting for the answer.
+   * Returns undefined when the group must take the locked path: no writer connection or expected
+   * head yet, speculation paused, or a call that would fail (a conflict is only ever reported from
+   * the locked reads).
+   */
+  private speculate(group: PendingCall[]): Flight | undefined {
+    const client = this.writer;
+    const tip = this.tip;
+    if (client === undefined || tip === undefined || this.lockedCommits > 0) return undefined;
+    const decided = decide(group, tip, (stream) => this.knownVersions.get(stream) ?? 0, []);
+    if (decided.rows.length === 0 || decided.outcomes.some((o) => !o.ok)) return undefined;
+    const queries = [
+      client.query('BEGIN'),
+      client.query({ name: 'lgsp_es_lock', text: LOCK_SQL, values: [this.lockKey] }),
+      client.query({ name: 'lgsp_es_insert', text: INSERT_SQL, values: this.insertValues(decided) }),
+      client.query('COMMIT'),
+    ] as const;
+    this.expect(decided);
+    const flight: Flight = {
+      client,
+      group,
+      decided,
+      answer: undefined,
+      outcome: Promise.allSettled(queries).then((settled) => (flight.answer = flightOutcome(settled))),
+    };
+    return flight;
+  }
+
+  /**
+   * Lands the flights in order (only those already answered when `answeredOnly`): settles the
+   * calls of a committed one; after a failed one, whose failure also fails every later flight
+   * (their INSERTs are guarded on its rows), runs each group again on the locked path, or rejects
+   * it when its outcome is unknown.
+   */
+  private async land(flights: Flight[], answeredOnly: boolean): Promise<void> {
+    while (flights.length > 0) {
+      const flight = flights[0]!;
+      if (answeredOnly && flight.answer === undefined) return;
+      const outcome = await flight.outcome;
+      flights.shift();
+      if (outcome.kind === 'committed') {
+        this.counters.speculativeCommits += 1;
+        this.settle(flight.group, flight.decided);
+        continue;
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      // If COMMIT itself failed, its outcome is unknown to us; a retry is safe because (source, id)
-      // deduplicates, which is why the error is retriable.
-      await client?.query('ROLLBACK').catch(() => undefined);
-      client?.release(err instanceof Error ? err : true);
-      client = undefined;
-      this.counters.failedGroups += 1;
-      const error = new StoreUnavailableError('the event store could not commit; retry the append', err);
-      for (const call of group) call.reject(error);
-      return;
-    } finally {
-      client?.release();
+      this.forget(flights.concat(flight).map((f) => f.decided));
+      if (outcome.kind === 'unknown') {
+        this.dropWriter(flight.client);
+        this.reject(flight.group, outcome.error);
+        continue;
+      }
+      if (outcome.duplicate) this.lookupCommits = LOOKUP_COMMITS_AFTER_DUPLICATE;
+      if (outcome.stale) this.lockedCommits = LOCKED_COMMITS_AFTER_STALE_GUESS;
+      this.counters.redoneGroups += 1;
+      await this.commitLocked(flight.group);
     }
+  }
+
+  /** The locked path: BEGIN, lock and reads, then the decided INSERT and COMMIT (see `transact`). */
+  private async commitLocked(group: PendingCall[]): Promise<void> {
+    let decided: Decided;
+    try {
+      decided = await this.transact(group);
+    } catch (err) {
+      this.tip = undefined;
+      for (const call of group) for (const e of call.events) this.knownVersions.delete(e.stream);
+      this.reject(group, err);
+      return;
+    }
+    if (this.lockedCommits > 0) this.lockedCommits -= 1;
+    if (this.lookupCommits > 0) this.lookupCommits -= 1;
+    this.expect(decided);
+    this.settle(group, decided);
+  }
+
+  private settle(group: readonly PendingCall[], decided: Decided): void {
     this.counters.commits += 1;
     group.forEach((call, i) => {
-      const outcome = outcomes[i];
+      const outcome = decided.outcomes[i];
       if (outcome === undefined) return;
       if (outcome.ok) {
         for (const r of outcome.results) {
@@ -352,120 +519,150 @@ export class PostgresEventStore implements EventStore {
         call.reject(outcome.error);
       }
     });
-    if (appended > 0) this.notify(head);
+    if (decided.rows.length > 0) this.notify(decided.tip.position);
   }
 
-  /** Inside the locked transaction: decides every call of the group against the stored state. */
-  private async decide(client: PoolClient, group: readonly PendingCall[]) {
-    const sources: string[] = [];
-    const ids: string[] = [];
-    const streams = new Set<string>();
-    for (const call of group) {
-      for (const e of call.events) {
-        sources.push(e.source);
-        ids.push(e.id);
-        streams.add(e.stream);
+  private reject(group: readonly PendingCall[], cause: unknown): void {
+    this.counters.failedGroups += 1;
+    const error = new StoreUnavailableError('the event store could not commit; retry the append', cause);
+    for (const call of group) call.reject(error);
+  }
+
+  /** What the store expects once `decided` commits: the next group is decided against it. */
+  private expect(decided: Decided): void {
+    this.tip = decided.tip;
+    for (const [stream, version] of decided.versions) {
+      this.knownVersions.delete(stream);
+      this.knownVersions.set(stream, version);
+    }
+    for (const stream of this.knownVersions.keys()) {
+      if (this.knownVersions.size <= KNOWN_STREAMS) break;
+      this.knownVersions.delete(stream);
+    }
+  }
+
+  /** After a failure: the head and the versions of the failed groups' streams are no longer known. */
+  private forget(decided: readonly Decided[]): void {
+    this.tip = undefined;
+    for (const d of decided) for (const stream of d.versions.keys()) this.knownVersions.delete(stream);
+  }
+
+  /** The guarded INSERT's parameters: the columns, the row the first one follows, and the NOTIFY. */
+  private insertValues(decided: Decided): unknown[] {
+    const first = decided.rows[0]!;
+    const after = first.position - 1;
+    return [
+      ...insertParams(decided.rows),
+      after,
+      after === 0 ? null : first.prevHash,
+      this.channel,
+      String(decided.tip.position),
+    ];
+  }
+
+  /**
+   * The locked path for one group, trying again where that cannot commit anything twice: once on a
+   * fresh connection when the old one failed before COMMIT was sent, and once with the (source, id)
+   * lookup when the INSERT met a stored (source, id).
+   */
+  private async transact(group: readonly PendingCall[]): Promise<Decided> {
+    const keys = groupKeys(group);
+    let lookup = this.lookupCommits > 0;
+    let reconnected = false;
+    for (;;) {
+      const client = await this.writerConnection();
+      try {
+        return await this.attempt(client, group, keys, lookup);
+      } catch (err) {
+        if (!(err instanceof AttemptFailed)) throw err;
+        if (err.duplicate && !lookup) {
+          lookup = true;
+          this.lookupCommits = LOOKUP_COMMITS_AFTER_DUPLICATE;
+          continue;
+        }
+        if (!err.committing && !reconnected && !isDatabaseError(err.cause)) {
+          reconnected = true;
+          continue;
+        }
+        throw err.cause;
       }
     }
-    const [headResult, storedResult, versionResult] = [
-      await client.query<{ position: string; hash: string; recorded_at: string }>(
-        'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1',
-      ),
-      await client.query<{
-        source: string;
-        id: string;
-        position: string;
-        stream: string;
-        stream_version: string;
-      }>(
-        `SELECT e.source, e.id, e.position, e.stream, e.stream_version
-           FROM events e JOIN unnest($1::text[], $2::text[]) AS k(source, id) ON e.source = k.source AND e.id = k.id`,
-        [sources, ids],
-      ),
-      await client.query<{ stream: string; v: string }>(
-        'SELECT stream, max(stream_version) AS v FROM events WHERE stream = ANY($1::text[]) GROUP BY stream',
-        [[...streams]],
-      ),
-    ];
-    const headRow = headResult.rows[0];
-    let position = headRow ? Number(headRow.position) : 0;
-    let hash = headRow ? headRow.hash : GENESIS_HASH;
-    const now = new Date().toISOString();
-    // Never earlier than the head, so recordedAt is monotonic along positions even if the clock steps back.
-    const recordedAt = headRow && headRow.recorded_at > now ? headRow.recorded_at : now;
-    const stored = new Map<string, AppendResult>();
-    for (const r of storedResult.rows) {
-      stored.set(key(r.source, r.id), {
-        id: r.id,
-        source: r.source,
-        stream: r.stream,
-        streamVersion: Number(r.stream_version),
-        position: Number(r.position),
-        duplicate: true,
-      });
-    }
-    const versions = new Map<string, number>();
-    for (const r of versionResult.rows) versions.set(r.stream, Number(r.v));
+  }
 
-    const rows: Row[] = [];
-    const outcomes = group.map((call) => {
-      const callVersions = new Map<string, number>();
-      const callStored = new Map<string, AppendResult>();
-      const callRows: Row[] = [];
-      const results: AppendResult[] = [];
-      const conflicts: VersionConflict[] = [];
-      let callPosition = position;
-      let callHash = hash;
-      call.events.forEach((e, index) => {
-        const current = callVersions.get(e.stream) ?? versions.get(e.stream) ?? 0;
-        // A stored (source, id) is a duplicate whatever its expected version.
-        const k = key(e.source, e.id);
-        const existing = callStored.get(k) ?? stored.get(k);
-        if (existing) {
-          results.push({ ...existing, duplicate: true });
-          return;
-        }
-        if (e.expectedVersion !== ANY_VERSION && e.expectedVersion !== current) {
-          conflicts.push({ index, stream: e.stream, expected: e.expectedVersion, actual: current });
-          return;
-        }
-        const streamVersion = current + 1;
-        callVersions.set(e.stream, streamVersion);
-        // The call is already lost: keep counting versions so later conflicts report what it would have made.
-        if (conflicts.length > 0) return;
-        callPosition += 1;
-        const recordHashValue = hashPending(callHash, e, callPosition, streamVersion, recordedAt);
-        callRows.push({
-          position: callPosition,
-          stream: e.stream,
-          streamVersion,
-          e,
-          recordedAt,
-          hash: recordHashValue,
-          prevHash: callHash,
-        });
-        callHash = recordHashValue;
-        const result: AppendResult = {
-          id: e.id,
-          source: e.source,
-          stream: e.stream,
-          streamVersion,
-          position: callPosition,
-          duplicate: false,
-        };
-        callStored.set(k, result);
-        results.push(result);
-      });
-      if (conflicts.length > 0)
-        return { ok: false as const, error: new WrongExpectedVersionError(conflicts) };
-      position = callPosition;
-      hash = callHash;
-      for (const [s, v] of callVersions) versions.set(s, v);
-      for (const [k, r] of callStored) stored.set(k, r);
-      rows.push(...callRows);
-      return { ok: true as const, results };
+  /**
+   * One locked transaction in two round trips: BEGIN, the lock and the reads the decisions need are
+   * sent together; then the INSERT (with its NOTIFY) and COMMIT.
+   * @throws AttemptFailed after rolling back (or dropping the connection).
+   */
+  private async attempt(
+    client: pg.Client,
+    group: readonly PendingCall[],
+    keys: GroupKeys,
+    lookup: boolean,
+  ): Promise<Decided> {
+    let committing = false;
+    try {
+      const [, , head, versions, stored] = await Promise.all([
+        client.query('BEGIN'),
+        client.query({ name: 'lgsp_es_lock', text: LOCK_SQL, values: [this.lockKey] }),
+        client.query<HeadRow>({ name: 'lgsp_es_head', text: HEAD_SQL }),
+        // Unnamed: a plan cached while the table was small would keep scanning it whole.
+        client.query<VersionRow>(VERSIONS_SQL, [keys.streams]),
+        lookup ? this.storedKeys(client, keys) : undefined,
+      ]);
+      const tip = headTip(head.rows[0]);
+      const read = new Map(versions.rows.map((r) => [r.stream, Number(r.v)]));
+      const versionOf = (stream: string) => read.get(stream) ?? 0;
+      let decided = decide(group, tip, versionOf, stored ?? []);
+      // Without the lookup a stored (source, id) could be taken for a conflict: look before failing a call.
+      if (stored === undefined && decided.outcomes.some((o) => !o.ok)) {
+        decided = decide(group, tip, versionOf, await this.storedKeys(client, keys));
+      }
+      const writes: Promise<pg.QueryResult>[] = [];
+      if (decided.rows.length > 0) {
+        writes.push(
+          client.query({ name: 'lgsp_es_insert', text: INSERT_SQL, values: this.insertValues(decided) }),
+        );
+      }
+      committing = true;
+      const [commit, insert] = await Promise.all([client.query('COMMIT'), ...writes]);
+      // COMMIT of a transaction that failed answers ROLLBACK; the failed statement has thrown already.
+      if (commit.command !== 'COMMIT' || (insert !== undefined && insert.rowCount !== 1)) {
+        throw new Error(`the append transaction did not commit (${commit.command})`);
+      }
+      return decided;
+    } catch (err) {
+      const duplicate = isDatabaseError(err) && err.code === '23505';
+      // Pipelined behind whatever is still in flight; a connection that cannot roll back is dropped.
+      if (!isDatabaseError(err)) this.dropWriter(client);
+      else await client.query('ROLLBACK').catch(() => this.dropWriter(client));
+      throw new AttemptFailed(err, committing && !duplicate, duplicate);
+    }
+  }
+
+  private async storedKeys(client: pg.Client, keys: GroupKeys): Promise<StoredRow[]> {
+    return (await client.query<StoredRow>(STORED_SQL, [keys.sources, keys.ids])).rows;
+  }
+
+  /** The connection append transactions run on, opened on first use and after a failure. */
+  private async writerConnection(): Promise<pg.Client> {
+    if (this.writer) return this.writer;
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      application_name: this.options.applicationName ?? 'lgsp-event-store',
+      options: `-c search_path=${pg.escapeIdentifier(this.schema)}`,
+      pipeline: true,
     });
-    return { outcomes, rows, head: position };
+    client.on('error', () => this.dropWriter(client));
+    client.on('end', () => this.dropWriter(client));
+    await client.connect();
+    this.writer = client;
+    return client;
+  }
+
+  private dropWriter(client: pg.Client): void {
+    if (this.writer === client) this.writer = undefined;
+    void client.end().catch(() => undefined);
   }
 
   private notify(head: number): void {
@@ -593,34 +790,293 @@ class PostgresCheckpointStore implements CheckpointStore {
   }
 }
 
-/** One INSERT for the whole group: one array parameter per column, expanded by unnest. */
-async function insertRows(client: PoolClient, rows: readonly Row[]): Promise<void> {
-  const col = <T>(f: (r: Row) => T) => rows.map(f);
-  await client.query(
-    `INSERT INTO events (${EVENT_COLUMNS})
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-       $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-       $16::text[], $17::text[])`,
-    [
-      col((r) => r.position),
-      col((r) => r.stream),
-      col((r) => r.streamVersion),
-      col((r) => r.e.id),
-      col((r) => r.e.source),
-      col((r) => r.e.type),
-      col((r) => r.e.time ?? null),
-      col((r) => r.e.subject ?? null),
-      col((r) => r.e.datacontenttype ?? null),
-      col((r) => r.e.dataschema ?? null),
-      col((r) => r.e.dataJson),
-      col((r) => r.e.extensionsJson),
-      col((r) => r.e.provinceCode ?? null),
-      col((r) => r.e.communeCode ?? null),
-      col((r) => r.recordedAt),
-      col((r) => r.hash),
-      col((r) => r.prevHash),
-    ],
-  );
+interface HeadRow {
+  position: string;
+  hash: string;
+  recorded_at: string;
+}
+
+interface VersionRow {
+  stream: string;
+  v: string;
+}
+
+interface StoredRow {
+  source: string;
+  id: string;
+  position: string;
+  stream: string;
+  stream_version: string;
+}
+
+type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
+
+/** What a group's transaction decided: one outcome per call, the rows to insert, the head after them. */
+interface Decided {
+  outcomes: Outcome[];
+  rows: Row[];
+  /** The head once the rows are stored. */
+  tip: Tip;
+  /** The version of every stream the group touches once the rows are stored. */
+  versions: Map<string, number>;
+}
+
+/** The last stored record, as the next one is chained to it; position 0 and the genesis hash when empty. */
+interface Tip {
+  position: number;
+  hash: string;
+  recordedAt: string;
+}
+
+function headTip(row: HeadRow | undefined): Tip {
+  return row === undefined
+    ? { position: 0, hash: GENESIS_HASH, recordedAt: '' }
+    : { position: Number(row.position), hash: row.hash, recordedAt: row.recorded_at };
+}
+
+/** A speculative group sent on the writer connection; `answer` is set once `outcome` is known. */
+interface Flight {
+  client: pg.Client;
+  group: PendingCall[];
+  decided: Decided;
+  outcome: Promise<FlightOutcome>;
+  answer: FlightOutcome | undefined;
+}
+
+/**
+ * committed; redo: certainly not committed (the server answered), run the group on the locked path,
+ * `duplicate` when a stored (source, id) was met, `stale` when a stored position or stream version
+ * was (the guess was wrong); unknown: the connection failed, the transaction may have committed.
+ */
+type FlightOutcome =
+  | { kind: 'committed' }
+  | { kind: 'redo'; duplicate: boolean; stale: boolean }
+  | { kind: 'unknown'; error: unknown };
+
+/** Reads the answers to a flight's BEGIN, lock, INSERT and COMMIT. */
+function flightOutcome(settled: readonly PromiseSettledResult<pg.QueryResult>[]): FlightOutcome {
+  const insert = settled[2]!;
+  const commit = settled[3]!;
+  if (insert.status === 'fulfilled' && commit.status === 'fulfilled') {
+    if (insert.value.rowCount === 1 && commit.value.command === 'COMMIT') return { kind: 'committed' };
+    // The row to follow is not stored (an earlier flight failed), or the transaction rolled back.
+    return { kind: 'redo', duplicate: false, stale: false };
+  }
+  const refused = (r: PromiseSettledResult<pg.QueryResult>) =>
+    r.status === 'rejected' && isDatabaseError(r.reason);
+  if (!refused(insert) && !refused(commit)) {
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    return { kind: 'unknown', error: failed?.reason };
+  }
+  const error = insert.status === 'rejected' ? (insert.reason as pg.DatabaseError) : undefined;
+  const collision = error?.code === '23505';
+  return {
+    kind: 'redo',
+    duplicate: collision && error.constraint !== undefined && error.constraint === SOURCE_ID_CONSTRAINT,
+    stale: collision && error.constraint !== SOURCE_ID_CONSTRAINT,
+  };
+}
+
+interface GroupKeys {
+  sources: string[];
+  ids: string[];
+  streams: string[];
+}
+
+/** A failed append transaction, rolled back; `committing` when COMMIT had been sent (outcome unknown). */
+class AttemptFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly committing: boolean,
+    readonly duplicate: boolean,
+  ) {
+    super('append transaction failed', { cause });
+  }
+}
+
+function isDatabaseError(err: unknown): err is pg.DatabaseError {
+  return err instanceof pg.DatabaseError;
+}
+
+function groupKeys(group: readonly PendingCall[]): GroupKeys {
+  const sources: string[] = [];
+  const ids: string[] = [];
+  const streams = new Set<string>();
+  for (const call of group) {
+    for (const e of call.events) {
+      sources.push(e.source);
+      ids.push(e.id);
+      streams.add(e.stream);
+    }
+  }
+  return { sources, ids, streams: [...streams] };
+}
+
+/**
+ * Decides every call of the group against the head, the stream versions and the stored (source, id)
+ * pairs the group touches: as read under the lock, or as expected by a speculation. The stored pairs
+ * are the ones found; none when they were not looked up, and the INSERT's unique index then stands
+ * guard.
+ */
+function decide(
+  group: readonly PendingCall[],
+  tip: Tip,
+  versionOf: (stream: string) => number,
+  storedRows: readonly StoredRow[],
+): Decided {
+  let position = tip.position;
+  let hash = tip.hash;
+  const now = new Date().toISOString();
+  // Never earlier than the head, so recordedAt is monotonic along positions even if the clock steps back.
+  const recordedAt = tip.recordedAt > now ? tip.recordedAt : now;
+  const stored = new Map<string, AppendResult>();
+  for (const r of storedRows) {
+    stored.set(key(r.source, r.id), {
+      id: r.id,
+      source: r.source,
+      stream: r.stream,
+      streamVersion: Number(r.stream_version),
+      position: Number(r.position),
+      duplicate: true,
+    });
+  }
+  const versions = new Map<string, number>();
+  for (const call of group) {
+    for (const e of call.events) if (!versions.has(e.stream)) versions.set(e.stream, versionOf(e.stream));
+  }
+
+  const rows: Row[] = [];
+  const outcomes = group.map((call): Outcome => {
+    const callVersions = new Map<string, number>();
+    const callStored = new Map<string, AppendResult>();
+    const callRows: Row[] = [];
+    const results: AppendResult[] = [];
+    const conflicts: VersionConflict[] = [];
+    let callPosition = position;
+    let callHash = hash;
+    call.events.forEach((e, index) => {
+      const current = callVersions.get(e.stream) ?? versions.get(e.stream) ?? 0;
+      // A stored (source, id) is a duplicate whatever its expected version.
+      const k = key(e.source, e.id);
+      const existing = callStored.get(k) ?? stored.get(k);
+      if (existing) {
+        results.push({ ...existing, duplicate: true });
+        return;
+      }
+      if (e.expectedVersion !== ANY_VERSION && e.expectedVersion !== current) {
+        conflicts.push({ index, stream: e.stream, expected: e.expectedVersion, actual: current });
+        return;
+      }
+      const streamVersion = current + 1;
+      callVersions.set(e.stream, streamVersion);
+      // The call is already lost: keep counting versions so later conflicts report what it would have made.
+      if (conflicts.length > 0) return;
+      callPosition += 1;
+      const recordHashValue = hashPending(callHash, e, callPosition, streamVersion, recordedAt);
+      callRows.push({
+        position: callPosition,
+        stream: e.stream,
+        streamVersion,
+        e,
+        recordedAt,
+        hash: recordHashValue,
+        prevHash: callHash,
+      });
+      callHash = recordHashValue;
+      const result: AppendResult = {
+        id: e.id,
+        source: e.source,
+        stream: e.stream,
+        streamVersion,
+        position: callPosition,
+        duplicate: false,
+      };
+      callStored.set(k, result);
+      results.push(result);
+    });
+    if (conflicts.length > 0) return { ok: false, error: new WrongExpectedVersionError(conflicts) };
+    position = callPosition;
+    hash = callHash;
+    for (const [s, v] of callVersions) versions.set(s, v);
+    for (const [k, r] of callStored) stored.set(k, r);
+    rows.push(...callRows);
+    return { ok: true, results };
+  });
+  return { outcomes, rows, tip: rows.length > 0 ? { position, hash, recordedAt } : tip, versions };
+}
+
+/**
+ * The INSERT's parameters: one array per column, expanded by unnest, each in PostgreSQL's binary
+ * array format (a Buffer parameter is sent as binary). The server then copies each element instead
+ * of parsing a quoted text literal, and nothing is escaped here.
+ */
+function insertParams(rows: readonly Row[]): Buffer[] {
+  const text = (f: (r: Row) => string | undefined) => textArray(rows.map(f));
+  return [
+    int8Array(rows.map((r) => r.position)),
+    text((r) => r.stream),
+    int8Array(rows.map((r) => r.streamVersion)),
+    text((r) => r.e.id),
+    text((r) => r.e.source),
+    text((r) => r.e.type),
+    text((r) => r.e.time),
+    text((r) => r.e.subject),
+    text((r) => r.e.datacontenttype),
+    text((r) => r.e.dataschema),
+    text((r) => r.e.dataJson),
+    text((r) => r.e.extensionsJson),
+    text((r) => r.e.provinceCode),
+    text((r) => r.e.communeCode),
+    text((r) => r.recordedAt),
+    text((r) => r.hash),
+    text((r) => r.prevHash),
+  ];
+}
+
+const TEXT_OID = 25;
+const INT8_OID = 20;
+/** ndim, has-nulls flag, element type, then length and lower bound of the one dimension. */
+const ARRAY_HEADER_BYTES = 20;
+
+function arrayHeader(buffer: Buffer, hasNulls: boolean, elementType: number, length: number): void {
+  buffer.writeInt32BE(1, 0);
+  buffer.writeInt32BE(hasNulls ? 1 : 0, 4);
+  buffer.writeInt32BE(elementType, 8);
+  buffer.writeInt32BE(length, 12);
+  buffer.writeInt32BE(1, 16);
+}
+
+/** A one-dimensional text[] in binary format: each element is its byte length (-1 for NULL) and its UTF-8 bytes. */
+function textArray(values: readonly (string | undefined)[]): Buffer {
+  let size = ARRAY_HEADER_BYTES;
+  for (const v of values) size += 4 + (v === undefined ? 0 : Buffer.byteLength(v));
+  const buffer = Buffer.allocUnsafe(size);
+  let offset = ARRAY_HEADER_BYTES;
+  let hasNulls = false;
+  for (const v of values) {
+    if (v === undefined) {
+      hasNulls = true;
+      offset = buffer.writeInt32BE(-1, offset);
+    } else {
+      const length = buffer.write(v, offset + 4);
+      buffer.writeInt32BE(length, offset);
+      offset += 4 + length;
+    }
+  }
+  arrayHeader(buffer, hasNulls, TEXT_OID, values.length);
+  return buffer;
+}
+
+/** A one-dimensional bigint[] in binary format. */
+function int8Array(values: readonly number[]): Buffer {
+  const buffer = Buffer.allocUnsafe(ARRAY_HEADER_BYTES + values.length * 12);
+  let offset = ARRAY_HEADER_BYTES;
+  for (const v of values) {
+    offset = buffer.writeInt32BE(8, offset);
+    offset = buffer.writeBigInt64BE(BigInt(v), offset);
+  }
+  arrayHeader(buffer, false, INT8_OID, values.length);
+  return buffer;
 }
 
 function key(source: string, id: string): string {
