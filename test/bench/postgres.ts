@@ -8,12 +8,17 @@
  * - `PostgresEventStore`: 32 concurrent `append([event])` loops, and `append` of 100 events per call;
  * - Emmett (`@event-driven-io/emmett-postgresql`): the same events through `appendToStream`.
  *
- * Every measurement gets a fresh schema of its own, dropped afterwards. Events are the catalogue's
+ * Every measurement gets a fresh schema of its own, dropped afterwards. The measurements that are
+ * compared with one another (1 event × 32 clients: raw, hub, Emmett; 100 events × 1 caller: raw, hub,
+ * Emmett; 100 events × 4 callers: hub, Emmett) are interleaved: each runs its share of the time in
+ * `BENCH_ROUNDS` turns (default 3), taking turns with the others, so that a change of load on the
+ * shared machine during the run weighs on every side alike. Events are the catalogue's
  * `submitted` / `status-changed` CloudEvents on `dossier-<code>` streams; each concurrent client owns
  * its streams (200 each), so nobody measures version conflicts. A 100-event call writes one stream
  * (Emmett's `appendToStream` takes one stream), for both stores.
  *
- * Run alone: `node dist/test/bench/postgres.js` (`BENCH_SECONDS`, default 6 s per measurement).
+ * Run alone: `node dist/test/bench/postgres.js` (`BENCH_SECONDS`, default 6 s per measurement, split
+ * into the rounds).
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -81,31 +86,39 @@ const feed = (label: string, client: number) => new EventFeed(`000.00.51.H56-${R
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-/** Runs `workers` loops of `step` (returning the events it wrote) for `seconds`; events/s. */
-async function measure(
-  seconds: number,
-  workers: number,
-  step: (worker: number) => Promise<number>,
-): Promise<number> {
+/** Rounds each compared measurement is split into (`BENCH_ROUNDS`, default 3). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+
+/** One side of a comparison, open in its own schema: `step` writes and returns the events written. */
+interface Subject {
+  workers: number;
+  step(worker: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+interface Contender {
+  label: string;
+  /** The table that holds one row per event written. */
+  table: string;
+  open(schema: string): Promise<Subject>;
+}
+
+/** Runs `workers` loops of `step` for `seconds`; the events written and the seconds taken. */
+async function measure(seconds: number, subject: Subject): Promise<{ events: number; seconds: number }> {
   let events = 0;
-  lastEvents = 0;
   const started = performance.now();
   const end = started + seconds * 1000;
   await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
+    Array.from({ length: subject.workers }, async (_, w) => {
       while (performance.now() < end) {
         // Not `events += await …`: that reads `events` before awaiting and loses concurrent counts.
-        const n = await step(w);
+        const n = await subject.step(w);
         events += n;
       }
     }),
   );
-  lastEvents = events;
-  return events / ((performance.now() - started) / 1000);
+  return { events, seconds: (performance.now() - started) / 1000 };
 }
-
-/** Events the last `measure` counted, checked against the rows stored before the schema is dropped. */
-let lastEvents = 0;
 
 async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: URL });
@@ -118,22 +131,44 @@ async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 /**
- * Creates a fresh schema, runs `f` in it, checks that `table` holds every event counted, and always
- * drops the schema afterwards.
+ * Measures contenders that are compared with one another, `seconds` each, interleaved: each is
+ * opened in a fresh schema of its own, then they take turns in ROUNDS rounds (the first to run
+ * rotates), so that a change of load on the shared machine weighs on all of them alike. Checks that
+ * each table holds every event counted, and always drops the schemas. Returns events/s per contender.
  */
-async function inFreshSchema<T>(label: string, table: string, f: (schema: string) => Promise<T>): Promise<T> {
-  const schema = `lgsp_bench_${label}_${RUN}`;
-  await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`));
+async function compare<const T extends readonly Contender[]>(
+  seconds: number,
+  contenders: T,
+): Promise<{ -readonly [K in keyof T]: number }> {
+  const schemas = contenders.map((c) => `lgsp_bench_${c.label}_${RUN}`);
+  const totals = contenders.map(() => ({ events: 0, seconds: 0 }));
+  const subjects: (Subject | undefined)[] = [];
   try {
-    const result = await f(schema);
-    const stored = await admin(async (c) =>
-      Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table}`)).rows[0]?.n),
-    );
-    if (stored !== lastEvents)
-      throw new Error(`${label}: counted ${lastEvents} events, ${stored} rows stored`);
-    return result;
+    for (const schema of schemas) {
+      await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`));
+    }
+    for (const [i, c] of contenders.entries()) subjects.push(await c.open(schemas[i]!));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < contenders.length; k++) {
+        const i = (round + k) % contenders.length;
+        const m = await measure(seconds / ROUNDS, subjects[i]!);
+        totals[i]!.events += m.events;
+        totals[i]!.seconds += m.seconds;
+      }
+    }
+    for (const subject of subjects.splice(0)) await subject?.close();
+    for (const [i, c] of contenders.entries()) {
+      const table = `${schemas[i]}.${c.table}`;
+      const stored = await admin(async (client) =>
+        Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n),
+      );
+      if (stored !== totals[i]!.events)
+        throw new Error(`${c.label}: counted ${totals[i]!.events} events, ${stored} rows stored`);
+    }
+    return totals.map((t) => t.events / t.seconds) as { -readonly [K in keyof T]: number };
   } finally {
-    await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    for (const subject of subjects) await subject?.close().catch(() => undefined);
+    for (const schema of schemas) await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
   }
 }
 
@@ -199,84 +234,105 @@ async function createRawTables(pool: pg.Pool): Promise<void> {
   for (const m of POSTGRES_EVENT_STORE_MIGRATIONS) await pool.query(m.sql);
 }
 
-async function rawBatched(seconds: number, batch: number): Promise<number> {
-  return inFreshSchema(`raw${batch}`, 'events', async (schema) => {
-    const pool = poolIn(schema, 1);
-    try {
+/** Multi-row INSERTs of `batch` rows from one connection, one statement per transaction. */
+function rawBatched(batch: number): Contender {
+  return {
+    label: `raw${batch}`,
+    table: 'events',
+    async open(schema) {
+      const pool = poolIn(schema, 1);
       await createRawTables(pool);
       const sql = valuesSql(batch);
       const f = feed(`RAW${batch}`, 0);
       let position = 0;
-      return await measure(seconds, 1, async () => {
-        const params: unknown[] = [];
-        for (let i = 0; i < batch; i += BATCH) {
-          f.batch(Math.min(BATCH, batch - i)).forEach((e, k) =>
-            params.push(...rawParams(e, k + 1, ++position)),
-          );
-        }
-        // Autocommit: one statement, one transaction, one durable commit.
-        await pool.query({ text: sql, values: params });
-        return batch;
-      });
-    } finally {
-      await pool.end();
-    }
-  });
+      return {
+        workers: 1,
+        async step() {
+          const params: unknown[] = [];
+          for (let i = 0; i < batch; i += BATCH) {
+            f.batch(Math.min(BATCH, batch - i)).forEach((e, k) =>
+              params.push(...rawParams(e, k + 1, ++position)),
+            );
+          }
+          // Autocommit: one statement, one transaction, one durable commit.
+          await pool.query({ text: sql, values: params });
+          return batch;
+        },
+        close: () => pool.end(),
+      };
+    },
+  };
 }
 
-async function rawSingleConcurrent(seconds: number): Promise<number> {
-  return inFreshSchema('raw1', 'events', async (schema) => {
+/** One-row INSERTs, one per transaction, from CLIENTS concurrent connections. */
+const rawSingleConcurrent: Contender = {
+  label: 'raw1',
+  table: 'events',
+  async open(schema) {
     const pool = poolIn(schema, CLIENTS);
-    try {
-      await createRawTables(pool);
-      await warmPool(pool, CLIENTS);
-      const sql = valuesSql(1);
-      const feeds = Array.from({ length: CLIENTS }, (_, c) => feed('RAW1', c));
-      let position = 0;
-      return await measure(seconds, CLIENTS, async (w) => {
+    await createRawTables(pool);
+    await warmPool(pool, CLIENTS);
+    const sql = valuesSql(1);
+    const feeds = Array.from({ length: CLIENTS }, (_, c) => feed('RAW1', c));
+    let position = 0;
+    return {
+      workers: CLIENTS,
+      async step(w) {
         const { event, version } = feeds[w]!.single();
         await pool.query({ text: sql, values: rawParams(event, version, ++position) });
         return 1;
-      });
-    } finally {
-      await pool.end();
-    }
-  });
-}
+      },
+      close: () => pool.end(),
+    };
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // PostgresEventStore
 
-async function hubSingleConcurrent(seconds: number): Promise<{ rate: number; eventsPerCommit: number }> {
-  return inFreshSchema('hub1', 'events', async (schema) => {
+/** Events per commit of the last single-event PostgresEventStore measurement. */
+let hubEventsPerCommit = 0;
+
+/** CLIENTS concurrent loops of `append([event])`. */
+const hubSingleConcurrent: Contender = {
+  label: 'hub1',
+  table: 'events',
+  async open(schema) {
     const store = await PostgresEventStore.open({ connectionString: URL, schema, poolSize: CLIENTS });
-    try {
-      const feeds = Array.from({ length: CLIENTS }, (_, c) => feed('HUB1', c));
-      const rate = await measure(seconds, CLIENTS, async (w) => {
+    const feeds = Array.from({ length: CLIENTS }, (_, c) => feed('HUB1', c));
+    return {
+      workers: CLIENTS,
+      async step(w) {
         await store.append([feeds[w]!.single().event]);
         return 1;
-      });
-      const s = store.stats();
-      return { rate, eventsPerCommit: s.eventsAppended / Math.max(1, s.commits) };
-    } finally {
-      await store.close();
-    }
-  });
-}
+      },
+      async close() {
+        const s = store.stats();
+        hubEventsPerCommit = s.eventsAppended / Math.max(1, s.commits);
+        await store.close();
+      },
+    };
+  },
+};
 
-async function hubBatched(seconds: number, callers: number): Promise<number> {
-  return inFreshSchema(`hub${BATCH}x${callers}`, 'events', async (schema) => {
-    const store = await PostgresEventStore.open({ connectionString: URL, schema, poolSize: CLIENTS });
-    try {
+/** `callers` concurrent loops of `append` of BATCH events of one new stream. */
+function hubBatched(callers: number): Contender {
+  return {
+    label: `hub${BATCH}x${callers}`,
+    table: 'events',
+    async open(schema) {
+      const store = await PostgresEventStore.open({ connectionString: URL, schema, poolSize: CLIENTS });
       const feeds = Array.from({ length: callers }, (_, c) => feed(`HUB${BATCH}`, c));
-      return await measure(seconds, callers, async (w) => {
-        await store.append(feeds[w]!.batch(BATCH));
-        return BATCH;
-      });
-    } finally {
-      await store.close();
-    }
-  });
+      return {
+        workers: callers,
+        async step(w) {
+          await store.append(feeds[w]!.batch(BATCH));
+          return BATCH;
+        },
+        close: () => store.close(),
+      };
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,44 +354,53 @@ function emmettEvent(e: EventToAppend) {
   };
 }
 
-/** An Emmett store on its own pool of 32 connections (its default is pg's 10) in `schema`. */
-async function withEmmett<T>(
+type EmmettStore = ReturnType<typeof getPostgreSQLEventStore>;
+
+/** An Emmett store on its own pool of 32 connections (its default is pg's 10), migrated and warm. */
+function emmett(
   label: string,
-  f: (store: ReturnType<typeof getPostgreSQLEventStore>) => Promise<T>,
-): Promise<T> {
-  return inFreshSchema(label, 'emt_messages', async (schema) => {
-    const pool = poolIn(schema, CLIENTS);
-    const store = getPostgreSQLEventStore(URL, { connectionOptions: { pool } });
-    try {
+  workers: number,
+  step: (store: EmmettStore) => (worker: number) => Promise<number>,
+): Contender {
+  return {
+    label,
+    table: 'emt_messages',
+    async open(schema) {
+      const pool = poolIn(schema, CLIENTS);
+      const store = getPostgreSQLEventStore(URL, { connectionOptions: { pool } });
       await store.schema.migrate();
       await warmPool(pool, CLIENTS);
-      return await f(store);
-    } finally {
-      await store.close();
-      await pool.end();
-    }
-  });
+      return {
+        workers,
+        step: step(store),
+        async close() {
+          await store.close();
+          await pool.end();
+        },
+      };
+    },
+  };
 }
 
-async function emmettSingleConcurrent(seconds: number): Promise<number> {
-  return withEmmett('emmett1', async (store) => {
-    const feeds = Array.from({ length: CLIENTS }, (_, c) => feed('EMT1', c));
-    return measure(seconds, CLIENTS, async (w) => {
-      const { event } = feeds[w]!.single();
-      await store.appendToStream(event.stream, [emmettEvent(event)]);
-      return 1;
-    });
-  });
-}
+/** CLIENTS concurrent loops of `appendToStream` of one event. */
+const emmettSingleConcurrent = emmett('emmett1', CLIENTS, (store) => {
+  const feeds = Array.from({ length: CLIENTS }, (_, c) => feed('EMT1', c));
+  return async (w) => {
+    const { event } = feeds[w]!.single();
+    await store.appendToStream(event.stream, [emmettEvent(event)]);
+    return 1;
+  };
+});
 
-async function emmettBatched(seconds: number, callers: number): Promise<number> {
-  return withEmmett(`emmett${BATCH}x${callers}`, async (store) => {
+/** `callers` concurrent loops of `appendToStream` of BATCH events of one new stream. */
+function emmettBatched(callers: number): Contender {
+  return emmett(`emmett${BATCH}x${callers}`, callers, (store) => {
     const feeds = Array.from({ length: callers }, (_, c) => feed(`EMT${BATCH}`, c));
-    return measure(seconds, callers, async (w) => {
+    return async (w) => {
       const events = feeds[w]!.batch(BATCH);
       await store.appendToStream(events[0]!.stream, events.map(emmettEvent));
       return BATCH;
-    });
+    };
   });
 }
 
@@ -351,18 +416,26 @@ export async function postgresBench(seconds: number): Promise<Record<string, num
   );
   console.log(
     `\nPostgreSQL ${version} at ${URL.replace(/\/\/[^@]*@/, '//')} — ${seconds} s per measurement, ` +
-      `fresh schema each, dropped afterwards\n`,
+      `fresh schema each, dropped afterwards; compared measurements interleaved in ${ROUNDS} rounds\n`,
   );
 
-  const raw100 = await rawBatched(seconds, 100);
-  const raw1000 = await rawBatched(seconds, 1000);
-  const raw1x32 = await rawSingleConcurrent(seconds);
-  const hub1 = await hubSingleConcurrent(seconds);
-  const hub100 = await hubBatched(seconds, 1);
-  const hub100x = await hubBatched(seconds, BATCH_CALLERS);
-  const emt1 = await emmettSingleConcurrent(seconds);
-  const emt100 = await emmettBatched(seconds, 1);
-  const emt100x = await emmettBatched(seconds, BATCH_CALLERS);
+  // Each group is measured interleaved (see `compare`); the groups one after the other.
+  const [raw1x32, hub1, emt1] = await compare(seconds, [
+    rawSingleConcurrent,
+    hubSingleConcurrent,
+    emmettSingleConcurrent,
+  ]);
+  const [raw100, hub100, emt100] = await compare(seconds, [
+    rawBatched(BATCH),
+    hubBatched(1),
+    emmettBatched(1),
+  ]);
+  const [hub100x, emt100x] = await compare(seconds, [
+    hubBatched(BATCH_CALLERS),
+    emmettBatched(BATCH_CALLERS),
+  ]);
+  const [raw1000] = await compare(seconds, [rawBatched(1000)]);
+  const eventsPerCommit = hubEventsPerCommit;
 
   const rows: [string, number, string][] = [
     ['raw INSERT, 100 rows per statement, 1 connection', raw100, 'baseline'],
@@ -370,9 +443,9 @@ export async function postgresBench(seconds: number): Promise<Record<string, num
     ['raw INSERT, 1 row per transaction, 32 connections', raw1x32, 'baseline'],
     [
       'PostgresEventStore, 1 event/append, 32 clients',
-      hub1.rate,
-      `${x(hub1.rate, emt1)} Emmett (goal ≥ 3), ${x(hub1.rate, raw1x32)} raw 1×32, ` +
-        `${hub1.eventsPerCommit.toFixed(1)} events/commit`,
+      hub1,
+      `${x(hub1, emt1)} Emmett (goal ≥ 3), ${x(hub1, raw1x32)} raw 1×32, ` +
+        `${eventsPerCommit.toFixed(1)} events/commit`,
     ],
     [
       'PostgresEventStore, 100 events/append, 1 caller',
@@ -399,17 +472,17 @@ export async function postgresBench(seconds: number): Promise<Record<string, num
     pgRawBatch100: raw100,
     pgRawBatch1000: raw1000,
     pgRawSingle32: raw1x32,
-    pgHubSingle32: hub1.rate,
-    pgHubEventsPerCommit: hub1.eventsPerCommit,
+    pgHubSingle32: hub1,
+    pgHubEventsPerCommit: eventsPerCommit,
     pgHubBatch100: hub100,
     pgHubBatch100Callers4: hub100x,
     emmettSingle32: emt1,
     emmettBatch100: emt100,
     emmettBatch100Callers4: emt100x,
-    pgHubVsEmmettSingle32: hub1.rate / emt1,
+    pgHubVsEmmettSingle32: hub1 / emt1,
     pgHubVsEmmettBatch100: hub100 / emt100,
     pgHubVsEmmettBatch100Callers4: hub100x / emt100x,
-    pgHubVsRawSingle32: hub1.rate / raw1x32,
+    pgHubVsRawSingle32: hub1 / raw1x32,
     pgHubVsRawBatch100: hub100 / raw100,
   };
 }

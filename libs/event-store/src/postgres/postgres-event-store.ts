@@ -82,15 +82,19 @@ const STORED_SQL = `SELECT e.source, e.id, e.position, e.stream, e.stream_versio
  * nothing, and notifies nothing, unless the row it follows ($18, $19: position and hash, or 0 and
  * NULL for the first) is stored; a speculative group sent behind one that failed thus writes nothing.
  */
-const INSERT_SQL = `WITH inserted AS (
+const GUARDED_INSERT = `WITH inserted AS (
     INSERT INTO events (${EVENT_COLUMNS})
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
       $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
       $15::text[], $16::text[], $17::text[])
     WHERE (SELECT hash FROM events WHERE position = $18::bigint) IS NOT DISTINCT FROM $19::text
     RETURNING 1
-  )
+  )`;
+const INSERT_SQL = `${GUARDED_INSERT}
   SELECT pg_notify($20, $21) FROM (SELECT count(*) AS n FROM inserted) AS c WHERE c.n > 0`;
+/** The same, for the first rows of a group sent in chunks: no NOTIFY. */
+const INSERT_PART_SQL = `${GUARDED_INSERT}
+  SELECT 1 FROM (SELECT count(*) AS n FROM inserted) AS c WHERE c.n > 0`;
 /** Commits that look up the group's (source, id) pairs before inserting, after one met a duplicate. */
 const LOOKUP_COMMITS_AFTER_DUPLICATE = 64;
 /** Commits on the locked path after a speculation guessed wrong (another process appended, most likely). */
@@ -102,6 +106,8 @@ const MAX_GROUP_EVENTS = 256;
 /** Streams whose version the store remembers for speculation. */
 const KNOWN_STREAMS = 10_000;
 const SOURCE_ID_CONSTRAINT = 'events_source_id_key';
+/** Rows of a large speculative group sent in a first INSERT of their own, to be written while the rest are hashed. */
+const FIRST_CHUNK_ROWS = 32;
 
 /** SQLSTATE classes and codes that mean "the server or the connection is gone; try again later". */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000', '40001', '40P01']);
@@ -438,13 +444,23 @@ export class PostgresEventStore implements EventStore {
     const tip = this.tip;
     if (client === undefined || tip === undefined || this.lockedCommits > 0) return undefined;
     const decided = decide(group, tip, (stream) => this.knownVersions.get(stream) ?? 0, []);
-    if (decided.rows.length === 0 || decided.outcomes.some((o) => !o.ok)) return undefined;
+    const { rows } = decided;
+    if (rows.length === 0 || decided.outcomes.some((o) => !o.ok)) return undefined;
     const queries = [
       client.query('BEGIN'),
       client.query({ name: 'lgsp_es_lock', text: LOCK_SQL, values: [this.lockKey] }),
-      client.query({ name: 'lgsp_es_insert', text: INSERT_SQL, values: this.insertValues(decided) }),
-      client.query('COMMIT'),
-    ] as const;
+    ];
+    // The first rows go alone, so that PostgreSQL inserts them while the rest are hashed.
+    const split = rows.length > 2 * FIRST_CHUNK_ROWS ? FIRST_CHUNK_ROWS : rows.length;
+    for (const [from, to] of [
+      [0, split],
+      [split, rows.length],
+    ] as const) {
+      if (from === to) continue;
+      chain(decided, from, to);
+      queries.push(this.insert(client, decided, from, to));
+    }
+    queries.push(client.query('COMMIT'));
     this.expect(decided);
     const flight: Flight = {
       client,
@@ -547,17 +563,18 @@ export class PostgresEventStore implements EventStore {
     for (const d of decided) for (const stream of d.versions.keys()) this.knownVersions.delete(stream);
   }
 
-  /** The guarded INSERT's parameters: the columns, the row the first one follows, and the NOTIFY. */
-  private insertValues(decided: Decided): unknown[] {
-    const first = decided.rows[0]!;
-    const after = first.position - 1;
-    return [
-      ...insertParams(decided.rows),
-      after,
-      after === 0 ? null : first.prevHash,
-      this.channel,
-      String(decided.tip.position),
-    ];
+  /**
+   * Sends the guarded INSERT of the chained rows [from, to) of a group; the one of its last rows also
+   * sends the NOTIFY. Answers one row when it wrote.
+   */
+  private insert(client: pg.Client, decided: Decided, from: number, to: number): Promise<pg.QueryResult> {
+    const rows = decided.rows.slice(from, to);
+    const after = rows[0]!.position - 1;
+    const values: unknown[] = [...insertParams(rows), after, after === 0 ? null : rows[0]!.prevHash];
+    if (to < decided.rows.length)
+      return client.query({ name: 'lgsp_es_insert_part', text: INSERT_PART_SQL, values });
+    values.push(this.channel, String(decided.tip.position));
+    return client.query({ name: 'lgsp_es_insert', text: INSERT_SQL, values });
   }
 
   /**
@@ -620,9 +637,8 @@ export class PostgresEventStore implements EventStore {
       }
       const writes: Promise<pg.QueryResult>[] = [];
       if (decided.rows.length > 0) {
-        writes.push(
-          client.query({ name: 'lgsp_es_insert', text: INSERT_SQL, values: this.insertValues(decided) }),
-        );
+        chain(decided, 0, decided.rows.length);
+        writes.push(this.insert(client, decided, 0, decided.rows.length));
       }
       committing = true;
       const [commit, insert] = await Promise.all([client.query('COMMIT'), ...writes]);
@@ -815,7 +831,9 @@ type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unkno
 interface Decided {
   outcomes: Outcome[];
   rows: Row[];
-  /** The head once the rows are stored. */
+  /** The head the rows follow. */
+  before: Tip;
+  /** The head once the rows are stored; `before` until they are chained. */
   tip: Tip;
   /** The version of every stream the group touches once the rows are stored. */
   versions: Map<string, number>;
@@ -853,26 +871,30 @@ type FlightOutcome =
   | { kind: 'redo'; duplicate: boolean; stale: boolean }
   | { kind: 'unknown'; error: unknown };
 
-/** Reads the answers to a flight's BEGIN, lock, INSERT and COMMIT. */
+/** Reads the answers to a flight's BEGIN, lock, INSERTs and COMMIT. */
 function flightOutcome(settled: readonly PromiseSettledResult<pg.QueryResult>[]): FlightOutcome {
-  const insert = settled[2]!;
-  const commit = settled[3]!;
-  if (insert.status === 'fulfilled' && commit.status === 'fulfilled') {
-    if (insert.value.rowCount === 1 && commit.value.command === 'COMMIT') return { kind: 'committed' };
-    // The row to follow is not stored (an earlier flight failed), or the transaction rolled back.
+  const inserts = settled.slice(2, -1);
+  const commit = settled.at(-1)!;
+  if (commit.status === 'fulfilled' && inserts.every((r) => r.status === 'fulfilled')) {
+    if (
+      commit.value.command === 'COMMIT' &&
+      inserts.every((r) => r.status === 'fulfilled' && r.value.rowCount === 1)
+    )
+      return { kind: 'committed' };
+    // The record to follow is not stored (an earlier flight failed), or the transaction rolled back.
     return { kind: 'redo', duplicate: false, stale: false };
   }
-  const refused = (r: PromiseSettledResult<pg.QueryResult>) =>
+  const refused = (r: PromiseSettledResult<pg.QueryResult>): r is PromiseRejectedResult =>
     r.status === 'rejected' && isDatabaseError(r.reason);
-  if (!refused(insert) && !refused(commit)) {
+  if (!refused(commit) && !inserts.some(refused)) {
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     return { kind: 'unknown', error: failed?.reason };
   }
-  const error = insert.status === 'rejected' ? (insert.reason as pg.DatabaseError) : undefined;
+  const error = inserts.find(refused)?.reason as pg.DatabaseError | undefined;
   const collision = error?.code === '23505';
   return {
     kind: 'redo',
-    duplicate: collision && error.constraint !== undefined && error.constraint === SOURCE_ID_CONSTRAINT,
+    duplicate: collision && error.constraint === SOURCE_ID_CONSTRAINT,
     stale: collision && error.constraint !== SOURCE_ID_CONSTRAINT,
   };
 }
@@ -925,7 +947,6 @@ function decide(
   storedRows: readonly StoredRow[],
 ): Decided {
   let position = tip.position;
-  let hash = tip.hash;
   const now = new Date().toISOString();
   // Never earlier than the head, so recordedAt is monotonic along positions even if the clock steps back.
   const recordedAt = tip.recordedAt > now ? tip.recordedAt : now;
@@ -953,7 +974,6 @@ function decide(
     const results: AppendResult[] = [];
     const conflicts: VersionConflict[] = [];
     let callPosition = position;
-    let callHash = hash;
     call.events.forEach((e, index) => {
       const current = callVersions.get(e.stream) ?? versions.get(e.stream) ?? 0;
       // A stored (source, id) is a duplicate whatever its expected version.
@@ -972,17 +992,16 @@ function decide(
       // The call is already lost: keep counting versions so later conflicts report what it would have made.
       if (conflicts.length > 0) return;
       callPosition += 1;
-      const recordHashValue = hashPending(callHash, e, callPosition, streamVersion, recordedAt);
+      // Chained later (see chain), once the group's rows are final.
       callRows.push({
         position: callPosition,
         stream: e.stream,
         streamVersion,
         e,
         recordedAt,
-        hash: recordHashValue,
-        prevHash: callHash,
+        hash: '',
+        prevHash: '',
       });
-      callHash = recordHashValue;
       const result: AppendResult = {
         id: e.id,
         source: e.source,
@@ -996,13 +1015,29 @@ function decide(
     });
     if (conflicts.length > 0) return { ok: false, error: new WrongExpectedVersionError(conflicts) };
     position = callPosition;
-    hash = callHash;
     for (const [s, v] of callVersions) versions.set(s, v);
     for (const [k, r] of callStored) stored.set(k, r);
     rows.push(...callRows);
     return { ok: true, results };
   });
-  return { outcomes, rows, tip: rows.length > 0 ? { position, hash, recordedAt } : tip, versions };
+  return { outcomes, rows, before: tip, tip, versions };
+}
+
+/**
+ * Chains the rows [from, to) of a decided group, in order (rows before `from` are chained already),
+ * and once the last row is chained makes it the group's tip.
+ */
+function chain(decided: Decided, from: number, to: number): void {
+  const { rows } = decided;
+  let hash = from === 0 ? decided.before.hash : rows[from - 1]!.hash;
+  for (let i = from; i < to; i++) {
+    const r = rows[i]!;
+    r.prevHash = hash;
+    hash = r.hash = hashPending(hash, r.e, r.position, r.streamVersion, r.recordedAt);
+  }
+  const last = rows[to - 1];
+  if (to === rows.length && last)
+    decided.tip = { position: last.position, hash, recordedAt: last.recordedAt };
 }
 
 /**
