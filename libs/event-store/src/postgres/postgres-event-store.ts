@@ -670,7 +670,9 @@ export class PostgresEventStore implements EventStore {
       pipeline: true,
     });
     client.on('error', () => this.dropWriter(client));
-    client.on('end', () => this.dropWriter(client));
+    client.on('end', () => {
+      if (this.writer === client) this.writer = undefined;
+    });
     await client.connect();
     this.writer = client;
     return client;
