@@ -71,6 +71,47 @@ const EVENT_COLUMNS =
 
 const DEFAULT_READ_LIMIT = 1000;
 
+/**
+ * The INSERT's columns, in EVENT_COLUMNS order, each sent as an array ($1, $2…). A `shared` column
+ * also has a scalar parameter after the arrays: when every row of the INSERT has the same value (the
+ * source, type, codes or recordedAt of a batch, most often), the array is sent empty, unnest pads it
+ * with NULLs, and the scalar fills them in.
+ */
+const INSERT_COLUMNS: readonly InsertColumn[] = [
+  { type: 'bigint', value: (r) => r.position },
+  { type: 'text', shared: true, value: (r) => r.stream },
+  { type: 'bigint', value: (r) => r.streamVersion },
+  { type: 'text', value: (r) => r.e.id },
+  { type: 'text', shared: true, value: (r) => r.e.source },
+  { type: 'text', shared: true, value: (r) => r.e.type },
+  { type: 'text', shared: true, value: (r) => r.e.time },
+  { type: 'text', shared: true, value: (r) => r.e.subject },
+  { type: 'text', shared: true, value: (r) => r.e.datacontenttype },
+  { type: 'text', shared: true, value: (r) => r.e.dataschema },
+  { type: 'text', value: (r) => r.e.dataJson },
+  { type: 'text', shared: true, value: (r) => r.e.extensionsJson },
+  { type: 'text', shared: true, value: (r) => r.e.provinceCode },
+  { type: 'text', shared: true, value: (r) => r.e.communeCode },
+  { type: 'text', shared: true, value: (r) => r.recordedAt },
+  { type: 'text', value: (r) => r.hash },
+  { type: 'text', value: (r) => r.prevHash },
+];
+const SHARED_COLUMNS = INSERT_COLUMNS.filter((c) => c.shared).length;
+/** The parameters after the arrays and the shared scalars: the guard's position and hash, then the NOTIFY's. */
+const GUARD_PARAM = INSERT_COLUMNS.length + SHARED_COLUMNS + 1;
+
+function insertArrayList(): string {
+  return INSERT_COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+}
+
+function insertSelectList(): string {
+  let scalar = INSERT_COLUMNS.length;
+  const names = EVENT_COLUMNS.split(', ');
+  return INSERT_COLUMNS.map((c, i) =>
+    c.shared ? `COALESCE(u.${names[i]}, $${++scalar}::text)` : `u.${names[i]}`,
+  ).join(', ');
+}
+
 const LOCK_SQL = 'SELECT pg_advisory_xact_lock(hashtext($1))';
 const HEAD_SQL = 'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1';
 const VERSIONS_SQL =
@@ -84,14 +125,14 @@ const STORED_SQL = `SELECT e.source, e.id, e.position, e.stream, e.stream_versio
  */
 const GUARDED_INSERT = `WITH inserted AS (
     INSERT INTO events (${EVENT_COLUMNS})
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-      $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-      $15::text[], $16::text[], $17::text[])
-    WHERE (SELECT hash FROM events WHERE position = $18::bigint) IS NOT DISTINCT FROM $19::text
+    SELECT ${insertSelectList()}
+    FROM unnest(${insertArrayList()}) AS u(${EVENT_COLUMNS})
+    WHERE (SELECT hash FROM events WHERE position = $${GUARD_PARAM}::bigint) IS NOT DISTINCT FROM $${GUARD_PARAM + 1}::text
     RETURNING 1
   )`;
 const INSERT_SQL = `${GUARDED_INSERT}
-  SELECT pg_notify($20, $21) FROM (SELECT count(*) AS n FROM inserted) AS c WHERE c.n > 0`;
+  SELECT pg_notify($${GUARD_PARAM + 2}, $${GUARD_PARAM + 3}) FROM (SELECT count(*) AS n FROM inserted) AS c
+  WHERE c.n > 0`;
 /** The same, for the first rows of a group sent in chunks: no NOTIFY. */
 const INSERT_PART_SQL = `${GUARDED_INSERT}
   SELECT 1 FROM (SELECT count(*) AS n FROM inserted) AS c WHERE c.n > 0`;
@@ -1042,38 +1083,41 @@ function chain(decided: Decided, from: number, to: number): void {
     decided.tip = { position: last.position, hash, recordedAt: last.recordedAt };
 }
 
+interface InsertColumn {
+  type: 'bigint' | 'text';
+  shared?: true;
+  value(r: Row): string | number | undefined;
+}
+
 /**
- * The INSERT's parameters: one array per column, expanded by unnest, each in PostgreSQL's binary
- * array format (a Buffer parameter is sent as binary). The server then copies each element instead
- * of parsing a quoted text literal, and nothing is escaped here.
+ * The INSERT's parameters (see INSERT_COLUMNS): the arrays in PostgreSQL's binary array format (a
+ * Buffer parameter is sent as binary, so the server copies each element instead of parsing a quoted
+ * literal, and nothing is escaped here), then the shared columns' scalars.
  */
-function insertParams(rows: readonly Row[]): Buffer[] {
-  const text = (f: (r: Row) => string | undefined) => textArray(rows.map(f));
-  return [
-    int8Array(rows.map((r) => r.position)),
-    text((r) => r.stream),
-    int8Array(rows.map((r) => r.streamVersion)),
-    text((r) => r.e.id),
-    text((r) => r.e.source),
-    text((r) => r.e.type),
-    text((r) => r.e.time),
-    text((r) => r.e.subject),
-    text((r) => r.e.datacontenttype),
-    text((r) => r.e.dataschema),
-    text((r) => r.e.dataJson),
-    text((r) => r.e.extensionsJson),
-    text((r) => r.e.provinceCode),
-    text((r) => r.e.communeCode),
-    text((r) => r.recordedAt),
-    text((r) => r.hash),
-    text((r) => r.prevHash),
-  ];
+function insertParams(rows: readonly Row[]): unknown[] {
+  const arrays: Buffer[] = [];
+  const scalars: (string | null)[] = [];
+  for (const column of INSERT_COLUMNS) {
+    const value = column.value as (r: Row) => string | undefined;
+    if (column.type === 'bigint') {
+      arrays.push(int8Array(rows, column.value as (r: Row) => number));
+    } else if (column.shared && rows.every((r) => value(r) === value(rows[0]!))) {
+      arrays.push(EMPTY_TEXT_ARRAY);
+      scalars.push(value(rows[0]!) ?? null);
+    } else {
+      arrays.push(textArray(rows, value));
+      if (column.shared) scalars.push(null);
+    }
+  }
+  return [...arrays, ...scalars];
 }
 
 const TEXT_OID = 25;
 const INT8_OID = 20;
 /** ndim, has-nulls flag, element type, then length and lower bound of the one dimension. */
 const ARRAY_HEADER_BYTES = 20;
+/** ndim 0, no nulls, text. */
+const EMPTY_TEXT_ARRAY = Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, TEXT_OID]);
 
 function arrayHeader(buffer: Buffer, hasNulls: boolean, elementType: number, length: number): void {
   buffer.writeInt32BE(1, 0);
@@ -1084,13 +1128,15 @@ function arrayHeader(buffer: Buffer, hasNulls: boolean, elementType: number, len
 }
 
 /** A one-dimensional text[] in binary format: each element is its byte length (-1 for NULL) and its UTF-8 bytes. */
-function textArray(values: readonly (string | undefined)[]): Buffer {
+function textArray(rows: readonly Row[], value: (r: Row) => string | undefined): Buffer {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit: allocate for that and write each string once.
   let size = ARRAY_HEADER_BYTES;
-  for (const v of values) size += 4 + (v === undefined ? 0 : Buffer.byteLength(v));
+  for (const r of rows) size += 4 + 3 * (value(r)?.length ?? 0);
   const buffer = Buffer.allocUnsafe(size);
   let offset = ARRAY_HEADER_BYTES;
   let hasNulls = false;
-  for (const v of values) {
+  for (const r of rows) {
+    const v = value(r);
     if (v === undefined) {
       hasNulls = true;
       offset = buffer.writeInt32BE(-1, offset);
@@ -1100,19 +1146,21 @@ function textArray(values: readonly (string | undefined)[]): Buffer {
       offset += 4 + length;
     }
   }
-  arrayHeader(buffer, hasNulls, TEXT_OID, values.length);
-  return buffer;
+  arrayHeader(buffer, hasNulls, TEXT_OID, rows.length);
+  return buffer.subarray(0, offset);
 }
 
-/** A one-dimensional bigint[] in binary format. */
-function int8Array(values: readonly number[]): Buffer {
-  const buffer = Buffer.allocUnsafe(ARRAY_HEADER_BYTES + values.length * 12);
+/** A one-dimensional bigint[] in binary format (values are safe integers). */
+function int8Array(rows: readonly Row[], value: (r: Row) => number): Buffer {
+  const buffer = Buffer.allocUnsafe(ARRAY_HEADER_BYTES + rows.length * 12);
   let offset = ARRAY_HEADER_BYTES;
-  for (const v of values) {
+  for (const r of rows) {
+    const v = value(r);
     offset = buffer.writeInt32BE(8, offset);
-    offset = buffer.writeBigInt64BE(BigInt(v), offset);
+    offset = buffer.writeUInt32BE(Math.floor(v / 2 ** 32), offset);
+    offset = buffer.writeUInt32BE(v >>> 0, offset);
   }
-  arrayHeader(buffer, false, INT8_OID, values.length);
+  arrayHeader(buffer, false, INT8_OID, rows.length);
   return buffer;
 }
 
