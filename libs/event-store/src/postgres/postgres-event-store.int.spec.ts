@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
   ANY_VERSION,
+  POSTGRES_EVENT_STORE_MIGRATIONS,
   StoreUnavailableError,
   verifyChain,
   type EventToAppend,
@@ -173,13 +174,15 @@ describe('PostgresEventStore', () => {
 
   it('records its schema version, migrates idempotently, and refuses a newer schema', async () => {
     const store = await open();
-    expect(await store.migrate()).toBe(1);
+    const latest = POSTGRES_EVENT_STORE_MIGRATIONS.length;
+    expect(latest).toBeGreaterThanOrEqual(2); // events and checkpoints, then subscriber leases
+    expect(await store.migrate()).toBe(latest);
     const client = await admin();
     try {
       const { rows } = await client.query(
         `SELECT version FROM ${client.escapeIdentifier(schema)}.schema_version WHERE component = 'event-store'`,
       );
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: latest }]);
       await client.query(`UPDATE ${client.escapeIdentifier(schema)}.schema_version SET version = 99`);
     } finally {
       await client.end();
