@@ -119,9 +119,10 @@ const VERSIONS_SQL =
 const STORED_SQL = `SELECT e.source, e.id, e.position, e.stream, e.stream_version
   FROM events e JOIN unnest($1::text[], $2::text[]) AS k(source, id) ON e.source = k.source AND e.id = k.id`;
 /**
- * The INSERT of a group, with its NOTIFY: one array per column, expanded by unnest. It inserts
- * nothing, and notifies nothing, unless the row it follows ($18, $19: position and hash, or 0 and
- * NULL for the first) is stored; a speculative group sent behind one that failed thus writes nothing.
+ * The INSERT of a group's rows (see INSERT_COLUMNS), with its NOTIFY. It inserts nothing, and
+ * notifies nothing, unless the record the rows follow (the guard parameters: its position and hash,
+ * or 0 and NULL for the first record) is stored; a speculative group sent behind one that failed thus
+ * writes nothing.
  */
 const GUARDED_INSERT = `WITH inserted AS (
     INSERT INTO events (${EVENT_COLUMNS})
@@ -177,7 +178,8 @@ const UNAVAILABLE_NODE_CODES = new Set([
  * **Group commit.** `append` calls queued while a transaction runs are committed together in the
  * next one (up to `maxGroupSize` calls, and no more than 256 events unless one call has more, so that
  * large appends overlap). Transactions run on a writer connection of their own in pipeline mode, and
- * each writes every accepted event of its group with one INSERT whose columns go as binary arrays.
+ * each writes every accepted event of its group with one INSERT (two for a large speculative group,
+ * whose first rows go ahead) whose columns go as binary arrays, or as one value when all rows share it.
  *
  * **The locked path.** BEGIN, the lock and the reads of the head and of the versions of the group's
  * streams go out together; the adapter decides duplicates and expected-version conflicts in memory (a
@@ -188,16 +190,18 @@ const UNAVAILABLE_NODE_CODES = new Set([
  * as it does before reporting a conflict (a stored duplicate is no conflict, whatever its expected
  * version).
  *
- * **Speculation.** Once it knows the head, the store decides and hashes a group against the head and
- * stream versions it expects (those its own commits left; 0 for a stream it does not know) and sends
- * BEGIN, the lock, the INSERT and COMMIT at once, without waiting: one round trip, and while one group
- * is in flight the next is hashed and sent behind it. Under the lock the database checks every guess:
- * the INSERT writes nothing unless the record it follows is stored with the hash it chained to, and
- * the unique indexes on position, (stream, stream_version) and (source, id) refuse a position or a
- * version that another process took, or a stored duplicate. A group whose guess failed, and every
- * group sent behind it (whose INSERTs then find no record to follow), runs again in order on the
- * locked path. So does a group in which a call would fail (conflicts are only ever reported from
- * locked reads), and every group for a while after a wrong guess (another process appending).
+ * **Speculation.** Once it knows the head, the store decides and hashes a group against the head
+ * and stream versions it expects (those its own commits left; 0 for a stream it does not know) and
+ * sends BEGIN, the lock, the INSERT and COMMIT at once, without waiting: one round trip, and while
+ * one group is in flight the next is hashed and sent behind it. Under the lock the database checks
+ * every guess: the INSERT writes nothing unless the record it follows is stored with the hash it
+ * chained to, and the unique indexes on position, (stream, stream_version) and (source, id) refuse
+ * a position or a version that another process took, or a stored duplicate (an expected version is
+ * never ahead of the stored one: it comes from the store's own groups, and is forgotten when one
+ * fails). A group whose guess failed, and every group sent behind it (whose INSERTs then find no
+ * record to follow), runs again in order on the locked path. So does a group in which a call would
+ * fail (conflicts are only ever reported from locked reads), and every group for a while after a
+ * wrong guess (another process appending).
  *
  * **Notifications.** After each commit the in-process `onAppended` listeners are called; the INSERT
  * also sends `NOTIFY` on a channel per schema with the new head (when it wrote), which a dedicated
@@ -429,6 +433,7 @@ export class PostgresEventStore implements EventStore {
           } catch (err) {
             // Not expected; whatever went out on the connection is abandoned with it.
             if (this.writer) this.dropWriter(this.writer);
+            this.forget([]);
             this.reject(group, err);
             continue;
           }
