@@ -11,7 +11,7 @@
  * Every measurement gets a fresh schema of its own, dropped afterwards. The measurements that are
  * compared with one another (1 event × 32 clients: raw, hub, Emmett; 100 events × 1 caller: raw, hub,
  * Emmett; 100 events × 4 callers: hub, Emmett) are interleaved: each runs its share of the time in
- * `BENCH_ROUNDS` turns (default 3), taking turns with the others, so that a change of load on the
+ * `BENCH_ROUNDS` turns (default 6), taking turns with the others, so that a change of load on the
  * shared machine during the run weighs on every side alike. Events are the catalogue's
  * `submitted` / `status-changed` CloudEvents on `dossier-<code>` streams; each concurrent client owns
  * its streams (200 each), so nobody measures version conflicts. A 100-event call writes one stream
@@ -86,8 +86,8 @@ const feed = (label: string, client: number) => new EventFeed(`000.00.51.H56-${R
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-/** Rounds each compared measurement is split into (`BENCH_ROUNDS`, default 3). */
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** Rounds each compared measurement is split into (`BENCH_ROUNDS`, default 6). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 6));
 
 /** One side of a comparison, open in its own schema: `step` writes and returns the events written. */
 interface Subject {

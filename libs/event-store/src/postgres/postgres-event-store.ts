@@ -201,7 +201,8 @@ const UNAVAILABLE_NODE_CODES = new Set([
  * fails). A group whose guess failed, and every group sent behind it (whose INSERTs then find no
  * record to follow), runs again in order on the locked path. So does a group in which a call would
  * fail (conflicts are only ever reported from locked reads), and every group for a while after a
- * wrong guess (another process appending).
+ * wrong guess (another process appending) or a duplicate (a redelivery, likely to bring more, which
+ * the locked path then looks up at once).
  *
  * **Notifications.** After each commit the in-process `onAppended` listeners are called; the INSERT
  * also sends `NOTIFY` on a channel per schema with the new head (when it wrote), which a dedicated
@@ -482,13 +483,15 @@ export class PostgresEventStore implements EventStore {
    * Decides the group against the expected head and stream versions and sends its transaction
    * (BEGIN, lock, guarded INSERT with NOTIFY, COMMIT) in one go, without waiting for the answer.
    * Returns undefined when the group must take the locked path: no writer connection or expected
-   * head yet, speculation paused, or a call that would fail (a conflict is only ever reported from
-   * the locked reads).
+   * head yet, speculation paused (after a wrong guess or a duplicate), or a call that would fail (a
+   * conflict is only ever reported from the locked reads).
    */
   private speculate(group: PendingCall[]): Flight | undefined {
     const client = this.writer;
     const tip = this.tip;
-    if (client === undefined || tip === undefined || this.lockedCommits > 0) return undefined;
+    // After a duplicate (a redelivery, most likely more to come) the locked path looks them up at once.
+    if (client === undefined || tip === undefined || this.lockedCommits > 0 || this.lookupCommits > 0)
+      return undefined;
     const decided = decide(group, tip, (stream) => this.knownVersions.get(stream) ?? 0, []);
     const { rows } = decided;
     if (rows.length === 0 || decided.outcomes.some((o) => !o.ok)) return undefined;
