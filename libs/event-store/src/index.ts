@@ -6,3 +6,4 @@ export * from './sqlite/migrations.js';
 export * from './postgres/postgres-event-store.js';
 export * from './postgres/migrations.js';
 export * from './postgres/postgres-lease-store.js';
+export * from './postgres/unavailable.js';

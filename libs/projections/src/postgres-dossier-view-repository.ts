@@ -1,9 +1,9 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { DomainError } from '#lgsp/contracts';
 import {
   StoreUnavailableError,
   applyPostgresMigrations,
+  postgresUnavailable,
   type PostgresMigration,
   type StoredEvent,
 } from '#lgsp/event-store';
@@ -202,7 +202,7 @@ async function withConnection<T>(pool: Pool, work: (client: PoolClient) => Promi
   try {
     client = await pool.connect();
   } catch (err) {
-    throw unavailable(err);
+    throw postgresUnavailable(err, 'the dossier views are unavailable');
   }
   let broken = false;
   const onError = () => {
@@ -231,25 +231,8 @@ async function run<R extends QueryResultRow>(
   try {
     return (await db.query<R>(sql, params)).rows;
   } catch (err) {
-    throw unavailable(err);
+    throw postgresUnavailable(err, 'the dossier views are unavailable');
   }
-}
-
-/** SQLSTATEs that mean "try again later": the server going away, overload, a deadlock or serialisation loss. */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000', '40001', '40P01']);
-
-/**
- * Connection loss, shutdown and overload become StoreUnavailableError (retriable), and so does every
- * error that is not the server's answer to a statement (a refused connection, an ended pool). Any
- * other SQL error passes through: retrying cannot help it.
- */
-function unavailable(err: unknown): unknown {
-  if (err instanceof DomainError) return err;
-  if (err instanceof pg.DatabaseError) {
-    const code = err.code ?? '';
-    if (!code.startsWith('08') && !UNAVAILABLE_SQLSTATES.has(code)) return err;
-  }
-  return new StoreUnavailableError(`the dossier views are unavailable: ${errorMessage(err)}`, err);
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));

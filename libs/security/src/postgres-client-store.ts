@@ -1,7 +1,11 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { DomainError } from '#lgsp/contracts';
-import { StoreUnavailableError, applyPostgresMigrations, type PostgresMigration } from '#lgsp/event-store';
+import {
+  StoreUnavailableError,
+  applyPostgresMigrations,
+  postgresUnavailable,
+  type PostgresMigration,
+} from '#lgsp/event-store';
 import { ClientNameTakenError, type Client, type ClientStore } from './client.js';
 
 /** The component name the clients table is versioned under in `schema_version`. */
@@ -101,7 +105,7 @@ export class PostgresClientStore implements ClientStore {
     } catch (err) {
       const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
       if (code === '23505' && constraint === NAME_CONSTRAINT) throw new ClientNameTakenError(c.name, err);
-      throw unavailable(err, 'the clients store cannot write');
+      throw postgresUnavailable(err, 'the clients store cannot write');
     }
   }
 
@@ -126,26 +130,9 @@ export class PostgresClientStore implements ClientStore {
     try {
       return (await this.pool.query<R>(sql, params)).rows;
     } catch (err) {
-      throw unavailable(err, 'the clients store cannot read');
+      throw postgresUnavailable(err, 'the clients store cannot read');
     }
   }
-}
-
-/** SQLSTATEs that mean "the server or the connection is gone, or overloaded; try again later". */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000']);
-
-/**
- * Connection loss, shutdown and overload become StoreUnavailableError (retriable), and so does every
- * error that is not the server's answer to the statement (a refused connection, an ended pool). Any
- * other SQL error passes through: retrying cannot help it.
- */
-function unavailable(err: unknown, message: string): unknown {
-  if (err instanceof DomainError) return err;
-  if (err instanceof pg.DatabaseError) {
-    const code = err.code ?? '';
-    if (!code.startsWith('08') && !UNAVAILABLE_SQLSTATES.has(code)) return err;
-  }
-  return new StoreUnavailableError(`${message}: ${errorMessage(err)}`, err);
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -17,6 +17,7 @@ import {
   type Unsubscribe,
 } from '../port.js';
 import { applyPostgresMigrations } from './migrations.js';
+import { postgresUnavailable } from './unavailable.js';
 
 /** Options of {@link PostgresEventStore.open}. */
 export interface PostgresEventStoreOptions {
@@ -150,17 +151,6 @@ const KNOWN_STREAMS = 10_000;
 const SOURCE_ID_CONSTRAINT = 'events_source_id_key';
 /** Rows of a large speculative group sent in a first INSERT of their own, to be written while the rest are hashed. */
 const FIRST_CHUNK_ROWS = 32;
-
-/** SQLSTATE classes and codes that mean "the server or the connection is gone; try again later". */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53000', '40001', '40P01']);
-const UNAVAILABLE_NODE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-]);
 
 /**
  * The production event store on PostgreSQL (`pg`).
@@ -787,7 +777,7 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.pool.connect();
     } catch (err) {
-      throw unavailable(err, 'cannot connect to PostgreSQL');
+      throw postgresUnavailable(err, 'cannot connect to PostgreSQL');
     }
   }
 
@@ -799,7 +789,7 @@ export class PostgresEventStore implements EventStore {
     try {
       return await this.pool.query<R>(sql, params);
     } catch (err) {
-      throw unavailable(err, 'the event store cannot read');
+      throw postgresUnavailable(err, 'the event store cannot read');
     }
   }
 
@@ -852,7 +842,7 @@ class PostgresCheckpointStore implements CheckpointStore {
     try {
       return await this.pool.query<R>(sql, params);
     } catch (err) {
-      throw unavailable(err, 'the checkpoint store is unavailable');
+      throw postgresUnavailable(err, 'the checkpoint store is unavailable');
     }
   }
 }
@@ -1177,21 +1167,4 @@ function int8Array(rows: readonly Row[], value: (r: Row) => number): Buffer {
 
 function key(source: string, id: string): string {
   return `${source.length}:${source}${id}`;
-}
-
-/** Connection loss, shutdown and overload become StoreUnavailableError (retriable); other errors pass through. */
-export function unavailable(err: unknown, message: string): unknown {
-  if (err instanceof DomainError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  const text = err instanceof Error ? err.message : '';
-  if (
-    typeof code !== 'string' ||
-    code.startsWith('08') ||
-    UNAVAILABLE_SQLSTATES.has(code) ||
-    UNAVAILABLE_NODE_CODES.has(code) ||
-    /Connection terminated|timeout exceeded/i.test(text)
-  ) {
-    return new StoreUnavailableError(`${message}: ${text}`, err);
-  }
-  return err;
 }

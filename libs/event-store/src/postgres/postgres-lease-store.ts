@@ -1,7 +1,7 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { DomainError } from '#lgsp/contracts';
 import type { Lease, LeaseInfo, LeaseStore } from '../port.js';
-import { unavailable } from './postgres-event-store.js';
+import { postgresUnavailable } from './unavailable.js';
 
 interface LeaseRow {
   subscriber: string;
@@ -101,7 +101,7 @@ export class PostgresLeaseStore implements LeaseStore {
     try {
       return await this.pool.query<R>(sql, params);
     } catch (err) {
-      throw unavailable(err, 'the subscriber leases are unavailable');
+      throw postgresUnavailable(err, 'the subscriber leases are unavailable');
     }
   }
 }
