@@ -12,22 +12,7 @@ import {
 } from './contract/dossier-view-repository-contract.js';
 import { evolveDossier, type DossierView } from './dossier-view.js';
 import { PostgresDossierViewRepository } from './postgres-dossier-view-repository.js';
-
-const url = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Fails the run, naming the server, when PostgreSQL cannot be reached: this tier never skips it. */
-async function admin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${url} (set LGSP_TEST_POSTGRES_URL): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return client;
-}
+import { POSTGRES_URL as url, pgClient as admin } from '../../../test/support/postgres.js';
 
 async function dropSchema(schema: string): Promise<void> {
   const client = await admin();

@@ -3,22 +3,7 @@ import pg from 'pg';
 import { StoreUnavailableError } from '#lgsp/event-store';
 import { describeClientStoreContract } from './contract/client-store-contract.js';
 import { POSTGRES_CLIENTS_COMPONENT, PostgresClientStore } from './postgres-client-store.js';
-
-const url = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Fails the run, naming the server, when PostgreSQL cannot be reached: this tier never skips it. */
-async function admin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${url} (set LGSP_TEST_POSTGRES_URL): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return client;
-}
+import { POSTGRES_URL as url, pgClient as admin } from '../../../test/support/postgres.js';
 
 async function dropSchema(schema: string): Promise<void> {
   const client = await admin();

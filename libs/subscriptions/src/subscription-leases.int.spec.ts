@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import {
   ANY_VERSION,
   PostgresEventStore,
@@ -10,24 +9,10 @@ import {
   type StoredEvent,
 } from '#lgsp/event-store';
 import { Subscriptions, type Subscriber } from '#lgsp/subscriptions';
+import { POSTGRES_URL as url, pgClient as admin } from '../../../test/support/postgres.js';
 
 // Subscriber leases on the real PostgreSQL: two "processes" (two stores, two Subscriptions managers,
 // two holders) on one schema, as hub replicas run them.
-
-const url = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function admin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${url} (set LGSP_TEST_POSTGRES_URL): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return client;
-}
 
 let schema: string;
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,23 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { describeEventStoreContract } from '../contract/event-store-contract.js';
 import { PostgresEventStore } from './postgres-event-store.js';
-
-const url = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Fails the run, naming the server, when PostgreSQL cannot be reached: this tier never skips it. */
-async function admin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${url} (set LGSP_TEST_POSTGRES_URL): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return client;
-}
+import { POSTGRES_URL as url, pgClient as admin } from '../../../../test/support/postgres.js';
 
 describeEventStoreContract('postgres', async () => {
   const schema = `es_test_${randomBytes(6).toString('hex')}`;

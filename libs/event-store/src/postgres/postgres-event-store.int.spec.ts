@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import {
   ANY_VERSION,
   POSTGRES_EVENT_STORE_MIGRATIONS,
@@ -9,26 +8,10 @@ import {
   type StoredEvent,
 } from '#lgsp/event-store';
 import { PostgresEventStore } from './postgres-event-store.js';
-
-const url = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { POSTGRES_URL as url, pgClient as admin } from '../../../../test/support/postgres.js';
 
 let schema: string;
 const stores: PostgresEventStore[] = [];
-
-async function admin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${url} (set LGSP_TEST_POSTGRES_URL): ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  return client;
-}
 
 async function open(
   options: { poolSize?: number; listenReconnectMs?: number } = {},
