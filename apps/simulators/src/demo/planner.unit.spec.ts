@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { AdminUnits, EventValidator, findRepoFile } from '#lgsp/contracts';
+import { BIRTH_REGISTRATION } from './catalogue.js';
+import { DEFAULT_MIX, STATUS, planLifecycle, renderStep, type DossierPlan } from './planner.js';
+import { Random } from './random.js';
+
+const OFFICIAL = (() => {
+  try {
+    return findRepoFile('../shared/data/admin-units-2025.json');
+  } catch {
+    return undefined;
+  }
+})();
+const units =
+  OFFICIAL !== undefined && existsSync(OFFICIAL) ? AdminUnits.load(OFFICIAL) : AdminUnits.sample();
+const communes = units.provinces().flatMap((p) => units.communesOf(p.code));
+const validator = new EventValidator({ adminUnits: units });
+const AT = new Date('2025-11-23T02:15:00Z');
+
+function render(plan: DossierPlan, code = `${plan.agencyCode}-251123-0042`) {
+  return plan.steps.map((_, i) =>
+    renderStep(plan, i, {
+      dossierCode: code,
+      at: new Date(AT.getTime() + i * 60_000),
+      receivedAt: AT,
+      id: `e-${plan.index}-${i}`,
+    }),
+  );
+}
+
+const plans = Array.from({ length: 2000 }, (_, i) =>
+  planLifecycle(Random.forLifecycle('unit', i), i, communes),
+);
+
+describe('demo lifecycle planner', () => {
+  it('renders only events that the hub accepts (schemas and administrative units)', () => {
+    for (const plan of plans) {
+      const events = render(plan);
+      expect(validator.validate(events)).toEqual([]);
+      events.forEach((e, i) => expect(e['expectedversion']).toBe(i));
+    }
+  });
+
+  it('is repeatable: the same seed and index give the same plan', () => {
+    expect(planLifecycle(Random.forLifecycle('unit', 7), 7, communes)).toEqual(plans[7]);
+    expect(planLifecycle(Random.forLifecycle('other', 7), 7, communes)).not.toEqual(plans[7]);
+  });
+
+  it('follows the national status codes from submission to the final status', () => {
+    for (const plan of plans) {
+      const statuses = plan.steps.flatMap((s) => (s.kind === 'status' ? [s.status] : []));
+      expect(plan.steps[0]).toEqual({ kind: 'submitted' });
+      expect(statuses.at(-1)).toBe(plan.finalStatus);
+      const expectedFinal = { rejected: 3, withdrawn: 7 }[plan.variation as string] ?? STATUS.returned;
+      expect(plan.finalStatus).toBe(expectedFinal);
+      let previous: number = STATUS.submitted;
+      for (const step of plan.steps) {
+        if (step.kind !== 'status') continue;
+        expect(step.previousStatus).toBe(previous);
+        previous = step.status;
+      }
+      if (plan.finalStatus === STATUS.returned) {
+        expect(statuses.slice(-2)).toEqual([STATUS.finished, STATUS.returned]);
+        const feeTotal = plan.fees.reduce((s, f) => s + f.amount, 0);
+        const paid = plan.steps.filter((s) => s.kind === 'payment-completed');
+        expect(paid.length).toBe(feeTotal > 0 ? 1 : 0);
+        if (feeTotal > 0) {
+          // fee due, then paid, before the dossier is finished
+          const feeDue = plan.steps.findIndex((s) => s.kind === 'status' && s.status === STATUS.feeDue);
+          const paidAt = plan.steps.findIndex((s) => s.kind === 'payment-completed');
+          const finished = plan.steps.findIndex((s) => s.kind === 'status' && s.status === STATUS.finished);
+          expect(feeDue).toBeGreaterThan(0);
+          expect(paidAt).toBeGreaterThan(feeDue);
+          expect(finished).toBeGreaterThan(paidAt);
+        }
+      }
+      if (plan.variation === 'supplemented') expect(statuses).toContain(STATUS.documentsRequested);
+      if (plan.variation === 'payment-retried') {
+        expect(plan.steps.map((s) => s.kind)).toContain('payment-failed');
+      }
+    }
+  });
+
+  it('passes birth registrations that complete through the civil registry', () => {
+    const births = plans.filter((p) => p.procedure.code === BIRTH_REGISTRATION);
+    expect(births.length / plans.length).toBeCloseTo(DEFAULT_MIX.birth, 1);
+    for (const plan of births) {
+      const registered = plan.steps.filter((s) => s.kind === 'civil-status-registered').length;
+      expect(registered).toBe(plan.finalStatus === STATUS.returned ? 1 : 0);
+    }
+    const other = plans.filter((p) => p.procedure.code !== BIRTH_REGISTRATION);
+    expect(other.every((p) => p.steps.every((s) => s.kind !== 'civil-status-registered'))).toBe(true);
+  });
+
+  it('mixes the variations in the configured shares', () => {
+    const share = (v: string) => plans.filter((p) => p.variation === v).length / plans.length;
+    expect(share('rejected')).toBeCloseTo(DEFAULT_MIX.rejected, 1);
+    expect(share('supplemented')).toBeCloseTo(DEFAULT_MIX.supplemented, 1);
+    expect(share('withdrawn')).toBeCloseTo(DEFAULT_MIX.withdrawn, 1);
+    const onlyRejected = planLifecycle(Random.forLifecycle('x', 1), 1, communes, {
+      ...DEFAULT_MIX,
+      rejected: 1,
+    });
+    expect(onlyRejected.variation).toBe('rejected');
+    expect(onlyRejected.steps).toHaveLength(2);
+  });
+
+  it('uses real communes, names with diacritics and dossier codes in the national shape', () => {
+    const plan = plans[0] as DossierPlan;
+    expect(units.commune(plan.commune.code)?.provinceCode).toBe(plan.commune.provinceCode);
+    expect(
+      plans.some((p) =>
+        /[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]/i.test(p.applicant.fullName),
+      ),
+    ).toBe(true);
+    const [submitted] = render(plan);
+    expect((submitted?.data as { dossierCode: string }).dossierCode).toMatch(
+      /^000\.[0-9]{2}\.[0-9]{3}\.H[0-9]{2}-[0-9]{6}-[0-9]{4}$/,
+    );
+  });
+});
