@@ -4,6 +4,7 @@ export * from './retry.js';
 export * from './circuit-breaker.js';
 export * from './rate-limiter.js';
 export * from './parking/parking-store.js';
+export * from './parking/memory-parking-store.js';
 export * from './parking/sqlite-parking-store.js';
 export * from './parking/postgres-parking-store.js';
 export * from './target-gate.js';
