@@ -112,7 +112,7 @@ export function agencyCodeOf(commune: Commune): string {
   return `000.${commune.code.slice(0, 2)}.${commune.code.slice(2)}.H${commune.provinceCode}`;
 }
 
-function personName(rng: Random, sex: 'male' | 'female', family = rng.pick(FAMILY_NAMES)): string {
+function personName(rng: Random, sex: 'male' | 'female', family: string = rng.pick(FAMILY_NAMES)): string {
   const middle = rng.pick(sex === 'male' ? MIDDLE_NAMES_MALE : MIDDLE_NAMES_FEMALE);
   const given = rng.pick(sex === 'male' ? GIVEN_NAMES_MALE : GIVEN_NAMES_FEMALE);
   return `${family} ${middle} ${given}`.normalize('NFC');

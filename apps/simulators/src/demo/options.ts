@@ -1,0 +1,240 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_MIX, type Mix } from './planner.js';
+
+export const USAGE = `npm run demo -- [options]   (or node dist/apps/simulators/src/demo/main.js [options])
+
+Plays dossier lifecycles against a running hub over POST /v1/events, as commune one-stop shops would.
+
+Hub and clients:
+  --url URL              the hub (env LGSP_URL, default http://127.0.0.1:3000)
+  --token TOKEN          admin token, used to create the demo's own clients (env LGSP_TOKEN)
+  --client-token TOKEN   push every event with this commune/province client instead (env LGSP_CLIENT_TOKEN);
+                         restrict --provinces/--communes to its scope
+  --client-role ROLE     province (one client per province, default) or commune (one per commune)
+  --units FILE           administrative-unit list, as the hub's (env LGSP_ADMIN_UNITS_FILE,
+                         default the hub's sample reference/admin-units-sample.json)
+  --provinces P1,P2      only these provinces     --communes C1,C2   only these communes
+How much and how fast:
+  --count N              lifecycles to play (env LGSP_DEMO_COUNT; default 100 unless --duration)
+  --duration D           stop starting lifecycles after D (30s, 5m, 1500ms) (env LGSP_DEMO_DURATION)
+  --rate R               lifecycles started per second, 0 = no limit (env LGSP_DEMO_RATE, default 10)
+  --event-rate R         events per second over all dossiers, 0 = no limit (env LGSP_DEMO_EVENT_RATE, default 0)
+  --concurrency N        lifecycles in flight at once (env LGSP_DEMO_CONCURRENCY, default 16)
+  --step-delay MS        pause between two steps of one dossier (default 0)
+  --mode MODE            structured (one event per request, default) or batch (--batch-size steps per request)
+  --batch-size N         steps of a dossier per batch request (default 10)
+  --mix K=V,...          shares: rejected, supplemented, withdrawn, payment-retried, birth, online
+                         (env LGSP_DEMO_MIX; default rejected=0.05,supplemented=0.1,withdrawn=0.03,
+                         payment-retried=0.05,birth=0.3,online=0.6)
+  --seed S               repeat a run's plans exactly (env LGSP_DEMO_SEED; default random, printed)
+Output:
+  --progress MS          progress line on stderr every MS, 0 = none (default 1000)
+  --json                 print the summary as JSON on stdout
+  --dossiers-out FILE    write every dossier played (code, procedure, variation, final status, events) as JSON lines
+  --max-retries N        attempts after a 429, 503 or network error before giving up (default 10)
+
+Exit codes: 0 every lifecycle played; 1 a lifecycle failed (the reason is printed); 2 usage error;
+4 the hub could not be reached.`;
+
+export type ClientRole = 'province' | 'commune';
+export type Mode = 'structured' | 'batch';
+
+export interface DemoOptions {
+  url: string;
+  adminToken: string | undefined;
+  clientToken: string | undefined;
+  clientRole: ClientRole;
+  unitsFile: string | undefined;
+  provinces: string[];
+  communes: string[];
+  /** Infinity with --duration alone. */
+  count: number;
+  /** Milliseconds; Infinity without --duration. */
+  durationMs: number;
+  rate: number;
+  eventRate: number;
+  concurrency: number;
+  stepDelayMs: number;
+  mode: Mode;
+  batchSize: number;
+  mix: Mix;
+  seed: string;
+  progressMs: number;
+  json: boolean;
+  dossiersOut: string | undefined;
+  maxRetries: number;
+  help: boolean;
+}
+
+/** A bad flag or environment variable; the message names it. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function number(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  integer: boolean,
+): number {
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new UsageError(
+      `${name}: ${JSON.stringify(text)} must be ${integer ? 'an integer' : 'a number'} >= ${min}`,
+    );
+  }
+  return value;
+}
+
+/** `30s`, `5m`, `1500ms`, `1h` or plain seconds, in milliseconds. */
+export function parseDuration(name: string, text: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (match === null)
+    throw new UsageError(`${name}: ${JSON.stringify(text)} must be a duration like 30s, 5m or 1500ms`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
+  return Number(match[1]) * unit;
+}
+
+const MIX_KEYS: Record<string, keyof Mix> = {
+  rejected: 'rejected',
+  supplemented: 'supplemented',
+  withdrawn: 'withdrawn',
+  'payment-retried': 'paymentRetried',
+  birth: 'birth',
+  online: 'online',
+};
+
+/** `rejected=0.1,birth=0.5`: shares from 0 to 1 over DEFAULT_MIX; the variations may not add up to more than 1. */
+export function parseMix(name: string, text: string | undefined): Mix {
+  const mix = { ...DEFAULT_MIX };
+  if (text === undefined || text.trim() === '') return mix;
+  for (const part of text.split(',')) {
+    const [key = '', value] = part.split('=').map((s) => s.trim());
+    const field = MIX_KEYS[key];
+    if (field === undefined) {
+      throw new UsageError(
+        `${name}: unknown share ${JSON.stringify(key)}; known: ${Object.keys(MIX_KEYS).join(', ')}`,
+      );
+    }
+    const share = Number(value);
+    if (value === undefined || value === '' || !Number.isFinite(share) || share < 0 || share > 1) {
+      throw new UsageError(
+        `${name}: ${key} must be a share from 0 to 1 (got ${JSON.stringify(value ?? '')})`,
+      );
+    }
+    mix[field] = share;
+  }
+  const variations = mix.rejected + mix.supplemented + mix.withdrawn + mix.paymentRetried;
+  if (variations > 1 + 1e-9) {
+    throw new UsageError(
+      `${name}: rejected + supplemented + withdrawn + payment-retried is ${variations}, more than 1`,
+    );
+  }
+  return mix;
+}
+
+function codes(name: string, text: string | undefined, digits: number): string[] {
+  if (text === undefined || text === '') return [];
+  const list = text.split(',').map((s) => s.trim());
+  const bad = list.find((c) => !new RegExp(`^[0-9]{${digits}}$`).test(c));
+  if (bad !== undefined)
+    throw new UsageError(`${name}: ${JSON.stringify(bad)} is not a ${digits}-digit code`);
+  return list;
+}
+
+/** Reads the flags over the environment; validated once, a bad value names its flag or variable. */
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): DemoOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        'client-token': { type: 'string' },
+        'client-role': { type: 'string' },
+        units: { type: 'string' },
+        provinces: { type: 'string' },
+        communes: { type: 'string' },
+        count: { type: 'string' },
+        duration: { type: 'string' },
+        rate: { type: 'string' },
+        'event-rate': { type: 'string' },
+        concurrency: { type: 'string' },
+        'step-delay': { type: 'string' },
+        mode: { type: 'string' },
+        'batch-size': { type: 'string' },
+        mix: { type: 'string' },
+        seed: { type: 'string' },
+        progress: { type: 'string' },
+        json: { type: 'boolean' },
+        'dossiers-out': { type: 'string' },
+        'max-retries': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const flagOrEnv = (flag: string, variable: string): [string, string | undefined] => {
+    const fromFlag = values[flag as keyof typeof values];
+    if (typeof fromFlag === 'string') return [`--${flag}`, fromFlag];
+    return [variable, env[variable]];
+  };
+
+  const clientRole = values['client-role'] ?? env['LGSP_DEMO_CLIENT_ROLE'] ?? 'province';
+  if (clientRole !== 'province' && clientRole !== 'commune') {
+    throw new UsageError(`--client-role: ${JSON.stringify(clientRole)} must be province or commune`);
+  }
+  const mode = values.mode ?? 'structured';
+  if (mode !== 'structured' && mode !== 'batch') {
+    throw new UsageError(`--mode: ${JSON.stringify(mode)} must be structured or batch`);
+  }
+  const [durationName, durationText] = flagOrEnv('duration', 'LGSP_DEMO_DURATION');
+  const durationMs =
+    durationText === undefined || durationText === '' ? Infinity : parseDuration(durationName, durationText);
+  const [countName, countText] = flagOrEnv('count', 'LGSP_DEMO_COUNT');
+  const count = number(countName, countText, durationMs === Infinity ? 100 : Infinity, 1, true);
+  const url = values.url ?? env['LGSP_URL'] ?? 'http://127.0.0.1:3000';
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`--url: ${JSON.stringify(url)} is not a URL`);
+  }
+  const adminToken = values.token ?? env['LGSP_TOKEN'] ?? undefined;
+  const clientToken = values['client-token'] ?? env['LGSP_CLIENT_TOKEN'] ?? undefined;
+  const help = values.help === true;
+  if (!help && !adminToken && !clientToken) {
+    throw new UsageError(
+      'no token: give --token (or LGSP_TOKEN), the admin token with which the demo creates its clients, or --client-token',
+    );
+  }
+
+  return {
+    url,
+    adminToken: adminToken || undefined,
+    clientToken: clientToken || undefined,
+    clientRole,
+    unitsFile: values.units ?? (env['LGSP_ADMIN_UNITS_FILE'] || undefined),
+    provinces: codes('--provinces', values.provinces, 2),
+    communes: codes('--communes', values.communes, 5),
+    count,
+    durationMs,
+    rate: number(...flagOrEnv('rate', 'LGSP_DEMO_RATE'), 10, 0, false),
+    eventRate: number(...flagOrEnv('event-rate', 'LGSP_DEMO_EVENT_RATE'), 0, 0, false),
+    concurrency: number(...flagOrEnv('concurrency', 'LGSP_DEMO_CONCURRENCY'), 16, 1, true),
+    stepDelayMs: number('--step-delay', values['step-delay'], 0, 0, true),
+    mode,
+    batchSize: number('--batch-size', values['batch-size'], 10, 1, true),
+    mix: parseMix(...flagOrEnv('mix', 'LGSP_DEMO_MIX')),
+    seed: values.seed ?? env['LGSP_DEMO_SEED'] ?? Math.random().toString(36).slice(2, 10),
+    progressMs: number('--progress', values.progress, 1000, 0, true),
+    json: values.json === true,
+    dossiersOut: values['dossiers-out'],
+    maxRetries: number('--max-retries', values['max-retries'], 10, 0, true),
+    help,
+  };
+}
