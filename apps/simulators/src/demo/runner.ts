@@ -18,24 +18,41 @@ const MAX_DAILY_COUNTER = 9999;
 /**
  * Issues dossier codes `{agency}-{yyMMdd}-{4-digit counter}`. The counter only proposes a code: the
  * code is the run's once the hub appended its submitted event with `expectedversion` 0 (the stream did
- * not exist). A 409 there means another producer (another demo run, another replica) holds that code,
- * and the next counter is tried. A per-process counter alone is the real-world bug that gave two
- * replicas the same dossier code.
+ * not exist). A 409 there means another producer (another demo run, another replica) holds that code;
+ * {@link DossierCodes.taken} then makes the next proposals skip ahead in growing strides (1, 2, 4, …
+ * 64), so a run started after another one on the same day gets past its codes in a few requests.
+ * Gaps in a day's counter are harmless; a per-process counter alone is the real-world bug that gave
+ * two replicas the same dossier code.
  */
 export class DossierCodes {
-  private readonly counters = new Map<string, number>();
+  private readonly counters = new Map<string, { last: number; stride: number }>();
 
   next(agencyCode: string, at: Date): string {
     const day = dossierDay(at);
     const key = `${agencyCode}-${day}`;
-    const counter = (this.counters.get(key) ?? 0) + 1;
-    if (counter > MAX_DAILY_COUNTER) {
+    const counter = this.counters.get(key) ?? { last: 0, stride: 1 };
+    const proposed = counter.last + counter.stride;
+    if (proposed > MAX_DAILY_COUNTER) {
       throw new LifecycleError(
         `the daily counter of agency ${agencyCode} for ${day} is exhausted (9999 dossiers)`,
       );
     }
-    this.counters.set(key, counter);
-    return `${key}-${String(counter).padStart(4, '0')}`;
+    this.counters.set(key, { last: proposed, stride: counter.stride });
+    return `${key}-${String(proposed).padStart(4, '0')}`;
+  }
+
+  /** Another producer holds `code`: the next proposal of its agency and day skips twice as far. */
+  taken(code: string): void {
+    const counter = this.counters.get(code.slice(0, -5));
+    if (counter !== undefined && counter.last === Number(code.slice(-4))) {
+      counter.stride = Math.min(64, counter.stride * 2);
+    }
+  }
+
+  /** A claim succeeded: its agency and day go back to steps of 1. */
+  claimed(code: string): void {
+    const counter = this.counters.get(code.slice(0, -5));
+    if (counter !== undefined) counter.stride = 1;
   }
 }
 
@@ -163,7 +180,9 @@ export class RunStats implements ResponseRecorder {
   errors(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [status, n] of [...this.responses].sort(([a], [b]) => a - b)) {
-      if (status !== 200 && status !== 201) out[String(status)] = n;
+      // A 409 on a claim is the expected answer for a code another producer holds.
+      const unexpected = status === 409 ? n - this.codeConflicts : n;
+      if (status !== 200 && status !== 201 && unexpected > 0) out[String(status)] = unexpected;
     }
     if (this.networkErrors > 0) out['network'] = this.networkErrors;
     return out;
@@ -279,8 +298,10 @@ export class DemoRunner {
       );
       if (outcome === 'conflict') {
         this.stats.codeConflicts++;
+        this.codes.taken(dossierCode);
         continue;
       }
+      this.codes.claimed(dossierCode);
       break;
     }
     for (let from = chunk; from < total; from += chunk) {

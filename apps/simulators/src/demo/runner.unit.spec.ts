@@ -1,0 +1,73 @@
+import { retryDelayMs } from './hub-client.js';
+import { UsageError, parseOptions } from './options.js';
+import { DossierCodes } from './runner.js';
+
+const AT = new Date('2025-11-23T02:15:00Z');
+const AGENCY = '000.21.040.H51';
+
+describe('DossierCodes', () => {
+  it('proposes {agency}-{yyMMdd}-{counter} per agency and Vietnam day', () => {
+    const codes = new DossierCodes();
+    expect(codes.next(AGENCY, AT)).toBe('000.21.040.H51-251123-0001');
+    expect(codes.next(AGENCY, AT)).toBe('000.21.040.H51-251123-0002');
+    expect(codes.next('000.21.025.H51', AT)).toBe('000.21.025.H51-251123-0001');
+    // 17:30 UTC is already the next day in Vietnam
+    expect(codes.next(AGENCY, new Date('2025-11-23T17:30:00Z'))).toBe('000.21.040.H51-251124-0001');
+  });
+
+  it('skips ahead in growing strides past codes another producer holds, then steps by one again', () => {
+    const codes = new DossierCodes();
+    const proposals: string[] = [];
+    for (;;) {
+      const code = codes.next(AGENCY, AT);
+      proposals.push(code.slice(-4));
+      if (Number(code.slice(-4)) > 100) {
+        codes.claimed(code);
+        break;
+      }
+      codes.taken(code); // codes 1..100 belong to another run
+    }
+    expect(proposals).toEqual(['0001', '0003', '0007', '0015', '0031', '0063', '0127']);
+    expect(codes.next(AGENCY, AT)).toBe('000.21.040.H51-251123-0128');
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('follows Retry-After in seconds or as a date, else backs off with jitter up to 5 s', () => {
+    expect(retryDelayMs(1, '2')).toBe(2000);
+    expect(retryDelayMs(1, new Date(10_000).toUTCString(), 7_000)).toBe(3000);
+    for (let attempt = 1; attempt < 20; attempt++) {
+      const delay = retryDelayMs(attempt, null);
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThanOrEqual(Math.min(5000, 100 * 2 ** (attempt - 1)));
+    }
+  });
+});
+
+describe('demo options', () => {
+  it('reads flags over the environment, with documented defaults', () => {
+    const o = parseOptions(['--count', '5', '--mix', 'birth=1,rejected=0.2'], {
+      LGSP_TOKEN: 'adm',
+      LGSP_DEMO_RATE: '3',
+      LGSP_DEMO_CONCURRENCY: '4',
+    });
+    expect(o).toMatchObject({ count: 5, rate: 3, concurrency: 4, adminToken: 'adm', mode: 'structured' });
+    expect(o.mix).toMatchObject({ birth: 1, rejected: 0.2, supplemented: 0.1 });
+    expect(parseOptions(['--duration', '2m'], { LGSP_TOKEN: 'a' })).toMatchObject({
+      durationMs: 120_000,
+      count: Infinity,
+    });
+  });
+
+  it('names the bad flag or variable', () => {
+    const env = { LGSP_TOKEN: 'a' };
+    expect(() => parseOptions(['--count', '0'], env)).toThrow(
+      new UsageError('--count: "0" must be an integer >= 1'),
+    );
+    expect(() => parseOptions([], { ...env, LGSP_DEMO_RATE: 'fast' })).toThrow(/^LGSP_DEMO_RATE: "fast"/);
+    expect(() => parseOptions(['--mix', 'rejected=0.6,withdrawn=0.6'], env)).toThrow(/more than 1/);
+    expect(() => parseOptions(['--mix', 'lost=0.1'], env)).toThrow(/unknown share "lost"/);
+    expect(() => parseOptions(['--communes', '2104'], env)).toThrow(/not a 5-digit code/);
+    expect(() => parseOptions([], {})).toThrow(/no token/);
+  });
+});
