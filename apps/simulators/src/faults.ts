@@ -54,7 +54,7 @@ export interface FaultConfig {
   operations?: string[];
 }
 
-export const DRAWS_PER_DECISION = 8;
+export const DRAWS_PER_DECISION = 7;
 
 /** Bad simulator input: answered with a 400 in the simulator's own error style. */
 export class SimInputError extends Error {
@@ -207,21 +207,23 @@ export interface FaultDecision {
   /** Set when the stored record gets a field changed; `pick` in [0,1) chooses a random field. */
   corrupt?: { field?: string; pick: number };
   nfd: boolean;
-  /** Payments: the callback of this call's resolution is sent twice. */
-  duplicate: boolean;
 }
 
-const NO_FAULT: FaultDecision = { latencyMs: 0, dropWrite: false, nfd: false, duplicate: false };
+const CALLBACK_STREAM = 0x9e3779b9;
+
+const NO_FAULT: FaultDecision = { latencyMs: 0, dropWrite: false, nfd: false };
 
 export class FaultInjector {
   private config: FaultConfig;
   private random: () => number;
+  private callbackRandom: () => number;
   private tokens = 0;
   private refilledAtMs = 0;
 
   constructor(private readonly now: () => number = Date.now) {
     this.config = defaultFaultConfig();
     this.random = mulberry32(this.config.seed);
+    this.callbackRandom = mulberry32(this.config.seed ^ CALLBACK_STREAM);
   }
 
   get current(): FaultConfig {
@@ -232,6 +234,7 @@ export class FaultInjector {
   configure(config: FaultConfig): void {
     this.config = config;
     this.random = mulberry32(config.seed);
+    this.callbackRandom = mulberry32(config.seed ^ CALLBACK_STREAM);
     if (config.rateLimit) {
       this.tokens = config.rateLimit.burst;
       this.refilledAtMs = this.now();
@@ -253,14 +256,12 @@ export class FaultInjector {
       number,
       number,
       number,
-      number,
     ];
-    const [dLatency, dError, dStatus, dDrop, dCorrupt, dPick, dNfd, dDuplicate] = draws;
+    const [dLatency, dError, dStatus, dDrop, dCorrupt, dPick, dNfd] = draws;
     const decision: FaultDecision = {
       latencyMs: latencyMs(c.latency, dLatency),
       dropWrite: dDrop < c.dropWrites,
       nfd: dNfd < c.nfd,
-      duplicate: dDuplicate < c.duplicateCallbacks,
     };
     if (dCorrupt < c.corrupt.rate) {
       decision.corrupt =
@@ -284,6 +285,14 @@ export class FaultInjector {
       decision.reject = { status: dStatus < 0.5 ? 500 : dStatus < 0.75 ? 502 : 504, reason: 'error' };
     }
     return decision;
+  }
+
+  /**
+   * Payments: whether this callback is sent twice. Drawn from its own PRNG stream so that callbacks,
+   * which fire on timers, never shift the decisions of the calls.
+   */
+  duplicateCallback(): boolean {
+    return this.callbackRandom() < this.config.duplicateCallbacks;
   }
 
   private takeToken(limit: { perSecond: number; burst: number }, nowMs: number): boolean {

@@ -1,0 +1,28 @@
+export {
+  CivilRegistrySimulator,
+  CERTIFICATE_PDF_BASE64,
+  REGISTRY_STATUS,
+} from './civil-registry/civil-registry.js';
+export type { Registration, RegistrationKind, RegistryConfig } from './civil-registry/civil-registry.js';
+export { formatVn, parseVn, type DateFormat } from './dates.js';
+export {
+  FaultInjector,
+  mulberry32,
+  parseFaultConfig,
+  type FaultConfig,
+  type FaultDecision,
+} from './faults.js';
+export { Simulator, type CallCounts, type Started } from './http.js';
+export { OneStopShopSimulator, OSS_CHANNEL, OSS_STATUS, ossStatus } from './one-stop-shop/one-stop-shop.js';
+export {
+  DIGEST_FIELDS,
+  messageDigest,
+  paymentDigest,
+  signMessage,
+  verifyMessage,
+} from './payments/digest.js';
+export type { DigestMessage } from './payments/digest.js';
+export { PaymentPlatformSimulator, TRANSACTION_STATUS } from './payments/payment-platform.js';
+export type { PaymentConfig, SentCallback } from './payments/payment-platform.js';
+export { MAX_PROGRESS_PER_CALL, NationalPortalSimulator } from './portal/national-portal.js';
+export type { OnlineSubmission, PortalDossier, PortalProgress } from './portal/national-portal.js';

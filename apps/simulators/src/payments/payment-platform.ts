@@ -1,0 +1,406 @@
+import { formatVn } from '../dates.js';
+import { mulberry32, SimInputError } from '../faults.js';
+import { date, record, requiredText, text } from '../fields.js';
+import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
+import { paymentDigest, signMessage, verifyMessage, type DigestMessage } from './digest.js';
+
+/**
+ * The portal's payment platform. One endpoint, `POST /api/v1/thanh-toan`, taking messages
+ * `{LoaiBanTin: "INIT" | "QUERY" | "GET_BILL", ..., MaXacThuc}` signed as in ./digest.ts; answers
+ * `{MaLoi, MoTaLoi, ..., MaXacThuc}` signed the same way. `MaLoi`: "00" success, "01" bad input
+ * (HTTP 400), "02" bad `MaXacThuc` (HTTP 400), "03" unknown transaction, "04" `MaThamChieu` reused
+ * with another amount, "12" no bill yet (not paid), "24" payment failed (callbacks only).
+ * `TrangThaiGD`: 1 success, 3 pending, 4 failed. Results reach `callbackUrl` as POSTed callbacks.
+ * See ../../README.md.
+ */
+export interface PaymentConfig {
+  /** Where results are POSTed; @defaultValue none (no callbacks) */
+  callbackUrl?: string;
+  /** Shared secret of `MaXacThuc`; @defaultValue `lgsp-dev-secret` */
+  secret: string;
+  /** Seed of the payment plans; @defaultValue 1 */
+  seed: number;
+  /** Relative weights of how payments end; `pending` stays pending. @defaultValue 8 / 1 / 1 */
+  outcomes: { success: number; failed: number; pending: number };
+  /** QUERYs answered pending before the result; @defaultValue 0–2 */
+  pendingPolls: { min: number; max: number };
+  /** The result (and its callback) comes by itself after this long; `null`: only through QUERY. @defaultValue 100–1000 ms */
+  resolveAfterMs: { min: number; max: number } | null;
+}
+
+export const TRANSACTION_STATUS = { success: 1, pending: 3, failed: 4 } as const;
+
+const BANKS = ['VCB', 'BIDV', 'CTG', 'VBA', 'TCB', 'MB', 'ACB'] as const;
+
+export interface Payment {
+  MaThamChieu: string;
+  MaDoiTac: string;
+  SoTien: number;
+  NoiDungThanhToan?: string;
+  MaGiaoDich: string;
+  MaNganHang: string;
+  ThoiGianKhoiTao: string;
+  TrangThaiGD: number;
+  ThoiGianGD?: string;
+  SoLanTruyVan: number;
+  plan: { outcome: 'success' | 'failed' | 'pending'; pendingPolls: number; resolveAfterMs: number | null };
+}
+
+export interface SentCallback {
+  kind: 'result' | 'duplicate' | 'forged';
+  url: string;
+  body: Record<string, unknown>;
+  sentAt: string;
+  status?: number;
+  response?: string;
+  error?: string;
+}
+
+export class PaymentPlatformSimulator extends Simulator {
+  private config: PaymentConfig = defaultPaymentConfig();
+  private random = mulberry32(this.config.seed);
+  private payments = new Map<string, Payment>();
+  private callbacks: SentCallback[] = [];
+  private timers = new Set<NodeJS.Timeout>();
+  private inFlight = new Set<Promise<void>>();
+  private transactions = 0;
+
+  constructor(options: { now?: () => number; config?: Record<string, unknown> } = {}) {
+    super('payments', options.now);
+    if (options.config) this.configure(options.config);
+  }
+
+  configure(input: unknown): PaymentConfig {
+    this.config = parsePaymentConfig(input, this.config);
+    this.random = mulberry32(this.config.seed);
+    return this.config;
+  }
+
+  state(): { config: Omit<PaymentConfig, 'secret'>; payments: Payment[]; callbacks: SentCallback[] } {
+    const { secret: _secret, ...config } = this.config;
+    return { config, payments: [...this.payments.values()], callbacks: this.callbacks };
+  }
+
+  /** Resolves once every callback sent so far has been answered (or failed). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  override async stop(): Promise<void> {
+    this.cancelTimers();
+    await this.settled();
+    await super.stop();
+  }
+
+  /** Settles a payment now (1 success, 4 failed), sending its callback. */
+  resolve(maThamChieu: string, status: 1 | 4): Payment {
+    const payment = this.payments.get(maThamChieu);
+    if (!payment) throw new SimInputError(`MaThamChieu ${maThamChieu}: no such payment`);
+    if (payment.TrangThaiGD === TRANSACTION_STATUS.pending) this.settle(payment, status);
+    return payment;
+  }
+
+  protected clear(): void {
+    this.cancelTimers();
+    this.payments.clear();
+    this.callbacks = [];
+    this.transactions = 0;
+    this.random = mulberry32(this.config.seed);
+  }
+
+  protected errorBody(status: number, message: string): unknown {
+    return { MaLoi: status === 400 ? '01' : '99', MoTaLoi: message };
+  }
+
+  protected override async handleControl(req: SimRequest): Promise<SimResponse | undefined> {
+    const route = `${req.method} ${req.path}`;
+    if (route === 'PUT /_sim/config') {
+      this.configure(req.body ?? {});
+      return json(200, this.state().config);
+    }
+    if (route === 'GET /_sim/config') return json(200, this.state().config);
+    if (route === 'POST /_sim/payments/resolve') {
+      const body = record(req.body, 'body');
+      const status = body.TrangThaiGD;
+      if (status !== 1 && status !== 4) throw new SimInputError('body.TrangThaiGD: expected 1 or 4');
+      return json(200, this.resolve(requiredText(body, 'MaThamChieu', 'body'), status));
+    }
+    if (route === 'POST /_sim/forge-callback') {
+      const sent = await this.forge(isRecord(req.body) ? req.body : {});
+      return json(200, sent);
+    }
+    return undefined;
+  }
+
+  protected async handle(req: SimRequest): Promise<SimResponse> {
+    if (req.method !== 'POST' || req.path !== '/api/v1/thanh-toan') {
+      return this.error(404, `Không có API ${req.method} ${req.path}`);
+    }
+    const body = record(req.body, 'body');
+    const kind = body.LoaiBanTin;
+    if (kind !== 'INIT' && kind !== 'QUERY' && kind !== 'GET_BILL') {
+      throw new SimInputError(
+        `body.LoaiBanTin: expected INIT, QUERY or GET_BILL, got ${JSON.stringify(kind)}`,
+      );
+    }
+    const ref = typeof body.MaThamChieu === 'string' ? [body.MaThamChieu] : [];
+    const guarded = await this.guard(kind, ref);
+    if ('reject' in guarded) return guarded.reject;
+    const maDoiTac = requiredText(body, 'MaDoiTac', 'body', { max: 50 });
+    const maThamChieu = requiredText(body, 'MaThamChieu', 'body', { max: 50, pattern: /^[0-9A-Za-z.\-_]+$/ });
+    date(body, 'ThoiGianGD', 'body', 'portal', true);
+    if (kind === 'INIT') amount(body.SoTien);
+    if (!verifyMessage(kind, body, this.config.secret)) {
+      return json(400, { MaLoi: '02', MoTaLoi: 'MaXacThuc không hợp lệ' });
+    }
+    if (kind === 'INIT') return this.init(body, maDoiTac, maThamChieu, guarded.decision.dropWrite);
+    const payment = this.payments.get(maThamChieu);
+    if (!payment || payment.MaDoiTac !== maDoiTac) {
+      return json(200, { MaLoi: '03', MoTaLoi: `Không tìm thấy giao dịch ${maThamChieu}` });
+    }
+    if (kind === 'QUERY') {
+      payment.SoLanTruyVan += 1;
+      const { plan } = payment;
+      if (
+        payment.TrangThaiGD === TRANSACTION_STATUS.pending &&
+        plan.outcome !== 'pending' &&
+        payment.SoLanTruyVan > plan.pendingPolls
+      ) {
+        this.settle(payment, plan.outcome === 'success' ? 1 : 4);
+      }
+      return this.signed('QUERY_RESPONSE', {
+        MaLoi: '00',
+        MoTaLoi: 'Thành công',
+        MaThamChieu: payment.MaThamChieu,
+        MaGiaoDich: payment.MaGiaoDich,
+        SoTien: payment.SoTien,
+        TrangThaiGD: payment.TrangThaiGD,
+        ThoiGianGD: payment.ThoiGianGD ?? '',
+        MaNganHang: payment.MaNganHang,
+      });
+    }
+    if (payment.TrangThaiGD !== TRANSACTION_STATUS.success) {
+      return json(200, { MaLoi: '12', MoTaLoi: 'Giao dịch chưa thanh toán thành công, chưa có biên lai' });
+    }
+    return this.signed('GET_BILL_RESPONSE', {
+      MaLoi: '00',
+      MoTaLoi: 'Thành công',
+      MaThamChieu: payment.MaThamChieu,
+      MaGiaoDich: payment.MaGiaoDich,
+      SoTien: payment.SoTien,
+      SoBienLai: `BL${payment.MaGiaoDich.slice(2)}`,
+      NgayBienLai: payment.ThoiGianGD ?? '',
+      NoiDungThanhToan: payment.NoiDungThanhToan ?? '',
+    });
+  }
+
+  private init(
+    body: Record<string, unknown>,
+    maDoiTac: string,
+    maThamChieu: string,
+    drop: boolean,
+  ): SimResponse {
+    const soTien = amount(body.SoTien);
+    const existing = this.payments.get(maThamChieu);
+    if (existing && (existing.SoTien !== soTien || existing.MaDoiTac !== maDoiTac)) {
+      return json(200, { MaLoi: '04', MoTaLoi: `MaThamChieu ${maThamChieu} đã tồn tại với số tiền khác` });
+    }
+    let payment = existing;
+    if (!payment) {
+      this.transactions += 1;
+      const u = this.random();
+      const polls = this.random();
+      const delay = this.random();
+      const bank = this.random();
+      const { outcomes, pendingPolls, resolveAfterMs } = this.config;
+      const total = outcomes.success + outcomes.failed + outcomes.pending;
+      const outcome =
+        u * total < outcomes.success
+          ? 'success'
+          : u * total < outcomes.success + outcomes.failed
+            ? 'failed'
+            : 'pending';
+      payment = {
+        MaThamChieu: maThamChieu,
+        MaDoiTac: maDoiTac,
+        SoTien: soTien,
+        ...(typeof body.NoiDungThanhToan === 'string' ? { NoiDungThanhToan: body.NoiDungThanhToan } : {}),
+        MaGiaoDich: `GD${String(this.transactions).padStart(12, '0')}`,
+        MaNganHang: BANKS[Math.floor(bank * BANKS.length)]!,
+        ThoiGianKhoiTao: formatVn(this.now(), 'portal'),
+        TrangThaiGD: TRANSACTION_STATUS.pending,
+        SoLanTruyVan: 0,
+        plan: {
+          outcome,
+          pendingPolls: pendingPolls.min + Math.floor(polls * (pendingPolls.max - pendingPolls.min + 1)),
+          resolveAfterMs: resolveAfterMs
+            ? resolveAfterMs.min + delay * (resolveAfterMs.max - resolveAfterMs.min)
+            : null,
+        },
+      };
+      if (!drop) {
+        this.payments.set(maThamChieu, payment);
+        this.schedule(payment);
+      }
+    }
+    return this.signed('INIT_RESPONSE', {
+      MaLoi: '00',
+      MoTaLoi: 'Khởi tạo giao dịch thành công',
+      MaThamChieu: maThamChieu,
+      MaGiaoDich: payment.MaGiaoDich,
+      UrlThanhToan: `https://thanhtoan.dichvucong.gov.vn/pay/${payment.MaGiaoDich}`,
+    });
+  }
+
+  private schedule(payment: Payment): void {
+    const { outcome, resolveAfterMs } = payment.plan;
+    if (outcome === 'pending' || resolveAfterMs === null) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (payment.TrangThaiGD === TRANSACTION_STATUS.pending)
+        this.settle(payment, outcome === 'success' ? 1 : 4);
+    }, resolveAfterMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private settle(payment: Payment, status: 1 | 4): void {
+    payment.TrangThaiGD = status;
+    payment.ThoiGianGD = formatVn(this.now(), 'portal');
+    const url = this.config.callbackUrl;
+    if (!url) return;
+    const body = signMessage(
+      'CALLBACK',
+      {
+        MaLoi: status === 1 ? '00' : '24',
+        MaThamChieu: payment.MaThamChieu,
+        SoTien: payment.SoTien,
+        MaGiaoDich: payment.MaGiaoDich,
+        MaNganHang: payment.MaNganHang,
+        ThoiGianGD: payment.ThoiGianGD,
+      },
+      this.config.secret,
+    );
+    this.send('result', url, body);
+    if (this.faults.duplicateCallback()) this.send('duplicate', url, body);
+  }
+
+  /** Sends a callback whose `MaXacThuc` is not signed with the shared secret. */
+  private async forge(input: Record<string, unknown>): Promise<SentCallback> {
+    const url = this.config.callbackUrl;
+    if (!url) throw new SimInputError('no callbackUrl configured (PUT /_sim/config)');
+    const known = typeof input.MaThamChieu === 'string' ? this.payments.get(input.MaThamChieu) : undefined;
+    const fields = {
+      MaLoi: typeof input.MaLoi === 'string' ? input.MaLoi : '00',
+      MaThamChieu:
+        known?.MaThamChieu ?? (typeof input.MaThamChieu === 'string' ? input.MaThamChieu : 'FORGED-1'),
+      SoTien: typeof input.SoTien === 'number' ? input.SoTien : (known?.SoTien ?? 1),
+      MaGiaoDich: known?.MaGiaoDich ?? 'GD999999999999',
+      MaNganHang: known?.MaNganHang ?? 'VCB',
+      ThoiGianGD: formatVn(this.now(), 'portal'),
+    };
+    const body = {
+      ...fields,
+      MaXacThuc: paymentDigest(Object.values(fields), `${this.config.secret}-forged`),
+    };
+    const sent = this.send('forged', url, body);
+    await this.settled();
+    return sent;
+  }
+
+  private send(kind: SentCallback['kind'], url: string, body: Record<string, unknown>): SentCallback {
+    const sent: SentCallback = { kind, url, body, sentAt: formatVn(this.now(), 'portal') };
+    this.callbacks.push(sent);
+    const delivery = (async () => {
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(5000),
+        });
+        sent.status = res.status;
+        sent.response = (await res.text()).slice(0, 2000);
+      } catch (e) {
+        sent.error = e instanceof Error ? e.message : String(e);
+      }
+    })();
+    this.inFlight.add(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery));
+    return sent;
+  }
+
+  private signed(kind: DigestMessage, message: Record<string, unknown>): SimResponse {
+    return json(200, signMessage(kind, message, this.config.secret));
+  }
+
+  private cancelTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+function amount(v: unknown): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
+    throw new SimInputError('body.SoTien: expected a positive whole amount in VND');
+  }
+  return n;
+}
+
+export function defaultPaymentConfig(): PaymentConfig {
+  return {
+    secret: 'lgsp-dev-secret',
+    seed: 1,
+    outcomes: { success: 8, failed: 1, pending: 1 },
+    pendingPolls: { min: 0, max: 2 },
+    resolveAfterMs: { min: 100, max: 1000 },
+  };
+}
+
+function nonNegative(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new SimInputError(`${path}: expected a non-negative number`);
+  }
+  return v;
+}
+
+function range(v: unknown, path: string): { min: number; max: number } {
+  const o = record(v, path);
+  const min = nonNegative(o.min, `${path}.min`);
+  const max = nonNegative(o.max ?? min, `${path}.max`);
+  if (max < min) throw new SimInputError(`${path}.max: below min`);
+  return { min, max };
+}
+
+/** Validates `PUT /_sim/config`; settings not given keep their current value. */
+export function parsePaymentConfig(input: unknown, current: PaymentConfig): PaymentConfig {
+  const o = record(input, 'config');
+  const c: PaymentConfig = { ...current };
+  const url = text(o, 'callbackUrl', 'config');
+  if (url !== undefined) {
+    if (!URL.canParse(url)) throw new SimInputError(`config.callbackUrl: not a URL: ${url}`);
+    c.callbackUrl = url;
+  }
+  if (o.secret !== undefined) c.secret = requiredText(o, 'secret', 'config');
+  if (o.seed !== undefined) c.seed = nonNegative(o.seed, 'config.seed');
+  if (o.outcomes !== undefined) {
+    const w = record(o.outcomes, 'config.outcomes');
+    c.outcomes = {
+      success: w.success === undefined ? 0 : nonNegative(w.success, 'config.outcomes.success'),
+      failed: w.failed === undefined ? 0 : nonNegative(w.failed, 'config.outcomes.failed'),
+      pending: w.pending === undefined ? 0 : nonNegative(w.pending, 'config.outcomes.pending'),
+    };
+    if (c.outcomes.success + c.outcomes.failed + c.outcomes.pending <= 0) {
+      throw new SimInputError('config.outcomes: at least one weight above 0');
+    }
+  }
+  if (o.pendingPolls !== undefined) {
+    const r = range(o.pendingPolls, 'config.pendingPolls');
+    c.pendingPolls = { min: Math.floor(r.min), max: Math.floor(r.max) };
+  }
+  if (o.resolveAfterMs !== undefined) {
+    c.resolveAfterMs = o.resolveAfterMs === null ? null : range(o.resolveAfterMs, 'config.resolveAfterMs');
+  }
+  return c;
+}
