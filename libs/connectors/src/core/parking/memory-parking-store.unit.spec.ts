@@ -1,4 +1,4 @@
-import { describeParkingStoreContract } from './contract/parking-store-contract.js';
+import { describeParkingStoreContract } from '../../contract/parking-store-contract.js';
 import { InMemoryParkingStore } from './memory-parking-store.js';
 
 describeParkingStoreContract('in memory', async () => {

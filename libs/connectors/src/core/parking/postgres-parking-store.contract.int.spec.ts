@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { StoreUnavailableError } from '#lgsp/event-store';
-import { describeParkingStoreContract } from './contract/parking-store-contract.js';
+import { describeParkingStoreContract } from '../../contract/parking-store-contract.js';
 import { PARKING_COMPONENT } from './parking-store.js';
 import { PostgresParkingStore } from './postgres-parking-store.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { schemaVersion } from '#lgsp/event-store';
-import { describeParkingStoreContract } from './contract/parking-store-contract.js';
+import { describeParkingStoreContract } from '../../contract/parking-store-contract.js';
 import { PARKING_COMPONENT } from './parking-store.js';
 import { SqliteParkingStore } from './sqlite-parking-store.js';
 

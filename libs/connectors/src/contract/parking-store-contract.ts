@@ -4,7 +4,7 @@ import {
   PARKED_BY_CONNECTOR,
   type ParkRequest,
   type ParkingStore,
-} from '../parking-store.js';
+} from '../core/parking/parking-store.js';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ParkingStoreContractHarness {
