@@ -1,0 +1,227 @@
+import { request } from '../test-http.js';
+import { NationalPortalSimulator, type PortalDossier } from './national-portal.js';
+
+const dossier = (code: string, over: Partial<PortalDossier> = {}): Record<string, unknown> => ({
+  MaHoSo: code,
+  MaTTHC: '1.001193',
+  TenTTHC: 'Đăng ký khai sinh',
+  KenhThucHien: 1,
+  ChuHoSo: 'Nguyễn Văn An',
+  SoGiayToChuHoSo: '001099012345',
+  DinhDanhCHS: [{ LoaiDinhDanh: 1, SoDinhDanh: '001099012345' }],
+  TrichYeuHoSo: 'Đăng ký khai sinh cho con',
+  NgayTiepNhan: '20250701083000',
+  NgayHenTra: '20250703170000',
+  TrangThaiHoSo: 2,
+  DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 0 }],
+  ...over,
+});
+
+describe('NationalPortalSimulator over HTTP', () => {
+  const sim = new NationalPortalSimulator();
+  let url = '';
+  let session = '';
+  const adapter = (body: Record<string, unknown>) =>
+    request(url, 'POST', '/api/adapter', { session, ...body });
+
+  beforeAll(async () => {
+    ({ url } = await sim.start());
+  });
+  afterAll(() => sim.stop());
+  beforeEach(async () => {
+    await request(url, 'POST', '/_sim/reset');
+    const login = await request(url, 'POST', '/api/login', { username: 'lgsp', password: 'lgsp' });
+    expect(login.body).toEqual(expect.objectContaining({ error_code: 0 }));
+    session = login.body.session;
+  });
+
+  it('refuses wrong credentials and calls without a valid session', async () => {
+    const bad = await request(url, 'POST', '/api/login', { username: 'lgsp', password: 'x' });
+    expect(bad.body.error_code).toBe(-1);
+    const noSession = await request(url, 'POST', '/api/adapter', { service: 'TraCuuHoSo', MaHoSo: 'X' });
+    expect(noSession.status).toBe(200);
+    expect(noSession.body).toEqual({ error_code: 401, message: expect.stringContaining('session') });
+    const forged = await request(url, 'POST', '/api/adapter', { service: 'TraCuuHoSo', session: 'abc' });
+    expect(forged.body.error_code).toBe(401);
+  });
+
+  it('expires a session after its time to live', async () => {
+    let now = Date.now();
+    const short = new NationalPortalSimulator({ sessionTtlMs: 1000, now: () => now });
+    const started = await short.start();
+    try {
+      const login = await request(started.url, 'POST', '/api/login', { username: 'lgsp', password: 'lgsp' });
+      const look = {
+        service: 'TraCuuHoSo',
+        session: login.body.session,
+        MaHoSo: '000.00.00.H56-250701-0001',
+      };
+      expect((await request(started.url, 'POST', '/api/adapter', look)).body.error_code).toBe(-1);
+      now += 1000;
+      expect((await request(started.url, 'POST', '/api/adapter', look)).body.error_code).toBe(401);
+    } finally {
+      await short.stop();
+    }
+  });
+
+  it('creates, refuses to create twice with "đã tồn tại", and updates with isUpdating', async () => {
+    const code = '000.00.15.H56-250701-0001';
+    const created = await adapter({ service: 'DongBoHoSoMC', data: [dossier(code)] });
+    expect(created.body.error_code).toBe(0);
+    const again = await adapter({ service: 'DongBoHoSoMC', data: [dossier(code, { TrangThaiHoSo: 4 })] });
+    expect(again.status).toBe(200);
+    expect(again.body.error_code).toBe(-1);
+    expect(again.body.message).toBe(`Hồ sơ ${code} đã tồn tại`);
+    const missing = await adapter({
+      service: 'DongBoHoSoMC',
+      data: [{ ...dossier('000.00.15.H56-250701-0002'), isUpdating: true }],
+    });
+    expect(missing.body.message).toContain('không tồn tại');
+    const updated = await adapter({
+      service: 'DongBoHoSoMC',
+      isUpdating: true,
+      data: [dossier(code, { TrangThaiHoSo: 4 })],
+    });
+    expect(updated.body.error_code).toBe(0);
+    const state = sim.state();
+    expect(state.dossiers).toHaveLength(1);
+    expect(state.dossiers[0]!.TrangThaiHoSo).toBe(4);
+    expect(state.history[code]).toEqual([
+      expect.objectContaining({ TrangThaiHoSo: 2, isUpdating: false }),
+      expect.objectContaining({ TrangThaiHoSo: 4, isUpdating: true }),
+    ]);
+    const look = await adapter({ service: 'TraCuuHoSo', MaHoSo: code });
+    expect(look.body.result).toEqual(expect.objectContaining({ MaHoSo: code, TrangThaiHoSo: 4, TienDo: [] }));
+    const notFound = await adapter({ service: 'TraCuuHoSo', MaHoSo: '000.00.15.H56-250701-0009' });
+    expect(notFound.body.error_code).toBe(-1);
+  });
+
+  it.each([
+    ['a bad date', { NgayTiepNhan: '20250231083000' }, 'NgayTiepNhan'],
+    ['a local-format date', { NgayTiepNhan: '01/07/2025 08:30:00' }, 'NgayTiepNhan'],
+    ['a status outside 1–10', { TrangThaiHoSo: 11 }, 'TrangThaiHoSo'],
+    ['a bad dossier code', { MaHoSo: 'HS-1' }, 'MaHoSo'],
+    ['a bad procedure code', { MaTTHC: 'KS' }, 'MaTTHC'],
+    ['a 10-digit citizen ID', { DinhDanhCHS: [{ LoaiDinhDanh: 1, SoDinhDanh: '0010990123' }] }, 'SoDinhDanh'],
+    ['a bad channel', { KenhThucHien: 4 }, 'KenhThucHien'],
+  ])('answers 400 in the portal style for %s', async (_name, over, field) => {
+    const res = await adapter({
+      service: 'DongBoHoSoMC',
+      data: [dossier('000.00.15.H56-250701-0001', over as Partial<PortalDossier>)],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error_code: -1, message: expect.stringContaining(field) });
+    expect(sim.state().dossiers).toHaveLength(0);
+  });
+
+  it('answers 400 for malformed JSON and an unknown service', async () => {
+    const broken = await request(url, 'POST', '/api/adapter', '{"service":');
+    expect(broken.status).toBe(400);
+    expect(broken.body.error_code).toBe(-1);
+    const unknown = await adapter({ service: 'XoaHoSo' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toContain('service');
+  });
+
+  it('appends progress records, at most 10 per call, keeping a repeated record once', async () => {
+    const code = '000.00.15.H56-250701-0003';
+    await adapter({ service: 'DongBoHoSoMC', data: [dossier(code)] });
+    const record = (i: number) => ({
+      MaHoSo: code,
+      NguoiXuLy: 'Trần Thị Bình',
+      ChucDanh: 'Công chức tư pháp',
+      ThoiDiemXuLy: `2025070109${String(i).padStart(2, '0')}00`,
+      PhongBanXuLy: 'Bộ phận một cửa',
+      NoiDungXuLy: `Bước ${i}`,
+      TrangThai: 4,
+    });
+    const eleven = Array.from({ length: 11 }, (_, i) => record(i));
+    const tooMany = await adapter({ service: 'CapNhatTienDoHoSoMC', data: eleven });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toContain('10');
+    const ok = await adapter({ service: 'CapNhatTienDoHoSoMC', data: eleven.slice(0, 10) });
+    expect(ok.body.error_code).toBe(0);
+    await adapter({ service: 'CapNhatTienDoHoSoMC', data: [record(9), record(10)] });
+    const longName = await adapter({
+      service: 'CapNhatTienDoHoSoMC',
+      data: [{ ...record(1), NguoiXuLy: 'x'.repeat(51) }],
+    });
+    expect(longName.status).toBe(400);
+    expect(longName.body.message).toContain('NguoiXuLy');
+    const look = await adapter({ service: 'TraCuuHoSo', MaHoSo: code });
+    expect(look.body.result.TienDo).toHaveLength(11);
+  });
+
+  it('exports all dossiers in pages', async () => {
+    const data = Array.from({ length: 25 }, (_, i) =>
+      dossier(`000.00.15.H56-250701-${String(i + 1).padStart(4, '0')}`),
+    );
+    await adapter({ service: 'DongBoHoSoMC', data });
+    const codes: string[] = [];
+    let from: number | null = 0;
+    while (from !== null) {
+      const page: any = await adapter({ service: 'XuatDanhSachHoSo', ViTri: from, SoLuong: 10 });
+      expect(page.body.TongSo).toBe(25);
+      codes.push(...page.body.result.map((d: PortalDossier) => d.MaHoSo));
+      from = page.body.ViTriTiepTheo;
+    }
+    expect(codes).toEqual(data.map((d) => d.MaHoSo));
+    expect((await adapter({ service: 'XuatDanhSachHoSo', SoLuong: 0 })).status).toBe(400);
+  });
+
+  it('exports 100,000 dossiers in pages of 5,000 within seconds', async () => {
+    const template = dossier('000.00.15.H56-250701-0001');
+    for (let day = 1; day <= 20; day++) {
+      const data = Array.from({ length: 5000 }, (_, i) => ({
+        ...template,
+        MaHoSo: `000.00.15.H56-2507${String(day).padStart(2, '0')}-${String(i + 1).padStart(4, '0')}`,
+      }));
+      expect((await adapter({ service: 'DongBoHoSoMC', data })).body.error_code).toBe(0);
+    }
+    const started = performance.now();
+    let from: number | null = 0;
+    let total = 0;
+    while (from !== null) {
+      const page: any = await adapter({ service: 'XuatDanhSachHoSo', ViTri: from, SoLuong: 5000 });
+      total += page.body.result.length;
+      from = page.body.ViTriTiepTheo;
+    }
+    expect(total).toBe(100_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it('holds online submissions with stable codes, fetched after a cursor', async () => {
+    const created = await request(url, 'POST', '/_sim/online-submissions', [
+      { MaTTHC: '1.001193', TenTTHC: 'Đăng ký khai sinh', ChuHoSo: 'Lê Thị Hoa', MaDonVi: '21040' },
+      { MaTTHC: '1.000894', TenTTHC: 'Đăng ký kết hôn', ChuHoSo: 'Phạm Văn Nam' },
+    ]);
+    expect(created.status).toBe(201);
+    const [first, second] = created.body;
+    expect(first.MaHoSo).toMatch(/^000\.00\.00\.G22-\d{6}-0001$/);
+    expect(second.MaHoSo).toMatch(/-0002$/);
+    expect(first).toEqual(expect.objectContaining({ KenhThucHien: 2, TrangThaiHoSo: 1, ViTri: 1 }));
+    const all = await adapter({ service: 'LayDanhSachHoSoTrucTuyen', ViTri: 0 });
+    expect(all.body.result.map((s: { MaHoSo: string }) => s.MaHoSo)).toEqual([first.MaHoSo, second.MaHoSo]);
+    expect(all.body.ViTriCuoi).toBe(2);
+    const after = await adapter({ service: 'LayDanhSachHoSoTrucTuyen', ViTri: 1 });
+    expect(after.body.result).toEqual([expect.objectContaining({ MaHoSo: second.MaHoSo, ViTri: 2 })]);
+    const none = await adapter({ service: 'LayDanhSachHoSoTrucTuyen', ViTri: 2 });
+    expect(none.body).toEqual(expect.objectContaining({ result: [], ViTriCuoi: 2 }));
+    const again = await adapter({ service: 'LayDanhSachHoSoTrucTuyen', ViTri: 0 });
+    expect(again.body.result[0].MaHoSo).toBe(first.MaHoSo);
+    const dup = await adapter({ service: 'DongBoHoSoMC', data: [dossier(first.MaHoSo)] });
+    expect(dup.body.message).toContain('đã tồn tại');
+    const bad = await request(url, 'POST', '/_sim/online-submissions', { TenTTHC: 'x', ChuHoSo: 'y' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('MaTTHC');
+  });
+
+  it('counts calls per operation and per dossier', async () => {
+    const code = '000.00.15.H56-250701-0004';
+    await adapter({ service: 'DongBoHoSoMC', data: [dossier(code)] });
+    await adapter({ service: 'TraCuuHoSo', MaHoSo: code });
+    const calls = await request(url, 'GET', '/_sim/calls');
+    expect(calls.body.byOperation).toEqual(expect.objectContaining({ DongBoHoSoMC: 1, TraCuuHoSo: 1 }));
+    expect(calls.body.byDossier[code]).toEqual({ DongBoHoSoMC: 1, TraCuuHoSo: 1 });
+  });
+});
