@@ -1,4 +1,4 @@
-import { request } from '../test-http.js';
+import { request, type HttpAnswer } from '../test-http.js';
 import { NationalPortalSimulator, type PortalDossier } from './national-portal.js';
 
 const dossier = (code: string, over: Partial<PortalDossier> = {}): Record<string, unknown> => ({
@@ -160,7 +160,7 @@ describe('NationalPortalSimulator over HTTP', () => {
     const codes: string[] = [];
     let from: number | null = 0;
     while (from !== null) {
-      const page: any = await adapter({ service: 'XuatDanhSachHoSo', ViTri: from, SoLuong: 10 });
+      const page: HttpAnswer = await adapter({ service: 'XuatDanhSachHoSo', ViTri: from, SoLuong: 10 });
       expect(page.body.TongSo).toBe(25);
       codes.push(...page.body.result.map((d: PortalDossier) => d.MaHoSo));
       from = page.body.ViTriTiepTheo;
@@ -182,7 +182,7 @@ describe('NationalPortalSimulator over HTTP', () => {
     let from: number | null = 0;
     let total = 0;
     while (from !== null) {
-      const page: any = await adapter({ service: 'XuatDanhSachHoSo', ViTri: from, SoLuong: 5000 });
+      const page: HttpAnswer = await adapter({ service: 'XuatDanhSachHoSo', ViTri: from, SoLuong: 5000 });
       total += page.body.result.length;
       from = page.body.ViTriTiepTheo;
     }
