@@ -3,7 +3,7 @@ import { AdminUnits, type Commune } from '#lgsp/contracts';
 import { HubClient } from './hub-client.js';
 import { USAGE, UsageError, parseOptions, type DemoOptions } from './options.js';
 import { STATUS } from './planner.js';
-import { CreatedClients, DemoRunner, GivenClient, type RunStats } from './runner.js';
+import { CreatedClients, DemoRunner, GivenClient, RunStats } from './runner.js';
 
 /** The communes the run submits dossiers to: the whole list, or the provinces and communes asked for. */
 function selectCommunes(units: AdminUnits, options: DemoOptions): Commune[] {
@@ -68,7 +68,7 @@ function human(s: ReturnType<typeof summary>): string {
   };
   const lines = [
     `demo ${s.ok ? 'finished' : 'FAILED'}${s.interrupted ? ' (interrupted)' : ''}: ${s.lifecycles.completed} lifecycles, ${s.events.appended} events in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.eventsPerSecond} events/s, ${s.lifecyclesPerSecond} lifecycles/s)`,
-    `  seed ${s.seed} (repeat with --seed ${s.seed}), ${s.units.communesUsed} communes of ${s.units.source.slice(0, 60)}…`,
+    `  seed ${s.seed} (repeat with --seed ${s.seed}), ${s.units.communesUsed} communes of ${s.units.source.length > 60 ? `${s.units.source.slice(0, 60)}…` : s.units.source}`,
     `  variations: ${
       Object.entries(s.variations)
         .map(([k, n]) => `${k} ${n}`)
@@ -108,21 +108,13 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const runnerRef: { runner?: DemoRunner } = {};
-  const hub = new HubClient(options.url, {
-    maxRetries: options.maxRetries,
-    recorder: {
-      response: (s) => runnerRef.runner?.stats.response(s),
-      networkError: () => runnerRef.runner?.stats.networkError(),
-      retry: () => runnerRef.runner?.stats.retry(),
-    },
-  });
+  const stats = new RunStats();
+  const hub = new HubClient(options.url, { maxRetries: options.maxRetries, recorder: stats });
   const clients =
     options.clientToken !== undefined
       ? new GivenClient(options.clientToken)
       : new CreatedClients(hub, options.adminToken ?? '', options.clientRole);
-  const runner = new DemoRunner(hub, clients, communes, options);
-  runnerRef.runner = runner;
+  const runner = new DemoRunner(hub, clients, communes, options, stats);
 
   const onSignal = (): void => {
     process.stderr.write('[demo] stopping: no new lifecycles, waiting for those in flight\n');
@@ -138,7 +130,7 @@ async function main(): Promise<number> {
         )
       : undefined;
 
-  const stats = await runner.run();
+  await runner.run();
   if (progress !== undefined) clearInterval(progress);
   const result = summary(stats, options, units, communes.length, clients.created);
   if (options.dossiersOut !== undefined) {

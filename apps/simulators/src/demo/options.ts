@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MIX, type Mix } from './planner.js';
 
@@ -7,7 +9,8 @@ Plays dossier lifecycles against a running hub over POST /v1/events, as commune 
 
 Hub and clients:
   --url URL              the hub (env LGSP_URL, default http://127.0.0.1:3000)
-  --token TOKEN          admin token, used to create the demo's own clients (env LGSP_TOKEN)
+  --token TOKEN          admin token, used to create the demo's own clients (env LGSP_TOKEN; default the
+                         token a local hub wrote to $LGSP_DATA_DIR/admin-token, ./data/admin-token)
   --client-token TOKEN   push every event with this commune/province client instead (env LGSP_CLIENT_TOKEN);
                          restrict --provinces/--communes to its scope
   --client-role ROLE     province (one client per province, default) or commune (one per commune)
@@ -34,7 +37,7 @@ Output:
   --max-retries N        attempts after a 429, 503 or network error before giving up (default 10)
 
 Exit codes: 0 every lifecycle played; 1 a lifecycle failed (the reason is printed); 2 usage error;
-4 the hub could not be reached.`;
+4 the hub could not be reached; 130 interrupted (SIGINT/SIGTERM: lifecycles in flight are finished).`;
 
 export type ClientRole = 'province' | 'commune';
 export type Mode = 'structured' | 'batch';
@@ -144,6 +147,12 @@ function codes(name: string, text: string | undefined, digits: number): string[]
   return list;
 }
 
+/** The admin token a hub started from this folder generated (`npm start`), if there is one. */
+function localAdminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const file = join(env['LGSP_DATA_DIR'] || 'data', 'admin-token');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
 /** Reads the flags over the environment; validated once, a bad value names its flag or variable. */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): DemoOptions {
   let values;
@@ -204,7 +213,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
   } catch {
     throw new UsageError(`--url: ${JSON.stringify(url)} is not a URL`);
   }
-  const adminToken = values.token ?? env['LGSP_TOKEN'] ?? undefined;
+  const adminToken = values.token ?? (env['LGSP_TOKEN'] || localAdminToken(env));
   const clientToken = values['client-token'] ?? env['LGSP_CLIENT_TOKEN'] ?? undefined;
   const help = values.help === true;
   if (!help && !adminToken && !clientToken) {

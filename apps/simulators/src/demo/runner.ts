@@ -214,7 +214,6 @@ const describeProblem = (status: number, problem: Problem | undefined): string =
  * (seed, i), so a seed repeats a run whatever the timing. The first failure stops new lifecycles.
  */
 export class DemoRunner {
-  readonly stats = new RunStats();
   readonly dossiers: DossierRecord[] = [];
   private readonly codes = new DossierCodes();
   private readonly eventPacer: Pacer;
@@ -225,6 +224,8 @@ export class DemoRunner {
     private readonly clients: ClientTokens,
     private readonly communes: readonly Commune[],
     private readonly options: RunOptions,
+    /** Shared with the HubClient, which records every answer and retry in it. */
+    readonly stats: RunStats,
   ) {
     this.eventPacer = new Pacer(options.eventRate);
   }

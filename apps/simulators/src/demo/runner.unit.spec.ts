@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { retryDelayMs } from './hub-client.js';
 import { UsageError, parseOptions } from './options.js';
 import { DossierCodes } from './runner.js';
@@ -59,6 +62,13 @@ describe('demo options', () => {
     });
   });
 
+  it('falls back to the admin token a local hub wrote to its data folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgsp-demo-'));
+    writeFileSync(join(dir, 'admin-token'), 'generated-token\n');
+    expect(parseOptions([], { LGSP_DATA_DIR: dir }).adminToken).toBe('generated-token');
+    expect(parseOptions([], { LGSP_DATA_DIR: dir, LGSP_TOKEN: 'given' }).adminToken).toBe('given');
+  });
+
   it('names the bad flag or variable', () => {
     const env = { LGSP_TOKEN: 'a' };
     expect(() => parseOptions(['--count', '0'], env)).toThrow(
@@ -68,6 +78,6 @@ describe('demo options', () => {
     expect(() => parseOptions(['--mix', 'rejected=0.6,withdrawn=0.6'], env)).toThrow(/more than 1/);
     expect(() => parseOptions(['--mix', 'lost=0.1'], env)).toThrow(/unknown share "lost"/);
     expect(() => parseOptions(['--communes', '2104'], env)).toThrow(/not a 5-digit code/);
-    expect(() => parseOptions([], {})).toThrow(/no token/);
+    expect(() => parseOptions([], { LGSP_DATA_DIR: '/nonexistent' })).toThrow(/no token/);
   });
 });
