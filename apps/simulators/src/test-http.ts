@@ -1,5 +1,5 @@
 /** A minimal HTTP client for driving simulators from tests and scripts. */
-export interface HttpAnswer<T = unknown> {
+export interface HttpAnswer<T = Loose> {
   status: number;
   headers: Headers;
   body: T;
