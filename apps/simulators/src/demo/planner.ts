@@ -85,7 +85,18 @@ export type Step =
   | { kind: 'status'; status: number; previousStatus: number; handler: Handler; note?: string }
   | { kind: 'payment-failed'; attempt: number; reason: string }
   | { kind: 'payment-completed'; attempt: number; transactionId: string; amount: number; bankCode: string }
-  | { kind: 'civil-status-registered'; person: Omit<RegisteredPerson, 'dateOfBirth'>; ageDays: number };
+  | {
+      kind: 'civil-status-registered';
+      child: {
+        fullName: string;
+        sex: RegisteredPerson['sex'];
+        /** Days between birth and the submission of the dossier. */
+        ageDays: number;
+        /** The personal ID the registration gives the child, but for the 2 digits of the birth year. */
+        idPlace: string;
+        idSerial: string;
+      };
+    };
 
 /** One dossier's lifecycle, without the two things only the run knows: its code and the clock. */
 export interface DossierPlan {
@@ -192,8 +203,8 @@ export function planLifecycle(
     move(STATUS.rejected, receptionist, rng.pick(REJECTION_REASONS));
   } else {
     move(STATUS.received, receptionist);
-    const withdrawnAfterIntake = variation === 'withdrawn' && rng.chance(0.5);
-    if (!withdrawnAfterIntake) move(STATUS.processing, officer);
+    const withdrawnBeforeProcessing = variation === 'withdrawn' && rng.chance(0.5);
+    if (!withdrawnBeforeProcessing) move(STATUS.processing, officer);
     if (variation === 'withdrawn') {
       move(STATUS.withdrawn, receptionist, rng.pick(WITHDRAWAL_NOTES));
     } else {
@@ -217,15 +228,15 @@ export function planLifecycle(
         });
       }
       if (birth) {
-        const childSex = rng.chance(0.5) ? 'male' : 'female';
-        const ageDays = rng.int(1, 59);
+        const sex = rng.chance(0.5) ? 'male' : 'female';
         steps.push({
           kind: 'civil-status-registered',
-          ageDays,
-          person: {
-            fullName: personName(rng, childSex, family),
-            sex: childSex,
-            idNumber: `${rng.pick(ID_PLACE_CODES)}${childSex === 'female' ? 3 : 2}__${rng.digits(6)}`,
+          child: {
+            fullName: personName(rng, sex, family),
+            sex,
+            ageDays: rng.int(1, 59),
+            idPlace: rng.pick(ID_PLACE_CODES),
+            idSerial: rng.digits(6),
           },
         });
       }
@@ -357,15 +368,16 @@ export function renderStep(plan: DossierPlan, stepIndex: number, ctx: RenderCont
         bankCode: step.bankCode,
       });
     case 'civil-status-registered': {
-      const born = new Date(ctx.receivedAt.getTime() - step.ageDays * 86_400_000);
-      const year = vietnamDate(born).slice(0, 4);
+      const { child } = step;
+      const dateOfBirth = vietnamDate(new Date(ctx.receivedAt.getTime() - child.ageDays * 86_400_000));
+      // Born in the 21st century: 2 for a boy, 3 for a girl.
+      const centuryAndSex = child.sex === 'female' ? 3 : 2;
       const person: RegisteredPerson = {
-        fullName: step.person.fullName,
-        sex: step.person.sex,
-        dateOfBirth: vietnamDate(born),
+        fullName: child.fullName,
+        sex: child.sex,
+        dateOfBirth,
+        idNumber: `${child.idPlace}${centuryAndSex}${dateOfBirth.slice(2, 4)}${child.idSerial}`,
       };
-      if (step.person.idNumber !== undefined)
-        person.idNumber = step.person.idNumber.replace('__', year.slice(2));
       const counter = Number(ctx.dossierCode.slice(-4));
       return envelope('vn.gov.lgsp.civil-status.registered.v1', CIVIL_REGISTRY_SOURCE, {
         ...where,

@@ -87,6 +87,17 @@ describe('demo lifecycle planner', () => {
     for (const plan of births) {
       const registered = plan.steps.filter((s) => s.kind === 'civil-status-registered').length;
       expect(registered).toBe(plan.finalStatus === STATUS.returned ? 1 : 0);
+      const event = render(plan).find((e) => e.type === 'vn.gov.lgsp.civil-status.registered.v1');
+      if (event === undefined) continue;
+      const { person, registeredAt } = event.data as {
+        person: { dateOfBirth: string; sex: string; idNumber: string };
+        registeredAt: string;
+      };
+      expect(person.dateOfBirth < registeredAt.slice(0, 10)).toBe(true);
+      // century and sex digit, then the 2 digits of the birth year
+      expect(person.idNumber.slice(3, 6)).toBe(
+        `${person.sex === 'female' ? 3 : 2}${person.dateOfBirth.slice(2, 4)}`,
+      );
     }
     const other = plans.filter((p) => p.procedure.code !== BIRTH_REGISTRATION);
     expect(other.every((p) => p.steps.every((s) => s.kind !== 'civil-status-registered'))).toBe(true);
