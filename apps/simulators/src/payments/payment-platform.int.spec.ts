@@ -154,13 +154,9 @@ describe('PaymentPlatformSimulator over HTTP', () => {
       return sim.state().callbacks.map((c) => `${c.kind}:${String(c.body.MaThamChieu)}`);
     };
     const first = await run();
-    expect(first.length).toBeGreaterThan(10);
-    expect(new Set(first).size).toBe(10);
+    expect(first.filter((c) => c.startsWith('result:'))).toHaveLength(10);
+    expect(first.filter((c) => c.startsWith('duplicate:')).length).toBeGreaterThan(0);
     expect(await run()).toEqual(first);
-    const kinds = (await request(url, 'GET', '/_sim/state')).body.callbacks.map(
-      (c: { kind: string }) => c.kind,
-    );
-    expect(kinds.filter((k: string) => k === 'duplicate')).toHaveLength(first.length - 10);
   });
 
   it('sends a forged callback on demand and records the refusal', async () => {
