@@ -25,6 +25,7 @@ import {
   WITHDRAWAL_NOTES,
   type Procedure,
 } from './catalogue.js';
+import { formatVn } from '../dates.js';
 import type { Random } from './random.js';
 
 /** National dossier status codes (domain.md) that the lifecycles use. */
@@ -264,7 +265,7 @@ const VIETNAM_OFFSET_MS = 7 * 3600_000;
 
 /** RFC 3339 in Vietnam time, as the one-stop shops send it: `2025-11-23T09:15:00+07:00`. */
 export function vietnamTime(at: Date): string {
-  return `${new Date(at.getTime() + VIETNAM_OFFSET_MS).toISOString().slice(0, 19)}+07:00`;
+  return formatVn(at, 'iso');
 }
 
 /** The calendar date in Vietnam, `yyyy-MM-dd`. */

@@ -1,26 +1,20 @@
+import { mulberry32 } from '../faults.js';
+
 /**
- * A seeded pseudo-random source (mulberry32), so that a demo run can be repeated exactly: the same
- * seed and lifecycle index always give the same plan, whatever the concurrency.
+ * A seeded pseudo-random source (the simulators' mulberry32), so that a demo run can be repeated
+ * exactly: the same seed and lifecycle index always give the same plan, whatever the concurrency.
  */
 export class Random {
-  private state: number;
+  /** A float in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.next = mulberry32(seed);
   }
 
   /** The generator of lifecycle `index` of a run seeded with `seed`. */
   static forLifecycle(seed: string, index: number): Random {
     return new Random(hashText(`${seed}:${index}`));
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   /** An integer in [min, max]. */
