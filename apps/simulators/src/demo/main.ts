@@ -68,7 +68,7 @@ function human(s: ReturnType<typeof summary>): string {
   };
   const lines = [
     `demo ${s.ok ? 'finished' : 'FAILED'}${s.interrupted ? ' (interrupted)' : ''}: ${s.lifecycles.completed} lifecycles, ${s.events.appended} events in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.eventsPerSecond} events/s, ${s.lifecyclesPerSecond} lifecycles/s)`,
-    `  seed ${s.seed} (repeat with --seed ${s.seed}), ${s.units.communesUsed} communes of ${s.units.source.length > 60 ? `${s.units.source.slice(0, 60)}…` : s.units.source}`,
+    `  seed ${s.seed} (repeat with --seed ${s.seed}), ${s.units.communesUsed} commune(s) of ${s.units.source.length > 60 ? `${s.units.source.slice(0, 60)}…` : s.units.source}`,
     `  variations: ${
       Object.entries(s.variations)
         .map(([k, n]) => `${k} ${n}`)
