@@ -183,9 +183,7 @@ export abstract class Simulator {
 
   private async handleControlSafe(req: SimRequest): Promise<SimResponse | undefined> {
     if (!req.path.startsWith('/_sim/')) return undefined;
-    return (
-      (await this.handleControl(req)) ?? json(404, { error: `no control route ${req.method} ${req.path}` })
-    );
+    return (await this.handleControl(req)) ?? this.error(404, `no control route ${req.method} ${req.path}`);
   }
 
   private control(req: SimRequest): SimResponse | undefined {
