@@ -120,3 +120,8 @@ export const AGENCY_ID = /^(?=.{1,35}$)[0-9A-Z]+(\.[0-9A-Z]+)*$/;
 export const DOSSIER_CODE = /^(?=[0-9A-Z.]{1,35}-)[0-9A-Z]+(\.[0-9A-Z]+)*-\d{6}-\d{4,6}$/;
 /** National procedure code, e.g. `1.001193`, optionally with a province's agency ID appended. */
 export const PROCEDURE_CODE = /^\d{1,2}\.\d{6}(\.[0-9A-Z]+)*$/;
+
+/** `o` without its undefined properties, so that stored records and answers carry no empty keys. */
+export function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

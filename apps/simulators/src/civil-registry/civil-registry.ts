@@ -1,8 +1,7 @@
 import { formatVn } from '../dates.js';
 import { corruptRecord, mulberry32, SimInputError, toNfd } from '../faults.js';
-import { code, date, DOSSIER_CODE, integer, record, requiredText, text } from '../fields.js';
+import { code, date, DOSSIER_CODE, integer, record, requiredText, stripUndefined, text } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
-import { stripUndefined } from '../portal/national-portal.js';
 
 /**
  * The Ministry of Justice civil-registry system (hộ tịch). camelCase JSON; answers

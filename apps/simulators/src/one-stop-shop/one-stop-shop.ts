@@ -1,8 +1,17 @@
 import { formatVn } from '../dates.js';
 import { corruptRecord, SimInputError, toNfd, type FaultDecision } from '../faults.js';
-import { array, date, DOSSIER_CODE, integer, PROCEDURE_CODE, record, requiredText, text } from '../fields.js';
+import {
+  array,
+  date,
+  DOSSIER_CODE,
+  integer,
+  PROCEDURE_CODE,
+  record,
+  requiredText,
+  stripUndefined,
+  text,
+} from '../fields.js';
 import { json, Simulator, type SimRequest, type SimResponse } from '../http.js';
-import { stripUndefined } from '../portal/national-portal.js';
 
 /**
  * A province's one-stop-shop (một cửa điện tử). Its own REST dialect with snake_case Vietnamese

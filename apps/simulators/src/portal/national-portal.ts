@@ -11,6 +11,7 @@ import {
   PROCEDURE_CODE,
   record,
   requiredText,
+  stripUndefined,
   text,
 } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
@@ -418,8 +419,4 @@ function parseProgress(o: Record<string, unknown>, path: string): PortalProgress
     NoiDungXuLy: text(o, 'NoiDungXuLy', path, { max: 2000 }),
     TrangThai: code(o, 'TrangThai', path, PORTAL_STATUSES) as number,
   });
-}
-
-export function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
