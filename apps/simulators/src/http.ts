@@ -61,7 +61,10 @@ export abstract class Simulator {
 
   /** Starts listening on 127.0.0.1 (`port` 0 picks a free one). */
   async start(port = 0, host = '127.0.0.1'): Promise<Started> {
-    const server = createServer((req, res) => void this.dispatch(req, res));
+    // A client that went away mid-answer is not the simulator's failure: drop its socket.
+    const server = createServer((req, res) => {
+      this.dispatch(req, res).catch(() => res.destroy());
+    });
     server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
