@@ -12,9 +12,12 @@ const at = (): string => formatVn(Date.now(), 'portal');
 async function callbackReceiver(): Promise<{
   url: string;
   received: Record<string, unknown>[];
+  /** The next `count` callbacks are answered 500, as a hub that is restarting would. */
+  failNext: { count: number };
   close: () => Promise<void>;
 }> {
   const received: Record<string, unknown>[] = [];
+  const failNext = { count: 0 };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
@@ -22,7 +25,9 @@ async function callbackReceiver(): Promise<{
       const body = JSON.parse(raw) as Record<string, unknown>;
       received.push(body);
       const valid = verifyMessage('CALLBACK', body, SECRET);
-      res.writeHead(valid ? 200 : 401, { 'content-type': 'application/json' });
+      const failing = failNext.count > 0;
+      if (failing) failNext.count -= 1;
+      res.writeHead(failing ? 500 : valid ? 200 : 401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ accepted: valid }));
     });
   });
@@ -31,6 +36,7 @@ async function callbackReceiver(): Promise<{
   return {
     url: `http://127.0.0.1:${port}/payments/callback`,
     received,
+    failNext,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
@@ -58,7 +64,10 @@ describe('PaymentPlatformSimulator over HTTP', () => {
   beforeEach(async () => {
     await request(url, 'POST', '/_sim/reset');
     receiver.received.length = 0;
+    receiver.failNext.count = 0;
     await request(url, 'PUT', '/_sim/config', {
+      callbackRetries: 2,
+      callbackRetryDelayMs: 10,
       secret: SECRET,
       callbackUrl: receiver.url,
       seed: 1,
@@ -166,6 +175,23 @@ describe('PaymentPlatformSimulator over HTTP', () => {
     expect(receiver.received).toHaveLength(1);
     expect(verifyMessage('CALLBACK', receiver.received[0]!, SECRET)).toBe(false);
     expect(receiver.received[0]).toEqual(expect.objectContaining({ MaThamChieu: 'REF-X', SoTien: 5000 }));
+  });
+
+  it('sends a result again while the receiver does not answer 2xx, up to callbackRetries', async () => {
+    await request(url, 'PUT', '/_sim/config', { pendingPolls: { min: 0, max: 0 } });
+    receiver.failNext.count = 1;
+    await send('INIT', { MaThamChieu: 'REF-R1', SoTien: 1000 });
+    await send('QUERY', { MaThamChieu: 'REF-R1' });
+    await sim.settled();
+    expect(sim.state().callbacks).toEqual([
+      expect.objectContaining({ kind: 'result', attempts: 2, status: 200 }),
+    ]);
+    receiver.failNext.count = 5;
+    await send('INIT', { MaThamChieu: 'REF-R2', SoTien: 1000 });
+    await send('QUERY', { MaThamChieu: 'REF-R2' });
+    await sim.settled();
+    expect(sim.state().callbacks[1]).toEqual(expect.objectContaining({ attempts: 3, status: 500 }));
+    expect(receiver.received.filter((c) => c.MaThamChieu === 'REF-R2')).toHaveLength(3);
   });
 
   it('resolves a payment on demand', async () => {

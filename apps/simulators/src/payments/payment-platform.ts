@@ -1,7 +1,7 @@
 import { formatVn } from '../dates.js';
 import { mulberry32, SimInputError } from '../faults.js';
 import { date, record, requiredText, text } from '../fields.js';
-import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
+import { isRecord, json, Simulator, type SimRequest, type SimResponse, type Started } from '../http.js';
 import { paymentDigest, signMessage, verifyMessage, type DigestMessage } from './digest.js';
 
 /**
@@ -26,6 +26,10 @@ export interface PaymentConfig {
   pendingPolls: { min: number; max: number };
   /** The result (and its callback) comes by itself after this long; `null`: only through QUERY. @defaultValue 100–1000 ms */
   resolveAfterMs: { min: number; max: number } | null;
+  /** A callback not answered 2xx is sent again this many times; @defaultValue 2 */
+  callbackRetries: number;
+  /** Delay before the first retry, doubling after each; @defaultValue 500 */
+  callbackRetryDelayMs: number;
 }
 
 export const TRANSACTION_STATUS = { success: 1, pending: 3, failed: 4 } as const;
@@ -51,6 +55,8 @@ export interface SentCallback {
   url: string;
   body: Record<string, unknown>;
   sentAt: string;
+  /** Deliveries tried so far. */
+  attempts: number;
   status?: number;
   response?: string;
   error?: string;
@@ -64,6 +70,7 @@ export class PaymentPlatformSimulator extends Simulator {
   private timers = new Set<NodeJS.Timeout>();
   private inFlight = new Set<Promise<void>>();
   private transactions = 0;
+  private stopped = false;
 
   constructor(options: { now?: () => number; config?: Record<string, unknown> } = {}) {
     super('payments', options.now);
@@ -86,7 +93,13 @@ export class PaymentPlatformSimulator extends Simulator {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
+  override start(port = 0, host = '127.0.0.1'): Promise<Started> {
+    this.stopped = false;
+    return super.start(port, host);
+  }
+
   override async stop(): Promise<void> {
+    this.stopped = true;
     this.cancelTimers();
     await this.settled();
     await super.stop();
@@ -308,21 +321,36 @@ export class PaymentPlatformSimulator extends Simulator {
     return sent;
   }
 
+  /**
+   * POSTs a callback. A result that is not answered 2xx is sent again up to `callbackRetries` times,
+   * after `callbackRetryDelayMs`, then twice that, and so on; a forged one is sent once.
+   */
   private send(kind: SentCallback['kind'], url: string, body: Record<string, unknown>): SentCallback {
-    const sent: SentCallback = { kind, url, body, sentAt: formatVn(this.now(), 'portal') };
+    const sent: SentCallback = { kind, url, body, sentAt: formatVn(this.now(), 'portal'), attempts: 0 };
     this.callbacks.push(sent);
+    const retries = kind === 'forged' ? 0 : this.config.callbackRetries;
     const delivery = (async () => {
-      try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(5000),
-        });
-        sent.status = res.status;
-        sent.response = (await res.text()).slice(0, 2000);
-      } catch (e) {
-        sent.error = e instanceof Error ? e.message : String(e);
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        if (attempt > 0) {
+          await new Promise((r) => setTimeout(r, this.config.callbackRetryDelayMs * 2 ** (attempt - 1)));
+        }
+        if (this.stopped) return;
+        sent.attempts += 1;
+        delete sent.error;
+        delete sent.status;
+        try {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(5000),
+          });
+          sent.status = res.status;
+          sent.response = (await res.text()).slice(0, 2000);
+          if (res.ok) return;
+        } catch (e) {
+          sent.error = e instanceof Error ? e.message : String(e);
+        }
       }
     })();
     this.inFlight.add(delivery);
@@ -355,6 +383,8 @@ export function defaultPaymentConfig(): PaymentConfig {
     outcomes: { success: 8, failed: 1, pending: 1 },
     pendingPolls: { min: 0, max: 2 },
     resolveAfterMs: { min: 100, max: 1000 },
+    callbackRetries: 2,
+    callbackRetryDelayMs: 500,
   };
 }
 
@@ -398,6 +428,12 @@ export function parsePaymentConfig(input: unknown, current: PaymentConfig): Paym
   if (o.pendingPolls !== undefined) {
     const r = range(o.pendingPolls, 'config.pendingPolls');
     c.pendingPolls = { min: Math.floor(r.min), max: Math.floor(r.max) };
+  }
+  if (o.callbackRetries !== undefined) {
+    c.callbackRetries = Math.floor(nonNegative(o.callbackRetries, 'config.callbackRetries'));
+  }
+  if (o.callbackRetryDelayMs !== undefined) {
+    c.callbackRetryDelayMs = nonNegative(o.callbackRetryDelayMs, 'config.callbackRetryDelayMs');
   }
   if (o.resolveAfterMs !== undefined) {
     c.resolveAfterMs = o.resolveAfterMs === null ? null : range(o.resolveAfterMs, 'config.resolveAfterMs');
