@@ -1,4 +1,12 @@
-import { FaultInjector, latencyMs, mulberry32, parseFaultConfig, SimInputError, toNfd } from './faults.js';
+import {
+  corruptRecord,
+  FaultInjector,
+  latencyMs,
+  mulberry32,
+  parseFaultConfig,
+  SimInputError,
+  toNfd,
+} from './faults.js';
 
 describe('mulberry32', () => {
   it('gives the same sequence for the same seed and another for another seed', () => {
@@ -96,5 +104,17 @@ describe('toNfd', () => {
     expect(out.ChuHoSo.startsWith('Nguy')).toBe(true);
     expect(out.list[0]!.length).toBe(4);
     expect(out.n).toBe(1);
+  });
+});
+
+describe('corruptRecord', () => {
+  it('changes the named field, or one picked among the others, never a kept one', () => {
+    const named = { MaHoSo: 'A', ChuHoSo: 'Lê Văn Tám', TrangThaiHoSo: 4 };
+    expect(corruptRecord(named, { field: 'TrangThaiHoSo', pick: 0 }, ['MaHoSo'])).toBe('TrangThaiHoSo');
+    expect(named.TrangThaiHoSo).toBe(5);
+    const picked = { MaHoSo: 'A', ChuHoSo: 'Lê Văn Tám', TrangThaiHoSo: 4 };
+    expect(corruptRecord(picked, { pick: 0 }, ['MaHoSo'])).toBe('ChuHoSo');
+    expect(picked).toEqual({ MaHoSo: 'A', ChuHoSo: 'Lê Văn Tá#', TrangThaiHoSo: 4 });
+    expect(corruptRecord({ MaHoSo: 'A' }, { pick: 0.5 }, ['MaHoSo'])).toBeUndefined();
   });
 });
