@@ -1,0 +1,171 @@
+import type { DossierStatusChanged, DossierSubmitted } from '#lgsp/contracts';
+import type { StoredEvent } from '#lgsp/event-store';
+import type { DossierView } from '#lgsp/projections';
+import { mappingError } from '../core/errors.js';
+import type { PortalDossierRecord, PortalFee, PortalProgressRecord } from './external/portal-wire.js';
+
+/** The target name of the national portal in parking, breaker, logs and errors. */
+export const PORTAL_TARGET = 'portal';
+
+const VN_OFFSET_MS = 7 * 3_600_000;
+/** The portal's summary field holds about 1,000 characters. */
+export const MAX_SUMMARY_CHARS = 1000;
+/** `NguoiXuLy` holds at most 50 characters. */
+export const MAX_HANDLER_CHARS = 50;
+
+/**
+ * What the portal needs beyond the {@link DossierView}, which by design keeps no citizen ID, no
+ * summary and only the sum of the fees: taken from the dossier's own events by {@link portalFacts}.
+ */
+export interface PortalFacts {
+  applicantIdNumber?: string;
+  summary?: string;
+  fees: readonly { code?: string; name: string; amount: number }[];
+  /** When the status last became 10 (result returned): the portal's `NgayTra`. */
+  returnedAt?: string;
+  /** One per status change that names its handler, in stream order. */
+  progress: readonly {
+    status: number;
+    changedAt: string;
+    handler: { name: string; title?: string; department?: string };
+    note?: string;
+  }[];
+}
+
+/** Folds a dossier's events (in stream order) into the {@link PortalFacts}. Pure. */
+export function portalFacts(events: readonly Pick<StoredEvent, 'type' | 'data'>[]): PortalFacts {
+  const facts: {
+    -readonly [K in keyof PortalFacts]: PortalFacts[K];
+  } = { fees: [], progress: [] };
+  for (const e of events) {
+    if (e.type === 'vn.gov.lgsp.dossier.submitted.v1') {
+      const d = e.data as DossierSubmitted;
+      facts.applicantIdNumber = d.applicant.idNumber;
+      if (d.summary === undefined) delete facts.summary;
+      else facts.summary = d.summary;
+      facts.fees = d.fees ?? [];
+    } else if (e.type === 'vn.gov.lgsp.dossier.status-changed.v1') {
+      const d = e.data as DossierStatusChanged;
+      if (d.status === 10) facts.returnedAt = d.changedAt;
+      else delete facts.returnedAt;
+      if (d.handler !== undefined) {
+        facts.progress = [
+          ...facts.progress,
+          {
+            status: d.status,
+            changedAt: d.changedAt,
+            handler: d.handler,
+            ...(d.note === undefined ? {} : { note: d.note }),
+          },
+        ];
+      }
+    }
+  }
+  return facts;
+}
+
+const CHANNELS = { 'in-person': 1, online: 2, postal: 3 } as const;
+
+/**
+ * The `DongBoHoSoMC` record of a dossier: its projected state in the portal's fields. Texts are
+ * NFC; times are `yyyyMMddHHmmss` in Vietnam local time; a dossier without a status change yet is
+ * 1 (new submission). Pure.
+ * @throws ConnectorError (`data`, `mapping`) when a field the portal requires is missing or a time
+ *   is not RFC 3339.
+ */
+export function toPortalDossier(view: DossierView, facts: PortalFacts): PortalDossierRecord {
+  const missing = (field: string, from: string) =>
+    mappingError(PORTAL_TARGET, `dossier ${view.dossierCode}: ${field} is required (${from} is missing)`);
+  if (view.procedureCode === undefined) throw missing('MaTTHC', 'procedureCode');
+  if (view.procedureName === undefined) throw missing('TenTTHC', 'procedureName');
+  if (view.channel === undefined) throw missing('KenhThucHien', 'channel');
+  if (view.applicant === undefined) throw missing('ChuHoSo', 'applicant');
+  if (view.receivedAt === undefined) throw missing('NgayTiepNhan', 'receivedAt');
+  const status = view.status ?? 1;
+  if (!Number.isInteger(status) || status < 1 || status > 10) {
+    throw mappingError(PORTAL_TARGET, `dossier ${view.dossierCode}: status ${status} is not 1–10`);
+  }
+  const record: PortalDossierRecord = {
+    MaHoSo: view.dossierCode,
+    MaTTHC: view.procedureCode,
+    TenTTHC: nfc(view.procedureName),
+    KenhThucHien: CHANNELS[view.channel],
+    ChuHoSo: nfc(view.applicant.fullName),
+    DinhDanhCHS: [],
+    NgayTiepNhan: toPortalTime(view.receivedAt, 'NgayTiepNhan', view.dossierCode),
+    TrangThaiHoSo: status,
+    DanhSachLePhi: facts.fees.map(toPortalFee),
+    DanhSachGiayToKetQua: [],
+    MaDonVi: view.communeCode,
+  };
+  const id = facts.applicantIdNumber;
+  if (id !== undefined && id !== '') {
+    record.SoGiayToChuHoSo = id;
+    record.DinhDanhCHS = [{ LoaiDinhDanh: id.length === 9 ? 2 : 1, SoDinhDanh: id }];
+  }
+  if (facts.summary !== undefined && facts.summary !== '') {
+    record.TrichYeuHoSo = truncate(nfc(facts.summary), MAX_SUMMARY_CHARS);
+  }
+  if (view.dueAt !== undefined) record.NgayHenTra = toPortalTime(view.dueAt, 'NgayHenTra', view.dossierCode);
+  if (status === 10 && facts.returnedAt !== undefined) {
+    record.NgayTra = toPortalTime(facts.returnedAt, 'NgayTra', view.dossierCode);
+  }
+  return record;
+}
+
+/** The `CapNhatTienDoHoSoMC` records of a dossier, oldest first. Pure. */
+export function toPortalProgress(dossierCode: string, facts: PortalFacts): PortalProgressRecord[] {
+  return facts.progress.map((p) => {
+    const r: PortalProgressRecord = {
+      MaHoSo: dossierCode,
+      NguoiXuLy: truncate(nfc(p.handler.name), MAX_HANDLER_CHARS),
+      ThoiDiemXuLy: toPortalTime(p.changedAt, 'ThoiDiemXuLy', dossierCode),
+      TrangThai: p.status,
+    };
+    if (p.handler.title !== undefined) r.ChucDanh = nfc(p.handler.title);
+    if (p.handler.department !== undefined) r.PhongBanXuLy = nfc(p.handler.department);
+    if (p.note !== undefined) r.NoiDungXuLy = nfc(p.note);
+    return r;
+  });
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * An RFC 3339 time (any offset) as the portal writes it: `yyyyMMddHHmmss` in Vietnam local time
+ * (UTC+7, no daylight saving), without an offset; fractions of a second are dropped.
+ * @throws ConnectorError (`data`, `mapping`) when `time` is not RFC 3339.
+ */
+export function toPortalTime(time: string, field = 'time', dossierCode?: string): string {
+  const ms = RFC3339.test(time) ? Date.parse(time) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    const of = dossierCode === undefined ? '' : `dossier ${dossierCode}: `;
+    throw mappingError(PORTAL_TARGET, `${of}${field} ${JSON.stringify(time)} is not an RFC 3339 time`);
+  }
+  const t = new Date(Math.floor(ms / 1000) * 1000 + VN_OFFSET_MS);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return (
+    p(t.getUTCFullYear(), 4) +
+    p(t.getUTCMonth() + 1) +
+    p(t.getUTCDate()) +
+    p(t.getUTCHours()) +
+    p(t.getUTCMinutes()) +
+    p(t.getUTCSeconds())
+  );
+}
+
+function toPortalFee(fee: PortalFacts['fees'][number]): PortalFee {
+  return {
+    ...(fee.code === undefined ? {} : { MaPhiLePhi: fee.code }),
+    TenPhiLePhi: nfc(fee.name),
+    Gia: fee.amount,
+  };
+}
+
+const nfc = (s: string): string => s.normalize('NFC');
+
+/** At most `max` code points, so a surrogate pair is never split. */
+function truncate(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : chars.slice(0, max).join('');
+}
