@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
+import { NationalPortalSimulator, parseFaultConfig } from '../../../../apps/simulators/src/index.js';
+import { CircuitBreaker } from '../core/circuit-breaker.js';
+import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
+import { PortalClient } from './portal-client.js';
+import { PortalSyncConnector } from './portal-sync-connector.js';
+
+const PROVINCE = '51';
+const COMMUNE = '21040';
+const AGENCY = '000.00.51.H56';
+const HANDLER = { name: 'Trần Văn Bình', title: 'Công chức tư pháp', department: 'Bộ phận một cửa' };
+
+let dir: string;
+let store: SqliteEventStore;
+let sim: NationalPortalSimulator;
+let url: string;
+let skewMs = 0;
+let counter = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'portal-sync-'));
+  store = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  sim = new NationalPortalSimulator({ sessionTtlMs: 60_000, now: () => Date.now() + skewMs });
+  ({ url } = await sim.start());
+});
+
+afterAll(async () => {
+  await sim.stop();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  sim.reset();
+  skewMs = 0;
+});
+
+/** A fresh dossier code per test, so tests sharing the store never meet. */
+function newCode(): string {
+  counter++;
+  return `${AGENCY}-251123-${String(counter).padStart(4, '0')}${randomUUID().replace(/\D/g, '').slice(0, 2).padEnd(2, '0')}`;
+}
+
+const common = (code: string) => ({ dossierCode: code, provinceCode: PROVINCE, communeCode: COMMUNE });
+
+async function append(stream: string, type: string, data: Record<string, unknown>): Promise<void> {
+  await store.append([
+    {
+      stream,
+      expectedVersion: 'any',
+      id: randomUUID(),
+      source: `/communes/${COMMUNE}/one-stop-shop`,
+      type,
+      time: new Date().toISOString(),
+      data,
+      extensions: {},
+      provinceCode: PROVINCE,
+      communeCode: COMMUNE,
+    },
+  ]);
+}
+
+const submit = (code: string, overrides: Record<string, unknown> = {}) =>
+  append(`dossier-${code}`, 'vn.gov.lgsp.dossier.submitted.v1', {
+    ...common(code),
+    procedureCode: '1.001193',
+    procedureName: 'Đăng ký khai sinh',
+    agencyCode: AGENCY,
+    channel: 'online',
+    applicant: { fullName: 'Nguyễn Thị Hoà'.normalize('NFD'), idNumber: '051190001234' },
+    receivedAt: '2025-11-23T16:59:30Z',
+    dueAt: '2025-11-26T10:00:00Z',
+    summary: 'Đăng ký khai sinh cho con',
+    fees: [{ code: 'LP01', name: 'Lệ phí hộ tịch', amount: 50000 }],
+    ...overrides,
+  });
+
+const changeStatus = (code: string, status: number, changedAt: string) =>
+  append(`dossier-${code}`, 'vn.gov.lgsp.dossier.status-changed.v1', {
+    ...common(code),
+    status,
+    changedAt,
+    handler: HANDLER,
+  });
+
+/** The lifecycle of one dossier up to "result returned": four events. */
+async function lifecycle(code: string): Promise<void> {
+  await submit(code);
+  await changeStatus(code, 2, '2025-11-23T17:05:00Z');
+  await changeStatus(code, 4, '2025-11-24T02:00:00Z');
+  await changeStatus(code, 10, '2025-11-25T09:30:00Z');
+}
+
+/** What the portal must hold for a dossier of {@link lifecycle}. */
+const expectedDossier = (code: string) => ({
+  MaHoSo: code,
+  MaTTHC: '1.001193',
+  TenTTHC: 'Đăng ký khai sinh',
+  KenhThucHien: 2,
+  ChuHoSo: 'Nguyễn Thị Hoà'.normalize('NFC'),
+  SoGiayToChuHoSo: '051190001234',
+  DinhDanhCHS: [{ LoaiDinhDanh: 1, SoDinhDanh: '051190001234' }],
+  TrichYeuHoSo: 'Đăng ký khai sinh cho con',
+  NgayTiepNhan: '20251123235930',
+  NgayHenTra: '20251126170000',
+  NgayTra: '20251125163000',
+  TrangThaiHoSo: 10,
+  DanhSachLePhi: [{ MaPhiLePhi: 'LP01', TenPhiLePhi: 'Lệ phí hộ tịch', Gia: 50000 }],
+  DanhSachGiayToKetQua: [],
+  MaDonVi: COMMUNE,
+  TienDo: [
+    [2, '20251124000500'],
+    [4, '20251124090000'],
+    [10, '20251125163000'],
+  ].map(([status, at]) => ({
+    MaHoSo: code,
+    NguoiXuLy: HANDLER.name,
+    ChucDanh: HANDLER.title,
+    ThoiDiemXuLy: at,
+    PhongBanXuLy: HANDLER.department,
+    TrangThai: status,
+  })),
+});
+
+/** The dossiers of `codes`, in that order, as `GET /_sim/state` shows them. */
+async function portalState(codes: readonly string[]): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${url}/_sim/state`);
+  const state = (await res.json()) as { dossiers: Record<string, unknown>[] };
+  return codes.flatMap((c) => state.dossiers.filter((d) => d.MaHoSo === c));
+}
+
+async function eventsOf(codes: readonly string[]): Promise<StoredEvent[]> {
+  const all = await store.readAll({ limit: 100_000 });
+  return all.filter((e) => codes.some((c) => e.stream === `dossier-${c}`));
+}
+
+function connector(
+  options: { parking?: InMemoryParkingStore; maxAttempts?: number; client?: PortalClient } = {},
+): { connector: PortalSyncConnector; parking: InMemoryParkingStore; breaker: CircuitBreaker } {
+  const parking = options.parking ?? new InMemoryParkingStore();
+  const breaker = new CircuitBreaker('portal', { coolDownMs: 200, failureThreshold: 5 });
+  const client =
+    options.client ?? new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp', timeoutMs: 2000 });
+  return {
+    connector: new PortalSyncConnector({
+      events: store,
+      client,
+      parking,
+      breaker,
+      retry: { initialDelayMs: 10, maxDelayMs: 100, maxAttempts: options.maxAttempts ?? 6 },
+    }),
+    parking,
+    breaker,
+  };
+}
+
+describe('PortalSyncConnector with the portal simulator', () => {
+  it('syncs the projected state of several dossiers with the portal’s exact fields', async () => {
+    const codes = [newCode(), newCode(), newCode()];
+    for (const code of codes) await lifecycle(code);
+    const { connector: c, parking } = connector();
+
+    const outcomes = await c.deliver(await eventsOf(codes));
+
+    expect(outcomes.map((o) => [o.dossier, o.status])).toEqual(codes.map((code) => [code, 'delivered']));
+    expect(await portalState(codes)).toEqual(codes.map(expectedDossier));
+    expect(await parking.list({ limit: 10 })).toEqual([]);
+  });
+
+  it('sends each dossier’s changes in order across batches, as of each batch’s last event', async () => {
+    const code = newCode();
+    const { connector: c } = connector();
+    await submit(code);
+    await changeStatus(code, 2, '2025-11-23T17:05:00Z');
+    await c.handle(await eventsOf([code]), { checkpoint: 0 });
+    const seen = (await eventsOf([code])).length;
+    await changeStatus(code, 4, '2025-11-24T02:00:00Z');
+    await changeStatus(code, 10, '2025-11-25T09:30:00Z');
+    await c.handle((await eventsOf([code])).slice(seen), { checkpoint: 0 });
+
+    expect(await portalState([code])).toEqual([expectedDossier(code)]);
+    expect(sim.state().history[code]).toEqual([
+      expect.objectContaining({ TrangThaiHoSo: 2, isUpdating: false }),
+      expect.objectContaining({ TrangThaiHoSo: 10, isUpdating: true }),
+    ]);
+  });
+
+  it('creates no second dossier when a batch is replayed, even by a connector that has forgotten it', async () => {
+    const codes = [newCode(), newCode()];
+    for (const code of codes) await lifecycle(code);
+    const batch = await eventsOf(codes);
+    await connector().connector.deliver(batch);
+    await connector().connector.deliver(batch);
+    const { connector: again } = connector();
+    await again.deliver(batch);
+    await again.deliver(batch);
+
+    const state = sim.state();
+    expect(state.dossiers.filter((d) => codes.includes(d.MaHoSo))).toHaveLength(2);
+    expect(await portalState(codes)).toEqual(codes.map(expectedDossier));
+    for (const code of codes) {
+      expect(state.history[code]?.map((h) => (h as { isUpdating: boolean }).isUpdating)).toEqual([
+        false,
+        true,
+        true,
+        true,
+      ]);
+    }
+  });
+
+  it('retries through a 30% error rate and an outage, and converges without parking', async () => {
+    const codes = Array.from({ length: 12 }, () => newCode());
+    for (const code of codes) await lifecycle(code);
+    sim.faults.configure(parseFaultConfig({ seed: 42, errorRate: 0.3, outage: { forMs: 1200 } }, Date.now()));
+    const { connector: c, parking } = connector({ maxAttempts: 12 });
+
+    const outcomes = await c.deliver(await eventsOf(codes));
+
+    expect(outcomes.every((o) => o.status === 'delivered')).toBe(true);
+    expect(await parking.list({ limit: 100 })).toEqual([]);
+    const calls = sim.calls();
+    expect(calls.rejected.outage).toBeGreaterThan(0);
+    expect(calls.rejected.error).toBeGreaterThan(0);
+    sim.faults.reset();
+    expect(await portalState(codes)).toEqual(codes.map(expectedDossier));
+  });
+
+  it('parks only a poison dossier; its later events wait while the other dossiers sync', async () => {
+    const good = [newCode(), newCode()];
+    const refused = `${AGENCY}-BAD_${counter++}`; // the portal refuses a code outside its pattern
+    const unmappable = newCode(); // a status change with no submission: nothing to map
+    await lifecycle(good[0]!);
+    await submit(refused);
+    await changeStatus(unmappable, 2, '2025-11-23T17:05:00Z');
+    await lifecycle(good[1]!);
+    const { connector: c, parking } = connector();
+
+    const first = await c.deliver(await eventsOf([...good, refused, unmappable]));
+
+    expect(Object.fromEntries(first.map((o) => [o.dossier, o.status]))).toEqual({
+      [good[0]!]: 'delivered',
+      [refused]: 'parked',
+      [unmappable]: 'parked',
+      [good[1]!]: 'delivered',
+    });
+    expect(await portalState([...good, refused, unmappable])).toEqual(good.map(expectedDossier));
+    expect(await parking.list({ target: 'portal', limit: 10 })).toHaveLength(2);
+    expect(await parking.get('portal', refused)).toMatchObject({
+      kind: 'data',
+      attempts: 1,
+      reason: expect.stringMatching(/refused the request with 400/),
+    });
+    expect(await parking.get('portal', unmappable)).toMatchObject({
+      kind: 'data',
+      lastError: expect.stringMatching(/^mapping: .*MaTTHC/),
+    });
+
+    // A later event of the refused dossier is held behind its parking and not sent.
+    const before = sim.calls().byDossier[refused]?.DongBoHoSoMC ?? 0;
+    const seen = (await eventsOf([refused])).length;
+    await changeStatus(refused, 2, '2025-11-23T17:05:00Z');
+    const later = (await eventsOf([refused])).slice(seen);
+    const second = await c.deliver(later);
+    expect(second).toEqual([expect.objectContaining({ dossier: refused, status: 'parked' })]);
+    expect(sim.calls().byDossier[refused]?.DongBoHoSoMC ?? 0).toBe(before);
+    expect((await parking.get('portal', refused))?.lastPosition).toBe(later[0]?.position);
+  });
+
+  it('parks a dossier after the gate’s attempts when the portal stays down, without blocking the batch', async () => {
+    const code = newCode();
+    await lifecycle(code);
+    sim.faults.configure(parseFaultConfig({ errorRate: 1 }, Date.now()));
+    const { connector: c, parking } = connector({ maxAttempts: 3 });
+
+    await expect(c.handle(await eventsOf([code]), { checkpoint: 0 })).resolves.toBeUndefined();
+
+    expect(await parking.get('portal', code)).toMatchObject({ kind: 'retriable', attempts: 3 });
+  });
+
+  it('logs in again when the session expires', async () => {
+    const [a, b] = [newCode(), newCode()];
+    await lifecycle(a);
+    await lifecycle(b);
+    const { connector: c } = connector();
+    await c.deliver(await eventsOf([a]));
+    skewMs = 61_000;
+    await c.deliver(await eventsOf([b]));
+
+    expect(sim.calls().byOperation.DangNhap).toBe(2);
+    expect(await portalState([a, b])).toEqual([expectedDossier(a), expectedDossier(b)]);
+  });
+});
