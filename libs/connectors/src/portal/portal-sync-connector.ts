@@ -5,7 +5,7 @@ import {
   isDossierViewEvent,
   type DossierView,
 } from '#lgsp/projections';
-import { silentLogger, type Subscriber, type SubscriptionLogger } from '#lgsp/subscriptions';
+import { silentLogger, type Page, type Subscriber, type SubscriptionLogger } from '#lgsp/subscriptions';
 import type { Clock } from '../core/clock.js';
 import type { CircuitBreaker } from '../core/circuit-breaker.js';
 import type { ParkingStore } from '../core/parking/parking-store.js';
@@ -81,7 +81,7 @@ export class PortalSyncConnector implements Subscriber {
     });
   }
 
-  async handle(events: readonly StoredEvent[]): Promise<void> {
+  async handle(events: readonly StoredEvent[], _page?: Page): Promise<void> {
     await this.deliver(events);
   }
 
