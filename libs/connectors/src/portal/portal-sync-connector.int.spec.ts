@@ -270,6 +270,26 @@ describe('PortalSyncConnector with the portal simulator', () => {
     expect((await parking.get('portal', refused))?.lastPosition).toBe(later[0]?.position);
   });
 
+  it('delivers a parked dossier once it is fixed and an operator retries it', async () => {
+    const code = newCode();
+    await changeStatus(code, 2, '2025-11-23T17:05:00Z'); // the submission has not arrived yet
+    const { connector: c, parking } = connector();
+    expect((await c.deliver(await eventsOf([code])))[0]?.status).toBe('parked');
+
+    const seen = (await eventsOf([code])).length;
+    await submit(code);
+    await changeStatus(code, 4, '2025-11-24T02:00:00Z');
+    await changeStatus(code, 10, '2025-11-25T09:30:00Z');
+    expect((await c.deliver((await eventsOf([code])).slice(seen)))[0]?.status).toBe('parked');
+    expect(await portalState([code])).toEqual([]);
+
+    await parking.retry('portal', code, { by: 'operator', at: new Date().toISOString(), note: 'submitted' });
+    expect(await c.redeliver(code)).toMatchObject({ dossier: code, status: 'delivered' });
+
+    expect(await portalState([code])).toEqual([expectedDossier(code)]);
+    expect((await parking.history('portal', code)).map((h) => h.action)).toEqual(['parked', 'retried']);
+  });
+
   it('parks a dossier after the gate’s attempts when the portal stays down, without blocking the batch', async () => {
     const code = newCode();
     await lifecycle(code);

@@ -96,8 +96,32 @@ export class PortalSyncConnector implements Subscriber {
         outcomes.push(await this.deliverDossier(group, signal));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, groups.length) }, worker));
+    // Every worker finishes before a failure is thrown, so no delivery of a failed batch runs on.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(this.concurrency, groups.length) }, worker),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     return outcomes.sort((a, b) => a.firstPosition - b.firstPosition);
+  }
+
+  /**
+   * Sends a dossier's current state again, e.g. once an operator has retried its parking (the events
+   * held behind a parking are not delivered by the log, which has moved on). A no-op for a stream with
+   * no dossier event.
+   */
+  async redeliver(dossier: string, signal?: AbortSignal): Promise<PortalBatchOutcome | undefined> {
+    const stream = `${DOSSIER_STREAM_PREFIX}${dossier}`;
+    const events: StoredEvent[] = [];
+    for (let from = 1; ;) {
+      const page = await this.options.events.readStream(stream, { fromVersion: from, limit: 1000 });
+      events.push(...page);
+      const last = page.at(-1);
+      if (last === undefined || page.length < 1000) break;
+      from = last.streamVersion + 1;
+    }
+    const group = groupByDossier(events)[0];
+    return group === undefined ? undefined : this.deliverDossier({ ...group, first: group.last }, signal);
   }
 
   /** Sends a dossier's state as of `last` through the gate; parks or holds it on failure. */
