@@ -301,6 +301,38 @@ describe('PortalSyncConnector with the portal simulator', () => {
     expect(await parking.get('portal', code)).toMatchObject({ kind: 'retriable', attempts: 3 });
   });
 
+  it('retries the batch, parking nothing, when the hub cannot read its own event store', async () => {
+    const code = newCode();
+    await lifecycle(code);
+    const parking = new InMemoryParkingStore();
+    const c = new PortalSyncConnector({
+      events: {
+        readStream: () => Promise.reject(new Error('database is locked')),
+      },
+      client: new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp' }),
+      parking,
+      breaker: new CircuitBreaker('portal'),
+    });
+
+    await expect(c.handle(await eventsOf([code]), { checkpoint: 0 })).rejects.toThrow('database is locked');
+    expect(await parking.list({ limit: 10 })).toEqual([]);
+    expect(sim.calls().byOperation.DongBoHoSoMC ?? 0).toBe(0);
+  });
+
+  it('slows down to the portal’s rate limit and still delivers every dossier', async () => {
+    const codes = Array.from({ length: 6 }, () => newCode());
+    for (const code of codes) await lifecycle(code);
+    sim.faults.configure(parseFaultConfig({ rateLimit: { perSecond: 10, burst: 4 } }, Date.now()));
+    const { connector: c, parking } = connector({ maxAttempts: 10 });
+
+    const outcomes = await c.deliver(await eventsOf(codes));
+
+    expect(outcomes.every((o) => o.status === 'delivered')).toBe(true);
+    expect(await parking.list({ limit: 10 })).toEqual([]);
+    expect(sim.calls().rejected['rate-limit']).toBeGreaterThan(0);
+    expect(await portalState(codes)).toEqual(codes.map(expectedDossier));
+  });
+
   it('logs in again when the session expires', async () => {
     const [a, b] = [newCode(), newCode()];
     await lifecycle(a);
