@@ -16,6 +16,7 @@ import type { PortalClient } from './portal-client.js';
 import { PORTAL_TARGET, portalFacts, toPortalDossier, toPortalProgress } from './portal-mapping.js';
 
 const DOSSIER_STREAM_PREFIX = 'dossier-';
+const READ_PAGE = 1000;
 
 export interface PortalSyncConnectorOptions {
   /** Where the dossiers' streams are read from. */
@@ -111,15 +112,7 @@ export class PortalSyncConnector implements Subscriber {
    * no dossier event.
    */
   async redeliver(dossier: string, signal?: AbortSignal): Promise<PortalBatchOutcome | undefined> {
-    const stream = `${DOSSIER_STREAM_PREFIX}${dossier}`;
-    const events: StoredEvent[] = [];
-    for (let from = 1; ;) {
-      const page = await this.options.events.readStream(stream, { fromVersion: from, limit: 1000 });
-      events.push(...page);
-      const last = page.at(-1);
-      if (last === undefined || page.length < 1000) break;
-      from = last.streamVersion + 1;
-    }
+    const events = await this.readThrough(`${DOSSIER_STREAM_PREFIX}${dossier}`, Number.MAX_SAFE_INTEGER);
     const group = groupByDossier(events)[0];
     return group === undefined ? undefined : this.deliverDossier({ ...group, first: group.last }, signal);
   }
@@ -161,12 +154,25 @@ export class PortalSyncConnector implements Subscriber {
     stream: string,
     version: number,
   ): Promise<{ view: DossierView; events: StoredEvent[] }> {
-    const read = await this.options.events.readStream(stream, { fromVersion: 1, limit: version });
-    const events = read.filter((e) => e.streamVersion <= version && isDossierViewEvent(e));
+    const events = (await this.readThrough(stream, version)).filter(isDossierViewEvent);
     let view: DossierView | undefined;
     for (const e of events) view = evolveDossier(view, e);
     if (view === undefined) throw new Error(`stream ${stream} has no dossier event up to version ${version}`);
     return { view, events };
+  }
+
+  /** The stream's events up to `version`, read in pages. */
+  private async readThrough(stream: string, version: number): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    for (let from = 1; from <= version;) {
+      const limit = Math.min(READ_PAGE, version - from + 1);
+      const page = await this.options.events.readStream(stream, { fromVersion: from, limit });
+      events.push(...page.filter((e) => e.streamVersion <= version));
+      const last = page.at(-1);
+      if (last === undefined || page.length < limit) break;
+      from = last.streamVersion + 1;
+    }
+    return events;
   }
 }
 
