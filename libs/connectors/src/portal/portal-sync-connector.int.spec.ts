@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
+import { SubscriptionRunner } from '#lgsp/subscriptions';
 import { NationalPortalSimulator, parseFaultConfig } from '../../../../apps/simulators/src/index.js';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
@@ -331,6 +332,33 @@ describe('PortalSyncConnector with the portal simulator', () => {
     expect(await parking.list({ limit: 10 })).toEqual([]);
     expect(sim.calls().rejected['rate-limit']).toBeGreaterThan(0);
     expect(await portalState(codes)).toEqual(codes.map(expectedDossier));
+  });
+
+  it('runs as a subscriber with its own checkpoint and catches up through faults', async () => {
+    const own = SqliteEventStore.open({ file: join(dir, `runner-${randomUUID()}.db`) });
+    const codes = Array.from({ length: 5 }, () => newCode());
+    const previous = store;
+    store = own; // the helpers append to and read from `store`
+    try {
+      sim.faults.configure(parseFaultConfig({ seed: 3, errorRate: 0.2 }, Date.now()));
+      const { connector: c, parking } = connector({ maxAttempts: 12 });
+      const runner = new SubscriptionRunner(own, c, { pollIntervalMs: 20 });
+      runner.start();
+      for (const code of codes) await lifecycle(code);
+      const head = (await own.head()).position;
+      const deadline = Date.now() + 20_000;
+      while ((runner.checkpoint ?? 0) < head && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await runner.stop();
+
+      expect(await own.checkpoints.load('connector.portal')).toBe(head);
+      expect(await parking.list({ limit: 10 })).toEqual([]);
+      expect(await portalState(codes)).toEqual(codes.map(expectedDossier));
+    } finally {
+      store = previous;
+      await own.close();
+    }
   });
 
   it('logs in again when the session expires', async () => {
