@@ -124,6 +124,20 @@ describe('PortalClient with the portal simulator', () => {
     expect(missing).toMatchObject({ kind: 'data', code: 'rejected' });
   });
 
+  it('keeps a citizen ID the portal echoes out of the error message', async () => {
+    const err = await failure(
+      client().syncDossier(
+        dossier({
+          SoGiayToChuHoSo: '05119000123',
+          DinhDanhCHS: [{ LoaiDinhDanh: 1, SoDinhDanh: '05119000123' }],
+        }),
+      ),
+    );
+    expect(err).toMatchObject({ kind: 'data', status: 400 });
+    expect(err.message).toContain('SoDinhDanh');
+    expect(err.message).not.toContain('05119000123');
+  });
+
   it('classifies an outage, a rate limit and 5xx as retriable, with the Retry-After', async () => {
     sim.faults.configure(parseFaultConfig({ outage: { forMs: 5000 } }, Date.now()));
     expect(await failure(client().syncDossier(dossier()))).toMatchObject({

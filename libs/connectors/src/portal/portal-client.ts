@@ -192,7 +192,7 @@ export class PortalClient {
     if (!response.ok) {
       throw classifyHttpStatus(this.target, response.status, {
         retryAfter: response.headers.get('retry-after'),
-        message: answer?.message === undefined ? `${path}` : `${path}: ${nfc(answer.message)}`,
+        message: answer?.message === undefined ? `${path}` : `${path}: ${redact(nfc(answer.message))}`,
       });
     }
     if (answer === undefined) {
@@ -207,7 +207,7 @@ export class PortalClient {
   }
 
   private refused(service: string, message: string): ConnectorError {
-    return new ConnectorError(`${this.target} refused ${service}: ${message}`, {
+    return new ConnectorError(`${this.target} refused ${service}: ${redact(message)}`, {
       kind: 'data',
       code: 'rejected',
       target: this.target,
@@ -247,3 +247,9 @@ function syncItem(answer: PortalAnswer, code: string): PortalSyncItem | undefine
 }
 
 const nfc = (s: string): string => s.normalize('NFC');
+
+/**
+ * The portal echoes refused values in its messages; a run of 9 to 12 digits may be a citizen ID, and
+ * these messages end up in logs and parking records, so it is masked.
+ */
+const redact = (message: string): string => message.replace(/(?<!\d)\d{9,12}(?!\d)/g, '[redacted]');
