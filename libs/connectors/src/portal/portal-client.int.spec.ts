@@ -98,6 +98,15 @@ describe('PortalClient with the portal simulator', () => {
     expect((await c.lookup(record.MaHoSo))?.TienDo).toHaveLength(23);
   });
 
+  it('shares one login between concurrent calls, and one re-login after expiry', async () => {
+    const c = client();
+    await Promise.all(Array.from({ length: 8 }, () => c.syncDossier(dossier())));
+    skewMs = 61_000;
+    await Promise.all(Array.from({ length: 8 }, () => c.syncDossier(dossier())));
+    expect(sim.calls().byOperation.DangNhap).toBe(2);
+    expect(sim.state().dossiers).toHaveLength(16);
+  });
+
   it('logs in again once when the session has expired', async () => {
     const c = client();
     await c.syncDossier(dossier());
