@@ -68,6 +68,23 @@ export interface HubConfig {
      */
     leaseTtlMs: number;
   };
+  connectors: {
+    /** The outbound sync to the national portal (subscriber `connector.portal`). */
+    portal: {
+      /** @defaultValue false (env `LGSP_PORTAL_ENABLED=true`) */
+      enabled: boolean;
+      /** Base URL of the portal's adapter API. @defaultValue "http://127.0.0.1:4101", the simulator (env `LGSP_PORTAL_URL`) */
+      url: string;
+      /** @defaultValue "lgsp" (env `LGSP_PORTAL_USERNAME`) */
+      username: string;
+      /** Never logged. @defaultValue "lgsp" (env `LGSP_PORTAL_PASSWORD`) */
+      password: string;
+      /** Attempts of a dossier's delivery before it parks (a data error parks at once). @defaultValue 6 */
+      maxAttempts: number;
+      /** Calls per second the portal is sent at most. @defaultValue 20 */
+      ratePerSecond: number;
+    };
+  };
   log: {
     /** @defaultValue "info" (env `LGSP_LOG_LEVEL`) */
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -91,6 +108,16 @@ export const DEFAULT_CONFIG: HubConfig = {
   ingest: { maxBatchEvents: 1000 },
   adminUnits: { file: null },
   subscriptions: { batchSize: 500, leaseTtlMs: 10_000 },
+  connectors: {
+    portal: {
+      enabled: false,
+      url: 'http://127.0.0.1:4101',
+      username: 'lgsp',
+      password: 'lgsp',
+      maxAttempts: 6,
+      ratePerSecond: 20,
+    },
+  },
   log: { level: 'info' },
 };
 
@@ -170,6 +197,24 @@ const schema = {
       properties: {
         batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
         leaseTtlMs: { type: 'integer', minimum: 300, maximum: 600_000 },
+      },
+    },
+    connectors: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        portal: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { type: 'boolean' },
+            url: { type: 'string', pattern: '^https?://[^\\s]+$' },
+            username: { type: 'string', minLength: 1, maxLength: 200 },
+            password: { type: 'string', minLength: 1, maxLength: 200 },
+            maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+            ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+          },
+        },
       },
     },
     log: {
@@ -278,6 +323,21 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
       problems.push('LGSP_KAFKA_TOPIC_PREFIX: letters, digits, ".", "_" and "-" only');
     } else c.kafka.topicPrefix = env.LGSP_KAFKA_TOPIC_PREFIX;
   }
+  const portal = c.connectors.portal;
+  if (env.LGSP_PORTAL_ENABLED) {
+    if (env.LGSP_PORTAL_ENABLED !== 'true' && env.LGSP_PORTAL_ENABLED !== 'false')
+      problems.push(`LGSP_PORTAL_ENABLED: must be "true" or "false", got "${env.LGSP_PORTAL_ENABLED}"`);
+    else portal.enabled = env.LGSP_PORTAL_ENABLED === 'true';
+  }
+  if (env.LGSP_PORTAL_URL) {
+    if (!/^https?:\/\/\S+$/.test(env.LGSP_PORTAL_URL))
+      problems.push(
+        `LGSP_PORTAL_URL: must be an http:// or https:// URL, got "${redactUrl(env.LGSP_PORTAL_URL)}"`,
+      );
+    else portal.url = env.LGSP_PORTAL_URL;
+  }
+  if (env.LGSP_PORTAL_USERNAME) portal.username = env.LGSP_PORTAL_USERNAME;
+  if (env.LGSP_PORTAL_PASSWORD) portal.password = env.LGSP_PORTAL_PASSWORD;
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   if (env.LGSP_LOG_LEVEL) {
     const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -76,4 +76,53 @@ describe('configuration', () => {
     expect(problemsOf({ LGSP_POSTGRES_SCHEMA: 'Bad-Name' })[0]).toMatch(/LGSP_POSTGRES_SCHEMA/);
     expect(problemsOf({ LGSP_LEASE_TTL_MS: '10' })[0]).toMatch(/LGSP_LEASE_TTL_MS/);
   });
+
+  it('leaves the portal connector off by default, pointed at the simulator', () => {
+    expect(loadConfig({}).connectors.portal).toEqual({
+      enabled: false,
+      url: 'http://127.0.0.1:4101',
+      username: 'lgsp',
+      password: 'lgsp',
+      maxAttempts: 6,
+      ratePerSecond: 20,
+    });
+  });
+
+  it('reads the portal connector from the file and the environment', () => {
+    const path = file(JSON.stringify({ connectors: { portal: { maxAttempts: 3, ratePerSecond: 5 } } }));
+    const c = loadConfig({
+      LGSP_CONFIG: path,
+      LGSP_PORTAL_ENABLED: 'true',
+      LGSP_PORTAL_URL: 'https://portal.example/api',
+      LGSP_PORTAL_USERNAME: 'hub51',
+      LGSP_PORTAL_PASSWORD: 's3cret',
+    });
+    expect(c.connectors.portal).toEqual({
+      enabled: true,
+      url: 'https://portal.example/api',
+      username: 'hub51',
+      password: 's3cret',
+      maxAttempts: 3,
+      ratePerSecond: 5,
+    });
+  });
+
+  it('refuses bad portal settings with their path', () => {
+    const path = file(
+      JSON.stringify({ connectors: { portal: { maxAttempts: 0, url: 'ftp://x', extra: 1 } } }),
+    );
+    const problems = problemsOf({ LGSP_CONFIG: path });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\/connectors\/portal\/maxAttempts must be >= 1/),
+        expect.stringMatching(/\/connectors\/portal\/url must match/),
+        expect.stringMatching(/\/connectors\/portal\/extra is not a known setting/),
+      ]),
+    );
+    expect(problemsOf({ LGSP_PORTAL_ENABLED: 'yes' })[0]).toMatch(
+      /LGSP_PORTAL_ENABLED: must be "true" or "false"/,
+    );
+    const [url] = problemsOf({ LGSP_PORTAL_URL: 'portal:s3cret@x' });
+    expect(url).toMatch(/LGSP_PORTAL_URL/);
+  });
 });
