@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { AdminController } from './http/admin.controller.js';
 import { HealthController } from './http/health.controller.js';
 import { IngestController } from './http/ingest.controller.js';
+import { ParkedController } from './http/parked.controller.js';
 import { ReadsController } from './http/reads.controller.js';
 import { RUNTIME } from './http/tokens.js';
 import type { HubRuntime } from './runtime.js';
@@ -11,7 +12,7 @@ export class AppModule {
   static forRuntime(runtime: HubRuntime): DynamicModule {
     return {
       module: AppModule,
-      controllers: [IngestController, ReadsController, AdminController, HealthController],
+      controllers: [IngestController, ReadsController, AdminController, ParkedController, HealthController],
       providers: [{ provide: RUNTIME, useValue: runtime }],
     };
   }

@@ -2,6 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import {
+  CircuitBreaker,
+  PORTAL_TARGET,
+  PortalClient,
+  PortalSyncConnector,
+  PostgresParkingStore,
+  SqliteParkingStore,
+  TokenBucket,
+  type ParkingStore,
+} from '#lgsp/connectors';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
 import {
   PostgresEventStore,
@@ -41,6 +51,11 @@ export interface HubRuntime {
   clients: ClientService;
   /** Reads the dossier views (in `projections.db`, or PostgreSQL). */
   dossiers: DossierViewRepository;
+  /**
+   * The outbound connectors running in this hub, by target (e.g. `portal`), with the parking they share.
+   * Empty when none is enabled.
+   */
+  connectors: RunningConnectors;
   /** The subscribers' lag and state. */
   subscriptions: { lag(): Promise<SubscriptionLag[]> };
   /**
@@ -115,6 +130,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     subscriptions.register(new DossierProjection(dossiers, { batchSize: config.subscriptions.batchSize }));
   const kafka = kafkaParts(config, logger, metrics, ingest, clients);
   if (kafka?.relay) subscriptions.register(kafka.relay);
+  const connectors = await connectorParts(config, logger, store, storage);
+  for (const connector of connectors.subscribers) subscriptions.register(connector);
 
   const runtime: HubRuntime = {
     config,
@@ -124,6 +141,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     ingest,
     clients,
     dossiers,
+    connectors: connectors.running,
     subscriptions: {
       lag: async () => [...((await projection?.lag()) ?? []), ...(await subscriptions.lag())],
     },
@@ -144,6 +162,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       runtime.ready = false;
       await kafka?.consumer?.stop();
       await subscriptions.stop();
+      connectors.close();
       await kafka?.relay?.close();
       await projection?.stop();
       storage.close();
@@ -184,6 +203,8 @@ interface Storage {
   projectionFiles?: { eventsFile: string; projectionsFile: string };
   /** The schema version of every component, as recorded in the database(s). */
   versions(): Promise<SchemaVersion[]>;
+  /** Opens (creating or migrating) the connectors' parking tables in the same storage. */
+  openParking(): Promise<ParkingStore>;
   /** Closes what the store's own `close` does not. */
   close(): void;
 }
@@ -210,6 +231,7 @@ function openEmbedded(config: HubConfig, logger: Logger): Storage {
     clients: new SqliteClientStore(store.database),
     dossiers,
     projectionFiles: { eventsFile, projectionsFile },
+    openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
     versions: async () =>
       [
         { database: eventsFile, db: store.database },
@@ -244,6 +266,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
       clients,
       dossiers,
       leases: new PostgresLeaseStore(store.database),
+      openParking: () => PostgresParkingStore.open(store.database, schema),
       versions: async () => {
         const { rows } = await store.database.query<{ component: string; version: number }>(
           'SELECT component, version FROM schema_version ORDER BY component',
@@ -307,6 +330,58 @@ function kafkaParts(
           }),
         }
       : {}),
+  };
+}
+
+/** A running outbound connector, as the operator API sees it. */
+export interface RunningConnector {
+  /** Sends the dossier's current state to the target again (after an operator's retry). */
+  redeliver(dossier: string): Promise<unknown>;
+}
+
+export interface RunningConnectors {
+  /** Where every connector parks its (target, dossier) pairs; undefined when none runs. */
+  parking: ParkingStore | undefined;
+  byTarget: ReadonlyMap<string, RunningConnector>;
+}
+
+/**
+ * The enabled outbound connectors: each a subscriber with its own checkpoint, parking its pairs in the
+ * hub's own store (the events database, or the PostgreSQL schema).
+ */
+async function connectorParts(
+  config: HubConfig,
+  logger: Logger,
+  store: EventStore,
+  storage: Storage,
+): Promise<{ subscribers: PortalSyncConnector[]; running: RunningConnectors; close(): void }> {
+  const portal = config.connectors.portal;
+  if (!portal.enabled)
+    return { subscribers: [], running: { parking: undefined, byTarget: new Map() }, close: () => undefined };
+  const parking = await storage.openParking();
+  const limiter = new TokenBucket(PORTAL_TARGET, {
+    ratePerSecond: portal.ratePerSecond,
+    burst: Math.max(1, Math.ceil(portal.ratePerSecond)),
+  });
+  const connectorLogger = logger.child({ component: 'connector.portal' });
+  const connector = new PortalSyncConnector({
+    events: store,
+    client: new PortalClient({ baseUrl: portal.url, username: portal.username, password: portal.password }),
+    parking,
+    breaker: new CircuitBreaker(PORTAL_TARGET),
+    limiter,
+    retry: { maxAttempts: portal.maxAttempts },
+    logger: connectorLogger,
+    batchSize: config.subscriptions.batchSize,
+  });
+  logger.info(
+    { target: PORTAL_TARGET, url: redactUrl(portal.url), username: portal.username },
+    'portal connector enabled',
+  );
+  return {
+    subscribers: [connector],
+    running: { parking, byTarget: new Map([[PORTAL_TARGET, { redeliver: (d) => connector.redeliver(d) }]]) },
+    close: () => limiter.stop(),
   };
 }
 

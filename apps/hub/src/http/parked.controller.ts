@@ -1,0 +1,128 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import type { ParkedItem, ParkingHistoryEntry, ParkingStore } from '#lgsp/connectors';
+import { DomainError } from '#lgsp/contracts';
+import type { FastifyRequest } from 'fastify';
+import { principal } from './auth.js';
+import { RUNTIME } from './tokens.js';
+import { intParam } from './wire.js';
+import type { HubRuntime, RunningConnector } from '../runtime.js';
+
+const MAX_LIMIT = 1000;
+
+export class RetryParkedDto {
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  note?: string;
+}
+
+export class SkipParkedDto extends RetryParkedDto {
+  /** Last log position dropped for the target; default the parking's last held position. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  throughPosition?: number;
+}
+
+/**
+ * The parked (target, dossier) pairs of the running connectors: list, retry (the dossier is delivered
+ * again), skip (its held events are dropped for that target) and each pair's history. Admin or operator.
+ */
+@Controller('v1/admin/parked')
+export class ParkedController {
+  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+
+  @Get()
+  async list(
+    @Req() req: FastifyRequest,
+    @Query() query: Record<string, unknown>,
+  ): Promise<{ parked: ParkedItem[] }> {
+    principal(req, 'admin', 'operator');
+    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
+    const after = intParam(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const target = query.target;
+    if (target !== undefined && typeof target !== 'string')
+      throw new DomainError('malformed', 'query parameter target must be given once', [
+        { pointer: '/target', message: 'must be one target name' },
+      ]);
+    if (target !== undefined) this.connector(target);
+    const parking = this.rt.connectors.parking;
+    if (parking === undefined) return { parked: [] };
+    return {
+      parked: await parking.list({ limit, ...(after > 0 ? { after } : {}), ...(target ? { target } : {}) }),
+    };
+  }
+
+  /** Resolves the parking as retried and sends the dossier's current state to the target again. */
+  @Post(':target/:dossier/retry')
+  @HttpCode(200)
+  async retry(
+    @Req() req: FastifyRequest,
+    @Param('target') target: string,
+    @Param('dossier') dossier: string,
+    @Body() body: RetryParkedDto = {},
+  ): Promise<{ entry: ParkingHistoryEntry }> {
+    const operator = principal(req, 'admin', 'operator');
+    const { connector, parking } = this.connector(target);
+    const entry = await parking.retry(target, dossier, {
+      by: operator.name,
+      at: new Date().toISOString(),
+      ...(body.note === undefined ? {} : { note: body.note }),
+    });
+    this.rt.logger.info(
+      { actor: operator.name, target, dossier, from: entry.fromPosition, through: entry.throughPosition },
+      'parked dossier retried',
+    );
+    await connector.redeliver(dossier);
+    return { entry };
+  }
+
+  /** Resolves the parking by dropping the dossier's held events for the target. */
+  @Post(':target/:dossier/skip')
+  @HttpCode(200)
+  async skip(
+    @Req() req: FastifyRequest,
+    @Param('target') target: string,
+    @Param('dossier') dossier: string,
+    @Body() body: SkipParkedDto = {},
+  ): Promise<{ entry: ParkingHistoryEntry }> {
+    const operator = principal(req, 'admin', 'operator');
+    const { parking } = this.connector(target);
+    const entry = await parking.skip(target, dossier, {
+      by: operator.name,
+      at: new Date().toISOString(),
+      ...(body.note === undefined ? {} : { note: body.note }),
+      ...(body.throughPosition === undefined ? {} : { throughPosition: body.throughPosition }),
+    });
+    this.rt.logger.info(
+      { actor: operator.name, target, dossier, from: entry.fromPosition, through: entry.throughPosition },
+      'parked dossier skipped',
+    );
+    return { entry };
+  }
+
+  @Get(':target/:dossier/history')
+  async history(
+    @Req() req: FastifyRequest,
+    @Param('target') target: string,
+    @Param('dossier') dossier: string,
+  ): Promise<{ history: ParkingHistoryEntry[] }> {
+    principal(req, 'admin', 'operator');
+    const { parking } = this.connector(target);
+    const history = await parking.history(target, dossier);
+    if (history.length === 0)
+      throw new DomainError('not-found', `dossier ${dossier} has never been parked for ${target}`);
+    return { history };
+  }
+
+  /** The running connector of `target`; only running targets exist. */
+  private connector(target: string): { connector: RunningConnector; parking: ParkingStore } {
+    const connector = this.rt.connectors.byTarget.get(target);
+    const parking = this.rt.connectors.parking;
+    if (connector === undefined || parking === undefined)
+      throw new DomainError('not-found', `no connector runs for target ${target}`);
+    return { connector, parking };
+  }
+}
