@@ -13,6 +13,12 @@ Commands:
   lgsp events list [--after POSITION] [--limit N] [--type TYPE] [--province P] [--json]
   lgsp dossiers show DOSSIER_CODE [--json]
   lgsp subscriptions [--json]
+  lgsp parked list [--target TARGET] [--limit N] [--after ID] [--json]
+  lgsp parked retry TARGET DOSSIER_CODE [--note NOTE] [--json]
+      Resolves the parking and delivers the dossier to the target again.
+  lgsp parked skip TARGET DOSSIER_CODE [--note NOTE] [--through POSITION] [--json]
+      Drops the dossier's held events for the target (through POSITION, default all held).
+  lgsp parked history TARGET DOSSIER_CODE [--json]
   lgsp migrate [--store sqlite|postgres://…] [--schema NAME] [--json]
       Creates or upgrades the store's tables without starting the hub. Reads the hub's configuration
       (LGSP_CONFIG, LGSP_STORE, LGSP_POSTGRES_SCHEMA, LGSP_DATA_DIR); --store and --schema override it.
@@ -63,6 +69,25 @@ type Client = {
   sources: string[];
   createdAt: string;
 };
+type ParkedItem = {
+  id: number;
+  target: string;
+  dossier: string;
+  reason: string;
+  kind: string;
+  attempts: number;
+  firstPosition: number;
+  lastPosition: number;
+  parkedAt: string;
+};
+type HistoryEntry = {
+  action: string;
+  at: string;
+  by: string;
+  note?: string;
+  fromPosition: number;
+  throughPosition: number;
+};
 type WireEvent = {
   position: number;
   stream: string;
@@ -85,13 +110,16 @@ async function run(argv: string[]): Promise<void> {
       after: { type: 'string' },
       limit: { type: 'string' },
       type: { type: 'string' },
+      target: { type: 'string' },
+      note: { type: 'string' },
+      through: { type: 'string' },
       store: { type: 'string' },
       schema: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const [group, action, arg] = positionals;
+  const [group, action, arg, arg2] = positionals;
   if (values.help || !group) {
     process.stdout.write(`${USAGE}\n`);
     if (!group && !values.help) throw new UsageError('no command given');
@@ -233,6 +261,68 @@ async function run(argv: string[]): Promise<void> {
               s.leaseHolder ?? '-',
             ]),
           ),
+        r,
+      );
+      return;
+    }
+    case 'parked list': {
+      const r = await api.call<{ parked: ParkedItem[] }>(
+        'GET',
+        `/v1/admin/parked${query({ target: values.target, limit: values.limit, after: values.after })}`,
+      );
+      out.print(
+        table(
+          ['ID', 'TARGET', 'DOSSIER', 'KIND', 'ATTEMPTS', 'POSITIONS', 'PARKED', 'REASON'],
+          r.parked.map((p) => [
+            p.id,
+            p.target,
+            p.dossier,
+            p.kind,
+            p.attempts,
+            `${p.firstPosition}…${p.lastPosition}`,
+            p.parkedAt,
+            p.reason,
+          ]),
+        ),
+        r,
+      );
+      return;
+    }
+    case 'parked retry':
+    case 'parked skip': {
+      if (!arg || !arg2) throw new UsageError(`parked ${action} needs a target and a dossier code`);
+      let through: number | undefined;
+      if (values.through !== undefined) {
+        if (action !== 'skip') throw new UsageError('--through is for parked skip only');
+        through = Number(values.through);
+        if (!Number.isSafeInteger(through) || through < 1)
+          throw new UsageError('--through must be a log position (a positive integer)');
+      }
+      const { entry } = await api.call<{ entry: HistoryEntry }>(
+        'POST',
+        `/v1/admin/parked/${encodeURIComponent(arg)}/${encodeURIComponent(arg2)}/${action}`,
+        {
+          ...(values.note === undefined ? {} : { note: values.note }),
+          ...(through === undefined ? {} : { throughPosition: through }),
+        },
+      );
+      out.print(
+        `${entry.action} ${arg2} for ${arg}: positions ${entry.fromPosition}…${entry.throughPosition}, by ${entry.by}`,
+        { entry },
+      );
+      return;
+    }
+    case 'parked history': {
+      if (!arg || !arg2) throw new UsageError('parked history needs a target and a dossier code');
+      const r = await api.call<{ history: HistoryEntry[] }>(
+        'GET',
+        `/v1/admin/parked/${encodeURIComponent(arg)}/${encodeURIComponent(arg2)}/history`,
+      );
+      out.print(
+        table(
+          ['AT', 'ACTION', 'BY', 'POSITIONS', 'NOTE'],
+          r.history.map((h) => [h.at, h.action, h.by, `${h.fromPosition}…${h.throughPosition}`, h.note]),
+        ),
         r,
       );
       return;
