@@ -380,6 +380,7 @@ describe('lgsp migrate', () => {
     expect(first.code).toBe(0);
     const { versions } = JSON.parse(first.stdout) as { versions: { component: string; version: number }[] };
     expect(versions.map((v) => v.component)).toEqual([
+      'connectors.parking',
       'event-store',
       'projection.dossiers',
       'security.clients',
@@ -391,7 +392,15 @@ describe('lgsp migrate', () => {
       [schema],
     );
     expect(tables.map((t) => t.table_name)).toEqual(
-      expect.arrayContaining(['events', 'checkpoints', 'subscriber_leases', 'clients', 'dossier_views']),
+      expect.arrayContaining([
+        'events',
+        'checkpoints',
+        'subscriber_leases',
+        'clients',
+        'dossier_views',
+        'connector_parking',
+        'connector_parking_history',
+      ]),
     );
     const again = await run();
     expect(again.code).toBe(0);

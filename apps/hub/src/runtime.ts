@@ -174,7 +174,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
 
 /**
  * `lgsp migrate`: creates or upgrades every table of the configured store (event store, clients,
- * dossier views, leases) without starting the hub, and returns the versions now in place. Hub
+ * dossier views, leases, connector parking) without starting the hub, and returns the versions now in place. Hub
  * processes also migrate at start-up; running it first lets an operator upgrade a shared PostgreSQL
  * schema once, before rolling the replicas.
  */
@@ -185,6 +185,8 @@ export async function migrateStorage(config: HubConfig, logger: Logger): Promise
       ? openEmbedded(config, logger)
       : await openPostgres(config, logger, 'lgsp-migrate');
   try {
+    // The connectors' parking too, so a shared schema is ready before a replica enables one.
+    await storage.openParking();
     return await storage.versions();
   } finally {
     storage.close();
