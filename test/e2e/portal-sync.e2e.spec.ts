@@ -13,6 +13,8 @@ import { POSTGRES_URL, dropSchema, schemaName } from '../support/postgres.js';
 /** A dossier code the portal accepts (its pattern ends in 4 to 6 digits). */
 const portalCode = (): string => `000.00.51.H56-251123-${String(randomInt(100_000, 999_999))}`;
 
+const PORTAL_PASSWORD = 'p0rtal-s3cret';
+
 interface PortalState {
   dossiers: { MaHoSo: string; TrangThaiHoSo: number; TenTTHC: string }[];
 }
@@ -47,13 +49,13 @@ describe.each(['sqlite', 'postgres'] as const)(
     };
 
     beforeAll(async () => {
-      portal = new NationalPortalSimulator();
+      portal = new NationalPortalSimulator({ password: PORTAL_PASSWORD });
       portalUrl = (await portal.start(0)).url;
       hub = await startHubProcess({
         env: {
           LGSP_PORTAL_ENABLED: 'true',
           LGSP_PORTAL_URL: portalUrl,
-          LGSP_PORTAL_PASSWORD: 'lgsp',
+          LGSP_PORTAL_PASSWORD: PORTAL_PASSWORD,
           ...(store === 'postgres' ? { LGSP_STORE: POSTGRES_URL, LGSP_POSTGRES_SCHEMA: schema } : {}),
         },
       });
@@ -145,6 +147,9 @@ describe.each(['sqlite', 'postgres'] as const)(
       const again = await runCli(['parked', 'retry', 'portal', refused], cli);
       expect(again.code).toBe(3);
       expect(again.stderr).toMatch(/404/);
+      expect(hub.output()).toContain('portal connector enabled');
+      expect(hub.output()).not.toContain(PORTAL_PASSWORD);
+
       const unknown = await runCli(['parked', 'list', '--target', 'payments'], cli);
       expect(unknown.code).toBe(3);
 
