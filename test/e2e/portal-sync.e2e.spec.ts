@@ -113,10 +113,14 @@ describe.each(['sqlite', 'postgres'] as const)(
       expect(await portalStatus(fixable)).toBeUndefined();
 
       const retried = await runCli(
-        ['parked', 'retry', 'portal', fixable, '--note', 'procedure name sent'],
+        ['parked', 'retry', 'portal', fixable, '--note', 'procedure name sent', '--json'],
         cli,
       );
       expect(retried).toMatchObject({ code: 0 });
+      expect(JSON.parse(retried.stdout)).toMatchObject({
+        entry: { action: 'retried' },
+        delivery: 'delivered',
+      });
       expect(await portalStatus(fixable)).toBeDefined();
       expect((await portalState()).dossiers.find((d) => d.MaHoSo === fixable)?.TenTTHC).toBe(
         'Đăng ký khai sinh',

@@ -298,7 +298,7 @@ async function run(argv: string[]): Promise<void> {
         if (!Number.isSafeInteger(through) || through < 1)
           throw new UsageError('--through must be a log position (a positive integer)');
       }
-      const { entry } = await api.call<{ entry: HistoryEntry }>(
+      const r = await api.call<{ entry: HistoryEntry; delivery?: string }>(
         'POST',
         `/v1/admin/parked/${encodeURIComponent(arg)}/${encodeURIComponent(arg2)}/${action}`,
         {
@@ -306,9 +306,12 @@ async function run(argv: string[]): Promise<void> {
           ...(through === undefined ? {} : { throughPosition: through }),
         },
       );
+      const { entry } = r;
+      const delivery =
+        r.delivery === undefined ? '' : r.delivery === 'parked' ? '; parked again' : `; ${r.delivery}`;
       out.print(
-        `${entry.action} ${arg2} for ${arg}: positions ${entry.fromPosition}…${entry.throughPosition}, by ${entry.by}`,
-        { entry },
+        `${entry.action} ${arg2} for ${arg}: positions ${entry.fromPosition}…${entry.throughPosition}, by ${entry.by}${delivery}`,
+        r,
       );
       return;
     }

@@ -335,10 +335,15 @@ function kafkaParts(
   };
 }
 
+export type Redelivery = 'delivered' | 'parked' | 'nothing';
+
 /** A running outbound connector, as the operator API sees it. */
 export interface RunningConnector {
-  /** Sends the dossier's current state to the target again (after an operator's retry). */
-  redeliver(dossier: string): Promise<unknown>;
+  /**
+   * Sends the dossier's current state to the target again (after an operator's retry): `delivered`,
+   * `parked` again (the target still refuses it), or `nothing` when the dossier has no event to send.
+   */
+  redeliver(dossier: string): Promise<Redelivery>;
 }
 
 export interface RunningConnectors {
@@ -382,7 +387,12 @@ async function connectorParts(
   );
   return {
     subscribers: [connector],
-    running: { parking, byTarget: new Map([[PORTAL_TARGET, { redeliver: (d) => connector.redeliver(d) }]]) },
+    running: {
+      parking,
+      byTarget: new Map([
+        [PORTAL_TARGET, { redeliver: async (d) => (await connector.redeliver(d))?.status ?? 'nothing' }],
+      ]),
+    },
     close: () => limiter.stop(),
   };
 }

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
 import { intParam } from './wire.js';
-import type { HubRuntime, RunningConnector } from '../runtime.js';
+import type { HubRuntime, Redelivery, RunningConnector } from '../runtime.js';
 
 const MAX_LIMIT = 1000;
 
@@ -55,7 +55,10 @@ export class ParkedController {
     };
   }
 
-  /** Resolves the parking as retried and sends the dossier's current state to the target again. */
+  /**
+   * Resolves the parking as retried and sends the dossier's current state to the target again;
+   * `delivery` tells whether it went through or parked again.
+   */
   @Post(':target/:dossier/retry')
   @HttpCode(200)
   async retry(
@@ -63,7 +66,7 @@ export class ParkedController {
     @Param('target') target: string,
     @Param('dossier') dossier: string,
     @Body() body: RetryParkedDto = {},
-  ): Promise<{ entry: ParkingHistoryEntry }> {
+  ): Promise<{ entry: ParkingHistoryEntry; delivery: Redelivery }> {
     const operator = principal(req, 'admin', 'operator');
     const { connector, parking } = this.connector(target);
     const entry = await parking.retry(target, dossier, {
@@ -75,8 +78,7 @@ export class ParkedController {
       { actor: operator.name, target, dossier, from: entry.fromPosition, through: entry.throughPosition },
       'parked dossier retried',
     );
-    await connector.redeliver(dossier);
-    return { entry };
+    return { entry, delivery: await connector.redeliver(dossier) };
   }
 
   /** Resolves the parking by dropping the dossier's held events for the target. */
