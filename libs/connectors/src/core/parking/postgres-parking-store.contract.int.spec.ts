@@ -4,31 +4,7 @@ import { StoreUnavailableError } from '#lgsp/event-store';
 import { describeParkingStoreContract } from '../../contract/parking-store-contract.js';
 import { PARKING_COMPONENT } from './parking-store.js';
 import { PostgresParkingStore } from './postgres-parking-store.js';
-
-const url = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Fails the run, naming the server, when PostgreSQL cannot be reached: this tier never skips it. */
-async function admin(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${url} (set LGSP_TEST_POSTGRES_URL): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return client;
-}
-
-async function dropSchema(schema: string): Promise<void> {
-  const client = await admin();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${client.escapeIdentifier(schema)} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
+import { POSTGRES_URL as url, dropSchema, pgClient as admin } from '../../../../../test/support/postgres.js';
 
 const poolOn = (connectionString = url) => new pg.Pool({ connectionString, max: 4 });
 
