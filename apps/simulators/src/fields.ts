@@ -1,5 +1,5 @@
 import { SimInputError } from './faults.js';
-import { parseVn, type DateFormat } from './dates.js';
+import { parseVn, type DateFormat } from '#lgsp/connectors';
 import { isRecord } from './http.js';
 
 /** Field readers that fail with a {@link SimInputError} naming the path of the bad value. */

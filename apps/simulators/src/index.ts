@@ -4,7 +4,7 @@ export {
   REGISTRY_STATUS,
 } from './civil-registry/civil-registry.js';
 export type { Registration, RegistrationKind, RegistryConfig } from './civil-registry/civil-registry.js';
-export { formatVn, parseVn, type DateFormat } from './dates.js';
+export { formatVn, parseVn, type DateFormat } from '#lgsp/connectors';
 export {
   FaultInjector,
   mulberry32,
@@ -20,8 +20,8 @@ export {
   paymentDigest,
   signMessage,
   verifyMessage,
-} from './payments/digest.js';
-export type { DigestMessage } from './payments/digest.js';
+} from '#lgsp/connectors';
+export type { DigestMessage } from '#lgsp/connectors';
 export { PaymentPlatformSimulator, TRANSACTION_STATUS } from './payments/payment-platform.js';
 export type { PaymentConfig, SentCallback } from './payments/payment-platform.js';
 export { MAX_PROGRESS_PER_CALL, NationalPortalSimulator } from './portal/national-portal.js';

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { formatVn } from './dates.js';
-import { signMessage } from './payments/digest.js';
+import { formatVn } from '#lgsp/connectors';
+import { signMessage } from '#lgsp/connectors';
 import { request } from './test-http.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,2 +1,3 @@
 export * from './core/index.js';
 export * from './portal/index.js';
+export * from './payments/index.js';

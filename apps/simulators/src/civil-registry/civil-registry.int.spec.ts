@@ -1,4 +1,4 @@
-import { parseVn } from '../dates.js';
+import { parseVn } from '#lgsp/connectors';
 import { request } from '../test-http.js';
 import { CERTIFICATE_PDF_BASE64, CivilRegistrySimulator } from './civil-registry.js';
 

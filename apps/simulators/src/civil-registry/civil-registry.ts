@@ -1,4 +1,4 @@
-import { formatVn } from '../dates.js';
+import { formatVn } from '#lgsp/connectors';
 import { corruptRecord, mulberry32, SimInputError, toNfd } from '../faults.js';
 import { code, date, DOSSIER_CODE, integer, record, requiredText, stripUndefined, text } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';

@@ -25,7 +25,7 @@ import {
   WITHDRAWAL_NOTES,
   type Procedure,
 } from './catalogue.js';
-import { formatVn } from '../dates.js';
+import { formatVn } from '#lgsp/connectors';
 import type { Random } from './random.js';
 
 /** National dossier status codes (domain.md) that the lifecycles use. */

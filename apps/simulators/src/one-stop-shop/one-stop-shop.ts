@@ -1,4 +1,4 @@
-import { formatVn } from '../dates.js';
+import { formatVn } from '#lgsp/connectors';
 import { corruptRecord, SimInputError, toNfd, type FaultDecision } from '../faults.js';
 import {
   array,

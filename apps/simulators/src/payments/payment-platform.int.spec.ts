@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatVn } from '../dates.js';
+import { formatVn } from '#lgsp/connectors';
 import { request } from '../test-http.js';
-import { signMessage, verifyMessage } from './digest.js';
+import { signMessage, verifyMessage } from '#lgsp/connectors';
 import { PaymentPlatformSimulator } from './payment-platform.js';
 
 const SECRET = 'test-secret';

@@ -1,8 +1,8 @@
-import { formatVn } from '../dates.js';
+import { formatVn } from '#lgsp/connectors';
 import { mulberry32, SimInputError } from '../faults.js';
 import { date, record, requiredText, text } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse, type Started } from '../http.js';
-import { paymentDigest, signMessage, verifyMessage, type DigestMessage } from './digest.js';
+import { paymentDigest, signMessage, verifyMessage, type DigestMessage } from '#lgsp/connectors';
 
 /**
  * The portal's payment platform. One endpoint, `POST /api/v1/thanh-toan`, taking messages

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { formatVn } from '../dates.js';
+import { formatVn } from '#lgsp/connectors';
 import { corruptRecord, SimInputError, toNfd, type FaultDecision } from '../faults.js';
 import {
   AGENCY_ID,

@@ -8,3 +8,8 @@ export * from './parking/memory-parking-store.js';
 export * from './parking/sqlite-parking-store.js';
 export * from './parking/postgres-parking-store.js';
 export * from './target-gate.js';
+export * from './dossier-sync-connector.js';
+export * from './vn-time.js';
+export * from './event-sink.js';
+export * from './pending/pending-work-store.js';
+export * from './pending/memory-pending-work-store.js';

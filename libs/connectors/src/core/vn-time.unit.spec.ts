@@ -1,4 +1,4 @@
-import { formatVn, parseVn } from './dates.js';
+import { formatVn, parseVn } from './vn-time.js';
 
 // 2025-07-01 01:30:05 UTC = 08:30:05 in Vietnam; 2025-07-01 13:05:00 UTC = 20:05:00.
 const MORNING = Date.UTC(2025, 6, 1, 1, 30, 5);

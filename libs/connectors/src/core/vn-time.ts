@@ -98,3 +98,17 @@ export function parseVn(text: string, format: DateFormat): number | undefined {
   }
   return ms;
 }
+
+/** An instant as RFC 3339 in Vietnam local time, e.g. `2025-07-01T08:30:00+07:00` (whole seconds). */
+export function toVnRfc3339(instant: number | Date): string {
+  return formatVn(instant, 'iso');
+}
+
+/**
+ * A Vietnam-local time in one of the systems' formats, as an RFC 3339 string with `+07:00`, or
+ * `undefined` when the text is not a real time in that format.
+ */
+export function vnTextToRfc3339(text: string, format: DateFormat): string | undefined {
+  const ms = parseVn(text.trim(), format);
+  return ms === undefined ? undefined : toVnRfc3339(ms);
+}

@@ -1,0 +1,239 @@
+import type { EventStore, StoredEvent } from '#lgsp/event-store';
+import {
+  DOSSIER_VIEW_EVENT_TYPES,
+  evolveDossier,
+  isDossierViewEvent,
+  type DossierView,
+} from '#lgsp/projections';
+import { silentLogger, type Page, type Subscriber, type SubscriptionLogger } from '#lgsp/subscriptions';
+import type { Clock } from './clock.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { ParkingStore } from './parking/parking-store.js';
+import type { TokenBucket } from './rate-limiter.js';
+import type { ConnectorRetryPolicy } from './retry.js';
+import { TargetGate, type GateResult, type TargetGateListener } from './target-gate.js';
+
+export const DOSSIER_STREAM_PREFIX = 'dossier-';
+const READ_PAGE = 1000;
+
+/** A dossier's state as of one event, which a connector turns into calls to its target. */
+export interface DossierState {
+  dossier: string;
+  /** The projected view as of the last event (the same fold as the dossier projection). */
+  view: DossierView;
+  /** The dossier's events (of the view's types) from the first through that event, in order. */
+  events: StoredEvent[];
+}
+
+/** Settings every outbound connector shares (see {@link TargetGate}). */
+export interface DossierSyncSettings {
+  /** Where the dossiers' streams are read from. */
+  events: Pick<EventStore, 'readStream'>;
+  /** The parking of every connector; this one's pairs are under its target. */
+  parking: ParkingStore;
+  breaker: CircuitBreaker;
+  limiter?: TokenBucket;
+  retry?: Partial<ConnectorRetryPolicy>;
+  listener?: TargetGateListener;
+  clock?: Clock;
+  random?: () => number;
+  logger?: SubscriptionLogger;
+  /** Dossiers of one batch sent at the same time (one dossier's events are never concurrent). @defaultValue 8 */
+  concurrency?: number;
+  /** @defaultValue 100 */
+  batchSize?: number;
+}
+
+export interface DossierSyncConnectorOptions extends DossierSyncSettings {
+  /** The subscriber's name, e.g. `connector.portal`; its checkpoint is kept under it. */
+  name: string;
+  /** The target's name in parkings, metrics and logs, e.g. `portal`. */
+  target: string;
+  /**
+   * Events that call for a delivery; a dossier with none in a batch is not read nor sent.
+   * @defaultValue every dossier event
+   */
+  wants?: (event: StoredEvent) => boolean;
+  /**
+   * Makes the target hold `state`. Must be harmless when repeated (the same state sent twice changes
+   * nothing) and throw ConnectorErrors for the target's failures (see TargetGate).
+   */
+  send: (state: DossierState, signal?: AbortSignal) => Promise<void>;
+}
+
+/** What happened to each dossier of a batch, for tests and metrics. */
+export interface DossierSyncOutcome {
+  dossier: string;
+  /** Positions of the dossier's events in the batch. */
+  firstPosition: number;
+  lastPosition: number;
+  status: GateResult<unknown>['status'];
+}
+
+/**
+ * An outbound sync to one target, a subscriber of the global log with its own checkpoint.
+ *
+ * For each batch the events are grouped by dossier, in order. Each dossier's state as of its last
+ * event in the batch (its stream folded with `evolveDossier` up to that version) is handed to `send`
+ * through the target's {@link TargetGate}. Sending a state again is harmless, so redelivery of a batch
+ * changes nothing in the target.
+ *
+ * A dossier that parks (data refused, or still failing after the gate's attempts) holds its later
+ * events behind the parking; other dossiers flow. `handle` throws only for the hub's own failures
+ * (e.g. the event store unreadable), which retries the batch; the target's failures never block it.
+ */
+export class DossierSyncConnector implements Subscriber {
+  readonly name: string;
+  readonly target: string;
+  readonly filter = { types: DOSSIER_VIEW_EVENT_TYPES };
+  readonly batchSize: number;
+  readonly gate: TargetGate;
+  private readonly concurrency: number;
+  private readonly logger: SubscriptionLogger;
+  private readonly wants: (event: StoredEvent) => boolean;
+
+  constructor(private readonly options: DossierSyncConnectorOptions) {
+    this.name = options.name;
+    this.target = options.target;
+    this.batchSize = options.batchSize ?? 100;
+    this.concurrency = Math.max(1, options.concurrency ?? 8);
+    this.logger = options.logger ?? silentLogger;
+    this.wants = options.wants ?? (() => true);
+    this.gate = new TargetGate({
+      target: options.target,
+      breaker: options.breaker,
+      parking: options.parking,
+      ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      ...(options.listener === undefined ? {} : { listener: options.listener }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.random === undefined ? {} : { random: options.random }),
+    });
+  }
+
+  async handle(events: readonly StoredEvent[], _page?: Page): Promise<void> {
+    await this.deliver(events);
+  }
+
+  /** Delivers one batch and tells what became of each dossier. */
+  async deliver(events: readonly StoredEvent[], signal?: AbortSignal): Promise<DossierSyncOutcome[]> {
+    const groups = groupByDossier(events, this.wants);
+    const outcomes: DossierSyncOutcome[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < groups.length) {
+        const group = groups[next++]!;
+        outcomes.push(await this.deliverDossier(group, signal));
+      }
+    };
+    // Every worker finishes before a failure is thrown, so no delivery of a failed batch runs on.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(this.concurrency, groups.length) }, worker),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return outcomes.sort((a, b) => a.firstPosition - b.firstPosition);
+  }
+
+  /**
+   * Sends a dossier's current state again, e.g. once an operator has retried its parking (the events
+   * held behind a parking are not delivered by the log, which has moved on). A no-op for a stream with
+   * no dossier event.
+   */
+  async redeliver(dossier: string, signal?: AbortSignal): Promise<DossierSyncOutcome | undefined> {
+    const events = await this.readThrough(`${DOSSIER_STREAM_PREFIX}${dossier}`, Number.MAX_SAFE_INTEGER);
+    const group = groupByDossier(events, () => true)[0];
+    return group === undefined ? undefined : this.deliverDossier({ ...group, first: group.last }, signal);
+  }
+
+  /** The dossier's state as of its stream version `version` (its whole state when omitted). */
+  async stateOf(dossier: string, version = Number.MAX_SAFE_INTEGER): Promise<DossierState | undefined> {
+    const stream = `${DOSSIER_STREAM_PREFIX}${dossier}`;
+    const events = (await this.readThrough(stream, version)).filter(isDossierViewEvent);
+    let view: DossierView | undefined;
+    for (const e of events) view = evolveDossier(view, e);
+    return view === undefined ? undefined : { dossier, view, events };
+  }
+
+  /** Sends a dossier's state as of `last` through the gate; parks or holds it on failure. */
+  private async deliverDossier(group: DossierGroup, signal?: AbortSignal): Promise<DossierSyncOutcome> {
+    const { dossier, first, last } = group;
+    let state: DossierState | undefined;
+    const result = await this.gate.run(
+      { dossier, position: first.position },
+      async () => {
+        state ??= await this.stateOf(dossier, last.streamVersion);
+        if (state === undefined) {
+          throw new Error(`stream ${group.stream} has no dossier event up to version ${last.streamVersion}`);
+        }
+        await this.options.send(state, signal);
+      },
+      signal,
+    );
+    if (result.status === 'parked') {
+      // The whole of the dossier's events in the batch wait behind the parking, not only the first.
+      await this.options.parking.hold(this.target, dossier, last.position);
+      this.logger.warn(
+        {
+          target: this.target,
+          dossier,
+          position: first.position,
+          lastPosition: last.position,
+          held: result.attempts === 0,
+          ...(result.error === undefined ? {} : { code: result.error.code, kind: result.error.kind }),
+        },
+        result.attempts === 0 ? `${this.target} sync held behind a parking` : `${this.target} sync parked`,
+      );
+    }
+    return { dossier, firstPosition: first.position, lastPosition: last.position, status: result.status };
+  }
+
+  /** The stream's events up to `version`, read in pages. */
+  private async readThrough(stream: string, version: number): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    for (let from = 1; from <= version;) {
+      const limit = Math.min(READ_PAGE, version - from + 1);
+      const page = await this.options.events.readStream(stream, { fromVersion: from, limit });
+      events.push(...page.filter((e) => e.streamVersion <= version));
+      const last = page.at(-1);
+      if (last === undefined || page.length < limit) break;
+      from = last.streamVersion + 1;
+    }
+    return events;
+  }
+}
+
+interface DossierGroup {
+  dossier: string;
+  stream: string;
+  first: StoredEvent;
+  last: StoredEvent;
+}
+
+/**
+ * The batch's dossier events grouped by stream, in order of each dossier's first event. A dossier is
+ * kept when one of its events is wanted; its group then spans all its events of the batch.
+ */
+function groupByDossier(
+  events: readonly StoredEvent[],
+  wants: (event: StoredEvent) => boolean,
+): DossierGroup[] {
+  const groups = new Map<string, DossierGroup & { wanted: boolean }>();
+  for (const e of events) {
+    if (!e.stream.startsWith(DOSSIER_STREAM_PREFIX) || !isDossierViewEvent(e)) continue;
+    const group = groups.get(e.stream);
+    if (group === undefined) {
+      groups.set(e.stream, {
+        dossier: e.stream.slice(DOSSIER_STREAM_PREFIX.length),
+        stream: e.stream,
+        first: e,
+        last: e,
+        wanted: wants(e),
+      });
+    } else {
+      if (e.streamVersion > group.last.streamVersion) group.last = e;
+      if (!group.wanted) group.wanted = wants(e);
+    }
+  }
+  return [...groups.values()].filter((g) => g.wanted).map(({ wanted: _wanted, ...g }) => g);
+}
