@@ -122,6 +122,7 @@ export interface DossierSubmitted {
    * @maxItems 50
    */
   fees?: Fee[];
+  civilRegistration?: CivilRegistrationRequest;
 }
 export interface Applicant {
   fullName: string;
@@ -137,6 +138,31 @@ export interface Fee {
    * Amount in whole Vietnamese dong.
    */
   amount: number;
+}
+/**
+ * For civil-status procedures (birth registration, 1.001193): the registration the hub requests from the civil registry once processing starts. Personal data: never logged.
+ */
+export interface CivilRegistrationRequest {
+  registrationType: 'birth';
+  person: RegistrationSubject;
+  placeOfBirth?: string;
+  mother?: Parent;
+  father?: Parent;
+}
+export interface RegistrationSubject {
+  fullName: string;
+  /**
+   * Calendar date, yyyy-MM-dd.
+   */
+  dateOfBirth: string;
+  sex: 'male' | 'female';
+}
+export interface Parent {
+  fullName: string;
+  /**
+   * Citizen ID: 12 digits, or a legacy 9-digit number.
+   */
+  idNumber?: string;
 }
 
 // ---- dossier.transferred/v1
