@@ -13,3 +13,5 @@ export * from './vn-time.js';
 export * from './event-sink.js';
 export * from './pending/pending-work-store.js';
 export * from './pending/memory-pending-work-store.js';
+export * from './pending/sqlite-pending-work-store.js';
+export * from './pending/postgres-pending-work-store.js';

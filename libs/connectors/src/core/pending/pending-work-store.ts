@@ -37,3 +37,6 @@ export interface PendingWorkStore {
   /** How many items of `target` are pending, due or not. */
   count(target: string): Promise<number>;
 }
+
+/** The component name under which the pending-work tables are versioned. */
+export const PENDING_WORK_COMPONENT = 'connectors.pending';
