@@ -1,1 +1,4 @@
-export {};
+export * from './external/one-stop-shop-wire.js';
+export * from './one-stop-shop-mapping.js';
+export * from './one-stop-shop-client.js';
+export * from './one-stop-shop-sync-connector.js';
