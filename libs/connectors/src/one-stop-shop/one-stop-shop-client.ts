@@ -42,8 +42,8 @@ export interface OneStopShopPage {
 
 /**
  * A client of a province's one-stop-shop REST API (`/api/v1/ho-so`). Every failure is a
- * {@link ConnectorError}: no answer, a timeout, 408/429/5xx are `retriable` (with the shop's
- * Retry-After); other 4xx are `data`. Error messages carry the shop's message with quoted values and
+ * {@link ConnectorError}: no answer, a timeout, 408/429/5xx and a refused API key (401/403) are
+ * `retriable` (with the shop's Retry-After); other 4xx are `data`. Error messages carry the shop's message with quoted values and
  * ID-like digit runs masked, since the shop echoes refused values and these messages reach logs and
  * parking records.
  */
@@ -162,6 +162,16 @@ export class OneStopShopClient {
     const route = `${method} ${path.split('?')[0]}`;
     if (accepted.includes(response.status))
       return { status: response.status, answer: answer ?? { ma_loi: -1 } };
+    if (response.status === 401 || response.status === 403) {
+      // A missing or wrong API key is the hub's configuration, not the dossier's fault: retriable, so
+      // the breaker opens and deliveries wait instead of parking every dossier.
+      throw new ConnectorError(`${this.target} refused the API key on ${route} (${response.status})`, {
+        kind: 'retriable',
+        code: 'unavailable',
+        target: this.target,
+        status: response.status,
+      });
+    }
     if (!response.ok) {
       throw classifyHttpStatus(this.target, response.status, {
         retryAfter: response.headers.get('retry-after'),
