@@ -58,6 +58,8 @@ export async function startHubProcess(options: StartOptions = {}): Promise<HubPr
       LGSP_HTTP_HOST: '127.0.0.1',
       LGSP_ADMIN_TOKEN: adminToken,
       LGSP_ADMIN_UNITS_FILE: OFFICIAL_ADMIN_UNITS,
+      // The connectors are on by default (pointed at the simulators); a test that wants one says so.
+      LGSP_CONNECTORS: 'none',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,14 +3,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
-  CircuitBreaker,
-  PORTAL_TARGET,
-  PortalClient,
-  PortalSyncConnector,
   PostgresParkingStore,
+  PostgresPendingWorkStore,
   SqliteParkingStore,
-  TokenBucket,
+  SqlitePendingWorkStore,
   type ParkingStore,
+  type PendingWorkStore,
 } from '#lgsp/connectors';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
 import {
@@ -39,6 +37,7 @@ import {
 } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
 import { redactUrl, type HubConfig } from './config/config.js';
+import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -130,7 +129,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     subscriptions.register(new DossierProjection(dossiers, { batchSize: config.subscriptions.batchSize }));
   const kafka = kafkaParts(config, logger, metrics, ingest, clients);
   if (kafka?.relay) subscriptions.register(kafka.relay);
-  const connectors = await connectorParts(config, logger, store, storage);
+  const connectors = await connectorParts(config, logger, store, units, ingest, storage);
   for (const connector of connectors.subscribers) subscriptions.register(connector);
 
   const runtime: HubRuntime = {
@@ -152,6 +151,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     async start() {
       await projection?.start();
       await subscriptions.start();
+      for (const poller of connectors.pollers) poller.start();
       // In the background: joining the consumer group can take a session timeout after a crash
       // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
       kafka?.consumer
@@ -161,6 +161,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     async close() {
       runtime.ready = false;
       await kafka?.consumer?.stop();
+      await Promise.all(connectors.pollers.map((p) => p.stop()));
       await subscriptions.stop();
       connectors.close();
       await kafka?.relay?.close();
@@ -185,8 +186,9 @@ export async function migrateStorage(config: HubConfig, logger: Logger): Promise
       ? openEmbedded(config, logger)
       : await openPostgres(config, logger, 'lgsp-migrate');
   try {
-    // The connectors' parking too, so a shared schema is ready before a replica enables one.
+    // The connectors' tables too, so a shared schema is ready before a replica enables one.
     await storage.openParking();
+    await storage.openPending();
     return await storage.versions();
   } finally {
     storage.close();
@@ -207,6 +209,8 @@ interface Storage {
   versions(): Promise<SchemaVersion[]>;
   /** Opens (creating or migrating) the connectors' parking tables in the same storage. */
   openParking(): Promise<ParkingStore>;
+  /** Opens (creating or migrating) the connectors' pending-work table in the same storage. */
+  openPending(): Promise<PendingWorkStore>;
   /** Closes what the store's own `close` does not. */
   close(): void;
 }
@@ -234,6 +238,7 @@ function openEmbedded(config: HubConfig, logger: Logger): Storage {
     dossiers,
     projectionFiles: { eventsFile, projectionsFile },
     openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
+    openPending: () => Promise.resolve(new SqlitePendingWorkStore(store.database)),
     versions: async () =>
       [
         { database: eventsFile, db: store.database },
@@ -269,6 +274,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
       dossiers,
       leases: new PostgresLeaseStore(store.database),
       openParking: () => PostgresParkingStore.open(store.database, schema),
+      openPending: () => PostgresPendingWorkStore.open(store.database, schema),
       versions: async () => {
         const { rows } = await store.database.query<{ component: string; version: number }>(
           'SELECT component, version FROM schema_version ORDER BY component',
@@ -332,68 +338,6 @@ function kafkaParts(
           }),
         }
       : {}),
-  };
-}
-
-export type Redelivery = 'delivered' | 'parked' | 'nothing';
-
-/** A running outbound connector, as the operator API sees it. */
-export interface RunningConnector {
-  /**
-   * Sends the dossier's current state to the target again (after an operator's retry): `delivered`,
-   * `parked` again (the target still refuses it), or `nothing` when the dossier has no event to send.
-   */
-  redeliver(dossier: string): Promise<Redelivery>;
-}
-
-export interface RunningConnectors {
-  /** Where every connector parks its (target, dossier) pairs; undefined when none runs. */
-  parking: ParkingStore | undefined;
-  byTarget: ReadonlyMap<string, RunningConnector>;
-}
-
-/**
- * The enabled outbound connectors: each a subscriber with its own checkpoint, parking its pairs in the
- * hub's own store (the events database, or the PostgreSQL schema).
- */
-async function connectorParts(
-  config: HubConfig,
-  logger: Logger,
-  store: EventStore,
-  storage: Storage,
-): Promise<{ subscribers: PortalSyncConnector[]; running: RunningConnectors; close(): void }> {
-  const portal = config.connectors.portal;
-  if (!portal.enabled)
-    return { subscribers: [], running: { parking: undefined, byTarget: new Map() }, close: () => undefined };
-  const parking = await storage.openParking();
-  const limiter = new TokenBucket(PORTAL_TARGET, {
-    ratePerSecond: portal.ratePerSecond,
-    burst: Math.max(1, Math.ceil(portal.ratePerSecond)),
-  });
-  const connectorLogger = logger.child({ component: 'connector.portal' });
-  const connector = new PortalSyncConnector({
-    events: store,
-    client: new PortalClient({ baseUrl: portal.url, username: portal.username, password: portal.password }),
-    parking,
-    breaker: new CircuitBreaker(PORTAL_TARGET),
-    limiter,
-    retry: { maxAttempts: portal.maxAttempts },
-    logger: connectorLogger,
-    batchSize: config.subscriptions.batchSize,
-  });
-  logger.info(
-    { target: PORTAL_TARGET, url: redactUrl(portal.url), username: portal.username },
-    'portal connector enabled',
-  );
-  return {
-    subscribers: [connector],
-    running: {
-      parking,
-      byTarget: new Map([
-        [PORTAL_TARGET, { redeliver: async (d) => (await connector.redeliver(d))?.status ?? 'nothing' }],
-      ]),
-    },
-    close: () => limiter.stop(),
   };
 }
 

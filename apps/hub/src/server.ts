@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import type { HubConfig } from './config/config.js';
 import { authenticate } from './http/auth.js';
 import { ProblemFilter } from './http/problem.filter.js';
+import { startEmbeddedSimulators } from './connectors/embedded-simulators.js';
 import { createRuntime, type HubRuntime } from './runtime.js';
 
 export interface Hub {
@@ -23,7 +24,15 @@ const JSON_TYPES = ['application/json', 'application/cloudevents+json', 'applica
 
 /** Builds and starts the hub: store, subscriptions, HTTP. */
 export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> {
-  const runtime = await createRuntime(config, logger);
+  // Before the connectors start, so their first calls find the simulators listening.
+  const simulators = config.simulators.embedded ? await startEmbeddedSimulators(config, logger) : undefined;
+  let runtime: HubRuntime;
+  try {
+    runtime = await createRuntime(config, logger);
+  } catch (err) {
+    await simulators?.stop();
+    throw err;
+  }
   const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, logger: false });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
     logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
@@ -87,6 +96,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'lgsp-hub listening');
+  simulators?.hubListening(url);
 
   return {
     app,
@@ -96,6 +106,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
       runtime.ready = false;
       await app.close();
       await runtime.close();
+      await simulators?.stop();
     },
   };
 }

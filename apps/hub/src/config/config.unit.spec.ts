@@ -77,15 +77,85 @@ describe('configuration', () => {
     expect(problemsOf({ LGSP_LEASE_TTL_MS: '10' })[0]).toMatch(/LGSP_LEASE_TTL_MS/);
   });
 
-  it('leaves the portal connector off by default, pointed at the simulator', () => {
-    expect(loadConfig({}).connectors.portal).toEqual({
-      enabled: false,
+  it('enables every connector by default, each pointed at its simulator', () => {
+    const c = loadConfig({});
+    expect(c.connectors.portal).toEqual({
+      enabled: true,
       url: 'http://127.0.0.1:4101',
       username: 'lgsp',
       password: 'lgsp',
       maxAttempts: 6,
       ratePerSecond: 20,
+      breaker: {},
+      onlineCapture: { enabled: true, pollIntervalMs: 5000, pageSize: 100 },
     });
+    expect(c.connectors.oneStopShop).toMatchObject({
+      enabled: true,
+      url: 'http://127.0.0.1:4102',
+      apiKey: null,
+    });
+    expect(c.connectors.civilRegistry).toMatchObject({ enabled: true, url: 'http://127.0.0.1:4103' });
+    expect(c.connectors.payments).toMatchObject({
+      enabled: true,
+      url: 'http://127.0.0.1:4104',
+      secret: 'lgsp-dev-secret',
+    });
+    expect(c.connectors.breaker).toEqual({
+      failureThreshold: 5,
+      failureRatio: 0.5,
+      windowMs: 30_000,
+      minimumCalls: 10,
+      coolDownMs: 30_000,
+      halfOpenTrials: 1,
+    });
+    expect(c.simulators.embedded).toBe(false);
+  });
+
+  it('picks the enabled connectors from LGSP_CONNECTORS and refuses unknown names', () => {
+    const enabled = (env: Record<string, string>) => {
+      const { portal, oneStopShop, civilRegistry, payments } = loadConfig(env).connectors;
+      return [portal, oneStopShop, civilRegistry, payments].map((s) => s.enabled);
+    };
+    expect(enabled({ LGSP_CONNECTORS: 'none' })).toEqual([false, false, false, false]);
+    expect(enabled({ LGSP_CONNECTORS: 'all' })).toEqual([true, true, true, true]);
+    expect(enabled({ LGSP_CONNECTORS: 'payments, one-stop-shop' })).toEqual([false, true, false, true]);
+    // LGSP_PORTAL_ENABLED still works, and wins over the list for the portal.
+    expect(enabled({ LGSP_CONNECTORS: 'none', LGSP_PORTAL_ENABLED: 'true' })).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(problemsOf({ LGSP_CONNECTORS: 'portal,ledger' })[0]).toMatch(
+      /LGSP_CONNECTORS: unknown "ledger"; use all, none or a list of portal, one-stop-shop, civil-registry, payments/,
+    );
+    expect(problemsOf({ LGSP_SIMULATORS: 'yes' })[0]).toMatch(/LGSP_SIMULATORS: must be "embedded" or "off"/);
+    expect(loadConfig({ LGSP_SIMULATORS: 'embedded' }).simulators.embedded).toBe(true);
+  });
+
+  it('reads the breaker for every target and the overrides of one, refusing bad values by path', () => {
+    const path = file(
+      JSON.stringify({
+        connectors: { breaker: { coolDownMs: 5000 }, payments: { breaker: { failureThreshold: 2 } } },
+      }),
+    );
+    const c = loadConfig({
+      LGSP_CONFIG: path,
+      LGSP_PAYMENTS_SECRET: 'k',
+      LGSP_CIVIL_REGISTRY_URL: 'http://mj/api',
+    });
+    expect(c.connectors.breaker.coolDownMs).toBe(5000);
+    expect(c.connectors.breaker.failureThreshold).toBe(5);
+    expect(c.connectors.payments.breaker).toEqual({ failureThreshold: 2 });
+    expect(c.connectors.payments.secret).toBe('k');
+    expect(c.connectors.civilRegistry.url).toBe('http://mj/api');
+    const bad = file(JSON.stringify({ connectors: { oneStopShop: { breaker: { failureRatio: 2, x: 1 } } } }));
+    expect(problemsOf({ LGSP_CONFIG: bad })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\/connectors\/oneStopShop\/breaker\/failureRatio must be <= 1/),
+        expect.stringMatching(/\/connectors\/oneStopShop\/breaker\/x is not a known setting/),
+      ]),
+    );
   });
 
   it('reads the portal connector from the file and the environment', () => {
@@ -97,7 +167,7 @@ describe('configuration', () => {
       LGSP_PORTAL_USERNAME: 'hub51',
       LGSP_PORTAL_PASSWORD: 's3cret',
     });
-    expect(c.connectors.portal).toEqual({
+    expect(c.connectors.portal).toMatchObject({
       enabled: true,
       url: 'https://portal.example/api',
       username: 'hub51',

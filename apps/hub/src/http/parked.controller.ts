@@ -6,7 +6,8 @@ import type { FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
 import { intParam } from './wire.js';
-import type { HubRuntime, Redelivery, RunningConnector } from '../runtime.js';
+import type { Redelivery, RunningConnector } from '../connectors/connectors.js';
+import type { HubRuntime } from '../runtime.js';
 
 const MAX_LIMIT = 1000;
 

@@ -1,0 +1,152 @@
+import {
+  CircuitBreaker,
+  IngestSink,
+  PORTAL_TARGET,
+  PortalClient,
+  PortalSyncConnector,
+  TokenBucket,
+  captureClient,
+  type DossierSyncConnector,
+  type EventSink,
+  type ParkingStore,
+  type PendingWorkStore,
+} from '#lgsp/connectors';
+import type { AdminUnits } from '#lgsp/contracts';
+import type { EventStore } from '#lgsp/event-store';
+import type { IngestService } from '#lgsp/ingest';
+import type { Logger } from '#lgsp/observability';
+import { redactUrl, type ConnectorSettings, type HubConfig } from '../config/config.js';
+
+export type Redelivery = 'delivered' | 'parked' | 'nothing';
+
+/** A running outbound connector, as the operator API sees it. */
+export interface RunningConnector {
+  /**
+   * Sends the dossier's current state to the target again (after an operator's retry): `delivered`,
+   * `parked` again (the target still refuses it), or `nothing` when the dossier has no event to send.
+   */
+  redeliver(dossier: string): Promise<Redelivery>;
+}
+
+export interface RunningConnectors {
+  /** Where every connector parks its (target, dossier) pairs; undefined when none runs. */
+  parking: ParkingStore | undefined;
+  byTarget: ReadonlyMap<string, RunningConnector>;
+}
+
+/** A loop of inbound capture (polls a system, appends what it finds). */
+export interface Poller {
+  readonly name: string;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** What the connectors need from the hub's storage. */
+export interface ConnectorStorage {
+  openParking(): Promise<ParkingStore>;
+  openPending(): Promise<PendingWorkStore>;
+}
+
+export interface ConnectorParts {
+  subscribers: DossierSyncConnector[];
+  pollers: Poller[];
+  running: RunningConnectors;
+  close(): void;
+}
+
+interface Context {
+  config: HubConfig;
+  logger: Logger;
+  store: EventStore;
+  units: AdminUnits;
+  sink: EventSink;
+  parking: ParkingStore;
+  pending: () => Promise<PendingWorkStore>;
+  limiters: TokenBucket[];
+}
+
+/**
+ * The enabled connectors: outbound ones are subscribers with their own checkpoints, parking their
+ * (target, dossier) pairs in the hub's own store; inbound capture runs as pollers that append through
+ * the hub's ingest (NFC, schema validation, deduplication on (source, id)).
+ */
+export async function connectorParts(
+  config: HubConfig,
+  logger: Logger,
+  store: EventStore,
+  units: AdminUnits,
+  ingest: IngestService,
+  storage: ConnectorStorage,
+): Promise<ConnectorParts> {
+  const c = config.connectors;
+  const enabled = [c.portal, c.oneStopShop, c.civilRegistry, c.payments].some((s) => s.enabled);
+  if (!enabled) {
+    return {
+      subscribers: [],
+      pollers: [],
+      running: { parking: undefined, byTarget: new Map() },
+      close: () => undefined,
+    };
+  }
+  let pending: Promise<PendingWorkStore> | undefined;
+  const ctx: Context = {
+    config,
+    logger,
+    store,
+    units,
+    sink: new IngestSink(ingest, captureClient('connectors')),
+    parking: await storage.openParking(),
+    pending: () => (pending ??= storage.openPending()),
+    limiters: [],
+  };
+  const subscribers: DossierSyncConnector[] = [];
+  const pollers: Poller[] = [];
+  const byTarget = new Map<string, RunningConnector>();
+  const add = (connector: DossierSyncConnector) => {
+    subscribers.push(connector);
+    byTarget.set(connector.target, {
+      redeliver: async (d) => (await connector.redeliver(d))?.status ?? 'nothing',
+    });
+  };
+
+  if (c.portal.enabled) add(portalConnector(ctx));
+
+  return {
+    subscribers,
+    pollers,
+    running: { parking: ctx.parking, byTarget },
+    close: () => {
+      for (const limiter of ctx.limiters) limiter.stop();
+    },
+  };
+}
+
+/** The settings every outbound connector shares: gate, parking, logging, batch size. */
+function gateSettings(ctx: Context, target: string, settings: ConnectorSettings) {
+  const limiter = new TokenBucket(target, {
+    ratePerSecond: settings.ratePerSecond,
+    burst: Math.max(1, Math.ceil(settings.ratePerSecond)),
+  });
+  ctx.limiters.push(limiter);
+  return {
+    events: ctx.store,
+    parking: ctx.parking,
+    breaker: new CircuitBreaker(target, { ...ctx.config.connectors.breaker, ...settings.breaker }),
+    limiter,
+    retry: { maxAttempts: settings.maxAttempts },
+    logger: ctx.logger.child({ component: `connector.${target}` }),
+    batchSize: ctx.config.subscriptions.batchSize,
+  };
+}
+
+function portalConnector(ctx: Context): PortalSyncConnector {
+  const portal = ctx.config.connectors.portal;
+  ctx.logger.info(
+    { target: PORTAL_TARGET, url: redactUrl(portal.url), username: portal.username },
+    'portal connector enabled',
+  );
+  return new PortalSyncConnector({
+    ...gateSettings(ctx, PORTAL_TARGET, portal),
+    client: new PortalClient({ baseUrl: portal.url, username: portal.username, password: portal.password }),
+  });
+}
