@@ -1,1 +1,5 @@
-export {};
+export * from './external/civil-registry-wire.js';
+export * from './civil-registry-mapping.js';
+export * from './civil-registry-client.js';
+export * from './civil-registry-connector.js';
+export * from './civil-registry-result-poller.js';

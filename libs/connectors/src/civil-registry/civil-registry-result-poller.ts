@@ -1,0 +1,278 @@
+import type { EventStore, StoredEvent } from '#lgsp/event-store';
+import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/projections';
+import { backoffDelay, silentLogger, type RetryPolicy, type SubscriptionLogger } from '#lgsp/subscriptions';
+import { systemClock, type Clock } from '../core/clock.js';
+import { DOSSIER_STREAM_PREFIX } from '../core/dossier-sync-connector.js';
+import { ConnectorError, isConnectorError } from '../core/errors.js';
+import type { EventSink } from '../core/event-sink.js';
+import type { PendingItem, PendingWorkStore } from '../core/pending/pending-work-store.js';
+import type { CivilRegistryClient } from './civil-registry-client.js';
+import type { CivilRegistryPendingPayload } from './civil-registry-connector.js';
+import {
+  CIVIL_REGISTRY_SOURCE,
+  CIVIL_REGISTRY_TARGET,
+  civilRegistryEventId,
+  civilRegistryResultEvents,
+} from './civil-registry-mapping.js';
+import { CIVIL_REGISTRY_STATUS } from './external/civil-registry-wire.js';
+
+export interface CivilRegistryResultPollerOptions {
+  client: Pick<CivilRegistryClient, 'result' | 'register'>;
+  /** The registrations awaiting a result (scheduled by the {@link CivilRegistryConnector}). */
+  pending: PendingWorkStore;
+  /** Where captured events go: the hub's ingest. */
+  sink: EventSink;
+  /** Where the dossiers' streams are read from (their status and the results captured already). */
+  events: Pick<EventStore, 'readStream'>;
+  /** Between two polls of a registration that is not final. @defaultValue 60000 */
+  pollIntervalMs?: number;
+  /** Items polled per round. @defaultValue 50 */
+  batch?: number;
+  /** Pause of the loop after a round that found fewer than `batch` items due. @defaultValue 1000 */
+  idleMs?: number;
+  /**
+   * Backoff after failed polls in a row (the target down, a result the hub cannot map, the store
+   * unavailable); the target's Retry-After is a lower bound.
+   * @defaultValue 1 s doubling up to 1 h
+   */
+  backoff?: Partial<RetryPolicy>;
+  clock?: Clock;
+  random?: () => number;
+  logger?: SubscriptionLogger;
+}
+
+/** What one round did. */
+export interface CivilRegistryPollRound {
+  /** Pending items polled. */
+  polled: number;
+  /** Events appended (not counting the duplicates of results captured before). */
+  appended: number;
+  /** Registrations that reached a final status (4 done, 6 rejected); their items are completed. */
+  final: number;
+}
+
+const DEFAULT_BACKOFF: RetryPolicy = { initialDelayMs: 1000, maxDelayMs: 3_600_000, factor: 2 };
+
+/**
+ * Captures the civil registry's results: polls `TraCuuKetQua` for each due pending registration and
+ * appends the events of its status changes (see `civilRegistryResultEvents`) through the hub's ingest.
+ *
+ * An item is never lost: a failure of the registry, an unmappable result or an unavailable store
+ * reschedules it with backoff; it is completed only once its final result's events are appended.
+ * A registration the registry does not know (a write it acknowledged and lost) is registered again
+ * with the same code. Several pollers may share a store: captured events are deduplicated by id, so a
+ * result polled twice appends nothing the second time.
+ */
+export class CivilRegistryResultPoller {
+  private readonly pollIntervalMs: number;
+  private readonly batch: number;
+  private readonly idleMs: number;
+  private readonly backoff: RetryPolicy;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly logger: SubscriptionLogger;
+  private loop: Promise<void> | undefined;
+  private abort: AbortController | undefined;
+
+  constructor(private readonly options: CivilRegistryResultPollerOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 60_000;
+    this.batch = Math.max(1, options.batch ?? 50);
+    this.idleMs = options.idleMs ?? 1000;
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Polls the items due now, one after the other. `signal` aborts the calls under way (the item stays
+   * due). Throws only when the pending store fails.
+   */
+  async pollOnce(signal?: AbortSignal): Promise<CivilRegistryPollRound> {
+    return this.round(() => signal?.aborted === true, signal);
+  }
+
+  /** Starts polling in a loop until {@link stop}; a no-op when running. */
+  start(): void {
+    if (this.loop !== undefined) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    this.loop = this.run(abort.signal);
+  }
+
+  /** Stops the loop and resolves once the round under way has finished. */
+  async stop(): Promise<void> {
+    this.abort?.abort(new Error('civil registry result poller stopped'));
+    const loop = this.loop;
+    this.loop = undefined;
+    this.abort = undefined;
+    await loop;
+  }
+
+  private async run(stop: AbortSignal): Promise<void> {
+    while (!stop.aborted) {
+      let full = false;
+      try {
+        // The calls of a round are not aborted by stop(): it waits for the round to finish.
+        full = (await this.round(() => stop.aborted)).polled >= this.batch;
+      } catch (err) {
+        this.logger.error(
+          { target: CIVIL_REGISTRY_TARGET, error: err instanceof Error ? err.message : String(err) },
+          'civil registry poll round failed',
+        );
+      }
+      if (full || stop.aborted) continue;
+      try {
+        await this.clock.sleep(this.idleMs, stop);
+      } catch {
+        // Aborted by stop().
+      }
+    }
+  }
+
+  private async round(stopping: () => boolean, signal?: AbortSignal): Promise<CivilRegistryPollRound> {
+    const round: CivilRegistryPollRound = { polled: 0, appended: 0, final: 0 };
+    const due = await this.options.pending.due(CIVIL_REGISTRY_TARGET, this.clock.now(), this.batch);
+    for (const item of due) {
+      if (stopping()) break;
+      round.polled++;
+      const outcome = await this.pollItem(item, signal);
+      round.appended += outcome.appended;
+      if (outcome.final) round.final++;
+    }
+    return round;
+  }
+
+  private async pollItem(
+    item: PendingItem,
+    signal?: AbortSignal,
+  ): Promise<{ appended: number; final: boolean }> {
+    const payload = item.payload as CivilRegistryPendingPayload;
+    const log = { target: CIVIL_REGISTRY_TARGET, dossier: item.dossier, maLienThong: item.key };
+    try {
+      const result = await this.options.client.result(item.key, signal);
+      if (result === undefined) {
+        // The registry acknowledged the registration and lost it: register it again, same code.
+        await this.options.client.register(payload.request, signal);
+        this.logger.warn(
+          { ...log, attempts: item.attempts + 1 },
+          'civil registry lost the registration: registered again',
+        );
+        await this.options.pending.reschedule(
+          CIVIL_REGISTRY_TARGET,
+          item.key,
+          this.clock.now() + this.pollIntervalMs,
+          item.attempts + 1,
+          { ...payload, failures: 0 },
+        );
+        return { appended: 0, final: false };
+      }
+      if (result.maLienThong !== item.key) {
+        throw new ConnectorError(`${CIVIL_REGISTRY_TARGET} answered for another registration`, {
+          kind: 'data',
+          code: 'rejected',
+          target: CIVIL_REGISTRY_TARGET,
+          status: 200,
+        });
+      }
+      const dossier = await this.readDossier(item.dossier);
+      const supplementRequested =
+        payload.supplementRequested ||
+        dossier.captured.has(
+          civilRegistryEventId(item.key, CIVIL_REGISTRY_STATUS.supplementNeeded, 'status-changed'),
+        );
+      const capture = civilRegistryResultEvents(result, {
+        dossierCode: payload.dossierCode,
+        provinceCode: payload.provinceCode,
+        communeCode: payload.communeCode,
+        registrationType: payload.registrationType,
+        person: payload.person,
+        supplementRequested,
+        ...(dossier.status === undefined ? {} : { dossierStatus: dossier.status }),
+      });
+      const fresh = capture.events.filter((e) => !dossier.captured.has(e.id));
+      // The events are appended before the item is updated or completed. A crash in between leaves the
+      // item as it was, so the next poll captures the same result (or a later one) again: its events
+      // have the same ids, which the ingest keeps once, so nothing is appended twice and nothing is lost.
+      // The other order could complete an item whose events were never appended.
+      const results = await this.options.sink.append(fresh);
+      const appended = results.filter((r) => !r.duplicate).length;
+      if (capture.events.length > 0 || capture.final) {
+        this.logger.info(
+          { ...log, status: capture.status, appended, final: capture.final },
+          'civil registry result captured',
+        );
+      }
+      if (capture.final) {
+        await this.options.pending.complete(CIVIL_REGISTRY_TARGET, item.key);
+      } else {
+        await this.options.pending.reschedule(
+          CIVIL_REGISTRY_TARGET,
+          item.key,
+          this.clock.now() + this.pollIntervalMs,
+          item.attempts + 1,
+          {
+            ...payload,
+            lastStatus: capture.status,
+            supplementRequested:
+              supplementRequested || capture.status === CIVIL_REGISTRY_STATUS.supplementNeeded,
+            failures: 0,
+          } satisfies CivilRegistryPendingPayload,
+        );
+      }
+      return { appended, final: capture.final };
+    } catch (err) {
+      if (signal?.aborted && !isConnectorError(err)) throw err;
+      const failures = (payload.failures ?? 0) + 1;
+      const retryAfterMs = isConnectorError(err) ? err.retryAfterMs : undefined;
+      const delay = Math.max(backoffDelay(failures, this.backoff, this.random), retryAfterMs ?? 0);
+      this.logger[isConnectorError(err) && err.kind === 'retriable' ? 'warn' : 'error'](
+        {
+          ...log,
+          failures,
+          delayMs: delay,
+          ...(isConnectorError(err) ? { code: err.code, kind: err.kind } : { kind: errorKind(err) }),
+          error: err instanceof Error ? err.message : String(err),
+        },
+        'civil registry poll failed: rescheduled',
+      );
+      await this.options.pending.reschedule(
+        CIVIL_REGISTRY_TARGET,
+        item.key,
+        this.clock.now() + delay,
+        item.attempts + 1,
+        {
+          ...payload,
+          failures,
+        },
+      );
+      return { appended: 0, final: false };
+    }
+  }
+
+  /** The dossier's current status and the ids of the events captured from the registry so far. */
+  private async readDossier(dossier: string): Promise<{ status?: number; captured: Set<string> }> {
+    const events: StoredEvent[] = [];
+    const stream = `${DOSSIER_STREAM_PREFIX}${dossier}`;
+    for (let from = 1; ;) {
+      const page = await this.options.events.readStream(stream, { fromVersion: from, limit: 1000 });
+      events.push(...page);
+      const last = page.at(-1);
+      if (last === undefined || page.length < 1000) break;
+      from = last.streamVersion + 1;
+    }
+    let view: DossierView | undefined;
+    const captured = new Set<string>();
+    for (const e of events) {
+      if (isDossierViewEvent(e)) view = evolveDossier(view, e);
+      if (e.source === CIVIL_REGISTRY_SOURCE) captured.add(e.id);
+    }
+    return view?.status === undefined ? { captured } : { status: view.status, captured };
+  }
+}
+
+/** The kind of a failure that is not a ConnectorError: the hub's store or a schema refusal. */
+function errorKind(err: unknown): string {
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : 'unknown';
+}
