@@ -47,6 +47,7 @@ export async function startEmbeddedSimulators(
     await Promise.all(started.map((s) => s.stop()));
     throw new Error(
       `cannot start the embedded simulators (is another process, e.g. npm run simulators, on their ports?): ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
     );
   }
   return {
