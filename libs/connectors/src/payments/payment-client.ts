@@ -1,0 +1,262 @@
+import { ConnectorError, classifyHttpStatus, classifyNetworkError } from '../core/errors.js';
+import { formatVn } from '../core/vn-time.js';
+import { signMessage, verifyMessage, type DigestMessage } from './digest.js';
+import {
+  PAYMENT_CODE,
+  PAYMENT_STATUS,
+  type PaymentAnswer,
+  type PaymentStatusCode,
+} from './external/payment-wire.js';
+import { PAYMENTS_TARGET } from './payment-mapping.js';
+
+const PATH = '/api/v1/thanh-toan';
+
+export interface PaymentClientOptions {
+  /** Base URL of the platform, e.g. `http://127.0.0.1:4030`. */
+  baseUrl: string;
+  /** `MaDoiTac`: the province as the platform knows it. */
+  partnerCode: string;
+  /** Shared secret of `MaXacThuc`. */
+  secret: string;
+  /** Per HTTP call. @defaultValue 10000 */
+  timeoutMs?: number;
+  /** Target name in the errors. @defaultValue `payments` */
+  target?: string;
+  /** @defaultValue the global fetch */
+  fetch?: typeof fetch;
+  /** For `ThoiGianGD` of QUERY and GET_BILL. @defaultValue Date.now */
+  now?: () => number;
+}
+
+export interface PaymentInit {
+  /** `MaThamChieu`. */
+  ref: string;
+  /** Whole VND, above 0. */
+  amount: number;
+  /** `ThoiGianGD`, yyyyMMddHHmmss: keep it the same when repeating an INIT. */
+  requestedAt: string;
+  /** `NoiDungThanhToan`. */
+  description?: string;
+}
+
+export interface PaymentInitResult {
+  ref: string;
+  transactionId: string;
+  paymentUrl: string;
+}
+
+export interface PaymentQueryResult {
+  ref: string;
+  transactionId: string;
+  amount: number;
+  status: PaymentStatusCode;
+  /** `ThoiGianGD` of the result (yyyyMMddHHmmss); empty while pending. */
+  at: string;
+  bankCode?: string;
+}
+
+export interface PaymentBill {
+  ref: string;
+  transactionId: string;
+  amount: number;
+  receiptNumber: string;
+  /** `NgayBienLai`, yyyyMMddHHmmss. */
+  receiptDate: string;
+  description?: string;
+}
+
+/**
+ * A client of the payment platform (`POST /api/v1/thanh-toan`): signs each request with `MaXacThuc`
+ * and verifies the digest of every successful answer before returning anything from it.
+ *
+ * Every failure is a {@link ConnectorError}. No answer, a timeout, 408/429/5xx are `retriable`; so is an
+ * answer whose `MaXacThuc` does not verify: it cannot be trusted, so nothing is taken from it, and it
+ * is not the dossier's fault (a damaged answer or the two sides' secrets differ), so the breaker
+ * opens rather than parking every dossier. `MaLoi` 01 (bad input), 02 (the platform refused our
+ * digest) and 04 (reference reused with another amount) are `data`.
+ */
+export class PaymentClient {
+  readonly target: string;
+  readonly partnerCode: string;
+  private readonly timeoutMs: number;
+  private readonly fetchFn: typeof fetch;
+  private readonly now: () => number;
+
+  constructor(private readonly options: PaymentClientOptions) {
+    this.target = options.target ?? PAYMENTS_TARGET;
+    this.partnerCode = options.partnerCode;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.fetchFn = options.fetch ?? fetch;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Opens a transaction (INIT). Repeating the same INIT answers the same transaction; the same
+   * reference with another amount is refused (`data`).
+   */
+  async init(request: PaymentInit, signal?: AbortSignal): Promise<PaymentInitResult> {
+    const answer = await this.call(
+      'INIT',
+      {
+        MaThamChieu: request.ref,
+        SoTien: request.amount,
+        ThoiGianGD: request.requestedAt,
+        ...(request.description === undefined ? {} : { NoiDungThanhToan: request.description }),
+      },
+      signal,
+    );
+    if (answer.MaLoi !== PAYMENT_CODE.ok) throw this.refused('INIT', answer);
+    this.verify('INIT_RESPONSE', answer);
+    return {
+      ref: text(answer.MaThamChieu),
+      transactionId: text(answer.MaGiaoDich),
+      paymentUrl: text(answer.UrlThanhToan),
+    };
+  }
+
+  /** The transaction's state (QUERY), or undefined when the platform has no transaction for `ref`. */
+  async query(ref: string, signal?: AbortSignal): Promise<PaymentQueryResult | undefined> {
+    const answer = await this.call('QUERY', { MaThamChieu: ref }, signal);
+    if (answer.MaLoi === PAYMENT_CODE.unknownTransaction) return undefined;
+    if (answer.MaLoi !== PAYMENT_CODE.ok) throw this.refused('QUERY', answer);
+    this.verify('QUERY_RESPONSE', answer);
+    const status = answer.TrangThaiGD;
+    if (
+      status !== PAYMENT_STATUS.success &&
+      status !== PAYMENT_STATUS.pending &&
+      status !== PAYMENT_STATUS.failed
+    ) {
+      throw this.unexpected('QUERY', `TrangThaiGD ${JSON.stringify(status)}`);
+    }
+    const amount = answer.SoTien;
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0) {
+      throw this.unexpected('QUERY', 'SoTien is not a whole amount');
+    }
+    const bankCode = answer.MaNganHang;
+    return {
+      ref: text(answer.MaThamChieu),
+      transactionId: text(answer.MaGiaoDich),
+      amount,
+      status,
+      at: text(answer.ThoiGianGD),
+      ...(typeof bankCode === 'string' && bankCode !== '' ? { bankCode: bankCode.normalize('NFC') } : {}),
+    };
+  }
+
+  /** The receipt of a paid transaction (GET_BILL), or undefined while it is not paid (`MaLoi` 12). */
+  async getBill(ref: string, signal?: AbortSignal): Promise<PaymentBill | undefined> {
+    const answer = await this.call('GET_BILL', { MaThamChieu: ref }, signal);
+    if (answer.MaLoi === PAYMENT_CODE.noBill) return undefined;
+    if (answer.MaLoi !== PAYMENT_CODE.ok) throw this.refused('GET_BILL', answer);
+    this.verify('GET_BILL_RESPONSE', answer);
+    const description = answer.NoiDungThanhToan;
+    return {
+      ref: text(answer.MaThamChieu),
+      transactionId: text(answer.MaGiaoDich),
+      amount: typeof answer.SoTien === 'number' ? answer.SoTien : Number(answer.SoTien),
+      receiptNumber: text(answer.SoBienLai),
+      receiptDate: text(answer.NgayBienLai),
+      ...(typeof description === 'string' && description !== ''
+        ? { description: description.normalize('NFC') }
+        : {}),
+    };
+  }
+
+  /** One signed request; answers with any `MaLoi`, throws for HTTP and transport failures. */
+  private async call(
+    kind: 'INIT' | 'QUERY' | 'GET_BILL',
+    fields: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<PaymentAnswer> {
+    const message = signMessage(
+      kind,
+      {
+        LoaiBanTin: kind,
+        MaDoiTac: this.partnerCode,
+        ThoiGianGD: formatVn(this.now(), 'portal'),
+        ...fields,
+      },
+      this.options.secret,
+    );
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    let response: Response;
+    let body: string;
+    try {
+      response = await this.fetchFn(new URL(PATH, this.options.baseUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(message),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      body = await response.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw classifyNetworkError(this.target, err);
+    }
+    const answer = parseAnswer(body);
+    if (!response.ok) {
+      const detail = answer === undefined ? kind : `${kind}: ${describe(answer)}`;
+      throw classifyHttpStatus(this.target, response.status, {
+        retryAfter: response.headers.get('retry-after'),
+        message: detail,
+      });
+    }
+    if (answer === undefined) throw this.unexpected(kind, 'a body that is not its JSON');
+    return answer;
+  }
+
+  private verify(kind: DigestMessage, answer: PaymentAnswer): void {
+    if (!verifyMessage(kind, answer, this.options.secret)) {
+      throw new ConnectorError(`${this.target} answered ${kind} with a MaXacThuc that does not verify`, {
+        kind: 'retriable',
+        code: 'unavailable',
+        target: this.target,
+        status: 200,
+      });
+    }
+  }
+
+  private refused(kind: string, answer: PaymentAnswer): ConnectorError {
+    const known = (Object.values(PAYMENT_CODE) as string[]).includes(answer.MaLoi);
+    return new ConnectorError(`${this.target} refused ${kind}: ${describe(answer)}`, {
+      // An unknown code is the platform's trouble, not the content's.
+      kind: known ? 'data' : 'retriable',
+      code: known ? 'rejected' : 'unavailable',
+      target: this.target,
+      status: 200,
+    });
+  }
+
+  private unexpected(kind: string, what: string): ConnectorError {
+    return new ConnectorError(`${this.target} answered ${kind} with ${what}`, {
+      kind: 'retriable',
+      code: 'unavailable',
+      target: this.target,
+      status: 200,
+    });
+  }
+}
+
+function parseAnswer(body: string): PaymentAnswer | undefined {
+  try {
+    const v: unknown = JSON.parse(body);
+    if (typeof v === 'object' && v !== null && typeof (v as { MaLoi?: unknown }).MaLoi === 'string') {
+      return v as PaymentAnswer;
+    }
+  } catch {
+    // Not JSON, e.g. a proxy's HTML error page.
+  }
+  return undefined;
+}
+
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v.normalize('NFC') : v === undefined ? '' : String(v);
+
+/**
+ * `MaLoi` and `MoTaLoi` for errors and logs. The platform echoes references, not personal data, but a
+ * run of 9 to 12 digits may be a citizen ID, so it is masked like the portal's messages.
+ */
+function describe(answer: PaymentAnswer): string {
+  const message = typeof answer.MoTaLoi === 'string' ? answer.MoTaLoi.normalize('NFC') : '';
+  return `MaLoi ${answer.MaLoi}${message === '' ? '' : ` ${message.replace(/(?<!\d)\d{9,12}(?!\d)/g, '[redacted]')}`}`;
+}
