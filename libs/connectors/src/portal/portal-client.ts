@@ -7,6 +7,7 @@ import {
   type PortalProgressRecord,
   type PortalSyncItem,
 } from './external/portal-wire.js';
+import type { PortalOnlinePage, PortalOnlineSubmission } from './external/portal-online-wire.js';
 import { PORTAL_TARGET } from './portal-mapping.js';
 
 /** The portal takes at most this many progress records per `CapNhatTienDoHoSoMC` call. */
@@ -149,6 +150,42 @@ export class PortalClient {
     throw this.refused('TraCuuHoSo', nfc(answer.message ?? String(answer.error_code)));
   }
 
+  /**
+   * The online submissions after position `cursor` of the portal's feed (`LayDanhSachHoSoTrucTuyen`),
+   * at most `limit` (1–1000), in feed order. A page the portal garbles (no `result` list, an item
+   * without a position) is `retriable`: nothing in it can be captured, and skipping it would lose it.
+   */
+  async listOnlineSubmissions(
+    cursor: number,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<PortalOnlinePage> {
+    const service = 'LayDanhSachHoSoTrucTuyen';
+    const answer = await this.call(service, { ViTri: cursor, SoLuong: limit }, signal);
+    if (answer.error_code !== PORTAL_OK) {
+      throw this.refused(service, nfc(answer.message ?? String(answer.error_code)));
+    }
+    const garbled = (what: string) =>
+      new ConnectorError(`${this.target} answered ${service} with ${what}`, {
+        kind: 'retriable',
+        code: 'unavailable',
+        target: this.target,
+        status: 200,
+      });
+    if (!Array.isArray(answer.result)) throw garbled('no result list');
+    const submissions = (answer.result as unknown[]).map((item, i) => {
+      const position =
+        typeof item === 'object' && item !== null
+          ? feedPosition((item as { ViTri?: unknown }).ViTri)
+          : undefined;
+      if (position === undefined) throw garbled(`an item without a position (result[${i}])`);
+      return { ...(item as Record<string, unknown>), ViTri: position } as PortalOnlineSubmission;
+    });
+    const last =
+      feedPosition((answer as { ViTriCuoi?: unknown }).ViTriCuoi) ?? submissions.at(-1)?.ViTri ?? cursor;
+    return { submissions, last };
+  }
+
   /** One adapter call with the session; an invalid or expired session logs in again once. */
   private async call(
     service: string,
@@ -239,6 +276,12 @@ function parseAnswer(text: string): PortalAnswer | undefined {
     // Not JSON, e.g. a proxy's HTML error page.
   }
   return undefined;
+}
+
+/** A feed position: an integer ≥ 0, which the portal may write as a numeric string. */
+function feedPosition(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 function syncItem(answer: PortalAnswer, code: string): PortalSyncItem | undefined {
