@@ -1,6 +1,8 @@
 import {
   CircuitBreaker,
   IngestSink,
+  OnlineSubmissionCapture,
+  PORTAL_ONLINE_CHECKPOINT,
   PORTAL_TARGET,
   PortalClient,
   PortalSyncConnector,
@@ -109,7 +111,15 @@ export async function connectorParts(
     });
   };
 
-  if (c.portal.enabled) add(portalConnector(ctx));
+  if (c.portal.enabled) {
+    const portalClient = new PortalClient({
+      baseUrl: c.portal.url,
+      username: c.portal.username,
+      password: c.portal.password,
+    });
+    add(portalConnector(ctx, portalClient));
+    if (c.portal.onlineCapture.enabled) pollers.push(onlineCapture(ctx, portalClient));
+  }
 
   return {
     subscribers,
@@ -139,7 +149,7 @@ function gateSettings(ctx: Context, target: string, settings: ConnectorSettings)
   };
 }
 
-function portalConnector(ctx: Context): PortalSyncConnector {
+function portalConnector(ctx: Context, client: PortalClient): PortalSyncConnector {
   const portal = ctx.config.connectors.portal;
   ctx.logger.info(
     { target: PORTAL_TARGET, url: redactUrl(portal.url), username: portal.username },
@@ -147,6 +157,23 @@ function portalConnector(ctx: Context): PortalSyncConnector {
   );
   return new PortalSyncConnector({
     ...gateSettings(ctx, PORTAL_TARGET, portal),
-    client: new PortalClient({ baseUrl: portal.url, username: portal.username, password: portal.password }),
+    client,
   });
+}
+
+/** Online submissions on the portal, polled and appended as `dossier.submitted` (source `/national/portal`). */
+function onlineCapture(ctx: Context, client: PortalClient): Poller {
+  const { pollIntervalMs, pageSize } = ctx.config.connectors.portal.onlineCapture;
+  const capture = new OnlineSubmissionCapture({
+    client,
+    sink: ctx.sink,
+    // The cursor is a checkpoint of the store, beside the subscribers' ones.
+    cursor: ctx.store.checkpoints,
+    adminUnits: ctx.units,
+    pollIntervalMs,
+    pageSize,
+    logger: ctx.logger.child({ component: PORTAL_ONLINE_CHECKPOINT }),
+  });
+  ctx.logger.info({ pollIntervalMs, pageSize }, 'portal online-submission capture enabled');
+  return { name: PORTAL_ONLINE_CHECKPOINT, start: () => capture.start(), stop: () => capture.stop() };
 }
