@@ -489,4 +489,19 @@ describe('OneStopShopSyncConnector with the one-stop-shop simulator', () => {
     expect(await c.redeliver(d!.code)).toMatchObject({ status: 'delivered' });
     expect(await shopDossiers([d!.code])).toEqual(expectedOf([d!]));
   });
+
+  it('sends the whole state again when the shop loses the dossier it has just accepted', async () => {
+    const [d] = await dossiers(1);
+    await setFaults({ dropWrites: 1, operations: ['CapNhatHoSo'] });
+    const { connector: c, parking } = connector({ maxAttempts: 3 });
+
+    expect((await c.deliver(await eventsOf([d!.code])))[0]?.status).toBe('parked');
+    expect(await parking.get('one-stop-shop', d!.code)).toMatchObject({ kind: 'retriable', attempts: 3 });
+    expect((await calls()).byDossier[d!.code]).toMatchObject({ CapNhatHoSo: 3, ThemTienDo: 3 });
+
+    await setFaults({});
+    await parking.retry('one-stop-shop', d!.code, { by: 'operator', at: new Date().toISOString() });
+    expect(await c.redeliver(d!.code)).toMatchObject({ status: 'delivered' });
+    expect(await shopDossiers([d!.code])).toEqual(expectedOf([d!]));
+  });
 });
