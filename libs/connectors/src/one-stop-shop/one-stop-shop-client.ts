@@ -43,9 +43,9 @@ export interface OneStopShopPage {
 /**
  * A client of a province's one-stop-shop REST API (`/api/v1/ho-so`). Every failure is a
  * {@link ConnectorError}: no answer, a timeout, 408/429/5xx and a refused API key (401/403) are
- * `retriable` (with the shop's Retry-After); other 4xx are `data`. Error messages carry the shop's message with quoted values and
- * ID-like digit runs masked, since the shop echoes refused values and these messages reach logs and
- * parking records.
+ * `retriable` (with the shop's Retry-After); other 4xx are `data`. Error messages carry the shop's
+ * message with quoted values and ID-like digit runs masked, since the shop echoes refused values and
+ * these messages reach logs and parking records.
  */
 export class OneStopShopClient {
   readonly target: string;
