@@ -56,11 +56,13 @@ export class PaymentCallbackHandler {
     }
     const { message, result } = parsed;
     if (!verifyMessage('CALLBACK', message, this.options.secret)) {
+      // The reference is the sender's word only: cut, so a forger cannot flood the logs.
+      const ref = result.ref.slice(0, 100);
       this.logger.warn(
-        { target: PAYMENTS_TARGET, paymentRef: result.ref },
+        { target: PAYMENTS_TARGET, paymentRef: ref },
         'payment callback refused: MaXacThuc does not verify',
       );
-      return { outcome: 'forged', ref: result.ref };
+      return { outcome: 'forged', ref };
     }
     if (parsed.maLoi !== PAYMENT_CODE.ok && parsed.maLoi !== PAYMENT_CODE.failed) {
       return { outcome: 'invalid', field: 'MaLoi', message: 'expected 00 (paid) or 24 (failed)' };
@@ -94,7 +96,7 @@ export class PaymentCallbackHandler {
         outcome: result.outcome,
         duplicate,
         ...(appended === undefined ? {} : { position: appended.position }),
-        at: new Date(this.clock.now()).toISOString(),
+        capturedAt: new Date(this.clock.now()).toISOString(),
       },
       duplicate ? 'payment callback already captured' : 'payment callback captured',
     );
