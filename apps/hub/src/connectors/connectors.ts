@@ -1,6 +1,9 @@
 import {
   CircuitBreaker,
   IngestSink,
+  ONE_STOP_SHOP_TARGET,
+  OneStopShopClient,
+  OneStopShopSyncConnector,
   OnlineSubmissionCapture,
   PORTAL_ONLINE_CHECKPOINT,
   PORTAL_TARGET,
@@ -120,6 +123,7 @@ export async function connectorParts(
     add(portalConnector(ctx, portalClient));
     if (c.portal.onlineCapture.enabled) pollers.push(onlineCapture(ctx, portalClient));
   }
+  if (c.oneStopShop.enabled) add(oneStopShopConnector(ctx));
 
   return {
     subscribers,
@@ -176,4 +180,19 @@ function onlineCapture(ctx: Context, client: PortalClient): Poller {
   });
   ctx.logger.info({ pollIntervalMs, pageSize }, 'portal online-submission capture enabled');
   return { name: PORTAL_ONLINE_CHECKPOINT, start: () => capture.start(), stop: () => capture.stop() };
+}
+
+function oneStopShopConnector(ctx: Context): OneStopShopSyncConnector {
+  const shop = ctx.config.connectors.oneStopShop;
+  ctx.logger.info(
+    { target: ONE_STOP_SHOP_TARGET, url: redactUrl(shop.url) },
+    'one-stop-shop connector enabled',
+  );
+  return new OneStopShopSyncConnector({
+    ...gateSettings(ctx, ONE_STOP_SHOP_TARGET, shop),
+    client: new OneStopShopClient({
+      baseUrl: shop.url,
+      ...(shop.apiKey === null ? {} : { apiKey: shop.apiKey }),
+    }),
+  });
 }
