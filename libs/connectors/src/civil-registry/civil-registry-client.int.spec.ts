@@ -117,6 +117,22 @@ describe('CivilRegistryClient with the civil-registry simulator', () => {
     expect(sim.state().registrations).toEqual([]);
   });
 
+  it('classifies any other business refusal (HTTP 200, code "1") as a data error', async () => {
+    // The simulator refuses nothing else with code "1"; a registry that does is stood in for here.
+    const refusing = new CivilRegistryClient({
+      baseUrl: url,
+      fetch: async () =>
+        new Response(JSON.stringify({ code: '1', message: 'Đơn vị 21040 chưa được cấp quyền đăng ký' }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        }),
+    });
+    const e = await failure(refusing.register(request(6)));
+    expect(e).toMatchObject({ kind: 'data', code: 'rejected', status: 200 });
+    expect(e.message).toContain('chưa được cấp quyền');
+    expect(await failure(refusing.result('LT-x'))).toMatchObject({ kind: 'data', code: 'rejected' });
+  });
+
   it('classifies an unreachable registry as retriable', async () => {
     const down = new CivilRegistryClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000 });
     expect(await failure(down.result('LT-x'))).toMatchObject({ kind: 'retriable', code: 'network' });

@@ -76,7 +76,7 @@ export function hasCivilRegistryResult(events: readonly Pick<StoredEvent, 'sourc
  * The `DangKyHoTich` request of a dossier whose submission carries a `civilRegistration`, or
  * `undefined` when it carries none. `ngayDangKy` is the day processing started (the last status
  * change to 4 not captured from the registry), else the day of receipt, in Vietnam local time. Texts
- * are NFC. Pure.
+ * are NFC; a parent's legacy 9-digit ID is left out (the registry takes 12-digit IDs only). Pure.
  * @throws ConnectorError (`data`, `mapping`) for a date that is not a real date, or a commune code the
  *   registry cannot take.
  */
@@ -109,11 +109,13 @@ export function toCivilRegistryRequest(state: {
   if (registration.placeOfBirth !== undefined) thongTin.noiSinh = nfc(registration.placeOfBirth);
   if (registration.mother !== undefined) {
     thongTin.hoTenMe = nfc(registration.mother.fullName);
-    if (registration.mother.idNumber !== undefined) thongTin.soDinhDanhMe = registration.mother.idNumber;
+    const id = personalId(registration.mother.idNumber);
+    if (id !== undefined) thongTin.soDinhDanhMe = id;
   }
   if (registration.father !== undefined) {
     thongTin.hoTenCha = nfc(registration.father.fullName);
-    if (registration.father.idNumber !== undefined) thongTin.soDinhDanhCha = registration.father.idNumber;
+    const id = personalId(registration.father.idNumber);
+    if (id !== undefined) thongTin.soDinhDanhCha = id;
   }
   return {
     maLienThong: civilRegistryLinkCode(view.dossierCode),
@@ -293,6 +295,15 @@ function envelope(id: string, type: string, time: string, data: unknown): CloudE
     datacontenttype: 'application/json',
     data,
   };
+}
+
+/**
+ * The registry's `soDinhDanh*` fields take the 12-digit personal ID only; a legacy 9-digit number is
+ * not one, so it is left out (the parent's name still goes) rather than have the registry refuse the
+ * whole registration.
+ */
+function personalId(idNumber: string | undefined): string | undefined {
+  return idNumber !== undefined && /^\d{12}$/.test(idNumber) ? idNumber : undefined;
 }
 
 /** `yyyy-MM-dd` as `dd/MM/yyyy`, or undefined when it is not a real calendar date. */

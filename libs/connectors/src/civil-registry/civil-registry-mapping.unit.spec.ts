@@ -118,6 +118,17 @@ describe('toCivilRegistryRequest', () => {
     expect(request?.thongTin).toEqual({ hoTen: 'Lê Thị An', ngaySinh: '28/02/2025', gioiTinh: 2 });
   });
 
+  it('leaves out a parent’s legacy 9-digit ID, which the registry does not take, but keeps the name', () => {
+    const legacy = { ...registration, father: { fullName: 'Nguyễn Văn Đức', idNumber: '051190001' } };
+    const request = toCivilRegistryRequest({
+      view: view(),
+      events: [submitted(legacy), status(4, '2025-11-23T05:00:00Z')],
+    });
+    expect(request?.thongTin.hoTenCha).toBe('Nguyễn Văn Đức');
+    expect(request?.thongTin).not.toHaveProperty('soDinhDanhCha');
+    expect(request?.thongTin.soDinhDanhMe).toBe('051190001234');
+  });
+
   it('is undefined for a dossier without civilRegistration', () => {
     expect(
       toCivilRegistryRequest({ view: view(), events: [submitted(), status(4, '2025-11-23T05:00:00Z')] }),
