@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AdminController } from './http/admin.controller.js';
+import { CallbacksController } from './http/callbacks.controller.js';
 import { HealthController } from './http/health.controller.js';
 import { IngestController } from './http/ingest.controller.js';
 import { ParkedController } from './http/parked.controller.js';
@@ -12,7 +13,14 @@ export class AppModule {
   static forRuntime(runtime: HubRuntime): DynamicModule {
     return {
       module: AppModule,
-      controllers: [IngestController, ReadsController, AdminController, ParkedController, HealthController],
+      controllers: [
+        IngestController,
+        ReadsController,
+        AdminController,
+        ParkedController,
+        CallbacksController,
+        HealthController,
+      ],
       providers: [{ provide: RUNTIME, useValue: runtime }],
     };
   }

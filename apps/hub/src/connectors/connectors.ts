@@ -5,6 +5,11 @@ import {
   OneStopShopClient,
   OneStopShopSyncConnector,
   OnlineSubmissionCapture,
+  PAYMENTS_TARGET,
+  PaymentCallbackHandler,
+  PaymentClient,
+  PaymentConnector,
+  PaymentStatusPoller,
   PORTAL_ONLINE_CHECKPOINT,
   PORTAL_TARGET,
   PortalClient,
@@ -37,6 +42,8 @@ export interface RunningConnectors {
   /** Where every connector parks its (target, dossier) pairs; undefined when none runs. */
   parking: ParkingStore | undefined;
   byTarget: ReadonlyMap<string, RunningConnector>;
+  /** Verifies and captures the payment platform's callbacks; undefined when payments are off. */
+  paymentCallbacks?: PaymentCallbackHandler;
 }
 
 /** A loop of inbound capture (polls a system, appends what it finds). */
@@ -124,11 +131,18 @@ export async function connectorParts(
     if (c.portal.onlineCapture.enabled) pollers.push(onlineCapture(ctx, portalClient));
   }
   if (c.oneStopShop.enabled) add(oneStopShopConnector(ctx));
+  let paymentCallbacks: PaymentCallbackHandler | undefined;
+  if (c.payments.enabled) {
+    const payments = await paymentParts(ctx);
+    add(payments.connector);
+    pollers.push(payments.poller);
+    paymentCallbacks = payments.callbacks;
+  }
 
   return {
     subscribers,
     pollers,
-    running: { parking: ctx.parking, byTarget },
+    running: { parking: ctx.parking, byTarget, ...(paymentCallbacks ? { paymentCallbacks } : {}) },
     close: () => {
       for (const limiter of ctx.limiters) limiter.stop();
     },
@@ -195,4 +209,50 @@ function oneStopShopConnector(ctx: Context): OneStopShopSyncConnector {
       ...(shop.apiKey === null ? {} : { apiKey: shop.apiKey }),
     }),
   });
+}
+
+/**
+ * Payments: `connector.payments` requests a payment (INIT) when a fee falls due; results come back as
+ * signed callbacks (`POST /v1/callbacks/payments`) and, for those still pending, by polling QUERY with
+ * a growing delay (from `pollIntervalMs` to 30× it), until final.
+ */
+async function paymentParts(
+  ctx: Context,
+): Promise<{ connector: PaymentConnector; poller: Poller; callbacks: PaymentCallbackHandler }> {
+  const settings = ctx.config.connectors.payments;
+  const pending = await ctx.pending();
+  const client = new PaymentClient({
+    baseUrl: settings.url,
+    partnerCode: settings.partnerCode,
+    secret: settings.secret,
+  });
+  const logger = ctx.logger.child({ component: `connector.${PAYMENTS_TARGET}` });
+  const poller = new PaymentStatusPoller({
+    client,
+    pending,
+    sink: ctx.sink,
+    pollIntervalMs: settings.pollIntervalMs,
+    maxPollDelayMs: settings.pollIntervalMs * 30,
+    logger,
+  });
+  ctx.logger.info(
+    { target: PAYMENTS_TARGET, url: redactUrl(settings.url), partnerCode: settings.partnerCode },
+    'payment connector enabled',
+  );
+  return {
+    connector: new PaymentConnector({
+      ...gateSettings(ctx, PAYMENTS_TARGET, settings),
+      client,
+      pending,
+      pollDelayMs: settings.pollIntervalMs,
+    }),
+    poller: { name: 'capture.payments', start: () => poller.start(), stop: () => poller.stop() },
+    callbacks: new PaymentCallbackHandler({
+      secret: settings.secret,
+      sink: ctx.sink,
+      pending,
+      events: ctx.store,
+      logger,
+    }),
+  };
 }

@@ -9,8 +9,11 @@ declare module 'fastify' {
   }
 }
 
-/** Paths served without a token: probes and the Prometheus scrape. */
-const PUBLIC = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+/**
+ * Paths served without a token: probes, the Prometheus scrape, and the payment platform's callbacks
+ * (authenticated by their `MaXacThuc` digest instead).
+ */
+const PUBLIC = /^\/(health\/(live|ready)|metrics|v1\/callbacks\/payments)(\?|$)/;
 
 /**
  * Authenticates in Fastify's onRequest hook, before the body is read, so a request without a valid

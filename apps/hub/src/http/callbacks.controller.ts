@@ -1,0 +1,51 @@
+import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
+import { callbackHttpResponse } from '#lgsp/connectors';
+import { DomainError } from '#lgsp/contracts';
+import type { FastifyReply } from 'fastify';
+import { PAYMENT_CALLBACK_PATH } from '../connectors/embedded-simulators.js';
+import { PROBLEM_CONTENT_TYPE, problem } from './problem.js';
+import { RUNTIME } from './tokens.js';
+import type { HubRuntime } from '../runtime.js';
+
+const PROBLEM_CODE = { 400: 'malformed', 401: 'unauthenticated', 404: 'not-found' } as const;
+
+/**
+ * Where the payment platform posts its results. No bearer token: the platform signs each callback
+ * with `MaXacThuc` (SHA-256 over the fields and the shared secret), which the handler verifies before
+ * anything is appended. 200 `{MaLoi: "00"}` for an accepted or repeated result (a duplicate appends
+ * nothing); refusals are RFC 9457 problems that also carry the platform's own `MaLoi`/`MoTaLoi`
+ * (401 / 02 for a forged digest, 400 / 01 for a malformed body, 404 / 03 for an unknown dossier).
+ * A store that cannot take the event answers 503, so the platform sends the callback again.
+ */
+@Controller(PAYMENT_CALLBACK_PATH.slice(1))
+export class CallbacksController {
+  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+
+  @Post()
+  async payment(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const handler = this.rt.connectors.paymentCallbacks;
+    if (handler === undefined) throw new DomainError('not-found', 'the payment connector is not enabled');
+    const outcome = await handler.handle(body);
+    const { status, body: answer } = callbackHttpResponse(outcome);
+    if (status === 200) {
+      await reply.status(200).send(answer);
+      return;
+    }
+    const detail =
+      outcome.outcome === 'invalid'
+        ? `${outcome.field}: ${outcome.message}`
+        : outcome.outcome === 'forged'
+          ? 'MaXacThuc does not verify: the callback is not signed with the shared secret'
+          : `no dossier for the payment reference ${outcome.outcome === 'unknown-dossier' ? outcome.ref : ''}`;
+    const errors =
+      outcome.outcome === 'invalid'
+        ? [{ pointer: `/${outcome.field}`, message: outcome.message }]
+        : outcome.outcome === 'forged'
+          ? [{ pointer: '/MaXacThuc', message: 'does not verify' }]
+          : [{ pointer: '/MaThamChieu', message: 'no such dossier' }];
+    await reply
+      .status(status)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send({ ...problem(PROBLEM_CODE[status], detail, errors), ...answer });
+  }
+}
