@@ -1,5 +1,6 @@
 import type { RegistrationSubject } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
+import { silentLogger } from '#lgsp/subscriptions';
 import { systemClock } from '../core/clock.js';
 import {
   DOSSIER_STREAM_PREFIX,
@@ -66,6 +67,7 @@ export class CivilRegistryConnector extends DossierSyncConnector {
     const { client, pending, pollIntervalMs = 60_000, ...settings } = options;
     const clock = settings.clock ?? systemClock;
     const events = settings.events;
+    const logger = settings.logger ?? silentLogger;
     super({
       ...settings,
       name: 'connector.civil-registry',
@@ -76,7 +78,16 @@ export class CivilRegistryConnector extends DossierSyncConnector {
         if (request === undefined) return;
         if (hasCivilRegistryResult(state.events) || hasCivilRegistryResult(await laterEvents(state))) return;
         if ((await pending.get(CIVIL_REGISTRY_TARGET, request.maLienThong)) !== undefined) return;
-        await client.register(request, signal);
+        const { created } = await client.register(request, signal);
+        logger.info(
+          {
+            target: CIVIL_REGISTRY_TARGET,
+            dossier: state.dossier,
+            maLienThong: request.maLienThong,
+            created,
+          },
+          created ? 'civil registry registration requested' : 'civil registry registration already held',
+        );
         const payload = pendingPayload(state, request);
         const now = clock.now();
         await pending.schedule({
