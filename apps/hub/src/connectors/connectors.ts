@@ -1,5 +1,9 @@
 import {
+  CIVIL_REGISTRY_TARGET,
   CircuitBreaker,
+  CivilRegistryClient,
+  CivilRegistryConnector,
+  CivilRegistryResultPoller,
   IngestSink,
   ONE_STOP_SHOP_TARGET,
   OneStopShopClient,
@@ -131,6 +135,11 @@ export async function connectorParts(
     if (c.portal.onlineCapture.enabled) pollers.push(onlineCapture(ctx, portalClient));
   }
   if (c.oneStopShop.enabled) add(oneStopShopConnector(ctx));
+  if (c.civilRegistry.enabled) {
+    const civil = await civilRegistryParts(ctx);
+    add(civil.connector);
+    pollers.push(civil.poller);
+  }
   let paymentCallbacks: PaymentCallbackHandler | undefined;
   if (c.payments.enabled) {
     const payments = await paymentParts(ctx);
@@ -254,5 +263,41 @@ async function paymentParts(
       events: ctx.store,
       logger,
     }),
+  };
+}
+
+/**
+ * The civil registry: `connector.civil-registry` requests the birth registration of a dossier with
+ * `civilRegistration` once it is in processing (4); its results are polled every `pollIntervalMs` and
+ * appended from source `/national/civil-registry` (documents requested 5, resumed 4, registered + 9, or
+ * rejected 3).
+ */
+async function civilRegistryParts(
+  ctx: Context,
+): Promise<{ connector: CivilRegistryConnector; poller: Poller }> {
+  const settings = ctx.config.connectors.civilRegistry;
+  const pending = await ctx.pending();
+  const client = new CivilRegistryClient({ baseUrl: settings.url });
+  const logger = ctx.logger.child({ component: `connector.${CIVIL_REGISTRY_TARGET}` });
+  const poller = new CivilRegistryResultPoller({
+    client,
+    pending,
+    sink: ctx.sink,
+    events: ctx.store,
+    pollIntervalMs: settings.pollIntervalMs,
+    logger,
+  });
+  ctx.logger.info(
+    { target: CIVIL_REGISTRY_TARGET, url: redactUrl(settings.url), pollIntervalMs: settings.pollIntervalMs },
+    'civil-registry connector enabled',
+  );
+  return {
+    connector: new CivilRegistryConnector({
+      ...gateSettings(ctx, CIVIL_REGISTRY_TARGET, settings),
+      client,
+      pending,
+      pollIntervalMs: settings.pollIntervalMs,
+    }),
+    poller: { name: 'capture.civil-registry', start: () => poller.start(), stop: () => poller.stop() },
   };
 }
