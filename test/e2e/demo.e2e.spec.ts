@@ -182,6 +182,86 @@ describe('npm run demo against the hub process', () => {
     }
   });
 
+  it('with --connectors waits on the hub for payments and birth registrations, and reports those no system decides as stalled', async () => {
+    // This hub runs no connector: every fee request and every birth registration in processing stalls.
+    const dir = tempDir('lgsp-demo-connectors-');
+    const run = await runDemo(
+      [
+        '--connectors',
+        '--count',
+        '8',
+        '--rate',
+        '0',
+        '--seed',
+        'e2e-connectors',
+        '--communes',
+        '21040',
+        '--client-role',
+        'commune',
+        '--mix',
+        'rejected=0,supplemented=0,withdrawn=0,payment-retried=0,birth=0.5',
+        '--wait-timeout',
+        '1500ms',
+        '--poll-interval',
+        '100ms',
+        '--progress',
+        '200',
+        '--json',
+        '--dossiers-out',
+        join(dir, 'played.jsonl'),
+      ],
+      { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken },
+    );
+    expect(run.stderr).not.toMatch(/failed|unexpected/);
+    expect(run.stderr).toMatch(/[1-8] waiting on external systems · 0 stalled/);
+    expect(run.code).toBe(3);
+    const summary = JSON.parse(run.stdout) as {
+      ok: boolean;
+      lifecycles: { completed: number; failed: number; stalled: number };
+      connectors: {
+        outcomes: Record<string, number>;
+        stalled: { dossierCode: string; waitingFor: string }[];
+      };
+    };
+    const played = readPlayed(join(dir, 'played.jsonl')) as (Played & {
+      stalled?: { waitingFor: string; reason: string; status: number; paymentState: string };
+    })[];
+    expect(played).toHaveLength(8);
+    const stalled = played.filter((p) => p.stalled !== undefined);
+    expect(stalled.length).toBeGreaterThan(0);
+    expect(summary).toMatchObject({
+      ok: false,
+      lifecycles: { completed: 8 - stalled.length, failed: 0, stalled: stalled.length },
+      connectors: { outcomes: {} },
+    });
+    expect(summary.connectors.stalled.map((s) => s.dossierCode).sort()).toEqual(
+      stalled.map((p) => p.dossierCode).sort(),
+    );
+    const log = await readLog(hub);
+    for (const p of played) {
+      const types = log.filter((e) => e.data.dossierCode === p.dossierCode).map((e) => e.type);
+      expect(types.filter((t) => /payment|civil-status/.test(t))).toEqual([]);
+      const res = await getJson(`${hub.url}/v1/dossiers/${p.dossierCode}`, hub.adminToken);
+      const view = res.body as { status: number; payment: { state: string } };
+      if (p.stalled === undefined) {
+        // neither a fee nor a birth registration: nothing to wait for
+        expect(p.procedureCode).not.toBe('1.001193');
+        expect(view).toMatchObject({ status: 10, payment: { state: 'none' } });
+      } else if (p.procedureCode === '1.001193') {
+        expect(p.stalled).toMatchObject({ waitingFor: 'civil-registry', reason: 'timeout', status: 4 });
+        expect(view.status).toBe(4);
+      } else {
+        expect(p.stalled).toMatchObject({
+          waitingFor: 'payment',
+          reason: 'timeout',
+          status: 6,
+          paymentState: 'due',
+        });
+        expect(view).toMatchObject({ status: 6, payment: { state: 'due' } });
+      }
+    }
+  });
+
   it('exits non-zero with a clear message when the hub refuses its token or cannot be reached', async () => {
     const refused = await runDemo(['--count', '3', '--progress', '0'], {
       LGSP_URL: hub.url,

@@ -14,6 +14,22 @@ export type AppendOutcome =
   | { kind: 'conflict'; problem: Problem | undefined }
   | { kind: 'refused'; status: number; problem: Problem | undefined };
 
+/**
+ * The part of the hub's dossier view (GET /v1/dossiers/{code}) the demo waits on: the status the
+ * external systems' results move the dossier to, the payment state, and the stream version the view
+ * has applied, which tells a current view from one that has not yet seen the demo's last event.
+ */
+export interface DossierSnapshot {
+  dossierCode: string;
+  status?: number;
+  payment: { state: 'none' | 'due' | 'paid' | 'failed'; amountDue: number; amountPaid: number };
+  civilStatus?: { registrationType: string; registrationNumber: string };
+  streamVersion: number;
+}
+
+/** The hub's API as the runner uses it (HubClient, or a fake in specs). */
+export type DemoHub = Pick<HubClient, 'append' | 'createClient' | 'dossier'>;
+
 /** The hub could not be reached, or stayed unavailable, through every retry. */
 export class HubUnavailableError extends Error {
   override readonly name = 'HubUnavailableError';
@@ -106,11 +122,26 @@ export class HubClient {
     return (body as { token: string }).token;
   }
 
+  /**
+   * GET /v1/dossiers/{code}: the hub's view of a dossier, or undefined while it has none (404: the
+   * view lags the log by a moment, or the dossier is outside the token's scope).
+   */
+  async dossier(token: string, dossierCode: string): Promise<DossierSnapshot | undefined> {
+    const { status, body } = await this.request(
+      'GET',
+      `/v1/dossiers/${encodeURIComponent(dossierCode)}`,
+      token,
+    );
+    if (status === 200) return body as DossierSnapshot;
+    if (status === 404) return undefined;
+    throw new HubRefusedError(status, body as Problem | undefined, `reading dossier ${dossierCode}`);
+  }
+
   private async request(
     method: string,
     path: string,
     token: string,
-    payload: { contentType: string; body: string },
+    payload?: { contentType: string; body: string },
   ): Promise<{ status: number; body: unknown }> {
     const url = new URL(path, this.baseUrl);
     for (let attempt = 0; ; attempt++) {
@@ -121,9 +152,9 @@ export class HubClient {
           headers: {
             accept: 'application/json',
             authorization: `Bearer ${token}`,
-            'content-type': payload.contentType,
+            ...(payload === undefined ? {} : { 'content-type': payload.contentType }),
           },
-          body: payload.body,
+          ...(payload === undefined ? {} : { body: payload.body }),
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (e) {

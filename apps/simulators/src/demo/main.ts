@@ -36,13 +36,18 @@ function summary(
   const byName = (map: Map<string | number, number>) =>
     Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => [String(k), n]));
   return {
-    ok: stats.failed === 0,
+    ok: stats.failed === 0 && stats.stalled === 0,
     seed: options.seed,
     url: options.url,
     units: { source: units.source, communesUsed: communes },
     mode: options.mode,
     mix: options.mix,
-    lifecycles: { started: stats.started, completed: stats.completed, failed: stats.failed },
+    lifecycles: {
+      started: stats.started,
+      completed: stats.completed,
+      failed: stats.failed,
+      ...(options.connectors ? { stalled: stats.stalled } : {}),
+    },
     events: { appended: stats.eventsAppended, duplicates: stats.duplicates },
     elapsedMs: stats.elapsedMs(),
     lifecyclesPerSecond: Number((stats.completed / Math.max(seconds, 0.001)).toFixed(2)),
@@ -57,6 +62,18 @@ function summary(
     retries: stats.retries,
     interrupted: stats.interrupted,
     failures: stats.failures,
+    ...(options.connectors
+      ? {
+          connectors: {
+            waitTimeoutMs: options.waitTimeoutMs,
+            paymentAttempts: options.paymentAttempts,
+            // what the payment platform and the civil registry decided, through the hub
+            outcomes: byName(stats.outcomes),
+            // the first 1000 stalled lifecycles
+            stalled: stats.stalledList,
+          },
+        }
+      : {}),
   };
 }
 
@@ -64,6 +81,7 @@ function human(s: ReturnType<typeof summary>): string {
   const statusNames: Record<string, string> = {
     [STATUS.rejected]: 'rejected at intake',
     [STATUS.withdrawn]: 'withdrawn',
+    [STATUS.stopped]: 'processing stopped',
     [STATUS.returned]: 'result returned',
   };
   const lines = [
@@ -85,6 +103,20 @@ function human(s: ReturnType<typeof summary>): string {
         .join(' ') || 'none'
     }; retries ${s.retries}; duplicates ${s.events.duplicates}; codes taken by another producer ${s.codesTakenElsewhere}`,
   ];
+  if (s.connectors !== undefined) {
+    lines.push(
+      `  external systems: ${
+        Object.entries(s.connectors.outcomes)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'no outcome'
+      }; stalled ${s.lifecycles.stalled ?? 0} (wait timeout ${s.connectors.waitTimeoutMs / 1000} s)`,
+    );
+    for (const x of s.connectors.stalled) {
+      lines.push(
+        `  stalled: ${x.dossierCode} (lifecycle ${x.index}, ${x.variation}) waiting for ${x.waitingFor}, ${x.reason} after ${(x.waitedMs / 1000).toFixed(1)} s; last seen status ${x.status ?? '-'}, payment ${x.paymentState ?? '-'}`,
+      );
+    }
+  }
   for (const f of s.failures) lines.push(`  failure: ${f}`);
   return lines.join('\n');
 }
@@ -125,7 +157,7 @@ async function main(): Promise<number> {
   const progress =
     options.progressMs > 0
       ? setInterval(
-          () => process.stderr.write(`${runner.stats.progressLine(options.count)}\n`),
+          () => process.stderr.write(`${runner.stats.progressLine(options.count, options.connectors)}\n`),
           options.progressMs,
         )
       : undefined;
@@ -142,7 +174,14 @@ async function main(): Promise<number> {
     process.stderr.write(`demo: ${stats.failed} lifecycle(s) failed; first: ${stats.failures[0] ?? '?'}\n`);
     return stats.unavailable ? 4 : 1;
   }
-  return stats.interrupted ? 130 : 0;
+  if (stats.interrupted) return 130;
+  if (stats.stalled > 0) {
+    process.stderr.write(
+      `demo: ${stats.stalled} lifecycle(s) stalled waiting on an external system; first: ${stats.stalledList[0]?.dossierCode ?? '?'}\n`,
+    );
+    return 3;
+  }
+  return 0;
 }
 
 main().then(

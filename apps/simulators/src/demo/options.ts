@@ -30,14 +30,30 @@ How much and how fast:
                          (env LGSP_DEMO_MIX; default rejected=0.05,supplemented=0.1,withdrawn=0.03,
                          payment-retried=0.05,birth=0.3,online=0.6)
   --seed S               repeat a run's plans exactly (env LGSP_DEMO_SEED; default random, printed)
+External systems:
+  --connectors           payments and civil-registry results come from the external systems through the
+                         hub's connectors (env LGSP_DEMO_CONNECTORS=1): the demo posts no payment or
+                         civil-status event and none of the statuses the civil registry decides; after a
+                         fee request (6) it waits until the hub shows the payment paid (then finishes 9 and
+                         returns 10) or failed (then requests the fee again, up to --payment-attempts
+                         requests, then stops processing with 8); a birth registration, after 4, waits
+                         until the hub shows it finished (9: then returns 10) or rejected (3)
+  --wait-timeout D       a lifecycle waiting longer is reported as stalled (env LGSP_DEMO_WAIT_TIMEOUT,
+                         default 120s)
+  --poll-interval D      pause between two reads of a waiting dossier (env LGSP_DEMO_POLL_INTERVAL, default 1s)
+  --payment-attempts N   fee requests before a dossier whose payments fail is stopped
+                         (env LGSP_DEMO_PAYMENT_ATTEMPTS, default 3)
 Output:
   --progress MS          progress line on stderr every MS, 0 = none (default 1000)
   --json                 print the summary as JSON on stdout
-  --dossiers-out FILE    write every dossier played (code, procedure, variation, final status, events) as JSON lines
+  --dossiers-out FILE    write every dossier played (code, procedure, variation, final status, events; with
+                         --connectors the external outcomes, and why it stalled) as JSON lines
   --max-retries N        attempts after a 429, 503 or network error before giving up (default 10)
 
 Exit codes: 0 every lifecycle played; 1 a lifecycle failed (the reason is printed); 2 usage error;
-4 the hub could not be reached; 130 interrupted (SIGINT/SIGTERM: lifecycles in flight are finished).`;
+3 (--connectors) a lifecycle stalled waiting on an external system (listed in the summary);
+4 the hub could not be reached; 130 interrupted (SIGINT/SIGTERM: lifecycles posting are finished,
+those waiting on an external system are reported as stalled).`;
 
 export type ClientRole = 'province' | 'commune';
 export type Mode = 'structured' | 'batch';
@@ -62,6 +78,14 @@ export interface DemoOptions {
   batchSize: number;
   mix: Mix;
   seed: string;
+  /** Payments and civil-registry results come through the hub's connectors. @defaultValue false */
+  connectors: boolean;
+  /** @defaultValue 120 000 ms */
+  waitTimeoutMs: number;
+  /** @defaultValue 1000 ms */
+  pollMs: number;
+  /** @defaultValue 3 */
+  paymentAttempts: number;
   progressMs: number;
   json: boolean;
   dossiersOut: string | undefined;
@@ -178,6 +202,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
         'batch-size': { type: 'string' },
         mix: { type: 'string' },
         seed: { type: 'string' },
+        connectors: { type: 'boolean' },
+        'wait-timeout': { type: 'string' },
+        'poll-interval': { type: 'string' },
+        'payment-attempts': { type: 'string' },
         progress: { type: 'string' },
         json: { type: 'boolean' },
         'dossiers-out': { type: 'string' },
@@ -207,6 +235,19 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
     durationText === undefined || durationText === '' ? Infinity : parseDuration(durationName, durationText);
   const [countName, countText] = flagOrEnv('count', 'LGSP_DEMO_COUNT');
   const count = number(countName, countText, durationMs === Infinity ? 100 : Infinity, 1, true);
+  const duration = (flag: string, variable: string, fallback: number): number => {
+    const [name, text] = flagOrEnv(flag, variable);
+    if (text === undefined || text === '') return fallback;
+    const ms = parseDuration(name, text);
+    if (!(ms > 0)) throw new UsageError(`${name}: ${JSON.stringify(text)} must be longer than 0`);
+    return ms;
+  };
+  const connectorsText = env['LGSP_DEMO_CONNECTORS'];
+  if (connectorsText !== undefined && !['', '0', '1', 'false', 'true'].includes(connectorsText)) {
+    throw new UsageError(
+      `LGSP_DEMO_CONNECTORS: ${JSON.stringify(connectorsText)} must be 1, 0, true or false`,
+    );
+  }
   const url = values.url ?? env['LGSP_URL'] ?? 'http://127.0.0.1:3000';
   try {
     new URL(url);
@@ -240,6 +281,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
     batchSize: number('--batch-size', values['batch-size'], 10, 1, true),
     mix: parseMix(...flagOrEnv('mix', 'LGSP_DEMO_MIX')),
     seed: values.seed ?? env['LGSP_DEMO_SEED'] ?? Math.random().toString(36).slice(2, 10),
+    connectors: values.connectors === true || connectorsText === '1' || connectorsText === 'true',
+    waitTimeoutMs: duration('wait-timeout', 'LGSP_DEMO_WAIT_TIMEOUT', 120_000),
+    pollMs: duration('poll-interval', 'LGSP_DEMO_POLL_INTERVAL', 1000),
+    paymentAttempts: number(...flagOrEnv('payment-attempts', 'LGSP_DEMO_PAYMENT_ATTEMPTS'), 3, 1, true),
     progressMs: number('--progress', values.progress, 1000, 0, true),
     json: values.json === true,
     dossiersOut: values['dossiers-out'],

@@ -37,6 +37,7 @@ export const STATUS = {
   documentsRequested: 5,
   feeDue: 6,
   withdrawn: 7,
+  stopped: 8,
   finished: 9,
   returned: 10,
 } as const;
@@ -81,23 +82,51 @@ export const DEFAULT_MIX: Mix = {
   online: 0.6,
 };
 
+/** The child of a birth registration. */
+export interface Child {
+  fullName: string;
+  sex: RegisteredPerson['sex'];
+  /** Days between birth and the submission of the dossier. */
+  ageDays: number;
+  /** The personal ID the registration gives the child, but for the 2 digits of the birth year. */
+  idPlace: string;
+  idSerial: string;
+}
+
+/**
+ * A step the demo posts, or (with connectors) one where it waits for what the hub captures from an
+ * external system: `await-payment` after a fee-due status until the dossier's payment is paid (go on
+ * with the next steps) or failed (play `ifFailed` instead of the rest); `await-civil-registry` after
+ * a birth dossier entered processing until the registry finished it (status 9: go on) or rejected
+ * it (status 3: stop).
+ */
 export type Step =
   | { kind: 'submitted' }
   | { kind: 'status'; status: number; previousStatus: number; handler: Handler; note?: string }
   | { kind: 'payment-failed'; attempt: number; reason: string }
   | { kind: 'payment-completed'; attempt: number; transactionId: string; amount: number; bankCode: string }
-  | {
-      kind: 'civil-status-registered';
-      child: {
-        fullName: string;
-        sex: RegisteredPerson['sex'];
-        /** Days between birth and the submission of the dossier. */
-        ageDays: number;
-        /** The personal ID the registration gives the child, but for the 2 digits of the birth year. */
-        idPlace: string;
-        idSerial: string;
-      };
-    };
+  | { kind: 'civil-status-registered'; child: Child }
+  | { kind: 'await-payment'; attempt: number; ifFailed: Step[] }
+  | { kind: 'await-civil-registry' };
+
+/** The steps that wait instead of posting an event. */
+export type AwaitStep = Extract<Step, { kind: 'await-payment' | 'await-civil-registry' }>;
+
+export const isAwait = (step: Step): step is AwaitStep =>
+  step.kind === 'await-payment' || step.kind === 'await-civil-registry';
+
+/** How the lifecycles are planned. */
+export interface PlanOptions {
+  /**
+   * Payments and civil-status results come from the external systems through the hub's connectors:
+   * the plan waits for them instead of posting them. @defaultValue false
+   */
+  connectors: boolean;
+  /** With connectors: fee requests (status 6) before the dossier is stopped (8). @defaultValue 3 */
+  paymentAttempts: number;
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = { connectors: false, paymentAttempts: 3 };
 
 /** One dossier's lifecycle, without the two things only the run knows: its code and the clock. */
 export interface DossierPlan {
@@ -110,8 +139,13 @@ export interface DossierPlan {
   applicant: { fullName: string; idNumber: string };
   summary: string;
   fees: { code: string; name: string; amount: number }[];
+  /** Birth registrations: the child, and which parent the applicant is. */
+  birth?: { child: Child; applicantIs: 'mother' | 'father'; placeOfBirth: string };
   steps: Step[];
-  /** The status the dossier ends in. */
+  /**
+   * The status the dossier ends in; with connectors, the one it ends in when the payment completes
+   * and the registry finishes the registration at the first try.
+   */
   finalStatus: number;
 }
 
@@ -152,8 +186,15 @@ function pickVariation(rng: Random, mix: Mix, hasFee: boolean): Variation {
   return 'completed';
 }
 
+/** The note of the n-th fee request (n ≥ 2), after the previous payment failed. */
+export const feeRequestNote = (attempt: number): string =>
+  `Thanh toán không thành công, đề nghị nộp phí lần ${attempt}`;
+/** The note of the stop (status 8) once every fee request failed. */
+export const FEE_NOT_PAID_NOTE = 'Công dân không hoàn thành nghĩa vụ tài chính, dừng xử lý hồ sơ';
+
 /**
- * Plans one dossier lifecycle. Pure: the same generator state, communes and mix give the same plan.
+ * Plans one dossier lifecycle. Pure: the same generator state, communes, mix and options give the
+ * same plan.
  * @param communes where dossiers are submitted (non-empty)
  */
 export function planLifecycle(
@@ -161,6 +202,7 @@ export function planLifecycle(
   index: number,
   communes: readonly Commune[],
   mix: Mix = DEFAULT_MIX,
+  options: PlanOptions = DEFAULT_PLAN_OPTIONS,
 ): DossierPlan {
   const commune = rng.pick(communes);
   const birth = rng.chance(mix.birth);
@@ -168,12 +210,20 @@ export function planLifecycle(
     ? BIRTH_PROCEDURE
     : rng.weighted(PROCEDURES.map((p) => [p, p.weight] as const));
   const sex = rng.chance(0.5) ? 'male' : 'female';
-  const birthYear = rng.int(1955, 2005);
+  const drawnBirthYear = rng.int(1955, 2005);
+  // The parent of a newborn was born between 1980 and 2004.
+  const birthYear = birth ? 1980 + ((drawnBirthYear - 1955) % 25) : drawnBirthYear;
   const applicantName = personName(rng, sex);
   const family = applicantName.split(' ')[0] ?? 'Nguyễn';
   const fees = procedure.fees(rng);
   const feeTotal = fees.reduce((sum, f) => sum + f.amount, 0);
-  const variation = pickVariation(rng, mix, feeTotal > 0);
+  const drawn = pickVariation(rng, mix, feeTotal > 0);
+  // With connectors the payment platform decides whether a payment fails, and the civil registry
+  // whether a birth dossier needs documents: those variations are played as `completed`.
+  const variation: Variation =
+    options.connectors && (drawn === 'payment-retried' || (birth && drawn === 'supplemented'))
+      ? 'completed'
+      : drawn;
   const online = rng.chance(mix.online);
   const channel: DossierPlan['channel'] = online ? 'online' : rng.chance(0.05) ? 'postal' : 'in-person';
 
@@ -192,27 +242,63 @@ export function planLifecycle(
     title: SIGNER_TITLE,
     department: `UBND ${commune.name}`,
   };
+  let child: Child | undefined;
+  if (birth) {
+    const childSex = rng.chance(0.5) ? 'male' : 'female';
+    child = {
+      fullName: personName(rng, childSex, family),
+      sex: childSex,
+      ageDays: rng.int(1, 59),
+      idPlace: rng.pick(ID_PLACE_CODES),
+      idSerial: rng.digits(6),
+    };
+  }
 
   const steps: Step[] = [{ kind: 'submitted' }];
   let status: number = STATUS.submitted;
+  const statusStep = (to: number, from: number, handler: Handler, note?: string): Step => ({
+    kind: 'status',
+    status: to,
+    previousStatus: from,
+    handler,
+    ...(note ? { note } : {}),
+  });
   const move = (to: number, handler: Handler, note?: string): void => {
-    steps.push({ kind: 'status', status: to, previousStatus: status, handler, ...(note ? { note } : {}) });
+    steps.push(statusStep(to, status, handler, note));
     status = to;
   };
+  /** With connectors: what follows failed payment `attempt` (another fee request, or the stop). */
+  const afterFailedPayment = (attempt: number, rest: readonly Step[]): Step[] =>
+    attempt < options.paymentAttempts
+      ? [
+          statusStep(STATUS.feeDue, STATUS.feeDue, officer, feeRequestNote(attempt + 1)),
+          { kind: 'await-payment', attempt: attempt + 1, ifFailed: afterFailedPayment(attempt + 1, rest) },
+          ...rest,
+        ]
+      : [statusStep(STATUS.stopped, STATUS.feeDue, officer, FEE_NOT_PAID_NOTE)];
+  const byRegistry = options.connectors && birth;
 
   if (variation === 'rejected') {
     move(STATUS.rejected, receptionist, rng.pick(REJECTION_REASONS));
   } else {
     move(STATUS.received, receptionist);
-    const withdrawnBeforeProcessing = variation === 'withdrawn' && rng.chance(0.5);
+    // A birth dossier in processing belongs to the civil registry: it is withdrawn before.
+    const withdrawnBeforeProcessing = variation === 'withdrawn' && (rng.chance(0.5) || byRegistry);
     if (!withdrawnBeforeProcessing) move(STATUS.processing, officer);
     if (variation === 'withdrawn') {
       move(STATUS.withdrawn, receptionist, rng.pick(WITHDRAWAL_NOTES));
+    } else if (byRegistry) {
+      // The registry's results (documents requested and resumed, then finished or rejected) come
+      // through the hub; the copies' fee is not requested, as the registry finishes the dossier.
+      steps.push({ kind: 'await-civil-registry' });
+      status = STATUS.finished;
+      move(STATUS.returned, receptionist);
     } else {
       if (variation === 'supplemented') {
         move(STATUS.documentsRequested, officer, rng.pick(SUPPLEMENT_REQUESTS));
         move(STATUS.processing, officer, 'Công dân đã bổ sung hồ sơ');
       }
+      let awaitPayment: Extract<Step, { kind: 'await-payment' }> | undefined;
       if (feeTotal > 0) {
         move(STATUS.feeDue, officer);
         let attempt = 1;
@@ -220,29 +306,26 @@ export function planLifecycle(
           steps.push({ kind: 'payment-failed', attempt, reason: rng.pick(PAYMENT_FAILURES) });
           attempt++;
         }
-        steps.push({
+        const completed: Step = {
           kind: 'payment-completed',
           attempt,
           transactionId: rng.digits(12),
           amount: feeTotal,
           bankCode: rng.pick(BANK_CODES),
-        });
+        };
+        if (options.connectors) {
+          awaitPayment = { kind: 'await-payment', attempt: 1, ifFailed: [] };
+          steps.push(awaitPayment);
+        } else {
+          steps.push(completed);
+        }
       }
-      if (birth) {
-        const sex = rng.chance(0.5) ? 'male' : 'female';
-        steps.push({
-          kind: 'civil-status-registered',
-          child: {
-            fullName: personName(rng, sex, family),
-            sex,
-            ageDays: rng.int(1, 59),
-            idPlace: rng.pick(ID_PLACE_CODES),
-            idSerial: rng.digits(6),
-          },
-        });
-      }
+      if (child !== undefined) steps.push({ kind: 'civil-status-registered', child });
+      const beforeFinished = steps.length;
       move(STATUS.finished, signer);
       move(STATUS.returned, receptionist);
+      if (awaitPayment !== undefined)
+        awaitPayment.ifFailed = afterFailedPayment(1, steps.slice(beforeFinished));
     }
   }
 
@@ -256,6 +339,15 @@ export function planLifecycle(
     applicant: { fullName: applicantName, idNumber: idNumber(rng, sex, birthYear) },
     summary: procedure.summary(applicantName),
     fees,
+    ...(child === undefined
+      ? {}
+      : {
+          birth: {
+            child,
+            applicantIs: sex === 'female' ? ('mother' as const) : ('father' as const),
+            placeOfBirth: `Trạm Y tế ${commune.name}`,
+          },
+        }),
     steps,
     finalStatus: status,
   };
@@ -293,6 +385,11 @@ export interface RenderContext {
   receivedAt: Date;
   /** The CloudEvents id, unique per event and run. */
   id: string;
+  /**
+   * The stream's version before this event. @defaultValue the step's index, which holds while the
+   * demo alone writes to the dossier; with connectors the hub appends events too.
+   */
+  expectedVersion?: number;
 }
 
 const STATUS_SOURCE = (commune: Commune): string => `/communes/${commune.code}/one-stop-shop`;
@@ -308,6 +405,23 @@ export const CIVIL_REGISTRY_SOURCE = '/national/civil-registry';
 export function renderStep(plan: DossierPlan, stepIndex: number, ctx: RenderContext): CloudEvent {
   const step = plan.steps[stepIndex];
   if (step === undefined) throw new RangeError(`dossier plan ${plan.index} has no step ${stepIndex}`);
+  return renderEvent(plan, step, { ...ctx, expectedVersion: ctx.expectedVersion ?? stepIndex });
+}
+
+/** The date of birth of a plan's child, `yyyy-MM-dd`: `ageDays` before the dossier was received. */
+function dateOfBirth(child: Child, receivedAt: Date): string {
+  return vietnamDate(new Date(receivedAt.getTime() - child.ageDays * 86_400_000));
+}
+
+/**
+ * The CloudEvent of one step of a plan (a step of its `steps` or of a failure branch).
+ * @throws RangeError for a step that waits instead of posting.
+ */
+export function renderEvent(
+  plan: DossierPlan,
+  step: Step,
+  ctx: RenderContext & { expectedVersion: number },
+): CloudEvent {
   const time = vietnamTime(ctx.at);
   const where = {
     dossierCode: ctx.dossierCode,
@@ -321,7 +435,7 @@ export function renderStep(plan: DossierPlan, stepIndex: number, ctx: RenderCont
     type,
     time,
     datacontenttype: 'application/json',
-    expectedversion: stepIndex,
+    expectedversion: ctx.expectedVersion,
     data,
   });
   const paymentRef = (attempt: number): string => `${ctx.dossierCode}-TT${attempt}`;
@@ -339,6 +453,19 @@ export function renderStep(plan: DossierPlan, stepIndex: number, ctx: RenderCont
         summary: plan.summary,
         fees: plan.fees,
       };
+      if (plan.birth !== undefined) {
+        const { child, applicantIs, placeOfBirth } = plan.birth;
+        data.civilRegistration = {
+          registrationType: 'birth',
+          person: {
+            fullName: child.fullName,
+            dateOfBirth: dateOfBirth(child, ctx.receivedAt),
+            sex: child.sex,
+          },
+          placeOfBirth,
+          [applicantIs]: { fullName: plan.applicant.fullName, idNumber: plan.applicant.idNumber },
+        };
+      }
       return envelope('vn.gov.lgsp.dossier.submitted.v1', STATUS_SOURCE(plan.commune), data);
     }
     case 'status': {
@@ -370,14 +497,14 @@ export function renderStep(plan: DossierPlan, stepIndex: number, ctx: RenderCont
       });
     case 'civil-status-registered': {
       const { child } = step;
-      const dateOfBirth = vietnamDate(new Date(ctx.receivedAt.getTime() - child.ageDays * 86_400_000));
+      const born = dateOfBirth(child, ctx.receivedAt);
       // Born in the 21st century: 2 for a boy, 3 for a girl.
       const centuryAndSex = child.sex === 'female' ? 3 : 2;
       const person: RegisteredPerson = {
         fullName: child.fullName,
         sex: child.sex,
-        dateOfBirth,
-        idNumber: `${child.idPlace}${centuryAndSex}${dateOfBirth.slice(2, 4)}${child.idSerial}`,
+        dateOfBirth: born,
+        idNumber: `${child.idPlace}${centuryAndSex}${born.slice(2, 4)}${child.idSerial}`,
       };
       const counter = Number(ctx.dossierCode.slice(-4));
       return envelope('vn.gov.lgsp.civil-status.registered.v1', CIVIL_REGISTRY_SOURCE, {
@@ -388,5 +515,8 @@ export function renderStep(plan: DossierPlan, stepIndex: number, ctx: RenderCont
         person,
       });
     }
+    case 'await-payment':
+    case 'await-civil-registry':
+      throw new RangeError(`step ${step.kind} of dossier plan ${plan.index} waits and has no event`);
   }
 }

@@ -1,7 +1,17 @@
 import { existsSync } from 'node:fs';
-import { AdminUnits, EventValidator, findRepoFile } from '#lgsp/contracts';
+import { AdminUnits, EventValidator, findRepoFile, type DossierSubmitted } from '#lgsp/contracts';
 import { BIRTH_REGISTRATION } from './catalogue.js';
-import { DEFAULT_MIX, STATUS, planLifecycle, renderStep, type DossierPlan } from './planner.js';
+import {
+  DEFAULT_MIX,
+  FEE_NOT_PAID_NOTE,
+  STATUS,
+  feeRequestNote,
+  planLifecycle,
+  renderEvent,
+  renderStep,
+  type DossierPlan,
+  type Step,
+} from './planner.js';
 import { Random } from './random.js';
 
 const OFFICIAL = (() => {
@@ -128,5 +138,149 @@ describe('demo lifecycle planner', () => {
     expect((submitted?.data as { dossierCode: string }).dossierCode).toMatch(
       /^000\.[0-9]{2}\.[0-9]{3}\.H[0-9]{2}-[0-9]{6}-[0-9]{4}$/,
     );
+  });
+});
+
+describe('birth registrations carry the registration to request from the civil registry', () => {
+  it('puts civilRegistration on every birth dossier, the same child the registry registers', () => {
+    const births = plans.filter((p) => p.procedure.code === BIRTH_REGISTRATION);
+    for (const plan of births) {
+      const events = render(plan);
+      const submitted = events[0]?.data as DossierSubmitted;
+      const request = submitted.civilRegistration;
+      expect(request).toMatchObject({ registrationType: 'birth', placeOfBirth: expect.any(String) });
+      const parent = plan.birth?.applicantIs === 'mother' ? request?.mother : request?.father;
+      expect(parent).toEqual({ fullName: plan.applicant.fullName, idNumber: plan.applicant.idNumber });
+      expect(request?.[plan.birth?.applicantIs === 'mother' ? 'father' : 'mother']).toBeUndefined();
+      expect((request?.person.dateOfBirth ?? '') < (submitted.receivedAt ?? '')).toBe(true);
+      const registered = events.find((e) => e.type === 'vn.gov.lgsp.civil-status.registered.v1');
+      if (registered !== undefined) {
+        const { person } = registered.data as {
+          person: { fullName: string; sex: string; dateOfBirth: string };
+        };
+        expect(request?.person).toEqual({
+          fullName: person.fullName,
+          sex: person.sex,
+          dateOfBirth: person.dateOfBirth,
+        });
+      }
+    }
+    for (const plan of plans.filter((p) => p.procedure.code !== BIRTH_REGISTRATION)) {
+      expect(plan.birth).toBeUndefined();
+      expect((render(plan)[0]?.data as DossierSubmitted).civilRegistration).toBeUndefined();
+    }
+  });
+});
+
+describe('lifecycles planned for the connectors', () => {
+  const options = { connectors: true, paymentAttempts: 3 };
+  const connected = Array.from({ length: 2000 }, (_, i) =>
+    planLifecycle(Random.forLifecycle('unit', i), i, communes, DEFAULT_MIX, options),
+  );
+
+  /** Every path through a plan: the steps played when the k-th payment succeeds (or none does). */
+  function paths(steps: readonly Step[]): Step[][] {
+    const i = steps.findIndex((s) => s.kind === 'await-payment');
+    const step = steps[i];
+    if (step?.kind !== 'await-payment') return [[...steps]];
+    const before = steps.slice(0, i + 1);
+    return [[...steps], ...paths(step.ifFailed).map((rest) => [...before, ...rest])];
+  }
+
+  /** The events of a path, with the stream versions the hub's own events would take. */
+  function renderPath(plan: DossierPlan, steps: readonly Step[]) {
+    return steps
+      .filter((s) => s.kind !== 'await-payment' && s.kind !== 'await-civil-registry')
+      .map((step, i) =>
+        renderEvent(plan, step, {
+          dossierCode: `${plan.agencyCode}-251123-0042`,
+          at: new Date(AT.getTime() + i * 60_000),
+          receivedAt: AT,
+          id: `c-${plan.index}-${i}`,
+          expectedVersion: i,
+        }),
+      );
+  }
+
+  it('posts no payment or civil-status event and waits where the external systems decide', () => {
+    for (const plan of connected) {
+      for (const path of paths(plan.steps)) {
+        expect(validator.validate(renderPath(plan, path))).toEqual([]);
+        const kinds = path.map((s) => s.kind);
+        expect(kinds).not.toContain('payment-completed');
+        expect(kinds).not.toContain('payment-failed');
+        expect(kinds).not.toContain('civil-status-registered');
+        path.forEach((step, i) => {
+          if (step.kind === 'status' && step.status === STATUS.feeDue) {
+            expect(path[i + 1]?.kind).toBe('await-payment');
+          }
+        });
+      }
+    }
+    expect(connected.some((p) => p.variation === 'payment-retried')).toBe(false);
+  });
+
+  it('requests the fee again after a failed payment, at most paymentAttempts times, then stops with 8', () => {
+    const withFee = connected.filter((p) => p.steps.some((s) => s.kind === 'await-payment'));
+    expect(withFee.length).toBeGreaterThan(100);
+    for (const plan of withFee) {
+      const all = paths(plan.steps);
+      expect(all).toHaveLength(options.paymentAttempts + 1);
+      all.forEach((path, k) => {
+        const awaits = path.filter((s) => s.kind === 'await-payment');
+        const feeRequests = path.filter((s) => s.kind === 'status' && s.status === STATUS.feeDue);
+        if (k < options.paymentAttempts) {
+          // the (k+1)-th payment succeeds: finished, then returned
+          expect(awaits.map((s) => s.attempt)).toEqual(Array.from({ length: k + 1 }, (_, j) => j + 1));
+          expect(feeRequests).toHaveLength(k + 1);
+          expect(path.slice(-2)).toMatchObject([
+            { kind: 'status', status: STATUS.finished, previousStatus: STATUS.feeDue },
+            { kind: 'status', status: STATUS.returned, previousStatus: STATUS.finished },
+          ]);
+          feeRequests
+            .slice(1)
+            .forEach((s, j) =>
+              expect(s).toMatchObject({ previousStatus: STATUS.feeDue, note: feeRequestNote(j + 2) }),
+            );
+        } else {
+          expect(feeRequests).toHaveLength(options.paymentAttempts);
+          expect(path.at(-1)).toMatchObject({
+            kind: 'status',
+            status: STATUS.stopped,
+            previousStatus: STATUS.feeDue,
+            note: FEE_NOT_PAID_NOTE,
+          });
+        }
+      });
+    }
+  });
+
+  it('leaves a birth dossier in processing to the civil registry, then returns the result', () => {
+    const births = connected.filter((p) => p.procedure.code === BIRTH_REGISTRATION);
+    expect(births.length).toBeGreaterThan(100);
+    for (const plan of births) {
+      const statuses = plan.steps.flatMap((s) => (s.kind === 'status' ? [s.status] : []));
+      expect(plan.steps.some((s) => s.kind === 'await-payment')).toBe(false);
+      if (!statuses.includes(STATUS.processing)) {
+        expect([STATUS.rejected, STATUS.withdrawn]).toContain(plan.finalStatus);
+        continue;
+      }
+      expect(plan.steps.slice(-2)).toEqual([
+        { kind: 'await-civil-registry' },
+        expect.objectContaining({ kind: 'status', status: STATUS.returned, previousStatus: STATUS.finished }),
+      ]);
+      expect(statuses).toEqual([STATUS.received, STATUS.processing, STATUS.returned]);
+    }
+  });
+
+  it('plays the same dossiers as without connectors, from the same seed', () => {
+    connected.forEach((plan, i) => {
+      const alone = plans[i] as DossierPlan;
+      expect(plan.commune).toEqual(alone.commune);
+      expect(plan.procedure).toEqual(alone.procedure);
+      expect(plan.applicant.fullName).toBe(alone.applicant.fullName);
+      expect(plan.fees).toEqual(alone.fees);
+      expect(plan.birth?.child).toEqual(alone.birth?.child);
+    });
   });
 });

@@ -1,16 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudEvent, Commune } from '#lgsp/contracts';
 import { BIRTH_REGISTRATION } from './catalogue.js';
-import { HubUnavailableError, type HubClient, type Problem, type ResponseRecorder } from './hub-client.js';
+import {
+  HubUnavailableError,
+  type DemoHub,
+  type DossierSnapshot,
+  type Problem,
+  type ResponseRecorder,
+} from './hub-client.js';
 import {
   dossierDay,
+  isAwait,
   planLifecycle,
-  renderStep,
+  renderEvent,
   type DossierPlan,
   type Mix,
+  type Step,
   type Variation,
 } from './planner.js';
 import { Random } from './random.js';
+import { waitForOutcome, waitingFor, type ExternalOutcome, type WaitingFor } from './waiting.js';
 
 /** The largest 4-digit daily counter of a dossier code. */
 const MAX_DAILY_COUNTER = 9999;
@@ -87,7 +96,7 @@ export class CreatedClients implements ClientTokens {
   private readonly runId = randomUUID().slice(0, 8);
 
   constructor(
-    private readonly hub: HubClient,
+    private readonly hub: Pick<DemoHub, 'createClient'>,
     private readonly adminToken: string,
     private readonly role: 'province' | 'commune',
   ) {}
@@ -119,6 +128,19 @@ export class GivenClient implements ClientTokens {
   }
 }
 
+/** A lifecycle that waited for an external system longer than the wait timeout, or was interrupted. */
+export interface Stalled {
+  dossierCode: string;
+  index: number;
+  variation: Variation;
+  waitingFor: WaitingFor;
+  reason: 'timeout' | 'interrupted';
+  waitedMs: number;
+  /** The dossier as the hub's view last showed it. */
+  status: number | undefined;
+  paymentState: DossierSnapshot['payment']['state'] | undefined;
+}
+
 /** One dossier the run played. */
 export interface DossierRecord {
   dossierCode: string;
@@ -126,8 +148,14 @@ export interface DossierRecord {
   communeCode: string;
   procedureCode: string;
   variation: Variation;
+  /** The status the dossier ended in: the last one posted, or (with connectors) seen in the hub's view. */
   finalStatus: number;
+  /** Events in the dossier's stream when the demo left it, with connectors the hub's own included. */
   events: number;
+  /** With connectors: the outcomes of the external systems, in order. */
+  outcomes?: ExternalOutcome[];
+  /** With connectors: present when the lifecycle stalled. */
+  stalled?: Pick<Stalled, 'waitingFor' | 'reason' | 'waitedMs' | 'status' | 'paymentState'>;
 }
 
 export interface RunOptions {
@@ -141,6 +169,14 @@ export interface RunOptions {
   batchSize: number;
   mix: Mix;
   seed: string;
+  /** Payments and civil-status results come through the hub's connectors (see PlanOptions). */
+  connectors: boolean;
+  /** Fee requests before a dossier whose payments fail is stopped. */
+  paymentAttempts: number;
+  /** How long a lifecycle waits for an external system before it is reported as stalled. */
+  waitTimeoutMs: number;
+  /** Pause between two reads of a waiting dossier's view. */
+  pollMs: number;
 }
 
 /** Everything counted during a run; the summary is a snapshot of it. */
@@ -155,6 +191,12 @@ export class RunStats implements ResponseRecorder {
   networkErrors = 0;
   retries = 0;
   births = 0;
+  /** Lifecycles waiting on an external system now (they hold no concurrency slot meanwhile). */
+  waiting = 0;
+  stalled = 0;
+  /** The first 1000 stalled lifecycles (`stalled` counts them all). */
+  readonly stalledList: Stalled[] = [];
+  readonly outcomes = new Map<ExternalOutcome, number>();
   readonly responses = new Map<number, number>();
   readonly variations = new Map<Variation, number>();
   readonly finalStatuses = new Map<number, number>();
@@ -188,7 +230,17 @@ export class RunStats implements ResponseRecorder {
     return out;
   }
 
-  progressLine(count: number): string {
+  stall(stalled: Stalled): void {
+    this.stalled++;
+    if (this.stalledList.length < 1000) this.stalledList.push(stalled);
+  }
+
+  outcome(outcome: ExternalOutcome): void {
+    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+  }
+
+  /** @param connectors show the lifecycles waiting on external systems and those stalled */
+  progressLine(count: number, connectors = false): string {
     const seconds = this.elapsedMs() / 1000;
     const errors = Object.entries(this.errors())
       .map(([k, n]) => `${k}×${n}`)
@@ -198,7 +250,8 @@ export class RunStats implements ResponseRecorder {
       (this.failed > 0 ? ` (${this.failed} failed)` : '') +
       ` · ${this.eventsAppended} events · ${(this.eventsAppended / Math.max(seconds, 0.001)).toFixed(1)} events/s` +
       ` · errors: ${errors || 'none'}` +
-      (this.codeConflicts > 0 ? ` · codes taken elsewhere: ${this.codeConflicts}` : '')
+      (this.codeConflicts > 0 ? ` · codes taken elsewhere: ${this.codeConflicts}` : '') +
+      (connectors ? ` · ${this.waiting} waiting on external systems · ${this.stalled} stalled` : '')
     );
   }
 }
@@ -209,18 +262,49 @@ const describeProblem = (status: number, problem: Problem | undefined): string =
 };
 
 /**
- * Plays the lifecycles of a run against the hub: at most `concurrency` at once, started at `rate`
- * per second, until `count` are done or `durationMs` has passed. Lifecycle `i` follows the plan of
- * (seed, i), so a seed repeats a run whatever the timing. The first failure stops new lifecycles.
+ * Counts free places among `n`; `acquire` waits, first come first served, for one to be released.
+ * A lifecycle holds one while it posts events and releases it while it waits on an external system.
+ */
+export class Slots {
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.queue.push(resolve));
+  }
+
+  release(): void {
+    const next = this.queue.shift();
+    if (next !== undefined) next();
+    else this.free++;
+  }
+}
+
+/** Conflicts after which a dossier that the hub's connectors also write to is given up. */
+const MAX_SHARED_STREAM_CONFLICTS = 10;
+
+/**
+ * Plays the lifecycles of a run against the hub: at most `concurrency` posting at once, started at
+ * `rate` per second, until `count` are done or `durationMs` has passed. Lifecycle `i` follows the
+ * plan of (seed, i), so a seed repeats a run whatever the timing. The first failure stops new
+ * lifecycles. With connectors, a lifecycle at an `await-*` step leaves its slot to others while it
+ * polls the hub's view of its dossier; after `waitTimeoutMs` it ends as stalled, which is counted
+ * and listed but does not stop the run.
  */
 export class DemoRunner {
   readonly dossiers: DossierRecord[] = [];
   private readonly codes = new DossierCodes();
   private readonly eventPacer: Pacer;
+  private readonly stopped = new AbortController();
   private stopping = false;
 
   constructor(
-    private readonly hub: HubClient,
+    private readonly hub: DemoHub,
     private readonly clients: ClientTokens,
     private readonly communes: readonly Commune[],
     private readonly options: RunOptions,
@@ -230,44 +314,70 @@ export class DemoRunner {
     this.eventPacer = new Pacer(options.eventRate);
   }
 
-  /** Starts no new lifecycle; those in flight finish. */
+  /** Starts no new lifecycle; those posting finish, those waiting end at once as stalled (`interrupted`). */
   stop(): void {
     this.stopping = true;
     this.stats.interrupted = true;
+    this.stopped.abort();
+  }
+
+  /** The plan of lifecycle `index` of this run. */
+  plan(index: number): DossierPlan {
+    return planLifecycle(
+      Random.forLifecycle(this.options.seed, index),
+      index,
+      this.communes,
+      this.options.mix,
+      {
+        connectors: this.options.connectors,
+        paymentAttempts: this.options.paymentAttempts,
+      },
+    );
   }
 
   async run(): Promise<RunStats> {
     const { count, durationMs, concurrency } = this.options;
     const deadline = this.stats.startedAt + durationMs;
     const starts = new Pacer(this.options.rate);
+    const slots = new Slots(concurrency);
     const inFlight = new Set<Promise<void>>();
     for (let index = 0; index < count && !this.stopping; index++) {
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      await slots.acquire();
       await starts.take();
-      if (this.stopping || Date.now() >= deadline) break;
-      const plan = planLifecycle(
-        Random.forLifecycle(this.options.seed, index),
-        index,
-        this.communes,
-        this.options.mix,
-      );
+      if (this.stopping || Date.now() >= deadline) {
+        slots.release();
+        break;
+      }
+      const plan = this.plan(index);
       this.stats.started++;
-      const playing: Promise<void> = this.play(plan).finally(() => inFlight.delete(playing));
+      const playing: Promise<void> = this.play(plan, slots).finally(() => {
+        slots.release();
+        inFlight.delete(playing);
+      });
       inFlight.add(playing);
     }
     await Promise.all(inFlight);
     return this.stats;
   }
 
-  private async play(plan: DossierPlan): Promise<void> {
+  private async play(plan: DossierPlan, slots: Slots): Promise<void> {
     try {
-      const record = await this.playSteps(plan);
+      const record = await this.playSteps(plan, slots);
       this.dossiers.push(record);
+      if (record.stalled !== undefined) {
+        this.stats.stall({
+          dossierCode: record.dossierCode,
+          index: plan.index,
+          variation: plan.variation,
+          ...record.stalled,
+        });
+        return;
+      }
       this.stats.completed++;
       this.stats.variations.set(plan.variation, (this.stats.variations.get(plan.variation) ?? 0) + 1);
       this.stats.finalStatuses.set(
-        plan.finalStatus,
-        (this.stats.finalStatuses.get(plan.finalStatus) ?? 0) + 1,
+        record.finalStatus,
+        (this.stats.finalStatuses.get(record.finalStatus) ?? 0) + 1,
       );
       if (plan.procedure.code === BIRTH_REGISTRATION) this.stats.births++;
     } catch (e) {
@@ -282,21 +392,41 @@ export class DemoRunner {
     }
   }
 
-  private async playSteps(plan: DossierPlan): Promise<DossierRecord> {
+  /**
+   * Posts the plan's steps in order, `batchSize` at a time in batch mode (a batch never spans a
+   * waiting step). `version` is the stream's version as far as the demo knows: the events it
+   * appended, and after a wait the version of the hub's view, which holds the connectors' events.
+   */
+  private async playSteps(plan: DossierPlan, slots: Slots): Promise<DossierRecord> {
     const token = await this.clients.tokenFor(plan.commune);
     const chunk = this.options.mode === 'batch' ? this.options.batchSize : 1;
-    const total = plan.steps.length;
+    let dossierCode = '';
+    let receivedAt = new Date();
+    const segmentEnd = (steps: readonly Step[], from: number): number => {
+      let to = from;
+      while (to < steps.length && to - from < chunk && !isAwait(steps[to] as Step)) to++;
+      return to;
+    };
+    const events = (steps: readonly Step[], from: number, to: number, version: number, at: Date) =>
+      steps.slice(from, to).map((step, k) =>
+        renderEvent(plan, step, {
+          dossierCode,
+          at,
+          receivedAt,
+          id: randomUUID(),
+          expectedVersion: version + k,
+        }),
+      );
+    const lastStatus = (steps: readonly Step[], from: number, to: number, status: number): number =>
+      steps.slice(from, to).reduce((s, step) => (step.kind === 'status' ? step.status : s), status);
 
     // Claim a code: the submitted event (and, in batch mode, the steps sent with it) at expectedversion 0.
-    let dossierCode: string;
-    let receivedAt: Date;
+    let steps: readonly Step[] = plan.steps;
+    let at = segmentEnd(steps, 0);
     for (;;) {
       receivedAt = new Date();
       dossierCode = this.codes.next(plan.agencyCode, receivedAt);
-      const outcome = await this.send(
-        token,
-        this.render(plan, 0, Math.min(chunk, total), dossierCode, receivedAt),
-      );
+      const outcome = await this.send(token, events(steps, 0, at, 0, receivedAt));
       if (outcome === 'conflict') {
         this.stats.codeConflicts++;
         this.codes.taken(dossierCode);
@@ -305,38 +435,91 @@ export class DemoRunner {
       this.codes.claimed(dossierCode);
       break;
     }
-    for (let from = chunk; from < total; from += chunk) {
-      if (this.options.stepDelayMs > 0) await new Promise((r) => setTimeout(r, this.options.stepDelayMs));
-      const events = this.render(plan, from, Math.min(from + chunk, total), dossierCode, receivedAt);
-      if ((await this.send(token, events)) === 'conflict') {
-        throw new LifecycleError(
-          `409 on dossier ${dossierCode} at version ${from}: another producer wrote to a dossier this run owns`,
-        );
-      }
-    }
-    return {
+    let version = at;
+    let status = lastStatus(steps, 0, at, 0);
+    const outcomes: ExternalOutcome[] = [];
+    const record = (extra: Partial<DossierRecord> = {}): DossierRecord => ({
       dossierCode,
       provinceCode: plan.commune.provinceCode,
       communeCode: plan.commune.code,
       procedureCode: plan.procedure.code,
       variation: plan.variation,
-      finalStatus: plan.finalStatus,
-      events: total,
-    };
-  }
+      finalStatus: status,
+      events: version,
+      ...(this.options.connectors ? { outcomes } : {}),
+      ...extra,
+    });
 
-  private render(
-    plan: DossierPlan,
-    from: number,
-    to: number,
-    dossierCode: string,
-    receivedAt: Date,
-  ): CloudEvent[] {
-    const at = from === 0 ? receivedAt : new Date();
-    const events: CloudEvent[] = [];
-    for (let i = from; i < to; i++)
-      events.push(renderStep(plan, i, { dossierCode, at, receivedAt, id: randomUUID() }));
-    return events;
+    while (at < steps.length) {
+      const step = steps[at] as Step;
+      if (isAwait(step)) {
+        this.stats.waiting++;
+        slots.release();
+        let result;
+        try {
+          result = await waitForOutcome(this.hub, token, dossierCode, step, version, {
+            timeoutMs: this.options.waitTimeoutMs,
+            pollMs: this.options.pollMs,
+            signal: this.stopped.signal,
+          });
+        } finally {
+          this.stats.waiting--;
+          await slots.acquire();
+        }
+        if (result.kind === 'stalled') {
+          return record({
+            finalStatus: result.view?.status ?? status,
+            events: Math.max(version, result.view?.streamVersion ?? 0),
+            stalled: {
+              waitingFor: waitingFor(step),
+              reason: result.reason,
+              waitedMs: result.waitedMs,
+              status: result.view?.status,
+              paymentState: result.view?.payment.state,
+            },
+          });
+        }
+        outcomes.push(result.outcome);
+        this.stats.outcome(result.outcome);
+        version = result.view.streamVersion;
+        switch (result.outcome) {
+          case 'payment-failed':
+            steps = step.kind === 'await-payment' ? step.ifFailed : [];
+            at = 0;
+            break;
+          case 'registry-finished':
+          case 'registry-rejected':
+            status = result.view.status ?? status;
+            at = result.outcome === 'registry-rejected' ? steps.length : at + 1;
+            break;
+          case 'paid':
+            at++;
+        }
+        continue;
+      }
+      if (this.options.stepDelayMs > 0) await new Promise((r) => setTimeout(r, this.options.stepDelayMs));
+      const to = segmentEnd(steps, at);
+      for (let conflicts = 0; ; conflicts++) {
+        if ((await this.send(token, events(steps, at, to, version, new Date()))) === 'appended') break;
+        if (!this.options.connectors || conflicts >= MAX_SHARED_STREAM_CONFLICTS) {
+          throw new LifecycleError(
+            `409 on dossier ${dossierCode} at version ${version}: ${
+              this.options.connectors
+                ? `the stream kept moving ahead of the hub's view ${conflicts + 1} times`
+                : 'another producer wrote to a dossier this run owns'
+            }`,
+          );
+        }
+        // The hub's connectors appended to the dossier after the view the demo read: read it again.
+        await new Promise((r) => setTimeout(r, this.options.pollMs));
+        const view = await this.hub.dossier(token, dossierCode);
+        if (view !== undefined) version = Math.max(version, view.streamVersion);
+      }
+      status = lastStatus(steps, at, to, status);
+      version += to - at;
+      at = to;
+    }
+    return record();
   }
 
   private async send(token: string, events: CloudEvent[]): Promise<'appended' | 'conflict'> {

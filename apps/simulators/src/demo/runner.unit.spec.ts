@@ -69,6 +69,35 @@ describe('demo options', () => {
     expect(parseOptions([], { LGSP_DATA_DIR: dir, LGSP_TOKEN: 'given' }).adminToken).toBe('given');
   });
 
+  it('reads the connectors mode and its waits, off by default', () => {
+    expect(parseOptions([], { LGSP_TOKEN: 'a' })).toMatchObject({
+      connectors: false,
+      waitTimeoutMs: 120_000,
+      pollMs: 1000,
+      paymentAttempts: 3,
+    });
+    expect(
+      parseOptions(
+        ['--connectors', '--wait-timeout', '30s', '--poll-interval', '250ms', '--payment-attempts', '2'],
+        {
+          LGSP_TOKEN: 'a',
+        },
+      ),
+    ).toMatchObject({ connectors: true, waitTimeoutMs: 30_000, pollMs: 250, paymentAttempts: 2 });
+    expect(
+      parseOptions([], { LGSP_TOKEN: 'a', LGSP_DEMO_CONNECTORS: '1', LGSP_DEMO_WAIT_TIMEOUT: '2m' }),
+    ).toMatchObject({ connectors: true, waitTimeoutMs: 120_000 });
+    const env = { LGSP_TOKEN: 'a' };
+    expect(() => parseOptions([], { ...env, LGSP_DEMO_CONNECTORS: 'yes' })).toThrow(
+      /^LGSP_DEMO_CONNECTORS: "yes"/,
+    );
+    expect(() => parseOptions(['--wait-timeout', '0'], env)).toThrow(
+      /^--wait-timeout: "0" must be longer than 0/,
+    );
+    expect(() => parseOptions(['--poll-interval', 'soon'], env)).toThrow(/^--poll-interval: "soon"/);
+    expect(() => parseOptions(['--payment-attempts', '0'], env)).toThrow(/^--payment-attempts: "0"/);
+  });
+
   it('names the bad flag or variable', () => {
     const env = { LGSP_TOKEN: 'a' };
     expect(() => parseOptions(['--count', '0'], env)).toThrow(
