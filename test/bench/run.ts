@@ -13,6 +13,7 @@ import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { startHubProcess, tempDir, createCommuneClient } from '../support/hub-process.js';
+import { connectorsBench } from './connectors.js';
 import { kafkaBench } from './kafka.js';
 import { postgresBench } from './postgres.js';
 
@@ -208,7 +209,8 @@ async function main(): Promise<void> {
   };
   const kafka = await kafkaBench(SECONDS);
   const postgres = await postgresBench(SECONDS);
-  console.log(`\n${JSON.stringify({ ...verdict, ...kafka, ...postgres })}`);
+  const connectors = await connectorsBench(SECONDS);
+  console.log(`\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...connectors })}`);
 }
 
 main().catch((e: unknown) => {

@@ -1,0 +1,568 @@
+/**
+ * Connector sync figures for `npm run bench`: for each outbound connector, the dossiers per second it
+ * brings into its target's simulator, beside a raw HTTP baseline to the same simulator in the same run.
+ *
+ * Each target's simulator runs in this process with no latency and no faults (on port 0), so the
+ * figures are the connector's own cost per dossier: reading and folding the dossier's stream, mapping,
+ * the gate (parking check, breaker), the client's answer checks, its pending work. No rate limiter:
+ * the hub's limiter caps every target at a configured rate, which is a setting, not a cost.
+ *
+ * - Baseline: the same HTTP requests the connector makes for those dossiers, built beforehand with the
+ *   connector's own mapping (untimed), sent with `fetch` straight to the simulator, 8 dossiers at a
+ *   time (the connector's concurrency), each dossier's requests in order.
+ * - Connector: `deliver` over the global log of a SQLite event store, read in pages of the connector's
+ *   `batchSize` as the subscription runner reads it (without the runner's checkpoint writes). Parking
+ *   and pending work live in the store's database, as in the hub.
+ *
+ * Dossiers come in rounds of `BENCH_CONNECTOR_CHUNK` (default 400) new dossiers of 5 events each,
+ * appended to the log one dossier after the other before the round (so each dossier's lifecycle falls
+ * in one batch of 100 and the connector sends each dossier once, as the baseline does). In each round
+ * both sides send the round's dossiers to a reset simulator (`POST /_sim/reset`), taking turns on who
+ * goes first, until the two have been timed 2 × `seconds` together (the faster side's share is the
+ * smaller one; both send the same dossiers). After every timed run the simulator's
+ * `GET /_sim/state` must hold every dossier of the round in its final state, and its call count must
+ * be the baseline's: a run that fails, or makes other calls than the baseline, is reported as such.
+ *
+ * Run alone: `node dist/test/bench/connectors.js` (`BENCH_SECONDS`, default 5 s per side and target on average).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import {
+  CircuitBreaker,
+  CivilRegistryClient,
+  CivilRegistryConnector,
+  OneStopShopClient,
+  OneStopShopSyncConnector,
+  PaymentClient,
+  PaymentConnector,
+  PortalClient,
+  PortalSyncConnector,
+  PORTAL_PROGRESS_CHUNK,
+  ONE_STOP_SHOP_PROGRESS_CHUNK,
+  SqliteParkingStore,
+  SqlitePendingWorkStore,
+  oneStopShopFacts,
+  openFeeRequests,
+  portalFacts,
+  signMessage,
+  toCivilRegistryRequest,
+  toOneStopShopDossier,
+  toOneStopShopProgress,
+  toPortalDossier,
+  toPortalProgress,
+  type DossierState,
+  type DossierSyncConnector,
+  type DossierSyncSettings,
+} from '#lgsp/connectors';
+import {
+  CivilRegistrySimulator,
+  NationalPortalSimulator,
+  OneStopShopSimulator,
+  PaymentPlatformSimulator,
+  type Simulator,
+} from '../../apps/simulators/src/index.js';
+import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { tempDir } from '../support/hub-process.js';
+
+/** The connectors' default concurrency (DossierSyncSettings.concurrency), used by the baseline too. */
+const CONCURRENCY = 8;
+const CHUNK = Math.max(1, Number(process.env.BENCH_CONNECTOR_CHUNK ?? 400));
+const AGENCY = '000.00.51.H56';
+const PAYMENT_SECRET = 'bench-secret';
+const PAYMENT_PARTNER = 'H51';
+const FEE = 50_000;
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+/** One HTTP request as the connector's client sends it. */
+interface RawRequest {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+
+/** A running simulator of one target, and what a benchmark of its connector needs to know. */
+interface Bench {
+  url: string;
+  sim: Simulator;
+  /** The connector, new (its client holds no session nor known codes). */
+  connector(settings: DossierSyncSettings, pending: SqlitePendingWorkStore): DossierSyncConnector;
+  /** Untimed set-up of a baseline run on a reset simulator, e.g. the portal's login. */
+  prepare?(): Promise<void>;
+  /** The requests the connector makes for a dossier in `state`, in order. */
+  requests(state: DossierState): RawRequest[];
+  /** How many of `codes` the simulator's `/_sim/state` holds as the lifecycle leaves them. */
+  held(state: unknown, codes: ReadonlySet<string>): number;
+}
+
+interface Target {
+  name: string;
+  /** The CloudEvents of one dossier's lifecycle, in order (5 of them, see CHUNK). */
+  lifecycle(code: string): Record<string, unknown>[];
+  start(): Promise<Bench>;
+}
+
+/** A status change at `at` (the catalogue builder's changedAt is one fixed time for all). */
+function status(code: string, s: number, at: string): Record<string, unknown> {
+  const e = statusChanged(code, s);
+  return { ...e, time: at, data: { ...(e.data as Record<string, unknown>), changedAt: at } };
+}
+
+/** Received, accepted, processing, processed, result returned: what portal and shop sync whole. */
+const fullLifecycle = (code: string, extra: Record<string, unknown> = {}) => [
+  withData(submitted(code), extra),
+  status(code, 2, '2025-11-23T09:30:00+07:00'),
+  status(code, 4, '2025-11-23T14:00:00+07:00'),
+  status(code, 9, '2025-11-25T10:00:00+07:00'),
+  status(code, 10, '2025-11-26T08:30:00+07:00'),
+];
+
+function withData(e: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  return { ...e, data: { ...(e.data as Record<string, unknown>), ...extra } };
+}
+
+type Row = Record<string, unknown>;
+const rows = (state: unknown, key: string): Row[] => {
+  const list = (state as Record<string, unknown> | null)?.[key];
+  return Array.isArray(list) ? (list as Row[]) : [];
+};
+
+const portal: Target = {
+  name: 'portal',
+  lifecycle: (code) => fullLifecycle(code),
+  async start() {
+    const sim = new NationalPortalSimulator();
+    const { url } = await sim.start();
+    const login = { username: 'lgsp', password: 'lgsp' };
+    let session = '';
+    const adapter = (body: Record<string, unknown>, service: string): RawRequest => ({
+      method: 'POST',
+      path: '/api/adapter',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ ...body, service, session }),
+    });
+    return {
+      url,
+      sim,
+      connector: (settings) =>
+        new PortalSyncConnector({ ...settings, client: new PortalClient({ baseUrl: url, ...login }) }),
+      async prepare() {
+        const res = await fetch(`${url}/api/login`, {
+          method: 'POST',
+          headers: JSON_HEADERS,
+          body: JSON.stringify(login),
+        });
+        session = String(((await res.json()) as { session?: unknown }).session);
+      },
+      requests({ dossier, view, events }) {
+        const facts = portalFacts(events);
+        const record = toPortalDossier(view, facts);
+        const progress = toPortalProgress(dossier, facts);
+        const out = [
+          adapter({ isUpdating: false, data: [{ ...record, isUpdating: false }] }, 'DongBoHoSoMC'),
+        ];
+        for (let i = 0; i < progress.length; i += PORTAL_PROGRESS_CHUNK) {
+          out.push(adapter({ data: progress.slice(i, i + PORTAL_PROGRESS_CHUNK) }, 'CapNhatTienDoHoSoMC'));
+        }
+        return out;
+      },
+      held: (state, codes) =>
+        rows(state, 'dossiers').filter(
+          (d) =>
+            codes.has(String(d.MaHoSo)) &&
+            d.TrangThaiHoSo === 10 &&
+            Array.isArray(d.TienDo) &&
+            d.TienDo.length === 4,
+        ).length,
+    };
+  },
+};
+
+const oneStopShop: Target = {
+  name: 'one-stop-shop',
+  lifecycle: (code) => fullLifecycle(code),
+  async start() {
+    const sim = new OneStopShopSimulator();
+    const { url } = await sim.start();
+    return {
+      url,
+      sim,
+      connector: (settings) =>
+        new OneStopShopSyncConnector({ ...settings, client: new OneStopShopClient({ baseUrl: url }) }),
+      requests(state) {
+        const facts = oneStopShopFacts(state.events);
+        const path = `/api/v1/ho-so/${encodeURIComponent(state.dossier)}`;
+        const progress = toOneStopShopProgress(state, facts);
+        const out: RawRequest[] = [
+          {
+            method: 'PUT',
+            path,
+            headers: JSON_HEADERS,
+            body: JSON.stringify(toOneStopShopDossier(state, facts)),
+          },
+        ];
+        for (let i = 0; i < progress.length; i += ONE_STOP_SHOP_PROGRESS_CHUNK) {
+          const danh_sach = progress.slice(i, i + ONE_STOP_SHOP_PROGRESS_CHUNK);
+          out.push({
+            method: 'POST',
+            path: `${path}/tien-do`,
+            headers: JSON_HEADERS,
+            body: JSON.stringify({ danh_sach }),
+          });
+        }
+        return out;
+      },
+      held: (state, codes) =>
+        rows(state, 'dossiers').filter(
+          (d) =>
+            codes.has(String(d.ma_ho_so)) &&
+            d.trang_thai === 'DA_TRA_KET_QUA' &&
+            Array.isArray(d.tien_do) &&
+            d.tien_do.length === 4,
+        ).length,
+    };
+  },
+};
+
+const civilRegistry: Target = {
+  name: 'civil-registry',
+  // A birth registration: the connector registers it when processing starts (status 4).
+  lifecycle: (code) =>
+    fullLifecycle(code, {
+      civilRegistration: {
+        registrationType: 'birth',
+        person: { fullName: 'Nguyễn Văn An', dateOfBirth: '2025-11-20', sex: 'male' },
+        placeOfBirth: 'Trạm y tế xã Bình Sơn',
+        mother: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
+      },
+    }),
+  async start() {
+    const sim = new CivilRegistrySimulator();
+    const { url } = await sim.start();
+    return {
+      url,
+      sim,
+      connector: (settings, pending) =>
+        new CivilRegistryConnector({
+          ...settings,
+          pending,
+          client: new CivilRegistryClient({ baseUrl: url }),
+        }),
+      requests(state) {
+        const request = toCivilRegistryRequest(state);
+        if (request === undefined) throw new Error(`dossier ${state.dossier} has no civilRegistration`);
+        return [
+          {
+            method: 'POST',
+            path: '/api/v1/hotich/dang-ky',
+            headers: JSON_HEADERS,
+            body: JSON.stringify(request),
+          },
+        ];
+      },
+      held: (state, codes) =>
+        rows(state, 'registrations').filter((r) => codes.has(String(r.maHoSoMotCua))).length,
+    };
+  },
+};
+
+const payments: Target = {
+  name: 'payments',
+  // Received, accepted, processing, documents requested, fee due: the connector opens the payment.
+  lifecycle: (code) => [
+    submitted(code),
+    status(code, 2, '2025-11-23T09:30:00+07:00'),
+    status(code, 4, '2025-11-23T14:00:00+07:00'),
+    status(code, 5, '2025-11-24T08:00:00+07:00'),
+    status(code, 6, '2025-11-24T10:00:00+07:00'),
+  ],
+  async start() {
+    // Payments stay pending and no result comes by itself: no callbacks nor timers during the runs.
+    const sim = new PaymentPlatformSimulator({
+      config: {
+        secret: PAYMENT_SECRET,
+        outcomes: { success: 0, failed: 0, pending: 1 },
+        resolveAfterMs: null,
+      },
+    });
+    const { url } = await sim.start();
+    return {
+      url,
+      sim,
+      connector: (settings, pending) =>
+        new PaymentConnector({
+          ...settings,
+          pending,
+          client: new PaymentClient({ baseUrl: url, partnerCode: PAYMENT_PARTNER, secret: PAYMENT_SECRET }),
+        }),
+      requests(state) {
+        return openFeeRequests(state).map((request) => ({
+          method: 'POST',
+          path: '/api/v1/thanh-toan',
+          headers: JSON_HEADERS,
+          // The client's message: its own ThoiGianGD overridden by the fee request's.
+          body: JSON.stringify(
+            signMessage(
+              'INIT',
+              {
+                LoaiBanTin: 'INIT',
+                MaDoiTac: PAYMENT_PARTNER,
+                ThoiGianGD: request.requestedAt,
+                MaThamChieu: request.ref,
+                SoTien: state.view.payment.amountDue,
+                NoiDungThanhToan: `Thanh toán phí, lệ phí hồ sơ ${state.dossier}`,
+              },
+              PAYMENT_SECRET,
+            ),
+          ),
+        }));
+      },
+      held: (state, codes) =>
+        rows(state, 'payments').filter(
+          (p) => codes.has(String(p.MaThamChieu).replace(/-TT1$/, '')) && p.SoTien === FEE,
+        ).length,
+    };
+  },
+};
+
+const TARGETS: readonly Target[] = [portal, oneStopShop, civilRegistry, payments];
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+/** One target's figures, or why there are none. */
+export type ConnectorSyncFigures =
+  | {
+      /** Raw HTTP baseline, dossiers/s. */
+      baseline: number;
+      /** The connector, dossiers/s. */
+      connector: number;
+      /** connector / baseline. */
+      ratio: number;
+      baselineRequestsPerSecond: number;
+      requestsPerDossier: number;
+      dossiers: number;
+    }
+  | { notMeasured: string };
+
+interface Side {
+  dossiers: number;
+  requests: number;
+  seconds: number;
+}
+
+function appendable(e: Record<string, unknown>): EventToAppend {
+  const data = e.data as { dossierCode: string };
+  return {
+    stream: `dossier-${data.dossierCode}`,
+    expectedVersion: 'any',
+    id: String(e.id),
+    source: String(e.source),
+    type: String(e.type),
+    time: String(e.time),
+    data: e.data,
+    extensions: {},
+    provinceCode: PROVINCE,
+    communeCode: COMMUNE,
+  };
+}
+
+async function control(url: string, method: 'GET' | 'POST', path: string): Promise<unknown> {
+  const res = await fetch(`${url}${path}`, { method });
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}`);
+  return res.json();
+}
+
+/** Sends each dossier's requests in order, `CONCURRENCY` dossiers at a time; the seconds taken. */
+async function sendRaw(url: string, perDossier: readonly RawRequest[][]): Promise<number> {
+  let next = 0;
+  let failed: string | undefined;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < perDossier.length) {
+        for (const r of perDossier[next++]!) {
+          const res = await fetch(`${url}${r.path}`, {
+            method: r.method,
+            headers: r.headers,
+            ...(r.body === undefined ? {} : { body: r.body }),
+          });
+          await res.text();
+          if (!res.ok)
+            failed ??= `${r.method} ${r.path.split('/').slice(0, 4).join('/')} answered ${res.status}`;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  if (failed !== undefined) throw new Error(`baseline: ${failed}`);
+  return seconds;
+}
+
+/** Delivers the log after `after` through `last`, in pages of the connector's batch size; the seconds taken. */
+async function deliverLog(
+  store: SqliteEventStore,
+  connector: DossierSyncConnector,
+  after: number,
+  last: number,
+): Promise<number> {
+  const types = new Set<string>(connector.filter.types);
+  const started = performance.now();
+  for (let position = after; position < last;) {
+    const page: StoredEvent[] = await store.readAll({ after: position, limit: connector.batchSize });
+    const end = page.at(-1);
+    if (end === undefined) throw new Error(`the log ends at ${position}, before ${last}`);
+    const outcomes = await connector.deliver(page.filter((e) => types.has(e.type)));
+    const notDelivered = outcomes.find((o) => o.status !== 'delivered');
+    if (notDelivered !== undefined) {
+      throw new Error(`connector: dossier ${notDelivered.dossier} was ${notDelivered.status}`);
+    }
+    position = end.position;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function measureTarget(target: Target, seconds: number): Promise<ConnectorSyncFigures> {
+  const dir = tempDir(`lgsp-bench-${target.name}-`);
+  const store = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  let bench: Bench | undefined;
+  try {
+    bench = await target.start();
+    const { url } = bench;
+    const parking = new SqliteParkingStore(store.database);
+    const pending = new SqlitePendingWorkStore(store.database);
+    const settings = (): DossierSyncSettings => ({
+      events: store,
+      parking,
+      breaker: new CircuitBreaker(target.name),
+      concurrency: CONCURRENCY,
+    });
+    const baseline: Side = { dossiers: 0, requests: 0, seconds: 0 };
+    const subject: Side = { dossiers: 0, requests: 0, seconds: 0 };
+    let counter = 0;
+    let head = 0;
+
+    /** The simulator holds every dossier of the round, after exactly the baseline's calls. */
+    const verify = async (who: string, codes: ReadonlySet<string>, calls: number) => {
+      const held = bench!.held(await control(url, 'GET', '/_sim/state'), codes);
+      const made = ((await control(url, 'GET', '/_sim/calls')) as { total: number }).total;
+      if (held !== codes.size)
+        throw new Error(`after the ${who}, the simulator holds ${held} of ${codes.size} dossiers`);
+      if (made !== calls) throw new Error(`the ${who} made ${made} calls where the baseline made ${calls}`);
+    };
+
+    // Both sides send the same dossiers; rounds go on until they have been timed 2 × `seconds` together.
+    for (let round = 0; baseline.seconds + subject.seconds < 2 * seconds; round++) {
+      // The round's dossiers: `<agency>-251123-<6 digits>` (the portal takes 4–6), new to this store.
+      if (counter + CHUNK > 999_999) throw new Error('more than 999,999 dossiers: lower BENCH_SECONDS');
+      const codes = Array.from(
+        { length: CHUNK },
+        () => `${AGENCY}-251123-${String(++counter).padStart(6, '0')}`,
+      );
+      const from = head;
+      // 200 dossiers per append: one dossier's events stay together and in order in the log.
+      for (let i = 0; i < codes.length; i += 200) {
+        const appended = await store.append(
+          codes.slice(i, i + 200).flatMap((c) => target.lifecycle(c).map(appendable)),
+        );
+        head = appended.at(-1)?.position ?? head;
+      }
+      const held = new Set(codes);
+      const reader = bench.connector(settings(), pending);
+      const states: DossierState[] = [];
+      for (const code of codes) {
+        const state = await reader.stateOf(code);
+        if (state === undefined) throw new Error(`dossier ${code} has no state`);
+        states.push(state);
+      }
+      const calls = states.reduce((n, s) => n + bench!.requests(s).length, 0);
+
+      const runBaseline = async () => {
+        await control(url, 'POST', '/_sim/reset');
+        await bench!.prepare?.();
+        // Built after `prepare` (the portal's requests carry its session), before the timing starts.
+        const perDossier = states.map((s) => bench!.requests(s));
+        baseline.seconds += await sendRaw(url, perDossier);
+        baseline.dossiers += codes.length;
+        baseline.requests += calls;
+        await verify('baseline', held, calls + (bench!.prepare ? 1 : 0));
+      };
+      const runConnector = async () => {
+        await control(url, 'POST', '/_sim/reset');
+        const connector = bench!.connector(settings(), pending);
+        subject.seconds += await deliverLog(store, connector, from, head);
+        subject.dossiers += codes.length;
+        // The connector's client logs in by itself where the target needs it, as the baseline's prepare.
+        await verify('connector', held, calls + (bench!.prepare ? 1 : 0));
+      };
+      if (round % 2 === 0) {
+        await runBaseline();
+        await runConnector();
+      } else {
+        await runConnector();
+        await runBaseline();
+      }
+    }
+    const base = baseline.dossiers / baseline.seconds;
+    const conn = subject.dossiers / subject.seconds;
+    return {
+      baseline: base,
+      connector: conn,
+      ratio: conn / base,
+      baselineRequestsPerSecond: baseline.requests / baseline.seconds,
+      requestsPerDossier: baseline.requests / baseline.dossiers,
+      dossiers: subject.dossiers,
+    };
+  } catch (err) {
+    return { notMeasured: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await bench?.sim.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Measures every target, prints the table and returns `{connectorSync: {<target>: figures}}`. */
+export async function connectorsBench(
+  seconds: number,
+): Promise<{ connectorSync: Record<string, ConnectorSyncFigures> }> {
+  const figures: Record<string, ConnectorSyncFigures> = {};
+  for (const target of TARGETS) figures[target.name] = await measureTarget(target, seconds);
+
+  console.log(
+    `\nconnector sync (zero simulated latency) — simulators in-process, ${CONCURRENCY} dossiers at a time, ` +
+      `rounds of ${CHUNK} dossiers × 5 events, ${seconds} s per side`,
+  );
+  console.log(`${'target'.padEnd(16)} ${'raw HTTP baseline'.padEnd(40)} ${'connector'.padEnd(20)} ratio`);
+  for (const [name, f] of Object.entries(figures)) {
+    if ('notMeasured' in f) {
+      console.log(`${name.padEnd(16)} not measured: ${f.notMeasured}`);
+      continue;
+    }
+    const base = `${fmt(f.baseline)} dossiers/s (${fmt(f.baselineRequestsPerSecond)} req/s, ${f.requestsPerDossier}/dossier)`;
+    console.log(
+      `${name.padEnd(16)} ${base.padEnd(40)} ${`${fmt(f.connector)} dossiers/s`.padEnd(20)} ${f.ratio.toFixed(2)}× baseline`,
+    );
+  }
+  return { connectorSync: figures };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  connectorsBench(Number(process.env.BENCH_SECONDS ?? 5))
+    .then((figures) => console.log(`\n${JSON.stringify(figures)}`))
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
