@@ -79,13 +79,13 @@ function summary(
 
 function human(s: ReturnType<typeof summary>): string {
   const statusNames: Record<string, string> = {
-    [STATUS.rejected]: 'rejected at intake',
+    [STATUS.rejected]: 'rejected',
     [STATUS.withdrawn]: 'withdrawn',
     [STATUS.stopped]: 'processing stopped',
     [STATUS.returned]: 'result returned',
   };
   const lines = [
-    `demo ${s.ok ? 'finished' : 'FAILED'}${s.interrupted ? ' (interrupted)' : ''}: ${s.lifecycles.completed} lifecycles, ${s.events.appended} events in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.eventsPerSecond} events/s, ${s.lifecyclesPerSecond} lifecycles/s)`,
+    `demo ${s.lifecycles.failed > 0 ? 'FAILED' : s.ok ? 'finished' : 'finished, with stalled lifecycles'}${s.interrupted ? ' (interrupted)' : ''}: ${s.lifecycles.completed} lifecycles, ${s.events.appended} events in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.eventsPerSecond} events/s, ${s.lifecyclesPerSecond} lifecycles/s)`,
     `  seed ${s.seed} (repeat with --seed ${s.seed}), ${s.units.communesUsed} commune(s) of ${s.units.source.length > 60 ? `${s.units.source.slice(0, 60)}…` : s.units.source}`,
     `  variations: ${
       Object.entries(s.variations)
