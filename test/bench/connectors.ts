@@ -542,7 +542,7 @@ export async function connectorsBench(
 
   console.log(
     `\nconnector sync (zero simulated latency) — simulators in-process, ${CONCURRENCY} dossiers at a time, ` +
-      `rounds of ${CHUNK} dossiers × 5 events, ${seconds} s per side`,
+      `rounds of ${CHUNK} dossiers × 5 events, ${2 * seconds} s timed per target (both sides, same dossiers)`,
   );
   console.log(`${'target'.padEnd(16)} ${'raw HTTP baseline'.padEnd(40)} ${'connector'.padEnd(20)} ratio`);
   for (const [name, f] of Object.entries(figures)) {
