@@ -1,0 +1,445 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  civilRegistryLinkCode,
+  oneStopShopFacts,
+  portalFacts,
+  toOneStopShopDossier,
+  toOneStopShopProgress,
+  toPortalDossier,
+  toPortalProgress,
+} from '#lgsp/connectors';
+import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
+import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/projections';
+import {
+  OFFICIAL_ADMIN_UNITS,
+  REPO_ROOT,
+  eventually,
+  runCli,
+  startHubProcess,
+  tempDir,
+  type HubProcess,
+} from '../support/hub-process.js';
+
+/**
+ * The acceptance run of the connectors: the hub, its four connectors and the four simulators as
+ * processes; the demo plays 2,000 lifecycles through the hub while every simulator answers 10% of
+ * calls with errors after a random latency, and the portal is down for 30 s in the middle. Once every
+ * connector has caught up, each simulator must hold exactly the state the event log implies (field by
+ * field), with no dossier twice, each dossier's writes in log order, and nothing the demo was told was
+ * stored missing from the log.
+ */
+
+const LIFECYCLES = Number(process.env.LGSP_E2E_LIFECYCLES ?? 2000);
+const SECRET = 'e2e-payments-secret';
+const SIMULATORS_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/main.js');
+const DEMO_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/demo/main.js');
+
+interface Simulators {
+  urls: Record<'national-portal' | 'one-stop-shop' | 'civil-registry' | 'payments', string>;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** `npm run simulators` on free ports; resolves once the four print their URL. */
+async function startSimulators(): Promise<Simulators> {
+  const child = spawn(process.execPath, [SIMULATORS_ENTRY], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      LGSP_SIM_PORTAL_PORT: '0',
+      LGSP_SIM_ONE_STOP_SHOP_PORT: '0',
+      LGSP_SIM_CIVIL_REGISTRY_PORT: '0',
+      LGSP_SIM_PAYMENTS_PORT: '0',
+      LGSP_SIM_PAYMENTS_SECRET: SECRET,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const urls = await new Promise<Simulators['urls']>((resolve, reject) => {
+    const found: Record<string, string> = {};
+    let buffered = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      buffered += d;
+      for (;;) {
+        const nl = buffered.indexOf('\n');
+        if (nl < 0) break;
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const { simulator, url } = JSON.parse(line) as { simulator: string; url: string };
+          found[simulator] = url;
+        } catch {
+          // not a start line
+        }
+        if (Object.keys(found).length === 4) resolve(found as Simulators['urls']);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}: ${out}`)));
+  });
+  return { urls, child, output: () => out };
+}
+
+async function control(url: string, path: string, body: unknown, method = 'PUT'): Promise<unknown> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as unknown;
+  if (!res.ok) throw new Error(`${method} ${url}${path}: ${res.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+const simState = async <T>(url: string): Promise<T> => (await (await fetch(`${url}/_sim/state`)).json()) as T;
+
+async function runDemo(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [DEMO_ENTRY, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', LGSP_ADMIN_UNITS_FILE: OFFICIAL_ADMIN_UNITS, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((res) => child.once('exit', res));
+  return { code, stdout, stderr };
+}
+
+interface Lag {
+  name: string;
+  lagEvents: number;
+  state?: string;
+}
+
+async function subscriptions(hub: HubProcess): Promise<Lag[]> {
+  const res = await fetch(`${hub.url}/v1/admin/subscriptions`, {
+    headers: { authorization: `Bearer ${hub.adminToken}` },
+  });
+  return ((await res.json()) as { subscriptions: Lag[] }).subscriptions;
+}
+
+/** Each dossier's events of the log, in order, and its view folded as the connectors fold it. */
+function dossiersOf(log: readonly StoredEvent[]): Map<string, { view: DossierView; events: StoredEvent[] }> {
+  const out = new Map<string, { view: DossierView; events: StoredEvent[] }>();
+  for (const e of log) {
+    if (!e.stream.startsWith('dossier-') || !isDossierViewEvent(e)) continue;
+    const dossier = e.stream.slice('dossier-'.length);
+    const entry = out.get(dossier);
+    if (entry === undefined) out.set(dossier, { view: evolveDossier(undefined, e), events: [e] });
+    else {
+      entry.view = evolveDossier(entry.view, e);
+      entry.events.push(e);
+    }
+  }
+  return out;
+}
+
+/** The statuses of a dossier's status-changed events, in log order, repeats collapsed. */
+function statusesOf(events: readonly StoredEvent[]): number[] {
+  const out: number[] = [1];
+  for (const e of events) {
+    if (e.type !== 'vn.gov.lgsp.dossier.status-changed.v1') continue;
+    const s = (e.data as { status: number }).status;
+    if (out.at(-1) !== s) out.push(s);
+  }
+  return out;
+}
+
+/** True when `seen` (repeats collapsed) is `order` or a subsequence of it, in the same order. */
+function inOrder(seen: readonly number[], order: readonly number[]): boolean {
+  let i = 0;
+  for (const s of seen) {
+    while (i < order.length && order[i] !== s) i++;
+    if (i === order.length) return false;
+  }
+  return true;
+}
+
+const collapse = (xs: readonly number[]): number[] => xs.filter((x, i) => i === 0 || xs[i - 1] !== x);
+
+interface PortalState {
+  dossiers: (Record<string, unknown> & { MaHoSo: string })[];
+  history: Record<string, { TrangThaiHoSo: number }[]>;
+}
+interface ShopState {
+  dossiers: (Record<string, unknown> & { ma_ho_so: string })[];
+  history: Record<string, { phien_ban?: number }[]>;
+}
+interface RegistryState {
+  registrations: { maLienThong: string; maHoSoMotCua: string; trangThai: number; soGiayChungNhan?: string }[];
+}
+interface PaymentState {
+  payments: { MaThamChieu: string; MaGiaoDich: string; SoTien: number; TrangThaiGD: number }[];
+  callbacks: { kind: string; status?: number }[];
+}
+
+describe('connectors end to end: hub, connectors and simulators as processes, under faults', () => {
+  let sims: Simulators;
+  let hub: HubProcess;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    sims = await startSimulators();
+    const faults = (seed: number) => ({
+      seed,
+      latency: { kind: 'uniform', minMs: 0, maxMs: 40 },
+      errorRate: 0.1,
+    });
+    await control(sims.urls['national-portal'], '/_sim/faults', faults(1));
+    await control(sims.urls['one-stop-shop'], '/_sim/faults', faults(2));
+    await control(sims.urls['civil-registry'], '/_sim/faults', faults(3));
+    await control(sims.urls.payments, '/_sim/faults', { ...faults(4), duplicateCallbacks: 0.2 });
+    // Every payment ends (paid or failed); some answer "pending" to a few QUERYs first, some results
+    // only come by polling (no callback timer), so both paths run.
+    await control(sims.urls.payments, '/_sim/config', {
+      seed: 4,
+      outcomes: { success: 9, failed: 1, pending: 0 },
+      pendingPolls: { min: 0, max: 3 },
+      resolveAfterMs: { min: 200, max: 3000 },
+    });
+    await control(sims.urls['civil-registry'], '/_sim/config', {
+      seed: 3,
+      outcomes: { done: 8, supplement: 1, rejected: 1 },
+      processingPolls: { min: 1, max: 3 },
+    });
+
+    dataDir = tempDir('lgsp-connectors-e2e-');
+    const rate = 2000;
+    const config = join(dataDir, 'hub.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        connectors: {
+          breaker: { coolDownMs: 2000 },
+          portal: {
+            url: sims.urls['national-portal'],
+            ratePerSecond: rate,
+            onlineCapture: { pollIntervalMs: 500, pageSize: 100 },
+          },
+          oneStopShop: { url: sims.urls['one-stop-shop'], ratePerSecond: rate },
+          civilRegistry: { url: sims.urls['civil-registry'], ratePerSecond: rate, pollIntervalMs: 300 },
+          payments: { url: sims.urls.payments, ratePerSecond: rate, pollIntervalMs: 300, secret: SECRET },
+        },
+      }),
+    );
+    hub = await startHubProcess({ dataDir, env: { LGSP_CONFIG: config, LGSP_CONNECTORS: 'all' } });
+    await control(sims.urls.payments, '/_sim/config', { callbackUrl: `${hub.url}/v1/callbacks/payments` });
+  }, 60_000);
+
+  afterAll(async () => {
+    await hub?.stop();
+    sims?.child.kill('SIGTERM');
+  });
+
+  it(`converges ${LIFECYCLES} lifecycles: every system holds what the log implies, nothing lost, nothing twice, in order`, async () => {
+    // Citizens submit online on the portal while the demo plays; the hub must capture them.
+    const online = Array.from({ length: 40 }, (_, i) => ({
+      MaTTHC: '1.000894',
+      TenTTHC: 'Đăng ký kết hôn'.normalize('NFD'),
+      ChuHoSo: `Lê Thị Hoà ${i}`.normalize('NFD'),
+      DinhDanhCHS: [{ LoaiDinhDanh: 1, SoDinhDanh: `0791900${String(10_000 + i)}` }],
+      MaDonVi: '21040',
+    }));
+    const submitted = (await control(
+      sims.urls['national-portal'],
+      '/_sim/online-submissions',
+      online,
+      'POST',
+    )) as {
+      MaHoSo: string;
+    }[];
+
+    // The portal goes down for 30 s in the middle of the run: once about a third of the demo's events
+    // are in the log.
+    let outageStarted: number | undefined;
+    let demoEnded: number | undefined;
+    const outage = (async () => {
+      while (demoEnded === undefined) {
+        const ready = (await (await fetch(`${hub.url}/health/ready`)).json()) as { head: number };
+        if (ready.head >= LIFECYCLES * 2.5) {
+          outageStarted = Date.now();
+          await control(sims.urls['national-portal'], '/_sim/faults', {
+            seed: 11,
+            latency: { kind: 'uniform', minMs: 0, maxMs: 40 },
+            errorRate: 0.1,
+            outage: { forMs: 30_000 },
+          });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const demo = await runDemo(
+      [
+        '--count',
+        String(LIFECYCLES),
+        '--rate',
+        '200',
+        '--seed',
+        'connectors-e2e',
+        '--connectors',
+        '--poll-interval',
+        '250ms',
+        '--json',
+      ],
+      { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken },
+    );
+    demoEnded = Date.now();
+    await outage;
+    expect({ code: demo.code, stderr: demo.code === 0 ? '' : demo.stderr.slice(-3000) }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const summary = JSON.parse(demo.stdout) as {
+      acknowledged?: number;
+      events?: number;
+      stalled?: unknown[];
+    };
+    expect(summary.stalled ?? []).toEqual([]);
+
+    // The outage began while the demo was still playing, and the portal refused calls during it.
+    expect(outageStarted).toBeDefined();
+    expect(outageStarted!).toBeLessThan(demoEnded);
+    const portalCalls = (await (await fetch(`${sims.urls['national-portal']}/_sim/calls`)).json()) as {
+      rejected: { outage: number; error: number };
+    };
+    expect(portalCalls.rejected.outage).toBeGreaterThan(0);
+    expect(portalCalls.rejected.error).toBeGreaterThan(0);
+
+    // Convergence: every connector at the head of the log, nothing parked, nothing pending.
+    await eventually(async () => {
+      const subs = await subscriptions(hub);
+      return subs.every((s) => s.lagEvents === 0) && subs.length >= 5 ? subs : undefined;
+    }, 240_000);
+    const parked = await runCli(['parked', 'list', '--json'], {
+      LGSP_URL: hub.url,
+      LGSP_TOKEN: hub.adminToken,
+    });
+    expect(JSON.parse(parked.stdout)).toEqual({ parked: [] });
+
+    const store = SqliteEventStore.open({ file: join(dataDir, 'events.db'), readOnly: true });
+    let log: StoredEvent[];
+    try {
+      log = await store.readAll({ limit: 10_000_000 });
+    } finally {
+      await store.close();
+    }
+    const dossiers = dossiersOf(log);
+
+    // No event lost: every lifecycle the demo played is in the log, with the events it was acknowledged.
+    expect(dossiers.size).toBe(LIFECYCLES + online.length);
+    for (const { MaHoSo } of submitted) expect(dossiers.has(MaHoSo)).toBe(true);
+    // The log itself has no gap and no (source, id) twice.
+    expect(log.map((e) => e.position)).toEqual(log.map((_, i) => i + 1));
+    expect(new Set(log.map((e) => `${e.source} ${e.id}`)).size).toBe(log.length);
+
+    // National portal: each dossier once, exactly as mapped from the log, its writes in log order.
+    const portal = await simState<PortalState>(sims.urls['national-portal']);
+    expect(new Set(portal.dossiers.map((d) => d.MaHoSo)).size).toBe(portal.dossiers.length);
+    expect(portal.dossiers).toHaveLength(dossiers.size);
+    const portalByCode = new Map(portal.dossiers.map((d) => [d.MaHoSo, d]));
+    for (const [code, { view, events }] of dossiers) {
+      const facts = portalFacts(events);
+      const held = portalByCode.get(code);
+      expect({ code, ...held }).toEqual({
+        code,
+        ...toPortalDossier(view, facts),
+        TienDo: toPortalProgress(code, facts),
+      });
+      // An independent look at the fields that matter most.
+      expect(held?.TrangThaiHoSo).toBe(view.status ?? 1);
+      expect(held?.ChuHoSo).toBe(view.applicant?.fullName.normalize('NFC'));
+      expect(
+        inOrder(collapse((portal.history[code] ?? []).map((h) => h.TrangThaiHoSo)), statusesOf(events)),
+      ).toBe(true);
+    }
+
+    // One-stop-shop: each dossier once, exactly as mapped, written in increasing versions.
+    const shop = await simState<ShopState>(sims.urls['one-stop-shop']);
+    expect(new Set(shop.dossiers.map((d) => d.ma_ho_so)).size).toBe(shop.dossiers.length);
+    expect(shop.dossiers).toHaveLength(dossiers.size);
+    const shopByCode = new Map(shop.dossiers.map((d) => [d.ma_ho_so, d]));
+    for (const [code, { view, events }] of dossiers) {
+      const state = { dossier: code, view, events };
+      const facts = oneStopShopFacts(events);
+      const { ngay_cap_nhat: _updated, ...held }: Record<string, unknown> = shopByCode.get(code) ?? {};
+      expect({ code, ...held }).toEqual({
+        code,
+        ma_ho_so: code,
+        ...toOneStopShopDossier(state, facts),
+        tien_do: toOneStopShopProgress(state, facts),
+      });
+      const versions = (shop.history[code] ?? []).map((h) => h.phien_ban ?? 0);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      expect(versions.at(-1)).toBe(view.streamVersion);
+    }
+
+    // Civil registry: one registration per birth dossier that reached processing, its outcome in the log.
+    const registry = await simState<RegistryState>(sims.urls['civil-registry']);
+    expect(new Set(registry.registrations.map((r) => r.maLienThong)).size).toBe(
+      registry.registrations.length,
+    );
+    const births = [...dossiers].filter(([, d]) =>
+      d.events.some(
+        (e) => e.type === 'vn.gov.lgsp.dossier.submitted.v1' && 'civilRegistration' in (e.data as object),
+      ),
+    );
+    const registered = births.filter(([, d]) => statusesOf(d.events).includes(4));
+    expect(registered.length).toBeGreaterThan(LIFECYCLES / 20);
+    expect(registry.registrations.map((r) => r.maHoSoMotCua).sort()).toEqual(
+      registered.map(([c]) => c).sort(),
+    );
+    const registrationOf = new Map(registry.registrations.map((r) => [r.maHoSoMotCua, r]));
+    for (const [code, { view }] of registered) {
+      const r = registrationOf.get(code)!;
+      expect(r.maLienThong).toBe(civilRegistryLinkCode(code));
+      expect([4, 6]).toContain(r.trangThai);
+      if (r.trangThai === 4) {
+        expect(view.civilStatus).toEqual(
+          expect.objectContaining({ registrationType: 'birth', registrationNumber: r.soGiayChungNhan }),
+        );
+      } else {
+        expect(view.civilStatus).toBeUndefined();
+        expect(view.status).toBe(3);
+      }
+    }
+
+    // Payments: one transaction per fee request, each settled and captured once, as in the platform.
+    const payments = await simState<PaymentState>(sims.urls.payments);
+    expect(new Set(payments.payments.map((p) => p.MaThamChieu)).size).toBe(payments.payments.length);
+    const captured = log.filter((e) => e.source === '/national/payment-platform');
+    const capturedByRef = new Map<string, StoredEvent[]>();
+    for (const e of captured) {
+      const ref = (e.data as { paymentRef: string }).paymentRef;
+      capturedByRef.set(ref, [...(capturedByRef.get(ref) ?? []), e]);
+    }
+    expect(payments.payments.length).toBeGreaterThan(LIFECYCLES / 10);
+    for (const p of payments.payments) {
+      expect([1, 4]).toContain(p.TrangThaiGD);
+      const events = capturedByRef.get(p.MaThamChieu) ?? [];
+      expect(events).toHaveLength(1);
+      const [event] = events;
+      if (p.TrangThaiGD === 1) {
+        expect(event?.type).toBe('vn.gov.lgsp.payment.completed.v1');
+        expect(event?.data).toEqual(
+          expect.objectContaining({
+            transactionId: p.MaGiaoDich,
+            amount: p.SoTien,
+            paymentRef: p.MaThamChieu,
+          }),
+        );
+      } else expect(event?.type).toBe('vn.gov.lgsp.payment.failed.v1');
+    }
+    expect(capturedByRef.size).toBe(payments.payments.length);
+    // Duplicate callbacks were sent and answered, and appended nothing (one event per transaction above).
+    expect(payments.callbacks.filter((c) => c.kind === 'duplicate').length).toBeGreaterThan(0);
+  }, 600_000);
+});
