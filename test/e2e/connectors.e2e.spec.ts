@@ -260,9 +260,9 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     // The portal goes down for 30 s in the middle of the run: once about a third of the demo's events
     // are in the log.
     let outageStarted: number | undefined;
-    let demoEnded: number | undefined;
+    const demo$ = { ended: undefined as number | undefined };
     const outage = (async () => {
-      while (demoEnded === undefined) {
+      while (demo$.ended === undefined) {
         const ready = (await (await fetch(`${hub.url}/health/ready`)).json()) as { head: number };
         if (ready.head >= LIFECYCLES * 2.5) {
           outageStarted = Date.now();
@@ -292,7 +292,7 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
       ],
       { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken },
     );
-    demoEnded = Date.now();
+    demo$.ended = Date.now();
     await outage;
     expect({ code: demo.code, stderr: demo.code === 0 ? '' : demo.stderr.slice(-3000) }).toEqual({
       code: 0,
@@ -307,7 +307,7 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
 
     // The outage began while the demo was still playing, and the portal refused calls during it.
     expect(outageStarted).toBeDefined();
-    expect(outageStarted!).toBeLessThan(demoEnded);
+    expect(outageStarted!).toBeLessThan(demo$.ended);
     const portalCalls = (await (await fetch(`${sims.urls['national-portal']}/_sim/calls`)).json()) as {
       rejected: { outage: number; error: number };
     };
