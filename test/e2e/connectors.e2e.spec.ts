@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -12,8 +13,10 @@ import {
 } from '#lgsp/connectors';
 import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
 import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/projections';
+import { getJson, post, statusChanged, submitted } from '../support/events.js';
 import {
   OFFICIAL_ADMIN_UNITS,
+  createCommuneClient,
   REPO_ROOT,
   eventually,
   runCli,
@@ -177,8 +180,14 @@ interface RegistryState {
   registrations: { maLienThong: string; maHoSoMotCua: string; trangThai: number; soGiayChungNhan?: string }[];
 }
 interface PaymentState {
-  payments: { MaThamChieu: string; MaGiaoDich: string; SoTien: number; TrangThaiGD: number }[];
-  callbacks: { kind: string; status?: number }[];
+  payments: {
+    MaThamChieu: string;
+    MaGiaoDich: string;
+    SoTien: number;
+    TrangThaiGD: number;
+    SoLanTruyVan: number;
+  }[];
+  callbacks: { kind: string; status?: number; body: Record<string, unknown> }[];
 }
 
 describe('connectors end to end: hub, connectors and simulators as processes, under faults', () => {
@@ -337,6 +346,16 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     // No event lost: every lifecycle the demo played is in the log, with the events it was acknowledged.
     expect(dossiers.size).toBe(LIFECYCLES + online.length);
     for (const { MaHoSo } of submitted) expect(dossiers.has(MaHoSo)).toBe(true);
+    // Captured from the portal: names sent in NFD are stored in NFC, its local times as RFC 3339 +07:00.
+    const captures = log.filter((e) => e.source === '/national/portal');
+    expect(captures).toHaveLength(online.length);
+    for (const e of captures) {
+      const data = e.data as { applicant: { fullName: string }; procedureName: string; receivedAt: string };
+      expect(data.applicant.fullName).toBe(data.applicant.fullName.normalize('NFC'));
+      expect(data.applicant.fullName).toMatch(/^Lê Thị Hoà \d+$/);
+      expect(data.procedureName).toBe('Đăng ký kết hôn');
+      expect(data.receivedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$/);
+    }
     // The log itself has no gap and no (source, id) twice.
     expect(log.map((e) => e.position)).toEqual(log.map((_, i) => i + 1));
     expect(new Set(log.map((e) => `${e.source} ${e.id}`)).size).toBe(log.length);
@@ -442,4 +461,61 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     // Duplicate callbacks were sent and answered, and appended nothing (one event per transaction above).
     expect(payments.callbacks.filter((c) => c.kind === 'duplicate').length).toBeGreaterThan(0);
   }, 600_000);
+
+  it('refuses and logs a forged payment callback, and polls a pending payment until it is final', async () => {
+    const head = async () =>
+      ((await (await fetch(`${hub.url}/health/ready`)).json()) as { head: number }).head;
+    const payments = async () => simState<PaymentState>(sims.urls.payments);
+    const paid = (await payments()).payments.find((p) => p.TrangThaiGD === 1)!;
+
+    // A callback signed with the wrong secret, for a real payment: 401, logged, nothing appended.
+    const before = await head();
+    const forged = (await control(
+      sims.urls.payments,
+      '/_sim/forge-callback',
+      { MaThamChieu: paid.MaThamChieu },
+      'POST',
+    )) as {
+      status: number;
+      response: string;
+    };
+    expect(forged.status).toBe(401);
+    expect(JSON.parse(forged.response)).toMatchObject({ status: 401, MaLoi: '02' });
+    expect(await head()).toBe(before);
+    await eventually(async () =>
+      hub.output().includes('payment callback refused: MaXacThuc does not verify') ? true : undefined,
+    );
+    expect(hub.output()).not.toContain(SECRET);
+
+    // No callback timer: the result is only reachable by QUERY, which answers "pending" twice first.
+    await control(sims.urls.payments, '/_sim/faults', { seed: 5 });
+    await control(sims.urls.payments, '/_sim/config', {
+      outcomes: { success: 1, failed: 0, pending: 0 },
+      pendingPolls: { min: 2, max: 2 },
+      resolveAfterMs: null,
+    });
+    const token = await createCommuneClient(hub, 'e2e-pending-payment');
+    const code = `000.00.51.H56-251123-${String(randomInt(100_000, 999_999))}`;
+    const posted = await post(
+      hub.url,
+      token,
+      [submitted(code), statusChanged(code, 2), statusChanged(code, 4), statusChanged(code, 6)],
+      'application/cloudevents-batch+json',
+    );
+    expect(posted.status).toBe(201);
+    const view = await eventually(async () => {
+      const r = await getJson(`${hub.url}/v1/dossiers/${code}`, token);
+      const v = r.body as { payment: { state: string; transactionId?: string } };
+      return v.payment?.state === 'paid' ? v : undefined;
+    }, 30_000);
+    const payment = (await payments()).payments.find((p) => p.MaThamChieu === `${code}-TT1`);
+    expect(payment).toMatchObject({ TrangThaiGD: 1, SoTien: 50_000, MaGiaoDich: view.payment.transactionId });
+    expect(payment!.SoLanTruyVan).toBeGreaterThanOrEqual(3);
+    // The platform also calls back once QUERY reached the result; whichever came second appended nothing.
+    const stream = await getJson(`${hub.url}/v1/streams/dossier-${code}`, token);
+    const types = (stream.body as { events: { event: { type: string } }[] }).events.map((e) => e.event.type);
+    expect(types.filter((t) => t.startsWith('vn.gov.lgsp.payment.'))).toEqual([
+      'vn.gov.lgsp.payment.completed.v1',
+    ]);
+  }, 120_000);
 });
