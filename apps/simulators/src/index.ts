@@ -14,13 +14,7 @@ export {
 } from './faults.js';
 export { Simulator, type CallCounts, type Started } from './http.js';
 export { OneStopShopSimulator, OSS_CHANNEL, OSS_STATUS, ossStatus } from './one-stop-shop/one-stop-shop.js';
-export {
-  DIGEST_FIELDS,
-  messageDigest,
-  paymentDigest,
-  signMessage,
-  verifyMessage,
-} from '#lgsp/connectors';
+export { DIGEST_FIELDS, messageDigest, paymentDigest, signMessage, verifyMessage } from '#lgsp/connectors';
 export type { DigestMessage } from '#lgsp/connectors';
 export { PaymentPlatformSimulator, TRANSACTION_STATUS } from './payments/payment-platform.js';
 export type { PaymentConfig, SentCallback } from './payments/payment-platform.js';
