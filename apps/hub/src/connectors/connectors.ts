@@ -20,6 +20,7 @@ import {
   PortalSyncConnector,
   TokenBucket,
   captureClient,
+  type CircuitTransition,
   type DossierSyncConnector,
   type EventSink,
   type ParkingStore,
@@ -165,13 +166,21 @@ function gateSettings(ctx: Context, target: string, settings: ConnectorSettings)
     burst: Math.max(1, Math.ceil(settings.ratePerSecond)),
   });
   ctx.limiters.push(limiter);
+  const logger = ctx.logger.child({ component: `connector.${target}` });
   return {
     events: ctx.store,
     parking: ctx.parking,
     breaker: new CircuitBreaker(target, { ...ctx.config.connectors.breaker, ...settings.breaker }),
     limiter,
     retry: { maxAttempts: settings.maxAttempts },
-    logger: ctx.logger.child({ component: `connector.${target}` }),
+    listener: {
+      circuit: (t: CircuitTransition) => {
+        const fields = { target: t.target, from: t.from, to: t.to, reason: t.reason };
+        if (t.to === 'open') logger.warn(fields, `${t.target} circuit opened: calls wait for the cool-down`);
+        else logger.info(fields, `${t.target} circuit ${t.to}`);
+      },
+    },
+    logger,
     batchSize: ctx.config.subscriptions.batchSize,
   };
 }
