@@ -15,9 +15,9 @@ import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
 import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/projections';
 import { getJson, post, statusChanged, submitted } from '../support/events.js';
 import {
-  OFFICIAL_ADMIN_UNITS,
   createCommuneClient,
   REPO_ROOT,
+  runDemo,
   eventually,
   runCli,
   startHubProcess,
@@ -37,7 +37,6 @@ import {
 const LIFECYCLES = Number(process.env.LGSP_E2E_LIFECYCLES ?? 2000);
 const SECRET = 'e2e-payments-secret';
 const SIMULATORS_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/main.js');
-const DEMO_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/demo/main.js');
 
 interface Simulators {
   urls: Record<'national-portal' | 'one-stop-shop' | 'civil-registry' | 'payments', string>;
@@ -98,23 +97,6 @@ async function control(url: string, path: string, body: unknown, method = 'PUT')
 }
 
 const simState = async <T>(url: string): Promise<T> => (await (await fetch(`${url}/_sim/state`)).json()) as T;
-
-async function runDemo(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [DEMO_ENTRY, ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', LGSP_ADMIN_UNITS_FILE: OFFICIAL_ADMIN_UNITS, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((res) => child.once('exit', res));
-  return { code, stdout, stderr };
-}
 
 interface Lag {
   name: string;

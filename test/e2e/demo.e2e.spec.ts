@@ -1,19 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getJson } from '../support/events.js';
-import {
-  OFFICIAL_ADMIN_UNITS,
-  REPO_ROOT,
-  eventually,
-  startHubProcess,
-  tempDir,
-  type HubProcess,
-} from '../support/hub-process.js';
-
-const DEMO_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/demo/main.js');
+import { runDemo, eventually, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
 
 interface Played {
   dossierCode: string;
@@ -23,24 +13,6 @@ interface Played {
   variation: string;
   finalStatus: number;
   events: number;
-}
-
-/** Runs `node dist/apps/simulators/src/demo/main.js` as `npm run demo` would. */
-async function runDemo(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [DEMO_ENTRY, ...args], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', LGSP_ADMIN_UNITS_FILE: OFFICIAL_ADMIN_UNITS, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await new Promise<number | null>((res) => child.once('exit', res));
-  return { code, stdout, stderr };
 }
 
 /** Every event in the hub's log, paging GET /v1/events with the admin token. */

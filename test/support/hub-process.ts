@@ -17,6 +17,7 @@ export const REPO_ROOT = (() => {
 
 export const HUB_ENTRY = join(REPO_ROOT, 'dist/apps/hub/src/main.js');
 export const CLI_ENTRY = join(REPO_ROOT, 'bin/lgsp.js');
+export const DEMO_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/demo/main.js');
 export const OFFICIAL_ADMIN_UNITS = resolve(REPO_ROOT, '../shared/data/admin-units-2025.json');
 
 export interface HubProcess {
@@ -113,12 +114,29 @@ export async function startHubProcess(options: StartOptions = {}): Promise<HubPr
   };
 }
 
+/** Runs `node dist/apps/simulators/src/demo/main.js` as `npm run demo` would, with the national units. */
+export async function runDemo(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode(DEMO_ENTRY, args, { LGSP_ADMIN_UNITS_FILE: OFFICIAL_ADMIN_UNITS, ...env });
+}
+
 /** Runs the lgsp CLI as a user would. */
 export async function runCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
+  return runNode(CLI_ENTRY, args, env);
+}
+
+/** Runs a script of the project with Node 24 and `env` (plus PATH), collecting its output. */
+async function runNode(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
