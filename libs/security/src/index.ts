@@ -4,3 +4,4 @@ export * from './scope.js';
 export * from './client-service.js';
 export * from './sqlite-client-store.js';
 export * from './postgres-client-store.js';
+export * from './audit.js';

@@ -10,6 +10,7 @@ import type { Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ParkingStore } from './parking/parking-store.js';
 import type { TokenBucket } from './rate-limiter.js';
+import { withReplay } from './replay-context.js';
 import type { ConnectorRetryPolicy } from './retry.js';
 import { TargetGate, type GateResult, type TargetGateListener } from './target-gate.js';
 
@@ -144,6 +145,18 @@ export class DossierSyncConnector implements Subscriber {
     const events = await this.readThrough(`${DOSSIER_STREAM_PREFIX}${dossier}`, Number.MAX_SAFE_INTEGER);
     const group = groupByDossier(events, () => true)[0];
     return group === undefined ? undefined : this.deliverDossier({ ...group, first: group.last }, signal);
+  }
+
+  /**
+   * An operator's replay of one dossier to this target: its current state sent again through the gate
+   * (a parked dossier stays held), every call marked with the replay's id ({@link withReplay}).
+   */
+  async replay(
+    dossier: string,
+    replayId: string,
+    signal?: AbortSignal,
+  ): Promise<DossierSyncOutcome | undefined> {
+    return withReplay(replayId, () => this.redeliver(dossier, signal));
   }
 
   /** The dossier's state as of its stream version `version` (its whole state when omitted). */

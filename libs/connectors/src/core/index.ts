@@ -15,3 +15,6 @@ export * from './pending/pending-work-store.js';
 export * from './pending/memory-pending-work-store.js';
 export * from './pending/sqlite-pending-work-store.js';
 export * from './pending/postgres-pending-work-store.js';
+export * from './http-exchange.js';
+export * from './dossier-facts.js';
+export * from './replay-context.js';

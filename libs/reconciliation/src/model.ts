@@ -1,0 +1,103 @@
+/**
+ * Reconciliation: which dossiers disagree between the hub's log and one external system, and how.
+ * A run reads the system's state (bulk export or look-up), compares it with the state the log implies
+ * (the connectors' own mapping of the projected dossier), after normalisation (NFC, time zones and date
+ * formats, code mappings), and records one mismatch per differing field.
+ */
+
+/** The systems a run can cover: the connectors' targets. */
+export const RECONCILIATION_TARGETS = ['portal', 'one-stop-shop', 'civil-registry', 'payments'] as const;
+export type ReconciliationTarget = (typeof RECONCILIATION_TARGETS)[number];
+
+/** Which dossiers a run covers; every given criterion must hold (an empty scope is every dossier). */
+export interface ReconciliationScope {
+  provinceCode?: string;
+  communeCode?: string;
+  /** RFC 3339: dossiers whose last event was recorded at or after this instant. */
+  from?: string;
+  /** RFC 3339: … and before this instant. */
+  to?: string;
+  /** Exactly these dossier codes. */
+  dossiers?: string[];
+}
+
+export const MISMATCH_CATEGORIES = [
+  /** The log has the dossier (or payment), the system does not. */
+  'missing-in-target',
+  /** The system holds an earlier status of the dossier than the log's last. */
+  'stale-status',
+  /** A field differs (after normalisation) from what the log implies. */
+  'wrong-field',
+  /** The system holds a record, in scope, that the log does not imply. */
+  'unexpected-extra',
+  /** A birth dossier sent to the civil registry has no registration there. */
+  'missing-civil-record',
+] as const;
+export type MismatchCategory = (typeof MISMATCH_CATEGORIES)[number];
+
+/** One disagreement. `expected`/`actual` are JSON values as the system's fields hold them (null: absent). */
+export interface Mismatch {
+  dossier: string;
+  /** The target system, e.g. `portal`. */
+  system: ReconciliationTarget;
+  /** The system's field name (e.g. `TrangThaiHoSo`, `ho_ten_nguoi_nop`); `*` for a whole record. */
+  field: string;
+  expected: unknown;
+  actual: unknown;
+  category: MismatchCategory;
+  /** RFC 3339. */
+  detectedAt: string;
+}
+
+export type ReconciliationState = 'running' | 'completed' | 'failed';
+
+export interface ReconciliationProgress {
+  /** Dossiers of the scope in the log. */
+  expected: number;
+  /** Records read from the system so far. */
+  scanned: number;
+  /** Dossiers compared so far. */
+  compared: number;
+}
+
+export interface ReconciliationRun {
+  id: string;
+  target: ReconciliationTarget;
+  scope: ReconciliationScope;
+  state: ReconciliationState;
+  /** The operator (client name) who started it. */
+  by: string;
+  /** RFC 3339. */
+  startedAt: string;
+  finishedAt?: string;
+  /** The log position the expected state was read up to. */
+  logPosition?: number;
+  progress: ReconciliationProgress;
+  /** Mismatches found, in all and per category (complete once `completed`). */
+  mismatches: { total: number; dossiers: number; byCategory: Partial<Record<MismatchCategory, number>> };
+  /** Why a `failed` run failed (no personal data). */
+  error?: string;
+}
+
+export interface ListQuery {
+  limit: number;
+  /** Only items after this cursor (the last item's id / seq of the previous page). */
+  after?: string;
+}
+
+/** Runs and their mismatches, kept in the hub's store (events database or PostgreSQL schema). */
+export interface ReconciliationStore {
+  create(run: ReconciliationRun): Promise<void>;
+  /** Replaces the run's mutable fields (state, progress, mismatch counts, finishedAt, error, logPosition). */
+  update(run: ReconciliationRun): Promise<void>;
+  /** Appends mismatches of a run (in batches while it runs). */
+  addMismatches(runId: string, mismatches: readonly Mismatch[]): Promise<void>;
+  get(id: string): Promise<ReconciliationRun | undefined>;
+  /** Newest first. */
+  list(query: ListQuery): Promise<ReconciliationRun[]>;
+  /** A run's mismatches in the order they were added; `after` is the `seq` of the last one seen. */
+  mismatches(
+    runId: string,
+    query: { limit: number; after?: number; category?: MismatchCategory },
+  ): Promise<(Mismatch & { seq: number })[]>;
+}
