@@ -101,3 +101,35 @@ export interface ReconciliationStore {
     query: { limit: number; after?: number; category?: MismatchCategory },
   ): Promise<(Mismatch & { seq: number })[]>;
 }
+
+/** A dossier as the log implies it: its events (of the dossier view's types) and the folded view. */
+export interface ExpectedDossier {
+  dossier: string;
+  /** DossierView of #lgsp/projections. */
+  view: import('#lgsp/projections').DossierView;
+  events: import('#lgsp/event-store').StoredEvent[];
+}
+
+export interface ReconcileContext {
+  /** Records read from the system so far (cumulative). */
+  scanned(count: number): void;
+  /** Dossiers compared so far (cumulative). */
+  compared(count: number): void;
+  now(): string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Compares one system with the log. Implementations read the system through its bulk export or
+ * look-up API (the connectors' clients), map each expected dossier with the connector's own mapping,
+ * normalise both sides (NFC, instants instead of formatted dates, codes) and yield mismatches in
+ * batches as they are found.
+ */
+export interface TargetReconciler {
+  readonly target: ReconciliationTarget;
+  reconcile(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+    context: ReconcileContext,
+  ): AsyncIterable<Mismatch[]>;
+}
