@@ -112,6 +112,14 @@ export interface HubConfig {
       pollIntervalMs: number;
     };
   };
+  replay: {
+    /** A replay of more items (dossiers or events) than this needs an explicit confirmation. @defaultValue 1000 */
+    confirmAbove: number;
+    /** Items per chunk; a replay's cursor is saved after each chunk. @defaultValue 100 */
+    chunkSize: number;
+    /** How often the replay executor looks for work when idle, in ms. @defaultValue 500 */
+    pollMs: number;
+  };
   simulators: {
     /**
      * Starts the four simulators inside the hub process, each on the port of its connector's URL, with
@@ -214,6 +222,7 @@ export const DEFAULT_CONFIG: HubConfig = {
       pollIntervalMs: 2000,
     },
   },
+  replay: { confirmAbove: 1000, chunkSize: 100, pollMs: 500 },
   simulators: { embedded: false },
   log: { level: 'info' },
 };
@@ -351,6 +360,15 @@ const schema = {
           secret: { type: 'string', minLength: 1, maxLength: 500 },
           pollIntervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
         }),
+      },
+    },
+    replay: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        confirmAbove: { type: 'integer', minimum: 0, maximum: 100_000_000 },
+        chunkSize: { type: 'integer', minimum: 1, maximum: 1000 },
+        pollMs: { type: 'integer', minimum: 10, maximum: 60_000 },
       },
     },
     simulators: {

@@ -109,6 +109,7 @@ describe('configuration', () => {
       halfOpenTrials: 1,
     });
     expect(c.simulators.embedded).toBe(false);
+    expect(c.replay).toEqual({ confirmAbove: 1000, chunkSize: 100, pollMs: 500 });
   });
 
   it('picks the enabled connectors from LGSP_CONNECTORS and refuses unknown names', () => {
