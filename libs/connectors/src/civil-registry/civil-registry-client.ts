@@ -1,4 +1,12 @@
-import { ConnectorError, classifyHttpStatus, classifyNetworkError } from '../core/errors.js';
+import type { ConnectorError } from '../core/errors.js';
+import {
+  HttpExchange,
+  httpStatusError,
+  notItsAnswer,
+  parseJsonAnswer,
+  redactIdNumbers,
+  refusedError,
+} from '../core/http-exchange.js';
 import { CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
 import {
   CIVIL_REGISTRY_OK,
@@ -44,13 +52,11 @@ export interface CivilRegistryPage {
  */
 export class CivilRegistryClient {
   readonly target: string;
-  private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly http: HttpExchange;
 
-  constructor(private readonly options: CivilRegistryClientOptions) {
+  constructor(options: CivilRegistryClientOptions) {
     this.target = options.target ?? CIVIL_REGISTRY_TARGET;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchFn = options.fetch ?? fetch;
+    this.http = new HttpExchange(this.target, options);
   }
 
   /**
@@ -79,12 +85,7 @@ export class CivilRegistryClient {
     const answer = await this.call('GET', path, 'TraCuuKetQua', signal);
     if (answer.code === CIVIL_REGISTRY_OK) {
       if (!isResult(answer.data)) {
-        throw new ConnectorError(`${this.target} answered TraCuuKetQua without a registration`, {
-          kind: 'data',
-          code: 'rejected',
-          target: this.target,
-          status: 200,
-        });
+        throw refusedError(this.target, `${this.target} answered TraCuuKetQua without a registration`);
       }
       return answer.data;
     }
@@ -113,61 +114,21 @@ export class CivilRegistryClient {
     signal?: AbortSignal,
     body?: unknown,
   ): Promise<CivilRegistryAnswer> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetchFn(new URL(path, this.options.baseUrl), {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      text = await response.text();
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      throw classifyNetworkError(this.target, err);
-    }
-    const answer = parseAnswer(text);
+    const { response, text } = await this.http.exchange(method, path, { body, signal });
+    const answer = parseJsonAnswer<CivilRegistryAnswer>(text, (v) => typeof v.code === 'string');
     if (!response.ok) {
-      throw classifyHttpStatus(this.target, response.status, {
-        retryAfter: response.headers.get('retry-after'),
-        message: answer?.message === undefined ? operation : `${operation}: ${redact(nfc(answer.message))}`,
-      });
+      const message =
+        answer?.message === undefined ? operation : `${operation}: ${redactIdNumbers(nfc(answer.message))}`;
+      throw httpStatusError(this.target, response, message);
     }
-    if (answer === undefined) {
-      throw new ConnectorError(`${this.target} answered ${operation} with a body that is not its JSON`, {
-        kind: 'retriable',
-        code: 'unavailable',
-        target: this.target,
-        status: response.status,
-      });
-    }
+    if (answer === undefined) throw notItsAnswer(this.target, operation, response.status);
     return answer;
   }
 
   private refused(operation: string, answer: CivilRegistryAnswer): ConnectorError {
-    const message = redact(nfc(answer.message ?? `code ${answer.code}`));
-    return new ConnectorError(`${this.target} refused ${operation}: ${message}`, {
-      kind: 'data',
-      code: 'rejected',
-      target: this.target,
-      status: 200,
-    });
+    const message = redactIdNumbers(nfc(answer.message ?? `code ${answer.code}`));
+    return refusedError(this.target, `${this.target} refused ${operation}: ${message}`);
   }
-}
-
-function parseAnswer(text: string): CivilRegistryAnswer | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (isRecord(v) && typeof v.code === 'string') return v as unknown as CivilRegistryAnswer;
-  } catch {
-    // Not JSON, e.g. a proxy's HTML error page.
-  }
-  return undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -179,6 +140,3 @@ function isResult(v: unknown): v is CivilRegistryResult {
 }
 
 const nfc = (s: string): string => s.normalize('NFC');
-
-/** Refusals may echo the values sent; a run of 9 to 12 digits may be a citizen ID, so it is masked. */
-const redact = (message: string): string => message.replace(/(?<!\d)\d{9,12}(?!\d)/g, '[redacted]');

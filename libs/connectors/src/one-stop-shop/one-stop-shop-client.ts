@@ -1,4 +1,11 @@
-import { ConnectorError, classifyHttpStatus, classifyNetworkError } from '../core/errors.js';
+import {
+  HttpExchange,
+  httpStatusError,
+  notItsAnswer,
+  parseJsonAnswer,
+  redactIdNumbers,
+  unavailableError,
+} from '../core/http-exchange.js';
 import type {
   OneStopShopAnswer,
   OneStopShopDossierBody,
@@ -49,13 +56,11 @@ export interface OneStopShopPage {
  */
 export class OneStopShopClient {
   readonly target: string;
-  private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly http: HttpExchange;
 
   constructor(private readonly options: OneStopShopClientOptions) {
     this.target = options.target ?? ONE_STOP_SHOP_TARGET;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchFn = options.fetch ?? fetch;
+    this.http = new HttpExchange(this.target, options);
   }
 
   /**
@@ -140,55 +145,29 @@ export class OneStopShopClient {
     signal: AbortSignal | undefined,
     accepted: readonly number[] = [],
   ): Promise<{ status: number; answer: OneStopShopAnswer }> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.apiKey !== undefined) headers['x-api-key'] = this.options.apiKey;
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetchFn(new URL(path, this.options.baseUrl), {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      text = await response.text();
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      throw classifyNetworkError(this.target, err);
-    }
-    const answer = parseAnswer(text);
+    const { apiKey } = this.options;
+    const headers: Record<string, string> = apiKey === undefined ? {} : { 'x-api-key': apiKey };
+    const { response, text } = await this.http.exchange(method, path, { body, headers, signal });
+    const answer = parseJsonAnswer<OneStopShopAnswer>(text, (v) => 'ma_loi' in v);
     const route = `${method} ${path.split('?')[0]}`;
     if (accepted.includes(response.status))
       return { status: response.status, answer: answer ?? { ma_loi: -1 } };
     if (response.status === 401 || response.status === 403) {
       // A missing or wrong API key is the hub's configuration, not the dossier's fault: retriable, so
       // the breaker opens and deliveries wait instead of parking every dossier.
-      throw new ConnectorError(`${this.target} refused the API key on ${route} (${response.status})`, {
-        kind: 'retriable',
-        code: 'unavailable',
-        target: this.target,
-        status: response.status,
-      });
+      throw unavailableError(
+        this.target,
+        `${this.target} refused the API key on ${route} (${response.status})`,
+        response.status,
+      );
     }
     if (!response.ok) {
-      throw classifyHttpStatus(this.target, response.status, {
-        retryAfter: response.headers.get('retry-after'),
-        message: answer?.thong_bao === undefined ? route : `${route}: ${redact(answer.thong_bao)}`,
-      });
+      const message = answer?.thong_bao === undefined ? route : `${route}: ${redact(answer.thong_bao)}`;
+      throw httpStatusError(this.target, response, message);
     }
     if (answer === undefined || answer.ma_loi !== 0) {
       // A 2xx that is not the shop's success answer: a proxy's page or a half-written body.
-      throw new ConnectorError(
-        `${this.target} answered ${route} with a body that is not its success answer`,
-        {
-          kind: 'retriable',
-          code: 'unavailable',
-          target: this.target,
-          status: response.status,
-        },
-      );
+      throw notItsAnswer(this.target, route, response.status, 'its success answer');
     }
     return { status: response.status, answer };
   }
@@ -196,23 +175,10 @@ export class OneStopShopClient {
 
 const dossierPath = (code: string): string => `/api/v1/ho-so/${encodeURIComponent(code)}`;
 
-function parseAnswer(text: string): OneStopShopAnswer | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v === 'object' && v !== null && 'ma_loi' in v) return v as OneStopShopAnswer;
-  } catch {
-    // Not JSON, e.g. a proxy's HTML error page.
-  }
-  return undefined;
-}
-
 /**
  * The shop's message in NFC with what may be personal masked: it quotes refused values
  * (`body.so_giay_to: "0511…" is not …`) and a run of 9 to 12 digits may be a citizen ID.
  */
 function redact(message: string): string {
-  return message
-    .normalize('NFC')
-    .replace(/"(?:[^"\\]|\\.)*"/g, '"[redacted]"')
-    .replace(/(?<!\d)\d{9,12}(?!\d)/g, '[redacted]');
+  return redactIdNumbers(message.normalize('NFC').replace(/"(?:[^"\\]|\\.)*"/g, '"[redacted]"'));
 }

@@ -1,6 +1,7 @@
-import type { DossierStatusChanged, DossierSubmitted } from '#lgsp/contracts';
+import type { DossierSubmitted } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
+import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
 import { mappingError } from '../core/errors.js';
 import { formatVn } from '../core/vn-time.js';
 import type {
@@ -66,54 +67,20 @@ export const OSS_MAX_CHARS = {
   noi_dung: 2000,
 } as const;
 
-/** What the shop needs beyond the {@link DossierView}, which keeps no citizen ID, summary nor fee list. */
-export interface OneStopShopFacts {
-  applicantIdNumber?: string;
-  summary?: string;
+/**
+ * What the shop needs beyond the {@link DossierView}: the {@link DossierFacts} (its `returnedAt` is
+ * the shop's `ngay_tra`), whose fees the shop takes without their code.
+ */
+export type OneStopShopFacts = Omit<DossierFacts, 'fees'> & {
   fees: readonly { name: string; amount: number }[];
-  /** When the status last became 10 (result returned): the shop's `ngay_tra`. */
-  returnedAt?: string;
-  /** One per status change that names its handler, in stream order. */
-  progress: readonly {
-    status: number;
-    changedAt: string;
-    handler: { name: string; title?: string; department?: string };
-    note?: string;
-  }[];
-}
+};
 
 /**
  * Folds a dossier's events (in stream order) into the {@link OneStopShopFacts}. A status change
  * without a handler makes no progress entry, since the shop requires `can_bo`. Pure.
  */
-export function oneStopShopFacts(events: readonly Pick<StoredEvent, 'type' | 'data'>[]): OneStopShopFacts {
-  const facts: { -readonly [K in keyof OneStopShopFacts]: OneStopShopFacts[K] } = { fees: [], progress: [] };
-  for (const e of events) {
-    if (e.type === 'vn.gov.lgsp.dossier.submitted.v1') {
-      const d = e.data as DossierSubmitted;
-      facts.applicantIdNumber = d.applicant.idNumber;
-      if (d.summary === undefined) delete facts.summary;
-      else facts.summary = d.summary;
-      facts.fees = d.fees ?? [];
-    } else if (e.type === 'vn.gov.lgsp.dossier.status-changed.v1') {
-      const d = e.data as DossierStatusChanged;
-      if (d.status === 10) facts.returnedAt = d.changedAt;
-      else delete facts.returnedAt;
-      if (d.handler !== undefined) {
-        facts.progress = [
-          ...facts.progress,
-          {
-            status: d.status,
-            changedAt: d.changedAt,
-            handler: d.handler,
-            ...(d.note === undefined ? {} : { note: d.note }),
-          },
-        ];
-      }
-    }
-  }
-  return facts;
-}
+export const oneStopShopFacts: (events: readonly Pick<StoredEvent, 'type' | 'data'>[]) => OneStopShopFacts =
+  dossierFacts;
 
 /** A dossier's state: what {@link DossierSyncConnector} hands to `send`. */
 export interface OneStopShopState {

@@ -1,4 +1,12 @@
-import { ConnectorError, classifyHttpStatus, classifyNetworkError } from '../core/errors.js';
+import type { ConnectorError } from '../core/errors.js';
+import {
+  HttpExchange,
+  httpStatusError,
+  parseJsonAnswer,
+  redactIdNumbers,
+  refusedError,
+  unavailableError,
+} from '../core/http-exchange.js';
 import { formatVn } from '../core/vn-time.js';
 import { signMessage, verifyMessage, type DigestMessage } from './digest.js';
 import {
@@ -78,15 +86,13 @@ export interface PaymentBill {
 export class PaymentClient {
   readonly target: string;
   readonly partnerCode: string;
-  private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly http: HttpExchange;
   private readonly now: () => number;
 
   constructor(private readonly options: PaymentClientOptions) {
     this.target = options.target ?? PAYMENTS_TARGET;
     this.partnerCode = options.partnerCode;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchFn = options.fetch ?? fetch;
+    this.http = new HttpExchange(this.target, options);
     this.now = options.now ?? Date.now;
   }
 
@@ -178,28 +184,14 @@ export class PaymentClient {
       },
       this.options.secret,
     );
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    let response: Response;
-    let body: string;
-    try {
-      response = await this.fetchFn(new URL(PATH, this.options.baseUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(message),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      body = await response.text();
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      throw classifyNetworkError(this.target, err);
-    }
-    const answer = parseAnswer(body);
+    const { response, text: body } = await this.http.exchange('POST', PATH, { body: message, signal });
+    const answer = parseJsonAnswer<PaymentAnswer>(body, (v) => typeof v.MaLoi === 'string');
     if (!response.ok) {
-      const detail = answer === undefined ? kind : `${kind}: ${describe(answer)}`;
-      throw classifyHttpStatus(this.target, response.status, {
-        retryAfter: response.headers.get('retry-after'),
-        message: detail,
-      });
+      throw httpStatusError(
+        this.target,
+        response,
+        answer === undefined ? kind : `${kind}: ${describe(answer)}`,
+      );
     }
     if (answer === undefined) throw this.unexpected(kind, 'a body that is not its JSON');
     return answer;
@@ -207,46 +199,20 @@ export class PaymentClient {
 
   private verify(kind: DigestMessage, answer: PaymentAnswer): void {
     if (!verifyMessage(kind, answer, this.options.secret)) {
-      throw new ConnectorError(`${this.target} answered ${kind} with a MaXacThuc that does not verify`, {
-        kind: 'retriable',
-        code: 'unavailable',
-        target: this.target,
-        status: 200,
-      });
+      throw this.unexpected(kind, 'a MaXacThuc that does not verify');
     }
   }
 
   private refused(kind: string, answer: PaymentAnswer): ConnectorError {
     const known = (Object.values(PAYMENT_CODE) as string[]).includes(answer.MaLoi);
-    return new ConnectorError(`${this.target} refused ${kind}: ${describe(answer)}`, {
-      // An unknown code is the platform's trouble, not the content's.
-      kind: known ? 'data' : 'retriable',
-      code: known ? 'rejected' : 'unavailable',
-      target: this.target,
-      status: 200,
-    });
+    const message = `${this.target} refused ${kind}: ${describe(answer)}`;
+    // An unknown code is the platform's trouble, not the content's.
+    return known ? refusedError(this.target, message) : unavailableError(this.target, message);
   }
 
   private unexpected(kind: string, what: string): ConnectorError {
-    return new ConnectorError(`${this.target} answered ${kind} with ${what}`, {
-      kind: 'retriable',
-      code: 'unavailable',
-      target: this.target,
-      status: 200,
-    });
+    return unavailableError(this.target, `${this.target} answered ${kind} with ${what}`);
   }
-}
-
-function parseAnswer(body: string): PaymentAnswer | undefined {
-  try {
-    const v: unknown = JSON.parse(body);
-    if (typeof v === 'object' && v !== null && typeof (v as { MaLoi?: unknown }).MaLoi === 'string') {
-      return v as PaymentAnswer;
-    }
-  } catch {
-    // Not JSON, e.g. a proxy's HTML error page.
-  }
-  return undefined;
 }
 
 const text = (v: unknown): string =>
@@ -258,5 +224,5 @@ const text = (v: unknown): string =>
  */
 function describe(answer: PaymentAnswer): string {
   const message = typeof answer.MoTaLoi === 'string' ? answer.MoTaLoi.normalize('NFC') : '';
-  return `MaLoi ${answer.MaLoi}${message === '' ? '' : ` ${message.replace(/(?<!\d)\d{9,12}(?!\d)/g, '[redacted]')}`}`;
+  return `MaLoi ${answer.MaLoi}${message === '' ? '' : ` ${redactIdNumbers(message)}`}`;
 }

@@ -1,4 +1,13 @@
-import { ConnectorError, classifyHttpStatus, classifyNetworkError } from '../core/errors.js';
+import type { ConnectorError } from '../core/errors.js';
+import {
+  HttpExchange,
+  httpStatusError,
+  notItsAnswer,
+  parseJsonAnswer,
+  redactIdNumbers,
+  refusedError,
+  unavailableError,
+} from '../core/http-exchange.js';
 import {
   PORTAL_OK,
   PORTAL_SESSION_INVALID,
@@ -47,16 +56,14 @@ export interface SyncResult {
  */
 export class PortalClient {
   readonly target: string;
-  private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly http: HttpExchange;
   private readonly knownLimit: number;
   private readonly known = new Set<string>();
   private session: Promise<string> | undefined;
 
   constructor(private readonly options: PortalClientOptions) {
     this.target = options.target ?? PORTAL_TARGET;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchFn = options.fetch ?? fetch;
+    this.http = new HttpExchange(this.target, options);
     this.knownLimit = options.knownDossiers ?? 100_000;
   }
 
@@ -70,12 +77,10 @@ export class PortalClient {
       if (answer.error_code !== PORTAL_OK || typeof answer.session !== 'string') {
         // Bad credentials are the hub's configuration, not the dossier's fault: retriable, so the
         // breaker opens and deliveries wait instead of parking every dossier.
-        throw new ConnectorError(`${this.target} refused the login: ${answer.message ?? answer.error_code}`, {
-          kind: 'retriable',
-          code: 'unavailable',
-          target: this.target,
-          status: 200,
-        });
+        throw unavailableError(
+          this.target,
+          `${this.target} refused the login: ${answer.message ?? answer.error_code}`,
+        );
       }
       return answer.session;
     });
@@ -166,12 +171,7 @@ export class PortalClient {
       throw this.refused(service, nfc(answer.message ?? String(answer.error_code)));
     }
     const garbled = (what: string) =>
-      new ConnectorError(`${this.target} answered ${service} with ${what}`, {
-        kind: 'retriable',
-        code: 'unavailable',
-        target: this.target,
-        status: 200,
-      });
+      unavailableError(this.target, `${this.target} answered ${service} with ${what}`);
     if (!Array.isArray(answer.result)) throw garbled('no result list');
     const submissions = (answer.result as unknown[]).map((item, i) => {
       const position =
@@ -199,57 +199,25 @@ export class PortalClient {
       if (answer.error_code !== PORTAL_SESSION_INVALID) return answer;
       if (this.session === pending) this.session = undefined;
       if (attempt >= 2) {
-        throw new ConnectorError(`${this.target} refused a fresh session for ${service}`, {
-          kind: 'retriable',
-          code: 'unavailable',
-          target: this.target,
-          status: 200,
-        });
+        throw unavailableError(this.target, `${this.target} refused a fresh session for ${service}`);
       }
     }
   }
 
   private async post(path: string, body: unknown, signal?: AbortSignal): Promise<PortalAnswer> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetchFn(new URL(path, this.options.baseUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      text = await response.text();
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      throw classifyNetworkError(this.target, err);
-    }
-    const answer = parseAnswer(text);
+    const { response, text } = await this.http.exchange('POST', path, { body, signal });
+    const answer = parseJsonAnswer<PortalAnswer>(text, (v) => typeof v.error_code === 'number');
     if (!response.ok) {
-      throw classifyHttpStatus(this.target, response.status, {
-        retryAfter: response.headers.get('retry-after'),
-        message: answer?.message === undefined ? `${path}` : `${path}: ${redact(nfc(answer.message))}`,
-      });
+      const message =
+        answer?.message === undefined ? `${path}` : `${path}: ${redactIdNumbers(nfc(answer.message))}`;
+      throw httpStatusError(this.target, response, message);
     }
-    if (answer === undefined) {
-      throw new ConnectorError(`${this.target} answered ${path} with a body that is not its JSON`, {
-        kind: 'retriable',
-        code: 'unavailable',
-        target: this.target,
-        status: response.status,
-      });
-    }
+    if (answer === undefined) throw notItsAnswer(this.target, path, response.status);
     return answer;
   }
 
   private refused(service: string, message: string): ConnectorError {
-    return new ConnectorError(`${this.target} refused ${service}: ${redact(message)}`, {
-      kind: 'data',
-      code: 'rejected',
-      target: this.target,
-      status: 200,
-    });
+    return refusedError(this.target, `${this.target} refused ${service}: ${redactIdNumbers(message)}`);
   }
 
   private remember(code: string): void {
@@ -260,22 +228,6 @@ export class PortalClient {
       if (oldest !== undefined) this.known.delete(oldest);
     }
   }
-}
-
-function parseAnswer(text: string): PortalAnswer | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (
-      typeof v === 'object' &&
-      v !== null &&
-      typeof (v as { error_code?: unknown }).error_code === 'number'
-    ) {
-      return v as PortalAnswer;
-    }
-  } catch {
-    // Not JSON, e.g. a proxy's HTML error page.
-  }
-  return undefined;
 }
 
 /** A feed position: an integer ≥ 0, which the portal may write as a numeric string. */
@@ -290,9 +242,3 @@ function syncItem(answer: PortalAnswer, code: string): PortalSyncItem | undefine
 }
 
 const nfc = (s: string): string => s.normalize('NFC');
-
-/**
- * The portal echoes refused values in its messages; a run of 9 to 12 digits may be a citizen ID, and
- * these messages end up in logs and parking records, so it is masked.
- */
-const redact = (message: string): string => message.replace(/(?<!\d)\d{9,12}(?!\d)/g, '[redacted]');

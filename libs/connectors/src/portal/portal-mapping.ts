@@ -1,6 +1,6 @@
-import type { DossierStatusChanged, DossierSubmitted } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
+import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
 import { mappingError } from '../core/errors.js';
 import type { PortalDossierRecord, PortalFee, PortalProgressRecord } from './external/portal-wire.js';
 
@@ -14,55 +14,14 @@ export const MAX_SUMMARY_CHARS = 1000;
 export const MAX_HANDLER_CHARS = 50;
 
 /**
- * What the portal needs beyond the {@link DossierView}, which by design keeps no citizen ID, no
- * summary and only the sum of the fees: taken from the dossier's own events by {@link portalFacts}.
+ * What the portal needs beyond the {@link DossierView}: the {@link DossierFacts} (its `returnedAt` is
+ * the portal's `NgayTra`), taken from the dossier's own events by {@link portalFacts}.
  */
-export interface PortalFacts {
-  applicantIdNumber?: string;
-  summary?: string;
-  fees: readonly { code?: string; name: string; amount: number }[];
-  /** When the status last became 10 (result returned): the portal's `NgayTra`. */
-  returnedAt?: string;
-  /** One per status change that names its handler, in stream order. */
-  progress: readonly {
-    status: number;
-    changedAt: string;
-    handler: { name: string; title?: string; department?: string };
-    note?: string;
-  }[];
-}
+export type PortalFacts = DossierFacts;
 
 /** Folds a dossier's events (in stream order) into the {@link PortalFacts}. Pure. */
-export function portalFacts(events: readonly Pick<StoredEvent, 'type' | 'data'>[]): PortalFacts {
-  const facts: {
-    -readonly [K in keyof PortalFacts]: PortalFacts[K];
-  } = { fees: [], progress: [] };
-  for (const e of events) {
-    if (e.type === 'vn.gov.lgsp.dossier.submitted.v1') {
-      const d = e.data as DossierSubmitted;
-      facts.applicantIdNumber = d.applicant.idNumber;
-      if (d.summary === undefined) delete facts.summary;
-      else facts.summary = d.summary;
-      facts.fees = d.fees ?? [];
-    } else if (e.type === 'vn.gov.lgsp.dossier.status-changed.v1') {
-      const d = e.data as DossierStatusChanged;
-      if (d.status === 10) facts.returnedAt = d.changedAt;
-      else delete facts.returnedAt;
-      if (d.handler !== undefined) {
-        facts.progress = [
-          ...facts.progress,
-          {
-            status: d.status,
-            changedAt: d.changedAt,
-            handler: d.handler,
-            ...(d.note === undefined ? {} : { note: d.note }),
-          },
-        ];
-      }
-    }
-  }
-  return facts;
-}
+export const portalFacts: (events: readonly Pick<StoredEvent, 'type' | 'data'>[]) => PortalFacts =
+  dossierFacts;
 
 const CHANNELS = { 'in-person': 1, online: 2, postal: 3 } as const;
 
