@@ -468,6 +468,43 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(await fresh.count(CIVIL_REGISTRY_TARGET)).toBe(0);
   });
 
+  it('registers again, in a replay, a finished registration the registry lost; a replay of one it holds changes nothing', async () => {
+    await plan('done');
+    const [lost, held] = [newCode(), newCode()];
+    const pending = new InMemoryPendingWorkStore();
+    for (const code of [lost, held]) await birthDossier(code);
+    const c = connector(pending);
+    await c.deliver(await logOf([lost, held]));
+    await drain(poller(pending), pending);
+    const before = registrations();
+    expect(before).toHaveLength(2);
+    const registered = (await captured(lost)).length;
+
+    // The registry loses one registration (reconciliation: "missing civil record").
+    await control('POST', '/_sim/reset');
+    await plan('done');
+    const calls = () => sim.calls().byOperation.DangKyHoTich ?? 0;
+    // Live delivery does not send a dossier whose result is in the log…
+    await c.deliver(await logOf([lost]));
+    expect(calls()).toBe(0);
+    // …an operator's replay does, marked as a replay, and polls it to its end again.
+    const outcome = await c.replay(lost, 'rp-civil');
+    expect(outcome?.status).toBe('delivered');
+    expect(calls()).toBe(1);
+    expect(registrations().map((r) => r.maHoSoMotCua)).toEqual([lost]);
+    expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(1);
+    await drain(poller(pending), pending);
+    expect(registrations()[0]?.trangThai).toBe(4);
+    // The same results polled again append nothing new.
+    expect(await captured(lost)).toHaveLength(registered);
+
+    // A replay of a registration the registry holds: "đã tồn tại", no new polling.
+    await c.replay(lost, 'rp-civil-2');
+    expect(calls()).toBe(2);
+    expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(0);
+    expect(registrations()).toHaveLength(1);
+  });
+
   it('answers an existing registration as a success when the registration is sent again', async () => {
     await plan('done');
     const code = newCode();

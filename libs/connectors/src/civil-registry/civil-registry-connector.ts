@@ -1,5 +1,6 @@
 import type { RegistrationSubject } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
+import { currentReplay } from '../core/replay-context.js';
 import { silentLogger } from '#lgsp/subscriptions';
 import { systemClock } from '../core/clock.js';
 import {
@@ -76,9 +77,18 @@ export class CivilRegistryConnector extends DossierSyncConnector {
       send: async (state, signal) => {
         const request = toCivilRegistryRequest(state);
         if (request === undefined) return;
-        if (hasCivilRegistryResult(state.events) || hasCivilRegistryResult(await laterEvents(state))) return;
-        if ((await pending.get(CIVIL_REGISTRY_TARGET, request.maLienThong)) !== undefined) return;
+        // An operator's replay asks the registry again whatever the log says: the registry may have
+        // lost the registration (reconciliation's "missing civil record"), and registering a code it
+        // holds changes nothing there ("đã tồn tại").
+        const replaying = currentReplay() !== undefined;
+        if (!replaying) {
+          if (hasCivilRegistryResult(state.events) || hasCivilRegistryResult(await laterEvents(state)))
+            return;
+          if ((await pending.get(CIVIL_REGISTRY_TARGET, request.maLienThong)) !== undefined) return;
+        }
         const { created } = await client.register(request, signal);
+        // A replayed registration the registry already held needs no new polling.
+        if (replaying && !created) return;
         logger.info(
           {
             target: CIVIL_REGISTRY_TARGET,

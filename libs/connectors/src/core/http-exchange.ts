@@ -1,4 +1,5 @@
 import { ConnectorError, classifyHttpStatus, classifyNetworkError } from './errors.js';
+import { replayHeaders } from './replay-context.js';
 
 /** Where and how a client reaches its target over HTTP. */
 export interface HttpExchangeOptions {
@@ -42,7 +43,8 @@ export class HttpExchange {
   }
 
   /**
-   * Sends the request and reads the whole answer, whatever its status. The caller's abort is
+   * Sends the request and reads the whole answer, whatever its status. Inside `withReplay` the
+   * request carries the replay header. The caller's abort is
    * rethrown as is (the caller stopped, the target did not fail); any other failure to get an answer
    * (no connection, the timeout, a body cut off) is a `retriable` ConnectorError.
    */
@@ -55,6 +57,8 @@ export class HttpExchange {
         headers: {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // Calls made for an operator's replay say so (x-lgsp-replay: <replay id>).
+          ...replayHeaders(),
           ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

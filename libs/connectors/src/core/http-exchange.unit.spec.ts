@@ -7,6 +7,7 @@ import {
   redactIdNumbers,
   refusedError,
   unavailableError,
+  withReplay,
 } from '#lgsp/connectors';
 
 interface Sent {
@@ -51,6 +52,19 @@ describe('HttpExchange.exchange', () => {
       body: '{"a":"ồ"}',
     });
     expect(sent[0]?.init.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('marks the calls made inside an operator replay with x-lgsp-replay, and no other call', async () => {
+    const { sent, fn } = recordingFetch(() => new Response('{}', { status: 200 }));
+    const http = new HttpExchange('portal', { baseUrl: 'http://127.0.0.1:4101', fetch: fn });
+
+    await http.exchange('POST', '/api/adapter', { body: {} });
+    await withReplay('rp-42', () => http.exchange('POST', '/api/adapter', { body: {} }));
+
+    expect(sent.map((s) => (s.init.headers as Record<string, string>)['x-lgsp-replay'])).toEqual([
+      undefined,
+      'rp-42',
+    ]);
   });
 
   it('sends neither a body nor a content-type without a body', async () => {
