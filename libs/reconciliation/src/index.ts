@@ -1,1 +1,5 @@
 export * from './model.js';
+export * from './store/rows.js';
+export * from './store/memory-reconciliation-store.js';
+export * from './store/sqlite-reconciliation-store.js';
+export * from './store/postgres-reconciliation-store.js';
