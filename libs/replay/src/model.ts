@@ -121,3 +121,30 @@ export interface ReplayStore {
   /** Runs in `running` state (resumed at start-up). */
   running(): Promise<ReplayRun[]>;
 }
+
+/** What became of one item sent to a target: sent, held behind the target's parking, or refused. */
+export type ReplaySendResult = 'sent' | 'held' | 'failed';
+
+/**
+ * One system a replay can be sent to. The executor calls only the run's own target, one item at a
+ * time, at the run's rate.
+ */
+export interface ReplayTarget {
+  readonly name: ReplayTargetName;
+  readonly unit: 'dossier' | 'event';
+  /** Calls per second the target bears (its connector's rate limit): the plan's estimate uses it. */
+  readonly ratePerSecond: number;
+  /** Calls the target receives per item (an estimate for connectors, e.g. 2 for the portal). */
+  readonly callsPerItem: number;
+  /**
+   * Sends `item` (a dossier code, or an event position) again, marked with `replayId`. Resolves with
+   * the target's answer (a refusal is `failed`, not an error); rejects only for the hub's own failures
+   * (or the signal's abort), which stop the run as `failed`.
+   */
+  send(item: string, replayId: string, signal?: AbortSignal): Promise<ReplaySendResult>;
+}
+
+/** The dossiers with mismatches of a reconciliation run, and its target; undefined for an unknown run. */
+export type ReconciliationLookup = (
+  runId: string,
+) => Promise<{ target: string; dossiers: readonly string[] } | undefined>;
