@@ -1,5 +1,6 @@
 export * from './model.js';
-export * from './store/rows.js';
+export { RECONCILIATION_COMPONENT } from './store/rows.js';
 export * from './store/memory-reconciliation-store.js';
 export * from './store/sqlite-reconciliation-store.js';
 export * from './store/postgres-reconciliation-store.js';
+export * from './service.js';
