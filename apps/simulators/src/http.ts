@@ -26,7 +26,12 @@ export interface CallCounts {
   byDossier: Record<string, Record<string, number>>;
   /** Calls the fault injector rejected, per reason. */
   rejected: Record<string, number>;
+  /** Calls (other than control routes) marked as an operator's replay by `x-lgsp-replay`, per replay id. */
+  replayed: { total: number; byReplay: Record<string, number> };
 }
+
+/** The header a hub puts on the calls of a replay, with the replay's id. */
+const REPLAY_HEADER = 'x-lgsp-replay';
 
 export interface Started {
   url: string;
@@ -160,6 +165,7 @@ export abstract class Simulator {
     let response: SimResponse;
     try {
       const request = await readRequest(req);
+      this.countReplay(request);
       response =
         (await this.control(request)) ??
         (await this.handleControlSafe(request)) ??
@@ -182,6 +188,15 @@ export abstract class Simulator {
     headers['content-length'] = String(Buffer.byteLength(payload));
     res.writeHead(response.status, headers);
     res.end(payload);
+  }
+
+  private countReplay(req: SimRequest): void {
+    const header = req.headers[REPLAY_HEADER];
+    const id = Array.isArray(header) ? header[0] : header;
+    if (id === undefined || req.path.startsWith('/_sim/')) return;
+    const replayed = this.counts.replayed;
+    replayed.total += 1;
+    replayed.byReplay[id] = (replayed.byReplay[id] ?? 0) + 1;
   }
 
   private async handleControlSafe(req: SimRequest): Promise<SimResponse | undefined> {
@@ -211,7 +226,7 @@ export abstract class Simulator {
 }
 
 function emptyCounts(): CallCounts {
-  return { total: 0, byOperation: {}, byDossier: {}, rejected: {} };
+  return { total: 0, byOperation: {}, byDossier: {}, rejected: {}, replayed: { total: 0, byReplay: {} } };
 }
 
 async function readRequest(req: IncomingMessage): Promise<SimRequest> {
