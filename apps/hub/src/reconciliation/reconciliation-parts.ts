@@ -1,0 +1,51 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { Pool } from 'pg';
+import type { Logger } from '#lgsp/observability';
+import {
+  PostgresReconciliationStore,
+  ReconciliationService,
+  SqliteReconciliationStore,
+  type ExpectedState,
+  type ReconciliationStore,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import type { AuditLog } from '#lgsp/security';
+
+/** Where the hub keeps its tables: the embedded events database, or its PostgreSQL schema. */
+export type ReconciliationStorage = { database: DatabaseSync } | { pool: Pool; schema: string };
+
+/** Opens (creating or migrating) the reconciliation tables beside the hub's other tables. */
+export async function openReconciliationStore(storage: ReconciliationStorage): Promise<ReconciliationStore> {
+  return 'database' in storage
+    ? new SqliteReconciliationStore(storage.database)
+    : PostgresReconciliationStore.open(storage.pool, storage.schema);
+}
+
+export interface ReconciliationPartsOptions {
+  storage: ReconciliationStorage;
+  logger: Logger;
+  /** One reconciler per target whose connector runs in this hub. */
+  reconcilers: ReadonlyMap<string, TargetReconciler>;
+  expected: ExpectedState;
+  audit?: AuditLog;
+}
+
+/**
+ * The reconciliation service of a hub: its store opened, and the runs a stopped hub left `running`
+ * marked `failed` ("interrupted by a restart") before any new run starts.
+ */
+export async function reconciliationParts(
+  options: ReconciliationPartsOptions,
+): Promise<ReconciliationService> {
+  const logger = options.logger.child({ component: 'reconciliation' });
+  const service = new ReconciliationService({
+    store: await openReconciliationStore(options.storage),
+    reconcilers: options.reconcilers,
+    expected: options.expected,
+    logger,
+    ...(options.audit ? { audit: options.audit } : {}),
+  });
+  const interrupted = await service.recover();
+  if (interrupted > 0) logger.warn({ runs: interrupted }, 'reconciliation runs interrupted by the last stop');
+  return service;
+}
