@@ -4,3 +4,5 @@ export * from './store/memory-reconciliation-store.js';
 export * from './store/sqlite-reconciliation-store.js';
 export * from './store/postgres-reconciliation-store.js';
 export * from './service.js';
+export * from './expected.js';
+export * from './targets/index.js';

@@ -54,6 +54,8 @@ export interface Registration {
   receivedAtMs: number;
   soGiayChungNhan?: string;
   soDinhDanhCaNhan?: string;
+  /** Fields shown instead of the computed ones, set by `POST /_sim/tamper`. */
+  overrides?: Record<string, unknown>;
 }
 
 /** A one-page PDF standing in for the certificate (tiny, valid enough for a viewer). */
@@ -104,7 +106,55 @@ export class CivilRegistrySimulator extends Simulator {
   protected override handleControl(req: SimRequest): SimResponse | undefined {
     if (req.method === 'PUT' && req.path === '/_sim/config') return json(200, this.configure(req.body ?? {}));
     if (req.method === 'GET' && req.path === '/_sim/config') return json(200, this.config);
+    if (req.method === 'POST' && req.path === '/_sim/tamper') return this.tamper(record(req.body, 'body'));
     return undefined;
+  }
+
+  /**
+   * `POST /_sim/tamper`: changes the registry behind the hub's back, for reconciliation tests. The
+   * registration is named by `registration` (maLienThong) or `dossier` (maHoSoMotCua).
+   * `{dossier, delete: true}` forgets it; `{dossier, set: {field: value}}` shows those values instead
+   * of the computed ones (e.g. `trangThai`, `soGiayChungNhan`) from then on; `{extra: registration}`
+   * stores one nobody requested: `maLienThong`, `maHoSoMotCua`, optional `loaiDangKy` (KHAI_SINH) and
+   * `trangThai` (1), any other field shown as given. Not counted as a call.
+   */
+  tamper(body: Record<string, unknown>): SimResponse {
+    if (body.extra !== undefined) {
+      const { maLienThong, maHoSoMotCua, loaiDangKy, trangThai, ...shown } = record(body.extra, 'body.extra');
+      const link = requiredText({ maLienThong }, 'maLienThong', 'body.extra');
+      const registration: Registration = {
+        maLienThong: link,
+        maHoSoMotCua: requiredText({ maHoSoMotCua }, 'maHoSoMotCua', 'body.extra'),
+        loaiDangKy: (typeof loaiDangKy === 'string' ? loaiDangKy : 'KHAI_SINH') as RegistrationKind,
+        maDonViDangKy: typeof shown.maDonViDangKy === 'string' ? shown.maDonViDangKy : '',
+        ngayDangKy: typeof shown.ngayDangKy === 'string' ? shown.ngayDangKy : '',
+        thongTin: {},
+        thoiGianTiepNhan: formatVn(this.now(), 'portal'),
+        keHoach: [typeof trangThai === 'number' ? trangThai : REGISTRY_STATUS.received],
+        soLanTraCuu: 0,
+        receivedAtMs: this.now(),
+        overrides: shown,
+      };
+      if (!this.registrations.has(link)) this.order.push(link);
+      this.registrations.set(link, registration);
+      return json(200, { code: '0', message: 'Thành công', data: this.view(registration, false) });
+    }
+    const dossier = typeof body.registration === 'string' ? undefined : requiredText(body, 'dossier', 'body');
+    const link =
+      dossier === undefined
+        ? (body.registration as string)
+        : this.order.find((c) => this.registrations.get(c)?.maHoSoMotCua === dossier);
+    const registration = link === undefined ? undefined : this.registrations.get(link);
+    if (link === undefined || registration === undefined) {
+      return json(200, { code: '1', message: 'Không tìm thấy hồ sơ đăng ký' });
+    }
+    if (body.delete === true) {
+      this.registrations.delete(link);
+      this.order = this.order.filter((c) => c !== link);
+      return json(200, { code: '0', message: 'Thành công' });
+    }
+    registration.overrides = { ...registration.overrides, ...record(body.set, 'body.set') };
+    return json(200, { code: '0', message: 'Thành công', data: this.view(registration, false) });
   }
 
   protected async handle(req: SimRequest): Promise<SimResponse> {
@@ -231,6 +281,7 @@ export class CivilRegistrySimulator extends Simulator {
         }),
       );
     }
+    if (r.overrides !== undefined) Object.assign(data, r.overrides);
     return data;
   }
 

@@ -106,6 +106,43 @@ export class OneStopShopSimulator extends Simulator {
     return { ma_loi: `E${status}`, thong_bao: message };
   }
 
+  protected override handleControl(req: SimRequest): SimResponse | undefined {
+    if (req.method === 'POST' && req.path === '/_sim/tamper') return this.tamper(record(req.body, 'body'));
+    return undefined;
+  }
+
+  /**
+   * `POST /_sim/tamper`: changes the stored state behind the hub's back, for reconciliation tests.
+   * `{dossier, delete: true}` forgets a dossier and its progress; `{dossier, set: {field: value}}`
+   * overwrites fields as given, unchecked (`tien_do` replaces the progress); `{extra: dossier}` stores
+   * a dossier (with `ma_ho_so`, optional `tien_do`) that nobody synchronised. Not counted as a call.
+   */
+  tamper(body: Record<string, unknown>): SimResponse {
+    if (body.extra !== undefined) {
+      const { tien_do, ...dossier } = record(body.extra, 'body.extra');
+      const code = requiredText(dossier, 'ma_ho_so', 'body.extra');
+      if (!this.dossiers.has(code)) this.order.push(code);
+      this.dossiers.set(code, dossier as unknown as OssDossier);
+      if (tien_do !== undefined)
+        this.progress.set(code, array({ tien_do }, 'tien_do', 'body.extra') as OssProgress[]);
+      return json(200, { ma_loi: 0, thong_bao: 'OK', du_lieu: this.withProgress(code) });
+    }
+    const code = requiredText(body, 'dossier', 'body');
+    const stored = this.dossiers.get(code);
+    if (stored === undefined) return this.error(404, `Không tìm thấy hồ sơ ${code}`);
+    if (body.delete === true) {
+      this.dossiers.delete(code);
+      this.progress.delete(code);
+      this.order = this.order.filter((c) => c !== code);
+      return json(200, { ma_loi: 0, thong_bao: 'OK' });
+    }
+    const { tien_do, ...fields } = record(body.set, 'body.set');
+    Object.assign(stored, fields);
+    if (tien_do !== undefined)
+      this.progress.set(code, array({ tien_do }, 'tien_do', 'body.set') as OssProgress[]);
+    return json(200, { ma_loi: 0, thong_bao: 'OK', du_lieu: this.withProgress(code) });
+  }
+
   protected async handle(req: SimRequest): Promise<SimResponse> {
     const dossierMatch = DOSSIER_PATH.exec(req.path);
     const progressMatch = PROGRESS_PATH.exec(req.path);

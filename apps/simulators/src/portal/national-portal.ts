@@ -174,7 +174,44 @@ export class NationalPortalSimulator extends Simulator {
       const inputs = Array.isArray(body) ? body : [body];
       return json(201, this.submitOnline(inputs.map((b, i) => record(b, `submissions[${i}]`))));
     }
+    if (req.method === 'POST' && req.path === '/_sim/tamper') return this.tamper(record(req.body, 'body'));
     return undefined;
+  }
+
+  /**
+   * `POST /_sim/tamper`: changes the stored state behind the hub's back, as a lost write, a damaged
+   * record or another writer would, for reconciliation tests. `{dossier, delete: true}` forgets a
+   * dossier and its progress; `{dossier, set: {field: value}}` overwrites fields as given, unchecked
+   * (`TienDo` replaces the progress); `{extra: dossier}` stores a dossier (with optional `TienDo`)
+   * that nobody synchronised. Nothing is counted as a call and no fault applies.
+   */
+  tamper(body: Record<string, unknown>): SimResponse {
+    if (body.extra !== undefined) {
+      const { TienDo, ...dossier } = record(body.extra, 'body.extra');
+      const code = requiredText(dossier, 'MaHoSo', 'body.extra');
+      this.store(dossier as unknown as PortalDossier, false);
+      if (TienDo !== undefined)
+        this.progress.set(code, array({ TienDo }, 'TienDo', 'body.extra') as PortalProgress[]);
+      return json(200, { error_code: 0, message: 'Thành công', result: this.withProgress(code) });
+    }
+    const code = requiredText(body, 'dossier', 'body');
+    const stored = this.dossiers.get(code);
+    if (stored === undefined) return this.error(404, `Không tìm thấy hồ sơ ${code}`);
+    if (body.delete === true) {
+      this.dossiers.delete(code);
+      this.progress.delete(code);
+      this.order = this.order.filter((c) => c !== code);
+      return json(200, { error_code: 0, message: 'Thành công' });
+    }
+    const { TienDo, ...fields } = record(body.set, 'body.set');
+    Object.assign(stored, fields);
+    if (TienDo !== undefined)
+      this.progress.set(code, array({ TienDo }, 'TienDo', 'body.set') as PortalProgress[]);
+    return json(200, { error_code: 0, message: 'Thành công', result: this.withProgress(code) });
+  }
+
+  private withProgress(code: string): PortalDossier & { TienDo: PortalProgress[] } {
+    return { ...this.dossiers.get(code)!, TienDo: this.progress.get(code) ?? [] };
   }
 
   protected async handle(req: SimRequest): Promise<SimResponse> {

@@ -40,6 +40,19 @@ export interface PortalClientOptions {
   knownDossiers?: number;
 }
 
+/** The largest page `XuatDanhSachHoSo` serves. */
+export const PORTAL_MAX_EXPORT_PAGE = 5000;
+
+/** One page of the portal's bulk export (`XuatDanhSachHoSo`), in the portal's creation order. */
+export interface PortalExportPage {
+  /** `TongSo`: dossiers the portal holds. */
+  total: number;
+  /** `ViTriTiepTheo`: the offset of the next page; null at the end. */
+  next: number | null;
+  /** As the portal holds them, each with its progress records (`TienDo`). */
+  dossiers: (PortalDossierRecord & { TienDo?: PortalProgressRecord[] })[];
+}
+
 export interface SyncResult {
   /** True when this call created the dossier in the portal, false when it updated it. */
   created: boolean;
@@ -184,6 +197,35 @@ export class PortalClient {
     const last =
       feedPosition((answer as { ViTriCuoi?: unknown }).ViTriCuoi) ?? submissions.at(-1)?.ViTri ?? cursor;
     return { submissions, last };
+  }
+
+  /**
+   * One page of every dossier the portal holds (`XuatDanhSachHoSo`), from `offset` (0-based), for
+   * reconciliation. A page without a `result` list is `retriable`, like a garbled feed page.
+   * @param size 1 to {@link PORTAL_MAX_EXPORT_PAGE}
+   */
+  async exportDossiers(offset: number, size: number, signal?: AbortSignal): Promise<PortalExportPage> {
+    if (!Number.isInteger(offset) || offset < 0)
+      throw new RangeError(`offset must be an integer ≥ 0, got ${offset}`);
+    if (!Number.isInteger(size) || size < 1 || size > PORTAL_MAX_EXPORT_PAGE) {
+      throw new RangeError(`size must be an integer 1–${PORTAL_MAX_EXPORT_PAGE}, got ${size}`);
+    }
+    const service = 'XuatDanhSachHoSo';
+    const answer = await this.call(service, { ViTri: offset, SoLuong: size }, signal);
+    if (answer.error_code !== PORTAL_OK) {
+      throw this.refused(service, nfc(answer.message ?? String(answer.error_code)));
+    }
+    if (!Array.isArray(answer.result)) {
+      throw unavailableError(this.target, `${this.target} answered ${service} with no result list`);
+    }
+    const dossiers = answer.result as PortalExportPage['dossiers'];
+    const paged = answer as { TongSo?: unknown; ViTriTiepTheo?: unknown };
+    const next = feedPosition(paged.ViTriTiepTheo);
+    return {
+      total: feedPosition(paged.TongSo) ?? offset + dossiers.length,
+      next: next === undefined || dossiers.length === 0 ? null : next,
+      dossiers,
+    };
   }
 
   /** One adapter call with the session; an invalid or expired session logs in again once. */

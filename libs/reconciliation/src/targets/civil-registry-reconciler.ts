@@ -1,0 +1,212 @@
+import {
+  CIVIL_REGISTRY_DOSSIER_STATUS,
+  CIVIL_REGISTRY_SOURCE,
+  CIVIL_REGISTRY_STATUS,
+  CIVIL_REGISTRY_TARGET,
+  toCivilRegistryRequest,
+  type CivilRegistryClient,
+  type CivilRegistryRequest,
+} from '#lgsp/connectors';
+import type {
+  ExpectedDossier,
+  Mismatch,
+  ReconcileContext,
+  ReconciliationScope,
+  TargetReconciler,
+} from '../model.js';
+import {
+  CODE,
+  MismatchBatcher,
+  TEXT,
+  communesOf,
+  differences,
+  judgesExtra,
+  time,
+  type FieldRules,
+} from './compare.js';
+
+export interface CivilRegistryReconcilerOptions {
+  client: Pick<CivilRegistryClient, 'list'>;
+  /** Registrations per `DanhSachDangKy` page (the registry serves at most 5000). @defaultValue 5000 */
+  pageSize?: number;
+  /** Mismatches per yielded batch. @defaultValue 500 */
+  batchSize?: number;
+}
+
+/** The registry's fields and how each is compared; `thongTin` is compared field by field (`thongTin.hoTen`). */
+export const CIVIL_REGISTRY_FIELD_RULES: FieldRules = {
+  maLienThong: TEXT,
+  maHoSoMotCua: TEXT,
+  loaiDangKy: TEXT,
+  maDonViDangKy: CODE,
+  ngayDangKy: time('dateOnly'),
+  trangThai: CODE,
+  soGiayChungNhan: TEXT,
+  'thongTin.hoTen': TEXT,
+  'thongTin.ngaySinh': time('dateOnly'),
+  'thongTin.gioiTinh': CODE,
+  'thongTin.noiSinh': TEXT,
+  'thongTin.hoTenMe': TEXT,
+  'thongTin.soDinhDanhMe': TEXT,
+  'thongTin.hoTenCha': TEXT,
+  'thongTin.soDinhDanhCha': TEXT,
+};
+
+/** What the log implies the registry holds for a dossier. */
+export interface ExpectedRegistration {
+  /** The request the civil-registry connector sent (its own mapping). */
+  request: CivilRegistryRequest;
+  /** The final result the log captured from the registry, if any. */
+  outcome?: { trangThai: 4; soGiayChungNhan: string } | { trangThai: 6 };
+}
+
+/**
+ * The registration the log implies for a dossier: one exists once the dossier, whose submission
+ * carries a `civilRegistration`, went into processing (a status change to 4 not captured from the
+ * registry), as the civil-registry connector sends it then; undefined otherwise.
+ */
+export function expectedRegistration(dossier: ExpectedDossier): ExpectedRegistration | undefined {
+  const sent = dossier.events.some(
+    (e) =>
+      e.type === 'vn.gov.lgsp.dossier.status-changed.v1' &&
+      e.source !== CIVIL_REGISTRY_SOURCE &&
+      (e.data as { status?: unknown }).status === CIVIL_REGISTRY_DOSSIER_STATUS.processing,
+  );
+  if (!sent) return undefined;
+  let request: CivilRegistryRequest | undefined;
+  try {
+    request = toCivilRegistryRequest(dossier);
+  } catch {
+    return undefined;
+  }
+  if (request === undefined) return undefined;
+  const registered = dossier.view.civilStatus;
+  if (registered !== undefined) {
+    return { request, outcome: { trangThai: 4, soGiayChungNhan: registered.registrationNumber } };
+  }
+  const rejected = dossier.events.some(
+    (e) =>
+      e.source === CIVIL_REGISTRY_SOURCE &&
+      e.type === 'vn.gov.lgsp.dossier.status-changed.v1' &&
+      (e.data as { status?: unknown }).status === CIVIL_REGISTRY_DOSSIER_STATUS.rejected,
+  );
+  return rejected ? { request, outcome: { trangThai: 6 } } : { request };
+}
+
+/** `thongTin: {hoTen}` as `thongTin.hoTen`, so each detail is its own field. */
+function flatten(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (k === 'thongTin' && typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      for (const [dk, dv] of Object.entries(v)) out[`thongTin.${dk}`] = dv;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+const FINAL: readonly number[] = [CIVIL_REGISTRY_STATUS.done, CIVIL_REGISTRY_STATUS.rejected];
+
+/**
+ * Reconciles the civil registry through `DanhSachDangKy`. A registration the log implies and the
+ * registry lacks is `missing-civil-record`. The request's fields are compared where the listing shows
+ * them (it may leave out the details); a final result of the log (done with its certificate number,
+ * or rejected) is compared with the registry's: a registry still short of it is `stale-status`. While
+ * the log has no final result the registry's status is not judged, since it moves ahead of the log
+ * between polls. Registrations the log does not imply are `unexpected-extra` (see `judgesExtra`; the
+ * record's unit is `maDonViDangKy` when listed).
+ */
+export class CivilRegistryReconciler implements TargetReconciler {
+  readonly target = CIVIL_REGISTRY_TARGET;
+  private readonly pageSize: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: CivilRegistryReconcilerOptions) {
+    this.pageSize = options.pageSize ?? 5000;
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  async *reconcile(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+    context: ReconcileContext,
+  ): AsyncIterable<Mismatch[]> {
+    const out = new MismatchBatcher('civil-registry', () => context.now(), this.batchSize);
+    const byLink = new Map<string, { dossier: ExpectedDossier; registration: ExpectedRegistration }>();
+    for (const dossier of expected.values()) {
+      const registration = expectedRegistration(dossier);
+      if (registration !== undefined) byLink.set(registration.request.maLienThong, { dossier, registration });
+    }
+    const communes = communesOf(expected);
+    const seen = new Set<string>();
+    let scanned = 0;
+    let compared = 0;
+    for (let from = 0; ;) {
+      context.signal?.throwIfAborted();
+      const page = await this.options.client.list(from, this.pageSize, context.signal);
+      for (const item of page.items as unknown as Record<string, unknown>[]) {
+        const link = String(item.maLienThong);
+        const entry = byLink.get(link);
+        const code = typeof item.maHoSoMotCua === 'string' ? item.maHoSoMotCua : link;
+        if (entry === undefined) {
+          const unit = item.maDonViDangKy === undefined ? undefined : String(item.maDonViDangKy);
+          if (!expected.has(code) && judgesExtra(scope, code, unit, communes)) {
+            out.add(
+              code,
+              '*',
+              null,
+              { maLienThong: link, trangThai: item.trangThai ?? null },
+              'unexpected-extra',
+            );
+          }
+          continue;
+        }
+        seen.add(link);
+        this.compare(entry.dossier.dossier, entry.registration, flatten(item), out);
+        compared++;
+      }
+      scanned += page.items.length;
+      from += page.items.length;
+      context.scanned(scanned);
+      context.compared(compared);
+      yield* out.take();
+      if (page.items.length === 0 || from >= page.total) break;
+    }
+    for (const [link, { dossier }] of byLink) {
+      if (seen.has(link)) continue;
+      out.add(
+        dossier.dossier,
+        '*',
+        { maLienThong: link, maHoSoMotCua: dossier.dossier },
+        null,
+        'missing-civil-record',
+      );
+      compared++;
+    }
+    context.compared(compared);
+    yield* out.take(true);
+  }
+
+  private compare(
+    code: string,
+    registration: ExpectedRegistration,
+    actual: Record<string, unknown>,
+    out: MismatchBatcher,
+  ): void {
+    const request = flatten(registration.request as unknown as Record<string, unknown>);
+    const always = ['maLienThong', 'maHoSoMotCua', 'loaiDangKy'];
+    const expectedRecord: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(request)) {
+      if (always.includes(k) || k in actual) expectedRecord[k] = v;
+    }
+    const compared = Object.keys(expectedRecord);
+    if (registration.outcome !== undefined) {
+      Object.assign(expectedRecord, registration.outcome);
+      compared.push(...Object.keys(registration.outcome));
+    }
+    const only = Object.fromEntries(compared.map((k) => [k, actual[k]]));
+    for (const d of differences(expectedRecord, only, CIVIL_REGISTRY_FIELD_RULES)) {
+      const stale = d.field === 'trangThai' && d.actual !== null && !FINAL.includes(Number(d.actual));
+      out.add(code, d.field, d.expected, d.actual, stale ? 'stale-status' : 'wrong-field');
+    }
+  }
+}

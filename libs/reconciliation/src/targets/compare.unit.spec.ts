@@ -1,0 +1,165 @@
+import { OSS_STATUS } from '#lgsp/connectors';
+import {
+  CODE,
+  MismatchBatcher,
+  TEXT,
+  canonical,
+  differences,
+  earlierStatuses,
+  judgesExtra,
+  statusCategory,
+  time,
+} from './compare.js';
+import { expectedOf, newCode, statusEvent, submittedEvent } from './dossier-log.testing.js';
+
+describe('normalisation before comparing', () => {
+  it('takes a name in NFD as the same name in NFC', () => {
+    const nfc = 'Nguyễn Thị Hoà';
+    expect(nfc.normalize('NFD')).not.toBe(nfc);
+    expect(differences({ ChuHoSo: nfc }, { ChuHoSo: nfc.normalize('NFD') }, { ChuHoSo: TEXT })).toEqual([]);
+  });
+
+  it('keeps "Hoá" and "Hóa" apart: both are NFC, and different names', () => {
+    expect(differences({ ChuHoSo: 'Hoá' }, { ChuHoSo: 'Hóa' }, { ChuHoSo: TEXT })).toEqual([
+      { field: 'ChuHoSo', expected: 'Hoá', actual: 'Hóa' },
+    ]);
+  });
+
+  it('takes a numeric string code as the number', () => {
+    expect(canonical('2', CODE)).toBe(2);
+    expect(
+      differences({ KenhThucHien: 2, MaDonVi: '21040' }, { KenhThucHien: '2', MaDonVi: 21040 }, {}),
+    ).toEqual([
+      { field: 'KenhThucHien', expected: 2, actual: '2' },
+      { field: 'MaDonVi', expected: '21040', actual: 21040 },
+    ]);
+    expect(
+      differences(
+        { KenhThucHien: 2, MaDonVi: '21040' },
+        { KenhThucHien: '2', MaDonVi: 21040 },
+        {
+          KenhThucHien: CODE,
+          MaDonVi: CODE,
+        },
+      ),
+    ).toEqual([]);
+  });
+
+  it("maps the one-stop-shop's status names to their codes, and a code to itself", () => {
+    const rule = { kind: 'status', names: OSS_STATUS } as const;
+    expect(canonical('DANG_XU_LY', rule)).toBe(4);
+    expect(canonical('4', rule)).toBe(4);
+    expect(differences({ trang_thai: 'DANG_XU_LY' }, { trang_thai: '4' }, { trang_thai: rule })).toEqual([]);
+    expect(
+      differences({ trang_thai: 'DANG_XU_LY' }, { trang_thai: 'DA_TIEP_NHAN' }, { trang_thai: rule }),
+    ).toHaveLength(1);
+  });
+
+  it('compares times as instants: another format of the same instant is equal, another instant is not', () => {
+    const rule = { NgayTiepNhan: time('portal') };
+    expect(
+      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '23/11/2025 09:15:00' }, rule),
+    ).toEqual([]);
+    expect(
+      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '2025-11-23T02:15:00Z' }, rule),
+    ).toEqual([]);
+    expect(
+      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '23/11/2025 09:15:00 AM' }, rule),
+    ).toEqual([]);
+    expect(
+      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '20251123091501' }, rule),
+    ).toHaveLength(1);
+    expect(differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: 'hôm qua' }, rule)).toHaveLength(
+      1,
+    );
+  });
+
+  it('compares lists of records as sets, each record normalised, ignoring order and repeats', () => {
+    const rule = {
+      TienDo: { kind: 'records', fields: { NguoiXuLy: TEXT, ThoiDiemXuLy: time('portal'), TrangThai: CODE } },
+    } as const;
+    const a = { NguoiXuLy: 'Trần Văn Bình', ThoiDiemXuLy: '20251123100000', TrangThai: 2 };
+    const b = { NguoiXuLy: 'Lê Thị Mai', ThoiDiemXuLy: '20251123110000', TrangThai: 4 };
+    const bNfd = {
+      NguoiXuLy: b.NguoiXuLy.normalize('NFD'),
+      ThoiDiemXuLy: '23/11/2025 11:00:00',
+      TrangThai: '4',
+    };
+    expect(differences({ TienDo: [a, b] }, { TienDo: [bNfd, a, a] }, rule)).toEqual([]);
+    expect(differences({ TienDo: [a, b] }, { TienDo: [a] }, rule)).toEqual([
+      { field: 'TienDo', expected: [a, b], actual: [a] },
+    ]);
+  });
+
+  it('takes absent, null, empty text and an empty list as no value', () => {
+    expect(
+      differences({ NgayTra: undefined, DinhDanhCHS: [] }, { NgayTra: '', DinhDanhCHS: null }, {}),
+    ).toEqual([]);
+    expect(differences({ NgayTra: '20251123091500' }, {}, { NgayTra: time('portal') })).toEqual([
+      { field: 'NgayTra', expected: '20251123091500', actual: null },
+    ]);
+  });
+
+  it("does not compare a system's bookkeeping fields", () => {
+    expect(
+      differences({ a: 1 }, { a: 1, ngay_cap_nhat: '23/11/2025 10:00:00' }, {}, ['ngay_cap_nhat']),
+    ).toEqual([]);
+    expect(differences({ a: 1 }, { a: 1, other: 'x' }, {})).toEqual([
+      { field: 'other', expected: null, actual: 'x' },
+    ]);
+  });
+});
+
+describe('status categories', () => {
+  const code = newCode();
+  const dossier = expectedOf(code, [submittedEvent(code), statusEvent(code, 2, 1), statusEvent(code, 4, 2)]);
+
+  it('knows the statuses the dossier had before its current one, 1 included', () => {
+    expect([...earlierStatuses(dossier)].sort()).toEqual([1, 2]);
+  });
+
+  it('calls an earlier status stale and any other wrong', () => {
+    expect(statusCategory(dossier, 2)).toBe('stale-status');
+    expect(statusCategory(dossier, '1')).toBe('stale-status');
+    expect(statusCategory(dossier, 'DA_TIEP_NHAN', OSS_STATUS)).toBe('stale-status');
+    expect(statusCategory(dossier, 9)).toBe('wrong-field');
+    expect(statusCategory(dossier, 'DA_XU_LY_XONG', OSS_STATUS)).toBe('wrong-field');
+  });
+});
+
+describe('judgesExtra', () => {
+  const communes = new Set(['21040']);
+
+  it('judges every record of an empty scope', () => {
+    expect(judgesExtra({}, 'X', undefined, communes)).toBe(true);
+  });
+
+  it('judges none under a time window', () => {
+    expect(judgesExtra({ from: '2025-11-23T00:00:00Z' }, 'X', '21040', communes)).toBe(false);
+    expect(judgesExtra({ to: '2025-11-23T00:00:00Z' }, 'X', '21040', communes)).toBe(false);
+  });
+
+  it('judges only the listed codes of a dossier list', () => {
+    expect(judgesExtra({ dossiers: ['X'] }, 'X', undefined, communes)).toBe(true);
+    expect(judgesExtra({ dossiers: ['X'] }, 'Y', undefined, communes)).toBe(false);
+  });
+
+  it("judges by the record's unit code under a province or commune", () => {
+    expect(judgesExtra({ communeCode: '21040' }, 'X', '21040', communes)).toBe(true);
+    expect(judgesExtra({ communeCode: '21040' }, 'X', '21043', communes)).toBe(false);
+    expect(judgesExtra({ provinceCode: '51' }, 'X', '51', communes)).toBe(true);
+    expect(judgesExtra({ provinceCode: '51' }, 'X', '21040', communes)).toBe(true);
+    expect(judgesExtra({ provinceCode: '51' }, 'X', '00001', communes)).toBe(false);
+    expect(judgesExtra({ provinceCode: '51' }, 'X', undefined, communes)).toBe(false);
+  });
+});
+
+describe('MismatchBatcher', () => {
+  it('hands out full batches, then the rest', () => {
+    const batcher = new MismatchBatcher('portal', () => '2025-11-23T10:00:00+07:00', 2);
+    for (let i = 0; i < 5; i++) batcher.add(`D${i}`, '*', null, null, 'missing-in-target');
+    expect([...batcher.take()].map((b) => b.length)).toEqual([2, 2]);
+    expect([...batcher.take(true)].map((b) => b.map((m) => m.dossier))).toEqual([['D4']]);
+    expect([...batcher.take(true)]).toEqual([]);
+  });
+});

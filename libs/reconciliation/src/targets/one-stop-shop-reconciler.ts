@@ -1,0 +1,162 @@
+import {
+  ONE_STOP_SHOP_MAX_PAGE_SIZE,
+  ONE_STOP_SHOP_TARGET,
+  OSS_STATUS,
+  oneStopShopFacts,
+  toOneStopShopDossier,
+  toOneStopShopProgress,
+  type OneStopShopClient,
+} from '#lgsp/connectors';
+import type {
+  ExpectedDossier,
+  Mismatch,
+  ReconcileContext,
+  ReconciliationScope,
+  TargetReconciler,
+} from '../model.js';
+import {
+  CODE,
+  MismatchBatcher,
+  TEXT,
+  communesOf,
+  differences,
+  judgesExtra,
+  statusCategory,
+  time,
+  type FieldRules,
+} from './compare.js';
+
+export interface OneStopShopReconcilerOptions {
+  client: Pick<OneStopShopClient, 'listDossiers'>;
+  /** Dossiers per `DanhSachHoSo` page (the shop serves at most 2000). @defaultValue 2000 */
+  pageSize?: number;
+  /** Mismatches per yielded batch. @defaultValue 500 */
+  batchSize?: number;
+}
+
+const STATUS = { kind: 'status', names: OSS_STATUS } as const;
+
+/** The shop's fields and how each is compared; `tien_do` (progress) is one field, compared as a set. */
+export const ONE_STOP_SHOP_FIELD_RULES: FieldRules = {
+  ma_ho_so: TEXT,
+  ma_thu_tuc: TEXT,
+  ten_thu_tuc: TEXT,
+  kenh_nop: TEXT,
+  ho_ten_nguoi_nop: TEXT,
+  so_giay_to: TEXT,
+  trich_yeu: TEXT,
+  ma_don_vi: CODE,
+  ngay_nhan: time('legacy'),
+  ngay_hen_tra: time('legacy'),
+  ngay_tra: time('legacy'),
+  trang_thai: STATUS,
+  le_phi: { kind: 'records', fields: { ten: TEXT, so_tien: CODE } },
+  tien_do: {
+    kind: 'records',
+    fields: {
+      can_bo: TEXT,
+      chuc_vu: TEXT,
+      phong_ban: TEXT,
+      thoi_gian: time('legacy'),
+      noi_dung: TEXT,
+      trang_thai: STATUS,
+    },
+  },
+};
+
+/**
+ * The shop's bookkeeping, not the dossier's state: when it stored the record, and the version
+ * (`phien_ban`, the stream version the hub sent, which only orders writes).
+ */
+const IGNORED = ['ngay_cap_nhat', 'phien_ban'];
+
+/**
+ * The record the shop should hold for a dossier: the one-stop-shop connector's own mapping
+ * (`toOneStopShopDossier` with `ma_ho_so`, and `toOneStopShopProgress` as `tien_do`), or undefined
+ * when the log lacks what the connector needs to send it.
+ */
+export function expectedOneStopShopRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined {
+  const state = { dossier: dossier.dossier, view: dossier.view, events: dossier.events };
+  const facts = oneStopShopFacts(dossier.events);
+  try {
+    return {
+      ma_ho_so: dossier.dossier,
+      ...toOneStopShopDossier(state, facts),
+      tien_do: toOneStopShopProgress(state, facts),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reconciles a province's one-stop-shop through `DanhSachHoSo`, page by page, like the portal's
+ * reconciler: field by field after normalisation (status names are their national codes), missing
+ * records, earlier statuses and records the log does not imply.
+ */
+export class OneStopShopReconciler implements TargetReconciler {
+  readonly target = ONE_STOP_SHOP_TARGET;
+  private readonly pageSize: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: OneStopShopReconcilerOptions) {
+    this.pageSize = Math.min(options.pageSize ?? ONE_STOP_SHOP_MAX_PAGE_SIZE, ONE_STOP_SHOP_MAX_PAGE_SIZE);
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  async *reconcile(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+    context: ReconcileContext,
+  ): AsyncIterable<Mismatch[]> {
+    const out = new MismatchBatcher('one-stop-shop', () => context.now(), this.batchSize);
+    const seen = new Set<string>();
+    const communes = communesOf(expected);
+    let scanned = 0;
+    let compared = 0;
+    for (let page = 1; ; page++) {
+      context.signal?.throwIfAborted();
+      const listed = await this.options.client.listDossiers(page, this.pageSize, context.signal);
+      for (const actual of listed.dossiers as unknown as Record<string, unknown>[]) {
+        const code = String(actual.ma_ho_so);
+        const dossier = expected.get(code);
+        if (dossier === undefined) {
+          const unit = actual.ma_don_vi === undefined ? undefined : String(actual.ma_don_vi);
+          if (judgesExtra(scope, code, unit, communes)) {
+            out.add(
+              code,
+              '*',
+              null,
+              { ma_ho_so: code, trang_thai: actual.trang_thai ?? null },
+              'unexpected-extra',
+            );
+          }
+          continue;
+        }
+        const record = expectedOneStopShopRecord(dossier);
+        if (record === undefined) continue;
+        seen.add(code);
+        for (const d of differences(record, actual, ONE_STOP_SHOP_FIELD_RULES, IGNORED)) {
+          const category =
+            d.field === 'trang_thai' ? statusCategory(dossier, d.actual, OSS_STATUS) : 'wrong-field';
+          out.add(code, d.field, d.expected, d.actual, category);
+        }
+        compared++;
+      }
+      scanned += listed.dossiers.length;
+      context.scanned(scanned);
+      context.compared(compared);
+      yield* out.take();
+      if (listed.dossiers.length === 0 || page >= listed.pages) break;
+    }
+    for (const [code, dossier] of expected) {
+      if (seen.has(code)) continue;
+      const record = expectedOneStopShopRecord(dossier);
+      if (record === undefined) continue;
+      out.add(code, '*', { ma_ho_so: code, trang_thai: record.trang_thai }, null, 'missing-in-target');
+      compared++;
+    }
+    context.compared(compared);
+    yield* out.take(true);
+  }
+}

@@ -1,0 +1,143 @@
+import {
+  PAYMENTS_TARGET,
+  PAYMENT_COMPLETED_TYPE,
+  PAYMENT_FAILED_TYPE,
+  PAYMENT_STATUS,
+  paymentRef,
+  type PaymentClient,
+} from '#lgsp/connectors';
+import type { PaymentCompleted, PaymentFailed } from '#lgsp/contracts';
+import { FEE_DUE_STATUS, evolveDossier, type DossierView } from '#lgsp/projections';
+import type {
+  ExpectedDossier,
+  Mismatch,
+  ReconcileContext,
+  ReconciliationScope,
+  TargetReconciler,
+} from '../model.js';
+import { CODE, MismatchBatcher, TEXT, differences, eachLimited } from './compare.js';
+
+export interface PaymentReconcilerOptions {
+  client: Pick<PaymentClient, 'query'>;
+  /** QUERY calls in flight at once. @defaultValue 16 */
+  concurrency?: number;
+  /** Dossiers between two yielded batches. @defaultValue 500 */
+  chunkSize?: number;
+  /** Mismatches per yielded batch. @defaultValue 500 */
+  batchSize?: number;
+}
+
+/** A payment the log implies the platform holds, with the final result the log captured, if any. */
+export interface ExpectedPayment {
+  /** `MaThamChieu`. */
+  ref: string;
+  outcome?: { TrangThaiGD: 1; MaGiaoDich: string; SoTien: number } | { TrangThaiGD: 4 };
+}
+
+/**
+ * The payments of a dossier by its log: each fee request (`<dossierCode>-TT<n>`, the n-th change to
+ * status 6) the payment connector opens — none while nothing is due or once the dossier is paid in
+ * full — and each reference with a final payment event, with that result (a completion wins over a
+ * failure of the same reference). Pure.
+ */
+export function expectedPayments(dossier: ExpectedDossier): ExpectedPayment[] {
+  const payments = new Map<string, ExpectedPayment>();
+  let view: DossierView | undefined;
+  let attempt = 0;
+  for (const e of dossier.events) {
+    view = evolveDossier(view, e);
+    if (e.type === 'vn.gov.lgsp.dossier.status-changed.v1') {
+      if ((e.data as { status?: unknown }).status !== FEE_DUE_STATUS) continue;
+      attempt++;
+      const { payment } = view;
+      const paidInFull = payment.state === 'paid' && payment.amountPaid >= payment.amountDue;
+      const ref = paymentRef(dossier.dossier, attempt);
+      if (payment.amountDue > 0 && !paidInFull && !payments.has(ref)) payments.set(ref, { ref });
+    } else if (e.type === PAYMENT_COMPLETED_TYPE) {
+      const d = e.data as PaymentCompleted;
+      payments.set(d.paymentRef, {
+        ref: d.paymentRef,
+        outcome: { TrangThaiGD: 1, MaGiaoDich: d.transactionId, SoTien: d.amount },
+      });
+    } else if (e.type === PAYMENT_FAILED_TYPE) {
+      const d = e.data as PaymentFailed;
+      if (payments.get(d.paymentRef)?.outcome?.TrangThaiGD !== 1) {
+        payments.set(d.paymentRef, { ref: d.paymentRef, outcome: { TrangThaiGD: 4 } });
+      }
+    }
+  }
+  return [...payments.values()];
+}
+
+/**
+ * Reconciles the payment platform, which has no list: one `QUERY` per payment the log implies
+ * ({@link expectedPayments}), a bounded number at a time. A reference the platform does not know is
+ * `missing-in-target`; a final result of the log the platform contradicts is `wrong-field`
+ * (`TrangThaiGD`, and `MaGiaoDich`/`SoTien` of a completion), or `stale-status` while the platform still
+ * says pending. A payment the log has no result for yet is not judged beyond its existence. Records
+ * the log does not imply cannot be found without a list, so there are no extras.
+ */
+export class PaymentReconciler implements TargetReconciler {
+  readonly target = PAYMENTS_TARGET;
+  private readonly concurrency: number;
+  private readonly chunkSize: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: PaymentReconcilerOptions) {
+    this.concurrency = options.concurrency ?? 16;
+    this.chunkSize = options.chunkSize ?? 500;
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  async *reconcile(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    _scope: ReconciliationScope,
+    context: ReconcileContext,
+  ): AsyncIterable<Mismatch[]> {
+    const out = new MismatchBatcher('payments', () => context.now(), this.batchSize);
+    const dossiers = [...expected.values()];
+    let scanned = 0;
+    let compared = 0;
+    for (let i = 0; i < dossiers.length; i += this.chunkSize) {
+      context.signal?.throwIfAborted();
+      await eachLimited(dossiers.slice(i, i + this.chunkSize), this.concurrency, async (dossier) => {
+        for (const payment of expectedPayments(dossier)) {
+          context.signal?.throwIfAborted();
+          const actual = await this.options.client.query(payment.ref, context.signal);
+          scanned++;
+          this.compare(dossier.dossier, payment, actual, out);
+        }
+        compared++;
+      });
+      context.scanned(scanned);
+      context.compared(compared);
+      yield* out.take();
+    }
+    yield* out.take(true);
+  }
+
+  private compare(
+    code: string,
+    payment: ExpectedPayment,
+    actual: Awaited<ReturnType<PaymentClient['query']>>,
+    out: MismatchBatcher,
+  ): void {
+    if (actual === undefined) {
+      out.add(code, '*', { MaThamChieu: payment.ref }, null, 'missing-in-target');
+      return;
+    }
+    const { outcome } = payment;
+    if (outcome === undefined) return;
+    if (actual.status !== outcome.TrangThaiGD) {
+      const category = actual.status === PAYMENT_STATUS.pending ? 'stale-status' : 'wrong-field';
+      out.add(code, 'TrangThaiGD', outcome.TrangThaiGD, actual.status, category);
+      return;
+    }
+    if (outcome.TrangThaiGD !== 1) return;
+    const platform = { MaGiaoDich: actual.transactionId, SoTien: actual.amount };
+    const rules = { MaGiaoDich: TEXT, SoTien: CODE };
+    const log = { MaGiaoDich: outcome.MaGiaoDich, SoTien: outcome.SoTien };
+    for (const d of differences(log, platform, rules))
+      out.add(code, d.field, d.expected, d.actual, 'wrong-field');
+  }
+}

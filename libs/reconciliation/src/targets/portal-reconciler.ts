@@ -1,0 +1,155 @@
+import {
+  PORTAL_TARGET,
+  portalFacts,
+  toPortalDossier,
+  toPortalProgress,
+  type PortalClient,
+} from '#lgsp/connectors';
+import type {
+  ExpectedDossier,
+  Mismatch,
+  ReconcileContext,
+  ReconciliationScope,
+  TargetReconciler,
+} from '../model.js';
+import {
+  CODE,
+  MismatchBatcher,
+  TEXT,
+  communesOf,
+  differences,
+  judgesExtra,
+  statusCategory,
+  time,
+  type FieldRules,
+} from './compare.js';
+
+/** What the portal reconciler reads: the bulk export of `PortalClient` (#lgsp/connectors). */
+export type PortalExportSource = Pick<PortalClient, 'exportDossiers'>;
+
+export interface PortalReconcilerOptions {
+  client: PortalExportSource;
+  /** Dossiers per export page (the portal serves 1–5000). @defaultValue 5000 */
+  pageSize?: number;
+  /** Mismatches per yielded batch. @defaultValue 500 */
+  batchSize?: number;
+}
+
+/** The portal's fields and how each is compared; `TienDo` (progress) is one field, compared as a set. */
+export const PORTAL_FIELD_RULES: FieldRules = {
+  MaHoSo: TEXT,
+  MaTTHC: TEXT,
+  TenTTHC: TEXT,
+  KenhThucHien: CODE,
+  ChuHoSo: TEXT,
+  SoGiayToChuHoSo: TEXT,
+  DinhDanhCHS: { kind: 'records', fields: { LoaiDinhDanh: CODE, SoDinhDanh: TEXT } },
+  TrichYeuHoSo: TEXT,
+  NgayTiepNhan: time('portal'),
+  NgayHenTra: time('portal'),
+  NgayTra: time('portal'),
+  TrangThaiHoSo: { kind: 'status' },
+  DanhSachLePhi: { kind: 'records', fields: { MaPhiLePhi: TEXT, TenPhiLePhi: TEXT, Gia: CODE } },
+  MaDonVi: CODE,
+  TienDo: {
+    kind: 'records',
+    fields: {
+      MaHoSo: TEXT,
+      NguoiXuLy: TEXT,
+      ChucDanh: TEXT,
+      ThoiDiemXuLy: time('portal'),
+      PhongBanXuLy: TEXT,
+      NoiDungXuLy: TEXT,
+      TrangThai: { kind: 'status' },
+    },
+  },
+};
+
+/**
+ * The record the portal should hold for a dossier: the portal connector's own mapping
+ * (`toPortalDossier` and `toPortalProgress` as `TienDo`), or undefined when the log lacks what the
+ * connector needs to send it (no submission yet): the connector would not have sent it either.
+ */
+export function expectedPortalRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined {
+  const facts = portalFacts(dossier.events);
+  try {
+    return {
+      ...toPortalDossier(dossier.view, facts),
+      TienDo: toPortalProgress(dossier.dossier, facts),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reconciles the national portal through its bulk export (`XuatDanhSachHoSo`), page by page: each
+ * exported dossier of the log is compared field by field with {@link expectedPortalRecord}; a
+ * dossier of the log the export never showed is `missing-in-target`; an exported dossier the log
+ * does not imply is `unexpected-extra` (see `judgesExtra`).
+ */
+export class PortalReconciler implements TargetReconciler {
+  readonly target = PORTAL_TARGET;
+  private readonly pageSize: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: PortalReconcilerOptions) {
+    this.pageSize = options.pageSize ?? 5000;
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  async *reconcile(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+    context: ReconcileContext,
+  ): AsyncIterable<Mismatch[]> {
+    const out = new MismatchBatcher('portal', () => context.now(), this.batchSize);
+    const seen = new Set<string>();
+    const communes = communesOf(expected);
+    let scanned = 0;
+    let compared = 0;
+    for (let offset: number | null = 0; offset !== null;) {
+      context.signal?.throwIfAborted();
+      const page = await this.options.client.exportDossiers(offset, this.pageSize, context.signal);
+      for (const actual of page.dossiers as unknown as Record<string, unknown>[]) {
+        const code = String(actual.MaHoSo);
+        const dossier = expected.get(code);
+        if (dossier === undefined) {
+          const unit = actual.MaDonVi === undefined ? undefined : String(actual.MaDonVi);
+          if (judgesExtra(scope, code, unit, communes)) {
+            out.add(
+              code,
+              '*',
+              null,
+              { MaHoSo: code, TrangThaiHoSo: actual.TrangThaiHoSo ?? null },
+              'unexpected-extra',
+            );
+          }
+          continue;
+        }
+        const record = expectedPortalRecord(dossier);
+        if (record === undefined) continue;
+        seen.add(code);
+        for (const d of differences(record, actual, PORTAL_FIELD_RULES)) {
+          const category = d.field === 'TrangThaiHoSo' ? statusCategory(dossier, d.actual) : 'wrong-field';
+          out.add(code, d.field, d.expected, d.actual, category);
+        }
+        compared++;
+      }
+      scanned += page.dossiers.length;
+      context.scanned(scanned);
+      context.compared(compared);
+      yield* out.take();
+      offset = page.dossiers.length === 0 ? null : page.next;
+    }
+    for (const [code, dossier] of expected) {
+      if (seen.has(code)) continue;
+      const record = expectedPortalRecord(dossier);
+      if (record === undefined) continue;
+      out.add(code, '*', { MaHoSo: code, TrangThaiHoSo: record.TrangThaiHoSo }, null, 'missing-in-target');
+      compared++;
+    }
+    context.compared(compared);
+    yield* out.take(true);
+  }
+}
