@@ -1,0 +1,74 @@
+import type { Pool } from 'pg';
+import type { DatabaseSync } from 'node:sqlite';
+import type { DossierSyncConnector, ParkingStore } from '#lgsp/connectors';
+import type { EventStore } from '#lgsp/event-store';
+import type { Logger } from '#lgsp/observability';
+import {
+  PostgresReplayStore,
+  ReplayService,
+  SqliteReplayStore,
+  connectorReplayTarget,
+  type ReconciliationLookup,
+  type ReplayStore,
+  type ReplayTarget,
+} from '#lgsp/replay';
+import type { AuditLog } from '#lgsp/security';
+
+/**
+ * Calls each connector makes per dossier, for the plans' estimates: the portal syncs the dossier and
+ * pushes its progress; the others make one call per state.
+ */
+export const CALLS_PER_DOSSIER: Readonly<Record<string, number>> = {
+  portal: 2,
+  'one-stop-shop': 1,
+  'civil-registry': 1,
+  payments: 1,
+};
+
+/** Opens (creating or migrating) the replay tables beside the events: SQLite file or PostgreSQL schema. */
+export function openReplayStore(
+  storage: { database: DatabaseSync } | { pool: Pool; schema: string },
+): Promise<ReplayStore> {
+  return 'database' in storage
+    ? Promise.resolve(new SqliteReplayStore(storage.database))
+    : PostgresReplayStore.open(storage.pool, storage.schema);
+}
+
+export interface ReplayPartsOptions {
+  store: ReplayStore;
+  events: Pick<EventStore, 'readAll' | 'head'>;
+  /** The running outbound connectors (`ConnectorParts.subscribers`). */
+  connectors: readonly DossierSyncConnector[];
+  /** Each connector's `ratePerSecond` setting, by target. */
+  rates: ReadonlyMap<string, number>;
+  parking?: ParkingStore;
+  audit?: AuditLog;
+  /** `replay.*` settings. */
+  settings: { confirmAbove: number; chunkSize: number; pollMs: number };
+  logger: Logger;
+  reconciliation?: ReconciliationLookup;
+}
+
+/** The replay service over the running connectors, one target per connector. */
+export function replayParts(options: ReplayPartsOptions): ReplayService {
+  const targets = new Map<string, ReplayTarget>();
+  for (const connector of options.connectors) {
+    targets.set(
+      connector.target,
+      connectorReplayTarget(connector, {
+        ratePerSecond: options.rates.get(connector.target) ?? 20,
+        callsPerItem: CALLS_PER_DOSSIER[connector.target] ?? 1,
+        ...(options.parking ? { parking: options.parking } : {}),
+      }),
+    );
+  }
+  return new ReplayService({
+    store: options.store,
+    targets,
+    events: options.events,
+    ...options.settings,
+    logger: options.logger.child({ component: 'replay' }),
+    ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.reconciliation ? { reconciliation: options.reconciliation } : {}),
+  });
+}

@@ -1,0 +1,197 @@
+import 'reflect-metadata';
+import { Module, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DomainError } from '#lgsp/contracts';
+import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
+import { createLogger } from '#lgsp/observability';
+import { InMemoryReplayStore, ReplayService, type ReplayTarget } from '#lgsp/replay';
+import { InMemoryAuditLog, type Client } from '#lgsp/security';
+import { authenticate } from '../http/auth.js';
+import { ProblemFilter } from '../http/problem.filter.js';
+import { RUNTIME } from '../http/tokens.js';
+import type { HubRuntime } from '../runtime.js';
+import { ReplayController } from './replay.controller.js';
+
+const clients: Record<string, Client> = {
+  'ops-token': { id: 'c-ops', name: 'ops', role: 'operator', communeCodes: [], sources: [], createdAt: '' },
+  'commune-token': {
+    id: 'c-x',
+    name: 'Xã Bình Sơn',
+    role: 'commune',
+    provinceCode: '51',
+    communeCodes: ['21040'],
+    sources: [],
+    createdAt: '',
+  },
+};
+
+const events: StoredEvent[] = ['D1', 'D2', 'D3'].map((d, i) => ({
+  position: i + 1,
+  stream: `dossier-${d}`,
+  streamVersion: 1,
+  recordedAt: '2026-11-23T08:00:00.000Z',
+  hash: '',
+  prevHash: '',
+  id: `e${i}`,
+  source: '/test',
+  type: 'vn.gov.lgsp.dossier.submitted.v1',
+  data: {},
+  extensions: {},
+}));
+
+/** The controller alone in a Fastify app, with the hub's authentication, validation and problems. */
+async function serve(replay: ReplayService | undefined) {
+  const runtime = {
+    clients: { authenticate: async (token: string) => clients[token] },
+    ...(replay ? { replay } : {}),
+  } as unknown as HubRuntime;
+  @Module({ controllers: [ReplayController], providers: [{ provide: RUNTIME, useValue: runtime }] })
+  class TestModule {}
+  const app = await NestFactory.create<NestFastifyApplication>(TestModule, new FastifyAdapter(), {
+    logger: false,
+  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (req) => authenticate(runtime, req));
+  app.useGlobalFilters(new ProblemFilter(createLogger({ level: 'silent' })));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      exceptionFactory: (errors) =>
+        new DomainError(
+          'invalid',
+          'the request body is not valid',
+          errors.flatMap((e) =>
+            Object.values(e.constraints ?? {}).map((message) => ({ pointer: `/${e.property}`, message })),
+          ),
+        ),
+    }),
+  );
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = await app.getUrl();
+  const call = async (method: string, path: string, body?: unknown, token = 'ops-token') => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  return { call, close: () => app.close() };
+}
+
+describe('/v1/admin/replays', () => {
+  const sent: string[] = [];
+  const target: ReplayTarget = {
+    name: 'portal',
+    unit: 'dossier',
+    ratePerSecond: 1000,
+    callsPerItem: 1,
+    send: async (item) => {
+      sent.push(item);
+      return 'sent';
+    },
+  };
+  const audit = new InMemoryAuditLog();
+  const service = new ReplayService({
+    store: new InMemoryReplayStore(),
+    targets: new Map([['portal', target]]),
+    events: {
+      head: async () => ({ position: events.length }),
+      readAll: async (o: ReadAllOptions = {}) => events.filter((e) => e.position > (o.after ?? 0)),
+    },
+    audit,
+    confirmAbove: 2,
+    chunkSize: 10,
+    pollMs: 10,
+  });
+  let hub: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    service.start();
+    hub = await serve(service);
+  });
+  afterAll(async () => {
+    await hub.close();
+    await service.stop();
+  });
+
+  it('plans, refuses an unconfirmed large run (409), runs, shows and lists it', async () => {
+    const plan = await hub.call('POST', '/v1/admin/replays/plan', {
+      target: 'portal',
+      scope: { dossiers: ['D2'] },
+    });
+    expect(plan).toMatchObject({
+      status: 200,
+      body: { plan: { dossiers: ['D2'], confirmationRequired: false } },
+    });
+    expect(sent).toEqual([]);
+
+    const refused = await hub.call('POST', '/v1/admin/replays', { target: 'portal' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toMatch(/3 dossiers .* send confirm: true/);
+
+    const started = await hub.call('POST', '/v1/admin/replays', {
+      target: 'portal',
+      confirm: true,
+      chunkSize: 2,
+    });
+    expect(started).toMatchObject({
+      status: 201,
+      body: { replay: { state: 'running', total: 3, chunkSize: 2 } },
+    });
+    const id = started.body.replay.id as string;
+    const end = Date.now() + 5000;
+    while (
+      (await hub.call('GET', `/v1/admin/replays/${id}`)).body.replay.state === 'running' &&
+      Date.now() < end
+    )
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await hub.call('GET', `/v1/admin/replays/${id}`)).body.replay).toMatchObject({
+      state: 'completed',
+      done: 3,
+    });
+    expect(sent).toEqual(['D1', 'D2', 'D3']);
+    expect(
+      (await hub.call('GET', '/v1/admin/replays?limit=1')).body.replays.map((r: { id: string }) => r.id),
+    ).toEqual([id]);
+    expect((await hub.call('POST', `/v1/admin/replays/${id}/resume`, { note: 'again' })).status).toBe(409);
+    expect((await audit.list({ limit: 10, action: 'replay.' })).map((e) => e.action)).toEqual([
+      'replay.plan',
+      'replay.run',
+      'replay.complete',
+    ]);
+  });
+
+  it('answers problems: bad scope and body (pointers), unknown target or id (404), role (403)', async () => {
+    const bad = await hub.call('POST', '/v1/admin/replays/plan', {
+      target: 'portal',
+      scope: { from: 'yesterday' },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([
+      { pointer: '/scope/from', message: 'must be an RFC 3339 time with its offset' },
+    ]);
+    const chunk = await hub.call('POST', '/v1/admin/replays', { target: 'portal', chunkSize: 5000 });
+    expect(chunk.status).toBe(422);
+    expect(chunk.body.errors[0].pointer).toBe('/chunkSize');
+    expect((await hub.call('POST', '/v1/admin/replays/plan', { target: 'kafka:erp' })).status).toBe(404);
+    expect((await hub.call('GET', '/v1/admin/replays/nope')).status).toBe(404);
+    expect((await hub.call('POST', '/v1/admin/replays/nope/pause', {})).status).toBe(404);
+    expect((await hub.call('GET', '/v1/admin/replays', undefined, 'commune-token')).status).toBe(403);
+  });
+
+  it('answers 404 while the hub runs no replays', async () => {
+    const none = await serve(undefined);
+    try {
+      expect((await none.call('GET', '/v1/admin/replays')).status).toBe(404);
+    } finally {
+      await none.close();
+    }
+  });
+});
