@@ -5,7 +5,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DomainError } from '#lgsp/contracts';
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
 import { createLogger } from '#lgsp/observability';
-import { InMemoryReplayStore, ReplayService, type ReplayTarget } from '#lgsp/replay';
+import {
+  InMemoryReplayStore,
+  ReplayService,
+  type ReplayPlan,
+  type ReplayProgress,
+  type ReplayTarget,
+} from '#lgsp/replay';
 import { InMemoryAuditLog, type Client } from '#lgsp/security';
 import { authenticate } from '../http/auth.js';
 import { ProblemFilter } from '../http/problem.filter.js';
@@ -39,6 +45,15 @@ const events: StoredEvent[] = ['D1', 'D2', 'D3'].map((d, i) => ({
   data: {},
   extensions: {},
 }));
+
+/** The fields of the answers (and problems) the specs read. */
+interface Answer {
+  plan?: ReplayPlan;
+  replay?: ReplayProgress;
+  replays?: ReplayProgress[];
+  detail?: string;
+  errors?: { pointer: string; message: string }[];
+}
 
 /** The controller alone in a Fastify app, with the hub's authentication, validation and problems. */
 async function serve(replay: ReplayService | undefined) {
@@ -81,7 +96,7 @@ async function serve(replay: ReplayService | undefined) {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
+    return { status: res.status, body: (await res.json()) as Answer };
   };
   return { call, close: () => app.close() };
 }
@@ -145,10 +160,10 @@ describe('/v1/admin/replays', () => {
       status: 201,
       body: { replay: { state: 'running', total: 3, chunkSize: 2 } },
     });
-    const id = started.body.replay.id as string;
+    const id = started.body.replay!.id;
     const end = Date.now() + 5000;
     while (
-      (await hub.call('GET', `/v1/admin/replays/${id}`)).body.replay.state === 'running' &&
+      (await hub.call('GET', `/v1/admin/replays/${id}`)).body.replay?.state === 'running' &&
       Date.now() < end
     )
       await new Promise((r) => setTimeout(r, 10));
@@ -157,9 +172,7 @@ describe('/v1/admin/replays', () => {
       done: 3,
     });
     expect(sent).toEqual(['D1', 'D2', 'D3']);
-    expect(
-      (await hub.call('GET', '/v1/admin/replays?limit=1')).body.replays.map((r: { id: string }) => r.id),
-    ).toEqual([id]);
+    expect((await hub.call('GET', '/v1/admin/replays?limit=1')).body.replays?.map((r) => r.id)).toEqual([id]);
     expect((await hub.call('POST', `/v1/admin/replays/${id}/resume`, { note: 'again' })).status).toBe(409);
     expect((await audit.list({ limit: 10, action: 'replay.' })).map((e) => e.action)).toEqual([
       'replay.plan',
@@ -179,7 +192,7 @@ describe('/v1/admin/replays', () => {
     ]);
     const chunk = await hub.call('POST', '/v1/admin/replays', { target: 'portal', chunkSize: 5000 });
     expect(chunk.status).toBe(422);
-    expect(chunk.body.errors[0].pointer).toBe('/chunkSize');
+    expect(chunk.body.errors?.[0]?.pointer).toBe('/chunkSize');
     expect((await hub.call('POST', '/v1/admin/replays/plan', { target: 'kafka:erp' })).status).toBe(404);
     expect((await hub.call('GET', '/v1/admin/replays/nope')).status).toBe(404);
     expect((await hub.call('POST', '/v1/admin/replays/nope/pause', {})).status).toBe(404);
