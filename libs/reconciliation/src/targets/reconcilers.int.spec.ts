@@ -170,6 +170,11 @@ describe('PortalReconciler against the portal simulator (XuatDanhSachHoSo)', () 
     await syncAll();
     const reconciler = new PortalReconciler({ client: portal, pageSize: 4, batchSize: 2 });
     expect(found(await reconcile(reconciler))).toEqual([]);
+    const page = await portal.exportDossiers(8, 4);
+    expect(page).toMatchObject({ total: 10, next: null });
+    expect(page.dossiers.map((d) => d.MaHoSo)).toEqual([c[8], c[9]]);
+    expect((await portal.exportDossiers(0, 4)).next).toBe(4);
+    await expect(portal.exportDossiers(0, 5001)).rejects.toThrow(RangeError);
 
     const [first] = portalSim.state().dossiers[1]!.TienDo;
     const extra = newCode();
