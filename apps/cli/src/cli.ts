@@ -1,0 +1,404 @@
+import { ApiError, Api } from './api.js';
+import { audit } from './audit.js';
+import { parseFlags, query, type Ctx, type Out } from './command.js';
+import { eventsTail } from './events-tail.js';
+import { EXIT, UsageError, isInterruption, type CliIo } from './io.js';
+import { reconcileList, reconcileRun, reconcileShow } from './reconcile.js';
+import { replayCommand, replayList, replayPlan, replayRun, replayStatus } from './replay.js';
+import { table } from './table.js';
+
+const USAGE = `lgsp — the lgsp-hub operator CLI
+
+Environment: LGSP_URL (default http://127.0.0.1:3000), LGSP_TOKEN (an admin or operator token).
+Every command prints a table; --json prints the hub's JSON for scripts.
+
+Commands:
+  lgsp clients create --name NAME (--communes C1,C2 | --province P) [--role ROLE] [--sources S1,S2]
+  lgsp clients list
+  lgsp streams read STREAM [--from VERSION] [--limit N]
+  lgsp events list [--after POSITION] [--limit N] [--type TYPE] [--province P]
+  lgsp events tail [--after POSITION] [--type TYPE] [--province P]
+      Follows the log live, one line per event (position, time, type, dossier; JSON lines with
+      --json), reconnecting after the last position when the hub goes away; Ctrl-C stops it (exit 0).
+  lgsp dossiers show DOSSIER_CODE
+  lgsp subscriptions
+  lgsp parked list [--target TARGET] [--limit N] [--after ID]
+  lgsp parked retry TARGET DOSSIER_CODE [--note NOTE]
+      Resolves the parking and delivers the dossier to the target again.
+  lgsp parked skip TARGET DOSSIER_CODE [--note NOTE] [--through POSITION]
+      Drops the dossier's held events for the target (through POSITION, default all held).
+  lgsp parked history TARGET DOSSIER_CODE
+  lgsp reconcile run --target TARGET [SCOPE] [--no-wait]
+      Compares TARGET (portal, one-stop-shop, civil-registry, payments) with the log over SCOPE and,
+      unless --no-wait, shows its progress, then the mismatches per category (exit 5 when any).
+  lgsp reconcile show ID [--category C] [--limit N] [--after SEQ]
+  lgsp reconcile list [--limit N] [--after ID]
+  lgsp replay plan --target TARGET [SCOPE] [--types T1,T2] [--from-reconciliation ID] [--limit N]
+      What a replay would send (counts, first and last events, estimate, the first N dossiers,
+      default 20); sends nothing.
+  lgsp replay run --target TARGET [SCOPE] [--types T1,T2] [--from-reconciliation ID]
+                  [--yes] [--chunk-size N] [--rate PER_SECOND] [--no-wait]
+      Shows the plan, starts the replay and follows it to its end (exit 0 only when completed). A
+      replay above the hub's size limit needs confirmation: asked on a terminal, else --yes.
+  lgsp replay status ID
+  lgsp replay list [--limit N] [--after ID]
+  lgsp replay pause|resume|cancel ID [--note NOTE]
+  lgsp audit [--action PREFIX] [--subject S] [--limit N] [--after ID]
+  lgsp migrate [--store sqlite|postgres://…] [--schema NAME]
+      Creates or upgrades the store's tables without starting the hub. Reads the hub's configuration
+      (LGSP_CONFIG, LGSP_STORE, LGSP_POSTGRES_SCHEMA, LGSP_DATA_DIR); --store and --schema override it.
+
+  SCOPE: [--province P] [--commune C] [--from RFC3339] [--to RFC3339]
+         [--dossiers CODE1,CODE2 | --dossiers-file FILE (codes separated by lines, commas or spaces)]
+
+Progress goes to stderr: a bar on a terminal, a plain line every 10 s otherwise.
+
+Exit codes: 0 success; 2 usage error, or a replay needing confirmation without a terminal or --yes;
+3 the hub refused the request (its problem is printed); 4 the hub (or, for migrate, the store) could
+not be reached; 5 a reconciliation found mismatches; 6 a run ended failed or cancelled, or the
+replay was not confirmed; 78 bad configuration; 130 interrupted while following a run (the run goes
+on in the hub).`;
+
+/** `lgsp migrate`: the hub's own configuration and migration code, loaded only for this command. */
+async function migrate(
+  store: string | undefined,
+  schema: string | undefined,
+): Promise<{ database: string; component: string; version: number }[]> {
+  const { ConfigError, loadConfig } = await import('../../hub/src/config/config.js');
+  const { migrateStorage } = await import('../../hub/src/runtime.js');
+  const { createLogger } = await import('#lgsp/observability');
+  const { pino } = await import('pino');
+  let config;
+  try {
+    config = loadConfig({
+      ...process.env,
+      ...(store === undefined ? {} : { LGSP_STORE: store }),
+      ...(schema === undefined ? {} : { LGSP_POSTGRES_SCHEMA: schema }),
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliConfigError(e.message);
+    throw e;
+  }
+  // Warnings go to stderr: stdout carries the result (and --json must stay parseable).
+  return migrateStorage(config, createLogger({ level: 'warn', destination: pino.destination(2) }));
+}
+
+type Client = {
+  id: string;
+  name: string;
+  role: string;
+  provinceCode?: string;
+  communeCodes: string[];
+  sources: string[];
+  createdAt: string;
+};
+type ParkedItem = {
+  id: number;
+  target: string;
+  dossier: string;
+  reason: string;
+  kind: string;
+  attempts: number;
+  firstPosition: number;
+  lastPosition: number;
+  parkedAt: string;
+};
+type HistoryEntry = {
+  action: string;
+  at: string;
+  by: string;
+  note?: string;
+  fromPosition: number;
+  throughPosition: number;
+};
+type WireEvent = {
+  position: number;
+  stream: string;
+  streamVersion: number;
+  recordedAt: string;
+  event: { id: string; source: string; type: string; time?: string };
+};
+
+/**
+ * Runs one command line and resolves with its exit code (see USAGE); the process wiring is in main.ts.
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (e) {
+    return report(e, io);
+  }
+}
+
+async function dispatch(argv: string[], io: CliIo): Promise<number> {
+  const { values: flags, positionals } = parseFlags(argv);
+  const [group, action, arg, arg2] = positionals;
+  if (flags.help || !group) {
+    io.stdout.write(`${USAGE}\n`);
+    if (!group && !flags.help) throw new UsageError('no command given');
+    return EXIT.ok;
+  }
+  const api = new Api(io.env.LGSP_URL ?? 'http://127.0.0.1:3000', io.env.LGSP_TOKEN, io.interrupt);
+  const out: Out = {
+    json: flags.json,
+    print(human, machine) {
+      io.stdout.write(`${this.json ? JSON.stringify(machine, null, 2) : human}\n`);
+    },
+  };
+  const ctx: Ctx = { api, io, flags, out, args: positionals.slice(2) };
+
+  switch (`${group} ${action ?? ''}`.trim()) {
+    case 'clients create': {
+      if (!flags.name) throw new UsageError('clients create needs --name');
+      const body = {
+        name: flags.name,
+        ...(flags.communes ? { communes: flags.communes.split(',').map((c) => c.trim()) } : {}),
+        ...(flags.province ? { province: flags.province } : {}),
+        ...(flags.role ? { role: flags.role } : {}),
+        ...(flags.sources ? { sources: flags.sources.split(',').map((s) => s.trim()) } : {}),
+      };
+      const c = await api.call<Client & { token: string }>('POST', '/v1/admin/clients', body);
+      out.print(
+        `created client ${c.name} (${c.id}), role ${c.role}${c.provinceCode ? `, province ${c.provinceCode}` : ''}` +
+          `${c.communeCodes.length ? `, communes ${c.communeCodes.join(',')}` : ''}` +
+          `${c.sources.length ? `, sources ${c.sources.join(',')}` : ''}\n` +
+          `token (shown once, store it now): ${c.token}`,
+        {
+          id: c.id,
+          token: c.token,
+          name: c.name,
+          role: c.role,
+          provinceCode: c.provinceCode,
+          communeCodes: c.communeCodes,
+          sources: c.sources,
+        },
+      );
+      return EXIT.ok;
+    }
+    case 'clients list': {
+      const { clients } = await api.call<{ clients: Client[] }>('GET', '/v1/admin/clients');
+      out.print(
+        table(
+          ['ID', 'NAME', 'ROLE', 'PROVINCE', 'COMMUNES', 'SOURCES', 'CREATED'],
+          clients.map((c) => [
+            c.id,
+            c.name,
+            c.role,
+            c.provinceCode,
+            c.communeCodes.join(','),
+            c.sources.join(','),
+            c.createdAt,
+          ]),
+        ),
+        clients,
+      );
+      return EXIT.ok;
+    }
+    case 'streams read': {
+      if (!arg)
+        throw new UsageError('streams read needs a stream name, e.g. dossier-000.00.15.H12-250701-0001');
+      const r = await api.call<{ stream: string; version: number; events: WireEvent[] }>(
+        'GET',
+        `/v1/streams/${encodeURIComponent(arg)}${query({ from: flags.from, limit: flags.limit })}`,
+      );
+      out.print(
+        `${r.stream} (version ${r.version})\n` +
+          table(
+            ['VERSION', 'POSITION', 'TYPE', 'TIME', 'SOURCE', 'ID'],
+            r.events.map((e) => [
+              e.streamVersion,
+              e.position,
+              e.event.type,
+              e.event.time,
+              e.event.source,
+              e.event.id,
+            ]),
+          ),
+        r,
+      );
+      return EXIT.ok;
+    }
+    case 'events list': {
+      const r = await api.call<{ events: WireEvent[]; next: number; head: number }>(
+        'GET',
+        `/v1/events${query({ after: flags.after, limit: flags.limit, type: flags.type, province: flags.province })}`,
+      );
+      out.print(
+        table(
+          ['POSITION', 'STREAM', 'VERSION', 'TYPE', 'RECORDED'],
+          r.events.map((e) => [e.position, e.stream, e.streamVersion, e.event.type, e.recordedAt]),
+        ) + `\nnext: --after ${r.next} (head ${r.head})`,
+        r,
+      );
+      return EXIT.ok;
+    }
+    case 'dossiers show': {
+      if (!arg) throw new UsageError('dossiers show needs a dossier code');
+      const view = await api.call<Record<string, unknown>>('GET', `/v1/dossiers/${encodeURIComponent(arg)}`);
+      out.print(
+        table(
+          ['FIELD', 'VALUE'],
+          Object.entries(view).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]),
+        ),
+        view,
+      );
+      return EXIT.ok;
+    }
+    case 'subscriptions': {
+      const r = await api.call<{
+        head: number;
+        subscriptions: {
+          name: string;
+          checkpoint: number;
+          lagEvents: number;
+          lagSeconds: number;
+          state: string;
+          leaseHolder?: string;
+        }[];
+      }>('GET', '/v1/admin/subscriptions');
+      out.print(
+        `head ${r.head}\n` +
+          table(
+            ['SUBSCRIBER', 'STATE', 'CHECKPOINT', 'LAG EVENTS', 'LAG SECONDS', 'LEASE HOLDER'],
+            r.subscriptions.map((s) => [
+              s.name,
+              s.state,
+              s.checkpoint,
+              s.lagEvents,
+              s.lagSeconds.toFixed(1),
+              s.leaseHolder ?? '-',
+            ]),
+          ),
+        r,
+      );
+      return EXIT.ok;
+    }
+    case 'parked list': {
+      const r = await api.call<{ parked: ParkedItem[] }>(
+        'GET',
+        `/v1/admin/parked${query({ target: flags.target, limit: flags.limit, after: flags.after })}`,
+      );
+      out.print(
+        table(
+          ['ID', 'TARGET', 'DOSSIER', 'KIND', 'ATTEMPTS', 'POSITIONS', 'PARKED', 'REASON'],
+          r.parked.map((p) => [
+            p.id,
+            p.target,
+            p.dossier,
+            p.kind,
+            p.attempts,
+            `${p.firstPosition}…${p.lastPosition}`,
+            p.parkedAt,
+            p.reason,
+          ]),
+        ),
+        r,
+      );
+      return EXIT.ok;
+    }
+    case 'parked retry':
+    case 'parked skip': {
+      if (!arg || !arg2) throw new UsageError(`parked ${action} needs a target and a dossier code`);
+      let through: number | undefined;
+      if (flags.through !== undefined) {
+        if (action !== 'skip') throw new UsageError('--through is for parked skip only');
+        through = Number(flags.through);
+        if (!Number.isSafeInteger(through) || through < 1)
+          throw new UsageError('--through must be a log position (a positive integer)');
+      }
+      const r = await api.call<{ entry: HistoryEntry; delivery?: string }>(
+        'POST',
+        `/v1/admin/parked/${encodeURIComponent(arg)}/${encodeURIComponent(arg2)}/${action}`,
+        {
+          ...(flags.note === undefined ? {} : { note: flags.note }),
+          ...(through === undefined ? {} : { throughPosition: through }),
+        },
+      );
+      const { entry } = r;
+      const delivery =
+        r.delivery === undefined ? '' : r.delivery === 'parked' ? '; parked again' : `; ${r.delivery}`;
+      out.print(
+        `${entry.action} ${arg2} for ${arg}: positions ${entry.fromPosition}…${entry.throughPosition}, by ${entry.by}${delivery}`,
+        r,
+      );
+      return EXIT.ok;
+    }
+    case 'parked history': {
+      if (!arg || !arg2) throw new UsageError('parked history needs a target and a dossier code');
+      const r = await api.call<{ history: HistoryEntry[] }>(
+        'GET',
+        `/v1/admin/parked/${encodeURIComponent(arg)}/${encodeURIComponent(arg2)}/history`,
+      );
+      out.print(
+        table(
+          ['AT', 'ACTION', 'BY', 'POSITIONS', 'NOTE'],
+          r.history.map((h) => [h.at, h.action, h.by, `${h.fromPosition}…${h.throughPosition}`, h.note]),
+        ),
+        r,
+      );
+      return EXIT.ok;
+    }
+    case 'migrate': {
+      const versions = await migrate(flags.store, flags.schema);
+      out.print(
+        table(
+          ['DATABASE', 'COMPONENT', 'VERSION'],
+          versions.map((v) => [v.database, v.component, v.version]),
+        ),
+        { versions },
+      );
+      return EXIT.ok;
+    }
+    case 'events tail':
+      return eventsTail(ctx);
+    case 'reconcile run':
+      return reconcileRun(ctx);
+    case 'reconcile show':
+      return reconcileShow(ctx);
+    case 'reconcile list':
+      return reconcileList(ctx);
+    case 'replay plan':
+      return replayPlan(ctx);
+    case 'replay run':
+      return replayRun(ctx);
+    case 'replay status':
+      return replayStatus(ctx);
+    case 'replay list':
+      return replayList(ctx);
+    case 'replay pause':
+    case 'replay resume':
+    case 'replay cancel':
+      return replayCommand(ctx, action as 'pause' | 'resume' | 'cancel');
+    case 'audit':
+      return audit(ctx);
+    default:
+      throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+  }
+}
+
+class CliConfigError extends Error {}
+
+/** The exit code of a failed command, its message on stderr. */
+function report(e: unknown, io: CliIo): number {
+  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr.write(`lgsp: ${(e as Error).message}\nRun lgsp --help for usage.\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof CliConfigError) {
+    io.stderr.write(`lgsp: ${e.message}\n`);
+    return EXIT.config;
+  }
+  if (e instanceof ApiError) {
+    io.stderr.write(`lgsp: ${e.status} ${e.problem?.title ?? ''}: ${e.message}\n`);
+    for (const issue of e.problem?.errors ?? [])
+      io.stderr.write(`  ${issue.pointer || '/'}: ${issue.message}\n`);
+    if (e.status === 401 && !io.env.LGSP_TOKEN) io.stderr.write('  LGSP_TOKEN is not set\n');
+    return EXIT.refused;
+  }
+  if (isInterruption(e, io.interrupt)) {
+    io.stderr.write('lgsp: interrupted\n');
+    return EXIT.interrupted;
+  }
+  io.stderr.write(`lgsp: ${(e as Error).message}\n`);
+  return EXIT.unreachable;
+}
