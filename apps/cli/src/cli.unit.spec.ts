@@ -1,0 +1,483 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runCli } from './cli.js';
+import type { CliIo } from './io.js';
+
+type Handler = (req: IncomingMessage, body: unknown, res: ServerResponse) => [number, unknown] | void;
+interface Seen {
+  method: string;
+  url: string;
+  body: unknown;
+  auth: string | undefined;
+}
+
+/** A stand-in for the hub speaking the documented operator API: routes by "METHOD path". */
+async function fakeHub(routes: Record<string, Handler>) {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString()));
+    req.on('end', () => {
+      const body: unknown = text ? JSON.parse(text) : undefined;
+      seen.push({ method: req.method!, url: req.url!, body, auth: req.headers.authorization });
+      const key = `${req.method} ${req.url!.split('?')[0]}`;
+      const handler = routes[key];
+      const answer: [number, unknown] | void = handler
+        ? handler(req, body, res)
+        : [404, { title: 'Not Found', detail: `no ${key}` }];
+      if (!answer) return;
+      const [status, payload] = answer;
+      res.writeHead(status, {
+        'content-type': status >= 400 ? 'application/problem+json' : 'application/json',
+      });
+      res.end(JSON.stringify(payload));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+function io(url: string, extra: Partial<CliIo> = {}) {
+  const out = { stdout: '', stderr: '' };
+  const controller = new AbortController();
+  const cli: CliIo = {
+    env: { LGSP_URL: url, LGSP_TOKEN: 'ops-token' },
+    stdout: { write: (t: string) => (out.stdout += t) },
+    stderr: { write: (t: string) => (out.stderr += t) },
+    interrupt: controller.signal,
+    readFile: () =>
+      '# dossiers\n000.00.15.H12-250701-0001, 000.00.15.H12-250701-0002\n\n000.00.15.H12-250701-0001\n',
+    pollMs: 5,
+    plainProgressMs: 0,
+    ...extra,
+  };
+  return { cli, out, controller };
+}
+
+const run = (id: string, over: Record<string, unknown> = {}) => ({
+  id,
+  target: 'portal',
+  scope: {},
+  state: 'running',
+  by: 'ops',
+  startedAt: '2026-11-23T09:00:00.000Z',
+  progress: { expected: 10, scanned: 0, compared: 0 },
+  mismatches: { total: 0, dossiers: 0, byCategory: {} },
+  ...over,
+});
+
+const replay = (over: Record<string, unknown> = {}) => ({
+  id: 'rp-1',
+  target: 'portal',
+  scope: {},
+  unit: 'dossier',
+  state: 'running',
+  by: 'ops',
+  createdAt: '2026-11-23T09:00:00.000Z',
+  updatedAt: '2026-11-23T09:00:00.000Z',
+  total: 4,
+  done: 0,
+  failed: 0,
+  chunkSize: 100,
+  ratePerSecond: 10,
+  rate: 0,
+  etaSeconds: null,
+  ...over,
+});
+
+const plan = (n: number, confirmationRequired = false) => ({
+  target: 'portal',
+  scope: {},
+  unit: 'dossier',
+  dossiers: Array.from({ length: n }, (_, i) => `000.00.15.H12-250701-${String(i + 1).padStart(4, '0')}`),
+  events: n * 3,
+  firstEvent: {
+    position: 5,
+    recordedAt: '2026-11-01T01:00:00Z',
+    type: 'gov.vn.lgsp.dossier.received.v1',
+    dossier: 'D1',
+  },
+  lastEvent: {
+    position: 90,
+    recordedAt: '2026-11-02T01:00:00Z',
+    type: 'gov.vn.lgsp.dossier.decided.v1',
+    dossier: 'D9',
+  },
+  calls: n * 2,
+  ratePerSecond: 10,
+  estimatedSeconds: (n * 2) / 10,
+  confirmationRequired,
+  logPosition: 100,
+});
+
+describe('lgsp reconcile', () => {
+  it('starts a run with the scope flags, follows it and exits 5 with the counts per category', async () => {
+    const states = [
+      run('rc-1', { progress: { expected: 10, scanned: 6, compared: 5 } }),
+      run('rc-1', {
+        state: 'completed',
+        finishedAt: '2026-11-23T09:00:12.000Z',
+        progress: { expected: 10, scanned: 10, compared: 10 },
+        mismatches: { total: 3, dossiers: 2, byCategory: { 'wrong-field': 2, 'stale-status': 1 } },
+      }),
+    ];
+    const hub = await fakeHub({
+      'POST /v1/admin/reconciliations': () => [202, { run: run('rc-1') }],
+      'GET /v1/admin/reconciliations/rc-1': () => [200, { run: states.shift() ?? run('x'), mismatches: [] }],
+    });
+    const { cli, out } = io(hub.url);
+    try {
+      const code = await runCli(
+        ['reconcile', 'run', '--target', 'portal', '--province', '51', '--dossiers-file', 'f.txt'],
+        cli,
+      );
+      expect(code).toBe(5);
+      expect(hub.seen[0]).toEqual({
+        method: 'POST',
+        url: '/v1/admin/reconciliations',
+        auth: 'Bearer ops-token',
+        body: {
+          target: 'portal',
+          scope: { provinceCode: '51', dossiers: ['000.00.15.H12-250701-0001', '000.00.15.H12-250701-0002'] },
+        },
+      });
+      expect(out.stdout).toMatch(/state: +completed in 12s/);
+      expect(out.stdout).toMatch(/wrong-field +2\n/);
+      expect(out.stdout).toMatch(/stale-status +1\n/);
+      expect(out.stdout).toMatch(/missing-in-target +0\n/);
+      expect(out.stdout).toMatch(/total +3 \(2 dossiers\)/);
+      // Not a terminal: plain lines, no bar.
+      expect(out.stderr).toContain(
+        'reconcile portal running: compared 5/10 (50%), scanned 6, 0 mismatches\n',
+      );
+      expect(out.stderr).not.toContain('[#');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('exits 0 when a run finds nothing, 6 when it failed, and prints {run} with --json', async () => {
+    let final = run('rc-2', { state: 'completed' });
+    const hub = await fakeHub({
+      'POST /v1/admin/reconciliations': () => [202, { run: run('rc-2') }],
+      'GET /v1/admin/reconciliations/rc-2': () => [200, { run: final, mismatches: [] }],
+    });
+    try {
+      const ok = io(hub.url);
+      expect(await runCli(['reconcile', 'run', '--target', 'portal', '--json'], ok.cli)).toBe(0);
+      expect(JSON.parse(ok.out.stdout)).toEqual({ run: final });
+      final = run('rc-2', { state: 'failed', error: 'the portal export failed' });
+      const failed = io(hub.url);
+      expect(await runCli(['reconcile', 'run', '--target', 'portal'], failed.cli)).toBe(6);
+      expect(failed.out.stderr).toContain('reconciliation rc-2 failed: the portal export failed');
+      const noWait = io(hub.url);
+      expect(await runCli(['reconcile', 'run', '--target', 'portal', '--no-wait'], noWait.cli)).toBe(0);
+      expect(noWait.out.stdout).toContain('lgsp reconcile show rc-2');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('shows a run with its mismatches, and refuses bad flags before calling the hub', async () => {
+    const hub = await fakeHub({
+      'GET /v1/admin/reconciliations/rc-3': () => [
+        200,
+        {
+          run: run('rc-3', { state: 'completed' }),
+          mismatches: [
+            {
+              seq: 1,
+              dossier: 'D1',
+              system: 'portal',
+              field: 'TrangThaiHoSo',
+              expected: '5',
+              actual: null,
+              category: 'stale-status',
+              detectedAt: '2026-11-23T09:00:01Z',
+            },
+          ],
+          next: 1,
+        },
+      ],
+      'POST /v1/admin/reconciliations': () => [
+        400,
+        {
+          title: 'Bad Request',
+          detail: 'unknown target',
+          errors: [{ pointer: '/target', message: 'unknown' }],
+        },
+      ],
+    });
+    try {
+      const show = io(hub.url);
+      expect(
+        await runCli(['reconcile', 'show', 'rc-3', '--category', 'stale-status', '--limit', '5'], show.cli),
+      ).toBe(0);
+      expect(hub.seen[0]!.url).toBe('/v1/admin/reconciliations/rc-3?limit=5&category=stale-status');
+      expect(show.out.stdout).toMatch(/D1 +portal +TrangThaiHoSo +5 +- +stale-status +2026-11-23T09:00:01Z/);
+      expect(show.out.stdout).toContain('more: --after 1');
+      const bad = io(hub.url);
+      expect(await runCli(['reconcile', 'show', 'rc-3', '--category', 'nope'], bad.cli)).toBe(2);
+      expect(await runCli(['reconcile', 'run', '--target', 'portal', '--from', 'yesterday'], bad.cli)).toBe(
+        2,
+      );
+      expect(
+        await runCli(
+          ['reconcile', 'run', '--target', 'p', '--dossiers', 'a', '--dossiers-file', 'f'],
+          bad.cli,
+        ),
+      ).toBe(2);
+      expect(hub.seen).toHaveLength(1);
+      const refused = io(hub.url);
+      expect(await runCli(['reconcile', 'run', '--target', 'mars'], refused.cli)).toBe(3);
+      expect(refused.out.stderr).toBe('lgsp: 400 Bad Request: unknown target\n  /target: unknown\n');
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
+describe('lgsp replay', () => {
+  const confirmingHub = (final: Record<string, unknown> = { state: 'completed', done: 4 }) => {
+    const polls = [replay({ done: 2, rate: 2, etaSeconds: 1 }), replay(final)];
+    return fakeHub({
+      'POST /v1/admin/replays': (_req, body) =>
+        (body as { confirm?: boolean }).confirm === true
+          ? [201, { replay: replay(), plan: plan(4, true) }]
+          : [
+              409,
+              {
+                title: 'Conflict',
+                detail:
+                  'the replay would send 4 dossiers to portal, more than 2: send confirm: true to run it',
+              },
+            ],
+      'POST /v1/admin/replays/plan': () => [200, { plan: plan(4, true) }],
+      'GET /v1/admin/replays/rp-1': () => [200, { replay: polls.shift() ?? replay(final) }],
+    });
+  };
+
+  it('without a terminal and without --yes, a replay needing confirmation starts nothing (exit 2)', async () => {
+    const hub = await confirmingHub();
+    const { cli, out } = io(hub.url);
+    try {
+      expect(await runCli(['replay', 'run', '--target', 'portal'], cli)).toBe(2);
+      expect(hub.seen.map((s) => s.url)).toEqual(['/v1/admin/replays']);
+      expect(out.stderr).toContain('more than 2: send confirm: true');
+      expect(out.stderr).toContain('run again with --yes');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('asks on a terminal after showing the plan; yes starts it confirmed and follows it to completion', async () => {
+    const hub = await confirmingHub();
+    const questions: string[] = [];
+    const { cli, out } = io(hub.url, {
+      ask: async (q) => {
+        questions.push(q);
+        return 'y';
+      },
+    });
+    try {
+      expect(
+        await runCli(
+          [
+            'replay',
+            'run',
+            '--target',
+            'portal',
+            '--types',
+            'a.v1,b.v1',
+            '--chunk-size',
+            '2',
+            '--rate',
+            '2.5',
+          ],
+          cli,
+        ),
+      ).toBe(0);
+      expect(questions).toEqual(['Replay 4 dossiers (12 events) to portal, about 1s? [y/N] ']);
+      const posts = hub.seen.filter((s) => s.method === 'POST');
+      expect(posts.map((s) => [s.url, s.body])).toEqual([
+        [
+          '/v1/admin/replays',
+          { target: 'portal', scope: { types: ['a.v1', 'b.v1'] }, chunkSize: 2, ratePerSecond: 2.5 },
+        ],
+        ['/v1/admin/replays/plan', { target: 'portal', scope: { types: ['a.v1', 'b.v1'] } }],
+        [
+          '/v1/admin/replays',
+          {
+            target: 'portal',
+            scope: { types: ['a.v1', 'b.v1'] },
+            chunkSize: 2,
+            ratePerSecond: 2.5,
+            confirm: true,
+          },
+        ],
+      ]);
+      expect(out.stderr).toContain('first event:');
+      expect(out.stderr).toContain('replay portal running: 2/4 (50%), 2.0/s, ETA 1s');
+      expect(out.stdout).toMatch(/state: +completed/);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('a no at the prompt starts nothing (exit 6); --yes confirms at once; a cancelled run exits 6', async () => {
+    const hub = await confirmingHub({ state: 'cancelled', done: 2 });
+    try {
+      const no = io(hub.url, { ask: async () => '' });
+      expect(await runCli(['replay', 'run', '--target', 'portal'], no.cli)).toBe(6);
+      expect(hub.seen.filter((s) => s.url === '/v1/admin/replays')).toHaveLength(1);
+      expect(no.out.stderr).toContain('nothing was started');
+      hub.seen.length = 0;
+      const yes = io(hub.url);
+      expect(await runCli(['replay', 'run', '--target', 'portal', '--yes', '--json'], yes.cli)).toBe(6);
+      expect(hub.seen[0]!.body).toEqual({ target: 'portal', confirm: true });
+      expect(JSON.parse(yes.out.stdout).replay.state).toBe('cancelled');
+      expect(yes.out.stderr).toContain('replay rp-1 cancelled');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('plans: counts, first and last events, estimate and the first 20 dossiers', async () => {
+    const hub = await fakeHub({ 'POST /v1/admin/replays/plan': () => [200, { plan: plan(25) }] });
+    const { cli, out } = io(hub.url);
+    try {
+      expect(
+        await runCli(['replay', 'plan', '--target', 'portal', '--from-reconciliation', 'rc-1'], cli),
+      ).toBe(0);
+      expect(hub.seen[0]!.body).toEqual({ target: 'portal', scope: { reconciliationRun: 'rc-1' } });
+      expect(out.stdout).toMatch(/dossiers: +25\n/);
+      expect(out.stdout).toMatch(/estimated: +5s\n/);
+      expect(out.stdout).toContain('#5 2026-11-01T01:00:00Z gov.vn.lgsp.dossier.received.v1 D1');
+      expect(out.stdout).toContain('000.00.15.H12-250701-0020');
+      expect(out.stdout).not.toContain('000.00.15.H12-250701-0021');
+      expect(out.stdout).toContain('… and 5 more');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('pauses with a note; a refused move is exit 3 with the problem; bad flags are exit 2', async () => {
+    const hub = await fakeHub({
+      'POST /v1/admin/replays/rp-1/pause': () => [200, { replay: replay({ state: 'paused', done: 1 }) }],
+      'POST /v1/admin/replays/rp-1/resume': () => [
+        409,
+        { title: 'Conflict', detail: 'replay rp-1 is completed: resume is not allowed' },
+      ],
+    });
+    try {
+      const paused = io(hub.url);
+      expect(await runCli(['replay', 'pause', 'rp-1', '--note', 'night'], paused.cli)).toBe(0);
+      expect(hub.seen[0]!.body).toEqual({ note: 'night' });
+      expect(paused.out.stdout).toBe('replay rp-1 to portal: paused (1/4 done, 0 failed)\n');
+      const refused = io(hub.url);
+      expect(await runCli(['replay', 'resume', 'rp-1'], refused.cli)).toBe(3);
+      expect(refused.out.stderr).toContain('409 Conflict: replay rp-1 is completed');
+      const bad = io(hub.url);
+      expect(await runCli(['replay', 'run', '--target', 'portal', '--chunk-size', '0'], bad.cli)).toBe(2);
+      expect(await runCli(['replay', 'status'], bad.cli)).toBe(2);
+      expect(await runCli(['replay', 'frobnicate'], bad.cli)).toBe(2);
+      expect(hub.seen).toHaveLength(2);
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
+describe('lgsp audit and events tail', () => {
+  it('lists audit entries as a table with the next cursor', async () => {
+    const hub = await fakeHub({
+      'GET /v1/admin/audit': () => [
+        200,
+        {
+          entries: [
+            {
+              id: 4,
+              at: '2026-11-23T09:00:00Z',
+              actor: 'ops',
+              action: 'replay.run',
+              subject: 'replay:rp-1',
+              scope: { target: 'portal' },
+              outcome: { total: 4 },
+            },
+          ],
+          next: 4,
+        },
+      ],
+    });
+    const { cli, out } = io(hub.url);
+    try {
+      expect(await runCli(['audit', '--action', 'replay.', '--limit', '1'], cli)).toBe(0);
+      expect(hub.seen[0]!.url).toBe('/v1/admin/audit?limit=1&action=replay.');
+      expect(out.stdout).toMatch(
+        /4 +2026-11-23T09:00:00Z +ops +replay\.run +replay:rp-1 +\{"target":"portal"\} +\{"total":4\}/,
+      );
+      expect(out.stdout).toContain('more: --after 4');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('tails over SSE, reconnects after the last position when the stream ends, and stops on Ctrl-C with 0', async () => {
+    const sse = (position: number) =>
+      `id: ${position}\nevent: t\ndata: ${JSON.stringify({
+        position,
+        stream: `dossier-D${position}`,
+        streamVersion: 1,
+        recordedAt: '2026-11-23T09:00:00Z',
+        event: { type: 'gov.vn.lgsp.dossier.received.v1', time: '2026-11-23T16:00:00+07:00' },
+      })}\n\n`;
+    let connections = 0;
+    const { cli, out, controller } = io('');
+    const hub = await fakeHub({
+      'GET /v1/events': (req, _body, res) => {
+        connections++;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        if (connections === 1) {
+          res.end(`: keep-alive\n\n${sse(1)}${sse(2)}`);
+        } else {
+          res.write(sse(3));
+          setTimeout(() => controller.abort(), 50);
+        }
+        expect(req.headers.accept).toBe('text/event-stream');
+      },
+    });
+    try {
+      const code = await runCli(['events', 'tail', '--type', 'gov.vn.lgsp.dossier.received.v1'], {
+        ...cli,
+        env: { LGSP_URL: hub.url, LGSP_TOKEN: 't' },
+      });
+      expect(code).toBe(0);
+      expect(hub.seen.map((s) => s.url)).toEqual([
+        '/v1/events?type=gov.vn.lgsp.dossier.received.v1',
+        '/v1/events?after=2&type=gov.vn.lgsp.dossier.received.v1',
+      ]);
+      expect(out.stdout.split('\n').filter(Boolean)).toEqual([
+        '       1  2026-11-23T16:00:00+07:00  gov.vn.lgsp.dossier.received.v1  D1',
+        '       2  2026-11-23T16:00:00+07:00  gov.vn.lgsp.dossier.received.v1  D2',
+        '       3  2026-11-23T16:00:00+07:00  gov.vn.lgsp.dossier.received.v1  D3',
+      ]);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('exits 4 when the hub cannot be reached', async () => {
+    const { cli, out } = io('http://127.0.0.1:9');
+    expect(await runCli(['replay', 'list'], cli)).toBe(4);
+    expect(out.stderr).toContain('cannot reach the hub at http://127.0.0.1:9');
+  });
+});
