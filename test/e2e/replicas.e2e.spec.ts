@@ -381,8 +381,12 @@ describe('lgsp migrate', () => {
     const { versions } = JSON.parse(first.stdout) as { versions: { component: string; version: number }[] };
     expect(versions.map((v) => v.component)).toEqual([
       'connectors.parking',
+      'connectors.pending',
       'event-store',
       'projection.dossiers',
+      'reconciliation',
+      'replay.runs',
+      'security.audit',
       'security.clients',
     ]);
     for (const v of versions) expect(v.version).toBeGreaterThanOrEqual(1);
@@ -400,6 +404,8 @@ describe('lgsp migrate', () => {
         'dossier_views',
         'connector_parking',
         'connector_parking_history',
+        'connector_pending',
+        'audit_log',
       ]),
     );
     const again = await run();

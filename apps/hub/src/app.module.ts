@@ -1,11 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AdminController } from './http/admin.controller.js';
+import { AuditController } from './http/audit.controller.js';
 import { CallbacksController } from './http/callbacks.controller.js';
 import { HealthController } from './http/health.controller.js';
 import { IngestController } from './http/ingest.controller.js';
 import { ParkedController } from './http/parked.controller.js';
 import { ReadsController } from './http/reads.controller.js';
 import { RUNTIME } from './http/tokens.js';
+import { ReconciliationController } from './reconciliation/reconciliation.controller.js';
+import { ReplayController } from './replay/replay.controller.js';
 import type { HubRuntime } from './runtime.js';
 
 @Module({})
@@ -19,6 +22,9 @@ export class AppModule {
         AdminController,
         ParkedController,
         CallbacksController,
+        ReconciliationController,
+        ReplayController,
+        AuditController,
         HealthController,
       ],
       providers: [{ provide: RUNTIME, useValue: runtime }],

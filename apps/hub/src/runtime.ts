@@ -28,17 +28,28 @@ import {
   openProjectionDatabase,
   type DossierViewRepository,
 } from '#lgsp/projections';
+import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliation';
+import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
 import {
   ClientService,
+  PostgresAuditLog,
   PostgresClientStore,
+  SqliteAuditLog,
   SqliteClientStore,
   generateToken,
+  type AuditLog,
   type ClientStore,
 } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
 import { redactUrl, type HubConfig } from './config/config.js';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
+import {
+  openReconciliationStore,
+  reconciliationParts,
+  type ReconciliationStorage,
+} from './reconciliation/reconciliation-parts.js';
+import { openReplayStore, replayParts } from './replay/replay-parts.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
 export interface HubRuntime {
@@ -55,6 +66,12 @@ export interface HubRuntime {
    * Empty when none is enabled.
    */
   connectors: RunningConnectors;
+  /** The operators' audit log (events database, or the PostgreSQL schema). */
+  audit: AuditLog;
+  /** Reconciliation runs against the enabled connectors' systems. */
+  reconciliation: ReconciliationService;
+  /** Replay plans and runs to one connector target. */
+  replay: ReplayService;
   /** The subscribers' lag and state. */
   subscriptions: { lag(): Promise<SubscriptionLag[]> };
   /**
@@ -132,6 +149,32 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const connectors = await connectorParts(config, logger, store, units, ingest, storage);
   for (const connector of connectors.subscribers) subscriptions.register(connector);
 
+  const { audit } = storage;
+  const reconciliation = await reconciliationParts({
+    storage: storage.operations,
+    logger,
+    reconcilers: connectors.reconcilers,
+    expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
+    audit,
+  });
+  const c = config.connectors;
+  const replay = replayParts({
+    store: await openReplayStore(storage.operations),
+    events: store,
+    connectors: connectors.subscribers,
+    rates: new Map([
+      ['portal', c.portal.ratePerSecond],
+      ['one-stop-shop', c.oneStopShop.ratePerSecond],
+      ['civil-registry', c.civilRegistry.ratePerSecond],
+      ['payments', c.payments.ratePerSecond],
+    ]),
+    ...(connectors.running.parking ? { parking: connectors.running.parking } : {}),
+    audit,
+    settings: config.replay,
+    logger,
+    reconciliation: reconciliationLookup(reconciliation),
+  });
+
   const runtime: HubRuntime = {
     config,
     logger,
@@ -141,6 +184,9 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     clients,
     dossiers,
     connectors: connectors.running,
+    audit,
+    reconciliation,
+    replay,
     subscriptions: {
       lag: async () => [...((await projection?.lag()) ?? []), ...(await subscriptions.lag())],
     },
@@ -152,6 +198,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await projection?.start();
       await subscriptions.start();
       for (const poller of connectors.pollers) poller.start();
+      replay.start();
       // In the background: joining the consumer group can take a session timeout after a crash
       // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
       kafka?.consumer
@@ -162,6 +209,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       runtime.ready = false;
       await kafka?.consumer?.stop();
       await Promise.all(connectors.pollers.map((p) => p.stop()));
+      await replay.stop();
+      await reconciliation.close();
       await subscriptions.stop();
       connectors.close();
       await kafka?.relay?.close();
@@ -189,6 +238,8 @@ export async function migrateStorage(config: HubConfig, logger: Logger): Promise
     // The connectors' tables too, so a shared schema is ready before a replica enables one.
     await storage.openParking();
     await storage.openPending();
+    await openReconciliationStore(storage.operations);
+    await openReplayStore(storage.operations);
     return await storage.versions();
   } finally {
     storage.close();
@@ -211,6 +262,10 @@ interface Storage {
   openParking(): Promise<ParkingStore>;
   /** Opens (creating or migrating) the connectors' pending-work table in the same storage. */
   openPending(): Promise<PendingWorkStore>;
+  /** The audit log, in the same storage. */
+  audit: AuditLog;
+  /** Where reconciliation runs and replays are kept: the events database, or the PostgreSQL schema. */
+  operations: ReconciliationStorage;
   /** Closes what the store's own `close` does not. */
   close(): void;
 }
@@ -239,6 +294,8 @@ function openEmbedded(config: HubConfig, logger: Logger): Storage {
     projectionFiles: { eventsFile, projectionsFile },
     openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
     openPending: () => Promise.resolve(new SqlitePendingWorkStore(store.database)),
+    audit: new SqliteAuditLog(store.database),
+    operations: { database: store.database },
     versions: async () =>
       [
         { database: eventsFile, db: store.database },
@@ -267,6 +324,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
   try {
     const clients = await PostgresClientStore.open(store.database, schema);
     const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
+    const audit = await PostgresAuditLog.open(store.database, schema);
     logger.info({ store: 'postgres', url: redactUrl(config.store), schema, instanceId }, 'event store open');
     return {
       store,
@@ -275,6 +333,8 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
       leases: new PostgresLeaseStore(store.database),
       openParking: () => PostgresParkingStore.open(store.database, schema),
       openPending: () => PostgresPendingWorkStore.open(store.database, schema),
+      audit,
+      operations: { pool: store.database, schema },
       versions: async () => {
         const { rows } = await store.database.query<{ component: string; version: number }>(
           'SELECT component, version FROM schema_version ORDER BY component',
@@ -360,4 +420,24 @@ function bootstrapAdminToken(config: HubConfig, logger: Logger): string {
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   logger.warn({ file }, 'created an admin credential; read it from this file (owner-only) and keep it safe');
   return token;
+}
+
+/** The dossiers with mismatches of a reconciliation run, for a replay planned from it. */
+function reconciliationLookup(reconciliation: ReconciliationService): ReconciliationLookup {
+  return async (id) => {
+    const run = await reconciliation.get(id).catch(() => undefined);
+    if (run === undefined) return undefined;
+    const dossiers = new Set<string>();
+    let after: number | undefined;
+    for (;;) {
+      const page = await reconciliation.mismatches(id, {
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
+      for (const m of page.mismatches) dossiers.add(m.dossier);
+      if (page.next === undefined) break;
+      after = page.next;
+    }
+    return { target: run.target, dossiers: [...dossiers] };
+  };
 }

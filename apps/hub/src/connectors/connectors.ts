@@ -30,6 +30,13 @@ import type { AdminUnits } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { IngestService } from '#lgsp/ingest';
 import type { Logger } from '#lgsp/observability';
+import {
+  CivilRegistryReconciler,
+  OneStopShopReconciler,
+  PaymentReconciler,
+  PortalReconciler,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
 import { redactUrl, type ConnectorSettings, type HubConfig } from '../config/config.js';
 
 export type Redelivery = 'delivered' | 'parked' | 'nothing';
@@ -66,6 +73,8 @@ export interface ConnectorStorage {
 
 export interface ConnectorParts {
   subscribers: DossierSyncConnector[];
+  /** One reconciler per enabled target, reading the system through the connector's client. */
+  reconcilers: Map<string, TargetReconciler>;
   pollers: Poller[];
   running: RunningConnectors;
   close(): void;
@@ -100,6 +109,7 @@ export async function connectorParts(
   if (!enabled) {
     return {
       subscribers: [],
+      reconcilers: new Map(),
       pollers: [],
       running: { parking: undefined, byTarget: new Map() },
       close: () => undefined,
@@ -118,6 +128,7 @@ export async function connectorParts(
   };
   const subscribers: DossierSyncConnector[] = [];
   const pollers: Poller[] = [];
+  const reconcilers = new Map<string, TargetReconciler>();
   const byTarget = new Map<string, RunningConnector>();
   const add = (connector: DossierSyncConnector) => {
     subscribers.push(connector);
@@ -133,24 +144,32 @@ export async function connectorParts(
       password: c.portal.password,
     });
     add(portalConnector(ctx, portalClient));
+    reconcilers.set(PORTAL_TARGET, new PortalReconciler({ client: portalClient }));
     if (c.portal.onlineCapture.enabled) pollers.push(onlineCapture(ctx, portalClient));
   }
-  if (c.oneStopShop.enabled) add(oneStopShopConnector(ctx));
+  if (c.oneStopShop.enabled) {
+    const shop = oneStopShopConnector(ctx);
+    add(shop.connector);
+    reconcilers.set(ONE_STOP_SHOP_TARGET, new OneStopShopReconciler({ client: shop.client }));
+  }
   if (c.civilRegistry.enabled) {
     const civil = await civilRegistryParts(ctx);
     add(civil.connector);
     pollers.push(civil.poller);
+    reconcilers.set(CIVIL_REGISTRY_TARGET, new CivilRegistryReconciler({ client: civil.client }));
   }
   let paymentCallbacks: PaymentCallbackHandler | undefined;
   if (c.payments.enabled) {
     const payments = await paymentParts(ctx);
     add(payments.connector);
     pollers.push(payments.poller);
+    reconcilers.set(PAYMENTS_TARGET, new PaymentReconciler({ client: payments.client }));
     paymentCallbacks = payments.callbacks;
   }
 
   return {
     subscribers,
+    reconcilers,
     pollers,
     running: { parking: ctx.parking, byTarget, ...(paymentCallbacks ? { paymentCallbacks } : {}) },
     close: () => {
@@ -214,19 +233,23 @@ function onlineCapture(ctx: Context, client: PortalClient): Poller {
   return { name: PORTAL_ONLINE_CHECKPOINT, start: () => capture.start(), stop: () => capture.stop() };
 }
 
-function oneStopShopConnector(ctx: Context): OneStopShopSyncConnector {
+function oneStopShopConnector(ctx: Context): {
+  connector: OneStopShopSyncConnector;
+  client: OneStopShopClient;
+} {
   const shop = ctx.config.connectors.oneStopShop;
   ctx.logger.info(
     { target: ONE_STOP_SHOP_TARGET, url: redactUrl(shop.url) },
     'one-stop-shop connector enabled',
   );
-  return new OneStopShopSyncConnector({
-    ...gateSettings(ctx, ONE_STOP_SHOP_TARGET, shop),
-    client: new OneStopShopClient({
-      baseUrl: shop.url,
-      ...(shop.apiKey === null ? {} : { apiKey: shop.apiKey }),
-    }),
+  const client = new OneStopShopClient({
+    baseUrl: shop.url,
+    ...(shop.apiKey === null ? {} : { apiKey: shop.apiKey }),
   });
+  return {
+    connector: new OneStopShopSyncConnector({ ...gateSettings(ctx, ONE_STOP_SHOP_TARGET, shop), client }),
+    client,
+  };
 }
 
 /**
@@ -234,9 +257,12 @@ function oneStopShopConnector(ctx: Context): OneStopShopSyncConnector {
  * signed callbacks (`POST /v1/callbacks/payments`) and, for those still pending, by polling QUERY with
  * a growing delay (from `pollIntervalMs` to 30× it), until final.
  */
-async function paymentParts(
-  ctx: Context,
-): Promise<{ connector: PaymentConnector; poller: Poller; callbacks: PaymentCallbackHandler }> {
+async function paymentParts(ctx: Context): Promise<{
+  connector: PaymentConnector;
+  poller: Poller;
+  callbacks: PaymentCallbackHandler;
+  client: PaymentClient;
+}> {
   const settings = ctx.config.connectors.payments;
   const pending = await ctx.pending();
   const client = new PaymentClient({
@@ -264,6 +290,7 @@ async function paymentParts(
       pending,
       pollDelayMs: settings.pollIntervalMs,
     }),
+    client,
     poller: { name: 'capture.payments', start: () => poller.start(), stop: () => poller.stop() },
     callbacks: new PaymentCallbackHandler({
       secret: settings.secret,
@@ -283,7 +310,7 @@ async function paymentParts(
  */
 async function civilRegistryParts(
   ctx: Context,
-): Promise<{ connector: CivilRegistryConnector; poller: Poller }> {
+): Promise<{ connector: CivilRegistryConnector; poller: Poller; client: CivilRegistryClient }> {
   const settings = ctx.config.connectors.civilRegistry;
   const pending = await ctx.pending();
   const client = new CivilRegistryClient({ baseUrl: settings.url });
@@ -308,5 +335,6 @@ async function civilRegistryParts(
       pollIntervalMs: settings.pollIntervalMs,
     }),
     poller: { name: 'capture.civil-registry', start: () => poller.start(), stop: () => poller.stop() },
+    client,
   };
 }
