@@ -162,14 +162,18 @@ export type CivilRegistryEventKind = 'status-changed' | 'registered';
 
 /**
  * The id of the event captured for registry status `trangThai` of a registration. Capturing the same
- * result again gives the same (source, id), which the hub's ingest appends once.
+ * result again gives the same (source, id), which the hub's ingest appends once. A registration's
+ * `registered` event also names its certificate: when the registry lost a registration and issued it
+ * again (after an operator's replay) under a new certificate number, that is a new fact, captured as
+ * a new event, so the log follows the registry.
  */
 export function civilRegistryEventId(
   maLienThong: string,
   trangThai: number,
   kind: CivilRegistryEventKind,
+  certificate?: string,
 ): string {
-  return `${maLienThong}/${trangThai}/${kind}`;
+  return `${maLienThong}/${trangThai}/${kind}${certificate === undefined ? '' : `/${certificate}`}`;
 }
 
 /**
@@ -263,7 +267,12 @@ export function civilRegistryResultEvents(
         person,
       };
       events.push(
-        envelope(civilRegistryEventId(code, status, 'registered'), REGISTERED, registeredAt, registered),
+        envelope(
+          civilRegistryEventId(code, status, 'registered', number),
+          REGISTERED,
+          registeredAt,
+          registered,
+        ),
       );
       statusEvent(status, CIVIL_REGISTRY_DOSSIER_STATUS.finished, registeredAt);
       break;

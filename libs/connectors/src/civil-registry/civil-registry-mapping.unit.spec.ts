@@ -243,7 +243,7 @@ describe('civilRegistryResultEvents', () => {
     const capture = civilRegistryResultEvents(done(), context());
     expect(capture.final).toBe(true);
     expect(capture.events.map((e) => [e.type, e.id])).toEqual([
-      ['vn.gov.lgsp.civil-status.registered.v1', `${LINK}/4/registered`],
+      ['vn.gov.lgsp.civil-status.registered.v1', `${LINK}/4/registered/000001/2025/TP/KS`],
       [STATUS_CHANGED, `${LINK}/4/status-changed`],
     ]);
     expect(capture.events[0]!.data).toEqual({
@@ -286,7 +286,7 @@ describe('civilRegistryResultEvents', () => {
     );
     expect(capture.events.map((e) => [e.id, (e.data as { status?: number }).status])).toEqual([
       [`${LINK}/3/status-changed`, 4],
-      [`${LINK}/4/registered`, undefined],
+      [`${LINK}/4/registered/000001/2025/TP/KS`, undefined],
       [`${LINK}/4/status-changed`, 9],
     ]);
   });
