@@ -31,4 +31,10 @@ const io: CliIo = {
   readFile: (path) => readFileSync(path, 'utf8'),
 };
 
-process.exit(await runCli(process.argv.slice(2), io));
+const code = await runCli(process.argv.slice(2), io);
+// Exit only once stdout and stderr are flushed: a large --json answer to a pipe is written in
+// several chunks, and process.exit would cut it short.
+await Promise.all(
+  [process.stdout, process.stderr].map((s) => new Promise<void>((res) => s.write('', () => res()))),
+);
+process.exit(code);
