@@ -16,6 +16,7 @@ import { startHubProcess, tempDir, createCommuneClient } from '../support/hub-pr
 import { connectorsBench } from './connectors.js';
 import { kafkaBench } from './kafka.js';
 import { postgresBench } from './postgres.js';
+import { reconcileReplayBench } from './reconcile-replay.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -210,7 +211,10 @@ async function main(): Promise<void> {
   const kafka = await kafkaBench(SECONDS);
   const postgres = await postgresBench(SECONDS);
   const connectors = await connectorsBench(SECONDS);
-  console.log(`\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...connectors })}`);
+  const reconcileReplay = await reconcileReplayBench();
+  console.log(
+    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...connectors, ...reconcileReplay })}`,
+  );
 }
 
 main().catch((e: unknown) => {
