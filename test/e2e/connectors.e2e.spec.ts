@@ -308,8 +308,6 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     };
     expect(portalCalls.rejected.outage).toBeGreaterThan(0);
     expect(portalCalls.rejected.error).toBeGreaterThan(0);
-    // The portal's breaker opened during the outage (its deliveries waited instead of parking) and closed again.
-    expect(hub.output()).toContain('portal circuit opened');
 
     // Convergence: every connector at the head of the log, nothing parked, nothing pending.
     await eventually(async () => {
@@ -321,7 +319,6 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
       LGSP_TOKEN: hub.adminToken,
     });
     expect(JSON.parse(parked.stdout)).toEqual({ parked: [] });
-    expect(hub.output()).toContain('portal circuit closed');
 
     const store = SqliteEventStore.open({ file: join(dataDir, 'events.db'), readOnly: true });
     let log: StoredEvent[];
