@@ -3,6 +3,7 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import {
   StoreUnavailableError,
   applyPostgresMigrations,
+  inPostgresTransaction,
   postgresUnavailable,
   type PostgresMigration,
 } from '#lgsp/event-store';
@@ -163,30 +164,8 @@ export class PostgresReplayStore implements ReplayStore {
     return rows.map(toReplayRun);
   }
 
-  private async transaction<T>(what: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw postgresUnavailable(err, `the replay store cannot ${what}`);
-    }
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw postgresUnavailable(err, `the replay store cannot ${what}`);
-    } finally {
-      client.off('error', ignore);
-      client.release(broken);
-    }
+  private transaction<T>(what: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inPostgresTransaction(this.pool, `the replay store cannot ${what}`, fn);
   }
 
   private async query<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> {

@@ -23,3 +23,40 @@ export function postgresUnavailable(err: unknown, message: string): unknown {
   }
   return new StoreUnavailableError(`${message}: ${err instanceof Error ? err.message : String(err)}`, err);
 }
+
+/**
+ * Runs `fn` in one transaction on a client of `pool`: BEGIN, `fn`, COMMIT; ROLLBACK on any failure,
+ * and a client whose rollback failed is discarded rather than returned to the pool. Failures are
+ * classified by {@link postgresUnavailable} with `message` (e.g. "the replay store cannot advance").
+ * pg emits 'error' on a checked-out client whose server went away; the running statement reports it,
+ * so the event is ignored while the client is held.
+ */
+export async function inPostgresTransaction<T>(
+  pool: pg.Pool,
+  message: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw postgresUnavailable(err, message);
+  }
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw postgresUnavailable(err, message);
+  } finally {
+    client.off('error', ignore);
+    client.release(broken);
+  }
+}

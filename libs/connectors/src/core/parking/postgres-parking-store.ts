@@ -3,6 +3,7 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import {
   StoreUnavailableError,
   applyPostgresMigrations,
+  inPostgresTransaction,
   postgresUnavailable,
   type PostgresMigration,
 } from '#lgsp/event-store';
@@ -219,30 +220,8 @@ export class PostgresParkingStore implements ParkingStore {
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
   }
 
-  private async transaction<T>(what: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw postgresUnavailable(err, `the parking store cannot ${what}`);
-    }
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw postgresUnavailable(err, `the parking store cannot ${what}`);
-    } finally {
-      client.off('error', ignore);
-      client.release(broken);
-    }
+  private transaction<T>(what: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inPostgresTransaction(this.pool, `the parking store cannot ${what}`, fn);
   }
 
   private async query<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> {
