@@ -1,3 +1,5 @@
+import type { StoredEvent } from '#lgsp/event-store';
+
 /**
  * Replay: send again, to ONE target, what the log says — previewed first as a plan (a dry run with no
  * side effect on any system), then run in chunks at the target's rate, pausable, resumable after a
@@ -126,8 +128,8 @@ export interface ReplayStore {
 export type ReplaySendResult = 'sent' | 'held' | 'failed';
 
 /**
- * One system a replay can be sent to. The executor calls only the run's own target, one item at a
- * time, at the run's rate.
+ * One system a replay can be sent to. The executor calls only the run's own target, at the run's
+ * rate: one item at a time, or in batches when the target can take them.
  */
 export interface ReplayTarget {
   readonly name: ReplayTargetName;
@@ -137,11 +139,25 @@ export interface ReplayTarget {
   /** Calls the target receives per item (an estimate for connectors, e.g. 2 for the portal). */
   readonly callsPerItem: number;
   /**
+   * The events this target may receive at all (a Kafka consumer sees only its own province's or
+   * communes' events): the planner selects nothing else, whatever the scope. @defaultValue every event
+   */
+  accepts?(event: StoredEvent): boolean;
+  /**
    * Sends `item` (a dossier code, or an event position) again, marked with `replayId`. Resolves with
    * the target's answer (a refusal is `failed`, not an error); rejects only for the hub's own failures
    * (or the signal's abort), which stop the run as `failed`.
    */
   send(item: string, replayId: string, signal?: AbortSignal): Promise<ReplaySendResult>;
+  /**
+   * Sends several items at once (at most {@link batchSize}, in the run's order), all marked with
+   * `replayId`, and resolves with one result per item, in order. Optional: without it the executor
+   * calls {@link send} item by item. Rejects like `send`; a rejected batch counts none of its items as
+   * done (they are sent again when the run resumes).
+   */
+  sendBatch?(items: readonly string[], replayId: string, signal?: AbortSignal): Promise<ReplaySendResult[]>;
+  /** Items per {@link sendBatch} call (the executor also never crosses a chunk). @defaultValue 1 */
+  readonly batchSize?: number;
 }
 
 /** The dossiers with mismatches of a reconciliation run, and its target; undefined for an unknown run. */

@@ -48,6 +48,7 @@ export async function selectReplay(options: PlanReplayOptions): Promise<ReplaySe
       ? e.stream.slice(DOSSIER_STREAM_PREFIX.length)
       : undefined;
     if (target.unit === 'dossier' && dossier === undefined) return undefined;
+    if (target.accepts !== undefined && !target.accepts(e)) return undefined;
     if (only !== undefined && (dossier === undefined || !only.has(dossier))) return undefined;
     const at = Date.parse(e.recordedAt);
     if (at < from || at >= to) return undefined;

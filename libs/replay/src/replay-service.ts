@@ -10,6 +10,7 @@ import type {
   ReplayPlan,
   ReplayProgress,
   ReplayRun,
+  ReplaySendResult,
   ReplayStore,
   ReplayTarget,
 } from './model.js';
@@ -23,6 +24,11 @@ export interface ReplayServiceOptions {
   store: ReplayStore;
   /** The targets running in this hub, by name; a replay reaches only its own. */
   targets: ReadonlyMap<string, ReplayTarget>;
+  /**
+   * Targets not in `targets`, found by name when a replay is planned or resumed (e.g. `kafka:<consumer>`,
+   * one per registered consumer); undefined for an unknown name.
+   */
+  resolveTarget?: (name: string) => Promise<ReplayTarget | undefined>;
   events: Pick<EventStore, 'readAll' | 'head'>;
   audit?: AuditLog;
   /** Plans of more items than this need `confirm: true` to run (`replay.confirmAbove`). */
@@ -81,7 +87,7 @@ export class ReplayService {
    * @throws DomainError `not-found` for a target not running here, `invalid` for a bad scope.
    */
   async plan(target: string, scope: unknown, by: string): Promise<ReplayPlan> {
-    const { plan } = await selectReplay(this.planOptions(target, scope));
+    const { plan } = await selectReplay(await this.planOptions(target, scope));
     await this.options.audit?.record({
       at: this.now(),
       actor: by,
@@ -112,7 +118,7 @@ export class ReplayService {
       throw new DomainError('invalid', 'ratePerSecond must be above 0', [
         { pointer: '/ratePerSecond', message: 'must be above 0' },
       ]);
-    const planOptions = this.planOptions(target, scope);
+    const planOptions = await this.planOptions(target, scope);
     const { plan, items } = await selectReplay(planOptions);
     if (plan.confirmationRequired && options.confirm !== true)
       throw new DomainError(
@@ -228,39 +234,43 @@ export class ReplayService {
   private async runOne(initial: ReplayRun, signal: AbortSignal): Promise<void> {
     const { store } = this.options;
     const id = initial.id;
-    const target = this.options.targets.get(initial.target);
-    if (target === undefined) {
-      await this.finish(id, 'fail', `target ${initial.target} is not running in this hub`);
-      return;
-    }
-    const bucket = new TokenBucket(
-      `replay:${id}`,
-      { ratePerSecond: initial.ratePerSecond, burst: Math.max(1, Math.ceil(initial.ratePerSecond / 10)) },
-      this.clock,
-    );
-    const onAbort = () => bucket.stop();
+    let bucket: TokenBucket | undefined;
+    const onAbort = () => bucket?.stop();
     signal.addEventListener('abort', onAbort, { once: true });
-    let run = initial;
-    let checkedAt = this.clock.now();
-    this.sample(id, run.done);
     try {
+      const target = await this.target(initial.target);
+      if (target === undefined) {
+        await this.finish(id, 'fail', `target ${initial.target} is not running in this hub`);
+        return;
+      }
+      bucket = new TokenBucket(
+        `replay:${id}`,
+        { ratePerSecond: initial.ratePerSecond, burst: Math.max(1, Math.ceil(initial.ratePerSecond / 10)) },
+        this.clock,
+      );
+      if (signal.aborted) return;
+      const batchSize =
+        target.sendBatch === undefined ? 1 : Math.max(1, Math.min(target.batchSize ?? 1, initial.chunkSize));
+      let run = initial;
+      let checkedAt = this.clock.now();
+      this.sample(id, run.done);
       while (run.state === 'running' && run.done < run.total && !signal.aborted) {
         const items = await store.items(id, run.done, run.chunkSize);
         if (items.length === 0) break;
         let { done, failed } = run;
         let error: unknown;
-        for (const item of items) {
-          if (signal.aborted) break;
+        for (let i = 0; i < items.length && !signal.aborted; i += batchSize) {
           // Another hub process may have paused or cancelled the run.
           if (this.clock.now() - checkedAt >= this.options.pollMs) {
             checkedAt = this.clock.now();
             if ((await store.get(id))?.state !== 'running') break;
           }
+          const batch = items.slice(i, i + batchSize);
           try {
-            await bucket.acquire(signal);
-            const result = await target.send(item, id, signal);
-            done++;
-            if (result === 'failed') failed++;
+            for (let n = 0; n < batch.length; n++) await bucket.acquire(signal);
+            const results = await sendAll(target, batch, id, signal);
+            done += batch.length;
+            failed += results.filter((r) => r === 'failed').length;
           } catch (err) {
             if (!signal.aborted) error = err;
             break;
@@ -282,7 +292,7 @@ export class ReplayService {
       this.logger.error({ replay: id, err }, 'replay interrupted by a store failure');
     } finally {
       signal.removeEventListener('abort', onAbort);
-      bucket.stop();
+      bucket?.stop();
     }
   }
 
@@ -347,8 +357,12 @@ export class ReplayService {
     return this.progress(run);
   }
 
-  private planOptions(target: string, scope: unknown) {
-    const t = this.options.targets.get(target);
+  private async target(name: string): Promise<ReplayTarget | undefined> {
+    return this.options.targets.get(name) ?? (await this.options.resolveTarget?.(name));
+  }
+
+  private async planOptions(target: string, scope: unknown) {
+    const t = await this.target(target);
     if (t === undefined) throw new DomainError('not-found', `no replay target ${target} runs in this hub`);
     return {
       events: this.options.events,
@@ -382,6 +396,23 @@ export class ReplayService {
   private now(): string {
     return new Date(this.clock.now()).toISOString();
   }
+}
+
+/** One result per item, through the target's batch call when it has one. */
+async function sendAll(
+  target: ReplayTarget,
+  items: readonly string[],
+  replayId: string,
+  signal: AbortSignal,
+): Promise<ReplaySendResult[]> {
+  if (target.sendBatch === undefined || items.length === 1)
+    return [await target.send(items[0]!, replayId, signal)];
+  const results = await target.sendBatch(items, replayId, signal);
+  if (results.length !== items.length)
+    throw new Error(
+      `target ${target.name} answered ${results.length} results for a batch of ${items.length} items`,
+    );
+  return results;
 }
 
 function summary(plan: ReplayPlan): Record<string, unknown> {

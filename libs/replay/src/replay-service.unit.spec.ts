@@ -44,7 +44,8 @@ class FakeAudit implements AuditLog {
  * to hold an item until released (or until the signal aborts it).
  */
 class FakeTarget implements ReplayTarget {
-  readonly unit = 'dossier' as const;
+  readonly unit: 'dossier' | 'event' = 'dossier';
+  accepts?: (event: StoredEvent) => boolean;
   sent: string[] = [];
   aborted: string[] = [];
   replayIds = new Set<string>();
@@ -73,6 +74,24 @@ class FakeTarget implements ReplayTarget {
     const result = await this.answer(item);
     this.sent.push(item);
     return result;
+  }
+}
+
+/** A FakeTarget that takes batches of `batchSize` items and records each batch. */
+class BatchTarget extends FakeTarget {
+  batches: string[][] = [];
+  constructor(readonly batchSize: number) {
+    super('portal');
+  }
+  async sendBatch(
+    items: readonly string[],
+    replayId: string,
+    signal?: AbortSignal,
+  ): Promise<ReplaySendResult[]> {
+    this.batches.push([...items]);
+    const results: ReplaySendResult[] = [];
+    for (const item of items) results.push(await this.send(item, replayId, signal));
+    return results;
   }
 }
 
@@ -353,6 +372,69 @@ describe('ReplayService', () => {
     // The chunk in flight (D009–D012) is sent again; nothing is skipped.
     expect(second.portal.sent).toEqual(codes(20).slice(8));
     expect(await base.get(replay.id)).toMatchObject({ state: 'completed', done: 20, failed: 0 });
+  });
+
+  it('sends in the target’s batches, never across a chunk, counting each item’s result', async () => {
+    const batching = new BatchTarget(4);
+    batching.answer = (item) => (item === 'D006' ? 'failed' : 'sent');
+    const { svc, store } = service({ n: 11, chunkSize: 5, targets: new Map([['portal', batching]]) });
+    svc.start();
+    const { replay } = await svc.run('portal', {}, { by: 'ops' });
+    await waitFor('completion', finished(svc, replay.id));
+    // Chunks of 5 → batches of 4 + 1 (a batch of one goes through send), twice, then 1.
+    expect(batching.batches).toEqual([codes(4), codes(9).slice(5)]);
+    expect(batching.sent).toEqual(codes(11));
+    expect(store.cursors).toEqual([5, 10, 11]);
+    expect(await svc.get(replay.id)).toMatchObject({ state: 'completed', done: 11, failed: 1 });
+  });
+
+  it('fails the run when a batch rejects or answers the wrong number of results, counting none of that batch', async () => {
+    const batching = new BatchTarget(3);
+    const { svc } = service({ n: 9, chunkSize: 9, targets: new Map([['portal', batching]]) });
+    batching.sendBatch = async (items) => {
+      batching.batches.push([...items]);
+      if (items.includes('D005')) throw new Error('the event store is unreadable');
+      return items.map(() => 'sent' as const);
+    };
+    svc.start();
+    const first = await svc.run('portal', {}, { by: 'ops' });
+    await waitFor('failure', finished(svc, first.replay.id));
+    expect(await svc.get(first.replay.id)).toMatchObject({
+      state: 'failed',
+      done: 3,
+      error: 'the event store is unreadable',
+    });
+
+    batching.sendBatch = async () => ['sent'];
+    const second = await svc.run('portal', {}, { by: 'ops' });
+    await waitFor('failure', finished(svc, second.replay.id));
+    expect(await svc.get(second.replay.id)).toMatchObject({
+      state: 'failed',
+      done: 0,
+      error: 'target portal answered 1 results for a batch of 3 items',
+    });
+  });
+
+  it('finds targets by name through resolveTarget, and plans only the events a target accepts', async () => {
+    const consumer = new FakeTarget('kafka:erp');
+    Object.assign(consumer, { unit: 'event' });
+    consumer.accepts = (e: StoredEvent) => e.position % 2 === 0;
+    const asked: string[] = [];
+    const { svc } = service({
+      n: 6,
+      resolveTarget: async (name) => {
+        asked.push(name);
+        return name === 'kafka:erp' ? consumer : undefined;
+      },
+    });
+    const plan = await svc.plan('kafka:erp', {}, 'ops');
+    expect(plan).toMatchObject({ unit: 'event', events: 3, dossiers: ['D002', 'D004', 'D006'] });
+    await expect(svc.plan('kafka:other', {}, 'ops')).rejects.toMatchObject({ code: 'not-found' });
+    svc.start();
+    const { replay } = await svc.run('kafka:erp', {}, { by: 'ops' });
+    await waitFor('completion', finished(svc, replay.id));
+    expect(consumer.sent).toEqual(['2', '4', '6']);
+    expect(asked).toEqual(['kafka:erp', 'kafka:other', 'kafka:erp', 'kafka:erp']);
   });
 
   it('shows the rate over the last minute and the ETA at it', async () => {
