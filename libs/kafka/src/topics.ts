@@ -21,13 +21,16 @@ export interface KafkaTopicsOptions {
  * - `<prefix>.events.province.<provinceCode>`: the relayed events of one province, key = dossier code;
  *   one topic per province so that Kafka ACLs can isolate provinces;
  * - `<prefix>.ingest`: events produced by commune systems;
- * - `<prefix>.ingest.dlq`: ingest messages that were refused, with the reason in headers.
+ * - `<prefix>.ingest.dlq`: ingest messages that were refused, with the reason in headers;
+ * - `<prefix>.replay.<consumer>`: the events an operator replays to one Kafka consumer (a client of the
+ *   hub), marked with the `lgsp_replay` header; no other consumer reads it.
  */
 export class KafkaTopics {
   readonly prefix: string;
   readonly ingest: string;
   readonly deadLetter: string;
   private readonly provincePrefix: string;
+  private readonly replayPrefix: string;
 
   constructor(options: KafkaTopicsOptions = {}) {
     const prefix = options.prefix ?? DEFAULT_TOPIC_PREFIX;
@@ -42,6 +45,26 @@ export class KafkaTopics {
     this.ingest = `${prefix}.ingest`;
     this.deadLetter = `${prefix}.ingest.dlq`;
     this.provincePrefix = `${prefix}.events.province.`;
+    this.replayPrefix = `${prefix}.replay.`;
+  }
+
+  /**
+   * The replay topic of one Kafka consumer, named after its hub client.
+   * @throws DomainError `invalid` when the name cannot be a segment of a topic name: empty, a character
+   *   other than ASCII letters, digits, `.`, `_` and `-`, or a topic name longer than 249 characters.
+   */
+  replay(consumer: string): string {
+    const topic = this.replayPrefix + consumer;
+    if (consumer === '' || !LEGAL_TOPIC.test(topic)) {
+      throw new DomainError(
+        'invalid',
+        `consumer name ${JSON.stringify(consumer)} cannot name a Kafka replay topic: it must be non-empty, ` +
+          `hold only ASCII letters, digits, ".", "_" and "-", and keep ${JSON.stringify(this.replayPrefix)} + name ` +
+          'within 249 characters',
+        [{ pointer: '/target', message: 'the consumer name is not a legal Kafka topic segment' }],
+      );
+    }
+    return topic;
   }
 
   /**

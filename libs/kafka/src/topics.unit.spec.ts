@@ -36,6 +36,26 @@ describe('KafkaTopics', () => {
     }
   });
 
+  it("names a consumer's replay topic under the prefix", () => {
+    expect(new KafkaTopics().replay('commune-21040')).toBe('lgsp.replay.commune-21040');
+    expect(new KafkaTopics({ prefix: 't1' }).replay('So_51.a')).toBe('t1.replay.So_51.a');
+  });
+
+  it('refuses a consumer name that cannot be a topic segment, as a data error', () => {
+    const topics = new KafkaTopics();
+    for (const name of ['', 'so 51', 'a/b', 'Sở-51', 'x'.repeat(240)]) {
+      let error: unknown;
+      try {
+        topics.replay(name);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error).toMatchObject({ code: 'invalid', retriable: false });
+      expect((error as Error).message).toMatch(/cannot name a Kafka replay topic/);
+    }
+  });
+
   it('reads the province back from a province topic only', () => {
     const topics = new KafkaTopics({ prefix: 't1' });
     expect(topics.provinceOf('t1.events.province.51')).toBe('51');
