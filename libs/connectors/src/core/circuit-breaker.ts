@@ -118,7 +118,10 @@ export class CircuitBreaker {
   private readonly clock: Clock;
   private readonly listeners = new Set<(t: CircuitTransition) => void>();
   private consecutiveFailures = 0;
+  /** Closed-state outcomes, oldest first; those before `windowStart` have left the window. */
   private window: { at: number; failed: boolean }[] = [];
+  private windowStart = 0;
+  private windowFailures = 0;
   private openedAt = 0;
   private trialsStarted = 0;
   private trialsSucceeded = 0;
@@ -194,20 +197,12 @@ export class CircuitBreaker {
       const now = this.clock.now();
       const failed = outcome === 'failure';
       this.consecutiveFailures = failed ? this.consecutiveFailures + 1 : 0;
-      this.window.push({ at: now, failed });
-      this.window = this.window.filter((c) => c.at > now - this.options.windowMs);
-      const failures = this.window.filter((c) => c.failed).length;
+      const calls = this.slide(now, failed);
+      const failures = this.windowFailures;
       if (this.consecutiveFailures >= this.options.failureThreshold)
         this.transition('tripped', `${this.consecutiveFailures} consecutive failures`);
-      else if (
-        failed &&
-        this.window.length >= this.options.minimumCalls &&
-        failures / this.window.length >= this.options.failureRatio
-      )
-        this.transition(
-          'tripped',
-          `${failures} of ${this.window.length} calls failed in ${this.options.windowMs} ms`,
-        );
+      else if (failed && calls >= this.options.minimumCalls && failures / calls >= this.options.failureRatio)
+        this.transition('tripped', `${failures} of ${calls} calls failed in ${this.options.windowMs} ms`);
       return;
     }
     if (outcome === 'failure') {
@@ -217,6 +212,26 @@ export class CircuitBreaker {
     } else if (++this.trialsSucceeded >= this.options.halfOpenTrials) {
       this.transition('trial-succeeded', `${this.trialsSucceeded} trial calls succeeded`);
     }
+  }
+
+  /**
+   * Adds an outcome at `now` and drops those older than the window (the clock only moves forward, so
+   * they are at the front): constant time per call, however many calls the window holds. Returns the
+   * calls in the window.
+   */
+  private slide(now: number, failed: boolean): number {
+    this.window.push({ at: now, failed });
+    if (failed) this.windowFailures++;
+    const since = now - this.options.windowMs;
+    for (let c = this.window[this.windowStart]; c !== undefined && c.at <= since;) {
+      if (c.failed) this.windowFailures--;
+      c = this.window[++this.windowStart];
+    }
+    if (this.windowStart > 1024 && this.windowStart * 2 > this.window.length) {
+      this.window = this.window.slice(this.windowStart);
+      this.windowStart = 0;
+    }
+    return this.window.length - this.windowStart;
   }
 
   private checkCoolDown(): void {
@@ -239,6 +254,8 @@ export class CircuitBreaker {
     if (to === 'closed') {
       this.consecutiveFailures = 0;
       this.window = [];
+      this.windowStart = 0;
+      this.windowFailures = 0;
     }
     const change: CircuitTransition = { target: this.target, from, to, event, at, reason };
     for (const listener of this.listeners) listener(change);

@@ -76,6 +76,28 @@ describe('CircuitBreaker', () => {
     expect(transitions[0]?.reason).toBe('2 of 4 calls failed in 1000 ms');
   });
 
+  it('keeps exact counts over a window of thousands of calls, as old calls leave it', async () => {
+    const { b, clock, transitions } = breaker({
+      failureThreshold: 100_000,
+      failureRatio: 0.5,
+      minimumCalls: 10,
+      windowMs: 1000,
+    });
+    for (let i = 0; i < 3000; i++) {
+      await b.call(ok);
+      if (i % 2 === 0) await settle(b.call(down));
+      if (i % 1000 === 999) await clock.advance(100);
+    }
+    expect(b.state).toBe('closed'); // 1,500 of 4,500
+    await clock.advance(1000); // every call so far leaves the window
+    for (let i = 0; i < 5; i++) await b.call(ok);
+    for (let i = 0; i < 4; i++) await settle(b.call(down));
+    expect(b.state).toBe('closed'); // 4 of 9: fewer than minimumCalls
+    await settle(b.call(down));
+    expect(b.state).toBe('open');
+    expect(transitions[0]?.reason).toBe('5 of 10 calls failed in 1000 ms');
+  });
+
   it('does not count a data error: the target answered, the payload was at fault', async () => {
     const { b } = breaker({ failureThreshold: 2 });
     for (let i = 0; i < 10; i++) expect(await settle(b.call(refused))).toBe('rejected');
