@@ -1,4 +1,4 @@
-import type { DossierSyncConnector, ParkingStore } from '#lgsp/connectors';
+import type { DossierSyncConnector, DossierSyncOutcome, ParkingStore } from '#lgsp/connectors';
 import type { ReplaySendResult, ReplayTarget } from './model.js';
 
 export interface ConnectorReplayTargetOptions {
@@ -8,6 +8,11 @@ export interface ConnectorReplayTargetOptions {
   callsPerItem: number;
   /** The connectors' parking: a dossier parked before its replay is `held`, not `failed`. */
   parking?: Pick<ParkingStore, 'isParked'>;
+  /**
+   * Dossiers handed to the connector at once; it sends up to its own concurrency of them at the same
+   * time (each dossier's calls in order). @defaultValue 32
+   */
+  batchSize?: number;
 }
 
 /**
@@ -15,21 +20,33 @@ export interface ConnectorReplayTargetOptions {
  * again through its gate (rate limit, breaker, retries, parking), every call marked as the replay's.
  */
 export function connectorReplayTarget(
-  connector: Pick<DossierSyncConnector, 'target' | 'replay'>,
+  connector: Pick<DossierSyncConnector, 'target' | 'replay' | 'replayMany'>,
   options: ConnectorReplayTargetOptions,
 ): ReplayTarget {
+  const parked = (dossier: string): Promise<boolean> =>
+    options.parking?.isParked(connector.target, dossier) ?? Promise.resolve(false);
   return {
     name: connector.target,
     unit: 'dossier',
     ratePerSecond: options.ratePerSecond,
     callsPerItem: options.callsPerItem,
+    batchSize: options.batchSize ?? 32,
     async send(dossier, replayId, signal): Promise<ReplaySendResult> {
-      const wasParked = (await options.parking?.isParked(connector.target, dossier)) ?? false;
-      const outcome = await connector.replay(dossier, replayId, signal);
-      // No dossier event to send: the target cannot be given this dossier.
-      if (outcome === undefined) return 'failed';
-      if (outcome.status === 'delivered') return 'sent';
-      return wasParked ? 'held' : 'failed';
+      const wasParked = await parked(dossier);
+      return result(await connector.replay(dossier, replayId, signal), wasParked);
+    },
+    async sendBatch(dossiers, replayId, signal): Promise<ReplaySendResult[]> {
+      const wasParked: boolean[] = [];
+      for (const dossier of dossiers) wasParked.push(await parked(dossier));
+      const outcomes = await connector.replayMany(dossiers, replayId, signal);
+      return outcomes.map((outcome, i) => result(outcome, wasParked[i] ?? false));
     },
   };
+}
+
+function result(outcome: DossierSyncOutcome | undefined, wasParked: boolean): ReplaySendResult {
+  // No dossier event to send: the target cannot be given this dossier.
+  if (outcome === undefined) return 'failed';
+  if (outcome.status === 'delivered') return 'sent';
+  return wasParked ? 'held' : 'failed';
 }

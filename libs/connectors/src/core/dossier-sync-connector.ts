@@ -159,6 +159,34 @@ export class DossierSyncConnector implements Subscriber {
     return withReplay(replayId, () => this.redeliver(dossier, signal));
   }
 
+  /**
+   * {@link replay} of several dossiers, up to the connector's concurrency at once (each dossier's calls
+   * stay in order), with one outcome per dossier in the order given.
+   */
+  async replayMany(
+    dossiers: readonly string[],
+    replayId: string,
+    signal?: AbortSignal,
+  ): Promise<(DossierSyncOutcome | undefined)[]> {
+    return withReplay(replayId, async () => {
+      const outcomes = new Array<DossierSyncOutcome | undefined>(dossiers.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < dossiers.length) {
+          const i = next++;
+          outcomes[i] = await this.redeliver(dossiers[i]!, signal);
+        }
+      };
+      // Every worker finishes before a failure is thrown, so nothing of the batch runs on after it.
+      const settled = await Promise.allSettled(
+        Array.from({ length: Math.min(this.concurrency, dossiers.length) }, worker),
+      );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      return outcomes;
+    });
+  }
+
   /** The dossier's state as of its stream version `version` (its whole state when omitted). */
   async stateOf(dossier: string, version = Number.MAX_SAFE_INTEGER): Promise<DossierState | undefined> {
     const stream = `${DOSSIER_STREAM_PREFIX}${dossier}`;
