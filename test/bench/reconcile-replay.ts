@@ -43,6 +43,8 @@ const LOGIN = { username: 'lgsp', password: 'lgsp' };
 /** Dossiers per `DongBoHoSoMC` call when loading the simulator (untimed). */
 const LOAD_BATCH = 1000;
 const RAW_PAGE = 1000;
+/** Dossiers the portal connector sends at once (DossierSyncSettings.concurrency), and the baseline too. */
+const CONCURRENCY = 8;
 
 export type ReconcileFigures =
   { seconds: number; dossiersPerSecond: number; dossiers: number; goalSeconds: 60 } | { notMeasured: string };
@@ -53,6 +55,10 @@ export type ReplayFigures =
       replayEventsPerSecond: number;
       replayDossiersPerSecond: number;
       ratio: number;
+      /** The same portal requests sent straight with fetch, 8 dossiers at a time, no hub. */
+      rawHttpEventsPerSecond: number;
+      /** Replay rate / raw HTTP rate: what the hub's replay costs above the target's own API. */
+      httpRatio: number;
       dossiers: number;
       events: number;
       callsPerDossier: number;
@@ -121,6 +127,50 @@ async function login(url: string): Promise<string> {
     body: JSON.stringify(LOGIN),
   });
   return String(((await res.json()) as { session?: unknown }).session);
+}
+
+/** The portal calls the connector makes for each dossier of `store`: one DongBoHoSoMC, then its progress. */
+async function portalRequests(store: SqliteEventStore): Promise<Record<string, unknown>[][]> {
+  const { dossiers } = await expectedDossiers(store, {});
+  const perDossier: Record<string, unknown>[][] = [];
+  for (const { dossier, view, events } of dossiers.values()) {
+    const facts = portalFacts(events);
+    const calls: Record<string, unknown>[] = [
+      {
+        service: 'DongBoHoSoMC',
+        isUpdating: false,
+        data: [{ ...toPortalDossier(view, facts), isUpdating: false }],
+      },
+    ];
+    const list = toPortalProgress(dossier, facts) as unknown as Record<string, unknown>[];
+    for (let i = 0; i < list.length; i += PORTAL_PROGRESS_CHUNK)
+      calls.push({ service: 'CapNhatTienDoHoSoMC', data: list.slice(i, i + PORTAL_PROGRESS_CHUNK) });
+    perDossier.push(calls);
+  }
+  return perDossier;
+}
+
+/**
+ * The target's own ceiling: the connector's requests for every dossier, built beforehand (untimed),
+ * sent straight to a reset simulator with fetch, `CONCURRENCY` dossiers at a time (each dossier's in
+ * order, as the connector sends them). Returns the seconds taken.
+ */
+async function rawPortalSeconds(
+  url: string,
+  perDossier: readonly Record<string, unknown>[][],
+): Promise<number> {
+  const reset = await fetch(`${url}/_sim/reset`, { method: 'POST' });
+  if (!reset.ok) throw new Error(`POST /_sim/reset answered ${reset.status}`);
+  const session = await login(url);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < perDossier.length)
+        for (const call of perDossier[next++]!) await portalCall(url, { ...call, session });
+    }),
+  );
+  return (performance.now() - started) / 1000;
 }
 
 /** Loads the portal simulator with what the portal connector would have sent for every dossier of `store`. */
@@ -265,7 +315,7 @@ async function replayBench(): Promise<ReplayFigures> {
       ]),
       events: store,
       confirmAbove: REPLAY_DOSSIERS + 1,
-      chunkSize: 100,
+      chunkSize: 256,
       pollMs: 20,
     });
     service.start();
@@ -293,7 +343,19 @@ async function replayBench(): Promise<ReplayFigures> {
     }
     const calls = ((await (await fetch(`${url}/_sim/calls`)).json()) as { total: number }).total;
     const replayRate = events / seconds;
+    const requests = await portalRequests(store);
+    const rawHttpSeconds = await rawPortalSeconds(url, requests);
+    const rawHeld = sim
+      .state()
+      .dossiers.filter((d) => d.TrangThaiHoSo === 10 && d.TienDo.length === 4).length;
+    if (rawHeld !== REPLAY_DOSSIERS)
+      return {
+        notMeasured: `the raw HTTP baseline left ${rawHeld} of ${REPLAY_DOSSIERS} dossiers in their final state`,
+      };
+    const rawHttpRate = events / rawHttpSeconds;
     return {
+      rawHttpEventsPerSecond: rawHttpRate,
+      httpRatio: replayRate / rawHttpRate,
       rawEventsPerSecond: raw,
       replayEventsPerSecond: replayRate,
       replayDossiersPerSecond: REPLAY_DOSSIERS / seconds,
@@ -333,10 +395,15 @@ export async function reconcileReplayBench(): Promise<{
     console.log(
       `${`raw store.readAll, pages of ${RAW_PAGE}`.padEnd(50)} ${`${fmt(replay.rawEventsPerSecond)} events/s`.padEnd(52)} baseline`,
     );
+    console.log(
+      `${`raw HTTP to the portal, the same calls, ${CONCURRENCY} at a time`.padEnd(50)} ` +
+        `${`${fmt(replay.rawHttpEventsPerSecond)} events/s`.padEnd(52)} ` +
+        `${(replay.rawHttpEventsPerSecond / replay.rawEventsPerSecond).toFixed(2)}× raw read: the target's own ceiling`,
+    );
     const bound =
       replay.ratio >= 0.5
         ? ''
-        : ` — below the goal: bounded by ${replay.callsPerDossier.toFixed(1)} HTTP calls per dossier, one dossier at a time`;
+        : ` — below the goal; ${replay.httpRatio.toFixed(2)}× the raw HTTP rate (${replay.callsPerDossier.toFixed(1)} calls per dossier)`;
     console.log(
       `${`replay to portal, ${fmt(replay.dossiers)} dossiers × 5 events`.padEnd(50)} ` +
         `${`${fmt(replay.replayEventsPerSecond)} events/s (${fmt(replay.replayDossiersPerSecond)} dossiers/s)`.padEnd(52)} ` +
