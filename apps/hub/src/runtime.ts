@@ -19,7 +19,7 @@ import {
   type LeaseStore,
 } from '#lgsp/event-store';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
-import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaTopics } from '#lgsp/kafka';
+import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
 import { HubMetrics, type Logger } from '#lgsp/observability';
 import {
   DossierProjection,
@@ -49,7 +49,7 @@ import {
   reconciliationParts,
   type ReconciliationStorage,
 } from './reconciliation/reconciliation-parts.js';
-import { openReplayStore, replayParts } from './replay/replay-parts.js';
+import { kafkaReplayResolver, openReplayStore, replayParts } from './replay/replay-parts.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
 export interface HubRuntime {
@@ -144,7 +144,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   });
   if (!projection)
     subscriptions.register(new DossierProjection(dossiers, { batchSize: config.subscriptions.batchSize }));
-  const kafka = kafkaParts(config, logger, metrics, ingest, clients);
+  const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptions.register(kafka.relay);
   const connectors = await connectorParts(config, logger, store, units, ingest, storage);
   for (const connector of connectors.subscribers) subscriptions.register(connector);
@@ -173,6 +173,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     settings: config.replay,
     logger,
     reconciliation: reconciliationLookup(reconciliation),
+    ...(kafka ? { resolveTarget: kafkaReplayResolver(kafka.replay, storage.clients) } : {}),
   });
 
   const runtime: HubRuntime = {
@@ -214,6 +215,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await subscriptions.stop();
       connectors.close();
       await kafka?.relay?.close();
+      await kafka?.replay.close();
       await projection?.stop();
       storage.close();
       await store.close();
@@ -349,14 +351,15 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
   }
 }
 
-/** The relay and the ingest consumer, when brokers are configured. */
+/** The relay, the ingest consumer and the consumers' replay targets, when brokers are configured. */
 function kafkaParts(
   config: HubConfig,
   logger: Logger,
   metrics: HubMetrics,
   ingest: IngestService,
   clients: ClientService,
-): { relay?: KafkaRelay; consumer?: KafkaIngestConsumer } | undefined {
+  events: EventStore,
+): { relay?: KafkaRelay; consumer?: KafkaIngestConsumer; replay: KafkaReplayTargets } | undefined {
   const { kafka } = config;
   if (kafka.brokers.length === 0) return undefined;
   const kafkaLogger = logger.child({ component: 'kafka' });
@@ -372,6 +375,15 @@ function kafkaParts(
     'Kafka configured',
   );
   return {
+    replay: new KafkaReplayTargets({
+      client,
+      events,
+      topics,
+      replayTopics: kafka.topics,
+      ratePerSecond: kafka.replay.ratePerSecond,
+      batchSize: kafka.replay.batchSize,
+      logger: kafkaLogger,
+    }),
     ...(kafka.relay.enabled
       ? {
           relay: new KafkaRelay({

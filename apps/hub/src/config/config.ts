@@ -38,7 +38,7 @@ export interface HubConfig {
     brokers: string[];
     /** Names the hub in the brokers' logs and quotas. @defaultValue "lgsp-hub" */
     clientId: string;
-    /** First segment of every topic: `<prefix>.events.province.<code>`, `<prefix>.ingest`, `<prefix>.ingest.dlq`. @defaultValue "lgsp" (env `LGSP_KAFKA_TOPIC_PREFIX`) */
+    /** First segment of every topic: `<prefix>.events.province.<code>`, `<prefix>.ingest`, `<prefix>.ingest.dlq`, `<prefix>.replay.<client>`. @defaultValue "lgsp" (env `LGSP_KAFKA_TOPIC_PREFIX`) */
     topicPrefix: string;
     /** How the hub creates the topics it needs when they do not exist. @defaultValue 6 partitions, replication factor 1 */
     topics: { partitions: number; replicationFactor: number };
@@ -46,6 +46,12 @@ export interface HubConfig {
     relay: { enabled: boolean; batchSize: number };
     /** Consumes the ingest topic in a consumer group. @defaultValue enabled, group "lgsp-hub-ingest" */
     ingest: { enabled: boolean; groupId: string };
+    /**
+     * Replays to a Kafka consumer (target `kafka:<client name>`, topic `<prefix>.replay.<client name>`):
+     * events per second a run sends unless it says otherwise, and events per produce request.
+     * @defaultValue 1000 events/s, 200 events per produce
+     */
+    replay: { ratePerSecond: number; batchSize: number };
   };
   ingest: {
     /** Most events in one batch request; more gets 413. @defaultValue 1000 */
@@ -172,6 +178,7 @@ export const DEFAULT_CONFIG: HubConfig = {
     topics: { partitions: 6, replicationFactor: 1 },
     relay: { enabled: true, batchSize: 200 },
     ingest: { enabled: true, groupId: 'lgsp-hub-ingest' },
+    replay: { ratePerSecond: 1000, batchSize: 200 },
   },
   ingest: { maxBatchEvents: 1000 },
   adminUnits: { file: null },
@@ -311,6 +318,14 @@ const schema = {
           properties: {
             enabled: { type: 'boolean' },
             groupId: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+        },
+        replay: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+            batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
           },
         },
       },

@@ -56,6 +56,19 @@ describe('configuration', () => {
     ]);
   });
 
+  it('reads the Kafka replay settings, with defaults, and refuses bad ones by path', () => {
+    expect(loadConfig({}).kafka.replay).toEqual({ ratePerSecond: 1000, batchSize: 200 });
+    const path = file(JSON.stringify({ kafka: { replay: { ratePerSecond: 50 } } }));
+    expect(loadConfig({ LGSP_CONFIG: path }).kafka.replay).toEqual({ ratePerSecond: 50, batchSize: 200 });
+    const bad = file(JSON.stringify({ kafka: { replay: { ratePerSecond: 0, batchSize: 0 } } }));
+    expect(problemsOf({ LGSP_CONFIG: bad })).toEqual(
+      expect.arrayContaining([
+        `${bad}: /kafka/replay/ratePerSecond must be > 0`,
+        `${bad}: /kafka/replay/batchSize must be >= 1`,
+      ]),
+    );
+  });
+
   it('takes a PostgreSQL store, its schema, instance id and lease TTL', () => {
     const c = loadConfig({
       LGSP_STORE: 'postgres://hub:s3cret@db/lgsp',
