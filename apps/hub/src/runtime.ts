@@ -49,7 +49,7 @@ import {
   reconciliationParts,
   type ReconciliationStorage,
 } from './reconciliation/reconciliation-parts.js';
-import { kafkaReplayResolver, openReplayStore, replayParts } from './replay/replay-parts.js';
+import { openReplayStore, replayParts } from './replay/replay-parts.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
 export interface HubRuntime {
@@ -173,7 +173,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     settings: config.replay,
     logger,
     reconciliation: reconciliationLookup(reconciliation),
-    ...(kafka ? { resolveTarget: kafkaReplayResolver(kafka.replay, storage.clients) } : {}),
+    ...(kafka ? { resolveTarget: (name: string) => kafka.replay.resolve(name, storage.clients) } : {}),
   });
 
   const runtime: HubRuntime = {

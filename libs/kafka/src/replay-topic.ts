@@ -117,6 +117,21 @@ export class KafkaReplayTargets {
     return new KafkaConsumerReplayTarget(this, client, topic, readScope(client));
   }
 
+  /**
+   * The target a replay names: `kafka:<client name>` for a registered `province` or `commune` client;
+   * undefined for any other name, an unknown client or another role (the replay API then answers 404).
+   * @throws DomainError `invalid` when the client's name cannot name a topic.
+   */
+  async resolve(
+    name: string,
+    clients: { findByName(name: string): Promise<Client | undefined> },
+  ): Promise<KafkaReplayTarget | undefined> {
+    const consumer = kafkaReplayConsumer(name);
+    if (consumer === undefined || consumer === '') return undefined;
+    const client = await clients.findByName(consumer);
+    return client === undefined ? undefined : this.target(client);
+  }
+
   /** Closes the producer and admin connections. Call after the replay executor stopped. */
   async close(): Promise<void> {
     await Promise.all([this.producer.close(), this.admin.close()]);

@@ -103,6 +103,16 @@ describe('KafkaReplayTargets', () => {
     expect(kafkaReplayConsumer('portal')).toBeUndefined();
   });
 
+  it('resolves kafka:<client> for registered province and commune clients only', async () => {
+    const subject = targets(new FakeKafkaClient());
+    const registered = [province51, commune, client('ops', 'operator')];
+    const clients = { findByName: async (name: string) => registered.find((c) => c.name === name) };
+    expect((await subject.resolve('kafka:so-51', clients))?.topic).toBe('unit.replay.so-51');
+    expect((await subject.resolve('kafka:xa-00004', clients))?.name).toBe('kafka:xa-00004');
+    for (const name of ['kafka:ops', 'kafka:nobody', 'kafka:', 'so-51', 'portal'])
+      expect(await subject.resolve(name, clients)).toBeUndefined();
+  });
+
   it('refuses a client whose name cannot name a topic, as a data error', () => {
     expect(() => targets(new FakeKafkaClient()).target(client('Sở 51', 'province'))).toThrow(DomainError);
   });

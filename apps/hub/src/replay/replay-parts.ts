@@ -2,7 +2,6 @@ import type { Pool } from 'pg';
 import type { DatabaseSync } from 'node:sqlite';
 import type { DossierSyncConnector, ParkingStore } from '#lgsp/connectors';
 import type { EventStore } from '#lgsp/event-store';
-import { kafkaReplayConsumer, type KafkaReplayTargets } from '#lgsp/kafka';
 import type { Logger } from '#lgsp/observability';
 import {
   PostgresReplayStore,
@@ -13,7 +12,7 @@ import {
   type ReplayStore,
   type ReplayTarget,
 } from '#lgsp/replay';
-import type { AuditLog, ClientStore } from '#lgsp/security';
+import type { AuditLog } from '#lgsp/security';
 
 /**
  * Calls each connector makes per dossier, for the plans' estimates: the portal syncs the dossier and
@@ -50,7 +49,7 @@ export interface ReplayPartsOptions {
   reconciliation?: ReconciliationLookup;
   /**
    * Targets found by name beyond the connectors: with Kafka configured, `kafka:<client name>` for a
-   * province or commune client (see {@link kafkaReplayResolver}); undefined for an unknown name.
+   * province or commune client (`KafkaReplayTargets.resolve`); undefined for an unknown name.
    */
   resolveTarget?: (name: string) => Promise<ReplayTarget | undefined>;
 }
@@ -78,22 +77,4 @@ export function replayParts(options: ReplayPartsOptions): ReplayService {
     ...(options.reconciliation ? { reconciliation: options.reconciliation } : {}),
     ...(options.resolveTarget ? { resolveTarget: options.resolveTarget } : {}),
   });
-}
-
-/**
- * Finds the replay target `kafka:<client name>`: the Kafka consumer that is a registered client of role
- * `province` or `commune`. Any other name, an unknown client or another role is undefined (the API then
- * answers 404: no replay target … runs in this hub).
- * @throws DomainError `invalid` when the client's name cannot name a Kafka topic.
- */
-export function kafkaReplayResolver(
-  targets: KafkaReplayTargets,
-  clients: Pick<ClientStore, 'findByName'>,
-): (name: string) => Promise<ReplayTarget | undefined> {
-  return async (name) => {
-    const consumer = kafkaReplayConsumer(name);
-    if (consumer === undefined || consumer === '') return undefined;
-    const client = await clients.findByName(consumer);
-    return client === undefined ? undefined : targets.target(client);
-  };
 }
