@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, TokenBucket, type Clock } from '#lgsp/connectors';
 import { DomainError } from '#lgsp/contracts';
-import type { EventStore } from '#lgsp/event-store';
+import type { EventStore, Lease, LeaseStore } from '#lgsp/event-store';
 import type { AuditLog } from '#lgsp/security';
 import { silentLogger, type SubscriptionLogger } from '#lgsp/subscriptions';
 import type {
@@ -40,7 +40,25 @@ export interface ReplayServiceOptions {
   clock?: Clock;
   logger?: SubscriptionLogger;
   reconciliation?: ReconciliationLookup;
+  /** Several hub processes on one store: a run executes only where its lease is held. */
+  lease?: ReplayLeaseOptions;
 }
+
+/**
+ * Hub processes sharing one store (PostgreSQL replicas): each run is executed only by the process
+ * holding its lease `replay:<id>`, which renews it every TTL/3 and stops the run before its next item
+ * once it can no longer trust it (80% of the TTL without a renewal). When the holder dies, another
+ * process takes the lease after the TTL and resumes the run from its cursor.
+ */
+export interface ReplayLeaseOptions {
+  store: Pick<LeaseStore, 'acquire' | 'renew' | 'release'>;
+  /** This process's id (`LGSP_INSTANCE_ID`). */
+  holder: string;
+  ttlMs: number;
+}
+
+/** The share of a lease's TTL after its last renewal during which the holder still trusts it. */
+const LEASE_TRUSTED_SHARE = 0.8;
 
 export interface StartReplayOptions {
   /** The operator (client name). */
@@ -207,11 +225,15 @@ export class ReplayService {
         for (const run of await this.options.store.running()) {
           if (this.executions.has(run.id) || this.commanding.has(run.id)) continue;
           const stop = new AbortController();
+          const lease = await this.takeLease(run.id, () => stop.abort());
+          // Another process runs it (or the lease store is down: try again at the next poll).
+          if (lease === undefined) continue;
           const execution: Execution = {
             stop,
-            done: this.runOne(run, AbortSignal.any([signal, stop.signal])).finally(() =>
-              this.executions.delete(run.id),
-            ),
+            done: this.runOne(run, AbortSignal.any([signal, stop.signal]), lease).finally(() => {
+              this.executions.delete(run.id);
+              return lease.release();
+            }),
           };
           this.executions.set(run.id, execution);
         }
@@ -231,7 +253,7 @@ export class ReplayService {
   }
 
   /** Sends the run's items from its cursor until it ends, is paused or cancelled, or the hub stops. */
-  private async runOne(initial: ReplayRun, signal: AbortSignal): Promise<void> {
+  private async runOne(initial: ReplayRun, signal: AbortSignal, lease: RunLease): Promise<void> {
     const { store } = this.options;
     const id = initial.id;
     let bucket: TokenBucket | undefined;
@@ -259,7 +281,7 @@ export class ReplayService {
         if (items.length === 0) break;
         let { done, failed } = run;
         let error: unknown;
-        for (let i = 0; i < items.length && !signal.aborted; i += batchSize) {
+        for (let i = 0; i < items.length && !signal.aborted && lease.trusted(); i += batchSize) {
           // Another hub process may have paused or cancelled the run.
           if (this.clock.now() - checkedAt >= this.options.pollMs) {
             checkedAt = this.clock.now();
@@ -294,6 +316,30 @@ export class ReplayService {
       signal.removeEventListener('abort', onAbort);
       bucket?.stop();
     }
+  }
+
+  /**
+   * The run's lease for this process, kept renewed until released; `lost` is called when it can no
+   * longer be trusted. Without lease options (one process on the store) every run is this process's.
+   * Undefined when another process holds it, or the lease store cannot be reached.
+   */
+  private async takeLease(id: string, lost: () => void): Promise<RunLease | undefined> {
+    const options = this.options.lease;
+    if (options === undefined) return UNLEASED;
+    const sentAt = performance.now();
+    let lease: Lease | undefined;
+    try {
+      lease = await options.store.acquire(`replay:${id}`, options.holder, options.ttlMs);
+    } catch (err) {
+      this.logger.error({ replay: id, err }, 'replay lease store unavailable');
+      return undefined;
+    }
+    if (lease === undefined) return undefined;
+    this.logger.info({ replay: id, holder: options.holder, epoch: lease.epoch }, 'replay lease taken');
+    return new HeldRunLease(options, lease, sentAt, () => {
+      this.logger.warn({ replay: id, holder: options.holder }, 'replay lease lost: the run stops here');
+      lost();
+    });
   }
 
   /** Ends a run (complete or fail) and audits it as the system's doing. */
@@ -395,6 +441,71 @@ export class ReplayService {
 
   private now(): string {
     return new Date(this.clock.now()).toISOString();
+  }
+}
+
+/** The right of this process to execute one run. */
+interface RunLease {
+  /** False once the lease may have lapsed: the run must not send another item. */
+  trusted(): boolean;
+  /** Stops renewing and gives the lease up. Never throws. */
+  release(): Promise<void>;
+}
+
+const UNLEASED: RunLease = { trusted: () => true, release: () => Promise.resolve() };
+
+class HeldRunLease implements RunLease {
+  private deadline: number;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private renewing = false;
+  private lost = false;
+  private released = false;
+
+  constructor(
+    private readonly options: ReplayLeaseOptions,
+    private readonly lease: Lease,
+    sentAt: number,
+    private readonly onLost: () => void,
+  ) {
+    this.deadline = sentAt + options.ttlMs * LEASE_TRUSTED_SHARE;
+    this.timer = setInterval(() => void this.renew(), Math.max(1, Math.floor(options.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  trusted(): boolean {
+    if (!this.lost && performance.now() >= this.deadline) this.lose();
+    return !this.lost;
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.timer);
+    this.lost = true;
+    if (this.released) return;
+    this.released = true;
+    // Only lapses the lease while it is still this holder's epoch, so a successor's is never touched.
+    await this.options.store.release(this.lease).catch(() => undefined);
+  }
+
+  private async renew(): Promise<void> {
+    if (this.lost || this.renewing || !this.trusted()) return;
+    this.renewing = true;
+    const sentAt = performance.now();
+    try {
+      if (await this.options.store.renew(this.lease, this.options.ttlMs))
+        this.deadline = sentAt + this.options.ttlMs * LEASE_TRUSTED_SHARE;
+      else this.lose();
+    } catch {
+      // The store is unreachable: the lease stays trusted until its deadline, as with a late renewal.
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private lose(): void {
+    if (this.lost) return;
+    this.lost = true;
+    clearInterval(this.timer);
+    this.onLost();
   }
 }
 
