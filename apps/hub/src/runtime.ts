@@ -135,12 +135,14 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         },
       })
     : undefined;
+  // With leases (PostgreSQL replicas) subscribers and replay runs each run in one replica at a time.
+  const lease = storage.leases
+    ? { store: storage.leases, holder: instanceId, ttlMs: config.subscriptions.leaseTtlMs }
+    : undefined;
   const subscriptions = new Subscriptions({
     store,
     logger,
-    ...(storage.leases
-      ? { lease: { store: storage.leases, holder: instanceId, ttlMs: config.subscriptions.leaseTtlMs } }
-      : {}),
+    ...(lease ? { lease } : {}),
   });
   if (!projection)
     subscriptions.register(new DossierProjection(dossiers, { batchSize: config.subscriptions.batchSize }));
@@ -173,6 +175,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     settings: config.replay,
     logger,
     reconciliation: reconciliationLookup(reconciliation),
+    ...(lease ? { lease } : {}),
     ...(kafka ? { resolveTarget: (name: string) => kafka.replay.resolve(name, storage.clients) } : {}),
   });
 

@@ -9,6 +9,7 @@ import {
   SqliteReplayStore,
   connectorReplayTarget,
   type ReconciliationLookup,
+  type ReplayLeaseOptions,
   type ReplayStore,
   type ReplayTarget,
 } from '#lgsp/replay';
@@ -52,6 +53,8 @@ export interface ReplayPartsOptions {
    * province or commune client (`KafkaReplayTargets.resolve`); undefined for an unknown name.
    */
   resolveTarget?: (name: string) => Promise<ReplayTarget | undefined>;
+  /** PostgreSQL replicas: each run executes only in the replica holding its lease (`replay:<id>`). */
+  lease?: ReplayLeaseOptions;
 }
 
 /** The replay service over the running connectors, one target per connector. */
@@ -76,5 +79,6 @@ export function replayParts(options: ReplayPartsOptions): ReplayService {
     ...(options.audit ? { audit: options.audit } : {}),
     ...(options.reconciliation ? { reconciliation: options.reconciliation } : {}),
     ...(options.resolveTarget ? { resolveTarget: options.resolveTarget } : {}),
+    ...(options.lease ? { lease: options.lease } : {}),
   });
 }
