@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './hub-process.js';
+
+export type SimName = 'national-portal' | 'one-stop-shop' | 'civil-registry' | 'payments';
+export const SIM_NAMES: readonly SimName[] = [
+  'national-portal',
+  'one-stop-shop',
+  'civil-registry',
+  'payments',
+];
+
+const SIMULATORS_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/main.js');
+
+/** The four simulators as one process (`npm run simulators`), each on a free port. */
+export async function startSimulators(): Promise<{ urls: Record<SimName, string>; child: ChildProcess }> {
+  const child = spawn(process.execPath, [SIMULATORS_ENTRY], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      LGSP_SIM_PORTAL_PORT: '0',
+      LGSP_SIM_ONE_STOP_SHOP_PORT: '0',
+      LGSP_SIM_CIVIL_REGISTRY_PORT: '0',
+      LGSP_SIM_PAYMENTS_PORT: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const urls = await new Promise<Record<SimName, string>>((resolve, reject) => {
+    const found: Record<string, string> = {};
+    let buffered = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      buffered += d;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        const { simulator, url } = JSON.parse(line) as { simulator: string; url: string };
+        found[simulator] = url;
+        if (Object.keys(found).length === SIM_NAMES.length) resolve(found as Record<SimName, string>);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}`)));
+  });
+  return { urls, child };
+}
+
+/** Calls each simulator received so far (`GET /_sim/calls`), in {@link SIM_NAMES} order. */
+export async function simulatorCalls(
+  urls: Record<SimName, string>,
+): Promise<{ total: number; replayed?: { total: number; byReplay: Record<string, number> } }[]> {
+  return Promise.all(
+    SIM_NAMES.map(async (name) => {
+      const res = await fetch(`${urls[name]}/_sim/calls`);
+      if (!res.ok) throw new Error(`GET ${urls[name]}/_sim/calls: ${res.status}`);
+      return (await res.json()) as {
+        total: number;
+        replayed?: { total: number; byReplay: Record<string, number> };
+      };
+    }),
+  );
+}
