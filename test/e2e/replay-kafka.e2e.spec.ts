@@ -174,6 +174,12 @@ describe('replay to a Kafka consumer, with the hub and the simulators as process
     const refused = await lgsp(['replay', 'plan', '--target', 'kafka:nobody']);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('no replay target kafka:nobody runs in this hub');
+    // A client whose name cannot be part of a topic name is a consumer no replay can reach.
+    const created = await lgsp(['clients', 'create', '--name', 'Sở 51', '--province', '51', '--json']);
+    expect(created.code).toBe(0);
+    const unnamable = await lgsp(['replay', 'plan', '--target', 'kafka:Sở 51']);
+    expect(unnamable.code).not.toBe(0);
+    expect(unnamable.stderr).toContain('cannot name a Kafka replay topic');
   });
 
   it('leaves every Kafka topic as it was when the replay goes to the portal', async () => {
