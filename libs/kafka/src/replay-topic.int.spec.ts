@@ -1,6 +1,6 @@
 // Replays to Kafka consumers against a real broker (test/support/kafka.ts): the replay service sends a
 // scope's events to one consumer's replay topic, and only those its client may read; no other topic
-// receives a record; a pause or a restart mid-run skips nothing.
+// receives a record; a pause or a restart mid-run skips nothing; a broker outage fails the run, and a resume completes it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import {
 } from '#lgsp/kafka';
 import { ReplayService, SqliteReplayStore, type ReplayProgress } from '#lgsp/replay';
 import type { Client } from '#lgsp/security';
-import { sharedKafka, type KafkaBroker } from '../../../test/support/kafka.js';
+import { dedicatedKafka, sharedKafka, type KafkaBroker } from '../../../test/support/kafka.js';
 import { changedTopics, topicWatermarks } from '../../../test/support/kafka-offsets.js';
 import { TopicReader, eventually, textHeaders, uniqueTopics } from './testing/kafka-test-support.js';
 
@@ -262,6 +262,48 @@ describe('replay to a Kafka consumer, on a real broker', () => {
       const records = await readTopic(topic, written);
       expect([...new Set(records.map(positionOf))].sort((a, b) => a - b)).toEqual(expected);
       expect(records.every((r) => textHeaders(r)[LGSP_REPLAY_HEADER] === replay.id)).toBe(true);
+    },
+    SLOW,
+  );
+
+  it(
+    "fails the run with the broker's message while the broker is away; resumed after its return, it completes",
+    async () => {
+      const outage = await dedicatedKafka();
+      cleanups.push(() => outage.stop());
+      const client = new KafkaJsClient({
+        brokers: outage.brokers,
+        clientId: 'it-replay-outage',
+        connectionTimeoutMs: 500,
+        retries: 1,
+      });
+      const targets = new KafkaReplayTargets({
+        client,
+        events: store,
+        topics,
+        replayTopics: { partitions: 3 },
+        retry: { initialDelayMs: 50, maxDelayMs: 100 },
+      });
+      cleanups.push(() => targets.close());
+      const service = replayService(targets);
+      service.start();
+      await outage.stop();
+
+      const expected = events.filter((e) => e.provinceCode === '51').length;
+      const { replay } = await service.run('kafka:so-51', {}, { by: 'ops' });
+      const failed = await settled(service, replay.id);
+      expect(failed).toMatchObject({ state: 'failed', done: 0 });
+      expect(failed.error).toMatch(/Kafka|broker|connect/i);
+
+      await outage.start();
+      await service.resume(replay.id, 'ops');
+      expect(await settled(service, replay.id)).toMatchObject({
+        state: 'completed',
+        done: expected,
+        failed: 0,
+      });
+      const written = await topicWatermarks(outage.brokers, /\.replay\./);
+      expect(Object.fromEntries(written)).toEqual({ [topics.replay('so-51')]: expected });
     },
     SLOW,
   );
