@@ -1,6 +1,7 @@
 // Replays to Kafka consumers against a real broker (test/support/kafka.ts): the replay service sends a
 // scope's events to one consumer's replay topic, and only those its client may read; no other topic
-// receives a record; a pause or a restart mid-run skips nothing; a broker outage fails the run, and a resume completes it.
+// receives a record; a pause or a restart mid-run skips nothing; a broker outage fails the run, and a
+// resume completes it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
