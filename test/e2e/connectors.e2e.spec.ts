@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +15,6 @@ import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/proje
 import { getJson, post, statusChanged, submitted } from '../support/events.js';
 import {
   createCommuneClient,
-  REPO_ROOT,
   runDemo,
   eventually,
   runCli,
@@ -24,6 +22,7 @@ import {
   tempDir,
   type HubProcess,
 } from '../support/hub-process.js';
+import { startSimulators, type SimulatorsProcess } from '../support/simulators-process.js';
 
 /**
  * The acceptance run of the connectors: the hub, its four connectors and the four simulators as
@@ -36,54 +35,8 @@ import {
 
 const LIFECYCLES = Number(process.env.LGSP_E2E_LIFECYCLES ?? 2000);
 const SECRET = 'e2e-payments-secret';
-const SIMULATORS_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/main.js');
 
-interface Simulators {
-  urls: Record<'national-portal' | 'one-stop-shop' | 'civil-registry' | 'payments', string>;
-  child: ChildProcess;
-  output: () => string;
-}
-
-/** `npm run simulators` on free ports; resolves once the four print their URL. */
-async function startSimulators(): Promise<Simulators> {
-  const child = spawn(process.execPath, [SIMULATORS_ENTRY], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      LGSP_SIM_PORTAL_PORT: '0',
-      LGSP_SIM_ONE_STOP_SHOP_PORT: '0',
-      LGSP_SIM_CIVIL_REGISTRY_PORT: '0',
-      LGSP_SIM_PAYMENTS_PORT: '0',
-      LGSP_SIM_PAYMENTS_SECRET: SECRET,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const urls = await new Promise<Simulators['urls']>((resolve, reject) => {
-    const found: Record<string, string> = {};
-    let buffered = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      buffered += d;
-      for (;;) {
-        const nl = buffered.indexOf('\n');
-        if (nl < 0) break;
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          const { simulator, url } = JSON.parse(line) as { simulator: string; url: string };
-          found[simulator] = url;
-        } catch {
-          // not a start line
-        }
-        if (Object.keys(found).length === 4) resolve(found as Simulators['urls']);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}: ${out}`)));
-  });
-  return { urls, child, output: () => out };
-}
+type Simulators = SimulatorsProcess;
 
 async function control(url: string, path: string, body: unknown, method = 'PUT'): Promise<unknown> {
   const res = await fetch(`${url}${path}`, {
@@ -178,7 +131,7 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
   let dataDir: string;
 
   beforeAll(async () => {
-    sims = await startSimulators();
+    sims = await startSimulators({ LGSP_SIM_PAYMENTS_SECRET: SECRET });
     const faults = (seed: number) => ({
       seed,
       latency: { kind: 'uniform', minMs: 0, maxMs: 40 },

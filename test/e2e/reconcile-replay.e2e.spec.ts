@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMUNE, PROVINCE, post, statusChanged, submitted } from '../support/events.js';
 import {
-  REPO_ROOT,
   createCommuneClient,
   eventually,
   runCli,
@@ -11,6 +9,7 @@ import {
   tempDir,
   type HubProcess,
 } from '../support/hub-process.js';
+import { startSimulators, type SimName, type SimulatorsProcess } from '../support/simulators-process.js';
 
 /**
  * Issue 6 acceptance, with the hub and the simulators as processes: 10,000 dossiers synchronised to
@@ -22,40 +21,6 @@ import {
 
 const DOSSIERS = Number(process.env.LGSP_E2E_RECONCILE_DOSSIERS ?? 10_000);
 const BIRTH_EVERY = 50;
-const SIMULATORS_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/main.js');
-
-type SimName = 'national-portal' | 'one-stop-shop' | 'civil-registry' | 'payments';
-
-async function startSimulators(): Promise<{ urls: Record<SimName, string>; child: ChildProcess }> {
-  const child = spawn(process.execPath, [SIMULATORS_ENTRY], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      LGSP_SIM_PORTAL_PORT: '0',
-      LGSP_SIM_ONE_STOP_SHOP_PORT: '0',
-      LGSP_SIM_CIVIL_REGISTRY_PORT: '0',
-      LGSP_SIM_PAYMENTS_PORT: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const urls = await new Promise<Record<SimName, string>>((resolve, reject) => {
-    const found: Record<string, string> = {};
-    let buffered = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      buffered += d;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const { simulator, url } = JSON.parse(line) as { simulator: string; url: string };
-        found[simulator] = url;
-        if (Object.keys(found).length === 4) resolve(found as Record<SimName, string>);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}`)));
-  });
-  return { urls, child };
-}
 
 async function send(url: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
   const res = await fetch(`${url}${path}`, {
@@ -82,7 +47,7 @@ interface Calls {
 const code = (i: number): string => `000.00.51.H56-251123-${String(100_000 + i)}`;
 
 describe('reconciliation and replay with the hub and the simulators as processes', () => {
-  let sims: { urls: Record<SimName, string>; child: ChildProcess };
+  let sims: SimulatorsProcess;
   let hub: HubProcess;
   let dataDir: string;
   let env: Record<string, string>;

@@ -12,8 +12,18 @@ export const SIM_NAMES: readonly SimName[] = [
 
 const SIMULATORS_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/main.js');
 
-/** The four simulators as one process (`npm run simulators`), each on a free port. */
-export async function startSimulators(): Promise<{ urls: Record<SimName, string>; child: ChildProcess }> {
+export interface SimulatorsProcess {
+  urls: Record<SimName, string>;
+  child: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output: () => string;
+}
+
+/**
+ * The four simulators as one process (`npm run simulators`), each on a free port; resolves once the
+ * four print their URL. `env` adds settings, e.g. `LGSP_SIM_PAYMENTS_SECRET`.
+ */
+export async function startSimulators(env: Record<string, string> = {}): Promise<SimulatorsProcess> {
   const child = spawn(process.execPath, [SIMULATORS_ENTRY], {
     cwd: REPO_ROOT,
     env: {
@@ -22,26 +32,34 @@ export async function startSimulators(): Promise<{ urls: Record<SimName, string>
       LGSP_SIM_ONE_STOP_SHOP_PORT: '0',
       LGSP_SIM_CIVIL_REGISTRY_PORT: '0',
       LGSP_SIM_PAYMENTS_PORT: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let out = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
   const urls = await new Promise<Record<SimName, string>>((resolve, reject) => {
     const found: Record<string, string> = {};
     let buffered = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
       buffered += d;
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        const { simulator, url } = JSON.parse(line) as { simulator: string; url: string };
-        found[simulator] = url;
+        try {
+          const { simulator, url } = JSON.parse(line) as { simulator: string; url: string };
+          found[simulator] = url;
+        } catch {
+          // not a start line
+        }
         if (Object.keys(found).length === SIM_NAMES.length) resolve(found as Record<SimName, string>);
       }
     });
-    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}: ${out}`)));
   });
-  return { urls, child };
+  return { urls, child, output: () => out };
 }
 
 /** Calls each simulator received so far (`GET /_sim/calls`), in {@link SIM_NAMES} order. */
