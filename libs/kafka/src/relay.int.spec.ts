@@ -5,23 +5,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, type KafkaMessage } from 'cloudevents';
-import { ANY_VERSION, SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { KafkaJsClient, KafkaRelay, type KafkaTopics } from '#lgsp/kafka';
 import { Subscriptions } from '#lgsp/subscriptions';
 import { dedicatedKafka, sharedKafka, type KafkaBroker } from '../../../test/support/kafka.js';
 import {
+  TEST_PROVINCES as PROVINCES,
   TopicReader,
   eventually,
   recordingLogger,
+  statusChangedEvent,
   textHeaders,
   uniqueTopics,
 } from './testing/kafka-test-support.js';
 
 const SLOW = 180_000;
-const PROVINCES = [
-  { provinceCode: '51', communeCode: '21040' },
-  { provinceCode: '01', communeCode: '00004' },
-];
 
 let dir: string;
 let store: SqliteEventStore;
@@ -43,21 +41,12 @@ let seq = 0;
 /** A status change of dossier `D-<n>`; even dossiers are in province 51, odd ones in 01. */
 function statusChanged(dossier: number): EventToAppend {
   seq += 1;
-  const { provinceCode, communeCode } = PROVINCES[dossier % 2]!;
-  const dossierCode = `000.00.${provinceCode}.H56-250701-${String(dossier).padStart(4, '0')}`;
-  return {
-    stream: `dossier-${dossierCode}`,
-    expectedVersion: ANY_VERSION,
-    id: `evt-${seq}`,
-    source: `/communes/${communeCode}/one-stop-shop`,
-    type: 'vn.gov.lgsp.dossier.status-changed.v1',
-    time: '2025-07-01T09:15:00+07:00',
-    datacontenttype: 'application/json',
-    data: { dossierCode, provinceCode, communeCode, status: 2, changedAt: '2025-07-01T09:15:00+07:00' },
-    extensions: { traceparent: `00-${'0'.repeat(16)}${String(seq).padStart(16, '0')}-00f067aa0ba902b7-01` },
-    provinceCode,
-    communeCode,
-  };
+  const place = PROVINCES[dossier % 2]!;
+  return statusChangedEvent(
+    seq,
+    `000.00.${place.provinceCode}.H56-250701-${String(dossier).padStart(4, '0')}`,
+    place,
+  );
 }
 
 /** Appends `n` events over `dossiers` dossiers, 20 concurrent appends at a time, as ingest would. */

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '#lgsp/contracts';
-import { ANY_VERSION, SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import {
   KafkaJsClient,
   KafkaRelay,
@@ -16,28 +16,23 @@ import {
   type KafkaTopics,
 } from '#lgsp/kafka';
 import { ReplayService, SqliteReplayStore, type ReplayProgress } from '#lgsp/replay';
-import type { Client } from '#lgsp/security';
 import { dedicatedKafka, sharedKafka, type KafkaBroker } from '../../../test/support/kafka.js';
 import { changedTopics, topicWatermarks } from '../../../test/support/kafka-offsets.js';
-import { TopicReader, eventually, textHeaders, uniqueTopics } from './testing/kafka-test-support.js';
+import {
+  TEST_PROVINCES as PROVINCES,
+  TopicReader,
+  eventually,
+  statusChangedEvent,
+  testClient,
+  textHeaders,
+  uniqueTopics,
+} from './testing/kafka-test-support.js';
 
 const SLOW = 120_000;
-const PROVINCES = [
-  { provinceCode: '51', communeCode: '21040' },
-  { provinceCode: '01', communeCode: '00004' },
-];
 const DOSSIERS = 12;
 const EVENTS = 120;
 
-const client = (name: string, role: Client['role'], codes: Partial<Client> = {}): Client => ({
-  id: `id-${name}`,
-  name,
-  role,
-  communeCodes: [],
-  sources: [],
-  createdAt: '2025-01-01T00:00:00Z',
-  ...codes,
-});
+const client = testClient;
 const CLIENTS = [
   client('so-51', 'province', { provinceCode: '51' }),
   client('xa-00004', 'commune', { provinceCode: '01', communeCodes: ['00004'] }),
@@ -60,21 +55,7 @@ const dossierCode = (n: number) =>
 
 function statusChanged(seq: number): EventToAppend {
   const dossier = (seq * 7) % DOSSIERS;
-  const { provinceCode, communeCode } = PROVINCES[dossier % 2]!;
-  const code = dossierCode(dossier);
-  return {
-    stream: `dossier-${code}`,
-    expectedVersion: ANY_VERSION,
-    id: `evt-${seq}`,
-    source: `/communes/${communeCode}/one-stop-shop`,
-    type: 'vn.gov.lgsp.dossier.status-changed.v1',
-    time: '2025-07-01T09:15:00+07:00',
-    datacontenttype: 'application/json',
-    data: { dossierCode: code, provinceCode, communeCode, status: 2, changedAt: '2025-07-01T09:15:00+07:00' },
-    extensions: { traceparent: `00-${'0'.repeat(16)}${String(seq).padStart(16, '0')}-00f067aa0ba902b7-01` },
-    provinceCode,
-    communeCode,
-  };
+  return statusChangedEvent(seq, dossierCode(dossier), PROVINCES[dossier % 2]!);
 }
 
 /** Reads a topic from the start until it holds `count` records, then a moment more to see any extra. */

@@ -9,8 +9,8 @@ import {
   toKafkaMessage,
   type OutgoingMessage,
 } from '#lgsp/kafka';
-import type { Client } from '#lgsp/security';
 import { FakeKafkaClient } from './testing/fake-kafka-client.js';
+import { testClient } from './testing/kafka-test-support.js';
 
 /** 1..n: event i is of dossier D<i % 4>, province 51 (commune 21040) when i is even, else 01 (00004). */
 function log(n: number): StoredEvent[] {
@@ -56,15 +56,7 @@ function store(events: StoredEvent[]) {
   };
 }
 
-const client = (name: string, role: Client['role'], codes: Partial<Client> = {}): Client => ({
-  id: `id-${name}`,
-  name,
-  role,
-  communeCodes: [],
-  sources: [],
-  createdAt: '2025-01-01T00:00:00Z',
-  ...codes,
-});
+const client = testClient;
 
 const province51 = client('so-51', 'province', { provinceCode: '51' });
 const commune = client('xa-00004', 'commune', { provinceCode: '01', communeCodes: ['00004'] });

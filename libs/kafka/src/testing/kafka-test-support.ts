@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
+import type { Client } from '#lgsp/security';
 import {
   KafkaTopics,
   silentKafkaLogger,
@@ -77,3 +79,42 @@ export function recordingLogger(): KafkaLogger & { lines: string[] } {
     lines.push(`${level} ${msg} ${JSON.stringify(obj)}`);
   return { ...silentKafkaLogger, warn: keep('warn'), error: keep('error'), lines };
 }
+
+/** Two provinces the Kafka specs spread their dossiers over (one commune each). */
+export const TEST_PROVINCES = [
+  { provinceCode: '51', communeCode: '21040' },
+  { provinceCode: '01', communeCode: '00004' },
+] as const;
+
+/** A status change (to 2) of `dossierCode` in `place`, event id `evt-<seq>`, its traceparent from `seq`. */
+export function statusChangedEvent(
+  seq: number,
+  dossierCode: string,
+  place: { provinceCode: string; communeCode: string },
+): EventToAppend {
+  const { provinceCode, communeCode } = place;
+  return {
+    stream: `dossier-${dossierCode}`,
+    expectedVersion: ANY_VERSION,
+    id: `evt-${seq}`,
+    source: `/communes/${communeCode}/one-stop-shop`,
+    type: 'vn.gov.lgsp.dossier.status-changed.v1',
+    time: '2025-07-01T09:15:00+07:00',
+    datacontenttype: 'application/json',
+    data: { dossierCode, provinceCode, communeCode, status: 2, changedAt: '2025-07-01T09:15:00+07:00' },
+    extensions: { traceparent: `00-${'0'.repeat(16)}${String(seq).padStart(16, '0')}-00f067aa0ba902b7-01` },
+    provinceCode,
+    communeCode,
+  };
+}
+
+/** A registered client as the client store gives it. */
+export const testClient = (name: string, role: Client['role'], codes: Partial<Client> = {}): Client => ({
+  id: `id-${name}`,
+  name,
+  role,
+  communeCodes: [],
+  sources: [],
+  createdAt: '2025-01-01T00:00:00Z',
+  ...codes,
+});
