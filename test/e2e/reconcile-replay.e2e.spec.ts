@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { COMMUNE, PROVINCE, post, statusChanged, submitted } from '../support/events.js';
 import {
   createCommuneClient,
@@ -9,7 +7,12 @@ import {
   tempDir,
   type HubProcess,
 } from '../support/hub-process.js';
-import { startSimulators, type SimName, type SimulatorsProcess } from '../support/simulators-process.js';
+import {
+  connectorsConfig,
+  startSimulators,
+  type SimName,
+  type SimulatorsProcess,
+} from '../support/simulators-process.js';
 
 /**
  * Issue 6 acceptance, with the hub and the simulators as processes: 10,000 dossiers synchronised to
@@ -80,23 +83,7 @@ describe('reconciliation and replay with the hub and the simulators as processes
       'PUT',
     );
     dataDir = tempDir('lgsp-reconcile-e2e-');
-    const config = join(dataDir, 'hub.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        connectors: {
-          portal: {
-            url: sims.urls['national-portal'],
-            ratePerSecond: 5000,
-            onlineCapture: { enabled: false },
-          },
-          oneStopShop: { url: sims.urls['one-stop-shop'], ratePerSecond: 5000 },
-          civilRegistry: { url: sims.urls['civil-registry'], ratePerSecond: 5000, pollIntervalMs: 200 },
-          payments: { url: sims.urls.payments, ratePerSecond: 5000 },
-        },
-        replay: { confirmAbove: 1000, chunkSize: 50 },
-      }),
-    );
+    const config = connectorsConfig(dataDir, sims.urls, { replay: { confirmAbove: 1000, chunkSize: 50 } });
     env = { LGSP_CONFIG: config, LGSP_CONNECTORS: 'all' };
     hub = await startHubProcess({ dataDir, env });
     cli = { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken };

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { getJson, post, statusChanged, submitted } from '../support/events.js';
 import { eventually, runCli, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
 import { sharedKafka, type KafkaBroker } from '../support/kafka.js';
 import { readTopics } from '../support/kafka-consumer.js';
 import { changedTopics, topicWatermarks } from '../support/kafka-offsets.js';
-import { simulatorCalls, startSimulators, type SimName } from '../support/simulators-process.js';
+import {
+  connectorsConfig,
+  simulatorCalls,
+  startSimulators,
+  type SimName,
+} from '../support/simulators-process.js';
 import type { ChildProcess } from 'node:child_process';
 
 /**
@@ -70,23 +73,7 @@ describe('replay to a Kafka consumer, with the hub and the simulators as process
       }),
     });
     const dataDir = tempDir('lgsp-replay-kafka-e2e-');
-    const config = join(dataDir, 'hub.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        connectors: {
-          portal: {
-            url: sims.urls['national-portal'],
-            ratePerSecond: 5000,
-            onlineCapture: { enabled: false },
-          },
-          oneStopShop: { url: sims.urls['one-stop-shop'], ratePerSecond: 5000 },
-          civilRegistry: { url: sims.urls['civil-registry'], ratePerSecond: 5000, pollIntervalMs: 200 },
-          payments: { url: sims.urls.payments, ratePerSecond: 5000 },
-        },
-        kafka: { topics: { partitions: 3 } },
-      }),
-    );
+    const config = connectorsConfig(dataDir, sims.urls, { kafka: { topics: { partitions: 3 } } });
     prefix = `e2e-${randomUUID().slice(0, 8)}.lgsp`;
     hub = await startHubProcess({
       dataDir,

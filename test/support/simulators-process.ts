@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './hub-process.js';
 
@@ -76,4 +77,30 @@ export async function simulatorCalls(
       };
     }),
   );
+}
+
+/**
+ * Writes `<dataDir>/hub.json` pointing every connector at the simulators (5,000 calls/s, no online
+ * capture, registry results polled every 200 ms), with `extra` settings beside; returns its path, for
+ * `LGSP_CONFIG`.
+ */
+export function connectorsConfig(
+  dataDir: string,
+  urls: Record<SimName, string>,
+  extra: Record<string, unknown> = {},
+): string {
+  const file = join(dataDir, 'hub.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      connectors: {
+        portal: { url: urls['national-portal'], ratePerSecond: 5000, onlineCapture: { enabled: false } },
+        oneStopShop: { url: urls['one-stop-shop'], ratePerSecond: 5000 },
+        civilRegistry: { url: urls['civil-registry'], ratePerSecond: 5000, pollIntervalMs: 200 },
+        payments: { url: urls.payments, ratePerSecond: 5000 },
+      },
+      ...extra,
+    }),
+  );
+  return file;
 }
