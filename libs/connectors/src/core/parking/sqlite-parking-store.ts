@@ -1,4 +1,4 @@
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { applyMigrations, runInTransaction, type Migration } from '#lgsp/event-store';
 import { toHistoryEntry, toParkedItem, type HistoryRow, type ParkedRow } from './rows.js';
 import {
@@ -75,8 +75,16 @@ const INSERT_HISTORY = `INSERT INTO connector_parking_history
  * `BEGIN IMMEDIATE` transaction, so two processes on the file park a pair once.
  */
 export class SqliteParkingStore implements ParkingStore {
+  /** The statements every delivery runs (the gate's hold check, the replay's isParked), prepared once. */
+  private readonly holdStatement: StatementSync;
+  private readonly findStatement: StatementSync;
+
   constructor(private readonly db: DatabaseSync) {
     applyMigrations(db, PARKING_COMPONENT, MIGRATIONS);
+    this.holdStatement = db.prepare(
+      `UPDATE connector_parking SET last_position = MAX(last_position, ?) WHERE target = ? AND dossier = ?`,
+    );
+    this.findStatement = db.prepare('SELECT * FROM connector_parking WHERE target = ? AND dossier = ?');
   }
 
   async park(target: string, dossier: string, request: ParkRequest): Promise<ParkedItem> {
@@ -111,11 +119,7 @@ export class SqliteParkingStore implements ParkingStore {
   }
 
   async hold(target: string, dossier: string, position: number): Promise<boolean> {
-    const { changes } = this.db
-      .prepare(
-        `UPDATE connector_parking SET last_position = MAX(last_position, ?) WHERE target = ? AND dossier = ?`,
-      )
-      .run(position, target, dossier);
+    const { changes } = this.holdStatement.run(position, target, dossier);
     return Number(changes) > 0;
   }
 
@@ -167,9 +171,7 @@ export class SqliteParkingStore implements ParkingStore {
   }
 
   private find(target: string, dossier: string): ParkedItem | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM connector_parking WHERE target = ? AND dossier = ?')
-      .get(target, dossier) as ParkedRow | undefined;
+    const row = this.findStatement.get(target, dossier) as ParkedRow | undefined;
     return row ? toParkedItem(row) : undefined;
   }
 }
