@@ -115,7 +115,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     duplicate: (type) => metrics.ingestedEvents.inc({ type, outcome: 'duplicate' }),
     rejected: (type, code) => metrics.ingestedEvents.inc({ type, outcome: `rejected-${code}` }),
   };
-  const ingest = new IngestService(store, new EventValidator({ adminUnits: units }), observer);
+  const ingest = new IngestService(store, new EventValidator({ adminUnits: units }), { observer, units });
 
   const clients = new ClientService(storage.clients, units);
   clients.setAdminToken(bootstrapAdminToken(config, logger));

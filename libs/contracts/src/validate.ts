@@ -222,8 +222,15 @@ export class EventValidator {
       this.pushSchemaIssues(validateData.errors ?? [], `${at}/data`, issues);
       return;
     }
-    if (this.adminUnits !== undefined)
-      this.checkAdminUnits(data as Record<string, unknown>, `${at}/data`, issues);
+    const record = data as Record<string, unknown>;
+    if ((record['toProvinceCode'] === undefined) !== (record['toCommuneCode'] === undefined)) {
+      const missing = record['toProvinceCode'] === undefined ? 'toProvinceCode' : 'toCommuneCode';
+      issues.push({
+        pointer: `${at}/data/${missing}`,
+        message: 'is required with the other: a transfer to another commune names its province and commune',
+      });
+    }
+    if (this.adminUnits !== undefined) this.checkAdminUnits(record, `${at}/data`, issues);
   }
 
   private checkExtension(name: string, value: unknown, at: string, issues: Issue[]): void {
@@ -267,19 +274,31 @@ export class EventValidator {
   }
 
   private checkAdminUnits(data: Record<string, unknown>, at: string, issues: Issue[]): void {
+    this.checkUnitPair(data, 'provinceCode', 'communeCode', at, issues);
+    // A transfer to another commune names the receiving one too (dossier.transferred).
+    this.checkUnitPair(data, 'toProvinceCode', 'toCommuneCode', at, issues);
+  }
+
+  private checkUnitPair(
+    data: Record<string, unknown>,
+    provinceKey: string,
+    communeKey: string,
+    at: string,
+    issues: Issue[],
+  ): void {
     const units = this.adminUnits;
-    const provinceCode = data['provinceCode'];
-    const communeCode = data['communeCode'];
+    const provinceCode = data[provinceKey];
+    const communeCode = data[communeKey];
     if (units === undefined || typeof provinceCode !== 'string' || typeof communeCode !== 'string') return;
     if (!units.hasProvince(provinceCode)) {
-      issues.push({ pointer: `${at}/provinceCode`, message: `unknown province code ${provinceCode}` });
+      issues.push({ pointer: `${at}/${provinceKey}`, message: `unknown province code ${provinceCode}` });
     }
     const commune = units.commune(communeCode);
     if (commune === undefined) {
-      issues.push({ pointer: `${at}/communeCode`, message: `unknown commune code ${communeCode}` });
+      issues.push({ pointer: `${at}/${communeKey}`, message: `unknown commune code ${communeCode}` });
     } else if (commune.provinceCode !== provinceCode) {
       issues.push({
-        pointer: `${at}/communeCode`,
+        pointer: `${at}/${communeKey}`,
         message: `commune ${communeCode} belongs to province ${commune.provinceCode}, not ${provinceCode}`,
       });
     }

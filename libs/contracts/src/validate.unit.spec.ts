@@ -344,6 +344,24 @@ describe('EventValidator: administrative units', () => {
     event.data['communeCode'] = '99999';
     expect(validator.validate([event])).toEqual([]);
   });
+
+  it('checks the commune a transfer hands the dossier to, and wants its province and commune together', () => {
+    const transfer = (to: Record<string, string>) => {
+      const event = exampleEvent('vn.gov.lgsp.dossier.transferred.v1');
+      Object.assign(event.data, to);
+      return event;
+    };
+    expect(checked.validate([transfer({ toProvinceCode: '51', toCommuneCode: '21040' })])).toEqual([]);
+    expect(checked.validate([transfer({ toProvinceCode: '01', toCommuneCode: '21040' })])).toEqual([
+      { pointer: '/0/data/toCommuneCode', message: 'commune 21040 belongs to province 51, not 01' },
+    ]);
+    expect(validator.validate([transfer({ toCommuneCode: '21040' })])).toEqual([
+      {
+        pointer: '/0/data/toProvinceCode',
+        message: 'is required with the other: a transfer to another commune names its province and commune',
+      },
+    ]);
+  });
 });
 
 describe('expectedVersionOf and streamOf', () => {

@@ -34,6 +34,12 @@ export interface EventToAppend extends EventRecord {
   expectedVersion: ExpectedVersion;
 }
 
+/** The deduplication key of an event: its CloudEvents `source` and `id`. */
+export interface SourceId {
+  source: string;
+  id: string;
+}
+
 export interface AppendResult {
   id: string;
   source: string;
@@ -99,6 +105,11 @@ export interface EventStore {
   append(events: readonly EventToAppend[]): Promise<AppendResult[]>;
   /** Current version of a stream, 0 when it does not exist. */
   streamVersion(stream: string): Promise<number>;
+  /**
+   * Where each (source, id) is stored, as `append` would answer it as a duplicate (`duplicate: true`);
+   * undefined for a pair not stored. One answer per key, in order.
+   */
+  findStored(keys: readonly SourceId[]): Promise<(AppendResult | undefined)[]>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   head(): Promise<Head>;

@@ -4,23 +4,44 @@ import {
   EXPECTED_VERSION_ATTRIBUTE,
   expectedVersionOf,
   normalizeNfc,
+  pointerToken,
   streamOf,
   type CloudEvent,
   type EventValidator,
+  type Issue,
 } from '#lgsp/contracts';
 import {
   ANY_VERSION,
+  WrongExpectedVersionError,
   type AppendResult,
   type EventStore,
   type EventToAppend,
   type Extensions,
+  type VersionConflict,
 } from '#lgsp/event-store';
-import { assertIngestScope, type Client } from '#lgsp/security';
+import {
+  assertIngestScope,
+  coversOwner,
+  type Client,
+  type CommuneDirectory,
+  type StreamOwner,
+} from '#lgsp/security';
+import { EMPTY_STREAM, evolveOwner, StreamOwners, type StreamState } from './stream-owners.js';
+
+/**
+ * One event's answer. A duplicate of an event stored in a stream outside the caller's scope (its
+ * dossier was transferred away since) is acknowledged without saying where it is stored.
+ */
+export type IngestResult =
+  AppendResult | { id: string; source: string; duplicate: true; stream?: never; position?: never };
+
+/** True when the answer says where the event is stored (always, for an admin). */
+export const isPlaced = (r: IngestResult): r is AppendResult => r.stream !== undefined;
 
 export interface IngestOutcome {
   /** 201 when at least one event was appended, 200 when every event was already stored. */
   status: 201 | 200;
-  results: AppendResult[];
+  results: IngestResult[];
 }
 
 /** What ingest reports to metrics; kept as an interface so the use case knows no metrics library. */
@@ -30,17 +51,47 @@ export interface IngestObserver {
   rejected(type: string, code: string): void;
 }
 
+export interface IngestServiceOptions {
+  observer?: IngestObserver;
+  /** Which province each commune is in, for the sources a province client may use. */
+  units?: CommuneDirectory;
+  /** Streams whose owner is cached. @defaultValue 100000 */
+  ownerCacheSize?: number;
+}
+
+/** Appends retried after a version conflict the client did not ask for (another writer came first). */
+const MAX_ATTEMPTS = 16;
+
+/** What {@link IngestService.plan} answers when it needs to know which events are stored already. */
+const LOOK_UP = Symbol('look up stored events');
+
+const NO_UNITS: CommuneDirectory = { provinceOfCommune: () => undefined };
+
 /**
- * The ingest use case, shared by every transport (HTTP now, Kafka ingest later): normalise to NFC,
- * validate against the schemas, check the client's scope, then append atomically. Deduplication on
- * (source, id) and the expected-version check happen inside the store's append, in the same commit.
+ * The ingest use case, shared by every transport (HTTP, the Kafka ingest topic, the connectors'
+ * capture): normalise to NFC, validate against the schemas, check the client's scope and sources,
+ * check that each dossier stream belongs to a commune the client covers, then append atomically.
+ *
+ * Ownership is checked at a stream version, and every event is appended with the version it was
+ * checked at (the client's own `expectedversion` when it gives one), so a stream that changed hands
+ * between the check and the commit is a version conflict, never a write into another's stream.
+ * Deduplication on (source, id) and the version check happen inside the store's append, in one commit.
  */
 export class IngestService {
+  /** Owner and version of the dossier streams, shared with the read API. */
+  readonly owners: StreamOwners;
+  private readonly observer: IngestObserver | undefined;
+  private readonly units: CommuneDirectory;
+
   constructor(
     private readonly store: EventStore,
     private readonly validator: EventValidator,
-    private readonly observer?: IngestObserver,
-  ) {}
+    options: IngestServiceOptions = {},
+  ) {
+    this.observer = options.observer;
+    this.units = options.units ?? NO_UNITS;
+    this.owners = new StreamOwners(store, options.ownerCacheSize);
+  }
 
   /**
    * @param single true when the request carried one event (structured or binary mode): error
@@ -49,19 +100,27 @@ export class IngestService {
   async ingest(client: Client, received: readonly CloudEvent[], single: boolean): Promise<IngestOutcome> {
     // NFC first, so that length limits and scope checks see the text as it will be stored.
     const events = received.map((e) => normalizeNfc(e));
+    let appends: EventToAppend[];
     try {
       const issues = this.validator.validate(events, { single });
       if (issues.length > 0) {
         throw new DomainError('invalid', `${issues.length} schema violation(s)`, issues);
       }
-      assertIngestScope(client, events, single);
+      assertIngestScope(client, events, single, this.units);
+      appends = events.map(toAppend);
     } catch (e) {
-      if (e instanceof DomainError) for (const ev of events) this.observer?.rejected(String(ev.type), e.code);
+      this.rejected(events, e);
       throw e;
     }
 
     const started = performance.now();
-    const results = await this.store.append(events.map(toAppend));
+    let results: AppendResult[];
+    try {
+      results = await this.appendOwned(client, appends, single);
+    } catch (e) {
+      this.rejected(events, e);
+      throw e;
+    }
     const seconds = (performance.now() - started) / 1000;
     let appended = 0;
     results.forEach((r, i) => {
@@ -72,7 +131,154 @@ export class IngestService {
         this.observer?.appended(type, seconds);
       }
     });
-    return { status: appended > 0 ? 201 : 200, results };
+    return { status: appended > 0 ? 201 : 200, results: await this.scoped(client, results) };
+  }
+
+  private rejected(events: readonly CloudEvent[], e: unknown): void {
+    if (!(e instanceof DomainError) || e.code === 'unavailable') return;
+    for (const ev of events) this.observer?.rejected(String(ev.type), e.code);
+  }
+
+  /**
+   * Appends with each event's version pinned to the one its stream's ownership was checked at (a
+   * client's own `expectedversion` must equal it, or the answer is its 409). A conflict from the store
+   * means another writer came first: the streams are read again and the batch planned anew, so nothing
+   * is ever written on an ownership that no longer holds.
+   */
+  private async appendOwned(
+    client: Client,
+    appends: readonly EventToAppend[],
+    single: boolean,
+  ): Promise<AppendResult[]> {
+    const streams = new Map<string, StreamState>();
+    for (const a of appends) {
+      if (!streams.has(a.stream)) streams.set(a.stream, await this.owners.known(a.stream));
+    }
+    for (let attempt = 1; ; attempt++) {
+      let plan = this.plan(client, appends, streams, undefined, single);
+      // Which events are stored already (they take no version and need no check) matters only when
+      // the plan found something to refuse, or a stream met twice, or a client's own version.
+      if (plan === LOOK_UP) {
+        const stored = await this.store.findStored(appends);
+        plan = this.plan(client, appends, streams, stored, single) as EventToAppend[];
+      }
+      try {
+        const results = await this.store.append(plan);
+        this.rememberAppended(appends, results, streams);
+        return results;
+      } catch (e) {
+        if (!(e instanceof WrongExpectedVersionError)) throw e;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new DomainError('unavailable', 'the dossier is being written concurrently; retry', [], {
+            retriable: true,
+          });
+        }
+        for (const c of e.conflicts) streams.set(c.stream, await this.owners.refresh(c.stream));
+      }
+    }
+  }
+
+  /**
+   * Pins each event's expected version and checks ownership along the batch: an event may be written
+   * only to a stream whose owner the client covers, and must name that owner's commune and province.
+   * Without `stored` it returns LOOK_UP instead of refusing anything or trusting a batch that meets a
+   * stream twice (a stored event there takes no version); with it, stored events are left to the
+   * store, which answers them as duplicates.
+   * @throws DomainError `forbidden` (owned by a commune outside the scope), `invalid` (names another
+   *   commune than its dossier's), WrongExpectedVersionError (the client's `expectedversion` is not the
+   *   stream's version).
+   */
+  private plan(
+    client: Client,
+    appends: readonly EventToAppend[],
+    streams: ReadonlyMap<string, StreamState>,
+    stored: readonly (AppendResult | undefined)[] | undefined,
+    single: boolean,
+  ): EventToAppend[] | typeof LOOK_UP {
+    const state = new Map<string, StreamState>();
+    const forbidden: Issue[] = [];
+    const invalid: Issue[] = [];
+    const conflicts: VersionConflict[] = [];
+    let twice = false;
+    const planned = appends.map((a, i) => {
+      if (stored?.[i] !== undefined) return a;
+      const at = single ? '' : `/${pointerToken(i)}`;
+      const met = state.get(a.stream);
+      const s = met ?? streams.get(a.stream) ?? EMPTY_STREAM;
+      if (met !== undefined) twice = true;
+      const owner = s.owner;
+      if (owner !== undefined && !coversOwner(client, owner)) {
+        forbidden.push({
+          pointer: `${at}/data/dossierCode`,
+          message: 'the dossier is outside the client scope',
+        });
+      } else if (
+        owner !== undefined &&
+        (a.provinceCode !== owner.provinceCode || a.communeCode !== owner.communeCode)
+      ) {
+        invalid.push({
+          pointer: `${at}/data/communeCode`,
+          message: `the dossier belongs to commune ${owner.communeCode} of province ${owner.provinceCode}; its events name them`,
+        });
+      } else if (a.expectedVersion !== ANY_VERSION && a.expectedVersion !== s.version) {
+        conflicts.push({ index: i, stream: a.stream, expected: a.expectedVersion, actual: s.version });
+      }
+      state.set(a.stream, { version: s.version + 1, owner: evolveOwner(owner, a) });
+      return { ...a, expectedVersion: s.version };
+    });
+    if (stored === undefined && (twice || forbidden.length + invalid.length + conflicts.length > 0)) {
+      return LOOK_UP;
+    }
+    if (forbidden.length > 0) {
+      throw new DomainError(
+        'forbidden',
+        `${forbidden.length} event(s) outside the client's scope`,
+        forbidden,
+      );
+    }
+    if (invalid.length > 0) {
+      throw new DomainError(
+        'invalid',
+        `${invalid.length} event(s) name another commune than their dossier's`,
+        invalid,
+      );
+    }
+    if (conflicts.length > 0) throw new WrongExpectedVersionError(conflicts);
+    return planned;
+  }
+
+  /** Caches the streams' new versions and owners from what was committed. */
+  private rememberAppended(
+    appends: readonly EventToAppend[],
+    results: readonly AppendResult[],
+    streams: ReadonlyMap<string, StreamState>,
+  ): void {
+    const next = new Map<string, StreamState>();
+    results.forEach((r, i) => {
+      const a = appends[i];
+      if (r.duplicate || a === undefined) return;
+      const s = next.get(a.stream) ?? streams.get(a.stream) ?? { version: 0, owner: undefined };
+      next.set(a.stream, { version: r.streamVersion, owner: evolveOwner(s.owner, a) });
+    });
+    for (const [stream, state] of next) {
+      // Only a run of versions this call made follows the state it planned on; otherwise read again later.
+      const before = streams.get(stream)?.version ?? 0;
+      const made = results.filter((r, i) => !r.duplicate && appends[i]?.stream === stream).length;
+      if (state.version === before + made) this.owners.remember(stream, state);
+    }
+  }
+
+  /** Duplicates stored in a stream outside the caller's scope are answered without their place. */
+  private async scoped(client: Client, results: AppendResult[]): Promise<IngestResult[]> {
+    if (client.role === 'admin' || !results.some((r) => r.duplicate)) return results;
+    const out: IngestResult[] = [];
+    for (const r of results) {
+      const owner = r.duplicate ? (await this.owners.known(r.stream)).owner : undefined;
+      if (r.duplicate && (owner === undefined || !coversOwner(client, owner))) {
+        out.push({ id: r.id, source: r.source, duplicate: true });
+      } else out.push(r);
+    }
+    return out;
   }
 }
 

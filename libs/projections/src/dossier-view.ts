@@ -200,8 +200,14 @@ function statusChanged(view: DossierView, d: DossierStatusChanged): DossierView 
   return next;
 }
 
+/** A transfer to another commune hands the dossier (and who may read it) to that commune. */
 function transferred(view: DossierView, d: DossierTransferred): DossierView {
-  return { ...view, transfers: view.transfers + 1, currentAgencyCode: d.toAgencyCode };
+  const next = { ...view, transfers: view.transfers + 1, currentAgencyCode: d.toAgencyCode };
+  if (d.toProvinceCode !== undefined && d.toCommuneCode !== undefined) {
+    next.provinceCode = d.toProvinceCode;
+    next.communeCode = d.toCommuneCode;
+  }
+  return next;
 }
 
 function paymentCompleted(view: DossierView, d: PaymentCompleted): DossierView {

@@ -256,6 +256,23 @@ describe('evolveDossier', () => {
       });
   });
 
+  it('hands the dossier to the commune a transfer names', () => {
+    const e = stream();
+    given(e('vn.gov.lgsp.dossier.submitted.v1', submittedData))
+      .when(
+        e('vn.gov.lgsp.dossier.transferred.v1', {
+          fromAgencyCode: 'X',
+          toAgencyCode: '000.00.00.H56',
+          transferredAt: '2025-07-02T09:00:00+07:00',
+          toProvinceCode: '79',
+          toCommuneCode: '26734',
+        }),
+      )
+      .then((view) => {
+        expect(view).toMatchObject({ provinceCode: '79', communeCode: '26734', transfers: 1 });
+      });
+  });
+
   it('records a civil-status registration without the registered person', () => {
     const e = stream();
     given(e('vn.gov.lgsp.dossier.submitted.v1', submittedData))

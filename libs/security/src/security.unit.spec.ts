@@ -5,11 +5,14 @@ import {
   ClientService,
   assertIngestScope,
   bearerToken,
+  coversOwner,
   hashToken,
   inReadScope,
   readScope,
+  sourceAllowed,
   type Client,
   type ClientStore,
+  type CommuneDirectory,
 } from '#lgsp/security';
 
 class MemoryClientStore implements ClientStore {
@@ -37,7 +40,7 @@ class MemoryClientStore implements ClientStore {
 const units = {
   hasProvince: (p: string) => ['51', '79'].includes(p),
   provinceOfCommune: (c: string) => ({ '21040': '51', '21043': '51', '26734': '79' })[c],
-};
+} satisfies CommuneDirectory & { hasProvince(p: string): boolean };
 
 const commune: Client = {
   id: '1',
@@ -57,10 +60,14 @@ const province: Client = {
   sources: [],
   createdAt: '',
 };
-const ev = (provinceCode: string, communeCode: string) => ({
+const ev = (
+  provinceCode: string,
+  communeCode: string,
+  source = `/communes/${communeCode}/one-stop-shop`,
+) => ({
   specversion: '1.0' as const,
   id: 'x',
-  source: 's',
+  source,
   type: 't',
   data: { provinceCode, communeCode },
 });
@@ -199,9 +206,9 @@ describe('clients and tokens', () => {
 
 describe('scope', () => {
   it('lets a commune client ingest only its communes, pointing at each event outside', () => {
-    expect(() => assertIngestScope(commune, [ev('51', '21040')], true)).not.toThrow();
+    expect(() => assertIngestScope(commune, [ev('51', '21040')], true, units)).not.toThrow();
     try {
-      assertIngestScope(commune, [ev('51', '21040'), ev('51', '21043')], false);
+      assertIngestScope(commune, [ev('51', '21040'), ev('51', '21043', '/communes/21040')], false, units);
       throw new Error('expected forbidden');
     } catch (e) {
       expect((e as DomainError).code).toBe('forbidden');
@@ -210,11 +217,54 @@ describe('scope', () => {
   });
 
   it('lets a province client ingest only its province, and an operator not at all', () => {
-    expect(() => assertIngestScope(province, [ev('51', '21043')], true)).not.toThrow();
-    expect(() => assertIngestScope(province, [ev('79', '26734')], true)).toThrow(DomainError);
-    expect(() => assertIngestScope({ ...province, role: 'operator' }, [ev('51', '21043')], true)).toThrow(
-      /may not ingest/,
+    expect(() => assertIngestScope(province, [ev('51', '21043')], true, units)).not.toThrow();
+    expect(() => assertIngestScope(province, [ev('79', '26734')], true, units)).toThrow(DomainError);
+    expect(() =>
+      assertIngestScope({ ...province, role: 'operator' }, [ev('51', '21043')], true, units),
+    ).toThrow(/may not ingest/);
+  });
+
+  it('binds each client to its sources: its own, or by default those under its communes or province', () => {
+    const sources = (client: Client, source: string) => sourceAllowed(client, source, units);
+    expect(sources(commune, '/communes/21040')).toBe(true);
+    expect(sources(commune, '/communes/21040/one-stop-shop')).toBe(true);
+    expect(sources(commune, '/communes/210401')).toBe(false);
+    expect(sources(commune, '/communes/21043/one-stop-shop')).toBe(false);
+    expect(sources(commune, '/provinces/51')).toBe(false);
+    expect(sources(commune, '/national/portal')).toBe(false);
+    expect(sources(province, '/provinces/51/lgsp')).toBe(true);
+    expect(sources(province, '/communes/21043')).toBe(true);
+    expect(sources(province, '/communes/26734')).toBe(false);
+    expect(sources(province, '/provinces/79')).toBe(false);
+    const bound = { ...commune, sources: ['/communes/21040/oss/*'] };
+    expect(sources(bound, '/communes/21040/oss/a')).toBe(true);
+    expect(sources(bound, '/communes/21040')).toBe(false);
+    expect(sources(BOOTSTRAP_ADMIN, '/anything')).toBe(true);
+    expect(sources({ ...province, role: 'operator' }, '/provinces/51')).toBe(false);
+  });
+
+  it('refuses an event under a source the client may not use, pointing at it', () => {
+    const error = (() => {
+      try {
+        assertIngestScope(commune, [ev('51', '21040', '/communes/21043/one-stop-shop')], true, units);
+      } catch (e) {
+        return e as DomainError;
+      }
+      throw new Error('expected forbidden');
+    })();
+    expect(error.code).toBe('forbidden');
+    expect(error.issues.map((i) => i.pointer)).toEqual(['/source']);
+  });
+
+  it('lets a client cover a stream owner inside its scope only', () => {
+    expect(coversOwner(commune, { provinceCode: '51', communeCode: '21040' })).toBe(true);
+    expect(coversOwner(commune, { provinceCode: '51', communeCode: '21043' })).toBe(false);
+    expect(coversOwner(province, { provinceCode: '51', communeCode: '21043' })).toBe(true);
+    expect(coversOwner(province, { provinceCode: '79', communeCode: '26734' })).toBe(false);
+    expect(coversOwner({ ...province, role: 'operator' }, { provinceCode: '51', communeCode: '21043' })).toBe(
+      false,
     );
+    expect(coversOwner(BOOTSTRAP_ADMIN, { provinceCode: '79', communeCode: '26734' })).toBe(true);
   });
 
   it('scopes reads to the province or the communes', () => {

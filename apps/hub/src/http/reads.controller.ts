@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { DomainError } from '#lgsp/contracts';
 import type { ReadAllOptions } from '#lgsp/event-store';
-import { inReadScope, readScope, type Client } from '#lgsp/security';
+import { inReadScope, readScope, readScopeCovers, type Client } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
@@ -24,12 +24,12 @@ export class ReadsController {
     const scope = readScope(principal(req));
     const from = intParam(query, 'from', 1, 1, Number.MAX_SAFE_INTEGER);
     const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
-    const events = await this.rt.store.readStream(stream, { fromVersion: from, limit });
-    const version = await this.rt.store.streamVersion(stream);
-    const first = events[0] ?? (await this.rt.store.readStream(stream, { limit: 1 }))[0];
-    if (version === 0 || !first || !inReadScope(scope, first.provinceCode, first.communeCode)) {
-      throw new DomainError('not-found', `stream ${stream} does not exist or is outside your scope`);
+    // Read at the stream's head: who owns it now (a transfer hands it to another commune).
+    const { version, owner } = await this.rt.ingest.owners.refresh(stream);
+    if (owner === undefined || !readScopeCovers(scope, owner)) {
+      throw new DomainError('not-found', 'the stream does not exist or is outside your scope');
     }
+    const events = await this.rt.store.readStream(stream, { fromVersion: from, limit });
     return { stream, version, events: events.map(toWire) };
   }
 
@@ -74,7 +74,7 @@ export class ReadsController {
     const scope = readScope(principal(req));
     const view = await this.rt.dossiers.get(code);
     if (!view || !inReadScope(scope, view.provinceCode, view.communeCode)) {
-      throw new DomainError('not-found', `dossier ${code} is not known or is outside your scope`);
+      throw new DomainError('not-found', 'the dossier is not known or is outside your scope');
     }
     return view;
   }

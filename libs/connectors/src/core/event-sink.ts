@@ -1,6 +1,6 @@
 import type { CloudEvent } from '#lgsp/contracts';
 import type { AppendResult } from '#lgsp/event-store';
-import type { IngestService } from '#lgsp/ingest';
+import { isPlaced, type IngestService } from '#lgsp/ingest';
 import type { Client } from '#lgsp/security';
 
 /**
@@ -25,7 +25,12 @@ export class IngestSink implements EventSink {
 
   async append(events: readonly CloudEvent[]): Promise<AppendResult[]> {
     if (events.length === 0) return [];
-    return (await this.ingest.ingest(this.client, events, false)).results;
+    const { results } = await this.ingest.ingest(this.client, events, false);
+    return results.map((r) => {
+      // Only a client with a limited scope gets an answer without the place.
+      if (!isPlaced(r)) throw new Error(`capture client ${this.client.name} must be an admin`);
+      return r;
+    });
   }
 }
 

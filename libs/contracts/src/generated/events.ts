@@ -167,7 +167,7 @@ export interface Parent {
 
 // ---- dossier.transferred/v1
 /**
- * data of vn.gov.lgsp.dossier.transferred.v1: a dossier moved from one agency to another.
+ * data of vn.gov.lgsp.dossier.transferred.v1: a dossier moved from one agency to another. provinceCode and communeCode name the dossier's commune before the transfer; when the receiving agency belongs to another commune, toProvinceCode and toCommuneCode (given together) name it, and the dossier (its stream) belongs to that commune from this event on.
  */
 export interface DossierTransferred {
   /**
@@ -195,6 +195,14 @@ export interface DossierTransferred {
    */
   transferredAt: string;
   reason?: string;
+  /**
+   * 2-digit province code (national statistics office, 2025 list).
+   */
+  toProvinceCode?: string;
+  /**
+   * 5-digit commune code (national statistics office, 2025 list).
+   */
+  toCommuneCode?: string;
 }
 
 // ---- payment.completed/v1

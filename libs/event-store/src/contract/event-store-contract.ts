@@ -233,6 +233,21 @@ export function describeEventStoreContract(
         expect(await everything()).toHaveLength(1);
       });
 
+      it('finds where stored (source, id) pairs are, as append would answer their duplicates', async () => {
+        const [a, b] = await store.append([
+          event({ stream: 'A' }),
+          event({ stream: 'B', id: 'x', source: '/s' }),
+        ]);
+        const found = await store.findStored([
+          { source: '/s', id: 'x' },
+          { source: '/s', id: 'missing' },
+          { source: a!.source, id: a!.id },
+          { source: '/other', id: 'x' },
+        ]);
+        expect(found).toEqual([{ ...b, duplicate: true }, undefined, { ...a, duplicate: true }, undefined]);
+        expect(await store.findStored([])).toEqual([]);
+      });
+
       it('keys on the pair: the same id from another source is a different event', async () => {
         const results = await store.append([
           event({ id: 'same', source: '/communes/1' }),

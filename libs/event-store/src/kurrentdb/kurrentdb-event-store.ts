@@ -18,6 +18,7 @@ import type {
   Head,
   ReadAllOptions,
   ReadStreamOptions,
+  SourceId,
   StoredEvent,
   Unsubscribe,
 } from '../port.js';
@@ -175,6 +176,22 @@ export class KurrentDbEventStore implements EventStore {
       return await this.readVersion(stream);
     } catch (err) {
       throw toStoreError(err, `cannot read the version of ${stream}`);
+    }
+  }
+
+  async findStored(keys: readonly SourceId[]): Promise<(AppendResult | undefined)[]> {
+    this.assertOpen();
+    try {
+      return await Promise.all(
+        keys.map(async (k) => {
+          const [record] = await this.readForwards(this.names.index(eventUuid(k.source, k.id)), 0n, 1);
+          if (record === undefined) return undefined;
+          const entry = toIndexEntry(record.data);
+          return { id: k.id, source: k.source, ...entry, duplicate: true };
+        }),
+      );
+    } catch (err) {
+      throw toStoreError(err, 'cannot look up stored events');
     }
   }
 

@@ -13,6 +13,7 @@ import {
   type Head,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type SourceId,
   type StoredEvent,
   type Unsubscribe,
 } from '../port.js';
@@ -321,6 +322,25 @@ export class PostgresEventStore implements EventStore {
       [stream],
     );
     return Number(rows[0]?.v ?? 0);
+  }
+
+  async findStored(keys: readonly SourceId[]): Promise<(AppendResult | undefined)[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.query<StoredRow>(STORED_SQL, [keys.map((k) => k.source), keys.map((k) => k.id)]);
+    const stored = new Map(rows.map((r) => [`${r.source}\n${r.id}`, r]));
+    return keys.map((k) => {
+      const r = stored.get(`${k.source}\n${k.id}`);
+      return r === undefined
+        ? undefined
+        : {
+            id: r.id,
+            source: r.source,
+            stream: r.stream,
+            streamVersion: Number(r.stream_version),
+            position: Number(r.position),
+            duplicate: true,
+          };
+    });
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {

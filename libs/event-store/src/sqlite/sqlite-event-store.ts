@@ -17,6 +17,7 @@ import {
   type Head,
   type ReadAllOptions,
   type ReadStreamOptions,
+  type SourceId,
   type StoredEvent,
   type Unsubscribe,
 } from '../port.js';
@@ -280,6 +281,11 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     const row = this.selectStreamVersion.get(stream);
     return row === undefined ? 0 : (row.stream_version as number);
+  }
+
+  async findStored(keys: readonly SourceId[]): Promise<(AppendResult | undefined)[]> {
+    this.assertOpen();
+    return keys.map((k) => this.storedAt(k));
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
@@ -546,6 +552,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   private duplicateOf(e: PendingEvent): AppendResult | undefined {
+    return this.storedAt(e);
+  }
+
+  private storedAt(e: SourceId): AppendResult | undefined {
     const stored = this.selectBySourceId.get(e.source, e.id);
     if (stored === undefined) return undefined;
     return {
