@@ -24,7 +24,6 @@ import {
   coversOwner,
   type Client,
   type CommuneDirectory,
-  type StreamOwner,
 } from '#lgsp/security';
 import { EMPTY_STREAM, evolveOwner, StreamOwners, type StreamState } from './stream-owners.js';
 

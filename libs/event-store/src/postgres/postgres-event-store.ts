@@ -326,7 +326,10 @@ export class PostgresEventStore implements EventStore {
 
   async findStored(keys: readonly SourceId[]): Promise<(AppendResult | undefined)[]> {
     if (keys.length === 0) return [];
-    const { rows } = await this.query<StoredRow>(STORED_SQL, [keys.map((k) => k.source), keys.map((k) => k.id)]);
+    const { rows } = await this.query<StoredRow>(STORED_SQL, [
+      keys.map((k) => k.source),
+      keys.map((k) => k.id),
+    ]);
     const stored = new Map(rows.map((r) => [`${r.source}\n${r.id}`, r]));
     return keys.map((k) => {
       const r = stored.get(`${k.source}\n${k.id}`);
