@@ -108,7 +108,7 @@ describe('access: every route by every role, and nothing across scopes', () => {
       'GET',
       '/v1/events?province=51',
       undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
+      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 403, c79: 403, none: 401, bad: 401 },
     ],
     [
       'GET',
