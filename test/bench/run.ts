@@ -19,6 +19,9 @@ import { postgresBench } from './postgres.js';
 import { reconcileReplayBench } from './reconcile-replay.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, connectors, reconcile-replay). */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
 
 function row(i: number): { id: string; stream: string; data: string } {
   const code = `BENCH-${i}`;
@@ -208,10 +211,10 @@ async function main(): Promise<void> {
     singleP99Ms: single.p99,
     batchRatio: batched.eventsPerSecond / raw100,
   };
-  const kafka = await kafkaBench(SECONDS);
-  const postgres = await postgresBench(SECONDS);
-  const connectors = await connectorsBench(SECONDS);
-  const reconcileReplay = await reconcileReplayBench();
+  const kafka = runs('kafka') ? await kafkaBench(SECONDS) : {};
+  const postgres = runs('postgres') ? await postgresBench(SECONDS) : {};
+  const connectors = runs('connectors') ? await connectorsBench(SECONDS) : {};
+  const reconcileReplay = runs('reconcile-replay') ? await reconcileReplayBench() : {};
   console.log(
     `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...connectors, ...reconcileReplay })}`,
   );
