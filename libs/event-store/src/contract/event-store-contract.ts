@@ -10,6 +10,7 @@ import {
   type ReadAllOptions,
   type StoredEvent,
 } from '../port.js';
+import { ODD_TEXT, fuzzSeed, oddEvents } from '../../../../test/support/odd-events.js';
 
 /** One empty store for one test, and how to dispose of it (close it and delete its data). */
 export interface EventStoreContractHarness {
@@ -142,21 +143,8 @@ export function describeEventStoreContract(
     });
 
     describe('exact text', () => {
-      /** Odd but valid Unicode: astral and joined emoji, NFD beside NFC, U+FFFD, bidi marks, separators. */
-      const ODD = [
-        '😀𝕏👩‍👩‍👧‍👦🏳️‍🌈',
-        'Nguye\u0302\u0303n',
-        'Nguyễn',
-        '\ufffd',
-        'a\u200db\u200cc',
-        '\u200f\u202eمرحبا\u202c\u200e',
-        'line\u2028para\u2029end',
-        '\u0001\u001f\u007f\u0085\ufeff',
-        '\\ud800 is six characters',
-      ];
-
       function odd(i: number, overrides: Partial<EventToAppend> = {}): EventToAppend {
-        const text = ODD[i % ODD.length]!;
+        const text = ODD_TEXT[i % ODD_TEXT.length]!;
         return event({
           stream: `dossier-${text}-${i % 7}`,
           id: `${text}-${i}`,
@@ -170,7 +158,7 @@ export function describeEventStoreContract(
           communeCode: `${text}${i}`,
           data: {
             [text]: text,
-            list: ODD,
+            list: ODD_TEXT,
             long: text.repeat(20_000),
             nul: `\u0000${text}\u0000`,
             numbers: [1e21, 1.5e300, 0.1, 5e-324, 9007199254740991, -1.25, 0],
@@ -181,13 +169,19 @@ export function describeEventStoreContract(
         });
       }
 
-      /** What a reader must get back: the appended event as stored (every field but those the store adds). */
+      /**
+       * What a reader must get back: every attribute as appended, and data and extensions with the
+       * same canonical JSON (the stored and hashed text), so deep equal to the appended values as
+       * JSON holds them (-0 is 0 there).
+       */
       function asAppended(e: EventToAppend, stored: StoredEvent | undefined): void {
         expect(stored).toBeDefined();
-        const { expectedVersion: _v, ...attributes } = e;
+        const { expectedVersion: _v, data, extensions, ...attributes } = e;
         expect(stored).toMatchObject(attributes);
-        expect(canonicalJson(stored?.data)).toBe(canonicalJson(e.data));
-        expect(canonicalJson(stored?.extensions)).toBe(canonicalJson(e.extensions));
+        expect(canonicalJson(stored?.data)).toBe(canonicalJson(data));
+        expect(canonicalJson(stored?.extensions)).toBe(canonicalJson(extensions));
+        expect(stored?.data).toEqual(JSON.parse(canonicalJson(data)));
+        expect(stored?.extensions).toEqual(JSON.parse(canonicalJson(extensions)));
       }
 
       it('reads back odd but valid Unicode, long text and edge numbers exactly as appended, and the chain holds', async () => {
@@ -202,6 +196,16 @@ export function describeEventStoreContract(
           expect(first?.stream).toBe(e.stream);
           expect(first?.data).toEqual(e.data);
         }
+        expect(verifyChain(all)).toEqual({ ok: true });
+      });
+
+      const seed = fuzzSeed();
+      it(`reads back 400 fuzzed events exactly as appended, over 40 streams (fast-check seed ${seed})`, async () => {
+        const events = oddEvents(400, { seed, streams: 40 });
+        for (let i = 0; i < events.length; i += 50) await store.append(events.slice(i, i + 50));
+        const all = await everything();
+        expect(all).toHaveLength(events.length);
+        events.forEach((e, i) => asAppended(e, all[i]));
         expect(verifyChain(all)).toEqual({ ok: true });
       });
 
