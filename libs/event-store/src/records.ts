@@ -3,6 +3,7 @@
  * events (canonical JSON, the stored and hashed form), and turn a stored row back into a StoredEvent.
  */
 import { DomainError, pointerToken, type Issue } from '#lgsp/contracts';
+import type { ChainRecord } from './chain.js';
 import { canonicalJson, recordHashOfJson } from './hash.js';
 import {
   ANY_VERSION,
@@ -28,6 +29,11 @@ export interface PendingEvent {
   dataJson: string;
   extensionsJson: string;
 }
+
+/** The columns of a stored row, in the order the SQL adapters select and insert them. */
+export const EVENT_COLUMNS =
+  'position, stream, stream_version, id, source, type, time, subject, datacontenttype, dataschema, data, ' +
+  'extensions, province_code, commune_code, recorded_at, hash, prev_hash';
 
 /** A stored row, as the SQL adapters read it (PostgreSQL returns BIGINT as a string). */
 export interface EventRow {
@@ -71,6 +77,30 @@ export function toStoredEvent(row: EventRow): StoredEvent {
   if (row.province_code !== null) e.provinceCode = row.province_code;
   if (row.commune_code !== null) e.communeCode = row.commune_code;
   return e;
+}
+
+/** A stored row as the hash chain covers it: data and extensions stay the stored text (see ChainRecord). */
+export function toChainRecord(row: EventRow): ChainRecord {
+  const r: ChainRecord = {
+    position: Number(row.position),
+    stream: row.stream,
+    streamVersion: Number(row.stream_version),
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    dataJson: row.data,
+    extensionsJson: row.extensions,
+    recordedAt: row.recorded_at,
+    hash: row.hash,
+    prevHash: row.prev_hash,
+  };
+  if (row.time !== null) r.time = row.time;
+  if (row.subject !== null) r.subject = row.subject;
+  if (row.datacontenttype !== null) r.datacontenttype = row.datacontenttype;
+  if (row.dataschema !== null) r.dataschema = row.dataschema;
+  if (row.province_code !== null) r.provinceCode = row.province_code;
+  if (row.commune_code !== null) r.communeCode = row.commune_code;
+  return r;
 }
 
 /**

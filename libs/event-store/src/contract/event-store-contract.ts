@@ -1,6 +1,7 @@
 import { DomainError } from '#lgsp/contracts';
 import { WrongExpectedVersionError } from '../errors.js';
-import { canonicalJson, verifyChain } from '../hash.js';
+import { verifyChain } from '../chain.js';
+import { canonicalJson } from '../hash.js';
 import {
   ANY_VERSION,
   NO_STREAM,
@@ -485,7 +486,12 @@ export function describeEventStoreContract(
       expect(verifyChain(all)).toEqual({ ok: true });
       expect(verifyChain(all.slice(10), all[9]?.hash)).toEqual({ ok: true });
       const tampered = all.map((e) => (e.position === 5 ? { ...e, data: { status: 9 } } : e));
-      expect(verifyChain(tampered)).toEqual({ ok: false, position: 5, reason: 'hash mismatch' });
+      expect(verifyChain(tampered)).toEqual({
+        ok: false,
+        position: 5,
+        kind: 'modified',
+        reason: 'stored hash does not match the record',
+      });
     });
 
     it('saves, loads and lists checkpoints', async () => {
