@@ -35,10 +35,10 @@ const attributeText = (maxLength: number) => oddText(maxLength).map((s) => s.rep
 const oddData = fc.oneof(
   { weight: 6, arbitrary: fc.jsonValue({ maxDepth: 3, stringUnit: oddUnit }) },
   { weight: 2, arbitrary: fc.dictionary(oddText(4), fc.oneof(oddText(8), fc.constantFrom(...ODD_NUMBERS))) },
-  // Now and then one long string (a few hundred KB of UTF-8 at most).
+  // Now and then one long string (about 100 KB of UTF-8).
   {
     weight: 1,
-    arbitrary: fc.record({ long: oddText(4).map((s) => `${s}${ODD_TEXT.join('')}`.repeat(2000)) }),
+    arbitrary: fc.record({ long: oddText(4).map((s) => `${s}${ODD_TEXT.join('')}`.repeat(400)) }),
   },
 );
 
