@@ -48,13 +48,21 @@ export interface ChainLink {
 
 export const CHAIN_START: ChainLink = { position: 0, hash: GENESIS_HASH };
 
-export type ChainVerdict =
-  | {
-      ok: true;
-      /** Records verified. */ events: number;
-      /** The last record (CHAIN_START when none). */ head: ChainLink;
-    }
-  | { ok: false; /** Records verified before the break. */ events: number; break: ChainBreak };
+/** The chain holds: `events` records verified, the last of them `head` (CHAIN_START when none). */
+export interface ChainHolds {
+  ok: true;
+  events: number;
+  head: ChainLink;
+}
+
+/** The chain is broken at `break`; `events` records were verified before it. */
+export interface ChainBroken {
+  ok: false;
+  events: number;
+  break: ChainBreak;
+}
+
+export type ChainVerdict = ChainHolds | ChainBroken;
 
 /** Where `lgsp verify` reads a store's records from; one per adapter, read-only. */
 export interface ChainSource {
