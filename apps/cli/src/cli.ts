@@ -2,10 +2,12 @@ import { ApiError, Api } from './api.js';
 import { audit } from './audit.js';
 import { parseFlags, query, type Ctx, type Out } from './command.js';
 import { eventsTail } from './events-tail.js';
+import { CliConfigError, loadHubConfig } from './hub-config.js';
 import { EXIT, UsageError, isInterruption, type CliIo } from './io.js';
 import { reconcileList, reconcileRun, reconcileShow } from './reconcile.js';
 import { replayCommand, replayList, replayPlan, replayRun, replayStatus } from './replay.js';
 import { table } from './table.js';
+import { verify } from './verify.js';
 
 const USAGE = `lgsp — the lgsp-hub operator CLI
 
@@ -47,6 +49,12 @@ Commands:
   lgsp migrate [--store sqlite|postgres://…] [--schema NAME]
       Creates or upgrades the store's tables without starting the hub. Reads the hub's configuration
       (LGSP_CONFIG, LGSP_STORE, LGSP_POSTGRES_SCHEMA, LGSP_DATA_DIR); --store and --schema override it.
+  lgsp verify [--store sqlite|postgres://…] [--schema NAME] [--data-dir DIR] | verify --file EVENTS_DB
+      Recomputes the hash chain of the whole event log from position 1, reading the store directly
+      and read-only (the hub may be stopped): the configured store like migrate (--data-dir overrides
+      LGSP_DATA_DIR), a PostgreSQL schema (a backup restored into one too), or --file, a copy of an
+      events.db anywhere. Prints "chain holds: N events, head hash H", or the first position that is
+      modified, missing or out of order (exit 7).
 
   SCOPE: [--province P] [--commune C] [--from RFC3339] [--to RFC3339]
          [--dossiers CODE1,CODE2 | --dossiers-file FILE (codes separated by lines, commas or spaces)]
@@ -54,31 +62,21 @@ Commands:
 Progress goes to stderr: a bar on a terminal, a plain line every 10 s otherwise.
 
 Exit codes: 0 success; 2 usage error, or a replay needing confirmation without a terminal or --yes;
-3 the hub refused the request (its problem is printed); 4 the hub (or, for migrate, the store) could
-not be reached; 5 a reconciliation found mismatches; 6 a run ended failed or cancelled, or the
-replay was not confirmed; 78 bad configuration; 130 interrupted while following a run (the run goes
-on in the hub).`;
+3 the hub refused the request (its problem is printed); 4 the hub (or, for migrate and verify, the
+store) could not be reached; 5 a reconciliation found mismatches; 6 a run ended failed or cancelled,
+or the replay was not confirmed; 7 verify found the hash chain broken; 78 bad configuration; 130
+interrupted while following a run (the run goes on in the hub).`;
 
-/** `lgsp migrate`: the hub's own configuration and migration code, loaded only for this command. */
+/** `lgsp migrate`: the hub's own migration code, loaded only for this command. */
 async function migrate(
+  env: CliIo['env'],
   store: string | undefined,
   schema: string | undefined,
 ): Promise<{ database: string; component: string; version: number }[]> {
-  const { ConfigError, loadConfig } = await import('../../hub/src/config/config.js');
+  const config = await loadHubConfig(env, { store, schema });
   const { migrateStorage } = await import('../../hub/src/runtime.js');
   const { createLogger } = await import('#lgsp/observability');
   const { pino } = await import('pino');
-  let config;
-  try {
-    config = loadConfig({
-      ...process.env,
-      ...(store === undefined ? {} : { LGSP_STORE: store }),
-      ...(schema === undefined ? {} : { LGSP_POSTGRES_SCHEMA: schema }),
-    });
-  } catch (e) {
-    if (e instanceof ConfigError) throw new CliConfigError(e.message);
-    throw e;
-  }
   // Warnings go to stderr: stdout carries the result (and --json must stay parseable).
   return migrateStorage(config, createLogger({ level: 'warn', destination: pino.destination(2) }));
 }
@@ -339,7 +337,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     }
     case 'migrate': {
-      const versions = await migrate(flags.store, flags.schema);
+      const versions = await migrate(io.env, flags.store, flags.schema);
       out.print(
         table(
           ['DATABASE', 'COMPONENT', 'VERSION'],
@@ -349,6 +347,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       );
       return EXIT.ok;
     }
+    case 'verify':
+      return verify(ctx);
     case 'events tail':
       return eventsTail(ctx);
     case 'reconcile run':
@@ -376,11 +376,10 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-class CliConfigError extends Error {}
-
 /** The exit code of a failed command, its message on stderr. */
 function report(e: unknown, io: CliIo): number {
-  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
     io.stderr.write(`lgsp: ${(e as Error).message}\nRun lgsp --help for usage.\n`);
     return EXIT.usage;
   }

@@ -26,6 +26,8 @@ export function parseFlags(argv: string[]) {
       through: { type: 'string' },
       store: { type: 'string' },
       schema: { type: 'string' },
+      'data-dir': { type: 'string' },
+      file: { type: 'string' },
       dossiers: { type: 'string' },
       'dossiers-file': { type: 'string' },
       'from-reconciliation': { type: 'string' },

@@ -9,13 +9,15 @@ export const EXIT = {
   usage: 2,
   /** The hub answered with a problem (bad input, unknown id, a refused state change…). */
   refused: 3,
-  /** The hub (or, for migrate, the store) could not be reached. */
+  /** The hub (or, for migrate and verify, the store) could not be reached. */
   unreachable: 4,
   /** A reconciliation completed and found mismatches. */
   mismatches: 5,
   /** A run ended failed or cancelled, or the operator declined to confirm a replay (nothing started). */
   incomplete: 6,
-  /** Bad configuration (migrate). */
+  /** `lgsp verify` found the event log's hash chain broken (a record modified, missing or out of order). */
+  chainBroken: 7,
+  /** Bad configuration (migrate, verify). */
   config: 78,
   /** Ctrl-C while following a run: the run itself goes on in the hub. */
   interrupted: 130,

@@ -67,18 +67,3 @@ export function recordHashOfJson(
     `${canonicalJson(e.provinceCode ?? null)},${canonicalJson(e.communeCode ?? null)}]`;
   return hash('sha256', material, 'hex');
 }
-
-/** Checks a contiguous run of records; returns the first position whose hash or link is wrong. */
-export function verifyChain(
-  events: readonly StoredEvent[],
-  expectedPrevHash: string = GENESIS_HASH,
-): { ok: true } | { ok: false; position: number; reason: string } {
-  let prev = expectedPrevHash;
-  for (const e of events) {
-    if (e.prevHash !== prev) return { ok: false, position: e.position, reason: 'prevHash does not link' };
-    const { hash, prevHash: _p, ...rest } = e;
-    if (recordHash(prev, rest) !== hash) return { ok: false, position: e.position, reason: 'hash mismatch' };
-    prev = hash;
-  }
-  return { ok: true };
-}

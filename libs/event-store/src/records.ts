@@ -2,7 +2,8 @@
  * What every adapter does the same way with an event record: validate and snapshot the caller's
  * events (canonical JSON, the stored and hashed form), and turn a stored row back into a StoredEvent.
  */
-import { DomainError, type Issue } from '#lgsp/contracts';
+import { DomainError, pointerToken, type Issue } from '#lgsp/contracts';
+import type { ChainRecord } from './chain.js';
 import { canonicalJson, recordHashOfJson } from './hash.js';
 import {
   ANY_VERSION,
@@ -28,6 +29,11 @@ export interface PendingEvent {
   dataJson: string;
   extensionsJson: string;
 }
+
+/** The columns of a stored row, in the order the SQL adapters select and insert them. */
+export const EVENT_COLUMNS =
+  'position, stream, stream_version, id, source, type, time, subject, datacontenttype, dataschema, data, ' +
+  'extensions, province_code, commune_code, recorded_at, hash, prev_hash';
 
 /** A stored row, as the SQL adapters read it (PostgreSQL returns BIGINT as a string). */
 export interface EventRow {
@@ -73,6 +79,30 @@ export function toStoredEvent(row: EventRow): StoredEvent {
   return e;
 }
 
+/** A stored row as the hash chain covers it: data and extensions stay the stored text (see ChainRecord). */
+export function toChainRecord(row: EventRow): ChainRecord {
+  const r: ChainRecord = {
+    position: Number(row.position),
+    stream: row.stream,
+    streamVersion: Number(row.stream_version),
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    dataJson: row.data,
+    extensionsJson: row.extensions,
+    recordedAt: row.recorded_at,
+    hash: row.hash,
+    prevHash: row.prev_hash,
+  };
+  if (row.time !== null) r.time = row.time;
+  if (row.subject !== null) r.subject = row.subject;
+  if (row.datacontenttype !== null) r.datacontenttype = row.datacontenttype;
+  if (row.dataschema !== null) r.dataschema = row.dataschema;
+  if (row.province_code !== null) r.provinceCode = row.province_code;
+  if (row.commune_code !== null) r.communeCode = row.commune_code;
+  return r;
+}
+
 /**
  * Validates and snapshots the caller's events before they are queued: the commit happens on a later
  * tick, and what is hashed must be what is stored even if the caller mutates its objects meanwhile.
@@ -85,11 +115,13 @@ export function prepareEvents(events: readonly EventToAppend[]): PendingEvent[] 
     for (const field of ['stream', 'id', 'source', 'type'] as const) {
       if (typeof e[field] !== 'string' || e[field].length === 0)
         bad(field, `${field} must be a non-empty string`);
+      else checkText(e[field], field, bad);
     }
     const optional = (field: keyof EventToAppend): string | undefined => {
       const value = e[field];
       if (value === undefined || value === null) return undefined;
       if (typeof value !== 'string') bad(field, `${field} must be a string`);
+      else checkText(value, field, bad);
       return value as string;
     };
     const v = e.expectedVersion;
@@ -100,11 +132,13 @@ export function prepareEvents(events: readonly EventToAppend[]): PendingEvent[] 
     let extensionsJson = '{}';
     try {
       dataJson = serialise(e.data ?? null);
+      if (escapesLoneSurrogate(dataJson)) badStrings(e.data, `/${i}/data`, issues);
     } catch (err) {
       bad('data', `data must be serialisable as JSON: ${(err as Error).message}`);
     }
     try {
       extensionsJson = serialise(e.extensions ?? {});
+      if (escapesLoneSurrogate(extensionsJson)) badStrings(e.extensions, `/${i}/extensions`, issues);
     } catch (err) {
       bad('extensions', `extensions must be serialisable as JSON: ${(err as Error).message}`);
     }
@@ -126,6 +160,59 @@ export function prepareEvents(events: readonly EventToAppend[]): PendingEvent[] 
   });
   if (issues.length > 0) throw new DomainError('invalid', 'events to append are invalid', issues);
   return pending;
+}
+
+const NOT_WELL_FORMED = 'must be well-formed Unicode: it holds a lone UTF-16 surrogate';
+
+/**
+ * An attribute is stored as text as it is, so it must be text every adapter stores exactly: well-formed
+ * (SQLite and PostgreSQL would store U+FFFD for a lone surrogate, and the hash would not cover what
+ * is stored) and without U+0000 (PostgreSQL text cannot hold it). Data and extensions are stored as
+ * JSON, where both are escapes: a NUL is stored there, a lone surrogate is refused as text that is not
+ * Unicode (see escapesLoneSurrogate).
+ */
+function checkText(value: string, field: string, bad: (field: string, message: string) => void): void {
+  if (!value.isWellFormed()) bad(field, `${field} ${NOT_WELL_FORMED}`);
+  else if (value.includes('\0')) bad(field, `${field} must not contain U+0000 (NUL)`);
+}
+/** Most issues reported for the strings of one event's data or extensions. */
+const MAX_STRING_ISSUES = 10;
+
+/**
+ * Whether canonical JSON holds a lone surrogate. JSON.stringify writes a lone surrogate as a
+ * `\udXXX` escape (a well-formed pair stays raw), so the text itself is ASCII there and
+ * `isWellFormed` cannot see it; an escape counts only after an even run of backslashes (`\\ud800`
+ * is a backslash and the letters "ud800"). The first test is one scan that Vietnamese text
+ * practically never passes.
+ */
+function escapesLoneSurrogate(json: string): boolean {
+  return json.includes('\\ud') && /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/.test(json);
+}
+
+/**
+ * Adds an issue for each string or property name in `value` that is not well-formed (the first few),
+ * or one for the whole value when none is found (a getter that answered differently the second time).
+ */
+function badStrings(value: unknown, pointer: string, issues: Issue[]): void {
+  const before = issues.length;
+  const stack: [unknown, string][] = [[value, pointer]];
+  let left = MAX_STRING_ISSUES;
+  const report = (at: string, what: string) => {
+    if (left-- > 0) issues.push({ pointer: at, message: `the ${what} ${NOT_WELL_FORMED}` });
+  };
+  while (stack.length > 0 && left > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) report(at, 'string');
+    } else if (Array.isArray(v)) {
+      for (let k = v.length - 1; k >= 0; k--) stack.push([v[k], `${at}/${k}`]);
+    } else if (v !== null && typeof v === 'object') {
+      const members = Object.entries(v).filter(([, m]) => m !== undefined);
+      for (const [k] of members) if (!k.isWellFormed()) report(`${at}/${pointerToken(k)}`, 'property name');
+      for (const [k, m] of members.reverse()) stack.push([m, `${at}/${pointerToken(k)}`]);
+    }
+  }
+  if (issues.length === before) issues.push({ pointer, message: `a string ${NOT_WELL_FORMED}` });
 }
 
 /** Canonical JSON, the stored and hashed form; throws on values JSON cannot hold. */

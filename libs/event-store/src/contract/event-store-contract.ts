@@ -1,6 +1,7 @@
 import { DomainError } from '#lgsp/contracts';
 import { WrongExpectedVersionError } from '../errors.js';
-import { verifyChain } from '../hash.js';
+import { verifyChain } from '../chain.js';
+import { canonicalJson } from '../hash.js';
 import {
   ANY_VERSION,
   NO_STREAM,
@@ -10,6 +11,7 @@ import {
   type ReadAllOptions,
   type StoredEvent,
 } from '../port.js';
+import { ODD_TEXT, fuzzSeed, oddEvents } from '../../../../test/support/odd-events.js';
 
 /** One empty store for one test, and how to dispose of it (close it and delete its data). */
 export interface EventStoreContractHarness {
@@ -139,6 +141,119 @@ export function describeEventStoreContract(
       expect(await store.head()).toEqual({ position: 1, recordedAt: stored?.recordedAt });
       expect(await store.streamVersion('dossier-A')).toBe(1);
       expect(await store.streamVersion('dossier-missing')).toBe(0);
+    });
+
+    describe('exact text', () => {
+      function odd(i: number, overrides: Partial<EventToAppend> = {}): EventToAppend {
+        const text = ODD_TEXT[i % ODD_TEXT.length]!;
+        return event({
+          stream: `dossier-${text}-${i % 7}`,
+          id: `${text}-${i}`,
+          source: `/communes/${text}`,
+          type: `vn.gov.lgsp.${text}`,
+          time: `2025-07-01T08:00:00+07:00 ${text}`,
+          subject: text,
+          datacontenttype: `application/json; x=${text}`,
+          dataschema: `https://lgsp.example/${text}`,
+          provinceCode: text,
+          communeCode: `${text}${i}`,
+          data: {
+            [text]: text,
+            list: ODD_TEXT,
+            long: text.repeat(20_000),
+            nul: `\u0000${text}\u0000`,
+            numbers: [1e21, 1.5e300, 0.1, 5e-324, 9007199254740991, -1.25, 0],
+            nested: { [`${text} key`]: { deeper: [text, { [text]: null }] } },
+          },
+          extensions: { [`x${i}`]: text, n: 1e21, flag: false },
+          ...overrides,
+        });
+      }
+
+      /**
+       * What a reader must get back: every attribute as appended, and data and extensions with the
+       * same canonical JSON (the stored and hashed text), so deep equal to the appended values as
+       * JSON holds them (-0 is 0 there).
+       */
+      function asAppended(e: EventToAppend, stored: StoredEvent | undefined): void {
+        expect(stored).toBeDefined();
+        const { expectedVersion: _v, data, extensions, ...attributes } = e;
+        expect(stored).toMatchObject(attributes);
+        expect(canonicalJson(stored?.data)).toBe(canonicalJson(data));
+        expect(canonicalJson(stored?.extensions)).toBe(canonicalJson(extensions));
+        expect(stored?.data).toEqual(JSON.parse(canonicalJson(data)));
+        expect(stored?.extensions).toEqual(JSON.parse(canonicalJson(extensions)));
+      }
+
+      it('reads back odd but valid Unicode, long text and edge numbers exactly as appended, and the chain holds', async () => {
+        const events = Array.from({ length: 36 }, (_, i) => odd(i));
+        await store.append(events.slice(0, 20));
+        for (const e of events.slice(20)) await store.append([e]);
+        const all = await everything();
+        expect(all).toHaveLength(events.length);
+        events.forEach((e, i) => asAppended(e, all[i]));
+        for (const e of events.slice(0, 9)) {
+          const [first] = await store.readStream(e.stream, { limit: 1 });
+          expect(first?.stream).toBe(e.stream);
+          expect(first?.data).toEqual(e.data);
+        }
+        expect(verifyChain(all)).toEqual({ ok: true });
+      });
+
+      const seed = fuzzSeed();
+      it(`reads back 400 fuzzed events exactly as appended, over 40 streams (fast-check seed ${seed})`, async () => {
+        const events = oddEvents(400, { seed, streams: 40 });
+        for (let i = 0; i < events.length; i += 50) await store.append(events.slice(i, i + 50));
+        const all = await everything();
+        expect(all).toHaveLength(events.length);
+        events.forEach((e, i) => asAppended(e, all[i]));
+        expect(verifyChain(all)).toEqual({ ok: true });
+      });
+
+      it('keeps strings that differ only by normalisation or by an invisible mark distinct', async () => {
+        const ids = ['Hoà', 'Hoa\u0300', 'Hoà\u200d', 'Hoà\u200f'];
+        const results = await store.append(ids.map((id) => event({ id, stream: `dossier-${id}` })));
+        expect(results.map((r) => [r.id, r.stream, r.duplicate])).toEqual(
+          ids.map((id) => [id, `dossier-${id}`, false]),
+        );
+        expect((await everything()).map((e) => e.id)).toEqual(ids);
+      });
+
+      it('writes -0 as 0, the one zero of JSON (as RFC 8785 canonical JSON does)', async () => {
+        await store.append([event({ data: { zero: -0, list: [-0] } })]);
+        const [stored] = await everything();
+        expect(Object.is((stored?.data as { zero: number }).zero, 0)).toBe(true);
+        expect(canonicalJson(stored?.data)).toBe('{"list":[0],"zero":0}');
+        expect(verifyChain([stored!])).toEqual({ ok: true });
+      });
+
+      it('refuses a lone surrogate anywhere in an event, or a NUL in an attribute, pointing at it, and appends nothing', async () => {
+        const bad: [Partial<EventToAppend>, string][] = [
+          [{ id: 'a\ud800' }, '/1/id'],
+          [{ id: 'a\u0000' }, '/1/id'],
+          [{ source: '/communes/\udfff' }, '/1/source'],
+          [{ stream: 'dossier-\ud83d' }, '/1/stream'],
+          [{ subject: '\udc00' }, '/1/subject'],
+          [{ communeCode: '2104\ud800' }, '/1/communeCode'],
+          [{ data: { applicant: { fullName: 'Nguyễn\ud800' } } }, '/1/data/applicant/fullName'],
+          [{ data: { ['k\ud800']: 1 } }, '/1/data/k\ud800'],
+          [{ data: ['ok', ['\udbff']] }, '/1/data/1/0'],
+          [{ extensions: { note: '\ud800' } }, '/1/extensions/note'],
+        ];
+        for (const [overrides, pointer] of bad) {
+          const error = await store.append([event(), event(overrides)]).then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+          expect(error).toBeInstanceOf(DomainError);
+          expect((error as DomainError).code).toBe('invalid');
+          expect((error as DomainError).issues.map((i) => i.pointer)).toEqual([pointer]);
+        }
+        expect(await store.head()).toEqual({ position: 0 });
+        expect(await everything()).toEqual([]);
+        await store.append([odd(0)]);
+        expect(verifyChain(await everything())).toEqual({ ok: true });
+      });
     });
 
     it('leaves absent optional attributes absent and stores null data', async () => {
@@ -386,7 +501,12 @@ export function describeEventStoreContract(
       expect(verifyChain(all)).toEqual({ ok: true });
       expect(verifyChain(all.slice(10), all[9]?.hash)).toEqual({ ok: true });
       const tampered = all.map((e) => (e.position === 5 ? { ...e, data: { status: 9 } } : e));
-      expect(verifyChain(tampered)).toEqual({ ok: false, position: 5, reason: 'hash mismatch' });
+      expect(verifyChain(tampered)).toEqual({
+        ok: false,
+        position: 5,
+        kind: 'modified',
+        reason: 'stored hash does not match the record',
+      });
     });
 
     it('saves, loads and lists checkpoints', async () => {

@@ -8,7 +8,8 @@ import {
   type AppendStreamRequest,
 } from '@kurrent/kurrentdb-client';
 import { StoreUnavailableError } from '../errors.js';
-import { GENESIS_HASH, verifyChain } from '../hash.js';
+import { verifyChain } from '../chain.js';
+import { GENESIS_HASH } from '../hash.js';
 import { ANY_VERSION, NO_STREAM, type EventToAppend, type StoredEvent } from '../port.js';
 import {
   EMPTY_LOG,

@@ -1,4 +1,11 @@
-import { hashPending, prepareEvents, toStoredEvent, type EventRow, type PendingEvent } from '../records.js';
+import {
+  EVENT_COLUMNS,
+  hashPending,
+  prepareEvents,
+  toStoredEvent,
+  type EventRow,
+  type PendingEvent,
+} from '../records.js';
 import pg from 'pg';
 import type { Notification, Pool, PoolClient } from 'pg';
 import { DomainError } from '#lgsp/contracts';
@@ -66,10 +73,6 @@ interface Row {
   hash: string;
   prevHash: string;
 }
-
-const EVENT_COLUMNS =
-  'position, stream, stream_version, id, source, type, time, subject, datacontenttype, dataschema, data, ' +
-  'extensions, province_code, commune_code, recorded_at, hash, prev_hash';
 
 const DEFAULT_READ_LIMIT = 1000;
 

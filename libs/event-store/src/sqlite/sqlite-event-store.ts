@@ -1,4 +1,11 @@
-import { hashPending, prepareEvents, toStoredEvent, type EventRow, type PendingEvent } from '../records.js';
+import {
+  EVENT_COLUMNS,
+  hashPending,
+  prepareEvents,
+  toStoredEvent,
+  type EventRow,
+  type PendingEvent,
+} from '../records.js';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
 import {
@@ -85,10 +92,6 @@ interface PendingCall {
 }
 
 type CallOutcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
-
-const EVENT_COLUMNS =
-  'position, stream, stream_version, id, source, type, time, subject, datacontenttype, dataschema, data, ' +
-  'extensions, province_code, commune_code, recorded_at, hash, prev_hash';
 
 const DEFAULT_READ_LIMIT = 1000;
 const MAX_CACHED_READ_SHAPES = 256;
