@@ -19,12 +19,7 @@ import {
   type Extensions,
   type VersionConflict,
 } from '#lgsp/event-store';
-import {
-  assertIngestScope,
-  coversOwner,
-  type Client,
-  type CommuneDirectory,
-} from '#lgsp/security';
+import { assertIngestScope, coversOwner, type Client, type CommuneDirectory } from '#lgsp/security';
 import { EMPTY_STREAM, evolveOwner, StreamOwners, type StreamState } from './stream-owners.js';
 
 /**
