@@ -76,8 +76,11 @@ export function sendClientErrorProblem(
           message: `the request was refused by the HTTP layer (${error.code})`,
         });
   logger.debug({ status, code: error.code }, 'request refused by the HTTP parser');
-  // A response already under way cannot be followed by another on the same connection.
   const responding = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  // Bytes after a complete request that said `Connection: close`: that request is answered as usual
+  // (it may have been appended), and the connection closes after its response.
+  if (error.code === 'HPE_CLOSED_CONNECTION' && responding !== undefined) return;
+  // A response already under way cannot be followed by another on the same connection.
   if (!socket.writable || responding?.headersSent === true) {
     socket.destroy();
     return;
