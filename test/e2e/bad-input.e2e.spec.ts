@@ -192,6 +192,14 @@ describe('bad input gets a problem document and changes nothing', () => {
       { method: 'GET', target: '/v1/no-such-route', headers: [['authorization', `Bearer ${token}`]] },
       404,
     );
+    await raw(
+      { method: 'GET', target: '/v1/events', head: 'GET /v1/events HTTP/1.1\r\nconnection: close\r\n\r\n' },
+      400,
+    );
+    await raw(
+      { ...structured(event), headers: [...structured(event).headers!, ['expect', 'x-continue']] },
+      417,
+    );
 
     expect(await head()).toBe(before);
   });

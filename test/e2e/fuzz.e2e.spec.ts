@@ -448,6 +448,8 @@ const transportCase: fc.Arbitrary<Case> = fc
       'aborted',
       'no-length',
       'trailing',
+      'expect',
+      'no-host',
     ),
     fc.integer({ min: 1, max: 5000 }),
     fc.constantFrom('/v1/events', '/v1/admin/clients'),
@@ -533,6 +535,18 @@ const transportCase: fc.Arbitrary<Case> = fc
             body: event,
             trailing: `GET / HTTP/1.1\r\n${n}\r\n\r\n`,
           },
+        };
+      case 'expect':
+        return {
+          kind: 'transport',
+          write: true,
+          request: { ...base, headers: [...headers, ['expect', `${n}-continue`]], body: EVENT },
+        };
+      case 'no-host':
+        return {
+          kind: 'transport',
+          write: false,
+          request: { ...base, head: `GET /v1/events HTTP/1.1\r\nconnection: close\r\n\r\n` },
         };
       case 'no-length':
         return { kind: 'transport', write: true, request: { ...base, contentLength: null, body: EVENT } };

@@ -8,8 +8,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { HubConfig } from './config/config.js';
 import { authenticate } from './http/auth.js';
-import { assertSingleHeaders } from './http/headers.js';
-import { ProblemFilter, sendClientErrorProblem, sendProblem } from './http/problem.filter.js';
+import { assertHeaders } from './http/headers.js';
+import {
+  ProblemFilter,
+  sendClientErrorProblem,
+  sendExpectationFailed,
+  sendProblem,
+} from './http/problem.filter.js';
 import { startEmbeddedSimulators } from './connectors/embedded-simulators.js';
 import { createRuntime, type HubRuntime } from './runtime.js';
 
@@ -41,6 +46,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     clientErrorHandler: (err, socket) => sendClientErrorProblem(logger, err, socket),
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
       sendProblem(logger, req, reply, err),
+    // Node answers a missing Host with a bare 400; assertHeaders answers it with a problem.
+    http: { requireHostHeader: false },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
     logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
@@ -48,6 +55,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.server.on('checkExpectation', sendExpectationFailed);
 
   // Ingest reads raw bytes: the CloudEvents binding decides the mode from the media type, and bad
   // JSON becomes a problem the ingest path reports itself. Other routes get parsed JSON.
@@ -72,7 +80,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     done(new DomainError('unsupported-media-type', 'send application/json'));
   });
   fastify.addHook('onRequest', async (req) => {
-    assertSingleHeaders(req.raw.rawHeaders);
+    assertHeaders(req.raw);
     await authenticate(runtime, req);
   });
 

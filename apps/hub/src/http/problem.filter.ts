@@ -1,5 +1,5 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '#lgsp/observability';
@@ -91,4 +91,15 @@ export function sendClientErrorProblem(
       `content-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`,
   );
   socket.destroySoon();
+}
+
+/**
+ * Answers an `Expect` header other than `100-continue` (Node's `checkExpectation` event, which would
+ * otherwise answer a bare 417) with a problem.
+ */
+export function sendExpectationFailed(_req: IncomingMessage, res: ServerResponse): void {
+  const json = JSON.stringify(
+    toProblem({ statusCode: 417, message: 'only the expectation 100-continue is supported' }),
+  );
+  res.writeHead(417, { 'content-type': PROBLEM_CONTENT_TYPE, connection: 'close' }).end(json);
 }
