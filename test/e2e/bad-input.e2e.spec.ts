@@ -1,5 +1,6 @@
 import { COMMUNE, dossierCode, getJson, post, statusChanged, submitted } from '../support/events.js';
 import { runCli, startHubProcess, type HubProcess, createCommuneClient } from '../support/hub-process.js';
+import { rawRequest, type RawRequest } from '../support/raw-http.js';
 
 type ProblemBody = {
   type: string;
@@ -101,6 +102,104 @@ describe('bad input gets a problem document and changes nothing', () => {
     expect(pointers).toContain('/0/data/applicant/idNumber');
     expect(pointers).toContain('/1/data/status');
     expect(pointers).toContain('/2/time');
+
+    expect(await head()).toBe(before);
+  });
+
+  it('answers hostile JSON, headers and broken HTTP with 4xx problems, and appends none of it', async () => {
+    const before = await head();
+    const raw = async (request: RawRequest, status: number): Promise<ProblemBody> => {
+      const res = await rawRequest(hub.url, request);
+      return expectProblem(
+        {
+          status: res?.status ?? 0,
+          contentType: res?.headers['content-type'] ?? null,
+          body: JSON.parse(res?.body ?? '{}'),
+        },
+        status,
+      );
+    };
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const event = JSON.stringify(statusChanged(dossierCode(), 2));
+    const withMember = (member: string): string => event.replace('"data":{', `${member},"data":{`);
+    const structured = (body: string): RawRequest => ({
+      method: 'POST',
+      target: '/v1/events',
+      headers: [
+        ['content-type', 'application/cloudevents+json'],
+        ['authorization', `Bearer ${token}`],
+      ],
+      body,
+    });
+
+    // 5,000 levels in data, in an extension attribute and in an operator body answered 500.
+    expect(
+      (await raw(structured(event.replace('"status":2', `"status":${deep}`)), 413)).errors[0]!.pointer,
+    ).toMatch(/^\/data\/status\/0\/0/);
+    expect((await raw(structured(withMember(`"myext":${deep}`)), 413)).errors[0]!.pointer).toMatch(
+      /^\/myext\/0/,
+    );
+    const adminBody: RawRequest = {
+      method: 'POST',
+      target: '/v1/admin/clients',
+      headers: [
+        ['content-type', 'application/json'],
+        ['authorization', `Bearer ${hub.adminToken}`],
+      ],
+      body: `{"name":${deep}}`,
+    };
+    expect((await raw(adminBody, 413)).errors[0]!.pointer).toMatch(/^\/name\/0/);
+    // A 700 KB id was stored; a lone surrogate made distinct ids duplicates of each other; 1e400 was stored as null.
+    expect(
+      (await raw(structured(event.replace(/"id":"[^"]+"/, `"id":"${'x'.repeat(2000)}"`)), 422)).errors,
+    ).toEqual([{ pointer: '/id', message: 'must be at most 1024 characters' }]);
+    expect((await raw(structured(event.replace(/"id":"[^"]+"/, '"id":"a\\ud800"')), 400)).errors).toEqual([
+      { pointer: '/id', message: 'holds a lone UTF-16 surrogate' },
+    ]);
+    expect((await raw(structured(withMember('"\\udc00":1')), 400)).errors[0]!.pointer).toBe('/\udc00');
+    expect(
+      (await raw(structured(event.replace('"status":2', '"status":1e400')), 400)).errors[0]!.pointer,
+    ).toBe('/data/status');
+    // A repeated ce-id was stored as "first, second"; a repeated Authorization kept the first.
+    const binary: RawRequest = {
+      method: 'POST',
+      target: '/v1/events',
+      headers: [
+        ['content-type', 'application/json'],
+        ['authorization', `Bearer ${token}`],
+        ['ce-specversion', '1.0'],
+        ['ce-id', 'first'],
+        ['ce-id', 'second'],
+        ['ce-source', '/communes/21040/x'],
+        ['ce-type', 'vn.gov.lgsp.dossier.status-changed.v1'],
+      ],
+      body: JSON.stringify(statusChanged(dossierCode(), 2).data),
+    };
+    expect((await raw(binary, 400)).errors).toEqual([{ pointer: '/id', message: 'is repeated' }]);
+    const doubled = {
+      ...structured(event),
+      headers: [['authorization', `Bearer ${token}`] as const, ...structured(event).headers!],
+    };
+    expect((await raw(doubled, 400)).detail).toContain('authorization');
+    // Refused by the HTTP layer before routing: answered as problems too.
+    await raw({ ...structured(event), contentLength: event.length + 50 }, 400);
+    await raw({ ...structured(event), headers: [...structured(event).headers!, ['x-a', 'a\u0000b']] }, 400);
+    await raw(
+      { method: 'GET', target: '/v1/streams/%ED%A0%80', headers: [['authorization', `Bearer ${token}`]] },
+      400,
+    );
+    await raw(
+      { method: 'GET', target: '/v1/no-such-route', headers: [['authorization', `Bearer ${token}`]] },
+      404,
+    );
+    await raw(
+      { method: 'GET', target: '/v1/events', head: 'GET /v1/events HTTP/1.1\r\nconnection: close\r\n\r\n' },
+      400,
+    );
+    await raw(
+      { ...structured(event), headers: [...structured(event).headers!, ['expect', 'x-continue']] },
+      417,
+    );
 
     expect(await head()).toBe(before);
   });

@@ -2,13 +2,19 @@ import 'reflect-metadata';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DomainError } from '#lgsp/contracts';
+import { DomainError, parseStrictJsonBytes } from '#lgsp/contracts';
 import { NestLoggerAdapter, type Logger } from '#lgsp/observability';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { HubConfig } from './config/config.js';
 import { authenticate } from './http/auth.js';
-import { ProblemFilter } from './http/problem.filter.js';
+import { assertHeaders } from './http/headers.js';
+import {
+  ProblemFilter,
+  sendClientErrorProblem,
+  sendExpectationFailed,
+  sendProblem,
+} from './http/problem.filter.js';
 import { startEmbeddedSimulators } from './connectors/embedded-simulators.js';
 import { createRuntime, type HubRuntime } from './runtime.js';
 
@@ -33,13 +39,23 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     await simulators?.stop();
     throw err;
   }
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, logger: false });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    logger: false,
+    // What the HTTP parser and the router refuse before any route runs is a problem document too.
+    clientErrorHandler: (err, socket) => sendClientErrorProblem(logger, err, socket),
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(logger, req, reply, err),
+    // Node answers a missing Host with a bare 400; assertHeaders answers it with a problem.
+    http: { requireHostHeader: false },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
     logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
     bufferLogs: false,
     bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.server.on('checkExpectation', sendExpectationFailed);
 
   // Ingest reads raw bytes: the CloudEvents binding decides the mode from the media type, and bad
   // JSON becomes a problem the ingest path reports itself. Other routes get parsed JSON.
@@ -52,13 +68,9 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
     if (body.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body.toString('utf8')));
+      done(null, parseStrictJsonBytes(body, 'body'));
     } catch (e) {
-      done(
-        new DomainError('malformed', `body is not valid JSON: ${(e as Error).message}`, [
-          { pointer: '', message: 'not JSON' },
-        ]),
-      );
+      done(e as Error);
     }
   };
   fastify.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, parse);
@@ -67,7 +79,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
     done(new DomainError('unsupported-media-type', 'send application/json'));
   });
-  fastify.addHook('onRequest', async (req) => authenticate(runtime, req));
+  fastify.addHook('onRequest', async (req) => {
+    assertHeaders(req.raw);
+    await authenticate(runtime, req);
+  });
 
   app.useGlobalFilters(new ProblemFilter(logger));
   app.useGlobalPipes(

@@ -1,5 +1,5 @@
 import type { CloudEvent } from './cloudevent.js';
-import { parseStrictJson } from './strict-json.js';
+import { parseStrictJsonBytes } from './strict-json.js';
 import { DomainError, pointerToken, type Issue } from './errors.js';
 import { hasUtf8Charset, isJsonEssence, parseMediaType, type MediaType } from './media-type.js';
 
@@ -32,27 +32,16 @@ const ACCEPTED =
   `send ${CLOUDEVENTS_JSON} (one event), ${CLOUDEVENTS_BATCH_JSON} (a batch), ` +
   'or binary mode: ce-* headers with an application/json body';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const malformed = (message: string, issues: Issue[] = [{ pointer: '', message }]): DomainError =>
   new DomainError('malformed', message, issues);
 
-/**
- * Parses a JSON body: strict UTF-8, BOM stripped. An own `__proto__` key is refused so that no later
- * copy or merge can turn it into a prototype.
- */
-function parseJsonBody(body: Buffer | undefined, what: string): unknown {
+/** Parses a JSON body held to the limits and I-JSON rules of {@link parseStrictJsonBytes}. */
+function parseJsonBody(body: Buffer | undefined, what: string, pointer = ''): unknown {
   if (body === undefined || body.length === 0) throw malformed(`the body is empty; it must hold ${what}`);
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw malformed('body is not valid UTF-8');
-  }
-  return parseStrictJson(text, 'body');
+  return parseStrictJsonBytes(body, 'body', pointer);
 }
 
 function requireUtf8(mediaType: MediaType): void {
@@ -71,8 +60,19 @@ function header(headers: HttpEventsInput['headers'], name: string): string | und
   throw malformed(`header ${name} appears ${value.length} times`);
 }
 
-/** Decodes the `%XX` escapes of a binary-mode header value (UTF-8 octets, CloudEvents HTTP binding §3.1.3.2). */
+// Printable ASCII and space: what a header value may hold once the binding has percent-encoded the rest.
+const NOT_HEADER_TEXT = /[^\x20-\x7e]/;
+
+/**
+ * Decodes the `%XX` escapes of a binary-mode header value (UTF-8 octets, CloudEvents HTTP binding
+ * §3.1.3.2). Raw bytes outside printable ASCII are refused: the binding requires them percent-encoded,
+ * and their meaning (Node reads them as Latin-1) would be a guess.
+ */
 function percentDecode(value: string, headerName: string, attribute: string): string {
+  if (NOT_HEADER_TEXT.test(value)) {
+    const message = `header ${headerName} holds raw bytes outside printable ASCII; percent-encode them as UTF-8`;
+    throw malformed(message, [{ pointer: `/${pointerToken(attribute)}`, message: 'is not percent-encoded' }]);
+  }
   if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
@@ -137,7 +137,7 @@ function binary(input: HttpEventsInput, mediaType: MediaType | undefined): HttpE
     event[attribute] = percentDecode(value, name, attribute);
   }
   event['datacontenttype'] = input.contentType;
-  event['data'] = parseJsonBody(input.body, 'the event data (JSON)');
+  event['data'] = parseJsonBody(input.body, 'the event data (JSON)', '/data');
   return { mode: 'binary', events: [event as CloudEvent] };
 }
 
@@ -147,9 +147,11 @@ function binary(input: HttpEventsInput, mediaType: MediaType | undefined): HttpE
  * (`application/cloudevents-batch+json`, a non-empty array of at most `maxEvents` events) and binary mode
  * (`ce-*` headers carry the attributes, percent-decoded; `Content-Type` becomes `datacontenttype`; the JSON
  * body is `data`). Does not normalise or validate the events.
+ * JSON is held to the limits and I-JSON rules of {@link parseStrictJsonBytes}.
  * @throws DomainError `unsupported-media-type` (no or another media type, a charset other than UTF-8),
- *   `malformed` (bad UTF-8 or JSON, wrong shape, empty batch, empty binary body, `__proto__` members),
- *   `too-large` (more than `maxEvents` events).
+ *   `malformed` (bad UTF-8 or JSON, not I-JSON, wrong shape, empty batch, empty binary body, a header
+ *   value with raw non-ASCII bytes or bad percent-encoding), `too-large` (more than `maxEvents` events,
+ *   a JSON limit exceeded).
  */
 export function parseHttpEvents(input: HttpEventsInput): HttpEvents {
   const mediaType = input.contentType === undefined ? undefined : parseMediaType(input.contentType);

@@ -199,6 +199,38 @@ describe('parseHttpEvents: binary mode', () => {
     expect(error.issues[0]?.pointer).toBe('/subject');
   });
 
+  it('refuses raw bytes outside printable ASCII in a header value, which the binding requires percent-encoded', () => {
+    // Node reads header bytes as Latin-1: the UTF-8 of "ồ" arrives as "á»\x93".
+    for (const raw of [Buffer.from('Hồ sơ', 'utf8').toString('latin1'), 'a\tb', 'x\u007f']) {
+      const error = domainError(() =>
+        parseHttpEvents(
+          input({
+            contentType: 'application/json',
+            headers: { ...headers, 'ce-subject': raw },
+            body: json({}),
+          }),
+        ),
+      );
+      expect(error.code).toBe('malformed');
+      expect(error.issues).toEqual([{ pointer: '/subject', message: 'is not percent-encoded' }]);
+    }
+  });
+
+  it('holds the data to the JSON limits, with pointers under /data', () => {
+    const deep = Buffer.from(`{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    const tooDeep = domainError(() =>
+      parseHttpEvents(input({ contentType: 'application/json', headers, body: deep })),
+    );
+    expect(tooDeep.code).toBe('too-large');
+    expect(tooDeep.issues[0]?.pointer.startsWith('/data/a/0/0')).toBe(true);
+    const surrogate = domainError(() =>
+      parseHttpEvents(
+        input({ contentType: 'application/json', headers, body: Buffer.from('{"n":"\\udfff"}') }),
+      ),
+    );
+    expect(surrogate.issues[0]?.pointer).toBe('/data/n');
+  });
+
   it('requires JSON data', () => {
     for (const contentType of ['text/plain', 'application/xml', undefined]) {
       const error = domainError(() => parseHttpEvents(input({ contentType, headers, body: json({}) })));
@@ -233,6 +265,23 @@ describe('parseHttpEvents: binary mode', () => {
       ),
     );
     expect(error.code).toBe('malformed');
+  });
+});
+
+describe('parseHttpEvents: JSON limits', () => {
+  it('points into the batch at a lone surrogate or an oversized value of one event', () => {
+    const batch = Buffer.from(`[${JSON.stringify(event)},{"id":"a\\ud800","data":{}}]`);
+    const error = domainError(() =>
+      parseHttpEvents(input({ contentType: 'application/cloudevents-batch+json', body: batch })),
+    );
+    expect(error.code).toBe('malformed');
+    expect(error.issues).toEqual([{ pointer: '/1/id', message: 'holds a lone UTF-16 surrogate' }]);
+    const huge = Buffer.from(JSON.stringify({ ...event, data: { reason: 'x'.repeat(70_000) } }));
+    const tooLarge = domainError(() =>
+      parseHttpEvents(input({ contentType: 'application/cloudevents+json', body: huge })),
+    );
+    expect(tooLarge.code).toBe('too-large');
+    expect(tooLarge.issues[0]?.pointer).toBe('/data/reason');
   });
 });
 

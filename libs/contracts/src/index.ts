@@ -9,3 +9,4 @@ export * from './http-binding.js';
 export * from './admin-units.js';
 export * from './examples.js';
 export * from './strict-json.js';
+export * from './vocabulary.js';

@@ -78,6 +78,7 @@ export class EventSchemas {
   /** Absolute path of the `schemas/` folder the schemas were read from. */
   readonly dir: string;
   private readonly sources = new Map<EventType, JsonSchema>();
+  private readonly common: JsonSchema;
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly dateTimeValidator: ValidateFunction;
 
@@ -87,6 +88,7 @@ export class EventSchemas {
     const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
     addFormats(ajv);
     const common = readSchema(join(dir, 'common', 'v1.json'));
+    this.common = common;
     ajv.addSchema(common);
     for (const type of EVENT_TYPES) {
       const file = join(dir, 'events', EVENT_SCHEMA_NAMES[type], 'v1.json');
@@ -109,6 +111,27 @@ export class EventSchemas {
     const schema = this.sources.get(type);
     if (schema === undefined) throw new Error(`no schema for ${type}`);
     return schema;
+  }
+
+  /** Every property name the schemas define (keys of a `properties` object, at any depth). */
+  propertyNames(): ReadonlySet<string> {
+    const names = new Set<string>();
+    const collect = (node: unknown): void => {
+      if (typeof node !== 'object' || node === null) return;
+      if (Array.isArray(node)) {
+        for (const item of node) collect(item);
+        return;
+      }
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'properties' && typeof value === 'object' && value !== null) {
+          for (const name of Object.keys(value)) names.add(name);
+        }
+        collect(value);
+      }
+    };
+    collect(this.common);
+    for (const schema of this.sources.values()) collect(schema);
+    return names;
   }
 
   /** Whether `value` is an RFC 3339 date-time with an explicit offset, as the schemas' `dateTime` requires. */

@@ -16,6 +16,14 @@ const INT32_MAX = 2147483647;
 
 const KNOWN_TYPES = EVENT_TYPES.join(', ');
 
+/**
+ * Longest text of a context attribute (`id`, `source`, `type`, `subject`, `dataschema`,
+ * `datacontenttype`, an extension), in characters. UUIDs are 36 long, the catalogue's types under 50,
+ * a W3C `tracestate` at most 512; the attributes are indexed (`source`, `id`), copied into every Kafka
+ * record's headers and into the hash chain, so they stay short.
+ */
+export const MAX_ATTRIBUTE_LENGTH = 1_024;
+
 /** Options of {@link EventValidator.validate}. */
 export interface ValidateOptions {
   /**
@@ -144,6 +152,7 @@ export class EventValidator {
       issues.push({ pointer: at, message: 'an event must be a JSON object' });
       return;
     }
+    if (this.hasLongAttribute(event, at, issues)) return;
     const specversion = event['specversion'];
     if (specversion !== '1.0') {
       issues.push({
@@ -231,6 +240,21 @@ export class EventValidator {
       });
     }
     if (this.adminUnits !== undefined) this.checkAdminUnits(record, `${at}/data`, issues);
+  }
+
+  /** Reports every attribute text longer than {@link MAX_ATTRIBUTE_LENGTH}; true when there is one. */
+  private hasLongAttribute(event: Record<string, unknown>, at: string, issues: Issue[]): boolean {
+    let found = false;
+    for (const name in event) {
+      const value = event[name];
+      if (name === 'data' || typeof value !== 'string' || value.length <= MAX_ATTRIBUTE_LENGTH) continue;
+      issues.push({
+        pointer: `${at}/${pointerToken(name)}`,
+        message: `must be at most ${MAX_ATTRIBUTE_LENGTH} characters`,
+      });
+      found = true;
+    }
+    return found;
   }
 
   private checkExtension(name: string, value: unknown, at: string, issues: Issue[]): void {

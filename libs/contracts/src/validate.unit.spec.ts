@@ -4,7 +4,7 @@ import { DomainError } from './errors.js';
 import { exampleEvent } from './examples.js';
 import type { EventType } from './generated/events.js';
 import { EVENT_TYPES } from './schemas.js';
-import { EventValidator, expectedVersionOf, streamOf } from './validate.js';
+import { EventValidator, MAX_ATTRIBUTE_LENGTH, expectedVersionOf, streamOf } from './validate.js';
 
 const validator = new EventValidator();
 
@@ -235,6 +235,18 @@ describe('EventValidator: envelope', () => {
     expect(issues).toEqual([
       { pointer: '/0/data_base64', message: expect.stringContaining('data must be JSON') },
     ]);
+  });
+
+  it(`refuses attribute text longer than ${MAX_ATTRIBUTE_LENGTH} characters, whatever the attribute`, () => {
+    const long = 'a'.repeat(MAX_ATTRIBUTE_LENGTH + 1);
+    const event = { ...submitted(), id: long, source: `/${long}`, subject: long, type: long, myext: long };
+    expect(issuesOf(event)).toEqual(
+      ['/0/id', '/0/source', '/0/type', '/0/subject', '/0/myext'].map((pointer) => ({
+        pointer,
+        message: `must be at most ${MAX_ATTRIBUTE_LENGTH} characters`,
+      })),
+    );
+    expect(issuesOf({ ...submitted(), id: 'a'.repeat(MAX_ATTRIBUTE_LENGTH) })).toEqual([]);
   });
 
   it('checks extension names and values', () => {

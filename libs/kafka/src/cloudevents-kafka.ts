@@ -139,8 +139,12 @@ const REQUIRED_ATTRIBUTES = ['specversion', 'id', 'source', 'type'] as const;
 /** Attributes a binary-mode header may not set: the value is the data. */
 const NOT_FROM_HEADERS: ReadonlySet<string> = new Set(['', '__proto__', 'data', 'data_base64']);
 
+/** Text of a header or value: bytes must be UTF-8, and text handed over as a string valid Unicode. */
 function decodeText(value: KafkaHeaderValue, what: string, pointer: string): string {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    if (value.isWellFormed()) return value;
+    throw malformed(`${what} is not valid Unicode`, [{ pointer, message: 'holds a lone UTF-16 surrogate' }]);
+  }
   try {
     return utf8.decode(value);
   } catch {
@@ -233,10 +237,12 @@ function binary(headers: Map<string, string>, value: Buffer | string | null): Re
 /**
  * Reads a CloudEvent from a Kafka record of the ingest topic: structured mode when `content-type` is
  * `application/cloudevents+json`, binary mode when there is a `ce_specversion` header. Header names are
- * matched case-insensitively; values must be UTF-8. Checks the envelope only (the required attributes
- * are non-empty text); the schemas are checked at ingest.
+ * matched case-insensitively; values must be UTF-8. JSON is held to the limits and I-JSON rules of
+ * `parseStrictJson`. Checks the envelope only (the required attributes are non-empty text); the schemas
+ * are checked at ingest.
  * @throws DomainError `malformed` for anything that is not one JSON CloudEvent (batch mode, no CloudEvents
- *   headers, a media type other than JSON, bad UTF-8 or JSON, repeated headers, `__proto__` members).
+ *   headers, a media type other than JSON, bad UTF-8 or JSON, not I-JSON, repeated headers), `too-large`
+ *   for JSON beyond a limit.
  */
 export function fromKafkaMessage(message: KafkaEventInput): CloudEvent {
   const headers = readHeaders(message.headers);

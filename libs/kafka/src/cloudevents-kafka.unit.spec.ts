@@ -340,6 +340,43 @@ describe('fromKafkaMessage: binary mode', () => {
   });
 });
 
+describe('fromKafkaMessage: text the hub cannot store exactly', () => {
+  const base = {
+    ce_specversion: '1.0',
+    ce_id: 'e-1',
+    ce_source: '/communes/21040',
+    ce_type: 'vn.gov.lgsp.payment.failed.v1',
+    'content-type': 'application/json',
+  };
+
+  it('refuses a header handed over as a string with a lone surrogate', () => {
+    const error = domainError(() =>
+      fromKafkaMessage({ headers: { ...base, ce_subject: 'a\ud800' }, value: '{}' }),
+    );
+    expect(error).toMatchObject({
+      code: 'malformed',
+      issues: [{ pointer: '/subject', message: 'holds a lone UTF-16 surrogate' }],
+    });
+  });
+
+  it('holds the value to the JSON limits and I-JSON, pointing into the event', () => {
+    const deep = domainError(() =>
+      fromKafkaMessage({ headers: base, value: Buffer.from(`{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`) }),
+    );
+    expect(deep.code).toBe('too-large');
+    expect(deep.issues[0]?.pointer.startsWith('/data/a/0')).toBe(true);
+    const surrogate = domainError(() => fromKafkaMessage({ headers: base, value: '{"reason":"\\udc00"}' }));
+    expect(surrogate.issues).toEqual([{ pointer: '/data/reason', message: 'holds a lone UTF-16 surrogate' }]);
+    const structured = domainError(() =>
+      fromKafkaMessage({
+        headers: { 'content-type': 'application/cloudevents+json' },
+        value: '{"specversion":"1.0","id":"x","amount":1e400}',
+      }),
+    );
+    expect(structured.issues[0]?.pointer).toBe('/amount');
+  });
+});
+
 describe('fromKafkaMessage: structured mode', () => {
   const event = exampleEvent('vn.gov.lgsp.payment.failed.v1', 'e-9');
 

@@ -85,8 +85,8 @@ const ERROR_AFTER_ATTEMPTS = 5;
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function dossierOf(event: CloudEvent | undefined): string | undefined {
-  const data = event?.data;
+function dossierOf(event: CloudEvent): string | undefined {
+  const data = event.data;
   const code =
     typeof data === 'object' && data !== null ? (data as { dossierCode?: unknown }).dossierCode : undefined;
   return typeof code === 'string' ? code : undefined;
@@ -229,9 +229,8 @@ export class KafkaIngestConsumer {
 
   /** Decides the fate of one record. Never throws: every failure becomes a verdict. */
   private async process(message: ConsumedMessage): Promise<MessageVerdict> {
-    let event: CloudEvent | undefined;
     try {
-      event = fromKafkaMessage(message);
+      const event = fromKafkaMessage(message);
       const client = await this.options.sources.clientForSource(event.source);
       if (client === undefined) {
         throw new DomainError('unauthenticated', `no client is bound to source ${event.source}`, [
@@ -256,17 +255,13 @@ export class KafkaIngestConsumer {
       return DONE;
     } catch (err) {
       if (err instanceof DomainError && !err.retriable && DEAD_LETTER_CODES.has(err.code)) {
-        return this.deadLetter(message, err, event);
+        return this.deadLetter(message, err);
       }
       return this.retryLater(message, err);
     }
   }
 
-  private async deadLetter(
-    message: ConsumedMessage,
-    error: DomainError,
-    event: CloudEvent | undefined,
-  ): Promise<MessageVerdict> {
+  private async deadLetter(message: ConsumedMessage, error: DomainError): Promise<MessageVerdict> {
     try {
       await this.producer.send([
         { topic: this.topics.deadLetter, messages: [deadLetterMessage(message, error)] },
@@ -276,16 +271,15 @@ export class KafkaIngestConsumer {
     }
     this.settled(message);
     this.options.observer?.outcome('dead-lettered', error.code);
+    // Only what the hub chose: the record's text (its dossier, source, id, the reason quoting it) is the
+    // producer's and may carry personal data; the dead-letter record keeps it for whoever reads that topic.
     this.logger.warn(
       {
         topic: message.topic,
         partition: message.partition,
         offset: message.offset,
-        dossier: dossierOf(event),
-        source: event?.source,
-        id: event?.id,
         code: error.code,
-        reason: error.message,
+        issues: error.issues.length,
         deadLetterTopic: this.topics.deadLetter,
       },
       'Kafka ingest: record refused, sent to the dead-letter topic',

@@ -219,6 +219,32 @@ describe('KafkaIngestConsumer: one record', () => {
     expect(outcomes).toEqual([['dead-lettered', 'malformed']]);
   });
 
+  it("logs a dead-lettered record by its coordinates and code, never by the record's text", async () => {
+    const lines: string[] = [];
+    const client = new FakeKafkaClient();
+    const log = (fields: object, msg: string): void => void lines.push(JSON.stringify(fields) + msg);
+    const consumer = new KafkaIngestConsumer({
+      client,
+      topics,
+      sources: { clientForSource: async () => COMMUNE_CLIENT },
+      ingest: {
+        ingest: async () => {
+          throw new DomainError('invalid', 'unknown event type "Nguyễn Thị Hoà 0912345678"', [
+            { pointer: '/type', message: 'unknown event type "Nguyễn Thị Hoà 0912345678"' },
+          ]);
+        },
+      },
+      logger: { debug: log, info: log, warn: log, error: log },
+    });
+    await consumer.start();
+    const event = { ...valid(), id: 'Nguyễn Thị Hoà', subject: '079203004567' };
+    expect(await client.deliver(record(event))).toEqual({ kind: 'done' });
+    const line = lines.find((l) => l.includes('dead-letter topic'));
+    expect(line).toContain('"code":"invalid"');
+    for (const secret of ['Nguyễn', '0912345678', '079203004567', 'Nguy'])
+      expect(lines.join('\n')).not.toContain(secret);
+  });
+
   it('dead-letters a record whose source is bound to no client, as unauthenticated', async () => {
     const { client, consumer, calls } = setup();
     await consumer.start();

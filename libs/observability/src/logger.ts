@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
-import { maskIdNumbers, redact } from './redact.js';
+import { maskText, redact } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -15,7 +15,7 @@ export interface LoggerOptions {
   sync?: boolean;
 }
 
-/** Structured JSON logs (one object per line) with personal data masked. */
+/** Structured JSON logs (one object per line) with personal data and secrets masked (see {@link redact}). */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
@@ -29,7 +29,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       },
       hooks: {
         logMethod(args, method) {
-          const masked = args.map((a) => (typeof a === 'string' ? maskIdNumbers(a) : a));
+          const masked = args.map((a) => (typeof a === 'string' ? maskText(a) : a));
           return method.apply(this, masked as Parameters<typeof method>);
         },
       },

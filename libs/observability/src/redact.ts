@@ -1,9 +1,21 @@
 /**
- * Personal data never reaches the logs in clear: citizen ID numbers (9 or 12 digits) are masked
- * wherever they appear in a string, and fields that hold names, ID numbers or secrets are masked
- * whole, at any depth.
+ * Personal data and secrets never reach the logs in clear: citizen ID numbers (9 or 12 digits),
+ * Vietnamese phone numbers and bearer tokens are masked wherever they appear in a string, and fields
+ * that hold names, ID numbers or secrets are masked whole, at any depth. Names cannot be recognised in
+ * free text: code that logs must not log text received from outside at all (log the route, the
+ * problem type and masked pointers instead).
  */
 const ID_RUN = /(?<![0-9])([0-9]{12}|[0-9]{9})(?![0-9])/g;
+/**
+ * Vietnamese phone numbers: `0` then 9 digits (mobile) or 10 (landline, `02x`), or the same without the
+ * `0` after `+84`, `0084` or `84`; digits may be grouped with spaces, dots, dashes or parentheses.
+ */
+const PHONE = /(?<![0-9+])(?:\+84|0084|84|0)(?:[ .()-]{0,2}[0-9]){8,10}(?![0-9])/g;
+const DIGIT_BEFORE_LAST_THREE = /[0-9](?=(?:[^0-9]*[0-9]){3})/g;
+/** `Bearer <token>`, the hub's own tokens (`lgsp_` and 256 bits in base64url), and secrets in query strings. */
+const BEARER = /\b(Bearer\s+)[^\s",]+/gi;
+const HUB_TOKEN = /\blgsp_[A-Za-z0-9_-]{32,}/g;
+const SECRET_PARAMETER = /\b((?:access_|refresh_|id_)?token|api[_-]?key|password|secret)=[^&\s"',;]*/gi;
 
 /** Field names whose values are personal data or secrets, masked whatever their content. */
 const SENSITIVE_KEYS = new Set([
@@ -44,12 +56,25 @@ export function maskIdNumbers(text: string): string {
   return text.replace(ID_RUN, (m) => `${'*'.repeat(m.length - 3)}${m.slice(-3)}`);
 }
 
-/** A deep copy of a log payload with personal data masked. */
+/** Masks ID numbers, phone numbers (keeping their last 3 digits, as for IDs) and tokens in free text. */
+export function maskText(text: string): string {
+  return maskIdNumbers(text)
+    .replace(PHONE, (m) => m.replace(DIGIT_BEFORE_LAST_THREE, '*'))
+    .replace(BEARER, `$1${MASK}`)
+    .replace(HUB_TOKEN, `lgsp_${MASK}`)
+    .replace(SECRET_PARAMETER, (m) => `${m.slice(0, m.indexOf('=') + 1)}${MASK}`);
+}
+
+/** Deepest level of a log payload that is copied; anything deeper is masked whole. */
+const MAX_DEPTH = 8;
+
+/** A deep copy of a log payload with personal data and secrets masked. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return maskIdNumbers(value);
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (typeof value === 'string') return maskText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return MASK;
   if (value instanceof Error) {
-    return { type: value.name, message: maskIdNumbers(value.message) };
+    return { type: value.name, message: maskText(value.message) };
   }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
@@ -57,4 +82,20 @@ export function redact(value: unknown, depth = 0): unknown {
     out[k] = SENSITIVE_KEYS.has(k.toLowerCase()) ? MASK : redact(v, depth + 1);
   }
   return out;
+}
+
+/** Array indexes (a batch of at most 10,000 events) and other short numbers are no personal data. */
+const INDEX_TOKEN = /^[0-9]{1,5}$/;
+
+/**
+ * A JSON pointer into received input as it may be logged: every reference token that is neither a
+ * short number nor a name `isKnown` accepts becomes `*`, since a member name chosen by the sender may
+ * be a citizen's name.
+ */
+export function maskPointer(pointer: string, isKnown: (name: string) => boolean): string {
+  if (pointer === '') return pointer;
+  return pointer
+    .split('/')
+    .map((token, i) => (i === 0 || INDEX_TOKEN.test(token) || isKnown(token) ? token : '*'))
+    .join('/');
 }

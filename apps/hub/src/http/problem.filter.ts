@@ -1,7 +1,10 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '#lgsp/observability';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, problem, toProblem, type Problem } from './problem.js';
+import { loggablePointers, requestLogFields } from './request-log.js';
 
 /** Every error leaves the hub as `application/problem+json`. */
 @Catch()
@@ -16,6 +19,11 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
+/**
+ * Answers a request with the problem for `exception` and logs it. The log line carries what the hub
+ * chose (route pattern, status, problem type, masked pointers), never the request's own text — a path
+ * parameter, a detail or an issue message may quote a citizen's name (see `requestLogFields`).
+ */
 export function sendProblem(
   logger: Logger,
   req: FastifyRequest,
@@ -23,17 +31,16 @@ export function sendProblem(
   exception: unknown,
 ): void {
   const body = toProblem(exception, req.url.split('?')[0]);
-  if (body.status >= 500)
-    logger.error({ err: exception, method: req.method, url: req.url }, 'request failed');
+  const fields = { ...requestLogFields(req), status: body.status };
+  if (body.status >= 500) logger.error({ ...fields, err: exception }, 'request failed');
   else {
     logger.info(
       {
-        status: body.status,
-        method: req.method,
-        url: req.url,
+        ...fields,
+        problem: body.type,
         client: req.client?.name,
-        detail: body.detail,
-        errors: body.errors,
+        pointers: loggablePointers(body.errors),
+        ...(body.errors.length > 0 ? { issues: body.errors.length } : {}),
       },
       'request rejected',
     );
@@ -41,4 +48,58 @@ export function sendProblem(
   if (body.status === 401) reply.header('www-authenticate', 'Bearer');
   if (body.status === 503) reply.header('retry-after', '1');
   void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
+}
+
+/** Node's parser errors that have their own status; any other is a 400. */
+const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  HPE_HEADER_OVERFLOW: 431,
+};
+
+/**
+ * Answers what Node's HTTP parser refuses before any route sees it (a body shorter than its
+ * Content-Length, a NUL byte in a header, bad chunked encoding, a request too slow to arrive) with a
+ * problem written on the socket, which is then closed. Fastify's `clientErrorHandler`.
+ */
+export function sendClientErrorProblem(
+  logger: Logger,
+  error: Error & { code?: string },
+  socket: Socket,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+  const body: Problem =
+    status === 400
+      ? problem('malformed', `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'})`)
+      : toProblem({
+          statusCode: status,
+          message: `the request was refused by the HTTP layer (${error.code})`,
+        });
+  logger.debug({ status, code: error.code }, 'request refused by the HTTP parser');
+  const responding = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  // Bytes after a complete request that said `Connection: close`: that request is answered as usual
+  // (it may have been appended), and the connection closes after its response.
+  if (error.code === 'HPE_CLOSED_CONNECTION' && responding !== undefined) return;
+  // A response already under way cannot be followed by another on the same connection.
+  if (!socket.writable || responding?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const json = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `content-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`,
+  );
+  socket.destroySoon();
+}
+
+/**
+ * Answers an `Expect` header other than `100-continue` (Node's `checkExpectation` event, which would
+ * otherwise answer a bare 417) with a problem.
+ */
+export function sendExpectationFailed(_req: IncomingMessage, res: ServerResponse): void {
+  const json = JSON.stringify(
+    toProblem({ statusCode: 417, message: 'only the expectation 100-continue is supported' }),
+  );
+  res.writeHead(417, { 'content-type': PROBLEM_CONTENT_TYPE, connection: 'close' }).end(json);
 }

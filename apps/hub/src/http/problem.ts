@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { isDomainError, type DomainErrorCode, type Issue } from '#lgsp/contracts';
 
 /** RFC 9457 problem details, with the hub's `errors` extension member. */
@@ -67,7 +68,8 @@ export function toProblem(error: unknown, instance?: string): Problem {
     if (code) return problem(code, detail, [], instance);
     return {
       type: 'about:blank',
-      title: detail,
+      // RFC 9457 §4.2.1: with about:blank, the title is the status's reason phrase.
+      title: STATUS_CODES[status] ?? detail,
       status,
       detail,
       errors: [],

@@ -34,4 +34,13 @@ describe('problem details', () => {
     expect(internal.status).toBe(500);
     expect(internal.detail).not.toContain('secret');
   });
+
+  it('titles a problem without a domain code by the reason phrase of its status (RFC 9457 about:blank)', () => {
+    expect(toProblem({ statusCode: 431, message: 'headers too large' })).toMatchObject({
+      type: 'about:blank',
+      title: 'Request Header Fields Too Large',
+      status: 431,
+      detail: 'headers too large',
+    });
+  });
 });

@@ -56,12 +56,10 @@ export class PaymentCallbackHandler {
     }
     const { message, result } = parsed;
     if (!verifyMessage('CALLBACK', message, this.options.secret)) {
-      // The reference is the sender's word only: cut, so a forger cannot flood the logs.
+      // The reference is the sender's word only: cut, and kept out of the logs, where a forger could
+      // write anything (a citizen's name) through an unauthenticated route.
       const ref = result.ref.slice(0, 100);
-      this.logger.warn(
-        { target: PAYMENTS_TARGET, paymentRef: ref },
-        'payment callback refused: MaXacThuc does not verify',
-      );
+      this.logger.warn({ target: PAYMENTS_TARGET }, 'payment callback refused: MaXacThuc does not verify');
       return { outcome: 'forged', ref };
     }
     if (parsed.maLoi !== PAYMENT_CODE.ok && parsed.maLoi !== PAYMENT_CODE.failed) {
