@@ -203,4 +203,31 @@ describe('bad input gets a problem document and changes nothing', () => {
 
     expect(await head()).toBe(before);
   });
+
+  it('answers an operator body that is JSON but not an object with 400, on every operator route', async () => {
+    const routes = [
+      '/v1/admin/clients',
+      '/v1/admin/reconciliations',
+      '/v1/admin/replays/plan',
+      '/v1/admin/replays',
+      '/v1/admin/replays/1/pause',
+      '/v1/admin/replays/1/resume',
+      '/v1/admin/replays/1/cancel',
+      '/v1/admin/parked/portal/X/retry',
+      '/v1/callbacks/payments',
+    ];
+    for (const route of routes) {
+      for (const body of ['null', '[]', '1', '"x"', 'true']) {
+        const res = await fetch(`${hub.url}${route}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+          body,
+        });
+        expectProblem(
+          { status: res.status, contentType: res.headers.get('content-type'), body: await res.json() },
+          400,
+        );
+      }
+    }
+  });
 });

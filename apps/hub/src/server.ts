@@ -68,7 +68,14 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
     if (body.length === 0) return done(null, undefined);
     try {
-      done(null, parseStrictJsonBytes(body, 'body'));
+      const value = parseStrictJsonBytes(body, 'body');
+      // Every operator route (and the payment callback) takes a JSON object.
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new DomainError('malformed', 'the body must be a JSON object', [
+          { pointer: '', message: 'must be a JSON object' },
+        ]);
+      }
+      done(null, value);
     } catch (e) {
       done(e as Error);
     }
