@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
-import { startHubProcess, tempDir, createCommuneClient } from '../support/hub-process.js';
+import { createCommuneClient, startHubProcess, tempDir, waitForSubscribers } from '../support/hub-process.js';
 import { connectorsBench } from './connectors.js';
 import { kafkaBench } from './kafka.js';
 import { postgresBench } from './postgres.js';
 import { reconcileReplayBench } from './reconcile-replay.js';
+import { scopedReadsBench } from './scoped-reads.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -150,25 +151,6 @@ async function measureOnFreshHub(
   }
 }
 
-/** Waits until every subscriber has processed the whole log; returns how far behind they were and how long it took. */
-async function waitForSubscribers(
-  url: string,
-  adminToken: string,
-): Promise<{ events: number; seconds: number }> {
-  const started = performance.now();
-  let initial: number | undefined;
-  for (;;) {
-    const res = await fetch(`${url}/v1/admin/subscriptions`, {
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
-    const body = (await res.json()) as { subscriptions: { lagEvents: number }[] };
-    const lag = Math.max(0, ...body.subscriptions.map((s) => s.lagEvents));
-    initial ??= lag;
-    if (lag === 0) return { events: initial, seconds: (performance.now() - started) / 1000 };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
@@ -210,10 +192,11 @@ async function main(): Promise<void> {
   };
   const kafka = await kafkaBench(SECONDS);
   const postgres = await postgresBench(SECONDS);
+  const scopedReads = await scopedReadsBench(SECONDS);
   const connectors = await connectorsBench(SECONDS);
   const reconcileReplay = await reconcileReplayBench();
   console.log(
-    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...connectors, ...reconcileReplay })}`,
+    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay })}`,
   );
 }
 
