@@ -6,15 +6,16 @@
  *   changes, payment), over the 34 provinces of the national list (weighted 1/√rank) and the first 15
  *   communes of each (weighted 1/rank): 510 communes, the busiest with about 3% of the log; plus one
  *   commune with 5 dossiers (20 events) in the whole log;
- * - `readAll` pages of 100 and of 1,000 as an admin (no filter) and as the busiest commune, three
- *   communes, the busiest province, that province with one type, and the sparse commune, on SQLite
- *   and on PostgreSQL (after ANALYZE, as autovacuum does). A page starts after a position of the
- *   scope's own events from which a full page follows (where a client paging through the scope
- *   resumes); the sparse commune's pages start anywhere in the log. The scopes take turns in rounds,
- *   so that a change of load on the shared machine weighs on all of them alike;
+ * - `readAll` pages of 100 and of 1,000 as an admin (no filter) and as the busiest commune, the
+ *   median commune, three communes, the busiest province, that province with one type, and the
+ *   sparse commune, on SQLite and on PostgreSQL (after ANALYZE, as autovacuum does). A page starts
+ *   after a position of the scope's own events from which a full page follows when there is one
+ *   (where a client paging through the scope resumes); the sparse commune's pages start anywhere in
+ *   the log. The scopes take turns in rounds, so that a change of load on the shared machine weighs
+ *   on all of them alike;
  * - over HTTP: a hub process on the same SQLite file, `GET /v1/events?after=…&limit=100` with an
- *   admin token, the busiest commune's token and the sparse commune's (autocannon, 8 connections,
- *   taking turns);
+ *   admin token and the tokens of the busiest, the median and the sparse commune (autocannon, 8
+ *   connections, taking turns);
  * - what the commune index costs appends: single-event appends to two copies of the log, with and
  *   without `events_by_commune`, one at a time (a durable commit each) and 50 at a time (commits
  *   shared), taking turns.
@@ -200,6 +201,8 @@ async function fill(store: EventStore, log: BenchLog): Promise<void> {
 // Scopes and pages
 
 interface Scope {
+  /** Names the scope in the figures: scoped<Sqlite|Pg><key>Ms100… */
+  key: string;
   label: string;
   filter: Pick<ReadAllOptions, 'types' | 'provinceCodes' | 'communeCodes'>;
   /** The scope's positions, or undefined for "pages start anywhere in the log". */
@@ -212,6 +215,7 @@ function scopesOf(log: BenchLog): Scope[] {
     [...map.entries()].sort((a, b) => b[1].length - a[1].length)[rank] ?? ['', []];
   const [commune, communePositions] = busiest(log.byCommune);
   const [province, provincePositions] = busiest(log.byProvince);
+  const [median, medianPositions] = busiest(log.byCommune, Math.floor(log.byCommune.size / 2));
   const three = [0, 40, 200].map((rank) => busiest(log.byCommune, rank));
   const threePositions = three.flatMap(([, p]) => p).sort((a, b) => a - b);
   const statusChanges = log.statusChangesByProvince.get(province) ?? [];
@@ -219,32 +223,44 @@ function scopesOf(log: BenchLog): Scope[] {
   const all = Array.from({ length: log.dossiers.length * 4 }, (_, i) => i + 1);
   const n = (list: readonly unknown[]) => list.length.toLocaleString('en-US');
   return [
-    { label: `admin, no filter (${n(all)})`, filter: {}, positions: all, events: all.length },
+    { key: 'Admin', label: `admin, no filter (${n(all)})`, filter: {}, positions: all, events: all.length },
     {
+      key: 'Commune',
       label: `commune ${commune} (${n(communePositions)})`,
       filter: { communeCodes: [commune] },
       positions: communePositions,
       events: communePositions.length,
     },
     {
+      key: 'MedianCommune',
+      label: `commune ${median} (${n(medianPositions)}), the median`,
+      filter: { communeCodes: [median] },
+      positions: medianPositions,
+      events: medianPositions.length,
+    },
+    {
+      key: 'Communes3',
       label: `3 communes ${three.map(([c]) => c).join(',')} (${n(threePositions)})`,
       filter: { communeCodes: three.map(([c]) => c) },
       positions: threePositions,
       events: threePositions.length,
     },
     {
+      key: 'Province',
       label: `province ${province} (${n(provincePositions)})`,
       filter: { provinceCodes: [province] },
       positions: provincePositions,
       events: provincePositions.length,
     },
     {
+      key: 'ProvinceType',
       label: `province ${province}, status changes (${n(statusChanges)})`,
       filter: { provinceCodes: [province], types: [STATUS_CHANGED] },
       positions: statusChanges,
       events: statusChanges.length,
     },
     {
+      key: 'SparseCommune',
       label: `sparse commune ${log.sparseCommune} (${n(sparse)}), anywhere`,
       filter: { communeCodes: [log.sparseCommune] },
       positions: undefined,
@@ -435,8 +451,6 @@ async function postgresCosts(
   }
 }
 
-const SCOPE_KEYS = ['Admin', 'Commune', 'Communes3', 'Province', 'ProvinceType', 'SparseCommune'];
-
 function report(
   scopes: readonly Scope[],
   sqlite: Costs,
@@ -459,8 +473,8 @@ function report(
         cells.push(
           `${`${cost.msPerPage.toFixed(2)} ms`.padStart(10)} ${(i === 0 ? '' : `${ratio.toFixed(2)}×`).padStart(7)}`,
         );
-        figures[`scoped${backend}${SCOPE_KEYS[i]}Ms${limit}`] = cost.msPerPage;
-        if (i > 0) figures[`scoped${backend}${SCOPE_KEYS[i]}VsAdmin${limit}`] = ratio;
+        figures[`scoped${backend}${scope.key}Ms${limit}`] = cost.msPerPage;
+        if (i > 0) figures[`scoped${backend}${scope.key}VsAdmin${limit}`] = ratio;
       }
       const rows = (sqlite[limit][i] as PageCost).rowsPerPage;
       console.log(
@@ -525,24 +539,23 @@ scoped reads of the global log: ${fmt(log.dossiers.length * 4)} events, ${provin
     const hub = await startHubProcess({ dataDir: dir });
     try {
       await waitForSubscribers(hub.url, hub.adminToken);
-      const [adminScope, commune, , , , sparse] = scopes as [Scope, Scope, Scope, Scope, Scope, Scope];
-      const communeToken = await createCommuneClient(hub, 'bench-busiest', commune.filter.communeCodes?.[0]);
-      const sparseToken = await createCommuneClient(hub, 'bench-sparse', log.sparseCommune);
       const head = log.dossiers.length * 4;
       const rng = random(7);
-      const contenders = [
-        { label: 'admin token', token: hub.adminToken, starts: pageStarts(adminScope, 100, 500, head, rng) },
-        {
-          label: `${commune.label.replace(/ \(.*/, '')} token`,
-          token: communeToken,
-          starts: pageStarts(commune, 100, 500, head, rng),
-        },
-        {
-          label: `${sparse.label.replace(/ \(.*/, '')} token`,
-          token: sparseToken,
-          starts: pageStarts(sparse, 100, 500, head, rng),
-        },
-      ];
+      const contenders: { key: string; label: string; token: string; starts: number[] }[] = [];
+      for (const key of ['Admin', 'Commune', 'MedianCommune', 'SparseCommune']) {
+        const scope = scopes.find((s) => s.key === key);
+        if (scope === undefined) throw new Error(`no scope ${key}`);
+        const commune = scope.filter.communeCodes?.[0];
+        contenders.push({
+          key,
+          label: commune === undefined ? 'admin token' : `${scope.label.replace(/ \(.*\)/, '')} token`,
+          token:
+            commune === undefined
+              ? hub.adminToken
+              : await createCommuneClient(hub, `bench-${commune}`, commune),
+          starts: pageStarts(scope, 100, 500, head, rng),
+        });
+      }
       const costs = await timeHttp(hub.url, contenders, seconds);
       const admin = costs[0] as HttpCost;
       console.log('');
@@ -551,15 +564,13 @@ scoped reads of the global log: ${fmt(log.dossiers.length * 4)} events, ${provin
         const ratio =
           i === 0 ? 'baseline' : `${(cost.meanMs / admin.meanMs).toFixed(2)}× the admin's latency`;
         console.log(
-          `${`HTTP GET /v1/events?limit=100, ${c.label}`.padEnd(54)} ` +
+          `${`HTTP GET /v1/events?limit=100, ${c.label}`.padEnd(64)} ` +
             `${`${fmt(cost.requestsPerSecond)} pages/s, mean ${cost.meanMs.toFixed(1)} ms, p99 ${cost.p99Ms} ms`.padEnd(62)} ${ratio}` +
             (cost.errors > 0 ? ` (${cost.errors} errors)` : ''),
         );
+        figures[`scopedHttp${c.key}PagesPerSecond`] = cost.requestsPerSecond;
+        if (i > 0) figures[`scopedHttp${c.key}VsAdminLatency`] = cost.meanMs / admin.meanMs;
       }
-      figures.scopedHttpAdminPagesPerSecond = admin.requestsPerSecond;
-      figures.scopedHttpCommunePagesPerSecond = (costs[1] as HttpCost).requestsPerSecond;
-      figures.scopedHttpCommuneVsAdminLatency = (costs[1] as HttpCost).meanMs / admin.meanMs;
-      figures.scopedHttpSparseVsAdminLatency = (costs[2] as HttpCost).meanMs / admin.meanMs;
       const errors = costs.reduce((sum, c) => sum + c.errors, 0);
       if (errors > 0) figures.scopedHttpErrors = errors;
     } finally {
