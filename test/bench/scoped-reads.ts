@@ -542,13 +542,19 @@ scoped reads of the global log: ${fmt(log.dossiers.length * 4)} events, ${provin
       const head = log.dossiers.length * 4;
       const rng = random(7);
       const contenders: { key: string; label: string; token: string; starts: number[] }[] = [];
-      for (const key of ['Admin', 'Commune', 'MedianCommune', 'SparseCommune']) {
+      const tokens = {
+        Admin: 'admin',
+        Commune: 'busiest commune',
+        MedianCommune: 'median commune',
+        SparseCommune: 'sparse commune',
+      };
+      for (const [key, whose] of Object.entries(tokens)) {
         const scope = scopes.find((s) => s.key === key);
         if (scope === undefined) throw new Error(`no scope ${key}`);
         const commune = scope.filter.communeCodes?.[0];
         contenders.push({
           key,
-          label: commune === undefined ? 'admin token' : `${scope.label.replace(/ \(.*\)/, '')} token`,
+          label: commune === undefined ? `${whose} token` : `${whose} ${commune} token`,
           token:
             commune === undefined
               ? hub.adminToken
