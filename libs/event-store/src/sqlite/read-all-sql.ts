@@ -21,8 +21,9 @@ interface SeekColumn {
  * A filtered read seeks: it reads one range of an index per code of its narrowest filter (communes,
  * else provinces, else types), each range in position order, merged by SQLite (`MERGE (UNION ALL)`)
  * and stopped at the limit. A page thus reads about its own rows however rare the scope is in the
- * log; the other filters are checked on those rows only. `INDEXED BY` keeps the planner from
- * choosing the rowid scan it would pick without statistics (and fails loudly if an index is missing).
+ * log; the other filters are checked on those rows only. `INDEXED BY` pins each range to its index:
+ * the store keeps no statistics, so the plan rests on SQLite's guesses, and a guess that changed would
+ * turn pages back into scans. It also fails loudly if an index is missing.
  */
 export function readAllSql(columns: string, shape: ReadAllShape): string {
   let next = 3;
