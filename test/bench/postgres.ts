@@ -8,11 +8,12 @@
  * - `PostgresEventStore`: 32 concurrent `append([event])` loops, and `append` of 100 events per call;
  * - Emmett (`@event-driven-io/emmett-postgresql`): the same events through `appendToStream`.
  *
- * Every measurement gets a fresh schema of its own, dropped afterwards. The measurements that are
- * compared with one another (1 event × 32 clients: raw, hub, Emmett; 100 events × 1 caller: raw, hub,
- * Emmett; 100 events × 4 callers: hub, Emmett) are interleaved: each runs its share of the time in
- * `BENCH_ROUNDS` turns (default 6), taking turns with the others, so that a change of load on the
- * shared machine during the run weighs on every side alike. Events are the catalogue's
+ * Every measurement gets a fresh schema of its own (`bench-schemas.ts`), dropped afterwards; schemas
+ * left by an interrupted run are dropped first. The measurements that are compared with one another
+ * (1 event × 32 clients: raw, hub, Emmett; 100 events × 1 caller: raw, hub, Emmett; 100 events × 4
+ * callers: hub, Emmett) are interleaved: each runs its share of the time in `BENCH_ROUNDS` turns
+ * (default 6), taking turns with the others, so that a change of load on the shared machine during
+ * the run weighs on every side alike. Events are the catalogue's
  * `submitted` / `status-changed` CloudEvents on `dossier-<code>` streams; each concurrent client owns
  * its streams (200 each), so nobody measures version conflicts. A 100-event call writes one stream
  * (Emmett's `appendToStream` takes one stream), for both stores.
@@ -26,6 +27,7 @@ import pg from 'pg';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { POSTGRES_EVENT_STORE_MIGRATIONS, PostgresEventStore, type EventToAppend } from '#lgsp/event-store';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { claimBenchSchema, dropLeftoverBenchSchemas, type BenchSchema } from './bench-schemas.js';
 
 const URL = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLIENTS = 32;
@@ -140,13 +142,12 @@ async function compare<const T extends readonly Contender[]>(
   seconds: number,
   contenders: T,
 ): Promise<{ -readonly [K in keyof T]: number }> {
-  const schemas = contenders.map((c) => `lgsp_bench_${c.label}_${RUN}`);
+  const claimed: BenchSchema[] = [];
   const totals = contenders.map(() => ({ events: 0, seconds: 0 }));
   const subjects: (Subject | undefined)[] = [];
   try {
-    for (const schema of schemas) {
-      await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`));
-    }
+    for (const c of contenders) claimed.push(await claimBenchSchema(URL, c.label));
+    const schemas = claimed.map((s) => s.name);
     for (const [i, c] of contenders.entries()) subjects.push(await c.open(schemas[i]!));
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < contenders.length; k++) {
@@ -168,7 +169,7 @@ async function compare<const T extends readonly Contender[]>(
     return totals.map((t) => t.events / t.seconds) as { -readonly [K in keyof T]: number };
   } finally {
     for (const subject of subjects) await subject?.close().catch(() => undefined);
-    for (const schema of schemas) await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    for (const schema of claimed) await schema.drop();
   }
 }
 
@@ -411,6 +412,9 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const x = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
 export async function postgresBench(seconds: number): Promise<Record<string, number>> {
+  const leftovers = await dropLeftoverBenchSchemas(URL);
+  if (leftovers.length > 0)
+    console.log(`\ndropped schemas left by an interrupted run: ${leftovers.join(', ')}`);
   const version = await admin(async (c) =>
     String((await c.query('SHOW server_version')).rows[0].server_version),
   );

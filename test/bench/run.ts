@@ -12,14 +12,15 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
-import { startHubProcess, tempDir, createCommuneClient } from '../support/hub-process.js';
+import { createCommuneClient, startHubProcess, tempDir, waitForSubscribers } from '../support/hub-process.js';
 import { connectorsBench } from './connectors.js';
 import { kafkaBench } from './kafka.js';
 import { postgresBench } from './postgres.js';
 import { reconcileReplayBench } from './reconcile-replay.js';
+import { scopedReadsBench } from './scoped-reads.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, connectors, reconcile-replay). */
+/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
 
@@ -153,25 +154,6 @@ async function measureOnFreshHub(
   }
 }
 
-/** Waits until every subscriber has processed the whole log; returns how far behind they were and how long it took. */
-async function waitForSubscribers(
-  url: string,
-  adminToken: string,
-): Promise<{ events: number; seconds: number }> {
-  const started = performance.now();
-  let initial: number | undefined;
-  for (;;) {
-    const res = await fetch(`${url}/v1/admin/subscriptions`, {
-      headers: { authorization: `Bearer ${adminToken}` },
-    });
-    const body = (await res.json()) as { subscriptions: { lagEvents: number }[] };
-    const lag = Math.max(0, ...body.subscriptions.map((s) => s.lagEvents));
-    initial ??= lag;
-    if (lag === 0) return { events: initial, seconds: (performance.now() - started) / 1000 };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
@@ -213,10 +195,11 @@ async function main(): Promise<void> {
   };
   const kafka = runs('kafka') ? await kafkaBench(SECONDS) : {};
   const postgres = runs('postgres') ? await postgresBench(SECONDS) : {};
+  const scopedReads = runs('scoped-reads') ? await scopedReadsBench(SECONDS) : {};
   const connectors = runs('connectors') ? await connectorsBench(SECONDS) : {};
   const reconcileReplay = runs('reconcile-replay') ? await reconcileReplayBench() : {};
   console.log(
-    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...connectors, ...reconcileReplay })}`,
+    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay })}`,
   );
 }
 

@@ -114,6 +114,25 @@ export async function startHubProcess(options: StartOptions = {}): Promise<HubPr
   };
 }
 
+/** Waits until every subscriber has processed the whole log; returns how far behind they were and how long it took. */
+export async function waitForSubscribers(
+  url: string,
+  adminToken: string,
+): Promise<{ events: number; seconds: number }> {
+  const started = performance.now();
+  let initial: number | undefined;
+  for (;;) {
+    const res = await fetch(`${url}/v1/admin/subscriptions`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const body = (await res.json()) as { subscriptions: { lagEvents: number }[] };
+    const lag = Math.max(0, ...body.subscriptions.map((s) => s.lagEvents));
+    initial ??= lag;
+    if (lag === 0) return { events: initial, seconds: (performance.now() - started) / 1000 };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Runs `node dist/apps/simulators/src/demo/main.js` as `npm run demo` would, with the national units. */
 export async function runDemo(
   args: string[],

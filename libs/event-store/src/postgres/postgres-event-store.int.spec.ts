@@ -155,6 +155,69 @@ describe('PostgresEventStore', () => {
     ).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
+  it('seeks a scoped read of the global log through the scope index, never walking the log with a filter', async () => {
+    const store = await open();
+    // Half the log in one commune (the planner would walk the primary key for it), one commune with 3 events.
+    for (let batch = 0; batch < 6; batch++) {
+      await store.append(
+        Array.from({ length: 500 }, (_, i) => {
+          const n = batch * 500 + i;
+          const [provinceCode, communeCode] =
+            n % 1000 === 7
+              ? ['31', '11311']
+              : n % 2 === 0
+                ? ['51', '21040']
+                : [['08', '01'][(n % 3) % 2] ?? '', ['02230', '00004', '00008'][n % 3] ?? ''];
+          return event({
+            type: ['vn.gov.lgsp.dossier.submitted.v1', 'vn.gov.lgsp.payment.completed.v1'][
+              n % 5 === 0 ? 0 : 1
+            ],
+            provinceCode,
+            communeCode,
+          });
+        }),
+      );
+    }
+    const client = await admin();
+    try {
+      await client.query(`ANALYZE ${client.escapeIdentifier(schema)}.events`);
+    } finally {
+      await client.end();
+    }
+    // The scope's index range per code (an ordered index scan, or a bitmap of that range on a table this
+    // small), then the page's rows by primary key: no sequential scan, no walk of the log with a filter.
+    const seeks = async (options: Parameters<PostgresEventStore['explainReadAll']>[0], column: string) => {
+      const index = `events_by_${column.replace('_code', '')}`;
+      const plan = (await store.explainReadAll({ after: 1000, limit: 100, ...options })).join('\n');
+      expect(plan).toMatch(new RegExp(`(Index (Only )?Scan using|Bitmap Index Scan on) ${index} `));
+      expect(plan).toContain(
+        `Index Cond: ((ROW(${column}, "position") > ROW(s.code, '1000'::bigint)) AND (${column} <= s.code))`,
+      );
+      expect(plan).toMatch(
+        /^Index Scan using events_pkey on events .*\n\s*Index Cond: \("position" = ANY \(\$\d+\)\)/,
+      );
+      expect(plan).not.toMatch(/Seq Scan/);
+      expect(plan).not.toMatch(new RegExp(`Filter: .*${column}`));
+    };
+    await seeks({ communeCodes: ['21040'] }, 'commune_code');
+    await seeks({ communeCodes: ['11311'] }, 'commune_code');
+    await seeks({ communeCodes: ['21040', '00004', '11311'] }, 'commune_code');
+    await seeks({ communeCodes: ['21040'], provinceCodes: ['51'] }, 'commune_code');
+    await seeks({ provinceCodes: ['51'] }, 'province_code');
+    await seeks({ provinceCodes: ['51', '08'] }, 'province_code');
+    await seeks({ provinceCodes: ['51'], types: ['vn.gov.lgsp.payment.completed.v1'] }, 'province_code');
+    await seeks(
+      { communeCodes: ['21040', '00004'], types: ['vn.gov.lgsp.payment.completed.v1'] },
+      'commune_code',
+    );
+    expect((await store.explainReadAll({ after: 1000, limit: 100 })).join('\n')).toMatch(
+      /Index Scan using events_pkey on events\s.*\n\s*Index Cond: \("position" > '1000'::bigint\)/,
+    );
+    expect(await store.explainReadAll({ communeCodes: [] })).toEqual([]);
+    const sparse = await store.readAll({ communeCodes: ['11311', '11311'] });
+    expect(sparse.map((e) => e.position)).toEqual([8, 1008, 2008]);
+  });
+
   it('records its schema version, migrates idempotently, and refuses a newer schema', async () => {
     const store = await open();
     const latest = POSTGRES_EVENT_STORE_MIGRATIONS.length;

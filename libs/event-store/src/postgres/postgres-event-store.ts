@@ -25,6 +25,7 @@ import {
   type Unsubscribe,
 } from '../port.js';
 import { applyPostgresMigrations } from './migrations.js';
+import { readAllSql } from './read-all-sql.js';
 import { postgresUnavailable } from './unavailable.js';
 
 /** Options of {@link PostgresEventStore.open}. */
@@ -104,6 +105,23 @@ const INSERT_COLUMNS: readonly InsertColumn[] = [
 const SHARED_COLUMNS = INSERT_COLUMNS.filter((c) => c.shared).length;
 /** The parameters after the arrays and the shared scalars: the guard's position and hash, then the NOTIFY's. */
 const GUARD_PARAM = INSERT_COLUMNS.length + SHARED_COLUMNS + 1;
+
+/** The query and parameters of `readAll(options)`, undefined when it matches nothing. */
+function readAllQuery(options: ReadAllOptions): { sql: string; params: unknown[] } | undefined {
+  const limit = options.limit ?? DEFAULT_READ_LIMIT;
+  const filters = [options.types, options.provinceCodes, options.communeCodes];
+  if (limit <= 0 || filters.some((list) => list?.length === 0)) return undefined;
+  const types = [...new Set(options.types)];
+  const provinces = [...new Set(options.provinceCodes)];
+  const communes = [...new Set(options.communeCodes)];
+  const sql = readAllSql(EVENT_COLUMNS, {
+    types: types.length,
+    provinces: provinces.length,
+    communes: communes.length,
+  });
+  const arrays = [types, provinces, communes].filter((list) => list.length > 0);
+  return { sql, params: [options.after ?? 0, limit, ...arrays] };
+}
 
 function insertArrayList(): string {
   return INSERT_COLUMNS.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
@@ -359,28 +377,32 @@ export class PostgresEventStore implements EventStore {
     return rows.map(toStoredEvent);
   }
 
-  /** Events after `options.after` in position order. An absent filter matches everything; an empty list nothing. */
+  /**
+   * Events after `options.after` in position order. An absent filter matches everything; an empty list
+   * nothing. A read scoped to communes or provinces seeks through their index (see `readAllSql`).
+   */
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    const limit = options.limit ?? DEFAULT_READ_LIMIT;
-    const { types, provinceCodes, communeCodes } = options;
-    if (limit <= 0 || [types, provinceCodes, communeCodes].some((list) => list?.length === 0)) {
+    const query = readAllQuery(options);
+    if (query === undefined) {
       this.assertOpen();
       return [];
     }
-    const params: unknown[] = [options.after ?? 0];
-    let sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1`;
-    const filter = (column: string, list: readonly string[] | undefined) => {
-      if (!list) return;
-      params.push(list);
-      sql += ` AND ${column} = ANY($${params.length}::text[])`;
-    };
-    filter('type', types);
-    filter('province_code', provinceCodes);
-    filter('commune_code', communeCodes);
-    params.push(limit);
-    sql += ` ORDER BY position LIMIT $${params.length}`;
-    const { rows } = await this.query<EventRow>(sql, params);
+    const { rows } = await this.query<EventRow>(query.sql, query.params);
     return rows.map(toStoredEvent);
+  }
+
+  /**
+   * How PostgreSQL runs `readAll(options)` now: the lines of EXPLAIN for the very query and parameters
+   * readAll sends, empty when the read needs no query. For diagnosing slow reads.
+   */
+  async explainReadAll(options: ReadAllOptions = {}): Promise<string[]> {
+    const query = readAllQuery(options);
+    if (query === undefined) {
+      this.assertOpen();
+      return [];
+    }
+    const { rows } = await this.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.sql}`, query.params);
+    return rows.map((r) => r['QUERY PLAN']);
   }
 
   async head(): Promise<Head> {

@@ -40,4 +40,11 @@ export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'events_by_commune',
+    // A commune's (or several communes') read of the global log seeks through this index, as a
+    // province's does through events_by_province; see readAllSql.
+    sql: `CREATE INDEX events_by_commune ON events (commune_code, position);`,
+  },
 ];

@@ -384,6 +384,89 @@ describe('SqliteEventStore', () => {
     expect(await positions({ limit: 0 })).toEqual([]);
   });
 
+  it('seeks a filtered read of the global log through an index range per code, never scanning the log', async () => {
+    const store = openStore();
+    await store.append(
+      Array.from({ length: 300 }, (_, i) =>
+        event({
+          type: [SUBMITTED, STATUS_CHANGED, PAYMENT_COMPLETED][i % 3],
+          provinceCode: ['51', '08', '01'][i % 3],
+          communeCode: ['21040', '21043', '02230', '00004'][i % 4],
+        }),
+      ),
+    );
+    const seek = (index: string, column: string) =>
+      `SEARCH events USING INDEX ${index} (${column}=? AND position>?)`;
+    const commune = seek('events_by_commune', 'commune_code');
+    const province = seek('events_by_province', 'province_code');
+    const type = seek('events_by_type', 'type');
+    // The index ranges of a read, without the MERGE steps that join several of them in position order.
+    const steps = (o: Parameters<SqliteEventStore['explainReadAll']>[0]) =>
+      store.explainReadAll({ after: 150, limit: 100, ...o }).filter((d) => !/^(LEFT|RIGHT|MERGE)/.test(d));
+
+    expect(store.explainReadAll({ after: 150 })).toEqual([
+      'SEARCH events USING INTEGER PRIMARY KEY (rowid>?)',
+    ]);
+    expect(steps({ communeCodes: ['21043'] })).toEqual([commune]);
+    expect(steps({ communeCodes: ['21043', '02230', '00004'] })).toEqual([commune, commune, commune]);
+    expect(steps({ communeCodes: ['21043', '21043'] })).toEqual([commune]);
+    expect(steps({ provinceCodes: ['08'] })).toEqual([province]);
+    expect(steps({ provinceCodes: ['08', '01'] })).toEqual([province, province]);
+    expect(steps({ types: [SUBMITTED, PAYMENT_COMPLETED] })).toEqual([type, type]);
+    expect(steps({ types: [SUBMITTED], communeCodes: ['21040', '00004'] })).toEqual([commune, commune]);
+    expect(steps({ types: [SUBMITTED], provinceCodes: ['51'] })).toEqual([province]);
+    expect(steps({ types: [SUBMITTED], provinceCodes: ['51'], communeCodes: ['21040'] })).toEqual([commune]);
+    // Several ranges are merged lazily and stop at the limit: no sort, no scan.
+    expect(store.explainReadAll({ provinceCodes: ['08', '01'] })).toContain('MERGE (UNION ALL)');
+    for (const o of [
+      { communeCodes: ['21043', '02230'] },
+      { provinceCodes: ['08', '01'] },
+      { types: [SUBMITTED] },
+    ]) {
+      expect(store.explainReadAll(o).join('\n')).not.toMatch(/SCAN|TEMP B-TREE/);
+    }
+    // Past 64 codes: one query over the commune index, sorted.
+    const many = Array.from({ length: 65 }, (_, i) => String(21_000 + i));
+    expect(store.explainReadAll({ communeCodes: many })).toEqual([commune, 'USE TEMP B-TREE FOR ORDER BY']);
+    expect(store.explainReadAll({ types: [] })).toEqual([]);
+  });
+
+  it('upgrades a version 1 file in place: the commune index is added and reads return what they did', async () => {
+    let store = openStore();
+    await store.append(
+      Array.from({ length: 50 }, (_, i) =>
+        event({
+          communeCode: ['21040', '21043'][i % 2],
+          type: [SUBMITTED, STATUS_CHANGED][i % 3 === 0 ? 0 : 1],
+        }),
+      ),
+    );
+    const before = await store.readAll({ communeCodes: ['21043'], types: [STATUS_CHANGED] });
+    // What version 1 left: the same tables without events_by_commune.
+    store.database.exec(
+      `DROP INDEX events_by_commune; UPDATE schema_version SET version = 1 WHERE component = 'event-store'`,
+    );
+    await store.close();
+    expect(() => SqliteEventStore.open({ file, readOnly: true })).toThrow(
+      /has schema version 1, this build reads version 2/,
+    );
+
+    store = openStore();
+    const version = store.database
+      .prepare(`SELECT version FROM schema_version WHERE component = 'event-store'`)
+      .get();
+    expect(version?.version).toBe(2);
+    const index = store.database
+      .prepare(`SELECT sql FROM sqlite_master WHERE name = 'events_by_commune'`)
+      .get();
+    expect(index?.sql).toBe('CREATE INDEX events_by_commune ON events (commune_code, position)');
+    expect(await store.readAll({ communeCodes: ['21043'], types: [STATUS_CHANGED] })).toEqual(before);
+    const all = await everything(store);
+    expect(before).toEqual(all.filter((e) => e.communeCode === '21043' && e.type === STATUS_CHANGED));
+    expect(before).toHaveLength(17);
+    expect(verifyChain(all)).toEqual({ ok: true });
+  });
+
   it('keeps checkpoints across re-opening', async () => {
     let store = openStore();
     expect(await store.checkpoints.load('projection.dossiers')).toBe(0);
@@ -530,7 +613,7 @@ describe('SqliteEventStore', () => {
     expect(
       store.database.prepare(`SELECT version FROM schema_version WHERE component = 'event-store'`).get()
         ?.version,
-    ).toBe(1);
+    ).toBe(2);
     store.database.prepare(`UPDATE schema_version SET version = 99 WHERE component = 'event-store'`).run();
     await store.close();
     expect(() => SqliteEventStore.open({ file })).toThrow(StoreUnavailableError);
@@ -594,7 +677,7 @@ describe('SqliteEventStore opened read-only', () => {
     const empty = new DatabaseSync(file);
     empty.exec('PRAGMA journal_mode = WAL');
     expect(() => SqliteEventStore.open({ file, readOnly: true })).toThrow(
-      /has schema version 0, this build reads version 1/,
+      /has schema version 0, this build reads version 2/,
     );
     expect(empty.prepare(`SELECT count(*) AS n FROM sqlite_master`).get()?.n).toBe(0);
     empty.close();

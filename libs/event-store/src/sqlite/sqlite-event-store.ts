@@ -30,6 +30,7 @@ import {
 } from '../port.js';
 import { StreamVersionCache } from './version-cache.js';
 import { applyMigrations, schemaVersion } from './migrations.js';
+import { readAllSql, type ReadAllShape } from './read-all-sql.js';
 import { EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS } from './schema.js';
 
 /** Options of {@link SqliteEventStore.open}. */
@@ -301,25 +302,27 @@ export class SqliteEventStore implements EventStore {
 
   /**
    * Events after `options.after` in position order. A filter that is absent matches everything; an
-   * empty list matches nothing.
+   * empty list matches nothing. A filtered read seeks through an index (see `readAllSql`).
    */
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
-    const limit = options.limit ?? DEFAULT_READ_LIMIT;
-    const { types, provinceCodes, communeCodes } = options;
-    const matchesNothing = [types, provinceCodes, communeCodes].some((list) => list?.length === 0);
-    if (limit <= 0 || matchesNothing) return [];
-    const stmt = this.readAllStatement(
-      types?.length ?? 0,
-      provinceCodes?.length ?? 0,
-      communeCodes?.length ?? 0,
-    );
-    const params: SQLInputValue[] = [options.after ?? 0];
-    if (types) params.push(...types);
-    if (provinceCodes) params.push(...provinceCodes);
-    if (communeCodes) params.push(...communeCodes);
-    params.push(limit);
-    return stmt.all(...params).map((r) => toStoredEvent(r as unknown as EventRow));
+    const query = this.readAllQuery(options);
+    if (query === undefined) return [];
+    return query.stmt.all(...query.params).map((r) => toStoredEvent(r as unknown as EventRow));
+  }
+
+  /**
+   * How SQLite runs `readAll(options)`: the `detail` lines of EXPLAIN QUERY PLAN for the very statement
+   * readAll uses, empty when the read needs no query. For diagnosing slow reads.
+   */
+  explainReadAll(options: ReadAllOptions = {}): string[] {
+    this.assertOpen();
+    const query = this.readAllQuery(options);
+    if (query === undefined) return [];
+    return this.db
+      .prepare(`EXPLAIN QUERY PLAN ${query.stmt.sourceSQL}`)
+      .all(...query.params)
+      .map((r) => String(r.detail));
   }
 
   async head(): Promise<Head> {
@@ -629,18 +632,30 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  private readAllStatement(types: number, provinces: number, communes: number): StatementSync {
-    const key = `${types}:${provinces}:${communes}`;
+  /** The statement and parameters of `readAll(options)`, undefined when it matches nothing. */
+  private readAllQuery(
+    options: ReadAllOptions,
+  ): { stmt: StatementSync; params: SQLInputValue[] } | undefined {
+    const limit = options.limit ?? DEFAULT_READ_LIMIT;
+    const filters = [options.types, options.provinceCodes, options.communeCodes];
+    if (limit <= 0 || filters.some((list) => list?.length === 0)) return undefined;
+    const types = distinct(options.types);
+    const provinces = distinct(options.provinceCodes);
+    const communes = distinct(options.communeCodes);
+    const stmt = this.readAllStatement({
+      types: types.length,
+      provinces: provinces.length,
+      communes: communes.length,
+    });
+    return { stmt, params: [options.after ?? 0, limit, ...types, ...provinces, ...communes] };
+  }
+
+  private readAllStatement(shape: ReadAllShape): StatementSync {
+    const key = `${shape.types}:${shape.provinces}:${shape.communes}`;
     let stmt = this.readAllStatements.get(key);
     if (stmt === undefined) {
-      const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-      let sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ?`;
-      if (types > 0) sql += ` AND type IN (${list(types)})`;
-      if (provinces > 0) sql += ` AND province_code IN (${list(provinces)})`;
-      if (communes > 0) sql += ` AND commune_code IN (${list(communes)})`;
-      sql += ' ORDER BY position LIMIT ?';
       if (this.readAllStatements.size >= MAX_CACHED_READ_SHAPES) this.readAllStatements.clear();
-      stmt = this.db.prepare(sql);
+      stmt = this.db.prepare(readAllSql(EVENT_COLUMNS, shape));
       this.readAllStatements.set(key, stmt);
     }
     return stmt;
@@ -695,6 +710,10 @@ class SqliteCheckpointStore implements CheckpointStore {
       updatedAt: r.updated_at as string,
     }));
   }
+}
+
+function distinct(list: readonly string[] | undefined): string[] {
+  return [...new Set(list)];
 }
 
 function positiveInteger(value: number, name: string): number {
