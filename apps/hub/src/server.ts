@@ -7,7 +7,10 @@ import { NestLoggerAdapter, type Logger } from '#lgsp/observability';
 import type { FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { HubConfig } from './config/config.js';
-import { authenticate } from './http/auth.js';
+import { guardRequest, type GuardParts } from './http/auth.js';
+import { capConnectionsPerAddress } from './http/connections.js';
+import { metricsAuthorizer, nodeTimeouts, startMetricsListener } from './http/metrics-endpoint.js';
+import { RequestLimits } from './http/rate-limits.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { startEmbeddedSimulators } from './connectors/embedded-simulators.js';
 import { createRuntime, type HubRuntime } from './runtime.js';
@@ -33,7 +36,16 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     await simulators?.stop();
     throw err;
   }
-  const adapter = new FastifyAdapter({ bodyLimit: config.http.bodyLimitBytes, logger: false });
+  const { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval } = nodeTimeouts(
+    config.http,
+  );
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    logger: false,
+    requestTimeout,
+    keepAliveTimeout,
+    http: { headersTimeout, connectionsCheckingInterval },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
     logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
     bufferLogs: false,
@@ -67,7 +79,16 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
     done(new DomainError('unsupported-media-type', 'send application/json'));
   });
-  fastify.addHook('onRequest', async (req) => authenticate(runtime, req));
+  const limits = new RequestLimits(config.rateLimit, runtime.metrics);
+  const guard: GuardParts = {
+    clients: runtime.clients,
+    limits,
+    authorizeMetrics: config.metrics.port === null ? metricsAuthorizer(config.metrics.token) : null,
+  };
+  fastify.addHook('onRequest', async (req, reply) => guardRequest(guard, req, reply));
+  capConnectionsPerAddress(fastify.server, config.http.maxConnectionsPerAddress, () =>
+    runtime.metrics.connectionRefused(),
+  );
 
   app.useGlobalFilters(new ProblemFilter(logger));
   app.useGlobalPipes(
@@ -91,6 +112,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
 
   await runtime.start();
   await app.listen({ port: config.http.port, host: config.http.host });
+  const metricsListener =
+    config.metrics.port === null ? undefined : await startMetricsListener(runtime, limits, logger);
   runtime.ready = true;
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -104,6 +127,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     url,
     async close() {
       runtime.ready = false;
+      await metricsListener?.close();
       await app.close();
       await runtime.close();
       await simulators?.stop();
