@@ -1,10 +1,33 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Req } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { ROLES, type Client, type Role } from '#lgsp/security';
 import type { FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
 import type { HubRuntime } from '../runtime.js';
+
+/** A client's own request rate limit: the sustained rate and what may go at once. */
+export class RateLimitDto {
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  ratePerSecond!: number;
+
+  @IsInt()
+  burst!: number;
+}
 
 export class CreateClientDto {
   @IsString()
@@ -31,6 +54,21 @@ export class CreateClientDto {
   @ArrayMaxSize(50)
   @IsString({ each: true })
   sources?: string[];
+
+  /** A rate limit of its own instead of the hub's `rateLimit.client`. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RateLimitDto)
+  rateLimit?: RateLimitDto;
+}
+
+export class UpdateClientDto {
+  /** A rate limit of its own, or null for the hub's default. */
+  @ValidateIf((o: UpdateClientDto) => o.rateLimit !== null)
+  @IsDefined({ message: 'give rateLimit: {ratePerSecond, burst}, or null for the hub default' })
+  @ValidateNested()
+  @Type(() => RateLimitDto)
+  rateLimit!: RateLimitDto | null;
 }
 
 type PublicClient = Omit<Client, never>;
@@ -53,6 +91,7 @@ export class AdminController {
       ...(body.province !== undefined ? { province: body.province } : {}),
       ...(body.role ? { role: body.role } : {}),
       ...(body.sources ? { sources: body.sources } : {}),
+      ...(body.rateLimit ? { rateLimit: body.rateLimit } : {}),
     });
     this.rt.logger.info(
       {
@@ -65,6 +104,30 @@ export class AdminController {
       'client created',
     );
     return { ...client, token };
+  }
+
+  /** Changes a client (its rate limit); applies from its next request, in every replica within 5 s. Audited. */
+  @Patch('clients/:ref')
+  async update(
+    @Req() req: FastifyRequest,
+    @Param('ref') ref: string,
+    @Body() body: UpdateClientDto,
+  ): Promise<PublicClient> {
+    const admin = principal(req, 'admin');
+    const client = await this.rt.clients.update(ref, { rateLimit: body.rateLimit });
+    await this.rt.audit.record({
+      at: new Date().toISOString(),
+      actor: admin.name,
+      action: 'client.update',
+      subject: `client:${client.id}`,
+      scope: { client: client.name, rateLimit: body.rateLimit },
+      outcome: { rateLimit: client.rateLimit ?? null },
+    });
+    this.rt.logger.info(
+      { actor: admin.name, clientId: client.id, rateLimit: client.rateLimit ?? 'default' },
+      'client updated',
+    );
+    return client;
   }
 
   @Get('clients')
