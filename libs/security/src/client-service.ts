@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, type Issue } from '#lgsp/contracts';
+import { DomainError, pointerToken, type Issue } from '#lgsp/contracts';
 import {
   ROLES,
   boundTo,
@@ -136,7 +136,12 @@ export class ClientService {
     if (changes.rateLimit) checkRateLimit(changes.rateLimit, '/rateLimit', issues);
     if (issues.length > 0) throw new DomainError('invalid', 'the change is not valid', issues);
     const found = (await this.store.findByName(ref)) ?? (await this.store.list()).find((c) => c.id === ref);
-    const updated = found && (await this.store.update(found.id, changes));
+    const rateLimit = changes.rateLimit && {
+      ratePerSecond: changes.rateLimit.ratePerSecond,
+      burst: changes.rateLimit.burst,
+    };
+    const updated =
+      found && (await this.store.update(found.id, rateLimit === undefined ? {} : { rateLimit }));
     if (!updated) throw new DomainError('not-found', 'no client has this name or id');
     const loadedAt = this.now();
     for (const [hash, entry] of this.cache) {
@@ -283,14 +288,25 @@ export class ClientService {
       ...(provinceCode ? { provinceCode } : {}),
       communeCodes: role === 'commune' ? communes : [],
       sources,
-      ...(input.rateLimit ? { rateLimit: { ...input.rateLimit } } : {}),
+      ...(input.rateLimit
+        ? { rateLimit: { ratePerSecond: input.rateLimit.ratePerSecond, burst: input.rateLimit.burst } }
+        : {}),
       createdAt: new Date().toISOString(),
     };
   }
 }
 
 function checkRateLimit(limit: RateLimit, pointer: string, issues: Issue[]): void {
-  const { ratePerSecond, burst } = limit;
+  if (typeof limit !== 'object' || limit === null) {
+    issues.push({ pointer, message: 'a rate limit is {ratePerSecond, burst}' });
+    return;
+  }
+  const { ratePerSecond, burst, ...other } = limit;
+  for (const key of Object.keys(other))
+    issues.push({
+      pointer: `${pointer}/${pointerToken(key)}`,
+      message: 'a rate limit has ratePerSecond and burst only',
+    });
   if (typeof ratePerSecond !== 'number' || !(ratePerSecond > 0) || ratePerSecond > MAX_CLIENT_RATE)
     issues.push({
       pointer: `${pointer}/ratePerSecond`,

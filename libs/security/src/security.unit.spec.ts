@@ -11,6 +11,7 @@ import {
   type Client,
   type ClientChanges,
   type ClientStore,
+  type RateLimit,
 } from '#lgsp/security';
 
 class MemoryClientStore implements ClientStore {
@@ -212,9 +213,11 @@ describe('clients and tokens', () => {
       [{ ratePerSecond: 0, burst: 1 }, ['/rateLimit/ratePerSecond']],
       [{ ratePerSecond: 1, burst: 0.5 }, ['/rateLimit/burst']],
       [{ ratePerSecond: 2_000_000, burst: 2_000_000 }, ['/rateLimit/ratePerSecond', '/rateLimit/burst']],
+      [{ ratePerSecond: '5', burst: 5, window: 1 }, ['/rateLimit/window', '/rateLimit/ratePerSecond']],
+      ['fast', ['/rateLimit']],
     ] as const) {
       const refused = await service
-        .create({ name: `x${rateLimit.burst}`, province: '51', rateLimit })
+        .create({ name: 'refused', province: '51', rateLimit: rateLimit as RateLimit })
         .catch((e: unknown) => e as DomainError);
       expect(refused).toMatchObject({ code: 'invalid' });
       expect((refused as DomainError).issues.map((i) => i.pointer)).toEqual(pointers);

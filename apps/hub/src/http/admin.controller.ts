@@ -1,33 +1,21 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Req } from '@nestjs/common';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
   IsDefined,
   IsIn,
-  IsInt,
-  IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Length,
   Matches,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
-import { ROLES, type Client, type Role } from '#lgsp/security';
+import { ROLES, type Client, type RateLimit, type Role } from '#lgsp/security';
 import type { FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
 import type { HubRuntime } from '../runtime.js';
-
-/** A client's own request rate limit: the sustained rate and what may go at once. */
-export class RateLimitDto {
-  @IsNumber({ allowNaN: false, allowInfinity: false })
-  ratePerSecond!: number;
-
-  @IsInt()
-  burst!: number;
-}
 
 export class CreateClientDto {
   @IsString()
@@ -55,20 +43,18 @@ export class CreateClientDto {
   @IsString({ each: true })
   sources?: string[];
 
-  /** A rate limit of its own instead of the hub's `rateLimit.client`. */
+  /** `{ratePerSecond, burst}`: a rate limit of its own instead of the hub's `rateLimit.client` (checked by ClientService). */
   @IsOptional()
-  @ValidateNested()
-  @Type(() => RateLimitDto)
-  rateLimit?: RateLimitDto;
+  @IsObject()
+  rateLimit?: RateLimit;
 }
 
 export class UpdateClientDto {
-  /** A rate limit of its own, or null for the hub's default. */
+  /** `{ratePerSecond, burst}`: a rate limit of its own, or null for the hub's default (checked by ClientService). */
   @ValidateIf((o: UpdateClientDto) => o.rateLimit !== null)
   @IsDefined({ message: 'give rateLimit: {ratePerSecond, burst}, or null for the hub default' })
-  @ValidateNested()
-  @Type(() => RateLimitDto)
-  rateLimit!: RateLimitDto | null;
+  @IsObject()
+  rateLimit!: RateLimit | null;
 }
 
 type PublicClient = Omit<Client, never>;
