@@ -79,7 +79,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
     done(new DomainError('unsupported-media-type', 'send application/json'));
   });
-  const limits = new RequestLimits(config.rateLimit, runtime.metrics);
+  const limits = new RequestLimits(config.rateLimit, runtime.metrics, logger);
   const guard: GuardParts = {
     clients: runtime.clients,
     limits,

@@ -23,7 +23,11 @@ export interface HubConfig {
     requestTimeoutMs: number;
     /** An idle keep-alive connection is closed after this (longer than a load balancer's idle timeout, often 60 s). @defaultValue 72000 */
     keepAliveTimeoutMs: number;
-    /** Connections one remote address may hold open; more are closed at once. 0 = no cap. @defaultValue 256 */
+    /**
+     * Connections one remote address (an IPv6 /64) may hold open; more are closed at once. 0 = no cap.
+     * Room for a client that opens a connection per request in flight, and for many behind one NAT or
+     * load balancer. @defaultValue 1024
+     */
     maxConnectionsPerAddress: number;
   };
   /**
@@ -220,7 +224,7 @@ export const DEFAULT_CONFIG: HubConfig = {
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 72_000,
-    maxConnectionsPerAddress: 256,
+    maxConnectionsPerAddress: 1024,
   },
   rateLimit: {
     client: { ratePerSecond: 20_000, burst: 20_000 },

@@ -62,7 +62,7 @@ describe('configuration', () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 60_000,
       keepAliveTimeoutMs: 72_000,
-      maxConnectionsPerAddress: 256,
+      maxConnectionsPerAddress: 1024,
     });
     expect(c.rateLimit).toEqual({
       client: { ratePerSecond: 20_000, burst: 20_000 },

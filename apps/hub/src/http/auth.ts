@@ -1,7 +1,8 @@
 import { DomainError } from '#lgsp/contracts';
 import { bearerToken, type Client, type ClientService, type Role } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { tooManyRequests, type RequestLimits } from './rate-limits.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { rateLimitedProblem, type RequestLimits } from './rate-limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,31 +32,31 @@ export interface GuardParts {
  * - everything else (no token, a token this process does not know yet, the payment callbacks) counts
  *   against its remote address first, so that guessed tokens cost no store look-up once the address
  *   is over its limit.
+ *
+ * A request over its limit is answered here, without an exception or a log line (a flood would
+ * make as many); `lgsp_http_rate_limited_total` counts them.
  */
 export async function guardRequest(
   parts: GuardParts,
   req: FastifyRequest,
   reply: FastifyReply,
-): Promise<void> {
+): Promise<FastifyReply | undefined> {
   const url = req.url;
-  if (HEALTH.test(url)) return;
+  if (HEALTH.test(url)) return undefined;
   const { limits } = parts;
   if (METRICS.test(url)) {
     if (parts.authorizeMetrics === null) {
-      if (!limits.address(req.ip, reply)) throw tooManyRequests();
+      if (!limits.address(req.ip, reply)) return refuse(reply);
       throw new DomainError('not-found', 'the metrics are served on a listener of their own');
     }
-    if (!limits.metricsScrape(req.ip, reply)) throw tooManyRequests();
+    if (!limits.metricsScrape(req.ip, reply)) return refuse(reply);
     parts.authorizeMetrics(req.headers.authorization);
-    return;
+    return undefined;
   }
-  if (CALLBACKS.test(url)) {
-    if (!limits.address(req.ip, reply)) throw tooManyRequests();
-    return;
-  }
+  if (CALLBACKS.test(url)) return limits.address(req.ip, reply) ? undefined : refuse(reply);
   const token = bearerToken(req.headers.authorization);
   if (!token) {
-    if (!limits.address(req.ip, reply)) throw tooManyRequests();
+    if (!limits.address(req.ip, reply)) return refuse(reply);
     throw new DomainError('unauthenticated', 'send Authorization: Bearer <token>');
   }
   let addressRefused = false;
@@ -63,10 +64,19 @@ export async function guardRequest(
     addressRefused = !limits.address(req.ip, reply);
     return !addressRefused;
   });
-  if (addressRefused) throw tooManyRequests();
+  if (addressRefused) return refuse(reply);
   if (!client) throw new DomainError('unauthenticated', 'the token is not valid');
-  if (!limits.client(client.id, client.rateLimit, reply)) throw tooManyRequests();
+  if (!limits.client(client, reply)) return refuse(reply);
   req.client = client;
+  return undefined;
+}
+
+/** Answers 429; the RateLimit fields and Retry-After are already set. */
+function refuse(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(429)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(rateLimitedProblem(reply.request.url.split('?')[0]));
 }
 
 /** The authenticated client, or 403 when its role is not among `roles`. */

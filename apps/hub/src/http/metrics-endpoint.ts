@@ -6,7 +6,7 @@ import { bearerToken } from '#lgsp/security';
 import type { HubConfig } from '../config/config.js';
 import type { HubRuntime } from '../runtime.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
-import { tooManyRequests, type RequestLimits } from './rate-limits.js';
+import { rateLimitedProblem, type RequestLimits } from './rate-limits.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -86,7 +86,10 @@ export async function startMetricsListener(
         return fail(new DomainError('not-found', 'this listener serves GET /metrics only'));
       }
       const headers = { header: (name: string, value: string) => res.setHeader(name, value) };
-      if (!limits.metricsScrape(req.socket.remoteAddress, headers)) return fail(tooManyRequests());
+      if (!limits.metricsScrape(req.socket.remoteAddress, headers)) {
+        res.writeHead(429, { 'content-type': PROBLEM_CONTENT_TYPE });
+        return res.end(JSON.stringify(rateLimitedProblem(path)));
+      }
       try {
         authorize(req.headers.authorization);
       } catch (error) {

@@ -1,13 +1,21 @@
 import { isIP } from 'node:net';
-import { DomainError } from '#lgsp/contracts';
-import type { HubMetrics, RateLimitPolicy } from '#lgsp/observability';
-import { KeyedRateLimiter, msUntilTokens, type BucketState, type RateLimit } from '#lgsp/security';
+import type { HubMetrics, Logger, RateLimitPolicy } from '#lgsp/observability';
+import {
+  KeyedRateLimiter,
+  msUntilTokens,
+  type BucketState,
+  type Client,
+  type RateLimit,
+} from '#lgsp/security';
 import type { HubConfig } from '../config/config.js';
+import { problem, type Problem } from './problem.js';
 
 /** Where the rate-limit headers go: a Fastify reply, or a wrapped Node response. */
 export interface HeaderSink {
   header(name: string, value: string): unknown;
 }
+
+const LOG_EVERY_MS = 60_000;
 
 /** `RateLimit-Policy` values by policy and limit object: a limit's value is made once. */
 const policies: Record<RateLimitPolicy, WeakMap<RateLimit, string>> = {
@@ -78,28 +86,49 @@ export function addressKey(address: string | undefined): string {
  * - `metrics`: each remote address, for `/metrics`.
  *
  * Each take sets `RateLimit-Policy` and `RateLimit` on the response; a refusal also sets
- * `Retry-After` and counts in `lgsp_http_rate_limited_total`.
+ * `Retry-After` and counts in `lgsp_http_rate_limited_total`. Refused addresses are not logged (an
+ * address is personal data, and a flood would write as many lines).
  */
 export class RequestLimits {
   private readonly clients: KeyedRateLimiter;
   private readonly addresses: KeyedRateLimiter;
   private readonly scrapes: KeyedRateLimiter;
 
+  /** When each client's refusals were last logged. */
+  private readonly loggedAt = new Map<string, number>();
+  private readonly now: () => number;
+
   constructor(
     private readonly config: HubConfig['rateLimit'],
     private readonly metrics: HubMetrics,
+    private readonly logger?: Logger,
     now?: () => number,
   ) {
+    this.now = now ?? Date.now;
     const options = now ? { now } : {};
     this.clients = new KeyedRateLimiter(options);
     this.addresses = new KeyedRateLimiter(options);
     this.scrapes = new KeyedRateLimiter(options);
   }
 
-  /** Takes a request of this client; false when refused (the headers are set either way). */
-  client(id: string, own: RateLimit | undefined, reply: HeaderSink): boolean {
-    const limit = own ?? this.config.client;
-    return this.answer('client', limit, this.clients.take(id, limit), reply);
+  /**
+   * Takes a request of this client; false when refused (the headers are set either way). The first
+   * refusal of a client after a minute without one is logged with the client's name.
+   */
+  client(client: Pick<Client, 'id' | 'name' | 'rateLimit'>, reply: HeaderSink): boolean {
+    const limit = client.rateLimit ?? this.config.client;
+    const granted = this.answer('client', limit, this.clients.take(client.id, limit), reply);
+    if (!granted && this.logger) {
+      const now = this.now();
+      if (now - (this.loggedAt.get(client.id) ?? -Infinity) >= LOG_EVERY_MS) {
+        this.loggedAt.set(client.id, now);
+        this.logger.info(
+          { client: client.name, rateLimit: limit },
+          'client over its rate limit; answering 429',
+        );
+      }
+    }
+    return granted;
   }
 
   /** Takes a request without a valid token from this remote address. */
@@ -130,7 +159,12 @@ export class RequestLimits {
   }
 }
 
-/** The refusal of a request over its limit (429). */
-export function tooManyRequests(): DomainError {
-  return new DomainError('rate-limited', 'too many requests; wait as long as Retry-After says, then retry');
+/** The problem document of a request over its limit (429). */
+export function rateLimitedProblem(instance?: string): Problem {
+  return problem(
+    'rate-limited',
+    'too many requests; wait as long as Retry-After says, then retry',
+    [],
+    instance,
+  );
 }

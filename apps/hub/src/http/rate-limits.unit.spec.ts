@@ -1,4 +1,4 @@
-import { HubMetrics } from '#lgsp/observability';
+import { HubMetrics, type Logger } from '#lgsp/observability';
 import {
   RequestLimits,
   addressKey,
@@ -51,6 +51,10 @@ describe('RequestLimits', () => {
   const setup = () => {
     let now = 0;
     const metrics = new HubMetrics({ defaultMetrics: false });
+    const logged: unknown[] = [];
+    const logger = {
+      info: (fields: unknown, msg: string) => logged.push([fields, msg]),
+    } as unknown as Logger;
     const limits = new RequestLimits(
       {
         client: { ratePerSecond: 10, burst: 2 },
@@ -58,23 +62,25 @@ describe('RequestLimits', () => {
         metrics: { ratePerSecond: 1, burst: 3 },
       },
       metrics,
+      logger,
       () => now,
     );
     const reply = () => {
       const headers: Record<string, string> = {};
       return { headers, header: (name: string, value: string) => (headers[name] = value) };
     };
-    return { limits, metrics, reply, advance: (ms: number) => (now += ms) };
+    return { limits, metrics, logged, reply, advance: (ms: number) => (now += ms) };
   };
 
   it('sets the headers on every answer, and Retry-After with a count on a refusal', async () => {
-    const { limits, metrics, reply, advance } = setup();
+    const { limits, metrics, logged, reply, advance } = setup();
+    const c1 = { id: 'c1', name: 'Xã Bình Sơn' };
     const first = reply();
-    expect(limits.client('c1', undefined, first)).toBe(true);
+    expect(limits.client(c1, first)).toBe(true);
     expect(first.headers).toEqual({ 'ratelimit-policy': '"client";q=2;w=1', ratelimit: '"client";r=1;t=1' });
-    expect(limits.client('c1', undefined, reply())).toBe(true);
+    expect(limits.client(c1, reply())).toBe(true);
     const refused = reply();
-    expect(limits.client('c1', undefined, refused)).toBe(false);
+    expect(limits.client(c1, refused)).toBe(false);
     expect(refused.headers).toEqual({
       'ratelimit-policy': '"client";q=2;w=1',
       ratelimit: '"client";r=0;t=1',
@@ -82,11 +88,21 @@ describe('RequestLimits', () => {
     });
     // A client's own limit replaces the default.
     const own = reply();
-    expect(limits.client('c2', { ratePerSecond: 0.5, burst: 5 }, own)).toBe(true);
+    expect(limits.client({ id: 'c2', name: 'two', rateLimit: { ratePerSecond: 0.5, burst: 5 } }, own)).toBe(
+      true,
+    );
     expect(own.headers['ratelimit-policy']).toBe('"client";q=5;w=10');
     advance(100);
-    expect(limits.client('c1', undefined, reply())).toBe(true);
+    expect(limits.client(c1, reply())).toBe(true);
     expect(await metrics.render()).toContain('lgsp_http_rate_limited_total{limit="client"} 1');
+    // Logged once a minute per client at most, by name.
+    expect(limits.client(c1, reply())).toBe(false);
+    expect(logged).toEqual([
+      [
+        { client: 'Xã Bình Sơn', rateLimit: { ratePerSecond: 10, burst: 2 } },
+        'client over its rate limit; answering 429',
+      ],
+    ]);
   });
 
   it('keeps the address and metrics buckets apart from each other and from the clients', () => {
@@ -101,6 +117,6 @@ describe('RequestLimits', () => {
       true,
       false,
     ]);
-    expect(limits.client('192.0.2.1', undefined, reply())).toBe(true);
+    expect(limits.client({ id: '192.0.2.1', name: 'x' }, reply())).toBe(true);
   });
 });
