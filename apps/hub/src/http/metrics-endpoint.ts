@@ -81,7 +81,7 @@ export async function startMetricsListener(
     },
     (req, res) => {
       const path = (req.url ?? '').split('?')[0];
-      const fail = (error: unknown) => sendProblem(res, error, path);
+      const fail = (error: unknown) => writeProblem(res, error, path);
       if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
         return fail(new DomainError('not-found', 'this listener serves GET /metrics only'));
       }
@@ -130,7 +130,7 @@ export async function startMetricsListener(
   };
 }
 
-function sendProblem(res: ServerResponse, error: unknown, path: string | undefined): void {
+function writeProblem(res: ServerResponse, error: unknown, path: string | undefined): void {
   const body = toProblem(error, path);
   if (body.status === 401) res.setHeader('www-authenticate', 'Bearer');
   res.writeHead(body.status, { 'content-type': PROBLEM_CONTENT_TYPE });
