@@ -184,8 +184,10 @@ export async function createCommuneClient(
   hub: HubProcess,
   name: string,
   communes = '21040',
+  extraArgs: string[] = [],
 ): Promise<string> {
-  const created = await runCli(['clients', 'create', '--name', name, '--communes', communes, '--json'], {
+  const args = ['clients', 'create', '--name', name, '--communes', communes, ...extraArgs, '--json'];
+  const created = await runCli(args, {
     LGSP_URL: hub.url,
     LGSP_TOKEN: hub.adminToken,
   });

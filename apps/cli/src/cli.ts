@@ -1,6 +1,6 @@
 import { ApiError, Api } from './api.js';
 import { audit } from './audit.js';
-import { parseFlags, query, type Ctx, type Out } from './command.js';
+import { intFlag, parseFlags, positiveFlag, query, type Ctx, type Flags, type Out } from './command.js';
 import { eventsTail } from './events-tail.js';
 import { CliConfigError, loadHubConfig } from './hub-config.js';
 import { EXIT, UsageError, isInterruption, type CliIo } from './io.js';
@@ -16,6 +16,10 @@ Every command prints a table; --json prints the hub's JSON for scripts.
 
 Commands:
   lgsp clients create --name NAME (--communes C1,C2 | --province P) [--role ROLE] [--sources S1,S2]
+                      [--rate-limit N [--burst B]]
+  lgsp clients update NAME|ID --rate-limit N|default [--burst B]
+      N requests per second for this client, B at once (default: N, at least 1); \`default\` goes back
+      to the hub's rateLimit.client. Admin only; applies from the client's next request.
   lgsp clients list
   lgsp streams read STREAM [--from VERSION] [--limit N]
   lgsp events list [--after POSITION] [--limit N] [--type TYPE] [--province P]
@@ -67,6 +71,25 @@ store) could not be reached; 5 a reconciliation found mismatches; 6 a run ended 
 or the replay was not confirmed; 7 verify found the hash chain broken; 78 bad configuration; 130
 interrupted while following a run (the run goes on in the hub).`;
 
+/**
+ * `--rate-limit N [--burst B]`: N requests per second, B at once (default N, at least 1); with
+ * `mayReset`, `--rate-limit default` gives null (the hub's default).
+ */
+function rateLimitFlags(flags: Flags, mayReset: boolean): { ratePerSecond: number; burst: number } | null {
+  if (mayReset && flags['rate-limit'] === 'default') {
+    if (flags.burst !== undefined) throw new UsageError('--burst goes with a number of requests per second');
+    return null;
+  }
+  const ratePerSecond = positiveFlag(flags, 'rate-limit');
+  if (ratePerSecond === undefined)
+    throw new UsageError(`--rate-limit N${mayReset ? '|default' : ''} is needed (N requests per second)`);
+  const burst = intFlag(flags, 'burst', 1, 1_000_000) ?? Math.max(1, Math.ceil(ratePerSecond));
+  return { ratePerSecond, burst };
+}
+
+const describeRateLimit = (limit: { ratePerSecond: number; burst: number }): string =>
+  `rate limit ${limit.ratePerSecond}/s, burst ${limit.burst}`;
+
 /** `lgsp migrate`: the hub's own migration code, loaded only for this command. */
 async function migrate(
   env: CliIo['env'],
@@ -88,6 +111,7 @@ type Client = {
   provinceCode?: string;
   communeCodes: string[];
   sources: string[];
+  rateLimit?: { ratePerSecond: number; burst: number };
   createdAt: string;
 };
 type ParkedItem = {
@@ -154,12 +178,16 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
         ...(flags.province ? { province: flags.province } : {}),
         ...(flags.role ? { role: flags.role } : {}),
         ...(flags.sources ? { sources: flags.sources.split(',').map((s) => s.trim()) } : {}),
+        ...(flags['rate-limit'] !== undefined || flags.burst !== undefined
+          ? { rateLimit: rateLimitFlags(flags, false) }
+          : {}),
       };
       const c = await api.call<Client & { token: string }>('POST', '/v1/admin/clients', body);
       out.print(
         `created client ${c.name} (${c.id}), role ${c.role}${c.provinceCode ? `, province ${c.provinceCode}` : ''}` +
           `${c.communeCodes.length ? `, communes ${c.communeCodes.join(',')}` : ''}` +
-          `${c.sources.length ? `, sources ${c.sources.join(',')}` : ''}\n` +
+          `${c.sources.length ? `, sources ${c.sources.join(',')}` : ''}` +
+          `${c.rateLimit ? `, ${describeRateLimit(c.rateLimit)}` : ''}\n` +
           `token (shown once, store it now): ${c.token}`,
         {
           id: c.id,
@@ -169,7 +197,19 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
           provinceCode: c.provinceCode,
           communeCodes: c.communeCodes,
           sources: c.sources,
+          rateLimit: c.rateLimit,
         },
+      );
+      return EXIT.ok;
+    }
+    case 'clients update': {
+      if (!arg) throw new UsageError('clients update needs the client name or id');
+      const c = await api.call<Client>('PATCH', `/v1/admin/clients/${encodeURIComponent(arg)}`, {
+        rateLimit: rateLimitFlags(flags, true),
+      });
+      out.print(
+        `updated client ${c.name} (${c.id}): ${c.rateLimit ? describeRateLimit(c.rateLimit) : "the hub's default rate limit"}`,
+        c,
       );
       return EXIT.ok;
     }
@@ -177,7 +217,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const { clients } = await api.call<{ clients: Client[] }>('GET', '/v1/admin/clients');
       out.print(
         table(
-          ['ID', 'NAME', 'ROLE', 'PROVINCE', 'COMMUNES', 'SOURCES', 'CREATED'],
+          ['ID', 'NAME', 'ROLE', 'PROVINCE', 'COMMUNES', 'SOURCES', 'RATE LIMIT', 'CREATED'],
           clients.map((c) => [
             c.id,
             c.name,
@@ -185,6 +225,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
             c.provinceCode,
             c.communeCodes.join(','),
             c.sources.join(','),
+            c.rateLimit ? `${c.rateLimit.ratePerSecond}/s, burst ${c.rateLimit.burst}` : 'default',
             c.createdAt,
           ]),
         ),

@@ -119,6 +119,94 @@ const plan = (n: number, confirmationRequired = false) => ({
   logPosition: 100,
 });
 
+describe('lgsp clients', () => {
+  const client = (over: Record<string, unknown> = {}) => ({
+    id: 'c-1',
+    name: 'Xã Bình Sơn',
+    role: 'commune',
+    provinceCode: '51',
+    communeCodes: ['21040'],
+    sources: [],
+    createdAt: '2026-11-23T09:00:00.000Z',
+    ...over,
+  });
+
+  it('creates a client with a rate limit, the burst one second of it unless given', async () => {
+    const hub = await fakeHub({
+      'POST /v1/admin/clients': (_req, body) => [
+        201,
+        { ...client(), rateLimit: (body as { rateLimit: unknown }).rateLimit, token: 'lgsp_t' },
+      ],
+    });
+    try {
+      const { cli, out } = io(hub.url);
+      const args = ['clients', 'create', '--name', 'Xã Bình Sơn', '--communes', '21040'];
+      expect(await runCli([...args, '--rate-limit', '2.5'], cli)).toBe(0);
+      expect(hub.seen[0]?.body).toEqual({
+        name: 'Xã Bình Sơn',
+        communes: ['21040'],
+        rateLimit: { ratePerSecond: 2.5, burst: 3 },
+      });
+      expect(out.stdout).toContain('communes 21040, rate limit 2.5/s, burst 3\n');
+      expect(await runCli([...args, '--rate-limit', '50', '--burst', '500'], cli)).toBe(0);
+      expect(hub.seen[1]?.body).toMatchObject({ rateLimit: { ratePerSecond: 50, burst: 500 } });
+      expect(await runCli([...args], cli)).toBe(0);
+      expect(hub.seen[2]?.body).not.toHaveProperty('rateLimit');
+
+      const bad = io(hub.url);
+      expect(await runCli([...args, '--rate-limit', 'default'], bad.cli)).toBe(2);
+      expect(await runCli([...args, '--burst', '5'], bad.cli)).toBe(2);
+      expect(await runCli([...args, '--rate-limit', '0'], bad.cli)).toBe(2);
+      expect(bad.out.stderr).toContain('--rate-limit must be a positive number');
+      expect(hub.seen).toHaveLength(3);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('updates a client’s rate limit by name, or sends it back to the default', async () => {
+    const hub = await fakeHub({
+      'PATCH /v1/admin/clients/X%C3%A3%20B%C3%ACnh%20S%C6%A1n': (_req, body) => {
+        const { rateLimit } = body as { rateLimit: unknown };
+        return [200, client(rateLimit ? { rateLimit } : {})];
+      },
+      'PATCH /v1/admin/clients/nobody': () => [
+        404,
+        {
+          type: 'https://lgsp-hub.vn/problems/not-found',
+          title: 'Not found',
+          status: 404,
+          detail: 'no client has this name or id',
+          errors: [],
+        },
+      ],
+    });
+    try {
+      const { cli, out } = io(hub.url);
+      expect(
+        await runCli(['clients', 'update', 'Xã Bình Sơn', '--rate-limit', '1', '--burst', '2'], cli),
+      ).toBe(0);
+      expect(hub.seen[0]).toMatchObject({
+        method: 'PATCH',
+        body: { rateLimit: { ratePerSecond: 1, burst: 2 } },
+      });
+      expect(out.stdout).toContain('updated client Xã Bình Sơn (c-1): rate limit 1/s, burst 2\n');
+      expect(await runCli(['clients', 'update', 'Xã Bình Sơn', '--rate-limit', 'default'], cli)).toBe(0);
+      expect(hub.seen[1]?.body).toEqual({ rateLimit: null });
+      expect(out.stdout).toContain("updated client Xã Bình Sơn (c-1): the hub's default rate limit\n");
+
+      const missing = io(hub.url);
+      expect(await runCli(['clients', 'update', 'nobody', '--rate-limit', '1'], missing.cli)).toBe(3);
+      expect(missing.out.stderr).toContain('no client has this name or id');
+      expect(await runCli(['clients', 'update', 'nobody'], missing.cli)).toBe(2);
+      expect(await runCli(['clients', 'update', '--rate-limit', '1'], missing.cli)).toBe(2);
+      expect(hub.seen).toHaveLength(3);
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
 describe('lgsp reconcile', () => {
   it('starts a run with the scope flags, follows it and exits 5 with the counts per category', async () => {
     const states = [

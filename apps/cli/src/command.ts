@@ -36,6 +36,8 @@ export function parseFlags(argv: string[]) {
       subject: { type: 'string' },
       'chunk-size': { type: 'string' },
       rate: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      burst: { type: 'string' },
       yes: { type: 'boolean', short: 'y', default: false },
       wait: { type: 'boolean', default: true },
       json: { type: 'boolean', default: false },

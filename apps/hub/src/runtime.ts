@@ -108,12 +108,9 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
 
   const metrics = new HubMetrics();
   const observer: IngestObserver = {
-    appended: (type, seconds) => {
-      metrics.ingestedEvents.inc({ type, outcome: 'appended' });
-      metrics.appendSeconds.observe(seconds);
-    },
-    duplicate: (type) => metrics.ingestedEvents.inc({ type, outcome: 'duplicate' }),
-    rejected: (type, code) => metrics.ingestedEvents.inc({ type, outcome: `rejected-${code}` }),
+    appended: (type, seconds) => metrics.eventAppended(type, seconds),
+    duplicate: (type) => metrics.eventDuplicate(type),
+    rejected: (type, code) => metrics.eventRejected(type, code),
   };
   const ingest = new IngestService(store, new EventValidator({ adminUnits: units }), { observer, units });
 
@@ -395,7 +392,7 @@ function kafkaParts(
             provinceTopics: kafka.topics,
             batchSize: kafka.relay.batchSize,
             logger: kafkaLogger,
-            observer: { published: (topic, count) => metrics.relayedEvents.inc({ topic }, count) },
+            observer: { published: (topic, count) => metrics.relayed(topic, count) },
           }),
         }
       : {}),
@@ -409,7 +406,7 @@ function kafkaParts(
             groupId: kafka.ingest.groupId,
             createTopics: kafka.topics,
             logger: kafkaLogger,
-            observer: { outcome: (outcome, code) => metrics.kafkaIngest.inc({ outcome, code: code ?? '' }) },
+            observer: { outcome: (outcome, code) => metrics.kafkaIngested(outcome, code) },
           }),
         }
       : {}),

@@ -7,8 +7,11 @@ import { NestLoggerAdapter, type Logger } from '#lgsp/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { HubConfig } from './config/config.js';
-import { authenticate } from './http/auth.js';
+import { guardRequest, type GuardParts } from './http/auth.js';
+import { capConnectionsPerAddress } from './http/connections.js';
 import { assertHeaders } from './http/headers.js';
+import { metricsAuthorizer, nodeTimeouts, startMetricsListener } from './http/metrics-endpoint.js';
+import { RequestLimits } from './http/rate-limits.js';
 import {
   ProblemFilter,
   sendClientErrorProblem,
@@ -39,15 +42,20 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     await simulators?.stop();
     throw err;
   }
+  const { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval } = nodeTimeouts(
+    config.http,
+  );
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     logger: false,
+    requestTimeout,
+    keepAliveTimeout,
     // What the HTTP parser and the router refuse before any route runs is a problem document too.
     clientErrorHandler: (err, socket) => sendClientErrorProblem(logger, err, socket),
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
       sendProblem(logger, req, reply, err),
     // Node answers a missing Host with a bare 400; assertHeaders answers it with a problem.
-    http: { requireHostHeader: false },
+    http: { requireHostHeader: false, headersTimeout, connectionsCheckingInterval },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
     logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
@@ -86,10 +94,19 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
     done(new DomainError('unsupported-media-type', 'send application/json'));
   });
-  fastify.addHook('onRequest', async (req) => {
+  const limits = new RequestLimits(config.rateLimit, runtime.metrics, logger);
+  const guard: GuardParts = {
+    clients: runtime.clients,
+    limits,
+    authorizeMetrics: config.metrics.port === null ? metricsAuthorizer(config.metrics.token) : null,
+  };
+  fastify.addHook('onRequest', async (req, reply) => {
     assertHeaders(req.raw);
-    await authenticate(runtime, req);
+    return guardRequest(guard, req, reply);
   });
+  capConnectionsPerAddress(fastify.server, config.http.maxConnectionsPerAddress, () =>
+    runtime.metrics.connectionRefused(),
+  );
 
   app.useGlobalFilters(new ProblemFilter(logger));
   app.useGlobalPipes(
@@ -113,6 +130,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
 
   await runtime.start();
   await app.listen({ port: config.http.port, host: config.http.host });
+  const metricsListener =
+    config.metrics.port === null ? undefined : await startMetricsListener(runtime, limits, logger);
   runtime.ready = true;
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
@@ -126,6 +145,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     url,
     async close() {
       runtime.ready = false;
+      await metricsListener?.close();
       await app.close();
       await runtime.close();
       await simulators?.stop();

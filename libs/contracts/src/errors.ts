@@ -14,6 +14,22 @@ export type DomainErrorCode =
   | 'rate-limited'
   | 'unavailable'; // a dependency (store, broker) is down; retry later
 
+/** Every {@link DomainErrorCode}, for closed sets such as metric labels. */
+export const DOMAIN_ERROR_CODES: readonly DomainErrorCode[] = Object.freeze(
+  Object.keys({
+    malformed: 0,
+    unauthenticated: 0,
+    forbidden: 0,
+    'not-found': 0,
+    conflict: 0,
+    'too-large': 0,
+    'unsupported-media-type': 0,
+    invalid: 0,
+    'rate-limited': 0,
+    unavailable: 0,
+  } satisfies Record<DomainErrorCode, 0>) as DomainErrorCode[],
+);
+
 /** One failing location in the input, as an RFC 6901 JSON pointer into the request body. */
 export interface Issue {
   pointer: string;

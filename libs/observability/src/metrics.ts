@@ -1,3 +1,4 @@
+import { DOMAIN_ERROR_CODES, EVENT_TYPES } from '#lgsp/contracts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface LagSample {
@@ -7,37 +8,69 @@ export interface LagSample {
   checkpoint: number;
 }
 
-/** The hub's Prometheus metrics, in a registry of their own. */
+const KNOWN_TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
+const KNOWN_CODES: ReadonlySet<unknown> = new Set(DOMAIN_ERROR_CODES);
+const KAFKA_OUTCOMES: ReadonlySet<unknown> = new Set(['appended', 'duplicate', 'dead-lettered', 'retrying']);
+
+/**
+ * The `type` label of an event: the type when it is one of the catalogue's, else `invalid`. A label
+ * value is never taken from input that may have failed validation: each distinct value is a series
+ * kept for the life of the process and shown on `/metrics`.
+ */
+export const eventTypeLabel = (type: unknown): string =>
+  KNOWN_TYPES.has(type) ? (type as string) : 'invalid';
+
+/** An error code label: a DomainError code, else `other`. */
+export const errorCodeLabel = (code: unknown): string => (KNOWN_CODES.has(code) ? (code as string) : 'other');
+
+/** Why the HTTP layer refused a request before serving it; see the hub's rate limits. */
+export type RateLimitPolicy = 'client' | 'address' | 'metrics';
+
+/**
+ * The hub's Prometheus metrics, in a registry of their own. Labels are set only through the methods
+ * below, each of which bounds its values to a closed set.
+ */
 export class HubMetrics {
   readonly registry = new Registry();
-  readonly ingestedEvents = new Counter({
+  private readonly ingestedEvents = new Counter({
     name: 'lgsp_ingest_events_total',
     help: 'Events received on ingest, by event type and outcome (appended, duplicate, rejected).',
     labelNames: ['type', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly ingestRequests = new Counter({
+  private readonly ingestRequests = new Counter({
     name: 'lgsp_ingest_requests_total',
     help: 'Ingest requests by transport, CloudEvents mode and response status.',
     labelNames: ['transport', 'mode', 'status'] as const,
     registers: [this.registry],
   });
-  readonly appendSeconds = new Histogram({
+  private readonly appendSeconds = new Histogram({
     name: 'lgsp_store_append_seconds',
     help: 'Time from an append call to its durable commit.',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly relayedEvents = new Counter({
+  private readonly relayedEvents = new Counter({
     name: 'lgsp_kafka_relayed_events_total',
     help: 'Events the broker acknowledged on their province topic.',
     labelNames: ['topic'] as const,
     registers: [this.registry],
   });
-  readonly kafkaIngest = new Counter({
+  private readonly kafkaIngest = new Counter({
     name: 'lgsp_kafka_ingest_messages_total',
     help: 'Messages of the Kafka ingest topic, by outcome (appended, duplicate, dead-lettered, retrying) and error code.',
     labelNames: ['outcome', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly rateLimited = new Counter({
+    name: 'lgsp_http_rate_limited_total',
+    help: 'Requests answered 429, by rate limit (client, address, metrics).',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  private readonly connectionsRefused = new Counter({
+    name: 'lgsp_http_connections_refused_total',
+    help: 'Connections closed at once because their address had http.maxConnectionsPerAddress open.',
     registers: [this.registry],
   });
   readonly headPosition = new Gauge({
@@ -66,6 +99,50 @@ export class HubMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lgsp_' });
+  }
+
+  /** One event appended by ingest, and how long its append took. */
+  eventAppended(type: unknown, seconds: number): void {
+    this.ingestedEvents.inc({ type: eventTypeLabel(type), outcome: 'appended' });
+    this.appendSeconds.observe(seconds);
+  }
+
+  /** One event ingest found already stored. */
+  eventDuplicate(type: unknown): void {
+    this.ingestedEvents.inc({ type: eventTypeLabel(type), outcome: 'duplicate' });
+  }
+
+  /** One event ingest refused with the DomainError `code`. */
+  eventRejected(type: unknown, code: unknown): void {
+    this.ingestedEvents.inc({ type: eventTypeLabel(type), outcome: `rejected-${errorCodeLabel(code)}` });
+  }
+
+  /** One HTTP ingest request answered 2xx. */
+  ingestRequest(mode: 'structured' | 'batch' | 'binary', status: 200 | 201): void {
+    this.ingestRequests.inc({ transport: 'http', mode, status: status === 200 ? '200' : '201' });
+  }
+
+  /** Events the broker acknowledged on `topic` (one per province: the province codes are checked at ingest). */
+  relayed(topic: string, count: number): void {
+    this.relayedEvents.inc({ topic }, count);
+  }
+
+  /** What became of one record of the Kafka ingest topic; `code` for a dead-lettered or retrying one. */
+  kafkaIngested(outcome: string, code?: string): void {
+    this.kafkaIngest.inc({
+      outcome: KAFKA_OUTCOMES.has(outcome) ? outcome : 'other',
+      code: code === undefined ? '' : code === 'error' ? 'error' : errorCodeLabel(code),
+    });
+  }
+
+  /** One request answered 429 by `limit`. */
+  requestRateLimited(limit: RateLimitPolicy): void {
+    this.rateLimited.inc({ limit });
+  }
+
+  /** One connection closed at once by the per-address cap. */
+  connectionRefused(): void {
+    this.connectionsRefused.inc();
   }
 
   /** Lag is sampled when Prometheus scrapes, so the numbers are never stale. */

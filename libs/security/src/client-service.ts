@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, type Issue } from '#lgsp/contracts';
-import { ROLES, boundTo, nameTakenIssue, type Client, type ClientStore, type Role } from './client.js';
+import { DomainError, pointerToken, type Issue } from '#lgsp/contracts';
+import {
+  ROLES,
+  boundTo,
+  nameTakenIssue,
+  type Client,
+  type ClientChanges,
+  type ClientStore,
+  type Role,
+} from './client.js';
+import type { RateLimit } from './rate-limit.js';
 import { generateToken, hashToken } from './tokens.js';
 
 /** What the service needs to know of the administrative units. */
@@ -16,7 +25,12 @@ export interface CreateClientInput {
   province?: string;
   /** CloudEvents sources the client produces under on Kafka; see `Client.sources`. */
   sources?: readonly string[];
+  /** A request rate limit of its own; see `Client.rateLimit`. */
+  rateLimit?: RateLimit;
 }
+
+/** The largest rate and burst a client's own limit may have. */
+export const MAX_CLIENT_RATE = 1_000_000;
 
 /** The bootstrap admin is not a stored client: it is the credential the operator gave the hub. */
 export const BOOTSTRAP_ADMIN: Client = {
@@ -27,6 +41,12 @@ export const BOOTSTRAP_ADMIN: Client = {
   sources: [],
   createdAt: new Date(0).toISOString(),
 };
+
+interface Cached {
+  client: Client;
+  /** When it was read from the store, by the service's clock. */
+  loadedAt: number;
+}
 
 interface BoundClients {
   clients: Client[];
@@ -42,17 +62,24 @@ export interface ClientServiceOptions {
    * @defaultValue 1000
    */
   sourceReloadMs?: number;
+  /**
+   * Age after which an authenticated client is read again from the store (in the background: the
+   * request is served with what was read before), so that a change made through another hub process
+   * applies here too. Changes made through this service apply at once. @defaultValue 5000
+   */
+  refreshMs?: number;
   /** Milliseconds clock, for tests. @defaultValue Date.now */
   now?: () => number;
 }
 
 /**
  * Creates clients and authenticates their tokens. Several hub processes may share one store: a client
- * created by one is seen by the others, by token at once, by source within `sourceReloadMs`.
+ * created by one is seen by the others, by token at once, by source within `sourceReloadMs`; a change
+ * to a client is seen by the others within `refreshMs`.
  */
 export class ClientService {
   /** Positive hits only: an unknown token is looked up again, it may have been created elsewhere. */
-  private readonly cache = new Map<string, Client>();
+  private readonly cache = new Map<string, Cached>();
   private adminTokenHash: string | undefined;
   /** The clients bound to sources, as last loaded from the store. */
   private bound: BoundClients | undefined;
@@ -60,6 +87,7 @@ export class ClientService {
   /** Grows at each create(), so that a load begun before it does not overwrite the invalidation. */
   private boundGeneration = 0;
   private readonly sourceReloadMs: number;
+  private readonly refreshMs: number;
   private readonly now: () => number;
 
   constructor(
@@ -68,6 +96,7 @@ export class ClientService {
     options: ClientServiceOptions = {},
   ) {
     this.sourceReloadMs = options.sourceReloadMs ?? 1000;
+    this.refreshMs = options.refreshMs ?? 5000;
     this.now = options.now ?? Date.now;
   }
 
@@ -76,14 +105,66 @@ export class ClientService {
     this.adminTokenHash = hashToken(token);
   }
 
-  async authenticate(token: string): Promise<Client | undefined> {
+  /**
+   * The client a token belongs to, or undefined.
+   * @param mayLookUp asked before a token this process does not know yet is looked up in the store;
+   *   when it answers false the token is taken as unknown without a look-up (rate limits use it so
+   *   that a flood of guessed tokens costs no queries).
+   */
+  async authenticate(token: string, mayLookUp?: () => boolean): Promise<Client | undefined> {
     const hash = hashToken(token);
     if (hash === this.adminTokenHash) return BOOTSTRAP_ADMIN;
     const cached = this.cache.get(hash);
-    if (cached) return cached;
+    if (cached) {
+      if (this.now() - cached.loadedAt >= this.refreshMs) this.refresh(hash, cached);
+      return cached.client;
+    }
+    if (mayLookUp && !mayLookUp()) return undefined;
+    const loadedAt = this.now();
     const client = await this.store.findByTokenHash(hash);
-    if (client) this.cache.set(hash, client);
+    if (client) this.cache.set(hash, { client, loadedAt });
     return client;
+  }
+
+  /**
+   * Applies `changes` to the client named `ref` (or with that id) and returns it as stored; this process
+   * uses the change from its next request on.
+   * @throws DomainError `not-found` when there is no such client, `invalid` for a bad change.
+   */
+  async update(ref: string, changes: ClientChanges): Promise<Client> {
+    const issues: Issue[] = [];
+    if (changes.rateLimit) checkRateLimit(changes.rateLimit, '/rateLimit', issues);
+    if (issues.length > 0) throw new DomainError('invalid', 'the change is not valid', issues);
+    const found = (await this.store.findByName(ref)) ?? (await this.store.list()).find((c) => c.id === ref);
+    const rateLimit = changes.rateLimit && {
+      ratePerSecond: changes.rateLimit.ratePerSecond,
+      burst: changes.rateLimit.burst,
+    };
+    const updated =
+      found && (await this.store.update(found.id, rateLimit === undefined ? {} : { rateLimit }));
+    if (!updated) throw new DomainError('not-found', 'no client has this name or id');
+    const loadedAt = this.now();
+    for (const [hash, entry] of this.cache) {
+      if (entry.client.id === updated.id) this.cache.set(hash, { client: updated, loadedAt });
+    }
+    this.bound = undefined;
+    this.loadingBound = undefined;
+    this.boundGeneration += 1;
+    return updated;
+  }
+
+  /** Reads a cached client again; a result is kept only if nothing replaced the entry meanwhile. */
+  private refresh(hash: string, entry: Cached): void {
+    entry.loadedAt = this.now(); // one refresh at a time per token
+    this.store.findByTokenHash(hash).then(
+      (client) => {
+        if (this.cache.get(hash) !== entry) return;
+        if (client) this.cache.set(hash, { client, loadedAt: entry.loadedAt });
+        else this.cache.delete(hash);
+      },
+      // The store is down: keep serving what was read; the next refresh tries again.
+      () => undefined,
+    );
   }
 
   /**
@@ -197,6 +278,8 @@ export class ClientService {
         issues.push({ pointer: `/sources/${i}`, message: `${s} overlaps a source of client ${owner.name}` });
     });
 
+    if (input.rateLimit !== undefined) checkRateLimit(input.rateLimit, '/rateLimit', issues);
+
     if (issues.length > 0 || !role) throw new DomainError('invalid', 'the client is not valid', issues);
     return {
       id: randomUUID(),
@@ -205,7 +288,30 @@ export class ClientService {
       ...(provinceCode ? { provinceCode } : {}),
       communeCodes: role === 'commune' ? communes : [],
       sources,
+      ...(input.rateLimit
+        ? { rateLimit: { ratePerSecond: input.rateLimit.ratePerSecond, burst: input.rateLimit.burst } }
+        : {}),
       createdAt: new Date().toISOString(),
     };
   }
+}
+
+function checkRateLimit(limit: RateLimit, pointer: string, issues: Issue[]): void {
+  if (typeof limit !== 'object' || limit === null) {
+    issues.push({ pointer, message: 'a rate limit is {ratePerSecond, burst}' });
+    return;
+  }
+  const { ratePerSecond, burst, ...other } = limit;
+  for (const key of Object.keys(other))
+    issues.push({
+      pointer: `${pointer}/${pointerToken(key)}`,
+      message: 'a rate limit has ratePerSecond and burst only',
+    });
+  if (typeof ratePerSecond !== 'number' || !(ratePerSecond > 0) || ratePerSecond > MAX_CLIENT_RATE)
+    issues.push({
+      pointer: `${pointer}/ratePerSecond`,
+      message: `requests per second: a number above 0, at most ${MAX_CLIENT_RATE}`,
+    });
+  if (!Number.isInteger(burst) || burst < 1 || burst > MAX_CLIENT_RATE)
+    issues.push({ pointer: `${pointer}/burst`, message: `an integer from 1 to ${MAX_CLIENT_RATE}` });
 }

@@ -1,4 +1,5 @@
 import { DomainError, type Issue } from '#lgsp/contracts';
+import type { RateLimit } from './rate-limit.js';
 
 /**
  * Roles:
@@ -23,7 +24,15 @@ export interface Client {
    * Kafka ingest topic): an exact source, or a prefix ending in `*` (`/communes/21040/*`).
    */
   sources: string[];
+  /** This client's request rate limit; absent: the hub's default (`rateLimit.client`). */
+  rateLimit?: RateLimit;
   createdAt: string;
+}
+
+/** What an admin may change on an existing client. */
+export interface ClientChanges {
+  /** A limit of its own, or null for the hub's default. */
+  rateLimit?: RateLimit | null;
 }
 
 export interface NewClient {
@@ -62,4 +71,6 @@ export interface ClientStore {
   findByName(name: string): Promise<Client | undefined>;
   /** Every client, oldest first. */
   list(): Promise<Client[]>;
+  /** Applies `changes` to the client with this id; resolves with it as stored, or undefined when there is none. */
+  update(id: string, changes: ClientChanges): Promise<Client | undefined>;
 }

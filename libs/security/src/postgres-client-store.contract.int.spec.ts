@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { StoreUnavailableError } from '#lgsp/event-store';
+import { StoreUnavailableError, applyPostgresMigrations } from '#lgsp/event-store';
 import { describeClientStoreContract } from './contract/client-store-contract.js';
 import { POSTGRES_CLIENTS_COMPONENT, PostgresClientStore } from './postgres-client-store.js';
 import { POSTGRES_URL as url, pgClient as admin } from '../../../test/support/postgres.js';
@@ -66,9 +66,67 @@ describe('PostgresClientStore', () => {
         `SELECT version FROM ${client.escapeIdentifier(schema)}.schema_version WHERE component = $1`,
         [POSTGRES_CLIENTS_COMPONENT],
       );
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 2 }]);
     } finally {
       await client.end();
+    }
+  });
+
+  it('upgrades a version 1 table, keeping its clients, so that they can get a rate limit', async () => {
+    const old = `clients_test_${randomBytes(6).toString('hex')}`;
+    const p = poolOn(old);
+    pools.push(p);
+    // The table as version 1 of this store created it.
+    const v1 = await p.connect();
+    try {
+      await applyPostgresMigrations(
+        v1,
+        old,
+        [
+          {
+            version: 1,
+            description: 'clients',
+            sql: `CREATE TABLE clients (
+              id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, province_code TEXT,
+              commune_codes TEXT[] NOT NULL, sources TEXT[] NOT NULL DEFAULT '{}', token_hash TEXT NOT NULL,
+              created_at TEXT NOT NULL, CONSTRAINT clients_name_unique UNIQUE (name),
+              CONSTRAINT clients_token_hash_unique UNIQUE (token_hash))`,
+          },
+        ],
+        POSTGRES_CLIENTS_COMPONENT,
+      );
+      await v1.query(
+        `INSERT INTO ${v1.escapeIdentifier(old)}.clients (id, name, role, commune_codes, token_hash, created_at)
+         VALUES ('c-1', 'ops', 'operator', '{}', 'hash-ops', '2025-07-01')`,
+      );
+    } finally {
+      v1.release();
+    }
+    try {
+      const store = await PostgresClientStore.open(p, old);
+      expect(await store.findByTokenHash('hash-ops')).toStrictEqual({
+        id: 'c-1',
+        name: 'ops',
+        role: 'operator',
+        communeCodes: [],
+        sources: [],
+        createdAt: '2025-07-01',
+      });
+      expect(await store.update('c-1', { rateLimit: { ratePerSecond: 0.5, burst: 3 } })).toMatchObject({
+        rateLimit: { ratePerSecond: 0.5, burst: 3 },
+      });
+      const client = await admin();
+      try {
+        const { rows } = await client.query(
+          `SELECT version FROM ${client.escapeIdentifier(old)}.schema_version WHERE component = $1`,
+          [POSTGRES_CLIENTS_COMPONENT],
+        );
+        expect(rows).toEqual([{ version: 2 }]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await dropSchema(old);
     }
   });
 

@@ -6,7 +6,7 @@ import {
   postgresUnavailable,
   type PostgresMigration,
 } from '#lgsp/event-store';
-import { ClientNameTakenError, type Client, type ClientStore } from './client.js';
+import { ClientNameTakenError, type Client, type ClientChanges, type ClientStore } from './client.js';
 
 /** The component name the clients table is versioned under in `schema_version`. */
 export const POSTGRES_CLIENTS_COMPONENT = 'security.clients';
@@ -33,6 +33,11 @@ const MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'clients: a rate limit of their own',
+    sql: `ALTER TABLE clients ADD COLUMN rate_per_second DOUBLE PRECISION, ADD COLUMN rate_burst INTEGER;`,
+  },
 ];
 
 interface Row {
@@ -42,10 +47,13 @@ interface Row {
   province_code: string | null;
   commune_codes: string[];
   sources: string[];
+  rate_per_second: number | null;
+  rate_burst: number | null;
   created_at: string;
 }
 
-const COLUMNS = 'id, name, role, province_code, commune_codes, sources, created_at';
+const COLUMNS =
+  'id, name, role, province_code, commune_codes, sources, rate_per_second, rate_burst, created_at';
 
 const toClient = (r: Row): Client => ({
   id: r.id,
@@ -54,6 +62,9 @@ const toClient = (r: Row): Client => ({
   ...(r.province_code ? { provinceCode: r.province_code } : {}),
   communeCodes: r.commune_codes,
   sources: r.sources,
+  ...(r.rate_per_second !== null && r.rate_burst !== null
+    ? { rateLimit: { ratePerSecond: r.rate_per_second, burst: r.rate_burst } }
+    : {}),
   createdAt: r.created_at,
 });
 
@@ -98,9 +109,21 @@ export class PostgresClientStore implements ClientStore {
   async insert(c: Client, tokenHash: string): Promise<void> {
     try {
       await this.pool.query(
-        `INSERT INTO ${this.table} (id, name, role, province_code, commune_codes, sources, token_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [c.id, c.name, c.role, c.provinceCode ?? null, c.communeCodes, c.sources, tokenHash, c.createdAt],
+        `INSERT INTO ${this.table} (id, name, role, province_code, commune_codes, sources, rate_per_second,
+                                    rate_burst, token_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          c.id,
+          c.name,
+          c.role,
+          c.provinceCode ?? null,
+          c.communeCodes,
+          c.sources,
+          c.rateLimit?.ratePerSecond ?? null,
+          c.rateLimit?.burst ?? null,
+          tokenHash,
+          c.createdAt,
+        ],
       );
     } catch (err) {
       const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
@@ -124,6 +147,18 @@ export class PostgresClientStore implements ClientStore {
   async list(): Promise<Client[]> {
     const rows = await this.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} ORDER BY created_at, id`);
     return rows.map(toClient);
+  }
+
+  async update(id: string, changes: ClientChanges): Promise<Client | undefined> {
+    if (changes.rateLimit === undefined) {
+      const rows = await this.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} WHERE id = $1`, [id]);
+      return rows[0] && toClient(rows[0]);
+    }
+    const rows = await this.query<Row>(
+      `UPDATE ${this.table} SET rate_per_second = $2, rate_burst = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, changes.rateLimit?.ratePerSecond ?? null, changes.rateLimit?.burst ?? null],
+    );
+    return rows[0] && toClient(rows[0]);
   }
 
   private async query<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]> {

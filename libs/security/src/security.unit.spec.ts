@@ -11,8 +11,10 @@ import {
   readScope,
   sourceAllowed,
   type Client,
+  type ClientChanges,
   type ClientStore,
   type CommuneDirectory,
+  type RateLimit,
 } from '#lgsp/security';
 
 class MemoryClientStore implements ClientStore {
@@ -34,6 +36,15 @@ class MemoryClientStore implements ClientStore {
   async list(): Promise<Client[]> {
     this.calls.list += 1;
     return this.rows.map((r) => r.client);
+  }
+  async update(id: string, changes: ClientChanges): Promise<Client | undefined> {
+    const row = this.rows.find((r) => r.client.id === id);
+    if (!row) return undefined;
+    if (changes.rateLimit !== undefined) {
+      const { rateLimit: _old, ...rest } = row.client;
+      row.client = { ...rest, ...(changes.rateLimit ? { rateLimit: changes.rateLimit } : {}) };
+    }
+    return row.client;
   }
 }
 
@@ -194,6 +205,87 @@ describe('clients and tokens', () => {
     const again = await service.create({ name: 'a', province: '51' }).catch((e: unknown) => e);
     expect(again).toMatchObject({ code: 'invalid', issues: [{ pointer: '/name' }] });
     expect((again as DomainError).issues).toEqual((error as DomainError).issues);
+  });
+
+  it('keeps a rate limit given at creation, refusing a bad one with a pointer to each field', async () => {
+    const service = new ClientService(new MemoryClientStore(), units);
+    const { client, token } = await service.create({
+      name: 'bulk',
+      communes: ['21040'],
+      rateLimit: { ratePerSecond: 2.5, burst: 10 },
+    });
+    expect(client.rateLimit).toEqual({ ratePerSecond: 2.5, burst: 10 });
+    expect((await service.authenticate(token))?.rateLimit).toEqual({ ratePerSecond: 2.5, burst: 10 });
+    for (const [rateLimit, pointers] of [
+      [{ ratePerSecond: 0, burst: 1 }, ['/rateLimit/ratePerSecond']],
+      [{ ratePerSecond: 1, burst: 0.5 }, ['/rateLimit/burst']],
+      [{ ratePerSecond: 2_000_000, burst: 2_000_000 }, ['/rateLimit/ratePerSecond', '/rateLimit/burst']],
+      [{ ratePerSecond: '5', burst: 5, window: 1 }, ['/rateLimit/window', '/rateLimit/ratePerSecond']],
+      ['fast', ['/rateLimit']],
+    ] as const) {
+      const refused = await service
+        .create({ name: 'refused', province: '51', rateLimit: rateLimit as RateLimit })
+        .catch((e: unknown) => e as DomainError);
+      expect(refused).toMatchObject({ code: 'invalid' });
+      expect((refused as DomainError).issues.map((i) => i.pointer)).toEqual(pointers);
+    }
+  });
+
+  it('updates a client by name or id, applying at once to its cached token, and refuses an unknown one', async () => {
+    const store = new MemoryClientStore();
+    const service = new ClientService(store, units);
+    const { client, token } = await service.create({ name: 'c1', communes: ['21040'] });
+    expect((await service.authenticate(token))?.rateLimit).toBeUndefined();
+    const lookups = store.calls.findByTokenHash;
+
+    const limited = await service.update('c1', { rateLimit: { ratePerSecond: 1, burst: 2 } });
+    expect(limited).toMatchObject({ id: client.id, rateLimit: { ratePerSecond: 1, burst: 2 } });
+    expect((await service.authenticate(token))?.rateLimit).toEqual({ ratePerSecond: 1, burst: 2 });
+    expect(store.calls.findByTokenHash).toBe(lookups);
+
+    expect((await service.update(client.id, { rateLimit: null })).rateLimit).toBeUndefined();
+    expect((await service.authenticate(token))?.rateLimit).toBeUndefined();
+
+    await expect(service.update('nobody', { rateLimit: null })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(service.update('c1', { rateLimit: { ratePerSecond: -1, burst: 1 } })).rejects.toMatchObject({
+      code: 'invalid',
+      issues: [{ pointer: '/rateLimit/ratePerSecond' }],
+    });
+  });
+
+  it('reads a cached client again after refreshMs, in the background, so another process’s change applies', async () => {
+    const store = new MemoryClientStore();
+    let now = 0;
+    const here = new ClientService(store, units, { now: () => now, refreshMs: 5000 });
+    const there = new ClientService(store, units);
+    const { token } = await there.create({ name: 'c1', communes: ['21040'] });
+    expect((await here.authenticate(token))?.rateLimit).toBeUndefined();
+    await there.update('c1', { rateLimit: { ratePerSecond: 1, burst: 1 } });
+    now = 4999;
+    expect((await here.authenticate(token))?.rateLimit).toBeUndefined();
+    now = 5000;
+    const lookups = store.calls.findByTokenHash;
+    // The stale client serves this request and the ones arriving while the read runs: one read.
+    expect(
+      (await Promise.all([here.authenticate(token), here.authenticate(token)])).map((c) => c?.rateLimit),
+    ).toEqual([undefined, undefined]);
+    expect(store.calls.findByTokenHash).toBe(lookups + 1);
+    await new Promise((r) => setImmediate(r));
+    expect((await here.authenticate(token))?.rateLimit).toEqual({ ratePerSecond: 1, burst: 1 });
+  });
+
+  it('looks an unknown token up only when mayLookUp allows it', async () => {
+    const store = new MemoryClientStore();
+    const service = new ClientService(store, units);
+    const { token } = await service.create({ name: 'c1', communes: ['21040'] });
+    let asked = 0;
+    expect(await service.authenticate(token, () => (asked++, false))).toBeUndefined();
+    expect(store.calls.findByTokenHash).toBe(0);
+    expect(await service.authenticate(token, () => (asked++, true))).toMatchObject({ name: 'c1' });
+    // Known now: no question asked.
+    expect(await service.authenticate(token, () => (asked++, false))).toMatchObject({ name: 'c1' });
+    expect(asked).toBe(2);
+    expect(store.calls.findByTokenHash).toBe(1);
   });
 
   it('reads a bearer token from the Authorization header', () => {

@@ -14,6 +14,52 @@ export interface HubConfig {
     port: number;
     /** Largest request body accepted, in bytes; larger gets 413. @defaultValue 1048576 */
     bodyLimitBytes: number;
+    /** A connection that has not sent a request's headers this long after it began is answered 408 and closed. @defaultValue 10000 */
+    headersTimeoutMs: number;
+    /**
+     * A request whose headers and body have not all arrived this long after it began is answered 408
+     * and closed; 0 = no limit. A response, however long (the SSE tail), is not limited. @defaultValue 60000
+     */
+    requestTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this (longer than a load balancer's idle timeout, often 60 s). @defaultValue 72000 */
+    keepAliveTimeoutMs: number;
+    /**
+     * Connections one remote address (an IPv6 /64) may hold open; more are closed at once. 0 = no cap.
+     * Room for a client that opens a connection per request in flight, and for many behind one NAT or
+     * load balancer. @defaultValue 1024
+     */
+    maxConnectionsPerAddress: number;
+  };
+  /**
+   * Token buckets per process (replicas each count their own). A refused request gets 429 with
+   * `Retry-After` and the `RateLimit-Policy` / `RateLimit` headers. Health probes are never limited.
+   */
+  rateLimit: {
+    /**
+     * Each authenticated client, unless the client has a limit of its own (`lgsp clients create|update
+     * --rate-limit`). Enough for a commune's bulk load or a province's few hundred events a second, and
+     * well below what one process serves (about 13,000 requests/s on 2 cores), so that one client cannot
+     * take the hub from the others. @defaultValue 1000 requests/s, burst 2000
+     */
+    client: RateLimitSettings;
+    /**
+     * Each remote address, for the requests that have no valid token (none, a bad one, the payment
+     * callbacks): throttles token guessing and floods of bad tokens. @defaultValue 100 requests/s, burst 200
+     */
+    address: RateLimitSettings;
+    /** Each remote address, for `/metrics`. @defaultValue 10 requests/s, burst 20 */
+    metrics: RateLimitSettings;
+  };
+  metrics: {
+    /**
+     * When set, `/metrics` answers only `Authorization: Bearer <token>` (16 characters or more; never
+     * logged). null: open, as probes and Prometheus inside the cluster expect. @defaultValue null (env `LGSP_METRICS_TOKEN`)
+     */
+    token: string | null;
+    /** When set, `/metrics` is served on this port only (a listener of its own), not on `http.port`. @defaultValue null (env `LGSP_METRICS_PORT`) */
+    port: number | null;
+    /** The address of that listener; null: `http.host`. @defaultValue null */
+    host: string | null;
   };
   /** Folder of the embedded store and the generated admin token. @defaultValue "./data" (env `LGSP_DATA_DIR`) */
   dataDir: string;
@@ -140,6 +186,12 @@ export interface HubConfig {
   };
 }
 
+/** A token bucket: the sustained rate and what may go at once. */
+export interface RateLimitSettings {
+  ratePerSecond: number;
+  burst: number;
+}
+
 export interface BreakerSettings {
   failureThreshold: number;
   failureRatio: number;
@@ -166,7 +218,21 @@ export interface ConnectorSettings {
 export const CONNECTOR_NAMES = ['portal', 'one-stop-shop', 'civil-registry', 'payments'] as const;
 
 export const DEFAULT_CONFIG: HubConfig = {
-  http: { host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576 },
+  http: {
+    host: '0.0.0.0',
+    port: 3000,
+    bodyLimitBytes: 1_048_576,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
+    keepAliveTimeoutMs: 72_000,
+    maxConnectionsPerAddress: 1024,
+  },
+  rateLimit: {
+    client: { ratePerSecond: 1000, burst: 2000 },
+    address: { ratePerSecond: 100, burst: 200 },
+    metrics: { ratePerSecond: 10, burst: 20 },
+  },
+  metrics: { token: null, port: null, host: null },
   dataDir: './data',
   store: 'sqlite',
   postgres: { schema: 'public', poolSize: 10 },
@@ -234,6 +300,15 @@ export const DEFAULT_CONFIG: HubConfig = {
   log: { level: 'info' },
 };
 
+const RATE_LIMIT_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+    burst: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+  },
+} as const;
+
 const BREAKER_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -273,6 +348,24 @@ const schema = {
         host: { type: 'string', minLength: 1 },
         port: { type: 'integer', minimum: 0, maximum: 65535 },
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 104_857_600 },
+        headersTimeoutMs: { type: 'integer', minimum: 100, maximum: 600_000 },
+        requestTimeoutMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
+        keepAliveTimeoutMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
+        maxConnectionsPerAddress: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+      },
+    },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { client: RATE_LIMIT_SCHEMA, address: RATE_LIMIT_SCHEMA, metrics: RATE_LIMIT_SCHEMA },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        token: { type: ['string', 'null'], minLength: 16, maxLength: 500, pattern: '^[\\x21-\\x7e]+$' },
+        port: { type: ['integer', 'null'], minimum: 0, maximum: 65535 },
+        host: { type: ['string', 'null'], minLength: 1 },
       },
     },
     dataDir: { type: 'string', minLength: 1 },
@@ -445,6 +538,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
 
   const merged = deepMerge(DEFAULT_CONFIG, fromFile as Partial<HubConfig>);
   applyEnv(merged, env, problems);
+  checkCombinations(merged, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   merged.dataDir = resolve(merged.dataDir);
@@ -497,6 +591,13 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
       problems.push('LGSP_KAFKA_TOPIC_PREFIX: letters, digits, ".", "_" and "-" only');
     } else c.kafka.topicPrefix = env.LGSP_KAFKA_TOPIC_PREFIX;
   }
+  if (env.LGSP_METRICS_TOKEN) {
+    if (!/^[\x21-\x7e]{16,500}$/.test(env.LGSP_METRICS_TOKEN))
+      problems.push('LGSP_METRICS_TOKEN: 16 to 500 printable ASCII characters, no spaces');
+    else c.metrics.token = env.LGSP_METRICS_TOKEN;
+  }
+  const metricsPort = int('LGSP_METRICS_PORT', 0, 65535);
+  if (metricsPort !== undefined) c.metrics.port = metricsPort;
   applyConnectorEnv(c, env, problems);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   if (env.LGSP_LOG_LEVEL) {
@@ -505,6 +606,17 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
       problems.push(`LGSP_LOG_LEVEL: must be one of ${levels.join(', ')}`);
     else c.log.level = env.LGSP_LOG_LEVEL as HubConfig['log']['level'];
   }
+}
+
+/** Rules between settings, checked once every source is applied. */
+function checkCombinations(c: HubConfig, problems: string[]): void {
+  const { headersTimeoutMs, requestTimeoutMs } = c.http;
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs)
+    problems.push(
+      `http.headersTimeoutMs (${headersTimeoutMs}) must not exceed http.requestTimeoutMs (${requestTimeoutMs})`,
+    );
+  if (c.metrics.port !== null && c.metrics.port !== 0 && c.metrics.port === c.http.port)
+    problems.push(`metrics.port (${c.metrics.port}) must differ from http.port`);
 }
 
 function applyConnectorEnv(c: HubConfig, env: Env, problems: string[]): void {

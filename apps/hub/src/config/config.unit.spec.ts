@@ -56,6 +56,67 @@ describe('configuration', () => {
     ]);
   });
 
+  it('reads the connection limits, rate limits and metrics settings, refusing bad ones by path', () => {
+    const c = loadConfig({});
+    expect(c.http).toMatchObject({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnectionsPerAddress: 1024,
+    });
+    expect(c.rateLimit).toEqual({
+      client: { ratePerSecond: 1000, burst: 2000 },
+      address: { ratePerSecond: 100, burst: 200 },
+      metrics: { ratePerSecond: 10, burst: 20 },
+    });
+    expect(c.metrics).toEqual({ token: null, port: null, host: null });
+
+    const path = file(
+      JSON.stringify({
+        http: { headersTimeoutMs: 2000, requestTimeoutMs: 0 },
+        rateLimit: { client: { ratePerSecond: 0.5, burst: 3 } },
+        metrics: { token: 'from-the-file-0123456789', host: '127.0.0.1' },
+      }),
+    );
+    const fromFile = loadConfig({ LGSP_CONFIG: path, LGSP_METRICS_PORT: '9464' });
+    expect(fromFile.http).toMatchObject({ headersTimeoutMs: 2000, requestTimeoutMs: 0 });
+    expect(fromFile.rateLimit.client).toEqual({ ratePerSecond: 0.5, burst: 3 });
+    expect(fromFile.rateLimit.address).toEqual({ ratePerSecond: 100, burst: 200 });
+    expect(fromFile.metrics).toEqual({ token: 'from-the-file-0123456789', port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({ LGSP_CONFIG: path, LGSP_METRICS_TOKEN: 'from-the-environment' }).metrics.token).toBe(
+      'from-the-environment',
+    );
+
+    const bad = file(
+      JSON.stringify({
+        http: { headersTimeoutMs: 20_000, requestTimeoutMs: 5000, maxConnectionsPerAddress: -1 },
+        rateLimit: { address: { ratePerSecond: 0, burst: 1.5 } },
+        metrics: { token: 'short' },
+      }),
+    );
+    expect(problemsOf({ LGSP_CONFIG: bad })).toEqual([
+      `${bad}: /http/maxConnectionsPerAddress must be >= 0`,
+      `${bad}: /rateLimit/address/ratePerSecond must be > 0`,
+      `${bad}: /rateLimit/address/burst must be integer`,
+      `${bad}: /metrics/token must NOT have fewer than 16 characters`,
+    ]);
+    const timeouts = file(JSON.stringify({ http: { headersTimeoutMs: 20_000, requestTimeoutMs: 5000 } }));
+    expect(problemsOf({ LGSP_CONFIG: timeouts })).toEqual([
+      'http.headersTimeoutMs (20000) must not exceed http.requestTimeoutMs (5000)',
+    ]);
+    const secret = 'has a space in it, too';
+    const problems = problemsOf({
+      LGSP_METRICS_TOKEN: secret,
+      LGSP_HTTP_PORT: '9000',
+      LGSP_METRICS_PORT: '9000',
+    });
+    expect(problems).toEqual([
+      'LGSP_METRICS_TOKEN: 16 to 500 printable ASCII characters, no spaces',
+      'metrics.port (9000) must differ from http.port',
+    ]);
+    expect(problems.join('\n')).not.toContain(secret);
+  });
+
   it('reads the Kafka replay settings, with defaults, and refuses bad ones by path', () => {
     expect(loadConfig({}).kafka.replay).toEqual({ ratePerSecond: 1000, batchSize: 200 });
     const path = file(JSON.stringify({ kafka: { replay: { ratePerSecond: 50 } } }));

@@ -1,6 +1,17 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req } from '@nestjs/common';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { ROLES, type Client, type Role } from '#lgsp/security';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Req } from '@nestjs/common';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsDefined,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateIf,
+} from 'class-validator';
+import { ROLES, type Client, type RateLimit, type Role } from '#lgsp/security';
 import type { FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
@@ -31,6 +42,19 @@ export class CreateClientDto {
   @ArrayMaxSize(50)
   @IsString({ each: true })
   sources?: string[];
+
+  /** `{ratePerSecond, burst}`: a rate limit of its own instead of the hub's `rateLimit.client` (checked by ClientService). */
+  @IsOptional()
+  @IsObject()
+  rateLimit?: RateLimit;
+}
+
+export class UpdateClientDto {
+  /** `{ratePerSecond, burst}`: a rate limit of its own, or null for the hub's default (checked by ClientService). */
+  @ValidateIf((o: UpdateClientDto) => o.rateLimit !== null)
+  @IsDefined({ message: 'give rateLimit: {ratePerSecond, burst}, or null for the hub default' })
+  @IsObject()
+  rateLimit!: RateLimit | null;
 }
 
 type PublicClient = Omit<Client, never>;
@@ -53,6 +77,7 @@ export class AdminController {
       ...(body.province !== undefined ? { province: body.province } : {}),
       ...(body.role ? { role: body.role } : {}),
       ...(body.sources ? { sources: body.sources } : {}),
+      ...(body.rateLimit ? { rateLimit: body.rateLimit } : {}),
     });
     this.rt.logger.info(
       {
@@ -65,6 +90,30 @@ export class AdminController {
       'client created',
     );
     return { ...client, token };
+  }
+
+  /** Changes a client (its rate limit); applies from its next request, in every replica within 5 s. Audited. */
+  @Patch('clients/:ref')
+  async update(
+    @Req() req: FastifyRequest,
+    @Param('ref') ref: string,
+    @Body() body: UpdateClientDto,
+  ): Promise<PublicClient> {
+    const admin = principal(req, 'admin');
+    const client = await this.rt.clients.update(ref, { rateLimit: body.rateLimit });
+    await this.rt.audit.record({
+      at: new Date().toISOString(),
+      actor: admin.name,
+      action: 'client.update',
+      subject: `client:${client.id}`,
+      scope: { client: client.name, rateLimit: body.rateLimit },
+      outcome: { rateLimit: client.rateLimit ?? null },
+    });
+    this.rt.logger.info(
+      { actor: admin.name, clientId: client.id, rateLimit: client.rateLimit ?? 'default' },
+      'client updated',
+    );
+    return client;
   }
 
   @Get('clients')

@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger } from '#lgsp/observability';
+import { HubMetrics, createLogger } from '#lgsp/observability';
 import { InMemoryAuditLog, type AuditLog, type Client } from '#lgsp/security';
 import { AuditController } from './audit.controller.js';
-import { authenticate } from './auth.js';
+import { guardRequest } from './auth.js';
+import { RequestLimits } from './rate-limits.js';
+import { DEFAULT_CONFIG } from '../config/config.js';
 import { ProblemFilter } from './problem.filter.js';
 import { RUNTIME } from './tokens.js';
 import type { HubRuntime } from '../runtime.js';
@@ -37,7 +39,17 @@ async function serve(audit: AuditLog | undefined): Promise<{ url: string; close(
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', async (req) => authenticate(runtime, req));
+    .addHook('onRequest', async (req, reply) =>
+      guardRequest(
+        {
+          clients: runtime.clients,
+          limits: new RequestLimits(DEFAULT_CONFIG.rateLimit, new HubMetrics({ defaultMetrics: false })),
+          authorizeMetrics: null,
+        },
+        req,
+        reply,
+      ),
+    );
   app.useGlobalFilters(new ProblemFilter(createLogger({ level: 'silent' })));
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: await app.getUrl(), close: () => app.close() };

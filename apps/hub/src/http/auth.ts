@@ -1,7 +1,8 @@
 import { DomainError } from '#lgsp/contracts';
-import { bearerToken, type Client, type Role } from '#lgsp/security';
-import type { FastifyRequest } from 'fastify';
-import type { HubRuntime } from '../runtime.js';
+import { bearerToken, type Client, type ClientService, type Role } from '#lgsp/security';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { rateLimitedProblem, type RequestLimits } from './rate-limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,23 +10,73 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Paths served without a token: probes, the Prometheus scrape, and the payment platform's callbacks
- * (authenticated by their `MaXacThuc` digest instead).
- */
-const PUBLIC = /^\/(health\/(live|ready)|metrics|v1\/callbacks\/payments)(\?|$)/;
+const HEALTH = /^\/health\/(live|ready)(\?|$)/;
+const METRICS = /^\/metrics(\?|$)/;
+/** The payment platform's callbacks, authenticated by their `MaXacThuc` digest instead of a token. */
+const CALLBACKS = /^\/v1\/callbacks\/payments(\?|$)/;
+
+/** What the request guard needs of the hub. */
+export interface GuardParts {
+  clients: Pick<ClientService, 'authenticate'>;
+  limits: RequestLimits;
+  /** Throws for a scrape without the metrics token; null when `/metrics` is on a listener of its own. */
+  authorizeMetrics: ((authorization: string | string[] | undefined) => void) | null;
+}
 
 /**
- * Authenticates in Fastify's onRequest hook, before the body is read, so a request without a valid
- * token is refused without spending effort on its body.
+ * Authenticates and rate-limits in Fastify's onRequest hook, before the body is read, so a request
+ * without a valid token or over its limit is refused without spending effort on its body:
+ * - health probes pass untouched;
+ * - `/metrics` counts against its own per-address limit and needs the metrics token when one is set;
+ * - a valid token counts against its client's limit;
+ * - everything else (no token, a token this process does not know yet, the payment callbacks) counts
+ *   against its remote address first, so that guessed tokens cost no store look-up once the address
+ *   is over its limit.
+ *
+ * A request over its limit is answered here, without an exception or a log line (a flood would
+ * make as many); `lgsp_http_rate_limited_total` counts them.
  */
-export async function authenticate(runtime: HubRuntime, req: FastifyRequest): Promise<void> {
-  if (PUBLIC.test(req.url)) return;
+export async function guardRequest(
+  parts: GuardParts,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  const url = req.url;
+  if (HEALTH.test(url)) return undefined;
+  const { limits } = parts;
+  if (METRICS.test(url)) {
+    if (parts.authorizeMetrics === null) {
+      if (!limits.address(req.ip, reply)) return refuse(reply);
+      throw new DomainError('not-found', 'the metrics are served on a listener of their own');
+    }
+    if (!limits.metricsScrape(req.ip, reply)) return refuse(reply);
+    parts.authorizeMetrics(req.headers.authorization);
+    return undefined;
+  }
+  if (CALLBACKS.test(url)) return limits.address(req.ip, reply) ? undefined : refuse(reply);
   const token = bearerToken(req.headers.authorization);
-  if (!token) throw new DomainError('unauthenticated', 'send Authorization: Bearer <token>');
-  const client = await runtime.clients.authenticate(token);
+  if (!token) {
+    if (!limits.address(req.ip, reply)) return refuse(reply);
+    throw new DomainError('unauthenticated', 'send Authorization: Bearer <token>');
+  }
+  let addressRefused = false;
+  const client = await parts.clients.authenticate(token, () => {
+    addressRefused = !limits.address(req.ip, reply);
+    return !addressRefused;
+  });
+  if (addressRefused) return refuse(reply);
   if (!client) throw new DomainError('unauthenticated', 'the token is not valid');
+  if (!limits.client(client, reply)) return refuse(reply);
   req.client = client;
+  return undefined;
+}
+
+/** Answers 429; the RateLimit fields and Retry-After are already set. */
+function refuse(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(429)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(rateLimitedProblem(reply.request.url.split('?')[0]));
 }
 
 /** The authenticated client, or 403 when its role is not among `roles`. */

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { RUNTIME } from './tokens.js';
+import { renderMetrics } from './metrics-endpoint.js';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem.js';
 import type { HubRuntime } from '../runtime.js';
 
@@ -38,11 +39,10 @@ export class HealthController {
     void reply.send({ status: 'ready', head, projection: this.rt.projection?.state ?? 'subscriber' });
   }
 
+  /** The request guard has checked the metrics token and limit (see auth.ts). */
   @Get('metrics')
   async metrics(@Res() reply: FastifyReply): Promise<void> {
-    const head = await this.rt.store.head();
-    this.rt.metrics.headPosition.set(head.position);
-    const text = await this.rt.metrics.render(async () => this.rt.subscriptions.lag());
-    void reply.header('content-type', this.rt.metrics.contentType).send(text);
+    const { contentType, body } = await renderMetrics(this.rt);
+    void reply.header('content-type', contentType).send(body);
   }
 }

@@ -21,7 +21,7 @@ export class IngestController {
       maxEvents: this.rt.config.ingest.maxBatchEvents,
     });
     const outcome = await this.rt.ingest.ingest(client, events, mode !== 'batch');
-    this.rt.metrics.ingestRequests.inc({ transport: 'http', mode, status: String(outcome.status) });
+    this.rt.metrics.ingestRequest(mode, outcome.status);
     void reply
       .status(outcome.status)
       .header('content-type', 'application/json')

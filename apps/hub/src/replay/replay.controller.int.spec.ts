@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError } from '#lgsp/contracts';
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
-import { createLogger } from '#lgsp/observability';
+import { HubMetrics, createLogger } from '#lgsp/observability';
 import {
   InMemoryReplayStore,
   ReplayService,
@@ -13,7 +13,9 @@ import {
   type ReplayTarget,
 } from '#lgsp/replay';
 import { InMemoryAuditLog, type Client } from '#lgsp/security';
-import { authenticate } from '../http/auth.js';
+import { guardRequest } from '../http/auth.js';
+import { RequestLimits } from '../http/rate-limits.js';
+import { DEFAULT_CONFIG } from '../config/config.js';
 import { ProblemFilter } from '../http/problem.filter.js';
 import { RUNTIME } from '../http/tokens.js';
 import type { HubRuntime } from '../runtime.js';
@@ -69,7 +71,17 @@ async function serve(replay: ReplayService | undefined) {
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', async (req) => authenticate(runtime, req));
+    .addHook('onRequest', async (req, reply) =>
+      guardRequest(
+        {
+          clients: runtime.clients,
+          limits: new RequestLimits(DEFAULT_CONFIG.rateLimit, new HubMetrics({ defaultMetrics: false })),
+          authorizeMetrics: null,
+        },
+        req,
+        reply,
+      ),
+    );
   app.useGlobalFilters(new ProblemFilter(createLogger({ level: 'silent' })));
   app.useGlobalPipes(
     new ValidationPipe({

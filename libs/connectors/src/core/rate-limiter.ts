@@ -1,3 +1,4 @@
+import { msUntilTokens, refilledTokens } from '#lgsp/security';
 import { systemClock, type Clock } from './clock.js';
 
 export interface RateLimiterOptions {
@@ -24,9 +25,6 @@ export class RateLimiterStoppedError extends Error {
     this.name = 'RateLimiterStoppedError';
   }
 }
-
-/** Float refills land a hair below 1 (1000 ms × 3/s / 1000 = 2.9999…); that is a whole token. */
-const EPSILON = 1e-9;
 
 interface Waiter {
   resolve: () => void;
@@ -164,8 +162,7 @@ export class TokenBucket {
   private delayMs(): number {
     const now = this.clock.now();
     const paused = Math.max(0, this.pausedUntil - now);
-    const missing = this.tokens >= 1 - EPSILON ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.rate);
-    return Math.max(paused, missing);
+    return Math.max(paused, msUntilTokens(this.tokens, this.rate));
   }
 
   private refill(): void {
@@ -173,6 +170,6 @@ export class TokenBucket {
     // Nothing accrues while the target asked us to wait.
     const elapsed = Math.max(0, now - Math.max(this.refilledAt, this.pausedUntil));
     this.refilledAt = now;
-    this.tokens = Math.min(this.options.burst, this.tokens + (elapsed * this.rate) / 1000);
+    this.tokens = refilledTokens(this.tokens, elapsed, this.rate, this.options.burst);
   }
 }

@@ -105,6 +105,47 @@ export function describeClientStoreContract(
       expect((await store.list()).map((c) => c.name).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `race-${i}`));
     });
 
+    it('keeps a rate limit, changes and clears it by id, and another process reads the change', async () => {
+      const limited = client({
+        rateLimit: { ratePerSecond: 2.5, burst: 10 },
+        createdAt: '2025-07-01T00:00:00.000Z',
+      });
+      const plain = client({ name: 'plain', sources: [], createdAt: '2025-07-02T00:00:00.000Z' });
+      await store.insert(limited, 'hash-limited');
+      await store.insert(plain, 'hash-plain');
+      const other = await harness!.another();
+      expect(await other.findByTokenHash('hash-limited')).toEqual(limited);
+      expect((await other.findByTokenHash('hash-plain'))?.rateLimit).toBeUndefined();
+
+      const changed = { ...plain, rateLimit: { ratePerSecond: 0.5, burst: 1 } };
+      expect(await store.update(plain.id, { rateLimit: { ratePerSecond: 0.5, burst: 1 } })).toEqual(changed);
+      expect(await other.findByTokenHash('hash-plain')).toEqual(changed);
+      expect(await store.update(limited.id, { rateLimit: null })).toEqual({
+        ...limited,
+        rateLimit: undefined,
+      });
+      expect((await other.findByName(limited.name))?.rateLimit).toBeUndefined();
+      expect(await store.update(limited.id, {})).toEqual({ ...limited, rateLimit: undefined });
+      expect(await store.update(randomUUID(), { rateLimit: null })).toBeUndefined();
+      expect((await store.list()).map((c) => c.rateLimit)).toEqual([undefined, changed.rateLimit]);
+    });
+
+    it('applies a rate limit changed through one process to the other within refreshMs', async () => {
+      const here = new ClientService(store, units, { refreshMs: 100 });
+      const there = new ClientService(await harness!.another(), units);
+      const { token } = await here.create({ name: 'c1', communes: ['21040'] });
+      expect((await here.authenticate(token))?.rateLimit).toBeUndefined();
+      await there.update('c1', { rateLimit: { ratePerSecond: 3, burst: 6 } });
+      const start = Date.now();
+      let seen: Client | undefined;
+      while (seen?.rateLimit === undefined && Date.now() - start < 3000) {
+        seen = await here.authenticate(token);
+        if (seen?.rateLimit === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(seen?.rateLimit).toEqual({ ratePerSecond: 3, burst: 6 });
+      expect(Date.now() - start).toBeLessThan(1000);
+    });
+
     it('authenticates a token created by another process, once it exists', async () => {
       const here = new ClientService(store, units);
       const there = new ClientService(await harness!.another(), units);
