@@ -112,6 +112,8 @@ export class ReadsController {
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
+    // Sent now, not with the first event: a client waiting for headers would otherwise wait up to 15 s.
+    raw.flushHeaders();
     let position = after;
     let closed = false;
     let wake: (() => void) | undefined;
