@@ -123,6 +123,12 @@ describe('access: every route by every role, and nothing across scopes', () => {
       { operator: 403, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
     ],
     [
+      'PATCH',
+      '/v1/admin/clients/nobody',
+      { rateLimit: null },
+      { admin: 404, operator: 403, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
+    ],
+    [
       'GET',
       '/v1/admin/subscriptions',
       undefined,
@@ -237,6 +243,33 @@ describe('access: every route by every role, and nothing across scopes', () => {
       expect([who, res.status]).toEqual([who, want]);
       if (res.status >= 400)
         expect([who, res.contentType]).toEqual([who, expect.stringMatching(/^application\/problem\+json/)]);
+    }
+  });
+
+  it('checks the role before the body: a client without the role gets 403 whatever it sends, never a 422', async () => {
+    const routes: [string, string][] = [
+      ['POST', '/v1/admin/clients'],
+      ['PATCH', '/v1/admin/clients/nobody'],
+      ['POST', '/v1/admin/reconciliations'],
+      ['POST', '/v1/admin/replays/plan'],
+      ['POST', '/v1/admin/replays'],
+      ['POST', '/v1/admin/replays/nope/pause'],
+      ['POST', `/v1/admin/parked/portal/${code51}/retry`],
+    ];
+    for (const [method, path] of routes) {
+      for (const who of ['p51', 'c51', 'p79', 'c79'] as const) {
+        for (const body of [{ bogus: 1 }, { target: 7, scope: [] }, {}]) {
+          expect([method, path, who, (await call(who, method, path, body)).status]).toEqual([
+            method,
+            path,
+            who,
+            403,
+          ]);
+        }
+      }
+      expect((await call('operator', method, path, { bogus: 1 })).status).toBe(
+        path.startsWith('/v1/admin/clients') ? 403 : 422,
+      );
     }
   });
 

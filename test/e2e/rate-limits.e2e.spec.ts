@@ -120,7 +120,7 @@ describe('rate limits (default configuration)', () => {
     expect(count(writes, 201)).toBe(writes.length - count(writes, 429));
     // The quiet client was served every time, and told of its own (default) limit.
     expect(quiet.map((a) => a.status)).toEqual(quiet.map((_, i) => (i % 2 === 0 ? 200 : 201)));
-    expect(quiet[0]?.headers.get('ratelimit-policy')).toBe('"client";q=20000;w=1');
+    expect(quiet[0]?.headers.get('ratelimit-policy')).toBe('"client";q=2000;w=2');
     expect(quiet[0]?.headers.get('ratelimit')).toMatch(/^"client";r=[0-9]+;t=1$/);
     // Nothing refused was appended.
     expect(await head()).toBe(before + count(writes, 201) + 30);

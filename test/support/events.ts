@@ -69,7 +69,8 @@ export function paymentCompleted(code: string, amount: number): Record<string, u
   return {
     specversion: '1.0',
     id: randomUUID(),
-    source: '/national/payment-platform',
+    // The commune's one-stop-shop records the payment (the connectors capture the platform's own).
+    source: `/communes/${COMMUNE}/one-stop-shop`,
     type: 'vn.gov.lgsp.payment.completed.v1',
     time: '2025-11-23T11:00:00+07:00',
     data: {

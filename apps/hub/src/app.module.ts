@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AdminController } from './http/admin.controller.js';
 import { AuditController } from './http/audit.controller.js';
 import { CallbacksController } from './http/callbacks.controller.js';
@@ -6,6 +7,7 @@ import { HealthController } from './http/health.controller.js';
 import { IngestController } from './http/ingest.controller.js';
 import { ParkedController } from './http/parked.controller.js';
 import { ReadsController } from './http/reads.controller.js';
+import { RolesGuard } from './http/roles.js';
 import { RUNTIME } from './http/tokens.js';
 import { ReconciliationController } from './reconciliation/reconciliation.controller.js';
 import { ReplayController } from './replay/replay.controller.js';
@@ -27,7 +29,11 @@ export class AppModule {
         AuditController,
         HealthController,
       ],
-      providers: [{ provide: RUNTIME, useValue: runtime }],
+      providers: [
+        { provide: RUNTIME, useValue: runtime },
+        // Roles are checked before any pipe reads the body.
+        { provide: APP_GUARD, useClass: RolesGuard },
+      ],
     };
   }
 }

@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 import { ROLES, type Client, type RateLimit, type Role } from '#lgsp/security';
 import type { FastifyRequest } from 'fastify';
+import { Roles } from './roles.js';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
 import type { HubRuntime } from '../runtime.js';
@@ -65,12 +66,13 @@ export class AdminController {
 
   /** Creates a client; the token is in this response only. */
   @Post('clients')
+  @Roles('admin')
   @HttpCode(201)
   async create(
     @Req() req: FastifyRequest,
     @Body() body: CreateClientDto,
   ): Promise<PublicClient & { token: string }> {
-    const admin = principal(req, 'admin');
+    const admin = principal(req);
     const { client, token } = await this.rt.clients.create({
       name: body.name,
       ...(body.communes ? { communes: body.communes } : {}),
@@ -94,12 +96,13 @@ export class AdminController {
 
   /** Changes a client (its rate limit); applies from its next request, in every replica within 5 s. Audited. */
   @Patch('clients/:ref')
+  @Roles('admin')
   async update(
     @Req() req: FastifyRequest,
     @Param('ref') ref: string,
     @Body() body: UpdateClientDto,
   ): Promise<PublicClient> {
-    const admin = principal(req, 'admin');
+    const admin = principal(req);
     const client = await this.rt.clients.update(ref, { rateLimit: body.rateLimit });
     await this.rt.audit.record({
       at: new Date().toISOString(),
@@ -117,15 +120,15 @@ export class AdminController {
   }
 
   @Get('clients')
-  async list(@Req() req: FastifyRequest): Promise<{ clients: PublicClient[] }> {
-    principal(req, 'admin', 'operator');
+  @Roles('admin', 'operator')
+  async list(): Promise<{ clients: PublicClient[] }> {
     return { clients: await this.rt.clients.list() };
   }
 
   /** Every subscriber with its checkpoint and lag. */
   @Get('subscriptions')
-  async subscriptions(@Req() req: FastifyRequest): Promise<unknown> {
-    principal(req, 'admin', 'operator');
+  @Roles('admin', 'operator')
+  async subscriptions(): Promise<unknown> {
     return { head: (await this.rt.store.head()).position, subscriptions: await this.rt.subscriptions.lag() };
   }
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HubMetrics, createLogger } from '#lgsp/observability';
 import { InMemoryAuditLog, type AuditLog, type Client } from '#lgsp/security';
@@ -9,6 +9,7 @@ import { guardRequest } from './auth.js';
 import { RequestLimits } from './rate-limits.js';
 import { DEFAULT_CONFIG } from '../config/config.js';
 import { ProblemFilter } from './problem.filter.js';
+import { RolesGuard } from './roles.js';
 import { RUNTIME } from './tokens.js';
 import type { HubRuntime } from '../runtime.js';
 
@@ -31,7 +32,13 @@ async function serve(audit: AuditLog | undefined): Promise<{ url: string; close(
     clients: { authenticate: async (token: string) => clients[token] },
     ...(audit ? { audit } : {}),
   } as unknown as HubRuntime;
-  @Module({ controllers: [AuditController], providers: [{ provide: RUNTIME, useValue: runtime }] })
+  @Module({
+    controllers: [AuditController],
+    providers: [
+      { provide: RUNTIME, useValue: runtime },
+      { provide: APP_GUARD, useClass: RolesGuard },
+    ],
+  })
   class TestModule {}
   const app = await NestFactory.create<NestFastifyApplication>(TestModule, new FastifyAdapter(), {
     logger: false,

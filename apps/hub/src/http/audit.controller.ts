@@ -1,8 +1,7 @@
-import { Controller, Get, Inject, Query, Req } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { DomainError } from '#lgsp/contracts';
 import type { AuditEntry, AuditLog } from '#lgsp/security';
-import type { FastifyRequest } from 'fastify';
-import { principal } from './auth.js';
+import { Roles } from './roles.js';
 import { RUNTIME } from './tokens.js';
 import { intParam } from './wire.js';
 import type { HubRuntime } from '../runtime.js';
@@ -13,16 +12,13 @@ const MAX_LIMIT = 1000;
  * The operators' audit log: who planned, ran, paused, resumed or cancelled what, and with what outcome.
  * Admin or operator. Oldest first; `next` is the cursor of the following page when this one is full.
  */
+@Roles('admin', 'operator')
 @Controller('v1/admin/audit')
 export class AuditController {
   constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
 
   @Get()
-  async list(
-    @Req() req: FastifyRequest,
-    @Query() query: Record<string, unknown>,
-  ): Promise<{ entries: AuditEntry[]; next?: number }> {
-    principal(req, 'admin', 'operator');
+  async list(@Query() query: Record<string, unknown>): Promise<{ entries: AuditEntry[]; next?: number }> {
     const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
     const after = intParam(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const action = textParam(query, 'action');

@@ -3,6 +3,7 @@ import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import type { ParkedItem, ParkingHistoryEntry, ParkingStore } from '#lgsp/connectors';
 import { DomainError } from '#lgsp/contracts';
 import type { FastifyRequest } from 'fastify';
+import { Roles } from './roles.js';
 import { principal } from './auth.js';
 import { RUNTIME } from './tokens.js';
 import { intParam } from './wire.js';
@@ -31,16 +32,13 @@ export class SkipParkedDto extends RetryParkedDto {
  * The parked (target, dossier) pairs of the running connectors: list, retry (the dossier is delivered
  * again), skip (its held events are dropped for that target) and each pair's history. Admin or operator.
  */
+@Roles('admin', 'operator')
 @Controller('v1/admin/parked')
 export class ParkedController {
   constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
 
   @Get()
-  async list(
-    @Req() req: FastifyRequest,
-    @Query() query: Record<string, unknown>,
-  ): Promise<{ parked: ParkedItem[] }> {
-    principal(req, 'admin', 'operator');
+  async list(@Query() query: Record<string, unknown>): Promise<{ parked: ParkedItem[] }> {
     const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
     const after = intParam(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const target = query.target;
@@ -68,7 +66,7 @@ export class ParkedController {
     @Param('dossier') dossier: string,
     @Body() body: RetryParkedDto = {},
   ): Promise<{ entry: ParkingHistoryEntry; delivery: Redelivery }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     const { connector, parking } = this.connector(target);
     const entry = await parking.retry(target, dossier, {
       by: operator.name,
@@ -91,7 +89,7 @@ export class ParkedController {
     @Param('dossier') dossier: string,
     @Body() body: SkipParkedDto = {},
   ): Promise<{ entry: ParkingHistoryEntry }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     const { parking } = this.connector(target);
     const entry = await parking.skip(target, dossier, {
       by: operator.name,
@@ -108,11 +106,9 @@ export class ParkedController {
 
   @Get(':target/:dossier/history')
   async history(
-    @Req() req: FastifyRequest,
     @Param('target') target: string,
     @Param('dossier') dossier: string,
   ): Promise<{ history: ParkingHistoryEntry[] }> {
-    principal(req, 'admin', 'operator');
     const { parking } = this.connector(target);
     const history = await parking.history(target, dossier);
     if (history.length === 0)

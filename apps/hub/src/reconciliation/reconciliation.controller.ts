@@ -10,6 +10,7 @@ import {
   type ReconciliationService,
 } from '#lgsp/reconciliation';
 import type { FastifyRequest } from 'fastify';
+import { Roles } from '../http/roles.js';
 import { principal } from '../http/auth.js';
 import { RUNTIME } from '../http/tokens.js';
 import { intParam } from '../http/wire.js';
@@ -32,6 +33,7 @@ export class StartReconciliationDto {
  * Reconciliation runs: start one for a target over a scope (it continues in the background), list
  * them newest first, read one with a page of its mismatches. Admin or operator.
  */
+@Roles('admin', 'operator')
 @Controller('v1/admin/reconciliations')
 export class ReconciliationController {
   constructor(
@@ -44,16 +46,12 @@ export class ReconciliationController {
     @Req() req: FastifyRequest,
     @Body() body: StartReconciliationDto,
   ): Promise<{ run: ReconciliationRun }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     return { run: await this.service().start(body.target, body.scope ?? {}, operator.name) };
   }
 
   @Get()
-  async list(
-    @Req() req: FastifyRequest,
-    @Query() query: Record<string, unknown>,
-  ): Promise<{ runs: ReconciliationRun[] }> {
-    principal(req, 'admin', 'operator');
+  async list(@Query() query: Record<string, unknown>): Promise<{ runs: ReconciliationRun[] }> {
     const limit = intParam(query, 'limit', 50, 1, MAX_LIMIT);
     const after = query.after;
     if (after !== undefined && (typeof after !== 'string' || after.length > 100))
@@ -65,11 +63,9 @@ export class ReconciliationController {
 
   @Get(':id')
   async get(
-    @Req() req: FastifyRequest,
     @Param('id') id: string,
     @Query() query: Record<string, unknown>,
   ): Promise<{ run: ReconciliationRun } & MismatchPage> {
-    principal(req, 'admin', 'operator');
     const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
     const after = intParam(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const category = query.category;

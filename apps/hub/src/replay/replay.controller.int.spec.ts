@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Module, ValidationPipe } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError } from '#lgsp/contracts';
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
@@ -17,6 +17,7 @@ import { guardRequest } from '../http/auth.js';
 import { RequestLimits } from '../http/rate-limits.js';
 import { DEFAULT_CONFIG } from '../config/config.js';
 import { ProblemFilter } from '../http/problem.filter.js';
+import { RolesGuard } from '../http/roles.js';
 import { RUNTIME } from '../http/tokens.js';
 import type { HubRuntime } from '../runtime.js';
 import { ReplayController } from './replay.controller.js';
@@ -63,7 +64,13 @@ async function serve(replay: ReplayService | undefined) {
     clients: { authenticate: async (token: string) => clients[token] },
     ...(replay ? { replay } : {}),
   } as unknown as HubRuntime;
-  @Module({ controllers: [ReplayController], providers: [{ provide: RUNTIME, useValue: runtime }] })
+  @Module({
+    controllers: [ReplayController],
+    providers: [
+      { provide: RUNTIME, useValue: runtime },
+      { provide: APP_GUARD, useClass: RolesGuard },
+    ],
+  })
   class TestModule {}
   const app = await NestFactory.create<NestFastifyApplication>(TestModule, new FastifyAdapter(), {
     logger: false,

@@ -13,6 +13,7 @@ import {
 import { DomainError } from '#lgsp/contracts';
 import type { ReplayPlan, ReplayProgress, ReplayService } from '#lgsp/replay';
 import type { FastifyRequest } from 'fastify';
+import { Roles } from '../http/roles.js';
 import { principal } from '../http/auth.js';
 import { RUNTIME } from '../http/tokens.js';
 import { intParam } from '../http/wire.js';
@@ -59,6 +60,7 @@ export class ReplayNoteDto {
  * Operators' replays: a plan (dry run), a run to one target, its progress, pause, resume and cancel.
  * Admin or operator; every action is audited by the replay service.
  */
+@Roles('admin', 'operator')
 @Controller('v1/admin/replays')
 export class ReplayController {
   constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
@@ -66,7 +68,7 @@ export class ReplayController {
   @Post('plan')
   @HttpCode(200)
   async plan(@Req() req: FastifyRequest, @Body() body: PlanReplayDto): Promise<{ plan: ReplayPlan }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     return { plan: await this.replays().plan(body.target, body.scope, operator.name) };
   }
 
@@ -76,7 +78,7 @@ export class ReplayController {
     @Req() req: FastifyRequest,
     @Body() body: RunReplayDto,
   ): Promise<{ replay: ReplayProgress; plan: ReplayPlan }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     return this.replays().run(body.target, body.scope, {
       by: operator.name,
       ...(body.confirm === undefined ? {} : { confirm: body.confirm }),
@@ -86,11 +88,7 @@ export class ReplayController {
   }
 
   @Get()
-  async list(
-    @Req() req: FastifyRequest,
-    @Query() query: Record<string, unknown>,
-  ): Promise<{ replays: ReplayProgress[] }> {
-    principal(req, 'admin', 'operator');
+  async list(@Query() query: Record<string, unknown>): Promise<{ replays: ReplayProgress[] }> {
     const limit = intParam(query, 'limit', 50, 1, 1000);
     const after = query.after;
     if (after !== undefined && (typeof after !== 'string' || after.length === 0))
@@ -101,8 +99,7 @@ export class ReplayController {
   }
 
   @Get(':id')
-  async get(@Req() req: FastifyRequest, @Param('id') id: string): Promise<{ replay: ReplayProgress }> {
-    principal(req, 'admin', 'operator');
+  async get(@Param('id') id: string): Promise<{ replay: ReplayProgress }> {
     return { replay: await this.replays().get(id) };
   }
 
@@ -113,7 +110,7 @@ export class ReplayController {
     @Param('id') id: string,
     @Body() body: ReplayNoteDto = {},
   ): Promise<{ replay: ReplayProgress }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     return { replay: await this.replays().pause(id, operator.name, body.note) };
   }
 
@@ -124,7 +121,7 @@ export class ReplayController {
     @Param('id') id: string,
     @Body() body: ReplayNoteDto = {},
   ): Promise<{ replay: ReplayProgress }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     return { replay: await this.replays().resume(id, operator.name, body.note) };
   }
 
@@ -135,7 +132,7 @@ export class ReplayController {
     @Param('id') id: string,
     @Body() body: ReplayNoteDto = {},
   ): Promise<{ replay: ReplayProgress }> {
-    const operator = principal(req, 'admin', 'operator');
+    const operator = principal(req);
     return { replay: await this.replays().cancel(id, operator.name, body.note) };
   }
 

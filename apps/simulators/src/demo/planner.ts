@@ -396,6 +396,12 @@ const STATUS_SOURCE = (commune: Commune): string => `/communes/${commune.code}/o
 /** Payments and civil-status results come from those systems, as the connectors would capture them. */
 export const PAYMENT_SOURCE = '/national/payment-platform';
 export const CIVIL_REGISTRY_SOURCE = '/national/civil-registry';
+/**
+ * Without the connectors the demo is the commune's own software, which records payments (the
+ * one-stop-shop's payment desk) and registrations (the civil-status software) under its sources.
+ */
+const COMMUNE_PAYMENT_SOURCE = STATUS_SOURCE;
+const COMMUNE_CIVIL_STATUS_SOURCE = (commune: Commune): string => `/communes/${commune.code}/civil-status`;
 
 /**
  * The CloudEvent of step `stepIndex` of a plan, with `expectedversion` = `stepIndex` (the stream
@@ -480,14 +486,14 @@ export function renderEvent(
       return envelope('vn.gov.lgsp.dossier.status-changed.v1', STATUS_SOURCE(plan.commune), data);
     }
     case 'payment-failed':
-      return envelope('vn.gov.lgsp.payment.failed.v1', PAYMENT_SOURCE, {
+      return envelope('vn.gov.lgsp.payment.failed.v1', COMMUNE_PAYMENT_SOURCE(plan.commune), {
         ...where,
         paymentRef: paymentRef(step.attempt),
         failedAt: time,
         reason: step.reason,
       });
     case 'payment-completed':
-      return envelope('vn.gov.lgsp.payment.completed.v1', PAYMENT_SOURCE, {
+      return envelope('vn.gov.lgsp.payment.completed.v1', COMMUNE_PAYMENT_SOURCE(plan.commune), {
         ...where,
         paymentRef: paymentRef(step.attempt),
         transactionId: step.transactionId,
@@ -507,7 +513,7 @@ export function renderEvent(
         idNumber: `${child.idPlace}${centuryAndSex}${born.slice(2, 4)}${child.idSerial}`,
       };
       const counter = Number(ctx.dossierCode.slice(-4));
-      return envelope('vn.gov.lgsp.civil-status.registered.v1', CIVIL_REGISTRY_SOURCE, {
+      return envelope('vn.gov.lgsp.civil-status.registered.v1', COMMUNE_CIVIL_STATUS_SOURCE(plan.commune), {
         ...where,
         registrationType: 'birth',
         registrationNumber: `${counter}/${vietnamDate(ctx.at).slice(0, 4)}`,
