@@ -1,6 +1,7 @@
 export * from './port.js';
 export * from './errors.js';
 export * from './hash.js';
+export * from './generation-cache.js';
 export * from './chain.js';
 export * from './sqlite/sqlite-event-store.js';
 export * from './sqlite/migrations.js';

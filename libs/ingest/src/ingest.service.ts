@@ -144,9 +144,18 @@ export class IngestService {
     appends: readonly EventToAppend[],
     single: boolean,
   ): Promise<AppendResult[]> {
+    // A stream this process has not seen is taken to be new (the commonest case: a first event), and
+    // its events pinned from version 0: if it exists, the append conflicts and the stream is read. A
+    // client's own expected version is checked against what the store really holds.
+    const explicit = new Set(appends.filter((a) => a.expectedVersion !== ANY_VERSION).map((a) => a.stream));
     const streams = new Map<string, StreamState>();
     for (const a of appends) {
-      if (!streams.has(a.stream)) streams.set(a.stream, await this.owners.known(a.stream));
+      if (streams.has(a.stream)) continue;
+      const cached = this.owners.cached(a.stream);
+      streams.set(
+        a.stream,
+        cached ?? (explicit.has(a.stream) ? await this.owners.refresh(a.stream) : EMPTY_STREAM),
+      );
     }
     for (let attempt = 1; ; attempt++) {
       let plan = this.plan(client, appends, streams, undefined, single);
@@ -247,18 +256,20 @@ export class IngestService {
     results: readonly AppendResult[],
     streams: ReadonlyMap<string, StreamState>,
   ): void {
-    const next = new Map<string, StreamState>();
+    const next = new Map<string, { state: StreamState; made: number }>();
     results.forEach((r, i) => {
       const a = appends[i];
       if (r.duplicate || a === undefined) return;
-      const s = next.get(a.stream) ?? streams.get(a.stream) ?? { version: 0, owner: undefined };
-      next.set(a.stream, { version: r.streamVersion, owner: evolveOwner(s.owner, a) });
+      const before = next.get(a.stream);
+      const owner = (before?.state ?? streams.get(a.stream) ?? EMPTY_STREAM).owner;
+      next.set(a.stream, {
+        state: { version: r.streamVersion, owner: evolveOwner(owner, a) },
+        made: (before?.made ?? 0) + 1,
+      });
     });
-    for (const [stream, state] of next) {
-      // Only a run of versions this call made follows the state it planned on; otherwise read again later.
-      const before = streams.get(stream)?.version ?? 0;
-      const made = results.filter((r, i) => !r.duplicate && appends[i]?.stream === stream).length;
-      if (state.version === before + made) this.owners.remember(stream, state);
+    for (const [stream, { state, made }] of next) {
+      // Every event was pinned: the versions this call made follow the state it planned on.
+      if (state.version === (streams.get(stream)?.version ?? 0) + made) this.owners.remember(stream, state);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { EventStore, StoredEvent } from '#lgsp/event-store';
+import { GenerationCache, type EventStore, type StoredEvent } from '#lgsp/event-store';
 import type { StreamOwner } from '#lgsp/security';
 
 export const TRANSFERRED_TYPE = 'vn.gov.lgsp.dossier.transferred.v1';
@@ -45,22 +45,24 @@ const PAGE = 1000;
  * checked ownership at, so a stale entry shows up as a version conflict, and the entry is refreshed.
  */
 export class StreamOwners {
-  private readonly cache = new Map<string, StreamState>();
+  private readonly cache: GenerationCache<StreamState>;
 
   constructor(
     private readonly store: Pick<EventStore, 'readStream'>,
-    /** Streams kept; the least recently used is dropped first. @defaultValue 100000 */
-    private readonly maxEntries = 100_000,
-  ) {}
+    /** Streams kept (the least recently used go first). @defaultValue 100000 */
+    maxEntries = 100_000,
+  ) {
+    this.cache = new GenerationCache(maxEntries);
+  }
+
+  /** The state as last known here, without reading the store; undefined when this stream is not cached. */
+  cached(stream: string): StreamState | undefined {
+    return this.cache.get(stream);
+  }
 
   /** The state as last known here, read from the store when this stream is not cached. */
   async known(stream: string): Promise<StreamState> {
-    const cached = this.cache.get(stream);
-    if (cached === undefined) return this.refresh(stream);
-    // Map order is insertion order: re-inserting marks the entry as recently used.
-    this.cache.delete(stream);
-    this.cache.set(stream, cached);
-    return cached;
+    return this.cache.get(stream) ?? this.refresh(stream);
   }
 
   /** The state at the stream's head: the events appended since the cached version are read and folded. */
@@ -82,14 +84,6 @@ export class StreamOwners {
   /** Records a state this process saw committed; an older one than the cached never replaces it. */
   remember(stream: string, state: StreamState): void {
     const cached = this.cache.get(stream);
-    if (cached !== undefined) {
-      if (cached.version > state.version) return;
-      this.cache.delete(stream);
-    }
-    this.cache.set(stream, state);
-    if (this.cache.size > this.maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
+    if (cached === undefined || cached.version <= state.version) this.cache.set(stream, state);
   }
 }

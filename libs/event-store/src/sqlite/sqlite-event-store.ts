@@ -28,7 +28,7 @@ import {
   type StoredEvent,
   type Unsubscribe,
 } from '../port.js';
-import { StreamVersionCache } from './version-cache.js';
+import { GenerationCache } from '../generation-cache.js';
 import { applyMigrations, schemaVersion } from './migrations.js';
 import { readAllSql, type ReadAllShape } from './read-all-sql.js';
 import { EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS } from './schema.js';
@@ -121,7 +121,7 @@ export class SqliteEventStore implements EventStore {
   /** The last head the listeners were told about. */
   private notifiedHead = 0;
   /** Committed stream versions, in least-recently-appended order. */
-  private readonly streamVersions: StreamVersionCache;
+  private readonly streamVersions: GenerationCache<number>;
   private headPosition = 0;
   private headHash = GENESIS_HASH;
   private headRecordedAt = '';
@@ -158,7 +158,7 @@ export class SqliteEventStore implements EventStore {
     this.file = options.file;
     this.readOnly = options.readOnly ?? false;
     this.maxGroupSize = positiveInteger(options.maxGroupSize ?? 512, 'maxGroupSize');
-    this.streamVersions = new StreamVersionCache(
+    this.streamVersions = new GenerationCache<number>(
       positiveInteger(options.streamCacheSize ?? 100_000, 'streamCacheSize'),
     );
     this.begin = db.prepare('BEGIN IMMEDIATE');
@@ -459,10 +459,11 @@ export class SqliteEventStore implements EventStore {
     groupVersions: Map<string, number>,
   ): { outcome: CallOutcome; position: number; hash: string } {
     // Only a conditional call can fail on its own (an expected-version conflict), so only it pays for
-    // a savepoint (SQLite copies every page it then touches into a sub-journal). An unconditional call
-    // fails only when the storage does, and that rolls back and fails the whole group.
-    const conditional = events.some((e) => e.expectedVersion !== ANY_VERSION);
-    if (conditional) this.savepoint.run();
+    // a savepoint (SQLite copies every page it then touches into a sub-journal); and a call of one
+    // event is checked before its insert, so its conflict leaves nothing to undo. Any other failure is
+    // the storage's, and that rolls back and fails the whole group.
+    const savepoint = events.length > 1 && events.some((e) => e.expectedVersion !== ANY_VERSION);
+    if (savepoint) this.savepoint.run();
     let position = startPosition;
     let hash = startHash;
     const callVersions = new Map<string, number>();
@@ -533,7 +534,7 @@ export class SqliteEventStore implements EventStore {
         });
       }
     } catch (err) {
-      if (!conditional || !this.db.isTransaction) throw err;
+      if (!savepoint || !this.db.isTransaction) throw err;
       this.rollbackToSavepoint.run();
       this.releaseSavepoint.run();
       for (const e of events) this.streamVersions.delete(e.stream);
@@ -544,15 +545,17 @@ export class SqliteEventStore implements EventStore {
       };
     }
     if (conflicts.length > 0) {
-      this.rollbackToSavepoint.run();
-      this.releaseSavepoint.run();
+      if (savepoint) {
+        this.rollbackToSavepoint.run();
+        this.releaseSavepoint.run();
+      }
       return {
         outcome: { ok: false, error: new WrongExpectedVersionError(conflicts) },
         position: startPosition,
         hash: startHash,
       };
     }
-    if (conditional) this.releaseSavepoint.run();
+    if (savepoint) this.releaseSavepoint.run();
     for (const [stream, version] of callVersions) groupVersions.set(stream, version);
     return { outcome: { ok: true, results }, position, hash };
   }

@@ -1,8 +1,8 @@
-import { StreamVersionCache } from './version-cache.js';
+import { GenerationCache } from './generation-cache.js';
 
-describe('StreamVersionCache', () => {
+describe('GenerationCache', () => {
   it('keeps at most its capacity, dropping the least recently used generation', () => {
-    const cache = new StreamVersionCache(4);
+    const cache = new GenerationCache<number>(4);
     for (let i = 1; i <= 6; i++) cache.set(`s${i}`, i);
     expect(cache.size).toBeLessThanOrEqual(4);
     expect(cache.get('s6')).toBe(6);
@@ -11,7 +11,7 @@ describe('StreamVersionCache', () => {
   });
 
   it('keeps a stream that is read again, even when it was in the older generation', () => {
-    const cache = new StreamVersionCache(4);
+    const cache = new GenerationCache<number>(4);
     cache.set('hot', 1);
     cache.set('a', 1);
     cache.set('b', 1); // 'hot' and 'a' move to the older generation
@@ -23,7 +23,7 @@ describe('StreamVersionCache', () => {
   });
 
   it('updates, deletes and clears', () => {
-    const cache = new StreamVersionCache(10);
+    const cache = new GenerationCache<number>(10);
     cache.set('s', 1);
     cache.set('s', 2);
     expect(cache.get('s')).toBe(2);
