@@ -125,7 +125,9 @@ export class IngestService {
         this.observer?.appended(type, seconds);
       }
     });
-    return { status: appended > 0 ? 201 : 200, results: await this.scoped(client, results) };
+    const status = appended > 0 ? 201 : 200;
+    if (client.role === 'admin' || appended === results.length) return { status, results };
+    return { status, results: await this.scoped(client, results) };
   }
 
   private rejected(events: readonly CloudEvent[], e: unknown): void {
@@ -275,7 +277,6 @@ export class IngestService {
 
   /** Duplicates stored in a stream outside the caller's scope are answered without their place. */
   private async scoped(client: Client, results: AppendResult[]): Promise<IngestResult[]> {
-    if (client.role === 'admin' || !results.some((r) => r.duplicate)) return results;
     const out: IngestResult[] = [];
     for (const r of results) {
       const owner = r.duplicate ? (await this.owners.known(r.stream)).owner : undefined;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 const PREFIX = 'lgsp_';
 
@@ -12,7 +12,7 @@ export function generateToken(): string {
  * useless (a slow password hash protects guessable secrets, which these are not).
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** Reads the token from an `Authorization: Bearer <token>` header. */

@@ -15,14 +15,21 @@ export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => Set
  */
 @Injectable()
 export class RolesGuard implements CanActivate {
+  /** The roles of each handler, looked up once (this guard runs on every request, ingest included). */
+  private readonly byHandler = new Map<unknown, readonly Role[] | null>();
+
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (roles !== undefined) principal(context.switchToHttp().getRequest<FastifyRequest>(), ...roles);
+    const handler = context.getHandler();
+    let roles = this.byHandler.get(handler);
+    if (roles === undefined) {
+      roles =
+        this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [handler, context.getClass()]) ??
+        null;
+      this.byHandler.set(handler, roles);
+    }
+    if (roles !== null) principal(context.switchToHttp().getRequest<FastifyRequest>(), ...roles);
     return true;
   }
 }
