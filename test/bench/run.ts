@@ -281,7 +281,9 @@ async function main(): Promise<void> {
   if (single.errors + batched.errors > 0)
     console.log(`\nnon-2xx responses or errors: ${single.errors + batched.errors}`);
   const neighbours = await noisyNeighbours(SECONDS);
-  console.log('\nRate limits: a quiet client beside two flooding ones, each flood held to 200 requests/s');
+  console.log(
+    '\nRate limits: a quiet client beside two flooding ones, each flood held to 200 units/s (a page of 100 events is 10)',
+  );
   const { quietAlone, quietUnderFlood } = neighbours;
   console.log(
     `${'quiet client, 100 single events/s, alone'.padEnd(50)} p50 ${quietAlone.p50} ms, p99 ${quietAlone.p99} ms` +

@@ -126,6 +126,16 @@ describe('rate limits (default configuration)', () => {
     expect(await head()).toBe(before + count(writes, 201) + 30);
   });
 
+  it('holds a refusal half a second to a second before answering it, so a flooding connection sends at most two requests a second', async () => {
+    const slow = await create('held', '--communes', COMMUNE, '--rate-limit', '1', '--burst', '1');
+    expect((await call(`${hub.url}/v1/events?limit=1`, slow)).status).toBe(200);
+    const started = performance.now();
+    const refused = await call(`${hub.url}/v1/events?limit=1`, slow);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+  });
+
   it('applies a limit an admin sets with PATCH at once, and the default again when it is removed', async () => {
     const ok = await flood(30, 5, () => call(`${hub.url}/v1/events?limit=1`, tokens.patched));
     expect(ok.map((a) => a.status)).toEqual(ok.map(() => 200));
@@ -236,7 +246,8 @@ describe('rate limits (default configuration)', () => {
     expect(guesses.find((a) => a.status === 401)?.headers.get('ratelimit-policy')).toBe(
       '"address";q=200;w=2',
     );
-    const noToken = await flood(50, 10, () => call(`${hub.url}/v1/events?limit=1`, undefined));
+    // No token at all counts against the same bucket (refilled meanwhile: the refusals above were held).
+    const noToken = await flood(400, 50, () => call(`${hub.url}/v1/events?limit=1`, undefined));
     expect(count(noToken, 429)).toBeGreaterThan(0);
 
     // Known tokens count against their own client, not the address; probes against nothing.

@@ -73,7 +73,11 @@ export class KeyedRateLimiter {
   }
 
   /** Takes a token from `key`'s bucket, refilled under `limit` (which may change between calls). */
-  take(key: string, limit: RateLimit): BucketState {
+  /**
+   * Takes `cost` tokens (a request that costs more, such as a large page of the log, takes more);
+   * a cost above the burst takes the whole burst.
+   */
+  take(key: string, limit: RateLimit, cost = 1): BucketState {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
@@ -97,8 +101,9 @@ export class KeyedRateLimiter {
       bucket.ratePerSecond = limit.ratePerSecond;
       bucket.burst = limit.burst;
     }
-    bucket.granted = msUntilTokens(bucket.tokens, limit.ratePerSecond) === 0;
-    if (bucket.granted) bucket.tokens -= 1;
+    const wanted = Math.min(cost, limit.burst);
+    bucket.granted = msUntilTokens(bucket.tokens, limit.ratePerSecond, wanted) === 0;
+    if (bucket.granted) bucket.tokens -= wanted;
     return bucket;
   }
 

@@ -49,6 +49,14 @@ export interface HubConfig {
     address: RateLimitSettings;
     /** Each remote address, for `/metrics`. @defaultValue 10 requests/s, burst 20 */
     metrics: RateLimitSettings;
+    /**
+     * A refused request is answered after this long (at most its `Retry-After`), so a client that keeps
+     * sending regardless holds each connection that long instead of costing the hub a refusal per
+     * round trip; at most `refusalsHeld` wait at once, beyond that they are answered at once.
+     * @defaultValue 1000 ms, 10000 held
+     */
+    refusalDelayMs: number;
+    refusalsHeld: number;
   };
   metrics: {
     /**
@@ -231,6 +239,8 @@ export const DEFAULT_CONFIG: HubConfig = {
     client: { ratePerSecond: 1000, burst: 2000 },
     address: { ratePerSecond: 100, burst: 200 },
     metrics: { ratePerSecond: 10, burst: 20 },
+    refusalDelayMs: 1000,
+    refusalsHeld: 10_000,
   },
   metrics: { token: null, port: null, host: null },
   dataDir: './data',
@@ -357,7 +367,13 @@ const schema = {
     rateLimit: {
       type: 'object',
       additionalProperties: false,
-      properties: { client: RATE_LIMIT_SCHEMA, address: RATE_LIMIT_SCHEMA, metrics: RATE_LIMIT_SCHEMA },
+      properties: {
+        client: RATE_LIMIT_SCHEMA,
+        address: RATE_LIMIT_SCHEMA,
+        metrics: RATE_LIMIT_SCHEMA,
+        refusalDelayMs: { type: 'integer', minimum: 0, maximum: 60_000 },
+        refusalsHeld: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+      },
     },
     metrics: {
       type: 'object',

@@ -68,6 +68,8 @@ describe('configuration', () => {
       client: { ratePerSecond: 1000, burst: 2000 },
       address: { ratePerSecond: 100, burst: 200 },
       metrics: { ratePerSecond: 10, burst: 20 },
+      refusalDelayMs: 1000,
+      refusalsHeld: 10_000,
     });
     expect(c.metrics).toEqual({ token: null, port: null, host: null });
 

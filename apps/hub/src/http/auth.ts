@@ -2,7 +2,7 @@ import { DomainError } from '#lgsp/contracts';
 import { bearerToken, type Client, type ClientService, type Role } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
-import { rateLimitedProblem, type RequestLimits } from './rate-limits.js';
+import { rateLimitedProblem, requestCost, type RequestLimits } from './rate-limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,17 +46,17 @@ export async function guardRequest(
   const { limits } = parts;
   if (METRICS.test(url)) {
     if (parts.authorizeMetrics === null) {
-      if (!limits.address(req.ip, reply)) return refuse(reply);
+      if (!limits.address(req.ip, reply)) return refuse(limits, reply);
       throw new DomainError('not-found', 'the metrics are served on a listener of their own');
     }
-    if (!limits.metricsScrape(req.ip, reply)) return refuse(reply);
+    if (!limits.metricsScrape(req.ip, reply)) return refuse(limits, reply);
     parts.authorizeMetrics(req.headers.authorization);
     return undefined;
   }
-  if (CALLBACKS.test(url)) return limits.address(req.ip, reply) ? undefined : refuse(reply);
+  if (CALLBACKS.test(url)) return limits.address(req.ip, reply) ? undefined : refuse(limits, reply);
   const token = bearerToken(req.headers.authorization);
   if (!token) {
-    if (!limits.address(req.ip, reply)) return refuse(reply);
+    if (!limits.address(req.ip, reply)) return refuse(limits, reply);
     throw new DomainError('unauthenticated', 'send Authorization: Bearer <token>');
   }
   let addressRefused = false;
@@ -64,15 +64,16 @@ export async function guardRequest(
     addressRefused = !limits.address(req.ip, reply);
     return !addressRefused;
   });
-  if (addressRefused) return refuse(reply);
+  if (addressRefused) return refuse(limits, reply);
   if (!client) throw new DomainError('unauthenticated', 'the token is not valid');
-  if (!limits.client(client, reply)) return refuse(reply);
+  if (!limits.client(client, reply, requestCost(req.method, url))) return refuse(limits, reply);
   req.client = client;
   return undefined;
 }
 
-/** Answers 429; the RateLimit fields and Retry-After are already set. */
-function refuse(reply: FastifyReply): FastifyReply {
+/** Answers 429 after the limits' hold; the RateLimit fields and Retry-After are already set. */
+async function refuse(limits: RequestLimits, reply: FastifyReply): Promise<FastifyReply> {
+  await limits.holdRefusal(Number(reply.getHeader('retry-after') ?? 1));
   return reply
     .code(429)
     .header('content-type', PROBLEM_CONTENT_TYPE)

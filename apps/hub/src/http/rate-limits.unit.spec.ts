@@ -1,6 +1,8 @@
+import { jest } from '@jest/globals';
 import { HubMetrics, type Logger } from '#lgsp/observability';
 import {
   RequestLimits,
+  requestCost,
   addressKey,
   rateLimitHeader,
   rateLimitPolicyHeader,
@@ -60,6 +62,8 @@ describe('RequestLimits', () => {
         client: { ratePerSecond: 10, burst: 2 },
         address: { ratePerSecond: 1, burst: 1 },
         metrics: { ratePerSecond: 1, burst: 3 },
+        refusalDelayMs: 50,
+        refusalsHeld: 2,
       },
       metrics,
       logger,
@@ -118,5 +122,47 @@ describe('RequestLimits', () => {
       false,
     ]);
     expect(limits.client({ id: '192.0.2.1', name: 'x' }, reply())).toBe(true);
+  });
+
+  it('holds a refusal for refusalDelayMs (at most its Retry-After), and no more than refusalsHeld at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const { limits } = setup();
+      const done: string[] = [];
+      const hold = (name: string, retryAfter: number) =>
+        limits.holdRefusal(retryAfter).then(() => done.push(name));
+      const held = [hold('a', 1), hold('b', 1), hold('third, over refusalsHeld', 1), hold('no wait', 0)];
+      await jest.advanceTimersByTimeAsync(0);
+      expect(done).toEqual(['third, over refusalsHeld', 'no wait']);
+      // Half to all of refusalDelayMs (50 ms), jittered so that refusals do not come back together.
+      await jest.advanceTimersByTimeAsync(24);
+      expect(done).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(26);
+      await Promise.all(held);
+      expect(done.slice(2).sort()).toEqual(['a', 'b']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('charges a read of the log one unit per 10 events asked, and every other request one', () => {
+    expect(requestCost('GET', '/v1/events')).toBe(10);
+    expect(requestCost('GET', '/v1/events?after=7&limit=1000')).toBe(100);
+    expect(requestCost('GET', '/v1/events?limit=5')).toBe(1);
+    expect(requestCost('GET', '/v1/events?limit=99999999')).toBe(100);
+    expect(requestCost('GET', '/v1/streams/dossier-A?limit=50')).toBe(5);
+    expect(requestCost('POST', '/v1/events')).toBe(1);
+    expect(requestCost('GET', '/v1/dossiers/A')).toBe(1);
+    expect(requestCost('GET', '/v1/eventsX?limit=1000')).toBe(1);
+  });
+
+  it('takes the cost of a request from the bucket, and refuses what the bucket cannot cover', () => {
+    const { limits } = setup();
+    const client = { id: 'c', name: 'c', rateLimit: { ratePerSecond: 1, burst: 10 } };
+    const sink = () => ({ header: () => undefined });
+    expect(limits.client(client, sink(), 4)).toBe(true);
+    expect(limits.client(client, sink(), 4)).toBe(true);
+    expect(limits.client(client, sink(), 4)).toBe(false);
+    expect(limits.client(client, sink(), 2)).toBe(true);
   });
 });
