@@ -39,9 +39,15 @@ export interface HubConfig {
      * Each authenticated client, unless the client has a limit of its own (`lgsp clients create|update
      * --rate-limit`). Enough for a commune's bulk load or a province's few hundred events a second, and
      * well below what one process serves (about 13,000 requests/s on 2 cores), so that one client cannot
-     * take the hub from the others. @defaultValue 1000 requests/s, burst 2000
+     * take the hub from the others. @defaultValue 1000 units/s, burst 2000 (a unit is a request; a read of the log, one per 10 events)
      */
     client: RateLimitSettings;
+    /**
+     * Each admin and operator client (the bootstrap admin included) without a limit of its own: the
+     * hub's own operators and their tools (the CLI, reconciliation checks paging the whole log), high
+     * enough to stop only a runaway script. @defaultValue 20000 units/s, burst 40000
+     */
+    operator: RateLimitSettings;
     /**
      * Each remote address, for the requests that have no valid token (none, a bad one, the payment
      * callbacks): throttles token guessing and floods of bad tokens. @defaultValue 100 requests/s, burst 200
@@ -237,6 +243,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   },
   rateLimit: {
     client: { ratePerSecond: 1000, burst: 2000 },
+    operator: { ratePerSecond: 20_000, burst: 40_000 },
     address: { ratePerSecond: 100, burst: 200 },
     metrics: { ratePerSecond: 10, burst: 20 },
     refusalDelayMs: 1000,
@@ -369,6 +376,7 @@ const schema = {
       additionalProperties: false,
       properties: {
         client: RATE_LIMIT_SCHEMA,
+        operator: RATE_LIMIT_SCHEMA,
         address: RATE_LIMIT_SCHEMA,
         metrics: RATE_LIMIT_SCHEMA,
         refusalDelayMs: { type: 'integer', minimum: 0, maximum: 60_000 },

@@ -66,6 +66,7 @@ describe('configuration', () => {
     });
     expect(c.rateLimit).toEqual({
       client: { ratePerSecond: 1000, burst: 2000 },
+      operator: { ratePerSecond: 20_000, burst: 40_000 },
       address: { ratePerSecond: 100, burst: 200 },
       metrics: { ratePerSecond: 10, burst: 20 },
       refusalDelayMs: 1000,

@@ -99,7 +99,8 @@ export function addressKey(address: string | undefined): string {
 
 /**
  * The hub's inbound rate limits, one bucket per key and policy:
- * - `client`: each authenticated client, by id, with its own limit or `rateLimit.client`;
+ * - `client`: each authenticated client, by id, with its own limit, or `rateLimit.operator` for
+ *   admins and operators and `rateLimit.client` for the others;
  * - `address`: each remote address, for requests without a valid token;
  * - `metrics`: each remote address, for `/metrics`.
  *
@@ -135,8 +136,9 @@ export class RequestLimits {
    * Takes a request of this client; false when refused (the headers are set either way). The first
    * refusal of a client after a minute without one is logged with the client's name.
    */
-  client(client: Pick<Client, 'id' | 'name' | 'rateLimit'>, reply: HeaderSink, cost = 1): boolean {
-    const limit = client.rateLimit ?? this.config.client;
+  client(client: Pick<Client, 'id' | 'name' | 'role' | 'rateLimit'>, reply: HeaderSink, cost = 1): boolean {
+    const staff = client.role === 'admin' || client.role === 'operator';
+    const limit = client.rateLimit ?? (staff ? this.config.operator : this.config.client);
     const granted = this.answer('client', limit, this.clients.take(client.id, limit, cost), reply, cost);
     if (!granted && this.logger) {
       const now = this.now();

@@ -60,6 +60,7 @@ describe('RequestLimits', () => {
     const limits = new RequestLimits(
       {
         client: { ratePerSecond: 10, burst: 2 },
+        operator: { ratePerSecond: 100, burst: 7 },
         address: { ratePerSecond: 1, burst: 1 },
         metrics: { ratePerSecond: 1, burst: 3 },
         refusalDelayMs: 50,
@@ -78,7 +79,7 @@ describe('RequestLimits', () => {
 
   it('sets the headers on every answer, and Retry-After with a count on a refusal', async () => {
     const { limits, metrics, logged, reply, advance } = setup();
-    const c1 = { id: 'c1', name: 'Xã Bình Sơn' };
+    const c1 = { id: 'c1', name: 'Xã Bình Sơn', role: 'commune' as const };
     const first = reply();
     expect(limits.client(c1, first)).toBe(true);
     expect(first.headers).toEqual({ 'ratelimit-policy': '"client";q=2;w=1', ratelimit: '"client";r=1;t=1' });
@@ -92,10 +93,19 @@ describe('RequestLimits', () => {
     });
     // A client's own limit replaces the default.
     const own = reply();
-    expect(limits.client({ id: 'c2', name: 'two', rateLimit: { ratePerSecond: 0.5, burst: 5 } }, own)).toBe(
-      true,
-    );
+    expect(
+      limits.client(
+        { id: 'c2', name: 'two', role: 'commune', rateLimit: { ratePerSecond: 0.5, burst: 5 } },
+        own,
+      ),
+    ).toBe(true);
     expect(own.headers['ratelimit-policy']).toBe('"client";q=5;w=10');
+    // Admins and operators without a limit of their own get rateLimit.operator.
+    for (const role of ['admin', 'operator'] as const) {
+      const staff = reply();
+      expect(limits.client({ id: `s-${role}`, name: role, role }, staff)).toBe(true);
+      expect(staff.headers['ratelimit-policy']).toBe('"client";q=7;w=1');
+    }
     advance(100);
     expect(limits.client(c1, reply())).toBe(true);
     expect(await metrics.render()).toContain('lgsp_http_rate_limited_total{limit="client"} 1');
@@ -121,7 +131,7 @@ describe('RequestLimits', () => {
       true,
       false,
     ]);
-    expect(limits.client({ id: '192.0.2.1', name: 'x' }, reply())).toBe(true);
+    expect(limits.client({ id: '192.0.2.1', name: 'x', role: 'commune' }, reply())).toBe(true);
   });
 
   it('holds a refusal for refusalDelayMs (at most its Retry-After), and no more than refusalsHeld at once', async () => {
@@ -158,7 +168,12 @@ describe('RequestLimits', () => {
 
   it('takes the cost of a request from the bucket, and refuses what the bucket cannot cover', () => {
     const { limits } = setup();
-    const client = { id: 'c', name: 'c', rateLimit: { ratePerSecond: 1, burst: 10 } };
+    const client = {
+      id: 'c',
+      name: 'c',
+      role: 'province' as const,
+      rateLimit: { ratePerSecond: 1, burst: 10 },
+    };
     const sink = () => ({ header: () => undefined });
     expect(limits.client(client, sink(), 4)).toBe(true);
     expect(limits.client(client, sink(), 4)).toBe(true);
