@@ -14,7 +14,8 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^#lgsp/(.*)$': '<rootDir>/libs/$1/src/index.ts',
+    '^#lgsp/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+    '^#lgsp/([a-z-]+)/([a-z-]+)$': '<rootDir>/libs/$1/src/$2/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',
