@@ -1,4 +1,4 @@
-import type { HubConfig } from '../../hub/src/config/config.js';
+import type { HubConfig } from '#lgsp/hub-config';
 
 /** The hub's configuration is invalid: exit 78 with its problems. */
 export class CliConfigError extends Error {}
@@ -23,7 +23,7 @@ export async function loadHubConfig(
   env: Readonly<Record<string, string | undefined>>,
   overrides: StoreOverrides,
 ): Promise<HubConfig> {
-  const { ConfigError, loadConfig } = await import('../../hub/src/config/config.js');
+  const { ConfigError, loadConfig } = await import('#lgsp/hub-config');
   try {
     return loadConfig({
       ...env,

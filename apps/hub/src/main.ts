@@ -1,5 +1,5 @@
 import { createLogger } from '#lgsp/observability';
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig } from '#lgsp/hub-config';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 

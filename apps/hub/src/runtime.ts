@@ -41,7 +41,7 @@ import {
   type ClientStore,
 } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
-import { redactUrl, type HubConfig } from './config/config.js';
+import { redactUrl, type HubConfig } from '#lgsp/hub-config';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
 import {

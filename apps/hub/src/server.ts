@@ -6,7 +6,7 @@ import { DomainError, parseStrictJsonBytes } from '#lgsp/contracts';
 import { NestLoggerAdapter, type Logger } from '#lgsp/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
-import type { HubConfig } from './config/config.js';
+import type { HubConfig } from '#lgsp/hub-config';
 import { guardRequest, type GuardParts } from './http/auth.js';
 import { capConnectionsPerAddress } from './http/connections.js';
 import { assertHeaders } from './http/headers.js';

@@ -37,7 +37,7 @@ import {
   PortalReconciler,
   type TargetReconciler,
 } from '#lgsp/reconciliation';
-import { redactUrl, type ConnectorSettings, type HubConfig } from '../config/config.js';
+import { redactUrl, type ConnectorSettings, type HubConfig } from '#lgsp/hub-config';
 
 export type Redelivery = 'delivered' | 'parked' | 'nothing';
 

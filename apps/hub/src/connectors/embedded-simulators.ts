@@ -6,7 +6,7 @@ import {
   PaymentPlatformSimulator,
   type Simulator,
 } from '../../../simulators/src/index.js';
-import type { HubConfig } from '../config/config.js';
+import type { HubConfig } from '#lgsp/hub-config';
 
 /** The path of the hub where the payment platform sends its callbacks. */
 export const PAYMENT_CALLBACK_PATH = '/v1/callbacks/payments';

@@ -7,7 +7,7 @@ import { InMemoryAuditLog, type AuditLog, type Client } from '#lgsp/security';
 import { AuditController } from './audit.controller.js';
 import { guardRequest } from './auth.js';
 import { RequestLimits } from './rate-limits.js';
-import { DEFAULT_CONFIG } from '../config/config.js';
+import { DEFAULT_CONFIG } from '#lgsp/hub-config';
 import { ProblemFilter } from './problem.filter.js';
 import { RolesGuard } from './roles.js';
 import { RUNTIME } from './tokens.js';

@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { DomainError } from '#lgsp/contracts';
 import type { Logger } from '#lgsp/observability';
 import { bearerToken } from '#lgsp/security';
-import type { HubConfig } from '../config/config.js';
+import type { HubConfig } from '#lgsp/hub-config';
 import type { HubRuntime } from '../runtime.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { rateLimitedProblem, type RequestLimits } from './rate-limits.js';

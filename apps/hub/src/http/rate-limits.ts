@@ -7,7 +7,7 @@ import {
   type Client,
   type RateLimit,
 } from '#lgsp/security';
-import type { HubConfig } from '../config/config.js';
+import type { HubConfig } from '#lgsp/hub-config';
 import { problem, type Problem } from './problem.js';
 
 /** Where the rate-limit headers go: a Fastify reply, or a wrapped Node response. */

@@ -15,7 +15,7 @@ import {
 import { InMemoryAuditLog, type Client } from '#lgsp/security';
 import { guardRequest } from '../http/auth.js';
 import { RequestLimits } from '../http/rate-limits.js';
-import { DEFAULT_CONFIG } from '../config/config.js';
+import { DEFAULT_CONFIG } from '#lgsp/hub-config';
 import { ProblemFilter } from '../http/problem.filter.js';
 import { RolesGuard } from '../http/roles.js';
 import { RUNTIME } from '../http/tokens.js';

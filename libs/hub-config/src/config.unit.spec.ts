@@ -1,7 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_CONFIG, loadConfig } from './config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from './index.js';
 
 const file = (content: string): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'lgsp-cfg-')), 'hub.json');

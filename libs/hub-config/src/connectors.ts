@@ -1,0 +1,240 @@
+import { redactUrl, type Env } from './env.js';
+
+/**
+ * The connectors to the external systems. By default every one is enabled and points at the
+ * simulators' default addresses (`npm run simulators`, or `simulators.embedded`), so the hub runs end
+ * to end on a laptop. `LGSP_CONNECTORS` picks the enabled ones: `all`, `none`, or a comma-separated
+ * list of `portal`, `one-stop-shop`, `civil-registry`, `payments`.
+ */
+export interface ConnectorsConfig {
+  /**
+   * The circuit breaker of each target (an explicit state machine: closed → open after
+   * `failureThreshold` consecutive failures or `failureRatio` of at least `minimumCalls` calls in
+   * `windowMs`; open → half-open after `coolDownMs`; half-open → closed after `halfOpenTrials`
+   * successes, or open again on a failure). A connector's own `breaker` overrides these keys.
+   * @defaultValue 5 failures, ratio 0.5 over 30 s with at least 10 calls, 30 s cool-down, 1 trial
+   */
+  breaker: BreakerSettings;
+  /** The national portal: outbound sync (`connector.portal`) and capture of online submissions. */
+  portal: ConnectorSettings & {
+    /** @defaultValue "lgsp" (env `LGSP_PORTAL_USERNAME`) */
+    username: string;
+    /** Never logged. @defaultValue "lgsp" (env `LGSP_PORTAL_PASSWORD`) */
+    password: string;
+    /** Polls the portal for dossiers citizens submitted online and appends them as `dossier.submitted`. @defaultValue enabled, every 5000 ms, 100 per page */
+    onlineCapture: { enabled: boolean; pollIntervalMs: number; pageSize: number };
+  };
+  /** The province's one-stop-shop: outbound sync (`connector.one-stop-shop`). */
+  oneStopShop: ConnectorSettings & {
+    /** Sent as `X-API-Key` when set; never logged. @defaultValue null (env `LGSP_ONE_STOP_SHOP_API_KEY`) */
+    apiKey: string | null;
+  };
+  /** The civil registry: birth registrations out (`connector.civil-registry`), results polled back in. */
+  civilRegistry: ConnectorSettings & {
+    /** How often undecided registrations are polled. @defaultValue 2000 */
+    pollIntervalMs: number;
+  };
+  /** The payment platform: payments requested when a fee is due (`connector.payments`), callbacks and polls back in. */
+  payments: ConnectorSettings & {
+    /** `MaDoiTac`. @defaultValue "LGSP" */
+    partnerCode: string;
+    /** Shared secret of `MaXacThuc`; never logged. @defaultValue "lgsp-dev-secret", the simulator's (env `LGSP_PAYMENTS_SECRET`) */
+    secret: string;
+    /** How often pending transactions are queried (growing to 30× for those that stay pending). @defaultValue 2000 */
+    pollIntervalMs: number;
+  };
+}
+
+export interface BreakerSettings {
+  failureThreshold: number;
+  failureRatio: number;
+  windowMs: number;
+  minimumCalls: number;
+  coolDownMs: number;
+  halfOpenTrials: number;
+}
+
+/** What every connector has. */
+export interface ConnectorSettings {
+  /** @defaultValue true (env `LGSP_CONNECTORS`) */
+  enabled: boolean;
+  /** Base URL of the system's API; the simulator's by default (env `LGSP_<SYSTEM>_URL`). */
+  url: string;
+  /** Attempts of a dossier's delivery before it parks (a data error parks at once). @defaultValue 6 */
+  maxAttempts: number;
+  /** Calls per second the system is sent at most. @defaultValue 20 */
+  ratePerSecond: number;
+  /** Overrides of `connectors.breaker` for this target. @defaultValue {} */
+  breaker: Partial<BreakerSettings>;
+}
+
+export interface SimulatorsConfig {
+  /**
+   * Starts the four simulators inside the hub process, each on the port of its connector's URL, with
+   * the payment platform's callbacks sent to this hub. For demos and laptops (`npm start`); never in
+   * production. @defaultValue false (env `LGSP_SIMULATORS=embedded`)
+   */
+  embedded: boolean;
+}
+
+export const CONNECTOR_NAMES = ['portal', 'one-stop-shop', 'civil-registry', 'payments'] as const;
+
+export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
+  breaker: {
+    failureThreshold: 5,
+    failureRatio: 0.5,
+    windowMs: 30_000,
+    minimumCalls: 10,
+    coolDownMs: 30_000,
+    halfOpenTrials: 1,
+  },
+  portal: {
+    enabled: true,
+    url: 'http://127.0.0.1:4101',
+    username: 'lgsp',
+    password: 'lgsp',
+    maxAttempts: 6,
+    ratePerSecond: 20,
+    breaker: {},
+    onlineCapture: { enabled: true, pollIntervalMs: 5000, pageSize: 100 },
+  },
+  oneStopShop: {
+    enabled: true,
+    url: 'http://127.0.0.1:4102',
+    apiKey: null,
+    maxAttempts: 6,
+    ratePerSecond: 20,
+    breaker: {},
+  },
+  civilRegistry: {
+    enabled: true,
+    url: 'http://127.0.0.1:4103',
+    maxAttempts: 6,
+    ratePerSecond: 20,
+    breaker: {},
+    pollIntervalMs: 2000,
+  },
+  payments: {
+    enabled: true,
+    url: 'http://127.0.0.1:4104',
+    partnerCode: 'LGSP',
+    secret: 'lgsp-dev-secret',
+    maxAttempts: 6,
+    ratePerSecond: 20,
+    breaker: {},
+    pollIntervalMs: 2000,
+  },
+};
+
+export const SIMULATORS_DEFAULTS: SimulatorsConfig = { embedded: false };
+
+const BREAKER_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    failureThreshold: { type: 'integer', minimum: 1, maximum: 1000 },
+    failureRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    windowMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
+    minimumCalls: { type: 'integer', minimum: 1, maximum: 100_000 },
+    coolDownMs: { type: 'integer', minimum: 10, maximum: 3_600_000 },
+    halfOpenTrials: { type: 'integer', minimum: 1, maximum: 1000 },
+  },
+} as const;
+
+function connectorSchema(own: Record<string, unknown>) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      enabled: { type: 'boolean' },
+      url: { type: 'string', pattern: '^https?://[^\\s]+$' },
+      maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
+      ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+      breaker: BREAKER_SCHEMA,
+      ...own,
+    },
+  } as const;
+}
+
+export const CONNECTORS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    breaker: BREAKER_SCHEMA,
+    portal: connectorSchema({
+      username: { type: 'string', minLength: 1, maxLength: 200 },
+      password: { type: 'string', minLength: 1, maxLength: 200 },
+      onlineCapture: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          enabled: { type: 'boolean' },
+          pollIntervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
+          pageSize: { type: 'integer', minimum: 1, maximum: 1000 },
+        },
+      },
+    }),
+    oneStopShop: connectorSchema({ apiKey: { type: ['string', 'null'], minLength: 1, maxLength: 500 } }),
+    civilRegistry: connectorSchema({
+      pollIntervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
+    }),
+    payments: connectorSchema({
+      partnerCode: { type: 'string', minLength: 1, maxLength: 50 },
+      secret: { type: 'string', minLength: 1, maxLength: 500 },
+      pollIntervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
+    }),
+  },
+} as const;
+
+export const SIMULATORS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { embedded: { type: 'boolean' } },
+} as const;
+
+export function applyConnectorEnv(
+  c: { connectors: ConnectorsConfig; simulators: SimulatorsConfig },
+  env: Env,
+  problems: string[],
+): void {
+  const { portal, oneStopShop, civilRegistry, payments } = c.connectors;
+  const byName = { portal, 'one-stop-shop': oneStopShop, 'civil-registry': civilRegistry, payments };
+  const list = env.LGSP_CONNECTORS?.trim();
+  if (list) {
+    const names =
+      list === 'all' ? [...CONNECTOR_NAMES] : list === 'none' ? [] : list.split(',').map((n) => n.trim());
+    const unknown = names.filter((n) => !(CONNECTOR_NAMES as readonly string[]).includes(n));
+    if (unknown.length > 0)
+      problems.push(
+        `LGSP_CONNECTORS: unknown ${unknown.map((n) => `"${n}"`).join(', ')}; use all, none or a list of ${CONNECTOR_NAMES.join(', ')}`,
+      );
+    else for (const [name, settings] of Object.entries(byName)) settings.enabled = names.includes(name);
+  }
+  if (env.LGSP_PORTAL_ENABLED) {
+    if (env.LGSP_PORTAL_ENABLED !== 'true' && env.LGSP_PORTAL_ENABLED !== 'false')
+      problems.push(`LGSP_PORTAL_ENABLED: must be "true" or "false", got "${env.LGSP_PORTAL_ENABLED}"`);
+    else portal.enabled = env.LGSP_PORTAL_ENABLED === 'true';
+  }
+  const urls: [string, ConnectorSettings][] = [
+    ['LGSP_PORTAL_URL', portal],
+    ['LGSP_ONE_STOP_SHOP_URL', oneStopShop],
+    ['LGSP_CIVIL_REGISTRY_URL', civilRegistry],
+    ['LGSP_PAYMENTS_URL', payments],
+  ];
+  for (const [name, settings] of urls) {
+    const value = env[name];
+    if (!value) continue;
+    if (!/^https?:\/\/\S+$/.test(value))
+      problems.push(`${name}: must be an http:// or https:// URL, got "${redactUrl(value)}"`);
+    else settings.url = value;
+  }
+  if (env.LGSP_PORTAL_USERNAME) portal.username = env.LGSP_PORTAL_USERNAME;
+  if (env.LGSP_PORTAL_PASSWORD) portal.password = env.LGSP_PORTAL_PASSWORD;
+  if (env.LGSP_ONE_STOP_SHOP_API_KEY) oneStopShop.apiKey = env.LGSP_ONE_STOP_SHOP_API_KEY;
+  if (env.LGSP_PAYMENTS_SECRET) payments.secret = env.LGSP_PAYMENTS_SECRET;
+  if (env.LGSP_SIMULATORS) {
+    if (env.LGSP_SIMULATORS !== 'embedded' && env.LGSP_SIMULATORS !== 'off')
+      problems.push(`LGSP_SIMULATORS: must be "embedded" or "off", got "${env.LGSP_SIMULATORS}"`);
+    else c.simulators.embedded = env.LGSP_SIMULATORS === 'embedded';
+  }
+}

@@ -1,0 +1,13 @@
+export { ConfigError, DEFAULT_CONFIG, loadConfig, type HubConfig } from './config.js';
+export {
+  CONNECTOR_NAMES,
+  type BreakerSettings,
+  type ConnectorSettings,
+  type ConnectorsConfig,
+  type SimulatorsConfig,
+} from './connectors.js';
+export { redactUrl, type Env } from './env.js';
+export type { HttpConfig, RateLimitConfig, RateLimitSettings } from './http.js';
+export type { KafkaConfig } from './kafka.js';
+export type { LogConfig, MetricsConfig } from './observability.js';
+export type { StorageConfig, SubscriptionsConfig } from './storage.js';
