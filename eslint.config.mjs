@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from './scripts/lint/boundaries.mjs';
 
 export default tseslint.config(
   {
@@ -26,13 +27,58 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Libraries only through their entries (#lgsp/<lib>, #lgsp/<lib>/<entry>); no app imports another
+    // app's source (scripts/lint/boundaries.mjs, proved by test/lint/boundaries.unit.spec.ts).
+    files: ['**/*.ts', '**/*.mjs'],
+    plugins: { lgsp: boundaries },
+    rules: {
+      'lgsp/boundaries': [
+        'error',
+        {
+          // Known offenders, each moved to a library by its own change of issue 13; an entry goes
+          // when its import does.
+          allow: [
+            'apps/cli/src/cli.ts -> ../../hub/src/runtime.js',
+            'apps/hub/src/connectors/embedded-simulators.ts -> ../../../simulators/src/index.js',
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The SQL storage port (libs/storage/src/*.ts, outside its sqlite/ and postgres/ drivers) imports
+    // no driver, framework or I/O module: a store is written against the port and runs on either.
+    files: ['libs/storage/src/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['**/libs/*/src/*', '../../libs/**', '../../../libs/**'],
-              message: 'Import a lib through its public entry: #lgsp/<lib>.',
+              group: [
+                '@nestjs/*',
+                '@kurrent/*',
+                'pg',
+                'pg-*',
+                'kafkajs',
+                'node:sqlite',
+                'fastify',
+                '@fastify/*',
+                'fs',
+                'fs/*',
+                'node:fs',
+                'node:fs/*',
+                'node:net',
+                'node:http',
+                'node:child_process',
+                './sqlite/*',
+                './postgres/*',
+              ],
+              message: 'The storage port imports no infrastructure and no driver.',
             },
           ],
         },
