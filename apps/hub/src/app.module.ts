@@ -1,39 +1,30 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AdminController } from './http/admin.controller.js';
-import { AuditController } from './http/audit.controller.js';
-import { CallbacksController } from './http/callbacks.controller.js';
-import { HealthController } from './http/health.controller.js';
-import { IngestController } from './http/ingest.controller.js';
-import { ParkedController } from './http/parked.controller.js';
-import { ReadsController } from './http/reads.controller.js';
 import { RolesGuard } from './http/roles.js';
-import { RUNTIME } from './http/tokens.js';
-import { ReconciliationController } from './reconciliation/reconciliation.controller.js';
-import { ReplayController } from './replay/replay.controller.js';
+import { AdministrationModule } from './modules/administration.module.js';
+import { HealthModule } from './modules/health.module.js';
+import { IngestModule } from './modules/ingest.module.js';
+import { OperationsModule } from './modules/operations.module.js';
+import { ReadsModule } from './modules/reads.module.js';
+import { HubRuntimeModule } from './modules/runtime.module.js';
 import type { HubRuntime } from './runtime.js';
 
+/** The hub's HTTP application: one module per area, over the runtime's services. */
 @Module({})
 export class AppModule {
   static forRuntime(runtime: HubRuntime): DynamicModule {
     return {
       module: AppModule,
-      controllers: [
-        IngestController,
-        ReadsController,
-        AdminController,
-        ParkedController,
-        CallbacksController,
-        ReconciliationController,
-        ReplayController,
-        AuditController,
-        HealthController,
+      imports: [
+        HubRuntimeModule.forRuntime(runtime),
+        IngestModule,
+        ReadsModule,
+        OperationsModule,
+        AdministrationModule,
+        HealthModule,
       ],
-      providers: [
-        { provide: RUNTIME, useValue: runtime },
-        // Roles are checked before any pipe reads the body.
-        { provide: APP_GUARD, useClass: RolesGuard },
-      ],
+      // Roles are checked before any pipe reads the body.
+      providers: [{ provide: APP_GUARD, useClass: RolesGuard }],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
 import {
   ArrayMaxSize,
   IsArray,
@@ -11,12 +11,11 @@ import {
   Matches,
   ValidateIf,
 } from 'class-validator';
-import { ROLES, type Client, type RateLimit, type Role } from '#lgsp/security';
-import type { FastifyRequest } from 'fastify';
-import { Roles } from './roles.js';
-import { principal } from './auth.js';
-import { RUNTIME } from './tokens.js';
-import type { HubRuntime } from '../runtime.js';
+import type { EventStore } from '#lgsp/event-store';
+import type { Logger } from '#lgsp/observability';
+import { ClientService, ROLES, type AuditLog, type Client, type RateLimit, type Role } from '#lgsp/security';
+import { Caller, Roles } from './roles.js';
+import { AUDIT_LOG, EVENT_STORE, LOGGER, SUBSCRIPTIONS, type SubscriptionLags } from './tokens.js';
 
 export class CreateClientDto {
   @IsString()
@@ -62,18 +61,23 @@ type PublicClient = Omit<Client, never>;
 
 @Controller('v1/admin')
 export class AdminController {
-  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+  constructor(
+    @Inject(ClientService) private readonly clients: ClientService,
+    @Inject(AUDIT_LOG) private readonly audit: AuditLog,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SUBSCRIPTIONS) private readonly subscribers: SubscriptionLags,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   /** Creates a client; the token is in this response only. */
   @Post('clients')
   @Roles('admin')
   @HttpCode(201)
   async create(
-    @Req() req: FastifyRequest,
+    @Caller() admin: Client,
     @Body() body: CreateClientDto,
   ): Promise<PublicClient & { token: string }> {
-    const admin = principal(req);
-    const { client, token } = await this.rt.clients.create({
+    const { client, token } = await this.clients.create({
       name: body.name,
       ...(body.communes ? { communes: body.communes } : {}),
       ...(body.province !== undefined ? { province: body.province } : {}),
@@ -81,7 +85,7 @@ export class AdminController {
       ...(body.sources ? { sources: body.sources } : {}),
       ...(body.rateLimit ? { rateLimit: body.rateLimit } : {}),
     });
-    this.rt.logger.info(
+    this.logger.info(
       {
         actor: admin.name,
         clientId: client.id,
@@ -98,13 +102,12 @@ export class AdminController {
   @Patch('clients/:ref')
   @Roles('admin')
   async update(
-    @Req() req: FastifyRequest,
+    @Caller() admin: Client,
     @Param('ref') ref: string,
     @Body() body: UpdateClientDto,
   ): Promise<PublicClient> {
-    const admin = principal(req);
-    const client = await this.rt.clients.update(ref, { rateLimit: body.rateLimit });
-    await this.rt.audit.record({
+    const client = await this.clients.update(ref, { rateLimit: body.rateLimit });
+    await this.audit.record({
       at: new Date().toISOString(),
       actor: admin.name,
       action: 'client.update',
@@ -112,7 +115,7 @@ export class AdminController {
       scope: { client: client.name, rateLimit: body.rateLimit },
       outcome: { rateLimit: client.rateLimit ?? null },
     });
-    this.rt.logger.info(
+    this.logger.info(
       { actor: admin.name, clientId: client.id, rateLimit: client.rateLimit ?? 'default' },
       'client updated',
     );
@@ -122,13 +125,13 @@ export class AdminController {
   @Get('clients')
   @Roles('admin', 'operator')
   async list(): Promise<{ clients: PublicClient[] }> {
-    return { clients: await this.rt.clients.list() };
+    return { clients: await this.clients.list() };
   }
 
   /** Every subscriber with its checkpoint and lag. */
   @Get('subscriptions')
   @Roles('admin', 'operator')
   async subscriptions(): Promise<unknown> {
-    return { head: (await this.rt.store.head()).position, subscriptions: await this.rt.subscriptions.lag() };
+    return { head: (await this.store.head()).position, subscriptions: await this.subscribers.lag() };
   }
 }

@@ -10,8 +10,7 @@ import { RequestLimits } from './rate-limits.js';
 import { DEFAULT_CONFIG } from '#lgsp/hub-config';
 import { ProblemFilter } from './problem.filter.js';
 import { RolesGuard } from './roles.js';
-import { RUNTIME } from './tokens.js';
-import type { HubRuntime } from '../runtime.js';
+import { AUDIT_LOG } from './tokens.js';
 
 const clients: Record<string, Client> = {
   'ops-token': { id: 'c-ops', name: 'ops', role: 'operator', communeCodes: [], sources: [], createdAt: '' },
@@ -28,14 +27,12 @@ const clients: Record<string, Client> = {
 
 /** The controller alone in a Fastify app, with the hub's authentication hook and problem filter. */
 async function serve(audit: AuditLog | undefined): Promise<{ url: string; close(): Promise<void> }> {
-  const runtime = {
-    clients: { authenticate: async (token: string) => clients[token] },
-    ...(audit ? { audit } : {}),
-  } as unknown as HubRuntime;
+  const clientService = { authenticate: async (token: string) => clients[token] };
   @Module({
     controllers: [AuditController],
     providers: [
-      { provide: RUNTIME, useValue: runtime },
+      // The controller's service, or none (a hub that does not run it).
+      ...(audit ? [{ provide: AUDIT_LOG, useValue: audit }] : []),
       { provide: APP_GUARD, useClass: RolesGuard },
     ],
   })
@@ -49,7 +46,7 @@ async function serve(audit: AuditLog | undefined): Promise<{ url: string; close(
     .addHook('onRequest', async (req, reply) =>
       guardRequest(
         {
-          clients: runtime.clients,
+          clients: clientService,
           limits: new RequestLimits(DEFAULT_CONFIG.rateLimit, new HubMetrics({ defaultMetrics: false })),
           authorizeMetrics: null,
         },

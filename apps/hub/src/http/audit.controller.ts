@@ -1,12 +1,18 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Query } from '@nestjs/common';
 import { DomainError } from '#lgsp/contracts';
 import type { AuditEntry, AuditLog } from '#lgsp/security';
+import { IntQuery, MAX_PAGE, OneQuery, text } from './query.js';
 import { Roles } from './roles.js';
-import { RUNTIME } from './tokens.js';
-import { intParam } from './wire.js';
-import type { HubRuntime } from '../runtime.js';
+import { AUDIT_LOG } from './tokens.js';
 
-const MAX_LIMIT = 1000;
+/** An optional text query parameter given at most once. */
+function textQuery(name: string): OneQuery {
+  return new OneQuery(
+    text(0, 200),
+    `query parameter ${name} must be given once, up to 200 characters`,
+    'must be one value of up to 200 characters',
+  );
+}
 
 /**
  * The operators' audit log: who planned, ran, paused, resumed or cancelled what, and with what outcome.
@@ -15,35 +21,26 @@ const MAX_LIMIT = 1000;
 @Roles('admin', 'operator')
 @Controller('v1/admin/audit')
 export class AuditController {
-  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+  constructor(@Optional() @Inject(AUDIT_LOG) private readonly audit?: AuditLog) {}
 
   @Get()
-  async list(@Query() query: Record<string, unknown>): Promise<{ entries: AuditEntry[]; next?: number }> {
-    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
-    const after = intParam(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
-    const action = textParam(query, 'action');
-    const subject = textParam(query, 'subject');
-    // A runtime built without an audit log (none is wired yet) has no such resource.
-    const audit = (this.rt as HubRuntime & { audit?: AuditLog }).audit;
+  async list(
+    @Query('limit', new IntQuery(100, 1, MAX_PAGE)) limit: number,
+    @Query('after', new IntQuery(0, 0, Number.MAX_SAFE_INTEGER)) after: number,
+    @Query('action', textQuery('action')) action: string | undefined,
+    @Query('subject', textQuery('subject')) subject: string | undefined,
+  ): Promise<{ entries: AuditEntry[]; next?: number }> {
+    // A hub built without an audit log has no such resource.
+    const audit = this.audit;
     if (audit === undefined) throw new DomainError('not-found', 'this hub keeps no audit log');
     const entries = await audit.list({
       limit,
       ...(after > 0 ? { after } : {}),
-      ...(action === undefined ? {} : { action }),
-      ...(subject === undefined ? {} : { subject }),
+      // An empty value filters nothing, as an absent one.
+      ...(action ? { action } : {}),
+      ...(subject ? { subject } : {}),
     });
     const last = entries[entries.length - 1];
     return entries.length === limit && last ? { entries, next: last.id } : { entries };
   }
-}
-
-/** An optional text query parameter given at most once. */
-function textParam(query: Record<string, unknown>, name: string): string | undefined {
-  const raw = query[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (typeof raw !== 'string' || raw.length > 200)
-    throw new DomainError('malformed', `query parameter ${name} must be given once, up to 200 characters`, [
-      { pointer: `/${name}`, message: 'must be one value of up to 200 characters' },
-    ]);
-  return raw;
 }

@@ -4,8 +4,8 @@ import { DomainError } from '#lgsp/contracts';
 import type { FastifyReply } from 'fastify';
 import { PAYMENT_CALLBACK_PATH } from '../connectors/embedded-simulators.js';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem.js';
-import { RUNTIME } from './tokens.js';
-import type { HubRuntime } from '../runtime.js';
+import { CONNECTORS } from './tokens.js';
+import type { RunningConnectors } from '../connectors/connectors.js';
 
 const PROBLEM_CODE = { 400: 'malformed', 401: 'unauthenticated', 404: 'not-found' } as const;
 
@@ -19,11 +19,11 @@ const PROBLEM_CODE = { 400: 'malformed', 401: 'unauthenticated', 404: 'not-found
  */
 @Controller(PAYMENT_CALLBACK_PATH.slice(1))
 export class CallbacksController {
-  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+  constructor(@Inject(CONNECTORS) private readonly connectors: RunningConnectors) {}
 
   @Post()
   async payment(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const handler = this.rt.connectors.paymentCallbacks;
+    const handler = this.connectors.paymentCallbacks;
     if (handler === undefined) throw new DomainError('not-found', 'the payment connector is not enabled');
     const outcome = await handler.handle(body);
     const { status, body: answer } = callbackHttpResponse(outcome);

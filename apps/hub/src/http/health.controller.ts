@@ -1,13 +1,19 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { EventStore } from '#lgsp/event-store';
+import { HubMetrics } from '#lgsp/observability';
 import type { FastifyReply } from 'fastify';
-import { RUNTIME } from './tokens.js';
 import { renderMetrics } from './metrics-endpoint.js';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem.js';
-import type { HubRuntime } from '../runtime.js';
+import { EVENT_STORE, HUB_STATUS, SUBSCRIPTIONS, type HubStatus, type SubscriptionLags } from './tokens.js';
 
 @Controller()
 export class HealthController {
-  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(HUB_STATUS) private readonly status: HubStatus,
+    @Inject(HubMetrics) private readonly hubMetrics: HubMetrics,
+    @Inject(SUBSCRIPTIONS) private readonly subscriptions: SubscriptionLags,
+  ) {}
 
   @Get('health/live')
   live(): { status: 'ok' } {
@@ -22,12 +28,12 @@ export class HealthController {
   async ready(@Res() reply: FastifyReply): Promise<void> {
     let head: number | undefined;
     try {
-      head = (await this.rt.store.head()).position;
+      head = (await this.store.head()).position;
     } catch {
       head = undefined;
     }
-    if (!this.rt.ready || head === undefined) {
-      const detail = !this.rt.ready
+    if (!this.status.ready || head === undefined) {
+      const detail = !this.status.ready
         ? 'the hub is starting or shutting down'
         : 'the event store does not answer';
       void reply
@@ -36,13 +42,17 @@ export class HealthController {
         .send(problem('unavailable', detail));
       return;
     }
-    void reply.send({ status: 'ready', head, projection: this.rt.projection?.state ?? 'subscriber' });
+    void reply.send({ status: 'ready', head, projection: this.status.projection });
   }
 
   /** The request guard has checked the metrics token and limit (see auth.ts). */
   @Get('metrics')
   async metrics(@Res() reply: FastifyReply): Promise<void> {
-    const { contentType, body } = await renderMetrics(this.rt);
+    const { contentType, body } = await renderMetrics({
+      store: this.store,
+      metrics: this.hubMetrics,
+      subscriptions: this.subscriptions,
+    });
     void reply.header('content-type', contentType).send(body);
   }
 }

@@ -4,14 +4,23 @@ import { DomainError } from '#lgsp/contracts';
 import type { Logger } from '#lgsp/observability';
 import { bearerToken } from '#lgsp/security';
 import type { HubConfig } from '#lgsp/hub-config';
-import type { HubRuntime } from '../runtime.js';
+import type { EventStore } from '#lgsp/event-store';
+import type { HubMetrics } from '#lgsp/observability';
+import type { SubscriptionLags } from './tokens.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { rateLimitedProblem, type RequestLimits } from './rate-limits.js';
 
 export const METRICS_PATH = '/metrics';
 
+/** What the metrics are sampled from (parts of the runtime). */
+export interface MetricsSources {
+  store: Pick<EventStore, 'head'>;
+  metrics: HubMetrics;
+  subscriptions: SubscriptionLags;
+}
+
 /** The Prometheus text of the hub, with the head position and the subscribers' lag sampled now. */
-export async function renderMetrics(rt: HubRuntime): Promise<{ contentType: string; body: string }> {
+export async function renderMetrics(rt: MetricsSources): Promise<{ contentType: string; body: string }> {
   const head = await rt.store.head();
   rt.metrics.headPosition.set(head.position);
   return { contentType: rt.metrics.contentType, body: await rt.metrics.render(() => rt.subscriptions.lag()) };
@@ -65,7 +74,7 @@ export interface MetricsListener {
  * as on the main port.
  */
 export async function startMetricsListener(
-  rt: HubRuntime,
+  rt: MetricsSources & { config: HubConfig },
   limits: RequestLimits,
   logger: Logger,
 ): Promise<MetricsListener> {

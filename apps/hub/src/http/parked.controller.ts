@@ -1,16 +1,13 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import type { ParkedItem, ParkingHistoryEntry, ParkingStore } from '#lgsp/connectors';
 import { DomainError } from '#lgsp/contracts';
-import type { FastifyRequest } from 'fastify';
-import { Roles } from './roles.js';
-import { principal } from './auth.js';
-import { RUNTIME } from './tokens.js';
-import { intParam } from './wire.js';
-import type { Redelivery, RunningConnector } from '../connectors/connectors.js';
-import type { HubRuntime } from '../runtime.js';
-
-const MAX_LIMIT = 1000;
+import type { Logger } from '#lgsp/observability';
+import type { Client } from '#lgsp/security';
+import { IntQuery, MAX_PAGE, OneQuery, text } from './query.js';
+import { Caller, Roles } from './roles.js';
+import { CONNECTORS, LOGGER } from './tokens.js';
+import type { Redelivery, RunningConnector, RunningConnectors } from '../connectors/connectors.js';
 
 export class RetryParkedDto {
   @IsOptional()
@@ -35,19 +32,23 @@ export class SkipParkedDto extends RetryParkedDto {
 @Roles('admin', 'operator')
 @Controller('v1/admin/parked')
 export class ParkedController {
-  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+  constructor(
+    @Inject(CONNECTORS) private readonly connectors: RunningConnectors,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   @Get()
-  async list(@Query() query: Record<string, unknown>): Promise<{ parked: ParkedItem[] }> {
-    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
-    const after = intParam(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
-    const target = query.target;
-    if (target !== undefined && typeof target !== 'string')
-      throw new DomainError('malformed', 'query parameter target must be given once', [
-        { pointer: '/target', message: 'must be one target name' },
-      ]);
+  async list(
+    @Query('limit', new IntQuery(100, 1, MAX_PAGE)) limit: number,
+    @Query('after', new IntQuery(0, 0, Number.MAX_SAFE_INTEGER)) after: number,
+    @Query(
+      'target',
+      new OneQuery(text(), 'query parameter target must be given once', 'must be one target name'),
+    )
+    target: string | undefined,
+  ): Promise<{ parked: ParkedItem[] }> {
     if (target !== undefined) this.connector(target);
-    const parking = this.rt.connectors.parking;
+    const parking = this.connectors.parking;
     if (parking === undefined) return { parked: [] };
     return {
       parked: await parking.list({ limit, ...(after > 0 ? { after } : {}), ...(target ? { target } : {}) }),
@@ -61,19 +62,18 @@ export class ParkedController {
   @Post(':target/:dossier/retry')
   @HttpCode(200)
   async retry(
-    @Req() req: FastifyRequest,
+    @Caller() operator: Client,
     @Param('target') target: string,
     @Param('dossier') dossier: string,
     @Body() body: RetryParkedDto = {},
   ): Promise<{ entry: ParkingHistoryEntry; delivery: Redelivery }> {
-    const operator = principal(req);
     const { connector, parking } = this.connector(target);
     const entry = await parking.retry(target, dossier, {
       by: operator.name,
       at: new Date().toISOString(),
       ...(body.note === undefined ? {} : { note: body.note }),
     });
-    this.rt.logger.info(
+    this.logger.info(
       { actor: operator.name, target, dossier, from: entry.fromPosition, through: entry.throughPosition },
       'parked dossier retried',
     );
@@ -84,12 +84,11 @@ export class ParkedController {
   @Post(':target/:dossier/skip')
   @HttpCode(200)
   async skip(
-    @Req() req: FastifyRequest,
+    @Caller() operator: Client,
     @Param('target') target: string,
     @Param('dossier') dossier: string,
     @Body() body: SkipParkedDto = {},
   ): Promise<{ entry: ParkingHistoryEntry }> {
-    const operator = principal(req);
     const { parking } = this.connector(target);
     const entry = await parking.skip(target, dossier, {
       by: operator.name,
@@ -97,7 +96,7 @@ export class ParkedController {
       ...(body.note === undefined ? {} : { note: body.note }),
       ...(body.throughPosition === undefined ? {} : { throughPosition: body.throughPosition }),
     });
-    this.rt.logger.info(
+    this.logger.info(
       { actor: operator.name, target, dossier, from: entry.fromPosition, through: entry.throughPosition },
       'parked dossier skipped',
     );
@@ -118,8 +117,8 @@ export class ParkedController {
 
   /** The running connector of `target`; only running targets exist. */
   private connector(target: string): { connector: RunningConnector; parking: ParkingStore } {
-    const connector = this.rt.connectors.byTarget.get(target);
-    const parking = this.rt.connectors.parking;
+    const connector = this.connectors.byTarget.get(target);
+    const parking = this.connectors.parking;
     if (connector === undefined || parking === undefined)
       throw new DomainError('not-found', `no connector runs for target ${target}`);
     return { connector, parking };

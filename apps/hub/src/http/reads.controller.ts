@@ -1,66 +1,61 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { DomainError } from '#lgsp/contracts';
-import type { ReadAllOptions } from '#lgsp/event-store';
+import type { EventStore, ReadAllOptions } from '#lgsp/event-store';
+import { IngestService } from '#lgsp/ingest';
+import type { DossierViewRepository } from '#lgsp/projections';
 import { inReadScope, readScope, readScopeCovers, type Client } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { principal } from './auth.js';
-import { RUNTIME } from './tokens.js';
-import { intParam, listParam, toWire, type WireEvent } from './wire.js';
-import type { HubRuntime } from '../runtime.js';
+import { IntQuery, MAX_PAGE, ListQuery, ResumeAfter } from './query.js';
+import { Caller } from './roles.js';
+import { DOSSIER_VIEWS, EVENT_STORE } from './tokens.js';
+import { toWire, type WireEvent } from './wire.js';
 
-const MAX_LIMIT = 1000;
+const POSITION = Number.MAX_SAFE_INTEGER;
 
 @Controller('v1')
 export class ReadsController {
-  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(IngestService) private readonly ingest: IngestService,
+    @Inject(DOSSIER_VIEWS) private readonly dossiers: DossierViewRepository,
+  ) {}
 
   /** A stream's events in order. Streams outside the caller's scope look like missing ones. */
   @Get('streams/:stream')
   async stream(
-    @Req() req: FastifyRequest,
+    @Caller() client: Client,
     @Param('stream') stream: string,
-    @Query() query: Record<string, unknown>,
+    @Query('from', new IntQuery(1, 1, POSITION)) from: number,
+    @Query('limit', new IntQuery(100, 1, MAX_PAGE)) limit: number,
   ): Promise<{ stream: string; version: number; events: WireEvent[] }> {
-    const scope = readScope(principal(req));
-    const from = intParam(query, 'from', 1, 1, Number.MAX_SAFE_INTEGER);
-    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
+    const scope = readScope(client);
     // Read at the stream's head: who owns it now (a transfer hands it to another commune).
-    const { version, owner } = await this.rt.ingest.owners.refresh(stream);
+    const { version, owner } = await this.ingest.owners.refresh(stream);
     if (owner === undefined || !readScopeCovers(scope, owner)) {
       throw new DomainError('not-found', 'the stream does not exist or is outside your scope');
     }
-    const events = await this.rt.store.readStream(stream, { fromVersion: from, limit });
+    const events = await this.store.readStream(stream, { fromVersion: from, limit });
     return { stream, version, events: events.map(toWire) };
   }
 
   /** The global log after a position, scoped to the caller; `Accept: text/event-stream` tails it live. */
   @Get('events')
   async events(
+    @Caller() client: Client,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
-    @Query() query: Record<string, unknown>,
+    @ResumeAfter(new IntQuery(0, 0, POSITION, 'after')) after: number,
+    @Query('limit', new IntQuery(100, 1, MAX_PAGE)) limit: number,
+    @Query('type', new ListQuery()) types: string[] | undefined,
+    @Query('province', new ListQuery(/^[0-9]{2}$/)) provinces: string[] | undefined,
   ): Promise<void> {
-    const client = principal(req);
-    const lastEventId = req.headers['last-event-id'];
-    const after = intParam(
-      { after: query.after ?? (typeof lastEventId === 'string' ? lastEventId : undefined) },
-      'after',
-      0,
-      0,
-      Number.MAX_SAFE_INTEGER,
-    );
-    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
-    const filter = this.filterFor(
-      client,
-      listParam(query, 'type'),
-      listParam(query, 'province', /^[0-9]{2}$/),
-    );
+    const filter = this.filterFor(client, types, provinces);
     if ((req.headers.accept ?? '').includes('text/event-stream')) {
       await this.tail(req, reply, after, filter);
       return;
     }
-    const events = await this.rt.store.readAll({ ...filter, after, limit });
-    const head = await this.rt.store.head();
+    const events = await this.store.readAll({ ...filter, after, limit });
+    const head = await this.store.head();
     const last = events[events.length - 1];
     void reply.header('content-type', 'application/json').send({
       events: events.map(toWire),
@@ -70,9 +65,9 @@ export class ReadsController {
   }
 
   @Get('dossiers/:dossierCode')
-  async dossier(@Req() req: FastifyRequest, @Param('dossierCode') code: string): Promise<unknown> {
-    const scope = readScope(principal(req));
-    const view = await this.rt.dossiers.get(code);
+  async dossier(@Caller() client: Client, @Param('dossierCode') code: string): Promise<unknown> {
+    const scope = readScope(client);
+    const view = await this.dossiers.get(code);
     if (!view || !inReadScope(scope, view.provinceCode, view.communeCode)) {
       throw new DomainError('not-found', 'the dossier is not known or is outside your scope');
     }
@@ -117,7 +112,7 @@ export class ReadsController {
     let position = after;
     let closed = false;
     let wake: (() => void) | undefined;
-    const unsubscribe = this.rt.store.onAppended(() => wake?.());
+    const unsubscribe = this.store.onAppended(() => wake?.());
     req.raw.on('close', () => {
       closed = true;
       wake?.();
@@ -127,8 +122,8 @@ export class ReadsController {
       while (!closed) {
         // The head is read first: every event up to it is covered by the filtered read that follows,
         // so the position may jump past events the filter skips without missing a later one.
-        const head = await this.rt.store.head();
-        const events = await this.rt.store.readAll({ ...filter, after: position, limit: 500 });
+        const head = await this.store.head();
+        const events = await this.store.readAll({ ...filter, after: position, limit: 500 });
         for (const e of events) {
           raw.write(`id: ${e.position}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e))}\n\n`);
           position = e.position;

@@ -1,6 +1,12 @@
-import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  createParamDecorator,
+  Injectable,
+  SetMetadata,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Role } from '#lgsp/security';
+import type { Client, Role } from '#lgsp/security';
 import type { FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 
@@ -33,3 +39,11 @@ export class RolesGuard implements CanActivate {
     return true;
   }
 }
+
+/**
+ * The authenticated client calling the route: the request hook has authenticated it and the guard
+ * checked its role, so a handler never checks either itself.
+ */
+export const Caller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Client =>
+  principal(ctx.switchToHttp().getRequest<FastifyRequest>()),
+);

@@ -1,22 +1,19 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Optional, Param, Post, Query } from '@nestjs/common';
 import { IsObject, IsOptional, IsString, Length } from 'class-validator';
 import { DomainError } from '#lgsp/contracts';
 import {
   isMismatchCategory,
   MISMATCH_CATEGORIES,
+  type MismatchCategory,
   type MismatchPage,
   type ReconciliationRun,
   type ReconciliationScope,
   type ReconciliationService,
 } from '#lgsp/reconciliation';
-import type { FastifyRequest } from 'fastify';
-import { Roles } from '../http/roles.js';
-import { principal } from '../http/auth.js';
-import { RUNTIME } from '../http/tokens.js';
-import { intParam } from '../http/wire.js';
-import type { HubRuntime } from '../runtime.js';
-
-const MAX_LIMIT = 1000;
+import type { Client } from '#lgsp/security';
+import { IntQuery, MAX_PAGE, OneQuery, text } from '../http/query.js';
+import { Caller, Roles } from '../http/roles.js';
+import { RECONCILIATION } from '../http/tokens.js';
 
 export class StartReconciliationDto {
   @IsString()
@@ -36,45 +33,44 @@ export class StartReconciliationDto {
 @Roles('admin', 'operator')
 @Controller('v1/admin/reconciliations')
 export class ReconciliationController {
-  constructor(
-    @Inject(RUNTIME) private readonly rt: HubRuntime & { reconciliation?: ReconciliationService },
-  ) {}
+  constructor(@Optional() @Inject(RECONCILIATION) private readonly reconciliation?: ReconciliationService) {}
 
   @Post()
   @HttpCode(202)
   async start(
-    @Req() req: FastifyRequest,
+    @Caller() operator: Client,
     @Body() body: StartReconciliationDto,
   ): Promise<{ run: ReconciliationRun }> {
-    const operator = principal(req);
     return { run: await this.service().start(body.target, body.scope ?? {}, operator.name) };
   }
 
   @Get()
-  async list(@Query() query: Record<string, unknown>): Promise<{ runs: ReconciliationRun[] }> {
-    const limit = intParam(query, 'limit', 50, 1, MAX_LIMIT);
-    const after = query.after;
-    if (after !== undefined && (typeof after !== 'string' || after.length > 100))
-      throw new DomainError('malformed', 'query parameter after must be one run id', [
-        { pointer: '/after', message: 'must be one run id' },
-      ]);
+  async list(
+    @Query('limit', new IntQuery(50, 1, MAX_PAGE)) limit: number,
+    @Query(
+      'after',
+      new OneQuery(text(0, 100), 'query parameter after must be one run id', 'must be one run id'),
+    )
+    after: string | undefined,
+  ): Promise<{ runs: ReconciliationRun[] }> {
     return { runs: await this.service().list({ limit, ...(after ? { after } : {}) }) };
   }
 
   @Get(':id')
   async get(
     @Param('id') id: string,
-    @Query() query: Record<string, unknown>,
-  ): Promise<{ run: ReconciliationRun } & MismatchPage> {
-    const limit = intParam(query, 'limit', 100, 1, MAX_LIMIT);
-    const after = intParam(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
-    const category = query.category;
-    if (category !== undefined && !isMismatchCategory(category))
-      throw new DomainError(
-        'malformed',
+    @Query('limit', new IntQuery(100, 1, MAX_PAGE)) limit: number,
+    @Query('after', new IntQuery(0, 0, Number.MAX_SAFE_INTEGER)) after: number,
+    @Query(
+      'category',
+      new OneQuery(
+        isMismatchCategory,
         `query parameter category must be one of ${MISMATCH_CATEGORIES.join(', ')}`,
-        [{ pointer: '/category', message: `must be one of ${MISMATCH_CATEGORIES.join(', ')}` }],
-      );
+        `must be one of ${MISMATCH_CATEGORIES.join(', ')}`,
+      ),
+    )
+    category: MismatchCategory | undefined,
+  ): Promise<{ run: ReconciliationRun } & MismatchPage> {
     const service = this.service();
     const run = await service.get(id);
     const page = await service.mismatches(id, {
@@ -86,7 +82,7 @@ export class ReconciliationController {
   }
 
   private service(): ReconciliationService {
-    const service = this.rt.reconciliation;
+    const service = this.reconciliation;
     if (!service) throw new DomainError('not-found', 'reconciliation is not enabled');
     return service;
   }

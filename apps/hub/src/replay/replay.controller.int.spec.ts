@@ -18,8 +18,7 @@ import { RequestLimits } from '../http/rate-limits.js';
 import { DEFAULT_CONFIG } from '#lgsp/hub-config';
 import { ProblemFilter } from '../http/problem.filter.js';
 import { RolesGuard } from '../http/roles.js';
-import { RUNTIME } from '../http/tokens.js';
-import type { HubRuntime } from '../runtime.js';
+import { REPLAY } from '../http/tokens.js';
 import { ReplayController } from './replay.controller.js';
 
 const clients: Record<string, Client> = {
@@ -60,14 +59,12 @@ interface Answer {
 
 /** The controller alone in a Fastify app, with the hub's authentication, validation and problems. */
 async function serve(replay: ReplayService | undefined) {
-  const runtime = {
-    clients: { authenticate: async (token: string) => clients[token] },
-    ...(replay ? { replay } : {}),
-  } as unknown as HubRuntime;
+  const clientService = { authenticate: async (token: string) => clients[token] };
   @Module({
     controllers: [ReplayController],
     providers: [
-      { provide: RUNTIME, useValue: runtime },
+      // The controller's service, or none (a hub that does not run it).
+      ...(replay ? [{ provide: REPLAY, useValue: replay }] : []),
       { provide: APP_GUARD, useClass: RolesGuard },
     ],
   })
@@ -81,7 +78,7 @@ async function serve(replay: ReplayService | undefined) {
     .addHook('onRequest', async (req, reply) =>
       guardRequest(
         {
-          clients: runtime.clients,
+          clients: clientService,
           limits: new RequestLimits(DEFAULT_CONFIG.rateLimit, new HubMetrics({ defaultMetrics: false })),
           authorizeMetrics: null,
         },

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Optional, Param, Post, Query } from '@nestjs/common';
 import {
   IsBoolean,
   IsInt,
@@ -12,12 +12,10 @@ import {
 } from 'class-validator';
 import { DomainError } from '#lgsp/contracts';
 import type { ReplayPlan, ReplayProgress, ReplayService } from '#lgsp/replay';
-import type { FastifyRequest } from 'fastify';
-import { Roles } from '../http/roles.js';
-import { principal } from '../http/auth.js';
-import { RUNTIME } from '../http/tokens.js';
-import { intParam } from '../http/wire.js';
-import type { HubRuntime } from '../runtime.js';
+import type { Client } from '#lgsp/security';
+import { IntQuery, MAX_PAGE, OneQuery, text } from '../http/query.js';
+import { Caller, Roles } from '../http/roles.js';
+import { REPLAY } from '../http/tokens.js';
 
 export class PlanReplayDto {
   @IsString()
@@ -63,22 +61,20 @@ export class ReplayNoteDto {
 @Roles('admin', 'operator')
 @Controller('v1/admin/replays')
 export class ReplayController {
-  constructor(@Inject(RUNTIME) private readonly rt: HubRuntime) {}
+  constructor(@Optional() @Inject(REPLAY) private readonly replay?: ReplayService) {}
 
   @Post('plan')
   @HttpCode(200)
-  async plan(@Req() req: FastifyRequest, @Body() body: PlanReplayDto): Promise<{ plan: ReplayPlan }> {
-    const operator = principal(req);
+  async plan(@Caller() operator: Client, @Body() body: PlanReplayDto): Promise<{ plan: ReplayPlan }> {
     return { plan: await this.replays().plan(body.target, body.scope, operator.name) };
   }
 
   @Post()
   @HttpCode(201)
   async run(
-    @Req() req: FastifyRequest,
+    @Caller() operator: Client,
     @Body() body: RunReplayDto,
   ): Promise<{ replay: ReplayProgress; plan: ReplayPlan }> {
-    const operator = principal(req);
     return this.replays().run(body.target, body.scope, {
       by: operator.name,
       ...(body.confirm === undefined ? {} : { confirm: body.confirm }),
@@ -88,13 +84,14 @@ export class ReplayController {
   }
 
   @Get()
-  async list(@Query() query: Record<string, unknown>): Promise<{ replays: ReplayProgress[] }> {
-    const limit = intParam(query, 'limit', 50, 1, 1000);
-    const after = query.after;
-    if (after !== undefined && (typeof after !== 'string' || after.length === 0))
-      throw new DomainError('malformed', 'query parameter after must be one replay id', [
-        { pointer: '/after', message: 'must be one replay id' },
-      ]);
+  async list(
+    @Query('limit', new IntQuery(50, 1, MAX_PAGE)) limit: number,
+    @Query(
+      'after',
+      new OneQuery(text(1), 'query parameter after must be one replay id', 'must be one replay id'),
+    )
+    after: string | undefined,
+  ): Promise<{ replays: ReplayProgress[] }> {
     return { replays: await this.replays().list({ limit, ...(after ? { after } : {}) }) };
   }
 
@@ -106,39 +103,36 @@ export class ReplayController {
   @Post(':id/pause')
   @HttpCode(200)
   async pause(
-    @Req() req: FastifyRequest,
+    @Caller() operator: Client,
     @Param('id') id: string,
     @Body() body: ReplayNoteDto = {},
   ): Promise<{ replay: ReplayProgress }> {
-    const operator = principal(req);
     return { replay: await this.replays().pause(id, operator.name, body.note) };
   }
 
   @Post(':id/resume')
   @HttpCode(200)
   async resume(
-    @Req() req: FastifyRequest,
+    @Caller() operator: Client,
     @Param('id') id: string,
     @Body() body: ReplayNoteDto = {},
   ): Promise<{ replay: ReplayProgress }> {
-    const operator = principal(req);
     return { replay: await this.replays().resume(id, operator.name, body.note) };
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   async cancel(
-    @Req() req: FastifyRequest,
+    @Caller() operator: Client,
     @Param('id') id: string,
     @Body() body: ReplayNoteDto = {},
   ): Promise<{ replay: ReplayProgress }> {
-    const operator = principal(req);
     return { replay: await this.replays().cancel(id, operator.name, body.note) };
   }
 
   /** The hub's replay service; 404 while the hub runs none. */
   private replays(): ReplayService {
-    const replay = (this.rt as HubRuntime & { replay?: ReplayService }).replay;
+    const replay = this.replay;
     if (replay === undefined) throw new DomainError('not-found', 'replays are not enabled in this hub');
     return replay;
   }
