@@ -1,6 +1,7 @@
 /**
- * Transport-neutral domain errors. Libraries throw these; only the HTTP layer (and later the Kafka
- * dead-letter writer) maps a `code` to a status. Every error says whether retrying can help.
+ * Transport-neutral domain errors. Libraries throw these; only the edges map a `code`: the HTTP layer
+ * to a status, the Kafka ingest consumer to a dead-letter record or a retry. Every error says whether
+ * retrying can help.
  */
 export type DomainErrorCode =
   | 'malformed' // the input is not parseable (bad JSON, bad CloudEvents envelope)

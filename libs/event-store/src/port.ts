@@ -1,6 +1,6 @@
 /**
  * The event-store port. Pure TypeScript: no database, broker or framework imports. Adapters
- * (sqlite, later postgres and kurrentdb) implement `EventStore`; one contract suite proves them.
+ * (sqlite, postgres, kurrentdb) implement `EventStore`; one contract suite proves them.
  */
 
 /** Attribute values of a stored CloudEvent other than the core ones and `data`. */
