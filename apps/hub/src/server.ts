@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError, parseStrictJsonBytes } from '#lgsp/contracts';
@@ -12,6 +11,7 @@ import { capConnectionsPerAddress } from './http/connections.js';
 import { assertHeaders } from './http/headers.js';
 import { metricsAuthorizer, nodeTimeouts, startMetricsListener } from './http/metrics-endpoint.js';
 import { RequestLimits } from './http/rate-limits.js';
+import { bodyValidationPipe } from './http/validation.js';
 import {
   ProblemFilter,
   sendClientErrorProblem,
@@ -109,23 +109,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   );
 
   app.useGlobalFilters(new ProblemFilter(logger));
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      exceptionFactory: (errors) =>
-        new DomainError(
-          'invalid',
-          'the request body is not valid',
-          errors.flatMap((e) =>
-            Object.values(e.constraints ?? { invalid: 'is not valid' }).map((message) => ({
-              pointer: `/${e.property}`,
-              message,
-            })),
-          ),
-        ),
-    }),
-  );
+  app.useGlobalPipes(bodyValidationPipe());
   app.enableShutdownHooks([]);
 
   await runtime.start();

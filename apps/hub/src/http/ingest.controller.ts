@@ -2,9 +2,8 @@ import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { parseHttpEvents } from '#lgsp/contracts';
 import { IngestService } from '#lgsp/ingest';
 import { HubMetrics } from '#lgsp/observability';
-import type { Client } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Caller } from './roles.js';
+import { principal } from './auth.js';
 import { INGEST_LIMITS, type IngestLimits } from './tokens.js';
 
 @Controller('v1/events')
@@ -21,15 +20,13 @@ export class IngestController {
    * from the media type, and the events are checked against their JSON Schemas by the ingest service.
    * A ValidationPipe would add a class instance and a reflective walk per event to the path of the
    * single-event HTTP ingest benchmark (`BENCH_ONLY=ingest`: 12,746 events/s, p99 11 ms, README),
-   * which the move to one module per area leaves as it was.
+   * which the move to one module per area leaves as it was (the caller read from the request, no
+   * parameter decorator).
    */
   @Post()
   @HttpCode(201)
-  async ingest(
-    @Caller() client: Client,
-    @Req() req: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
+  async ingest(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const client = principal(req);
     const { mode, events } = parseHttpEvents({
       contentType: req.headers['content-type'],
       headers: req.headers,

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { Module, ValidationPipe } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DomainError } from '#lgsp/contracts';
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
 import { HubMetrics, createLogger } from '#lgsp/observability';
 import {
@@ -19,6 +18,7 @@ import { DEFAULT_CONFIG } from '#lgsp/hub-config';
 import { ProblemFilter } from '../http/problem.filter.js';
 import { RolesGuard } from '../http/roles.js';
 import { REPLAY } from '../http/tokens.js';
+import { bodyValidationPipe } from '../http/validation.js';
 import { ReplayController } from './replay.controller.js';
 
 const clients: Record<string, Client> = {
@@ -87,20 +87,7 @@ async function serve(replay: ReplayService | undefined) {
       ),
     );
   app.useGlobalFilters(new ProblemFilter(createLogger({ level: 'silent' })));
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      exceptionFactory: (errors) =>
-        new DomainError(
-          'invalid',
-          'the request body is not valid',
-          errors.flatMap((e) =>
-            Object.values(e.constraints ?? {}).map((message) => ({ pointer: `/${e.property}`, message })),
-          ),
-        ),
-    }),
-  );
+  app.useGlobalPipes(bodyValidationPipe());
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = await app.getUrl();
   const call = async (method: string, path: string, body?: unknown, token = 'ops-token') => {
