@@ -40,6 +40,9 @@ import {
   type AuditLog,
   type ClientStore,
 } from '#lgsp/security';
+import type { SqlDatabase } from '#lgsp/storage';
+import { PostgresDatabase } from '#lgsp/storage/postgres';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
 import { redactUrl, type HubConfig } from './config/config.js';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
@@ -158,7 +161,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   });
   const c = config.connectors;
   const replay = replayParts({
-    store: await openReplayStore(storage.operations),
+    store: await openReplayStore(storage.database),
     events: store,
     connectors: connectors.subscribers,
     rates: new Map([
@@ -241,7 +244,7 @@ export async function migrateStorage(config: HubConfig, logger: Logger): Promise
     await storage.openParking();
     await storage.openPending();
     await openReconciliationStore(storage.operations);
-    await openReplayStore(storage.operations);
+    await openReplayStore(storage.database);
     return await storage.versions();
   } finally {
     storage.close();
@@ -268,6 +271,8 @@ interface Storage {
   audit: AuditLog;
   /** Where reconciliation runs and replays are kept: the events database, or the PostgreSQL schema. */
   operations: ReconciliationStorage;
+  /** The events database (SQLite) or the hub's schema (PostgreSQL), for the stores written against the SQL port. */
+  database: SqlDatabase;
   /** Closes what the store's own `close` does not. */
   close(): void;
 }
@@ -298,6 +303,7 @@ function openEmbedded(config: HubConfig, logger: Logger): Storage {
     openPending: () => Promise.resolve(new SqlitePendingWorkStore(store.database)),
     audit: new SqliteAuditLog(store.database),
     operations: { database: store.database },
+    database: SqliteDatabase.over(store.database),
     versions: async () =>
       [
         { database: eventsFile, db: store.database },
@@ -337,6 +343,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
       openPending: () => PostgresPendingWorkStore.open(store.database, schema),
       audit,
       operations: { pool: store.database, schema },
+      database: PostgresDatabase.over(store.database, schema),
       versions: async () => {
         const { rows } = await store.database.query<{ component: string; version: number }>(
           'SELECT component, version FROM schema_version ORDER BY component',

@@ -15,7 +15,8 @@ import { NationalPortalSimulator, OneStopShopSimulator } from '../../../apps/sim
 import { connectorReplayTarget } from './connector-target.js';
 import type { ReplayTarget } from './model.js';
 import { ReplayService } from './replay-service.js';
-import { SqliteReplayStore } from './sqlite-replay-store.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { SqlReplayStore } from './sql-replay-store.js';
 
 const PROVINCE = '51';
 const COMMUNE = '21040';
@@ -123,7 +124,7 @@ describe('a replay through the real portal connector', () => {
       ],
     ]);
     const service = new ReplayService({
-      store: new SqliteReplayStore(store.database),
+      store: await SqlReplayStore.open(SqliteDatabase.over(store.database)),
       targets,
       events: store,
       confirmAbove: 100,

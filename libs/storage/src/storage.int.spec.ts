@@ -1,7 +1,7 @@
 import { StoreUnavailableError, type SqlDatabase, type SqlMigration } from '#lgsp/storage';
 import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-import { BACKENDS, type BackendData } from '#lgsp/storage/testing';
+import { BACKENDS, postgresSchema, type BackendData } from '#lgsp/storage/testing';
 
 const MIGRATIONS: SqlMigration[] = [
   {
@@ -88,5 +88,18 @@ describe('PostgresDatabase', () => {
     });
     await expect(unreachable.transaction((tx) => tx.run('SELECT 1'))).rejects.toThrow(StoreUnavailableError);
     await unreachable.close();
+  });
+
+  it('reports a statement or a transaction on an ended pool as StoreUnavailableError', async () => {
+    const data = await postgresSchema.create();
+    const db = await data.connect();
+    try {
+      await db.migrate('test.notes', MIGRATIONS);
+      await db.close();
+      await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: 'unavailable', retriable: true });
+      await expect(db.transaction((tx) => tx.run('SELECT 1'))).rejects.toThrow(StoreUnavailableError);
+    } finally {
+      await data.close();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { DomainError } from '#lgsp/contracts';
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
 import { HubMetrics, createLogger } from '#lgsp/observability';
 import {
-  InMemoryReplayStore,
+  SqlReplayStore,
   ReplayService,
   type ReplayPlan,
   type ReplayProgress,
@@ -21,6 +21,7 @@ import { RolesGuard } from '../http/roles.js';
 import { RUNTIME } from '../http/tokens.js';
 import type { HubRuntime } from '../runtime.js';
 import { ReplayController } from './replay.controller.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const clients: Record<string, Client> = {
   'ops-token': { id: 'c-ops', name: 'ops', role: 'operator', communeCodes: [], sources: [], createdAt: '' },
@@ -133,20 +134,23 @@ describe('/v1/admin/replays', () => {
     },
   };
   const audit = new InMemoryAuditLog();
-  const service = new ReplayService({
-    store: new InMemoryReplayStore(),
-    targets: new Map([['portal', target]]),
-    events: {
-      head: async () => ({ position: events.length }),
-      readAll: async (o: ReadAllOptions = {}) => events.filter((e) => e.position > (o.after ?? 0)),
-    },
-    audit,
-    confirmAbove: 2,
-    chunkSize: 10,
-    pollMs: 10,
-  });
+  let service: ReplayService;
+  const newService = async () =>
+    new ReplayService({
+      store: await SqlReplayStore.open(SqliteDatabase.open(':memory:')),
+      targets: new Map([['portal', target]]),
+      events: {
+        head: async () => ({ position: events.length }),
+        readAll: async (o: ReadAllOptions = {}) => events.filter((e) => e.position > (o.after ?? 0)),
+      },
+      audit,
+      confirmAbove: 2,
+      chunkSize: 10,
+      pollMs: 10,
+    });
   let hub: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
+    service = await newService();
     service.start();
     hub = await serve(service);
   });

@@ -111,6 +111,8 @@ class PostgresExecutor implements SqlExecutor {
  * statements name tables unqualified). Driver failures that a retry may cure are StoreUnavailableError.
  */
 export class PostgresDatabase extends PostgresExecutor implements SqlDatabase {
+  private closed = false;
+
   private constructor(
     readonly pool: pg.Pool,
     readonly schema: string,
@@ -180,7 +182,10 @@ export class PostgresDatabase extends PostgresExecutor implements SqlDatabase {
   }
 
   async close(): Promise<void> {
-    if (this.owned) await this.pool.end();
+    if (this.owned && !this.closed) {
+      this.closed = true;
+      await this.pool.end();
+    }
   }
 }
 

@@ -19,8 +19,11 @@ export interface SqliteOpenOptions {
 }
 
 /**
- * Transactions queued on one connection. Every {@link SqliteDatabase} over the same `DatabaseSync`
- * shares it, so two stores on the event store's connection never open a transaction in each other's.
+ * Transactions queued in this thread. node:sqlite runs on the caller's thread, so transactions of one
+ * thread never ran side by side anyway; taking turns keeps two stores on one connection out of each
+ * other's transaction, and keeps a second connection to the same file from waiting, thread blocked, for
+ * the write lock of a transaction that cannot finish until it gives up (busy timeout). Each worker
+ * thread has its own turns.
  */
 class Turns {
   private tail: Promise<unknown> = Promise.resolve();
@@ -37,7 +40,7 @@ class Turns {
   }
 }
 
-const turnsOf = new WeakMap<DatabaseSync, Turns>();
+const turns = new Turns();
 
 /** `$1` → `?1`: the port's placeholders, as SQLite numbers its parameters. */
 const toSqlite = (sql: string) => sql.replace(/\$(\d+)/g, '?$1');
@@ -86,25 +89,19 @@ class SqliteExecutor implements SqlExecutor {
 
 /**
  * A SQLite connection as a {@link SqlDatabase}. Statements run synchronously on the caller's thread;
- * a transaction is `BEGIN IMMEDIATE` (it waits up to the busy timeout for another connection's write
- * lock) and transactions on one connection take turns.
+ * a transaction is `BEGIN IMMEDIATE` (it waits up to the busy timeout for another process's write
+ * lock) and the transactions of one thread take turns.
  */
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite';
   private readonly executor: SqliteExecutor;
-  private readonly turns: Turns;
+  private readonly turns = turns;
 
   private constructor(
     readonly connection: DatabaseSync,
     private readonly owned: boolean,
   ) {
     this.executor = new SqliteExecutor(connection);
-    let turns = turnsOf.get(connection);
-    if (!turns) {
-      turns = new Turns();
-      turnsOf.set(connection, turns);
-    }
-    this.turns = turns;
   }
 
   /**
