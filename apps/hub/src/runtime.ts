@@ -4,9 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   PostgresParkingStore,
-  PostgresPendingWorkStore,
   SqliteParkingStore,
-  SqlitePendingWorkStore,
+  SqlPendingWorkStore,
   type ParkingStore,
   type PendingWorkStore,
 } from '#lgsp/connectors';
@@ -288,6 +287,7 @@ export interface SchemaVersion {
 function openEmbedded(config: HubConfig, logger: Logger): Storage {
   const eventsFile = join(config.dataDir, 'events.db');
   const store = SqliteEventStore.open({ file: eventsFile });
+  const database = SqliteDatabase.over(store.database);
   logger.info({ store: 'sqlite', file: eventsFile }, 'event store open');
   const projectionsFile = join(config.dataDir, 'projections.db');
   const projectionDb = openProjectionDatabase(projectionsFile);
@@ -300,10 +300,10 @@ function openEmbedded(config: HubConfig, logger: Logger): Storage {
     dossiers,
     projectionFiles: { eventsFile, projectionsFile },
     openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
-    openPending: () => Promise.resolve(new SqlitePendingWorkStore(store.database)),
+    openPending: () => SqlPendingWorkStore.open(database),
     audit: new SqliteAuditLog(store.database),
     operations: { database: store.database },
-    database: SqliteDatabase.over(store.database),
+    database,
     versions: async () =>
       [
         { database: eventsFile, db: store.database },
@@ -329,6 +329,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
     poolSize,
     applicationName: `lgsp-hub ${instanceId}`.slice(0, 63),
   });
+  const database = PostgresDatabase.over(store.database, schema);
   try {
     const clients = await PostgresClientStore.open(store.database, schema);
     const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
@@ -340,10 +341,10 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
       dossiers,
       leases: new PostgresLeaseStore(store.database),
       openParking: () => PostgresParkingStore.open(store.database, schema),
-      openPending: () => PostgresPendingWorkStore.open(store.database, schema),
+      openPending: () => SqlPendingWorkStore.open(database),
       audit,
       operations: { pool: store.database, schema },
-      database: PostgresDatabase.over(store.database, schema),
+      database,
       versions: async () => {
         const { rows } = await store.database.query<{ component: string; version: number }>(
           'SELECT component, version FROM schema_version ORDER BY component',

@@ -100,3 +100,11 @@ export function pendingMigrations(
   }
   return { latest, pending: ordered.slice(current) };
 }
+
+/**
+ * A JSON column as read: PostgreSQL's driver parses JSONB itself, SQLite keeps the TEXT written.
+ * Write JSON as `JSON.stringify(value)` in both.
+ */
+export function readJson<T = unknown>(dialect: SqlDialect, value: unknown): T {
+  return (dialect === 'sqlite' ? JSON.parse(value as string) : value) as T;
+}
