@@ -31,9 +31,8 @@ import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliati
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
 import {
   ClientService,
-  PostgresAuditLog,
   PostgresClientStore,
-  SqliteAuditLog,
+  SqlAuditLog,
   SqliteClientStore,
   generateToken,
   type AuditLog,
@@ -105,7 +104,9 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
 
   const instanceId = config.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const storage =
-    config.store === 'sqlite' ? openEmbedded(config, logger) : await openPostgres(config, logger, instanceId);
+    config.store === 'sqlite'
+      ? await openEmbedded(config, logger)
+      : await openPostgres(config, logger, instanceId);
   const { store } = storage;
 
   const metrics = new HubMetrics();
@@ -236,7 +237,7 @@ export async function migrateStorage(config: HubConfig, logger: Logger): Promise
   if (config.store === 'sqlite') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const storage =
     config.store === 'sqlite'
-      ? openEmbedded(config, logger)
+      ? await openEmbedded(config, logger)
       : await openPostgres(config, logger, 'lgsp-migrate');
   try {
     // The connectors' tables too, so a shared schema is ready before a replica enables one.
@@ -284,7 +285,7 @@ export interface SchemaVersion {
 }
 
 /** The embedded default: `events.db` (events, checkpoints, clients) and `projections.db` in `dataDir`. */
-function openEmbedded(config: HubConfig, logger: Logger): Storage {
+async function openEmbedded(config: HubConfig, logger: Logger): Promise<Storage> {
   const eventsFile = join(config.dataDir, 'events.db');
   const store = SqliteEventStore.open({ file: eventsFile });
   const database = SqliteDatabase.over(store.database);
@@ -301,7 +302,7 @@ function openEmbedded(config: HubConfig, logger: Logger): Storage {
     projectionFiles: { eventsFile, projectionsFile },
     openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
     openPending: () => SqlPendingWorkStore.open(database),
-    audit: new SqliteAuditLog(store.database),
+    audit: await SqlAuditLog.open(database),
     operations: { database: store.database },
     database,
     versions: async () =>
@@ -333,7 +334,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
   try {
     const clients = await PostgresClientStore.open(store.database, schema);
     const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
-    const audit = await PostgresAuditLog.open(store.database, schema);
+    const audit = await SqlAuditLog.open(database);
     logger.info({ store: 'postgres', url: redactUrl(config.store), schema, instanceId }, 'event store open');
     return {
       store,

@@ -7,6 +7,4 @@ export * from './sqlite-client-store.js';
 export * from './postgres-client-store.js';
 export * from './audit.js';
 export { AUDIT_COMPONENT, type AuditQuery } from './audit/audit-rules.js';
-export * from './audit/memory-audit-log.js';
-export * from './audit/sqlite-audit-log.js';
-export * from './audit/postgres-audit-log.js';
+export * from './audit/sql-audit-log.js';

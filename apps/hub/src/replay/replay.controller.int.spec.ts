@@ -12,7 +12,7 @@ import {
   type ReplayProgress,
   type ReplayTarget,
 } from '#lgsp/replay';
-import { InMemoryAuditLog, type Client } from '#lgsp/security';
+import { SqlAuditLog, type Client } from '#lgsp/security';
 import { guardRequest } from '../http/auth.js';
 import { RequestLimits } from '../http/rate-limits.js';
 import { DEFAULT_CONFIG } from '../config/config.js';
@@ -133,11 +133,13 @@ describe('/v1/admin/replays', () => {
       return 'sent';
     },
   };
-  const audit = new InMemoryAuditLog();
+  let audit: SqlAuditLog;
   let service: ReplayService;
-  const newService = async () =>
-    new ReplayService({
-      store: await SqlReplayStore.open(SqliteDatabase.open(':memory:')),
+  const newService = async () => {
+    const db = SqliteDatabase.open(':memory:');
+    audit = await SqlAuditLog.open(db);
+    return new ReplayService({
+      store: await SqlReplayStore.open(db),
       targets: new Map([['portal', target]]),
       events: {
         head: async () => ({ position: events.length }),
@@ -148,6 +150,7 @@ describe('/v1/admin/replays', () => {
       chunkSize: 10,
       pollMs: 10,
     });
+  };
   let hub: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     service = await newService();
