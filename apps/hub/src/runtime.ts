@@ -31,9 +31,8 @@ import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliati
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
 import {
   ClientService,
-  PostgresClientStore,
   SqlAuditLog,
-  SqliteClientStore,
+  SqlClientStore,
   generateToken,
   type AuditLog,
   type ClientStore,
@@ -297,7 +296,7 @@ async function openEmbedded(config: HubConfig, logger: Logger): Promise<Storage>
   logger.info({ file: projectionsFile }, 'projection database open');
   return {
     store,
-    clients: new SqliteClientStore(store.database),
+    clients: await SqlClientStore.open(database),
     dossiers,
     projectionFiles: { eventsFile, projectionsFile },
     openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
@@ -332,7 +331,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
   });
   const database = PostgresDatabase.over(store.database, schema);
   try {
-    const clients = await PostgresClientStore.open(store.database, schema);
+    const clients = await SqlClientStore.open(database);
     const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
     const audit = await SqlAuditLog.open(database);
     logger.info({ store: 'postgres', url: redactUrl(config.store), schema, instanceId }, 'event store open');
