@@ -44,11 +44,7 @@ import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
 import { redactUrl, type HubConfig } from './config/config.js';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
-import {
-  openReconciliationStore,
-  reconciliationParts,
-  type ReconciliationStorage,
-} from './reconciliation/reconciliation-parts.js';
+import { openReconciliationStore, reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -152,7 +148,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
 
   const { audit } = storage;
   const reconciliation = await reconciliationParts({
-    storage: storage.operations,
+    storage: storage.database,
     logger,
     reconcilers: connectors.reconcilers,
     expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
@@ -242,7 +238,7 @@ export async function migrateStorage(config: HubConfig, logger: Logger): Promise
     // The connectors' tables too, so a shared schema is ready before a replica enables one.
     await storage.openParking();
     await storage.openPending();
-    await openReconciliationStore(storage.operations);
+    await openReconciliationStore(storage.database);
     await openReplayStore(storage.database);
     return await storage.versions();
   } finally {
@@ -268,9 +264,7 @@ interface Storage {
   openPending(): Promise<PendingWorkStore>;
   /** The audit log, in the same storage. */
   audit: AuditLog;
-  /** Where reconciliation runs and replays are kept: the events database, or the PostgreSQL schema. */
-  operations: ReconciliationStorage;
-  /** The events database (SQLite) or the hub's schema (PostgreSQL), for the stores written against the SQL port. */
+  /** The events database (SQLite) or the hub's schema (PostgreSQL): reconciliation runs, replays… */
   database: SqlDatabase;
   /** Closes what the store's own `close` does not. */
   close(): void;
@@ -302,7 +296,6 @@ async function openEmbedded(config: HubConfig, logger: Logger): Promise<Storage>
     openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
     openPending: () => SqlPendingWorkStore.open(database),
     audit: await SqlAuditLog.open(database),
-    operations: { database: store.database },
     database,
     versions: async () =>
       [
@@ -343,7 +336,6 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
       openParking: () => PostgresParkingStore.open(store.database, schema),
       openPending: () => SqlPendingWorkStore.open(database),
       audit,
-      operations: { pool: store.database, schema },
       database,
       versions: async () => {
         const { rows } = await store.database.query<{ component: string; version: number }>(
