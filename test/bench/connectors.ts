@@ -41,7 +41,7 @@ import {
   PortalSyncConnector,
   PORTAL_PROGRESS_CHUNK,
   ONE_STOP_SHOP_PROGRESS_CHUNK,
-  SqliteParkingStore,
+  SqlParkingStore,
   SqlPendingWorkStore,
   oneStopShopFacts,
   openFeeRequests,
@@ -436,7 +436,7 @@ async function measureTarget(target: Target, seconds: number): Promise<Connector
   try {
     bench = await target.start();
     const { url } = bench;
-    const parking = new SqliteParkingStore(store.database);
+    const parking = await SqlParkingStore.open(SqliteDatabase.over(store.database));
     const pending = await SqlPendingWorkStore.open(SqliteDatabase.over(store.database));
     const settings = (): DossierSyncSettings => ({
       events: store,

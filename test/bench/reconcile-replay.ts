@@ -25,7 +25,7 @@ import {
   PORTAL_PROGRESS_CHUNK,
   PortalClient,
   PortalSyncConnector,
-  SqliteParkingStore,
+  SqlParkingStore,
   portalFacts,
   toPortalDossier,
   toPortalProgress,
@@ -301,7 +301,7 @@ async function replayBench(): Promise<ReplayFigures> {
     const events = await fill(store, REPLAY_DOSSIERS, fullLifecycle);
     const raw = await rawReadRate(store);
 
-    const parking = new SqliteParkingStore(store.database);
+    const parking = await SqlParkingStore.open(SqliteDatabase.over(store.database));
     const connector = new PortalSyncConnector({
       events: store,
       parking,

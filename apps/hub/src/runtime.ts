@@ -3,8 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
-  PostgresParkingStore,
-  SqliteParkingStore,
+  SqlParkingStore,
   SqlPendingWorkStore,
   type ParkingStore,
   type PendingWorkStore,
@@ -293,7 +292,7 @@ async function openEmbedded(config: HubConfig, logger: Logger): Promise<Storage>
     clients: await SqlClientStore.open(database),
     dossiers,
     projectionFiles: { eventsFile, projectionsFile },
-    openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
+    openParking: () => SqlParkingStore.open(database),
     openPending: () => SqlPendingWorkStore.open(database),
     audit: await SqlAuditLog.open(database),
     database,
@@ -333,7 +332,7 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
       clients,
       dossiers,
       leases: new PostgresLeaseStore(store.database),
-      openParking: () => PostgresParkingStore.open(store.database, schema),
+      openParking: () => SqlParkingStore.open(database),
       openPending: () => SqlPendingWorkStore.open(database),
       audit,
       database,

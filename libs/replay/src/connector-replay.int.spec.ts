@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CircuitBreaker,
-  InMemoryParkingStore,
+  SqlParkingStore,
   OneStopShopClient,
   OneStopShopSyncConnector,
   PortalClient,
@@ -92,7 +92,7 @@ describe('a replay through the real portal connector', () => {
   it('sends the scoped dossiers to the portal only, every call marked with the replay', async () => {
     const codes = [1, 2, 3, 4].map((i) => `${AGENCY}-251123-${String(i).padStart(4, '0')}`);
     for (const code of codes) await lifecycle(code);
-    const parking = new InMemoryParkingStore();
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
     const settings = (target: string) => ({
       events: store,
       parking,

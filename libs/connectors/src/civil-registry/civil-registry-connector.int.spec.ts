@@ -9,7 +9,7 @@ import { evolveDossier, type DossierView } from '#lgsp/projections';
 import { CivilRegistrySimulator } from '../../../../apps/simulators/src/index.js';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient, IngestSink } from '../core/event-sink.js';
-import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
+import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
@@ -154,7 +154,10 @@ async function viewOf(code: string): Promise<DossierView> {
   return view!;
 }
 
-function connector(pending: PendingWorkStore, parking = new InMemoryParkingStore()) {
+function connector(
+  pending: PendingWorkStore,
+  parking = new SqlParkingStore(SqliteDatabase.open(':memory:')),
+) {
   return new CivilRegistryConnector({
     events: store,
     client: new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 }),
@@ -541,7 +544,7 @@ describe('failures the hub must survive', () => {
       person: { ...REGISTRATION.person, fullName: 'Nguyễn '.repeat(20) },
     });
     const pending = await memoryPendingWork();
-    const parking = new InMemoryParkingStore();
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
 
     expect((await connector(pending, parking).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
       'parked',

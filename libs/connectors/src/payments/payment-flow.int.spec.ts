@@ -16,7 +16,7 @@ import {
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { ManualClock, type Clock } from '../core/clock.js';
 import { IngestSink, captureClient, type EventSink } from '../core/event-sink.js';
-import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
+import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { signMessage } from './digest.js';
 import { PaymentCallbackHandler } from './payment-callback-handler.js';
@@ -163,7 +163,7 @@ const paymentEvents = async (code: string) =>
   (await streamOf(code)).filter((e) => e.type.startsWith('vn.gov.lgsp.payment.'));
 
 function connector(options: { clock?: Clock; pending?: SqlPendingWorkStore; pollDelayMs?: number } = {}) {
-  const parking = new InMemoryParkingStore();
+  const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
   const c = new PaymentConnector({
     events: store,
     parking,
