@@ -41,8 +41,8 @@ import {
   PortalSyncConnector,
   PORTAL_PROGRESS_CHUNK,
   ONE_STOP_SHOP_PROGRESS_CHUNK,
-  SqliteParkingStore,
-  SqlitePendingWorkStore,
+  SqlParkingStore,
+  SqlPendingWorkStore,
   oneStopShopFacts,
   openFeeRequests,
   portalFacts,
@@ -63,6 +63,7 @@ import {
   PaymentPlatformSimulator,
   type Simulator,
 } from '../../apps/simulators/src/index.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
 
@@ -92,7 +93,7 @@ interface Bench {
   url: string;
   sim: Simulator;
   /** The connector, new (its client holds no session nor known codes). */
-  connector(settings: DossierSyncSettings, pending: SqlitePendingWorkStore): DossierSyncConnector;
+  connector(settings: DossierSyncSettings, pending: SqlPendingWorkStore): DossierSyncConnector;
   /** Untimed set-up of a baseline run on a reset simulator, e.g. the portal's login. */
   prepare?(): Promise<void>;
   /** The requests the connector makes for a dossier in `state`, in order. */
@@ -435,8 +436,8 @@ async function measureTarget(target: Target, seconds: number): Promise<Connector
   try {
     bench = await target.start();
     const { url } = bench;
-    const parking = new SqliteParkingStore(store.database);
-    const pending = new SqlitePendingWorkStore(store.database);
+    const parking = await SqlParkingStore.open(SqliteDatabase.over(store.database));
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.over(store.database));
     const settings = (): DossierSyncSettings => ({
       events: store,
       parking,

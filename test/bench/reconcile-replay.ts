@@ -25,16 +25,17 @@ import {
   PORTAL_PROGRESS_CHUNK,
   PortalClient,
   PortalSyncConnector,
-  SqliteParkingStore,
+  SqlParkingStore,
   portalFacts,
   toPortalDossier,
   toPortalProgress,
 } from '#lgsp/connectors';
 import { PortalReconciler, expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
-import { ReplayService, SqliteReplayStore, connectorReplayTarget } from '#lgsp/replay';
+import { ReplayService, SqlReplayStore, connectorReplayTarget } from '#lgsp/replay';
 import { NationalPortalSimulator } from '../../apps/simulators/src/index.js';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const RECONCILE_DOSSIERS = Math.max(1, Number(process.env.BENCH_RECONCILE_DOSSIERS ?? 100_000));
 const REPLAY_DOSSIERS = Math.max(1, Number(process.env.BENCH_REPLAY_DOSSIERS ?? 2_000));
@@ -300,7 +301,7 @@ async function replayBench(): Promise<ReplayFigures> {
     const events = await fill(store, REPLAY_DOSSIERS, fullLifecycle);
     const raw = await rawReadRate(store);
 
-    const parking = new SqliteParkingStore(store.database);
+    const parking = await SqlParkingStore.open(SqliteDatabase.over(store.database));
     const connector = new PortalSyncConnector({
       events: store,
       parking,
@@ -309,7 +310,7 @@ async function replayBench(): Promise<ReplayFigures> {
     });
     const rate = 1_000_000;
     service = new ReplayService({
-      store: new SqliteReplayStore(store.database),
+      store: await SqlReplayStore.open(SqliteDatabase.over(store.database)),
       targets: new Map([
         ['portal', connectorReplayTarget(connector, { ratePerSecond: rate, callsPerItem: 2, parking })],
       ]),

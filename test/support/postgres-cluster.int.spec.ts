@@ -10,6 +10,7 @@ import pg from 'pg';
 import { startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
 
 const HELPER = fileURLToPath(new URL('./postgres-cluster.ts', import.meta.url));
+const TS_HOOKS = fileURLToPath(new URL('./ts-hooks.mjs', import.meta.url));
 
 const clusters: PostgresCluster[] = [];
 afterAll(async () => {
@@ -196,7 +197,7 @@ describe('startPostgresCluster', () => {
   it.each(['exits without destroy()', 'is killed (SIGKILL)'])(
     'leaves no server and no files behind when its test process %s',
     async (how) => {
-      // A separate Node process (Node strips the types of postgres-cluster.ts itself).
+      // A separate Node process (ts-hooks.mjs maps the helper's .js imports to its .ts files).
       const script = `
         import { startPostgresCluster } from ${JSON.stringify(HELPER)};
         const pgc = await startPostgresCluster();
@@ -206,7 +207,14 @@ describe('startPostgresCluster', () => {
       `;
       const child = spawn(
         process.execPath,
-        ['--input-type=module', '-e', script, how.startsWith('exits') ? 'exit' : 'wait'],
+        [
+          '--import',
+          TS_HOOKS,
+          '--input-type=module',
+          '-e',
+          script,
+          how.startsWith('exits') ? 'exit' : 'wait',
+        ],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
         },

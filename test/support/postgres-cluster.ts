@@ -1,7 +1,9 @@
 // A PostgreSQL cluster of a test's own (initdb in a temp dir, a postmaster on a free port), so that a
 // test may stop, restart and kill the database server without disturbing the shared server at
-// 127.0.0.1:5432 that the other tests use. Like kafka.ts, this file uses only erasable TypeScript, so
-// plain Node can import it as well as jest.
+// 127.0.0.1:5432 that the other tests use. Like kafka.ts, it and the two files it imports
+// (postgres-binaries.ts: finding and running the server binaries; postgres-processes.ts: ports,
+// signals, the watchdog) use only erasable TypeScript, so plain Node can import it (with
+// test/support/ts-hooks.mjs, which maps their .js imports to the .ts files) as well as jest.
 //
 // Nothing outlives the test process: each postmaster has a watchdog (a shell reading a pipe from this
 // process) that shuts it down and removes its files when the pipe closes, which happens however this
@@ -10,30 +12,53 @@
 // Speed: a new cluster is a copy of a template data dir (initdb + CREATE DATABASE test, built by the
 // first call and kept in the temp dir as lgsp-pg-template-<hash>, 46 MB), then a start: about 1 s here
 // instead of 2.5 s. Delete the template at will; the next call builds it again.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
-  accessSync,
-  appendFileSync,
   chownSync,
   closeSync,
-  constants,
   existsSync,
   mkdtempSync,
   openSync,
-  readdirSync,
+  appendFileSync,
   readFileSync,
-  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { runInThisContext } from 'node:vm';
+import { join } from 'node:path';
 import pg from 'pg';
+import {
+  OS_USER,
+  findPostgresBinaries,
+  runToEnd,
+  serverEnv,
+  serverUser,
+  type OsUser,
+  type PostgresBinaries,
+} from './postgres-binaries.js';
+import {
+  HOST,
+  SUPERUSER,
+  armWatchdog,
+  exitedWithin,
+  fileSize,
+  freePort,
+  message,
+  note,
+  postmasters,
+  probe,
+  processesIn,
+  signal,
+  sleep,
+  type ExitInfo,
+  type Postmaster,
+} from './postgres-processes.js';
+
+export type { PostgresBinaries } from './postgres-binaries.js';
+export { findPostgresBinaries } from './postgres-binaries.js';
 
 export interface PostgresCluster {
   /** postgres://postgres@127.0.0.1:<port>/test (trust authentication, superuser `postgres`). */
@@ -68,18 +93,8 @@ export interface PostgresClusterOptions {
   startTimeoutMs?: number;
 }
 
-export interface PostgresBinaries {
-  binDir: string;
-  initdb: string;
-  postgres: string;
-}
-
-const HOST = '127.0.0.1';
-const SUPERUSER = 'postgres';
-const OS_USER = 'postgres';
 const DATABASE = 'test';
 const STOP_TIMEOUT_MS = 60_000;
-const SERVER_BINARIES = ['initdb', 'postgres'] as const;
 const INITDB_ARGS = ['-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'];
 // Appended to postgresql.conf. The port (-p) and the Unix socket folder (-k) are given at each start,
 // so that a copy of a data dir runs anywhere.
@@ -97,300 +112,6 @@ const SETTINGS = [
   'logging_collector = off',
   '',
 ];
-
-function note(message: string): void {
-  process.stderr.write(`[postgres-cluster] ${message}\n`);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The folders that may hold the server binaries, most likely first. */
-function binDirCandidates(): string[] {
-  const dirs: string[] = [];
-  const add = (dir: string | undefined) => {
-    if (dir && !dirs.includes(dir)) dirs.push(dir);
-  };
-  add(process.env.POSTGRES_BIN_DIR);
-  try {
-    const out = execFileSync('pg_config', ['--bindir'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    add(out.trim());
-  } catch {
-    // no pg_config: PATH and the usual install folders
-  }
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    for (const name of SERVER_BINARIES) {
-      const file = join(dir, name);
-      if (dir !== '' && isExecutable(file)) add(dirname(realpathSync(file))); // a symlink names the real bin dir
-    }
-  }
-  const versioned = (parent: string, pattern: RegExp, bin: (entry: string) => string) => {
-    let entries: string[];
-    try {
-      entries = readdirSync(parent).filter((entry) => pattern.test(entry));
-    } catch {
-      return;
-    }
-    const version = (entry: string) => Number(/(\d+(?:\.\d+)?)/.exec(entry)?.[1] ?? 0);
-    entries.sort((a, b) => version(b) - version(a)); // highest version first
-    for (const entry of entries) add(bin(entry));
-  };
-  versioned('/usr/lib/postgresql', /^\d+(\.\d+)?$/, (entry) => `/usr/lib/postgresql/${entry}/bin`);
-  versioned('/usr', /^pgsql-\d+(\.\d+)?$/, (entry) => `/usr/${entry}/bin`);
-  return dirs;
-}
-
-/** initdb and postgres: POSTGRES_BIN_DIR, `pg_config --bindir`, PATH, then /usr/lib/postgresql/<highest>/bin. */
-export function findPostgresBinaries(): PostgresBinaries {
-  const dirs = binDirCandidates();
-  const partial: string[] = [];
-  for (const binDir of dirs) {
-    const present = SERVER_BINARIES.filter((name) => isExecutable(join(binDir, name)));
-    if (present.length === SERVER_BINARIES.length) {
-      return { binDir, initdb: join(binDir, 'initdb'), postgres: join(binDir, 'postgres') };
-    }
-    if (present.length > 0) {
-      const missing = SERVER_BINARIES.filter((name) => !present.includes(name));
-      partial.push(`${binDir} has ${present.join(', ')} but no ${missing.join(', ')}`);
-    }
-  }
-  const where = dirs.length > 0 ? `looked in ${dirs.join(', ')}` : 'no pg_config, none on PATH';
-  throw new Error(
-    `PostgreSQL server binaries not found: no folder with both initdb and postgres (${where}` +
-      (partial.length > 0 ? `; ${partial.join('; ')}` : '') +
-      '). This test needs the PostgreSQL server binaries (initdb, postgres; e.g. the Debian package ' +
-      'postgresql-15) to run a cluster of its own; set POSTGRES_BIN_DIR to their folder if they are elsewhere.',
-  );
-}
-
-interface OsUser {
-  uid: number;
-  gid: number;
-}
-
-/** Whom to run initdb and postgres as: the `postgres` OS user when this process is root (they refuse root). */
-function serverUser(): OsUser | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
-  try {
-    const id = (flag: string) =>
-      Number(
-        execFileSync('id', [flag, OS_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim(),
-      );
-    const user = { uid: id('-u'), gid: id('-g') };
-    if (Number.isInteger(user.uid) && Number.isInteger(user.gid) && user.uid !== 0) return user;
-    throw new Error(`id says uid ${user.uid}, gid ${user.gid}`);
-  } catch (error) {
-    throw new Error(
-      `this test runs as root, and initdb and postgres refuse to run as root: it needs an OS user ` +
-        `"${OS_USER}" (not root) to run them as, and there is none (${message(error).trim()})`,
-      { cause: error },
-    );
-  }
-}
-
-/** The environment of initdb and postgres: no PG* variables, and C messages (the log is parsed). */
-function serverEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PG')) env[key] = value;
-  env.LC_ALL = 'C';
-  return env;
-}
-
-function runToEnd(
-  file: string,
-  args: string[],
-  options: { cwd: string; user: OsUser | undefined },
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env: serverEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(options.user ?? {}),
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-  });
-}
-
-/** A port the OS says is free on 127.0.0.1 (it may be taken again before the server binds it). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ host: HOST, port: 0 }, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The process ids whose working directory is dir: a postmaster and all its children chdir to the data dir. */
-function processesIn(dir: string): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return []; // no procfs (not Linux): only the postmaster itself is known
-  }
-  const pids: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/cwd`) === dir) pids.push(Number(entry));
-    } catch {
-      // gone, a zombie, or not ours to look at
-    }
-  }
-  return pids;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
-
-// Jest gives each test file a copy of `process` whose 'exit' listeners never run; the exit handler is
-// registered on the real one (the same object outside jest). One handler per process, for every
-// postmaster of every test file the process runs.
-const realProcess = runInThisContext('process') as NodeJS.Process;
-const REGISTRY = Symbol.for('lgsp.test.postgres-cluster.postmasters');
-
-function postmasters(): Set<number> {
-  const holder = realProcess as unknown as Record<symbol, Set<number> | undefined>;
-  let pids = holder[REGISTRY];
-  if (!pids) {
-    const created = new Set<number>();
-    // Immediate shutdown: the postmaster ends its children and frees its shared memory at once, with
-    // no checkpoint. The watchdog sends SIGKILL if it is still there 10 s later.
-    realProcess.on('exit', () => {
-      for (const pid of created) {
-        try {
-          realProcess.kill(pid, 'SIGQUIT');
-        } catch {
-          // already gone
-        }
-      }
-    });
-    holder[REGISTRY] = created;
-    pids = created;
-  }
-  return pids;
-}
-
-// $1 postmaster pid, $2 the cluster's temp dir. It waits for a line on stdin: `disarm` when the
-// postmaster stopped normally; end of file when this process ended, however it ended. A zombie counts
-// as gone (an orphaned postmaster may wait a while for init to reap it).
-const WATCHDOG = `trap '' INT TERM HUP
-alive() {
-  if [ -d /proc/self ]; then [ -r "/proc/$1/stat" ] && ! grep -q ') [ZX] ' "/proc/$1/stat" 2>/dev/null
-  else kill -0 "$1" 2>/dev/null; fi
-}
-read -r line
-[ "$line" = disarm ] && exit 0
-kill -QUIT "$1" 2>/dev/null
-i=0
-while alive "$1" && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if alive "$1"; then kill -KILL "$1" 2>/dev/null; sleep 0.5; fi
-rm -rf -- "$2"
-`;
-
-function armWatchdog(pid: number, root: string): ChildProcess {
-  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'postgres-cluster-watchdog', String(pid), root], {
-    cwd: '/',
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  watchdog.once('error', (error) => note(`no watchdog for postmaster ${pid}: ${message(error)}`));
-  watchdog.stdin?.on('error', () => undefined); // it may be gone already when disarmed
-  (watchdog.stdin as Socket | null)?.unref?.();
-  watchdog.unref();
-  return watchdog;
-}
-
-interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
-}
-
-interface Postmaster {
-  child: ChildProcess;
-  pid: number;
-  exit: ExitInfo | undefined;
-  exited: Promise<ExitInfo>;
-}
-
-/** Waits for the postmaster to exit (keeping this process alive meanwhile); false after timeoutMs. */
-async function exitedWithin(server: Postmaster, timeoutMs?: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  server.child.ref();
-  try {
-    return await Promise.race([
-      server.exited.then(() => true),
-      new Promise<boolean>((resolve) => {
-        if (timeoutMs !== undefined) timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    server.child.unref();
-  }
-}
-
-/** What a connection attempt found: the data directory of the server that answered, or the error. */
-async function probe(port: number, database: string): Promise<string | Error> {
-  const client = new pg.Client({
-    host: HOST,
-    port,
-    user: SUPERUSER,
-    database,
-    ssl: false,
-    connectionTimeoutMillis: 2000,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const result = await client.query<{ data_directory: string }>('SHOW data_directory');
-    return result.rows[0]?.data_directory ?? '';
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  } finally {
-    void client.end().catch(() => undefined);
-  }
-}
 
 class Cluster implements PostgresCluster {
   port: number;

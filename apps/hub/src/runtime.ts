@@ -3,10 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
-  PostgresParkingStore,
-  PostgresPendingWorkStore,
-  SqliteParkingStore,
-  SqlitePendingWorkStore,
+  SqlParkingStore,
+  SqlPendingWorkStore,
   type ParkingStore,
   type PendingWorkStore,
 } from '#lgsp/connectors';
@@ -32,23 +30,20 @@ import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliati
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
 import {
   ClientService,
-  PostgresAuditLog,
-  PostgresClientStore,
-  SqliteAuditLog,
-  SqliteClientStore,
+  SqlAuditLog,
+  SqlClientStore,
   generateToken,
   type AuditLog,
   type ClientStore,
 } from '#lgsp/security';
+import type { SqlDatabase } from '#lgsp/storage';
+import { PostgresDatabase } from '#lgsp/storage/postgres';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
 import { redactUrl, type HubConfig } from '#lgsp/hub-config';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
-import {
-  openReconciliationStore,
-  reconciliationParts,
-  type ReconciliationStorage,
-} from './reconciliation/reconciliation-parts.js';
+import { openReconciliationStore, reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -103,7 +98,9 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
 
   const instanceId = config.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const storage =
-    config.store === 'sqlite' ? openEmbedded(config, logger) : await openPostgres(config, logger, instanceId);
+    config.store === 'sqlite'
+      ? await openEmbedded(config, logger)
+      : await openPostgres(config, logger, instanceId);
   const { store } = storage;
 
   const metrics = new HubMetrics();
@@ -150,7 +147,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
 
   const { audit } = storage;
   const reconciliation = await reconciliationParts({
-    storage: storage.operations,
+    storage: storage.database,
     logger,
     reconcilers: connectors.reconcilers,
     expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
@@ -158,7 +155,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   });
   const c = config.connectors;
   const replay = replayParts({
-    store: await openReplayStore(storage.operations),
+    store: await openReplayStore(storage.database),
     events: store,
     connectors: connectors.subscribers,
     rates: new Map([
@@ -234,14 +231,14 @@ export async function migrateStorage(config: HubConfig, logger: Logger): Promise
   if (config.store === 'sqlite') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const storage =
     config.store === 'sqlite'
-      ? openEmbedded(config, logger)
+      ? await openEmbedded(config, logger)
       : await openPostgres(config, logger, 'lgsp-migrate');
   try {
     // The connectors' tables too, so a shared schema is ready before a replica enables one.
     await storage.openParking();
     await storage.openPending();
-    await openReconciliationStore(storage.operations);
-    await openReplayStore(storage.operations);
+    await openReconciliationStore(storage.database);
+    await openReplayStore(storage.database);
     return await storage.versions();
   } finally {
     storage.close();
@@ -266,8 +263,8 @@ interface Storage {
   openPending(): Promise<PendingWorkStore>;
   /** The audit log, in the same storage. */
   audit: AuditLog;
-  /** Where reconciliation runs and replays are kept: the events database, or the PostgreSQL schema. */
-  operations: ReconciliationStorage;
+  /** The events database (SQLite) or the hub's schema (PostgreSQL): reconciliation runs, replays… */
+  database: SqlDatabase;
   /** Closes what the store's own `close` does not. */
   close(): void;
 }
@@ -280,9 +277,10 @@ export interface SchemaVersion {
 }
 
 /** The embedded default: `events.db` (events, checkpoints, clients) and `projections.db` in `dataDir`. */
-function openEmbedded(config: HubConfig, logger: Logger): Storage {
+async function openEmbedded(config: HubConfig, logger: Logger): Promise<Storage> {
   const eventsFile = join(config.dataDir, 'events.db');
   const store = SqliteEventStore.open({ file: eventsFile });
+  const database = SqliteDatabase.over(store.database);
   logger.info({ store: 'sqlite', file: eventsFile }, 'event store open');
   const projectionsFile = join(config.dataDir, 'projections.db');
   const projectionDb = openProjectionDatabase(projectionsFile);
@@ -291,13 +289,13 @@ function openEmbedded(config: HubConfig, logger: Logger): Storage {
   logger.info({ file: projectionsFile }, 'projection database open');
   return {
     store,
-    clients: new SqliteClientStore(store.database),
+    clients: await SqlClientStore.open(database),
     dossiers,
     projectionFiles: { eventsFile, projectionsFile },
-    openParking: () => Promise.resolve(new SqliteParkingStore(store.database)),
-    openPending: () => Promise.resolve(new SqlitePendingWorkStore(store.database)),
-    audit: new SqliteAuditLog(store.database),
-    operations: { database: store.database },
+    openParking: () => SqlParkingStore.open(database),
+    openPending: () => SqlPendingWorkStore.open(database),
+    audit: await SqlAuditLog.open(database),
+    database,
     versions: async () =>
       [
         { database: eventsFile, db: store.database },
@@ -323,20 +321,21 @@ async function openPostgres(config: HubConfig, logger: Logger, instanceId: strin
     poolSize,
     applicationName: `lgsp-hub ${instanceId}`.slice(0, 63),
   });
+  const database = PostgresDatabase.over(store.database, schema);
   try {
-    const clients = await PostgresClientStore.open(store.database, schema);
+    const clients = await SqlClientStore.open(database);
     const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
-    const audit = await PostgresAuditLog.open(store.database, schema);
+    const audit = await SqlAuditLog.open(database);
     logger.info({ store: 'postgres', url: redactUrl(config.store), schema, instanceId }, 'event store open');
     return {
       store,
       clients,
       dossiers,
       leases: new PostgresLeaseStore(store.database),
-      openParking: () => PostgresParkingStore.open(store.database, schema),
-      openPending: () => PostgresPendingWorkStore.open(store.database, schema),
+      openParking: () => SqlParkingStore.open(database),
+      openPending: () => SqlPendingWorkStore.open(database),
       audit,
-      operations: { pool: store.database, schema },
+      database,
       versions: async () => {
         const { rows } = await store.database.query<{ component: string; version: number }>(
           'SELECT component, version FROM schema_version ORDER BY component',

@@ -23,13 +23,8 @@ export class WrongExpectedVersionError extends DomainError {
   }
 }
 
-/** The store cannot be reached or is shutting down; the caller may retry. */
-export class StoreUnavailableError extends DomainError {
-  constructor(message: string, cause?: unknown) {
-    super('unavailable', message, [], { cause, retriable: true });
-    this.name = 'StoreUnavailableError';
-  }
-}
+/** The store cannot be reached or is shutting down; the caller may retry. One class for every store. */
+export { StoreUnavailableError } from '#lgsp/storage';
 
 /** The store was opened read-only: it reads, but cannot append or save a checkpoint. Retrying cannot help. */
 export class ReadOnlyStoreError extends DomainError {

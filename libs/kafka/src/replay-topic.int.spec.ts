@@ -15,7 +15,7 @@ import {
   type ConsumedMessage,
   type KafkaTopics,
 } from '#lgsp/kafka';
-import { ReplayService, SqliteReplayStore, type ReplayProgress } from '#lgsp/replay';
+import { ReplayService, SqlReplayStore, type ReplayProgress } from '#lgsp/replay';
 import { dedicatedKafka, sharedKafka, type KafkaBroker } from '../../../test/support/kafka.js';
 import { changedTopics, topicWatermarks } from '../../../test/support/kafka-offsets.js';
 import {
@@ -27,6 +27,7 @@ import {
   textHeaders,
   uniqueTopics,
 } from './testing/kafka-test-support.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const SLOW = 120_000;
 const DOSSIERS = 12;
@@ -83,9 +84,9 @@ function replayTargets(options: { batchSize?: number } = {}) {
   return targets;
 }
 
-function replayService(targets: KafkaReplayTargets, chunkSize = 20) {
+async function replayService(targets: KafkaReplayTargets, chunkSize = 20) {
   const service = new ReplayService({
-    store: new SqliteReplayStore(store.database),
+    store: await SqlReplayStore.open(SqliteDatabase.over(store.database)),
     targets: new Map(),
     resolveTarget: (name) => targets.resolve(name, clients),
     events: store,
@@ -142,7 +143,7 @@ describe('replay to a Kafka consumer, on a real broker', () => {
   it(
     'sends exactly the selected events the consumer may read to its replay topic, marked, and nothing elsewhere',
     async () => {
-      const service = replayService(replayTargets());
+      const service = await replayService(replayTargets());
       service.start();
       const before = await everyTopic();
 
@@ -206,7 +207,7 @@ describe('replay to a Kafka consumer, on a real broker', () => {
     async () => {
       const expected = events.filter((e) => e.communeCode === '00004').map((e) => e.position);
       const chunk = 10;
-      const first = replayService(replayTargets({ batchSize: 5 }), chunk);
+      const first = await replayService(replayTargets({ batchSize: 5 }), chunk);
       first.start();
       const { replay } = await first.run('kafka:xa-00004', {}, { by: 'ops', ratePerSecond: 40 });
       await eventually(async () => (await first.get(replay.id)).done >= chunk, 30_000, 'a first chunk');
@@ -229,7 +230,7 @@ describe('replay to a Kafka consumer, on a real broker', () => {
       const stopped = await first.get(replay.id);
       expect(stopped.state).toBe('running');
       expect(stopped.done).toBeLessThan(expected.length);
-      const second = replayService(replayTargets({ batchSize: 5 }), chunk);
+      const second = await replayService(replayTargets({ batchSize: 5 }), chunk);
       second.start();
       expect(await settled(second, replay.id)).toMatchObject({
         state: 'completed',
@@ -267,7 +268,7 @@ describe('replay to a Kafka consumer, on a real broker', () => {
         retry: { initialDelayMs: 50, maxDelayMs: 100 },
       });
       cleanups.push(() => targets.close());
-      const service = replayService(targets);
+      const service = await replayService(targets);
       service.start();
       await outage.stop();
 
@@ -291,7 +292,7 @@ describe('replay to a Kafka consumer, on a real broker', () => {
   );
 
   it('refuses an unknown consumer, and a client that is not a consumer, touching no topic', async () => {
-    const service = replayService(replayTargets());
+    const service = await replayService(replayTargets());
     const before = await everyTopic();
     for (const target of ['kafka:nobody', 'kafka:ops']) {
       const refusal = await service.plan(target, {}, 'ops').catch((e: unknown) => e);

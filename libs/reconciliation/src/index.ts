@@ -1,8 +1,6 @@
 export * from './model.js';
 export { RECONCILIATION_COMPONENT } from './store/rows.js';
-export * from './store/memory-reconciliation-store.js';
-export * from './store/sqlite-reconciliation-store.js';
-export * from './store/postgres-reconciliation-store.js';
+export * from './store/sql-reconciliation-store.js';
 export * from './service.js';
 export * from './expected.js';
 export * from './targets/index.js';

@@ -10,7 +10,8 @@ import type {
   TargetReconciler,
 } from './model.js';
 import { INTERRUPTED, ReconciliationService, type ReconciliationServiceOptions } from './service.js';
-import { InMemoryReconciliationStore } from './store/memory-reconciliation-store.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { SqlReconciliationStore } from './store/sql-reconciliation-store.js';
 
 class FakeAudit implements AuditLog {
   readonly entries: AuditEntry[] = [];
@@ -78,8 +79,8 @@ const expectedOf = (count: number) =>
   );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function setup(steps: Step[], overrides: Partial<ReconciliationServiceOptions> = {}) {
-  const store = new InMemoryReconciliationStore();
+async function setup(steps: Step[], overrides: Partial<ReconciliationServiceOptions> = {}) {
+  const store = await SqlReconciliationStore.open(SqliteDatabase.open(':memory:'));
   const audit = new FakeAudit();
   const reconciler = new ScriptedReconciler('portal', steps);
   const expectedScopes: ReconciliationScope[] = [];
@@ -101,7 +102,7 @@ function setup(steps: Step[], overrides: Partial<ReconciliationServiceOptions> =
 
 describe('ReconciliationService', () => {
   it('starts a run as running and completes it with the counts, saving mismatches in batches', async () => {
-    const { store, reconciler, service, expectedScopes } = setup([
+    const { store, reconciler, service, expectedScopes } = await setup([
       { scanned: 2, yield: [mismatch(1), mismatch(2, 'wrong-field', 'HoTenNguoiNop')] },
       { scanned: 4, yield: [mismatch(2), mismatch(3, 'missing-in-target', '*')] },
       { scanned: 5, compared: 5, yield: [mismatch(4, 'unexpected-extra', '*')] },
@@ -154,7 +155,7 @@ describe('ReconciliationService', () => {
 
   it('saves the progress while the reconciler is still scanning, before any mismatch', async () => {
     const scanning = gate();
-    const { store, service } = setup([
+    const { store, service } = await setup([
       { scanned: 40_000, compared: 39_000, wait: scanning.wait },
       { scanned: 100_000 },
     ]);
@@ -174,7 +175,7 @@ describe('ReconciliationService', () => {
   });
 
   it('writes one audit entry per run when it finishes, as the operator who started it', async () => {
-    const { audit, service } = setup([{ yield: [mismatch(1)] }]);
+    const { audit, service } = await setup([{ yield: [mismatch(1)] }]);
     const run = await service.start(
       'portal',
       { communeCode: '00001', from: '2026-11-01T00:00:00+07:00' },
@@ -200,7 +201,7 @@ describe('ReconciliationService', () => {
   });
 
   it('fails a run whose reconciler throws, keeping what it found, with the ID numbers masked', async () => {
-    const { audit, service } = setup([
+    const { audit, service } = await setup([
       { yield: [mismatch(1)] },
       { fail: new Error('portal export page 3 refused (502) for 001099012345') },
     ]);
@@ -218,7 +219,7 @@ describe('ReconciliationService', () => {
   });
 
   it('fails a run whose expected state cannot be read, without calling the reconciler', async () => {
-    const { reconciler, service, audit } = setup([], {
+    const { reconciler, service, audit } = await setup([], {
       expected: async () => {
         throw new Error('the event store is unavailable');
       },
@@ -233,7 +234,7 @@ describe('ReconciliationService', () => {
   });
 
   it('refuses an unknown target (invalid) and a target whose connector is not enabled (not-found)', async () => {
-    const { store, service } = setup([]);
+    const { store, service } = await setup([]);
     await expect(service.start('kafka', {}, 'ops')).rejects.toMatchObject({
       code: 'invalid',
       issues: [{ pointer: '/target', message: expect.stringContaining('portal') }],
@@ -243,7 +244,7 @@ describe('ReconciliationService', () => {
   });
 
   it('refuses a bad scope with one pointer per bad member, storing nothing', async () => {
-    const { store, service } = setup([]);
+    const { store, service } = await setup([]);
     const attempt = (scope: unknown) =>
       service.start('portal', scope as ReconciliationScope, 'ops').then(
         () => [],
@@ -297,7 +298,7 @@ describe('ReconciliationService', () => {
   });
 
   it('marks the runs a stopped hub left running as failed at start-up, each audited', async () => {
-    const store = new InMemoryReconciliationStore();
+    const store = await SqlReconciliationStore.open(SqliteDatabase.open(':memory:'));
     const left: ReconciliationRun = {
       id: 'rc-left',
       target: 'portal',
@@ -340,7 +341,7 @@ describe('ReconciliationService', () => {
 
   it('does not mark its own running runs at recovery, and close() stops them as failed', async () => {
     const stuck = gate();
-    const { service } = setup([{ scanned: 1, wait: stuck.wait }]);
+    const { service } = await setup([{ scanned: 1, wait: stuck.wait }]);
     const run = await service.start('portal', {}, 'ops');
     expect(await service.recover()).toBe(0);
     const closing = service.close();
@@ -353,13 +354,13 @@ describe('ReconciliationService', () => {
   });
 
   it('answers not-found for an unknown run', async () => {
-    const { service } = setup([]);
+    const { service } = await setup([]);
     await expect(service.get('rc-nope')).rejects.toMatchObject({ code: 'not-found' });
     await expect(service.mismatches('rc-nope', { limit: 10 })).rejects.toMatchObject({ code: 'not-found' });
   });
 
   it('lists runs newest first', async () => {
-    const { service } = setup([]);
+    const { service } = await setup([]);
     const a = await service.start('portal', {}, 'ops');
     const b = await service.start('portal', {}, 'ops');
     await Promise.all([service.whenDone(a.id), service.whenDone(b.id)]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CircuitBreaker,
-  InMemoryParkingStore,
+  SqlParkingStore,
   OneStopShopClient,
   OneStopShopSyncConnector,
   PortalClient,
@@ -15,7 +15,8 @@ import { NationalPortalSimulator, OneStopShopSimulator } from '../../../apps/sim
 import { connectorReplayTarget } from './connector-target.js';
 import type { ReplayTarget } from './model.js';
 import { ReplayService } from './replay-service.js';
-import { SqliteReplayStore } from './sqlite-replay-store.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { SqlReplayStore } from './sql-replay-store.js';
 
 const PROVINCE = '51';
 const COMMUNE = '21040';
@@ -91,7 +92,7 @@ describe('a replay through the real portal connector', () => {
   it('sends the scoped dossiers to the portal only, every call marked with the replay', async () => {
     const codes = [1, 2, 3, 4].map((i) => `${AGENCY}-251123-${String(i).padStart(4, '0')}`);
     for (const code of codes) await lifecycle(code);
-    const parking = new InMemoryParkingStore();
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
     const settings = (target: string) => ({
       events: store,
       parking,
@@ -123,7 +124,7 @@ describe('a replay through the real portal connector', () => {
       ],
     ]);
     const service = new ReplayService({
-      store: new SqliteReplayStore(store.database),
+      store: await SqlReplayStore.open(SqliteDatabase.over(store.database)),
       targets,
       events: store,
       confirmAbove: 100,

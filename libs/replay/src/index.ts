@@ -3,7 +3,5 @@ export * from './scope.js';
 export * from './planner.js';
 export * from './connector-target.js';
 export { REPLAY_COMPONENT } from './store-rules.js';
-export * from './memory-replay-store.js';
-export * from './sqlite-replay-store.js';
-export * from './postgres-replay-store.js';
+export * from './sql-replay-store.js';
 export * from './replay-service.js';

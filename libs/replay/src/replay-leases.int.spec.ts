@@ -8,7 +8,8 @@ import {
 } from '#lgsp/event-store';
 import { POSTGRES_URL as url, dropSchema, pgClient as admin } from '../../../test/support/postgres.js';
 import type { ReplaySendResult, ReplayTarget } from './model.js';
-import { PostgresReplayStore } from './postgres-replay-store.js';
+import { PostgresDatabase } from '#lgsp/storage/postgres';
+import { SqlReplayStore } from './sql-replay-store.js';
 import { ReplayService } from './replay-service.js';
 
 // Replay runs on the real PostgreSQL with two "hub processes" (two event stores, two replay stores,
@@ -68,7 +69,7 @@ async function hubProcess(holder: string, seen: { holder: string; item: string }
   cleanups.push(() => events.close());
   const leases = new Severable(new PostgresLeaseStore(events.database));
   const service = new ReplayService({
-    store: await PostgresReplayStore.open(events.database, schema),
+    store: await SqlReplayStore.open(PostgresDatabase.over(events.database, schema)),
     targets: new Map([['portal', new Recorder(holder, seen, delayMs)]]),
     events,
     confirmAbove: 1000,

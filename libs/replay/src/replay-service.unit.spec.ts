@@ -1,6 +1,7 @@
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
 import type { AuditEntry, AuditLog, NewAuditEntry } from '#lgsp/security';
-import { InMemoryReplayStore } from './memory-replay-store.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { SqlReplayStore } from './sql-replay-store.js';
 import type { ReplayRun, ReplaySendResult, ReplayStore, ReplayTarget } from './model.js';
 import { ReplayService, type ReplayServiceOptions } from './replay-service.js';
 
@@ -126,17 +127,20 @@ function spied(store: ReplayStore): ReplayStore & { cursors: number[] } {
   return { ...withAdvance(store, advance), cursors };
 }
 
+/** SQLite in memory: the SQL store itself, as fast as a map. */
+const memoryStore = () => SqlReplayStore.open(SqliteDatabase.open(':memory:'));
+
 const services: ReplayService[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop()));
 });
 
-function service(overrides: Partial<ReplayServiceOptions> & { n?: number } = {}) {
+async function service(overrides: Partial<ReplayServiceOptions> & { n?: number } = {}) {
   const { n = 10, ...rest } = overrides;
   const portal = new FakeTarget('portal');
   const shop = new FakeTarget('one-stop-shop');
   const audit = new FakeAudit();
-  const store = spied(new InMemoryReplayStore());
+  const store = spied(await memoryStore());
   const options: ReplayServiceOptions = {
     store,
     targets: new Map<string, ReplayTarget>([
@@ -160,7 +164,7 @@ const finished = (svc: ReplayService, id: string) => async () =>
 
 describe('ReplayService', () => {
   it('plans without calling any target, and audits the plan', async () => {
-    const { svc, portal, shop, audit, store } = service();
+    const { svc, portal, shop, audit, store } = await service();
     const plan = await svc.plan('portal', { dossiers: ['D002', 'D001'] }, 'ops');
     expect(plan).toMatchObject({ target: 'portal', dossiers: ['D001', 'D002'], calls: 2 });
     expect(portal.sent).toEqual([]);
@@ -179,7 +183,7 @@ describe('ReplayService', () => {
   });
 
   it('sends every item in order, chunk by chunk, to its own target only, and completes', async () => {
-    const { svc, portal, shop, audit, store } = service({ n: 10 });
+    const { svc, portal, shop, audit, store } = await service({ n: 10 });
     svc.start();
     const { replay, plan } = await svc.run('portal', {}, { by: 'ops' });
     expect(replay).toMatchObject({ state: 'running', total: 10, done: 0, chunkSize: 3, by: 'ops' });
@@ -201,7 +205,7 @@ describe('ReplayService', () => {
   });
 
   it('refuses a run above the confirmation threshold unless confirmed, and starts nothing', async () => {
-    const { svc, portal, store } = service({ n: 5, confirmAbove: 4 });
+    const { svc, portal, store } = await service({ n: 5, confirmAbove: 4 });
     svc.start();
     await expect(svc.run('portal', {}, { by: 'ops' })).rejects.toMatchObject({
       code: 'conflict',
@@ -217,7 +221,7 @@ describe('ReplayService', () => {
   });
 
   it('checks the chunk size and rate it is given', async () => {
-    const { svc } = service();
+    const { svc } = await service();
     await expect(svc.run('portal', {}, { by: 'ops', chunkSize: 0 })).rejects.toMatchObject({
       code: 'invalid',
       issues: [{ pointer: '/chunkSize' }],
@@ -237,7 +241,7 @@ describe('ReplayService', () => {
 
   it('keeps to the run’s rate, by default the target’s call rate over its calls per item', async () => {
     const slow = new FakeTarget('portal', 100, 2);
-    const { svc } = service({ n: 20, targets: new Map([['portal', slow]]) });
+    const { svc } = await service({ n: 20, targets: new Map([['portal', slow]]) });
     svc.start();
     const started = Date.now();
     const { replay } = await svc.run('portal', {}, { by: 'ops', chunkSize: 100 });
@@ -249,7 +253,7 @@ describe('ReplayService', () => {
     expect(slow.sent).toEqual(codes(20));
 
     const fast = new FakeTarget('portal', 100, 2);
-    const other = service({ n: 20, targets: new Map([['portal', fast]]) });
+    const other = await service({ n: 20, targets: new Map([['portal', fast]]) });
     other.svc.start();
     const t0 = Date.now();
     const run = await other.svc.run('portal', {}, { by: 'ops', ratePerSecond: 1000 });
@@ -258,7 +262,7 @@ describe('ReplayService', () => {
   });
 
   it('stops within one item on pause, then resumes from there without skipping', async () => {
-    const { svc, portal, audit, store } = service({ n: 10 });
+    const { svc, portal, audit, store } = await service({ n: 10 });
     portal.blockOn = 'D005';
     svc.start();
     const { replay } = await svc.run('portal', {}, { by: 'ops' });
@@ -290,7 +294,7 @@ describe('ReplayService', () => {
   });
 
   it('stops for good on cancel; a cancelled run cannot resume', async () => {
-    const { svc, portal, audit } = service({ n: 10 });
+    const { svc, portal, audit } = await service({ n: 10 });
     portal.blockOn = 'D002';
     svc.start();
     const { replay } = await svc.run('portal', {}, { by: 'ops' });
@@ -307,7 +311,7 @@ describe('ReplayService', () => {
   });
 
   it('counts the target’s refusals as failed items and completes; a hub failure fails the run', async () => {
-    const { svc, portal, audit } = service({ n: 6 });
+    const { svc, portal, audit } = await service({ n: 6 });
     portal.answer = (item) => (item === 'D002' ? 'failed' : item === 'D003' ? 'held' : 'sent');
     svc.start();
     const first = await svc.run('portal', {}, { by: 'ops' });
@@ -337,7 +341,7 @@ describe('ReplayService', () => {
   });
 
   it('fails a run whose target does not run in this hub (after a restart without it)', async () => {
-    const { svc, store, options } = service({ n: 3 });
+    const { svc, store, options } = await service({ n: 3 });
     const { replay } = await svc.run('one-stop-shop', {}, { by: 'ops' });
     const without = new ReplayService({ ...options, targets: new Map([['portal', new FakeTarget()]]) });
     services.push(without);
@@ -349,14 +353,14 @@ describe('ReplayService', () => {
   });
 
   it('resumes after a restart: a new service on the store completes every item once, in order, but the chunk in flight', async () => {
-    const base = new InMemoryReplayStore();
+    const base = await memoryStore();
     let killed = false;
     // The killed process persists nothing more.
     const dying = withAdvance(base, async (id, done, failed, at): Promise<ReplayRun> => {
       if (killed) throw new Error('process killed');
       return base.advance(id, done, failed, at);
     });
-    const first = service({ n: 20, store: dying, chunkSize: 4 });
+    const first = await service({ n: 20, store: dying, chunkSize: 4 });
     first.portal.blockOn = 'D011';
     first.svc.start();
     const { replay } = await first.svc.run('portal', {}, { by: 'ops' });
@@ -364,7 +368,7 @@ describe('ReplayService', () => {
     killed = true;
     expect((await base.get(replay.id))?.done).toBe(8);
 
-    const second = service({ n: 20, store: base, chunkSize: 4 });
+    const second = await service({ n: 20, store: base, chunkSize: 4 });
     second.svc.start();
     await waitFor('completion', finished(second.svc, replay.id));
 
@@ -377,7 +381,7 @@ describe('ReplayService', () => {
   it('sends in the target’s batches, never across a chunk, counting each item’s result', async () => {
     const batching = new BatchTarget(4);
     batching.answer = (item) => (item === 'D006' ? 'failed' : 'sent');
-    const { svc, store } = service({ n: 11, chunkSize: 5, targets: new Map([['portal', batching]]) });
+    const { svc, store } = await service({ n: 11, chunkSize: 5, targets: new Map([['portal', batching]]) });
     svc.start();
     const { replay } = await svc.run('portal', {}, { by: 'ops' });
     await waitFor('completion', finished(svc, replay.id));
@@ -390,7 +394,7 @@ describe('ReplayService', () => {
 
   it('fails the run when a batch rejects or answers the wrong number of results, counting none of that batch', async () => {
     const batching = new BatchTarget(3);
-    const { svc } = service({ n: 9, chunkSize: 9, targets: new Map([['portal', batching]]) });
+    const { svc } = await service({ n: 9, chunkSize: 9, targets: new Map([['portal', batching]]) });
     batching.sendBatch = async (items) => {
       batching.batches.push([...items]);
       if (items.includes('D005')) throw new Error('the event store is unreadable');
@@ -420,7 +424,7 @@ describe('ReplayService', () => {
     Object.assign(consumer, { unit: 'event' });
     consumer.accepts = (e: StoredEvent) => e.position % 2 === 0;
     const asked: string[] = [];
-    const { svc } = service({
+    const { svc } = await service({
       n: 6,
       resolveTarget: async (name) => {
         asked.push(name);
@@ -439,7 +443,7 @@ describe('ReplayService', () => {
 
   it('shows the rate over the last minute and the ETA at it', async () => {
     const slow = new FakeTarget('portal', 1000, 1);
-    const { svc } = service({ n: 400, targets: new Map([['portal', slow]]), confirmAbove: 1000 });
+    const { svc } = await service({ n: 400, targets: new Map([['portal', slow]]), confirmAbove: 1000 });
     slow.answer = async (): Promise<ReplaySendResult> => {
       await new Promise((r) => setTimeout(r, 1));
       return 'sent';

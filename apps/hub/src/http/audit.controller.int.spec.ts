@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HubMetrics, createLogger } from '#lgsp/observability';
-import { InMemoryAuditLog, type AuditLog, type Client } from '#lgsp/security';
+import { SqlAuditLog, type AuditLog, type Client } from '#lgsp/security';
 import { AuditController } from './audit.controller.js';
 import { guardRequest } from './auth.js';
 import { RequestLimits } from './rate-limits.js';
@@ -11,6 +11,7 @@ import { DEFAULT_CONFIG } from '#lgsp/hub-config';
 import { ProblemFilter } from './problem.filter.js';
 import { RolesGuard } from './roles.js';
 import { AUDIT_LOG } from './tokens.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const clients: Record<string, Client> = {
   'ops-token': { id: 'c-ops', name: 'ops', role: 'operator', communeCodes: [], sources: [], createdAt: '' },
@@ -66,7 +67,7 @@ const get = async (url: string, token = 'ops-token') => {
 
 describe('GET /v1/admin/audit', () => {
   it('lists the entries oldest first, filtered by action prefix and subject, with the next cursor', async () => {
-    const audit = new InMemoryAuditLog();
+    const audit = await SqlAuditLog.open(SqliteDatabase.open(':memory:'));
     const base = { at: '2026-11-23T09:00:00.000Z', actor: 'ops', scope: { target: 'portal' }, outcome: {} };
     const plan = await audit.record({ ...base, action: 'replay.plan', subject: 'portal' });
     const run = await audit.record({ ...base, action: 'replay.run', subject: 'replay:r-1' });
@@ -92,7 +93,7 @@ describe('GET /v1/admin/audit', () => {
   });
 
   it('answers problems: a bad limit (400 with pointer), a commune client (403), no token (401)', async () => {
-    const hub = await serve(new InMemoryAuditLog());
+    const hub = await serve(await SqlAuditLog.open(SqliteDatabase.open(':memory:')));
     try {
       const bad = await get(`${hub.url}/v1/admin/audit?limit=0`);
       expect(bad.status).toBe(400);

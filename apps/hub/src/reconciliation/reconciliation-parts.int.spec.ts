@@ -1,16 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
 import { createLogger } from '#lgsp/observability';
 import type { ReconciliationRun } from '#lgsp/reconciliation';
-import {
-  openReconciliationStore,
-  reconciliationParts,
-  type ReconciliationStorage,
-} from './reconciliation-parts.js';
-import { POSTGRES_URL, dropSchema, schemaName } from '../../../../test/support/postgres.js';
+import type { SqlDatabase } from '#lgsp/storage';
+import { postgresSchema, sqliteFile, type Backend } from '#lgsp/storage/testing';
+import { openReconciliationStore, reconciliationParts } from './reconciliation-parts.js';
 
 const left: ReconciliationRun = {
   id: 'rc-left',
@@ -23,7 +15,16 @@ const left: ReconciliationRun = {
   mismatches: { total: 0, dossiers: 0, byCategory: {} },
 };
 
-async function leftRunningIsInterrupted(storage: ReconciliationStorage): Promise<void> {
+async function leftRunningIsInterrupted(backend: Backend): Promise<void> {
+  const data = await backend.create();
+  try {
+    await leftRunningIn(await data.connect());
+  } finally {
+    await data.close();
+  }
+}
+
+async function leftRunningIn(storage: SqlDatabase): Promise<void> {
   await (await openReconciliationStore(storage)).create(left);
   const service = await reconciliationParts({
     storage,
@@ -37,24 +38,10 @@ async function leftRunningIsInterrupted(storage: ReconciliationStorage): Promise
 
 describe('reconciliationParts', () => {
   it('opens the store in the events database and fails the runs a stopped hub left running', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lgsp-reconciliation-parts-'));
-    const database = new DatabaseSync(join(dir, 'events.db'));
-    try {
-      await leftRunningIsInterrupted({ database });
-    } finally {
-      database.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await leftRunningIsInterrupted(sqliteFile);
   });
 
   it("opens the store in the hub's PostgreSQL schema and fails the runs a stopped hub left running", async () => {
-    const schema = schemaName('reconciliation_parts');
-    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
-    try {
-      await leftRunningIsInterrupted({ pool, schema });
-    } finally {
-      await pool.end();
-      await dropSchema(schema);
-    }
+    await leftRunningIsInterrupted(postgresSchema);
   });
 });

@@ -1,28 +1,21 @@
-import type { DatabaseSync } from 'node:sqlite';
-import type { Pool } from 'pg';
 import type { Logger } from '#lgsp/observability';
 import {
-  PostgresReconciliationStore,
   ReconciliationService,
-  SqliteReconciliationStore,
+  SqlReconciliationStore,
   type ExpectedState,
   type ReconciliationStore,
   type TargetReconciler,
 } from '#lgsp/reconciliation';
 import type { AuditLog } from '#lgsp/security';
-
-/** Where the hub keeps its tables: the embedded events database, or its PostgreSQL schema. */
-export type ReconciliationStorage = { database: DatabaseSync } | { pool: Pool; schema: string };
+import type { SqlDatabase } from '#lgsp/storage';
 
 /** Opens (creating or migrating) the reconciliation tables beside the hub's other tables. */
-export async function openReconciliationStore(storage: ReconciliationStorage): Promise<ReconciliationStore> {
-  return 'database' in storage
-    ? new SqliteReconciliationStore(storage.database)
-    : PostgresReconciliationStore.open(storage.pool, storage.schema);
+export function openReconciliationStore(database: SqlDatabase): Promise<ReconciliationStore> {
+  return SqlReconciliationStore.open(database);
 }
 
 export interface ReconciliationPartsOptions {
-  storage: ReconciliationStorage;
+  storage: SqlDatabase;
   logger: Logger;
   /** One reconciler per target whose connector runs in this hub. */
   reconcilers: ReadonlyMap<string, TargetReconciler>;

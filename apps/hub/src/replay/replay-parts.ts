@@ -1,12 +1,9 @@
-import type { Pool } from 'pg';
-import type { DatabaseSync } from 'node:sqlite';
 import type { DossierSyncConnector, ParkingStore } from '#lgsp/connectors';
 import type { EventStore } from '#lgsp/event-store';
 import type { Logger } from '#lgsp/observability';
 import {
-  PostgresReplayStore,
   ReplayService,
-  SqliteReplayStore,
+  SqlReplayStore,
   connectorReplayTarget,
   type ReconciliationLookup,
   type ReplayLeaseOptions,
@@ -14,6 +11,7 @@ import {
   type ReplayTarget,
 } from '#lgsp/replay';
 import type { AuditLog } from '#lgsp/security';
+import type { SqlDatabase } from '#lgsp/storage';
 
 /**
  * Calls each connector makes per dossier, for the plans' estimates: the portal syncs the dossier and
@@ -27,12 +25,8 @@ export const CALLS_PER_DOSSIER: Readonly<Record<string, number>> = {
 };
 
 /** Opens (creating or migrating) the replay tables beside the events: SQLite file or PostgreSQL schema. */
-export function openReplayStore(
-  storage: { database: DatabaseSync } | { pool: Pool; schema: string },
-): Promise<ReplayStore> {
-  return 'database' in storage
-    ? Promise.resolve(new SqliteReplayStore(storage.database))
-    : PostgresReplayStore.open(storage.pool, storage.schema);
+export function openReplayStore(database: SqlDatabase): Promise<ReplayStore> {
+  return SqlReplayStore.open(database);
 }
 
 export interface ReplayPartsOptions {

@@ -5,13 +5,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
 import { HubMetrics, createLogger } from '#lgsp/observability';
 import {
-  InMemoryReplayStore,
+  SqlReplayStore,
   ReplayService,
   type ReplayPlan,
   type ReplayProgress,
   type ReplayTarget,
 } from '#lgsp/replay';
-import { InMemoryAuditLog, type Client } from '#lgsp/security';
+import { SqlAuditLog, type Client } from '#lgsp/security';
 import { guardRequest } from '../http/auth.js';
 import { RequestLimits } from '../http/rate-limits.js';
 import { DEFAULT_CONFIG } from '#lgsp/hub-config';
@@ -20,6 +20,7 @@ import { RolesGuard } from '../http/roles.js';
 import { REPLAY } from '../http/tokens.js';
 import { bodyValidationPipe } from '../http/validation.js';
 import { ReplayController } from './replay.controller.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const clients: Record<string, Client> = {
   'ops-token': { id: 'c-ops', name: 'ops', role: 'operator', communeCodes: [], sources: [], createdAt: '' },
@@ -116,21 +117,27 @@ describe('/v1/admin/replays', () => {
       return 'sent';
     },
   };
-  const audit = new InMemoryAuditLog();
-  const service = new ReplayService({
-    store: new InMemoryReplayStore(),
-    targets: new Map([['portal', target]]),
-    events: {
-      head: async () => ({ position: events.length }),
-      readAll: async (o: ReadAllOptions = {}) => events.filter((e) => e.position > (o.after ?? 0)),
-    },
-    audit,
-    confirmAbove: 2,
-    chunkSize: 10,
-    pollMs: 10,
-  });
+  let audit: SqlAuditLog;
+  let service: ReplayService;
+  const newService = async () => {
+    const db = SqliteDatabase.open(':memory:');
+    audit = await SqlAuditLog.open(db);
+    return new ReplayService({
+      store: await SqlReplayStore.open(db),
+      targets: new Map([['portal', target]]),
+      events: {
+        head: async () => ({ position: events.length }),
+        readAll: async (o: ReadAllOptions = {}) => events.filter((e) => e.position > (o.after ?? 0)),
+      },
+      audit,
+      confirmAbove: 2,
+      chunkSize: 10,
+      pollMs: 10,
+    });
+  };
   let hub: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
+    service = await newService();
     service.start();
     hub = await serve(service);
   });

@@ -9,8 +9,8 @@ import { evolveDossier, type DossierView } from '#lgsp/projections';
 import { CivilRegistrySimulator } from '../../../../apps/simulators/src/index.js';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient, IngestSink } from '../core/event-sink.js';
-import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
-import { InMemoryPendingWorkStore } from '../core/pending/memory-pending-work-store.js';
+import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
+import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
 import { CivilRegistryConnector, type CivilRegistryPendingPayload } from './civil-registry-connector.js';
@@ -20,6 +20,10 @@ import {
   civilRegistryLinkCode,
 } from './civil-registry-mapping.js';
 import { CivilRegistryResultPoller } from './civil-registry-result-poller.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+
+/** SQLite in memory: the SQL store itself, as fast as a map. */
+const memoryPendingWork = () => SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
 
 const PROVINCE = '51';
 const COMMUNE = '21040';
@@ -150,7 +154,10 @@ async function viewOf(code: string): Promise<DossierView> {
   return view!;
 }
 
-function connector(pending: PendingWorkStore, parking = new InMemoryParkingStore()) {
+function connector(
+  pending: PendingWorkStore,
+  parking = new SqlParkingStore(SqliteDatabase.open(':memory:')),
+) {
   return new CivilRegistryConnector({
     events: store,
     client: new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 }),
@@ -194,7 +201,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('done');
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
 
     const outcomes = await connector(pending).deliver(await logOf([code]));
 
@@ -250,7 +257,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('supplement');
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
 
     expect(await drain(poller(pending), pending)).toEqual({ polled: 4, appended: 4, final: 1 });
@@ -271,7 +278,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('rejected', 2);
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
 
     expect(await drain(poller(pending), pending)).toEqual({ polled: 4, appended: 1, final: 1 });
@@ -292,7 +299,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
       simNow = at;
       const code = newCode();
       await birthDossier(code);
-      const pending = new InMemoryPendingWorkStore();
+      const pending = await memoryPendingWork();
       await connector(pending).deliver(await logOf([code]));
       await drain(poller(pending), pending);
 
@@ -309,7 +316,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await control('PUT', '/_sim/faults', { nfd: 1 });
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
     expect(registrations()[0]!.thongTin.hoTen).toBe('Nguyễn Minh Khang'.normalize('NFD'));
 
@@ -330,7 +337,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('supplement');
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
     const first = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
     await drain(poller(pending), pending);
@@ -346,7 +353,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('supplement', 2);
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
     const key = civilRegistryLinkCode(code);
     await poller(pending).pollOnce(); // 1: received
@@ -382,7 +389,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('loses nothing through an outage and a high error rate: the loop keeps polling with backoff', async () => {
     await plan('supplement', 2);
     const codes = [newCode(), newCode(), newCode()];
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     for (const code of codes) await birthDossier(code);
     await connector(pending).deliver(await logOf(codes));
 
@@ -417,7 +424,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await control('PUT', '/_sim/faults', { dropWrites: 1, operations: ['DangKyHoTich'] });
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
     expect(registrations()).toEqual([]);
     await control('PUT', '/_sim/faults', {});
@@ -434,7 +441,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('calls nothing for a dossier without civilRegistration', async () => {
     const code = newCode();
     await birthDossier(code, null);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
 
     expect((await connector(pending).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
       'delivered',
@@ -447,7 +454,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('registers nothing a second time when the connector is replayed over the whole log', async () => {
     await plan('supplement');
     const codes = [newCode(), newCode()];
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     for (const code of codes) await birthDossier(code);
     await connector(pending).deliver(await logOf(codes));
     await drain(poller(pending), pending);
@@ -459,7 +466,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     // A new connector with its own (empty) pending store: once with the whole log in one batch, once
     // event by event (each dossier's state then lags the log, which holds the captured results).
     const log = await logOf(codes);
-    const fresh = new InMemoryPendingWorkStore();
+    const fresh = await memoryPendingWork();
     await connector(fresh).deliver(log);
     for (const event of log) await connector(fresh).deliver([event]);
 
@@ -471,7 +478,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('registers again, in a replay, a finished registration the registry lost; a replay of one it holds changes nothing', async () => {
     await plan('done');
     const [lost, held] = [newCode(), newCode()];
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     for (const code of [lost, held]) await birthDossier(code);
     const c = connector(pending);
     await c.deliver(await logOf([lost, held]));
@@ -509,9 +516,9 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('done');
     const code = newCode();
     await birthDossier(code);
-    await connector(new InMemoryPendingWorkStore()).deliver(await logOf([code]));
+    await connector(await memoryPendingWork()).deliver(await logOf([code]));
     // Another hub instance, without the pending item, sends the same dossier state again.
-    const other = new InMemoryPendingWorkStore();
+    const other = await memoryPendingWork();
     const outcomes = await connector(other).deliver(await logOf([code]));
 
     expect(outcomes.map((o) => o.status)).toEqual(['delivered']);
@@ -536,8 +543,8 @@ describe('failures the hub must survive', () => {
       ...REGISTRATION,
       person: { ...REGISTRATION.person, fullName: 'Nguyễn '.repeat(20) },
     });
-    const pending = new InMemoryPendingWorkStore();
-    const parking = new InMemoryParkingStore();
+    const pending = await memoryPendingWork();
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
 
     expect((await connector(pending, parking).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
       'parked',
@@ -554,7 +561,7 @@ describe('failures the hub must survive', () => {
     await plan('done');
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
     const real = new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 });
     let garbled = 0;
@@ -602,7 +609,7 @@ describe('failures the hub must survive', () => {
     await plan('supplement');
     const code = newCode();
     await birthDossier(code);
-    const pending = new InMemoryPendingWorkStore();
+    const pending = await memoryPendingWork();
     await connector(pending).deliver(await logOf([code]));
     await poller(pending).pollOnce(); // 1: received
     await control('PUT', '/_sim/faults', { latency: 300, operations: ['TraCuuKetQua'] });

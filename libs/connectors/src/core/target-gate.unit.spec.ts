@@ -1,7 +1,7 @@
 import {
   CircuitBreaker,
   ConnectorError,
-  InMemoryParkingStore,
+  SqlParkingStore,
   ManualClock,
   TargetGate,
   TokenBucket,
@@ -12,13 +12,14 @@ import {
   type GateResult,
   type TargetGateOptions,
 } from '#lgsp/connectors';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const PORTAL = 'national-portal';
 const RETRY = { initialDelayMs: 100, factor: 2, maxDelayMs: 1000, maxAttempts: 4 };
 
 function setup(options: Partial<TargetGateOptions> = {}) {
   const clock = new ManualClock(Date.parse('2026-11-23T08:00:00.000Z'));
-  const parking = new InMemoryParkingStore();
+  const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
   const breaker = new CircuitBreaker(PORTAL, { failureThreshold: 3, coolDownMs: 10_000 }, clock);
   const log: string[] = [];
   const gate = new TargetGate({

@@ -10,11 +10,12 @@ import { OneStopShopSimulator } from '../../../../apps/simulators/src/index.js';
 import { paymentCompleted, statusChanged, submitted } from '../../../../test/support/events.js';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient } from '../core/event-sink.js';
-import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
+import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import type { OneStopShopProgressEntry, OneStopShopStoredDossier } from './external/one-stop-shop-wire.js';
 import { OneStopShopClient } from './one-stop-shop-client.js';
 import { ONE_STOP_SHOP_TARGET } from './one-stop-shop-mapping.js';
 import { OneStopShopSyncConnector } from './one-stop-shop-sync-connector.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const RECEPTION = { name: 'Trần Văn Bình', title: 'Công chức', department: 'Bộ phận một cửa' };
 const OFFICER = { name: 'Lê Thị Mai', title: 'Công chức tư pháp - hộ tịch', department: 'UBND xã Bình Sơn' };
@@ -291,9 +292,9 @@ async function eventsOf(codes: readonly string[], from: SqliteEventStore = store
 
 function connector(options: { maxAttempts?: number; events?: SqliteEventStore; batchSize?: number } = {}): {
   connector: OneStopShopSyncConnector;
-  parking: InMemoryParkingStore;
+  parking: SqlParkingStore;
 } {
-  const parking = new InMemoryParkingStore();
+  const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
   return {
     connector: new OneStopShopSyncConnector({
       events: options.events ?? store,

@@ -16,8 +16,8 @@ import {
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { ManualClock, type Clock } from '../core/clock.js';
 import { IngestSink, captureClient, type EventSink } from '../core/event-sink.js';
-import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
-import { InMemoryPendingWorkStore } from '../core/pending/memory-pending-work-store.js';
+import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
+import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { signMessage } from './digest.js';
 import { PaymentCallbackHandler } from './payment-callback-handler.js';
 import { PaymentClient } from './payment-client.js';
@@ -29,6 +29,10 @@ import {
   type CallbackOutcome,
 } from './payment-mapping.js';
 import { PaymentStatusPoller } from './payment-status-poller.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+
+/** SQLite in memory: the SQL store itself, as fast as a map. */
+const memoryPendingWork = () => SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
 
 const SECRET = 'flow-spec-secret';
 const PROVINCE = '51';
@@ -45,7 +49,7 @@ let hub: Server;
 let counter = 0;
 
 /** Per test: the hub's pending store, callback handler, whether it answers callbacks, what it logged. */
-let pending: InMemoryPendingWorkStore;
+let pending: SqlPendingWorkStore;
 let handler: PaymentCallbackHandler;
 let accepting: boolean;
 let outcomes: CallbackOutcome[];
@@ -93,7 +97,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   sim.reset();
   sim.configure({
     outcomes: { success: 1 },
@@ -103,7 +107,7 @@ beforeEach(() => {
   accepting = true;
   outcomes = [];
   logs = [];
-  pending = new InMemoryPendingWorkStore();
+  pending = await memoryPendingWork();
   handler = new PaymentCallbackHandler({ secret: SECRET, sink, pending, events: store, logger });
 });
 
@@ -158,10 +162,8 @@ const streamOf = (code: string): Promise<StoredEvent[]> => store.readStream(`dos
 const paymentEvents = async (code: string) =>
   (await streamOf(code)).filter((e) => e.type.startsWith('vn.gov.lgsp.payment.'));
 
-function connector(
-  options: { clock?: Clock; pending?: InMemoryPendingWorkStore; pollDelayMs?: number } = {},
-) {
-  const parking = new InMemoryParkingStore();
+function connector(options: { clock?: Clock; pending?: SqlPendingWorkStore; pollDelayMs?: number } = {}) {
+  const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
   const c = new PaymentConnector({
     events: store,
     parking,
@@ -540,7 +542,7 @@ describe('payments with the payment platform simulator', () => {
     const batch = await streamOf(code);
 
     await connector().connector.deliver(batch);
-    const otherStore = new InMemoryPendingWorkStore();
+    const otherStore = await memoryPendingWork();
     await connector({ pending: otherStore }).connector.deliver(batch);
 
     expect(sim.calls().byOperation.INIT).toBe(2);
@@ -562,7 +564,7 @@ describe('payments with the payment platform simulator', () => {
     });
     await callbacks(1);
     expect(await paymentEvents(code)).toHaveLength(1);
-    await connector({ pending: new InMemoryPendingWorkStore() }).connector.deliver(batch);
+    await connector({ pending: await memoryPendingWork() }).connector.deliver(batch);
     expect(sim.calls().byOperation.INIT).toBe(2);
     expect(sim.state().payments).toHaveLength(1);
   });

@@ -6,9 +6,10 @@ import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
 import { SubscriptionRunner } from '#lgsp/subscriptions';
 import { NationalPortalSimulator, parseFaultConfig } from '../../../../apps/simulators/src/index.js';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
-import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';
+import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import { PortalClient } from './portal-client.js';
 import { PortalSyncConnector } from './portal-sync-connector.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 const PROVINCE = '51';
 const COMMUNE = '21040';
@@ -140,9 +141,9 @@ async function eventsOf(codes: readonly string[]): Promise<StoredEvent[]> {
 }
 
 function connector(
-  options: { parking?: InMemoryParkingStore; maxAttempts?: number; client?: PortalClient } = {},
-): { connector: PortalSyncConnector; parking: InMemoryParkingStore; breaker: CircuitBreaker } {
-  const parking = options.parking ?? new InMemoryParkingStore();
+  options: { parking?: SqlParkingStore; maxAttempts?: number; client?: PortalClient } = {},
+): { connector: PortalSyncConnector; parking: SqlParkingStore; breaker: CircuitBreaker } {
+  const parking = options.parking ?? new SqlParkingStore(SqliteDatabase.open(':memory:'));
   const breaker = new CircuitBreaker('portal', { coolDownMs: 200, failureThreshold: 5 });
   const client =
     options.client ?? new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp', timeoutMs: 2000 });
@@ -305,7 +306,7 @@ describe('PortalSyncConnector with the portal simulator', () => {
   it('retries the batch, parking nothing, when the hub cannot read its own event store', async () => {
     const code = newCode();
     await lifecycle(code);
-    const parking = new InMemoryParkingStore();
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
     const c = new PortalSyncConnector({
       events: {
         readStream: () => Promise.reject(new Error('database is locked')),

@@ -1,5 +1,5 @@
 import { DomainError } from '#lgsp/contracts';
-import type { AuditEntry, AuditLog, NewAuditEntry } from '../audit.js';
+import type { AuditLog, NewAuditEntry } from '../audit.js';
 
 /** The component name the audit table is versioned under in `schema_version` (SQLite and PostgreSQL). */
 export const AUDIT_COMPONENT = 'security.audit';
@@ -36,14 +36,6 @@ export function checkQuery(query: AuditQuery): { limit: number; after: number } 
       { pointer: '/after', message: 'must be a non-negative integer' },
     ]);
   return { limit, after };
-}
-
-/** Whether `entry` passes the list's filters: an action prefix (`replay.`) and an exact subject. */
-export function matches(entry: AuditEntry, query: AuditQuery): boolean {
-  return (
-    (query.action === undefined || entry.action.startsWith(query.action)) &&
-    (query.subject === undefined || entry.subject === query.subject)
-  );
 }
 
 function jsonObject(value: unknown, field: string): string {

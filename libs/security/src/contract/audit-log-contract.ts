@@ -3,7 +3,7 @@ import type { AuditLog, NewAuditEntry } from '../audit.js';
 
 /** One empty log for one test, and how to dispose of it. */
 export interface AuditLogContractHarness {
-  log: AuditLog;
+  store: AuditLog;
   /** Another log on the same data, as a second hub process opens it. */
   another(): Promise<AuditLog>;
   /** Closes every log the harness opened and deletes their data. */
@@ -31,7 +31,7 @@ export function describeAuditLogContract(
 
     beforeEach(async () => {
       harness = await factory();
-      log = harness.log;
+      log = harness.store;
     });
 
     afterEach(async () => {

@@ -1,0 +1,126 @@
+import { readJson, type SqlDatabase, type SqlMigration } from '#lgsp/storage';
+import { PENDING_WORK_COMPONENT, type PendingItem, type PendingWorkStore } from './pending-work-store.js';
+
+const pendingTable = (types: { json: string; big: string; strict: string }) => `
+  CREATE TABLE connector_pending (
+    target TEXT NOT NULL,
+    key TEXT NOT NULL,
+    dossier TEXT NOT NULL,
+    payload ${types.json} NOT NULL,
+    due_at ${types.big} NOT NULL,
+    attempts INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (target, key)
+  )${types.strict};
+  CREATE INDEX connector_pending_due ON connector_pending (target, due_at);
+`;
+
+const MIGRATIONS: readonly SqlMigration[] = [
+  {
+    version: 1,
+    description: 'connector follow-up work (pending payments, undecided registrations)',
+    sqlite: pendingTable({ json: 'TEXT', big: 'INTEGER', strict: ' STRICT' }),
+    postgres: pendingTable({ json: 'JSONB', big: 'BIGINT', strict: '' }),
+  },
+];
+
+interface Row {
+  target: string;
+  key: string;
+  dossier: string;
+  payload: unknown;
+  due_at: number | string;
+  attempts: number;
+  created_at: string;
+}
+
+/**
+ * Pending follow-up work beside the events (the SQLite file or the PostgreSQL schema shared by every
+ * replica): each call is one statement, so two replicas scheduling the same key keep one item. Two
+ * replicas may poll the same due item; the events a poll appends are deduplicated by (source, id), so
+ * that costs a call, not a duplicate.
+ */
+export class SqlPendingWorkStore implements PendingWorkStore {
+  private constructor(private readonly db: SqlDatabase) {}
+
+  /**
+   * Creates or migrates the table. The database stays the caller's to close.
+   * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
+   */
+  static async open(db: SqlDatabase): Promise<SqlPendingWorkStore> {
+    await db.migrate(PENDING_WORK_COMPONENT, MIGRATIONS);
+    return new SqlPendingWorkStore(db);
+  }
+
+  async schedule(item: Omit<PendingItem, 'attempts'> & { attempts?: number }): Promise<boolean> {
+    const added = await this.db.run(
+      `INSERT INTO connector_pending (target, key, dossier, payload, due_at, attempts, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (target, key) DO NOTHING`,
+      [
+        item.target,
+        item.key,
+        item.dossier,
+        JSON.stringify(item.payload ?? null),
+        Math.trunc(item.dueAt),
+        item.attempts ?? 0,
+        item.createdAt,
+      ],
+    );
+    return added === 1;
+  }
+
+  async due(target: string, now: number, limit: number): Promise<PendingItem[]> {
+    const rows = await this.db.query<Row>(
+      'SELECT * FROM connector_pending WHERE target = $1 AND due_at <= $2 ORDER BY due_at, key LIMIT $3',
+      [target, Math.trunc(now), limit],
+    );
+    return rows.map((r) => this.toItem(r));
+  }
+
+  async reschedule(
+    target: string,
+    key: string,
+    dueAt: number,
+    attempts: number,
+    payload?: unknown,
+  ): Promise<void> {
+    const json = this.db.dialect === 'postgres' ? '::jsonb' : '';
+    await this.db.run(
+      `UPDATE connector_pending SET due_at = $3, attempts = $4, payload = COALESCE($5${json}, payload)
+       WHERE target = $1 AND key = $2`,
+      [target, key, Math.trunc(dueAt), attempts, payload === undefined ? null : JSON.stringify(payload)],
+    );
+  }
+
+  async complete(target: string, key: string): Promise<void> {
+    await this.db.run('DELETE FROM connector_pending WHERE target = $1 AND key = $2', [target, key]);
+  }
+
+  async get(target: string, key: string): Promise<PendingItem | undefined> {
+    const [row] = await this.db.query<Row>('SELECT * FROM connector_pending WHERE target = $1 AND key = $2', [
+      target,
+      key,
+    ]);
+    return row && this.toItem(row);
+  }
+
+  async count(target: string): Promise<number> {
+    const [row] = await this.db.query<{ n: number | string }>(
+      'SELECT count(*) AS n FROM connector_pending WHERE target = $1',
+      [target],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  private toItem(r: Row): PendingItem {
+    return {
+      target: r.target,
+      key: r.key,
+      dossier: r.dossier,
+      payload: readJson(this.db.dialect, r.payload),
+      dueAt: Number(r.due_at),
+      attempts: Number(r.attempts),
+      createdAt: r.created_at,
+    };
+  }
+}

@@ -1,0 +1,31 @@
+import { BACKENDS, describeOnEveryBackend } from '#lgsp/storage/testing';
+import { describeReconciliationStoreContract } from '../contract/reconciliation-store-contract.js';
+import { RECONCILIATION_COMPONENT } from './rows.js';
+import { SqlReconciliationStore } from './sql-reconciliation-store.js';
+
+describeOnEveryBackend(describeReconciliationStoreContract, (db) => SqlReconciliationStore.open(db));
+
+describe.each(BACKENDS)('SqlReconciliationStore on $name', (backend) => {
+  it('versions its tables as reconciliation, and opening again keeps the runs', async () => {
+    const data = await backend.create();
+    try {
+      await (
+        await SqlReconciliationStore.open(await data.connect())
+      ).create({
+        id: 'r1',
+        target: 'portal',
+        scope: {},
+        state: 'running',
+        by: 'ops',
+        startedAt: '2026-11-23T08:00:00.000Z',
+        progress: { expected: 0, scanned: 0, compared: 0 },
+        mismatches: { total: 0, dossiers: 0, byCategory: {} },
+      });
+      const again = await data.connect();
+      expect((await (await SqlReconciliationStore.open(again)).get('r1'))?.by).toBe('ops');
+      expect(await again.versions()).toEqual([{ component: RECONCILIATION_COMPONENT, version: 1 }]);
+    } finally {
+      await data.close();
+    }
+  });
+});

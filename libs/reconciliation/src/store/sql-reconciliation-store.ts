@@ -1,0 +1,201 @@
+import type { SqlDatabase, SqlMigration } from '#lgsp/storage';
+import type {
+  ListQuery,
+  Mismatch,
+  MismatchCategory,
+  ReconciliationRun,
+  ReconciliationStore,
+} from '../model.js';
+import {
+  RECONCILIATION_COMPONENT,
+  jsonValue,
+  toMismatch,
+  toRun,
+  type MismatchRow,
+  type RunRow,
+} from './rows.js';
+
+const tables = (t: { serial: string; json: string; big: string; runRef: string; strict: string }) => `
+  CREATE TABLE reconciliation_runs (
+    seq ${t.serial},
+    id TEXT NOT NULL UNIQUE,
+    target TEXT NOT NULL,
+    scope ${t.json} NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'failed')),
+    by TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    log_position ${t.big},
+    progress ${t.json} NOT NULL,
+    mismatches ${t.json} NOT NULL,
+    error TEXT
+  )${t.strict};
+  CREATE TABLE reconciliation_mismatches (
+    seq ${t.serial},
+    run_id TEXT NOT NULL${t.runRef},
+    dossier TEXT NOT NULL,
+    system TEXT NOT NULL,
+    field TEXT NOT NULL,
+    expected ${t.json} NOT NULL,
+    actual ${t.json} NOT NULL,
+    category TEXT NOT NULL,
+    detected_at TEXT NOT NULL
+  )${t.strict};
+  CREATE INDEX reconciliation_mismatches_run ON reconciliation_mismatches (run_id, seq);
+  CREATE INDEX reconciliation_mismatches_category ON reconciliation_mismatches (run_id, category, seq);
+`;
+
+const MIGRATIONS: readonly SqlMigration[] = [
+  {
+    version: 1,
+    description: 'reconciliation runs and their mismatches',
+    // `seq` orders the runs (newest first) and pages the mismatches; scope, progress and the
+    // mismatch counts are JSON, read and written whole.
+    sqlite: tables({
+      serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+      json: 'TEXT',
+      big: 'INTEGER',
+      runRef: ' REFERENCES reconciliation_runs (id)',
+      strict: ' STRICT',
+    }),
+    postgres: tables({
+      serial: 'BIGSERIAL PRIMARY KEY',
+      json: 'JSONB',
+      big: 'BIGINT',
+      runRef: '',
+      strict: '',
+    }),
+  },
+];
+
+const MISMATCH_COLUMNS = 'run_id, dossier, system, field, expected, actual, category, detected_at';
+
+/** Reconciliation runs and their mismatches beside the events (SQLite file, or the PostgreSQL schema). */
+export class SqlReconciliationStore implements ReconciliationStore {
+  private constructor(private readonly db: SqlDatabase) {}
+
+  /**
+   * Creates or migrates the reconciliation tables. The database stays the caller's to close.
+   * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
+   */
+  static async open(db: SqlDatabase): Promise<SqlReconciliationStore> {
+    await db.migrate(RECONCILIATION_COMPONENT, MIGRATIONS);
+    return new SqlReconciliationStore(db);
+  }
+
+  async create(run: ReconciliationRun): Promise<void> {
+    await this.db.run(
+      `INSERT INTO reconciliation_runs
+         (id, target, scope, state, by, started_at, finished_at, log_position, progress, mismatches, error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        run.id,
+        run.target,
+        JSON.stringify(run.scope),
+        run.state,
+        run.by,
+        run.startedAt,
+        run.finishedAt ?? null,
+        run.logPosition ?? null,
+        JSON.stringify(run.progress),
+        JSON.stringify(run.mismatches),
+        run.error ?? null,
+      ],
+    );
+  }
+
+  async update(run: ReconciliationRun): Promise<void> {
+    await this.db.run(
+      `UPDATE reconciliation_runs
+       SET state = $2, finished_at = $3, log_position = $4, progress = $5, mismatches = $6, error = $7
+       WHERE id = $1`,
+      [
+        run.id,
+        run.state,
+        run.finishedAt ?? null,
+        run.logPosition ?? null,
+        JSON.stringify(run.progress),
+        JSON.stringify(run.mismatches),
+        run.error ?? null,
+      ],
+    );
+  }
+
+  /**
+   * All or none. On PostgreSQL one statement per batch: the columns go as arrays and come back as
+   * rows in their order; on SQLite one prepared insert per mismatch, in one transaction.
+   */
+  async addMismatches(runId: string, mismatches: readonly Mismatch[]): Promise<void> {
+    if (mismatches.length === 0) return;
+    if (this.db.dialect === 'postgres') {
+      const column = <T>(f: (m: Mismatch) => T) => mismatches.map(f);
+      await this.db.run(
+        `INSERT INTO reconciliation_mismatches (${MISMATCH_COLUMNS})
+         SELECT $1, dossier, system, field, expected, actual, category, detected_at
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::text[])
+           WITH ORDINALITY AS m (dossier, system, field, expected, actual, category, detected_at, n)
+         ORDER BY n`,
+        [
+          runId,
+          column((m) => m.dossier),
+          column((m) => m.system),
+          column((m) => m.field),
+          column((m) => jsonValue(m.expected)),
+          column((m) => jsonValue(m.actual)),
+          column((m) => m.category),
+          column((m) => m.detectedAt),
+        ],
+      );
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      for (const m of mismatches) {
+        await tx.run(
+          `INSERT INTO reconciliation_mismatches (${MISMATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            runId,
+            m.dossier,
+            m.system,
+            m.field,
+            jsonValue(m.expected),
+            jsonValue(m.actual),
+            m.category,
+            m.detectedAt,
+          ],
+        );
+      }
+    });
+  }
+
+  async get(id: string): Promise<ReconciliationRun | undefined> {
+    const [row] = await this.db.query<RunRow>('SELECT * FROM reconciliation_runs WHERE id = $1', [id]);
+    return row && toRun(row);
+  }
+
+  async list(query: ListQuery): Promise<ReconciliationRun[]> {
+    const rows =
+      query.after === undefined
+        ? await this.db.query<RunRow>('SELECT * FROM reconciliation_runs ORDER BY seq DESC LIMIT $1', [
+            query.limit,
+          ])
+        : await this.db.query<RunRow>(
+            `SELECT * FROM reconciliation_runs WHERE seq < (SELECT seq FROM reconciliation_runs WHERE id = $1)
+             ORDER BY seq DESC LIMIT $2`,
+            [query.after, query.limit],
+          );
+    return rows.map(toRun);
+  }
+
+  async mismatches(
+    runId: string,
+    query: { limit: number; after?: number; category?: MismatchCategory },
+  ): Promise<(Mismatch & { seq: number })[]> {
+    const rows = await this.db.query<MismatchRow>(
+      `SELECT * FROM reconciliation_mismatches
+       WHERE run_id = $1 AND (CAST($2 AS TEXT) IS NULL OR category = $2) AND seq > $3
+       ORDER BY seq LIMIT $4`,
+      [runId, query.category ?? null, query.after ?? 0, query.limit],
+    );
+    return rows.map((r) => toMismatch(r, this.db.dialect === 'postgres'));
+  }
+}

@@ -1,0 +1,173 @@
+import type { SqlDatabase, SqlDialect, SqlMigration } from '#lgsp/storage';
+import { ClientNameTakenError, type Client, type ClientChanges, type ClientStore } from './client.js';
+
+/** The component name the clients table is versioned under in `schema_version`. */
+export const CLIENTS_COMPONENT = 'security.clients';
+
+const NAME_CONSTRAINT = 'clients_name_unique';
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+
+const MIGRATIONS: readonly SqlMigration[] = [
+  {
+    version: 1,
+    description: 'clients',
+    // On SQLite the table predates versioning: a file of an earlier build may hold it already (and
+    // gets its later columns from `addLaterColumns`), and it has had the rate-limit columns since.
+    // On PostgreSQL the code lists are text[] rather than JSON text.
+    sqlite: `
+      CREATE TABLE IF NOT EXISTS clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        province_code TEXT,
+        commune_codes TEXT NOT NULL,
+        sources TEXT NOT NULL DEFAULT '[]',
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        rate_per_second REAL,
+        rate_burst INTEGER
+      )`,
+    postgres: `
+      CREATE TABLE clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        province_code TEXT,
+        commune_codes TEXT[] NOT NULL,
+        sources TEXT[] NOT NULL DEFAULT '{}',
+        token_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        CONSTRAINT ${NAME_CONSTRAINT} UNIQUE (name),
+        CONSTRAINT clients_token_hash_unique UNIQUE (token_hash)
+      );`,
+  },
+  {
+    version: 2,
+    description: 'clients: a rate limit of their own',
+    sqlite: '-- version 1 has the columns on SQLite',
+    postgres:
+      'ALTER TABLE clients ADD COLUMN rate_per_second DOUBLE PRECISION, ADD COLUMN rate_burst INTEGER;',
+  },
+];
+
+interface Row {
+  id: string;
+  name: string;
+  role: Client['role'];
+  province_code: string | null;
+  commune_codes: string | string[];
+  sources: string | string[];
+  rate_per_second: number | null;
+  rate_burst: number | null;
+  created_at: string;
+}
+
+const COLUMNS =
+  'id, name, role, province_code, commune_codes, sources, rate_per_second, rate_burst, created_at';
+
+/** A code list: a text[] on PostgreSQL, JSON text on SQLite. */
+const writeList = (dialect: SqlDialect, list: readonly string[]) =>
+  dialect === 'postgres' ? list : JSON.stringify(list);
+const readList = (value: string | string[]) =>
+  typeof value === 'string' ? (JSON.parse(value) as string[]) : value;
+
+const toClient = (r: Row): Client => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  ...(r.province_code ? { provinceCode: r.province_code } : {}),
+  communeCodes: readList(r.commune_codes),
+  sources: readList(r.sources),
+  ...(r.rate_per_second !== null && r.rate_burst !== null
+    ? { rateLimit: { ratePerSecond: r.rate_per_second, burst: r.rate_burst } }
+    : {}),
+  createdAt: r.created_at,
+});
+
+/**
+ * Clients beside the events (the SQLite file, or the PostgreSQL schema shared by every hub process).
+ * Only token hashes are stored. The table's unique name is what decides between two processes
+ * creating the same name at once.
+ */
+export class SqlClientStore implements ClientStore {
+  private constructor(private readonly db: SqlDatabase) {}
+
+  /**
+   * Creates or migrates the clients table. The database stays the caller's to close.
+   * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
+   */
+  static async open(db: SqlDatabase): Promise<SqlClientStore> {
+    if (db.dialect === 'sqlite') await addLaterColumns(db);
+    await db.migrate(CLIENTS_COMPONENT, MIGRATIONS);
+    return new SqlClientStore(db);
+  }
+
+  async insert(c: Client, tokenHash: string): Promise<void> {
+    const { dialect } = this.db;
+    try {
+      await this.db.run(
+        `INSERT INTO clients (id, name, role, province_code, commune_codes, sources, rate_per_second,
+                              rate_burst, token_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          c.id,
+          c.name,
+          c.role,
+          c.provinceCode ?? null,
+          writeList(dialect, c.communeCodes),
+          writeList(dialect, c.sources),
+          c.rateLimit?.ratePerSecond ?? null,
+          c.rateLimit?.burst ?? null,
+          tokenHash,
+          c.createdAt,
+        ],
+      );
+    } catch (err) {
+      // Not `instanceof Error`: node:sqlite's errors may come from another realm (jest's VM contexts).
+      const { code, constraint, errcode, message } = (err ?? {}) as Record<string, unknown>;
+      const nameTaken =
+        dialect === 'postgres'
+          ? code === '23505' && constraint === NAME_CONSTRAINT
+          : errcode === SQLITE_CONSTRAINT_UNIQUE && String(message).endsWith('clients.name');
+      if (nameTaken) throw new ClientNameTakenError(c.name, err);
+      throw err;
+    }
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<Client | undefined> {
+    return this.one(`SELECT ${COLUMNS} FROM clients WHERE token_hash = $1`, [tokenHash]);
+  }
+
+  async findByName(name: string): Promise<Client | undefined> {
+    return this.one(`SELECT ${COLUMNS} FROM clients WHERE name = $1`, [name]);
+  }
+
+  async list(): Promise<Client[]> {
+    return (await this.db.query<Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`)).map(toClient);
+  }
+
+  async update(id: string, changes: ClientChanges): Promise<Client | undefined> {
+    if (changes.rateLimit === undefined)
+      return this.one(`SELECT ${COLUMNS} FROM clients WHERE id = $1`, [id]);
+    return this.one(
+      `UPDATE clients SET rate_per_second = $2, rate_burst = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, changes.rateLimit?.ratePerSecond ?? null, changes.rateLimit?.burst ?? null],
+    );
+  }
+
+  private async one(sql: string, params: unknown[]): Promise<Client | undefined> {
+    const [row] = await this.db.query<Row>(sql, params);
+    return row && toClient(row);
+  }
+}
+
+/** A SQLite table of a build before versions lacks the later columns; they are added, its clients kept. */
+async function addLaterColumns(db: SqlDatabase): Promise<void> {
+  const columns = (await db.query<{ name: string }>('PRAGMA table_info(clients)')).map((c) => c.name);
+  if (columns.length === 0) return;
+  if (!columns.includes('sources'))
+    await db.run(`ALTER TABLE clients ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'`);
+  if (!columns.includes('rate_per_second'))
+    await db.run('ALTER TABLE clients ADD COLUMN rate_per_second REAL');
+  if (!columns.includes('rate_burst')) await db.run('ALTER TABLE clients ADD COLUMN rate_burst INTEGER');
+}

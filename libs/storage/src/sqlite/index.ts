@@ -1,0 +1,191 @@
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import {
+  SCHEMA_VERSION_TABLE,
+  StoreUnavailableError,
+  UPSERT_SCHEMA_VERSION,
+  pendingMigrations,
+  type ComponentVersion,
+  type SqlDatabase,
+  type SqlExecutor,
+  type SqlMigration,
+} from '#lgsp/storage';
+
+/** Options of {@link SqliteDatabase.open}. */
+export interface SqliteOpenOptions {
+  /** How long a statement waits for another connection's lock before failing. @defaultValue 5000 */
+  busyTimeoutMs?: number;
+  /** SQLite page cache of the connection, in KiB. @defaultValue 16384 (16 MiB) */
+  cacheSizeKiB?: number;
+}
+
+/**
+ * Transactions queued in this thread. node:sqlite runs on the caller's thread, so transactions of one
+ * thread never ran side by side anyway; taking turns keeps two stores on one connection out of each
+ * other's transaction, and keeps a second connection to the same file from waiting, thread blocked, for
+ * the write lock of a transaction that cannot finish until it gives up (busy timeout). Each worker
+ * thread has its own turns.
+ */
+class Turns {
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Transactions running or waiting; a statement outside them runs at once only when there are none. */
+  waiting = 0;
+
+  take<T>(fn: () => Promise<T>): Promise<T> {
+    this.waiting++;
+    const turn = this.tail.then(fn).finally(() => {
+      this.waiting--;
+    });
+    this.tail = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+const turns = new Turns();
+
+/** `$1` → `?1`: the port's placeholders, as SQLite numbers its parameters. */
+const toSqlite = (sql: string) => sql.replace(/\$(\d+)/g, '?$1');
+
+/** node:sqlite binds no booleans nor undefined: 1/0 and NULL, as the tables store them. */
+function bind(params: readonly unknown[]): SQLInputValue[] {
+  return params.map((p) => {
+    if (p === undefined) return null;
+    if (typeof p === 'boolean') return p ? 1 : 0;
+    return p as SQLInputValue;
+  });
+}
+
+/** Statements on one connection, prepared once per text. */
+class SqliteExecutor implements SqlExecutor {
+  readonly dialect = 'sqlite';
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(readonly db: DatabaseSync) {}
+
+  query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return Promise.resolve(this.rows<T>(sql, params));
+  }
+
+  run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    return Promise.resolve(this.changes(sql, params));
+  }
+
+  rows<T>(sql: string, params: readonly unknown[]): T[] {
+    return this.prepare(sql).all(...bind(params)) as T[];
+  }
+
+  changes(sql: string, params: readonly unknown[]): number {
+    return Number(this.prepare(sql).run(...bind(params)).changes);
+  }
+
+  private prepare(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(toSqlite(sql));
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * A SQLite connection as a {@link SqlDatabase}. Statements run synchronously on the caller's thread;
+ * a transaction is `BEGIN IMMEDIATE` (it waits up to the busy timeout for another process's write
+ * lock) and the transactions of one thread take turns.
+ */
+export class SqliteDatabase implements SqlDatabase {
+  readonly dialect = 'sqlite';
+  private readonly executor: SqliteExecutor;
+  private readonly turns = turns;
+
+  private constructor(
+    readonly connection: DatabaseSync,
+    private readonly owned: boolean,
+  ) {
+    this.executor = new SqliteExecutor(connection);
+  }
+
+  /**
+   * Opens (creating when missing) a SQLite file, or `':memory:'`: WAL, so that readers on other
+   * connections never block its writer nor wait for it, and `synchronous=FULL`, so that a commit
+   * survives a power loss. Closing the database closes the connection.
+   * @throws StoreUnavailableError when the file cannot be opened or is not usable in WAL mode.
+   */
+  static open(file: string, options: SqliteOpenOptions = {}): SqliteDatabase {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 5000 });
+      if (file !== ':memory:') {
+        const mode = db.prepare('PRAGMA journal_mode = WAL').get();
+        if (mode?.journal_mode !== 'wal')
+          throw new Error(`journal_mode is ${String(mode?.journal_mode)}, not wal`);
+      }
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec(`PRAGMA cache_size = -${options.cacheSizeKiB ?? 16_384}`);
+      return new SqliteDatabase(db, true);
+    } catch (err) {
+      if (db?.isOpen) db.close();
+      throw new StoreUnavailableError(`cannot open the SQLite database at ${file}`, err);
+    }
+  }
+
+  /** A connection opened elsewhere (the event store's): its settings are kept and it stays open at close. */
+  static over(connection: DatabaseSync): SqliteDatabase {
+    return new SqliteDatabase(connection, false);
+  }
+
+  query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    if (this.turns.waiting === 0) return this.executor.query<T>(sql, params);
+    return this.turns.take(() => this.executor.query<T>(sql, params));
+  }
+
+  run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    if (this.turns.waiting === 0) return this.executor.run(sql, params);
+    return this.turns.take(() => this.executor.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.turns.take(async () => {
+      const db = this.connection;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.executor);
+        db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  async migrate(component: string, migrations: readonly SqlMigration[]): Promise<number> {
+    return this.transaction(async (tx) => {
+      this.connection.exec(`${SCHEMA_VERSION_TABLE} STRICT`);
+      const rows = await tx.query<{ version: number }>(
+        'SELECT version FROM schema_version WHERE component = $1',
+        [component],
+      );
+      const current = Number(rows[0]?.version ?? 0);
+      const { latest, pending } = pendingMigrations(component, migrations, current, '');
+      for (const m of pending) this.connection.exec(m.sqlite);
+      if (current !== latest)
+        await tx.run(UPSERT_SCHEMA_VERSION, [component, latest, new Date().toISOString()]);
+      return latest;
+    });
+  }
+
+  async versions(): Promise<ComponentVersion[]> {
+    const table = await this.query(
+      `SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`,
+    );
+    if (table.length === 0) return [];
+    const rows = await this.query<ComponentVersion>(
+      'SELECT component, version FROM schema_version ORDER BY component',
+    );
+    return rows.map((r) => ({ component: r.component, version: Number(r.version) }));
+  }
+
+  async close(): Promise<void> {
+    if (this.owned && this.connection.isOpen) this.connection.close();
+  }
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SqlDatabase } from '#lgsp/storage';
+import { PostgresDatabase } from '#lgsp/storage/postgres';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { POSTGRES_URL, dropSchema } from '../../../../test/support/postgres.js';
+
+/** The data of one test on one backend: connections to it, and how to dispose of it. */
+export interface BackendData {
+  /** Another connection to the same data, as a second process (or a restarted one) opens it. */
+  connect(): Promise<SqlDatabase>;
+  /** Closes every connection and deletes the data. */
+  close(): Promise<void>;
+}
+
+/** A backend a contract suite runs on. */
+export interface Backend {
+  name: string;
+  /** Fresh, empty data for one test. */
+  create(): Promise<BackendData>;
+}
+
+/** A SQLite file in a directory of its own, one WAL connection per `connect`. */
+export const sqliteFile: Backend = {
+  name: 'sqlite',
+  async create() {
+    const dir = mkdtempSync(join(tmpdir(), 'lgsp-storage-'));
+    const opened: SqlDatabase[] = [];
+    return {
+      async connect() {
+        const db = SqliteDatabase.open(join(dir, 'data.db'));
+        opened.push(db);
+        return db;
+      },
+      async close() {
+        for (const db of opened) await db.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** SQLite in memory, as unit tests use it: every `connect` is the one connection (memory is not shared). */
+export const sqliteMemory: Backend = {
+  name: 'sqlite in memory',
+  async create() {
+    const db = SqliteDatabase.open(':memory:');
+    return { connect: async () => db, close: () => db.close() };
+  },
+};
+
+/** A PostgreSQL schema of its own on the test server, one pool per `connect`. */
+export const postgresSchema: Backend = {
+  name: 'postgres',
+  async create() {
+    const schema = `storage_test_${randomBytes(6).toString('hex')}`;
+    const opened: SqlDatabase[] = [];
+    return {
+      async connect() {
+        const db = PostgresDatabase.open({ connectionString: POSTGRES_URL, schema, poolSize: 4 });
+        opened.push(db);
+        return db;
+      },
+      async close() {
+        for (const db of opened) await db.close();
+        await dropSchema(schema);
+      },
+    };
+  },
+};
+
+export const BACKENDS: readonly Backend[] = [sqliteFile, sqliteMemory, postgresSchema];
+
+/** What every store contract suite is handed for one test. */
+export interface StoreHarness<S> {
+  store: S;
+  /** Another store on the same data. */
+  another(): Promise<S>;
+  close(): Promise<void>;
+}
+
+/** A harness factory on `backend` for stores that `open` builds on a database. */
+export function storeHarness<S>(
+  backend: Backend,
+  open: (db: SqlDatabase) => Promise<S>,
+): () => Promise<StoreHarness<S>> {
+  return async () => {
+    const data = await backend.create();
+    const another = async () => open(await data.connect());
+    return { store: await another(), another, close: () => data.close() };
+  };
+}
+
+/**
+ * Runs a store's contract suite on every backend: `describeContract(name, factory)` is the suite as
+ * its library declares it, `open` builds the store on a database (migrating its tables).
+ */
+export function describeOnEveryBackend<S>(
+  describeContract: (name: string, factory: () => Promise<StoreHarness<S>>) => void,
+  open: (db: SqlDatabase) => Promise<S>,
+  backends: readonly Backend[] = BACKENDS,
+): void {
+  for (const backend of backends) describeContract(backend.name, storeHarness(backend, open));
+}
