@@ -29,8 +29,9 @@ import {
   portalFacts,
   toPortalDossier,
   toPortalProgress,
+  PortalReconciler,
 } from '#lgsp/connectors';
-import { PortalReconciler, expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
+import { expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
 import { ReplayService, SqliteReplayStore, connectorReplayTarget } from '#lgsp/replay';
 import { NationalPortalSimulator } from '../../apps/simulators/src/index.js';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';

@@ -5,4 +5,4 @@ export * from './store/sqlite-reconciliation-store.js';
 export * from './store/postgres-reconciliation-store.js';
 export * from './service.js';
 export * from './expected.js';
-export * from './targets/index.js';
+export * from './compare.js';

@@ -18,3 +18,4 @@ export * from './pending/postgres-pending-work-store.js';
 export * from './http-exchange.js';
 export * from './dossier-facts.js';
 export * from './replay-context.js';
+export * from './reconcile-fields.js';

@@ -1,18 +1,4 @@
 import {
-  PORTAL_TARGET,
-  portalFacts,
-  toPortalDossier,
-  toPortalProgress,
-  type PortalClient,
-} from '#lgsp/connectors';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import {
   CODE,
   MismatchBatcher,
   TEXT,
@@ -20,9 +6,16 @@ import {
   differences,
   judgesExtra,
   statusCategory,
-  time,
+  type ExpectedDossier,
   type FieldRules,
-} from './compare.js';
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { vnTime } from '../core/reconcile-fields.js';
+import type { PortalClient } from './portal-client.js';
+import { PORTAL_TARGET, portalFacts, toPortalDossier, toPortalProgress } from './portal-mapping.js';
 
 /** What the portal reconciler reads: the bulk export of `PortalClient` (#lgsp/connectors). */
 export type PortalExportSource = Pick<PortalClient, 'exportDossiers'>;
@@ -45,9 +38,9 @@ export const PORTAL_FIELD_RULES: FieldRules = {
   SoGiayToChuHoSo: TEXT,
   DinhDanhCHS: { kind: 'records', fields: { LoaiDinhDanh: CODE, SoDinhDanh: TEXT } },
   TrichYeuHoSo: TEXT,
-  NgayTiepNhan: time('portal'),
-  NgayHenTra: time('portal'),
-  NgayTra: time('portal'),
+  NgayTiepNhan: vnTime('portal'),
+  NgayHenTra: vnTime('portal'),
+  NgayTra: vnTime('portal'),
   TrangThaiHoSo: { kind: 'status' },
   DanhSachLePhi: { kind: 'records', fields: { MaPhiLePhi: TEXT, TenPhiLePhi: TEXT, Gia: CODE } },
   MaDonVi: CODE,
@@ -57,7 +50,7 @@ export const PORTAL_FIELD_RULES: FieldRules = {
       MaHoSo: TEXT,
       NguoiXuLy: TEXT,
       ChucDanh: TEXT,
-      ThoiDiemXuLy: time('portal'),
+      ThoiDiemXuLy: vnTime('portal'),
       PhongBanXuLy: TEXT,
       NoiDungXuLy: TEXT,
       TrangThai: { kind: 'status' },

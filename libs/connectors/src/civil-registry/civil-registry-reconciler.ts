@@ -1,29 +1,26 @@
 import {
-  CIVIL_REGISTRY_DOSSIER_STATUS,
-  CIVIL_REGISTRY_SOURCE,
-  CIVIL_REGISTRY_STATUS,
-  CIVIL_REGISTRY_TARGET,
-  toCivilRegistryRequest,
-  type CivilRegistryClient,
-  type CivilRegistryRequest,
-} from '#lgsp/connectors';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import {
   CODE,
   MismatchBatcher,
   TEXT,
   communesOf,
   differences,
   judgesExtra,
-  time,
+  type ExpectedDossier,
   type FieldRules,
-} from './compare.js';
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { vnTime } from '../core/reconcile-fields.js';
+import type { CivilRegistryClient } from './civil-registry-client.js';
+import {
+  CIVIL_REGISTRY_DOSSIER_STATUS,
+  CIVIL_REGISTRY_SOURCE,
+  CIVIL_REGISTRY_TARGET,
+  toCivilRegistryRequest,
+} from './civil-registry-mapping.js';
+import { CIVIL_REGISTRY_STATUS, type CivilRegistryRequest } from './external/civil-registry-wire.js';
 
 export interface CivilRegistryReconcilerOptions {
   client: Pick<CivilRegistryClient, 'list'>;
@@ -39,11 +36,11 @@ export const CIVIL_REGISTRY_FIELD_RULES: FieldRules = {
   maHoSoMotCua: TEXT,
   loaiDangKy: TEXT,
   maDonViDangKy: CODE,
-  ngayDangKy: time('dateOnly'),
+  ngayDangKy: vnTime('dateOnly'),
   trangThai: CODE,
   soGiayChungNhan: TEXT,
   'thongTin.hoTen': TEXT,
-  'thongTin.ngaySinh': time('dateOnly'),
+  'thongTin.ngaySinh': vnTime('dateOnly'),
   'thongTin.gioiTinh': CODE,
   'thongTin.noiSinh': TEXT,
   'thongTin.hoTenMe': TEXT,

@@ -1,20 +1,4 @@
 import {
-  ONE_STOP_SHOP_MAX_PAGE_SIZE,
-  ONE_STOP_SHOP_TARGET,
-  OSS_STATUS,
-  oneStopShopFacts,
-  toOneStopShopDossier,
-  toOneStopShopProgress,
-  type OneStopShopClient,
-} from '#lgsp/connectors';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import {
   CODE,
   MismatchBatcher,
   TEXT,
@@ -22,9 +6,22 @@ import {
   differences,
   judgesExtra,
   statusCategory,
-  time,
+  type ExpectedDossier,
   type FieldRules,
-} from './compare.js';
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { vnTime } from '../core/reconcile-fields.js';
+import { ONE_STOP_SHOP_MAX_PAGE_SIZE, type OneStopShopClient } from './one-stop-shop-client.js';
+import {
+  ONE_STOP_SHOP_TARGET,
+  OSS_STATUS,
+  oneStopShopFacts,
+  toOneStopShopDossier,
+  toOneStopShopProgress,
+} from './one-stop-shop-mapping.js';
 
 export interface OneStopShopReconcilerOptions {
   client: Pick<OneStopShopClient, 'listDossiers'>;
@@ -46,9 +43,9 @@ export const ONE_STOP_SHOP_FIELD_RULES: FieldRules = {
   so_giay_to: TEXT,
   trich_yeu: TEXT,
   ma_don_vi: CODE,
-  ngay_nhan: time('legacy'),
-  ngay_hen_tra: time('legacy'),
-  ngay_tra: time('legacy'),
+  ngay_nhan: vnTime('legacy'),
+  ngay_hen_tra: vnTime('legacy'),
+  ngay_tra: vnTime('legacy'),
   trang_thai: STATUS,
   le_phi: { kind: 'records', fields: { ten: TEXT, so_tien: CODE } },
   tien_do: {
@@ -57,7 +54,7 @@ export const ONE_STOP_SHOP_FIELD_RULES: FieldRules = {
       can_bo: TEXT,
       chuc_vu: TEXT,
       phong_ban: TEXT,
-      thoi_gian: time('legacy'),
+      thoi_gian: vnTime('legacy'),
       noi_dung: TEXT,
       trang_thai: STATUS,
     },

@@ -1,21 +1,25 @@
+import type { PaymentCompleted, PaymentFailed } from '#lgsp/contracts';
+import { FEE_DUE_STATUS, evolveDossier, type DossierView } from '#lgsp/projections';
+import {
+  CODE,
+  MismatchBatcher,
+  TEXT,
+  differences,
+  eachLimited,
+  type ExpectedDossier,
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { PAYMENT_STATUS } from './external/payment-wire.js';
+import type { PaymentClient } from './payment-client.js';
 import {
   PAYMENTS_TARGET,
   PAYMENT_COMPLETED_TYPE,
   PAYMENT_FAILED_TYPE,
-  PAYMENT_STATUS,
   paymentRef,
-  type PaymentClient,
-} from '#lgsp/connectors';
-import type { PaymentCompleted, PaymentFailed } from '#lgsp/contracts';
-import { FEE_DUE_STATUS, evolveDossier, type DossierView } from '#lgsp/projections';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import { CODE, MismatchBatcher, TEXT, differences, eachLimited } from './compare.js';
+} from './payment-mapping.js';
 
 export interface PaymentReconcilerOptions {
   client: Pick<PaymentClient, 'query'>;
