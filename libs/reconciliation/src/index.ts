@@ -6,3 +6,4 @@ export * from './store/postgres-reconciliation-store.js';
 export * from './service.js';
 export * from './expected.js';
 export * from './compare.js';
+export * from './reconcile-pages.js';

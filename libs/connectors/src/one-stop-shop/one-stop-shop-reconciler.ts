@@ -1,11 +1,9 @@
 import {
   CODE,
-  MismatchBatcher,
   TEXT,
-  communesOf,
-  differences,
-  judgesExtra,
-  statusCategory,
+  dossierRecordChecks,
+  reconcilePages,
+  type DossierRecords,
   type ExpectedDossier,
   type FieldRules,
   type Mismatch,
@@ -86,6 +84,17 @@ export function expectedOneStopShopRecord(dossier: ExpectedDossier): Record<stri
   }
 }
 
+/** The shop's records as {@link dossierRecordChecks} reads them. */
+const ONE_STOP_SHOP_RECORDS: DossierRecords = {
+  code: 'ma_ho_so',
+  unit: 'ma_don_vi',
+  status: 'trang_thai',
+  rules: ONE_STOP_SHOP_FIELD_RULES,
+  ignore: IGNORED,
+  statusNames: OSS_STATUS,
+  expectedRecord: expectedOneStopShopRecord,
+};
+
 /**
  * Reconciles a province's one-stop-shop through `DanhSachHoSo`, page by page, like the portal's
  * reconciler: field by field after normalisation (status names are their national codes), missing
@@ -101,59 +110,27 @@ export class OneStopShopReconciler implements TargetReconciler {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  async *reconcile(
+  reconcile(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,
     context: ReconcileContext,
   ): AsyncIterable<Mismatch[]> {
-    const out = new MismatchBatcher('one-stop-shop', () => context.now(), this.batchSize);
-    const seen = new Set<string>();
-    const communes = communesOf(expected);
-    let scanned = 0;
-    let compared = 0;
-    for (let page = 1; ; page++) {
-      context.signal?.throwIfAborted();
-      const listed = await this.options.client.listDossiers(page, this.pageSize, context.signal);
-      for (const actual of listed.dossiers as unknown as Record<string, unknown>[]) {
-        const code = String(actual.ma_ho_so);
-        const dossier = expected.get(code);
-        if (dossier === undefined) {
-          const unit = actual.ma_don_vi === undefined ? undefined : String(actual.ma_don_vi);
-          if (judgesExtra(scope, code, unit, communes)) {
-            out.add(
-              code,
-              '*',
-              null,
-              { ma_ho_so: code, trang_thai: actual.trang_thai ?? null },
-              'unexpected-extra',
-            );
+    const { client } = this.options;
+    const pageSize = this.pageSize;
+    return reconcilePages(
+      {
+        target: this.target,
+        batchSize: this.batchSize,
+        async *pages(signal) {
+          for (let page = 1; ; page++) {
+            const listed = await client.listDossiers(page, pageSize, signal);
+            yield { records: listed.dossiers as unknown as Record<string, unknown>[] };
+            if (listed.dossiers.length === 0 || page >= listed.pages) return;
           }
-          continue;
-        }
-        const record = expectedOneStopShopRecord(dossier);
-        if (record === undefined) continue;
-        seen.add(code);
-        for (const d of differences(record, actual, ONE_STOP_SHOP_FIELD_RULES, IGNORED)) {
-          const category =
-            d.field === 'trang_thai' ? statusCategory(dossier, d.actual, OSS_STATUS) : 'wrong-field';
-          out.add(code, d.field, d.expected, d.actual, category);
-        }
-        compared++;
-      }
-      scanned += listed.dossiers.length;
-      context.scanned(scanned);
-      context.compared(compared);
-      yield* out.take();
-      if (listed.dossiers.length === 0 || page >= listed.pages) break;
-    }
-    for (const [code, dossier] of expected) {
-      if (seen.has(code)) continue;
-      const record = expectedOneStopShopRecord(dossier);
-      if (record === undefined) continue;
-      out.add(code, '*', { ma_ho_so: code, trang_thai: record.trang_thai }, null, 'missing-in-target');
-      compared++;
-    }
-    context.compared(compared);
-    yield* out.take(true);
+        },
+        ...dossierRecordChecks(ONE_STOP_SHOP_RECORDS, expected, scope),
+      },
+      context,
+    );
   }
 }
