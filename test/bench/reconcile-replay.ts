@@ -33,7 +33,7 @@ import {
 } from '#lgsp/connectors';
 import { expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
 import { ReplayService, SqliteReplayStore, connectorReplayTarget } from '#lgsp/replay';
-import { NationalPortalSimulator } from '../../apps/simulators/src/index.js';
+import { NationalPortalSimulator } from '#lgsp/simulators';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
 

@@ -25,7 +25,7 @@ import {
   NationalPortalSimulator,
   OneStopShopSimulator,
   PaymentPlatformSimulator,
-} from '../../../apps/simulators/src/index.js';
+} from '#lgsp/simulators';
 import {
   expectedDossiers,
   type Mismatch,

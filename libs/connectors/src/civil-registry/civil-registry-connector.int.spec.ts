@@ -6,7 +6,7 @@ import { EventValidator, type CivilRegistrationRequest, type CloudEvent } from '
 import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
 import { IngestService } from '#lgsp/ingest';
 import { evolveDossier, type DossierView } from '#lgsp/projections';
-import { CivilRegistrySimulator } from '../../../../apps/simulators/src/index.js';
+import { CivilRegistrySimulator } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient, IngestSink } from '../core/event-sink.js';
 import { InMemoryParkingStore } from '../core/parking/memory-parking-store.js';

@@ -1,8 +1,4 @@
-import {
-  OneStopShopSimulator,
-  OSS_CHANNEL as SIM_CHANNEL,
-  OSS_STATUS as SIM_STATUS,
-} from '../../../../apps/simulators/src/index.js';
+import { OneStopShopSimulator, OSS_CHANNEL as SIM_CHANNEL, OSS_STATUS as SIM_STATUS } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import type { OneStopShopDossierBody, OneStopShopProgressEntry } from './external/one-stop-shop-wire.js';
 import { OneStopShopClient } from './one-stop-shop-client.js';

@@ -8,11 +8,7 @@ import { EventValidator } from '#lgsp/contracts';
 import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
 import { IngestService } from '#lgsp/ingest';
 import type { SubscriptionLogger } from '#lgsp/subscriptions';
-import {
-  PaymentPlatformSimulator,
-  parseFaultConfig,
-  type SentCallback,
-} from '../../../../apps/simulators/src/index.js';
+import { PaymentPlatformSimulator, parseFaultConfig, type SentCallback } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { ManualClock, type Clock } from '../core/clock.js';
 import { IngestSink, captureClient, type EventSink } from '../core/event-sink.js';
