@@ -1,6 +1,6 @@
 import { CODE, TEXT, canonical, differences, statusCategory } from '#lgsp/reconciliation';
 import { expectedOf, newCode, statusEvent, submittedEvent } from '../../../../test/support/dossier-log.js';
-import { OSS_STATUS } from '../one-stop-shop/one-stop-shop-mapping.js';
+import { OSS_STATUS } from '../one-stop-shop/external/one-stop-shop-wire.js';
 import { vnTime } from './reconcile-fields.js';
 
 // The generic comparison is specified in libs/reconciliation (compare.unit.spec.ts); these are its

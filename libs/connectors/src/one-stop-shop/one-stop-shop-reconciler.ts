@@ -12,10 +12,10 @@ import {
   type TargetReconciler,
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
+import { OSS_STATUS } from './external/one-stop-shop-wire.js';
 import { ONE_STOP_SHOP_MAX_PAGE_SIZE, type OneStopShopClient } from './one-stop-shop-client.js';
 import {
   ONE_STOP_SHOP_TARGET,
-  OSS_STATUS,
   oneStopShopFacts,
   toOneStopShopDossier,
   toOneStopShopProgress,
