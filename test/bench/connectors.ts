@@ -62,7 +62,7 @@ import {
   OneStopShopSimulator,
   PaymentPlatformSimulator,
   type Simulator,
-} from '../../apps/simulators/src/index.js';
+} from '#lgsp/simulators';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';

@@ -29,10 +29,11 @@ import {
   portalFacts,
   toPortalDossier,
   toPortalProgress,
+  PortalReconciler,
 } from '#lgsp/connectors';
-import { PortalReconciler, expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
+import { expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
 import { ReplayService, SqlReplayStore, connectorReplayTarget } from '#lgsp/replay';
-import { NationalPortalSimulator } from '../../apps/simulators/src/index.js';
+import { NationalPortalSimulator } from '#lgsp/simulators';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { NationalPortalSimulator } from '../../apps/simulators/src/index.js';
+import { NationalPortalSimulator } from '#lgsp/simulators';
 import { dossierCode, post, statusChanged, submitted } from '../support/events.js';
 import {
   createCommuneClient,

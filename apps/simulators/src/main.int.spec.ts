@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { formatVn } from '#lgsp/connectors';
 import { signMessage } from '#lgsp/connectors';
-import { request } from './test-http.js';
+import { request } from '../../../test/support/sim-http.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 

@@ -4,7 +4,7 @@ import {
   OneStopShopSimulator,
   PaymentPlatformSimulator,
   type Simulator,
-} from './index.js';
+} from '#lgsp/simulators';
 
 /**
  * Starts the four simulators, each on its own port, and prints one JSON line per simulator:

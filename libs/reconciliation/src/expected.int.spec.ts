@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '#lgsp/event-store';
 import { expectedDossiers } from './expected.js';
-import { newCode, statusEvent, submittedEvent, toAppend } from './targets/dossier-log.testing.js';
+import { newCode, statusEvent, submittedEvent, toAppend } from '../../../test/support/dossier-log.js';
 
 let dir: string;
 let store: SqliteEventStore;

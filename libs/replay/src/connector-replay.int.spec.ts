@@ -11,7 +11,7 @@ import {
   PortalSyncConnector,
 } from '#lgsp/connectors';
 import { SqliteEventStore } from '#lgsp/event-store';
-import { NationalPortalSimulator, OneStopShopSimulator } from '../../../apps/simulators/src/index.js';
+import { NationalPortalSimulator, OneStopShopSimulator } from '#lgsp/simulators';
 import { connectorReplayTarget } from './connector-target.js';
 import type { ReplayTarget } from './model.js';
 import { ReplayService } from './replay-service.js';

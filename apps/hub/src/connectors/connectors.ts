@@ -3,20 +3,24 @@ import {
   CircuitBreaker,
   CivilRegistryClient,
   CivilRegistryConnector,
+  CivilRegistryReconciler,
   CivilRegistryResultPoller,
   IngestSink,
   ONE_STOP_SHOP_TARGET,
   OneStopShopClient,
+  OneStopShopReconciler,
   OneStopShopSyncConnector,
   OnlineSubmissionCapture,
   PAYMENTS_TARGET,
   PaymentCallbackHandler,
   PaymentClient,
   PaymentConnector,
+  PaymentReconciler,
   PaymentStatusPoller,
   PORTAL_ONLINE_CHECKPOINT,
   PORTAL_TARGET,
   PortalClient,
+  PortalReconciler,
   PortalSyncConnector,
   TokenBucket,
   captureClient,
@@ -30,13 +34,7 @@ import type { AdminUnits } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { IngestService } from '#lgsp/ingest';
 import type { Logger } from '#lgsp/observability';
-import {
-  CivilRegistryReconciler,
-  OneStopShopReconciler,
-  PaymentReconciler,
-  PortalReconciler,
-  type TargetReconciler,
-} from '#lgsp/reconciliation';
+import type { TargetReconciler } from '#lgsp/reconciliation';
 import { redactUrl, type ConnectorSettings, type HubConfig } from '#lgsp/hub-config';
 
 export type Redelivery = 'delivered' | 'parked' | 'nothing';

@@ -5,7 +5,7 @@ import {
   OneStopShopSimulator,
   PaymentPlatformSimulator,
   type Simulator,
-} from '../../../simulators/src/index.js';
+} from '#lgsp/simulators';
 import type { HubConfig } from '#lgsp/hub-config';
 
 /** The path of the hub where the payment platform sends its callbacks. */

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../faults.js';
+import { mulberry32 } from '#lgsp/simulators';
 
 /**
  * A seeded pseudo-random source (the simulators' mulberry32), so that a demo run can be repeated

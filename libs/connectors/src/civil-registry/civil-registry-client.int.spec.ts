@@ -1,4 +1,4 @@
-import { CivilRegistrySimulator } from '../../../../apps/simulators/src/index.js';
+import { CivilRegistrySimulator } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
 import type { CivilRegistryRequest } from './external/civil-registry-wire.js';

@@ -1,207 +1,41 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EventValidator, type CivilRegistrationRequest, type CloudEvent } from '#lgsp/contracts';
-import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
-import { IngestService } from '#lgsp/ingest';
-import { evolveDossier, type DossierView } from '#lgsp/projections';
-import { CivilRegistrySimulator } from '../../../../apps/simulators/src/index.js';
-import { CircuitBreaker } from '../core/circuit-breaker.js';
-import { captureClient, IngestSink } from '../core/event-sink.js';
-import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
-import { CivilRegistryClient } from './civil-registry-client.js';
-import { CivilRegistryConnector, type CivilRegistryPendingPayload } from './civil-registry-connector.js';
+import type { CivilRegistryPendingPayload } from './civil-registry-connector.js';
 import {
   CIVIL_REGISTRY_SOURCE,
   CIVIL_REGISTRY_TARGET,
   civilRegistryLinkCode,
 } from './civil-registry-mapping.js';
-import { CivilRegistryResultPoller } from './civil-registry-result-poller.js';
+import {
+  bind,
+  birthDossier,
+  captured,
+  COMMUNE,
+  connector,
+  control,
+  drain,
+  logOf,
+  newCode,
+  pinSimClock,
+  plan,
+  poller,
+  REGISTRATION,
+  registrations,
+  REJECT_REASON,
+  sim,
+  streamOf,
+  SUPPLEMENT_REASON,
+  viewOf,
+  where,
+} from './civil-registry-flow.testing.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-
-/** SQLite in memory: the SQL store itself, as fast as a map. */
-const memoryPendingWork = () => SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-
-const PROVINCE = '51';
-const COMMUNE = '21040';
-const AGENCY = '000.00.51.H56';
-const OSS_SOURCE = `/communes/${COMMUNE}/one-stop-shop`;
-const HANDLER = { name: 'Trần Văn Bình', title: 'Công chức tư pháp' };
-const SUPPLEMENT_REASON = 'Thiếu giấy chứng sinh, đề nghị bổ sung';
-const REJECT_REASON = 'Hồ sơ không đủ điều kiện đăng ký';
-
-const REGISTRATION: CivilRegistrationRequest = {
-  registrationType: 'birth',
-  person: { fullName: 'Nguyễn Minh Khang', dateOfBirth: '2025-11-20', sex: 'male' },
-  placeOfBirth: 'Trạm y tế xã Bình Sơn',
-  mother: { fullName: 'Lê Thị Hoà', idNumber: '051190001234' },
-};
-
-let dir: string;
-let store: SqliteEventStore;
-let ingest: IngestService;
-let sink: IngestSink;
-let sim: CivilRegistrySimulator;
-let url: string;
-/** The simulator's clock: the wall clock unless a test pins it. */
-let simNow: number | undefined;
-let counter = 0;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'civil-registry-'));
-  store = SqliteEventStore.open({ file: join(dir, 'events.db') });
-  ingest = new IngestService(store, new EventValidator());
-  sink = new IngestSink(ingest, captureClient('capture.civil-registry'));
-  sim = new CivilRegistrySimulator({ now: () => simNow ?? Date.now() });
-  ({ url } = await sim.start());
-});
-
-afterAll(async () => {
-  await sim.stop();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  simNow = undefined;
-  await control('POST', '/_sim/reset');
-});
-
-async function control(method: string, path: string, body?: unknown): Promise<void> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  expect(res.status).toBe(200);
-}
-
-/** Seeds the registry's plans: every registration gets `outcome` after one processing poll. */
-const plan = (outcome: 'done' | 'supplement' | 'rejected', polls = 1) =>
-  control('PUT', '/_sim/config', {
-    seed: 7,
-    outcomes: { [outcome]: 1 },
-    processingPolls: { min: polls, max: polls },
-  });
-
-/** A fresh dossier code per test (the store is shared). */
-function newCode(): string {
-  counter++;
-  const tail = randomUUID().replace(/\D/g, '').slice(0, 2).padEnd(2, '0');
-  return `${AGENCY}-251123-${String(counter).padStart(4, '0')}${tail}`;
-}
-
-const where = (code: string) => ({ dossierCode: code, provinceCode: PROVINCE, communeCode: COMMUNE });
-
-async function post(code: string, type: string, data: Record<string, unknown>): Promise<void> {
-  const event: CloudEvent = {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: OSS_SOURCE,
-    type,
-    time: new Date().toISOString(),
-    data: { ...where(code), ...data },
-  };
-  await ingest.ingest(captureClient('test.one-stop-shop'), [event], true);
-}
-
-/** A birth-registration dossier received, then taken into processing (status 4). */
-async function birthDossier(code: string, registration: CivilRegistrationRequest | null = REGISTRATION) {
-  await post(code, 'vn.gov.lgsp.dossier.submitted.v1', {
-    procedureCode: '1.001193',
-    procedureName: 'Đăng ký khai sinh',
-    agencyCode: AGENCY,
-    channel: 'online',
-    applicant: { fullName: 'Lê Thị Hoà', idNumber: '051190001234' },
-    receivedAt: '2025-11-23T16:59:30Z',
-    ...(registration === null ? {} : { civilRegistration: registration }),
-  });
-  await post(code, 'vn.gov.lgsp.dossier.status-changed.v1', {
-    status: 2,
-    changedAt: '2025-11-23T17:05:00Z',
-    handler: HANDLER,
-  });
-  await post(code, 'vn.gov.lgsp.dossier.status-changed.v1', {
-    status: 4,
-    changedAt: '2025-11-24T02:00:00Z',
-    handler: HANDLER,
-  });
-}
-
-const streamOf = (code: string): Promise<StoredEvent[]> => store.readStream(`dossier-${code}`);
-
-async function logOf(codes: readonly string[]): Promise<StoredEvent[]> {
-  const all = await store.readAll({ limit: 100_000 });
-  return all.filter((e) => codes.some((c) => e.stream === `dossier-${c}`));
-}
-
-/** The captured events of a dossier as [type, status or registration number, note]. */
-async function captured(code: string): Promise<[string, unknown, unknown][]> {
-  return (await streamOf(code))
-    .filter((e) => e.source === CIVIL_REGISTRY_SOURCE)
-    .map((e) => {
-      const d = e.data as { status?: number; registrationNumber?: string; note?: string };
-      return [e.type.replace(/^vn\.gov\.lgsp\.|\.v1$/g, ''), d.status ?? d.registrationNumber, d.note];
-    });
-}
-
-async function viewOf(code: string): Promise<DossierView> {
-  let view: DossierView | undefined;
-  for (const e of await streamOf(code)) view = evolveDossier(view, e);
-  return view!;
-}
-
-function connector(
-  pending: PendingWorkStore,
-  parking = new SqlParkingStore(SqliteDatabase.open(':memory:')),
-) {
-  return new CivilRegistryConnector({
-    events: store,
-    client: new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 }),
-    pending,
-    parking,
-    breaker: new CircuitBreaker(CIVIL_REGISTRY_TARGET, { coolDownMs: 200, failureThreshold: 5 }),
-    retry: { initialDelayMs: 10, maxDelayMs: 50, maxAttempts: 4 },
-    pollIntervalMs: 0,
-  });
-}
-
-function poller(pending: PendingWorkStore, options: { backoffMs?: number; idleMs?: number } = {}) {
-  return new CivilRegistryResultPoller({
-    client: new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 }),
-    pending,
-    sink,
-    events: store,
-    pollIntervalMs: 0,
-    batch: 10,
-    idleMs: options.idleMs ?? 5,
-    backoff: { initialDelayMs: options.backoffMs ?? 0, maxDelayMs: options.backoffMs ?? 0 },
-  });
-}
-
-/** Polls until nothing is pending (at most `rounds` rounds); the rounds' totals. */
-async function drain(p: CivilRegistryResultPoller, pending: PendingWorkStore, rounds = 30) {
-  const total = { polled: 0, appended: 0, final: 0 };
-  for (let i = 0; i < rounds && (await pending.count(CIVIL_REGISTRY_TARGET)) > 0; i++) {
-    const r = await p.pollOnce();
-    total.polled += r.polled;
-    total.appended += r.appended;
-    total.final += r.final;
-  }
-  return total;
-}
-
-const registrations = () => sim.state().registrations;
 
 describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-registry simulator', () => {
   it('registers a birth when processing starts and captures the certificate: registered, then finished', async () => {
     await plan('done');
     const code = newCode();
     await birthDossier(code);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
 
     const outcomes = await connector(pending).deliver(await logOf([code]));
 
@@ -257,7 +91,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('supplement');
     const code = newCode();
     await birthDossier(code);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     await connector(pending).deliver(await logOf([code]));
 
     expect(await drain(poller(pending), pending)).toEqual({ polled: 4, appended: 4, final: 1 });
@@ -278,7 +112,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('rejected', 2);
     const code = newCode();
     await birthDossier(code);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     await connector(pending).deliver(await logOf([code]));
 
     expect(await drain(poller(pending), pending)).toEqual({ polled: 4, appended: 1, final: 1 });
@@ -296,10 +130,10 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     'reads the certificate time at %s from the registry’s 12-hour format',
     async (_when, at, registeredAt) => {
       await plan('done');
-      simNow = at;
+      pinSimClock(at);
       const code = newCode();
       await birthDossier(code);
-      const pending = await memoryPendingWork();
+      const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
       await connector(pending).deliver(await logOf([code]));
       await drain(poller(pending), pending);
 
@@ -316,7 +150,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await control('PUT', '/_sim/faults', { nfd: 1 });
     const code = newCode();
     await birthDossier(code);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     await connector(pending).deliver(await logOf([code]));
     expect(registrations()[0]!.thongTin.hoTen).toBe('Nguyễn Minh Khang'.normalize('NFD'));
 
@@ -337,7 +171,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('supplement');
     const code = newCode();
     await birthDossier(code);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     await connector(pending).deliver(await logOf([code]));
     const first = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
     await drain(poller(pending), pending);
@@ -353,7 +187,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('supplement', 2);
     const code = newCode();
     await birthDossier(code);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     await connector(pending).deliver(await logOf([code]));
     const key = civilRegistryLinkCode(code);
     await poller(pending).pollOnce(); // 1: received
@@ -389,7 +223,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('loses nothing through an outage and a high error rate: the loop keeps polling with backoff', async () => {
     await plan('supplement', 2);
     const codes = [newCode(), newCode(), newCode()];
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     for (const code of codes) await birthDossier(code);
     await connector(pending).deliver(await logOf(codes));
 
@@ -424,7 +258,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await control('PUT', '/_sim/faults', { dropWrites: 1, operations: ['DangKyHoTich'] });
     const code = newCode();
     await birthDossier(code);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     await connector(pending).deliver(await logOf([code]));
     expect(registrations()).toEqual([]);
     await control('PUT', '/_sim/faults', {});
@@ -441,7 +275,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('calls nothing for a dossier without civilRegistration', async () => {
     const code = newCode();
     await birthDossier(code, null);
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
 
     expect((await connector(pending).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
       'delivered',
@@ -454,7 +288,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('registers nothing a second time when the connector is replayed over the whole log', async () => {
     await plan('supplement');
     const codes = [newCode(), newCode()];
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     for (const code of codes) await birthDossier(code);
     await connector(pending).deliver(await logOf(codes));
     await drain(poller(pending), pending);
@@ -466,7 +300,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     // A new connector with its own (empty) pending store: once with the whole log in one batch, once
     // event by event (each dossier's state then lags the log, which holds the captured results).
     const log = await logOf(codes);
-    const fresh = await memoryPendingWork();
+    const fresh = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     await connector(fresh).deliver(log);
     for (const event of log) await connector(fresh).deliver([event]);
 
@@ -478,7 +312,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('registers again, in a replay, a finished registration the registry lost; a replay of one it holds changes nothing', async () => {
     await plan('done');
     const [lost, held] = [newCode(), newCode()];
-    const pending = await memoryPendingWork();
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     for (const code of [lost, held]) await birthDossier(code);
     const c = connector(pending);
     await c.deliver(await logOf([lost, held]));
@@ -516,9 +350,11 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('done');
     const code = newCode();
     await birthDossier(code);
-    await connector(await memoryPendingWork()).deliver(await logOf([code]));
+    await connector(await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'))).deliver(
+      await logOf([code]),
+    );
     // Another hub instance, without the pending item, sends the same dossier state again.
-    const other = await memoryPendingWork();
+    const other = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
     const outcomes = await connector(other).deliver(await logOf([code]));
 
     expect(outcomes.map((o) => o.status)).toEqual(['delivered']);
@@ -527,115 +363,3 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(await other.count(CIVIL_REGISTRY_TARGET)).toBe(1);
   });
 });
-
-describe('failures the hub must survive', () => {
-  /** A logger that keeps every entry, to check what reaches the logs. */
-  const recorder = () => {
-    const entries: { level: string; obj: object; msg: string }[] = [];
-    const at = (level: string) => (obj: object, msg: string) => void entries.push({ level, obj, msg });
-    return { entries, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
-  };
-
-  it('parks a dossier the registry refuses (400) as a data error, without polling anything', async () => {
-    await plan('done');
-    const code = newCode();
-    await birthDossier(code, {
-      ...REGISTRATION,
-      person: { ...REGISTRATION.person, fullName: 'Nguyễn '.repeat(20) },
-    });
-    const pending = await memoryPendingWork();
-    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
-
-    expect((await connector(pending, parking).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
-      'parked',
-    ]);
-
-    const [parked] = await parking.list({ limit: 10 });
-    expect(parked).toMatchObject({ target: CIVIL_REGISTRY_TARGET, dossier: code, kind: 'data', attempts: 1 });
-    expect(parked!.lastError).toContain('400');
-    expect(JSON.stringify(parked)).not.toContain('Nguyễn');
-    expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(0);
-  });
-
-  it('logs a malformed date from the registry as a data error, keeps the item and captures it once fixed', async () => {
-    await plan('done');
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await memoryPendingWork();
-    await connector(pending).deliver(await logOf([code]));
-    const real = new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 });
-    let garbled = 0;
-    // The registry's first certificate time comes in 24-hour form, as a faulty release might send it.
-    const client: Pick<CivilRegistryClient, 'result' | 'register'> = {
-      register: (r) => real.register(r),
-      result: async (key) => {
-        const result = await real.result(key);
-        if (result?.trangThai !== 4 || garbled++ > 0) return result;
-        return { ...result, ngayCapGiayChungNhan: '25/11/2025 14:45:10' };
-      },
-    };
-    const { entries, logger } = recorder();
-    const p = new CivilRegistryResultPoller({
-      client,
-      pending,
-      sink,
-      events: store,
-      pollIntervalMs: 0,
-      backoff: { initialDelayMs: 0, maxDelayMs: 0 },
-      logger,
-    });
-
-    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 0, final: 0 });
-    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 0, final: 0 });
-    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 0, final: 0 });
-    const failed = entries.find((e) => e.level === 'error');
-    expect(failed?.obj).toMatchObject({ dossier: code, code: 'mapping', kind: 'data', failures: 1 });
-    expect((await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code)))!.payload).toMatchObject({
-      failures: 1,
-    });
-
-    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 2, final: 1 });
-    expect((await captured(code)).map(([type]) => type)).toEqual([
-      'civil-status.registered',
-      'dossier.status-changed',
-    ]);
-    const logged = JSON.stringify(entries);
-    for (const personal of ['Khang', 'Hoà', '051190001234', registrations()[0]!.soDinhDanhCaNhan!]) {
-      expect(logged).not.toContain(personal);
-    }
-  });
-
-  it('stop() lets the round under way finish: the item is updated, not left half-polled', async () => {
-    await plan('supplement');
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await memoryPendingWork();
-    await connector(pending).deliver(await logOf([code]));
-    await poller(pending).pollOnce(); // 1: received
-    await control('PUT', '/_sim/faults', { latency: 300, operations: ['TraCuuKetQua'] });
-    const p = poller(pending, { idleMs: 10_000 });
-
-    p.start();
-    await new Promise((r) => setTimeout(r, 100));
-    await p.stop();
-
-    expect(await captured(code)).toEqual([['dossier.status-changed', 5, SUPPLEMENT_REASON]]);
-    const item = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
-    expect(item).toMatchObject({
-      attempts: 2,
-      payload: { lastStatus: 2, supplementRequested: true, failures: 0 },
-    });
-  });
-});
-
-/** The store's methods bound to it, to build a wrapper that overrides some. */
-function bind(store: PendingWorkStore): PendingWorkStore {
-  return {
-    schedule: store.schedule.bind(store),
-    due: store.due.bind(store),
-    reschedule: store.reschedule.bind(store),
-    complete: store.complete.bind(store),
-    get: store.get.bind(store),
-    count: store.count.bind(store),
-  };
-}

@@ -1,8 +1,7 @@
-import type { EventStore, StoredEvent } from '#lgsp/event-store';
-import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/projections';
+import type { EventStore } from '#lgsp/event-store';
+import { readDossierState } from '#lgsp/projections';
 import { backoffDelay, silentLogger, type RetryPolicy, type SubscriptionLogger } from '#lgsp/subscriptions';
 import { systemClock, type Clock } from '../core/clock.js';
-import { DOSSIER_STREAM_PREFIX } from '../core/dossier-sync-connector.js';
 import { ConnectorError, isConnectorError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
 import type { PendingItem, PendingWorkStore } from '../core/pending/pending-work-store.js';
@@ -252,22 +251,12 @@ export class CivilRegistryResultPoller {
 
   /** The dossier's current status and the ids of the events captured from the registry so far. */
   private async readDossier(dossier: string): Promise<{ status?: number; captured: Set<string> }> {
-    const events: StoredEvent[] = [];
-    const stream = `${DOSSIER_STREAM_PREFIX}${dossier}`;
-    for (let from = 1; ;) {
-      const page = await this.options.events.readStream(stream, { fromVersion: from, limit: 1000 });
-      events.push(...page);
-      const last = page.at(-1);
-      if (last === undefined || page.length < 1000) break;
-      from = last.streamVersion + 1;
-    }
-    let view: DossierView | undefined;
-    const captured = new Set<string>();
-    for (const e of events) {
-      if (isDossierViewEvent(e)) view = evolveDossier(view, e);
-      if (e.source === CIVIL_REGISTRY_SOURCE) captured.add(e.id);
-    }
-    return view?.status === undefined ? { captured } : { status: view.status, captured };
+    const state = await readDossierState(this.options.events, dossier);
+    // The registry's results are events of the view's types (status changes, registrations).
+    const captured = new Set(
+      state?.events.filter((e) => e.source === CIVIL_REGISTRY_SOURCE).map((e) => e.id),
+    );
+    return state?.view.status === undefined ? { captured } : { status: state.view.status, captured };
   }
 }
 

@@ -3,3 +3,4 @@ export * from './civil-registry-mapping.js';
 export * from './civil-registry-client.js';
 export * from './civil-registry-connector.js';
 export * from './civil-registry-result-poller.js';
+export * from './civil-registry-reconciler.js';

@@ -1,9 +1,10 @@
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import {
+  DOSSIER_STREAM_PREFIX,
   DOSSIER_VIEW_EVENT_TYPES,
-  evolveDossier,
   isDossierViewEvent,
-  type DossierView,
+  readDossierState,
+  type DossierState,
 } from '#lgsp/projections';
 import { silentLogger, type Page, type Subscriber, type SubscriptionLogger } from '#lgsp/subscriptions';
 import type { Clock } from './clock.js';
@@ -14,17 +15,8 @@ import { withReplay } from './replay-context.js';
 import type { ConnectorRetryPolicy } from './retry.js';
 import { TargetGate, type GateResult, type TargetGateListener } from './target-gate.js';
 
-export const DOSSIER_STREAM_PREFIX = 'dossier-';
-const READ_PAGE = 1000;
-
-/** A dossier's state as of one event, which a connector turns into calls to its target. */
-export interface DossierState {
-  dossier: string;
-  /** The projected view as of the last event (the same fold as the dossier projection). */
-  view: DossierView;
-  /** The dossier's events (of the view's types) from the first through that event, in order. */
-  events: StoredEvent[];
-}
+// A dossier's state as of one event is what a connector turns into calls to its target.
+export { DOSSIER_STREAM_PREFIX, type DossierState } from '#lgsp/projections';
 
 /** Settings every outbound connector shares (see {@link TargetGate}). */
 export interface DossierSyncSettings {
@@ -142,9 +134,9 @@ export class DossierSyncConnector implements Subscriber {
    * no dossier event.
    */
   async redeliver(dossier: string, signal?: AbortSignal): Promise<DossierSyncOutcome | undefined> {
-    const events = await this.readThrough(`${DOSSIER_STREAM_PREFIX}${dossier}`, Number.MAX_SAFE_INTEGER);
-    const group = groupByDossier(events, () => true)[0];
-    return group === undefined ? undefined : this.deliverDossier({ ...group, first: group.last }, signal);
+    const last = (await this.stateOf(dossier))?.events.at(-1);
+    if (last === undefined) return undefined;
+    return this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal);
   }
 
   /**
@@ -189,11 +181,7 @@ export class DossierSyncConnector implements Subscriber {
 
   /** The dossier's state as of its stream version `version` (its whole state when omitted). */
   async stateOf(dossier: string, version = Number.MAX_SAFE_INTEGER): Promise<DossierState | undefined> {
-    const stream = `${DOSSIER_STREAM_PREFIX}${dossier}`;
-    const events = (await this.readThrough(stream, version)).filter(isDossierViewEvent);
-    let view: DossierView | undefined;
-    for (const e of events) view = evolveDossier(view, e);
-    return view === undefined ? undefined : { dossier, view, events };
+    return readDossierState(this.options.events, dossier, { throughVersion: version });
   }
 
   /** Sends a dossier's state as of `last` through the gate; parks or holds it on failure. */
@@ -227,20 +215,6 @@ export class DossierSyncConnector implements Subscriber {
       );
     }
     return { dossier, firstPosition: first.position, lastPosition: last.position, status: result.status };
-  }
-
-  /** The stream's events up to `version`, read in pages. */
-  private async readThrough(stream: string, version: number): Promise<StoredEvent[]> {
-    const events: StoredEvent[] = [];
-    for (let from = 1; from <= version;) {
-      const limit = Math.min(READ_PAGE, version - from + 1);
-      const page = await this.options.events.readStream(stream, { fromVersion: from, limit });
-      events.push(...page.filter((e) => e.streamVersion <= version));
-      const last = page.at(-1);
-      if (last === undefined || page.length < limit) break;
-      from = last.streamVersion + 1;
-    }
-    return events;
   }
 }
 

@@ -14,3 +14,4 @@ export * from './pending/sql-pending-work-store.js';
 export * from './http-exchange.js';
 export * from './dossier-facts.js';
 export * from './replay-context.js';
+export * from './reconcile-fields.js';

@@ -1,12 +1,9 @@
-import {
-  OneStopShopSimulator,
-  OSS_CHANNEL as SIM_CHANNEL,
-  OSS_STATUS as SIM_STATUS,
-} from '../../../../apps/simulators/src/index.js';
+import { OneStopShopSimulator, OSS_CHANNEL as SIM_CHANNEL, OSS_STATUS as SIM_STATUS } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import type { OneStopShopDossierBody, OneStopShopProgressEntry } from './external/one-stop-shop-wire.js';
 import { OneStopShopClient } from './one-stop-shop-client.js';
-import { OSS_CHANNEL, OSS_STATUS } from './one-stop-shop-mapping.js';
+import { OSS_STATUS } from './external/one-stop-shop-wire.js';
+import { OSS_CHANNEL } from './one-stop-shop-mapping.js';
 
 const API_KEY = 'oss-test-key';
 let sim: OneStopShopSimulator;

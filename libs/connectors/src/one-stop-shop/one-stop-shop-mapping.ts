@@ -4,29 +4,16 @@ import type { DossierView } from '#lgsp/projections';
 import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
 import { mappingError } from '../core/errors.js';
 import { formatVn } from '../core/vn-time.js';
-import type {
-  OneStopShopChannel,
-  OneStopShopDossierBody,
-  OneStopShopFee,
-  OneStopShopProgressEntry,
+import {
+  OSS_STATUS,
+  type OneStopShopChannel,
+  type OneStopShopDossierBody,
+  type OneStopShopFee,
+  type OneStopShopProgressEntry,
 } from './external/one-stop-shop-wire.js';
 
 /** The target name of the one-stop-shop in parking, breaker, logs and errors. */
 export const ONE_STOP_SHOP_TARGET = 'one-stop-shop';
-
-/** National status code (1–10) → the one-stop-shop's status name. */
-export const OSS_STATUS: Readonly<Record<number, string>> = {
-  1: 'MOI_NOP',
-  2: 'DA_TIEP_NHAN',
-  3: 'TU_CHOI_TIEP_NHAN',
-  4: 'DANG_XU_LY',
-  5: 'YEU_CAU_BO_SUNG',
-  6: 'CHO_NOP_PHI',
-  7: 'CONG_DAN_RUT',
-  8: 'DUNG_XU_LY',
-  9: 'DA_XU_LY_XONG',
-  10: 'DA_TRA_KET_QUA',
-};
 
 /**
  * The `noi_dung` of a progress entry whose status change carries no note: the shop's officers read

@@ -1,9 +1,9 @@
 import type { DossierView } from '#lgsp/projections';
 import { ConnectorError } from '../core/errors.js';
+import { OSS_STATUS } from './external/one-stop-shop-wire.js';
 import {
   OSS_DEFAULT_PROGRESS_NOTE,
   OSS_MAX_CHARS,
-  OSS_STATUS,
   oneStopShopFacts,
   toOneStopShopDossier,
   toOneStopShopProgress,

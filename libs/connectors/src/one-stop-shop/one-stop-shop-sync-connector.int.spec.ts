@@ -6,7 +6,7 @@ import { EventValidator, type CloudEvent } from '#lgsp/contracts';
 import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
 import { IngestService } from '#lgsp/ingest';
 import { SubscriptionRunner } from '#lgsp/subscriptions';
-import { OneStopShopSimulator } from '../../../../apps/simulators/src/index.js';
+import { OneStopShopSimulator } from '#lgsp/simulators';
 import { paymentCompleted, statusChanged, submitted } from '../../../../test/support/events.js';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient } from '../core/event-sink.js';

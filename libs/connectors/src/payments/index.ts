@@ -5,3 +5,4 @@ export * from './payment-client.js';
 export * from './payment-connector.js';
 export * from './payment-callback-handler.js';
 export * from './payment-status-poller.js';
+export * from './payment-reconciler.js';

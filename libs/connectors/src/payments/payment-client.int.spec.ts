@@ -1,4 +1,4 @@
-import { PaymentPlatformSimulator, parseFaultConfig } from '../../../../apps/simulators/src/index.js';
+import { PaymentPlatformSimulator, parseFaultConfig } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import { PaymentClient } from './payment-client.js';
 

@@ -1,8 +1,7 @@
-import type { EventStore, StoredEvent } from '#lgsp/event-store';
-import { FEE_DUE_STATUS, evolveDossier, isDossierViewEvent } from '#lgsp/projections';
+import type { StoredEvent } from '#lgsp/event-store';
+import { FEE_DUE_STATUS, readDossierState } from '#lgsp/projections';
 import { systemClock } from '../core/clock.js';
 import {
-  DOSSIER_STREAM_PREFIX,
   DossierSyncConnector,
   type DossierState,
   type DossierSyncSettings,
@@ -17,8 +16,6 @@ import {
   settledPaymentRefs,
   type FeeRequest,
 } from './payment-mapping.js';
-
-const READ_PAGE = 1000;
 
 /** What the poller needs to act on a pending payment; kept in the pending item. */
 export interface PendingPayment {
@@ -72,7 +69,7 @@ export class PaymentConnector extends DossierSyncConnector {
       wants: isFeeDueEvent,
       send: async (state, signal) => {
         // The final events may be later than the state sent (a replayed batch): read up to now.
-        const latest = await catchUp(settings.events, state);
+        const latest = (await readDossierState(settings.events, state.dossier, { after: state })) ?? state;
         for (const request of openFeeRequests(state, latest)) {
           const { view } = latest;
           const amount = view.payment.amountDue;
@@ -103,25 +100,6 @@ export class PaymentConnector extends DossierSyncConnector {
       },
     });
   }
-}
-
-/** `state` brought up to the end of the dossier's stream. */
-async function catchUp(events: Pick<EventStore, 'readStream'>, state: DossierState): Promise<DossierState> {
-  const stream = `${DOSSIER_STREAM_PREFIX}${state.dossier}`;
-  let { view } = state;
-  const later: StoredEvent[] = [];
-  for (let from = state.view.streamVersion + 1; ;) {
-    const page = await events.readStream(stream, { fromVersion: from, limit: READ_PAGE });
-    for (const e of page) {
-      if (!isDossierViewEvent(e)) continue;
-      view = evolveDossier(view, e);
-      later.push(e);
-    }
-    const last = page.at(-1);
-    if (last === undefined || page.length < READ_PAGE) break;
-    from = last.streamVersion + 1;
-  }
-  return later.length === 0 ? state : { dossier: state.dossier, view, events: [...state.events, ...later] };
 }
 
 /**

@@ -5,3 +5,4 @@ export * from './portal-sync-connector.js';
 export * from './external/portal-online-wire.js';
 export * from './online-submission-mapping.js';
 export * from './online-capture.js';
+export * from './portal-reconciler.js';

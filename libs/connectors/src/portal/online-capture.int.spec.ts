@@ -4,11 +4,7 @@ import { join } from 'node:path';
 import { AdminUnits, EventValidator, findRepoFile, type DossierSubmitted } from '#lgsp/contracts';
 import { SqliteEventStore, StoreUnavailableError } from '#lgsp/event-store';
 import { IngestService } from '#lgsp/ingest';
-import {
-  NationalPortalSimulator,
-  parseFaultConfig,
-  type OnlineSubmission,
-} from '../../../../apps/simulators/src/index.js';
+import { NationalPortalSimulator, parseFaultConfig, type OnlineSubmission } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import { captureClient, IngestSink, type EventSink } from '../core/event-sink.js';
 import { vnTextToRfc3339 } from '../core/vn-time.js';

@@ -1,4 +1,4 @@
-import { NationalPortalSimulator } from '../../../../apps/simulators/src/index.js';
+import { NationalPortalSimulator } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import { PortalClient } from './portal-client.js';
 

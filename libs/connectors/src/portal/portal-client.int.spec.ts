@@ -1,4 +1,4 @@
-import { NationalPortalSimulator, parseFaultConfig } from '../../../../apps/simulators/src/index.js';
+import { NationalPortalSimulator, parseFaultConfig } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import type { PortalDossierRecord, PortalProgressRecord } from './external/portal-wire.js';
 import { PortalClient } from './portal-client.js';

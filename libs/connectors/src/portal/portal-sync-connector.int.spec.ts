@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
 import { SubscriptionRunner } from '#lgsp/subscriptions';
-import { NationalPortalSimulator, parseFaultConfig } from '../../../../apps/simulators/src/index.js';
+import { NationalPortalSimulator, parseFaultConfig } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import { PortalClient } from './portal-client.js';

@@ -3,6 +3,20 @@
  * but the shop's own field names lives here; the hub's mapping is in ../one-stop-shop-mapping.ts.
  */
 
+/** National status code (1–10) → the one-stop-shop's status name. */
+export const OSS_STATUS: Readonly<Record<number, string>> = {
+  1: 'MOI_NOP',
+  2: 'DA_TIEP_NHAN',
+  3: 'TU_CHOI_TIEP_NHAN',
+  4: 'DANG_XU_LY',
+  5: 'YEU_CAU_BO_SUNG',
+  6: 'CHO_NOP_PHI',
+  7: 'CONG_DAN_RUT',
+  8: 'DUNG_XU_LY',
+  9: 'DA_XU_LY_XONG',
+  10: 'DA_TRA_KET_QUA',
+};
+
 /** `kenh_nop`: in person, online, by post. */
 export type OneStopShopChannel = 'TRUC_TIEP' | 'TRUC_TUYEN' | 'BUU_CHINH';
 

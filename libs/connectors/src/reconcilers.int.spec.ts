@@ -25,10 +25,14 @@ import {
   NationalPortalSimulator,
   OneStopShopSimulator,
   PaymentPlatformSimulator,
-} from '../../../../apps/simulators/src/index.js';
-import { expectedDossiers } from '../expected.js';
-import type { Mismatch, ReconciliationScope, TargetReconciler } from '../model.js';
-import { CivilRegistryReconciler } from './civil-registry-reconciler.js';
+} from '#lgsp/simulators';
+import {
+  expectedDossiers,
+  type Mismatch,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { CivilRegistryReconciler } from './civil-registry/civil-registry-reconciler.js';
 import {
   APPLICANT,
   COMMUNE,
@@ -38,10 +42,10 @@ import {
   submittedEvent,
   toAppend,
   type LogEvent,
-} from './dossier-log.testing.js';
-import { OneStopShopReconciler } from './one-stop-shop-reconciler.js';
-import { PaymentReconciler } from './payment-reconciler.js';
-import { PortalReconciler } from './portal-reconciler.js';
+} from '../../../test/support/dossier-log.js';
+import { OneStopShopReconciler } from './one-stop-shop/one-stop-shop-reconciler.js';
+import { PaymentReconciler } from './payments/payment-reconciler.js';
+import { PortalReconciler } from './portal/portal-reconciler.js';
 
 const SECRET = 'reconciliation-spec-secret';
 const REGISTRATION: CivilRegistrationRequest = {

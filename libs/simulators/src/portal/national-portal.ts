@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { formatVn } from '#lgsp/connectors';
+import { formatVn, type PortalProgressRecord } from '#lgsp/connectors';
 import { corruptRecord, SimInputError, toNfd, type FaultDecision } from '../faults.js';
 import {
   AGENCY_ID,
@@ -54,15 +54,8 @@ export interface PortalDossier {
   MaDonVi?: string;
 }
 
-export interface PortalProgress {
-  MaHoSo: string;
-  NguoiXuLy: string;
-  ChucDanh?: string;
-  ThoiDiemXuLy: string;
-  PhongBanXuLy?: string;
-  NoiDungXuLy?: string;
-  TrangThai: number;
-}
+/** A progress record of `CapNhatTienDoHoSoMC`, as the portal's published interface defines it. */
+export type PortalProgress = PortalProgressRecord;
 
 export interface OnlineSubmission extends PortalDossier {
   /** Position in the submission feed; `LayDanhSachHoSoTrucTuyen` returns those after a cursor. */

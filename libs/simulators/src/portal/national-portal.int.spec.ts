@@ -1,4 +1,4 @@
-import { request, type HttpAnswer } from '../test-http.js';
+import { request, type HttpAnswer } from '../../../../test/support/sim-http.js';
 import { NationalPortalSimulator, type PortalDossier } from './national-portal.js';
 
 const dossier = (code: string, over: Partial<PortalDossier> = {}): Record<string, unknown> => ({

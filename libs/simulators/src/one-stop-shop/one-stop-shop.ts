@@ -1,4 +1,4 @@
-import { formatVn } from '#lgsp/connectors';
+import { OSS_STATUS, formatVn } from '#lgsp/connectors';
 import { corruptRecord, SimInputError, toNfd, type FaultDecision } from '../faults.js';
 import {
   array,
@@ -25,19 +25,8 @@ export interface OneStopShopOptions {
   now?: () => number;
 }
 
-/** Portal status code (1–10) → the one-stop-shop's status name. */
-export const OSS_STATUS: Record<number, string> = {
-  1: 'MOI_NOP',
-  2: 'DA_TIEP_NHAN',
-  3: 'TU_CHOI_TIEP_NHAN',
-  4: 'DANG_XU_LY',
-  5: 'YEU_CAU_BO_SUNG',
-  6: 'CHO_NOP_PHI',
-  7: 'CONG_DAN_RUT',
-  8: 'DUNG_XU_LY',
-  9: 'DA_XU_LY_XONG',
-  10: 'DA_TRA_KET_QUA',
-};
+// The shop's status names are its published vocabulary, one table with the connector's wire types.
+export { OSS_STATUS };
 const STATUS_NAMES = Object.values(OSS_STATUS);
 
 /** `kenh_nop` names for the portal's KenhThucHien 1, 2, 3. */

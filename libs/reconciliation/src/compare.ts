@@ -1,11 +1,10 @@
-import { parseVn, type DateFormat } from '#lgsp/connectors';
 import type {
   ExpectedDossier,
   Mismatch,
   MismatchCategory,
   ReconciliationScope,
   ReconciliationTarget,
-} from '../model.js';
+} from './model.js';
 
 /**
  * How a field is normalised before two systems' values of it are compared, so that only a real
@@ -13,7 +12,8 @@ import type {
  * - `text`: Unicode NFC (NFD from macOS or a web form is the same name);
  * - `code`: a number or a numeric string is the number (legacy systems send `"4"` for 4);
  * - `status`: a code, or a name of `names` (the one-stop-shop's `DANG_XU_LY`) as its code;
- * - `time`: the instant, parsed in the system's `format` (another formatting of it is equal);
+ * - `time`: the instant (epoch ms), as the system's room parses its time texts (another formatting
+ *   of the same instant is equal; `#lgsp/connectors` has the Vietnam formats);
  * - `records`: a list of objects compared as a set (duplicates and order do not count), each
  *   object's fields by `fields` (unknown fields as `value`);
  * - `value`: any JSON, its strings NFC.
@@ -23,7 +23,7 @@ export type FieldRule =
   | { kind: 'text' }
   | { kind: 'code' }
   | { kind: 'status'; names?: Readonly<Record<number, string>> }
-  | { kind: 'time'; format: DateFormat }
+  | { kind: 'time'; instant: (text: string) => number | undefined }
   | { kind: 'records'; fields: FieldRules }
   | { kind: 'value' };
 
@@ -32,7 +32,10 @@ export type FieldRules = Readonly<Record<string, FieldRule>>;
 export const TEXT: FieldRule = { kind: 'text' };
 export const CODE: FieldRule = { kind: 'code' };
 export const VALUE: FieldRule = { kind: 'value' };
-export const time = (format: DateFormat): FieldRule => ({ kind: 'time', format });
+export const time = (instant: (text: string) => number | undefined): FieldRule => ({
+  kind: 'time',
+  instant,
+});
 
 /** `value` in its comparable form under `rule`; `null` for no value. Pure. */
 export function canonical(value: unknown, rule: FieldRule): unknown {
@@ -47,7 +50,7 @@ export function canonical(value: unknown, rule: FieldRule): unknown {
       return statusCode(value, rule.names);
     case 'time': {
       if (typeof value !== 'string') return deepNfc(value);
-      const ms = instant(value, rule.format);
+      const ms = rule.instant(value.trim());
       // An unparseable time stays text: it differs from any real instant, and the report shows it.
       return ms === undefined ? `unparseable:${value.normalize('NFC')}` : ms;
     }
@@ -74,22 +77,6 @@ export function canonicalRecord(
     if (c !== null) out[key] = c;
   }
   return out;
-}
-
-const FORMATS: readonly DateFormat[] = ['portal', 'legacy', 'iso', 'twelveHour', 'dateOnly'];
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/**
- * The instant (epoch ms) of a time written in the system's `format`, or in another of the Vietnam
- * formats or RFC 3339 (a system that writes the same instant another way agrees with the log).
- */
-export function instant(text: string, format: DateFormat): number | undefined {
-  const t = text.trim();
-  for (const f of [format, ...FORMATS.filter((f) => f !== format)]) {
-    const ms = parseVn(t, f);
-    if (ms !== undefined) return ms;
-  }
-  return RFC3339.test(t) ? Date.parse(t) : undefined;
 }
 
 /** The status code of a code or a status name, or the NFC text when it is neither. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventToAppend, StoredEvent } from '#lgsp/event-store';
 import { evolveDossier, type DossierView } from '#lgsp/projections';
-import type { ExpectedDossier } from '../model.js';
+import type { ExpectedDossier } from '#lgsp/reconciliation';
 
 /** Test builders of dossier logs for the reconciliation specs (not part of the library's API). */
 

@@ -1,21 +1,29 @@
+import type { PaymentCompleted, PaymentFailed } from '#lgsp/contracts';
+import { FEE_DUE_STATUS, evolveDossier, type DossierView } from '#lgsp/projections';
+import {
+  CODE,
+  TEXT,
+  differences,
+  eachLimited,
+  reconcilePages,
+  type MismatchBatcher,
+  type ExpectedDossier,
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { PAYMENT_STATUS } from './external/payment-wire.js';
+import type { PaymentClient } from './payment-client.js';
 import {
   PAYMENTS_TARGET,
   PAYMENT_COMPLETED_TYPE,
   PAYMENT_FAILED_TYPE,
-  PAYMENT_STATUS,
   paymentRef,
-  type PaymentClient,
-} from '#lgsp/connectors';
-import type { PaymentCompleted, PaymentFailed } from '#lgsp/contracts';
-import { FEE_DUE_STATUS, evolveDossier, type DossierView } from '#lgsp/projections';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import { CODE, MismatchBatcher, TEXT, differences, eachLimited } from './compare.js';
+} from './payment-mapping.js';
+
+/** What the platform answers to a `QUERY`: undefined for a reference it does not know. */
+type PaymentQueryResult = Awaited<ReturnType<PaymentClient['query']>>;
 
 export interface PaymentReconcilerOptions {
   client: Pick<PaymentClient, 'query'>;
@@ -89,37 +97,50 @@ export class PaymentReconciler implements TargetReconciler {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  async *reconcile(
+  reconcile(
     expected: ReadonlyMap<string, ExpectedDossier>,
     _scope: ReconciliationScope,
     context: ReconcileContext,
   ): AsyncIterable<Mismatch[]> {
-    const out = new MismatchBatcher('payments', () => context.now(), this.batchSize);
+    const { client } = this.options;
+    const { chunkSize, concurrency } = this;
     const dossiers = [...expected.values()];
-    let scanned = 0;
-    let compared = 0;
-    for (let i = 0; i < dossiers.length; i += this.chunkSize) {
-      context.signal?.throwIfAborted();
-      await eachLimited(dossiers.slice(i, i + this.chunkSize), this.concurrency, async (dossier) => {
-        for (const payment of expectedPayments(dossier)) {
-          context.signal?.throwIfAborted();
-          const actual = await this.options.client.query(payment.ref, context.signal);
-          scanned++;
-          this.compare(dossier.dossier, payment, actual, out);
-        }
-        compared++;
-      });
-      context.scanned(scanned);
-      context.compared(compared);
-      yield* out.take();
-    }
-    yield* out.take(true);
+    type Queried = { dossier: ExpectedDossier; payment: ExpectedPayment; actual: PaymentQueryResult }[];
+    // A "page" is a chunk of dossiers, each payment of each looked up (the platform has no list).
+    return reconcilePages<Queried>(
+      {
+        target: this.target,
+        batchSize: this.batchSize,
+        async *pages(signal) {
+          for (let i = 0; i < dossiers.length; i += chunkSize) {
+            const records: Queried[] = [];
+            let scanned = 0;
+            await eachLimited(dossiers.slice(i, i + chunkSize), concurrency, async (dossier) => {
+              const queried: Queried = [];
+              for (const payment of expectedPayments(dossier)) {
+                signal?.throwIfAborted();
+                queried.push({ dossier, payment, actual: await client.query(payment.ref, signal) });
+                scanned++;
+              }
+              records.push(queried);
+            });
+            yield { records, scanned };
+          }
+        },
+        check: (queried, out) => {
+          for (const { dossier, payment, actual } of queried)
+            this.compare(dossier.dossier, payment, actual, out);
+          return true;
+        },
+      },
+      context,
+    );
   }
 
   private compare(
     code: string,
     payment: ExpectedPayment,
-    actual: Awaited<ReturnType<PaymentClient['query']>>,
+    actual: PaymentQueryResult,
     out: MismatchBatcher,
   ): void {
     if (actual === undefined) {

@@ -1,5 +1,5 @@
 import { parseVn } from '#lgsp/connectors';
-import { request } from '../test-http.js';
+import { request } from '../../../../test/support/sim-http.js';
 import { CERTIFICATE_PDF_BASE64, CivilRegistrySimulator } from './civil-registry.js';
 
 const birth = (maLienThong: string): Record<string, unknown> => ({

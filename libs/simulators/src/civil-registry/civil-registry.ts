@@ -1,4 +1,4 @@
-import { formatVn } from '#lgsp/connectors';
+import { CIVIL_REGISTRY_STATUS, formatVn } from '#lgsp/connectors';
 import { corruptRecord, mulberry32, SimInputError, toNfd } from '../faults.js';
 import { code, date, DOSSIER_CODE, integer, record, requiredText, stripUndefined, text } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
@@ -11,13 +11,8 @@ import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '..
  * `thoiGianCapNhat` ISO-8601 with `+07:00`; `ngayCapGiayChungNhan` 12-hour `dd/MM/yyyy hh:mm:ss AM`.
  * See ../../README.md.
  */
-export const REGISTRY_STATUS = {
-  received: 1,
-  supplementNeeded: 2,
-  processing: 3,
-  done: 4,
-  rejected: 6,
-} as const;
+/** The registry's status codes (`trangThai`), as its published interface lists them. */
+export const REGISTRY_STATUS = CIVIL_REGISTRY_STATUS;
 export const REGISTRATION_KINDS = ['KHAI_SINH', 'KHAI_TU', 'KET_HON'] as const;
 export type RegistrationKind = (typeof REGISTRATION_KINDS)[number];
 

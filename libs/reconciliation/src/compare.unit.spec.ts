@@ -1,4 +1,3 @@
-import { OSS_STATUS } from '#lgsp/connectors';
 import {
   CODE,
   MismatchBatcher,
@@ -8,9 +7,8 @@ import {
   earlierStatuses,
   judgesExtra,
   statusCategory,
-  time,
 } from './compare.js';
-import { expectedOf, newCode, statusEvent, submittedEvent } from './dossier-log.testing.js';
+import { expectedOf, newCode, statusEvent, submittedEvent } from '../../../test/support/dossier-log.js';
 
 describe('normalisation before comparing', () => {
   it('takes a name in NFD as the same name in NFC', () => {
@@ -45,61 +43,6 @@ describe('normalisation before comparing', () => {
     ).toEqual([]);
   });
 
-  it("maps the one-stop-shop's status names to their codes, and a code to itself", () => {
-    const rule = { kind: 'status', names: OSS_STATUS } as const;
-    expect(canonical('DANG_XU_LY', rule)).toBe(4);
-    expect(canonical('4', rule)).toBe(4);
-    expect(differences({ trang_thai: 'DANG_XU_LY' }, { trang_thai: '4' }, { trang_thai: rule })).toEqual([]);
-    expect(
-      differences({ trang_thai: 'DANG_XU_LY' }, { trang_thai: 'DA_TIEP_NHAN' }, { trang_thai: rule }),
-    ).toHaveLength(1);
-  });
-
-  it('compares times as instants: another format of the same instant is equal, another instant is not', () => {
-    const rule = { NgayTiepNhan: time('portal') };
-    expect(
-      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '23/11/2025 09:15:00' }, rule),
-    ).toEqual([]);
-    expect(
-      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '2025-11-23T02:15:00Z' }, rule),
-    ).toEqual([]);
-    expect(
-      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '23/11/2025 09:15:00 AM' }, rule),
-    ).toEqual([]);
-    expect(
-      differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: '20251123091501' }, rule),
-    ).toHaveLength(1);
-    expect(differences({ NgayTiepNhan: '20251123091500' }, { NgayTiepNhan: 'hôm qua' }, rule)).toHaveLength(
-      1,
-    );
-  });
-
-  it('compares lists of records as sets, each record normalised, ignoring order and repeats', () => {
-    const rule = {
-      TienDo: { kind: 'records', fields: { NguoiXuLy: TEXT, ThoiDiemXuLy: time('portal'), TrangThai: CODE } },
-    } as const;
-    const a = { NguoiXuLy: 'Trần Văn Bình', ThoiDiemXuLy: '20251123100000', TrangThai: 2 };
-    const b = { NguoiXuLy: 'Lê Thị Mai', ThoiDiemXuLy: '20251123110000', TrangThai: 4 };
-    const bNfd = {
-      NguoiXuLy: b.NguoiXuLy.normalize('NFD'),
-      ThoiDiemXuLy: '23/11/2025 11:00:00',
-      TrangThai: '4',
-    };
-    expect(differences({ TienDo: [a, b] }, { TienDo: [bNfd, a, a] }, rule)).toEqual([]);
-    expect(differences({ TienDo: [a, b] }, { TienDo: [a] }, rule)).toEqual([
-      { field: 'TienDo', expected: [a, b], actual: [a] },
-    ]);
-  });
-
-  it('takes absent, null, empty text and an empty list as no value', () => {
-    expect(
-      differences({ NgayTra: undefined, DinhDanhCHS: [] }, { NgayTra: '', DinhDanhCHS: null }, {}),
-    ).toEqual([]);
-    expect(differences({ NgayTra: '20251123091500' }, {}, { NgayTra: time('portal') })).toEqual([
-      { field: 'NgayTra', expected: '20251123091500', actual: null },
-    ]);
-  });
-
   it("does not compare a system's bookkeeping fields", () => {
     expect(
       differences({ a: 1 }, { a: 1, ngay_cap_nhat: '23/11/2025 10:00:00' }, {}, ['ngay_cap_nhat']),
@@ -121,9 +64,7 @@ describe('status categories', () => {
   it('calls an earlier status stale and any other wrong', () => {
     expect(statusCategory(dossier, 2)).toBe('stale-status');
     expect(statusCategory(dossier, '1')).toBe('stale-status');
-    expect(statusCategory(dossier, 'DA_TIEP_NHAN', OSS_STATUS)).toBe('stale-status');
     expect(statusCategory(dossier, 9)).toBe('wrong-field');
-    expect(statusCategory(dossier, 'DA_XU_LY_XONG', OSS_STATUS)).toBe('wrong-field');
   });
 });
 

@@ -1,4 +1,4 @@
-import { request } from '../test-http.js';
+import { request } from '../../../../test/support/sim-http.js';
 import { OneStopShopSimulator } from './one-stop-shop.js';
 
 const CODE = '000.00.15.H56-250701-0001';

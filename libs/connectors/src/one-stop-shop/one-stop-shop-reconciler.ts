@@ -1,30 +1,25 @@
 import {
-  ONE_STOP_SHOP_MAX_PAGE_SIZE,
+  CODE,
+  TEXT,
+  dossierRecordChecks,
+  reconcilePages,
+  type DossierRecords,
+  type ExpectedDossier,
+  type FieldRules,
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { vnTime } from '../core/reconcile-fields.js';
+import { OSS_STATUS } from './external/one-stop-shop-wire.js';
+import { ONE_STOP_SHOP_MAX_PAGE_SIZE, type OneStopShopClient } from './one-stop-shop-client.js';
+import {
   ONE_STOP_SHOP_TARGET,
-  OSS_STATUS,
   oneStopShopFacts,
   toOneStopShopDossier,
   toOneStopShopProgress,
-  type OneStopShopClient,
-} from '#lgsp/connectors';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import {
-  CODE,
-  MismatchBatcher,
-  TEXT,
-  communesOf,
-  differences,
-  judgesExtra,
-  statusCategory,
-  time,
-  type FieldRules,
-} from './compare.js';
+} from './one-stop-shop-mapping.js';
 
 export interface OneStopShopReconcilerOptions {
   client: Pick<OneStopShopClient, 'listDossiers'>;
@@ -46,9 +41,9 @@ export const ONE_STOP_SHOP_FIELD_RULES: FieldRules = {
   so_giay_to: TEXT,
   trich_yeu: TEXT,
   ma_don_vi: CODE,
-  ngay_nhan: time('legacy'),
-  ngay_hen_tra: time('legacy'),
-  ngay_tra: time('legacy'),
+  ngay_nhan: vnTime('legacy'),
+  ngay_hen_tra: vnTime('legacy'),
+  ngay_tra: vnTime('legacy'),
   trang_thai: STATUS,
   le_phi: { kind: 'records', fields: { ten: TEXT, so_tien: CODE } },
   tien_do: {
@@ -57,7 +52,7 @@ export const ONE_STOP_SHOP_FIELD_RULES: FieldRules = {
       can_bo: TEXT,
       chuc_vu: TEXT,
       phong_ban: TEXT,
-      thoi_gian: time('legacy'),
+      thoi_gian: vnTime('legacy'),
       noi_dung: TEXT,
       trang_thai: STATUS,
     },
@@ -89,6 +84,17 @@ export function expectedOneStopShopRecord(dossier: ExpectedDossier): Record<stri
   }
 }
 
+/** The shop's records as {@link dossierRecordChecks} reads them. */
+const ONE_STOP_SHOP_RECORDS: DossierRecords = {
+  code: 'ma_ho_so',
+  unit: 'ma_don_vi',
+  status: 'trang_thai',
+  rules: ONE_STOP_SHOP_FIELD_RULES,
+  ignore: IGNORED,
+  statusNames: OSS_STATUS,
+  expectedRecord: expectedOneStopShopRecord,
+};
+
 /**
  * Reconciles a province's one-stop-shop through `DanhSachHoSo`, page by page, like the portal's
  * reconciler: field by field after normalisation (status names are their national codes), missing
@@ -104,59 +110,27 @@ export class OneStopShopReconciler implements TargetReconciler {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  async *reconcile(
+  reconcile(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,
     context: ReconcileContext,
   ): AsyncIterable<Mismatch[]> {
-    const out = new MismatchBatcher('one-stop-shop', () => context.now(), this.batchSize);
-    const seen = new Set<string>();
-    const communes = communesOf(expected);
-    let scanned = 0;
-    let compared = 0;
-    for (let page = 1; ; page++) {
-      context.signal?.throwIfAborted();
-      const listed = await this.options.client.listDossiers(page, this.pageSize, context.signal);
-      for (const actual of listed.dossiers as unknown as Record<string, unknown>[]) {
-        const code = String(actual.ma_ho_so);
-        const dossier = expected.get(code);
-        if (dossier === undefined) {
-          const unit = actual.ma_don_vi === undefined ? undefined : String(actual.ma_don_vi);
-          if (judgesExtra(scope, code, unit, communes)) {
-            out.add(
-              code,
-              '*',
-              null,
-              { ma_ho_so: code, trang_thai: actual.trang_thai ?? null },
-              'unexpected-extra',
-            );
+    const { client } = this.options;
+    const pageSize = this.pageSize;
+    return reconcilePages(
+      {
+        target: this.target,
+        batchSize: this.batchSize,
+        async *pages(signal) {
+          for (let page = 1; ; page++) {
+            const listed = await client.listDossiers(page, pageSize, signal);
+            yield { records: listed.dossiers as unknown as Record<string, unknown>[] };
+            if (listed.dossiers.length === 0 || page >= listed.pages) return;
           }
-          continue;
-        }
-        const record = expectedOneStopShopRecord(dossier);
-        if (record === undefined) continue;
-        seen.add(code);
-        for (const d of differences(record, actual, ONE_STOP_SHOP_FIELD_RULES, IGNORED)) {
-          const category =
-            d.field === 'trang_thai' ? statusCategory(dossier, d.actual, OSS_STATUS) : 'wrong-field';
-          out.add(code, d.field, d.expected, d.actual, category);
-        }
-        compared++;
-      }
-      scanned += listed.dossiers.length;
-      context.scanned(scanned);
-      context.compared(compared);
-      yield* out.take();
-      if (listed.dossiers.length === 0 || page >= listed.pages) break;
-    }
-    for (const [code, dossier] of expected) {
-      if (seen.has(code)) continue;
-      const record = expectedOneStopShopRecord(dossier);
-      if (record === undefined) continue;
-      out.add(code, '*', { ma_ho_so: code, trang_thai: record.trang_thai }, null, 'missing-in-target');
-      compared++;
-    }
-    context.compared(compared);
-    yield* out.take(true);
+        },
+        ...dossierRecordChecks(ONE_STOP_SHOP_RECORDS, expected, scope),
+      },
+      context,
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { formatVn } from '#lgsp/connectors';
+import { PAYMENT_STATUS, formatVn } from '#lgsp/connectors';
 import { mulberry32, SimInputError } from '../faults.js';
 import { date, record, requiredText, text } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse, type Started } from '../http.js';
@@ -32,7 +32,8 @@ export interface PaymentConfig {
   callbackRetryDelayMs: number;
 }
 
-export const TRANSACTION_STATUS = { success: 1, pending: 3, failed: 4 } as const;
+/** `TrangThaiGD`, as the platform's published interface lists it. */
+export const TRANSACTION_STATUS = PAYMENT_STATUS;
 
 const BANKS = ['VCB', 'BIDV', 'CTG', 'VBA', 'TCB', 'MB', 'ACB'] as const;
 

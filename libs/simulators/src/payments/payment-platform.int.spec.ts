@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatVn } from '#lgsp/connectors';
-import { request } from '../test-http.js';
+import { request } from '../../../../test/support/sim-http.js';
 import { signMessage, verifyMessage } from '#lgsp/connectors';
 import { PaymentPlatformSimulator } from './payment-platform.js';
 

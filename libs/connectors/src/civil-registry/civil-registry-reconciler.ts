@@ -1,29 +1,27 @@
 import {
-  CIVIL_REGISTRY_DOSSIER_STATUS,
-  CIVIL_REGISTRY_SOURCE,
-  CIVIL_REGISTRY_STATUS,
-  CIVIL_REGISTRY_TARGET,
-  toCivilRegistryRequest,
-  type CivilRegistryClient,
-  type CivilRegistryRequest,
-} from '#lgsp/connectors';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import {
   CODE,
-  MismatchBatcher,
   TEXT,
   communesOf,
   differences,
   judgesExtra,
-  time,
+  reconcilePages,
+  type MismatchBatcher,
+  type ExpectedDossier,
   type FieldRules,
-} from './compare.js';
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { vnTime } from '../core/reconcile-fields.js';
+import type { CivilRegistryClient } from './civil-registry-client.js';
+import {
+  CIVIL_REGISTRY_DOSSIER_STATUS,
+  CIVIL_REGISTRY_SOURCE,
+  CIVIL_REGISTRY_TARGET,
+  toCivilRegistryRequest,
+} from './civil-registry-mapping.js';
+import { CIVIL_REGISTRY_STATUS, type CivilRegistryRequest } from './external/civil-registry-wire.js';
 
 export interface CivilRegistryReconcilerOptions {
   client: Pick<CivilRegistryClient, 'list'>;
@@ -39,11 +37,11 @@ export const CIVIL_REGISTRY_FIELD_RULES: FieldRules = {
   maHoSoMotCua: TEXT,
   loaiDangKy: TEXT,
   maDonViDangKy: CODE,
-  ngayDangKy: time('dateOnly'),
+  ngayDangKy: vnTime('dateOnly'),
   trangThai: CODE,
   soGiayChungNhan: TEXT,
   'thongTin.hoTen': TEXT,
-  'thongTin.ngaySinh': time('dateOnly'),
+  'thongTin.ngaySinh': vnTime('dateOnly'),
   'thongTin.gioiTinh': CODE,
   'thongTin.noiSinh': TEXT,
   'thongTin.hoTenMe': TEXT,
@@ -125,12 +123,11 @@ export class CivilRegistryReconciler implements TargetReconciler {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  async *reconcile(
+  reconcile(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,
     context: ReconcileContext,
   ): AsyncIterable<Mismatch[]> {
-    const out = new MismatchBatcher('civil-registry', () => context.now(), this.batchSize);
     const byLink = new Map<string, { dossier: ExpectedDossier; registration: ExpectedRegistration }>();
     for (const dossier of expected.values()) {
       const registration = expectedRegistration(dossier);
@@ -138,52 +135,59 @@ export class CivilRegistryReconciler implements TargetReconciler {
     }
     const communes = communesOf(expected);
     const seen = new Set<string>();
-    let scanned = 0;
-    let compared = 0;
-    for (let from = 0; ;) {
-      context.signal?.throwIfAborted();
-      const page = await this.options.client.list(from, this.pageSize, context.signal);
-      for (const item of page.items as unknown as Record<string, unknown>[]) {
-        const link = String(item.maLienThong);
-        const entry = byLink.get(link);
-        const code = typeof item.maHoSoMotCua === 'string' ? item.maHoSoMotCua : link;
-        if (entry === undefined) {
-          const unit = item.maDonViDangKy === undefined ? undefined : String(item.maDonViDangKy);
-          if (!expected.has(code) && judgesExtra(scope, code, unit, communes)) {
-            out.add(
-              code,
-              '*',
-              null,
-              { maLienThong: link, trangThai: item.trangThai ?? null },
-              'unexpected-extra',
-            );
+    const { client } = this.options;
+    const pageSize = this.pageSize;
+    return reconcilePages<Record<string, unknown>>(
+      {
+        target: this.target,
+        batchSize: this.batchSize,
+        async *pages(signal) {
+          for (let from = 0; ;) {
+            const page = await client.list(from, pageSize, signal);
+            from += page.items.length;
+            yield { records: page.items as unknown as Record<string, unknown>[] };
+            if (page.items.length === 0 || from >= page.total) return;
           }
-          continue;
-        }
-        seen.add(link);
-        this.compare(entry.dossier.dossier, entry.registration, flatten(item), out);
-        compared++;
-      }
-      scanned += page.items.length;
-      from += page.items.length;
-      context.scanned(scanned);
-      context.compared(compared);
-      yield* out.take();
-      if (page.items.length === 0 || from >= page.total) break;
-    }
-    for (const [link, { dossier }] of byLink) {
-      if (seen.has(link)) continue;
-      out.add(
-        dossier.dossier,
-        '*',
-        { maLienThong: link, maHoSoMotCua: dossier.dossier },
-        null,
-        'missing-civil-record',
-      );
-      compared++;
-    }
-    context.compared(compared);
-    yield* out.take(true);
+        },
+        check: (item, out) => {
+          const link = String(item.maLienThong);
+          const entry = byLink.get(link);
+          const code = typeof item.maHoSoMotCua === 'string' ? item.maHoSoMotCua : link;
+          if (entry === undefined) {
+            const unit = item.maDonViDangKy === undefined ? undefined : String(item.maDonViDangKy);
+            if (!expected.has(code) && judgesExtra(scope, code, unit, communes)) {
+              out.add(
+                code,
+                '*',
+                null,
+                { maLienThong: link, trangThai: item.trangThai ?? null },
+                'unexpected-extra',
+              );
+            }
+            return false;
+          }
+          seen.add(link);
+          this.compare(entry.dossier.dossier, entry.registration, flatten(item), out);
+          return true;
+        },
+        remaining: (out) => {
+          let judged = 0;
+          for (const [link, { dossier }] of byLink) {
+            if (seen.has(link)) continue;
+            out.add(
+              dossier.dossier,
+              '*',
+              { maLienThong: link, maHoSoMotCua: dossier.dossier },
+              null,
+              'missing-civil-record',
+            );
+            judged++;
+          }
+          return judged;
+        },
+      },
+      context,
+    );
   }
 
   private compare(

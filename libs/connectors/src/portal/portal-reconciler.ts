@@ -1,28 +1,19 @@
 import {
-  PORTAL_TARGET,
-  portalFacts,
-  toPortalDossier,
-  toPortalProgress,
-  type PortalClient,
-} from '#lgsp/connectors';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  TargetReconciler,
-} from '../model.js';
-import {
   CODE,
-  MismatchBatcher,
   TEXT,
-  communesOf,
-  differences,
-  judgesExtra,
-  statusCategory,
-  time,
+  dossierRecordChecks,
+  reconcilePages,
+  type DossierRecords,
+  type ExpectedDossier,
   type FieldRules,
-} from './compare.js';
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type TargetReconciler,
+} from '#lgsp/reconciliation';
+import { vnTime } from '../core/reconcile-fields.js';
+import type { PortalClient } from './portal-client.js';
+import { PORTAL_TARGET, portalFacts, toPortalDossier, toPortalProgress } from './portal-mapping.js';
 
 /** What the portal reconciler reads: the bulk export of `PortalClient` (#lgsp/connectors). */
 export type PortalExportSource = Pick<PortalClient, 'exportDossiers'>;
@@ -45,9 +36,9 @@ export const PORTAL_FIELD_RULES: FieldRules = {
   SoGiayToChuHoSo: TEXT,
   DinhDanhCHS: { kind: 'records', fields: { LoaiDinhDanh: CODE, SoDinhDanh: TEXT } },
   TrichYeuHoSo: TEXT,
-  NgayTiepNhan: time('portal'),
-  NgayHenTra: time('portal'),
-  NgayTra: time('portal'),
+  NgayTiepNhan: vnTime('portal'),
+  NgayHenTra: vnTime('portal'),
+  NgayTra: vnTime('portal'),
   TrangThaiHoSo: { kind: 'status' },
   DanhSachLePhi: { kind: 'records', fields: { MaPhiLePhi: TEXT, TenPhiLePhi: TEXT, Gia: CODE } },
   MaDonVi: CODE,
@@ -57,7 +48,7 @@ export const PORTAL_FIELD_RULES: FieldRules = {
       MaHoSo: TEXT,
       NguoiXuLy: TEXT,
       ChucDanh: TEXT,
-      ThoiDiemXuLy: time('portal'),
+      ThoiDiemXuLy: vnTime('portal'),
       PhongBanXuLy: TEXT,
       NoiDungXuLy: TEXT,
       TrangThai: { kind: 'status' },
@@ -82,6 +73,15 @@ export function expectedPortalRecord(dossier: ExpectedDossier): Record<string, u
   }
 }
 
+/** The portal's records as {@link dossierRecordChecks} reads them. */
+const PORTAL_RECORDS: DossierRecords = {
+  code: 'MaHoSo',
+  unit: 'MaDonVi',
+  status: 'TrangThaiHoSo',
+  rules: PORTAL_FIELD_RULES,
+  expectedRecord: expectedPortalRecord,
+};
+
 /**
  * Reconciles the national portal through its bulk export (`XuatDanhSachHoSo`), page by page: each
  * exported dossier of the log is compared field by field with {@link expectedPortalRecord}; a
@@ -98,58 +98,27 @@ export class PortalReconciler implements TargetReconciler {
     this.batchSize = options.batchSize ?? 500;
   }
 
-  async *reconcile(
+  reconcile(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,
     context: ReconcileContext,
   ): AsyncIterable<Mismatch[]> {
-    const out = new MismatchBatcher('portal', () => context.now(), this.batchSize);
-    const seen = new Set<string>();
-    const communes = communesOf(expected);
-    let scanned = 0;
-    let compared = 0;
-    for (let offset: number | null = 0; offset !== null;) {
-      context.signal?.throwIfAborted();
-      const page = await this.options.client.exportDossiers(offset, this.pageSize, context.signal);
-      for (const actual of page.dossiers as unknown as Record<string, unknown>[]) {
-        const code = String(actual.MaHoSo);
-        const dossier = expected.get(code);
-        if (dossier === undefined) {
-          const unit = actual.MaDonVi === undefined ? undefined : String(actual.MaDonVi);
-          if (judgesExtra(scope, code, unit, communes)) {
-            out.add(
-              code,
-              '*',
-              null,
-              { MaHoSo: code, TrangThaiHoSo: actual.TrangThaiHoSo ?? null },
-              'unexpected-extra',
-            );
+    const { client } = this.options;
+    const pageSize = this.pageSize;
+    return reconcilePages(
+      {
+        target: this.target,
+        batchSize: this.batchSize,
+        async *pages(signal) {
+          for (let offset: number | null = 0; offset !== null;) {
+            const page = await client.exportDossiers(offset, pageSize, signal);
+            yield { records: page.dossiers as unknown as Record<string, unknown>[] };
+            offset = page.dossiers.length === 0 ? null : page.next;
           }
-          continue;
-        }
-        const record = expectedPortalRecord(dossier);
-        if (record === undefined) continue;
-        seen.add(code);
-        for (const d of differences(record, actual, PORTAL_FIELD_RULES)) {
-          const category = d.field === 'TrangThaiHoSo' ? statusCategory(dossier, d.actual) : 'wrong-field';
-          out.add(code, d.field, d.expected, d.actual, category);
-        }
-        compared++;
-      }
-      scanned += page.dossiers.length;
-      context.scanned(scanned);
-      context.compared(compared);
-      yield* out.take();
-      offset = page.dossiers.length === 0 ? null : page.next;
-    }
-    for (const [code, dossier] of expected) {
-      if (seen.has(code)) continue;
-      const record = expectedPortalRecord(dossier);
-      if (record === undefined) continue;
-      out.add(code, '*', { MaHoSo: code, TrangThaiHoSo: record.TrangThaiHoSo }, null, 'missing-in-target');
-      compared++;
-    }
-    context.compared(compared);
-    yield* out.take(true);
+        },
+        ...dossierRecordChecks(PORTAL_RECORDS, expected, scope),
+      },
+      context,
+    );
   }
 }

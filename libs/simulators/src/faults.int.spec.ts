@@ -1,6 +1,6 @@
 import { OneStopShopSimulator } from './one-stop-shop/one-stop-shop.js';
 import { NationalPortalSimulator } from './portal/national-portal.js';
-import { request } from './test-http.js';
+import { request } from '../../../test/support/sim-http.js';
 
 const dossier = (i: number): Record<string, unknown> => ({
   ma_thu_tuc: '1.001193',

@@ -1,0 +1,122 @@
+import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
+import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
+import { CivilRegistryClient } from './civil-registry-client.js';
+import { CIVIL_REGISTRY_TARGET, civilRegistryLinkCode } from './civil-registry-mapping.js';
+import { CivilRegistryResultPoller } from './civil-registry-result-poller.js';
+import {
+  birthDossier,
+  captured,
+  connector,
+  control,
+  logOf,
+  newCode,
+  plan,
+  poller,
+  REGISTRATION,
+  registrations,
+  sink,
+  store,
+  SUPPLEMENT_REASON,
+  url,
+} from './civil-registry-flow.testing.js';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+
+describe('failures the hub must survive', () => {
+  /** A logger that keeps every entry, to check what reaches the logs. */
+  const recorder = () => {
+    const entries: { level: string; obj: object; msg: string }[] = [];
+    const at = (level: string) => (obj: object, msg: string) => void entries.push({ level, obj, msg });
+    return { entries, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
+  };
+
+  it('parks a dossier the registry refuses (400) as a data error, without polling anything', async () => {
+    await plan('done');
+    const code = newCode();
+    await birthDossier(code, {
+      ...REGISTRATION,
+      person: { ...REGISTRATION.person, fullName: 'Nguyễn '.repeat(20) },
+    });
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
+
+    expect((await connector(pending, parking).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
+      'parked',
+    ]);
+
+    const [parked] = await parking.list({ limit: 10 });
+    expect(parked).toMatchObject({ target: CIVIL_REGISTRY_TARGET, dossier: code, kind: 'data', attempts: 1 });
+    expect(parked!.lastError).toContain('400');
+    expect(JSON.stringify(parked)).not.toContain('Nguyễn');
+    expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(0);
+  });
+
+  it('logs a malformed date from the registry as a data error, keeps the item and captures it once fixed', async () => {
+    await plan('done');
+    const code = newCode();
+    await birthDossier(code);
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    await connector(pending).deliver(await logOf([code]));
+    const real = new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 });
+    let garbled = 0;
+    // The registry's first certificate time comes in 24-hour form, as a faulty release might send it.
+    const client: Pick<CivilRegistryClient, 'result' | 'register'> = {
+      register: (r) => real.register(r),
+      result: async (key) => {
+        const result = await real.result(key);
+        if (result?.trangThai !== 4 || garbled++ > 0) return result;
+        return { ...result, ngayCapGiayChungNhan: '25/11/2025 14:45:10' };
+      },
+    };
+    const { entries, logger } = recorder();
+    const p = new CivilRegistryResultPoller({
+      client,
+      pending,
+      sink,
+      events: store,
+      pollIntervalMs: 0,
+      backoff: { initialDelayMs: 0, maxDelayMs: 0 },
+      logger,
+    });
+
+    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 0, final: 0 });
+    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 0, final: 0 });
+    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 0, final: 0 });
+    const failed = entries.find((e) => e.level === 'error');
+    expect(failed?.obj).toMatchObject({ dossier: code, code: 'mapping', kind: 'data', failures: 1 });
+    expect((await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code)))!.payload).toMatchObject({
+      failures: 1,
+    });
+
+    expect(await p.pollOnce()).toEqual({ polled: 1, appended: 2, final: 1 });
+    expect((await captured(code)).map(([type]) => type)).toEqual([
+      'civil-status.registered',
+      'dossier.status-changed',
+    ]);
+    const logged = JSON.stringify(entries);
+    for (const personal of ['Khang', 'Hoà', '051190001234', registrations()[0]!.soDinhDanhCaNhan!]) {
+      expect(logged).not.toContain(personal);
+    }
+  });
+
+  it('stop() lets the round under way finish: the item is updated, not left half-polled', async () => {
+    await plan('supplement');
+    const code = newCode();
+    await birthDossier(code);
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    await connector(pending).deliver(await logOf([code]));
+    await poller(pending).pollOnce(); // 1: received
+    await control('PUT', '/_sim/faults', { latency: 300, operations: ['TraCuuKetQua'] });
+    const p = poller(pending, { idleMs: 10_000 });
+
+    p.start();
+    await new Promise((r) => setTimeout(r, 100));
+    await p.stop();
+
+    expect(await captured(code)).toEqual([['dossier.status-changed', 5, SUPPLEMENT_REASON]]);
+    const item = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
+    expect(item).toMatchObject({
+      attempts: 2,
+      payload: { lastStatus: 2, supplementRequested: true, failures: 0 },
+    });
+  });
+});

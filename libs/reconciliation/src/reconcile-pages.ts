@@ -1,0 +1,134 @@
+import {
+  MismatchBatcher,
+  communesOf,
+  differences,
+  judgesExtra,
+  statusCategory,
+  type FieldRules,
+} from './compare.js';
+import type {
+  ExpectedDossier,
+  Mismatch,
+  ReconcileContext,
+  ReconciliationScope,
+  ReconciliationTarget,
+} from './model.js';
+
+/** One page of what a reconciler read from a system. */
+export interface ReadPage<R> {
+  records: readonly R[];
+  /** Records the system served for this page (calls, for a system without a list). @defaultValue records.length */
+  scanned?: number;
+}
+
+/**
+ * What one system supplies to {@link reconcilePages}: how to read it page by page, how to judge one
+ * record it served, and what the log implies that no page showed. The rest (abort between pages,
+ * progress, mismatch batches) is the same for every system.
+ */
+export interface PagedReconciliation<R> {
+  target: ReconciliationTarget;
+  /** Mismatches per yielded batch. */
+  batchSize: number;
+  /** The system's records, page by page; a page is read only once the previous one is judged. */
+  pages(signal: AbortSignal | undefined): AsyncIterable<ReadPage<R>>;
+  /** Adds the mismatches of one record; true when it counts as a compared dossier. */
+  check(record: R, out: MismatchBatcher): boolean;
+  /** After the last page: adds what the log implies and no page showed; the dossiers it judged. */
+  remaining?(out: MismatchBatcher): number;
+}
+
+/**
+ * The skeleton of every reconciler: list the system's records page by page, compare each with what
+ * the log implies, report after each page the progress and the full batches of mismatches, then what
+ * the system lacks, then the last batch.
+ */
+export async function* reconcilePages<R>(
+  system: PagedReconciliation<R>,
+  context: ReconcileContext,
+): AsyncIterable<Mismatch[]> {
+  const out = new MismatchBatcher(system.target, () => context.now(), system.batchSize);
+  let scanned = 0;
+  let compared = 0;
+  const pages = system.pages(context.signal)[Symbol.asyncIterator]();
+  for (;;) {
+    context.signal?.throwIfAborted();
+    const next = await pages.next();
+    if (next.done === true) break;
+    const page = next.value;
+    for (const record of page.records) if (system.check(record, out)) compared++;
+    scanned += page.scanned ?? page.records.length;
+    context.scanned(scanned);
+    context.compared(compared);
+    yield* out.take();
+  }
+  compared += system.remaining?.(out) ?? 0;
+  context.compared(compared);
+  yield* out.take(true);
+}
+
+/**
+ * A system that holds one record per dossier under the dossier's code (the national portal, a
+ * one-stop-shop): the names of its key, unit and status fields, how its fields compare, and the
+ * record the log implies for a dossier (undefined when the connector would not have sent one).
+ */
+export interface DossierRecords {
+  code: string;
+  unit: string;
+  status: string;
+  rules: FieldRules;
+  /** The system's bookkeeping fields, not compared. */
+  ignore?: readonly string[];
+  /** The system's status names, when it writes names instead of codes. */
+  statusNames?: Readonly<Record<number, string>>;
+  expectedRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined;
+}
+
+/**
+ * {@link PagedReconciliation.check} and `remaining` for a system of {@link DossierRecords}: a listed
+ * record of a dossier of the log is compared field by field (a status the dossier had earlier is
+ * `stale-status`), one the log does not imply is `unexpected-extra` where the scope judges extras
+ * (see `judgesExtra`), and a record the log implies and no page showed is `missing-in-target`.
+ */
+export function dossierRecordChecks(
+  system: DossierRecords,
+  expected: ReadonlyMap<string, ExpectedDossier>,
+  scope: ReconciliationScope,
+): Pick<PagedReconciliation<Record<string, unknown>>, 'check' | 'remaining'> {
+  const seen = new Set<string>();
+  const communes = communesOf(expected);
+  const summary = (code: string, status: unknown) => ({ [system.code]: code, [system.status]: status });
+  return {
+    check(actual, out) {
+      const code = String(actual[system.code]);
+      const dossier = expected.get(code);
+      if (dossier === undefined) {
+        const unit = actual[system.unit] === undefined ? undefined : String(actual[system.unit]);
+        if (judgesExtra(scope, code, unit, communes)) {
+          out.add(code, '*', null, summary(code, actual[system.status] ?? null), 'unexpected-extra');
+        }
+        return false;
+      }
+      const record = system.expectedRecord(dossier);
+      if (record === undefined) return false;
+      seen.add(code);
+      for (const d of differences(record, actual, system.rules, system.ignore)) {
+        const category =
+          d.field === system.status ? statusCategory(dossier, d.actual, system.statusNames) : 'wrong-field';
+        out.add(code, d.field, d.expected, d.actual, category);
+      }
+      return true;
+    },
+    remaining(out) {
+      let judged = 0;
+      for (const [code, dossier] of expected) {
+        if (seen.has(code)) continue;
+        const record = system.expectedRecord(dossier);
+        if (record === undefined) continue;
+        out.add(code, '*', summary(code, record[system.status]), null, 'missing-in-target');
+        judged++;
+      }
+      return judged;
+    },
+  };
+}
