@@ -1,12 +1,12 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { StoreUnavailableError } from '#lgsp/event-store';
 import {
-  StoreUnavailableError,
   applyPostgresMigrations,
   inPostgresTransaction,
   postgresUnavailable,
   type PostgresMigration,
-} from '#lgsp/event-store';
+} from '#lgsp/event-store/postgres';
 import type { ReplayCommand, ReplayRun, ReplayStore } from './model.js';
 import {
   REPLAY_COMPONENT,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { schemaVersion } from '#lgsp/event-store';
+import { schemaVersion } from '#lgsp/event-store/sqlite';
 import { describeReplayStoreContract } from './contract/replay-store-contract.js';
 import { SqliteReplayStore } from './sqlite-replay-store.js';
 import { REPLAY_COMPONENT } from './store-rules.js';

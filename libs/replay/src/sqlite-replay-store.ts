@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { applyMigrations, runInTransaction, type Migration } from '#lgsp/event-store';
+import { applyMigrations, runInTransaction, type Migration } from '#lgsp/event-store/sqlite';
 import type { ReplayCommand, ReplayRun, ReplayStore } from './model.js';
 import {
   REPLAY_COMPONENT,

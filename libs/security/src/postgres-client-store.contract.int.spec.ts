@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { StoreUnavailableError, applyPostgresMigrations } from '#lgsp/event-store';
+import { StoreUnavailableError } from '#lgsp/event-store';
+import { applyPostgresMigrations } from '#lgsp/event-store/postgres';
 import { describeClientStoreContract } from './contract/client-store-contract.js';
 import { POSTGRES_CLIENTS_COMPONENT, PostgresClientStore } from './postgres-client-store.js';
 import { POSTGRES_URL as url, pgClient as admin } from '../../../test/support/postgres.js';

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventValidator } from '#lgsp/contracts';
-import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
+import { type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { IngestService } from '#lgsp/ingest';
 import type { SubscriptionLogger } from '#lgsp/subscriptions';
 import {

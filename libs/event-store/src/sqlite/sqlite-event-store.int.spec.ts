@@ -7,13 +7,13 @@ import {
   ANY_VERSION,
   NO_STREAM,
   ReadOnlyStoreError,
-  SqliteEventStore,
   StoreUnavailableError,
   WrongExpectedVersionError,
   verifyChain,
   type EventToAppend,
   type StoredEvent,
 } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';

@@ -1,11 +1,11 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { StoreUnavailableError } from '#lgsp/event-store';
 import {
-  StoreUnavailableError,
   applyPostgresMigrations,
   postgresUnavailable,
   type PostgresMigration,
-} from '#lgsp/event-store';
+} from '#lgsp/event-store/postgres';
 import type {
   ListQuery,
   Mismatch,

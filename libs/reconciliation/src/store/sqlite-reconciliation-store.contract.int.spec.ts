@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { schemaVersion } from '#lgsp/event-store';
+import { schemaVersion } from '#lgsp/event-store/sqlite';
 import { describeReconciliationStoreContract } from '../contract/reconciliation-store-contract.js';
 import { RECONCILIATION_COMPONENT } from './rows.js';
 import { SqliteReconciliationStore } from './sqlite-reconciliation-store.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { schemaVersion } from '#lgsp/event-store';
+import { schemaVersion } from '#lgsp/event-store/sqlite';
 import { describeAuditLogContract } from '../contract/audit-log-contract.js';
 import { AUDIT_COMPONENT } from './audit-rules.js';
 import { SqliteAuditLog } from './sqlite-audit-log.js';

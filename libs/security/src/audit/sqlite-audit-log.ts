@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import { applyMigrations, type Migration } from '#lgsp/event-store';
+import { applyMigrations, type Migration } from '#lgsp/event-store/sqlite';
 import type { AuditEntry, AuditLog, NewAuditEntry } from '../audit.js';
 import { AUDIT_COMPONENT, checkNewEntry, checkQuery, type AuditQuery } from './audit-rules.js';
 

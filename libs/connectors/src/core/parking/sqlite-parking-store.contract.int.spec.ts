@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { schemaVersion } from '#lgsp/event-store';
+import { schemaVersion } from '#lgsp/event-store/sqlite';
 import { describeParkingStoreContract } from '../../contract/parking-store-contract.js';
 import { PARKING_COMPONENT } from './parking-store.js';
 import { SqliteParkingStore } from './sqlite-parking-store.js';

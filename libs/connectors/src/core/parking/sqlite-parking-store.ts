@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
-import { applyMigrations, runInTransaction, type Migration } from '#lgsp/event-store';
+import { applyMigrations, runInTransaction, type Migration } from '#lgsp/event-store/sqlite';
 import { toHistoryEntry, toParkedItem, type HistoryRow, type ParkedRow } from './rows.js';
 import {
   NotParkedError,

@@ -1,11 +1,11 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { StoreUnavailableError } from '#lgsp/event-store';
 import {
-  StoreUnavailableError,
   applyPostgresMigrations,
   postgresUnavailable,
   type PostgresMigration,
-} from '#lgsp/event-store';
+} from '#lgsp/event-store/postgres';
 import { PENDING_WORK_COMPONENT, type PendingItem, type PendingWorkStore } from './pending-work-store.js';
 
 const MIGRATIONS: readonly PostgresMigration[] = [

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { schemaVersion } from '#lgsp/event-store';
+import { schemaVersion } from '#lgsp/event-store/sqlite';
 import { describePendingWorkStoreContract } from '../../contract/pending-work-store-contract.js';
 import { PENDING_WORK_COMPONENT } from './pending-work-store.js';
 import { SqlitePendingWorkStore } from './sqlite-pending-work-store.js';

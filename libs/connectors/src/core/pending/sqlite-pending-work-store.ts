@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { applyMigrations, type Migration } from '#lgsp/event-store';
+import { applyMigrations, type Migration } from '#lgsp/event-store/sqlite';
 import { PENDING_WORK_COMPONENT, type PendingItem, type PendingWorkStore } from './pending-work-store.js';
 
 const MIGRATIONS: readonly Migration[] = [
