@@ -86,22 +86,57 @@ export default tseslint.config(
     },
   },
   {
-    // The core knows no infrastructure: the event-store port and the contracts import no database,
-    // broker or framework.
-    files: [
-      'libs/event-store/src/port.ts',
-      'libs/event-store/src/errors.ts',
-      'libs/contracts/src/**/*.ts',
-      'libs/projections/src/dossier-view.ts',
-    ],
+    // The core knows no infrastructure: the contracts import no database, broker or framework.
+    files: ['libs/contracts/src/**/*.ts', 'libs/projections/src/dossier-view.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['@nestjs/*', 'pg', 'kafkajs', 'node:sqlite', 'fastify'],
+              group: ['@nestjs/*', '@kurrent/*', 'pg', 'kafkajs', 'node:sqlite', 'fastify'],
               message: 'The core imports no infrastructure.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Nor does the event-store port (`#lgsp/event-store`: everything in libs/event-store/src outside
+    // the adapter folders): no driver, broker, framework or I/O module, and no adapter. Each adapter
+    // has its own entry, so importing the port loads no driver.
+    files: ['libs/event-store/src/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@nestjs/*',
+                '@kurrent/*',
+                'pg',
+                'pg-*',
+                'kafkajs',
+                'node:sqlite',
+                'fastify',
+                '@fastify/*',
+                'fs',
+                'fs/*',
+                'node:fs',
+                'node:fs/*',
+                'node:net',
+                'node:http',
+                'node:child_process',
+                '#lgsp/event-store/*',
+                './sqlite/*',
+                './postgres/*',
+                './kurrentdb/*',
+                './contract/*',
+              ],
+              message: 'The event-store port imports no infrastructure and no adapter.',
             },
           ],
         },

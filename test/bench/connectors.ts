@@ -28,7 +28,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
   CircuitBreaker,
   CivilRegistryClient,

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { KafkaJsClient, KafkaRelay, KafkaTopics, toKafkaMessage } from '#lgsp/kafka';
 import { Subscriptions } from '#lgsp/subscriptions';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';

@@ -25,7 +25,8 @@ import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
-import { POSTGRES_EVENT_STORE_MIGRATIONS, PostgresEventStore, type EventToAppend } from '#lgsp/event-store';
+import { type EventToAppend } from '#lgsp/event-store';
+import { POSTGRES_EVENT_STORE_MIGRATIONS, PostgresEventStore } from '#lgsp/event-store/postgres';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { claimBenchSchema, dropLeftoverBenchSchemas, type BenchSchema } from './bench-schemas.js';
 

@@ -19,7 +19,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SqliteEventStore, type EventToAppend } from '#lgsp/event-store';
+import { type EventToAppend } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
   CircuitBreaker,
   PORTAL_PROGRESS_CHUNK,

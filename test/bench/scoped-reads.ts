@@ -28,13 +28,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import {
-  PostgresEventStore,
-  SqliteEventStore,
-  type EventStore,
-  type EventToAppend,
-  type ReadAllOptions,
-} from '#lgsp/event-store';
+import { type EventStore, type EventToAppend, type ReadAllOptions } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
+import { PostgresEventStore } from '#lgsp/event-store/postgres';
 import { paymentCompleted, statusChanged, submitted } from '../support/events.js';
 import {
   OFFICIAL_ADMIN_UNITS,

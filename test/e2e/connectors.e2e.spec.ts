@@ -10,7 +10,8 @@ import {
   toPortalDossier,
   toPortalProgress,
 } from '#lgsp/connectors';
-import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
+import { type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/projections';
 import { getJson, post, statusChanged, submitted } from '../support/events.js';
 import {

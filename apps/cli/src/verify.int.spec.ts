@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { ANY_VERSION, SqliteEventStore } from '#lgsp/event-store';
+import { ANY_VERSION } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { runCli } from './cli.js';
 import type { CliIo } from './io.js';
 

@@ -46,7 +46,8 @@ export async function verify(ctx: Ctx): Promise<number> {
 /** The store to read: `--file`, or the hub's configured store (with --store, --schema, --data-dir). */
 async function openSource(ctx: Ctx): Promise<ChainSource> {
   const { flags, io } = ctx;
-  const { openPostgresChainSource, openSqliteChainSource } = await import('#lgsp/event-store');
+  const { openPostgresChainSource } = await import('#lgsp/event-store/postgres');
+  const { openSqliteChainSource } = await import('#lgsp/event-store/sqlite');
   if (flags.file !== undefined) {
     if (flags['data-dir'] !== undefined || flags.schema !== undefined)
       throw new UsageError('verify --file reads that file: it takes no --data-dir or --schema');

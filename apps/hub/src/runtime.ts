@@ -9,13 +9,9 @@ import {
   type PendingWorkStore,
 } from '#lgsp/connectors';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
-import {
-  PostgresEventStore,
-  PostgresLeaseStore,
-  SqliteEventStore,
-  type EventStore,
-  type LeaseStore,
-} from '#lgsp/event-store';
+import { type EventStore, type LeaseStore } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
+import { PostgresEventStore, PostgresLeaseStore } from '#lgsp/event-store/postgres';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
 import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
 import { HubMetrics, type Logger } from '#lgsp/observability';

@@ -19,7 +19,7 @@ import {
   toPortalProgress,
 } from '#lgsp/connectors';
 import type { CivilRegistrationRequest, CloudEvent } from '#lgsp/contracts';
-import { SqliteEventStore } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
   CivilRegistrySimulator,
   NationalPortalSimulator,

@@ -1,13 +1,7 @@
+// The port: types, errors, hashing and chain verification. It imports no driver; each adapter
+// has its own entry (`#lgsp/event-store/sqlite`, `/postgres`, `/kurrentdb`).
 export * from './port.js';
 export * from './errors.js';
 export * from './hash.js';
 export * from './generation-cache.js';
 export * from './chain.js';
-export * from './sqlite/sqlite-event-store.js';
-export * from './sqlite/migrations.js';
-export * from './sqlite/sqlite-chain-source.js';
-export * from './postgres/postgres-event-store.js';
-export * from './postgres/migrations.js';
-export * from './postgres/postgres-chain-source.js';
-export * from './postgres/postgres-lease-store.js';
-export * from './postgres/unavailable.js';

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventValidator, exampleEvent, type CloudEvent } from '#lgsp/contracts';
-import { SqliteEventStore, StoreUnavailableError } from '#lgsp/event-store';
+import { StoreUnavailableError } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { IngestService } from '#lgsp/ingest';
 import {
   KafkaIngestConsumer,

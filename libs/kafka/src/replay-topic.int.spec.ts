@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '#lgsp/contracts';
-import { SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
   KafkaJsClient,
   KafkaRelay,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SqliteEventStore } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { DossierProjection, SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
 import { Subscriptions } from '#lgsp/subscriptions';
 import {

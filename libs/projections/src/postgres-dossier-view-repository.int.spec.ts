@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SqliteEventStore, StoreUnavailableError, type StoredEvent } from '#lgsp/event-store';
+import { StoreUnavailableError, type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
   describeDossierViewRepositoryContract,
   paid,

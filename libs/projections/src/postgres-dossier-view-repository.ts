@@ -1,12 +1,11 @@
 import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { StoreUnavailableError, type StoredEvent } from '#lgsp/event-store';
 import {
-  StoreUnavailableError,
   applyPostgresMigrations,
   postgresUnavailable,
   type PostgresMigration,
-  type StoredEvent,
-} from '#lgsp/event-store';
+} from '#lgsp/event-store/postgres';
 import { assertCheckpoint, foldBatch, type StoredDossierView } from './dossier-batch.js';
 import { dossierCodeOf, type DossierView } from './dossier-view.js';
 import {

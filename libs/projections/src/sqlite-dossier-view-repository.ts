@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { applyMigrations, runInTransaction, type Migration, type StoredEvent } from '#lgsp/event-store';
+import { type StoredEvent } from '#lgsp/event-store';
+import { applyMigrations, runInTransaction, type Migration } from '#lgsp/event-store/sqlite';
 import { assertCheckpoint, foldBatch } from './dossier-batch.js';
 import type { DossierView } from './dossier-view.js';
 import {

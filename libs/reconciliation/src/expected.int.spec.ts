@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { expectedDossiers } from './expected.js';
 import { newCode, statusEvent, submittedEvent, toAppend } from '../../../test/support/dossier-log.js';
 

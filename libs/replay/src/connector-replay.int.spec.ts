@@ -10,7 +10,7 @@ import {
   PortalClient,
   PortalSyncConnector,
 } from '#lgsp/connectors';
-import { SqliteEventStore } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { NationalPortalSimulator, OneStopShopSimulator } from '#lgsp/simulators';
 import { connectorReplayTarget } from './connector-target.js';
 import type { ReplayTarget } from './model.js';

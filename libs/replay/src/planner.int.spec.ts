@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore, type StoredEvent } from '#lgsp/event-store';
+import { type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import type { ReplayTarget } from './model.js';
 import { planReplay, selectReplay } from './planner.js';
 

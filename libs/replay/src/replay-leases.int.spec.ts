@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ANY_VERSION,
-  PostgresEventStore,
-  PostgresLeaseStore,
-  type Lease,
-  type LeaseStore,
-} from '#lgsp/event-store';
+import { ANY_VERSION, type Lease, type LeaseStore } from '#lgsp/event-store';
+import { PostgresEventStore, PostgresLeaseStore } from '#lgsp/event-store/postgres';
 import { POSTGRES_URL as url, dropSchema, pgClient as admin } from '../../../test/support/postgres.js';
 import type { ReplaySendResult, ReplayTarget } from './model.js';
 import { PostgresDatabase } from '#lgsp/storage/postgres';

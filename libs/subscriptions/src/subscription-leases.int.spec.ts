@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
   ANY_VERSION,
-  PostgresEventStore,
-  PostgresLeaseStore,
   type EventToAppend,
   type Lease,
   type LeaseStore,
   type StoredEvent,
 } from '#lgsp/event-store';
+import { PostgresEventStore, PostgresLeaseStore } from '#lgsp/event-store/postgres';
 import { Subscriptions, type Subscriber } from '#lgsp/subscriptions';
 import { POSTGRES_URL as url, pgClient as admin } from '../../../test/support/postgres.js';
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANY_VERSION, SqliteEventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { ANY_VERSION, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
   Subscriptions,
   type Subscriber,

@@ -1,7 +1,7 @@
 // Entry of the projection worker thread: runs the dossier projection on its own connections, off the
 // hub's main thread. Started and stopped by ProjectionThread (projection-thread.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteEventStore } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { createLogger } from '#lgsp/observability';
 import { DossierProjection, SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
 import { Subscriptions } from '#lgsp/subscriptions';

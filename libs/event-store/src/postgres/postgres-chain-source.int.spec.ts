@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
   ANY_VERSION,
-  PostgresEventStore,
   StoreUnavailableError,
-  openPostgresChainSource,
   verifyRecords,
   type ChainSource,
   type EventToAppend,
 } from '#lgsp/event-store';
+import { PostgresEventStore, openPostgresChainSource } from '#lgsp/event-store/postgres';
 import { POSTGRES_URL as url, dropSchema, pgClient, queryIn } from '../../../../test/support/postgres.js';
 
 let schema: string;

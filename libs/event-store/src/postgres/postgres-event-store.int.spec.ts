@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
   ANY_VERSION,
-  POSTGRES_EVENT_STORE_MIGRATIONS,
   StoreUnavailableError,
   verifyChain,
   type EventToAppend,
   type StoredEvent,
 } from '#lgsp/event-store';
+import { POSTGRES_EVENT_STORE_MIGRATIONS } from '#lgsp/event-store/postgres';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { POSTGRES_URL as url, pgClient as admin } from '../../../../test/support/postgres.js';
 

@@ -13,13 +13,12 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
   ANY_VERSION,
-  SqliteEventStore,
   StoreUnavailableError,
-  openSqliteChainSource,
   verifyRecords,
   type ChainSource,
   type EventToAppend,
 } from '#lgsp/event-store';
+import { SqliteEventStore, openSqliteChainSource } from '#lgsp/event-store/sqlite';
 
 let dir: string;
 const sources: ChainSource[] = [];

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ANY_VERSION, SqliteEventStore, verifyChain } from '#lgsp/event-store';
+import { ANY_VERSION, verifyChain } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 
 // The child runs the TypeScript sources through test/support/ts-hooks.mjs (swc, as jest does).
 const child = fileURLToPath(new URL('./test-fixtures/append-until-killed.mjs', import.meta.url));

@@ -6,7 +6,7 @@ import {
   type EventRow,
   type PendingEvent,
 } from '../records.js';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
 import {
   ReadOnlyStoreError,
@@ -30,61 +30,12 @@ import {
 } from '../port.js';
 import { GenerationCache } from '../generation-cache.js';
 import { applyMigrations, schemaVersion } from './migrations.js';
-import { readAllSql, type ReadAllShape } from './read-all-sql.js';
+import { SqliteCheckpointStore } from './checkpoint-store.js';
+import type { SqliteEventStoreOptions, SqliteEventStoreStats } from './options.js';
+import { DEFAULT_READ_LIMIT, ReadAllStatements } from './read-all-statements.js';
 import { EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS } from './schema.js';
 
-/** Options of {@link SqliteEventStore.open}. */
-export interface SqliteEventStoreOptions {
-  /** SQLite page cache of the connection, in KiB. @defaultValue 65536 (64 MiB) */
-  cacheSizeKiB?: number;
-  /** How much of the file SQLite may memory-map for reads. @defaultValue 268435456 (256 MiB) */
-  mmapSizeBytes?: number;
-  /** WAL size, in 4 KiB pages, that triggers a checkpoint. @defaultValue 16384 (64 MiB) */
-  walAutocheckpointPages?: number;
-  /** Path of the database file; created with its schema when missing (unless `readOnly`). */
-  file: string;
-  /**
-   * Opens an existing store for reading only, e.g. from another thread or process than its writer:
-   * no migration runs and nothing is written; `append` and `checkpoints.save` reject with
-   * ReadOnlyStoreError. The file must exist, be in WAL mode and hold the schema this build knows.
-   * Appends by the writer are seen by reads at once; {@link SqliteEventStore.checkForAppends}
-   * turns them into `onAppended` notifications. @defaultValue false
-   */
-  readOnly?: boolean;
-  /**
-   * Most append calls committed together in one transaction (one fsync).
-   * @defaultValue 512
-   */
-  maxGroupSize?: number;
-  /**
-   * How long a write waits for another connection's lock before failing.
-   * @defaultValue 5000
-   */
-  busyTimeoutMs?: number;
-  /**
-   * Streams whose current version is kept in memory (least recently appended evicted first).
-   * @defaultValue 100000
-   */
-  streamCacheSize?: number;
-}
-
-/** Counters since the store was opened; `commits` < `appendCalls` shows group commit at work. */
-export interface SqliteEventStoreStats {
-  /** Write transactions committed. */
-  commits: number;
-  /** Append calls settled (resolved or rejected). */
-  appendCalls: number;
-  /** Events newly stored. */
-  eventsAppended: number;
-  /** Events found already stored by (source, id). */
-  duplicates: number;
-  /** Append calls rejected with WrongExpectedVersionError. */
-  conflicts: number;
-  /** Groups that failed as a whole (BEGIN or COMMIT failed); every call in them was rejected. */
-  failedGroups: number;
-  /** Most calls committed in one transaction. */
-  largestGroup: number;
-}
+export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './options.js';
 
 interface PendingCall {
   events: PendingEvent[];
@@ -93,9 +44,6 @@ interface PendingCall {
 }
 
 type CallOutcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
-
-const DEFAULT_READ_LIMIT = 1000;
-const MAX_CACHED_READ_SHAPES = 256;
 
 /**
  * The embedded event store: one SQLite file (WAL, `synchronous=FULL`), written by one connection.
@@ -146,7 +94,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStreamVersion: StatementSync;
   private readonly selectHead: StatementSync;
   private readonly selectStream: StatementSync;
-  private readonly readAllStatements = new Map<string, StatementSync>();
+  private readonly readAllStatements: ReadAllStatements;
 
   private readonly file: string;
   private readonly readOnly: boolean;
@@ -184,6 +132,7 @@ export class SqliteEventStore implements EventStore {
     this.selectStream = db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND stream_version >= ? ORDER BY stream_version LIMIT ?`,
     );
+    this.readAllStatements = new ReadAllStatements(db);
     this.checkpoints = new SqliteCheckpointStore(
       db,
       () => this.assertOpen(),
@@ -306,7 +255,7 @@ export class SqliteEventStore implements EventStore {
    */
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.assertOpen();
-    const query = this.readAllQuery(options);
+    const query = this.readAllStatements.query(options);
     if (query === undefined) return [];
     return query.stmt.all(...query.params).map((r) => toStoredEvent(r as unknown as EventRow));
   }
@@ -317,7 +266,7 @@ export class SqliteEventStore implements EventStore {
    */
   explainReadAll(options: ReadAllOptions = {}): string[] {
     this.assertOpen();
-    const query = this.readAllQuery(options);
+    const query = this.readAllStatements.query(options);
     if (query === undefined) return [];
     return this.db
       .prepare(`EXPLAIN QUERY PLAN ${query.stmt.sourceSQL}`)
@@ -635,88 +584,9 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** The statement and parameters of `readAll(options)`, undefined when it matches nothing. */
-  private readAllQuery(
-    options: ReadAllOptions,
-  ): { stmt: StatementSync; params: SQLInputValue[] } | undefined {
-    const limit = options.limit ?? DEFAULT_READ_LIMIT;
-    const filters = [options.types, options.provinceCodes, options.communeCodes];
-    if (limit <= 0 || filters.some((list) => list?.length === 0)) return undefined;
-    const types = distinct(options.types);
-    const provinces = distinct(options.provinceCodes);
-    const communes = distinct(options.communeCodes);
-    const stmt = this.readAllStatement({
-      types: types.length,
-      provinces: provinces.length,
-      communes: communes.length,
-    });
-    return { stmt, params: [options.after ?? 0, limit, ...types, ...provinces, ...communes] };
-  }
-
-  private readAllStatement(shape: ReadAllShape): StatementSync {
-    const key = `${shape.types}:${shape.provinces}:${shape.communes}`;
-    let stmt = this.readAllStatements.get(key);
-    if (stmt === undefined) {
-      if (this.readAllStatements.size >= MAX_CACHED_READ_SHAPES) this.readAllStatements.clear();
-      stmt = this.db.prepare(readAllSql(EVENT_COLUMNS, shape));
-      this.readAllStatements.set(key, stmt);
-    }
-    return stmt;
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError('the event store is closed');
   }
-}
-
-class SqliteCheckpointStore implements CheckpointStore {
-  private readonly selectOne: StatementSync;
-  private readonly upsert: StatementSync;
-  private readonly selectAll: StatementSync;
-
-  constructor(
-    db: DatabaseSync,
-    private readonly assertOpen: () => void,
-    /** The file, when the store is open read-only. */
-    private readonly readOnlyFile: string | null,
-  ) {
-    this.selectOne = db.prepare('SELECT position FROM checkpoints WHERE subscriber = ?');
-    this.upsert = db.prepare(
-      `INSERT INTO checkpoints (subscriber, position, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (subscriber) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
-    );
-    this.selectAll = db.prepare(
-      'SELECT subscriber, position, updated_at FROM checkpoints ORDER BY subscriber',
-    );
-  }
-
-  async load(subscriber: string): Promise<number> {
-    this.assertOpen();
-    const row = this.selectOne.get(subscriber);
-    return row === undefined ? 0 : (row.position as number);
-  }
-
-  async save(subscriber: string, position: number): Promise<void> {
-    this.assertOpen();
-    if (this.readOnlyFile !== null) throw new ReadOnlyStoreError(this.readOnlyFile, 'save a checkpoint');
-    if (!Number.isSafeInteger(position) || position < 0) {
-      throw new DomainError('invalid', `checkpoint position must be a non-negative integer, got ${position}`);
-    }
-    this.upsert.run(subscriber, position, new Date().toISOString());
-  }
-
-  async list(): Promise<{ subscriber: string; position: number; updatedAt: string }[]> {
-    this.assertOpen();
-    return this.selectAll.all().map((r) => ({
-      subscriber: r.subscriber as string,
-      position: r.position as number,
-      updatedAt: r.updated_at as string,
-    }));
-  }
-}
-
-function distinct(list: readonly string[] | undefined): string[] {
-  return [...new Set(list)];
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANY_VERSION, SqliteEventStore, type EventToAppend } from '#lgsp/event-store';
+import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
 import { DossierProjection } from '../dossier-projection.js';
 import type { DossierViewRepository } from '../dossier-view-repository.js';

@@ -2,7 +2,8 @@
 // and prints `<position> <id>` for each append once it is acknowledged. Usage: node this.mjs <file>
 import '../../../../../test/support/ts-hooks.mjs';
 
-const { SqliteEventStore, ANY_VERSION } = await import('#lgsp/event-store');
+const { ANY_VERSION } = await import('#lgsp/event-store');
+const { SqliteEventStore } = await import('#lgsp/event-store/sqlite');
 
 const store = SqliteEventStore.open({ file: process.argv[2] });
 let next = 0;
