@@ -29,7 +29,7 @@ import {
 import type { AdminUnits } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { IngestService } from '#lgsp/ingest';
-import type { Logger } from '#lgsp/observability';
+import type { RootLogger as Logger } from '#lgsp/observability';
 import {
   CivilRegistryReconciler,
   OneStopShopReconciler,

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Pool } from 'pg';
-import type { Logger } from '#lgsp/observability';
+import type { RootLogger as Logger } from '#lgsp/observability';
 import {
   PostgresReconciliationStore,
   ReconciliationService,

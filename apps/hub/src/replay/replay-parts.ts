@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { DatabaseSync } from 'node:sqlite';
 import type { DossierSyncConnector, ParkingStore } from '#lgsp/connectors';
 import type { EventStore } from '#lgsp/event-store';
-import type { Logger } from '#lgsp/observability';
+import type { RootLogger as Logger } from '#lgsp/observability';
 import {
   PostgresReplayStore,
   ReplayService,

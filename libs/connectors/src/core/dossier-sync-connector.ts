@@ -5,7 +5,8 @@ import {
   isDossierViewEvent,
   type DossierView,
 } from '#lgsp/projections';
-import { silentLogger, type Page, type Subscriber, type SubscriptionLogger } from '#lgsp/subscriptions';
+import { type Page, type Subscriber } from '#lgsp/subscriptions';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import type { Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ParkingStore } from './parking/parking-store.js';
@@ -38,7 +39,7 @@ export interface DossierSyncSettings {
   listener?: TargetGateListener;
   clock?: Clock;
   random?: () => number;
-  logger?: SubscriptionLogger;
+  logger?: Logger;
   /** Dossiers of one batch sent at the same time (one dossier's events are never concurrent). @defaultValue 8 */
   concurrency?: number;
   /** @defaultValue 100 */
@@ -90,7 +91,7 @@ export class DossierSyncConnector implements Subscriber {
   readonly batchSize: number;
   readonly gate: TargetGate;
   private readonly concurrency: number;
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private readonly wants: (event: StoredEvent) => boolean;
 
   constructor(private readonly options: DossierSyncConnectorOptions) {

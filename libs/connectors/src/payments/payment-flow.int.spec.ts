@@ -8,7 +8,8 @@ import { EventValidator } from '#lgsp/contracts';
 import { type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { IngestService } from '#lgsp/ingest';
-import type { SubscriptionLogger } from '#lgsp/subscriptions';
+
+import { type Logger } from '#lgsp/observability';
 import {
   PaymentPlatformSimulator,
   parseFaultConfig,
@@ -52,7 +53,8 @@ let accepting: boolean;
 let outcomes: CallbackOutcome[];
 let logs: { level: string; obj: object; msg: string }[];
 
-const logger: SubscriptionLogger = {
+const logger: Logger = {
+  debug: () => undefined,
   info: (obj, msg) => logs.push({ level: 'info', obj, msg }),
   warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),
   error: (obj, msg) => logs.push({ level: 'error', obj, msg }),
