@@ -14,7 +14,7 @@ import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { PostgresEventStore, PostgresLeaseStore } from '#lgsp/event-store/postgres';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
 import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
-import { HubMetrics, type Logger } from '#lgsp/observability';
+import { HubMetrics, type RootLogger as Logger } from '#lgsp/observability';
 import {
   DossierProjection,
   PostgresDossierViewRepository,

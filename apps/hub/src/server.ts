@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DomainError, parseStrictJsonBytes } from '#lgsp/contracts';
-import { NestLoggerAdapter, type Logger } from '#lgsp/observability';
+import { NestLoggerAdapter, type RootLogger as Logger } from '#lgsp/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule } from './app.module.js';
 import type { HubConfig } from '#lgsp/hub-config';

@@ -111,18 +111,3 @@ export interface KafkaClient {
   admin(): KafkaAdmin;
   consumer(options: ConsumerOptions): KafkaConsumer;
 }
-
-/** The subset of a pino logger this library uses. */
-export interface KafkaLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export const silentKafkaLogger: KafkaLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};

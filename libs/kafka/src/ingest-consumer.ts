@@ -2,14 +2,13 @@ import { DomainError, type CloudEvent, type DomainErrorCode } from '#lgsp/contra
 import type { IngestService } from '#lgsp/ingest';
 import type { Client } from '#lgsp/security';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '#lgsp/subscriptions';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import { fromKafkaMessage } from './cloudevents-kafka.js';
 import {
-  silentKafkaLogger,
   type ConsumedMessage,
   type KafkaAdmin,
   type KafkaClient,
   type KafkaConsumer,
-  type KafkaLogger,
   type KafkaProducer,
   type MessageVerdict,
 } from './client.js';
@@ -75,7 +74,7 @@ export interface KafkaIngestConsumerOptions {
   createTopics?: Partial<TopicSettings> | false;
   /** Backoff of a record whose append failed for a retriable reason, and of reconnecting. */
   retry?: Partial<RetryPolicy>;
-  logger?: KafkaLogger;
+  logger?: Logger;
   observer?: KafkaIngestObserver;
 }
 
@@ -108,7 +107,7 @@ export class KafkaIngestConsumer {
   private readonly admin: KafkaAdmin;
   private readonly retry: RetryPolicy;
   private readonly createTopics: TopicSettings | undefined;
-  private readonly logger: KafkaLogger;
+  private readonly logger: Logger;
   /** Consecutive failures per `topic/partition`; cleared when a record of the partition is done. */
   private readonly attempts = new Map<string, number>();
   private currentState: KafkaIngestConsumerState = 'stopped';
@@ -122,7 +121,7 @@ export class KafkaIngestConsumer {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.createTopics =
       options.createTopics === false ? undefined : topicSettings(options.createTopics, 'createTopics');
-    this.logger = options.logger ?? silentKafkaLogger;
+    this.logger = options.logger ?? silentLogger;
     this.consumer = options.client.consumer({
       groupId: this.groupId,
       topic: this.topics.ingest,

@@ -1,11 +1,10 @@
 import type { StoredEvent } from '#lgsp/event-store';
 import type { Page, Subscriber, SubscriberFilter } from '#lgsp/subscriptions';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import { provinceCodeOf, toKafkaMessage } from './cloudevents-kafka.js';
 import {
-  silentKafkaLogger,
   type KafkaAdmin,
   type KafkaClient,
-  type KafkaLogger,
   type KafkaProducer,
   type OutgoingMessage,
   type TopicMessages,
@@ -36,7 +35,7 @@ export interface KafkaRelayOptions {
   coalesceMs?: number;
   /** Relay only these events. @defaultValue every event */
   filter?: SubscriberFilter;
-  logger?: KafkaLogger;
+  logger?: Logger;
   observer?: KafkaRelayObserver;
 }
 
@@ -58,7 +57,7 @@ export class KafkaRelay implements Subscriber {
   private readonly settings: TopicSettings;
   private readonly producer: KafkaProducer;
   private readonly admin: KafkaAdmin;
-  private readonly logger: KafkaLogger;
+  private readonly logger: Logger;
   private readonly observer: KafkaRelayObserver | undefined;
   /** Topics known to exist; forgotten after a failed send, in case one was deleted. */
   private readonly knownTopics = new Set<string>();
@@ -72,7 +71,7 @@ export class KafkaRelay implements Subscriber {
     this.settings = topicSettings(options.provinceTopics, 'provinceTopics');
     this.producer = options.client.producer();
     this.admin = options.client.admin();
-    this.logger = options.logger ?? silentKafkaLogger;
+    this.logger = options.logger ?? silentLogger;
     this.observer = options.observer;
   }
 

@@ -1,15 +1,10 @@
 import type { EventStore, ReadAllOptions, StoredEvent } from '#lgsp/event-store';
 import type { ReplaySendResult, ReplayTarget } from '#lgsp/replay';
 import { inReadScope, readScope, type Client, type ReadScope } from '#lgsp/security';
+import { backoffDelay } from '#lgsp/subscriptions';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import { toKafkaMessage } from './cloudevents-kafka.js';
-import {
-  silentKafkaLogger,
-  type KafkaAdmin,
-  type KafkaClient,
-  type KafkaLogger,
-  type KafkaProducer,
-  type OutgoingMessage,
-} from './client.js';
+import { type KafkaAdmin, type KafkaClient, type KafkaProducer, type OutgoingMessage } from './client.js';
 import { BrokerError, UnroutableEventError } from './errors.js';
 import { KafkaTopics, topicSettings, type TopicSettings } from './topics.js';
 
@@ -54,7 +49,7 @@ export interface KafkaReplayTargetsOptions {
   retry?: Partial<KafkaReplayRetry>;
   /** Events per read of the log while collecting a batch. @defaultValue 1000 */
   readPageSize?: number;
-  logger?: KafkaLogger;
+  logger?: Logger;
 }
 
 /** A Kafka consumer's replay target, with the topic it sends to. */
@@ -84,7 +79,7 @@ export class KafkaReplayTargets {
   private readonly retry: KafkaReplayRetry;
   private readonly producer: KafkaProducer;
   private readonly admin: KafkaAdmin;
-  private readonly logger: KafkaLogger;
+  private readonly logger: Logger;
   /** Replay topics known to exist; forgotten after a failed send, in case one was deleted. */
   private readonly knownTopics = new Set<string>();
 
@@ -103,7 +98,7 @@ export class KafkaReplayTargets {
     this.retry = { attempts: 4, initialDelayMs: 250, maxDelayMs: 2000, ...options.retry };
     this.producer = options.client.producer();
     this.admin = options.client.admin();
-    this.logger = options.logger ?? silentKafkaLogger;
+    this.logger = options.logger ?? silentLogger;
   }
 
   /**
@@ -176,7 +171,8 @@ export class KafkaReplayTargets {
    *   it aborted during a wait.
    */
   async produce(topic: string, messages: readonly OutgoingMessage[], signal: AbortSignal | undefined) {
-    let delay = this.retry.initialDelayMs;
+    // The hub's one backoff, without jitter: one producer per process, nothing to spread out.
+    const policy = { ...this.retry, factor: 2 };
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       try {
@@ -187,12 +183,12 @@ export class KafkaReplayTargets {
         this.knownTopics.delete(topic);
         const retriable = !(err instanceof BrokerError) || err.retriable;
         if (!retriable || attempt >= this.retry.attempts) throw err;
+        const delay = backoffDelay(attempt, policy, () => 1);
         this.logger.warn(
           { topic, attempt, delayMs: delay, err: err instanceof Error ? err.message : String(err) },
           'Kafka replay send failed; trying again',
         );
         await sleep(delay, signal);
-        delay = Math.min(delay * 2, this.retry.maxDelayMs);
       }
     }
   }

@@ -2,3 +2,4 @@ export * from './redact.js';
 export * from './logger.js';
 export * from './nest-logger.js';
 export * from './metrics.js';
+export * from './clock.js';

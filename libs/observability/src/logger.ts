@@ -1,7 +1,30 @@
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from 'pino';
 import { maskText, redact } from './redact.js';
 
-export type { Logger } from 'pino';
+/**
+ * The one logger type of the libraries: fields, then a message. A pino logger from
+ * {@link createLogger} is one; a test passes {@link silentLogger} or a recorder built on it.
+ */
+export interface Logger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Logs nothing. */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/**
+ * The hub's root logger, as {@link createLogger} makes it: a {@link Logger} that also makes children
+ * (`child({ component })`), takes a message alone, and flushes.
+ */
+export type RootLogger = PinoLogger;
 
 export interface LoggerOptions {
   level?: LevelWithSilent;
@@ -16,7 +39,7 @@ export interface LoggerOptions {
 }
 
 /** Structured JSON logs (one object per line) with personal data and secrets masked (see {@link redact}). */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): RootLogger {
   return pino(
     {
       name: options.name ?? 'lgsp-hub',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DomainError, type Issue } from '#lgsp/contracts';
-import { maskIdNumbers, type Logger } from '#lgsp/observability';
+import { maskIdNumbers, systemClock, type Clock, type Logger } from '#lgsp/observability';
 import type { AuditLog } from '#lgsp/security';
 import {
   MISMATCH_CATEGORIES,
@@ -36,7 +36,7 @@ export interface ReconciliationServiceOptions {
   expected: ExpectedState;
   /** One `reconciliation.run` entry per finished run. */
   audit?: AuditLog;
-  clock?: () => Date;
+  clock?: Pick<Clock, 'now'>;
   logger?: Logger;
   /**
    * The shortest time between two saves of a running run's progress.
@@ -74,14 +74,14 @@ const DOSSIER_CODE = /^[0-9A-Za-z][0-9A-Za-z._-]{0,79}$/;
  */
 export class ReconciliationService {
   private readonly store: ReconciliationStore;
-  private readonly clock: () => Date;
+  private readonly clock: Pick<Clock, 'now'>;
   private readonly progressMs: number;
   private readonly batchSize: number;
   private readonly active = new Map<string, { done: Promise<void>; abort: AbortController }>();
 
   constructor(private readonly options: ReconciliationServiceOptions) {
     this.store = options.store;
-    this.clock = options.clock ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
     this.progressMs = options.progressMs ?? 500;
     this.batchSize = options.batchSize ?? 500;
   }
@@ -318,7 +318,7 @@ export class ReconciliationService {
   }
 
   private now(): string {
-    return this.clock().toISOString();
+    return new Date(this.clock.now()).toISOString();
   }
 }
 

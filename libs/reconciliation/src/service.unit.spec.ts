@@ -92,7 +92,7 @@ async function setup(steps: Step[], overrides: Partial<ReconciliationServiceOpti
       expectedScopes.push(scope);
       return { dossiers: expectedOf(5), logPosition: 1234 };
     },
-    clock: () => new Date('2026-11-23T08:00:00.000Z'),
+    clock: { now: () => Date.parse('2026-11-23T08:00:00.000Z') },
     progressMs: 10,
     batchSize: 3,
     ...overrides,
@@ -323,7 +323,7 @@ describe('ReconciliationService', () => {
       audit,
       reconcilers: new Map(),
       expected: async () => ({ dossiers: new Map(), logPosition: 0 }),
-      clock: () => new Date('2026-11-23T08:00:00.000Z'),
+      clock: { now: () => Date.parse('2026-11-23T08:00:00.000Z') },
     });
     expect(await restarted.recover()).toBe(1);
     expect(await restarted.get('rc-left')).toEqual({

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { systemClock, TokenBucket, type Clock } from '#lgsp/connectors';
+import { TokenBucket } from '#lgsp/connectors';
 import { DomainError } from '#lgsp/contracts';
-import type { EventStore, Lease, LeaseStore } from '#lgsp/event-store';
+import type { EventStore } from '#lgsp/event-store';
 import type { AuditLog } from '#lgsp/security';
-import { silentLogger, type SubscriptionLogger } from '#lgsp/subscriptions';
+import { LeaseKeeper, type LeaseKeeperOptions } from '#lgsp/subscriptions';
+import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
 import type {
   ReconciliationLookup,
   ReplayCommand,
@@ -38,7 +39,7 @@ export interface ReplayServiceOptions {
   /** How often the executor looks for runs to execute when idle (`replay.pollMs`). */
   pollMs: number;
   clock?: Clock;
-  logger?: SubscriptionLogger;
+  logger?: Logger;
   reconciliation?: ReconciliationLookup;
   /** Several hub processes on one store: a run executes only where its lease is held. */
   lease?: ReplayLeaseOptions;
@@ -50,15 +51,7 @@ export interface ReplayServiceOptions {
  * once it can no longer trust it (80% of the TTL without a renewal). When the holder dies, another
  * process takes the lease after the TTL and resumes the run from its cursor.
  */
-export interface ReplayLeaseOptions {
-  store: Pick<LeaseStore, 'acquire' | 'renew' | 'release'>;
-  /** This process's id (`LGSP_INSTANCE_ID`). */
-  holder: string;
-  ttlMs: number;
-}
-
-/** The share of a lease's TTL after its last renewal during which the holder still trusts it. */
-const LEASE_TRUSTED_SHARE = 0.8;
+export type ReplayLeaseOptions = LeaseKeeperOptions;
 
 export interface StartReplayOptions {
   /** The operator (client name). */
@@ -85,7 +78,7 @@ interface Execution {
  */
 export class ReplayService {
   private readonly clock: Clock;
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private readonly executions = new Map<string, Execution>();
   /** Runs an operator's command is stopping: the executor leaves them alone meanwhile. */
   private readonly commanding = new Set<string>();
@@ -326,20 +319,26 @@ export class ReplayService {
   private async takeLease(id: string, lost: () => void): Promise<RunLease | undefined> {
     const options = this.options.lease;
     if (options === undefined) return UNLEASED;
-    const sentAt = performance.now();
-    let lease: Lease | undefined;
+    let keeper: LeaseKeeper | undefined;
     try {
-      lease = await options.store.acquire(`replay:${id}`, options.holder, options.ttlMs);
+      keeper = await LeaseKeeper.take(options, `replay:${id}`, {
+        lost: () => {
+          this.logger.warn({ replay: id, holder: options.holder }, 'replay lease lost: the run stops here');
+          lost();
+        },
+      });
     } catch (err) {
       this.logger.error({ replay: id, err }, 'replay lease store unavailable');
       return undefined;
     }
-    if (lease === undefined) return undefined;
-    this.logger.info({ replay: id, holder: options.holder, epoch: lease.epoch }, 'replay lease taken');
-    return new HeldRunLease(options, lease, sentAt, () => {
-      this.logger.warn({ replay: id, holder: options.holder }, 'replay lease lost: the run stops here');
-      lost();
-    });
+    if (keeper === undefined) return undefined;
+    this.logger.info({ replay: id, holder: options.holder, epoch: keeper.lease.epoch }, 'replay lease taken');
+    const held = keeper;
+    return {
+      trusted: () => held.check(),
+      // Never throws: a lease not given up lapses by itself.
+      release: () => held.release().catch(() => undefined),
+    };
   }
 
   /** Ends a run (complete or fail) and audits it as the system's doing. */
@@ -453,61 +452,6 @@ interface RunLease {
 }
 
 const UNLEASED: RunLease = { trusted: () => true, release: () => Promise.resolve() };
-
-class HeldRunLease implements RunLease {
-  private deadline: number;
-  private readonly timer: ReturnType<typeof setInterval>;
-  private renewing = false;
-  private lost = false;
-  private released = false;
-
-  constructor(
-    private readonly options: ReplayLeaseOptions,
-    private readonly lease: Lease,
-    sentAt: number,
-    private readonly onLost: () => void,
-  ) {
-    this.deadline = sentAt + options.ttlMs * LEASE_TRUSTED_SHARE;
-    this.timer = setInterval(() => void this.renew(), Math.max(1, Math.floor(options.ttlMs / 3)));
-    this.timer.unref();
-  }
-
-  trusted(): boolean {
-    if (!this.lost && performance.now() >= this.deadline) this.lose();
-    return !this.lost;
-  }
-
-  async release(): Promise<void> {
-    clearInterval(this.timer);
-    this.lost = true;
-    if (this.released) return;
-    this.released = true;
-    // Only lapses the lease while it is still this holder's epoch, so a successor's is never touched.
-    await this.options.store.release(this.lease).catch(() => undefined);
-  }
-
-  private async renew(): Promise<void> {
-    if (this.lost || this.renewing || !this.trusted()) return;
-    this.renewing = true;
-    const sentAt = performance.now();
-    try {
-      if (await this.options.store.renew(this.lease, this.options.ttlMs))
-        this.deadline = sentAt + this.options.ttlMs * LEASE_TRUSTED_SHARE;
-      else this.lose();
-    } catch {
-      // The store is unreachable: the lease stays trusted until its deadline, as with a late renewal.
-    } finally {
-      this.renewing = false;
-    }
-  }
-
-  private lose(): void {
-    if (this.lost) return;
-    this.lost = true;
-    clearInterval(this.timer);
-    this.onLost();
-  }
-}
 
 /** One result per item, through the target's batch call when it has one. */
 async function sendAll(

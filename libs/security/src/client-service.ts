@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, pointerToken, type Issue } from '#lgsp/contracts';
+import { systemClock, type Clock } from '#lgsp/observability';
 import {
   ROLES,
   boundTo,
@@ -68,8 +69,8 @@ export interface ClientServiceOptions {
    * applies here too. Changes made through this service apply at once. @defaultValue 5000
    */
   refreshMs?: number;
-  /** Milliseconds clock, for tests. @defaultValue Date.now */
-  now?: () => number;
+  /** The clock of cache ages, for tests. @defaultValue systemClock */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /**
@@ -97,7 +98,8 @@ export class ClientService {
   ) {
     this.sourceReloadMs = options.sourceReloadMs ?? 1000;
     this.refreshMs = options.refreshMs ?? 5000;
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
   }
 
   /** Accepts this token as the bootstrap admin credential (kept only as a hash). */

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '#lgsp/observability';
+
 /** A sustained rate and a burst: what a token bucket lets through. */
 export interface RateLimit {
   /** Tokens added per second: the sustained rate. */
@@ -49,8 +51,8 @@ export interface KeyedRateLimiterOptions {
    * the oldest. @defaultValue 100000
    */
   maxKeys?: number;
-  /** Milliseconds clock, for tests. @defaultValue Date.now */
-  now?: () => number;
+  /** The clock of refills, for tests. @defaultValue systemClock */
+  clock?: Pick<Clock, 'now'>;
 }
 
 const FIRST_SWEEP = 1024;
@@ -68,7 +70,8 @@ export class KeyedRateLimiter {
 
   constructor(options: KeyedRateLimiterOptions = {}) {
     this.maxKeys = options.maxKeys ?? 100_000;
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
     this.sweepAt = Math.min(FIRST_SWEEP, this.maxKeys);
   }
 

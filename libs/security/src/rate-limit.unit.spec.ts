@@ -2,7 +2,7 @@ import { KeyedRateLimiter, msUntilTokens, refilledTokens } from '#lgsp/security'
 
 function limiter(maxKeys?: number) {
   let now = 1_000_000;
-  const limits = new KeyedRateLimiter({ now: () => now, ...(maxKeys ? { maxKeys } : {}) });
+  const limits = new KeyedRateLimiter({ clock: { now: () => now }, ...(maxKeys ? { maxKeys } : {}) });
   return {
     limits,
     advance: (ms: number) => (now += ms),

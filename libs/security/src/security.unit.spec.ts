@@ -170,7 +170,7 @@ describe('clients and tokens', () => {
   it('reloads the source-bound clients on a miss, at most once per interval, one load at a time', async () => {
     const store = new MemoryClientStore();
     let now = 0;
-    const here = new ClientService(store, units, { now: () => now });
+    const here = new ClientService(store, units, { clock: { now: () => now } });
     const there = new ClientService(store, units);
     expect(await here.clientForSource('/communes/21040/a')).toBeUndefined();
     expect(store.calls.list).toBe(1);
@@ -256,7 +256,7 @@ describe('clients and tokens', () => {
   it('reads a cached client again after refreshMs, in the background, so another process’s change applies', async () => {
     const store = new MemoryClientStore();
     let now = 0;
-    const here = new ClientService(store, units, { now: () => now, refreshMs: 5000 });
+    const here = new ClientService(store, units, { clock: { now: () => now }, refreshMs: 5000 });
     const there = new ClientService(store, units);
     const { token } = await there.create({ name: 'c1', communes: ['21040'] });
     expect((await here.authenticate(token))?.rateLimit).toBeUndefined();

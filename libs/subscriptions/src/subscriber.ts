@@ -47,19 +47,6 @@ export interface OwnCheckpoint {
   load(): Promise<number>;
 }
 
-/** The subset of a pino logger the subscriptions use. */
-export interface SubscriptionLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export const silentLogger: SubscriptionLogger = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
 /** Compiles a filter into a predicate; undefined when the filter lets everything through. */
 export function compileFilter(
   filter: SubscriberFilter | undefined,

@@ -1,7 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import type { EventStore, Lease, LeaseStore, StoredEvent, Unsubscribe } from '#lgsp/event-store';
+import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
-import { compileFilter, silentLogger, type Subscriber, type SubscriptionLogger } from './subscriber.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { compileFilter, type Subscriber } from './subscriber.js';
 
 /**
  * `running`: reading or waiting for events; `retrying`: the last batch failed and waits for its retry;
@@ -52,7 +53,7 @@ export interface SubscriptionLeaseOptions {
 
 /** Options shared by every runner of a {@link Subscriptions} manager. */
 export interface SubscriptionRunnerOptions {
-  logger?: SubscriptionLogger;
+  logger?: Logger;
   /**
    * Fallback wake-up when caught up, in case an append notification is missed (another process wrote).
    * @defaultValue 1000
@@ -60,8 +61,8 @@ export interface SubscriptionRunnerOptions {
   pollIntervalMs?: number;
   /** Backoff after a failed batch; see {@link DEFAULT_RETRY_POLICY}. */
   retry?: Partial<RetryPolicy>;
-  /** Clock for lagSeconds. @defaultValue Date.now */
-  now?: () => number;
+  /** Clock for lagSeconds. @defaultValue systemClock */
+  clock?: Pick<Clock, 'now'>;
   /** Called with a subscriber's name and status whenever its state, attempts or last error change. */
   onStatus?: (name: string, status: SubscriptionStatus) => void;
   /** Several processes on one store: each subscriber runs only where its lease is held. */
@@ -101,8 +102,6 @@ export async function measureLag(
 
 const DEFAULT_BATCH_SIZE = 100;
 const DEFAULT_LEASE_TTL_MS = 10_000;
-/** Share of the TTL after the last successful renewal (or acquisition) during which the holder still acts. */
-const LEASE_TRUSTED_SHARE = 0.8;
 /** From this many consecutive failures on, a failure is logged as an error rather than a warning. */
 const ERROR_AFTER_ATTEMPTS = 5;
 
@@ -118,7 +117,7 @@ interface Waiter {
  * A subscriber with an {@link Subscriber.ownCheckpoint} saves the position itself, with its batch.
  */
 export class SubscriptionRunner {
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private readonly pollIntervalMs: number;
   private readonly retry: RetryPolicy;
   private readonly now: () => number;
@@ -138,11 +137,8 @@ export class SubscriptionRunner {
   private waiter: Waiter | undefined;
   private unsubscribe: Unsubscribe | undefined;
   private readonly leaseOptions: Required<SubscriptionLeaseOptions> | undefined;
-  private lease: Lease | undefined;
-  /** `performance.now()` after which this process no longer trusts its lease. */
-  private leaseDeadline = 0;
-  private leaseTimer: ReturnType<typeof setInterval> | undefined;
-  private renewing = false;
+  /** The lease this process holds for the subscriber, kept renewed. */
+  private keeper: LeaseKeeper | undefined;
   private knownHolder: string | undefined;
   /** A batch handled up to here whose checkpoint write has not succeeded yet. */
   private unsaved: number | undefined;
@@ -156,7 +152,8 @@ export class SubscriptionRunner {
     this.logger = options.logger ?? silentLogger;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
     this.onStatus = options.onStatus;
     const size = subscriber.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isSafeInteger(size) || size < 1)
@@ -174,7 +171,7 @@ export class SubscriptionRunner {
 
   /** The lease this process holds for the subscriber, if any. */
   get heldLease(): Lease | undefined {
-    return this.leaseValid() ? this.lease : undefined;
+    return this.keeper?.trusted ? this.keeper.lease : undefined;
   }
 
   get name(): string {
@@ -228,17 +225,18 @@ export class SubscriptionRunner {
     await this.loop;
   }
 
-  private leaseValid(): boolean {
-    return this.lease !== undefined && performance.now() < this.leaseDeadline;
-  }
-
   /** Takes the lease when it is free; true when this process now holds it. */
   private async acquireLease(): Promise<boolean> {
     const options = this.leaseOptions;
     if (!options) return true;
-    const sentAt = performance.now();
-    const lease = await options.store.acquire(this.name, options.holder, options.ttlMs);
-    if (!lease) {
+    const keeper: LeaseKeeper | undefined = await LeaseKeeper.take(options, this.name, {
+      lost: (reason) => {
+        if (this.keeper === keeper) this.leaseLost(reason);
+      },
+      renewalFailed: (err) =>
+        this.logger.warn({ subscriber: this.name, err: message(err) }, 'subscriber lease renewal failed'),
+    });
+    if (!keeper) {
       if (this.currentState !== 'standby') {
         this.logger.info({ subscriber: this.name }, 'subscriber lease held by another process; standing by');
       }
@@ -247,57 +245,37 @@ export class SubscriptionRunner {
       this.report();
       return false;
     }
-    this.lease = lease;
+    const { lease } = keeper;
+    this.keeper = keeper;
     this.knownHolder = lease.holder;
-    this.leaseDeadline = sentAt + options.ttlMs * LEASE_TRUSTED_SHARE;
     // Another process may have moved the checkpoint while it held the lease.
     this.position = undefined;
     this.logger.info(
       { subscriber: this.name, holder: lease.holder, epoch: lease.epoch },
       'subscriber lease taken',
     );
-    this.leaseTimer ??= setInterval(() => void this.renewLease(), Math.floor(options.ttlMs / 3));
-    this.leaseTimer.unref();
     return true;
   }
 
-  private async renewLease(): Promise<void> {
-    const options = this.leaseOptions;
-    const lease = this.lease;
-    if (!options || !lease || this.renewing) return;
-    this.renewing = true;
-    const sentAt = performance.now();
-    try {
-      if (await options.store.renew(lease, options.ttlMs)) {
-        if (this.lease === lease) this.leaseDeadline = sentAt + options.ttlMs * LEASE_TRUSTED_SHARE;
-      } else if (this.lease === lease) {
-        this.leaseLost('the lease lapsed or was taken over');
-      }
-    } catch (err) {
-      // Not lost yet: the deadline runs out by itself if renewals keep failing.
-      this.logger.warn({ subscriber: this.name, err: message(err) }, 'subscriber lease renewal failed');
-    } finally {
-      this.renewing = false;
-    }
-  }
-
   private leaseLost(reason: string): void {
-    this.logger.warn({ subscriber: this.name, epoch: this.lease?.epoch, reason }, 'subscriber lease lost');
-    this.lease = undefined;
+    this.logger.warn(
+      { subscriber: this.name, epoch: this.keeper?.lease.epoch, reason },
+      'subscriber lease lost',
+    );
+    this.keeper?.stop();
+    this.keeper = undefined;
     this.position = undefined;
     this.unsaved = undefined;
   }
 
   /** Stops renewing and gives the lease up, so that another process takes over without waiting. */
   private async releaseLease(): Promise<void> {
-    if (this.leaseTimer) clearInterval(this.leaseTimer);
-    this.leaseTimer = undefined;
-    const lease = this.lease;
-    this.lease = undefined;
-    if (!lease || !this.leaseOptions) return;
+    const keeper = this.keeper;
+    this.keeper = undefined;
+    if (!keeper) return;
     try {
-      await this.leaseOptions.store.release(lease);
-      this.logger.info({ subscriber: this.name, epoch: lease.epoch }, 'subscriber lease released');
+      await keeper.release();
+      this.logger.info({ subscriber: this.name, epoch: keeper.lease.epoch }, 'subscriber lease released');
     } catch (err) {
       this.logger.warn(
         { subscriber: this.name, err: message(err) },
@@ -332,8 +310,7 @@ export class SubscriptionRunner {
     while (!this.stopRequested) {
       let page: StoredEvent[] = [];
       try {
-        if (this.leaseOptions && !this.leaseValid()) {
-          if (this.lease) this.leaseLost('no successful renewal within the lease');
+        if (this.leaseOptions && !this.keeper?.check()) {
           if (!(await this.acquireLease())) {
             await this.wait(Math.floor(this.leaseOptions.ttlMs / 3), false);
             continue;
@@ -384,7 +361,7 @@ export class SubscriptionRunner {
    */
   private async saveCheckpoint(position: number): Promise<boolean> {
     if (this.leaseOptions) {
-      const lease = this.lease;
+      const lease = this.keeper?.lease;
       if (!lease || !(await this.leaseOptions.store.saveCheckpoint(lease, position))) {
         this.unsaved = undefined;
         this.leaseLost('the checkpoint write was fenced off');

@@ -3,12 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ANY_VERSION, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
-import {
-  Subscriptions,
-  type Subscriber,
-  type SubscriptionLogger,
-  type SubscriptionStatus,
-} from '#lgsp/subscriptions';
+import { Subscriptions, type Subscriber, type SubscriptionStatus } from '#lgsp/subscriptions';
+import { type Logger } from '#lgsp/observability';
 
 const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
@@ -27,7 +23,7 @@ function manager(
   store: SqliteEventStore,
   options: {
     pollIntervalMs?: number;
-    logger?: SubscriptionLogger;
+    logger?: Logger;
     onStatus?: (name: string, status: SubscriptionStatus) => void;
   } = {},
 ) {
@@ -188,7 +184,8 @@ describe('Subscriptions', () => {
     const deliveries: number[][] = [];
     let failuresLeft = 4;
     const warnings: object[] = [];
-    const logger: SubscriptionLogger = {
+    const logger: Logger = {
+      debug: () => undefined,
       info: () => undefined,
       warn: (obj) => warnings.push(obj),
       error: (obj) => warnings.push(obj),
@@ -295,7 +292,7 @@ describe('Subscriptions', () => {
     await store.checkpoints.save('test.lag', 1);
     const [second] = await store.readAll({ after: 1, limit: 1 });
     const now = Date.parse(second?.recordedAt ?? '') + 42_000;
-    const subscriptions = new Subscriptions({ store, now: () => now });
+    const subscriptions = new Subscriptions({ store, clock: { now: () => now } });
     subscriptions.register(recorder('test.lag').subscriber);
 
     expect(await subscriptions.lag()).toEqual([

@@ -33,7 +33,7 @@ import {
 import type { AdminUnits } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { IngestService } from '#lgsp/ingest';
-import type { Logger } from '#lgsp/observability';
+import type { RootLogger as Logger } from '#lgsp/observability';
 import type { TargetReconciler } from '#lgsp/reconciliation';
 import { redactUrl, type ConnectorSettings, type HubConfig } from '#lgsp/hub-config';
 

@@ -126,7 +126,7 @@ export class RequestLimits {
     now?: () => number,
   ) {
     this.now = now ?? Date.now;
-    const options = now ? { now } : {};
+    const options = now ? { clock: { now } } : {};
     this.clients = new KeyedRateLimiter(options);
     this.addresses = new KeyedRateLimiter(options);
     this.scrapes = new KeyedRateLimiter(options);

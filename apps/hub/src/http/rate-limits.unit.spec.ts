@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { HubMetrics, type Logger } from '#lgsp/observability';
+import { HubMetrics, type RootLogger as Logger } from '#lgsp/observability';
 import {
   RequestLimits,
   requestCost,

@@ -6,7 +6,8 @@ import { threadId } from 'node:worker_threads';
 import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
-import type { SubscriptionLogger } from '#lgsp/subscriptions';
+
+import { type Logger } from '#lgsp/observability';
 import { ProjectionThread, type ProjectionThreadOptions } from './projection-thread.js';
 import type { ProjectionWorkerData } from './protocol.js';
 
@@ -20,7 +21,8 @@ let views: SqliteDossierViewRepository;
 const threads: ProjectionThread[] = [];
 let logs: { level: string; obj: object; msg: string }[];
 
-const logger: SubscriptionLogger = {
+const logger: Logger = {
+  debug: () => undefined,
   info: (obj, msg) => logs.push({ level: 'info', obj, msg }),
   warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),
   error: (obj, msg) => logs.push({ level: 'error', obj, msg }),

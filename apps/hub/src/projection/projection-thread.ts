@@ -6,9 +6,9 @@ import {
   measureLag,
   type RetryPolicy,
   type SubscriptionLag,
-  type SubscriptionLogger,
   type SubscriptionStatus,
 } from '#lgsp/subscriptions';
+import { type Logger } from '#lgsp/observability';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './protocol.js';
 
 /** Options of {@link ProjectionThread}. */
@@ -17,7 +17,7 @@ export interface ProjectionThreadOptions {
   store: Pick<EventStore, 'onAppended' | 'head' | 'readAll'>;
   /** A main-thread reader of the views the worker writes, for the checkpoint. */
   views: Pick<DossierViewRepository, 'checkpoint'>;
-  logger: SubscriptionLogger;
+  logger: Logger;
   data: ProjectionWorkerData;
   /** The worker's entry module. @defaultValue `./projection-worker.js` beside this module */
   workerUrl?: URL;

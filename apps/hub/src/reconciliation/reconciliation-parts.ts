@@ -1,4 +1,4 @@
-import type { Logger } from '#lgsp/observability';
+import type { RootLogger as Logger } from '#lgsp/observability';
 import {
   ReconciliationService,
   SqlReconciliationStore,

@@ -1,6 +1,6 @@
 import type { DossierSyncConnector, ParkingStore } from '#lgsp/connectors';
 import type { EventStore } from '#lgsp/event-store';
-import type { Logger } from '#lgsp/observability';
+import type { RootLogger as Logger } from '#lgsp/observability';
 import {
   ReplayService,
   SqlReplayStore,

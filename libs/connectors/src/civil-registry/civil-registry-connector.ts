@@ -1,7 +1,8 @@
 import type { RegistrationSubject } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
+import { silentLogger } from '#lgsp/observability';
 import { currentReplay } from '../core/replay-context.js';
-import { silentLogger } from '#lgsp/subscriptions';
+
 import { systemClock } from '../core/clock.js';
 import {
   DOSSIER_STREAM_PREFIX,

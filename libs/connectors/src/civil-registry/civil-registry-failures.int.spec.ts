@@ -26,7 +26,10 @@ describe('failures the hub must survive', () => {
   const recorder = () => {
     const entries: { level: string; obj: object; msg: string }[] = [];
     const at = (level: string) => (obj: object, msg: string) => void entries.push({ level, obj, msg });
-    return { entries, logger: { info: at('info'), warn: at('warn'), error: at('error') } };
+    return {
+      entries,
+      logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+    };
   };
 
   it('parks a dossier the registry refuses (400) as a data error, without polling anything', async () => {

@@ -1,6 +1,7 @@
 import type { EventStore } from '#lgsp/event-store';
 import { readDossierState } from '#lgsp/projections';
-import { backoffDelay, silentLogger, type RetryPolicy, type SubscriptionLogger } from '#lgsp/subscriptions';
+import { backoffDelay, type RetryPolicy } from '#lgsp/subscriptions';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ConnectorError, isConnectorError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
@@ -37,7 +38,7 @@ export interface CivilRegistryResultPollerOptions {
   backoff?: Partial<RetryPolicy>;
   clock?: Clock;
   random?: () => number;
-  logger?: SubscriptionLogger;
+  logger?: Logger;
 }
 
 /** What one round did. */
@@ -69,7 +70,7 @@ export class CivilRegistryResultPoller {
   private readonly backoff: RetryPolicy;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private loop: Promise<void> | undefined;
   private abort: AbortController | undefined;
 

@@ -6,7 +6,8 @@ import {
   readDossierState,
   type DossierState,
 } from '#lgsp/projections';
-import { silentLogger, type Page, type Subscriber, type SubscriptionLogger } from '#lgsp/subscriptions';
+import { type Page, type Subscriber } from '#lgsp/subscriptions';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import type { Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import type { ParkingStore } from './parking/parking-store.js';
@@ -30,7 +31,7 @@ export interface DossierSyncSettings {
   listener?: TargetGateListener;
   clock?: Clock;
   random?: () => number;
-  logger?: SubscriptionLogger;
+  logger?: Logger;
   /** Dossiers of one batch sent at the same time (one dossier's events are never concurrent). @defaultValue 8 */
   concurrency?: number;
   /** @defaultValue 100 */
@@ -82,7 +83,7 @@ export class DossierSyncConnector implements Subscriber {
   readonly batchSize: number;
   readonly gate: TargetGate;
   private readonly concurrency: number;
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private readonly wants: (event: StoredEvent) => boolean;
 
   constructor(private readonly options: DossierSyncConnectorOptions) {

@@ -1,5 +1,6 @@
 import type { EventStore } from '#lgsp/event-store';
-import { silentLogger, type SubscriptionLogger } from '#lgsp/subscriptions';
+
+import { silentLogger, type Logger } from '#lgsp/observability';
 import { systemClock, type Clock } from '../core/clock.js';
 import { DOSSIER_STREAM_PREFIX } from '../core/dossier-sync-connector.js';
 import type { EventSink } from '../core/event-sink.js';
@@ -25,7 +26,7 @@ export interface PaymentCallbackHandlerOptions {
   pending: PendingWorkStore;
   /** To find the dossier's province and commune in its stream. */
   events: Pick<EventStore, 'readStream'>;
-  logger?: SubscriptionLogger;
+  logger?: Logger;
   clock?: Clock;
 }
 
@@ -40,7 +41,7 @@ export interface PaymentCallbackHandlerOptions {
  * the platform sends the callback again.
  */
 export class PaymentCallbackHandler {
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private readonly clock: Clock;
 
   constructor(private readonly options: PaymentCallbackHandlerOptions) {

@@ -8,7 +8,7 @@ import { EventValidator } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { IngestService } from '#lgsp/ingest';
-import type { SubscriptionLogger } from '#lgsp/subscriptions';
+import type { Logger } from '#lgsp/observability';
 import { PaymentPlatformSimulator, type SentCallback } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import type { Clock } from '../core/clock.js';
@@ -48,7 +48,8 @@ export let accepting: boolean;
 export let outcomes: CallbackOutcome[];
 export let logs: { level: string; obj: object; msg: string }[];
 
-export const logger: SubscriptionLogger = {
+export const logger: Logger = {
+  debug: () => undefined,
   info: (obj, msg) => logs.push({ level: 'info', obj, msg }),
   warn: (obj, msg) => logs.push({ level: 'warn', obj, msg }),
   error: (obj, msg) => logs.push({ level: 'error', obj, msg }),

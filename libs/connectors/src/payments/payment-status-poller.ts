@@ -1,4 +1,4 @@
-import { silentLogger, type SubscriptionLogger } from '#lgsp/subscriptions';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isConnectorError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
@@ -19,7 +19,7 @@ export interface PaymentStatusPollerOptions {
   /** Items queried per round. @defaultValue 50 */
   batch?: number;
   clock?: Clock;
-  logger?: SubscriptionLogger;
+  logger?: Logger;
 }
 
 /** What one round did. */
@@ -49,7 +49,7 @@ export class PaymentStatusPoller {
   private readonly maxPollDelayMs: number;
   private readonly batch: number;
   private readonly clock: Clock;
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private running: { abort: AbortController; done: Promise<void> } | undefined;
 
   constructor(private readonly options: PaymentStatusPollerOptions) {

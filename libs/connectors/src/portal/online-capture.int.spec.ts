@@ -245,6 +245,7 @@ describe('OnlineSubmissionCapture with the portal simulator', () => {
   it('refuses what cannot become a valid event, reports it without personal data, and moves on', async () => {
     const warnings: unknown[] = [];
     const logger = {
+      debug: () => undefined,
       info: () => undefined,
       error: () => undefined,
       warn: (o: object, m: string) => warnings.push([o, m]),
@@ -296,7 +297,12 @@ describe('OnlineSubmissionCapture with the portal simulator', () => {
 
   it('start() polls until stop(), retrying failed rounds, and stop() waits for the round', async () => {
     const warnings: unknown[] = [];
-    const logger = { info: () => undefined, error: () => undefined, warn: (o: object) => warnings.push(o) };
+    const logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      error: () => undefined,
+      warn: (o: object) => warnings.push(o),
+    };
     sim.faults.configure(
       parseFaultConfig({ errorRate: 1, operations: ['LayDanhSachHoSoTrucTuyen'] }, Date.now()),
     );

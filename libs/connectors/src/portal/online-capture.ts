@@ -1,6 +1,7 @@
 import { isDomainError, type AdminUnits, type CloudEvent } from '#lgsp/contracts';
 import type { CheckpointStore } from '#lgsp/event-store';
-import { silentLogger, type SubscriptionLogger } from '#lgsp/subscriptions';
+
+import { silentLogger, type Logger } from '#lgsp/observability';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isConnectorError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
@@ -34,7 +35,7 @@ export interface OnlineSubmissionCaptureOptions {
   /** @defaultValue {@link PORTAL_ONLINE_CHECKPOINT} */
   checkpoint?: string;
   clock?: Clock;
-  logger?: SubscriptionLogger;
+  logger?: Logger;
 }
 
 /** A submission the hub could not capture. No personal data: it is logged and shown to operators. */
@@ -82,7 +83,7 @@ export class OnlineSubmissionCapture {
   private readonly pageSize: number;
   private readonly keepRefused: number;
   private readonly clock: Clock;
-  private readonly logger: SubscriptionLogger;
+  private readonly logger: Logger;
   private readonly refusals: RefusedSubmission[] = [];
   /** The round in progress or the last one; rounds never overlap. */
   private round: Promise<unknown> = Promise.resolve();

@@ -11,13 +11,12 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import {
-  silentKafkaLogger,
   type ConsumerOptions,
   type KafkaAdmin,
   type KafkaClient,
   type KafkaConsumer,
-  type KafkaLogger,
   type KafkaProducer,
   type TopicMessages,
   type TopicSpec,
@@ -46,7 +45,7 @@ export interface KafkaClientOptions {
    */
   retries?: number;
   /** Receives kafkajs's own log lines too (its INFO as debug). */
-  logger?: KafkaLogger;
+  logger?: Logger;
 }
 
 const DEFAULT_CLIENT_ID = 'lgsp-hub';
@@ -58,7 +57,7 @@ const DEFAULT_CLIENT_ID = 'lgsp-hub';
  */
 const EXPECTED_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
-function logCreator(logger: KafkaLogger) {
+function logCreator(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry): void => {
       const { message, timestamp: _timestamp, ...extra } = log;
@@ -96,12 +95,12 @@ export function toBrokerError(err: unknown, what: string): BrokerError {
 /** A kafkajs `Kafka` instance behind the ports of `client.ts`. */
 export class KafkaJsClient implements KafkaClient {
   private readonly kafka: Kafka;
-  private readonly logger: KafkaLogger;
+  private readonly logger: Logger;
   private readonly retries: number;
 
   constructor(options: KafkaClientOptions) {
     if (options.brokers.length === 0) throw new TypeError('Kafka needs at least one broker (host:port)');
-    this.logger = options.logger ?? silentKafkaLogger;
+    this.logger = options.logger ?? silentLogger;
     this.retries = options.retries ?? 3;
     this.kafka = new Kafka({
       brokers: [...options.brokers],

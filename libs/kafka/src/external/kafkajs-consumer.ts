@@ -1,11 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type {
-  ConsumedMessage,
-  ConsumerOptions,
-  KafkaConsumer,
-  KafkaLogger,
-  MessageVerdict,
-} from '../client.js';
+import { type Logger } from '#lgsp/observability';
+import type { ConsumedMessage, ConsumerOptions, KafkaConsumer, MessageVerdict } from '../client.js';
 
 type Handle = (message: ConsumedMessage) => Promise<MessageVerdict>;
 
@@ -36,7 +31,7 @@ export class KafkaJsConsumer implements KafkaConsumer {
   constructor(
     private readonly kafka: Kafka,
     private readonly options: ConsumerOptions,
-    private readonly logger: KafkaLogger,
+    private readonly logger: Logger,
   ) {}
 
   async start(handle: Handle, onFailure: (error: unknown) => void): Promise<void> {

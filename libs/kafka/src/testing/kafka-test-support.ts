@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
 import type { Client } from '#lgsp/security';
-import {
-  KafkaTopics,
-  silentKafkaLogger,
-  type ConsumedMessage,
-  type KafkaClient,
-  type KafkaConsumer,
-  type KafkaLogger,
-} from '#lgsp/kafka';
+import { type ConsumedMessage, type KafkaClient, type KafkaConsumer, KafkaTopics } from '#lgsp/kafka';
+import { silentLogger, type Logger } from '#lgsp/observability';
 
 /** Topics of their own for one test, so that tests sharing a broker never see each other's records. */
 export function uniqueTopics(): KafkaTopics {
@@ -73,11 +67,11 @@ export function textHeaders(message: ConsumedMessage): Record<string, string> {
 }
 
 /** A logger that keeps warnings and errors, to print when a test fails (and stays quiet otherwise). */
-export function recordingLogger(): KafkaLogger & { lines: string[] } {
+export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const keep = (level: string) => (obj: object, msg: string) =>
     lines.push(`${level} ${msg} ${JSON.stringify(obj)}`);
-  return { ...silentKafkaLogger, warn: keep('warn'), error: keep('error'), lines };
+  return { ...silentLogger, warn: keep('warn'), error: keep('error'), lines };
 }
 
 /** Two provinces the Kafka specs spread their dossiers over (one commune each). */
