@@ -1,10 +1,4 @@
-import {
-  CivilRegistrySimulator,
-  NationalPortalSimulator,
-  OneStopShopSimulator,
-  PaymentPlatformSimulator,
-  type Simulator,
-} from '#lgsp/simulators';
+import { startSimulators } from '#lgsp/simulators';
 
 /**
  * Starts the four simulators, each on its own port, and prints one JSON line per simulator:
@@ -27,25 +21,21 @@ function port(name: string, fallback: number): number {
 
 async function main(): Promise<void> {
   const host = process.env.LGSP_SIM_HOST ?? '127.0.0.1';
-  const payments = new PaymentPlatformSimulator();
   const paymentConfig: Record<string, string> = {};
   if (process.env.LGSP_SIM_PAYMENTS_SECRET) paymentConfig.secret = process.env.LGSP_SIM_PAYMENTS_SECRET;
   if (process.env.LGSP_SIM_PAYMENTS_CALLBACK_URL) {
     paymentConfig.callbackUrl = process.env.LGSP_SIM_PAYMENTS_CALLBACK_URL;
   }
-  payments.configure(paymentConfig);
-  const simulators: [Simulator, number][] = [
-    [new NationalPortalSimulator(), port('LGSP_SIM_PORTAL_PORT', 4101)],
-    [new OneStopShopSimulator(), port('LGSP_SIM_ONE_STOP_SHOP_PORT', 4102)],
-    [new CivilRegistrySimulator(), port('LGSP_SIM_CIVIL_REGISTRY_PORT', 4103)],
-    [payments, port('LGSP_SIM_PAYMENTS_PORT', 4104)],
-  ];
-  for (const [simulator, p] of simulators) {
-    const { url } = await simulator.start(p, host);
-    process.stdout.write(`${JSON.stringify({ simulator: simulator.name, url })}\n`);
-  }
+  const simulators = await startSimulators({
+    portal: { port: port('LGSP_SIM_PORTAL_PORT', 4101), host },
+    oneStopShop: { port: port('LGSP_SIM_ONE_STOP_SHOP_PORT', 4102), host },
+    civilRegistry: { port: port('LGSP_SIM_CIVIL_REGISTRY_PORT', 4103), host },
+    payments: { port: port('LGSP_SIM_PAYMENTS_PORT', 4104), host },
+    paymentConfig,
+    started: (simulator, url) => process.stdout.write(`${JSON.stringify({ simulator, url })}\n`),
+  });
   const shutdown = (): void => {
-    void Promise.all(simulators.map(([s]) => s.stop())).then(() => process.exit(0));
+    void simulators.stop().then(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

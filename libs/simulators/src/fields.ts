@@ -125,3 +125,25 @@ export const PROCEDURE_CODE = /^\d{1,2}\.\d{6}(\.[0-9A-Z]+)*$/;
 export function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
+
+/** A finite number ≥ 0. */
+export function nonNegative(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new SimInputError(`${path}: expected a non-negative number`);
+  }
+  return v;
+}
+
+/**
+ * Outcome weights `{name: weight}` for each of `keys` (an absent one weighs 0), at least one above 0:
+ * the simulators draw their outcomes with them.
+ */
+export function weights<K extends string>(v: unknown, path: string, keys: readonly K[]): Record<K, number> {
+  const w = record(v, path);
+  const out = {} as Record<K, number>;
+  for (const k of keys) out[k] = w[k] === undefined ? 0 : nonNegative(w[k], `${path}.${k}`);
+  if (keys.reduce((sum, k) => sum + out[k], 0) <= 0) {
+    throw new SimInputError(`${path}: at least one weight above 0`);
+  }
+  return out;
+}

@@ -20,3 +20,4 @@ export { PaymentPlatformSimulator, TRANSACTION_STATUS } from './payments/payment
 export type { PaymentConfig, SentCallback } from './payments/payment-platform.js';
 export { MAX_PROGRESS_PER_CALL, NationalPortalSimulator } from './portal/national-portal.js';
 export type { OnlineSubmission, PortalDossier, PortalProgress } from './portal/national-portal.js';
+export { startSimulators, type Listen, type SimulatorSuite, type SimulatorSuiteOptions } from './suite.js';

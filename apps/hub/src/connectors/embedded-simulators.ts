@@ -1,11 +1,5 @@
 import type { Logger } from '#lgsp/observability';
-import {
-  CivilRegistrySimulator,
-  NationalPortalSimulator,
-  OneStopShopSimulator,
-  PaymentPlatformSimulator,
-  type Simulator,
-} from '#lgsp/simulators';
+import { startSimulators, type Listen, type SimulatorSuite } from '#lgsp/simulators';
 import type { HubConfig } from '#lgsp/hub-config';
 
 /** The path of the hub where the payment platform sends its callbacks. */
@@ -27,24 +21,21 @@ export async function startEmbeddedSimulators(
   logger: Logger,
 ): Promise<EmbeddedSimulators> {
   const c = config.connectors;
-  const payments = new PaymentPlatformSimulator();
-  payments.configure({ secret: c.payments.secret });
-  const simulators: [Simulator, string][] = [
-    [new NationalPortalSimulator(), c.portal.url],
-    [new OneStopShopSimulator(), c.oneStopShop.url],
-    [new CivilRegistrySimulator(), c.civilRegistry.url],
-    [payments, c.payments.url],
-  ];
-  const started: Simulator[] = [];
+  const at = (url: string): Listen => {
+    const { hostname, port } = new URL(url);
+    return { port: Number(port || 80), host: hostname };
+  };
+  let simulators: SimulatorSuite;
   try {
-    for (const [simulator, url] of simulators) {
-      const { hostname, port } = new URL(url);
-      const at = await simulator.start(Number(port || 80), hostname);
-      started.push(simulator);
-      logger.info({ simulator: simulator.name, url: at.url }, 'simulator started in the hub process');
-    }
+    simulators = await startSimulators({
+      portal: at(c.portal.url),
+      oneStopShop: at(c.oneStopShop.url),
+      civilRegistry: at(c.civilRegistry.url),
+      payments: at(c.payments.url),
+      paymentConfig: { secret: c.payments.secret },
+      started: (simulator, url) => logger.info({ simulator, url }, 'simulator started in the hub process'),
+    });
   } catch (err) {
-    await Promise.all(started.map((s) => s.stop()));
     throw new Error(
       `cannot start the embedded simulators (is another process, e.g. npm run simulators, on their ports?): ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
@@ -52,10 +43,8 @@ export async function startEmbeddedSimulators(
   }
   return {
     hubListening(hubUrl) {
-      payments.configure({ callbackUrl: `${hubUrl}${PAYMENT_CALLBACK_PATH}` });
+      simulators.payments.configure({ callbackUrl: `${hubUrl}${PAYMENT_CALLBACK_PATH}` });
     },
-    async stop() {
-      await Promise.all(started.map((s) => s.stop()));
-    },
+    stop: () => simulators.stop(),
   };
 }

@@ -1,6 +1,17 @@
 import { CIVIL_REGISTRY_STATUS, formatVn } from '#lgsp/connectors';
 import { corruptRecord, mulberry32, SimInputError, toNfd } from '../faults.js';
-import { code, date, DOSSIER_CODE, integer, record, requiredText, stripUndefined, text } from '../fields.js';
+import {
+  code,
+  date,
+  DOSSIER_CODE,
+  integer,
+  nonNegative,
+  record,
+  requiredText,
+  stripUndefined,
+  text,
+  weights,
+} from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
 
 /**
@@ -316,28 +327,13 @@ export function defaultRegistryConfig(): RegistryConfig {
   };
 }
 
-function nonNegative(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new SimInputError(`${path}: expected a non-negative number`);
-  }
-  return v;
-}
-
 export function parseRegistryConfig(input: unknown): RegistryConfig {
   const o = record(input, 'config');
   const c = defaultRegistryConfig();
   if (o.seed !== undefined) c.seed = nonNegative(o.seed, 'config.seed');
   if (o.stepMs !== undefined) c.stepMs = nonNegative(o.stepMs, 'config.stepMs');
   if (o.outcomes !== undefined) {
-    const w = record(o.outcomes, 'config.outcomes');
-    c.outcomes = {
-      done: w.done === undefined ? 0 : nonNegative(w.done, 'config.outcomes.done'),
-      supplement: w.supplement === undefined ? 0 : nonNegative(w.supplement, 'config.outcomes.supplement'),
-      rejected: w.rejected === undefined ? 0 : nonNegative(w.rejected, 'config.outcomes.rejected'),
-    };
-    if (c.outcomes.done + c.outcomes.supplement + c.outcomes.rejected <= 0) {
-      throw new SimInputError('config.outcomes: at least one weight above 0');
-    }
+    c.outcomes = weights(o.outcomes, 'config.outcomes', ['done', 'supplement', 'rejected']);
   }
   if (o.processingPolls !== undefined) {
     const p = record(o.processingPolls, 'config.processingPolls');

@@ -1,6 +1,6 @@
 import { PAYMENT_STATUS, formatVn } from '#lgsp/connectors';
 import { mulberry32, SimInputError } from '../faults.js';
-import { date, record, requiredText, text } from '../fields.js';
+import { date, nonNegative, record, requiredText, text, weights } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse, type Started } from '../http.js';
 import { paymentDigest, signMessage, verifyMessage, type DigestMessage } from '#lgsp/connectors';
 
@@ -389,13 +389,6 @@ export function defaultPaymentConfig(): PaymentConfig {
   };
 }
 
-function nonNegative(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new SimInputError(`${path}: expected a non-negative number`);
-  }
-  return v;
-}
-
 function range(v: unknown, path: string): { min: number; max: number } {
   const o = record(v, path);
   const min = nonNegative(o.min, `${path}.min`);
@@ -416,15 +409,7 @@ export function parsePaymentConfig(input: unknown, current: PaymentConfig): Paym
   if (o.secret !== undefined) c.secret = requiredText(o, 'secret', 'config');
   if (o.seed !== undefined) c.seed = nonNegative(o.seed, 'config.seed');
   if (o.outcomes !== undefined) {
-    const w = record(o.outcomes, 'config.outcomes');
-    c.outcomes = {
-      success: w.success === undefined ? 0 : nonNegative(w.success, 'config.outcomes.success'),
-      failed: w.failed === undefined ? 0 : nonNegative(w.failed, 'config.outcomes.failed'),
-      pending: w.pending === undefined ? 0 : nonNegative(w.pending, 'config.outcomes.pending'),
-    };
-    if (c.outcomes.success + c.outcomes.failed + c.outcomes.pending <= 0) {
-      throw new SimInputError('config.outcomes: at least one weight above 0');
-    }
+    c.outcomes = weights(o.outcomes, 'config.outcomes', ['success', 'failed', 'pending']);
   }
   if (o.pendingPolls !== undefined) {
     const r = range(o.pendingPolls, 'config.pendingPolls');
