@@ -14,12 +14,7 @@ import {
   type LeaseStore,
 } from '#lgsp/event-store';
 import type { Logger } from '#lgsp/observability';
-import {
-  PostgresDossierViewRepository,
-  SqliteDossierViewRepository,
-  openProjectionDatabase,
-  type DossierViewRepository,
-} from '#lgsp/projections';
+import { SqlDossierViewRepository, type DossierViewRepository } from '#lgsp/projections';
 import { SqlReconciliationStore } from '#lgsp/reconciliation';
 import { SqlReplayStore } from '#lgsp/replay';
 import { SqlAuditLog, SqlClientStore, type AuditLog, type ClientStore } from '#lgsp/security';
@@ -109,9 +104,9 @@ async function openEmbedded(config: StorageConfig, logger: Logger): Promise<HubS
   const database = SqliteDatabase.over(store.database);
   logger.info({ store: 'sqlite', file: eventsFile }, 'event store open');
   const projectionsFile = join(config.dataDir, 'projections.db');
-  const projectionDb = openProjectionDatabase(projectionsFile);
+  const projectionDb = SqliteDatabase.open(projectionsFile);
   // Creates or migrates the views' tables before the worker starts, so a read never misses one.
-  const dossiers = new SqliteDossierViewRepository(projectionDb);
+  const dossiers = await SqlDossierViewRepository.open(projectionDb);
   logger.info({ file: projectionsFile }, 'projection database open');
   return {
     store,
@@ -122,19 +117,11 @@ async function openEmbedded(config: StorageConfig, logger: Logger): Promise<HubS
     openPending: () => SqlPendingWorkStore.open(database),
     audit: await SqlAuditLog.open(database),
     database,
-    versions: async () =>
-      [
-        { database: eventsFile, db: store.database },
-        { database: projectionsFile, db: projectionDb },
-      ].flatMap(({ database, db }) =>
-        (
-          db.prepare('SELECT component, version FROM schema_version ORDER BY component').all() as {
-            component: string;
-            version: number;
-          }[]
-        ).map((r) => ({ database, component: r.component, version: r.version })),
-      ),
-    close: () => projectionDb.close(),
+    versions: async () => [
+      ...(await database.versions()).map((v) => ({ database: eventsFile, ...v })),
+      ...(await projectionDb.versions()).map((v) => ({ database: projectionsFile, ...v })),
+    ],
+    close: () => projectionDb.connection.close(),
   };
 }
 
@@ -150,7 +137,7 @@ async function openPostgres(config: StorageConfig, logger: Logger, instanceId: s
   const database = PostgresDatabase.over(store.database, schema);
   try {
     const clients = await SqlClientStore.open(database);
-    const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
+    const dossiers = await SqlDossierViewRepository.open(database);
     const audit = await SqlAuditLog.open(database);
     logger.info({ store: 'postgres', url: redactUrl(config.store), schema, instanceId }, 'event store open');
     return {

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '#lgsp/event-store';
 import { createLogger } from '#lgsp/observability';
-import { DossierProjection, SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
+import { DossierProjection, SqlDossierViewRepository } from '#lgsp/projections';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './protocol.js';
 
@@ -15,7 +16,7 @@ const post = (message: FromProjectionWorker): void => port.postMessage(message);
 const logger = createLogger({ level: data.logLevel, sync: true }).child({ thread: 'projection' });
 
 const store = SqliteEventStore.open({ file: data.eventsFile, readOnly: true });
-const db = openProjectionDatabase(data.projectionsFile);
+const db = SqliteDatabase.open(data.projectionsFile);
 let stopping = false;
 
 const subscriptions = new Subscriptions({
@@ -32,7 +33,7 @@ const subscriptions = new Subscriptions({
   },
 });
 subscriptions.register(
-  new DossierProjection(new SqliteDossierViewRepository(db), { batchSize: data.batchSize }),
+  new DossierProjection(new SqlDossierViewRepository(db), { batchSize: data.batchSize }),
 );
 
 async function stop(): Promise<void> {
@@ -40,7 +41,7 @@ async function stop(): Promise<void> {
   stopping = true;
   await subscriptions.stop();
   await store.close();
-  db.close();
+  await db.close();
   logger.info('projection worker stopped');
   process.exit(0);
 }

@@ -141,8 +141,36 @@ export class PostgresDatabase extends PostgresExecutor implements SqlDatabase {
     return new PostgresDatabase(pool, schema, false);
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return inPostgresTransaction(this.pool, FAILED, (client) => fn(new PostgresExecutor(client)));
+  /**
+   * Like {@link inPostgresTransaction}, except that what `fn` throws passes unchanged: its statements
+   * classify their own failures, and an error of the caller's code (a fold that throws) is not the
+   * store being unavailable.
+   */
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw postgresUnavailable(err, FAILED);
+    }
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    const tx = new PostgresExecutor(client);
+    let broken = false;
+    try {
+      await tx.run('BEGIN');
+      const result = await fn(tx);
+      await tx.run('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      client.off('error', ignore);
+      client.release(broken);
+    }
   }
 
   /**
