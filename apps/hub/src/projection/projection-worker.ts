@@ -32,9 +32,8 @@ const subscriptions = new Subscriptions({
     }
   },
 });
-subscriptions.register(
-  new DossierProjection(new SqlDossierViewRepository(db), { batchSize: data.batchSize }),
-);
+const views = new SqlDossierViewRepository(db);
+subscriptions.register(new DossierProjection(views, { batchSize: data.batchSize }));
 
 async function stop(): Promise<void> {
   if (stopping) return;
@@ -62,8 +61,10 @@ port.on('message', (message: ToProjectionWorker) => {
 });
 
 await subscriptions.start();
+// Ready once the views answer: the subscriber has read the same checkpoint (and said so) by then.
+const checkpoint = await views.checkpoint();
 logger.info(
-  { eventsFile: data.eventsFile, projectionsFile: data.projectionsFile },
+  { eventsFile: data.eventsFile, projectionsFile: data.projectionsFile, checkpoint },
   'projection worker ready',
 );
 post({ type: 'ready' });
