@@ -35,17 +35,7 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.mjs'],
     plugins: { lgsp: boundaries },
     rules: {
-      'lgsp/boundaries': [
-        'error',
-        {
-          // Known offenders, each moved to a library by its own change of issue 13; an entry goes
-          // when its import does.
-          allow: [
-            'apps/cli/src/cli.ts -> ../../hub/src/runtime.js',
-            'apps/hub/src/connectors/embedded-simulators.ts -> ../../../simulators/src/index.js',
-          ],
-        },
-      ],
+      'lgsp/boundaries': 'error',
     },
   },
   {

@@ -2,7 +2,8 @@
 // import's text; these rules need the importing file's place and the resolved target):
 // - a library is imported only through its entries, `#lgsp/<lib>` or `#lgsp/<lib>/<entry>`: never by
 //   a relative path into libs/<lib>/src from outside that library, never deeper (`#lgsp/x/y/z`);
-// - an app does not import another app's source (what they share belongs in a library).
+// - an app does not import another app's source (what they share belongs in a library), and a library
+//   imports no app at all (the dependencies point from apps to libraries).
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +19,9 @@ function unitOf(path) {
 const rule = {
   meta: {
     type: 'problem',
-    docs: { description: 'Libraries through their entries only; no app imports another app.' },
+    docs: {
+      description: 'Libraries through their entries only; no app imports another app, no library an app.',
+    },
     schema: [
       {
         type: 'object',
@@ -35,6 +38,7 @@ const rule = {
       deepEntry: 'A lib has entries #lgsp/<lib> and #lgsp/<lib>/<entry> only, not {{source}}.',
       otherApp:
         "An app does not import another app's source ({{source}} is in apps/{{app}}): move what they share to a lib.",
+      libApp: 'A lib imports no app ({{source}} is in apps/{{app}}): move what it needs to a lib.',
     },
   },
   create(context) {
@@ -56,6 +60,8 @@ const rule = {
       if (to.kind === 'libs') context.report({ node, messageId: 'libPath', data: { lib: to.name, source } });
       else if (from?.kind === 'apps')
         context.report({ node, messageId: 'otherApp', data: { app: to.name, source } });
+      else if (from?.kind === 'libs')
+        context.report({ node, messageId: 'libApp', data: { app: to.name, source } });
     };
     const literal = (node) => (node?.type === 'Literal' ? node.value : undefined);
     return {

@@ -83,6 +83,17 @@ describe('lint boundaries', () => {
     });
   });
 
+  describe('no library imports an app', () => {
+    it("refuses a library's import of an app, even from a spec", async () => {
+      expect(
+        await rulesReported(
+          'libs/connectors/src/portal/x.int.spec.ts',
+          "import { a } from '../../../../apps/simulators/src/index.js';\nvoid a;",
+        ),
+      ).toEqual(['lgsp/boundaries']);
+    });
+  });
+
   describe('the ports and the contracts import no infrastructure', () => {
     it.each([
       ['libs/contracts/src/x.ts', '@nestjs/common'],

@@ -97,7 +97,7 @@ async function migrate(
   schema: string | undefined,
 ): Promise<{ database: string; component: string; version: number }[]> {
   const config = await loadHubConfig(env, { store, schema });
-  const { migrateStorage } = await import('../../hub/src/runtime.js');
+  const { migrateStorage } = await import('#lgsp/hub-storage');
   const { createLogger } = await import('#lgsp/observability');
   const { pino } = await import('pino');
   // Warnings go to stderr: stdout carries the result (and --json must stay parseable).

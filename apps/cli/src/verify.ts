@@ -64,7 +64,7 @@ async function openSource(ctx: Ctx): Promise<ChainSource> {
   });
   if (config.store === 'sqlite') {
     if (flags.schema !== undefined) throw new UsageError('--schema is for a PostgreSQL store');
-    // The embedded store's file, as the hub names it (apps/hub/src/runtime.ts).
+    // The embedded store's file, as the hub names it (libs/hub-storage).
     return openSqliteChainSource(join(config.dataDir, 'events.db'));
   }
   if (flags['data-dir'] !== undefined) throw new UsageError('--data-dir is for the sqlite store');

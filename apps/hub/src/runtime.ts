@@ -2,44 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import {
-  SqlParkingStore,
-  SqlPendingWorkStore,
-  type ParkingStore,
-  type PendingWorkStore,
-} from '#lgsp/connectors';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
-import { type EventStore, type LeaseStore } from '#lgsp/event-store';
-import { SqliteEventStore } from '#lgsp/event-store/sqlite';
-import { PostgresEventStore, PostgresLeaseStore } from '#lgsp/event-store/postgres';
+import type { EventStore } from '#lgsp/event-store';
+import { openStorage } from '#lgsp/hub-storage';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
 import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
 import { HubMetrics, type RootLogger as Logger } from '#lgsp/observability';
-import {
-  DossierProjection,
-  PostgresDossierViewRepository,
-  SqliteDossierViewRepository,
-  openProjectionDatabase,
-  type DossierViewRepository,
-} from '#lgsp/projections';
+import { DossierProjection, type DossierViewRepository } from '#lgsp/projections';
 import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliation';
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
-import {
-  ClientService,
-  SqlAuditLog,
-  SqlClientStore,
-  generateToken,
-  type AuditLog,
-  type ClientStore,
-} from '#lgsp/security';
-import type { SqlDatabase } from '#lgsp/storage';
-import { PostgresDatabase } from '#lgsp/storage/postgres';
-import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { ClientService, generateToken, type AuditLog } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
-import { redactUrl, type HubConfig } from '#lgsp/hub-config';
+import type { HubConfig } from '#lgsp/hub-config';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
-import { openReconciliationStore, reconciliationParts } from './reconciliation/reconciliation-parts.js';
+import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -93,10 +70,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   );
 
   const instanceId = config.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  const storage =
-    config.store === 'sqlite'
-      ? await openEmbedded(config, logger)
-      : await openPostgres(config, logger, instanceId);
+  const storage = await openStorage(config, logger, instanceId);
   const { store } = storage;
 
   const metrics = new HubMetrics();
@@ -215,135 +189,6 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     },
   };
   return runtime;
-}
-
-/**
- * `lgsp migrate`: creates or upgrades every table of the configured store (event store, clients,
- * dossier views, leases, connector parking) without starting the hub, and returns the versions now in place. Hub
- * processes also migrate at start-up; running it first lets an operator upgrade a shared PostgreSQL
- * schema once, before rolling the replicas.
- */
-export async function migrateStorage(config: HubConfig, logger: Logger): Promise<SchemaVersion[]> {
-  if (config.store === 'sqlite') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const storage =
-    config.store === 'sqlite'
-      ? await openEmbedded(config, logger)
-      : await openPostgres(config, logger, 'lgsp-migrate');
-  try {
-    // The connectors' tables too, so a shared schema is ready before a replica enables one.
-    await storage.openParking();
-    await storage.openPending();
-    await openReconciliationStore(storage.database);
-    await openReplayStore(storage.database);
-    return await storage.versions();
-  } finally {
-    storage.close();
-    await storage.store.close();
-  }
-}
-
-/** Where the hub keeps its events, clients, views and leases. */
-interface Storage {
-  store: EventStore;
-  clients: ClientStore;
-  dossiers: DossierViewRepository;
-  /** Subscriber leases, when several processes may share the store. */
-  leases?: LeaseStore;
-  /** The files of the projection worker thread (embedded store only). */
-  projectionFiles?: { eventsFile: string; projectionsFile: string };
-  /** The schema version of every component, as recorded in the database(s). */
-  versions(): Promise<SchemaVersion[]>;
-  /** Opens (creating or migrating) the connectors' parking tables in the same storage. */
-  openParking(): Promise<ParkingStore>;
-  /** Opens (creating or migrating) the connectors' pending-work table in the same storage. */
-  openPending(): Promise<PendingWorkStore>;
-  /** The audit log, in the same storage. */
-  audit: AuditLog;
-  /** The events database (SQLite) or the hub's schema (PostgreSQL): reconciliation runs, replays… */
-  database: SqlDatabase;
-  /** Closes what the store's own `close` does not. */
-  close(): void;
-}
-
-/** One component's schema version (`schema_version` table). */
-export interface SchemaVersion {
-  database: string;
-  component: string;
-  version: number;
-}
-
-/** The embedded default: `events.db` (events, checkpoints, clients) and `projections.db` in `dataDir`. */
-async function openEmbedded(config: HubConfig, logger: Logger): Promise<Storage> {
-  const eventsFile = join(config.dataDir, 'events.db');
-  const store = SqliteEventStore.open({ file: eventsFile });
-  const database = SqliteDatabase.over(store.database);
-  logger.info({ store: 'sqlite', file: eventsFile }, 'event store open');
-  const projectionsFile = join(config.dataDir, 'projections.db');
-  const projectionDb = openProjectionDatabase(projectionsFile);
-  // Creates or migrates the views' tables before the worker starts, so a read never misses one.
-  const dossiers = new SqliteDossierViewRepository(projectionDb);
-  logger.info({ file: projectionsFile }, 'projection database open');
-  return {
-    store,
-    clients: await SqlClientStore.open(database),
-    dossiers,
-    projectionFiles: { eventsFile, projectionsFile },
-    openParking: () => SqlParkingStore.open(database),
-    openPending: () => SqlPendingWorkStore.open(database),
-    audit: await SqlAuditLog.open(database),
-    database,
-    versions: async () =>
-      [
-        { database: eventsFile, db: store.database },
-        { database: projectionsFile, db: projectionDb },
-      ].flatMap(({ database, db }) =>
-        (
-          db.prepare('SELECT component, version FROM schema_version ORDER BY component').all() as {
-            component: string;
-            version: number;
-          }[]
-        ).map((r) => ({ database, component: r.component, version: r.version })),
-      ),
-    close: () => projectionDb.close(),
-  };
-}
-
-/** The production store: every table in one PostgreSQL schema that several hub processes share. */
-async function openPostgres(config: HubConfig, logger: Logger, instanceId: string): Promise<Storage> {
-  const { schema, poolSize } = config.postgres;
-  const store = await PostgresEventStore.open({
-    connectionString: config.store,
-    schema,
-    poolSize,
-    applicationName: `lgsp-hub ${instanceId}`.slice(0, 63),
-  });
-  const database = PostgresDatabase.over(store.database, schema);
-  try {
-    const clients = await SqlClientStore.open(database);
-    const dossiers = await PostgresDossierViewRepository.open(store.database, schema);
-    const audit = await SqlAuditLog.open(database);
-    logger.info({ store: 'postgres', url: redactUrl(config.store), schema, instanceId }, 'event store open');
-    return {
-      store,
-      clients,
-      dossiers,
-      leases: new PostgresLeaseStore(store.database),
-      openParking: () => SqlParkingStore.open(database),
-      openPending: () => SqlPendingWorkStore.open(database),
-      audit,
-      database,
-      versions: async () => {
-        const { rows } = await store.database.query<{ component: string; version: number }>(
-          'SELECT component, version FROM schema_version ORDER BY component',
-        );
-        return rows.map((r) => ({ database: `${redactUrl(config.store)} schema ${schema}`, ...r }));
-      },
-      close: () => undefined,
-    };
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
 }
 
 /** The relay, the ingest consumer and the consumers' replay targets, when brokers are configured. */

@@ -5,8 +5,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { threadId } from 'node:worker_threads';
 import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
-import { SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
-
+import { SqlDossierViewRepository } from '#lgsp/projections';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { type Logger } from '#lgsp/observability';
 import { ProjectionThread, type ProjectionThreadOptions } from './projection-thread.js';
 import type { ProjectionWorkerData } from './protocol.js';
@@ -16,8 +16,8 @@ const MISBEHAVING_WORKER = new URL('./test-fixtures/misbehaving-worker.mjs', imp
 
 let dir: string;
 let store: SqliteEventStore;
-let projectionDb: DatabaseSync;
-let views: SqliteDossierViewRepository;
+let projectionDb: SqliteDatabase;
+let views: SqlDossierViewRepository;
 const threads: ProjectionThread[] = [];
 let logs: { level: string; obj: object; msg: string }[];
 
@@ -97,14 +97,14 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 1
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'lgsp-projection-thread-'));
   store = SqliteEventStore.open({ file: join(dir, 'events.db') });
-  projectionDb = openProjectionDatabase(join(dir, 'projections.db'));
-  views = new SqliteDossierViewRepository(projectionDb);
+  projectionDb = SqliteDatabase.open(join(dir, 'projections.db'));
+  views = new SqlDossierViewRepository(projectionDb);
   logs = [];
 });
 
 afterEach(async () => {
   for (const thread of threads.splice(0)) await thread.stop();
-  projectionDb.close();
+  await projectionDb.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });

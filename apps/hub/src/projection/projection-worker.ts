@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { createLogger } from '#lgsp/observability';
-import { DossierProjection, SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
+import { DossierProjection, SqlDossierViewRepository } from '#lgsp/projections';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './protocol.js';
 
@@ -15,7 +16,7 @@ const post = (message: FromProjectionWorker): void => port.postMessage(message);
 const logger = createLogger({ level: data.logLevel, sync: true }).child({ thread: 'projection' });
 
 const store = SqliteEventStore.open({ file: data.eventsFile, readOnly: true });
-const db = openProjectionDatabase(data.projectionsFile);
+const db = SqliteDatabase.open(data.projectionsFile);
 let stopping = false;
 
 const subscriptions = new Subscriptions({
@@ -31,16 +32,15 @@ const subscriptions = new Subscriptions({
     }
   },
 });
-subscriptions.register(
-  new DossierProjection(new SqliteDossierViewRepository(db), { batchSize: data.batchSize }),
-);
+const views = new SqlDossierViewRepository(db);
+subscriptions.register(new DossierProjection(views, { batchSize: data.batchSize }));
 
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await subscriptions.stop();
   await store.close();
-  db.close();
+  await db.close();
   logger.info('projection worker stopped');
   process.exit(0);
 }
@@ -61,8 +61,10 @@ port.on('message', (message: ToProjectionWorker) => {
 });
 
 await subscriptions.start();
+// Ready once the views answer: the subscriber has read the same checkpoint (and said so) by then.
+const checkpoint = await views.checkpoint();
 logger.info(
-  { eventsFile: data.eventsFile, projectionsFile: data.projectionsFile },
+  { eventsFile: data.eventsFile, projectionsFile: data.projectionsFile, checkpoint },
   'projection worker ready',
 );
 post({ type: 'ready' });

@@ -5,6 +5,7 @@ import {
   type ParkRequest,
   type ParkingStore,
 } from '../core/parking/parking-store.js';
+import { harnessPerTest } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ParkingStoreContractHarness {
@@ -39,17 +40,10 @@ export function describeParkingStoreContract(
   factory: () => Promise<ParkingStoreContractHarness>,
 ): void {
   describe(`ParkingStore contract: ${name}`, () => {
-    let harness: ParkingStoreContractHarness | undefined;
+    const harness = harnessPerTest(factory);
     let store: ParkingStore;
-
-    beforeEach(async () => {
-      harness = await factory();
+    beforeEach(() => {
       store = harness.store;
-    });
-
-    afterEach(async () => {
-      await harness?.close();
-      harness = undefined;
     });
 
     it('parks one dossier for one target only, with its reason, and records who parked it', async () => {
@@ -213,7 +207,7 @@ export function describeParkingStoreContract(
     });
 
     it('parks a pair once and resolves it once when two workers race', async () => {
-      const other = await harness!.another();
+      const other = await harness.another();
       for (let round = 0; round < 5; round++) {
         const dossier = `race-${round}`;
         const [a, b] = await Promise.all([

@@ -1,4 +1,5 @@
 import type { PendingItem, PendingWorkStore } from '../core/pending/pending-work-store.js';
+import { harnessPerTest } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface PendingWorkStoreContractHarness {
@@ -29,13 +30,7 @@ export function describePendingWorkStoreContract(
   open: () => Promise<PendingWorkStoreContractHarness>,
 ): void {
   describe(`PendingWorkStore contract: ${name}`, () => {
-    let h: PendingWorkStoreContractHarness;
-    beforeEach(async () => {
-      h = await open();
-    });
-    afterEach(async () => {
-      await h.close();
-    });
+    const h = harnessPerTest(open);
 
     it('keeps an item with its payload, and a second schedule of the same key changes nothing', async () => {
       expect(await h.store.schedule(item('REF-0001'))).toBe(true);

@@ -1,4 +1,5 @@
 import type { Mismatch, ReconciliationRun, ReconciliationStore } from '../model.js';
+import { harnessPerTest } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ReconciliationStoreContractHarness {
@@ -39,13 +40,7 @@ export function describeReconciliationStoreContract(
   open: () => Promise<ReconciliationStoreContractHarness>,
 ): void {
   describe(`ReconciliationStore contract: ${name}`, () => {
-    let h: ReconciliationStoreContractHarness;
-    beforeEach(async () => {
-      h = await open();
-    });
-    afterEach(async () => {
-      await h.close();
-    });
+    const h = harnessPerTest(open);
 
     it('keeps a created run as given, and knows no other id', async () => {
       await h.store.create(run('r1'));

@@ -1,4 +1,5 @@
 import type { ReplayRun, ReplayStore } from '../model.js';
+import { harnessPerTest } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ReplayStoreContractHarness {
@@ -34,13 +35,7 @@ export function describeReplayStoreContract(
   open: () => Promise<ReplayStoreContractHarness>,
 ): void {
   describe(`ReplayStore contract: ${name}`, () => {
-    let h: ReplayStoreContractHarness;
-    beforeEach(async () => {
-      h = await open();
-    });
-    afterEach(async () => {
-      await h.close();
-    });
+    const h = harnessPerTest(open);
 
     it('keeps a run as given and its items in order, read in pages', async () => {
       const items = Array.from({ length: 12_345 }, (_, i) => `D-${String(12_345 - i).padStart(5, '0')}`);

@@ -1,5 +1,6 @@
 import { DomainError } from '#lgsp/contracts';
 import type { AuditLog, NewAuditEntry } from '../audit.js';
+import { harnessPerTest } from '#lgsp/storage/testing';
 
 /** One empty log for one test, and how to dispose of it. */
 export interface AuditLogContractHarness {
@@ -26,17 +27,10 @@ export function describeAuditLogContract(
   factory: () => Promise<AuditLogContractHarness>,
 ): void {
   describe(`AuditLog contract: ${name}`, () => {
-    let harness: AuditLogContractHarness | undefined;
+    const harness = harnessPerTest(factory);
     let log: AuditLog;
-
-    beforeEach(async () => {
-      harness = await factory();
+    beforeEach(() => {
       log = harness.store;
-    });
-
-    afterEach(async () => {
-      await harness?.close();
-      harness = undefined;
     });
 
     it('appends: every record is a new entry with a greater id, and lists return them oldest first', async () => {
@@ -124,7 +118,7 @@ export function describeAuditLogContract(
     });
 
     it('two logs on the same data share one sequence, also when both record at once', async () => {
-      const other = await harness!.another();
+      const other = await harness.another();
       const a = await log.record(entry({ actor: 'hub-a' }));
       const b = await other.record(entry({ actor: 'hub-b' }));
       expect(b.id).toBeGreaterThan(a.id);

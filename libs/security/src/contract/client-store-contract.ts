@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '#lgsp/contracts';
 import { ClientNameTakenError, type Client, type ClientStore } from '../client.js';
 import { ClientService, type UnitDirectory } from '../client-service.js';
+import { harnessPerTest } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ClientStoreContractHarness {
@@ -26,17 +27,10 @@ export function describeClientStoreContract(
   factory: () => Promise<ClientStoreContractHarness>,
 ): void {
   describe(`ClientStore contract: ${name}`, () => {
-    let harness: ClientStoreContractHarness | undefined;
+    const harness = harnessPerTest(factory);
     let store: ClientStore;
-
-    beforeEach(async () => {
-      harness = await factory();
+    beforeEach(() => {
       store = harness.store;
-    });
-
-    afterEach(async () => {
-      await harness?.close();
-      harness = undefined;
     });
 
     const client = (overrides: Partial<Client> = {}): Client => ({
@@ -69,7 +63,7 @@ export function describeClientStoreContract(
       expect(await store.findByName('Xã Bình Sơn')).toEqual(commune);
       expect(await store.findByName('nobody')).toBeUndefined();
       expect(await store.list()).toEqual([operator, commune]);
-      expect(await (await harness!.another()).list()).toEqual([operator, commune]);
+      expect(await (await harness.another()).list()).toEqual([operator, commune]);
     });
 
     it('refuses a second client of the same name as an invalid /name, storing nothing of it', async () => {
@@ -87,7 +81,7 @@ export function describeClientStoreContract(
 
     it('creates one client when two processes create the same name at once, refusing the other', async () => {
       const here = new ClientService(store, units);
-      const there = new ClientService(await harness!.another(), units);
+      const there = new ClientService(await harness.another(), units);
       for (let round = 0; round < 5; round++) {
         const outcomes = await Promise.allSettled([
           here.create({ name: `race-${round}`, province: '51' }),
@@ -113,7 +107,7 @@ export function describeClientStoreContract(
       const plain = client({ name: 'plain', sources: [], createdAt: '2025-07-02T00:00:00.000Z' });
       await store.insert(limited, 'hash-limited');
       await store.insert(plain, 'hash-plain');
-      const other = await harness!.another();
+      const other = await harness.another();
       expect(await other.findByTokenHash('hash-limited')).toEqual(limited);
       expect((await other.findByTokenHash('hash-plain'))?.rateLimit).toBeUndefined();
 
@@ -132,7 +126,7 @@ export function describeClientStoreContract(
 
     it('applies a rate limit changed through one process to the other within refreshMs', async () => {
       const here = new ClientService(store, units, { refreshMs: 100 });
-      const there = new ClientService(await harness!.another(), units);
+      const there = new ClientService(await harness.another(), units);
       const { token } = await here.create({ name: 'c1', communes: ['21040'] });
       expect((await here.authenticate(token))?.rateLimit).toBeUndefined();
       await there.update('c1', { rateLimit: { ratePerSecond: 3, burst: 6 } });
@@ -148,7 +142,7 @@ export function describeClientStoreContract(
 
     it('authenticates a token created by another process, once it exists', async () => {
       const here = new ClientService(store, units);
-      const there = new ClientService(await harness!.another(), units);
+      const there = new ClientService(await harness.another(), units);
       await here.create({ name: 'first', province: '79' });
       expect(await here.list()).toHaveLength(1);
       const { client: created, token } = await there.create({ name: 'second', communes: ['21040'] });
@@ -158,7 +152,7 @@ export function describeClientStoreContract(
 
     it('finds the client of a source bound by another process within about a second', async () => {
       const here = new ClientService(store, units);
-      const there = new ClientService(await harness!.another(), units);
+      const there = new ClientService(await harness.another(), units);
       const source = '/communes/21040/one-stop-shop';
       expect(await here.clientForSource(source)).toBeUndefined();
       const { client: bound } = await there.create({

@@ -40,10 +40,20 @@ export function postgresUnavailable(err: unknown, message: string): unknown {
  * pg emits 'error' on a checked-out client whose server went away; the running statement reports it,
  * so the event is ignored while the client is held.
  */
-export async function inPostgresTransaction<T>(
+export function inPostgresTransaction<T>(
   pool: pg.Pool,
   message: string,
   fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  return transactionOn(pool, message, fn, false);
+}
+
+/** {@link inPostgresTransaction}; with `passOn`, what `fn` throws passes unchanged (only the rest is classified). */
+async function transactionOn<T>(
+  pool: pg.Pool,
+  message: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  passOn: boolean,
 ): Promise<T> {
   let client: pg.PoolClient;
   try {
@@ -54,16 +64,19 @@ export async function inPostgresTransaction<T>(
   const ignore = () => undefined;
   client.on('error', ignore);
   let broken = false;
+  let inFn = false;
   try {
     await client.query('BEGIN');
+    inFn = true;
     const result = await fn(client);
+    inFn = false;
     await client.query('COMMIT');
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {
       broken = true;
     });
-    throw postgresUnavailable(err, message);
+    throw passOn && inFn ? err : postgresUnavailable(err, message);
   } finally {
     client.off('error', ignore);
     client.release(broken);
@@ -141,8 +154,13 @@ export class PostgresDatabase extends PostgresExecutor implements SqlDatabase {
     return new PostgresDatabase(pool, schema, false);
   }
 
+  /**
+   * Like {@link inPostgresTransaction}, except that what `fn` throws passes unchanged: its statements
+   * classify their own failures, and an error of the caller's code (a fold that throws) is not the
+   * store being unavailable.
+   */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return inPostgresTransaction(this.pool, FAILED, (client) => fn(new PostgresExecutor(client)));
+    return transactionOn(this.pool, FAILED, (client) => fn(new PostgresExecutor(client)), true);
   }
 
   /**

@@ -104,3 +104,26 @@ export function describeOnEveryBackend<S>(
 ): void {
   for (const backend of backends) describeContract(backend.name, storeHarness(backend, open));
 }
+
+/**
+ * The harness of the running test, for a contract suite: built by `factory` before each test of the
+ * enclosing `describe`, closed after it. Read it inside a test (`h.store`, `h.another()`); outside
+ * one there is none.
+ */
+export function harnessPerTest<H extends { close(): Promise<void> }>(factory: () => Promise<H>): H {
+  let current: H | undefined;
+  beforeEach(async () => {
+    current = await factory();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return new Proxy({} as H, {
+    get(_, key) {
+      if (!current) throw new Error('a contract harness is there only while a test runs');
+      const value: unknown = Reflect.get(current, key);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+}

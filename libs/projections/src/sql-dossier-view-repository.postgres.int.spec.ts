@@ -12,7 +12,8 @@ import {
   submitted,
 } from './contract/dossier-view-repository-contract.js';
 import { evolveDossier, type DossierView } from './dossier-view.js';
-import { PostgresDossierViewRepository } from './postgres-dossier-view-repository.js';
+import { SqlDossierViewRepository } from './sql-dossier-view-repository.js';
+import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { POSTGRES_URL as url, pgClient as admin } from '../../../test/support/postgres.js';
 
 async function dropSchema(schema: string): Promise<void> {
@@ -46,7 +47,7 @@ describeDossierViewRepositoryContract('postgres', async () => {
   const open = async () => {
     const pool = poolOn(schema);
     pools.push(pool);
-    return PostgresDossierViewRepository.open(pool, schema);
+    return SqlDossierViewRepository.open(PostgresDatabase.over(pool, schema));
   };
   const repository = await open();
   const pool = pools[0]!;
@@ -68,7 +69,7 @@ describeDossierViewRepositoryContract('postgres', async () => {
   };
 });
 
-describe('PostgresDossierViewRepository', () => {
+describe('SqlDossierViewRepository on PostgreSQL', () => {
   let dir: string;
   let store: SqliteEventStore;
   let schema: string;
@@ -100,7 +101,7 @@ describe('PostgresDossierViewRepository', () => {
     expect(events).toHaveLength(500);
 
     const counted = pool();
-    const repository = await PostgresDossierViewRepository.open(counted, schema);
+    const repository = await SqlDossierViewRepository.open(PostgresDatabase.over(counted, schema));
     const statements: string[] = [];
     counted.on('acquire', (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
@@ -132,9 +133,8 @@ describe('PostgresDossierViewRepository', () => {
   /** A repository on a pool of its own, and a probe for its connection waiting on a lock. */
   async function openWatched() {
     const applicationName = `lgsp-views-test-${randomBytes(4).toString('hex')}`;
-    const repository = await PostgresDossierViewRepository.open(
-      pool({ application_name: applicationName }),
-      schema,
+    const repository = await SqlDossierViewRepository.open(
+      PostgresDatabase.over(pool({ application_name: applicationName }), schema),
     );
     const waitingPid = async (observer: pg.Client) =>
       waitFor(async () => {
@@ -239,9 +239,11 @@ describe('PostgresDossierViewRepository', () => {
     await store.append([submitted('D-1', [1000])]);
     const events: StoredEvent[] = await store.readAll();
     const nowhere = pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
-    await expect(PostgresDossierViewRepository.open(nowhere, schema)).rejects.toThrow(StoreUnavailableError);
+    await expect(SqlDossierViewRepository.open(PostgresDatabase.over(nowhere, schema))).rejects.toThrow(
+      StoreUnavailableError,
+    );
     const ending = pool();
-    const repository = await PostgresDossierViewRepository.open(ending, schema);
+    const repository = await SqlDossierViewRepository.open(PostgresDatabase.over(ending, schema));
     await ending.end();
     await expect(repository.get('D-1')).rejects.toThrow(StoreUnavailableError);
     await expect(repository.checkpoint()).rejects.toMatchObject({ code: 'unavailable', retriable: true });

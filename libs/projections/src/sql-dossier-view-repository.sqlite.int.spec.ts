@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
-import { DossierProjection, SqliteDossierViewRepository, openProjectionDatabase } from '#lgsp/projections';
+import { DossierProjection, SqlDossierViewRepository } from '#lgsp/projections';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
 import {
   caughtUp,
@@ -15,30 +16,27 @@ import {
 describeDossierViewRepositoryContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lgsp-views-contract-'));
   const file = join(dir, 'projections.db');
-  const db = openProjectionDatabase(file);
-  const others: DatabaseSync[] = [];
+  const db = SqliteDatabase.open(file);
+  const others: SqliteDatabase[] = [];
   return {
-    repository: new SqliteDossierViewRepository(db),
+    repository: await SqlDossierViewRepository.open(db),
     async another() {
-      const other = openProjectionDatabase(file);
+      const other = SqliteDatabase.open(file);
       others.push(other);
-      return new SqliteDossierViewRepository(other);
+      return SqlDossierViewRepository.open(other);
     },
     async schemaVersion() {
-      const row = db
-        .prepare(`SELECT version FROM schema_version WHERE component = 'projection.dossiers'`)
-        .get();
-      return Number(row?.version);
+      return (await db.versions()).find((v) => v.component === 'projection.dossiers')?.version ?? 0;
     },
-    inTransaction: () => db.isTransaction,
+    inTransaction: () => db.connection.isTransaction,
     async close() {
-      for (const d of [db, ...others]) d.close();
+      for (const d of [db, ...others]) await d.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 });
 
-describe('SqliteDossierViewRepository', () => {
+describe('SqlDossierViewRepository on SQLite', () => {
   let dir: string;
   let store: SqliteEventStore;
   let subscriptions: Subscriptions | undefined;
@@ -56,13 +54,13 @@ describe('SqliteDossierViewRepository', () => {
   });
 
   it('keeps its views and schema version in the store file across re-opening', async () => {
-    let repository = new SqliteDossierViewRepository(store.database);
+    let repository = await SqlDossierViewRepository.open(SqliteDatabase.over(store.database));
     await store.append([submitted('D-1', [1000])]);
     await repository.applyBatch(await store.readAll());
     const file = join(dir, 'events.db');
     await store.close();
     store = SqliteEventStore.open({ file });
-    repository = new SqliteDossierViewRepository(store.database);
+    repository = await SqlDossierViewRepository.open(SqliteDatabase.over(store.database));
     expect(await repository.get('D-1')).toMatchObject({ eventCount: 1, payment: { amountDue: 1000 } });
     const version = store.database
       .prepare(`SELECT version FROM schema_version WHERE component = 'projection.dossiers'`)
@@ -72,9 +70,10 @@ describe('SqliteDossierViewRepository', () => {
 
   it('keeps views and checkpoint in a projection database of their own, nothing in the store', async () => {
     const projectionsFile = join(dir, 'projections.db');
-    const db = openProjectionDatabase(projectionsFile);
+    const projections = SqliteDatabase.open(projectionsFile);
+    const db = projections.connection;
     try {
-      const repository = new SqliteDossierViewRepository(db);
+      const repository = await SqlDossierViewRepository.open(projections);
       await store.append([submitted('D-1', [1000]), status('D-1', 2)]);
       subscriptions = new Subscriptions({ store });
       subscriptions.register(new DossierProjection(repository, { batchSize: 2 }));
@@ -95,7 +94,7 @@ describe('SqliteDossierViewRepository', () => {
 
       // Another connection (the hub's reader) sees the committed views.
       const readerDb = new DatabaseSync(projectionsFile);
-      const reader = new SqliteDossierViewRepository(readerDb);
+      const reader = await SqlDossierViewRepository.open(SqliteDatabase.over(readerDb));
       expect(await reader.get('D-1')).toMatchObject({ status: 2, eventCount: 2 });
       expect(await reader.checkpoint()).toBe(2);
       readerDb.close();
