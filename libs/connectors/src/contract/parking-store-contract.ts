@@ -5,7 +5,7 @@ import {
   type ParkRequest,
   type ParkingStore,
 } from '../core/parking/parking-store.js';
-import { harnessPerTest } from '#lgsp/storage/testing';
+import { contractSuite } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ParkingStoreContractHarness {
@@ -32,15 +32,12 @@ const request = (overrides: Partial<ParkRequest> = {}): ParkRequest => ({
 });
 
 /**
- * The behaviours every `ParkingStore` adapter must have. Call it from an adapter's spec file;
- * `factory` gives each test an empty store.
+ * The behaviours every `ParkingStore` adapter must have. Run on every backend by the store's
+ * spec (`describeOnEveryBackend`), each test on an empty store.
  */
-export function describeParkingStoreContract(
-  name: string,
-  factory: () => Promise<ParkingStoreContractHarness>,
-): void {
-  describe(`ParkingStore contract: ${name}`, () => {
-    const harness = harnessPerTest(factory);
+export const describeParkingStoreContract = contractSuite<ParkingStoreContractHarness>(
+  'ParkingStore',
+  (harness) => {
     let store: ParkingStore;
     beforeEach(() => {
       store = harness.store;
@@ -227,5 +224,5 @@ export function describeParkingStoreContract(
         expect((await store.history(PORTAL, dossier)).map((e) => e.action)).toHaveLength(2);
       }
     });
-  });
-}
+  },
+);

@@ -1,5 +1,5 @@
 import type { PendingItem, PendingWorkStore } from '../core/pending/pending-work-store.js';
-import { harnessPerTest } from '#lgsp/storage/testing';
+import { contractSuite } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface PendingWorkStoreContractHarness {
@@ -24,14 +24,10 @@ const item = (key: string, overrides: Partial<PendingItem> = {}): Omit<PendingIt
   ...overrides,
 });
 
-/** The behaviour every PendingWorkStore adapter shares; run against memory, SQLite and PostgreSQL. */
-export function describePendingWorkStoreContract(
-  name: string,
-  open: () => Promise<PendingWorkStoreContractHarness>,
-): void {
-  describe(`PendingWorkStore contract: ${name}`, () => {
-    const h = harnessPerTest(open);
-
+/** The behaviour every PendingWorkStore adapter shares; run on every backend (SQLite file and memory, PostgreSQL). */
+export const describePendingWorkStoreContract = contractSuite<PendingWorkStoreContractHarness>(
+  'PendingWorkStore',
+  (h) => {
     it('keeps an item with its payload, and a second schedule of the same key changes nothing', async () => {
       expect(await h.store.schedule(item('REF-0001'))).toBe(true);
       expect(await h.store.schedule(item('REF-0001', { dueAt: T0 + 5000, payload: { other: true } }))).toBe(
@@ -99,5 +95,5 @@ export function describePendingWorkStoreContract(
       expect(added.filter(Boolean)).toHaveLength(1);
       expect(await h.store.count(PAYMENTS)).toBe(1);
     });
-  });
-}
+  },
+);

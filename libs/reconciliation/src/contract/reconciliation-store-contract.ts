@@ -1,5 +1,5 @@
 import type { Mismatch, ReconciliationRun, ReconciliationStore } from '../model.js';
-import { harnessPerTest } from '#lgsp/storage/testing';
+import { contractSuite } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ReconciliationStoreContractHarness {
@@ -34,14 +34,10 @@ const mismatch = (n: number, overrides: Partial<Mismatch> = {}): Mismatch => ({
 
 const withoutSeq = <T extends { seq: number }>({ seq: _seq, ...rest }: T) => rest;
 
-/** The behaviour every ReconciliationStore adapter shares; run against memory, SQLite and PostgreSQL. */
-export function describeReconciliationStoreContract(
-  name: string,
-  open: () => Promise<ReconciliationStoreContractHarness>,
-): void {
-  describe(`ReconciliationStore contract: ${name}`, () => {
-    const h = harnessPerTest(open);
-
+/** The behaviour every ReconciliationStore adapter shares; run on every backend (SQLite file and memory, PostgreSQL). */
+export const describeReconciliationStoreContract = contractSuite<ReconciliationStoreContractHarness>(
+  'ReconciliationStore',
+  (h) => {
     it('keeps a created run as given, and knows no other id', async () => {
       await h.store.create(run('r1'));
       expect(await h.store.get('r1')).toEqual(run('r1'));
@@ -173,5 +169,5 @@ export function describeReconciliationStoreContract(
       await expect(h.store.create(run('r1', { by: 'other' }))).rejects.toThrow();
       expect((await h.store.get('r1'))?.by).toBe('ops-hanoi');
     });
-  });
-}
+  },
+);

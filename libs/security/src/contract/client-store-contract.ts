@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '#lgsp/contracts';
 import { ClientNameTakenError, type Client, type ClientStore } from '../client.js';
 import { ClientService, type UnitDirectory } from '../client-service.js';
-import { harnessPerTest } from '#lgsp/storage/testing';
+import { contractSuite } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
 export interface ClientStoreContractHarness {
@@ -20,14 +20,12 @@ const units: UnitDirectory = {
 
 /**
  * The behaviours every `ClientStore` adapter must have, alone and under a `ClientService` shared by
- * two processes. Call it from an adapter's spec file; `factory` gives each test an empty store.
+ * two processes. Run on every backend by the store's spec
+ * (`describeOnEveryBackend`), each test on an empty store.
  */
-export function describeClientStoreContract(
-  name: string,
-  factory: () => Promise<ClientStoreContractHarness>,
-): void {
-  describe(`ClientStore contract: ${name}`, () => {
-    const harness = harnessPerTest(factory);
+export const describeClientStoreContract = contractSuite<ClientStoreContractHarness>(
+  'ClientStore',
+  (harness) => {
     let store: ClientStore;
     beforeEach(() => {
       store = harness.store;
@@ -169,5 +167,5 @@ export function describeClientStoreContract(
       expect(found).toEqual(bound);
       expect(Date.now() - start).toBeLessThan(1500);
     });
-  });
-}
+  },
+);

@@ -127,3 +127,15 @@ export function harnessPerTest<H extends { close(): Promise<void> }>(factory: ()
     },
   });
 }
+
+/**
+ * A store's contract suite, declared once: `tests` registers the suite's tests against the harness of
+ * the running test. The result is what a backend's spec calls, with the backend's name and a harness
+ * factory (see {@link describeOnEveryBackend}).
+ */
+export function contractSuite<H extends { close(): Promise<void> }>(
+  title: string,
+  tests: (harness: H) => void,
+): (name: string, factory: () => Promise<H>) => void {
+  return (name, factory) => describe(`${title} contract: ${name}`, () => tests(harnessPerTest(factory)));
+}
