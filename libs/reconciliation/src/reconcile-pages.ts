@@ -12,6 +12,7 @@ import type {
   ReconcileContext,
   ReconciliationScope,
   ReconciliationTarget,
+  TargetReconciler,
 } from './model.js';
 
 /** One page of what a reconciler read from a system. */
@@ -65,6 +66,38 @@ export async function* reconcilePages<R>(
   compared += system.remaining?.(out) ?? 0;
   context.compared(compared);
   yield* out.take(true);
+}
+
+/** What one system supplies to {@link PagedReconciler}: its pages and how their records are judged. */
+export type SystemReading<R> = Omit<PagedReconciliation<R>, 'target' | 'batchSize'>;
+
+/**
+ * A reconciler on the skeleton of {@link reconcilePages}: a system's room supplies its target and,
+ * for each run, {@link read}.
+ */
+export abstract class PagedReconciler<R> implements TargetReconciler {
+  abstract readonly target: ReconciliationTarget;
+  private readonly batchSize: number;
+
+  /** @param options.batchSize Mismatches per yielded batch. @defaultValue 500 */
+  constructor(options: { batchSize?: number }) {
+    this.batchSize = options.batchSize ?? 500;
+  }
+
+  reconcile(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+    context: ReconcileContext,
+  ): AsyncIterable<Mismatch[]> {
+    const reading = this.read(expected, scope);
+    return reconcilePages({ target: this.target, batchSize: this.batchSize, ...reading }, context);
+  }
+
+  /** How this run reads the system and judges what it serves against `expected`. */
+  protected abstract read(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+  ): SystemReading<R>;
 }
 
 /**

@@ -4,14 +4,12 @@ import {
   communesOf,
   differences,
   judgesExtra,
-  reconcilePages,
+  PagedReconciler,
   type MismatchBatcher,
   type ExpectedDossier,
   type FieldRules,
-  type Mismatch,
-  type ReconcileContext,
   type ReconciliationScope,
-  type TargetReconciler,
+  type SystemReading,
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
 import type { CivilRegistryClient } from './civil-registry-client.js';
@@ -113,21 +111,19 @@ const FINAL: readonly number[] = [CIVIL_REGISTRY_STATUS.done, CIVIL_REGISTRY_STA
  * between polls. Registrations the log does not imply are `unexpected-extra` (see `judgesExtra`; the
  * record's unit is `maDonViDangKy` when listed).
  */
-export class CivilRegistryReconciler implements TargetReconciler {
+export class CivilRegistryReconciler extends PagedReconciler<Record<string, unknown>> {
   readonly target = CIVIL_REGISTRY_TARGET;
   private readonly pageSize: number;
-  private readonly batchSize: number;
 
   constructor(private readonly options: CivilRegistryReconcilerOptions) {
+    super(options);
     this.pageSize = options.pageSize ?? 5000;
-    this.batchSize = options.batchSize ?? 500;
   }
 
-  reconcile(
+  protected read(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,
-    context: ReconcileContext,
-  ): AsyncIterable<Mismatch[]> {
+  ): SystemReading<Record<string, unknown>> {
     const byLink = new Map<string, { dossier: ExpectedDossier; registration: ExpectedRegistration }>();
     for (const dossier of expected.values()) {
       const registration = expectedRegistration(dossier);
@@ -137,57 +133,52 @@ export class CivilRegistryReconciler implements TargetReconciler {
     const seen = new Set<string>();
     const { client } = this.options;
     const pageSize = this.pageSize;
-    return reconcilePages<Record<string, unknown>>(
-      {
-        target: this.target,
-        batchSize: this.batchSize,
-        async *pages(signal) {
-          for (let from = 0; ;) {
-            const page = await client.list(from, pageSize, signal);
-            from += page.items.length;
-            yield { records: page.items as unknown as Record<string, unknown>[] };
-            if (page.items.length === 0 || from >= page.total) return;
-          }
-        },
-        check: (item, out) => {
-          const link = String(item.maLienThong);
-          const entry = byLink.get(link);
-          const code = typeof item.maHoSoMotCua === 'string' ? item.maHoSoMotCua : link;
-          if (entry === undefined) {
-            const unit = item.maDonViDangKy === undefined ? undefined : String(item.maDonViDangKy);
-            if (!expected.has(code) && judgesExtra(scope, code, unit, communes)) {
-              out.add(
-                code,
-                '*',
-                null,
-                { maLienThong: link, trangThai: item.trangThai ?? null },
-                'unexpected-extra',
-              );
-            }
-            return false;
-          }
-          seen.add(link);
-          this.compare(entry.dossier.dossier, entry.registration, flatten(item), out);
-          return true;
-        },
-        remaining: (out) => {
-          let judged = 0;
-          for (const [link, { dossier }] of byLink) {
-            if (seen.has(link)) continue;
-            out.add(
-              dossier.dossier,
-              '*',
-              { maLienThong: link, maHoSoMotCua: dossier.dossier },
-              null,
-              'missing-civil-record',
-            );
-            judged++;
-          }
-          return judged;
-        },
+    return {
+      async *pages(signal) {
+        for (let from = 0; ;) {
+          const page = await client.list(from, pageSize, signal);
+          from += page.items.length;
+          yield { records: page.items as unknown as Record<string, unknown>[] };
+          if (page.items.length === 0 || from >= page.total) return;
+        }
       },
-      context,
-    );
+      check: (item, out) => {
+        const link = String(item.maLienThong);
+        const entry = byLink.get(link);
+        const code = typeof item.maHoSoMotCua === 'string' ? item.maHoSoMotCua : link;
+        if (entry === undefined) {
+          const unit = item.maDonViDangKy === undefined ? undefined : String(item.maDonViDangKy);
+          if (!expected.has(code) && judgesExtra(scope, code, unit, communes)) {
+            out.add(
+              code,
+              '*',
+              null,
+              { maLienThong: link, trangThai: item.trangThai ?? null },
+              'unexpected-extra',
+            );
+          }
+          return false;
+        }
+        seen.add(link);
+        this.compare(entry.dossier.dossier, entry.registration, flatten(item), out);
+        return true;
+      },
+      remaining: (out) => {
+        let judged = 0;
+        for (const [link, { dossier }] of byLink) {
+          if (seen.has(link)) continue;
+          out.add(
+            dossier.dossier,
+            '*',
+            { maLienThong: link, maHoSoMotCua: dossier.dossier },
+            null,
+            'missing-civil-record',
+          );
+          judged++;
+        }
+        return judged;
+      },
+    };
   }
 
   private compare(

@@ -2,14 +2,12 @@ import {
   CODE,
   TEXT,
   dossierRecordChecks,
-  reconcilePages,
+  PagedReconciler,
   type DossierRecords,
   type ExpectedDossier,
   type FieldRules,
-  type Mismatch,
-  type ReconcileContext,
   type ReconciliationScope,
-  type TargetReconciler,
+  type SystemReading,
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
 import { OSS_STATUS } from './external/one-stop-shop-wire.js';
@@ -100,37 +98,30 @@ const ONE_STOP_SHOP_RECORDS: DossierRecords = {
  * reconciler: field by field after normalisation (status names are their national codes), missing
  * records, earlier statuses and records the log does not imply.
  */
-export class OneStopShopReconciler implements TargetReconciler {
+export class OneStopShopReconciler extends PagedReconciler<Record<string, unknown>> {
   readonly target = ONE_STOP_SHOP_TARGET;
   private readonly pageSize: number;
-  private readonly batchSize: number;
 
   constructor(private readonly options: OneStopShopReconcilerOptions) {
+    super(options);
     this.pageSize = Math.min(options.pageSize ?? ONE_STOP_SHOP_MAX_PAGE_SIZE, ONE_STOP_SHOP_MAX_PAGE_SIZE);
-    this.batchSize = options.batchSize ?? 500;
   }
 
-  reconcile(
+  protected read(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,
-    context: ReconcileContext,
-  ): AsyncIterable<Mismatch[]> {
+  ): SystemReading<Record<string, unknown>> {
     const { client } = this.options;
     const pageSize = this.pageSize;
-    return reconcilePages(
-      {
-        target: this.target,
-        batchSize: this.batchSize,
-        async *pages(signal) {
-          for (let page = 1; ; page++) {
-            const listed = await client.listDossiers(page, pageSize, signal);
-            yield { records: listed.dossiers as unknown as Record<string, unknown>[] };
-            if (listed.dossiers.length === 0 || page >= listed.pages) return;
-          }
-        },
-        ...dossierRecordChecks(ONE_STOP_SHOP_RECORDS, expected, scope),
+    return {
+      async *pages(signal) {
+        for (let page = 1; ; page++) {
+          const listed = await client.listDossiers(page, pageSize, signal);
+          yield { records: listed.dossiers as unknown as Record<string, unknown>[] };
+          if (listed.dossiers.length === 0 || page >= listed.pages) return;
+        }
       },
-      context,
-    );
+      ...dossierRecordChecks(ONE_STOP_SHOP_RECORDS, expected, scope),
+    };
   }
 }

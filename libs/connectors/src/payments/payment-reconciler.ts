@@ -5,13 +5,10 @@ import {
   TEXT,
   differences,
   eachLimited,
-  reconcilePages,
+  PagedReconciler,
   type MismatchBatcher,
   type ExpectedDossier,
-  type Mismatch,
-  type ReconcileContext,
-  type ReconciliationScope,
-  type TargetReconciler,
+  type SystemReading,
 } from '#lgsp/reconciliation';
 import { PAYMENT_STATUS } from './external/payment-wire.js';
 import type { PaymentClient } from './payment-client.js';
@@ -24,6 +21,9 @@ import {
 
 /** What the platform answers to a `QUERY`: undefined for a reference it does not know. */
 type PaymentQueryResult = Awaited<ReturnType<PaymentClient['query']>>;
+
+/** A dossier's payments, each with what the platform answered to its `QUERY`. */
+type Queried = { dossier: ExpectedDossier; payment: ExpectedPayment; actual: PaymentQueryResult }[];
 
 export interface PaymentReconcilerOptions {
   client: Pick<PaymentClient, 'query'>;
@@ -85,56 +85,45 @@ export function expectedPayments(dossier: ExpectedDossier): ExpectedPayment[] {
  * says pending. A payment the log has no result for yet is not judged beyond its existence. Records
  * the log does not imply cannot be found without a list, so there are no extras.
  */
-export class PaymentReconciler implements TargetReconciler {
+export class PaymentReconciler extends PagedReconciler<Queried> {
   readonly target = PAYMENTS_TARGET;
   private readonly concurrency: number;
   private readonly chunkSize: number;
-  private readonly batchSize: number;
 
   constructor(private readonly options: PaymentReconcilerOptions) {
+    super(options);
     this.concurrency = options.concurrency ?? 16;
     this.chunkSize = options.chunkSize ?? 500;
-    this.batchSize = options.batchSize ?? 500;
   }
 
-  reconcile(
-    expected: ReadonlyMap<string, ExpectedDossier>,
-    _scope: ReconciliationScope,
-    context: ReconcileContext,
-  ): AsyncIterable<Mismatch[]> {
+  protected read(expected: ReadonlyMap<string, ExpectedDossier>): SystemReading<Queried> {
     const { client } = this.options;
     const { chunkSize, concurrency } = this;
     const dossiers = [...expected.values()];
-    type Queried = { dossier: ExpectedDossier; payment: ExpectedPayment; actual: PaymentQueryResult }[];
     // A "page" is a chunk of dossiers, each payment of each looked up (the platform has no list).
-    return reconcilePages<Queried>(
-      {
-        target: this.target,
-        batchSize: this.batchSize,
-        async *pages(signal) {
-          for (let i = 0; i < dossiers.length; i += chunkSize) {
-            const records: Queried[] = [];
-            let scanned = 0;
-            await eachLimited(dossiers.slice(i, i + chunkSize), concurrency, async (dossier) => {
-              const queried: Queried = [];
-              for (const payment of expectedPayments(dossier)) {
-                signal?.throwIfAborted();
-                queried.push({ dossier, payment, actual: await client.query(payment.ref, signal) });
-                scanned++;
-              }
-              records.push(queried);
-            });
-            yield { records, scanned };
-          }
-        },
-        check: (queried, out) => {
-          for (const { dossier, payment, actual } of queried)
-            this.compare(dossier.dossier, payment, actual, out);
-          return true;
-        },
+    return {
+      async *pages(signal) {
+        for (let i = 0; i < dossiers.length; i += chunkSize) {
+          const records: Queried[] = [];
+          let scanned = 0;
+          await eachLimited(dossiers.slice(i, i + chunkSize), concurrency, async (dossier) => {
+            const queried: Queried = [];
+            for (const payment of expectedPayments(dossier)) {
+              signal?.throwIfAborted();
+              queried.push({ dossier, payment, actual: await client.query(payment.ref, signal) });
+              scanned++;
+            }
+            records.push(queried);
+          });
+          yield { records, scanned };
+        }
       },
-      context,
-    );
+      check: (queried, out) => {
+        for (const { dossier, payment, actual } of queried)
+          this.compare(dossier.dossier, payment, actual, out);
+        return true;
+      },
+    };
   }
 
   private compare(

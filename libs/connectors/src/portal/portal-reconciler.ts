@@ -2,14 +2,12 @@ import {
   CODE,
   TEXT,
   dossierRecordChecks,
-  reconcilePages,
+  PagedReconciler,
   type DossierRecords,
   type ExpectedDossier,
   type FieldRules,
-  type Mismatch,
-  type ReconcileContext,
   type ReconciliationScope,
-  type TargetReconciler,
+  type SystemReading,
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
 import type { PortalClient } from './portal-client.js';
@@ -88,37 +86,30 @@ const PORTAL_RECORDS: DossierRecords = {
  * dossier of the log the export never showed is `missing-in-target`; an exported dossier the log
  * does not imply is `unexpected-extra` (see `judgesExtra`).
  */
-export class PortalReconciler implements TargetReconciler {
+export class PortalReconciler extends PagedReconciler<Record<string, unknown>> {
   readonly target = PORTAL_TARGET;
   private readonly pageSize: number;
-  private readonly batchSize: number;
 
   constructor(private readonly options: PortalReconcilerOptions) {
+    super(options);
     this.pageSize = options.pageSize ?? 5000;
-    this.batchSize = options.batchSize ?? 500;
   }
 
-  reconcile(
+  protected read(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,
-    context: ReconcileContext,
-  ): AsyncIterable<Mismatch[]> {
+  ): SystemReading<Record<string, unknown>> {
     const { client } = this.options;
     const pageSize = this.pageSize;
-    return reconcilePages(
-      {
-        target: this.target,
-        batchSize: this.batchSize,
-        async *pages(signal) {
-          for (let offset: number | null = 0; offset !== null;) {
-            const page = await client.exportDossiers(offset, pageSize, signal);
-            yield { records: page.dossiers as unknown as Record<string, unknown>[] };
-            offset = page.dossiers.length === 0 ? null : page.next;
-          }
-        },
-        ...dossierRecordChecks(PORTAL_RECORDS, expected, scope),
+    return {
+      async *pages(signal) {
+        for (let offset: number | null = 0; offset !== null;) {
+          const page = await client.exportDossiers(offset, pageSize, signal);
+          yield { records: page.dossiers as unknown as Record<string, unknown>[] };
+          offset = page.dossiers.length === 0 ? null : page.next;
+        }
       },
-      context,
-    );
+      ...dossierRecordChecks(PORTAL_RECORDS, expected, scope),
+    };
   }
 }
