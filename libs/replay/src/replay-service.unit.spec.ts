@@ -398,18 +398,19 @@ describe('ReplayService', () => {
       return items.map(() => 'sent' as const);
     };
     svc.start();
-    const first = await svc.run('portal', {}, { by: 'ops' });
-    await waitFor('failure', finished(svc, first.replay.id));
-    expect(await svc.get(first.replay.id)).toMatchObject({
+    const runToTheEnd = async () => {
+      const { replay } = await svc.run('portal', {}, { by: 'ops' });
+      await waitFor('failure', finished(svc, replay.id));
+      return svc.get(replay.id);
+    };
+    expect(await runToTheEnd()).toMatchObject({
       state: 'failed',
       done: 3,
       error: 'the event store is unreadable',
     });
 
     batching.sendBatch = async () => ['sent'];
-    const second = await svc.run('portal', {}, { by: 'ops' });
-    await waitFor('failure', finished(svc, second.replay.id));
-    expect(await svc.get(second.replay.id)).toMatchObject({
+    expect(await runToTheEnd()).toMatchObject({
       state: 'failed',
       done: 0,
       error: 'target portal answered 1 results for a batch of 3 items',
