@@ -25,7 +25,6 @@
  */
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { type EventStore, type EventToAppend, type ReadAllOptions } from '#lgsp/event-store';
@@ -40,6 +39,7 @@ import {
   waitForSubscribers,
 } from '../support/hub-process.js';
 import { claimBenchSchema, dropLeftoverBenchSchemas } from './bench-schemas.js';
+import { runIfMain } from './bench-common.js';
 
 const EVENTS = Math.max(10_000, Number(process.env.BENCH_SCOPED_EVENTS ?? 100_000));
 const URL = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -584,11 +584,4 @@ scoped reads of the global log: ${fmt(log.dossiers.length * 4)} events, ${provin
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  scopedReadsBench(Number(process.env.BENCH_SECONDS ?? 10))
-    .then((figures) => console.log(`\n${JSON.stringify(figures)}`))
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => scopedReadsBench(Number(process.env.BENCH_SECONDS ?? 10)));

@@ -27,6 +27,21 @@ function at(event: Record<string, unknown>, commune: typeof C51): Record<string,
   };
 }
 
+/**
+ * A route for operators only: the statuses the admin and the operator get (the same unless given),
+ * 403 for every province and commune client, 401 without a valid token.
+ */
+const operatorsOnly = (admin: number, operator = admin): Record<Who, number> => ({
+  admin,
+  operator,
+  p51: 403,
+  c51: 403,
+  p79: 403,
+  c79: 403,
+  none: 401,
+  bad: 401,
+});
+
 describe('access: every route by every role, and nothing across scopes', () => {
   let hub: HubProcess;
   const tokens = new Map<Who, string | undefined>();
@@ -110,110 +125,35 @@ describe('access: every route by every role, and nothing across scopes', () => {
       undefined,
       { admin: 200, operator: 200, p51: 200, c51: 200, p79: 403, c79: 403, none: 401, bad: 401 },
     ],
-    [
-      'GET',
-      '/v1/admin/clients',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
+    ['GET', '/v1/admin/clients', undefined, operatorsOnly(200)],
     [
       'POST',
       '/v1/admin/clients',
       { name: 'x', communes: ['21040'] },
       { operator: 403, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
     ],
-    [
-      'PATCH',
-      '/v1/admin/clients/nobody',
-      { rateLimit: null },
-      { admin: 404, operator: 403, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/subscriptions',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/parked',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/parked/portal/{code51}/retry',
-      {},
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/parked/portal/{code51}/skip',
-      {},
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/parked/portal/{code51}/history',
-      undefined,
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/reconciliations',
-      { target: 'portal' },
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/reconciliations',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/reconciliations/nope',
-      undefined,
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/replays/plan',
-      { target: 'portal' },
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/replays',
-      { target: 'portal' },
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/replays',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/replays/nope',
-      undefined,
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
+    ['PATCH', '/v1/admin/clients/nobody', { rateLimit: null }, operatorsOnly(404, 403)],
+    ['GET', '/v1/admin/subscriptions', undefined, operatorsOnly(200)],
+    ['GET', '/v1/admin/parked', undefined, operatorsOnly(200)],
+    ['POST', '/v1/admin/parked/portal/{code51}/retry', {}, operatorsOnly(404)],
+    ['POST', '/v1/admin/parked/portal/{code51}/skip', {}, operatorsOnly(404)],
+    ['GET', '/v1/admin/parked/portal/{code51}/history', undefined, operatorsOnly(404)],
+    ['POST', '/v1/admin/reconciliations', { target: 'portal' }, operatorsOnly(404)],
+    ['GET', '/v1/admin/reconciliations', undefined, operatorsOnly(200)],
+    ['GET', '/v1/admin/reconciliations/nope', undefined, operatorsOnly(404)],
+    ['POST', '/v1/admin/replays/plan', { target: 'portal' }, operatorsOnly(404)],
+    ['POST', '/v1/admin/replays', { target: 'portal' }, operatorsOnly(404)],
+    ['GET', '/v1/admin/replays', undefined, operatorsOnly(200)],
+    ['GET', '/v1/admin/replays/nope', undefined, operatorsOnly(404)],
     ...(['pause', 'resume', 'cancel'] as const).map(
       (action): [string, string, unknown, Partial<Record<Who, number>>] => [
         'POST',
         `/v1/admin/replays/nope/${action}`,
         {},
-        { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
+        operatorsOnly(404),
       ],
     ),
-    [
-      'GET',
-      '/v1/admin/audit',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
+    ['GET', '/v1/admin/audit', undefined, operatorsOnly(200)],
     [
       'GET',
       '/health/live',
