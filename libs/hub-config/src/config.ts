@@ -1,4 +1,4 @@
-import { settingsObject } from './schema.js';
+import { integer, settingsObject } from './schema.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -99,14 +99,14 @@ const schema = settingsObject({
   metrics: METRICS_SCHEMA,
   ...STORAGE_SCHEMA_PROPERTIES,
   kafka: KAFKA_SCHEMA,
-  ingest: settingsObject({ maxBatchEvents: { type: 'integer', minimum: 1, maximum: 10_000 } }),
+  ingest: settingsObject({ maxBatchEvents: integer(1, 10_000) }),
   adminUnits: settingsObject({ file: { type: ['string', 'null'], minLength: 1 } }),
   subscriptions: SUBSCRIPTIONS_SCHEMA,
   connectors: CONNECTORS_SCHEMA,
   replay: settingsObject({
-    confirmAbove: { type: 'integer', minimum: 0, maximum: 100_000_000 },
-    chunkSize: { type: 'integer', minimum: 1, maximum: 1000 },
-    pollMs: { type: 'integer', minimum: 10, maximum: 60_000 },
+    confirmAbove: integer(0, 100_000_000),
+    chunkSize: integer(1, 1000),
+    pollMs: integer(10, 60_000),
   }),
   simulators: SIMULATORS_SCHEMA,
   log: LOG_SCHEMA,

@@ -1,4 +1,4 @@
-import { settingsObject } from './schema.js';
+import { BOOLEAN, integer, positive, settingsObject } from './schema.js';
 import type { Env } from './env.js';
 
 export interface KafkaConfig {
@@ -37,20 +37,20 @@ export const KAFKA_SCHEMA = settingsObject({
   clientId: { type: 'string', minLength: 1, maxLength: 100 },
   topicPrefix: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,100}$' },
   topics: settingsObject({
-    partitions: { type: 'integer', minimum: 1, maximum: 1000 },
-    replicationFactor: { type: 'integer', minimum: 1, maximum: 10 },
+    partitions: integer(1, 1000),
+    replicationFactor: integer(1, 10),
   }),
   relay: settingsObject({
-    enabled: { type: 'boolean' },
-    batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
+    enabled: BOOLEAN,
+    batchSize: integer(1, 10_000),
   }),
   ingest: settingsObject({
-    enabled: { type: 'boolean' },
+    enabled: BOOLEAN,
     groupId: { type: 'string', minLength: 1, maxLength: 200 },
   }),
   replay: settingsObject({
-    ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
-    batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
+    ratePerSecond: positive(1_000_000),
+    batchSize: integer(1, 10_000),
   }),
 });
 

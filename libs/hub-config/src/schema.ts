@@ -4,3 +4,12 @@
  */
 export const settingsObject = <const P extends Record<string, unknown>>(properties: P) =>
   ({ type: 'object', additionalProperties: false, properties }) as const;
+
+/** An integer setting from `minimum` to `maximum`. */
+export const integer = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
+
+/** A number setting above 0, up to `maximum`. */
+export const positive = (maximum: number) => ({ type: 'number', exclusiveMinimum: 0, maximum }) as const;
+
+/** A true-or-false setting. */
+export const BOOLEAN = { type: 'boolean' } as const;
