@@ -1,3 +1,4 @@
+import type { DossierSubmitted } from '#lgsp/contracts';
 import { GENESIS_HASH, type StoredEvent } from '#lgsp/event-store';
 
 /** Where the specs' dossiers are: Bình Sơn, province 51. */
@@ -27,3 +28,15 @@ export function storedDossierEvent(
     prevHash: GENESIS_HASH,
   };
 }
+
+/** A birth registration submitted online in Bình Sơn, but for its codes and fees. */
+export const SUBMITTED_DATA: Omit<DossierSubmitted, 'dossierCode' | 'provinceCode' | 'communeCode' | 'fees'> =
+  {
+    procedureCode: '1.001193',
+    procedureName: 'Đăng ký khai sinh',
+    agencyCode: '000.00.15.H51',
+    channel: 'online',
+    applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
+    receivedAt: '2025-07-01T08:00:00+07:00',
+    dueAt: '2025-07-04T17:00:00+07:00',
+  };

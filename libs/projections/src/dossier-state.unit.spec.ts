@@ -1,6 +1,6 @@
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { evolveDossier, readDossierState, type DossierView } from '#lgsp/projections';
-import { storedDossierEvent } from './dossier-events.testing.js';
+import { SUBMITTED_DATA, storedDossierEvent } from './dossier-events.testing.js';
 
 const CODE = '000.00.15.H51-250701-0002';
 
@@ -14,16 +14,7 @@ const event = (version: number, type: string, data: object): StoredEvent =>
     recordedAt: `2025-07-01T01:00:0${version % 10}.000Z`,
   });
 
-const submitted = event(1, 'vn.gov.lgsp.dossier.submitted.v1', {
-  procedureCode: '1.001193',
-  procedureName: 'Đăng ký khai sinh',
-  agencyCode: '000.00.15.H51',
-  channel: 'online',
-  applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
-  receivedAt: '2025-07-01T08:00:00+07:00',
-  dueAt: '2025-07-04T17:00:00+07:00',
-  fees: [],
-});
+const submitted = event(1, 'vn.gov.lgsp.dossier.submitted.v1', { ...SUBMITTED_DATA, fees: [] });
 const status = (version: number, s: number) =>
   event(version, 'vn.gov.lgsp.dossier.status-changed.v1', {
     status: s,
