@@ -218,43 +218,37 @@ function scopesOf(log: BenchLog): Scope[] {
   const sparse = log.byCommune.get(log.sparseCommune) ?? [];
   const all = Array.from({ length: log.dossiers.length * 4 }, (_, i) => i + 1);
   const n = (list: readonly unknown[]) => list.length.toLocaleString('en-US');
+  /** A scope whose pages start at its own positions, counted in its label (then `note`). */
+  const over = (
+    key: string,
+    label: string,
+    filter: Scope['filter'],
+    positions: number[],
+    note = '',
+  ): Scope => ({
+    key,
+    label: `${label} (${n(positions)})${note}`,
+    filter,
+    positions,
+    events: positions.length,
+  });
   return [
-    { key: 'Admin', label: `admin, no filter (${n(all)})`, filter: {}, positions: all, events: all.length },
-    {
-      key: 'Commune',
-      label: `commune ${commune} (${n(communePositions)})`,
-      filter: { communeCodes: [commune] },
-      positions: communePositions,
-      events: communePositions.length,
-    },
-    {
-      key: 'MedianCommune',
-      label: `commune ${median} (${n(medianPositions)}), the median`,
-      filter: { communeCodes: [median] },
-      positions: medianPositions,
-      events: medianPositions.length,
-    },
-    {
-      key: 'Communes3',
-      label: `3 communes ${three.map(([c]) => c).join(',')} (${n(threePositions)})`,
-      filter: { communeCodes: three.map(([c]) => c) },
-      positions: threePositions,
-      events: threePositions.length,
-    },
-    {
-      key: 'Province',
-      label: `province ${province} (${n(provincePositions)})`,
-      filter: { provinceCodes: [province] },
-      positions: provincePositions,
-      events: provincePositions.length,
-    },
-    {
-      key: 'ProvinceType',
-      label: `province ${province}, status changes (${n(statusChanges)})`,
-      filter: { provinceCodes: [province], types: [STATUS_CHANGED] },
-      positions: statusChanges,
-      events: statusChanges.length,
-    },
+    over('Admin', 'admin, no filter', {}, all),
+    over('Commune', `commune ${commune}`, { communeCodes: [commune] }, communePositions),
+    over('MedianCommune', `commune ${median}`, { communeCodes: [median] }, medianPositions, ', the median'),
+    over(
+      'Communes3',
+      `3 communes ${three.map(([c]) => c).join(',')}`,
+      { communeCodes: three.map(([c]) => c) },
+      threePositions,
+    ),
+    over('Province', `province ${province}`, { provinceCodes: [province] }, provincePositions),
+    over(
+      'ProvinceType',
+      `province ${province}, status changes`,
+      { provinceCodes: [province], types: [STATUS_CHANGED] },
+      statusChanges,
+    ),
     {
       key: 'SparseCommune',
       label: `sparse commune ${log.sparseCommune} (${n(sparse)}), anywhere`,
