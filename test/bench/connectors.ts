@@ -27,8 +27,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
   CircuitBreaker,
@@ -65,8 +64,9 @@ import {
   type Simulator,
 } from '#lgsp/simulators';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
+import { appendable, runIfMain } from './bench-common.js';
 
 /** The connectors' default concurrency (DossierSyncSettings.concurrency), used by the baseline too. */
 const CONCURRENCY = 8;
@@ -359,22 +359,6 @@ interface Side {
   seconds: number;
 }
 
-function appendable(e: Record<string, unknown>): EventToAppend {
-  const data = e.data as { dossierCode: string };
-  return {
-    stream: `dossier-${data.dossierCode}`,
-    expectedVersion: 'any',
-    id: String(e.id),
-    source: String(e.source),
-    type: String(e.type),
-    time: String(e.time),
-    data: e.data,
-    extensions: {},
-    provinceCode: PROVINCE,
-    communeCode: COMMUNE,
-  };
-}
-
 async function control(url: string, method: 'GET' | 'POST', path: string): Promise<unknown> {
   const res = await fetch(`${url}${path}`, { method });
   if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}`);
@@ -560,11 +544,4 @@ export async function connectorsBench(
   return { connectorSync: figures };
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  connectorsBench(Number(process.env.BENCH_SECONDS ?? 5))
-    .then((figures) => console.log(`\n${JSON.stringify(figures)}`))
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => connectorsBench(Number(process.env.BENCH_SECONDS ?? 5)));

@@ -10,34 +10,24 @@ import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { KafkaJsClient, KafkaRelay, KafkaTopics, toKafkaMessage } from '#lgsp/kafka';
 import { Subscriptions } from '#lgsp/subscriptions';
-import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { PROVINCE, statusChanged, submitted } from '../support/events.js';
 import { startHubProcess, tempDir } from '../support/hub-process.js';
 import { sharedKafka } from '../support/kafka.js';
+import { appendable } from './bench-common.js';
 
 const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 20_000);
 const BATCH = 200;
 
-function appendable(i: number): EventToAppend {
+/** Event `i` of the relay's log: 2,000 dossiers submitted, then their status changes. */
+function relayEvent(i: number): EventToAppend {
   const code = `RELAY-${i % 2000}`;
-  const e = i < 2000 ? submitted(code) : statusChanged(code, 2 + (i % 8));
-  return {
-    stream: `dossier-${code}`,
-    expectedVersion: 'any',
-    id: String(e.id),
-    source: String(e.source),
-    type: String(e.type),
-    time: String(e.time),
-    data: e.data,
-    extensions: {},
-    provinceCode: PROVINCE,
-    communeCode: COMMUNE,
-  };
+  return appendable(i < 2000 ? submitted(code) : statusChanged(code, 2 + (i % 8)));
 }
 
 async function relayThroughput(brokers: string[]): Promise<{ relay: number; raw: number }> {
   const store = SqliteEventStore.open({ file: join(tempDir('lgsp-bench-relay-'), 'events.db') });
   for (let i = 0; i < RELAY_EVENTS; i += 1000) {
-    await store.append(Array.from({ length: Math.min(1000, RELAY_EVENTS - i) }, (_, k) => appendable(i + k)));
+    await store.append(Array.from({ length: Math.min(1000, RELAY_EVENTS - i) }, (_, k) => relayEvent(i + k)));
   }
   const stored: StoredEvent[] = [];
   for (let after = 0; stored.length < RELAY_EVENTS;) {

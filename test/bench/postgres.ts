@@ -22,13 +22,13 @@
  * into the rounds).
  */
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
 import { type EventToAppend } from '#lgsp/event-store';
 import { POSTGRES_EVENT_STORE_MIGRATIONS, PostgresEventStore } from '#lgsp/event-store/postgres';
-import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { statusChanged, submitted } from '../support/events.js';
 import { claimBenchSchema, dropLeftoverBenchSchemas, type BenchSchema } from './bench-schemas.js';
+import { appendable, runIfMain } from './bench-common.js';
 
 const URL = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLIENTS = 32;
@@ -46,17 +46,8 @@ const RUN = randomUUID().slice(0, 8);
 function hubEvent(code: string, version: number): EventToAppend {
   const e = version === 1 ? submitted(code) : statusChanged(code, 1 + (version % 9));
   return {
-    stream: `dossier-${code}`,
-    expectedVersion: 'any',
-    id: String(e.id),
-    source: String(e.source),
-    type: String(e.type),
-    time: String(e.time),
+    ...appendable(e),
     ...(e.datacontenttype === undefined ? {} : { datacontenttype: String(e.datacontenttype) }),
-    data: e.data,
-    extensions: {},
-    provinceCode: PROVINCE,
-    communeCode: COMMUNE,
   };
 }
 
@@ -492,11 +483,4 @@ export async function postgresBench(seconds: number): Promise<Record<string, num
   };
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  postgresBench(Number(process.env.BENCH_SECONDS ?? 6))
-    .then((figures) => console.log(`\n${JSON.stringify(figures)}`))
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => postgresBench(Number(process.env.BENCH_SECONDS ?? 6)));

@@ -18,7 +18,6 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
@@ -35,9 +34,10 @@ import {
 import { expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
 import { ReplayService, SqlReplayStore, connectorReplayTarget } from '#lgsp/replay';
 import { NationalPortalSimulator } from '#lgsp/simulators';
-import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
+import { statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { appendable, runIfMain } from './bench-common.js';
 
 const RECONCILE_DOSSIERS = Math.max(1, Number(process.env.BENCH_RECONCILE_DOSSIERS ?? 100_000));
 const REPLAY_DOSSIERS = Math.max(1, Number(process.env.BENCH_REPLAY_DOSSIERS ?? 2_000));
@@ -69,22 +69,6 @@ export type ReplayFigures =
   | { notMeasured: string };
 
 const code = (i: number): string => `${AGENCY}-251123-${String(i).padStart(6, '0')}`;
-
-function appendable(e: Record<string, unknown>): EventToAppend {
-  const data = e.data as { dossierCode: string };
-  return {
-    stream: `dossier-${data.dossierCode}`,
-    expectedVersion: 'any',
-    id: String(e.id),
-    source: String(e.source),
-    type: String(e.type),
-    time: String(e.time),
-    data: e.data,
-    extensions: {},
-    provinceCode: PROVINCE,
-    communeCode: COMMUNE,
-  };
-}
 
 /** A status change at `at` (the builder's changedAt is one fixed time for all). */
 function status(dossier: string, s: number, at: string): Record<string, unknown> {
@@ -416,11 +400,4 @@ export async function reconcileReplayBench(): Promise<{
   return { reconciliation, replay };
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  reconcileReplayBench()
-    .then((figures) => console.log(`\n${JSON.stringify(figures)}`))
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => reconcileReplayBench());

@@ -25,7 +25,6 @@
  */
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { type EventStore, type EventToAppend, type ReadAllOptions } from '#lgsp/event-store';
@@ -40,6 +39,7 @@ import {
   waitForSubscribers,
 } from '../support/hub-process.js';
 import { claimBenchSchema, dropLeftoverBenchSchemas } from './bench-schemas.js';
+import { runIfMain } from './bench-common.js';
 
 const EVENTS = Math.max(10_000, Number(process.env.BENCH_SCOPED_EVENTS ?? 100_000));
 const URL = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -218,43 +218,37 @@ function scopesOf(log: BenchLog): Scope[] {
   const sparse = log.byCommune.get(log.sparseCommune) ?? [];
   const all = Array.from({ length: log.dossiers.length * 4 }, (_, i) => i + 1);
   const n = (list: readonly unknown[]) => list.length.toLocaleString('en-US');
+  /** A scope whose pages start at its own positions, counted in its label (then `note`). */
+  const over = (
+    key: string,
+    label: string,
+    filter: Scope['filter'],
+    positions: number[],
+    note = '',
+  ): Scope => ({
+    key,
+    label: `${label} (${n(positions)})${note}`,
+    filter,
+    positions,
+    events: positions.length,
+  });
   return [
-    { key: 'Admin', label: `admin, no filter (${n(all)})`, filter: {}, positions: all, events: all.length },
-    {
-      key: 'Commune',
-      label: `commune ${commune} (${n(communePositions)})`,
-      filter: { communeCodes: [commune] },
-      positions: communePositions,
-      events: communePositions.length,
-    },
-    {
-      key: 'MedianCommune',
-      label: `commune ${median} (${n(medianPositions)}), the median`,
-      filter: { communeCodes: [median] },
-      positions: medianPositions,
-      events: medianPositions.length,
-    },
-    {
-      key: 'Communes3',
-      label: `3 communes ${three.map(([c]) => c).join(',')} (${n(threePositions)})`,
-      filter: { communeCodes: three.map(([c]) => c) },
-      positions: threePositions,
-      events: threePositions.length,
-    },
-    {
-      key: 'Province',
-      label: `province ${province} (${n(provincePositions)})`,
-      filter: { provinceCodes: [province] },
-      positions: provincePositions,
-      events: provincePositions.length,
-    },
-    {
-      key: 'ProvinceType',
-      label: `province ${province}, status changes (${n(statusChanges)})`,
-      filter: { provinceCodes: [province], types: [STATUS_CHANGED] },
-      positions: statusChanges,
-      events: statusChanges.length,
-    },
+    over('Admin', 'admin, no filter', {}, all),
+    over('Commune', `commune ${commune}`, { communeCodes: [commune] }, communePositions),
+    over('MedianCommune', `commune ${median}`, { communeCodes: [median] }, medianPositions, ', the median'),
+    over(
+      'Communes3',
+      `3 communes ${three.map(([c]) => c).join(',')}`,
+      { communeCodes: three.map(([c]) => c) },
+      threePositions,
+    ),
+    over('Province', `province ${province}`, { provinceCodes: [province] }, provincePositions),
+    over(
+      'ProvinceType',
+      `province ${province}, status changes`,
+      { provinceCodes: [province], types: [STATUS_CHANGED] },
+      statusChanges,
+    ),
     {
       key: 'SparseCommune',
       label: `sparse commune ${log.sparseCommune} (${n(sparse)}), anywhere`,
@@ -584,11 +578,4 @@ scoped reads of the global log: ${fmt(log.dossiers.length * 4)} events, ${provin
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  scopedReadsBench(Number(process.env.BENCH_SECONDS ?? 10))
-    .then((figures) => console.log(`\n${JSON.stringify(figures)}`))
-    .catch((e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, () => scopedReadsBench(Number(process.env.BENCH_SECONDS ?? 10)));

@@ -27,6 +27,27 @@ function at(event: Record<string, unknown>, commune: typeof C51): Record<string,
   };
 }
 
+/**
+ * The statuses of a route by role: the admin and the operator, the province and commune clients of
+ * 51 (where the dossier is) and of 79, and the callers without a valid token (401 unless given).
+ */
+const byScope = (operators: number, in51: number, in79: number, anonymous = 401): Record<Who, number> => ({
+  admin: operators,
+  operator: operators,
+  p51: in51,
+  c51: in51,
+  p79: in79,
+  c79: in79,
+  none: anonymous,
+  bad: anonymous,
+});
+
+/** A route for operators only: what the admin and the operator get (the same unless given), 403 for the rest. */
+const operatorsOnly = (admin: number, operator = admin): Record<Who, number> => ({
+  ...byScope(admin, 403, 403),
+  operator,
+});
+
 describe('access: every route by every role, and nothing across scopes', () => {
   let hub: HubProcess;
   const tokens = new Map<Who, string | undefined>();
@@ -86,152 +107,42 @@ describe('access: every route by every role, and nothing across scopes', () => {
   });
 
   const matrix: [string, string, unknown, Partial<Record<Who, number>>][] = [
-    [
-      'GET',
-      `/v1/streams/dossier-{code51}`,
-      undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 404, c79: 404, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      `/v1/dossiers/{code51}`,
-      undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 404, c79: 404, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/events?limit=5',
-      undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 200, c79: 200, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/events?province=51',
-      undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/clients',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
+    ['GET', `/v1/streams/dossier-{code51}`, undefined, byScope(200, 200, 404)],
+    ['GET', `/v1/dossiers/{code51}`, undefined, byScope(200, 200, 404)],
+    ['GET', '/v1/events?limit=5', undefined, byScope(200, 200, 200)],
+    ['GET', '/v1/events?province=51', undefined, byScope(200, 200, 403)],
+    ['GET', '/v1/admin/clients', undefined, operatorsOnly(200)],
     [
       'POST',
       '/v1/admin/clients',
       { name: 'x', communes: ['21040'] },
       { operator: 403, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
     ],
-    [
-      'PATCH',
-      '/v1/admin/clients/nobody',
-      { rateLimit: null },
-      { admin: 404, operator: 403, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/subscriptions',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/parked',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/parked/portal/{code51}/retry',
-      {},
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/parked/portal/{code51}/skip',
-      {},
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/parked/portal/{code51}/history',
-      undefined,
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/reconciliations',
-      { target: 'portal' },
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/reconciliations',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/reconciliations/nope',
-      undefined,
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/replays/plan',
-      { target: 'portal' },
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'POST',
-      '/v1/admin/replays',
-      { target: 'portal' },
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/replays',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/v1/admin/replays/nope',
-      undefined,
-      { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
+    ['PATCH', '/v1/admin/clients/nobody', { rateLimit: null }, operatorsOnly(404, 403)],
+    ['GET', '/v1/admin/subscriptions', undefined, operatorsOnly(200)],
+    ['GET', '/v1/admin/parked', undefined, operatorsOnly(200)],
+    ['POST', '/v1/admin/parked/portal/{code51}/retry', {}, operatorsOnly(404)],
+    ['POST', '/v1/admin/parked/portal/{code51}/skip', {}, operatorsOnly(404)],
+    ['GET', '/v1/admin/parked/portal/{code51}/history', undefined, operatorsOnly(404)],
+    ['POST', '/v1/admin/reconciliations', { target: 'portal' }, operatorsOnly(404)],
+    ['GET', '/v1/admin/reconciliations', undefined, operatorsOnly(200)],
+    ['GET', '/v1/admin/reconciliations/nope', undefined, operatorsOnly(404)],
+    ['POST', '/v1/admin/replays/plan', { target: 'portal' }, operatorsOnly(404)],
+    ['POST', '/v1/admin/replays', { target: 'portal' }, operatorsOnly(404)],
+    ['GET', '/v1/admin/replays', undefined, operatorsOnly(200)],
+    ['GET', '/v1/admin/replays/nope', undefined, operatorsOnly(404)],
     ...(['pause', 'resume', 'cancel'] as const).map(
       (action): [string, string, unknown, Partial<Record<Who, number>>] => [
         'POST',
         `/v1/admin/replays/nope/${action}`,
         {},
-        { admin: 404, operator: 404, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
+        operatorsOnly(404),
       ],
     ),
-    [
-      'GET',
-      '/v1/admin/audit',
-      undefined,
-      { admin: 200, operator: 200, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
-    ],
-    [
-      'GET',
-      '/health/live',
-      undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 200, c79: 200, none: 200, bad: 200 },
-    ],
-    [
-      'GET',
-      '/health/ready',
-      undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 200, c79: 200, none: 200, bad: 200 },
-    ],
-    [
-      'GET',
-      '/metrics',
-      undefined,
-      { admin: 200, operator: 200, p51: 200, c51: 200, p79: 200, c79: 200, none: 200, bad: 200 },
-    ],
+    ['GET', '/v1/admin/audit', undefined, operatorsOnly(200)],
+    ['GET', '/health/live', undefined, byScope(200, 200, 200, 200)],
+    ['GET', '/health/ready', undefined, byScope(200, 200, 200, 200)],
+    ['GET', '/metrics', undefined, byScope(200, 200, 200, 200)],
   ];
 
   it.each(matrix)('%s %s answers each role as it may', async (method, template, body, expected) => {

@@ -24,6 +24,7 @@ import {
   type HubProcess,
 } from '../support/hub-process.js';
 import { startSimulators, type SimulatorsProcess } from '../support/simulators-process.js';
+import { sendJson } from '../support/sim-http.js';
 
 /**
  * The acceptance run of the connectors: the hub, its four connectors and the four simulators as
@@ -39,16 +40,9 @@ const SECRET = 'e2e-payments-secret';
 
 type Simulators = SimulatorsProcess;
 
-async function control(url: string, path: string, body: unknown, method = 'PUT'): Promise<unknown> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const answer = (await res.json()) as unknown;
-  if (!res.ok) throw new Error(`${method} ${url}${path}: ${res.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
+/** A simulator's control call; the answer, or a failure when it is not a 2xx. */
+const control = (url: string, path: string, body: unknown, method = 'PUT') =>
+  sendJson(url, method, path, body);
 
 const simState = async <T>(url: string): Promise<T> => (await (await fetch(`${url}/_sim/state`)).json()) as T;
 

@@ -134,27 +134,15 @@ describe('the log of a hub that refused personal data on every error path', () =
 
     // JSON the parser refuses, its pointer holding the name.
     const event = JSON.stringify(submitted(dossierCode()));
-    await send('repeated member', ingest(event.replace('"data":{', `"data":{"${NAME}":1,"${NAME}":2,`)), 400);
-    await send(
-      'lone surrogate',
-      ingest(event.replace('"data":{', `"data":{"${NAME}\\ud800":"${PHONE}",`)),
-      400,
-    );
-    await send(
-      'too deep',
-      ingest(event.replace('"data":{', `"data":{"${NAME}":${'['.repeat(100)}${']'.repeat(100)},`)),
-      413,
-    );
-    await send(
-      'too long',
-      ingest(event.replace('"data":{', `"data":{"${NAME}":"${PERSONAL.repeat(3000)}",`)),
-      413,
-    );
-    await send(
-      'unsafe integer',
-      ingest(event.replace('"data":{', `"data":{"${NAME}":9${CITIZEN_ID}${CITIZEN_ID},`)),
-      400,
-    );
+    const refusedJson: [what: string, firstMembers: string, status: number][] = [
+      ['repeated member', `"${NAME}":1,"${NAME}":2,`, 400],
+      ['lone surrogate', `"${NAME}\\ud800":"${PHONE}",`, 400],
+      ['too deep', `"${NAME}":${'['.repeat(100)}${']'.repeat(100)},`, 413],
+      ['too long', `"${NAME}":"${PERSONAL.repeat(3000)}",`, 413],
+      ['unsafe integer', `"${NAME}":9${CITIZEN_ID}${CITIZEN_ID},`, 400],
+    ];
+    for (const [what, firstMembers, status] of refusedJson)
+      await send(what, ingest(event.replace('"data":{', `"data":{${firstMembers}`)), status);
     await send(
       'not UTF-8',
       ingest(Buffer.concat([Buffer.from(`{"id":"${PERSONAL}`), Buffer.from([0xff]), Buffer.from('"}')])),

@@ -13,6 +13,7 @@ import {
   type SimName,
   type SimulatorsProcess,
 } from '../support/simulators-process.js';
+import { sendJson } from '../support/sim-http.js';
 
 /**
  * Issue 6 acceptance, with the hub and the simulators as processes: 10,000 dossiers synchronised to
@@ -25,16 +26,8 @@ import {
 const DOSSIERS = Number(process.env.LGSP_E2E_RECONCILE_DOSSIERS ?? 10_000);
 const BIRTH_EVERY = 50;
 
-async function send(url: string, path: string, body: unknown, method = 'POST'): Promise<unknown> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const answer = (await res.json()) as unknown;
-  if (!res.ok) throw new Error(`${method} ${url}${path}: ${res.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
+/** A simulator's control call; the answer, or a failure when it is not a 2xx. */
+const send = (url: string, path: string, body: unknown, method = 'POST') => sendJson(url, method, path, body);
 
 const getJson = async <T>(url: string, token?: string): Promise<T> => {
   const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});

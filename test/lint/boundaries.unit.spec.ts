@@ -14,37 +14,29 @@ const rulesReported = async (filePath: string, code: string): Promise<string[]> 
   return (result?.messages ?? []).map((m) => m.ruleId ?? m.message);
 };
 
+const BOUNDARY = ['lgsp/boundaries'];
+
+/** Each case: where the snippet is placed, the snippet, the rules it must be reported by (none: allowed). */
+type Case = [filePath: string, code: string, reported: string[]];
+
+const expectReported = async (filePath: string, code: string, reported: string[]) =>
+  expect(await rulesReported(filePath, code)).toEqual(reported);
+
 describe('lint boundaries', () => {
   describe('a library is imported only through its entries', () => {
-    it('refuses a relative path into a library from an app, a test or another library', async () => {
-      expect(
-        await rulesReported(
-          'apps/cli/src/x.ts',
-          "export { openStorage } from '../../../libs/storage/src/index.js';",
-        ),
-      ).toEqual(['lgsp/boundaries']);
-      expect(
-        await rulesReported(
-          'test/e2e/x.ts',
-          "import { a } from '../../libs/event-store/src/sqlite/adapter.js';\nvoid a;",
-        ),
-      ).toEqual(['lgsp/boundaries']);
-      expect(
-        await rulesReported(
-          'libs/replay/src/x.ts',
-          "import { a } from '../../ingest/src/ingest.js';\nvoid a;",
-        ),
-      ).toEqual(['lgsp/boundaries']);
-    });
+    it.each<Case>([
+      ['apps/cli/src/x.ts', "export { openStorage } from '../../../libs/storage/src/index.js';", BOUNDARY],
+      [
+        'test/e2e/x.ts',
+        "import { a } from '../../libs/event-store/src/sqlite/adapter.js';\nvoid a;",
+        BOUNDARY,
+      ],
+      ['libs/replay/src/x.ts', "import { a } from '../../ingest/src/ingest.js';\nvoid a;", BOUNDARY],
+    ])('refuses a relative path into a library from an app, a test or another library: %s', expectReported);
 
-    it('refuses an import deeper than #lgsp/<lib>/<entry>', async () => {
-      expect(
-        await rulesReported(
-          'apps/hub/src/x.ts',
-          "import { a } from '#lgsp/event-store/sqlite/adapter';\nvoid a;",
-        ),
-      ).toEqual(['lgsp/boundaries']);
-    });
+    it.each<Case>([
+      ['apps/hub/src/x.ts', "import { a } from '#lgsp/event-store/sqlite/adapter';\nvoid a;", BOUNDARY],
+    ])('refuses an import deeper than #lgsp/<lib>/<entry>: %s', expectReported);
 
     it('accepts the entries and relative paths inside one library', async () => {
       const code = [
@@ -53,45 +45,30 @@ describe('lint boundaries', () => {
         "import { c } from '../port.js';",
         'void [a, b, c];',
       ].join('\n');
-      expect(await rulesReported('libs/storage/src/sqlite/x.ts', code)).toEqual([]);
+      await expectReported('libs/storage/src/sqlite/x.ts', code, []);
     });
   });
 
   describe("no app imports another app's source", () => {
-    it('refuses a static or dynamic import of another app', async () => {
-      expect(
-        await rulesReported(
-          'apps/hub/src/x.ts',
-          "import { a } from '../../simulators/src/portal.js';\nvoid a;",
-        ),
-      ).toEqual(['lgsp/boundaries']);
-      expect(
-        await rulesReported('apps/cli/src/x.ts', "export const m = () => import('../../hub/src/server.js');"),
-      ).toEqual(['lgsp/boundaries']);
-    });
+    it.each<Case>([
+      ['apps/hub/src/x.ts', "import { a } from '../../simulators/src/portal.js';\nvoid a;", BOUNDARY],
+      ['apps/cli/src/x.ts', "export const m = () => import('../../hub/src/server.js');", BOUNDARY],
+    ])('refuses a static or dynamic import of another app: %s', expectReported);
 
-    it("accepts an app's own modules and the tests importing an app", async () => {
-      expect(
-        await rulesReported('apps/cli/src/x.ts', "import { a } from './hub-config.js';\nvoid a;"),
-      ).toEqual([]);
-      expect(
-        await rulesReported(
-          'test/e2e/x.ts',
-          "import { a } from '../../apps/simulators/src/index.js';\nvoid a;",
-        ),
-      ).toEqual([]);
-    });
+    it.each<Case>([
+      ['apps/cli/src/x.ts', "import { a } from './hub-config.js';\nvoid a;", []],
+      ['test/e2e/x.ts', "import { a } from '../../apps/simulators/src/index.js';\nvoid a;", []],
+    ])("accepts an app's own modules and the tests importing an app: %s", expectReported);
   });
 
   describe('no library imports an app', () => {
-    it("refuses a library's import of an app, even from a spec", async () => {
-      expect(
-        await rulesReported(
-          'libs/connectors/src/portal/x.int.spec.ts',
-          "import { a } from '../../../../apps/simulators/src/index.js';\nvoid a;",
-        ),
-      ).toEqual(['lgsp/boundaries']);
-    });
+    it.each<Case>([
+      [
+        'libs/connectors/src/portal/x.int.spec.ts',
+        "import { a } from '../../../../apps/simulators/src/index.js';\nvoid a;",
+        BOUNDARY,
+      ],
+    ])("refuses a library's import of an app, even from a spec: %s", expectReported);
   });
 
   describe('the ports and the contracts import no infrastructure', () => {
@@ -102,18 +79,14 @@ describe('lint boundaries', () => {
       ['libs/storage/src/port.ts', 'pg'],
       ['libs/storage/src/port.ts', './postgres/driver.js'],
     ])('refuses %s importing %s', async (filePath, module) => {
-      expect(await rulesReported(filePath, `import * as m from '${module}';\nvoid m;`)).toEqual([
-        'no-restricted-imports',
-      ]);
+      await expectReported(filePath, `import * as m from '${module}';\nvoid m;`, ['no-restricted-imports']);
     });
 
-    it('lets the storage drivers import their database', async () => {
-      expect(
-        await rulesReported('libs/storage/src/sqlite/x.ts', "import * as m from 'node:sqlite';\nvoid m;"),
-      ).toEqual([]);
-      expect(
-        await rulesReported('libs/storage/src/postgres/x.ts', "import * as m from 'pg';\nvoid m;"),
-      ).toEqual([]);
+    it.each([
+      ['libs/storage/src/sqlite/x.ts', 'node:sqlite'],
+      ['libs/storage/src/postgres/x.ts', 'pg'],
+    ])('lets the storage drivers import their database: %s importing %s', async (filePath, module) => {
+      await expectReported(filePath, `import * as m from '${module}';\nvoid m;`, []);
     });
   });
 });

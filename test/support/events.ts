@@ -17,29 +17,45 @@ export interface EventInput {
   [attr: string]: unknown;
 }
 
-export function submitted(code: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * A structured-mode event the commune's one-stop shop sends about dossier `code`: `data` beside the
+ * dossier's codes, `overrides` over every attribute.
+ */
+function dossierEvent(
+  type: string,
+  time: string,
+  code: string,
+  data: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     specversion: '1.0',
     id: randomUUID(),
     source: `/communes/${COMMUNE}/one-stop-shop`,
-    type: 'vn.gov.lgsp.dossier.submitted.v1',
-    time: '2025-11-23T09:15:00+07:00',
-    datacontenttype: 'application/json',
-    data: {
-      dossierCode: code,
+    type,
+    time,
+    data: { dossierCode: code, provinceCode: PROVINCE, communeCode: COMMUNE, ...data },
+    ...overrides,
+  };
+}
+
+export function submitted(code: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return dossierEvent(
+    'vn.gov.lgsp.dossier.submitted.v1',
+    '2025-11-23T09:15:00+07:00',
+    code,
+    {
       procedureCode: '1.001193',
       procedureName: 'Đăng ký khai sinh',
       agencyCode: '000.00.51.H56',
-      provinceCode: PROVINCE,
-      communeCode: COMMUNE,
       channel: 'in-person',
       applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
       receivedAt: '2025-11-23T09:15:00+07:00',
       dueAt: '2025-11-26T17:00:00+07:00',
       fees: [{ name: 'Lệ phí', amount: 50000 }],
     },
-    ...overrides,
-  };
+    { datacontenttype: 'application/json', ...overrides },
+  );
 }
 
 export function statusChanged(
@@ -47,43 +63,28 @@ export function statusChanged(
   status: number,
   overrides: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: `/communes/${COMMUNE}/one-stop-shop`,
-    type: 'vn.gov.lgsp.dossier.status-changed.v1',
-    time: '2025-11-23T10:00:00+07:00',
-    data: {
-      dossierCode: code,
-      provinceCode: PROVINCE,
-      communeCode: COMMUNE,
+  return dossierEvent(
+    'vn.gov.lgsp.dossier.status-changed.v1',
+    '2025-11-23T10:00:00+07:00',
+    code,
+    {
       status,
       changedAt: '2025-11-23T10:00:00+07:00',
       handler: { name: 'Trần Văn Bình', title: 'Công chức', department: 'Bộ phận một cửa' },
     },
-    ...overrides,
-  };
+    overrides,
+  );
 }
 
+/** The commune's one-stop-shop records the payment (the connectors capture the platform's own). */
 export function paymentCompleted(code: string, amount: number): Record<string, unknown> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    // The commune's one-stop-shop records the payment (the connectors capture the platform's own).
-    source: `/communes/${COMMUNE}/one-stop-shop`,
-    type: 'vn.gov.lgsp.payment.completed.v1',
-    time: '2025-11-23T11:00:00+07:00',
-    data: {
-      dossierCode: code,
-      provinceCode: PROVINCE,
-      communeCode: COMMUNE,
-      paymentRef: `PR-${code}`,
-      transactionId: `TX-${randomUUID().slice(0, 8)}`,
-      amount,
-      paidAt: '2025-11-23T11:00:00+07:00',
-      bankCode: 'VCB',
-    },
-  };
+  return dossierEvent('vn.gov.lgsp.payment.completed.v1', '2025-11-23T11:00:00+07:00', code, {
+    paymentRef: `PR-${code}`,
+    transactionId: `TX-${randomUUID().slice(0, 8)}`,
+    amount,
+    paidAt: '2025-11-23T11:00:00+07:00',
+    bankCode: 'VCB',
+  });
 }
 
 /** POSTs one structured-mode event or a batch. */

@@ -32,3 +32,11 @@ export async function request<T = Loose>(
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
+
+/** Sends `body` as JSON and returns the JSON answer. @throws when the answer is not a 2xx. */
+export async function sendJson(url: string, method: string, path: string, body: unknown): Promise<unknown> {
+  const r = await request(url, method, path, body);
+  if (r.status < 200 || r.status > 299)
+    throw new Error(`${method} ${url}${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}

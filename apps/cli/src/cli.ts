@@ -152,6 +152,25 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+/** The commands that need nothing but the context, by `group action`. */
+const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
+  Object.entries({
+    verify,
+    'events tail': eventsTail,
+    'reconcile run': reconcileRun,
+    'reconcile show': reconcileShow,
+    'reconcile list': reconcileList,
+    'replay plan': replayPlan,
+    'replay run': replayRun,
+    'replay status': replayStatus,
+    'replay list': replayList,
+    'replay pause': (ctx: Ctx) => replayCommand(ctx, 'pause'),
+    'replay resume': (ctx: Ctx) => replayCommand(ctx, 'resume'),
+    'replay cancel': (ctx: Ctx) => replayCommand(ctx, 'cancel'),
+    audit,
+  }),
+);
+
 async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const { values: flags, positionals } = parseFlags(argv);
   const [group, action, arg, arg2] = positionals;
@@ -388,32 +407,11 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       );
       return EXIT.ok;
     }
-    case 'verify':
-      return verify(ctx);
-    case 'events tail':
-      return eventsTail(ctx);
-    case 'reconcile run':
-      return reconcileRun(ctx);
-    case 'reconcile show':
-      return reconcileShow(ctx);
-    case 'reconcile list':
-      return reconcileList(ctx);
-    case 'replay plan':
-      return replayPlan(ctx);
-    case 'replay run':
-      return replayRun(ctx);
-    case 'replay status':
-      return replayStatus(ctx);
-    case 'replay list':
-      return replayList(ctx);
-    case 'replay pause':
-    case 'replay resume':
-    case 'replay cancel':
-      return replayCommand(ctx, action as 'pause' | 'resume' | 'cancel');
-    case 'audit':
-      return audit(ctx);
-    default:
-      throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+    default: {
+      const command = COMMANDS.get(`${group} ${action ?? ''}`.trim());
+      if (command === undefined) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+      return command(ctx);
+    }
   }
 }
 

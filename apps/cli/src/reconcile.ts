@@ -6,6 +6,7 @@ import type {
 } from '#lgsp/reconciliation';
 import { intFlag, query, requireArg, type Ctx } from './command.js';
 import { follow } from './follow.js';
+import { printListing } from './listing.js';
 import { EXIT, UsageError } from './io.js';
 import { formatCount, formatDuration, percent } from './progress.js';
 import { describeScope } from './scope.js';
@@ -103,29 +104,23 @@ export async function reconcileShow(ctx: Ctx): Promise<number> {
 
 /** `reconcile list`: the runs, newest first. */
 export async function reconcileList(ctx: Ctx): Promise<number> {
-  const limit = intFlag(ctx.flags, 'limit', 1, 1000);
-  const r = await ctx.api.call<{ runs: ReconciliationRun[] }>(
-    'GET',
-    `/v1/admin/reconciliations${query({ limit, after: ctx.flags.after })}`,
-  );
-  ctx.out.print(
-    table(
-      ['ID', 'TARGET', 'STATE', 'STARTED', 'FINISHED', 'BY', 'COMPARED', 'MISMATCHES', 'SCOPE'],
-      r.runs.map((run) => [
-        run.id,
-        run.target,
-        run.state,
-        run.startedAt,
-        run.finishedAt ?? '-',
-        run.by,
-        `${formatCount(run.progress.compared)}/${formatCount(run.progress.expected)}`,
-        run.mismatches.total,
-        describeScope(run.scope),
-      ]),
-    ),
-    r,
-  );
-  return EXIT.ok;
+  return printListing<ReconciliationRun>(ctx, {
+    path: '/v1/admin/reconciliations',
+    key: 'runs',
+    params: () => ({ after: ctx.flags.after }),
+    columns: ['ID', 'TARGET', 'STATE', 'STARTED', 'FINISHED', 'BY', 'COMPARED', 'MISMATCHES', 'SCOPE'],
+    row: (run) => [
+      run.id,
+      run.target,
+      run.state,
+      run.startedAt,
+      run.finishedAt ?? '-',
+      run.by,
+      `${formatCount(run.progress.compared)}/${formatCount(run.progress.expected)}`,
+      run.mismatches.total,
+      describeScope(run.scope),
+    ],
+  });
 }
 
 function describeRun(run: ReconciliationRun): string {

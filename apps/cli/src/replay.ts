@@ -1,7 +1,8 @@
 import type { EventRef, ReplayPlan, ReplayProgress, ReplayScope, ReplayState } from '#lgsp/replay';
 import { ApiError } from './api.js';
-import { intFlag, positiveFlag, query, requireArg, type Ctx } from './command.js';
+import { intFlag, positiveFlag, requireArg, type Ctx } from './command.js';
 import { follow } from './follow.js';
+import { printListing } from './listing.js';
 import { EXIT, UsageError } from './io.js';
 import { formatCount, formatDuration, percent } from './progress.js';
 import { describeScope, replayScope } from './scope.js';
@@ -120,30 +121,24 @@ export async function replayStatus(ctx: Ctx): Promise<number> {
 
 /** `replay list`: the replays, newest first. */
 export async function replayList(ctx: Ctx): Promise<number> {
-  const limit = intFlag(ctx.flags, 'limit', 1, 1000);
-  const r = await ctx.api.call<{ replays: ReplayProgress[] }>(
-    'GET',
-    `/v1/admin/replays${query({ limit, after: ctx.flags.after })}`,
-  );
-  ctx.out.print(
-    table(
-      ['ID', 'TARGET', 'STATE', 'DONE', 'FAILED', 'RATE', 'ETA', 'BY', 'CREATED', 'SCOPE'],
-      r.replays.map((p) => [
-        p.id,
-        p.target,
-        p.state,
-        `${formatCount(p.done)}/${formatCount(p.total)}`,
-        p.failed,
-        `${p.rate.toFixed(1)}/s`,
-        formatDuration(p.etaSeconds),
-        p.by,
-        p.createdAt,
-        describeScope(p.scope),
-      ]),
-    ),
-    r,
-  );
-  return EXIT.ok;
+  return printListing<ReplayProgress>(ctx, {
+    path: '/v1/admin/replays',
+    key: 'replays',
+    params: () => ({ after: ctx.flags.after }),
+    columns: ['ID', 'TARGET', 'STATE', 'DONE', 'FAILED', 'RATE', 'ETA', 'BY', 'CREATED', 'SCOPE'],
+    row: (p) => [
+      p.id,
+      p.target,
+      p.state,
+      `${formatCount(p.done)}/${formatCount(p.total)}`,
+      p.failed,
+      `${p.rate.toFixed(1)}/s`,
+      formatDuration(p.etaSeconds),
+      p.by,
+      p.createdAt,
+      describeScope(p.scope),
+    ],
+  });
 }
 
 /** `replay pause|resume|cancel ID [--note …]`: one move of the run's state machine. */

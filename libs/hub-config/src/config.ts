@@ -1,3 +1,4 @@
+import { integer, settingsObject } from './schema.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -92,40 +93,24 @@ export const DEFAULT_CONFIG: HubConfig = {
   log: LOG_DEFAULTS,
 };
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    http: HTTP_SCHEMA,
-    rateLimit: RATE_LIMIT_SCHEMA,
-    metrics: METRICS_SCHEMA,
-    ...STORAGE_SCHEMA_PROPERTIES,
-    kafka: KAFKA_SCHEMA,
-    ingest: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { maxBatchEvents: { type: 'integer', minimum: 1, maximum: 10_000 } },
-    },
-    adminUnits: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { file: { type: ['string', 'null'], minLength: 1 } },
-    },
-    subscriptions: SUBSCRIPTIONS_SCHEMA,
-    connectors: CONNECTORS_SCHEMA,
-    replay: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        confirmAbove: { type: 'integer', minimum: 0, maximum: 100_000_000 },
-        chunkSize: { type: 'integer', minimum: 1, maximum: 1000 },
-        pollMs: { type: 'integer', minimum: 10, maximum: 60_000 },
-      },
-    },
-    simulators: SIMULATORS_SCHEMA,
-    log: LOG_SCHEMA,
-  },
-} as const;
+const schema = settingsObject({
+  http: HTTP_SCHEMA,
+  rateLimit: RATE_LIMIT_SCHEMA,
+  metrics: METRICS_SCHEMA,
+  ...STORAGE_SCHEMA_PROPERTIES,
+  kafka: KAFKA_SCHEMA,
+  ingest: settingsObject({ maxBatchEvents: integer(1, 10_000) }),
+  adminUnits: settingsObject({ file: { type: ['string', 'null'], minLength: 1 } }),
+  subscriptions: SUBSCRIPTIONS_SCHEMA,
+  connectors: CONNECTORS_SCHEMA,
+  replay: settingsObject({
+    confirmAbove: integer(0, 100_000_000),
+    chunkSize: integer(1, 1000),
+    pollMs: integer(10, 60_000),
+  }),
+  simulators: SIMULATORS_SCHEMA,
+  log: LOG_SCHEMA,
+});
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {

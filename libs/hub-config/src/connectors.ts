@@ -1,3 +1,4 @@
+import { BOOLEAN, integer, positive, settingsObject } from './schema.js';
 import { redactUrl, type Env } from './env.js';
 
 /**
@@ -128,69 +129,49 @@ export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
 
 export const SIMULATORS_DEFAULTS: SimulatorsConfig = { embedded: false };
 
-const BREAKER_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    failureThreshold: { type: 'integer', minimum: 1, maximum: 1000 },
-    failureRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-    windowMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
-    minimumCalls: { type: 'integer', minimum: 1, maximum: 100_000 },
-    coolDownMs: { type: 'integer', minimum: 10, maximum: 3_600_000 },
-    halfOpenTrials: { type: 'integer', minimum: 1, maximum: 1000 },
-  },
-} as const;
+const BREAKER_SCHEMA = settingsObject({
+  failureThreshold: integer(1, 1000),
+  failureRatio: positive(1),
+  windowMs: integer(100, 3_600_000),
+  minimumCalls: integer(1, 100_000),
+  coolDownMs: integer(10, 3_600_000),
+  halfOpenTrials: integer(1, 1000),
+});
 
 function connectorSchema(own: Record<string, unknown>) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      enabled: { type: 'boolean' },
-      url: { type: 'string', pattern: '^https?://[^\\s]+$' },
-      maxAttempts: { type: 'integer', minimum: 1, maximum: 100 },
-      ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
-      breaker: BREAKER_SCHEMA,
-      ...own,
-    },
-  } as const;
+  return settingsObject({
+    enabled: BOOLEAN,
+    url: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    maxAttempts: integer(1, 100),
+    ratePerSecond: positive(10_000),
+    breaker: BREAKER_SCHEMA,
+    ...own,
+  });
 }
 
-export const CONNECTORS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    breaker: BREAKER_SCHEMA,
-    portal: connectorSchema({
-      username: { type: 'string', minLength: 1, maxLength: 200 },
-      password: { type: 'string', minLength: 1, maxLength: 200 },
-      onlineCapture: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          enabled: { type: 'boolean' },
-          pollIntervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
-          pageSize: { type: 'integer', minimum: 1, maximum: 1000 },
-        },
-      },
+export const CONNECTORS_SCHEMA = settingsObject({
+  breaker: BREAKER_SCHEMA,
+  portal: connectorSchema({
+    username: { type: 'string', minLength: 1, maxLength: 200 },
+    password: { type: 'string', minLength: 1, maxLength: 200 },
+    onlineCapture: settingsObject({
+      enabled: BOOLEAN,
+      pollIntervalMs: integer(100, 3_600_000),
+      pageSize: integer(1, 1000),
     }),
-    oneStopShop: connectorSchema({ apiKey: { type: ['string', 'null'], minLength: 1, maxLength: 500 } }),
-    civilRegistry: connectorSchema({
-      pollIntervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
-    }),
-    payments: connectorSchema({
-      partnerCode: { type: 'string', minLength: 1, maxLength: 50 },
-      secret: { type: 'string', minLength: 1, maxLength: 500 },
-      pollIntervalMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
-    }),
-  },
-} as const;
+  }),
+  oneStopShop: connectorSchema({ apiKey: { type: ['string', 'null'], minLength: 1, maxLength: 500 } }),
+  civilRegistry: connectorSchema({
+    pollIntervalMs: integer(100, 3_600_000),
+  }),
+  payments: connectorSchema({
+    partnerCode: { type: 'string', minLength: 1, maxLength: 50 },
+    secret: { type: 'string', minLength: 1, maxLength: 500 },
+    pollIntervalMs: integer(100, 3_600_000),
+  }),
+});
 
-export const SIMULATORS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { embedded: { type: 'boolean' } },
-} as const;
+export const SIMULATORS_SCHEMA = settingsObject({ embedded: BOOLEAN });
 
 export function applyConnectorEnv(
   c: { connectors: ConnectorsConfig; simulators: SimulatorsConfig },

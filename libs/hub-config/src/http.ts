@@ -1,3 +1,4 @@
+import { integer, positive, settingsObject } from './schema.js';
 import { intFromEnv, type Env } from './env.js';
 
 /** The HTTP listener and its connection limits. */
@@ -85,41 +86,29 @@ export const RATE_LIMIT_DEFAULTS: RateLimitConfig = {
   refusalsHeld: 10_000,
 };
 
-export const HTTP_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    host: { type: 'string', minLength: 1 },
-    port: { type: 'integer', minimum: 0, maximum: 65535 },
-    bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 104_857_600 },
-    headersTimeoutMs: { type: 'integer', minimum: 100, maximum: 600_000 },
-    requestTimeoutMs: { type: 'integer', minimum: 0, maximum: 3_600_000 },
-    keepAliveTimeoutMs: { type: 'integer', minimum: 100, maximum: 3_600_000 },
-    maxConnectionsPerAddress: { type: 'integer', minimum: 0, maximum: 1_000_000 },
-  },
-} as const;
+export const HTTP_SCHEMA = settingsObject({
+  host: { type: 'string', minLength: 1 },
+  port: integer(0, 65535),
+  bodyLimitBytes: integer(1024, 104_857_600),
+  headersTimeoutMs: integer(100, 600_000),
+  requestTimeoutMs: integer(0, 3_600_000),
+  keepAliveTimeoutMs: integer(100, 3_600_000),
+  maxConnectionsPerAddress: integer(0, 1_000_000),
+});
 
-const BUCKET_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
-    burst: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-  },
-} as const;
+const BUCKET_SCHEMA = settingsObject({
+  ratePerSecond: positive(1_000_000),
+  burst: integer(1, 1_000_000),
+});
 
-export const RATE_LIMIT_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    client: BUCKET_SCHEMA,
-    operator: BUCKET_SCHEMA,
-    address: BUCKET_SCHEMA,
-    metrics: BUCKET_SCHEMA,
-    refusalDelayMs: { type: 'integer', minimum: 0, maximum: 60_000 },
-    refusalsHeld: { type: 'integer', minimum: 0, maximum: 1_000_000 },
-  },
-} as const;
+export const RATE_LIMIT_SCHEMA = settingsObject({
+  client: BUCKET_SCHEMA,
+  operator: BUCKET_SCHEMA,
+  address: BUCKET_SCHEMA,
+  metrics: BUCKET_SCHEMA,
+  refusalDelayMs: integer(0, 60_000),
+  refusalsHeld: integer(0, 1_000_000),
+});
 
 export function applyHttpEnv(http: HttpConfig, env: Env, problems: string[]): void {
   const port = intFromEnv(env, problems, 'LGSP_HTTP_PORT', 0, 65535);

@@ -1,3 +1,4 @@
+import { BOOLEAN, integer, positive, settingsObject } from './schema.js';
 import type { Env } from './env.js';
 
 export interface KafkaConfig {
@@ -31,47 +32,27 @@ export const KAFKA_DEFAULTS: KafkaConfig = {
   replay: { ratePerSecond: 1000, batchSize: 200 },
 };
 
-export const KAFKA_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    brokers: { type: 'array', items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' } },
-    clientId: { type: 'string', minLength: 1, maxLength: 100 },
-    topicPrefix: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,100}$' },
-    topics: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        partitions: { type: 'integer', minimum: 1, maximum: 1000 },
-        replicationFactor: { type: 'integer', minimum: 1, maximum: 10 },
-      },
-    },
-    relay: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        enabled: { type: 'boolean' },
-        batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
-      },
-    },
-    ingest: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        enabled: { type: 'boolean' },
-        groupId: { type: 'string', minLength: 1, maxLength: 200 },
-      },
-    },
-    replay: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
-        batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
-      },
-    },
-  },
-} as const;
+export const KAFKA_SCHEMA = settingsObject({
+  brokers: { type: 'array', items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' } },
+  clientId: { type: 'string', minLength: 1, maxLength: 100 },
+  topicPrefix: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,100}$' },
+  topics: settingsObject({
+    partitions: integer(1, 1000),
+    replicationFactor: integer(1, 10),
+  }),
+  relay: settingsObject({
+    enabled: BOOLEAN,
+    batchSize: integer(1, 10_000),
+  }),
+  ingest: settingsObject({
+    enabled: BOOLEAN,
+    groupId: { type: 'string', minLength: 1, maxLength: 200 },
+  }),
+  replay: settingsObject({
+    ratePerSecond: positive(1_000_000),
+    batchSize: integer(1, 10_000),
+  }),
+});
 
 export function applyKafkaEnv(kafka: KafkaConfig, env: Env, problems: string[]): void {
   if (env.LGSP_KAFKA_BROKERS) {

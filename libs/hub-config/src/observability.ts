@@ -1,3 +1,4 @@
+import { settingsObject } from './schema.js';
 import { intFromEnv, type Env } from './env.js';
 
 export interface MetricsConfig {
@@ -22,21 +23,13 @@ export interface LogConfig {
 export const METRICS_DEFAULTS: MetricsConfig = { token: null, port: null, host: null };
 export const LOG_DEFAULTS: LogConfig = { level: 'info' };
 
-export const METRICS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    token: { type: ['string', 'null'], minLength: 16, maxLength: 500, pattern: '^[\\x21-\\x7e]+$' },
-    port: { type: ['integer', 'null'], minimum: 0, maximum: 65535 },
-    host: { type: ['string', 'null'], minLength: 1 },
-  },
-} as const;
+export const METRICS_SCHEMA = settingsObject({
+  token: { type: ['string', 'null'], minLength: 16, maxLength: 500, pattern: '^[\\x21-\\x7e]+$' },
+  port: { type: ['integer', 'null'], minimum: 0, maximum: 65535 },
+  host: { type: ['string', 'null'], minLength: 1 },
+});
 
-export const LOG_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { level: { enum: LOG_LEVELS } },
-} as const;
+export const LOG_SCHEMA = settingsObject({ level: { enum: LOG_LEVELS } });
 
 export function applyMetricsEnv(metrics: MetricsConfig, env: Env, problems: string[]): void {
   if (env.LGSP_METRICS_TOKEN) {

@@ -1,3 +1,4 @@
+import { integer, settingsObject } from './schema.js';
 import { intFromEnv, redactUrl, type Env } from './env.js';
 
 /** Where the hub keeps its data, and how replicas sharing it tell each other apart. */
@@ -49,25 +50,17 @@ export const STORAGE_SCHEMA_PROPERTIES = {
     type: 'string',
     pattern: '^(sqlite|postgres(ql)?://.+)$',
   },
-  postgres: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      schema: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$' },
-      poolSize: { type: 'integer', minimum: 2, maximum: 200 },
-    },
-  },
+  postgres: settingsObject({
+    schema: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$' },
+    poolSize: integer(2, 200),
+  }),
   instanceId: { type: ['string', 'null'], pattern: '^[^\\s]{1,200}$' },
 } as const;
 
-export const SUBSCRIPTIONS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    batchSize: { type: 'integer', minimum: 1, maximum: 10_000 },
-    leaseTtlMs: { type: 'integer', minimum: 300, maximum: 600_000 },
-  },
-} as const;
+export const SUBSCRIPTIONS_SCHEMA = settingsObject({
+  batchSize: integer(1, 10_000),
+  leaseTtlMs: integer(300, 600_000),
+});
 
 export function applyStorageEnv(
   c: StorageConfig & { subscriptions: SubscriptionsConfig },

@@ -32,70 +32,69 @@ export type RateLimitPolicy = 'client' | 'address' | 'metrics';
  */
 export class HubMetrics {
   readonly registry = new Registry();
-  private readonly ingestedEvents = new Counter({
-    name: 'lgsp_ingest_events_total',
-    help: 'Events received on ingest, by event type and outcome (appended, duplicate, rejected).',
-    labelNames: ['type', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly ingestRequests = new Counter({
-    name: 'lgsp_ingest_requests_total',
-    help: 'Ingest requests by transport, CloudEvents mode and response status.',
-    labelNames: ['transport', 'mode', 'status'] as const,
-    registers: [this.registry],
-  });
+  private readonly ingestedEvents = this.counter(
+    'lgsp_ingest_events_total',
+    'Events received on ingest, by event type and outcome (appended, duplicate, rejected).',
+    ['type', 'outcome'],
+  );
+  private readonly ingestRequests = this.counter(
+    'lgsp_ingest_requests_total',
+    'Ingest requests by transport, CloudEvents mode and response status.',
+    ['transport', 'mode', 'status'],
+  );
   private readonly appendSeconds = new Histogram({
     name: 'lgsp_store_append_seconds',
     help: 'Time from an append call to its durable commit.',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  private readonly relayedEvents = new Counter({
-    name: 'lgsp_kafka_relayed_events_total',
-    help: 'Events the broker acknowledged on their province topic.',
-    labelNames: ['topic'] as const,
-    registers: [this.registry],
-  });
-  private readonly kafkaIngest = new Counter({
-    name: 'lgsp_kafka_ingest_messages_total',
-    help: 'Messages of the Kafka ingest topic, by outcome (appended, duplicate, dead-lettered, retrying) and error code.',
-    labelNames: ['outcome', 'code'] as const,
-    registers: [this.registry],
-  });
-  private readonly rateLimited = new Counter({
-    name: 'lgsp_http_rate_limited_total',
-    help: 'Requests answered 429, by rate limit (client, address, metrics).',
-    labelNames: ['limit'] as const,
-    registers: [this.registry],
-  });
-  private readonly connectionsRefused = new Counter({
-    name: 'lgsp_http_connections_refused_total',
-    help: 'Connections closed at once because their address had http.maxConnectionsPerAddress open.',
-    registers: [this.registry],
-  });
-  readonly headPosition = new Gauge({
-    name: 'lgsp_store_head_position',
-    help: 'Global position of the last committed event.',
-    registers: [this.registry],
-  });
-  private lagEvents = new Gauge({
-    name: 'lgsp_subscriber_lag_events',
-    help: 'Events committed but not yet processed by the subscriber.',
-    labelNames: ['subscriber'] as const,
-    registers: [this.registry],
-  });
-  private lagSeconds = new Gauge({
-    name: 'lgsp_subscriber_lag_seconds',
-    help: 'Age of the oldest event the subscriber has not processed (0 when caught up).',
-    labelNames: ['subscriber'] as const,
-    registers: [this.registry],
-  });
-  private checkpoint = new Gauge({
-    name: 'lgsp_subscriber_checkpoint_position',
-    help: 'Last global position the subscriber finished.',
-    labelNames: ['subscriber'] as const,
-    registers: [this.registry],
-  });
+  private readonly relayedEvents = this.counter(
+    'lgsp_kafka_relayed_events_total',
+    'Events the broker acknowledged on their province topic.',
+    ['topic'],
+  );
+  private readonly kafkaIngest = this.counter(
+    'lgsp_kafka_ingest_messages_total',
+    'Messages of the Kafka ingest topic, by outcome (appended, duplicate, dead-lettered, retrying) and error code.',
+    ['outcome', 'code'],
+  );
+  private readonly rateLimited = this.counter(
+    'lgsp_http_rate_limited_total',
+    'Requests answered 429, by rate limit (client, address, metrics).',
+    ['limit'],
+  );
+  private readonly connectionsRefused = this.counter(
+    'lgsp_http_connections_refused_total',
+    'Connections closed at once because their address had http.maxConnectionsPerAddress open.',
+  );
+  readonly headPosition = this.gauge(
+    'lgsp_store_head_position',
+    'Global position of the last committed event.',
+  );
+  private lagEvents = this.gauge(
+    'lgsp_subscriber_lag_events',
+    'Events committed but not yet processed by the subscriber.',
+    ['subscriber'],
+  );
+  private lagSeconds = this.gauge(
+    'lgsp_subscriber_lag_seconds',
+    'Age of the oldest event the subscriber has not processed (0 when caught up).',
+    ['subscriber'],
+  );
+  private checkpoint = this.gauge(
+    'lgsp_subscriber_checkpoint_position',
+    'Last global position the subscriber finished.',
+    ['subscriber'],
+  );
+
+  /** A counter or gauge of the hub's registry; label values are set by the methods below. */
+  private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
+    return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+  }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lgsp_' });

@@ -1,38 +1,20 @@
-import { GENESIS_HASH, type EventStore, type StoredEvent } from '#lgsp/event-store';
+import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { evolveDossier, readDossierState, type DossierView } from '#lgsp/projections';
+import { SUBMITTED_DATA, storedDossierEvent } from './dossier-events.testing.js';
 
 const CODE = '000.00.15.H51-250701-0002';
-const codes = { dossierCode: CODE, provinceCode: '51', communeCode: '21040' };
 
-function event(version: number, type: string, data: object): StoredEvent {
-  return {
+const event = (version: number, type: string, data: object): StoredEvent =>
+  storedDossierEvent(CODE, {
     position: 100 + version,
-    stream: `dossier-${CODE}`,
-    streamVersion: version,
-    id: `e-${version}`,
-    source: '/communes/21040',
+    version,
     type,
+    data,
     time: '2025-07-01T08:00:00+07:00',
-    data: { ...codes, ...data },
-    extensions: {},
-    provinceCode: '51',
-    communeCode: '21040',
     recordedAt: `2025-07-01T01:00:0${version % 10}.000Z`,
-    hash: 'h',
-    prevHash: GENESIS_HASH,
-  };
-}
+  });
 
-const submitted = event(1, 'vn.gov.lgsp.dossier.submitted.v1', {
-  procedureCode: '1.001193',
-  procedureName: 'Đăng ký khai sinh',
-  agencyCode: '000.00.15.H51',
-  channel: 'online',
-  applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
-  receivedAt: '2025-07-01T08:00:00+07:00',
-  dueAt: '2025-07-04T17:00:00+07:00',
-  fees: [],
-});
+const submitted = event(1, 'vn.gov.lgsp.dossier.submitted.v1', { ...SUBMITTED_DATA, fees: [] });
 const status = (version: number, s: number) =>
   event(version, 'vn.gov.lgsp.dossier.status-changed.v1', {
     status: s,

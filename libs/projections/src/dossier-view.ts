@@ -119,23 +119,18 @@ export function evolveDossier(view: DossierView | undefined, event: StoredEvent)
   if (!isDossierViewEvent(event)) {
     throw new DomainError('invalid', `event type ${event.type} does not belong to the dossier view`);
   }
-  const type = event.type as DossierViewEventType;
-  const base = track(view ?? initial(event), event);
-  switch (type) {
-    case 'vn.gov.lgsp.dossier.submitted.v1':
-      return submitted(base, event.data as DossierSubmitted);
-    case 'vn.gov.lgsp.dossier.status-changed.v1':
-      return statusChanged(base, event.data as DossierStatusChanged);
-    case 'vn.gov.lgsp.dossier.transferred.v1':
-      return transferred(base, event.data as DossierTransferred);
-    case 'vn.gov.lgsp.payment.completed.v1':
-      return paymentCompleted(base, event.data as PaymentCompleted);
-    case 'vn.gov.lgsp.payment.failed.v1':
-      return paymentFailed(base, event.data as PaymentFailed);
-    case 'vn.gov.lgsp.civil-status.registered.v1':
-      return civilStatusRegistered(base, event.data as CivilStatusRegistered);
-  }
+  return APPLY[event.type as DossierViewEventType](track(view ?? initial(event), event), event.data as never);
 }
+
+/** How each event type changes the view, given its data. */
+const APPLY: Record<DossierViewEventType, (view: DossierView, data: never) => DossierView> = {
+  'vn.gov.lgsp.dossier.submitted.v1': submitted,
+  'vn.gov.lgsp.dossier.status-changed.v1': statusChanged,
+  'vn.gov.lgsp.dossier.transferred.v1': transferred,
+  'vn.gov.lgsp.payment.completed.v1': paymentCompleted,
+  'vn.gov.lgsp.payment.failed.v1': paymentFailed,
+  'vn.gov.lgsp.civil-status.registered.v1': civilStatusRegistered,
+};
 
 function initial(event: StoredEvent): DossierView {
   const data = event.data as { dossierCode: string; provinceCode: string; communeCode: string };

@@ -1,6 +1,7 @@
 import { DomainError, type DossierSubmitted, type EventType } from '#lgsp/contracts';
-import { GENESIS_HASH, type StoredEvent } from '#lgsp/event-store';
+import type { StoredEvent } from '#lgsp/event-store';
 import { DOSSIER_STATUS_NAMES, evolveDossier, type DossierView } from '#lgsp/projections';
+import { SUBMITTED_DATA, storedDossierEvent } from './dossier-events.testing.js';
 
 const CODE = '000.00.15.H51-250701-0001';
 const codes = { dossierCode: CODE, provinceCode: '51', communeCode: '21040' };
@@ -10,33 +11,19 @@ function stream() {
   let version = 0;
   return (type: EventType | string, data: object, position = version + 1): StoredEvent => {
     version += 1;
-    return {
+    return storedDossierEvent(CODE, {
       position,
-      stream: `dossier-${CODE}`,
-      streamVersion: version,
-      id: `e-${position}`,
-      source: '/communes/21040',
+      version,
       type,
+      data,
       time: `2025-07-0${Math.min(version, 9)}T08:00:00+07:00`,
-      data: { ...codes, ...data },
-      extensions: {},
-      provinceCode: '51',
-      communeCode: '21040',
       recordedAt: `2025-07-01T01:00:0${Math.min(version, 9)}.000Z`,
-      hash: 'h',
-      prevHash: GENESIS_HASH,
-    };
+    });
   };
 }
 
 const submittedData: Omit<DossierSubmitted, 'dossierCode' | 'provinceCode' | 'communeCode'> = {
-  procedureCode: '1.001193',
-  procedureName: 'Đăng ký khai sinh',
-  agencyCode: '000.00.15.H51',
-  channel: 'online',
-  applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
-  receivedAt: '2025-07-01T08:00:00+07:00',
-  dueAt: '2025-07-04T17:00:00+07:00',
+  ...SUBMITTED_DATA,
   fees: [
     { name: 'Lệ phí', amount: 8000 },
     { name: 'Phí bản sao', amount: 3000 },

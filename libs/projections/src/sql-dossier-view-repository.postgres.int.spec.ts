@@ -147,6 +147,15 @@ describe('SqlDossierViewRepository on PostgreSQL', () => {
     return { repository, waitingPid };
   }
 
+  /** Opens a transaction on `client` that holds the view of `code` locked, as another process's batch does. */
+  async function holdView(client: pg.Client, code: string) {
+    await client.query('BEGIN');
+    await client.query(
+      `SELECT 1 FROM ${client.escapeIdentifier(schema)}.dossier_views WHERE dossier_code = $1 FOR UPDATE`,
+      [code],
+    );
+  }
+
   const fold = (events: readonly StoredEvent[]) =>
     events.reduce<DossierView | undefined>((view, e) => evolveDossier(view, e), undefined);
 
@@ -159,10 +168,7 @@ describe('SqlDossierViewRepository on PostgreSQL', () => {
 
     const other = await admin();
     try {
-      await other.query('BEGIN');
-      await other.query(
-        `SELECT 1 FROM ${other.escapeIdentifier(schema)}.dossier_views WHERE dossier_code = 'D-1' FOR UPDATE`,
-      );
+      await holdView(other, 'D-1');
       const pending = repository.applyBatch(events.slice(2), { checkpoint: 4 });
       const observer = await admin();
       await waitingPid(observer).finally(() => observer.end());
@@ -216,10 +222,7 @@ describe('SqlDossierViewRepository on PostgreSQL', () => {
     const holder = await admin();
     const observer = await admin();
     try {
-      await holder.query('BEGIN');
-      await holder.query(
-        `SELECT 1 FROM ${holder.escapeIdentifier(schema)}.dossier_views WHERE dossier_code = 'D-2' FOR UPDATE`,
-      );
+      await holdView(holder, 'D-2');
       const blocked = repository.applyBatch(events.slice(2), { checkpoint: 4 });
       await observer.query('SELECT pg_terminate_backend($1)', [await waitingPid(observer)]);
       await expect(blocked).rejects.toThrow(StoreUnavailableError);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import type { ReplayTarget } from './model.js';
 import { ReplayService } from './replay-service.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { SqlReplayStore } from './sql-replay-store.js';
+import { dossierEvent } from './replay.testing.js';
 
 const PROVINCE = '51';
 const COMMUNE = '21040';
@@ -46,20 +46,8 @@ afterAll(async () => {
 });
 
 async function append(code: string, type: string, data: Record<string, unknown>): Promise<void> {
-  await store.append([
-    {
-      stream: `dossier-${code}`,
-      expectedVersion: 'any',
-      id: randomUUID(),
-      source: `/communes/${COMMUNE}/one-stop-shop`,
-      type,
-      time: new Date().toISOString(),
-      data: { dossierCode: code, provinceCode: PROVINCE, communeCode: COMMUNE, ...data },
-      extensions: {},
-      provinceCode: PROVINCE,
-      communeCode: COMMUNE,
-    },
-  ]);
+  const unit = { provinceCode: PROVINCE, communeCode: COMMUNE };
+  await store.append([dossierEvent(code, type, unit, { ...unit, ...data }, new Date().toISOString())]);
 }
 
 async function lifecycle(code: string): Promise<void> {

@@ -6,6 +6,7 @@ import { type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import type { ReplayTarget } from './model.js';
 import { planReplay, selectReplay } from './planner.js';
+import { dossierEvent } from './replay.testing.js';
 
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 const STATUS = 'vn.gov.lgsp.dossier.status-changed.v1';
@@ -34,20 +35,7 @@ function fakeTarget(overrides: Partial<ReplayTarget> = {}): ReplayTarget & { cal
 }
 
 async function append(dossier: string, type: string, province: string, commune: string): Promise<void> {
-  await store.append([
-    {
-      stream: `dossier-${dossier}`,
-      expectedVersion: 'any',
-      id: randomUUID(),
-      source: `/communes/${commune}/one-stop-shop`,
-      type,
-      data: { dossierCode: dossier },
-      extensions: {},
-      provinceCode: province,
-      communeCode: commune,
-    },
-  ]);
-  // Distinct recording times, so windows can split the log.
+  await store.append([dossierEvent(dossier, type, { provinceCode: province, communeCode: commune })]); // Distinct recording times, so windows can split the log.
   await new Promise((r) => setTimeout(r, 3));
 }
 

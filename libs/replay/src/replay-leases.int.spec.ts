@@ -6,6 +6,7 @@ import type { ReplaySendResult, ReplayTarget } from './model.js';
 import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { SqlReplayStore } from './sql-replay-store.js';
 import { ReplayService } from './replay-service.js';
+import { waitUntil } from './replay.testing.js';
 
 // Replay runs on the real PostgreSQL with two "hub processes" (two event stores, two replay stores,
 // two services, two holders) on one schema, as hub replicas run them: a run executes in one of them.
@@ -92,13 +93,9 @@ async function fill(events: PostgresEventStore): Promise<string[]> {
   return codes;
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls every 20 ms, for 20 s at most. */
+const until = (what: string, check: () => boolean | Promise<boolean>) =>
+  waitUntil(what, check, { timeoutMs: 20_000, pollMs: 20 });
 
 describe('replay runs on PostgreSQL replicas', () => {
   it('executes a run in one process only, which the other can still pause and resume', async () => {

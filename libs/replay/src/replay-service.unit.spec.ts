@@ -4,6 +4,7 @@ import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { SqlReplayStore } from './sql-replay-store.js';
 import type { ReplayRun, ReplaySendResult, ReplayStore, ReplayTarget } from './model.js';
 import { ReplayService, type ReplayServiceOptions } from './replay-service.js';
+import { waitUntil } from './replay.testing.js';
 
 /** A log of `n` dossiers, one event each: D001 … Dn, in that order. */
 function logOf(n: number) {
@@ -96,13 +97,9 @@ class BatchTarget extends FakeTarget {
   }
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+/** Polls every 2 ms, for 5 s at most. */
+const waitFor = (what: string, check: () => boolean | Promise<boolean>) =>
+  waitUntil(what, check, { timeoutMs: 5000, pollMs: 2 });
 
 /** The store's methods, `advance` replaced. */
 function withAdvance(store: ReplayStore, advance: ReplayStore['advance']): ReplayStore {
@@ -401,18 +398,19 @@ describe('ReplayService', () => {
       return items.map(() => 'sent' as const);
     };
     svc.start();
-    const first = await svc.run('portal', {}, { by: 'ops' });
-    await waitFor('failure', finished(svc, first.replay.id));
-    expect(await svc.get(first.replay.id)).toMatchObject({
+    const runToTheEnd = async () => {
+      const { replay } = await svc.run('portal', {}, { by: 'ops' });
+      await waitFor('failure', finished(svc, replay.id));
+      return svc.get(replay.id);
+    };
+    expect(await runToTheEnd()).toMatchObject({
       state: 'failed',
       done: 3,
       error: 'the event store is unreadable',
     });
 
     batching.sendBatch = async () => ['sent'];
-    const second = await svc.run('portal', {}, { by: 'ops' });
-    await waitFor('failure', finished(svc, second.replay.id));
-    expect(await svc.get(second.replay.id)).toMatchObject({
+    expect(await runToTheEnd()).toMatchObject({
       state: 'failed',
       done: 0,
       error: 'target portal answered 1 results for a batch of 3 items',

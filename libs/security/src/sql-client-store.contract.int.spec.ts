@@ -22,7 +22,7 @@ describe.each(BACKENDS)('SqlClientStore on $name', (backend) => {
       await (await SqlClientStore.open(await data.connect())).insert(ops, 'hash-1');
       const again = await data.connect();
       expect(await (await SqlClientStore.open(again)).findByName('ops')).toMatchObject({ id: 'c-1' });
-      expect(await again.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 2 }]);
+      expect(await again.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 3 }]);
     } finally {
       await data.close();
     }
@@ -64,6 +64,8 @@ describe('SqlClientStore', () => {
       expect(await (await SqlClientStore.open(db)).findByName('old')).toMatchObject({
         rateLimit: { burst: 5 },
       });
+      await store.insert({ ...ops, id: 'c-0', createdAt: old.createdAt }, 'hash-ops');
+      expect((await store.list()).map((c) => c.id)).toEqual(['c-1', 'c-0']);
     } finally {
       await data.close();
     }
@@ -95,7 +97,9 @@ describe('SqlClientStore', () => {
       expect(await store.update('c-1', { rateLimit: { ratePerSecond: 0.5, burst: 3 } })).toMatchObject({
         rateLimit: { ratePerSecond: 0.5, burst: 3 },
       });
-      expect(await db.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 2 }]);
+      await store.insert({ ...ops, id: 'c-0', name: 'new' }, 'hash-new');
+      expect((await store.list()).map((c) => c.id)).toEqual(['c-1', 'c-0']);
+      expect(await db.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 3 }]);
     } finally {
       await data.close();
     }

@@ -48,7 +48,35 @@ const MIGRATIONS: readonly SqlMigration[] = [
     postgres:
       'ALTER TABLE clients ADD COLUMN rate_per_second DOUBLE PRECISION, ADD COLUMN rate_burst INTEGER;',
   },
+  {
+    version: 3,
+    description:
+      'clients: a creation sequence, so that clients created in the same millisecond list in order',
+    // Existing clients are numbered in the order they were inserted where the database knows it
+    // (SQLite's rowid), else in the order they listed until now (created_at, id). On SQLite a new
+    // client takes the next number inside its INSERT (`NEXT_SEQ`), writes being serialised there;
+    // on PostgreSQL a sequence numbers it.
+    sqlite: `
+      ALTER TABLE clients ADD COLUMN seq INTEGER;
+      UPDATE clients SET seq = rowid;
+      CREATE UNIQUE INDEX clients_seq_unique ON clients (seq);`,
+    postgres: `
+      ALTER TABLE clients ADD COLUMN seq BIGINT;
+      UPDATE clients SET seq = numbered.n
+        FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM clients) numbered
+        WHERE clients.id = numbered.id;
+      CREATE SEQUENCE clients_seq OWNED BY clients.seq;
+      SELECT setval('clients_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM clients), false);
+      ALTER TABLE clients ALTER COLUMN seq SET DEFAULT nextval('clients_seq'),
+        ALTER COLUMN seq SET NOT NULL, ADD CONSTRAINT clients_seq_unique UNIQUE (seq);`,
+  },
 ];
+
+/** The creation sequence number of a client being inserted (migration 3). */
+const NEXT_SEQ: Record<SqlDialect, string> = {
+  sqlite: '(SELECT COALESCE(MAX(seq), 0) + 1 FROM clients)',
+  postgres: 'DEFAULT',
+};
 
 interface Row {
   id: string;
@@ -107,8 +135,8 @@ export class SqlClientStore implements ClientStore {
     try {
       await this.db.run(
         `INSERT INTO clients (id, name, role, province_code, commune_codes, sources, rate_per_second,
-                              rate_burst, token_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+                              rate_burst, token_hash, created_at, seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ${NEXT_SEQ[dialect]})`,
         [
           c.id,
           c.name,
@@ -142,8 +170,11 @@ export class SqlClientStore implements ClientStore {
     return this.one(`SELECT ${COLUMNS} FROM clients WHERE name = $1`, [name]);
   }
 
+  /** Oldest first; clients created in the same millisecond in the order they were inserted. */
   async list(): Promise<Client[]> {
-    return (await this.db.query<Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, id`)).map(toClient);
+    return (await this.db.query<Row>(`SELECT ${COLUMNS} FROM clients ORDER BY created_at, seq`)).map(
+      toClient,
+    );
   }
 
   async update(id: string, changes: ClientChanges): Promise<Client | undefined> {

@@ -1,64 +1,12 @@
-import 'reflect-metadata';
-import { Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { HubMetrics, createLogger } from '#lgsp/observability';
-import { SqlAuditLog, type AuditLog, type Client } from '#lgsp/security';
-import { AuditController } from './audit.controller.js';
-import { guardRequest } from './auth.js';
-import { RequestLimits } from './rate-limits.js';
-import { DEFAULT_CONFIG } from '#lgsp/hub-config';
-import { ProblemFilter } from './problem.filter.js';
-import { RolesGuard } from './roles.js';
-import { AUDIT_LOG } from './tokens.js';
+import { SqlAuditLog, type AuditLog } from '#lgsp/security';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { AuditController } from './audit.controller.js';
+import { serveController } from './controller.testing.js';
+import { AUDIT_LOG } from './tokens.js';
 
-const clients: Record<string, Client> = {
-  'ops-token': { id: 'c-ops', name: 'ops', role: 'operator', communeCodes: [], sources: [], createdAt: '' },
-  'commune-token': {
-    id: 'c-x',
-    name: 'Xã Bình Sơn',
-    role: 'commune',
-    provinceCode: '51',
-    communeCodes: ['21040'],
-    sources: [],
-    createdAt: '',
-  },
-};
-
-/** The controller alone in a Fastify app, with the hub's authentication hook and problem filter. */
-async function serve(audit: AuditLog | undefined): Promise<{ url: string; close(): Promise<void> }> {
-  const clientService = { authenticate: async (token: string) => clients[token] };
-  @Module({
-    controllers: [AuditController],
-    providers: [
-      // The controller's service, or none (a hub that does not run it).
-      ...(audit ? [{ provide: AUDIT_LOG, useValue: audit }] : []),
-      { provide: APP_GUARD, useClass: RolesGuard },
-    ],
-  })
-  class TestModule {}
-  const app = await NestFactory.create<NestFastifyApplication>(TestModule, new FastifyAdapter(), {
-    logger: false,
-  });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', async (req, reply) =>
-      guardRequest(
-        {
-          clients: clientService,
-          limits: new RequestLimits(DEFAULT_CONFIG.rateLimit, new HubMetrics({ defaultMetrics: false })),
-          authorizeMetrics: null,
-        },
-        req,
-        reply,
-      ),
-    );
-  app.useGlobalFilters(new ProblemFilter(createLogger({ level: 'silent' })));
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return { url: await app.getUrl(), close: () => app.close() };
-}
+/** The controller alone in a Fastify app, with the audit log or none (a hub that does not run it). */
+const serve = (audit: AuditLog | undefined) =>
+  serveController(AuditController, audit ? [{ provide: AUDIT_LOG, useValue: audit }] : []);
 
 const get = async (url: string, token = 'ops-token') => {
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });

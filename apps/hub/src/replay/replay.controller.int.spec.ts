@@ -1,9 +1,4 @@
-import 'reflect-metadata';
-import { Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
-import { HubMetrics, createLogger } from '#lgsp/observability';
 import {
   SqlReplayStore,
   ReplayService,
@@ -11,29 +6,11 @@ import {
   type ReplayProgress,
   type ReplayTarget,
 } from '#lgsp/replay';
-import { SqlAuditLog, type Client } from '#lgsp/security';
-import { guardRequest } from '../http/auth.js';
-import { RequestLimits } from '../http/rate-limits.js';
-import { DEFAULT_CONFIG } from '#lgsp/hub-config';
-import { ProblemFilter } from '../http/problem.filter.js';
-import { RolesGuard } from '../http/roles.js';
-import { REPLAY } from '../http/tokens.js';
-import { bodyValidationPipe } from '../http/validation.js';
-import { ReplayController } from './replay.controller.js';
+import { SqlAuditLog } from '#lgsp/security';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-
-const clients: Record<string, Client> = {
-  'ops-token': { id: 'c-ops', name: 'ops', role: 'operator', communeCodes: [], sources: [], createdAt: '' },
-  'commune-token': {
-    id: 'c-x',
-    name: 'Xã Bình Sơn',
-    role: 'commune',
-    provinceCode: '51',
-    communeCodes: ['21040'],
-    sources: [],
-    createdAt: '',
-  },
-};
+import { serveController } from '../http/controller.testing.js';
+import { REPLAY } from '../http/tokens.js';
+import { ReplayController } from './replay.controller.js';
 
 const events: StoredEvent[] = ['D1', 'D2', 'D3'].map((d, i) => ({
   position: i + 1,
@@ -58,39 +35,12 @@ interface Answer {
   errors?: { pointer: string; message: string }[];
 }
 
-/** The controller alone in a Fastify app, with the hub's authentication, validation and problems. */
+/** The controller alone in a Fastify app, with the replay service or none (a hub that does not run it). */
 async function serve(replay: ReplayService | undefined) {
-  const clientService = { authenticate: async (token: string) => clients[token] };
-  @Module({
-    controllers: [ReplayController],
-    providers: [
-      // The controller's service, or none (a hub that does not run it).
-      ...(replay ? [{ provide: REPLAY, useValue: replay }] : []),
-      { provide: APP_GUARD, useClass: RolesGuard },
-    ],
-  })
-  class TestModule {}
-  const app = await NestFactory.create<NestFastifyApplication>(TestModule, new FastifyAdapter(), {
-    logger: false,
-  });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', async (req, reply) =>
-      guardRequest(
-        {
-          clients: clientService,
-          limits: new RequestLimits(DEFAULT_CONFIG.rateLimit, new HubMetrics({ defaultMetrics: false })),
-          authorizeMetrics: null,
-        },
-        req,
-        reply,
-      ),
-    );
-  app.useGlobalFilters(new ProblemFilter(createLogger({ level: 'silent' })));
-  app.useGlobalPipes(bodyValidationPipe());
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const url = await app.getUrl();
+  const { url, close } = await serveController(
+    ReplayController,
+    replay ? [{ provide: REPLAY, useValue: replay }] : [],
+  );
   const call = async (method: string, path: string, body?: unknown, token = 'ops-token') => {
     const res = await fetch(`${url}${path}`, {
       method,
@@ -102,7 +52,7 @@ async function serve(replay: ReplayService | undefined) {
     });
     return { status: res.status, body: (await res.json()) as Answer };
   };
-  return { call, close: () => app.close() };
+  return { call, close };
 }
 
 describe('/v1/admin/replays', () => {

@@ -64,6 +64,17 @@ export const describeClientStoreContract = contractSuite<ClientStoreContractHarn
       expect(await (await harness.another()).list()).toEqual([operator, commune]);
     });
 
+    it('lists clients created in the same millisecond in the order they were inserted, by any process', async () => {
+      const other = await harness.another();
+      const createdAt = '2025-07-01T00:00:00.000Z';
+      const inserted = ['c-z', 'c-m', 'c-a', 'c-q'].map((id, i) =>
+        client({ id, name: `same-${i}`, createdAt }),
+      );
+      for (const [i, c] of inserted.entries()) await (i % 2 ? other : store).insert(c, `hash-${c.id}`);
+      expect(await store.list()).toEqual(inserted);
+      expect(await other.list()).toEqual(inserted);
+    });
+
     it('refuses a second client of the same name as an invalid /name, storing nothing of it', async () => {
       await store.insert(client(), 'hash-1');
       const refused = await store.insert(client({ role: 'operator' }), 'hash-2').catch((e: unknown) => e);
