@@ -1,5 +1,7 @@
 import type { DossierView } from '#lgsp/projections';
-import { ConnectorError } from './errors.js';
+import { mappingFailure } from './errors.testing.js';
+
+export { mappingFailure };
 
 /** Test support shared by the mapping specs of the sync connectors. */
 
@@ -27,17 +29,6 @@ export const submittedView = (overrides: Partial<DossierView> = {}): DossierView
   lastChangedAt: '2025-11-23T02:15:01Z',
   ...overrides,
 });
-
-/** Runs `fn` and returns the ConnectorError it throws; fails when it throws nothing. */
-export const mappingFailure = (fn: () => unknown): ConnectorError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConnectorError) return e;
-    throw e;
-  }
-  throw new Error('expected a mapping error');
-};
 
 /** RFC 3339 inputs and the Vietnam local time (yyyy-MM-dd HH:mm:ss) each must be written as. */
 const VN_TIME_CASES: ReadonlyArray<readonly [string, string]> = [
