@@ -101,6 +101,26 @@ export abstract class PagedReconciler<R> implements TargetReconciler {
 }
 
 /**
+ * A {@link PagedReconciler} of a system that lists its records in pages of `options.pageSize`
+ * (`defaultPageSize` when not given, never more than `maxPageSize`).
+ */
+export abstract class ListingReconciler<
+  R,
+  O extends { batchSize?: number; pageSize?: number },
+> extends PagedReconciler<R> {
+  protected readonly pageSize: number;
+
+  constructor(
+    protected readonly options: O,
+    defaultPageSize = 5000,
+    maxPageSize = Number.POSITIVE_INFINITY,
+  ) {
+    super(options);
+    this.pageSize = Math.min(options.pageSize ?? defaultPageSize, maxPageSize);
+  }
+}
+
+/**
  * A system that holds one record per dossier under the dossier's code (the national portal, a
  * one-stop-shop): the names of its key, unit and status fields, how its fields compare, and the
  * record the log implies for a dossier (undefined when the connector would not have sent one).
@@ -115,6 +135,31 @@ export interface DossierRecords {
   /** The system's status names, when it writes names instead of codes. */
   statusNames?: Readonly<Record<number, string>>;
   expectedRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined;
+}
+
+/**
+ * A {@link ListingReconciler} of a system of {@link DossierRecords}: its {@link listPages}, judged by
+ * {@link dossierRecordChecks}.
+ */
+export abstract class DossierRecordsReconciler<
+  O extends { batchSize?: number; pageSize?: number },
+> extends ListingReconciler<Record<string, unknown>, O> {
+  protected abstract readonly records: DossierRecords;
+
+  /** The system's records, page by page. */
+  protected abstract listPages(
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<ReadPage<Record<string, unknown>>>;
+
+  protected read(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+  ): SystemReading<Record<string, unknown>> {
+    return {
+      pages: (signal) => this.listPages(signal),
+      ...dossierRecordChecks(this.records, expected, scope),
+    };
+  }
 }
 
 /**

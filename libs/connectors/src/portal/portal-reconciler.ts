@@ -1,13 +1,10 @@
 import {
   CODE,
   TEXT,
-  dossierRecordChecks,
-  PagedReconciler,
+  DossierRecordsReconciler,
   type DossierRecords,
   type ExpectedDossier,
   type FieldRules,
-  type ReconciliationScope,
-  type SystemReading,
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
 import type { PortalClient } from './portal-client.js';
@@ -86,30 +83,15 @@ const PORTAL_RECORDS: DossierRecords = {
  * dossier of the log the export never showed is `missing-in-target`; an exported dossier the log
  * does not imply is `unexpected-extra` (see `judgesExtra`).
  */
-export class PortalReconciler extends PagedReconciler<Record<string, unknown>> {
+export class PortalReconciler extends DossierRecordsReconciler<PortalReconcilerOptions> {
   readonly target = PORTAL_TARGET;
-  private readonly pageSize: number;
+  protected readonly records = PORTAL_RECORDS;
 
-  constructor(private readonly options: PortalReconcilerOptions) {
-    super(options);
-    this.pageSize = options.pageSize ?? 5000;
-  }
-
-  protected read(
-    expected: ReadonlyMap<string, ExpectedDossier>,
-    scope: ReconciliationScope,
-  ): SystemReading<Record<string, unknown>> {
-    const { client } = this.options;
-    const pageSize = this.pageSize;
-    return {
-      async *pages(signal) {
-        for (let offset: number | null = 0; offset !== null;) {
-          const page = await client.exportDossiers(offset, pageSize, signal);
-          yield { records: page.dossiers as unknown as Record<string, unknown>[] };
-          offset = page.dossiers.length === 0 ? null : page.next;
-        }
-      },
-      ...dossierRecordChecks(PORTAL_RECORDS, expected, scope),
-    };
+  protected async *listPages(signal: AbortSignal | undefined) {
+    for (let offset: number | null = 0; offset !== null;) {
+      const page = await this.options.client.exportDossiers(offset, this.pageSize, signal);
+      yield { records: page.dossiers as unknown as Record<string, unknown>[] };
+      offset = page.dossiers.length === 0 ? null : page.next;
+    }
   }
 }
