@@ -12,6 +12,7 @@ import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient, IngestSink } from '../core/event-sink.js';
 import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
+import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
 import { CivilRegistryConnector } from './civil-registry-connector.js';
 import { CIVIL_REGISTRY_SOURCE, CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
@@ -153,6 +154,19 @@ export async function viewOf(code: string): Promise<DossierView> {
   let view: DossierView | undefined;
   for (const e of await streamOf(code)) view = evolveDossier(view, e);
   return view!;
+}
+
+/** A new pending-work store in an in-memory database. */
+export const openPending = (): Promise<SqlPendingWorkStore> =>
+  SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+
+/** A new birth dossier (see {@link birthDossier}) that the connector has registered. */
+export async function registeredBirth(): Promise<{ code: string; pending: SqlPendingWorkStore }> {
+  const code = newCode();
+  await birthDossier(code);
+  const pending = await openPending();
+  await connector(pending).deliver(await logOf([code]));
+  return { code, pending };
 }
 
 export function connector(
