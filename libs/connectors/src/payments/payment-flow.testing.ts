@@ -217,3 +217,21 @@ export const ref = (code: string, n = 1) => `${code}-TT${n}`;
 export function refuseCallbacks(): void {
   accepting = false;
 }
+
+/**
+ * A fee due on a new dossier, opened on the platform by a connector on `clock` while the hub refuses
+ * the platform's callbacks (see {@link refuseCallbacks}): only polling can learn its result.
+ * @returns the dossier's code
+ */
+export async function feeOpenedWithoutCallbacks(
+  clock: Clock | undefined,
+  options: { pollDelayMs?: number } = { pollDelayMs: 0 },
+): Promise<string> {
+  refuseCallbacks();
+  const code = newCode();
+  await feeDue(code);
+  await connector({ ...(clock === undefined ? {} : { clock }), ...options }).connector.deliver(
+    await streamOf(code),
+  );
+  return code;
+}
