@@ -123,7 +123,7 @@ export abstract class ListingReconciler<
 /**
  * A system that holds one record per dossier under the dossier's code (the national portal, a
  * one-stop-shop): the names of its key, unit and status fields, how its fields compare, and the
- * record the log implies for a dossier (undefined when the connector would not have sent one).
+ * record the log implies for a dossier.
  */
 export interface DossierRecords {
   code: string;
@@ -134,6 +134,10 @@ export interface DossierRecords {
   ignore?: readonly string[];
   /** The system's status names, when it writes names instead of codes. */
   statusNames?: Readonly<Record<number, string>>;
+  /**
+   * The record the log implies for a dossier: the connector's own mapping. Undefined, or a thrown
+   * mapping error, when the log lacks what the connector needs to send it (it would not have).
+   */
   expectedRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined;
 }
 
@@ -176,6 +180,13 @@ export function dossierRecordChecks(
   const seen = new Set<string>();
   const communes = communesOf(expected);
   const summary = (code: string, status: unknown) => ({ [system.code]: code, [system.status]: status });
+  const expectedRecord = (dossier: ExpectedDossier) => {
+    try {
+      return system.expectedRecord(dossier);
+    } catch {
+      return undefined;
+    }
+  };
   return {
     check(actual, out) {
       const code = String(actual[system.code]);
@@ -187,7 +198,7 @@ export function dossierRecordChecks(
         }
         return false;
       }
-      const record = system.expectedRecord(dossier);
+      const record = expectedRecord(dossier);
       if (record === undefined) return false;
       seen.add(code);
       for (const d of differences(record, actual, system.rules, system.ignore)) {
@@ -201,7 +212,7 @@ export function dossierRecordChecks(
       let judged = 0;
       for (const [code, dossier] of expected) {
         if (seen.has(code)) continue;
-        const record = system.expectedRecord(dossier);
+        const record = expectedRecord(dossier);
         if (record === undefined) continue;
         out.add(code, '*', summary(code, record[system.status]), null, 'missing-in-target');
         judged++;

@@ -62,21 +62,17 @@ const IGNORED = ['ngay_cap_nhat', 'phien_ban'];
 
 /**
  * The record the shop should hold for a dossier: the one-stop-shop connector's own mapping
- * (`toOneStopShopDossier` with `ma_ho_so`, and `toOneStopShopProgress` as `tien_do`), or undefined
- * when the log lacks what the connector needs to send it.
+ * (`toOneStopShopDossier` with `ma_ho_so`, and `toOneStopShopProgress` as `tien_do`).
+ * @throws ConnectorError (`mapping`) when the log lacks what the connector needs to send it.
  */
-export function expectedOneStopShopRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined {
+function expectedOneStopShopRecord(dossier: ExpectedDossier): Record<string, unknown> {
   const state = { dossier: dossier.dossier, view: dossier.view, events: dossier.events };
   const facts = oneStopShopFacts(dossier.events);
-  try {
-    return {
-      ma_ho_so: dossier.dossier,
-      ...toOneStopShopDossier(state, facts),
-      tien_do: toOneStopShopProgress(state, facts),
-    };
-  } catch {
-    return undefined;
-  }
+  return {
+    ma_ho_so: dossier.dossier,
+    ...toOneStopShopDossier(state, facts),
+    tien_do: toOneStopShopProgress(state, facts),
+  };
 }
 
 /** The shop's records as {@link dossierRecordChecks} reads them. */

@@ -53,19 +53,13 @@ export const PORTAL_FIELD_RULES: FieldRules = {
 
 /**
  * The record the portal should hold for a dossier: the portal connector's own mapping
- * (`toPortalDossier` and `toPortalProgress` as `TienDo`), or undefined when the log lacks what the
- * connector needs to send it (no submission yet): the connector would not have sent it either.
+ * (`toPortalDossier` and `toPortalProgress` as `TienDo`).
+ * @throws ConnectorError (`mapping`) when the log lacks what the connector needs to send it (no
+ * submission yet): the connector would not have sent it either.
  */
-export function expectedPortalRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined {
+function expectedPortalRecord(dossier: ExpectedDossier): Record<string, unknown> {
   const facts = portalFacts(dossier.events);
-  try {
-    return {
-      ...toPortalDossier(dossier.view, facts),
-      TienDo: toPortalProgress(dossier.dossier, facts),
-    };
-  } catch {
-    return undefined;
-  }
+  return { ...toPortalDossier(dossier.view, facts), TienDo: toPortalProgress(dossier.dossier, facts) };
 }
 
 /** The portal's records as {@link dossierRecordChecks} reads them. */
