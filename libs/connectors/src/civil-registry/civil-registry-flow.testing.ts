@@ -10,6 +10,7 @@ import { evolveDossier, type DossierView } from '#lgsp/projections';
 import { CivilRegistrySimulator } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient, IngestSink } from '../core/event-sink.js';
+import { birthSubmission } from '../core/mapping.testing.js';
 import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
@@ -112,15 +113,16 @@ export async function birthDossier(
   code: string,
   registration: CivilRegistrationRequest | null = REGISTRATION,
 ) {
-  await post(code, 'vn.gov.lgsp.dossier.submitted.v1', {
-    procedureCode: '1.001193',
-    procedureName: 'Đăng ký khai sinh',
-    agencyCode: AGENCY,
-    channel: 'online',
-    applicant: { fullName: 'Lê Thị Hoà', idNumber: '051190001234' },
-    receivedAt: '2025-11-23T16:59:30Z',
-    ...(registration === null ? {} : { civilRegistration: registration }),
-  });
+  await post(
+    code,
+    'vn.gov.lgsp.dossier.submitted.v1',
+    birthSubmission({
+      agencyCode: AGENCY,
+      applicant: { fullName: 'Lê Thị Hoà', idNumber: '051190001234' },
+      receivedAt: '2025-11-23T16:59:30Z',
+      ...(registration === null ? {} : { civilRegistration: registration }),
+    }),
+  );
   await post(code, 'vn.gov.lgsp.dossier.status-changed.v1', {
     status: 2,
     changedAt: '2025-11-23T17:05:00Z',

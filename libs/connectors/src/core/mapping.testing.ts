@@ -30,6 +30,19 @@ export const submittedView = (overrides: Partial<DossierView> = {}): DossierView
   ...overrides,
 });
 
+/**
+ * The data of a birth registration's `dossier.submitted` event, submitted online to agency
+ * 000.00.51.H56 by Nguyễn Thị Hoà, with `overrides`.
+ */
+export const birthSubmission = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  procedureCode: '1.001193',
+  procedureName: 'Đăng ký khai sinh',
+  agencyCode: '000.00.51.H56',
+  channel: 'online',
+  applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
+  ...overrides,
+});
+
 /** RFC 3339 inputs and the Vietnam local time (yyyy-MM-dd HH:mm:ss) each must be written as. */
 const VN_TIME_CASES: ReadonlyArray<readonly [string, string]> = [
   ['2025-07-01T01:30:00Z', '2025-07-01 08:30:00'],
