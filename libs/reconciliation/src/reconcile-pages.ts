@@ -101,9 +101,29 @@ export abstract class PagedReconciler<R> implements TargetReconciler {
 }
 
 /**
+ * A {@link PagedReconciler} of a system that lists its records in pages of `options.pageSize`
+ * (`defaultPageSize` when not given, never more than `maxPageSize`).
+ */
+export abstract class ListingReconciler<
+  R,
+  O extends { batchSize?: number; pageSize?: number },
+> extends PagedReconciler<R> {
+  protected readonly pageSize: number;
+
+  constructor(
+    protected readonly options: O,
+    defaultPageSize = 5000,
+    maxPageSize = Number.POSITIVE_INFINITY,
+  ) {
+    super(options);
+    this.pageSize = Math.min(options.pageSize ?? defaultPageSize, maxPageSize);
+  }
+}
+
+/**
  * A system that holds one record per dossier under the dossier's code (the national portal, a
  * one-stop-shop): the names of its key, unit and status fields, how its fields compare, and the
- * record the log implies for a dossier (undefined when the connector would not have sent one).
+ * record the log implies for a dossier.
  */
 export interface DossierRecords {
   code: string;
@@ -114,7 +134,36 @@ export interface DossierRecords {
   ignore?: readonly string[];
   /** The system's status names, when it writes names instead of codes. */
   statusNames?: Readonly<Record<number, string>>;
+  /**
+   * The record the log implies for a dossier: the connector's own mapping. Undefined, or a thrown
+   * mapping error, when the log lacks what the connector needs to send it (it would not have).
+   */
   expectedRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined;
+}
+
+/**
+ * A {@link ListingReconciler} of a system of {@link DossierRecords}: its {@link listPages}, judged by
+ * {@link dossierRecordChecks}.
+ */
+export abstract class DossierRecordsReconciler<
+  O extends { batchSize?: number; pageSize?: number },
+> extends ListingReconciler<Record<string, unknown>, O> {
+  protected abstract readonly records: DossierRecords;
+
+  /** The system's records, page by page. */
+  protected abstract listPages(
+    signal: AbortSignal | undefined,
+  ): AsyncIterable<ReadPage<Record<string, unknown>>>;
+
+  protected read(
+    expected: ReadonlyMap<string, ExpectedDossier>,
+    scope: ReconciliationScope,
+  ): SystemReading<Record<string, unknown>> {
+    return {
+      pages: (signal) => this.listPages(signal),
+      ...dossierRecordChecks(this.records, expected, scope),
+    };
+  }
 }
 
 /**
@@ -131,6 +180,13 @@ export function dossierRecordChecks(
   const seen = new Set<string>();
   const communes = communesOf(expected);
   const summary = (code: string, status: unknown) => ({ [system.code]: code, [system.status]: status });
+  const expectedRecord = (dossier: ExpectedDossier) => {
+    try {
+      return system.expectedRecord(dossier);
+    } catch {
+      return undefined;
+    }
+  };
   return {
     check(actual, out) {
       const code = String(actual[system.code]);
@@ -142,7 +198,7 @@ export function dossierRecordChecks(
         }
         return false;
       }
-      const record = system.expectedRecord(dossier);
+      const record = expectedRecord(dossier);
       if (record === undefined) return false;
       seen.add(code);
       for (const d of differences(record, actual, system.rules, system.ignore)) {
@@ -156,7 +212,7 @@ export function dossierRecordChecks(
       let judged = 0;
       for (const [code, dossier] of expected) {
         if (seen.has(code)) continue;
-        const record = system.expectedRecord(dossier);
+        const record = expectedRecord(dossier);
         if (record === undefined) continue;
         out.add(code, '*', summary(code, record[system.status]), null, 'missing-in-target');
         judged++;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MIX, type Mix } from './planner.js';
+import type { RunOptions } from './runner.js';
 
 export const USAGE = `npm run demo -- [options]   (or node dist/apps/simulators/src/demo/main.js [options])
 
@@ -58,7 +59,8 @@ those waiting on an external system are reported as stalled).`;
 export type ClientRole = 'province' | 'commune';
 export type Mode = 'structured' | 'batch';
 
-export interface DemoOptions {
+/** The demo's command line: a run (see {@link RunOptions}), where it goes, and how it reports. */
+export interface DemoOptions extends RunOptions {
   url: string;
   adminToken: string | undefined;
   clientToken: string | undefined;
@@ -66,26 +68,6 @@ export interface DemoOptions {
   unitsFile: string | undefined;
   provinces: string[];
   communes: string[];
-  /** Infinity with --duration alone. */
-  count: number;
-  /** Milliseconds; Infinity without --duration. */
-  durationMs: number;
-  rate: number;
-  eventRate: number;
-  concurrency: number;
-  stepDelayMs: number;
-  mode: Mode;
-  batchSize: number;
-  mix: Mix;
-  seed: string;
-  /** Payments and civil-registry results come through the hub's connectors. @defaultValue false */
-  connectors: boolean;
-  /** @defaultValue 120 000 ms */
-  waitTimeoutMs: number;
-  /** @defaultValue 1000 ms */
-  pollMs: number;
-  /** @defaultValue 3 */
-  paymentAttempts: number;
   progressMs: number;
   json: boolean;
   dossiersOut: string | undefined;

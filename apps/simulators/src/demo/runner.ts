@@ -159,7 +159,9 @@ export interface DossierRecord {
 }
 
 export interface RunOptions {
+  /** Infinity with --duration alone. */
   count: number;
+  /** Milliseconds; Infinity without --duration. */
   durationMs: number;
   rate: number;
   eventRate: number;
@@ -169,13 +171,13 @@ export interface RunOptions {
   batchSize: number;
   mix: Mix;
   seed: string;
-  /** Payments and civil-status results come through the hub's connectors (see PlanOptions). */
+  /** Payments and civil-status results come through the hub's connectors (see PlanOptions). @defaultValue false */
   connectors: boolean;
-  /** Fee requests before a dossier whose payments fail is stopped. */
+  /** Fee requests before a dossier whose payments fail is stopped. @defaultValue 3 */
   paymentAttempts: number;
-  /** How long a lifecycle waits for an external system before it is reported as stalled. */
+  /** How long a lifecycle waits for an external system before it is reported as stalled. @defaultValue 120 000 ms */
   waitTimeoutMs: number;
-  /** Pause between two reads of a waiting dossier's view. */
+  /** Pause between two reads of a waiting dossier's view. @defaultValue 1000 ms */
   pollMs: number;
 }
 

@@ -1,5 +1,5 @@
 import { CivilRegistrySimulator } from '#lgsp/simulators';
-import { ConnectorError } from '../core/errors.js';
+import { connectorFailure } from '../core/errors.testing.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
 import type { CivilRegistryRequest } from './external/civil-registry-wire.js';
 
@@ -25,16 +25,6 @@ describe('CivilRegistryClient with the civil-registry simulator', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     expect(res.status).toBe(200);
-  };
-
-  const failure = async (promise: Promise<unknown>): Promise<ConnectorError> => {
-    try {
-      await promise;
-    } catch (e) {
-      if (e instanceof ConnectorError) return e;
-      throw e;
-    }
-    throw new Error('expected a ConnectorError');
   };
 
   beforeAll(async () => {
@@ -88,9 +78,9 @@ describe('CivilRegistryClient with the civil-registry simulator', () => {
 
   it('classifies bad input (HTTP 400) as a data error, with the citizen ID masked', async () => {
     const bad = request(3, { thongTin: { ...request(3).thongTin, ngaySinh: '31/02/2025' } });
-    const e = await failure(client.register(bad));
+    const e = await connectorFailure(client.register(bad));
     expect(e).toMatchObject({ kind: 'data', code: 'rejected', status: 400, target: 'civil-registry' });
-    const id = await failure(
+    const id = await connectorFailure(
       client.register(request(4, { thongTin: { ...request(4).thongTin, soDinhDanhMe: '05119000123' } })),
     );
     expect(id.kind).toBe('data');
@@ -99,20 +89,20 @@ describe('CivilRegistryClient with the civil-registry simulator', () => {
 
   it('classifies an outage (503 + Retry-After), a rate limit (429) and 5xx as retriable', async () => {
     await control('PUT', '/_sim/faults', { outage: { forMs: 60_000 } });
-    const outage = await failure(client.register(request(5)));
+    const outage = await connectorFailure(client.register(request(5)));
     expect(outage).toMatchObject({ kind: 'retriable', code: 'unavailable', status: 503 });
     expect(outage.retryAfterMs).toBeGreaterThan(0);
 
     await control('PUT', '/_sim/faults', { rateLimit: { perSecond: 0.01, burst: 1 } });
     await client.list();
-    expect(await failure(client.result('LT-x'))).toMatchObject({
+    expect(await connectorFailure(client.result('LT-x'))).toMatchObject({
       kind: 'retriable',
       code: 'rate-limited',
       status: 429,
     });
 
     await control('PUT', '/_sim/faults', { errorRate: 1 });
-    const errors = await Promise.all([1, 2, 3, 4, 5, 6].map(() => failure(client.list())));
+    const errors = await Promise.all([1, 2, 3, 4, 5, 6].map(() => connectorFailure(client.list())));
     expect(errors.every((e) => e.kind === 'retriable' && e.code === 'unavailable')).toBe(true);
     expect(sim.state().registrations).toEqual([]);
   });
@@ -127,14 +117,14 @@ describe('CivilRegistryClient with the civil-registry simulator', () => {
           headers: { 'content-type': 'application/json' },
         }),
     });
-    const e = await failure(refusing.register(request(6)));
+    const e = await connectorFailure(refusing.register(request(6)));
     expect(e).toMatchObject({ kind: 'data', code: 'rejected', status: 200 });
     expect(e.message).toContain('chưa được cấp quyền');
-    expect(await failure(refusing.result('LT-x'))).toMatchObject({ kind: 'data', code: 'rejected' });
+    expect(await connectorFailure(refusing.result('LT-x'))).toMatchObject({ kind: 'data', code: 'rejected' });
   });
 
   it('classifies an unreachable registry as retriable', async () => {
     const down = new CivilRegistryClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000 });
-    expect(await failure(down.result('LT-x'))).toMatchObject({ kind: 'retriable', code: 'network' });
+    expect(await connectorFailure(down.result('LT-x'))).toMatchObject({ kind: 'retriable', code: 'network' });
   });
 });

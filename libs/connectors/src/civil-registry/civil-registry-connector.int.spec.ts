@@ -1,4 +1,3 @@
-import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import type { CivilRegistryPendingPayload } from './civil-registry-connector.js';
 import {
@@ -27,15 +26,16 @@ import {
   SUPPLEMENT_REASON,
   viewOf,
   where,
+  openPending,
+  registeredBirth,
 } from './civil-registry-flow.testing.js';
-import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-registry simulator', () => {
   it('registers a birth when processing starts and captures the certificate: registered, then finished', async () => {
     await plan('done');
     const code = newCode();
     await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const pending = await openPending();
 
     const outcomes = await connector(pending).deliver(await logOf([code]));
 
@@ -89,10 +89,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
 
   it('asks for documents on a supplement (5, with the reason), resumes processing (4), then registers', async () => {
     await plan('supplement');
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
 
     expect(await drain(poller(pending), pending)).toEqual({ polled: 4, appended: 4, final: 1 });
 
@@ -110,10 +107,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
 
   it('rejects the dossier (3, with the reason) when the registry refuses', async () => {
     await plan('rejected', 2);
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
 
     expect(await drain(poller(pending), pending)).toEqual({ polled: 4, appended: 1, final: 1 });
 
@@ -131,10 +125,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     async (_when, at, registeredAt) => {
       await plan('done');
       pinSimClock(at);
-      const code = newCode();
-      await birthDossier(code);
-      const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-      await connector(pending).deliver(await logOf([code]));
+      const { code, pending } = await registeredBirth();
       await drain(poller(pending), pending);
 
       const events = (await streamOf(code)).filter((e) => e.source === CIVIL_REGISTRY_SOURCE);
@@ -148,10 +139,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('turns the registry’s NFD text into NFC', async () => {
     await plan('supplement');
     await control('PUT', '/_sim/faults', { nfd: 1 });
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
     expect(registrations()[0]!.thongTin.hoTen).toBe('Nguyễn Minh Khang'.normalize('NFD'));
 
     await drain(poller(pending), pending);
@@ -169,10 +157,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
 
   it('appends nothing when the same results are polled again', async () => {
     await plan('supplement');
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
     const first = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
     await drain(poller(pending), pending);
     const before = (await streamOf(code)).length;
@@ -185,10 +170,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
 
   it('resumes with a new poller over the same pending store after a crash between append and update', async () => {
     await plan('supplement', 2);
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
     const key = civilRegistryLinkCode(code);
     await poller(pending).pollOnce(); // 1: received
 
@@ -223,7 +205,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('loses nothing through an outage and a high error rate: the loop keeps polling with backoff', async () => {
     await plan('supplement', 2);
     const codes = [newCode(), newCode(), newCode()];
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const pending = await openPending();
     for (const code of codes) await birthDossier(code);
     await connector(pending).deliver(await logOf(codes));
 
@@ -256,10 +238,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('registers again, with the same code, a registration the registry acknowledged and lost', async () => {
     await plan('done');
     await control('PUT', '/_sim/faults', { dropWrites: 1, operations: ['DangKyHoTich'] });
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
     expect(registrations()).toEqual([]);
     await control('PUT', '/_sim/faults', {});
 
@@ -275,7 +254,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('calls nothing for a dossier without civilRegistration', async () => {
     const code = newCode();
     await birthDossier(code, null);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const pending = await openPending();
 
     expect((await connector(pending).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
       'delivered',
@@ -288,7 +267,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('registers nothing a second time when the connector is replayed over the whole log', async () => {
     await plan('supplement');
     const codes = [newCode(), newCode()];
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const pending = await openPending();
     for (const code of codes) await birthDossier(code);
     await connector(pending).deliver(await logOf(codes));
     await drain(poller(pending), pending);
@@ -300,7 +279,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     // A new connector with its own (empty) pending store: once with the whole log in one batch, once
     // event by event (each dossier's state then lags the log, which holds the captured results).
     const log = await logOf(codes);
-    const fresh = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const fresh = await openPending();
     await connector(fresh).deliver(log);
     for (const event of log) await connector(fresh).deliver([event]);
 
@@ -312,7 +291,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('registers again, in a replay, a finished registration the registry lost; a replay of one it holds changes nothing', async () => {
     await plan('done');
     const [lost, held] = [newCode(), newCode()];
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const pending = await openPending();
     for (const code of [lost, held]) await birthDossier(code);
     const c = connector(pending);
     await c.deliver(await logOf([lost, held]));
@@ -350,11 +329,9 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('done');
     const code = newCode();
     await birthDossier(code);
-    await connector(await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'))).deliver(
-      await logOf([code]),
-    );
+    await connector(await openPending()).deliver(await logOf([code]));
     // Another hub instance, without the pending item, sends the same dossier state again.
-    const other = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const other = await openPending();
     const outcomes = await connector(other).deliver(await logOf([code]));
 
     expect(outcomes.map((o) => o.status)).toEqual(['delivered']);

@@ -1,5 +1,4 @@
 import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
-import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
 import { CIVIL_REGISTRY_TARGET, civilRegistryLinkCode } from './civil-registry-mapping.js';
 import { CivilRegistryResultPoller } from './civil-registry-result-poller.js';
@@ -18,6 +17,8 @@ import {
   store,
   SUPPLEMENT_REASON,
   url,
+  openPending,
+  registeredBirth,
 } from './civil-registry-flow.testing.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
@@ -39,7 +40,7 @@ describe('failures the hub must survive', () => {
       ...REGISTRATION,
       person: { ...REGISTRATION.person, fullName: 'Nguyễn '.repeat(20) },
     });
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+    const pending = await openPending();
     const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
 
     expect((await connector(pending, parking).deliver(await logOf([code]))).map((o) => o.status)).toEqual([
@@ -55,10 +56,7 @@ describe('failures the hub must survive', () => {
 
   it('logs a malformed date from the registry as a data error, keeps the item and captures it once fixed', async () => {
     await plan('done');
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
     const real = new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 });
     let garbled = 0;
     // The registry's first certificate time comes in 24-hour form, as a faulty release might send it.
@@ -103,10 +101,7 @@ describe('failures the hub must survive', () => {
 
   it('stop() lets the round under way finish: the item is updated, not left half-polled', async () => {
     await plan('supplement');
-    const code = newCode();
-    await birthDossier(code);
-    const pending = await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
-    await connector(pending).deliver(await logOf([code]));
+    const { code, pending } = await registeredBirth();
     await poller(pending).pollOnce(); // 1: received
     await control('PUT', '/_sim/faults', { latency: 300, operations: ['TraCuuKetQua'] });
     const p = poller(pending, { idleMs: 10_000 });

@@ -10,8 +10,10 @@ import { evolveDossier, type DossierView } from '#lgsp/projections';
 import { CivilRegistrySimulator } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient, IngestSink } from '../core/event-sink.js';
+import { birthSubmission } from '../core/mapping.testing.js';
 import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
+import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
 import { CivilRegistryConnector } from './civil-registry-connector.js';
 import { CIVIL_REGISTRY_SOURCE, CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
@@ -111,15 +113,16 @@ export async function birthDossier(
   code: string,
   registration: CivilRegistrationRequest | null = REGISTRATION,
 ) {
-  await post(code, 'vn.gov.lgsp.dossier.submitted.v1', {
-    procedureCode: '1.001193',
-    procedureName: 'Đăng ký khai sinh',
-    agencyCode: AGENCY,
-    channel: 'online',
-    applicant: { fullName: 'Lê Thị Hoà', idNumber: '051190001234' },
-    receivedAt: '2025-11-23T16:59:30Z',
-    ...(registration === null ? {} : { civilRegistration: registration }),
-  });
+  await post(
+    code,
+    'vn.gov.lgsp.dossier.submitted.v1',
+    birthSubmission({
+      agencyCode: AGENCY,
+      applicant: { fullName: 'Lê Thị Hoà', idNumber: '051190001234' },
+      receivedAt: '2025-11-23T16:59:30Z',
+      ...(registration === null ? {} : { civilRegistration: registration }),
+    }),
+  );
   await post(code, 'vn.gov.lgsp.dossier.status-changed.v1', {
     status: 2,
     changedAt: '2025-11-23T17:05:00Z',
@@ -153,6 +156,19 @@ export async function viewOf(code: string): Promise<DossierView> {
   let view: DossierView | undefined;
   for (const e of await streamOf(code)) view = evolveDossier(view, e);
   return view!;
+}
+
+/** A new pending-work store in an in-memory database. */
+export const openPending = (): Promise<SqlPendingWorkStore> =>
+  SqlPendingWorkStore.open(SqliteDatabase.open(':memory:'));
+
+/** A new birth dossier (see {@link birthDossier}) that the connector has registered. */
+export async function registeredBirth(): Promise<{ code: string; pending: SqlPendingWorkStore }> {
+  const code = newCode();
+  await birthDossier(code);
+  const pending = await openPending();
+  await connector(pending).deliver(await logOf([code]));
+  return { code, pending };
 }
 
 export function connector(

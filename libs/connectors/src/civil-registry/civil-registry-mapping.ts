@@ -11,7 +11,7 @@ import type {
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
 import { mappingError } from '../core/errors.js';
-import { formatVn, vnTextToRfc3339 } from '../core/vn-time.js';
+import { formatVn, rfc3339Instant, vnTextToRfc3339 } from '../core/vn-time.js';
 import {
   CIVIL_REGISTRY_STATUS,
   type CivilRegistryBirthInfo,
@@ -97,7 +97,7 @@ export function toCivilRegistryRequest(state: {
     if (d.status === CIVIL_REGISTRY_DOSSIER_STATUS.processing) startedAt = d.changedAt;
   }
   if (startedAt === undefined) throw fail('ngayDangKy needs a processing or receipt time');
-  const startedMs = RFC3339.test(startedAt) ? Date.parse(startedAt) : Number.NaN;
+  const startedMs = rfc3339Instant(startedAt);
   if (Number.isNaN(startedMs)) throw fail(`ngayDangKy ${JSON.stringify(startedAt)} is not an RFC 3339 time`);
   const birthDate = toRegistryDate(registration.person.dateOfBirth);
   if (birthDate === undefined) throw fail('ngaySinh is not a yyyy-MM-dd date');
@@ -292,7 +292,6 @@ export function civilRegistryResultEvents(
 
 /** A status-changed note holds at most 2,000 characters. */
 const MAX_NOTE_CHARS = 2000;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function envelope(id: string, type: string, time: string, data: unknown): CloudEvent {
   return {

@@ -1,7 +1,7 @@
 import { EventValidator, type CivilRegistrationRequest } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
-import { ConnectorError } from '../core/errors.js';
+import { mappingFailure } from '../core/mapping.testing.js';
 import {
   CIVIL_REGISTRY_SOURCE,
   civilRegistryLinkCode,
@@ -51,16 +51,6 @@ const status = (s: number, changedAt: string, source = '/communes/21040/one-stop
   source,
   data: { dossierCode: CODE, status: s, changedAt },
 });
-
-const mappingFailure = (fn: () => unknown): ConnectorError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConnectorError) return e;
-    throw e;
-  }
-  throw new Error('expected a mapping error');
-};
 
 describe('civilRegistryLinkCode', () => {
   it('is the dossier code behind LT-, the same on every call', () => {

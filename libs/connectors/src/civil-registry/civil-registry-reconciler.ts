@@ -4,7 +4,7 @@ import {
   communesOf,
   differences,
   judgesExtra,
-  PagedReconciler,
+  ListingReconciler,
   type MismatchBatcher,
   type ExpectedDossier,
   type FieldRules,
@@ -111,14 +111,11 @@ const FINAL: readonly number[] = [CIVIL_REGISTRY_STATUS.done, CIVIL_REGISTRY_STA
  * between polls. Registrations the log does not imply are `unexpected-extra` (see `judgesExtra`; the
  * record's unit is `maDonViDangKy` when listed).
  */
-export class CivilRegistryReconciler extends PagedReconciler<Record<string, unknown>> {
+export class CivilRegistryReconciler extends ListingReconciler<
+  Record<string, unknown>,
+  CivilRegistryReconcilerOptions
+> {
   readonly target = CIVIL_REGISTRY_TARGET;
-  private readonly pageSize: number;
-
-  constructor(private readonly options: CivilRegistryReconcilerOptions) {
-    super(options);
-    this.pageSize = options.pageSize ?? 5000;
-  }
 
   protected read(
     expected: ReadonlyMap<string, ExpectedDossier>,

@@ -5,16 +5,7 @@ import {
   type ParkRequest,
   type ParkingStore,
 } from '../core/parking/parking-store.js';
-import { contractSuite } from '#lgsp/storage/testing';
-
-/** One empty store for one test, and how to dispose of it. */
-export interface ParkingStoreContractHarness {
-  store: ParkingStore;
-  /** Another store on the same data, as a second connector worker opens it. */
-  another(): Promise<ParkingStore>;
-  /** Closes every store the harness opened and deletes their data. */
-  close(): Promise<void>;
-}
+import { contractSuite, type StoreHarness } from '#lgsp/storage/testing';
 
 const PORTAL = 'national-portal';
 const REGISTRY = 'civil-registry';
@@ -35,7 +26,7 @@ const request = (overrides: Partial<ParkRequest> = {}): ParkRequest => ({
  * The behaviours every `ParkingStore` adapter must have. Run on every backend by the store's
  * spec (`describeOnEveryBackend`), each test on an empty store.
  */
-export const describeParkingStoreContract = contractSuite<ParkingStoreContractHarness>(
+export const describeParkingStoreContract = contractSuite<StoreHarness<ParkingStore>>(
   'ParkingStore',
   (harness) => {
     let store: ParkingStore;

@@ -1,13 +1,5 @@
 import type { PendingItem, PendingWorkStore } from '../core/pending/pending-work-store.js';
-import { contractSuite } from '#lgsp/storage/testing';
-
-/** One empty store for one test, and how to dispose of it. */
-export interface PendingWorkStoreContractHarness {
-  store: PendingWorkStore;
-  /** Another store on the same data, as a restarted hub or a second replica opens it. */
-  another(): Promise<PendingWorkStore>;
-  close(): Promise<void>;
-}
+import { contractSuite, type StoreHarness } from '#lgsp/storage/testing';
 
 const PAYMENTS = 'payments';
 const REGISTRY = 'civil-registry';
@@ -25,7 +17,7 @@ const item = (key: string, overrides: Partial<PendingItem> = {}): Omit<PendingIt
 });
 
 /** The behaviour every PendingWorkStore adapter shares; run on every backend (SQLite file and memory, PostgreSQL). */
-export const describePendingWorkStoreContract = contractSuite<PendingWorkStoreContractHarness>(
+export const describePendingWorkStoreContract = contractSuite<StoreHarness<PendingWorkStore>>(
   'PendingWorkStore',
   (h) => {
     it('keeps an item with its payload, and a second schedule of the same key changes nothing', async () => {

@@ -1,8 +1,7 @@
 import { time, type FieldRule } from '#lgsp/reconciliation';
-import { parseVn, type DateFormat } from './vn-time.js';
+import { parseVn, rfc3339Instant, type DateFormat } from './vn-time.js';
 
 const FORMATS: readonly DateFormat[] = ['portal', 'legacy', 'iso', 'twelveHour', 'dateOnly'];
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
  * The instant (epoch ms) of a time written in the system's `format`, or in another of the Vietnam
@@ -14,7 +13,8 @@ export function vnInstant(text: string, format: DateFormat): number | undefined 
     const ms = parseVn(t, f);
     if (ms !== undefined) return ms;
   }
-  return RFC3339.test(t) ? Date.parse(t) : undefined;
+  const ms = rfc3339Instant(t);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** A reconciliation field rule for a time a system writes in `format` (see {@link vnInstant}). */

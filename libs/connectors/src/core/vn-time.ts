@@ -11,7 +11,36 @@
  * | `twelveHour`| `01/07/2025 08:30:00 AM`     | civil-registry certificate issue time     |
  */
 
+import { mappingError } from './errors.js';
+
 const VN_OFFSET_MS = 7 * 3600_000;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The instant (epoch ms) of an RFC 3339 time with any offset, or NaN when `text` is not one. */
+export function rfc3339Instant(text: string): number {
+  return RFC3339.test(text) ? Date.parse(text) : Number.NaN;
+}
+
+/**
+ * An RFC 3339 time (any offset) as `target` writes it: in `format`, Vietnam local time; fractions of
+ * a second are dropped.
+ * @throws ConnectorError (`data`, `mapping`) of `target`, naming `field` (and the dossier when
+ * given), when `time` is not RFC 3339.
+ */
+export function toTargetTime(
+  target: string,
+  format: DateFormat,
+  time: string,
+  field: string,
+  dossierCode?: string,
+): string {
+  const ms = rfc3339Instant(time);
+  if (Number.isNaN(ms)) {
+    const of = dossierCode === undefined ? '' : `dossier ${dossierCode}: `;
+    throw mappingError(target, `${of}${field} ${JSON.stringify(time)} is not an RFC 3339 time`);
+  }
+  return formatVn(Math.floor(ms / 1000) * 1000, format);
+}
 
 export type DateFormat = 'portal' | 'legacy' | 'dateOnly' | 'iso' | 'twelveHour';
 

@@ -1,5 +1,5 @@
 import { OneStopShopSimulator, OSS_CHANNEL as SIM_CHANNEL, OSS_STATUS as SIM_STATUS } from '#lgsp/simulators';
-import { ConnectorError } from '../core/errors.js';
+import { connectorFailure } from '../core/errors.testing.js';
 import type { OneStopShopDossierBody, OneStopShopProgressEntry } from './external/one-stop-shop-wire.js';
 import { OneStopShopClient } from './one-stop-shop-client.js';
 import { OSS_STATUS } from './external/one-stop-shop-wire.js';
@@ -44,16 +44,6 @@ const entry = (i: number): OneStopShopProgressEntry => ({
   noi_dung: `Bước ${i}`,
   trang_thai: 'DANG_XU_LY',
 });
-
-async function failure(p: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConnectorError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConnectorError');
-}
 
 const setFaults = async (faults: Record<string, unknown>) => {
   const res = await fetch(`${url}/_sim/faults`, {
@@ -134,26 +124,28 @@ describe('OneStopShopClient with the one-stop-shop simulator', () => {
   it('refuses refused content as a data error without personal data in the message', async () => {
     const c = client();
     const code = newCode();
-    const badId = await failure(c.putDossier(code, body({ so_giay_to: '05119000123' })));
+    const badId = await connectorFailure(c.putDossier(code, body({ so_giay_to: '05119000123' })));
     expect(badId).toMatchObject({ kind: 'data', code: 'rejected', status: 400, target: 'one-stop-shop' });
     expect(badId.message).toContain('so_giay_to');
     expect(badId.message).not.toContain('05119000123');
 
-    const badName = await failure(
+    const badName = await connectorFailure(
       c.putDossier(code, body({ ho_ten_nguoi_nop: 'Nguyễn Thị Hoà', ma_don_vi: 'Hoà-1' })),
     );
     expect(badName.message).toContain('ma_don_vi');
     expect(badName.message).not.toContain('Hoà');
 
-    const unknown = await failure(c.addProgress(newCode(), [entry(1)]));
+    const unknown = await connectorFailure(c.addProgress(newCode(), [entry(1)]));
     expect(unknown).toMatchObject({ kind: 'data', status: 404 });
   });
 
   it('takes a refused API key as retriable (the hub’s configuration, not the dossier’s data)', async () => {
-    const err = await failure(client({ apiKey: 'wrong' }).putDossier(newCode(), body()));
+    const err = await connectorFailure(client({ apiKey: 'wrong' }).putDossier(newCode(), body()));
     expect(err).toMatchObject({ kind: 'retriable', code: 'unavailable', status: 401 });
     expect(err.message).not.toContain('wrong');
-    expect(await failure(new OneStopShopClient({ baseUrl: url }).getDossier(newCode()))).toMatchObject({
+    expect(
+      await connectorFailure(new OneStopShopClient({ baseUrl: url }).getDossier(newCode())),
+    ).toMatchObject({
       kind: 'retriable',
       status: 401,
     });
@@ -162,7 +154,7 @@ describe('OneStopShopClient with the one-stop-shop simulator', () => {
   it('classifies outages, rate limits and server errors as retriable, with Retry-After', async () => {
     const c = client();
     await setFaults({ outage: { forMs: 5000 } });
-    expect(await failure(c.putDossier(newCode(), body()))).toMatchObject({
+    expect(await connectorFailure(c.putDossier(newCode(), body()))).toMatchObject({
       kind: 'retriable',
       code: 'unavailable',
       status: 503,
@@ -171,7 +163,7 @@ describe('OneStopShopClient with the one-stop-shop simulator', () => {
 
     await setFaults({ rateLimit: { perSecond: 1, burst: 1 } });
     await c.putDossier(newCode(), body());
-    expect(await failure(c.putDossier(newCode(), body()))).toMatchObject({
+    expect(await connectorFailure(c.putDossier(newCode(), body()))).toMatchObject({
       kind: 'retriable',
       code: 'rate-limited',
       status: 429,
@@ -180,7 +172,7 @@ describe('OneStopShopClient with the one-stop-shop simulator', () => {
 
     await setFaults({ errorRate: 1, seed: 7 });
     for (let i = 0; i < 5; i++) {
-      const err = await failure(c.getDossier(newCode()));
+      const err = await connectorFailure(c.getDossier(newCode()));
       expect(err).toMatchObject({ kind: 'retriable', code: 'unavailable' });
       expect([500, 502, 504]).toContain(err.status);
     }
@@ -190,13 +182,13 @@ describe('OneStopShopClient with the one-stop-shop simulator', () => {
     const dead = new OneStopShopSimulator();
     const { url: deadUrl } = await dead.start();
     await dead.stop();
-    expect(await failure(client({ baseUrl: deadUrl }).getDossier(newCode()))).toMatchObject({
+    expect(await connectorFailure(client({ baseUrl: deadUrl }).getDossier(newCode()))).toMatchObject({
       kind: 'retriable',
       code: 'network',
     });
 
     await setFaults({ latency: 300 });
-    expect(await failure(client({ timeoutMs: 50 }).getDossier(newCode()))).toMatchObject({
+    expect(await connectorFailure(client({ timeoutMs: 50 }).getDossier(newCode()))).toMatchObject({
       kind: 'retriable',
       code: 'timeout',
     });

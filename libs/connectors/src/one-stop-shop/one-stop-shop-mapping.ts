@@ -3,7 +3,7 @@ import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
 import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
 import { mappingError } from '../core/errors.js';
-import { formatVn } from '../core/vn-time.js';
+import { toTargetTime } from '../core/vn-time.js';
 import {
   OSS_STATUS,
   type OneStopShopChannel,
@@ -151,20 +151,13 @@ export function toOneStopShopProgress(
   });
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
 /**
  * An RFC 3339 time (any offset) as the shop writes it: `dd/MM/yyyy HH:mm:ss` in Vietnam local time
  * (UTC+7), without an offset; fractions of a second are dropped.
  * @throws ConnectorError (`data`, `mapping`) when `time` is not RFC 3339.
  */
 export function toOneStopShopTime(time: string, field = 'time', dossierCode?: string): string {
-  const ms = RFC3339.test(time) ? Date.parse(time) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    const of = dossierCode === undefined ? '' : `dossier ${dossierCode}: `;
-    throw mappingError(ONE_STOP_SHOP_TARGET, `${of}${field} ${JSON.stringify(time)} is not an RFC 3339 time`);
-  }
-  return formatVn(Math.floor(ms / 1000) * 1000, 'legacy');
+  return toTargetTime(ONE_STOP_SHOP_TARGET, 'legacy', time, field, dossierCode);
 }
 
 function ossStatusName(status: number, dossierCode: string): string {

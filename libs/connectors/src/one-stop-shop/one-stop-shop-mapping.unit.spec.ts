@@ -1,5 +1,10 @@
 import type { DossierView } from '#lgsp/projections';
-import { ConnectorError } from '../core/errors.js';
+import {
+  DOSSIER_CODE,
+  describeVnTimeMapping,
+  mappingFailure,
+  submittedView,
+} from '../core/mapping.testing.js';
 import { OSS_STATUS } from './external/one-stop-shop-wire.js';
 import {
   OSS_DEFAULT_PROGRESS_NOTE,
@@ -11,30 +16,9 @@ import {
   type OneStopShopState,
 } from './one-stop-shop-mapping.js';
 
-const CODE = '000.00.51.H56-251123-0001';
+const CODE = DOSSIER_CODE;
+const view = submittedView;
 const HANDLER = { name: 'Trần Văn Bình', title: 'Công chức tư pháp', department: 'Bộ phận một cửa' };
-
-const view = (overrides: Partial<DossierView> = {}): DossierView => ({
-  dossierCode: CODE,
-  provinceCode: '51',
-  communeCode: '21040',
-  procedureCode: '1.001193',
-  procedureName: 'Đăng ký khai sinh',
-  agencyCode: '000.00.51.H56',
-  channel: 'online',
-  applicant: { fullName: 'Nguyễn Thị Hoà' },
-  receivedAt: '2025-11-23T02:15:00Z',
-  dueAt: '2025-11-26T10:00:00Z',
-  payment: { state: 'none', amountDue: 50000, amountPaid: 0, transactionIds: [] },
-  transfers: 0,
-  streamVersion: 1,
-  eventCount: 1,
-  firstPosition: 1,
-  lastPosition: 1,
-  lastEventType: 'vn.gov.lgsp.dossier.submitted.v1',
-  lastChangedAt: '2025-11-23T02:15:01Z',
-  ...overrides,
-});
 
 const submittedEvent = (data: Record<string, unknown> = {}) => ({
   type: 'vn.gov.lgsp.dossier.submitted.v1',
@@ -57,43 +41,15 @@ const state = (
   events: OneStopShopState['events'] = [submittedEvent()],
 ): OneStopShopState => ({ dossier: CODE, view: view(v), events });
 
-const mappingFailure = (fn: () => unknown): ConnectorError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConnectorError) return e;
-    throw e;
-  }
-  throw new Error('expected a mapping error');
-};
-
-describe('toOneStopShopTime', () => {
-  it('writes a UTC time as dd/MM/yyyy HH:mm:ss in Vietnam local time', () => {
-    expect(toOneStopShopTime('2025-07-01T01:30:00Z')).toBe('01/07/2025 08:30:00');
-  });
-
-  it('moves to the next day, month and year when UTC+7 crosses midnight', () => {
-    expect(toOneStopShopTime('2025-06-30T17:00:00Z')).toBe('01/07/2025 00:00:00');
-    expect(toOneStopShopTime('2025-12-31T16:59:59Z')).toBe('31/12/2025 23:59:59');
-    expect(toOneStopShopTime('2025-12-31T17:00:00Z')).toBe('01/01/2026 00:00:00');
-    expect(toOneStopShopTime('2024-02-28T18:00:00Z')).toBe('29/02/2024 01:00:00');
-  });
-
-  it('keeps a +07:00 time as it is written, honours other offsets and drops fractions', () => {
-    expect(toOneStopShopTime('2025-11-23T09:15:00+07:00')).toBe('23/11/2025 09:15:00');
-    expect(toOneStopShopTime('2025-11-23T00:15:00+07:00')).toBe('23/11/2025 00:15:00');
-    expect(toOneStopShopTime('2025-11-23T00:15:00-05:00')).toBe('23/11/2025 12:15:00');
-    expect(toOneStopShopTime('2025-11-23T09:15:07.999+07:00')).toBe('23/11/2025 09:15:07');
-  });
-
-  it('refuses what is not RFC 3339 as a mapping error naming the field', () => {
-    for (const bad of ['2025-11-23', '23/11/2025 09:15:00', '2025-11-23T09:15:00', 'soon']) {
-      const err = mappingFailure(() => toOneStopShopTime(bad, 'ngay_nhan', CODE));
-      expect(err).toMatchObject({ kind: 'data', code: 'mapping', target: 'one-stop-shop' });
-      expect(err.message).toContain('ngay_nhan');
-      expect(err.message).toContain(CODE);
-    }
-  });
+describeVnTimeMapping('toOneStopShopTime', {
+  map: (t) => toOneStopShopTime(t),
+  format: (local) => {
+    const [y, mo, d, time] = local.split(/[- ]/);
+    return `${d}/${mo}/${y} ${time}`;
+  },
+  refuse: (bad) => toOneStopShopTime(bad, 'ngay_nhan', CODE),
+  target: 'one-stop-shop',
+  mentions: ['ngay_nhan', CODE],
 });
 
 describe('toOneStopShopDossier', () => {

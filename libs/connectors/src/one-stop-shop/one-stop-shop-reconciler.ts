@@ -1,13 +1,10 @@
 import {
   CODE,
   TEXT,
-  dossierRecordChecks,
-  PagedReconciler,
+  DossierRecordsReconciler,
   type DossierRecords,
   type ExpectedDossier,
   type FieldRules,
-  type ReconciliationScope,
-  type SystemReading,
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
 import { OSS_STATUS } from './external/one-stop-shop-wire.js';
@@ -65,21 +62,17 @@ const IGNORED = ['ngay_cap_nhat', 'phien_ban'];
 
 /**
  * The record the shop should hold for a dossier: the one-stop-shop connector's own mapping
- * (`toOneStopShopDossier` with `ma_ho_so`, and `toOneStopShopProgress` as `tien_do`), or undefined
- * when the log lacks what the connector needs to send it.
+ * (`toOneStopShopDossier` with `ma_ho_so`, and `toOneStopShopProgress` as `tien_do`).
+ * @throws ConnectorError (`mapping`) when the log lacks what the connector needs to send it.
  */
-export function expectedOneStopShopRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined {
+function expectedOneStopShopRecord(dossier: ExpectedDossier): Record<string, unknown> {
   const state = { dossier: dossier.dossier, view: dossier.view, events: dossier.events };
   const facts = oneStopShopFacts(dossier.events);
-  try {
-    return {
-      ma_ho_so: dossier.dossier,
-      ...toOneStopShopDossier(state, facts),
-      tien_do: toOneStopShopProgress(state, facts),
-    };
-  } catch {
-    return undefined;
-  }
+  return {
+    ma_ho_so: dossier.dossier,
+    ...toOneStopShopDossier(state, facts),
+    tien_do: toOneStopShopProgress(state, facts),
+  };
 }
 
 /** The shop's records as {@link dossierRecordChecks} reads them. */
@@ -98,30 +91,19 @@ const ONE_STOP_SHOP_RECORDS: DossierRecords = {
  * reconciler: field by field after normalisation (status names are their national codes), missing
  * records, earlier statuses and records the log does not imply.
  */
-export class OneStopShopReconciler extends PagedReconciler<Record<string, unknown>> {
+export class OneStopShopReconciler extends DossierRecordsReconciler<OneStopShopReconcilerOptions> {
   readonly target = ONE_STOP_SHOP_TARGET;
-  private readonly pageSize: number;
+  protected readonly records = ONE_STOP_SHOP_RECORDS;
 
-  constructor(private readonly options: OneStopShopReconcilerOptions) {
-    super(options);
-    this.pageSize = Math.min(options.pageSize ?? ONE_STOP_SHOP_MAX_PAGE_SIZE, ONE_STOP_SHOP_MAX_PAGE_SIZE);
+  constructor(options: OneStopShopReconcilerOptions) {
+    super(options, ONE_STOP_SHOP_MAX_PAGE_SIZE, ONE_STOP_SHOP_MAX_PAGE_SIZE);
   }
 
-  protected read(
-    expected: ReadonlyMap<string, ExpectedDossier>,
-    scope: ReconciliationScope,
-  ): SystemReading<Record<string, unknown>> {
-    const { client } = this.options;
-    const pageSize = this.pageSize;
-    return {
-      async *pages(signal) {
-        for (let page = 1; ; page++) {
-          const listed = await client.listDossiers(page, pageSize, signal);
-          yield { records: listed.dossiers as unknown as Record<string, unknown>[] };
-          if (listed.dossiers.length === 0 || page >= listed.pages) return;
-        }
-      },
-      ...dossierRecordChecks(ONE_STOP_SHOP_RECORDS, expected, scope),
-    };
+  protected async *listPages(signal: AbortSignal | undefined) {
+    for (let page = 1; ; page++) {
+      const listed = await this.options.client.listDossiers(page, this.pageSize, signal);
+      yield { records: listed.dossiers as unknown as Record<string, unknown>[] };
+      if (listed.dossiers.length === 0 || page >= listed.pages) return;
+    }
   }
 }

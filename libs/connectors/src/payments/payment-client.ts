@@ -73,6 +73,8 @@ export interface PaymentBill {
   description?: string;
 }
 
+type Operation = 'INIT' | 'QUERY' | 'GET_BILL';
+
 /**
  * A client of the payment platform (`POST /api/v1/thanh-toan`): signs each request with `MaXacThuc`
  * and verifies the digest of every successful answer before returning anything from it.
@@ -101,7 +103,7 @@ export class PaymentClient {
    * reference with another amount is refused (`data`).
    */
   async init(request: PaymentInit, signal?: AbortSignal): Promise<PaymentInitResult> {
-    const answer = await this.call(
+    const answer = await this.accepted(
       'INIT',
       {
         MaThamChieu: request.ref,
@@ -111,8 +113,6 @@ export class PaymentClient {
       },
       signal,
     );
-    if (answer.MaLoi !== PAYMENT_CODE.ok) throw this.refused('INIT', answer);
-    this.verify('INIT_RESPONSE', answer);
     return {
       ref: text(answer.MaThamChieu),
       transactionId: text(answer.MaGiaoDich),
@@ -122,10 +122,13 @@ export class PaymentClient {
 
   /** The transaction's state (QUERY), or undefined when the platform has no transaction for `ref`. */
   async query(ref: string, signal?: AbortSignal): Promise<PaymentQueryResult | undefined> {
-    const answer = await this.call('QUERY', { MaThamChieu: ref }, signal);
-    if (answer.MaLoi === PAYMENT_CODE.unknownTransaction) return undefined;
-    if (answer.MaLoi !== PAYMENT_CODE.ok) throw this.refused('QUERY', answer);
-    this.verify('QUERY_RESPONSE', answer);
+    const answer = await this.accepted(
+      'QUERY',
+      { MaThamChieu: ref },
+      signal,
+      PAYMENT_CODE.unknownTransaction,
+    );
+    if (answer === undefined) return undefined;
     const status = answer.TrangThaiGD;
     if (
       status !== PAYMENT_STATUS.success &&
@@ -151,10 +154,8 @@ export class PaymentClient {
 
   /** The receipt of a paid transaction (GET_BILL), or undefined while it is not paid (`MaLoi` 12). */
   async getBill(ref: string, signal?: AbortSignal): Promise<PaymentBill | undefined> {
-    const answer = await this.call('GET_BILL', { MaThamChieu: ref }, signal);
-    if (answer.MaLoi === PAYMENT_CODE.noBill) return undefined;
-    if (answer.MaLoi !== PAYMENT_CODE.ok) throw this.refused('GET_BILL', answer);
-    this.verify('GET_BILL_RESPONSE', answer);
+    const answer = await this.accepted('GET_BILL', { MaThamChieu: ref }, signal, PAYMENT_CODE.noBill);
+    if (answer === undefined) return undefined;
     const description = answer.NoiDungThanhToan;
     return {
       ref: text(answer.MaThamChieu),
@@ -168,9 +169,38 @@ export class PaymentClient {
     };
   }
 
+  /**
+   * One signed request the platform accepted, its answer verified; undefined when it answers the
+   * `absent` code (no such transaction, no bill yet).
+   * @throws ConnectorError when it refuses the request or its answer does not verify.
+   */
+  private async accepted(
+    kind: Operation,
+    fields: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<PaymentAnswer>;
+  private async accepted(
+    kind: Operation,
+    fields: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+    absent: string,
+  ): Promise<PaymentAnswer | undefined>;
+  private async accepted(
+    kind: Operation,
+    fields: Record<string, unknown>,
+    signal?: AbortSignal,
+    absent?: string,
+  ): Promise<PaymentAnswer | undefined> {
+    const answer = await this.call(kind, fields, signal);
+    if (absent !== undefined && answer.MaLoi === absent) return undefined;
+    if (answer.MaLoi !== PAYMENT_CODE.ok) throw this.refused(kind, answer);
+    this.verify(`${kind}_RESPONSE`, answer);
+    return answer;
+  }
+
   /** One signed request; answers with any `MaLoi`, throws for HTTP and transport failures. */
   private async call(
-    kind: 'INIT' | 'QUERY' | 'GET_BILL',
+    kind: Operation,
     fields: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<PaymentAnswer> {

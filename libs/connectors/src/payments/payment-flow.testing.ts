@@ -13,6 +13,7 @@ import { PaymentPlatformSimulator, type SentCallback } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import type { Clock } from '../core/clock.js';
 import { IngestSink, captureClient, type EventSink } from '../core/event-sink.js';
+import { birthSubmission } from '../core/mapping.testing.js';
 import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { PaymentCallbackHandler } from './payment-callback-handler.js';
@@ -139,15 +140,15 @@ export const changeStatus = (code: string, status: number, changedAt: string) =>
 
 /** A dossier with a fee, up to "fee due" (status 6 at 2025-11-24 00:05:09 Vietnam time). */
 export async function feeDue(code: string, fee = FEE): Promise<void> {
-  await append(code, 'vn.gov.lgsp.dossier.submitted.v1', {
-    procedureCode: '1.001193',
-    procedureName: 'Đăng ký khai sinh',
-    agencyCode: AGENCY,
-    channel: 'online',
-    applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
-    receivedAt: '2025-11-23T08:00:00+07:00',
-    fees: fee > 0 ? [{ code: 'LP01', name: 'Lệ phí hộ tịch', amount: fee }] : [],
-  });
+  await append(
+    code,
+    'vn.gov.lgsp.dossier.submitted.v1',
+    birthSubmission({
+      agencyCode: AGENCY,
+      receivedAt: '2025-11-23T08:00:00+07:00',
+      fees: fee > 0 ? [{ code: 'LP01', name: 'Lệ phí hộ tịch', amount: fee }] : [],
+    }),
+  );
   await changeStatus(code, 4, '2025-11-23T02:00:00Z');
   await changeStatus(code, 6, '2025-11-23T17:05:09Z');
 }
@@ -216,4 +217,22 @@ export const ref = (code: string, n = 1) => `${code}-TT${n}`;
 /** From now until the next test, the hub answers the platform's callbacks 503 (they are lost). */
 export function refuseCallbacks(): void {
   accepting = false;
+}
+
+/**
+ * A fee due on a new dossier, opened on the platform by a connector on `clock` while the hub refuses
+ * the platform's callbacks (see {@link refuseCallbacks}): only polling can learn its result.
+ * @returns the dossier's code
+ */
+export async function feeOpenedWithoutCallbacks(
+  clock: Clock | undefined,
+  options: { pollDelayMs?: number } = { pollDelayMs: 0 },
+): Promise<string> {
+  refuseCallbacks();
+  const code = newCode();
+  await feeDue(code);
+  await connector({ ...(clock === undefined ? {} : { clock }), ...options }).connector.deliver(
+    await streamOf(code),
+  );
+  return code;
 }

@@ -22,17 +22,16 @@ import {
   simUrl,
   streamOf,
   waitFor,
+  feeOpenedWithoutCallbacks,
 } from './payment-flow.testing.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 describe('payments with the payment platform simulator: polling and recovery', () => {
   it('polls a payment without callback until final, with a growing delay', async () => {
     sim.configure({ pendingPolls: { min: 2, max: 2 }, resolveAfterMs: null });
-    refuseCallbacks(); // the callback that the final QUERY triggers is lost
     const clock = new ManualClock(Date.now());
-    const code = newCode();
-    await feeDue(code);
-    await connector({ clock }).connector.deliver(await streamOf(code));
+    // the callback that the final QUERY triggers is lost
+    const code = await feeOpenedWithoutCallbacks(clock, {});
     const p = poller(clock);
 
     expect(await p.pollOnce()).toEqual({ polled: 0, appended: 0, final: 0, stillPending: 0 });
@@ -59,11 +58,8 @@ describe('payments with the payment platform simulator: polling and recovery', (
 
   it('keeps polling a payment pending again and again, at most maxPollDelayMs apart, until it fails', async () => {
     sim.configure({ outcomes: { pending: 1 }, resolveAfterMs: null });
-    refuseCallbacks();
     const clock = new ManualClock(Date.now());
-    const code = newCode();
-    await feeDue(code);
-    await connector({ clock, pollDelayMs: 0 }).connector.deliver(await streamOf(code));
+    const code = await feeOpenedWithoutCallbacks(clock);
     const p = poller(clock);
 
     const delays: number[] = [];
@@ -88,11 +84,8 @@ describe('payments with the payment platform simulator: polling and recovery', (
 
   it('never drops an item while the platform is down, and catches up after', async () => {
     sim.configure({ resolveAfterMs: null });
-    refuseCallbacks();
     const clock = new ManualClock(Date.now());
-    const code = newCode();
-    await feeDue(code);
-    await connector({ clock, pollDelayMs: 0 }).connector.deliver(await streamOf(code));
+    const code = await feeOpenedWithoutCallbacks(clock);
     const p = poller(clock);
 
     sim.faults.configure(parseFaultConfig({ outage: { forMs: 60_000 } }, Date.now()));
@@ -111,11 +104,8 @@ describe('payments with the payment platform simulator: polling and recovery', (
 
   it('completes an item only once its event is appended: a store failure keeps it pending', async () => {
     sim.configure({ resolveAfterMs: null });
-    refuseCallbacks();
     const clock = new ManualClock(Date.now());
-    const code = newCode();
-    await feeDue(code);
-    await connector({ clock, pollDelayMs: 0 }).connector.deliver(await streamOf(code));
+    const code = await feeOpenedWithoutCallbacks(clock);
     const down: EventSink = {
       append: () => Promise.reject(new Error('event store unavailable')),
     };
@@ -158,10 +148,7 @@ describe('payments with the payment platform simulator: polling and recovery', (
 
   it('resumes from the pending store after a restart of the poller', async () => {
     sim.configure({ pendingPolls: { min: 1, max: 1 }, resolveAfterMs: null });
-    refuseCallbacks();
-    const code = newCode();
-    await feeDue(code);
-    await connector({ pollDelayMs: 0 }).connector.deliver(await streamOf(code));
+    const code = await feeOpenedWithoutCallbacks(undefined);
 
     const before = poller(undefined, 20);
     expect(await before.pollOnce()).toMatchObject({ polled: 1, stillPending: 1 });

@@ -104,6 +104,18 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10
   }
 }
 
+/** A logger that keeps each warning as [object, message] and drops the rest. */
+const warningLogger = () => {
+  const warnings: [object, string][] = [];
+  const logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    error: () => undefined,
+    warn: (o: object, m: string) => warnings.push([o, m]),
+  };
+  return { logger, warnings };
+};
+
 describe('OnlineSubmissionCapture with the portal simulator', () => {
   it('captures many submissions across pages, in feed order, then moves the cursor', async () => {
     const sent = await submitMany(25);
@@ -243,13 +255,7 @@ describe('OnlineSubmissionCapture with the portal simulator', () => {
   });
 
   it('refuses what cannot become a valid event, reports it without personal data, and moves on', async () => {
-    const warnings: unknown[] = [];
-    const logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      error: () => undefined,
-      warn: (o: object, m: string) => warnings.push([o, m]),
-    };
+    const { logger, warnings } = warningLogger();
     const sent = await submit([
       citizen(1),
       citizen(2, { MaDonVi: undefined }),
@@ -296,13 +302,7 @@ describe('OnlineSubmissionCapture with the portal simulator', () => {
   });
 
   it('start() polls until stop(), retrying failed rounds, and stop() waits for the round', async () => {
-    const warnings: unknown[] = [];
-    const logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      error: () => undefined,
-      warn: (o: object) => warnings.push(o),
-    };
+    const { logger, warnings } = warningLogger();
     sim.faults.configure(
       parseFaultConfig({ errorRate: 1, operations: ['LayDanhSachHoSoTrucTuyen'] }, Date.now()),
     );
@@ -312,7 +312,7 @@ describe('OnlineSubmissionCapture with the portal simulator', () => {
     c.start();
     await until(() => feedCalls() >= 3);
     expect(warnings.length).toBeGreaterThan(0);
-    expect(warnings[0]).toMatchObject({ retriable: true, code: 'unavailable' });
+    expect(warnings[0]).toMatchObject([{ retriable: true, code: 'unavailable' }, expect.any(String)]);
     expect(await captured()).toHaveLength(0);
 
     sim.faults.reset();

@@ -1,28 +1,11 @@
-import { NationalPortalSimulator } from '#lgsp/simulators';
-import { ConnectorError } from '../core/errors.js';
-import { PortalClient } from './portal-client.js';
+import { connectorFailure } from '../core/errors.testing.js';
+import { withPortalSimulator } from './portal-client.testing.js';
 
-let sim: NationalPortalSimulator;
-let url: string;
-let skewMs = 0;
-
-beforeAll(async () => {
-  sim = new NationalPortalSimulator({ sessionTtlMs: 60_000, now: () => Date.now() + skewMs });
-  ({ url } = await sim.start());
-});
-
-afterAll(() => sim.stop());
-
-beforeEach(() => {
-  sim.reset();
-  skewMs = 0;
-});
-
-const client = (overrides: Partial<ConstructorParameters<typeof PortalClient>[0]> = {}) =>
-  new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp', timeoutMs: 1000, ...overrides });
+const portal = withPortalSimulator();
+const { client } = portal;
 
 const submit = (n: number) =>
-  sim.submitOnline(
+  portal.sim.submitOnline(
     Array.from({ length: n }, (_, i) => ({
       MaTTHC: '1.001193',
       TenTTHC: 'Đăng ký khai sinh',
@@ -31,16 +14,6 @@ const submit = (n: number) =>
       MaDonVi: '21040',
     })),
   );
-
-async function failure(p: Promise<unknown>): Promise<ConnectorError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ConnectorError) return e;
-    throw e;
-  }
-  throw new Error('expected a ConnectorError');
-}
 
 describe('PortalClient.listOnlineSubmissions with the portal simulator', () => {
   it('pages the online submissions after a cursor, in feed order', async () => {
@@ -54,20 +27,20 @@ describe('PortalClient.listOnlineSubmissions with the portal simulator', () => {
     expect(rest.submissions.map((s) => s.ViTri)).toEqual([3, 4, 5]);
     expect(rest.last).toBe(5);
     expect(await c.listOnlineSubmissions(5, 10)).toEqual({ submissions: [], last: 5 });
-    expect(sim.calls().byOperation.LayDanhSachHoSoTrucTuyen).toBe(3);
+    expect(portal.sim.calls().byOperation.LayDanhSachHoSoTrucTuyen).toBe(3);
   });
 
   it('logs in again when the session has expired', async () => {
     submit(1);
     const c = client();
     await c.listOnlineSubmissions(0, 10);
-    skewMs = 120_000;
+    portal.skew(120_000);
     expect((await c.listOnlineSubmissions(0, 10)).submissions).toHaveLength(1);
-    expect(sim.calls().byOperation.DangNhap).toBe(2);
+    expect(portal.sim.calls().byOperation.DangNhap).toBe(2);
   });
 
   it('a page size the portal refuses is a data error', async () => {
-    const error = await failure(client().listOnlineSubmissions(0, 1001));
+    const error = await connectorFailure(client().listOnlineSubmissions(0, 1001));
     expect(error).toMatchObject({ kind: 'data', code: 'rejected', status: 400 });
   });
 
@@ -79,11 +52,11 @@ describe('PortalClient.listOnlineSubmissions with the portal simulator', () => {
           return Promise.resolve(Response.json({ error_code: 0, message: 'Thành công', result }));
         },
       });
-    expect(await failure(garbled(undefined).listOnlineSubmissions(0, 10))).toMatchObject({
+    expect(await connectorFailure(garbled(undefined).listOnlineSubmissions(0, 10))).toMatchObject({
       kind: 'retriable',
       code: 'unavailable',
     });
-    expect(await failure(garbled([{ MaHoSo: 'x' }]).listOnlineSubmissions(0, 10))).toMatchObject({
+    expect(await connectorFailure(garbled([{ MaHoSo: 'x' }]).listOnlineSubmissions(0, 10))).toMatchObject({
       kind: 'retriable',
       code: 'unavailable',
     });

@@ -2,12 +2,12 @@ import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
 import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
 import { mappingError } from '../core/errors.js';
+import { toTargetTime } from '../core/vn-time.js';
 import type { PortalDossierRecord, PortalFee, PortalProgressRecord } from './external/portal-wire.js';
 
 /** The target name of the national portal in parking, breaker, logs and errors. */
 export const PORTAL_TARGET = 'portal';
 
-const VN_OFFSET_MS = 7 * 3_600_000;
 /** The portal's summary field holds about 1,000 characters. */
 export const MAX_SUMMARY_CHARS = 1000;
 /** `NguoiXuLy` holds at most 50 characters. */
@@ -88,29 +88,13 @@ export function toPortalProgress(dossierCode: string, facts: PortalFacts): Porta
   });
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
 /**
  * An RFC 3339 time (any offset) as the portal writes it: `yyyyMMddHHmmss` in Vietnam local time
  * (UTC+7, no daylight saving), without an offset; fractions of a second are dropped.
  * @throws ConnectorError (`data`, `mapping`) when `time` is not RFC 3339.
  */
 export function toPortalTime(time: string, field = 'time', dossierCode?: string): string {
-  const ms = RFC3339.test(time) ? Date.parse(time) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    const of = dossierCode === undefined ? '' : `dossier ${dossierCode}: `;
-    throw mappingError(PORTAL_TARGET, `${of}${field} ${JSON.stringify(time)} is not an RFC 3339 time`);
-  }
-  const t = new Date(Math.floor(ms / 1000) * 1000 + VN_OFFSET_MS);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    p(t.getUTCFullYear(), 4) +
-    p(t.getUTCMonth() + 1) +
-    p(t.getUTCDate()) +
-    p(t.getUTCHours()) +
-    p(t.getUTCMinutes()) +
-    p(t.getUTCSeconds())
-  );
+  return toTargetTime(PORTAL_TARGET, 'portal', time, field, dossierCode);
 }
 
 function toPortalFee(fee: PortalFacts['fees'][number]): PortalFee {

@@ -1,5 +1,10 @@
 import type { DossierView } from '#lgsp/projections';
-import { ConnectorError } from '../core/errors.js';
+import {
+  DOSSIER_CODE,
+  describeVnTimeMapping,
+  mappingFailure,
+  submittedView,
+} from '../core/mapping.testing.js';
 import {
   portalFacts,
   toPortalDossier,
@@ -8,29 +13,8 @@ import {
   type PortalFacts,
 } from './portal-mapping.js';
 
-const CODE = '000.00.51.H56-251123-0001';
-
-const view = (overrides: Partial<DossierView> = {}): DossierView => ({
-  dossierCode: CODE,
-  provinceCode: '51',
-  communeCode: '21040',
-  procedureCode: '1.001193',
-  procedureName: 'Đăng ký khai sinh',
-  agencyCode: '000.00.51.H56',
-  channel: 'online',
-  applicant: { fullName: 'Nguyễn Thị Hoà' },
-  receivedAt: '2025-11-23T02:15:00Z',
-  dueAt: '2025-11-26T10:00:00Z',
-  payment: { state: 'none', amountDue: 50000, amountPaid: 0, transactionIds: [] },
-  transfers: 0,
-  streamVersion: 1,
-  eventCount: 1,
-  firstPosition: 1,
-  lastPosition: 1,
-  lastEventType: 'vn.gov.lgsp.dossier.submitted.v1',
-  lastChangedAt: '2025-11-23T02:15:01Z',
-  ...overrides,
-});
+const CODE = DOSSIER_CODE;
+const view = submittedView;
 
 const facts = (overrides: Partial<PortalFacts> = {}): PortalFacts => ({
   applicantIdNumber: '051190001234',
@@ -40,41 +24,12 @@ const facts = (overrides: Partial<PortalFacts> = {}): PortalFacts => ({
   ...overrides,
 });
 
-const mappingFailure = (fn: () => unknown): ConnectorError => {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConnectorError) return e;
-    throw e;
-  }
-  throw new Error('expected a mapping error');
-};
-
-describe('toPortalTime', () => {
-  it('writes a UTC time as yyyyMMddHHmmss in Vietnam local time', () => {
-    expect(toPortalTime('2025-07-01T01:30:00Z')).toBe('20250701083000');
-  });
-
-  it('moves to the next day when UTC+7 crosses midnight', () => {
-    expect(toPortalTime('2025-06-30T17:00:00Z')).toBe('20250701000000');
-    expect(toPortalTime('2025-12-31T16:59:59Z')).toBe('20251231235959');
-    expect(toPortalTime('2025-12-31T17:00:00Z')).toBe('20260101000000');
-    expect(toPortalTime('2024-02-28T18:00:00Z')).toBe('20240229010000');
-  });
-
-  it('honours the offset of the input and drops fractions of a second', () => {
-    expect(toPortalTime('2025-11-23T09:15:00+07:00')).toBe('20251123091500');
-    expect(toPortalTime('2025-11-23T00:15:00-05:00')).toBe('20251123121500');
-    expect(toPortalTime('2025-11-23T02:15:07.999Z')).toBe('20251123091507');
-  });
-
-  it('refuses what is not RFC 3339 as a mapping error', () => {
-    for (const bad of ['2025-11-23', '23/11/2025 09:15:00', '2025-11-23T09:15:00', 'soon']) {
-      const err = mappingFailure(() => toPortalTime(bad, 'NgayTiepNhan'));
-      expect(err).toMatchObject({ kind: 'data', code: 'mapping', target: 'portal' });
-      expect(err.message).toContain('NgayTiepNhan');
-    }
-  });
+describeVnTimeMapping('toPortalTime', {
+  map: (t) => toPortalTime(t),
+  format: (local) => local.replace(/[- :]/g, ''),
+  refuse: (bad) => toPortalTime(bad, 'NgayTiepNhan'),
+  target: 'portal',
+  mentions: ['NgayTiepNhan'],
 });
 
 describe('toPortalDossier', () => {

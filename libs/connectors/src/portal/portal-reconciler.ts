@@ -1,13 +1,10 @@
 import {
   CODE,
   TEXT,
-  dossierRecordChecks,
-  PagedReconciler,
+  DossierRecordsReconciler,
   type DossierRecords,
   type ExpectedDossier,
   type FieldRules,
-  type ReconciliationScope,
-  type SystemReading,
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
 import type { PortalClient } from './portal-client.js';
@@ -56,19 +53,13 @@ export const PORTAL_FIELD_RULES: FieldRules = {
 
 /**
  * The record the portal should hold for a dossier: the portal connector's own mapping
- * (`toPortalDossier` and `toPortalProgress` as `TienDo`), or undefined when the log lacks what the
- * connector needs to send it (no submission yet): the connector would not have sent it either.
+ * (`toPortalDossier` and `toPortalProgress` as `TienDo`).
+ * @throws ConnectorError (`mapping`) when the log lacks what the connector needs to send it (no
+ * submission yet): the connector would not have sent it either.
  */
-export function expectedPortalRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined {
+function expectedPortalRecord(dossier: ExpectedDossier): Record<string, unknown> {
   const facts = portalFacts(dossier.events);
-  try {
-    return {
-      ...toPortalDossier(dossier.view, facts),
-      TienDo: toPortalProgress(dossier.dossier, facts),
-    };
-  } catch {
-    return undefined;
-  }
+  return { ...toPortalDossier(dossier.view, facts), TienDo: toPortalProgress(dossier.dossier, facts) };
 }
 
 /** The portal's records as {@link dossierRecordChecks} reads them. */
@@ -86,30 +77,15 @@ const PORTAL_RECORDS: DossierRecords = {
  * dossier of the log the export never showed is `missing-in-target`; an exported dossier the log
  * does not imply is `unexpected-extra` (see `judgesExtra`).
  */
-export class PortalReconciler extends PagedReconciler<Record<string, unknown>> {
+export class PortalReconciler extends DossierRecordsReconciler<PortalReconcilerOptions> {
   readonly target = PORTAL_TARGET;
-  private readonly pageSize: number;
+  protected readonly records = PORTAL_RECORDS;
 
-  constructor(private readonly options: PortalReconcilerOptions) {
-    super(options);
-    this.pageSize = options.pageSize ?? 5000;
-  }
-
-  protected read(
-    expected: ReadonlyMap<string, ExpectedDossier>,
-    scope: ReconciliationScope,
-  ): SystemReading<Record<string, unknown>> {
-    const { client } = this.options;
-    const pageSize = this.pageSize;
-    return {
-      async *pages(signal) {
-        for (let offset: number | null = 0; offset !== null;) {
-          const page = await client.exportDossiers(offset, pageSize, signal);
-          yield { records: page.dossiers as unknown as Record<string, unknown>[] };
-          offset = page.dossiers.length === 0 ? null : page.next;
-        }
-      },
-      ...dossierRecordChecks(PORTAL_RECORDS, expected, scope),
-    };
+  protected async *listPages(signal: AbortSignal | undefined) {
+    for (let offset: number | null = 0; offset !== null;) {
+      const page = await this.options.client.exportDossiers(offset, this.pageSize, signal);
+      yield { records: page.dossiers as unknown as Record<string, unknown>[] };
+      offset = page.dossiers.length === 0 ? null : page.next;
+    }
   }
 }

@@ -1,13 +1,5 @@
 import type { Mismatch, ReconciliationRun, ReconciliationStore } from '../model.js';
-import { contractSuite } from '#lgsp/storage/testing';
-
-/** One empty store for one test, and how to dispose of it. */
-export interface ReconciliationStoreContractHarness {
-  store: ReconciliationStore;
-  /** Another store on the same data, as a restarted hub or a second replica opens it. */
-  another(): Promise<ReconciliationStore>;
-  close(): Promise<void>;
-}
+import { contractSuite, type StoreHarness } from '#lgsp/storage/testing';
 
 const run = (id: string, overrides: Partial<ReconciliationRun> = {}): ReconciliationRun => ({
   id,
@@ -35,7 +27,7 @@ const mismatch = (n: number, overrides: Partial<Mismatch> = {}): Mismatch => ({
 const withoutSeq = <T extends { seq: number }>({ seq: _seq, ...rest }: T) => rest;
 
 /** The behaviour every ReconciliationStore adapter shares; run on every backend (SQLite file and memory, PostgreSQL). */
-export const describeReconciliationStoreContract = contractSuite<ReconciliationStoreContractHarness>(
+export const describeReconciliationStoreContract = contractSuite<StoreHarness<ReconciliationStore>>(
   'ReconciliationStore',
   (h) => {
     it('keeps a created run as given, and knows no other id', async () => {

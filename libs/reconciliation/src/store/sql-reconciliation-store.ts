@@ -70,6 +70,16 @@ const MIGRATIONS: readonly SqlMigration[] = [
 
 const MISMATCH_COLUMNS = 'run_id, dossier, system, field, expected, actual, category, detected_at';
 
+/** A run's columns that change while it runs: state, finished_at, log_position, progress, mismatches, error. */
+const changingValues = (run: ReconciliationRun): unknown[] => [
+  run.state,
+  run.finishedAt ?? null,
+  run.logPosition ?? null,
+  JSON.stringify(run.progress),
+  JSON.stringify(run.mismatches),
+  run.error ?? null,
+];
+
 /** Reconciliation runs and their mismatches beside the events (SQLite file, or the PostgreSQL schema). */
 export class SqlReconciliationStore implements ReconciliationStore {
   private constructor(private readonly db: SqlDatabase) {}
@@ -86,21 +96,9 @@ export class SqlReconciliationStore implements ReconciliationStore {
   async create(run: ReconciliationRun): Promise<void> {
     await this.db.run(
       `INSERT INTO reconciliation_runs
-         (id, target, scope, state, by, started_at, finished_at, log_position, progress, mismatches, error)
+         (id, target, scope, by, started_at, state, finished_at, log_position, progress, mismatches, error)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        run.id,
-        run.target,
-        JSON.stringify(run.scope),
-        run.state,
-        run.by,
-        run.startedAt,
-        run.finishedAt ?? null,
-        run.logPosition ?? null,
-        JSON.stringify(run.progress),
-        JSON.stringify(run.mismatches),
-        run.error ?? null,
-      ],
+      [run.id, run.target, JSON.stringify(run.scope), run.by, run.startedAt, ...changingValues(run)],
     );
   }
 
@@ -109,15 +107,7 @@ export class SqlReconciliationStore implements ReconciliationStore {
       `UPDATE reconciliation_runs
        SET state = $2, finished_at = $3, log_position = $4, progress = $5, mismatches = $6, error = $7
        WHERE id = $1`,
-      [
-        run.id,
-        run.state,
-        run.finishedAt ?? null,
-        run.logPosition ?? null,
-        JSON.stringify(run.progress),
-        JSON.stringify(run.mismatches),
-        run.error ?? null,
-      ],
+      [run.id, ...changingValues(run)],
     );
   }
 

@@ -11,6 +11,7 @@ import {
   stripUndefined,
   text,
 } from '../fields.js';
+import { DossierStore } from '../dossier-store.js';
 import { json, Simulator, type SimRequest, type SimResponse } from '../http.js';
 
 /**
@@ -67,9 +68,7 @@ const PROGRESS_PATH = /^\/api\/v1\/ho-so\/([^/]+)\/tien-do$/;
 
 export class OneStopShopSimulator extends Simulator {
   private readonly apiKey: string | undefined;
-  private dossiers = new Map<string, OssDossier>();
-  private order: string[] = [];
-  private progress = new Map<string, OssProgress[]>();
+  private dossiers = new DossierStore<OssDossier, OssProgress, 'tien_do'>('tien_do');
   private history = new Map<string, { ngay: string; trang_thai: string; phien_ban: number | undefined }[]>();
 
   constructor(options: OneStopShopOptions = {}) {
@@ -79,15 +78,13 @@ export class OneStopShopSimulator extends Simulator {
 
   state(): { dossiers: (OssDossier & { tien_do: OssProgress[] })[]; history: Record<string, unknown[]> } {
     return {
-      dossiers: this.order.map((c) => this.withProgress(c)),
+      dossiers: this.dossiers.all(),
       history: Object.fromEntries(this.history),
     };
   }
 
   protected clear(): void {
     this.dossiers.clear();
-    this.order = [];
-    this.progress.clear();
     this.history.clear();
   }
 
@@ -107,29 +104,13 @@ export class OneStopShopSimulator extends Simulator {
    * a dossier (with `ma_ho_so`, optional `tien_do`) that nobody synchronised. Not counted as a call.
    */
   tamper(body: Record<string, unknown>): SimResponse {
-    if (body.extra !== undefined) {
-      const { tien_do, ...dossier } = record(body.extra, 'body.extra');
-      const code = requiredText(dossier, 'ma_ho_so', 'body.extra');
-      if (!this.dossiers.has(code)) this.order.push(code);
-      this.dossiers.set(code, dossier as unknown as OssDossier);
-      if (tien_do !== undefined)
-        this.progress.set(code, array({ tien_do }, 'tien_do', 'body.extra') as OssProgress[]);
-      return json(200, { ma_loi: 0, thong_bao: 'OK', du_lieu: this.withProgress(code) });
-    }
-    const code = requiredText(body, 'dossier', 'body');
-    const stored = this.dossiers.get(code);
-    if (stored === undefined) return this.error(404, `Không tìm thấy hồ sơ ${code}`);
-    if (body.delete === true) {
-      this.dossiers.delete(code);
-      this.progress.delete(code);
-      this.order = this.order.filter((c) => c !== code);
-      return json(200, { ma_loi: 0, thong_bao: 'OK' });
-    }
-    const { tien_do, ...fields } = record(body.set, 'body.set');
-    Object.assign(stored, fields);
-    if (tien_do !== undefined)
-      this.progress.set(code, array({ tien_do }, 'tien_do', 'body.set') as OssProgress[]);
-    return json(200, { ma_loi: 0, thong_bao: 'OK', du_lieu: this.withProgress(code) });
+    return this.dossiers.tamper(body, {
+      codeField: 'ma_ho_so',
+      storeExtra: (code, dossier) => this.dossiers.put(code, dossier),
+      ok: (dossier) =>
+        json(200, { ma_loi: 0, thong_bao: 'OK', ...(dossier === undefined ? {} : { du_lieu: dossier }) }),
+      notFound: (code) => this.error(404, `Không tìm thấy hồ sơ ${code}`),
+    });
   }
 
   protected async handle(req: SimRequest): Promise<SimResponse> {
@@ -158,22 +139,22 @@ export class OneStopShopSimulator extends Simulator {
         return this.upsert(maHoSo, req.body, decision);
       case 'TraCuuHoSo':
         return this.dossiers.has(maHoSo)
-          ? json(200, { ma_loi: 0, thong_bao: 'OK', du_lieu: this.withProgress(maHoSo) })
+          ? json(200, { ma_loi: 0, thong_bao: 'OK', du_lieu: this.dossiers.withProgress(maHoSo) })
           : this.error(404, `Không tìm thấy hồ sơ ${maHoSo}`);
       case 'ThemTienDo':
         return this.appendProgress(maHoSo, req.body, decision);
       default: {
         const page = integer(req.query.get('trang'), 'trang', 1, 1_000_000_000, 1);
         const size = integer(req.query.get('so_luong'), 'so_luong', 1, MAX_OSS_PAGE, 500);
-        const codes = this.order.slice((page - 1) * size, page * size);
+        const dossiers = this.dossiers.page((page - 1) * size, size);
         return json(200, {
           ma_loi: 0,
           thong_bao: 'OK',
           trang: page,
           so_luong: size,
-          tong_so: this.order.length,
-          tong_so_trang: Math.ceil(this.order.length / size),
-          du_lieu: codes.map((c) => this.withProgress(c)),
+          tong_so: this.dossiers.size,
+          tong_so_trang: Math.ceil(this.dossiers.size / size),
+          du_lieu: dossiers,
         });
       }
     }
@@ -235,8 +216,7 @@ export class OneStopShopSimulator extends Simulator {
           'ngay_cap_nhat',
         ]);
       }
-      if (!existing) this.order.push(maHoSo);
-      this.dossiers.set(maHoSo, stored);
+      this.dossiers.put(maHoSo, stored);
       const h = this.history.get(maHoSo) ?? [];
       h.push({ ngay: stored.ngay_cap_nhat, trang_thai: stored.trang_thai, phien_ban: stored.phien_ban });
       this.history.set(maHoSo, h);
@@ -270,18 +250,12 @@ export class OneStopShopSimulator extends Simulator {
     });
     if (!this.dossiers.has(maHoSo)) return this.error(404, `Không tìm thấy hồ sơ ${maHoSo}`);
     if (!decision.dropWrite) {
-      const list = this.progress.get(maHoSo) ?? [];
-      for (const e of entries) {
-        const stored = decision.nfd ? toNfd(e) : e;
-        if (!list.some((p) => JSON.stringify(p) === JSON.stringify(stored))) list.push(stored);
-      }
-      this.progress.set(maHoSo, list);
+      this.dossiers.addProgress(
+        maHoSo,
+        entries.map((e) => (decision.nfd ? toNfd(e) : e)),
+      );
     }
     return json(200, { ma_loi: 0, thong_bao: `Đã ghi ${entries.length} tiến độ` });
-  }
-
-  private withProgress(maHoSo: string): OssDossier & { tien_do: OssProgress[] } {
-    return { ...this.dossiers.get(maHoSo)!, tien_do: this.progress.get(maHoSo) ?? [] };
   }
 }
 

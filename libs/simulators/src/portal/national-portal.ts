@@ -14,6 +14,7 @@ import {
   stripUndefined,
   text,
 } from '../fields.js';
+import { DossierStore } from '../dossier-store.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
 
 /**
@@ -77,10 +78,8 @@ export class NationalPortalSimulator extends Simulator {
   private readonly sessionTtlMs: number;
   private readonly agencyId: string;
   private sessions = new Map<string, number>();
-  private dossiers = new Map<string, PortalDossier>();
-  /** Dossier codes in creation order: the export pages over it by index. */
-  private order: string[] = [];
-  private progress = new Map<string, PortalProgress[]>();
+  /** Dossiers in creation order: the export pages over it by index. */
+  private dossiers = new DossierStore<PortalDossier, PortalProgress, 'TienDo'>('TienDo');
   /** Every accepted write per dossier, in arrival order, to check that changes arrived in order. */
   private history = new Map<string, { at: string; TrangThaiHoSo: number; isUpdating: boolean }[]>();
   private submissions: OnlineSubmission[] = [];
@@ -102,7 +101,7 @@ export class NationalPortalSimulator extends Simulator {
     sessions: number;
   } {
     return {
-      dossiers: this.order.map((c) => ({ ...this.dossiers.get(c)!, TienDo: this.progress.get(c) ?? [] })),
+      dossiers: this.dossiers.all(),
       history: Object.fromEntries(this.history),
       onlineSubmissions: this.submissions,
       sessions: this.sessions.size,
@@ -150,8 +149,6 @@ export class NationalPortalSimulator extends Simulator {
   protected clear(): void {
     this.sessions.clear();
     this.dossiers.clear();
-    this.order = [];
-    this.progress.clear();
     this.history.clear();
     this.submissions = [];
     this.dailyCounters.clear();
@@ -172,39 +169,21 @@ export class NationalPortalSimulator extends Simulator {
   }
 
   /**
-   * `POST /_sim/tamper`: changes the stored state behind the hub's back, as a lost write, a damaged
-   * record or another writer would, for reconciliation tests. `{dossier, delete: true}` forgets a
-   * dossier and its progress; `{dossier, set: {field: value}}` overwrites fields as given, unchecked
-   * (`TienDo` replaces the progress); `{extra: dossier}` stores a dossier (with optional `TienDo`)
-   * that nobody synchronised. Nothing is counted as a call and no fault applies.
+   * `POST /_sim/tamper` (see {@link DossierStore.tamper}), with `MaHoSo` and `TienDo`. Nothing is
+   * counted as a call and no fault applies.
    */
   tamper(body: Record<string, unknown>): SimResponse {
-    if (body.extra !== undefined) {
-      const { TienDo, ...dossier } = record(body.extra, 'body.extra');
-      const code = requiredText(dossier, 'MaHoSo', 'body.extra');
-      this.store(dossier as unknown as PortalDossier, false);
-      if (TienDo !== undefined)
-        this.progress.set(code, array({ TienDo }, 'TienDo', 'body.extra') as PortalProgress[]);
-      return json(200, { error_code: 0, message: 'Thành công', result: this.withProgress(code) });
-    }
-    const code = requiredText(body, 'dossier', 'body');
-    const stored = this.dossiers.get(code);
-    if (stored === undefined) return this.error(404, `Không tìm thấy hồ sơ ${code}`);
-    if (body.delete === true) {
-      this.dossiers.delete(code);
-      this.progress.delete(code);
-      this.order = this.order.filter((c) => c !== code);
-      return json(200, { error_code: 0, message: 'Thành công' });
-    }
-    const { TienDo, ...fields } = record(body.set, 'body.set');
-    Object.assign(stored, fields);
-    if (TienDo !== undefined)
-      this.progress.set(code, array({ TienDo }, 'TienDo', 'body.set') as PortalProgress[]);
-    return json(200, { error_code: 0, message: 'Thành công', result: this.withProgress(code) });
-  }
-
-  private withProgress(code: string): PortalDossier & { TienDo: PortalProgress[] } {
-    return { ...this.dossiers.get(code)!, TienDo: this.progress.get(code) ?? [] };
+    return this.dossiers.tamper(body, {
+      codeField: 'MaHoSo',
+      storeExtra: (_code, dossier) => this.store(dossier, false),
+      ok: (dossier) =>
+        json(200, {
+          error_code: 0,
+          message: 'Thành công',
+          ...(dossier === undefined ? {} : { result: dossier }),
+        }),
+      notFound: (code) => this.error(404, `Không tìm thấy hồ sơ ${code}`),
+    });
   }
 
   protected async handle(req: SimRequest): Promise<SimResponse> {
@@ -254,12 +233,13 @@ export class NationalPortalSimulator extends Simulator {
         return this.appendProgress(body, decision);
       case 'TraCuuHoSo': {
         const maHoSo = requiredText(body, 'MaHoSo', 'body');
-        const dossier = this.dossiers.get(maHoSo);
-        if (!dossier) return json(200, { error_code: -1, message: `Không tìm thấy hồ sơ ${maHoSo}` });
+        if (!this.dossiers.has(maHoSo)) {
+          return json(200, { error_code: -1, message: `Không tìm thấy hồ sơ ${maHoSo}` });
+        }
         return json(200, {
           error_code: 0,
           message: 'Thành công',
-          result: { ...dossier, TienDo: this.progress.get(maHoSo) ?? [] },
+          result: this.dossiers.withProgress(maHoSo),
         });
       }
       case 'XuatDanhSachHoSo': {
@@ -268,14 +248,14 @@ export class NationalPortalSimulator extends Simulator {
         if (size < 1 || size > MAX_EXPORT_PAGE) {
           throw new SimInputError(`body.SoLuong: expected 1 to ${MAX_EXPORT_PAGE}`);
         }
-        const page = this.order.slice(from, from + size);
+        const page = this.dossiers.page(from, size);
         const next = from + page.length;
         return json(200, {
           error_code: 0,
           message: 'Thành công',
-          TongSo: this.order.length,
-          ViTriTiepTheo: next < this.order.length ? next : null,
-          result: page.map((c) => ({ ...this.dossiers.get(c)!, TienDo: this.progress.get(c) ?? [] })),
+          TongSo: this.dossiers.size,
+          ViTriTiepTheo: next < this.dossiers.size ? next : null,
+          result: page,
         });
       }
       case 'LayDanhSachHoSoTrucTuyen': {
@@ -350,20 +330,14 @@ export class NationalPortalSimulator extends Simulator {
       });
     }
     if (!decision.dropWrite) {
-      for (const r of records) {
-        const list = this.progress.get(r.MaHoSo) ?? [];
-        const stored = decision.nfd ? toNfd(r) : r;
-        // The same record sent twice is kept once, so a repeated call is harmless.
-        if (!list.some((p) => JSON.stringify(p) === JSON.stringify(stored))) list.push(stored);
-        this.progress.set(r.MaHoSo, list);
-      }
+      // The same record sent twice is kept once, so a repeated call is harmless.
+      for (const r of records) this.dossiers.addProgress(r.MaHoSo, [decision.nfd ? toNfd(r) : r]);
     }
     return json(200, { error_code: 0, message: `Cập nhật ${records.length} tiến độ thành công` });
   }
 
   private store(dossier: PortalDossier, isUpdating: boolean): void {
-    if (!this.dossiers.has(dossier.MaHoSo)) this.order.push(dossier.MaHoSo);
-    this.dossiers.set(dossier.MaHoSo, dossier);
+    this.dossiers.put(dossier.MaHoSo, dossier);
     const h = this.history.get(dossier.MaHoSo) ?? [];
     h.push({ at: formatVn(this.now(), 'portal'), TrangThaiHoSo: dossier.TrangThaiHoSo, isUpdating });
     this.history.set(dossier.MaHoSo, h);
