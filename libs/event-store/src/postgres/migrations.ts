@@ -1,13 +1,10 @@
-import type { PoolClient } from 'pg';
-import { StoreUnavailableError } from '../errors.js';
+import type { DialectMigration } from '#lgsp/storage';
 
-/** One forward step of the PostgreSQL schema. Versions start at 1 and increase by 1. */
-export interface PostgresMigration {
-  version: number;
-  description: string;
-  /** SQL run inside the migration's transaction, with `search_path` set to the store's schema. */
-  sql: string;
-}
+/**
+ * One forward step of the PostgreSQL schema. Versions start at 1 and increase by 1; the storage
+ * driver's `migratePostgresSchema` runs them under its advisory lock per schema.
+ */
+export type PostgresMigration = DialectMigration;
 
 /** The component name the event store's tables are versioned under in `schema_version`. */
 export const POSTGRES_EVENT_STORE_COMPONENT = 'event-store';
@@ -69,58 +66,3 @@ export const POSTGRES_EVENT_STORE_MIGRATIONS: readonly PostgresMigration[] = [
     `,
   },
 ];
-
-/**
- * Brings `schema` up to the last migration inside one transaction, serialised against other
- * processes migrating the same schema by an advisory lock. Returns the version now in place.
- * @throws StoreUnavailableError when the database holds a newer schema than this build knows.
- */
-export async function applyPostgresMigrations(
-  client: PoolClient,
-  schema: string,
-  migrations: readonly PostgresMigration[] = POSTGRES_EVENT_STORE_MIGRATIONS,
-  component: string = POSTGRES_EVENT_STORE_COMPONENT,
-): Promise<number> {
-  const ordered = [...migrations].sort((a, b) => a.version - b.version);
-  ordered.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`${component}: migrations must be numbered 1, 2, 3…`);
-  });
-  const latest = ordered.length;
-  const quoted = client.escapeIdentifier(schema);
-  await client.query('BEGIN');
-  try {
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`lgsp-migrate:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
-    await client.query(`SET LOCAL search_path TO ${quoted}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS schema_version (
-         component TEXT PRIMARY KEY,
-         version INTEGER NOT NULL,
-         updated_at TEXT NOT NULL
-       )`,
-    );
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT version FROM schema_version WHERE component = $1',
-      [component],
-    );
-    const current = rows[0]?.version ?? 0;
-    if (current > latest) {
-      throw new StoreUnavailableError(
-        `the database schema ${schema} of ${component} is at version ${current}; this build knows up to ${latest}`,
-      );
-    }
-    for (const m of ordered.slice(current)) await client.query(m.sql);
-    if (current !== latest) {
-      await client.query(
-        `INSERT INTO schema_version (component, version, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (component) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at`,
-        [component, latest, new Date().toISOString()],
-      );
-    }
-    await client.query('COMMIT');
-    return latest;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}

@@ -17,10 +17,10 @@ import type {
 } from '../port.js';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
 import { GroupCommit, type PostgresEventStoreStats } from './group-commit.js';
-import { applyPostgresMigrations } from './migrations.js';
+import { POSTGRES_EVENT_STORE_COMPONENT, POSTGRES_EVENT_STORE_MIGRATIONS } from './migrations.js';
 import { AppendNotifier } from './notifications.js';
 import { DEFAULT_READ_LIMIT, readAllQuery, STORED_SQL, type StoredRow } from './sql.js';
-import { postgresUnavailable } from './unavailable.js';
+import { migratePostgresSchema, postgresUnavailable } from './unavailable.js';
 
 export type { PostgresEventStoreStats } from './group-commit.js';
 
@@ -121,7 +121,12 @@ export class PostgresEventStore implements EventStore {
   async migrate(): Promise<number> {
     const client = await this.connect();
     try {
-      return await applyPostgresMigrations(client, this.schema);
+      return await migratePostgresSchema(
+        client,
+        this.schema,
+        POSTGRES_EVENT_STORE_COMPONENT,
+        POSTGRES_EVENT_STORE_MIGRATIONS,
+      );
     } finally {
       client.release();
     }

@@ -1,9 +1,9 @@
-import type { Migration } from './migrations.js';
+import type { DialectMigration } from '#lgsp/storage';
 
 /** The component name the event store's tables are versioned under in `schema_version`. */
 export const EVENT_STORE_COMPONENT = 'event-store';
 
-export const EVENT_STORE_MIGRATIONS: readonly Migration[] = [
+export const EVENT_STORE_MIGRATIONS: readonly DialectMigration[] = [
   {
     version: 1,
     description: 'events, checkpoints',
