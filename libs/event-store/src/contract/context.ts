@@ -1,5 +1,5 @@
 import type { WrongExpectedVersionError } from '../errors.js';
-import type { EventStore, EventToAppend, StoredEvent } from '../port.js';
+import { ANY_VERSION, type EventStore, type EventToAppend, type StoredEvent } from '../port.js';
 
 /** One empty store for one test, and how to dispose of it (close it and delete its data). */
 export interface EventStoreContractHarness {
@@ -16,6 +16,47 @@ export interface EventStoreContractHarness {
 export const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 export const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 export const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
+
+/**
+ * A valid event numbered `n` (id `evt-n`): a status change of one dossier, in commune 21040 of
+ * province 51; `overrides` replace its attributes. The contract suite and the adapters' specs share it.
+ */
+export function statusChange(n: number, overrides: Partial<EventToAppend> = {}): EventToAppend {
+  return {
+    stream: 'dossier-000.00.15.H51-250701-0001',
+    expectedVersion: ANY_VERSION,
+    id: `evt-${n}`,
+    source: '/communes/21040',
+    type: STATUS_CHANGED,
+    data: { dossierCode: '000.00.15.H51-250701-0001', status: 2 },
+    extensions: {},
+    provinceCode: '51',
+    communeCode: '21040',
+    ...overrides,
+  };
+}
+
+/**
+ * Event `n` of the chain-source specs' logs: 13 streams, a payload with non-ASCII text, no commune.
+ */
+export function chainEvent(n: number): EventToAppend {
+  return {
+    stream: `dossier-${n % 13}`,
+    expectedVersion: ANY_VERSION,
+    id: `evt-${n}`,
+    source: '/communes/21040',
+    type: STATUS_CHANGED,
+    data: { n, note: 'Nguyễn 👩‍👩‍👧' },
+    extensions: {},
+    provinceCode: '51',
+  };
+}
+
+/** Appends {@link chainEvent} 0 … `count` - 1 to `store`, 500 per call. */
+export async function appendChainEvents(store: EventStore, count: number): Promise<void> {
+  for (let n = 0; n < count; n += 500)
+    await store.append(Array.from({ length: Math.min(500, count - n) }, (_, i) => chainEvent(n + i)));
+}
 
 /** What every part of the contract suite shares: the current test's store and the helpers to write it. */
 export interface ContractContext {
