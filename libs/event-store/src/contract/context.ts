@@ -13,6 +13,36 @@ export interface EventStoreContractHarness {
   reopen?(): Promise<EventStore>;
 }
 
+/**
+ * A harness over `open` (a fresh store on the test's own data each call): `reopen` closes the current
+ * store and opens the data again; `close` closes every store opened, then runs `dispose` (delete the
+ * data). The adapters' contract specs build theirs with it.
+ */
+export async function reopeningHarness(
+  open: () => EventStore | Promise<EventStore>,
+  dispose: () => void | Promise<void> = () => undefined,
+): Promise<EventStoreContractHarness> {
+  const stores: EventStore[] = [];
+  const next = async () => {
+    const opened = await open();
+    stores.push(opened);
+    return opened;
+  };
+  let store = await next();
+  return {
+    store,
+    async reopen() {
+      await store.close();
+      store = await next();
+      return store;
+    },
+    async close() {
+      for (const s of stores) await s.close();
+      await dispose();
+    },
+  };
+}
+
 export const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 export const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 export const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
