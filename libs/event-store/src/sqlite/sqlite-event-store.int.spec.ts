@@ -4,10 +4,6 @@ import { SUBMITTED, useSqliteStoreFixture } from './test-fixtures/store-fixture.
 
 const fixture = useSqliteStoreFixture();
 const { openStore, event, everything } = fixture;
-let file: string;
-beforeEach(() => {
-  file = fixture.file;
-});
 
 describe('SqliteEventStore', () => {
   it('round-trips every attribute of an event', async () => {
@@ -264,7 +260,7 @@ describe('SqliteEventStore', () => {
     const unsubscribe = store.onAppended((head) => heads.push(head));
     await Promise.all([store.append([event()]), store.append([event(), event()])]);
     expect(heads).toEqual([3]);
-    const reader = new DatabaseSync(file, { readOnly: true });
+    const reader = new DatabaseSync(fixture.file, { readOnly: true });
     try {
       expect(reader.prepare('SELECT count(*) AS n FROM events').get()?.n).toBe(3);
     } finally {
