@@ -70,13 +70,24 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     hash: row.hash,
     prevHash: row.prev_hash,
   };
-  if (row.time !== null) e.time = row.time;
-  if (row.subject !== null) e.subject = row.subject;
-  if (row.datacontenttype !== null) e.datacontenttype = row.datacontenttype;
-  if (row.dataschema !== null) e.dataschema = row.dataschema;
-  if (row.province_code !== null) e.provinceCode = row.province_code;
-  if (row.commune_code !== null) e.communeCode = row.commune_code;
-  return e;
+  return withOptionals(row, e);
+}
+
+/** The optional attributes of a stored event or chain record. */
+type Optionals = Pick<
+  StoredEvent,
+  'time' | 'subject' | 'datacontenttype' | 'dataschema' | 'provinceCode' | 'communeCode'
+>;
+
+/** Sets on `target` the optional attributes `row` holds; a NULL column stays absent. */
+function withOptionals<T extends Optionals>(row: EventRow, target: T): T {
+  if (row.time !== null) target.time = row.time;
+  if (row.subject !== null) target.subject = row.subject;
+  if (row.datacontenttype !== null) target.datacontenttype = row.datacontenttype;
+  if (row.dataschema !== null) target.dataschema = row.dataschema;
+  if (row.province_code !== null) target.provinceCode = row.province_code;
+  if (row.commune_code !== null) target.communeCode = row.commune_code;
+  return target;
 }
 
 /** A stored row as the hash chain covers it: data and extensions stay the stored text (see ChainRecord). */
@@ -94,13 +105,7 @@ export function toChainRecord(row: EventRow): ChainRecord {
     hash: row.hash,
     prevHash: row.prev_hash,
   };
-  if (row.time !== null) r.time = row.time;
-  if (row.subject !== null) r.subject = row.subject;
-  if (row.datacontenttype !== null) r.datacontenttype = row.datacontenttype;
-  if (row.dataschema !== null) r.dataschema = row.dataschema;
-  if (row.province_code !== null) r.provinceCode = row.province_code;
-  if (row.commune_code !== null) r.communeCode = row.commune_code;
-  return r;
+  return withOptionals(row, r);
 }
 
 /**

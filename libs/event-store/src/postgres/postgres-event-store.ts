@@ -201,11 +201,8 @@ export class PostgresEventStore implements EventStore {
    * nothing. A read scoped to communes or provinces seeks through their index (see `readAllSql`).
    */
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    const query = readAllQuery(options);
-    if (query === undefined) {
-      this.assertOpen();
-      return [];
-    }
+    const query = this.readAllPlan(options);
+    if (query === undefined) return [];
     const { rows } = await this.query<EventRow>(query.sql, query.params);
     return rows.map(toStoredEvent);
   }
@@ -215,13 +212,17 @@ export class PostgresEventStore implements EventStore {
    * readAll sends, empty when the read needs no query. For diagnosing slow reads.
    */
   async explainReadAll(options: ReadAllOptions = {}): Promise<string[]> {
-    const query = readAllQuery(options);
-    if (query === undefined) {
-      this.assertOpen();
-      return [];
-    }
+    const query = this.readAllPlan(options);
+    if (query === undefined) return [];
     const { rows } = await this.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.sql}`, query.params);
     return rows.map((r) => r['QUERY PLAN']);
+  }
+
+  /** The query of `readAll(options)`; none when the read needs no query (the store must still be open). */
+  private readAllPlan(options: ReadAllOptions): ReturnType<typeof readAllQuery> {
+    const query = readAllQuery(options);
+    if (query === undefined) this.assertOpen();
+    return query;
   }
 
   async head(): Promise<Head> {
