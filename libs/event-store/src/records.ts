@@ -58,12 +58,7 @@ export interface EventRow {
 
 export function toStoredEvent(row: EventRow): StoredEvent {
   const e: StoredEvent = {
-    position: Number(row.position),
-    stream: row.stream,
-    streamVersion: Number(row.stream_version),
-    id: row.id,
-    source: row.source,
-    type: row.type,
+    ...placeOf(row),
     data: JSON.parse(row.data),
     extensions: row.extensions === '{}' ? {} : (JSON.parse(row.extensions) as Extensions),
     recordedAt: row.recorded_at,
@@ -71,6 +66,20 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     prevHash: row.prev_hash,
   };
   return withOptionals(row, e);
+}
+
+/** Where a stored row stands, and what it is: the attributes every stored event has before its data. */
+function placeOf(
+  row: EventRow,
+): Pick<StoredEvent, 'position' | 'stream' | 'streamVersion' | 'id' | 'source' | 'type'> {
+  return {
+    position: Number(row.position),
+    stream: row.stream,
+    streamVersion: Number(row.stream_version),
+    id: row.id,
+    source: row.source,
+    type: row.type,
+  };
 }
 
 /** The optional attributes of a stored event or chain record. */
@@ -93,12 +102,7 @@ function withOptionals<T extends Optionals>(row: EventRow, target: T): T {
 /** A stored row as the hash chain covers it: data and extensions stay the stored text (see ChainRecord). */
 export function toChainRecord(row: EventRow): ChainRecord {
   const r: ChainRecord = {
-    position: Number(row.position),
-    stream: row.stream,
-    streamVersion: Number(row.stream_version),
-    id: row.id,
-    source: row.source,
-    type: row.type,
+    ...placeOf(row),
     dataJson: row.data,
     extensionsJson: row.extensions,
     recordedAt: row.recorded_at,
@@ -106,6 +110,17 @@ export function toChainRecord(row: EventRow): ChainRecord {
     prevHash: row.prev_hash,
   };
   return withOptionals(row, r);
+}
+
+/** Tells each `onAppended` listener the new head. */
+export function tellListeners(listeners: Iterable<(head: number) => void>, head: number): void {
+  for (const listener of listeners) {
+    try {
+      listener(head);
+    } catch {
+      // A listener's failure must not affect the writer or the other listeners.
+    }
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   toStoredEvent,
   type EventRow,
   type PendingEvent,
+  tellListeners,
 } from '../records.js';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
@@ -575,13 +576,7 @@ export class SqliteEventStore implements EventStore {
 
   private notify(head: number): void {
     this.notifiedHead = Math.max(this.notifiedHead, head);
-    for (const listener of this.listeners) {
-      try {
-        listener(head);
-      } catch {
-        // A listener's failure must not affect the writer or the other listeners.
-      }
-    }
+    tellListeners(this.listeners, head);
   }
 
   private assertOpen(): void {
