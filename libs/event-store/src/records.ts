@@ -31,6 +31,48 @@ export interface PendingEvent {
 }
 
 /** The columns of a stored row, in the order the SQL adapters select and insert them. */
+/**
+ * The `events` table and its indexes by type and by province, in one dialect: `integer` is the type
+ * of position and stream_version, `strict` ends each table (SQLite's STRICT). Both adapters' first
+ * migration create them.
+ */
+export function eventsTableSql(integer: 'BIGINT' | 'INTEGER', strict: '' | ' STRICT'): string {
+  return `
+      CREATE TABLE events (
+        position ${integer} PRIMARY KEY,
+        stream TEXT NOT NULL,
+        stream_version ${integer} NOT NULL,
+        id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        time TEXT,
+        subject TEXT,
+        datacontenttype TEXT,
+        dataschema TEXT,
+        data TEXT NOT NULL,
+        extensions TEXT NOT NULL,
+        province_code TEXT,
+        commune_code TEXT,
+        recorded_at TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        UNIQUE (source, id),
+        UNIQUE (stream, stream_version)
+      )${strict};
+      CREATE INDEX events_by_type ON events (type, position);
+      CREATE INDEX events_by_province ON events (province_code, position);`;
+}
+
+/** The `checkpoints` table (see {@link eventsTableSql} for the arguments). */
+export function checkpointsTableSql(integer: 'BIGINT' | 'INTEGER', strict: '' | ' STRICT'): string {
+  return `
+      CREATE TABLE checkpoints (
+        subscriber TEXT PRIMARY KEY,
+        position ${integer} NOT NULL,
+        updated_at TEXT NOT NULL
+      )${strict};`;
+}
+
 export const EVENT_COLUMNS =
   'position, stream, stream_version, id, source, type, time, subject, datacontenttype, dataschema, data, ' +
   'extensions, province_code, commune_code, recorded_at, hash, prev_hash';

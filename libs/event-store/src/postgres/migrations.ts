@@ -1,4 +1,5 @@
 import type { DialectMigration } from '#lgsp/storage';
+import { checkpointsTableSql, eventsTableSql } from '../records.js';
 
 /**
  * One forward step of the PostgreSQL schema. Versions start at 1 and increase by 1; the storage
@@ -17,36 +18,8 @@ export const POSTGRES_EVENT_STORE_MIGRATIONS: readonly PostgresMigration[] = [
     // exactly what the chain covers (JSONB would reorder keys and reject "\u0000"), and TEXT inserts
     // run ~1.7x faster than JSONB here (TOOLCHAIN.md). The hub filters on the indexed columns, never
     // inside data. time and recorded_at are TEXT for the same reason: they are hashed as written.
-    sql: `
-      CREATE TABLE events (
-        position BIGINT PRIMARY KEY,
-        stream TEXT NOT NULL,
-        stream_version BIGINT NOT NULL,
-        id TEXT NOT NULL,
-        source TEXT NOT NULL,
-        type TEXT NOT NULL,
-        time TEXT,
-        subject TEXT,
-        datacontenttype TEXT,
-        dataschema TEXT,
-        data TEXT NOT NULL,
-        extensions TEXT NOT NULL,
-        province_code TEXT,
-        commune_code TEXT,
-        recorded_at TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        UNIQUE (source, id),
-        UNIQUE (stream, stream_version)
-      );
-      CREATE INDEX events_by_type ON events (type, position);
-      CREATE INDEX events_by_province ON events (province_code, position);
-      CREATE INDEX events_by_commune ON events (commune_code, position);
-      CREATE TABLE checkpoints (
-        subscriber TEXT PRIMARY KEY,
-        position BIGINT NOT NULL,
-        updated_at TEXT NOT NULL
-      );
+    sql: `${eventsTableSql('BIGINT', '')}
+      CREATE INDEX events_by_commune ON events (commune_code, position);${checkpointsTableSql('BIGINT', '')}
     `,
   },
   {
