@@ -104,6 +104,16 @@ export interface ContractContext {
   conflictOf(promise: Promise<unknown>): Promise<WrongExpectedVersionError>;
 }
 
+/** The whole log of `store`, read in pages. */
+export async function readWholeLog(store: EventStore): Promise<StoredEvent[]> {
+  const all: StoredEvent[] = [];
+  for (;;) {
+    const page = await store.readAll({ after: all.at(-1)?.position ?? 0, limit: 1000 });
+    all.push(...page);
+    if (page.length < 1000) return all;
+  }
+}
+
 export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

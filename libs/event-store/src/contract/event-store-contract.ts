@@ -1,7 +1,12 @@
 import { WrongExpectedVersionError } from '../errors.js';
 import { type EventStore, type EventToAppend, type StoredEvent } from '../port.js';
 import { describeAppendContract } from './appends.js';
-import { statusChange, type ContractContext, type EventStoreContractHarness } from './context.js';
+import {
+  readWholeLog,
+  statusChange,
+  type ContractContext,
+  type EventStoreContractHarness,
+} from './context.js';
 import { describeDurabilityContract } from './durability.js';
 import { describeReadContract } from './reads.js';
 
@@ -26,14 +31,7 @@ export function describeEventStoreContract(
       return statusChange(seq, overrides);
     }
 
-    async function everything(): Promise<StoredEvent[]> {
-      const all: StoredEvent[] = [];
-      for (;;) {
-        const page = await store.readAll({ after: all.at(-1)?.position ?? 0, limit: 1000 });
-        all.push(...page);
-        if (page.length < 1000) return all;
-      }
-    }
+    const everything = (): Promise<StoredEvent[]> => readWholeLog(store);
 
     async function conflictOf(promise: Promise<unknown>): Promise<WrongExpectedVersionError> {
       const error = await promise.then(
