@@ -167,14 +167,7 @@ export function describeAppendContract(ctx: ContractContext): void {
     });
 
     it('treats the same (source, id) twice in one call as one event', async () => {
-      const e = event({ stream: 'A' });
-      const results = await store.append([e, event({ stream: 'A' }), { ...e, data: { changed: true } }]);
-      expect(results.map((r) => [r.position, r.streamVersion, r.duplicate])).toEqual([
-        [1, 1, false],
-        [2, 2, false],
-        [1, 1, true],
-      ]);
-      expect((await everything()).map((s) => s.data)).not.toContainEqual({ changed: true });
+      await expectOneEventPerKey(store, event);
     });
 
     it('stores an event once when concurrent calls carry it', async () => {
@@ -303,6 +296,7 @@ export function describeAppendContract(ctx: ContractContext): void {
   });
 }
 
+/** Appends an event with every attribute to an empty `store` and checks that every read gives it back. */
 export async function expectRoundTrip(
   store: EventStore,
   event: (overrides?: Partial<EventToAppend>) => EventToAppend,
@@ -362,6 +356,7 @@ export async function expectRoundTrip(
   expect(await store.streamVersion('dossier-missing')).toBe(0);
 }
 
+/** Appends an event without optional attributes and null data; checks they stay absent and null. */
 export async function expectAbsentOptionals(store: EventStore): Promise<void> {
   await store.append([
     {
@@ -383,6 +378,7 @@ export async function expectAbsentOptionals(store: EventStore): Promise<void> {
   expect(stored?.extensions).toEqual({});
 }
 
+/** Appends to three streams of an empty `store`; checks stream versions and gap-free positions. */
 export async function expectNumbering(
   store: EventStore,
   event: (overrides?: Partial<EventToAppend>) => EventToAppend,
@@ -410,6 +406,7 @@ export async function expectNumbering(
   expect(await store.head()).toMatchObject({ position: 6 });
 }
 
+/** Appends an event again in a later call; checks the stored result comes back, marked duplicate. */
 export async function expectDuplicateAnswer(
   store: EventStore,
   event: (overrides?: Partial<EventToAppend>) => EventToAppend,
@@ -421,4 +418,19 @@ export async function expectDuplicateAnswer(
   expect(again).toEqual({ ...original, duplicate: true });
   expect(await store.head()).toMatchObject({ position: 2 });
   expect((await store.readStream('A'))[0]?.data).toEqual(first.data);
+}
+
+/** Appends one (source, id) twice in one call; checks it is stored once. */
+export async function expectOneEventPerKey(
+  store: EventStore,
+  event: (overrides?: Partial<EventToAppend>) => EventToAppend,
+): Promise<void> {
+  const e = event({ stream: 'A' });
+  const results = await store.append([e, event({ stream: 'A' }), { ...e, data: { changed: true } }]);
+  expect(results.map((r) => [r.position, r.streamVersion, r.duplicate])).toEqual([
+    [1, 1, false],
+    [2, 2, false],
+    [1, 1, true],
+  ]);
+  expect((await readWholeLog(store)).map((s) => s.data)).not.toContainEqual({ changed: true });
 }
