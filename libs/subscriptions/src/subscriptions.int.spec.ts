@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANY_VERSION, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
+import { PAYMENT_COMPLETED, STATUS_CHANGED, statusChange } from '#lgsp/event-store/testing';
 import { Subscriptions, type Subscriber, type SubscriptionStatus } from '#lgsp/subscriptions';
 import { type Logger } from '#lgsp/observability';
-
-const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
-const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
 
 let dir: string;
 let file: string;
@@ -51,18 +49,7 @@ async function running(
 let seq = 0;
 function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
   seq += 1;
-  return {
-    stream: `dossier-${seq % 5}`,
-    expectedVersion: ANY_VERSION,
-    id: `evt-${seq}`,
-    source: '/communes/21040',
-    type: STATUS_CHANGED,
-    data: { n: seq },
-    extensions: {},
-    provinceCode: '51',
-    communeCode: '21040',
-    ...overrides,
-  };
+  return statusChange(seq, { stream: `dossier-${seq % 5}`, data: { n: seq }, ...overrides });
 }
 
 async function appendMany(store: SqliteEventStore, n: number, overrides: Partial<EventToAppend> = {}) {
