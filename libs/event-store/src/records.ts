@@ -7,6 +7,7 @@ import type { ChainRecord } from './chain.js';
 import { canonicalJson, recordHashOfJson } from './hash.js';
 import {
   ANY_VERSION,
+  type AppendResult,
   type EventToAppend,
   type ExpectedVersion,
   type Extensions,
@@ -152,6 +153,15 @@ export function toChainRecord(row: EventRow): ChainRecord {
     prevHash: row.prev_hash,
   };
   return withOptionals(row, r);
+}
+
+/** What an append answers for `e`, stored as version `streamVersion` of its stream at `position`. */
+export function appendedAt(
+  e: { id: string; source: string; stream: string },
+  streamVersion: number,
+  position: number,
+): AppendResult {
+  return { id: e.id, source: e.source, stream: e.stream, streamVersion, position, duplicate: false };
 }
 
 /** Tells each `onAppended` listener the new head. */

@@ -6,6 +6,7 @@ import {
   type EventRow,
   type PendingEvent,
   tellListeners,
+  appendedAt,
 } from '../records.js';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
@@ -474,14 +475,7 @@ export class SqliteEventStore implements EventStore {
         position += 1;
         callVersions.set(e.stream, streamVersion);
         hash = recordHashValue;
-        results.push({
-          id: e.id,
-          source: e.source,
-          stream: e.stream,
-          streamVersion,
-          position,
-          duplicate: false,
-        });
+        results.push(appendedAt(e, streamVersion, position));
       }
     } catch (err) {
       if (!savepoint || !this.db.isTransaction) throw err;
