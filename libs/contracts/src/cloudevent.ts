@@ -1,6 +1,8 @@
-/** A CloudEvents 1.0 event as the hub receives and stores it (JSON event format). */
-export interface CloudEvent {
-  specversion: '1.0';
+/**
+ * The CloudEvents 1.0 context attributes an event has besides `specversion`: `id`, `source` and
+ * `type` always, the others when set. Shared by the CloudEvent as received and the event store's records.
+ */
+export interface CloudEventAttributes {
   id: string;
   source: string;
   type: string;
@@ -8,6 +10,11 @@ export interface CloudEvent {
   subject?: string;
   datacontenttype?: string;
   dataschema?: string;
+}
+
+/** A CloudEvents 1.0 event as the hub receives and stores it (JSON event format). */
+export interface CloudEvent extends CloudEventAttributes {
+  specversion: '1.0';
   data?: unknown;
   /** Extension attributes (lower-case alphanumeric names), e.g. `expectedversion`, `traceparent`. */
   [extension: string]: unknown;

@@ -1,4 +1,4 @@
-import { DomainError } from './errors.js';
+import { domainError } from './testing/index.js';
 import { parseHttpEvents, type HttpEventsInput } from './http-binding.js';
 
 const event = {
@@ -18,17 +18,6 @@ const input = (overrides: Partial<HttpEventsInput>): HttpEventsInput => ({
 });
 
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
-
-/** The DomainError thrown by `fn`; fails the test when it returns normally or throws something else. */
-function domainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('parseHttpEvents: structured mode', () => {
   it('reads one event', () => {

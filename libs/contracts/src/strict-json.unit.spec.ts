@@ -1,5 +1,4 @@
 import {
-  DomainError,
   MAX_JSON_ARRAY_LENGTH,
   MAX_JSON_DEPTH,
   MAX_JSON_OBJECT_MEMBERS,
@@ -7,17 +6,7 @@ import {
   parseStrictJson,
   parseStrictJsonBytes,
 } from '#lgsp/contracts';
-
-/** The DomainError thrown by `fn`; fails the test when it returns normally or throws something else. */
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
+import { domainError as refusal } from './testing/index.js';
 
 const nested = (depth: number, inner = '1'): string => '['.repeat(depth) + inner + ']'.repeat(depth);
 

@@ -17,6 +17,13 @@ const submitted = (): CloudEvent & { data: Record<string, unknown> } => {
 /** Issues of one event validated as the first element of a batch. */
 const issuesOf = (event: CloudEvent) => validator.validate([event]);
 
+/** The example event of `type` with `data[key]` set to `value`. */
+function exampleWith(type: Parameters<typeof exampleEvent>[0], key: string, value: unknown): CloudEvent {
+  const event = exampleEvent(type);
+  Object.assign(event.data, { [key]: value });
+  return event;
+}
+
 describe('EventValidator: catalogue', () => {
   it.each(EVENT_TYPES)('accepts a valid %s', (type: EventType) => {
     expect(validator.validate([exampleEvent(type)])).toEqual([]);
@@ -96,11 +103,8 @@ describe('EventValidator: data formats', () => {
   });
 
   it('accepts status 1-10 and rejects 0, 11 and 4.5', () => {
-    const withStatus = (status: number): CloudEvent => {
-      const event = exampleEvent('vn.gov.lgsp.dossier.status-changed.v1');
-      event.data.status = status;
-      return event;
-    };
+    const withStatus = (status: number) =>
+      exampleWith('vn.gov.lgsp.dossier.status-changed.v1', 'status', status);
     expect(issuesOf(withStatus(1))).toEqual([]);
     expect(issuesOf(withStatus(10))).toEqual([]);
     expect(issuesOf(withStatus(0))).toEqual([{ pointer: '/0/data/status', message: 'must be >= 1' }]);
@@ -109,11 +113,7 @@ describe('EventValidator: data formats', () => {
   });
 
   it('rejects a negative or fractional amount, in payments and in fees', () => {
-    const payment = (amount: number): CloudEvent => {
-      const event = exampleEvent('vn.gov.lgsp.payment.completed.v1');
-      event.data.amount = amount;
-      return event;
-    };
+    const payment = (amount: number) => exampleWith('vn.gov.lgsp.payment.completed.v1', 'amount', amount);
     expect(issuesOf(payment(0))).toEqual([]);
     expect(issuesOf(payment(-1))).toEqual([{ pointer: '/0/data/amount', message: 'must be >= 0' }]);
     expect(issuesOf(payment(1000.5))).toEqual([{ pointer: '/0/data/amount', message: 'must be integer' }]);

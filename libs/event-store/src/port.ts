@@ -2,6 +2,7 @@
  * The event-store port. Pure TypeScript: no database, broker or framework imports. Adapters
  * (sqlite, postgres, kurrentdb) implement `EventStore`; one contract suite proves them.
  */
+import type { CloudEventAttributes } from '#lgsp/contracts';
 
 /** Attribute values of a stored CloudEvent other than the core ones and `data`. */
 export type Extensions = Record<string, string | number | boolean>;
@@ -13,14 +14,7 @@ export type ExpectedVersion = number | typeof ANY_VERSION;
 export const ANY_VERSION = 'any' as const;
 
 /** What an event carries, as appended and as stored: its CloudEvent attributes, data and indexing metadata. */
-export interface EventRecord {
-  id: string;
-  source: string;
-  type: string;
-  time?: string;
-  subject?: string;
-  datacontenttype?: string;
-  dataschema?: string;
+export interface EventRecord extends CloudEventAttributes {
   data: unknown;
   extensions: Extensions;
   /** Indexing metadata used by filtered reads and scoping; not part of the CloudEvent. */

@@ -7,6 +7,7 @@ import type { ChainRecord } from './chain.js';
 import { canonicalJson, recordHashOfJson } from './hash.js';
 import {
   ANY_VERSION,
+  type AppendResult,
   type EventToAppend,
   type ExpectedVersion,
   type Extensions,
@@ -31,6 +32,48 @@ export interface PendingEvent {
 }
 
 /** The columns of a stored row, in the order the SQL adapters select and insert them. */
+/**
+ * The `events` table and its indexes by type and by province, in one dialect: `integer` is the type
+ * of position and stream_version, `strict` ends each table (SQLite's STRICT). Both adapters' first
+ * migration create them.
+ */
+export function eventsTableSql(integer: 'BIGINT' | 'INTEGER', strict: '' | ' STRICT'): string {
+  return `
+      CREATE TABLE events (
+        position ${integer} PRIMARY KEY,
+        stream TEXT NOT NULL,
+        stream_version ${integer} NOT NULL,
+        id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        time TEXT,
+        subject TEXT,
+        datacontenttype TEXT,
+        dataschema TEXT,
+        data TEXT NOT NULL,
+        extensions TEXT NOT NULL,
+        province_code TEXT,
+        commune_code TEXT,
+        recorded_at TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        UNIQUE (source, id),
+        UNIQUE (stream, stream_version)
+      )${strict};
+      CREATE INDEX events_by_type ON events (type, position);
+      CREATE INDEX events_by_province ON events (province_code, position);`;
+}
+
+/** The `checkpoints` table (see {@link eventsTableSql} for the arguments). */
+export function checkpointsTableSql(integer: 'BIGINT' | 'INTEGER', strict: '' | ' STRICT'): string {
+  return `
+      CREATE TABLE checkpoints (
+        subscriber TEXT PRIMARY KEY,
+        position ${integer} NOT NULL,
+        updated_at TEXT NOT NULL
+      )${strict};`;
+}
+
 export const EVENT_COLUMNS =
   'position, stream, stream_version, id, source, type, time, subject, datacontenttype, dataschema, data, ' +
   'extensions, province_code, commune_code, recorded_at, hash, prev_hash';
@@ -58,49 +101,78 @@ export interface EventRow {
 
 export function toStoredEvent(row: EventRow): StoredEvent {
   const e: StoredEvent = {
-    position: Number(row.position),
-    stream: row.stream,
-    streamVersion: Number(row.stream_version),
-    id: row.id,
-    source: row.source,
-    type: row.type,
+    ...placeOf(row),
     data: JSON.parse(row.data),
     extensions: row.extensions === '{}' ? {} : (JSON.parse(row.extensions) as Extensions),
     recordedAt: row.recorded_at,
     hash: row.hash,
     prevHash: row.prev_hash,
   };
-  if (row.time !== null) e.time = row.time;
-  if (row.subject !== null) e.subject = row.subject;
-  if (row.datacontenttype !== null) e.datacontenttype = row.datacontenttype;
-  if (row.dataschema !== null) e.dataschema = row.dataschema;
-  if (row.province_code !== null) e.provinceCode = row.province_code;
-  if (row.commune_code !== null) e.communeCode = row.commune_code;
-  return e;
+  return withOptionals(row, e);
 }
 
-/** A stored row as the hash chain covers it: data and extensions stay the stored text (see ChainRecord). */
-export function toChainRecord(row: EventRow): ChainRecord {
-  const r: ChainRecord = {
+/** Where a stored row stands, and what it is: the attributes every stored event has before its data. */
+function placeOf(
+  row: EventRow,
+): Pick<StoredEvent, 'position' | 'stream' | 'streamVersion' | 'id' | 'source' | 'type'> {
+  return {
     position: Number(row.position),
     stream: row.stream,
     streamVersion: Number(row.stream_version),
     id: row.id,
     source: row.source,
     type: row.type,
+  };
+}
+
+/** The optional attributes of a stored event or chain record. */
+type Optionals = Pick<
+  StoredEvent,
+  'time' | 'subject' | 'datacontenttype' | 'dataschema' | 'provinceCode' | 'communeCode'
+>;
+
+/** Sets on `target` the optional attributes `row` holds; a NULL column stays absent. */
+function withOptionals<T extends Optionals>(row: EventRow, target: T): T {
+  if (row.time !== null) target.time = row.time;
+  if (row.subject !== null) target.subject = row.subject;
+  if (row.datacontenttype !== null) target.datacontenttype = row.datacontenttype;
+  if (row.dataschema !== null) target.dataschema = row.dataschema;
+  if (row.province_code !== null) target.provinceCode = row.province_code;
+  if (row.commune_code !== null) target.communeCode = row.commune_code;
+  return target;
+}
+
+/** A stored row as the hash chain covers it: data and extensions stay the stored text (see ChainRecord). */
+export function toChainRecord(row: EventRow): ChainRecord {
+  const r: ChainRecord = {
+    ...placeOf(row),
     dataJson: row.data,
     extensionsJson: row.extensions,
     recordedAt: row.recorded_at,
     hash: row.hash,
     prevHash: row.prev_hash,
   };
-  if (row.time !== null) r.time = row.time;
-  if (row.subject !== null) r.subject = row.subject;
-  if (row.datacontenttype !== null) r.datacontenttype = row.datacontenttype;
-  if (row.dataschema !== null) r.dataschema = row.dataschema;
-  if (row.province_code !== null) r.provinceCode = row.province_code;
-  if (row.commune_code !== null) r.communeCode = row.commune_code;
-  return r;
+  return withOptionals(row, r);
+}
+
+/** What an append answers for `e`, stored as version `streamVersion` of its stream at `position`. */
+export function appendedAt(
+  e: { id: string; source: string; stream: string },
+  streamVersion: number,
+  position: number,
+): AppendResult {
+  return { id: e.id, source: e.source, stream: e.stream, streamVersion, position, duplicate: false };
+}
+
+/** Tells each `onAppended` listener the new head. */
+export function tellListeners(listeners: Iterable<(head: number) => void>, head: number): void {
+  for (const listener of listeners) {
+    try {
+      listener(head);
+    } catch {
+      // A listener's failure must not affect the writer or the other listeners.
+    }
+  }
 }
 
 /**

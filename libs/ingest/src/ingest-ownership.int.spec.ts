@@ -1,37 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DomainError, EventValidator, exampleEvent, type CloudEvent, type EventType } from '#lgsp/contracts';
+import { DomainError, EventValidator } from '#lgsp/contracts';
 import { type EventStore } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { PostgresEventStore } from '#lgsp/event-store/postgres';
 import { IngestService } from '#lgsp/ingest';
-import type { Client, CommuneDirectory } from '#lgsp/security';
+import { BINH_SON, IN_79, communeClient, eventOf, transferTo79 } from './ingest.testing.js';
+import type { CommuneDirectory } from '#lgsp/security';
 import { tempDir } from '../../../test/support/hub-process.js';
 import { POSTGRES_URL, dropSchema, schemaName } from '../../../test/support/postgres.js';
 
-const BINH_SON = { provinceCode: '51', communeCode: '21040' };
-const IN_79 = { provinceCode: '79', communeCode: '26734' };
-type Commune = typeof BINH_SON;
-
 const units: CommuneDirectory = { provinceOfCommune: (c) => ({ '21040': '51', '26734': '79' })[c] };
-const clientOf = (name: string, at: Commune): Client => ({
-  id: name,
-  name,
-  role: 'commune',
-  provinceCode: at.provinceCode,
-  communeCodes: [at.communeCode],
-  sources: [],
-  createdAt: '',
-});
-const binhSon = clientOf('binh-son', BINH_SON);
-const in79 = clientOf('in-79', IN_79);
-
-function eventOf(type: EventType, at: Commune, code: string, more: Record<string, unknown> = {}): CloudEvent {
-  const event = exampleEvent(type, randomUUID());
-  Object.assign(event.data as object, { dossierCode: code, ...at, ...more });
-  return { ...event, source: `/communes/${at.communeCode}/one-stop-shop` };
-}
+const binhSon = communeClient('binh-son', BINH_SON);
+const in79 = communeClient('in-79', IN_79);
 
 /** Two hub processes on one store: each has its own IngestService (and its own ownership cache). */
 interface Replicas {
@@ -128,18 +109,7 @@ describe.each(backends)('ingest ownership on %s, two writers', (_name, open) => 
     }
     await Promise.all(
       codes.flatMap((code) => [
-        outcome(
-          services[0]!.ingest(
-            binhSon,
-            [
-              eventOf('vn.gov.lgsp.dossier.transferred.v1', BINH_SON, code, {
-                toProvinceCode: '79',
-                toCommuneCode: '26734',
-              }),
-            ],
-            true,
-          ),
-        ),
+        outcome(services[0]!.ingest(binhSon, [transferTo79(code)], true)),
         ...[2, 4, 5].map((status) =>
           outcome(
             services[1]!.ingest(

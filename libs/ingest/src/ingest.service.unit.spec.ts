@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, EventValidator, exampleEvent, type CloudEvent, type EventType } from '#lgsp/contracts';
+import { DomainError, EventValidator, exampleEvent, type CloudEvent } from '#lgsp/contracts';
 import {
   ANY_VERSION,
   WrongExpectedVersionError,
@@ -12,6 +12,7 @@ import {
   type VersionConflict,
 } from '#lgsp/event-store';
 import { IngestService, type IngestObserver } from '#lgsp/ingest';
+import { BINH_SON, IN_79, TINH_KY, communeClient, eventOf, transferTo79 } from './ingest.testing.js';
 import type { Client, CommuneDirectory } from '#lgsp/security';
 
 /**
@@ -182,16 +183,6 @@ describe('IngestService', () => {
 let dossiers = 0;
 const dossierCode = () => `000.00.15.H55-250701-${String(++dossiers).padStart(4, '0')}`;
 
-function eventOf<T extends EventType>(
-  type: T,
-  commune: { provinceCode: string; communeCode: string },
-  code: string,
-  more: Record<string, unknown> = {},
-): CloudEvent {
-  const event = exampleEvent(type, randomUUID());
-  Object.assign(event.data as object, { dossierCode: code, ...commune, ...more });
-  return { ...event, source: `/communes/${commune.communeCode}/one-stop-shop` };
-}
 const statusOf = (submitted: CloudEvent, status: number): CloudEvent => {
   const { provinceCode, communeCode, dossierCode: code } = submitted.data as Record<string, string>;
   return eventOf(
@@ -202,18 +193,6 @@ const statusOf = (submitted: CloudEvent, status: number): CloudEvent => {
   );
 };
 
-const BINH_SON = { provinceCode: '51', communeCode: '21040' };
-const TINH_KY = { provinceCode: '51', communeCode: '21025' };
-const IN_79 = { provinceCode: '79', communeCode: '26734' };
-const communeClient = (name: string, at: { provinceCode: string; communeCode: string }): Client => ({
-  id: name,
-  name,
-  role: 'commune',
-  provinceCode: at.provinceCode,
-  communeCodes: [at.communeCode],
-  sources: [],
-  createdAt: '',
-});
 const provinceClient = (code: string): Client => ({
   id: `p${code}`,
   name: `p${code}`,
@@ -323,10 +302,7 @@ describe('IngestService: a dossier stream belongs to the commune of its first ev
     const { service, refusal } = owned();
     const code = dossierCode();
     await service.ingest(binhSon, [eventOf('vn.gov.lgsp.dossier.submitted.v1', BINH_SON, code)], true);
-    const transfer = eventOf('vn.gov.lgsp.dossier.transferred.v1', BINH_SON, code, {
-      toProvinceCode: '79',
-      toCommuneCode: '26734',
-    });
+    const transfer = transferTo79(code);
     expect((await service.ingest(binhSon, [transfer], true)).status).toBe(201);
     expect(
       (await refusal(binhSon, [eventOf('vn.gov.lgsp.dossier.status-changed.v1', BINH_SON, code)])).code,
@@ -404,16 +380,7 @@ describe('IngestService: a dossier stream belongs to the commune of its first ev
     const code = dossierCode();
     const submitted = eventOf('vn.gov.lgsp.dossier.submitted.v1', BINH_SON, code);
     await service.ingest(binhSon, [submitted], true);
-    await service.ingest(
-      binhSon,
-      [
-        eventOf('vn.gov.lgsp.dossier.transferred.v1', BINH_SON, code, {
-          toProvinceCode: '79',
-          toCommuneCode: '26734',
-        }),
-      ],
-      true,
-    );
+    await service.ingest(binhSon, [transferTo79(code)], true);
     const again = await service.ingest(binhSon, [submitted], true);
     expect(again).toEqual({
       status: 200,
@@ -433,16 +400,7 @@ describe('IngestService: a dossier stream belongs to the commune of its first ev
     const code = dossierCode();
     await service.ingest(binhSon, [eventOf('vn.gov.lgsp.dossier.submitted.v1', BINH_SON, code)], true);
     // `other` (another hub process) transfers the dossier away; `service` still holds version 1.
-    await other.ingest(
-      binhSon,
-      [
-        eventOf('vn.gov.lgsp.dossier.transferred.v1', BINH_SON, code, {
-          toProvinceCode: '79',
-          toCommuneCode: '26734',
-        }),
-      ],
-      true,
-    );
+    await other.ingest(binhSon, [transferTo79(code)], true);
     const error = await refusal(binhSon, [eventOf('vn.gov.lgsp.dossier.status-changed.v1', BINH_SON, code)]);
     expect(error.code).toBe('forbidden');
     expect(store.rows).toHaveLength(2);

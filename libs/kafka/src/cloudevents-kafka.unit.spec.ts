@@ -1,5 +1,6 @@
 import { CloudEvent as SdkCloudEvent, Kafka, type CloudEventV1, type KafkaMessage } from 'cloudevents';
-import { DomainError, exampleEvent } from '#lgsp/contracts';
+import { exampleEvent } from '#lgsp/contracts';
+import { domainError } from '#lgsp/contracts/testing';
 import type { StoredEvent } from '#lgsp/event-store';
 import {
   UnroutableEventError,
@@ -33,17 +34,6 @@ function stored(overrides: Partial<StoredEvent> = {}): StoredEvent {
     prevHash: 'b'.repeat(64),
     ...overrides,
   };
-}
-
-/** The DomainError thrown by `fn`; fails the test when it returns normally or throws something else. */
-function domainError(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
 }
 
 /** Headers as a Kafka consumer hands them over: bytes. */

@@ -1,6 +1,16 @@
 import { DomainError } from '#lgsp/contracts';
 import { KafkaTopics, topicSettings } from '#lgsp/kafka';
 
+/** What `fn` throws; undefined when it returns. */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('KafkaTopics', () => {
   it('names the contract topics with the default prefix', () => {
     const topics = new KafkaTopics();
@@ -25,12 +35,7 @@ describe('KafkaTopics', () => {
   it('refuses a province code that is not two digits, as a data error', () => {
     const topics = new KafkaTopics();
     for (const code of ['5', '051', 'ab', '../x', '']) {
-      let error: unknown;
-      try {
-        topics.province(code);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(() => topics.province(code));
       expect(error).toBeInstanceOf(DomainError);
       expect(error).toMatchObject({ code: 'invalid', retriable: false });
     }
@@ -44,12 +49,7 @@ describe('KafkaTopics', () => {
   it('refuses a consumer name that cannot be a topic segment, as a data error', () => {
     const topics = new KafkaTopics();
     for (const name of ['', 'so 51', 'a/b', 'Sở-51', 'x'.repeat(240)]) {
-      let error: unknown;
-      try {
-        topics.replay(name);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(() => topics.replay(name));
       expect(error).toBeInstanceOf(DomainError);
       expect(error).toMatchObject({ code: 'invalid', retriable: false });
       expect((error as Error).message).toMatch(/cannot name a Kafka replay topic/);

@@ -51,6 +51,17 @@ export interface SqlMigration {
   postgres: string;
 }
 
+/**
+ * One forward step of a component that lives in one dialect only (the event store's tables differ
+ * per database): the driver's `migrateSteps` runs it under the same lock and `schema_version` row.
+ */
+export interface DialectMigration {
+  version: number;
+  description: string;
+  /** SQL run inside the migration's transaction (PostgreSQL: with `search_path` set to the schema). */
+  sql: string;
+}
+
 /** One row of `schema_version`. */
 export interface ComponentVersion {
   component: string;
@@ -82,12 +93,12 @@ export const UPSERT_SCHEMA_VERSION = `
  * The migrations still to run for a database at `current`, checked: numbered 1, 2, 3… and not
  * behind the database. Shared by both drivers.
  */
-export function pendingMigrations(
+export function pendingMigrations<M extends { version: number }>(
   component: string,
-  migrations: readonly SqlMigration[],
+  migrations: readonly M[],
   current: number,
   where: string,
-): { latest: number; pending: SqlMigration[] } {
+): { latest: number; pending: M[] } {
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   ordered.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`${component}: migrations must be numbered 1, 2, 3…`);

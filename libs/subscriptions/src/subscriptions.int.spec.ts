@@ -1,13 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANY_VERSION, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
+import { PAYMENT_COMPLETED, STATUS_CHANGED, statusChange } from '#lgsp/event-store/testing';
 import { Subscriptions, type Subscriber, type SubscriptionStatus } from '#lgsp/subscriptions';
 import { type Logger } from '#lgsp/observability';
-
-const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
-const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
 
 let dir: string;
 let file: string;
@@ -36,21 +34,22 @@ function manager(
   return subscriptions;
 }
 
+/** A started manager of `store` running `subscribers`. */
+async function running(
+  store: SqliteEventStore,
+  subscribers: Subscriber[],
+  options: Parameters<typeof manager>[1] = {},
+): Promise<Subscriptions> {
+  const subscriptions = manager(store, options);
+  for (const subscriber of subscribers) subscriptions.register(subscriber);
+  await subscriptions.start();
+  return subscriptions;
+}
+
 let seq = 0;
 function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
   seq += 1;
-  return {
-    stream: `dossier-${seq % 5}`,
-    expectedVersion: ANY_VERSION,
-    id: `evt-${seq}`,
-    source: '/communes/21040',
-    type: STATUS_CHANGED,
-    data: { n: seq },
-    extensions: {},
-    provinceCode: '51',
-    communeCode: '21040',
-    ...overrides,
-  };
+  return statusChange(seq, { stream: `dossier-${seq % 5}`, data: { n: seq }, ...overrides });
 }
 
 async function appendMany(store: SqliteEventStore, n: number, overrides: Partial<EventToAppend> = {}) {
@@ -95,9 +94,7 @@ describe('Subscriptions', () => {
     const store = openStore();
     await appendMany(store, 250);
     const r = recorder('test.in-order', { batchSize: 40 });
-    const subscriptions = manager(store);
-    subscriptions.register(r.subscriber);
-    await subscriptions.start();
+    const subscriptions = await running(store, [r.subscriber]);
 
     await eventually(() => r.positions().length === 250);
     expect(r.positions()).toEqual(range(1, 250));
@@ -117,9 +114,7 @@ describe('Subscriptions', () => {
   it('wakes on append when caught up, without waiting for the poll interval', async () => {
     const store = openStore();
     const r = recorder('test.live');
-    const subscriptions = manager(store, { pollIntervalMs: 60_000 });
-    subscriptions.register(r.subscriber);
-    await subscriptions.start();
+    const subscriptions = await running(store, [r.subscriber], { pollIntervalMs: 60_000 });
     await eventually(() => subscriptions.runner('test.live')?.checkpoint === 0);
 
     await appendMany(store, 3);
@@ -133,9 +128,7 @@ describe('Subscriptions', () => {
     let store = openStore();
     await appendMany(store, 30);
     const first = recorder('test.resume', { batchSize: 10 });
-    let subscriptions = manager(store);
-    subscriptions.register(first.subscriber);
-    await subscriptions.start();
+    const subscriptions = await running(store, [first.subscriber]);
     await eventually(() => first.positions().length === 30);
     await subscriptions.stop();
     expect(subscriptions.runner('test.resume')?.state).toBe('stopped');
@@ -145,9 +138,7 @@ describe('Subscriptions', () => {
     store = openStore();
     await appendMany(store, 5);
     const second = recorder('test.resume', { batchSize: 10 });
-    subscriptions = manager(store);
-    subscriptions.register(second.subscriber);
-    await subscriptions.start();
+    await running(store, [second.subscriber]);
     await eventually(() => second.positions().length === 10);
     expect(second.positions()).toEqual(range(31, 40));
     expect(first.positions()).toEqual(range(1, 30));
@@ -276,9 +267,10 @@ describe('Subscriptions', () => {
       filter: { types: [PAYMENT_COMPLETED], provinceCodes: ['51'] },
       batchSize: 5,
     });
-    const subscriptions = manager(store);
-    [byType, byProvince, both].forEach((r) => subscriptions.register(r.subscriber));
-    await subscriptions.start();
+    const subscriptions = await running(
+      store,
+      [byType, byProvince, both].map((r) => r.subscriber),
+    );
 
     await eventually(async () => (await subscriptions.lag()).every((l) => l.checkpoint === 15));
     expect(byType.positions()).toEqual([2, 3, 5]);

@@ -11,7 +11,7 @@ import {
   type StoredEvent,
 } from '../port.js';
 import { ODD_TEXT, fuzzSeed, oddEvents } from '../../../../test/support/odd-events.js';
-import { SUBMITTED, type ContractContext } from './context.js';
+import { SUBMITTED, readWholeLog, type ContractContext } from './context.js';
 
 /** Appending: attributes round-trip, numbering, validation, idempotency, expected versions, concurrency. */
 export function describeAppendContract(ctx: ContractContext): void {
@@ -23,59 +23,7 @@ export function describeAppendContract(ctx: ContractContext): void {
   });
 
   it('round-trips every attribute of an event', async () => {
-    const input = event({
-      stream: 'dossier-A',
-      expectedVersion: NO_STREAM,
-      id: 'a-1',
-      type: SUBMITTED,
-      time: '2025-07-01T08:00:00+07:00',
-      subject: '000.00.15.H51-250701-0001',
-      datacontenttype: 'application/json',
-      dataschema: 'https://lgsp.example/schemas/events/dossier.submitted/v1.json',
-      data: {
-        dossierCode: 'A',
-        fees: [{ name: 'Lệ phí', amount: 8000 }],
-        nested: { z: 1, a: [true, null, 1.5, -0.25] },
-        nfd: 'Nguye\u0302\u0303n',
-      },
-      extensions: {
-        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-        priority: 3,
-        urgent: true,
-      },
-    });
-    const [result] = await store.append([input]);
-    expect(result).toEqual({
-      id: 'a-1',
-      source: '/communes/21040',
-      stream: 'dossier-A',
-      streamVersion: 1,
-      position: 1,
-      duplicate: false,
-    });
-    const [stored] = await store.readStream('dossier-A');
-    expect(stored).toMatchObject({
-      position: 1,
-      stream: 'dossier-A',
-      streamVersion: 1,
-      id: 'a-1',
-      source: '/communes/21040',
-      type: SUBMITTED,
-      time: input.time,
-      subject: input.subject,
-      datacontenttype: 'application/json',
-      dataschema: input.dataschema,
-      data: input.data,
-      extensions: input.extensions,
-      provinceCode: '51',
-      communeCode: '21040',
-    });
-    expect(Date.parse(stored?.recordedAt ?? '')).not.toBeNaN();
-    expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(await store.readAll()).toEqual([stored]);
-    expect(await store.head()).toEqual({ position: 1, recordedAt: stored?.recordedAt });
-    expect(await store.streamVersion('dossier-A')).toBe(1);
-    expect(await store.streamVersion('dossier-missing')).toBe(0);
+    await expectRoundTrip(store, event);
   });
 
   describe('exact text', () => {
@@ -192,24 +140,7 @@ export function describeAppendContract(ctx: ContractContext): void {
   });
 
   it('leaves absent optional attributes absent and stores null data', async () => {
-    await store.append([
-      {
-        stream: 's',
-        expectedVersion: ANY_VERSION,
-        id: 'x',
-        source: '/s',
-        type: 't',
-        data: null,
-        extensions: {},
-      },
-    ]);
-    const [stored] = await store.readAll();
-    expect(stored).toBeDefined();
-    for (const key of ['time', 'subject', 'datacontenttype', 'dataschema', 'provinceCode', 'communeCode']) {
-      expect(stored).not.toHaveProperty(key);
-    }
-    expect(stored?.data).toBeNull();
-    expect(stored?.extensions).toEqual({});
+    await expectAbsentOptionals(store);
   });
 
   it('starts empty', async () => {
@@ -219,27 +150,7 @@ export function describeAppendContract(ctx: ContractContext): void {
   });
 
   it('numbers each stream from 1 and the global log 1, 2, 3… without gaps', async () => {
-    await store.append([event({ stream: 'A' }), event({ stream: 'B' }), event({ stream: 'A' })]);
-    await store.append([event({ stream: 'B' })]);
-    await store.append([event({ stream: 'C' }), event({ stream: 'A' })]);
-
-    const all = await everything();
-    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(all.map((e) => `${e.stream}@${e.streamVersion}`)).toEqual([
-      'A@1',
-      'B@1',
-      'A@2',
-      'B@2',
-      'C@1',
-      'A@3',
-    ]);
-    expect((await store.readStream('A')).map((e) => e.position)).toEqual([1, 3, 6]);
-    expect((await store.readStream('A', { fromVersion: 2, limit: 1 })).map((e) => e.streamVersion)).toEqual([
-      2,
-    ]);
-    expect(await store.readStream('A', { limit: 0 })).toEqual([]);
-    expect(await store.streamVersion('B')).toBe(2);
-    expect(await store.head()).toMatchObject({ position: 6 });
+    await expectNumbering(store, event);
   });
 
   it('rejects malformed events and appends nothing', async () => {
@@ -252,24 +163,11 @@ export function describeAppendContract(ctx: ContractContext): void {
 
   describe('idempotency on (source, id)', () => {
     it('returns the stored result for an event of an earlier call, without checking its expected version', async () => {
-      const first = event({ stream: 'A', expectedVersion: NO_STREAM });
-      const [original] = await store.append([first]);
-      await store.append([event({ stream: 'A' })]);
-      const [again] = await store.append([{ ...first, expectedVersion: NO_STREAM, data: { other: 1 } }]);
-      expect(again).toEqual({ ...original, duplicate: true });
-      expect(await store.head()).toMatchObject({ position: 2 });
-      expect((await store.readStream('A'))[0]?.data).toEqual(first.data);
+      await expectDuplicateAnswer(store, event);
     });
 
     it('treats the same (source, id) twice in one call as one event', async () => {
-      const e = event({ stream: 'A' });
-      const results = await store.append([e, event({ stream: 'A' }), { ...e, data: { changed: true } }]);
-      expect(results.map((r) => [r.position, r.streamVersion, r.duplicate])).toEqual([
-        [1, 1, false],
-        [2, 2, false],
-        [1, 1, true],
-      ]);
-      expect((await everything()).map((s) => s.data)).not.toContainEqual({ changed: true });
+      await expectOneEventPerKey(store, event);
     });
 
     it('stores an event once when concurrent calls carry it', async () => {
@@ -396,4 +294,143 @@ export function describeAppendContract(ctx: ContractContext): void {
     }
     expect(verifyChain(all)).toEqual({ ok: true });
   });
+}
+
+/** Appends an event with every attribute to an empty `store` and checks that every read gives it back. */
+export async function expectRoundTrip(
+  store: EventStore,
+  event: (overrides?: Partial<EventToAppend>) => EventToAppend,
+): Promise<void> {
+  const input = event({
+    stream: 'dossier-A',
+    expectedVersion: NO_STREAM,
+    id: 'a-1',
+    type: SUBMITTED,
+    time: '2025-07-01T08:00:00+07:00',
+    subject: '000.00.15.H51-250701-0001',
+    datacontenttype: 'application/json',
+    dataschema: 'https://lgsp.example/schemas/events/dossier.submitted/v1.json',
+    data: {
+      dossierCode: 'A',
+      fees: [{ name: 'Lệ phí', amount: 8000 }],
+      nested: { z: 1, a: [true, null, 1.5, -0.25] },
+      nfd: 'Nguye\u0302\u0303n',
+    },
+    extensions: {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      priority: 3,
+      urgent: true,
+    },
+  });
+  const [result] = await store.append([input]);
+  expect(result).toEqual({
+    id: 'a-1',
+    source: '/communes/21040',
+    stream: 'dossier-A',
+    streamVersion: 1,
+    position: 1,
+    duplicate: false,
+  });
+  const [stored] = await store.readStream('dossier-A');
+  expect(stored).toMatchObject({
+    position: 1,
+    stream: 'dossier-A',
+    streamVersion: 1,
+    id: 'a-1',
+    source: '/communes/21040',
+    type: SUBMITTED,
+    time: input.time,
+    subject: input.subject,
+    datacontenttype: 'application/json',
+    dataschema: input.dataschema,
+    data: input.data,
+    extensions: input.extensions,
+    provinceCode: '51',
+    communeCode: '21040',
+  });
+  expect(Date.parse(stored?.recordedAt ?? '')).not.toBeNaN();
+  expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(await store.readAll()).toEqual([stored]);
+  expect(await store.head()).toEqual({ position: 1, recordedAt: stored?.recordedAt });
+  expect(await store.streamVersion('dossier-A')).toBe(1);
+  expect(await store.streamVersion('dossier-missing')).toBe(0);
+}
+
+/** Appends an event without optional attributes and null data; checks they stay absent and null. */
+export async function expectAbsentOptionals(store: EventStore): Promise<void> {
+  await store.append([
+    {
+      stream: 's',
+      expectedVersion: ANY_VERSION,
+      id: 'x',
+      source: '/s',
+      type: 't',
+      data: null,
+      extensions: {},
+    },
+  ]);
+  const [stored] = await store.readAll();
+  expect(stored).toBeDefined();
+  for (const key of ['time', 'subject', 'datacontenttype', 'dataschema', 'provinceCode', 'communeCode']) {
+    expect(stored).not.toHaveProperty(key);
+  }
+  expect(stored?.data).toBeNull();
+  expect(stored?.extensions).toEqual({});
+}
+
+/** Appends to three streams of an empty `store`; checks stream versions and gap-free positions. */
+export async function expectNumbering(
+  store: EventStore,
+  event: (overrides?: Partial<EventToAppend>) => EventToAppend,
+): Promise<void> {
+  await store.append([event({ stream: 'A' }), event({ stream: 'B' }), event({ stream: 'A' })]);
+  await store.append([event({ stream: 'B' })]);
+  await store.append([event({ stream: 'C' }), event({ stream: 'A' })]);
+
+  const all = await readWholeLog(store);
+  expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(all.map((e) => `${e.stream}@${e.streamVersion}`)).toEqual([
+    'A@1',
+    'B@1',
+    'A@2',
+    'B@2',
+    'C@1',
+    'A@3',
+  ]);
+  expect((await store.readStream('A')).map((e) => e.position)).toEqual([1, 3, 6]);
+  expect((await store.readStream('A', { fromVersion: 2, limit: 1 })).map((e) => e.streamVersion)).toEqual([
+    2,
+  ]);
+  expect(await store.readStream('A', { limit: 0 })).toEqual([]);
+  expect(await store.streamVersion('B')).toBe(2);
+  expect(await store.head()).toMatchObject({ position: 6 });
+}
+
+/** Appends an event again in a later call; checks the stored result comes back, marked duplicate. */
+export async function expectDuplicateAnswer(
+  store: EventStore,
+  event: (overrides?: Partial<EventToAppend>) => EventToAppend,
+): Promise<void> {
+  const first = event({ stream: 'A', expectedVersion: NO_STREAM });
+  const [original] = await store.append([first]);
+  await store.append([event({ stream: 'A' })]);
+  const [again] = await store.append([{ ...first, expectedVersion: NO_STREAM, data: { other: 1 } }]);
+  expect(again).toEqual({ ...original, duplicate: true });
+  expect(await store.head()).toMatchObject({ position: 2 });
+  expect((await store.readStream('A'))[0]?.data).toEqual(first.data);
+}
+
+/** Appends one (source, id) twice in one call; checks it is stored once. */
+export async function expectOneEventPerKey(
+  store: EventStore,
+  event: (overrides?: Partial<EventToAppend>) => EventToAppend,
+): Promise<void> {
+  const e = event({ stream: 'A' });
+  const results = await store.append([e, event({ stream: 'A' }), { ...e, data: { changed: true } }]);
+  expect(results.map((r) => [r.position, r.streamVersion, r.duplicate])).toEqual([
+    [1, 1, false],
+    [2, 2, false],
+    [1, 1, true],
+  ]);
+  expect((await readWholeLog(store)).map((s) => s.data)).not.toContainEqual({ changed: true });
 }

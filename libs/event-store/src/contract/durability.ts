@@ -35,18 +35,8 @@ export function describeDurabilityContract(ctx: ContractContext): void {
   });
 
   it('saves, loads and lists checkpoints', async () => {
-    expect(await store.checkpoints.load('projection.dossiers')).toBe(0);
-    await store.checkpoints.save('projection.dossiers', 41);
-    await store.checkpoints.save('projection.dossiers', 42);
-    await store.checkpoints.save('relay.kafka', 7);
-    await expect(store.checkpoints.save('relay.kafka', -1)).rejects.toBeInstanceOf(DomainError);
-    expect(await store.checkpoints.load('projection.dossiers')).toBe(42);
-    const list = await store.checkpoints.list();
-    expect(list.map(({ subscriber, position }) => ({ subscriber, position }))).toEqual([
-      { subscriber: 'projection.dossiers', position: 42 },
-      { subscriber: 'relay.kafka', position: 7 },
-    ]);
-    expect(Date.parse(list[0]?.updatedAt ?? '')).not.toBeNaN();
+    await saveCheckpoints(store);
+    await expectSavedCheckpoints(store);
   });
 
   it('keeps events, the chain and checkpoints across re-opening', async () => {
@@ -107,4 +97,24 @@ export function describeDurabilityContract(ctx: ContractContext): void {
     expect(read.map((e) => e.position)).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
     expect(verifyChain(read)).toEqual({ ok: true });
   });
+}
+
+/** Saves checkpoints of two subscribers in a new store (and fails to save a negative one). */
+export async function saveCheckpoints(store: EventStore): Promise<void> {
+  expect(await store.checkpoints.load('projection.dossiers')).toBe(0);
+  await store.checkpoints.save('projection.dossiers', 41);
+  await store.checkpoints.save('projection.dossiers', 42);
+  await store.checkpoints.save('relay.kafka', 7);
+  await expect(store.checkpoints.save('relay.kafka', -1)).rejects.toBeInstanceOf(DomainError);
+}
+
+/** Checks that `store` loads and lists what {@link saveCheckpoints} saved. */
+export async function expectSavedCheckpoints(store: EventStore): Promise<void> {
+  expect(await store.checkpoints.load('projection.dossiers')).toBe(42);
+  const list = await store.checkpoints.list();
+  expect(list.map(({ subscriber, position }) => ({ subscriber, position }))).toEqual([
+    { subscriber: 'projection.dossiers', position: 42 },
+    { subscriber: 'relay.kafka', position: 7 },
+  ]);
+  expect(Date.parse(list[0]?.updatedAt ?? '')).not.toBeNaN();
 }

@@ -1,7 +1,12 @@
 import { WrongExpectedVersionError } from '../errors.js';
-import { ANY_VERSION, type EventStore, type EventToAppend, type StoredEvent } from '../port.js';
+import { type EventStore, type EventToAppend, type StoredEvent } from '../port.js';
 import { describeAppendContract } from './appends.js';
-import { STATUS_CHANGED, type ContractContext, type EventStoreContractHarness } from './context.js';
+import {
+  readWholeLog,
+  statusChange,
+  type ContractContext,
+  type EventStoreContractHarness,
+} from './context.js';
 import { describeDurabilityContract } from './durability.js';
 import { describeReadContract } from './reads.js';
 
@@ -23,28 +28,10 @@ export function describeEventStoreContract(
 
     function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
       seq += 1;
-      return {
-        stream: 'dossier-000.00.15.H51-250701-0001',
-        expectedVersion: ANY_VERSION,
-        id: `evt-${seq}`,
-        source: '/communes/21040',
-        type: STATUS_CHANGED,
-        data: { dossierCode: '000.00.15.H51-250701-0001', status: 2 },
-        extensions: {},
-        provinceCode: '51',
-        communeCode: '21040',
-        ...overrides,
-      };
+      return statusChange(seq, overrides);
     }
 
-    async function everything(): Promise<StoredEvent[]> {
-      const all: StoredEvent[] = [];
-      for (;;) {
-        const page = await store.readAll({ after: all.at(-1)?.position ?? 0, limit: 1000 });
-        all.push(...page);
-        if (page.length < 1000) return all;
-      }
-    }
+    const everything = (): Promise<StoredEvent[]> => readWholeLog(store);
 
     async function conflictOf(promise: Promise<unknown>): Promise<WrongExpectedVersionError> {
       const error = await promise.then(

@@ -1,4 +1,4 @@
-import { type EventStore, type ReadAllOptions, type StoredEvent } from '../port.js';
+import { type EventStore, type EventToAppend, type ReadAllOptions, type StoredEvent } from '../port.js';
 import { PAYMENT_COMPLETED, STATUS_CHANGED, SUBMITTED, type ContractContext } from './context.js';
 
 /** Reading the log: filters and paging. */
@@ -11,30 +11,7 @@ export function describeReadContract(ctx: ContractContext): void {
   });
 
   it('filters readAll by position, limit, types, provinces and communes; an empty list matches nothing', async () => {
-    await store.append([
-      event({ type: SUBMITTED, provinceCode: '51', communeCode: '21040' }),
-      event({ type: STATUS_CHANGED, provinceCode: '51', communeCode: '21043' }),
-      event({ type: PAYMENT_COMPLETED, provinceCode: '08', communeCode: '02230' }),
-      event({ type: STATUS_CHANGED, provinceCode: '08', communeCode: '02230' }),
-      event({ type: SUBMITTED, provinceCode: undefined, communeCode: undefined }),
-    ]);
-    const positions = async (o: ReadAllOptions) => (await store.readAll(o)).map((e) => e.position);
-    expect(await positions({})).toEqual([1, 2, 3, 4, 5]);
-    expect(await positions({ after: 2 })).toEqual([3, 4, 5]);
-    expect(await positions({ after: 1, limit: 2 })).toEqual([2, 3]);
-    expect(await positions({ types: [STATUS_CHANGED] })).toEqual([2, 4]);
-    expect(await positions({ types: [SUBMITTED, PAYMENT_COMPLETED] })).toEqual([1, 3, 5]);
-    expect(await positions({ provinceCodes: ['08'] })).toEqual([3, 4]);
-    expect(await positions({ provinceCodes: ['51', '08'], after: 1 })).toEqual([2, 3, 4]);
-    expect(await positions({ communeCodes: ['21043', '02230'] })).toEqual([2, 3, 4]);
-    expect(await positions({ types: [STATUS_CHANGED], provinceCodes: ['51'] })).toEqual([2]);
-    expect(
-      await positions({ types: [STATUS_CHANGED], provinceCodes: ['08'], communeCodes: ['02230'] }),
-    ).toEqual([4]);
-    expect(await positions({ types: [] })).toEqual([]);
-    expect(await positions({ provinceCodes: [] })).toEqual([]);
-    expect(await positions({ communeCodes: [] })).toEqual([]);
-    expect(await positions({ limit: 0 })).toEqual([]);
+    await expectReadAllFilters(store, event);
   });
 
   it('pages through every filter shape exactly as a plain filter over the whole log would, with no gap or repeat', async () => {
@@ -120,4 +97,35 @@ export function describeReadContract(ctx: ContractContext): void {
       all.filter((e) => e.communeCode === '21043'),
     );
   });
+}
+
+/** Appends five events of various types and places to an empty `store` and checks readAll's filters on them. */
+export async function expectReadAllFilters(
+  store: EventStore,
+  event: (overrides?: Partial<EventToAppend>) => EventToAppend,
+): Promise<void> {
+  await store.append([
+    event({ type: SUBMITTED, provinceCode: '51', communeCode: '21040' }),
+    event({ type: STATUS_CHANGED, provinceCode: '51', communeCode: '21043' }),
+    event({ type: PAYMENT_COMPLETED, provinceCode: '08', communeCode: '02230' }),
+    event({ type: STATUS_CHANGED, provinceCode: '08', communeCode: '02230' }),
+    event({ type: SUBMITTED, provinceCode: undefined, communeCode: undefined }),
+  ]);
+  const positions = async (o: ReadAllOptions) => (await store.readAll(o)).map((e) => e.position);
+  expect(await positions({})).toEqual([1, 2, 3, 4, 5]);
+  expect(await positions({ after: 2 })).toEqual([3, 4, 5]);
+  expect(await positions({ after: 1, limit: 2 })).toEqual([2, 3]);
+  expect(await positions({ types: [STATUS_CHANGED] })).toEqual([2, 4]);
+  expect(await positions({ types: [SUBMITTED, PAYMENT_COMPLETED] })).toEqual([1, 3, 5]);
+  expect(await positions({ provinceCodes: ['08'] })).toEqual([3, 4]);
+  expect(await positions({ provinceCodes: ['51', '08'], after: 1 })).toEqual([2, 3, 4]);
+  expect(await positions({ communeCodes: ['21043', '02230'] })).toEqual([2, 3, 4]);
+  expect(await positions({ types: [STATUS_CHANGED], provinceCodes: ['51'] })).toEqual([2]);
+  expect(
+    await positions({ types: [STATUS_CHANGED], provinceCodes: ['08'], communeCodes: ['02230'] }),
+  ).toEqual([4]);
+  expect(await positions({ types: [] })).toEqual([]);
+  expect(await positions({ provinceCodes: [] })).toEqual([]);
+  expect(await positions({ communeCodes: [] })).toEqual([]);
+  expect(await positions({ limit: 0 })).toEqual([]);
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describeEventStoreContract } from '../contract/event-store-contract.js';
-import type { KurrentDbEventStore } from './kurrentdb-event-store.js';
+import { reopeningHarness } from '../contract/context.js';
 
 const url = process.env.KURRENTDB_URL;
 
@@ -17,24 +17,7 @@ function describeKurrentDbContract(connectionString: string): void {
   describeEventStoreContract('kurrentdb', async () => {
     const { KurrentDbEventStore } = await import('./kurrentdb-event-store.js');
     const namespace = `lgsp-test-${randomBytes(6).toString('hex')}-`;
-    const stores: KurrentDbEventStore[] = [];
-    const open = async () => {
-      const store = await KurrentDbEventStore.open({ connectionString, namespace });
-      stores.push(store);
-      return store;
-    };
-    let store = await open();
-    return {
-      store,
-      async reopen() {
-        await store.close();
-        store = await open();
-        return store;
-      },
-      async close() {
-        for (const s of stores) await s.close();
-      },
-    };
+    return reopeningHarness(() => KurrentDbEventStore.open({ connectionString, namespace }));
   });
 }
 

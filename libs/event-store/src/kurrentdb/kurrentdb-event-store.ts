@@ -42,6 +42,7 @@ import {
   type PreparedEvent,
   type RecordedLike,
 } from './kurrentdb-records.js';
+import { tellListeners } from '../records.js';
 
 /** Options of {@link KurrentDbEventStore.open}. */
 export interface KurrentDbEventStoreOptions {
@@ -397,13 +398,7 @@ export class KurrentDbEventStore implements EventStore {
   private notify(head: number): void {
     if (head <= this.notifiedHead) return;
     this.notifiedHead = head;
-    for (const listener of this.listeners) {
-      try {
-        listener(head);
-      } catch {
-        // A listener's failure must not affect the writer or the other listeners.
-      }
-    }
+    tellListeners(this.listeners, head);
   }
 
   private assertOpen(): void {

@@ -25,7 +25,7 @@ import {
   type ReadAllOptions,
   type StoredEvent,
 } from '../port.js';
-import { hashPending, prepareEvents as preparePending, type PendingEvent } from '../records.js';
+import { appendedAt, hashPending, prepareEvents as preparePending, type PendingEvent } from '../records.js';
 
 /** Streams whose names start with this belong to the adapter; callers cannot append to them. */
 export const RESERVED_STREAM_PREFIX = 'lgsp-$';
@@ -244,14 +244,7 @@ export function planAppend(events: readonly PreparedEvent[], ctx: PlanContext): 
     const recordHash = hashPending(hash, e, position, streamVersion, recordedAt);
     records.push({ event: e, streamVersion, position, recordedAt, hash: recordHash, prevHash: hash });
     hash = recordHash;
-    const result: AppendResult = {
-      id: e.id,
-      source: e.source,
-      stream: e.stream,
-      streamVersion,
-      position,
-      duplicate: false,
-    };
+    const result = appendedAt(e, streamVersion, position);
     inCall.set(e.uuid, result);
     results.push(result);
   });

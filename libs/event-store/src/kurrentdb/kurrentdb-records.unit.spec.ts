@@ -10,7 +10,7 @@ import {
 import { StoreUnavailableError } from '../errors.js';
 import { verifyChain } from '../chain.js';
 import { GENESIS_HASH } from '../hash.js';
-import { ANY_VERSION, NO_STREAM, type EventToAppend, type StoredEvent } from '../port.js';
+import { NO_STREAM, type EventToAppend, type StoredEvent } from '../port.js';
 import {
   EMPTY_LOG,
   INDEX_EVENT_TYPE,
@@ -36,6 +36,7 @@ import {
   type PlanContext,
   type RecordedLike,
 } from './kurrentdb-records.js';
+import { statusChange } from '../contract/context.js';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 const names = new KurrentStreamNames('ns-');
@@ -43,18 +44,7 @@ const names = new KurrentStreamNames('ns-');
 let seq = 0;
 function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
   seq += 1;
-  return {
-    stream: 'dossier-A',
-    expectedVersion: ANY_VERSION,
-    id: `evt-${seq}`,
-    source: '/communes/21040',
-    type: 'vn.gov.lgsp.dossier.status-changed.v1',
-    data: { status: 2, dossierCode: 'A' },
-    extensions: {},
-    provinceCode: '51',
-    communeCode: '21040',
-    ...overrides,
-  };
+  return statusChange(seq, { stream: 'dossier-A', data: { status: 2, dossierCode: 'A' }, ...overrides });
 }
 
 function context(overrides: Partial<PlanContext> & { versions?: Record<string, number> } = {}): PlanContext {

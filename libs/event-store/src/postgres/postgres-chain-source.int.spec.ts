@@ -1,36 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ANY_VERSION,
-  StoreUnavailableError,
-  verifyRecords,
-  type ChainSource,
-  type EventToAppend,
-} from '#lgsp/event-store';
+import { StoreUnavailableError, verifyRecords, type ChainSource } from '#lgsp/event-store';
 import { PostgresEventStore, openPostgresChainSource } from '#lgsp/event-store/postgres';
+import { appendChainEvents, chainEvent as event } from '../contract/context.js';
 import { POSTGRES_URL as url, dropSchema, pgClient, queryIn } from '../../../../test/support/postgres.js';
 
 let schema: string;
 const sources: ChainSource[] = [];
 const stores: PostgresEventStore[] = [];
 
-function event(n: number): EventToAppend {
-  return {
-    stream: `dossier-${n % 13}`,
-    expectedVersion: ANY_VERSION,
-    id: `evt-${n}`,
-    source: '/communes/21040',
-    type: 'vn.gov.lgsp.dossier.status-changed.v1',
-    data: { n, note: 'Nguyễn 👩‍👩‍👧' },
-    extensions: {},
-    provinceCode: '51',
-  };
-}
-
 async function storeOf(count: number): Promise<PostgresEventStore> {
   const store = await PostgresEventStore.open({ connectionString: url, schema, poolSize: 2 });
   stores.push(store);
-  for (let n = 0; n < count; n += 500)
-    await store.append(Array.from({ length: Math.min(500, count - n) }, (_, i) => event(n + i)));
+  await appendChainEvents(store, count);
   return store;
 }
 

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ANY_VERSION,
-  StoreUnavailableError,
-  verifyChain,
-  type EventToAppend,
-  type StoredEvent,
-} from '#lgsp/event-store';
+import { StoreUnavailableError, verifyChain, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { POSTGRES_EVENT_STORE_MIGRATIONS } from '#lgsp/event-store/postgres';
+import { statusChange } from '../contract/context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { POSTGRES_URL as url, pgClient as admin } from '../../../../test/support/postgres.js';
 
@@ -29,18 +24,7 @@ async function open(
 let seq = 0;
 function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
   seq += 1;
-  return {
-    stream: `dossier-${seq % 5}`,
-    expectedVersion: ANY_VERSION,
-    id: `evt-${seq}`,
-    source: '/communes/21040',
-    type: 'vn.gov.lgsp.dossier.status-changed.v1',
-    data: { status: 2 },
-    extensions: {},
-    provinceCode: '51',
-    communeCode: '21040',
-    ...overrides,
-  };
+  return statusChange(seq, { stream: `dossier-${seq % 5}`, data: { status: 2 }, ...overrides });
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -17,10 +17,10 @@ import type {
 } from '../port.js';
 import { PostgresCheckpointStore } from './checkpoint-store.js';
 import { GroupCommit, type PostgresEventStoreStats } from './group-commit.js';
-import { applyPostgresMigrations } from './migrations.js';
+import { POSTGRES_EVENT_STORE_COMPONENT, POSTGRES_EVENT_STORE_MIGRATIONS } from './migrations.js';
 import { AppendNotifier } from './notifications.js';
 import { DEFAULT_READ_LIMIT, readAllQuery, STORED_SQL, type StoredRow } from './sql.js';
-import { postgresUnavailable } from './unavailable.js';
+import { migratePostgresSchema, postgresUnavailable } from './unavailable.js';
 
 export type { PostgresEventStoreStats } from './group-commit.js';
 
@@ -121,7 +121,12 @@ export class PostgresEventStore implements EventStore {
   async migrate(): Promise<number> {
     const client = await this.connect();
     try {
-      return await applyPostgresMigrations(client, this.schema);
+      return await migratePostgresSchema(
+        client,
+        this.schema,
+        POSTGRES_EVENT_STORE_COMPONENT,
+        POSTGRES_EVENT_STORE_MIGRATIONS,
+      );
     } finally {
       client.release();
     }
@@ -196,11 +201,8 @@ export class PostgresEventStore implements EventStore {
    * nothing. A read scoped to communes or provinces seeks through their index (see `readAllSql`).
    */
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    const query = readAllQuery(options);
-    if (query === undefined) {
-      this.assertOpen();
-      return [];
-    }
+    const query = this.readAllPlan(options);
+    if (query === undefined) return [];
     const { rows } = await this.query<EventRow>(query.sql, query.params);
     return rows.map(toStoredEvent);
   }
@@ -210,13 +212,17 @@ export class PostgresEventStore implements EventStore {
    * readAll sends, empty when the read needs no query. For diagnosing slow reads.
    */
   async explainReadAll(options: ReadAllOptions = {}): Promise<string[]> {
-    const query = readAllQuery(options);
-    if (query === undefined) {
-      this.assertOpen();
-      return [];
-    }
+    const query = this.readAllPlan(options);
+    if (query === undefined) return [];
     const { rows } = await this.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.sql}`, query.params);
     return rows.map((r) => r['QUERY PLAN']);
+  }
+
+  /** The query of `readAll(options)`; none when the read needs no query (the store must still be open). */
+  private readAllPlan(options: ReadAllOptions): ReturnType<typeof readAllQuery> {
+    const query = readAllQuery(options);
+    if (query === undefined) this.assertOpen();
+    return query;
   }
 
   async head(): Promise<Head> {

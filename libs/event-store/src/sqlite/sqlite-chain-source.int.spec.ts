@@ -11,36 +11,17 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import {
-  ANY_VERSION,
-  StoreUnavailableError,
-  verifyRecords,
-  type ChainSource,
-  type EventToAppend,
-} from '#lgsp/event-store';
+import { StoreUnavailableError, verifyRecords, type ChainSource } from '#lgsp/event-store';
 import { SqliteEventStore, openSqliteChainSource } from '#lgsp/event-store/sqlite';
+import { appendChainEvents, chainEvent as event } from '../contract/context.js';
 
 let dir: string;
 const sources: ChainSource[] = [];
 
-function event(n: number): EventToAppend {
-  return {
-    stream: `dossier-${n % 13}`,
-    expectedVersion: ANY_VERSION,
-    id: `evt-${n}`,
-    source: '/communes/21040',
-    type: 'vn.gov.lgsp.dossier.status-changed.v1',
-    data: { n, note: 'Nguyễn 👩‍👩‍👧' },
-    extensions: {},
-    provinceCode: '51',
-  };
-}
-
 /** A closed store of `count` events in `dir`/events.db; returns the hash of its last record. */
 async function storeOf(count: number, file = join(dir, 'events.db')): Promise<string> {
   const store = SqliteEventStore.open({ file });
-  for (let n = 0; n < count; n += 500)
-    await store.append(Array.from({ length: Math.min(500, count - n) }, (_, i) => event(n + i)));
+  await appendChainEvents(store, count);
   const [last] = await store.readAll({ after: count - 1 });
   await store.close();
   return last!.hash;

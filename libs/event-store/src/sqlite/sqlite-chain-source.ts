@@ -4,7 +4,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { ChainRecord, ChainSource } from '../chain.js';
 import { StoreUnavailableError } from '../errors.js';
 import { EVENT_COLUMNS, toChainRecord, type EventRow } from '../records.js';
-import { schemaVersion } from './migrations.js';
+import { sqliteSchemaVersion } from '#lgsp/storage/sqlite';
 import { EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS } from './schema.js';
 
 /** Rows read per query. */
@@ -27,7 +27,7 @@ export function openSqliteChainSource(file: string): ChainSource {
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(url, { readOnly: true });
-    const version = schemaVersion(db, EVENT_STORE_COMPONENT);
+    const version = sqliteSchemaVersion(db, EVENT_STORE_COMPONENT);
     if (version === 0) throw new StoreUnavailableError(`${file} holds no event store (no events table)`);
     if (version > EVENT_STORE_MIGRATIONS.length) {
       throw new StoreUnavailableError(

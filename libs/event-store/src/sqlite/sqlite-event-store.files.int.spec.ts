@@ -9,6 +9,8 @@ import {
   SUBMITTED,
   useSqliteStoreFixture,
 } from './test-fixtures/store-fixture.js';
+import { expectSavedCheckpoints, saveCheckpoints } from '../contract/durability.js';
+import { expectReadAllFilters } from '../contract/reads.js';
 
 const fixture = useSqliteStoreFixture();
 const { openStore, event, everything } = fixture;
@@ -19,32 +21,7 @@ beforeEach(() => {
 
 describe('SqliteEventStore', () => {
   it('filters readAll by position, limit, types, provinces and communes', async () => {
-    const store = openStore();
-    await store.append([
-      event({ type: SUBMITTED, provinceCode: '51', communeCode: '21040' }),
-      event({ type: STATUS_CHANGED, provinceCode: '51', communeCode: '21043' }),
-      event({ type: PAYMENT_COMPLETED, provinceCode: '08', communeCode: '02230' }),
-      event({ type: STATUS_CHANGED, provinceCode: '08', communeCode: '02230' }),
-      event({ type: SUBMITTED, provinceCode: undefined, communeCode: undefined }),
-    ]);
-    const positions = async (o: Parameters<SqliteEventStore['readAll']>[0]) =>
-      (await store.readAll(o)).map((e) => e.position);
-
-    expect(await positions({})).toEqual([1, 2, 3, 4, 5]);
-    expect(await positions({ after: 2 })).toEqual([3, 4, 5]);
-    expect(await positions({ after: 1, limit: 2 })).toEqual([2, 3]);
-    expect(await positions({ types: [STATUS_CHANGED] })).toEqual([2, 4]);
-    expect(await positions({ types: [SUBMITTED, PAYMENT_COMPLETED] })).toEqual([1, 3, 5]);
-    expect(await positions({ provinceCodes: ['08'] })).toEqual([3, 4]);
-    expect(await positions({ provinceCodes: ['51', '08'], after: 1 })).toEqual([2, 3, 4]);
-    expect(await positions({ communeCodes: ['21043', '02230'] })).toEqual([2, 3, 4]);
-    expect(await positions({ types: [STATUS_CHANGED], provinceCodes: ['51'] })).toEqual([2]);
-    expect(
-      await positions({ types: [STATUS_CHANGED], provinceCodes: ['08'], communeCodes: ['02230'] }),
-    ).toEqual([4]);
-    expect(await positions({ types: [] })).toEqual([]);
-    expect(await positions({ provinceCodes: [] })).toEqual([]);
-    expect(await positions({ limit: 0 })).toEqual([]);
+    await expectReadAllFilters(openStore(), event);
   });
 
   it('seeks a filtered read of the global log through an index range per code, never scanning the log', async () => {
@@ -131,22 +108,10 @@ describe('SqliteEventStore', () => {
   });
 
   it('keeps checkpoints across re-opening', async () => {
-    let store = openStore();
-    expect(await store.checkpoints.load('projection.dossiers')).toBe(0);
-    await store.checkpoints.save('projection.dossiers', 41);
-    await store.checkpoints.save('projection.dossiers', 42);
-    await store.checkpoints.save('relay.kafka', 7);
-    await expect(store.checkpoints.save('relay.kafka', -1)).rejects.toBeInstanceOf(DomainError);
+    const store = openStore();
+    await saveCheckpoints(store);
     await store.close();
-
-    store = openStore();
-    expect(await store.checkpoints.load('projection.dossiers')).toBe(42);
-    const list = await store.checkpoints.list();
-    expect(list.map(({ subscriber, position }) => ({ subscriber, position }))).toEqual([
-      { subscriber: 'projection.dossiers', position: 42 },
-      { subscriber: 'relay.kafka', position: 7 },
-    ]);
-    expect(Date.parse(list[0]?.updatedAt ?? '')).not.toBeNaN();
+    await expectSavedCheckpoints(openStore());
   });
 
   it('commits queued appends on close and refuses work afterwards', async () => {

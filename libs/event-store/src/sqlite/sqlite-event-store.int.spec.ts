@@ -1,135 +1,37 @@
 import { DatabaseSync } from 'node:sqlite';
-import { ANY_VERSION, NO_STREAM, WrongExpectedVersionError, verifyChain } from '#lgsp/event-store';
-import { SUBMITTED, useSqliteStoreFixture } from './test-fixtures/store-fixture.js';
+import { NO_STREAM, WrongExpectedVersionError, verifyChain } from '#lgsp/event-store';
+import { useSqliteStoreFixture } from './test-fixtures/store-fixture.js';
+import {
+  expectAbsentOptionals,
+  expectDuplicateAnswer,
+  expectNumbering,
+  expectOneEventPerKey,
+  expectRoundTrip,
+} from '../contract/appends.js';
 
 const fixture = useSqliteStoreFixture();
 const { openStore, event, everything } = fixture;
-let file: string;
-beforeEach(() => {
-  file = fixture.file;
-});
 
 describe('SqliteEventStore', () => {
   it('round-trips every attribute of an event', async () => {
-    const store = openStore();
-    const input = event({
-      stream: 'dossier-A',
-      expectedVersion: NO_STREAM,
-      id: 'a-1',
-      type: SUBMITTED,
-      time: '2025-07-01T08:00:00+07:00',
-      subject: '000.00.15.H51-250701-0001',
-      datacontenttype: 'application/json',
-      dataschema: 'https://lgsp.example/schemas/events/dossier.submitted/v1.json',
-      data: { dossierCode: 'A', fees: [{ name: 'Lệ phí', amount: 8000 }], nested: { z: 1, a: [true, null] } },
-      extensions: {
-        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-        priority: 3,
-        urgent: true,
-      },
-    });
-    const [result] = await store.append([input]);
-    expect(result).toEqual({
-      id: 'a-1',
-      source: '/communes/21040',
-      stream: 'dossier-A',
-      streamVersion: 1,
-      position: 1,
-      duplicate: false,
-    });
-
-    const [stored] = await store.readStream('dossier-A');
-    expect(stored).toMatchObject({
-      position: 1,
-      stream: 'dossier-A',
-      streamVersion: 1,
-      id: 'a-1',
-      source: '/communes/21040',
-      type: SUBMITTED,
-      time: input.time,
-      subject: input.subject,
-      datacontenttype: 'application/json',
-      dataschema: input.dataschema,
-      data: input.data,
-      extensions: input.extensions,
-      provinceCode: '51',
-      communeCode: '21040',
-    });
-    expect(Date.parse(stored?.recordedAt ?? '')).not.toBeNaN();
-    expect(stored?.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(await store.readAll()).toEqual([stored]);
-    expect(await store.head()).toEqual({ position: 1, recordedAt: stored?.recordedAt });
-    expect(await store.streamVersion('dossier-A')).toBe(1);
-    expect(await store.streamVersion('dossier-missing')).toBe(0);
+    await expectRoundTrip(openStore(), event);
   });
 
   it('leaves absent optional attributes absent', async () => {
-    const store = openStore();
-    await store.append([
-      {
-        stream: 's',
-        expectedVersion: ANY_VERSION,
-        id: 'x',
-        source: '/s',
-        type: 't',
-        data: null,
-        extensions: {},
-      },
-    ]);
-    const [stored] = await store.readAll();
-    expect(stored).toBeDefined();
-    for (const key of ['time', 'subject', 'datacontenttype', 'dataschema', 'provinceCode', 'communeCode']) {
-      expect(stored).not.toHaveProperty(key);
-    }
-    expect(stored?.data).toBeNull();
+    await expectAbsentOptionals(openStore());
   });
 
   it('numbers each stream from 1 and the global log 1, 2, 3… without gaps', async () => {
-    const store = openStore();
-    await store.append([event({ stream: 'A' }), event({ stream: 'B' }), event({ stream: 'A' })]);
-    await store.append([event({ stream: 'B' })]);
-    await store.append([event({ stream: 'C' }), event({ stream: 'A' })]);
-
-    const all = await everything(store);
-    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(all.map((e) => `${e.stream}@${e.streamVersion}`)).toEqual([
-      'A@1',
-      'B@1',
-      'A@2',
-      'B@2',
-      'C@1',
-      'A@3',
-    ]);
-    expect((await store.readStream('A')).map((e) => e.position)).toEqual([1, 3, 6]);
-    expect((await store.readStream('A', { fromVersion: 2, limit: 1 })).map((e) => e.streamVersion)).toEqual([
-      2,
-    ]);
-    expect(await store.streamVersion('B')).toBe(2);
+    await expectNumbering(openStore(), event);
   });
 
   describe('deduplication on (source, id)', () => {
     it('returns the stored result for an event appended by an earlier call, without checking its expected version', async () => {
-      const store = openStore();
-      const first = event({ stream: 'A', expectedVersion: NO_STREAM });
-      const [original] = await store.append([first]);
-      await store.append([event({ stream: 'A' })]);
-
-      const [again] = await store.append([{ ...first, expectedVersion: NO_STREAM }]);
-      expect(again).toEqual({ ...original, duplicate: true });
-      expect(await store.head()).toMatchObject({ position: 2 });
-      expect(store.stats().duplicates).toBe(1);
+      await expectDuplicateAnswer(openStore(), event);
     });
 
     it('treats the same (source, id) twice in one call as one event', async () => {
-      const store = openStore();
-      const e = event({ stream: 'A' });
-      const results = await store.append([e, event({ stream: 'A' }), { ...e, data: { changed: true } }]);
-      expect(results.map((r) => [r.position, r.streamVersion, r.duplicate])).toEqual([
-        [1, 1, false],
-        [2, 2, false],
-        [1, 1, true],
-      ]);
-      expect((await everything(store)).map((s) => s.data)).not.toContainEqual({ changed: true });
+      await expectOneEventPerKey(openStore(), event);
     });
 
     it('treats the same (source, id) in concurrent calls of one group as one event', async () => {
@@ -264,7 +166,7 @@ describe('SqliteEventStore', () => {
     const unsubscribe = store.onAppended((head) => heads.push(head));
     await Promise.all([store.append([event()]), store.append([event(), event()])]);
     expect(heads).toEqual([3]);
-    const reader = new DatabaseSync(file, { readOnly: true });
+    const reader = new DatabaseSync(fixture.file, { readOnly: true });
     try {
       expect(reader.prepare('SELECT count(*) AS n FROM events').get()?.n).toBe(3);
     } finally {

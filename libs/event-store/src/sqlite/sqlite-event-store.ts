@@ -5,6 +5,8 @@ import {
   toStoredEvent,
   type EventRow,
   type PendingEvent,
+  tellListeners,
+  appendedAt,
 } from '../records.js';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
@@ -29,7 +31,7 @@ import {
   type Unsubscribe,
 } from '../port.js';
 import { GenerationCache } from '../generation-cache.js';
-import { applyMigrations, schemaVersion } from './migrations.js';
+import { migrateSqliteFile, sqliteSchemaVersion } from '#lgsp/storage/sqlite';
 import { SqliteCheckpointStore } from './checkpoint-store.js';
 import type { SqliteEventStoreOptions, SqliteEventStoreStats } from './options.js';
 import { DEFAULT_READ_LIMIT, ReadAllStatements } from './read-all-statements.js';
@@ -168,7 +170,7 @@ export class SqliteEventStore implements EventStore {
       // Checkpoint the WAL every 64 MiB instead of every 4 MiB: a page rewritten by many commits is
       // copied back to the database (and fsynced) once per checkpoint rather than once per commit.
       db.exec(`PRAGMA wal_autocheckpoint = ${options.walAutocheckpointPages ?? 16_384}`);
-      applyMigrations(db, EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS);
+      migrateSqliteFile(db, EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS);
       return new SqliteEventStore(db, options);
     } catch (err) {
       if (db?.isOpen) db.close();
@@ -187,7 +189,7 @@ export class SqliteEventStore implements EventStore {
         throw new Error(`journal_mode is ${String(mode?.journal_mode)}, not wal`);
       db.exec(`PRAGMA cache_size = -${options.cacheSizeKiB ?? 65_536}`);
       db.exec(`PRAGMA mmap_size = ${options.mmapSizeBytes ?? 268_435_456}`);
-      const version = schemaVersion(db, EVENT_STORE_COMPONENT);
+      const version = sqliteSchemaVersion(db, EVENT_STORE_COMPONENT);
       const expected = EVENT_STORE_MIGRATIONS.length;
       if (version !== expected) {
         throw new StoreUnavailableError(
@@ -473,14 +475,7 @@ export class SqliteEventStore implements EventStore {
         position += 1;
         callVersions.set(e.stream, streamVersion);
         hash = recordHashValue;
-        results.push({
-          id: e.id,
-          source: e.source,
-          stream: e.stream,
-          streamVersion,
-          position,
-          duplicate: false,
-        });
+        results.push(appendedAt(e, streamVersion, position));
       }
     } catch (err) {
       if (!savepoint || !this.db.isTransaction) throw err;
@@ -575,13 +570,7 @@ export class SqliteEventStore implements EventStore {
 
   private notify(head: number): void {
     this.notifiedHead = Math.max(this.notifiedHead, head);
-    for (const listener of this.listeners) {
-      try {
-        listener(head);
-      } catch {
-        // A listener's failure must not affect the writer or the other listeners.
-      }
-    }
+    tellListeners(this.listeners, head);
   }
 
   private assertOpen(): void {

@@ -6,6 +6,7 @@ import {
   UPSERT_SCHEMA_VERSION,
   pendingMigrations,
   type ComponentVersion,
+  type DialectMigration,
   type SqlDatabase,
   type SqlExecutor,
   type SqlMigration,
@@ -176,7 +177,7 @@ export class PostgresDatabase extends PostgresExecutor implements SqlDatabase {
     try {
       client = await this.pool.connect();
       client.on('error', ignore);
-      latest = await migrateWith(client, schema, component, migrations);
+      latest = await migratePostgresSchema(client, schema, component, postgresSteps(migrations));
     } catch (err) {
       client?.release(true);
       throw new StoreUnavailableError(
@@ -207,11 +208,22 @@ export class PostgresDatabase extends PostgresExecutor implements SqlDatabase {
   }
 }
 
-async function migrateWith(
+/** The PostgreSQL side of each step. */
+const postgresSteps = (migrations: readonly SqlMigration[]): DialectMigration[] =>
+  migrations.map(({ version, description, postgres }) => ({ version, description, sql: postgres }));
+
+/**
+ * Brings `component`'s tables in `schema` up to the last of `steps` on `client`, in one transaction
+ * serialised by an advisory lock per schema (replicas starting together migrate one after the other),
+ * recording the version in `schema_version`. Returns the version in place. Used by
+ * {@link PostgresDatabase.migrate} and by the event store, whose tables exist in PostgreSQL only.
+ * @throws StoreUnavailableError when the schema holds a newer version than `steps` know.
+ */
+export async function migratePostgresSchema(
   client: pg.PoolClient,
   schema: string,
   component: string,
-  migrations: readonly SqlMigration[],
+  steps: readonly DialectMigration[],
 ): Promise<number> {
   const quoted = client.escapeIdentifier(schema);
   await client.query('BEGIN');
@@ -225,8 +237,8 @@ async function migrateWith(
       [component],
     );
     const current = rows[0]?.version ?? 0;
-    const { latest, pending } = pendingMigrations(component, migrations, current, ` ${schema}`);
-    for (const m of pending) await client.query(m.postgres);
+    const { latest, pending } = pendingMigrations(component, steps, current, ` ${schema}`);
+    for (const m of pending) await client.query(m.sql);
     if (current !== latest)
       await client.query(UPSERT_SCHEMA_VERSION, [component, latest, new Date().toISOString()]);
     await client.query('COMMIT');

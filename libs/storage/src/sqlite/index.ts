@@ -5,6 +5,7 @@ import {
   UPSERT_SCHEMA_VERSION,
   pendingMigrations,
   type ComponentVersion,
+  type DialectMigration,
   type SqlDatabase,
   type SqlExecutor,
   type SqlMigration,
@@ -159,26 +160,16 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async migrate(component: string, migrations: readonly SqlMigration[]): Promise<number> {
-    return this.transaction(async (tx) => {
-      this.connection.exec(`${SCHEMA_VERSION_TABLE} STRICT`);
-      const rows = await tx.query<{ version: number }>(
-        'SELECT version FROM schema_version WHERE component = $1',
-        [component],
-      );
-      const current = Number(rows[0]?.version ?? 0);
-      const { latest, pending } = pendingMigrations(component, migrations, current, '');
-      for (const m of pending) this.connection.exec(m.sqlite);
-      if (current !== latest)
-        await tx.run(UPSERT_SCHEMA_VERSION, [component, latest, new Date().toISOString()]);
-      return latest;
-    });
+    const steps = migrations.map(({ version, description, sqlite }) => ({
+      version,
+      description,
+      sql: sqlite,
+    }));
+    return this.turns.take(async () => migrateSqliteFile(this.connection, component, steps));
   }
 
   async versions(): Promise<ComponentVersion[]> {
-    const table = await this.query(
-      `SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`,
-    );
-    if (table.length === 0) return [];
+    if (!hasSchemaVersion(this.connection)) return [];
     const rows = await this.query<ComponentVersion>(
       'SELECT component, version FROM schema_version ORDER BY component',
     );
@@ -187,5 +178,48 @@ export class SqliteDatabase implements SqlDatabase {
 
   async close(): Promise<void> {
     if (this.owned && this.connection.isOpen) this.connection.close();
+  }
+}
+
+/** Whether `db` has a `schema_version` table (read without writing anything). */
+function hasSchemaVersion(db: DatabaseSync): boolean {
+  const table = db
+    .prepare(`SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`)
+    .get();
+  return table !== undefined;
+}
+
+/** The schema version of `component` recorded in `db`, 0 when none is (without writing anything). */
+export function sqliteSchemaVersion(db: DatabaseSync, component: string): number {
+  if (!hasSchemaVersion(db)) return 0;
+  const row = db.prepare('SELECT version FROM schema_version WHERE component = ?').get(component);
+  return row === undefined ? 0 : Number(row.version);
+}
+
+/**
+ * Brings `component`'s tables up to the last of `steps` inside one `BEGIN IMMEDIATE` transaction on
+ * `db` (SQLite's write lock serialises processes migrating the same file), recording the version in
+ * `schema_version`. Synchronous: the event store migrates in its synchronous `open`, and
+ * {@link SqliteDatabase.migrate} runs it in its turn. Returns the version in place.
+ * @throws StoreUnavailableError when the file holds a newer version than `steps` know.
+ */
+export function migrateSqliteFile(
+  db: DatabaseSync,
+  component: string,
+  steps: readonly DialectMigration[],
+): number {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(`${SCHEMA_VERSION_TABLE} STRICT`);
+    const current = sqliteSchemaVersion(db, component);
+    const { latest, pending } = pendingMigrations(component, steps, current, '');
+    for (const m of pending) db.exec(m.sql);
+    if (current !== latest)
+      db.prepare(toSqlite(UPSERT_SCHEMA_VERSION)).run(component, latest, new Date().toISOString());
+    db.exec('COMMIT');
+    return latest;
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
   }
 }

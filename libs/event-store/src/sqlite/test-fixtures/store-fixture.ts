@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANY_VERSION, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
+import type { EventToAppend, StoredEvent } from '#lgsp/event-store';
+import { statusChange } from '../../contract/context.js';
 import { SqliteEventStore } from '../sqlite-event-store.js';
 
-export const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
-export const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
-export const PAYMENT_COMPLETED = 'vn.gov.lgsp.payment.completed.v1';
+export { PAYMENT_COMPLETED, STATUS_CHANGED, SUBMITTED } from '../../contract/context.js';
 
 /** A fresh directory and events.db path per test; the stores opened in it are closed after the test. */
 export interface SqliteStoreFixture {
@@ -32,18 +31,7 @@ export function useSqliteStoreFixture(): SqliteStoreFixture {
   let seq = 0;
   function event(overrides: Partial<EventToAppend> = {}): EventToAppend {
     seq += 1;
-    return {
-      stream: 'dossier-000.00.15.H51-250701-0001',
-      expectedVersion: ANY_VERSION,
-      id: `evt-${seq}`,
-      source: '/communes/21040',
-      type: STATUS_CHANGED,
-      data: { dossierCode: '000.00.15.H51-250701-0001', status: 2 },
-      extensions: {},
-      provinceCode: '51',
-      communeCode: '21040',
-      ...overrides,
-    };
+    return statusChange(seq, overrides);
   }
 
   async function everything(store: SqliteEventStore): Promise<StoredEvent[]> {
