@@ -164,6 +164,24 @@ export function appendedAt(
   return { id: e.id, source: e.source, stream: e.stream, streamVersion, position, duplicate: false };
 }
 
+/** What an append answers for an event found already stored: the row of its first append. */
+export function storedDuplicate(r: {
+  id: string;
+  source: string;
+  stream: string;
+  stream_version: number | string;
+  position: number | string;
+}): AppendResult {
+  return {
+    id: r.id,
+    source: r.source,
+    stream: r.stream,
+    streamVersion: Number(r.stream_version),
+    position: Number(r.position),
+    duplicate: true,
+  };
+}
+
 /** Tells each `onAppended` listener the new head. */
 export function tellListeners(listeners: Iterable<(head: number) => void>, head: number): void {
   for (const listener of listeners) {

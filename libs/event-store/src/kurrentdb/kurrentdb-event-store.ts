@@ -1,3 +1,4 @@
+import { appendPrepared } from '../group-calls.js';
 import { DomainError } from '#lgsp/contracts';
 import {
   BACKWARDS,
@@ -159,13 +160,11 @@ export class KurrentDbEventStore implements EventStore {
 
   append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
-    let prepared: PreparedEvent[];
-    try {
-      prepared = prepareEvents(events);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (prepared.length === 0) return Promise.resolve([]);
+    return appendPrepared(events, prepareEvents, (prepared) => this.queueAppend(prepared));
+  }
+
+  /** Appends run one after the other: each plans against the head the previous one left. */
+  private queueAppend(prepared: PreparedEvent[]): Promise<AppendResult[]> {
     const run = this.appendQueue.then(() => this.appendCall(prepared));
     this.appendQueue = run.catch(() => undefined);
     return run;

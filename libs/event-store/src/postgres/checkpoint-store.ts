@@ -4,6 +4,20 @@ import { DomainError } from '#lgsp/contracts';
 import type { CheckpointStore } from '../port.js';
 import { postgresUnavailable } from './unavailable.js';
 
+/** A query on `pool`; a driver's failure is answered as the store being unavailable (`failing`). */
+export async function queryPool<R extends pg.QueryResultRow>(
+  pool: Pool,
+  sql: string,
+  params: unknown[] | undefined,
+  failing: string,
+): Promise<pg.QueryResult<R>> {
+  try {
+    return await pool.query<R>(sql, params);
+  } catch (err) {
+    throw postgresUnavailable(err, failing);
+  }
+}
+
 /** Subscribers' checkpoints, in the event store's schema. */
 export class PostgresCheckpointStore implements CheckpointStore {
   constructor(
@@ -46,10 +60,6 @@ export class PostgresCheckpointStore implements CheckpointStore {
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     this.assertOpen();
-    try {
-      return await this.pool.query<R>(sql, params);
-    } catch (err) {
-      throw postgresUnavailable(err, 'the checkpoint store is unavailable');
-    }
+    return queryPool<R>(this.pool, sql, params, 'the checkpoint store is unavailable');
   }
 }

@@ -1,5 +1,6 @@
+import { settleCalls } from '../group-calls.js';
 import pg from 'pg';
-import { StoreUnavailableError, WrongExpectedVersionError } from '../errors.js';
+import { StoreUnavailableError } from '../errors.js';
 import type { AppendResult } from '../port.js';
 import type { PendingEvent } from '../records.js';
 import { insertParams } from './array-encoding.js';
@@ -327,20 +328,7 @@ export class GroupCommit {
   /** Answers the calls of a committed group, and notifies the new head. */
   private resolveCalls(group: readonly PendingCall[], decision: GroupDecision): void {
     this.counters.commits += 1;
-    group.forEach((call, i) => {
-      const outcome = decision.outcomes[i];
-      if (outcome === undefined) return;
-      if (outcome.ok) {
-        for (const r of outcome.results) {
-          if (r.duplicate) this.counters.duplicates += 1;
-          else this.counters.eventsAppended += 1;
-        }
-        call.resolve(outcome.results);
-      } else {
-        if (outcome.error instanceof WrongExpectedVersionError) this.counters.conflicts += 1;
-        call.reject(outcome.error);
-      }
-    });
+    settleCalls(group, decision.outcomes, this.counters);
     if (decision.rows.length > 0) this.options.onCommitted(decision.after.position);
   }
 

@@ -1,15 +1,12 @@
+import type { CallOutcome, PendingCall as GroupCall } from '../group-calls.js';
 import { WrongExpectedVersionError, type VersionConflict } from '../errors.js';
 import { GENESIS_HASH } from '../hash.js';
 import { ANY_VERSION, type AppendResult } from '../port.js';
-import { hashPending, type PendingEvent } from '../records.js';
+import { hashPending, storedDuplicate, type PendingEvent } from '../records.js';
 import type { HeadRow, StoredRow } from './sql.js';
 
 /** One `append` call waiting in the queue. */
-export interface PendingCall {
-  events: PendingEvent[];
-  resolve(results: AppendResult[]): void;
-  reject(error: unknown): void;
-}
+export type PendingCall = GroupCall<PendingEvent>;
 
 /** A record a group will insert; `hash` and `prevHash` are empty until `chainRows`. */
 export interface NewRow {
@@ -28,8 +25,6 @@ export interface ChainHead {
   hash: string;
   recordedAt: string;
 }
-
-export type CallOutcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
 
 /** What a group's transaction decided: one outcome per call, the rows to insert, the head after them. */
 export interface GroupDecision {
@@ -88,14 +83,7 @@ export function decideGroup(
   const recordedAt = head.recordedAt > now ? head.recordedAt : now;
   const stored = new Map<string, AppendResult>();
   for (const r of storedRows) {
-    stored.set(key(r.source, r.id), {
-      id: r.id,
-      source: r.source,
-      stream: r.stream,
-      streamVersion: Number(r.stream_version),
-      position: Number(r.position),
-      duplicate: true,
-    });
+    stored.set(key(r.source, r.id), storedDuplicate(r));
   }
   const versions = new Map<string, number>();
   for (const call of group) {

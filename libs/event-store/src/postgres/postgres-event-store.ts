@@ -1,4 +1,5 @@
-import { EVENT_COLUMNS, prepareEvents, toStoredEvent, type EventRow, type PendingEvent } from '../records.js';
+import { appendPrepared } from '../group-calls.js';
+import { EVENT_COLUMNS, prepareEvents, storedDuplicate, toStoredEvent, type EventRow } from '../records.js';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { DomainError } from '#lgsp/contracts';
@@ -15,7 +16,7 @@ import type {
   StoredEvent,
   Unsubscribe,
 } from '../port.js';
-import { PostgresCheckpointStore } from './checkpoint-store.js';
+import { PostgresCheckpointStore, queryPool } from './checkpoint-store.js';
 import { GroupCommit, type PostgresEventStoreStats } from './group-commit.js';
 import { POSTGRES_EVENT_STORE_COMPONENT, POSTGRES_EVENT_STORE_MIGRATIONS } from './migrations.js';
 import { AppendNotifier } from './notifications.js';
@@ -146,14 +147,7 @@ export class PostgresEventStore implements EventStore {
 
   append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
-    let pending: PendingEvent[];
-    try {
-      pending = prepareEvents(events);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (pending.length === 0) return Promise.resolve([]);
-    return this.commits.append(pending);
+    return appendPrepared(events, prepareEvents, (pending) => this.commits.append(pending));
   }
 
   async streamVersion(stream: string): Promise<number> {
@@ -173,16 +167,7 @@ export class PostgresEventStore implements EventStore {
     const stored = new Map(rows.map((r) => [`${r.source}\n${r.id}`, r]));
     return keys.map((k) => {
       const r = stored.get(`${k.source}\n${k.id}`);
-      return r === undefined
-        ? undefined
-        : {
-            id: r.id,
-            source: r.source,
-            stream: r.stream,
-            streamVersion: Number(r.stream_version),
-            position: Number(r.position),
-            duplicate: true,
-          };
+      return r === undefined ? undefined : storedDuplicate(r);
     });
   }
 
@@ -263,11 +248,7 @@ export class PostgresEventStore implements EventStore {
     params?: unknown[],
   ): Promise<pg.QueryResult<R>> {
     this.assertOpen();
-    try {
-      return await this.pool.query<R>(sql, params);
-    } catch (err) {
-      throw postgresUnavailable(err, 'the event store cannot read');
-    }
+    return queryPool<R>(this.pool, sql, params, 'the event store cannot read');
   }
 
   private assertOpen(): void {

@@ -1,4 +1,10 @@
 import {
+  appendPrepared,
+  settleCalls,
+  type CallOutcome,
+  type PendingCall as GroupCall,
+} from '../group-calls.js';
+import {
   EVENT_COLUMNS,
   hashPending,
   prepareEvents,
@@ -39,13 +45,7 @@ import { EVENT_STORE_COMPONENT, EVENT_STORE_MIGRATIONS } from './schema.js';
 
 export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './options.js';
 
-interface PendingCall {
-  events: PendingEvent[];
-  resolve(results: AppendResult[]): void;
-  reject(error: unknown): void;
-}
-
-type CallOutcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
+type PendingCall = GroupCall<PendingEvent>;
 
 /**
  * The embedded event store: one SQLite file (WAL, `synchronous=FULL`), written by one connection.
@@ -219,17 +219,15 @@ export class SqliteEventStore implements EventStore {
   append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
     if (this.readOnly) return Promise.reject(new ReadOnlyStoreError(this.file));
-    let pending: PendingEvent[];
-    try {
-      pending = prepareEvents(events);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (pending.length === 0) return Promise.resolve([]);
-    return new Promise<AppendResult[]>((resolve, reject) => {
-      this.queue.push({ events: pending, resolve, reject });
-      this.scheduleFlush();
-    });
+    return appendPrepared(
+      events,
+      prepareEvents,
+      (pending) =>
+        new Promise<AppendResult[]>((resolve, reject) => {
+          this.queue.push({ events: pending, resolve, reject });
+          this.scheduleFlush();
+        }),
+    );
   }
 
   async streamVersion(stream: string): Promise<number> {
@@ -381,20 +379,7 @@ export class SqliteEventStore implements EventStore {
     this.headHash = hash;
     if (advanced) this.headRecordedAt = recordedAt;
     for (const [stream, version] of committedVersions) this.rememberVersion(stream, version);
-    group.forEach((call, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined) return;
-      if (outcome.ok) {
-        for (const r of outcome.results) {
-          if (r.duplicate) this.counters.duplicates += 1;
-          else this.counters.eventsAppended += 1;
-        }
-        call.resolve(outcome.results);
-      } else {
-        if (outcome.error instanceof WrongExpectedVersionError) this.counters.conflicts += 1;
-        call.reject(outcome.error);
-      }
-    });
+    settleCalls(group, outcomes, this.counters);
     if (advanced) this.notify(position);
   }
 

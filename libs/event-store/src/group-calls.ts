@@ -1,0 +1,63 @@
+import { WrongExpectedVersionError } from './errors.js';
+import type { AppendResult, EventToAppend } from './port.js';
+
+/**
+ * The append calls an adapter commits together (group commit, SQLite and PostgreSQL): each call's
+ * events, and how its promise is settled once the group is decided.
+ */
+export interface PendingCall<E> {
+  events: E[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
+/** What a group decided for one call: its results, or the error it is refused with. */
+export type CallOutcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
+
+/** The counters a group's outcomes move. */
+export interface OutcomeCounters {
+  duplicates: number;
+  eventsAppended: number;
+  conflicts: number;
+}
+
+/** Settles each call of a committed group with its outcome, counting appends, duplicates and conflicts. */
+export function settleCalls<E>(
+  group: readonly PendingCall<E>[],
+  outcomes: readonly (CallOutcome | undefined)[],
+  counters: OutcomeCounters,
+): void {
+  group.forEach((call, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) return;
+    if (outcome.ok) {
+      for (const r of outcome.results) {
+        if (r.duplicate) counters.duplicates += 1;
+        else counters.eventsAppended += 1;
+      }
+      call.resolve(outcome.results);
+    } else {
+      if (outcome.error instanceof WrongExpectedVersionError) counters.conflicts += 1;
+      call.reject(outcome.error);
+    }
+  });
+}
+
+/**
+ * The start every adapter's `append` shares: the events validated and snapshotted by `prepare` (its
+ * refusal answered as a rejected promise, never thrown), nothing to do for none, else `commit`.
+ */
+export function appendPrepared<P>(
+  events: readonly EventToAppend[],
+  prepare: (events: readonly EventToAppend[]) => P[],
+  commit: (prepared: P[]) => Promise<AppendResult[]>,
+): Promise<AppendResult[]> {
+  let prepared: P[];
+  try {
+    prepared = prepare(events);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (prepared.length === 0) return Promise.resolve([]);
+  return commit(prepared);
+}
