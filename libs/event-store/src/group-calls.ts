@@ -14,12 +14,37 @@ export interface PendingCall<E> {
 /** What a group decided for one call: its results, or the error it is refused with. */
 export type CallOutcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
 
-/** The counters a group's outcomes move. */
-export interface OutcomeCounters {
-  duplicates: number;
+/** Counters since a store was opened; `commits` < `appendCalls` shows group commit at work. */
+export interface GroupCommitStats {
+  /** Write transactions committed. */
+  commits: number;
+  /** Append calls settled (resolved or rejected). */
+  appendCalls: number;
+  /** Events newly stored. */
   eventsAppended: number;
+  /** Events found already stored by (source, id). */
+  duplicates: number;
+  /** Append calls rejected with WrongExpectedVersionError. */
   conflicts: number;
+  /** Groups that failed as a whole (BEGIN or COMMIT failed); every call in them was rejected. */
+  failedGroups: number;
+  /** Most calls committed in one transaction. */
+  largestGroup: number;
 }
+
+/** Every counter at zero. */
+export const noGroupCommits = (): GroupCommitStats => ({
+  commits: 0,
+  appendCalls: 0,
+  eventsAppended: 0,
+  duplicates: 0,
+  conflicts: 0,
+  failedGroups: 0,
+  largestGroup: 0,
+});
+
+/** The counters a group's outcomes move. */
+type OutcomeCounters = Pick<GroupCommitStats, 'duplicates' | 'eventsAppended' | 'conflicts'>;
 
 /** Settles each call of a committed group with its outcome, counting appends, duplicates and conflicts. */
 export function settleCalls<E>(

@@ -1,4 +1,4 @@
-import { settleCalls } from '../group-calls.js';
+import { noGroupCommits, settleCalls, type GroupCommitStats } from '../group-calls.js';
 import pg from 'pg';
 import { StoreUnavailableError } from '../errors.js';
 import type { AppendResult } from '../port.js';
@@ -33,14 +33,7 @@ import {
 } from './sql.js';
 
 /** Counters since the store was opened; `commits` < `appendCalls` shows group commit at work. */
-export interface PostgresEventStoreStats {
-  commits: number;
-  appendCalls: number;
-  eventsAppended: number;
-  duplicates: number;
-  conflicts: number;
-  failedGroups: number;
-  largestGroup: number;
+export interface PostgresEventStoreStats extends GroupCommitStats {
   /** Commits of groups sent optimistically (the rest took the locked path). */
   speculativeCommits: number;
   /** Optimistic groups that did not commit and ran again on the locked path. */
@@ -97,13 +90,7 @@ const FIRST_CHUNK_ROWS = 32;
  */
 export class GroupCommit {
   readonly counters: PostgresEventStoreStats = {
-    commits: 0,
-    appendCalls: 0,
-    eventsAppended: 0,
-    duplicates: 0,
-    conflicts: 0,
-    failedGroups: 0,
-    largestGroup: 0,
+    ...noGroupCommits(),
     speculativeCommits: 0,
     redoneGroups: 0,
   };

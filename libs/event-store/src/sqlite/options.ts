@@ -1,3 +1,4 @@
+import type { GroupCommitStats } from '../group-calls.js';
 /** Options of {@link SqliteEventStore.open}. */
 export interface SqliteEventStoreOptions {
   /** SQLite page cache of the connection, in KiB. @defaultValue 65536 (64 MiB) */
@@ -34,19 +35,4 @@ export interface SqliteEventStoreOptions {
 }
 
 /** Counters since the store was opened; `commits` < `appendCalls` shows group commit at work. */
-export interface SqliteEventStoreStats {
-  /** Write transactions committed. */
-  commits: number;
-  /** Append calls settled (resolved or rejected). */
-  appendCalls: number;
-  /** Events newly stored. */
-  eventsAppended: number;
-  /** Events found already stored by (source, id). */
-  duplicates: number;
-  /** Append calls rejected with WrongExpectedVersionError. */
-  conflicts: number;
-  /** Groups that failed as a whole (BEGIN or COMMIT failed); every call in them was rejected. */
-  failedGroups: number;
-  /** Most calls committed in one transaction. */
-  largestGroup: number;
-}
+export type SqliteEventStoreStats = GroupCommitStats;

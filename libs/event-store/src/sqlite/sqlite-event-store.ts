@@ -1,5 +1,6 @@
 import {
   appendPrepared,
+  noGroupCommits,
   settleCalls,
   type CallOutcome,
   type PendingCall as GroupCall,
@@ -75,15 +76,7 @@ export class SqliteEventStore implements EventStore {
   private headPosition = 0;
   private headHash = GENESIS_HASH;
   private headRecordedAt = '';
-  private readonly counters: SqliteEventStoreStats = {
-    commits: 0,
-    appendCalls: 0,
-    eventsAppended: 0,
-    duplicates: 0,
-    conflicts: 0,
-    failedGroups: 0,
-    largestGroup: 0,
-  };
+  private readonly counters: SqliteEventStoreStats = noGroupCommits();
 
   private readonly begin: StatementSync;
   private readonly commit: StatementSync;
