@@ -73,6 +73,60 @@ export const postgresSchema: Backend = {
 
 export const BACKENDS: readonly Backend[] = [sqliteFile, sqliteMemory, postgresSchema];
 
+/**
+ * A test of a SQL store's spec: opening the store twice on one database (SQLite in memory) records
+ * `component` at `version` in `schema_version`, once.
+ */
+export function itVersionsItsTables(
+  title: string,
+  open: (db: SqlDatabase) => Promise<unknown>,
+  component: string,
+  version = 1,
+): void {
+  it(title, async () => {
+    const db = SqliteDatabase.open(':memory:');
+    try {
+      await open(db);
+      await open(db);
+      expect(await db.versions()).toEqual([{ component, version }]);
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+/** Runs `fn` with a PostgreSQL database whose server cannot be reached (nothing listens on its port), closed after. */
+export async function withUnreachablePostgres(fn: (db: SqlDatabase) => Promise<void>): Promise<void> {
+  const nowhere = PostgresDatabase.open({
+    connectionString: 'postgres://postgres@127.0.0.1:1/test',
+    schema: 'x',
+  });
+  try {
+    await fn(nowhere);
+  } finally {
+    await nowhere.close();
+  }
+}
+
+/**
+ * Runs `fn` with a store that `open` built on a fresh PostgreSQL schema, after the store's pool has
+ * ended (its database closed under it); the schema is dropped after.
+ */
+export async function withEndedPool<S>(
+  open: (db: SqlDatabase) => Promise<S>,
+  fn: (store: S) => Promise<void>,
+): Promise<void> {
+  const data = await postgresSchema.create();
+  try {
+    const ending = await data.connect();
+    const store = await open(ending);
+    await ending.close();
+    await fn(store);
+  } finally {
+    await data.close();
+  }
+}
+
 /** What every store contract suite is handed for one test. */
 export interface StoreHarness<S> {
   store: S;
