@@ -2,10 +2,9 @@ import { StoreUnavailableError } from '#lgsp/storage';
 import {
   BACKENDS,
   describeOnEveryBackend,
+  itReportsUnavailable,
   postgresSchema,
   sqliteFile,
-  withEndedPool,
-  withUnreachablePostgres,
 } from '#lgsp/storage/testing';
 import { describeClientStoreContract } from './contract/client-store-contract.js';
 import { CLIENTS_COMPONENT, SqlClientStore } from './sql-client-store.js';
@@ -111,22 +110,17 @@ describe('SqlClientStore', () => {
     }
   });
 
-  it('reports an unreachable server or an ended pool as StoreUnavailableError', async () => {
-    await withUnreachablePostgres(async (nowhere) => {
-      await expect(SqlClientStore.open(nowhere)).rejects.toThrow(StoreUnavailableError);
-    });
-    await withEndedPool(
-      (db) => SqlClientStore.open(db),
-      async (store) => {
-        await expect(store.list()).rejects.toThrow(StoreUnavailableError);
-        await expect(store.findByTokenHash('x')).rejects.toMatchObject({
-          code: 'unavailable',
-          retriable: true,
-        });
-        await expect(store.insert({ ...ops, id: 'c-2', name: 'x' }, 'hash-2')).rejects.toThrow(
-          StoreUnavailableError,
-        );
-      },
-    );
-  });
+  itReportsUnavailable(
+    (db) => SqlClientStore.open(db),
+    async (store) => {
+      await expect(store.list()).rejects.toThrow(StoreUnavailableError);
+      await expect(store.findByTokenHash('x')).rejects.toMatchObject({
+        code: 'unavailable',
+        retriable: true,
+      });
+      await expect(store.insert({ ...ops, id: 'c-2', name: 'x' }, 'hash-2')).rejects.toThrow(
+        StoreUnavailableError,
+      );
+    },
+  );
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SqlDatabase } from '#lgsp/storage';
+import { StoreUnavailableError, type SqlDatabase } from '#lgsp/storage';
 import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { POSTGRES_URL, dropSchema } from '../../../../test/support/postgres.js';
@@ -95,6 +95,34 @@ export function itVersionsItsTables(
   });
 }
 
+/**
+ * The test of a SQL store's spec that an unreachable server, then an ended pool, is
+ * StoreUnavailableError: `open` on a PostgreSQL database whose server cannot be reached (nothing
+ * listens on its port) rejects with it, and so does what `unreachable` tries there; then `ended` tries
+ * a store that `open` built on a fresh PostgreSQL schema after its pool has ended.
+ */
+export function itReportsUnavailable<S>(
+  open: (db: SqlDatabase) => Promise<S>,
+  ended: (store: S) => Promise<void>,
+  unreachable: (db: SqlDatabase) => Promise<void> = async () => undefined,
+): void {
+  it('reports an unreachable server or an ended pool as StoreUnavailableError', async () => {
+    await withUnreachablePostgres(async (nowhere) => {
+      await expect(open(nowhere)).rejects.toThrow(StoreUnavailableError);
+      await unreachable(nowhere);
+    });
+    const data = await postgresSchema.create();
+    try {
+      const ending = await data.connect();
+      const store = await open(ending);
+      await ending.close();
+      await ended(store);
+    } finally {
+      await data.close();
+    }
+  });
+}
+
 /** Runs `fn` with a PostgreSQL database whose server cannot be reached (nothing listens on its port), closed after. */
 export async function withUnreachablePostgres(fn: (db: SqlDatabase) => Promise<void>): Promise<void> {
   const nowhere = PostgresDatabase.open({
@@ -105,25 +133,6 @@ export async function withUnreachablePostgres(fn: (db: SqlDatabase) => Promise<v
     await fn(nowhere);
   } finally {
     await nowhere.close();
-  }
-}
-
-/**
- * Runs `fn` with a store that `open` built on a fresh PostgreSQL schema, after the store's pool has
- * ended (its database closed under it); the schema is dropped after.
- */
-export async function withEndedPool<S>(
-  open: (db: SqlDatabase) => Promise<S>,
-  fn: (store: S) => Promise<void>,
-): Promise<void> {
-  const data = await postgresSchema.create();
-  try {
-    const ending = await data.connect();
-    const store = await open(ending);
-    await ending.close();
-    await fn(store);
-  } finally {
-    await data.close();
   }
 }
 

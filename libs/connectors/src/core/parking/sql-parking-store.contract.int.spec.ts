@@ -1,11 +1,6 @@
 import { StoreUnavailableError } from '#lgsp/storage';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-import {
-  BACKENDS,
-  describeOnEveryBackend,
-  withEndedPool,
-  withUnreachablePostgres,
-} from '#lgsp/storage/testing';
+import { BACKENDS, describeOnEveryBackend, itReportsUnavailable } from '#lgsp/storage/testing';
 import { describeParkingStoreContract } from '../../contract/parking-store-contract.js';
 import { PARKING_COMPONENT } from './parking-store.js';
 import { SqlParkingStore } from './sql-parking-store.js';
@@ -41,25 +36,22 @@ describe('SqlParkingStore', () => {
     expect(await store.park('payments', 'D1', request)).toMatchObject({ dossier: 'D1', lastPosition: 7 });
   });
 
-  it('reports an unreachable server or an ended pool as StoreUnavailableError', async () => {
-    await withUnreachablePostgres(async (nowhere) => {
-      await expect(SqlParkingStore.open(nowhere)).rejects.toThrow(StoreUnavailableError);
+  itReportsUnavailable(
+    (db) => SqlParkingStore.open(db),
+    async (store) => {
+      await expect(store.isParked('payments', 'D1')).rejects.toMatchObject({
+        code: 'unavailable',
+        retriable: true,
+      });
+      await expect(store.park('payments', 'D2', request)).rejects.toThrow(StoreUnavailableError);
+      await expect(store.retry('payments', 'D1', { by: 'ops', at: 'now' })).rejects.toThrow(
+        StoreUnavailableError,
+      );
+    },
+    async (nowhere) => {
       await expect(new SqlParkingStore(nowhere).isParked('payments', 'D1')).rejects.toThrow(
         StoreUnavailableError,
       );
-    });
-    await withEndedPool(
-      (db) => SqlParkingStore.open(db),
-      async (store) => {
-        await expect(store.isParked('payments', 'D1')).rejects.toMatchObject({
-          code: 'unavailable',
-          retriable: true,
-        });
-        await expect(store.park('payments', 'D2', request)).rejects.toThrow(StoreUnavailableError);
-        await expect(store.retry('payments', 'D1', { by: 'ops', at: 'now' })).rejects.toThrow(
-          StoreUnavailableError,
-        );
-      },
-    );
-  });
+    },
+  );
 });
