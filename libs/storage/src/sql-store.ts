@@ -8,13 +8,27 @@ export interface SqlColumnTypes {
   json: string;
   /** A 64-bit integer (positions, times in milliseconds). */
   big: string;
+  /** A double-precision floating-point number. */
+  real: string;
   /** What ends a `CREATE TABLE`: SQLite's ` STRICT`, nothing on PostgreSQL. */
   strict: string;
 }
 
 export const SQL_COLUMN_TYPES: Readonly<Record<SqlDialect, SqlColumnTypes>> = {
-  sqlite: { serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', json: 'TEXT', big: 'INTEGER', strict: ' STRICT' },
-  postgres: { serial: 'BIGSERIAL PRIMARY KEY', json: 'JSONB', big: 'BIGINT', strict: '' },
+  sqlite: {
+    serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    json: 'TEXT',
+    big: 'INTEGER',
+    real: 'REAL',
+    strict: ' STRICT',
+  },
+  postgres: {
+    serial: 'BIGSERIAL PRIMARY KEY',
+    json: 'JSONB',
+    big: 'BIGINT',
+    real: 'DOUBLE PRECISION',
+    strict: '',
+  },
 };
 
 /** A migration whose SQL is one text in both dialects but for the column types (and what `ddl` adds per dialect). */
