@@ -1,5 +1,12 @@
 import type { StoredEvent } from '#lgsp/event-store';
-import type { SqlDatabase, SqlExecutor, SqlMigration } from '#lgsp/storage';
+import {
+  MigratingSqlStore,
+  SqlSchema,
+  whenMigrated,
+  type SqlDatabase,
+  type SqlExecutor,
+  type SqlMigration,
+} from '#lgsp/storage';
 import { assertCheckpoint, foldBatch, type StoredDossierView } from './dossier-batch.js';
 import { dossierCodeOf, type DossierView } from './dossier-view.js';
 import {
@@ -87,18 +94,10 @@ interface ViewRow {
  * are replaced by the batch's views before it commits, so readers never see one. On SQLite the batch's
  * `BEGIN IMMEDIATE` holds the file's write lock for the same purpose.
  */
-export class SqlDossierViewRepository implements DossierViewRepository {
-  /** The migration, begun at construction; every call waits for it. */
-  private readonly ready: Promise<unknown>;
-
-  /**
-   * Usable at once (the projection worker builds one at its start): the tables are created or
-   * migrated before the first call runs. {@link SqlDossierViewRepository.open} reports a failure at once.
-   */
-  constructor(private readonly db: SqlDatabase) {
-    this.ready = db.migrate(DOSSIER_VIEWS_COMPONENT, MIGRATIONS);
-    // Reported by the first call (or by `open`), not as an unhandled rejection.
-    this.ready.catch(() => undefined);
+export class SqlDossierViewRepository extends MigratingSqlStore implements DossierViewRepository {
+  /** Usable at once (see {@link MigratingSqlStore}): the projection worker builds one at its start. */
+  constructor(db: SqlDatabase) {
+    super(db, new SqlSchema(DOSSIER_VIEWS_COMPONENT, MIGRATIONS));
   }
 
   /**
@@ -107,9 +106,7 @@ export class SqlDossierViewRepository implements DossierViewRepository {
    * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
    */
   static async open(db: SqlDatabase): Promise<SqlDossierViewRepository> {
-    const repository = new SqlDossierViewRepository(db);
-    await repository.ready;
-    return repository;
+    return whenMigrated(new SqlDossierViewRepository(db));
   }
 
   async get(dossierCode: string): Promise<DossierView | undefined> {

@@ -1,4 +1,10 @@
-import type { SqlDatabase, SqlExecutor, SqlMigration } from '#lgsp/storage';
+import {
+  SqlSchema,
+  sqlMigration,
+  type SqlColumnTypes,
+  type SqlDatabase,
+  type SqlExecutor,
+} from '#lgsp/storage';
 import type { ReplayCommand, ReplayRun, ReplayStore } from './model.js';
 import {
   REPLAY_COMPONENT,
@@ -10,7 +16,7 @@ import {
   type ReplayRunRow,
 } from './store-rules.js';
 
-const runsTable = (types: { serial: string; big: string; real: string; strict: string }) => `
+const runsTable = (types: SqlColumnTypes) => `
   CREATE TABLE replay_runs (
     seq ${types.serial},
     id TEXT NOT NULL UNIQUE,
@@ -38,24 +44,7 @@ const runsTable = (types: { serial: string; big: string; real: string; strict: s
   )${types.strict}${types.strict && ', WITHOUT ROWID'};
 `;
 
-const MIGRATIONS: readonly SqlMigration[] = [
-  {
-    version: 1,
-    description: 'replay runs and their items',
-    sqlite: runsTable({
-      serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
-      big: 'INTEGER',
-      real: 'REAL',
-      strict: ' STRICT',
-    }),
-    postgres: runsTable({
-      serial: 'BIGSERIAL PRIMARY KEY',
-      big: 'BIGINT',
-      real: 'DOUBLE PRECISION',
-      strict: '',
-    }),
-  },
-];
+const SCHEMA = new SqlSchema(REPLAY_COMPONENT, [sqlMigration(1, 'replay runs and their items', runsTable)]);
 
 /** Items inserted per statement when a run is created on PostgreSQL. */
 const INSERT_BATCH = 5000;
@@ -68,16 +57,10 @@ const RUN_PLACEHOLDERS = Array.from({ length: 15 }, (_, i) => `$${i + 1}`).join(
  * already holds the file's).
  */
 export class SqlReplayStore implements ReplayStore {
-  private constructor(private readonly db: SqlDatabase) {}
+  /** Creates or migrates the replay tables (see {@link SqlSchema.opener}). */
+  static readonly open = SCHEMA.opener((db) => new SqlReplayStore(db));
 
-  /**
-   * Creates or migrates the replay tables. The database stays the caller's to close.
-   * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
-   */
-  static async open(db: SqlDatabase): Promise<SqlReplayStore> {
-    await db.migrate(REPLAY_COMPONENT, MIGRATIONS);
-    return new SqlReplayStore(db);
-  }
+  private constructor(private readonly db: SqlDatabase) {}
 
   async create(run: ReplayRun, items: readonly string[]): Promise<void> {
     await this.db.transaction(async (tx) => {

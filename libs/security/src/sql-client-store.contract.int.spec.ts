@@ -1,6 +1,11 @@
 import { StoreUnavailableError } from '#lgsp/storage';
-import { PostgresDatabase } from '#lgsp/storage/postgres';
-import { BACKENDS, describeOnEveryBackend, postgresSchema, sqliteFile } from '#lgsp/storage/testing';
+import {
+  BACKENDS,
+  describeOnEveryBackend,
+  itReportsUnavailable,
+  postgresSchema,
+  sqliteFile,
+} from '#lgsp/storage/testing';
 import { describeClientStoreContract } from './contract/client-store-contract.js';
 import { CLIENTS_COMPONENT, SqlClientStore } from './sql-client-store.js';
 
@@ -105,18 +110,9 @@ describe('SqlClientStore', () => {
     }
   });
 
-  it('reports an unreachable server or an ended pool as StoreUnavailableError', async () => {
-    const nowhere = PostgresDatabase.open({
-      connectionString: 'postgres://postgres@127.0.0.1:1/test',
-      schema: 'x',
-    });
-    await expect(SqlClientStore.open(nowhere)).rejects.toThrow(StoreUnavailableError);
-    await nowhere.close();
-    const data = await postgresSchema.create();
-    try {
-      const ending = await data.connect();
-      const store = await SqlClientStore.open(ending);
-      await ending.close();
+  itReportsUnavailable(
+    (db) => SqlClientStore.open(db),
+    async (store) => {
       await expect(store.list()).rejects.toThrow(StoreUnavailableError);
       await expect(store.findByTokenHash('x')).rejects.toMatchObject({
         code: 'unavailable',
@@ -125,8 +121,6 @@ describe('SqlClientStore', () => {
       await expect(store.insert({ ...ops, id: 'c-2', name: 'x' }, 'hash-2')).rejects.toThrow(
         StoreUnavailableError,
       );
-    } finally {
-      await data.close();
-    }
-  });
+    },
+  );
 });

@@ -119,3 +119,5 @@ export function pendingMigrations<M extends { version: number }>(
 export function readJson<T = unknown>(dialect: SqlDialect, value: unknown): T {
   return (dialect === 'sqlite' ? JSON.parse(value as string) : value) as T;
 }
+
+export * from './sql-store.js';

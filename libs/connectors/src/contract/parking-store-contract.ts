@@ -33,6 +33,11 @@ export const describeParkingStoreContract = contractSuite<StoreHarness<ParkingSt
     beforeEach(() => {
       store = harness.store;
     });
+    /** Parks `dossier` for the portal (first held position BIG + 10) and holds it through `position`. */
+    const parkHeldThrough = async (dossier: string, position: number): Promise<void> => {
+      await store.park(PORTAL, dossier, request());
+      await store.hold(PORTAL, dossier, position);
+    };
 
     it('parks one dossier for one target only, with its reason, and records who parked it', async () => {
       const parked = await store.park(PORTAL, 'H51.21040-250701-0001', request());
@@ -109,8 +114,7 @@ export const describeParkingStoreContract = contractSuite<StoreHarness<ParkingSt
     });
 
     it('retries: the parking ends, and who, when and which positions are recorded', async () => {
-      await store.park(PORTAL, 'D1', request());
-      await store.hold(PORTAL, 'D1', BIG + 30);
+      await parkHeldThrough('D1', BIG + 30);
       const entry = await store.retry(PORTAL, 'D1', {
         by: 'ops-anh',
         at: '2026-11-23T09:00:00.000Z',
@@ -144,8 +148,7 @@ export const describeParkingStoreContract = contractSuite<StoreHarness<ParkingSt
     });
 
     it('skips the held events, through the last held position unless told where', async () => {
-      await store.park(PORTAL, 'D1', request());
-      await store.hold(PORTAL, 'D1', BIG + 12);
+      await parkHeldThrough('D1', BIG + 12);
       const skipped = await store.skip(PORTAL, 'D1', { by: 'ops-binh', at: '2026-11-23T09:05:00.000Z' });
       expect(skipped).toMatchObject({
         action: 'skipped',
@@ -157,8 +160,7 @@ export const describeParkingStoreContract = contractSuite<StoreHarness<ParkingSt
       expect(skipped.note).toBeUndefined();
       expect(await store.isParked(PORTAL, 'D1')).toBe(false);
 
-      await store.park(PORTAL, 'D2', request());
-      await store.hold(PORTAL, 'D2', BIG + 40);
+      await parkHeldThrough('D2', BIG + 40);
       const partly = await store.skip(PORTAL, 'D2', {
         by: 'ops-binh',
         at: '2026-11-23T09:06:00.000Z',

@@ -1,7 +1,8 @@
 import type { Mismatch, ReconciliationRun, ReconciliationStore } from '../model.js';
 import { contractSuite, type StoreHarness } from '#lgsp/storage/testing';
 
-const run = (id: string, overrides: Partial<ReconciliationRun> = {}): ReconciliationRun => ({
+/** A run as the suite writes it: running, nothing scanned yet; `overrides` change what a test needs. */
+export const run = (id: string, overrides: Partial<ReconciliationRun> = {}): ReconciliationRun => ({
   id,
   target: 'portal',
   scope: { provinceCode: '15', from: '2026-11-01T00:00:00+07:00', dossiers: ['000.00.15.H12-250701-0001'] },

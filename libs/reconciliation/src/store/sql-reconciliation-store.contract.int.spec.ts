@@ -1,5 +1,5 @@
 import { BACKENDS, describeOnEveryBackend } from '#lgsp/storage/testing';
-import { describeReconciliationStoreContract } from '../contract/reconciliation-store-contract.js';
+import { describeReconciliationStoreContract, run } from '../contract/reconciliation-store-contract.js';
 import { RECONCILIATION_COMPONENT } from './rows.js';
 import { SqlReconciliationStore } from './sql-reconciliation-store.js';
 
@@ -9,18 +9,7 @@ describe.each(BACKENDS)('SqlReconciliationStore on $name', (backend) => {
   it('versions its tables as reconciliation, and opening again keeps the runs', async () => {
     const data = await backend.create();
     try {
-      await (
-        await SqlReconciliationStore.open(await data.connect())
-      ).create({
-        id: 'r1',
-        target: 'portal',
-        scope: {},
-        state: 'running',
-        by: 'ops',
-        startedAt: '2026-11-23T08:00:00.000Z',
-        progress: { expected: 0, scanned: 0, compared: 0 },
-        mismatches: { total: 0, dossiers: 0, byCategory: {} },
-      });
+      await (await SqlReconciliationStore.open(await data.connect())).create(run('r1', { by: 'ops' }));
       const again = await data.connect();
       expect((await (await SqlReconciliationStore.open(again)).get('r1'))?.by).toBe('ops');
       expect(await again.versions()).toEqual([{ component: RECONCILIATION_COMPONENT, version: 1 }]);

@@ -1,4 +1,10 @@
-import type { SqlDatabase, SqlMigration } from '#lgsp/storage';
+import {
+  SqlSchema,
+  sqlMigration,
+  type SqlColumnTypes,
+  type SqlDatabase,
+  type SqlDialect,
+} from '#lgsp/storage';
 import type {
   ListQuery,
   Mismatch,
@@ -15,7 +21,7 @@ import {
   type RunRow,
 } from './rows.js';
 
-const tables = (t: { serial: string; json: string; big: string; runRef: string; strict: string }) => `
+const tables = (t: SqlColumnTypes, dialect: SqlDialect) => `
   CREATE TABLE reconciliation_runs (
     seq ${t.serial},
     id TEXT NOT NULL UNIQUE,
@@ -32,7 +38,7 @@ const tables = (t: { serial: string; json: string; big: string; runRef: string; 
   )${t.strict};
   CREATE TABLE reconciliation_mismatches (
     seq ${t.serial},
-    run_id TEXT NOT NULL${t.runRef},
+    run_id TEXT NOT NULL${dialect === 'sqlite' ? ' REFERENCES reconciliation_runs (id)' : ''},
     dossier TEXT NOT NULL,
     system TEXT NOT NULL,
     field TEXT NOT NULL,
@@ -45,28 +51,11 @@ const tables = (t: { serial: string; json: string; big: string; runRef: string; 
   CREATE INDEX reconciliation_mismatches_category ON reconciliation_mismatches (run_id, category, seq);
 `;
 
-const MIGRATIONS: readonly SqlMigration[] = [
-  {
-    version: 1,
-    description: 'reconciliation runs and their mismatches',
-    // `seq` orders the runs (newest first) and pages the mismatches; scope, progress and the
-    // mismatch counts are JSON, read and written whole.
-    sqlite: tables({
-      serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
-      json: 'TEXT',
-      big: 'INTEGER',
-      runRef: ' REFERENCES reconciliation_runs (id)',
-      strict: ' STRICT',
-    }),
-    postgres: tables({
-      serial: 'BIGSERIAL PRIMARY KEY',
-      json: 'JSONB',
-      big: 'BIGINT',
-      runRef: '',
-      strict: '',
-    }),
-  },
-];
+// `seq` orders the runs (newest first) and pages the mismatches; scope, progress and the mismatch
+// counts are JSON, read and written whole.
+const SCHEMA = new SqlSchema(RECONCILIATION_COMPONENT, [
+  sqlMigration(1, 'reconciliation runs and their mismatches', tables),
+]);
 
 const MISMATCH_COLUMNS = 'run_id, dossier, system, field, expected, actual, category, detected_at';
 
@@ -82,16 +71,10 @@ const changingValues = (run: ReconciliationRun): unknown[] => [
 
 /** Reconciliation runs and their mismatches beside the events (SQLite file, or the PostgreSQL schema). */
 export class SqlReconciliationStore implements ReconciliationStore {
-  private constructor(private readonly db: SqlDatabase) {}
+  /** Creates or migrates the reconciliation tables (see {@link SqlSchema.opener}). */
+  static readonly open = SCHEMA.opener((db) => new SqlReconciliationStore(db));
 
-  /**
-   * Creates or migrates the reconciliation tables. The database stays the caller's to close.
-   * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
-   */
-  static async open(db: SqlDatabase): Promise<SqlReconciliationStore> {
-    await db.migrate(RECONCILIATION_COMPONENT, MIGRATIONS);
-    return new SqlReconciliationStore(db);
-  }
+  private constructor(private readonly db: SqlDatabase) {}
 
   async create(run: ReconciliationRun): Promise<void> {
     await this.db.run(

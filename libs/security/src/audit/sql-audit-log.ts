@@ -1,10 +1,10 @@
-import { readJson, type SqlDatabase, type SqlMigration } from '#lgsp/storage';
+import { SqlSchema, readJson, sqlMigration, type SqlColumnTypes, type SqlDatabase } from '#lgsp/storage';
 import type { AuditEntry, AuditLog, NewAuditEntry } from '../audit.js';
 import { AUDIT_COMPONENT, checkNewEntry, checkQuery, type AuditQuery } from './audit-rules.js';
 
-const auditTable = (types: { id: string; json: string; strict: string }) => `
+const auditTable = (types: SqlColumnTypes) => `
   CREATE TABLE audit_log (
-    id ${types.id},
+    id ${types.serial},
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
@@ -15,14 +15,7 @@ const auditTable = (types: { id: string; json: string; strict: string }) => `
   CREATE INDEX audit_log_subject ON audit_log (subject, id);
 `;
 
-const MIGRATIONS: readonly SqlMigration[] = [
-  {
-    version: 1,
-    description: 'the operators audit log',
-    sqlite: auditTable({ id: 'INTEGER PRIMARY KEY AUTOINCREMENT', json: 'TEXT', strict: ' STRICT' }),
-    postgres: auditTable({ id: 'BIGSERIAL PRIMARY KEY', json: 'JSONB', strict: '' }),
-  },
-];
+const SCHEMA = new SqlSchema(AUDIT_COMPONENT, [sqlMigration(1, 'the operators audit log', auditTable)]);
 
 interface Row {
   id: number | string;
@@ -42,16 +35,10 @@ interface Row {
  * are rare; the lock costs nothing that matters).
  */
 export class SqlAuditLog implements AuditLog {
-  private constructor(private readonly db: SqlDatabase) {}
+  /** Creates or migrates the audit table (see {@link SqlSchema.opener}). */
+  static readonly open = SCHEMA.opener((db) => new SqlAuditLog(db));
 
-  /**
-   * Creates or migrates the audit table. The database stays the caller's to close.
-   * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
-   */
-  static async open(db: SqlDatabase): Promise<SqlAuditLog> {
-    await db.migrate(AUDIT_COMPONENT, MIGRATIONS);
-    return new SqlAuditLog(db);
-  }
+  private constructor(private readonly db: SqlDatabase) {}
 
   async record(entry: NewAuditEntry): Promise<AuditEntry> {
     const { scope, outcome } = checkNewEntry(entry);

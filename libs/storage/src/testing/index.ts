@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SqlDatabase } from '#lgsp/storage';
+import { StoreUnavailableError, type SqlDatabase } from '#lgsp/storage';
 import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { POSTGRES_URL, dropSchema } from '../../../../test/support/postgres.js';
@@ -72,6 +72,69 @@ export const postgresSchema: Backend = {
 };
 
 export const BACKENDS: readonly Backend[] = [sqliteFile, sqliteMemory, postgresSchema];
+
+/**
+ * A test of a SQL store's spec: opening the store twice on one database (SQLite in memory) records
+ * `component` at `version` in `schema_version`, once.
+ */
+export function itVersionsItsTables(
+  title: string,
+  open: (db: SqlDatabase) => Promise<unknown>,
+  component: string,
+  version = 1,
+): void {
+  it(title, async () => {
+    const db = SqliteDatabase.open(':memory:');
+    try {
+      await open(db);
+      await open(db);
+      expect(await db.versions()).toEqual([{ component, version }]);
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+/**
+ * The test of a SQL store's spec that an unreachable server, then an ended pool, is
+ * StoreUnavailableError: `open` on a PostgreSQL database whose server cannot be reached (nothing
+ * listens on its port) rejects with it, and so does what `unreachable` tries there; then `ended` tries
+ * a store that `open` built on a fresh PostgreSQL schema after its pool has ended.
+ */
+export function itReportsUnavailable<S>(
+  open: (db: SqlDatabase) => Promise<S>,
+  ended: (store: S) => Promise<void>,
+  unreachable: (db: SqlDatabase) => Promise<void> = async () => undefined,
+): void {
+  it('reports an unreachable server or an ended pool as StoreUnavailableError', async () => {
+    await withUnreachablePostgres(async (nowhere) => {
+      await expect(open(nowhere)).rejects.toThrow(StoreUnavailableError);
+      await unreachable(nowhere);
+    });
+    const data = await postgresSchema.create();
+    try {
+      const ending = await data.connect();
+      const store = await open(ending);
+      await ending.close();
+      await ended(store);
+    } finally {
+      await data.close();
+    }
+  });
+}
+
+/** Runs `fn` with a PostgreSQL database whose server cannot be reached (nothing listens on its port), closed after. */
+export async function withUnreachablePostgres(fn: (db: SqlDatabase) => Promise<void>): Promise<void> {
+  const nowhere = PostgresDatabase.open({
+    connectionString: 'postgres://postgres@127.0.0.1:1/test',
+    schema: 'x',
+  });
+  try {
+    await fn(nowhere);
+  } finally {
+    await nowhere.close();
+  }
+}
 
 /** What every store contract suite is handed for one test. */
 export interface StoreHarness<S> {

@@ -1,7 +1,6 @@
 import { StoreUnavailableError } from '#lgsp/storage';
-import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-import { BACKENDS, describeOnEveryBackend, postgresSchema } from '#lgsp/storage/testing';
+import { BACKENDS, describeOnEveryBackend, itReportsUnavailable } from '#lgsp/storage/testing';
 import { describeParkingStoreContract } from '../../contract/parking-store-contract.js';
 import { PARKING_COMPONENT } from './parking-store.js';
 import { SqlParkingStore } from './sql-parking-store.js';
@@ -37,21 +36,9 @@ describe('SqlParkingStore', () => {
     expect(await store.park('payments', 'D1', request)).toMatchObject({ dossier: 'D1', lastPosition: 7 });
   });
 
-  it('reports an unreachable server or an ended pool as StoreUnavailableError', async () => {
-    const nowhere = PostgresDatabase.open({
-      connectionString: 'postgres://postgres@127.0.0.1:1/test',
-      schema: 'x',
-    });
-    await expect(SqlParkingStore.open(nowhere)).rejects.toThrow(StoreUnavailableError);
-    await expect(new SqlParkingStore(nowhere).isParked('payments', 'D1')).rejects.toThrow(
-      StoreUnavailableError,
-    );
-    await nowhere.close();
-    const data = await postgresSchema.create();
-    try {
-      const ending = await data.connect();
-      const store = await SqlParkingStore.open(ending);
-      await ending.close();
+  itReportsUnavailable(
+    (db) => SqlParkingStore.open(db),
+    async (store) => {
       await expect(store.isParked('payments', 'D1')).rejects.toMatchObject({
         code: 'unavailable',
         retriable: true,
@@ -60,8 +47,11 @@ describe('SqlParkingStore', () => {
       await expect(store.retry('payments', 'D1', { by: 'ops', at: 'now' })).rejects.toThrow(
         StoreUnavailableError,
       );
-    } finally {
-      await data.close();
-    }
-  });
+    },
+    async (nowhere) => {
+      await expect(new SqlParkingStore(nowhere).isParked('payments', 'D1')).rejects.toThrow(
+        StoreUnavailableError,
+      );
+    },
+  );
 });

@@ -1,4 +1,13 @@
-import type { SqlDatabase, SqlExecutor, SqlMigration } from '#lgsp/storage';
+import {
+  MigratingSqlStore,
+  SqlSchema,
+  sqlMigration,
+  whenMigrated,
+  type SqlColumnTypes,
+  type SqlDatabase,
+  type SqlDialect,
+  type SqlExecutor,
+} from '#lgsp/storage';
 import {
   NotParkedError,
   PARKING_COMPONENT,
@@ -14,7 +23,7 @@ import {
 } from './parking-store.js';
 import { toHistoryEntry, toParkedItem, type HistoryRow, type ParkedRow } from './rows.js';
 
-const tables = (t: { serial: string; big: string; pair: string; strict: string }) => `
+const tables = (t: SqlColumnTypes, dialect: SqlDialect) => `
   CREATE TABLE connector_parking (
     id ${t.serial},
     target TEXT NOT NULL,
@@ -26,7 +35,7 @@ const tables = (t: { serial: string; big: string; pair: string; strict: string }
     last_position ${t.big} NOT NULL,
     last_error TEXT NOT NULL,
     parked_at TEXT NOT NULL,
-    ${t.pair}UNIQUE (target, dossier)
+    ${dialect === 'postgres' ? 'CONSTRAINT connector_parking_pair ' : ''}UNIQUE (target, dossier)
   )${t.strict};
   CREATE TABLE connector_parking_history (
     seq ${t.serial},
@@ -45,25 +54,10 @@ const tables = (t: { serial: string; big: string; pair: string; strict: string }
   CREATE INDEX connector_parking_history_pair ON connector_parking_history (target, dossier, seq);
 `;
 
-const MIGRATIONS: readonly SqlMigration[] = [
-  {
-    version: 1,
-    description: 'connector parking and its history',
-    // Positions are 64-bit integers like the events' position.
-    sqlite: tables({
-      serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
-      big: 'INTEGER',
-      pair: '',
-      strict: ' STRICT',
-    }),
-    postgres: tables({
-      serial: 'BIGSERIAL PRIMARY KEY',
-      big: 'BIGINT',
-      pair: 'CONSTRAINT connector_parking_pair ',
-      strict: '',
-    }),
-  },
-];
+// Positions are 64-bit integers like the events' position.
+const SCHEMA = new SqlSchema(PARKING_COMPONENT, [
+  sqlMigration(1, 'connector parking and its history', tables),
+]);
 
 const historyValues = (e: ParkingHistoryEntry): unknown[] => [
   e.target,
@@ -91,19 +85,13 @@ const FIND = 'SELECT * FROM connector_parking WHERE target = $1 AND dossier = $2
  * between two workers parking it at once, and a resolution holds the row (PostgreSQL: a row lock,
  * SQLite: the write lock of `BEGIN IMMEDIATE`), so a retry and a skip of one parking cannot both succeed.
  */
-export class SqlParkingStore implements ParkingStore {
-  /** The migration, begun at construction; every call waits for it. */
-  private readonly ready: Promise<unknown>;
-
+export class SqlParkingStore extends MigratingSqlStore implements ParkingStore {
   /**
-   * Usable at once (connectors and their tests build one where nothing can be awaited, often on
-   * SQLite in memory): the tables are created or migrated before the first call runs, and a failure
-   * to migrate is that call's failure. {@link SqlParkingStore.open} reports it at once instead.
+   * Usable at once (see {@link MigratingSqlStore}): connectors and their tests build one where
+   * nothing can be awaited, often on SQLite in memory.
    */
-  constructor(private readonly db: SqlDatabase) {
-    this.ready = db.migrate(PARKING_COMPONENT, MIGRATIONS);
-    // Reported by the first call (or by `open`), not as an unhandled rejection.
-    this.ready.catch(() => undefined);
+  constructor(db: SqlDatabase) {
+    super(db, SCHEMA);
   }
 
   /**
@@ -111,9 +99,7 @@ export class SqlParkingStore implements ParkingStore {
    * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
    */
   static async open(db: SqlDatabase): Promise<SqlParkingStore> {
-    const store = new SqlParkingStore(db);
-    await store.ready;
-    return store;
+    return whenMigrated(new SqlParkingStore(db));
   }
 
   async park(target: string, dossier: string, request: ParkRequest): Promise<ParkedItem> {

@@ -1,7 +1,7 @@
-import { readJson, type SqlDatabase, type SqlMigration } from '#lgsp/storage';
+import { SqlSchema, readJson, sqlMigration, type SqlColumnTypes, type SqlDatabase } from '#lgsp/storage';
 import { PENDING_WORK_COMPONENT, type PendingItem, type PendingWorkStore } from './pending-work-store.js';
 
-const pendingTable = (types: { json: string; big: string; strict: string }) => `
+const pendingTable = (types: SqlColumnTypes) => `
   CREATE TABLE connector_pending (
     target TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -15,14 +15,9 @@ const pendingTable = (types: { json: string; big: string; strict: string }) => `
   CREATE INDEX connector_pending_due ON connector_pending (target, due_at);
 `;
 
-const MIGRATIONS: readonly SqlMigration[] = [
-  {
-    version: 1,
-    description: 'connector follow-up work (pending payments, undecided registrations)',
-    sqlite: pendingTable({ json: 'TEXT', big: 'INTEGER', strict: ' STRICT' }),
-    postgres: pendingTable({ json: 'JSONB', big: 'BIGINT', strict: '' }),
-  },
-];
+const SCHEMA = new SqlSchema(PENDING_WORK_COMPONENT, [
+  sqlMigration(1, 'connector follow-up work (pending payments, undecided registrations)', pendingTable),
+]);
 
 interface Row {
   target: string;
@@ -41,16 +36,10 @@ interface Row {
  * that costs a call, not a duplicate.
  */
 export class SqlPendingWorkStore implements PendingWorkStore {
-  private constructor(private readonly db: SqlDatabase) {}
+  /** Creates or migrates the table (see {@link SqlSchema.opener}). */
+  static readonly open = SCHEMA.opener((db) => new SqlPendingWorkStore(db));
 
-  /**
-   * Creates or migrates the table. The database stays the caller's to close.
-   * @throws StoreUnavailableError when the database cannot be reached or holds a newer schema.
-   */
-  static async open(db: SqlDatabase): Promise<SqlPendingWorkStore> {
-    await db.migrate(PENDING_WORK_COMPONENT, MIGRATIONS);
-    return new SqlPendingWorkStore(db);
-  }
+  private constructor(private readonly db: SqlDatabase) {}
 
   async schedule(item: Omit<PendingItem, 'attempts'> & { attempts?: number }): Promise<boolean> {
     const added = await this.db.run(
