@@ -16,7 +16,7 @@ const path = (i: number): string => `/api/v1/ho-so/000.00.15.H56-250701-${String
 
 describe('faults over HTTP', () => {
   let now = Date.UTC(2025, 6, 1, 1);
-  const sim = new OneStopShopSimulator({ now: () => now });
+  const sim = new OneStopShopSimulator({ clock: { now: () => now } });
   let url = '';
 
   beforeAll(async () => {

@@ -7,6 +7,8 @@
  * the rate limit depend on the clock only.
  */
 
+import { systemClock, type Clock } from '#lgsp/observability';
+
 /** mulberry32: a 32-bit seeded PRNG returning numbers in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -220,7 +222,10 @@ export class FaultInjector {
   private tokens = 0;
   private refilledAtMs = 0;
 
-  constructor(private readonly now: () => number = Date.now) {
+  private readonly now: () => number;
+
+  constructor(clock: Pick<Clock, 'now'> = systemClock) {
+    this.now = () => clock.now();
     this.config = defaultFaultConfig();
     this.random = mulberry32(this.config.seed);
     this.callbackRandom = mulberry32(this.config.seed ^ CALLBACK_STREAM);

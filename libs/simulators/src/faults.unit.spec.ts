@@ -52,7 +52,7 @@ describe('FaultInjector', () => {
     });
 
   it('repeats the same decisions after reconfiguring with the same seed', () => {
-    const injector = new FaultInjector(() => 0);
+    const injector = new FaultInjector({ now: () => 0 });
     const config = parseFaultConfig({ seed: 7, errorRate: 0.3, dropWrites: 0.2, nfd: 0.5 }, 0);
     injector.configure(config);
     const first = outcomes(injector, 50);
@@ -64,7 +64,7 @@ describe('FaultInjector', () => {
 
   it('answers 503 inside an outage window and not after it', () => {
     let now = 0;
-    const injector = new FaultInjector(() => now);
+    const injector = new FaultInjector({ now: () => now });
     injector.configure(parseFaultConfig({ outage: { forMs: 1000 } }, now));
     expect(injector.decide('op').reject).toEqual({ status: 503, reason: 'outage', retryAfterS: 1 });
     now = 1000;
@@ -73,7 +73,7 @@ describe('FaultInjector', () => {
 
   it('rate-limits with a token bucket and a Retry-After', () => {
     let now = 0;
-    const injector = new FaultInjector(() => now);
+    const injector = new FaultInjector({ now: () => now });
     injector.configure(parseFaultConfig({ rateLimit: { perSecond: 2, burst: 2 } }, now));
     expect(injector.decide('op').reject).toBeUndefined();
     expect(injector.decide('op').reject).toBeUndefined();
@@ -83,14 +83,14 @@ describe('FaultInjector', () => {
   });
 
   it('applies faults only to the named operations', () => {
-    const injector = new FaultInjector(() => 0);
+    const injector = new FaultInjector({ now: () => 0 });
     injector.configure(parseFaultConfig({ errorRate: 1, operations: ['DongBoHoSoMC'] }, 0));
     expect(injector.decide('TraCuuHoSo').reject).toBeUndefined();
     expect(injector.decide('DongBoHoSoMC').reject?.reason).toBe('error');
   });
 
   it('corrupts the named field', () => {
-    const injector = new FaultInjector(() => 0);
+    const injector = new FaultInjector({ now: () => 0 });
     injector.configure(parseFaultConfig({ corrupt: { rate: 1, field: 'ChuHoSo' } }, 0));
     expect(injector.decide('op').corrupt).toEqual(expect.objectContaining({ field: 'ChuHoSo' }));
   });

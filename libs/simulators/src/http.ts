@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '#lgsp/observability';
 import { FaultInjector, parseFaultConfig, SimInputError, type FaultDecision } from './faults.js';
 
 export interface SimRequest {
@@ -53,15 +54,17 @@ export { json };
  */
 export abstract class Simulator {
   readonly faults: FaultInjector;
+  protected readonly now: () => number;
   private server: Server | undefined;
   private counts: CallCounts = emptyCounts();
 
   protected constructor(
     /** Name used in logs and in `main.ts` output. */
     readonly name: string,
-    protected readonly now: () => number = Date.now,
+    clock: Pick<Clock, 'now'> = systemClock,
   ) {
-    this.faults = new FaultInjector(now);
+    this.now = () => clock.now();
+    this.faults = new FaultInjector(clock);
   }
 
   /** Starts listening on 127.0.0.1 (`port` 0 picks a free one). */

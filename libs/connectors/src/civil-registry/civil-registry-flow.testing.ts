@@ -55,7 +55,7 @@ beforeAll(async () => {
   store = SqliteEventStore.open({ file: join(dir, 'events.db') });
   ingest = new IngestService(store, new EventValidator());
   sink = new IngestSink(ingest, captureClient('capture.civil-registry'));
-  sim = new CivilRegistrySimulator({ now: () => simNow ?? Date.now() });
+  sim = new CivilRegistrySimulator({ clock: { now: () => simNow ?? Date.now() } });
   ({ url } = await sim.start());
 });
 

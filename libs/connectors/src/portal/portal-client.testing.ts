@@ -24,7 +24,7 @@ export const withPortalSimulator = () => {
       new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp', timeoutMs: 1000, ...overrides }),
   };
   beforeAll(async () => {
-    sim = new NationalPortalSimulator({ sessionTtlMs: 60_000, now: () => Date.now() + skewMs });
+    sim = new NationalPortalSimulator({ sessionTtlMs: 60_000, clock: { now: () => Date.now() + skewMs } });
     ({ url } = await sim.start());
   });
   afterAll(() => sim?.stop());

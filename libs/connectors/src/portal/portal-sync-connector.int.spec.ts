@@ -27,7 +27,7 @@ let counter = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portal-sync-'));
   store = SqliteEventStore.open({ file: join(dir, 'events.db') });
-  sim = new NationalPortalSimulator({ sessionTtlMs: 60_000, now: () => Date.now() + skewMs });
+  sim = new NationalPortalSimulator({ sessionTtlMs: 60_000, clock: { now: () => Date.now() + skewMs } });
   ({ url } = await sim.start());
 });
 

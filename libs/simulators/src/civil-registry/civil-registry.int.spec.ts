@@ -86,7 +86,7 @@ describe('CivilRegistrySimulator over HTTP', () => {
   it('also advances with time when stepMs is set', async () => {
     let now = Date.UTC(2025, 6, 1, 1);
     const timed = new CivilRegistrySimulator({
-      now: () => now,
+      clock: { now: () => now },
       config: {
         outcomes: { done: 1, supplement: 0, rejected: 0 },
         processingPolls: { min: 1, max: 1 },

@@ -1,4 +1,5 @@
 import { CIVIL_REGISTRY_STATUS, formatVn } from '#lgsp/connectors';
+import type { Clock } from '#lgsp/observability';
 import { corruptRecord, mulberry32, SimInputError, toNfd } from '../faults.js';
 import {
   code,
@@ -77,8 +78,8 @@ export class CivilRegistrySimulator extends Simulator {
   private order: string[] = [];
   private certificates = 0;
 
-  constructor(options: { now?: () => number; config?: Partial<RegistryConfig> } = {}) {
-    super('civil-registry', options.now);
+  constructor(options: { clock?: Pick<Clock, 'now'>; config?: Partial<RegistryConfig> } = {}) {
+    super('civil-registry', options.clock);
     if (options.config) this.configure(options.config);
   }
 

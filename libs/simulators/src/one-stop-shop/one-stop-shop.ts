@@ -1,4 +1,5 @@
 import { OSS_STATUS, formatVn } from '#lgsp/connectors';
+import type { Clock } from '#lgsp/observability';
 import { corruptRecord, SimInputError, toNfd, type FaultDecision } from '../faults.js';
 import {
   array,
@@ -23,7 +24,8 @@ import { json, Simulator, type SimRequest, type SimResponse } from '../http.js';
 export interface OneStopShopOptions {
   /** When set, every call needs the header `X-API-Key`; @defaultValue none */
   apiKey?: string;
-  now?: () => number;
+  /** The clock of timestamps, sessions and faults, for tests. @defaultValue systemClock */
+  clock?: Pick<Clock, 'now'>;
 }
 
 // The shop's status names are its published vocabulary, one table with the connector's wire types.
@@ -72,7 +74,7 @@ export class OneStopShopSimulator extends Simulator {
   private history = new Map<string, { ngay: string; trang_thai: string; phien_ban: number | undefined }[]>();
 
   constructor(options: OneStopShopOptions = {}) {
-    super('one-stop-shop', options.now);
+    super('one-stop-shop', options.clock);
     this.apiKey = options.apiKey;
   }
 

@@ -1,4 +1,5 @@
 import { PAYMENT_STATUS, formatVn } from '#lgsp/connectors';
+import type { Clock } from '#lgsp/observability';
 import { mulberry32, SimInputError } from '../faults.js';
 import { date, nonNegative, record, requiredText, text, weights } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse, type Started } from '../http.js';
@@ -73,8 +74,8 @@ export class PaymentPlatformSimulator extends Simulator {
   private transactions = 0;
   private stopped = false;
 
-  constructor(options: { now?: () => number; config?: Record<string, unknown> } = {}) {
-    super('payments', options.now);
+  constructor(options: { clock?: Pick<Clock, 'now'>; config?: Record<string, unknown> } = {}) {
+    super('payments', options.clock);
     if (options.config) this.configure(options.config);
   }
 

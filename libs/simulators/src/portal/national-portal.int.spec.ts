@@ -47,7 +47,7 @@ describe('NationalPortalSimulator over HTTP', () => {
 
   it('expires a session after its time to live', async () => {
     let now = Date.now();
-    const short = new NationalPortalSimulator({ sessionTtlMs: 1000, now: () => now });
+    const short = new NationalPortalSimulator({ sessionTtlMs: 1000, clock: { now: () => now } });
     const started = await short.start();
     try {
       const login = await request(started.url, 'POST', '/api/login', { username: 'lgsp', password: 'lgsp' });

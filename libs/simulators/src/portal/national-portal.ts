@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { formatVn, type PortalProgressRecord } from '#lgsp/connectors';
+import type { Clock } from '#lgsp/observability';
 import { corruptRecord, SimInputError, toNfd, type FaultDecision } from '../faults.js';
 import {
   AGENCY_ID,
@@ -30,7 +31,8 @@ export interface PortalOptions {
   sessionTtlMs?: number;
   /** Agency ID in the codes of online submissions; @defaultValue `000.00.00.G22` (the portal office) */
   agencyId?: string;
-  now?: () => number;
+  /** The clock of timestamps, sessions and faults, for tests. @defaultValue systemClock */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export const PORTAL_STATUSES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
@@ -86,7 +88,7 @@ export class NationalPortalSimulator extends Simulator {
   private dailyCounters = new Map<string, number>();
 
   constructor(options: PortalOptions = {}) {
-    super('national-portal', options.now);
+    super('national-portal', options.clock);
     this.username = options.username ?? 'lgsp';
     this.password = options.password ?? 'lgsp';
     this.sessionTtlMs = options.sessionTtlMs ?? 30 * 60_000;
