@@ -78,14 +78,14 @@ export async function measureLag(
   name: string,
   checkpoint: number,
   status: SubscriptionStatus,
-  now: () => number = Date.now,
+  clock: Pick<Clock, 'now'> = systemClock,
   leaseHolder?: string,
 ): Promise<SubscriptionLag> {
   const head = (await store.head()).position;
   let lagSeconds = 0;
   if (head > checkpoint) {
     const [first] = await store.readAll({ after: checkpoint, limit: 1 });
-    if (first) lagSeconds = Math.max(0, (now() - Date.parse(first.recordedAt)) / 1000);
+    if (first) lagSeconds = Math.max(0, (clock.now() - Date.parse(first.recordedAt)) / 1000);
   }
   return {
     name,
@@ -295,7 +295,7 @@ export class SubscriptionRunner {
 
   async lag(): Promise<SubscriptionLag> {
     const checkpoint = this.position ?? (await this.loadCheckpoint());
-    return measureLag(this.store, this.name, checkpoint, this.status, this.now, this.knownHolder);
+    return measureLag(this.store, this.name, checkpoint, this.status, { now: this.now }, this.knownHolder);
   }
 
   private async run(): Promise<void> {

@@ -1,5 +1,11 @@
 import { isIP } from 'node:net';
-import type { HubMetrics, Logger, RateLimitPolicy } from '#lgsp/observability';
+import {
+  systemClock,
+  type Clock,
+  type HubMetrics,
+  type Logger,
+  type RateLimitPolicy,
+} from '#lgsp/observability';
 import {
   KeyedRateLimiter,
   msUntilTokens,
@@ -123,10 +129,10 @@ export class RequestLimits {
     private readonly config: HubConfig['rateLimit'],
     private readonly metrics: HubMetrics,
     private readonly logger?: Logger,
-    now?: () => number,
+    clock: Pick<Clock, 'now'> = systemClock,
   ) {
-    this.now = now ?? Date.now;
-    const options = now ? { clock: { now } } : {};
+    this.now = () => clock.now();
+    const options = { clock };
     this.clients = new KeyedRateLimiter(options);
     this.addresses = new KeyedRateLimiter(options);
     this.scrapes = new KeyedRateLimiter(options);

@@ -68,7 +68,7 @@ describe('RequestLimits', () => {
       },
       metrics,
       logger,
-      () => now,
+      { now: () => now },
     );
     const reply = () => {
       const headers: Record<string, string> = {};

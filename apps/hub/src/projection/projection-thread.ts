@@ -8,7 +8,7 @@ import {
   type SubscriptionLag,
   type SubscriptionStatus,
 } from '#lgsp/subscriptions';
-import { type Logger } from '#lgsp/observability';
+import { systemClock, type Clock, type Logger } from '#lgsp/observability';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './protocol.js';
 
 /** Options of {@link ProjectionThread}. */
@@ -31,8 +31,8 @@ export interface ProjectionThreadOptions {
   stopTimeoutMs?: number;
   /** Appends within this window become one wake-up message. @defaultValue 20 */
   wakeCoalesceMs?: number;
-  /** Clock for lagSeconds and uptime. @defaultValue Date.now */
-  now?: () => number;
+  /** Clock for lagSeconds and uptime. @defaultValue systemClock */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /**
@@ -79,7 +79,8 @@ export class ProjectionThread {
     this.startTimeoutMs = options.startTimeoutMs ?? 15_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 5000;
     this.wakeCoalesceMs = options.wakeCoalesceMs ?? 20;
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
   }
 
   /** Where the worker is in its life cycle. */
@@ -157,7 +158,9 @@ export class ProjectionThread {
   async lag(): Promise<SubscriptionLag[]> {
     const checkpoint = await this.options.views.checkpoint();
     return [
-      await measureLag(this.options.store, DOSSIER_PROJECTION_NAME, checkpoint, this.status(), this.now),
+      await measureLag(this.options.store, DOSSIER_PROJECTION_NAME, checkpoint, this.status(), {
+        now: this.now,
+      }),
     ];
   }
 

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../core/clock.js';
 import type { ConnectorError } from '../core/errors.js';
 import {
   HttpExchange,
@@ -32,8 +33,8 @@ export interface PaymentClientOptions {
   target?: string;
   /** @defaultValue the global fetch */
   fetch?: typeof fetch;
-  /** For `ThoiGianGD` of QUERY and GET_BILL. @defaultValue Date.now */
-  now?: () => number;
+  /** For `ThoiGianGD` of QUERY and GET_BILL. @defaultValue systemClock */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface PaymentInit {
@@ -95,7 +96,8 @@ export class PaymentClient {
     this.target = options.target ?? PAYMENTS_TARGET;
     this.partnerCode = options.partnerCode;
     this.http = new HttpExchange(this.target, options);
-    this.now = options.now ?? Date.now;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
   }
 
   /**
