@@ -1,6 +1,6 @@
 import { ApiError } from './api.js';
 import type { Ctx } from './command.js';
-import { isInterruption, sleep } from './io.js';
+import { isInterruption, nowOf, sleep } from './io.js';
 import { ProgressLine } from './progress.js';
 
 /** How long a followed run may go without an answer from the hub (a restart) before the CLI gives up. */
@@ -25,7 +25,7 @@ export async function follow<T>(
   render: (t: T) => { done: number; total: number; text: string },
 ): Promise<Followed<T>> {
   const progress = new ProgressLine(ctx.io);
-  const now = ctx.io.now ?? Date.now;
+  const now = nowOf(ctx.io);
   let last = first;
   let unreachableSince: number | undefined;
   const draw = (note = '') => {

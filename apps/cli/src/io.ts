@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Clock } from '#lgsp/observability';
 
 /**
  * The CLI's exit codes, one meaning each, so scripts can branch on them. Written out in `--help`.
@@ -42,7 +43,17 @@ export interface CliIo {
   pollMs?: number;
   /** At most one plain progress line per this many ms when stderr is not a terminal; default 10000. */
   plainProgressMs?: number;
-  now?: () => number;
+  /** The clock of progress lines and grace periods, for tests. @defaultValue the wall clock */
+  clock?: Pick<Clock, 'now'>;
+}
+
+/**
+ * `io.clock`'s time, else the wall clock (what systemClock reads: the CLI imports no library at start,
+ * only once a command needs it, so it does not import systemClock for the default).
+ */
+export function nowOf(io: Pick<CliIo, 'clock'>): () => number {
+  const clock = io.clock;
+  return clock ? () => clock.now() : Date.now;
 }
 
 /** Bad arguments: exit 2 with the message and a pointer to `--help`. */

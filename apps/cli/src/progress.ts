@@ -1,4 +1,4 @@
-import type { CliIo } from './io.js';
+import { nowOf, type CliIo } from './io.js';
 
 /** `[#####-----]`: `done` of `total` in `width` cells (empty when the total is not known yet). */
 export function progressBar(done: number, total: number, width = 30): string {
@@ -37,9 +37,9 @@ export class ProgressLine {
   private pending = '';
   private drawn = false;
 
-  constructor(private readonly io: Pick<CliIo, 'stderr' | 'now' | 'plainProgressMs'>) {
+  constructor(private readonly io: Pick<CliIo, 'stderr' | 'clock' | 'plainProgressMs'>) {
     this.tty = io.stderr.isTTY === true;
-    this.now = io.now ?? Date.now;
+    this.now = nowOf(io);
     this.plainEveryMs = io.plainProgressMs ?? 10_000;
   }
 

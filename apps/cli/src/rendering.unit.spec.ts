@@ -40,7 +40,7 @@ describe('progress rendering', () => {
     let now = 0;
     const line = new ProgressLine({
       stderr: { write: (t: string) => written.push(t) },
-      now: () => now,
+      clock: { now: () => now },
       plainProgressMs: 1000,
     });
     line.update(1, 4, 'one');

@@ -22,7 +22,7 @@ function io(options: { clockStepMs?: number; interrupted?: boolean } = {}) {
     interrupt: controller.signal,
     readFile: () => '',
     plainProgressMs: 0,
-    now: () => (clock += options.clockStepMs ?? 0),
+    clock: { now: () => (clock += options.clockStepMs ?? 0) },
   };
   return { cli, out };
 }

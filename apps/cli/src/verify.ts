@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ChainRecord, ChainSource, ChainVerdict } from '#lgsp/event-store';
 import type { Ctx } from './command.js';
 import { loadHubConfig } from './hub-config.js';
-import { EXIT, UsageError, type CliIo } from './io.js';
+import { EXIT, nowOf, UsageError, type CliIo } from './io.js';
 import { ProgressLine, formatCount, percent } from './progress.js';
 
 /** Progress shows only for a walk that takes longer than this (a large store). */
@@ -77,7 +77,7 @@ async function* withProgress(
   total: number,
   io: CliIo,
 ): AsyncIterable<ChainRecord> {
-  const now = io.now ?? Date.now;
+  const now = nowOf(io);
   const started = now();
   const progress = new ProgressLine(io);
   let done = 0;
