@@ -31,6 +31,7 @@ import {
   toPortalProgress,
   PortalReconciler,
 } from '#lgsp/connectors';
+import { systemClock } from '#lgsp/observability';
 import { expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
 import { ReplayService, SqlReplayStore, connectorReplayTarget } from '#lgsp/replay';
 import { NationalPortalSimulator } from '#lgsp/simulators';
@@ -214,7 +215,7 @@ async function reconcileBench(): Promise<ReconcileFigures> {
     const context: ReconcileContext = {
       scanned: (n) => (scanned = n),
       compared: (n) => (compared = n),
-      now: () => new Date().toISOString(),
+      clock: systemClock,
     };
     let mismatches = 0;
     let first: unknown;

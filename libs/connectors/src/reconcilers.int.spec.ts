@@ -136,7 +136,7 @@ async function reconcile(reconciler: TargetReconciler, scope: ReconciliationScop
   const context = {
     scanned: (n: number) => (outcome.scanned = n),
     compared: (n: number) => (outcome.compared = n),
-    now: () => '2025-11-23T12:00:00+07:00',
+    clock: { now: () => Date.parse('2025-11-23T12:00:00+07:00') },
   };
   for await (const batch of reconciler.reconcile(dossiers, scope, context)) {
     outcome.batches.push(batch.length);
@@ -214,7 +214,7 @@ describe('PortalReconciler against the portal simulator (XuatDanhSachHoSo)', () 
       system: 'portal',
       expected: 4,
       actual: 2,
-      detectedAt: '2025-11-23T12:00:00+07:00',
+      detectedAt: '2025-11-23T05:00:00.000Z', // 12:00 in Vietnam, as the hub stamps it (UTC)
     });
     expect(outcome.scanned).toBe(10);
     expect(outcome.compared).toBe(10);

@@ -1,3 +1,4 @@
+import type { Clock } from '#lgsp/observability';
 import type {
   ExpectedDossier,
   Mismatch,
@@ -223,7 +224,8 @@ export class MismatchBatcher {
 
   constructor(
     private readonly system: ReconciliationTarget,
-    private readonly now: () => string,
+    /** Stamps `detectedAt` (ISO 8601, UTC). */
+    private readonly clock: Pick<Clock, 'now'>,
     readonly size = 500,
   ) {}
 
@@ -235,7 +237,7 @@ export class MismatchBatcher {
       expected,
       actual,
       category,
-      detectedAt: this.now(),
+      detectedAt: new Date(this.clock.now()).toISOString(),
     });
   }
 

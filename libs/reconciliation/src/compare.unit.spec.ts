@@ -97,7 +97,7 @@ describe('judgesExtra', () => {
 
 describe('MismatchBatcher', () => {
   it('hands out full batches, then the rest', () => {
-    const batcher = new MismatchBatcher('portal', () => '2025-11-23T10:00:00+07:00', 2);
+    const batcher = new MismatchBatcher('portal', { now: () => Date.parse('2025-11-23T10:00:00+07:00') }, 2);
     for (let i = 0; i < 5; i++) batcher.add(`D${i}`, '*', null, null, 'missing-in-target');
     expect([...batcher.take()].map((b) => b.length)).toEqual([2, 2]);
     expect([...batcher.take(true)].map((b) => b.map((m) => m.dossier))).toEqual([['D4']]);

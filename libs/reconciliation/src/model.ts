@@ -5,6 +5,8 @@
  * formats, code mappings), and records one mismatch per differing field.
  */
 
+import type { Clock } from '#lgsp/observability';
+
 /** The systems a run can cover: the connectors' targets. */
 export const RECONCILIATION_TARGETS = ['portal', 'one-stop-shop', 'civil-registry', 'payments'] as const;
 export type ReconciliationTarget = (typeof RECONCILIATION_TARGETS)[number];
@@ -115,7 +117,8 @@ export interface ReconcileContext {
   scanned(count: number): void;
   /** Dossiers compared so far (cumulative). */
   compared(count: number): void;
-  now(): string;
+  /** The run's clock, for the mismatches' `detectedAt`. */
+  clock: Pick<Clock, 'now'>;
   signal?: AbortSignal;
 }
 

@@ -48,7 +48,7 @@ export async function* reconcilePages<R>(
   system: PagedReconciliation<R>,
   context: ReconcileContext,
 ): AsyncIterable<Mismatch[]> {
-  const out = new MismatchBatcher(system.target, () => context.now(), system.batchSize);
+  const out = new MismatchBatcher(system.target, context.clock, system.batchSize);
   let scanned = 0;
   let compared = 0;
   const pages = system.pages(context.signal)[Symbol.asyncIterator]();

@@ -246,7 +246,7 @@ export class ReconciliationService {
         run.progress.compared = count;
         dirty = true;
       },
-      now: () => this.now(),
+      clock: this.clock,
       signal,
     };
     try {
