@@ -2,6 +2,26 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from './scripts/lint/boundaries.mjs';
 
+// What a port (the event-store port, the SQL storage port) may not import: a driver, broker,
+// framework or I/O module. Each block adds its own adapters' folders.
+const PORT_FORBIDDEN = [
+  '@nestjs/*',
+  '@kurrent/*',
+  'pg',
+  'pg-*',
+  'kafkajs',
+  'node:sqlite',
+  'fastify',
+  '@fastify/*',
+  'fs',
+  'fs/*',
+  'node:fs',
+  'node:fs/*',
+  'node:net',
+  'node:http',
+  'node:child_process',
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -49,25 +69,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: [
-                '@nestjs/*',
-                '@kurrent/*',
-                'pg',
-                'pg-*',
-                'kafkajs',
-                'node:sqlite',
-                'fastify',
-                '@fastify/*',
-                'fs',
-                'fs/*',
-                'node:fs',
-                'node:fs/*',
-                'node:net',
-                'node:http',
-                'node:child_process',
-                './sqlite/*',
-                './postgres/*',
-              ],
+              group: [...PORT_FORBIDDEN, './sqlite/*', './postgres/*'],
               message: 'The storage port imports no infrastructure and no driver.',
             },
           ],
@@ -105,21 +107,7 @@ export default tseslint.config(
           patterns: [
             {
               group: [
-                '@nestjs/*',
-                '@kurrent/*',
-                'pg',
-                'pg-*',
-                'kafkajs',
-                'node:sqlite',
-                'fastify',
-                '@fastify/*',
-                'fs',
-                'fs/*',
-                'node:fs',
-                'node:fs/*',
-                'node:net',
-                'node:http',
-                'node:child_process',
+                ...PORT_FORBIDDEN,
                 '#lgsp/event-store/*',
                 './sqlite/*',
                 './postgres/*',
