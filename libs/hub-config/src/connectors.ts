@@ -1,3 +1,4 @@
+import type { CircuitBreakerOptions } from '#lgsp/connectors';
 import { BOOLEAN, integer, positive, settingsObject } from './schema.js';
 import { redactUrl, type Env } from './env.js';
 
@@ -46,14 +47,8 @@ export interface ConnectorsConfig {
   };
 }
 
-export interface BreakerSettings {
-  failureThreshold: number;
-  failureRatio: number;
-  windowMs: number;
-  minimumCalls: number;
-  coolDownMs: number;
-  halfOpenTrials: number;
-}
+/** A connector's circuit breaker, as the connectors' own options describe it (one definition). */
+export type BreakerSettings = CircuitBreakerOptions;
 
 /** What every connector has. */
 export interface ConnectorSettings {
