@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import { openStorage } from '#lgsp/hub-storage';
-import { IngestService, type IngestObserver } from '#lgsp/ingest';
+import { IngestService, PortalCodeCheck, type IngestObserver } from '#lgsp/ingest';
 import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
 import { HubMetrics, type RootLogger as Logger } from '#lgsp/observability';
 import { DossierProjection, type DossierViewRepository } from '#lgsp/projections';
@@ -79,7 +79,12 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     duplicate: (type) => metrics.eventDuplicate(type),
     rejected: (type, code) => metrics.eventRejected(type, code),
   };
-  const ingest = new IngestService(store, new EventValidator({ adminUnits: units }), { observer, units });
+  const { mode, ...rules } = config.ingest.codeCheck;
+  const ingest = new IngestService(store, new EventValidator({ adminUnits: units }), {
+    observer,
+    units,
+    codeCheck: mode === 'off' ? undefined : new PortalCodeCheck(mode, rules),
+  });
 
   const clients = new ClientService(storage.clients, units);
   clients.setAdminToken(bootstrapAdminToken(config, logger));

@@ -43,6 +43,8 @@ import {
   type SubscriptionsConfig,
 } from './storage.js';
 
+import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
+
 /**
  * The hub's configuration: one JSON file (`LGSP_CONFIG`) plus environment overrides. Every value
  * has a documented default; a bad value stops start-up with its path and the reason. Each area (its
@@ -53,10 +55,7 @@ export interface HubConfig extends StorageConfig {
   rateLimit: RateLimitConfig;
   metrics: MetricsConfig;
   kafka: KafkaConfig;
-  ingest: {
-    /** Most events in one batch request; more gets 413. @defaultValue 1000 */
-    maxBatchEvents: number;
-  };
+  ingest: IngestConfig;
   adminUnits: {
     /**
      * The administrative-unit list (format of the national list, 34 provinces / 3,321 communes).
@@ -84,7 +83,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   metrics: METRICS_DEFAULTS,
   ...STORAGE_DEFAULTS,
   kafka: KAFKA_DEFAULTS,
-  ingest: { maxBatchEvents: 1000 },
+  ingest: INGEST_DEFAULTS,
   adminUnits: { file: null },
   subscriptions: SUBSCRIPTIONS_DEFAULTS,
   connectors: CONNECTORS_DEFAULTS,
@@ -99,7 +98,7 @@ const schema = settingsObject({
   metrics: METRICS_SCHEMA,
   ...STORAGE_SCHEMA_PROPERTIES,
   kafka: KAFKA_SCHEMA,
-  ingest: settingsObject({ maxBatchEvents: integer(1, 10_000) }),
+  ingest: INGEST_SCHEMA,
   adminUnits: settingsObject({ file: { type: ['string', 'null'], minLength: 1 } }),
   subscriptions: SUBSCRIPTIONS_SCHEMA,
   connectors: CONNECTORS_SCHEMA,
@@ -171,6 +170,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   applyKafkaEnv(c.kafka, env, problems);
   applyMetricsEnv(c.metrics, env, problems);
   applyConnectorEnv(c, env, problems);
+  applyIngestEnv(c.ingest, env, problems);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   applyLogEnv(c.log, env, problems);
 }
@@ -178,6 +178,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
 /** Rules between settings, checked once every source is applied. */
 function checkCombinations(c: HubConfig, problems: string[]): void {
   checkHttp(c.http, problems);
+  checkIngest(c.ingest, problems);
   if (c.metrics.port !== null && c.metrics.port !== 0 && c.metrics.port === c.http.port)
     problems.push(`metrics.port (${c.metrics.port}) must differ from http.port`);
 }

@@ -37,6 +37,29 @@ describe('configuration', () => {
     expect(c.dataDir).toBe('/tmp/x');
   });
 
+  it('reads the ingest code check from the file and LGSP_INGEST_CODE_CHECK, and refuses a bad pattern', () => {
+    expect(loadConfig({}).ingest.codeCheck.mode).toBe('off');
+    const path = file(
+      JSON.stringify({ ingest: { codeCheck: { mode: 'warn', agencyPattern: '^H[0-9]{2}$' } } }),
+    );
+    const c = loadConfig({ LGSP_CONFIG: path });
+    expect(c.ingest.codeCheck).toEqual({
+      ...DEFAULT_CONFIG.ingest.codeCheck,
+      mode: 'warn',
+      agencyPattern: '^H[0-9]{2}$',
+    });
+    expect(loadConfig({ LGSP_CONFIG: path, LGSP_INGEST_CODE_CHECK: 'refuse' }).ingest.codeCheck.mode).toBe(
+      'refuse',
+    );
+    expect(problemsOf({ LGSP_INGEST_CODE_CHECK: 'loud' })).toEqual([
+      'LGSP_INGEST_CODE_CHECK: must be one of off, warn, refuse',
+    ]);
+    const bad = file(JSON.stringify({ ingest: { codeCheck: { dossierCodePattern: '([' } } }));
+    expect(problemsOf({ LGSP_CONFIG: bad })).toEqual([
+      expect.stringMatching(/^ingest\.codeCheck\.dossierCodePattern: not a regular expression/),
+    ]);
+  });
+
   it('names the path and the reason of each bad value', () => {
     const path = file(JSON.stringify({ http: { port: 'x' }, log: { level: 'loud' }, extra: true }));
     const problems = problemsOf({ LGSP_CONFIG: path });

@@ -11,3 +11,4 @@ export type { HttpConfig, RateLimitConfig, RateLimitSettings } from './http.js';
 export type { KafkaConfig } from './kafka.js';
 export type { LogConfig, MetricsConfig } from './observability.js';
 export type { StorageConfig, SubscriptionsConfig } from './storage.js';
+export type { IngestConfig } from './ingest.js';

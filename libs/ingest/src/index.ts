@@ -1,1 +1,2 @@
 export * from './ingest.service.js';
+export * from './portal-codes.js';

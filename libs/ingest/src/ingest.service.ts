@@ -20,6 +20,7 @@ import {
   type VersionConflict,
 } from '#lgsp/event-store';
 import { assertIngestScope, coversOwner, type Client, type CommuneDirectory } from '#lgsp/security';
+import type { PortalCodeCheck } from './portal-codes.js';
 import { EMPTY_STREAM, evolveOwner, StreamOwners, type StreamState } from './stream-owners.js';
 
 /**
@@ -36,6 +37,8 @@ export interface IngestOutcome {
   /** 201 when at least one event was appended, 200 when every event was already stored. */
   status: 201 | 200;
   results: IngestResult[];
+  /** Codes the national portal would refuse, in `warn` mode of the code check; absent when none. */
+  warnings?: Issue[];
 }
 
 /** What ingest reports to metrics; kept as an interface so the use case knows no metrics library. */
@@ -51,6 +54,8 @@ export interface IngestServiceOptions {
   units?: CommuneDirectory;
   /** Streams whose owner is cached. @defaultValue 100000 */
   ownerCacheSize?: number;
+  /** The optional early check of dossier and agency codes against the portal's forms. @defaultValue off */
+  codeCheck?: PortalCodeCheck;
 }
 
 /** Appends retried after a version conflict the client did not ask for (another writer came first). */
@@ -76,6 +81,7 @@ export class IngestService {
   readonly owners: StreamOwners;
   private readonly observer: IngestObserver | undefined;
   private readonly units: CommuneDirectory;
+  private readonly codeCheck: PortalCodeCheck | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -84,6 +90,7 @@ export class IngestService {
   ) {
     this.observer = options.observer;
     this.units = options.units ?? NO_UNITS;
+    this.codeCheck = options.codeCheck;
     this.owners = new StreamOwners(store, options.ownerCacheSize);
   }
 
@@ -95,12 +102,21 @@ export class IngestService {
     // NFC first, so that length limits and scope checks see the text as it will be stored.
     const events = received.map((e) => normalizeNfc(e));
     let appends: EventToAppend[];
+    let warnings: Issue[];
     try {
       const issues = this.validator.validate(events, { single });
       if (issues.length > 0) {
         throw new DomainError('invalid', `${issues.length} schema violation(s)`, issues);
       }
       assertIngestScope(client, events, single, this.units);
+      warnings = this.codeCheck?.issues(events, single) ?? [];
+      if (warnings.length > 0 && this.codeCheck?.mode === 'refuse') {
+        throw new DomainError(
+          'invalid',
+          `${warnings.length} code(s) the national portal would refuse (ingest code check)`,
+          warnings,
+        );
+      }
       appends = events.map(toAppend);
     } catch (e) {
       this.rejected(events, e);
@@ -126,8 +142,9 @@ export class IngestService {
       }
     });
     const status = appended > 0 ? 201 : 200;
-    if (client.role === 'admin' || appended === results.length) return { status, results };
-    return { status, results: await this.scoped(client, results) };
+    const scoped =
+      client.role === 'admin' || appended === results.length ? results : await this.scoped(client, results);
+    return warnings.length > 0 ? { status, results: scoped, warnings } : { status, results: scoped };
   }
 
   private rejected(events: readonly CloudEvent[], e: unknown): void {

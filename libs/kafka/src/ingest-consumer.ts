@@ -236,8 +236,15 @@ export class KafkaIngestConsumer {
           { pointer: '/source', message: 'no hub client is bound to this source' },
         ]);
       }
-      const { results } = await this.options.ingest.ingest(client, [event], true);
+      const { results, warnings } = await this.options.ingest.ingest(client, [event], true);
       const result = results[0];
+      if (warnings !== undefined) {
+        // Kafka has no answer to carry them: the operator sees them (codes, never personal data).
+        this.logger.warn(
+          { topic: message.topic, partition: message.partition, offset: message.offset, warnings },
+          'Kafka ingest: appended with codes the national portal would refuse',
+        );
+      }
       const duplicate = result?.duplicate === true;
       this.settled(message);
       this.options.observer?.outcome(duplicate ? 'duplicate' : 'appended');

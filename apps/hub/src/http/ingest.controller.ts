@@ -38,6 +38,10 @@ export class IngestController {
     void reply
       .status(outcome.status)
       .header('content-type', 'application/json')
-      .send({ results: outcome.results });
+      .send(
+        outcome.warnings
+          ? { results: outcome.results, warnings: outcome.warnings }
+          : { results: outcome.results },
+      );
   }
 }
