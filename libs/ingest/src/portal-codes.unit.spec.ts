@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { exampleEvent, type CloudEvent } from '#lgsp/contracts';
 import { BINH_SON, eventOf } from './ingest.testing.js';
 import { PORTAL_CODE_RULES, PortalCodeCheck } from './portal-codes.js';
@@ -66,6 +67,42 @@ describe('PortalCodeCheck', () => {
   it('refuses a pattern that is not a regular expression', () => {
     expect(() => new PortalCodeCheck('warn', { ...PORTAL_CODE_RULES, agencyPattern: '(' })).toThrow(
       SyntaxError,
+    );
+  });
+});
+
+describe('PortalCodeCheck on generated codes (fast-check)', () => {
+  const check = new PortalCodeCheck('refuse');
+  const digits = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
+  const agency = fc
+    .tuple(digits(3), digits(2), digits(2), fc.constantFrom('H', 'G'), digits(2))
+    .map(([a, b, c, l, d]) => `${a}.${b}.${c}.${l}${d}`);
+  const day = fc
+    .date({
+      min: new Date('2000-01-01T00:00:00Z'),
+      max: new Date('2099-12-31T00:00:00Z'),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString().slice(2, 10).replaceAll('-', ''));
+
+  it('accepts every code of the portal form, 4- or 5-digit counter, any real day', () => {
+    fc.assert(
+      fc.property(agency, day, fc.oneof(digits(4), digits(5)), (a, d, n) => {
+        expect(check.issues([submitted(`${a}-${d}-${n}`, a)], true)).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws on any text, and reports at most one issue per field, quoting it', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), fc.string({ maxLength: 40 }), (code, agencyCode) => {
+        const issues = check.issues([submitted(code, agencyCode)], true);
+        expect(issues.length).toBeLessThanOrEqual(2);
+        for (const issue of issues)
+          expect(['/data/dossierCode', '/data/agencyCode']).toContain(issue.pointer);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
