@@ -47,6 +47,7 @@ import {
   openFeeRequests,
   portalFacts,
   signMessage,
+  dossierOfPaymentRef,
   toCivilRegistryRequest,
   toOneStopShopDossier,
   toOneStopShopProgress,
@@ -327,7 +328,7 @@ const payments: Target = {
       },
       held: (state, codes) =>
         rows(state, 'payments').filter(
-          (p) => codes.has(String(p.MaThamChieu).replace(/-TT1$/, '')) && p.SoTien === FEE,
+          (p) => codes.has(dossierOfPaymentRef(String(p.MaThamChieu)) ?? '') && p.SoTien === FEE,
         ).length,
     };
   },
