@@ -114,9 +114,23 @@ export class PaymentClient {
    * reference with another amount is refused (`data`).
    */
   async init(request: PaymentInit, signal?: AbortSignal): Promise<PaymentInitResult> {
+    const answer = await this.accepted('INIT', this.initFields(request), signal);
+    return {
+      ref: text(answer.MaThamChieu),
+      transactionId: text(answer.MaGiaoDich),
+      paymentUrl: text(answer.UrlThanhToan),
+    };
+  }
+
+  /** The signed INIT message of `request`, exactly as {@link init} sends it. */
+  initMessage(request: PaymentInit): Record<string, unknown> {
+    return signMessage('INIT', this.initFields(request), this.options.secret);
+  }
+
+  private initFields(request: PaymentInit): Record<string, unknown> {
     const description = request.description ?? `Thanh toán ${request.ref}`;
     const r = request.receipt ?? {};
-    const fields = {
+    return {
       LoaiBanTin: 'INIT',
       PhienBan: this.dialect.PhienBan,
       MaDoiTac: this.partnerCode,
@@ -144,12 +158,6 @@ export class PaymentClient {
         PhiLePhi: r.PhiLePhi ?? [],
         DSKhoanNop: r.DSKhoanNop ?? [{ NoiDung: description, SoTien: String(request.amount) }],
       },
-    };
-    const answer = await this.accepted('INIT', fields, signal);
-    return {
-      ref: text(answer.MaThamChieu),
-      transactionId: text(answer.MaGiaoDich),
-      paymentUrl: text(answer.UrlThanhToan),
     };
   }
 

@@ -11,6 +11,7 @@ import {
   dossierOfPaymentRef,
   feeRequests,
   paymentEventId,
+  paymentReceipt,
   paymentRef,
   settledPaymentRefs,
   toPaymentEvent,
@@ -138,6 +139,37 @@ describe('fee requests', () => {
     expect(settledPaymentRefs([completed('AZT1'), failed('AZT2'), status(6, 'x')])).toEqual(
       new Set(['AZT1', 'AZT2']),
     );
+  });
+});
+
+describe('the receipt of an INIT (ThongTinBienLai)', () => {
+  it('names the procedure, the agency, the dossier, the payer and each fee, amounts as strings', () => {
+    const events = [submitted([30000, 20000, 0]), status(6, '2025-11-23T17:05:09Z')];
+    const { view } = stateOf(events);
+    const beneficiary = { account: '3711', bankCode: 'VCB', holder: 'UBND xã' };
+    expect(paymentReceipt(CODE, view, events, 'Thanh toán', beneficiary)).toEqual({
+      MaTTHC: '1.001193',
+      MaDVC: '1.001193.01',
+      MaDonVi: '000.00.51.H56',
+      MaHoSo: CODE,
+      TKThuHuong: '3711',
+      MaNHThuHuong: 'VCB',
+      TenTKThuHuong: 'UBND xã',
+      HoTenNguoiNop: 'Nguyễn Văn A',
+      NoiDungThanhToan: 'Thanh toán',
+      PhiLePhi: [
+        { LoaiPhiLePhi: 'Phi', MaPhiLePhi: 'LP00', TenPhiLePhi: 'Lệ phí', SoTien: '30000' },
+        { LoaiPhiLePhi: 'Phi', MaPhiLePhi: 'LP01', TenPhiLePhi: 'Lệ phí', SoTien: '20000' },
+      ],
+      DSKhoanNop: [
+        { NoiDung: 'Lệ phí', SoTien: '30000' },
+        { NoiDung: 'Lệ phí', SoTien: '20000' },
+      ],
+    });
+    // Without the submission's fee list: one line for the amount due; no beneficiary: empty.
+    const bare = paymentReceipt(CODE, { ...view, procedureCode: undefined }, [], 'Thanh toán');
+    expect(bare).toMatchObject({ MaTTHC: '', MaDVC: '', TKThuHuong: '', PhiLePhi: [] });
+    expect(bare.DSKhoanNop).toEqual([{ NoiDung: 'Thanh toán', SoTien: '50000' }]);
   });
 });
 
