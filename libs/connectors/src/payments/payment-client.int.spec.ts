@@ -154,6 +154,18 @@ describe('PaymentClient with the payment platform simulator', () => {
     expect(errQuery.kind).toBe('retriable');
   });
 
+  it('calls MaLoi 99 ("other errors") and an unknown code retriable, not the dossier’s fault', async () => {
+    for (const MaLoi of ['99', '77']) {
+      const answering: typeof fetch = async () =>
+        new Response(JSON.stringify({ MaLoi, MoTaLoi: 'Lỗi khác' }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        });
+      const err = await rejection(client({ fetch: answering }).init(init));
+      expect([err.kind, err.message]).toEqual(['retriable', expect.stringContaining(`MaLoi ${MaLoi}`)]);
+    }
+  });
+
   it('classifies an outage, a rate limit and an unreachable platform as retriable', async () => {
     sim.faults.configure(parseFaultConfig({ outage: { forMs: 5000 } }, Date.now()));
     const outage = await rejection(client().init(init));

@@ -283,9 +283,10 @@ export class PaymentClient {
   }
 
   private refused(kind: string, answer: PaymentAnswer): ConnectorError {
-    const known = (Object.values(PAYMENT_CODE) as string[]).includes(answer.MaLoi);
+    const known =
+      answer.MaLoi !== PAYMENT_CODE.other && (Object.values(PAYMENT_CODE) as string[]).includes(answer.MaLoi);
     const message = `${this.target} refused ${kind}: ${describe(answer)}`;
-    // An unknown code is the platform's trouble, not the content's.
+    // An unknown code, or 99 ("other errors"), is the platform's trouble, not the content's.
     return known ? refusedError(this.target, message) : unavailableError(this.target, message);
   }
 
