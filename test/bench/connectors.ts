@@ -46,7 +46,8 @@ import {
   oneStopShopFacts,
   openFeeRequests,
   portalFacts,
-  signMessage,
+  paymentReceipt,
+  dossierOfPaymentRef,
   toCivilRegistryRequest,
   toOneStopShopDossier,
   toOneStopShopProgress,
@@ -304,30 +305,35 @@ const payments: Target = {
           client: new PaymentClient({ baseUrl: url, partnerCode: PAYMENT_PARTNER, secret: PAYMENT_SECRET }),
         }),
       requests(state) {
-        return openFeeRequests(state).map((request) => ({
-          method: 'POST',
-          path: '/api/v1/thanh-toan',
-          headers: JSON_HEADERS,
-          // The client's message: its own ThoiGianGD overridden by the fee request's.
-          body: JSON.stringify(
-            signMessage(
-              'INIT',
-              {
-                LoaiBanTin: 'INIT',
-                MaDoiTac: PAYMENT_PARTNER,
-                ThoiGianGD: request.requestedAt,
-                MaThamChieu: request.ref,
-                SoTien: state.view.payment.amountDue,
-                NoiDungThanhToan: `Thanh toán phí, lệ phí hồ sơ ${state.dossier}`,
-              },
-              PAYMENT_SECRET,
+        const client = new PaymentClient({
+          baseUrl: url,
+          partnerCode: PAYMENT_PARTNER,
+          secret: PAYMENT_SECRET,
+        });
+        return openFeeRequests(state).map((request) => {
+          const description = `Thanh toán phí, lệ phí hồ sơ ${state.dossier}`;
+          const receipt = paymentReceipt(state.dossier, state.view, state.events, description);
+          const amount = state.view.payment.amountDue;
+          return {
+            method: 'POST',
+            path: '/api/v1/thanh-toan',
+            headers: JSON_HEADERS,
+            // The client's own message, timed at the fee request.
+            body: JSON.stringify(
+              client.initMessage({
+                ref: request.ref,
+                amount,
+                requestedAt: request.requestedAt,
+                description,
+                receipt,
+              }),
             ),
-          ),
-        }));
+          };
+        });
       },
       held: (state, codes) =>
         rows(state, 'payments').filter(
-          (p) => codes.has(String(p.MaThamChieu).replace(/-TT1$/, '')) && p.SoTien === FEE,
+          (p) => codes.has(dossierOfPaymentRef(String(p.MaThamChieu)) ?? '') && p.SoTien === FEE,
         ).length,
     };
   },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   civilRegistryLinkCode,
   oneStopShopFacts,
+  paymentRef,
   portalFacts,
   toOneStopShopDossier,
   toOneStopShopProgress,
@@ -458,7 +459,7 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
       const v = r.body as { payment: { state: string; transactionId?: string } };
       return v.payment?.state === 'paid' ? v : undefined;
     }, 30_000);
-    const payment = (await payments()).payments.find((p) => p.MaThamChieu === `${code}-TT1`);
+    const payment = (await payments()).payments.find((p) => p.MaThamChieu === paymentRef(code, 1));
     expect(payment).toMatchObject({ TrangThaiGD: 1, SoTien: 50_000, MaGiaoDich: view.payment.transactionId });
     expect(payment!.SoLanTruyVan).toBeGreaterThanOrEqual(3);
     // The platform also calls back once QUERY reached the result; whichever came second appended nothing.

@@ -370,9 +370,14 @@ describe('PaymentReconciler against the payment platform simulator (QUERY)', () 
       ]);
     }
     const open = async (code: string) =>
-      payments.init({ ref: paymentRef(code, 1), amount: 50000, requestedAt: '20251123100200' });
+      payments.init({
+        ref: paymentRef(code, 1),
+        amount: 50000,
+        requestedAt: '20251123100200',
+        receipt: { MaHoSo: code },
+      });
     const settle = async (code: string, outcome: 'completed' | 'failed') => {
-      const q = await payments.query(paymentRef(code, 1));
+      const q = await payments.query({ ref: paymentRef(code, 1), requestedAt: '20251123100200' });
       const mapped = toPaymentEvent(
         {
           outcome,

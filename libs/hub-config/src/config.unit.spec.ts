@@ -234,6 +234,37 @@ describe('configuration', () => {
     expect(loadConfig({ LGSP_SIMULATORS: 'embedded' }).simulators.embedded).toBe(true);
   });
 
+  it('reads the payment platform dialect settings, keeping the integrators’ values by default', () => {
+    expect(loadConfig({}).connectors.payments).toMatchObject({
+      ip: '127.0.0.1',
+      dialect: {},
+      beneficiary: { account: '', bankCode: '', holder: '' },
+    });
+    const path = file(
+      JSON.stringify({
+        connectors: {
+          payments: {
+            ip: '10.0.0.7',
+            dialect: { PhienBan: '1.0.7' },
+            beneficiary: { account: '3711', bankCode: 'VCB', holder: 'UBND xã' },
+          },
+        },
+      }),
+    );
+    expect(loadConfig({ LGSP_CONFIG: path }).connectors.payments).toMatchObject({
+      ip: '10.0.0.7',
+      dialect: { PhienBan: '1.0.7' },
+      beneficiary: { account: '3711', bankCode: 'VCB', holder: 'UBND xã' },
+    });
+    const bad = file(JSON.stringify({ connectors: { payments: { dialect: { PhienBan: '', Other: 'x' } } } }));
+    expect(problemsOf({ LGSP_CONFIG: bad })).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('/connectors/payments/dialect/Other is not a known setting'),
+        expect.stringContaining('/connectors/payments/dialect/PhienBan'),
+      ]),
+    );
+  });
+
   it('reads the breaker for every target and the overrides of one, refusing bad values by path', () => {
     const path = file(
       JSON.stringify({

@@ -44,8 +44,29 @@ export interface ConnectorsConfig {
     secret: string;
     /** How often pending transactions are queried (growing to 30× for those that stay pending). @defaultValue 2000 */
     pollIntervalMs: number;
+    /** `Ip` of INIT: the hub's address as the platform knows it. @defaultValue "127.0.0.1" */
+    ip: string;
+    /**
+     * The fixed values of every request (`PhienBan`, `LoaiHinhThanhToan`, `MaKenhThanhToan`, `MaThietBi`,
+     * `NgonNgu`, `MaTienTe`, `MaNganHang`); those not set keep the integrators' values. @defaultValue {}
+     */
+    dialect: Partial<Record<PaymentDialectKey, string>>;
+    /** The account fees are paid into, for the receipt (`TKThuHuong`, `MaNHThuHuong`, `TenTKThuHuong`). @defaultValue empty */
+    beneficiary: { account: string; bankCode: string; holder: string };
   };
 }
+
+/** The fixed values of a payment request that a deployment may change. */
+export const PAYMENT_DIALECT_KEYS = [
+  'PhienBan',
+  'LoaiHinhThanhToan',
+  'MaKenhThanhToan',
+  'MaThietBi',
+  'NgonNgu',
+  'MaTienTe',
+  'MaNganHang',
+] as const;
+export type PaymentDialectKey = (typeof PAYMENT_DIALECT_KEYS)[number];
 
 /** A connector's circuit breaker, as the connectors' own options describe it (one definition). */
 export type BreakerSettings = CircuitBreakerOptions;
@@ -119,6 +140,9 @@ export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
     ratePerSecond: 20,
     breaker: {},
     pollIntervalMs: 2000,
+    ip: '127.0.0.1',
+    dialect: {},
+    beneficiary: { account: '', bankCode: '', holder: '' },
   },
 };
 
@@ -163,6 +187,17 @@ export const CONNECTORS_SCHEMA = settingsObject({
     partnerCode: { type: 'string', minLength: 1, maxLength: 50 },
     secret: { type: 'string', minLength: 1, maxLength: 500 },
     pollIntervalMs: integer(100, 3_600_000),
+    ip: { type: 'string', minLength: 1, maxLength: 100 },
+    dialect: settingsObject(
+      Object.fromEntries(
+        PAYMENT_DIALECT_KEYS.map((k) => [k, { type: 'string', minLength: 1, maxLength: 50 }]),
+      ),
+    ),
+    beneficiary: settingsObject({
+      account: { type: 'string', maxLength: 50 },
+      bankCode: { type: 'string', maxLength: 50 },
+      holder: { type: 'string', maxLength: 200 },
+    }),
   }),
 });
 

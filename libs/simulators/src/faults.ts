@@ -52,6 +52,11 @@ export interface FaultConfig {
   nfd: number;
   /** Payments only: share of callbacks sent twice; @defaultValue 0 */
   duplicateCallbacks: number;
+  /**
+   * Payments only: share of settled payments whose `ThoiGianGD` (callback and QUERY) is written in
+   * 12-hour time without AM/PM (`yyyyMMddhhmmss`), a defect seen in the field; @defaultValue 0
+   */
+  twelveHourTime: number;
   /** Faults apply only to these operations; @defaultValue all operations */
   operations?: string[];
 }
@@ -72,6 +77,7 @@ export function defaultFaultConfig(seed = 1): FaultConfig {
     corrupt: { rate: 0 },
     nfd: 0,
     duplicateCallbacks: 0,
+    twelveHourTime: 0,
   };
 }
 
@@ -105,6 +111,7 @@ export function parseFaultConfig(input: unknown, nowMs: number): FaultConfig {
     'corrupt',
     'nfd',
     'duplicateCallbacks',
+    'twelveHourTime',
     'operations',
   ]);
   for (const key of Object.keys(input)) {
@@ -161,6 +168,9 @@ export function parseFaultConfig(input: unknown, nowMs: number): FaultConfig {
   if (input.duplicateCallbacks !== undefined) {
     config.duplicateCallbacks = rate(input.duplicateCallbacks, 'faults.duplicateCallbacks');
   }
+  if (input.twelveHourTime !== undefined) {
+    config.twelveHourTime = rate(input.twelveHourTime, 'faults.twelveHourTime');
+  }
   if (input.operations !== undefined) {
     const ops = input.operations;
     if (!Array.isArray(ops) || !ops.every((o) => typeof o === 'string')) {
@@ -212,6 +222,7 @@ export interface FaultDecision {
 }
 
 const CALLBACK_STREAM = 0x9e3779b9;
+const TIME_STREAM = 0x85ebca6b;
 
 const NO_FAULT: FaultDecision = { latencyMs: 0, dropWrite: false, nfd: false };
 
@@ -219,6 +230,7 @@ export class FaultInjector {
   private config: FaultConfig;
   private random: () => number;
   private callbackRandom: () => number;
+  private timeRandom: () => number;
   private tokens = 0;
   private refilledAtMs = 0;
 
@@ -229,6 +241,7 @@ export class FaultInjector {
     this.config = defaultFaultConfig();
     this.random = mulberry32(this.config.seed);
     this.callbackRandom = mulberry32(this.config.seed ^ CALLBACK_STREAM);
+    this.timeRandom = mulberry32(this.config.seed ^ TIME_STREAM);
   }
 
   get current(): FaultConfig {
@@ -240,6 +253,7 @@ export class FaultInjector {
     this.config = config;
     this.random = mulberry32(config.seed);
     this.callbackRandom = mulberry32(config.seed ^ CALLBACK_STREAM);
+    this.timeRandom = mulberry32(config.seed ^ TIME_STREAM);
     if (config.rateLimit) {
       this.tokens = config.rateLimit.burst;
       this.refilledAtMs = this.now();
@@ -298,6 +312,11 @@ export class FaultInjector {
    */
   duplicateCallback(): boolean {
     return this.callbackRandom() < this.config.duplicateCallbacks;
+  }
+
+  /** Payments: whether this result's `ThoiGianGD` is written in 12-hour time (its own PRNG stream). */
+  twelveHourTime(): boolean {
+    return this.timeRandom() < this.config.twelveHourTime;
   }
 
   private takeToken(limit: { perSecond: number; burst: number }, nowMs: number): boolean {

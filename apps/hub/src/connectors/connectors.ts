@@ -267,6 +267,8 @@ async function paymentParts(ctx: Context): Promise<{
     baseUrl: settings.url,
     partnerCode: settings.partnerCode,
     secret: settings.secret,
+    ip: settings.ip,
+    dialect: settings.dialect,
   });
   const logger = ctx.logger.child({ component: `connector.${PAYMENTS_TARGET}` });
   const poller = new PaymentStatusPoller({
@@ -287,6 +289,7 @@ async function paymentParts(ctx: Context): Promise<{
       client,
       pending,
       pollDelayMs: settings.pollIntervalMs,
+      beneficiary: settings.beneficiary,
     }),
     client,
     poller: { name: 'capture.payments', start: () => poller.start(), stop: () => poller.stop() },

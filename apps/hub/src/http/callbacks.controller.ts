@@ -1,5 +1,4 @@
 import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
-import { callbackHttpResponse } from '#lgsp/connectors';
 import { DomainError } from '#lgsp/contracts';
 import type { FastifyReply } from 'fastify';
 import { PAYMENT_CALLBACK_PATH } from '../connectors/embedded-simulators.js';
@@ -12,9 +11,10 @@ const PROBLEM_CODE = { 400: 'malformed', 401: 'unauthenticated', 404: 'not-found
 /**
  * Where the payment platform posts its results. No bearer token: the platform signs each callback
  * with `MaXacThuc` (SHA-256 over the fields and the shared secret), which the handler verifies before
- * anything is appended. 200 `{MaLoi: "00"}` for an accepted or repeated result (a duplicate appends
- * nothing); refusals are RFC 9457 problems that also carry the platform's own `MaLoi`/`MoTaLoi`
- * (401 / 02 for a forged digest, 400 / 01 for a malformed body, 404 / 03 for an unknown dossier).
+ * anything is appended. 200 `{MaLoi: "00", MoTaLoi, MaDoiTac, MaThamChieu, ThoiGianGD, MaXacThuc}`
+ * for an accepted or repeated result (a duplicate appends nothing); refusals are RFC 9457 problems
+ * that also carry the platform's own signed answer (401 / 02 for a forged digest, 400 / 99 for a
+ * malformed body, 404 / 99 for an unknown dossier).
  * A store that cannot take the event answers 503, so the platform sends the callback again.
  */
 @Controller(PAYMENT_CALLBACK_PATH.slice(1))
@@ -26,7 +26,7 @@ export class CallbacksController {
     const handler = this.connectors.paymentCallbacks;
     if (handler === undefined) throw new DomainError('not-found', 'the payment connector is not enabled');
     const outcome = await handler.handle(body);
-    const { status, body: answer } = callbackHttpResponse(outcome);
+    const { status, body: answer } = handler.httpResponse(outcome, body);
     if (status === 200) {
       await reply.status(200).send(answer);
       return;

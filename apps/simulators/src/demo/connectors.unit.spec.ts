@@ -1,3 +1,4 @@
+import { paymentRef as platformRef } from '#lgsp/connectors';
 import { AdminUnits, type CloudEvent, type Commune } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import { evolveDossier, type DossierView } from '#lgsp/projections';
@@ -121,7 +122,7 @@ function payments(outcomes: ('paid' | 'failed' | 'never')[], polls = 2): Externa
     if (reads < polls) return;
     const n = stream.filter((e) => (e.data as { status?: number }).status === STATUS.feeDue).length;
     const outcome = outcomes[Math.min(n, outcomes.length) - 1];
-    const paymentRef = `${code}-TT${n}`;
+    const paymentRef = platformRef(code, n);
     if (outcome === 'paid') {
       hub.capture('payment.completed', PAYMENT_SOURCE, {
         ...where(stream),

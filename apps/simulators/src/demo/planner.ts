@@ -25,7 +25,7 @@ import {
   WITHDRAWAL_NOTES,
   type Procedure,
 } from './catalogue.js';
-import { formatVn } from '#lgsp/connectors';
+import { formatVn, paymentRef as platformRef } from '#lgsp/connectors';
 import type { Random } from './random.js';
 
 /** National dossier status codes (domain.md) that the lifecycles use. */
@@ -444,7 +444,7 @@ export function renderEvent(
     expectedversion: ctx.expectedVersion,
     data,
   });
-  const paymentRef = (attempt: number): string => `${ctx.dossierCode}-TT${attempt}`;
+  const paymentRef = (attempt: number): string => platformRef(ctx.dossierCode, attempt);
   switch (step.kind) {
     case 'submitted': {
       const data: DossierSubmitted = {

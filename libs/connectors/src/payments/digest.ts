@@ -1,28 +1,64 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
- * `MaXacThuc` of the payment platform: SHA-256, lowercase hex, of the message's fields in the order
- * of {@link DIGEST_FIELDS}, each as its string form (a missing field is the empty string), followed
- * by the shared secret, all joined with `|`:
+ * `MaXacThuc` of the payment platform: SHA-256, lowercase hex, of the UTF-8 text made of the
+ * message's fields in the order of {@link DIGEST_FIELDS}, each as its string form (a missing field is
+ * the empty string), then the shared secret, all joined with `|`:
  *
  *     sha256hex(f1 + "|" + f2 + "|" + … + "|" + fn + "|" + secret)
  *
- * For a callback: `sha256hex("00|REF-1|50000|GD000000000001|VCB|20250701083000|secret")`.
+ * The secret is appended after one more `|`, not concatenated to the last field (both public
+ * integrators build `…|{ThoiGianGD}|{secret}` for QUERY/GET_BILL and `…|{Ip}|{secret}` for INIT, and
+ * print the digest with `x2`, lowercase). A field is signed as it is written in the message: a
+ * `ThoiGianGD` in 12-hour time is verified as it came, never re-formatted first.
  */
 export function paymentDigest(fields: readonly (string | number | undefined)[], secret: string): string {
   const text = [...fields.map((f) => (f === undefined ? '' : String(f))), secret].join('|');
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** Field order of `MaXacThuc` per message, requests and answers. */
+/**
+ * Field order of `MaXacThuc` per message. INIT, QUERY, GET_BILL and CALLBACK are the platform's (both
+ * public integrators agree, see README); QUERY and GET_BILL sign the `ThoiGianGD` of the original
+ * INIT. CALLBACK_ANSWER (the hub's answer to a callback) signs its own fields in the order they are
+ * listed, `MoTaLoi` left out as free text: unconfirmed. The `*_RESPONSE` orders (the platform's
+ * answers to INIT/QUERY/GET_BILL) have no public trace: the simulator and the connector agree on them.
+ */
 export const DIGEST_FIELDS = {
-  INIT: ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'SoTien', 'ThoiGianGD'],
-  QUERY: ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'],
-  GET_BILL: ['LoaiBanTin', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'],
+  INIT: [
+    'LoaiBanTin',
+    'PhienBan',
+    'MaDoiTac',
+    'MaThamChieu',
+    'SoTien',
+    'LoaiHinhThanhToan',
+    'MaKenhThanhToan',
+    'MaThietBi',
+    'NgonNgu',
+    'MaTienTe',
+    'MaNganHang',
+    'ThongTinGiaoDich',
+    'ThoiGianGD',
+    'Ip',
+  ],
+  QUERY: ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'],
+  GET_BILL: ['LoaiBanTin', 'PhienBan', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'],
+  CALLBACK: [
+    'LoaiBanTin',
+    'MaLoi',
+    'MaDoiTac',
+    'MaThamChieu',
+    'SoTien',
+    'MaTienTe',
+    'MaGiaoDich',
+    'MaNganHang',
+    'ThoiGianGD',
+    'ThongTinGiaoDich',
+  ],
+  CALLBACK_ANSWER: ['MaLoi', 'MaDoiTac', 'MaThamChieu', 'ThoiGianGD'],
   INIT_RESPONSE: ['MaLoi', 'MaThamChieu', 'MaGiaoDich', 'UrlThanhToan'],
   QUERY_RESPONSE: ['MaLoi', 'MaThamChieu', 'MaGiaoDich', 'SoTien', 'TrangThaiGD', 'ThoiGianGD'],
-  GET_BILL_RESPONSE: ['MaLoi', 'MaThamChieu', 'MaGiaoDich', 'SoTien', 'SoBienLai', 'NgayBienLai'],
-  CALLBACK: ['MaLoi', 'MaThamChieu', 'SoTien', 'MaGiaoDich', 'MaNganHang', 'ThoiGianGD'],
+  GET_BILL_RESPONSE: ['MaLoi', 'MaThamChieu', 'MaGiaoDich', 'SoTien', 'SoBienLai', 'UrlBienLai'],
 } as const;
 
 export type DigestMessage = keyof typeof DIGEST_FIELDS;

@@ -9,8 +9,11 @@ import { verifyMessage } from './digest.js';
 import { PAYMENT_CODE } from './external/payment-wire.js';
 import {
   PAYMENTS_TARGET,
+  callbackHttpResponse,
   dossierOfPaymentRef,
   toPaymentEvent,
+  type CallbackEcho,
+  type CallbackHttpResponse,
   type CallbackOutcome,
   type DossierPlace,
   type PaymentResult,
@@ -49,7 +52,16 @@ export class PaymentCallbackHandler {
     this.clock = options.clock ?? systemClock;
   }
 
+  /**
+   * The signed answer to the callback `body` whose outcome is `outcome`, echoing its `MaDoiTac`,
+   * `MaThamChieu` and `ThoiGianGD` (see {@link callbackHttpResponse}).
+   */
+  httpResponse(outcome: CallbackOutcome, body: unknown): CallbackHttpResponse {
+    return callbackHttpResponse(outcome, this.options.secret, callbackEcho(body));
+  }
+
   async handle(body: unknown): Promise<CallbackOutcome> {
+    const receivedAtMs = this.clock.now();
     const parsed = parsePaymentCallback(body);
     if ('field' in parsed) {
       this.logger.warn({ target: PAYMENTS_TARGET, field: parsed.field }, 'payment callback refused: invalid');
@@ -71,18 +83,22 @@ export class PaymentCallbackHandler {
       return {
         outcome: 'invalid',
         field: 'MaThamChieu',
-        message: 'not a reference of the hub (<dossier>-TT<n>)',
+        message: 'not a reference of the hub (<escaped dossier>ZT<n>)',
       };
     }
-    const place = await this.placeOf(dossier, result.ref);
-    if (place === undefined) {
+    const found = await this.placeOf(dossier, result.ref);
+    if (found === undefined) {
       this.logger.warn(
         { target: PAYMENTS_TARGET, dossier, paymentRef: result.ref },
         'payment callback for an unknown dossier',
       );
       return { outcome: 'unknown-dossier', ref: result.ref };
     }
-    const mapped = toPaymentEvent(result, place);
+    const { place, requestedAt } = found;
+    const mapped = toPaymentEvent(result, place, {
+      receivedAtMs,
+      ...(requestedAt === undefined ? {} : { requestedAt }),
+    });
     if (!mapped.ok) return { outcome: 'invalid', field: mapped.field, message: mapped.message };
     const [appended] = await this.options.sink.append([mapped.event]);
     await this.options.pending.complete(PAYMENTS_TARGET, result.ref);
@@ -107,12 +123,21 @@ export class PaymentCallbackHandler {
     };
   }
 
-  /** Province and commune of the dossier: from its pending payment, else from its stream. */
-  private async placeOf(dossier: string, ref: string): Promise<DossierPlace | undefined> {
+  /**
+   * Province and commune of the dossier: from its pending payment (with the INIT's `ThoiGianGD`), else
+   * from its stream.
+   */
+  private async placeOf(
+    dossier: string,
+    ref: string,
+  ): Promise<{ place: DossierPlace; requestedAt?: string } | undefined> {
     const item = await this.options.pending.get(PAYMENTS_TARGET, ref);
     const payload = item?.payload as Partial<PendingPayment> | undefined;
     if (typeof payload?.provinceCode === 'string' && typeof payload.communeCode === 'string') {
-      return { dossierCode: dossier, provinceCode: payload.provinceCode, communeCode: payload.communeCode };
+      return {
+        place: { dossierCode: dossier, provinceCode: payload.provinceCode, communeCode: payload.communeCode },
+        ...(typeof payload.requestedAt === 'string' ? { requestedAt: payload.requestedAt } : {}),
+      };
     }
     const [first] = await this.options.events.readStream(`${DOSSIER_STREAM_PREFIX}${dossier}`, {
       fromVersion: 1,
@@ -120,8 +145,20 @@ export class PaymentCallbackHandler {
     });
     const data = first?.data as { provinceCode?: unknown; communeCode?: unknown } | undefined;
     if (typeof data?.provinceCode !== 'string' || typeof data.communeCode !== 'string') return undefined;
-    return { dossierCode: dossier, provinceCode: data.provinceCode, communeCode: data.communeCode };
+    return {
+      place: { dossierCode: dossier, provinceCode: data.provinceCode, communeCode: data.communeCode },
+    };
   }
+}
+
+/** What the answer echoes: the callback's `MaDoiTac`, `MaThamChieu`, `ThoiGianGD` (cut to 100). */
+function callbackEcho(body: unknown): CallbackEcho {
+  const m =
+    typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : {};
+  const field = (name: string): string => (typeof m[name] === 'string' ? m[name].slice(0, 100) : '');
+  return { MaDoiTac: field('MaDoiTac'), MaThamChieu: field('MaThamChieu'), ThoiGianGD: field('ThoiGianGD') };
 }
 
 type ParsedCallback =
@@ -137,13 +174,23 @@ export function parsePaymentCallback(body: unknown): ParsedCallback {
     return { field: 'body', message: 'expected a JSON object' };
   }
   const m = body as Record<string, unknown>;
-  for (const field of ['MaLoi', 'MaThamChieu', 'MaGiaoDich', 'ThoiGianGD', 'MaXacThuc'] as const) {
+  for (const field of [
+    'LoaiBanTin',
+    'MaLoi',
+    'MaDoiTac',
+    'MaThamChieu',
+    'MaGiaoDich',
+    'ThoiGianGD',
+    'MaXacThuc',
+  ] as const) {
     if (typeof m[field] !== 'string' || m[field] === '') {
       return { field, message: 'expected a non-empty string' };
     }
   }
-  if (m.MaNganHang !== undefined && typeof m.MaNganHang !== 'string') {
-    return { field: 'MaNganHang', message: 'expected a string' };
+  for (const field of ['MaTienTe', 'MaNganHang', 'ThongTinGiaoDich'] as const) {
+    if (m[field] !== undefined && typeof m[field] !== 'string') {
+      return { field, message: 'expected a string' };
+    }
   }
   const soTien = typeof m.SoTien === 'string' && /^\d+$/.test(m.SoTien) ? Number(m.SoTien) : m.SoTien;
   if (typeof soTien !== 'number' || !Number.isSafeInteger(soTien) || soTien < 0) {

@@ -1,9 +1,10 @@
 import { PaymentPlatformSimulator, parseFaultConfig } from '#lgsp/simulators';
 import { ConnectorError } from '../core/errors.js';
 import { PaymentClient } from './payment-client.js';
+import { paymentRef } from './payment-mapping.js';
 
 const SECRET = 'client-spec-secret';
-const REF = '000.00.51.H56-251123-0001-TT1';
+const REF = paymentRef('000.00.51.H56-251123-0001', 1);
 
 let sim: PaymentPlatformSimulator;
 let url: string;
@@ -25,7 +26,14 @@ beforeEach(() => {
 const client = (options: Partial<ConstructorParameters<typeof PaymentClient>[0]> = {}) =>
   new PaymentClient({ baseUrl: url, partnerCode: 'H51', secret: SECRET, timeoutMs: 2000, ...options });
 
-const init = { ref: REF, amount: 50000, requestedAt: '20251124000509', description: 'Lệ phí hộ tịch' };
+const init = {
+  ref: REF,
+  amount: 50000,
+  requestedAt: '20251124000509',
+  description: 'Lệ phí hộ tịch',
+  receipt: { MaHoSo: '000.00.51.H56-251123-0001' },
+};
+const LOOKUP = { ref: REF, requestedAt: init.requestedAt };
 
 async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
   const err = await promise.then(
@@ -52,9 +60,29 @@ describe('PaymentClient with the payment platform simulator', () => {
         MaThamChieu: REF,
         MaDoiTac: 'H51',
         SoTien: 50000,
-        NoiDungThanhToan: init.description,
+        ThongTinGiaoDich: init.description,
+        ThoiGianKhoiTao: init.requestedAt,
+        ThongTinBienLai: expect.objectContaining({
+          NoiDungThanhToan: init.description,
+          DSKhoanNop: [{ NoiDung: init.description, SoTien: '50000' }],
+        }),
       }),
     ]);
+  });
+
+  it('sends a reference of letters and digits, which the platform takes; a punctuated one is refused', async () => {
+    expect(REF).toMatch(/^[0-9A-Za-z]+$/);
+    const err = await rejection(client().init({ ...init, ref: '000.00.51.H56-251123-0001-TT1' }));
+    expect([err.kind, err.status]).toEqual(['data', 400]);
+    expect(err.message).toContain('MaLoi 01');
+    expect(err.message).toContain('MaThamChieu');
+  });
+
+  it('is refused as data when QUERY does not repeat the INIT’s ThoiGianGD', async () => {
+    await client().init(init);
+    const err = await rejection(client().query({ ref: REF, requestedAt: '20251124000510' }));
+    expect([err.kind, err.status]).toEqual(['data', 400]);
+    expect(err.message).toContain('ThoiGianGD');
   });
 
   it('refuses as data the same reference with another amount (MaLoi 04)', async () => {
@@ -78,7 +106,7 @@ describe('PaymentClient with the payment platform simulator', () => {
     const c = client();
     await c.init(init);
 
-    expect(await c.query(REF)).toEqual({
+    expect(await c.query(LOOKUP)).toEqual({
       ref: REF,
       transactionId: 'GD000000000001',
       amount: 50000,
@@ -86,26 +114,25 @@ describe('PaymentClient with the payment platform simulator', () => {
       at: '',
       bankCode: expect.any(String),
     });
-    const final = await c.query(REF);
+    const final = await c.query(LOOKUP);
     expect(final).toMatchObject({ status: 1, at: expect.stringMatching(/^\d{14}$/) });
-    expect(await c.query('000.00.51.H56-251123-9999-TT1')).toBeUndefined();
+    expect(await c.query({ ...LOOKUP, ref: paymentRef('000.00.51.H56-251123-9999', 1) })).toBeUndefined();
   });
 
   it('gets the bill once paid, none before', async () => {
     sim.configure({ pendingPolls: { min: 1, max: 1 } });
     const c = client();
     await c.init(init);
-    expect(await c.getBill(REF)).toBeUndefined();
-    await c.query(REF);
-    await c.query(REF);
+    expect(await c.getBill(LOOKUP)).toBeUndefined();
+    await c.query(LOOKUP);
+    await c.query(LOOKUP);
 
-    expect(await c.getBill(REF)).toEqual({
+    expect(await c.getBill(LOOKUP)).toEqual({
       ref: REF,
       transactionId: 'GD000000000001',
       amount: 50000,
       receiptNumber: 'BL000000000001',
-      receiptDate: expect.stringMatching(/^\d{14}$/),
-      description: init.description,
+      receiptUrl: 'https://thanhtoan.dichvucong.gov.vn/bien-lai/GD000000000001.pdf',
     });
   });
 
@@ -121,10 +148,22 @@ describe('PaymentClient with the payment platform simulator', () => {
     };
     const c = client({ fetch: tampering });
     const errInit = await rejection(c.init(init));
-    const errQuery = await rejection(c.query(REF));
+    const errQuery = await rejection(c.query(LOOKUP));
 
     expect([errInit.kind, errInit.message]).toEqual(['retriable', expect.stringContaining('MaXacThuc')]);
     expect(errQuery.kind).toBe('retriable');
+  });
+
+  it('calls MaLoi 99 ("other errors") and an unknown code retriable, not the dossier’s fault', async () => {
+    for (const MaLoi of ['99', '77']) {
+      const answering: typeof fetch = async () =>
+        new Response(JSON.stringify({ MaLoi, MoTaLoi: 'Lỗi khác' }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        });
+      const err = await rejection(client({ fetch: answering }).init(init));
+      expect([err.kind, err.message]).toEqual(['retriable', expect.stringContaining(`MaLoi ${MaLoi}`)]);
+    }
   });
 
   it('classifies an outage, a rate limit and an unreachable platform as retriable', async () => {
@@ -133,12 +172,12 @@ describe('PaymentClient with the payment platform simulator', () => {
     expect([outage.kind, outage.code, outage.status]).toEqual(['retriable', 'unavailable', 503]);
 
     sim.faults.configure(parseFaultConfig({ rateLimit: { perSecond: 0.5, burst: 1 } }, Date.now()));
-    await client().query(REF);
-    const limited = await rejection(client().query(REF));
+    await client().query(LOOKUP);
+    const limited = await rejection(client().query(LOOKUP));
     expect([limited.kind, limited.code]).toEqual(['retriable', 'rate-limited']);
     expect(limited.retryAfterMs).toBeGreaterThan(0);
 
-    const down = await rejection(client({ baseUrl: 'http://127.0.0.1:1' }).query(REF));
+    const down = await rejection(client({ baseUrl: 'http://127.0.0.1:1' }).query(LOOKUP));
     expect([down.kind, down.code]).toEqual(['retriable', 'network']);
   });
 });

@@ -1,4 +1,3 @@
-import { systemClock, type Clock } from '../core/clock.js';
 import type { ConnectorError } from '../core/errors.js';
 import {
   HttpExchange,
@@ -8,12 +7,14 @@ import {
   refusedError,
   unavailableError,
 } from '../core/http-exchange.js';
-import { formatVn } from '../core/vn-time.js';
 import { signMessage, verifyMessage, type DigestMessage } from './digest.js';
 import {
+  DEFAULT_PAYMENT_DIALECT,
   PAYMENT_CODE,
   PAYMENT_STATUS,
   type PaymentAnswer,
+  type PaymentDialect,
+  type PaymentReceiptInfo,
   type PaymentStatusCode,
 } from './external/payment-wire.js';
 import { PAYMENTS_TARGET } from './payment-mapping.js';
@@ -33,8 +34,10 @@ export interface PaymentClientOptions {
   target?: string;
   /** @defaultValue the global fetch */
   fetch?: typeof fetch;
-  /** For `ThoiGianGD` of QUERY and GET_BILL. @defaultValue systemClock */
-  clock?: Pick<Clock, 'now'>;
+  /** The fixed values of every request. @defaultValue {@link DEFAULT_PAYMENT_DIALECT} */
+  dialect?: Partial<PaymentDialect>;
+  /** `Ip` of INIT: the hub's address as the platform knows it. @defaultValue `127.0.0.1` */
+  ip?: string;
 }
 
 export interface PaymentInit {
@@ -42,10 +45,18 @@ export interface PaymentInit {
   ref: string;
   /** Whole VND, above 0. */
   amount: number;
-  /** `ThoiGianGD`, yyyyMMddHHmmss: keep it the same when repeating an INIT. */
+  /** `ThoiGianGD`, yyyyMMddHHmmss: keep it the same when repeating an INIT; QUERY and GET_BILL repeat it. */
   requestedAt: string;
-  /** `NoiDungThanhToan`. */
+  /** `ThongTinGiaoDich` (signed) and the receipt's `NoiDungThanhToan`. @defaultValue `Thanh toán <ref>` */
   description?: string;
+  /** `ThongTinBienLai`; fields not given are sent empty. */
+  receipt?: Partial<PaymentReceiptInfo>;
+}
+
+/** A transaction as QUERY and GET_BILL name it: its reference and the `ThoiGianGD` of its INIT. */
+export interface PaymentLookup {
+  ref: string;
+  requestedAt: string;
 }
 
 export interface PaymentInitResult {
@@ -69,9 +80,8 @@ export interface PaymentBill {
   transactionId: string;
   amount: number;
   receiptNumber: string;
-  /** `NgayBienLai`, yyyyMMddHHmmss. */
-  receiptDate: string;
-  description?: string;
+  /** `UrlBienLai`: where the receipt is served. */
+  receiptUrl: string;
 }
 
 type Operation = 'INIT' | 'QUERY' | 'GET_BILL';
@@ -90,14 +100,13 @@ export class PaymentClient {
   readonly target: string;
   readonly partnerCode: string;
   private readonly http: HttpExchange;
-  private readonly now: () => number;
+  private readonly dialect: PaymentDialect;
 
   constructor(private readonly options: PaymentClientOptions) {
     this.target = options.target ?? PAYMENTS_TARGET;
     this.partnerCode = options.partnerCode;
     this.http = new HttpExchange(this.target, options);
-    const clock = options.clock ?? systemClock;
-    this.now = () => clock.now();
+    this.dialect = { ...DEFAULT_PAYMENT_DIALECT, ...options.dialect };
   }
 
   /**
@@ -105,16 +114,7 @@ export class PaymentClient {
    * reference with another amount is refused (`data`).
    */
   async init(request: PaymentInit, signal?: AbortSignal): Promise<PaymentInitResult> {
-    const answer = await this.accepted(
-      'INIT',
-      {
-        MaThamChieu: request.ref,
-        SoTien: request.amount,
-        ThoiGianGD: request.requestedAt,
-        ...(request.description === undefined ? {} : { NoiDungThanhToan: request.description }),
-      },
-      signal,
-    );
+    const answer = await this.accepted('INIT', this.initFields(request), signal);
     return {
       ref: text(answer.MaThamChieu),
       transactionId: text(answer.MaGiaoDich),
@@ -122,27 +122,67 @@ export class PaymentClient {
     };
   }
 
-  /** The transaction's state (QUERY), or undefined when the platform has no transaction for `ref`. */
-  async query(ref: string, signal?: AbortSignal): Promise<PaymentQueryResult | undefined> {
+  /** The signed INIT message of `request`, exactly as {@link init} sends it. */
+  initMessage(request: PaymentInit): Record<string, unknown> {
+    return signMessage('INIT', this.initFields(request), this.options.secret);
+  }
+
+  private initFields(request: PaymentInit): Record<string, unknown> {
+    const description = request.description ?? `Thanh toán ${request.ref}`;
+    const r = request.receipt ?? {};
+    return {
+      LoaiBanTin: 'INIT',
+      PhienBan: this.dialect.PhienBan,
+      MaDoiTac: this.partnerCode,
+      MaThamChieu: request.ref,
+      SoTien: String(request.amount),
+      LoaiHinhThanhToan: this.dialect.LoaiHinhThanhToan,
+      MaKenhThanhToan: this.dialect.MaKenhThanhToan,
+      MaThietBi: this.dialect.MaThietBi,
+      NgonNgu: this.dialect.NgonNgu,
+      MaTienTe: this.dialect.MaTienTe,
+      MaNganHang: this.dialect.MaNganHang,
+      ThongTinGiaoDich: description,
+      ThoiGianGD: request.requestedAt,
+      Ip: this.options.ip ?? '127.0.0.1',
+      ThongTinBienLai: {
+        MaTTHC: r.MaTTHC ?? '',
+        MaDVC: r.MaDVC ?? '',
+        MaDonVi: r.MaDonVi ?? '',
+        MaHoSo: r.MaHoSo ?? '',
+        TKThuHuong: r.TKThuHuong ?? '',
+        MaNHThuHuong: r.MaNHThuHuong ?? '',
+        TenTKThuHuong: r.TenTKThuHuong ?? '',
+        HoTenNguoiNop: r.HoTenNguoiNop ?? '',
+        NoiDungThanhToan: r.NoiDungThanhToan ?? description,
+        PhiLePhi: r.PhiLePhi ?? [],
+        DSKhoanNop: r.DSKhoanNop ?? [{ NoiDung: description, SoTien: String(request.amount) }],
+      },
+    };
+  }
+
+  /**
+   * The transaction's state (QUERY, with the INIT's `ThoiGianGD`), or undefined when the platform has
+   * no transaction for `ref`. `TrangThaiGD` and `SoTien` are read as numbers or digit strings.
+   */
+  async query(lookup: PaymentLookup, signal?: AbortSignal): Promise<PaymentQueryResult | undefined> {
     const answer = await this.accepted(
       'QUERY',
-      { MaThamChieu: ref },
+      this.lookupFields('QUERY', lookup),
       signal,
       PAYMENT_CODE.unknownTransaction,
     );
     if (answer === undefined) return undefined;
-    const status = answer.TrangThaiGD;
+    const status = wholeNumber(answer.TrangThaiGD);
     if (
       status !== PAYMENT_STATUS.success &&
       status !== PAYMENT_STATUS.pending &&
       status !== PAYMENT_STATUS.failed
     ) {
-      throw this.unexpected('QUERY', `TrangThaiGD ${JSON.stringify(status)}`);
+      throw this.unexpected('QUERY', `TrangThaiGD ${JSON.stringify(answer.TrangThaiGD)}`);
     }
-    const amount = answer.SoTien;
-    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 0) {
-      throw this.unexpected('QUERY', 'SoTien is not a whole amount');
-    }
+    const amount = wholeNumber(answer.SoTien);
+    if (amount === undefined) throw this.unexpected('QUERY', 'SoTien is not a whole amount');
     const bankCode = answer.MaNganHang;
     return {
       ref: text(answer.MaThamChieu),
@@ -154,20 +194,36 @@ export class PaymentClient {
     };
   }
 
-  /** The receipt of a paid transaction (GET_BILL), or undefined while it is not paid (`MaLoi` 12). */
-  async getBill(ref: string, signal?: AbortSignal): Promise<PaymentBill | undefined> {
-    const answer = await this.accepted('GET_BILL', { MaThamChieu: ref }, signal, PAYMENT_CODE.noBill);
+  /**
+   * The receipt of a paid transaction (GET_BILL, with the INIT's `ThoiGianGD`): its number and
+   * `UrlBienLai`; undefined while it is not paid (`MaLoi` 12).
+   */
+  async getBill(lookup: PaymentLookup, signal?: AbortSignal): Promise<PaymentBill | undefined> {
+    const answer = await this.accepted(
+      'GET_BILL',
+      this.lookupFields('GET_BILL', lookup),
+      signal,
+      PAYMENT_CODE.noBill,
+    );
     if (answer === undefined) return undefined;
-    const description = answer.NoiDungThanhToan;
+    const receiptUrl = text(answer.UrlBienLai);
+    if (!URL.canParse(receiptUrl)) throw this.unexpected('GET_BILL', 'a UrlBienLai that is not a URL');
     return {
       ref: text(answer.MaThamChieu),
       transactionId: text(answer.MaGiaoDich),
-      amount: typeof answer.SoTien === 'number' ? answer.SoTien : Number(answer.SoTien),
+      amount: wholeNumber(answer.SoTien) ?? 0,
       receiptNumber: text(answer.SoBienLai),
-      receiptDate: text(answer.NgayBienLai),
-      ...(typeof description === 'string' && description !== ''
-        ? { description: description.normalize('NFC') }
-        : {}),
+      receiptUrl,
+    };
+  }
+
+  private lookupFields(kind: 'QUERY' | 'GET_BILL', lookup: PaymentLookup): Record<string, unknown> {
+    return {
+      LoaiBanTin: kind,
+      PhienBan: this.dialect.PhienBan,
+      MaDoiTac: this.partnerCode,
+      MaThamChieu: lookup.ref,
+      ThoiGianGD: lookup.requestedAt,
     };
   }
 
@@ -206,16 +262,7 @@ export class PaymentClient {
     fields: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<PaymentAnswer> {
-    const message = signMessage(
-      kind,
-      {
-        LoaiBanTin: kind,
-        MaDoiTac: this.partnerCode,
-        ThoiGianGD: formatVn(this.now(), 'portal'),
-        ...fields,
-      },
-      this.options.secret,
-    );
+    const message = signMessage(kind, fields, this.options.secret);
     const { response, text: body } = await this.http.exchange('POST', PATH, { body: message, signal });
     const answer = parseJsonAnswer<PaymentAnswer>(body, (v) => typeof v.MaLoi === 'string');
     if (!response.ok) {
@@ -236,15 +283,22 @@ export class PaymentClient {
   }
 
   private refused(kind: string, answer: PaymentAnswer): ConnectorError {
-    const known = (Object.values(PAYMENT_CODE) as string[]).includes(answer.MaLoi);
+    const known =
+      answer.MaLoi !== PAYMENT_CODE.other && (Object.values(PAYMENT_CODE) as string[]).includes(answer.MaLoi);
     const message = `${this.target} refused ${kind}: ${describe(answer)}`;
-    // An unknown code is the platform's trouble, not the content's.
+    // An unknown code, or 99 ("other errors"), is the platform's trouble, not the content's.
     return known ? refusedError(this.target, message) : unavailableError(this.target, message);
   }
 
   private unexpected(kind: string, what: string): ConnectorError {
     return unavailableError(this.target, `${this.target} answered ${kind} with ${what}`);
   }
+}
+
+/** A whole non-negative number given as a number or a digit string. */
+function wholeNumber(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 const text = (v: unknown): string =>

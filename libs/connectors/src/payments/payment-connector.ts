@@ -9,9 +9,12 @@ import {
 import { mappingError } from '../core/errors.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import type { PaymentClient } from './payment-client.js';
+import type { PaymentReceiptInfo } from './external/payment-wire.js';
 import {
   PAYMENTS_TARGET,
   feeRequests,
+  paymentReceipt,
+  type PaymentBeneficiary,
   isValidPaymentRef,
   settledPaymentRefs,
   type FeeRequest,
@@ -28,8 +31,10 @@ export interface PendingPayment {
   transactionId: string;
   /** `ThoiGianGD` of the INIT, so it can be repeated identically. */
   requestedAt: string;
-  /** `NoiDungThanhToan` of the INIT. */
+  /** `ThongTinGiaoDich` of the INIT. */
   description: string;
+  /** `ThongTinBienLai` of the INIT (absent in items scheduled before it was sent). */
+  receipt?: Partial<PaymentReceiptInfo>;
 }
 
 export interface PaymentConnectorOptions extends DossierSyncSettings {
@@ -38,6 +43,8 @@ export interface PaymentConnectorOptions extends DossierSyncSettings {
   pending: PendingWorkStore;
   /** First QUERY of a transaction this long after its INIT (callbacks usually come sooner). @defaultValue 60000 */
   pollDelayMs?: number;
+  /** The account fees are paid into, for the receipt (`TKThuHuong`, `MaNHThuHuong`, `TenTKThuHuong`). @defaultValue empty */
+  beneficiary?: PaymentBeneficiary;
 }
 
 /** The status-changed events that call for a payment: to status 6, fee due. */
@@ -51,7 +58,7 @@ export function isFeeDueEvent(event: Pick<StoredEvent, 'type' | 'data'>): boolea
 /**
  * Opens the payment of each fee due on the payment platform (`connector.payments`, target `payments`).
  *
- * The n-th change of a dossier to status 6 is the fee request `<dossierCode>-TT<n>`. For each request
+ * The n-th change of a dossier to status 6 is the fee request {@link paymentRef}`(dossierCode, n)`. For each request
  * with no final payment event yet in the dossier's stream, it sends INIT for the fees declared at
  * submission (none when they are 0), timed at the status change, so a repeated INIT is identical and
  * the platform answers the same transaction; then it leaves the transaction in the pending store for
@@ -60,7 +67,7 @@ export function isFeeDueEvent(event: Pick<StoredEvent, 'type' | 'data'>): boolea
  */
 export class PaymentConnector extends DossierSyncConnector {
   constructor(options: PaymentConnectorOptions) {
-    const { client, pending, pollDelayMs = 60_000, ...settings } = options;
+    const { client, pending, pollDelayMs = 60_000, beneficiary, ...settings } = options;
     const clock = settings.clock ?? systemClock;
     super({
       ...settings,
@@ -74,8 +81,9 @@ export class PaymentConnector extends DossierSyncConnector {
           const { view } = latest;
           const amount = view.payment.amountDue;
           const description = `Thanh toán phí, lệ phí hồ sơ ${state.dossier}`;
+          const receipt = paymentReceipt(state.dossier, view, latest.events, description, beneficiary);
           const opened = await client.init(
-            { ref: request.ref, amount, requestedAt: request.requestedAt, description },
+            { ref: request.ref, amount, requestedAt: request.requestedAt, description, receipt },
             signal,
           );
           const payload: PendingPayment = {
@@ -86,6 +94,7 @@ export class PaymentConnector extends DossierSyncConnector {
             transactionId: opened.transactionId,
             requestedAt: request.requestedAt,
             description,
+            receipt,
           };
           const now = clock.now();
           await pending.schedule({
@@ -114,7 +123,7 @@ export function openFeeRequests(state: DossierState, latest: DossierState = stat
   const open = feeRequests(state.dossier, state.events).filter((r) => !settled.has(r.ref));
   for (const r of open) {
     if (!isValidPaymentRef(r.ref)) {
-      throw mappingError(PAYMENTS_TARGET, `${r.ref} is not a MaThamChieu (at most 50 of 0-9A-Za-z.-_)`);
+      throw mappingError(PAYMENTS_TARGET, `${r.ref} is not a MaThamChieu (at most 50 letters and digits)`);
     }
   }
   return open;

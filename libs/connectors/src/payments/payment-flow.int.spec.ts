@@ -1,5 +1,5 @@
 import { parseFaultConfig, type SentCallback } from '#lgsp/simulators';
-import { signMessage } from './digest.js';
+import { signMessage, verifyMessage } from './digest.js';
 import { PAYMENT_SOURCE, PAYMENTS_TARGET } from './payment-mapping.js';
 import {
   callbacks,
@@ -21,6 +21,26 @@ import {
 } from './payment-flow.testing.js';
 
 describe('payments with the payment platform simulator', () => {
+  it('captures a callback whose ThoiGianGD is in 12-hour time without AM/PM, read by when it came', async () => {
+    sim.faults.configure(parseFaultConfig({ twelveHourTime: 1 }, Date.now()));
+    try {
+      const code = newCode();
+      await feeDue(code);
+      const { connector: c } = connector();
+      await c.deliver(await streamOf(code));
+      const [sent] = await callbacks(1);
+      // Signed as written: the hub verified the digest over the 12-hour text and accepted it.
+      expect(sent).toMatchObject({ kind: 'result', status: 200, answerVerified: true });
+      const hour = Number(String(sent!.body.ThoiGianGD).slice(8, 10));
+      expect(hour >= 1 && hour <= 12).toBe(true);
+      const [event] = await paymentEvents(code);
+      const paidAt = Date.parse((event!.data as { paidAt: string }).paidAt);
+      expect(Math.abs(paidAt - Date.now())).toBeLessThan(5 * 60_000);
+    } finally {
+      sim.faults.reset();
+    }
+  });
+
   it('opens the fee due and captures the paid callback as payment.completed', async () => {
     const code = newCode();
     await feeDue(code);
@@ -33,13 +53,25 @@ describe('payments with the payment platform simulator', () => {
         MaThamChieu: ref(code),
         MaDoiTac: 'H51',
         SoTien: FEE,
-        ThoiGianKhoiTao: expect.any(String),
-        NoiDungThanhToan: `Thanh toán phí, lệ phí hồ sơ ${code}`,
+        ThoiGianKhoiTao: expect.stringMatching(/^\d{14}$/),
+        ThongTinGiaoDich: `Thanh toán phí, lệ phí hồ sơ ${code}`,
+        ThongTinBienLai: expect.objectContaining({
+          MaHoSo: code,
+          NoiDungThanhToan: `Thanh toán phí, lệ phí hồ sơ ${code}`,
+          DSKhoanNop: expect.arrayContaining([expect.objectContaining({ SoTien: expect.any(String) })]),
+        }),
       }),
     ]);
 
     const [sent] = await callbacks(1);
-    expect(sent).toMatchObject({ kind: 'result', status: 200 });
+    // The platform checks the hub's answer: {MaLoi, MoTaLoi, MaDoiTac, MaThamChieu, ThoiGianGD} signed.
+    expect(sent).toMatchObject({ kind: 'result', status: 200, answerVerified: true });
+    expect(JSON.parse(sent!.response!)).toMatchObject({
+      MaLoi: '00',
+      MaDoiTac: 'H51',
+      MaThamChieu: ref(code),
+      ThoiGianGD: sent!.body.ThoiGianGD,
+    });
     const payment = sim.state().payments[0]!;
     const events = await paymentEvents(code);
     expect(events).toEqual([
@@ -107,7 +139,16 @@ describe('payments with the payment platform simulator', () => {
     const forged = (await res.json()) as SentCallback;
 
     expect(forged).toMatchObject({ kind: 'forged', status: 401 });
-    expect(JSON.parse(forged.response ?? '{}')).toEqual({ MaLoi: '02', MoTaLoi: 'MaXacThuc không hợp lệ' });
+    const answer = JSON.parse(forged.response ?? '{}') as Record<string, unknown>;
+    expect(answer).toEqual({
+      MaLoi: '02',
+      MoTaLoi: 'MaXacThuc không hợp lệ',
+      MaDoiTac: forged.body.MaDoiTac,
+      MaThamChieu: ref(code),
+      ThoiGianGD: forged.body.ThoiGianGD,
+      MaXacThuc: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(verifyMessage('CALLBACK_ANSWER', answer, SECRET)).toBe(true);
     expect(outcomes).toEqual([{ outcome: 'forged', ref: ref(code) }]);
     expect(await paymentEvents(code)).toEqual([]);
     expect(await pending.get(PAYMENTS_TARGET, ref(code))).toBeDefined();
@@ -140,12 +181,16 @@ describe('payments with the payment platform simulator', () => {
       signMessage(
         'CALLBACK',
         {
+          LoaiBanTin: 'CONFIRM',
           MaLoi: '00',
+          MaDoiTac: 'H51',
           MaThamChieu: ref(code),
           SoTien: FEE,
+          MaTienTe: 'VND',
           MaGiaoDich: 'GD000000000042',
           MaNganHang: 'VCB',
           ThoiGianGD: '20251124090000',
+          ThongTinGiaoDich: 'Thanh toán',
           ...fields,
         },
         SECRET,

@@ -19,7 +19,7 @@ import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { PaymentCallbackHandler } from './payment-callback-handler.js';
 import { PaymentClient } from './payment-client.js';
 import { PaymentConnector } from './payment-connector.js';
-import { PAYMENTS_TARGET, callbackHttpResponse, type CallbackOutcome } from './payment-mapping.js';
+import { PAYMENTS_TARGET, paymentRef, type CallbackOutcome } from './payment-mapping.js';
 import { PaymentStatusPoller } from './payment-status-poller.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
@@ -72,7 +72,7 @@ beforeAll(async () => {
         }
         const outcome = await handler.handle(JSON.parse(raw) as unknown);
         outcomes.push(outcome);
-        const answer = callbackHttpResponse(outcome);
+        const answer = handler.httpResponse(outcome, JSON.parse(raw) as unknown);
         res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
       })();
     });
@@ -212,7 +212,7 @@ export async function callbacks(n: number): Promise<SentCallback[]> {
   return sim.state().callbacks;
 }
 
-export const ref = (code: string, n = 1) => `${code}-TT${n}`;
+export const ref = (code: string, n = 1) => paymentRef(code, n);
 
 /** From now until the next test, the hub answers the platform's callbacks 503 (they are lost). */
 export function refuseCallbacks(): void {

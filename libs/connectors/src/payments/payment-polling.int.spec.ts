@@ -139,7 +139,12 @@ describe('payments with the payment platform simulator: polling and recovery', (
 
     expect(await p.pollOnce()).toMatchObject({ polled: 1, stillPending: 1 });
     expect(sim.state().payments).toEqual([
-      expect.objectContaining({ MaThamChieu: ref(code), SoTien: FEE, NoiDungThanhToan: expect.any(String) }),
+      expect.objectContaining({
+        MaThamChieu: ref(code),
+        SoTien: FEE,
+        ThongTinGiaoDich: expect.any(String),
+        ThongTinBienLai: expect.objectContaining({ MaHoSo: code }),
+      }),
     ]);
     clock.skew(100);
     expect(await p.pollOnce()).toEqual({ polled: 1, appended: 1, final: 1, stillPending: 0 });
@@ -229,7 +234,12 @@ describe('payments with the payment platform simulator: polling and recovery', (
     sim.configure({ outcomes: { pending: 1 } });
     const code = newCode();
     await feeDue(code);
-    await client().init({ ref: ref(code), amount: 1, requestedAt: '20251124000509' });
+    await client().init({
+      ref: ref(code),
+      amount: 1,
+      requestedAt: '20251124000509',
+      receipt: { MaHoSo: code },
+    });
     const { connector: c, parking } = connector();
 
     const delivered = await c.deliver(await streamOf(code));

@@ -16,6 +16,7 @@ import {
   PAYMENTS_TARGET,
   PAYMENT_COMPLETED_TYPE,
   PAYMENT_FAILED_TYPE,
+  feeRequests,
   paymentRef,
 } from './payment-mapping.js';
 
@@ -39,17 +40,24 @@ export interface PaymentReconcilerOptions {
 export interface ExpectedPayment {
   /** `MaThamChieu`. */
   ref: string;
+  /** `ThoiGianGD` of its INIT, which QUERY repeats. */
+  requestedAt: string;
   outcome?: { TrangThaiGD: 1; MaGiaoDich: string; SoTien: number } | { TrangThaiGD: 4 };
 }
 
 /**
- * The payments of a dossier by its log: each fee request (`<dossierCode>-TT<n>`, the n-th change to
+ * The payments of a dossier by its log: each fee request ({@link paymentRef}, the n-th change to
  * status 6) the payment connector opens — none while nothing is due or once the dossier is paid in
- * full — and each reference with a final payment event, with that result (a completion wins over a
- * failure of the same reference). Pure.
+ * full — and each of the dossier's fee-request references with a final payment event, with that
+ * result (a completion wins over a failure of the same reference). A final event for a reference no
+ * fee request of the log made cannot be looked up (QUERY needs the INIT's `ThoiGianGD`) and is left
+ * out. Pure.
  */
 export function expectedPayments(dossier: ExpectedDossier): ExpectedPayment[] {
   const payments = new Map<string, ExpectedPayment>();
+  const requestedAt = new Map(
+    feeRequests(dossier.dossier, dossier.events).map((r) => [r.ref, r.requestedAt]),
+  );
   let view: DossierView | undefined;
   let attempt = 0;
   for (const e of dossier.events) {
@@ -60,17 +68,24 @@ export function expectedPayments(dossier: ExpectedDossier): ExpectedPayment[] {
       const { payment } = view;
       const paidInFull = payment.state === 'paid' && payment.amountPaid >= payment.amountDue;
       const ref = paymentRef(dossier.dossier, attempt);
-      if (payment.amountDue > 0 && !paidInFull && !payments.has(ref)) payments.set(ref, { ref });
+      const at = requestedAt.get(ref);
+      if (payment.amountDue > 0 && !paidInFull && !payments.has(ref) && at !== undefined) {
+        payments.set(ref, { ref, requestedAt: at });
+      }
     } else if (e.type === PAYMENT_COMPLETED_TYPE) {
       const d = e.data as PaymentCompleted;
+      const at = requestedAt.get(d.paymentRef);
+      if (at === undefined) continue;
       payments.set(d.paymentRef, {
         ref: d.paymentRef,
+        requestedAt: at,
         outcome: { TrangThaiGD: 1, MaGiaoDich: d.transactionId, SoTien: d.amount },
       });
     } else if (e.type === PAYMENT_FAILED_TYPE) {
       const d = e.data as PaymentFailed;
-      if (payments.get(d.paymentRef)?.outcome?.TrangThaiGD !== 1) {
-        payments.set(d.paymentRef, { ref: d.paymentRef, outcome: { TrangThaiGD: 4 } });
+      const at = requestedAt.get(d.paymentRef);
+      if (at !== undefined && payments.get(d.paymentRef)?.outcome?.TrangThaiGD !== 1) {
+        payments.set(d.paymentRef, { ref: d.paymentRef, requestedAt: at, outcome: { TrangThaiGD: 4 } });
       }
     }
   }
@@ -110,7 +125,11 @@ export class PaymentReconciler extends PagedReconciler<Queried> {
             const queried: Queried = [];
             for (const payment of expectedPayments(dossier)) {
               signal?.throwIfAborted();
-              queried.push({ dossier, payment, actual: await client.query(payment.ref, signal) });
+              queried.push({
+                dossier,
+                payment,
+                actual: await client.query({ ref: payment.ref, requestedAt: payment.requestedAt }, signal),
+              });
               scanned++;
             }
             records.push(queried);

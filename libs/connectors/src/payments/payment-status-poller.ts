@@ -125,7 +125,7 @@ export class PaymentStatusPoller {
     const attempts = item.attempts + 1;
     const log = { target: PAYMENTS_TARGET, dossier: item.dossier, paymentRef: ref, attempts };
     try {
-      const answer = await this.options.client.query(ref, signal);
+      const answer = await this.options.client.query({ ref, requestedAt: payload.requestedAt }, signal);
       if (answer === undefined) {
         // The platform has no such transaction (its INIT was lost): the same INIT opens it again.
         await this.options.client.init(
@@ -134,6 +134,7 @@ export class PaymentStatusPoller {
             amount: payload.amount,
             requestedAt: payload.requestedAt,
             description: payload.description,
+            ...(payload.receipt === undefined ? {} : { receipt: payload.receipt }),
           },
           signal,
         );
@@ -155,6 +156,7 @@ export class PaymentStatusPoller {
           provinceCode: payload.provinceCode,
           communeCode: payload.communeCode,
         },
+        { receivedAtMs: this.clock.now(), requestedAt: payload.requestedAt },
       );
       if (!mapped.ok) {
         this.logger.error({ ...log, field: mapped.field }, `payment result unusable: ${mapped.message}`);

@@ -1,17 +1,23 @@
-import { PAYMENT_STATUS, formatVn } from '#lgsp/connectors';
+import { DEFAULT_PAYMENT_DIALECT, PAYMENT_STATUS, formatVn } from '#lgsp/connectors';
 import type { Clock } from '#lgsp/observability';
 import { mulberry32, SimInputError } from '../faults.js';
-import { date, nonNegative, record, requiredText, text, weights } from '../fields.js';
+import { array, bool, date, nonNegative, record, requiredText, text, weights } from '../fields.js';
 import { isRecord, json, Simulator, type SimRequest, type SimResponse, type Started } from '../http.js';
-import { paymentDigest, signMessage, verifyMessage, type DigestMessage } from '#lgsp/connectors';
+import { messageDigest, signMessage, verifyMessage, type DigestMessage } from '#lgsp/connectors';
 
 /**
  * The portal's payment platform. One endpoint, `POST /api/v1/thanh-toan`, taking messages
- * `{LoaiBanTin: "INIT" | "QUERY" | "GET_BILL", ..., MaXacThuc}` signed as in ./digest.ts; answers
- * `{MaLoi, MoTaLoi, ..., MaXacThuc}` signed the same way. `MaLoi`: "00" success, "01" bad input
- * (HTTP 400), "02" bad `MaXacThuc` (HTTP 400), "03" unknown transaction, "04" `MaThamChieu` reused
- * with another amount, "12" no bill yet (not paid), "24" payment failed (callbacks only).
- * `TrangThaiGD`: 1 success, 3 pending, 4 failed. Results reach `callbackUrl` as POSTed callbacks.
+ * `{LoaiBanTin: "INIT" | "QUERY" | "GET_BILL", PhienBan, ..., MaXacThuc}` signed over the real
+ * field orders (connectors' payments/digest.ts): a message signed over any other order is refused
+ * with "02". INIT carries the fixed values (`PhienBan`, `LoaiHinhThanhToan`, `MaKenhThanhToan`,
+ * `MaThietBi`, `NgonNgu`, `MaTienTe`, `MaNganHang`), `ThongTinGiaoDich`, `Ip` and `ThongTinBienLai`;
+ * QUERY and GET_BILL repeat the INIT's `ThoiGianGD` (another one is refused while
+ * `matchOriginalTime`). `MaThamChieu` with punctuation is refused while `refusePunctuation`. Answers
+ * are `{MaLoi, MoTaLoi, ..., MaXacThuc}`. `MaLoi`: "00" success, "01" bad input (HTTP 400), "02" bad
+ * `MaXacThuc` (HTTP 400), "03" unknown transaction, "04" `MaThamChieu` reused with another amount,
+ * "12" no bill yet (not paid), "24" payment failed (callbacks only), "99" other errors.
+ * `TrangThaiGD`: 1 success, 3 pending, 4 failed. Results reach `callbackUrl` as POSTed callbacks,
+ * whose answer `{MaLoi, MoTaLoi, MaDoiTac, MaThamChieu, ThoiGianGD, MaXacThuc}` is verified.
  * See ../../README.md.
  */
 export interface PaymentConfig {
@@ -31,6 +37,12 @@ export interface PaymentConfig {
   callbackRetries: number;
   /** Delay before the first retry, doubling after each; @defaultValue 500 */
   callbackRetryDelayMs: number;
+  /** Refuse a `MaThamChieu` holding anything but letters, digits and `_` ("01"). @defaultValue true */
+  refusePunctuation: boolean;
+  /** Refuse a QUERY/GET_BILL whose `ThoiGianGD` is not the INIT's ("01"). @defaultValue true */
+  matchOriginalTime: boolean;
+  /** `LoaiBanTin` of a callback (no public trace of its value). @defaultValue `CONFIRM` */
+  callbackType: string;
 }
 
 /** `TrangThaiGD`, as the platform's published interface lists it. */
@@ -42,9 +54,11 @@ export interface Payment {
   MaThamChieu: string;
   MaDoiTac: string;
   SoTien: number;
-  NoiDungThanhToan?: string;
+  ThongTinGiaoDich: string;
+  ThongTinBienLai: Record<string, unknown>;
   MaGiaoDich: string;
   MaNganHang: string;
+  /** The INIT's `ThoiGianGD`, as it was sent. */
   ThoiGianKhoiTao: string;
   TrangThaiGD: number;
   ThoiGianGD?: string;
@@ -61,6 +75,8 @@ export interface SentCallback {
   attempts: number;
   status?: number;
   response?: string;
+  /** Whether the last answer was `{MaLoi, MoTaLoi, MaDoiTac, MaThamChieu, ThoiGianGD}` signed with the secret. */
+  answerVerified?: boolean;
   error?: string;
 }
 
@@ -140,11 +156,44 @@ export class PaymentPlatformSimulator extends Simulator {
       if (status !== 1 && status !== 4) throw new SimInputError('body.TrangThaiGD: expected 1 or 4');
       return json(200, this.resolve(requiredText(body, 'MaThamChieu', 'body'), status));
     }
+    if (route === 'POST /_sim/tamper') return json(200, this.tamper(record(req.body, 'body')));
     if (route === 'POST /_sim/forge-callback') {
       const sent = await this.forge(isRecord(req.body) ? req.body : {});
       return json(200, sent);
     }
     return undefined;
+  }
+
+  /**
+   * `POST /_sim/tamper`: changes a payment behind the hub's back, for reconciliation tests, sending
+   * no callback. `{MaThamChieu, delete: true}` forgets it; `{MaThamChieu, set: {TrangThaiGD?, SoTien?,
+   * MaGiaoDich?}}` overwrites those fields.
+   */
+  tamper(body: Record<string, unknown>): Payment | { deleted: string } {
+    const ref = requiredText(body, 'MaThamChieu', 'body');
+    const payment = this.payments.get(ref);
+    if (!payment) throw new SimInputError(`body.MaThamChieu: no payment ${ref}`);
+    if (bool(body, 'delete', 'body') === true) {
+      this.payments.delete(ref);
+      return { deleted: ref };
+    }
+    const set = record(body.set, 'body.set');
+    for (const key of Object.keys(set)) {
+      if (!['TrangThaiGD', 'SoTien', 'MaGiaoDich'].includes(key)) {
+        throw new SimInputError(`body.set.${key}: expected TrangThaiGD, SoTien or MaGiaoDich`);
+      }
+    }
+    if (Object.keys(set).length === 0) throw new SimInputError('body.set: expected at least one field');
+    if (set.TrangThaiGD !== undefined) {
+      const status = set.TrangThaiGD;
+      if (status !== 1 && status !== 3 && status !== 4) {
+        throw new SimInputError('body.set.TrangThaiGD: expected 1, 3 or 4');
+      }
+      payment.TrangThaiGD = status;
+    }
+    if (set.SoTien !== undefined) payment.SoTien = amount(set.SoTien, 'body.set.SoTien');
+    if (set.MaGiaoDich !== undefined) payment.MaGiaoDich = requiredText(set, 'MaGiaoDich', 'body.set');
+    return payment;
   }
 
   protected async handle(req: SimRequest): Promise<SimResponse> {
@@ -161,10 +210,16 @@ export class PaymentPlatformSimulator extends Simulator {
     const ref = typeof body.MaThamChieu === 'string' ? [body.MaThamChieu] : [];
     const guarded = await this.guard(kind, ref);
     if ('reject' in guarded) return guarded.reject;
+    requiredText(body, 'PhienBan', 'body', { max: 20 });
     const maDoiTac = requiredText(body, 'MaDoiTac', 'body', { max: 50 });
-    const maThamChieu = requiredText(body, 'MaThamChieu', 'body', { max: 50, pattern: /^[0-9A-Za-z.\-_]+$/ });
-    date(body, 'ThoiGianGD', 'body', 'portal', true);
-    if (kind === 'INIT') amount(body.SoTien);
+    const maThamChieu = requiredText(body, 'MaThamChieu', 'body', {
+      max: 50,
+      ...(this.config.refusePunctuation
+        ? { pattern: /^\w+$/, hint: 'a reference of letters and digits only (no "." or "-")' }
+        : { pattern: /^[0-9A-Za-z.\-_]+$/ }),
+    });
+    const thoiGianGD = date(body, 'ThoiGianGD', 'body', 'portal', true)!;
+    if (kind === 'INIT') checkInit(body);
     if (!verifyMessage(kind, body, this.config.secret)) {
       return json(400, { MaLoi: '02', MoTaLoi: 'MaXacThuc không hợp lệ' });
     }
@@ -172,6 +227,11 @@ export class PaymentPlatformSimulator extends Simulator {
     const payment = this.payments.get(maThamChieu);
     if (!payment || payment.MaDoiTac !== maDoiTac) {
       return json(200, { MaLoi: '03', MoTaLoi: `Không tìm thấy giao dịch ${maThamChieu}` });
+    }
+    if (this.config.matchOriginalTime && thoiGianGD !== payment.ThoiGianKhoiTao) {
+      throw new SimInputError(
+        `body.ThoiGianGD: ${thoiGianGD} is not the ThoiGianGD of the transaction's INIT`,
+      );
     }
     if (kind === 'QUERY') {
       payment.SoLanTruyVan += 1;
@@ -186,12 +246,16 @@ export class PaymentPlatformSimulator extends Simulator {
       return this.signed('QUERY_RESPONSE', {
         MaLoi: '00',
         MoTaLoi: 'Thành công',
+        LoaiBanTin: 'QUERY',
+        MaDoiTac: payment.MaDoiTac,
         MaThamChieu: payment.MaThamChieu,
         MaGiaoDich: payment.MaGiaoDich,
         SoTien: payment.SoTien,
+        MaTienTe: DEFAULT_PAYMENT_DIALECT.MaTienTe,
         TrangThaiGD: payment.TrangThaiGD,
         ThoiGianGD: payment.ThoiGianGD ?? '',
         MaNganHang: payment.MaNganHang,
+        ThongTinGiaoDich: payment.ThongTinGiaoDich,
       });
     }
     if (payment.TrangThaiGD !== TRANSACTION_STATUS.success) {
@@ -204,8 +268,7 @@ export class PaymentPlatformSimulator extends Simulator {
       MaGiaoDich: payment.MaGiaoDich,
       SoTien: payment.SoTien,
       SoBienLai: `BL${payment.MaGiaoDich.slice(2)}`,
-      NgayBienLai: payment.ThoiGianGD ?? '',
-      NoiDungThanhToan: payment.NoiDungThanhToan ?? '',
+      UrlBienLai: `https://thanhtoan.dichvucong.gov.vn/bien-lai/${payment.MaGiaoDich}.pdf`,
     });
   }
 
@@ -215,7 +278,7 @@ export class PaymentPlatformSimulator extends Simulator {
     maThamChieu: string,
     drop: boolean,
   ): SimResponse {
-    const soTien = amount(body.SoTien);
+    const soTien = amount(body.SoTien, 'body.SoTien');
     const existing = this.payments.get(maThamChieu);
     if (existing && (existing.SoTien !== soTien || existing.MaDoiTac !== maDoiTac)) {
       return json(200, { MaLoi: '04', MoTaLoi: `MaThamChieu ${maThamChieu} đã tồn tại với số tiền khác` });
@@ -239,10 +302,11 @@ export class PaymentPlatformSimulator extends Simulator {
         MaThamChieu: maThamChieu,
         MaDoiTac: maDoiTac,
         SoTien: soTien,
-        ...(typeof body.NoiDungThanhToan === 'string' ? { NoiDungThanhToan: body.NoiDungThanhToan } : {}),
+        ThongTinGiaoDich: typeof body.ThongTinGiaoDich === 'string' ? body.ThongTinGiaoDich : '',
+        ThongTinBienLai: record(body.ThongTinBienLai, 'body.ThongTinBienLai'),
         MaGiaoDich: `GD${String(this.transactions).padStart(12, '0')}`,
         MaNganHang: BANKS[Math.floor(bank * BANKS.length)]!,
-        ThoiGianKhoiTao: formatVn(this.now(), 'portal'),
+        ThoiGianKhoiTao: String(body.ThoiGianGD),
         TrangThaiGD: TRANSACTION_STATUS.pending,
         SoLanTruyVan: 0,
         plan: {
@@ -281,23 +345,34 @@ export class PaymentPlatformSimulator extends Simulator {
 
   private settle(payment: Payment, status: 1 | 4): void {
     payment.TrangThaiGD = status;
-    payment.ThoiGianGD = formatVn(this.now(), 'portal');
+    payment.ThoiGianGD = this.faults.twelveHourTime()
+      ? twelveHourPortalTime(this.now())
+      : formatVn(this.now(), 'portal');
     const url = this.config.callbackUrl;
     if (!url) return;
     const body = signMessage(
       'CALLBACK',
-      {
-        MaLoi: status === 1 ? '00' : '24',
-        MaThamChieu: payment.MaThamChieu,
-        SoTien: payment.SoTien,
-        MaGiaoDich: payment.MaGiaoDich,
-        MaNganHang: payment.MaNganHang,
-        ThoiGianGD: payment.ThoiGianGD,
-      },
+      this.callbackFields(payment, status === 1 ? '00' : '24', payment.ThoiGianGD),
       this.config.secret,
     );
     this.send('result', url, body);
     if (this.faults.duplicateCallback()) this.send('duplicate', url, body);
+  }
+
+  /** The fields of a callback, in the platform's order. */
+  private callbackFields(payment: Payment, maLoi: string, thoiGianGD: string): Record<string, unknown> {
+    return {
+      LoaiBanTin: this.config.callbackType,
+      MaLoi: maLoi,
+      MaDoiTac: payment.MaDoiTac,
+      MaThamChieu: payment.MaThamChieu,
+      SoTien: payment.SoTien,
+      MaTienTe: DEFAULT_PAYMENT_DIALECT.MaTienTe,
+      MaGiaoDich: payment.MaGiaoDich,
+      MaNganHang: payment.MaNganHang,
+      ThoiGianGD: thoiGianGD,
+      ThongTinGiaoDich: payment.ThongTinGiaoDich,
+    };
   }
 
   /** Sends a callback whose `MaXacThuc` is not signed with the shared secret. */
@@ -305,19 +380,25 @@ export class PaymentPlatformSimulator extends Simulator {
     const url = this.config.callbackUrl;
     if (!url) throw new SimInputError('no callbackUrl configured (PUT /_sim/config)');
     const known = typeof input.MaThamChieu === 'string' ? this.payments.get(input.MaThamChieu) : undefined;
-    const fields = {
-      MaLoi: typeof input.MaLoi === 'string' ? input.MaLoi : '00',
-      MaThamChieu:
-        known?.MaThamChieu ?? (typeof input.MaThamChieu === 'string' ? input.MaThamChieu : 'FORGED-1'),
-      SoTien: typeof input.SoTien === 'number' ? input.SoTien : (known?.SoTien ?? 1),
-      MaGiaoDich: known?.MaGiaoDich ?? 'GD999999999999',
-      MaNganHang: known?.MaNganHang ?? 'VCB',
-      ThoiGianGD: formatVn(this.now(), 'portal'),
+    const payment: Payment = known ?? {
+      MaThamChieu: typeof input.MaThamChieu === 'string' ? input.MaThamChieu : 'FORGED1',
+      MaDoiTac: 'FORGED',
+      SoTien: 1,
+      ThongTinGiaoDich: '',
+      ThongTinBienLai: {},
+      MaGiaoDich: 'GD999999999999',
+      MaNganHang: 'VCB',
+      ThoiGianKhoiTao: '',
+      TrangThaiGD: TRANSACTION_STATUS.pending,
+      SoLanTruyVan: 0,
+      plan: { outcome: 'pending', pendingPolls: 0, resolveAfterMs: null },
     };
-    const body = {
-      ...fields,
-      MaXacThuc: paymentDigest(Object.values(fields), `${this.config.secret}-forged`),
-    };
+    const fields = this.callbackFields(
+      { ...payment, ...(typeof input.SoTien === 'number' ? { SoTien: input.SoTien } : {}) },
+      typeof input.MaLoi === 'string' ? input.MaLoi : '00',
+      formatVn(this.now(), 'portal'),
+    );
+    const body = { ...fields, MaXacThuc: messageDigest('CALLBACK', fields, `${this.config.secret}-forged`) };
     const sent = this.send('forged', url, body);
     await this.settled();
     return sent;
@@ -349,6 +430,7 @@ export class PaymentPlatformSimulator extends Simulator {
           });
           sent.status = res.status;
           sent.response = (await res.text()).slice(0, 2000);
+          sent.answerVerified = this.answerVerifies(sent.response);
           if (res.ok) return;
         } catch (e) {
           sent.error = e instanceof Error ? e.message : String(e);
@@ -358,6 +440,16 @@ export class PaymentPlatformSimulator extends Simulator {
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
     return sent;
+  }
+
+  /** Whether the hub's answer to a callback is the signed `{MaLoi, MoTaLoi, MaDoiTac, MaThamChieu, ThoiGianGD}`. */
+  private answerVerifies(response: string): boolean {
+    try {
+      const answer: unknown = JSON.parse(response);
+      return isRecord(answer) && verifyMessage('CALLBACK_ANSWER', answer, this.config.secret);
+    } catch {
+      return false;
+    }
   }
 
   private signed(kind: DigestMessage, message: Record<string, unknown>): SimResponse {
@@ -370,12 +462,55 @@ export class PaymentPlatformSimulator extends Simulator {
   }
 }
 
-function amount(v: unknown): number {
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+function amount(v: unknown, path: string): number {
+  const n = typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
-    throw new SimInputError('body.SoTien: expected a positive whole amount in VND');
+    throw new SimInputError(`${path}: expected a positive whole amount in VND`);
   }
   return n;
+}
+
+/** The fields an INIT must carry besides those every message has; `SoTien` as a number or digits. */
+function checkInit(body: Record<string, unknown>): void {
+  amount(body.SoTien, 'body.SoTien');
+  for (const key of [
+    'LoaiHinhThanhToan',
+    'MaKenhThanhToan',
+    'MaThietBi',
+    'NgonNgu',
+    'MaTienTe',
+    'MaNganHang',
+    'ThongTinGiaoDich',
+    'Ip',
+  ]) {
+    requiredText(body, key, 'body', { max: 255 });
+  }
+  const receipt = record(body.ThongTinBienLai, 'body.ThongTinBienLai');
+  requiredText(receipt, 'MaHoSo', 'body.ThongTinBienLai', { max: 100 });
+  for (const key of [
+    'MaTTHC',
+    'MaDVC',
+    'MaDonVi',
+    'TKThuHuong',
+    'MaNHThuHuong',
+    'TenTKThuHuong',
+    'HoTenNguoiNop',
+  ]) {
+    text(receipt, key, 'body.ThongTinBienLai', { max: 255 });
+  }
+  for (const key of ['PhiLePhi', 'DSKhoanNop']) {
+    array(receipt, key, 'body.ThongTinBienLai', true).forEach((line, i) => {
+      const item = record(line, `body.ThongTinBienLai.${key}[${i}]`);
+      amount(item.SoTien, `body.ThongTinBienLai.${key}[${i}].SoTien`);
+    });
+  }
+}
+
+/** `ThoiGianGD` as the field defect writes it: `yyyyMMddhhmmss`, hours 12, 01–11, no AM/PM. */
+export function twelveHourPortalTime(instant: number): string {
+  const t = formatVn(instant, 'portal');
+  const h = Number(t.slice(8, 10)) % 12;
+  return `${t.slice(0, 8)}${String(h === 0 ? 12 : h).padStart(2, '0')}${t.slice(10)}`;
 }
 
 export function defaultPaymentConfig(): PaymentConfig {
@@ -387,6 +522,9 @@ export function defaultPaymentConfig(): PaymentConfig {
     resolveAfterMs: { min: 100, max: 1000 },
     callbackRetries: 2,
     callbackRetryDelayMs: 500,
+    refusePunctuation: true,
+    matchOriginalTime: true,
+    callbackType: 'CONFIRM',
   };
 }
 
@@ -422,6 +560,11 @@ export function parsePaymentConfig(input: unknown, current: PaymentConfig): Paym
   if (o.callbackRetryDelayMs !== undefined) {
     c.callbackRetryDelayMs = nonNegative(o.callbackRetryDelayMs, 'config.callbackRetryDelayMs');
   }
+  const punctuation = bool(o, 'refusePunctuation', 'config');
+  if (punctuation !== undefined) c.refusePunctuation = punctuation;
+  const original = bool(o, 'matchOriginalTime', 'config');
+  if (original !== undefined) c.matchOriginalTime = original;
+  if (o.callbackType !== undefined) c.callbackType = requiredText(o, 'callbackType', 'config', { max: 20 });
   if (o.resolveAfterMs !== undefined) {
     c.resolveAfterMs = o.resolveAfterMs === null ? null : range(o.resolveAfterMs, 'config.resolveAfterMs');
   }
