@@ -30,8 +30,10 @@ import { join } from 'node:path';
 import { type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
+  CIVIL_REGISTRY_PATHS,
   CircuitBreaker,
   CivilRegistryClient,
+  DvcltClient,
   CivilRegistryConnector,
   OneStopShopClient,
   OneStopShopSyncConnector,
@@ -58,6 +60,7 @@ import {
 } from '#lgsp/connectors';
 import {
   CivilRegistrySimulator,
+  InterlinkedServicesSimulator,
   NationalPortalSimulator,
   OneStopShopSimulator,
   PaymentPlatformSimulator,
@@ -247,6 +250,9 @@ const civilRegistry: Target = {
   async start() {
     const sim = new CivilRegistrySimulator();
     const { url } = await sim.start();
+    // DVCLT issues the interlinked codes and takes the status reports; it lives as long as the bench.
+    const dvclt = new InterlinkedServicesSimulator();
+    const dvcltUrl = (await dvclt.start()).url;
     return {
       url,
       sim,
@@ -255,21 +261,22 @@ const civilRegistry: Target = {
           ...settings,
           pending,
           client: new CivilRegistryClient({ baseUrl: url }),
+          dvclt: { client: new DvcltClient({ baseUrl: dvcltUrl }) },
         }),
       requests(state) {
-        const request = toCivilRegistryRequest(state);
-        if (request === undefined) throw new Error(`dossier ${state.dossier} has no civilRegistration`);
+        const draft = toCivilRegistryRequest(state);
+        if (draft === undefined) throw new Error(`dossier ${state.dossier} has no civilRegistration`);
         return [
           {
             method: 'POST',
-            path: '/api/v1/hotich/dang-ky',
+            path: CIVIL_REGISTRY_PATHS.receive,
             headers: JSON_HEADERS,
-            body: JSON.stringify(request),
+            body: JSON.stringify({ ...draft, maHoSoLT: `LT-${state.dossier}` }),
           },
         ];
       },
       held: (state, codes) =>
-        rows(state, 'registrations').filter((r) => codes.has(String(r.maHoSoMotCua))).length,
+        rows(state, 'registrations').filter((r) => codes.has(String(r.maHoSoMCDT))).length,
     };
   },
 };

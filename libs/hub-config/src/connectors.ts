@@ -35,6 +35,13 @@ export interface ConnectorsConfig {
   civilRegistry: ConnectorSettings & {
     /** How often undecided registrations are polled. @defaultValue 2000 */
     pollIntervalMs: number;
+    /**
+     * Base URL of the interlinked-services portal (DVCLT): issues `maHoSoLT` and receives the status
+     * reports. @defaultValue the built-in simulator, http://127.0.0.1:4105 (env `LGSP_DVCLT_URL`)
+     */
+    dvcltUrl: string;
+    /** `LayKetQua`: dossiers asked per call. @defaultValue 50 */
+    resultBatch: number;
   };
   /** The payment platform: payments requested when a fee is due (`connector.payments`), callbacks and polls back in. */
   payments: ConnectorSettings & {
@@ -109,6 +116,8 @@ export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
     ratePerSecond: 20,
     breaker: {},
     pollIntervalMs: 2000,
+    dvcltUrl: 'http://127.0.0.1:4105',
+    resultBatch: 50,
   },
   payments: {
     enabled: true,
@@ -158,6 +167,8 @@ export const CONNECTORS_SCHEMA = settingsObject({
   oneStopShop: connectorSchema({ apiKey: { type: ['string', 'null'], minLength: 1, maxLength: 500 } }),
   civilRegistry: connectorSchema({
     pollIntervalMs: integer(100, 3_600_000),
+    dvcltUrl: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    resultBatch: integer(1, 100),
   }),
   payments: connectorSchema({
     partnerCode: { type: 'string', minLength: 1, maxLength: 50 },
@@ -203,6 +214,12 @@ export function applyConnectorEnv(
     if (!/^https?:\/\/\S+$/.test(value))
       problems.push(`${name}: must be an http:// or https:// URL, got "${redactUrl(value)}"`);
     else settings.url = value;
+  }
+  const dvclt = env.LGSP_DVCLT_URL;
+  if (dvclt) {
+    if (!/^https?:\/\/\S+$/.test(dvclt))
+      problems.push(`LGSP_DVCLT_URL: must be an http:// or https:// URL, got "${redactUrl(dvclt)}"`);
+    else civilRegistry.dvcltUrl = dvclt;
   }
   if (env.LGSP_PORTAL_USERNAME) portal.username = env.LGSP_PORTAL_USERNAME;
   if (env.LGSP_PORTAL_PASSWORD) portal.password = env.LGSP_PORTAL_PASSWORD;
