@@ -143,7 +143,11 @@ export class CivilRegistryConnector extends DossierSyncConnector {
         if (draft === undefined) return;
         const code = interlinkedCodeRequest(state, draft);
         const registered = hasCivilRegistryResult(state.events);
-        if (state.view.status === RETURNED && registered && currentReplay() === undefined) {
+        if (
+          state.view.status === RETURNED &&
+          state.view.civilStatus !== undefined &&
+          currentReplay() === undefined
+        ) {
           // Handed to the citizen: the last report of the interlinked dossier.
           await report(await dvclt.client.issueCode(code, signal), statuses.returned, signal);
           return;
