@@ -236,6 +236,31 @@ describe('configuration', () => {
     );
   });
 
+  it('points the civil registry’s DVCLT at the built-in simulator by default; file and LGSP_DVCLT_URL move it', () => {
+    expect(loadConfig({}).connectors.civilRegistry).toMatchObject({
+      dvcltUrl: 'http://127.0.0.1:4105',
+      resultBatch: 50,
+    });
+    const path = file(
+      JSON.stringify({ connectors: { civilRegistry: { dvcltUrl: 'http://dvclt.local', resultBatch: 20 } } }),
+    );
+    expect(loadConfig({ LGSP_CONFIG: path }).connectors.civilRegistry).toMatchObject({
+      dvcltUrl: 'http://dvclt.local',
+      resultBatch: 20,
+    });
+    expect(
+      loadConfig({ LGSP_DVCLT_URL: 'https://lienthong.example/api' }).connectors.civilRegistry.dvcltUrl,
+    ).toBe('https://lienthong.example/api');
+    expect(problemsOf({ LGSP_DVCLT_URL: 'lienthong' })[0]).toMatch(/LGSP_DVCLT_URL: must be an http/);
+    const bad = file(JSON.stringify({ connectors: { civilRegistry: { dvcltUrl: 'x', resultBatch: 101 } } }));
+    expect(problemsOf({ LGSP_CONFIG: bad })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\/connectors\/civilRegistry\/dvcltUrl/),
+        expect.stringMatching(/\/connectors\/civilRegistry\/resultBatch/),
+      ]),
+    );
+  });
+
   it('reads the portal connector from the file and the environment', () => {
     const path = file(JSON.stringify({ connectors: { portal: { maxAttempts: 3, ratePerSecond: 5 } } }));
     const c = loadConfig({
