@@ -15,7 +15,9 @@ describe('Vietnam-local date formats', () => {
     ['twelveHour', EVENING, '01/07/2025 08:05:00 PM'],
   ] as const)('%s formats and parses back', (format, ms, text) => {
     expect(formatVn(ms, format)).toBe(text);
-    expect(parseVn(text, format)).toBe(format === 'dateOnly' || format === 'dotted' ? Date.UTC(2025, 5, 30, 17) : ms);
+    expect(parseVn(text, format)).toBe(
+      format === 'dateOnly' || format === 'dotted' ? Date.UTC(2025, 5, 30, 17) : ms,
+    );
   });
 
   it('crosses the date line at 17:00 UTC', () => {
