@@ -130,7 +130,7 @@ describe('a birth registration end to end: one-stop-shop → hub → civil regis
       });
       // The child's new personal ID is in the registered event (the view keeps no personal data).
       const registered = await json<{
-        events: { data: { dossierCode: string; person: { idNumber?: string } } }[];
+        events: { event: { data: { dossierCode: string; person: { idNumber?: string } } } }[];
       }>(
         `${hub.url}/v1/events?after=0&limit=1000&type=vn.gov.lgsp.civil-status.registered.v1`,
         hub.adminToken,
