@@ -250,9 +250,13 @@ const civilRegistry: Target = {
   async start() {
     const sim = new CivilRegistrySimulator();
     const { url } = await sim.start();
-    // DVCLT issues the interlinked codes and takes the status reports; it lives as long as the bench.
+    // DVCLT issues the interlinked codes and takes the status reports; it stops with the registry.
     const dvclt = new InterlinkedServicesSimulator();
     const dvcltUrl = (await dvclt.start()).url;
+    const stopRegistry = sim.stop.bind(sim);
+    sim.stop = async () => {
+      await Promise.all([stopRegistry(), dvclt.stop()]);
+    };
     return {
       url,
       sim,
