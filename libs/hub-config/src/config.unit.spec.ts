@@ -252,11 +252,24 @@ describe('configuration', () => {
       loadConfig({ LGSP_DVCLT_URL: 'https://lienthong.example/api' }).connectors.civilRegistry.dvcltUrl,
     ).toBe('https://lienthong.example/api');
     expect(problemsOf({ LGSP_DVCLT_URL: 'lienthong' })[0]).toMatch(/LGSP_DVCLT_URL: must be an http/);
-    const bad = file(JSON.stringify({ connectors: { civilRegistry: { dvcltUrl: 'x', resultBatch: 101 } } }));
+    const codes = file(JSON.stringify({ connectors: { civilRegistry: { dvcltStatuses: { received: 8 } } } }));
+    expect(loadConfig({ LGSP_CONFIG: codes }).connectors.civilRegistry.dvcltStatuses).toEqual({
+      received: 8,
+    });
+    expect(loadConfig({}).connectors.civilRegistry.dvcltStatuses).toEqual({});
+    const bad = file(
+      JSON.stringify({
+        connectors: {
+          civilRegistry: { dvcltUrl: 'x', resultBatch: 101, dvcltStatuses: { received: 0, handed: 5 } },
+        },
+      }),
+    );
     expect(problemsOf({ LGSP_CONFIG: bad })).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/\/connectors\/civilRegistry\/dvcltUrl/),
         expect.stringMatching(/\/connectors\/civilRegistry\/resultBatch/),
+        expect.stringMatching(/\/connectors\/civilRegistry\/dvcltStatuses\/received/),
+        expect.stringMatching(/\/connectors\/civilRegistry\/dvcltStatuses\/handed is not a known setting/),
       ]),
     );
   });

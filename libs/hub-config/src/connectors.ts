@@ -42,6 +42,11 @@ export interface ConnectorsConfig {
     dvcltUrl: string;
     /** `LayKetQua`: dossiers asked per call. @defaultValue 50 */
     resultBatch: number;
+    /**
+     * DVCLT's status codes the hub reports, by step (which of 1–6 names which step is unconfirmed).
+     * @defaultValue received 1, processing 2, supplementNeeded 3, sentToMinistry 7, done 4, returned 5, rejected 6
+     */
+    dvcltStatuses: Partial<Record<DvcltStep, number>>;
   };
   /** The payment platform: payments requested when a fee is due (`connector.payments`), callbacks and polls back in. */
   payments: ConnectorSettings & {
@@ -56,6 +61,18 @@ export interface ConnectorsConfig {
 
 /** A connector's circuit breaker, as the connectors' own options describe it (one definition). */
 export type BreakerSettings = CircuitBreakerOptions;
+
+/** The steps of an interlinked dossier the civil-registry connector reports to DVCLT. */
+export const DVCLT_STEPS = [
+  'received',
+  'processing',
+  'supplementNeeded',
+  'sentToMinistry',
+  'done',
+  'returned',
+  'rejected',
+] as const;
+export type DvcltStep = (typeof DVCLT_STEPS)[number];
 
 /** What every connector has. */
 export interface ConnectorSettings {
@@ -118,6 +135,7 @@ export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
     pollIntervalMs: 2000,
     dvcltUrl: 'http://127.0.0.1:4105',
     resultBatch: 50,
+    dvcltStatuses: {},
   },
   payments: {
     enabled: true,
@@ -169,6 +187,7 @@ export const CONNECTORS_SCHEMA = settingsObject({
     pollIntervalMs: integer(100, 3_600_000),
     dvcltUrl: { type: 'string', pattern: '^https?://[^\\s]+$' },
     resultBatch: integer(1, 100),
+    dvcltStatuses: settingsObject(Object.fromEntries(DVCLT_STEPS.map((k) => [k, integer(1, 99)]))),
   }),
   payments: connectorSchema({
     partnerCode: { type: 'string', minLength: 1, maxLength: 50 },

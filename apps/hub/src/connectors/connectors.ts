@@ -314,7 +314,10 @@ async function civilRegistryParts(
   const settings = ctx.config.connectors.civilRegistry;
   const pending = await ctx.pending();
   const client = new CivilRegistryClient({ baseUrl: settings.url });
-  const dvclt = { client: new DvcltClient({ baseUrl: settings.dvcltUrl }) };
+  const dvclt = {
+    client: new DvcltClient({ baseUrl: settings.dvcltUrl }),
+    statuses: settings.dvcltStatuses,
+  };
   const logger = ctx.logger.child({ component: `connector.${CIVIL_REGISTRY_TARGET}` });
   const poller = new CivilRegistryResultPoller({
     client,

@@ -383,4 +383,14 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await c.deliver(await logOf([other.code]));
     expect(dvcltStatuses(other.code)).toEqual([1, 7, 6]);
   });
+
+  it('reports the DVCLT codes configured for each step (the table is unconfirmed)', async () => {
+    await plan('done');
+    const code = newCode();
+    await birthDossier(code);
+    await connector(await openPending(), undefined, { received: 2, sentToMinistry: 3 }).deliver(
+      await logOf([code]),
+    );
+    expect(dvcltStatuses(code)).toEqual([2, 3]);
+  });
 });

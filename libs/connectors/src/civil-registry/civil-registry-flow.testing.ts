@@ -15,7 +15,7 @@ import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
-import { CivilRegistryConnector } from './civil-registry-connector.js';
+import { CivilRegistryConnector, type DvcltStatusCodes } from './civil-registry-connector.js';
 import { CIVIL_REGISTRY_SOURCE, CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
 import { CivilRegistryResultPoller } from './civil-registry-result-poller.js';
 import { DvcltClient } from './dvclt-client.js';
@@ -182,11 +182,12 @@ export async function registeredBirth(): Promise<{ code: string; pending: SqlPen
 export function connector(
   pending: PendingWorkStore,
   parking = new SqlParkingStore(SqliteDatabase.open(':memory:')),
+  statuses: Partial<DvcltStatusCodes> = {},
 ) {
   return new CivilRegistryConnector({
     events: store,
     client: new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 }),
-    dvclt: dvclt(),
+    dvclt: { ...dvclt(), statuses },
     pending,
     parking,
     breaker: new CircuitBreaker(CIVIL_REGISTRY_TARGET, { coolDownMs: 200, failureThreshold: 5 }),

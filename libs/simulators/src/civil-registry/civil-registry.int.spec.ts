@@ -230,6 +230,18 @@ describe('CivilRegistrySimulator over HTTP (NhanDKHT, LayKetQua, DanhSachHoSo)',
     expect(res.body).toMatchObject({ status: '0', errorCode: '400' });
   });
 
+  it.each([
+    ['a negative offset', { tu: -1 }],
+    ['a page of 0', { soLuong: 0 }],
+    ['a page over 5000', { soLuong: 5001 }],
+    ['an offset that is not a number', { tu: 'a' }],
+    ['a body that is not an object', []],
+  ])('refuses DanhSachHoSo with %s (400)', async (_what, body) => {
+    const res = await request(url, 'POST', '/api/DanhSachHoSo', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ status: '0', errorCode: '400' });
+  });
+
   it('refuses the first shape’s routes with 404 in its error shape', async () => {
     for (const [method, path] of [
       ['POST', '/api/v1/hotich/dang-ky'],

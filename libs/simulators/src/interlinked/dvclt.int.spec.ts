@@ -91,4 +91,20 @@ describe('InterlinkedServicesSimulator (DVCLT) over HTTP', () => {
     expect(res.body).toMatchObject({ status: '0', errorCode: '400' });
     expect(sim.state().dossiers[0]!.trangThai).toEqual([]);
   });
+
+  it.each([
+    ['no code', {}],
+    ['a code over 50 characters', { maHoSoLT: 'L'.repeat(51) }],
+    ['a code that is not text', { maHoSoLT: 12 }],
+  ])('refuses LayHoSo with %s (400)', async (_what, body) => {
+    const res = await request(url, 'POST', '/api/LayHoSo', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ status: '0', errorCode: '400' });
+  });
+
+  it('refuses the routes it does not have with 404 in its error shape', async () => {
+    const res = await request(url, 'GET', '/api/CapMaHoSoLT');
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ status: '0', errorCode: '404' });
+  });
 });
