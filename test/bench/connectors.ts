@@ -30,8 +30,12 @@ import { join } from 'node:path';
 import { type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import {
+  CIVIL_REGISTRY_PATHS,
   CircuitBreaker,
   CivilRegistryClient,
+  DVCLT_PATHS,
+  DvcltClient,
+  interlinkedCodeRequest,
   CivilRegistryConnector,
   OneStopShopClient,
   OneStopShopSyncConnector,
@@ -59,6 +63,7 @@ import {
 } from '#lgsp/connectors';
 import {
   CivilRegistrySimulator,
+  InterlinkedServicesSimulator,
   NationalPortalSimulator,
   OneStopShopSimulator,
   PaymentPlatformSimulator,
@@ -83,6 +88,8 @@ const FEE = 50_000;
 /** One HTTP request as the connector's client sends it. */
 interface RawRequest {
   method: 'GET' | 'POST' | 'PUT';
+  /** Another system's base URL than the target's (the civil registry's DVCLT). */
+  url?: string;
   path: string;
   headers: Record<string, string>;
   body?: string;
@@ -96,6 +103,8 @@ interface Bench {
   sim: Simulator;
   /** The connector, new (its client holds no session nor known codes). */
   connector(settings: DossierSyncSettings, pending: SqlPendingWorkStore): DossierSyncConnector;
+  /** Other systems the connector calls (the civil registry's DVCLT): reset, counted and stopped with `sim`. */
+  others?: Simulator[];
   /** Untimed set-up of a baseline run on a reset simulator, e.g. the portal's login. */
   prepare?(): Promise<void>;
   /** The requests the connector makes for a dossier in `state`, in order. */
@@ -248,29 +257,55 @@ const civilRegistry: Target = {
   async start() {
     const sim = new CivilRegistrySimulator();
     const { url } = await sim.start();
+    // DVCLT issues the interlinked codes and takes the status reports.
+    const dvclt = new InterlinkedServicesSimulator();
+    const dvcltUrl = (await dvclt.start()).url;
+
     return {
       url,
       sim,
+      others: [dvclt],
       connector: (settings, pending) =>
         new CivilRegistryConnector({
           ...settings,
           pending,
           client: new CivilRegistryClient({ baseUrl: url }),
+          dvclt: { client: new DvcltClient({ baseUrl: dvcltUrl }) },
         }),
       requests(state) {
-        const request = toCivilRegistryRequest(state);
-        if (request === undefined) throw new Error(`dossier ${state.dossier} has no civilRegistration`);
+        const draft = toCivilRegistryRequest(state);
+        if (draft === undefined) throw new Error(`dossier ${state.dossier} has no civilRegistration`);
+        // DVCLT's code, its "received" report, NhanDKHT, its "sent to the ministry" report. The baseline
+        // reports under a code of its own (answered "not found", HTTP 200): one call each, as the connector's.
+        const maHoSoLT = `LT-${state.dossier}`;
+        const code = interlinkedCodeRequest(state, draft);
+        const report = (trangThai: number): RawRequest => ({
+          method: 'POST',
+          url: dvcltUrl,
+          path: DVCLT_PATHS.report,
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ maHoSoLT, trangThai, coQuanXuLy: 5, thoiGian: '20251123140000' }),
+        });
         return [
           {
             method: 'POST',
-            path: '/api/v1/hotich/dang-ky',
+            url: dvcltUrl,
+            path: DVCLT_PATHS.issueCode,
             headers: JSON_HEADERS,
-            body: JSON.stringify(request),
+            body: JSON.stringify(code),
           },
+          report(1),
+          {
+            method: 'POST',
+            path: CIVIL_REGISTRY_PATHS.receive,
+            headers: JSON_HEADERS,
+            body: JSON.stringify({ ...draft, maHoSoLT }),
+          },
+          report(7),
         ];
       },
       held: (state, codes) =>
-        rows(state, 'registrations').filter((r) => codes.has(String(r.maHoSoMotCua))).length,
+        rows(state, 'registrations').filter((r) => codes.has(String(r.maHoSoMCDT))).length,
     };
   },
 };
@@ -380,7 +415,7 @@ async function sendRaw(url: string, perDossier: readonly RawRequest[][]): Promis
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < perDossier.length) {
         for (const r of perDossier[next++]!) {
-          const res = await fetch(`${url}${r.path}`, {
+          const res = await fetch(`${r.url ?? url}${r.path}`, {
             method: r.method,
             headers: r.headers,
             ...(r.body === undefined ? {} : { body: r.body }),
@@ -443,7 +478,9 @@ async function measureTarget(target: Target, seconds: number): Promise<Connector
     /** The simulator holds every dossier of the round, after exactly the baseline's calls. */
     const verify = async (who: string, codes: ReadonlySet<string>, calls: number) => {
       const held = bench!.held(await control(url, 'GET', '/_sim/state'), codes);
-      const made = ((await control(url, 'GET', '/_sim/calls')) as { total: number }).total;
+      const made =
+        ((await control(url, 'GET', '/_sim/calls')) as { total: number }).total +
+        (bench!.others ?? []).reduce((n, o) => n + o.calls().total, 0);
       if (held !== codes.size)
         throw new Error(`after the ${who}, the simulator holds ${held} of ${codes.size} dossiers`);
       if (made !== calls) throw new Error(`the ${who} made ${made} calls where the baseline made ${calls}`);
@@ -477,6 +514,7 @@ async function measureTarget(target: Target, seconds: number): Promise<Connector
 
       const runBaseline = async () => {
         await control(url, 'POST', '/_sim/reset');
+        for (const other of bench!.others ?? []) other.reset();
         await bench!.prepare?.();
         // Built after `prepare` (the portal's requests carry its session), before the timing starts.
         const perDossier = states.map((s) => bench!.requests(s));
@@ -487,6 +525,7 @@ async function measureTarget(target: Target, seconds: number): Promise<Connector
       };
       const runConnector = async () => {
         await control(url, 'POST', '/_sim/reset');
+        for (const other of bench!.others ?? []) other.reset();
         const connector = bench!.connector(settings(), pending);
         subject.seconds += await deliverLog(store, connector, from, head);
         subject.dossiers += codes.length;
@@ -515,6 +554,7 @@ async function measureTarget(target: Target, seconds: number): Promise<Connector
     return { notMeasured: err instanceof Error ? err.message : String(err) };
   } finally {
     await bench?.sim.stop();
+    for (const other of bench?.others ?? []) await other.stop();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,6 @@ import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  civilRegistryLinkCode,
   oneStopShopFacts,
   paymentRef,
   portalFacts,
@@ -108,7 +107,14 @@ interface ShopState {
   history: Record<string, { phien_ban?: number }[]>;
 }
 interface RegistryState {
-  registrations: { maLienThong: string; maHoSoMotCua: string; trangThai: number; soGiayChungNhan?: string }[];
+  registrations: { maHoSoMCDT: string; maHoSoLT: string; trangThai: number; soDangKy?: string }[];
+}
+interface DvcltState {
+  dossiers: {
+    maHoSoMCDT: string;
+    maHoSoLT: string;
+    trangThai: { trangThai: number; coQuanXuLy: number }[];
+  }[];
 }
 interface PaymentState {
   payments: {
@@ -136,6 +142,7 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     await control(sims.urls['national-portal'], '/_sim/faults', faults(1));
     await control(sims.urls['one-stop-shop'], '/_sim/faults', faults(2));
     await control(sims.urls['civil-registry'], '/_sim/faults', faults(3));
+    await control(sims.urls.dvclt, '/_sim/faults', faults(5));
     await control(sims.urls.payments, '/_sim/faults', { ...faults(4), duplicateCallbacks: 0.2 });
     // Every payment ends (paid or failed); some answer "pending" to a few QUERYs first, some results
     // only come by polling (no callback timer), so both paths run.
@@ -172,6 +179,7 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
           oneStopShop: { url: sims.urls['one-stop-shop'], ratePerSecond: rate, maxAttempts: attempts },
           civilRegistry: {
             url: sims.urls['civil-registry'],
+            dvcltUrl: sims.urls.dvclt,
             ratePerSecond: rate,
             pollIntervalMs: 300,
             maxAttempts: attempts,
@@ -354,9 +362,9 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
 
     // Civil registry: one registration per birth dossier that reached processing, its outcome in the log.
     const registry = await simState<RegistryState>(sims.urls['civil-registry']);
-    expect(new Set(registry.registrations.map((r) => r.maLienThong)).size).toBe(
-      registry.registrations.length,
-    );
+    expect(new Set(registry.registrations.map((r) => r.maHoSoMCDT)).size).toBe(registry.registrations.length);
+    const dvclt = await simState<DvcltState>(sims.urls.dvclt);
+    const interlinked = new Map(dvclt.dossiers.map((d) => [d.maHoSoMCDT, d]));
     const births = [...dossiers].filter(([, d]) =>
       d.events.some(
         (e) => e.type === 'vn.gov.lgsp.dossier.submitted.v1' && 'civilRegistration' in (e.data as object),
@@ -364,17 +372,22 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     );
     const registered = births.filter(([, d]) => statusesOf(d.events).includes(4));
     expect(registered.length).toBeGreaterThan(LIFECYCLES / 20);
-    expect(registry.registrations.map((r) => r.maHoSoMotCua).sort()).toEqual(
-      registered.map(([c]) => c).sort(),
-    );
-    const registrationOf = new Map(registry.registrations.map((r) => [r.maHoSoMotCua, r]));
+    expect(registry.registrations.map((r) => r.maHoSoMCDT).sort()).toEqual(registered.map(([c]) => c).sort());
+    const registrationOf = new Map(registry.registrations.map((r) => [r.maHoSoMCDT, r]));
     for (const [code, { view }] of registered) {
       const r = registrationOf.get(code)!;
-      expect(r.maLienThong).toBe(civilRegistryLinkCode(code));
+      // The interlinked code is DVCLT's, which heard the statuses as the flow advanced.
+      const link = interlinked.get(code)!;
+      expect(r.maHoSoLT).toBe(link.maHoSoLT);
+      const reported = link.trangThai.map((t) => t.trangThai);
+      expect(reported.slice(0, 2)).toEqual([1, 7]);
+      // The result's report and the handover's may arrive in either order (each retried on its own).
+      expect(reported).toContain(r.trangThai === 4 ? 4 : 6);
+      if (view.status === 10) expect(reported).toContain(5);
       expect([4, 6]).toContain(r.trangThai);
       if (r.trangThai === 4) {
         expect(view.civilStatus).toEqual(
-          expect.objectContaining({ registrationType: 'birth', registrationNumber: r.soGiayChungNhan }),
+          expect.objectContaining({ registrationType: 'birth', registrationNumber: r.soDangKy }),
         );
       } else {
         expect(view.civilStatus).toBeUndefined();

@@ -228,10 +228,10 @@ describe('reconciliation and replay with the hub and the simulators as processes
     ]);
     expect(civilReplay.code).toBe(0);
     await eventually(async () => {
-      const registry = await getJson<{ registrations: { maHoSoMotCua: string; trangThai: number }[] }>(
+      const registry = await getJson<{ registrations: { maHoSoMCDT: string; trangThai: number }[] }>(
         `${sims.urls['civil-registry']}/_sim/state`,
       );
-      return registry.registrations.find((r) => r.maHoSoMotCua === lostBirth)?.trangThai === 4
+      return registry.registrations.find((r) => r.maHoSoMCDT === lostBirth)?.trangThai === 4
         ? true
         : undefined;
     }, 60_000);

@@ -3,12 +3,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './hub-process.js';
 
-export type SimName = 'national-portal' | 'one-stop-shop' | 'civil-registry' | 'payments';
+export type SimName = 'national-portal' | 'one-stop-shop' | 'civil-registry' | 'payments' | 'dvclt';
 export const SIM_NAMES: readonly SimName[] = [
   'national-portal',
   'one-stop-shop',
   'civil-registry',
   'payments',
+  'dvclt',
 ];
 
 const SIMULATORS_ENTRY = join(REPO_ROOT, 'dist/apps/simulators/src/main.js');
@@ -21,8 +22,8 @@ export interface SimulatorsProcess {
 }
 
 /**
- * The four simulators as one process (`npm run simulators`), each on a free port; resolves once the
- * four print their URL. `env` adds settings, e.g. `LGSP_SIM_PAYMENTS_SECRET`.
+ * The five simulators as one process (`npm run simulators`), each on a free port; resolves once the
+ * five print their URL. `env` adds settings, e.g. `LGSP_SIM_PAYMENTS_SECRET`.
  */
 export async function startSimulators(env: Record<string, string> = {}): Promise<SimulatorsProcess> {
   const child = spawn(process.execPath, [SIMULATORS_ENTRY], {
@@ -33,6 +34,7 @@ export async function startSimulators(env: Record<string, string> = {}): Promise
       LGSP_SIM_ONE_STOP_SHOP_PORT: '0',
       LGSP_SIM_CIVIL_REGISTRY_PORT: '0',
       LGSP_SIM_PAYMENTS_PORT: '0',
+      LGSP_SIM_DVCLT_PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,7 +98,12 @@ export function connectorsConfig(
       connectors: {
         portal: { url: urls['national-portal'], ratePerSecond: 5000, onlineCapture: { enabled: false } },
         oneStopShop: { url: urls['one-stop-shop'], ratePerSecond: 5000 },
-        civilRegistry: { url: urls['civil-registry'], ratePerSecond: 5000, pollIntervalMs: 200 },
+        civilRegistry: {
+          url: urls['civil-registry'],
+          dvcltUrl: urls.dvclt,
+          ratePerSecond: 5000,
+          pollIntervalMs: 200,
+        },
         payments: { url: urls.payments, ratePerSecond: 5000 },
       },
       ...extra,

@@ -8,7 +8,7 @@ import { request } from '../../../test/support/sim-http.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('simulators main (a process)', () => {
-  it('starts the four simulators on the configured ports and prints one JSON line each', async () => {
+  it('starts the five simulators on the configured ports and prints one JSON line each', async () => {
     const child = spawn(
       process.execPath,
       ['--import', `${root}test/support/ts-hooks.mjs`, `${root}apps/simulators/src/main.ts`],
@@ -19,6 +19,7 @@ describe('simulators main (a process)', () => {
           LGSP_SIM_ONE_STOP_SHOP_PORT: '0',
           LGSP_SIM_CIVIL_REGISTRY_PORT: '0',
           LGSP_SIM_PAYMENTS_PORT: '0',
+          LGSP_SIM_DVCLT_PORT: '0',
           LGSP_SIM_PAYMENTS_SECRET: 'from-env',
         },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -28,13 +29,14 @@ describe('simulators main (a process)', () => {
       const lines: { simulator: string; url: string }[] = [];
       for await (const line of createInterface({ input: child.stdout })) {
         lines.push(JSON.parse(line) as { simulator: string; url: string });
-        if (lines.length === 4) break;
+        if (lines.length === 5) break;
       }
       expect(lines.map((l) => l.simulator)).toEqual([
         'national-portal',
         'one-stop-shop',
         'civil-registry',
         'payments',
+        'dvclt',
       ]);
       for (const { url } of lines) expect((await request(url, 'GET', '/_sim/calls')).status).toBe(200);
       const login = await request(lines[0]!.url, 'POST', '/api/login', {

@@ -1,11 +1,11 @@
 import { startSimulators } from '#lgsp/simulators';
 
 /**
- * Starts the four simulators, each on its own port, and prints one JSON line per simulator:
+ * Starts the five simulators, each on its own port, and prints one JSON line per simulator:
  * `{"simulator":"national-portal","url":"http://127.0.0.1:4101"}`.
  *
  * Environment: `LGSP_SIM_PORTAL_PORT` (default 4101), `LGSP_SIM_ONE_STOP_SHOP_PORT` (4102),
- * `LGSP_SIM_CIVIL_REGISTRY_PORT` (4103), `LGSP_SIM_PAYMENTS_PORT` (4104), `LGSP_SIM_HOST`
+ * `LGSP_SIM_CIVIL_REGISTRY_PORT` (4103), `LGSP_SIM_PAYMENTS_PORT` (4104), `LGSP_SIM_DVCLT_PORT` (4105), `LGSP_SIM_HOST`
  * (127.0.0.1), `LGSP_SIM_PAYMENTS_SECRET`, `LGSP_SIM_PAYMENTS_CALLBACK_URL`.
  */
 function port(name: string, fallback: number): number {
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     oneStopShop: { port: port('LGSP_SIM_ONE_STOP_SHOP_PORT', 4102), host },
     civilRegistry: { port: port('LGSP_SIM_CIVIL_REGISTRY_PORT', 4103), host },
     payments: { port: port('LGSP_SIM_PAYMENTS_PORT', 4104), host },
+    interlinked: { port: port('LGSP_SIM_DVCLT_PORT', 4105), host },
     paymentConfig,
     started: (simulator, url) => process.stdout.write(`${JSON.stringify({ simulator, url })}\n`),
   });

@@ -290,7 +290,7 @@ describe('OneStopShopReconciler against the one-stop-shop simulator (DanhSachHoS
   });
 });
 
-describe('CivilRegistryReconciler against the civil-registry simulator (DanhSachDangKy)', () => {
+describe('CivilRegistryReconciler against the civil-registry simulator (DanhSachHoSo)', () => {
   it('finds missing civil records, a stale and a wrong result, and an extra registration', async () => {
     registrySim.configure({ outcomes: { done: 1 }, processingPolls: { min: 0, max: 0 } });
     const c = Array.from({ length: 7 }, () => newCode());
@@ -305,12 +305,13 @@ describe('CivilRegistryReconciler against the civil-registry simulator (DanhSach
     // c[5] was never sent to the registry; c[6] has no civil registration to send.
     for (const code of c.slice(0, 5)) {
       const d = dossiers.get(code)!;
-      const request = toCivilRegistryRequest(d)!;
-      await registry.register(request);
+      const request = { ...toCivilRegistryRequest(d)!, maHoSoLT: `LT${code.slice(-6)}` };
+      await registry.receive(request);
       if (code === c[4]) continue; // registered, result not captured yet
-      let result = await registry.result(request.maLienThong);
+      const query = { maDinhDanhHoSo: [code], maTinh: PROVINCE, module: request.module };
+      let result = (await registry.results(query)).get(code);
       while (result !== undefined && result.trangThai !== 4)
-        result = await registry.result(request.maLienThong);
+        result = (await registry.results(query)).get(code);
       const capture = civilRegistryResultEvents(result!, {
         dossierCode: code,
         provinceCode: PROVINCE,
@@ -327,21 +328,22 @@ describe('CivilRegistryReconciler against the civil-registry simulator (DanhSach
 
     await tamper(urls.registry, { dossier: c[0], delete: true });
     await tamper(urls.registry, { dossier: c[1], set: { trangThai: 3 } });
-    await tamper(urls.registry, { dossier: c[2], set: { soGiayChungNhan: '999999/2025/TP/KS' } });
+    await tamper(urls.registry, { dossier: c[2], set: { soDangKy: '999999' } });
+    // Fields the log does not imply (the update time, the book) are not judged.
     await tamper(urls.registry, {
       dossier: c[3],
-      set: { maHoSoMotCua: c[3], thoiGianCapNhat: '2025-11-23T10:00:00+07:00' },
+      set: { ngayCapNhat: '2025-11-23T10:00:00+07:00', quyenSo: '99/2025' },
     });
-    await tamper(urls.registry, { extra: { maLienThong: 'LT-EXTRA-1', maHoSoMotCua: newCode() } });
+    const extra = newCode();
+    await tamper(urls.registry, { extra: { maHoSoMCDT: extra, maHoSoLT: 'LT-EXTRA-1' } });
 
     const outcome = await reconcile(reconciler);
 
-    const extra = registrySim.state().registrations.find((r) => r.maLienThong === 'LT-EXTRA-1')!.maHoSoMotCua;
     expect(found(outcome)).toEqual(
       [
         line(c[0]!, '*', 'missing-civil-record'),
         line(c[1]!, 'trangThai', 'stale-status'),
-        line(c[2]!, 'soGiayChungNhan', 'wrong-field'),
+        line(c[2]!, 'soDangKy', 'wrong-field'),
         line(c[5]!, '*', 'missing-civil-record'),
         line(extra, '*', 'unexpected-extra'),
       ].sort(),

@@ -290,6 +290,44 @@ describe('configuration', () => {
     );
   });
 
+  it('points the civil registry’s DVCLT at the built-in simulator by default; file and LGSP_DVCLT_URL move it', () => {
+    expect(loadConfig({}).connectors.civilRegistry).toMatchObject({
+      dvcltUrl: 'http://127.0.0.1:4105',
+      resultBatch: 50,
+    });
+    const path = file(
+      JSON.stringify({ connectors: { civilRegistry: { dvcltUrl: 'http://dvclt.local', resultBatch: 20 } } }),
+    );
+    expect(loadConfig({ LGSP_CONFIG: path }).connectors.civilRegistry).toMatchObject({
+      dvcltUrl: 'http://dvclt.local',
+      resultBatch: 20,
+    });
+    expect(
+      loadConfig({ LGSP_DVCLT_URL: 'https://lienthong.example/api' }).connectors.civilRegistry.dvcltUrl,
+    ).toBe('https://lienthong.example/api');
+    expect(problemsOf({ LGSP_DVCLT_URL: 'lienthong' })[0]).toMatch(/LGSP_DVCLT_URL: must be an http/);
+    const codes = file(JSON.stringify({ connectors: { civilRegistry: { dvcltStatuses: { received: 8 } } } }));
+    expect(loadConfig({ LGSP_CONFIG: codes }).connectors.civilRegistry.dvcltStatuses).toEqual({
+      received: 8,
+    });
+    expect(loadConfig({}).connectors.civilRegistry.dvcltStatuses).toEqual({});
+    const bad = file(
+      JSON.stringify({
+        connectors: {
+          civilRegistry: { dvcltUrl: 'x', resultBatch: 101, dvcltStatuses: { received: 0, handed: 5 } },
+        },
+      }),
+    );
+    expect(problemsOf({ LGSP_CONFIG: bad })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/\/connectors\/civilRegistry\/dvcltUrl/),
+        expect.stringMatching(/\/connectors\/civilRegistry\/resultBatch/),
+        expect.stringMatching(/\/connectors\/civilRegistry\/dvcltStatuses\/received/),
+        expect.stringMatching(/\/connectors\/civilRegistry\/dvcltStatuses\/handed is not a known setting/),
+      ]),
+    );
+  });
+
   it('reads the portal connector from the file and the environment', () => {
     const path = file(JSON.stringify({ connectors: { portal: { maxAttempts: 3, ratePerSecond: 5 } } }));
     const c = loadConfig({

@@ -35,6 +35,18 @@ export interface ConnectorsConfig {
   civilRegistry: ConnectorSettings & {
     /** How often undecided registrations are polled. @defaultValue 2000 */
     pollIntervalMs: number;
+    /**
+     * Base URL of the interlinked-services portal (DVCLT): issues `maHoSoLT` and receives the status
+     * reports. @defaultValue the built-in simulator, http://127.0.0.1:4105 (env `LGSP_DVCLT_URL`)
+     */
+    dvcltUrl: string;
+    /** `LayKetQua`: dossiers asked per call. @defaultValue 50 */
+    resultBatch: number;
+    /**
+     * DVCLT's status codes the hub reports, by step (which of 1–6 names which step is unconfirmed).
+     * @defaultValue received 1, processing 2, supplementNeeded 3, sentToMinistry 7, done 4, returned 5, rejected 6
+     */
+    dvcltStatuses: Partial<Record<DvcltStep, number>>;
   };
   /** The payment platform: payments requested when a fee is due (`connector.payments`), callbacks and polls back in. */
   payments: ConnectorSettings & {
@@ -70,6 +82,18 @@ export type PaymentDialectKey = (typeof PAYMENT_DIALECT_KEYS)[number];
 
 /** A connector's circuit breaker, as the connectors' own options describe it (one definition). */
 export type BreakerSettings = CircuitBreakerOptions;
+
+/** The steps of an interlinked dossier the civil-registry connector reports to DVCLT. */
+export const DVCLT_STEPS = [
+  'received',
+  'processing',
+  'supplementNeeded',
+  'sentToMinistry',
+  'done',
+  'returned',
+  'rejected',
+] as const;
+export type DvcltStep = (typeof DVCLT_STEPS)[number];
 
 /** What every connector has. */
 export interface ConnectorSettings {
@@ -130,6 +154,9 @@ export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
     ratePerSecond: 20,
     breaker: {},
     pollIntervalMs: 2000,
+    dvcltUrl: 'http://127.0.0.1:4105',
+    resultBatch: 50,
+    dvcltStatuses: {},
   },
   payments: {
     enabled: true,
@@ -182,6 +209,9 @@ export const CONNECTORS_SCHEMA = settingsObject({
   oneStopShop: connectorSchema({ apiKey: { type: ['string', 'null'], minLength: 1, maxLength: 500 } }),
   civilRegistry: connectorSchema({
     pollIntervalMs: integer(100, 3_600_000),
+    dvcltUrl: { type: 'string', pattern: '^https?://[^\\s]+$' },
+    resultBatch: integer(1, 100),
+    dvcltStatuses: settingsObject(Object.fromEntries(DVCLT_STEPS.map((k) => [k, integer(1, 99)]))),
   }),
   payments: connectorSchema({
     partnerCode: { type: 'string', minLength: 1, maxLength: 50 },
@@ -238,6 +268,12 @@ export function applyConnectorEnv(
     if (!/^https?:\/\/\S+$/.test(value))
       problems.push(`${name}: must be an http:// or https:// URL, got "${redactUrl(value)}"`);
     else settings.url = value;
+  }
+  const dvclt = env.LGSP_DVCLT_URL;
+  if (dvclt) {
+    if (!/^https?:\/\/\S+$/.test(dvclt))
+      problems.push(`LGSP_DVCLT_URL: must be an http:// or https:// URL, got "${redactUrl(dvclt)}"`);
+    else civilRegistry.dvcltUrl = dvclt;
   }
   if (env.LGSP_PORTAL_USERNAME) portal.username = env.LGSP_PORTAL_USERNAME;
   if (env.LGSP_PORTAL_PASSWORD) portal.password = env.LGSP_PORTAL_PASSWORD;

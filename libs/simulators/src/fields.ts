@@ -83,6 +83,7 @@ const FORMAT_HINT: Record<DateFormat, string> = {
   portal: 'yyyyMMddHHmmss',
   legacy: 'dd/MM/yyyy HH:mm:ss',
   dateOnly: 'dd/MM/yyyy',
+  dotted: 'dd.MM.yyyy',
   iso: 'yyyy-MM-ddTHH:mm:ss+07:00',
   twelveHour: 'dd/MM/yyyy hh:mm:ss AM|PM',
 };

@@ -2,7 +2,9 @@ export {
   CivilRegistrySimulator,
   CERTIFICATE_PDF_BASE64,
   REGISTRY_STATUS,
+  RESULT_BATCH_MAX,
 } from './civil-registry/civil-registry.js';
+export { InterlinkedServicesSimulator, type InterlinkedDossier } from './interlinked/dvclt.js';
 export type { Registration, RegistrationKind, RegistryConfig } from './civil-registry/civil-registry.js';
 export { formatVn, parseVn, type DateFormat } from '#lgsp/connectors';
 export {

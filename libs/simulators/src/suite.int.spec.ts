@@ -14,18 +14,32 @@ function listen(server: Server, port = 0): Promise<number> {
 }
 
 describe('startSimulators', () => {
-  it('starts the four simulators, tells where each listens, and configures the payment platform', async () => {
+  it('starts the simulators, DVCLT last when asked for, tells where each listens, and configures the payment platform', async () => {
     const urls = new Map<string, string>();
     const suite = await startSimulators({
       portal: any,
       oneStopShop: any,
       civilRegistry: any,
       payments: any,
+      interlinked: any,
       paymentConfig: { secret: 'suite-secret', callbackUrl: 'http://127.0.0.1:9/callbacks' },
       started: (simulator, url) => urls.set(simulator, url),
     });
     try {
-      expect([...urls.keys()]).toEqual(['national-portal', 'one-stop-shop', 'civil-registry', 'payments']);
+      expect([...urls.keys()]).toEqual([
+        'national-portal',
+        'one-stop-shop',
+        'civil-registry',
+        'payments',
+        'dvclt',
+      ]);
+      const code = await request(urls.get('dvclt')!, 'POST', '/api/CapMaHoSoLT', {
+        maHoSoMCDT: '000.00.15.H56-250701-0001',
+        maDonVi: '21040',
+        maTTHC: '1.001193',
+        module: 'LTKS',
+      });
+      expect(code.body).toMatchObject({ status: '1', value: { maHoSoLT: expect.any(String) } });
       const config = await request(urls.get('payments')!, 'GET', '/_sim/config');
       expect(config.body).toMatchObject({ callbackUrl: 'http://127.0.0.1:9/callbacks' });
       expect(suite.payments.configure({}).secret).toBe('suite-secret');

@@ -1,5 +1,6 @@
 import { CivilRegistrySimulator } from './civil-registry/civil-registry.js';
 import type { Simulator } from './http.js';
+import { InterlinkedServicesSimulator } from './interlinked/dvclt.js';
 import { OneStopShopSimulator } from './one-stop-shop/one-stop-shop.js';
 import { PaymentPlatformSimulator } from './payments/payment-platform.js';
 import { NationalPortalSimulator } from './portal/national-portal.js';
@@ -15,6 +16,8 @@ export interface SimulatorSuiteOptions {
   oneStopShop: Listen;
   civilRegistry: Listen;
   payments: Listen;
+  /** The interlinked-services portal (DVCLT), which the civil-registry connector calls; not started when absent. */
+  interlinked?: Listen;
   /** The payment platform's settings (`secret`, `callbackUrl`, …), as `POST /_sim/config` takes them. */
   paymentConfig?: Record<string, unknown>;
   /** Told of each simulator once it listens. */
@@ -28,8 +31,8 @@ export interface SimulatorSuite {
 }
 
 /**
- * Starts the four simulators one after the other (the national portal, the one-stop-shop, the civil
- * registry, the payment platform): `npm run simulators` and the hub's embedded mode. When one cannot
+ * Starts the simulators one after the other (the national portal, the one-stop-shop, the civil
+ * registry, the payment platform, then the interlinked-services portal DVCLT when `interlinked` is given): `npm run simulators` and the hub's embedded mode. When one cannot
  * listen, those already started are stopped and its error is thrown.
  */
 export async function startSimulators(options: SimulatorSuiteOptions): Promise<SimulatorSuite> {
@@ -41,6 +44,8 @@ export async function startSimulators(options: SimulatorSuiteOptions): Promise<S
     [new CivilRegistrySimulator(), options.civilRegistry],
     [payments, options.payments],
   ];
+  if (options.interlinked !== undefined)
+    simulators.push([new InterlinkedServicesSimulator(), options.interlinked]);
   const started: Simulator[] = [];
   const stop = async () => {
     await Promise.all(started.map((s) => s.stop()));

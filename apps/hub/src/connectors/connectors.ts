@@ -5,6 +5,7 @@ import {
   CivilRegistryConnector,
   CivilRegistryReconciler,
   CivilRegistryResultPoller,
+  DvcltClient,
   IngestSink,
   ONE_STOP_SHOP_TARGET,
   OneStopShopClient,
@@ -305,7 +306,8 @@ async function paymentParts(ctx: Context): Promise<{
 
 /**
  * The civil registry: `connector.civil-registry` requests the birth registration of a dossier with
- * `civilRegistration` once it is in processing (4); its results are polled every `pollIntervalMs` and
+ * `civilRegistration` once it is in processing (4), with the interlinked code DVCLT issues (and
+ * reports the statuses to DVCLT at `dvcltUrl`); its results are polled every `pollIntervalMs` and
  * appended from source `/national/civil-registry` (documents requested 5, resumed 4, registered + 9, or
  * rejected 3).
  */
@@ -315,9 +317,15 @@ async function civilRegistryParts(
   const settings = ctx.config.connectors.civilRegistry;
   const pending = await ctx.pending();
   const client = new CivilRegistryClient({ baseUrl: settings.url });
+  const dvclt = {
+    client: new DvcltClient({ baseUrl: settings.dvcltUrl }),
+    statuses: settings.dvcltStatuses,
+  };
   const logger = ctx.logger.child({ component: `connector.${CIVIL_REGISTRY_TARGET}` });
   const poller = new CivilRegistryResultPoller({
     client,
+    dvclt,
+    batch: settings.resultBatch,
     pending,
     sink: ctx.sink,
     events: ctx.store,
@@ -325,13 +333,19 @@ async function civilRegistryParts(
     logger,
   });
   ctx.logger.info(
-    { target: CIVIL_REGISTRY_TARGET, url: redactUrl(settings.url), pollIntervalMs: settings.pollIntervalMs },
+    {
+      target: CIVIL_REGISTRY_TARGET,
+      url: redactUrl(settings.url),
+      dvcltUrl: redactUrl(settings.dvcltUrl),
+      pollIntervalMs: settings.pollIntervalMs,
+    },
     'civil-registry connector enabled',
   );
   return {
     connector: new CivilRegistryConnector({
       ...gateSettings(ctx, CIVIL_REGISTRY_TARGET, settings),
       client,
+      dvclt,
       pending,
       pollIntervalMs: settings.pollIntervalMs,
     }),

@@ -12,7 +12,7 @@ export interface EmbeddedSimulators {
 }
 
 /**
- * `simulators.embedded`: the four simulators in the hub process, each listening where its connector's
+ * `simulators.embedded`: the five simulators (DVCLT beside the civil registry) in the hub process, each listening where its connector's
  * URL points (so `npm start` alone runs everything end to end), the payment platform sharing the
  * hub's `MaXacThuc` secret. Their control routes (`/_sim/*`) work as with `npm run simulators`.
  */
@@ -32,6 +32,7 @@ export async function startEmbeddedSimulators(
       oneStopShop: at(c.oneStopShop.url),
       civilRegistry: at(c.civilRegistry.url),
       payments: at(c.payments.url),
+      interlinked: at(c.civilRegistry.dvcltUrl),
       paymentConfig: { secret: c.payments.secret },
       started: (simulator, url) => logger.info({ simulator, url }, 'simulator started in the hub process'),
     });

@@ -9,12 +9,13 @@ import {
 } from '../core/http-exchange.js';
 import { CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
 import {
+  CIVIL_REGISTRY_EXISTS,
   CIVIL_REGISTRY_OK,
   CIVIL_REGISTRY_REFUSED,
   type CivilRegistryAnswer,
-  type CivilRegistryReceipt,
   type CivilRegistryRequest,
   type CivilRegistryResult,
+  type CivilRegistryResultQuery,
 } from './external/civil-registry-wire.js';
 
 export interface CivilRegistryClientOptions {
@@ -29,26 +30,31 @@ export interface CivilRegistryClientOptions {
 }
 
 export interface CivilRegistryRegistration {
-  /** False when the registry already held this `maLienThong` ("đã tồn tại"): nothing new was made. */
+  /** False when the registry already held this `maHoSoMCDT` (`DA_TON_TAI`): nothing new was made. */
   created: boolean;
-  maLienThong: string;
-  /** The status the registry answered with, when it did. */
-  trangThai?: number;
+  maHoSoMCDT: string;
 }
 
 export interface CivilRegistryPage {
-  /** Registrations in the registry in all. */
+  /** Dossiers in the registry in all. */
   total: number;
   items: CivilRegistryResult[];
 }
 
+/** The paths of the registry's operations (the public code names the operations, not the paths). */
+export const CIVIL_REGISTRY_PATHS = {
+  receive: '/api/NhanDKHT',
+  results: '/api/LayKetQua',
+  list: '/api/DanhSachHoSo',
+} as const;
+
 /**
- * A client of the civil registry's REST API (camelCase JSON, `{code, message, data}`). Every failure
- * is a {@link ConnectorError}: no answer, a timeout, 408/429/5xx and a body that is not the registry's
- * JSON are `retriable` (with its Retry-After); a 400 and a business refusal (HTTP 200, `code` "1") are
- * `data`, except the two refusals that are answers: "đã tồn tại" (already registered) for
- * {@link register} and "không tìm thấy" (unknown) for {@link result}. Messages quoting values are
- * redacted of anything that looks like a citizen ID.
+ * A client of the Ministry of Justice civil-registry exchange: every answer is `{status: "1" | "0",
+ * statusDescription, errorCode, errorDescription, value?}`. Every failure is a {@link ConnectorError}:
+ * no answer, a timeout, 408/429/5xx and a body that is not the registry's JSON are `retriable` (with
+ * its Retry-After); a 400 and a refusal (`status` "0") are `data`, except `DA_TON_TAI` (already
+ * received) for {@link receive}, which is an answer. Messages quoting values are redacted of
+ * anything that looks like a citizen ID.
  */
 export class CivilRegistryClient {
   readonly target: string;
@@ -60,65 +66,71 @@ export class CivilRegistryClient {
   }
 
   /**
-   * `DangKyHoTich`. Registering a `maLienThong` the registry already holds answers "đã tồn tại" and
-   * changes nothing there, so it is a success (`created: false`): a retry never registers twice.
+   * `NhanDKHT`. Sending a `maHoSoMCDT` the registry holds answers `DA_TON_TAI` and changes nothing
+   * there, so it is a success (`created: false`): a retry never registers twice.
    */
-  async register(request: CivilRegistryRequest, signal?: AbortSignal): Promise<CivilRegistryRegistration> {
-    const answer = await this.call('POST', '/api/v1/hotich/dang-ky', 'DangKyHoTich', signal, request);
-    const receipt = isRecord(answer.data) ? (answer.data as Partial<CivilRegistryReceipt>) : undefined;
-    const status = typeof receipt?.trangThai === 'number' ? { trangThai: receipt.trangThai } : {};
-    if (answer.code === CIVIL_REGISTRY_OK)
-      return { created: true, maLienThong: request.maLienThong, ...status };
-    // The registry tells an existing registration apart only by its message, read in NFC.
-    if (answer.code === CIVIL_REGISTRY_REFUSED && /đã tồn tại/i.test(nfc(answer.message ?? ''))) {
-      return { created: false, maLienThong: request.maLienThong, ...status };
+  async receive(request: CivilRegistryRequest, signal?: AbortSignal): Promise<CivilRegistryRegistration> {
+    const answer = await this.call(CIVIL_REGISTRY_PATHS.receive, 'NhanDKHT', request, signal);
+    if (answer.status === CIVIL_REGISTRY_OK) return { created: true, maHoSoMCDT: request.maHoSoMCDT };
+    if (answer.status === CIVIL_REGISTRY_REFUSED && answer.errorCode === CIVIL_REGISTRY_EXISTS) {
+      return { created: false, maHoSoMCDT: request.maHoSoMCDT };
     }
-    throw this.refused('DangKyHoTich', answer);
+    throw this.refused('NhanDKHT', answer);
   }
 
   /**
-   * `TraCuuKetQua`: the registration's result, or `undefined` when the registry does not know the
-   * code (e.g. it acknowledged a registration it then lost). Each call is a poll the registry counts.
+   * `LayKetQua`: the results of several dossiers of one province and module in one call, by
+   * `maHoSoMCDT`. A dossier the registry does not know is absent from the answer (e.g. one it
+   * acknowledged and then lost). Each call is a poll the registry counts.
    */
-  async result(maLienThong: string, signal?: AbortSignal): Promise<CivilRegistryResult | undefined> {
-    const path = `/api/v1/hotich/ket-qua/${encodeURIComponent(maLienThong)}`;
-    const answer = await this.call('GET', path, 'TraCuuKetQua', signal);
-    if (answer.code === CIVIL_REGISTRY_OK) {
-      if (!isResult(answer.data)) {
-        throw refusedError(this.target, `${this.target} answered TraCuuKetQua without a registration`);
-      }
-      return answer.data;
+  async results(
+    query: CivilRegistryResultQuery,
+    signal?: AbortSignal,
+  ): Promise<Map<string, CivilRegistryResult>> {
+    const answer = await this.call(CIVIL_REGISTRY_PATHS.results, 'LayKetQua', query, signal);
+    if (answer.status !== CIVIL_REGISTRY_OK) throw this.refused('LayKetQua', answer);
+    if (!Array.isArray(answer.value)) {
+      throw refusedError(this.target, `${this.target} answered LayKetQua without a list of results`);
     }
-    if (answer.code === CIVIL_REGISTRY_REFUSED && /không tìm thấy/i.test(nfc(answer.message ?? ''))) {
-      return undefined;
+    const asked = new Set(query.maDinhDanhHoSo);
+    const out = new Map<string, CivilRegistryResult>();
+    for (const v of answer.value) {
+      if (!isResult(v))
+        throw refusedError(this.target, `${this.target} answered LayKetQua with a malformed result`);
+      if (!asked.has(v.maHoSoMCDT))
+        throw refusedError(this.target, `${this.target} answered LayKetQua for a dossier not asked for`);
+      out.set(v.maHoSoMCDT, v);
     }
-    throw this.refused('TraCuuKetQua', answer);
+    return out;
   }
 
-  /** `DanhSachDangKy`: `size` registrations from position `from` (0-based), in order of receipt. */
+  /** `DanhSachHoSo`: `size` dossiers from position `from` (0-based), in order of receipt. */
   async list(from = 0, size = 500, signal?: AbortSignal): Promise<CivilRegistryPage> {
-    const query = new URLSearchParams({ tu: String(from), soLuong: String(size) });
-    const answer = await this.call('GET', `/api/v1/hotich/dang-ky?${query}`, 'DanhSachDangKy', signal);
-    if (answer.code !== CIVIL_REGISTRY_OK || !Array.isArray(answer.data))
-      throw this.refused('DanhSachDangKy', answer);
+    const answer = await this.call(
+      CIVIL_REGISTRY_PATHS.list,
+      'DanhSachHoSo',
+      { tu: from, soLuong: size },
+      signal,
+    );
+    if (answer.status !== CIVIL_REGISTRY_OK || !Array.isArray(answer.value))
+      throw this.refused('DanhSachHoSo', answer);
     return {
-      total: typeof answer.tongSo === 'number' ? answer.tongSo : answer.data.length,
-      items: answer.data.filter(isResult),
+      total: typeof answer.tongSo === 'number' ? answer.tongSo : answer.value.length,
+      items: answer.value.filter(isResult),
     };
   }
 
   private async call(
-    method: 'GET' | 'POST',
     path: string,
     operation: string,
+    body: unknown,
     signal?: AbortSignal,
-    body?: unknown,
   ): Promise<CivilRegistryAnswer> {
-    const { response, text } = await this.http.exchange(method, path, { body, signal });
-    const answer = parseJsonAnswer<CivilRegistryAnswer>(text, (v) => typeof v.code === 'string');
+    const { response, text } = await this.http.exchange('POST', path, { body, signal });
+    const answer = parseJsonAnswer<CivilRegistryAnswer>(text, (v) => typeof v.status === 'string');
     if (!response.ok) {
-      const message =
-        answer?.message === undefined ? operation : `${operation}: ${redactIdNumbers(nfc(answer.message))}`;
+      const reason = answer?.errorDescription;
+      const message = reason === undefined ? operation : `${operation}: ${redactIdNumbers(nfc(reason))}`;
       throw httpStatusError(this.target, response, message);
     }
     if (answer === undefined) throw notItsAnswer(this.target, operation, response.status);
@@ -126,8 +138,12 @@ export class CivilRegistryClient {
   }
 
   private refused(operation: string, answer: CivilRegistryAnswer): ConnectorError {
-    const message = redactIdNumbers(nfc(answer.message ?? `code ${answer.code}`));
-    return refusedError(this.target, `${this.target} refused ${operation}: ${message}`);
+    const reason = answer.errorDescription ?? answer.statusDescription ?? `status ${answer.status}`;
+    const code = answer.errorCode ? ` (${answer.errorCode})` : '';
+    return refusedError(
+      this.target,
+      `${this.target} refused ${operation}${code}: ${redactIdNumbers(nfc(reason))}`,
+    );
   }
 }
 
@@ -136,7 +152,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function isResult(v: unknown): v is CivilRegistryResult {
-  return isRecord(v) && typeof v.maLienThong === 'string' && typeof v.trangThai === 'number';
+  return isRecord(v) && typeof v.maHoSoMCDT === 'string' && typeof v.trangThai === 'number';
 }
 
 const nfc = (s: string): string => s.normalize('NFC');

@@ -1,10 +1,7 @@
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
+import { formatVn } from '../core/vn-time.js';
 import type { CivilRegistryPendingPayload } from './civil-registry-connector.js';
-import {
-  CIVIL_REGISTRY_SOURCE,
-  CIVIL_REGISTRY_TARGET,
-  civilRegistryLinkCode,
-} from './civil-registry-mapping.js';
+import { CIVIL_REGISTRY_SOURCE, CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
 import {
   bind,
   birthDossier,
@@ -13,6 +10,10 @@ import {
   connector,
   control,
   drain,
+  HANDLER,
+  post,
+  dvcltSim,
+  dvcltStatuses,
   logOf,
   newCode,
   pinSimClock,
@@ -42,22 +43,33 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(outcomes.map((o) => o.status)).toEqual(['delivered']);
     expect(registrations()).toEqual([
       expect.objectContaining({
-        maLienThong: civilRegistryLinkCode(code),
-        maHoSoMotCua: code,
-        loaiDangKy: 'KHAI_SINH',
-        maDonViDangKy: COMMUNE,
-        ngayDangKy: '24/11/2025',
-        thongTin: {
-          hoTen: 'Nguyễn Minh Khang',
-          ngaySinh: '20/11/2025',
-          gioiTinh: 1,
-          noiSinh: 'Trạm y tế xã Bình Sơn',
-          hoTenMe: 'Lê Thị Hoà',
-          soDinhDanhMe: '051190001234',
+        maHoSoMCDT: code,
+        maHoSoLT: expect.stringMatching(/^LT\d{12}$/),
+        module: 'LTKS',
+        maDonVi: COMMUNE,
+        // Received 2025-11-23T16:59:30Z: 23:59:30 in Vietnam.
+        ngayTiepNhan: '23/11/2025 23:59:30',
+        data: {
+          nksHoTen: 'Nguyễn Minh Khang',
+          nksNgaySinh: '20.11.2025',
+          nksGioiTinh: 1,
+          nksNoiSinh: 'Trạm y tế xã Bình Sơn',
+          meHoTen: 'Lê Thị Hoà',
+          meSoDDCN: '051190001234',
         },
+        fileDinhKem: [],
       }),
     ]);
-    const item = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
+    // DVCLT issued the interlinked code and heard: received (1), sent to the ministry (7).
+    expect(dvcltSim.state().dossiers).toEqual([
+      expect.objectContaining({
+        maHoSoMCDT: code,
+        maHoSoLT: registrations()[0]!.maHoSoLT,
+        maTTHC: '1.001193',
+      }),
+    ]);
+    expect(dvcltStatuses(code)).toEqual([1, 7]);
+    const item = await pending.get(CIVIL_REGISTRY_TARGET, code);
     expect(item).toMatchObject({ dossier: code, attempts: 0 });
     expect(item!.payload).toMatchObject({ lastStatus: 1, person: REGISTRATION.person, communeCode: COMMUNE });
 
@@ -65,7 +77,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(await drain(p, pending)).toEqual({ polled: 3, appended: 2, final: 1 });
     const certificate = registrations()[0]!;
     expect(await captured(code)).toEqual([
-      ['civil-status.registered', certificate.soGiayChungNhan, undefined],
+      ['civil-status.registered', certificate.soDangKy, undefined],
       ['dossier.status-changed', 9, undefined],
     ]);
     const [registered] = (await streamOf(code)).filter(
@@ -74,17 +86,20 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(registered!.data).toEqual({
       ...where(code),
       registrationType: 'birth',
-      registrationNumber: certificate.soGiayChungNhan,
+      registrationNumber: certificate.soDangKy,
       registeredAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+07:00$/),
-      person: { ...REGISTRATION.person, idNumber: certificate.soDinhDanhCaNhan },
+      person: { ...REGISTRATION.person, idNumber: certificate.soDinhDanh },
     });
     expect(JSON.stringify(await streamOf(code))).not.toContain('JVBERi0');
     expect(await viewOf(code)).toMatchObject({
       status: 9,
-      civilStatus: { registrationType: 'birth', registrationNumber: certificate.soGiayChungNhan },
+      civilStatus: { registrationType: 'birth', registrationNumber: certificate.soDangKy },
     });
     expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(0);
     expect(await p.pollOnce()).toEqual({ polled: 0, appended: 0, final: 0 });
+    // …then done (4), each with the province's civil-status office as the reporting body (5).
+    expect(dvcltStatuses(code)).toEqual([1, 7, 4]);
+    expect(dvcltSim.state().dossiers[0]!.trangThai.every((t) => t.coQuanXuLy === 5)).toBe(true);
   });
 
   it('asks for documents on a supplement (5, with the reason), resumes processing (4), then registers', async () => {
@@ -96,13 +111,15 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(await captured(code)).toEqual([
       ['dossier.status-changed', 5, SUPPLEMENT_REASON],
       ['dossier.status-changed', 4, undefined],
-      ['civil-status.registered', registrations()[0]!.soGiayChungNhan, undefined],
+      ['civil-status.registered', registrations()[0]!.soDangKy, undefined],
       ['dossier.status-changed', 9, undefined],
     ]);
     const statuses = (await streamOf(code)).map(
       (e) => (e.data as { previousStatus?: number }).previousStatus,
     );
     expect(statuses.slice(-4)).toEqual([4, 5, undefined, 4]);
+    // DVCLT: received, sent, supplement needed (3), processing again (2), done (4).
+    expect(dvcltStatuses(code)).toEqual([1, 7, 3, 2, 4]);
   });
 
   it('rejects the dossier (3, with the reason) when the registry refuses', async () => {
@@ -114,14 +131,14 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(await captured(code)).toEqual([['dossier.status-changed', 3, REJECT_REASON]]);
     expect((await viewOf(code)).status).toBe(3);
     expect((await viewOf(code)).civilStatus).toBeUndefined();
+    expect(dvcltStatuses(code)).toEqual([1, 7, 6]);
   });
 
   it.each([
-    ['12 AM', Date.parse('2025-11-25T00:30:15+07:00'), '2025-11-25T00:30:15+07:00'],
-    ['12 PM', Date.parse('2025-11-25T12:30:15+07:00'), '2025-11-25T12:30:15+07:00'],
-    ['an afternoon hour', Date.parse('2025-11-25T21:05:00+07:00'), '2025-11-25T21:05:00+07:00'],
+    ['just after midnight', Date.parse('2025-11-25T00:30:15+07:00'), '2025-11-25T00:00:00+07:00'],
+    ['late in the evening', Date.parse('2025-11-25T23:05:00+07:00'), '2025-11-25T00:00:00+07:00'],
   ])(
-    'reads the certificate time at %s from the registry’s 12-hour format',
+    'takes the registration day from ngayDangKy (dd/MM/yyyy) and the 9 from ngayCapNhat, %s',
     async (_when, at, registeredAt) => {
       await plan('done');
       pinSimClock(at);
@@ -132,7 +149,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
       expect(
         events.map((e) => (e.data as { registeredAt?: string; changedAt?: string }).registeredAt),
       ).toEqual([registeredAt, undefined]);
-      expect((events[1]!.data as { changedAt: string }).changedAt).toBe(registeredAt);
+      expect((events[1]!.data as { changedAt: string }).changedAt).toBe(formatVn(at, 'iso'));
     },
   );
 
@@ -140,7 +157,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await plan('supplement');
     await control('PUT', '/_sim/faults', { nfd: 1 });
     const { code, pending } = await registeredBirth();
-    expect(registrations()[0]!.thongTin.hoTen).toBe('Nguyễn Minh Khang'.normalize('NFD'));
+    expect(registrations()[0]!.data.nksHoTen).toBe('Nguyễn Minh Khang'.normalize('NFD'));
 
     await drain(poller(pending), pending);
 
@@ -158,7 +175,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('appends nothing when the same results are polled again', async () => {
     await plan('supplement');
     const { code, pending } = await registeredBirth();
-    const first = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
+    const first = await pending.get(CIVIL_REGISTRY_TARGET, code);
     await drain(poller(pending), pending);
     const before = (await streamOf(code)).length;
 
@@ -171,7 +188,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
   it('resumes with a new poller over the same pending store after a crash between append and update', async () => {
     await plan('supplement', 2);
     const { code, pending } = await registeredBirth();
-    const key = civilRegistryLinkCode(code);
+    const key = code;
     await poller(pending).pollOnce(); // 1: received
 
     // The process dies after appending the result of the next poll (2: documents requested), before
@@ -196,7 +213,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(await captured(code)).toEqual([
       ['dossier.status-changed', 5, SUPPLEMENT_REASON],
       ['dossier.status-changed', 4, undefined],
-      ['civil-status.registered', registrations()[0]!.soGiayChungNhan, undefined],
+      ['civil-status.registered', registrations()[0]!.soDangKy, undefined],
       ['dossier.status-changed', 9, undefined],
     ]);
     expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(0);
@@ -209,17 +226,17 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     for (const code of codes) await birthDossier(code);
     await connector(pending).deliver(await logOf(codes));
 
-    await control('PUT', '/_sim/faults', { seed: 3, outage: { forMs: 300 }, operations: ['TraCuuKetQua'] });
+    await control('PUT', '/_sim/faults', { seed: 3, outage: { forMs: 300 }, operations: ['LayKetQua'] });
     const p = poller(pending, { backoffMs: 20 });
     const round = await p.pollOnce();
     expect(round).toEqual({ polled: 3, appended: 0, final: 0 });
     for (const code of codes) {
-      const item = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
+      const item = await pending.get(CIVIL_REGISTRY_TARGET, code);
       expect(item!.payload).toMatchObject({ failures: 1, lastStatus: 1 });
       expect(item!.dueAt).toBeGreaterThan(Date.now());
     }
 
-    await control('PUT', '/_sim/faults', { seed: 3, errorRate: 0.5, operations: ['TraCuuKetQua'] });
+    await control('PUT', '/_sim/faults', { seed: 3, errorRate: 0.5, operations: ['LayKetQua'] });
     p.start();
     const deadline = Date.now() + 10_000;
     while ((await pending.count(CIVIL_REGISTRY_TARGET)) > 0 && Date.now() < deadline) {
@@ -237,14 +254,14 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
 
   it('registers again, with the same code, a registration the registry acknowledged and lost', async () => {
     await plan('done');
-    await control('PUT', '/_sim/faults', { dropWrites: 1, operations: ['DangKyHoTich'] });
+    await control('PUT', '/_sim/faults', { dropWrites: 1, operations: ['NhanDKHT'] });
     const { code, pending } = await registeredBirth();
     expect(registrations()).toEqual([]);
     await control('PUT', '/_sim/faults', {});
 
     await drain(poller(pending), pending);
 
-    expect(registrations().map((r) => r.maLienThong)).toEqual([civilRegistryLinkCode(code)]);
+    expect(registrations().map((r) => r.maHoSoMCDT)).toEqual([code]);
     expect((await captured(code)).map(([type]) => type)).toEqual([
       'civil-status.registered',
       'dossier.status-changed',
@@ -261,6 +278,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     ]);
 
     expect(sim.calls().total).toBe(0);
+    expect(dvcltSim.calls().total).toBe(0);
     expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(0);
   });
 
@@ -272,7 +290,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await connector(pending).deliver(await logOf(codes));
     await drain(poller(pending), pending);
     const state = registrations();
-    const calls = sim.calls().byOperation.DangKyHoTich;
+    const calls = sim.calls().byOperation.NhanDKHT;
     expect(state).toHaveLength(2);
     expect(calls).toBe(2);
 
@@ -283,7 +301,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     await connector(fresh).deliver(log);
     for (const event of log) await connector(fresh).deliver([event]);
 
-    expect(sim.calls().byOperation.DangKyHoTich).toBe(calls);
+    expect(sim.calls().byOperation.NhanDKHT).toBe(calls);
     expect(registrations()).toEqual(state);
     expect(await fresh.count(CIVIL_REGISTRY_TARGET)).toBe(0);
   });
@@ -303,7 +321,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     // The registry loses one registration (reconciliation: "missing civil record").
     await control('POST', '/_sim/reset');
     await plan('done');
-    const calls = () => sim.calls().byOperation.DangKyHoTich ?? 0;
+    const calls = () => sim.calls().byOperation.NhanDKHT ?? 0;
     // Live delivery does not send a dossier whose result is in the log…
     await c.deliver(await logOf([lost]));
     expect(calls()).toBe(0);
@@ -311,7 +329,7 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     const outcome = await c.replay(lost, 'rp-civil');
     expect(outcome?.status).toBe('delivered');
     expect(calls()).toBe(1);
-    expect(registrations().map((r) => r.maHoSoMotCua)).toEqual([lost]);
+    expect(registrations().map((r) => r.maHoSoMCDT)).toEqual([lost]);
     expect(await pending.count(CIVIL_REGISTRY_TARGET)).toBe(1);
     await drain(poller(pending), pending);
     expect(registrations()[0]?.trangThai).toBe(4);
@@ -335,8 +353,44 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     const outcomes = await connector(other).deliver(await logOf([code]));
 
     expect(outcomes.map((o) => o.status)).toEqual(['delivered']);
-    expect(sim.calls().byOperation.DangKyHoTich).toBe(2);
+    expect(sim.calls().byOperation.NhanDKHT).toBe(2);
     expect(registrations()).toHaveLength(1);
     expect(await other.count(CIVIL_REGISTRY_TARGET)).toBe(1);
+  });
+
+  it('reports 5 to DVCLT when a registered birth is handed to the citizen (10), and only then', async () => {
+    await plan('done');
+    const { code, pending } = await registeredBirth();
+    await drain(poller(pending), pending);
+    const c = connector(pending);
+    await post(code, 'vn.gov.lgsp.dossier.status-changed.v1', {
+      status: 10,
+      changedAt: '2025-11-26T02:00:00Z',
+      handler: HANDLER,
+    });
+    await c.deliver(await logOf([code]));
+    expect(dvcltStatuses(code)).toEqual([1, 7, 4, 5]);
+
+    // A dossier not registered (rejected) reports no 5.
+    await plan('rejected');
+    const other = await registeredBirth();
+    await drain(poller(other.pending), other.pending);
+    await post(other.code, 'vn.gov.lgsp.dossier.status-changed.v1', {
+      status: 10,
+      changedAt: '2025-11-26T02:00:00Z',
+      handler: HANDLER,
+    });
+    await c.deliver(await logOf([other.code]));
+    expect(dvcltStatuses(other.code)).toEqual([1, 7, 6]);
+  });
+
+  it('reports the DVCLT codes configured for each step (the table is unconfirmed)', async () => {
+    await plan('done');
+    const code = newCode();
+    await birthDossier(code);
+    await connector(await openPending(), undefined, { received: 2, sentToMinistry: 3 }).deliver(
+      await logOf([code]),
+    );
+    expect(dvcltStatuses(code)).toEqual([2, 3]);
   });
 });

@@ -1,6 +1,6 @@
 import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
-import { CIVIL_REGISTRY_TARGET, civilRegistryLinkCode } from './civil-registry-mapping.js';
+import { CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
 import { CivilRegistryResultPoller } from './civil-registry-result-poller.js';
 import {
   birthDossier,
@@ -59,13 +59,15 @@ describe('failures the hub must survive', () => {
     const { code, pending } = await registeredBirth();
     const real = new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 });
     let garbled = 0;
-    // The registry's first certificate time comes in 24-hour form, as a faulty release might send it.
-    const client: Pick<CivilRegistryClient, 'result' | 'register'> = {
-      register: (r) => real.register(r),
-      result: async (key) => {
-        const result = await real.result(key);
-        if (result?.trangThai !== 4 || garbled++ > 0) return result;
-        return { ...result, ngayCapGiayChungNhan: '25/11/2025 14:45:10' };
+    // The registry's first registration day comes in the person-date form (dd.MM.yyyy), as a faulty
+    // release might send it.
+    const client: Pick<CivilRegistryClient, 'results' | 'receive'> = {
+      receive: (r) => real.receive(r),
+      results: async (query) => {
+        const results = await real.results(query);
+        const result = results.get(code);
+        if (result?.trangThai !== 4 || garbled++ > 0) return results;
+        return new Map([[code, { ...result, ngayDangKy: '25.11.2025' }]]);
       },
     };
     const { entries, logger } = recorder();
@@ -84,7 +86,7 @@ describe('failures the hub must survive', () => {
     expect(await p.pollOnce()).toEqual({ polled: 1, appended: 0, final: 0 });
     const failed = entries.find((e) => e.level === 'error');
     expect(failed?.obj).toMatchObject({ dossier: code, code: 'mapping', kind: 'data', failures: 1 });
-    expect((await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code)))!.payload).toMatchObject({
+    expect((await pending.get(CIVIL_REGISTRY_TARGET, code))!.payload).toMatchObject({
       failures: 1,
     });
 
@@ -94,7 +96,7 @@ describe('failures the hub must survive', () => {
       'dossier.status-changed',
     ]);
     const logged = JSON.stringify(entries);
-    for (const personal of ['Khang', 'Hoà', '051190001234', registrations()[0]!.soDinhDanhCaNhan!]) {
+    for (const personal of ['Khang', 'Hoà', '051190001234', registrations()[0]!.soDinhDanh!]) {
       expect(logged).not.toContain(personal);
     }
   });
@@ -103,7 +105,7 @@ describe('failures the hub must survive', () => {
     await plan('supplement');
     const { code, pending } = await registeredBirth();
     await poller(pending).pollOnce(); // 1: received
-    await control('PUT', '/_sim/faults', { latency: 300, operations: ['TraCuuKetQua'] });
+    await control('PUT', '/_sim/faults', { latency: 300, operations: ['LayKetQua'] });
     const p = poller(pending, { idleMs: 10_000 });
 
     p.start();
@@ -111,7 +113,7 @@ describe('failures the hub must survive', () => {
     await p.stop();
 
     expect(await captured(code)).toEqual([['dossier.status-changed', 5, SUPPLEMENT_REASON]]);
-    const item = await pending.get(CIVIL_REGISTRY_TARGET, civilRegistryLinkCode(code));
+    const item = await pending.get(CIVIL_REGISTRY_TARGET, code);
     expect(item).toMatchObject({
       attempts: 2,
       payload: { lastStatus: 2, supplementRequested: true, failures: 0 },

@@ -7,7 +7,7 @@ import type { StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { IngestService } from '#lgsp/ingest';
 import { evolveDossier, type DossierView } from '#lgsp/projections';
-import { CivilRegistrySimulator } from '#lgsp/simulators';
+import { CivilRegistrySimulator, InterlinkedServicesSimulator } from '#lgsp/simulators';
 import { CircuitBreaker } from '../core/circuit-breaker.js';
 import { captureClient, IngestSink } from '../core/event-sink.js';
 import { birthSubmission } from '../core/mapping.testing.js';
@@ -15,9 +15,10 @@ import { SqlParkingStore } from '../core/parking/sql-parking-store.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import { SqlPendingWorkStore } from '../core/pending/sql-pending-work-store.js';
 import { CivilRegistryClient } from './civil-registry-client.js';
-import { CivilRegistryConnector } from './civil-registry-connector.js';
+import { CivilRegistryConnector, type DvcltStatusCodes } from './civil-registry-connector.js';
 import { CIVIL_REGISTRY_SOURCE, CIVIL_REGISTRY_TARGET } from './civil-registry-mapping.js';
 import { CivilRegistryResultPoller } from './civil-registry-result-poller.js';
+import { DvcltClient } from './dvclt-client.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 
 /**
@@ -46,6 +47,9 @@ export let ingest: IngestService;
 export let sink: IngestSink;
 export let sim: CivilRegistrySimulator;
 export let url: string;
+/** The interlinked-services portal (DVCLT) beside the registry. */
+export let dvcltSim: InterlinkedServicesSimulator;
+export let dvcltUrl: string;
 /** The simulator's clock: the wall clock unless a test pins it. */
 export let simNow: number | undefined;
 export let counter = 0;
@@ -57,10 +61,13 @@ beforeAll(async () => {
   sink = new IngestSink(ingest, captureClient('capture.civil-registry'));
   sim = new CivilRegistrySimulator({ clock: { now: () => simNow ?? Date.now() } });
   ({ url } = await sim.start());
+  dvcltSim = new InterlinkedServicesSimulator();
+  dvcltUrl = (await dvcltSim.start()).url;
 });
 
 afterAll(async () => {
   await sim.stop();
+  await dvcltSim.stop();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -68,6 +75,7 @@ afterAll(async () => {
 beforeEach(async () => {
   simNow = undefined;
   await control('POST', '/_sim/reset');
+  dvcltSim.reset();
 });
 
 export async function control(method: string, path: string, body?: unknown): Promise<void> {
@@ -174,10 +182,12 @@ export async function registeredBirth(): Promise<{ code: string; pending: SqlPen
 export function connector(
   pending: PendingWorkStore,
   parking = new SqlParkingStore(SqliteDatabase.open(':memory:')),
+  statuses: Partial<DvcltStatusCodes> = {},
 ) {
   return new CivilRegistryConnector({
     events: store,
     client: new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 }),
+    dvclt: { ...dvclt(), statuses },
     pending,
     parking,
     breaker: new CircuitBreaker(CIVIL_REGISTRY_TARGET, { coolDownMs: 200, failureThreshold: 5 }),
@@ -189,6 +199,7 @@ export function connector(
 export function poller(pending: PendingWorkStore, options: { backoffMs?: number; idleMs?: number } = {}) {
   return new CivilRegistryResultPoller({
     client: new CivilRegistryClient({ baseUrl: url, timeoutMs: 2000 }),
+    dvclt: dvclt(),
     pending,
     sink,
     events: store,
@@ -212,6 +223,16 @@ export async function drain(p: CivilRegistryResultPoller, pending: PendingWorkSt
 }
 
 export const registrations = () => sim.state().registrations;
+
+/** The DVCLT reporting of the specs' connector and poller. */
+export const dvclt = () => ({ client: new DvcltClient({ baseUrl: dvcltUrl, timeoutMs: 2000 }) });
+
+/** The statuses DVCLT received for a dossier, in order. */
+export const dvcltStatuses = (code: string): number[] =>
+  dvcltSim
+    .state()
+    .dossiers.find((d) => d.maHoSoMCDT === code)
+    ?.trangThai.map((t) => t.trangThai) ?? [];
 
 /** The store's methods bound to it, to build a wrapper that overrides some. */
 export function bind(store: PendingWorkStore): PendingWorkStore {

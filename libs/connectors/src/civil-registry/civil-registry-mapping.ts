@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   CivilRegistrationRequest,
   CivilStatusRegistered,
@@ -14,7 +13,8 @@ import { mappingError } from '../core/errors.js';
 import { formatVn, rfc3339Instant, vnTextToRfc3339 } from '../core/vn-time.js';
 import {
   CIVIL_REGISTRY_STATUS,
-  type CivilRegistryBirthInfo,
+  type CivilRegistryBirthData,
+  type CivilRegistryModule,
   type CivilRegistryRequest,
   type CivilRegistryResult,
 } from './external/civil-registry-wire.js';
@@ -41,22 +41,11 @@ const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 const REGISTERED = 'vn.gov.lgsp.civil-status.registered.v1';
 
-/** `maLienThong` holds at most 50 of these characters. */
-const LINK_CODE_MAX = 50;
-const LINK_CODE_CHARS = /^[0-9A-Za-z.\-_]+$/;
-const LINK_CODE_PREFIX = 'LT-';
+/** The registry's module of a birth registration. */
+export const BIRTH_MODULE: CivilRegistryModule = 'LTKS';
 
-/**
- * The interlinked code (`maLienThong`) of a dossier's registration: `LT-` and the dossier code when
- * that fits the registry's 50 characters, else `LT-` and 40 hex digits of its SHA-256. It depends on
- * the dossier code alone, so a retried or replayed registration is the same one to the registry
- * ("đã tồn tại"), never a second. Pure.
- */
-export function civilRegistryLinkCode(dossierCode: string): string {
-  const plain = `${LINK_CODE_PREFIX}${dossierCode}`;
-  if (plain.length <= LINK_CODE_MAX && LINK_CODE_CHARS.test(plain)) return plain;
-  return `${LINK_CODE_PREFIX}${createHash('sha256').update(dossierCode, 'utf8').digest('hex').slice(0, 40)}`;
-}
+/** The national procedure code of birth registration, sent to DVCLT when the dossier names none. */
+export const BIRTH_PROCEDURE_CODE = '1.001193';
 
 /** The dossier's submission, when its events hold one. Pure. */
 export function submissionOf(
@@ -72,58 +61,66 @@ export function hasCivilRegistryResult(events: readonly Pick<StoredEvent, 'sourc
   return events.some((e) => e.source === CIVIL_REGISTRY_SOURCE);
 }
 
+/** A `NhanDKHT` request but for `maHoSoLT`, which DVCLT issues. */
+export type CivilRegistryDraft = Omit<CivilRegistryRequest, 'maHoSoLT'>;
+
 /**
- * The `DangKyHoTich` request of a dossier whose submission carries a `civilRegistration`, or
- * `undefined` when it carries none. `ngayDangKy` is the day processing started (the last status
- * change to 4 not captured from the registry), else the day of receipt, in Vietnam local time. Texts
- * are NFC; a parent's legacy 9-digit ID is left out (the registry takes 12-digit IDs only). Pure.
+ * The `NhanDKHT` request (but for `maHoSoLT`) of a dossier whose submission carries a
+ * `civilRegistration`, or `undefined` when it carries none. `ngayTiepNhan` is the dossier's receipt
+ * (else the day processing started: the last status change to 4 not captured from the registry) as
+ * `dd/MM/yyyy HH:mm:ss`, Vietnam local time; `data` is the JSON string of the `nks*`/`me*`/`cha*`
+ * person fields with the birth date as `dd.MM.yyyy`. Texts are NFC; a parent's legacy 9-digit ID is
+ * left out (the registry takes 12-digit IDs only). No attachments: the hub holds none. Pure.
  * @throws ConnectorError (`data`, `mapping`) for a date that is not a real date, or a commune code the
  *   registry cannot take.
  */
 export function toCivilRegistryRequest(state: {
   view: DossierView;
   events: readonly Pick<StoredEvent, 'type' | 'data' | 'source'>[];
-}): CivilRegistryRequest | undefined {
+}): CivilRegistryDraft | undefined {
   const { view, events } = state;
   const registration = submissionOf(events)?.civilRegistration;
   if (registration === undefined) return undefined;
   const fail = (message: string) =>
     mappingError(CIVIL_REGISTRY_TARGET, `dossier ${view.dossierCode}: ${message}`);
-  if (!/^\d{5}$/.test(view.communeCode)) throw fail('maDonViDangKy needs a 5-digit commune code');
-  let startedAt = view.receivedAt;
-  for (const e of events) {
-    if (e.type !== STATUS_CHANGED || e.source === CIVIL_REGISTRY_SOURCE) continue;
-    const d = e.data as DossierStatusChanged;
-    if (d.status === CIVIL_REGISTRY_DOSSIER_STATUS.processing) startedAt = d.changedAt;
+  if (!/^\d{5}$/.test(view.communeCode)) throw fail('maDonVi needs a 5-digit commune code');
+  let receivedAt = view.receivedAt;
+  if (receivedAt === undefined) {
+    for (const e of events) {
+      if (e.type !== STATUS_CHANGED || e.source === CIVIL_REGISTRY_SOURCE) continue;
+      const d = e.data as DossierStatusChanged;
+      if (d.status === CIVIL_REGISTRY_DOSSIER_STATUS.processing) receivedAt = d.changedAt;
+    }
   }
-  if (startedAt === undefined) throw fail('ngayDangKy needs a processing or receipt time');
-  const startedMs = rfc3339Instant(startedAt);
-  if (Number.isNaN(startedMs)) throw fail(`ngayDangKy ${JSON.stringify(startedAt)} is not an RFC 3339 time`);
+  if (receivedAt === undefined) throw fail('ngayTiepNhan needs a receipt or processing time');
+  const receivedMs = rfc3339Instant(receivedAt);
+  if (Number.isNaN(receivedMs))
+    throw fail(`ngayTiepNhan ${JSON.stringify(receivedAt)} is not an RFC 3339 time`);
   const birthDate = toRegistryDate(registration.person.dateOfBirth);
-  if (birthDate === undefined) throw fail('ngaySinh is not a yyyy-MM-dd date');
-  const thongTin: CivilRegistryBirthInfo = {
-    hoTen: nfc(registration.person.fullName),
-    ngaySinh: birthDate,
-    gioiTinh: registration.person.sex === 'female' ? 2 : 1,
+  if (birthDate === undefined) throw fail('nksNgaySinh is not a yyyy-MM-dd date');
+  const data: CivilRegistryBirthData = {
+    nksHoTen: nfc(registration.person.fullName),
+    nksNgaySinh: birthDate,
+    nksGioiTinh: registration.person.sex === 'female' ? 2 : 1,
   };
-  if (registration.placeOfBirth !== undefined) thongTin.noiSinh = nfc(registration.placeOfBirth);
+  if (registration.placeOfBirth !== undefined) data.nksNoiSinh = nfc(registration.placeOfBirth);
   if (registration.mother !== undefined) {
-    thongTin.hoTenMe = nfc(registration.mother.fullName);
+    data.meHoTen = nfc(registration.mother.fullName);
     const id = personalId(registration.mother.idNumber);
-    if (id !== undefined) thongTin.soDinhDanhMe = id;
+    if (id !== undefined) data.meSoDDCN = id;
   }
   if (registration.father !== undefined) {
-    thongTin.hoTenCha = nfc(registration.father.fullName);
+    data.chaHoTen = nfc(registration.father.fullName);
     const id = personalId(registration.father.idNumber);
-    if (id !== undefined) thongTin.soDinhDanhCha = id;
+    if (id !== undefined) data.chaSoDDCN = id;
   }
   return {
-    maLienThong: civilRegistryLinkCode(view.dossierCode),
-    maHoSoMotCua: view.dossierCode,
-    loaiDangKy: 'KHAI_SINH',
-    maDonViDangKy: view.communeCode,
-    ngayDangKy: formatVn(startedMs, 'dateOnly'),
-    thongTin,
+    maDonVi: view.communeCode,
+    module: BIRTH_MODULE,
+    maHoSoMCDT: view.dossierCode,
+    ngayTiepNhan: formatVn(Math.floor(receivedMs / 1000) * 1000, 'legacy'),
+    data: JSON.stringify(data),
+    fileDinhKem: [],
   };
 }
 
@@ -161,19 +158,19 @@ export interface CivilRegistryCapture {
 export type CivilRegistryEventKind = 'status-changed' | 'registered';
 
 /**
- * The id of the event captured for registry status `trangThai` of a registration. Capturing the same
+ * The id of the event captured for registry status `trangThai` of a dossier (`maHoSoMCDT`). Capturing the same
  * result again gives the same (source, id), which the hub's ingest appends once. A registration's
  * `registered` event also names its certificate: when the registry lost a registration and issued it
  * again (after an operator's replay) under a new certificate number, that is a new fact, captured as
  * a new event, so the log follows the registry.
  */
 export function civilRegistryEventId(
-  maLienThong: string,
+  maHoSoMCDT: string,
   trangThai: number,
   kind: CivilRegistryEventKind,
   certificate?: string,
 ): string {
-  return `${maLienThong}/${trangThai}/${kind}${certificate === undefined ? '' : `/${certificate}`}`;
+  return `${maHoSoMCDT}/${trangThai}/${kind}${certificate === undefined ? '' : `/${certificate}`}`;
 }
 
 /**
@@ -187,9 +184,10 @@ export function civilRegistryEventId(
  * | 4 done                 | (status-changed 4 as for 3), civil-status.registered, status-changed 9 |
  * | 6 rejected             | status-changed 3, note = `lyDo`                                       |
  *
- * Times are the registry's: `thoiGianCapNhat` (ISO, `+07:00`) for status changes, the 12-hour
- * `ngayCapGiayChungNhan` for the registration and the 9 that follows it. Texts are NFC. The
- * certificate file is not copied. Pure.
+ * Times are the registry's: `ngayCapNhat` (ISO, `+07:00`) for status changes, the day `ngayDangKy`
+ * (`dd/MM/yyyy`, taken as its first instant) for the registration. The registration number is
+ * `soDangKy`; the child's ID `soDinhDanh`. Texts are NFC. The certificate file (`ketQuaXuLy`) is not
+ * copied. Pure.
  * @throws ConnectorError (`data`, `mapping`) for an unknown status or a malformed date, number or ID
  *   in the result: the registry's data, which the hub will not guess at.
  */
@@ -197,10 +195,10 @@ export function civilRegistryResultEvents(
   result: CivilRegistryResult,
   context: CivilRegistryCaptureContext,
 ): CivilRegistryCapture {
-  const code = nfc(String(result.maLienThong));
+  const code = nfc(String(result.maHoSoMCDT));
   const status = result.trangThai;
   const fail = (message: string) =>
-    mappingError(CIVIL_REGISTRY_TARGET, `dossier ${context.dossierCode}, registration ${code}: ${message}`);
+    mappingError(CIVIL_REGISTRY_TARGET, `dossier ${context.dossierCode}: ${message}`);
   const where = {
     dossierCode: context.dossierCode,
     provinceCode: context.provinceCode,
@@ -222,10 +220,10 @@ export function civilRegistryResultEvents(
     );
   };
   const updatedAt = () => {
-    const text = result.thoiGianCapNhat;
+    const text = result.ngayCapNhat;
     const at = typeof text === 'string' ? vnTextToRfc3339(text, 'iso') : undefined;
     if (at === undefined)
-      throw fail(`thoiGianCapNhat ${JSON.stringify(text)} is not a yyyy-MM-ddTHH:mm:ss+07:00 time`);
+      throw fail(`ngayCapNhat ${JSON.stringify(text)} is not a yyyy-MM-ddTHH:mm:ss+07:00 time`);
     return at;
   };
   const resumed = () => {
@@ -244,18 +242,20 @@ export function civilRegistryResultEvents(
       resumed();
       break;
     case CIVIL_REGISTRY_STATUS.done: {
-      const issued = result.ngayCapGiayChungNhan;
-      const registeredAt = typeof issued === 'string' ? vnTextToRfc3339(issued, 'twelveHour') : undefined;
-      if (registeredAt === undefined) {
-        throw fail(`ngayCapGiayChungNhan ${JSON.stringify(issued)} is not a dd/MM/yyyy hh:mm:ss AM/PM time`);
-      }
-      const number = typeof result.soGiayChungNhan === 'string' ? nfc(result.soGiayChungNhan).trim() : '';
-      if (number === '' || number.length > 100) throw fail('soGiayChungNhan is missing or longer than 100');
+      const day = result.ngayDangKy;
+      const registeredAt = typeof day === 'string' ? vnTextToRfc3339(day, 'dateOnly') : undefined;
+      if (registeredAt === undefined)
+        throw fail(`ngayDangKy ${JSON.stringify(day)} is not a dd/MM/yyyy date`);
+      const finishedAt = updatedAt();
+      const soDangKy: unknown = result.soDangKy;
+      const number =
+        typeof soDangKy === 'string' || typeof soDangKy === 'number' ? nfc(String(soDangKy)).trim() : '';
+      if (number === '' || number.length > 100) throw fail('soDangKy is missing or longer than 100');
       const person: RegisteredPerson = { ...context.person, fullName: nfc(context.person.fullName) };
-      const id = result.soDinhDanhCaNhan;
+      const id = result.soDinhDanh;
       if (id !== undefined && id !== null && id !== '') {
         if (typeof id !== 'string' || !/^(\d{12}|\d{9})$/.test(id))
-          throw fail('soDinhDanhCaNhan is not a citizen ID');
+          throw fail('soDinhDanh is not a citizen ID');
         person.idNumber = id;
       }
       resumed();
@@ -274,7 +274,7 @@ export function civilRegistryResultEvents(
           registered,
         ),
       );
-      statusEvent(status, CIVIL_REGISTRY_DOSSIER_STATUS.finished, registeredAt);
+      statusEvent(status, CIVIL_REGISTRY_DOSSIER_STATUS.finished, finishedAt);
       break;
     }
     case CIVIL_REGISTRY_STATUS.rejected:
@@ -306,7 +306,7 @@ function envelope(id: string, type: string, time: string, data: unknown): CloudE
 }
 
 /**
- * The registry's `soDinhDanh*` fields take the 12-digit personal ID only; a legacy 9-digit number is
+ * The registry's `*SoDDCN` fields take the 12-digit personal ID only; a legacy 9-digit number is
  * not one, so it is left out (the parent's name still goes) rather than have the registry refuse the
  * whole registration.
  */
@@ -314,7 +314,7 @@ function personalId(idNumber: string | undefined): string | undefined {
   return idNumber !== undefined && /^\d{12}$/.test(idNumber) ? idNumber : undefined;
 }
 
-/** `yyyy-MM-dd` as `dd/MM/yyyy`, or undefined when it is not a real calendar date. */
+/** `yyyy-MM-dd` as `dd.MM.yyyy`, or undefined when it is not a real calendar date. */
 function toRegistryDate(date: string): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m) return undefined;
@@ -327,7 +327,7 @@ function toRegistryDate(date: string): string | undefined {
   ) {
     return undefined;
   }
-  return `${d}/${mo}/${y}`;
+  return `${d}.${mo}.${y}`;
 }
 
 const nfc = (s: string): string => s.normalize('NFC');

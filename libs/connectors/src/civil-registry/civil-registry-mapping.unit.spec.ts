@@ -4,7 +4,6 @@ import type { DossierView } from '#lgsp/projections';
 import { mappingFailure } from '../core/mapping.testing.js';
 import {
   CIVIL_REGISTRY_SOURCE,
-  civilRegistryLinkCode,
   civilRegistryResultEvents,
   toCivilRegistryRequest,
   type CivilRegistryCaptureContext,
@@ -12,7 +11,7 @@ import {
 import type { CivilRegistryResult } from './external/civil-registry-wire.js';
 
 const CODE = '000.00.51.H56-251123-0001';
-const LINK = `LT-${CODE}`;
+const LINK = CODE;
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 
@@ -52,49 +51,36 @@ const status = (s: number, changedAt: string, source = '/communes/21040/one-stop
   data: { dossierCode: CODE, status: s, changedAt },
 });
 
-describe('civilRegistryLinkCode', () => {
-  it('is the dossier code behind LT-, the same on every call', () => {
-    expect(civilRegistryLinkCode(CODE)).toBe(LINK);
-    expect(civilRegistryLinkCode(CODE)).toBe(civilRegistryLinkCode(CODE));
-  });
-
-  it('hashes a dossier code too long for the registry’s 50 characters, deterministically', () => {
-    const long = `${'A'.repeat(40)}-251123-0001`;
-    const code = civilRegistryLinkCode(long);
-    expect(code).toMatch(/^LT-[0-9a-f]{40}$/);
-    expect(civilRegistryLinkCode(long)).toBe(code);
-    expect(civilRegistryLinkCode(`${long}2`)).not.toBe(code);
-  });
-});
-
 describe('toCivilRegistryRequest', () => {
-  it('maps the civilRegistration to DangKyHoTich, NFC, dates dd/MM/yyyy on the day processing started', () => {
+  it('maps the civilRegistration to NhanDKHT: data a JSON string of nks*/me*/cha* fields, NFC, birth dd.MM.yyyy, receipt dd/MM/yyyy HH:mm:ss', () => {
     const request = toCivilRegistryRequest({
-      view: view(),
-      // 2025-11-24T17:30Z is 25/11 in Vietnam.
+      // Received 2025-11-23T17:30Z: 24/11 00:30 in Vietnam.
+      view: view({ receivedAt: '2025-11-23T17:30:00.250Z' }),
       events: [submitted(registration), status(2, '2025-11-23T03:00:00Z'), status(4, '2025-11-24T17:30:00Z')],
     });
     expect(request).toEqual({
-      maLienThong: LINK,
-      maHoSoMotCua: CODE,
-      loaiDangKy: 'KHAI_SINH',
-      maDonViDangKy: '21040',
-      ngayDangKy: '25/11/2025',
-      thongTin: {
-        hoTen: 'Nguyễn Minh Khang'.normalize('NFC'),
-        ngaySinh: '20/11/2025',
-        gioiTinh: 1,
-        noiSinh: 'Trạm y tế xã Bình Sơn',
-        hoTenMe: 'Lê Thị Hoà',
-        soDinhDanhMe: '051190001234',
-        hoTenCha: 'Nguyễn Văn Đức',
-      },
+      maDonVi: '21040',
+      module: 'LTKS',
+      maHoSoMCDT: CODE,
+      ngayTiepNhan: '24/11/2025 00:30:00',
+      data: expect.any(String),
+      fileDinhKem: [],
+    });
+    expect(request).not.toHaveProperty('maHoSoLT');
+    expect(JSON.parse(request!.data)).toEqual({
+      nksHoTen: 'Nguyễn Minh Khang'.normalize('NFC'),
+      nksNgaySinh: '20.11.2025',
+      nksGioiTinh: 1,
+      nksNoiSinh: 'Trạm y tế xã Bình Sơn',
+      meHoTen: 'Lê Thị Hoà',
+      meSoDDCN: '051190001234',
+      chaHoTen: 'Nguyễn Văn Đức',
     });
   });
 
-  it('writes a girl as 2, leaves absent parents out and ignores a 4 captured from the registry', () => {
+  it('writes a girl as 2, leaves absent parents out; without a receipt time takes processing, not a 4 captured from the registry', () => {
     const request = toCivilRegistryRequest({
-      view: view(),
+      view: view({ receivedAt: undefined }),
       events: [
         submitted({
           registrationType: 'birth',
@@ -104,8 +90,12 @@ describe('toCivilRegistryRequest', () => {
         status(4, '2025-12-01T05:00:00Z', CIVIL_REGISTRY_SOURCE),
       ],
     });
-    expect(request?.ngayDangKy).toBe('23/11/2025');
-    expect(request?.thongTin).toEqual({ hoTen: 'Lê Thị An', ngaySinh: '28/02/2025', gioiTinh: 2 });
+    expect(request?.ngayTiepNhan).toBe('23/11/2025 12:00:00');
+    expect(JSON.parse(request!.data)).toEqual({
+      nksHoTen: 'Lê Thị An',
+      nksNgaySinh: '28.02.2025',
+      nksGioiTinh: 2,
+    });
   });
 
   it('leaves out a parent’s legacy 9-digit ID, which the registry does not take, but keeps the name', () => {
@@ -114,9 +104,10 @@ describe('toCivilRegistryRequest', () => {
       view: view(),
       events: [submitted(legacy), status(4, '2025-11-23T05:00:00Z')],
     });
-    expect(request?.thongTin.hoTenCha).toBe('Nguyễn Văn Đức');
-    expect(request?.thongTin).not.toHaveProperty('soDinhDanhCha');
-    expect(request?.thongTin.soDinhDanhMe).toBe('051190001234');
+    const data = JSON.parse(request!.data) as Record<string, unknown>;
+    expect(data.chaHoTen).toBe('Nguyễn Văn Đức');
+    expect(data).not.toHaveProperty('chaSoDDCN');
+    expect(data.meSoDDCN).toBe('051190001234');
   });
 
   it('is undefined for a dossier without civilRegistration', () => {
@@ -149,23 +140,26 @@ const context = (overrides: Partial<CivilRegistryCaptureContext> = {}): CivilReg
 });
 
 const result = (overrides: Partial<CivilRegistryResult> = {}): CivilRegistryResult => ({
-  maLienThong: LINK,
-  maHoSoMotCua: CODE,
-  loaiDangKy: 'KHAI_SINH',
+  maHoSoMCDT: CODE,
+  maHoSoLT: 'LT251124000001',
+  module: 'LTKS',
   trangThai: 1,
   moTaTrangThai: 'Đã tiếp nhận',
-  thoiGianTiepNhan: '20251124090000',
-  thoiGianCapNhat: '2025-11-24T09:30:00+07:00',
+  ngayTiepNhan: '24/11/2025 09:00:00',
+  ngayCapNhat: '2025-11-24T09:30:00+07:00',
   ...overrides,
 });
 
 const done = (overrides: Partial<CivilRegistryResult> = {}) =>
   result({
     trangThai: 4,
-    soGiayChungNhan: '000001/2025/TP/KS',
-    soDinhDanhCaNhan: '051225000123',
-    ngayCapGiayChungNhan: '25/11/2025 02:45:10 PM',
-    fileGiayChungNhan: 'JVBERi0xLjQK',
+    soDangKy: '125',
+    quyenSo: '01/2025',
+    trangSo: '125',
+    ngayDangKy: '25/11/2025',
+    ngayCapNhat: '2025-11-25T14:45:10+07:00',
+    soDinhDanh: '051225000123',
+    ketQuaXuLy: { giayKhaiSinh: 'JVBERi0xLjQK' },
     ...overrides,
   });
 
@@ -210,7 +204,7 @@ describe('civilRegistryResultEvents', () => {
       ],
     });
     const resumed = civilRegistryResultEvents(
-      result({ trangThai: 3, thoiGianCapNhat: '2025-11-26T08:00:00+07:00' }),
+      result({ trangThai: 3, ngayCapNhat: '2025-11-26T08:00:00+07:00' }),
       context({ supplementRequested: true, dossierStatus: 5 }),
     );
     expect(resumed.events.map((e) => [e.id, e.data])).toEqual([
@@ -229,11 +223,11 @@ describe('civilRegistryResultEvents', () => {
     expect(validator.validate([...asked.events, ...resumed.events])).toEqual([]);
   });
 
-  it('turns 4 into civil-status.registered then status 9, registeredAt from the 12-hour time, no file', () => {
+  it('turns 4 into civil-status.registered (the day of ngayDangKy) then status 9 (at ngayCapNhat), no file', () => {
     const capture = civilRegistryResultEvents(done(), context());
     expect(capture.final).toBe(true);
     expect(capture.events.map((e) => [e.type, e.id])).toEqual([
-      ['vn.gov.lgsp.civil-status.registered.v1', `${LINK}/4/registered/000001/2025/TP/KS`],
+      ['vn.gov.lgsp.civil-status.registered.v1', `${LINK}/4/registered/125`],
       [STATUS_CHANGED, `${LINK}/4/status-changed`],
     ]);
     expect(capture.events[0]!.data).toEqual({
@@ -241,8 +235,8 @@ describe('civilRegistryResultEvents', () => {
       provinceCode: '51',
       communeCode: '21040',
       registrationType: 'birth',
-      registrationNumber: '000001/2025/TP/KS',
-      registeredAt: '2025-11-25T14:45:10+07:00',
+      registrationNumber: '125',
+      registeredAt: '2025-11-25T00:00:00+07:00',
       person: {
         fullName: 'Nguyễn Minh Khang',
         dateOfBirth: '2025-11-20',
@@ -260,12 +254,11 @@ describe('civilRegistryResultEvents', () => {
   });
 
   it.each([
-    ['25/11/2025 12:05:00 AM', '2025-11-25T00:05:00+07:00'],
-    ['25/11/2025 12:05:00 PM', '2025-11-25T12:05:00+07:00'],
-    ['25/11/2025 11:59:59 PM', '2025-11-25T23:59:59+07:00'],
-    ['25/11/2025 01:00:00 AM', '2025-11-25T01:00:00+07:00'],
-  ])('reads the certificate time %s as %s', (text, rfc3339) => {
-    const registered = civilRegistryResultEvents(done({ ngayCapGiayChungNhan: text }), context()).events[0]!;
+    ['01/01/2026', '2026-01-01T00:00:00+07:00'],
+    ['29/02/2028', '2028-02-29T00:00:00+07:00'],
+    [' 25/11/2025 ', '2025-11-25T00:00:00+07:00'],
+  ])('reads the registration day %s as %s', (text, rfc3339) => {
+    const registered = civilRegistryResultEvents(done({ ngayDangKy: text }), context()).events[0]!;
     expect((registered.data as { registeredAt: string }).registeredAt).toBe(rfc3339);
   });
 
@@ -276,7 +269,7 @@ describe('civilRegistryResultEvents', () => {
     );
     expect(capture.events.map((e) => [e.id, (e.data as { status?: number }).status])).toEqual([
       [`${LINK}/3/status-changed`, 4],
-      [`${LINK}/4/registered/000001/2025/TP/KS`, undefined],
+      [`${LINK}/4/registered/125`, undefined],
       [`${LINK}/4/status-changed`, 9],
     ]);
   });
@@ -297,15 +290,17 @@ describe('civilRegistryResultEvents', () => {
 
   it('gives the same ids when the same result is captured again', () => {
     const ids = (r: CivilRegistryResult) => civilRegistryResultEvents(r, context()).events.map((e) => e.id);
-    expect(ids(done({ ngayCapGiayChungNhan: '25/11/2025 03:00:00 PM' }))).toEqual(ids(done()));
+    expect(ids(done({ ngayCapNhat: '2025-11-25T15:00:00+07:00' }))).toEqual(ids(done()));
   });
 
   it.each([
-    ['a certificate time in 24-hour form', done({ ngayCapGiayChungNhan: '25/11/2025 14:45:10' })],
-    ['an hour 13 PM', done({ ngayCapGiayChungNhan: '25/11/2025 13:45:10 PM' })],
-    ['an impossible update time', result({ trangThai: 2, thoiGianCapNhat: '2025-02-30T08:00:00+07:00' })],
-    ['a missing certificate number', done({ soGiayChungNhan: '' })],
-    ['a personal ID that is not one', done({ soDinhDanhCaNhan: '12AB' })],
+    ['a registration day in the person-date form', done({ ngayDangKy: '25.11.2025' })],
+    ['an impossible registration day', done({ ngayDangKy: '30/02/2025' })],
+    ['a registration day with a time', done({ ngayDangKy: '25/11/2025 14:45:10' })],
+    ['an impossible update time', result({ trangThai: 2, ngayCapNhat: '2025-02-30T08:00:00+07:00' })],
+    ['a done result without an update time', done({ ngayCapNhat: undefined })],
+    ['a missing registration number', done({ soDangKy: '' })],
+    ['a personal ID that is not one', done({ soDinhDanh: '12AB' })],
     ['an unknown status', result({ trangThai: 5 })],
   ])('refuses %s as a data error naming no person', (_what, r) => {
     const e = mappingFailure(() => civilRegistryResultEvents(r, context()));

@@ -18,42 +18,42 @@ import {
   CIVIL_REGISTRY_SOURCE,
   CIVIL_REGISTRY_TARGET,
   toCivilRegistryRequest,
+  type CivilRegistryDraft,
 } from './civil-registry-mapping.js';
-import { CIVIL_REGISTRY_STATUS, type CivilRegistryRequest } from './external/civil-registry-wire.js';
+import { CIVIL_REGISTRY_STATUS } from './external/civil-registry-wire.js';
 
 export interface CivilRegistryReconcilerOptions {
   client: Pick<CivilRegistryClient, 'list'>;
-  /** Registrations per `DanhSachDangKy` page (the registry serves at most 5000). @defaultValue 5000 */
+  /** Dossiers per `DanhSachHoSo` page (the registry serves at most 5000). @defaultValue 5000 */
   pageSize?: number;
   /** Mismatches per yielded batch. @defaultValue 500 */
   batchSize?: number;
 }
 
-/** The registry's fields and how each is compared; `thongTin` is compared field by field (`thongTin.hoTen`). */
+/** The registry's fields and how each is compared; `data` is compared field by field (`data.nksHoTen`). */
 export const CIVIL_REGISTRY_FIELD_RULES: FieldRules = {
-  maLienThong: TEXT,
-  maHoSoMotCua: TEXT,
-  loaiDangKy: TEXT,
-  maDonViDangKy: CODE,
-  ngayDangKy: vnTime('dateOnly'),
+  maHoSoMCDT: TEXT,
+  module: TEXT,
+  maDonVi: CODE,
+  ngayTiepNhan: vnTime('legacy'),
   trangThai: CODE,
-  soGiayChungNhan: TEXT,
-  'thongTin.hoTen': TEXT,
-  'thongTin.ngaySinh': vnTime('dateOnly'),
-  'thongTin.gioiTinh': CODE,
-  'thongTin.noiSinh': TEXT,
-  'thongTin.hoTenMe': TEXT,
-  'thongTin.soDinhDanhMe': TEXT,
-  'thongTin.hoTenCha': TEXT,
-  'thongTin.soDinhDanhCha': TEXT,
+  soDangKy: TEXT,
+  'data.nksHoTen': TEXT,
+  'data.nksNgaySinh': vnTime('dotted'),
+  'data.nksGioiTinh': CODE,
+  'data.nksNoiSinh': TEXT,
+  'data.meHoTen': TEXT,
+  'data.meSoDDCN': TEXT,
+  'data.chaHoTen': TEXT,
+  'data.chaSoDDCN': TEXT,
 };
 
 /** What the log implies the registry holds for a dossier. */
 export interface ExpectedRegistration {
-  /** The request the civil-registry connector sent (its own mapping). */
-  request: CivilRegistryRequest;
+  /** The request the civil-registry connector sent (its own mapping), but for DVCLT's `maHoSoLT`. */
+  request: CivilRegistryDraft;
   /** The final result the log captured from the registry, if any. */
-  outcome?: { trangThai: 4; soGiayChungNhan: string } | { trangThai: 6 };
+  outcome?: { trangThai: 4; soDangKy: string } | { trangThai: 6 };
 }
 
 /**
@@ -69,7 +69,7 @@ export function expectedRegistration(dossier: ExpectedDossier): ExpectedRegistra
       (e.data as { status?: unknown }).status === CIVIL_REGISTRY_DOSSIER_STATUS.processing,
   );
   if (!sent) return undefined;
-  let request: CivilRegistryRequest | undefined;
+  let request: CivilRegistryDraft | undefined;
   try {
     request = toCivilRegistryRequest(dossier);
   } catch {
@@ -78,7 +78,7 @@ export function expectedRegistration(dossier: ExpectedDossier): ExpectedRegistra
   if (request === undefined) return undefined;
   const registered = dossier.view.civilStatus;
   if (registered !== undefined) {
-    return { request, outcome: { trangThai: 4, soGiayChungNhan: registered.registrationNumber } };
+    return { request, outcome: { trangThai: 4, soDangKy: registered.registrationNumber } };
   }
   const rejected = dossier.events.some(
     (e) =>
@@ -89,13 +89,29 @@ export function expectedRegistration(dossier: ExpectedDossier): ExpectedRegistra
   return rejected ? { request, outcome: { trangThai: 6 } } : { request };
 }
 
-/** `thongTin: {hoTen}` as `thongTin.hoTen`, so each detail is its own field. */
+/**
+ * `data: {nksHoTen}` (an object, or the JSON string the request sends) as `data.nksHoTen`, so each
+ * person field is its own field; `fileDinhKem` and `ketQuaXuLy` are left out.
+ */
 function flatten(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) {
-    if (k === 'thongTin' && typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      for (const [dk, dv] of Object.entries(v)) out[`thongTin.${dk}`] = dv;
-    } else out[k] = v;
+    if (k === 'fileDinhKem' || k === 'ketQuaXuLy') continue;
+    if (k !== 'data') {
+      out[k] = v;
+      continue;
+    }
+    let data: unknown = v;
+    if (typeof v === 'string') {
+      try {
+        data = JSON.parse(v);
+      } catch {
+        data = undefined;
+      }
+    }
+    if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+      for (const [dk, dv] of Object.entries(data)) out[`data.${dk}`] = dv;
+    }
   }
   return out;
 }
@@ -103,13 +119,13 @@ function flatten(record: Readonly<Record<string, unknown>>): Record<string, unkn
 const FINAL: readonly number[] = [CIVIL_REGISTRY_STATUS.done, CIVIL_REGISTRY_STATUS.rejected];
 
 /**
- * Reconciles the civil registry through `DanhSachDangKy`. A registration the log implies and the
+ * Reconciles the civil registry through `DanhSachHoSo`, keyed by `maHoSoMCDT`. A registration the log implies and the
  * registry lacks is `missing-civil-record`. The request's fields are compared where the listing shows
  * them (it may leave out the details); a final result of the log (done with its certificate number,
  * or rejected) is compared with the registry's: a registry still short of it is `stale-status`. While
  * the log has no final result the registry's status is not judged, since it moves ahead of the log
  * between polls. Registrations the log does not imply are `unexpected-extra` (see `judgesExtra`; the
- * record's unit is `maDonViDangKy` when listed).
+ * record's unit is `maDonVi` when listed).
  */
 export class CivilRegistryReconciler extends ListingReconciler<
   Record<string, unknown>,
@@ -124,7 +140,7 @@ export class CivilRegistryReconciler extends ListingReconciler<
     const byLink = new Map<string, { dossier: ExpectedDossier; registration: ExpectedRegistration }>();
     for (const dossier of expected.values()) {
       const registration = expectedRegistration(dossier);
-      if (registration !== undefined) byLink.set(registration.request.maLienThong, { dossier, registration });
+      if (registration !== undefined) byLink.set(registration.request.maHoSoMCDT, { dossier, registration });
     }
     const communes = communesOf(expected);
     const seen = new Set<string>();
@@ -140,17 +156,17 @@ export class CivilRegistryReconciler extends ListingReconciler<
         }
       },
       check: (item, out) => {
-        const link = String(item.maLienThong);
+        const link = String(item.maHoSoMCDT);
         const entry = byLink.get(link);
-        const code = typeof item.maHoSoMotCua === 'string' ? item.maHoSoMotCua : link;
+        const code = link;
         if (entry === undefined) {
-          const unit = item.maDonViDangKy === undefined ? undefined : String(item.maDonViDangKy);
+          const unit = item.maDonVi === undefined ? undefined : String(item.maDonVi);
           if (!expected.has(code) && judgesExtra(scope, code, unit, communes)) {
             out.add(
               code,
               '*',
               null,
-              { maLienThong: link, trangThai: item.trangThai ?? null },
+              { maHoSoMCDT: link, trangThai: item.trangThai ?? null },
               'unexpected-extra',
             );
           }
@@ -164,13 +180,7 @@ export class CivilRegistryReconciler extends ListingReconciler<
         let judged = 0;
         for (const [link, { dossier }] of byLink) {
           if (seen.has(link)) continue;
-          out.add(
-            dossier.dossier,
-            '*',
-            { maLienThong: link, maHoSoMotCua: dossier.dossier },
-            null,
-            'missing-civil-record',
-          );
+          out.add(dossier.dossier, '*', { maHoSoMCDT: dossier.dossier }, null, 'missing-civil-record');
           judged++;
         }
         return judged;
@@ -185,7 +195,7 @@ export class CivilRegistryReconciler extends ListingReconciler<
     out: MismatchBatcher,
   ): void {
     const request = flatten(registration.request as unknown as Record<string, unknown>);
-    const always = ['maLienThong', 'maHoSoMotCua', 'loaiDangKy'];
+    const always = ['maHoSoMCDT', 'module'];
     const expectedRecord: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(request)) {
       if (always.includes(k) || k in actual) expectedRecord[k] = v;

@@ -3,21 +3,29 @@ import { readDossierState } from '#lgsp/projections';
 import { backoffDelay, type RetryPolicy } from '#lgsp/subscriptions';
 import { silentLogger, type Logger } from '#lgsp/observability';
 import { systemClock, type Clock } from '../core/clock.js';
-import { ConnectorError, isConnectorError } from '../core/errors.js';
+import { isConnectorError } from '../core/errors.js';
+import { formatVn } from '../core/vn-time.js';
 import type { EventSink } from '../core/event-sink.js';
 import type { PendingItem, PendingWorkStore } from '../core/pending/pending-work-store.js';
 import type { CivilRegistryClient } from './civil-registry-client.js';
-import type { CivilRegistryPendingPayload } from './civil-registry-connector.js';
+import {
+  DEFAULT_DVCLT_STATUSES,
+  DVCLT_REPORTING_BODY,
+  type CivilRegistryPendingPayload,
+  type DvcltReporting,
+} from './civil-registry-connector.js';
 import {
   CIVIL_REGISTRY_SOURCE,
   CIVIL_REGISTRY_TARGET,
   civilRegistryEventId,
   civilRegistryResultEvents,
 } from './civil-registry-mapping.js';
-import { CIVIL_REGISTRY_STATUS } from './external/civil-registry-wire.js';
+import { CIVIL_REGISTRY_STATUS, type CivilRegistryResult } from './external/civil-registry-wire.js';
 
 export interface CivilRegistryResultPollerOptions {
-  client: Pick<CivilRegistryClient, 'result' | 'register'>;
+  client: Pick<CivilRegistryClient, 'results' | 'receive'>;
+  /** Where the captured statuses are reported (DVCLT); none when absent. */
+  dvclt?: DvcltReporting;
   /** The registrations awaiting a result (scheduled by the {@link CivilRegistryConnector}). */
   pending: PendingWorkStore;
   /** Where captured events go: the hub's ingest. */
@@ -26,7 +34,7 @@ export interface CivilRegistryResultPollerOptions {
   events: Pick<EventStore, 'readStream'>;
   /** Between two polls of a registration that is not final. @defaultValue 60000 */
   pollIntervalMs?: number;
-  /** Items polled per round. @defaultValue 50 */
+  /** Items polled per round, asked in one `LayKetQua` per province and module. @defaultValue 50 */
   batch?: number;
   /** Pause of the loop after a round that found fewer than `batch` items due. @defaultValue 1000 */
   idleMs?: number;
@@ -54,13 +62,15 @@ export interface CivilRegistryPollRound {
 const DEFAULT_BACKOFF: RetryPolicy = { initialDelayMs: 1000, maxDelayMs: 3_600_000, factor: 2 };
 
 /**
- * Captures the civil registry's results: polls `TraCuuKetQua` for each due pending registration and
- * appends the events of its status changes (see `civilRegistryResultEvents`) through the hub's ingest.
+ * Captures the civil registry's results: asks `LayKetQua` for the due pending registrations in
+ * batches (one call per province and module, up to `batch` codes), appends the events of their status
+ * changes (see `civilRegistryResultEvents`) through the hub's ingest and reports the new statuses to
+ * DVCLT.
  *
  * An item is never lost: a failure of the registry, an unmappable result or an unavailable store
  * reschedules it with backoff; it is completed only once its final result's events are appended.
- * A registration the registry does not know (a write it acknowledged and lost) is registered again
- * with the same code. Several pollers may share a store: captured events are deduplicated by id, so a
+ * A dossier missing from the registry's answer (a write it acknowledged and lost) is sent again
+ * with the same codes. Several pollers may share a store: captured events are deduplicated by id, so a
  * result polled twice appends nothing the second time.
  */
 export class CivilRegistryResultPoller {
@@ -133,30 +143,55 @@ export class CivilRegistryResultPoller {
   private async round(stopping: () => boolean, signal?: AbortSignal): Promise<CivilRegistryPollRound> {
     const round: CivilRegistryPollRound = { polled: 0, appended: 0, final: 0 };
     const due = await this.options.pending.due(CIVIL_REGISTRY_TARGET, this.clock.now(), this.batch);
+    // One LayKetQua per province and module: the registry answers a batch of one of each.
+    const groups = new Map<string, PendingItem[]>();
     for (const item of due) {
+      const { request, provinceCode } = item.payload as CivilRegistryPendingPayload;
+      const key = `${provinceCode}/${request.module}`;
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    for (const items of groups.values()) {
       if (stopping()) break;
-      round.polled++;
-      const outcome = await this.pollItem(item, signal);
-      round.appended += outcome.appended;
-      if (outcome.final) round.final++;
+      round.polled += items.length;
+      const first = items[0]!.payload as CivilRegistryPendingPayload;
+      let results: Map<string, CivilRegistryResult>;
+      try {
+        results = await this.options.client.results(
+          {
+            maDinhDanhHoSo: items.map((i) => i.key),
+            maTinh: first.provinceCode,
+            module: first.request.module,
+          },
+          signal,
+        );
+      } catch (err) {
+        if (signal?.aborted && !isConnectorError(err)) throw err;
+        for (const item of items) await this.failed(item, err);
+        continue;
+      }
+      for (const item of items) {
+        const outcome = await this.pollItem(item, results.get(item.key), signal);
+        round.appended += outcome.appended;
+        if (outcome.final) round.final++;
+      }
     }
     return round;
   }
 
   private async pollItem(
     item: PendingItem,
+    result: CivilRegistryResult | undefined,
     signal?: AbortSignal,
   ): Promise<{ appended: number; final: boolean }> {
     const payload = item.payload as CivilRegistryPendingPayload;
-    const log = { target: CIVIL_REGISTRY_TARGET, dossier: item.dossier, maLienThong: item.key };
+    const log = { target: CIVIL_REGISTRY_TARGET, dossier: item.dossier };
     try {
-      const result = await this.options.client.result(item.key, signal);
       if (result === undefined) {
-        // The registry acknowledged the registration and lost it: register it again, same code.
-        await this.options.client.register(payload.request, signal);
+        // The registry acknowledged the dossier and lost it: send it again, same codes.
+        await this.options.client.receive(payload.request, signal);
         this.logger.warn(
           { ...log, attempts: item.attempts + 1 },
-          'civil registry lost the registration: registered again',
+          'civil registry lost the registration: sent again',
         );
         await this.options.pending.reschedule(
           CIVIL_REGISTRY_TARGET,
@@ -166,14 +201,6 @@ export class CivilRegistryResultPoller {
           { ...payload, failures: 0 },
         );
         return { appended: 0, final: false };
-      }
-      if (result.maLienThong !== item.key) {
-        throw new ConnectorError(`${CIVIL_REGISTRY_TARGET} answered for another registration`, {
-          kind: 'data',
-          code: 'rejected',
-          target: CIVIL_REGISTRY_TARGET,
-          status: 200,
-        });
       }
       const dossier = await this.readDossier(item.dossier);
       const supplementRequested =
@@ -203,6 +230,10 @@ export class CivilRegistryResultPoller {
           'civil registry result captured',
         );
       }
+      // Reported after the append and before the item moves on: a failed report polls again, and
+      // DVCLT ignores a repeated one.
+      if (capture.status !== payload.lastStatus)
+        await this.report(payload, capture.status, supplementRequested, signal);
       if (capture.final) {
         await this.options.pending.complete(CIVIL_REGISTRY_TARGET, item.key);
       } else {
@@ -223,31 +254,71 @@ export class CivilRegistryResultPoller {
       return { appended, final: capture.final };
     } catch (err) {
       if (signal?.aborted && !isConnectorError(err)) throw err;
-      const failures = (payload.failures ?? 0) + 1;
-      const retryAfterMs = isConnectorError(err) ? err.retryAfterMs : undefined;
-      const delay = Math.max(backoffDelay(failures, this.backoff, this.random), retryAfterMs ?? 0);
-      this.logger[isConnectorError(err) && err.kind === 'retriable' ? 'warn' : 'error'](
-        {
-          ...log,
-          failures,
-          delayMs: delay,
-          ...(isConnectorError(err) ? { code: err.code, kind: err.kind } : { kind: errorKind(err) }),
-          error: err instanceof Error ? err.message : String(err),
-        },
-        'civil registry poll failed: rescheduled',
-      );
-      await this.options.pending.reschedule(
-        CIVIL_REGISTRY_TARGET,
-        item.key,
-        this.clock.now() + delay,
-        item.attempts + 1,
-        {
-          ...payload,
-          failures,
-        },
-      );
+      await this.failed(item, err);
       return { appended: 0, final: false };
     }
+  }
+
+  /** Reports a registry status to DVCLT, when it names one. */
+  private async report(
+    payload: CivilRegistryPendingPayload,
+    status: number,
+    supplementRequested: boolean,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const dvclt = this.options.dvclt;
+    if (dvclt === undefined) return;
+    const codes = { ...DEFAULT_DVCLT_STATUSES, ...dvclt.statuses };
+    const S = CIVIL_REGISTRY_STATUS;
+    const trangThai =
+      status === S.supplementNeeded
+        ? codes.supplementNeeded
+        : status === S.processing && supplementRequested
+          ? codes.processing
+          : status === S.done
+            ? codes.done
+            : status === S.rejected
+              ? codes.rejected
+              : undefined;
+    if (trangThai === undefined) return;
+    await dvclt.client.report(
+      {
+        maHoSoLT: payload.request.maHoSoLT,
+        trangThai,
+        coQuanXuLy: dvclt.coQuanXuLy ?? DVCLT_REPORTING_BODY,
+        thoiGian: formatVn(this.clock.now(), 'portal'),
+      },
+      signal,
+    );
+  }
+
+  /** Reschedules an item after a failure, with backoff (the target's Retry-After a lower bound). */
+  private async failed(item: PendingItem, err: unknown): Promise<void> {
+    const payload = item.payload as CivilRegistryPendingPayload;
+    const failures = (payload.failures ?? 0) + 1;
+    const retryAfterMs = isConnectorError(err) ? err.retryAfterMs : undefined;
+    const delay = Math.max(backoffDelay(failures, this.backoff, this.random), retryAfterMs ?? 0);
+    this.logger[isConnectorError(err) && err.kind === 'retriable' ? 'warn' : 'error'](
+      {
+        target: CIVIL_REGISTRY_TARGET,
+        dossier: item.dossier,
+        failures,
+        delayMs: delay,
+        ...(isConnectorError(err) ? { code: err.code, kind: err.kind } : { kind: errorKind(err) }),
+        error: err instanceof Error ? err.message : String(err),
+      },
+      'civil registry poll failed: rescheduled',
+    );
+    await this.options.pending.reschedule(
+      CIVIL_REGISTRY_TARGET,
+      item.key,
+      this.clock.now() + delay,
+      item.attempts + 1,
+      {
+        ...payload,
+        failures,
+      },
+    );
   }
 
   /** The dossier's current status and the ids of the events captured from the registry so far. */

@@ -4,11 +4,12 @@
  *
  * | name        | example                      | used by                                   |
  * |-------------|------------------------------|-------------------------------------------|
- * | `portal`    | `20250701083000`             | national portal, payments, civil-registry receipt |
- * | `legacy`    | `01/07/2025 08:30:00`        | one-stop-shop                             |
- * | `dateOnly`  | `01/07/2025`                 | civil-registry request (registration and birth dates) |
- * | `iso`       | `2025-07-01T08:30:00+07:00`  | civil-registry result updates             |
- * | `twelveHour`| `01/07/2025 08:30:00 AM`     | civil-registry certificate issue time     |
+ * | `portal`    | `20250701083000`             | national portal, payments, DVCLT status reports |
+ * | `legacy`    | `01/07/2025 08:30:00`        | one-stop-shop; civil-registry `ngayTiepNhan` |
+ * | `dateOnly`  | `01/07/2025`                 | civil-registry result `ngayDangKy`        |
+ * | `dotted`    | `01.07.2025`                 | civil-registry person dates (`nksNgaySinh`) |
+ * | `iso`       | `2025-07-01T08:30:00+07:00`  | civil-registry result updates (`ngayCapNhat`) |
+ * | `twelveHour`| `01/07/2025 08:30:00 AM`     | a 12-hour time some systems write         |
  */
 
 import { mappingError } from './errors.js';
@@ -42,7 +43,7 @@ export function toTargetTime(
   return formatVn(Math.floor(ms / 1000) * 1000, format);
 }
 
-export type DateFormat = 'portal' | 'legacy' | 'dateOnly' | 'iso' | 'twelveHour';
+export type DateFormat = 'portal' | 'legacy' | 'dateOnly' | 'dotted' | 'iso' | 'twelveHour';
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -79,6 +80,8 @@ export function formatVn(instant: number | Date, format: DateFormat): string {
       return `${date} ${time}`;
     case 'dateOnly':
       return date;
+    case 'dotted':
+      return `${pad(p.d)}.${pad(p.mo)}.${pad(p.y, 4)}`;
     case 'iso':
       return `${pad(p.y, 4)}-${pad(p.mo)}-${pad(p.d)}T${time}+07:00`;
     case 'twelveHour': {
@@ -92,6 +95,7 @@ const PATTERNS: Record<DateFormat, RegExp> = {
   portal: /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/,
   legacy: /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})$/,
   dateOnly: /^(\d{2})\/(\d{2})\/(\d{4})$/,
+  dotted: /^(\d{2})\.(\d{2})\.(\d{4})$/,
   iso: /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\+07:00$/,
   twelveHour: /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2}) (AM|PM)$/,
 };
@@ -104,7 +108,7 @@ export function parseVn(text: string, format: DateFormat): number | undefined {
   let p: Parts;
   if (format === 'portal' || format === 'iso') {
     p = { y: g[0]!, mo: g[1]!, d: g[2]!, h: g[3]!, mi: g[4]!, s: g[5]! };
-  } else if (format === 'dateOnly') {
+  } else if (format === 'dateOnly' || format === 'dotted') {
     p = { y: g[2]!, mo: g[1]!, d: g[0]!, h: 0, mi: 0, s: 0 };
   } else {
     p = { y: g[2]!, mo: g[1]!, d: g[0]!, h: g[3]!, mi: g[4]!, s: g[5]! };

@@ -9,12 +9,15 @@ describe('Vietnam-local date formats', () => {
     ['portal', MORNING, '20250701083005'],
     ['legacy', MORNING, '01/07/2025 08:30:05'],
     ['dateOnly', MORNING, '01/07/2025'],
+    ['dotted', MORNING, '01.07.2025'],
     ['iso', MORNING, '2025-07-01T08:30:05+07:00'],
     ['twelveHour', MORNING, '01/07/2025 08:30:05 AM'],
     ['twelveHour', EVENING, '01/07/2025 08:05:00 PM'],
   ] as const)('%s formats and parses back', (format, ms, text) => {
     expect(formatVn(ms, format)).toBe(text);
-    expect(parseVn(text, format)).toBe(format === 'dateOnly' ? Date.UTC(2025, 5, 30, 17) : ms);
+    expect(parseVn(text, format)).toBe(
+      format === 'dateOnly' || format === 'dotted' ? Date.UTC(2025, 5, 30, 17) : ms,
+    );
   });
 
   it('crosses the date line at 17:00 UTC', () => {
@@ -35,6 +38,10 @@ describe('Vietnam-local date formats', () => {
     ['2025-07-01 08:00:00', 'legacy'],
     ['01/07/2025 13:00:00 PM', 'twelveHour'],
     ['2025-07-01T08:30:00Z', 'iso'],
+    ['30.02.2025', 'dotted'],
+    ['01/07/2025', 'dotted'],
+    ['1.7.2025', 'dotted'],
+    ['01.07.2025', 'dateOnly'],
   ] as const)('rejects %s as %s', (text, format) => {
     expect(parseVn(text, format)).toBeUndefined();
   });

@@ -1,21 +1,37 @@
 import { parseVn } from '#lgsp/connectors';
 import { request } from '../../../../test/support/sim-http.js';
-import { CERTIFICATE_PDF_BASE64, CivilRegistrySimulator } from './civil-registry.js';
+import { CERTIFICATE_PDF_BASE64, CivilRegistrySimulator, RESULT_BATCH_MAX } from './civil-registry.js';
 
-const birth = (maLienThong: string): Record<string, unknown> => ({
-  maLienThong,
-  maHoSoMotCua: '000.00.15.H56-250701-0001',
-  loaiDangKy: 'KHAI_SINH',
-  maDonViDangKy: '21040',
-  ngayDangKy: '01/07/2025',
-  thongTin: { hoTen: 'Nguyễn Minh Khang', ngaySinh: '28/06/2025', gioiTinh: 1, hoTenMe: 'Lê Thị Hoa' },
+const dossier = (n: number) => `000.00.15.H56-250701-${String(n).padStart(4, '0')}`;
+const person = {
+  nksHoTen: 'Nguyễn Minh Khang',
+  nksNgaySinh: '28.06.2025',
+  nksGioiTinh: 1,
+  meHoTen: 'Lê Thị Hoa',
+};
+const birth = (n: number, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  maDonVi: '21040',
+  module: 'LTKS',
+  maHoSoLT: `LT250701${String(n).padStart(6, '0')}`,
+  maHoSoMCDT: dossier(n),
+  ngayTiepNhan: '01/07/2025 08:30:00',
+  data: JSON.stringify(person),
+  fileDinhKem: [{ tenTep: 'to-khai.pdf', noiDung: 'JVBERi0xLjQK' }],
+  ...overrides,
 });
 
-describe('CivilRegistrySimulator over HTTP', () => {
+describe('CivilRegistrySimulator over HTTP (NhanDKHT, LayKetQua, DanhSachHoSo)', () => {
   const sim = new CivilRegistrySimulator();
   let url = '';
-  const poll = async (code: string) =>
-    (await request(url, 'GET', `/api/v1/hotich/ket-qua/${code}`)).body.data;
+  const results = async (...ns: number[]) =>
+    (
+      await request(url, 'POST', '/api/LayKetQua', {
+        maDinhDanhHoSo: ns.map(dossier),
+        maTinh: '15',
+        module: 'LTKS',
+      })
+    ).body.value as Record<string, unknown>[];
+  const poll = async (n: number) => (await results(n))[0]!;
 
   beforeAll(async () => {
     ({ url } = await sim.start());
@@ -23,31 +39,56 @@ describe('CivilRegistrySimulator over HTTP', () => {
   afterAll(() => sim.stop());
   beforeEach(() => request(url, 'POST', '/_sim/reset'));
 
-  it('takes a birth registration and progresses 1 → 3 → 4 with a certificate, in four date formats', async () => {
+  it('receives a birth and progresses 1 → 3 → 4 with the registration and certificate, in four date formats', async () => {
     await request(url, 'PUT', '/_sim/config', { outcomes: { done: 1 }, processingPolls: { min: 2, max: 2 } });
-    const received = await request(url, 'POST', '/api/v1/hotich/dang-ky', birth('LT-0001'));
+    const received = await request(url, 'POST', '/api/NhanDKHT', birth(1));
     expect(received.body).toEqual({
-      code: '0',
-      message: 'Tiếp nhận thành công',
-      data: { maLienThong: 'LT-0001', trangThai: 1, thoiGianTiepNhan: expect.any(String) },
+      status: '1',
+      statusDescription: 'Tiếp nhận thành công',
+      errorCode: '',
+      errorDescription: '',
     });
-    expect(parseVn(received.body.data.thoiGianTiepNhan, 'portal')).toBeDefined();
     const statuses = [];
     let last: Record<string, unknown> = {};
     for (let i = 0; i < 5; i++) {
-      last = await poll('LT-0001');
+      last = await poll(1);
       statuses.push(last.trangThai);
     }
     expect(statuses).toEqual([1, 3, 3, 4, 4]);
-    expect(last.soGiayChungNhan).toMatch(/^\d{6}\/\d{4}\/TP\/KS$/);
-    expect(last.soDinhDanhCaNhan).toMatch(/^\d{12}$/);
-    expect(last.fileGiayChungNhan).toBe(CERTIFICATE_PDF_BASE64);
-    expect(Buffer.from(String(last.fileGiayChungNhan), 'base64').toString('latin1').startsWith('%PDF')).toBe(
-      true,
+    expect(last).toMatchObject({
+      maHoSoMCDT: dossier(1),
+      maHoSoLT: 'LT250701000001',
+      soDangKy: '1',
+      quyenSo: expect.stringMatching(/^01\/\d{4}$/),
+      trangSo: '1',
+      soDinhDanh: expect.stringMatching(/^\d{12}$/),
+      ketQuaXuLy: { giayKhaiSinh: CERTIFICATE_PDF_BASE64 },
+    });
+    const pdf = Buffer.from(String((last.ketQuaXuLy as { giayKhaiSinh: string }).giayKhaiSinh), 'base64');
+    expect(pdf.toString('latin1').startsWith('%PDF')).toBe(true);
+    expect(parseVn(String(last.ngayTiepNhan), 'legacy')).toBeDefined();
+    expect(parseVn(String(last.ngayDangKy), 'dateOnly')).toBeDefined();
+    expect(parseVn(String(last.ngayCapNhat), 'iso')).toBeDefined();
+    expect(sim.state().registrations[0]).toMatchObject({ data: person, fileDinhKem: ['to-khai.pdf'] });
+  });
+
+  it('answers a batch: each known dossier once, unknown and other-module ones left out, each advanced one step', async () => {
+    await request(url, 'PUT', '/_sim/config', { outcomes: { done: 1 }, processingPolls: { min: 1, max: 1 } });
+    await request(url, 'POST', '/api/NhanDKHT', birth(1));
+    await request(url, 'POST', '/api/NhanDKHT', birth(2));
+    await request(
+      url,
+      'POST',
+      '/api/NhanDKHT',
+      birth(3, { module: 'LTKT', data: '{"nktHoTen":"Trần Văn Bảy"}' }),
     );
-    expect(parseVn(String(last.thoiGianCapNhat), 'iso')).toBeDefined();
-    expect(parseVn(String(last.ngayCapGiayChungNhan), 'twelveHour')).toBeDefined();
-    expect(sim.state().registrations[0]!.ngayDangKy).toBe('01/07/2025');
+    const first = await results(1, 2, 2, 3, 9);
+    expect(first.map((r) => [r.maHoSoMCDT, r.trangThai])).toEqual([
+      [dossier(1), 1],
+      [dossier(2), 1],
+    ]);
+    expect((await results(2)).map((r) => r.trangThai)).toEqual([3]);
+    expect((await results(1, 2)).map((r) => r.trangThai)).toEqual([3, 4]);
   });
 
   it('plans outcomes from the seed: the same seed gives the same progressions', async () => {
@@ -56,9 +97,9 @@ describe('CivilRegistrySimulator over HTTP', () => {
       await request(url, 'PUT', '/_sim/config', { seed: 99 });
       const all: number[][] = [];
       for (let i = 0; i < 12; i++) {
-        await request(url, 'POST', '/api/v1/hotich/dang-ky', birth(`LT-${i}`));
+        await request(url, 'POST', '/api/NhanDKHT', birth(i));
         const seen: number[] = [];
-        for (let p = 0; p < 7; p++) seen.push(Number((await poll(`LT-${i}`)).trangThai));
+        for (let p = 0; p < 7; p++) seen.push(Number((await poll(i)).trangThai));
         all.push(seen);
       }
       return all;
@@ -71,16 +112,17 @@ describe('CivilRegistrySimulator over HTTP', () => {
 
   it('shows supplement needed (2) and rejection (6) with a reason', async () => {
     await request(url, 'PUT', '/_sim/config', { outcomes: { supplement: 1 }, processingPolls: { min: 1 } });
-    await request(url, 'POST', '/api/v1/hotich/dang-ky', birth('LT-S'));
-    const s = [await poll('LT-S'), await poll('LT-S'), await poll('LT-S'), await poll('LT-S')];
+    await request(url, 'POST', '/api/NhanDKHT', birth(1));
+    const s = [await poll(1), await poll(1), await poll(1), await poll(1)];
     expect(s.map((d) => d.trangThai)).toEqual([1, 2, 3, 4]);
-    expect(s[1].lyDo).toBeDefined();
+    expect(s[1]!.lyDo).toBeDefined();
     await request(url, 'PUT', '/_sim/config', { outcomes: { rejected: 1 }, processingPolls: { min: 0 } });
-    await request(url, 'POST', '/api/v1/hotich/dang-ky', birth('LT-R'));
-    await poll('LT-R');
-    const rejected = await poll('LT-R');
+    await request(url, 'POST', '/api/NhanDKHT', birth(2));
+    await poll(2);
+    const rejected = await poll(2);
     expect(rejected).toEqual(expect.objectContaining({ trangThai: 6, lyDo: expect.any(String) }));
-    expect(rejected.soGiayChungNhan).toBeUndefined();
+    expect(rejected.soDangKy).toBeUndefined();
+    expect(rejected.ketQuaXuLy).toBeUndefined();
   });
 
   it('also advances with time when stepMs is set', async () => {
@@ -95,42 +137,120 @@ describe('CivilRegistrySimulator over HTTP', () => {
     });
     const started = await timed.start();
     try {
-      await request(started.url, 'POST', '/api/v1/hotich/dang-ky', birth('LT-T'));
+      await request(started.url, 'POST', '/api/NhanDKHT', birth(1));
       now += 2500;
-      const res = await request(started.url, 'GET', '/api/v1/hotich/ket-qua/LT-T');
-      expect(res.body.data.trangThai).toBe(4);
-      expect(res.body.data.thoiGianCapNhat).toBe('2025-07-01T08:00:02+07:00');
+      const res = await request(started.url, 'POST', '/api/LayKetQua', {
+        maDinhDanhHoSo: [dossier(1)],
+        maTinh: '15',
+        module: 'LTKS',
+      });
+      expect(res.body.value[0]).toMatchObject({ trangThai: 4, ngayCapNhat: '2025-07-01T08:00:02+07:00' });
     } finally {
       await timed.stop();
     }
   });
 
-  it('never registers twice, answers unknown codes, and rejects bad input with 400', async () => {
-    await request(url, 'POST', '/api/v1/hotich/dang-ky', birth('LT-D'));
-    const again = await request(url, 'POST', '/api/v1/hotich/dang-ky', birth('LT-D'));
-    expect(again.body).toEqual(
-      expect.objectContaining({ code: '1', message: expect.stringContaining('đã tồn tại') }),
-    );
+  it('never receives twice (DA_TON_TAI) and lists what it holds', async () => {
+    await request(url, 'POST', '/api/NhanDKHT', birth(1));
+    const again = await request(url, 'POST', '/api/NhanDKHT', birth(1, { maHoSoLT: 'LT-OTHER' }));
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({
+      status: '0',
+      statusDescription: 'Thất bại',
+      errorCode: 'DA_TON_TAI',
+      errorDescription: expect.stringContaining('đã tồn tại'),
+    });
     expect(sim.state().registrations).toHaveLength(1);
-    expect((await request(url, 'GET', '/api/v1/hotich/ket-qua/LT-X')).body.code).toBe('1');
-    const badDate = await request(url, 'POST', '/api/v1/hotich/dang-ky', {
-      ...birth('LT-B'),
-      ngayDangKy: '2025-07-01',
+    await request(url, 'POST', '/api/NhanDKHT', birth(2, { module: 'LTKH', data: '{"chongHoTen":"A"}' }));
+    const list = await request(url, 'POST', '/api/DanhSachHoSo', { tu: 1, soLuong: 10 });
+    expect(list.body).toMatchObject({
+      status: '1',
+      tongSo: 2,
+      value: [{ maHoSoMCDT: dossier(2), module: 'LTKH' }],
     });
-    expect(badDate.status).toBe(400);
-    expect(badDate.body).toEqual({ code: '400', message: expect.stringContaining('ngayDangKy') });
-    const badKind = await request(url, 'POST', '/api/v1/hotich/dang-ky', {
-      ...birth('LT-B'),
-      loaiDangKy: 'NHAN_CON',
+  });
+
+  it.each([
+    ['no module', { module: undefined }, 'body.module: required'],
+    ['the first shape’s kind', { module: 'KHAI_SINH' }, 'body.module'],
+    ['an agency ID for maDonVi', { maDonVi: '000.00.15.H56' }, 'body.maDonVi'],
+    ['a dossier code of another form', { maHoSoMCDT: 'HS-1' }, 'body.maHoSoMCDT'],
+    ['no interlinked code', { maHoSoLT: undefined }, 'body.maHoSoLT: required'],
+    ['an interlinked code with a space', { maHoSoLT: 'LT 1' }, 'body.maHoSoLT'],
+    ['ngayTiepNhan as yyyyMMddHHmmss', { ngayTiepNhan: '20250701083000' }, 'body.ngayTiepNhan'],
+    ['ngayTiepNhan on 31 April', { ngayTiepNhan: '31/04/2025 08:00:00' }, 'body.ngayTiepNhan'],
+    ['data as an object', { data: person }, 'body.data: expected a JSON string'],
+    ['data not JSON', { data: '{nksHoTen' }, 'body.data: not valid JSON'],
+    ['data a JSON list', { data: '[]' }, 'body.data'],
+    [
+      'no child’s name',
+      { data: JSON.stringify({ ...person, nksHoTen: undefined }) },
+      'body.data.nksHoTen: required',
+    ],
+    [
+      'a birth date dd/MM/yyyy',
+      { data: JSON.stringify({ ...person, nksNgaySinh: '28/06/2025' }) },
+      'nksNgaySinh',
+    ],
+    ['a sex 3', { data: JSON.stringify({ ...person, nksGioiTinh: 3 }) }, 'nksGioiTinh'],
+    ['a mother’s 9-digit ID', { data: JSON.stringify({ ...person, meSoDDCN: '051190001' }) }, 'meSoDDCN'],
+    ['no attachment list', { fileDinhKem: undefined }, 'body.fileDinhKem: expected a list'],
+    ['an attachment without content', { fileDinhKem: [{ tenTep: 'a.pdf' }] }, 'duongDan or noiDung required'],
+    ['an attachment link not a URL', { fileDinhKem: [{ tenTep: 'a.pdf', duongDan: 'ftp:x' }] }, 'duongDan'],
+  ])('refuses NhanDKHT with %s (400, its error shape)', async (_what, overrides, message) => {
+    const res = await request(url, 'POST', '/api/NhanDKHT', birth(5, overrides));
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      status: '0',
+      statusDescription: 'Thất bại',
+      errorCode: '400',
+      errorDescription: expect.stringContaining(message),
     });
-    expect(badKind.status).toBe(400);
-    const death = await request(url, 'POST', '/api/v1/hotich/dang-ky', {
-      ...birth('LT-K'),
-      loaiDangKy: 'KHAI_TU',
-      thongTin: { hoTen: 'Trần Văn Bảy', soDinhDanh: '001045000123', ngayMat: '30/06/2025' },
+    expect(sim.state().registrations).toEqual([]);
+  });
+
+  it.each([
+    ['no codes', { maDinhDanhHoSo: [] }],
+    [
+      'too many codes',
+      { maDinhDanhHoSo: Array.from({ length: RESULT_BATCH_MAX + 1 }, (_, i) => dossier(i)) },
+    ],
+    ['a code that is not text', { maDinhDanhHoSo: [12] }],
+    ['codes not a list', { maDinhDanhHoSo: dossier(1) }],
+    ['a province of one digit', { maTinh: '1' }],
+    ['no module', { module: undefined }],
+  ])('refuses LayKetQua with %s (400)', async (_what, overrides) => {
+    const res = await request(url, 'POST', '/api/LayKetQua', {
+      maDinhDanhHoSo: [dossier(1)],
+      maTinh: '15',
+      module: 'LTKS',
+      ...overrides,
     });
-    expect(death.body.code).toBe('0');
-    const list = await request(url, 'GET', '/api/v1/hotich/dang-ky?tu=0&soLuong=10');
-    expect(list.body.tongSo).toBe(2);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ status: '0', errorCode: '400' });
+  });
+
+  it.each([
+    ['a negative offset', { tu: -1 }],
+    ['a page of 0', { soLuong: 0 }],
+    ['a page over 5000', { soLuong: 5001 }],
+    ['an offset that is not a number', { tu: 'a' }],
+    ['a body that is not an object', []],
+  ])('refuses DanhSachHoSo with %s (400)', async (_what, body) => {
+    const res = await request(url, 'POST', '/api/DanhSachHoSo', body);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ status: '0', errorCode: '400' });
+  });
+
+  it('refuses the first shape’s routes with 404 in its error shape', async () => {
+    for (const [method, path] of [
+      ['POST', '/api/v1/hotich/dang-ky'],
+      ['GET', '/api/v1/hotich/ket-qua/LT-1'],
+      ['GET', '/api/v1/hotich/dang-ky'],
+    ] as const) {
+      const res = await request(url, method, path, method === 'POST' ? birth(1) : undefined);
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ status: '0', errorCode: '404' });
+    }
   });
 });

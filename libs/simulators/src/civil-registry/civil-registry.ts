@@ -1,7 +1,13 @@
-import { CIVIL_REGISTRY_STATUS, formatVn } from '#lgsp/connectors';
+import {
+  CIVIL_REGISTRY_EXISTS,
+  CIVIL_REGISTRY_MODULES,
+  CIVIL_REGISTRY_STATUS,
+  formatVn,
+} from '#lgsp/connectors';
 import type { Clock } from '#lgsp/observability';
 import { corruptRecord, mulberry32, SimInputError, toNfd } from '../faults.js';
 import {
+  array,
   code,
   date,
   DOSSIER_CODE,
@@ -16,16 +22,20 @@ import {
 import { isRecord, json, Simulator, type SimRequest, type SimResponse } from '../http.js';
 
 /**
- * The Ministry of Justice civil-registry system (hộ tịch). camelCase JSON; answers
- * `{code: "0", message, data}`, business errors `{code: "1", message}` (HTTP 200), bad input
- * `{code: "400", message}` (HTTP 400). Four date formats appear in one flow, as in the real one:
- * `ngayDangKy`/`ngaySinh`/`ngayMat` `dd/MM/yyyy`; `thoiGianTiepNhan` `yyyyMMddHHmmss`;
- * `thoiGianCapNhat` ISO-8601 with `+07:00`; `ngayCapGiayChungNhan` 12-hour `dd/MM/yyyy hh:mm:ss AM`.
- * See ../../README.md.
+ * The Ministry of Justice civil-registry system (hộ tịch), as integrators call it. `POST /api/NhanDKHT`
+ * receives a dossier (`{maDonVi, module, maHoSoLT, maHoSoMCDT, ngayTiepNhan, data: "<JSON>",
+ * fileDinhKem}`); `POST /api/LayKetQua` answers the results of several dossiers at once
+ * (`{maDinhDanhHoSo: [...], maTinh, module}` → `{status, value: [...]}`); `POST /api/DanhSachHoSo`
+ * pages through what it holds (the simulator's listing for reconciliation, no public trace). Every
+ * answer is `{status: "1" | "0", statusDescription, errorCode, errorDescription}`; bad input is
+ * refused with HTTP 400 in the same shape, which is how a call in the hub's first (REST,
+ * `maLienThong`/`thongTin`) shape is refused. Four date formats appear in one flow:
+ * `ngayTiepNhan` `dd/MM/yyyy HH:mm:ss`, person dates `dd.MM.yyyy`, `ngayDangKy` `dd/MM/yyyy`,
+ * `ngayCapNhat` ISO-8601 with `+07:00`. See ../../README.md.
  */
 /** The registry's status codes (`trangThai`), as its published interface lists them. */
 export const REGISTRY_STATUS = CIVIL_REGISTRY_STATUS;
-export const REGISTRATION_KINDS = ['KHAI_SINH', 'KHAI_TU', 'KET_HON'] as const;
+export const REGISTRATION_KINDS = CIVIL_REGISTRY_MODULES;
 export type RegistrationKind = (typeof REGISTRATION_KINDS)[number];
 
 const STATUS_TEXT: Record<number, string> = {
@@ -34,6 +44,13 @@ const STATUS_TEXT: Record<number, string> = {
   3: 'Đang xử lý',
   4: 'Đã hoàn thành',
   6: 'Từ chối',
+};
+
+/** The certificate's field of `ketQuaXuLy` per module. */
+const CERTIFICATE_FIELD: Record<RegistrationKind, string> = {
+  LTKS: 'giayKhaiSinh',
+  LTKT: 'tronLucKhaiTu',
+  LTKH: 'giayChungNhanKetHon',
 };
 
 export interface RegistryConfig {
@@ -48,19 +65,24 @@ export interface RegistryConfig {
 }
 
 export interface Registration {
-  maLienThong: string;
-  maHoSoMotCua: string;
-  loaiDangKy: RegistrationKind;
-  maDonViDangKy: string;
-  ngayDangKy: string;
-  thongTin: Record<string, unknown>;
-  thoiGianTiepNhan: string;
+  maHoSoMCDT: string;
+  maHoSoLT: string;
+  module: RegistrationKind;
+  maDonVi: string;
+  ngayTiepNhan: string;
+  /** `data`, parsed. */
+  data: Record<string, unknown>;
+  /** Names of the attachments (their content is not kept). */
+  fileDinhKem: string[];
   /** The planned statuses, one per poll (or per `stepMs`); the last one is final. */
   keHoach: number[];
   soLanTraCuu: number;
   receivedAtMs: number;
-  soGiayChungNhan?: string;
-  soDinhDanhCaNhan?: string;
+  soDangKy?: string;
+  quyenSo?: string;
+  trangSo?: string;
+  ngayDangKy?: string;
+  soDinhDanh?: string;
   /** Fields shown instead of the computed ones, set by `POST /_sim/tamper`. */
   overrides?: Record<string, unknown>;
 }
@@ -70,6 +92,18 @@ export const CERTIFICATE_PDF_BASE64 = Buffer.from(
   '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
     '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
 ).toString('base64');
+
+const OK = { status: '1', statusDescription: 'Thành công', errorCode: '', errorDescription: '' };
+const refusal = (errorCode: string, errorDescription: string) => ({
+  status: '0',
+  statusDescription: 'Thất bại',
+  errorCode,
+  errorDescription,
+});
+/** `maHoSoLT`: at most 50 of these characters. */
+const LINK_CODE = /^[0-9A-Za-z.\-_]{1,50}$/;
+/** `LayKetQua` takes at most this many codes per call. */
+export const RESULT_BATCH_MAX = 100;
 
 export class CivilRegistrySimulator extends Simulator {
   private config: RegistryConfig = defaultRegistryConfig();
@@ -107,7 +141,7 @@ export class CivilRegistrySimulator extends Simulator {
   }
 
   protected errorBody(status: number, message: string): unknown {
-    return { code: String(status), message };
+    return refusal(String(status), message);
   }
 
   protected override handleControl(req: SimRequest): SimResponse | undefined {
@@ -119,172 +153,196 @@ export class CivilRegistrySimulator extends Simulator {
 
   /**
    * `POST /_sim/tamper`: changes the registry behind the hub's back, for reconciliation tests. The
-   * registration is named by `registration` (maLienThong) or `dossier` (maHoSoMotCua).
-   * `{dossier, delete: true}` forgets it; `{dossier, set: {field: value}}` shows those values instead
-   * of the computed ones (e.g. `trangThai`, `soGiayChungNhan`) from then on; `{extra: registration}`
-   * stores one nobody requested: `maLienThong`, `maHoSoMotCua`, optional `loaiDangKy` (KHAI_SINH) and
-   * `trangThai` (1), any other field shown as given. Not counted as a call.
+   * dossier is named by `dossier` (maHoSoMCDT). `{dossier, delete: true}` forgets it;
+   * `{dossier, set: {field: value}}` shows those values instead of the computed ones (e.g.
+   * `trangThai`, `soDangKy`) from then on; `{extra: dossier}` stores one nobody sent: `maHoSoMCDT`,
+   * optional `maHoSoLT`, `module` (LTKS) and `trangThai` (1), any other field shown as given. Not
+   * counted as a call.
    */
   tamper(body: Record<string, unknown>): SimResponse {
     if (body.extra !== undefined) {
-      const { maLienThong, maHoSoMotCua, loaiDangKy, trangThai, ...shown } = record(body.extra, 'body.extra');
-      const link = requiredText({ maLienThong }, 'maLienThong', 'body.extra');
+      const { maHoSoMCDT, maHoSoLT, module, trangThai, ...shown } = record(body.extra, 'body.extra');
+      const dossier = requiredText({ maHoSoMCDT }, 'maHoSoMCDT', 'body.extra');
+      const maDonVi = typeof shown.maDonVi === 'string' ? shown.maDonVi : '';
       const registration: Registration = {
-        maLienThong: link,
-        maHoSoMotCua: requiredText({ maHoSoMotCua }, 'maHoSoMotCua', 'body.extra'),
-        loaiDangKy: (typeof loaiDangKy === 'string' ? loaiDangKy : 'KHAI_SINH') as RegistrationKind,
-        maDonViDangKy: typeof shown.maDonViDangKy === 'string' ? shown.maDonViDangKy : '',
-        ngayDangKy: typeof shown.ngayDangKy === 'string' ? shown.ngayDangKy : '',
-        thongTin: {},
-        thoiGianTiepNhan: formatVn(this.now(), 'portal'),
+        maHoSoMCDT: dossier,
+        maHoSoLT: typeof maHoSoLT === 'string' ? maHoSoLT : `LT-${dossier}`,
+        module: (typeof module === 'string' ? module : 'LTKS') as RegistrationKind,
+        maDonVi,
+        ngayTiepNhan: formatVn(this.now(), 'legacy'),
+        data: {},
+        fileDinhKem: [],
         keHoach: [typeof trangThai === 'number' ? trangThai : REGISTRY_STATUS.received],
         soLanTraCuu: 0,
         receivedAtMs: this.now(),
         overrides: shown,
       };
-      if (!this.registrations.has(link)) this.order.push(link);
-      this.registrations.set(link, registration);
-      return json(200, { code: '0', message: 'Thành công', data: this.view(registration, false) });
+      if (!this.registrations.has(dossier)) this.order.push(dossier);
+      this.registrations.set(dossier, registration);
+      return json(200, { ...OK, value: this.view(registration, false) });
     }
-    const dossier = typeof body.registration === 'string' ? undefined : requiredText(body, 'dossier', 'body');
-    const link =
-      dossier === undefined
-        ? (body.registration as string)
-        : this.order.find((c) => this.registrations.get(c)?.maHoSoMotCua === dossier);
-    const registration = link === undefined ? undefined : this.registrations.get(link);
-    if (link === undefined || registration === undefined) {
-      return json(200, { code: '1', message: 'Không tìm thấy hồ sơ đăng ký' });
-    }
+    const dossier = requiredText(body, 'dossier', 'body');
+    const registration = this.registrations.get(dossier);
+    if (registration === undefined) return json(200, refusal('KHONG_TIM_THAY', 'Không tìm thấy hồ sơ'));
     if (body.delete === true) {
-      this.registrations.delete(link);
-      this.order = this.order.filter((c) => c !== link);
-      return json(200, { code: '0', message: 'Thành công' });
+      this.registrations.delete(dossier);
+      this.order = this.order.filter((c) => c !== dossier);
+      return json(200, OK);
     }
     registration.overrides = { ...registration.overrides, ...record(body.set, 'body.set') };
-    return json(200, { code: '0', message: 'Thành công', data: this.view(registration, false) });
+    return json(200, { ...OK, value: this.view(registration, false) });
   }
 
   protected async handle(req: SimRequest): Promise<SimResponse> {
-    const resultMatch = /^\/api\/v1\/hotich\/ket-qua\/([^/]+)$/.exec(req.path);
-    if (req.method === 'POST' && req.path === '/api/v1/hotich/dang-ky') return this.register(req.body);
-    if (req.method === 'GET' && resultMatch) return this.result(decodeURIComponent(resultMatch[1]!));
-    if (req.method === 'GET' && req.path === '/api/v1/hotich/dang-ky') return this.list(req);
+    if (req.method === 'POST' && req.path === '/api/NhanDKHT') return this.receive(req.body);
+    if (req.method === 'POST' && req.path === '/api/LayKetQua') return this.results(req.body);
+    if (req.method === 'POST' && req.path === '/api/DanhSachHoSo') return this.list(req.body);
     return this.error(404, `Không có API ${req.method} ${req.path}`);
   }
 
-  private async register(raw: unknown): Promise<SimResponse> {
-    const peek = isRecord(raw) && typeof raw.maLienThong === 'string' ? [raw.maLienThong] : [];
-    const guarded = await this.guard('DangKyHoTich', peek);
+  private async receive(raw: unknown): Promise<SimResponse> {
+    const peek = isRecord(raw) && typeof raw.maHoSoMCDT === 'string' ? [raw.maHoSoMCDT] : [];
+    const guarded = await this.guard('NhanDKHT', peek);
     if ('reject' in guarded) return guarded.reject;
     const { decision } = guarded;
     const body = record(raw, 'body');
-    const maLienThong = requiredText(body, 'maLienThong', 'body', { max: 50, pattern: /^[0-9A-Za-z.\-_]+$/ });
-    const loaiDangKy = requiredText(body, 'loaiDangKy', 'body') as RegistrationKind;
-    if (!REGISTRATION_KINDS.includes(loaiDangKy)) {
-      throw new SimInputError(`body.loaiDangKy: expected one of ${REGISTRATION_KINDS.join(', ')}`);
+    const module = requiredText(body, 'module', 'body') as RegistrationKind;
+    if (!REGISTRATION_KINDS.includes(module)) {
+      throw new SimInputError(`body.module: expected one of ${REGISTRATION_KINDS.join(', ')}`);
     }
+    const maDonVi = requiredText(body, 'maDonVi', 'body', {
+      pattern: /^\d{5}$/,
+      hint: 'a 5-digit unit code',
+    });
+    const maHoSoMCDT = requiredText(body, 'maHoSoMCDT', 'body', {
+      pattern: DOSSIER_CODE,
+      hint: 'a dossier code',
+    });
     const registration = {
-      maLienThong,
-      maHoSoMotCua: requiredText(body, 'maHoSoMotCua', 'body', {
-        pattern: DOSSIER_CODE,
-        hint: 'a dossier code',
-      }),
-      loaiDangKy,
-      maDonViDangKy: requiredText(body, 'maDonViDangKy', 'body', {
-        pattern: /^\d{5}$/,
-        hint: 'a 5-digit commune code',
-      }),
-      ngayDangKy: date(body, 'ngayDangKy', 'body', 'dateOnly', true) as string,
-      thongTin: parseDetails(loaiDangKy, record(body.thongTin, 'body.thongTin')),
+      maHoSoMCDT,
+      maHoSoLT: requiredText(body, 'maHoSoLT', 'body', { pattern: LINK_CODE, hint: 'an interlinked code' }),
+      module,
+      maDonVi,
+      ngayTiepNhan: date(body, 'ngayTiepNhan', 'body', 'legacy', true) as string,
+      data: parseData(module, body.data),
+      fileDinhKem: parseAttachments(body.fileDinhKem),
     };
-    const existing = this.registrations.get(maLienThong);
+    const existing = this.registrations.get(maHoSoMCDT);
     if (existing) {
-      return json(200, {
-        code: '1',
-        message: `Mã liên thông ${maLienThong} đã tồn tại`,
-        data: this.view(existing, false),
-      });
+      return json(200, refusal(CIVIL_REGISTRY_EXISTS, `Hồ sơ ${maHoSoMCDT} đã tồn tại`));
     }
     const nowMs = this.now();
     const stored: Registration = {
       ...(decision.nfd ? toNfd(registration) : registration),
-      thoiGianTiepNhan: formatVn(nowMs, 'portal'),
       keHoach: this.plan(),
       soLanTraCuu: 0,
       receivedAtMs: nowMs,
     };
     if (decision.corrupt) {
       corruptRecord(stored as unknown as Record<string, unknown>, decision.corrupt, [
-        'maLienThong',
-        'maHoSoMotCua',
-        'loaiDangKy',
-        'thoiGianTiepNhan',
+        'maHoSoMCDT',
+        'maHoSoLT',
+        'module',
+        'maDonVi',
+        'ngayTiepNhan',
+        'keHoach',
         'soLanTraCuu',
         'receivedAtMs',
+        'fileDinhKem',
       ]);
     }
     if (!decision.dropWrite) {
-      this.registrations.set(maLienThong, stored);
-      this.order.push(maLienThong);
+      this.registrations.set(maHoSoMCDT, stored);
+      this.order.push(maHoSoMCDT);
     }
-    return json(200, {
-      code: '0',
-      message: 'Tiếp nhận thành công',
-      data: { maLienThong, trangThai: REGISTRY_STATUS.received, thoiGianTiepNhan: stored.thoiGianTiepNhan },
+    return json(200, { ...OK, statusDescription: 'Tiếp nhận thành công' });
+  }
+
+  private async results(raw: unknown): Promise<SimResponse> {
+    const peek = isRecord(raw) && Array.isArray(raw.maDinhDanhHoSo) ? raw.maDinhDanhHoSo.filter(isText) : [];
+    const guarded = await this.guard('LayKetQua', peek);
+    if ('reject' in guarded) return guarded.reject;
+    const body = record(raw, 'body');
+    const codes = array(body, 'maDinhDanhHoSo', 'body', true);
+    if (codes.length === 0 || codes.length > RESULT_BATCH_MAX) {
+      throw new SimInputError(`body.maDinhDanhHoSo: 1 to ${RESULT_BATCH_MAX} codes, got ${codes.length}`);
+    }
+    codes.forEach((c, i) => {
+      if (!isText(c)) throw new SimInputError(`body.maDinhDanhHoSo[${i}]: expected a dossier code`);
     });
+    requiredText(body, 'maTinh', 'body', {
+      pattern: /^\d{2}$/,
+      hint: 'a 2-digit province code',
+    });
+    const module = requiredText(body, 'module', 'body') as RegistrationKind;
+    if (!REGISTRATION_KINDS.includes(module)) {
+      throw new SimInputError(`body.module: expected one of ${REGISTRATION_KINDS.join(', ')}`);
+    }
+    const value: Record<string, unknown>[] = [];
+    for (const code of new Set(codes as string[])) {
+      const r = this.registrations.get(code);
+      // Another module's dossier is not shown, as an unknown one. (`maTinh` is checked for its form
+      // only: NhanDKHT names no province, and commune codes do not start with the province's.)
+      if (r === undefined || r.module !== module) continue;
+      value.push(this.view(r, true));
+    }
+    return json(200, { ...OK, value: guarded.decision.nfd ? toNfd(value) : value });
   }
 
-  private async result(maLienThong: string): Promise<SimResponse> {
-    const guarded = await this.guard('TraCuuKetQua', [maLienThong]);
+  private async list(raw: unknown): Promise<SimResponse> {
+    const guarded = await this.guard('DanhSachHoSo');
     if ('reject' in guarded) return guarded.reject;
-    const registration = this.registrations.get(maLienThong);
-    if (!registration)
-      return json(200, { code: '1', message: `Không tìm thấy mã liên thông ${maLienThong}` });
-    const data = this.view(registration, true);
-    return json(200, { code: '0', message: 'Thành công', data: guarded.decision.nfd ? toNfd(data) : data });
+    const body = raw === undefined ? {} : record(raw, 'body');
+    const from = integer(body.tu === undefined ? null : String(body.tu), 'body.tu', 0, 1_000_000_000, 0);
+    const size = integer(
+      body.soLuong === undefined ? null : String(body.soLuong),
+      'body.soLuong',
+      1,
+      5000,
+      500,
+    );
+    const page = this.order.slice(from, from + size).map((c) => {
+      const r = this.registrations.get(c)!;
+      return { ...this.view(r, false), maDonVi: r.maDonVi, data: r.data };
+    });
+    return json(200, { ...OK, tongSo: this.order.length, value: page });
   }
 
-  private async list(req: SimRequest): Promise<SimResponse> {
-    const guarded = await this.guard('DanhSachDangKy');
-    if ('reject' in guarded) return guarded.reject;
-    const from = integer(req.query.get('tu'), 'tu', 0, 1_000_000_000, 0);
-    const size = integer(req.query.get('soLuong'), 'soLuong', 1, 5000, 500);
-    const page = this.order.slice(from, from + size).map((c) => this.view(this.registrations.get(c)!, false));
-    return json(200, { code: '0', message: 'Thành công', tongSo: this.order.length, data: page });
-  }
-
-  /** The registration as the system shows it; a poll (`advance`) moves it one step on its plan. */
+  /** The dossier as the system shows it; a poll (`advance`) moves it one step on its plan. */
   private view(r: Registration, advance: boolean): Record<string, unknown> {
     if (advance) r.soLanTraCuu += 1;
     const status = this.status(r);
     const stepMs = this.config.stepMs;
     const data: Record<string, unknown> = {
-      maLienThong: r.maLienThong,
-      maHoSoMotCua: r.maHoSoMotCua,
-      loaiDangKy: r.loaiDangKy,
+      maHoSoMCDT: r.maHoSoMCDT,
+      maHoSoLT: r.maHoSoLT,
+      module: r.module,
       trangThai: status,
       moTaTrangThai: STATUS_TEXT[status],
-      thoiGianTiepNhan: r.thoiGianTiepNhan,
-      thoiGianCapNhat: formatVn(stepMs > 0 ? r.receivedAtMs + this.step(r) * stepMs : this.now(), 'iso'),
+      ngayTiepNhan: r.ngayTiepNhan,
+      ngayCapNhat: formatVn(stepMs > 0 ? r.receivedAtMs + this.step(r) * stepMs : this.now(), 'iso'),
     };
     if (status === REGISTRY_STATUS.supplementNeeded) data.lyDo = 'Thiếu giấy chứng sinh, đề nghị bổ sung';
     if (status === REGISTRY_STATUS.rejected) data.lyDo = 'Hồ sơ không đủ điều kiện đăng ký';
     if (status === REGISTRY_STATUS.done) {
-      if (r.soGiayChungNhan === undefined) {
+      if (r.soDangKy === undefined) {
         this.certificates += 1;
-        const year = formatVn(r.receivedAtMs, 'portal').slice(0, 4);
-        r.soGiayChungNhan = `${String(this.certificates).padStart(6, '0')}/${year}/${SERIES[r.loaiDangKy]}`;
-        if (r.loaiDangKy === 'KHAI_SINH') {
-          r.soDinhDanhCaNhan = String(Math.floor(this.random() * 1e12)).padStart(12, '0');
-        }
+        const year = formatVn(this.now(), 'dateOnly').slice(6);
+        r.soDangKy = String(this.certificates);
+        r.quyenSo = `${String(Math.ceil(this.certificates / 500)).padStart(2, '0')}/${year}`;
+        r.trangSo = String(((this.certificates - 1) % 500) + 1);
+        r.ngayDangKy = formatVn(this.now(), 'dateOnly');
+        if (r.module === 'LTKS') r.soDinhDanh = String(Math.floor(this.random() * 1e12)).padStart(12, '0');
       }
       Object.assign(
         data,
         stripUndefined({
-          soGiayChungNhan: r.soGiayChungNhan,
-          soDinhDanhCaNhan: r.soDinhDanhCaNhan,
-          ngayCapGiayChungNhan: formatVn(this.now(), 'twelveHour'),
-          fileGiayChungNhan: CERTIFICATE_PDF_BASE64,
+          soDangKy: r.soDangKy,
+          quyenSo: r.quyenSo,
+          trangSo: r.trangSo,
+          ngayDangKy: r.ngayDangKy,
+          soDinhDanh: r.soDinhDanh,
+          ketQuaXuLy: { [CERTIFICATE_FIELD[r.module]]: CERTIFICATE_PDF_BASE64 },
         }),
       );
     }
@@ -317,8 +375,6 @@ export class CivilRegistrySimulator extends Simulator {
   }
 }
 
-const SERIES: Record<RegistrationKind, string> = { KHAI_SINH: 'TP/KS', KHAI_TU: 'TP/KT', KET_HON: 'TP/KH' };
-
 export function defaultRegistryConfig(): RegistryConfig {
   return {
     seed: 1,
@@ -346,34 +402,48 @@ export function parseRegistryConfig(input: unknown): RegistryConfig {
   return c;
 }
 
-function parseDetails(kind: RegistrationKind, o: Record<string, unknown>): Record<string, unknown> {
-  const p = 'body.thongTin';
-  const id = { pattern: /^\d{12}$/, hint: 'a 12-digit citizen ID' };
-  switch (kind) {
-    case 'KHAI_SINH':
-      return stripUndefined({
-        hoTen: requiredText(o, 'hoTen', p, { max: 100 }),
-        ngaySinh: date(o, 'ngaySinh', p, 'dateOnly', true),
-        gioiTinh: code(o, 'gioiTinh', p, [1, 2]),
-        noiSinh: text(o, 'noiSinh', p, { max: 250 }),
-        hoTenMe: text(o, 'hoTenMe', p, { max: 100 }),
-        soDinhDanhMe: text(o, 'soDinhDanhMe', p, id),
-        hoTenCha: text(o, 'hoTenCha', p, { max: 100 }),
-        soDinhDanhCha: text(o, 'soDinhDanhCha', p, id),
-      });
-    case 'KHAI_TU':
-      return stripUndefined({
-        hoTen: requiredText(o, 'hoTen', p, { max: 100 }),
-        soDinhDanh: requiredText(o, 'soDinhDanh', p, id),
-        ngayMat: date(o, 'ngayMat', p, 'dateOnly', true),
-        noiMat: text(o, 'noiMat', p, { max: 250 }),
-      });
-    case 'KET_HON':
-      return stripUndefined({
-        hoTenChong: requiredText(o, 'hoTenChong', p, { max: 100 }),
-        soDinhDanhChong: requiredText(o, 'soDinhDanhChong', p, id),
-        hoTenVo: requiredText(o, 'hoTenVo', p, { max: 100 }),
-        soDinhDanhVo: requiredText(o, 'soDinhDanhVo', p, id),
-      });
+/**
+ * `data`: a JSON string (an object is the first shape's `thongTin`, refused). For LTKS the person
+ * fields are checked as the registry would; the other modules' fields are kept as sent.
+ */
+function parseData(module: RegistrationKind, raw: unknown): Record<string, unknown> {
+  if (typeof raw !== 'string') throw new SimInputError('body.data: expected a JSON string');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new SimInputError('body.data: not valid JSON');
   }
+  const o = record(parsed, 'body.data');
+  if (module !== 'LTKS') return o;
+  const p = 'body.data';
+  const id = { pattern: /^\d{12}$/, hint: 'a 12-digit personal ID' };
+  return stripUndefined({
+    ...o,
+    nksHoTen: requiredText(o, 'nksHoTen', p, { max: 100 }),
+    nksNgaySinh: date(o, 'nksNgaySinh', p, 'dotted', true),
+    nksGioiTinh: code(o, 'nksGioiTinh', p, [1, 2]),
+    nksNoiSinh: text(o, 'nksNoiSinh', p, { max: 250 }),
+    meHoTen: text(o, 'meHoTen', p, { max: 100 }),
+    meSoDDCN: text(o, 'meSoDDCN', p, id),
+    chaHoTen: text(o, 'chaHoTen', p, { max: 100 }),
+    chaSoDDCN: text(o, 'chaSoDDCN', p, id),
+  });
 }
+
+/** `fileDinhKem`: a list of `{tenTep, duongDan | noiDung}`; only the names are kept. */
+function parseAttachments(raw: unknown): string[] {
+  if (!Array.isArray(raw)) throw new SimInputError('body.fileDinhKem: expected a list');
+  return raw.map((item, i) => {
+    const p = `body.fileDinhKem[${i}]`;
+    const f = record(item, p);
+    const name = requiredText(f, 'tenTep', p, { max: 255 });
+    const link = text(f, 'duongDan', p, { max: 2000, pattern: /^https?:\/\/\S+$/, hint: 'a URL' });
+    const content = text(f, 'noiDung', p, { pattern: /^[A-Za-z0-9+/]+={0,2}$/, hint: 'base64' });
+    if (link === undefined && content === undefined)
+      throw new SimInputError(`${p}: duongDan or noiDung required`);
+    return name;
+  });
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string' && v !== '';
