@@ -112,20 +112,34 @@ const expectedDossier = (code: string) => ({
   NgayHenTra: '20251126170000',
   NgayTra: '20251125163000',
   TrangThaiHoSo: 10,
-  DanhSachLePhi: [{ MaPhiLePhi: 'LP01', TenPhiLePhi: 'Lệ phí hộ tịch', Gia: 50000 }],
+  // Gia as a string of digits, as the real clients send it.
+  DanhSachLePhi: [{ MaPhiLePhi: 'LP01', TenPhiLePhi: 'Lệ phí hộ tịch', Gia: '50000' }],
   DanhSachGiayToKetQua: [],
   MaDonVi: COMMUNE,
+  // The procedure's field from the portal's catalogue (LayThuTuc): the event carries none.
+  MaLinhVuc: 'G09-TP01',
+  TenLinhVuc: 'Hộ tịch',
+  // The defaults for what the event lacks; the agency that received it handles it.
+  LoaiDoiTuong: '1',
+  HinhThuc: '0',
+  DonViXuLy: AGENCY,
+  Email: 'no-reply@lgsp-hub.invalid',
+  SoDienThoai: '0000000000',
+  NoiNopHoSo: '2',
+  NgayNopHoSo: '20251123235930',
   TienDo: [
-    [2, '20251124000500'],
-    [4, '20251124090000'],
-    [10, '20251125163000'],
-  ].map(([status, at]) => ({
+    [2, '20251124000500', '20251123235930'],
+    [4, '20251124090000', '20251124000500'],
+    [10, '20251125163000', '20251124090000'],
+  ].map(([status, at, startedAt]) => ({
     MaHoSo: code,
     NguoiXuLy: HANDLER.name,
     ChucDanh: HANDLER.title,
     ThoiDiemXuLy: at,
     PhongBanXuLy: HANDLER.department,
     TrangThai: status,
+    // The step began with the previous change (the submission for the first).
+    NgayBatDau: startedAt,
   })),
 });
 
@@ -289,7 +303,16 @@ describe('PortalSyncConnector with the portal simulator', () => {
     await parking.retry('portal', code, { by: 'operator', at: new Date().toISOString(), note: 'submitted' });
     expect(await c.redeliver(code)).toMatchObject({ dossier: code, status: 'delivered' });
 
-    expect(await portalState([code])).toEqual([expectedDossier(code)]);
+    // In stream order the first change came before the submission (no start known), the second after it.
+    const want = expectedDossier(code);
+    const [first, second, ...rest] = want.TienDo;
+    const { NgayBatDau: _unknown, ...firstWithoutStart } = first!;
+    want.TienDo = [
+      firstWithoutStart,
+      { ...second!, NgayBatDau: '20251123235930' },
+      ...rest,
+    ] as typeof want.TienDo;
+    expect(await portalState([code])).toEqual([want]);
     expect((await parking.history('portal', code)).map((h) => h.action)).toEqual(['parked', 'retried']);
   });
 
