@@ -177,4 +177,113 @@ describe('PortalClient with the portal simulator', () => {
       kind: 'retriable',
     });
   });
+
+  it('refuses a dossier without a mandatory field as a data error naming it', async () => {
+    for (const field of ['MaLinhVuc', 'Email', 'SoDienThoai', 'DonViXuLy'] as const) {
+      const record: Partial<PortalDossierRecord> = dossier();
+      delete record[field];
+      const err = await connectorFailure(client().syncDossier(record as PortalDossierRecord));
+      expect(err).toMatchObject({ kind: 'data', code: 'rejected', status: 400, target: 'portal' });
+      expect(err.message).toContain(field);
+    }
+    expect(portal.sim.state().dossiers).toEqual([]);
+  });
+
+  it('sends isUpdating as "True"/"False" and Gia as a string, which the portal keeps', async () => {
+    const c = client();
+    const record = dossier({ DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: '8000' }] });
+    await c.syncDossier(record);
+    await c.syncDossier({ ...record, TrangThaiHoSo: 4 });
+    const history = portal.sim.state().history[record.MaHoSo] as { isUpdating: boolean }[];
+    expect(history.map((h) => h.isUpdating)).toEqual([false, true]);
+    expect(portal.sim.state().dossiers[0]?.DanhSachLePhi).toEqual([{ TenPhiLePhi: 'Lệ phí', Gia: '8000' }]);
+  });
+
+  it.each([-1, 0, 3, -3] as const)(
+    'reads "already exists" under error_code %i and turns the creation into an update',
+    async (existsCode) => {
+      const record = dossier();
+      await client().syncDossier(record);
+      portal.sim.setDialect({ existsCode });
+      // A fresh client does not know the dossier exists: its creation is answered "already exists".
+      expect(await client().syncDossier({ ...record, TrangThaiHoSo: 9 })).toEqual({
+        created: false,
+        calls: 2,
+      });
+      const stored = portal.sim.state().dossiers.filter((d) => d.MaHoSo === record.MaHoSo);
+      expect(stored.map((d) => d.TrangThaiHoSo)).toEqual([9]);
+    },
+  );
+
+  it('reads error_code written as a string in every answer', async () => {
+    portal.sim.setDialect({ errorCodeAsString: true });
+    const c = client();
+    const record = dossier();
+    expect(await c.syncDossier(record)).toEqual({ created: true, calls: 1 });
+    expect(await client().syncDossier({ ...record, TrangThaiHoSo: 4 })).toEqual({ created: false, calls: 2 });
+    expect((await c.lookup(record.MaHoSo))?.TrangThaiHoSo).toBe(4);
+    expect(await c.procedure('1.001193')).toMatchObject({ name: 'Đăng ký khai sinh' });
+    const refused = await connectorFailure(client().syncDossier(dossier({ MaHoSo: 'not-a-code' })));
+    expect(refused).toMatchObject({ kind: 'data', code: 'rejected' });
+    // A session expired under a string code still logs in again.
+    portal.skew(61_000);
+    expect((await c.lookup(record.MaHoSo))?.MaHoSo).toBe(record.MaHoSo);
+    expect(portal.sim.calls().byOperation.DangNhap).toBe(4);
+  });
+
+  it.each(['mahoso', 'MaHoSo'] as const)(
+    'looks a dossier up by %s and reads either answer',
+    async (lookupKey) => {
+      const c = client({ lookupKey });
+      const record = dossier();
+      await c.syncDossier(record);
+      expect(await c.lookup(record.MaHoSo)).toEqual({ ...record, TienDo: [] });
+      expect(await c.lookup('000.00.51.H56-251123-9999')).toBeUndefined();
+    },
+  );
+
+  it('calls the adapter paths it is configured with, with madonvi and a dstcode header', async () => {
+    const c = client({
+      loginPath: '/mapi/login',
+      servicePath: '/mapi/g',
+      agencyId: '000.00.51.H56',
+      dstCode: 'VN:GOV:000.00.00.G22:DVCQG',
+    });
+    await c.syncDossier(dossier());
+    expect(portal.sim.state().lastCall).toEqual({
+      path: '/mapi/g',
+      madonvi: '000.00.51.H56',
+      dstcode: 'VN:GOV:000.00.00.G22:DVCQG',
+    });
+    // Without them: the default paths, and neither madonvi nor dstcode.
+    await client().syncDossier(dossier());
+    expect(portal.sim.state().lastCall).toEqual({ path: '/api/adapter' });
+    const wrong = await connectorFailure(client({ servicePath: '/mapi/x' }).syncDossier(dossier()));
+    expect(wrong).toMatchObject({ kind: 'data', status: 404 });
+  });
+
+  it('reads the procedure catalogue: LayThuTuc, LayDanhSachTTHC, LayDanhMucCoQuan', async () => {
+    const c = client();
+    expect(await c.procedure('1.000894')).toEqual({
+      code: '1.000894',
+      name: 'Đăng ký kết hôn',
+      sectors: [{ code: 'G09-TP01', name: 'Hộ tịch' }],
+      timeLimit: { days: 5, working: true },
+    });
+    expect(await c.procedure('9.999999')).toBeUndefined();
+    expect(await connectorFailure(c.procedure('not a code'))).toMatchObject({ kind: 'data', status: 400 });
+    const attest = await c.procedures('G09-TP02');
+    expect(attest.map((p) => p.code).sort()).toEqual(['2.000884', '2.000908']);
+    expect((await c.procedures()).length).toBeGreaterThanOrEqual(8);
+    expect(await c.agencies()).toEqual(
+      expect.arrayContaining([{ code: '000.00.00.G22', name: 'Văn phòng Chính phủ' }]),
+    );
+  });
+
+  it('syncs and looks up a dossier whose code ends in 5 random digits (out-of-province agencies)', async () => {
+    const c = client();
+    const record = dossier({ MaHoSo: '000.00.01.H01-251123-48213' });
+    expect(await c.syncDossier(record)).toEqual({ created: true, calls: 1 });
+    expect((await c.lookup(record.MaHoSo))?.MaHoSo).toBe(record.MaHoSo);
+  });
 });
