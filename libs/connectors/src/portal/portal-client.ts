@@ -212,7 +212,7 @@ export class PortalClient {
     }
     const found: unknown = Array.isArray(answer.result) ? answer.result[0] : answer.result;
     if (found === undefined || found === null) return undefined;
-    const procedure = toProcedure(found);
+    const procedure = toPortalProcedure(found);
     if (procedure === undefined) {
       throw unavailableError(this.target, `${this.target} answered LayThuTuc with no TENTTHC`);
     }
@@ -234,7 +234,7 @@ export class PortalClient {
       throw unavailableError(this.target, `${this.target} answered ${service} with no result list`);
     }
     return answer.result.flatMap((r: unknown) => {
-      const p = toProcedure(r);
+      const p = toPortalProcedure(r);
       return p === undefined ? [] : [p];
     });
   }
@@ -383,7 +383,7 @@ export function portalCode(v: unknown): number | undefined {
 }
 
 /** A `LayThuTuc` / `LayDanhSachTTHC` record as a {@link PortalProcedure}; undefined without code and name. */
-function toProcedure(v: unknown): PortalProcedure | undefined {
+export function toPortalProcedure(v: unknown): PortalProcedure | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const r = v as Partial<PortalProcedureRecord>;
   if (typeof r.MATTHC !== 'string' || typeof r.TENTTHC !== 'string' || r.TENTTHC === '') return undefined;

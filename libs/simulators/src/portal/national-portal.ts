@@ -202,6 +202,7 @@ export class NationalPortalSimulator extends Simulator {
     sessions: number;
     dialect: PortalDialect;
     lastCall: { path?: string; madonvi?: string; dstcode?: string };
+    catalogue: { procedures: CatalogueProcedure[]; agencies: CatalogueAgency[] };
   } {
     return {
       dossiers: this.dossiers.all(),
@@ -210,6 +211,7 @@ export class NationalPortalSimulator extends Simulator {
       sessions: this.sessions.size,
       dialect: this.dialect,
       lastCall: this.lastCall,
+      catalogue: { procedures: [...this.procedures.values()], agencies: [...this.agencies.values()] },
     };
   }
 
