@@ -131,6 +131,24 @@ describe('PortalClient with the portal simulator', () => {
     expect(err.message).not.toContain('05119000123');
   });
 
+  it('keeps an e-mail address, a phone or an ID the portal echoes out of the error message', async () => {
+    // A portal that logs in, then refuses the dossier with a message quoting the applicant's contact.
+    const answers = [
+      { error_code: '0', session: 's' },
+      {
+        error_code: '-1',
+        message: 'Email hoa.nguyen@example.vn hoặc số điện thoại 0912345678 không hợp lệ',
+        result: [],
+      },
+    ];
+    const fake: typeof fetch = async () => new Response(JSON.stringify(answers.shift()), { status: 200 });
+    const err = await connectorFailure(client({ fetch: fake }).syncDossier(dossier()));
+    expect(err).toMatchObject({ kind: 'data', code: 'rejected' });
+    expect(err.message).toContain('không hợp lệ');
+    expect(err.message).not.toContain('hoa.nguyen@example.vn');
+    expect(err.message).not.toContain('0912345678');
+  });
+
   it('classifies an outage, a rate limit and 5xx as retriable, with the Retry-After', async () => {
     portal.sim.faults.configure(parseFaultConfig({ outage: { forMs: 5000 } }, Date.now()));
     expect(await connectorFailure(client().syncDossier(dossier()))).toMatchObject({

@@ -348,8 +348,7 @@ export class PortalClient {
     const answer =
       parsed === undefined ? undefined : { ...parsed, error_code: portalCode(parsed.error_code) as number };
     if (!response.ok) {
-      const message =
-        answer?.message === undefined ? `${path}` : `${path}: ${redactIdNumbers(nfc(answer.message))}`;
+      const message = answer?.message === undefined ? `${path}` : `${path}: ${redact(nfc(answer.message))}`;
       throw httpStatusError(this.target, response, message);
     }
     if (answer === undefined) throw notItsAnswer(this.target, path, response.status);
@@ -357,7 +356,7 @@ export class PortalClient {
   }
 
   private refused(service: string, message: string): ConnectorError {
-    return refusedError(this.target, `${this.target} refused ${service}: ${redactIdNumbers(message)}`);
+    return refusedError(this.target, `${this.target} refused ${service}: ${redact(message)}`);
   }
 
   private remember(code: string): void {
@@ -417,3 +416,7 @@ function syncItem(answer: PortalAnswer, code: string): PortalSyncItem | undefine
 }
 
 const nfc = (s: string): string => s.normalize('NFC');
+
+/** A message of the portal without the ID numbers, phone numbers and e-mail addresses it may echo. */
+const redact = (message: string): string =>
+  redactIdNumbers(message).replace(/[^\s@"'<>()]+@[^\s@"'<>()]+\.[^\s@"'<>()]+/g, '[redacted]');

@@ -276,6 +276,38 @@ describe('NationalPortalSimulator over HTTP', () => {
     expect(r.body.message).toContain(field);
   });
 
+  it('never echoes a refused contact (personal data) in its message', async () => {
+    for (const [field, value] of [
+      ['Email', 'hoa@@example'],
+      ['SoDienThoai', '09-1234-5678'],
+    ] as const) {
+      const r = await adapter({
+        service: 'DongBoHoSoMC',
+        data: [dossier('000.00.15.H56-250701-0108', { [field]: value })],
+      });
+      expect(r.status).toBe(400);
+      expect(r.body.message).toContain(field);
+      expect(r.body.message).not.toContain(value);
+    }
+    const bad = await request(url, 'POST', '/_sim/online-submissions', {
+      MaTTHC: '1.001193',
+      TenTTHC: 'Đăng ký khai sinh',
+      ChuHoSo: 'Lê Thị Hoa',
+      Email: 'hoa at example',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).not.toContain('hoa at example');
+  });
+
+  it('refuses bad catalogue queries', async () => {
+    const longField = await adapter({ service: 'LayDanhSachTTHC', MaLinhVuc: 'x'.repeat(51) });
+    expect(longField.status).toBe(400);
+    expect(longField.body.message).toContain('MaLinhVuc');
+    expect((await adapter({ service: 'LayDanhSachTTHC', MaLinhVuc: 7 })).status).toBe(400);
+    const none = await adapter({ service: 'LayDanhSachTTHC', MaLinhVuc: 'NO-SUCH' });
+    expect(none.body).toMatchObject({ error_code: 0, result: [] });
+  });
+
   it('keeps the 2024 schema’s fields, and takes codes and amounts as strings or numbers', async () => {
     const code = '000.00.15.H56-250701-0103';
     const full = dossier(code, {

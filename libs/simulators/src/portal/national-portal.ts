@@ -227,8 +227,8 @@ export class NationalPortalSimulator extends Simulator {
         SoGiayToChuHoSo: text(input, 'SoGiayToChuHoSo', path, { max: 50 }),
         DinhDanhCHS: identities(input, path),
         TrichYeuHoSo: text(input, 'TrichYeuHoSo', path, { max: 1000 }),
-        Email: text(input, 'Email', path, { max: 254, pattern: EMAIL, hint: 'an e-mail address' }),
-        SoDienThoai: text(input, 'SoDienThoai', path, { pattern: PHONE, hint: 'a phone number' }),
+        Email: contact(input, 'Email', path, EMAIL, 'an e-mail address', false),
+        SoDienThoai: contact(input, 'SoDienThoai', path, PHONE, 'a phone number', false),
         MaDonVi: text(input, 'MaDonVi', path, {
           pattern: /^\d{2}(\d{3})?$/,
           hint: 'a province or commune code',
@@ -672,8 +672,8 @@ export function parseDossier(o: Record<string, unknown>, path: string): PortalDo
     LoaiDoiTuong: anyCode(o, 'LoaiDoiTuong', path, true, ['1', '2', '3', '4']) as string | number,
     HinhThuc: anyCode(o, 'HinhThuc', path, true) as string | number,
     DonViXuLy: requiredText(o, 'DonViXuLy', path, { pattern: AGENCY_ID, hint: 'an agency ID' }),
-    Email: requiredText(o, 'Email', path, { max: 254, pattern: EMAIL, hint: 'an e-mail address' }),
-    SoDienThoai: requiredText(o, 'SoDienThoai', path, { pattern: PHONE, hint: 'a phone number' }),
+    Email: contact(o, 'Email', path, EMAIL, 'an e-mail address', true) as string,
+    SoDienThoai: contact(o, 'SoDienThoai', path, PHONE, 'a phone number', true) as string,
     // The 2024 schema's fields, optional.
     NoiNopHoSo: anyCode(o, 'NoiNopHoSo', path, false),
     NgayNopHoSo: date(o, 'NgayNopHoSo', path, 'portal', false),
@@ -693,6 +693,26 @@ export function parseDossier(o: Record<string, unknown>, path: string): PortalDo
       });
     }),
   });
+}
+
+/** A contact field (personal data): checked like {@link text}, but the refusal does not echo it. */
+function contact(
+  o: Record<string, unknown>,
+  key: string,
+  path: string,
+  pattern: RegExp,
+  hint: string,
+  required: boolean,
+): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new SimInputError(`${path}.${key}: required`);
+    return undefined;
+  }
+  if (typeof v !== 'string' || v.length > 254 || !pattern.test(v)) {
+    throw new SimInputError(`${path}.${key}: not ${hint}`);
+  }
+  return v;
 }
 
 function optionalArray(o: Record<string, unknown>, key: string, path: string): unknown[] | undefined {
