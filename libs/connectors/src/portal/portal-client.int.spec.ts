@@ -131,6 +131,74 @@ describe('PortalClient with the portal simulator', () => {
     expect(err.message).not.toContain('05119000123');
   });
 
+  it('reads the catalogue’s answer variants, and takes a garbled one as retriable', async () => {
+    /** A portal that logs in, then gives `answers` in turn (login is the first). */
+    const scripted = (...answers: unknown[]) => {
+      const queue = [{ error_code: 0, session: 's' }, ...answers];
+      const fake: typeof fetch = async () => new Response(JSON.stringify(queue.shift()), { status: 200 });
+      return client({ fetch: fake });
+    };
+    const birth = {
+      MATTHC: '1.001193',
+      TENTTHC: 'Đăng ký khai sinh'.normalize('NFD'),
+      LINHVUCTHUCHIEN: [{ MALINHVUC: 'G09-TP01', TENLINHVUC: 'Hộ tịch' }, { MALINHVUC: '' }],
+      CACHTHUCTHUCHIEN: [
+        { KENH: 1, THOIGIAN: [{ THOIGIANGIAIQUYET: '5', DONVITINH: 'Ngày' }] },
+        {
+          KENH: 2,
+          THOIGIAN: [
+            { THOIGIANGIAIQUYET: 3, DONVITINH: 'Ngày làm việc' },
+            { THOIGIANGIAIQUYET: 2, DONVITINH: 'Giờ' },
+          ],
+        },
+      ],
+    };
+    // `result` as an array, codes as strings, names in NFD, the shortest limit in days.
+    expect(await scripted({ error_code: '0', result: [birth] }).procedure('1.001193')).toEqual({
+      code: '1.001193',
+      name: 'Đăng ký khai sinh'.normalize('NFC'),
+      sectors: [{ code: 'G09-TP01', name: 'Hộ tịch' }],
+      timeLimit: { days: 3, working: true },
+    });
+    expect(await scripted({ error_code: 0, result: [] }).procedure('1.001193')).toBeUndefined();
+    expect(
+      await connectorFailure(
+        scripted({ error_code: 0, result: { MATTHC: '1.001193' } }).procedure('1.001193'),
+      ),
+    ).toMatchObject({
+      kind: 'retriable',
+    });
+    expect(
+      await connectorFailure(scripted({ error_code: -1, message: 'Lỗi hệ thống' }).procedure('1.001193')),
+    ).toMatchObject({
+      kind: 'data',
+      code: 'rejected',
+    });
+    expect(await connectorFailure(scripted({ error_code: 0 }).procedures())).toMatchObject({
+      kind: 'retriable',
+    });
+    expect(await connectorFailure(scripted({ error_code: 0, result: {} }).agencies())).toMatchObject({
+      kind: 'retriable',
+    });
+    expect(
+      await scripted({
+        error_code: 0,
+        result: [{ MACOQUAN: 'X' }, { MACOQUAN: '000.00.00.G22', TENCOQUAN: 'VPCP' }],
+      }).agencies(),
+    ).toEqual([{ code: '000.00.00.G22', name: 'VPCP' }]);
+    expect(
+      await connectorFailure(scripted({ error_code: 0, result: ['x'] }).lookup('000.00.51.H56-251123-0001')),
+    ).toMatchObject({
+      kind: 'retriable',
+    });
+    // An answer whose error_code is neither a number nor a numeric string is not the portal's.
+    expect(
+      await connectorFailure(scripted({ error_code: 'OK' }).lookup('000.00.51.H56-251123-0001')),
+    ).toMatchObject({
+      kind: 'retriable',
+    });
+  });
+
   it('keeps an e-mail address, a phone or an ID the portal echoes out of the error message', async () => {
     // A portal that logs in, then refuses the dossier with a message quoting the applicant's contact.
     const answers = [

@@ -266,6 +266,8 @@ describe('NationalPortalSimulator over HTTP', () => {
     ['TaiLieuNop', [{ MaThanhPhanHoSo: 'TP1' }]],
     ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: '5.000' }]],
     ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: '1000', HinhThucThu: 'cash' }]],
+    ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: -5 }]],
+    ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: '1000', LoaiPhiLePhi: 1.5 }]],
   ] as const)('refuses %s = %j', async (field, value) => {
     const r = await adapter({
       service: 'DongBoHoSoMC',
@@ -348,6 +350,20 @@ describe('NationalPortalSimulator over HTTP', () => {
     });
     expect(badStart.status).toBe(400);
     expect(badStart.body.message).toContain('NgayBatDau');
+    const badEnd = await adapter({
+      service: 'CapNhatTienDoHoSoMC',
+      data: [
+        {
+          MaHoSo: code,
+          NguoiXuLy: 'B',
+          ThoiDiemXuLy: '20250701090000',
+          TrangThai: 4,
+          NgayKetThucTheoQuyDinh: '20250230170000',
+        },
+      ],
+    });
+    expect(badEnd.status).toBe(400);
+    expect(badEnd.body.message).toContain('NgayKetThucTheoQuyDinh');
   });
 
   it('reads isUpdating as "True"/"False" (any case) or a boolean, and refuses anything else', async () => {
