@@ -56,6 +56,7 @@ import {
   toOneStopShopDossier,
   toOneStopShopProgress,
   toPortalDossier,
+  toPortalProcedure,
   toPortalProgress,
   type DossierState,
   type DossierSyncConnector,
@@ -63,6 +64,7 @@ import {
 } from '#lgsp/connectors';
 import {
   CivilRegistrySimulator,
+  DEFAULT_PROCEDURES,
   InterlinkedServicesSimulator,
   NationalPortalSimulator,
   OneStopShopSimulator,
@@ -73,6 +75,9 @@ import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
 import { appendable, runIfMain } from './bench-common.js';
+
+/** The procedure of the benchmark's dossiers (birth registration) as the portal's catalogue has it. */
+const BIRTH = toPortalProcedure(DEFAULT_PROCEDURES.find((p) => p.MATTHC === '1.001193'))!;
 
 /** The connectors' default concurrency (DossierSyncSettings.concurrency), used by the baseline too. */
 const CONCURRENCY = 8;
@@ -174,7 +179,7 @@ const portal: Target = {
       },
       requests({ dossier, view, events }) {
         const facts = portalFacts(events);
-        const record = toPortalDossier(view, facts);
+        const record = toPortalDossier(view, facts, { procedure: BIRTH });
         const progress = toPortalProgress(dossier, facts);
         const out = [
           adapter({ isUpdating: false, data: [{ ...record, isUpdating: false }] }, 'DongBoHoSoMC'),

@@ -28,17 +28,21 @@ import {
   SqlParkingStore,
   portalFacts,
   toPortalDossier,
+  toPortalProcedure,
   toPortalProgress,
   PortalReconciler,
 } from '#lgsp/connectors';
 import { systemClock } from '#lgsp/observability';
 import { expectedDossiers, type ReconcileContext } from '#lgsp/reconciliation';
 import { ReplayService, SqlReplayStore, connectorReplayTarget } from '#lgsp/replay';
-import { NationalPortalSimulator } from '#lgsp/simulators';
+import { DEFAULT_PROCEDURES, NationalPortalSimulator } from '#lgsp/simulators';
 import { statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { appendable, runIfMain } from './bench-common.js';
+
+/** The procedure of the benchmark's dossiers (birth registration) as the portal's catalogue has it. */
+const BIRTH = toPortalProcedure(DEFAULT_PROCEDURES.find((p) => p.MATTHC === '1.001193'))!;
 
 const RECONCILE_DOSSIERS = Math.max(1, Number(process.env.BENCH_RECONCILE_DOSSIERS ?? 100_000));
 const REPLAY_DOSSIERS = Math.max(1, Number(process.env.BENCH_REPLAY_DOSSIERS ?? 2_000));
@@ -127,7 +131,7 @@ async function portalRequests(store: SqliteEventStore): Promise<Record<string, u
       {
         service: 'DongBoHoSoMC',
         isUpdating: false,
-        data: [{ ...toPortalDossier(view, facts), isUpdating: false }],
+        data: [{ ...toPortalDossier(view, facts, { procedure: BIRTH }), isUpdating: false }],
       },
     ];
     const list = toPortalProgress(dossier, facts) as unknown as Record<string, unknown>[];
@@ -169,7 +173,7 @@ async function loadPortal(url: string, store: SqliteEventStore): Promise<void> {
   const progress: Record<string, unknown>[][] = [];
   for (const { dossier, view, events } of dossiers.values()) {
     const facts = portalFacts(events);
-    records.push({ ...toPortalDossier(view, facts), isUpdating: false });
+    records.push({ ...toPortalDossier(view, facts, { procedure: BIRTH }), isUpdating: false });
     const list = toPortalProgress(dossier, facts) as unknown as Record<string, unknown>[];
     for (let i = 0; i < list.length; i += PORTAL_PROGRESS_CHUNK)
       progress.push(list.slice(i, i + PORTAL_PROGRESS_CHUNK));

@@ -8,6 +8,7 @@ import {
   toOneStopShopDossier,
   toOneStopShopProgress,
   toPortalDossier,
+  toPortalProcedure,
   toPortalProgress,
 } from '#lgsp/connectors';
 import { type StoredEvent } from '#lgsp/event-store';
@@ -101,6 +102,7 @@ const collapse = (xs: readonly number[]): number[] => xs.filter((x, i) => i === 
 interface PortalState {
   dossiers: (Record<string, unknown> & { MaHoSo: string })[];
   history: Record<string, { TrangThaiHoSo: number }[]>;
+  catalogue: { procedures: { MATTHC: string }[] };
 }
 interface ShopState {
   dossiers: (Record<string, unknown> & { ma_ho_so: string })[];
@@ -324,12 +326,15 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     expect(new Set(portal.dossiers.map((d) => d.MaHoSo)).size).toBe(portal.dossiers.length);
     expect(portal.dossiers).toHaveLength(dossiers.size);
     const portalByCode = new Map(portal.dossiers.map((d) => [d.MaHoSo, d]));
+    // The procedures of the portal's catalogue, where the connector took what the events lack.
+    const catalogue = new Map(portal.catalogue.procedures.map((p) => [p.MATTHC, toPortalProcedure(p)]));
     for (const [code, { view, events }] of dossiers) {
       const facts = portalFacts(events);
       const held = portalByCode.get(code);
+      const procedure = catalogue.get(view.procedureCode ?? '');
       expect({ code, ...held }).toEqual({
         code,
-        ...toPortalDossier(view, facts),
+        ...toPortalDossier(view, facts, procedure === undefined ? {} : { procedure }),
         TienDo: toPortalProgress(code, facts),
       });
       // An independent look at the fields that matter most.

@@ -70,11 +70,13 @@ describe.each(['sqlite', 'postgres'] as const)(
 
     it('syncs the dossiers, parks only the poison ones, and lets an operator retry and skip them', async () => {
       const good = [portalCode(), portalCode(), portalCode()];
-      // No procedure name: the mapping refuses it (TenTTHC is required), a data error.
+      // No procedure name and a procedure the portal's catalogue does not know: TenTTHC, MaLinhVuc
+      // and TenLinhVuc cannot be filled, a data error.
       const fixable = portalCode();
       // A code the portal's pattern refuses.
       const refused = `${dossierCode()}X`;
       const withoutName = submitted(fixable);
+      (withoutName.data as Record<string, unknown>).procedureCode = '1.003583';
       delete (withoutName.data as Record<string, unknown>).procedureName;
       await ingest([
         ...good.flatMap((c, i) => [
@@ -96,6 +98,9 @@ describe.each(['sqlite', 'postgres'] as const)(
       }, 20_000);
       expect(items.map((p) => p.dossier).sort()).toEqual([fixable, refused].sort());
       expect(items.every((p) => p.target === 'portal' && p.kind === 'data')).toBe(true);
+      expect(items.find((p) => p.dossier === fixable)?.reason).toMatch(
+        /procedure 1\.003583 is not in the portal's catalogue/,
+      );
       expect(await portalStatus(fixable)).toBeUndefined();
 
       const subs = await runCli(['subscriptions', '--json'], cli);

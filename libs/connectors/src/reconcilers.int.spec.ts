@@ -164,7 +164,9 @@ describe('PortalReconciler against the portal simulator (XuatDanhSachHoSo)', () 
     const { dossiers } = await expectedDossiers(store, {});
     for (const d of dossiers.values()) {
       const facts = portalFacts(d.events);
-      await portal.syncDossier(toPortalDossier(d.view, facts));
+      // The events carry no field (sector): the connector takes it from the portal's catalogue.
+      const procedure = await portal.procedure(d.view.procedureCode!);
+      await portal.syncDossier(toPortalDossier(d.view, facts, procedure === undefined ? {} : { procedure }));
       await portal.pushProgress(toPortalProgress(d.dossier, facts));
     }
   }
@@ -187,12 +189,17 @@ describe('PortalReconciler against the portal simulator (XuatDanhSachHoSo)', () 
     await tamper(urls.portal, { dossier: c[2], set: { TenTTHC: 'Đăng ký kết hôn' } });
     await tamper(urls.portal, { dossier: c[3], set: { ChuHoSo: APPLICANT.normalize('NFD') } });
     await tamper(urls.portal, { dossier: c[4], set: { NgayTiepNhan: '23/11/2025 09:15:00' } });
-    await tamper(urls.portal, { dossier: c[5], set: { KenhThucHien: '2', TrangThaiHoSo: '4' } });
+    await tamper(urls.portal, {
+      dossier: c[5],
+      set: { KenhThucHien: '2', TrangThaiHoSo: '4', LoaiDoiTuong: 1 },
+    });
     await tamper(urls.portal, { dossier: c[6], set: { TienDo: [{ ...first, MaHoSo: c[6] }] } });
     await tamper(urls.portal, { dossier: c[7], set: { TrangThaiHoSo: 9 } });
     await tamper(urls.portal, {
       extra: { ...portalSim.state().dossiers[8], MaHoSo: extra, TienDo: [] },
     });
+    // A field the connector filled from the catalogue is reconciled too.
+    await tamper(urls.portal, { dossier: c[9], set: { MaLinhVuc: 'G09-TP02' } });
     expect(portalSim.state().dossiers.find((d) => d.MaHoSo === c[3])?.ChuHoSo).toBe(
       APPLICANT.normalize('NFD'),
     );
@@ -206,6 +213,7 @@ describe('PortalReconciler against the portal simulator (XuatDanhSachHoSo)', () 
         line(c[2]!, 'TenTTHC', 'wrong-field'),
         line(c[6]!, 'TienDo', 'wrong-field'),
         line(c[7]!, 'TrangThaiHoSo', 'wrong-field'),
+        line(c[9]!, 'MaLinhVuc', 'wrong-field'),
         line(extra, '*', 'unexpected-extra'),
       ].sort(),
     );

@@ -188,6 +188,17 @@ describe('configuration', () => {
       ratePerSecond: 20,
       breaker: {},
       onlineCapture: { enabled: true, pollIntervalMs: 5000, pageSize: 100 },
+      loginPath: '/api/login',
+      servicePath: '/api/adapter',
+      agencyId: null,
+      dstCode: null,
+      catalogue: { ttlMs: 3_600_000, maxEntries: 2000 },
+      dossierDefaults: {
+        applicantType: '1',
+        hinhThuc: '0',
+        email: 'no-reply@lgsp-hub.invalid',
+        phone: '0000000000',
+      },
     });
     expect(c.connectors.oneStopShop).toMatchObject({
       enabled: true,
@@ -364,5 +375,39 @@ describe('configuration', () => {
     );
     const [url] = problemsOf({ LGSP_PORTAL_URL: 'portal:s3cret@x' });
     expect(url).toMatch(/LGSP_PORTAL_URL/);
+  });
+
+  it('reads the portal dialect settings (adapter paths, madonvi, dstcode, catalogue, defaults), refusing bad ones', () => {
+    const portal = {
+      loginPath: '/mapi/login',
+      servicePath: '/mapi/g',
+      agencyId: '000.00.51.H56',
+      dstCode: 'VN:GOV:000.00.00.G22:DVCQG',
+      catalogue: { ttlMs: 600_000, maxEntries: 50 },
+      dossierDefaults: { applicantType: '2', hinhThuc: '1', email: 'motcua@binhson.gov.vn', phone: null },
+    };
+    const c = loadConfig({ LGSP_CONFIG: file(JSON.stringify({ connectors: { portal } })) });
+    expect(c.connectors.portal).toMatchObject(portal);
+    const bad = {
+      loginPath: 'mapi/login',
+      agencyId: 'ubnd xa',
+      dstCode: 'a b',
+      catalogue: { ttlMs: 10 },
+      dossierDefaults: { applicantType: '5', email: 'nobody', phone: '12' },
+    };
+    const problems = problemsOf({ LGSP_CONFIG: file(JSON.stringify({ connectors: { portal: bad } })) });
+    for (const path of [
+      'loginPath',
+      'agencyId',
+      'dstCode',
+      'catalogue/ttlMs',
+      'dossierDefaults/applicantType',
+      'dossierDefaults/email',
+      'dossierDefaults/phone',
+    ]) {
+      expect(problems).toEqual(
+        expect.arrayContaining([expect.stringContaining(`/connectors/portal/${path}`)]),
+      );
+    }
   });
 });

@@ -25,6 +25,25 @@ export interface ConnectorsConfig {
     password: string;
     /** Polls the portal for dossiers citizens submitted online and appends them as `dossier.submitted`. @defaultValue enabled, every 5000 ms, 100 per page */
     onlineCapture: { enabled: boolean; pollIntervalMs: number; pageSize: number };
+    /** Login path; `/mapi/login` behind the adapter (XRD) in the field. @defaultValue "/api/login" */
+    loginPath: string;
+    /** Service path; `/mapi/g` behind the adapter (XRD) in the field. @defaultValue "/api/adapter" */
+    servicePath: string;
+    /** The calling agency's ID, sent as `madonvi` in every service call when set. @defaultValue null */
+    agencyId: string | null;
+    /** Sent as the `dstcode` header when set (the adapter's destination). @defaultValue null */
+    dstCode: string | null;
+    /** Procedure catalogue cache (`LayThuTuc`). @defaultValue 1 hour, 2000 procedures */
+    catalogue: { ttlMs: number; maxEntries: number };
+    /**
+     * Values of the portal's mandatory fields when a dossier's events lack them: `applicantType`
+     * (LoaiDoiTuong, "1" citizen), `hinhThuc` (HinhThuc, meaning not public: "0"), and the receiving
+     * office's `email` and `phone`. Set `email` and `phone` per deployment: the defaults are the
+     * connector's placeholders (a reserved `.invalid` domain) that keep existing deployments
+     * syncing; null makes a dossier without the applicant's contact park instead.
+     * @defaultValue "1", "0", "no-reply@lgsp-hub.invalid", "0000000000"
+     */
+    dossierDefaults: { applicantType: string; hinhThuc: string; email: string | null; phone: string | null };
   };
   /** The province's one-stop-shop: outbound sync (`connector.one-stop-shop`). */
   oneStopShop: ConnectorSettings & {
@@ -138,6 +157,17 @@ export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
     ratePerSecond: 20,
     breaker: {},
     onlineCapture: { enabled: true, pollIntervalMs: 5000, pageSize: 100 },
+    loginPath: '/api/login',
+    servicePath: '/api/adapter',
+    agencyId: null,
+    dstCode: null,
+    catalogue: { ttlMs: 3_600_000, maxEntries: 2000 },
+    dossierDefaults: {
+      applicantType: '1',
+      hinhThuc: '0',
+      email: 'no-reply@lgsp-hub.invalid',
+      phone: '0000000000',
+    },
   },
   oneStopShop: {
     enabled: true,
@@ -204,6 +234,17 @@ export const CONNECTORS_SCHEMA = settingsObject({
       enabled: BOOLEAN,
       pollIntervalMs: integer(100, 3_600_000),
       pageSize: integer(1, 1000),
+    }),
+    loginPath: { type: 'string', pattern: '^/[^\\s]*$', maxLength: 500 },
+    servicePath: { type: 'string', pattern: '^/[^\\s]*$', maxLength: 500 },
+    agencyId: { type: ['string', 'null'], pattern: '^[0-9A-Z]+(\\.[0-9A-Z]+)*$', maxLength: 35 },
+    dstCode: { type: ['string', 'null'], pattern: '^[A-Za-z0-9._:-]{1,100}$' },
+    catalogue: settingsObject({ ttlMs: integer(1000, 86_400_000), maxEntries: integer(1, 1_000_000) }),
+    dossierDefaults: settingsObject({
+      applicantType: { type: 'string', enum: ['1', '2', '3', '4'] },
+      hinhThuc: { type: 'string', pattern: '^\\d{1,10}$' },
+      email: { type: ['string', 'null'], pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 },
+      phone: { type: ['string', 'null'], pattern: '^\\+?[0-9]{8,15}$' },
     }),
   }),
   oneStopShop: connectorSchema({ apiKey: { type: ['string', 'null'], minLength: 1, maxLength: 500 } }),

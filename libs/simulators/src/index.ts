@@ -20,6 +20,13 @@ export { DIGEST_FIELDS, messageDigest, paymentDigest, signMessage, verifyMessage
 export type { DigestMessage } from '#lgsp/connectors';
 export { PaymentPlatformSimulator, TRANSACTION_STATUS } from './payments/payment-platform.js';
 export type { PaymentConfig, SentCallback } from './payments/payment-platform.js';
-export { MAX_PROGRESS_PER_CALL, NationalPortalSimulator } from './portal/national-portal.js';
-export type { OnlineSubmission, PortalDossier, PortalProgress } from './portal/national-portal.js';
+export { DEFAULT_DIALECT, MAX_PROGRESS_PER_CALL, NationalPortalSimulator } from './portal/national-portal.js';
+export type {
+  OnlineSubmission,
+  PortalDialect,
+  PortalDossier,
+  PortalProgress,
+} from './portal/national-portal.js';
+export { DEFAULT_AGENCIES, DEFAULT_PROCEDURES } from './portal/procedure-catalogue.js';
+export type { CatalogueAgency, CatalogueProcedure } from './portal/procedure-catalogue.js';
 export { startSimulators, type Listen, type SimulatorSuite, type SimulatorSuiteOptions } from './suite.js';

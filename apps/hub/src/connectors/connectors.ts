@@ -22,6 +22,8 @@ import {
   PORTAL_TARGET,
   PortalClient,
   PortalReconciler,
+  ProcedureCatalogue,
+  type PortalDossierDefaults,
   PortalSyncConnector,
   TokenBucket,
   captureClient,
@@ -141,9 +143,18 @@ export async function connectorParts(
       baseUrl: c.portal.url,
       username: c.portal.username,
       password: c.portal.password,
+      loginPath: c.portal.loginPath,
+      servicePath: c.portal.servicePath,
+      ...(c.portal.agencyId === null ? {} : { agencyId: c.portal.agencyId }),
+      ...(c.portal.dstCode === null ? {} : { dstCode: c.portal.dstCode }),
     });
-    add(portalConnector(ctx, portalClient));
-    reconcilers.set(PORTAL_TARGET, new PortalReconciler({ client: portalClient }));
+    const catalogue = new ProcedureCatalogue({ client: portalClient, ...c.portal.catalogue });
+    const dossierDefaults = portalDossierDefaults(c.portal.dossierDefaults);
+    add(portalConnector(ctx, portalClient, catalogue, dossierDefaults));
+    reconcilers.set(
+      PORTAL_TARGET,
+      new PortalReconciler({ client: portalClient, catalogue, dossierDefaults }),
+    );
     if (c.portal.onlineCapture.enabled) pollers.push(onlineCapture(ctx, portalClient));
   }
   if (c.oneStopShop.enabled) {
@@ -203,7 +214,24 @@ function gateSettings(ctx: Context, target: string, settings: ConnectorSettings)
   };
 }
 
-function portalConnector(ctx: Context, client: PortalClient): PortalSyncConnector {
+/** The hub-config `dossierDefaults` as the mapping reads them (null: no default). */
+function portalDossierDefaults(
+  d: Context['config']['connectors']['portal']['dossierDefaults'],
+): PortalDossierDefaults {
+  return {
+    applicantType: d.applicantType,
+    hinhThuc: d.hinhThuc,
+    ...(d.email === null ? {} : { email: d.email }),
+    ...(d.phone === null ? {} : { phone: d.phone }),
+  };
+}
+
+function portalConnector(
+  ctx: Context,
+  client: PortalClient,
+  catalogue: ProcedureCatalogue,
+  dossierDefaults: PortalDossierDefaults,
+): PortalSyncConnector {
   const portal = ctx.config.connectors.portal;
   ctx.logger.info(
     { target: PORTAL_TARGET, url: redactUrl(portal.url), username: portal.username },
@@ -212,6 +240,8 @@ function portalConnector(ctx: Context, client: PortalClient): PortalSyncConnecto
   return new PortalSyncConnector({
     ...gateSettings(ctx, PORTAL_TARGET, portal),
     client,
+    catalogue,
+    dossierDefaults,
   });
 }
 

@@ -6,3 +6,4 @@ export * from './external/portal-online-wire.js';
 export * from './online-submission-mapping.js';
 export * from './online-capture.js';
 export * from './portal-reconciler.js';
+export * from './procedure-catalogue.js';

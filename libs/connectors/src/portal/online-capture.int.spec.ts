@@ -137,6 +137,10 @@ describe('OnlineSubmissionCapture with the portal simulator', () => {
       applicant: { fullName: NAME, idNumber: ID },
       receivedAt: vnTextToRfc3339(sent[0]!.NgayTiepNhan, 'portal'),
       summary: 'Đăng ký khai sinh cho con thứ 1',
+      // The portal's own facts: the field from its catalogue, the applicant's type, the submission time.
+      sector: { code: 'G09-TP01', name: 'Hộ tịch' },
+      applicantType: 'citizen',
+      submittedAt: vnTextToRfc3339(sent[0]!.NgayTiepNhan, 'portal'),
     });
     const stored = await store.readStream(`dossier-${sent[0]?.MaHoSo}`);
     expect(stored.map((e) => [e.provinceCode, e.communeCode])).toEqual([['51', '21040']]);
@@ -146,6 +150,25 @@ describe('OnlineSubmissionCapture with the portal simulator', () => {
 
     expect(await c.pollOnce()).toEqual({ fetched: 0, appended: 0, duplicates: 0, refused: [] });
     expect(await captured()).toHaveLength(25);
+  });
+
+  it('captures submissions coded with 5 random digits (out-of-province agencies), with the applicant’s contact', async () => {
+    sim.setDialect({ randomSuffix: true });
+    const sent = await submit([
+      citizen(1, { Email: 'hoa@example.vn', SoDienThoai: '0912345678' }),
+      citizen(2),
+    ]);
+    for (const s of sent) expect(s.MaHoSo).toMatch(/^000\.00\.00\.G22-\d{6}-\d{5}$/);
+    expect(await capture().pollOnce()).toEqual({ fetched: 2, appended: 2, duplicates: 0, refused: [] });
+    const events = await captured();
+    expect(events.map((e) => e.data.dossierCode)).toEqual(sent.map((s) => s.MaHoSo));
+    expect(events[0]?.data.applicant).toEqual({
+      fullName: NAME,
+      idNumber: ID,
+      email: 'hoa@example.vn',
+      phone: '0912345678',
+    });
+    expect(events[1]?.data.applicant).toEqual({ fullName: NAME, idNumber: ID });
   });
 
   it('stores the names of an NFD feed in NFC and the times as RFC 3339 with +07:00', async () => {

@@ -107,6 +107,7 @@ export function toSubmittedEvent(
   if (procedureName !== undefined) data.procedureName = procedureName;
   const summary = text(submission.TrichYeuHoSo);
   if (summary !== undefined) data.summary = summary;
+  portalOwnFacts(submission, data);
 
   return {
     event: {
@@ -120,6 +121,42 @@ export function toSubmittedEvent(
       data,
     },
   };
+}
+
+const APPLICANT_TYPES = { '1': 'citizen', '2': 'business', '3': 'agency', '4': 'other' } as const;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const PHONE = /^\+?[0-9]{8,15}$/;
+
+/**
+ * The portal's own facts of the submission, kept on the event so that the dossier goes back to the
+ * portal as it came: the field (`MaLinhVuc`, `TenLinhVuc`), the applicant's type and contact, when
+ * it was submitted and whether the account was verified with VNeID. A value the event could not
+ * hold is left out, never a reason to refuse the submission.
+ */
+function portalOwnFacts(s: PortalOnlineSubmission, data: DossierSubmitted): void {
+  const sectorCode = code(s.MaLinhVuc);
+  const sectorName = text(s.TenLinhVuc);
+  if (
+    sectorCode !== undefined &&
+    sectorName !== undefined &&
+    sectorCode.length <= 50 &&
+    sectorName.length <= 500
+  ) {
+    data.sector = { code: sectorCode, name: sectorName };
+  }
+  const type = code(s.LoaiDoiTuong);
+  if (type !== undefined && type in APPLICANT_TYPES) {
+    data.applicantType = APPLICANT_TYPES[type as keyof typeof APPLICANT_TYPES];
+  }
+  const email = code(s.Email);
+  if (email !== undefined && email.length <= 254 && EMAIL.test(email)) data.applicant.email = email;
+  const phone = code(s.SoDienThoai);
+  if (phone !== undefined && PHONE.test(phone)) data.applicant.phone = phone;
+  const submitted = code(s.NgayNopHoSo);
+  const submittedAt = submitted === undefined ? undefined : vnTextToRfc3339(submitted, 'portal');
+  if (submittedAt !== undefined) data.submittedAt = submittedAt;
+  const verified = code(s.TaiKhoanDuocXacThucVoiVNeID);
+  if (verified === '1' || verified === '0') data.identityVerified = verified === '1';
 }
 
 function idNumber(s: PortalOnlineSubmission): { idNumber: string } | { refusal: SubmissionRefusal } {

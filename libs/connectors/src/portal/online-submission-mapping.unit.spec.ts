@@ -59,6 +59,54 @@ describe('toSubmittedEvent', () => {
     expect(validator.validate([normalizeNfc(e)])).toEqual([]);
   });
 
+  it('keeps the portal’s own facts (field, applicant type and contact, submission time, VNeID) in a valid event', () => {
+    const e = event(
+      submission({
+        MaHoSo: '000.00.01.H01-251123-48213',
+        MaLinhVuc: 'G09-TP01',
+        TenLinhVuc: 'Hộ tịch'.normalize('NFD'),
+        LoaiDoiTuong: 2,
+        Email: 'hoa@example.vn',
+        SoDienThoai: '0912345678',
+        NgayNopHoSo: '20251123220000',
+        TaiKhoanDuocXacThucVoiVNeID: '1',
+      }),
+    );
+    expect(e.data).toMatchObject({
+      dossierCode: '000.00.01.H01-251123-48213',
+      agencyCode: '000.00.01.H01',
+      sector: { code: 'G09-TP01', name: 'Hộ tịch'.normalize('NFC') },
+      applicantType: 'business',
+      applicant: {
+        fullName: 'Nguyễn Thị Hoà',
+        idNumber: '051190001234',
+        email: 'hoa@example.vn',
+        phone: '0912345678',
+      },
+      submittedAt: '2025-11-23T22:00:00+07:00',
+      identityVerified: true,
+    });
+    expect(validator.validate([normalizeNfc(e)])).toEqual([]);
+  });
+
+  it('leaves out a fact of the portal the event could not hold, and still captures the submission', () => {
+    const e = event(
+      submission({
+        MaLinhVuc: 'G09-TP01', // no TenLinhVuc
+        LoaiDoiTuong: '9',
+        Email: 'not an address',
+        SoDienThoai: '12-34',
+        NgayNopHoSo: '2025-11-23',
+        TaiKhoanDuocXacThucVoiVNeID: 'yes',
+      }),
+    );
+    for (const key of ['sector', 'applicantType', 'submittedAt', 'identityVerified']) {
+      expect(e.data).not.toHaveProperty(key);
+    }
+    expect(e.data.applicant).toEqual({ fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' });
+    expect(validator.validate([normalizeNfc(e)])).toEqual([]);
+  });
+
   it('derives the id from MaHoSo only, so the same submission read again is the same event', () => {
     const a = event(submission());
     const b = event(submission({ ViTri: 99, TrichYeuHoSo: 'khác' }));

@@ -15,6 +15,14 @@ const dossier = (overrides: Partial<PortalDossierRecord> = {}): PortalDossierRec
   ChuHoSo: 'Nguyễn Thị Hoà',
   DinhDanhCHS: [],
   NgayTiepNhan: '20251123091500',
+  NgayHenTra: '20251126170000',
+  MaLinhVuc: 'G09-TP01',
+  TenLinhVuc: 'Hộ tịch',
+  LoaiDoiTuong: '1',
+  HinhThuc: '0',
+  DonViXuLy: '000.00.51.H56',
+  Email: 'motcua@binhson.gov.vn',
+  SoDienThoai: '02553821234',
   TrangThaiHoSo: 2,
   DanhSachLePhi: [],
   DanhSachGiayToKetQua: [],
@@ -123,6 +131,92 @@ describe('PortalClient with the portal simulator', () => {
     expect(err.message).not.toContain('05119000123');
   });
 
+  it('reads the catalogue’s answer variants, and takes a garbled one as retriable', async () => {
+    /** A portal that logs in, then gives `answers` in turn (login is the first). */
+    const scripted = (...answers: unknown[]) => {
+      const queue = [{ error_code: 0, session: 's' }, ...answers];
+      const fake: typeof fetch = async () => new Response(JSON.stringify(queue.shift()), { status: 200 });
+      return client({ fetch: fake });
+    };
+    const birth = {
+      MATTHC: '1.001193',
+      TENTTHC: 'Đăng ký khai sinh'.normalize('NFD'),
+      LINHVUCTHUCHIEN: [{ MALINHVUC: 'G09-TP01', TENLINHVUC: 'Hộ tịch' }, { MALINHVUC: '' }],
+      CACHTHUCTHUCHIEN: [
+        { KENH: 1, THOIGIAN: [{ THOIGIANGIAIQUYET: '5', DONVITINH: 'Ngày' }] },
+        {
+          KENH: 2,
+          THOIGIAN: [
+            { THOIGIANGIAIQUYET: 3, DONVITINH: 'Ngày làm việc' },
+            { THOIGIANGIAIQUYET: 2, DONVITINH: 'Giờ' },
+          ],
+        },
+      ],
+    };
+    // `result` as an array, codes as strings, names in NFD, the shortest limit in days.
+    expect(await scripted({ error_code: '0', result: [birth] }).procedure('1.001193')).toEqual({
+      code: '1.001193',
+      name: 'Đăng ký khai sinh'.normalize('NFC'),
+      sectors: [{ code: 'G09-TP01', name: 'Hộ tịch' }],
+      timeLimit: { days: 3, working: true },
+    });
+    expect(await scripted({ error_code: 0, result: [] }).procedure('1.001193')).toBeUndefined();
+    expect(
+      await connectorFailure(
+        scripted({ error_code: 0, result: { MATTHC: '1.001193' } }).procedure('1.001193'),
+      ),
+    ).toMatchObject({
+      kind: 'retriable',
+    });
+    expect(
+      await connectorFailure(scripted({ error_code: -1, message: 'Lỗi hệ thống' }).procedure('1.001193')),
+    ).toMatchObject({
+      kind: 'data',
+      code: 'rejected',
+    });
+    expect(await connectorFailure(scripted({ error_code: 0 }).procedures())).toMatchObject({
+      kind: 'retriable',
+    });
+    expect(await connectorFailure(scripted({ error_code: 0, result: {} }).agencies())).toMatchObject({
+      kind: 'retriable',
+    });
+    expect(
+      await scripted({
+        error_code: 0,
+        result: [{ MACOQUAN: 'X' }, { MACOQUAN: '000.00.00.G22', TENCOQUAN: 'VPCP' }],
+      }).agencies(),
+    ).toEqual([{ code: '000.00.00.G22', name: 'VPCP' }]);
+    expect(
+      await connectorFailure(scripted({ error_code: 0, result: ['x'] }).lookup('000.00.51.H56-251123-0001')),
+    ).toMatchObject({
+      kind: 'retriable',
+    });
+    // An answer whose error_code is neither a number nor a numeric string is not the portal's.
+    expect(
+      await connectorFailure(scripted({ error_code: 'OK' }).lookup('000.00.51.H56-251123-0001')),
+    ).toMatchObject({
+      kind: 'retriable',
+    });
+  });
+
+  it('keeps an e-mail address, a phone or an ID the portal echoes out of the error message', async () => {
+    // A portal that logs in, then refuses the dossier with a message quoting the applicant's contact.
+    const answers = [
+      { error_code: '0', session: 's' },
+      {
+        error_code: '-1',
+        message: 'Email hoa.nguyen@example.vn hoặc số điện thoại 0912345678 không hợp lệ',
+        result: [],
+      },
+    ];
+    const fake: typeof fetch = async () => new Response(JSON.stringify(answers.shift()), { status: 200 });
+    const err = await connectorFailure(client({ fetch: fake }).syncDossier(dossier()));
+    expect(err).toMatchObject({ kind: 'data', code: 'rejected' });
+    expect(err.message).toContain('không hợp lệ');
+    expect(err.message).not.toContain('hoa.nguyen@example.vn');
+    expect(err.message).not.toContain('0912345678');
+  });
+
   it('classifies an outage, a rate limit and 5xx as retriable, with the Retry-After', async () => {
     portal.sim.faults.configure(parseFaultConfig({ outage: { forMs: 5000 } }, Date.now()));
     expect(await connectorFailure(client().syncDossier(dossier()))).toMatchObject({
@@ -168,5 +262,114 @@ describe('PortalClient with the portal simulator', () => {
     expect(await connectorFailure(client({ password: 'wrong' }).syncDossier(dossier()))).toMatchObject({
       kind: 'retriable',
     });
+  });
+
+  it('refuses a dossier without a mandatory field as a data error naming it', async () => {
+    for (const field of ['MaLinhVuc', 'Email', 'SoDienThoai', 'DonViXuLy'] as const) {
+      const record: Partial<PortalDossierRecord> = dossier();
+      delete record[field];
+      const err = await connectorFailure(client().syncDossier(record as PortalDossierRecord));
+      expect(err).toMatchObject({ kind: 'data', code: 'rejected', status: 400, target: 'portal' });
+      expect(err.message).toContain(field);
+    }
+    expect(portal.sim.state().dossiers).toEqual([]);
+  });
+
+  it('sends isUpdating as "True"/"False" and Gia as a string, which the portal keeps', async () => {
+    const c = client();
+    const record = dossier({ DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: '8000' }] });
+    await c.syncDossier(record);
+    await c.syncDossier({ ...record, TrangThaiHoSo: 4 });
+    const history = portal.sim.state().history[record.MaHoSo] as { isUpdating: boolean }[];
+    expect(history.map((h) => h.isUpdating)).toEqual([false, true]);
+    expect(portal.sim.state().dossiers[0]?.DanhSachLePhi).toEqual([{ TenPhiLePhi: 'Lệ phí', Gia: '8000' }]);
+  });
+
+  it.each([-1, 0, 3, -3] as const)(
+    'reads "already exists" under error_code %i and turns the creation into an update',
+    async (existsCode) => {
+      const record = dossier();
+      await client().syncDossier(record);
+      portal.sim.setDialect({ existsCode });
+      // A fresh client does not know the dossier exists: its creation is answered "already exists".
+      expect(await client().syncDossier({ ...record, TrangThaiHoSo: 9 })).toEqual({
+        created: false,
+        calls: 2,
+      });
+      const stored = portal.sim.state().dossiers.filter((d) => d.MaHoSo === record.MaHoSo);
+      expect(stored.map((d) => d.TrangThaiHoSo)).toEqual([9]);
+    },
+  );
+
+  it('reads error_code written as a string in every answer', async () => {
+    portal.sim.setDialect({ errorCodeAsString: true });
+    const c = client();
+    const record = dossier();
+    expect(await c.syncDossier(record)).toEqual({ created: true, calls: 1 });
+    expect(await client().syncDossier({ ...record, TrangThaiHoSo: 4 })).toEqual({ created: false, calls: 2 });
+    expect((await c.lookup(record.MaHoSo))?.TrangThaiHoSo).toBe(4);
+    expect(await c.procedure('1.001193')).toMatchObject({ name: 'Đăng ký khai sinh' });
+    const refused = await connectorFailure(client().syncDossier(dossier({ MaHoSo: 'not-a-code' })));
+    expect(refused).toMatchObject({ kind: 'data', code: 'rejected' });
+    // A session expired under a string code still logs in again.
+    portal.skew(61_000);
+    expect((await c.lookup(record.MaHoSo))?.MaHoSo).toBe(record.MaHoSo);
+    expect(portal.sim.calls().byOperation.DangNhap).toBe(4);
+  });
+
+  it.each(['mahoso', 'MaHoSo'] as const)(
+    'looks a dossier up by %s and reads either answer',
+    async (lookupKey) => {
+      const c = client({ lookupKey });
+      const record = dossier();
+      await c.syncDossier(record);
+      expect(await c.lookup(record.MaHoSo)).toEqual({ ...record, TienDo: [] });
+      expect(await c.lookup('000.00.51.H56-251123-9999')).toBeUndefined();
+    },
+  );
+
+  it('calls the adapter paths it is configured with, with madonvi and a dstcode header', async () => {
+    const c = client({
+      loginPath: '/mapi/login',
+      servicePath: '/mapi/g',
+      agencyId: '000.00.51.H56',
+      dstCode: 'VN:GOV:000.00.00.G22:DVCQG',
+    });
+    await c.syncDossier(dossier());
+    expect(portal.sim.state().lastCall).toEqual({
+      path: '/mapi/g',
+      madonvi: '000.00.51.H56',
+      dstcode: 'VN:GOV:000.00.00.G22:DVCQG',
+    });
+    // Without them: the default paths, and neither madonvi nor dstcode.
+    await client().syncDossier(dossier());
+    expect(portal.sim.state().lastCall).toEqual({ path: '/api/adapter' });
+    const wrong = await connectorFailure(client({ servicePath: '/mapi/x' }).syncDossier(dossier()));
+    expect(wrong).toMatchObject({ kind: 'data', status: 404 });
+  });
+
+  it('reads the procedure catalogue: LayThuTuc, LayDanhSachTTHC, LayDanhMucCoQuan', async () => {
+    const c = client();
+    expect(await c.procedure('1.000894')).toEqual({
+      code: '1.000894',
+      name: 'Đăng ký kết hôn',
+      sectors: [{ code: 'G09-TP01', name: 'Hộ tịch' }],
+      timeLimit: { days: 5, working: true },
+    });
+    expect(await c.procedure('9.999999')).toBeUndefined();
+    expect(await connectorFailure(c.procedure('not a code'))).toMatchObject({ kind: 'data', status: 400 });
+    const attest = await c.procedures('G09-TP02');
+    expect(attest.map((p) => p.code).sort()).toEqual(['2.000884', '2.000908']);
+    expect((await c.procedures()).length).toBeGreaterThanOrEqual(8);
+    expect(await c.agencies()).toEqual(
+      expect.arrayContaining([{ code: '000.00.00.G22', name: 'Văn phòng Chính phủ' }]),
+    );
+  });
+
+  it('syncs and looks up a dossier whose code ends in 5 random digits (out-of-province agencies)', async () => {
+    const c = client();
+    const record = dossier({ MaHoSo: '000.00.01.H01-251123-48213' });
+    expect(await c.syncDossier(record)).toEqual({ created: true, calls: 1 });
+    expect((await c.lookup(record.MaHoSo))?.MaHoSo).toBe(record.MaHoSo);
   });
 });

@@ -9,15 +9,18 @@ import {
   unavailableError,
 } from '../core/http-exchange.js';
 import {
+  PORTAL_EXISTS_CODES,
   PORTAL_OK,
   PORTAL_SESSION_INVALID,
+  type PortalAgencyRecord,
   type PortalAnswer,
+  type PortalProcedureRecord,
   type PortalDossierRecord,
   type PortalProgressRecord,
   type PortalSyncItem,
 } from './external/portal-wire.js';
 import type { PortalOnlinePage, PortalOnlineSubmission } from './external/portal-online-wire.js';
-import { PORTAL_TARGET } from './portal-mapping.js';
+import { PORTAL_TARGET, type PortalProcedure } from './portal-mapping.js';
 
 /** The portal takes at most this many progress records per `CapNhatTienDoHoSoMC` call. */
 export const PORTAL_PROGRESS_CHUNK = 10;
@@ -38,6 +41,19 @@ export interface PortalClientOptions {
    * oldest is forgotten first; a forgotten one costs one "đã tồn tại" round trip). @defaultValue 100000
    */
   knownDossiers?: number;
+  /** Path of the login, e.g. `/mapi/login` behind the adapter (XRD). @defaultValue `/api/login` */
+  loginPath?: string;
+  /** Path of the service calls, e.g. `/mapi/g` behind the adapter (XRD). @defaultValue `/api/adapter` */
+  servicePath?: string;
+  /** Sent as `madonvi` in every service call's body when set: the calling agency's ID. */
+  agencyId?: string;
+  /** Sent as the `dstcode` header of every call when set: the adapter's destination code. */
+  dstCode?: string;
+  /**
+   * The key `TraCuuHoSo` is asked by: the lowercase `mahoso` of both public clients (answered with a
+   * `result` array), or `MaHoSo` (answered with one object). Either answer is read. @defaultValue `mahoso`
+   */
+  lookupKey?: 'mahoso' | 'MaHoSo';
 }
 
 /** The largest page `XuatDanhSachHoSo` serves. */
@@ -62,7 +78,9 @@ export interface SyncResult {
 
 /**
  * A client of the national portal's adapter API: `POST /api/login` for a session, then
- * `POST /api/adapter` with `{service, session, ...}`. Every failure is a {@link ConnectorError}:
+ * `POST /api/adapter` with `{service, session, ...}` (both paths configurable, e.g. `/mapi/login` and
+ * `/mapi/g` behind the adapter; `madonvi` in the body and a `dstcode` header when configured).
+ * `error_code` is read as a number or a numeric string. Every failure is a {@link ConnectorError}:
  * no answer, a timeout, 408/429/5xx are `retriable` (with the target's Retry-After); a 4xx and a
  * refusal (`error_code` -1) are `data`. An invalid or expired session (`error_code` 401) logs in again
  * once and repeats the call.
@@ -83,7 +101,7 @@ export class PortalClient {
   /** Logs in and keeps the session; concurrent callers share one login. */
   async login(signal?: AbortSignal): Promise<string> {
     const pending = this.post(
-      '/api/login',
+      this.options.loginPath ?? '/api/login',
       { username: this.options.username, password: this.options.password },
       signal,
     ).then((answer) => {
@@ -109,23 +127,30 @@ export class PortalClient {
    * It is sent as an update when the code is known to exist, else as a creation; the portal's
    * "đã tồn tại" (already exists) turns a creation into an update and "không tồn tại" (does not
    * exist, e.g. a write the portal lost) an update into a creation. A second dossier is never made.
+   * "Already exists" is read under `error_code` -1 with its message, and under 0, 3 and -3 (seen in
+   * the field); `isUpdating` is sent as "True"/"False", as the real clients do.
    */
   async syncDossier(record: PortalDossierRecord, signal?: AbortSignal): Promise<SyncResult> {
     let isUpdating = this.known.has(record.MaHoSo);
     for (let calls = 1; ; calls++) {
+      const flag = isUpdating ? 'True' : 'False';
       const answer = await this.call(
         'DongBoHoSoMC',
-        { isUpdating, data: [{ ...record, isUpdating }] },
+        { isUpdating: flag, data: [{ ...record, isUpdating: flag }] },
         signal,
       );
       const item = syncItem(answer, record.MaHoSo);
-      if (answer.error_code === PORTAL_OK && (item === undefined || item.error_code === PORTAL_OK)) {
+      const itemCode = item === undefined ? undefined : portalCode(item.error_code);
+      // The portal tells these two apart by its message (read in NFC), or by codes 3 / -3.
+      const message = nfc(item?.message ?? answer.message ?? '');
+      const exists =
+        /đã tồn tại/i.test(message) || PORTAL_EXISTS_CODES.includes(itemCode ?? answer.error_code);
+      const ok = answer.error_code === PORTAL_OK && (itemCode === undefined || itemCode === PORTAL_OK);
+      if (ok && !exists) {
         this.remember(record.MaHoSo);
         return { created: !isUpdating, calls };
       }
-      // The portal tells these two apart only by its message (no code), read in NFC.
-      const message = nfc(item?.message ?? answer.message ?? '');
-      if (calls < 3 && !isUpdating && /đã tồn tại/i.test(message)) {
+      if (calls < 3 && !isUpdating && exists) {
         isUpdating = true;
         continue;
       }
@@ -160,12 +185,75 @@ export class PortalClient {
     code: string,
     signal?: AbortSignal,
   ): Promise<(PortalDossierRecord & { TienDo?: PortalProgressRecord[] }) | undefined> {
-    const answer = await this.call('TraCuuHoSo', { MaHoSo: code }, signal);
+    const key = this.options.lookupKey ?? 'mahoso';
+    const answer = await this.call('TraCuuHoSo', { [key]: code }, signal);
     if (answer.error_code === PORTAL_OK) {
-      return answer.result as PortalDossierRecord & { TienDo?: PortalProgressRecord[] };
+      // `mahoso` is answered with an array (empty when unknown), `MaHoSo` with the object.
+      const found = Array.isArray(answer.result) ? answer.result[0] : answer.result;
+      if (found === undefined || found === null) return undefined;
+      if (typeof found !== 'object') {
+        throw unavailableError(this.target, `${this.target} answered TraCuuHoSo with no dossier record`);
+      }
+      return found as PortalDossierRecord & { TienDo?: PortalProgressRecord[] };
     }
     if (/không tìm thấy/i.test(nfc(answer.message ?? ''))) return undefined;
     throw this.refused('TraCuuHoSo', nfc(answer.message ?? String(answer.error_code)));
+  }
+
+  /**
+   * A procedure of the portal's catalogue (`LayThuTuc` by `MaTTHC`), or undefined when the catalogue
+   * has none of that code. The answer's `result` may be the object or an array of it.
+   */
+  async procedure(code: string, signal?: AbortSignal): Promise<PortalProcedure | undefined> {
+    const answer = await this.call('LayThuTuc', { MaTTHC: code }, signal);
+    if (answer.error_code !== PORTAL_OK) {
+      if (/không tìm thấy|không tồn tại/i.test(nfc(answer.message ?? ''))) return undefined;
+      throw this.refused('LayThuTuc', nfc(answer.message ?? String(answer.error_code)));
+    }
+    const found: unknown = Array.isArray(answer.result) ? answer.result[0] : answer.result;
+    if (found === undefined || found === null) return undefined;
+    const procedure = toPortalProcedure(found);
+    if (procedure === undefined) {
+      throw unavailableError(this.target, `${this.target} answered LayThuTuc with no TENTTHC`);
+    }
+    return procedure;
+  }
+
+  /** The procedures of the catalogue (`LayDanhSachTTHC`), of one field when `sectorCode` is given. */
+  async procedures(sectorCode?: string, signal?: AbortSignal): Promise<PortalProcedure[]> {
+    const service = 'LayDanhSachTTHC';
+    const answer = await this.call(
+      service,
+      sectorCode === undefined ? {} : { MaLinhVuc: sectorCode },
+      signal,
+    );
+    if (answer.error_code !== PORTAL_OK) {
+      throw this.refused(service, nfc(answer.message ?? String(answer.error_code)));
+    }
+    if (!Array.isArray(answer.result)) {
+      throw unavailableError(this.target, `${this.target} answered ${service} with no result list`);
+    }
+    return answer.result.flatMap((r: unknown) => {
+      const p = toPortalProcedure(r);
+      return p === undefined ? [] : [p];
+    });
+  }
+
+  /** The agencies of the portal's directory (`LayDanhMucCoQuan`). */
+  async agencies(signal?: AbortSignal): Promise<{ code: string; name: string }[]> {
+    const service = 'LayDanhMucCoQuan';
+    const answer = await this.call(service, {}, signal);
+    if (answer.error_code !== PORTAL_OK) {
+      throw this.refused(service, nfc(answer.message ?? String(answer.error_code)));
+    }
+    if (!Array.isArray(answer.result)) {
+      throw unavailableError(this.target, `${this.target} answered ${service} with no result list`);
+    }
+    return (answer.result as Partial<PortalAgencyRecord>[]).flatMap((a) =>
+      typeof a?.MACOQUAN === 'string' && typeof a.TENCOQUAN === 'string'
+        ? [{ code: a.MACOQUAN, name: nfc(a.TENCOQUAN) }]
+        : [],
+    );
   }
 
   /**
@@ -237,7 +325,12 @@ export class PortalClient {
     for (let attempt = 1; ; attempt++) {
       const pending = this.session ?? this.login(signal);
       const session = await pending;
-      const answer = await this.post('/api/adapter', { ...body, service, session }, signal);
+      const agency = this.options.agencyId === undefined ? {} : { madonvi: this.options.agencyId };
+      const answer = await this.post(
+        this.options.servicePath ?? '/api/adapter',
+        { ...body, ...agency, service, session },
+        signal,
+      );
       if (answer.error_code !== PORTAL_SESSION_INVALID) return answer;
       if (this.session === pending) this.session = undefined;
       if (attempt >= 2) {
@@ -247,11 +340,15 @@ export class PortalClient {
   }
 
   private async post(path: string, body: unknown, signal?: AbortSignal): Promise<PortalAnswer> {
-    const { response, text } = await this.http.exchange('POST', path, { body, signal });
-    const answer = parseJsonAnswer<PortalAnswer>(text, (v) => typeof v.error_code === 'number');
+    const headers: Record<string, string> =
+      this.options.dstCode === undefined ? {} : { dstcode: this.options.dstCode };
+    const { response, text } = await this.http.exchange('POST', path, { body, headers, signal });
+    const parsed = parseJsonAnswer<PortalAnswer>(text, (v) => portalCode(v.error_code) !== undefined);
+    // `error_code` as the portal wrote it, a number or a numeric string, read as a number.
+    const answer =
+      parsed === undefined ? undefined : { ...parsed, error_code: portalCode(parsed.error_code) as number };
     if (!response.ok) {
-      const message =
-        answer?.message === undefined ? `${path}` : `${path}: ${redactIdNumbers(nfc(answer.message))}`;
+      const message = answer?.message === undefined ? `${path}` : `${path}: ${redact(nfc(answer.message))}`;
       throw httpStatusError(this.target, response, message);
     }
     if (answer === undefined) throw notItsAnswer(this.target, path, response.status);
@@ -259,7 +356,7 @@ export class PortalClient {
   }
 
   private refused(service: string, message: string): ConnectorError {
-    return refusedError(this.target, `${this.target} refused ${service}: ${redactIdNumbers(message)}`);
+    return refusedError(this.target, `${this.target} refused ${service}: ${redact(message)}`);
   }
 
   private remember(code: string): void {
@@ -278,9 +375,48 @@ function feedPosition(v: unknown): number | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/** An `error_code`: a number, or a string of one ("0", "-1", "401"). */
+export function portalCode(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) ? n : undefined;
+}
+
+/** A `LayThuTuc` / `LayDanhSachTTHC` record as a {@link PortalProcedure}; undefined without code and name. */
+export function toPortalProcedure(v: unknown): PortalProcedure | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Partial<PortalProcedureRecord>;
+  if (typeof r.MATTHC !== 'string' || typeof r.TENTTHC !== 'string' || r.TENTTHC === '') return undefined;
+  const sectors = (Array.isArray(r.LINHVUCTHUCHIEN) ? r.LINHVUCTHUCHIEN : []).flatMap((s) =>
+    typeof s?.MALINHVUC === 'string' && typeof s.TENLINHVUC === 'string' && s.MALINHVUC !== ''
+      ? [{ code: s.MALINHVUC, name: nfc(s.TENLINHVUC) }]
+      : [],
+  );
+  const timeLimit = timeLimitOf(r.CACHTHUCTHUCHIEN);
+  return { code: r.MATTHC, name: nfc(r.TENTTHC), sectors, ...(timeLimit ? { timeLimit } : {}) };
+}
+
+/** The shortest time limit in days of the procedure's ways (`CACHTHUCTHUCHIEN[].THOIGIAN[]`). */
+function timeLimitOf(ways: PortalProcedureRecord['CACHTHUCTHUCHIEN']): PortalProcedure['timeLimit'] {
+  let best: PortalProcedure['timeLimit'];
+  for (const way of Array.isArray(ways) ? ways : []) {
+    for (const t of Array.isArray(way?.THOIGIAN) ? way.THOIGIAN : []) {
+      const days = Number(t?.THOIGIANGIAIQUYET);
+      const unit = nfc(String(t?.DONVITINH ?? '')).toLowerCase();
+      if (!Number.isFinite(days) || days <= 0 || !unit.startsWith('ngày')) continue;
+      const limit = { days: Math.ceil(days), working: unit.includes('làm việc') };
+      if (best === undefined || limit.days < best.days) best = limit;
+    }
+  }
+  return best;
+}
+
 function syncItem(answer: PortalAnswer, code: string): PortalSyncItem | undefined {
   if (!Array.isArray(answer.result)) return undefined;
   return (answer.result as PortalSyncItem[]).find((r) => r.MaHoSo === code);
 }
 
 const nfc = (s: string): string => s.normalize('NFC');
+
+/** A message of the portal without the ID numbers, phone numbers and e-mail addresses it may echo. */
+const redact = (message: string): string =>
+  redactIdNumbers(message).replace(/[^\s@"'<>()]+@[^\s@"'<>()]+\.[^\s@"'<>()]+/g, '[redacted]');

@@ -8,10 +8,18 @@ import {
 } from '#lgsp/reconciliation';
 import { vnTime } from '../core/reconcile-fields.js';
 import type { PortalClient } from './portal-client.js';
-import { PORTAL_TARGET, portalFacts, toPortalDossier, toPortalProgress } from './portal-mapping.js';
+import {
+  PORTAL_TARGET,
+  portalFacts,
+  toPortalDossier,
+  toPortalProgress,
+  type PortalDossierDefaults,
+} from './portal-mapping.js';
+import { ProcedureCatalogue } from './procedure-catalogue.js';
 
 /** What the portal reconciler reads: the bulk export of `PortalClient` (#lgsp/connectors). */
-export type PortalExportSource = Pick<PortalClient, 'exportDossiers'>;
+export type PortalExportSource = Pick<PortalClient, 'exportDossiers'> &
+  Partial<Pick<PortalClient, 'procedure'>>;
 
 export interface PortalReconcilerOptions {
   client: PortalExportSource;
@@ -19,6 +27,15 @@ export interface PortalReconcilerOptions {
   pageSize?: number;
   /** Mismatches per yielded batch. @defaultValue 500 */
   batchSize?: number;
+  /**
+   * The connector's catalogue: the procedures of each exported page are looked up in it before the
+   * page is compared, so that what the connector filled from it (`TenTTHC`, `MaLinhVuc`,
+   * `TenLinhVuc`, `NgayHenTra`) is expected too. @defaultValue a catalogue over `client` when it
+   * can look procedures up (else those fields are expected only where the events carry them)
+   */
+  catalogue?: Pick<ProcedureCatalogue, 'find' | 'peek'>;
+  /** The connector's `dossierDefaults`. @defaultValue {} */
+  dossierDefaults?: PortalDossierDefaults;
 }
 
 /** The portal's fields and how each is compared; `TienDo` (progress) is one field, compared as a set. */
@@ -35,8 +52,25 @@ export const PORTAL_FIELD_RULES: FieldRules = {
   NgayHenTra: vnTime('portal'),
   NgayTra: vnTime('portal'),
   TrangThaiHoSo: { kind: 'status' },
-  DanhSachLePhi: { kind: 'records', fields: { MaPhiLePhi: TEXT, TenPhiLePhi: TEXT, Gia: CODE } },
+  DanhSachLePhi: {
+    kind: 'records',
+    fields: { MaPhiLePhi: TEXT, TenPhiLePhi: TEXT, Gia: CODE, HinhThucThu: CODE, LoaiPhiLePhi: CODE },
+  },
   MaDonVi: CODE,
+  MaLinhVuc: TEXT,
+  TenLinhVuc: TEXT,
+  LoaiDoiTuong: CODE,
+  HinhThuc: CODE,
+  DonViXuLy: TEXT,
+  Email: TEXT,
+  SoDienThoai: TEXT,
+  NoiNopHoSo: CODE,
+  NgayNopHoSo: vnTime('portal'),
+  NgayTuChoi: vnTime('portal'),
+  TaiKhoanDuocXacThucVoiVNeID: CODE,
+  DuocThanhToanTrucTuyen: CODE,
+  DSKetNoiCSDL: { kind: 'records', fields: { MaCSDL: TEXT } },
+  TaiLieuNop: { kind: 'records', fields: { MaThanhPhanHoSo: TEXT, TenTepDinhKem: TEXT } },
   TienDo: {
     kind: 'records',
     fields: {
@@ -47,29 +81,39 @@ export const PORTAL_FIELD_RULES: FieldRules = {
       PhongBanXuLy: TEXT,
       NoiDungXuLy: TEXT,
       TrangThai: { kind: 'status' },
+      NgayBatDau: vnTime('portal'),
+      NgayKetThucTheoQuyDinh: vnTime('portal'),
     },
   },
 };
 
 /**
- * The record the portal should hold for a dossier: the portal connector's own mapping
- * (`toPortalDossier` and `toPortalProgress` as `TienDo`).
- * @throws ConnectorError (`mapping`) when the log lacks what the connector needs to send it (no
- * submission yet): the connector would not have sent it either.
+ * The portal's records as {@link dossierRecordChecks} reads them; the record the portal should hold
+ * for a dossier is the portal connector's own mapping (`toPortalDossier`, with the catalogue's
+ * cached procedure, and `toPortalProgress` as `TienDo`). A dossier whose log lacks what the
+ * connector needs to send it (no submission yet) has none: the connector would not have sent it.
  */
-function expectedPortalRecord(dossier: ExpectedDossier): Record<string, unknown> {
-  const facts = portalFacts(dossier.events);
-  return { ...toPortalDossier(dossier.view, facts), TienDo: toPortalProgress(dossier.dossier, facts) };
+function portalRecords(options: PortalReconcilerOptions): DossierRecords {
+  const { dossierDefaults } = options;
+  const catalogue = catalogueOf(options);
+  return {
+    code: 'MaHoSo',
+    unit: 'MaDonVi',
+    status: 'TrangThaiHoSo',
+    rules: PORTAL_FIELD_RULES,
+    expectedRecord: (dossier: ExpectedDossier) => {
+      const facts = portalFacts(dossier.events);
+      const code = dossier.view.procedureCode;
+      const procedure = code === undefined ? undefined : catalogue?.peek(code);
+      const record = toPortalDossier(dossier.view, facts, {
+        lenient: true,
+        ...(procedure === undefined ? {} : { procedure }),
+        ...(dossierDefaults === undefined ? {} : { defaults: dossierDefaults }),
+      });
+      return { ...record, TienDo: toPortalProgress(dossier.dossier, facts) };
+    },
+  };
 }
-
-/** The portal's records as {@link dossierRecordChecks} reads them. */
-const PORTAL_RECORDS: DossierRecords = {
-  code: 'MaHoSo',
-  unit: 'MaDonVi',
-  status: 'TrangThaiHoSo',
-  rules: PORTAL_FIELD_RULES,
-  expectedRecord: expectedPortalRecord,
-};
 
 /**
  * Reconciles the national portal through its bulk export (`XuatDanhSachHoSo`), page by page: each
@@ -79,13 +123,50 @@ const PORTAL_RECORDS: DossierRecords = {
  */
 export class PortalReconciler extends DossierRecordsReconciler<PortalReconcilerOptions> {
   readonly target = PORTAL_TARGET;
-  protected readonly records = PORTAL_RECORDS;
+  protected get records(): DossierRecords {
+    return (this.portalRecords ??= portalRecords(this.options));
+  }
+  private portalRecords: DossierRecords | undefined;
+  private catalogue: Pick<ProcedureCatalogue, 'find' | 'peek'> | null | undefined;
 
   protected async *listPages(signal: AbortSignal | undefined) {
     for (let offset: number | null = 0; offset !== null;) {
       const page = await this.options.client.exportDossiers(offset, this.pageSize, signal);
+      await this.warmCatalogue(page.dossiers, signal);
       yield { records: page.dossiers as unknown as Record<string, unknown>[] };
       offset = page.dossiers.length === 0 ? null : page.next;
     }
   }
+
+  /** Looks the page's procedures up, so that the expected records find them cached. */
+  private async warmCatalogue(
+    dossiers: readonly { MaTTHC?: unknown }[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const catalogue = (this.catalogue ??= catalogueOf(this.options) ?? null);
+    if (catalogue === null) return;
+    const codes = new Set(dossiers.flatMap((d) => (typeof d.MaTTHC === 'string' ? [d.MaTTHC] : [])));
+    for (const code of codes) {
+      if (catalogue.peek(code) !== undefined) continue;
+      // A procedure that cannot be looked up now leaves its fields out of the expected record.
+      await catalogue.find(code, signal).catch(() => undefined);
+    }
+  }
+}
+
+const defaultCatalogues = new WeakMap<PortalReconcilerOptions, ProcedureCatalogue>();
+
+/** The reconciler's catalogue: its option, else one over the client (one per options object). */
+function catalogueOf(
+  options: PortalReconcilerOptions,
+): Pick<ProcedureCatalogue, 'find' | 'peek'> | undefined {
+  if (options.catalogue !== undefined) return options.catalogue;
+  const client = options.client;
+  if (client.procedure === undefined) return undefined;
+  let catalogue = defaultCatalogues.get(options);
+  if (catalogue === undefined) {
+    catalogue = new ProcedureCatalogue({ client: { procedure: client.procedure.bind(client) } });
+    defaultCatalogues.set(options, catalogue);
+  }
+  return catalogue;
 }

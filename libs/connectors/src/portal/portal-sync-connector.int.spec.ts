@@ -112,20 +112,34 @@ const expectedDossier = (code: string) => ({
   NgayHenTra: '20251126170000',
   NgayTra: '20251125163000',
   TrangThaiHoSo: 10,
-  DanhSachLePhi: [{ MaPhiLePhi: 'LP01', TenPhiLePhi: 'Lệ phí hộ tịch', Gia: 50000 }],
+  // Gia as a string of digits, as the real clients send it.
+  DanhSachLePhi: [{ MaPhiLePhi: 'LP01', TenPhiLePhi: 'Lệ phí hộ tịch', Gia: '50000' }],
   DanhSachGiayToKetQua: [],
   MaDonVi: COMMUNE,
+  // The procedure's field from the portal's catalogue (LayThuTuc): the event carries none.
+  MaLinhVuc: 'G09-TP01',
+  TenLinhVuc: 'Hộ tịch',
+  // The defaults for what the event lacks; the agency that received it handles it.
+  LoaiDoiTuong: '1',
+  HinhThuc: '0',
+  DonViXuLy: AGENCY,
+  Email: 'no-reply@lgsp-hub.invalid',
+  SoDienThoai: '0000000000',
+  NoiNopHoSo: '2',
+  NgayNopHoSo: '20251123235930',
   TienDo: [
-    [2, '20251124000500'],
-    [4, '20251124090000'],
-    [10, '20251125163000'],
-  ].map(([status, at]) => ({
+    [2, '20251124000500', '20251123235930'],
+    [4, '20251124090000', '20251124000500'],
+    [10, '20251125163000', '20251124090000'],
+  ].map(([status, at, startedAt]) => ({
     MaHoSo: code,
     NguoiXuLy: HANDLER.name,
     ChucDanh: HANDLER.title,
     ThoiDiemXuLy: at,
     PhongBanXuLy: HANDLER.department,
     TrangThai: status,
+    // The step began with the previous change (the submission for the first).
+    NgayBatDau: startedAt,
   })),
 });
 
@@ -172,6 +186,109 @@ describe('PortalSyncConnector with the portal simulator', () => {
     expect(outcomes.map((o) => [o.dossier, o.status])).toEqual(codes.map((code) => [code, 'delivered']));
     expect(await portalState(codes)).toEqual(codes.map(expectedDossier));
     expect(await parking.list({ limit: 10 })).toEqual([]);
+  });
+
+  it('fills name, field and due date from the catalogue (looked up once), and sends what the events carry', async () => {
+    const [bare, full, other] = [newCode(), newCode(), newCode()];
+    await submit(bare, { procedureName: undefined, dueAt: undefined });
+    await submit(other, { procedureName: undefined });
+    await submit(full, {
+      sector: { code: 'TP-LOCAL', name: 'Hộ tịch (tỉnh)' },
+      applicantType: 'agency',
+      applicant: {
+        fullName: 'Nguyễn Thị Hoà',
+        idNumber: '051190001234',
+        email: 'hoa@example.vn',
+        phone: '0912345678',
+      },
+      submittedAt: '2025-11-23T10:00:00Z',
+      identityVerified: true,
+      onlinePayment: true,
+      connectedDatabases: ['CSDLQGDC'],
+      documents: [{ code: 'TP1', name: 'Tờ khai đăng ký khai sinh' }],
+      fees: [{ code: 'LP01', name: 'Lệ phí hộ tịch', amount: 50000, kind: 'fee', collection: 'online' }],
+    });
+    const { connector: c, parking } = connector();
+    const outcomes = await c.deliver(await eventsOf([bare, full, other]));
+    expect(outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(await parking.list({ limit: 10 })).toEqual([]);
+    const [b, f, o] = await portalState([bare, full, other]);
+    // Received Sunday 23 Nov 23:59:30: one working day is Monday 24 Nov.
+    expect(b).toMatchObject({
+      TenTTHC: 'Đăng ký khai sinh',
+      MaLinhVuc: 'G09-TP01',
+      TenLinhVuc: 'Hộ tịch',
+      NgayHenTra: '20251124235930',
+    });
+    expect(o).toMatchObject({ TenTTHC: 'Đăng ký khai sinh', NgayHenTra: '20251126170000' });
+    expect(f).toMatchObject({
+      TenTTHC: 'Đăng ký khai sinh',
+      MaLinhVuc: 'TP-LOCAL',
+      LoaiDoiTuong: '3',
+      Email: 'hoa@example.vn',
+      SoDienThoai: '0912345678',
+      NgayNopHoSo: '20251123170000',
+      TaiKhoanDuocXacThucVoiVNeID: '1',
+      DuocThanhToanTrucTuyen: '1',
+      DSKetNoiCSDL: [{ MaCSDL: 'CSDLQGDC' }],
+      TaiLieuNop: [{ MaThanhPhanHoSo: 'TP1', TenTepDinhKem: 'Tờ khai đăng ký khai sinh' }],
+      DanhSachLePhi: [
+        {
+          MaPhiLePhi: 'LP01',
+          TenPhiLePhi: 'Lệ phí hộ tịch',
+          Gia: '50000',
+          HinhThucThu: '2',
+          LoaiPhiLePhi: '2',
+        },
+      ],
+    });
+    // Two dossiers needed the catalogue; the procedure was looked up once.
+    expect(sim.calls().byOperation.LayThuTuc).toBe(1);
+    expect(c.catalogue.peek('1.001193')?.name).toBe('Đăng ký khai sinh');
+  });
+
+  it('parks a dossier of a procedure the catalogue does not know, with that reason, and delivers it once the catalogue has it', async () => {
+    const code = newCode();
+    await submit(code, { procedureCode: '1.003583', procedureName: undefined });
+    const { connector: c, parking } = connector();
+    expect((await c.deliver(await eventsOf([code])))[0]?.status).toBe('parked');
+    expect(await parking.get('portal', code)).toMatchObject({
+      kind: 'data',
+      reason: expect.stringMatching(/procedure 1\.003583 is not in the portal's catalogue/),
+    });
+    expect(sim.calls().byOperation.DongBoHoSoMC ?? 0).toBe(0);
+
+    sim.addToCatalogue({
+      procedures: [
+        {
+          MATTHC: '1.003583',
+          TENTTHC: 'Đăng ký thường trú',
+          CAPTHUCHIEN: 'Cấp Xã',
+          LINHVUCTHUCHIEN: [{ MALINHVUC: 'G04-CA01', TENLINHVUC: 'Đăng ký, quản lý cư trú' }],
+        },
+      ],
+    });
+    await parking.retry('portal', code, { by: 'operator', at: new Date().toISOString(), note: 'catalogue' });
+    expect(await c.redeliver(code)).toMatchObject({ status: 'delivered' });
+    expect((await portalState([code]))[0]).toMatchObject({
+      TenTTHC: 'Đăng ký thường trú',
+      MaLinhVuc: 'G04-CA01',
+    });
+  });
+
+  it('parks a dossier without a contact when the deployment configures no default', async () => {
+    const code = newCode();
+    await submit(code);
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
+    const c = new PortalSyncConnector({
+      events: store,
+      client: new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp', timeoutMs: 2000 }),
+      parking,
+      breaker: new CircuitBreaker('portal'),
+      dossierDefaults: { applicantType: '1', hinhThuc: '0' },
+    });
+    expect((await c.deliver(await eventsOf([code])))[0]?.status).toBe('parked');
+    expect((await parking.get('portal', code))?.reason).toMatch(/Email is required/);
   });
 
   it('sends each dossier’s changes in order across batches, as of each batch’s last event', async () => {
@@ -289,7 +406,16 @@ describe('PortalSyncConnector with the portal simulator', () => {
     await parking.retry('portal', code, { by: 'operator', at: new Date().toISOString(), note: 'submitted' });
     expect(await c.redeliver(code)).toMatchObject({ dossier: code, status: 'delivered' });
 
-    expect(await portalState([code])).toEqual([expectedDossier(code)]);
+    // In stream order the first change came before the submission (no start known), the second after it.
+    const want = expectedDossier(code);
+    const [first, second, ...rest] = want.TienDo;
+    const { NgayBatDau: _unknown, ...firstWithoutStart } = first!;
+    want.TienDo = [
+      firstWithoutStart,
+      { ...second!, NgayBatDau: '20251123235930' },
+      ...rest,
+    ] as typeof want.TienDo;
+    expect(await portalState([code])).toEqual([want]);
     expect((await parking.history('portal', code)).map((h) => h.action)).toEqual(['parked', 'retried']);
   });
 

@@ -74,6 +74,14 @@ export interface DossierStatusChanged {
    * RFC 3339 date-time with an explicit offset (Z or ±hh:mm).
    */
   dueAt?: string;
+  /**
+   * RFC 3339 date-time with an explicit offset (Z or ±hh:mm).
+   */
+  stepStartedAt?: string;
+  /**
+   * RFC 3339 date-time with an explicit offset (Z or ±hh:mm).
+   */
+  stepDueAt?: string;
 }
 export interface Handler {
   name: string;
@@ -109,6 +117,182 @@ export interface DossierSubmitted {
   channel: 'in-person' | 'online' | 'postal';
   applicant: Applicant;
   /**
+   * Who applies (the portal's LoaiDoiTuong: citizen 1, business 2, state agency 3, other 4).
+   */
+  applicantType?: 'citizen' | 'business' | 'agency' | 'other';
+  sector?: ProcedureSector;
+  /**
+   * When the applicant submitted it (the portal's NgayNopHoSo), when it differs from receivedAt (online submissions).
+   */
+  submittedAt?: string;
+  /**
+   * The applicant's account was verified with VNeID (the portal's TaiKhoanDuocXacThucVoiVNeID).
+   */
+  identityVerified?: boolean;
+  /**
+   * The fees can be paid online (the portal's DuocThanhToanTrucTuyen).
+   */
+  onlinePayment?: boolean;
+  /**
+   * Codes of the national databases the dossier was checked against (the portal's DSKetNoiCSDL[].MaCSDL).
+   *
+   * @maxItems 20
+   */
+  connectedDatabases?:
+    | []
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+  /**
+   * The documents submitted (the portal's TaiLieuNop).
+   *
+   * @maxItems 100
+   */
+  documents?: SubmittedDocument[];
+  /**
    * RFC 3339 date-time with an explicit offset (Z or ±hh:mm).
    */
   receivedAt: string;
@@ -130,6 +314,25 @@ export interface Applicant {
    * Citizen ID: 12 digits, or a legacy 9-digit number.
    */
   idNumber: string;
+  /**
+   * The applicant's e-mail (the portal's Email). Personal data: never logged.
+   */
+  email?: string;
+  /**
+   * The applicant's phone number (the portal's SoDienThoai), digits with an optional leading +. Personal data: never logged.
+   */
+  phone?: string;
+}
+/**
+ * The procedure's field (the portal's MaLinhVuc, TenLinhVuc); looked up in the portal's catalogue when absent.
+ */
+export interface ProcedureSector {
+  code: string;
+  name: string;
+}
+export interface SubmittedDocument {
+  code?: string;
+  name: string;
 }
 export interface Fee {
   code?: string;
@@ -138,6 +341,14 @@ export interface Fee {
    * Amount in whole Vietnamese dong.
    */
   amount: number;
+  /**
+   * A charge (phí) or a fee (lệ phí): the portal's LoaiPhiLePhi.
+   */
+  kind?: 'charge' | 'fee';
+  /**
+   * How it is collected (the portal's HinhThucThu): in cash at the office, or online.
+   */
+  collection?: 'in-person' | 'online';
 }
 /**
  * For civil-status procedures (birth registration, 1.001193): the registration the hub requests from the civil registry once processing starts. Personal data: never logged.

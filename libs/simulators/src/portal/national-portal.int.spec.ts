@@ -14,8 +14,27 @@ const dossier = (code: string, over: Partial<PortalDossier> = {}): Record<string
   NgayHenTra: '20250703170000',
   TrangThaiHoSo: 2,
   DanhSachLePhi: [{ TenPhiLePhi: 'Lệ phí', Gia: 0 }],
+  MaLinhVuc: 'G09-TP01',
+  TenLinhVuc: 'Hộ tịch',
+  LoaiDoiTuong: '1',
+  HinhThuc: '0',
+  DonViXuLy: '000.00.15.H56',
+  Email: 'motcua@example.vn',
+  SoDienThoai: '02553821234',
   ...over,
 });
+
+/** The fields both public clients treat as mandatory in `DongBoHoSoMC`. */
+const MANDATORY = [
+  'MaLinhVuc',
+  'TenLinhVuc',
+  'LoaiDoiTuong',
+  'HinhThuc',
+  'DonViXuLy',
+  'NgayHenTra',
+  'Email',
+  'SoDienThoai',
+] as const;
 
 describe('NationalPortalSimulator over HTTP', () => {
   const sim = new NationalPortalSimulator();
@@ -200,6 +219,8 @@ describe('NationalPortalSimulator over HTTP', () => {
     expect(first.MaHoSo).toMatch(/^000\.00\.00\.G22-\d{6}-0001$/);
     expect(second.MaHoSo).toMatch(/-0002$/);
     expect(first).toEqual(expect.objectContaining({ KenhThucHien: 2, TrangThaiHoSo: 1, ViTri: 1 }));
+    // The procedure's field comes from the portal's own catalogue.
+    expect(first).toEqual(expect.objectContaining({ MaLinhVuc: 'G09-TP01', TenLinhVuc: 'Hộ tịch' }));
     const all = await adapter({ service: 'LayDanhSachHoSoTrucTuyen', ViTri: 0 });
     expect(all.body.result.map((s: { MaHoSo: string }) => s.MaHoSo)).toEqual([first.MaHoSo, second.MaHoSo]);
     expect(all.body.ViTriCuoi).toBe(2);
@@ -214,6 +235,321 @@ describe('NationalPortalSimulator over HTTP', () => {
     const bad = await request(url, 'POST', '/_sim/online-submissions', { TenTTHC: 'x', ChuHoSo: 'y' });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('MaTTHC');
+  });
+
+  it.each(MANDATORY)('refuses a dossier without %s with the portal’s error shape', async (field) => {
+    const code = '000.00.15.H56-250701-0101';
+    for (const absent of [undefined, '']) {
+      const record = dossier(code, { [field]: absent });
+      if (absent === undefined) delete record[field];
+      const refused = await adapter({ service: 'DongBoHoSoMC', data: [record] });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toEqual({ error_code: -1, message: expect.stringContaining(`data[0].${field}`) });
+    }
+    expect(sim.state().dossiers).toEqual([]);
+  });
+
+  it.each([
+    ['LoaiDoiTuong', '5'],
+    ['LoaiDoiTuong', 'citizen'],
+    ['HinhThuc', 'x'],
+    ['DonViXuLy', 'ubnd xa'],
+    ['Email', 'not-an-address'],
+    ['SoDienThoai', '12-34'],
+    ['NgayNopHoSo', '2025-07-01'],
+    ['NgayTuChoi', '20251399000000'],
+    ['TaiKhoanDuocXacThucVoiVNeID', '2'],
+    ['DuocThanhToanTrucTuyen', 'yes'],
+    ['NoiNopHoSo', 'online'],
+    ['DSKetNoiCSDL', [{}]],
+    ['DSKetNoiCSDL', 'CSDLQGDC'],
+    ['TaiLieuNop', [{ MaThanhPhanHoSo: 'TP1' }]],
+    ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: '5.000' }]],
+    ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: '1000', HinhThucThu: 'cash' }]],
+    ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: -5 }]],
+    ['DanhSachLePhi', [{ TenPhiLePhi: 'Lệ phí', Gia: '1000', LoaiPhiLePhi: 1.5 }]],
+  ] as const)('refuses %s = %j', async (field, value) => {
+    const r = await adapter({
+      service: 'DongBoHoSoMC',
+      data: [dossier('000.00.15.H56-250701-0102', { [field]: value })],
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error_code).toBe(-1);
+    expect(r.body.message).toContain(field);
+  });
+
+  it('never echoes a refused contact (personal data) in its message', async () => {
+    for (const [field, value] of [
+      ['Email', 'hoa@@example'],
+      ['SoDienThoai', '09-1234-5678'],
+    ] as const) {
+      const r = await adapter({
+        service: 'DongBoHoSoMC',
+        data: [dossier('000.00.15.H56-250701-0108', { [field]: value })],
+      });
+      expect(r.status).toBe(400);
+      expect(r.body.message).toContain(field);
+      expect(r.body.message).not.toContain(value);
+    }
+    const bad = await request(url, 'POST', '/_sim/online-submissions', {
+      MaTTHC: '1.001193',
+      TenTTHC: 'Đăng ký khai sinh',
+      ChuHoSo: 'Lê Thị Hoa',
+      Email: 'hoa at example',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).not.toContain('hoa at example');
+  });
+
+  it('refuses bad catalogue queries', async () => {
+    const longField = await adapter({ service: 'LayDanhSachTTHC', MaLinhVuc: 'x'.repeat(51) });
+    expect(longField.status).toBe(400);
+    expect(longField.body.message).toContain('MaLinhVuc');
+    expect((await adapter({ service: 'LayDanhSachTTHC', MaLinhVuc: 7 })).status).toBe(400);
+    const none = await adapter({ service: 'LayDanhSachTTHC', MaLinhVuc: 'NO-SUCH' });
+    expect(none.body).toMatchObject({ error_code: 0, result: [] });
+  });
+
+  it('keeps the 2024 schema’s fields, and takes codes and amounts as strings or numbers', async () => {
+    const code = '000.00.15.H56-250701-0103';
+    const full = dossier(code, {
+      LoaiDoiTuong: 2,
+      HinhThuc: 1,
+      NoiNopHoSo: '2',
+      NgayNopHoSo: '20250701080000',
+      TaiKhoanDuocXacThucVoiVNeID: '1',
+      DuocThanhToanTrucTuyen: 0,
+      DSKetNoiCSDL: [{ MaCSDL: 'CSDLQGDC' }],
+      TaiLieuNop: [{ MaThanhPhanHoSo: 'TP1', TenTepDinhKem: 'Tờ khai' }],
+      DanhSachLePhi: [
+        { TenPhiLePhi: 'Lệ phí', Gia: '8000', MaPhiLePhi: 'LP', HinhThucThu: '1', LoaiPhiLePhi: 2 },
+      ],
+    });
+    const r = await adapter({ service: 'DongBoHoSoMC', isUpdating: 'False', data: [full] });
+    expect(r.body).toMatchObject({ error_code: 0 });
+    const { TienDo: _progress, ...held } = sim.state().dossiers[0]!;
+    expect(held).toEqual({ ...full, DanhSachGiayToKetQua: [] });
+    const progress = await adapter({
+      service: 'CapNhatTienDoHoSoMC',
+      data: [
+        {
+          MaHoSo: code,
+          NguoiXuLy: 'Trần Văn Bình',
+          ThoiDiemXuLy: '20250701090000',
+          TrangThai: 4,
+          NgayBatDau: '20250701083000',
+          NgayKetThucTheoQuyDinh: '20250703170000',
+        },
+      ],
+    });
+    expect(progress.body.error_code).toBe(0);
+    expect(sim.state().dossiers[0]!.TienDo[0]).toMatchObject({ NgayBatDau: '20250701083000' });
+    const badStart = await adapter({
+      service: 'CapNhatTienDoHoSoMC',
+      data: [{ MaHoSo: code, NguoiXuLy: 'B', ThoiDiemXuLy: '20250701090000', TrangThai: 4, NgayBatDau: 'x' }],
+    });
+    expect(badStart.status).toBe(400);
+    expect(badStart.body.message).toContain('NgayBatDau');
+    const badEnd = await adapter({
+      service: 'CapNhatTienDoHoSoMC',
+      data: [
+        {
+          MaHoSo: code,
+          NguoiXuLy: 'B',
+          ThoiDiemXuLy: '20250701090000',
+          TrangThai: 4,
+          NgayKetThucTheoQuyDinh: '20250230170000',
+        },
+      ],
+    });
+    expect(badEnd.status).toBe(400);
+    expect(badEnd.body.message).toContain('NgayKetThucTheoQuyDinh');
+  });
+
+  it('reads isUpdating as "True"/"False" (any case) or a boolean, and refuses anything else', async () => {
+    const code = '000.00.15.H56-250701-0104';
+    expect(
+      (await adapter({ service: 'DongBoHoSoMC', isUpdating: 'False', data: [dossier(code)] })).body
+        .error_code,
+    ).toBe(0);
+    const update = await adapter({
+      service: 'DongBoHoSoMC',
+      data: [{ ...dossier(code, { TrangThaiHoSo: 4 }), isUpdating: 'True' }],
+    });
+    expect(update.body.error_code).toBe(0);
+    expect(
+      (await adapter({ service: 'DongBoHoSoMC', isUpdating: 'TRUE', data: [dossier(code)] })).body.error_code,
+    ).toBe(0);
+    const bad = await adapter({ service: 'DongBoHoSoMC', isUpdating: 'yes', data: [dossier(code)] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('isUpdating');
+  });
+
+  it.each([-1, 0, 3, -3] as const)(
+    'answers "đã tồn tại" under error_code %i as its dialect says',
+    async (existsCode) => {
+      sim.setDialect({ existsCode });
+      const code = '000.00.15.H56-250701-0105';
+      await adapter({ service: 'DongBoHoSoMC', data: [dossier(code)] });
+      const again = await adapter({ service: 'DongBoHoSoMC', data: [dossier(code, { TrangThaiHoSo: 9 })] });
+      expect(again.body).toMatchObject({
+        error_code: existsCode,
+        message: expect.stringContaining('đã tồn tại'),
+        result: [{ MaHoSo: code, error_code: existsCode }],
+      });
+      // Nothing was written.
+      expect(sim.state().dossiers[0]?.TrangThaiHoSo).toBe(2);
+    },
+  );
+
+  it('writes error_code as a string when its dialect says so, every answer alike', async () => {
+    const set = await request(url, 'POST', '/_sim/dialect', { errorCodeAsString: true });
+    expect(set.body).toMatchObject({ errorCodeAsString: true, existsCode: -1 });
+    const ok = await adapter({ service: 'DongBoHoSoMC', data: [dossier('000.00.15.H56-250701-0106')] });
+    expect(ok.body).toMatchObject({ error_code: '0', result: [{ error_code: '0' }] });
+    const bad = await adapter({ service: 'DongBoHoSoMC', data: [{}] });
+    expect(bad.body.error_code).toBe('-1');
+    const noSession = await request(url, 'POST', '/api/adapter', { service: 'TraCuuHoSo', MaHoSo: 'X' });
+    expect(noSession.body.error_code).toBe('401');
+    const badDialect = await request(url, 'POST', '/_sim/dialect', { existsCode: 7 });
+    expect(badDialect.status).toBe(400);
+    expect((await request(url, 'POST', '/_sim/dialect', { unknown: true })).status).toBe(400);
+    expect((await request(url, 'POST', '/_sim/dialect', { randomSuffix: 'yes' })).status).toBe(400);
+    // A reset restores the dialect the simulator was started with.
+    await request(url, 'POST', '/_sim/reset');
+    expect(sim.state().dialect.errorCodeAsString).toBe(false);
+  });
+
+  it('answers TraCuuHoSo by lowercase mahoso with a result array, by MaHoSo with the object', async () => {
+    const code = '000.00.15.H56-250701-0107';
+    await adapter({ service: 'DongBoHoSoMC', data: [dossier(code)] });
+    const lower = await adapter({ service: 'TraCuuHoSo', mahoso: code });
+    expect(lower.body).toMatchObject({ error_code: 0, result: [{ MaHoSo: code, TienDo: [] }] });
+    const unknown = await adapter({ service: 'TraCuuHoSo', mahoso: '000.00.15.H56-250701-9999' });
+    expect(unknown.body).toMatchObject({ error_code: 0, result: [] });
+    const upper = await adapter({ service: 'TraCuuHoSo', MaHoSo: code });
+    expect(upper.body.result).toMatchObject({ MaHoSo: code });
+    expect((await adapter({ service: 'TraCuuHoSo', mahoso: 12 })).status).toBe(400);
+    expect((await adapter({ service: 'TraCuuHoSo' })).status).toBe(400);
+  });
+
+  it('serves the adapter behind /mapi/login and /mapi/g, with madonvi and a dstcode header', async () => {
+    const login = await request(url, 'POST', '/mapi/login', { username: 'lgsp', password: 'lgsp' });
+    expect(login.body.error_code).toBe(0);
+    const res = await fetch(`${url}/mapi/g`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', dstcode: 'VN:GOV:000.00.00.G22:DVCQG' },
+      body: JSON.stringify({
+        service: 'LayDanhMucCoQuan',
+        session: login.body.session,
+        madonvi: '000.00.15.H56',
+      }),
+    });
+    expect(((await res.json()) as { error_code: number }).error_code).toBe(0);
+    expect(sim.state().lastCall).toEqual({
+      path: '/mapi/g',
+      madonvi: '000.00.15.H56',
+      dstcode: 'VN:GOV:000.00.00.G22:DVCQG',
+    });
+    const badAgency = await adapter({ service: 'LayDanhMucCoQuan', madonvi: 'ubnd' });
+    expect(badAgency.status).toBe(400);
+    expect(badAgency.body.message).toContain('madonvi');
+    const badHeader = await fetch(`${url}/api/adapter`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', dstcode: 'a b' },
+      body: JSON.stringify({ service: 'LayDanhMucCoQuan', session }),
+    });
+    expect(badHeader.status).toBe(400);
+  });
+
+  it('serves the procedure catalogue: LayThuTuc, LayDanhSachTTHC, LayDanhMucCoQuan', async () => {
+    const birth = await adapter({ service: 'LayThuTuc', MaTTHC: '1.001193' });
+    expect(birth.body).toMatchObject({
+      error_code: 0,
+      result: {
+        MATTHC: '1.001193',
+        TENTTHC: 'Đăng ký khai sinh',
+        LINHVUCTHUCHIEN: [{ MALINHVUC: 'G09-TP01', TENLINHVUC: 'Hộ tịch' }],
+        CACHTHUCTHUCHIEN: expect.arrayContaining([
+          { KENH: '1', THOIGIAN: [{ THOIGIANGIAIQUYET: 1, DONVITINH: 'Ngày làm việc' }] },
+        ]),
+      },
+    });
+    const unknown = await adapter({ service: 'LayThuTuc', MaTTHC: '9.999999' });
+    expect(unknown.body).toEqual({
+      error_code: -1,
+      message: expect.stringContaining('Không tìm thấy thủ tục'),
+    });
+    expect((await adapter({ service: 'LayThuTuc', MaTTHC: 'abc' })).status).toBe(400);
+    expect((await adapter({ service: 'LayThuTuc' })).status).toBe(400);
+
+    const all = await adapter({ service: 'LayDanhSachTTHC' });
+    expect(all.body.result.length).toBeGreaterThanOrEqual(8);
+    const attest = await adapter({ service: 'LayDanhSachTTHC', MaLinhVuc: 'G09-TP02' });
+    expect(attest.body.result.map((p: { MATTHC: string }) => p.MATTHC).sort()).toEqual([
+      '2.000884',
+      '2.000908',
+    ]);
+    const agencies = await adapter({ service: 'LayDanhMucCoQuan' });
+    expect(agencies.body.result).toEqual(
+      expect.arrayContaining([{ MACOQUAN: '000.00.00.G22', TENCOQUAN: 'Văn phòng Chính phủ' }]),
+    );
+
+    const added = await request(url, 'POST', '/_sim/catalogue', {
+      procedures: [
+        {
+          MATTHC: '1.003583',
+          TENTTHC: 'Đăng ký thường trú',
+          CAPTHUCHIEN: 'Cấp Xã',
+          LINHVUCTHUCHIEN: [{ MALINHVUC: 'G04-CA01', TENLINHVUC: 'Đăng ký, quản lý cư trú' }],
+        },
+      ],
+      agencies: [{ MACOQUAN: '000.00.15.H56', TENCOQUAN: 'UBND xã' }],
+    });
+    expect(added.status).toBe(200);
+    expect((await adapter({ service: 'LayThuTuc', MaTTHC: '1.003583' })).body.result.TENTTHC).toBe(
+      'Đăng ký thường trú',
+    );
+    for (const bad of [
+      { procedures: [{ MATTHC: '1.003583', TENTTHC: 'x', CAPTHUCHIEN: 'Xã', LINHVUCTHUCHIEN: [] }] },
+      {
+        procedures: [
+          {
+            MATTHC: 'x',
+            TENTTHC: 'x',
+            CAPTHUCHIEN: 'Xã',
+            LINHVUCTHUCHIEN: [{ MALINHVUC: 'a', TENLINHVUC: 'b' }],
+          },
+        ],
+      },
+      { agencies: [{ MACOQUAN: 'ubnd', TENCOQUAN: 'x' }] },
+      { procedures: 'x' },
+    ]) {
+      expect((await request(url, 'POST', '/_sim/catalogue', bad)).status).toBe(400);
+    }
+    // A reset restores the default catalogue.
+    await request(url, 'POST', '/_sim/reset');
+    const gone = await request(url, 'POST', '/api/login', { username: 'lgsp', password: 'lgsp' });
+    const after = await request(url, 'POST', '/api/adapter', {
+      service: 'LayThuTuc',
+      session: gone.body.session,
+      MaTTHC: '1.003583',
+    });
+    expect(after.body.error_code).toBe(-1);
+  });
+
+  it('codes online submissions with 5 random digits when its dialect says so (out-of-province agencies)', async () => {
+    sim.setDialect({ randomSuffix: true });
+    const created = await request(url, 'POST', '/_sim/online-submissions', [
+      { MaTTHC: '1.001193', TenTTHC: 'Đăng ký khai sinh', ChuHoSo: 'Lê Thị Hoa' },
+      { MaTTHC: '1.001193', TenTTHC: 'Đăng ký khai sinh', ChuHoSo: 'Lê Văn Hải' },
+    ]);
+    const codes = created.body.map((s: { MaHoSo: string }) => s.MaHoSo);
+    for (const c of codes) expect(c).toMatch(/^000\.00\.00\.G22-\d{6}-[1-9]\d{4}$/);
+    expect(new Set(codes).size).toBe(2);
+    // The portal accepts its own codes back.
+    const synced = await adapter({ service: 'DongBoHoSoMC', isUpdating: 'True', data: [dossier(codes[0])] });
+    expect(synced.body.error_code).toBe(0);
   });
 
   it('counts calls per operation and per dossier', async () => {
