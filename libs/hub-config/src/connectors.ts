@@ -1,4 +1,4 @@
-import type { CircuitBreakerOptions } from '#lgsp/connectors';
+import { DEFAULT_PORTAL_DOSSIER_DEFAULTS, type CircuitBreakerOptions } from '#lgsp/connectors';
 import { BOOLEAN, integer, positive, settingsObject } from './schema.js';
 import { redactUrl, type Env } from './env.js';
 
@@ -41,7 +41,7 @@ export interface ConnectorsConfig {
      * office's `email` and `phone`. Set `email` and `phone` per deployment: the defaults are the
      * connector's placeholders (a reserved `.invalid` domain) that keep existing deployments
      * syncing; null makes a dossier without the applicant's contact park instead.
-     * @defaultValue "1", "0", "no-reply@lgsp-hub.invalid", "0000000000"
+     * @defaultValue the connector's DEFAULT_PORTAL_DOSSIER_DEFAULTS: "1", "0", "no-reply@lgsp-hub.invalid", "0000000000"
      */
     dossierDefaults: { applicantType: string; hinhThuc: string; email: string | null; phone: string | null };
   };
@@ -162,12 +162,7 @@ export const CONNECTORS_DEFAULTS: ConnectorsConfig = {
     agencyId: null,
     dstCode: null,
     catalogue: { ttlMs: 3_600_000, maxEntries: 2000 },
-    dossierDefaults: {
-      applicantType: '1',
-      hinhThuc: '0',
-      email: 'no-reply@lgsp-hub.invalid',
-      phone: '0000000000',
-    },
+    dossierDefaults: { ...DEFAULT_PORTAL_DOSSIER_DEFAULTS },
   },
   oneStopShop: {
     enabled: true,

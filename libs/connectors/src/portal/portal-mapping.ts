@@ -114,12 +114,12 @@ export interface PortalDossierDefaults {
  * contacts (a reserved `.invalid` domain, ten zeros) that keep the mandatory fields filled. A
  * deployment sets its receiving office's contact instead (hub-config `dossierDefaults`).
  */
-export const DEFAULT_PORTAL_DOSSIER_DEFAULTS: Readonly<PortalDossierDefaults> = {
+export const DEFAULT_PORTAL_DOSSIER_DEFAULTS = {
   applicantType: '1',
   hinhThuc: '0',
   email: 'no-reply@lgsp-hub.invalid',
   phone: '0000000000',
-};
+} as const satisfies PortalDossierDefaults;
 
 /** What {@link toPortalDossier} reads beyond the view and the facts. */
 export interface PortalMappingContext {
