@@ -75,11 +75,11 @@ export interface DossierStatusChanged {
    */
   dueAt?: string;
   /**
-   * RFC 3339 date-time with an explicit offset (Z or ±hh:mm).
+   * When the step this change ends began (the portal's progress NgayBatDau); the previous change by default.
    */
   stepStartedAt?: string;
   /**
-   * RFC 3339 date-time with an explicit offset (Z or ±hh:mm).
+   * When the step had to end by the rules (the portal's progress NgayKetThucTheoQuyDinh).
    */
   stepDueAt?: string;
 }
