@@ -120,31 +120,53 @@ export class CivilRegistryClient {
     };
   }
 
-  private async call(
+  private call(
     path: string,
     operation: string,
     body: unknown,
     signal?: AbortSignal,
   ): Promise<CivilRegistryAnswer> {
-    const { response, text } = await this.http.exchange('POST', path, { body, signal });
-    const answer = parseJsonAnswer<CivilRegistryAnswer>(text, (v) => typeof v.status === 'string');
-    if (!response.ok) {
-      const reason = answer?.errorDescription;
-      const message = reason === undefined ? operation : `${operation}: ${redactIdNumbers(nfc(reason))}`;
-      throw httpStatusError(this.target, response, message);
-    }
-    if (answer === undefined) throw notItsAnswer(this.target, operation, response.status);
-    return answer;
+    return postCivilCall(this.http, this.target, path, operation, body, signal);
   }
 
   private refused(operation: string, answer: CivilRegistryAnswer): ConnectorError {
-    const reason = answer.errorDescription ?? answer.statusDescription ?? `status ${answer.status}`;
-    const code = answer.errorCode ? ` (${answer.errorCode})` : '';
-    return refusedError(
-      this.target,
-      `${this.target} refused ${operation}${code}: ${redactIdNumbers(nfc(reason))}`,
-    );
+    return refusedCivilCall(this.target, operation, answer);
   }
+}
+
+/**
+ * One POST in the Ministry of Justice's exchange style, shared by the registry and DVCLT (their answers
+ * have one shape): a non-2xx status or a body that is not such an answer throws; the answer is
+ * returned whatever its `status`, for the caller to judge. Reasons are NFC, ID numbers redacted.
+ */
+export async function postCivilCall(
+  http: HttpExchange,
+  target: string,
+  path: string,
+  operation: string,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<CivilRegistryAnswer> {
+  const { response, text } = await http.exchange('POST', path, { body, signal });
+  const answer = parseJsonAnswer<CivilRegistryAnswer>(text, (v) => typeof v.status === 'string');
+  if (!response.ok) {
+    const reason = answer?.errorDescription;
+    const message = reason === undefined ? operation : `${operation}: ${redactIdNumbers(nfc(reason))}`;
+    throw httpStatusError(target, response, message);
+  }
+  if (answer === undefined) throw notItsAnswer(target, operation, response.status);
+  return answer;
+}
+
+/** The refusal of `operation` an answer whose `status` is not "1" means (reason NFC, ID numbers redacted). */
+export function refusedCivilCall(
+  target: string,
+  operation: string,
+  answer: CivilRegistryAnswer,
+): ConnectorError {
+  const reason = answer.errorDescription ?? answer.statusDescription ?? `status ${answer.status}`;
+  const code = answer.errorCode ? ` (${answer.errorCode})` : '';
+  return refusedError(target, `${target} refused ${operation}${code}: ${redactIdNumbers(nfc(reason))}`);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,11 +1,5 @@
-import type { ConnectorError } from '../core/errors.js';
-import {
-  HttpExchange,
-  httpStatusError,
-  notItsAnswer,
-  parseJsonAnswer,
-  refusedError,
-} from '../core/http-exchange.js';
+import { HttpExchange, refusedError } from '../core/http-exchange.js';
+import { postCivilCall, refusedCivilCall } from './civil-registry-client.js';
 import {
   CIVIL_REGISTRY_OK,
   type CivilRegistryAnswer,
@@ -67,26 +61,8 @@ export class DvcltClient {
     body: unknown,
     signal?: AbortSignal,
   ): Promise<CivilRegistryAnswer> {
-    const { response, text } = await this.http.exchange('POST', path, { body, signal });
-    const answer = parseJsonAnswer<CivilRegistryAnswer>(text, (v) => typeof v.status === 'string');
-    if (!response.ok) {
-      const reason = answer?.errorDescription;
-      throw httpStatusError(
-        DVCLT_TARGET,
-        response,
-        reason === undefined ? operation : `${operation}: ${reason}`,
-      );
-    }
-    if (answer === undefined) throw notItsAnswer(DVCLT_TARGET, operation, response.status);
-    if (answer.status !== CIVIL_REGISTRY_OK) throw this.refused(operation, answer);
+    const answer = await postCivilCall(this.http, DVCLT_TARGET, path, operation, body, signal);
+    if (answer.status !== CIVIL_REGISTRY_OK) throw refusedCivilCall(DVCLT_TARGET, operation, answer);
     return answer;
-  }
-
-  private refused(operation: string, answer: CivilRegistryAnswer): ConnectorError {
-    const reason = answer.errorDescription ?? `status ${answer.status}`;
-    return refusedError(
-      DVCLT_TARGET,
-      `${DVCLT_TARGET} refused ${operation} (${answer.errorCode ?? ''}): ${reason}`,
-    );
   }
 }
