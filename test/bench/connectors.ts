@@ -43,6 +43,7 @@ import {
   PaymentConnector,
   PortalClient,
   PortalSyncConnector,
+  ProcedureCatalogue,
   PORTAL_PROGRESS_CHUNK,
   ONE_STOP_SHOP_PROGRESS_CHUNK,
   SqlParkingStore,
@@ -157,6 +158,10 @@ const portal: Target = {
     const sim = new NationalPortalSimulator();
     const { url } = await sim.start();
     const login = { username: 'lgsp', password: 'lgsp' };
+    // The hub keeps one catalogue for the connector's life: looked up once here, cached for every round,
+    // so that the rounds time the sync calls the baseline sends too.
+    const catalogue = new ProcedureCatalogue({ client: new PortalClient({ baseUrl: url, ...login }) });
+    await catalogue.get(BIRTH.code, 'warm-up');
     let session = '';
     const adapter = (body: Record<string, unknown>, service: string): RawRequest => ({
       method: 'POST',
@@ -168,7 +173,11 @@ const portal: Target = {
       url,
       sim,
       connector: (settings) =>
-        new PortalSyncConnector({ ...settings, client: new PortalClient({ baseUrl: url, ...login }) }),
+        new PortalSyncConnector({
+          ...settings,
+          client: new PortalClient({ baseUrl: url, ...login }),
+          catalogue,
+        }),
       async prepare() {
         const res = await fetch(`${url}/api/login`, {
           method: 'POST',
