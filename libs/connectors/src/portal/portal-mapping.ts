@@ -66,8 +66,7 @@ export function portalFacts(events: readonly Pick<StoredEvent, 'type' | 'data'>[
       previousAt = d.receivedAt;
     } else if (e.type === 'vn.gov.lgsp.dossier.status-changed.v1') {
       const d = e.data as DossierStatusChanged;
-      if (d.status === 3) facts.rejectedAt = d.changedAt;
-      else delete facts.rejectedAt;
+      facts.rejectedAt = d.status === 3 ? d.changedAt : undefined;
       if (d.handler !== undefined) {
         const startedAt = d.stepStartedAt ?? previousAt;
         steps.push({
@@ -313,7 +312,13 @@ const flag = (v: boolean | undefined): PortalCode | undefined =>
 
 /** `o` without its undefined properties. */
 function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  // A loop, not entries/filter/fromEntries: it runs for every dossier a sync or a reconciliation maps.
+  const out: Record<string, unknown> = {};
+  for (const key in o) {
+    const value = o[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as T;
 }
 
 const nfc = (s: string): string => s.normalize('NFC');
