@@ -53,6 +53,46 @@ describe('normalisation before comparing', () => {
   });
 });
 
+describe('lists of records', () => {
+  const rules = {
+    TienDo: {
+      kind: 'records' as const,
+      fields: {
+        ThoiDiem: { kind: 'time' as const, instant: (t: string) => Date.parse(t) || undefined },
+        Buoc: CODE,
+      },
+    },
+  };
+  const step = (at: string, n: number | string, extra: Record<string, unknown> = {}) => ({
+    ThoiDiem: at,
+    Buoc: n,
+    ...extra,
+  });
+  const A = '2025-11-23T09:00:00+07:00';
+  const B = '2025-11-23T10:00:00+07:00';
+
+  it('finds identical lists equal, an undefined field counting as absent', () => {
+    const expected = { TienDo: [step(A, 1, { GhiChu: undefined }), step(B, 2)] };
+    expect(differences(expected, { TienDo: [step(A, 1), step(B, 2)] }, rules)).toEqual([]);
+  });
+
+  it('still compares them as sets under their rules when they are not identical', () => {
+    const expected = { TienDo: [step(A, 1), step(B, 2)] };
+    // Another order, a numeric string, another writing of the same instant: equal.
+    const same = { TienDo: [step('2025-11-23T03:00:00Z', 2), step(A, '1')] };
+    expect(differences(expected, same, rules)).toEqual([]);
+  });
+
+  it('reports a list whose one field differs, or that holds one more field', () => {
+    const expected = { TienDo: [step(A, 1), step(B, 2)] };
+    expect(differences(expected, { TienDo: [step(A, 1), step(B, 3)] }, rules).map((d) => d.field)).toEqual([
+      'TienDo',
+    ]);
+    const more = { TienDo: [step(A, 1), step(B, 2, { GhiChu: 'x' })] };
+    expect(differences(expected, more, rules).map((d) => d.field)).toEqual(['TienDo']);
+  });
+});
+
 describe('status categories', () => {
   const code = newCode();
   const dossier = expectedOf(code, [submittedEvent(code), statusEvent(code, 2, 1), statusEvent(code, 4, 2)]);
