@@ -78,6 +78,18 @@ describe('personal data in logs', () => {
     }
   });
 
+  it("masks e-mail addresses in text and the portal's contact fields whole", () => {
+    expect(maskText('applicant nguyen.thi.hoa+dvc@example.com.vn refused')).toBe(
+      'applicant [redacted] refused',
+    );
+    expect(redact({ Email: 'a@b.vn', SoDienThoai: 'x', phone: 'y', MaHoSo: 'A-1' })).toEqual({
+      Email: '[redacted]',
+      SoDienThoai: '[redacted]',
+      phone: '[redacted]',
+      MaHoSo: 'A-1',
+    });
+  });
+
   it('leaves times, positions and codes alone', () => {
     const text =
       'at 2025-11-23T09:15:00+07:00 position 84123 commune 21040 dossier 000.00.51.H56-251123-0001';

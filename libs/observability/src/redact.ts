@@ -1,6 +1,6 @@
 /**
  * Personal data and secrets never reach the logs in clear: citizen ID numbers (9 or 12 digits),
- * Vietnamese phone numbers and bearer tokens are masked wherever they appear in a string, and fields
+ * Vietnamese phone numbers, e-mail addresses and bearer tokens are masked wherever they appear in a string, and fields
  * that hold names, ID numbers or secrets are masked whole, at any depth. Names cannot be recognised in
  * free text: code that logs must not log text received from outside at all (log the route, the
  * problem type and masked pointers instead).
@@ -11,6 +11,11 @@ const ID_RUN = /(?<![0-9])([0-9]{12}|[0-9]{9})(?![0-9])/g;
  * `0` after `+84`, `0084` or `84`; digits may be grouped with spaces, dots, dashes or parentheses.
  */
 const PHONE = /(?<![0-9+])(?:\+84|0084|84|0)(?:[ .()-]{0,2}[0-9]){8,10}(?![0-9])/g;
+/**
+ * An e-mail address (the portal's dialect carries the applicant's `Email`). Bounded repetitions, so
+ * a long run of letters without `@` costs linear time, not quadratic.
+ */
+const EMAIL = /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g;
 const DIGIT_BEFORE_LAST_THREE = /[0-9](?=(?:[^0-9]*[0-9]){3})/g;
 /** `Bearer <token>`, the hub's own tokens (`lgsp_` and 256 bits in base64url), and secrets in query strings. */
 const BEARER = /\b(Bearer\s+)[^\s",]+/gi;
@@ -43,6 +48,9 @@ const SENSITIVE_KEYS = new Set([
   'filegiaychungnhan',
   'ho_ten_nguoi_nop',
   'so_giay_to',
+  'email',
+  'phone',
+  'sodienthoai',
   'token',
   'authorization',
   'password',
@@ -60,6 +68,7 @@ export function maskIdNumbers(text: string): string {
 export function maskText(text: string): string {
   return maskIdNumbers(text)
     .replace(PHONE, (m) => m.replace(DIGIT_BEFORE_LAST_THREE, '*'))
+    .replace(EMAIL, MASK)
     .replace(BEARER, `$1${MASK}`)
     .replace(HUB_TOKEN, `lgsp_${MASK}`)
     .replace(SECRET_PARAMETER, (m) => `${m.slice(0, m.indexOf('=') + 1)}${MASK}`);
