@@ -248,9 +248,8 @@ async function noisyNeighbours(seconds: number): Promise<NoisyNeighbours> {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-async function main(): Promise<void> {
-  console.log(`lgsp-hub ingest benchmark (${SECONDS} s per measurement, node ${process.version})\n`);
-
+/** HTTP ingest against raw SQLite, then the noisy neighbours: the figures of issue 12's goals. */
+async function ingestBench(): Promise<Record<string, number>> {
   const raw1 = rawInsertRate(1, SECONDS);
   const raw100 = rawInsertRate(100, SECONDS);
 
@@ -297,13 +296,18 @@ async function main(): Promise<void> {
     console.log(
       `${`  flood of ${f.what}`.padEnd(50)} ${fmt(f.served)} served, ${fmt(f.refused)} answered 429`,
     );
-  const verdict = {
+  return {
     singleRatio: single.eventsPerSecond / raw1,
     singleP99Ms: single.p99,
     batchRatio: batched.eventsPerSecond / raw100,
     quietP99Ms: quietAlone.p99,
     quietUnderFloodP99Ms: quietUnderFlood.p99,
   };
+}
+
+async function main(): Promise<void> {
+  console.log(`lgsp-hub benchmarks (${SECONDS} s per measurement, node ${process.version})\n`);
+  const verdict = runs('ingest') ? await ingestBench() : {};
   const kafka = runs('kafka') ? await kafkaBench(SECONDS) : {};
   const postgres = runs('postgres') ? await postgresBench(SECONDS) : {};
   const scopedReads = runs('scoped-reads') ? await scopedReadsBench(SECONDS) : {};
