@@ -8,6 +8,18 @@ import { reconcileList, reconcileRun, reconcileShow } from './reconcile.js';
 import { replayCommand, replayList, replayPlan, replayRun, replayStatus } from './replay.js';
 import { table } from './table.js';
 import { verify } from './verify.js';
+import {
+  webhooksAttempts,
+  webhooksCreate,
+  webhooksDelete,
+  webhooksDisable,
+  webhooksEnable,
+  webhooksList,
+  webhooksRedeliver,
+  webhooksRotateSecret,
+  webhooksShow,
+  webhooksUpdate,
+} from './webhooks.js';
 
 const USAGE = `lgsp — the lgsp-hub operator CLI
 
@@ -34,6 +46,24 @@ Commands:
   lgsp parked skip TARGET DOSSIER_CODE [--note NOTE] [--through POSITION]
       Drops the dossier's held events for the target (through POSITION, default all held).
   lgsp parked history TARGET DOSSIER_CODE
+      TARGET is a connector (portal, …) or webhook:ID.
+  lgsp webhooks create URL [--description TEXT] [--types T1,T2] [--provinces P1,P2] [--communes C1,C2]
+                       [--rate N]
+      Registers an endpoint for the events of the filter (all the token may see when none is given)
+      and prints its signing secret, shown this once.
+  lgsp webhooks list [--limit N] [--after ID]
+  lgsp webhooks show ID
+  lgsp webhooks update ID [--url URL] [--description TEXT] [--types …] [--provinces …] [--communes …]
+                       [--rate N]
+      A filter flag replaces that part of the filter; an empty one (--provinces '') removes it.
+  lgsp webhooks rotate-secret ID
+      Prints the new secret; the previous one keeps signing (both signatures sent) for a while.
+  lgsp webhooks enable ID | disable ID [--reason TEXT]
+  lgsp webhooks attempts ID [--limit N] [--after SEQ] [--position P]
+  lgsp webhooks redeliver ID --from POSITION
+      Sends every event of the filter from POSITION again, with the same webhook-id as before.
+  lgsp webhooks delete ID [--yes]
+      Confirmation: asked on a terminal, else --yes.
   lgsp reconcile run --target TARGET [SCOPE] [--no-wait]
       Compares TARGET (portal, one-stop-shop, civil-registry, payments) with the log over SCOPE and,
       unless --no-wait, shows its progress, then the mismatches per category (exit 5 when any).
@@ -65,11 +95,11 @@ Commands:
 
 Progress goes to stderr: a bar on a terminal, a plain line every 10 s otherwise.
 
-Exit codes: 0 success; 2 usage error, or a replay needing confirmation without a terminal or --yes;
-3 the hub refused the request (its problem is printed); 4 the hub (or, for migrate and verify, the
-store) could not be reached; 5 a reconciliation found mismatches; 6 a run ended failed or cancelled,
-or the replay was not confirmed; 7 verify found the hash chain broken; 78 bad configuration; 130
-interrupted while following a run (the run goes on in the hub).`;
+Exit codes: 0 success; 2 usage error, or a replay or webhook deletion needing confirmation without a
+terminal or --yes; 3 the hub refused the request (its problem is printed); 4 the hub (or, for migrate
+and verify, the store) could not be reached; 5 a reconciliation found mismatches; 6 a run ended failed
+or cancelled, or the replay or deletion was not confirmed; 7 verify found the hash chain broken; 78
+bad configuration; 130 interrupted while following a run (the run goes on in the hub).`;
 
 /**
  * `--rate-limit N [--burst B]`: N requests per second, B at once (default N, at least 1); with
@@ -168,6 +198,16 @@ const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
     'replay resume': (ctx: Ctx) => replayCommand(ctx, 'resume'),
     'replay cancel': (ctx: Ctx) => replayCommand(ctx, 'cancel'),
     audit,
+    'webhooks create': webhooksCreate,
+    'webhooks list': webhooksList,
+    'webhooks show': webhooksShow,
+    'webhooks update': webhooksUpdate,
+    'webhooks rotate-secret': webhooksRotateSecret,
+    'webhooks enable': webhooksEnable,
+    'webhooks disable': webhooksDisable,
+    'webhooks attempts': webhooksAttempts,
+    'webhooks redeliver': webhooksRedeliver,
+    'webhooks delete': webhooksDelete,
   }),
 );
 

@@ -6,7 +6,7 @@ import type { Clock } from '#lgsp/observability';
  */
 export const EXIT = {
   ok: 0,
-  /** Bad arguments, or a replay that needs confirmation with no terminal to ask and no `--yes`. */
+  /** Bad arguments, or a replay or deletion that needs confirmation with no terminal to ask and no `--yes`. */
   usage: 2,
   /** The hub answered with a problem (bad input, unknown id, a refused state change…). */
   refused: 3,
@@ -14,7 +14,7 @@ export const EXIT = {
   unreachable: 4,
   /** A reconciliation completed and found mismatches. */
   mismatches: 5,
-  /** A run ended failed or cancelled, or the operator declined to confirm a replay (nothing started). */
+  /** A run ended failed or cancelled, or the operator declined to confirm a replay or deletion (nothing done). */
   incomplete: 6,
   /** `lgsp verify` found the event log's hash chain broken (a record modified, missing or out of order). */
   chainBroken: 7,
