@@ -44,6 +44,13 @@ import {
 } from './storage.js';
 
 import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
+import {
+  applyWebhooksEnv,
+  checkWebhooks,
+  WEBHOOKS_DEFAULTS,
+  WEBHOOKS_SCHEMA,
+  type WebhooksConfig,
+} from './webhooks.js';
 
 /**
  * The hub's configuration: one JSON file (`LGSP_CONFIG`) plus environment overrides. Every value
@@ -74,6 +81,8 @@ export interface HubConfig extends StorageConfig {
     pollMs: number;
   };
   simulators: SimulatorsConfig;
+  /** Webhook subscriptions and their delivery (README, "Webhooks"). */
+  webhooks: WebhooksConfig;
   log: LogConfig;
 }
 
@@ -89,6 +98,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   connectors: CONNECTORS_DEFAULTS,
   replay: { confirmAbove: 1000, chunkSize: 100, pollMs: 500 },
   simulators: SIMULATORS_DEFAULTS,
+  webhooks: WEBHOOKS_DEFAULTS,
   log: LOG_DEFAULTS,
 };
 
@@ -108,6 +118,7 @@ const schema = settingsObject({
     pollMs: integer(10, 60_000),
   }),
   simulators: SIMULATORS_SCHEMA,
+  webhooks: WEBHOOKS_SCHEMA,
   log: LOG_SCHEMA,
 });
 
@@ -171,6 +182,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   applyMetricsEnv(c.metrics, env, problems);
   applyConnectorEnv(c, env, problems);
   applyIngestEnv(c.ingest, env, problems);
+  applyWebhooksEnv(c.webhooks, env, problems);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   applyLogEnv(c.log, env, problems);
 }
@@ -179,6 +191,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
 function checkCombinations(c: HubConfig, problems: string[]): void {
   checkHttp(c.http, problems);
   checkIngest(c.ingest, problems);
+  checkWebhooks(c.webhooks, problems);
   if (c.metrics.port !== null && c.metrics.port !== 0 && c.metrics.port === c.http.port)
     problems.push(`metrics.port (${c.metrics.port}) must differ from http.port`);
 }

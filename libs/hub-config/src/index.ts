@@ -12,3 +12,4 @@ export type { KafkaConfig } from './kafka.js';
 export type { LogConfig, MetricsConfig } from './observability.js';
 export type { StorageConfig, SubscriptionsConfig } from './storage.js';
 export type { IngestConfig } from './ingest.js';
+export type { WebhooksConfig } from './webhooks.js';

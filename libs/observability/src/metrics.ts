@@ -30,6 +30,15 @@ export type RateLimitPolicy = 'client' | 'address' | 'metrics';
  * The hub's Prometheus metrics, in a registry of their own. Labels are set only through the methods
  * below, each of which bounds its values to a closed set.
  */
+/** A webhook's progress as the metrics show it. */
+export interface WebhookSample {
+  id: string;
+  state: 'active' | 'disabled';
+  lagEvents: number;
+  lagSeconds: number;
+  parked: number;
+}
+
 export class HubMetrics {
   readonly registry = new Registry();
   private readonly ingestedEvents = this.counter(
@@ -86,6 +95,46 @@ export class HubMetrics {
     'Last global position the subscriber finished.',
     ['subscriber'],
   );
+
+  private readonly webhookDeliveries = this.counter(
+    'lgsp_webhook_deliveries_total',
+    'Webhook delivery tries by endpoint and outcome (delivered, retry, parked, disabled).',
+    ['webhook', 'outcome'],
+  );
+  private readonly webhookSeconds = new Histogram({
+    name: 'lgsp_webhook_delivery_seconds',
+    help: 'Duration of one webhook delivery try, from the request to the end of the answer.',
+    labelNames: ['webhook'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [this.registry],
+  });
+  private readonly webhooksDisabled = this.counter(
+    'lgsp_webhook_disabled_total',
+    'Webhooks the delivery disabled, by reason (gone: a 410; failing: continuous failure).',
+    ['reason'],
+  );
+  private readonly webhookLagEvents = this.gauge(
+    'lgsp_webhook_lag_events',
+    'Events of the log after the webhook checkpoint.',
+    ['webhook'],
+  );
+  private readonly webhookLagSeconds = this.gauge(
+    'lgsp_webhook_lag_seconds',
+    'Age of the oldest event the webhook has not been delivered (0 when caught up).',
+    ['webhook'],
+  );
+  private readonly webhookParked = this.gauge(
+    'lgsp_webhook_parked_dossiers',
+    'Dossiers parked for the webhook endpoint.',
+    ['webhook'],
+  );
+  private readonly webhookState = this.gauge(
+    'lgsp_webhook_state',
+    "1 for the webhook endpoint's current state (active or disabled), 0 for the other.",
+    ['webhook', 'state'],
+  );
+  /** Samples every webhook at scrape time; set by the hub when webhooks are on. */
+  webhookSampler: (() => Promise<readonly WebhookSample[]>) | undefined;
 
   /** A counter or gauge of the hub's registry; label values are set by the methods below. */
   private counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
@@ -144,6 +193,17 @@ export class HubMetrics {
     this.connectionsRefused.inc();
   }
 
+  /** One webhook delivery try and its outcome. */
+  webhookAttempt(webhook: string, outcome: string, seconds: number): void {
+    this.webhookDeliveries.inc({ webhook, outcome });
+    this.webhookSeconds.observe({ webhook }, seconds);
+  }
+
+  /** A webhook the delivery disabled. */
+  webhookDisabled(reason: 'gone' | 'failing'): void {
+    this.webhooksDisabled.inc({ reason });
+  }
+
   /** Lag is sampled when Prometheus scrapes, so the numbers are never stale. */
   async render(sampleLag?: () => Promise<readonly LagSample[]>): Promise<string> {
     if (sampleLag) {
@@ -151,6 +211,19 @@ export class HubMetrics {
         this.lagEvents.set({ subscriber: s.name }, s.lagEvents);
         this.lagSeconds.set({ subscriber: s.name }, s.lagSeconds);
         this.checkpoint.set({ subscriber: s.name }, s.checkpoint);
+      }
+    }
+    if (this.webhookSampler) {
+      this.webhookLagEvents.reset();
+      this.webhookLagSeconds.reset();
+      this.webhookParked.reset();
+      this.webhookState.reset();
+      for (const w of await this.webhookSampler()) {
+        this.webhookLagEvents.set({ webhook: w.id }, w.lagEvents);
+        this.webhookLagSeconds.set({ webhook: w.id }, w.lagSeconds);
+        this.webhookParked.set({ webhook: w.id }, w.parked);
+        this.webhookState.set({ webhook: w.id, state: 'active' }, w.state === 'active' ? 1 : 0);
+        this.webhookState.set({ webhook: w.id, state: 'disabled' }, w.state === 'disabled' ? 1 : 0);
       }
     }
     return this.registry.metrics();

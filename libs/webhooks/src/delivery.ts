@@ -1,0 +1,836 @@
+import type { EventStore, StoredEvent } from '#lgsp/event-store';
+import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
+import type { Page, Subscriber } from '#lgsp/subscriptions';
+import type { ParkingStore } from '#lgsp/connectors';
+import type { AuditLog } from '#lgsp/security';
+import { TokenBucket } from '#lgsp/connectors';
+import {
+  dossierOfStream,
+  webhookTarget,
+  type AttemptOutcome,
+  type DeliveryRow,
+  type WebhookRecord,
+} from './model.js';
+import { messageId, secretKey, signatureHeader } from './signing.js';
+import type { SendResult, WebhookSender } from './sender.js';
+import type { DeliveryOutcome, SqlWebhookStore, WebhookChanges } from './sql-webhook-store.js';
+import { matchesFilter } from './filter.js';
+
+/** What the delivery tells the metrics. */
+export interface WebhookObserver {
+  attempted(webhookId: string, outcome: AttemptOutcome, seconds: number): void;
+  disabled(webhookId: string, reason: 'gone' | 'failing'): void;
+}
+
+/** The schedule and limits of delivery (the `webhooks.*` settings). */
+export interface WebhookDeliverySettings {
+  /** Dossiers (streams) in flight at once per endpoint. @defaultValue 16 */
+  concurrency: number;
+  /**
+   * Delays before the 2nd, 3rd… tries, in ms; once they are spent the dossier parks for the endpoint.
+   * @defaultValue 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+   */
+  retryDelaysMs: readonly number[];
+  /** Each delay is drawn from ±jitter around it. @defaultValue 0.2 */
+  jitter: number;
+  /** An endpoint failing continuously this long is disabled. @defaultValue 5 days */
+  disableAfterMs: number;
+  /** How often replicas look for changes made elsewhere (settings, redeliveries, parkings resolved). */
+  pollMs: number;
+  /** Deliveries queued in memory and in the table per endpoint; beyond it the endpoint's cursor waits. */
+  maxQueued: number;
+}
+
+export const DEFAULT_WEBHOOK_DELIVERY_SETTINGS: Readonly<WebhookDeliverySettings> = {
+  concurrency: 16,
+  retryDelaysMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+  jitter: 0.2,
+  disableAfterMs: 5 * 24 * 3600 * 1000,
+  pollMs: 1000,
+  maxQueued: 20_000,
+};
+
+export interface WebhookDeliveryOptions {
+  store: SqlWebhookStore;
+  events: Pick<EventStore, 'readAll' | 'head'>;
+  parking: ParkingStore;
+  sender: WebhookSender;
+  settings?: Partial<WebhookDeliverySettings>;
+  logger?: Logger;
+  observer?: WebhookObserver;
+  audit?: AuditLog;
+  clock?: Pick<Clock, 'now'>;
+  random?: () => number;
+}
+
+/** The CloudEvents structured-mode media type every delivery is sent as. */
+export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
+const USER_AGENT = 'lgsp-hub-webhooks/1';
+/** Log events read at once when a queued delivery's event is not in memory. */
+const LOAD_PAGE = 200;
+const EVENT_CACHE = 10_000;
+/** Events read per step when an endpoint catches up (re-enabled, rewound, or back under maxQueued). */
+const CATCH_UP_PAGE = 500;
+
+interface Row extends DeliveryRow {
+  event?: StoredEvent;
+}
+
+/** One endpoint as the delivery works on it, in the process that holds the delivery's lease. */
+interface Endpoint {
+  record: WebhookRecord;
+  url: URL;
+  keys: { current: Buffer; previous?: Buffer; previousUntil?: number };
+  bucket: TokenBucket;
+  /** Queued deliveries by stream, in log order. */
+  streams: Map<string, Row[]>;
+  /** Streams whose head is due and not in flight, in the order they became ready. */
+  ready: Set<string>;
+  inFlight: Set<string>;
+  /** Streams whose head waits for its due time. */
+  waiting: Set<string>;
+  timer?: NodeJS.Timeout;
+  timerAt?: number;
+  queued: number;
+  /** Deliveries done (removed) in memory whose removal is not yet committed. */
+  unflushed: Set<number>;
+}
+
+/**
+ * Webhook delivery: one subscriber of the log (`webhooks`, under a lease on PostgreSQL) that queues
+ * each event for every webhook it matches, in one transaction with its cursor; and, in the same
+ * process, the dispatch of the queued deliveries:
+ *
+ * - in order per dossier (per stream): a stream's next event is sent only once the previous one was
+ *   acknowledged with a 2xx; streams proceed in parallel up to `concurrency` per endpoint, at the
+ *   endpoint's `ratePerSecond`;
+ * - a failed try is retried on the schedule (`Retry-After` of a 429/503 honoured), each try and the
+ *   next one it schedules written in one transaction; a spent schedule parks the stream for that
+ *   endpoint only (the connectors' parking, target `webhook:<id>`) and its later events wait;
+ * - a 410 disables the endpoint at once, and continuous failure for `disableAfterMs`; a disabled
+ *   endpoint's cursor waits, and re-enabling catches up from it.
+ *
+ * Delivery is at least once: a try whose outcome was not yet written when the process died is made
+ * again, with the same `webhook-id`.
+ */
+export class WebhookDelivery implements Subscriber {
+  readonly name = 'webhooks';
+  readonly batchSize = 500;
+  readonly ownCheckpoint = { load: () => this.options.store.loadCursor() };
+  private readonly settings: WebhookDeliverySettings;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly endpoints = new Map<string, Endpoint>();
+  private revisions = new Map<string, number>();
+  private logCursor = 0;
+  private loaded = false;
+  private lock: Promise<unknown> = Promise.resolve();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private leader: () => boolean = () => true;
+  private readonly cache = new Map<number, StoredEvent>();
+  private readonly writer: OutcomeWriter;
+  private readonly bodies = new WeakMap<StoredEvent, string>();
+  private syncWanted = false;
+
+  constructor(private readonly options: WebhookDeliveryOptions) {
+    this.settings = { ...DEFAULT_WEBHOOK_DELIVERY_SETTINGS, ...options.settings };
+    this.logger = options.logger ?? silentLogger;
+    const clock = options.clock ?? systemClock;
+    this.now = () => clock.now();
+    this.random = options.random ?? Math.random;
+    this.writer = new OutcomeWriter(options.store, this.logger);
+  }
+
+  /**
+   * Starts the dispatch. `leader` tells whether this process holds the delivery's lease (always true
+   * without replicas); dispatch runs only while it does.
+   */
+  start(leader: () => boolean = () => true): void {
+    this.leader = leader;
+    this.stopped = false;
+    const tick = () => {
+      this.pollTimer = setTimeout(() => {
+        void this.sync().finally(() => {
+          if (!this.stopped) tick();
+        });
+      }, this.settings.pollMs);
+    };
+    tick();
+  }
+
+  /** Stops dispatching; deliveries in flight finish and their outcomes are written. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.exclusive(async () => this.drop());
+    await this.waitIdle();
+    await this.writer.flush();
+    this.options.sender.close();
+  }
+
+  /** Queues a page of the log for every webhook it concerns (the subscriber's batch). */
+  async handle(events: readonly StoredEvent[], page: Page): Promise<void> {
+    await this.exclusive(async () => {
+      await this.ensureLoaded();
+      const from = this.logCursor;
+      const rows: Row[] = [];
+      const cursors: { id: string; from: number; to: number }[] = [];
+      for (const ep of this.endpoints.values()) {
+        const w = ep.record;
+        if (w.state !== 'active' || w.cursor < from || ep.queued >= this.settings.maxQueued) continue;
+        for (const e of events)
+          if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w.id, e));
+        cursors.push({ id: w.id, from: w.cursor, to: Math.max(w.cursor, page.checkpoint) });
+      }
+      const moved = await this.options.store.enqueue(rows, cursors, page.checkpoint);
+      this.logCursor = page.checkpoint;
+      for (const e of events) this.remember(e);
+      this.accept(rows, cursors, moved);
+    });
+    if (!this.stopped) this.requestSync();
+  }
+
+  /** Dispatches now the endpoints a change concerns (the operator API calls it in this process). */
+  poke(): void {
+    this.requestSync();
+  }
+
+  /** Webhooks whose queue this process works on (tests, status). */
+  get active(): number {
+    return this.endpoints.size;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Loading and reloading
+
+  private requestSync(): void {
+    if (this.syncWanted) return;
+    this.syncWanted = true;
+    setImmediate(() => {
+      this.syncWanted = false;
+      void this.sync();
+    });
+  }
+
+  /** Follows leadership, reloads what changed elsewhere and lets lagging endpoints catch up. */
+  private async sync(): Promise<void> {
+    try {
+      await this.exclusive(async () => {
+        if (this.stopped) return;
+        if (!this.leader()) {
+          if (this.loaded) {
+            this.logger.info({}, 'webhook delivery stands by (another process holds its lease)');
+            this.drop();
+          }
+          return;
+        }
+        await this.ensureLoaded();
+        const revisions = await this.options.store.revisions();
+        for (const [id, revision] of revisions)
+          if (this.revisions.get(id) !== revision) await this.reload(id, revision);
+        for (const id of [...this.endpoints.keys()]) if (!revisions.has(id)) this.forget(id);
+        this.revisions = revisions;
+        for (const ep of this.endpoints.values()) await this.catchUp(ep);
+      });
+    } catch (err) {
+      this.logger.error({ err: message(err) }, 'webhook delivery could not read its state; retrying');
+    }
+  }
+
+  private async ensureLoaded(): Promise<void> {
+    if (this.loaded) return;
+    this.logCursor = await this.options.store.loadCursor();
+    const all = await this.options.store.all();
+    this.revisions = new Map();
+    for (const w of all) {
+      await this.reload(w.id, w.revision, w);
+    }
+    this.loaded = true;
+  }
+
+  /** (Re)reads a webhook and its queue, keeping what memory knows better (deliveries in flight, done). */
+  private async reload(id: string, revision: number, known?: WebhookRecord): Promise<void> {
+    const record = known ?? (await this.options.store.get(id));
+    if (record === undefined) {
+      this.forget(id);
+      return;
+    }
+    this.revisions.set(id, revision);
+    let ep = this.endpoints.get(id);
+    if (ep === undefined) {
+      ep = this.newEndpoint(record);
+      this.endpoints.set(id, ep);
+    } else {
+      this.configure(ep, record);
+    }
+    // Outcomes not yet written would look undone in the table: write them first.
+    await this.writer.flush();
+    const rows = await this.options.store.outstanding(id);
+    this.rebuild(ep, rows);
+    await this.repairParkings(ep);
+    this.schedule(ep);
+  }
+
+  private newEndpoint(record: WebhookRecord): Endpoint {
+    const ep: Endpoint = {
+      record,
+      url: new URL(record.url),
+      keys: { current: secretKey(record.secret) },
+      bucket: new TokenBucket(webhookTarget(record.id), {
+        ratePerSecond: record.ratePerSecond,
+        burst: Math.max(1, Math.ceil(record.ratePerSecond)),
+      }),
+      streams: new Map(),
+      ready: new Set(),
+      inFlight: new Set(),
+      waiting: new Set(),
+      queued: 0,
+      unflushed: new Set(),
+    };
+    this.configure(ep, record);
+    return ep;
+  }
+
+  private configure(ep: Endpoint, record: WebhookRecord): void {
+    if (record.ratePerSecond !== ep.record.ratePerSecond) {
+      ep.bucket.stop();
+      ep.bucket = new TokenBucket(webhookTarget(record.id), {
+        ratePerSecond: record.ratePerSecond,
+        burst: Math.max(1, Math.ceil(record.ratePerSecond)),
+      });
+    }
+    ep.record = record;
+    ep.url = new URL(record.url);
+    const until = record.previousSecretExpiresAt ? Date.parse(record.previousSecretExpiresAt) : undefined;
+    ep.keys = {
+      current: secretKey(record.secret),
+      ...(record.previousSecret && until !== undefined
+        ? { previous: secretKey(record.previousSecret), previousUntil: until }
+        : {}),
+    };
+  }
+
+  /** The queue as the table has it, memory's newer knowledge kept (see {@link Endpoint.unflushed}). */
+  private rebuild(ep: Endpoint, rows: readonly DeliveryRow[]): void {
+    const inMemory = new Map<number, Row>();
+    for (const q of ep.streams.values()) for (const r of q) inMemory.set(r.position, r);
+    const streams = new Map<string, Row[]>();
+    let queued = 0;
+    for (const r of rows) {
+      if (ep.unflushed.has(r.position)) continue;
+      const mine = inMemory.get(r.position);
+      let row: Row = r;
+      if (mine) {
+        // A parking retried elsewhere comes back pending with no failed attempt; otherwise memory is newer.
+        const retried = mine.state === 'parked' && r.state === 'pending' && r.attempts === 0;
+        row = retried ? { ...r, ...(mine.event ? { event: mine.event } : {}) } : mine;
+      }
+      const q = streams.get(r.stream);
+      if (q) q.push(row);
+      else streams.set(r.stream, [row]);
+      queued += 1;
+    }
+    ep.streams = streams;
+    ep.queued = queued;
+    ep.ready.clear();
+    ep.waiting.clear();
+    for (const stream of streams.keys()) this.consider(ep, stream);
+  }
+
+  /** A stream whose head is parked in the table has its parking (a crash may have come in between). */
+  private async repairParkings(ep: Endpoint): Promise<void> {
+    for (const [stream, q] of ep.streams) {
+      const head = q[0];
+      if (head?.state !== 'parked') continue;
+      await this.park(ep, stream, head, 'parked before a restart', head.attempts);
+    }
+  }
+
+  private forget(id: string): void {
+    const ep = this.endpoints.get(id);
+    if (!ep) return;
+    if (ep.timer) clearTimeout(ep.timer);
+    ep.bucket.stop();
+    this.endpoints.delete(id);
+    this.revisions.delete(id);
+  }
+
+  /** Gives up the working set (the lease went to another process, or stopping). */
+  private drop(): void {
+    for (const id of [...this.endpoints.keys()]) this.forget(id);
+    this.loaded = false;
+  }
+
+  private accept(
+    rows: readonly Row[],
+    cursors: readonly { id: string; to: number }[],
+    moved: ReadonlySet<string>,
+  ): void {
+    for (const c of cursors) {
+      const ep = this.endpoints.get(c.id);
+      if (!ep) continue;
+      if (moved.has(c.id)) ep.record.cursor = c.to;
+      // The cursor moved elsewhere (a redelivery rewound it): reload the webhook on the next sync.
+      else this.revisions.set(c.id, -1);
+    }
+    const touched = new Set<Endpoint>();
+    for (const r of rows) {
+      if (!moved.has(r.webhookId)) continue;
+      const ep = this.endpoints.get(r.webhookId);
+      if (!ep) continue;
+      const q = ep.streams.get(r.stream);
+      if (q) {
+        if (q.some((x) => x.position === r.position)) continue;
+        q.push(r);
+        if (q[0]?.state === 'parked') void this.hold(ep, r);
+      } else ep.streams.set(r.stream, [r]);
+      ep.queued += 1;
+      this.consider(ep, r.stream);
+      touched.add(ep);
+    }
+    for (const ep of touched) this.pump(ep);
+  }
+
+  /** Lets an endpoint whose cursor is behind the log's queue its events, up to maxQueued. */
+  private async catchUp(ep: Endpoint): Promise<void> {
+    const w = ep.record;
+    let steps = 0;
+    while (
+      w.state === 'active' &&
+      w.cursor < this.logCursor &&
+      ep.queued < this.settings.maxQueued &&
+      steps < 20 &&
+      !this.stopped
+    ) {
+      steps += 1;
+      const page = (await this.options.events.readAll({ after: w.cursor, limit: CATCH_UP_PAGE })).filter(
+        (e) => e.position <= this.logCursor,
+      );
+      const to =
+        page.length === CATCH_UP_PAGE ? page[page.length - 1]!.position : Math.max(w.cursor, this.logCursor);
+      const rows = page.filter((e) => matchesFilter(w, e)).map((e) => this.newRow(w.id, e));
+      const cursors = [{ id: w.id, from: w.cursor, to }];
+      const moved = await this.options.store.enqueue(rows, cursors);
+      for (const e of page) this.remember(e);
+      this.accept(rows, cursors, moved);
+      if (!moved.has(w.id)) break;
+    }
+  }
+
+  private newRow(webhookId: string, e: StoredEvent): Row {
+    return {
+      webhookId,
+      position: e.position,
+      stream: e.stream,
+      recordedAt: e.recordedAt,
+      state: 'pending',
+      attempts: 0,
+      nextAt: 0,
+      event: e,
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Dispatch
+
+  /** Puts the stream's head in `ready` when it is due, or waits for its time. */
+  private consider(ep: Endpoint, stream: string): void {
+    const head = ep.streams.get(stream)?.[0];
+    ep.ready.delete(stream);
+    ep.waiting.delete(stream);
+    if (head === undefined) {
+      ep.streams.delete(stream);
+      return;
+    }
+    if (ep.inFlight.has(stream) || head.state === 'parked') return;
+    if (head.nextAt <= this.now()) ep.ready.add(stream);
+    else {
+      ep.waiting.add(stream);
+      this.wakeAt(ep, head.nextAt);
+    }
+  }
+
+  private schedule(ep: Endpoint): void {
+    this.pump(ep);
+  }
+
+  private wakeAt(ep: Endpoint, at: number): void {
+    if (ep.timer && ep.timerAt !== undefined && ep.timerAt <= at) return;
+    if (ep.timer) clearTimeout(ep.timer);
+    ep.timerAt = at;
+    ep.timer = setTimeout(
+      () => {
+        ep.timer = undefined;
+        ep.timerAt = undefined;
+        for (const stream of [...ep.waiting]) this.consider(ep, stream);
+        this.pump(ep);
+      },
+      Math.min(Math.max(0, at - this.now()), 2 ** 31 - 1),
+    );
+    ep.timer.unref?.();
+  }
+
+  private pump(ep: Endpoint): void {
+    if (this.stopped || ep.record.state !== 'active' || this.endpoints.get(ep.record.id) !== ep) return;
+    while (ep.inFlight.size < this.settings.concurrency && ep.ready.size > 0) {
+      const stream = ep.ready.values().next().value!;
+      ep.ready.delete(stream);
+      const head = ep.streams.get(stream)?.[0];
+      if (head === undefined || head.state === 'parked') continue;
+      ep.inFlight.add(stream);
+      this.inFlightTotal += 1;
+      void this.deliver(ep, stream, head)
+        .catch((err: unknown) => {
+          // The hub's own failure (the log unreadable): try the stream again a little later.
+          this.logger.error(
+            { webhook: ep.record.id, position: head.position, err: message(err) },
+            'webhook delivery failed inside the hub; retrying',
+          );
+          head.nextAt = this.now() + 1000;
+        })
+        .finally(() => {
+          ep.inFlight.delete(stream);
+          this.inFlightTotal -= 1;
+          if (this.inFlightTotal === 0) for (const f of this.idleWaiters.splice(0)) f();
+          this.consider(ep, stream);
+          this.pump(ep);
+        });
+    }
+  }
+
+  private inFlightTotal = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  private waitIdle(): Promise<void> {
+    if (this.inFlightTotal === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** One try of the stream's head. */
+  private async deliver(ep: Endpoint, stream: string, row: Row): Promise<void> {
+    const event = row.event ?? (await this.load(row.position));
+    if (event === undefined) throw new Error(`event at position ${row.position} is not in the log`);
+    row.event = event;
+    await ep.bucket.acquire();
+    if (this.stopped || this.endpoints.get(ep.record.id) !== ep || ep.record.state !== 'active') return;
+    const w = ep.record;
+    const body = this.body(event, row.replay);
+    const id = messageId(w.id, row.position);
+    const startedAt = this.now();
+    const timestamp = Math.floor(startedAt / 1000);
+    const keys = [ep.keys.current];
+    if (ep.keys.previous && ep.keys.previousUntil !== undefined && startedAt < ep.keys.previousUntil)
+      keys.push(ep.keys.previous);
+    const result = await this.options.sender.post(
+      ep.url,
+      {
+        'content-type': CLOUDEVENTS_JSON,
+        'user-agent': USER_AGENT,
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(keys, id, timestamp, body),
+      },
+      body,
+    );
+    this.settle(ep, stream, row, id, startedAt, result);
+  }
+
+  /** What a try's answer does to the delivery, the stream and the endpoint. */
+  private settle(
+    ep: Endpoint,
+    stream: string,
+    row: Row,
+    id: string,
+    startedAt: number,
+    result: SendResult,
+  ): void {
+    const w = ep.record;
+    const now = this.now();
+    const attempt = row.attempts + 1;
+    const ok = result.status !== undefined && result.status >= 200 && result.status < 300;
+    const changes: WebhookChanges = {};
+    let outcome: AttemptOutcome;
+    let record: DeliveryOutcome['result'];
+    let nextAt: number | undefined;
+    if (ok) {
+      outcome = 'delivered';
+      record = { delivered: true };
+      const q = ep.streams.get(stream);
+      if (q) {
+        const i = q.indexOf(row);
+        if (i >= 0) {
+          q.splice(i, 1);
+          ep.queued -= 1;
+        }
+      }
+      ep.unflushed.add(row.position);
+      if (w.failingSince !== undefined) {
+        delete w.failingSince;
+        changes.failingSince = null;
+      }
+    } else {
+      row.attempts = attempt;
+      if (w.failingSince === undefined) {
+        w.failingSince = new Date(now).toISOString();
+        changes.failingSince = w.failingSince;
+      }
+      const failingFor = now - Date.parse(w.failingSince);
+      if (result.status === 410) {
+        outcome = 'disabled';
+        row.nextAt = now;
+        this.disable(ep, 'gone', `the endpoint answered 410 Gone`, changes);
+      } else if (failingFor >= this.settings.disableAfterMs) {
+        outcome = 'disabled';
+        row.nextAt = now;
+        this.disable(
+          ep,
+          'failing',
+          `the endpoint failed every try since ${w.failingSince} (${Math.round(failingFor / 1000)} s)`,
+          changes,
+        );
+      } else if (attempt > this.settings.retryDelaysMs.length) {
+        outcome = 'parked';
+        row.state = 'parked';
+      } else {
+        outcome = 'retry';
+        const nominal = this.settings.retryDelaysMs[attempt - 1]!;
+        const j = this.settings.jitter;
+        let delay = Math.round(nominal * (1 - j + 2 * j * this.random()));
+        if (result.retryAfterMs !== undefined) delay = Math.max(delay, result.retryAfterMs);
+        row.nextAt = now + delay;
+        nextAt = row.nextAt;
+      }
+      record = { delivered: false, state: row.state, attempts: row.attempts, nextAt: row.nextAt };
+    }
+    const durationMs = result.durationMs;
+    this.options.observer?.attempted(w.id, outcome, durationMs / 1000);
+    const entry: DeliveryOutcome = {
+      webhookId: w.id,
+      position: row.position,
+      result: record,
+      attempt: {
+        webhookId: w.id,
+        position: row.position,
+        messageId: id,
+        attempt,
+        at: new Date(startedAt).toISOString(),
+        ...(result.status === undefined ? {} : { status: result.status }),
+        durationMs,
+        ...(result.response === undefined ? {} : { response: result.response }),
+        ...(result.error === undefined ? {} : { error: result.error }),
+        outcome,
+        ...(nextAt === undefined ? {} : { nextAt: new Date(nextAt).toISOString() }),
+      },
+    };
+    const parked = outcome === 'parked';
+    if (!ok) {
+      this.logger.warn(
+        {
+          webhook: w.id,
+          position: row.position,
+          attempt,
+          ...(result.status === undefined ? {} : { status: result.status }),
+          err: result.error,
+          outcome,
+        },
+        parked ? 'webhook delivery parked' : 'webhook delivery failed',
+      );
+    }
+    this.writer.add(entry, w.id, changes, () => {
+      if (ok) ep.unflushed.delete(row.position);
+      if (parked) return this.park(ep, stream, row, result.error ?? 'failed', attempt);
+      return undefined;
+    });
+  }
+
+  private disable(ep: Endpoint, kind: 'gone' | 'failing', reason: string, changes: WebhookChanges): void {
+    const w = ep.record;
+    if (w.state === 'disabled') return;
+    const at = new Date(this.now()).toISOString();
+    w.state = 'disabled';
+    w.disabledReason = reason;
+    w.disabledAt = at;
+    Object.assign(changes, { state: 'disabled', disabledReason: reason, disabledAt: at, updatedAt: at });
+    ep.ready.clear();
+    this.options.observer?.disabled(w.id, kind);
+    this.logger.warn({ webhook: w.id, reason }, 'webhook disabled');
+    void this.options.audit
+      ?.record({
+        at,
+        actor: 'system',
+        action: 'webhook.disable',
+        subject: webhookTarget(w.id),
+        scope: { url: redactedUrl(w.url) },
+        outcome: { state: 'disabled', reason },
+      })
+      .catch((err: unknown) => this.logger.warn({ err: message(err) }, 'audit entry not written'));
+  }
+
+  private async park(ep: Endpoint, stream: string, row: Row, error: string, attempts: number): Promise<void> {
+    const w = ep.record;
+    const target = webhookTarget(w.id);
+    const dossier = dossierOfStream(stream);
+    await this.options.parking.park(target, dossier, {
+      reason: `${redactedUrl(w.url)} refused the event at position ${row.position} ${attempts} times: ${error}`,
+      kind: 'retriable',
+      attempts,
+      firstPosition: row.position,
+      lastError: error,
+      parkedAt: new Date(this.now()).toISOString(),
+    });
+    const last = ep.streams.get(stream)?.at(-1);
+    if (last && last.position > row.position) await this.options.parking.hold(target, dossier, last.position);
+  }
+
+  private async hold(ep: Endpoint, row: Row): Promise<void> {
+    try {
+      await this.options.parking.hold(webhookTarget(ep.record.id), dossierOfStream(row.stream), row.position);
+    } catch (err) {
+      this.logger.warn({ webhook: ep.record.id, err: message(err) }, 'parking hold not recorded');
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Events and bodies
+
+  private remember(e: StoredEvent): void {
+    this.cache.set(e.position, e);
+    if (this.cache.size > EVENT_CACHE) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+
+  private async load(position: number): Promise<StoredEvent | undefined> {
+    const cached = this.cache.get(position);
+    if (cached) return cached;
+    const page = await this.options.events.readAll({ after: position - 1, limit: LOAD_PAGE });
+    for (const e of page) this.remember(e);
+    return page[0]?.position === position ? page[0] : undefined;
+  }
+
+  /** The CloudEvent in structured mode, with where the log put it (and the replay's mark). */
+  private body(e: StoredEvent, replay?: string): string {
+    if (replay === undefined) {
+      const known = this.bodies.get(e);
+      if (known !== undefined) return known;
+    }
+    const body = JSON.stringify(structuredEvent(e, replay));
+    if (replay === undefined) this.bodies.set(e, body);
+    return body;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * A stored event as one structured-mode CloudEvent: its attributes (extensions first, so none shadows
+ * a core attribute), `lgspposition`, `lgspstream`, `lgspstreamversion`, `lgspreplay` for a redelivery
+ * or replay, and `data`.
+ */
+export function structuredEvent(e: StoredEvent, replay?: string): Record<string, unknown> {
+  return {
+    ...e.extensions,
+    specversion: '1.0',
+    id: e.id,
+    source: e.source,
+    type: e.type,
+    ...(e.time !== undefined ? { time: e.time } : {}),
+    ...(e.subject !== undefined ? { subject: e.subject } : {}),
+    ...(e.datacontenttype !== undefined ? { datacontenttype: e.datacontenttype } : {}),
+    ...(e.dataschema !== undefined ? { dataschema: e.dataschema } : {}),
+    lgspposition: e.position,
+    lgspstream: e.stream,
+    lgspstreamversion: e.streamVersion,
+    ...(replay === undefined ? {} : { lgspreplay: replay }),
+    data: e.data,
+  };
+}
+
+/** A webhook URL as logs and reasons show it: no credentials, no query (it may hold a token). */
+export function redactedUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/**
+ * Writes tries' outcomes in groups: everything added while a write runs goes into the next one, so
+ * the table sees one transaction per group, and each try's attempt line and next schedule land together.
+ * A failed write is kept and tried again.
+ */
+class OutcomeWriter {
+  private outcomes: DeliveryOutcome[] = [];
+  private changes = new Map<string, WebhookChanges>();
+  private after: (() => Promise<void> | undefined)[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: SqlWebhookStore,
+    private readonly logger: Logger,
+  ) {}
+
+  add(
+    outcome: DeliveryOutcome,
+    webhookId: string,
+    changes: WebhookChanges,
+    after: () => Promise<void> | undefined,
+  ): void {
+    this.outcomes.push(outcome);
+    if (Object.keys(changes).length > 0)
+      this.changes.set(webhookId, { ...this.changes.get(webhookId), ...changes });
+    this.after.push(after);
+    this.running ??= this.drain();
+  }
+
+  /** Resolves once everything added so far is written. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.outcomes.length > 0 || this.changes.size > 0) {
+      const outcomes = this.outcomes;
+      const changes = this.changes;
+      const after = this.after;
+      this.outcomes = [];
+      this.changes = new Map();
+      this.after = [];
+      try {
+        await this.store.record(outcomes, changes);
+      } catch (err) {
+        this.logger.error(
+          { err: message(err), outcomes: outcomes.length },
+          'webhook outcomes not written; retrying',
+        );
+        this.outcomes = [...outcomes, ...this.outcomes];
+        for (const [id, c] of changes) this.changes.set(id, { ...c, ...this.changes.get(id) });
+        this.after = [...after, ...this.after];
+        await new Promise<void>((r) => setTimeout(r, 1000));
+        continue;
+      }
+      for (const f of after) {
+        try {
+          await f();
+        } catch (err) {
+          this.logger.warn({ err: message(err) }, 'webhook parking not recorded');
+        }
+      }
+    }
+    this.running = undefined;
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

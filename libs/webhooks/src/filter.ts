@@ -1,0 +1,18 @@
+import type { StoredEvent } from '#lgsp/event-store';
+import type { WebhookFilter } from './model.js';
+
+/**
+ * True when the event is one the webhook receives: each list of its filter that is given matches, and
+ * a webhook a province owns only ever receives that province's events, whatever its filter says.
+ */
+export function matchesFilter(
+  webhook: { filter: WebhookFilter; province?: string },
+  e: Pick<StoredEvent, 'type' | 'provinceCode' | 'communeCode'>,
+): boolean {
+  const { types, provinces, communes } = webhook.filter;
+  if (webhook.province !== undefined && e.provinceCode !== webhook.province) return false;
+  if (types && !types.includes(e.type)) return false;
+  if (provinces && (e.provinceCode === undefined || !provinces.includes(e.provinceCode))) return false;
+  if (communes && (e.communeCode === undefined || !communes.includes(e.communeCode))) return false;
+  return true;
+}
