@@ -18,6 +18,8 @@ import { connectorParts, type RunningConnectors } from './connectors/connectors.
 import { ProjectionThread } from './projection/projection-thread.js';
 import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
+import { webhookParts } from './webhooks/webhook-parts.js';
+import type { WebhookService } from '#lgsp/webhooks';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
 export interface HubRuntime {
@@ -40,6 +42,8 @@ export interface HubRuntime {
   reconciliation: ReconciliationService;
   /** Replay plans and runs to one connector target. */
   replay: ReplayService;
+  /** Webhook subscriptions (the `/v1/webhooks` API); undefined when `webhooks.enabled` is false. */
+  webhooks: WebhookService | undefined;
   /** The subscribers' lag and state. */
   subscriptions: { lag(): Promise<SubscriptionLag[]> };
   /**
@@ -121,6 +125,25 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   for (const connector of connectors.subscribers) subscriptions.register(connector);
 
   const { audit } = storage;
+  // Webhooks park their dossiers in the connectors' parking (target `webhook:<id>`), opened for them
+  // when no connector runs.
+  const parking =
+    connectors.running.parking ?? (config.webhooks.enabled ? await storage.openParking() : undefined);
+  const running = { ...connectors.running, parking };
+  const webhooks = parking
+    ? await webhookParts({
+        config,
+        logger,
+        database: storage.database,
+        events: store,
+        units,
+        parking,
+        audit,
+        metrics,
+        subscriptions,
+        leased: lease !== undefined,
+      })
+    : undefined;
   const reconciliation = await reconciliationParts({
     storage: storage.database,
     logger,
@@ -145,7 +168,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     logger,
     reconciliation: reconciliationLookup(reconciliation),
     ...(lease ? { lease } : {}),
-    ...(kafka ? { resolveTarget: (name: string) => kafka.replay.resolve(name, storage.clients) } : {}),
+    resolveTarget: async (name: string) =>
+      (await webhooks?.resolveTarget(name)) ?? (await kafka?.replay.resolve(name, storage.clients)),
   });
 
   const runtime: HubRuntime = {
@@ -156,10 +180,11 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     ingest,
     clients,
     dossiers,
-    connectors: connectors.running,
+    connectors: running,
     audit,
     reconciliation,
     replay,
+    webhooks: webhooks?.service,
     subscriptions: {
       lag: async () => [...((await projection?.lag()) ?? []), ...(await subscriptions.lag())],
     },
@@ -170,6 +195,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     async start() {
       await projection?.start();
       await subscriptions.start();
+      webhooks?.start();
       for (const poller of connectors.pollers) poller.start();
       replay.start();
       // In the background: joining the consumer group can take a session timeout after a crash
@@ -185,6 +211,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await replay.stop();
       await reconciliation.close();
       await subscriptions.stop();
+      await webhooks?.stop();
       connectors.close();
       await kafka?.relay?.close();
       await kafka?.replay.close();

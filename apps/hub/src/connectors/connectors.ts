@@ -40,7 +40,8 @@ import type { RootLogger as Logger } from '#lgsp/observability';
 import type { TargetReconciler } from '#lgsp/reconciliation';
 import { redactUrl, type ConnectorSettings, type HubConfig } from '#lgsp/hub-config';
 
-export type Redelivery = 'delivered' | 'parked' | 'nothing';
+/** `queued`: a webhook's held deliveries are due again and go out in order, in the background. */
+export type Redelivery = 'delivered' | 'parked' | 'nothing' | 'queued';
 
 /** A running outbound connector, as the operator API sees it. */
 export interface RunningConnector {

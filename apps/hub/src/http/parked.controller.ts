@@ -6,7 +6,8 @@ import type { Logger } from '#lgsp/observability';
 import type { Client } from '#lgsp/security';
 import { IntQuery, MAX_PAGE, OneQuery, text } from './query.js';
 import { Caller, Roles } from './roles.js';
-import { CONNECTORS, LOGGER } from './tokens.js';
+import { CONNECTORS, LOGGER, WEBHOOKS } from './tokens.js';
+import { WEBHOOK_TARGET_PREFIX, type WebhookService } from '#lgsp/webhooks';
 import type { Redelivery, RunningConnector, RunningConnectors } from '../connectors/connectors.js';
 
 export class RetryParkedDto {
@@ -25,6 +26,12 @@ export class SkipParkedDto extends RetryParkedDto {
   throughPosition?: number;
 }
 
+/** A target whose parkings can be resolved: a connector, or a webhook (which drops skipped deliveries). */
+interface ParkedTarget extends RunningConnector {
+  /** The parking was skipped through `throughPosition`: drop what the target held of the dossier. */
+  skipped?(dossier: string, throughPosition: number): Promise<void>;
+}
+
 /**
  * The parked (target, dossier) pairs of the running connectors: list, retry (the dossier is delivered
  * again), skip (its held events are dropped for that target) and each pair's history. Admin or operator.
@@ -35,6 +42,7 @@ export class ParkedController {
   constructor(
     @Inject(CONNECTORS) private readonly connectors: RunningConnectors,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(WEBHOOKS) private readonly webhooks: WebhookService | undefined,
   ) {}
 
   @Get()
@@ -47,7 +55,7 @@ export class ParkedController {
     )
     target: string | undefined,
   ): Promise<{ parked: ParkedItem[] }> {
-    if (target !== undefined) this.connector(target);
+    if (target !== undefined) await this.connector(target);
     const parking = this.connectors.parking;
     if (parking === undefined) return { parked: [] };
     return {
@@ -67,7 +75,7 @@ export class ParkedController {
     @Param('dossier') dossier: string,
     @Body() body: RetryParkedDto = {},
   ): Promise<{ entry: ParkingHistoryEntry; delivery: Redelivery }> {
-    const { connector, parking } = this.connector(target);
+    const { connector, parking } = await this.connector(target);
     const entry = await parking.retry(target, dossier, {
       by: operator.name,
       at: new Date().toISOString(),
@@ -89,7 +97,7 @@ export class ParkedController {
     @Param('dossier') dossier: string,
     @Body() body: SkipParkedDto = {},
   ): Promise<{ entry: ParkingHistoryEntry }> {
-    const { parking } = this.connector(target);
+    const { connector, parking } = await this.connector(target);
     const entry = await parking.skip(target, dossier, {
       by: operator.name,
       at: new Date().toISOString(),
@@ -100,6 +108,7 @@ export class ParkedController {
       { actor: operator.name, target, dossier, from: entry.fromPosition, through: entry.throughPosition },
       'parked dossier skipped',
     );
+    await connector.skipped?.(dossier, entry.throughPosition);
     return { entry };
   }
 
@@ -108,15 +117,30 @@ export class ParkedController {
     @Param('target') target: string,
     @Param('dossier') dossier: string,
   ): Promise<{ history: ParkingHistoryEntry[] }> {
-    const { parking } = this.connector(target);
+    const { parking } = await this.connector(target);
     const history = await parking.history(target, dossier);
     if (history.length === 0)
       throw new DomainError('not-found', `dossier ${dossier} has never been parked for ${target}`);
     return { history };
   }
 
-  /** The running connector of `target`; only running targets exist. */
-  private connector(target: string): { connector: RunningConnector; parking: ParkingStore } {
+  /** The running connector of `target`, or the webhook of `webhook:<id>`; only those targets exist. */
+  private async connector(target: string): Promise<{ connector: ParkedTarget; parking: ParkingStore }> {
+    if (target.startsWith(WEBHOOK_TARGET_PREFIX) && this.webhooks && this.connectors.parking) {
+      const webhooks = this.webhooks;
+      const id = target.slice(WEBHOOK_TARGET_PREFIX.length);
+      if ((await webhooks.record(id)) === undefined) throw new DomainError('not-found', `no webhook ${id}`);
+      return {
+        parking: this.connectors.parking,
+        connector: {
+          redeliver: async (dossier) =>
+            (await webhooks.retryParked(id, dossier)) > 0 ? 'queued' : 'nothing',
+          skipped: async (dossier, through) => {
+            await webhooks.skipParked(id, dossier, through);
+          },
+        },
+      };
+    }
     const connector = this.connectors.byTarget.get(target);
     const parking = this.connectors.parking;
     if (connector === undefined || parking === undefined)

@@ -25,6 +25,8 @@ export const SUBSCRIPTIONS = Symbol('SubscriptionLags');
 export const HUB_STATUS = Symbol('HubStatus');
 /** The hub's Logger. */
 export const LOGGER = Symbol('Logger');
+/** The WebhookService; undefined when `webhooks.enabled` is false (the routes then answer 404). */
+export const WEBHOOKS = Symbol('WebhookService');
 /** The {@link IngestLimits}. */
 export const INGEST_LIMITS = Symbol('IngestLimits');
 

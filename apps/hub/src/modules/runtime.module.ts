@@ -13,6 +13,7 @@ import {
   RECONCILIATION,
   REPLAY,
   SUBSCRIPTIONS,
+  WEBHOOKS,
   type HubStatus,
   type IngestLimits,
 } from '../http/tokens.js';
@@ -44,6 +45,7 @@ export class HubRuntimeModule {
       { provide: AUDIT_LOG, useValue: runtime.audit },
       { provide: RECONCILIATION, useValue: runtime.reconciliation },
       { provide: REPLAY, useValue: runtime.replay },
+      { provide: WEBHOOKS, useValue: runtime.webhooks },
       { provide: SUBSCRIPTIONS, useValue: runtime.subscriptions },
       { provide: HubMetrics, useValue: runtime.metrics },
       { provide: HUB_STATUS, useValue: status },

@@ -1,0 +1,112 @@
+import type { ParkingStore } from '#lgsp/connectors';
+import type { AdminUnits } from '#lgsp/contracts';
+import type { EventStore } from '#lgsp/event-store';
+import type { HubConfig } from '#lgsp/hub-config';
+import type { HubMetrics, RootLogger as Logger } from '#lgsp/observability';
+import type { ReplayTarget } from '#lgsp/replay';
+import type { AuditLog } from '#lgsp/security';
+import type { SqlDatabase } from '#lgsp/storage';
+import type { Subscriptions } from '#lgsp/subscriptions';
+import {
+  SqlWebhookStore,
+  WebhookDelivery,
+  WebhookSender,
+  WebhookService,
+  resolveWebhookReplayTarget,
+} from '#lgsp/webhooks';
+
+/** The webhooks of a hub process: the API's service, the delivery (a log subscriber) and its replay targets. */
+export interface WebhookParts {
+  service: WebhookService;
+  delivery: WebhookDelivery;
+  /** `webhook:<id>` of an existing webhook; undefined for any other name. */
+  resolveTarget(name: string): Promise<ReplayTarget | undefined>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface WebhookPartsOptions {
+  config: HubConfig;
+  logger: Logger;
+  database: SqlDatabase;
+  events: EventStore;
+  units: AdminUnits;
+  parking: ParkingStore;
+  audit: AuditLog;
+  metrics: HubMetrics;
+  subscriptions: Subscriptions;
+  /** With PostgreSQL replicas the delivery dispatches only where its subscriber's lease is held. */
+  leased: boolean;
+}
+
+/** Opens the webhook tables and registers the delivery as a subscriber; undefined when webhooks are off. */
+export async function webhookParts(options: WebhookPartsOptions): Promise<WebhookParts | undefined> {
+  const { config, logger, metrics } = options;
+  const w = config.webhooks;
+  if (!w.enabled) return undefined;
+  const store = await SqlWebhookStore.open(options.database);
+  const log = logger.child({ component: 'webhooks' });
+  const delivery = new WebhookDelivery({
+    store,
+    events: options.events,
+    parking: options.parking,
+    sender: new WebhookSender({
+      timeoutMs: w.timeoutMs,
+      allowInsecureTargets: w.allowInsecureTargets,
+      maxSockets: w.concurrency,
+    }),
+    settings: {
+      concurrency: w.concurrency,
+      retryDelaysMs: w.retryDelaysSeconds.map((s) => Math.round(s * 1000)),
+      jitter: w.jitter,
+      disableAfterMs: Math.round(w.disableAfterSeconds * 1000),
+      pollMs: w.pollMs,
+      maxQueued: w.maxQueued,
+    },
+    logger: log,
+    audit: options.audit,
+    observer: {
+      attempted: (id, outcome, seconds) => metrics.webhookAttempt(id, outcome, seconds),
+      disabled: (_id, reason) => metrics.webhookDisabled(reason),
+    },
+  });
+  const runner = options.subscriptions.register(delivery);
+  const changed = () => delivery.poke();
+  const service = new WebhookService({
+    store,
+    events: options.events,
+    units: options.units,
+    settings: {
+      allowInsecureTargets: w.allowInsecureTargets,
+      secretOverlapSeconds: w.secretOverlapSeconds,
+      defaultRatePerSecond: w.ratePerSecond,
+      maxRatePerSecond: w.maxRatePerSecond,
+    },
+    audit: options.audit,
+    changed,
+  });
+  metrics.webhookSampler = async () => {
+    const all = await store.all();
+    return Promise.all(
+      all.map(async (record) => {
+        const view = await service.view(record);
+        return {
+          id: view.id,
+          state: view.state,
+          lagEvents: view.lag.events,
+          lagSeconds: view.lag.seconds,
+          parked: view.parked,
+        };
+      }),
+    );
+  };
+  if (w.allowInsecureTargets)
+    log.warn({}, 'webhooks.allowInsecureTargets is on: http and private addresses are allowed as targets');
+  return {
+    service,
+    delivery,
+    resolveTarget: (name) => resolveWebhookReplayTarget(name, store, options.events, changed),
+    start: () => delivery.start(options.leased ? () => runner.heldLease !== undefined : () => true),
+    stop: () => delivery.stop(),
+  };
+}
