@@ -388,6 +388,7 @@ describe('lgsp migrate', () => {
       'replay.runs',
       'security.audit',
       'security.clients',
+      'webhooks',
     ]);
     for (const v of versions) expect(v.version).toBeGreaterThanOrEqual(1);
     const tables = await queryIn<{ table_name: string }>(

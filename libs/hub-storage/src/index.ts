@@ -15,6 +15,7 @@ import { SqlDossierViewRepository, type DossierViewRepository } from '#lgsp/proj
 import { SqlReconciliationStore } from '#lgsp/reconciliation';
 import { SqlReplayStore } from '#lgsp/replay';
 import { SqlAuditLog, SqlClientStore, type AuditLog, type ClientStore } from '#lgsp/security';
+import { SqlWebhookStore } from '#lgsp/webhooks';
 import type { SqlDatabase } from '#lgsp/storage';
 import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
@@ -41,7 +42,7 @@ export function openStorage(config: StorageConfig, logger: Logger, instanceId: s
 
 /**
  * `lgsp migrate`: creates or upgrades every table of the configured store (event store, clients,
- * dossier views, leases, connector parking) without starting the hub, and returns the versions now in place. Hub
+ * dossier views, leases, connector parking, webhooks) without starting the hub, and returns the versions now in place. Hub
  * processes also migrate at start-up; running it first lets an operator upgrade a shared PostgreSQL
  * schema once, before rolling the replicas.
  */
@@ -54,6 +55,7 @@ export async function migrateStorage(config: StorageConfig, logger: Logger): Pro
     await storage.openPending();
     await SqlReconciliationStore.open(storage.database);
     await SqlReplayStore.open(storage.database);
+    await SqlWebhookStore.open(storage.database);
     return await storage.versions();
   } finally {
     storage.close();
