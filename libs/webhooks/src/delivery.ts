@@ -640,7 +640,10 @@ export class WebhookDelivery implements Subscriber {
     }
     this.writer.add(entry, w.id, changes, () => {
       if (ok) ep.unflushed.delete(row.position);
-      if (parked) return this.park(ep, stream, row, result.error ?? 'failed', attempt);
+      // A webhook deleted meanwhile gets no parking; one dropped otherwise (stopping, the lease lost)
+      // has its parking made when it is loaded again (see repairParkings).
+      if (parked && this.endpoints.get(w.id) === ep)
+        return this.park(ep, stream, row, result.error ?? 'failed', attempt);
       return undefined;
     });
   }

@@ -361,6 +361,31 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     expect(await store.get(ID_A)).toMatchObject({ failingSince: AT, revision: 2 });
   });
 
+  it('writes no attempt line for a webhook deleted while its try was in flight', async () => {
+    await store.create(webhook(ID_A));
+    await store.create(webhook(ID_B));
+    await store.enqueue(
+      [row(ID_A, 1), row(ID_B, 1)],
+      [
+        { id: ID_A, from: 0, to: 1 },
+        { id: ID_B, from: 0, to: 1 },
+      ],
+    );
+    await store.delete(ID_A);
+
+    await store.record(
+      [
+        { webhookId: ID_A, position: 1, result: { delivered: true }, attempt: attempt(ID_A, 1) },
+        { webhookId: ID_B, position: 1, result: { delivered: true }, attempt: attempt(ID_B, 1) },
+      ],
+      new Map([[ID_A, { failingSince: null }]]),
+    );
+
+    expect(await store.attempts(ID_A, { limit: 10 })).toEqual([]);
+    expect(await store.get(ID_A)).toBeUndefined();
+    expect((await store.attempts(ID_B, { limit: 10 })).map((a) => a.position)).toEqual([1]);
+  });
+
   it('writes nothing of a record when part of it fails', async () => {
     await store.create(webhook(ID_A));
     await store.enqueue([row(ID_A, 1)], [{ id: ID_A, from: 0, to: 1 }]);

@@ -258,13 +258,18 @@ export class SqlWebhookStore extends MigratingSqlStore {
     return this.db.transaction((tx) => updateIn(tx, id, changes).then((r) => r && this.toRecord(r)));
   }
 
-  /** Removes the webhook, its queued deliveries and its attempts log. */
+  /**
+   * Removes the webhook, its queued deliveries and its attempts log. The webhook's row goes first: a
+   * {@link record} running meanwhile either waits for it (and then writes nothing) or commits before
+   * (and its lines are deleted here).
+   */
   async delete(id: string): Promise<boolean> {
     await this.ready;
     return this.db.transaction(async (tx) => {
+      const deleted = (await tx.run('DELETE FROM webhooks WHERE id = $1', [id])) > 0;
       await tx.run('DELETE FROM webhook_deliveries WHERE webhook_id = $1', [id]);
       await tx.run('DELETE FROM webhook_attempts WHERE webhook_id = $1', [id]);
-      return (await tx.run('DELETE FROM webhooks WHERE id = $1', [id])) > 0;
+      return deleted;
     });
   }
 
@@ -407,13 +412,17 @@ export class SqlWebhookStore extends MigratingSqlStore {
 
   /**
    * Writes tries' outcomes with their attempt lines, and the webhooks' changes (failing since,
-   * disabled), in one transaction: the attempt and the next try it schedules land together.
+   * disabled), in one transaction: the attempt and the next try it schedules land together. The
+   * attempt line of a webhook deleted while its try was in flight is not written (nothing else would
+   * ever remove it).
    */
   async record(
     outcomes: readonly DeliveryOutcome[],
     webhooks: ReadonlyMap<string, WebhookChanges> = new Map(),
   ): Promise<void> {
     await this.ready;
+    // PostgreSQL: the share lock makes a concurrent delete wait for this transaction, or this wait for it.
+    const lock = this.db.dialect === 'postgres' ? ' FOR SHARE' : '';
     await this.db.transaction(async (tx) => {
       for (const o of outcomes) {
         if (o.result.delivered) {
@@ -433,7 +442,10 @@ export class SqlWebhookStore extends MigratingSqlStore {
           await tx.run(
             `INSERT INTO webhook_attempts (webhook_id, position, message_id, attempt, at, status,
                duration_ms, response, error, outcome, next_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+             SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS INTEGER),
+               CAST($5 AS TEXT), CAST($6 AS INTEGER), CAST($7 AS INTEGER), CAST($8 AS TEXT),
+               CAST($9 AS TEXT), CAST($10 AS TEXT), CAST($11 AS TEXT)
+             WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1${lock})`,
             [
               a.webhookId,
               a.position,
