@@ -9,6 +9,7 @@ import { SqlParkingStore } from '#lgsp/connectors';
 import type { EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { STATUS_CHANGED, SUBMITTED, statusChange } from '#lgsp/event-store/testing';
+import { silentLogger, type Logger } from '#lgsp/observability';
 import type { Client } from '#lgsp/security';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
@@ -125,7 +126,7 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string;
-let cleanups: (() => Promise<void>)[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'lgsp-webhooks-'));
@@ -153,11 +154,14 @@ async function hub(
   const db = SqliteDatabase.open(':memory:');
   const store = await SqlWebhookStore.open(db);
   const parking = await SqlParkingStore.open(db);
+  const errors: string[] = [];
+  const logger: Logger = { ...silentLogger, error: (_, msg) => errors.push(msg) };
   const startDelivery = async () => {
     const delivery = new WebhookDelivery({
       store,
       events,
       parking,
+      logger,
       sender: new WebhookSender({ allowInsecureTargets: true, timeoutMs: 2000 }),
       settings: { retryDelaysMs: [50, 100, 200], pollMs: 50, jitter: 0, ...settings },
     });
@@ -219,6 +223,7 @@ async function hub(
   }
 
   return {
+    errors,
     events,
     store,
     parking,
@@ -543,6 +548,23 @@ describe('WebhookDelivery', () => {
     ]);
     await eventually(async () => (await h.service.get(admin, webhook.id)).pending === 0);
     expect((await h.service.get(admin, webhook.id)).checkpoint).toBe(a2);
+  });
+
+  it('applies a new rate at once, to the tries waiting for the old one too', async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url, ratePerSecond: 0.5 });
+    await sleep(100);
+    for (const d of ['A', 'B', 'C']) await h.append(d);
+    await eventually(() => r.received.length === 1);
+    await sleep(200);
+    expect(r.received).toHaveLength(1);
+
+    await h.service.update(admin, webhook.id, { ratePerSecond: 1000 });
+    const changed = Date.now();
+    await eventually(() => r.received.length === 3);
+    expect(Date.now() - changed).toBeLessThan(500);
+    expect(h.errors).toEqual([]);
   });
 
   it('takes a redirect for a failure and does not follow it', async () => {

@@ -3,7 +3,7 @@ import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observ
 import type { Page, Subscriber } from '#lgsp/subscriptions';
 import type { ParkingStore } from '#lgsp/connectors';
 import type { AuditLog } from '#lgsp/security';
-import { TokenBucket } from '#lgsp/connectors';
+import { RateLimiterStoppedError, TokenBucket } from '#lgsp/connectors';
 import {
   dossierOfStream,
   webhookTarget,
@@ -513,7 +513,13 @@ export class WebhookDelivery implements Subscriber {
     const event = row.event ?? (await this.load(row.position));
     if (event === undefined) throw new Error(`event at position ${row.position} is not in the log`);
     row.event = event;
-    await ep.bucket.acquire();
+    try {
+      await ep.bucket.acquire();
+    } catch (err) {
+      // The bucket was replaced (a new rate) or the endpoint dropped: the stream is considered again.
+      if (err instanceof RateLimiterStoppedError) return;
+      throw err;
+    }
     if (this.stopped || this.endpoints.get(ep.record.id) !== ep || ep.record.state !== 'active') return;
     const w = ep.record;
     const body = this.body(event, row.replay);
