@@ -481,7 +481,7 @@ describe('WebhookDelivery', () => {
     expect(await h.service.get(admin, webhook.id)).not.toHaveProperty('previousSecretExpiresAt');
   });
 
-  it('redelivers from a position with the same webhook-ids and bodies; a replay marks its bodies', async () => {
+  it('redelivers from a position with the same webhook-ids, marked lgspreplay; a replay marks its bodies too', async () => {
     const h = await hub();
     const r = await receiver();
     const { webhook, secret } = await h.service.create(admin, { url: r.url });
@@ -492,6 +492,7 @@ describe('WebhookDelivery', () => {
     const firstTime = new Map(r.received.map((x) => [x.event['lgspposition'] as number, x]));
 
     await expect(h.service.redeliver(admin, webhook.id, a2 + 2)).rejects.toMatchObject({ code: 'invalid' });
+    await expect(h.service.redeliver(admin, webhook.id, 0)).rejects.toMatchObject({ code: 'invalid' });
     const view = await h.service.redeliver(admin, webhook.id, b1);
     expect(view.checkpoint).toBe(b1 - 1);
     await eventually(() => r.received.length === 5);
@@ -499,20 +500,23 @@ describe('WebhookDelivery', () => {
     expect(again.map((x) => x.event['lgspposition']).sort()).toEqual([b1, a2].sort());
     for (const x of again) {
       const before = firstTime.get(x.event['lgspposition'] as number)!;
+      expect(before.event).not.toHaveProperty('lgspreplay');
       expect(x.headers['webhook-id']).toBe(before.headers['webhook-id']);
-      // A redelivery re-reads the log from the position: the body is the first one, with no lgspreplay.
-      expect(x.body).toBe(before.body);
-      expect(x.event).not.toHaveProperty('lgspreplay');
+      expect(x.event).toEqual({ ...before.event, lgspreplay: 'redeliver:ops' });
       expect(verifies(x, secret)).toBe(true);
     }
-    expect(r.positions('A')).toEqual([a1, a2, a2]);
+    // Events after the redelivered range are first deliveries: no mark.
+    const a3 = await h.append('A');
+    await eventually(() => r.positions('A').includes(a3));
+    expect(r.received.at(-1)!.event).not.toHaveProperty('lgspreplay');
+    expect(r.positions('A')).toEqual([a1, a2, a2, a3]);
 
     const replay = new WebhookReplayTarget((await h.store.get(webhook.id))!, h.store, h.events, () =>
       h.delivery.poke(),
     );
     expect(await replay.sendBatch([String(a1), '999999'], 'replay-7')).toEqual(['sent', 'failed']);
-    await eventually(() => r.received.length === 6);
-    const replayed = r.received[5]!;
+    await eventually(() => r.received.length === 7);
+    const replayed = r.received[6]!;
     expect(replayed.event).toMatchObject({ lgspposition: a1, lgspreplay: 'replay-7' });
     expect(replayed.headers['webhook-id']).toBe(firstTime.get(a1)!.headers['webhook-id']);
     expect(verifies(replayed, secret)).toBe(true);

@@ -181,7 +181,7 @@ export class WebhookDelivery implements Subscriber {
         const w = ep.record;
         if (w.state !== 'active' || w.cursor < from || ep.queued >= this.settings.maxQueued) continue;
         for (const e of events)
-          if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w.id, e));
+          if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w, e));
         cursors.push({ id: w.id, from: w.cursor, to: Math.max(w.cursor, page.checkpoint) });
       }
       const moved = await this.options.store.enqueue(rows, cursors, page.checkpoint);
@@ -410,7 +410,7 @@ export class WebhookDelivery implements Subscriber {
       );
       const to =
         page.length === CATCH_UP_PAGE ? page[page.length - 1]!.position : Math.max(w.cursor, this.logCursor);
-      const rows = page.filter((e) => matchesFilter(w, e)).map((e) => this.newRow(w.id, e));
+      const rows = page.filter((e) => matchesFilter(w, e)).map((e) => this.newRow(w, e));
       const cursors = [{ id: w.id, from: w.cursor, to }];
       const moved = await this.options.store.enqueue(rows, cursors);
       for (const e of page) this.remember(e);
@@ -419,15 +419,18 @@ export class WebhookDelivery implements Subscriber {
     }
   }
 
-  private newRow(webhookId: string, e: StoredEvent): Row {
+  /** The delivery of `e` to `w`, marked when it is sent again after a redelivery. */
+  private newRow(w: WebhookRecord, e: StoredEvent): Row {
+    const redelivered = w.redeliverThrough !== undefined && e.position <= w.redeliverThrough;
     return {
-      webhookId,
+      webhookId: w.id,
       position: e.position,
       stream: e.stream,
       recordedAt: e.recordedAt,
       state: 'pending',
       attempts: 0,
       nextAt: 0,
+      ...(redelivered && w.redeliverMark !== undefined ? { replay: w.redeliverMark } : {}),
       event: e,
     };
   }

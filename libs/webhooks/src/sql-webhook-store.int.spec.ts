@@ -94,6 +94,8 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
       secretRotatedAt: AT,
       failingSince: AT,
       cursor: 17,
+      redeliverThrough: 12,
+      redeliverMark: 'redeliver:ops',
       revision: 3,
     });
     await store.create(full);
@@ -156,7 +158,7 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     await store.create(webhook(ID_A, { cursor: 10 }));
     await store.create(webhook(ID_B, { cursor: 10 }));
     // A redelivery rewound B while the page was read.
-    expect(await store.rewind(ID_B, 4, AT)).toBe(true);
+    expect(await store.rewind(ID_B, 4, AT, 'redeliver:ops')).toBe(true);
 
     const moved = await store.enqueue(
       [row(ID_A, 11), row(ID_A, 12, 'dossier-B'), row(ID_B, 11), row(ID_B, 12)],
@@ -211,7 +213,7 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     ]);
     expect((await store.get(ID_A))?.revision).toBe(2);
     // A re-enqueue of a waiting row after a rewind leaves it as it is too.
-    await store.rewind(ID_A, 0, AT);
+    await store.rewind(ID_A, 0, AT, 'redeliver:ops');
     await store.enqueue([row(ID_A, 1)], [{ id: ID_A, from: 0, to: 3 }]);
     expect((await store.outstanding(ID_A))[0]).toMatchObject({ position: 1, attempts: 2 });
   });
@@ -224,17 +226,37 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     expect(await store.requeue(ID_A, many)).toBe(0);
   });
 
-  it('rewinds only backwards, and raises the revision', async () => {
+  it('rewinds only backwards, marks what it had passed for redelivery, and raises the revision', async () => {
     await store.create(webhook(ID_A, { cursor: 10 }));
-    expect(await store.rewind(ID_A, 20, '2026-12-06T10:00:00.000Z')).toBe(true);
+    expect(await store.rewind(ID_A, 20, '2026-12-06T10:00:00.000Z', 'redeliver:a')).toBe(true);
+    const unmoved = await store.get(ID_A);
+    expect(unmoved).toMatchObject({ cursor: 10, revision: 2, updatedAt: '2026-12-06T10:00:00.000Z' });
+    expect(unmoved).not.toHaveProperty('redeliverThrough');
+    expect(unmoved).not.toHaveProperty('redeliverMark');
+
+    expect(await store.rewind(ID_A, 3, AT, 'redeliver:b')).toBe(true);
     expect(await store.get(ID_A)).toMatchObject({
-      cursor: 10,
-      revision: 2,
-      updatedAt: '2026-12-06T10:00:00.000Z',
+      cursor: 3,
+      revision: 3,
+      redeliverThrough: 10,
+      redeliverMark: 'redeliver:b',
     });
-    expect(await store.rewind(ID_A, 3, AT)).toBe(true);
-    expect(await store.get(ID_A)).toMatchObject({ cursor: 3, revision: 3 });
-    expect(await store.rewind('wh_nothing', 3, AT)).toBe(false);
+    // Rewound again before the cursor got back: everything up to 10 still counts as redelivered.
+    await store.enqueue([], [{ id: ID_A, from: 3, to: 6 }]);
+    expect(await store.rewind(ID_A, 1, AT, 'redeliver:c')).toBe(true);
+    expect(await store.get(ID_A)).toMatchObject({
+      cursor: 1,
+      redeliverThrough: 10,
+      redeliverMark: 'redeliver:c',
+    });
+    await store.enqueue([], [{ id: ID_A, from: 1, to: 15 }]);
+    expect(await store.rewind(ID_A, 12, AT, 'redeliver:d')).toBe(true);
+    expect(await store.get(ID_A)).toMatchObject({
+      cursor: 12,
+      redeliverThrough: 15,
+      redeliverMark: 'redeliver:d',
+    });
+    expect(await store.rewind('wh_nothing', 3, AT, 'redeliver:e')).toBe(false);
   });
 
   it('gives the outstanding deliveries in log order, of one webhook only', async () => {
