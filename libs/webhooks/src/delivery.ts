@@ -3,7 +3,7 @@ import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observ
 import type { Page, Subscriber } from '#lgsp/subscriptions';
 import type { ParkingStore } from '#lgsp/connectors';
 import type { AuditLog } from '#lgsp/security';
-import { TokenBucket } from '#lgsp/connectors';
+import { RateLimiterStoppedError, TokenBucket } from '#lgsp/connectors';
 import {
   dossierOfStream,
   webhookTarget,
@@ -181,7 +181,7 @@ export class WebhookDelivery implements Subscriber {
         const w = ep.record;
         if (w.state !== 'active' || w.cursor < from || ep.queued >= this.settings.maxQueued) continue;
         for (const e of events)
-          if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w.id, e));
+          if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w, e));
         cursors.push({ id: w.id, from: w.cursor, to: Math.max(w.cursor, page.checkpoint) });
       }
       const moved = await this.options.store.enqueue(rows, cursors, page.checkpoint);
@@ -410,7 +410,7 @@ export class WebhookDelivery implements Subscriber {
       );
       const to =
         page.length === CATCH_UP_PAGE ? page[page.length - 1]!.position : Math.max(w.cursor, this.logCursor);
-      const rows = page.filter((e) => matchesFilter(w, e)).map((e) => this.newRow(w.id, e));
+      const rows = page.filter((e) => matchesFilter(w, e)).map((e) => this.newRow(w, e));
       const cursors = [{ id: w.id, from: w.cursor, to }];
       const moved = await this.options.store.enqueue(rows, cursors);
       for (const e of page) this.remember(e);
@@ -419,15 +419,18 @@ export class WebhookDelivery implements Subscriber {
     }
   }
 
-  private newRow(webhookId: string, e: StoredEvent): Row {
+  /** The delivery of `e` to `w`, marked when it is sent again after a redelivery. */
+  private newRow(w: WebhookRecord, e: StoredEvent): Row {
+    const redelivered = w.redeliverThrough !== undefined && e.position <= w.redeliverThrough;
     return {
-      webhookId,
+      webhookId: w.id,
       position: e.position,
       stream: e.stream,
       recordedAt: e.recordedAt,
       state: 'pending',
       attempts: 0,
       nextAt: 0,
+      ...(redelivered && w.redeliverMark !== undefined ? { replay: w.redeliverMark } : {}),
       event: e,
     };
   }
@@ -513,7 +516,13 @@ export class WebhookDelivery implements Subscriber {
     const event = row.event ?? (await this.load(row.position));
     if (event === undefined) throw new Error(`event at position ${row.position} is not in the log`);
     row.event = event;
-    await ep.bucket.acquire();
+    try {
+      await ep.bucket.acquire();
+    } catch (err) {
+      // The bucket was replaced (a new rate) or the endpoint dropped: the stream is considered again.
+      if (err instanceof RateLimiterStoppedError) return;
+      throw err;
+    }
     if (this.stopped || this.endpoints.get(ep.record.id) !== ep || ep.record.state !== 'active') return;
     const w = ep.record;
     const body = this.body(event, row.replay);
@@ -640,7 +649,10 @@ export class WebhookDelivery implements Subscriber {
     }
     this.writer.add(entry, w.id, changes, () => {
       if (ok) ep.unflushed.delete(row.position);
-      if (parked) return this.park(ep, stream, row, result.error ?? 'failed', attempt);
+      // A webhook deleted meanwhile gets no parking; one dropped otherwise (stopping, the lease lost)
+      // has its parking made when it is loaded again (see repairParkings).
+      if (parked && this.endpoints.get(w.id) === ep)
+        return this.park(ep, stream, row, result.error ?? 'failed', attempt);
       return undefined;
     });
   }

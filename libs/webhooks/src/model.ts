@@ -40,6 +40,13 @@ export interface WebhookRecord {
   secretRotatedAt?: string;
   /** The log position through which this webhook's events have been queued for delivery. */
   cursor: number;
+  /**
+   * After a redelivery: the events up to this position, queued again as the cursor passes them once
+   * more, carry `redeliverMark` as their `lgspreplay`.
+   */
+  redeliverThrough?: number;
+  /** `redeliver:<client>`: the `lgspreplay` of the last redelivery. */
+  redeliverMark?: string;
   /** First failure with no success since (RFC 3339), while the endpoint keeps failing. */
   failingSince?: string;
   /** Increases with every change (settings, state, redelivery, parking resolved): replicas reload on it. */

@@ -37,6 +37,8 @@ const tables = (t: SqlColumnTypes) => `
     previous_secret_expires_at TEXT,
     secret_rotated_at TEXT,
     queued_through ${t.big} NOT NULL,
+    redeliver_through ${t.big},
+    redeliver_mark TEXT,
     failing_since TEXT,
     revision ${t.big} NOT NULL
   )${t.strict};
@@ -141,6 +143,8 @@ interface WebhookRow {
   previous_secret_expires_at: string | null;
   secret_rotated_at: string | null;
   queued_through: number | string;
+  redeliver_through: number | string | null;
+  redeliver_mark: string | null;
   failing_since: string | null;
   revision: number | string;
 }
@@ -193,8 +197,10 @@ export class SqlWebhookStore extends MigratingSqlStore {
     await this.db.run(
       `INSERT INTO webhooks (id, url, description, filter, rate_per_second, state, disabled_reason,
          disabled_at, province, created_by, created_at, updated_at, secret, previous_secret,
-         previous_secret_expires_at, secret_rotated_at, queued_through, failing_since, revision)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+         previous_secret_expires_at, secret_rotated_at, queued_through, redeliver_through, redeliver_mark,
+         failing_since, revision)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+         $21)`,
       [
         w.id,
         w.url,
@@ -213,6 +219,8 @@ export class SqlWebhookStore extends MigratingSqlStore {
         w.previousSecretExpiresAt ?? null,
         w.secretRotatedAt ?? null,
         w.cursor,
+        w.redeliverThrough ?? null,
+        w.redeliverMark ?? null,
         w.failingSince ?? null,
         w.revision,
       ],
@@ -258,13 +266,18 @@ export class SqlWebhookStore extends MigratingSqlStore {
     return this.db.transaction((tx) => updateIn(tx, id, changes).then((r) => r && this.toRecord(r)));
   }
 
-  /** Removes the webhook, its queued deliveries and its attempts log. */
+  /**
+   * Removes the webhook, its queued deliveries and its attempts log. The webhook's row goes first: a
+   * {@link record} running meanwhile either waits for it (and then writes nothing) or commits before
+   * (and its lines are deleted here).
+   */
   async delete(id: string): Promise<boolean> {
     await this.ready;
     return this.db.transaction(async (tx) => {
+      const deleted = (await tx.run('DELETE FROM webhooks WHERE id = $1', [id])) > 0;
       await tx.run('DELETE FROM webhook_deliveries WHERE webhook_id = $1', [id]);
       await tx.run('DELETE FROM webhook_attempts WHERE webhook_id = $1', [id]);
-      return (await tx.run('DELETE FROM webhooks WHERE id = $1', [id])) > 0;
+      return deleted;
     });
   }
 
@@ -353,15 +366,24 @@ export class SqlWebhookStore extends MigratingSqlStore {
   }
 
   /**
-   * Moves the webhook's cursor back so that every event after `position` is queued again, and raises
-   * its revision. False when there is no such webhook.
+   * Moves the webhook's cursor back so that every event after `position` is queued again, those it had
+   * passed marked `mark` (see {@link WebhookRecord.redeliverThrough}), and raises its revision. False
+   * when there is no such webhook.
    */
-  async rewind(webhookId: string, position: number, updatedAt: string): Promise<boolean> {
+  async rewind(webhookId: string, position: number, updatedAt: string, mark: string): Promise<boolean> {
     await this.ready;
+    // Every right-hand side reads the row as it was before this UPDATE.
     const n = await this.db.run(
-      `UPDATE webhooks SET queued_through = CASE WHEN queued_through > $2 THEN $2 ELSE queued_through END,
-         revision = revision + 1, updated_at = $3 WHERE id = $1`,
-      [webhookId, position, updatedAt],
+      `UPDATE webhooks SET
+         redeliver_through = CASE
+           WHEN queued_through <= $2 THEN redeliver_through
+           WHEN redeliver_through IS NOT NULL AND redeliver_through > queued_through THEN redeliver_through
+           ELSE queued_through END,
+         redeliver_mark = CASE WHEN queued_through > $2 THEN CAST($4 AS TEXT) ELSE redeliver_mark END,
+         queued_through = CASE WHEN queued_through > $2 THEN $2 ELSE queued_through END,
+         revision = revision + 1, updated_at = $3
+       WHERE id = $1`,
+      [webhookId, position, updatedAt, mark],
     );
     return n > 0;
   }
@@ -407,13 +429,17 @@ export class SqlWebhookStore extends MigratingSqlStore {
 
   /**
    * Writes tries' outcomes with their attempt lines, and the webhooks' changes (failing since,
-   * disabled), in one transaction: the attempt and the next try it schedules land together.
+   * disabled), in one transaction: the attempt and the next try it schedules land together. The
+   * attempt line of a webhook deleted while its try was in flight is not written (nothing else would
+   * ever remove it).
    */
   async record(
     outcomes: readonly DeliveryOutcome[],
     webhooks: ReadonlyMap<string, WebhookChanges> = new Map(),
   ): Promise<void> {
     await this.ready;
+    // PostgreSQL: the share lock makes a concurrent delete wait for this transaction, or this wait for it.
+    const lock = this.db.dialect === 'postgres' ? ' FOR SHARE' : '';
     await this.db.transaction(async (tx) => {
       for (const o of outcomes) {
         if (o.result.delivered) {
@@ -433,7 +459,10 @@ export class SqlWebhookStore extends MigratingSqlStore {
           await tx.run(
             `INSERT INTO webhook_attempts (webhook_id, position, message_id, attempt, at, status,
                duration_ms, response, error, outcome, next_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+             SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS INTEGER),
+               CAST($5 AS TEXT), CAST($6 AS INTEGER), CAST($7 AS INTEGER), CAST($8 AS TEXT),
+               CAST($9 AS TEXT), CAST($10 AS TEXT), CAST($11 AS TEXT)
+             WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1${lock})`,
             [
               a.webhookId,
               a.position,
@@ -520,6 +549,8 @@ export class SqlWebhookStore extends MigratingSqlStore {
         : { previousSecretExpiresAt: r.previous_secret_expires_at }),
       ...(r.secret_rotated_at === null ? {} : { secretRotatedAt: r.secret_rotated_at }),
       cursor: Number(r.queued_through),
+      ...(r.redeliver_through === null ? {} : { redeliverThrough: Number(r.redeliver_through) }),
+      ...(r.redeliver_mark === null ? {} : { redeliverMark: r.redeliver_mark }),
       ...(r.failing_since === null ? {} : { failingSince: r.failing_since }),
       revision: Number(r.revision),
     };

@@ -193,16 +193,24 @@ export class WebhookService {
     return { attempts, ...(rows.length > limit ? { next: attempts.at(-1)!.seq } : {}) };
   }
 
-  /** Sends every event of the webhook's filter from `fromPosition` on again (same `webhook-id`s). */
+  /**
+   * Sends every event of the webhook's filter from `fromPosition` on again (same `webhook-id`s), marked
+   * `lgspreplay: redeliver:<client>`.
+   */
   async redeliver(caller: Client, id: string, fromPosition: number): Promise<WebhookView> {
     const w = await this.find(caller, id);
     const head = (await this.options.events.head()).position;
+    if (!Number.isSafeInteger(fromPosition) || fromPosition < 1) {
+      throw new DomainError('invalid', `fromPosition must be a log position (1 or more)`, [
+        { pointer: '/fromPosition', message: 'must be an integer of at least 1' },
+      ]);
+    }
     if (fromPosition > head + 1) {
       throw new DomainError('invalid', `position ${fromPosition} is beyond the log's head (${head})`, [
         { pointer: '/fromPosition', message: `must be at most ${head + 1}` },
       ]);
     }
-    await this.options.store.rewind(w.id, fromPosition - 1, this.iso());
+    await this.options.store.rewind(w.id, fromPosition - 1, this.iso(), `redeliver:${caller.name}`);
     await this.audit(caller, 'webhook.redeliver', w, { fromPosition });
     this.options.changed?.();
     return this.view((await this.options.store.get(w.id)) ?? w);

@@ -1,0 +1,773 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { AdminUnits } from '#lgsp/contracts';
+import { SqlParkingStore } from '#lgsp/connectors';
+import type { EventToAppend } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
+import { STATUS_CHANGED, SUBMITTED, statusChange } from '#lgsp/event-store/testing';
+import { silentLogger, type Logger } from '#lgsp/observability';
+import type { Client } from '#lgsp/security';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { Subscriptions } from '#lgsp/subscriptions';
+import { CLOUDEVENTS_JSON, WebhookDelivery, type WebhookDeliverySettings } from './delivery.js';
+import { webhookTarget } from './model.js';
+import { WebhookReplayTarget } from './replay-target.js';
+import { WebhookSender } from './sender.js';
+import { messageId } from './signing.js';
+import { SqlWebhookStore } from './sql-webhook-store.js';
+import { WebhookService, type WebhookServiceSettings } from './webhook-service.js';
+
+const CREATED = '2026-12-01T00:00:00.000Z';
+const admin: Client = {
+  id: 'c-admin',
+  name: 'ops',
+  role: 'admin',
+  communeCodes: [],
+  sources: [],
+  createdAt: CREATED,
+};
+const province = (code: string): Client => ({
+  id: `c-${code}`,
+  name: `so-tu-phap-${code}`,
+  role: 'province',
+  provinceCode: code,
+  communeCodes: [],
+  sources: [],
+  createdAt: CREATED,
+});
+const commune: Client = {
+  id: 'c-commune',
+  name: 'xa-21040',
+  role: 'commune',
+  provinceCode: '51',
+  communeCodes: ['21040'],
+  sources: ['/communes/21040'],
+  createdAt: CREATED,
+};
+
+/** One request a receiver got. */
+interface Received {
+  at: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  event: Record<string, unknown>;
+}
+
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+/** A webhook endpoint on 127.0.0.1 that records every request and answers as `answer` says (204 by default). */
+class Receiver {
+  readonly received: Received[] = [];
+  answer: (r: Received) => Answer = () => ({ status: 204 });
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<Receiver> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const receiver = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const r: Received = { at: Date.now(), headers: req.headers, body, event: JSON.parse(body) };
+        receiver.received.push(r);
+        const a = receiver.answer(r);
+        res.writeHead(a.status, a.headers).end(a.status >= 300 ? 'no' : undefined);
+      });
+    });
+    return receiver;
+  }
+
+  /** Positions received, in arrival order, of one stream when given. */
+  positions(stream?: string): number[] {
+    return this.received
+      .filter((r) => stream === undefined || r.event['lgspstream'] === `dossier-${stream}`)
+      .map((r) => r.event['lgspposition'] as number);
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function verifies(r: Received, secret: string): boolean {
+  try {
+    new Webhook(secret).verify(r.body, {
+      'webhook-id': String(r.headers['webhook-id']),
+      'webhook-timestamp': String(r.headers['webhook-timestamp']),
+      'webhook-signature': String(r.headers['webhook-signature']),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let dir: string;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lgsp-webhooks-'));
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function receiver(): Promise<Receiver> {
+  const r = await Receiver.start();
+  cleanups.push(() => r.close());
+  return r;
+}
+
+let seq = 0;
+
+/** The hub's webhook parts on one SQLite file of events and one SQLite database of state, started. */
+async function hub(
+  settings: Partial<WebhookDeliverySettings> = {},
+  serviceSettings: Partial<WebhookServiceSettings> = {},
+) {
+  const events = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  const db = SqliteDatabase.open(':memory:');
+  const store = await SqlWebhookStore.open(db);
+  const parking = await SqlParkingStore.open(db);
+  const errors: string[] = [];
+  const logger: Logger = { ...silentLogger, error: (_, msg) => errors.push(msg) };
+  const startDelivery = async () => {
+    const delivery = new WebhookDelivery({
+      store,
+      events,
+      parking,
+      logger,
+      sender: new WebhookSender({ allowInsecureTargets: true, timeoutMs: 2000 }),
+      settings: { retryDelaysMs: [50, 100, 200], pollMs: 50, jitter: 0, ...settings },
+    });
+    const subscriptions = new Subscriptions({
+      store: events,
+      pollIntervalMs: 50,
+      retry: { initialDelayMs: 5, maxDelayMs: 20 },
+    });
+    subscriptions.register(delivery);
+    await subscriptions.start();
+    delivery.start();
+    return {
+      delivery,
+      stop: async () => {
+        await subscriptions.stop();
+        await delivery.stop();
+      },
+    };
+  };
+  let running: Awaited<ReturnType<typeof startDelivery>> | undefined = await startDelivery();
+  const service = new WebhookService({
+    store,
+    events,
+    units: AdminUnits.sample(),
+    settings: {
+      allowInsecureTargets: true,
+      secretOverlapSeconds: 86_400,
+      defaultRatePerSecond: 1000,
+      maxRatePerSecond: 1000,
+      ...serviceSettings,
+    },
+    changed: () => running?.delivery.poke(),
+  });
+  cleanups.unshift(async () => {
+    await running?.stop();
+    events.close();
+    await db.close();
+  });
+
+  /** Stops the delivery (as a process stops), then starts another on the same data. */
+  async function restart(between: () => Promise<void> = async () => undefined): Promise<void> {
+    await running?.stop();
+    running = undefined;
+    await between();
+    running = await startDelivery();
+  }
+
+  /** Appends one event of dossier `dossier` and returns its position. */
+  async function append(dossier: string, overrides: Partial<EventToAppend> = {}): Promise<number> {
+    seq += 1;
+    const [result] = await events.append([
+      statusChange(seq, {
+        stream: `dossier-${dossier}`,
+        data: { dossierCode: dossier, n: seq },
+        ...overrides,
+      }),
+    ]);
+    return result!.position;
+  }
+
+  return {
+    errors,
+    events,
+    store,
+    parking,
+    service,
+    append,
+    restart,
+    get delivery(): WebhookDelivery {
+      return running!.delivery;
+    },
+  };
+}
+
+describe('WebhookDelivery', () => {
+  it('posts each event as a signed structured CloudEvent that standardwebhooks verifies', async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook, secret } = await h.service.create(admin, { url: r.url });
+    const a1 = await h.append('A');
+    const b1 = await h.append('B', { type: SUBMITTED, extensions: { lgspchannel: 'portal' } });
+    const a2 = await h.append('A');
+
+    await eventually(() => r.received.length === 3);
+    expect(r.positions('A')).toEqual([a1, a2]);
+    expect(r.positions('B')).toEqual([b1]);
+    for (const got of r.received) {
+      expect(verifies(got, secret)).toBe(true);
+      expect(got.headers['content-type']).toBe(CLOUDEVENTS_JSON);
+      expect(got.headers['webhook-id']).toBe(messageId(webhook.id, got.event['lgspposition'] as number));
+      expect(Math.abs(Number(got.headers['webhook-timestamp']) - got.at / 1000)).toBeLessThan(5);
+    }
+    const [first] = (await h.events.readAll({ after: b1 - 1, limit: 1 })) as [
+      Awaited<ReturnType<typeof h.events.readAll>>[number],
+    ];
+    expect(r.received.find((x) => x.event['lgspposition'] === b1)?.event).toEqual({
+      lgspchannel: 'portal',
+      specversion: '1.0',
+      id: first.id,
+      source: '/communes/21040',
+      type: SUBMITTED,
+      lgspposition: b1,
+      lgspstream: 'dossier-B',
+      lgspstreamversion: 1,
+      data: first.data,
+    });
+    expect(r.received.find((x) => x.event['lgspposition'] === a2)?.event).toMatchObject({
+      lgspstream: 'dossier-A',
+      lgspstreamversion: 2,
+    });
+    await eventually(async () => (await h.service.get(admin, webhook.id)).checkpoint === a2);
+    expect(await h.service.get(admin, webhook.id)).toMatchObject({
+      checkpoint: a2,
+      lag: { events: 0, seconds: 0 },
+      pending: 0,
+      parked: 0,
+    });
+    const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10 });
+    expect(attempts.map((a) => [a.position, a.attempt, a.status, a.outcome])).toEqual(
+      expect.arrayContaining([
+        [a1, 1, 204, 'delivered'],
+        [b1, 1, 204, 'delivered'],
+        [a2, 1, 204, 'delivered'],
+      ]),
+    );
+  });
+
+  it('keeps each dossier in order through a retry while other dossiers flow, with the same webhook-id', async () => {
+    const h = await hub({ retryDelaysMs: [400, 400] });
+    const r = await receiver();
+    const { webhook, secret } = await h.service.create(admin, { url: r.url });
+    let failed = false;
+    r.answer = (got) => {
+      if (got.event['lgspstream'] === 'dossier-A' && !failed) {
+        failed = true;
+        return { status: 500 };
+      }
+      return { status: 200 };
+    };
+    const a1 = await h.append('A');
+    const b1 = await h.append('B');
+    const a2 = await h.append('A');
+    const b2 = await h.append('B');
+    const a3 = await h.append('A');
+    const b3 = await h.append('B');
+
+    await eventually(() => r.received.length === 7);
+    expect(r.positions('A')).toEqual([a1, a1, a2, a3]);
+    expect(r.positions('B')).toEqual([b1, b2, b3]);
+    const retryIndex = r.received.findIndex((x, i) => i > 0 && x.event['lgspposition'] === a1);
+    const lastB = r.received.findIndex((x) => x.event['lgspposition'] === b3);
+    expect(lastB).toBeLessThan(retryIndex);
+    const tries = r.received.filter((x) => x.event['lgspposition'] === a1);
+    expect(tries[1]!.headers['webhook-id']).toBe(tries[0]!.headers['webhook-id']);
+    expect(tries[1]!.body).toBe(tries[0]!.body);
+    expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(390);
+    expect(tries.every((x) => verifies(x, secret))).toBe(true);
+
+    const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10, position: a1 });
+    expect(attempts.map((a) => [a.attempt, a.status, a.outcome])).toEqual([
+      [1, 500, 'retry'],
+      [2, 200, 'delivered'],
+    ]);
+    expect(attempts[0]!.nextAt).toBeDefined();
+    expect(attempts[0]!.error).toBe('answered 500');
+    await eventually(async () => (await h.service.get(admin, webhook.id)).failingSince === undefined);
+  });
+
+  it('honours the Retry-After of a 429', async () => {
+    const h = await hub({ retryDelaysMs: [50, 50] });
+    const r = await receiver();
+    await h.service.create(admin, { url: r.url });
+    r.answer = () =>
+      r.received.length === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 204 };
+    const a1 = await h.append('A');
+
+    await eventually(() => r.received.length === 2);
+    expect(r.positions()).toEqual([a1, a1]);
+    expect(r.received[1]!.at - r.received[0]!.at).toBeGreaterThanOrEqual(995);
+  });
+
+  it('parks a dossier whose schedule is spent; its later events wait, others flow; retry sends them in order, skip drops them', async () => {
+    const h = await hub({ retryDelaysMs: [30, 30] });
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    const target = webhookTarget(webhook.id);
+    let failA = true;
+    r.answer = (got) => ({ status: failA && got.event['lgspstream'] === 'dossier-A' ? 503 : 204 });
+
+    const a1 = await h.append('A');
+    const a2 = await h.append('A');
+    const b1 = await h.append('B');
+    await eventually(async () => (await h.parking.isParked(target, 'A')) && r.positions('B').length === 1);
+    const [parked] = await h.parking.list({ target, limit: 10 });
+    expect(parked).toMatchObject({ target, dossier: 'A', firstPosition: a1, attempts: 3 });
+    const a3 = await h.append('A');
+    const b2 = await h.append('B');
+    await eventually(() => r.positions('B').length === 2);
+    await eventually(async () => (await h.parking.get(target, 'A'))?.lastPosition === a3);
+    expect(r.positions('A')).toEqual([a1, a1, a1]);
+    expect(r.positions('B')).toEqual([b1, b2]);
+    expect(await h.service.get(admin, webhook.id)).toMatchObject({
+      parked: 1,
+      pending: 2,
+      // The events held behind a parking count as handled: the checkpoint is not held back by them.
+      checkpoint: b2,
+    });
+    const log = await h.service.attempts(admin, webhook.id, { limit: 10, position: a1 });
+    expect(log.attempts.map((a) => a.outcome)).toEqual(['retry', 'retry', 'parked']);
+
+    failA = false;
+    await h.parking.retry(target, 'A', { by: 'ops', at: new Date().toISOString() });
+    expect(await h.service.retryParked(webhook.id, 'A')).toBe(1);
+    await eventually(() => r.positions('A').length === 6);
+    expect(r.positions('A')).toEqual([a1, a1, a1, a1, a2, a3]);
+    await eventually(async () => (await h.service.get(admin, webhook.id)).pending === 0);
+
+    failA = true;
+    const a4 = await h.append('A');
+    await eventually(async () => h.parking.isParked(target, 'A'));
+    const a5 = await h.append('A');
+    await eventually(async () => (await h.parking.get(target, 'A'))?.lastPosition === a5);
+    failA = false;
+    await h.parking.skip(target, 'A', { by: 'ops', at: new Date().toISOString() });
+    expect(await h.service.skipParked(webhook.id, 'A', a5)).toBe(2);
+    const a6 = await h.append('A');
+    await eventually(() => r.positions('A').includes(a6));
+    await sleep(100);
+    expect(r.positions('A').filter((p) => p > a3)).toEqual([a4, a4, a4, a6]);
+    expect(await h.service.get(admin, webhook.id)).toMatchObject({ pending: 0, parked: 0, checkpoint: a6 });
+  });
+
+  it('is disabled at once by a 410, and catches up from its checkpoint when enabled', async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    let gone = true;
+    r.answer = () => ({ status: gone ? 410 : 204 });
+
+    const a1 = await h.append('A');
+    await eventually(async () => (await h.service.get(admin, webhook.id)).state === 'disabled');
+    const disabled = await h.service.get(admin, webhook.id);
+    expect(disabled.disabledReason).toMatch(/410/);
+    expect(disabled.disabledAt).toBeDefined();
+    const a2 = await h.append('A');
+    const b1 = await h.append('B');
+    await sleep(200);
+    expect(r.positions()).toEqual([a1]);
+    const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10 });
+    expect(attempts.map((a) => [a.position, a.status, a.outcome])).toEqual([[a1, 410, 'disabled']]);
+
+    gone = false;
+    const enabled = await h.service.enable(admin, webhook.id);
+    expect(enabled).toMatchObject({ state: 'active', checkpoint: a1 - 1 });
+    expect(enabled).not.toHaveProperty('disabledReason');
+    await eventually(() => r.received.length === 4);
+    expect(r.positions('A')).toEqual([a1, a1, a2]);
+    expect(r.positions('B')).toEqual([b1]);
+    const a3 = await h.append('A');
+    await eventually(() => r.positions('A').includes(a3));
+    await eventually(async () => (await h.service.get(admin, webhook.id)).checkpoint === a3);
+  });
+
+  it('is disabled when every try fails for disableAfterMs', async () => {
+    const h = await hub({ retryDelaysMs: Array<number>(20).fill(40), disableAfterMs: 300 });
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    r.answer = () => ({ status: 500 });
+
+    const a1 = await h.append('A');
+    await eventually(async () => (await h.service.get(admin, webhook.id)).state === 'disabled');
+    const view = await h.service.get(admin, webhook.id);
+    expect(view.disabledReason).toMatch(/failed every try since/);
+    expect(view.failingSince).toBeDefined();
+    const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 100 });
+    expect(attempts.at(-1)?.outcome).toBe('disabled');
+    expect(attempts.slice(0, -1).every((a) => a.outcome === 'retry')).toBe(true);
+    expect(r.received.length).toBe(attempts.length);
+    const tries = r.received.length;
+    await sleep(150);
+    expect(r.received.length).toBe(tries);
+
+    r.answer = () => ({ status: 204 });
+    await h.service.enable(admin, webhook.id);
+    await eventually(() => r.received.length === tries + 1);
+    expect(r.positions().at(-1)).toBe(a1);
+    await eventually(async () => (await h.service.get(admin, webhook.id)).failingSince === undefined);
+  });
+
+  it('signs with both secrets after a rotation until the overlap ends, then with the new one only', async () => {
+    const h = await hub({}, { secretOverlapSeconds: 1 });
+    const r = await receiver();
+    const { webhook, secret: old } = await h.service.create(admin, { url: r.url });
+    await h.append('A');
+    await eventually(() => r.received.length === 1);
+    expect(verifies(r.received[0]!, old)).toBe(true);
+
+    const rotated = await h.service.rotateSecret(admin, webhook.id);
+    expect(rotated.secret).not.toBe(old);
+    expect(rotated.webhook.previousSecretExpiresAt).toBeDefined();
+    expect(rotated.webhook.secretRotatedAt).toBeDefined();
+    await sleep(100);
+    await h.append('A');
+    await eventually(() => r.received.length === 2);
+    const during = r.received[1]!;
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifies(during, old)).toBe(true);
+    expect(verifies(during, rotated.secret)).toBe(true);
+
+    await sleep(Date.parse(rotated.webhook.previousSecretExpiresAt!) - Date.now() + 50);
+    await h.append('A');
+    await eventually(() => r.received.length === 3);
+    const after = r.received[2]!;
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verifies(after, rotated.secret)).toBe(true);
+    expect(verifies(after, old)).toBe(false);
+    expect(await h.service.get(admin, webhook.id)).not.toHaveProperty('previousSecretExpiresAt');
+  });
+
+  it('redelivers from a position with the same webhook-ids, marked lgspreplay; a replay marks its bodies too', async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook, secret } = await h.service.create(admin, { url: r.url });
+    const a1 = await h.append('A');
+    const b1 = await h.append('B');
+    const a2 = await h.append('A');
+    await eventually(() => r.received.length === 3);
+    const firstTime = new Map(r.received.map((x) => [x.event['lgspposition'] as number, x]));
+
+    await expect(h.service.redeliver(admin, webhook.id, a2 + 2)).rejects.toMatchObject({ code: 'invalid' });
+    await expect(h.service.redeliver(admin, webhook.id, 0)).rejects.toMatchObject({ code: 'invalid' });
+    const view = await h.service.redeliver(admin, webhook.id, b1);
+    expect(view.checkpoint).toBe(b1 - 1);
+    await eventually(() => r.received.length === 5);
+    const again = r.received.slice(3);
+    expect(again.map((x) => x.event['lgspposition']).sort()).toEqual([b1, a2].sort());
+    for (const x of again) {
+      const before = firstTime.get(x.event['lgspposition'] as number)!;
+      expect(before.event).not.toHaveProperty('lgspreplay');
+      expect(x.headers['webhook-id']).toBe(before.headers['webhook-id']);
+      expect(x.event).toEqual({ ...before.event, lgspreplay: 'redeliver:ops' });
+      expect(verifies(x, secret)).toBe(true);
+    }
+    // Events after the redelivered range are first deliveries: no mark.
+    const a3 = await h.append('A');
+    await eventually(() => r.positions('A').includes(a3));
+    expect(r.received.at(-1)!.event).not.toHaveProperty('lgspreplay');
+    expect(r.positions('A')).toEqual([a1, a2, a2, a3]);
+
+    const replay = new WebhookReplayTarget((await h.store.get(webhook.id))!, h.store, h.events, () =>
+      h.delivery.poke(),
+    );
+    expect(await replay.sendBatch([String(a1), '999999'], 'replay-7')).toEqual(['sent', 'failed']);
+    await eventually(() => r.received.length === 7);
+    const replayed = r.received[6]!;
+    expect(replayed.event).toMatchObject({ lgspposition: a1, lgspreplay: 'replay-7' });
+    expect(replayed.headers['webhook-id']).toBe(firstTime.get(a1)!.headers['webhook-id']);
+    expect(verifies(replayed, secret)).toBe(true);
+  });
+
+  it('resumes after a restart: its queue where it was (same webhook-ids), and the events appended meanwhile', async () => {
+    const h = await hub({ retryDelaysMs: [300, 300] });
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    const c1 = await h.append('C');
+    await eventually(() => r.received.length === 1);
+    let down = true;
+    r.answer = () => ({ status: down ? 503 : 204 });
+    const a1 = await h.append('A');
+    const b1 = await h.append('B');
+    await eventually(() => r.received.length === 3);
+
+    let a2 = 0;
+    await h.restart(async () => {
+      a2 = await h.append('A');
+      down = false;
+    });
+    await eventually(() => r.received.length === 6);
+    expect(r.positions('A')).toEqual([a1, a1, a2]);
+    expect(r.positions('B')).toEqual([b1, b1]);
+    expect(r.positions('C')).toEqual([c1]);
+    const tries = r.received.filter((x) => x.event['lgspposition'] === a1);
+    expect(tries[1]!.headers['webhook-id']).toBe(tries[0]!.headers['webhook-id']);
+    const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10, position: a1 });
+    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'retry'],
+      [2, 'delivered'],
+    ]);
+    await eventually(async () => (await h.service.get(admin, webhook.id)).pending === 0);
+    expect((await h.service.get(admin, webhook.id)).checkpoint).toBe(a2);
+  });
+
+  it('applies a new rate at once, to the tries waiting for the old one too', async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url, ratePerSecond: 0.5 });
+    await sleep(100);
+    for (const d of ['A', 'B', 'C']) await h.append(d);
+    await eventually(() => r.received.length === 1);
+    await sleep(200);
+    expect(r.received).toHaveLength(1);
+
+    await h.service.update(admin, webhook.id, { ratePerSecond: 1000 });
+    const changed = Date.now();
+    await eventually(() => r.received.length === 3);
+    // Without the new bucket the waiting tries would fail and come back a second later.
+    expect(Date.now() - changed).toBeLessThan(900);
+    expect(h.errors).toEqual([]);
+  });
+
+  it('takes a redirect for a failure and does not follow it', async () => {
+    const h = await hub({ retryDelaysMs: [100] });
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    r.answer = () =>
+      r.received.length === 1
+        ? { status: 307, headers: { location: `${r.url}/elsewhere` } }
+        : { status: 204 };
+    const a1 = await h.append('A');
+
+    await eventually(() => r.received.length === 2);
+    expect(r.positions()).toEqual([a1, a1]);
+    const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10 });
+    expect(attempts[0]).toMatchObject({ status: 307, outcome: 'retry' });
+    expect(attempts[0]!.error).toMatch(/redirect/);
+  });
+
+  it('queues at most maxQueued per endpoint, and its cursor catches up as the queue drains', async () => {
+    const h = await hub({ retryDelaysMs: [150, 150], maxQueued: 2 });
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    let down = true;
+    r.answer = () => ({ status: down ? 503 : 204 });
+    const positions: number[] = [];
+    for (const d of ['A', 'B']) {
+      positions.push(await h.append(d));
+      await eventually(async () => (await h.store.outstanding(webhook.id)).length === positions.length);
+    }
+    for (const d of ['C', 'D', 'E']) positions.push(await h.append(d));
+    await sleep(200);
+    expect((await h.store.outstanding(webhook.id)).map((d) => d.position)).toEqual(positions.slice(0, 2));
+    expect((await h.store.get(webhook.id))?.cursor).toBe(positions[1]);
+    down = false;
+    await eventually(() => new Set(r.positions()).size === 5);
+    expect([...new Set(r.positions())].sort((x, y) => x - y)).toEqual(positions);
+    await eventually(async () => (await h.service.get(admin, webhook.id)).checkpoint === positions.at(-1));
+  });
+
+  it('deleting a webhook while a delivery to it is in flight leaves nothing of it behind', async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = http.createServer((req, res) => {
+      req.resume();
+      void held.then(() => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      release();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    });
+    await h.service.update(admin, webhook.id, {
+      url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/hooks`,
+    });
+    await sleep(100);
+    let inFlight = false;
+    slow.on('request', () => (inFlight = true));
+    await h.append('A');
+    await eventually(() => inFlight);
+
+    await h.service.delete(admin, webhook.id);
+    release();
+    await sleep(200);
+    expect(await h.store.get(webhook.id)).toBeUndefined();
+    expect(await h.store.attempts(webhook.id, { limit: 10 })).toEqual([]);
+    expect(await h.store.outstanding(webhook.id)).toEqual([]);
+    expect(r.received).toEqual([]);
+  });
+
+  it('sends a filtered webhook only matching events, and a province’s webhook only its province’s', async () => {
+    const h = await hub();
+    const filtered = await receiver();
+    const own = await receiver();
+    await h.service.create(admin, { url: filtered.url, filter: { types: [SUBMITTED], provinces: ['51'] } });
+    const hanoi = await h.service.create(province('01'), { url: own.url });
+    expect(hanoi.webhook).toMatchObject({ province: '01', filter: { provinces: ['01'] } });
+
+    const in01 = { provinceCode: '01', communeCode: '00004', source: '/communes/00004' };
+    const submitted51 = await h.append('S51', { type: SUBMITTED });
+    await h.append('C51', { type: STATUS_CHANGED });
+    const submitted01 = await h.append('S01', { type: SUBMITTED, ...in01 });
+    const changed01 = await h.append('C01', { type: STATUS_CHANGED, ...in01 });
+    await eventually(() => filtered.received.length === 1 && own.received.length === 2);
+    await sleep(150);
+    expect(filtered.positions()).toEqual([submitted51]);
+    expect(own.positions().sort()).toEqual([submitted01, changed01].sort());
+
+    // Even with its stored filter widened behind the service's back, it gets only its province.
+    await h.store.update(hanoi.webhook.id, { filter: {} });
+    await sleep(150);
+    await h.append('X51', { type: SUBMITTED });
+    const later01 = await h.append('X01', { type: SUBMITTED, ...in01 });
+    await eventually(() => own.received.length === 3 && filtered.received.length === 2);
+    await sleep(150);
+    expect(own.positions().at(-1)).toBe(later01);
+    expect(own.received).toHaveLength(3);
+  });
+});
+
+describe('WebhookService scope', () => {
+  const url = 'http://127.0.0.1:9/hooks';
+
+  it('pins a province client’s webhook to its province and refuses a filter reaching outside it', async () => {
+    const { service } = await hub();
+    const p01 = province('01');
+
+    const plain = await service.create(p01, { url });
+    expect(plain.webhook).toMatchObject({
+      province: '01',
+      filter: { provinces: ['01'] },
+      createdBy: p01.name,
+    });
+    const communes = await service.create(p01, { url, filter: { communes: ['00004'], provinces: ['01'] } });
+    expect(communes.webhook.filter).toEqual({ communes: ['00004'], provinces: ['01'] });
+
+    await expect(service.create(p01, { url, filter: { provinces: ['08'] } })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(service.create(p01, { url, filter: { communes: ['00691'] } })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(
+      service.update(p01, plain.webhook.id, { filter: { provinces: ['08'] } }),
+    ).rejects.toMatchObject({ code: 'forbidden' });
+    const byAdmin = await service.create(admin, { url, filter: { provinces: ['08'] } });
+    expect(byAdmin.webhook).not.toHaveProperty('province');
+    expect(byAdmin.webhook.filter).toEqual({ provinces: ['08'] });
+  });
+
+  it('hides another province’s and an admin’s webhooks from a province client (not-found)', async () => {
+    const { service } = await hub();
+    const p01 = province('01');
+    const mine = await service.create(p01, { url });
+    const theirs = await service.create(province('08'), { url });
+    const admins = await service.create(admin, { url });
+
+    for (const id of [theirs.webhook.id, admins.webhook.id]) {
+      await expect(service.get(p01, id)).rejects.toMatchObject({ code: 'not-found' });
+      await expect(service.update(p01, id, { description: 'x' })).rejects.toMatchObject({
+        code: 'not-found',
+      });
+      await expect(service.delete(p01, id)).rejects.toMatchObject({ code: 'not-found' });
+      await expect(service.rotateSecret(p01, id)).rejects.toMatchObject({ code: 'not-found' });
+      await expect(service.redeliver(p01, id, 1)).rejects.toMatchObject({ code: 'not-found' });
+      await expect(service.attempts(p01, id, { limit: 1 })).rejects.toMatchObject({ code: 'not-found' });
+    }
+    await expect(service.get(p01, 'wh_nothing')).rejects.toMatchObject({ code: 'not-found' });
+    expect((await service.list(p01, { limit: 10 })).webhooks.map((w) => w.id)).toEqual([mine.webhook.id]);
+    expect((await service.list(admin, { limit: 10 })).webhooks).toHaveLength(3);
+    const firstPage = await service.list(admin, { limit: 2 });
+    expect(firstPage.webhooks).toHaveLength(2);
+    expect(firstPage.next).toBe(firstPage.webhooks[1]!.id);
+    expect((await service.list(admin, { limit: 2, after: firstPage.next! })).webhooks).toHaveLength(1);
+    expect(await service.get(admin, theirs.webhook.id)).toMatchObject({ province: '08' });
+    await service.delete(p01, mine.webhook.id);
+    await expect(service.get(admin, mine.webhook.id)).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('refuses commune clients', async () => {
+    const { service } = await hub();
+    const { webhook } = await service.create(admin, { url });
+    await expect(service.create(commune, { url })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(service.list(commune, { limit: 10 })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(service.get(commune, webhook.id)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('refuses unknown types, provinces and communes, and bad rates, as invalid', async () => {
+    const { service } = await hub();
+    for (const filter of [
+      { types: ['vn.gov.lgsp.nothing.v1'] },
+      { provinces: ['99'] },
+      { communes: ['99999'] },
+    ])
+      await expect(service.create(admin, { url, filter })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(
+      service.create(province('01'), { url, filter: { provinces: ['99'] } }),
+    ).rejects.toMatchObject({
+      code: 'invalid',
+    });
+    await expect(service.create(admin, { url, ratePerSecond: 0 })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(service.create(admin, { url, ratePerSecond: 5000 })).rejects.toMatchObject({
+      code: 'invalid',
+    });
+  });
+
+  it('refuses loopback, private and link-local targets unless insecure targets are allowed', async () => {
+    const { service } = await hub({}, { allowInsecureTargets: false });
+    for (const target of ['https://127.0.0.1/h', 'https://10.0.0.1/h', 'https://169.254.169.254/latest', url])
+      await expect(service.create(admin, { url: target })).rejects.toMatchObject({ code: 'invalid' });
+    const { webhook } = await service.create(admin, { url: 'https://8.8.8.8/hooks' });
+    await expect(service.update(admin, webhook.id, { url: 'https://10.0.0.1/h' })).rejects.toMatchObject({
+      code: 'invalid',
+    });
+    expect((await service.get(admin, webhook.id)).url).toBe('https://8.8.8.8/hooks');
+  });
+});
