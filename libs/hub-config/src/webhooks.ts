@@ -33,6 +33,8 @@ export interface WebhooksConfig {
   pollMs: number;
   /** Deliveries queued per endpoint at most; beyond it the endpoint's cursor waits. @defaultValue 20000 */
   maxQueued: number;
+  /** Lines of the attempts log older than this are deleted. @defaultValue 604800 (7 days) */
+  attemptRetentionSeconds: number;
 }
 
 export const WEBHOOKS_DEFAULTS: WebhooksConfig = {
@@ -48,6 +50,7 @@ export const WEBHOOKS_DEFAULTS: WebhooksConfig = {
   secretOverlapSeconds: 86_400,
   pollMs: 1000,
   maxQueued: 20_000,
+  attemptRetentionSeconds: 604_800,
 };
 
 export const WEBHOOKS_SCHEMA = settingsObject({
@@ -67,6 +70,7 @@ export const WEBHOOKS_SCHEMA = settingsObject({
   secretOverlapSeconds: integer(0, 30 * 24 * 3600),
   pollMs: integer(10, 60_000),
   maxQueued: integer(100, 10_000_000),
+  attemptRetentionSeconds: integer(60, 10 * 365 * 24 * 3600),
 });
 
 export function applyWebhooksEnv(webhooks: WebhooksConfig, env: Env, problems: string[]): void {

@@ -39,6 +39,8 @@ export interface WebhookDeliverySettings {
   pollMs: number;
   /** Deliveries queued in memory and in the table per endpoint; beyond it the endpoint's cursor waits. */
   maxQueued: number;
+  /** Lines of the attempts log older than this are deleted (by the process that delivers). */
+  attemptRetentionMs: number;
 }
 
 export const DEFAULT_WEBHOOK_DELIVERY_SETTINGS: Readonly<WebhookDeliverySettings> = {
@@ -48,6 +50,7 @@ export const DEFAULT_WEBHOOK_DELIVERY_SETTINGS: Readonly<WebhookDeliverySettings
   disableAfterMs: 5 * 24 * 3600 * 1000,
   pollMs: 1000,
   maxQueued: 20_000,
+  attemptRetentionMs: 7 * 24 * 3600 * 1000,
 };
 
 export interface WebhookDeliveryOptions {
@@ -71,6 +74,10 @@ const LOAD_PAGE = 200;
 const EVENT_CACHE = 10_000;
 /** Events read per step when an endpoint catches up (re-enabled, rewound, or back under maxQueued). */
 const CATCH_UP_PAGE = 500;
+/** The attempts log is pruned at most this often, this many lines per statement, so many statements per round. */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 5000;
+const PRUNE_STEPS = 20;
 
 interface Row extends DeliveryRow {
   event?: StoredEvent;
@@ -133,6 +140,7 @@ export class WebhookDelivery implements Subscriber {
   private readonly writer: OutcomeWriter;
   private readonly bodies = new WeakMap<StoredEvent, string>();
   private syncWanted = false;
+  private readonly longestDelayMs: number;
 
   constructor(private readonly options: WebhookDeliveryOptions) {
     this.settings = { ...DEFAULT_WEBHOOK_DELIVERY_SETTINGS, ...options.settings };
@@ -140,6 +148,7 @@ export class WebhookDelivery implements Subscriber {
     const clock = options.clock ?? systemClock;
     this.now = () => clock.now();
     this.random = options.random ?? Math.random;
+    this.longestDelayMs = Math.max(1000, ...this.settings.retryDelaysMs);
     this.writer = new OutcomeWriter(options.store, this.logger);
   }
 
@@ -233,11 +242,29 @@ export class WebhookDelivery implements Subscriber {
         for (const id of [...this.endpoints.keys()]) if (!revisions.has(id)) this.forget(id);
         this.revisions = revisions;
         for (const ep of this.endpoints.values()) await this.catchUp(ep);
+        await this.pruneAttempts();
       });
     } catch (err) {
       this.logger.error({ err: message(err) }, 'webhook delivery could not read its state; retrying');
     }
   }
+
+  /** Deletes attempts older than the retention, at most once a minute, in bounded steps. */
+  private async pruneAttempts(): Promise<void> {
+    const now = this.now();
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    const before = new Date(now - this.settings.attemptRetentionMs).toISOString();
+    let deleted = 0;
+    for (let step = 0; step < PRUNE_STEPS; step++) {
+      const n = await this.options.store.pruneAttempts(before, PRUNE_BATCH);
+      deleted += n;
+      if (n === 0) break;
+    }
+    if (deleted > 0) this.logger.info({ deleted, before }, 'webhook attempts past their retention deleted');
+  }
+
+  private prunedAt = 0;
 
   private async ensureLoaded(): Promise<void> {
     if (this.loaded) return;
@@ -607,7 +634,9 @@ export class WebhookDelivery implements Subscriber {
         const nominal = this.settings.retryDelaysMs[attempt - 1]!;
         const j = this.settings.jitter;
         let delay = Math.round(nominal * (1 - j + 2 * j * this.random()));
-        if (result.retryAfterMs !== undefined) delay = Math.max(delay, result.retryAfterMs);
+        // Honoured, up to the schedule's longest delay: an endpoint cannot hold a dossier for ever.
+        if (result.retryAfterMs !== undefined)
+          delay = Math.max(delay, Math.min(result.retryAfterMs, this.longestDelayMs));
         row.nextAt = now + delay;
         nextAt = row.nextAt;
       }

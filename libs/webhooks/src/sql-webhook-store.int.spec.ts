@@ -491,6 +491,26 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     expect(await store.attempts(ID_A, { limit: 1, position: 2, after: ofTwo[0]!.seq })).toEqual([ofTwo[1]]);
   });
 
+  it('prunes attempt lines older than the retention, oldest first, a bounded stretch per call', async () => {
+    await store.create(webhook(ID_A));
+    await store.enqueue([row(ID_A, 1)], [{ id: ID_A, from: 0, to: 1 }]);
+    const at = (day: number) => `2026-12-0${day}T00:00:00.000Z`;
+    for (const day of [1, 1, 1, 2, 3]) {
+      await store.record([
+        {
+          webhookId: ID_A,
+          position: 1,
+          result: { delivered: false, state: 'pending', attempts: 1, nextAt: 0 },
+          attempt: attempt(ID_A, 1, { at: at(day) }),
+        },
+      ]);
+    }
+    expect(await store.pruneAttempts(at(2), 2)).toBe(2);
+    expect(await store.pruneAttempts(at(2), 2)).toBe(1);
+    expect(await store.pruneAttempts(at(2), 2)).toBe(0);
+    expect((await store.attempts(ID_A, { limit: 10 })).map((a) => a.at)).toEqual([at(2), at(3)]);
+  });
+
   it('deletes a webhook with its queue and attempts, leaving the others', async () => {
     await store.create(webhook(ID_A));
     await store.create(webhook(ID_B));

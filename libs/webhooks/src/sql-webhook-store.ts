@@ -528,6 +528,24 @@ export class SqlWebhookStore extends MigratingSqlStore {
     return rows.map(toAttempt);
   }
 
+  /**
+   * Deletes the attempt lines recorded before `before` (RFC 3339) among the `limit` oldest (by `seq`,
+   * which follows time within seconds): each call reads at most `limit` lines. Returns how many went.
+   */
+  async pruneAttempts(before: string, limit: number): Promise<number> {
+    await this.ready;
+    const [oldest] = await this.db.query<{ seq: number | string | null }>(
+      'SELECT MIN(seq) AS seq FROM webhook_attempts',
+    );
+    if (oldest?.seq === null || oldest?.seq === undefined) return 0;
+    const from = Number(oldest.seq);
+    return this.db.run('DELETE FROM webhook_attempts WHERE seq >= $1 AND seq < $2 AND at < $3', [
+      from,
+      from + limit,
+      before,
+    ]);
+  }
+
   private toRecord(r: WebhookRow): WebhookRecord {
     return {
       id: r.id,

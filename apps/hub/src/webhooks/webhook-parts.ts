@@ -62,6 +62,7 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
       disableAfterMs: Math.round(w.disableAfterSeconds * 1000),
       pollMs: w.pollMs,
       maxQueued: w.maxQueued,
+      attemptRetentionMs: w.attemptRetentionSeconds * 1000,
     },
     logger: log,
     audit: options.audit,
