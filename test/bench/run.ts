@@ -27,9 +27,10 @@ import { kafkaBench } from './kafka.js';
 import { postgresBench } from './postgres.js';
 import { reconcileReplayBench } from './reconcile-replay.js';
 import { scopedReadsBench } from './scoped-reads.js';
+import { webhooksBench } from './webhooks.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay). */
+/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
 
@@ -313,8 +314,9 @@ async function main(): Promise<void> {
   const scopedReads = runs('scoped-reads') ? await scopedReadsBench(SECONDS) : {};
   const connectors = runs('connectors') ? await connectorsBench(SECONDS) : {};
   const reconcileReplay = runs('reconcile-replay') ? await reconcileReplayBench() : {};
+  const webhooks = runs('webhooks') ? await webhooksBench() : {};
   console.log(
-    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay })}`,
+    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay, ...webhooks })}`,
   );
 }
 
