@@ -279,6 +279,10 @@ describe('WebhookDelivery', () => {
       pending: 0,
       parked: 0,
     });
+    // Attempt lines are written by the outcome writer shortly after the answers.
+    await eventually(
+      async () => (await h.service.attempts(admin, webhook.id, { limit: 10 })).attempts.length >= 3,
+    );
     const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10 });
     expect(attempts.map((a) => [a.position, a.attempt, a.status, a.outcome])).toEqual(
       expect.arrayContaining([
@@ -320,6 +324,10 @@ describe('WebhookDelivery', () => {
     expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(390);
     expect(tries.every((x) => verifies(x, secret))).toBe(true);
 
+    await eventually(
+      async () =>
+        (await h.service.attempts(admin, webhook.id, { limit: 10, position: a1 })).attempts.length === 2,
+    );
     const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10, position: a1 });
     expect(attempts.map((a) => [a.attempt, a.status, a.outcome])).toEqual([
       [1, 500, 'retry'],
@@ -384,6 +392,8 @@ describe('WebhookDelivery', () => {
     await eventually(async () => h.parking.isParked(target, 'A'));
     const a5 = await h.append('A');
     await eventually(async () => (await h.parking.get(target, 'A'))?.lastPosition === a5);
+    // The held delivery is kept in the table by the outcome writer, shortly after it was queued.
+    await eventually(async () => (await h.store.outstanding(webhook.id)).length === 2);
     failA = false;
     await h.parking.skip(target, 'A', { by: 'ops', at: new Date().toISOString() });
     expect(await h.service.skipParked(webhook.id, 'A', a5)).toBe(2);
@@ -545,6 +555,10 @@ describe('WebhookDelivery', () => {
     expect(r.positions('C')).toEqual([c1]);
     const tries = r.received.filter((x) => x.event['lgspposition'] === a1);
     expect(tries[1]!.headers['webhook-id']).toBe(tries[0]!.headers['webhook-id']);
+    await eventually(
+      async () =>
+        (await h.service.attempts(admin, webhook.id, { limit: 10, position: a1 })).attempts.length === 2,
+    );
     const { attempts } = await h.service.attempts(admin, webhook.id, { limit: 10, position: a1 });
     expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([
       [1, 'retry'],

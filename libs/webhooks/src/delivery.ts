@@ -76,11 +76,27 @@ const EVENT_CACHE = 10_000;
 const CATCH_UP_PAGE = 500;
 /** The attempts log is pruned at most this often, this many lines per statement, so many statements per round. */
 const PRUNE_EVERY_MS = 60_000;
+/** The outcome writer gathers what comes within this long into one transaction. */
+const WRITE_EVERY_MS = 10;
 const PRUNE_BATCH = 5000;
 const PRUNE_STEPS = 20;
 
 interface Row extends DeliveryRow {
   event?: StoredEvent;
+  /**
+   * Kept in the table. A delivery queued from the log lives in memory only (the webhook's cursor and
+   * delivered-through mark make it durable: after a restart it is read from the log again); it is
+   * written to the table when a try fails (its retry must survive) or when it waits behind a parking.
+   */
+  persisted: boolean;
+}
+
+/** The positions of a webhook's in-memory deliveries, in log order, for its delivered-through mark. */
+interface Unacknowledged {
+  order: number[];
+  /** Index in `order` of the first position that may still be outstanding. */
+  head: number;
+  outstanding: Set<number>;
 }
 
 /** One endpoint as the delivery works on it, in the process that holds the delivery's lease. */
@@ -101,6 +117,10 @@ interface Endpoint {
   queued: number;
   /** Deliveries done (removed) in memory whose removal is not yet committed. */
   unflushed: Set<number>;
+  /** In-memory deliveries not yet acknowledged nor kept in the table. */
+  unacknowledged: Unacknowledged;
+  /** Its delivered-through mark may have moved since it was last written. */
+  markDirty: boolean;
 }
 
 /**
@@ -149,7 +169,7 @@ export class WebhookDelivery implements Subscriber {
     this.now = () => clock.now();
     this.random = options.random ?? Math.random;
     this.longestDelayMs = Math.max(1000, ...this.settings.retryDelaysMs);
-    this.writer = new OutcomeWriter(options.store, this.logger);
+    this.writer = new OutcomeWriter(options.store, this.logger, () => this.collectMarks());
   }
 
   /**
@@ -193,7 +213,8 @@ export class WebhookDelivery implements Subscriber {
           if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w, e));
         cursors.push({ id: w.id, from: w.cursor, to: Math.max(w.cursor, page.checkpoint) });
       }
-      const moved = await this.options.store.enqueue(rows, cursors, page.checkpoint);
+      // Only the cursors are written: the rows stay in memory (see Row.persisted).
+      const moved = await this.options.store.enqueue([], cursors, page.checkpoint);
       this.logCursor = page.checkpoint;
       for (const e of events) this.remember(e);
       this.accept(rows, cursors, moved);
@@ -286,6 +307,7 @@ export class WebhookDelivery implements Subscriber {
     }
     this.revisions.set(id, revision);
     let ep = this.endpoints.get(id);
+    const fresh = ep === undefined;
     if (ep === undefined) {
       ep = this.newEndpoint(record);
       this.endpoints.set(id, ep);
@@ -294,10 +316,32 @@ export class WebhookDelivery implements Subscriber {
     }
     // Outcomes not yet written would look undone in the table: write them first.
     await this.writer.flush();
-    const rows = await this.options.store.outstanding(id);
+    const rows: DeliveryRow[] = await this.options.store.outstanding(id);
     this.rebuild(ep, rows);
+    // Loaded anew (start-up, the lease taken over): what was queued from the log but not acknowledged
+    // is read from the log again, from the delivered-through mark to the cursor.
+    if (fresh) await this.requeueFromLog(ep, new Set(rows.map((r) => r.position)));
     await this.repairParkings(ep);
     this.schedule(ep);
+  }
+
+  /** Queues again from the log the webhook's events after its delivered-through mark, up to its cursor. */
+  private async requeueFromLog(ep: Endpoint, kept: ReadonlySet<number>): Promise<void> {
+    const w = ep.record;
+    let after = Math.min(w.deliveredThrough, w.cursor);
+    const rows: Row[] = [];
+    while (after < w.cursor) {
+      const page = await this.options.events.readAll({ after, limit: CATCH_UP_PAGE });
+      for (const e of page) {
+        if (e.position > w.cursor) break;
+        this.remember(e);
+        if (!kept.has(e.position) && matchesFilter(w, e)) rows.push(this.newRow(w, e));
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < CATCH_UP_PAGE) break;
+      after = last.position;
+    }
+    if (rows.length > 0) this.accept(rows, [], new Set([w.id]));
   }
 
   private newEndpoint(record: WebhookRecord): Endpoint {
@@ -315,6 +359,8 @@ export class WebhookDelivery implements Subscriber {
       waiting: new Set(),
       queued: 0,
       unflushed: new Set(),
+      unacknowledged: { order: [], head: 0, outstanding: new Set() },
+      markDirty: false,
     };
     this.configure(ep, record);
     return ep;
@@ -345,20 +391,30 @@ export class WebhookDelivery implements Subscriber {
     for (const q of ep.streams.values()) for (const r of q) inMemory.set(r.position, r);
     const streams = new Map<string, Row[]>();
     let queued = 0;
+    const add = (row: Row) => {
+      const q = streams.get(row.stream);
+      if (q) q.push(row);
+      else streams.set(row.stream, [row]);
+      queued += 1;
+    };
+    const inTable = new Set<number>();
     for (const r of rows) {
+      inTable.add(r.position);
       if (ep.unflushed.has(r.position)) continue;
       const mine = inMemory.get(r.position);
-      let row: Row = r;
+      let row: Row = { ...r, persisted: true };
       if (mine) {
         // A parking retried elsewhere comes back pending with no failed attempt; otherwise memory is newer.
         const retried = mine.state === 'parked' && r.state === 'pending' && r.attempts === 0;
-        row = retried ? { ...r, ...(mine.event ? { event: mine.event } : {}) } : mine;
+        row = retried ? { ...row, ...(mine.event ? { event: mine.event } : {}) } : mine;
+        row.persisted = true;
       }
-      const q = streams.get(r.stream);
-      if (q) q.push(row);
-      else streams.set(r.stream, [row]);
-      queued += 1;
+      add(row);
     }
+    // Deliveries that live in memory only are memory's to keep; a kept one missing from the table was
+    // skipped (or delivered) elsewhere.
+    for (const r of inMemory.values()) if (!r.persisted && !inTable.has(r.position)) add(r);
+    for (const q of streams.values()) q.sort((a, b) => a.position - b.position);
     ep.streams = streams;
     ep.queued = queued;
     ep.ready.clear();
@@ -398,7 +454,11 @@ export class WebhookDelivery implements Subscriber {
     for (const c of cursors) {
       const ep = this.endpoints.get(c.id);
       if (!ep) continue;
-      if (moved.has(c.id)) ep.record.cursor = c.to;
+      if (moved.has(c.id)) {
+        ep.record.cursor = c.to;
+        ep.markDirty = true;
+        this.writer.touch();
+      }
       // The cursor moved elsewhere (a redelivery rewound it): reload the webhook on the next sync.
       else this.revisions.set(c.id, -1);
     }
@@ -410,10 +470,17 @@ export class WebhookDelivery implements Subscriber {
       const q = ep.streams.get(r.stream);
       if (q) {
         if (q.some((x) => x.position === r.position)) continue;
-        q.push(r);
-        if (q[0]?.state === 'parked') void this.hold(ep, r);
+        if (q.length > 0 && q[q.length - 1]!.position > r.position) {
+          q.push(r);
+          q.sort((a, b) => a.position - b.position);
+        } else q.push(r);
       } else ep.streams.set(r.stream, [r]);
       ep.queued += 1;
+      if (!r.persisted) this.unacknowledged(ep, r.position);
+      if (q?.[0]?.state === 'parked' && q[0] !== r) {
+        this.keep(ep, r);
+        void this.hold(ep, r);
+      }
       this.consider(ep, r.stream);
       touched.add(ep);
     }
@@ -439,7 +506,7 @@ export class WebhookDelivery implements Subscriber {
         page.length === CATCH_UP_PAGE ? page[page.length - 1]!.position : Math.max(w.cursor, this.logCursor);
       const rows = page.filter((e) => matchesFilter(w, e)).map((e) => this.newRow(w, e));
       const cursors = [{ id: w.id, from: w.cursor, to }];
-      const moved = await this.options.store.enqueue(rows, cursors);
+      const moved = await this.options.store.enqueue([], cursors);
       for (const e of page) this.remember(e);
       this.accept(rows, cursors, moved);
       if (!moved.has(w.id)) break;
@@ -459,6 +526,7 @@ export class WebhookDelivery implements Subscriber {
       nextAt: 0,
       ...(redelivered && w.redeliverMark !== undefined ? { replay: w.redeliverMark } : {}),
       event: e,
+      persisted: false,
     };
   }
 
@@ -592,7 +660,8 @@ export class WebhookDelivery implements Subscriber {
     let nextAt: number | undefined;
     if (ok) {
       outcome = 'delivered';
-      record = { delivered: true };
+      record = { delivered: true, persisted: row.persisted };
+      if (!row.persisted) this.acknowledged(ep, row.position);
       const q = ep.streams.get(stream);
       if (q) {
         const i = q.indexOf(row);
@@ -601,7 +670,7 @@ export class WebhookDelivery implements Subscriber {
           ep.queued -= 1;
         }
       }
-      ep.unflushed.add(row.position);
+      if (row.persisted) ep.unflushed.add(row.position);
       if (w.failingSince !== undefined) {
         delete w.failingSince;
         changes.failingSince = null;
@@ -640,7 +709,23 @@ export class WebhookDelivery implements Subscriber {
         row.nextAt = now + delay;
         nextAt = row.nextAt;
       }
-      record = { delivered: false, state: row.state, attempts: row.attempts, nextAt: row.nextAt };
+      record = {
+        delivered: false,
+        state: row.state,
+        attempts: row.attempts,
+        nextAt: row.nextAt,
+        stream: row.stream,
+        recordedAt: row.recordedAt,
+        ...(row.replay === undefined ? {} : { replay: row.replay }),
+      };
+      // The row is written with this outcome: its retry survives a restart.
+      if (!row.persisted) {
+        row.persisted = true;
+        this.acknowledged(ep, row.position);
+      }
+      // The stream's later deliveries wait behind the parking: they are kept in the table too.
+      if (row.state === 'parked')
+        for (const r of ep.streams.get(stream) ?? []) if (r !== row && !r.persisted) this.keep(ep, r);
     }
     const durationMs = result.durationMs;
     this.options.observer?.attempted(w.id, outcome, durationMs / 1000);
@@ -677,13 +762,72 @@ export class WebhookDelivery implements Subscriber {
       );
     }
     this.writer.add(entry, w.id, changes, () => {
-      if (ok) ep.unflushed.delete(row.position);
+      if (ok && row.persisted) ep.unflushed.delete(row.position);
       // A webhook deleted meanwhile gets no parking; one dropped otherwise (stopping, the lease lost)
       // has its parking made when it is loaded again (see repairParkings).
       if (parked && this.endpoints.get(w.id) === ep)
         return this.park(ep, stream, row, result.error ?? 'failed', attempt);
       return undefined;
     });
+  }
+
+  /** A delivery queued in memory, not yet acknowledged: it holds the delivered-through mark back. */
+  private unacknowledged(ep: Endpoint, position: number): void {
+    const u = ep.unacknowledged;
+    if (u.outstanding.has(position)) return;
+    u.outstanding.add(position);
+    const last = u.order[u.order.length - 1];
+    if (last !== undefined && u.order.length > u.head && position < last) {
+      // Queued out of order (a redelivery rewound the cursor): insert it in place.
+      let lo = u.head;
+      let hi = u.order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (u.order[mid]! < position) lo = mid + 1;
+        else hi = mid;
+      }
+      u.order.splice(lo, 0, position);
+    } else u.order.push(position);
+    ep.markDirty = true;
+  }
+
+  /** The delivery was acknowledged, or is now kept in the table: it no longer holds the mark back. */
+  private acknowledged(ep: Endpoint, position: number): void {
+    if (ep.unacknowledged.outstanding.delete(position)) ep.markDirty = true;
+  }
+
+  /** Writes an in-memory delivery to the table (it waits behind a parking). */
+  private keep(ep: Endpoint, row: Row): void {
+    if (row.persisted) return;
+    row.persisted = true;
+    this.acknowledged(ep, row.position);
+    this.writer.keep(row);
+  }
+
+  /**
+   * Every event of the filter through this position is acknowledged or kept in the table: the first
+   * in-memory delivery not acknowledged, minus one, else the cursor.
+   */
+  private deliveredThrough(ep: Endpoint): number {
+    const u = ep.unacknowledged;
+    while (u.head < u.order.length && !u.outstanding.has(u.order[u.head]!)) u.head += 1;
+    if (u.head > 4096 && u.head * 2 > u.order.length) {
+      u.order = u.order.slice(u.head);
+      u.head = 0;
+    }
+    const first = u.order[u.head];
+    return first === undefined ? ep.record.cursor : Math.min(first - 1, ep.record.cursor);
+  }
+
+  /** The marks that moved since they were last written, for the writer's next transaction. */
+  private collectMarks(): Map<string, number> {
+    const marks = new Map<string, number>();
+    for (const ep of this.endpoints.values()) {
+      if (!ep.markDirty) continue;
+      ep.markDirty = false;
+      marks.set(ep.record.id, this.deliveredThrough(ep));
+    }
+    return marks;
   }
 
   private disable(ep: Endpoint, kind: 'gone' | 'failing', reason: string, changes: WebhookChanges): void {
@@ -805,19 +949,23 @@ export function redactedUrl(raw: string): string {
 }
 
 /**
- * Writes tries' outcomes in groups: everything added while a write runs goes into the next one, so
- * the table sees one transaction per group, and each try's attempt line and next schedule land together.
- * A failed write is kept and tried again.
+ * Writes tries' outcomes in groups: everything added while a write runs (or within the next
+ * {@link WRITE_EVERY_MS}) goes into the next one, so the table sees few, larger transactions, each
+ * with the attempt lines and the next tries they schedule, the rows kept behind parkings and the
+ * delivered-through marks that moved. A failed write is kept and tried again.
  */
 class OutcomeWriter {
   private outcomes: DeliveryOutcome[] = [];
   private changes = new Map<string, WebhookChanges>();
+  private kept: Row[] = [];
+  private marks = new Map<string, number>();
   private after: (() => Promise<void> | undefined)[] = [];
   private running: Promise<void> | undefined;
 
   constructor(
     private readonly store: SqlWebhookStore,
     private readonly logger: Logger,
+    private readonly collectMarks: () => Map<string, number>,
   ) {}
 
   add(
@@ -833,22 +981,55 @@ class OutcomeWriter {
     this.running ??= this.drain();
   }
 
+  /** A delivery to write to the table as it is (it waits behind a parking). */
+  keep(row: Row): void {
+    this.kept.push(row);
+    this.running ??= this.drain();
+  }
+
+  /** A delivered-through mark may have moved: write it with the next group. */
+  touch(): void {
+    this.running ??= this.drain();
+  }
+
   /** Resolves once everything added so far is written. */
   async flush(): Promise<void> {
     while (this.running) await this.running;
   }
 
   private async drain(): Promise<void> {
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.outcomes.length > 0 || this.changes.size > 0) {
+    await new Promise<void>((r) => setTimeout(r, WRITE_EVERY_MS));
+    for (;;) {
+      for (const [id, at] of this.collectMarks()) this.marks.set(id, at);
+      if (
+        this.outcomes.length === 0 &&
+        this.changes.size === 0 &&
+        this.kept.length === 0 &&
+        this.marks.size === 0
+      )
+        break;
       const outcomes = this.outcomes;
       const changes = this.changes;
+      const kept = this.kept;
+      const marks = this.marks;
       const after = this.after;
       this.outcomes = [];
       this.changes = new Map();
+      this.kept = [];
+      this.marks = new Map();
       this.after = [];
       try {
-        await this.store.record(outcomes, changes);
+        await this.store.record(outcomes, changes, {
+          keep: kept.map((r) => ({
+            webhookId: r.webhookId,
+            position: r.position,
+            stream: r.stream,
+            recordedAt: r.recordedAt,
+            nextAt: r.nextAt,
+            ...(r.replay === undefined ? {} : { replay: r.replay }),
+          })),
+          deliveredThrough: marks,
+        });
       } catch (err) {
         this.logger.error(
           { err: message(err), outcomes: outcomes.length },
@@ -856,6 +1037,8 @@ class OutcomeWriter {
         );
         this.outcomes = [...outcomes, ...this.outcomes];
         for (const [id, c] of changes) this.changes.set(id, { ...c, ...this.changes.get(id) });
+        this.kept = [...kept, ...this.kept];
+        for (const [id, at] of marks) if (!this.marks.has(id)) this.marks.set(id, at);
         this.after = [...after, ...this.after];
         await new Promise<void>((r) => setTimeout(r, 1000));
         continue;

@@ -41,6 +41,12 @@ export interface WebhookRecord {
   /** The log position through which this webhook's events have been queued for delivery. */
   cursor: number;
   /**
+   * Every event of the filter at or before this position was acknowledged, or is kept in the table
+   * (a retry, a parking): after a restart the queue is rebuilt from the table and the log after it.
+   * It starts at `cursor`.
+   */
+  deliveredThrough: number;
+  /**
    * After a redelivery: the events up to this position, queued again as the cursor passes them once
    * more, carry `redeliverMark` as their `lgspreplay`.
    */

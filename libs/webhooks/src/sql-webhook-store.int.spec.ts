@@ -16,7 +16,8 @@ function webhook(id: string, overrides: Partial<WebhookRecord> = {}): WebhookRec
     createdAt: AT,
     updatedAt: AT,
     secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-    cursor: 0,
+    cursor: overrides.cursor ?? 0,
+    deliveredThrough: overrides.cursor ?? 0,
     revision: 1,
     ...overrides,
   };
@@ -36,6 +37,9 @@ function row(
     nextAt: 0,
   };
 }
+
+/** The stream and time a failed try writes with its row (created when it is not in the table yet). */
+const where = { stream: 'dossier-A', recordedAt: '2026-12-06T08:00:00.000Z' };
 
 function attempt(
   webhookId: string,
@@ -196,7 +200,7 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
       {
         webhookId: ID_A,
         position: 1,
-        result: { delivered: false, state: 'pending', attempts: 2, nextAt: 99 },
+        result: { delivered: false, state: 'pending', attempts: 2, nextAt: 99, ...where },
       },
     ]);
 
@@ -294,8 +298,16 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
 
     // A parks at 1 (3 waits behind it); B parks at 2 (5 waits); C's 4 is the oldest one flowing.
     await store.record([
-      { webhookId: ID_A, position: 1, result: { delivered: false, state: 'parked', attempts: 8, nextAt: 0 } },
-      { webhookId: ID_A, position: 2, result: { delivered: false, state: 'parked', attempts: 8, nextAt: 0 } },
+      {
+        webhookId: ID_A,
+        position: 1,
+        result: { delivered: false, state: 'parked', attempts: 8, nextAt: 0, ...where },
+      },
+      {
+        webhookId: ID_A,
+        position: 2,
+        result: { delivered: false, state: 'parked', attempts: 8, nextAt: 0, ...where },
+      },
     ]);
     expect(await store.progress(ID_A)).toEqual({
       pending: 3,
@@ -303,7 +315,7 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
       oldest: { position: 4, recordedAt: row(ID_A, 4).recordedAt },
     });
 
-    await store.record([{ webhookId: ID_A, position: 4, result: { delivered: true } }]);
+    await store.record([{ webhookId: ID_A, position: 4, result: { delivered: true, persisted: true } }]);
     expect(await store.progress(ID_A)).toEqual({ pending: 2, parked: 2 });
   });
 
@@ -323,19 +335,19 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
         {
           webhookId: ID_A,
           position: 1,
-          result: { delivered: true },
+          result: { delivered: true, persisted: true },
           attempt: attempt(ID_A, 1, { status: 204, outcome: 'delivered', attempt: 2 }),
         },
         {
           webhookId: ID_A,
           position: 2,
-          result: { delivered: false, state: 'pending', attempts: 1, nextAt: 1234 },
+          result: { delivered: false, state: 'pending', attempts: 1, nextAt: 1234, ...where },
           attempt: attempt(ID_A, 2),
         },
         {
           webhookId: ID_B,
           position: 1,
-          result: { delivered: false, state: 'pending', attempts: 1, nextAt: 0 },
+          result: { delivered: false, state: 'pending', attempts: 1, nextAt: 0, ...where },
           attempt: attempt(ID_B, 1, { status: 410, outcome: 'disabled' }),
         },
       ],
@@ -365,7 +377,7 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
       {
         webhookId: ID_A,
         position: 2,
-        result: { delivered: false, state: 'pending', attempts: 2, nextAt: 5 },
+        result: { delivered: false, state: 'pending', attempts: 2, nextAt: 5, ...where },
         attempt: {
           ...attempt(ID_A, 2),
           status: undefined,
@@ -397,8 +409,18 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
 
     await store.record(
       [
-        { webhookId: ID_A, position: 1, result: { delivered: true }, attempt: attempt(ID_A, 1) },
-        { webhookId: ID_B, position: 1, result: { delivered: true }, attempt: attempt(ID_B, 1) },
+        {
+          webhookId: ID_A,
+          position: 1,
+          result: { delivered: true, persisted: true },
+          attempt: attempt(ID_A, 1),
+        },
+        {
+          webhookId: ID_B,
+          position: 1,
+          result: { delivered: true, persisted: true },
+          attempt: attempt(ID_B, 1),
+        },
       ],
       new Map([[ID_A, { failingSince: null }]]),
     );
@@ -413,7 +435,9 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     await store.enqueue([row(ID_A, 1)], [{ id: ID_A, from: 0, to: 1 }]);
     const broken = { ...attempt(ID_A, 1), outcome: null } as unknown as Omit<DeliveryAttempt, 'seq'>;
     await expect(
-      store.record([{ webhookId: ID_A, position: 1, result: { delivered: true }, attempt: broken }]),
+      store.record([
+        { webhookId: ID_A, position: 1, result: { delivered: true, persisted: true }, attempt: broken },
+      ]),
     ).rejects.toThrow();
     expect(await store.outstanding(ID_A)).toHaveLength(1);
     expect(await store.attempts(ID_A, { limit: 10 })).toEqual([]);
@@ -426,8 +450,16 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
       [{ id: ID_A, from: 0, to: 4 }],
     );
     await store.record([
-      { webhookId: ID_A, position: 1, result: { delivered: false, state: 'parked', attempts: 8, nextAt: 7 } },
-      { webhookId: ID_A, position: 4, result: { delivered: false, state: 'parked', attempts: 8, nextAt: 7 } },
+      {
+        webhookId: ID_A,
+        position: 1,
+        result: { delivered: false, state: 'parked', attempts: 8, nextAt: 7, ...where },
+      },
+      {
+        webhookId: ID_A,
+        position: 4,
+        result: { delivered: false, state: 'parked', attempts: 8, nextAt: 7, ...where },
+      },
     ]);
 
     expect(await store.resolveParked(ID_A, 'dossier-A', 'retry', Number.MAX_SAFE_INTEGER, 555)).toBe(1);
@@ -454,19 +486,24 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
         {
           webhookId: ID_A,
           position: 1,
-          result: { delivered: false, state: 'pending', attempts: i, nextAt: 0 },
+          result: { delivered: false, state: 'pending', attempts: i, nextAt: 0, ...where },
           attempt: attempt(ID_A, 1, { attempt: i }),
         },
         {
           webhookId: ID_A,
           position: 2,
-          result: { delivered: false, state: 'pending', attempts: i, nextAt: 0 },
+          result: { delivered: false, state: 'pending', attempts: i, nextAt: 0, ...where },
           attempt: attempt(ID_A, 2, { attempt: i }),
         },
       ]);
     }
     await store.record([
-      { webhookId: ID_B, position: 1, result: { delivered: true }, attempt: attempt(ID_B, 1) },
+      {
+        webhookId: ID_B,
+        position: 1,
+        result: { delivered: true, persisted: true },
+        attempt: attempt(ID_B, 1),
+      },
     ]);
 
     const all = await store.attempts(ID_A, { limit: 100 });
@@ -500,7 +537,7 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
         {
           webhookId: ID_A,
           position: 1,
-          result: { delivered: false, state: 'pending', attempts: 1, nextAt: 0 },
+          result: { delivered: false, state: 'pending', attempts: 1, nextAt: 0, ...where },
           attempt: attempt(ID_A, 1, { at: at(day) }),
         },
       ]);
@@ -522,8 +559,18 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
       ],
     );
     await store.record([
-      { webhookId: ID_A, position: 1, result: { delivered: true }, attempt: attempt(ID_A, 1) },
-      { webhookId: ID_B, position: 1, result: { delivered: true }, attempt: attempt(ID_B, 1) },
+      {
+        webhookId: ID_A,
+        position: 1,
+        result: { delivered: true, persisted: true },
+        attempt: attempt(ID_A, 1),
+      },
+      {
+        webhookId: ID_B,
+        position: 1,
+        result: { delivered: true, persisted: true },
+        attempt: attempt(ID_B, 1),
+      },
     ]);
 
     expect(await store.delete(ID_A)).toBe(true);

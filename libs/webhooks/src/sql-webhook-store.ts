@@ -37,6 +37,7 @@ const tables = (t: SqlColumnTypes) => `
     previous_secret_expires_at TEXT,
     secret_rotated_at TEXT,
     queued_through ${t.big} NOT NULL,
+    delivered_through ${t.big} NOT NULL,
     redeliver_through ${t.big},
     redeliver_mark TEXT,
     failing_since TEXT,
@@ -119,9 +120,21 @@ const COLUMNS: Record<keyof WebhookChanges, string> = {
 export interface DeliveryOutcome {
   webhookId: string;
   position: number;
-  /** `delivered` removes the row; otherwise its new attempts, state and due time. */
+  /**
+   * `delivered` removes the row when it was kept in the table (`persisted`); otherwise the row is
+   * written (created or updated) with its new attempts, state and due time.
+   */
   result:
-    { delivered: true } | { delivered: false; state: 'pending' | 'parked'; attempts: number; nextAt: number };
+    | { delivered: true; persisted: boolean }
+    | {
+        delivered: false;
+        state: 'pending' | 'parked';
+        attempts: number;
+        nextAt: number;
+        stream: string;
+        recordedAt: string;
+        replay?: string;
+      };
   attempt?: Omit<DeliveryAttempt, 'seq'>;
 }
 
@@ -143,6 +156,7 @@ interface WebhookRow {
   previous_secret_expires_at: string | null;
   secret_rotated_at: string | null;
   queued_through: number | string;
+  delivered_through: number | string;
   redeliver_through: number | string | null;
   redeliver_mark: string | null;
   failing_since: string | null;
@@ -177,6 +191,8 @@ interface AttemptDbRow {
 
 /** Rows per multi-row INSERT (8 parameters each, far below either database's limit). */
 const INSERT_CHUNK = 500;
+/** Attempt lines per multi-row INSERT (11 parameters each). */
+const ATTEMPT_CHUNK = 200;
 
 /**
  * Webhooks, their queued deliveries and the attempts log, beside the events (the SQLite file, or the
@@ -197,10 +213,10 @@ export class SqlWebhookStore extends MigratingSqlStore {
     await this.db.run(
       `INSERT INTO webhooks (id, url, description, filter, rate_per_second, state, disabled_reason,
          disabled_at, province, created_by, created_at, updated_at, secret, previous_secret,
-         previous_secret_expires_at, secret_rotated_at, queued_through, redeliver_through, redeliver_mark,
+         previous_secret_expires_at, secret_rotated_at, queued_through, delivered_through, redeliver_through, redeliver_mark,
          failing_since, revision)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-         $21)`,
+         $21, $22)`,
       [
         w.id,
         w.url,
@@ -219,6 +235,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
         w.previousSecretExpiresAt ?? null,
         w.secretRotatedAt ?? null,
         w.cursor,
+        w.deliveredThrough,
         w.redeliverThrough ?? null,
         w.redeliverMark ?? null,
         w.failingSince ?? null,
@@ -313,20 +330,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
         if (n > 0) moved.add(c.id);
       }
       const kept = rows.filter((r) => moved.has(r.webhookId));
-      for (let i = 0; i < kept.length; i += INSERT_CHUNK) {
-        const chunk = kept.slice(i, i + INSERT_CHUNK);
-        const values = chunk.map((_, j) => {
-          const b = j * 6;
-          return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, 'pending', 0, $${b + 5}, $${b + 6})`;
-        });
-        await tx.run(
-          `INSERT INTO webhook_deliveries
-             (webhook_id, position, stream, recorded_at, state, attempts, next_at, replay)
-           VALUES ${values.join(', ')}
-           ON CONFLICT (webhook_id, position) DO NOTHING`,
-          chunk.flatMap((r) => [r.webhookId, r.position, r.stream, r.recordedAt, r.nextAt, r.replay ?? null]),
-        );
-      }
+      await insertRows(tx, kept);
       if (logCursor !== undefined) {
         await tx.run(
           `INSERT INTO webhook_cursor (name, position) VALUES ($1, $2)
@@ -345,21 +349,10 @@ export class SqlWebhookStore extends MigratingSqlStore {
   ): Promise<number> {
     await this.ready;
     return this.db.transaction(async (tx) => {
-      let added = 0;
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
-        const values = chunk.map((_, j) => {
-          const b = j * 6;
-          return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, 'pending', 0, $${b + 5}, $${b + 6})`;
-        });
-        added += await tx.run(
-          `INSERT INTO webhook_deliveries
-             (webhook_id, position, stream, recorded_at, state, attempts, next_at, replay)
-           VALUES ${values.join(', ')}
-           ON CONFLICT (webhook_id, position) DO NOTHING`,
-          chunk.flatMap((r) => [webhookId, r.position, r.stream, r.recordedAt, r.nextAt, r.replay ?? null]),
-        );
-      }
+      const added = await insertRows(
+        tx,
+        rows.map((r) => ({ ...r, webhookId })),
+      );
       await tx.run('UPDATE webhooks SET revision = revision + 1 WHERE id = $1', [webhookId]);
       return added;
     });
@@ -381,6 +374,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
            ELSE queued_through END,
          redeliver_mark = CASE WHEN queued_through > $2 THEN CAST($4 AS TEXT) ELSE redeliver_mark END,
          queued_through = CASE WHEN queued_through > $2 THEN $2 ELSE queued_through END,
+         delivered_through = CASE WHEN delivered_through > $2 THEN $2 ELSE delivered_through END,
          revision = revision + 1, updated_at = $3
        WHERE id = $1`,
       [webhookId, position, updatedAt, mark],
@@ -428,58 +422,103 @@ export class SqlWebhookStore extends MigratingSqlStore {
   }
 
   /**
-   * Writes tries' outcomes with their attempt lines, and the webhooks' changes (failing since,
-   * disabled), in one transaction: the attempt and the next try it schedules land together. The
-   * attempt line of a webhook deleted while its try was in flight is not written (nothing else would
-   * ever remove it).
+   * Writes tries' outcomes with their attempt lines, the rows to keep (held behind a parking), each
+   * webhook's delivered-through mark and its changes (failing since, disabled), in one transaction:
+   * an attempt and the next try it schedules land together. A webhook deleted meanwhile gets nothing.
    */
   async record(
     outcomes: readonly DeliveryOutcome[],
     webhooks: ReadonlyMap<string, WebhookChanges> = new Map(),
+    marks: {
+      keep?: readonly Omit<DeliveryRow, 'state' | 'attempts'>[];
+      deliveredThrough?: ReadonlyMap<string, number>;
+    } = {},
   ): Promise<void> {
     await this.ready;
-    // PostgreSQL: the share lock makes a concurrent delete wait for this transaction, or this wait for it.
-    const lock = this.db.dialect === 'postgres' ? ' FOR SHARE' : '';
+    const ids = [
+      ...new Set([
+        ...outcomes.map((o) => o.webhookId),
+        ...(marks.keep ?? []).map((r) => r.webhookId),
+        ...(marks.deliveredThrough?.keys() ?? []),
+      ]),
+    ];
     await this.db.transaction(async (tx) => {
-      for (const o of outcomes) {
-        if (o.result.delivered) {
-          await tx.run('DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND position = $2', [
-            o.webhookId,
-            o.position,
-          ]);
+      // PostgreSQL: the share lock makes a concurrent delete wait for this transaction, or this wait for it.
+      const lock = tx.dialect === 'postgres' ? ' FOR SHARE' : '';
+      const existing = new Set<string>();
+      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+        const chunk = ids.slice(i, i + INSERT_CHUNK);
+        const found = await tx.query<{ id: string }>(
+          `SELECT id FROM webhooks WHERE id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})${lock}`,
+          chunk,
+        );
+        for (const f of found) existing.add(f.id);
+      }
+      const live = outcomes.filter((o) => existing.has(o.webhookId));
+      for (const o of live) {
+        const r = o.result;
+        if (r.delivered) {
+          if (r.persisted)
+            await tx.run('DELETE FROM webhook_deliveries WHERE webhook_id = $1 AND position = $2', [
+              o.webhookId,
+              o.position,
+            ]);
         } else {
           await tx.run(
-            `UPDATE webhook_deliveries SET state = $3, attempts = $4, next_at = $5
-             WHERE webhook_id = $1 AND position = $2`,
-            [o.webhookId, o.position, o.result.state, o.result.attempts, o.result.nextAt],
-          );
-        }
-        const a = o.attempt;
-        if (a) {
-          await tx.run(
-            `INSERT INTO webhook_attempts (webhook_id, position, message_id, attempt, at, status,
-               duration_ms, response, error, outcome, next_at)
-             SELECT CAST($1 AS TEXT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS INTEGER),
-               CAST($5 AS TEXT), CAST($6 AS INTEGER), CAST($7 AS INTEGER), CAST($8 AS TEXT),
-               CAST($9 AS TEXT), CAST($10 AS TEXT), CAST($11 AS TEXT)
-             WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1${lock})`,
+            `INSERT INTO webhook_deliveries
+               (webhook_id, position, stream, recorded_at, state, attempts, next_at, replay)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (webhook_id, position) DO UPDATE
+               SET state = excluded.state, attempts = excluded.attempts, next_at = excluded.next_at`,
             [
-              a.webhookId,
-              a.position,
-              a.messageId,
-              a.attempt,
-              a.at,
-              a.status ?? null,
-              a.durationMs,
-              a.response ?? null,
-              a.error ?? null,
-              a.outcome,
-              a.nextAt ?? null,
+              o.webhookId,
+              o.position,
+              r.stream,
+              r.recordedAt,
+              r.state,
+              r.attempts,
+              r.nextAt,
+              r.replay ?? null,
             ],
           );
         }
       }
-      for (const [id, changes] of webhooks) await updateIn(tx, id, changes);
+      const keep = (marks.keep ?? []).filter((r) => existing.has(r.webhookId));
+      await insertRows(tx, keep);
+      const lines = live.flatMap((o) => (o.attempt ? [o.attempt] : []));
+      for (let i = 0; i < lines.length; i += ATTEMPT_CHUNK) {
+        const chunk = lines.slice(i, i + ATTEMPT_CHUNK);
+        const values = chunk.map((_, j) => {
+          const b = j * 11;
+          return `(${Array.from({ length: 11 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
+        });
+        await tx.run(
+          `INSERT INTO webhook_attempts (webhook_id, position, message_id, attempt, at, status,
+             duration_ms, response, error, outcome, next_at) VALUES ${values.join(', ')}`,
+          chunk.flatMap((a) => [
+            a.webhookId,
+            a.position,
+            a.messageId,
+            a.attempt,
+            a.at,
+            a.status ?? null,
+            a.durationMs,
+            a.response ?? null,
+            a.error ?? null,
+            a.outcome,
+            a.nextAt ?? null,
+          ]),
+        );
+      }
+      for (const [id, through] of marks.deliveredThrough ?? []) {
+        if (!existing.has(id)) continue;
+        await tx.run(
+          `UPDATE webhooks SET delivered_through = CASE WHEN $2 > queued_through THEN queued_through ELSE $2 END
+           WHERE id = $1`,
+          [id, through],
+        );
+      }
+      for (const [id, changes] of webhooks) if (existing.has(id)) await updateIn(tx, id, changes);
     });
   }
 
@@ -567,6 +606,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
         : { previousSecretExpiresAt: r.previous_secret_expires_at }),
       ...(r.secret_rotated_at === null ? {} : { secretRotatedAt: r.secret_rotated_at }),
       cursor: Number(r.queued_through),
+      deliveredThrough: Number(r.delivered_through),
       ...(r.redeliver_through === null ? {} : { redeliverThrough: Number(r.redeliver_through) }),
       ...(r.redeliver_mark === null ? {} : { redeliverMark: r.redeliver_mark }),
       ...(r.failing_since === null ? {} : { failingSince: r.failing_since }),
@@ -594,6 +634,29 @@ async function updateIn(
     params,
   );
   return row;
+}
+
+/** Inserts queued rows (an event already queued for a webhook stays as it is); returns how many were new. */
+async function insertRows(
+  tx: SqlExecutor,
+  rows: readonly Omit<DeliveryRow, 'state' | 'attempts'>[],
+): Promise<number> {
+  let added = 0;
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    const values = chunk.map((_, j) => {
+      const b = j * 6;
+      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, 'pending', 0, $${b + 5}, $${b + 6})`;
+    });
+    added += await tx.run(
+      `INSERT INTO webhook_deliveries
+         (webhook_id, position, stream, recorded_at, state, attempts, next_at, replay)
+       VALUES ${values.join(', ')}
+       ON CONFLICT (webhook_id, position) DO NOTHING`,
+      chunk.flatMap((r) => [r.webhookId, r.position, r.stream, r.recordedAt, r.nextAt, r.replay ?? null]),
+    );
+  }
+  return added;
 }
 
 function toDeliveryRow(r: DeliveryDbRow): DeliveryRow {

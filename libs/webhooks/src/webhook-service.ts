@@ -77,6 +77,7 @@ export class WebhookService {
     const { filter, province } = this.scopedFilter(caller, input.filter ?? {});
     const at = this.iso();
     const secret = generateSecret();
+    const head = (await this.options.events.head()).position;
     const record: WebhookRecord = {
       id: newWebhookId(),
       url: url.href,
@@ -90,7 +91,8 @@ export class WebhookService {
       updatedAt: at,
       secret,
       // Deliveries start with the next event appended.
-      cursor: (await this.options.events.head()).position,
+      cursor: head,
+      deliveredThrough: head,
       revision: 1,
     };
     await this.options.store.create(record);
@@ -246,11 +248,12 @@ export class WebhookService {
   async view(w: WebhookRecord): Promise<WebhookView> {
     const progress = await this.options.store.progress(w.id);
     const head = await this.options.events.head();
-    const checkpoint = progress.oldest ? Math.min(progress.oldest.position - 1, w.cursor) : w.cursor;
+    // Acknowledged through `deliveredThrough`, except what the table keeps for a retry.
+    const through = Math.min(w.deliveredThrough, w.cursor);
+    const checkpoint = progress.oldest ? Math.min(progress.oldest.position - 1, through) : through;
     let seconds = 0;
-    if (progress.oldest) seconds = (this.now() - Date.parse(progress.oldest.recordedAt)) / 1000;
-    else if (w.cursor < head.position) {
-      const [first] = await this.options.events.readAll({ after: w.cursor, limit: 1 });
+    if (checkpoint < head.position) {
+      const [first] = await this.options.events.readAll({ after: checkpoint, limit: 1 });
       if (first) seconds = (this.now() - Date.parse(first.recordedAt)) / 1000;
     }
     return {
@@ -272,7 +275,9 @@ export class WebhookService {
         : { previousSecretExpiresAt: w.previousSecretExpiresAt }),
       checkpoint,
       lag: { events: Math.max(0, head.position - checkpoint), seconds: Math.max(0, seconds) },
-      pending: progress.pending,
+      // Kept for a retry, plus queued from the log and not yet acknowledged (events the filter skips
+      // between them count too: an upper bound while deliveries are in flight).
+      pending: progress.pending + Math.max(0, w.cursor - through),
       parked: progress.parked,
       ...(w.failingSince === undefined ? {} : { failingSince: w.failingSince }),
     };
