@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { dossierCode, getJson, paymentCompleted, post, statusChanged, submitted } from './events.js';
+import { dossierCode, getJson, paymentCompleted, statusChanged, submitted } from './events.js';
 import { signedHeaders, type ReceivedDelivery, type WebhookReceiver } from './webhook-receiver.js';
 
 /** What the checks need of a logged event (the read API's `GET /v1/events`). */
@@ -73,15 +73,31 @@ export function lifecycle(): Record<string, unknown>[] {
   return events;
 }
 
-/** POSTs a lifecycle's events one after the other (each acknowledged before the next is sent). */
+/**
+ * POSTs a lifecycle's events one after the other (each acknowledged before the next is sent); a 429
+ * (the client's rate limit) is waited out as Retry-After says and the same event sent again, as a
+ * commune system does.
+ */
 export async function postLifecycle(
   url: string,
   token: string,
   events: Record<string, unknown>[],
 ): Promise<void> {
   for (const e of events) {
-    const r = await post(url, token, e);
-    if (r.status !== 201) throw new Error(`POST /v1/events answered ${r.status}: ${JSON.stringify(r.body)}`);
+    for (;;) {
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(e),
+      });
+      const text = await res.text();
+      if (res.status === 201) break;
+      if (res.status === 429) {
+        await sleep(1000 * Number(res.headers.get('retry-after') ?? 1));
+        continue;
+      }
+      throw new Error(`POST /v1/events answered ${res.status}: ${text}`);
+    }
   }
 }
 
