@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
 import type { Page, Subscriber } from '#lgsp/subscriptions';
@@ -11,7 +12,7 @@ import {
   type DeliveryRow,
   type WebhookRecord,
 } from './model.js';
-import { messageId, secretKey, signatureHeader } from './signing.js';
+import { messageId, signatureHeader, signingKey } from './signing.js';
 import type { SendResult, WebhookSender } from './sender.js';
 import type { DeliveryOutcome, SqlWebhookStore, WebhookChanges } from './sql-webhook-store.js';
 import { matchesFilter } from './filter.js';
@@ -103,7 +104,7 @@ interface Unacknowledged {
 interface Endpoint {
   record: WebhookRecord;
   url: URL;
-  keys: { current: Buffer; previous?: Buffer; previousUntil?: number };
+  keys: { current: KeyObject; previous?: KeyObject; previousUntil?: number };
   bucket: TokenBucket;
   /** Queued deliveries by stream, in log order. */
   streams: Map<string, Row[]>;
@@ -348,7 +349,7 @@ export class WebhookDelivery implements Subscriber {
     const ep: Endpoint = {
       record,
       url: new URL(record.url),
-      keys: { current: secretKey(record.secret) },
+      keys: { current: signingKey(record.secret) },
       bucket: new TokenBucket(webhookTarget(record.id), {
         ratePerSecond: record.ratePerSecond,
         burst: Math.max(1, Math.ceil(record.ratePerSecond)),
@@ -378,9 +379,9 @@ export class WebhookDelivery implements Subscriber {
     ep.url = new URL(record.url);
     const until = record.previousSecretExpiresAt ? Date.parse(record.previousSecretExpiresAt) : undefined;
     ep.keys = {
-      current: secretKey(record.secret),
+      current: signingKey(record.secret),
       ...(record.previousSecret && until !== undefined
-        ? { previous: secretKey(record.previousSecret), previousUntil: until }
+        ? { previous: signingKey(record.previousSecret), previousUntil: until }
         : {}),
     };
   }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com): a secret `whsec_<base64 of 24–64
@@ -18,15 +18,23 @@ export function secretKey(secret: string): Buffer {
   return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
 }
 
+/**
+ * The key of a `whsec_` secret prepared once for HMAC (a KeyObject signs several times faster than
+ * the raw bytes, which Node prepares again at each call).
+ */
+export function signingKey(secret: string): KeyObject {
+  return createSecretKey(secretKey(secret));
+}
+
 /** `v1,<signature>` of one message under one key. */
-export function signV1(key: Buffer, messageId: string, timestamp: number, body: string): string {
+export function signV1(key: Buffer | KeyObject, messageId: string, timestamp: number, body: string): string {
   const mac = createHmac('sha256', key).update(`${messageId}.${timestamp}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
 
 /** The `webhook-signature` header: one `v1` signature per key, space-separated. */
 export function signatureHeader(
-  keys: readonly Buffer[],
+  keys: readonly (Buffer | KeyObject)[],
   messageId: string,
   timestamp: number,
   body: string,
