@@ -371,6 +371,8 @@ describe('WebhookDelivery', () => {
     await eventually(async () => (await h.parking.get(target, 'A'))?.lastPosition === a3);
     expect(r.positions('A')).toEqual([a1, a1, a1]);
     expect(r.positions('B')).toEqual([b1, b2]);
+    // The delivered-through mark is written by the outcome writer shortly after the answers.
+    await eventually(async () => (await h.service.get(admin, webhook.id)).checkpoint === b2);
     expect(await h.service.get(admin, webhook.id)).toMatchObject({
       parked: 1,
       pending: 2,
@@ -499,6 +501,7 @@ describe('WebhookDelivery', () => {
     const b1 = await h.append('B');
     const a2 = await h.append('A');
     await eventually(() => r.received.length === 3);
+    await eventually(async () => (await h.service.get(admin, webhook.id)).checkpoint === a2);
     const firstTime = new Map(r.received.map((x) => [x.event['lgspposition'] as number, x]));
 
     await expect(h.service.redeliver(admin, webhook.id, a2 + 2)).rejects.toMatchObject({ code: 'invalid' });

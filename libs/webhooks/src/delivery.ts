@@ -78,7 +78,8 @@ const CATCH_UP_PAGE = 500;
 /** The attempts log is pruned at most this often, this many lines per statement, so many statements per round. */
 const PRUNE_EVERY_MS = 60_000;
 /** The outcome writer gathers what comes within this long into one transaction. */
-const WRITE_EVERY_MS = 10;
+const WRITE_EVERY_MS = 50;
+
 const PRUNE_BATCH = 5000;
 const PRUNE_STEPS = 20;
 
@@ -194,9 +195,11 @@ export class WebhookDelivery implements Subscriber {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
-    await this.exclusive(async () => this.drop());
     await this.waitIdle();
+    // The last marks are written now, so that a restart sends nothing again.
+    this.writer.touch();
     await this.writer.flush();
+    await this.exclusive(async () => this.drop());
     this.options.sender.close();
   }
 

@@ -190,9 +190,24 @@ interface AttemptDbRow {
 }
 
 /** Rows per multi-row INSERT (8 parameters each, far below either database's limit). */
-const INSERT_CHUNK = 500;
-/** Attempt lines per multi-row INSERT (11 parameters each). */
-const ATTEMPT_CHUNK = 200;
+/**
+ * Rows per multi-row statement: a list is cut into pieces of these sizes only (largest first), so that
+ * the statements prepared (and cached per text) stay few, whatever the lengths of the lists.
+ */
+const CHUNK_SIZES = [200, 50, 10, 1] as const;
+
+/** `items` in consecutive pieces of the {@link CHUNK_SIZES}. */
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  let i = 0;
+  for (const size of CHUNK_SIZES) {
+    while (items.length - i >= size) {
+      out.push(items.slice(i, i + size));
+      i += size;
+    }
+  }
+  return out;
+}
 
 /**
  * Webhooks, their queued deliveries and the attempts log, beside the events (the SQLite file, or the
@@ -446,8 +461,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
       // PostgreSQL: the share lock makes a concurrent delete wait for this transaction, or this wait for it.
       const lock = tx.dialect === 'postgres' ? ' FOR SHARE' : '';
       const existing = new Set<string>();
-      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const chunk = ids.slice(i, i + INSERT_CHUNK);
+      for (const chunk of chunks(ids)) {
         const found = await tx.query<{ id: string }>(
           `SELECT id FROM webhooks WHERE id IN (${chunk.map((_, j) => `$${j + 1}`).join(', ')})${lock}`,
           chunk,
@@ -486,8 +500,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
       const keep = (marks.keep ?? []).filter((r) => existing.has(r.webhookId));
       await insertRows(tx, keep);
       const lines = live.flatMap((o) => (o.attempt ? [o.attempt] : []));
-      for (let i = 0; i < lines.length; i += ATTEMPT_CHUNK) {
-        const chunk = lines.slice(i, i + ATTEMPT_CHUNK);
+      for (const chunk of chunks(lines)) {
         const values = chunk.map((_, j) => {
           const b = j * 11;
           return `(${Array.from({ length: 11 }, (_, k) => `$${b + k + 1}`).join(', ')})`;
@@ -642,8 +655,7 @@ async function insertRows(
   rows: readonly Omit<DeliveryRow, 'state' | 'attempts'>[],
 ): Promise<number> {
   let added = 0;
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const chunk = rows.slice(i, i + INSERT_CHUNK);
+  for (const chunk of chunks(rows)) {
     const values = chunk.map((_, j) => {
       const b = j * 6;
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, 'pending', 0, $${b + 5}, $${b + 6})`;
