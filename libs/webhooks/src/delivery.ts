@@ -160,7 +160,7 @@ export class WebhookDelivery implements Subscriber {
   private leader: () => boolean = () => true;
   private readonly cache = new Map<number, StoredEvent>();
   private readonly writer: OutcomeWriter;
-  private readonly bodies = new WeakMap<StoredEvent, string>();
+  private readonly bodies = new WeakMap<StoredEvent, Buffer>();
   private syncWanted = false;
   private readonly longestDelayMs: number;
 
@@ -900,13 +900,13 @@ export class WebhookDelivery implements Subscriber {
     return page[0]?.position === position ? page[0] : undefined;
   }
 
-  /** The CloudEvent in structured mode, with where the log put it (and the replay's mark). */
-  private body(e: StoredEvent, replay?: string): string {
+  /** The CloudEvent in structured mode, with where the log put it (and the replay's mark), as UTF-8. */
+  private body(e: StoredEvent, replay?: string): Buffer {
     if (replay === undefined) {
       const known = this.bodies.get(e);
       if (known !== undefined) return known;
     }
-    const body = JSON.stringify(structuredEvent(e, replay));
+    const body = Buffer.from(JSON.stringify(structuredEvent(e, replay)));
     if (replay === undefined) this.bodies.set(e, body);
     return body;
   }

@@ -1,6 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
 import { isIP } from 'node:net';
+import { Agent } from 'undici';
 import { assertPublicIpLiteral, safeLookup } from './target-safety.js';
 
 /** What one POST to an endpoint came to. */
@@ -29,30 +28,33 @@ export interface WebhookSenderOptions {
 export const RESPONSE_EXCERPT_BYTES = 1024;
 
 /**
- * POSTs deliveries: keep-alive connections per origin, a whole-request timeout, no redirect followed
- * (a 3xx is a failure), and the target's address checked on the connection itself (the DNS answer the
- * socket uses, or the IP literal), so a DNS change cannot turn a webhook into a probe of the hub's network.
+ * POSTs deliveries with undici: keep-alive connections per origin (at most `maxSockets`), a
+ * whole-request timeout, no redirect followed (a 3xx is a failure), and the target's address checked
+ * on the connection itself (the DNS answer the socket uses, or the IP literal), so a DNS change cannot
+ * turn a webhook into a probe of the hub's network.
  */
 export class WebhookSender {
   private readonly timeoutMs: number;
   private readonly allowInsecure: boolean;
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly agent: Agent;
 
   constructor(options: WebhookSenderOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.allowInsecure = options.allowInsecureTargets ?? false;
-    const agentOptions = {
-      keepAlive: true,
-      maxSockets: options.maxSockets ?? 16,
-      lookup: safeLookup(this.allowInsecure),
-    };
-    this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    this.agent = new Agent({
+      connections: options.maxSockets ?? 16,
+      connect: { lookup: safeLookup(this.allowInsecure), timeout: this.timeoutMs },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      keepAliveTimeout: 30_000,
+    });
   }
 
-  /** POSTs `body`; never rejects: every failure is in the result. */
-  async post(url: URL, headers: Record<string, string>, body: string): Promise<SendResult> {
+  /**
+   * POSTs `body`; never rejects: every failure is in the result. The answer's headers must come within
+   * the timeout, and each chunk of its body within the timeout of the previous one.
+   */
+  async post(url: URL, headers: Record<string, string>, body: string | Buffer): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
@@ -60,68 +62,43 @@ export class WebhookSender {
         throw new Error(`${url.protocol} targets are not allowed`);
       const host = url.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host) !== 0) assertPublicIpLiteral(host, this.allowInsecure);
-      const answer = await this.request(url, headers, body);
-      return { ...answer, durationMs: elapsed() };
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: 'POST',
+        headers,
+        body,
+      });
+      const status = res.statusCode;
+      let response: string | undefined;
+      let kept = 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (kept < RESPONSE_EXCERPT_BYTES) {
+          chunks.push(chunk.subarray(0, RESPONSE_EXCERPT_BYTES - kept));
+          kept += Math.min(chunk.length, RESPONSE_EXCERPT_BYTES - kept);
+        }
+      }
+      if (chunks.length > 0) response = Buffer.concat(chunks).toString('utf8');
+      const retryAfterMs =
+        status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined;
+      const location = res.headers['location'];
+      return {
+        status,
+        ...(response === undefined ? {} : { response }),
+        ...(status >= 200 && status < 300
+          ? {}
+          : { error: statusError(status, Array.isArray(location) ? location[0] : location) }),
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        durationMs: elapsed(),
+      };
     } catch (err) {
       return { error: describe(err), durationMs: elapsed() };
     }
   }
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
-  }
-
-  private request(
-    url: URL,
-    headers: Record<string, string>,
-    body: string,
-  ): Promise<Omit<SendResult, 'durationMs'>> {
-    const payload = Buffer.from(body);
-    const secure = url.protocol === 'https:';
-    return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(
-        url,
-        {
-          method: 'POST',
-          agent: secure ? this.httpsAgent : this.httpAgent,
-          headers: { ...headers, 'content-length': String(payload.length) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let kept = 0;
-          res.on('data', (chunk: Buffer) => {
-            if (kept < RESPONSE_EXCERPT_BYTES) {
-              chunks.push(chunk.subarray(0, RESPONSE_EXCERPT_BYTES - kept));
-              kept += Math.min(chunk.length, RESPONSE_EXCERPT_BYTES - kept);
-            }
-          });
-          res.on('error', reject);
-          res.on('end', () => {
-            clearTimeout(timer);
-            const status = res.statusCode ?? 0;
-            const response = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
-            const retryAfterMs =
-              status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined;
-            resolve({
-              status,
-              ...(response === undefined ? {} : { response }),
-              ...(status >= 200 && status < 300 ? {} : { error: statusError(status, res.headers.location) }),
-              ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-            });
-          });
-        },
-      );
-      const timer = setTimeout(
-        () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-      req.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      req.end(payload);
-    });
+    void this.agent.close().catch(() => undefined);
   }
 }
 

@@ -27,7 +27,12 @@ export function signingKey(secret: string): KeyObject {
 }
 
 /** `v1,<signature>` of one message under one key. */
-export function signV1(key: Buffer | KeyObject, messageId: string, timestamp: number, body: string): string {
+export function signV1(
+  key: Buffer | KeyObject,
+  messageId: string,
+  timestamp: number,
+  body: string | Buffer,
+): string {
   const mac = createHmac('sha256', key).update(`${messageId}.${timestamp}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
@@ -37,7 +42,7 @@ export function signatureHeader(
   keys: readonly (Buffer | KeyObject)[],
   messageId: string,
   timestamp: number,
-  body: string,
+  body: string | Buffer,
 ): string {
   return keys.map((k) => signV1(k, messageId, timestamp, body)).join(' ');
 }
@@ -48,7 +53,7 @@ export function verifySignature(
   header: string,
   messageId: string,
   timestamp: number,
-  body: string,
+  body: string | Buffer,
 ): boolean {
   const expected = Buffer.from(signV1(key, messageId, timestamp, body));
   return header
