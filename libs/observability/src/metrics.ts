@@ -195,9 +195,25 @@ export class HubMetrics {
 
   /** One webhook delivery try and its outcome. */
   webhookAttempt(webhook: string, outcome: string, seconds: number): void {
-    this.webhookDeliveries.inc({ webhook, outcome });
-    this.webhookSeconds.observe({ webhook }, seconds);
+    // The labelled children are kept per webhook: this runs for every delivery.
+    let children = this.webhookChildren.get(webhook);
+    if (children === undefined) {
+      children = { seconds: this.webhookSeconds.labels({ webhook }), outcomes: new Map() };
+      this.webhookChildren.set(webhook, children);
+    }
+    let counter = children.outcomes.get(outcome);
+    if (counter === undefined) {
+      counter = this.webhookDeliveries.labels({ webhook, outcome });
+      children.outcomes.set(outcome, counter);
+    }
+    counter.inc();
+    children.seconds.observe(seconds);
   }
+
+  private readonly webhookChildren = new Map<
+    string,
+    { seconds: { observe(v: number): void }; outcomes: Map<string, { inc(): void }> }
+  >();
 
   /** A webhook the delivery disabled. */
   webhookDisabled(reason: 'gone' | 'failing'): void {

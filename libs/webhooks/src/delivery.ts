@@ -13,7 +13,7 @@ import {
   type WebhookRecord,
 } from './model.js';
 import { messageId, signatureHeader, signingKey } from './signing.js';
-import type { SendResult, WebhookSender } from './sender.js';
+import { sendTarget, type SendResult, type SendTarget, type WebhookSender } from './sender.js';
 import type { DeliveryOutcome, SqlWebhookStore, WebhookChanges } from './sql-webhook-store.js';
 import { matchesFilter } from './filter.js';
 
@@ -104,7 +104,9 @@ interface Unacknowledged {
 /** One endpoint as the delivery works on it, in the process that holds the delivery's lease. */
 interface Endpoint {
   record: WebhookRecord;
-  url: URL;
+  target: SendTarget;
+  /** `msg_<webhook>_`: a delivery's `webhook-id` is this and the event's position. */
+  messagePrefix: string;
   keys: { current: KeyObject; previous?: KeyObject; previousUntil?: number };
   bucket: TokenBucket;
   /** Queued deliveries by stream, in log order. */
@@ -351,7 +353,8 @@ export class WebhookDelivery implements Subscriber {
   private newEndpoint(record: WebhookRecord): Endpoint {
     const ep: Endpoint = {
       record,
-      url: new URL(record.url),
+      target: sendTarget(new URL(record.url)),
+      messagePrefix: messageId(record.id, 0).slice(0, -1),
       keys: { current: signingKey(record.secret) },
       bucket: new TokenBucket(webhookTarget(record.id), {
         ratePerSecond: record.ratePerSecond,
@@ -379,7 +382,7 @@ export class WebhookDelivery implements Subscriber {
       });
     }
     ep.record = record;
-    ep.url = new URL(record.url);
+    ep.target = sendTarget(new URL(record.url));
     const until = record.previousSecretExpiresAt ? Date.parse(record.previousSecretExpiresAt) : undefined;
     ep.keys = {
       current: signingKey(record.secret),
@@ -616,7 +619,7 @@ export class WebhookDelivery implements Subscriber {
     if (event === undefined) throw new Error(`event at position ${row.position} is not in the log`);
     row.event = event;
     try {
-      await ep.bucket.acquire();
+      if (!ep.bucket.tryAcquire()) await ep.bucket.acquire();
     } catch (err) {
       // The bucket was replaced (a new rate) or the endpoint dropped: the stream is considered again.
       if (err instanceof RateLimiterStoppedError) return;
@@ -625,14 +628,14 @@ export class WebhookDelivery implements Subscriber {
     if (this.stopped || this.endpoints.get(ep.record.id) !== ep || ep.record.state !== 'active') return;
     const w = ep.record;
     const body = this.body(event, row.replay);
-    const id = messageId(w.id, row.position);
+    const id = ep.messagePrefix + row.position;
     const startedAt = this.now();
     const timestamp = Math.floor(startedAt / 1000);
     const keys = [ep.keys.current];
     if (ep.keys.previous && ep.keys.previousUntil !== undefined && startedAt < ep.keys.previousUntil)
       keys.push(ep.keys.previous);
     const result = await this.options.sender.post(
-      ep.url,
+      ep.target,
       {
         'content-type': CLOUDEVENTS_JSON,
         'user-agent': USER_AGENT,

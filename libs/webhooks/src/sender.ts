@@ -15,6 +15,27 @@ export interface SendResult {
   durationMs: number;
 }
 
+/** A webhook URL taken apart once, for every delivery to it. */
+export interface SendTarget {
+  protocol: string;
+  origin: string;
+  /** Path and query. */
+  path: string;
+  /** The host when it is an IP literal (checked before each connection), else undefined. */
+  ipLiteral?: string;
+}
+
+/** The parts of `url` a delivery uses. */
+export function sendTarget(url: URL): SendTarget {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return {
+    protocol: url.protocol,
+    origin: url.origin,
+    path: url.pathname + url.search,
+    ...(isIP(host) === 0 ? {} : { ipLiteral: host }),
+  };
+}
+
 export interface WebhookSenderOptions {
   /** Whole request, connection included. @defaultValue 15000 */
   timeoutMs?: number;
@@ -54,17 +75,21 @@ export class WebhookSender {
    * POSTs `body`; never rejects: every failure is in the result. The answer's headers must come within
    * the timeout, and each chunk of its body within the timeout of the previous one.
    */
-  async post(url: URL, headers: Record<string, string>, body: string | Buffer): Promise<SendResult> {
+  async post(
+    url: URL | SendTarget,
+    headers: Record<string, string>,
+    body: string | Buffer,
+  ): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      if (url.protocol !== 'https:' && !(this.allowInsecure && url.protocol === 'http:'))
-        throw new Error(`${url.protocol} targets are not allowed`);
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      if (isIP(host) !== 0) assertPublicIpLiteral(host, this.allowInsecure);
+      const target = url instanceof URL ? sendTarget(url) : url;
+      if (target.protocol !== 'https:' && !(this.allowInsecure && target.protocol === 'http:'))
+        throw new Error(`${target.protocol} targets are not allowed`);
+      if (target.ipLiteral !== undefined) assertPublicIpLiteral(target.ipLiteral, this.allowInsecure);
       const res = await this.agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin: target.origin,
+        path: target.path,
         method: 'POST',
         headers,
         body,

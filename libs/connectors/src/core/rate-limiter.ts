@@ -109,6 +109,18 @@ export class TokenBucket {
     });
   }
 
+  /**
+   * Takes a token when one is there and nobody waits, without a promise (a hot path's shortcut);
+   * false otherwise (then {@link acquire}).
+   */
+  tryAcquire(): boolean {
+    if (this.stopped || this.queue.length > 0) return false;
+    this.refill();
+    if (this.delayMs() > 0) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   /** After a 429: halve the rate, drop the tokens, and grant nothing for `retryAfterMs`. */
   slowDown(retryAfterMs = 0): void {
     this.refill();
