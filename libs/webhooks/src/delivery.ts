@@ -626,7 +626,6 @@ export class WebhookDelivery implements Subscriber {
       throw err;
     }
     if (this.stopped || this.endpoints.get(ep.record.id) !== ep || ep.record.state !== 'active') return;
-    const w = ep.record;
     const body = this.body(event, row.replay);
     const id = ep.messagePrefix + row.position;
     const startedAt = this.now();
