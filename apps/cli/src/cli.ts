@@ -1,5 +1,5 @@
 import { ApiError, Api } from './api.js';
-import { audit } from './audit.js';
+import { audit, auditVerify } from './audit.js';
 import { intFlag, parseFlags, positiveFlag, query, type Ctx, type Flags, type Out } from './command.js';
 import { eventsTail } from './events-tail.js';
 import { CliConfigError, loadHubConfig } from './hub-config.js';
@@ -80,6 +80,8 @@ Commands:
   lgsp replay list [--limit N] [--after ID]
   lgsp replay pause|resume|cancel ID [--note NOTE]
   lgsp audit [--action PREFIX] [--subject S] [--limit N] [--after ID]
+  lgsp audit verify
+      The hub recomputes the audit log's hash chain (exit 7 when an entry was changed or removed).
   lgsp migrate [--store sqlite|postgres://…] [--schema NAME]
       Creates or upgrades the store's tables without starting the hub. Reads the hub's configuration
       (LGSP_CONFIG, LGSP_STORE, LGSP_POSTGRES_SCHEMA, LGSP_DATA_DIR); --store and --schema override it.
@@ -198,6 +200,7 @@ const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
     'replay resume': (ctx: Ctx) => replayCommand(ctx, 'resume'),
     'replay cancel': (ctx: Ctx) => replayCommand(ctx, 'cancel'),
     audit,
+    'audit verify': auditVerify,
     'webhooks create': webhooksCreate,
     'webhooks list': webhooksList,
     'webhooks show': webhooksShow,

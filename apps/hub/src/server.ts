@@ -1,3 +1,4 @@
+import { auditOperatorRequests } from './http/audit-requests.js';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -104,6 +105,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     assertHeaders(req.raw);
     return guardRequest(guard, req, reply);
   });
+  // Every call of the operator API, answered or refused, leaves an audit entry.
+  auditOperatorRequests(fastify, runtime.audit, logger);
   capConnectionsPerAddress(fastify.server, config.http.maxConnectionsPerAddress, () =>
     runtime.metrics.connectionRefused(),
   );

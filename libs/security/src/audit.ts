@@ -18,12 +18,19 @@ export interface AuditEntry {
   scope: Record<string, unknown>;
   /** What came of it: counts, state, error. */
   outcome: Record<string, unknown>;
+  /**
+   * SHA-256 (hex) chaining this entry to the one before it (see `auditHash`); absent on entries
+   * written before the log was chained.
+   */
+  hash?: string;
 }
 
-export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'hash'>;
 
 export interface AuditLog {
   record(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Oldest first after `after`; filtered by action prefix (`replay.`) and subject when given. */
   list(query: { limit: number; after?: number; action?: string; subject?: string }): Promise<AuditEntry[]>;
+  /** Recomputes the log's hash chain (a chained log only); names the first entry that does not match. */
+  verify?(): Promise<{ ok: true; entries: number } | { ok: false; entries: number; brokenAt: number }>;
 }

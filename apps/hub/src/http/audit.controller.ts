@@ -43,4 +43,12 @@ export class AuditController {
     const last = entries[entries.length - 1];
     return entries.length === limit && last ? { entries, next: last.id } : { entries };
   }
+
+  /** Recomputes the audit log's hash chain: `{ok, entries}` or `{ok: false, entries, brokenAt}`. */
+  @Get('verify')
+  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number }> {
+    const verify = this.audit?.verify?.bind(this.audit);
+    if (verify === undefined) throw new DomainError('not-found', 'this hub keeps no chained audit log');
+    return verify();
+  }
 }

@@ -1,4 +1,6 @@
 import { SqlSchema, readJson, sqlMigration, type SqlColumnTypes, type SqlDatabase } from '#lgsp/storage';
+import { createHash } from 'node:crypto';
+import { GENESIS_HASH, canonicalJson } from '#lgsp/event-store';
 import type { AuditEntry, AuditLog, NewAuditEntry } from '../audit.js';
 import { AUDIT_COMPONENT, checkNewEntry, checkQuery, type AuditQuery } from './audit-rules.js';
 
@@ -15,9 +17,19 @@ const auditTable = (types: SqlColumnTypes) => `
   CREATE INDEX audit_log_subject ON audit_log (subject, id);
 `;
 
-const SCHEMA = new SqlSchema(AUDIT_COMPONENT, [sqlMigration(1, 'the operators audit log', auditTable)]);
+const chainColumns = () => `
+  ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+  ALTER TABLE audit_log ADD COLUMN hash TEXT;
+`;
+
+const SCHEMA = new SqlSchema(AUDIT_COMPONENT, [
+  sqlMigration(1, 'the operators audit log', auditTable),
+  sqlMigration(2, 'the audit log hash-chained', chainColumns),
+]);
 
 interface Row {
+  prev_hash: string | null;
+  hash: string | null;
   id: number | string;
   at: string;
   actor: string;
@@ -42,16 +54,52 @@ export class SqlAuditLog implements AuditLog {
 
   async record(entry: NewAuditEntry): Promise<AuditEntry> {
     const { scope, outcome } = checkNewEntry(entry);
-    const [row] = await this.db.transaction(async (tx) => {
-      // Blocks other writers (not readers) until COMMIT, so ids commit in increasing order.
+    const row = await this.db.transaction(async (tx) => {
+      // Blocks other writers (not readers) until COMMIT, so ids commit in increasing order and each
+      // entry chains to the one before it.
       if (tx.dialect === 'postgres') await tx.run('LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE');
-      return tx.query<Row>(
+      const [last] = await tx.query<{ hash: string | null }>(
+        'SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1',
+      );
+      const prevHash = last?.hash ?? AUDIT_GENESIS;
+      const [inserted] = await tx.query<Row>(
         `INSERT INTO audit_log (at, actor, action, subject, scope, outcome)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
         [entry.at, entry.actor, entry.action, entry.subject, scope, outcome],
       );
+      const id = Number(inserted!.id);
+      const hash = auditHash(prevHash, { ...entry, id });
+      await tx.run('UPDATE audit_log SET prev_hash = $2, hash = $3 WHERE id = $1', [id, prevHash, hash]);
+      return { ...inserted!, prev_hash: prevHash, hash };
     });
-    return this.toEntry(row!);
+    return this.toEntry(row);
+  }
+
+  /**
+   * Recomputes the chain over every entry in id order: each entry's hash covers its content and the
+   * hash before it. Entries written before the chain existed (no hash) are passed over; the chain
+   * starts at the first hashed one. Names the first entry that does not match.
+   */
+  async verify(): Promise<AuditChainVerdict> {
+    let after = 0;
+    let prev: string | undefined;
+    let checked = 0;
+    for (;;) {
+      const rows = await this.db.query<Row>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT 1000', [
+        after,
+      ]);
+      for (const r of rows) {
+        after = Number(r.id);
+        if (r.hash === null && prev === undefined) continue;
+        const entry = this.toEntry(r);
+        const expectedPrev = prev ?? r.prev_hash ?? AUDIT_GENESIS;
+        if (r.prev_hash !== expectedPrev || r.hash !== auditHash(expectedPrev, entry))
+          return { ok: false, entries: checked, brokenAt: entry.id };
+        prev = r.hash;
+        checked += 1;
+      }
+      if (rows.length < 1000) return { ok: true, entries: checked };
+    }
   }
 
   async list(query: AuditQuery): Promise<AuditEntry[]> {
@@ -77,6 +125,7 @@ export class SqlAuditLog implements AuditLog {
 
   private toEntry(r: Row): AuditEntry {
     return {
+      ...(r.hash === null ? {} : { hash: r.hash }),
       id: Number(r.id),
       at: r.at,
       actor: r.actor,
@@ -86,4 +135,24 @@ export class SqlAuditLog implements AuditLog {
       outcome: readJson(this.db.dialect, r.outcome),
     };
   }
+}
+
+/** The hash the first entry of the chain follows. */
+export const AUDIT_GENESIS = GENESIS_HASH;
+
+/** What {@link SqlAuditLog.verify} found. */
+export type AuditChainVerdict =
+  { ok: true; entries: number } | { ok: false; entries: number; brokenAt: number };
+
+/**
+ * SHA-256 (hex) of an entry chained to the one before: the previous hash and the entry's id, time,
+ * actor, action, subject, scope and outcome as canonical JSON (keys sorted, so that PostgreSQL's
+ * JSONB, which reorders them, hashes alike).
+ */
+export function auditHash(prevHash: string, e: Omit<AuditEntry, 'hash'>): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update('\n')
+    .update(canonicalJson([e.id, e.at, e.actor, e.action, e.subject, e.scope, e.outcome]))
+    .digest('hex');
 }
