@@ -119,6 +119,8 @@ describe('access: every route by every role, and nothing across scopes', () => {
       { operator: 403, p51: 403, c51: 403, p79: 403, c79: 403, none: 401, bad: 401 },
     ],
     ['PATCH', '/v1/admin/clients/nobody', { rateLimit: null }, operatorsOnly(404, 403)],
+    ['POST', '/v1/admin/clients/nobody/rotate-token', {}, operatorsOnly(404, 403)],
+    ['POST', '/v1/admin/clients/nobody/revoke', {}, operatorsOnly(404, 403)],
     ['GET', '/v1/admin/subscriptions', undefined, operatorsOnly(200)],
     ['GET', '/v1/admin/parked', undefined, operatorsOnly(200)],
     ['POST', '/v1/admin/parked/portal/{code51}/retry', {}, operatorsOnly(404)],

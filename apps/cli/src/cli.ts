@@ -5,7 +5,7 @@ import { eventsTail } from './events-tail.js';
 import { CliConfigError, loadHubConfig } from './hub-config.js';
 import { EXIT, UsageError, isInterruption, type CliIo } from './io.js';
 import { reconcileList, reconcileRun, reconcileShow } from './reconcile.js';
-import { replayCommand, replayList, replayPlan, replayRun, replayStatus } from './replay.js';
+import { isYes, replayCommand, replayList, replayPlan, replayRun, replayStatus } from './replay.js';
 import { table } from './table.js';
 import { verify } from './verify.js';
 import {
@@ -32,6 +32,12 @@ Commands:
   lgsp clients update NAME|ID --rate-limit N|default [--burst B]
       N requests per second for this client, B at once (default: N, at least 1); \`default\` goes back
       to the hub's rateLimit.client. Admin only; applies from the client's next request.
+  lgsp clients rotate-token NAME|ID
+      Prints the client's new token, shown this once; the previous one keeps working for
+      auth.rotationOverlapSeconds (one day by default). Admin only.
+  lgsp clients revoke NAME|ID [--yes]
+      Refuses every token of the client from now on; its name stays taken. Confirmation: asked on a
+      terminal, else --yes. Admin only.
   lgsp clients list
   lgsp streams read STREAM [--from VERSION] [--limit N]
   lgsp events list [--after POSITION] [--limit N] [--type TYPE] [--province P]
@@ -97,10 +103,10 @@ Commands:
 
 Progress goes to stderr: a bar on a terminal, a plain line every 10 s otherwise.
 
-Exit codes: 0 success; 2 usage error, or a replay or webhook deletion needing confirmation without a
-terminal or --yes; 3 the hub refused the request (its problem is printed); 4 the hub (or, for migrate
-and verify, the store) could not be reached; 5 a reconciliation found mismatches; 6 a run ended failed
-or cancelled, or the replay or deletion was not confirmed; 7 verify found the hash chain broken; 78
+Exit codes: 0 success; 2 usage error, or a replay, webhook deletion or client revocation needing
+confirmation without a terminal or --yes; 3 the hub refused the request (its problem is printed); 4 the
+hub (or, for migrate and verify, the store) could not be reached; 5 a reconciliation found mismatches;
+6 a run ended failed or cancelled, or the replay, deletion or revocation was not confirmed; 7 verify found the hash chain broken; 78
 bad configuration; 130 interrupted while following a run (the run goes on in the hub).`;
 
 /**
@@ -145,6 +151,8 @@ type Client = {
   sources: string[];
   rateLimit?: { ratePerSecond: number; burst: number };
   createdAt: string;
+  tokenIssuedAt?: string;
+  revokedAt?: string;
 };
 type ParkedItem = {
   id: number;
@@ -275,11 +283,59 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       );
       return EXIT.ok;
     }
+    case 'clients rotate-token': {
+      if (!arg) throw new UsageError('clients rotate-token needs the client name or id');
+      const r = await api.call<{ client: Client; token: string; previousTokenExpiresAt: string }>(
+        'POST',
+        `/v1/admin/clients/${encodeURIComponent(arg)}/rotate-token`,
+        {},
+      );
+      out.print(
+        `new token of client ${r.client.name} (${r.client.id}), shown once, store it now: ${r.token}\n` +
+          `the previous token keeps working until ${r.previousTokenExpiresAt}`,
+        r,
+      );
+      return EXIT.ok;
+    }
+    case 'clients revoke': {
+      if (!arg) throw new UsageError('clients revoke needs the client name or id');
+      if (!flags.yes) {
+        if (!io.ask) {
+          io.stderr.write(
+            `lgsp: revoking client ${arg} needs confirmation and there is no terminal to ask on: run again with --yes\n`,
+          );
+          return EXIT.usage;
+        }
+        const answer = await io.ask(`Revoke client ${arg}? Every token of it stops working at once. [y/N] `);
+        if (!isYes(answer)) {
+          io.stderr.write('lgsp: not confirmed; nothing was revoked\n');
+          return EXIT.incomplete;
+        }
+      }
+      const r = await api.call<{ client: Client }>(
+        'POST',
+        `/v1/admin/clients/${encodeURIComponent(arg)}/revoke`,
+        {},
+      );
+      out.print(`revoked client ${r.client.name} (${r.client.id}) at ${r.client.revokedAt ?? '?'}`, r);
+      return EXIT.ok;
+    }
     case 'clients list': {
       const { clients } = await api.call<{ clients: Client[] }>('GET', '/v1/admin/clients');
       out.print(
         table(
-          ['ID', 'NAME', 'ROLE', 'PROVINCE', 'COMMUNES', 'SOURCES', 'RATE LIMIT', 'CREATED'],
+          [
+            'ID',
+            'NAME',
+            'ROLE',
+            'PROVINCE',
+            'COMMUNES',
+            'SOURCES',
+            'RATE LIMIT',
+            'CREATED',
+            'TOKEN ISSUED',
+            'REVOKED',
+          ],
           clients.map((c) => [
             c.id,
             c.name,
@@ -289,6 +345,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
             c.sources.join(','),
             c.rateLimit ? `${c.rateLimit.ratePerSecond}/s, burst ${c.rateLimit.burst}` : 'default',
             c.createdAt,
+            c.tokenIssuedAt ?? c.createdAt,
+            c.revokedAt ?? '',
           ]),
         ),
         clients,

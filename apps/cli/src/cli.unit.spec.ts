@@ -143,6 +143,66 @@ describe('lgsp clients', () => {
       await hub.close();
     }
   });
+
+  it('rotates a client’s token, printing the new one and until when the previous one works', async () => {
+    const hub = await fakeHub({
+      'POST /v1/admin/clients/X%C3%A3%20B%C3%ACnh%20S%C6%A1n/rotate-token': () => [
+        200,
+        {
+          client: client({ tokenIssuedAt: '2026-11-24T09:00:00.000Z' }),
+          token: 'lgsp_new',
+          previousTokenExpiresAt: '2026-11-25T09:00:00.000Z',
+        },
+      ],
+    });
+    try {
+      const { cli, out } = io(hub.url);
+      expect(await runCli(['clients', 'rotate-token', 'Xã Bình Sơn'], cli)).toBe(0);
+      expect(hub.seen[0]).toMatchObject({ method: 'POST', auth: 'Bearer ops-token' });
+      expect(out.stdout).toBe(
+        'new token of client Xã Bình Sơn (c-1), shown once, store it now: lgsp_new\n' +
+          'the previous token keeps working until 2026-11-25T09:00:00.000Z\n',
+      );
+      const json = io(hub.url);
+      expect(await runCli(['clients', 'rotate-token', 'Xã Bình Sơn', '--json'], json.cli)).toBe(0);
+      expect(JSON.parse(json.out.stdout)).toMatchObject({ token: 'lgsp_new', client: { id: 'c-1' } });
+      expect(await runCli(['clients', 'rotate-token'], json.cli)).toBe(2);
+      expect(hub.seen).toHaveLength(2);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('revokes a client after confirmation: --yes, or yes on a terminal; nothing without', async () => {
+    const hub = await fakeHub({
+      'POST /v1/admin/clients/c-1/revoke': () => [
+        200,
+        { client: client({ revokedAt: '2026-11-24T10:00:00.000Z' }) },
+      ],
+    });
+    try {
+      const noTerminal = io(hub.url);
+      expect(await runCli(['clients', 'revoke', 'c-1'], noTerminal.cli)).toBe(2);
+      expect(noTerminal.out.stderr).toContain('run again with --yes');
+      const questions: string[] = [];
+      const declined = io(hub.url, { ask: async (q) => (questions.push(q), 'n') });
+      expect(await runCli(['clients', 'revoke', 'c-1'], declined.cli)).toBe(6);
+      expect(questions).toEqual(['Revoke client c-1? Every token of it stops working at once. [y/N] ']);
+      expect(hub.seen).toHaveLength(0);
+
+      const confirmed = io(hub.url, { ask: async () => 'yes' });
+      expect(await runCli(['clients', 'revoke', 'c-1'], confirmed.cli)).toBe(0);
+      expect(confirmed.out.stdout).toBe('revoked client Xã Bình Sơn (c-1) at 2026-11-24T10:00:00.000Z\n');
+      const scripted = io(hub.url);
+      expect(await runCli(['clients', 'revoke', 'c-1', '--yes'], scripted.cli)).toBe(0);
+      expect(hub.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /v1/admin/clients/c-1/revoke',
+        'POST /v1/admin/clients/c-1/revoke',
+      ]);
+    } finally {
+      await hub.close();
+    }
+  });
 });
 
 describe('lgsp reconcile', () => {

@@ -11,9 +11,9 @@ import { HubMetrics, type RootLogger as Logger } from '#lgsp/observability';
 import { DossierProjection, type DossierViewRepository } from '#lgsp/projections';
 import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliation';
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
-import { ClientService, generateToken, type AuditLog } from '#lgsp/security';
+import { ClientService, generateToken, JoseJwtVerifier, JwtLogin, type AuditLog } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
-import type { HubConfig } from '#lgsp/hub-config';
+import type { HubConfig, JwtConfig } from '#lgsp/hub-config';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
 import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
@@ -61,6 +61,15 @@ export interface HubRuntime {
   close(): Promise<void>;
 }
 
+/** JWT logins against the identity provider's key set (`auth.jwt`). */
+function jwtLogin(settings: JwtConfig, units: AdminUnits, logger: Logger): JwtLogin {
+  const { issuer, audience, jwksUrl, roleMap } = settings;
+  logger.info({ issuer, audience, jwksUrl, idpRoles: Object.keys(roleMap) }, 'JWT logins on');
+  return new JwtLogin(new JoseJwtVerifier(settings), settings, units, {
+    clockToleranceSeconds: settings.clockToleranceSeconds,
+  });
+}
+
 export async function createRuntime(config: HubConfig, logger: Logger): Promise<HubRuntime> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const units = config.adminUnits.file ? AdminUnits.load(config.adminUnits.file) : AdminUnits.sample();
@@ -90,7 +99,11 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     codeCheck: mode === 'off' ? undefined : new PortalCodeCheck(mode, rules),
   });
 
-  const clients = new ClientService(storage.clients, units);
+  const clients = new ClientService(storage.clients, units, {
+    tokenTtlSeconds: config.auth.tokenTtlSeconds,
+    rotationOverlapSeconds: config.auth.rotationOverlapSeconds,
+    ...(config.auth.jwt ? { jwt: jwtLogin(config.auth.jwt, units, logger) } : {}),
+  });
   clients.setAdminToken(bootstrapAdminToken(config, logger));
   const { dossiers } = storage;
 

@@ -43,6 +43,7 @@ import {
   type SubscriptionsConfig,
 } from './storage.js';
 
+import { applyAuthEnv, AUTH_DEFAULTS, AUTH_SCHEMA, checkAuth, type AuthConfig } from './auth.js';
 import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
 import {
   applyWebhooksEnv,
@@ -60,6 +61,8 @@ import {
 export interface HubConfig extends StorageConfig {
   http: HttpConfig;
   rateLimit: RateLimitConfig;
+  /** Client tokens (expiry, rotation) and JWT logins (README, "Clients and credentials"). */
+  auth: AuthConfig;
   metrics: MetricsConfig;
   kafka: KafkaConfig;
   ingest: IngestConfig;
@@ -89,6 +92,7 @@ export interface HubConfig extends StorageConfig {
 export const DEFAULT_CONFIG: HubConfig = {
   http: HTTP_DEFAULTS,
   rateLimit: RATE_LIMIT_DEFAULTS,
+  auth: AUTH_DEFAULTS,
   metrics: METRICS_DEFAULTS,
   ...STORAGE_DEFAULTS,
   kafka: KAFKA_DEFAULTS,
@@ -105,6 +109,7 @@ export const DEFAULT_CONFIG: HubConfig = {
 const schema = settingsObject({
   http: HTTP_SCHEMA,
   rateLimit: RATE_LIMIT_SCHEMA,
+  auth: AUTH_SCHEMA,
   metrics: METRICS_SCHEMA,
   ...STORAGE_SCHEMA_PROPERTIES,
   kafka: KAFKA_SCHEMA,
@@ -183,6 +188,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   applyConnectorEnv(c, env, problems);
   applyIngestEnv(c.ingest, env, problems);
   applyWebhooksEnv(c.webhooks, env, problems);
+  applyAuthEnv(c.auth, env, problems);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   applyLogEnv(c.log, env, problems);
 }
@@ -192,6 +198,7 @@ function checkCombinations(c: HubConfig, problems: string[]): void {
   checkHttp(c.http, problems);
   checkIngest(c.ingest, problems);
   checkWebhooks(c.webhooks, problems);
+  checkAuth(c.auth, problems);
   if (c.metrics.port !== null && c.metrics.port !== 0 && c.metrics.port === c.http.port)
     problems.push(`metrics.port (${c.metrics.port}) must differ from http.port`);
 }

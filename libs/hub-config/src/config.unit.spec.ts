@@ -410,4 +410,91 @@ describe('configuration', () => {
       );
     }
   });
+
+  it('reads the token settings and JWT logins, filling the JWT defaults, and refuses bad ones by path', () => {
+    expect(loadConfig({}).auth).toEqual({ tokenTtlSeconds: null, rotationOverlapSeconds: 86_400, jwt: null });
+    const jwt = {
+      issuer: 'https://sso.quangngai.gov.vn/realms/lgsp',
+      audience: 'lgsp-hub',
+      jwksUrl: 'https://sso.quangngai.gov.vn/realms/lgsp/protocol/openid-connect/certs',
+      roleClaim: 'realm_access.roles',
+      roleMap: { 'lgsp-operator': 'operator', 'so-tt-tt': 'province' },
+    };
+    const path = file(
+      JSON.stringify({ auth: { tokenTtlSeconds: 7_776_000, rotationOverlapSeconds: 60, jwt } }),
+    );
+    expect(loadConfig({ LGSP_CONFIG: path }).auth).toEqual({
+      tokenTtlSeconds: 7_776_000,
+      rotationOverlapSeconds: 60,
+      jwt: {
+        ...jwt,
+        algorithms: ['RS256', 'ES256'],
+        provinceClaim: 'province_code',
+        communesClaim: 'commune_codes',
+        clockToleranceSeconds: 5,
+      },
+    });
+
+    const bad = file(
+      JSON.stringify({
+        auth: {
+          tokenTtlSeconds: 0,
+          rotationOverlapSeconds: -1,
+          jwt: { issuer: 'x', jwksUrl: 'x', algorithms: ['HS256'], roleMap: { a: 'root' } },
+        },
+      }),
+    );
+    const problems = problemsOf({ LGSP_CONFIG: bad });
+    for (const where of [
+      '/auth/tokenTtlSeconds',
+      '/auth/rotationOverlapSeconds',
+      '/auth/jwt must have required property',
+      '/auth/jwt/algorithms/0',
+      '/auth/jwt/roleMap/a',
+    ])
+      expect(problems).toEqual(expect.arrayContaining([expect.stringContaining(where)]));
+
+    const plain = file(JSON.stringify({ auth: { jwt: { ...jwt, jwksUrl: 'http://sso.example/certs' } } }));
+    expect(problemsOf({ LGSP_CONFIG: plain })).toEqual([
+      'auth.jwt.jwksUrl: must be https (http only to localhost, 127.0.0.1 or [::1])',
+    ]);
+    const local = file(JSON.stringify({ auth: { jwt: { ...jwt, jwksUrl: 'http://127.0.0.1:8443/jwks' } } }));
+    expect(loadConfig({ LGSP_CONFIG: local }).auth.jwt?.jwksUrl).toBe('http://127.0.0.1:8443/jwks');
+  });
+
+  it('turns JWT logins on from LGSP_JWT_* alone, and lets them override the file', () => {
+    const env = {
+      LGSP_JWT_ISSUER: 'https://idp.example',
+      LGSP_JWT_AUDIENCE: 'lgsp-hub, lgsp-api',
+      LGSP_JWT_JWKS_URL: 'https://idp.example/jwks',
+      LGSP_JWT_ROLE_MAP: 'ops=operator, province-51=province',
+    };
+    expect(loadConfig(env).auth.jwt).toEqual({
+      issuer: 'https://idp.example',
+      audience: ['lgsp-hub', 'lgsp-api'],
+      jwksUrl: 'https://idp.example/jwks',
+      algorithms: ['RS256', 'ES256'],
+      roleClaim: 'roles',
+      roleMap: { ops: 'operator', 'province-51': 'province' },
+      provinceClaim: 'province_code',
+      communesClaim: 'commune_codes',
+      clockToleranceSeconds: 5,
+    });
+    const path = file(
+      JSON.stringify({
+        auth: { jwt: { issuer: 'a', audience: 'b', jwksUrl: 'https://c/jwks', roleClaim: 'groups' } },
+      }),
+    );
+    expect(loadConfig({ LGSP_CONFIG: path, LGSP_JWT_AUDIENCE: 'hub' }).auth.jwt).toMatchObject({
+      issuer: 'a',
+      audience: 'hub',
+      roleClaim: 'groups',
+    });
+    expect(problemsOf({ LGSP_JWT_ISSUER: 'https://idp.example' })).toEqual([
+      'LGSP_JWT_ISSUER, LGSP_JWT_AUDIENCE and LGSP_JWT_JWKS_URL: give all three, or set auth.jwt in the file',
+    ]);
+    expect(problemsOf({ ...env, LGSP_JWT_ROLE_MAP: 'ops=root' })).toEqual([
+      'LGSP_JWT_ROLE_MAP: "ops=root" must be idpRole=hubRole, hubRole one of admin, operator, province, commune',
+    ]);
+  });
 });

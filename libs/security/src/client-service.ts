@@ -3,21 +3,19 @@ import { DomainError, pointerToken, type Issue } from '#lgsp/contracts';
 import { systemClock, type Clock } from '#lgsp/observability';
 import {
   ROLES,
+  TokenExpiredError,
   boundTo,
   nameTakenIssue,
   type Client,
   type ClientChanges,
   type ClientStore,
   type Role,
+  type TokenHolder,
+  type UnitDirectory,
 } from './client.js';
+import type { JwtLogin } from './jwt/jwt-login.js';
 import type { RateLimit } from './rate-limit.js';
-import { generateToken, hashToken } from './tokens.js';
-
-/** What the service needs to know of the administrative units. */
-export interface UnitDirectory {
-  hasProvince(code: string): boolean;
-  provinceOfCommune(code: string): string | undefined;
-}
+import { generateToken, hashToken, looksLikeJwt } from './tokens.js';
 
 export interface CreateClientInput {
   name: string;
@@ -44,7 +42,7 @@ export const BOOTSTRAP_ADMIN: Client = {
 };
 
 interface Cached {
-  client: Client;
+  holder: TokenHolder;
   /** When it was read from the store, by the service's clock. */
   loadedAt: number;
 }
@@ -66,17 +64,33 @@ export interface ClientServiceOptions {
   /**
    * Age after which an authenticated client is read again from the store (in the background: the
    * request is served with what was read before), so that a change made through another hub process
-   * applies here too. Changes made through this service apply at once. @defaultValue 5000
+   * (a rotation and a revocation too) applies here too; the source-bound clients are read again after
+   * this age as well. Changes made through this service apply at once. @defaultValue 5000
    */
   refreshMs?: number;
-  /** The clock of cache ages, for tests. @defaultValue systemClock */
+  /** The clock of cache ages, token issue times and expiry, for tests. @defaultValue systemClock */
   clock?: Pick<Clock, 'now'>;
+  /** A token older than this many seconds is refused as expired; null: tokens do not expire. @defaultValue null */
+  tokenTtlSeconds?: number | null;
+  /** After a rotation, the previous token keeps working this many seconds. @defaultValue 86400 */
+  rotationOverlapSeconds?: number;
+  /** Logins with the identity provider's JWTs; absent: a JWT is an unknown token like any other. */
+  jwt?: Pick<JwtLogin, 'authenticate'>;
+}
+
+/** What a rotation gives: the new token (shown once) and until when the previous one works. */
+export interface RotatedToken {
+  client: Client;
+  token: string;
+  previousTokenExpiresAt: string;
 }
 
 /**
- * Creates clients and authenticates their tokens. Several hub processes may share one store: a client
- * created by one is seen by the others, by token at once, by source within `sourceReloadMs`; a change
- * to a client is seen by the others within `refreshMs`.
+ * Creates clients, rotates and revokes their tokens, and authenticates bearers: the bootstrap admin
+ * token, a client's token, or (with `jwt`) a JWT of the identity provider. Several hub processes may
+ * share one store: a client created by one is seen by the others, by token at once, by source within
+ * `sourceReloadMs`; a change to a client (a rotation and a revocation too) is seen by the others
+ * within `refreshMs`, and by this one at once.
  */
 export class ClientService {
   /** Positive hits only: an unknown token is looked up again, it may have been created elsewhere. */
@@ -89,6 +103,9 @@ export class ClientService {
   private boundGeneration = 0;
   private readonly sourceReloadMs: number;
   private readonly refreshMs: number;
+  private readonly ttlMs: number | null;
+  private readonly overlapMs: number;
+  private readonly jwt: Pick<JwtLogin, 'authenticate'> | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -98,6 +115,9 @@ export class ClientService {
   ) {
     this.sourceReloadMs = options.sourceReloadMs ?? 1000;
     this.refreshMs = options.refreshMs ?? 5000;
+    this.ttlMs = options.tokenTtlSeconds == null ? null : options.tokenTtlSeconds * 1000;
+    this.overlapMs = (options.rotationOverlapSeconds ?? 86_400) * 1000;
+    this.jwt = options.jwt;
     const clock = options.clock ?? systemClock;
     this.now = () => clock.now();
   }
@@ -108,24 +128,93 @@ export class ClientService {
   }
 
   /**
-   * The client a token belongs to, or undefined.
-   * @param mayLookUp asked before a token this process does not know yet is looked up in the store;
-   *   when it answers false the token is taken as unknown without a look-up (rate limits use it so
-   *   that a flood of guessed tokens costs no queries).
+   * The client a token belongs to, or undefined for a token that is not valid (unknown, or of a revoked
+   * client). A JWT goes to the `jwt` login when there is one.
+   * @param mayLookUp asked before a token this process does not know yet is looked up in the store (or
+   *   verified, a JWT); when it answers false the token is taken as unknown without a look-up (rate
+   *   limits use it so that a flood of guessed tokens costs no queries).
+   * @throws TokenExpiredError for a token past `tokenTtlSeconds` or the overlap of a rotation; for a JWT,
+   *   what {@link JwtLogin.authenticate} throws.
    */
   async authenticate(token: string, mayLookUp?: () => boolean): Promise<Client | undefined> {
     const hash = hashToken(token);
     if (hash === this.adminTokenHash) return BOOTSTRAP_ADMIN;
+    if (this.jwt && looksLikeJwt(token)) return this.jwt.authenticate(token, mayLookUp);
     const cached = this.cache.get(hash);
     if (cached) {
       if (this.now() - cached.loadedAt >= this.refreshMs) this.refresh(hash, cached);
-      return cached.client;
+      return this.valid(cached.holder);
     }
     if (mayLookUp && !mayLookUp()) return undefined;
     const loadedAt = this.now();
-    const client = await this.store.findByTokenHash(hash);
-    if (client) this.cache.set(hash, { client, loadedAt });
+    const holder = await this.store.findByTokenHash(hash);
+    if (!holder) return undefined;
+    this.cache.set(hash, { holder, loadedAt });
+    return this.valid(holder);
+  }
+
+  /** The client of a token found, when the token still works. */
+  private valid(holder: TokenHolder): Client | undefined {
+    if (holder.client.revokedAt !== undefined) return undefined;
+    const now = this.now();
+    if (holder.expiresAt !== undefined && now >= Date.parse(holder.expiresAt)) throw new TokenExpiredError();
+    if (this.ttlMs !== null && now >= Date.parse(holder.issuedAt) + this.ttlMs) throw new TokenExpiredError();
+    return holder.client;
+  }
+
+  /**
+   * Gives the client named `ref` (or with that id) a new token, shown only in the answer; its current
+   * token keeps working for `rotationOverlapSeconds` (an older one still in its overlap stops at once).
+   * @throws DomainError `not-found` when there is no such client, `conflict` when it is revoked.
+   */
+  async rotateToken(ref: string): Promise<RotatedToken> {
+    const found = await this.find(ref);
+    if (found.revokedAt !== undefined) throw revokedConflict(found);
+    const token = generateToken();
+    const now = this.now();
+    const previousTokenExpiresAt = new Date(now + this.overlapMs).toISOString();
+    const client = await this.store.rotateToken(
+      found.id,
+      hashToken(token),
+      new Date(now).toISOString(),
+      previousTokenExpiresAt,
+    );
+    // Revoked (or deleted) by another process since it was read.
+    if (!client) throw revokedConflict(found);
+    this.forget(client.id);
+    return { client, token, previousTokenExpiresAt };
+  }
+
+  /**
+   * Revokes the client named `ref` (or with that id): every token of it is refused from now on in this
+   * process, within `refreshMs` in the others. Revoking it again changes nothing.
+   * @throws DomainError `not-found` when there is no such client.
+   */
+  async revoke(ref: string): Promise<Client> {
+    const found = await this.find(ref);
+    const client = await this.store.revoke(found.id, new Date(this.now()).toISOString());
+    if (!client) throw new DomainError('not-found', 'no client has this name or id');
+    this.forget(client.id);
+    this.invalidateBound();
     return client;
+  }
+
+  /** The client named `ref`, or with that id. */
+  private async find(ref: string): Promise<Client> {
+    const found = (await this.store.findByName(ref)) ?? (await this.store.list()).find((c) => c.id === ref);
+    if (!found) throw new DomainError('not-found', 'no client has this name or id');
+    return found;
+  }
+
+  /** Drops every cached token of a client: the next request reads it (and its tokens' times) again. */
+  private forget(id: string): void {
+    for (const [hash, entry] of this.cache) if (entry.holder.client.id === id) this.cache.delete(hash);
+  }
+
+  private invalidateBound(): void {
+    this.bound = undefined;
+    this.loadingBound = undefined;
+    this.boundGeneration += 1;
   }
 
   /**
@@ -137,21 +226,19 @@ export class ClientService {
     const issues: Issue[] = [];
     if (changes.rateLimit) checkRateLimit(changes.rateLimit, '/rateLimit', issues);
     if (issues.length > 0) throw new DomainError('invalid', 'the change is not valid', issues);
-    const found = (await this.store.findByName(ref)) ?? (await this.store.list()).find((c) => c.id === ref);
+    const found = await this.find(ref);
     const rateLimit = changes.rateLimit && {
       ratePerSecond: changes.rateLimit.ratePerSecond,
       burst: changes.rateLimit.burst,
     };
-    const updated =
-      found && (await this.store.update(found.id, rateLimit === undefined ? {} : { rateLimit }));
+    const updated = await this.store.update(found.id, rateLimit === undefined ? {} : { rateLimit });
     if (!updated) throw new DomainError('not-found', 'no client has this name or id');
     const loadedAt = this.now();
     for (const [hash, entry] of this.cache) {
-      if (entry.client.id === updated.id) this.cache.set(hash, { client: updated, loadedAt });
+      if (entry.holder.client.id === updated.id)
+        this.cache.set(hash, { holder: { ...entry.holder, client: updated }, loadedAt });
     }
-    this.bound = undefined;
-    this.loadingBound = undefined;
-    this.boundGeneration += 1;
+    this.invalidateBound();
     return updated;
   }
 
@@ -159,9 +246,9 @@ export class ClientService {
   private refresh(hash: string, entry: Cached): void {
     entry.loadedAt = this.now(); // one refresh at a time per token
     this.store.findByTokenHash(hash).then(
-      (client) => {
+      (holder) => {
         if (this.cache.get(hash) !== entry) return;
-        if (client) this.cache.set(hash, { client, loadedAt: entry.loadedAt });
+        if (holder) this.cache.set(hash, { holder, loadedAt: entry.loadedAt });
         else this.cache.delete(hash);
       },
       // The store is down: keep serving what was read; the next refresh tries again.
@@ -177,9 +264,7 @@ export class ClientService {
     const client = await this.validate(input);
     const token = generateToken();
     await this.store.insert(client, hashToken(token));
-    this.bound = undefined;
-    this.loadingBound = undefined;
-    this.boundGeneration += 1;
+    this.invalidateBound();
     return { client, token };
   }
 
@@ -189,7 +274,11 @@ export class ClientService {
 
   /** The client a CloudEvents `source` is bound to, for transports that carry no token (Kafka). */
   async clientForSource(source: string): Promise<Client | undefined> {
-    const bound = this.bound ?? (await this.loadBound());
+    // Read again after refreshMs even when it keeps matching, so that a revocation made through another
+    // process applies here too.
+    const current = this.bound;
+    const bound =
+      current && this.now() - current.loadedAt < this.refreshMs ? current : await this.loadBound();
     const client = bound.clients.find((c) => boundTo(c, source));
     if (client || this.now() - bound.loadedAt < this.sourceReloadMs) return client;
     return (await this.loadBound()).clients.find((c) => boundTo(c, source));
@@ -201,7 +290,10 @@ export class ClientService {
     const generation = this.boundGeneration;
     const loadedAt = this.now();
     const loading = this.store.list().then((all) => {
-      const bound = { clients: all.filter((c) => c.sources.length > 0), loadedAt };
+      const bound = {
+        clients: all.filter((c) => c.sources.length > 0 && c.revokedAt === undefined),
+        loadedAt,
+      };
       // A create() since the load began may be missing from it: keep it for this caller only.
       if (generation === this.boundGeneration) this.bound = bound;
       return bound;
@@ -263,7 +355,8 @@ export class ClientService {
     if (sources.length > 0 && role !== 'commune' && role !== 'province') {
       issues.push({ pointer: '/sources', message: 'only commune and province clients produce events' });
     }
-    const taken = (await this.store.list()).filter((c) => c.sources.length > 0);
+    // A revoked client's sources are free for the client that replaces it.
+    const taken = (await this.store.list()).filter((c) => c.sources.length > 0 && c.revokedAt === undefined);
     sources.forEach((s, i) => {
       if (typeof s !== 'string' || !/^[^\s*]+\*?$/.test(s) || s.length > 200) {
         issues.push({
@@ -293,10 +386,13 @@ export class ClientService {
       ...(input.rateLimit
         ? { rateLimit: { ratePerSecond: input.rateLimit.ratePerSecond, burst: input.rateLimit.burst } }
         : {}),
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(this.now()).toISOString(),
     };
   }
 }
+
+const revokedConflict = (client: Client): DomainError =>
+  new DomainError('conflict', `client ${client.name} is revoked; create a new client`);
 
 function checkRateLimit(limit: RateLimit, pointer: string, issues: Issue[]): void {
   if (typeof limit !== 'object' || limit === null) {

@@ -27,6 +27,19 @@ export interface Client {
   /** This client's request rate limit; absent: the hub's default (`rateLimit.client`). */
   rateLimit?: RateLimit;
   createdAt: string;
+  /** When its current token was issued; present once it has been rotated (before: `createdAt`). */
+  tokenIssuedAt?: string;
+  /** When it was revoked: none of its tokens works since. */
+  revokedAt?: string;
+}
+
+/** A token as the store knows it: whose it is, when it was issued, and when a rotated-out one stops. */
+export interface TokenHolder {
+  client: Client;
+  /** RFC 3339. */
+  issuedAt: string;
+  /** The end of the overlap of a token replaced by a rotation; absent for the current token. */
+  expiresAt?: string;
 }
 
 /** What an admin may change on an existing client. */
@@ -40,6 +53,12 @@ export interface NewClient {
   role: Role;
   provinceCode?: string;
   communeCodes: string[];
+}
+
+/** What the hub needs to know of the administrative units to check a client's scope. */
+export interface UnitDirectory {
+  hasProvince(code: string): boolean;
+  provinceOfCommune(code: string): string | undefined;
 }
 
 /** True when `source` is one of the client's bound sources (exact, or under a `prefix*`). */
@@ -63,14 +82,45 @@ export class ClientNameTakenError extends DomainError {
   }
 }
 
-/** Where clients live. Only the hash of a client's token is ever given to a store. */
+/**
+ * A token that was valid once and no longer is: older than `auth.tokenTtlSeconds`, past the overlap of
+ * a rotation, or a JWT past its `exp`. The answer says so and nothing else.
+ */
+export class TokenExpiredError extends DomainError {
+  constructor() {
+    super('unauthenticated', 'the token has expired');
+    this.name = 'TokenExpiredError';
+  }
+}
+
+/**
+ * Where clients live. Only the hashes of a client's tokens are ever given to a store: its current
+ * token, and the one a rotation replaced until its overlap ends.
+ */
 export interface ClientStore {
   /** @throws ClientNameTakenError when a client of that name exists. */
   insert(client: Client, tokenHash: string): Promise<void>;
-  findByTokenHash(tokenHash: string): Promise<Client | undefined>;
+  /** The client whose current or rotated-out token has this hash (a revoked one included). */
+  findByTokenHash(tokenHash: string): Promise<TokenHolder | undefined>;
   findByName(name: string): Promise<Client | undefined>;
   /** Every client, oldest first. */
   list(): Promise<Client[]>;
   /** Applies `changes` to the client with this id; resolves with it as stored, or undefined when there is none. */
   update(id: string, changes: ClientChanges): Promise<Client | undefined>;
+  /**
+   * Makes `tokenHash`, issued at `issuedAt`, the client's token; the one it replaces works until
+   * `previousExpiresAt`, and an older one still in its overlap stops at once. Resolves with the client
+   * as stored, or undefined when there is none of this id or it is revoked.
+   */
+  rotateToken(
+    id: string,
+    tokenHash: string,
+    issuedAt: string,
+    previousExpiresAt: string,
+  ): Promise<Client | undefined>;
+  /**
+   * Marks the client revoked at `at` (a second revocation keeps the first time) and forgets its
+   * rotated-out token. Resolves with the client as stored, or undefined when there is none of this id.
+   */
+  revoke(id: string, at: string): Promise<Client | undefined>;
 }

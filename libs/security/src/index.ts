@@ -7,3 +7,5 @@ export * from './sql-client-store.js';
 export * from './audit.js';
 export { AUDIT_COMPONENT, type AuditQuery } from './audit/audit-rules.js';
 export * from './audit/sql-audit-log.js';
+export * from './jwt/jwt-login.js';
+export * from './jwt/jose-verifier.js';

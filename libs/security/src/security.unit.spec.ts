@@ -3,6 +3,7 @@ import {
   BOOTSTRAP_ADMIN,
   ClientNameTakenError,
   ClientService,
+  TokenExpiredError,
   assertIngestScope,
   bearerToken,
   coversOwner,
@@ -15,10 +16,17 @@ import {
   type ClientStore,
   type CommuneDirectory,
   type RateLimit,
+  type TokenHolder,
 } from '#lgsp/security';
 
+interface MemoryRow {
+  client: Client;
+  hash: string;
+  previous?: { hash: string; issuedAt: string; expiresAt: string };
+}
+
 class MemoryClientStore implements ClientStore {
-  readonly rows: { client: Client; hash: string }[] = [];
+  readonly rows: MemoryRow[] = [];
   readonly calls = { findByTokenHash: 0, list: 0 };
   /** Another process takes the name between the service's check and its insert. */
   raceOnInsert = false;
@@ -26,9 +34,13 @@ class MemoryClientStore implements ClientStore {
     if (this.raceOnInsert) throw new ClientNameTakenError(client.name);
     this.rows.push({ client, hash });
   }
-  async findByTokenHash(hash: string): Promise<Client | undefined> {
+  async findByTokenHash(hash: string): Promise<TokenHolder | undefined> {
     this.calls.findByTokenHash += 1;
-    return this.rows.find((r) => r.hash === hash)?.client;
+    const row = this.rows.find((r) => r.hash === hash || r.previous?.hash === hash);
+    if (!row) return undefined;
+    if (row.hash === hash)
+      return { client: row.client, issuedAt: row.client.tokenIssuedAt ?? row.client.createdAt };
+    return { client: row.client, issuedAt: row.previous!.issuedAt, expiresAt: row.previous!.expiresAt };
   }
   async findByName(name: string): Promise<Client | undefined> {
     return this.rows.find((r) => r.client.name === name)?.client;
@@ -44,6 +56,22 @@ class MemoryClientStore implements ClientStore {
       const { rateLimit: _old, ...rest } = row.client;
       row.client = { ...rest, ...(changes.rateLimit ? { rateLimit: changes.rateLimit } : {}) };
     }
+    return row.client;
+  }
+  async rotateToken(id: string, hash: string, issuedAt: string, previousExpiresAt: string) {
+    const row = this.rows.find((r) => r.client.id === id && r.client.revokedAt === undefined);
+    if (!row) return undefined;
+    const previousIssuedAt = row.client.tokenIssuedAt ?? row.client.createdAt;
+    row.previous = { hash: row.hash, issuedAt: previousIssuedAt, expiresAt: previousExpiresAt };
+    row.hash = hash;
+    row.client = { ...row.client, tokenIssuedAt: issuedAt };
+    return row.client;
+  }
+  async revoke(id: string, at: string): Promise<Client | undefined> {
+    const row = this.rows.find((r) => r.client.id === id);
+    if (!row) return undefined;
+    delete row.previous;
+    row.client = { ...row.client, revokedAt: row.client.revokedAt ?? at };
     return row.client;
   }
 }
@@ -293,6 +321,153 @@ describe('clients and tokens', () => {
     expect(bearerToken('bearer  abc ')).toBe('abc');
     expect(bearerToken('Basic abc')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe('token rotation, revocation and expiry', () => {
+  const T0 = Date.parse('2026-12-01T00:00:00.000Z');
+  const expired = { code: 'unauthenticated', message: 'the token has expired' };
+
+  it('rotates: the new token works at once, the previous one until the overlap ends, an older one not at all', async () => {
+    const store = new MemoryClientStore();
+    let now = T0;
+    const clock = { now: () => now };
+    const service = new ClientService(store, units, { clock, rotationOverlapSeconds: 60 });
+    const { client, token: first } = await service.create({ name: 'c', communes: ['21040'] });
+    expect(await service.authenticate(first)).toMatchObject({ id: client.id });
+
+    now = T0 + 1000;
+    const rotated = await service.rotateToken('c');
+    expect(rotated.token).toMatch(/^lgsp_[A-Za-z0-9_-]{43}$/);
+    expect(rotated.previousTokenExpiresAt).toBe('2026-12-01T00:01:01.000Z');
+    expect(rotated.client).toMatchObject({ id: client.id, tokenIssuedAt: '2026-12-01T00:00:01.000Z' });
+    expect(await service.authenticate(rotated.token)).toMatchObject({ id: client.id });
+    now = T0 + 60_999;
+    expect(await service.authenticate(first)).toMatchObject({ id: client.id });
+    now = T0 + 61_000;
+    await expect(service.authenticate(first)).rejects.toThrow(TokenExpiredError);
+    await expect(service.authenticate(first)).rejects.toMatchObject(expired);
+    expect(await service.authenticate(rotated.token)).toMatchObject({ id: client.id });
+
+    const again = await service.rotateToken(client.id);
+    expect(await service.authenticate(first)).toBeUndefined();
+    expect(await service.authenticate(rotated.token)).toMatchObject({ id: client.id });
+    expect(await service.authenticate(again.token)).toMatchObject({ id: client.id });
+    const stored = JSON.stringify(store.rows);
+    for (const token of [first, rotated.token, again.token]) expect(stored).not.toContain(token);
+    expect(store.rows[0]!.hash).toBe(hashToken(again.token));
+
+    await expect(service.rotateToken('nobody')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('applies a rotation made by another process within refreshMs', async () => {
+    const store = new MemoryClientStore();
+    let now = T0;
+    const clock = { now: () => now };
+    const here = new ClientService(store, units, { clock, refreshMs: 5000 });
+    const there = new ClientService(store, units, { clock, rotationOverlapSeconds: 0 });
+    const { token } = await there.create({ name: 'c', province: '51' });
+    expect(await here.authenticate(token)).toMatchObject({ name: 'c' });
+    await there.rotateToken('c');
+    await expect(there.authenticate(token)).rejects.toMatchObject(expired);
+    // What this process read before serves until it is read again, at refreshMs, in the background.
+    now = T0 + 4999;
+    expect(await here.authenticate(token)).toMatchObject({ name: 'c' });
+    now = T0 + 5000;
+    expect(await here.authenticate(token)).toMatchObject({ name: 'c' });
+    await new Promise((r) => setImmediate(r));
+    await expect(here.authenticate(token)).rejects.toMatchObject(expired);
+  });
+
+  it('revokes: every token of the client refused at once, its sources freed, a second revocation keeping the first time', async () => {
+    const store = new MemoryClientStore();
+    let now = T0;
+    const clock = { now: () => now };
+    const service = new ClientService(store, units, { clock, rotationOverlapSeconds: 3600 });
+    const other = new ClientService(store, units, { clock, refreshMs: 5000 });
+    const { client, token: first } = await service.create({
+      name: 'c',
+      communes: ['21040'],
+      sources: ['/communes/21040/*'],
+    });
+    const { token: second } = await service.rotateToken('c');
+    expect(await service.authenticate(first)).toMatchObject({ id: client.id });
+    expect(await other.authenticate(second)).toMatchObject({ id: client.id });
+    expect(await service.clientForSource('/communes/21040/one-stop-shop')).toMatchObject({ id: client.id });
+    expect(await other.clientForSource('/communes/21040/one-stop-shop')).toMatchObject({ id: client.id });
+
+    now = T0 + 10;
+    const revoked = await service.revoke('c');
+    expect(revoked).toMatchObject({ id: client.id, revokedAt: '2026-12-01T00:00:00.010Z' });
+    expect(await service.authenticate(first)).toBeUndefined();
+    expect(await service.authenticate(second)).toBeUndefined();
+    expect(await service.clientForSource('/communes/21040/one-stop-shop')).toBeUndefined();
+    await expect(service.rotateToken('c')).rejects.toMatchObject({
+      code: 'conflict',
+      message: 'client c is revoked; create a new client',
+    });
+    now = T0 + 20;
+    expect((await service.revoke(client.id)).revokedAt).toBe(revoked.revokedAt);
+
+    // Another process refuses it once it reads the client again.
+    now = T0 + 5000;
+    await other.authenticate(second);
+    await new Promise((r) => setImmediate(r));
+    expect(await other.authenticate(second)).toBeUndefined();
+    expect(await other.clientForSource('/communes/21040/one-stop-shop')).toBeUndefined();
+
+    const replacement = await service.create({
+      name: 'c2',
+      communes: ['21040'],
+      sources: ['/communes/21040/*'],
+    });
+    expect(await service.clientForSource('/communes/21040/one-stop-shop')).toMatchObject({
+      id: replacement.client.id,
+    });
+    await expect(service.revoke('nobody')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('refuses a token older than tokenTtlSeconds as expired, a rotated one counting from its rotation', async () => {
+    const store = new MemoryClientStore();
+    let now = T0;
+    const clock = { now: () => now };
+    const service = new ClientService(store, units, {
+      clock,
+      tokenTtlSeconds: 3600,
+      rotationOverlapSeconds: 7200,
+    });
+    const { token: first } = await service.create({ name: 'c', province: '51' });
+    now = T0 + 3_599_999;
+    expect(await service.authenticate(first)).toMatchObject({ name: 'c' });
+    const { token: second } = await service.rotateToken('c');
+    now = T0 + 3_600_000;
+    // Still in the rotation's overlap, but older than the TTL.
+    await expect(service.authenticate(first)).rejects.toMatchObject(expired);
+    expect(await service.authenticate(second)).toMatchObject({ name: 'c' });
+    now = T0 + 3_599_999 + 3_600_000;
+    await expect(service.authenticate(second)).rejects.toMatchObject(expired);
+    // The bootstrap admin token does not expire.
+    service.setAdminToken('secret-admin');
+    expect(await service.authenticate('secret-admin')).toBe(BOOTSTRAP_ADMIN);
+  });
+
+  it('hands a JWT-shaped token to the JWT login, and every other token to the store', async () => {
+    const store = new MemoryClientStore();
+    const jwtToken = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
+    const principal: Client = { ...province, id: 'jwt:x', name: 'jwt:x' };
+    const seen: string[] = [];
+    const jwt = {
+      authenticate: async (token: string) => (seen.push(token), token === jwtToken ? principal : undefined),
+    };
+    const service = new ClientService(store, units, { jwt });
+    service.setAdminToken('eyJhZG1pbiJ9.eyJ9.eA');
+    const { token } = await service.create({ name: 'c', province: '51' });
+    expect(await service.authenticate(jwtToken)).toBe(principal);
+    expect(await service.authenticate(token)).toMatchObject({ name: 'c' });
+    expect(await service.authenticate('eyJhZG1pbiJ9.eyJ9.eA')).toBe(BOOTSTRAP_ADMIN);
+    expect(seen).toEqual([jwtToken]);
+    // Without a JWT login, a JWT is looked up as any token, and is unknown.
+    expect(await new ClientService(store, units).authenticate(jwtToken)).toBeUndefined();
   });
 });
 

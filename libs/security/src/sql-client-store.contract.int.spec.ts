@@ -27,7 +27,7 @@ describe.each(BACKENDS)('SqlClientStore on $name', (backend) => {
       await (await SqlClientStore.open(await data.connect())).insert(ops, 'hash-1');
       const again = await data.connect();
       expect(await (await SqlClientStore.open(again)).findByName('ops')).toMatchObject({ id: 'c-1' });
-      expect(await again.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 3 }]);
+      expect(await again.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 4 }]);
     } finally {
       await data.close();
     }
@@ -61,7 +61,7 @@ describe('SqlClientStore', () => {
         createdAt: '2025-07-01T00:00:00.000Z',
       };
       const store = await SqlClientStore.open(db);
-      expect(await store.findByTokenHash('hash-old')).toStrictEqual(old);
+      expect(await store.findByTokenHash('hash-old')).toStrictEqual({ client: old, issuedAt: old.createdAt });
       expect(await store.update('c-1', { rateLimit: { ratePerSecond: 5, burst: 5 } })).toStrictEqual({
         ...old,
         rateLimit: { ratePerSecond: 5, burst: 5 },
@@ -71,12 +71,17 @@ describe('SqlClientStore', () => {
       });
       await store.insert({ ...ops, id: 'c-0', createdAt: old.createdAt }, 'hash-ops');
       expect((await store.list()).map((c) => c.id)).toEqual(['c-1', 'c-0']);
+      await store.rotateToken('c-1', 'hash-new', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z');
+      expect(await store.findByTokenHash('hash-old')).toMatchObject({
+        issuedAt: old.createdAt,
+        expiresAt: '2026-12-02T00:00:00.000Z',
+      });
     } finally {
       await data.close();
     }
   });
 
-  it('upgrades a version 1 PostgreSQL table, keeping its clients, so that they can get a rate limit', async () => {
+  it('upgrades a version 1 PostgreSQL table, keeping its clients, so that they can get a rate limit and a new token', async () => {
     const data = await postgresSchema.create();
     try {
       const db = await data.connect();
@@ -98,13 +103,21 @@ describe('SqlClientStore', () => {
          VALUES ('c-1', 'ops', 'operator', '{}', 'hash-ops', '2025-07-01')`,
       );
       const store = await SqlClientStore.open(db);
-      expect(await store.findByTokenHash('hash-ops')).toStrictEqual(ops);
+      expect(await store.findByTokenHash('hash-ops')).toStrictEqual({ client: ops, issuedAt: ops.createdAt });
       expect(await store.update('c-1', { rateLimit: { ratePerSecond: 0.5, burst: 3 } })).toMatchObject({
         rateLimit: { ratePerSecond: 0.5, burst: 3 },
       });
       await store.insert({ ...ops, id: 'c-0', name: 'new' }, 'hash-new');
       expect((await store.list()).map((c) => c.id)).toEqual(['c-1', 'c-0']);
-      expect(await db.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 3 }]);
+      await store.rotateToken('c-1', 'hash-ops-2', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z');
+      expect(await store.findByTokenHash('hash-ops')).toMatchObject({
+        issuedAt: '2025-07-01',
+        expiresAt: '2026-12-02T00:00:00.000Z',
+      });
+      expect(await store.revoke('c-1', '2026-12-01T01:00:00.000Z')).toMatchObject({
+        revokedAt: '2026-12-01T01:00:00.000Z',
+      });
+      expect(await db.versions()).toEqual([{ component: CLIENTS_COMPONENT, version: 4 }]);
     } finally {
       await data.close();
     }

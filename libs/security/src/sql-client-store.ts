@@ -1,5 +1,11 @@
 import type { SqlDatabase, SqlDialect, SqlMigration } from '#lgsp/storage';
-import { ClientNameTakenError, type Client, type ClientChanges, type ClientStore } from './client.js';
+import {
+  ClientNameTakenError,
+  type Client,
+  type ClientChanges,
+  type ClientStore,
+  type TokenHolder,
+} from './client.js';
 
 /** The component name the clients table is versioned under in `schema_version`. */
 export const CLIENTS_COMPONENT = 'security.clients';
@@ -70,6 +76,24 @@ const MIGRATIONS: readonly SqlMigration[] = [
       ALTER TABLE clients ALTER COLUMN seq SET DEFAULT nextval('clients_seq'),
         ALTER COLUMN seq SET NOT NULL, ADD CONSTRAINT clients_seq_unique UNIQUE (seq);`,
   },
+  {
+    version: 4,
+    description: 'clients: token rotation with an overlap, token issue times, revocation',
+    // token_issued_at stays null until the first rotation (the token was issued at created_at). The
+    // rotated-out token's hash is unique like the current one's; both take many nulls.
+    sqlite: `
+      ALTER TABLE clients ADD COLUMN token_issued_at TEXT;
+      ALTER TABLE clients ADD COLUMN previous_token_hash TEXT;
+      ALTER TABLE clients ADD COLUMN previous_token_issued_at TEXT;
+      ALTER TABLE clients ADD COLUMN previous_token_expires_at TEXT;
+      ALTER TABLE clients ADD COLUMN revoked_at TEXT;
+      CREATE UNIQUE INDEX clients_previous_token_hash_unique ON clients (previous_token_hash);`,
+    postgres: `
+      ALTER TABLE clients ADD COLUMN token_issued_at TEXT, ADD COLUMN previous_token_hash TEXT,
+        ADD COLUMN previous_token_issued_at TEXT, ADD COLUMN previous_token_expires_at TEXT,
+        ADD COLUMN revoked_at TEXT,
+        ADD CONSTRAINT clients_previous_token_hash_unique UNIQUE (previous_token_hash);`,
+  },
 ];
 
 /** The creation sequence number of a client being inserted (migration 3). */
@@ -88,10 +112,19 @@ interface Row {
   rate_per_second: number | null;
   rate_burst: number | null;
   created_at: string;
+  token_issued_at: string | null;
+  revoked_at: string | null;
+}
+
+interface TokenRow extends Row {
+  token_hash: string;
+  previous_token_issued_at: string | null;
+  previous_token_expires_at: string | null;
 }
 
 const COLUMNS =
-  'id, name, role, province_code, commune_codes, sources, rate_per_second, rate_burst, created_at';
+  'id, name, role, province_code, commune_codes, sources, rate_per_second, rate_burst, created_at, ' +
+  'token_issued_at, revoked_at';
 
 /** A code list: a text[] on PostgreSQL, JSON text on SQLite. */
 const writeList = (dialect: SqlDialect, list: readonly string[]) =>
@@ -110,6 +143,8 @@ const toClient = (r: Row): Client => ({
     ? { rateLimit: { ratePerSecond: r.rate_per_second, burst: r.rate_burst } }
     : {}),
   createdAt: r.created_at,
+  ...(r.token_issued_at !== null ? { tokenIssuedAt: r.token_issued_at } : {}),
+  ...(r.revoked_at !== null ? { revokedAt: r.revoked_at } : {}),
 });
 
 /**
@@ -162,8 +197,20 @@ export class SqlClientStore implements ClientStore {
     }
   }
 
-  async findByTokenHash(tokenHash: string): Promise<Client | undefined> {
-    return this.one(`SELECT ${COLUMNS} FROM clients WHERE token_hash = $1`, [tokenHash]);
+  async findByTokenHash(tokenHash: string): Promise<TokenHolder | undefined> {
+    const [row] = await this.db.query<TokenRow>(
+      `SELECT ${COLUMNS}, token_hash, previous_token_issued_at, previous_token_expires_at FROM clients
+       WHERE token_hash = $1 OR previous_token_hash = $1`,
+      [tokenHash],
+    );
+    if (!row) return undefined;
+    const client = toClient(row);
+    if (row.token_hash === tokenHash) return { client, issuedAt: row.token_issued_at ?? row.created_at };
+    return {
+      client,
+      issuedAt: row.previous_token_issued_at ?? row.created_at,
+      ...(row.previous_token_expires_at !== null ? { expiresAt: row.previous_token_expires_at } : {}),
+    };
   }
 
   async findByName(name: string): Promise<Client | undefined> {
@@ -183,6 +230,31 @@ export class SqlClientStore implements ClientStore {
     return this.one(
       `UPDATE clients SET rate_per_second = $2, rate_burst = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, changes.rateLimit?.ratePerSecond ?? null, changes.rateLimit?.burst ?? null],
+    );
+  }
+
+  async rotateToken(
+    id: string,
+    tokenHash: string,
+    issuedAt: string,
+    previousExpiresAt: string,
+  ): Promise<Client | undefined> {
+    // The right-hand sides read the row as it was: the current token becomes the previous one.
+    return this.one(
+      `UPDATE clients SET previous_token_hash = token_hash,
+              previous_token_issued_at = COALESCE(token_issued_at, created_at),
+              previous_token_expires_at = $4, token_hash = $2, token_issued_at = $3
+       WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      [id, tokenHash, issuedAt, previousExpiresAt],
+    );
+  }
+
+  async revoke(id: string, at: string): Promise<Client | undefined> {
+    return this.one(
+      `UPDATE clients SET revoked_at = COALESCE(revoked_at, $2), previous_token_hash = NULL,
+              previous_token_issued_at = NULL, previous_token_expires_at = NULL
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, at],
     );
   }
 

@@ -22,3 +22,11 @@ export function bearerToken(header: string | string[] | undefined): string | und
   const match = /^Bearer\s+(\S+)\s*$/i.exec(value);
   return match?.[1];
 }
+
+/**
+ * True for a token shaped as a compact JWS (three base64url parts, the first one a JSON object):
+ * the hub's own tokens never are (`lgsp_` and base64url, without dots).
+ */
+export function looksLikeJwt(token: string): boolean {
+  return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
+}

@@ -122,6 +122,51 @@ export class AdminController {
     return client;
   }
 
+  /**
+   * Gives a client a new token, in this response only; the previous one keeps working for
+   * `auth.rotationOverlapSeconds`. Audited.
+   */
+  @Post('clients/:ref/rotate-token')
+  @Roles('admin')
+  @HttpCode(200)
+  async rotateToken(
+    @Caller() admin: Client,
+    @Param('ref') ref: string,
+  ): Promise<{ client: PublicClient; token: string; previousTokenExpiresAt: string }> {
+    const { client, token, previousTokenExpiresAt } = await this.clients.rotateToken(ref);
+    await this.audit.record({
+      at: new Date().toISOString(),
+      actor: admin.name,
+      action: 'client.rotate-token',
+      subject: `client:${client.id}`,
+      scope: { client: client.name },
+      outcome: { tokenIssuedAt: client.tokenIssuedAt ?? null, previousTokenExpiresAt },
+    });
+    this.logger.info(
+      { actor: admin.name, clientId: client.id, previousTokenExpiresAt },
+      'client token rotated',
+    );
+    return { client, token, previousTokenExpiresAt };
+  }
+
+  /** Revokes a client: every token of it is refused from now on (in another replica within 5 s). Audited. */
+  @Post('clients/:ref/revoke')
+  @Roles('admin')
+  @HttpCode(200)
+  async revoke(@Caller() admin: Client, @Param('ref') ref: string): Promise<{ client: PublicClient }> {
+    const client = await this.clients.revoke(ref);
+    await this.audit.record({
+      at: new Date().toISOString(),
+      actor: admin.name,
+      action: 'client.revoke',
+      subject: `client:${client.id}`,
+      scope: { client: client.name },
+      outcome: { revokedAt: client.revokedAt ?? null },
+    });
+    this.logger.info({ actor: admin.name, clientId: client.id }, 'client revoked');
+    return { client };
+  }
+
   @Get('clients')
   @Roles('admin', 'operator')
   async list(): Promise<{ clients: PublicClient[] }> {

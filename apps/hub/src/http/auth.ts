@@ -1,4 +1,4 @@
-import { DomainError } from '#lgsp/contracts';
+import { DomainError, isDomainError } from '#lgsp/contracts';
 import { bearerToken, type Client, type ClientService, type Role } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
@@ -28,10 +28,11 @@ export interface GuardParts {
  * without a valid token or over its limit is refused without spending effort on its body:
  * - health probes pass untouched;
  * - `/metrics` counts against its own per-address limit and needs the metrics token when one is set;
- * - a valid token counts against its client's limit;
- * - everything else (no token, a token this process does not know yet, the payment callbacks) counts
- *   against its remote address first, so that guessed tokens cost no store look-up once the address
- *   is over its limit.
+ * - a valid token (a client's, the bootstrap admin's, or a JWT of the identity provider) counts
+ *   against its client's limit;
+ * - everything else (no token, a token this process does not know yet, one expired or revoked, the
+ *   payment callbacks) counts against its remote address first, so that guessed or forged tokens
+ *   cost no store look-up or signature check once the address is over its limit.
  *
  * A request over its limit is answered here, without an exception or a log line (a flood would
  * make as many); `lgsp_http_rate_limited_total` counts them.
@@ -59,13 +60,30 @@ export async function guardRequest(
     if (!limits.address(req.ip, reply)) return refuse(limits, reply);
     throw new DomainError('unauthenticated', 'send Authorization: Bearer <token>');
   }
+  // A token this process does not know yet, or one that is not valid (expired, revoked), counts
+  // against the address once, as no token does.
+  let addressCounted = false;
+  const addressAllows = () => {
+    if (addressCounted) return true;
+    addressCounted = true;
+    return limits.address(req.ip, reply);
+  };
   let addressRefused = false;
-  const client = await parts.clients.authenticate(token, () => {
-    addressRefused = !limits.address(req.ip, reply);
-    return !addressRefused;
-  });
+  let client: Client | undefined;
+  try {
+    client = await parts.clients.authenticate(token, () => {
+      addressRefused = !addressAllows();
+      return !addressRefused;
+    });
+  } catch (e) {
+    if (isDomainError(e) && e.code === 'unauthenticated' && !addressAllows()) return refuse(limits, reply);
+    throw e;
+  }
   if (addressRefused) return refuse(limits, reply);
-  if (!client) throw new DomainError('unauthenticated', 'the token is not valid');
+  if (!client) {
+    if (!addressAllows()) return refuse(limits, reply);
+    throw new DomainError('unauthenticated', 'the token is not valid');
+  }
   if (!limits.client(client, reply, requestCost(req.method, url))) return refuse(limits, reply);
   req.client = client;
   return undefined;

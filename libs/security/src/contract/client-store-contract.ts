@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '#lgsp/contracts';
-import { ClientNameTakenError, type Client, type ClientStore } from '../client.js';
-import { ClientService, type UnitDirectory } from '../client-service.js';
+import { ClientNameTakenError, type Client, type ClientStore, type UnitDirectory } from '../client.js';
+import { ClientService } from '../client-service.js';
 import { contractSuite } from '#lgsp/storage/testing';
 
 /** One empty store for one test, and how to dispose of it. */
@@ -55,8 +55,14 @@ export const describeClientStoreContract = contractSuite<ClientStoreContractHarn
       await store.insert(commune, 'hash-commune');
       await store.insert(operator, 'hash-operator');
 
-      expect(await store.findByTokenHash('hash-commune')).toEqual(commune);
-      expect(await store.findByTokenHash('hash-operator')).toEqual(operator);
+      expect(await store.findByTokenHash('hash-commune')).toEqual({
+        client: commune,
+        issuedAt: commune.createdAt,
+      });
+      expect(await store.findByTokenHash('hash-operator')).toEqual({
+        client: operator,
+        issuedAt: operator.createdAt,
+      });
       expect(await store.findByTokenHash('hash-none')).toBeUndefined();
       expect(await store.findByName('Xã Bình Sơn')).toEqual(commune);
       expect(await store.findByName('nobody')).toBeUndefined();
@@ -117,12 +123,12 @@ export const describeClientStoreContract = contractSuite<ClientStoreContractHarn
       await store.insert(limited, 'hash-limited');
       await store.insert(plain, 'hash-plain');
       const other = await harness.another();
-      expect(await other.findByTokenHash('hash-limited')).toEqual(limited);
-      expect((await other.findByTokenHash('hash-plain'))?.rateLimit).toBeUndefined();
+      expect((await other.findByTokenHash('hash-limited'))?.client).toEqual(limited);
+      expect((await other.findByTokenHash('hash-plain'))?.client.rateLimit).toBeUndefined();
 
       const changed = { ...plain, rateLimit: { ratePerSecond: 0.5, burst: 1 } };
       expect(await store.update(plain.id, { rateLimit: { ratePerSecond: 0.5, burst: 1 } })).toEqual(changed);
-      expect(await other.findByTokenHash('hash-plain')).toEqual(changed);
+      expect((await other.findByTokenHash('hash-plain'))?.client).toEqual(changed);
       expect(await store.update(limited.id, { rateLimit: null })).toEqual({
         ...limited,
         rateLimit: undefined,
@@ -146,6 +152,85 @@ export const describeClientStoreContract = contractSuite<ClientStoreContractHarn
         if (seen?.rateLimit === undefined) await new Promise((r) => setTimeout(r, 20));
       }
       expect(seen?.rateLimit).toEqual({ ratePerSecond: 3, burst: 6 });
+      expect(Date.now() - start).toBeLessThan(1000);
+    });
+
+    it('rotates a token: the new hash is current, the replaced one works until its overlap ends, an older one is gone', async () => {
+      const c = client({ createdAt: '2025-07-01T00:00:00.000Z' });
+      await store.insert(c, 'hash-1');
+      const rotated = { ...c, tokenIssuedAt: '2026-12-01T00:00:00.000Z' };
+      expect(
+        await store.rotateToken(c.id, 'hash-2', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z'),
+      ).toEqual(rotated);
+      const other = await harness.another();
+      expect(await other.findByTokenHash('hash-2')).toEqual({
+        client: rotated,
+        issuedAt: '2026-12-01T00:00:00.000Z',
+      });
+      expect(await other.findByTokenHash('hash-1')).toEqual({
+        client: rotated,
+        issuedAt: '2025-07-01T00:00:00.000Z',
+        expiresAt: '2026-12-02T00:00:00.000Z',
+      });
+      expect(await other.findByName(c.name)).toEqual(rotated);
+
+      const again = { ...c, tokenIssuedAt: '2026-12-03T00:00:00.000Z' };
+      expect(
+        await other.rotateToken(c.id, 'hash-3', '2026-12-03T00:00:00.000Z', '2026-12-04T00:00:00.000Z'),
+      ).toEqual(again);
+      expect(await store.findByTokenHash('hash-1')).toBeUndefined();
+      expect(await store.findByTokenHash('hash-2')).toEqual({
+        client: again,
+        issuedAt: '2026-12-01T00:00:00.000Z',
+        expiresAt: '2026-12-04T00:00:00.000Z',
+      });
+      expect(await store.findByTokenHash('hash-3')).toEqual({
+        client: again,
+        issuedAt: '2026-12-03T00:00:00.000Z',
+      });
+      expect(await store.list()).toEqual([again]);
+      expect(await store.rotateToken(randomUUID(), 'hash-4', '2026-12-03', '2026-12-04')).toBeUndefined();
+      expect(await store.findByTokenHash('hash-4')).toBeUndefined();
+    });
+
+    it('revokes a client once: its first revocation time kept, its replaced token forgotten, no rotation after', async () => {
+      const c = client({ createdAt: '2025-07-01T00:00:00.000Z' });
+      const kept = client({ name: 'kept', sources: [], createdAt: '2025-07-02T00:00:00.000Z' });
+      await store.insert(c, 'hash-1');
+      await store.insert(kept, 'hash-kept');
+      await store.rotateToken(c.id, 'hash-2', '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z');
+      const revoked = {
+        ...c,
+        tokenIssuedAt: '2026-12-01T00:00:00.000Z',
+        revokedAt: '2026-12-01T01:00:00.000Z',
+      };
+      expect(await store.revoke(c.id, '2026-12-01T01:00:00.000Z')).toEqual(revoked);
+      expect(await (await harness.another()).revoke(c.id, '2026-12-01T02:00:00.000Z')).toEqual(revoked);
+      expect(await store.findByTokenHash('hash-2')).toEqual({
+        client: revoked,
+        issuedAt: '2026-12-01T00:00:00.000Z',
+      });
+      expect(await store.findByTokenHash('hash-1')).toBeUndefined();
+      expect(
+        await store.rotateToken(c.id, 'hash-3', '2026-12-01T03:00:00.000Z', '2026-12-02'),
+      ).toBeUndefined();
+      expect(await store.findByTokenHash('hash-3')).toBeUndefined();
+      expect(await store.list()).toEqual([revoked, kept]);
+      expect(await store.findByTokenHash('hash-kept')).toEqual({ client: kept, issuedAt: kept.createdAt });
+      expect(await store.revoke(randomUUID(), '2026-12-01T01:00:00.000Z')).toBeUndefined();
+    });
+
+    it('refuses the tokens of a client revoked through another process within refreshMs', async () => {
+      const here = new ClientService(store, units, { refreshMs: 100 });
+      const there = new ClientService(await harness.another(), units);
+      const { token } = await here.create({ name: 'c1', communes: ['21040'] });
+      expect(await here.authenticate(token)).toMatchObject({ name: 'c1' });
+      await there.revoke('c1');
+      expect(await there.authenticate(token)).toBeUndefined();
+      const start = Date.now();
+      while ((await here.authenticate(token)) !== undefined && Date.now() - start < 3000)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await here.authenticate(token)).toBeUndefined();
       expect(Date.now() - start).toBeLessThan(1000);
     });
 
