@@ -43,6 +43,7 @@ import {
   type SubscriptionsConfig,
 } from './storage.js';
 
+import { CHECKPOINTS_DEFAULTS, CHECKPOINTS_SCHEMA, type CheckpointsConfig } from './checkpoints.js';
 import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
 import {
   applyWebhooksEnv,
@@ -83,6 +84,8 @@ export interface HubConfig extends StorageConfig {
   simulators: SimulatorsConfig;
   /** Webhook subscriptions and their delivery (README, "Webhooks"). */
   webhooks: WebhooksConfig;
+  /** Signed checkpoints of the event log (README, "Signed checkpoints"). */
+  checkpoints: CheckpointsConfig;
   log: LogConfig;
 }
 
@@ -99,6 +102,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   replay: { confirmAbove: 1000, chunkSize: 100, pollMs: 500 },
   simulators: SIMULATORS_DEFAULTS,
   webhooks: WEBHOOKS_DEFAULTS,
+  checkpoints: CHECKPOINTS_DEFAULTS,
   log: LOG_DEFAULTS,
 };
 
@@ -119,6 +123,7 @@ const schema = settingsObject({
   }),
   simulators: SIMULATORS_SCHEMA,
   webhooks: WEBHOOKS_SCHEMA,
+  checkpoints: CHECKPOINTS_SCHEMA,
   log: LOG_SCHEMA,
 });
 

@@ -13,3 +13,4 @@ export type { LogConfig, MetricsConfig } from './observability.js';
 export type { StorageConfig, SubscriptionsConfig } from './storage.js';
 export type { IngestConfig } from './ingest.js';
 export type { WebhooksConfig } from './webhooks.js';
+export type { CheckpointsConfig } from './checkpoints.js';
