@@ -3,7 +3,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
-import { CheckpointSigner, generateSigningKey, type CheckpointExport } from '#lgsp/checkpoints';
+import { CheckpointSigner, generateSigningKey, keyIdOf, type CheckpointExport } from '#lgsp/checkpoints';
 import { recordHashOfJson, type ChainRecord } from '#lgsp/event-store';
 import { openSqliteChainSource } from '#lgsp/event-store/sqlite';
 import { dossierCode, post, submitted } from '../support/events.js';
@@ -28,13 +28,14 @@ describe('signed checkpoints, end to end', () => {
   let exported: CheckpointExport;
   /** A backup copy of the stopped hub's events.db. */
   let copy: string;
+  let token: string;
 
   beforeAll(async () => {
     dir = tempDir('lgsp-checkpoints-e2e-');
     const config = join(dir, 'hub.json');
     writeFileSync(config, JSON.stringify({ checkpoints: { every: 5, everySeconds: 1 } }));
     hub = await startHubProcess({ env: { LGSP_CONFIG: config } });
-    const token = await createCommuneClient(hub, 'checkpoints-commune');
+    token = await createCommuneClient(hub, 'checkpoints-commune');
     // One batch, one append: the time rule cannot sign in the middle of it.
     const batch = Array.from({ length: EVENTS }, () => submitted(dossierCode()));
     expect((await post(hub.url, token, batch, 'application/cloudevents-batch+json')).status).toBe(201);
@@ -246,5 +247,63 @@ describe('signed checkpoints, end to end', () => {
     const bad = await runCli(['verify', '--file', copy, '--checkpoints', notExport], {});
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`--checkpoints ${notExport} is not a checkpoint export: /format`);
+  });
+
+  it('signs with a key file made by OpenSSL after a restart: the export holds both keys, and both verify', async () => {
+    const keyFile = join(dir, 'checkpoint-key.pem');
+    await run('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', keyFile]);
+    const filePub = join(dir, 'file-pub.pem');
+    await run('openssl', ['pkey', '-in', keyFile, '-pubout', '-out', filePub]);
+    const again = await startHubProcess({
+      dataDir: hub.dataDir,
+      adminToken: hub.adminToken,
+      env: { LGSP_CONFIG: join(dir, 'hub.json'), LGSP_CHECKPOINTS_KEY_FILE: keyFile },
+    });
+    const later = join(dir, 'export-later.json');
+    try {
+      const batch = Array.from({ length: 5 }, () => submitted(dossierCode()));
+      expect((await post(again.url, token, batch, 'application/cloudevents-batch+json')).status).toBe(201);
+      const admin = { LGSP_URL: again.url, LGSP_TOKEN: again.adminToken };
+      const doc = await eventually(async () => {
+        expect((await runCli(['checkpoints', 'export', '--json', '--out', later], admin)).code).toBe(0);
+        const d = JSON.parse(readFileSync(later, 'utf8')) as CheckpointExport;
+        return d.checkpoints.at(-1)?.position === EVENTS + 5 ? d : undefined;
+      }, 15_000);
+      const fileKeyId = keyIdOf(readFileSync(filePub, 'utf8'));
+      expect(doc).toMatchObject({
+        keyId: fileKeyId,
+        keys: [
+          { keyId: exported.keyId, publicKey: exported.publicKey },
+          { keyId: fileKeyId, publicKey: doc.publicKey },
+        ],
+      });
+      expect(doc.checkpoints.map((c) => [c.position, c.keyId])).toEqual([
+        [5, exported.keyId],
+        [10, exported.keyId],
+        [12, exported.keyId],
+        [17, fileKeyId],
+      ]);
+      const c17 = doc.checkpoints[3]!;
+      writeFileSync(join(dir, 'msg-17.bin'), Buffer.from(c17.message, 'base64'));
+      writeFileSync(join(dir, 'sig-17.bin'), Buffer.from(c17.signature, 'base64'));
+      const args = ['-pubin', '-inkey', filePub, '-rawin', '-in', join(dir, 'msg-17.bin')];
+      const verified = await run('openssl', [
+        'pkeyutl',
+        '-verify',
+        ...args,
+        '-sigfile',
+        join(dir, 'sig-17.bin'),
+      ]);
+      expect(verified.stdout).toBe('Signature Verified Successfully\n');
+      expect(again.output()).not.toContain('PRIVATE KEY');
+    } finally {
+      await again.stop();
+    }
+    const own = await runCli(['verify', '--data-dir', hub.dataDir], {});
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('checkpoints match: 4 (kept in the store)');
+    const anchored = await runCli(['verify', '--data-dir', hub.dataDir, '--checkpoints', later], {});
+    expect(anchored.code).toBe(0);
+    expect(anchored.stdout).toContain(`checkpoints match: 4 (from ${later})`);
   });
 });

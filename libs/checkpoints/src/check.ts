@@ -1,5 +1,10 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { CHECKPOINT_EXPORT_FORMAT, type CheckpointExport, type SignedCheckpoint } from './model.js';
+import {
+  CHECKPOINT_EXPORT_FORMAT,
+  type CheckpointExport,
+  type PublicKey,
+  type SignedCheckpoint,
+} from './model.js';
 import { checkpointSignatureProblem, keyIdOf } from './signing.js';
 
 /**
@@ -31,13 +36,15 @@ export type CheckpointVerdict =
  * It keeps only the hashes at the checkpoints' positions, so memory does not grow with the log.
  */
 export class CheckpointCheck {
-  private readonly publicKey: KeyObject;
+  /** The public keys by id. */
+  private readonly keys = new Map<string, KeyObject>();
   private readonly checkpoints: SignedCheckpoint[];
   private readonly seen = new Map<number, string>();
 
-  /** @throws TypeError when the public key is not an Ed25519 key whose id is `set.keyId`. */
-  constructor(private readonly set: Omit<CheckpointExport, 'format'>) {
-    this.publicKey = ed25519PublicKey(set.publicKey, set.keyId);
+  /** @throws TypeError when a public key is not an Ed25519 key with the id it is given. */
+  constructor(set: Omit<CheckpointExport, 'format'>) {
+    for (const k of [...(set.keys ?? []), { keyId: set.keyId, publicKey: set.publicKey }])
+      this.keys.set(k.keyId, ed25519PublicKey(k.publicKey, k.keyId));
     this.checkpoints = [...set.checkpoints].sort((a, b) => a.position - b.position);
     for (const c of this.checkpoints) this.seen.set(c.position, '');
   }
@@ -60,7 +67,10 @@ export class CheckpointCheck {
         checked,
         mismatch: { position: c.position, chainHash: c.chainHash, signedAt: c.signedAt, kind, reason },
       });
-      const problem = checkpointSignatureProblem(c, this.publicKey, this.set.keyId);
+      const key = this.keys.get(c.keyId);
+      if (key === undefined)
+        return mismatch('signature', `it names key ${c.keyId}, which is not among the public keys`);
+      const problem = checkpointSignatureProblem(c, key, c.keyId);
       if (problem !== undefined) return mismatch('signature', problem);
       if (c.position > head) return mismatch('beyond-head', `the log ends at position ${head}`);
       const stored = this.seen.get(c.position);
@@ -129,11 +139,22 @@ export function parseCheckpointExport(value: unknown): CheckpointExport {
       signature: r.signature as string,
     };
   });
+  let keys: PublicKey[] | undefined;
+  if (doc.keys !== undefined) {
+    if (!Array.isArray(doc.keys)) fail('/keys', 'must be an array');
+    keys = (doc.keys as unknown[]).map((k, i): PublicKey => {
+      const r = (k ?? {}) as Record<string, unknown>;
+      for (const key of ['keyId', 'publicKey'] as const)
+        if (typeof r[key] !== 'string') fail(`/keys/${i}/${key}`, 'must be a string');
+      return { keyId: r.keyId as string, publicKey: r.publicKey as string };
+    });
+  }
   return {
     format: CHECKPOINT_EXPORT_FORMAT,
     algorithm: 'Ed25519',
     keyId: doc.keyId as string,
     publicKey: doc.publicKey as string,
+    ...(keys ? { keys } : {}),
     checkpoints,
   };
 }

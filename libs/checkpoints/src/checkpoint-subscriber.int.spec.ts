@@ -7,7 +7,15 @@ import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { chainEvent, readWholeLog } from '#lgsp/event-store/testing';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
-import { CheckpointSubscriber, SqlCheckpointStore, type SignedCheckpoint } from './index.js';
+import {
+  CheckpointCheck,
+  CheckpointSubscriber,
+  SqlCheckpointStore,
+  generateSigningKey,
+  readStoredCheckpoints,
+  type SignedCheckpoint,
+  type SigningKeyPair,
+} from './index.js';
 
 const run = promisify(execFile);
 
@@ -40,13 +48,14 @@ async function hubStore() {
 }
 
 /** The subscriber on `events` under a clock the test moves, run by a Subscriptions manager. */
-async function signing(every: number, everySeconds: number, now: { ms: number }) {
+async function signing(every: number, everySeconds: number, now: { ms: number }, key?: SigningKeyPair) {
   const { events, store } = await hubStore();
   const signed: SignedCheckpoint[] = [];
   const subscriber = new CheckpointSubscriber({
     store,
     events,
     settings: { every, everySeconds },
+    ...(key ? { key } : {}),
     clock: { now: () => now.ms },
     signed: (c) => signed.push(c),
   });
@@ -123,6 +132,30 @@ describe('CheckpointSubscriber', () => {
       [5, key.keyId],
       [10, key.keyId],
     ]);
+  });
+
+  it('signs with a key from a file after the store’s own, and every checkpoint checks under the key it names', async () => {
+    const now = { ms: Date.parse('2026-12-06T08:00:00.000Z') };
+    const first = await signing(5, 3600, now);
+    await append(first.events, 0, 5);
+    await eventually(async () => (await first.store.latest())?.position === 5);
+    const own = await first.subscriber.key();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+
+    const file = generateSigningKey();
+    const again = await signing(5, 3600, now, file);
+    expect(await again.subscriber.key()).toEqual({ keyId: file.keyId, publicKey: file.publicKey });
+    await append(again.events, 5, 5);
+    await eventually(async () => (await again.store.latest())?.position === 10);
+    expect((await again.store.list(0, 10)).map((c) => c.keyId)).toEqual([own.keyId, file.keyId]);
+    const exported = await readStoredCheckpoints(SqliteDatabase.over(again.events.database));
+    expect(exported).toMatchObject({
+      keyId: file.keyId,
+      keys: [{ keyId: own.keyId }, { keyId: file.keyId }],
+    });
+    const check = new CheckpointCheck(exported!);
+    for (const e of await readWholeLog(again.events)) check.observe(e);
+    expect(check.verdict(10)).toMatchObject({ ok: true, checked: 2 });
   });
 
   it('signs with the time rule only where it runs the subscriber (holds the lease)', async () => {

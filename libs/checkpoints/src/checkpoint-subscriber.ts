@@ -2,7 +2,7 @@ import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
 import type { Subscriber } from '#lgsp/subscriptions';
 import type { SignedCheckpoint } from './model.js';
-import { CheckpointSigner } from './signing.js';
+import { CheckpointSigner, type SigningKeyPair } from './signing.js';
 import type { SqlCheckpointStore } from './sql-checkpoint-store.js';
 
 /** When the hub signs a checkpoint. */
@@ -17,6 +17,11 @@ export interface CheckpointSubscriberOptions {
   store: SqlCheckpointStore;
   events: Pick<EventStore, 'head' | 'readAll'>;
   settings: CheckpointSettings;
+  /**
+   * A key pair kept outside the store (a key file) to sign with instead of the store's own; its public
+   * half is recorded in the store. @defaultValue the store's own key pair, made at the first start
+   */
+  key?: SigningKeyPair;
   logger?: Logger;
   clock?: Pick<Clock, 'now'>;
   /** Called with each checkpoint this process kept. */
@@ -59,7 +64,10 @@ export class CheckpointSubscriber implements Subscriber {
     this.now = () => clock.now();
   }
 
-  /** The public key and its id, making the key pair when the store has none (at the hub's first start). */
+  /**
+   * The public key that signs and its id: the key file's (recorded in the store), or the store's own,
+   * made when the store has none (at the hub's first start).
+   */
   async key(): Promise<{ keyId: string; publicKey: string }> {
     const signer = await this.signerOf();
     return { keyId: signer.keyId, publicKey: signer.publicKey };
@@ -129,7 +137,10 @@ export class CheckpointSubscriber implements Subscriber {
   }
 
   private signerOf(): Promise<CheckpointSigner> {
-    this.signer ??= this.options.store.signingKey().then((pair) => new CheckpointSigner(pair));
+    const { key, store } = this.options;
+    this.signer ??= key
+      ? store.addPublicKey(key.keyId, key.publicKey).then(() => new CheckpointSigner(key))
+      : store.signingKey().then((pair) => new CheckpointSigner(pair));
     // A failed read is tried again at the next call.
     this.signer.catch(() => (this.signer = undefined));
     return this.signer;

@@ -7,6 +7,7 @@ import {
   generateSigningKey,
   keyIdOf,
   parseCheckpointExport,
+  signingKeyFromPem,
   type CheckpointExport,
   type SignedCheckpoint,
 } from './index.js';
@@ -91,6 +92,29 @@ describe('CheckpointSigner', () => {
   });
 });
 
+describe('signingKeyFromPem', () => {
+  it('takes an Ed25519 private key in PEM (PKCS#8), as a key file holds it', () => {
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const pairOfFile = signingKeyFromPem(privateKey);
+    expect(pairOfFile.privateKey).toBe(privateKey);
+    expect(pairOfFile.keyId).toBe(keyIdOf(pairOfFile.publicKey));
+    expect(new CheckpointSigner(pairOfFile).keyId).toBe(pairOfFile.keyId);
+  });
+
+  it('refuses another kind of key, or text that is no key, without quoting it', () => {
+    const rsa = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    expect(() => signingKeyFromPem(rsa.privateKey)).toThrow('a rsa key, not an Ed25519 key');
+    expect(() => signingKeyFromPem('secret-looking text')).toThrow(/^no PEM private key$/);
+  });
+});
+
 describe('CheckpointCheck', () => {
   const c3 = signer.sign(3, HASH_A, AT);
   const c6 = signer.sign(6, HASH_B, '2026-12-06T08:10:00.000Z');
@@ -155,6 +179,38 @@ describe('CheckpointCheck', () => {
     }
   });
 
+  it('checks each checkpoint under the key it names, among every key of the export', () => {
+    const next = new CheckpointSigner(generateSigningKey());
+    const c9 = next.sign(9, HASH_A, AT);
+    const both = {
+      ...exportOf([c3, c6, c9]),
+      keyId: next.keyId,
+      publicKey: next.publicKey,
+      keys: [
+        { keyId: signer.keyId, publicKey: signer.publicKey },
+        { keyId: next.keyId, publicKey: next.publicKey },
+      ],
+    };
+    const check = new CheckpointCheck(both);
+    for (const [position, hash] of [
+      [3, HASH_A],
+      [6, HASH_B],
+      [9, HASH_A],
+    ] as const)
+      check.observe({ position, hash });
+    expect(check.verdict(9)).toMatchObject({ ok: true, checked: 3 });
+    const withoutOld = new CheckpointCheck({ ...both, keys: undefined });
+    withoutOld.observe({ position: 3, hash: HASH_A });
+    expect(withoutOld.verdict(9)).toMatchObject({
+      ok: false,
+      mismatch: {
+        position: 3,
+        kind: 'signature',
+        reason: `it names key ${signer.keyId}, which is not among the public keys`,
+      },
+    });
+  });
+
   it('refuses a public key that is not the named Ed25519 key', () => {
     const other = generateSigningKey();
     expect(() => new CheckpointCheck({ ...exportOf([]), publicKey: other.publicKey })).toThrow(
@@ -165,9 +221,14 @@ describe('CheckpointCheck', () => {
 });
 
 describe('parseCheckpointExport', () => {
-  it('reads an export back as written', () => {
+  it('reads an export back as written, with its keys when it has them', () => {
     const e = exportOf([signer.sign(3, HASH_A, AT)]);
     expect(parseCheckpointExport(JSON.parse(JSON.stringify(e)))).toEqual(e);
+    const withKeys = { ...e, keys: [{ keyId: e.keyId, publicKey: e.publicKey }] };
+    expect(parseCheckpointExport(JSON.parse(JSON.stringify(withKeys)))).toEqual(withKeys);
+    expect(() => parseCheckpointExport({ ...e, keys: [{ keyId: 1 }] })).toThrow(
+      '/keys/0/keyId: must be a string',
+    );
   });
 
   it.each([

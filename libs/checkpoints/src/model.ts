@@ -43,10 +43,22 @@ export interface CheckpointKey {
 export interface CheckpointExport {
   format: typeof CHECKPOINT_EXPORT_FORMAT;
   algorithm: 'Ed25519';
+  /** The key that signs now. */
   keyId: string;
   /** PEM SubjectPublicKeyInfo: `openssl pkeyutl -verify -pubin -inkey` reads it as it is. */
   publicKey: string;
+  /**
+   * Every key the hub has signed with, the one that signs now included, oldest first: a checkpoint is
+   * checked under the key it names. Absent in an export of a hub that has signed with one key only.
+   */
+  keys?: PublicKey[];
   checkpoints: SignedCheckpoint[];
+}
+
+/** A public key of an export: its id and PEM. */
+export interface PublicKey {
+  keyId: string;
+  publicKey: string;
 }
 
 const HASH = /^[0-9a-f]{64}$/;

@@ -26,6 +26,24 @@ export function generateSigningKey(): SigningKeyPair {
 }
 
 /**
+ * The key pair of an Ed25519 private key in PEM (PKCS#8, e.g. made by `openssl genpkey -algorithm
+ * ed25519`), such as a key file given to the hub.
+ * @throws TypeError when the text is not an Ed25519 private key (the message never quotes it).
+ */
+export function signingKeyFromPem(privateKey: string): SigningKeyPair {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(privateKey);
+  } catch (err) {
+    throw new TypeError('no PEM private key', { cause: err });
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new TypeError(`a ${key.asymmetricKeyType ?? 'unknown'} key, not an Ed25519 key`);
+  const publicKey = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  return { keyId: keyIdOf(publicKey), publicKey, privateKey };
+}
+
+/**
  * The id of a public key: `ed25519:` and the first 16 bytes (32 hex digits) of the SHA-256 of its DER
  * SubjectPublicKeyInfo, so anyone holding the PEM can compute it again.
  */

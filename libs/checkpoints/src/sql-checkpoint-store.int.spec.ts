@@ -5,6 +5,7 @@ import {
   CHECKPOINTS_COMPONENT,
   CheckpointSigner,
   SqlCheckpointStore,
+  generateSigningKey,
   readStoredCheckpoints,
 } from './index.js';
 
@@ -38,6 +39,23 @@ describe.each(BACKENDS)('SqlCheckpointStore on $name', (backend) => {
         createdAt: expect.any(String),
       },
     ]);
+    expect(JSON.stringify(await store.keys())).not.toContain('PRIVATE');
+  });
+
+  it('records the public half of a key from a file, once, and still makes its own pair when asked', async () => {
+    const file = generateSigningKey();
+    const other = await SqlCheckpointStore.open(await data.connect());
+    await Promise.all([
+      store.addPublicKey(file.keyId, file.publicKey),
+      other.addPublicKey(file.keyId, file.publicKey),
+    ]);
+    expect((await store.keys()).map((k) => k.keyId)).toEqual([file.keyId]);
+    const own = await store.signingKey();
+    expect(own.keyId).not.toBe(file.keyId);
+    expect(await other.signingKey()).toEqual(own);
+    const next = generateSigningKey();
+    await other.addPublicKey(next.keyId, next.publicKey);
+    expect((await store.keys()).map((k) => k.keyId)).toEqual([file.keyId, own.keyId, next.keyId]);
     expect(JSON.stringify(await store.keys())).not.toContain('PRIVATE');
   });
 
@@ -79,6 +97,15 @@ describe.each(BACKENDS)('SqlCheckpointStore on $name', (backend) => {
         checkpoints: added,
       });
       expect(JSON.stringify(exported)).not.toContain('PRIVATE');
+      const file = generateSigningKey();
+      await empty.addPublicKey(file.keyId, file.publicKey);
+      expect(await readStoredCheckpoints(db)).toMatchObject({
+        keyId: file.keyId,
+        keys: [
+          { keyId: signer.keyId, publicKey: signer.publicKey },
+          { keyId: file.keyId, publicKey: file.publicKey },
+        ],
+      });
     } finally {
       await fresh.close();
     }

@@ -16,14 +16,15 @@ import {
 } from './model.js';
 import { generateSigningKey, type SigningKeyPair } from './signing.js';
 
-// `checkpoint_keys` holds the signing key pairs by generation (1 for the key made at first start): the
-// highest generation signs. `signed_checkpoints` one row per signed position.
+// `checkpoint_keys` holds the keys by generation: 1 for the pair made at the first start, and the
+// public half (no private key) of each key from a file the hub was given later. `signed_checkpoints`
+// one row per signed position.
 const tables = (t: SqlColumnTypes) => `
   CREATE TABLE checkpoint_keys (
     generation INTEGER PRIMARY KEY,
     key_id TEXT NOT NULL UNIQUE,
     public_key TEXT NOT NULL,
-    private_key TEXT NOT NULL,
+    private_key TEXT,
     created_at TEXT NOT NULL
   )${t.strict};
   CREATE TABLE signed_checkpoints (
@@ -90,22 +91,44 @@ export class SqlCheckpointStore extends MigratingSqlStore {
   }
 
   /**
-   * The key pair that signs, made at the first call on a store that has none. Replicas starting
-   * together each try to write generation 1 and all read back the one that was written first.
+   * The hub's own key pair, made at the first call on a store that has none. Replicas starting
+   * together each try to write the next generation; one write wins and all read back that one.
    */
   async signingKey(): Promise<SigningKeyPair> {
     await this.ready;
-    const current = await this.currentKey();
+    const current = await this.ownKey();
     if (current) return current;
     const made = generateSigningKey();
     await this.db.run(
       `INSERT INTO checkpoint_keys (generation, key_id, public_key, private_key, created_at)
-       VALUES (1, $1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+       SELECT COALESCE(MAX(generation), 0) + 1, $1, $2, $3, $4 FROM checkpoint_keys WHERE true
+       HAVING COALESCE(SUM(CASE WHEN private_key IS NULL THEN 0 ELSE 1 END), 0) = 0
+       ON CONFLICT DO NOTHING`,
       [made.keyId, made.publicKey, made.privateKey, new Date(this.clock.now()).toISOString()],
     );
-    const written = await this.currentKey();
+    const written = await this.ownKey();
     if (!written) throw new Error('the checkpoint signing key was not stored');
     return written;
+  }
+
+  /**
+   * Records the public half of a key kept outside the store (a file) as the next generation, unless it
+   * is recorded already: exports and `lgsp verify` then know it. Its private half is not stored.
+   */
+  async addPublicKey(keyId: string, publicKey: string): Promise<void> {
+    await this.ready;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Another replica may take the same generation at once: the insert is then void, and tried again.
+      await this.db.run(
+        `INSERT INTO checkpoint_keys (generation, key_id, public_key, private_key, created_at)
+         SELECT COALESCE(MAX(generation), 0) + 1, $1, $2, NULL, $3 FROM checkpoint_keys WHERE true
+         ON CONFLICT DO NOTHING`,
+        [keyId, publicKey, new Date(this.clock.now()).toISOString()],
+      );
+      const [found] = await this.db.query('SELECT 1 AS one FROM checkpoint_keys WHERE key_id = $1', [keyId]);
+      if (found) return;
+    }
+    throw new Error(`the public key ${keyId} could not be recorded`);
   }
 
   /** Keeps a checkpoint; false when one is already kept at its position (that one stays). */
@@ -134,15 +157,16 @@ export class SqlCheckpointStore extends MigratingSqlStore {
     return listCheckpoints(this.db, after, limit);
   }
 
-  /** The public keys, the signing one last. */
+  /** The public keys, oldest first. */
   async keys(): Promise<CheckpointKey[]> {
     await this.ready;
     return listKeys(this.db);
   }
 
-  private async currentKey(): Promise<SigningKeyPair | undefined> {
+  private async ownKey(): Promise<SigningKeyPair | undefined> {
     const [row] = await this.db.query<{ key_id: string; public_key: string; private_key: string }>(
-      'SELECT key_id, public_key, private_key FROM checkpoint_keys ORDER BY generation DESC LIMIT 1',
+      `SELECT key_id, public_key, private_key FROM checkpoint_keys WHERE private_key IS NOT NULL
+       ORDER BY generation LIMIT 1`,
     );
     return row && { keyId: row.key_id, publicKey: row.public_key, privateKey: row.private_key };
   }
@@ -165,8 +189,8 @@ async function listKeys(db: SqlExecutor): Promise<CheckpointKey[]> {
 
 /**
  * The checkpoints kept in a store, as an export, read without writing anything (for `lgsp verify` on a
- * store or a copy of it): undefined when the store has no checkpoint tables or no signing key yet. Reads
- * the public keys only. With several keys (none is made so far but the first), the signing one.
+ * store or a copy of it): undefined when the store has no checkpoint tables or no key yet. Reads the
+ * public keys only: every key, the one recorded last as `keyId` and `publicKey`.
  */
 export async function readStoredCheckpoints(db: SqlExecutor): Promise<CheckpointExport | undefined> {
   const [version] = await db.query<{ version: number }>(
@@ -174,7 +198,8 @@ export async function readStoredCheckpoints(db: SqlExecutor): Promise<Checkpoint
     [CHECKPOINTS_COMPONENT],
   );
   if (version === undefined) return undefined;
-  const key = (await listKeys(db)).at(-1);
+  const keys = await listKeys(db);
+  const key = keys.at(-1);
   if (key === undefined) return undefined;
   const checkpoints: SignedCheckpoint[] = [];
   for (let page = await listCheckpoints(db, 0, 1000); page.length > 0;) {
@@ -186,6 +211,7 @@ export async function readStoredCheckpoints(db: SqlExecutor): Promise<Checkpoint
     algorithm: 'Ed25519',
     keyId: key.keyId,
     publicKey: key.publicKey,
+    ...(keys.length > 1 ? { keys: keys.map(({ keyId, publicKey }) => ({ keyId, publicKey })) } : {}),
     checkpoints,
   };
 }

@@ -43,7 +43,12 @@ import {
   type SubscriptionsConfig,
 } from './storage.js';
 
-import { CHECKPOINTS_DEFAULTS, CHECKPOINTS_SCHEMA, type CheckpointsConfig } from './checkpoints.js';
+import {
+  applyCheckpointsEnv,
+  CHECKPOINTS_DEFAULTS,
+  CHECKPOINTS_SCHEMA,
+  type CheckpointsConfig,
+} from './checkpoints.js';
 import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
 import {
   applyWebhooksEnv,
@@ -176,6 +181,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
 
   merged.dataDir = resolve(merged.dataDir);
   if (merged.adminUnits.file) merged.adminUnits.file = resolve(merged.adminUnits.file);
+  if (merged.checkpoints.keyFile) merged.checkpoints.keyFile = resolve(merged.checkpoints.keyFile);
   return merged;
 }
 
@@ -188,6 +194,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   applyConnectorEnv(c, env, problems);
   applyIngestEnv(c.ingest, env, problems);
   applyWebhooksEnv(c.webhooks, env, problems);
+  applyCheckpointsEnv(c.checkpoints, env);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   applyLogEnv(c.log, env, problems);
 }

@@ -20,7 +20,11 @@ describe('GET /v1/admin/checkpoints', () => {
     const signer = new CheckpointSigner(pair);
     const kept = [1, 2, 3].map((p) => signer.sign(p * 100, String(p).repeat(64), '2026-12-06T08:00:00.000Z'));
     for (const c of kept) await store.add(c);
-    const hub = await serve({ key: async () => pair, list: (after, limit) => store.list(after, limit) });
+    const hub = await serve({
+      key: async () => pair,
+      keys: async () => [pair],
+      list: (after, limit) => store.list(after, limit),
+    });
     try {
       const head = {
         format: 'lgsp-checkpoints/v1',
@@ -47,8 +51,32 @@ describe('GET /v1/admin/checkpoints', () => {
     }
   });
 
+  it('lists every key when the hub has signed with more than one', async () => {
+    const keys = [
+      { keyId: 'ed25519:old', publicKey: 'old pem' },
+      { keyId: 'ed25519:new', publicKey: 'new pem' },
+    ];
+    const hub = await serve({ key: async () => keys[1]!, keys: async () => keys, list: async () => [] });
+    try {
+      expect((await get(`${hub.url}/v1/admin/checkpoints`)).body).toEqual({
+        format: 'lgsp-checkpoints/v1',
+        algorithm: 'Ed25519',
+        keyId: 'ed25519:new',
+        publicKey: 'new pem',
+        keys,
+        checkpoints: [],
+      });
+    } finally {
+      await hub.close();
+    }
+  });
+
   it('refuses a commune client (403), no token (401) and a bad limit (400); 404 when the hub signs none', async () => {
-    const hub = await serve({ key: async () => ({ keyId: 'k', publicKey: 'p' }), list: async () => [] });
+    const hub = await serve({
+      key: async () => ({ keyId: 'k', publicKey: 'p' }),
+      keys: async () => [{ keyId: 'k', publicKey: 'p' }],
+      list: async () => [],
+    });
     try {
       expect((await get(`${hub.url}/v1/admin/checkpoints`, 'commune-token')).status).toBe(403);
       expect((await get(`${hub.url}/v1/admin/checkpoints`, 'nobody')).status).toBe(401);

@@ -8,7 +8,7 @@ import type { CheckpointReader } from './checkpoint-parts.js';
 
 /**
  * The signed checkpoints of the log, for anchoring elsewhere (`lgsp checkpoints export`): the public key
- * (PEM) and, per checkpoint, its position, chain hash, time, the exact signed message and the signature.
+ * (PEM; every key, when the hub has signed with more than one) and, per checkpoint, its position, chain hash, time, the exact signed message and the signature.
  * Admin or operator. Position order; `next` is the `after` of the following page when this one is full.
  */
 @Roles('admin', 'operator')
@@ -23,13 +23,19 @@ export class CheckpointsController {
   ): Promise<CheckpointExport & { next?: number }> {
     const reader = this.checkpoints;
     if (reader === undefined) throw new DomainError('not-found', 'this hub signs no checkpoints');
-    const [key, checkpoints] = await Promise.all([reader.key(), reader.list(after, limit)]);
+    const [key, keys, checkpoints] = await Promise.all([
+      reader.key(),
+      reader.keys(),
+      reader.list(after, limit),
+    ]);
     const last = checkpoints.at(-1);
     return {
       format: CHECKPOINT_EXPORT_FORMAT,
       algorithm: 'Ed25519',
       keyId: key.keyId,
       publicKey: key.publicKey,
+      // Every key that may have signed a checkpoint, when there has been more than one.
+      ...(keys.length > 1 ? { keys } : {}),
       checkpoints,
       ...(checkpoints.length === limit && last ? { next: last.position } : {}),
     };
