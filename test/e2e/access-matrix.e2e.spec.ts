@@ -142,6 +142,7 @@ describe('access: every route by every role, and nothing across scopes', () => {
       ],
     ),
     ['GET', '/v1/admin/audit', undefined, operatorsOnly(200)],
+    ['GET', '/v1/admin/checkpoints', undefined, operatorsOnly(200)],
     ['GET', '/health/live', undefined, byScope(200, 200, 200, 200)],
     ['GET', '/health/ready', undefined, byScope(200, 200, 200, 200)],
     ['GET', '/metrics', undefined, byScope(200, 200, 200, 200)],

@@ -388,6 +388,7 @@ describe('lgsp migrate', () => {
       'replay.runs',
       'security.audit',
       'security.clients',
+      'signed-checkpoints',
       'webhooks',
     ]);
     for (const v of versions) expect(v.version).toBeGreaterThanOrEqual(1);
@@ -407,6 +408,8 @@ describe('lgsp migrate', () => {
         'connector_parking_history',
         'connector_pending',
         'audit_log',
+        'checkpoint_keys',
+        'signed_checkpoints',
       ]),
     );
     const again = await run();

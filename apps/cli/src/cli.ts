@@ -1,5 +1,6 @@
 import { ApiError, Api } from './api.js';
 import { audit, auditVerify } from './audit.js';
+import { checkpointsExport } from './checkpoints.js';
 import { intFlag, parseFlags, positiveFlag, query, type Ctx, type Flags, type Out } from './command.js';
 import { eventsTail } from './events-tail.js';
 import { CliConfigError, loadHubConfig } from './hub-config.js';
@@ -91,13 +92,22 @@ Commands:
   lgsp migrate [--store sqlite|postgres://…] [--schema NAME]
       Creates or upgrades the store's tables without starting the hub. Reads the hub's configuration
       (LGSP_CONFIG, LGSP_STORE, LGSP_POSTGRES_SCHEMA, LGSP_DATA_DIR); --store and --schema override it.
+  lgsp checkpoints export [--json] [--out FILE]
+      Every signed checkpoint the hub keeps, with its Ed25519 public key, for anchoring elsewhere.
+      --json writes the export document (the public key in PEM; per checkpoint its position, chain
+      hash, time, the exact signed message and the signature, both base64) that verify --checkpoints
+      reads; --out writes to FILE instead of stdout.
   lgsp verify [--store sqlite|postgres://…] [--schema NAME] [--data-dir DIR] | verify --file EVENTS_DB
+              [--checkpoints EXPORT_JSON]
       Recomputes the hash chain of the whole event log from position 1, reading the store directly
       and read-only (the hub may be stopped): the configured store like migrate (--data-dir overrides
       LGSP_DATA_DIR), a PostgreSQL schema (a backup restored into one too), or --file, a copy of an
       events.db anywhere. Prints "chain holds: N events, head hash H", or the first position that is
-      modified, missing or out of order (exit 7).
-
+      modified, missing or out of order (exit 7). Then checks the chain against the signed checkpoints:
+      those kept in the store, or with --checkpoints those of a file exported earlier (which also
+      catches a log rewritten with its chain recomputed); each signature must verify and the record at
+      each checkpoint's position must have its chain hash, else it names the first checkpoint that
+      does not match (exit 7).
   SCOPE: [--province P] [--commune C] [--from RFC3339] [--to RFC3339]
          [--dossiers CODE1,CODE2 | --dossiers-file FILE (codes separated by lines, commas or spaces)]
 
@@ -106,7 +116,7 @@ Progress goes to stderr: a bar on a terminal, a plain line every 10 s otherwise.
 Exit codes: 0 success; 2 usage error, or a replay, webhook deletion or client revocation needing
 confirmation without a terminal or --yes; 3 the hub refused the request (its problem is printed); 4 the
 hub (or, for migrate and verify, the store) could not be reached; 5 a reconciliation found mismatches;
-6 a run ended failed or cancelled, or the replay, deletion or revocation was not confirmed; 7 verify found the hash chain broken; 78
+6 a run ended failed or cancelled, or the replay, deletion or revocation was not confirmed; 7 verify found the hash chain broken or a checkpoint that does not match, or audit verify found the audit chain broken; 78
 bad configuration; 130 interrupted while following a run (the run goes on in the hub).`;
 
 /**
@@ -209,6 +219,7 @@ const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
     'replay cancel': (ctx: Ctx) => replayCommand(ctx, 'cancel'),
     audit,
     'audit verify': auditVerify,
+    'checkpoints export': checkpointsExport,
     'webhooks create': webhooksCreate,
     'webhooks list': webhooksList,
     'webhooks show': webhooksShow,

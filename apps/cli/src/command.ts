@@ -28,6 +28,8 @@ export function parseFlags(argv: string[]) {
       schema: { type: 'string' },
       'data-dir': { type: 'string' },
       file: { type: 'string' },
+      checkpoints: { type: 'string' },
+      out: { type: 'string' },
       dossiers: { type: 'string' },
       'dossiers-file': { type: 'string' },
       'from-reconciliation': { type: 'string' },

@@ -16,7 +16,10 @@ export const EXIT = {
   mismatches: 5,
   /** A run ended failed or cancelled, or the operator declined to confirm a replay or deletion (nothing done). */
   incomplete: 6,
-  /** `lgsp verify` found the event log's hash chain broken (a record modified, missing or out of order). */
+  /**
+   * `lgsp verify` found the event log's hash chain broken (a record modified, missing or out of order),
+   * or a signed checkpoint that does not match it.
+   */
   chainBroken: 7,
   /** Bad configuration (migrate, verify). */
   config: 78,
@@ -39,6 +42,8 @@ export interface CliIo {
   /** Aborted when the operator presses Ctrl-C. */
   interrupt: AbortSignal;
   readFile(path: string): string;
+  /** Writes a file (`--out`); node:fs when absent. */
+  writeFile?(path: string, text: string): void;
   /** Between two polls of a running run; default 1000 ms. */
   pollMs?: number;
   /** At most one plain progress line per this many ms when stderr is not a terminal; default 10000. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { runCli } from './cli.js';
 import type { CliIo } from './io.js';
@@ -29,6 +29,7 @@ const io: CliIo = {
     : {}),
   interrupt: interrupt.signal,
   readFile: (path) => readFileSync(path, 'utf8'),
+  writeFile: (path, text) => writeFileSync(path, text),
 };
 
 const code = await runCli(process.argv.slice(2), io);

@@ -14,6 +14,7 @@ import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
 import { ClientService, generateToken, JoseJwtVerifier, JwtLogin, type AuditLog } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
 import type { HubConfig, JwtConfig } from '#lgsp/hub-config';
+import { checkpointParts, type CheckpointReader } from './checkpoints/checkpoint-parts.js';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
 import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
@@ -44,6 +45,8 @@ export interface HubRuntime {
   replay: ReplayService;
   /** Webhook subscriptions (the `/v1/webhooks` API); undefined when `webhooks.enabled` is false. */
   webhooks: WebhookService | undefined;
+  /** The signed checkpoints of the log; undefined when `checkpoints.enabled` is false. */
+  checkpoints: CheckpointReader | undefined;
   /** The subscribers' lag and state. */
   subscriptions: { lag(): Promise<SubscriptionLag[]> };
   /**
@@ -157,6 +160,14 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         leased: lease !== undefined,
       })
     : undefined;
+  const checkpoints = await checkpointParts({
+    config,
+    logger,
+    database: storage.database,
+    events: store,
+    subscriptions,
+    leased: lease !== undefined,
+  });
   const reconciliation = await reconciliationParts({
     storage: storage.database,
     logger,
@@ -198,6 +209,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     reconciliation,
     replay,
     webhooks: webhooks?.service,
+    checkpoints: checkpoints?.reader,
     subscriptions: {
       lag: async () => [...((await projection?.lag()) ?? []), ...(await subscriptions.lag())],
     },
@@ -209,6 +221,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await projection?.start();
       await subscriptions.start();
       webhooks?.start();
+      checkpoints?.start();
       for (const poller of connectors.pollers) poller.start();
       replay.start();
       // In the background: joining the consumer group can take a session timeout after a crash
@@ -225,6 +238,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await reconciliation.close();
       await subscriptions.stop();
       await webhooks?.stop();
+      await checkpoints?.stop();
       connectors.close();
       await kafka?.relay?.close();
       await kafka?.replay.close();

@@ -44,6 +44,12 @@ import {
 } from './storage.js';
 
 import { applyAuthEnv, AUTH_DEFAULTS, AUTH_SCHEMA, checkAuth, type AuthConfig } from './auth.js';
+import {
+  applyCheckpointsEnv,
+  CHECKPOINTS_DEFAULTS,
+  CHECKPOINTS_SCHEMA,
+  type CheckpointsConfig,
+} from './checkpoints.js';
 import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
 import {
   applyWebhooksEnv,
@@ -86,6 +92,8 @@ export interface HubConfig extends StorageConfig {
   simulators: SimulatorsConfig;
   /** Webhook subscriptions and their delivery (README, "Webhooks"). */
   webhooks: WebhooksConfig;
+  /** Signed checkpoints of the event log (README, "Signed checkpoints"). */
+  checkpoints: CheckpointsConfig;
   log: LogConfig;
 }
 
@@ -103,6 +111,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   replay: { confirmAbove: 1000, chunkSize: 100, pollMs: 500 },
   simulators: SIMULATORS_DEFAULTS,
   webhooks: WEBHOOKS_DEFAULTS,
+  checkpoints: CHECKPOINTS_DEFAULTS,
   log: LOG_DEFAULTS,
 };
 
@@ -124,6 +133,7 @@ const schema = settingsObject({
   }),
   simulators: SIMULATORS_SCHEMA,
   webhooks: WEBHOOKS_SCHEMA,
+  checkpoints: CHECKPOINTS_SCHEMA,
   log: LOG_SCHEMA,
 });
 
@@ -176,6 +186,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
 
   merged.dataDir = resolve(merged.dataDir);
   if (merged.adminUnits.file) merged.adminUnits.file = resolve(merged.adminUnits.file);
+  if (merged.checkpoints.keyFile) merged.checkpoints.keyFile = resolve(merged.checkpoints.keyFile);
   return merged;
 }
 
@@ -189,6 +200,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   applyIngestEnv(c.ingest, env, problems);
   applyWebhooksEnv(c.webhooks, env, problems);
   applyAuthEnv(c.auth, env, problems);
+  applyCheckpointsEnv(c.checkpoints, env);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   applyLogEnv(c.log, env, problems);
 }

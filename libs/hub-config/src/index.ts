@@ -14,3 +14,4 @@ export type { StorageConfig, SubscriptionsConfig } from './storage.js';
 export type { IngestConfig } from './ingest.js';
 export type { WebhooksConfig } from './webhooks.js';
 export type { AuthConfig, JwtConfig } from './auth.js';
+export type { CheckpointsConfig } from './checkpoints.js';

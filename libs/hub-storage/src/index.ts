@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqlCheckpointStore } from '#lgsp/checkpoints';
 import {
   SqlParkingStore,
   SqlPendingWorkStore,
@@ -42,7 +43,7 @@ export function openStorage(config: StorageConfig, logger: Logger, instanceId: s
 
 /**
  * `lgsp migrate`: creates or upgrades every table of the configured store (event store, clients,
- * dossier views, leases, connector parking, webhooks) without starting the hub, and returns the versions now in place. Hub
+ * dossier views, leases, connector parking, webhooks, signed checkpoints) without starting the hub, and returns the versions now in place. Hub
  * processes also migrate at start-up; running it first lets an operator upgrade a shared PostgreSQL
  * schema once, before rolling the replicas.
  */
@@ -56,6 +57,7 @@ export async function migrateStorage(config: StorageConfig, logger: Logger): Pro
     await SqlReconciliationStore.open(storage.database);
     await SqlReplayStore.open(storage.database);
     await SqlWebhookStore.open(storage.database);
+    await SqlCheckpointStore.open(storage.database);
     return await storage.versions();
   } finally {
     storage.close();

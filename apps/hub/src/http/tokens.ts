@@ -27,6 +27,8 @@ export const HUB_STATUS = Symbol('HubStatus');
 export const LOGGER = Symbol('Logger');
 /** The WebhookService; undefined when `webhooks.enabled` is false (the routes then answer 404). */
 export const WEBHOOKS = Symbol('WebhookService');
+/** The CheckpointReader; undefined when `checkpoints.enabled` is false (the route then answers 404). */
+export const CHECKPOINTS = Symbol('CheckpointReader');
 /** The {@link IngestLimits}. */
 export const INGEST_LIMITS = Symbol('IngestLimits');
 

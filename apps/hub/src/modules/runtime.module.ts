@@ -4,6 +4,7 @@ import { IngestService } from '#lgsp/ingest';
 import { HubMetrics } from '#lgsp/observability';
 import {
   AUDIT_LOG,
+  CHECKPOINTS,
   CONNECTORS,
   DOSSIER_VIEWS,
   EVENT_STORE,
@@ -46,6 +47,7 @@ export class HubRuntimeModule {
       { provide: RECONCILIATION, useValue: runtime.reconciliation },
       { provide: REPLAY, useValue: runtime.replay },
       { provide: WEBHOOKS, useValue: runtime.webhooks },
+      { provide: CHECKPOINTS, useValue: runtime.checkpoints },
       { provide: SUBSCRIPTIONS, useValue: runtime.subscriptions },
       { provide: HubMetrics, useValue: runtime.metrics },
       { provide: HUB_STATUS, useValue: status },
