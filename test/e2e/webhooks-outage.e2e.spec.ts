@@ -131,8 +131,17 @@ describe('webhooks: a receiver down for two minutes under traffic', () => {
       }
       const lagA = [...auditA.firstAck].map(([p, at]) => at - Date.parse(byPosition.get(p)!.recordedAt));
 
-      // Every try A's endpoint got (the refused ones too), from the attempts log.
-      const attempts = await allAttempts(hub.url, hub.adminToken, whA.id);
+      // Every try A's endpoint got (the refused ones too), from the attempts log (its lines are
+      // written shortly after the answers: wait until the last deliveries have theirs).
+      let attempts = await allAttempts(hub.url, hub.adminToken, whA.id);
+      for (
+        let wait = 0;
+        attempts.filter((t) => t.outcome === 'delivered').length < log.length && wait < 50;
+        wait++
+      ) {
+        await sleep(100);
+        attempts = await allAttempts(hub.url, hub.adminToken, whA.id);
+      }
       const triesByPosition = new Map<number, Attempt[]>();
       for (const t of attempts)
         triesByPosition.set(t.position, [...(triesByPosition.get(t.position) ?? []), t]);

@@ -389,7 +389,11 @@ describe('webhooks, with the hub as a process', () => {
     await eventually(async () => (later.every((c) => versionsOf(r, c).length === 3) ? true : undefined));
     for (const c of later) expect(versionsOf(r, c)).toEqual([1, 2, 3]);
 
-    const log = await attempts(webhook.id);
+    // The attempt lines are written by the outcome writer shortly (50 ms) after the answers.
+    const log = await eventually(async () => {
+      const lines = await attempts(webhook.id);
+      return lines.some((a) => a.outcome === 'delivered') ? lines : undefined;
+    });
     const outcomes = new Set(log.map((a) => a.outcome));
     expect(outcomes).toEqual(new Set(['retry', 'parked', 'disabled', 'delivered']));
     for (const a of log) {
@@ -684,6 +688,8 @@ describe('webhooks, with the hub as a process', () => {
     ]);
     const firstIds = new Map(ra.received.map((d) => [d.event.lgspposition, d.id]));
     const bSeen = rb.received.length;
+    // Every try B received has its attempt line (written shortly after the answer) before counting.
+    await eventually(async () => ((await attempts(b.id)).length === bSeen ? true : undefined));
     const bAttempts = (await attempts(b.id)).length;
     const headBefore = await head();
     const subscriptionsBefore = (await api('admin', 'GET', '/v1/admin/subscriptions')).body.subscriptions as {
@@ -801,6 +807,8 @@ describe('webhooks, with the hub as a process', () => {
     expect(enabled.code).toBe(0);
     expect(enabled.stdout).toMatch(new RegExp(`webhook ${id} active; \\d+ events to catch up`));
     await eventually(async () => (versionsOf(r, code).length === 2 ? true : undefined));
+    // The attempt lines are written shortly (50 ms) after the answers.
+    await eventually(async () => ((await attempts(id!)).length === 2 ? true : undefined));
 
     const log = await lgsp(['attempts', id!]);
     expect(log.code).toBe(0);
