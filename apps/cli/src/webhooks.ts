@@ -1,52 +1,14 @@
+import type { DeliveryAttempt, WebhookFilter, WebhookView } from '#lgsp/webhooks';
 import { intFlag, listFlag, positiveFlag, requireArg, type Ctx } from './command.js';
 import { printListing } from './listing.js';
 import { EXIT, UsageError } from './io.js';
 import { isYes } from './replay.js';
 import { cell, fields } from './table.js';
 
-/** Which events a webhook receives; an absent member lets every value through. */
-export interface WebhookFilter {
-  types?: string[];
-  provinces?: string[];
-  communes?: string[];
-}
-
-/** A webhook as `/v1/webhooks` answers it. */
-export interface Webhook {
-  id: string;
-  url: string;
-  description?: string;
-  filter: WebhookFilter;
-  ratePerSecond: number;
-  state: 'active' | 'disabled';
-  disabledReason?: string;
-  disabledAt?: string;
-  province?: string;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-  secretRotatedAt?: string;
-  previousSecretExpiresAt?: string;
-  checkpoint: number;
-  lag: { events: number; seconds: number };
-  pending: number;
-  parked: number;
-  failingSince?: string;
-}
-
-/** One try of one delivery, as `/v1/webhooks/{id}/attempts` answers it. */
-export interface WebhookAttempt {
-  seq: number;
-  at: string;
-  position: number;
-  messageId: string;
-  attempt: number;
-  status?: number;
-  durationMs: number;
-  response?: string;
-  error?: string;
-  outcome: 'delivered' | 'retry' | 'parked' | 'disabled';
-}
+/** The wire types of `/v1/webhooks`, as the hub's webhook library defines them. */
+export type { WebhookFilter } from '#lgsp/webhooks';
+export type Webhook = WebhookView;
+export type WebhookAttempt = DeliveryAttempt;
 
 const FILTER_FLAGS = [
   ['types', 'an event type'],
