@@ -20,6 +20,8 @@ import { ProjectionThread } from './projection/projection-thread.js';
 import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 import { webhookParts } from './webhooks/webhook-parts.js';
+import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
+import { SealingEventStore } from '#lgsp/privacy';
 import type { WebhookService } from '#lgsp/webhooks';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -37,6 +39,8 @@ export interface HubRuntime {
    * Empty when none is enabled.
    */
   connectors: RunningConnectors;
+  /** The personal-data keys and codec; undefined when `privacy.enabled` is false. */
+  privacy: PrivacyParts | undefined;
   /** The operators' audit log (events database, or the PostgreSQL schema). */
   audit: AuditLog;
   /** Reconciliation runs against the enabled connectors' systems. */
@@ -87,7 +91,11 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
 
   const instanceId = config.instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const storage = await openStorage(config, logger, instanceId);
-  const { store } = storage;
+  // Personal fields are sealed per data subject below everything that reads or writes events: the log,
+  // the projection and every copy hold sealed values; the readers above see clear text or `[erased]`.
+  const privacy = await privacyParts(config, storage.database, logger);
+  const sealed = storage.store;
+  const store: EventStore = privacy ? new SealingEventStore(sealed, privacy.codec) : sealed;
 
   const metrics = new HubMetrics();
   const observer: IngestObserver = {
@@ -108,14 +116,14 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     ...(config.auth.jwt ? { jwt: jwtLogin(config.auth.jwt, units, logger) } : {}),
   });
   clients.setAdminToken(bootstrapAdminToken(config, logger));
-  const { dossiers } = storage;
+  const dossiers = privacy ? new RevealingDossierViews(storage.dossiers, privacy.codec) : storage.dossiers;
 
   // On the embedded store the projection runs in its own worker thread (CPU next to ingest); on
   // PostgreSQL every subscriber runs on the main thread, each in the one replica holding its lease.
   const projection = storage.projectionFiles
     ? new ProjectionThread({
-        store,
-        views: dossiers,
+        store: sealed,
+        views: storage.dossiers,
         logger,
         data: {
           ...storage.projectionFiles,
@@ -133,8 +141,15 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     logger,
     ...(lease ? { lease } : {}),
   });
+  // The projection folds the events as stored (sealed values), so that the views hold no clear text.
+  const projectionSubscriptions =
+    projection || !privacy
+      ? subscriptions
+      : new Subscriptions({ store: sealed, logger, ...(lease ? { lease } : {}) });
   if (!projection)
-    subscriptions.register(new DossierProjection(dossiers, { batchSize: config.subscriptions.batchSize }));
+    projectionSubscriptions.register(
+      new DossierProjection(storage.dossiers, { batchSize: config.subscriptions.batchSize }),
+    );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptions.register(kafka.relay);
   const connectors = await connectorParts(config, logger, store, units, ingest, storage);
@@ -164,7 +179,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     config,
     logger,
     database: storage.database,
-    events: store,
+    events: sealed,
     subscriptions,
     leased: lease !== undefined,
   });
@@ -205,13 +220,18 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     clients,
     dossiers,
     connectors: running,
+    privacy,
     audit,
     reconciliation,
     replay,
     webhooks: webhooks?.service,
     checkpoints: checkpoints?.reader,
     subscriptions: {
-      lag: async () => [...((await projection?.lag()) ?? []), ...(await subscriptions.lag())],
+      lag: async () => [
+        ...((await projection?.lag()) ?? []),
+        ...(projectionSubscriptions === subscriptions ? [] : await projectionSubscriptions.lag()),
+        ...(await subscriptions.lag()),
+      ],
     },
     projection,
     instanceId,
@@ -219,6 +239,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     ready: false,
     async start() {
       await projection?.start();
+      if (projectionSubscriptions !== subscriptions) await projectionSubscriptions.start();
       await subscriptions.start();
       webhooks?.start();
       checkpoints?.start();
@@ -237,6 +258,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await replay.stop();
       await reconciliation.close();
       await subscriptions.stop();
+      if (projectionSubscriptions !== subscriptions) await projectionSubscriptions.stop();
       await webhooks?.stop();
       await checkpoints?.stop();
       connectors.close();

@@ -50,6 +50,7 @@ import {
   CHECKPOINTS_SCHEMA,
   type CheckpointsConfig,
 } from './checkpoints.js';
+import { applyPrivacyEnv, PRIVACY_DEFAULTS, PRIVACY_SCHEMA, type PrivacyConfig } from './privacy.js';
 import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
 import {
   applyWebhooksEnv,
@@ -94,6 +95,8 @@ export interface HubConfig extends StorageConfig {
   webhooks: WebhooksConfig;
   /** Signed checkpoints of the event log (README, "Signed checkpoints"). */
   checkpoints: CheckpointsConfig;
+  /** Personal data: sealed per subject, erasure, retention (README, "Personal data"). */
+  privacy: PrivacyConfig;
   log: LogConfig;
 }
 
@@ -112,6 +115,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   simulators: SIMULATORS_DEFAULTS,
   webhooks: WEBHOOKS_DEFAULTS,
   checkpoints: CHECKPOINTS_DEFAULTS,
+  privacy: PRIVACY_DEFAULTS,
   log: LOG_DEFAULTS,
 };
 
@@ -134,6 +138,7 @@ const schema = settingsObject({
   simulators: SIMULATORS_SCHEMA,
   webhooks: WEBHOOKS_SCHEMA,
   checkpoints: CHECKPOINTS_SCHEMA,
+  privacy: PRIVACY_SCHEMA,
   log: LOG_SCHEMA,
 });
 
@@ -187,6 +192,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
   merged.dataDir = resolve(merged.dataDir);
   if (merged.adminUnits.file) merged.adminUnits.file = resolve(merged.adminUnits.file);
   if (merged.checkpoints.keyFile) merged.checkpoints.keyFile = resolve(merged.checkpoints.keyFile);
+  if (merged.privacy.masterKeyFile) merged.privacy.masterKeyFile = resolve(merged.privacy.masterKeyFile);
   return merged;
 }
 
@@ -201,6 +207,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   applyWebhooksEnv(c.webhooks, env, problems);
   applyAuthEnv(c.auth, env, problems);
   applyCheckpointsEnv(c.checkpoints, env);
+  applyPrivacyEnv(c.privacy, env, problems);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   applyLogEnv(c.log, env, problems);
 }

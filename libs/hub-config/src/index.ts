@@ -15,3 +15,4 @@ export type { IngestConfig } from './ingest.js';
 export type { WebhooksConfig } from './webhooks.js';
 export type { AuthConfig, JwtConfig } from './auth.js';
 export type { CheckpointsConfig } from './checkpoints.js';
+export type { PrivacyConfig } from './privacy.js';

@@ -1,0 +1,26 @@
+/**
+ * Personal data under Law 91/2025: how the hub stores it (encrypted per data subject) and what a reader
+ * sees once a subject's key is destroyed.
+ */
+
+/** The component name of the key tables in `schema_version`. */
+export const PRIVACY_COMPONENT = 'personal-data-keys';
+
+/**
+ * The prefix of a stored personal value: `lgsp:pd1:<kid>:<base64url(iv ‖ tag ‖ ciphertext)>`, the
+ * AES-256-GCM encryption of the value's JSON under the subject key `kid` (the kid is the additional
+ * authenticated data).
+ */
+export const SEALED_PREFIX = 'lgsp:pd1:';
+
+/** What a personal value reads as once its subject's key was destroyed. */
+export const ERASED = '[erased]';
+
+/** The subject of a surrogate identity: a person without a citizen ID, known by their place in a dossier. */
+export const surrogateSubject = (dossierCode: string, role: string): string =>
+  `dossier:${dossierCode}:${role}`;
+
+/** True for a string written by the hub's sealing (a personal value at rest). */
+export function isSealed(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
+}
