@@ -60,6 +60,16 @@ const EXAMPLE_DATA: { readonly [T in EventType]: EventDataByType[T] } = {
     registeredAt: '2025-07-03T14:00:00+07:00',
     person: { fullName: 'Nguyễn Minh Đức', dateOfBirth: '2025-06-20', sex: 'male' },
   },
+  'vn.gov.lgsp.person.erased.v1': {
+    dossierCode: '000.00.15.H55-250701-0001',
+    provinceCode: '51',
+    communeCode: '21040',
+    subjectRef: 'q4Z1kS0yq1m2Vh3Zp0aX9nQfL7cR2tW8uE5yB6dN4oI',
+    roles: ['applicant'],
+    erasedAt: '2026-01-15T10:00:00+07:00',
+    reason: 'request',
+    erasureId: 'erasure-example',
+  },
 };
 
 /**

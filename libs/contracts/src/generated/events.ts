@@ -471,6 +471,58 @@ export interface PaymentFailed {
   reason: string;
 }
 
+// ---- person.erased/v1
+/**
+ * data of vn.gov.lgsp.person.erased.v1: the hub destroyed the key of a data subject whose personal data this dossier holds (an approved erasure request, Law 91/2025 Art. 14, or the retention period). Every earlier value of the subject now reads as "[erased]"; subscribers and connectors erase their copies. Emitted by the hub only, one per dossier of the subject, in the dossier's stream.
+ */
+export interface PersonErased {
+  /**
+   * Dossier code, e.g. 000.00.15.H12-250701-0001. Letters, digits, dot, dash and underscore.
+   */
+  dossierCode: string;
+  /**
+   * 2-digit province code (national statistics office, 2025 list).
+   */
+  provinceCode: string;
+  /**
+   * 5-digit commune code (national statistics office, 2025 list).
+   */
+  communeCode: string;
+  /**
+   * The subject's pseudonym in the hub (a keyed hash of the citizen ID or surrogate; not reversible without the hub's secret), the same in every dossier of the subject.
+   */
+  subjectRef: string;
+  /**
+   * The subject's roles in this dossier, e.g. applicant, person (a registered person), mother, father.
+   *
+   * @minItems 1
+   * @maxItems 10
+   */
+  roles:
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string];
+  /**
+   * RFC 3339 date-time with an explicit offset (Z or ±hh:mm).
+   */
+  erasedAt: string;
+  /**
+   * request: an approved erasure request; retention: the retention period after the dossier ended.
+   */
+  reason: 'request' | 'retention';
+  /**
+   * The erasure request that was approved (reason request).
+   */
+  erasureId?: string;
+}
+
 /** Every event type of the catalogue, mapped to the type of its `data`. */
 export interface EventDataByType {
   'vn.gov.lgsp.civil-status.registered.v1': CivilStatusRegistered;
@@ -479,6 +531,7 @@ export interface EventDataByType {
   'vn.gov.lgsp.dossier.transferred.v1': DossierTransferred;
   'vn.gov.lgsp.payment.completed.v1': PaymentCompleted;
   'vn.gov.lgsp.payment.failed.v1': PaymentFailed;
+  'vn.gov.lgsp.person.erased.v1': PersonErased;
 }
 
 export type EventType = keyof EventDataByType;
@@ -490,4 +543,5 @@ export const EVENT_SCHEMA_NAMES: Readonly<Record<EventType, string>> = {
   'vn.gov.lgsp.dossier.transferred.v1': 'dossier.transferred',
   'vn.gov.lgsp.payment.completed.v1': 'payment.completed',
   'vn.gov.lgsp.payment.failed.v1': 'payment.failed',
+  'vn.gov.lgsp.person.erased.v1': 'person.erased',
 };
