@@ -24,3 +24,9 @@ export const surrogateSubject = (dossierCode: string, role: string): string =>
 export function isSealed(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
 }
+
+/**
+ * The subject whose key seals a dossier's working copies of personal data (pending connector work,
+ * reconciliation findings): erasing any person of the dossier destroys it too.
+ */
+export const copySubject = (dossierCode: string): string => `dossier:${dossierCode}:copies`;
