@@ -14,6 +14,8 @@ import {
 } from '#lgsp/connectors';
 import { type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
+import { PersonalDataCodec, SqlSubjectKeyStore } from '#lgsp/privacy';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { evolveDossier, isDossierViewEvent, type DossierView } from '#lgsp/projections';
 import { getJson, post, statusChanged, submitted } from '../support/events.js';
 import {
@@ -303,7 +305,9 @@ describe('connectors end to end: hub, connectors and simulators as processes, un
     const store = SqliteEventStore.open({ file: join(dataDir, 'events.db'), readOnly: true });
     let log: StoredEvent[];
     try {
-      log = await store.readAll({ limit: 10_000_000 });
+      // The log holds the personal fields sealed: opened with the subject keys in the same file.
+      const keys = await SqlSubjectKeyStore.reader(SqliteDatabase.over(store.database));
+      log = await new PersonalDataCodec(keys).revealEvents(await store.readAll({ limit: 10_000_000 }));
     } finally {
       await store.close();
     }

@@ -65,6 +65,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', sendExpectationFailed);
+  // A client that sends its whole request and then half-closes its side (it has nothing more to send)
+  // still gets the answer: without this Node aborts a request whose answer is not written by the time
+  // the end of the stream is read, i.e. any answer that waits for a commit.
+  (fastify.server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
 
   // Ingest reads raw bytes: the CloudEvents binding decides the mode from the media type, and bad
   // JSON becomes a problem the ingest path reports itself. Other routes get parsed JSON.
