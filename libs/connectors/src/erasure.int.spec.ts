@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { PostgresEventStore } from '#lgsp/event-store/postgres';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
-import { PersonalDataCodec, SealingEventStore, SqlSubjectKeyStore } from '#lgsp/privacy';
+import { PersonalDataCodec, SealingEventStore, SqlSubjectKeyStore, surrogateSubject } from '#lgsp/privacy';
 import {
   expectedDossiers,
   NOT_ERASED_VALUE,
@@ -18,6 +18,7 @@ import { PostgresDatabase } from '#lgsp/storage/postgres';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { dropSchema, POSTGRES_URL } from '../../../test/support/postgres.js';
 import { CivilRegistryConnector } from './civil-registry/civil-registry-connector.js';
+import { CIVIL_REGISTRY_SOURCE } from './civil-registry/civil-registry-mapping.js';
 import { CircuitBreaker } from './core/circuit-breaker.js';
 import { PERSON_ERASED } from './core/erasure.js';
 import { SqlParkingStore } from './core/parking/sql-parking-store.js';
@@ -115,13 +116,18 @@ function newCode(): string {
 
 const common = (code: string) => ({ dossierCode: code, provinceCode: PROVINCE, communeCode: COMMUNE });
 
-async function append(code: string, type: string, data: Record<string, unknown>): Promise<void> {
+async function append(
+  code: string,
+  type: string,
+  data: Record<string, unknown>,
+  source = `/communes/${COMMUNE}/one-stop-shop`,
+): Promise<void> {
   await store.append([
     {
       stream: `dossier-${code}`,
       expectedVersion: 'any',
       id: randomUUID(),
-      source: `/communes/${COMMUNE}/one-stop-shop`,
+      source,
       type,
       time: new Date().toISOString(),
       data,
@@ -156,15 +162,15 @@ async function submit(code: string, extra: Record<string, unknown> = {}): Promis
   });
 }
 
-/** Destroys the applicant's key, then appends the hub's notice, as the erasure workflow does. */
-async function erase(codes: readonly string[]): Promise<void> {
-  const ref = keys.ref(ID);
+/** Destroys a subject's key (the applicant's), then appends the hub's notice, as the erasure workflow does. */
+async function erase(codes: readonly string[], subject = ID, role = 'applicant'): Promise<void> {
+  const ref = keys.ref(subject);
   await keys.destroy(ref);
   for (const code of codes) {
     await append(code, PERSON_ERASED, {
       ...common(code),
       subjectRef: ref,
-      roles: ['applicant'],
+      roles: [role],
       erasedAt: '2025-12-01T03:00:00Z',
       reason: 'request',
     });
@@ -417,6 +423,88 @@ describe.each(BACKINGS)('on $name', ({ open }) => {
       expect(registry.filter.types).toContain(PERSON_ERASED);
       expect(await registry.deliver(erased)).toEqual([]);
       expect(await payments.deliver(erased)).toEqual([]);
+      expect(calls).toEqual([]);
+      expect(await parking.list({ limit: 10 })).toEqual([]);
+    });
+
+    const BIRTH = {
+      registrationType: 'birth',
+      person: { fullName: 'Nguyễn Minh Khang', dateOfBirth: '2025-11-20', sex: 'male' },
+      placeOfBirth: 'Bệnh viện Đa khoa Quảng Ngãi',
+      mother: { fullName: NAME, idNumber: ID },
+    };
+
+    /** A birth dossier of the applicant (the mother), received then taken into processing. */
+    async function birthDossier(code: string, beforeProcessing: () => Promise<void> = async () => {}) {
+      await append(code, 'vn.gov.lgsp.dossier.submitted.v1', {
+        ...common(code),
+        procedureCode: '1.001193',
+        procedureName: 'Đăng ký khai sinh',
+        agencyCode: AGENCY,
+        channel: 'online',
+        applicant: { fullName: NAME, idNumber: ID },
+        receivedAt: '2025-11-23T09:00:00Z',
+        civilRegistration: BIRTH,
+      });
+      await beforeProcessing();
+      await append(code, 'vn.gov.lgsp.dossier.status-changed.v1', {
+        ...common(code),
+        status: 4,
+        changedAt: '2025-11-24T02:00:00Z',
+        handler: HANDLER,
+      });
+    }
+
+    /** A civil-registry connector whose registry and DVCLT record any call and refuse it. */
+    async function registryConnector(calls: string[], parking: SqlParkingStore) {
+      const refuse = (name: string) => () => {
+        calls.push(name);
+        return Promise.reject(new Error(`${name} must not be called`));
+      };
+      return new CivilRegistryConnector({
+        events: store,
+        client: { receive: refuse('NhanDKHT') },
+        dvclt: { client: { issueCode: refuse('CapMaHoSoLT'), report: refuse('report') } },
+        pending: await SqlPendingWorkStore.open(SqliteDatabase.open(':memory:')),
+        parking,
+        breaker: breaker('civil-registry'),
+        retry,
+      });
+    }
+
+    it('parks, without a call, a birth registration whose child was erased before it was sent', async () => {
+      const code = newCode();
+      await birthDossier(code, () => erase([code], surrogateSubject(code, 'person'), 'person'));
+      const calls: string[] = [];
+      const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
+      const outcomes = await (await registryConnector(calls, parking)).deliver(await eventsOf([code]));
+      expect(outcomes.map((o) => o.status)).toEqual(['parked']);
+      const parked = await parking.get('civil-registry', code);
+      expect(parked).toMatchObject({
+        kind: 'data',
+        reason: expect.stringMatching(/personal data was erased/),
+      });
+      expect(JSON.stringify(parked)).not.toContain(BIRTH.person.fullName);
+      expect(calls).toEqual([]);
+    });
+
+    it('sends nothing for a registered birth whose mother was erased, on person.erased or a replay', async () => {
+      const code = newCode();
+      await birthDossier(code);
+      // The registry's result, captured: the registration is held there.
+      await append(
+        code,
+        'vn.gov.lgsp.dossier.status-changed.v1',
+        { ...common(code), status: 9, changedAt: '2025-11-25T02:00:00Z' },
+        CIVIL_REGISTRY_SOURCE,
+      );
+      const head = (await store.head()).position;
+      await erase([code]);
+      const calls: string[] = [];
+      const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
+      const connector = await registryConnector(calls, parking);
+      expect(await connector.deliver(await eventsOf([code], head))).toEqual([]);
+      expect((await connector.replay(code, 'replay-erased'))?.status).toBe('delivered');
       expect(calls).toEqual([]);
       expect(await parking.list({ limit: 10 })).toEqual([]);
     });
