@@ -244,7 +244,8 @@ function groupByDossier(
 ): DossierGroup[] {
   const groups = new Map<string, DossierGroup & { wanted: boolean }>();
   for (const e of events) {
-    if (!e.stream.startsWith(DOSSIER_STREAM_PREFIX) || !(isDossierViewEvent(e) || isPersonErased(e))) continue;
+    if (!e.stream.startsWith(DOSSIER_STREAM_PREFIX) || !(isDossierViewEvent(e) || isPersonErased(e)))
+      continue;
     const group = groups.get(e.stream);
     if (group === undefined) {
       groups.set(e.stream, {
