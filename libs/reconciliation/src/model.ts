@@ -34,8 +34,20 @@ export const MISMATCH_CATEGORIES = [
   'unexpected-extra',
   /** A birth dossier sent to the civil registry has no registration there. */
   'missing-civil-record',
+  /**
+   * The hub erased a person's data (its key destroyed) and the system still holds something else in a
+   * field filled from it; what it holds is not recorded ({@link NOT_ERASED_VALUE}). A replay of the
+   * dossier to the system sends it again, erased.
+   */
+  'not-erased-in-target',
 ] as const;
 export type MismatchCategory = (typeof MISMATCH_CATEGORIES)[number];
+
+/**
+ * The `actual` of a `not-erased-in-target` mismatch: the system's value is personal data the hub erased,
+ * so a finding never copies it.
+ */
+export const NOT_ERASED_VALUE = '[not erased: value withheld]';
 
 /** One disagreement. `expected`/`actual` are JSON values as the system's fields hold them (null: absent). */
 export interface Mismatch {

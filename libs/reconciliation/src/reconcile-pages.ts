@@ -6,13 +6,14 @@ import {
   statusCategory,
   type FieldRules,
 } from './compare.js';
-import type {
-  ExpectedDossier,
-  Mismatch,
-  ReconcileContext,
-  ReconciliationScope,
-  ReconciliationTarget,
-  TargetReconciler,
+import {
+  NOT_ERASED_VALUE,
+  type ExpectedDossier,
+  type Mismatch,
+  type ReconcileContext,
+  type ReconciliationScope,
+  type ReconciliationTarget,
+  type TargetReconciler,
 } from './model.js';
 
 /** One page of what a reconciler read from a system. */
@@ -139,6 +140,11 @@ export interface DossierRecords {
    * mapping error, when the log lacks what the connector needs to send it (it would not have).
    */
   expectedRecord(dossier: ExpectedDossier): Record<string, unknown> | undefined;
+  /**
+   * The fields of the expected record filled from personal values the hub erased. A system holding
+   * another value there is `not-erased-in-target`, its value withheld. @defaultValue none
+   */
+  erasedFields?(dossier: ExpectedDossier): readonly string[];
 }
 
 /**
@@ -201,7 +207,12 @@ export function dossierRecordChecks(
       const record = expectedRecord(dossier);
       if (record === undefined) return false;
       seen.add(code);
+      const erased = system.erasedFields?.(dossier) ?? [];
       for (const d of differences(record, actual, system.rules, system.ignore)) {
+        if (erased.includes(d.field) && d.actual !== null) {
+          out.add(code, d.field, d.expected, NOT_ERASED_VALUE, 'not-erased-in-target');
+          continue;
+        }
         const category =
           d.field === system.status ? statusCategory(dossier, d.actual, system.statusNames) : 'wrong-field';
         out.add(code, d.field, d.expected, d.actual, category);

@@ -22,6 +22,7 @@ import {
   CIVIL_REGISTRY_SOURCE,
   CIVIL_REGISTRY_TARGET,
   hasCivilRegistryResult,
+  registrationErased,
   registrationSubject,
   submissionOf,
   toCivilRegistryRequest,
@@ -119,6 +120,10 @@ export interface CivilRegistryConnectorOptions extends DossierSyncSettings {
  * `civilRegistration` cause no call. A dossier whose log already holds a captured result, or whose
  * polling is pending, is not sent again. Sending twice is harmless anyway: the registry answers
  * `DA_TON_TAI` for a `maHoSoMCDT` it holds, and DVCLT ignores a repeated report.
+ *
+ * `person.erased` causes no call: a civil-status record is kept by the registry by law (Law 60/2014,
+ * Decree 87/2020), so the hub does not ask it to delete, and nothing personal is sent. A registration
+ * whose personal data was erased before it was sent parks (`mapping`): the registry cannot register it.
  */
 export class CivilRegistryConnector extends DossierSyncConnector {
   constructor(options: CivilRegistryConnectorOptions) {
@@ -160,6 +165,15 @@ export class CivilRegistryConnector extends DossierSyncConnector {
         if (!replaying) {
           if (registered || hasCivilRegistryResult(await laterEvents(state))) return;
           if ((await pending.get(CIVIL_REGISTRY_TARGET, draft.maHoSoMCDT)) !== undefined) return;
+        }
+        if (registrationErased(state.events)) {
+          // The registry keeps what it registered (Law 60/2014): nothing to send for a registered
+          // dossier. One not sent yet cannot be: the person's data is gone.
+          if (registered) return;
+          throw mappingError(
+            CIVIL_REGISTRY_TARGET,
+            `dossier ${state.dossier}: the registration's personal data was erased before it was sent`,
+          );
         }
         const maHoSoLT = await dvclt.client.issueCode(code, signal);
         await report(maHoSoLT, statuses.received, signal);

@@ -9,6 +9,7 @@ import type {
 } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
+import { ERASED, isErased } from '../core/erasure.js';
 import { mappingError } from '../core/errors.js';
 import { formatVn, rfc3339Instant, vnTextToRfc3339 } from '../core/vn-time.js';
 import {
@@ -71,6 +72,10 @@ export type CivilRegistryDraft = Omit<CivilRegistryRequest, 'maHoSoLT'>;
  * `dd/MM/yyyy HH:mm:ss`, Vietnam local time; `data` is the JSON string of the `nks*`/`me*`/`cha*`
  * person fields with the birth date as `dd.MM.yyyy`. Texts are NFC; a parent's legacy 9-digit ID is
  * left out (the registry takes 12-digit IDs only). No attachments: the hub holds none. Pure.
+ *
+ * After an erasure the registration's personal values read `[erased]`: they are written as `[erased]`
+ * (the birth date too), which the registry cannot register; the connector never sends such a request
+ * (see {@link registrationErased}), reconciliation does not compare those fields.
  * @throws ConnectorError (`data`, `mapping`) for a date that is not a real date, or a commune code the
  *   registry cannot take.
  */
@@ -96,7 +101,9 @@ export function toCivilRegistryRequest(state: {
   const receivedMs = rfc3339Instant(receivedAt);
   if (Number.isNaN(receivedMs))
     throw fail(`ngayTiepNhan ${JSON.stringify(receivedAt)} is not an RFC 3339 time`);
-  const birthDate = toRegistryDate(registration.person.dateOfBirth);
+  const birthDate = isErased(registration.person.dateOfBirth)
+    ? ERASED
+    : toRegistryDate(registration.person.dateOfBirth);
   if (birthDate === undefined) throw fail('nksNgaySinh is not a yyyy-MM-dd date');
   const data: CivilRegistryBirthData = {
     nksHoTen: nfc(registration.person.fullName),
@@ -122,6 +129,25 @@ export function toCivilRegistryRequest(state: {
     data: JSON.stringify(data),
     fileDinhKem: [],
   };
+}
+
+/**
+ * True when a personal value of the dossier's `civilRegistration` (the child's name, birth date or
+ * place of birth, a parent's name or ID) reads `[erased]`: its subject's key was destroyed. Pure.
+ */
+export function registrationErased(events: readonly Pick<StoredEvent, 'type' | 'data'>[]): boolean {
+  const registration = submissionOf(events)?.civilRegistration;
+  if (registration === undefined) return false;
+  const { person, mother, father, placeOfBirth } = registration;
+  return [
+    person.fullName,
+    person.dateOfBirth,
+    placeOfBirth,
+    mother?.fullName,
+    mother?.idNumber,
+    father?.fullName,
+    father?.idNumber,
+  ].some(isErased);
 }
 
 /** The registered person's subject as the contract holds it, NFC. Pure. */

@@ -11,6 +11,7 @@ import {
   type ReconciliationScope,
   type SystemReading,
 } from '#lgsp/reconciliation';
+import { isErased } from '../core/erasure.js';
 import { vnTime } from '../core/reconcile-fields.js';
 import type { CivilRegistryClient } from './civil-registry-client.js';
 import {
@@ -204,6 +205,13 @@ export class CivilRegistryReconciler extends ListingReconciler<
     if (registration.outcome !== undefined) {
       Object.assign(expectedRecord, registration.outcome);
       compared.push(...Object.keys(registration.outcome));
+    }
+    // The registry keeps its record by law after the hub erased the person: an erased field is not judged.
+    for (const [k, v] of Object.entries(expectedRecord)) {
+      if (isErased(v)) {
+        delete expectedRecord[k];
+        compared.splice(compared.indexOf(k), 1);
+      }
     }
     const only = Object.fromEntries(compared.map((k) => [k, actual[k]]));
     for (const d of differences(expectedRecord, only, CIVIL_REGISTRY_FIELD_RULES)) {

@@ -10,6 +10,7 @@ import { type Page, type Subscriber } from '#lgsp/subscriptions';
 import { silentLogger, type Logger } from '#lgsp/observability';
 import type { Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
+import { isPersonErased, PERSON_ERASED } from './erasure.js';
 import type { ParkingStore } from './parking/parking-store.js';
 import type { TokenBucket } from './rate-limiter.js';
 import { withReplay } from './replay-context.js';
@@ -45,7 +46,8 @@ export interface DossierSyncConnectorOptions extends DossierSyncSettings {
   target: string;
   /**
    * Events that call for a delivery; a dossier with none in a batch is not read nor sent.
-   * @defaultValue every dossier event
+   * @defaultValue every dossier event, `person.erased` included (the dossier is sent again, its
+   *   erased fields reading `[erased]`)
    */
   wants?: (event: StoredEvent) => boolean;
   /**
@@ -72,6 +74,11 @@ export interface DossierSyncOutcome {
  * through the target's {@link TargetGate}. Sending a state again is harmless, so redelivery of a batch
  * changes nothing in the target.
  *
+ * A `person.erased` event in a dossier's stream is a dossier event too: the state sent for it is read
+ * after the erasure, so its personal fields are `[erased]` and the target's copy is overwritten (each
+ * connector's mapping turns an erased value into what its target accepts). A connector whose `wants`
+ * refuses it ignores it.
+ *
  * A dossier that parks (data refused, or still failing after the gate's attempts) holds its later
  * events behind the parking; other dossiers flow. `handle` throws only for the hub's own failures
  * (e.g. the event store unreadable), which retries the batch; the target's failures never block it.
@@ -79,7 +86,8 @@ export interface DossierSyncOutcome {
 export class DossierSyncConnector implements Subscriber {
   readonly name: string;
   readonly target: string;
-  readonly filter = { types: DOSSIER_VIEW_EVENT_TYPES };
+  /** The dossier view's events, and `person.erased` (see {@link DossierSyncConnectorOptions.wants}). */
+  readonly filter = { types: [...DOSSIER_VIEW_EVENT_TYPES, PERSON_ERASED] };
   readonly batchSize: number;
   readonly gate: TargetGate;
   private readonly concurrency: number;
@@ -236,7 +244,8 @@ function groupByDossier(
 ): DossierGroup[] {
   const groups = new Map<string, DossierGroup & { wanted: boolean }>();
   for (const e of events) {
-    if (!e.stream.startsWith(DOSSIER_STREAM_PREFIX) || !isDossierViewEvent(e)) continue;
+    if (!e.stream.startsWith(DOSSIER_STREAM_PREFIX) || !(isDossierViewEvent(e) || isPersonErased(e)))
+      continue;
     const group = groups.get(e.stream);
     if (group === undefined) {
       groups.set(e.stream, {

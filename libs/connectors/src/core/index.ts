@@ -15,3 +15,4 @@ export * from './http-exchange.js';
 export * from './dossier-facts.js';
 export * from './replay-context.js';
 export * from './reconcile-fields.js';
+export * from './erasure.js';

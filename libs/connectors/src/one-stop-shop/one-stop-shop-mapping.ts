@@ -2,6 +2,7 @@ import type { DossierSubmitted } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
 import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
+import { isErased, unlessErased } from '../core/erasure.js';
 import { mappingError } from '../core/errors.js';
 import { toTargetTime } from '../core/vn-time.js';
 import {
@@ -80,9 +81,12 @@ export interface OneStopShopState {
  * The `PUT /api/v1/ho-so/{ma_ho_so}` body of a dossier: its projected state in the shop's fields.
  * Texts are NFC and cut to the shop's limits; times are `dd/MM/yyyy HH:mm:ss` in Vietnam local time;
  * a dossier without a status change yet is `MOI_NOP`. `phien_ban` is the stream version of the state,
- * so the shop refuses (409) a state older than the one it holds. Pure.
+ * so the shop refuses (409) a state older than the one it holds (a `person.erased` event is not a
+ * view event: the state sent for it keeps its version, which the shop takes). After an erasure the
+ * name is sent as `[erased]` and the ID left out (see {@link oneStopShopErasedFields}). Pure.
  * @throws ConnectorError (`data`, `mapping`) when a field the shop requires is missing, the status is
- *   not 1–10 or a time is not RFC 3339. Messages name fields, never their personal values.
+ *   not 1–10 or a time is not RFC 3339 (never because a value was erased). Messages name fields, never
+ *   their personal values.
  */
 export function toOneStopShopDossier(
   state: OneStopShopState,
@@ -113,9 +117,9 @@ export function toOneStopShopDossier(
     })),
     phien_ban: view.streamVersion,
   };
-  if (facts.applicantIdNumber !== undefined && facts.applicantIdNumber !== '') {
-    body.so_giay_to = facts.applicantIdNumber;
-  }
+  // An erased ID is left out (the shop takes only 9 or 12 digits); the body replaces the shop's record.
+  const id = unlessErased(facts.applicantIdNumber);
+  if (id !== undefined && id !== '') body.so_giay_to = id;
   if (facts.summary !== undefined && facts.summary !== '') {
     body.trich_yeu = cut(facts.summary, OSS_MAX_CHARS.trich_yeu);
   }
@@ -124,6 +128,18 @@ export function toOneStopShopDossier(
     body.ngay_tra = toOneStopShopTime(facts.returnedAt, 'ngay_tra', code);
   }
   return body;
+}
+
+/**
+ * The shop's fields {@link toOneStopShopDossier} fills from personal values the hub erased
+ * (`ho_ten_nguoi_nop` "[erased]", `so_giay_to` left out): reconciliation reports a shop still holding
+ * something else there as not erased, without recording what it holds. Pure.
+ */
+export function oneStopShopErasedFields(view: DossierView, facts: OneStopShopFacts): string[] {
+  const fields: string[] = [];
+  if (isErased(view.applicant?.fullName)) fields.push('ho_ten_nguoi_nop');
+  if (isErased(facts.applicantIdNumber)) fields.push('so_giay_to');
+  return fields;
 }
 
 /** The `tien_do` entries of a dossier, oldest first, one per status change naming its handler. Pure. */

@@ -11,6 +11,7 @@ import { OSS_STATUS } from './external/one-stop-shop-wire.js';
 import { ONE_STOP_SHOP_MAX_PAGE_SIZE, type OneStopShopClient } from './one-stop-shop-client.js';
 import {
   ONE_STOP_SHOP_TARGET,
+  oneStopShopErasedFields,
   oneStopShopFacts,
   toOneStopShopDossier,
   toOneStopShopProgress,
@@ -84,12 +85,14 @@ const ONE_STOP_SHOP_RECORDS: DossierRecords = {
   ignore: IGNORED,
   statusNames: OSS_STATUS,
   expectedRecord: expectedOneStopShopRecord,
+  erasedFields: (dossier) => oneStopShopErasedFields(dossier.view, oneStopShopFacts(dossier.events)),
 };
 
 /**
  * Reconciles a province's one-stop-shop through `DanhSachHoSo`, page by page, like the portal's
  * reconciler: field by field after normalisation (status names are their national codes), missing
- * records, earlier statuses and records the log does not imply.
+ * records, earlier statuses and records the log does not imply; a shop still holding an erased
+ * person's name or ID is `not-erased-in-target`.
  */
 export class OneStopShopReconciler extends DossierRecordsReconciler<OneStopShopReconcilerOptions> {
   readonly target = ONE_STOP_SHOP_TARGET;

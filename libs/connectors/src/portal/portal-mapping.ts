@@ -2,6 +2,7 @@ import type { DossierStatusChanged, DossierSubmitted } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
 import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
+import { isErased, unlessErased } from '../core/erasure.js';
 import { mappingError } from '../core/errors.js';
 import { toTargetTime } from '../core/vn-time.js';
 import type {
@@ -147,9 +148,11 @@ const CHANNELS = { 'in-person': 1, online: 2, postal: 3 } as const;
 /**
  * The `DongBoHoSoMC` record of a dossier: its projected state in the portal's fields. Texts are
  * NFC; times are `yyyyMMddHHmmss` in Vietnam local time; a dossier without a status change yet is
- * 1 (new submission). Pure.
+ * 1 (new submission). Personal values read `[erased]` after an erasure: the name is sent as
+ * `[erased]`, an erased ID is left out and an erased contact replaced (see {@link portalErasedFields}).
+ * Pure.
  * @throws ConnectorError (`data`, `mapping`) when a field the portal requires is missing or a time
- *   is not RFC 3339.
+ *   is not RFC 3339 (never because a value was erased).
  */
 export function toPortalDossier(
   view: DossierView,
@@ -175,11 +178,17 @@ export function toPortalDossier(
   if (sector === undefined && !lenient) throw unknown('MaLinhVuc', 'sector', 'field');
   const dueAt = view.dueAt ?? dueFromCatalogue(view.receivedAt, procedure);
   if (dueAt === undefined && !lenient) throw unknown('NgayHenTra', 'dueAt', 'time limit');
-  const email = facts.email ?? defaults.email;
+  // An erased contact cannot be sent as "[erased]" (the portal checks its format): the configured
+  // office contact replaces it, else the placeholder, so that an erasure never parks a dossier.
+  const email = isErased(facts.email)
+    ? (defaults.email ?? DEFAULT_PORTAL_DOSSIER_DEFAULTS.email)
+    : (facts.email ?? defaults.email);
   if (email === undefined || email === '') {
     throw missing('Email', 'applicant.email, and no default e-mail is configured,');
   }
-  const phone = facts.phone ?? defaults.phone;
+  const phone = isErased(facts.phone)
+    ? (defaults.phone ?? DEFAULT_PORTAL_DOSSIER_DEFAULTS.phone)
+    : (facts.phone ?? defaults.phone);
   if (phone === undefined || phone === '') {
     throw missing('SoDienThoai', 'applicant.phone, and no default phone is configured,');
   }
@@ -222,7 +231,9 @@ export function toPortalDossier(
     })),
   }) as PortalDossierRecord;
   if (record.DonViXuLy === undefined) throw missing('DonViXuLy', 'agencyCode');
-  const id = facts.applicantIdNumber;
+  // An erased ID is left out: `DinhDanhCHS` takes only 12- or 9-digit numbers, and the portal searches
+  // dossiers by `SoGiayToChuHoSo`. The record is sent whole, so the portal's copy loses both.
+  const id = unlessErased(facts.applicantIdNumber);
   if (id !== undefined && id !== '') {
     record.SoGiayToChuHoSo = id;
     record.DinhDanhCHS = [{ LoaiDinhDanh: id.length === 9 ? 2 : 1, SoDinhDanh: id }];
@@ -234,6 +245,21 @@ export function toPortalDossier(
   if (status === 3 && facts.rejectedAt !== undefined)
     record.NgayTuChoi = time(facts.rejectedAt, 'NgayTuChoi');
   return record;
+}
+
+/**
+ * The portal fields {@link toPortalDossier} fills from personal values the hub erased: they hold no
+ * personal data once the record is sent again (`ChuHoSo` "[erased]", `SoGiayToChuHoSo` and
+ * `DinhDanhCHS` left out, `Email` and `SoDienThoai` the office contact). Reconciliation reports a portal
+ * still holding something else there as not erased, without recording what it holds. Pure.
+ */
+export function portalErasedFields(view: DossierView, facts: PortalFacts): string[] {
+  const fields: string[] = [];
+  if (isErased(view.applicant?.fullName)) fields.push('ChuHoSo');
+  if (isErased(facts.applicantIdNumber)) fields.push('SoGiayToChuHoSo', 'DinhDanhCHS');
+  if (isErased(facts.email)) fields.push('Email');
+  if (isErased(facts.phone)) fields.push('SoDienThoai');
+  return fields;
 }
 
 /**

@@ -10,6 +10,7 @@ import { vnTime } from '../core/reconcile-fields.js';
 import type { PortalClient } from './portal-client.js';
 import {
   PORTAL_TARGET,
+  portalErasedFields,
   portalFacts,
   toPortalDossier,
   toPortalProgress,
@@ -92,6 +93,8 @@ export const PORTAL_FIELD_RULES: FieldRules = {
  * for a dossier is the portal connector's own mapping (`toPortalDossier`, with the catalogue's
  * cached procedure, and `toPortalProgress` as `TienDo`). A dossier whose log lacks what the
  * connector needs to send it (no submission yet) has none: the connector would not have sent it.
+ * After an erasure the expected record holds no personal data; a portal still holding the person's
+ * data in one of {@link portalErasedFields} is `not-erased-in-target`.
  */
 function portalRecords(options: PortalReconcilerOptions): DossierRecords {
   const { dossierDefaults } = options;
@@ -112,6 +115,7 @@ function portalRecords(options: PortalReconcilerOptions): DossierRecords {
       });
       return { ...record, TienDo: toPortalProgress(dossier.dossier, facts) };
     },
+    erasedFields: (dossier: ExpectedDossier) => portalErasedFields(dossier.view, portalFacts(dossier.events)),
   };
 }
 
