@@ -18,6 +18,7 @@ const CATEGORIES = [
   'missing-in-target',
   'stale-status',
   'wrong-field',
+  'not-erased-in-target',
   'unexpected-extra',
   'missing-civil-record',
 ] as const satisfies readonly MismatchCategory[];
