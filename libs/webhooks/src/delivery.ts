@@ -81,6 +81,9 @@ const PRUNE_EVERY_MS = 60_000;
 const WRITE_EVERY_MS = 50;
 
 const PRUNE_BATCH = 5000;
+
+/** The hub's notice that a person's key was destroyed (libs/privacy's erasure). */
+const PERSON_ERASED = 'vn.gov.lgsp.person.erased.v1';
 const PRUNE_STEPS = 20;
 
 interface Row extends DeliveryRow {
@@ -222,6 +225,9 @@ export class WebhookDelivery implements Subscriber {
       // Only the cursors are written: the rows stay in memory (see Row.persisted).
       const moved = await this.options.store.enqueue([], cursors, page.checkpoint);
       this.logCursor = page.checkpoint;
+      // A person's key was destroyed (person.erased follows it in each of their dossiers): what this
+      // process holds of the dossier was read while the key existed, so later tries read it again.
+      for (const e of events) if (e.type === PERSON_ERASED) this.forgetStream(e.stream);
       for (const e of events) this.remember(e);
       this.accept(rows, cursors, moved);
     });
@@ -885,6 +891,13 @@ export class WebhookDelivery implements Subscriber {
 
   // ------------------------------------------------------------------------------------------------
   // Events and bodies
+
+  /** Drops the events of a stream held in memory (cache and queued deliveries): they are read again. */
+  private forgetStream(stream: string): void {
+    for (const [position, e] of this.cache) if (e.stream === stream) this.cache.delete(position);
+    for (const ep of this.endpoints.values())
+      for (const row of ep.streams.get(stream) ?? []) delete row.event;
+  }
 
   private remember(e: StoredEvent): void {
     this.cache.set(e.position, e);
