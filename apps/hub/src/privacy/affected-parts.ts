@@ -1,6 +1,5 @@
-import type { DossierSyncConnector } from '#lgsp/connectors';
 import { DomainError } from '#lgsp/contracts';
-import type { CheckpointStore, EventStore } from '#lgsp/event-store';
+import type { CheckpointStore, EventStore, StoredEvent } from '#lgsp/event-store';
 import { kafkaReplayConsumer, type KafkaRelay } from '#lgsp/kafka';
 import {
   AffectedSubjects,
@@ -27,15 +26,24 @@ export interface AffectedFinder {
   find(request: AffectedRequest): Promise<AffectedReport>;
 }
 
+/** What the report needs of an outbound connector (a DossierSyncConnector). */
+export interface AffectedConnector {
+  /** Its subscriber name, the key of its checkpoint. */
+  readonly name: string;
+  readonly target: string;
+  readonly filter: { readonly types?: readonly string[] };
+  wants(event: StoredEvent): boolean;
+}
+
 export interface AffectedPartsOptions {
   /** The log as stored (sealed): the SealingEventStore's `inner`. */
   events: EventStore;
   codec: PersonalDataCodec;
   /** Where the subscribers' checkpoints are (the connectors', the relay's). */
   checkpoints: CheckpointStore;
-  connectors: readonly DossierSyncConnector[];
-  webhooks: WebhookService | undefined;
-  relay: KafkaRelay | undefined;
+  connectors: readonly AffectedConnector[];
+  webhooks: Pick<WebhookService, 'record'> | undefined;
+  relay: Pick<KafkaRelay, 'name' | 'filter'> | undefined;
   clients: { findByName(name: string): Promise<Client | undefined> };
 }
 
