@@ -70,6 +70,7 @@ describe('the audit log of the operator API', () => {
       expect.arrayContaining([
         ['POST', '/v1/webhooks'],
         ['GET', '/v1/admin/audit'],
+        ['GET', '/v1/admin/privacy/affected'],
       ]),
     );
 

@@ -5,6 +5,7 @@ import { intFlag, parseFlags, positiveFlag, query, type Ctx, type Flags, type Ou
 import { eventsTail } from './events-tail.js';
 import { CliConfigError, loadHubConfig } from './hub-config.js';
 import { EXIT, UsageError, isInterruption, type CliIo } from './io.js';
+import { privacyAffected } from './privacy.js';
 import { reconcileList, reconcileRun, reconcileShow } from './reconcile.js';
 import { isYes, replayCommand, replayList, replayPlan, replayRun, replayStatus } from './replay.js';
 import { table } from './table.js';
@@ -86,6 +87,12 @@ Commands:
   lgsp replay status ID
   lgsp replay list [--limit N] [--after ID]
   lgsp replay pause|resume|cancel ID [--note NOTE]
+  lgsp privacy affected --from RFC3339 --to RFC3339 [--province P1,P2] [--commune C1,C2] [--target T]
+                       [--json | --csv]
+      Who was affected (breach report): every data subject whose personal data passed through the
+      scope in [from, to) (at most 366 days), with roles, dossiers, first and last seen, name and ID
+      number. T is a connector (portal, one-stop-shop, civil-registry, payments), webhook:ID, kafka
+      (the relay) or kafka:CLIENT. Erased subjects are left out and not counted. Admin or operator.
   lgsp audit [--action PREFIX] [--subject S] [--limit N] [--after ID]
   lgsp audit verify
       The hub recomputes the audit log's hash chain (exit 7 when an entry was changed or removed).
@@ -230,6 +237,7 @@ const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
     'webhooks attempts': webhooksAttempts,
     'webhooks redeliver': webhooksRedeliver,
     'webhooks delete': webhooksDelete,
+    'privacy affected': privacyAffected,
   }),
 );
 

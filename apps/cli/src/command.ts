@@ -48,6 +48,7 @@ export function parseFlags(argv: string[]) {
       yes: { type: 'boolean', short: 'y', default: false },
       wait: { type: 'boolean', default: true },
       json: { type: 'boolean', default: false },
+      csv: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

@@ -5,6 +5,7 @@ import { AdministrationModule } from './modules/administration.module.js';
 import { HealthModule } from './modules/health.module.js';
 import { IngestModule } from './modules/ingest.module.js';
 import { OperationsModule } from './modules/operations.module.js';
+import { PrivacyAffectedModule } from './modules/privacy-affected.module.js';
 import { ReadsModule } from './modules/reads.module.js';
 import { HubRuntimeModule } from './modules/runtime.module.js';
 import type { HubRuntime } from './runtime.js';
@@ -21,6 +22,7 @@ export class AppModule {
         ReadsModule,
         OperationsModule,
         AdministrationModule,
+        PrivacyAffectedModule,
         HealthModule,
       ],
       // Roles are checked before any pipe reads the body.

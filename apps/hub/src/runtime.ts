@@ -21,6 +21,7 @@ import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 import { webhookParts } from './webhooks/webhook-parts.js';
 import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
+import { affectedParts, type AffectedFinder } from './privacy/affected-parts.js';
 import { SealingEventStore } from '#lgsp/privacy';
 import type { WebhookService } from '#lgsp/webhooks';
 
@@ -41,6 +42,8 @@ export interface HubRuntime {
   connectors: RunningConnectors;
   /** The personal-data keys and codec; undefined when `privacy.enabled` is false. */
   privacy: PrivacyParts | undefined;
+  /** "Who was affected" (breach reports); undefined when `privacy.enabled` is false. */
+  affected: AffectedFinder | undefined;
   /** The operators' audit log (events database, or the PostgreSQL schema). */
   audit: AuditLog;
   /** Reconciliation runs against the enabled connectors' systems. */
@@ -190,6 +193,17 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
     audit,
   });
+  const affected = privacy
+    ? affectedParts({
+        events: sealed,
+        codec: privacy.codec,
+        checkpoints: sealed.checkpoints,
+        connectors: connectors.subscribers,
+        webhooks: webhooks?.service,
+        relay: kafka?.relay,
+        clients: storage.clients,
+      })
+    : undefined;
   const c = config.connectors;
   const replay = replayParts({
     store: await openReplayStore(storage.database),
@@ -221,6 +235,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     dossiers,
     connectors: running,
     privacy,
+    affected,
     audit,
     reconciliation,
     replay,

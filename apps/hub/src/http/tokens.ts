@@ -29,6 +29,8 @@ export const LOGGER = Symbol('Logger');
 export const WEBHOOKS = Symbol('WebhookService');
 /** The CheckpointReader; undefined when `checkpoints.enabled` is false (the route then answers 404). */
 export const CHECKPOINTS = Symbol('CheckpointReader');
+/** The AffectedFinder ("who was affected"); undefined when `privacy.enabled` is false (404). */
+export const AFFECTED = Symbol('AffectedFinder');
 /** The {@link IngestLimits}. */
 export const INGEST_LIMITS = Symbol('IngestLimits');
 

@@ -3,6 +3,7 @@ import { ClientService } from '#lgsp/security';
 import { IngestService } from '#lgsp/ingest';
 import { HubMetrics } from '#lgsp/observability';
 import {
+  AFFECTED,
   AUDIT_LOG,
   CHECKPOINTS,
   CONNECTORS,
@@ -48,6 +49,7 @@ export class HubRuntimeModule {
       { provide: REPLAY, useValue: runtime.replay },
       { provide: WEBHOOKS, useValue: runtime.webhooks },
       { provide: CHECKPOINTS, useValue: runtime.checkpoints },
+      { provide: AFFECTED, useValue: runtime.affected },
       { provide: SUBSCRIPTIONS, useValue: runtime.subscriptions },
       { provide: HubMetrics, useValue: runtime.metrics },
       { provide: HUB_STATUS, useValue: status },

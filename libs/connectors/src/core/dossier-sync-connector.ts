@@ -92,7 +92,8 @@ export class DossierSyncConnector implements Subscriber {
   readonly gate: TargetGate;
   private readonly concurrency: number;
   private readonly logger: Logger;
-  private readonly wants: (event: StoredEvent) => boolean;
+  /** True for an event that calls for a delivery (see {@link DossierSyncConnectorOptions.wants}). */
+  readonly wants: (event: StoredEvent) => boolean;
 
   constructor(private readonly options: DossierSyncConnectorOptions) {
     this.name = options.name;
