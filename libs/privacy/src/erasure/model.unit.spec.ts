@@ -114,9 +114,7 @@ describe('erasure input', () => {
       caught = err;
     }
     expect(isDomainError(caught) && caught.code).toBe('invalid');
-    const text = JSON.stringify(
-      caught instanceof Error ? [caught.message, (caught as { issues: unknown }).issues] : [],
-    );
+    const text = JSON.stringify(isDomainError(caught) ? [caught.message, caught.issues] : []);
     expect(text).toContain('/subjectId');
     if (typeof given === 'string' && given !== '') expect(text).not.toContain(given);
   });
