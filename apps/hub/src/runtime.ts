@@ -21,6 +21,7 @@ import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 import { webhookParts } from './webhooks/webhook-parts.js';
 import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
+import { erasureParts, type ErasureParts } from './privacy/erasure-parts.js';
 import { SealingEventStore } from '#lgsp/privacy';
 import type { WebhookService } from '#lgsp/webhooks';
 
@@ -41,6 +42,8 @@ export interface HubRuntime {
   connectors: RunningConnectors;
   /** The personal-data keys and codec; undefined when `privacy.enabled` is false. */
   privacy: PrivacyParts | undefined;
+  /** Erasure requests and the retention; undefined when `privacy.enabled` is false. */
+  erasures: ErasureParts | undefined;
   /** The operators' audit log (events database, or the PostgreSQL schema). */
   audit: AuditLog;
   /** Reconciliation runs against the enabled connectors' systems. */
@@ -190,6 +193,16 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
     audit,
   });
+  const erasures = await erasureParts({
+    config,
+    logger,
+    database: storage.database,
+    privacy,
+    events: store,
+    stored: sealed,
+    audit,
+    thirdParties: () => connectors.subscribers.length > 0 || webhooks !== undefined || !!kafka?.relay,
+  });
   const c = config.connectors;
   const replay = replayParts({
     store: await openReplayStore(storage.database),
@@ -221,6 +234,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     dossiers,
     connectors: running,
     privacy,
+    erasures,
     audit,
     reconciliation,
     replay,
@@ -245,6 +259,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       checkpoints?.start();
       for (const poller of connectors.pollers) poller.start();
       replay.start();
+      erasures?.start();
       // In the background: joining the consumer group can take a session timeout after a crash
       // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
       kafka?.consumer
@@ -256,6 +271,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await kafka?.consumer?.stop();
       await Promise.all(connectors.pollers.map((p) => p.stop()));
       await replay.stop();
+      await erasures?.stop();
       await reconciliation.close();
       await subscriptions.stop();
       if (projectionSubscriptions !== subscriptions) await projectionSubscriptions.stop();

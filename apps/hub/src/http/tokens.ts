@@ -29,6 +29,8 @@ export const LOGGER = Symbol('Logger');
 export const WEBHOOKS = Symbol('WebhookService');
 /** The CheckpointReader; undefined when `checkpoints.enabled` is false (the route then answers 404). */
 export const CHECKPOINTS = Symbol('CheckpointReader');
+/** The ErasureService; undefined when `privacy.enabled` is false (the routes then answer 409). */
+export const ERASURES = Symbol('ErasureService');
 /** The {@link IngestLimits}. */
 export const INGEST_LIMITS = Symbol('IngestLimits');
 
