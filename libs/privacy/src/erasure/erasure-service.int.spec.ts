@@ -15,7 +15,6 @@ import { PERSON_ERASED } from './model.js';
 import { SqlErasureStore } from './sql-erasure-store.js';
 
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
-const STATUS = 'vn.gov.lgsp.dossier.status-changed.v1';
 const DAY = 24 * 3600_000;
 const ID_A = '051190000123';
 const ID_B = '051190000456';
@@ -45,20 +44,6 @@ function submitted(code: string, idNumber: string, name: string, procedure = '1.
       applicant: { fullName: name, idNumber, phone: '0912345678' },
       receivedAt: '2026-01-01T08:30:00+07:00',
     },
-    extensions: {},
-    provinceCode: '51',
-    communeCode: '21040',
-  };
-}
-
-function status(code: string, n: number, value: number, changedAt: string): EventToAppend {
-  return {
-    stream: `dossier-${code}`,
-    expectedVersion: ANY_VERSION,
-    id: `st-${code}-${n}`,
-    source: '/communes/21040',
-    type: STATUS,
-    data: { dossierCode: code, provinceCode: '51', communeCode: '21040', status: value, changedAt },
     extensions: {},
     provinceCode: '51',
     communeCode: '21040',
@@ -302,83 +287,5 @@ describe('ErasureService', () => {
     const second = await service.list({ limit: 2, after: first.next! });
     expect(second.erasures.map((e) => e.id)).toEqual([ids[2]]);
     expect(second.next).toBeUndefined();
-  });
-
-  describe('retention', () => {
-    const END = '2026-01-10T09:00:00+07:00';
-
-    it('erases subjects whose dossiers all ended more than the period ago, none exempt, once', async () => {
-      await open({ retentionDays: 30 });
-      await store.append([
-        submitted('R1', ID_A, 'Nguyễn Thị Đào'),
-        status('R1', 1, 10, END),
-        submitted('R2', ID_B, 'Lê Văn Bảy'),
-        status('R2', 1, 10, END),
-        submitted('R3', ID_B, 'Lê Văn Bảy'),
-        status('R3', 1, 4, END),
-        submitted('R4', '051190000789', 'Trần Văn Chín', EXEMPT),
-        status('R4', 1, 7, END),
-      ]);
-      await keys.sealingKeys([{ ref: keys.ref(copySubject('R1')) }]);
-      clock.at = Date.parse(END) + 30 * DAY - 1;
-      expect(await service.retain()).toBe(0);
-      clock.at = Date.parse(END) + 30 * DAY + 1;
-      expect(await service.retain()).toBe(1);
-      expect(await service.retain()).toBe(0);
-      await open({ retentionDays: 30 });
-      expect(await service.retain()).toBe(0);
-
-      const r1 = await store.readStream('dossier-R1');
-      expect(r1[0]!.data).toMatchObject({ applicant: { fullName: ERASED, idNumber: ERASED } });
-      expect(r1.filter((e) => e.type === PERSON_ERASED).map((e) => e.data)).toEqual([
-        expect.objectContaining({ reason: 'retention', roles: ['applicant'], subjectRef: keys.ref(ID_A) }),
-      ]);
-      expect(await keys.state(keys.ref(copySubject('R1')))).toMatchObject({ destroyed: 1 });
-      // R3 is still in processing; R4's procedure is exempt.
-      expect((await store.readStream('dossier-R2'))[0]!.data).toMatchObject({
-        applicant: { idNumber: ID_B },
-      });
-      expect((await store.readStream('dossier-R4'))[0]!.data).toMatchObject({
-        applicant: { fullName: 'Trần Văn Chín' },
-      });
-      expect(audit).toEqual([
-        expect.objectContaining({
-          actor: 'system',
-          action: 'erasure.retention',
-          subject: `subject:${keys.ref(ID_A)}`,
-          outcome: { keysDestroyed: 1, dossiers: 1, notices: 1 },
-        }),
-      ]);
-
-      // R3 ends too: B's last dossier, so B goes once the period has passed since then.
-      const later = '2026-03-01T09:00:00+07:00';
-      await store.append([status('R3', 2, 10, later)]);
-      clock.at = Date.parse(later) + 31 * DAY;
-      expect(await service.retain()).toBe(1);
-      expect((await store.readStream('dossier-R2'))[0]!.data).toMatchObject({
-        applicant: { idNumber: ERASED },
-      });
-    });
-
-    it('keeps a dossier reopened after its end', async () => {
-      await open({ retentionDays: 30 });
-      await store.append([
-        submitted('R5', ID_A, 'Nguyễn Thị Đào'),
-        status('R5', 1, 10, END),
-        status('R5', 2, 4, '2026-01-11T09:00:00+07:00'),
-      ]);
-      clock.at = Date.parse(END) + 60 * DAY;
-      expect(await service.retain()).toBe(0);
-      expect((await store.readStream('dossier-R5'))[0]!.data).toMatchObject({
-        applicant: { idNumber: ID_A },
-      });
-    });
-
-    it('does nothing when the retention is off', async () => {
-      await store.append([submitted('R6', ID_A, 'Nguyễn Thị Đào'), status('R6', 1, 10, END)]);
-      clock.at = Date.parse(END) + 3650 * DAY;
-      expect(await service.retain()).toBe(0);
-      expect(await keys.state(keys.ref(ID_A))).toMatchObject({ destroyed: 0 });
-    });
   });
 });

@@ -233,7 +233,7 @@ export class ErasureService {
     if (this.exemptions(dossiers).length > 0) return false;
     for (const d of dossiers) {
       const end: DossierEnd | undefined = await this.options.store.end(d.code);
-      if (end?.endedAt == null || end.endedAt > cutoff) return false;
+      if (end?.endedAt == null || end.endedAt >= cutoff) return false;
     }
     const outcome = await this.erase(ref, dossiers, now, {
       reason: 'retention',

@@ -105,12 +105,12 @@ export class SqlErasureStore extends MigratingSqlStore {
     );
   }
 
-  /** Dossiers that ended at or before `cutoff` and were not checked since, oldest end first. */
+  /** Dossiers that ended before `cutoff` and were not checked since, oldest end first. */
   async endedBefore(cutoff: string, limit: number): Promise<DossierEnd[]> {
     await this.ready;
     const rows = await this.db.query<{ dossier_code: string; ended_at: string; position: number | string }>(
       `SELECT dossier_code, ended_at, position FROM privacy_dossier_ends
-       WHERE ended_at IS NOT NULL AND ended_at <= $1 AND checked_at IS NULL
+       WHERE ended_at IS NOT NULL AND ended_at < $1 AND checked_at IS NULL
        ORDER BY ended_at, dossier_code LIMIT $2`,
       [cutoff, limit],
     );
