@@ -257,9 +257,9 @@ describe('ErasureService', () => {
     });
     expect((await service.get(id)).refusal?.basis).toBe('Luật 91/2025 Điều 14 khoản 2');
     expect(audit.at(-1)).toMatchObject({ action: 'erasure.refuse', outcome: { state: 'refused' } });
-    expect(audit.filter((e) => e.outcome['refused'] === true).map((e) => e.action)).toEqual([
-      'erasure.approve',
-      'erasure.refuse',
+    expect(audit.filter((e) => e.outcome['refused'] === true).map((e) => [e.action, e.scope])).toEqual([
+      ['erasure.approve', { subjectRef: keys.ref(ID_A), subject: '*********123' }],
+      ['erasure.refuse', { subjectRef: keys.ref(ID_A), subject: '*********123' }],
     ]);
   });
 

@@ -88,7 +88,7 @@ export class ErasureService {
 
   /** Records a request for `subjectId` (a citizen ID or a surrogate), with its deadlines and exemptions. */
   async request(actor: string, input: { subjectId: unknown; note?: string }): Promise<ErasureView> {
-    return this.attempt(actor, 'erasure.request', 'erasure', {}, async () => {
+    return this.attempt(actor, 'erasure.request', 'erasure', async () => {
       const subject = checkSubjectId(input.subjectId);
       const subjectRef = this.options.keys.ref(input.subjectId as string);
       const now = this.clock.now();
@@ -138,8 +138,9 @@ export class ErasureService {
    * request turns `erased` only once every notice is appended.
    */
   async approve(actor: string, id: string): Promise<ErasureView> {
-    return this.attempt(actor, 'erasure.approve', `erasure:${id}`, {}, async () => {
+    return this.attempt(actor, 'erasure.approve', `erasure:${id}`, async (scope) => {
       const current = await this.find(id);
+      Object.assign(scope, { subjectRef: current.subjectRef, subject: current.subject });
       assertMove(current, 'erased');
       const dossiers = await this.dossiersOf(current.subjectRef);
       const exemptions = this.exemptions(dossiers);
@@ -180,9 +181,10 @@ export class ErasureService {
 
   /** Refuses the request, citing its legal basis; 409 once it is decided. */
   async refuse(actor: string, id: string, input: { basis: unknown; note?: string }): Promise<ErasureView> {
-    return this.attempt(actor, 'erasure.refuse', `erasure:${id}`, {}, async () => {
-      const basis = checkBasis(input.basis);
+    return this.attempt(actor, 'erasure.refuse', `erasure:${id}`, async (scope) => {
       const current = await this.find(id);
+      Object.assign(scope, { subjectRef: current.subjectRef, subject: current.subject });
+      const basis = checkBasis(input.basis);
       assertMove(current, 'refused');
       const refused: ErasureRecord = {
         ...current,
@@ -393,11 +395,12 @@ export class ErasureService {
     actor: string,
     action: string,
     subject: string,
-    scope: Record<string, unknown>,
-    run: () => Promise<T>,
+    run: (scope: Record<string, unknown>) => Promise<T>,
   ): Promise<T> {
+    // What the action was about, as far as it got (the subject's reference once the request is found).
+    const scope: Record<string, unknown> = {};
     try {
-      return await run();
+      return await run(scope);
     } catch (err) {
       if (isDomainError(err)) {
         await this.options.audit?.record({
