@@ -5,7 +5,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dossierCode, getJson, post, submitted } from '../support/events.js';
-import { runCli, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
+import { eventually, runCli, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const EXEMPT = '2.000001';
 const EXEMPT_BASIS = 'Luật Hộ tịch 60/2014/QH13, Điều 13: sổ hộ tịch được lưu trữ vĩnh viễn';
@@ -33,6 +34,8 @@ const person = () => ({
 
 describe('erasure of a data subject', () => {
   let hub: HubProcess;
+  let receiver: WebhookReceiver;
+  let webhookId: string;
   const tokens = new Map<string, string | undefined>();
 
   const call = async (who: string, method: string, path: string, body?: unknown) => {
@@ -71,7 +74,7 @@ describe('erasure of a data subject', () => {
       config,
       JSON.stringify({ privacy: { erasure: { exemptProcedures: { [EXEMPT]: EXEMPT_BASIS } } } }),
     );
-    hub = await startHubProcess({ env: { LGSP_CONFIG: config } });
+    hub = await startHubProcess({ env: { LGSP_CONFIG: config, LGSP_WEBHOOKS_ALLOW_INSECURE: 'true' } });
     tokens.set('admin', hub.adminToken);
     tokens.set('anonymous', undefined);
     for (const [who, body] of [
@@ -86,10 +89,16 @@ describe('erasure of a data subject', () => {
       expect(res.status).toBe(201);
       tokens.set(who, res.body.token as string);
     }
+    // A subscriber holding copies: a webhook for every event.
+    receiver = await WebhookReceiver.start();
+    const created = await call('admin', 'POST', '/v1/webhooks', { url: receiver.url });
+    expect(created.status).toBe(201);
+    webhookId = (created.body.webhook as { id: string }).id;
   }, 60_000);
 
   afterAll(async () => {
     await hub?.stop();
+    await receiver?.down();
   });
 
   it('lets admin and operator in; province and commune clients get 403, no token 401; refused attempts are audited', async () => {
@@ -131,7 +140,7 @@ describe('erasure of a data subject', () => {
     ]);
   });
 
-  it('requests, approves: every read shows [erased], person.erased is in the stream, verify passes, all audited', async () => {
+  it('requests, approves: every read and a webhook redelivery show [erased], person.erased reaches the stream and the subscriber, verify passes, all audited', async () => {
     const p = person();
     const code = await dossierOf(p);
     const before = await getJson(`${hub.url}/v1/streams/dossier-${code}`, hub.adminToken);
@@ -154,9 +163,9 @@ describe('erasure of a data subject', () => {
     // Two working days: at least two days ahead, at most two plus a weekend (and the rest of today).
     expect(ackBy - requestedAt).toBeGreaterThan(2 * DAY - DAY);
     expect(ackBy - requestedAt).toBeLessThan(5 * DAY);
-    expect(Date.parse(erasure.deadlines.completeBy) - requestedAt).toBe(
-      (erasure.deadlines.thirdParties ? 30 : 20) * DAY,
-    );
+    // Webhooks run in this hub: third parties hold copies, 30 days.
+    expect(erasure.deadlines.thirdParties).toBe(true);
+    expect(Date.parse(erasure.deadlines.completeBy) - requestedAt).toBe(30 * DAY);
     expect(requested.stdout).not.toContain(p.idNumber);
 
     const human = await cli(['erasure', 'show', erasure.id]);
@@ -204,6 +213,30 @@ describe('erasure of a data subject', () => {
       expect(text).not.toContain(p.fullName);
       expect(text).not.toContain(p.idNumber);
     }
+
+    // The subscriber got the notice, and a redelivery of the dossier's first event shows the fields erased.
+    const notice = await eventually(async () =>
+      receiver.received.find(
+        (d) => d.event.type === 'vn.gov.lgsp.person.erased.v1' && d.event.data.dossierCode === code,
+      ),
+    );
+    expect(notice.event.data).toMatchObject({ subjectRef: erasure.subjectRef, roles: ['applicant'] });
+    const first = (stream.body.events as { position: number }[])[0]!.position;
+    const redeliver = await call('operator', 'POST', `/v1/webhooks/${webhookId}/redeliver`, {
+      fromPosition: first,
+    });
+    expect(redeliver.status).toBe(202);
+    const redelivered = await eventually(async () => {
+      const copies = receiver.received.filter((d) => d.event.id === events[0]!.id);
+      return copies.length >= 2 ? copies.at(-1) : undefined;
+    });
+    expect(redelivered.event.data.applicant).toEqual({
+      fullName: '[erased]',
+      idNumber: '[erased]',
+      phone: '[erased]',
+    });
+    expect(redelivered.body).not.toContain(p.fullName);
+    expect(redelivered.body).not.toContain(p.idNumber);
 
     const verified = await runCli(['verify', '--data-dir', hub.dataDir, '--json'], {});
     expect(verified.code).toBe(0);
