@@ -2,11 +2,14 @@ import { DomainError, type Issue } from './errors.js';
 import type { EventType } from './generated/events.js';
 import { EVENT_TYPES } from './schemas.js';
 
+/** The hub's notice that a data subject's key was destroyed (one per dossier of the subject, in its stream). */
+export const PERSON_ERASED = 'vn.gov.lgsp.person.erased.v1' satisfies EventType;
+
 /**
  * The catalogue types only the hub emits (its notice that a data subject was erased): published to the
  * province topics and webhooks like the others, never accepted from a client (HTTP or Kafka ingest).
  */
-export const HUB_EMITTED_TYPES: readonly EventType[] = Object.freeze(['vn.gov.lgsp.person.erased.v1']);
+export const HUB_EMITTED_TYPES: readonly EventType[] = Object.freeze([PERSON_ERASED]);
 
 /** The catalogue types clients may send: every type but {@link HUB_EMITTED_TYPES}. */
 export const INGEST_TYPES: readonly EventType[] = Object.freeze(

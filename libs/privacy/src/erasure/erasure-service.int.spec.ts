@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DomainError } from '#lgsp/contracts';
+import { DomainError, PERSON_ERASED } from '#lgsp/contracts';
 import { ANY_VERSION, type EventStore, type EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import type { AuditLog, NewAuditEntry } from '#lgsp/security';
@@ -11,7 +11,6 @@ import { PersonalDataCodec } from '../personal-data-codec.js';
 import { SealingEventStore } from '../sealing-event-store.js';
 import { SqlSubjectKeyStore } from '../sql-subject-key-store.js';
 import { ErasureService, type ErasureSettings } from './erasure-service.js';
-import { PERSON_ERASED } from './model.js';
 import { SqlErasureStore } from './sql-erasure-store.js';
 
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';

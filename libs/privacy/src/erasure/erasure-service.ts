@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError, isDomainError } from '#lgsp/contracts';
+import { DomainError, PERSON_ERASED, isDomainError } from '#lgsp/contracts';
 import { ANY_VERSION, type EventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { systemClock, type Clock } from '#lgsp/observability';
 import type { AuditLog } from '#lgsp/security';
@@ -10,7 +10,6 @@ import type { SubjectKeyProvider } from '../subject-keys.js';
 import {
   ERASURE_SOURCE,
   ERASURE_TRANSITIONS,
-  PERSON_ERASED,
   checkBasis,
   checkSubjectId,
   erasureDeadlines,

@@ -5,8 +5,6 @@ import { PERSONAL_FIELDS } from '../personal-fields.js';
 /** The component name of the erasure tables in `schema_version`. */
 export const ERASURES_COMPONENT = 'personal-data-erasures';
 
-/** The type of the hub's notice that a data subject's key was destroyed (one per dossier of the subject). */
-export const PERSON_ERASED = 'vn.gov.lgsp.person.erased.v1';
 /** The CloudEvents `source` of the hub's `person.erased` events. */
 export const ERASURE_SOURCE = '/lgsp-hub/privacy';
 

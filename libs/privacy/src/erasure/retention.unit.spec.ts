@@ -1,3 +1,4 @@
+import { PERSON_ERASED } from '#lgsp/contracts';
 import { ANY_VERSION, type AppendResult, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { ManualClock, silentLogger } from '#lgsp/observability';
 import type { NewAuditEntry } from '#lgsp/security';
@@ -6,7 +7,6 @@ import { ERASED, copySubject } from '../model.js';
 import { PersonalDataCodec } from '../personal-data-codec.js';
 import { SqlSubjectKeyStore } from '../sql-subject-key-store.js';
 import { ErasureService } from './erasure-service.js';
-import { PERSON_ERASED } from './model.js';
 import { RetentionJob } from './retention-job.js';
 import { SqlErasureStore } from './sql-erasure-store.js';
 
