@@ -13,7 +13,14 @@ import {
 } from '@asyncapi/parser';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { AdminUnits, EVENT_TYPES, EventSchemas, eventSchemaId, findRepoFile } from '#lgsp/contracts';
+import {
+  AdminUnits,
+  EVENT_TYPES,
+  EventSchemas,
+  INGEST_TYPES,
+  eventSchemaId,
+  findRepoFile,
+} from '#lgsp/contracts';
 import { DEAD_LETTER_CODES } from '#lgsp/kafka';
 
 // ajv and ajv-formats are CommonJS: the default import is the export itself or a namespace holding it.
@@ -266,12 +273,12 @@ describe('schemas/asyncapi.yaml', () => {
     }
     for (const name of HUB_HEADERS) expect(binaryHeaders.has(name)).toBe(false);
     const binaryData = (binary.payload()!.oneOf() ?? []).map((schema) => schema.id()).sort();
-    expect(binaryData).toEqual(EVENT_TYPES.map(eventSchemaId).sort());
+    expect(binaryData).toEqual(INGEST_TYPES.map(eventSchemaId).sort());
     const structured = ingest.find((m) => m.contentType() === 'application/cloudevents+json')!;
     const structuredData = (structured.payload()!.oneOf() ?? []).map((schema) =>
       schema.properties()?.['data']?.id(),
     );
-    expect(structuredData.sort()).toEqual(EVENT_TYPES.map(eventSchemaId).sort());
+    expect(structuredData.sort()).toEqual(INGEST_TYPES.map(eventSchemaId).sort());
 
     const [deadLetter, ...others] = channelAt(document, DEAD_LETTER_CHANNEL)!.messages().all();
     expect(others).toEqual([]);

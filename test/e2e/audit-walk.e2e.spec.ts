@@ -64,13 +64,19 @@ describe('the audit log of the operator API', () => {
 
   it('walks every operator route as an admin, a commune client and no one: each call leaves its entry', async () => {
     const routes = mappedOperatorRoutes(hub.output());
-    // The hub maps the clients, subscriptions, parked, reconciliation, replay, audit and webhook routes.
+    // The hub maps the clients, subscriptions, parked, reconciliation, replay, audit, erasure and webhook
+    // routes.
     expect(routes.length).toBeGreaterThanOrEqual(25);
     expect(routes).toEqual(
       expect.arrayContaining([
         ['POST', '/v1/webhooks'],
         ['GET', '/v1/admin/audit'],
         ['GET', '/v1/admin/privacy/affected'],
+        ['POST', '/v1/admin/erasures'],
+        ['GET', '/v1/admin/erasures'],
+        ['GET', '/v1/admin/erasures/:id'],
+        ['POST', '/v1/admin/erasures/:id/approve'],
+        ['POST', '/v1/admin/erasures/:id/refuse'],
       ]),
     );
 

@@ -383,6 +383,7 @@ describe('lgsp migrate', () => {
       'connectors.parking',
       'connectors.pending',
       'event-store',
+      'personal-data-erasures',
       'projection.dossiers',
       'reconciliation',
       'replay.runs',
@@ -410,6 +411,7 @@ describe('lgsp migrate', () => {
         'audit_log',
         'checkpoint_keys',
         'signed_checkpoints',
+        'privacy_erasures',
       ]),
     );
     const again = await run();

@@ -2,6 +2,7 @@ import { ApiError, Api } from './api.js';
 import { audit, auditVerify } from './audit.js';
 import { checkpointsExport } from './checkpoints.js';
 import { intFlag, parseFlags, positiveFlag, query, type Ctx, type Flags, type Out } from './command.js';
+import { erasureApprove, erasureList, erasureRefuse, erasureRequest, erasureShow } from './erasure.js';
 import { eventsTail } from './events-tail.js';
 import { CliConfigError, loadHubConfig } from './hub-config.js';
 import { EXIT, UsageError, isInterruption, type CliIo } from './io.js';
@@ -72,6 +73,17 @@ Commands:
       Sends every event of the filter from POSITION again, with the same webhook-id as before.
   lgsp webhooks delete ID [--yes]
       Confirmation: asked on a terminal, else --yes.
+  lgsp erasure request SUBJECT_ID [--note TEXT]
+      Records a data subject's erasure request (Law 91/2025): SUBJECT_ID is a citizen ID (12 or 9
+      digits) or dossier:<DOSSIER_CODE>:<role>; prints its deadlines (answer within the working days,
+      complete within 20 or 30 days) and the exemptions that apply. The hub keeps only a masked form.
+  lgsp erasure list [--limit N] [--after ID]
+  lgsp erasure show ID
+  lgsp erasure approve ID
+      Destroys the subject's keys (its data reads [erased] everywhere) and appends person.erased to
+      each of its dossiers; refused while an exempt procedure's dossier holds the subject's data.
+  lgsp erasure refuse ID --basis TEXT [--note TEXT]
+      Refuses the request, citing its legal basis.
   lgsp reconcile run --target TARGET [SCOPE] [--no-wait]
       Compares TARGET (portal, one-stop-shop, civil-registry, payments) with the log over SCOPE and,
       unless --no-wait, shows its progress, then the mismatches per category (exit 5 when any).
@@ -238,6 +250,11 @@ const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
     'webhooks redeliver': webhooksRedeliver,
     'webhooks delete': webhooksDelete,
     'privacy affected': privacyAffected,
+    'erasure request': erasureRequest,
+    'erasure list': erasureList,
+    'erasure show': erasureShow,
+    'erasure approve': erasureApprove,
+    'erasure refuse': erasureRefuse,
   }),
 );
 

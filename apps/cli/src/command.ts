@@ -45,6 +45,7 @@ export function parseFlags(argv: string[]) {
       provinces: { type: 'string' },
       position: { type: 'string' },
       reason: { type: 'string' },
+      basis: { type: 'string' },
       yes: { type: 'boolean', short: 'y', default: false },
       wait: { type: 'boolean', default: true },
       json: { type: 'boolean', default: false },

@@ -22,6 +22,7 @@ import { openReplayStore, replayParts } from './replay/replay-parts.js';
 import { webhookParts } from './webhooks/webhook-parts.js';
 import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
 import { affectedParts, type AffectedFinder } from './privacy/affected-parts.js';
+import { erasureParts, type ErasureParts } from './privacy/erasure-parts.js';
 import { SealingEventStore } from '#lgsp/privacy';
 import type { WebhookService } from '#lgsp/webhooks';
 
@@ -44,6 +45,8 @@ export interface HubRuntime {
   privacy: PrivacyParts | undefined;
   /** "Who was affected" (breach reports); undefined when `privacy.enabled` is false. */
   affected: AffectedFinder | undefined;
+  /** Erasure requests and the retention; undefined when `privacy.enabled` is false. */
+  erasures: ErasureParts | undefined;
   /** The operators' audit log (events database, or the PostgreSQL schema). */
   audit: AuditLog;
   /** Reconciliation runs against the enabled connectors' systems. */
@@ -204,6 +207,16 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         clients: storage.clients,
       })
     : undefined;
+  const erasures = await erasureParts({
+    config,
+    logger,
+    database: storage.database,
+    privacy,
+    events: store,
+    stored: sealed,
+    audit,
+    thirdParties: () => connectors.subscribers.length > 0 || webhooks !== undefined || !!kafka?.relay,
+  });
   const c = config.connectors;
   const replay = replayParts({
     store: await openReplayStore(storage.database),
@@ -236,6 +249,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     connectors: running,
     privacy,
     affected,
+    erasures,
     audit,
     reconciliation,
     replay,
@@ -260,6 +274,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       checkpoints?.start();
       for (const poller of connectors.pollers) poller.start();
       replay.start();
+      erasures?.start();
       // In the background: joining the consumer group can take a session timeout after a crash
       // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
       kafka?.consumer
@@ -271,6 +286,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       await kafka?.consumer?.stop();
       await Promise.all(connectors.pollers.map((p) => p.stop()));
       await replay.stop();
+      await erasures?.stop();
       await reconciliation.close();
       await subscriptions.stop();
       if (projectionSubscriptions !== subscriptions) await projectionSubscriptions.stop();

@@ -10,3 +10,4 @@ export * from './admin-units.js';
 export * from './examples.js';
 export * from './strict-json.js';
 export * from './vocabulary.js';
+export * from './hub-emitted.js';

@@ -1,4 +1,5 @@
 import {
+  assertClientEmittable,
   CORE_ATTRIBUTES,
   DomainError,
   EXPECTED_VERSION_ATTRIBUTE,
@@ -108,6 +109,7 @@ export class IngestService {
       if (issues.length > 0) {
         throw new DomainError('invalid', `${issues.length} schema violation(s)`, issues);
       }
+      assertClientEmittable(events, single);
       assertIngestScope(client, events, single, this.units);
       warnings = this.codeCheck?.issues(events, single) ?? [];
       if (warnings.length > 0 && this.codeCheck?.mode === 'refuse') {

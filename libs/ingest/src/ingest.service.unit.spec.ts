@@ -169,6 +169,26 @@ describe('IngestService', () => {
     expect(store.appended).toEqual([]);
   });
 
+  it('refuses a type only the hub emits (person.erased), from any client, appending nothing', async () => {
+    const { store, service } = setup();
+    const erased = exampleEvent('vn.gov.lgsp.person.erased.v1', randomUUID());
+    for (const client of [commune, { ...commune, role: 'admin' as const }]) {
+      const error = (await service
+        .ingest(client, [submittedEvent(), erased], false)
+        .catch((e: unknown) => e)) as DomainError;
+      expect(error.code).toBe('invalid');
+      expect(error.issues).toEqual([
+        {
+          pointer: '/1/type',
+          message: 'vn.gov.lgsp.person.erased.v1 is emitted by the hub only: clients cannot send it',
+        },
+      ]);
+    }
+    const single = (await service.ingest(commune, [erased], true).catch((e: unknown) => e)) as DomainError;
+    expect(single.issues.map((i) => i.pointer)).toEqual(['/type']);
+    expect(store.appended).toEqual([]);
+  });
+
   it('pins each append to the stream version its ownership was checked at', async () => {
     const { store, service } = setup();
     const first = submittedEvent();

@@ -1,6 +1,11 @@
-import { DomainError, exampleEvent, type CloudEvent } from '#lgsp/contracts';
-import { ReadOnlyStoreError, StoreUnavailableError, type AppendResult } from '#lgsp/event-store';
-import type { IngestOutcome } from '#lgsp/ingest';
+import { DomainError, EventValidator, exampleEvent, type CloudEvent } from '#lgsp/contracts';
+import {
+  ReadOnlyStoreError,
+  StoreUnavailableError,
+  type AppendResult,
+  type EventStore,
+} from '#lgsp/event-store';
+import { IngestService, type IngestOutcome } from '#lgsp/ingest';
 import {
   DEFAULT_INGEST_GROUP_ID,
   KafkaIngestConsumer,
@@ -217,6 +222,28 @@ describe('KafkaIngestConsumer: one record', () => {
       { pointer: '', message: expect.any(String) },
     ]);
     expect(outcomes).toEqual([['dead-lettered', 'malformed']]);
+  });
+
+  it('dead-letters a person.erased record (a type only the hub emits) as invalid, appending nothing', async () => {
+    const appended: unknown[] = [];
+    const store = { append: async (e: unknown) => appended.push(e) } as unknown as EventStore;
+    const real = new IngestService(store, new EventValidator());
+    const { client, consumer, outcomes } = setup(({ client: c, events, single }) =>
+      real.ingest(c, events, single),
+    );
+    await consumer.start();
+    const notice = exampleEvent('vn.gov.lgsp.person.erased.v1', `e-${offset}`);
+    expect(await client.deliver(record({ ...notice, source: '/communes/21040' }))).toEqual({ kind: 'done' });
+    const { headers } = deadLettered(client);
+    expect(headers['lgsp_dlq_code']).toBe('invalid');
+    expect(JSON.parse(String(headers['lgsp_dlq_errors']))).toEqual([
+      {
+        pointer: '/type',
+        message: 'vn.gov.lgsp.person.erased.v1 is emitted by the hub only: clients cannot send it',
+      },
+    ]);
+    expect(outcomes).toEqual([['dead-lettered', 'invalid']]);
+    expect(appended).toEqual([]);
   });
 
   it("logs a dead-lettered record by its coordinates and code, never by the record's text", async () => {

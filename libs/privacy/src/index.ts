@@ -9,3 +9,7 @@ export * from './personal-data-codec.js';
 export * from './sealing-event-store.js';
 export * from './file-key-wrapper.js';
 export * from './affected/index.js';
+export * from './erasure/model.js';
+export * from './erasure/sql-erasure-store.js';
+export * from './erasure/erasure-service.js';
+export * from './erasure/retention-job.js';

@@ -31,6 +31,8 @@ export const WEBHOOKS = Symbol('WebhookService');
 export const CHECKPOINTS = Symbol('CheckpointReader');
 /** The AffectedFinder ("who was affected"); undefined when `privacy.enabled` is false (404). */
 export const AFFECTED = Symbol('AffectedFinder');
+/** The ErasureService; undefined when `privacy.enabled` is false (the routes then answer 409). */
+export const ERASURES = Symbol('ErasureService');
 /** The {@link IngestLimits}. */
 export const INGEST_LIMITS = Symbol('IngestLimits');
 
