@@ -216,6 +216,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     stored: sealed,
     audit,
     thirdParties: () => connectors.subscribers.length > 0 || webhooks !== undefined || !!kafka?.relay,
+    // Replicas sharing the store cache keys for keyCacheMs: the notices wait until none can open them.
+    settleMs: lease ? config.privacy.keyCacheMs : 0,
   });
   const c = config.connectors;
   const replay = replayParts({

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { PERSON_ERASED } from '#lgsp/contracts';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
 import type { Page, Subscriber } from '#lgsp/subscriptions';
@@ -82,8 +83,6 @@ const WRITE_EVERY_MS = 50;
 
 const PRUNE_BATCH = 5000;
 
-/** The hub's notice that a person's key was destroyed (libs/privacy's erasure). */
-const PERSON_ERASED = 'vn.gov.lgsp.person.erased.v1';
 const PRUNE_STEPS = 20;
 
 interface Row extends DeliveryRow {

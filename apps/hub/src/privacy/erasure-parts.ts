@@ -26,6 +26,8 @@ export interface ErasurePartsOptions {
   audit: AuditLog;
   /** Whether processors or third parties hold copies: a connector, a webhook or a Kafka relay runs. */
   thirdParties: () => boolean;
+  /** Wait this long between destroying keys and appending notices: other replicas' key cache. */
+  settleMs?: number;
 }
 
 /** Opens the erasure tables; undefined when `privacy.enabled` is false. */
@@ -41,6 +43,7 @@ export async function erasureParts(options: ErasurePartsOptions): Promise<Erasur
     settings: { ...erasure, retentionDays: retention.afterDossierEndDays },
     thirdParties: options.thirdParties,
     audit: options.audit,
+    settleMs: options.settleMs ?? 0,
   });
   const log = options.logger.child({ component: 'erasure' });
   const job =

@@ -1,3 +1,4 @@
+import { PERSON_ERASED } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import { ERASED } from '#lgsp/privacy';
 
@@ -6,9 +7,7 @@ import { ERASED } from '#lgsp/privacy';
  * of the subject's dossiers. The dossier-sync connectors take it as a call to send the dossier again:
  * read after the erasure, its personal fields are {@link ERASED}, so the target's copy is overwritten.
  */
-export const PERSON_ERASED = 'vn.gov.lgsp.person.erased.v1';
-
-export { ERASED };
+export { ERASED, PERSON_ERASED };
 
 /** True for a `person.erased` event. */
 export function isPersonErased(event: Pick<StoredEvent, 'type'>): boolean {

@@ -59,6 +59,12 @@ export interface ErasureServiceOptions {
   thirdParties: () => boolean | Promise<boolean>;
   audit?: AuditLog;
   clock?: Pick<Clock, 'now'>;
+  /**
+   * How long to wait between destroying the keys and appending the notices: the key cache of the other
+   * processes sharing the store (`privacy.keyCacheMs`), so that a connector or webhook handling a notice in
+   * another replica reads the values erased. 0 for a hub alone on its store. @defaultValue 0
+   */
+  settleMs?: number;
 }
 
 /** A dossier of a subject, as read from its stored events. */
@@ -287,6 +293,8 @@ export class ErasureService {
     const { keys, events } = this.options;
     const state = await keys.destroy(ref);
     for (const d of dossiers) await keys.destroy(keys.ref(copySubject(d.code)));
+    const settle = this.options.settleMs ?? 0;
+    if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle));
     const erasedAt = new Date(now).toISOString();
     const notices: EventToAppend[] = dossiers
       .filter((d) => d.roles.length > 0)
