@@ -384,6 +384,7 @@ describe('lgsp migrate', () => {
       'connectors.pending',
       'event-store',
       'personal-data-erasures',
+      'personal-data-keys',
       'projection.dossiers',
       'reconciliation',
       'replay.runs',
@@ -412,6 +413,8 @@ describe('lgsp migrate', () => {
         'checkpoint_keys',
         'signed_checkpoints',
         'privacy_erasures',
+        'privacy_subject_keys',
+        'privacy_subject_streams',
       ]),
     );
     const again = await run();

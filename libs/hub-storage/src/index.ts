@@ -12,7 +12,7 @@ import { PostgresEventStore, PostgresLeaseStore } from '#lgsp/event-store/postgr
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { redactUrl } from '#lgsp/hub-config';
 import type { Logger } from '#lgsp/observability';
-import { SqlErasureStore } from '#lgsp/privacy';
+import { SqlErasureStore, SqlSubjectKeyStore } from '#lgsp/privacy';
 import { SqlDossierViewRepository, type DossierViewRepository } from '#lgsp/projections';
 import { SqlReconciliationStore } from '#lgsp/reconciliation';
 import { SqlReplayStore } from '#lgsp/replay';
@@ -44,7 +44,8 @@ export function openStorage(config: StorageConfig, logger: Logger, instanceId: s
 
 /**
  * `lgsp migrate`: creates or upgrades every table of the configured store (event store, clients,
- * dossier views, leases, connector parking, webhooks, signed checkpoints, erasure requests) without starting the hub, and returns the versions now in place. Hub
+ * dossier views, leases, connector parking, webhooks, signed checkpoints, erasure requests, personal-data
+ * keys) without starting the hub, and returns the versions now in place. Hub
  * processes also migrate at start-up; running it first lets an operator upgrade a shared PostgreSQL
  * schema once, before rolling the replicas.
  */
@@ -60,6 +61,7 @@ export async function migrateStorage(config: StorageConfig, logger: Logger): Pro
     await SqlWebhookStore.open(storage.database);
     await SqlCheckpointStore.open(storage.database);
     await SqlErasureStore.open(storage.database);
+    await SqlSubjectKeyStore.open(storage.database);
     return await storage.versions();
   } finally {
     storage.close();
