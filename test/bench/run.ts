@@ -25,12 +25,13 @@ import {
 import { connectorsBench } from './connectors.js';
 import { kafkaBench } from './kafka.js';
 import { postgresBench } from './postgres.js';
+import { privacyBench } from './privacy.js';
 import { reconcileReplayBench } from './reconcile-replay.js';
 import { scopedReadsBench } from './scoped-reads.js';
 import { webhooksBench } from './webhooks.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks). */
+/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks, privacy). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
 
@@ -315,8 +316,9 @@ async function main(): Promise<void> {
   const connectors = runs('connectors') ? await connectorsBench(SECONDS) : {};
   const reconcileReplay = runs('reconcile-replay') ? await reconcileReplayBench() : {};
   const webhooks = runs('webhooks') ? await webhooksBench() : {};
+  const privacy = runs('privacy') ? await privacyBench(SECONDS) : {};
   console.log(
-    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay, ...webhooks })}`,
+    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay, ...webhooks, ...privacy })}`,
   );
 }
 

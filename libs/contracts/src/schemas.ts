@@ -87,6 +87,8 @@ export class EventSchemas {
     this.dir = dir;
     const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
     addFormats(ajv);
+    // Marks a personal field (sealed per data subject at rest, #lgsp/privacy PERSONAL_FIELDS); no rule.
+    ajv.addKeyword({ keyword: 'x-personal-data', schemaType: 'boolean' });
     const common = readSchema(join(dir, 'common', 'v1.json'));
     this.common = common;
     ajv.addSchema(common);

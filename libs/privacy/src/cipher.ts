@@ -1,12 +1,13 @@
-import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { SEALED_PREFIX } from './model.js';
+import { randomView } from './random.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** Seals one value (its JSON) under a subject key: AES-256-GCM, a random IV, the kid authenticated. */
 export function seal(kid: string, key: KeyObject, value: unknown): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = randomView(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(kid));
   const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);

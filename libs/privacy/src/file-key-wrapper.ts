@@ -1,6 +1,6 @@
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { open, seal } from './cipher.js';
+import { open, seal, sealedKid } from './cipher.js';
 import type { KeyWrapper } from './subject-keys.js';
 
 /**
@@ -37,7 +37,22 @@ export class FileKeyWrapper implements KeyWrapper {
     return Promise.resolve(seal(this.id, this.master, key.toString('base64')));
   }
 
+  /** @throws Error when `wrapped` was not made under this master key, or was altered. */
   unwrap(wrapped: string): Promise<Buffer> {
-    return Promise.resolve(Buffer.from(open(wrapped, this.master) as string, 'base64'));
+    let key: unknown;
+    try {
+      key = sealedKid(wrapped) === this.id ? open(wrapped, this.master) : undefined;
+    } catch (err) {
+      return Promise.reject(this.refused(err));
+    }
+    if (typeof key !== 'string') return Promise.reject(this.refused());
+    return Promise.resolve(Buffer.from(key, 'base64'));
+  }
+
+  private refused(cause?: unknown): Error {
+    return new Error(
+      `a subject key does not open with the master key ${this.id}: the wrong privacy.masterKeyFile, or an altered key table`,
+      cause === undefined ? undefined : { cause },
+    );
   }
 }

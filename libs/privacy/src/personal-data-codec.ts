@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import { open, seal, sealedKid } from './cipher.js';
 import { ERASED, SEALED_PREFIX } from './model.js';
 import { isObject, personsIn } from './personal-fields.js';
@@ -11,33 +10,71 @@ export interface SealableEvent {
   data: unknown;
 }
 
+export interface PersonalDataCodecOptions {
+  /**
+   * Most clear values kept in memory (those sealed or opened last), so that the subscribers reading the
+   * same events open each value once. Consulted only while the value's key opens (see
+   * `SubjectKeyProvider.openingKeys`), dropped with it. 0: none. @defaultValue 50000
+   */
+  openedValues?: number;
+}
+
 /**
  * Seals the personal fields of events before they are stored, each value under its subject's key, and
  * opens sealed values wherever they were copied (events, views, pending work). A value whose key was
  * destroyed reads as {@link ERASED}.
  */
 export class PersonalDataCodec {
-  constructor(readonly keys: SubjectKeyProvider) {}
+  private readonly opened: OpenedValues;
 
-  /** The events with their personal fields sealed (new objects; the others returned as they are). */
+  constructor(
+    readonly keys: SubjectKeyProvider,
+    options: PersonalDataCodecOptions = {},
+  ) {
+    this.opened = new OpenedValues(options.openedValues ?? 50_000);
+  }
+
+  /**
+   * The events with their personal fields sealed: new objects, copied only along the paths to the fields
+   * (the others, and events without persons, returned as they are). A value already sealed stays as it
+   * is; a person whose ID is already sealed keeps the subject of that ID's key.
+   */
   async seal<E extends SealableEvent>(events: readonly E[]): Promise<E[]> {
-    const found = events.map((e) => personsIn(e.type, e.data));
-    if (found.every((persons) => persons.length === 0)) return [...events];
-    const requests = found.flatMap((persons, i) =>
-      persons.map((p) => ({ ref: this.keys.ref(p.subjectId), stream: events[i]!.stream })),
+    const found = events.map((e) =>
+      personsIn(e.type, e.data).filter((p) => p.spec.fields.some((f) => toSeal(p.holder[f]))),
     );
-    const keys = await this.keys.sealingKeys(requests);
+    if (found.every((persons) => persons.length === 0)) return [...events];
+    const sealedIds = found.flat().flatMap((p) => {
+      const kid = p.spec.idField === undefined ? undefined : sealedKidOf(p.holder[p.spec.idField]);
+      return kid === undefined ? [] : [kid];
+    });
+    const subjectOfKid =
+      sealedIds.length > 0 ? await this.keys.subjectsOf(sealedIds) : new Map<string, string>();
+    const refs = found.map((persons) =>
+      persons.map((p) => {
+        const kid = p.spec.idField === undefined ? undefined : sealedKidOf(p.holder[p.spec.idField]);
+        return (kid === undefined ? undefined : subjectOfKid.get(kid)) ?? this.keys.ref(p.subjectId);
+      }),
+    );
+    const keys = await this.keys.sealingKeys(
+      refs.flatMap((forEvent, i) => forEvent.map((ref) => ({ ref, stream: events[i]!.stream }))),
+    );
     return events.map((event, i) => {
-      if (found[i]!.length === 0) return event;
-      const data = structuredClone(event.data);
-      for (const person of personsIn(event.type, data)) {
-        const { kid, key } = keys.get(this.keys.ref(person.subjectId))!;
+      const persons = found[i]!;
+      if (persons.length === 0) return event;
+      const data = { ...(event.data as Record<string, unknown>) };
+      const copied = new Set<object>([data]);
+      persons.forEach((person, j) => {
+        const { kid, key } = keys.get(refs[i]![j]!)!;
+        const holder = writableAt(data, person.spec.at, copied);
         for (const field of person.spec.fields) {
-          const value = person.holder[field];
-          if (value !== undefined && !(typeof value === 'string' && value.startsWith(SEALED_PREFIX)))
-            person.holder[field] = seal(kid, key, value);
+          const value = holder[field];
+          if (!toSeal(value)) continue;
+          const sealed = seal(kid, key, value);
+          holder[field] = sealed;
+          this.opened.set(kid, sealed, value);
         }
-      }
+      });
       return { ...event, data };
     });
   }
@@ -51,7 +88,23 @@ export class PersonalDataCodec {
     for (const v of values) collectKids(v, kids);
     if (kids.size === 0) return [...values];
     const keys = await this.keys.openingKeys([...kids]);
-    return values.map((v) => openAll(v, keys) as T);
+    for (const [kid, key] of keys) if (key === null) this.opened.forget(kid);
+    const openOne = (sealed: string): unknown => {
+      const kid = sealedKid(sealed);
+      const key = kid === undefined ? undefined : keys.get(kid);
+      if (!key) return ERASED;
+      const known = this.opened.get(kid!, sealed);
+      if (known !== MISSING) return known;
+      try {
+        const value = open(sealed, key);
+        this.opened.set(kid!, sealed, value);
+        return value;
+      } catch {
+        // Altered, or sealed under another key: nothing readable.
+        return ERASED;
+      }
+    };
+    return values.map((v) => openAll(v, openOne) as T);
   }
 
   /** {@link reveal} of one value. */
@@ -73,6 +126,32 @@ export class PersonalDataCodec {
   }
 }
 
+/** A value the sealing writes over: present and not sealed already. */
+const toSeal = (value: unknown): boolean =>
+  value !== undefined && !(typeof value === 'string' && value.startsWith(SEALED_PREFIX));
+
+const sealedKidOf = (value: unknown): string | undefined =>
+  typeof value === 'string' ? sealedKid(value) : undefined;
+
+/** The object at `path` in `root`, each object on the way copied once (`copied` holds the copies). */
+function writableAt(
+  root: Record<string, unknown>,
+  path: readonly string[],
+  copied: Set<object>,
+): Record<string, unknown> {
+  let node = root;
+  for (const key of path) {
+    const child = node[key] as Record<string, unknown>;
+    if (!copied.has(child)) {
+      const copy = { ...child };
+      copied.add(copy);
+      node[key] = copy;
+      node = copy;
+    } else node = child;
+  }
+  return node;
+}
+
 function collectKids(v: unknown, kids: Set<string>): void {
   if (typeof v === 'string') {
     if (v.startsWith(SEALED_PREFIX)) {
@@ -86,23 +165,13 @@ function collectKids(v: unknown, kids: Set<string>): void {
   }
 }
 
-/** `v` with its sealed strings opened; the same object when it holds none. */
-function openAll(v: unknown, keys: Map<string, KeyObject | null>): unknown {
-  if (typeof v === 'string') {
-    if (!v.startsWith(SEALED_PREFIX)) return v;
-    const key = keys.get(sealedKid(v) ?? '');
-    if (!key) return ERASED;
-    try {
-      return open(v, key);
-    } catch {
-      // Altered, or sealed under another key: nothing readable.
-      return ERASED;
-    }
-  }
+/** `v` with its sealed strings opened by `openOne`; the same object when it holds none. */
+function openAll(v: unknown, openOne: (sealed: string) => unknown): unknown {
+  if (typeof v === 'string') return v.startsWith(SEALED_PREFIX) ? openOne(v) : v;
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
     v.forEach((item, i) => {
-      const o = openAll(item, keys);
+      const o = openAll(item, openOne);
       if (o !== item) (out ??= [...v])[i] = o;
     });
     return out ?? v;
@@ -110,10 +179,47 @@ function openAll(v: unknown, keys: Map<string, KeyObject | null>): unknown {
   if (isObject(v)) {
     let out: Record<string, unknown> | undefined;
     for (const key in v) {
-      const o = openAll(v[key], keys);
+      const o = openAll(v[key], openOne);
       if (o !== v[key]) (out ??= { ...v })[key] = o;
     }
     return out ?? v;
   }
   return v;
+}
+
+const MISSING: unique symbol = Symbol('missing');
+
+/**
+ * Clear values by kid and sealed string. Only scalars are kept (an object handed to two readers could
+ * be changed by one under the other). Past `max` values, all are dropped.
+ */
+class OpenedValues {
+  private readonly byKid = new Map<string, Map<string, unknown>>();
+  private size = 0;
+
+  constructor(private readonly max: number) {}
+
+  get(kid: string, sealed: string): unknown {
+    const values = this.byKid.get(kid);
+    return values !== undefined && values.has(sealed) ? values.get(sealed) : MISSING;
+  }
+
+  set(kid: string, sealed: string, value: unknown): void {
+    if (this.max === 0 || (typeof value === 'object' && value !== null)) return;
+    if (this.size >= this.max) {
+      this.byKid.clear();
+      this.size = 0;
+    }
+    let values = this.byKid.get(kid);
+    if (values === undefined) this.byKid.set(kid, (values = new Map()));
+    if (!values.has(sealed)) this.size++;
+    values.set(sealed, value);
+  }
+
+  forget(kid: string): void {
+    const values = this.byKid.get(kid);
+    if (values === undefined) return;
+    this.size -= values.size;
+    this.byKid.delete(kid);
+  }
 }

@@ -9,6 +9,7 @@ import {
   type SqlExecutor,
 } from '#lgsp/storage';
 import { PRIVACY_COMPONENT } from './model.js';
+import { randomView } from './random.js';
 import type {
   KeyWrapper,
   SealingKey,
@@ -58,6 +59,13 @@ export interface SqlSubjectKeyStoreOptions {
   cacheMs?: number;
   /** Most keys held in memory. @defaultValue 100000 */
   cacheSize?: number;
+  /**
+   * SQLite: new keys are committed without their own fsync, and become durable with the next commit on
+   * the file (an fsync of the write-ahead log covers every frame before it). Set it only when what is
+   * sealed under them is then stored by a commit on the same file, as the hub's events are: a power
+   * loss can then lose only keys that nothing stored uses. @defaultValue false
+   */
+  durableWithNextCommit?: boolean;
   clock?: { now(): number };
 }
 
@@ -69,26 +77,33 @@ interface CachedKey {
 
 interface Waiting {
   requests: readonly SealingRequest[];
-  resolve(): void;
+  resolve(keys: ReadonlyMap<string, SealingKey>): void;
   reject(err: unknown): void;
 }
 
-/** At most this many rows per statement (SQLite's bound parameters). */
+/** At most this many rows per statement (5 parameters a row: 2,000, below SQLite's and PostgreSQL's limits). */
 const CHUNK = 400;
+
+/** Rounds of a flush whose subjects lost their key between its read and its write (a destroy at that moment). */
+const FLUSH_ROUNDS = 3;
 
 /**
  * The default {@link SubjectKeyProvider}: keys in the hub's own store (the SQLite events file, or the
- * PostgreSQL schema every replica shares). Keys made by concurrent calls are written together in one
- * transaction. Destroying a key overwrites its bytes; on SQLite the write-ahead log is then checkpointed
- * and truncated so that no copy of the page stays in it.
+ * PostgreSQL schema every replica shares). The sealing keys asked for in one turn of the event loop are
+ * read, made and written together (one query, and one transaction when a key or a link is new).
+ * Destroying a key overwrites its bytes; on SQLite with `secure_delete` for that statement, and the
+ * write-ahead log is then checkpointed and truncated so that no copy of the page stays in it.
  */
 export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyProvider {
-  private secret: Buffer | undefined;
+  /** The key of the subject references (a KeyObject: an HMAC keyed with a Buffer costs six times as much). */
+  private secret: KeyObject | undefined;
   private readonly byRef = new Map<string, CachedKey>();
   private readonly byKid = new Map<string, CachedKey>();
   private readonly linked = new Set<string>();
   private waiting: Waiting[] = [];
   private flushing = false;
+  /** Grows at each destroy: a key read before it is not cached after it. */
+  private epoch = 0;
   private readonly cacheMs: number;
   private readonly cacheSize: number;
   private readonly clock: { now(): number };
@@ -129,7 +144,7 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
       'subject-ref',
     ]);
     if (row === undefined) throw new Error('the subject-key tables hold no reference secret');
-    this.secret = Buffer.from(row.value, 'base64');
+    this.secret = createSecretKey(Buffer.from(row.value, 'base64'));
   }
 
   ref(subjectId: string): string {
@@ -137,29 +152,25 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
     return createHmac('sha256', this.secret).update(subjectId, 'utf8').digest('base64url');
   }
 
+  /**
+   * The subjects' live keys, read from the store (a key destroyed by another replica is never used to
+   * seal), made for subjects without one, with the new (subject, stream) links: one read, and one
+   * transaction when something is new, for all the calls of one turn of the event loop.
+   */
   async sealingKeys(requests: readonly SealingRequest[]): Promise<Map<string, SealingKey>> {
-    const now = this.clock.now();
-    const out = new Map<string, SealingKey>();
-    let missing = false;
-    for (const r of requests) {
-      const cached = this.byRef.get(r.ref);
-      if (cached?.key && now - cached.at < this.cacheMs) out.set(r.ref, { kid: cached.kid, key: cached.key });
-      else missing = true;
-      if (r.stream !== undefined && !this.linked.has(`${r.ref} ${r.stream}`)) missing = true;
-    }
-    if (!missing) return out;
-    // Written with the other calls of this turn, in one transaction.
-    await new Promise<void>((resolve, reject) => {
+    if (requests.length === 0) return new Map();
+    const keys = await new Promise<ReadonlyMap<string, SealingKey>>((resolve, reject) => {
       this.waiting.push({ requests, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => void this.flush());
       }
     });
+    const out = new Map<string, SealingKey>();
     for (const r of requests) {
-      const cached = this.byRef.get(r.ref);
-      if (!cached?.key) throw new Error('a subject key was not stored');
-      out.set(r.ref, { kid: cached.kid, key: cached.key });
+      const key = keys.get(r.ref);
+      if (key === undefined) throw new Error('a subject key was not stored');
+      out.set(r.ref, key);
     }
     return out;
   }
@@ -173,54 +184,13 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
       for (const w of batch)
         for (const r of w.requests) {
           refs.add(r.ref);
-          if (r.stream !== undefined) links.add(`${r.ref} ${r.stream}`);
+          const link = r.stream === undefined ? undefined : linkOf(r.ref, r.stream);
+          if (link !== undefined && !this.linked.has(link)) links.add(link);
         }
-      const made: { kid: string; ref: string; material: string }[] = [];
-      for (const ref of refs) {
-        const key = randomBytes(32);
-        made.push({ kid: randomBytes(16).toString('base64url'), ref, material: await this.wrap(key) });
-      }
-      const createdAt = new Date(this.clock.now()).toISOString();
-      const wrappedBy = this.options.wrapper?.id ?? null;
-      const linkRows = [...links].map((l) => l.split(' ') as [string, string]);
-      const rows = await this.db.transaction(async (tx) => {
-        for (let i = 0; i < made.length; i += CHUNK) {
-          const part = made.slice(i, i + CHUNK);
-          await tx.run(
-            `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at) VALUES ${part
-              .map((_, j) => `($${j * 5 + 1}, $${j * 5 + 2}, $${j * 5 + 3}, $${j * 5 + 4}, $${j * 5 + 5})`)
-              .join(', ')} ON CONFLICT DO NOTHING`,
-            part.flatMap((m) => [m.kid, m.ref, m.material, wrappedBy, createdAt]),
-          );
-        }
-        for (let i = 0; i < linkRows.length; i += CHUNK) {
-          const part = linkRows.slice(i, i + CHUNK);
-          await tx.run(
-            `INSERT INTO privacy_subject_streams (ref, stream) VALUES ${part
-              .map((_, j) => `($${j * 2 + 1}, $${j * 2 + 2})`)
-              .join(', ')} ON CONFLICT DO NOTHING`,
-            part.flat(),
-          );
-        }
-        const live: KeyRow[] = [];
-        const all = [...refs];
-        for (let i = 0; i < all.length; i += CHUNK)
-          live.push(...(await liveKeys(tx, all.slice(i, i + CHUNK))));
-        return live;
-      });
-      const now = this.clock.now();
-      for (const row of rows) {
-        if (row.key_material === null) continue;
-        const entry: CachedKey = {
-          kid: row.kid,
-          key: await this.unwrap(row.key_material, row.wrapped_by),
-          at: now,
-        };
-        this.remember(row.ref, entry);
-      }
+      const keys = await this.liveOrMade([...refs].sort(), [...links].sort());
       for (const l of links) this.linked.add(l);
       if (this.linked.size > this.cacheSize) this.linked.clear();
-      for (const w of batch) w.resolve();
+      for (const w of batch) w.resolve(keys);
     } catch (err) {
       for (const w of batch) w.reject(err);
     } finally {
@@ -229,7 +199,64 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
     }
   }
 
+  /**
+   * The live key of each of `refs` (sorted, so that replicas writing the same subjects lock their rows in
+   * one order), made when missing; `links` written with them.
+   */
+  private async liveOrMade(
+    refs: readonly string[],
+    links: readonly string[],
+  ): Promise<Map<string, SealingKey>> {
+    const epoch = this.epoch;
+    let rows = await chunked(refs, (part) => liveKeys(this.db, part));
+    let pendingLinks = links;
+    /** The keys made here, by kid: those stored need no unwrapping. */
+    const fresh = new Map<string, KeyObject>();
+    for (let round = 0; ; round++) {
+      const found = new Set(rows.map((r) => r.ref));
+      const absent = refs.filter((r) => !found.has(r));
+      if (absent.length === 0 && pendingLinks.length === 0) break;
+      if (round === FLUSH_ROUNDS) throw new Error('subject keys were destroyed while being made; try again');
+      const made: { kid: string; ref: string; material: string }[] = [];
+      // Wrapped before the transaction: a KMS call must not hold SQLite's connection.
+      for (const ref of absent) {
+        const bytes = randomBytes(32);
+        const kid = randomView(16).toString('base64url');
+        made.push({ kid, ref, material: await this.wrap(bytes) });
+        fresh.set(kid, createSecretKey(bytes));
+        bytes.fill(0);
+      }
+      const write = async (tx: SqlExecutor): Promise<KeyRow[]> => {
+        const createdAt = new Date(this.clock.now()).toISOString();
+        await insertKeys(tx, made, this.options.wrapper?.id ?? null, createdAt);
+        await insertLinks(tx, pendingLinks);
+        return chunked(refs, (part) => liveKeys(tx, part));
+      };
+      rows = await this.db.transaction((tx) =>
+        tx.dialect === 'sqlite' && this.options.durableWithNextCommit
+          ? unsynced(tx, () => write(tx))
+          : write(tx),
+      );
+      pendingLinks = [];
+    }
+    const now = this.clock.now();
+    const out = new Map<string, SealingKey>();
+    for (const row of rows) {
+      if (row.key_material === null) continue;
+      const cached = this.byRef.get(row.ref);
+      const key =
+        fresh.get(row.kid) ??
+        (cached?.kid === row.kid && cached.key !== null
+          ? cached.key
+          : await this.unwrap(row.key_material, row.wrapped_by));
+      out.set(row.ref, { kid: row.kid, key });
+      if (this.epoch === epoch) this.remember(row.ref, { kid: row.kid, key, at: now });
+    }
+    return out;
+  }
+
   async openingKeys(kids: readonly string[]): Promise<Map<string, KeyObject | null>> {
+    const epoch = this.epoch;
     const now = this.clock.now();
     const out = new Map<string, KeyObject | null>();
     const missing: string[] = [];
@@ -238,52 +265,57 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
       if (cached !== undefined && now - cached.at < this.cacheMs) out.set(kid, cached.key);
       else missing.push(kid);
     }
-    for (let i = 0; i < missing.length; i += CHUNK) {
-      const part = missing.slice(i, i + CHUNK);
-      const rows = await this.db.query<KeyRow>(
-        `SELECT kid, ref, key_material, wrapped_by FROM privacy_subject_keys WHERE kid IN (${part
-          .map((_, j) => `$${j + 1}`)
-          .join(', ')})`,
+    const rows = await chunked(missing, (part) =>
+      this.db.query<KeyRow>(
+        `SELECT kid, ref, key_material, wrapped_by FROM privacy_subject_keys WHERE kid IN (${params(part)})`,
         part,
-      );
-      const found = new Map(rows.map((r) => [r.kid, r]));
-      for (const kid of part) {
-        const row = found.get(kid);
-        const key = row?.key_material ? await this.unwrap(row.key_material, row.wrapped_by) : null;
-        out.set(kid, key);
-        if (row !== undefined) this.rememberKid({ kid, key, at: now });
-      }
+      ),
+    );
+    const found = new Map(rows.map((r) => [r.kid, r]));
+    for (const kid of missing) {
+      const row = found.get(kid);
+      const key = row?.key_material ? await this.unwrap(row.key_material, row.wrapped_by) : null;
+      out.set(kid, key);
+      if (row !== undefined && this.epoch === epoch) this.rememberKid({ kid, key, at: now });
     }
     return out;
   }
 
   async subjectsOf(kids: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    const unique = [...new Set(kids)];
-    for (let i = 0; i < unique.length; i += CHUNK) {
-      const part = unique.slice(i, i + CHUNK);
-      const rows = await this.db.query<{ kid: string; ref: string }>(
-        `SELECT kid, ref FROM privacy_subject_keys WHERE kid IN (${part.map((_, j) => `$${j + 1}`).join(', ')})`,
+    const rows = await chunked([...new Set(kids)], (part) =>
+      this.db.query<{ kid: string; ref: string }>(
+        `SELECT kid, ref FROM privacy_subject_keys WHERE kid IN (${params(part)})`,
         part,
-      );
-      for (const r of rows) out.set(r.kid, r.ref);
-    }
-    return out;
+      ),
+    );
+    return new Map(rows.map((r) => [r.kid, r.ref]));
   }
 
   async destroy(ref: string): Promise<SubjectKeyState> {
     const at = new Date(this.clock.now()).toISOString();
-    await this.db.run(
-      `UPDATE privacy_subject_keys SET key_material = NULL, destroyed_at = $2
-       WHERE ref = $1 AND destroyed_at IS NULL`,
-      [ref, at],
-    );
-    // Forget every cached key of the subject, whatever kid it was read under.
+    const destroy = (tx: SqlExecutor) =>
+      tx.query<{ kid: string }>(
+        `UPDATE privacy_subject_keys SET key_material = NULL, destroyed_at = $2
+         WHERE ref = $1 AND destroyed_at IS NULL RETURNING kid`,
+        [ref, at],
+      );
+    const destroyed =
+      this.db.dialect === 'sqlite'
+        ? await this.db.transaction(async (tx) => {
+            // The freed bytes of the row are overwritten too, not left in the page's free space.
+            const [was] = await tx.query<{ secure_delete: number }>('PRAGMA secure_delete');
+            await tx.query('PRAGMA secure_delete = 1');
+            try {
+              return await destroy(tx);
+            } finally {
+              await tx.query(`PRAGMA secure_delete = ${Number(was?.secure_delete ?? 0)}`);
+            }
+          })
+        : await destroy(this.db);
+    // Keys read before now are not cached after it; every cached key of the subject is forgotten.
+    this.epoch++;
     this.byRef.delete(ref);
-    const kids = await this.db.query<{ kid: string }>('SELECT kid FROM privacy_subject_keys WHERE ref = $1', [
-      ref,
-    ]);
-    for (const { kid } of kids) this.byKid.delete(kid);
+    for (const { kid } of destroyed) this.byKid.delete(kid);
     await this.scrub();
     return (await this.state(ref)) ?? { ref, keys: 0, destroyed: 0 };
   }
@@ -357,7 +389,9 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
           : `a subject key is wrapped by ${wrappedBy}, which is not the configured master key`,
       );
     }
-    return createSecretKey(wrapper ? await wrapper.unwrap(material) : Buffer.from(material, 'base64'));
+    const bytes = wrapper ? await wrapper.unwrap(material) : Buffer.from(material, 'base64');
+    if (bytes.length !== 32) throw new Error(`a subject key is ${bytes.length} bytes long, not 32`);
+    return createSecretKey(bytes);
   }
 }
 
@@ -368,11 +402,81 @@ interface KeyRow {
   wrapped_by: string | null;
 }
 
+/** The placeholders of `values`: `$1, $2, …` for an `IN (…)`, `($1, $2), ($3, $4), …` for `per` columns. */
+function params(values: readonly unknown[], per = 1): string {
+  const one = (j: number) => Array.from({ length: per }, (_, k) => `$${j * per + k + 1}`).join(', ');
+  return values.map((_, j) => (per === 1 ? one(j) : `(${one(j)})`)).join(', ');
+}
+
+/** `fn` over `values` in parts of {@link CHUNK}, one after the other, the rows concatenated. */
+async function chunked<V, R>(values: readonly V[], fn: (part: V[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < values.length; i += CHUNK) out.push(...(await fn(values.slice(i, i + CHUNK))));
+  return out;
+}
+
+/**
+ * Runs `fn` in a SQLite transaction of its own committed without an fsync (`synchronous = NORMAL`), inside
+ * the one `transaction` began: that one is committed empty first and begun again after, since the safety
+ * level cannot change inside a transaction. All of it runs before anything else can use the connection.
+ */
+async function unsynced<T>(tx: SqlExecutor, fn: () => Promise<T>): Promise<T> {
+  const [was] = await tx.query<{ synchronous: number }>('PRAGMA synchronous');
+  await tx.run('COMMIT');
+  await tx.run('PRAGMA synchronous = NORMAL');
+  try {
+    await tx.run('BEGIN IMMEDIATE');
+    try {
+      const result = await fn();
+      await tx.run('COMMIT');
+      return result;
+    } catch (err) {
+      await tx.run('ROLLBACK');
+      throw err;
+    }
+  } finally {
+    await tx.run(`PRAGMA synchronous = ${Number(was?.synchronous ?? 2)}`);
+    await tx.run('BEGIN IMMEDIATE');
+  }
+}
+
+const linkOf = (ref: string, stream: string): string => `${ref} ${stream}`;
+
 function liveKeys(db: SqlExecutor, refs: readonly string[]): Promise<KeyRow[]> {
   if (refs.length === 0) return Promise.resolve([]);
   return db.query<KeyRow>(
     `SELECT kid, ref, key_material, wrapped_by FROM privacy_subject_keys
-     WHERE destroyed_at IS NULL AND ref IN (${refs.map((_, j) => `$${j + 1}`).join(', ')})`,
+     WHERE destroyed_at IS NULL AND ref IN (${params(refs)})`,
     refs,
   );
+}
+
+/** New keys; a subject that got a live key meanwhile (another replica) keeps that one. */
+async function insertKeys(
+  tx: SqlExecutor,
+  made: readonly { kid: string; ref: string; material: string }[],
+  wrappedBy: string | null,
+  createdAt: string,
+): Promise<void> {
+  await chunked(made, async (part) => {
+    await tx.run(
+      `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at)
+       VALUES ${params(part, 5)} ON CONFLICT DO NOTHING`,
+      part.flatMap((m) => [m.kid, m.ref, m.material, wrappedBy, createdAt]),
+    );
+    return [];
+  });
+}
+
+async function insertLinks(tx: SqlExecutor, links: readonly string[]): Promise<void> {
+  await chunked(links, async (part) => {
+    await tx.run(
+      `INSERT INTO privacy_subject_streams (ref, stream) VALUES ${params(part, 2)} ON CONFLICT DO NOTHING`,
+      part.flatMap((l) => {
+        const space = l.indexOf(' ');
+        return [l.slice(0, space), l.slice(space + 1)];
+      }),
+    );
+    return [];
+  });
 }

@@ -35,6 +35,8 @@ export async function privacyParts(
   const wrapper = settings.masterKeyFile ? FileKeyWrapper.fromFile(settings.masterKeyFile) : undefined;
   const keys = await SqlSubjectKeyStore.open(database, {
     cacheMs: settings.keyCacheMs,
+    // The events that use new keys are committed next on the same file, with an fsync that covers both.
+    durableWithNextCommit: config.store === 'sqlite',
     ...(wrapper ? { wrapper } : {}),
   });
   logger.info(

@@ -1,0 +1,100 @@
+import { EVENT_TYPES, EventSchemas } from '#lgsp/contracts';
+import { PERSONAL_FIELDS, personsIn, surrogateSubject } from './index.js';
+
+const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
+const REGISTERED = 'vn.gov.lgsp.civil-status.registered.v1';
+const CODE = '000.00.51.H56-251123-0001';
+
+/** `<type> <path.to.field>` of every property its event's schema marks with `x-personal-data`. */
+function annotatedFields(): Set<string> {
+  const out = new Set<string>();
+  for (const type of EVENT_TYPES) {
+    const root = EventSchemas.shared().schema(type) as Record<string, unknown>;
+    const walk = (node: unknown, path: string[]): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as Record<string, unknown>;
+      const ref = schema.$ref;
+      if (typeof ref === 'string' && ref.startsWith('#/$defs/')) {
+        walk((root.$defs as Record<string, unknown>)[ref.slice('#/$defs/'.length)], path);
+      }
+      for (const key of ['allOf', 'anyOf', 'oneOf'])
+        if (Array.isArray(schema[key])) for (const s of schema[key] as unknown[]) walk(s, path);
+      if (schema.items !== undefined) walk(schema.items, [...path, '[]']);
+      const properties = schema.properties as Record<string, unknown> | undefined;
+      for (const [name, prop] of Object.entries(properties ?? {})) {
+        if ((prop as Record<string, unknown>)['x-personal-data'] === true)
+          out.add(`${type} ${[...path, name].join('.')}`);
+        walk(prop, [...path, name]);
+      }
+    };
+    walk(root, []);
+  }
+  return out;
+}
+
+describe('PERSONAL_FIELDS', () => {
+  it('are exactly the fields the event schemas mark with x-personal-data', () => {
+    const declared = new Set(
+      Object.entries(PERSONAL_FIELDS).flatMap(([type, persons]) =>
+        persons.flatMap((p) => p.fields.map((f) => `${type} ${[...p.at, f].join('.')}`)),
+      ),
+    );
+    expect([...annotatedFields()].sort()).toEqual([...declared].sort());
+    expect(declared.size).toBe(14);
+  });
+
+  it('name an ID field among the fields of the same person', () => {
+    for (const persons of Object.values(PERSONAL_FIELDS))
+      for (const p of persons) if (p.idField !== undefined) expect(p.fields).toContain(p.idField);
+  });
+});
+
+describe('personsIn', () => {
+  const birth = {
+    dossierCode: CODE,
+    applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234', phone: '0912345678' },
+    civilRegistration: {
+      registrationType: 'birth',
+      person: { fullName: 'Trần Minh Khang', dateOfBirth: '2025-11-20', sex: 'male' },
+      placeOfBirth: 'Bình Sơn',
+      mother: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
+      father: { fullName: 'Trần Văn Dũng' },
+    },
+  };
+
+  it('takes the citizen ID as the subject, and a surrogate of the dossier and role without one', () => {
+    const found = personsIn(SUBMITTED, birth);
+    expect(found.map((p) => [p.spec.role, p.subjectId])).toEqual([
+      ['applicant', '051190001234'],
+      ['person', surrogateSubject(CODE, 'person')],
+      ['person', surrogateSubject(CODE, 'person')],
+      ['mother', '051190001234'],
+      ['father', `dossier:${CODE}:father`],
+    ]);
+    expect(found[0]!.holder).toBe(birth.applicant);
+    expect(found[2]!.holder).toBe(birth.civilRegistration);
+  });
+
+  it('takes a surrogate for an ID that is not a citizen ID, or one already sealed', () => {
+    const odd = {
+      dossierCode: CODE,
+      person: { fullName: 'X', dateOfBirth: '2000-01-01', idNumber: 'P1234567' },
+    };
+    expect(personsIn(REGISTERED, odd)[0]!.subjectId).toBe(`dossier:${CODE}:person`);
+    const sealed = { dossierCode: CODE, applicant: { fullName: 'X', idNumber: 'lgsp:pd1:k:AAAA' } };
+    expect(personsIn(SUBMITTED, sealed)[0]!.subjectId).toBe(`dossier:${CODE}:applicant`);
+    expect(
+      personsIn(REGISTERED, { dossierCode: CODE, person: { idNumber: '051190001234' } })[0]!.subjectId,
+    ).toBe('051190001234');
+  });
+
+  it('finds nobody in other event types, data without the fields, or data that is not an object', () => {
+    expect(
+      personsIn('vn.gov.lgsp.dossier.status-changed.v1', { handler: { name: 'Trần Văn Bình' } }),
+    ).toEqual([]);
+    expect(personsIn(SUBMITTED, { dossierCode: CODE, applicant: {} })).toEqual([]);
+    expect(personsIn(SUBMITTED, { dossierCode: CODE, civilRegistration: { person: 'x' } })).toEqual([]);
+    expect(personsIn(SUBMITTED, null)).toEqual([]);
+    expect(personsIn(SUBMITTED, ['x'])).toEqual([]);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * The cost of sealing personal data (issue 16: "HTTP ingest with encryption on stays at ≥ 0.8× the same
+ * run without it"). The hub is started as a process, as in the ingest bench of `run.ts`, with
+ * `LGSP_PRIVACY_ENABLED=true` and `false` in turn, several rounds, the order alternating per round
+ * (on, off; off, on; …) so that a machine's drift weighs on both. Each measurement gets a fresh hub on
+ * an empty data folder and is driven over HTTP by autocannon: single events at 50 connections, and
+ * batches of 100 at 8 connections.
+ *
+ * The events: every dossier is a birth registration (`dossier.submitted` with an applicant, the child,
+ * the mother and the father: four data subjects, each of its own, so each dossier makes new subject
+ * keys and links); the batches mix them half and half with `dossier.status-changed`, which carry no
+ * personal data. Run alone: `node dist/test/bench/privacy.js` (BENCH_SECONDS, BENCH_PRIVACY_ROUNDS).
+ */
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import { statusChanged, submitted } from '../support/events.js';
+import { createCommuneClient, startHubProcess, waitForSubscribers } from '../support/hub-process.js';
+import { runIfMain } from './bench-common.js';
+
+const ROUNDS = Number(process.env.BENCH_PRIVACY_ROUNDS ?? 3);
+/** `BENCH_PRIVACY_MODES=privacySingleRatio,…` measures only those (the keys of the figures). */
+const MODES = process.env.BENCH_PRIVACY_MODES?.split(',');
+
+/** The dossiers a measurement submits: the ingest bench's, or birth registrations (four persons each). */
+type Mix = 'lifecycle' | 'births';
+
+/** A dossier submitted, its applicant a new person (citizen ID `<id>1`). */
+function applicantDossier(code: string, id: string): Record<string, unknown> {
+  const event = submitted(code, { id: '@@ID@@' });
+  const data = event.data as Record<string, unknown>;
+  return { ...event, data: { ...data, applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: `${id}1` } } };
+}
+
+/** A birth registration's dossier: its applicant (the mother) and the child, the mother, the father. */
+function birthRegistration(code: string, id: string): Record<string, unknown> {
+  const event = submitted(code, { id: '@@ID@@' });
+  const data = event.data as Record<string, unknown>;
+  return {
+    ...event,
+    data: {
+      ...data,
+      applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: `${id}1`, phone: '0912345678' },
+      civilRegistration: {
+        registrationType: 'birth',
+        person: { fullName: 'Trần Minh Khang', dateOfBirth: '2025-11-20', sex: 'male' },
+        placeOfBirth: 'Trạm y tế xã Bình Sơn, Quảng Ngãi',
+        mother: { fullName: 'Nguyễn Thị Hoà', idNumber: `${id}1` },
+        father: { fullName: 'Trần Văn Dũng', idNumber: `${id}2` },
+      },
+    },
+  };
+}
+
+/**
+ * Request bodies spliced from a JSON template: fresh event ids, dossier codes and citizen IDs (each
+ * dossier's persons are new data subjects), so that the load generator stays cheap. Single events are
+ * all submissions; a batch alternates submissions and status changes, as in the ingest bench.
+ */
+function bodyFactory(mix: Mix, batch: number): () => string {
+  const dossier = mix === 'births' ? birthRegistration : applicantDossier;
+  const events = Array.from({ length: batch }, (_, i) =>
+    i % 2 === 0 ? dossier('@@CODE@@', '@@PID@@') : statusChanged('@@CODE@@', 2, { id: '@@ID@@' }),
+  );
+  const parts = JSON.stringify(batch === 1 ? events[0] : events).split(/(@@(?:ID|CODE|PID)@@)/);
+  const run = randomUUID().slice(0, 8);
+  // 11 digits, then the template's last digit: 12-digit citizen IDs, new ones in every dossier.
+  const base = 10_000_000_000 + Math.floor(Math.random() * 1e8) * 10;
+  let n = 0;
+  return () => {
+    let body = '';
+    let current = 0;
+    for (const part of parts) {
+      if (part === '@@ID@@') {
+        // Each event has its id before its dossier code: a new id starts the event's dossier.
+        current = ++n;
+        body += `${run}-${current}`;
+      } else if (part === '@@CODE@@') body += `BENCH-${run}-${current}`;
+      else if (part === '@@PID@@') body += String(base + current);
+      else body += part;
+    }
+    return body;
+  };
+}
+
+interface IngestResult {
+  eventsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+interface Mode {
+  mix: Mix;
+  batch: number;
+  connections: number;
+}
+
+async function ingest(url: string, token: string, mode: Mode, seconds: number): Promise<IngestResult> {
+  const nextBody = bodyFactory(mode.mix, mode.batch);
+  const result = await autocannon({
+    url: `${url}/v1/events`,
+    connections: mode.connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type':
+            mode.batch === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
+        },
+        setupRequest: (req) => ({ ...req, body: nextBody() }),
+      },
+    ],
+  });
+  return {
+    eventsPerSecond: (result['2xx'] * mode.batch) / (result.duration || seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** One measurement on a fresh hub (an empty data folder) with privacy on or off. */
+async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<IngestResult> {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each hub process there.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const hub = await startHubProcess({
+    env: { LGSP_PRIVACY_ENABLED: String(privacy) },
+    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+  });
+  try {
+    const token = await createCommuneClient(hub, 'bench', '21040', ['--rate-limit', '1000000']);
+    await ingest(hub.url, token, mode, 2); // warm-up, discarded
+    await waitForSubscribers(hub.url, hub.adminToken);
+    const result = await ingest(hub.url, token, mode, seconds);
+    await waitForSubscribers(hub.url, hub.adminToken);
+    return result;
+  } catch (err) {
+    throw new Error(`privacy ${privacy}: ${String(err)}\n${hub.output().slice(-3000)}`, { cause: err });
+  } finally {
+    await hub.stop();
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * Events/s with privacy on and off over all rounds, and their ratio: `privacySingleRatio` and
+ * `privacyBatchRatio` on the ingest bench's mix (the goal, ≥ 0.8), `privacyBirths…` on birth
+ * registrations (four subjects per dossier, for information).
+ */
+export async function privacyBench(seconds: number): Promise<Record<string, number>> {
+  const modes = [
+    {
+      title: 'single events, 50 connections',
+      key: 'privacySingleRatio',
+      mix: 'lifecycle',
+      batch: 1,
+      connections: 50,
+    },
+    {
+      title: 'batches of 100, 8 connections',
+      key: 'privacyBatchRatio',
+      mix: 'lifecycle',
+      batch: 100,
+      connections: 8,
+    },
+    {
+      title: 'births, single events, 50 conn.',
+      key: 'privacyBirthsSingleRatio',
+      mix: 'births',
+      batch: 1,
+      connections: 50,
+    },
+    {
+      title: 'births, batches of 100, 8 conn.',
+      key: 'privacyBirthsBatchRatio',
+      mix: 'births',
+      batch: 100,
+      connections: 8,
+    },
+  ] satisfies (Mode & { title: string; key: string })[];
+  const chosen = modes.filter((m) => MODES === undefined || MODES.includes(m.key));
+  console.log(
+    `\nPersonal data sealed (LGSP_PRIVACY_ENABLED true against false), HTTP ingest, ${ROUNDS} rounds of each`,
+  );
+  const figures: Record<string, number> = {};
+  for (const mode of chosen) {
+    const on: number[] = [];
+    const off: number[] = [];
+    let errors = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const privacy of round % 2 === 0 ? [true, false] : [false, true]) {
+        const r = await measure(privacy, mode, seconds);
+        (privacy ? on : off).push(r.eventsPerSecond);
+        errors += r.errors;
+        console.log(
+          `  ${mode.title}, round ${round + 1}, privacy ${privacy ? 'on ' : 'off'}: ${fmt(r.eventsPerSecond)} events/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
+        );
+      }
+    }
+    const ratio = sum(on) / sum(off);
+    figures[mode.key] = ratio;
+    console.log(
+      `${`HTTP ingest, ${mode.title}`.padEnd(50)} on ${fmt(sum(on) / on.length)} events/s, off ${fmt(sum(off) / off.length)} events/s: ` +
+        `${ratio.toFixed(2)}×${mode.mix === 'lifecycle' ? ' (goal ≥ 0.8)' : ''}${errors > 0 ? `, ${errors} non-2xx or errors` : ''}`,
+    );
+  }
+  return figures;
+}
+
+runIfMain(import.meta.url, () => privacyBench(Number(process.env.BENCH_SECONDS ?? 10)));
