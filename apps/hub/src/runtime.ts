@@ -21,7 +21,7 @@ import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 import { webhookParts } from './webhooks/webhook-parts.js';
 import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
-import { SealingEventStore } from '#lgsp/privacy';
+import { SealingEventStore, WorkingCopies } from '#lgsp/privacy';
 import type { WebhookService } from '#lgsp/webhooks';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -96,6 +96,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const privacy = await privacyParts(config, storage.database, logger);
   const sealed = storage.store;
   const store: EventStore = privacy ? new SealingEventStore(sealed, privacy.codec) : sealed;
+  // Copies of personal data beside the log (pending work, reconciliation findings) are sealed too.
+  const copies = privacy ? new WorkingCopies(privacy.codec) : undefined;
 
   const metrics = new HubMetrics();
   const observer: IngestObserver = {
@@ -152,7 +154,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptions.register(kafka.relay);
-  const connectors = await connectorParts(config, logger, store, units, ingest, storage);
+  const connectors = await connectorParts(config, logger, store, units, ingest, storage, copies);
   for (const connector of connectors.subscribers) subscriptions.register(connector);
 
   const { audit } = storage;
@@ -189,6 +191,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     reconcilers: connectors.reconcilers,
     expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
     audit,
+    ...(copies ? { copies } : {}),
   });
   const c = config.connectors;
   const replay = replayParts({

@@ -8,3 +8,4 @@ export * from './personal-fields.js';
 export * from './personal-data-codec.js';
 export * from './sealing-event-store.js';
 export * from './file-key-wrapper.js';
+export * from './working-copies.js';
