@@ -175,6 +175,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         metrics,
         subscriptions,
         leased: lease !== undefined,
+        ...(copies ? { copies } : {}),
       })
     : undefined;
   const checkpoints = await checkpointParts({

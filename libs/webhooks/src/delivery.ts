@@ -738,6 +738,7 @@ export class WebhookDelivery implements Subscriber {
     const entry: DeliveryOutcome = {
       webhookId: w.id,
       position: row.position,
+      stream,
       result: record,
       attempt: {
         webhookId: w.id,
