@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { PERSONAL_FIELDS } from '#lgsp/privacy';
@@ -69,6 +69,8 @@ interface Scenario {
   receiver: WebhookReceiver;
   /** Every name and citizen ID of the log, as the API answers it (clear text). */
   personal: string[];
+  /** The receiver's answers in the webhook's attempts log, as the API shows them. */
+  answers: string[];
   /** The mismatches the reconciliations found, as the API shows them. */
   mismatches: { dossier: string; field: string; expected: unknown; actual: unknown }[];
 }
@@ -151,6 +153,7 @@ function scanFolder(dir: string, personal: readonly string[]): Record<string, st
 /** A copy of the SQLite files of `dir` with their WAL folded in (what a backup of the folder restores). */
 function checkpointedCopy(dir: string): string {
   const copy = tempDir('lgsp-at-rest-copy-');
+  folders.push(copy);
   for (const name of readdirSync(dir)) {
     if (/\.db(-wal|-shm)?$/.test(name)) copyFileSync(join(dir, name), join(copy, name));
   }
@@ -166,6 +169,11 @@ function checkpointedCopy(dir: string): string {
 }
 
 let runs = 0;
+/** The folders this file made (data folders and copies), removed once it is done. */
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * Plays the scenario against a hub with every connector on: `lifecycles` dossiers (every third a birth
@@ -187,6 +195,7 @@ async function play(env: Record<string, string>, lifecycles: number): Promise<Sc
     resolveAfterMs: { min: 50, max: 300 },
   });
   const dataDir = tempDir('lgsp-at-rest-');
+  folders.push(dataDir);
   const config = connectorsConfig(dataDir, sims.urls, {
     webhooks: { retryDelaysSeconds: [0.2, 0.4], jitter: 0, pollMs: 100 },
   });
@@ -332,13 +341,20 @@ async function play(env: Record<string, string>, lifecycles: number): Promise<Sc
     expect({ args, code: r.code, err: r.code === 0 ? '' : r.stderr }).toEqual({ args, code: 0, err: '' });
   }
   await eventually(async () => ((await settled()) ? true : undefined), 60_000);
-  return { hub, sims, receiver, personal: await personalOfLog(hub), mismatches };
+  const attempts = await api<{ attempts: { response?: string }[] }>(
+    hub,
+    `/v1/webhooks/${webhook.id}/attempts?limit=1000`,
+  );
+  const answers = attempts.attempts.flatMap((a) => (a.response === undefined ? [] : [a.response]));
+  return { hub, sims, receiver, personal: await personalOfLog(hub), answers, mismatches };
 }
 
 async function closeScenario(s: Scenario | undefined): Promise<void> {
-  await s?.hub.stop();
-  s?.sims.child.kill('SIGTERM');
-  await s?.receiver.down();
+  if (s === undefined) return;
+  await s.hub.stop();
+  const exited = new Promise((r) => s.sims.child.once('exit', r));
+  if (s.sims.child.exitCode === null && s.sims.child.kill('SIGTERM')) await exited;
+  await s.receiver.down();
 }
 
 /** Personal values found, per table, in the clear columns of the copies beside the log (SQLite). */
@@ -373,6 +389,9 @@ describe('personal data at rest, on the embedded SQLite store', () => {
     expect(s.personal.length).toBeGreaterThan(LIFECYCLES);
     // The API answers clear text while the keys exist: the mismatches name persons.
     expect(s.mismatches.filter((m) => s!.personal.includes(String(m.expected))).length).toBeGreaterThan(0);
+    expect(s.answers.filter((a) => foundIn(Buffer.from(a), s!.personal).length > 0).length).toBeGreaterThan(
+      0,
+    );
 
     const live = scanFolder(s.hub.dataDir, s.personal);
     const checkpointed = scanFolder(checkpointedCopy(s.hub.dataDir), s.personal);
