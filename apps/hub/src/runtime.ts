@@ -96,7 +96,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const privacy = await privacyParts(config, storage.database, logger);
   const sealed = storage.store;
   const store: EventStore = privacy ? new SealingEventStore(sealed, privacy.codec) : sealed;
-  // Copies of personal data beside the log (pending work, reconciliation findings) are sealed too.
+  // Copies of personal data beside the log (pending work, reconciliation findings, webhook answers)
+  // are sealed too, as working copies of their dossiers.
   const copies = privacy ? new WorkingCopies(privacy.codec) : undefined;
 
   const metrics = new HubMetrics();
