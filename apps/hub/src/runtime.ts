@@ -23,7 +23,7 @@ import { webhookParts } from './webhooks/webhook-parts.js';
 import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
 import { affectedParts, type AffectedFinder } from './privacy/affected-parts.js';
 import { erasureParts, type ErasureParts } from './privacy/erasure-parts.js';
-import { SealingEventStore } from '#lgsp/privacy';
+import { SealingEventStore, WorkingCopies } from '#lgsp/privacy';
 import type { WebhookService } from '#lgsp/webhooks';
 
 /** Everything the hub process holds, built once at start-up from the configuration. */
@@ -102,6 +102,9 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const privacy = await privacyParts(config, storage.database, logger);
   const sealed = storage.store;
   const store: EventStore = privacy ? new SealingEventStore(sealed, privacy.codec) : sealed;
+  // Copies of personal data beside the log (pending work, reconciliation findings, webhook answers)
+  // are sealed too, as working copies of their dossiers.
+  const copies = privacy ? new WorkingCopies(privacy.codec) : undefined;
 
   const metrics = new HubMetrics();
   const observer: IngestObserver = {
@@ -158,7 +161,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptions.register(kafka.relay);
-  const connectors = await connectorParts(config, logger, store, units, ingest, storage);
+  const connectors = await connectorParts(config, logger, store, units, ingest, storage, copies);
   for (const connector of connectors.subscribers) subscriptions.register(connector);
 
   const { audit } = storage;
@@ -179,6 +182,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         metrics,
         subscriptions,
         leased: lease !== undefined,
+        ...(copies ? { copies } : {}),
       })
     : undefined;
   const checkpoints = await checkpointParts({
@@ -195,6 +199,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     reconcilers: connectors.reconcilers,
     expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
     audit,
+    ...(copies ? { copies } : {}),
   });
   const affected = privacy
     ? affectedParts({

@@ -13,3 +13,4 @@ export * from './erasure/model.js';
 export * from './erasure/sql-erasure-store.js';
 export * from './erasure/erasure-service.js';
 export * from './erasure/retention-job.js';
+export * from './working-copies.js';

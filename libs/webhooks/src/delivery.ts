@@ -743,6 +743,7 @@ export class WebhookDelivery implements Subscriber {
     const entry: DeliveryOutcome = {
       webhookId: w.id,
       position: row.position,
+      stream,
       result: record,
       attempt: {
         webhookId: w.id,

@@ -129,6 +129,16 @@ export interface DeliveryAttempt {
   nextAt?: string;
 }
 
+/**
+ * How the attempts log keeps receivers' answers, which may quote the personal data they were sent: the
+ * hub seals each as a working copy of the delivered event's dossier (stream), and opens them on read.
+ */
+export interface ResponseSealing {
+  seal(items: readonly { stream: string; response: string }[]): Promise<string[]>;
+  /** Each stored response in clear (or as erased); a response stored in clear is returned as it is. */
+  open(responses: readonly string[]): Promise<string[]>;
+}
+
 /** The component the webhook tables are versioned under in `schema_version`. */
 export const WEBHOOKS_COMPONENT = 'webhooks';
 

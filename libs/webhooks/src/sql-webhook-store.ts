@@ -13,6 +13,7 @@ import {
   type AttemptOutcome,
   type DeliveryAttempt,
   type DeliveryRow,
+  type ResponseSealing,
   type WebhookFilter,
   type WebhookRecord,
   type WebhookState,
@@ -120,6 +121,8 @@ const COLUMNS: Record<keyof WebhookChanges, string> = {
 export interface DeliveryOutcome {
   webhookId: string;
   position: number;
+  /** The delivered event's stream: the attempt's response is sealed as a copy of its data (see {@link ResponseSealing}). */
+  stream?: string;
   /**
    * `delivered` removes the row when it was kept in the table (`persisted`); otherwise the row is
    * written (created or updated) with its new attempts, state and due time.
@@ -215,12 +218,16 @@ function chunks<T>(items: readonly T[]): T[][] {
  * transaction; a try's outcome and its attempt line are written in one transaction too.
  */
 export class SqlWebhookStore extends MigratingSqlStore {
-  constructor(db: SqlDatabase) {
+  constructor(
+    db: SqlDatabase,
+    private readonly responses?: ResponseSealing,
+  ) {
     super(db, SCHEMA);
   }
 
-  static async open(db: SqlDatabase): Promise<SqlWebhookStore> {
-    return whenMigrated(new SqlWebhookStore(db));
+  /** With `responses`, the receivers' answers in the attempts log are stored sealed. */
+  static async open(db: SqlDatabase, responses?: ResponseSealing): Promise<SqlWebhookStore> {
+    return whenMigrated(new SqlWebhookStore(db, responses));
   }
 
   async create(w: WebhookRecord): Promise<void> {
@@ -450,6 +457,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
     } = {},
   ): Promise<void> {
     await this.ready;
+    outcomes = await this.sealResponses(outcomes);
     const ids = [
       ...new Set([
         ...outcomes.map((o) => o.webhookId),
@@ -577,7 +585,29 @@ export class SqlWebhookStore extends MigratingSqlStore {
        ORDER BY seq LIMIT $4`,
       [webhookId, query.after ?? 0, query.position ?? null, query.limit],
     );
-    return rows.map(toAttempt);
+    const attempts = rows.map(toAttempt);
+    if (this.responses === undefined || !attempts.some((a) => a.response !== undefined)) return attempts;
+    const opened = await this.responses.open(attempts.map((a) => a.response ?? ''));
+    return attempts.map((a, i) => (a.response === undefined ? a : { ...a, response: opened[i]! }));
+  }
+
+  /** The outcomes with the responses of their attempts sealed, when a sealing is set and the stream known. */
+  private async sealResponses(outcomes: readonly DeliveryOutcome[]): Promise<readonly DeliveryOutcome[]> {
+    const responses = this.responses;
+    if (responses === undefined) return outcomes;
+    const at = outcomes.flatMap((o, i) =>
+      o.stream !== undefined && o.attempt?.response !== undefined ? [i] : [],
+    );
+    if (at.length === 0) return outcomes;
+    const sealed = await responses.seal(
+      at.map((i) => ({ stream: outcomes[i]!.stream!, response: outcomes[i]!.attempt!.response! })),
+    );
+    const out = [...outcomes];
+    at.forEach((i, k) => {
+      const o = outcomes[i]!;
+      out[i] = { ...o, attempt: { ...o.attempt!, response: sealed[k]! } };
+    });
+    return out;
   }
 
   /**

@@ -37,8 +37,10 @@ import type { AdminUnits } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { IngestService } from '#lgsp/ingest';
 import type { RootLogger as Logger } from '#lgsp/observability';
+import type { WorkingCopies } from '#lgsp/privacy';
 import type { TargetReconciler } from '#lgsp/reconciliation';
 import { redactUrl, type ConnectorSettings, type HubConfig } from '#lgsp/hub-config';
+import { SealedPendingWork } from '../privacy/sealed-pending-work.js';
 
 /** `queued`: a webhook's held deliveries are due again and go out in order, in the background. */
 export type Redelivery = 'delivered' | 'parked' | 'nothing' | 'queued';
@@ -96,7 +98,8 @@ interface Context {
 /**
  * The enabled connectors: outbound ones are subscribers with their own checkpoints, parking their
  * (target, dossier) pairs in the hub's own store; inbound capture runs as pollers that append through
- * the hub's ingest (NFC, schema validation, deduplication on (source, id)).
+ * the hub's ingest (NFC, schema validation, deduplication on (source, id)). With `copies` (privacy on)
+ * their follow-up work is stored sealed, as working copies of the dossiers.
  */
 export async function connectorParts(
   config: HubConfig,
@@ -105,6 +108,7 @@ export async function connectorParts(
   units: AdminUnits,
   ingest: IngestService,
   storage: ConnectorStorage,
+  copies?: WorkingCopies,
 ): Promise<ConnectorParts> {
   const c = config.connectors;
   const enabled = [c.portal, c.oneStopShop, c.civilRegistry, c.payments].some((s) => s.enabled);
@@ -125,7 +129,12 @@ export async function connectorParts(
     units,
     sink: new IngestSink(ingest, captureClient('connectors')),
     parking: await storage.openParking(),
-    pending: () => (pending ??= storage.openPending()),
+    pending: () =>
+      (pending ??= storage
+        .openPending()
+        .then((p) =>
+          copies ? new SealedPendingWork(p, copies, logger.child({ component: 'connectors.pending' })) : p,
+        )),
     limiters: [],
   };
   const subscribers: DossierSyncConnector[] = [];

@@ -6,8 +6,10 @@ import {
   type ReconciliationStore,
   type TargetReconciler,
 } from '#lgsp/reconciliation';
+import type { WorkingCopies } from '#lgsp/privacy';
 import type { AuditLog } from '#lgsp/security';
 import type { SqlDatabase } from '#lgsp/storage';
+import { SealedReconciliationStore } from '../privacy/sealed-reconciliation-store.js';
 
 /** Opens (creating or migrating) the reconciliation tables beside the hub's other tables. */
 export function openReconciliationStore(database: SqlDatabase): Promise<ReconciliationStore> {
@@ -21,6 +23,8 @@ export interface ReconciliationPartsOptions {
   reconcilers: ReadonlyMap<string, TargetReconciler>;
   expected: ExpectedState;
   audit?: AuditLog;
+  /** When privacy is on: the mismatches' compared values are stored sealed, as working copies. */
+  copies?: WorkingCopies;
 }
 
 /**
@@ -31,8 +35,9 @@ export async function reconciliationParts(
   options: ReconciliationPartsOptions,
 ): Promise<ReconciliationService> {
   const logger = options.logger.child({ component: 'reconciliation' });
+  const store = await openReconciliationStore(options.storage);
   const service = new ReconciliationService({
-    store: await openReconciliationStore(options.storage),
+    store: options.copies ? new SealedReconciliationStore(store, options.copies) : store,
     reconcilers: options.reconcilers,
     expected: options.expected,
     logger,

@@ -3,6 +3,7 @@ import type { AdminUnits } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { HubConfig } from '#lgsp/hub-config';
 import type { HubMetrics, RootLogger as Logger } from '#lgsp/observability';
+import type { WorkingCopies } from '#lgsp/privacy';
 import type { ReplayTarget } from '#lgsp/replay';
 import type { AuditLog } from '#lgsp/security';
 import type { SqlDatabase } from '#lgsp/storage';
@@ -10,6 +11,8 @@ import type { Subscriptions } from '#lgsp/subscriptions';
 import {
   SqlWebhookStore,
   WebhookDelivery,
+  dossierOfStream,
+  type ResponseSealing,
   WebhookSender,
   WebhookService,
   resolveWebhookReplayTarget,
@@ -37,6 +40,18 @@ export interface WebhookPartsOptions {
   subscriptions: Subscriptions;
   /** With PostgreSQL replicas the delivery dispatches only where its subscriber's lease is held. */
   leased: boolean;
+  /** When privacy is on: receivers' answers in the attempts log are stored sealed, as working copies. */
+  copies?: WorkingCopies;
+}
+
+/** Receivers' answers sealed as working copies of the delivered event's dossier. */
+function sealedResponses(copies: WorkingCopies): ResponseSealing {
+  return {
+    seal: (items) =>
+      copies.sealAll(items.map((i) => ({ dossier: dossierOfStream(i.stream), value: i.response }))),
+    open: async (responses) =>
+      (await copies.reveal(responses)).map((r) => (typeof r === 'string' ? r : JSON.stringify(r))),
+  };
 }
 
 /** Opens the webhook tables and registers the delivery as a subscriber; undefined when webhooks are off. */
@@ -44,7 +59,10 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
   const { config, logger, metrics } = options;
   const w = config.webhooks;
   if (!w.enabled) return undefined;
-  const store = await SqlWebhookStore.open(options.database);
+  const store = await SqlWebhookStore.open(
+    options.database,
+    options.copies ? sealedResponses(options.copies) : undefined,
+  );
   const log = logger.child({ component: 'webhooks' });
   const delivery = new WebhookDelivery({
     store,
