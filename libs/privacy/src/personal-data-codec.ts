@@ -45,14 +45,14 @@ export class PersonalDataCodec {
     );
     if (found.every((persons) => persons.length === 0)) return [...events];
     const sealedIds = found.flat().flatMap((p) => {
-      const kid = p.spec.idField === undefined ? undefined : sealedKidOf(p.holder[p.spec.idField]);
+      const kid = sealedKidOf(p.id);
       return kid === undefined ? [] : [kid];
     });
     const subjectOfKid =
       sealedIds.length > 0 ? await this.keys.subjectsOf(sealedIds) : new Map<string, string>();
     const refs = found.map((persons) =>
       persons.map((p) => {
-        const kid = p.spec.idField === undefined ? undefined : sealedKidOf(p.holder[p.spec.idField]);
+        const kid = sealedKidOf(p.id);
         return (kid === undefined ? undefined : subjectOfKid.get(kid)) ?? this.keys.ref(p.subjectId);
       }),
     );

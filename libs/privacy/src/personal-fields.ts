@@ -12,6 +12,8 @@ export interface PersonFields {
   fields: readonly string[];
   /** The citizen-ID field of the object, whose value is the subject; a surrogate when absent. */
   idField?: string;
+  /** Where the subject's citizen ID is, from the event's data, for fields outside the person's object. */
+  idFrom?: readonly string[];
 }
 
 const DOSSIER_SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
@@ -30,6 +32,8 @@ export const PERSONAL_FIELDS: Readonly<Record<string, readonly PersonFields[]>> 
       fields: ['fullName', 'idNumber', 'email', 'phone'],
       idField: 'idNumber',
     },
+    // The one-line summary commune software writes names the applicant ("… của ông/bà <name>").
+    { role: 'applicant', at: [], fields: ['summary'], idFrom: ['applicant', 'idNumber'] },
     { role: 'person', at: ['civilRegistration', 'person'], fields: ['fullName', 'dateOfBirth'] },
     { role: 'person', at: ['civilRegistration'], fields: ['placeOfBirth'] },
     {
@@ -55,6 +59,8 @@ export interface FoundPerson {
   spec: PersonFields;
   holder: Record<string, unknown>;
   subjectId: string;
+  /** The subject's citizen ID as the data holds it (clear, or sealed), if any. */
+  id: unknown;
 }
 
 /**
@@ -69,15 +75,26 @@ export function personsIn(type: string, data: unknown): FoundPerson[] {
   for (const spec of specs) {
     const holder = at(data, spec.at);
     if (holder === undefined || !spec.fields.some((f) => holder[f] !== undefined)) continue;
-    const id = spec.idField === undefined ? undefined : holder[spec.idField];
+    const id =
+      spec.idFrom !== undefined
+        ? valueAt(data, spec.idFrom)
+        : spec.idField === undefined
+          ? undefined
+          : holder[spec.idField];
     out.push({
       spec,
       holder,
+      id,
       subjectId:
         typeof id === 'string' && /^\d{9,12}$/.test(id) ? id : surrogateSubject(dossierCode, spec.role),
     });
   }
   return out;
+}
+
+function valueAt(data: Record<string, unknown>, path: readonly string[]): unknown {
+  const holder = at(data, path.slice(0, -1));
+  return holder?.[path[path.length - 1] ?? ''];
 }
 
 function at(data: Record<string, unknown>, path: readonly string[]): Record<string, unknown> | undefined {

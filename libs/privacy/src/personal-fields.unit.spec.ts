@@ -40,7 +40,19 @@ describe('PERSONAL_FIELDS', () => {
       ),
     );
     expect([...annotatedFields()].sort()).toEqual([...declared].sort());
-    expect(declared.size).toBe(14);
+    expect(declared.size).toBe(15);
+  });
+
+  it('seal a summary under the applicant, whose ID is outside its object', () => {
+    const data = {
+      dossierCode: CODE,
+      applicant: { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234' },
+      summary: 'Đăng ký khai sinh của bà Nguyễn Thị Hoà',
+    };
+    const summary = personsIn(SUBMITTED, data).find((p) => p.spec.fields.includes('summary'));
+    expect(summary).toMatchObject({ subjectId: '051190001234', id: '051190001234', holder: data });
+    const noId = personsIn(SUBMITTED, { dossierCode: CODE, summary: 'x' });
+    expect(noId.map((p) => p.subjectId)).toEqual([`dossier:${CODE}:applicant`]);
   });
 
   it('name an ID field among the fields of the same person', () => {

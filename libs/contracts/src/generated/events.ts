@@ -301,6 +301,9 @@ export interface DossierSubmitted {
    */
   dueAt?: string;
   procedureName?: string;
+  /**
+   * A one-line summary of the dossier; commune software often names the applicant in it. Personal data (sealed under the applicant's key).
+   */
   summary?: string;
   /**
    * @maxItems 50
