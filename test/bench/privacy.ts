@@ -21,8 +21,13 @@ const ROUNDS = Number(process.env.BENCH_PRIVACY_ROUNDS ?? 3);
 /** `BENCH_PRIVACY_MODES=privacySingleRatio,…` measures only those (the keys of the figures). */
 const MODES = process.env.BENCH_PRIVACY_MODES?.split(',');
 
-/** The dossiers a measurement submits: the ingest bench's, or birth registrations (four persons each). */
-type Mix = 'lifecycle' | 'births';
+/**
+ * The dossiers a measurement submits: the ingest bench's (every event a submission, or a submission and
+ * a status change, each dossier with a new applicant), birth registrations (four persons each), or
+ * `dossiers`: dossiers living their lives, one request in 5 submitting a new dossier with a new
+ * applicant and the other 4 changing the status of one submitted some 500 requests before.
+ */
+type Mix = 'lifecycle' | 'births' | 'dossiers';
 
 /** A dossier submitted, its applicant a new person (citizen ID `<id>1`). */
 function applicantDossier(code: string, id: string): Record<string, unknown> {
@@ -57,6 +62,7 @@ function birthRegistration(code: string, id: string): Record<string, unknown> {
  * all submissions; a batch alternates submissions and status changes, as in the ingest bench.
  */
 function bodyFactory(mix: Mix, batch: number): () => string {
+  if (mix === 'dossiers') return dossierLives();
   const dossier = mix === 'births' ? birthRegistration : applicantDossier;
   const events = Array.from({ length: batch }, (_, i) =>
     i % 2 === 0 ? dossier('@@CODE@@', '@@PID@@') : statusChanged('@@CODE@@', 2, { id: '@@ID@@' }),
@@ -79,6 +85,34 @@ function bodyFactory(mix: Mix, batch: number): () => string {
       else body += part;
     }
     return body;
+  };
+}
+
+/** Single events of the `dossiers` mix (see {@link Mix}). */
+function dossierLives(): () => string {
+  const submission = JSON.stringify(applicantDossier('@@CODE@@', '@@PID@@')).split(/(@@(?:ID|CODE|PID)@@)/);
+  const change = JSON.stringify(statusChanged('@@CODE@@', 4, { id: '@@ID@@' })).split(
+    /(@@(?:ID|CODE|PID)@@)/,
+  );
+  const run = randomUUID().slice(0, 8);
+  const base = 10_000_000_000 + Math.floor(Math.random() * 1e8) * 10;
+  let n = 0;
+  const fill = (parts: readonly string[], dossier: number, id: number) =>
+    parts
+      .map((part) =>
+        part === '@@ID@@'
+          ? `${run}-e${id}`
+          : part === '@@CODE@@'
+            ? `BENCH-${run}-${dossier}`
+            : part === '@@PID@@'
+              ? String(base + dossier)
+              : part,
+      )
+      .join('');
+  return () => {
+    const i = n++;
+    const dossier = Math.floor(i / 5);
+    return i % 5 === 0 || dossier < 100 ? fill(submission, i, i) : fill(change, (dossier - 100) * 5, i);
   };
 }
 
@@ -153,6 +187,13 @@ const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
  */
 export async function privacyBench(seconds: number): Promise<Record<string, number>> {
   const modes = [
+    {
+      title: 'dossiers living, 1 in 5 a new applicant',
+      key: 'privacyDossiersRatio',
+      mix: 'dossiers',
+      batch: 1,
+      connections: 50,
+    },
     {
       title: 'single events, 50 connections',
       key: 'privacySingleRatio',

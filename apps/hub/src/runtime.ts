@@ -99,7 +99,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const storage = await openStorage(config, logger, instanceId);
   // Personal fields are sealed per data subject below everything that reads or writes events: the log,
   // the projection and every copy hold sealed values; the readers above see clear text or `[erased]`.
-  const privacy = await privacyParts(config, storage.database, logger);
+  const privacy = await privacyParts(config, storage.database, logger, storage.store);
   const sealed = storage.store;
   const store: EventStore = privacy ? new SealingEventStore(sealed, privacy.codec) : sealed;
   // Copies of personal data beside the log (pending work, reconciliation findings, webhook answers)

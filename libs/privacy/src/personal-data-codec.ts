@@ -1,7 +1,7 @@
 import { open, seal, sealedKid } from './cipher.js';
 import { ERASED, SEALED_PREFIX } from './model.js';
 import { isObject, personsIn } from './personal-fields.js';
-import type { SubjectKeyProvider } from './subject-keys.js';
+import type { SealingOptions, SubjectKeyProvider } from './subject-keys.js';
 
 /** An event as far as sealing goes: its type, its stream and its data. */
 export interface SealableEvent {
@@ -39,7 +39,7 @@ export class PersonalDataCodec {
    * (the others, and events without persons, returned as they are). A value already sealed stays as it
    * is; a person whose ID is already sealed keeps the subject of that ID's key.
    */
-  async seal<E extends SealableEvent>(events: readonly E[]): Promise<E[]> {
+  async seal<E extends SealableEvent>(events: readonly E[], options?: SealingOptions): Promise<E[]> {
     const found = events.map((e) =>
       personsIn(e.type, e.data).filter((p) => p.spec.fields.some((f) => toSeal(p.holder[f]))),
     );
@@ -58,6 +58,7 @@ export class PersonalDataCodec {
     );
     const keys = await this.keys.sealingKeys(
       refs.flatMap((forEvent, i) => forEvent.map((ref) => ({ ref, stream: events[i]!.stream }))),
+      options,
     );
     return events.map((event, i) => {
       const persons = found[i]!;

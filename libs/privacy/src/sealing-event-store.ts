@@ -31,7 +31,7 @@ export class SealingEventStore implements EventStore {
   }
 
   async append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
-    return this.inner.append(await this.codec.seal(events));
+    return this.inner.append(await this.codec.seal(events, { withNextAppend: true }));
   }
 
   streamVersion(stream: string): Promise<number> {

@@ -10,9 +10,11 @@ import {
 } from '#lgsp/storage';
 import { PRIVACY_COMPONENT } from './model.js';
 import { randomView } from './random.js';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type {
   KeyWrapper,
   SealingKey,
+  SealingOptions,
   SealingRequest,
   SubjectKeyProvider,
   SubjectKeyState,
@@ -66,6 +68,12 @@ export interface SqlSubjectKeyStoreOptions {
    * loss can then lose only keys that nothing stored uses. @defaultValue false
    */
   durableWithNextCommit?: boolean;
+  /**
+   * This process is the only one that writes the key tables (the embedded SQLite store): a subject's
+   * live key, once read or made here, is used to seal without asking the store again (no other process
+   * can destroy it; this one forgets it when it destroys it). @defaultValue false
+   */
+  exclusive?: boolean;
   clock?: { now(): number };
 }
 
@@ -73,6 +81,20 @@ interface CachedKey {
   kid: string;
   key: KeyObject | null;
   at: number;
+}
+
+/** A key made for events not yet committed (see {@link SqlSubjectKeyStore.commitCompanion}). */
+interface DeferredKey {
+  kid: string;
+  ref: string;
+  material: string;
+  createdAt: string;
+}
+
+/** What a group commit of the event store carries (structurally the event store's `CommitCompanion`). */
+export interface KeyCommitCompanion {
+  write(): void;
+  settled(committed: boolean): void;
 }
 
 interface Waiting {
@@ -107,6 +129,14 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
   private readonly cacheMs: number;
   private readonly cacheSize: number;
   private readonly clock: { now(): number };
+  /** Keys made for events not yet committed, by subject, and the links of those events. */
+  private readonly deferredKeys = new Map<string, DeferredKey>();
+  private readonly deferredLinks = new Set<string>();
+  /** What the group commit under way is writing. */
+  private inFlight: { keys: DeferredKey[]; links: string[] } | undefined;
+  /** Deferred keys being made, by subject: one key per subject however many calls ask at once. */
+  private readonly making = new Map<string, Promise<SealingKey>>();
+  private companion = false;
 
   private constructor(
     db: SqlDatabase,
@@ -120,6 +150,10 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
 
   /** Opens (and migrates) the key tables on `db`, making the reference secret at the first start. */
   static async open(db: SqlDatabase, options: SqlSubjectKeyStoreOptions = {}): Promise<SqlSubjectKeyStore> {
+    // SQLite leaves the bytes a page no longer uses where they were (a row deleted, cells moved when a
+    // page splits), so a destroyed key could be read back from free space: the connection overwrites
+    // them with zeros from now on (the events are only ever appended: it costs them next to nothing).
+    if (db.dialect === 'sqlite') await db.query('PRAGMA secure_delete = 1');
     const store = await whenMigrated(new SqlSubjectKeyStore(db, options));
     await db.run('INSERT INTO privacy_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
       'subject-ref',
@@ -157,8 +191,17 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
    * seal), made for subjects without one, with the new (subject, stream) links: one read, and one
    * transaction when something is new, for all the calls of one turn of the event loop.
    */
-  async sealingKeys(requests: readonly SealingRequest[]): Promise<Map<string, SealingKey>> {
+  async sealingKeys(
+    requests: readonly SealingRequest[],
+    options?: SealingOptions,
+  ): Promise<Map<string, SealingKey>> {
     if (requests.length === 0) return new Map();
+    if (this.options.exclusive) {
+      const deferred = options?.withNextAppend === true && this.companion;
+      const known = this.knownSealingKeys(requests, deferred);
+      if (known !== undefined) return known;
+      if (deferred) return this.deferredSealingKeys(requests);
+    }
     const keys = await new Promise<ReadonlyMap<string, SealingKey>>((resolve, reject) => {
       this.waiting.push({ requests, resolve, reject });
       if (!this.flushing) {
@@ -173,6 +216,127 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
       out.set(r.ref, key);
     }
     return out;
+  }
+
+  /**
+   * With {@link SqlSubjectKeyStoreOptions.exclusive}: the keys when every subject's live key and every
+   * link is known here already (nothing to read or write), undefined otherwise.
+   */
+  private knownSealingKeys(
+    requests: readonly SealingRequest[],
+    deferred: boolean,
+  ): Map<string, SealingKey> | undefined {
+    const out = new Map<string, SealingKey>();
+    for (const r of requests) {
+      const cached = this.byRef.get(r.ref);
+      if (cached?.key == null) return undefined;
+      // A key not committed yet seals only what goes into the same commit.
+      if (!deferred && this.deferredKeys.has(r.ref)) return undefined;
+      if (r.stream !== undefined && !this.linked.has(linkOf(r.ref, r.stream))) return undefined;
+      out.set(r.ref, { kid: cached.kid, key: cached.key });
+    }
+    return out;
+  }
+
+  /**
+   * The event store's group commits write the keys and links made for their events (exclusive store):
+   * sealing for an append then needs no transaction of its own. Only for a store on the same SQLite
+   * connection as the events, in the one process that writes it.
+   */
+  commitCompanion(connection: DatabaseSync): KeyCommitCompanion {
+    if (!this.options.exclusive) throw new Error('only an exclusive key store rides with the event commits');
+    this.companion = true;
+    let insertKey: StatementSync | undefined;
+    let insertLink: StatementSync | undefined;
+    const wrappedBy = this.options.wrapper?.id ?? null;
+    return {
+      write: () => {
+        if (this.deferredKeys.size === 0 && this.deferredLinks.size === 0) return;
+        const flight = { keys: [...this.deferredKeys.values()], links: [...this.deferredLinks] };
+        this.deferredKeys.clear();
+        this.deferredLinks.clear();
+        this.inFlight = flight;
+        // A second live key of a subject violates the unique index: the group fails, loudly.
+        insertKey ??= connection.prepare(
+          `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING`,
+        );
+        insertLink ??= connection.prepare(
+          'INSERT INTO privacy_subject_streams (ref, stream) VALUES (?, ?) ON CONFLICT DO NOTHING',
+        );
+        for (const k of flight.keys) insertKey.run(k.kid, k.ref, k.material, wrappedBy, k.createdAt);
+        for (const l of flight.links) {
+          const space = l.indexOf(' ');
+          insertLink.run(l.slice(0, space), l.slice(space + 1));
+        }
+      },
+      settled: (committed) => {
+        const flight = this.inFlight;
+        this.inFlight = undefined;
+        if (flight === undefined || committed) return;
+        this.requeue(flight.keys, flight.links);
+      },
+    };
+  }
+
+  private requeue(keys: readonly DeferredKey[], links: readonly string[]): void {
+    for (const k of keys) if (!this.deferredKeys.has(k.ref)) this.deferredKeys.set(k.ref, k);
+    for (const l of links) this.deferredLinks.add(l);
+  }
+
+  /** Keys for an append whose commit writes them (see {@link commitCompanion}). */
+  private async deferredSealingKeys(requests: readonly SealingRequest[]): Promise<Map<string, SealingKey>> {
+    const out = new Map<string, SealingKey>();
+    for (const r of requests) {
+      const cached = this.byRef.get(r.ref);
+      let key: SealingKey | undefined = cached?.key ? { kid: cached.kid, key: cached.key } : undefined;
+      if (key === undefined) {
+        let making = this.making.get(r.ref);
+        if (making === undefined) {
+          making = this.makeDeferred(r.ref).finally(() => this.making.delete(r.ref));
+          this.making.set(r.ref, making);
+        }
+        key = await making;
+      }
+      out.set(r.ref, key);
+      if (r.stream !== undefined) {
+        const link = linkOf(r.ref, r.stream);
+        if (!this.linked.has(link)) {
+          this.linked.add(link);
+          this.deferredLinks.add(link);
+        }
+      }
+    }
+    if (this.linked.size > this.cacheSize) this.linked.clear();
+    return out;
+  }
+
+  /** The subject's live key from the store, or a new one queued for the next event commit. */
+  private async makeDeferred(ref: string): Promise<SealingKey> {
+    const epoch = this.epoch;
+    const queued = this.deferredKeys.get(ref);
+    const [row] = queued === undefined ? await liveKeys(this.db, [ref]) : [];
+    const now = this.clock.now();
+    if (row?.key_material) {
+      const key = await this.unwrap(row.key_material, row.wrapped_by);
+      if (this.epoch === epoch) this.remember(ref, { kid: row.kid, key, at: now });
+      return { kid: row.kid, key };
+    }
+    if (queued !== undefined) {
+      const key = await this.unwrap(queued.material, this.options.wrapper?.id ?? null);
+      this.remember(ref, { kid: queued.kid, key, at: now });
+      return { kid: queued.kid, key };
+    }
+    const bytes = randomBytes(32);
+    const kid = randomView(16).toString('base64url');
+    const material = await this.wrap(bytes);
+    const key = createSecretKey(bytes);
+    bytes.fill(0);
+    // Destroyed meanwhile: what is sealed under this key reads as erased, since it is never stored.
+    if (this.epoch !== epoch) return { kid, key };
+    this.deferredKeys.set(ref, { kid, ref, material, createdAt: new Date(now).toISOString() });
+    this.remember(ref, { kid, key, at: now });
+    return { kid, key };
   }
 
   private async flush(): Promise<void> {
@@ -226,17 +390,28 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
         fresh.set(kid, createSecretKey(bytes));
         bytes.fill(0);
       }
+      // Keys made for appends not yet committed go first: this transaction may be the first to commit.
+      const drained = { keys: [...this.deferredKeys.values()], links: [...this.deferredLinks] };
+      this.deferredKeys.clear();
+      this.deferredLinks.clear();
       const write = async (tx: SqlExecutor): Promise<KeyRow[]> => {
         const createdAt = new Date(this.clock.now()).toISOString();
+        await insertKeys(tx, drained.keys, this.options.wrapper?.id ?? null, createdAt);
+        await insertLinks(tx, drained.links);
         await insertKeys(tx, made, this.options.wrapper?.id ?? null, createdAt);
         await insertLinks(tx, pendingLinks);
         return chunked(refs, (part) => liveKeys(tx, part));
       };
-      rows = await this.db.transaction((tx) =>
-        tx.dialect === 'sqlite' && this.options.durableWithNextCommit
-          ? unsynced(tx, () => write(tx))
-          : write(tx),
-      );
+      try {
+        rows = await this.db.transaction((tx) =>
+          tx.dialect === 'sqlite' && this.options.durableWithNextCommit
+            ? unsynced(tx, () => write(tx))
+            : write(tx),
+        );
+      } catch (err) {
+        this.requeue(drained.keys, drained.links);
+        throw err;
+      }
       pendingLinks = [];
     }
     const now = this.clock.now();
@@ -315,6 +490,7 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
     // Keys read before now are not cached after it; every cached key of the subject is forgotten.
     this.epoch++;
     this.byRef.delete(ref);
+    this.deferredKeys.delete(ref);
     for (const { kid } of destroyed) this.byKid.delete(kid);
     await this.scrub();
     return (await this.state(ref)) ?? { ref, keys: 0, destroyed: 0 };

@@ -12,6 +12,16 @@ export interface SealingRequest {
   stream?: string;
 }
 
+/** How the sealed values will be stored. */
+export interface SealingOptions {
+  /**
+   * They go into the next append of the event store, which writes the new keys and links in its own
+   * transaction when the provider rides with it (see `SqlSubjectKeyStore.commitCompanion`): the keys are
+   * then durable exactly when the events are, without a transaction of their own.
+   */
+  withNextAppend?: boolean;
+}
+
 /** What is known of one subject's keys. */
 export interface SubjectKeyState {
   ref: string;
@@ -38,7 +48,7 @@ export interface SubjectKeyProvider {
    * The current key of each subject, made when the subject has none (also after an erasure: later data
    * gets a new key). Records each (subject, stream) link. Durable when it resolves.
    */
-  sealingKeys(requests: readonly SealingRequest[]): Promise<Map<string, SealingKey>>;
+  sealingKeys(requests: readonly SealingRequest[], options?: SealingOptions): Promise<Map<string, SealingKey>>;
   /** The keys by kid: `null` for a key destroyed (or unknown), whose values read as erased. */
   openingKeys(kids: readonly string[]): Promise<Map<string, KeyObject | null>>;
   /** The subject each kid belongs to (for the "who was affected" report); kids unknown are left out. */

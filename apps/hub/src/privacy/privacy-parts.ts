@@ -1,4 +1,5 @@
-import type { StoredEvent } from '#lgsp/event-store';
+import type { EventStore, StoredEvent } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import type { HubConfig } from '#lgsp/hub-config';
 import type { RootLogger as Logger } from '#lgsp/observability';
 import {
@@ -26,6 +27,8 @@ export async function privacyParts(
   config: HubConfig,
   database: SqlDatabase,
   logger: Logger,
+  /** The events as stored: on the embedded store its group commits write the keys their events use. */
+  stored?: EventStore,
 ): Promise<PrivacyParts | undefined> {
   const settings = config.privacy;
   if (!settings.enabled) {
@@ -37,8 +40,13 @@ export async function privacyParts(
     cacheMs: settings.keyCacheMs,
     // The events that use new keys are committed next on the same file, with an fsync that covers both.
     durableWithNextCommit: config.store === 'sqlite',
+    // The embedded store has one process: what it knows of its keys is the truth.
+    exclusive: config.store === 'sqlite',
     ...(wrapper ? { wrapper } : {}),
   });
+  // On the embedded store the keys new events need are written in the events' own transaction.
+  if (config.store === 'sqlite' && stored instanceof SqliteEventStore)
+    stored.addCommitCompanion(keys.commitCompanion(stored.database));
   logger.info(
     { masterKey: wrapper ? wrapper.id : 'none', keyCacheMs: settings.keyCacheMs },
     'personal data sealed per data subject',

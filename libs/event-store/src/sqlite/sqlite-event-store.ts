@@ -60,6 +60,14 @@ type PendingCall = GroupCall<PendingEvent>;
  * `readOnly` instance. If another writer appends anyway, the store notices at its next group and
  * reloads its head before assigning positions.
  */
+/** Writes a group commit carries (see {@link SqliteEventStore.addCommitCompanion}). */
+export interface CommitCompanion {
+  /** Inside the group's transaction, on the store's connection, synchronously; throwing fails the group. */
+  write(): void;
+  /** After the group: committed, or rolled back (what `write` wrote is gone). Must not throw. */
+  settled(committed: boolean): void;
+}
+
 export class SqliteEventStore implements EventStore {
   /** Durable per-subscriber positions in the same file. */
   readonly checkpoints: CheckpointStore;
@@ -77,6 +85,7 @@ export class SqliteEventStore implements EventStore {
   private headHash = GENESIS_HASH;
   private headRecordedAt = '';
   private readonly counters: SqliteEventStoreStats = noGroupCommits();
+  private readonly companions = new Set<CommitCompanion>();
 
   private readonly begin: StatementSync;
   private readonly commit: StatementSync;
@@ -199,6 +208,15 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** The store's connection, for read models kept in the same file. Use it synchronously only. */
+  /**
+   * Writes that ride in every group commit's transaction, before its COMMIT (e.g. the keys the group's
+   * events are sealed with): durable exactly when the events are. Returns how to remove it.
+   */
+  addCommitCompanion(companion: CommitCompanion): () => void {
+    this.companions.add(companion);
+    return () => this.companions.delete(companion);
+  }
+
   get database(): DatabaseSync {
     this.assertOpen();
     return this.db;
@@ -350,8 +368,10 @@ export class SqliteEventStore implements EventStore {
         position = outcome.position;
         hash = outcome.hash;
       }
+      for (const companion of this.companions) companion.write();
       this.commit.run();
     } catch (err) {
+      for (const companion of this.companions) companion.settled(false);
       if (this.db.isTransaction) {
         try {
           this.rollback.run();
@@ -367,6 +387,7 @@ export class SqliteEventStore implements EventStore {
     }
 
     this.counters.commits += 1;
+    for (const companion of this.companions) companion.settled(true);
     const advanced = position !== this.headPosition;
     this.headPosition = position;
     this.headHash = hash;
