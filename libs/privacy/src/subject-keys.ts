@@ -48,7 +48,10 @@ export interface SubjectKeyProvider {
    * The current key of each subject, made when the subject has none (also after an erasure: later data
    * gets a new key). Records each (subject, stream) link. Durable when it resolves.
    */
-  sealingKeys(requests: readonly SealingRequest[], options?: SealingOptions): Promise<Map<string, SealingKey>>;
+  sealingKeys(
+    requests: readonly SealingRequest[],
+    options?: SealingOptions,
+  ): Promise<Map<string, SealingKey>>;
   /** The keys by kid: `null` for a key destroyed (or unknown), whose values read as erased. */
   openingKeys(kids: readonly string[]): Promise<Map<string, KeyObject | null>>;
   /** The subject each kid belongs to (for the "who was affected" report); kids unknown are left out. */
