@@ -282,7 +282,8 @@ describe.each(BACKINGS)('on $name', ({ open }) => {
           SoDienThoai: '0000000000',
           MaTTHC: '1.001193',
           TrangThaiHoSo: 4,
-          TrichYeuHoSo: 'Đăng ký khai sinh cho con',
+          // The summary is the applicant's data too (it names them, in commune software).
+          TrichYeuHoSo: '[erased]',
           DonViXuLy: AGENCY,
           TienDo: [expect.objectContaining({ NguoiXuLy: HANDLER.name, TrangThai: 4 })],
         });
@@ -314,7 +315,7 @@ describe.each(BACKINGS)('on $name', ({ open }) => {
         ma_thu_tuc: '1.001193',
         trang_thai: 'DANG_XU_LY',
         phien_ban: 2,
-        trich_yeu: 'Đăng ký khai sinh cho con',
+        trich_yeu: '[erased]',
         tien_do: [expect.objectContaining({ can_bo: HANDLER.name })],
       });
       expect(d).not.toHaveProperty('so_giay_to');
@@ -366,6 +367,7 @@ describe.each(BACKINGS)('on $name', ({ open }) => {
           [stale, 'Email', 'not-erased-in-target', NOT_ERASED_VALUE],
           [stale, 'SoDienThoai', 'not-erased-in-target', NOT_ERASED_VALUE],
           [stale, 'SoGiayToChuHoSo', 'not-erased-in-target', NOT_ERASED_VALUE],
+          [stale, 'TrichYeuHoSo', 'not-erased-in-target', NOT_ERASED_VALUE],
         ].sort(),
       );
       const onShop = await reconcile(new OneStopShopReconciler({ client: shopClient() }), [kept, stale]);
@@ -373,6 +375,7 @@ describe.each(BACKINGS)('on $name', ({ open }) => {
         [
           [stale, 'ho_ten_nguoi_nop', 'not-erased-in-target', NOT_ERASED_VALUE],
           [stale, 'so_giay_to', 'not-erased-in-target', NOT_ERASED_VALUE],
+          [stale, 'trich_yeu', 'not-erased-in-target', NOT_ERASED_VALUE],
         ].sort(),
       );
       // A finding never copies the person's data.
@@ -381,9 +384,9 @@ describe.each(BACKINGS)('on $name', ({ open }) => {
       }
 
       // Another difference of an erased dossier is still an ordinary one.
-      await tamper(shopUrl, { dossier: kept, set: { trich_yeu: 'sửa tay' } });
+      await tamper(shopUrl, { dossier: kept, set: { ten_thu_tuc: 'sửa tay' } });
       expect(lines(await reconcile(new OneStopShopReconciler({ client: shopClient() }), [kept]))).toEqual([
-        [kept, 'trich_yeu', 'wrong-field', 'sửa tay'],
+        [kept, 'ten_thu_tuc', 'wrong-field', 'sửa tay'],
       ]);
     });
   });

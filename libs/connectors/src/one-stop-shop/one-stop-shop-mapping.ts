@@ -139,6 +139,8 @@ export function oneStopShopErasedFields(view: DossierView, facts: OneStopShopFac
   const fields: string[] = [];
   if (isErased(view.applicant?.fullName)) fields.push('ho_ten_nguoi_nop');
   if (isErased(facts.applicantIdNumber)) fields.push('so_giay_to');
+  // The summary names the applicant: it is sealed with the applicant's data.
+  if (isErased(facts.summary)) fields.push('trich_yeu');
   return fields;
 }
 

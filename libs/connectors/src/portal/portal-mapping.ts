@@ -259,6 +259,8 @@ export function portalErasedFields(view: DossierView, facts: PortalFacts): strin
   if (isErased(facts.applicantIdNumber)) fields.push('SoGiayToChuHoSo', 'DinhDanhCHS');
   if (isErased(facts.email)) fields.push('Email');
   if (isErased(facts.phone)) fields.push('SoDienThoai');
+  // The summary names the applicant: it is sealed with the applicant's data.
+  if (isErased(facts.summary)) fields.push('TrichYeuHoSo');
   return fields;
 }
 
