@@ -6,10 +6,10 @@
  * an empty data folder and is driven over HTTP by autocannon: single events at 50 connections, and
  * batches of 100 at 8 connections.
  *
- * The events: every dossier is a birth registration (`dossier.submitted` with an applicant, the child,
- * the mother and the father: four data subjects, each of its own, so each dossier makes new subject
- * keys and links); the batches mix them half and half with `dossier.status-changed`, which carry no
- * personal data. Run alone: `node dist/test/bench/privacy.js` (BENCH_SECONDS, BENCH_PRIVACY_ROUNDS).
+ * The events (see {@link Mix}): the ingest bench's own, dossiers living their lives, a new applicant in
+ * every dossier, or birth registrations (four data subjects each); batches mix submissions half and
+ * half with `dossier.status-changed`, which carry no personal data. Run alone:
+ * `node dist/test/bench/privacy.js` (BENCH_SECONDS, BENCH_PRIVACY_ROUNDS, BENCH_PRIVACY_MODES).
  */
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -22,12 +22,13 @@ const ROUNDS = Number(process.env.BENCH_PRIVACY_ROUNDS ?? 3);
 const MODES = process.env.BENCH_PRIVACY_MODES?.split(',');
 
 /**
- * The dossiers a measurement submits: the ingest bench's (every event a submission, or a submission and
- * a status change, each dossier with a new applicant), birth registrations (four persons each), or
+ * The dossiers a measurement submits: `ingest`, the ingest bench's events as they are (every dossier
+ * submitted by the same applicant); `lifecycle`, the same with a new applicant in every dossier; birth
+ * registrations (four persons each); or
  * `dossiers`: dossiers living their lives, one request in 5 submitting a new dossier with a new
  * applicant and the other 4 changing the status of one submitted some 500 requests before.
  */
-type Mix = 'lifecycle' | 'births' | 'dossiers';
+type Mix = 'ingest' | 'lifecycle' | 'births' | 'dossiers';
 
 /** A dossier submitted, its applicant a new person (citizen ID `<id>1`). */
 function applicantDossier(code: string, id: string): Record<string, unknown> {
@@ -63,7 +64,12 @@ function birthRegistration(code: string, id: string): Record<string, unknown> {
  */
 function bodyFactory(mix: Mix, batch: number): () => string {
   if (mix === 'dossiers') return dossierLives();
-  const dossier = mix === 'births' ? birthRegistration : applicantDossier;
+  const dossier =
+    mix === 'births'
+      ? birthRegistration
+      : mix === 'ingest'
+        ? (code: string) => submitted(code, { id: '@@ID@@' })
+        : applicantDossier;
   const events = Array.from({ length: batch }, (_, i) =>
     i % 2 === 0 ? dossier('@@CODE@@', '@@PID@@') : statusChanged('@@CODE@@', 2, { id: '@@ID@@' }),
   );
@@ -181,12 +187,28 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /**
- * Events/s with privacy on and off over all rounds, and their ratio: `privacySingleRatio` and
- * `privacyBatchRatio` on the ingest bench's mix (the goal, ≥ 0.8), `privacyBirths…` on birth
- * registrations (four subjects per dossier, for information).
+ * Events/s with privacy on and off over all rounds, and their ratio (the goal, ≥ 0.8):
+ * `privacyIngest…` on the ingest bench's own events (every dossier submitted by the same applicant),
+ * `privacyDossiersRatio` on dossiers living their lives, `privacySingleRatio` and `privacyBatchRatio`
+ * with a new applicant in every dossier; `privacyBirths…` on birth registrations (four subjects per
+ * dossier, for information).
  */
 export async function privacyBench(seconds: number): Promise<Record<string, number>> {
   const modes = [
+    {
+      title: "the ingest bench's events, single",
+      key: 'privacyIngestSingleRatio',
+      mix: 'ingest',
+      batch: 1,
+      connections: 50,
+    },
+    {
+      title: "the ingest bench's events, batches",
+      key: 'privacyIngestBatchRatio',
+      mix: 'ingest',
+      batch: 100,
+      connections: 8,
+    },
     {
       title: 'dossiers living, 1 in 5 a new applicant',
       key: 'privacyDossiersRatio',
@@ -246,7 +268,7 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
     figures[mode.key] = ratio;
     console.log(
       `${`HTTP ingest, ${mode.title}`.padEnd(50)} on ${fmt(sum(on) / on.length)} events/s, off ${fmt(sum(off) / off.length)} events/s: ` +
-        `${ratio.toFixed(2)}×${mode.mix === 'lifecycle' ? ' (goal ≥ 0.8)' : ''}${errors > 0 ? `, ${errors} non-2xx or errors` : ''}`,
+        `${ratio.toFixed(2)}×${mode.mix === 'births' ? '' : ' (goal ≥ 0.8)'}${errors > 0 ? `, ${errors} non-2xx or errors` : ''}`,
     );
   }
   return figures;

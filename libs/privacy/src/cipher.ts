@@ -9,9 +9,11 @@ const TAG_BYTES = 16;
 export function seal(kid: string, key: KeyObject, value: unknown): string {
   const iv = randomView(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(kid));
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-  return `${SEALED_PREFIX}${kid}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
+  cipher.setAAD(Buffer.from(kid, 'latin1'));
+  const body = cipher.update(JSON.stringify(value), 'utf8');
+  const end = cipher.final(); // empty: GCM is a stream mode
+  const parts = end.length === 0 ? [iv, cipher.getAuthTag(), body] : [iv, cipher.getAuthTag(), body, end];
+  return `${SEALED_PREFIX}${kid}:${Buffer.concat(parts).toString('base64url')}`;
 }
 
 /** The kid of a sealed value, undefined when the string is not one. */

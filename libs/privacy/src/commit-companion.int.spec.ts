@@ -59,7 +59,17 @@ describe('subject keys written by the event commits (embedded SQLite)', () => {
     expect(results.flat().every((r) => !r.duplicate)).toBe(true);
     const ref = keys.ref(id);
     expect(await count('SELECT COUNT(*) AS n FROM privacy_subject_keys WHERE ref = $1', [ref])).toBe(1);
-    expect(await count('SELECT COUNT(*) AS n FROM privacy_subject_streams WHERE ref = $1', [ref])).toBe(20);
+    // The key's row holds its first stream; the other 19 dossiers are link rows.
+    expect(await count('SELECT COUNT(*) AS n FROM privacy_subject_streams WHERE ref = $1', [ref])).toBe(19);
+    expect(
+      await count(
+        'SELECT COUNT(*) AS n FROM privacy_subject_keys WHERE ref = $1 AND first_stream IS NOT NULL',
+        [ref],
+      ),
+    ).toBe(1);
+    expect(await keys.streams(ref)).toEqual(
+      Array.from({ length: 20 }, (_, n) => `dossier-${code(n)}`).sort(),
+    );
     // Read back by a store that knows nothing of this process's memory.
     const reader = new PersonalDataCodec(
       await SqlSubjectKeyStore.reader(SqliteDatabase.open(join(dir, 'events.db'))),

@@ -88,9 +88,15 @@ export class PersonalDataCodec {
     const kids = new Set<string>();
     for (const v of values) collectKids(v, kids);
     if (kids.size === 0) return [...values];
+    const openOne = await this.opener(kids);
+    return values.map((v) => openAll(v, openOne) as T);
+  }
+
+  /** Opens one sealed value with the keys of `kids`, read now (`[erased]` for a key destroyed). */
+  private async opener(kids: ReadonlySet<string>): Promise<(sealed: string) => unknown> {
     const keys = await this.keys.openingKeys([...kids]);
     for (const [kid, key] of keys) if (key === null) this.opened.forget(kid);
-    const openOne = (sealed: string): unknown => {
+    return (sealed: string): unknown => {
       const kid = sealedKid(sealed);
       const key = kid === undefined ? undefined : keys.get(kid);
       if (!key) return ERASED;
@@ -105,7 +111,6 @@ export class PersonalDataCodec {
         return ERASED;
       }
     };
-    return values.map((v) => openAll(v, openOne) as T);
   }
 
   /** {@link reveal} of one value. */
@@ -117,6 +122,19 @@ export class PersonalDataCodec {
   async revealEvents<E extends { data: unknown }>(events: readonly E[]): Promise<E[]> {
     const data = await this.reveal(events.map((e) => e.data));
     return events.map((e, i) => (data[i] === e.data ? e : { ...e, data: data[i] }));
+  }
+
+  /**
+   * The events with their data opened when first read: the keys are read now (a key destroyed later
+   * still opens what was read before, as with {@link revealEvents}), the values opened only for the
+   * readers that look at the data (a subscriber that filters on the type or the scope opens nothing).
+   */
+  async revealEventsLazily<E extends { data: unknown }>(events: readonly E[]): Promise<E[]> {
+    const kids = new Set<string>();
+    const sealed = events.map((e) => collectKids(e.data, kids));
+    if (kids.size === 0) return [...events];
+    const openOne = await this.opener(kids);
+    return events.map((e, i) => (sealed[i] ? openedOnRead(e, openOne) : e));
   }
 
   /** The kids of the sealed values in `value`. */
@@ -153,17 +171,37 @@ function writableAt(
   return node;
 }
 
-function collectKids(v: unknown, kids: Set<string>): void {
+/** Adds the kids of the sealed strings in `v` to `kids`; true when it holds one. */
+function collectKids(v: unknown, kids: Set<string>): boolean {
   if (typeof v === 'string') {
-    if (v.startsWith(SEALED_PREFIX)) {
-      const kid = sealedKid(v);
-      if (kid !== undefined) kids.add(kid);
-    }
-  } else if (Array.isArray(v)) {
-    for (const item of v) collectKids(item, kids);
-  } else if (isObject(v)) {
-    for (const key in v) collectKids(v[key], kids);
+    if (!v.startsWith(SEALED_PREFIX)) return false;
+    const kid = sealedKid(v);
+    if (kid !== undefined) kids.add(kid);
+    return true;
   }
+  let found = false;
+  if (Array.isArray(v)) {
+    for (const item of v) found = collectKids(item, kids) || found;
+  } else if (isObject(v)) {
+    for (const key in v) found = collectKids(v[key], kids) || found;
+  }
+  return found;
+}
+
+/** A copy of `event` whose `data` is opened by `openOne` when first read (and can be set). */
+function openedOnRead<E extends { data: unknown }>(event: E, openOne: (sealed: string) => unknown): E {
+  const stored = event.data;
+  let opened: { value: unknown } | undefined;
+  const copy = { ...event };
+  Object.defineProperty(copy, 'data', {
+    enumerable: true,
+    configurable: true,
+    get: () => (opened ??= { value: openAll(stored, openOne) }).value,
+    set: (value: unknown) => {
+      opened = { value };
+    },
+  });
+  return copy;
 }
 
 /** `v` with its sealed strings opened by `openOne`; the same object when it holds none. */

@@ -46,8 +46,9 @@ export class SealingEventStore implements EventStore {
     return this.codec.revealEvents(await this.inner.readStream(stream, options));
   }
 
+  /** Opened when read (see `PersonalDataCodec.revealEventsLazily`): subscribers read many they pass by. */
   async readAll(options?: ReadAllOptions): Promise<StoredEvent[]> {
-    return this.codec.revealEvents(await this.inner.readAll(options));
+    return this.codec.revealEventsLazily(await this.inner.readAll(options));
   }
 
   head(): Promise<Head> {

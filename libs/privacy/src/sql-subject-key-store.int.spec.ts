@@ -6,12 +6,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { itVersionsItsTables, postgresSchema, sqliteFile, type BackendData } from '#lgsp/storage/testing';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { FileKeyWrapper, PRIVACY_COMPONENT, SqlSubjectKeyStore, open, seal } from './index.js';
+import { SUBJECT_KEY_SCHEMA } from './sql-subject-key-store.js';
 
 describe('SqlSubjectKeyStore', () => {
   itVersionsItsTables(
     'records its tables once in schema_version',
     (db) => SqlSubjectKeyStore.open(db),
     PRIVACY_COMPONENT,
+    2,
   );
 
   describe.each([sqliteFile, postgresSchema])('on $name', (backend) => {
@@ -43,6 +45,60 @@ describe('SqlSubjectKeyStore', () => {
       );
       const none = await SqlSubjectKeyStore.open(await data.connect());
       await expect(none.sealingKeys([{ ref }])).rejects.toThrow('which is not the configured master key');
+    });
+
+    it('migrates the tables of the first version: its keys, destroyed keys and links read as before', async () => {
+      const db = await data.connect();
+      await db.migrate(PRIVACY_COMPONENT, SUBJECT_KEY_SCHEMA.migrations.slice(0, 1));
+      const material = randomBytes(32).toString('base64');
+      await db.run(
+        `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at, destroyed_at)
+         VALUES ('kid-old', 'ref-a', NULL, NULL, '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'),
+                ('kid-live', 'ref-a', $1, NULL, '2026-02-02T00:00:00Z', NULL)`,
+        [material],
+      );
+      await db.run(
+        `INSERT INTO privacy_subject_streams (ref, stream) VALUES ('ref-a', 'dossier-A'), ('ref-a', 'dossier-B')`,
+      );
+      const store = await SqlSubjectKeyStore.open(db);
+      expect(await store.state('ref-a')).toEqual({
+        ref: 'ref-a',
+        keys: 2,
+        destroyed: 1,
+        destroyedAt: '2026-02-01T00:00:00Z',
+      });
+      expect((await store.sealingKeys([{ ref: 'ref-a', stream: 'dossier-C' }])).get('ref-a')!.kid).toBe(
+        'kid-live',
+      );
+      expect(await store.streams('ref-a')).toEqual(['dossier-A', 'dossier-B', 'dossier-C']);
+      expect(await store.subjectsIn('dossier-B')).toEqual(['ref-a']);
+      // One live key per subject, still: a second is refused by the index.
+      await expect(
+        (async () =>
+          db.run(
+            `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at)
+           VALUES ('kid-second', 'ref-a', $1, NULL, '2026-03-01T00:00:00Z')`,
+            [material],
+          ))(),
+      ).rejects.toThrow(/unique|duplicate/i);
+      const state = await store.destroy('ref-a');
+      expect(state).toMatchObject({ keys: 2, destroyed: 2 });
+    });
+
+    it('makes kids that sort by creation time, and records the first stream of a key in its row', async () => {
+      let now = Date.parse('2026-12-06T10:00:00Z');
+      const db = await data.connect();
+      const store = await SqlSubjectKeyStore.open(db, { clock: { now: () => now } });
+      const kids: string[] = [];
+      for (const subject of ['z', 'y', 'x', 'w']) {
+        const ref = store.ref(subject);
+        kids.push((await store.sealingKeys([{ ref, stream: `dossier-${subject}` }])).get(ref)!.kid);
+        now += 1;
+      }
+      expect([...kids].sort()).toEqual(kids);
+      expect(new Set(kids).size).toBe(4);
+      expect(await store.streams(store.ref('x'))).toEqual(['dossier-x']);
+      expect(await store.subjectsIn('dossier-w')).toEqual([store.ref('w')]);
     });
 
     it('trusts a key it read for cacheMs: a destroy elsewhere shows here once that time has passed', async () => {

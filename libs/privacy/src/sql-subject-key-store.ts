@@ -9,7 +9,7 @@ import {
   type SqlExecutor,
 } from '#lgsp/storage';
 import { PRIVACY_COMPONENT } from './model.js';
-import { randomView } from './random.js';
+import { randomSecret, timeOrderedId } from './random.js';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type {
   KeyWrapper,
@@ -47,8 +47,25 @@ const tables = (t: SqlColumnTypes) => `
   )${t.strict};
 `;
 
-const SCHEMA = new SqlSchema(PRIVACY_COMPONENT, [
+// Migration 2, for the cost of a new data subject: its key row and the index entries it writes at once.
+// Kids now sort by creation time (new ones append to the kid index), one unique index on the subject
+// replaces the two (it holds the one-live-key rule: a live key's second column is ''), and a key records
+// the stream it was made for (`first_stream`), so that a new subject writes no link row. A subject's
+// streams are its keys' first streams and its links.
+const oneSubjectIndex = () => `
+  ALTER TABLE privacy_subject_keys ADD COLUMN first_stream TEXT;
+  DROP INDEX privacy_subject_keys_live;
+  DROP INDEX privacy_subject_keys_ref;
+  CREATE UNIQUE INDEX privacy_subject_keys_subject
+    ON privacy_subject_keys (ref, COALESCE(destroyed_at || ' ' || kid, ''));
+  CREATE INDEX privacy_subject_keys_first_stream ON privacy_subject_keys (first_stream)
+    WHERE first_stream IS NOT NULL;
+`;
+
+/** The key tables and their migrations (exported for the migration tests). */
+export const SUBJECT_KEY_SCHEMA = new SqlSchema(PRIVACY_COMPONENT, [
   sqlMigration(1, 'data-subject keys, their links to streams, and the reference secret', tables),
+  sqlMigration(2, "one index on a key's subject, time-ordered kids, a key's first stream", oneSubjectIndex),
 ]);
 
 /** The tables of the default key provider (for a backup copy "without the key table"). */
@@ -89,6 +106,8 @@ interface DeferredKey {
   ref: string;
   material: string;
   createdAt: string;
+  /** The stream whose events the key was made for: its first link, written in its row. */
+  firstStream?: string;
 }
 
 /** What a group commit of the event store carries (structurally the event store's `CommitCompanion`). */
@@ -103,7 +122,7 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** At most this many rows per statement (5 parameters a row: 2,000, below SQLite's and PostgreSQL's limits). */
+/** At most this many rows per statement (6 parameters a row: 2,400, below SQLite's and PostgreSQL's limits). */
 const CHUNK = 400;
 
 /** Rounds of a flush whose subjects lost their key between its read and its write (a destroy at that moment). */
@@ -120,6 +139,8 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
   /** The key of the subject references (a KeyObject: an HMAC keyed with a Buffer costs six times as much). */
   private secret: KeyObject | undefined;
   private readonly byRef = new Map<string, CachedKey>();
+  /** The references of the subjects sealed or looked up last (an HMAC each). */
+  private readonly refs = new Map<string, string>();
   private readonly byKid = new Map<string, CachedKey>();
   private readonly linked = new Set<string>();
   private waiting: Waiting[] = [];
@@ -137,12 +158,15 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
   /** Deferred keys being made, by subject: one key per subject however many calls ask at once. */
   private readonly making = new Map<string, Promise<SealingKey>>();
   private companion = false;
+  /** The companion's connection: a subject's live key read there synchronously (see `liveKey`). */
+  private companionConnection: DatabaseSync | undefined;
+  private selectLiveKey: StatementSync | undefined;
 
   private constructor(
     db: SqlDatabase,
     private readonly options: SqlSubjectKeyStoreOptions,
   ) {
-    super(db, SCHEMA);
+    super(db, SUBJECT_KEY_SCHEMA);
     this.cacheMs = options.cacheMs ?? 5000;
     this.cacheSize = options.cacheSize ?? 100_000;
     this.clock = options.clock ?? Date;
@@ -183,7 +207,13 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
 
   ref(subjectId: string): string {
     if (this.secret === undefined) throw new Error('the subject-key store is not open');
-    return createHmac('sha256', this.secret).update(subjectId, 'utf8').digest('base64url');
+    let ref = this.refs.get(subjectId);
+    if (ref === undefined) {
+      ref = createHmac('sha256', this.secret).update(subjectId, 'utf8').digest('base64url');
+      if (this.refs.size >= this.cacheSize) this.refs.clear();
+      this.refs.set(subjectId, ref);
+    }
+    return ref;
   }
 
   /**
@@ -230,12 +260,28 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
     for (const r of requests) {
       const cached = this.byRef.get(r.ref);
       if (cached?.key == null) return undefined;
-      // A key not committed yet seals only what goes into the same commit.
+      // A key not committed yet seals only what goes into the same commit; a new link is written by
+      // that commit, or else by a transaction of its own.
       if (!deferred && this.deferredKeys.has(r.ref)) return undefined;
-      if (r.stream !== undefined && !this.linked.has(linkOf(r.ref, r.stream))) return undefined;
+      if (!deferred && r.stream !== undefined && !this.linked.has(linkOf(r.ref, r.stream))) return undefined;
       out.set(r.ref, { kid: cached.kid, key: cached.key });
     }
+    if (deferred)
+      for (const r of requests)
+        if (r.stream !== undefined) this.linkDeferred({ ref: r.ref, stream: r.stream }, out.get(r.ref)!);
     return out;
+  }
+
+  /** Queues the link of `r` for the next event commit, in its new key's row when that is not written yet. */
+  private linkDeferred(r: SealingRequest & { stream: string }, key: SealingKey): void {
+    const link = linkOf(r.ref, r.stream);
+    if (this.linked.has(link)) return;
+    if (this.linked.size >= this.cacheSize) this.linked.clear();
+    this.linked.add(link);
+    const queued = this.deferredKeys.get(r.ref);
+    if (queued !== undefined && queued.kid === key.kid && queued.firstStream === undefined)
+      queued.firstStream = r.stream;
+    else this.deferredLinks.add(link);
   }
 
   /**
@@ -246,6 +292,7 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
   commitCompanion(connection: DatabaseSync): KeyCommitCompanion {
     if (!this.options.exclusive) throw new Error('only an exclusive key store rides with the event commits');
     this.companion = true;
+    this.companionConnection = connection;
     let insertKey: StatementSync | undefined;
     let insertLink: StatementSync | undefined;
     const wrappedBy = this.options.wrapper?.id ?? null;
@@ -258,13 +305,14 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
         this.inFlight = flight;
         // A second live key of a subject violates the unique index: the group fails, loudly.
         insertKey ??= connection.prepare(
-          `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at)
-           VALUES (?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING`,
+          `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at, first_stream)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kid) DO NOTHING`,
         );
         insertLink ??= connection.prepare(
           'INSERT INTO privacy_subject_streams (ref, stream) VALUES (?, ?) ON CONFLICT DO NOTHING',
         );
-        for (const k of flight.keys) insertKey.run(k.kid, k.ref, k.material, wrappedBy, k.createdAt);
+        for (const k of flight.keys)
+          insertKey.run(k.kid, k.ref, k.material, wrappedBy, k.createdAt, k.firstStream ?? null);
         for (const l of flight.links) {
           const space = l.indexOf(' ');
           insertLink.run(l.slice(0, space), l.slice(space + 1));
@@ -299,15 +347,8 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
         key = await making;
       }
       out.set(r.ref, key);
-      if (r.stream !== undefined) {
-        const link = linkOf(r.ref, r.stream);
-        if (!this.linked.has(link)) {
-          this.linked.add(link);
-          this.deferredLinks.add(link);
-        }
-      }
+      if (r.stream !== undefined) this.linkDeferred({ ref: r.ref, stream: r.stream }, key);
     }
-    if (this.linked.size > this.cacheSize) this.linked.clear();
     return out;
   }
 
@@ -315,7 +356,7 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
   private async makeDeferred(ref: string): Promise<SealingKey> {
     const epoch = this.epoch;
     const queued = this.deferredKeys.get(ref);
-    const [row] = queued === undefined ? await liveKeys(this.db, [ref]) : [];
+    const row = queued === undefined ? await this.liveKey(ref) : undefined;
     const now = this.clock.now();
     if (row?.key_material) {
       const key = await this.unwrap(row.key_material, row.wrapped_by);
@@ -327,8 +368,8 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
       this.remember(ref, { kid: queued.kid, key, at: now });
       return { kid: queued.kid, key };
     }
-    const bytes = randomBytes(32);
-    const kid = randomView(16).toString('base64url');
+    const bytes = randomSecret(32);
+    const kid = timeOrderedId(now);
     const material = await this.wrap(bytes);
     const key = createSecretKey(bytes);
     bytes.fill(0);
@@ -337,6 +378,24 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
     this.deferredKeys.set(ref, { kid, ref, material, createdAt: new Date(now).toISOString() });
     this.remember(ref, { kid, key, at: now });
     return { kid, key };
+  }
+
+  /**
+   * A subject's live key in the store. On the companion's connection, read at once with a prepared
+   * statement, unless a transaction of another caller is open on it (its rows are not committed yet):
+   * then in turn, as any query.
+   */
+  private async liveKey(ref: string): Promise<KeyRow | undefined> {
+    const connection = this.companionConnection;
+    if (connection !== undefined && !connection.isTransaction) {
+      this.selectLiveKey ??= connection.prepare(
+        `SELECT kid, ref, key_material, wrapped_by FROM privacy_subject_keys
+         WHERE ref = ? AND destroyed_at IS NULL`,
+      );
+      return this.selectLiveKey.get(ref) as KeyRow | undefined;
+    }
+    const [row] = await liveKeys(this.db, [ref]);
+    return row;
   }
 
   private async flush(): Promise<void> {
@@ -384,8 +443,8 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
       const made: { kid: string; ref: string; material: string }[] = [];
       // Wrapped before the transaction: a KMS call must not hold SQLite's connection.
       for (const ref of absent) {
-        const bytes = randomBytes(32);
-        const kid = randomView(16).toString('base64url');
+        const bytes = randomSecret(32);
+        const kid = timeOrderedId(this.clock.now());
         made.push({ kid, ref, material: await this.wrap(bytes) });
         fresh.set(kid, createSecretKey(bytes));
         bytes.fill(0);
@@ -527,7 +586,9 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
 
   async streams(ref: string): Promise<string[]> {
     const rows = await this.db.query<{ stream: string }>(
-      'SELECT stream FROM privacy_subject_streams WHERE ref = $1 ORDER BY stream',
+      `SELECT stream FROM privacy_subject_streams WHERE ref = $1
+       UNION SELECT first_stream AS stream FROM privacy_subject_keys WHERE ref = $1 AND first_stream IS NOT NULL
+       ORDER BY stream`,
       [ref],
     );
     return rows.map((r) => r.stream);
@@ -535,7 +596,9 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
 
   async subjectsIn(stream: string): Promise<string[]> {
     const rows = await this.db.query<{ ref: string }>(
-      'SELECT ref FROM privacy_subject_streams WHERE stream = $1 ORDER BY ref',
+      `SELECT ref FROM privacy_subject_streams WHERE stream = $1
+       UNION SELECT ref FROM privacy_subject_keys WHERE first_stream = $1
+       ORDER BY ref`,
       [stream],
     );
     return rows.map((r) => r.ref);
@@ -630,15 +693,15 @@ function liveKeys(db: SqlExecutor, refs: readonly string[]): Promise<KeyRow[]> {
 /** New keys; a subject that got a live key meanwhile (another replica) keeps that one. */
 async function insertKeys(
   tx: SqlExecutor,
-  made: readonly { kid: string; ref: string; material: string }[],
+  made: readonly { kid: string; ref: string; material: string; firstStream?: string }[],
   wrappedBy: string | null,
   createdAt: string,
 ): Promise<void> {
   await chunked(made, async (part) => {
     await tx.run(
-      `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at)
-       VALUES ${params(part, 5)} ON CONFLICT DO NOTHING`,
-      part.flatMap((m) => [m.kid, m.ref, m.material, wrappedBy, createdAt]),
+      `INSERT INTO privacy_subject_keys (kid, ref, key_material, wrapped_by, created_at, first_stream)
+       VALUES ${params(part, 6)} ON CONFLICT DO NOTHING`,
+      part.flatMap((m) => [m.kid, m.ref, m.material, wrappedBy, createdAt, m.firstStream ?? null]),
     );
     return [];
   });
