@@ -20,6 +20,7 @@ import { ProjectionThread } from './projection/projection-thread.js';
 import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 import { webhookParts } from './webhooks/webhook-parts.js';
+import { sampleOperations } from './operations-metrics.js';
 import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
 import { affectedParts, type AffectedFinder } from './privacy/affected-parts.js';
 import { erasureParts, type ErasureParts } from './privacy/erasure-parts.js';
@@ -161,7 +162,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptions.register(kafka.relay);
-  const connectors = await connectorParts(config, logger, store, units, ingest, storage, copies);
+  const connectors = await connectorParts(config, logger, store, units, ingest, storage, copies, metrics);
   for (const connector of connectors.subscribers) subscriptions.register(connector);
 
   const { audit } = storage;
@@ -244,6 +245,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     resolveTarget: async (name: string) =>
       (await webhooks?.resolveTarget(name)) ?? (await kafka?.replay.resolve(name, storage.clients)),
   });
+
+  sampleOperations(metrics, { reconciliation, replay });
 
   const runtime: HubRuntime = {
     config,

@@ -87,6 +87,7 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
     observer: {
       attempted: (id, outcome, seconds) => metrics.webhookAttempt(id, outcome, seconds),
       disabled: (_id, reason) => metrics.webhookDisabled(reason),
+      rateLimitWaited: (id, seconds) => metrics.webhookRateLimitWaited(id, seconds),
     },
   });
   const runner = options.subscriptions.register(delivery);
