@@ -26,6 +26,8 @@ export interface Hub {
   app: NestFastifyApplication;
   runtime: HubRuntime;
   url: string;
+  /** Where Prometheus scrapes: `/metrics` on `url`, or on its own listener (`metrics.port`). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     app,
     runtime,
     url,
+    metricsUrl: metricsListener?.url ?? `${url}/metrics`,
     async close() {
       runtime.ready = false;
       await metricsListener?.close();
