@@ -371,15 +371,22 @@ export class HubMetrics {
 
   /** One HTTP request answered; `route` is the router's pattern (see {@link routeLabel}). */
   httpRequest(method: string, route: string | undefined, status: number, seconds: number): void {
-    this.httpSeconds.observe(
-      {
+    // The labelled child is kept per (method, route, status): this runs for every request.
+    const key = `${method} ${status} ${route ?? ''}`;
+    let child = this.httpChildren.get(key);
+    if (child === undefined) {
+      child = this.httpSeconds.labels({
         method: HTTP_METHODS.has(method) ? method : 'other',
         route: routeLabel(route),
         status: Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : 'other',
-      },
-      seconds,
-    );
+      });
+      // Keys come from the router and the closed sets above, save an odd method: bound the map anyway.
+      if (this.httpChildren.size < 10_000) this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
+
+  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
 
   /** A webhook the delivery disabled. */
   webhookDisabled(reason: 'gone' | 'failing'): void {
