@@ -102,6 +102,7 @@ describe('metrics of connectors, webhooks, reconciliation and replay, on a hub p
   let sims: SimulatorsProcess;
   let hub: HubProcess;
   let receiver: WebhookReceiver;
+  const receivers: WebhookReceiver[] = [];
   let token: string;
   let cli: Record<string, string>;
   const portal = () => sims.urls['national-portal'];
@@ -153,6 +154,7 @@ describe('metrics of connectors, webhooks, reconciliation and replay, on a hub p
   afterAll(async () => {
     await hub?.stop();
     await receiver?.down();
+    for (const r of receivers) await r.down();
     sims?.child.kill('SIGTERM');
   });
 
@@ -164,6 +166,16 @@ describe('metrics of connectors, webhooks, reconciliation and replay, on a hub p
     });
     expect(created.status).toBe(201);
     const webhook = ((await created.json()) as { webhook: { id: string } }).webhook.id;
+    // A second endpoint always answers 503: retried, then parked per dossier, and shown failing.
+    const refusing = await WebhookReceiver.start(() => 503);
+    receivers.push(refusing);
+    const createdFailing = await fetch(`${hub.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: refusing.url }),
+    });
+    expect(createdFailing.status).toBe(201);
+    const failingWebhook = ((await createdFailing.json()) as { webhook: { id: string } }).webhook.id;
 
     const codes = Array.from({ length: 6 }, portalCode);
     await ingest(codes);
@@ -192,6 +204,17 @@ describe('metrics of connectors, webhooks, reconciliation and replay, on a hub p
     expect(sample(text, `lgsp_webhook_rate_limit_wait_seconds_count{webhook="${webhook}"}`)).toBeGreaterThan(
       0,
     );
+    expect(sample(text, `lgsp_webhook_failing{webhook="${webhook}"}`)).toBe(0);
+    text = await eventually(async () => {
+      const t = await scrape();
+      return (sample(t, `lgsp_webhook_parked_dossiers{webhook="${failingWebhook}"}`) ?? 0) >= 1
+        ? t
+        : undefined;
+    }, 30_000);
+    expect(sample(text, `lgsp_webhook_failing{webhook="${failingWebhook}"}`)).toBe(1);
+    expect(
+      sample(text, `lgsp_webhook_deliveries_total{webhook="${failingWebhook}",outcome="retry"}`),
+    ).toBeGreaterThanOrEqual(1);
     expect(
       sample(text, 'lgsp_http_request_duration_seconds_count{method="POST",route="/v1/events",status="201"}'),
     ).toBe(1);

@@ -33,6 +33,8 @@ export interface WebhookSample {
   lagEvents: number;
   lagSeconds: number;
   parked: number;
+  /** True while every try has failed since the last success (the endpoint is disabled if it lasts). */
+  failing?: boolean;
 }
 
 /** A connector's state as the metrics show it, sampled at scrape time. */
@@ -265,6 +267,12 @@ export class HubMetrics {
   /** What the scrape samples; see {@link MetricsSamplers}. */
   readonly samplers: MetricsSamplers = {};
 
+  private readonly webhookFailing = this.gauge(
+    'lgsp_webhook_failing',
+    "1 while the webhook endpoint's tries have all failed since its last success (webhooks have no circuit breaker: a failing endpoint is retried, then disabled), else 0.",
+    ['webhook'],
+  );
+
   /** Samples every webhook at scrape time; set by the hub when webhooks are on. */
   webhookSampler: (() => Promise<readonly WebhookSample[]>) | undefined;
 
@@ -407,7 +415,9 @@ export class HubMetrics {
       this.webhookLagSeconds.reset();
       this.webhookParked.reset();
       this.webhookState.reset();
+      this.webhookFailing.reset();
       for (const w of await this.webhookSampler()) {
+        this.webhookFailing.set({ webhook: w.id }, w.failing === true ? 1 : 0);
         this.webhookLagEvents.set({ webhook: w.id }, w.lagEvents);
         this.webhookLagSeconds.set({ webhook: w.id }, w.lagSeconds);
         this.webhookParked.set({ webhook: w.id }, w.parked);

@@ -128,6 +128,18 @@ describe('HubMetrics labels', () => {
     expect(text).not.toContain('lgsp_replay_items{');
   });
 
+  it('shows a failing webhook endpoint as 1 and the others as 0', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    const sample = { state: 'active' as const, lagEvents: 0, lagSeconds: 0, parked: 0 };
+    metrics.webhookSampler = async () => [
+      { id: 'wh_a', ...sample, failing: true },
+      { id: 'wh_b', ...sample },
+    ];
+    const text = await metrics.render();
+    expect(text).toContain('lgsp_webhook_failing{webhook="wh_a"} 1');
+    expect(text).toContain('lgsp_webhook_failing{webhook="wh_b"} 0');
+  });
+
   it('exports Node default metrics under their standard names, unprefixed', async () => {
     const text = await new HubMetrics().render();
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);

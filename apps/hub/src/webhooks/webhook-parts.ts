@@ -116,6 +116,7 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
           lagEvents: view.lag.events,
           lagSeconds: view.lag.seconds,
           parked: view.parked,
+          failing: view.failingSince !== undefined,
         };
       }),
     );
