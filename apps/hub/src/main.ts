@@ -1,5 +1,6 @@
-import { createLogger } from '#lgsp/observability';
+import { createLogger, resolveLogFormat } from '#lgsp/observability';
 import { ConfigError, loadConfig } from '#lgsp/hub-config';
+import { startupSummary } from './startup-summary.js';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
@@ -24,8 +25,24 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = createLogger({ level: config.log.level });
+  const format = resolveLogFormat(config.log.format, process.stdout.isTTY === true);
+  const logger = createLogger({ level: config.log.level, format });
   const hub = await startHub(config, logger);
+  // For a person at a terminal; a log collector has the same facts in the JSON lines above.
+  if (format === 'pretty') {
+    logger.info(
+      startupSummary({
+        url: hub.url,
+        metricsUrl: hub.metricsUrl,
+        dataDir: config.dataDir,
+        store: config.store === 'sqlite' ? 'sqlite' : 'postgres',
+        admin: hub.runtime.adminCredential,
+        connectors: [...hub.runtime.connectors.byTarget.keys()],
+        simulators: config.simulators.embedded,
+        cwd: process.cwd(),
+      }),
+    );
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {

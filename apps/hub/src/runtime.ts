@@ -7,7 +7,7 @@ import type { EventStore } from '#lgsp/event-store';
 import { openStorage } from '#lgsp/hub-storage';
 import { IngestService, PortalCodeCheck, type IngestObserver } from '#lgsp/ingest';
 import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
-import { HubMetrics, type RootLogger as Logger } from '#lgsp/observability';
+import { HubMetrics, resolveLogFormat, type RootLogger as Logger } from '#lgsp/observability';
 import { DossierProjection, type DossierViewRepository } from '#lgsp/projections';
 import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliation';
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
@@ -20,6 +20,8 @@ import { ProjectionThread } from './projection/projection-thread.js';
 import { reconciliationParts } from './reconciliation/reconciliation-parts.js';
 import { openReplayStore, replayParts } from './replay/replay-parts.js';
 import { webhookParts } from './webhooks/webhook-parts.js';
+import { sampleOperations } from './operations-metrics.js';
+import type { AdminCredentialSource } from './startup-summary.js';
 import { privacyParts, RevealingDossierViews, type PrivacyParts } from './privacy/privacy-parts.js';
 import { affectedParts, type AffectedFinder } from './privacy/affected-parts.js';
 import { erasureParts, type ErasureParts } from './privacy/erasure-parts.js';
@@ -67,6 +69,8 @@ export interface HubRuntime {
   /** This process among the replicas sharing a PostgreSQL store. */
   instanceId: string;
   metrics: HubMetrics;
+  /** Where the admin credential came from (for the start-up summary; never the credential). */
+  adminCredential: AdminCredentialSource;
   /** False while starting and once shutdown has begun. */
   ready: boolean;
   /** Starts the subscribers; resolves once the projection worker is ready. */
@@ -124,7 +128,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     rotationOverlapSeconds: config.auth.rotationOverlapSeconds,
     ...(config.auth.jwt ? { jwt: jwtLogin(config.auth.jwt, units, logger) } : {}),
   });
-  clients.setAdminToken(bootstrapAdminToken(config, logger));
+  const admin = bootstrapAdminToken(config, logger);
+  clients.setAdminToken(admin.token);
   const dossiers = privacy ? new RevealingDossierViews(storage.dossiers, privacy.codec) : storage.dossiers;
 
   // On the embedded store the projection runs in its own worker thread (CPU next to ingest); on
@@ -138,6 +143,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
           ...storage.projectionFiles,
           batchSize: config.subscriptions.batchSize,
           logLevel: config.log.level,
+          logFormat: resolveLogFormat(config.log.format, process.stdout.isTTY === true),
         },
       })
     : undefined;
@@ -161,7 +167,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptions.register(kafka.relay);
-  const connectors = await connectorParts(config, logger, store, units, ingest, storage, copies);
+  const connectors = await connectorParts(config, logger, store, units, ingest, storage, copies, metrics);
   for (const connector of connectors.subscribers) subscriptions.register(connector);
 
   const { audit } = storage;
@@ -245,6 +251,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       (await webhooks?.resolveTarget(name)) ?? (await kafka?.replay.resolve(name, storage.clients)),
   });
 
+  sampleOperations(metrics, { reconciliation, replay });
+
   const runtime: HubRuntime = {
     config,
     logger,
@@ -272,6 +280,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     projection,
     instanceId,
     metrics,
+    adminCredential: admin.source,
     ready: false,
     async start() {
       await projection?.start();
@@ -376,21 +385,24 @@ function kafkaParts(
  * `LGSP_ADMIN_TOKEN` bootstraps the first admin credential. Without it the hub creates one at first
  * start and keeps it in a file only its owner can read; the log says where, never what.
  */
-function bootstrapAdminToken(config: HubConfig, logger: Logger): string {
+function bootstrapAdminToken(
+  config: HubConfig,
+  logger: Logger,
+): { token: string; source: AdminCredentialSource } {
   const fromEnv = process.env.LGSP_ADMIN_TOKEN;
   if (fromEnv) {
     logger.info('admin credential taken from LGSP_ADMIN_TOKEN');
-    return fromEnv;
+    return { token: fromEnv, source: { source: 'env' } };
   }
   const file = join(config.dataDir, 'admin-token');
   if (existsSync(file)) {
     logger.info({ file }, 'admin credential read from the data folder');
-    return readFileSync(file, 'utf8').trim();
+    return { token: readFileSync(file, 'utf8').trim(), source: { source: 'file', file, created: false } };
   }
   const token = generateToken();
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   logger.warn({ file }, 'created an admin credential; read it from this file (owner-only) and keep it safe');
-  return token;
+  return { token, source: { source: 'file', file, created: true } };
 }
 
 /** The dossiers with mismatches of a reconciliation run, for a replay planned from it. */

@@ -26,6 +26,8 @@ export interface Hub {
   app: NestFastifyApplication;
   runtime: HubRuntime;
   url: string;
+  /** Where Prometheus scrapes: `/metrics` on `url`, or on its own listener (`metrics.port`). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     assertHeaders(req.raw);
     return guardRequest(guard, req, reply);
   });
+  // Labelled by the route pattern, never the path: a path holds dossier codes and other callers' text.
+  fastify.addHook('onResponse', async (req, reply) => {
+    runtime.metrics.httpRequest(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  });
   // Every call of the operator API, answered or refused, leaves an audit entry.
   auditOperatorRequests(fastify, runtime.audit, logger);
   capConnectionsPerAddress(fastify.server, config.http.maxConnectionsPerAddress, () =>
@@ -134,6 +140,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     app,
     runtime,
     url,
+    metricsUrl: metricsListener?.url ?? `${url}/metrics`,
     async close() {
       runtime.ready = false;
       await metricsListener?.close();

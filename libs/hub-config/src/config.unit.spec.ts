@@ -223,6 +223,21 @@ describe('configuration', () => {
     expect(c.replay).toEqual({ confirmAbove: 1000, chunkSize: 100, pollMs: 500 });
   });
 
+  it('reads log.format (auto by default) from the file and LGSP_LOG_FORMAT, refusing other values', () => {
+    expect(loadConfig({}).log).toEqual({ level: 'info', format: 'auto' });
+    expect(loadConfig({ LGSP_LOG_FORMAT: 'json' }).log.format).toBe('json');
+    const path = file(JSON.stringify({ log: { format: 'pretty' } }));
+    expect(loadConfig({ LGSP_CONFIG: path }).log.format).toBe('pretty');
+    expect(loadConfig({ LGSP_CONFIG: path, LGSP_LOG_FORMAT: 'json' }).log.format).toBe('json');
+    expect(problemsOf({ LGSP_LOG_FORMAT: 'colour' })).toEqual([
+      'LGSP_LOG_FORMAT: must be one of auto, json, pretty',
+    ]);
+    const bad = file(JSON.stringify({ log: { format: 'xml' } }));
+    expect(problemsOf({ LGSP_CONFIG: bad })[0]).toMatch(
+      /\/log\/format must be equal to one of the allowed values/,
+    );
+  });
+
   it('picks the enabled connectors from LGSP_CONNECTORS and refuses unknown names', () => {
     const enabled = (env: Record<string, string>) => {
       const { portal, oneStopShop, civilRegistry, payments } = loadConfig(env).connectors;

@@ -1,5 +1,21 @@
 import { pino, type DestinationStream, type LevelWithSilent, type Logger as PinoLogger } from 'pino';
+import pretty from 'pino-pretty';
 import { maskText, redact } from './redact.js';
+
+/** How the log is written: one JSON object per line, or readable lines for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+/** The `log.format` setting: `auto` is `pretty` on a terminal and `json` otherwise. */
+export type LogFormatSetting = LogFormat | 'auto';
+
+/**
+ * The format `log.format` asks for, given whether stdout is a terminal (`process.stdout.isTTY`):
+ * `auto` writes readable lines to a person and JSON to a pipe, a file or a log collector.
+ */
+export function resolveLogFormat(setting: LogFormatSetting, isTTY: boolean): LogFormat {
+  if (setting === 'auto') return isTTY ? 'pretty' : 'json';
+  return setting;
+}
 
 /**
  * The one logger type of the libraries: fields, then a message. A pino logger from
@@ -36,6 +52,13 @@ export interface LoggerOptions {
    * asynchronous write would; ignored with `destination`. @defaultValue false
    */
   sync?: boolean;
+  /**
+   * `pretty`: readable lines (time, level, component, message, then the fields), through pino-pretty;
+   * the same masking applies. @defaultValue "json"
+   */
+  format?: LogFormat;
+  /** Colours in `pretty` lines. @defaultValue true */
+  colorize?: boolean;
 }
 
 /** Structured JSON logs (one object per line) with personal data and secrets masked (see {@link redact}). */
@@ -57,6 +80,21 @@ export function createLogger(options: LoggerOptions = {}): RootLogger {
         },
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false }),
+    options.format === 'pretty'
+      ? prettyStream(options)
+      : (options.destination ?? pino.destination({ dest: 1, sync: options.sync ?? false })),
   );
+}
+
+/** Readable lines: `[08:15:02.113] INFO: connector.portal: portal connector enabled {"target":"portal",…}`. */
+function prettyStream(options: LoggerOptions): DestinationStream {
+  return pretty({
+    colorize: options.colorize ?? true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name,component',
+    messageFormat: '{if component}{component}: {end}{msg}',
+    singleLine: true,
+    sync: options.sync ?? false,
+    destination: options.destination ?? 1,
+  });
 }

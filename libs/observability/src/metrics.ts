@@ -26,10 +26,6 @@ export const errorCodeLabel = (code: unknown): string => (KNOWN_CODES.has(code) 
 /** Why the HTTP layer refused a request before serving it; see the hub's rate limits. */
 export type RateLimitPolicy = 'client' | 'address' | 'metrics';
 
-/**
- * The hub's Prometheus metrics, in a registry of their own. Labels are set only through the methods
- * below, each of which bounds its values to a closed set.
- */
 /** A webhook's progress as the metrics show it. */
 export interface WebhookSample {
   id: string;
@@ -37,8 +33,83 @@ export interface WebhookSample {
   lagEvents: number;
   lagSeconds: number;
   parked: number;
+  /** True while every try has failed since the last success (the endpoint is disabled if it lasts). */
+  failing?: boolean;
 }
 
+/** A connector's state as the metrics show it, sampled at scrape time. */
+export interface ConnectorSample {
+  /** The connector's target, e.g. `portal`. */
+  target: string;
+  circuit: CircuitStateLabel;
+  /** Dossiers parked for the target. */
+  parked: number;
+}
+
+export type CircuitStateLabel = 'closed' | 'open' | 'half-open';
+const CIRCUIT_STATES: readonly CircuitStateLabel[] = ['closed', 'open', 'half-open'];
+
+/** The mismatches of the latest completed reconciliation run of a target, by category (every category, 0 included). */
+export interface MismatchSample {
+  target: string;
+  byCategory: Readonly<Record<string, number>>;
+}
+
+/** The latest replay run of a target. */
+export interface ReplaySample {
+  target: string;
+  /** One of `states`. */
+  state: string;
+  total: number;
+  done: number;
+  failed: number;
+}
+
+/** What the scrape samples from the hub's parts; each is set by the hub when the part runs. */
+export interface MetricsSamplers {
+  connectors?: () => Promise<readonly ConnectorSample[]>;
+  mismatches?: () => Promise<readonly MismatchSample[]>;
+  /** `states` is the closed set of replay states (a gauge per state, 1 for the run's). */
+  replays?: { states: readonly string[]; sample: () => Promise<readonly ReplaySample[]> };
+}
+
+const HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+]);
+/** Connector call outcomes: `ok` and the ConnectorError codes. */
+const CALL_OUTCOMES: ReadonlySet<string> = new Set([
+  'ok',
+  'network',
+  'timeout',
+  'unavailable',
+  'rate-limited',
+  'circuit-open',
+  'rejected',
+  'mapping',
+]);
+/** Seconds, for calls to external systems (the national portal is known to be slow). */
+const CALL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+/**
+ * The `route` label of an HTTP request: the route pattern the router matched (`/v1/dossiers/:code`),
+ * never the path, whose parameters are the caller's text (dossier codes, names); `unmatched` when no
+ * route matched.
+ */
+export const routeLabel = (pattern: string | undefined): string =>
+  pattern === undefined || pattern === '' ? 'unmatched' : pattern;
+
+/**
+ * The hub's Prometheus metrics, in a registry of their own. Labels are set only through the methods
+ * below, each of which bounds its values to a closed set.
+ */
 export class HubMetrics {
   readonly registry = new Registry();
   private readonly ingestedEvents = this.counter(
@@ -133,6 +204,75 @@ export class HubMetrics {
     "1 for the webhook endpoint's current state (active or disabled), 0 for the other.",
     ['webhook', 'state'],
   );
+  private readonly webhookRateLimitWait = new Histogram({
+    name: 'lgsp_webhook_rate_limit_wait_seconds',
+    help: "Time a webhook delivery queued for the endpoint's rate limit (deliveries served at once are not counted).",
+    labelNames: ['webhook'],
+    buckets: WAIT_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly connectorCalls = this.counter(
+    'lgsp_connector_calls_total',
+    'Calls of a connector to its external system, by outcome (ok, or the error code: network, timeout, unavailable, rate-limited, circuit-open, rejected, mapping).',
+    ['target', 'outcome'],
+  );
+  private readonly connectorSeconds = new Histogram({
+    name: 'lgsp_connector_call_seconds',
+    help: 'Duration of one call of a connector to its external system (refusals by the open circuit are not counted).',
+    labelNames: ['target'],
+    buckets: CALL_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly connectorRateLimitWait = new Histogram({
+    name: 'lgsp_connector_rate_limit_wait_seconds',
+    help: "Time a connector call queued for the target's rate limit (calls served at once are not counted).",
+    labelNames: ['target'],
+    buckets: WAIT_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly connectorCircuit = this.gauge(
+    'lgsp_connector_circuit_state',
+    "1 for the connector circuit breaker's current state (closed, open, half-open), 0 for the others.",
+    ['target', 'state'],
+  );
+  private readonly connectorParked = this.gauge(
+    'lgsp_connector_parked_dossiers',
+    'Dossiers parked for the connector target.',
+    ['target'],
+  );
+  private readonly mismatches = this.gauge(
+    'lgsp_reconciliation_mismatches',
+    'Mismatches found by the latest completed reconciliation run of the target, by category.',
+    ['target', 'category'],
+  );
+  private readonly replayItems = this.gauge(
+    'lgsp_replay_items',
+    'Items (dossiers or events) of the latest replay run of the target: total, done, failed.',
+    ['target', 'kind'],
+  );
+  private readonly replayState = this.gauge(
+    'lgsp_replay_state',
+    "1 for the state of the target's latest replay run, 0 for the other states.",
+    ['target', 'state'],
+  );
+  private readonly httpSeconds = new Histogram({
+    name: 'lgsp_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status, from the request to the end of the answer.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /** What the scrape samples; see {@link MetricsSamplers}. */
+  readonly samplers: MetricsSamplers = {};
+
+  private readonly webhookFailing = this.gauge(
+    'lgsp_webhook_failing',
+    "1 while the webhook endpoint's tries have all failed since its last success (webhooks have no circuit breaker: a failing endpoint is retried, then disabled), else 0.",
+    ['webhook'],
+  );
+
   /** Samples every webhook at scrape time; set by the hub when webhooks are on. */
   webhookSampler: (() => Promise<readonly WebhookSample[]>) | undefined;
 
@@ -145,8 +285,12 @@ export class HubMetrics {
     return new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /**
+   * @param options.defaultMetrics Node's default metrics (`process_*`, `nodejs_*`), under their standard
+   *   names so that stock Node.js dashboards read them. @defaultValue true
+   */
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'lgsp_' });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   /** One event appended by ingest, and how long its append took. */
@@ -215,6 +359,43 @@ export class HubMetrics {
     { seconds: { observe(v: number): void }; outcomes: Map<string, { inc(): void }> }
   >();
 
+  /** A webhook delivery waited `seconds` for the endpoint's rate limit. */
+  webhookRateLimitWaited(webhook: string, seconds: number): void {
+    this.webhookRateLimitWait.observe({ webhook }, seconds);
+  }
+
+  /** One call of a connector to `target`: `ok` or the ConnectorError code, and how long it took. */
+  connectorCall(target: string, outcome: string, seconds: number): void {
+    const label = CALL_OUTCOMES.has(outcome) ? outcome : 'other';
+    this.connectorCalls.inc({ target, outcome: label });
+    // A refusal by the open circuit never reached the target: it has no duration.
+    if (label !== 'circuit-open') this.connectorSeconds.observe({ target }, seconds);
+  }
+
+  /** A connector call waited `seconds` for the target's rate limit. */
+  connectorRateLimitWaited(target: string, seconds: number): void {
+    this.connectorRateLimitWait.observe({ target }, seconds);
+  }
+
+  /** One HTTP request answered; `route` is the router's pattern (see {@link routeLabel}). */
+  httpRequest(method: string, route: string | undefined, status: number, seconds: number): void {
+    // The labelled child is kept per (method, route, status): this runs for every request.
+    const key = `${method} ${status} ${route ?? ''}`;
+    let child = this.httpChildren.get(key);
+    if (child === undefined) {
+      child = this.httpSeconds.labels({
+        method: HTTP_METHODS.has(method) ? method : 'other',
+        route: routeLabel(route),
+        status: Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : 'other',
+      });
+      // Keys come from the router and the closed sets above, save an odd method: bound the map anyway.
+      if (this.httpChildren.size < 10_000) this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  private readonly httpChildren = new Map<string, { observe(v: number): void }>();
+
   /** A webhook the delivery disabled. */
   webhookDisabled(reason: 'gone' | 'failing'): void {
     this.webhooksDisabled.inc({ reason });
@@ -234,7 +415,9 @@ export class HubMetrics {
       this.webhookLagSeconds.reset();
       this.webhookParked.reset();
       this.webhookState.reset();
+      this.webhookFailing.reset();
       for (const w of await this.webhookSampler()) {
+        this.webhookFailing.set({ webhook: w.id }, w.failing === true ? 1 : 0);
         this.webhookLagEvents.set({ webhook: w.id }, w.lagEvents);
         this.webhookLagSeconds.set({ webhook: w.id }, w.lagSeconds);
         this.webhookParked.set({ webhook: w.id }, w.parked);
@@ -242,7 +425,38 @@ export class HubMetrics {
         this.webhookState.set({ webhook: w.id, state: 'disabled' }, w.state === 'disabled' ? 1 : 0);
       }
     }
+    await this.sample();
     return this.registry.metrics();
+  }
+
+  private async sample(): Promise<void> {
+    const { connectors, mismatches, replays } = this.samplers;
+    if (connectors) {
+      this.connectorCircuit.reset();
+      this.connectorParked.reset();
+      for (const c of await connectors()) {
+        for (const state of CIRCUIT_STATES)
+          this.connectorCircuit.set({ target: c.target, state }, c.circuit === state ? 1 : 0);
+        this.connectorParked.set({ target: c.target }, c.parked);
+      }
+    }
+    if (mismatches) {
+      this.mismatches.reset();
+      for (const m of await mismatches())
+        for (const [category, n] of Object.entries(m.byCategory))
+          this.mismatches.set({ target: m.target, category }, n);
+    }
+    if (replays) {
+      this.replayItems.reset();
+      this.replayState.reset();
+      for (const r of await replays.sample()) {
+        this.replayItems.set({ target: r.target, kind: 'total' }, r.total);
+        this.replayItems.set({ target: r.target, kind: 'done' }, r.done);
+        this.replayItems.set({ target: r.target, kind: 'failed' }, r.failed);
+        for (const state of replays.states)
+          this.replayState.set({ target: r.target, state }, r.state === state ? 1 : 0);
+      }
+    }
   }
 
   get contentType(): string {

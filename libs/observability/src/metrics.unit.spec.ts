@@ -65,4 +65,85 @@ describe('HubMetrics labels', () => {
     expect(text).toContain('lgsp_http_rate_limited_total{limit="address"} 1');
     expect(text).toContain('lgsp_http_connections_refused_total 1');
   });
+
+  it('labels HTTP requests by route pattern, never by path, with method and status from closed sets', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.httpRequest('GET', '/v1/dossiers/:dossierCode', 200, 0.002);
+    metrics.httpRequest('GET', undefined, 404, 0.001);
+    metrics.httpRequest('BREW', '/v1/events', 999, 0.001);
+    const text = await metrics.render();
+    expect(text).toContain(
+      'lgsp_http_request_duration_seconds_count{method="GET",route="/v1/dossiers/:dossierCode",status="200"} 1',
+    );
+    expect(text).toContain(
+      'lgsp_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"} 1',
+    );
+    expect(text).toContain(
+      'lgsp_http_request_duration_seconds_count{method="other",route="/v1/events",status="other"} 1',
+    );
+  });
+
+  it('counts connector calls by outcome and times them, leaving refusals by the open circuit untimed', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.connectorCall('portal', 'ok', 0.2);
+    metrics.connectorCall('portal', 'unavailable', 1.5);
+    metrics.connectorCall('portal', 'circuit-open', 0);
+    metrics.connectorCall('portal', 'Nguyễn Văn An', 0.1);
+    metrics.connectorRateLimitWaited('portal', 0.3);
+    metrics.webhookRateLimitWaited('wh_1', 0.7);
+    const text = await metrics.render();
+    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="ok"} 1');
+    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="unavailable"} 1');
+    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="circuit-open"} 1');
+    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="other"} 1');
+    expect(text).not.toContain('Nguyễn');
+    expect(text).toContain('lgsp_connector_call_seconds_count{target="portal"} 3');
+    expect(text).toContain('lgsp_connector_call_seconds_sum{target="portal"} 1.8');
+    expect(text).toContain('lgsp_connector_rate_limit_wait_seconds_count{target="portal"} 1');
+    expect(text).toContain('lgsp_webhook_rate_limit_wait_seconds_sum{webhook="wh_1"} 0.7');
+  });
+
+  it('samples circuits, parkings, mismatches and replays at scrape time, dropping what is gone', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    let circuit: 'closed' | 'open' = 'open';
+    let replays = [{ target: 'portal', state: 'running', total: 10, done: 4, failed: 1 }];
+    metrics.samplers.connectors = async () => [{ target: 'portal', circuit, parked: 3 }];
+    metrics.samplers.mismatches = async () => [
+      { target: 'portal', byCategory: { 'stale-status': 2, 'wrong-field': 0 } },
+    ];
+    metrics.samplers.replays = { states: ['running', 'completed'], sample: async () => replays };
+    let text = await metrics.render();
+    expect(text).toContain('lgsp_connector_circuit_state{target="portal",state="open"} 1');
+    expect(text).toContain('lgsp_connector_circuit_state{target="portal",state="closed"} 0');
+    expect(text).toContain('lgsp_connector_circuit_state{target="portal",state="half-open"} 0');
+    expect(text).toContain('lgsp_connector_parked_dossiers{target="portal"} 3');
+    expect(text).toContain('lgsp_reconciliation_mismatches{target="portal",category="stale-status"} 2');
+    expect(text).toContain('lgsp_reconciliation_mismatches{target="portal",category="wrong-field"} 0');
+    expect(text).toContain('lgsp_replay_items{target="portal",kind="done"} 4');
+    expect(text).toContain('lgsp_replay_state{target="portal",state="running"} 1');
+    circuit = 'closed';
+    replays = [];
+    text = await metrics.render();
+    expect(text).toContain('lgsp_connector_circuit_state{target="portal",state="closed"} 1');
+    expect(text).not.toContain('lgsp_replay_items{');
+  });
+
+  it('shows a failing webhook endpoint as 1 and the others as 0', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    const sample = { state: 'active' as const, lagEvents: 0, lagSeconds: 0, parked: 0 };
+    metrics.webhookSampler = async () => [
+      { id: 'wh_a', ...sample, failing: true },
+      { id: 'wh_b', ...sample },
+    ];
+    const text = await metrics.render();
+    expect(text).toContain('lgsp_webhook_failing{webhook="wh_a"} 1');
+    expect(text).toContain('lgsp_webhook_failing{webhook="wh_b"} 0');
+  });
+
+  it('exports Node default metrics under their standard names, unprefixed', async () => {
+    const text = await new HubMetrics().render();
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(text).not.toMatch(/^lgsp_(process|nodejs)_/m);
+  });
 });

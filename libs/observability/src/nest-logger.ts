@@ -3,7 +3,20 @@ import type { Logger } from './logger.js';
 type NestLogLevel = 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
 
 /**
- * Routes NestJS's own log lines into the structured logger, so every line the hub writes is JSON.
+ * NestJS's start-up chatter (a line per module, per controller and per route, and "Nest application
+ * successfully started"): at debug, so that `info` shows what an operator needs.
+ */
+const START_UP_CONTEXTS: ReadonlySet<string> = new Set([
+  'RouterExplorer',
+  'RoutesResolver',
+  'InstanceLoader',
+  'NestFactory',
+  'NestApplication',
+]);
+
+/**
+ * Routes NestJS's own log lines into the structured logger, so every line the hub writes has its
+ * format; its start-up lines (route mappings and the like) at debug.
  * Implements NestJS's LoggerService shape without importing NestJS.
  */
 export class NestLoggerAdapter {
@@ -44,7 +57,8 @@ export class NestLoggerAdapter {
         this.logger.debug(fields, text);
         break;
       default:
-        this.logger.info(fields, text);
+        if (context !== undefined && START_UP_CONTEXTS.has(context)) this.logger.debug(fields, text);
+        else this.logger.info(fields, text);
     }
   }
 }

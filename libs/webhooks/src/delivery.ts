@@ -22,6 +22,8 @@ import { matchesFilter } from './filter.js';
 export interface WebhookObserver {
   attempted(webhookId: string, outcome: AttemptOutcome, seconds: number): void;
   disabled(webhookId: string, reason: 'gone' | 'failing'): void;
+  /** A delivery queued `seconds` for the endpoint's rate limit before it went out. */
+  rateLimitWaited?(webhookId: string, seconds: number): void;
 }
 
 /** The schedule and limits of delivery (the `webhooks.*` settings). */
@@ -361,10 +363,7 @@ export class WebhookDelivery implements Subscriber {
       target: sendTarget(new URL(record.url)),
       messagePrefix: messageId(record.id, 0).slice(0, -1),
       keys: { current: signingKey(record.secret) },
-      bucket: new TokenBucket(webhookTarget(record.id), {
-        ratePerSecond: record.ratePerSecond,
-        burst: Math.max(1, Math.ceil(record.ratePerSecond)),
-      }),
+      bucket: this.bucketOf(record),
       streams: new Map(),
       ready: new Set(),
       inFlight: new Set(),
@@ -378,13 +377,22 @@ export class WebhookDelivery implements Subscriber {
     return ep;
   }
 
+  /** The endpoint's rate limit, its waits told to the observer. */
+  private bucketOf(record: WebhookRecord): TokenBucket {
+    const { observer } = this.options;
+    return new TokenBucket(webhookTarget(record.id), {
+      ratePerSecond: record.ratePerSecond,
+      burst: Math.max(1, Math.ceil(record.ratePerSecond)),
+      ...(observer?.rateLimitWaited
+        ? { onWait: (ms: number) => observer.rateLimitWaited?.(record.id, ms / 1000) }
+        : {}),
+    });
+  }
+
   private configure(ep: Endpoint, record: WebhookRecord): void {
     if (record.ratePerSecond !== ep.record.ratePerSecond) {
       ep.bucket.stop();
-      ep.bucket = new TokenBucket(webhookTarget(record.id), {
-        ratePerSecond: record.ratePerSecond,
-        burst: Math.max(1, Math.ceil(record.ratePerSecond)),
-      });
+      ep.bucket = this.bucketOf(record);
     }
     ep.record = record;
     ep.target = sendTarget(new URL(record.url));

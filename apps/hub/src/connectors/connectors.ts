@@ -36,7 +36,7 @@ import {
 import type { AdminUnits } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { IngestService } from '#lgsp/ingest';
-import type { RootLogger as Logger } from '#lgsp/observability';
+import type { HubMetrics, RootLogger as Logger } from '#lgsp/observability';
 import type { WorkingCopies } from '#lgsp/privacy';
 import type { TargetReconciler } from '#lgsp/reconciliation';
 import { redactUrl, type ConnectorSettings, type HubConfig } from '#lgsp/hub-config';
@@ -93,6 +93,8 @@ interface Context {
   parking: ParkingStore;
   pending: () => Promise<PendingWorkStore>;
   limiters: TokenBucket[];
+  breakers: Map<string, CircuitBreaker>;
+  metrics: HubMetrics | undefined;
 }
 
 /**
@@ -109,6 +111,7 @@ export async function connectorParts(
   ingest: IngestService,
   storage: ConnectorStorage,
   copies?: WorkingCopies,
+  metrics?: HubMetrics,
 ): Promise<ConnectorParts> {
   const c = config.connectors;
   const enabled = [c.portal, c.oneStopShop, c.civilRegistry, c.payments].some((s) => s.enabled);
@@ -136,6 +139,8 @@ export async function connectorParts(
           copies ? new SealedPendingWork(p, copies, logger.child({ component: 'connectors.pending' })) : p,
         )),
     limiters: [],
+    breakers: new Map(),
+    metrics,
   };
   const subscribers: DossierSyncConnector[] = [];
   const pollers: Poller[] = [];
@@ -187,6 +192,18 @@ export async function connectorParts(
     paymentCallbacks = payments.callbacks;
   }
 
+  if (metrics) {
+    // Sampled at scrape time: the breaker reports half-open once its cool-down has passed.
+    metrics.samplers.connectors = async () => {
+      const parked = await ctx.parking.countByTarget();
+      return [...ctx.breakers].map(([target, breaker]) => ({
+        target,
+        circuit: breaker.state,
+        parked: parked.get(target) ?? 0,
+      }));
+    };
+  }
+
   return {
     subscribers,
     reconcilers,
@@ -200,19 +217,29 @@ export async function connectorParts(
 
 /** The settings every outbound connector shares: gate, parking, logging, batch size. */
 function gateSettings(ctx: Context, target: string, settings: ConnectorSettings) {
+  const { metrics } = ctx;
   const limiter = new TokenBucket(target, {
     ratePerSecond: settings.ratePerSecond,
     burst: Math.max(1, Math.ceil(settings.ratePerSecond)),
+    ...(metrics ? { onWait: (ms: number) => metrics.connectorRateLimitWaited(target, ms / 1000) } : {}),
   });
   ctx.limiters.push(limiter);
+  const breaker = new CircuitBreaker(target, { ...ctx.config.connectors.breaker, ...settings.breaker });
+  ctx.breakers.set(target, breaker);
   const logger = ctx.logger.child({ component: `connector.${target}` });
   return {
     events: ctx.store,
     parking: ctx.parking,
-    breaker: new CircuitBreaker(target, { ...ctx.config.connectors.breaker, ...settings.breaker }),
+    breaker,
     limiter,
     retry: { maxAttempts: settings.maxAttempts },
     listener: {
+      ...(metrics
+        ? {
+            called: (e: { target: string; outcome: string; seconds: number }) =>
+              metrics.connectorCall(e.target, e.outcome, e.seconds),
+          }
+        : {}),
       circuit: (t: CircuitTransition) => {
         const fields = { target: t.target, from: t.from, to: t.to, reason: t.reason };
         if (t.to === 'open') logger.warn(fields, `${t.target} circuit opened: calls wait for the cool-down`);

@@ -13,7 +13,9 @@ if (port === null) throw new Error('projection-worker.js runs in a worker thread
 const data = workerData as ProjectionWorkerData;
 const post = (message: FromProjectionWorker): void => port.postMessage(message);
 // Synchronous writes: the lines of a worker that dies are not lost with it.
-const logger = createLogger({ level: data.logLevel, sync: true }).child({ thread: 'projection' });
+const logger = createLogger({ level: data.logLevel, sync: true, format: data.logFormat ?? 'json' }).child({
+  thread: 'projection',
+});
 
 const store = SqliteEventStore.open({ file: data.eventsFile, readOnly: true });
 const db = SqliteDatabase.open(data.projectionsFile);

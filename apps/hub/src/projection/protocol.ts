@@ -8,6 +8,8 @@ export interface ProjectionWorkerData {
   projectionsFile: string;
   batchSize: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The main thread's log format (`log.format` resolved there). @defaultValue "json" */
+  logFormat?: 'json' | 'pretty';
   /** Fallback poll when no wake-up message arrives; see `SubscriptionRunnerOptions.pollIntervalMs`. */
   pollIntervalMs?: number;
   /** Backoff of a failing batch inside the worker. */

@@ -87,6 +87,7 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
     observer: {
       attempted: (id, outcome, seconds) => metrics.webhookAttempt(id, outcome, seconds),
       disabled: (_id, reason) => metrics.webhookDisabled(reason),
+      rateLimitWaited: (id, seconds) => metrics.webhookRateLimitWaited(id, seconds),
     },
   });
   const runner = options.subscriptions.register(delivery);
@@ -115,6 +116,7 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
           lagEvents: view.lag.events,
           lagSeconds: view.lag.seconds,
           parked: view.parked,
+          failing: view.failingSince !== undefined,
         };
       }),
     );

@@ -113,6 +113,26 @@ export const describeParkingStoreContract = contractSuite<StoreHarness<ParkingSt
       expect(await store.list({ target: 'payments', limit: 10 })).toEqual([]);
     });
 
+    it('counts the parked dossiers per target, leaving out resolved parkings', async () => {
+      expect(await store.countByTarget()).toEqual(new Map());
+      await store.park(PORTAL, 'D1', request({ firstPosition: 1 }));
+      await store.park(PORTAL, 'D2', request({ firstPosition: 2 }));
+      await store.park(REGISTRY, 'D1', request({ firstPosition: 3 }));
+      expect(await store.countByTarget()).toEqual(
+        new Map([
+          [PORTAL, 2],
+          [REGISTRY, 1],
+        ]),
+      );
+      await store.retry(PORTAL, 'D1', { by: 'op', at: '2026-01-01T00:00:00Z' });
+      expect(await store.countByTarget()).toEqual(
+        new Map([
+          [PORTAL, 1],
+          [REGISTRY, 1],
+        ]),
+      );
+    });
+
     it('retries: the parking ends, and who, when and which positions are recorded', async () => {
       await parkHeldThrough('D1', BIG + 30);
       const entry = await store.retry(PORTAL, 'D1', {

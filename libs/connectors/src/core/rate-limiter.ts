@@ -16,6 +16,11 @@ export interface RateLimiterOptions {
    * @defaultValue 0.05
    */
   recoveryStep?: number;
+  /**
+   * Told how long each call that had to queue waited for its token, in ms, when it gets it (for the
+   * metrics); a call served at once is not reported. Must not throw.
+   */
+  onWait?: (ms: number) => void;
 }
 
 /** The limiter was stopped: the waiting call and every later one are refused. */
@@ -27,6 +32,8 @@ export class RateLimiterStoppedError extends Error {
 }
 
 interface Waiter {
+  /** Clock time it queued. */
+  since: number;
   resolve: () => void;
   reject: (err: unknown) => void;
   signal?: AbortSignal;
@@ -94,7 +101,7 @@ export class TokenBucket {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
+      const waiter: Waiter = { since: this.clock.now(), resolve, reject };
       if (signal) {
         waiter.signal = signal;
         waiter.onAbort = () => {
@@ -162,8 +169,10 @@ export class TokenBucket {
         }
         this.tokens -= 1;
         const waiter = this.queue.shift();
-        if (waiter?.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-        waiter?.resolve();
+        if (waiter === undefined) continue;
+        if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+        this.options.onWait?.(this.clock.now() - waiter.since);
+        waiter.resolve();
       }
     } finally {
       this.pumping = false;

@@ -22,6 +22,23 @@ describe('TokenBucket', () => {
     expect(granted).toEqual(['a@0', 'b@0', 'c@250', 'd@500', 'e@750']);
   });
 
+  it('reports how long each queued call waited for its token, and nothing for a call served at once', async () => {
+    const clock = new ManualClock(0);
+    const waits: number[] = [];
+    const limiter = new TokenBucket(
+      'portal',
+      { ratePerSecond: 4, burst: 1, onWait: (ms) => waits.push(ms) },
+      clock,
+    );
+    await limiter.acquire();
+    expect(waits).toEqual([]);
+    const second = limiter.acquire();
+    const third = limiter.acquire();
+    await clock.advance(500);
+    await Promise.all([second, third]);
+    expect(waits).toEqual([250, 500]);
+  });
+
   it('grants in arrival order: a newcomer queues behind waiters even when tokens are there', async () => {
     const { clock, limiter, granted, take } = bucket(10, 3);
     for (const n of ['a', 'b', 'c', 'w1', 'w2']) void take(n);

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import type { CircuitBreaker, CircuitTransition } from './circuit-breaker.js';
-import { ConnectorError } from './errors.js';
+import { ConnectorError, type ConnectorErrorCode } from './errors.js';
 import type { ParkedItem, ParkingStore } from './parking/parking-store.js';
 import type { TokenBucket } from './rate-limiter.js';
 import { DEFAULT_CONNECTOR_RETRY_POLICY, retryDelay, type ConnectorRetryPolicy } from './retry.js';
@@ -24,6 +24,11 @@ export interface TargetGateListener {
   parked?(e: GateDelivery & { target: string; parking: ParkedItem; error: ConnectorError }): void;
   /** The pair was parked already: the event waits behind the parking, the target is not called. */
   held?(e: GateDelivery & { target: string }): void;
+  /**
+   * One call through the breaker ended: `ok`, or the ConnectorError's code (`circuit-open` when the
+   * breaker refused it without calling the target; then `seconds` is 0). `seconds` is the call's time.
+   */
+  called?(e: { target: string; outcome: 'ok' | ConnectorErrorCode; seconds: number }): void;
   /** The target took the delivery. */
   delivered?(e: GateDelivery & { target: string; attempts: number }): void;
   /** The target's circuit breaker changed state. */
@@ -108,15 +113,22 @@ export class TargetGate {
       await limiter?.acquire(signal);
       let value: T;
       let counted = false;
+      let calledAt = 0;
       try {
         value = await breaker.call(() => {
           counted = true;
           attempts++;
           this.listener.attempt?.({ ...delivery, target, attempt: attempts });
+          calledAt = this.clock.now();
           return fn(attempts);
         });
       } catch (err) {
         if (!(err instanceof ConnectorError)) throw err;
+        this.listener.called?.({
+          target,
+          outcome: err.code,
+          seconds: counted ? (this.clock.now() - calledAt) / 1000 : 0,
+        });
         if (err.code === 'rate-limited') limiter?.slowDown(err.retryAfterMs);
         if (err.kind === 'data' || (counted && attempts >= this.policy.maxAttempts))
           return this.park(delivery, err, attempts);
@@ -126,6 +138,7 @@ export class TargetGate {
         await this.clock.sleep(delayMs, signal);
         continue;
       }
+      this.listener.called?.({ target, outcome: 'ok', seconds: (this.clock.now() - calledAt) / 1000 });
       limiter?.speedUp();
       this.listener.delivered?.({ ...delivery, target, attempts });
       return { status: 'delivered', value, attempts };

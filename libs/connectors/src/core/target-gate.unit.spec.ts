@@ -221,6 +221,29 @@ describe('TargetGate', () => {
     expect(tookMs).toBe(9000);
   });
 
+  it('tells each call’s outcome and duration, and a refusal by the open circuit as a call of no time', async () => {
+    const calls: string[] = [];
+    const { gate, clock, breaker } = setup({
+      listener: { called: (e) => calls.push(`${e.target} ${e.outcome} ${e.seconds}`) },
+    });
+    let attempt = 0;
+    const { result } = await runFor(
+      clock,
+      gate.run({ dossier: 'D1', position: 1 }, async () => {
+        await clock.sleep(++attempt === 1 ? 200 : 300);
+        if (attempt === 1) throw down();
+        return 'ok';
+      }),
+    );
+    expect(result).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(calls).toEqual([`${PORTAL} unavailable 0.2`, `${PORTAL} ok 0.3`]);
+    calls.length = 0;
+    for (let i = 0; i < 3; i++)
+      await breaker.call(scripted(classifyHttpStatus(PORTAL, 502))).catch(() => undefined);
+    await runFor(clock, gate.run({ dossier: 'D2', position: 2 }, scripted('ok')));
+    expect(calls).toEqual([`${PORTAL} circuit-open 0`, `${PORTAL} ok 0`]);
+  });
+
   it('stops waiting when the signal aborts, and throws an error that is not a ConnectorError unchanged', async () => {
     const { gate, clock } = setup();
     const abort = new AbortController();

@@ -95,6 +95,8 @@ export interface ParkingStore {
   get(target: string, dossier: string): Promise<ParkedItem | undefined>;
   /** Parked pairs in parking order. */
   list(query: ListParkedQuery): Promise<ParkedItem[]>;
+  /** The number of parked dossiers of each target that has any (the metrics' parked gauges). */
+  countByTarget(): Promise<Map<string, number>>;
   /**
    * Resolves the parking so the dossier is delivered again, from `firstPosition`.
    * @throws NotParkedError when the pair is not parked.

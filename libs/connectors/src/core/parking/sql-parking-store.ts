@@ -160,6 +160,14 @@ export class SqlParkingStore extends MigratingSqlStore implements ParkingStore {
     return rows.map(toParkedItem);
   }
 
+  async countByTarget(): Promise<Map<string, number>> {
+    await this.ready;
+    const rows = await this.db.query<{ target: string; n: number | string }>(
+      'SELECT target, COUNT(*) AS n FROM connector_parking GROUP BY target',
+    );
+    return new Map(rows.map((r) => [r.target, Number(r.n)]));
+  }
+
   async retry(target: string, dossier: string, resolution: ParkingResolution): Promise<ParkingHistoryEntry> {
     return this.resolve(target, dossier, 'retried', resolution);
   }
