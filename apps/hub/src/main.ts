@@ -1,4 +1,4 @@
-import { createLogger } from '#lgsp/observability';
+import { createLogger, startTracing } from '#lgsp/observability';
 import { ConfigError, loadConfig } from '#lgsp/hub-config';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
@@ -12,8 +12,6 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  // Loaded after the version check: the store imports node:sqlite, which older Node lacks.
-  const { startHub } = await import('./server.js');
   let config;
   try {
     config = loadConfig();
@@ -25,6 +23,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.log.level });
+  const { tracing: t } = config;
+  // Before the hub's modules load: the instrumentations patch them (pg) as they are imported.
+  const tracing = await startTracing({
+    mode: !t.loadApi ? 'absent' : t.exporter === 'none' ? 'off' : 'on',
+    serviceName: t.serviceName,
+  });
+  if (tracing.mode === 'on')
+    logger.info({ serviceName: t.serviceName }, 'tracing on: spans exported over OTLP/HTTP');
+  // Loaded after the version check: the store imports node:sqlite, which older Node lacks.
+  const { startHub } = await import('./server.js');
   const hub = await startHub(config, logger);
 
   let stopping = false;
@@ -39,6 +47,9 @@ async function main(): Promise<void> {
     force.unref();
     hub
       .close()
+      .then(() =>
+        tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'trace export failed at shutdown')),
+      )
       .then(() => {
         logger.info('stopped');
         logger.flush();

@@ -47,3 +47,62 @@ export function applyLogEnv(log: LogConfig, env: Env, problems: string[]): void 
   if (level === undefined) problems.push(`LGSP_LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   else log.level = level;
 }
+
+/**
+ * OpenTelemetry tracing (README, "Tracing"). Set by the standard `OTEL_*` variables; the exporter reads
+ * its own (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`,
+ * `OTEL_BSP_*`…) when it starts.
+ */
+export interface TracingConfig {
+  /**
+   * `otlp`: spans exported over OTLP/HTTP. `none`: no SDK loaded, spans are `@opentelemetry/api` no-ops.
+   * Off unless asked for, unlike the OpenTelemetry default. @defaultValue "none" (env `OTEL_TRACES_EXPORTER`;
+   * `OTEL_SDK_DISABLED=true` forces `none`)
+   */
+  exporter: 'none' | 'otlp';
+  /** The spans' `service.name`. @defaultValue "lgsp-hub" (env `OTEL_SERVICE_NAME`) */
+  serviceName: string;
+  /**
+   * false: `@opentelemetry/api` is not even loaded (the benchmark's baseline for "no instrumentation");
+   * the traceparents are still stored and passed through. @defaultValue true (env `LGSP_TRACING_LOAD_API`)
+   */
+  loadApi: boolean;
+}
+
+export const TRACING_DEFAULTS: TracingConfig = { exporter: 'none', serviceName: 'lgsp-hub', loadApi: true };
+
+export const TRACING_SCHEMA = settingsObject({
+  exporter: { enum: ['none', 'otlp'] },
+  serviceName: { type: 'string', minLength: 1, maxLength: 200 },
+  loadApi: { type: 'boolean' },
+});
+
+/** The exporter's protocols the hub has: OTLP/HTTP with JSON (`@opentelemetry/exporter-trace-otlp-http`). */
+const OTLP_PROTOCOLS = ['http/json'];
+
+export function applyTracingEnv(tracing: TracingConfig, env: Env, problems: string[]): void {
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim();
+  if (exporter) {
+    if (exporter === 'otlp' || exporter === 'none') tracing.exporter = exporter;
+    else problems.push(`OTEL_TRACES_EXPORTER: "${exporter}" is not supported; use otlp or none`);
+  }
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') tracing.exporter = 'none';
+  if (env.OTEL_SERVICE_NAME) tracing.serviceName = env.OTEL_SERVICE_NAME;
+  for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] as const) {
+    const protocol = env[name]?.trim();
+    if (protocol && !OTLP_PROTOCOLS.includes(protocol))
+      problems.push(`${name}: "${protocol}" is not supported; the hub exports ${OTLP_PROTOCOLS.join(', ')}`);
+  }
+  const load = env.LGSP_TRACING_LOAD_API?.trim();
+  if (load) {
+    if (load === 'true' || load === 'false') tracing.loadApi = load === 'true';
+    else problems.push('LGSP_TRACING_LOAD_API: must be true or false');
+  }
+}
+
+export function checkTracing(tracing: TracingConfig, problems: string[]): void {
+  if (tracing.exporter !== 'none' && !tracing.loadApi)
+    problems.push(
+      'tracing: an exporter needs the OpenTelemetry API (LGSP_TRACING_LOAD_API=false with OTEL_TRACES_EXPORTER=otlp)',
+    );
+}

@@ -1,0 +1,54 @@
+import { register } from 'node:module';
+import type * as Api from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation, type UndiciRequest } from '@opentelemetry/instrumentation-undici';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+/**
+ * Loaded only when tracing is on (dynamic import from `startTracing`): the tracer provider exporting
+ * over OTLP/HTTP (JSON; endpoint, headers, timeouts and the batch processor's limits from the standard
+ * `OTEL_*` variables), the async-local-storage context, the W3C trace-context propagator, and the
+ * undici (every outbound HTTP call: `fetch` and the webhooks' agent) and pg instrumentations.
+ * @returns what flushes and stops it.
+ */
+export async function startSdk(api: typeof Api, serviceName: string): Promise<() => Promise<void>> {
+  // pg is imported from the hub's ESM build: it is patched through the loader hook, which wraps it
+  // alone (wrapping every module breaks the hub's `export *` re-exports).
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['pg'] } });
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  const provider = new TracerProvider({
+    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
+    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
+  });
+  api.trace.setGlobalTracerProvider(provider);
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new UndiciInstrumentation({
+        // Only calls made inside a hub span (a connector's sync, a webhook delivery) are traced.
+        requireParentforSpans: true,
+        // A target's URL may hold a secret in its path or query (webhook URLs often do): the span
+        // keeps the origin only; the hub's own span around the call names what it was.
+        startSpanHook: (request: UndiciRequest) => ({
+          'url.full': request.origin,
+          'url.path': '/',
+          'url.query': '',
+        }),
+      }),
+      // Statements only, never their values (the default); no span for a connection taken from the pool.
+      new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),
+    ],
+  });
+  return async () => {
+    unregister();
+    await provider.forceFlush();
+    await provider.shutdown();
+  };
+}
