@@ -63,6 +63,10 @@ async function recordingProxy(target: string, seen: SeenCall[]): Promise<{ url: 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/** Attribute names a hub span may carry: the hub's codes and counts, and the OTel HTTP/messaging ones. */
+const ALLOWED_ATTRIBUTES =
+  /^(lgsp\.(dossier\.code|target|position(\.first|\.last)?|replay\.(id|items)|sync\.status|events|ingest\.mode|commit\.(calls|events)|append\.attempts|webhook\.(id|attempt)|event\.type)|messaging\.[a-z_.]+|http\.(request\.method(_original)?|route|response\.status_code)|url\.(full|path|query|scheme)|server\.(address|port)|network\.[a-z_.]+|user_agent\.original|error\.type)$/;
+
 const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
 
 describe('tracing (hub process exporting OTLP/HTTP JSON to a local receiver)', () => {
@@ -176,11 +180,28 @@ describe('tracing (hub process exporting OTLP/HTTP JSON to a local receiver)', (
       true,
     );
 
-    // Nothing personal in any span: codes, types and positions only.
+    // Nothing personal in any span: codes, types and positions only, under the known attribute names.
+    const names = new Set(receiver.spans.flatMap((s) => Object.keys(s.attributes)));
+    for (const name of names) expect(name).toMatch(ALLOWED_ATTRIBUTES);
     const everything = JSON.stringify(receiver.spans);
     expect(everything).toContain(dossier);
     expect(everything).not.toContain(fullName);
     expect(everything).not.toContain(idNumber);
+  });
+
+  it('refuses an event whose traceparent extension is malformed, with a problem, and stores nothing', async () => {
+    const dossier = portalCode();
+    const r = await post(hub.url, token, { ...submitted(dossier), traceparent: '00-not-a-trace-01' });
+    expect(r.status).toBe(422);
+    expect(r.contentType).toContain('application/problem+json');
+    expect(r.body.errors).toEqual([
+      { pointer: '/traceparent', message: expect.stringContaining('W3C traceparent') },
+    ]);
+    const stream = await getJson(
+      `${hub.url}/v1/streams/dossier-${encodeURIComponent(dossier)}`,
+      hub.adminToken,
+    );
+    expect(stream.body.events ?? []).toEqual([]);
   });
 
   it('starts the trace at the hub, and stores it, when the request carries no or a malformed traceparent', async () => {
