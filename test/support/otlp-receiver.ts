@@ -52,9 +52,14 @@ const flatten = (kvs: readonly OtlpKeyValue[] | undefined): Record<string, strin
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
-  /** Export requests received (a benchmark counts them). */
+  /** Export requests received. */
   requests = 0;
+  /** Spans received (kept in {@link spans} unless `keep` is false). */
+  count = 0;
   private server: Server | undefined;
+
+  /** @param keep false: count the spans only (a benchmark's millions). */
+  constructor(private readonly keep = true) {}
 
   /** Starts listening on 127.0.0.1; resolves to the endpoint for `OTEL_EXPORTER_OTLP_ENDPOINT`. */
   async start(): Promise<string> {
@@ -75,6 +80,8 @@ export class OtlpReceiver {
         for (const rs of body.resourceSpans ?? []) {
           const service = flatten(rs.resource?.attributes)['service.name'];
           for (const ss of rs.scopeSpans ?? []) {
+            this.count += ss.spans?.length ?? 0;
+            if (!this.keep) continue;
             for (const s of ss.spans ?? []) {
               this.spans.push({
                 traceId: s.traceId,
