@@ -28,6 +28,9 @@ async function main(): Promise<void> {
   const tracing = await startTracing({
     mode: !t.loadApi ? 'absent' : t.exporter === 'none' ? 'off' : 'on',
     serviceName: t.serviceName,
+    sampler: t.sampler,
+    samplerRatio: t.samplerRatio,
+    batch: t.batch,
   });
   if (tracing.mode === 'on')
     logger.info({ serviceName: t.serviceName }, 'tracing on: spans exported over OTLP/HTTP');

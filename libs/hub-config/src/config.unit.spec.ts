@@ -29,14 +29,41 @@ describe('configuration', () => {
   });
 
   it('reads tracing from the OTEL_* variables: off unless asked for, OTLP/HTTP JSON only', () => {
-    expect(loadConfig({}).tracing).toEqual({ exporter: 'none', serviceName: 'lgsp-hub', loadApi: true });
+    expect(loadConfig({}).tracing).toMatchObject({
+      exporter: 'none',
+      serviceName: 'lgsp-hub',
+      loadApi: true,
+    });
+    expect(
+      loadConfig({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_BSP_MAX_QUEUE_SIZE: '4096',
+      }).tracing,
+    ).toMatchObject({
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+      batch: { scheduledDelayMs: 100, exportTimeoutMs: 30_000, maxQueueSize: 4096, maxExportBatchSize: 512 },
+    });
+    expect(
+      problemsOf({
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: '2',
+        OTEL_BSP_MAX_QUEUE_SIZE: '10',
+      }),
+    ).toEqual([
+      expect.stringContaining('OTEL_TRACES_SAMPLER: must be one of'),
+      'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1',
+      'tracing.batch: maxExportBatchSize must not exceed maxQueueSize (OTEL_BSP_*)',
+    ]);
     expect(
       loadConfig({
         OTEL_TRACES_EXPORTER: 'otlp',
         OTEL_SERVICE_NAME: 'hub-51',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       }).tracing,
-    ).toEqual({ exporter: 'otlp', serviceName: 'hub-51', loadApi: true });
+    ).toMatchObject({ exporter: 'otlp', serviceName: 'hub-51', loadApi: true });
     expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).tracing.exporter).toBe(
       'none',
     );

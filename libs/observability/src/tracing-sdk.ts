@@ -6,9 +6,34 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation, type UndiciRequest } from '@opentelemetry/instrumentation-undici';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { TracingSettings } from './tracing.js';
+
+/** The sampler an `OTEL_TRACES_SAMPLER` name stands for. */
+function samplerOf(name: string | undefined, ratio: number): Sampler {
+  const root =
+    name === 'always_off' || name === 'parentbased_always_off'
+      ? new AlwaysOffSampler()
+      : name === 'traceidratio' || name === 'parentbased_traceidratio'
+        ? new TraceIdRatioBasedSampler(ratio)
+        : new AlwaysOnSampler();
+  return name === undefined || name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
+}
 
 /**
  * Loaded only when tracing is on (dynamic import from `startTracing`): the tracer provider exporting
@@ -17,15 +42,31 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
  * undici (every outbound HTTP call: `fetch` and the webhooks' agent) and pg instrumentations.
  * @returns what flushes and stops it.
  */
-export async function startSdk(api: typeof Api, serviceName: string): Promise<() => Promise<void>> {
+export async function startSdk(api: typeof Api, settings: TracingSettings): Promise<() => Promise<void>> {
   // pg is imported from the hub's ESM build: it is patched through the loader hook, which wraps it
   // alone (wrapping every module breaks the hub's `export *` re-exports).
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['pg'] } });
   api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const provider = new TracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() })],
+    // OTEL_RESOURCE_ATTRIBUTES, then the configured service name.
+    resource: defaultResource()
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName })),
+    sampler: samplerOf(settings.sampler, settings.samplerRatio ?? 1),
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter(),
+        ...(settings.batch
+          ? {
+              scheduledDelayMillis: settings.batch.scheduledDelayMs,
+              exportTimeoutMillis: settings.batch.exportTimeoutMs,
+              maxQueueSize: settings.batch.maxQueueSize,
+              maxExportBatchSize: settings.batch.maxExportBatchSize,
+            }
+          : {}),
+      }),
+    ],
   });
   api.trace.setGlobalTracerProvider(provider);
   const unregister = registerInstrumentations({

@@ -214,6 +214,16 @@ export interface TracingSettings {
   mode: TracingMode;
   /** `service.name` of the spans. */
   serviceName: string;
+  /** The OpenTelemetry sampler's name (`OTEL_TRACES_SAMPLER` values) and its ratio. */
+  sampler?: string;
+  samplerRatio?: number;
+  /** The batch span processor's settings. */
+  batch?: {
+    scheduledDelayMs: number;
+    exportTimeoutMs: number;
+    maxQueueSize: number;
+    maxExportBatchSize: number;
+  };
 }
 
 /**
@@ -228,7 +238,7 @@ export async function startTracing(settings: TracingSettings): Promise<Tracing> 
     if (settings.mode === 'off') current = new ApiTracing(api, 'off');
     else {
       const { startSdk } = await import('./tracing-sdk.js');
-      const stop = await startSdk(api, settings.serviceName);
+      const stop = await startSdk(api, settings);
       current = new ApiTracing(api, 'on', stop);
     }
   }
