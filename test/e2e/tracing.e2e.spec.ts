@@ -234,3 +234,53 @@ describe('tracing (hub process exporting OTLP/HTTP JSON to a local receiver)', (
     }
   });
 });
+
+describe('tracing off (the default): the request traceparent is stored and passed on unchanged', () => {
+  const seen: SeenCall[] = [];
+  let portal: NationalPortalSimulator;
+  let proxy: Server;
+  let hub: HubProcess;
+  let token: string;
+
+  beforeAll(async () => {
+    portal = new NationalPortalSimulator({ password: PORTAL_PASSWORD });
+    const recorded = await recordingProxy((await portal.start(0)).url, seen);
+    proxy = recorded.server;
+    hub = await startHubProcess({
+      env: {
+        LGSP_PORTAL_ENABLED: 'true',
+        LGSP_PORTAL_URL: recorded.url,
+        LGSP_PORTAL_PASSWORD: PORTAL_PASSWORD,
+      },
+    });
+    token = await createCommuneClient(hub, 'tracing-off');
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await portal?.stop();
+    await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+  });
+
+  it("stores the commune's traceparent with the event and sends it with the portal's calls for that dossier", async () => {
+    const dossier = portalCode();
+    const commune = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+    const r = await post(hub.url, token, submitted(dossier), 'application/cloudevents+json', {
+      traceparent: commune,
+    });
+    expect(r.status).toBe(201);
+    const stream = await getJson(
+      `${hub.url}/v1/streams/dossier-${encodeURIComponent(dossier)}`,
+      hub.adminToken,
+    );
+    expect((stream.body.events as { event: { traceparent?: string } }[])[0]?.event.traceparent).toBe(commune);
+    await eventually(async () => (seen.some((c) => c.traceparent === commune) ? true : undefined));
+
+    // Without a traceparent, none is made up: nothing to store, nothing sent.
+    const other = portalCode();
+    expect((await post(hub.url, token, submitted(other))).status).toBe(201);
+    const plain = await getJson(`${hub.url}/v1/streams/dossier-${encodeURIComponent(other)}`, hub.adminToken);
+    expect((plain.body.events as { event: Record<string, unknown> }[])[0]?.event).not.toHaveProperty(
+      'traceparent',
+    );
+  });
+});
