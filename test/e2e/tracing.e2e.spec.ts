@@ -11,6 +11,7 @@ import {
   type HubProcess,
 } from '../support/hub-process.js';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * Issue 17's tracing acceptance: the hub as a process exporting over OTLP/HTTP (JSON) to a local
@@ -76,9 +77,11 @@ describe('tracing (hub process exporting OTLP/HTTP JSON to a local receiver)', (
   let proxy: Server;
   let hub: HubProcess;
   let token: string;
+  let hook: WebhookReceiver;
 
   beforeAll(async () => {
     const endpoint = await receiver.start();
+    hook = await WebhookReceiver.start();
     portal = new NationalPortalSimulator({ password: PORTAL_PASSWORD });
     const portalUrl = (await portal.start(0)).url;
     const recorded = await recordingProxy(portalUrl, seen);
@@ -93,11 +96,19 @@ describe('tracing (hub process exporting OTLP/HTTP JSON to a local receiver)', (
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_SERVICE_NAME: 'lgsp-hub-e2e',
         OTEL_BSP_SCHEDULE_DELAY: '100',
+        LGSP_WEBHOOKS_ALLOW_INSECURE: 'true',
       },
     });
     token = await createCommuneClient(hub, 'tracing');
+    const created = await fetch(`${hub.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: hook.url, filter: { communes: ['21040'] } }),
+    });
+    expect(created.status).toBe(201);
   });
   afterAll(async () => {
+    await hook?.down();
     await hub?.stop();
     await portal?.stop();
     await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
@@ -149,6 +160,18 @@ describe('tracing (hub process exporting OTLP/HTTP JSON to a local receiver)', (
     const carried = seen.filter((c) => traceIdOf(c.traceparent) === traceId);
     expect(carried.length).toBeGreaterThan(0);
     expect(carried.every((c) => c.replay === undefined)).toBe(true);
+
+    // The webhook delivery of the event is in that trace too; its call names the receiver's origin only.
+    const delivery = await eventually(async () =>
+      spansOf(traceId).find(
+        (s) => s.name === 'webhook deliver' && s.attributes['lgsp.dossier.code'] === dossier,
+      ),
+    );
+    expect(delivery.parentSpanId).toBe(ingest.spanId);
+    const delivered = await eventually(async () =>
+      spansOf(traceId).find((s) => s.kind === CLIENT && s.parentSpanId === delivery.spanId),
+    );
+    expect(delivered.attributes['url.full']).toBe(new URL(hook.url).origin);
 
     // A replay of that dossier to the portal: its own trace, linking back to the original request.
     const run = await runCli(

@@ -50,8 +50,12 @@ async function main(): Promise<void> {
     force.unref();
     hub
       .close()
+      // The last spans get 2 s to reach the collector: an unreachable one never holds up the exit.
       .then(() =>
-        tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'trace export failed at shutdown')),
+        Promise.race([
+          tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'trace export failed at shutdown')),
+          new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+        ]),
       )
       .then(() => {
         logger.info('stopped');
