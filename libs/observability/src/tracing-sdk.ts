@@ -73,8 +73,8 @@ export async function startSdk(api: typeof Api, settings: TracingSettings): Prom
     tracerProvider: provider,
     instrumentations: [
       new UndiciInstrumentation({
-        // Only calls made inside a hub span (a connector's sync, a webhook delivery) are traced.
-        requireParentforSpans: true,
+        // Every outbound call: inside a hub span (a connector's sync, a webhook delivery) it joins that
+        // trace; the pollers' and the online capture's calls start traces of their own.
         // A target's URL may hold a secret in its path or query (webhook URLs often do): the span
         // keeps the origin only; the hub's own span around the call names what it was.
         startSpanHook: (request: UndiciRequest) => ({
