@@ -28,10 +28,11 @@ import { postgresBench } from './postgres.js';
 import { privacyBench } from './privacy.js';
 import { reconcileReplayBench } from './reconcile-replay.js';
 import { scopedReadsBench } from './scoped-reads.js';
+import { tracingBench } from './tracing.js';
 import { webhooksBench } from './webhooks.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks, privacy). */
+/** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks, privacy, tracing). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
 
@@ -317,8 +318,9 @@ async function main(): Promise<void> {
   const reconcileReplay = runs('reconcile-replay') ? await reconcileReplayBench() : {};
   const webhooks = runs('webhooks') ? await webhooksBench() : {};
   const privacy = runs('privacy') ? await privacyBench(SECONDS) : {};
+  const tracing = runs('tracing') ? await tracingBench(SECONDS) : {};
   console.log(
-    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay, ...webhooks, ...privacy })}`,
+    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay, ...webhooks, ...privacy, ...tracing })}`,
   );
 }
 

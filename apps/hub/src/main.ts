@@ -1,4 +1,4 @@
-import { createLogger, resolveLogFormat } from '#lgsp/observability';
+import { createLogger, resolveLogFormat, startTracing } from '#lgsp/observability';
 import { ConfigError, loadConfig } from '#lgsp/hub-config';
 import { startupSummary } from './startup-summary.js';
 
@@ -13,8 +13,6 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  // Loaded after the version check: the store imports node:sqlite, which older Node lacks.
-  const { startHub } = await import('./server.js');
   let config;
   try {
     config = loadConfig();
@@ -27,6 +25,19 @@ async function main(): Promise<void> {
   }
   const format = resolveLogFormat(config.log.format, process.stdout.isTTY === true);
   const logger = createLogger({ level: config.log.level, format });
+  const { tracing: t } = config;
+  // Before the hub's modules load: the instrumentations patch them (pg) as they are imported.
+  const tracing = await startTracing({
+    mode: !t.loadApi ? 'absent' : t.exporter === 'none' ? 'off' : 'on',
+    serviceName: t.serviceName,
+    sampler: t.sampler,
+    samplerRatio: t.samplerRatio,
+    batch: t.batch,
+  });
+  if (tracing.mode === 'on')
+    logger.info({ serviceName: t.serviceName }, 'tracing on: spans exported over OTLP/HTTP');
+  // Loaded after the version check: the store imports node:sqlite, which older Node lacks.
+  const { startHub } = await import('./server.js');
   const hub = await startHub(config, logger);
   // For a person at a terminal; a log collector has the same facts in the JSON lines above.
   if (format === 'pretty') {
@@ -56,6 +67,13 @@ async function main(): Promise<void> {
     force.unref();
     hub
       .close()
+      // The last spans get 2 s to reach the collector: an unreachable one never holds up the exit.
+      .then(() =>
+        Promise.race([
+          tracing.shutdown().catch((err: unknown) => logger.warn({ err }, 'trace export failed at shutdown')),
+          new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+        ]),
+      )
       .then(() => {
         logger.info('stopped');
         logger.flush();

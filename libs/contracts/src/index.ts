@@ -11,3 +11,4 @@ export * from './examples.js';
 export * from './strict-json.js';
 export * from './vocabulary.js';
 export * from './hub-emitted.js';
+export * from './trace-context.js';

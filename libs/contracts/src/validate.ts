@@ -3,6 +3,7 @@ import { CORE_ATTRIBUTES, EXPECTED_VERSION_ATTRIBUTE, type CloudEvent } from './
 import { DomainError, pointerToken, type Issue } from './errors.js';
 import { EVENT_TYPES, EventSchemas, type ErrorObject } from './schemas.js';
 import { isJsonMediaType } from './media-type.js';
+import { parseTraceparent, TRACEPARENT_ATTRIBUTE } from './trace-context.js';
 
 /** CloudEvents 1.0: extension attribute names are 1-20 lower-case ASCII letters or digits. */
 export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
@@ -269,6 +270,18 @@ export class EventValidator {
     if (name === EXPECTED_VERSION_ATTRIBUTE) {
       if (parseExpectedVersion(value) === undefined) {
         issues.push({ pointer, message: 'must be an integer >= 0 (the stream version this append expects)' });
+      }
+      return;
+    }
+    // Stored with the event and sent on with it (Kafka headers, webhooks, the connectors' calls), where
+    // a malformed one would break every tracer downstream: refused rather than passed on.
+    if (name === TRACEPARENT_ATTRIBUTE) {
+      if (parseTraceparent(value) === undefined) {
+        issues.push({
+          pointer,
+          message:
+            'must be a W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>, lower case, ids not all zero',
+        });
       }
       return;
     }

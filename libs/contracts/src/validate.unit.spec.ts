@@ -249,6 +249,18 @@ describe('EventValidator: envelope', () => {
     expect(issuesOf({ ...submitted(), id: 'a'.repeat(MAX_ATTRIBUTE_LENGTH) })).toEqual([]);
   });
 
+  it('refuses a traceparent extension that is not a W3C traceparent, with its pointer', () => {
+    for (const bad of ['00-abc-def-01', '', 'x'.repeat(55), 42, true]) {
+      const issues = issuesOf({ ...submitted(), traceparent: bad } as unknown as CloudEvent);
+      expect(issues).toEqual([
+        { pointer: '/0/traceparent', message: expect.stringContaining('W3C traceparent') },
+      ]);
+    }
+    expect(
+      issuesOf({ ...submitted(), traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' }),
+    ).toEqual([]);
+  });
+
   it('checks extension names and values', () => {
     const event = {
       ...submitted(),

@@ -1,5 +1,5 @@
 import { WrongExpectedVersionError } from './errors.js';
-import type { AppendResult, EventToAppend } from './port.js';
+import type { AppendResult, CommitGroup, EventToAppend } from './port.js';
 
 /**
  * The append calls an adapter commits together (group commit, SQLite and PostgreSQL): each call's
@@ -9,6 +9,8 @@ export interface PendingCall<E> {
   events: E[];
   resolve(results: AppendResult[]): void;
   reject(error: unknown): void;
+  /** See {@link AppendOptions.onCommitted}. */
+  onCommitted?: ((group: CommitGroup) => void) | undefined;
 }
 
 /** What a group decided for one call: its results, or the error it is refused with. */
@@ -52,10 +54,15 @@ export function settleCalls<E>(
   outcomes: readonly (CallOutcome | undefined)[],
   counters: OutcomeCounters,
 ): void {
+  let joined: CommitGroup | undefined;
   group.forEach((call, i) => {
     const outcome = outcomes[i];
     if (outcome === undefined) return;
     if (outcome.ok) {
+      if (call.onCommitted !== undefined) {
+        joined ??= { calls: group.length, events: group.reduce((n, c) => n + c.events.length, 0) };
+        call.onCommitted(joined);
+      }
       for (const r of outcome.results) {
         if (r.duplicate) counters.duplicates += 1;
         else counters.eventsAppended += 1;

@@ -89,6 +89,20 @@ export interface CheckpointStore {
 
 export type Unsubscribe = () => void;
 
+/** The write transaction an append call was committed in (group commit: several calls share one). */
+export interface CommitGroup {
+  /** Append calls committed together, this one included. */
+  calls: number;
+  /** Events those calls carried (duplicates included). */
+  events: number;
+}
+
+/** Options of {@link EventStore.append}. */
+export interface AppendOptions {
+  /** Told, once the call is committed, which group it joined (tracing); must not throw. */
+  onCommitted?(group: CommitGroup): void;
+}
+
 export interface EventStore {
   /**
    * Appends all events or none (a batch is atomic). Resolves only once the commit is durable.
@@ -96,7 +110,7 @@ export interface EventStore {
    * back with `duplicate: true` and its expected version is not checked.
    * @throws WrongExpectedVersionError when an expected version does not match.
    */
-  append(events: readonly EventToAppend[]): Promise<AppendResult[]>;
+  append(events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult[]>;
   /** Current version of a stream, 0 when it does not exist. */
   streamVersion(stream: string): Promise<number>;
   /**

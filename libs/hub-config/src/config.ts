@@ -26,12 +26,17 @@ import { applyKafkaEnv, KAFKA_DEFAULTS, KAFKA_SCHEMA, type KafkaConfig } from '.
 import {
   applyLogEnv,
   applyMetricsEnv,
+  applyTracingEnv,
+  checkTracing,
   LOG_DEFAULTS,
   LOG_SCHEMA,
   METRICS_DEFAULTS,
   METRICS_SCHEMA,
+  TRACING_DEFAULTS,
+  TRACING_SCHEMA,
   type LogConfig,
   type MetricsConfig,
+  type TracingConfig,
 } from './observability.js';
 import {
   applyStorageEnv,
@@ -98,6 +103,8 @@ export interface HubConfig extends StorageConfig {
   /** Personal data: sealed per subject, erasure, retention (README, "Personal data"). */
   privacy: PrivacyConfig;
   log: LogConfig;
+  /** OpenTelemetry tracing, off by default (README, "Tracing"). */
+  tracing: TracingConfig;
 }
 
 export const DEFAULT_CONFIG: HubConfig = {
@@ -117,6 +124,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   checkpoints: CHECKPOINTS_DEFAULTS,
   privacy: PRIVACY_DEFAULTS,
   log: LOG_DEFAULTS,
+  tracing: TRACING_DEFAULTS,
 };
 
 const schema = settingsObject({
@@ -140,6 +148,7 @@ const schema = settingsObject({
   checkpoints: CHECKPOINTS_SCHEMA,
   privacy: PRIVACY_SCHEMA,
   log: LOG_SCHEMA,
+  tracing: TRACING_SCHEMA,
 });
 
 export class ConfigError extends Error {
@@ -210,6 +219,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
   applyPrivacyEnv(c.privacy, env, problems);
   if (env.LGSP_ADMIN_UNITS_FILE) c.adminUnits.file = env.LGSP_ADMIN_UNITS_FILE;
   applyLogEnv(c.log, env, problems);
+  applyTracingEnv(c.tracing, env, problems);
 }
 
 /** Rules between settings, checked once every source is applied. */
@@ -218,6 +228,7 @@ function checkCombinations(c: HubConfig, problems: string[]): void {
   checkIngest(c.ingest, problems);
   checkWebhooks(c.webhooks, problems);
   checkAuth(c.auth, problems);
+  checkTracing(c.tracing, problems);
   if (c.metrics.port !== null && c.metrics.port !== 0 && c.metrics.port === c.http.port)
     problems.push(`metrics.port (${c.metrics.port}) must differ from http.port`);
 }

@@ -28,6 +28,67 @@ describe('configuration', () => {
     expect(c.ingest.maxBatchEvents).toBe(DEFAULT_CONFIG.ingest.maxBatchEvents);
   });
 
+  it('reads tracing from the OTEL_* variables: off unless asked for, OTLP/HTTP JSON only', () => {
+    expect(loadConfig({}).tracing).toMatchObject({
+      exporter: 'none',
+      serviceName: 'lgsp-hub',
+      loadApi: true,
+    });
+    expect(
+      loadConfig({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_BSP_MAX_QUEUE_SIZE: '4096',
+      }).tracing,
+    ).toMatchObject({
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+      batch: { scheduledDelayMs: 100, exportTimeoutMs: 30_000, maxQueueSize: 4096, maxExportBatchSize: 512 },
+    });
+    expect(
+      problemsOf({
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: '2',
+        OTEL_BSP_MAX_QUEUE_SIZE: '10',
+      }),
+    ).toEqual([
+      expect.stringContaining('OTEL_TRACES_SAMPLER: must be one of'),
+      'OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1',
+      'tracing.batch: maxExportBatchSize must not exceed maxQueueSize (OTEL_BSP_*)',
+    ]);
+    expect(
+      loadConfig({
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_SERVICE_NAME: 'hub-51',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      }).tracing,
+    ).toMatchObject({ exporter: 'otlp', serviceName: 'hub-51', loadApi: true });
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).tracing.exporter).toBe(
+      'none',
+    );
+    expect(loadConfig({ LGSP_TRACING_LOAD_API: 'false' }).tracing.loadApi).toBe(false);
+    expect(
+      problemsOf({
+        OTEL_TRACES_EXPORTER: 'zipkin',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc',
+        LGSP_TRACING_LOAD_API: 'maybe',
+      }),
+    ).toEqual([
+      'OTEL_TRACES_EXPORTER: "zipkin" is not supported; use otlp or none',
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" is not supported; the hub exports http/json',
+      'LGSP_TRACING_LOAD_API: must be true or false',
+    ]);
+    expect(problemsOf({ OTEL_TRACES_EXPORTER: 'otlp', LGSP_TRACING_LOAD_API: 'false' })).toEqual([
+      expect.stringContaining('an exporter needs the OpenTelemetry API'),
+    ]);
+    const path = file(JSON.stringify({ tracing: { exporter: 'otlp', serviceName: 'from-file' } }));
+    expect(loadConfig({ LGSP_CONFIG: path }).tracing).toMatchObject({
+      exporter: 'otlp',
+      serviceName: 'from-file',
+    });
+  });
+
   it('reads the file and lets the environment override it', () => {
     const path = file(JSON.stringify({ http: { port: 4000 }, ingest: { maxBatchEvents: 50 } }));
     const c = loadConfig({ LGSP_CONFIG: path, LGSP_HTTP_PORT: '5000', LGSP_DATA_DIR: '/tmp/x' });

@@ -9,7 +9,7 @@ export {
 export { redactUrl, type Env } from './env.js';
 export type { HttpConfig, RateLimitConfig, RateLimitSettings } from './http.js';
 export type { KafkaConfig } from './kafka.js';
-export type { LogConfig, MetricsConfig } from './observability.js';
+export type { LogConfig, MetricsConfig, TracingConfig } from './observability.js';
 export type { StorageConfig, SubscriptionsConfig } from './storage.js';
 export type { IngestConfig } from './ingest.js';
 export type { WebhooksConfig } from './webhooks.js';

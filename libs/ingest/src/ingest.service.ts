@@ -7,6 +7,7 @@ import {
   normalizeNfc,
   pointerToken,
   streamOf,
+  TRACEPARENT_ATTRIBUTE,
   type CloudEvent,
   type EventValidator,
   type Issue,
@@ -20,6 +21,7 @@ import {
   type Extensions,
   type VersionConflict,
 } from '#lgsp/event-store';
+import { tracing, type TraceSpan } from '#lgsp/observability';
 import { assertIngestScope, coversOwner, type Client, type CommuneDirectory } from '#lgsp/security';
 import type { PortalCodeCheck } from './portal-codes.js';
 import { EMPTY_STREAM, evolveOwner, StreamOwners, type StreamState } from './stream-owners.js';
@@ -57,6 +59,16 @@ export interface IngestServiceOptions {
   ownerCacheSize?: number;
   /** The optional early check of dossier and agency codes against the portal's forms. @defaultValue off */
   codeCheck?: PortalCodeCheck;
+}
+
+/** Where a call of {@link IngestService.ingest} came from. */
+export interface IngestContext {
+  /**
+   * The W3C traceparent of the request that carried the events (the hub's ingest span, or the one the
+   * request came with), stored as each event's `traceparent` extension unless the event has its own.
+   * Must be valid (see `parseTraceparent`).
+   */
+  traceparent?: string | undefined;
 }
 
 /** Appends retried after a version conflict the client did not ask for (another writer came first). */
@@ -99,7 +111,12 @@ export class IngestService {
    * @param single true when the request carried one event (structured or binary mode): error
    *   pointers then start at the event, not at a batch index.
    */
-  async ingest(client: Client, received: readonly CloudEvent[], single: boolean): Promise<IngestOutcome> {
+  async ingest(
+    client: Client,
+    received: readonly CloudEvent[],
+    single: boolean,
+    context: IngestContext = {},
+  ): Promise<IngestOutcome> {
     // NFC first, so that length limits and scope checks see the text as it will be stored.
     const events = received.map((e) => normalizeNfc(e));
     let appends: EventToAppend[];
@@ -119,7 +136,7 @@ export class IngestService {
           warnings,
         );
       }
-      appends = events.map(toAppend);
+      appends = events.map((e) => toAppend(e, context.traceparent));
     } catch (e) {
       this.rejected(events, e);
       throw e;
@@ -128,7 +145,9 @@ export class IngestService {
     const started = performance.now();
     let results: AppendResult[];
     try {
-      results = await this.appendOwned(client, appends, single);
+      results = await tracing().span('append', { attributes: { 'lgsp.events': appends.length } }, (span) =>
+        this.appendOwned(client, appends, single, span),
+      );
     } catch (e) {
       this.rejected(events, e);
       throw e;
@@ -164,6 +183,7 @@ export class IngestService {
     client: Client,
     appends: readonly EventToAppend[],
     single: boolean,
+    span: TraceSpan,
   ): Promise<AppendResult[]> {
     // A stream this process has not seen is taken to be new (the commonest case: a first event), and
     // its events pinned from version 0: if it exists, the append conflicts and the stream is read. A
@@ -187,7 +207,14 @@ export class IngestService {
         plan = this.plan(client, appends, streams, stored, single) as EventToAppend[];
       }
       try {
-        const results = await this.store.append(plan);
+        const results = await this.store.append(plan, {
+          // The group commit this call joined: how many calls and events shared its transaction.
+          onCommitted: (group) => {
+            span.setAttribute('lgsp.commit.calls', group.calls);
+            span.setAttribute('lgsp.commit.events', group.events);
+            span.setAttribute('lgsp.append.attempts', attempt);
+          },
+        });
         this.rememberAppended(appends, results, streams);
         return results;
       } catch (e) {
@@ -307,7 +334,7 @@ export class IngestService {
   }
 }
 
-function toAppend(event: CloudEvent): EventToAppend {
+function toAppend(event: CloudEvent, traceparent: string | undefined): EventToAppend {
   const data = event.data as { provinceCode?: string; communeCode?: string };
   const extensions: Extensions = {};
   for (const [name, value] of Object.entries(event)) {
@@ -315,6 +342,10 @@ function toAppend(event: CloudEvent): EventToAppend {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       extensions[name] = value;
     }
+  }
+  // The event's own trace context (its producer's) wins; else the request's. Stored, so hashed in the chain.
+  if (traceparent !== undefined && extensions[TRACEPARENT_ATTRIBUTE] === undefined) {
+    extensions[TRACEPARENT_ATTRIBUTE] = traceparent;
   }
   const expected = expectedVersionOf(event);
   return {

@@ -137,6 +137,19 @@ describe('IngestService', () => {
     expect(data.applicant.fullName).toBe('Nguyễn Thị Hoà'.normalize('NFC'));
   });
 
+  it("stores the request's traceparent with each event that carries none, and keeps an event's own", async () => {
+    const { store, service } = setup();
+    const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const request = '00-11111111111111111111111111111111-2222222222222222-01';
+    await service.ingest(commune, [submittedEvent(), { ...submittedEvent(), traceparent: own }], false, {
+      traceparent: request,
+    });
+    expect(store.appended[0]!.map((a) => a.extensions['traceparent'])).toEqual([request, own]);
+    // Without a request context nothing is added.
+    await service.ingest(commune, [submittedEvent()], true);
+    expect(store.appended[1]![0]!.extensions).not.toHaveProperty('traceparent');
+  });
+
   it('answers 200 when every event was already stored, and counts each outcome', async () => {
     const { service, seen } = setup();
     const event = submittedEvent();

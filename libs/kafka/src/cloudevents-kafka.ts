@@ -14,6 +14,7 @@ import {
   isJsonEssence,
   parseMediaType,
   parseStrictJson,
+  parseTraceparent,
   pointerToken,
   type CloudEvent,
   type Issue,
@@ -273,4 +274,17 @@ export function fromKafkaMessage(message: KafkaEventInput): CloudEvent {
     throw malformed(`the CloudEvent lacks ${issues.map((i) => i.pointer.slice(1)).join(', ')}`, issues);
   }
   return event as CloudEvent;
+}
+
+/**
+ * The record's W3C `traceparent` header (the trace the producer sent it in), when it holds one valid
+ * traceparent; undefined otherwise (absent, repeated or malformed: W3C Trace Context says to ignore it).
+ */
+export function traceparentHeader(headers: KafkaHeaders | undefined): string | undefined {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() !== TRACEPARENT_HEADER || value === undefined || Array.isArray(value)) continue;
+    const text = Buffer.isBuffer(value) ? value.toString('latin1') : (value as string);
+    return parseTraceparent(text) === undefined ? undefined : text;
+  }
+  return undefined;
 }

@@ -2,8 +2,8 @@ import { DomainError, type CloudEvent, type DomainErrorCode } from '#lgsp/contra
 import type { IngestService } from '#lgsp/ingest';
 import type { Client } from '#lgsp/security';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from '#lgsp/subscriptions';
-import { silentLogger, type Logger } from '#lgsp/observability';
-import { fromKafkaMessage } from './cloudevents-kafka.js';
+import { silentLogger, tracing, type Logger } from '#lgsp/observability';
+import { fromKafkaMessage, traceparentHeader } from './cloudevents-kafka.js';
 import {
   type ConsumedMessage,
   type KafkaAdmin,
@@ -226,8 +226,30 @@ export class KafkaIngestConsumer {
     this.connectTimer = setTimeout(() => void this.connect(), retryInMs);
   }
 
-  /** Decides the fate of one record. Never throws: every failure becomes a verdict. */
-  private async process(message: ConsumedMessage): Promise<MessageVerdict> {
+  /**
+   * Decides the fate of one record, in a `process` span joining the trace of the record's `traceparent`
+   * header, whose context is what the event stores (unless it carries its own). Never throws.
+   */
+  private process(message: ConsumedMessage): Promise<MessageVerdict> {
+    return tracing().span(
+      `process ${message.topic}`,
+      {
+        kind: 'consumer',
+        parent: traceparentHeader(message.headers),
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': message.topic,
+          'messaging.destination.partition.id': String(message.partition),
+          'messaging.kafka.offset': Number(message.offset),
+          'messaging.consumer.group.name': this.groupId,
+        },
+      },
+      (span) => this.decide(message, span.traceparent()),
+    );
+  }
+
+  private async decide(message: ConsumedMessage, traceparent: string | undefined): Promise<MessageVerdict> {
     try {
       const event = fromKafkaMessage(message);
       const client = await this.options.sources.clientForSource(event.source);
@@ -236,7 +258,7 @@ export class KafkaIngestConsumer {
           { pointer: '/source', message: 'no hub client is bound to this source' },
         ]);
       }
-      const { results, warnings } = await this.options.ingest.ingest(client, [event], true);
+      const { results, warnings } = await this.options.ingest.ingest(client, [event], true, { traceparent });
       const result = results[0];
       if (warnings !== undefined) {
         // Kafka has no answer to carry them: the operator sees them (codes, never personal data).

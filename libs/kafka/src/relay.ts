@@ -1,6 +1,6 @@
 import type { StoredEvent } from '#lgsp/event-store';
 import type { Page, Subscriber, SubscriberFilter } from '#lgsp/subscriptions';
-import { silentLogger, type Logger } from '#lgsp/observability';
+import { silentLogger, tracing, type Logger } from '#lgsp/observability';
 import { provinceCodeOf, toKafkaMessage } from './cloudevents-kafka.js';
 import {
   type KafkaAdmin,
@@ -85,12 +85,31 @@ export class KafkaRelay implements Subscriber {
     const batches = this.route(events);
     if (batches.length === 0) return;
     await this.ensureTopics(batches.map((b) => b.topic));
-    try {
-      await this.producer.send(batches);
-    } catch (err) {
-      this.knownTopics.clear();
-      throw err;
-    }
+    // Each record carries its event's stored traceparent as a header (toKafkaMessage); the send span
+    // links to them (OTel messaging conventions, a batch send).
+    await tracing().span(
+      batches.length === 1 ? `send ${batches[0]!.topic}` : 'send',
+      {
+        kind: 'producer',
+        links: events.map((e) =>
+          typeof e.extensions['traceparent'] === 'string' ? e.extensions['traceparent'] : undefined,
+        ),
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.batch.message_count': events.length,
+          ...(batches.length === 1 ? { 'messaging.destination.name': batches[0]!.topic } : {}),
+        },
+      },
+      async () => {
+        try {
+          await this.producer.send(batches);
+        } catch (err) {
+          this.knownTopics.clear();
+          throw err;
+        }
+      },
+    );
     for (const batch of batches) this.observer?.published(batch.topic, batch.messages.length);
   }
 

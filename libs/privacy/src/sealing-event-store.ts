@@ -1,4 +1,5 @@
 import type {
+  AppendOptions,
   AppendResult,
   CheckpointStore,
   EventStore,
@@ -30,8 +31,8 @@ export class SealingEventStore implements EventStore {
     return this.inner.checkpoints;
   }
 
-  async append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
-    return this.inner.append(await this.codec.seal(events, { withNextAppend: true }));
+  async append(events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult[]> {
+    return this.inner.append(await this.codec.seal(events, { withNextAppend: true }), options);
   }
 
   streamVersion(stream: string): Promise<number> {

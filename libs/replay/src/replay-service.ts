@@ -4,7 +4,7 @@ import { DomainError } from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import type { AuditLog } from '#lgsp/security';
 import { LeaseKeeper, type LeaseKeeperOptions } from '#lgsp/subscriptions';
-import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
+import { silentLogger, systemClock, tracing, type Clock, type Logger } from '#lgsp/observability';
 import type {
   ReconciliationLookup,
   ReplayCommand,
@@ -453,8 +453,31 @@ interface RunLease {
 
 const UNLEASED: RunLease = { trusted: () => true, release: () => Promise.resolve() };
 
-/** One result per item, through the target's batch call when it has one. */
-async function sendAll(
+/**
+ * One result per item, through the target's batch call when it has one; in a span of its own trace
+ * (the operator's replay, not any request), whose per-item spans link to the stored trace contexts.
+ */
+function sendAll(
+  target: ReplayTarget,
+  items: readonly string[],
+  replayId: string,
+  signal: AbortSignal,
+): Promise<ReplaySendResult[]> {
+  return tracing().span(
+    `replay ${target.name}`,
+    {
+      root: true,
+      attributes: {
+        'lgsp.replay.id': replayId,
+        'lgsp.target': target.name,
+        'lgsp.replay.items': items.length,
+      },
+    },
+    () => sendItems(target, items, replayId, signal),
+  );
+}
+
+async function sendItems(
   target: ReplayTarget,
   items: readonly string[],
   replayId: string,

@@ -1,5 +1,5 @@
 import type { EventStore, Lease, LeaseStore, StoredEvent, Unsubscribe } from '#lgsp/event-store';
-import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
+import { silentLogger, systemClock, tracing, type Clock, type Logger } from '#lgsp/observability';
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { compileFilter, type Subscriber } from './subscriber.js';
@@ -338,9 +338,9 @@ export class SubscriptionRunner {
         }
         const batch = this.matches ? page.filter(this.matches) : page;
         if (this.subscriber.ownCheckpoint) {
-          await this.subscriber.handle(batch, { checkpoint: last.position });
+          await this.handle(batch, last.position);
         } else {
-          if (batch.length > 0) await this.subscriber.handle(batch, { checkpoint: last.position });
+          if (batch.length > 0) await this.handle(batch, last.position);
           // Handled: a failed checkpoint write from here on is retried alone, not with the batch.
           this.unsaved = last.position;
           if (!(await this.saveCheckpoint(last.position))) continue;
@@ -352,6 +352,30 @@ export class SubscriptionRunner {
       }
     }
     this.logger.info({ subscriber: this.name, checkpoint: this.position }, 'subscriber stopped');
+  }
+
+  /**
+   * The subscriber's handling of a batch, in a `process` span (OTel messaging conventions for a batch)
+   * that links to the trace context stored with each of its events.
+   */
+  private handle(batch: readonly StoredEvent[], checkpoint: number): Promise<void> {
+    if (batch.length === 0) return this.subscriber.handle(batch, { checkpoint });
+    return tracing().span(
+      `process ${this.name}`,
+      {
+        kind: 'consumer',
+        root: true,
+        links: batch.map((e) => traceparentOf(e)),
+        attributes: {
+          'messaging.operation.type': 'process',
+          'messaging.consumer.group.name': this.name,
+          'messaging.batch.message_count': batch.length,
+          'lgsp.position.first': batch[0]!.position,
+          'lgsp.position.last': batch[batch.length - 1]!.position,
+        },
+      },
+      () => this.subscriber.handle(batch, { checkpoint }),
+    );
   }
 
   /**
@@ -448,4 +472,10 @@ export class SubscriptionRunner {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The W3C traceparent stored with an event (CloudEvents distributed-tracing extension), if any. */
+export function traceparentOf(event: StoredEvent): string | undefined {
+  const tp = event.extensions['traceparent'];
+  return typeof tp === 'string' ? tp : undefined;
 }

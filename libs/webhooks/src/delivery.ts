@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { PERSON_ERASED } from '#lgsp/contracts';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
-import { silentLogger, systemClock, type Clock, type Logger } from '#lgsp/observability';
+import { silentLogger, systemClock, tracing, type Clock, type Logger } from '#lgsp/observability';
 import type { Page, Subscriber } from '#lgsp/subscriptions';
 import type { ParkingStore } from '#lgsp/connectors';
 import type { AuditLog } from '#lgsp/security';
@@ -646,16 +646,39 @@ export class WebhookDelivery implements Subscriber {
     const keys = [ep.keys.current];
     if (ep.keys.previous && ep.keys.previousUntil !== undefined && startedAt < ep.keys.previousUntil)
       keys.push(ep.keys.previous);
-    const result = await this.options.sender.post(
-      ep.target,
+    const stored =
+      typeof event.extensions['traceparent'] === 'string' ? event.extensions['traceparent'] : undefined;
+    // Live, the delivery joins the trace its event was stored in; a replayed one links to it.
+    const result = await tracing().span(
+      'webhook deliver',
       {
-        'content-type': CLOUDEVENTS_JSON,
-        'user-agent': USER_AGENT,
-        'webhook-id': id,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(keys, id, timestamp, body),
+        kind: 'producer',
+        parent: row.replay === undefined ? stored : undefined,
+        links: row.replay === undefined ? [] : [stored],
+        attributes: {
+          'lgsp.webhook.id': ep.record.id,
+          'lgsp.dossier.code': stream.startsWith('dossier-') ? stream.slice('dossier-'.length) : undefined,
+          'lgsp.event.type': event.type,
+          'lgsp.position': row.position,
+          'lgsp.webhook.attempt': row.attempts + 1,
+        },
       },
-      body,
+      async (span) => {
+        const sent = await this.options.sender.post(
+          ep.target,
+          {
+            'content-type': CLOUDEVENTS_JSON,
+            'user-agent': USER_AGENT,
+            'webhook-id': id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signatureHeader(keys, id, timestamp, body),
+            ...tracing().outboundHeaders(),
+          },
+          body,
+        );
+        if (sent.status !== undefined) span.setAttribute('http.response.status_code', sent.status);
+        return sent;
+      },
     );
     this.settle(ep, stream, row, id, startedAt, result);
   }

@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { parseHttpEvents } from '#lgsp/contracts';
 import { IngestService } from '#lgsp/ingest';
-import { HubMetrics } from '#lgsp/observability';
+import { HubMetrics, tracing } from '#lgsp/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 import { INGEST_LIMITS, type IngestLimits } from './tokens.js';
@@ -27,14 +27,33 @@ export class IngestController {
   @HttpCode(201)
   async ingest(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const client = principal(req);
-    const { mode, events } = parseHttpEvents({
-      contentType: req.headers['content-type'],
-      headers: req.headers,
-      body: Buffer.isBuffer(req.body) ? req.body : undefined,
-      maxEvents: this.limits.maxBatchEvents,
-    });
-    const outcome = await this.ingestService.ingest(client, events, mode !== 'batch');
-    this.metrics.ingestRequest(mode, outcome.status);
+    // The request's traceparent, when it is a valid one, is the span's parent (W3C Trace Context: an
+    // invalid one is ignored, the trace starts here); off, it is what the events store.
+    const incoming = req.headers.traceparent;
+    const outcome = await tracing().span(
+      'POST /v1/events',
+      {
+        kind: 'server',
+        parent: typeof incoming === 'string' ? incoming : undefined,
+        attributes: { 'http.request.method': 'POST', 'http.route': '/v1/events' },
+      },
+      async (span) => {
+        const { mode, events } = parseHttpEvents({
+          contentType: req.headers['content-type'],
+          headers: req.headers,
+          body: Buffer.isBuffer(req.body) ? req.body : undefined,
+          maxEvents: this.limits.maxBatchEvents,
+        });
+        span.setAttribute('lgsp.ingest.mode', mode);
+        span.setAttribute('lgsp.events', events.length);
+        const answer = await this.ingestService.ingest(client, events, mode !== 'batch', {
+          traceparent: span.traceparent(),
+        });
+        span.setAttribute('http.response.status_code', answer.status);
+        this.metrics.ingestRequest(mode, answer.status);
+        return answer;
+      },
+    );
     void reply
       .status(outcome.status)
       .header('content-type', 'application/json')

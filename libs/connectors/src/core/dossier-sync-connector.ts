@@ -6,14 +6,14 @@ import {
   readDossierState,
   type DossierState,
 } from '#lgsp/projections';
-import { type Page, type Subscriber } from '#lgsp/subscriptions';
-import { silentLogger, type Logger } from '#lgsp/observability';
+import { traceparentOf, type Page, type Subscriber } from '#lgsp/subscriptions';
+import { silentLogger, tracing, type Logger } from '#lgsp/observability';
 import type { Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { isPersonErased, PERSON_ERASED } from './erasure.js';
 import type { ParkingStore } from './parking/parking-store.js';
 import type { TokenBucket } from './rate-limiter.js';
-import { withReplay } from './replay-context.js';
+import { currentReplay, withReplay } from './replay-context.js';
 import type { ConnectorRetryPolicy } from './retry.js';
 import { TargetGate, type GateResult, type TargetGateListener } from './target-gate.js';
 
@@ -144,9 +144,12 @@ export class DossierSyncConnector implements Subscriber {
    * no dossier event.
    */
   async redeliver(dossier: string, signal?: AbortSignal): Promise<DossierSyncOutcome | undefined> {
-    const last = (await this.stateOf(dossier))?.events.at(-1);
-    if (last === undefined) return undefined;
-    return this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal);
+    const state = await this.stateOf(dossier);
+    const last = state?.events.at(-1);
+    if (state === undefined || last === undefined) return undefined;
+    // Sent again long after: the span links to the requests that made the dossier's events.
+    const links = [...new Set(state.events.map(traceparentOf))];
+    return this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal, links);
   }
 
   /**
@@ -195,7 +198,38 @@ export class DossierSyncConnector implements Subscriber {
   }
 
   /** Sends a dossier's state as of `last` through the gate; parks or holds it on failure. */
-  private async deliverDossier(group: DossierGroup, signal?: AbortSignal): Promise<DossierSyncOutcome> {
+  private async deliverDossier(
+    group: DossierGroup,
+    signal?: AbortSignal,
+    links?: readonly (string | undefined)[],
+  ): Promise<DossierSyncOutcome> {
+    const { dossier, first, last } = group;
+    const replay = currentReplay();
+    // Live, the sync joins the trace of the request that stored its last event; sent again (a replay, a
+    // retried parking), it is part of the operator's action and links to the original requests.
+    return tracing().span(
+      `${this.target} sync`,
+      {
+        kind: links === undefined ? 'consumer' : 'internal',
+        parent: links === undefined ? traceparentOf(last) : undefined,
+        links: links ?? [],
+        attributes: {
+          'lgsp.target': this.target,
+          'lgsp.dossier.code': dossier,
+          'lgsp.position.first': first.position,
+          'lgsp.position.last': last.position,
+          'lgsp.replay.id': replay,
+        },
+      },
+      async (span) => {
+        const outcome = await this.syncDossier(group, signal);
+        span.setAttribute('lgsp.sync.status', outcome.status);
+        return outcome;
+      },
+    );
+  }
+
+  private async syncDossier(group: DossierGroup, signal?: AbortSignal): Promise<DossierSyncOutcome> {
     const { dossier, first, last } = group;
     let state: DossierState | undefined;
     const result = await this.gate.run(

@@ -1,4 +1,5 @@
 import { ConnectorError, classifyHttpStatus, classifyNetworkError } from './errors.js';
+import { tracing } from '#lgsp/observability';
 import { replayHeaders } from './replay-context.js';
 
 /** Where and how a client reaches its target over HTTP. */
@@ -59,6 +60,8 @@ export class HttpExchange {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           // Calls made for an operator's replay say so (x-lgsp-replay: <replay id>).
           ...replayHeaders(),
+          // The trace the call belongs to (injected by the undici instrumentation when tracing is on).
+          ...tracing().outboundHeaders(),
           ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -12,6 +12,7 @@ import {
 } from '@kurrent/kurrentdb-client';
 import { StoreUnavailableError, WrongExpectedVersionError } from '../errors.js';
 import type {
+  AppendOptions,
   AppendResult,
   CheckpointStore,
   EventStore,
@@ -158,9 +159,14 @@ export class KurrentDbEventStore implements EventStore {
     return store;
   }
 
-  append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
+  append(events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
-    return appendPrepared(events, prepareEvents, (prepared) => this.queueAppend(prepared));
+    return appendPrepared(events, prepareEvents, async (prepared) => {
+      const results = await this.queueAppend(prepared);
+      // One call per commit: KurrentDB has no group commit.
+      options?.onCommitted?.({ calls: 1, events: prepared.length });
+      return results;
+    });
   }
 
   /** Appends run one after the other: each plans against the head the previous one left. */

@@ -1,7 +1,7 @@
 import { noGroupCommits, settleCalls, type GroupCommitStats } from '../group-calls.js';
 import pg from 'pg';
 import { StoreUnavailableError } from '../errors.js';
-import type { AppendResult } from '../port.js';
+import type { AppendOptions, AppendResult } from '../port.js';
 import type { PendingEvent } from '../records.js';
 import { insertParams } from './array-encoding.js';
 import {
@@ -121,9 +121,9 @@ export class GroupCommit {
   }
 
   /** Queues one call's events; resolves once they are committed. */
-  append(events: PendingEvent[]): Promise<AppendResult[]> {
+  append(events: PendingEvent[], options?: AppendOptions): Promise<AppendResult[]> {
     return new Promise<AppendResult[]>((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+      this.queue.push({ events, resolve, reject, onCommitted: options?.onCommitted });
       this.scheduleFlush();
     });
   }

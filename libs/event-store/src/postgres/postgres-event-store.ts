@@ -5,6 +5,7 @@ import type { Pool, PoolClient } from 'pg';
 import { DomainError } from '#lgsp/contracts';
 import { StoreUnavailableError } from '../errors.js';
 import type {
+  AppendOptions,
   AppendResult,
   CheckpointStore,
   EventStore,
@@ -145,9 +146,9 @@ export class PostgresEventStore implements EventStore {
     return { ...this.commits.counters };
   }
 
-  append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
+  append(events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
-    return appendPrepared(events, prepareEvents, (pending) => this.commits.append(pending));
+    return appendPrepared(events, prepareEvents, (pending) => this.commits.append(pending, options));
   }
 
   async streamVersion(stream: string): Promise<number> {

@@ -26,6 +26,7 @@ import {
 import { GENESIS_HASH } from '../hash.js';
 import {
   ANY_VERSION,
+  type AppendOptions,
   type AppendResult,
   type CheckpointStore,
   type EventStore,
@@ -227,7 +228,7 @@ export class SqliteEventStore implements EventStore {
     return { ...this.counters };
   }
 
-  append(events: readonly EventToAppend[]): Promise<AppendResult[]> {
+  append(events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult[]> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the event store is closed'));
     if (this.readOnly) return Promise.reject(new ReadOnlyStoreError(this.file));
     return appendPrepared(
@@ -235,7 +236,7 @@ export class SqliteEventStore implements EventStore {
       prepareEvents,
       (pending) =>
         new Promise<AppendResult[]>((resolve, reject) => {
-          this.queue.push({ events: pending, resolve, reject });
+          this.queue.push({ events: pending, resolve, reject, onCommitted: options?.onCommitted });
           this.scheduleFlush();
         }),
     );
