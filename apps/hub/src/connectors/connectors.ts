@@ -27,6 +27,7 @@ import {
   PortalSyncConnector,
   TokenBucket,
   captureClient,
+  type CircuitState,
   type CircuitTransition,
   type DossierSyncConnector,
   type EventSink,
@@ -58,6 +59,8 @@ export interface RunningConnectors {
   /** Where every connector parks its (target, dossier) pairs; undefined when none runs. */
   parking: ParkingStore | undefined;
   byTarget: ReadonlyMap<string, RunningConnector>;
+  /** Each outbound connector's circuit breaker, by target (the console shows their states). */
+  circuits?: ReadonlyMap<string, { readonly state: CircuitState }>;
   /** Verifies and captures the payment platform's callbacks; undefined when payments are off. */
   paymentCallbacks?: PaymentCallbackHandler;
 }
@@ -93,6 +96,7 @@ interface Context {
   parking: ParkingStore;
   pending: () => Promise<PendingWorkStore>;
   limiters: TokenBucket[];
+  breakers: Map<string, CircuitBreaker>;
 }
 
 /**
@@ -136,6 +140,7 @@ export async function connectorParts(
           copies ? new SealedPendingWork(p, copies, logger.child({ component: 'connectors.pending' })) : p,
         )),
     limiters: [],
+    breakers: new Map(),
   };
   const subscribers: DossierSyncConnector[] = [];
   const pollers: Poller[] = [];
@@ -191,7 +196,12 @@ export async function connectorParts(
     subscribers,
     reconcilers,
     pollers,
-    running: { parking: ctx.parking, byTarget, ...(paymentCallbacks ? { paymentCallbacks } : {}) },
+    running: {
+      parking: ctx.parking,
+      byTarget,
+      circuits: ctx.breakers,
+      ...(paymentCallbacks ? { paymentCallbacks } : {}),
+    },
     close: () => {
       for (const limiter of ctx.limiters) limiter.stop();
     },
@@ -205,11 +215,13 @@ function gateSettings(ctx: Context, target: string, settings: ConnectorSettings)
     burst: Math.max(1, Math.ceil(settings.ratePerSecond)),
   });
   ctx.limiters.push(limiter);
+  const breaker = new CircuitBreaker(target, { ...ctx.config.connectors.breaker, ...settings.breaker });
+  ctx.breakers.set(target, breaker);
   const logger = ctx.logger.child({ component: `connector.${target}` });
   return {
     events: ctx.store,
     parking: ctx.parking,
-    breaker: new CircuitBreaker(target, { ...ctx.config.connectors.breaker, ...settings.breaker }),
+    breaker,
     limiter,
     retry: { maxAttempts: settings.maxAttempts },
     listener: {
