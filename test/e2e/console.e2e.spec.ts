@@ -148,7 +148,7 @@ describe('the web console', () => {
       });
       page.on('pageerror', (e) => errors.push(e.message));
       const screen = async (name: string) => {
-        await page.screenshot({ path: join(SHOTS, `${lang}-${name}.png`) });
+        await page.screenshot({ path: join(SHOTS, `${lang}-${name}.png`), fullPage: true });
         violations[name] = await axeViolations(page);
       };
       // Two dossiers of this language's run, tampered with in the portal behind the hub's back.
@@ -348,6 +348,24 @@ describe('the web console', () => {
       expect(
         entries.filter((e) => e.actor === 'console-e2e-operator' && e.action === 'http.post').length,
       ).toBeGreaterThan(0);
+    });
+
+    it('answers bad input with its status and changes nothing', async () => {
+      const { cookie, csrf } = await session();
+      const before = await runs();
+      const bad = await postForm('/console/mismatches', cookie, { target: 'nowhere', _csrf: csrf });
+      expect(bad.status).toBe(422);
+      expect(await bad.text()).toContain('nowhere');
+      expect((await postForm('/console/mismatches', cookie, { _csrf: csrf })).status).toBe(422);
+      expect(await runs()).toBe(before);
+      const missing = await fetch(`${hub.url}/console/mismatches/rc-missing`, { headers: { cookie } });
+      expect(missing.status).toBe(404);
+      const plan = await postForm('/console/replays/plan', cookie, {
+        target: 'portal',
+        run: 'rc-missing',
+        _csrf: csrf,
+      });
+      expect(plan.status).toBe(404);
     });
 
     it('refuses a forged, a logged-out and a revoked session, and a bearer token', async () => {

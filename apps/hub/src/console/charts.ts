@@ -22,6 +22,7 @@ export function sparkline(values: readonly number[], label: string, width = 320,
   >
     <title>${label}</title>
     <line class="axis" x1="0" y1="${height - 1}" x2="${width}" y2="${height - 1}"></line>
+    <text class="bar-value" x="${width - 2}" y="12" text-anchor="end">max ${Math.round(max)}</text>
     ${values.length > 1 ? html`<polyline class="line" fill="none" points="${points}"></polyline>` : ''}
   </svg>`;
 }

@@ -8,8 +8,8 @@ export class ThroughputSampler {
 
   constructor(
     private readonly readHead: () => Promise<number>,
-    private readonly intervalMs = 10_000,
-    private readonly keep = 60,
+    private readonly intervalMs = 5_000,
+    private readonly keep = 120,
     private readonly now: () => number = Date.now,
   ) {}
 
