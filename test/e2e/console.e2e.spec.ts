@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { post, statusChanged, submitted } from '../support/events.js';
+import { dossierCode, post, statusChanged, submitted } from '../support/events.js';
 import {
   createCommuneClient,
   eventually,
@@ -14,6 +14,7 @@ import {
 } from '../support/hub-process.js';
 import { connectorsConfig, startSimulators, type SimulatorsProcess } from '../support/simulators-process.js';
 import { sendJson } from '../support/sim-http.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * Issue 17 acceptance for the console: in Vietnamese and in English an operator signs in, finds a
@@ -53,6 +54,8 @@ describe('the web console', () => {
   let operatorToken: string;
   let communeToken: string;
   let provinceToken: string;
+  let receiver: WebhookReceiver;
+  let webhookId: string;
 
   const createClient = async (body: Record<string, unknown>): Promise<string> => {
     const res = await fetch(`${hub.url}/v1/admin/clients`, {
@@ -71,10 +74,21 @@ describe('the web console', () => {
     sims = await startSimulators();
     const dataDir = tempDir('lgsp-console-e2e-');
     const config = connectorsConfig(dataDir, sims.urls, { replay: { confirmAbove: 1000, chunkSize: 10 } });
-    hub = await startHubProcess({ dataDir, env: { LGSP_CONFIG: config, LGSP_CONNECTORS: 'all' } });
+    hub = await startHubProcess({
+      dataDir,
+      env: { LGSP_CONFIG: config, LGSP_CONNECTORS: 'all', LGSP_WEBHOOKS_ALLOW_INSECURE: 'true' },
+    });
     communeToken = await createCommuneClient(hub, 'console-e2e-commune');
     provinceToken = await createClient({ name: 'console-e2e-province', province: '51', role: 'province' });
     operatorToken = await createClient({ name: 'console-e2e-operator', role: 'operator' });
+    receiver = await WebhookReceiver.start();
+    const hook = await fetch(`${hub.url}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url, description: 'console e2e' }),
+    });
+    expect(hook.status).toBe(201);
+    webhookId = ((await hook.json()) as { webhook: { id: string } }).webhook.id;
 
     const events: Record<string, unknown>[] = [];
     for (let i = 0; i < DOSSIERS; i++)
@@ -107,6 +121,7 @@ describe('the web console', () => {
   afterAll(async () => {
     await browser?.close();
     await hub?.stop();
+    await receiver?.down();
     sims?.child.kill('SIGTERM');
   });
 
@@ -248,6 +263,90 @@ describe('the web console', () => {
     }, 300_000);
   }
 
+  it('lets an operator skip a parked dossier, see its history, and rotate, disable and enable a webhook', async () => {
+    // A dossier code the portal refuses: a data error, parked at once.
+    const poison = `${dossierCode()}X`;
+    expect((await post(hub.url, communeToken, submitted(poison))).status).toBe(201);
+    await eventually(async () => {
+      const { parked } = await getJson<{ parked: { dossier: string }[] }>(
+        `${hub.url}/v1/admin/parked?target=portal`,
+        hub.adminToken,
+      );
+      return parked.some((p) => p.dossier === poison) ? true : undefined;
+    }, 30_000);
+
+    const context = await browser.newContext({ viewport: { width: 1200, height: 860 } });
+    const page = await context.newPage();
+    const violations: Record<string, string[]> = {};
+    const screen = async (name: string) => {
+      await page.screenshot({ path: join(SHOTS, `en-${name}.png`), fullPage: true });
+      violations[name] = await axeViolations(page);
+    };
+    await page.goto(`${hub.url}/console/login?lang=en`);
+    await page.locator('#token').fill(operatorToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${hub.url}/console`);
+
+    await page.goto(`${hub.url}/console/parked`);
+    // Parked at the portal (perhaps at other systems too, which refuse the code as well).
+    const atPortal = () =>
+      page
+        .locator('tbody tr')
+        .filter({ has: page.locator('td:first-child', { hasText: /^portal$/ }) })
+        .filter({ hasText: poison });
+    const row = atPortal();
+    await expect(row.count()).resolves.toBe(1);
+    await screen('parked-list');
+    await row.getByRole('textbox').fill('code refused by the portal');
+    await row.getByRole('button', { name: 'Skip' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toContain(`Skipped ${poison} at portal`);
+    await expect(atPortal().count()).resolves.toBe(0);
+    await page.goto(`${hub.url}/console/parked/history?target=portal&dossier=${encodeURIComponent(poison)}`);
+    const actions = await page.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(actions).toEqual(['parked', 'skipped']);
+    await expect(page.locator('tbody').textContent()).resolves.toContain('code refused by the portal');
+    await screen('parking-history');
+    const { parked } = await getJson<{ parked: { dossier: string }[] }>(
+      `${hub.url}/v1/admin/parked?target=portal`,
+      hub.adminToken,
+    );
+    expect(parked.map((p) => p.dossier)).not.toContain(poison);
+
+    await page.goto(`${hub.url}/console/webhooks`);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const secret = await page.locator('code.secret').textContent();
+    expect(secret).toMatch(/^whsec_/);
+    await screen('webhooks');
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toContain(`Webhook ${webhookId}: disabled.`);
+    const disabled = await getJson<{ webhook: { state: string } }>(
+      `${hub.url}/v1/webhooks/${webhookId}`,
+      hub.adminToken,
+    );
+    expect(disabled.webhook.state).toBe('disabled');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toContain(`Webhook ${webhookId}: active.`);
+    await page.getByRole('link', { name: 'Attempts' }).click();
+    await page.waitForURL(/\/attempts$/);
+    expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
+    await screen('webhook-attempts');
+    // The audit log shows the console's actions.
+    await page.goto(`${hub.url}/console/audit?after=0`);
+    const { entries } = await getJson<{ entries: { actor: string; subject: string }[] }>(
+      `${hub.url}/v1/admin/audit?limit=1000`,
+      hub.adminToken,
+    );
+    for (const subject of [
+      '/console/parked/skip',
+      '/console/webhooks/:id/rotate',
+      '/console/webhooks/:id/disable',
+    ]) {
+      expect(entries.some((e) => e.actor === 'console-e2e-operator' && e.subject === subject)).toBe(true);
+    }
+    expect(Object.fromEntries(Object.entries(violations).filter(([, v]) => v.length > 0))).toEqual({});
+    await context.close();
+  }, 120_000);
+
   describe('security', () => {
     /** A fresh login form: its CSRF cookie and hidden field. */
     const loginForm = async () => {
@@ -386,6 +485,16 @@ describe('the web console', () => {
         (await postForm('/console/mismatches', 'lgsp_console=forged', { target: 'portal', _csrf: 'x' }))
           .status,
       ).toBe(401);
+      // A commune's or a province's bearer token is no way in either.
+      for (const token of [communeToken, provinceToken]) {
+        const res = await fetch(`${hub.url}/console/mismatches`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'target=portal',
+        });
+        expect(res.status).toBe(401);
+      }
       expect(await runs()).toBe(before);
 
       const { cookie, csrf } = await session();

@@ -109,7 +109,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   });
   // The console's cookies are parsed and written by @fastify/cookie's functions (no request hook).
   await app.register(fastifyCookie as never, { hook: false });
-  registerConsoleHttp(fastify);
+  registerConsoleHttp(fastify, (req) => req.url.split('?')[0] === INGEST_PATH);
   const limits = new RequestLimits(config.rateLimit, runtime.metrics, logger);
   const guard: GuardParts = {
     clients: runtime.clients,

@@ -113,16 +113,20 @@ export function appendCookie(reply: FastifyReply, cookie: string): void {
  * What the console needs of the HTTP server: its forms' bodies (`application/x-www-form-urlencoded`,
  * console paths only) and its pages' security headers.
  */
-export function registerConsoleHttp(fastify: FastifyInstance): void {
+export function registerConsoleHttp(
+  fastify: FastifyInstance,
+  /** Routes that take the raw body whatever its type (ingest: the CloudEvents binding decides). */
+  rawBody: (req: FastifyRequest) => boolean,
+): void {
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (req, body, done) => {
+    { parseAs: 'buffer' },
+    (req, body: Buffer, done) => {
+      if (rawBody(req)) return done(null, body);
       if (!CONSOLE_PATH.test(req.url)) {
-        done(new DomainError('unsupported-media-type', 'send application/json'));
-        return;
+        return done(new DomainError('unsupported-media-type', 'send application/json'));
       }
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      done(null, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
     },
   );
   fastify.addHook('onSend', async (req, reply, payload) => {

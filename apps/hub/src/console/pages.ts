@@ -4,7 +4,7 @@ import type { Mismatch, ReconciliationRun } from '#lgsp/reconciliation';
 import type { ReplayPlan, ReplayProgress } from '#lgsp/replay';
 import type { AuditEntry, Client } from '#lgsp/security';
 import type { SubscriptionLag } from '#lgsp/subscriptions';
-import type { DeliveryAttempt, WebhookView } from '#lgsp/webhooks';
+import { redactedUrl, type DeliveryAttempt, type WebhookView } from '#lgsp/webhooks';
 import type { WireEvent } from '../http/wire.js';
 import { bars, sparkline } from './charts.js';
 import { html, type Html } from './html.js';
@@ -570,9 +570,7 @@ export function parkedPage(ctx: PageContext, items: ParkedItem[], message?: stri
                       >
                       <input id="note-${i}" name="note" maxlength="1000" placeholder="${t('col.note')}" />
                       <button type="submit">${t('parked.retry')}</button>
-                    </form>
-                    <form method="post" action="/console/parked/skip" class="inline">
-                      ${hidden}<button type="submit">${t('parked.skip')}</button>
+                      <button type="submit" formaction="/console/parked/skip">${t('parked.skip')}</button>
                     </form>
                     <a
                       href="/console/parked/history?target=${encodeURIComponent(p.target)}&amp;dossier=${encodeURIComponent(p.dossier)}"
@@ -612,7 +610,7 @@ export function parkingHistoryPage(
           (h) =>
             html`<tr>
               <td>${when(ctx, h.at)}</td>
-              <td>${h.action}</td>
+              <td>${label(ctx, 'parking', h.action)}</td>
               <td>${h.by}</td>
               <td>${h.fromPosition}–${h.throughPosition}</td>
               <td>${h.note ?? ''}</td>
@@ -659,7 +657,7 @@ export function webhooksPage(
                 const enable = w.state === 'active' ? 'disable' : 'enable';
                 return html`<tr>
                   <td>${w.id}</td>
-                  <td>${w.url}</td>
+                  <td>${redactedUrl(w.url)}</td>
                   <td>
                     <span class="state state-${w.state}">${label(ctx, 'webhooks.state', w.state)}</span
                     >${w.disabledReason ? html` <span class="muted">${w.disabledReason}</span>` : ''}
