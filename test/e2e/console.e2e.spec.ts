@@ -91,8 +91,12 @@ describe('the web console', () => {
     webhookId = ((await hook.json()) as { webhook: { id: string } }).webhook.id;
 
     const events: Record<string, unknown>[] = [];
+    // The first dossiers of each language's run come with a W3C trace context (CloudEvents
+    // distributed-tracing extension), which the dossier screen shows.
+    const traced = (i: number) =>
+      i < 4 ? { traceparent: `00-${(0xabc0 + i).toString(16).padStart(32, '0')}-00f067aa0ba902b7-01` } : {};
     for (let i = 0; i < DOSSIERS; i++)
-      events.push(submitted(code(i)), statusChanged(code(i), 2), statusChanged(code(i), 4));
+      events.push(submitted(code(i), traced(i)), statusChanged(code(i), 2), statusChanged(code(i), 4));
     const r = await post(hub.url, communeToken, events, 'application/cloudevents-batch+json');
     expect(r.status).toBe(201);
     await eventually(async () => {
@@ -207,6 +211,14 @@ describe('the web console', () => {
         expect(position).toEqual(expect.any(Number));
         await expect(portalRow.textContent()).resolves.toBe(String(position));
       }
+      // Its trace id: the one stored with its events.
+      const { events: stored } = await getJson<{ events: { event: { traceparent?: string } }[] }>(
+        `${hub.url}/v1/streams/dossier-${encodeURIComponent(stale)}`,
+        hub.adminToken,
+      );
+      const traceIds = [...new Set(stored.map((e) => e.event.traceparent?.split('-')[1]).filter(Boolean))];
+      expect(traceIds.length).toBeGreaterThan(0);
+      await expect(page.locator('code.trace').allTextContents()).resolves.toEqual(traceIds);
       await screen('dossier');
 
       // A reconciliation of the portal finds the two injected mismatches.
