@@ -82,14 +82,15 @@ export function consoleCookie(
   req: FastifyRequest,
   name: string,
   value: string,
-  options: { path?: string; maxAgeSeconds: number },
+  /** Without `maxAgeSeconds`, a cookie of the browser session (gone when the browser closes). */
+  options: { path?: string; maxAgeSeconds?: number },
 ): string {
   return fastifyCookie.serialize(name, value, {
     httpOnly: true,
     sameSite: 'strict',
     secure: req.protocol === 'https',
     path: options.path ?? '/console',
-    maxAge: options.maxAgeSeconds,
+    ...(options.maxAgeSeconds === undefined ? {} : { maxAge: options.maxAgeSeconds }),
   });
 }
 

@@ -181,7 +181,8 @@ export class ConsoleController implements OnModuleInit, OnModuleDestroy {
     const session = this.sessions.create(token);
     appendCookie(
       reply,
-      consoleCookie(req, SESSION_COOKIE, session.id, { maxAgeSeconds: this.sessions.idleSeconds }),
+      // The server ends the session when idle; the browser drops the cookie when it closes.
+      consoleCookie(req, SESSION_COOKIE, session.id, {}),
     );
     appendCookie(
       reply,

@@ -45,10 +45,6 @@ export class ConsoleSessions {
     this.maxSessions = options.maxSessions ?? 10_000;
   }
 
-  get idleSeconds(): number {
-    return Math.floor(this.options.idleMs / 1000);
-  }
-
   create(token: string): ConsoleSession {
     const session: ConsoleSession = {
       id: randomBytes(32).toString('base64url'),
