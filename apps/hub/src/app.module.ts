@@ -8,12 +8,14 @@ import { OperationsModule } from './modules/operations.module.js';
 import { PrivacyAffectedModule } from './modules/privacy-affected.module.js';
 import { ReadsModule } from './modules/reads.module.js';
 import { HubRuntimeModule } from './modules/runtime.module.js';
+import { ConsoleModule } from './modules/console.module.js';
+import type { ConsoleSessions } from './console/sessions.js';
 import type { HubRuntime } from './runtime.js';
 
 /** The hub's HTTP application: one module per area, over the runtime's services. */
 @Module({})
 export class AppModule {
-  static forRuntime(runtime: HubRuntime): DynamicModule {
+  static forRuntime(runtime: HubRuntime, consoleSessions?: ConsoleSessions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -24,6 +26,7 @@ export class AppModule {
         AdministrationModule,
         PrivacyAffectedModule,
         HealthModule,
+        ...(consoleSessions ? [ConsoleModule.forSessions(consoleSessions)] : []),
       ],
       // Roles are checked before any pipe reads the body.
       providers: [{ provide: APP_GUARD, useClass: RolesGuard }],

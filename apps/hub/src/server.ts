@@ -21,6 +21,9 @@ import {
 } from './http/problem.filter.js';
 import { startEmbeddedSimulators } from './connectors/embedded-simulators.js';
 import { createRuntime, type HubRuntime } from './runtime.js';
+import { consoleClient, registerConsoleHttp } from './console/console-http.js';
+import { ConsoleSessions } from './console/sessions.js';
+import { fastifyCookie } from '@fastify/cookie';
 
 export interface Hub {
   app: NestFastifyApplication;
@@ -60,11 +63,16 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     // Node answers a missing Host with a bare 400; assertHeaders answers it with a problem.
     http: { requireHostHeader: false, headersTimeout, connectionsCheckingInterval },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRuntime(runtime), adapter, {
-    logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
-    bufferLogs: false,
-    bodyParser: false,
-  });
+  const consoleSessions = new ConsoleSessions({ idleMs: config.http.consoleSessionMinutes * 60_000 });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRuntime(runtime, consoleSessions),
+    adapter,
+    {
+      logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
+      bufferLogs: false,
+      bodyParser: false,
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
   fastify.server.on('checkExpectation', sendExpectationFailed);
   // A client that sends its whole request and then half-closes its side (it has nothing more to send)
@@ -101,11 +109,15 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     if (req.url.split('?')[0] === INGEST_PATH) return done(null, body);
     done(new DomainError('unsupported-media-type', 'send application/json'));
   });
+  // The console's cookies are parsed and written by @fastify/cookie's functions (no request hook).
+  await app.register(fastifyCookie as never, { hook: false });
+  registerConsoleHttp(fastify, (req) => req.url.split('?')[0] === INGEST_PATH);
   const limits = new RequestLimits(config.rateLimit, runtime.metrics, logger);
   const guard: GuardParts = {
     clients: runtime.clients,
     limits,
     authorizeMetrics: config.metrics.port === null ? metricsAuthorizer(config.metrics.token) : null,
+    consoleClient: consoleClient(consoleSessions, runtime.clients),
   };
   fastify.addHook('onRequest', async (req, reply) => {
     assertHeaders(req.raw);

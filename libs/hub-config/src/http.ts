@@ -24,6 +24,11 @@ export interface HttpConfig {
    * load balancer. @defaultValue 1024
    */
   maxConnectionsPerAddress: number;
+  /**
+   * A console session (`/console`) not used this long ends; the operator signs in again.
+   * @defaultValue 30
+   */
+  consoleSessionMinutes: number;
 }
 
 /**
@@ -75,6 +80,7 @@ export const HTTP_DEFAULTS: HttpConfig = {
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 72_000,
   maxConnectionsPerAddress: 1024,
+  consoleSessionMinutes: 30,
 };
 
 export const RATE_LIMIT_DEFAULTS: RateLimitConfig = {
@@ -94,6 +100,7 @@ export const HTTP_SCHEMA = settingsObject({
   requestTimeoutMs: integer(0, 3_600_000),
   keepAliveTimeoutMs: integer(100, 3_600_000),
   maxConnectionsPerAddress: integer(0, 1_000_000),
+  consoleSessionMinutes: integer(1, 1440),
 });
 
 const BUCKET_SCHEMA = settingsObject({

@@ -27,6 +27,7 @@ import {
   PortalSyncConnector,
   TokenBucket,
   captureClient,
+  type CircuitState,
   type CircuitTransition,
   type DossierSyncConnector,
   type EventSink,
@@ -58,6 +59,8 @@ export interface RunningConnectors {
   /** Where every connector parks its (target, dossier) pairs; undefined when none runs. */
   parking: ParkingStore | undefined;
   byTarget: ReadonlyMap<string, RunningConnector>;
+  /** Each outbound connector's circuit breaker, by target (the console shows their states). */
+  circuits?: ReadonlyMap<string, { readonly state: CircuitState }>;
   /** Verifies and captures the payment platform's callbacks; undefined when payments are off. */
   paymentCallbacks?: PaymentCallbackHandler;
 }
@@ -208,7 +211,12 @@ export async function connectorParts(
     subscribers,
     reconcilers,
     pollers,
-    running: { parking: ctx.parking, byTarget, ...(paymentCallbacks ? { paymentCallbacks } : {}) },
+    running: {
+      parking: ctx.parking,
+      byTarget,
+      circuits: ctx.breakers,
+      ...(paymentCallbacks ? { paymentCallbacks } : {}),
+    },
     close: () => {
       for (const limiter of ctx.limiters) limiter.stop();
     },

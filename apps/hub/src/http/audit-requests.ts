@@ -11,6 +11,11 @@ export function isOperatorRoute(route: string | undefined): route is string {
   return route !== undefined && (route.startsWith('/v1/admin') || route.startsWith('/v1/webhooks'));
 }
 
+/** The console's forms (sign-in included): each POST is an operator's action, or an attempt at one. */
+function isConsoleAction(route: string | undefined, method: string): route is string {
+  return route !== undefined && method === 'POST' && route.startsWith('/console');
+}
+
 /**
  * The audit entry of one call of the operator API, as it was answered: the caller (`anonymous` without
  * a valid token), `http.<method>`, the route pattern as subject, the path and the query (masked as
@@ -19,7 +24,8 @@ export function isOperatorRoute(route: string | undefined): route is string {
  */
 export function requestAuditEntry(req: FastifyRequest, reply: FastifyReply, at: string) {
   const route = req.routeOptions?.url;
-  if (!isOperatorRoute(route) || reply.statusCode === 429) return undefined;
+  if (!(isOperatorRoute(route) || isConsoleAction(route, req.method)) || reply.statusCode === 429)
+    return undefined;
   const { query } = requestLogFields(req) as { query?: Record<string, string> };
   const path = req.url.split('?')[0] ?? req.url;
   return {

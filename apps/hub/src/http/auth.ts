@@ -11,6 +11,8 @@ declare module 'fastify' {
 }
 
 const HEALTH = /^\/health\/(live|ready)(\?|$)/;
+/** The web console: its session cookie instead of a token (console/console-http.ts). */
+const CONSOLE = /^\/console(\/|\?|$)/;
 const METRICS = /^\/metrics(\?|$)/;
 /** The payment platform's callbacks, authenticated by their `MaXacThuc` digest instead of a token. */
 const CALLBACKS = /^\/v1\/callbacks\/payments(\?|$)/;
@@ -21,6 +23,8 @@ export interface GuardParts {
   limits: RequestLimits;
   /** Throws for a scrape without the metrics token; null when `/metrics` is on a listener of its own. */
   authorizeMetrics: ((authorization: string | string[] | undefined) => void) | null;
+  /** The client of the console session a request's cookie names; absent: no console. */
+  consoleClient?: (req: FastifyRequest) => Promise<Client | undefined>;
 }
 
 /**
@@ -55,6 +59,14 @@ export async function guardRequest(
     return undefined;
   }
   if (CALLBACKS.test(url)) return limits.address(req.ip, reply) ? undefined : refuse(limits, reply);
+  if (parts.consoleClient && CONSOLE.test(url)) {
+    // The console's pages decide what a request without a session gets (the login page).
+    const client = await parts.consoleClient(req);
+    if (!client) return limits.address(req.ip, reply) ? undefined : refuse(limits, reply);
+    if (!limits.client(client, reply, requestCost(req.method, url))) return refuse(limits, reply);
+    req.client = client;
+    return undefined;
+  }
   const token = bearerToken(req.headers.authorization);
   if (!token) {
     if (!limits.address(req.ip, reply)) return refuse(limits, reply);
