@@ -48,6 +48,8 @@ Commands:
       Follows the log live, one line per event (position, time, type, dossier; JSON lines with
       --json), reconnecting after the last position when the hub goes away; Ctrl-C stops it (exit 0).
   lgsp dossiers show DOSSIER_CODE
+      The dossier's view, then its state at each external system and webhook endpoint you may see
+      (last position delivered, when, parked and why).
   lgsp subscriptions
   lgsp parked list [--target TARGET] [--limit N] [--after ID]
   lgsp parked retry TARGET DOSSIER_CODE [--note NOTE]
@@ -183,6 +185,16 @@ type Client = {
   tokenIssuedAt?: string;
   revokedAt?: string;
 };
+/** One entry of a dossier's `sync` (GET /v1/dossiers/{code}). */
+type DossierSyncRow = {
+  target: string;
+  kind: 'connector' | 'webhook';
+  lastPosition: number | null;
+  lastDeliveredAt: string | null;
+  parked: boolean;
+  parkedReason?: string;
+};
+
 type ParkedItem = {
   id: number;
   target: string;
@@ -430,13 +442,25 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     case 'dossiers show': {
       if (!arg) throw new UsageError('dossiers show needs a dossier code');
       const view = await api.call<Record<string, unknown>>('GET', `/v1/dossiers/${encodeURIComponent(arg)}`);
-      out.print(
-        table(
-          ['FIELD', 'VALUE'],
-          Object.entries(view).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]),
-        ),
-        view,
+      const { sync, ...fields } = view as Record<string, unknown> & { sync?: DossierSyncRow[] };
+      const fieldTable = table(
+        ['FIELD', 'VALUE'],
+        Object.entries(fields).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]),
       );
+      const syncTable =
+        sync === undefined || sync.length === 0
+          ? ''
+          : `\n\n${table(
+              ['SYSTEM', 'KIND', 'LAST POSITION', 'DELIVERED AT', 'PARKED'],
+              sync.map((s) => [
+                s.target,
+                s.kind,
+                s.lastPosition ?? '-',
+                s.lastDeliveredAt ?? '-',
+                s.parked ? `yes: ${s.parkedReason ?? ''}` : 'no',
+              ]),
+            )}`;
+      out.print(`${fieldTable}${syncTable}`, view);
       return EXIT.ok;
     }
     case 'subscriptions': {

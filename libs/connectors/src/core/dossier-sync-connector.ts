@@ -8,7 +8,7 @@ import {
 } from '#lgsp/projections';
 import { type Page, type Subscriber } from '#lgsp/subscriptions';
 import { silentLogger, type Logger } from '#lgsp/observability';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { isPersonErased, PERSON_ERASED } from './erasure.js';
 import type { ParkingStore } from './parking/parking-store.js';
@@ -194,7 +194,10 @@ export class DossierSyncConnector implements Subscriber {
     return readDossierState(this.options.events, dossier, { throughVersion: version });
   }
 
-  /** Sends a dossier's state as of `last` through the gate; parks or holds it on failure. */
+  /**
+   * Sends a dossier's state as of `last` through the gate and records the position the target took;
+   * parks or holds it on failure.
+   */
   private async deliverDossier(group: DossierGroup, signal?: AbortSignal): Promise<DossierSyncOutcome> {
     const { dossier, first, last } = group;
     let state: DossierState | undefined;
@@ -209,7 +212,17 @@ export class DossierSyncConnector implements Subscriber {
       },
       signal,
     );
-    if (result.status === 'parked') {
+    if (result.status === 'delivered') {
+      // The dossier's state as of `last` is what the target holds now (GET /v1/dossiers/{code} shows it).
+      await this.options.parking.delivered([
+        {
+          target: this.target,
+          dossier,
+          position: last.position,
+          at: new Date((this.options.clock ?? systemClock).now()).toISOString(),
+        },
+      ]);
+    } else {
       // The whole of the dossier's events in the batch wait behind the parking, not only the first.
       await this.options.parking.hold(this.target, dossier, last.position);
       this.logger.warn(
