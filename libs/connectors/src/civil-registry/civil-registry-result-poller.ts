@@ -110,7 +110,7 @@ export class CivilRegistryResultPoller {
     this.loop = this.run(abort.signal);
   }
 
-  /** Stops the loop and resolves once the round under way has finished. */
+  /** Stops the loop and resolves once the item under way is captured; the others stay due. */
   async stop(): Promise<void> {
     this.abort?.abort(new Error('civil registry result poller stopped'));
     const loop = this.loop;
@@ -170,6 +170,8 @@ export class CivilRegistryResultPoller {
         continue;
       }
       for (const item of items) {
+        // Stopping: the items not captured yet stay due, for the next start.
+        if (stopping()) break;
         const outcome = await this.pollItem(item, results.get(item.key), signal);
         round.appended += outcome.appended;
         if (outcome.final) round.final++;

@@ -114,8 +114,9 @@ export class DossierSyncConnector implements Subscriber {
     });
   }
 
-  async handle(events: readonly StoredEvent[], _page?: Page): Promise<void> {
-    await this.deliver(events);
+  /** Delivers the batch; on shutdown (`page.signal`) the dossiers not sent yet are handed back. */
+  async handle(events: readonly StoredEvent[], page?: Page): Promise<void> {
+    await this.deliver(events, page?.signal);
   }
 
   /** Delivers one batch and tells what became of each dossier. */
@@ -125,6 +126,7 @@ export class DossierSyncConnector implements Subscriber {
     let next = 0;
     const worker = async () => {
       while (next < groups.length) {
+        signal?.throwIfAborted();
         const group = groups[next++]!;
         outcomes.push(await this.deliverDossier(group, signal));
       }
