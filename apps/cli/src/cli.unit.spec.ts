@@ -260,7 +260,7 @@ describe('lgsp reconcile', () => {
     try {
       const ok = io(hub.url);
       expect(await runCli(['reconcile', 'run', '--target', 'portal', '--json'], ok.cli)).toBe(0);
-      expect(JSON.parse(ok.out.stdout)).toEqual({ run: final });
+      expect(JSON.parse(ok.out.stdout)).toEqual({ run: final, mismatches: [] });
       final = run('rc-2', { state: 'failed', error: 'the portal export failed' });
       const failed = io(hub.url);
       expect(await runCli(['reconcile', 'run', '--target', 'portal'], failed.cli)).toBe(6);
@@ -309,7 +309,9 @@ describe('lgsp reconcile', () => {
         await runCli(['reconcile', 'show', 'rc-3', '--category', 'stale-status', '--limit', '5'], show.cli),
       ).toBe(0);
       expect(hub.seen[0]!.url).toBe('/v1/admin/reconciliations/rc-3?limit=5&category=stale-status');
-      expect(show.out.stdout).toMatch(/D1 +portal +TrangThaiHoSo +5 +- +stale-status +2026-11-23T09:00:01Z/);
+      expect(show.out.stdout).toMatch(
+        /1 +D1 +portal +TrangThaiHoSo +5 +- +stale-status +- +2026-11-23T09:00:01Z/,
+      );
       expect(show.out.stdout).toContain('more: --after 1');
       const bad = io(hub.url);
       expect(await runCli(['reconcile', 'show', 'rc-3', '--category', 'nope'], bad.cli)).toBe(2);

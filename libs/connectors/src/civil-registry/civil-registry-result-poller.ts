@@ -21,6 +21,7 @@ import {
   civilRegistryResultEvents,
 } from './civil-registry-mapping.js';
 import { CIVIL_REGISTRY_STATUS, type CivilRegistryResult } from './external/civil-registry-wire.js';
+import { markCausedByReplay } from '../core/replay-context.js';
 
 export interface CivilRegistryResultPollerOptions {
   client: Pick<CivilRegistryClient, 'results' | 'receive'>;
@@ -224,7 +225,7 @@ export class CivilRegistryResultPoller {
       // item as it was, so the next poll captures the same result (or a later one) again: its events
       // have the same ids, which the ingest keeps once, so nothing is appended twice and nothing is lost.
       // The other order could complete an item whose events were never appended.
-      const results = await this.options.sink.append(fresh);
+      const results = await this.options.sink.append(fresh.map((e) => markCausedByReplay(e, item.replay)));
       const appended = results.filter((r) => !r.duplicate).length;
       if (capture.events.length > 0 || capture.final) {
         this.logger.info(
