@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from '#lgsp/observability';
 import { systemClock, type Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { isPersonErased, PERSON_ERASED } from './erasure.js';
-import type { ParkingStore } from './parking/parking-store.js';
+import type { DeliveredPosition, ParkingStore } from './parking/parking-store.js';
 import type { TokenBucket } from './rate-limiter.js';
 import { withReplay } from './replay-context.js';
 import type { ConnectorRetryPolicy } from './retry.js';
@@ -94,6 +94,8 @@ export class DossierSyncConnector implements Subscriber {
   private readonly logger: Logger;
   /** True for an event that calls for a delivery (see {@link DossierSyncConnectorOptions.wants}). */
   readonly wants: (event: StoredEvent) => boolean;
+  /** Positions the target took, written once per batch (see {@link recordDelivered}). */
+  private unrecorded: DeliveredPosition[] = [];
 
   constructor(private readonly options: DossierSyncConnectorOptions) {
     this.name = options.name;
@@ -135,6 +137,7 @@ export class DossierSyncConnector implements Subscriber {
     const settled = await Promise.allSettled(
       Array.from({ length: Math.min(this.concurrency, groups.length) }, worker),
     );
+    await this.recordDelivered();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     return outcomes.sort((a, b) => a.firstPosition - b.firstPosition);
@@ -148,7 +151,11 @@ export class DossierSyncConnector implements Subscriber {
   async redeliver(dossier: string, signal?: AbortSignal): Promise<DossierSyncOutcome | undefined> {
     const last = (await this.stateOf(dossier))?.events.at(-1);
     if (last === undefined) return undefined;
-    return this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal);
+    try {
+      return await this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal);
+    } finally {
+      await this.recordDelivered();
+    }
   }
 
   /**
@@ -197,8 +204,17 @@ export class DossierSyncConnector implements Subscriber {
   }
 
   /**
-   * Sends a dossier's state as of `last` through the gate and records the position the target took;
-   * parks or holds it on failure.
+   * Writes the positions the target took since the last write, in one transaction (a batch's worth):
+   * the dossiers' sync state. A failed write throws, so the batch is delivered (and recorded) again.
+   */
+  private async recordDelivered(): Promise<void> {
+    const batch = this.unrecorded.splice(0);
+    if (batch.length > 0) await this.options.parking.delivered(batch);
+  }
+
+  /**
+   * Sends a dossier's state as of `last` through the gate, noting the position the target took (see
+   * {@link recordDelivered}); parks or holds it on failure.
    */
   private async deliverDossier(group: DossierGroup, signal?: AbortSignal): Promise<DossierSyncOutcome> {
     const { dossier, first, last } = group;
@@ -216,14 +232,12 @@ export class DossierSyncConnector implements Subscriber {
     );
     if (result.status === 'delivered') {
       // The dossier's state as of `last` is what the target holds now (GET /v1/dossiers/{code} shows it).
-      await this.options.parking.delivered([
-        {
-          target: this.target,
-          dossier,
-          position: last.position,
-          at: new Date((this.options.clock ?? systemClock).now()).toISOString(),
-        },
-      ]);
+      this.unrecorded.push({
+        target: this.target,
+        dossier,
+        position: last.position,
+        at: new Date((this.options.clock ?? systemClock).now()).toISOString(),
+      });
     } else {
       // The whole of the dossier's events in the batch wait behind the parking, not only the first.
       await this.options.parking.hold(this.target, dossier, last.position);
