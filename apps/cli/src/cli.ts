@@ -7,7 +7,7 @@ import { eventsTail } from './events-tail.js';
 import { CliConfigError, loadHubConfig } from './hub-config.js';
 import { EXIT, UsageError, isInterruption, type CliIo } from './io.js';
 import { privacyAffected } from './privacy.js';
-import { reconcileList, reconcileRun, reconcileShow } from './reconcile.js';
+import { reconcileList, reconcileResolve, reconcileRun, reconcileShow } from './reconcile.js';
 import { isYes, replayCommand, replayList, replayPlan, replayRun, replayStatus } from './replay.js';
 import { table } from './table.js';
 import { verify } from './verify.js';
@@ -48,6 +48,8 @@ Commands:
       Follows the log live, one line per event (position, time, type, dossier; JSON lines with
       --json), reconnecting after the last position when the hub goes away; Ctrl-C stops it (exit 0).
   lgsp dossiers show DOSSIER_CODE
+      The dossier's view, then its state at each external system and webhook endpoint you may see
+      (last position delivered, when, parked and why).
   lgsp subscriptions
   lgsp parked list [--target TARGET] [--limit N] [--after ID]
   lgsp parked retry TARGET DOSSIER_CODE [--note NOTE]
@@ -84,18 +86,28 @@ Commands:
       each of its dossiers; refused while an exempt procedure's dossier holds the subject's data.
   lgsp erasure refuse ID --basis TEXT [--note TEXT]
       Refuses the request, citing its legal basis.
-  lgsp reconcile run --target TARGET [SCOPE] [--no-wait]
+  lgsp reconcile run --target TARGET [SCOPE] [--no-wait] [--json [--limit N]]
       Compares TARGET (portal, one-stop-shop, civil-registry, payments) with the log over SCOPE and,
-      unless --no-wait, shows its progress, then the mismatches per category (exit 5 when any).
+      unless --no-wait, shows its progress, then the mismatches per category (exit 5 when a replay
+      can fix some, 8 when only records no replay can fix are open). --json adds the first N
+      mismatches (default 100) and the cursor of the next page.
   lgsp reconcile show ID [--category C] [--limit N] [--after SEQ]
+      The run and a page of its findings; long values are shown from their first difference (@N).
+  lgsp reconcile capture ID SEQ [--note NOTE]
+      Appends the system's record of an unexpected-extra finding to the log, as an event from that
+      system (the portal).
+  lgsp reconcile acknowledge ID SEQ --note NOTE
+      Leaves an unexpected-extra record in the system on purpose; later runs do not count it as open.
   lgsp reconcile list [--limit N] [--after ID]
-  lgsp replay plan --target TARGET [SCOPE] [--types T1,T2] [--from-reconciliation ID] [--limit N]
+  lgsp replay plan (--target TARGET | --from-reconciliation ID) [SCOPE] [--types T1,T2] [--limit N]
       What a replay would send (counts, first and last events, estimate, the first N dossiers,
-      default 20); sends nothing.
-  lgsp replay run --target TARGET [SCOPE] [--types T1,T2] [--from-reconciliation ID]
+      default 20), what it causes beyond the target, and what it cannot fix (exit 8 then); sends
+      nothing. With --from-reconciliation the target is the run's.
+  lgsp replay run (--target TARGET | --from-reconciliation ID) [SCOPE] [--types T1,T2]
                   [--yes] [--chunk-size N] [--rate PER_SECOND] [--no-wait]
-      Shows the plan, starts the replay and follows it to its end (exit 0 only when completed). A
-      replay above the hub's size limit needs confirmation: asked on a terminal, else --yes.
+      Shows the plan, starts the replay and follows it to its end (exit 0 only when completed; 8 when
+      it completed and left findings no replay can fix). A replay above the hub's size limit needs
+      confirmation: asked on a terminal, else --yes.
   lgsp replay status ID
   lgsp replay list [--limit N] [--after ID]
   lgsp replay pause|resume|cancel ID [--note NOTE]
@@ -135,7 +147,8 @@ Progress goes to stderr: a bar on a terminal, a plain line every 10 s otherwise.
 Exit codes: 0 success; 2 usage error, or a replay, webhook deletion or client revocation needing
 confirmation without a terminal or --yes; 3 the hub refused the request (its problem is printed); 4 the
 hub (or, for migrate and verify, the store) could not be reached; 5 a reconciliation found mismatches;
-6 a run ended failed or cancelled, or the replay, deletion or revocation was not confirmed; 7 verify found the hash chain broken or a checkpoint that does not match, or audit verify found the audit chain broken; 78
+6 a run ended failed or cancelled, or the replay, deletion or revocation was not confirmed; 7 verify found the hash chain broken or a checkpoint that does not match, or audit verify found the audit chain broken; 8 the findings
+left are ones no replay can fix (unexpected extras: capture or acknowledge them); 78
 bad configuration; 130 interrupted while following a run (the run goes on in the hub).`;
 
 /**
@@ -183,6 +196,16 @@ type Client = {
   tokenIssuedAt?: string;
   revokedAt?: string;
 };
+/** One entry of a dossier's `sync` (GET /v1/dossiers/{code}). */
+type DossierSyncRow = {
+  target: string;
+  kind: 'connector' | 'webhook';
+  lastPosition: number | null;
+  lastDeliveredAt: string | null;
+  parked: boolean;
+  parkedReason?: string;
+};
+
 type ParkedItem = {
   id: number;
   target: string;
@@ -229,6 +252,8 @@ const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
     'reconcile run': reconcileRun,
     'reconcile show': reconcileShow,
     'reconcile list': reconcileList,
+    'reconcile capture': (ctx: Ctx) => reconcileResolve(ctx, 'capture'),
+    'reconcile acknowledge': (ctx: Ctx) => reconcileResolve(ctx, 'acknowledge'),
     'replay plan': replayPlan,
     'replay run': replayRun,
     'replay status': replayStatus,
@@ -430,13 +455,25 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     case 'dossiers show': {
       if (!arg) throw new UsageError('dossiers show needs a dossier code');
       const view = await api.call<Record<string, unknown>>('GET', `/v1/dossiers/${encodeURIComponent(arg)}`);
-      out.print(
-        table(
-          ['FIELD', 'VALUE'],
-          Object.entries(view).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]),
-        ),
-        view,
+      const { sync, ...fields } = view as Record<string, unknown> & { sync?: DossierSyncRow[] };
+      const fieldTable = table(
+        ['FIELD', 'VALUE'],
+        Object.entries(fields).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v]),
       );
+      const syncTable =
+        sync === undefined || sync.length === 0
+          ? ''
+          : `\n\n${table(
+              ['SYSTEM', 'KIND', 'LAST POSITION', 'DELIVERED AT', 'PARKED'],
+              sync.map((s) => [
+                s.target,
+                s.kind,
+                s.lastPosition ?? '-',
+                s.lastDeliveredAt ?? '-',
+                s.parked ? `yes: ${s.parkedReason ?? ''}` : 'no',
+              ]),
+            )}`;
+      out.print(`${fieldTable}${syncTable}`, view);
       return EXIT.ok;
     }
     case 'subscriptions': {

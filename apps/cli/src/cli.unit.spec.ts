@@ -260,7 +260,7 @@ describe('lgsp reconcile', () => {
     try {
       const ok = io(hub.url);
       expect(await runCli(['reconcile', 'run', '--target', 'portal', '--json'], ok.cli)).toBe(0);
-      expect(JSON.parse(ok.out.stdout)).toEqual({ run: final });
+      expect(JSON.parse(ok.out.stdout)).toEqual({ run: final, mismatches: [] });
       final = run('rc-2', { state: 'failed', error: 'the portal export failed' });
       const failed = io(hub.url);
       expect(await runCli(['reconcile', 'run', '--target', 'portal'], failed.cli)).toBe(6);
@@ -309,7 +309,9 @@ describe('lgsp reconcile', () => {
         await runCli(['reconcile', 'show', 'rc-3', '--category', 'stale-status', '--limit', '5'], show.cli),
       ).toBe(0);
       expect(hub.seen[0]!.url).toBe('/v1/admin/reconciliations/rc-3?limit=5&category=stale-status');
-      expect(show.out.stdout).toMatch(/D1 +portal +TrangThaiHoSo +5 +- +stale-status +2026-11-23T09:00:01Z/);
+      expect(show.out.stdout).toMatch(
+        /1 +D1 +portal +TrangThaiHoSo +5 +- +stale-status +- +2026-11-23T09:00:01Z/,
+      );
       expect(show.out.stdout).toContain('more: --after 1');
       const bad = io(hub.url);
       expect(await runCli(['reconcile', 'show', 'rc-3', '--category', 'nope'], bad.cli)).toBe(2);
@@ -565,5 +567,200 @@ describe('lgsp audit and events tail', () => {
     const { cli, out } = io('http://127.0.0.1:9');
     expect(await runCli(['replay', 'list'], cli)).toBe(4);
     expect(out.stderr).toContain('cannot reach the hub at http://127.0.0.1:9');
+  });
+});
+
+describe('the operator flow (issue 17)', () => {
+  const extraPlan = {
+    ...plan(0),
+    scope: { reconciliationRun: 'rc-9' },
+    dossiers: [],
+    cannotFix: {
+      category: 'unexpected-extra',
+      dossiers: ['X1', 'X2'],
+      advice:
+        '2 records are in portal and never in the log: a replay sends the log and cannot remove or explain them.',
+    },
+    effects: 'the civil registry may re-issue certificates',
+  };
+
+  it('replay plan|run --from-reconciliation need no --target, say what a replay cannot fix and causes, and exit 8', async () => {
+    const hub = await fakeHub({
+      'POST /v1/admin/replays/plan': () => [200, { plan: extraPlan }],
+      'POST /v1/admin/replays': () => [
+        201,
+        { replay: replay({ state: 'completed', total: 0 }), plan: extraPlan },
+      ],
+    });
+    try {
+      const planned = io(hub.url);
+      expect(await runCli(['replay', 'plan', '--from-reconciliation', 'rc-9'], planned.cli)).toBe(8);
+      expect(hub.seen[0]).toMatchObject({
+        url: '/v1/admin/replays/plan',
+        body: { scope: { reconciliationRun: 'rc-9' } },
+      });
+      expect(hub.seen[0]!.body).not.toHaveProperty('target');
+      expect(planned.out.stdout).toContain(
+        'Caused by this replay: the civil registry may re-issue certificates.',
+      );
+      expect(planned.out.stdout).toMatch(/Not fixable by a replay \(unexpected-extra, left out\): 2 records/);
+      expect(planned.out.stdout).toContain('X1, X2');
+      expect(planned.out.stdout).toContain('lgsp reconcile capture|acknowledge rc-9 SEQ');
+      // A run already done in its answer is reported at once: no poll at all, even at the default 1 s.
+      const ran = io(hub.url, { pollMs: 1000 });
+      const started = Date.now();
+      expect(await runCli(['replay', 'run', '--from-reconciliation', 'rc-9'], ran.cli)).toBe(8);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(hub.seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /v1/admin/replays/plan',
+        'POST /v1/admin/replays',
+      ]);
+      const bad = io(hub.url);
+      expect(await runCli(['replay', 'plan'], bad.cli)).toBe(2);
+      expect(bad.out.stderr).toContain('needs --target');
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('follows a short run at once: the first poll comes within tens of ms, not after a second', async () => {
+    let polls = 0;
+    const hub = await fakeHub({
+      'POST /v1/admin/reconciliations': () => [202, { run: run('rc-5') }],
+      'GET /v1/admin/reconciliations/rc-5': () => {
+        polls++;
+        return [200, { run: run('rc-5', { state: 'completed' }), mismatches: [] }];
+      },
+    });
+    try {
+      const { cli } = io(hub.url, { pollMs: 1000 });
+      const started = Date.now();
+      expect(await runCli(['reconcile', 'run', '--target', 'portal'], cli)).toBe(0);
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(polls).toBe(1);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('reconcile show shows two long values from their first difference; run --json gives the mismatches and exit 8 for extras only', async () => {
+    const long = (tail: string) => `Nguyễn Thị Hoà, thôn Bình Sơn, xã Bình Sơn, huyện Bình Sơn — ${tail}`;
+    const extraRun = run('rc-6', {
+      state: 'completed',
+      mismatches: {
+        total: 3,
+        dossiers: 3,
+        byCategory: { 'unexpected-extra': 2, 'wrong-field': 1 },
+        resolved: 1,
+      },
+    });
+    const mismatches = [
+      {
+        seq: 1,
+        dossier: 'D1',
+        system: 'portal',
+        field: 'DiaChi',
+        expected: long('số 12'),
+        actual: long('số 21'),
+        category: 'wrong-field',
+        detectedAt: 't',
+      },
+      {
+        seq: 2,
+        dossier: 'X1',
+        system: 'portal',
+        field: '*',
+        expected: null,
+        actual: { MaHoSo: 'X1' },
+        category: 'unexpected-extra',
+        detectedAt: 't',
+      },
+      {
+        seq: 3,
+        dossier: 'X2',
+        system: 'portal',
+        field: '*',
+        expected: null,
+        actual: { MaHoSo: 'X2' },
+        category: 'unexpected-extra',
+        detectedAt: 't',
+        resolution: { action: 'acknowledged', by: 'ops', at: 't', note: 'test record' },
+      },
+    ];
+    let finalRun: Record<string, unknown> = extraRun;
+    const hub = await fakeHub({
+      'GET /v1/admin/reconciliations/rc-6': () => [200, { run: finalRun, mismatches, next: 3 }],
+      'POST /v1/admin/reconciliations': () => [202, { run: run('rc-6') }],
+    });
+    try {
+      const show = io(hub.url);
+      expect(await runCli(['reconcile', 'show', 'rc-6'], show.cli)).toBe(5);
+      const line = show.out.stdout.split('\n').find((l) => l.startsWith('1 '))!;
+      expect(line).toContain('@65 …nh Sơn — số 12');
+      expect(line).toContain('số 12');
+      expect(line).toContain('số 21');
+      expect(show.out.stdout).toMatch(/2 +X1 .*unexpected-extra +open \(no replay fixes it\)/);
+      expect(show.out.stdout).toMatch(/3 +X2 .*unexpected-extra +acknowledged/);
+      expect(show.out.stdout).toMatch(/captured or acknowledged +1/);
+      const json = io(hub.url);
+      expect(
+        await runCli(['reconcile', 'run', '--target', 'portal', '--json', '--limit', '3'], json.cli),
+      ).toBe(5);
+      expect(JSON.parse(json.out.stdout)).toEqual({ run: extraRun, mismatches, next: 3 });
+      expect(hub.seen.at(-1)!.url).toBe('/v1/admin/reconciliations/rc-6?limit=3');
+      // Only an extra open: no replay can fix it.
+      finalRun = {
+        ...extraRun,
+        mismatches: { total: 2, dossiers: 2, byCategory: { 'unexpected-extra': 2 }, resolved: 1 },
+      };
+      expect(await runCli(['reconcile', 'show', 'rc-6'], io(hub.url).cli)).toBe(8);
+      finalRun = {
+        ...extraRun,
+        mismatches: { total: 2, dossiers: 2, byCategory: { 'unexpected-extra': 2 }, resolved: 2 },
+      };
+      expect(await runCli(['reconcile', 'show', 'rc-6'], io(hub.url).cli)).toBe(0);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('reconcile capture|acknowledge post to the finding, acknowledge needs a note', async () => {
+    const resolved = (action: string) => ({
+      mismatch: {
+        seq: 2,
+        dossier: 'X1',
+        system: 'portal',
+        field: '*',
+        expected: null,
+        actual: {},
+        category: 'unexpected-extra',
+        detectedAt: 't',
+        resolution: { action, by: 'ops', at: 't', position: 77 },
+      },
+      run: run('rc-6', { state: 'completed' }),
+    });
+    const hub = await fakeHub({
+      'POST /v1/admin/reconciliations/rc-6/mismatches/2/capture': () => [200, resolved('captured')],
+      'POST /v1/admin/reconciliations/rc-6/mismatches/2/acknowledge': () => [200, resolved('acknowledged')],
+    });
+    try {
+      const cap = io(hub.url);
+      expect(await runCli(['reconcile', 'capture', 'rc-6', '2'], cap.cli)).toBe(0);
+      expect(cap.out.stdout).toMatch(/resolution: +captured/);
+      expect(cap.out.stdout).toMatch(/log position: +77/);
+      const bad = io(hub.url);
+      expect(await runCli(['reconcile', 'acknowledge', 'rc-6', '2'], bad.cli)).toBe(2);
+      expect(await runCli(['reconcile', 'capture', 'rc-6', 'two'], bad.cli)).toBe(2);
+      const ack = io(hub.url);
+      expect(await runCli(['reconcile', 'acknowledge', 'rc-6', '2', '--note', 'test record'], ack.cli)).toBe(
+        0,
+      );
+      expect(hub.seen.map((r) => [r.url, r.body])).toEqual([
+        ['/v1/admin/reconciliations/rc-6/mismatches/2/capture', {}],
+        ['/v1/admin/reconciliations/rc-6/mismatches/2/acknowledge', { note: 'test record' }],
+      ]);
+    } finally {
+      await hub.close();
+    }
   });
 });

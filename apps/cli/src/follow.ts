@@ -3,6 +3,9 @@ import type { Ctx } from './command.js';
 import { isInterruption, nowOf, sleep } from './io.js';
 import { ProgressLine } from './progress.js';
 
+/** The first poll of a run not finished yet; each next one waits twice as long, up to `pollMs`. */
+const FIRST_POLL_MS = 25;
+
 /** How long a followed run may go without an answer from the hub (a restart) before the CLI gives up. */
 const UNREACHABLE_GRACE_MS = 60_000;
 
@@ -13,7 +16,8 @@ export interface Followed<T> {
 }
 
 /**
- * Polls a run until `finished` says so, drawing its progress on stderr. The hub may restart under a
+ * Polls a run until `finished` says so (not at all when it is finished already), drawing its progress
+ * on stderr. The hub may restart under a
  * long run (a replay resumes by itself): unreachable polls are retried for a minute before giving up.
  * A problem answer (e.g. the run is gone) ends the wait at once.
  */
@@ -34,8 +38,10 @@ export async function follow<T>(
   };
   try {
     draw();
-    while (!finished(last)) {
-      await sleep(ctx.io.pollMs ?? 1000, ctx.io.interrupt);
+    // A run done already is answered at once; a short one is seen ending within a few tens of ms, and
+    // a long one is polled every pollMs.
+    for (let polls = 0; !finished(last); polls++) {
+      await sleep(Math.min(ctx.io.pollMs ?? 1000, FIRST_POLL_MS * 2 ** polls), ctx.io.interrupt);
       try {
         last = await read();
         unreachableSince = undefined;

@@ -21,6 +21,13 @@ export const EXIT = {
    * or a signed checkpoint that does not match it.
    */
   chainBroken: 7,
+  /**
+   * The mismatches left are ones no replay can fix: records only the target holds (`unexpected-extra`),
+   * to capture into the log or acknowledge (`lgsp reconcile capture|acknowledge`). From `reconcile run`
+   * and `show` when every open mismatch is such; from `replay plan` and `run` when the plan leaves such
+   * findings out.
+   */
+  unfixable: 8,
   /** Bad configuration (migrate, verify). */
   config: 78,
   /** Ctrl-C while following a run: the run itself goes on in the hub. */

@@ -11,7 +11,7 @@ import { EXIT, UsageError } from './io.js';
 import { formatCount, formatDuration, percent } from './progress.js';
 import { describeScope } from './scope.js';
 import { reconciliationScope } from './scope.js';
-import { cell, fields, table } from './table.js';
+import { difference, fields, table } from './table.js';
 
 /** The categories in the order operators read them (the hub's MISMATCH_CATEGORIES). */
 const CATEGORIES = [
@@ -62,12 +62,65 @@ export async function reconcileRun(ctx: Ctx): Promise<number> {
     );
     return EXIT.interrupted;
   }
-  ctx.out.print(summary(last), { run: last });
+  // --json: the run and the first page of its mismatches (--limit, default 100), `next` for the rest.
+  const page = ctx.out.json
+    ? await ctx.api.call<{ mismatches: (Mismatch & { seq: number })[]; next?: number }>(
+        'GET',
+        `/v1/admin/reconciliations/${encodeURIComponent(last.id)}${query({ limit: intFlag(ctx.flags, 'limit', 1, 1000) ?? 100 })}`,
+      )
+    : undefined;
+  ctx.out.print(summary(last), {
+    run: last,
+    ...(page === undefined
+      ? {}
+      : { mismatches: page.mismatches, ...(page.next === undefined ? {} : { next: page.next }) }),
+  });
   if (last.state === 'failed') {
     ctx.io.stderr.write(`lgsp: reconciliation ${last.id} failed: ${last.error ?? 'no reason given'}\n`);
     return EXIT.incomplete;
   }
-  return last.mismatches.total > 0 ? EXIT.mismatches : EXIT.ok;
+  return findingsExit(last);
+}
+
+/**
+ * 0 when nothing is open; {@link EXIT.unfixable} when every open finding is a record only the system
+ * holds (capture or acknowledge it: no replay can fix it); {@link EXIT.mismatches} otherwise (a replay
+ * from the run fixes those).
+ */
+export function findingsExit(run: ReconciliationRun): number {
+  const resolved = run.mismatches.resolved ?? 0;
+  const open = run.mismatches.total - resolved;
+  if (open <= 0) return EXIT.ok;
+  const openExtras = (run.mismatches.byCategory['unexpected-extra'] ?? 0) - resolved;
+  return openExtras >= open ? EXIT.unfixable : EXIT.mismatches;
+}
+
+/** `reconcile capture|acknowledge RUN SEQ [--note]`: what an operator does about an unexpected extra. */
+export async function reconcileResolve(ctx: Ctx, action: 'capture' | 'acknowledge'): Promise<number> {
+  const id = requireArg(ctx, 'a reconciliation run ID', `reconcile ${action}`);
+  const seq = ctx.args[1];
+  if (seq === undefined || !/^[1-9][0-9]*$/.test(seq))
+    throw new UsageError(`reconcile ${action} needs the finding's SEQ (see lgsp reconcile show ${id})`);
+  if (action === 'acknowledge' && !ctx.flags.note)
+    throw new UsageError('reconcile acknowledge needs --note NOTE: why the record may stay in the system');
+  const r = await ctx.api.call<{ mismatch: Mismatch & { seq: number }; run: ReconciliationRun }>(
+    'POST',
+    `/v1/admin/reconciliations/${encodeURIComponent(id)}/mismatches/${seq}/${action}`,
+    ctx.flags.note === undefined ? {} : { note: ctx.flags.note },
+  );
+  const m = r.mismatch;
+  ctx.out.print(
+    fields([
+      ['finding', `${m.seq} of ${id}: ${m.dossier} in ${m.system} (${m.category})`],
+      ['resolution', m.resolution?.action],
+      ['by', m.resolution?.by],
+      ['at', m.resolution?.at],
+      ['log position', m.resolution?.position],
+      ['note', m.resolution?.note],
+    ]),
+    r,
+  );
+  return EXIT.ok;
 }
 
 /** `reconcile show ID`: the run and a page of its mismatches. */
@@ -83,24 +136,38 @@ export async function reconcileShow(ctx: Ctx): Promise<number> {
     mismatches: (Mismatch & { seq: number })[];
     next?: number;
   }>('GET', `/v1/admin/reconciliations/${encodeURIComponent(id)}${query({ limit, after, category })}`);
+  const rows = r.mismatches.map((m) => {
+    const [expected, actual] = difference(m.expected, m.actual);
+    return [
+      m.seq,
+      m.dossier,
+      m.system,
+      m.field,
+      expected,
+      actual,
+      m.category,
+      m.resolution === undefined
+        ? m.category === 'unexpected-extra'
+          ? 'open (no replay fixes it)'
+          : '-'
+        : m.resolution.action,
+      m.detectedAt,
+    ];
+  });
+  const cut = rows.some((row) => String(row[4]).startsWith('@'));
   ctx.out.print(
     `${summary(r.run)}\n\n` +
       table(
-        ['DOSSIER', 'SYSTEM', 'FIELD', 'EXPECTED', 'ACTUAL', 'CATEGORY', 'DETECTED'],
-        r.mismatches.map((m) => [
-          m.dossier,
-          m.system,
-          m.field,
-          cell(m.expected),
-          cell(m.actual),
-          m.category,
-          m.detectedAt,
-        ]),
+        ['SEQ', 'DOSSIER', 'SYSTEM', 'FIELD', 'EXPECTED', 'ACTUAL', 'CATEGORY', 'RESOLUTION', 'DETECTED'],
+        rows,
       ) +
+      (cut
+        ? '\n@N: the long values from their first difference, at character N (--json gives them whole)'
+        : '') +
       (r.next === undefined ? '' : `\nmore: --after ${r.next}`),
     r,
   );
-  return EXIT.ok;
+  return r.run.state === 'completed' ? findingsExit(r.run) : EXIT.ok;
 }
 
 /** `reconcile list`: the runs, newest first. */
@@ -160,6 +227,7 @@ function summary(run: ReconciliationRun): string {
           'total',
           `${mismatches.total} (${mismatches.dossiers} dossier${mismatches.dossiers === 1 ? '' : 's'})`,
         ],
+        ...((mismatches.resolved ?? 0) > 0 ? [['captured or acknowledged', mismatches.resolved]] : []),
       ],
     )
   );

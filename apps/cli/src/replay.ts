@@ -14,13 +14,17 @@ const TARGETS = 'portal, one-stop-shop, civil-registry, payments or kafka:<consu
 /** Whether an answer to the confirmation question is a yes (`y`, `yes`, any case). */
 export const isYes = (answer: string): boolean => /^\s*y(es)?\s*$/i.test(answer);
 
-/** The target and scope of `replay plan` and `replay run`. */
-function request(ctx: Ctx, command: string): { target: string; scope?: ReplayScope } {
+/** The target and scope of `replay plan` and `replay run`; with --from-reconciliation the run names the target. */
+function request(ctx: Ctx, command: string): { target?: string; scope?: ReplayScope } {
   const target = ctx.flags.target;
-  if (!target) throw new UsageError(`${command} needs --target (${TARGETS})`);
   const scope = replayScope(ctx);
-  return { target, ...(Object.keys(scope).length > 0 ? { scope } : {}) };
+  if (!target && scope.reconciliationRun === undefined)
+    throw new UsageError(`${command} needs --target (${TARGETS}) or --from-reconciliation ID`);
+  return { ...(target ? { target } : {}), ...(Object.keys(scope).length > 0 ? { scope } : {}) };
 }
+
+/** 0, or {@link EXIT.unfixable} when the plan leaves out findings a replay cannot fix. */
+const planExit = (plan: ReplayPlan): number => (plan.cannotFix ? EXIT.unfixable : EXIT.ok);
 
 /** `replay plan`: what a replay would send, without sending anything. */
 export async function replayPlan(ctx: Ctx): Promise<number> {
@@ -31,7 +35,7 @@ export async function replayPlan(ctx: Ctx): Promise<number> {
     request(ctx, 'replay plan'),
   );
   ctx.out.print(describePlan(plan, shown), { plan });
-  return EXIT.ok;
+  return planExit(plan);
 }
 
 /**
@@ -64,7 +68,7 @@ export async function replayRun(ctx: Ctx): Promise<number> {
       return EXIT.usage;
     }
     const { plan } = await ctx.api.call<{ plan: ReplayPlan }>('POST', '/v1/admin/replays/plan', {
-      target: base.target,
+      ...(base.target ? { target: base.target } : {}),
       ...(base.scope ? { scope: base.scope } : {}),
     });
     ctx.io.stderr.write(`${describePlan(plan, 20)}\n\n`);
@@ -103,7 +107,7 @@ export async function replayRun(ctx: Ctx): Promise<number> {
     return EXIT.interrupted;
   }
   ctx.out.print(describeReplay(last), { replay: last, plan });
-  if (last.state === 'completed') return EXIT.ok;
+  if (last.state === 'completed') return planExit(plan);
   ctx.io.stderr.write(`lgsp: replay ${last.id} ${last.state}${last.error ? `: ${last.error}` : ''}\n`);
   return EXIT.incomplete;
 }
@@ -181,14 +185,30 @@ export function describePlan(plan: ReplayPlan, shown: number): string {
     ['log position', plan.logPosition],
     ['confirmation', plan.confirmationRequired ? 'required to run (--yes)' : 'not required'],
   ]);
+  const notes = [
+    ...(plan.effects === undefined ? [] : [`Caused by this replay: ${plan.effects}.`]),
+    ...(plan.cannotFix === undefined
+      ? []
+      : [
+          `Not fixable by a replay (${plan.cannotFix.category}, left out): ${plan.cannotFix.advice}\n` +
+            `  ${plan.cannotFix.dossiers.slice(0, shown).join(', ')}` +
+            (plan.cannotFix.dossiers.length > shown
+              ? ` … and ${formatCount(plan.cannotFix.dossiers.length - shown)} more`
+              : '') +
+            `\n  lgsp reconcile capture|acknowledge ${plan.scope.reconciliationRun ?? 'RUN'} SEQ (see lgsp reconcile show)`,
+        ]),
+  ];
   const first = plan.dossiers.slice(0, shown);
   const more = plan.dossiers.length - first.length;
-  if (first.length === 0) return head;
+  const tail = notes.length === 0 ? '' : `\n\n${notes.join('\n\n')}`;
+  if (first.length === 0) return `${head}${tail}`;
   return (
     `${head}\n\n${table(
       [`FIRST ${first.length} DOSSIERS`],
       first.map((d) => [d]),
-    )}` + (more > 0 ? `\n… and ${formatCount(more)} more (--json lists them all)` : '')
+    )}` +
+    (more > 0 ? `\n… and ${formatCount(more)} more (--json lists them all)` : '') +
+    tail
   );
 }
 

@@ -27,3 +27,25 @@ export function cell(value: unknown, max = 48): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
+
+/**
+ * Expected and actual of a finding, each in one cell of at most `max` characters. When one is longer,
+ * both show the same window around their first difference, `@N` its character position (from 1), so
+ * two long values that differ late do not look the same; `--json` gives them whole.
+ */
+export function difference(expected: unknown, actual: unknown, max = 48): [string, string] {
+  const a = cell(expected, Number.MAX_SAFE_INTEGER);
+  const b = cell(actual, Number.MAX_SAFE_INTEGER);
+  if (a.length <= max && b.length <= max) return [a, b];
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const at = `@${i + 1} `;
+  const start = Math.max(0, i - 12);
+  const lead = start > 0 ? '…' : '';
+  const room = max - at.length - lead.length - 1;
+  const clip = (t: string): string => {
+    const part = t.slice(start, start + room);
+    return `${at}${lead}${part}${start + room < t.length ? '…' : ''}`;
+  };
+  return [clip(a), clip(b)];
+}

@@ -205,6 +205,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     reconcilers: connectors.reconcilers,
     expected: (scope, signal) => expectedDossiers(store, scope, { signal }),
     audit,
+    ingest,
     ...(copies ? { copies } : {}),
   });
   const affected = privacy
@@ -411,16 +412,22 @@ function reconciliationLookup(reconciliation: ReconciliationService): Reconcilia
     const run = await reconciliation.get(id).catch(() => undefined);
     if (run === undefined) return undefined;
     const dossiers = new Set<string>();
+    // Records only the system holds, still open: no replay can fix them (the plan says so).
+    const extras = new Set<string>();
     let after: number | undefined;
     for (;;) {
       const page = await reconciliation.mismatches(id, {
         limit: 1000,
         ...(after === undefined ? {} : { after }),
       });
-      for (const m of page.mismatches) dossiers.add(m.dossier);
+      for (const m of page.mismatches) {
+        if (m.category === 'unexpected-extra') {
+          if (m.resolution === undefined) extras.add(m.dossier);
+        } else dossiers.add(m.dossier);
+      }
       if (page.next === undefined) break;
       after = page.next;
     }
-    return { target: run.target, dossiers: [...dossiers] };
+    return { target: run.target, dossiers: [...dossiers, ...extras], extras: [...extras] };
   };
 }

@@ -61,6 +61,29 @@ export interface Mismatch {
   category: MismatchCategory;
   /** RFC 3339. */
   detectedAt: string;
+  /** An `unexpected-extra` an operator captured or acknowledged (no replay can fix one). */
+  resolution?: ExtraResolution;
+}
+
+/** The two things an operator can do about an `unexpected-extra` finding. */
+export type ExtraAction = 'captured' | 'acknowledged';
+
+/**
+ * What an operator did about a record only the system holds: `captured` it into the log as an event
+ * from that system (it happened there), or `acknowledged` it with a note (later runs inherit the
+ * acknowledgement and do not count the record as open again).
+ */
+export interface ExtraResolution {
+  action: ExtraAction;
+  /** The operator (client name). */
+  by: string;
+  /** RFC 3339. */
+  at: string;
+  note?: string;
+  /** `captured`: the log position of the event appended. */
+  position?: number;
+  /** Inherited: the run in which the record was acknowledged. */
+  fromRun?: string;
 }
 
 export type ReconciliationState = 'running' | 'completed' | 'failed';
@@ -88,7 +111,13 @@ export interface ReconciliationRun {
   logPosition?: number;
   progress: ReconciliationProgress;
   /** Mismatches found, in all and per category (complete once `completed`). */
-  mismatches: { total: number; dossiers: number; byCategory: Partial<Record<MismatchCategory, number>> };
+  mismatches: {
+    total: number;
+    dossiers: number;
+    byCategory: Partial<Record<MismatchCategory, number>>;
+    /** `unexpected-extra` findings captured or acknowledged (in this run, or inherited); absent: 0. */
+    resolved?: number;
+  };
   /** Why a `failed` run failed (no personal data). */
   error?: string;
 }
@@ -114,6 +143,18 @@ export interface ReconciliationStore {
     runId: string,
     query: { limit: number; after?: number; category?: MismatchCategory },
   ): Promise<(Mismatch & { seq: number })[]>;
+  /** One mismatch of a run by its `seq`. */
+  mismatch(runId: string, seq: number): Promise<(Mismatch & { seq: number }) | undefined>;
+  /**
+   * Records the operator's resolution of a finding, once: false when it was resolved already. An
+   * acknowledgement is also remembered for the (system, dossier) pair, for later runs.
+   */
+  resolve(runId: string, seq: number, resolution: ExtraResolution): Promise<boolean>;
+  /** The acknowledgements remembered for these records of `system` (by dossier), with their run. */
+  acknowledged(
+    system: string,
+    dossiers: readonly string[],
+  ): Promise<Map<string, ExtraResolution & { fromRun: string }>>;
 }
 
 /** A dossier as the log implies it: its events (of the dossier view's types) and the folded view. */
@@ -142,6 +183,14 @@ export interface ReconcileContext {
  */
 export interface TargetReconciler {
   readonly target: ReconciliationTarget;
+  /**
+   * The event that records what the system holds of a dossier the log never had (an
+   * `unexpected-extra`), with the system as its `source`, for an operator's capture; undefined when
+   * the system no longer holds it. Absent for systems whose records cannot be told as an event.
+   * @throws ConnectorError when the system cannot be read; DomainError `invalid` when its record cannot
+   *   become a valid event (the reason names the field, never a citizen's data).
+   */
+  capture?(dossier: string, signal?: AbortSignal): Promise<import('#lgsp/contracts').CloudEvent | undefined>;
   reconcile(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError, type Issue } from '#lgsp/contracts';
+import { DomainError, type CloudEvent, type Issue } from '#lgsp/contracts';
 import { maskIdNumbers, systemClock, type Clock, type Logger } from '#lgsp/observability';
 import type { AuditLog } from '#lgsp/security';
 import {
   MISMATCH_CATEGORIES,
   RECONCILIATION_TARGETS,
   type ExpectedDossier,
+  type ExtraAction,
+  type ExtraResolution,
   type ListQuery,
   type Mismatch,
   type MismatchCategory,
@@ -48,6 +50,20 @@ export interface ReconciliationServiceOptions {
    * @defaultValue 500
    */
   batchSize?: number;
+  /**
+   * Where a captured extra is appended (the hub's ingest, acting as the system: NFC, schema
+   * validation, deduplication on (source, id)). Without it, capture is refused.
+   */
+  sink?: { append(events: readonly CloudEvent[]): Promise<readonly { position: number }[]> };
+}
+
+/** An operator's capture or acknowledgement of an `unexpected-extra` finding. */
+export interface ResolveExtraRequest {
+  action: ExtraAction;
+  /** The operator (client name). */
+  by: string;
+  /** Required to acknowledge: why the record may stay in the system. */
+  note?: string;
 }
 
 /** A page of a run's mismatches; `next` is the cursor of the following page when there is one. */
@@ -151,6 +167,114 @@ export class ReconciliationService {
     return found.length > query.limit ? { mismatches: page, next: page.at(-1)!.seq } : { mismatches: page };
   }
 
+  /**
+   * Captures an `unexpected-extra` into the log (the system's record as an event from that system:
+   * it happened there), or acknowledges it with a note; audited as `reconciliation.capture` or
+   * `reconciliation.acknowledge`, refusals included. An acknowledged record is not open again in later
+   * runs. A replay cannot fix such a finding: it sends the log, which never had the record.
+   * @throws DomainError `not-found` (run or finding), `invalid` (not an extra, no note), `conflict`
+   *   (resolved already, the run still running, the system cannot tell its record as an event, or
+   *   no longer holds it).
+   */
+  async resolveExtra(
+    runId: string,
+    seq: number,
+    request: ResolveExtraRequest,
+  ): Promise<{ mismatch: Mismatch & { seq: number }; run: ReconciliationRun }> {
+    const audit = (outcome: Record<string, unknown>, subject = `reconciliation:${runId}`) =>
+      this.options.audit
+        ?.record({
+          at: this.now(),
+          actor: request.by,
+          action: request.action === 'captured' ? 'reconciliation.capture' : 'reconciliation.acknowledge',
+          subject: subject.slice(0, 200),
+          scope: { run: runId.slice(0, 100), seq },
+          outcome,
+        })
+        .catch((err: unknown) =>
+          this.options.logger?.error({ run: runId, err }, 'reconciliation resolution could not be audited'),
+        );
+    try {
+      const run = await this.get(runId);
+      if (run.state === 'running')
+        throw new DomainError('conflict', `reconciliation run ${runId} is still running: wait for its end`);
+      const found = await this.store.mismatch(runId, seq);
+      if (found === undefined)
+        throw new DomainError('not-found', `no finding ${seq} in reconciliation run ${runId}`);
+      if (found.category !== 'unexpected-extra')
+        throw new DomainError(
+          'invalid',
+          `finding ${seq} is ${found.category}: only unexpected-extra findings are captured or acknowledged; a replay fixes the others`,
+        );
+      if (found.resolution !== undefined)
+        throw new DomainError(
+          'conflict',
+          `finding ${seq} was ${found.resolution.action} already by ${found.resolution.by}`,
+        );
+      const note = request.note?.trim();
+      if (request.action === 'acknowledged' && !note)
+        throw new DomainError('invalid', 'an acknowledgement needs a note: why the record may stay', [
+          { pointer: '/note', message: 'is required' },
+        ]);
+      const resolution: ExtraResolution = {
+        action: request.action,
+        by: request.by,
+        at: this.now(),
+        ...(note ? { note } : {}),
+      };
+      if (request.action === 'captured') resolution.position = await this.capture(run, found.dossier);
+      if (!(await this.store.resolve(runId, seq, resolution)))
+        throw new DomainError('conflict', `finding ${seq} was resolved meanwhile`);
+      const updated: ReconciliationRun = {
+        ...run,
+        mismatches: { ...run.mismatches, resolved: (run.mismatches.resolved ?? 0) + 1 },
+      };
+      await this.store.update(updated);
+      await audit(
+        {
+          dossier: found.dossier,
+          system: found.system,
+          action: resolution.action,
+          ...(resolution.position === undefined ? {} : { position: resolution.position }),
+          ...(note ? { note } : {}),
+        },
+        `reconciliation:${runId}`,
+      );
+      this.options.logger?.info(
+        {
+          run: runId,
+          seq,
+          dossier: found.dossier,
+          target: run.target,
+          by: request.by,
+          action: request.action,
+        },
+        `unexpected extra ${request.action}`,
+      );
+      return { mismatch: { ...found, resolution }, run: updated };
+    } catch (err) {
+      if (err instanceof DomainError) await audit({ refused: true, code: err.code, reason: err.message });
+      throw err;
+    }
+  }
+
+  /** Appends the system's record of `dossier` as an event from that system; its log position. */
+  private async capture(run: ReconciliationRun, dossier: string): Promise<number> {
+    const reconciler = this.options.reconcilers.get(run.target);
+    const sink = this.options.sink;
+    if (reconciler?.capture === undefined || sink === undefined)
+      throw new DomainError(
+        'conflict',
+        `${run.target} cannot tell its records as events: acknowledge the extra with a note instead`,
+      );
+    const event = await reconciler.capture(dossier);
+    if (event === undefined)
+      throw new DomainError('conflict', `${run.target} no longer holds ${dossier}: nothing to capture`);
+    const [appended] = await sink.append([event]);
+    if (appended === undefined) throw new Error(`the ingest answered nothing for ${dossier}`);
+    return appended.position;
+  }
+
   /** Resolves with the run once it has finished (at once for a run not running in this process). */
   async whenDone(id: string): Promise<ReconciliationRun> {
     await this.active.get(id)?.done;
@@ -219,11 +343,19 @@ export class ReconciliationService {
       lastSave = Date.now();
       return write(() => this.store.update(snapshot));
     };
-    const flush = () => {
+    const flush = async () => {
       if (pending.length === 0) return writes;
       const batch = pending;
       pending = [];
+      // Records acknowledged in an earlier run are listed with that acknowledgement, not open again.
+      const extras = batch.filter((m) => m.category === 'unexpected-extra').map((m) => m.dossier);
+      const known = extras.length === 0 ? new Map() : await this.store.acknowledged(run.target, extras);
       for (const m of batch) {
+        const ack = m.category === 'unexpected-extra' ? known.get(m.dossier) : undefined;
+        if (ack !== undefined) {
+          m.resolution = ack;
+          run.mismatches.resolved = (run.mismatches.resolved ?? 0) + 1;
+        }
         run.mismatches.total++;
         run.mismatches.byCategory[m.category] = (run.mismatches.byCategory[m.category] ?? 0) + 1;
         dossiers.add(m.dossier);

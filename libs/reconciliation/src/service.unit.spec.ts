@@ -367,4 +367,160 @@ describe('ReconciliationService', () => {
     expect((await service.list({ limit: 10 })).map((r) => r.id)).toEqual([b.id, a.id]);
     expect((await service.list({ limit: 10, after: b.id })).map((r) => r.id)).toEqual([a.id]);
   });
+
+  describe('unexpected extras: capture or acknowledge', () => {
+    const extra = (n: number) => mismatch(n, 'unexpected-extra', '*');
+    const event = (dossier: string) => ({
+      specversion: '1.0' as const,
+      id: `portal-online:${dossier}`,
+      source: '/national/portal',
+      type: 'vn.gov.lgsp.dossier.submitted.v1',
+      data: { dossierCode: dossier },
+    });
+
+    async function finishedRun(
+      steps: Step[],
+      overrides: Partial<ReconciliationServiceOptions> = {},
+      capture?: TargetReconciler['capture'],
+    ) {
+      const appended: unknown[] = [];
+      const ctx = await setup(steps, {
+        sink: {
+          append: async (events) => {
+            appended.push(...events);
+            return events.map((_, i) => ({ position: 100 + appended.length - events.length + i }));
+          },
+        },
+        ...overrides,
+      });
+      if (capture) Object.assign(ctx.reconciler, { capture });
+      const run = await ctx.service.start('portal', {}, 'ops');
+      await ctx.service.whenDone(run.id);
+      const page = await ctx.service.mismatches(run.id, { limit: 10 });
+      return { ...ctx, run, page, appended };
+    }
+
+    it('captures an extra into the log as the system tells it, once, and counts it resolved', async () => {
+      const captured: string[] = [];
+      const { service, run, page, appended, audit } = await finishedRun(
+        [{ yield: [extra(7), mismatch(1)] }],
+        {},
+        async (dossier) => {
+          captured.push(dossier);
+          return event(dossier);
+        },
+      );
+      const seq = page.mismatches[0]!.seq;
+      const done = await service.resolveExtra(run.id, seq, { action: 'captured', by: 'ops' });
+      expect(done.mismatch.resolution).toEqual({
+        action: 'captured',
+        by: 'ops',
+        at: expect.any(String),
+        position: 100,
+      });
+      expect(done.run.mismatches).toMatchObject({ total: 2, resolved: 1 });
+      expect(appended).toEqual([event(code(7))]);
+      expect(captured).toEqual([code(7)]);
+      await expect(
+        service.resolveExtra(run.id, seq, { action: 'captured', by: 'ops' }),
+      ).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      // Only extras: a replay fixes the others.
+      await expect(
+        service.resolveExtra(run.id, page.mismatches[1]!.seq, {
+          action: 'acknowledged',
+          by: 'ops',
+          note: 'x',
+        }),
+      ).rejects.toMatchObject({
+        code: 'invalid',
+        message: expect.stringMatching(/a replay fixes the others/),
+      });
+      expect(appended).toHaveLength(1);
+      expect(
+        audit.entries.filter(
+          (e) => e.action.startsWith('reconciliation.c') || e.action.startsWith('reconciliation.a'),
+        ),
+      ).toEqual([
+        expect.objectContaining({
+          actor: 'ops',
+          action: 'reconciliation.capture',
+          outcome: { dossier: code(7), system: 'portal', action: 'captured', position: 100 },
+        }),
+        expect.objectContaining({
+          action: 'reconciliation.capture',
+          outcome: expect.objectContaining({ refused: true, code: 'conflict' }),
+        }),
+        expect.objectContaining({
+          action: 'reconciliation.acknowledge',
+          outcome: expect.objectContaining({ refused: true, code: 'invalid' }),
+        }),
+      ]);
+    });
+
+    it('refuses a capture where the system cannot tell its record, or holds it no more', async () => {
+      const none = await finishedRun([{ yield: [extra(7)] }]);
+      const seq = none.page.mismatches[0]!.seq;
+      await expect(
+        none.service.resolveExtra(none.run.id, seq, { action: 'captured', by: 'ops' }),
+      ).rejects.toMatchObject({
+        code: 'conflict',
+        message: expect.stringMatching(/acknowledge the extra with a note instead/),
+      });
+      const gone = await finishedRun([{ yield: [extra(7)] }], {}, async () => undefined);
+      await expect(
+        gone.service.resolveExtra(gone.run.id, gone.page.mismatches[0]!.seq, {
+          action: 'captured',
+          by: 'ops',
+        }),
+      ).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/no longer holds/) });
+      expect(gone.appended).toEqual([]);
+      await expect(
+        gone.service.resolveExtra('rc-none', 1, { action: 'captured', by: 'ops' }),
+      ).rejects.toMatchObject({
+        code: 'not-found',
+      });
+      await expect(
+        gone.service.resolveExtra(gone.run.id, 999, { action: 'captured', by: 'ops' }),
+      ).rejects.toMatchObject({
+        code: 'not-found',
+      });
+    });
+
+    it('acknowledges an extra only with a note, and a later run inherits it: the record is not open again', async () => {
+      const { service, run, page, store, audit } = await finishedRun([{ yield: [extra(7), extra(8)] }]);
+      const seq = page.mismatches[0]!.seq;
+      await expect(
+        service.resolveExtra(run.id, seq, { action: 'acknowledged', by: 'ops', note: '  ' }),
+      ).rejects.toMatchObject({
+        code: 'invalid',
+      });
+      await service.resolveExtra(run.id, seq, {
+        action: 'acknowledged',
+        by: 'ops',
+        note: 'a test record of the portal',
+      });
+      expect(audit.entries.at(-1)).toMatchObject({
+        action: 'reconciliation.acknowledge',
+        outcome: { dossier: code(7), action: 'acknowledged', note: 'a test record of the portal' },
+      });
+
+      const later = new ReconciliationService({
+        store,
+        reconcilers: new Map([
+          ['portal', new ScriptedReconciler('portal', [{ yield: [extra(7), extra(8)] }])],
+        ]),
+        expected: async () => ({ dossiers: expectedOf(5), logPosition: 1 }),
+      });
+      const next = await later.start('portal', {}, 'ops');
+      const ended = await later.whenDone(next.id);
+      expect(ended.mismatches).toMatchObject({ total: 2, resolved: 1 });
+      const listed = (await later.mismatches(next.id, { limit: 10 })).mismatches;
+      expect(listed.map((m) => [m.dossier, m.resolution?.action, m.resolution?.fromRun])).toEqual([
+        [code(7), 'acknowledged', run.id],
+        [code(8), undefined, undefined],
+      ]);
+    });
+  });
 });

@@ -13,6 +13,8 @@ export interface ConnectorReplayTargetOptions {
    * time (each dossier's calls in order). @defaultValue 32
    */
   batchSize?: number;
+  /** See {@link ReplayTarget.effects}. */
+  effects?: string;
 }
 
 /**
@@ -31,6 +33,7 @@ export function connectorReplayTarget(
     ratePerSecond: options.ratePerSecond,
     callsPerItem: options.callsPerItem,
     batchSize: options.batchSize ?? 32,
+    ...(options.effects === undefined ? {} : { effects: options.effects }),
     async send(dossier, replayId, signal): Promise<ReplaySendResult> {
       const wasParked = await parked(dossier);
       return result(await connector.replay(dossier, replayId, signal), wasParked);

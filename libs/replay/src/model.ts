@@ -56,6 +56,14 @@ export interface ReplayPlan {
   confirmationRequired: boolean;
   /** The log position the plan was computed at. */
   logPosition: number;
+  /**
+   * Findings of the plan's reconciliation run that a replay cannot fix: records the target holds and
+   * the log never had (`unexpected-extra`), still open. They are left out of the plan; an operator
+   * captures each into the log or acknowledges it (`POST /v1/admin/reconciliations/{id}/mismatches/{seq}/capture|acknowledge`).
+   */
+  cannotFix?: { category: 'unexpected-extra'; dossiers: string[]; advice: string };
+  /** What a replay to this target causes beyond it (see {@link ReplayTarget.effects}). */
+  effects?: string;
 }
 
 export const REPLAY_STATES = ['running', 'paused', 'completed', 'cancelled', 'failed'] as const;
@@ -139,6 +147,11 @@ export interface ReplayTarget {
   /** Calls the target receives per item (an estimate for connectors, e.g. 2 for the portal). */
   readonly callsPerItem: number;
   /**
+   * What sending to this target causes beyond it, for the plan to say: e.g. the civil registry issues
+   * certificates again, whose events then flow live to the other systems.
+   */
+  readonly effects?: string;
+  /**
    * The events this target may receive at all (a Kafka consumer sees only its own province's or
    * communes' events): the planner selects nothing else, whatever the scope. @defaultValue every event
    */
@@ -161,6 +174,12 @@ export interface ReplayTarget {
 }
 
 /** The dossiers with mismatches of a reconciliation run, and its target; undefined for an unknown run. */
-export type ReconciliationLookup = (
-  runId: string,
-) => Promise<{ target: string; dossiers: readonly string[] } | undefined>;
+export type ReconciliationLookup = (runId: string) => Promise<
+  | {
+      target: string;
+      dossiers: readonly string[];
+      /** Dossiers of its open `unexpected-extra` findings: only in the target, a replay cannot fix them. */
+      extras?: readonly string[];
+    }
+  | undefined
+>;

@@ -40,7 +40,7 @@ export async function planReplay(options: PlanReplayOptions): Promise<ReplayPlan
 export async function selectReplay(options: PlanReplayOptions): Promise<ReplaySelection> {
   const { target, events, confirmAbove } = options;
   const scope = validateReplayScope(options.scope);
-  const only = await dossierCriterion(scope, target, options.reconciliation);
+  const { only, extras } = await dossierCriterion(scope, target, options.reconciliation);
   const from = scope.from === undefined ? -Infinity : Date.parse(scope.from);
   const to = scope.to === undefined ? Infinity : Date.parse(scope.to);
   const selected = (e: StoredEvent): string | undefined => {
@@ -103,19 +103,35 @@ export async function selectReplay(options: PlanReplayOptions): Promise<ReplaySe
     estimatedSeconds: Math.ceil((calls / target.ratePerSecond) * 10) / 10,
     confirmationRequired: items.length > confirmAbove,
     logPosition,
+    ...(extras.length === 0
+      ? {}
+      : {
+          cannotFix: {
+            category: 'unexpected-extra' as const,
+            dossiers: extras,
+            advice:
+              `${extras.length} record${extras.length === 1 ? '' : 's'} ${extras.length === 1 ? 'is' : 'are'} in ${target.name} and never in the log: ` +
+              'a replay sends the log and cannot remove or explain them. Capture each into the log as an event ' +
+              `from ${target.name}, or acknowledge it with a note.`,
+          },
+        }),
+    ...(target.effects === undefined ? {} : { effects: target.effects }),
   };
   return { plan, items };
 }
 
-/** The dossiers the scope allows (its list, and the reconciliation run's), or undefined for all. */
+/**
+ * The dossiers the scope allows (its list, and the reconciliation run's), or undefined for all; and
+ * the run's open extras, which no replay can fix.
+ */
 async function dossierCriterion(
   scope: ReplayScope,
   target: ReplayTarget,
   reconciliation: ReconciliationLookup | undefined,
-): Promise<Set<string> | undefined> {
+): Promise<{ only: Set<string> | undefined; extras: string[] }> {
   let only = scope.dossiers === undefined ? undefined : new Set(scope.dossiers);
   const runId = scope.reconciliationRun;
-  if (runId === undefined) return only;
+  if (runId === undefined) return { only, extras: [] };
   const pointer = '/scope/reconciliationRun';
   if (reconciliation === undefined)
     throw new DomainError('invalid', 'reconciliation runs are not available in this hub', [
@@ -129,7 +145,9 @@ async function dossierCriterion(
       `reconciliation run ${runId} covers ${run.target}, not the replay's target ${target.name}`,
       [{ pointer, message: `covers ${run.target}, not ${target.name}` }],
     );
-  const mismatched = new Set(run.dossiers);
+  const extras = new Set(run.extras ?? []);
+  const mismatched = new Set(run.dossiers.filter((d) => !extras.has(d)));
   only = only === undefined ? mismatched : new Set([...only].filter((d) => mismatched.has(d)));
-  return only;
+  const listed = scope.dossiers === undefined ? undefined : new Set(scope.dossiers);
+  return { only, extras: [...extras].filter((d) => listed === undefined || listed.has(d)) };
 }

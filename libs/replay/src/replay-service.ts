@@ -94,28 +94,48 @@ export class ReplayService {
   }
 
   /**
-   * The dry run (audited as `replay.plan`): no target or subscriber is called.
-   * @throws DomainError `not-found` for a target not running here, `invalid` for a bad scope.
+   * The dry run (audited as `replay.plan`): no target or subscriber is called. Without `target`, the
+   * scope's reconciliation run names it. A refused plan is audited too, with the reason.
+   * @throws DomainError `not-found` for a target not running here, `invalid` for a bad scope or a
+   *   missing target.
    */
-  async plan(target: string, scope: unknown, by: string): Promise<ReplayPlan> {
-    const { plan } = await selectReplay(await this.planOptions(target, scope));
-    await this.options.audit?.record({
-      at: this.now(),
-      actor: by,
-      action: 'replay.plan',
-      subject: target,
-      scope: { target, ...plan.scope },
-      outcome: summary(plan),
-    });
-    return plan;
+  async plan(target: string | undefined, scope: unknown, by: string): Promise<ReplayPlan> {
+    try {
+      const name = await this.targetName(target, scope);
+      const { plan } = await selectReplay(await this.planOptions(name, scope));
+      await this.options.audit?.record({
+        at: this.now(),
+        actor: by,
+        action: 'replay.plan',
+        subject: name,
+        scope: { target: name, ...plan.scope },
+        outcome: summary(plan),
+      });
+      return plan;
+    } catch (err) {
+      return this.refused('replay.plan', target, scope, by, err);
+    }
   }
 
   /**
    * Plans again and starts the run (audited as `replay.run`); the executor sends it in the background.
+   * A plan with nothing to send is completed at once. A refused run is audited too, with the reason.
    * @throws DomainError `conflict` when the plan needs confirmation and `confirm` is not true (nothing
    *   starts), `invalid` for a bad chunk size or rate.
    */
   async run(
+    target: string | undefined,
+    scope: unknown,
+    options: StartReplayOptions,
+  ): Promise<{ replay: ReplayProgress; plan: ReplayPlan }> {
+    try {
+      return await this.startRun(await this.targetName(target, scope), scope, options);
+    } catch (err) {
+      return this.refused('replay.run', target, scope, options.by, err);
+    }
+  }
+
+  private async startRun(
     target: string,
     scope: unknown,
     options: StartReplayOptions,
@@ -138,7 +158,7 @@ export class ReplayService {
       );
     const { target: t } = planOptions;
     const at = this.now();
-    const run: ReplayRun = {
+    let run: ReplayRun = {
       id: randomUUID(),
       target,
       scope: plan.scope,
@@ -166,8 +186,61 @@ export class ReplayService {
       { replay: run.id, target, items: run.total, by: options.by, logPosition: plan.logPosition },
       'replay started',
     );
-    this.wake?.();
+    if (items.length === 0) {
+      // Nothing to send: done now, so the caller sees the end in its answer instead of polling for it.
+      await this.finish(run.id, 'complete');
+      run = (await this.options.store.get(run.id)) ?? run;
+    } else this.wake?.();
     return { replay: this.progress(run), plan };
+  }
+
+  /** The replay's target: as given, or the reconciliation run's when the scope names one. */
+  private async targetName(target: string | undefined, scope: unknown): Promise<string> {
+    if (target !== undefined) return target;
+    const runId =
+      typeof scope === 'object' && scope !== null && !Array.isArray(scope)
+        ? (scope as Record<string, unknown>).reconciliationRun
+        : undefined;
+    if (typeof runId !== 'string' || runId.length === 0)
+      throw new DomainError('invalid', 'target is required unless scope.reconciliationRun names a run', [
+        { pointer: '/target', message: 'is required without scope.reconciliationRun' },
+      ]);
+    const run = await this.options.reconciliation?.(runId);
+    if (run === undefined) throw new DomainError('not-found', `no reconciliation run ${runId}`);
+    return run.target;
+  }
+
+  /** Audits a refused plan or run (`outcome.refused`, the code and the reason), then throws `err` on. */
+  private async refused(
+    action: 'replay.plan' | 'replay.run',
+    target: string | undefined,
+    scope: unknown,
+    by: string,
+    err: unknown,
+  ): Promise<never> {
+    if (err instanceof DomainError) {
+      const runId =
+        typeof scope === 'object' && scope !== null
+          ? (scope as Record<string, unknown>).reconciliationRun
+          : undefined;
+      await this.options.audit
+        ?.record({
+          at: this.now(),
+          actor: by,
+          action,
+          subject: (target ?? (typeof runId === 'string' ? `reconciliation:${runId}` : 'replay')).slice(
+            0,
+            200,
+          ),
+          scope: {
+            ...(target === undefined ? {} : { target }),
+            ...(typeof runId === 'string' ? { reconciliationRun: runId.slice(0, 200) } : {}),
+          },
+          outcome: { refused: true, code: err.code, reason: err.message },
+        })
+        .catch((e: unknown) => this.logger.error({ err: e }, 'replay refusal audit entry not recorded'));
+    }
+    throw err;
   }
 
   /** Stops the run before its next item (audited as `replay.pause`). */

@@ -179,6 +179,78 @@ describe('ReplayService', () => {
     await expect(svc.plan('kafka:erp', {}, 'ops')).rejects.toMatchObject({ code: 'not-found' });
   });
 
+  it("plans and runs from a reconciliation run without a target (the run's), and says what it cannot fix", async () => {
+    const { svc, portal, audit } = await service({
+      n: 10,
+      reconciliation: async (id) =>
+        id === 'rc-1'
+          ? { target: 'portal', dossiers: ['D002', 'X001', 'X002'], extras: ['X001', 'X002'] }
+          : id === 'rc-shop'
+            ? { target: 'one-stop-shop', dossiers: ['D003'] }
+            : undefined,
+    });
+    const plan = await svc.plan(undefined, { reconciliationRun: 'rc-1' }, 'ops');
+    expect(plan).toMatchObject({
+      target: 'portal',
+      dossiers: ['D002'],
+      cannotFix: {
+        category: 'unexpected-extra',
+        dossiers: ['X001', 'X002'],
+        advice: expect.stringMatching(/2 records are in portal and never in the log.*Capture.*acknowledge/),
+      },
+    });
+    expect(plan.effects).toBeUndefined();
+    svc.start();
+    const { replay } = await svc.run(undefined, { reconciliationRun: 'rc-1' }, { by: 'ops' });
+    expect(replay.target).toBe('portal');
+    await waitFor('completion', finished(svc, replay.id));
+    expect(portal.sent).toEqual(['D002']);
+    // A run of another target's reconciliation, a missing target and an unknown run are refused, audited.
+    await expect(svc.plan('portal', { reconciliationRun: 'rc-shop' }, 'ops')).rejects.toMatchObject({
+      code: 'invalid',
+    });
+    await expect(svc.plan(undefined, {}, 'ops')).rejects.toMatchObject({ code: 'invalid' });
+    await expect(svc.run(undefined, { reconciliationRun: 'rc-9' }, { by: 'ops' })).rejects.toMatchObject({
+      code: 'not-found',
+    });
+    expect(audit.entries.filter((e) => e.outcome.refused === true)).toEqual([
+      expect.objectContaining({
+        actor: 'ops',
+        action: 'replay.plan',
+        subject: 'portal',
+        scope: { target: 'portal', reconciliationRun: 'rc-shop' },
+        outcome: { refused: true, code: 'invalid', reason: expect.stringContaining('covers one-stop-shop') },
+      }),
+      expect.objectContaining({
+        action: 'replay.plan',
+        subject: 'replay',
+        outcome: expect.objectContaining({
+          code: 'invalid',
+          reason: expect.stringContaining('target is required'),
+        }),
+      }),
+      expect.objectContaining({
+        action: 'replay.run',
+        subject: 'reconciliation:rc-9',
+        outcome: expect.objectContaining({ code: 'not-found' }),
+      }),
+    ]);
+  });
+
+  it('says in the plan what a replay causes beyond its target', async () => {
+    const effects = 'the civil registry may re-issue certificates';
+    const civil = Object.assign(new FakeTarget('civil-registry'), { effects });
+    const { svc } = await service({ targets: new Map<string, ReplayTarget>([['civil-registry', civil]]) });
+    expect((await svc.plan('civil-registry', {}, 'ops')).effects).toBe(effects);
+  });
+
+  it('completes a run of nothing at once: its answer is final, no poll needed', async () => {
+    const { svc, audit } = await service({ n: 10 });
+    const { replay } = await svc.run('portal', { dossiers: ['NONE'] }, { by: 'ops' });
+    expect(replay).toMatchObject({ state: 'completed', total: 0, done: 0 });
+    expect(audit.entries.map((e) => e.action)).toEqual(['replay.run', 'replay.complete']);
+  });
+
   it('sends every item in order, chunk by chunk, to its own target only, and completes', async () => {
     const { svc, portal, shop, audit, store } = await service({ n: 10 });
     svc.start();

@@ -39,6 +39,11 @@ export interface Subscriber {
 export interface Page {
   /** Last position of the page: the subscriber's checkpoint once the batch is done. */
   checkpoint: number;
+  /**
+   * Aborted when the runner is asked to stop (shutdown): a long batch may hand its work back by
+   * throwing (its checkpoint stays, so it is delivered again after the restart) instead of finishing.
+   */
+  signal?: AbortSignal;
 }
 
 /** A checkpoint a subscriber keeps with its own state; see {@link Subscriber.ownCheckpoint}. */

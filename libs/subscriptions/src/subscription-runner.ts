@@ -133,6 +133,8 @@ export class SubscriptionRunner {
   private lastError: string | undefined;
   private loop: Promise<void> | undefined;
   private stopRequested = false;
+  /** Aborted by {@link stop}: the batch in flight may hand its work back (see {@link Page.signal}). */
+  private stopping = new AbortController();
   private appendedSinceRead = false;
   private waiter: Waiter | undefined;
   private unsubscribe: Unsubscribe | undefined;
@@ -191,6 +193,7 @@ export class SubscriptionRunner {
   start(): void {
     if (this.loop) return;
     this.stopRequested = false;
+    this.stopping = new AbortController();
     // Re-read at every start: an operator may have moved the checkpoint (replay) while it was stopped.
     this.position = undefined;
     this.unsaved = undefined;
@@ -217,10 +220,15 @@ export class SubscriptionRunner {
       });
   }
 
-  /** Lets the batch in flight finish and its checkpoint be saved, then stops. Interrupts a backoff wait. */
+  /**
+   * Stops: the batch in flight finishes and its checkpoint is saved, or, when the subscriber honours
+   * {@link Page.signal} (aborted here), hands its work back and is read again after the next start.
+   * Interrupts a backoff wait.
+   */
   async stop(): Promise<void> {
     if (!this.loop) return;
     this.stopRequested = true;
+    this.stopping.abort(new Error(`subscriber ${this.name} stopping`));
     this.waiter?.done();
     await this.loop;
   }
@@ -337,10 +345,11 @@ export class SubscriptionRunner {
           continue;
         }
         const batch = this.matches ? page.filter(this.matches) : page;
+        const signal = this.stopping.signal;
         if (this.subscriber.ownCheckpoint) {
-          await this.handle(batch, last.position);
+          await this.handle(batch, last.position, signal);
         } else {
-          if (batch.length > 0) await this.handle(batch, last.position);
+          if (batch.length > 0) await this.handle(batch, last.position, signal);
           // Handled: a failed checkpoint write from here on is retried alone, not with the batch.
           this.unsaved = last.position;
           if (!(await this.saveCheckpoint(last.position))) continue;
@@ -348,6 +357,13 @@ export class SubscriptionRunner {
         this.position = last.position;
         this.succeeded();
       } catch (err) {
+        if (this.stopRequested && this.stopping.signal.aborted) {
+          this.logger.info(
+            { subscriber: this.name, checkpoint: this.position, fromPosition: page[0]?.position },
+            'subscriber handed its batch back on stop',
+          );
+          break;
+        }
         await this.failed(err, page);
       }
     }
@@ -358,8 +374,8 @@ export class SubscriptionRunner {
    * The subscriber's handling of a batch, in a `process` span (OTel messaging conventions for a batch)
    * that links to the trace context stored with each of its events.
    */
-  private handle(batch: readonly StoredEvent[], checkpoint: number): Promise<void> {
-    if (batch.length === 0) return this.subscriber.handle(batch, { checkpoint });
+  private handle(batch: readonly StoredEvent[], checkpoint: number, signal: AbortSignal): Promise<void> {
+    if (batch.length === 0) return this.subscriber.handle(batch, { checkpoint, signal });
     return tracing().span(
       `process ${this.name}`,
       {
@@ -374,7 +390,7 @@ export class SubscriptionRunner {
           'lgsp.position.last': batch[batch.length - 1]!.position,
         },
       },
-      () => this.subscriber.handle(batch, { checkpoint }),
+      () => this.subscriber.handle(batch, { checkpoint, signal }),
     );
   }
 

@@ -177,7 +177,7 @@ export class WebhookDelivery implements Subscriber {
     this.now = () => clock.now();
     this.random = options.random ?? Math.random;
     this.longestDelayMs = Math.max(1000, ...this.settings.retryDelaysMs);
-    this.writer = new OutcomeWriter(options.store, this.logger, () => this.collectMarks());
+    this.writer = new OutcomeWriter(options.store, options.parking, this.logger, () => this.collectMarks());
   }
 
   /**
@@ -1014,6 +1014,7 @@ class OutcomeWriter {
 
   constructor(
     private readonly store: SqlWebhookStore,
+    private readonly parking: Pick<ParkingStore, 'delivered'>,
     private readonly logger: Logger,
     private readonly collectMarks: () => Map<string, number>,
   ) {}
@@ -1100,8 +1101,36 @@ class OutcomeWriter {
           this.logger.warn({ err: message(err) }, 'webhook parking not recorded');
         }
       }
+      await this.recordDelivered(outcomes);
     }
     this.running = undefined;
+  }
+
+  /**
+   * The dossier positions the endpoints took, as each dossier's sync state shows them (`webhook:<id>`
+   * beside the connectors' targets). Written after the outcomes: a failure here loses a display only.
+   */
+  private async recordDelivered(outcomes: readonly DeliveryOutcome[]): Promise<void> {
+    const deliveries = outcomes.flatMap((o) =>
+      o.result.delivered && o.stream?.startsWith('dossier-') && o.attempt
+        ? [
+            {
+              target: webhookTarget(o.webhookId),
+              dossier: dossierOfStream(o.stream),
+              position: o.position,
+              at: o.attempt.at,
+            },
+          ]
+        : [],
+    );
+    try {
+      await this.parking.delivered(deliveries);
+    } catch (err) {
+      this.logger.warn(
+        { err: message(err), deliveries: deliveries.length },
+        'webhook sync positions not recorded',
+      );
+    }
   }
 }
 

@@ -121,6 +121,23 @@ export class WebhookService {
     return this.view(await this.find(caller, id));
   }
 
+  /**
+   * The webhooks among `ids` the caller may see (admin and operator: all that exist; a province client:
+   * its province's; a commune client: none), e.g. to show a dossier's sync state without revealing others.
+   */
+  async visible(caller: Client, ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    if (caller.role === 'commune' || (caller.role === 'province' && caller.provinceCode === undefined))
+      return out;
+    for (const id of ids) {
+      const w = await this.options.store.get(id);
+      if (w === undefined) continue;
+      if (caller.role === 'province' && w.province !== caller.provinceCode) continue;
+      out.add(id);
+    }
+    return out;
+  }
+
   async update(caller: Client, id: string, input: WebhookUpdateInput): Promise<WebhookView> {
     const current = await this.find(caller, id);
     const changes: WebhookChanges = { updatedAt: this.iso() };

@@ -171,7 +171,7 @@ export async function connectorParts(
     add(portalConnector(ctx, portalClient, catalogue, dossierDefaults));
     reconcilers.set(
       PORTAL_TARGET,
-      new PortalReconciler({ client: portalClient, catalogue, dossierDefaults }),
+      new PortalReconciler({ client: portalClient, catalogue, dossierDefaults, units: ctx.units }),
     );
     if (c.portal.onlineCapture.enabled) pollers.push(onlineCapture(ctx, portalClient));
   }

@@ -7,7 +7,10 @@ import { inReadScope, readScope, readScopeCovers, type Client } from '#lgsp/secu
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IntQuery, MAX_PAGE, ListQuery, ResumeAfter } from './query.js';
 import { Caller } from './roles.js';
-import { DOSSIER_VIEWS, EVENT_STORE } from './tokens.js';
+import { CONNECTORS, DOSSIER_VIEWS, EVENT_STORE, WEBHOOKS } from './tokens.js';
+import type { WebhookService } from '#lgsp/webhooks';
+import type { RunningConnectors } from '../connectors/connectors.js';
+import { dossierSync, type DossierSyncEntry } from './dossier-sync.js';
 import { toWire, type WireEvent } from './wire.js';
 
 const POSITION = Number.MAX_SAFE_INTEGER;
@@ -18,6 +21,8 @@ export class ReadsController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(IngestService) private readonly ingest: IngestService,
     @Inject(DOSSIER_VIEWS) private readonly dossiers: DossierViewRepository,
+    @Inject(CONNECTORS) private readonly connectors: RunningConnectors,
+    @Inject(WEBHOOKS) private readonly webhooks: WebhookService | undefined,
   ) {}
 
   /** A stream's events in order. Streams outside the caller's scope look like missing ones. */
@@ -64,14 +69,18 @@ export class ReadsController {
     });
   }
 
+  /** The dossier's view, and `sync`: its state at each external system and visible webhook endpoint. */
   @Get('dossiers/:dossierCode')
-  async dossier(@Caller() client: Client, @Param('dossierCode') code: string): Promise<unknown> {
+  async dossier(
+    @Caller() client: Client,
+    @Param('dossierCode') code: string,
+  ): Promise<object & { sync: DossierSyncEntry[] }> {
     const scope = readScope(client);
     const view = await this.dossiers.get(code);
     if (!view || !inReadScope(scope, view.provinceCode, view.communeCode)) {
       throw new DomainError('not-found', 'the dossier is not known or is outside your scope');
     }
-    return view;
+    return { ...view, sync: await dossierSync(client, code, this.connectors, this.webhooks) };
   }
 
   private filterFor(

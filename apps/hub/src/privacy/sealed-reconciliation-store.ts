@@ -1,4 +1,5 @@
 import type {
+  ExtraResolution,
   ListQuery,
   Mismatch,
   MismatchCategory,
@@ -52,5 +53,22 @@ export class SealedReconciliationStore implements ReconciliationStore {
     query: { limit: number; after?: number; category?: MismatchCategory },
   ): Promise<(Mismatch & { seq: number })[]> {
     return this.copies.reveal(await this.inner.mismatches(runId, query));
+  }
+
+  async mismatch(runId: string, seq: number): Promise<(Mismatch & { seq: number }) | undefined> {
+    const found = await this.inner.mismatch(runId, seq);
+    return found && (await this.copies.reveal([found]))[0];
+  }
+
+  /** A resolution holds no personal data (who, when, the operator's note, a position). */
+  resolve(runId: string, seq: number, resolution: ExtraResolution): Promise<boolean> {
+    return this.inner.resolve(runId, seq, resolution);
+  }
+
+  acknowledged(
+    system: string,
+    dossiers: readonly string[],
+  ): Promise<Map<string, ExtraResolution & { fromRun: string }>> {
+    return this.inner.acknowledged(system, dossiers);
   }
 }

@@ -1,3 +1,5 @@
+import { IngestSink, captureClient } from '#lgsp/connectors';
+import type { IngestService } from '#lgsp/ingest';
 import type { RootLogger as Logger } from '#lgsp/observability';
 import {
   ReconciliationService,
@@ -25,6 +27,8 @@ export interface ReconciliationPartsOptions {
   audit?: AuditLog;
   /** When privacy is on: the mismatches' compared values are stored sealed, as working copies. */
   copies?: WorkingCopies;
+  /** Where an operator's capture of an unexpected extra is appended (as the system, like inbound capture). */
+  ingest?: Pick<IngestService, 'ingest'>;
 }
 
 /**
@@ -42,6 +46,7 @@ export async function reconciliationParts(
     expected: options.expected,
     logger,
     ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.ingest ? { sink: new IngestSink(options.ingest, captureClient('reconciliation')) } : {}),
   });
   const interrupted = await service.recover();
   if (interrupted > 0) logger.warn({ runs: interrupted }, 'reconciliation runs interrupted by the last stop');

@@ -2,7 +2,9 @@ import { Body, Controller, Get, HttpCode, Inject, Optional, Param, Post, Query }
 import { IsObject, IsOptional, IsString, Length } from 'class-validator';
 import { DomainError } from '#lgsp/contracts';
 import {
+  type ExtraAction,
   isMismatchCategory,
+  type Mismatch,
   MISMATCH_CATEGORIES,
   type MismatchCategory,
   type MismatchPage,
@@ -26,9 +28,18 @@ export class StartReconciliationDto {
   scope?: ReconciliationScope;
 }
 
+export class ResolveExtraDto {
+  /** Why: required to acknowledge, optional to capture. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  note?: string;
+}
+
 /**
  * Reconciliation runs: start one for a target over a scope (it continues in the background), list
- * them newest first, read one with a page of its mismatches. Admin or operator.
+ * them newest first, read one with a page of its mismatches; capture an unexpected extra into the log
+ * or acknowledge it (what no replay can fix). Admin or operator; every action and refusal is audited.
  */
 @Roles('admin', 'operator')
 @Controller('v1/admin/reconciliations')
@@ -79,6 +90,49 @@ export class ReconciliationController {
       ...(category === undefined ? {} : { category }),
     });
     return { run, ...page };
+  }
+
+  /** The system's record of an `unexpected-extra` appended to the log as an event from that system. */
+  @Post(':id/mismatches/:seq/capture')
+  @HttpCode(200)
+  capture(
+    @Caller() operator: Client,
+    @Param('id') id: string,
+    @Param('seq') seq: string,
+    @Body() body: ResolveExtraDto = {},
+  ): Promise<{ mismatch: Mismatch & { seq: number }; run: ReconciliationRun }> {
+    return this.resolve(operator, id, seq, 'captured', body.note);
+  }
+
+  /** An `unexpected-extra` left in the system on purpose, with the operator's note; later runs inherit it. */
+  @Post(':id/mismatches/:seq/acknowledge')
+  @HttpCode(200)
+  acknowledge(
+    @Caller() operator: Client,
+    @Param('id') id: string,
+    @Param('seq') seq: string,
+    @Body() body: ResolveExtraDto = {},
+  ): Promise<{ mismatch: Mismatch & { seq: number }; run: ReconciliationRun }> {
+    return this.resolve(operator, id, seq, 'acknowledged', body.note);
+  }
+
+  private resolve(
+    operator: Client,
+    id: string,
+    seq: string,
+    action: ExtraAction,
+    note: string | undefined,
+  ): Promise<{ mismatch: Mismatch & { seq: number }; run: ReconciliationRun }> {
+    if (!/^[1-9][0-9]{0,14}$/.test(seq))
+      throw new DomainError(
+        'not-found',
+        `no finding ${seq.slice(0, 20)} in reconciliation run ${id.slice(0, 100)}`,
+      );
+    return this.service().resolveExtra(id, Number(seq), {
+      action,
+      by: operator.name,
+      ...(note === undefined ? {} : { note }),
+    });
   }
 
   private service(): ReconciliationService {

@@ -24,6 +24,17 @@ export const CALLS_PER_DOSSIER: Readonly<Record<string, number>> = {
   payments: 1,
 };
 
+/**
+ * What a replay to a connector causes beyond its target: the events its answers turn into (marked
+ * with the CloudEvents extension `causedbyreplay=<replay id>`) flow live to every other system.
+ */
+export const REPLAY_EFFECTS: Readonly<Record<string, string>> = {
+  'civil-registry':
+    'the civil registry may register again and re-issue certificates: each result it gives becomes a civil-status.registered or dossier.status-changed event (marked causedbyreplay) that then flows live to the portal, the one-stop-shop, payments, webhooks and Kafka',
+  payments:
+    'the payment platform may open the payment again and answer with callbacks: each becomes a payment.completed or payment.failed event (marked causedbyreplay) that then flows live to the portal, the one-stop-shop, the civil registry, webhooks and Kafka',
+};
+
 /** Opens (creating or migrating) the replay tables beside the events: SQLite file or PostgreSQL schema. */
 export function openReplayStore(database: SqlDatabase): Promise<ReplayStore> {
   return SqlReplayStore.open(database);
@@ -61,6 +72,9 @@ export function replayParts(options: ReplayPartsOptions): ReplayService {
         ratePerSecond: options.rates.get(connector.target) ?? 20,
         callsPerItem: CALLS_PER_DOSSIER[connector.target] ?? 1,
         ...(options.parking ? { parking: options.parking } : {}),
+        ...(REPLAY_EFFECTS[connector.target] === undefined
+          ? {}
+          : { effects: REPLAY_EFFECTS[connector.target] }),
       }),
     );
   }

@@ -134,11 +134,18 @@ describe('/v1/admin/replays', () => {
     expect(sent).toEqual(['D1', 'D2', 'D3']);
     expect((await hub.call('GET', '/v1/admin/replays?limit=1')).body.replays?.map((r) => r.id)).toEqual([id]);
     expect((await hub.call('POST', `/v1/admin/replays/${id}/resume`, { note: 'again' })).status).toBe(409);
-    expect((await audit.list({ limit: 10, action: 'replay.' })).map((e) => e.action)).toEqual([
-      'replay.plan',
-      'replay.run',
-      'replay.complete',
+    // The refused run (409, not confirmed) leaves its entry too, with the reason.
+    const entries = await audit.list({ limit: 10, action: 'replay.' });
+    expect(entries.map((e) => [e.action, e.outcome.refused ?? false])).toEqual([
+      ['replay.plan', false],
+      ['replay.run', true],
+      ['replay.run', false],
+      ['replay.complete', false],
     ]);
+    expect(entries[1]).toMatchObject({
+      subject: 'portal',
+      outcome: { refused: true, code: 'conflict', reason: expect.stringMatching(/send confirm: true/) },
+    });
   });
 
   it('answers problems: bad scope and body (pointers), unknown target or id (404), role (403)', async () => {

@@ -18,9 +18,11 @@ import { Caller, Roles } from '../http/roles.js';
 import { REPLAY } from '../http/tokens.js';
 
 export class PlanReplayDto {
+  /** Optional when `scope.reconciliationRun` names a run: the run's target. */
+  @IsOptional()
   @IsString()
   @Length(1, 200)
-  target!: string;
+  target?: string;
 
   /** Checked field by field by the planner (pointers under `/scope`). */
   @IsOptional()

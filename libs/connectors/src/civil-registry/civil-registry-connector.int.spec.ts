@@ -343,6 +343,27 @@ describe('CivilRegistryConnector and CivilRegistryResultPoller with the civil-re
     expect(registrations()).toHaveLength(1);
   });
 
+  it('marks the events a replay causes with causedbyreplay=<replay id>; live ones carry none', async () => {
+    await plan('done');
+    const [replayed, live] = [newCode(), newCode()];
+    for (const code of [replayed, live]) await birthDossier(code);
+    const pending = await openPending();
+    const c = connector(pending);
+    // First sent by an operator's replay (e.g. after a parking was skipped): its results are the replay's.
+    expect((await c.replay(replayed, 'rp-caused'))?.status).toBe('delivered');
+    expect(await pending.get(CIVIL_REGISTRY_TARGET, replayed)).toMatchObject({ replay: 'rp-caused' });
+    await c.deliver(await logOf([live]));
+    await drain(poller(pending), pending);
+    const fromRegistry = async (code: string) =>
+      (await streamOf(code)).filter((e) => e.source === CIVIL_REGISTRY_SOURCE);
+    const caused = await fromRegistry(replayed);
+    expect(caused.map((e) => e.type)).toContain('vn.gov.lgsp.civil-status.registered.v1');
+    expect(caused.map((e) => e.extensions.causedbyreplay)).toEqual(caused.map(() => 'rp-caused'));
+    const notCaused = await fromRegistry(live);
+    expect(notCaused.length).toBeGreaterThan(0);
+    expect(notCaused.map((e) => e.extensions.causedbyreplay)).toEqual(notCaused.map(() => undefined));
+  });
+
   it('answers an existing registration as a success when the registration is sent again', async () => {
     await plan('done');
     const code = newCode();

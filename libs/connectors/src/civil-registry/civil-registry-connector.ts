@@ -1,7 +1,7 @@
 import type { RegistrationSubject } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import { silentLogger } from '#lgsp/observability';
-import { currentReplay } from '../core/replay-context.js';
+import { currentReplay, replayOfWork } from '../core/replay-context.js';
 
 import { systemClock } from '../core/clock.js';
 import {
@@ -195,6 +195,7 @@ export class CivilRegistryConnector extends DossierSyncConnector {
           payload,
           dueAt: now + pollIntervalMs,
           createdAt: toVnRfc3339(now),
+          ...replayOfWork(),
         });
       },
     });

@@ -15,7 +15,6 @@ import {
   registrations,
   sink,
   store,
-  SUPPLEMENT_REASON,
   url,
   openPending,
   registeredBirth,
@@ -101,10 +100,11 @@ describe('failures the hub must survive', () => {
     }
   });
 
-  it('stop() lets the round under way finish: the item is updated, not left half-polled', async () => {
+  it('stop() appends nothing once asked: the item stays due, unchanged, and its result is captured once after the restart', async () => {
     await plan('supplement');
     const { code, pending } = await registeredBirth();
     await poller(pending).pollOnce(); // 1: received
+    const before = await pending.get(CIVIL_REGISTRY_TARGET, code);
     await control('PUT', '/_sim/faults', { latency: 300, operations: ['LayKetQua'] });
     const p = poller(pending, { idleMs: 10_000 });
 
@@ -112,11 +112,16 @@ describe('failures the hub must survive', () => {
     await new Promise((r) => setTimeout(r, 100));
     await p.stop();
 
-    expect(await captured(code)).toEqual([['dossier.status-changed', 5, SUPPLEMENT_REASON]]);
-    const item = await pending.get(CIVIL_REGISTRY_TARGET, code);
-    expect(item).toMatchObject({
-      attempts: 2,
-      payload: { lastStatus: 2, supplementRequested: true, failures: 0 },
-    });
+    // The answer came after the stop: nothing is appended (a shutdown takes no new work), nothing lost.
+    expect(await captured(code)).toEqual([]);
+    expect(await pending.get(CIVIL_REGISTRY_TARGET, code)).toEqual(before);
+    await control('PUT', '/_sim/faults', {});
+    // Restarted: the item is polled again until the registry decides it; the result is captured once.
+    // (Polling samples the registry's state: a status it passed through between two polls is not seen.)
+    const again = poller(pending);
+    for (let i = 0; i < 20 && (await pending.get(CIVIL_REGISTRY_TARGET, code)) !== undefined; i++)
+      await again.pollOnce();
+    expect(await pending.get(CIVIL_REGISTRY_TARGET, code)).toBeUndefined();
+    expect((await captured(code)).filter(([type]) => type === 'civil-status.registered')).toHaveLength(1);
   });
 });

@@ -21,6 +21,7 @@ import {
   civilRegistryResultEvents,
 } from './civil-registry-mapping.js';
 import { CIVIL_REGISTRY_STATUS, type CivilRegistryResult } from './external/civil-registry-wire.js';
+import { markCausedByReplay } from '../core/replay-context.js';
 
 export interface CivilRegistryResultPollerOptions {
   client: Pick<CivilRegistryClient, 'results' | 'receive'>;
@@ -110,7 +111,7 @@ export class CivilRegistryResultPoller {
     this.loop = this.run(abort.signal);
   }
 
-  /** Stops the loop and resolves once the round under way has finished. */
+  /** Stops the loop and resolves once the item under way is captured; the others stay due. */
   async stop(): Promise<void> {
     this.abort?.abort(new Error('civil registry result poller stopped'));
     const loop = this.loop;
@@ -170,6 +171,8 @@ export class CivilRegistryResultPoller {
         continue;
       }
       for (const item of items) {
+        // Stopping: the items not captured yet stay due, for the next start.
+        if (stopping()) break;
         const outcome = await this.pollItem(item, results.get(item.key), signal);
         round.appended += outcome.appended;
         if (outcome.final) round.final++;
@@ -222,7 +225,7 @@ export class CivilRegistryResultPoller {
       // item as it was, so the next poll captures the same result (or a later one) again: its events
       // have the same ids, which the ingest keeps once, so nothing is appended twice and nothing is lost.
       // The other order could complete an item whose events were never appended.
-      const results = await this.options.sink.append(fresh);
+      const results = await this.options.sink.append(fresh.map((e) => markCausedByReplay(e, item.replay)));
       const appended = results.filter((r) => !r.duplicate).length;
       if (capture.events.length > 0 || capture.final) {
         this.logger.info(

@@ -237,5 +237,40 @@ export const describeParkingStoreContract = contractSuite<StoreHarness<ParkingSt
         expect((await store.history(PORTAL, dossier)).map((e) => e.action)).toHaveLength(2);
       }
     });
+
+    it('keeps the last position each target took of a dossier, only rising, beside its parkings', async () => {
+      const dossier = 'H51.21040-250701-0007';
+      expect(await store.syncOf(dossier)).toEqual([]);
+      await store.delivered([
+        { target: PORTAL, dossier, position: BIG + 3, at: '2026-11-23T08:00:00.000Z' },
+        { target: REGISTRY, dossier, position: 4, at: '2026-11-23T08:00:01.000Z' },
+        { target: PORTAL, dossier: 'other', position: BIG + 9, at: '2026-11-23T08:00:02.000Z' },
+      ]);
+      // A late write of an older delivery changes nothing; a newer one moves the position and the time.
+      await store.delivered([{ target: PORTAL, dossier, position: 2, at: '2026-11-23T09:00:00.000Z' }]);
+      await store.delivered([{ target: REGISTRY, dossier, position: 8, at: '2026-11-23T09:00:00.000Z' }]);
+      await store.park('webhook:wh_1', dossier, request({ reason: 'refused 5 times', firstPosition: 9 }));
+      expect(await store.syncOf(dossier)).toEqual([
+        { target: REGISTRY, lastPosition: 8, lastDeliveredAt: '2026-11-23T09:00:00.000Z', parked: false },
+        { target: PORTAL, lastPosition: BIG + 3, lastDeliveredAt: '2026-11-23T08:00:00.000Z', parked: false },
+        {
+          target: 'webhook:wh_1',
+          lastPosition: null,
+          lastDeliveredAt: null,
+          parked: true,
+          parkedReason: 'refused 5 times',
+        },
+      ]);
+      await store.park(PORTAL, dossier, request());
+      expect((await store.syncOf(dossier)).find((s) => s.target === PORTAL)).toEqual({
+        target: PORTAL,
+        lastPosition: BIG + 3,
+        lastDeliveredAt: '2026-11-23T08:00:00.000Z',
+        parked: true,
+        parkedReason: request().reason,
+      });
+      await store.retry(PORTAL, dossier, { by: 'ops', at: '2026-11-23T10:00:00.000Z' });
+      expect((await store.syncOf(dossier)).find((s) => s.target === PORTAL)?.parked).toBe(false);
+    });
   },
 );

@@ -29,6 +29,14 @@ export const describePendingWorkStoreContract = contractSuite<StoreHarness<Pendi
       expect(await h.store.count(PAYMENTS)).toBe(1);
     });
 
+    it('keeps the replay that asked for an item, and none for an item of live traffic', async () => {
+      await h.store.schedule(item('REF-0001', { replay: 'rp-1' }));
+      await h.store.schedule(item('REF-0002'));
+      expect(await h.store.get(PAYMENTS, 'REF-0001')).toMatchObject({ replay: 'rp-1' });
+      expect(await h.store.get(PAYMENTS, 'REF-0002')).not.toHaveProperty('replay');
+      expect((await h.store.due(PAYMENTS, T0 + 1e9, 10)).map((i) => i.replay)).toEqual(['rp-1', undefined]);
+    });
+
     it('gives only the due items of one target, the earliest first, up to the limit', async () => {
       await h.store.schedule(item('REF-0003', { dueAt: T0 + 30 }));
       await h.store.schedule(item('REF-0001', { dueAt: T0 + 10 }));

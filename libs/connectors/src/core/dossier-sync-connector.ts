@@ -8,10 +8,10 @@ import {
 } from '#lgsp/projections';
 import { traceparentOf, type Page, type Subscriber } from '#lgsp/subscriptions';
 import { silentLogger, tracing, type Logger } from '#lgsp/observability';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { isPersonErased, PERSON_ERASED } from './erasure.js';
-import type { ParkingStore } from './parking/parking-store.js';
+import type { DeliveredPosition, ParkingStore } from './parking/parking-store.js';
 import type { TokenBucket } from './rate-limiter.js';
 import { currentReplay, withReplay } from './replay-context.js';
 import type { ConnectorRetryPolicy } from './retry.js';
@@ -94,6 +94,8 @@ export class DossierSyncConnector implements Subscriber {
   private readonly logger: Logger;
   /** True for an event that calls for a delivery (see {@link DossierSyncConnectorOptions.wants}). */
   readonly wants: (event: StoredEvent) => boolean;
+  /** Positions the target took, written once per batch (see {@link recordDelivered}). */
+  private unrecorded: DeliveredPosition[] = [];
 
   constructor(private readonly options: DossierSyncConnectorOptions) {
     this.name = options.name;
@@ -114,8 +116,9 @@ export class DossierSyncConnector implements Subscriber {
     });
   }
 
-  async handle(events: readonly StoredEvent[], _page?: Page): Promise<void> {
-    await this.deliver(events);
+  /** Delivers the batch; on shutdown (`page.signal`) the dossiers not sent yet are handed back. */
+  async handle(events: readonly StoredEvent[], page?: Page): Promise<void> {
+    await this.deliver(events, page?.signal);
   }
 
   /** Delivers one batch and tells what became of each dossier. */
@@ -125,6 +128,7 @@ export class DossierSyncConnector implements Subscriber {
     let next = 0;
     const worker = async () => {
       while (next < groups.length) {
+        signal?.throwIfAborted();
         const group = groups[next++]!;
         outcomes.push(await this.deliverDossier(group, signal));
       }
@@ -133,6 +137,7 @@ export class DossierSyncConnector implements Subscriber {
     const settled = await Promise.allSettled(
       Array.from({ length: Math.min(this.concurrency, groups.length) }, worker),
     );
+    await this.recordDelivered();
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     return outcomes.sort((a, b) => a.firstPosition - b.firstPosition);
@@ -149,7 +154,11 @@ export class DossierSyncConnector implements Subscriber {
     if (state === undefined || last === undefined) return undefined;
     // Sent again long after: the span links to the requests that made the dossier's events.
     const links = [...new Set(state.events.map(traceparentOf))];
-    return this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal, links);
+    try {
+      return await this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal, links);
+    } finally {
+      await this.recordDelivered();
+    }
   }
 
   /**
@@ -197,7 +206,16 @@ export class DossierSyncConnector implements Subscriber {
     return readDossierState(this.options.events, dossier, { throughVersion: version });
   }
 
-  /** Sends a dossier's state as of `last` through the gate; parks or holds it on failure. */
+  /**
+   * Writes the positions the target took since the last write, in one transaction (a batch's worth):
+   * the dossiers' sync state. A failed write throws, so the batch is delivered (and recorded) again.
+   */
+  private async recordDelivered(): Promise<void> {
+    const batch = this.unrecorded.splice(0);
+    if (batch.length > 0) await this.options.parking.delivered(batch);
+  }
+
+  /** {@link syncDossier} in its span: a child of the stored trace live, linked to it when sent again. */
   private async deliverDossier(
     group: DossierGroup,
     signal?: AbortSignal,
@@ -229,6 +247,10 @@ export class DossierSyncConnector implements Subscriber {
     );
   }
 
+  /**
+   * Sends a dossier's state as of `last` through the gate, noting the position the target took (see
+   * {@link recordDelivered}); parks or holds it on failure.
+   */
   private async syncDossier(group: DossierGroup, signal?: AbortSignal): Promise<DossierSyncOutcome> {
     const { dossier, first, last } = group;
     let state: DossierState | undefined;
@@ -243,7 +265,15 @@ export class DossierSyncConnector implements Subscriber {
       },
       signal,
     );
-    if (result.status === 'parked') {
+    if (result.status === 'delivered') {
+      // The dossier's state as of `last` is what the target holds now (GET /v1/dossiers/{code} shows it).
+      this.unrecorded.push({
+        target: this.target,
+        dossier,
+        position: last.position,
+        at: new Date((this.options.clock ?? systemClock).now()).toISOString(),
+      });
+    } else {
       // The whole of the dossier's events in the batch wait behind the parking, not only the first.
       await this.options.parking.hold(this.target, dossier, last.position);
       this.logger.warn(

@@ -21,6 +21,23 @@ export function currentReplay(): string | undefined {
   return current.getStore();
 }
 
+/**
+ * The CloudEvents extension that marks an event a connector appended because of an operator's replay
+ * (a certificate the civil registry issued again, a payment callback), with the replay's id as value.
+ */
+export const CAUSED_BY_REPLAY = 'causedbyreplay';
+
+/** `event` marked as caused by `replay` (unchanged when there is none). */
+export function markCausedByReplay<T extends object>(event: T, replay: string | undefined): T {
+  return replay === undefined ? event : { ...event, [CAUSED_BY_REPLAY]: replay };
+}
+
+/** The current replay, as a pending item's `replay` field (absent outside a replay). */
+export function replayOfWork(): { replay?: string } {
+  const id = current.getStore();
+  return id === undefined ? {} : { replay: id };
+}
+
 /** The replay header for the current call, to spread into a request's headers. */
 export function replayHeaders(): Record<string, string> {
   const id = current.getStore();

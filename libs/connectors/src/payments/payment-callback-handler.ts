@@ -19,6 +19,7 @@ import {
   type PaymentResult,
 } from './payment-mapping.js';
 import type { PendingPayment } from './payment-connector.js';
+import { markCausedByReplay } from '../core/replay-context.js';
 
 export interface PaymentCallbackHandlerOptions {
   /** Shared secret of `MaXacThuc`. */
@@ -100,7 +101,9 @@ export class PaymentCallbackHandler {
       ...(requestedAt === undefined ? {} : { requestedAt }),
     });
     if (!mapped.ok) return { outcome: 'invalid', field: mapped.field, message: mapped.message };
-    const [appended] = await this.options.sink.append([mapped.event]);
+    // A payment a replay opened again: its callback is an event caused by that replay.
+    const work = await this.options.pending.get(PAYMENTS_TARGET, result.ref);
+    const [appended] = await this.options.sink.append([markCausedByReplay(mapped.event, work?.replay)]);
     await this.options.pending.complete(PAYMENTS_TARGET, result.ref);
     const duplicate = appended?.duplicate ?? false;
     this.logger.info(

@@ -7,6 +7,7 @@ import {
   type DossierSyncSettings,
 } from '../core/dossier-sync-connector.js';
 import { mappingError } from '../core/errors.js';
+import { replayOfWork } from '../core/replay-context.js';
 import type { PendingWorkStore } from '../core/pending/pending-work-store.js';
 import type { PaymentClient } from './payment-client.js';
 import type { PaymentReceiptInfo } from './external/payment-wire.js';
@@ -104,6 +105,7 @@ export class PaymentConnector extends DossierSyncConnector {
             payload,
             dueAt: now + pollDelayMs,
             createdAt: new Date(now).toISOString(),
+            ...replayOfWork(),
           });
         }
       },

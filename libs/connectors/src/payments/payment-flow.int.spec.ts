@@ -95,6 +95,19 @@ describe('payments with the payment platform simulator', () => {
     expect(await pending.count(PAYMENTS_TARGET)).toBe(0);
   });
 
+  it('marks the callback of a payment a replay opened with causedbyreplay=<replay id>', async () => {
+    const code = newCode();
+    await feeDue(code);
+    const { connector: c } = connector();
+    expect((await c.replay(code, 'rp-pay'))?.status).toBe('delivered');
+    expect(await pending.get(PAYMENTS_TARGET, ref(code))).toMatchObject({ replay: 'rp-pay' });
+    await callbacks(1);
+    const events = await paymentEvents(code);
+    expect(events.map((e) => [e.type, e.extensions.causedbyreplay])).toEqual([
+      ['vn.gov.lgsp.payment.completed.v1', 'rp-pay'],
+    ]);
+  });
+
   it('captures a failed payment as payment.failed', async () => {
     sim.configure({ outcomes: { failed: 1 } });
     const code = newCode();

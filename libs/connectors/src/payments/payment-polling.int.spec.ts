@@ -56,6 +56,19 @@ describe('payments with the payment platform simulator: polling and recovery', (
     await sim.settled();
   });
 
+  it('marks the result polled for a payment a replay opened with causedbyreplay=<replay id>', async () => {
+    sim.configure({ pendingPolls: { min: 0, max: 0 }, resolveAfterMs: null });
+    refuseCallbacks();
+    const code = newCode();
+    await feeDue(code);
+    expect((await connector({ pollDelayMs: 0 }).connector.replay(code, 'rp-poll'))?.status).toBe('delivered');
+    expect(await poller().pollOnce()).toMatchObject({ polled: 1, appended: 1, final: 1 });
+    expect((await paymentEvents(code)).map((e) => [e.type, e.extensions.causedbyreplay])).toEqual([
+      ['vn.gov.lgsp.payment.completed.v1', 'rp-poll'],
+    ]);
+    await sim.settled();
+  });
+
   it('keeps polling a payment pending again and again, at most maxPollDelayMs apart, until it fails', async () => {
     sim.configure({ outcomes: { pending: 1 }, resolveAfterMs: null });
     const clock = new ManualClock(Date.now());

@@ -7,6 +7,7 @@ import { PAYMENT_STATUS } from './external/payment-wire.js';
 import type { PaymentClient } from './payment-client.js';
 import type { PendingPayment } from './payment-connector.js';
 import { PAYMENTS_TARGET, toPaymentEvent } from './payment-mapping.js';
+import { markCausedByReplay } from '../core/replay-context.js';
 
 export interface PaymentStatusPollerOptions {
   client: PaymentClient;
@@ -162,7 +163,7 @@ export class PaymentStatusPoller {
         this.logger.error({ ...log, field: mapped.field }, `payment result unusable: ${mapped.message}`);
         return await this.later(item, attempts);
       }
-      const [appended] = await this.options.sink.append([mapped.event]);
+      const [appended] = await this.options.sink.append([markCausedByReplay(mapped.event, item.replay)]);
       await this.options.pending.complete(PAYMENTS_TARGET, ref);
       const fresh = appended !== undefined && !appended.duplicate;
       this.logger.info(

@@ -6,7 +6,10 @@ import {
   type ExpectedDossier,
   type FieldRules,
 } from '#lgsp/reconciliation';
+import { DomainError, type AdminUnits, type CloudEvent } from '#lgsp/contracts';
 import { vnTime } from '../core/reconcile-fields.js';
+import type { PortalOnlineSubmission } from './external/portal-online-wire.js';
+import { toSubmittedEvent } from './online-submission-mapping.js';
 import type { PortalClient } from './portal-client.js';
 import {
   PORTAL_TARGET,
@@ -20,7 +23,7 @@ import { ProcedureCatalogue } from './procedure-catalogue.js';
 
 /** What the portal reconciler reads: the bulk export of `PortalClient` (#lgsp/connectors). */
 export type PortalExportSource = Pick<PortalClient, 'exportDossiers'> &
-  Partial<Pick<PortalClient, 'procedure'>>;
+  Partial<Pick<PortalClient, 'procedure' | 'lookup'>>;
 
 export interface PortalReconcilerOptions {
   client: PortalExportSource;
@@ -37,6 +40,8 @@ export interface PortalReconcilerOptions {
   catalogue?: Pick<ProcedureCatalogue, 'find' | 'peek'>;
   /** The connector's `dossierDefaults`. @defaultValue {} */
   dossierDefaults?: PortalDossierDefaults;
+  /** The administrative units, to place a captured extra (its province from its commune). */
+  units?: Pick<AdminUnits, 'provinceOfCommune'>;
 }
 
 /** The portal's fields and how each is compared; `TienDo` (progress) is one field, compared as a set. */
@@ -132,6 +137,29 @@ export class PortalReconciler extends DossierRecordsReconciler<PortalReconcilerO
   }
   private portalRecords: DossierRecords | undefined;
   private catalogue: Pick<ProcedureCatalogue, 'find' | 'peek'> | null | undefined;
+
+  /**
+   * A dossier only the portal holds, as the portal's online submission it is (`TraCuuHoSo`, mapped like
+   * the online capture: `dossier.submitted` from `/national/portal`, the same event id, so the capture
+   * and a later online capture store it once); undefined when the portal no longer holds it.
+   */
+  async capture(dossier: string, signal?: AbortSignal): Promise<CloudEvent | undefined> {
+    const { client, units } = this.options;
+    if (client.lookup === undefined || units === undefined)
+      throw new DomainError(
+        'conflict',
+        'this portal reconciler cannot look dossiers up: acknowledge instead',
+      );
+    const record = await client.lookup(dossier, signal);
+    if (record === undefined) return undefined;
+    const mapped = toSubmittedEvent(record as unknown as PortalOnlineSubmission, units);
+    if ('refusal' in mapped)
+      throw new DomainError(
+        'invalid',
+        `the portal's record of ${dossier} cannot be told as an event (${mapped.refusal.reason}): ${mapped.refusal.detail}`,
+      );
+    return mapped.event;
+  }
 
   protected async *listPages(signal: AbortSignal | undefined) {
     for (let offset: number | null = 0; offset !== null;) {

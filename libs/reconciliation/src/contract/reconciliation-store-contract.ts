@@ -157,6 +157,48 @@ export const describeReconciliationStoreContract = contractSuite<StoreHarness<Re
       expect((await h.store.list({ limit: 10 })).map((r) => r.id)).toEqual(['r2', 'r1']);
     });
 
+    it('records a resolution once, finds a finding by seq, and remembers acknowledgements per record', async () => {
+      await h.store.create(run('r1'));
+      await h.store.addMismatches('r1', [
+        mismatch(1, { category: 'unexpected-extra', expected: null, actual: { MaHoSo: 'x' } }),
+        mismatch(2, { category: 'unexpected-extra', expected: null, actual: { MaHoSo: 'y' } }),
+      ]);
+      const [first, second] = await h.store.mismatches('r1', { limit: 10 });
+      expect(await h.store.mismatch('r1', first!.seq)).toEqual(first);
+      expect(await h.store.mismatch('r2', first!.seq)).toBeUndefined();
+      const ack = {
+        action: 'acknowledged' as const,
+        by: 'ops',
+        at: '2026-11-23T09:00:00.000Z',
+        note: 'test record',
+      };
+      expect(await h.store.resolve('r1', first!.seq, ack)).toBe(true);
+      expect(await h.store.resolve('r1', first!.seq, { ...ack, by: 'other' })).toBe(false);
+      const captured = {
+        action: 'captured' as const,
+        by: 'ops',
+        at: '2026-11-23T09:01:00.000Z',
+        position: 2 ** 40,
+      };
+      expect(await h.store.resolve('r1', second!.seq, captured)).toBe(true);
+      expect((await h.store.mismatch('r1', first!.seq))?.resolution).toEqual(ack);
+      expect((await h.store.mismatch('r1', second!.seq))?.resolution).toEqual(captured);
+      // Only the acknowledgement is remembered for later runs; a captured record is in the log now.
+      expect(await h.store.acknowledged('portal', [first!.dossier, second!.dossier, 'other'])).toEqual(
+        new Map([[first!.dossier, { ...ack, fromRun: 'r1' }]]),
+      );
+      expect(await h.store.acknowledged('one-stop-shop', [first!.dossier])).toEqual(new Map());
+      // A finding written with an inherited resolution keeps it.
+      await h.store.create(run('r2'));
+      await h.store.addMismatches('r2', [
+        mismatch(1, { category: 'unexpected-extra', resolution: { ...ack, fromRun: 'r1' } }),
+      ]);
+      expect((await h.store.mismatches('r2', { limit: 1 }))[0]?.resolution).toEqual({
+        ...ack,
+        fromRun: 'r1',
+      });
+    });
+
     it('refuses a second run with the same id', async () => {
       await h.store.create(run('r1'));
       await expect(h.store.create(run('r1', { by: 'other' }))).rejects.toThrow();

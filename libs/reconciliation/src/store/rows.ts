@@ -1,4 +1,5 @@
 import type {
+  ExtraResolution,
   Mismatch,
   MismatchCategory,
   ReconciliationRun,
@@ -33,6 +34,7 @@ export interface MismatchRow {
   actual: unknown;
   category: string;
   detected_at: string;
+  resolution?: unknown;
 }
 
 const json = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
@@ -71,5 +73,8 @@ export function toMismatch(row: MismatchRow, parsed: boolean): Mismatch & { seq:
     actual: value(row.actual),
     category: row.category as MismatchCategory,
     detectedAt: row.detected_at,
+    ...(row.resolution === null || row.resolution === undefined
+      ? {}
+      : { resolution: json(row.resolution) as ExtraResolution }),
   };
 }

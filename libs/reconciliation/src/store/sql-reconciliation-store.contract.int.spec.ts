@@ -12,7 +12,7 @@ describe.each(BACKENDS)('SqlReconciliationStore on $name', (backend) => {
       await (await SqlReconciliationStore.open(await data.connect())).create(run('r1', { by: 'ops' }));
       const again = await data.connect();
       expect((await (await SqlReconciliationStore.open(again)).get('r1'))?.by).toBe('ops');
-      expect(await again.versions()).toEqual([{ component: RECONCILIATION_COMPONENT, version: 1 }]);
+      expect(await again.versions()).toEqual([{ component: RECONCILIATION_COMPONENT, version: 2 }]);
     } finally {
       await data.close();
     }

@@ -6,6 +6,7 @@ import {
   type SqlDialect,
 } from '#lgsp/storage';
 import type {
+  ExtraResolution,
   ListQuery,
   Mismatch,
   MismatchCategory,
@@ -55,9 +56,24 @@ const tables = (t: SqlColumnTypes, dialect: SqlDialect) => `
 // counts are JSON, read and written whole.
 const SCHEMA = new SqlSchema(RECONCILIATION_COMPONENT, [
   sqlMigration(1, 'reconciliation runs and their mismatches', tables),
+  sqlMigration(
+    2,
+    'operators capture or acknowledge unexpected extras; acknowledgements are remembered',
+    (t) => `
+  ALTER TABLE reconciliation_mismatches ADD COLUMN resolution ${t.json};
+  CREATE TABLE reconciliation_acknowledged (
+    system TEXT NOT NULL,
+    dossier TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    resolution ${t.json} NOT NULL,
+    PRIMARY KEY (system, dossier)
+  )${t.strict};
+`,
+  ),
 ]);
 
-const MISMATCH_COLUMNS = 'run_id, dossier, system, field, expected, actual, category, detected_at';
+const MISMATCH_COLUMNS =
+  'run_id, dossier, system, field, expected, actual, category, detected_at, resolution';
 
 /** A run's columns that change while it runs: state, finished_at, log_position, progress, mismatches, error. */
 const changingValues = (run: ReconciliationRun): unknown[] => [
@@ -104,9 +120,10 @@ export class SqlReconciliationStore implements ReconciliationStore {
       const column = <T>(f: (m: Mismatch) => T) => mismatches.map(f);
       await this.db.run(
         `INSERT INTO reconciliation_mismatches (${MISMATCH_COLUMNS})
-         SELECT $1, dossier, system, field, expected, actual, category, detected_at
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::text[])
-           WITH ORDINALITY AS m (dossier, system, field, expected, actual, category, detected_at, n)
+         SELECT $1, dossier, system, field, expected, actual, category, detected_at, resolution
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::text[],
+                     $9::jsonb[])
+           WITH ORDINALITY AS m (dossier, system, field, expected, actual, category, detected_at, resolution, n)
          ORDER BY n`,
         [
           runId,
@@ -117,6 +134,7 @@ export class SqlReconciliationStore implements ReconciliationStore {
           column((m) => jsonValue(m.actual)),
           column((m) => m.category),
           column((m) => m.detectedAt),
+          column((m) => (m.resolution === undefined ? null : JSON.stringify(m.resolution))),
         ],
       );
       return;
@@ -124,7 +142,7 @@ export class SqlReconciliationStore implements ReconciliationStore {
     await this.db.transaction(async (tx) => {
       for (const m of mismatches) {
         await tx.run(
-          `INSERT INTO reconciliation_mismatches (${MISMATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          `INSERT INTO reconciliation_mismatches (${MISMATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
           [
             runId,
             m.dossier,
@@ -134,6 +152,7 @@ export class SqlReconciliationStore implements ReconciliationStore {
             jsonValue(m.actual),
             m.category,
             m.detectedAt,
+            m.resolution === undefined ? null : JSON.stringify(m.resolution),
           ],
         );
       }
@@ -170,5 +189,54 @@ export class SqlReconciliationStore implements ReconciliationStore {
       [runId, query.category ?? null, query.after ?? 0, query.limit],
     );
     return rows.map((r) => toMismatch(r, this.db.dialect === 'postgres'));
+  }
+
+  async mismatch(runId: string, seq: number): Promise<(Mismatch & { seq: number }) | undefined> {
+    const [row] = await this.db.query<MismatchRow>(
+      'SELECT * FROM reconciliation_mismatches WHERE run_id = $1 AND seq = $2',
+      [runId, seq],
+    );
+    return row && toMismatch(row, this.db.dialect === 'postgres');
+  }
+
+  async resolve(runId: string, seq: number, resolution: ExtraResolution): Promise<boolean> {
+    const json = JSON.stringify(resolution);
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ system: string; dossier: string }>(
+        `UPDATE reconciliation_mismatches SET resolution = $3
+         WHERE run_id = $1 AND seq = $2 AND resolution IS NULL RETURNING system, dossier`,
+        [runId, seq, json],
+      );
+      if (row === undefined) return false;
+      if (resolution.action === 'acknowledged')
+        await tx.run(
+          `INSERT INTO reconciliation_acknowledged (system, dossier, run_id, resolution) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (system, dossier) DO UPDATE SET run_id = excluded.run_id, resolution = excluded.resolution`,
+          [row.system, row.dossier, runId, json],
+        );
+      return true;
+    });
+  }
+
+  async acknowledged(
+    system: string,
+    dossiers: readonly string[],
+  ): Promise<Map<string, ExtraResolution & { fromRun: string }>> {
+    const out = new Map<string, ExtraResolution & { fromRun: string }>();
+    for (let i = 0; i < dossiers.length; i += 500) {
+      const chunk = dossiers.slice(i, i + 500);
+      const rows = await this.db.query<{ dossier: string; run_id: string; resolution: unknown }>(
+        `SELECT dossier, run_id, resolution FROM reconciliation_acknowledged
+         WHERE system = $1 AND dossier IN (${chunk.map((_, j) => `$${j + 2}`).join(', ')})`,
+        [system, ...chunk],
+      );
+      for (const r of rows) {
+        const resolution = (
+          typeof r.resolution === 'string' ? JSON.parse(r.resolution) : r.resolution
+        ) as ExtraResolution;
+        out.set(r.dossier, { ...resolution, fromRun: r.run_id });
+      }
+    }
+    return out;
   }
 }

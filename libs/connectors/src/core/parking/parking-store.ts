@@ -69,6 +69,26 @@ export interface ListParkedQuery {
   after?: number;
 }
 
+/** The last delivery of a dossier to one target: the highest log position the target has taken. */
+export interface DeliveredPosition {
+  target: string;
+  dossier: string;
+  position: number;
+  /** RFC 3339. */
+  at: string;
+}
+
+/** A dossier's state at one target: what it last took, and whether the dossier waits behind a parking. */
+export interface TargetSyncState {
+  target: string;
+  /** Null when the target has taken nothing of the dossier yet. */
+  lastPosition: number | null;
+  /** RFC 3339; null with `lastPosition`. */
+  lastDeliveredAt: string | null;
+  parked: boolean;
+  parkedReason?: string;
+}
+
 /** The pair is not parked: nothing to retry or skip. */
 export class NotParkedError extends DomainError {
   constructor(target: string, dossier: string) {
@@ -111,6 +131,13 @@ export interface ParkingStore {
   skip(target: string, dossier: string, resolution: SkipResolution): Promise<ParkingHistoryEntry>;
   /** Every parking, retry and skip of the pair, oldest first. */
   history(target: string, dossier: string): Promise<ParkingHistoryEntry[]>;
+  /**
+   * Records deliveries that targets took (a connector's send, a webhook's 2xx). A pair's position only
+   * rises: an older delivery recorded late changes nothing.
+   */
+  delivered(deliveries: readonly DeliveredPosition[]): Promise<void>;
+  /** The dossier's state at every target that took it or parked it, by target name. */
+  syncOf(dossier: string): Promise<TargetSyncState[]>;
 }
 
 /** A skip that would drop nothing: its last position is before the first held event. */

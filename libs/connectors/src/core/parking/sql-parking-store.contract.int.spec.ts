@@ -23,7 +23,7 @@ describe.each(BACKENDS)('SqlParkingStore on $name', (backend) => {
       await (await SqlParkingStore.open(await data.connect())).park('payments', 'D1', request);
       const again = await data.connect();
       expect(await (await SqlParkingStore.open(again)).isParked('payments', 'D1')).toBe(true);
-      expect(await again.versions()).toEqual([{ component: PARKING_COMPONENT, version: 1 }]);
+      expect(await again.versions()).toEqual([{ component: PARKING_COMPONENT, version: 2 }]);
     } finally {
       await data.close();
     }

@@ -20,6 +20,8 @@ import {
   type ParkingResolution,
   type ParkingStore,
   type SkipResolution,
+  type DeliveredPosition,
+  type TargetSyncState,
 } from './parking-store.js';
 import { toHistoryEntry, toParkedItem, type HistoryRow, type ParkedRow } from './rows.js';
 
@@ -57,6 +59,19 @@ const tables = (t: SqlColumnTypes, dialect: SqlDialect) => `
 // Positions are 64-bit integers like the events' position.
 const SCHEMA = new SqlSchema(PARKING_COMPONENT, [
   sqlMigration(1, 'connector parking and its history', tables),
+  sqlMigration(
+    2,
+    'the last position each target took of each dossier',
+    (t) => `
+  CREATE TABLE connector_delivered (
+    target TEXT NOT NULL,
+    dossier TEXT NOT NULL,
+    last_position ${t.big} NOT NULL,
+    delivered_at TEXT NOT NULL,
+    PRIMARY KEY (dossier, target)
+  )${t.strict};
+`,
+  ),
 ]);
 
 const historyValues = (e: ParkingHistoryEntry): unknown[] => [
@@ -183,6 +198,55 @@ export class SqlParkingStore extends MigratingSqlStore implements ParkingStore {
       [target, dossier],
     );
     return rows.map(toHistoryEntry);
+  }
+
+  async delivered(deliveries: readonly DeliveredPosition[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.ready;
+    // One statement per pair: a batch touches a few dossiers, and each upsert keeps the higher position.
+    await this.db.transaction(async (tx) => {
+      for (const d of deliveries) {
+        await tx.run(
+          `INSERT INTO connector_delivered (target, dossier, last_position, delivered_at)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (dossier, target) DO UPDATE
+             SET last_position = excluded.last_position, delivered_at = excluded.delivered_at
+             WHERE excluded.last_position >= connector_delivered.last_position`,
+          [d.target, d.dossier, d.position, d.at],
+        );
+      }
+    });
+  }
+
+  async syncOf(dossier: string): Promise<TargetSyncState[]> {
+    await this.ready;
+    const delivered = await this.db.query<{
+      target: string;
+      last_position: number | string;
+      delivered_at: string;
+    }>('SELECT target, last_position, delivered_at FROM connector_delivered WHERE dossier = $1', [dossier]);
+    const parked = await this.db.query<{ target: string; reason: string }>(
+      'SELECT target, reason FROM connector_parking WHERE dossier = $1',
+      [dossier],
+    );
+    const byTarget = new Map<string, TargetSyncState>();
+    for (const d of delivered) {
+      byTarget.set(d.target, {
+        target: d.target,
+        lastPosition: Number(d.last_position),
+        lastDeliveredAt: d.delivered_at,
+        parked: false,
+      });
+    }
+    for (const p of parked) {
+      const known = byTarget.get(p.target);
+      byTarget.set(p.target, {
+        ...(known ?? { target: p.target, lastPosition: null, lastDeliveredAt: null }),
+        parked: true,
+        parkedReason: p.reason,
+      });
+    }
+    return [...byTarget.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
   }
 
   private async resolve(

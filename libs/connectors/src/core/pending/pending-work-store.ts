@@ -19,6 +19,11 @@ export interface PendingItem {
   attempts: number;
   /** RFC 3339. */
   createdAt: string;
+  /**
+   * The operator's replay that asked for this work: the events its answers become are marked with
+   * `causedbyreplay` (see {@link markCausedByReplay}).
+   */
+  replay?: string;
 }
 
 export interface PendingWorkStore {

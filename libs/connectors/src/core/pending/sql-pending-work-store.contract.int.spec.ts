@@ -9,7 +9,7 @@ describeOnEveryBackend(describePendingWorkStoreContract, (db) => SqlPendingWorkS
 describe('SqlPendingWorkStore', () => {
   const open = (db: SqlDatabase) => SqlPendingWorkStore.open(db);
 
-  itVersionsItsTables('versions its table as connectors.pending', open, PENDING_WORK_COMPONENT);
+  itVersionsItsTables('versions its table as connectors.pending', open, PENDING_WORK_COMPONENT, 2);
 
   it('answers StoreUnavailableError, naming the store, when the server cannot be reached', async () => {
     await withUnreachablePostgres(async (db) => {

@@ -17,6 +17,11 @@ const pendingTable = (types: SqlColumnTypes) => `
 
 const SCHEMA = new SqlSchema(PENDING_WORK_COMPONENT, [
   sqlMigration(1, 'connector follow-up work (pending payments, undecided registrations)', pendingTable),
+  sqlMigration(
+    2,
+    'the replay that asked for the work',
+    () => 'ALTER TABLE connector_pending ADD COLUMN replay TEXT;',
+  ),
 ]);
 
 interface Row {
@@ -27,6 +32,7 @@ interface Row {
   due_at: number | string;
   attempts: number;
   created_at: string;
+  replay?: string | null;
 }
 
 /**
@@ -43,8 +49,8 @@ export class SqlPendingWorkStore implements PendingWorkStore {
 
   async schedule(item: Omit<PendingItem, 'attempts'> & { attempts?: number }): Promise<boolean> {
     const added = await this.db.run(
-      `INSERT INTO connector_pending (target, key, dossier, payload, due_at, attempts, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (target, key) DO NOTHING`,
+      `INSERT INTO connector_pending (target, key, dossier, payload, due_at, attempts, created_at, replay)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (target, key) DO NOTHING`,
       [
         item.target,
         item.key,
@@ -53,6 +59,7 @@ export class SqlPendingWorkStore implements PendingWorkStore {
         Math.trunc(item.dueAt),
         item.attempts ?? 0,
         item.createdAt,
+        item.replay ?? null,
       ],
     );
     return added === 1;
@@ -110,6 +117,7 @@ export class SqlPendingWorkStore implements PendingWorkStore {
       dueAt: Number(r.due_at),
       attempts: Number(r.attempts),
       createdAt: r.created_at,
+      ...(r.replay === null || r.replay === undefined ? {} : { replay: r.replay }),
     };
   }
 }
