@@ -1,3 +1,4 @@
+import { dossierSync } from '../http/dossier-sync.js';
 import {
   Body,
   Controller,
@@ -19,7 +20,7 @@ import type { EventStore } from '#lgsp/event-store';
 import type { DossierViewRepository } from '#lgsp/projections';
 import type { ReplayService } from '#lgsp/replay';
 import { ClientService, type AuditLog, type Client } from '#lgsp/security';
-import { WEBHOOK_TARGET_PREFIX, type WebhookService } from '#lgsp/webhooks';
+import type { WebhookService } from '#lgsp/webhooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RunningConnectors } from '../connectors/connectors.js';
 import { ParkedController } from '../http/parked.controller.js';
@@ -240,11 +241,11 @@ export class ConsoleController implements OnModuleInit, OnModuleDestroy {
     @Res() reply: FastifyReply,
     @Query('code') code: unknown,
   ): Promise<void> {
-    this.caller(req);
+    const caller = this.caller(req);
     const ctx = this.context(req, reply);
     const wanted = typeof code === 'string' ? code.trim().slice(0, 100) : '';
     if (wanted === '') return send(reply, dossierPage(ctx, undefined, ''));
-    const data = await this.dossierData(wanted);
+    const data = await this.dossierData(wanted, caller);
     send(reply, dossierPage(ctx, data, wanted), data.view ? 200 : 404);
   }
 
@@ -540,7 +541,7 @@ export class ConsoleController implements OnModuleInit, OnModuleDestroy {
     return out;
   }
 
-  private async dossierData(code: string): Promise<DossierData> {
+  private async dossierData(code: string, caller: Client): Promise<DossierData> {
     const view = await this.dossiers.get(code);
     if (!view)
       return {
@@ -548,15 +549,14 @@ export class ConsoleController implements OnModuleInit, OnModuleDestroy {
         view: undefined,
         events: [],
         sync: [],
-        syncReported: false,
         mismatches: [],
         traceIds: [],
       };
     const stored = await this.store.readStream(`dossier-${code}`, { fromVersion: 1, limit: 500 });
     const events = stored.map(toWire);
     const traceIds = [...new Set(events.map(traceIdOf).filter((x): x is string => x !== undefined))];
-    const reported = (view as { sync?: unknown }).sync;
-    const sync = Array.isArray(reported) ? (reported as SyncEntry[]) : await this.syncFromParking(code);
+    // The same sync state as `GET /v1/dossiers/{code}` shows the same caller.
+    const sync: SyncEntry[] = await dossierSync(caller, code, this.connectors, this.webhooks);
     const mismatches: (Mismatch & { run: string })[] = [];
     if (this.reconciliation) {
       for (const run of (await this.latestRuns()).values()) {
@@ -573,27 +573,7 @@ export class ConsoleController implements OnModuleInit, OnModuleDestroy {
         }
       }
     }
-    return { code, view, events, sync, syncReported: Array.isArray(reported), mismatches, traceIds };
-  }
-
-  /** Without the hub's sync state: for each connector, whether the dossier is parked there now. */
-  private async syncFromParking(code: string): Promise<SyncEntry[]> {
-    const parking = this.connectors.parking;
-    const out: SyncEntry[] = [];
-    for (const target of this.connectors.byTarget.keys()) {
-      const history = parking ? await parking.history(target, code) : [];
-      const last = history[history.length - 1];
-      const parked = last?.action === 'parked';
-      out.push({
-        target,
-        kind: target.startsWith(WEBHOOK_TARGET_PREFIX) ? 'webhook' : 'connector',
-        lastPosition: null,
-        lastDeliveredAt: null,
-        parked,
-        ...(parked && last?.note ? { parkedReason: last.note } : {}),
-      });
-    }
-    return out;
+    return { code, view, events, sync, mismatches, traceIds };
   }
 
   private reconciliations(): ReconciliationService {

@@ -109,8 +109,6 @@ const vi = {
   'dossier.heading': 'Hồ sơ {code}',
   'dossier.projection': 'Trạng thái hợp nhất',
   'dossier.sync': 'Đồng bộ với từng hệ thống',
-  'dossier.syncFromParking':
-    'Hub này chưa báo vị trí đồng bộ; bảng cho biết hồ sơ có đang bị tạm giữ ở từng hệ thống hay không.',
   'dossier.events': 'Sự kiện',
   'dossier.trace': 'Mã vết (trace id)',
   'dossier.mismatches': 'Sai lệch của hồ sơ',
@@ -305,8 +303,6 @@ const en: Record<MessageKey, string> = {
   'dossier.heading': 'Dossier {code}',
   'dossier.projection': 'Projected state',
   'dossier.sync': 'Sync with each system',
-  'dossier.syncFromParking':
-    'This hub does not report sync positions yet; the table shows whether the dossier is parked at each system.',
   'dossier.events': 'Events',
   'dossier.trace': 'Trace id',
   'dossier.mismatches': 'Mismatches of this dossier',

@@ -195,7 +195,6 @@ export interface DossierData {
   events: WireEvent[];
   sync: SyncEntry[];
   /** Whether `sync` is the hub's own sync state (else it is derived from parking only). */
-  syncReported: boolean;
   mismatches: (Mismatch & { run: string })[];
   traceIds: string[];
 }
@@ -258,7 +257,6 @@ export function dossierPage(ctx: PageContext, d: DossierData | undefined, code: 
       </section>
       <section aria-labelledby="sync">
         <h2 id="sync">${t('dossier.sync')}</h2>
-        ${d.syncReported ? '' : html`<p class="hint">${t('dossier.syncFromParking')}</p>`}
         <table id="sync-table">
           <thead>
             <tr>
