@@ -12,10 +12,9 @@
  * `node dist/test/bench/privacy.js` (BENCH_SECONDS, BENCH_PRIVACY_ROUNDS, BENCH_PRIVACY_MODES).
  */
 import { randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
 import { statusChanged, submitted } from '../support/events.js';
 import { createCommuneClient, startHubProcess, waitForSubscribers } from '../support/hub-process.js';
-import { runIfMain } from './bench-common.js';
+import { httpIngest, runIfMain, type HttpIngestResult } from './bench-common.js';
 
 const ROUNDS = Number(process.env.BENCH_PRIVACY_ROUNDS ?? 3);
 /** `BENCH_PRIVACY_MODES=privacySingleRatio,…` measures only those (the keys of the figures). */
@@ -122,47 +121,14 @@ function dossierLives(): () => string {
   };
 }
 
-interface IngestResult {
-  eventsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
 interface Mode {
   mix: Mix;
   batch: number;
   connections: number;
 }
 
-async function ingest(url: string, token: string, mode: Mode, seconds: number): Promise<IngestResult> {
-  const nextBody = bodyFactory(mode.mix, mode.batch);
-  const result = await autocannon({
-    url: `${url}/v1/events`,
-    connections: mode.connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type':
-            mode.batch === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
-        },
-        setupRequest: (req) => ({ ...req, body: nextBody() }),
-      },
-    ],
-  });
-  return {
-    eventsPerSecond: (result['2xx'] * mode.batch) / (result.duration || seconds),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.non2xx + result.errors + result.timeouts,
-  };
-}
-
 /** One measurement on a fresh hub (an empty data folder) with privacy on or off. */
-async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<IngestResult> {
+async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<HttpIngestResult> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each hub process there.
   const profileDir = process.env.BENCH_CPU_PROF;
   const hub = await startHubProcess({
@@ -171,9 +137,9 @@ async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<I
   });
   try {
     const token = await createCommuneClient(hub, 'bench', '21040', ['--rate-limit', '1000000']);
-    await ingest(hub.url, token, mode, 2); // warm-up, discarded
+    await httpIngest(hub.url, token, mode, 2, bodyFactory(mode.mix, mode.batch)); // warm-up, discarded
     await waitForSubscribers(hub.url, hub.adminToken);
-    const result = await ingest(hub.url, token, mode, seconds);
+    const result = await httpIngest(hub.url, token, mode, seconds, bodyFactory(mode.mix, mode.batch));
     await waitForSubscribers(hub.url, hub.adminToken);
     return result;
   } catch (err) {

@@ -22,6 +22,7 @@ import {
   tempDir,
   waitForSubscribers,
 } from '../support/hub-process.js';
+import { httpIngest, type HttpIngestResult } from './bench-common.js';
 import { connectorsBench } from './connectors.js';
 import { kafkaBench } from './kafka.js';
 import { postgresBench } from './postgres.js';
@@ -74,14 +75,6 @@ function rawInsertRate(perTransaction: number, seconds: number): number {
   return rate;
 }
 
-interface HttpResult {
-  eventsPerSecond: number;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
 /**
  * Request bodies are spliced from a JSON template with fresh ids and dossier codes, so that the load
  * generator (on the other core) stays cheap and the hub is what is measured.
@@ -106,39 +99,6 @@ function bodyFactory(batch: number): () => string {
   };
 }
 
-async function httpIngest(
-  url: string,
-  token: string,
-  batch: number,
-  connections: number,
-  seconds: number,
-): Promise<HttpResult> {
-  const nextBody = bodyFactory(batch);
-  const result = await autocannon({
-    url: `${url}/v1/events`,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': batch === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
-        },
-        setupRequest: (req) => ({ ...req, body: nextBody() }),
-      },
-    ],
-  });
-  const ok = result['2xx'];
-  return {
-    eventsPerSecond: (ok * batch) / (result.duration || seconds),
-    requestsPerSecond: ok / (result.duration || seconds),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.non2xx + result.errors + result.timeouts,
-  };
-}
-
 /**
  * Each HTTP measurement gets a hub of its own on an empty data folder, as each raw baseline starts
  * from an empty file: both then write the same number of rows into stores of the same size.
@@ -147,7 +107,7 @@ async function measureOnFreshHub(
   batch: number,
   connections: number,
   catchUp: { events: number; seconds: number }[],
-): Promise<HttpResult> {
+): Promise<HttpIngestResult> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each hub process there, for finding hot spots.
   const profileDir = process.env.BENCH_CPU_PROF;
   const hub = await startHubProcess(
@@ -156,9 +116,9 @@ async function measureOnFreshHub(
   try {
     // Far above the default client limit: the benchmark measures the hub, not the limiter.
     const token = await createCommuneClient(hub, 'bench', '21040', ['--rate-limit', '1000000']);
-    await httpIngest(hub.url, token, batch, connections, 2); // warm-up, discarded
+    await httpIngest(hub.url, token, { batch, connections }, 2, bodyFactory(batch)); // warm-up, discarded
     await waitForSubscribers(hub.url, hub.adminToken);
-    const result = await httpIngest(hub.url, token, batch, connections, SECONDS);
+    const result = await httpIngest(hub.url, token, { batch, connections }, SECONDS, bodyFactory(batch));
     // The dossier projection shares the core; its backlog after the run is reported, not hidden.
     catchUp.push(await waitForSubscribers(hub.url, hub.adminToken));
     return result;
@@ -168,8 +128,8 @@ async function measureOnFreshHub(
 }
 
 interface NoisyNeighbours {
-  quietAlone: HttpResult;
-  quietUnderFlood: HttpResult;
+  quietAlone: HttpIngestResult;
+  quietUnderFlood: HttpIngestResult;
   floods: { what: string; served: number; refused: number }[];
 }
 
@@ -215,7 +175,7 @@ async function noisyNeighbours(seconds: number): Promise<NoisyNeighbours> {
         ],
       });
     };
-    const asResult = (r: autocannon.Result): HttpResult => ({
+    const asResult = (r: autocannon.Result): HttpIngestResult => ({
       eventsPerSecond: r['2xx'] / (r.duration || seconds),
       requestsPerSecond: r['2xx'] / (r.duration || seconds),
       p50: r.latency.p50,

@@ -12,11 +12,10 @@
  * (BENCH_SECONDS, BENCH_TRACING_ROUNDS).
  */
 import { randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
 import { statusChanged, submitted } from '../support/events.js';
 import { createCommuneClient, startHubProcess, waitForSubscribers } from '../support/hub-process.js';
 import { OtlpReceiver } from '../support/otlp-receiver.js';
-import { runIfMain } from './bench-common.js';
+import { httpIngest, runIfMain, type HttpIngestResult } from './bench-common.js';
 
 const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
 
@@ -28,12 +27,6 @@ interface Shape {
   key: string;
   batch: number;
   connections: number;
-}
-
-interface Measured {
-  eventsPerSecond: number;
-  p99: number;
-  errors: number;
 }
 
 /** The ingest bench's events with fresh ids and dossier codes, spliced from a JSON template. */
@@ -58,31 +51,6 @@ function bodyFactory(batch: number): () => string {
   };
 }
 
-async function ingest(url: string, token: string, shape: Shape, seconds: number): Promise<Measured> {
-  const nextBody = bodyFactory(shape.batch);
-  const result = await autocannon({
-    url: `${url}/v1/events`,
-    connections: shape.connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type':
-            shape.batch === 1 ? 'application/cloudevents+json' : 'application/cloudevents-batch+json',
-        },
-        setupRequest: (req) => ({ ...req, body: nextBody() }),
-      },
-    ],
-  });
-  return {
-    eventsPerSecond: (result['2xx'] * shape.batch) / (result.duration || seconds),
-    p99: result.latency.p99,
-    errors: result.non2xx + result.errors + result.timeouts,
-  };
-}
-
 const ENV: Record<TracingMode, (endpoint: string) => Record<string, string>> = {
   absent: () => ({ LGSP_TRACING_LOAD_API: 'false' }),
   off: () => ({}),
@@ -99,13 +67,13 @@ async function measure(
   shape: Shape,
   seconds: number,
   endpoint: string,
-): Promise<Measured> {
+): Promise<HttpIngestResult> {
   const hub = await startHubProcess({ env: ENV[mode](endpoint) });
   try {
     const token = await createCommuneClient(hub, 'bench', '21040', ['--rate-limit', '1000000']);
-    await ingest(hub.url, token, shape, 2); // warm-up, discarded
+    await httpIngest(hub.url, token, shape, 2, bodyFactory(shape.batch)); // warm-up, discarded
     await waitForSubscribers(hub.url, hub.adminToken);
-    const result = await ingest(hub.url, token, shape, seconds);
+    const result = await httpIngest(hub.url, token, shape, seconds, bodyFactory(shape.batch));
     await waitForSubscribers(hub.url, hub.adminToken);
     return result;
   } catch (err) {
@@ -135,7 +103,7 @@ export async function tracingBench(seconds: number): Promise<Record<string, numb
   const figures: Record<string, number> = {};
   try {
     for (const shape of shapes) {
-      const runs: Record<TracingMode, Measured[]> = { absent: [], off: [], on: [] };
+      const runs: Record<TracingMode, HttpIngestResult[]> = { absent: [], off: [], on: [] };
       for (let round = 0; round < ROUNDS; round++) {
         // absent, off, on; off, on, absent; on, absent, off; …
         const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
