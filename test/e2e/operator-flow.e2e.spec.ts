@@ -349,4 +349,48 @@ describe('the operator flow: extras, plans and refusals', () => {
     const next = await lgsp(['reconcile', 'run', '--target', 'one-stop-shop', '--json']);
     expect((next.json.mismatches as Finding[]).filter((f) => f.dossier === extra)).toEqual([]);
   });
+  it('captures a done civil registration found only in the registry; its dossier, without a submission, parks at the portal and the shop', async () => {
+    const extra = code();
+    await sendJson(sims.urls['civil-registry'], 'POST', '/_sim/tamper', {
+      extra: {
+        maHoSoMCDT: extra,
+        maDonVi: '21040',
+        trangThai: 4,
+        data: { nksHoTen: 'Vũ Minh Châu', nksNgaySinh: '21.11.2025', nksGioiTinh: 2 },
+      },
+    });
+    const found = await lgsp(['reconcile', 'run', '--target', 'civil-registry', '--json']);
+    expect(found.code).toBe(8);
+    const runId = (found.json.run as { id: string }).id;
+    const finding = (found.json.mismatches as Finding[]).find((f) => f.dossier === extra)!;
+    expect(finding.category).toBe('unexpected-extra');
+    const path = `/v1/admin/reconciliations/${runId}/mismatches/${finding.seq}/capture`;
+    for (const who of ['p51', 'c51']) expect((await api(who, 'POST', path, {})).status).toBe(403);
+    const captured = await api('operator', 'POST', path, {});
+    expect(captured.status).toBe(200);
+    const log = (await api('admin', 'GET', `/v1/streams/dossier-${extra}`)).body.events as {
+      event: { source: string; type: string; data: Record<string, unknown> };
+    }[];
+    expect(log.map((e) => [e.event.source, e.event.type])).toEqual([
+      ['/national/civil-registry', 'vn.gov.lgsp.civil-status.registered.v1'],
+      ['/national/civil-registry', 'vn.gov.lgsp.dossier.status-changed.v1'],
+    ]);
+    expect(log[0]!.event.data).toMatchObject({
+      registrationType: 'birth',
+      person: { fullName: 'Vũ Minh Châu', dateOfBirth: '2025-11-21', sex: 'female' },
+    });
+    expect((await api('operator', 'POST', path, {})).status).toBe(409);
+
+    // No submission in the log: the portal and the shop cannot be sent the dossier, which parks there.
+    for (const target of ['portal', 'one-stop-shop']) {
+      const parked = await eventually(async () => {
+        const list = (await api('admin', 'GET', `/v1/admin/parked?target=${target}&limit=1000`)).body
+          .parked as { dossier: string }[];
+        return list.find((p) => p.dossier === extra);
+      }, 30_000);
+      expect([target, parked?.dossier]).toEqual([target, extra]);
+    }
+    const next = await lgsp(['reconcile', 'run', '--target', 'civil-registry', '--json']);
+    expect((next.json.mismatches as Finding[]).filter((f) => f.dossier === extra)).toEqual([]);
+  });
 });
