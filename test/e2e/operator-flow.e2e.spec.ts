@@ -1,4 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { post, statusChanged, submitted } from '../support/events.js';
 import { eventually, runCli, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
 import { connectorsConfig, startSimulators, type SimulatorsProcess } from '../support/simulators-process.js';
@@ -25,6 +27,7 @@ describe('the operator flow: extras, plans and refusals', () => {
   let sims: SimulatorsProcess;
   let hub: HubProcess;
   let cli: Record<string, string>;
+  let dataDir: string;
   const tokens: Record<string, string> = {};
 
   const api = async (who: string, method: string, path: string, body?: unknown) => {
@@ -60,7 +63,7 @@ describe('the operator flow: extras, plans and refusals', () => {
 
   beforeAll(async () => {
     sims = await startSimulators();
-    const dataDir = tempDir('lgsp-operator-flow-e2e-');
+    dataDir = tempDir('lgsp-operator-flow-e2e-');
     const config = connectorsConfig(dataDir, sims.urls);
     hub = await startHubProcess({ dataDir, env: { LGSP_CONFIG: config, LGSP_CONNECTORS: 'all' } });
     tokens.admin = hub.adminToken;
@@ -271,5 +274,123 @@ describe('the operator flow: extras, plans and refusals', () => {
     expect(
       nextFindings.map((f) => [f.dossier, f.category, f.resolution?.action, f.resolution?.fromRun]),
     ).toEqual([[second, 'unexpected-extra', 'acknowledged', runId]]);
+  });
+  it('captures a one-stop-shop extra through the CLI: the submission and its status from the shop, sealed; the next run is clean', async () => {
+    // A dossier an officer keyed in on the one-stop-shop itself: the hub never had it.
+    const extra = code();
+    const applicant = 'Đỗ Thị Xuân';
+    const idNumber = `0511900${String(randomInt(10_000, 99_999))}`;
+    await sendJson(sims.urls['one-stop-shop'], 'POST', '/_sim/tamper', {
+      extra: {
+        ma_ho_so: extra,
+        ma_thu_tuc: '1.001193',
+        ten_thu_tuc: 'Đăng ký khai sinh',
+        kenh_nop: 'TRUC_TIEP',
+        ho_ten_nguoi_nop: applicant,
+        so_giay_to: idNumber,
+        ma_don_vi: '21040',
+        ngay_nhan: '25/11/2025 08:30:00',
+        trang_thai: 'DA_TIEP_NHAN',
+        le_phi: [],
+        phien_ban: 2,
+        ngay_cap_nhat: '25/11/2025 08:40:00',
+        tien_do: [],
+      },
+    });
+    const found = await lgsp(['reconcile', 'run', '--target', 'one-stop-shop', '--json']);
+    expect(found.code).toBe(8);
+    const runId = (found.json.run as { id: string }).id;
+    const finding = (found.json.mismatches as Finding[]).find((f) => f.dossier === extra)!;
+    expect(finding.category).toBe('unexpected-extra');
+    const path = `/v1/admin/reconciliations/${runId}/mismatches/${finding.seq}/capture`;
+    for (const who of ['p51', 'c51']) expect((await api(who, 'POST', path, {})).status).toBe(403);
+
+    const captured = await lgsp(['reconcile', 'capture', runId, String(finding.seq), '--json'], {
+      LGSP_URL: hub.url,
+      LGSP_TOKEN: tokens.operator!,
+    });
+    expect([captured.code, captured.stderr]).toEqual([0, '']);
+    const position = (captured.json.mismatch as Finding).resolution!.position!;
+    const log = (await api('admin', 'GET', `/v1/streams/dossier-${extra}`)).body.events as {
+      position: number;
+      event: { id: string; source: string; type: string; data: Record<string, unknown> };
+    }[];
+    expect(log.map((e) => [e.event.source, e.event.type, e.event.id])).toEqual([
+      [
+        '/communes/21040/one-stop-shop',
+        'vn.gov.lgsp.dossier.submitted.v1',
+        `one-stop-shop:${extra}/submitted`,
+      ],
+      [
+        '/communes/21040/one-stop-shop',
+        'vn.gov.lgsp.dossier.status-changed.v1',
+        `one-stop-shop:${extra}/status/2`,
+      ],
+    ]);
+    expect(log.at(-1)!.position).toBe(position);
+    // Read back in clear through the API…
+    expect(log[0]!.event.data).toMatchObject({ applicant: { fullName: applicant, idNumber } });
+    // …and sealed like any event in the hub's files (the event store and its WAL among them).
+    expect(readdirSync(dataDir)).toContain('events.db');
+    for (const name of readdirSync(dataDir)) {
+      const file = join(dataDir, name);
+      if (!statSync(file).isFile()) continue;
+      const bytes = readFileSync(file);
+      expect([name, bytes.includes(Buffer.from(applicant)), bytes.includes(Buffer.from(idNumber))]).toEqual([
+        name,
+        false,
+        false,
+      ]);
+    }
+    expect((await api('operator', 'POST', path, {})).status).toBe(409);
+
+    // The captured dossier flows on like any other; the shop's record now matches the log.
+    await settled();
+    const next = await lgsp(['reconcile', 'run', '--target', 'one-stop-shop', '--json']);
+    expect((next.json.mismatches as Finding[]).filter((f) => f.dossier === extra)).toEqual([]);
+  });
+  it('captures a done civil registration found only in the registry; its dossier, without a submission, parks at the portal and the shop', async () => {
+    const extra = code();
+    await sendJson(sims.urls['civil-registry'], 'POST', '/_sim/tamper', {
+      extra: {
+        maHoSoMCDT: extra,
+        maDonVi: '21040',
+        trangThai: 4,
+        data: { nksHoTen: 'Vũ Minh Châu', nksNgaySinh: '21.11.2025', nksGioiTinh: 2 },
+      },
+    });
+    const found = await lgsp(['reconcile', 'run', '--target', 'civil-registry', '--json']);
+    expect(found.code).toBe(8);
+    const runId = (found.json.run as { id: string }).id;
+    const finding = (found.json.mismatches as Finding[]).find((f) => f.dossier === extra)!;
+    expect(finding.category).toBe('unexpected-extra');
+    const path = `/v1/admin/reconciliations/${runId}/mismatches/${finding.seq}/capture`;
+    for (const who of ['p51', 'c51']) expect((await api(who, 'POST', path, {})).status).toBe(403);
+    const captured = await api('operator', 'POST', path, {});
+    expect(captured.status).toBe(200);
+    const log = (await api('admin', 'GET', `/v1/streams/dossier-${extra}`)).body.events as {
+      event: { source: string; type: string; data: Record<string, unknown> };
+    }[];
+    expect(log.map((e) => [e.event.source, e.event.type])).toEqual([
+      ['/national/civil-registry', 'vn.gov.lgsp.civil-status.registered.v1'],
+      ['/national/civil-registry', 'vn.gov.lgsp.dossier.status-changed.v1'],
+    ]);
+    expect(log[0]!.event.data).toMatchObject({
+      registrationType: 'birth',
+      person: { fullName: 'Vũ Minh Châu', dateOfBirth: '2025-11-21', sex: 'female' },
+    });
+    expect((await api('operator', 'POST', path, {})).status).toBe(409);
+
+    // No submission in the log: the portal and the shop cannot be sent the dossier, which parks there.
+    for (const target of ['portal', 'one-stop-shop']) {
+      const parked = await eventually(async () => {
+        const list = (await api('admin', 'GET', `/v1/admin/parked?target=${target}&limit=1000`)).body
+          .parked as { dossier: string }[];
+        return list.find((p) => p.dossier === extra);
+      }, 30_000);
+      expect([target, parked?.dossier]).toEqual([target, extra]);
+    }
+    const next = await lgsp(['reconcile', 'run', '--target', 'civil-registry', '--json']);
+    expect((next.json.mismatches as Finding[]).filter((f) => f.dossier === extra)).toEqual([]);
   });
 });

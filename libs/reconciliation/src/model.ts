@@ -80,7 +80,7 @@ export interface ExtraResolution {
   /** RFC 3339. */
   at: string;
   note?: string;
-  /** `captured`: the log position of the event appended. */
+  /** `captured`: the log position of the event appended (the last, when the record was told as several). */
   position?: number;
   /** Inherited: the run in which the record was acknowledged. */
   fromRun?: string;
@@ -186,11 +186,19 @@ export interface TargetReconciler {
   /**
    * The event that records what the system holds of a dossier the log never had (an
    * `unexpected-extra`), with the system as its `source`, for an operator's capture; undefined when
-   * the system no longer holds it. Absent for systems whose records cannot be told as an event.
+   * the system no longer holds it; several events, in the order they happened, when the record holds
+   * more than one fact (a dossier and the status changes the system made). Absent for systems whose
+   * records cannot be told as an event.
    * @throws ConnectorError when the system cannot be read; DomainError `invalid` when its record cannot
-   *   become a valid event (the reason names the field, never a citizen's data).
+   *   become a valid event, `conflict` when it holds nothing the catalogue can tell (the reason names
+   *   the field, never a citizen's data).
    */
-  capture?(dossier: string, signal?: AbortSignal): Promise<import('#lgsp/contracts').CloudEvent | undefined>;
+  capture?(
+    dossier: string,
+    signal?: AbortSignal,
+  ): Promise<
+    import('#lgsp/contracts').CloudEvent | readonly import('#lgsp/contracts').CloudEvent[] | undefined
+  >;
   reconcile(
     expected: ReadonlyMap<string, ExpectedDossier>,
     scope: ReconciliationScope,

@@ -267,12 +267,15 @@ export class ReconciliationService {
         'conflict',
         `${run.target} cannot tell its records as events: acknowledge the extra with a note instead`,
       );
-    const event = await reconciler.capture(dossier);
-    if (event === undefined)
+    const told = await reconciler.capture(dossier);
+    const events = told === undefined ? [] : Array.isArray(told) ? told : [told as CloudEvent];
+    if (events.length === 0)
       throw new DomainError('conflict', `${run.target} no longer holds ${dossier}: nothing to capture`);
-    const [appended] = await sink.append([event]);
-    if (appended === undefined) throw new Error(`the ingest answered nothing for ${dossier}`);
-    return appended.position;
+    const appended = await sink.append(events);
+    const last = appended.at(-1);
+    if (last === undefined || appended.length !== events.length)
+      throw new Error(`the ingest did not answer for every event of ${dossier}`);
+    return last.position;
   }
 
   /** Resolves with the run once it has finished (at once for a run not running in this process). */

@@ -459,6 +459,30 @@ describe('ReconciliationService', () => {
       ]);
     });
 
+    it('captures a record told as several events, in order, at the position of the last', async () => {
+      const told = (dossier: string) => [
+        event(dossier),
+        { ...event(dossier), id: `${dossier}/status/4`, type: 'vn.gov.lgsp.dossier.status-changed.v1' },
+      ];
+      const { service, run, page, appended } = await finishedRun([{ yield: [extra(8)] }], {}, async (d) =>
+        told(d),
+      );
+      const done = await service.resolveExtra(run.id, page.mismatches[0]!.seq, {
+        action: 'captured',
+        by: 'ops',
+      });
+      expect(appended).toEqual(told(code(8)));
+      expect(done.mismatch.resolution).toMatchObject({ action: 'captured', position: 101 });
+    });
+
+    it('refuses a capture of a record told as no event at all', async () => {
+      const { service, run, page, appended } = await finishedRun([{ yield: [extra(9)] }], {}, async () => []);
+      await expect(
+        service.resolveExtra(run.id, page.mismatches[0]!.seq, { action: 'captured', by: 'ops' }),
+      ).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/nothing to capture/) });
+      expect(appended).toEqual([]);
+    });
+
     it('refuses a capture where the system cannot tell its record, or holds it no more', async () => {
       const none = await finishedRun([{ yield: [extra(7)] }]);
       const seq = none.page.mismatches[0]!.seq;

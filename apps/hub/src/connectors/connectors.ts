@@ -178,13 +178,19 @@ export async function connectorParts(
   if (c.oneStopShop.enabled) {
     const shop = oneStopShopConnector(ctx);
     add(shop.connector);
-    reconcilers.set(ONE_STOP_SHOP_TARGET, new OneStopShopReconciler({ client: shop.client }));
+    reconcilers.set(
+      ONE_STOP_SHOP_TARGET,
+      new OneStopShopReconciler({ client: shop.client, units: ctx.units }),
+    );
   }
   if (c.civilRegistry.enabled) {
     const civil = await civilRegistryParts(ctx);
     add(civil.connector);
     pollers.push(civil.poller);
-    reconcilers.set(CIVIL_REGISTRY_TARGET, new CivilRegistryReconciler({ client: civil.client }));
+    reconcilers.set(
+      CIVIL_REGISTRY_TARGET,
+      new CivilRegistryReconciler({ client: civil.client, units: ctx.units }),
+    );
   }
   let paymentCallbacks: PaymentCallbackHandler | undefined;
   if (c.payments.enabled) {

@@ -11,17 +11,22 @@ import {
   type ReconciliationScope,
   type SystemReading,
 } from '#lgsp/reconciliation';
+import { DomainError, type AdminUnits, type CloudEvent } from '#lgsp/contracts';
 import { isErased } from '../core/erasure.js';
+import { ConnectorError } from '../core/errors.js';
 import { vnTime } from '../core/reconcile-fields.js';
 import type { CivilRegistryClient } from './civil-registry-client.js';
 import {
   CIVIL_REGISTRY_DOSSIER_STATUS,
   CIVIL_REGISTRY_SOURCE,
   CIVIL_REGISTRY_TARGET,
+  BIRTH_MODULE,
+  civilRegistryResultEvents,
   toCivilRegistryRequest,
   type CivilRegistryDraft,
 } from './civil-registry-mapping.js';
-import { CIVIL_REGISTRY_STATUS } from './external/civil-registry-wire.js';
+import { CIVIL_REGISTRY_STATUS, type CivilRegistryResult } from './external/civil-registry-wire.js';
+import { vnTextToRfc3339 } from '../core/vn-time.js';
 
 export interface CivilRegistryReconcilerOptions {
   client: Pick<CivilRegistryClient, 'list'>;
@@ -29,6 +34,8 @@ export interface CivilRegistryReconcilerOptions {
   pageSize?: number;
   /** Mismatches per yielded batch. @defaultValue 500 */
   batchSize?: number;
+  /** The administrative units, to place a captured extra (its province from its commune). */
+  units?: Pick<AdminUnits, 'provinceOfCommune'>;
 }
 
 /** The registry's fields and how each is compared; `data` is compared field by field (`data.nksHoTen`). */
@@ -187,6 +194,82 @@ export class CivilRegistryReconciler extends ListingReconciler<
         return judged;
       },
     };
+  }
+
+  /**
+   * A registration only the registry holds, as the registry's own result capture tells it: a done
+   * birth registration (`module` LTKS, `trangThai` 4) is `civil-status.registered` and the dossier's
+   * `status-changed` to 9, from `/national/civil-registry`, with the ids of the result poller
+   * ({@link civilRegistryEventId}), so a later poll stores nothing twice. The registry is read through
+   * `DanhSachHoSo`, page by page until the record is found: `LayKetQua`, its look-up by code, needs the
+   * module and province and returns no person, which the event requires (`data.nksHoTen`,
+   * `data.nksNgaySinh`, `data.nksGioiTinh`). Undefined when the registry no longer holds it.
+   * @throws DomainError `conflict` when the record tells nothing the catalogue has (not done yet,
+   *   rejected, another module); `invalid` when it lacks what the events require (the field named).
+   */
+  async capture(dossier: string, signal?: AbortSignal): Promise<CloudEvent[] | undefined> {
+    const { units } = this.options;
+    if (units === undefined)
+      throw new DomainError(
+        'conflict',
+        'this civil-registry reconciler cannot place records: acknowledge instead',
+      );
+    const record = await this.find(dossier, signal);
+    if (record === undefined) return undefined;
+    const refuse = (why: string) =>
+      new DomainError(
+        'invalid',
+        `the civil registry's record of ${dossier} cannot be told as events: ${why}`,
+      );
+    if (record.module !== BIRTH_MODULE)
+      throw new DomainError(
+        'conflict',
+        `the civil registry's record of ${dossier} is module ${String(record.module)}: only birth registrations (${BIRTH_MODULE}) are told as events; acknowledge instead`,
+      );
+    if (record.trangThai !== CIVIL_REGISTRY_STATUS.done)
+      throw new DomainError(
+        'conflict',
+        `the civil registry's record of ${dossier} is at status ${String(record.trangThai)}, not 4 (done): no registration happened there yet; acknowledge it, or capture it from a later run`,
+      );
+    const communeCode = typeof record.maDonVi === 'string' ? record.maDonVi : undefined;
+    const provinceCode =
+      communeCode !== undefined && /^\d{5}$/.test(communeCode)
+        ? units.provinceOfCommune(communeCode)
+        : undefined;
+    if (communeCode === undefined || provinceCode === undefined)
+      throw refuse('maDonVi is not a commune of the administrative-unit list');
+    const data = record.data ?? {};
+    const fullName = typeof data.nksHoTen === 'string' ? data.nksHoTen.normalize('NFC').trim() : '';
+    if (fullName === '') throw refuse('data.nksHoTen is missing');
+    const born =
+      typeof data.nksNgaySinh === 'string' ? vnTextToRfc3339(data.nksNgaySinh, 'dotted') : undefined;
+    if (born === undefined) throw refuse('data.nksNgaySinh is missing or not a dd.MM.yyyy date');
+    const sex = data.nksGioiTinh === 1 ? 'male' : data.nksGioiTinh === 2 ? 'female' : undefined;
+    if (sex === undefined) throw refuse('data.nksGioiTinh is not 1 or 2');
+    try {
+      return civilRegistryResultEvents(record, {
+        dossierCode: dossier,
+        provinceCode,
+        communeCode,
+        registrationType: 'birth',
+        person: { fullName, dateOfBirth: born.slice(0, 10), sex },
+        supplementRequested: false,
+      }).events;
+    } catch (err) {
+      if (err instanceof ConnectorError) throw refuse(err.message);
+      throw err;
+    }
+  }
+
+  /** The registry's record of `dossier` from `DanhSachHoSo`, with its person fields. */
+  private async find(dossier: string, signal?: AbortSignal): Promise<CivilRegistryResult | undefined> {
+    for (let from = 0; ;) {
+      const page = await this.options.client.list(from, this.pageSize, signal);
+      const found = page.items.find((r) => r.maHoSoMCDT === dossier);
+      if (found !== undefined) return found;
+      from += page.items.length;
+      if (page.items.length === 0 || from >= page.total) return undefined;
+    }
   }
 
   private compare(

@@ -3,3 +3,4 @@ export * from './one-stop-shop-mapping.js';
 export * from './one-stop-shop-client.js';
 export * from './one-stop-shop-sync-connector.js';
 export * from './one-stop-shop-reconciler.js';
+export * from './one-stop-shop-capture.js';

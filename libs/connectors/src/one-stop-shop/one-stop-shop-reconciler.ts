@@ -6,8 +6,10 @@ import {
   type ExpectedDossier,
   type FieldRules,
 } from '#lgsp/reconciliation';
+import { DomainError, type AdminUnits, type CloudEvent } from '#lgsp/contracts';
 import { vnTime } from '../core/reconcile-fields.js';
 import { OSS_STATUS } from './external/one-stop-shop-wire.js';
+import { oneStopShopRecordEvents } from './one-stop-shop-capture.js';
 import { ONE_STOP_SHOP_MAX_PAGE_SIZE, type OneStopShopClient } from './one-stop-shop-client.js';
 import {
   ONE_STOP_SHOP_TARGET,
@@ -18,11 +20,13 @@ import {
 } from './one-stop-shop-mapping.js';
 
 export interface OneStopShopReconcilerOptions {
-  client: Pick<OneStopShopClient, 'listDossiers'>;
+  client: Pick<OneStopShopClient, 'listDossiers'> & Partial<Pick<OneStopShopClient, 'getDossier'>>;
   /** Dossiers per `DanhSachHoSo` page (the shop serves at most 2000). @defaultValue 2000 */
   pageSize?: number;
   /** Mismatches per yielded batch. @defaultValue 500 */
   batchSize?: number;
+  /** The administrative units, to place a captured extra (its province from its commune). */
+  units?: Pick<AdminUnits, 'provinceOfCommune'>;
 }
 
 const STATUS = { kind: 'status', names: OSS_STATUS } as const;
@@ -100,6 +104,31 @@ export class OneStopShopReconciler extends DossierRecordsReconciler<OneStopShopR
 
   constructor(options: OneStopShopReconcilerOptions) {
     super(options, ONE_STOP_SHOP_MAX_PAGE_SIZE, ONE_STOP_SHOP_MAX_PAGE_SIZE);
+  }
+
+  /**
+   * A dossier only the shop holds, read by its code (`GET /api/v1/ho-so/{ma_ho_so}`) and told as the
+   * shop's events ({@link oneStopShopRecordEvents}: the submission, then its status changes, from
+   * `/communes/<ma_don_vi>/one-stop-shop`, ids derived from `ma_ho_so`); undefined when the shop no
+   * longer holds it.
+   * @throws DomainError `invalid` when the record lacks what the events require (the field named).
+   */
+  async capture(dossier: string, signal?: AbortSignal): Promise<CloudEvent[] | undefined> {
+    const { client, units } = this.options;
+    if (client.getDossier === undefined || units === undefined)
+      throw new DomainError(
+        'conflict',
+        'this one-stop-shop reconciler cannot look dossiers up: acknowledge instead',
+      );
+    const record = await client.getDossier(dossier, signal);
+    if (record === undefined) return undefined;
+    const told = oneStopShopRecordEvents(record, units);
+    if ('refusal' in told)
+      throw new DomainError(
+        'invalid',
+        `the one-stop-shop's record of ${dossier} cannot be told as events: ${told.refusal}`,
+      );
+    return told.events;
   }
 
   protected async *listPages(signal: AbortSignal | undefined) {

@@ -156,12 +156,13 @@ export class CivilRegistrySimulator extends Simulator {
    * dossier is named by `dossier` (maHoSoMCDT). `{dossier, delete: true}` forgets it;
    * `{dossier, set: {field: value}}` shows those values instead of the computed ones (e.g.
    * `trangThai`, `soDangKy`) from then on; `{extra: dossier}` stores one nobody sent: `maHoSoMCDT`,
-   * optional `maHoSoLT`, `module` (LTKS) and `trangThai` (1), any other field shown as given. Not
+   * optional `maHoSoLT`, `module` (LTKS), `trangThai` (1) and `data` (the person fields, as listed),
+   * any other field shown as given. Not
    * counted as a call.
    */
   tamper(body: Record<string, unknown>): SimResponse {
     if (body.extra !== undefined) {
-      const { maHoSoMCDT, maHoSoLT, module, trangThai, ...shown } = record(body.extra, 'body.extra');
+      const { maHoSoMCDT, maHoSoLT, module, trangThai, data, ...shown } = record(body.extra, 'body.extra');
       const dossier = requiredText({ maHoSoMCDT }, 'maHoSoMCDT', 'body.extra');
       const maDonVi = typeof shown.maDonVi === 'string' ? shown.maDonVi : '';
       const registration: Registration = {
@@ -170,7 +171,7 @@ export class CivilRegistrySimulator extends Simulator {
         module: (typeof module === 'string' ? module : 'LTKS') as RegistrationKind,
         maDonVi,
         ngayTiepNhan: formatVn(this.now(), 'legacy'),
-        data: {},
+        data: data === undefined ? {} : record(data, 'body.extra.data'),
         fileDinhKem: [],
         keHoach: [typeof trangThai === 'number' ? trangThai : REGISTRY_STATUS.received],
         soLanTraCuu: 0,
