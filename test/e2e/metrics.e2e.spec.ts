@@ -278,6 +278,28 @@ describe('/metrics protected by a token, or on a port of its own', () => {
         expect(main.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       }
       expect((await fetch(`${hub.url}/health/live`)).status).toBe(200);
+
+      // Requests to the metrics listener are timed like the main port's: the route pattern (or
+      // `unmatched`), never the path. A scrape is recorded once answered, so the next one shows it.
+      const duration = (text: string, labels: string): number =>
+        Number(
+          new RegExp(`^lgsp_http_request_duration_seconds_count\\{${labels}\\} (\\S+)$`, 'm').exec(
+            text,
+          )?.[1] ?? 0,
+        );
+      const scraped = await eventually(async () => {
+        const text = await (await fetch(metricsUrl, withToken)).text();
+        return duration(text, 'method="GET",route="/metrics",status="200"') >= 1 ? text : undefined;
+      });
+      expect(duration(scraped, 'method="GET",route="/metrics",status="401"')).toBe(1);
+      expect(duration(scraped, 'method="GET",route="unmatched",status="404"')).toBe(2);
+      expect(duration(scraped, 'method="POST",route="unmatched",status="404"')).toBe(1);
+      // The main port's refusals of /metrics, under its route as well.
+      expect(duration(scraped, 'method="GET",route="/metrics",status="404"')).toBe(3);
+      expect(scraped).not.toMatch(/route="\/(health|v1)\/[^"]*",status="404"/);
+      expect(scraped).toMatch(
+        /^lgsp_http_request_duration_seconds_sum\{method="GET",route="\/metrics",status="200"\} [0-9.e-]+$/m,
+      );
     } finally {
       await hub.stop();
     }

@@ -106,7 +106,12 @@ describe('metrics of connectors, webhooks, reconciliation and replay, on a hub p
   let token: string;
   let cli: Record<string, string>;
   const portal = () => sims.urls['national-portal'];
+  let lastScrape = 0;
+  /** Scrapes at most every 150 ms, as Prometheus does at its interval: under the /metrics rate limit (10/s). */
   const scrape = async (): Promise<string> => {
+    const wait = lastScrape + 150 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    lastScrape = Date.now();
     const res = await fetch(`${hub.url}/metrics`);
     expect(res.status).toBe(200);
     return res.text();
@@ -187,14 +192,16 @@ describe('metrics of connectors, webhooks, reconciliation and replay, on a hub p
         : undefined;
     }, 30_000);
 
-    const ok = sample(text, 'lgsp_connector_calls_total{target="portal",outcome="ok"}') ?? 0;
+    const ok = sample(text, 'lgsp_connector_calls_total{target="portal",operation="sync",outcome="ok"}') ?? 0;
     expect(ok).toBeGreaterThanOrEqual(6);
-    const count = sample(text, 'lgsp_connector_call_seconds_count{target="portal"}') ?? 0;
-    const sum = sample(text, 'lgsp_connector_call_seconds_sum{target="portal"}') ?? 0;
+    const count = sample(text, 'lgsp_connector_call_seconds_count{target="portal",operation="sync"}') ?? 0;
+    const sum = sample(text, 'lgsp_connector_call_seconds_sum{target="portal",operation="sync"}') ?? 0;
     expect(count).toBe(ok);
     // The simulator's latency shows in the histogram: no call faster than 80 ms.
     expect(sum / count).toBeGreaterThanOrEqual(0.075);
-    expect(sample(text, 'lgsp_connector_call_seconds_bucket{le="0.05",target="portal"}')).toBe(0);
+    expect(
+      sample(text, 'lgsp_connector_call_seconds_bucket{le="0.05",target="portal",operation="sync"}'),
+    ).toBe(0);
     expect(sample(text, 'lgsp_connector_rate_limit_wait_seconds_count{target="portal"}')).toBeGreaterThan(0);
     expect(sample(text, 'lgsp_connector_circuit_state{target="portal",state="closed"}')).toBe(1);
     expect(sample(text, 'lgsp_connector_parked_dossiers{target="portal"}')).toBe(0);
@@ -254,7 +261,7 @@ describe('metrics of connectors, webhooks, reconciliation and replay, on a hub p
       return sample(t, 'lgsp_connector_parked_dossiers{target="portal"}') === 3 ? t : undefined;
     }, 30_000);
     expect(
-      sample(text, 'lgsp_connector_calls_total{target="portal",outcome="unavailable"}'),
+      sample(text, 'lgsp_connector_calls_total{target="portal",operation="sync",outcome="unavailable"}'),
     ).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'lgsp_connector_circuit_state{target="portal",state="closed"}')).toBe(0);
     expect(

@@ -93,6 +93,13 @@ const CALL_OUTCOMES: ReadonlySet<string> = new Set([
   'rejected',
   'mapping',
 ]);
+/**
+ * What a connector call was made for: `sync` (an outbound delivery of a dossier's state), `poll` (the
+ * result of work the hub started there: a payment's status, a civil registration's result), `capture`
+ * (the national portal's feed of online submissions).
+ */
+export type ConnectorOperation = 'sync' | 'poll' | 'capture';
+const CALL_OPERATIONS: ReadonlySet<string> = new Set<ConnectorOperation>(['sync', 'poll', 'capture']);
 /** Seconds, for calls to external systems (the national portal is known to be slow). */
 const CALL_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -214,13 +221,13 @@ export class HubMetrics {
 
   private readonly connectorCalls = this.counter(
     'lgsp_connector_calls_total',
-    'Calls of a connector to its external system, by outcome (ok, or the error code: network, timeout, unavailable, rate-limited, circuit-open, rejected, mapping).',
-    ['target', 'outcome'],
+    'Calls of a connector to its external system, by operation (sync, poll, capture) and outcome (ok, or the error code: network, timeout, unavailable, rate-limited, circuit-open, rejected, mapping).',
+    ['target', 'operation', 'outcome'],
   );
   private readonly connectorSeconds = new Histogram({
     name: 'lgsp_connector_call_seconds',
-    help: 'Duration of one call of a connector to its external system (refusals by the open circuit are not counted).',
-    labelNames: ['target'],
+    help: 'Duration of one call of a connector to its external system, by operation (refusals by the open circuit are not counted).',
+    labelNames: ['target', 'operation'],
     buckets: CALL_BUCKETS,
     registers: [this.registry],
   });
@@ -364,12 +371,16 @@ export class HubMetrics {
     this.webhookRateLimitWait.observe({ webhook }, seconds);
   }
 
-  /** One call of a connector to `target`: `ok` or the ConnectorError code, and how long it took. */
-  connectorCall(target: string, outcome: string, seconds: number): void {
+  /**
+   * One call of a connector to `target` for `operation`: `ok` or the ConnectorError code, and how long
+   * it took.
+   */
+  connectorCall(target: string, operation: ConnectorOperation, outcome: string, seconds: number): void {
     const label = CALL_OUTCOMES.has(outcome) ? outcome : 'other';
-    this.connectorCalls.inc({ target, outcome: label });
+    const op = CALL_OPERATIONS.has(operation) ? operation : 'other';
+    this.connectorCalls.inc({ target, operation: op, outcome: label });
     // A refusal by the open circuit never reached the target: it has no duration.
-    if (label !== 'circuit-open') this.connectorSeconds.observe({ target }, seconds);
+    if (label !== 'circuit-open') this.connectorSeconds.observe({ target, operation: op }, seconds);
   }
 
   /** A connector call waited `seconds` for the target's rate limit. */

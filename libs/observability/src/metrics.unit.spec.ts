@@ -83,22 +83,37 @@ describe('HubMetrics labels', () => {
     );
   });
 
-  it('counts connector calls by outcome and times them, leaving refusals by the open circuit untimed', async () => {
+  it('counts connector calls by operation and outcome and times them, leaving refusals by the open circuit untimed', async () => {
     const metrics = new HubMetrics({ defaultMetrics: false });
-    metrics.connectorCall('portal', 'ok', 0.2);
-    metrics.connectorCall('portal', 'unavailable', 1.5);
-    metrics.connectorCall('portal', 'circuit-open', 0);
-    metrics.connectorCall('portal', 'Nguyễn Văn An', 0.1);
+    metrics.connectorCall('portal', 'sync', 'ok', 0.2);
+    metrics.connectorCall('portal', 'sync', 'unavailable', 1.5);
+    metrics.connectorCall('portal', 'sync', 'circuit-open', 0);
+    metrics.connectorCall('portal', 'sync', 'Nguyễn Văn An', 0.1);
+    metrics.connectorCall('portal', 'capture', 'timeout', 10);
+    metrics.connectorCall('payments', 'poll', 'ok', 0.05);
+    metrics.connectorCall('payments', 'Trần Thị B' as 'poll', 'ok', 0.05);
     metrics.connectorRateLimitWaited('portal', 0.3);
     metrics.webhookRateLimitWaited('wh_1', 0.7);
     const text = await metrics.render();
-    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="ok"} 1');
-    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="unavailable"} 1');
-    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="circuit-open"} 1');
-    expect(text).toContain('lgsp_connector_calls_total{target="portal",outcome="other"} 1');
+    expect(text).toContain('lgsp_connector_calls_total{target="portal",operation="sync",outcome="ok"} 1');
+    expect(text).toContain(
+      'lgsp_connector_calls_total{target="portal",operation="sync",outcome="unavailable"} 1',
+    );
+    expect(text).toContain(
+      'lgsp_connector_calls_total{target="portal",operation="sync",outcome="circuit-open"} 1',
+    );
+    expect(text).toContain('lgsp_connector_calls_total{target="portal",operation="sync",outcome="other"} 1');
+    expect(text).toContain(
+      'lgsp_connector_calls_total{target="portal",operation="capture",outcome="timeout"} 1',
+    );
+    expect(text).toContain('lgsp_connector_calls_total{target="payments",operation="poll",outcome="ok"} 1');
+    expect(text).toContain('lgsp_connector_calls_total{target="payments",operation="other",outcome="ok"} 1');
     expect(text).not.toContain('Nguyễn');
-    expect(text).toContain('lgsp_connector_call_seconds_count{target="portal"} 3');
-    expect(text).toContain('lgsp_connector_call_seconds_sum{target="portal"} 1.8');
+    expect(text).not.toContain('Trần');
+    expect(text).toContain('lgsp_connector_call_seconds_count{target="portal",operation="sync"} 3');
+    expect(text).toContain('lgsp_connector_call_seconds_sum{target="portal",operation="sync"} 1.8');
+    expect(text).toContain('lgsp_connector_call_seconds_sum{target="portal",operation="capture"} 10');
+    expect(text).toContain('lgsp_connector_call_seconds_count{target="payments",operation="poll"} 1');
     expect(text).toContain('lgsp_connector_rate_limit_wait_seconds_count{target="portal"} 1');
     expect(text).toContain('lgsp_webhook_rate_limit_wait_seconds_sum{webhook="wh_1"} 0.7');
   });

@@ -27,6 +27,7 @@ import {
   PortalSyncConnector,
   TokenBucket,
   captureClient,
+  type CallListener,
   type CircuitState,
   type CircuitTransition,
   type DossierSyncConnector,
@@ -98,6 +99,8 @@ interface Context {
   limiters: TokenBucket[];
   breakers: Map<string, CircuitBreaker>;
   metrics: HubMetrics | undefined;
+  /** Counts the pollers' and the capture's calls in the connectors' call metrics. */
+  called: CallListener | undefined;
 }
 
 /**
@@ -144,6 +147,9 @@ export async function connectorParts(
     limiters: [],
     breakers: new Map(),
     metrics,
+    called: metrics
+      ? (call) => metrics.connectorCall(call.target, call.operation, call.outcome, call.seconds)
+      : undefined,
   };
   const subscribers: DossierSyncConnector[] = [];
   const pollers: Poller[] = [];
@@ -251,7 +257,7 @@ function gateSettings(ctx: Context, target: string, settings: ConnectorSettings)
       ...(metrics
         ? {
             called: (e: { target: string; outcome: string; seconds: number }) =>
-              metrics.connectorCall(e.target, e.outcome, e.seconds),
+              metrics.connectorCall(e.target, 'sync', e.outcome, e.seconds),
           }
         : {}),
       circuit: (t: CircuitTransition) => {
@@ -308,6 +314,7 @@ function onlineCapture(ctx: Context, client: PortalClient): Poller {
     pollIntervalMs,
     pageSize,
     logger: ctx.logger.child({ component: PORTAL_ONLINE_CHECKPOINT }),
+    ...(ctx.called ? { called: ctx.called } : {}),
   });
   ctx.logger.info({ pollIntervalMs, pageSize }, 'portal online-submission capture enabled');
   return { name: PORTAL_ONLINE_CHECKPOINT, start: () => capture.start(), stop: () => capture.stop() };
@@ -360,6 +367,7 @@ async function paymentParts(ctx: Context): Promise<{
     pollIntervalMs: settings.pollIntervalMs,
     maxPollDelayMs: settings.pollIntervalMs * 30,
     logger,
+    ...(ctx.called ? { called: ctx.called } : {}),
   });
   ctx.logger.info(
     { target: PAYMENTS_TARGET, url: redactUrl(settings.url), partnerCode: settings.partnerCode },
@@ -412,6 +420,7 @@ async function civilRegistryParts(
     events: ctx.store,
     pollIntervalMs: settings.pollIntervalMs,
     logger,
+    ...(ctx.called ? { called: ctx.called } : {}),
   });
   ctx.logger.info(
     {

@@ -71,7 +71,8 @@ export interface MetricsListener {
 /**
  * `/metrics` on a listener of its own (`metrics.port`), for networks where Prometheus may reach the
  * hub's metrics but not its API. It serves nothing else; the token and the per-address limit apply
- * as on the main port.
+ * as on the main port, and its requests are timed in `lgsp_http_request_duration_seconds` as the main
+ * port's are: route `/metrics` for a GET or HEAD of it, `unmatched` for anything else.
  */
 export async function startMetricsListener(
   rt: MetricsSources & { config: HubConfig },
@@ -89,11 +90,19 @@ export async function startMetricsListener(
       connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
     },
     (req, res) => {
+      const startedAt = performance.now();
       const path = (req.url ?? '').split('?')[0];
+      const matched = path === METRICS_PATH && (req.method === 'GET' || req.method === 'HEAD');
+      res.once('finish', () =>
+        rt.metrics.httpRequest(
+          req.method ?? '',
+          matched ? METRICS_PATH : undefined,
+          res.statusCode,
+          (performance.now() - startedAt) / 1000,
+        ),
+      );
       const fail = (error: unknown) => writeProblem(res, error, path);
-      if (path !== METRICS_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) {
-        return fail(new DomainError('not-found', 'this listener serves GET /metrics only'));
-      }
+      if (!matched) return fail(new DomainError('not-found', 'this listener serves GET /metrics only'));
       const headers = { header: (name: string, value: string) => res.setHeader(name, value) };
       if (!limits.metricsScrape(req.socket.remoteAddress, headers)) {
         res.writeHead(429, { 'content-type': PROBLEM_CONTENT_TYPE });

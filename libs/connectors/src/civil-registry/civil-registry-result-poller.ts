@@ -2,6 +2,7 @@ import type { EventStore } from '#lgsp/event-store';
 import { readDossierState } from '#lgsp/projections';
 import { backoffDelay, type RetryPolicy } from '#lgsp/subscriptions';
 import { silentLogger, type Logger } from '#lgsp/observability';
+import { observeCall, type CallListener } from '../core/call-listener.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isConnectorError } from '../core/errors.js';
 import { formatVn } from '../core/vn-time.js';
@@ -48,6 +49,11 @@ export interface CivilRegistryResultPollerOptions {
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
+  /**
+   * Told of each `LayKetQua`, each registration sent again and each status reported to DVCLT
+   * (operation `poll`, target `civil-registry`, as DVCLT's calls of the sync count too), for metrics.
+   */
+  called?: CallListener;
 }
 
 /** What one round did. */
@@ -157,13 +163,16 @@ export class CivilRegistryResultPoller {
       const first = items[0]!.payload as CivilRegistryPendingPayload;
       let results: Map<string, CivilRegistryResult>;
       try {
-        results = await this.options.client.results(
-          {
-            maDinhDanhHoSo: items.map((i) => i.key),
-            maTinh: first.provinceCode,
-            module: first.request.module,
-          },
-          signal,
+        const { client } = this.options;
+        results = await this.call(() =>
+          client.results(
+            {
+              maDinhDanhHoSo: items.map((i) => i.key),
+              maTinh: first.provinceCode,
+              module: first.request.module,
+            },
+            signal,
+          ),
         );
       } catch (err) {
         if (signal?.aborted && !isConnectorError(err)) throw err;
@@ -191,7 +200,8 @@ export class CivilRegistryResultPoller {
     try {
       if (result === undefined) {
         // The registry acknowledged the dossier and lost it: send it again, same codes.
-        await this.options.client.receive(payload.request, signal);
+        const { client } = this.options;
+        await this.call(() => client.receive(payload.request, signal));
         this.logger.warn(
           { ...log, attempts: item.attempts + 1 },
           'civil registry lost the registration: sent again',
@@ -284,14 +294,25 @@ export class CivilRegistryResultPoller {
               ? codes.rejected
               : undefined;
     if (trangThai === undefined) return;
-    await dvclt.client.report(
-      {
-        maHoSoLT: payload.request.maHoSoLT,
-        trangThai,
-        coQuanXuLy: dvclt.coQuanXuLy ?? DVCLT_REPORTING_BODY,
-        thoiGian: formatVn(this.clock.now(), 'portal'),
-      },
-      signal,
+    await this.call(() =>
+      dvclt.client.report(
+        {
+          maHoSoLT: payload.request.maHoSoLT,
+          trangThai,
+          coQuanXuLy: dvclt.coQuanXuLy ?? DVCLT_REPORTING_BODY,
+          thoiGian: formatVn(this.clock.now(), 'portal'),
+        },
+        signal,
+      ),
+    );
+  }
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return observeCall(
+      this.options.called,
+      { target: CIVIL_REGISTRY_TARGET, operation: 'poll' },
+      this.clock,
+      fn,
     );
   }
 

@@ -6,6 +6,7 @@ export * from './rate-limiter.js';
 export * from './parking/parking-store.js';
 export * from './parking/sql-parking-store.js';
 export * from './target-gate.js';
+export * from './call-listener.js';
 export * from './dossier-sync-connector.js';
 export * from './vn-time.js';
 export * from './event-sink.js';

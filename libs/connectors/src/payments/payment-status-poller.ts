@@ -1,4 +1,5 @@
 import { silentLogger, type Logger } from '#lgsp/observability';
+import { observeCall, type CallListener } from '../core/call-listener.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isConnectorError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
@@ -21,6 +22,8 @@ export interface PaymentStatusPollerOptions {
   batch?: number;
   clock?: Clock;
   logger?: Logger;
+  /** Told of each QUERY and INIT (operation `poll`), for metrics. */
+  called?: CallListener;
 }
 
 /** What one round did. */
@@ -126,18 +129,21 @@ export class PaymentStatusPoller {
     const attempts = item.attempts + 1;
     const log = { target: PAYMENTS_TARGET, dossier: item.dossier, paymentRef: ref, attempts };
     try {
-      const answer = await this.options.client.query({ ref, requestedAt: payload.requestedAt }, signal);
+      const { client } = this.options;
+      const answer = await this.call(() => client.query({ ref, requestedAt: payload.requestedAt }, signal));
       if (answer === undefined) {
         // The platform has no such transaction (its INIT was lost): the same INIT opens it again.
-        await this.options.client.init(
-          {
-            ref,
-            amount: payload.amount,
-            requestedAt: payload.requestedAt,
-            description: payload.description,
-            ...(payload.receipt === undefined ? {} : { receipt: payload.receipt }),
-          },
-          signal,
+        await this.call(() =>
+          client.init(
+            {
+              ref,
+              amount: payload.amount,
+              requestedAt: payload.requestedAt,
+              description: payload.description,
+              ...(payload.receipt === undefined ? {} : { receipt: payload.receipt }),
+            },
+            signal,
+          ),
         );
         this.logger.warn(log, 'payment unknown to the platform, opened again');
         return await this.later(item, attempts);
@@ -188,6 +194,10 @@ export class PaymentStatusPoller {
       );
       return await this.later(item, attempts);
     }
+  }
+
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return observeCall(this.options.called, { target: PAYMENTS_TARGET, operation: 'poll' }, this.clock, fn);
   }
 
   private async later(item: PendingItem, attempts: number): Promise<'pending'> {

@@ -2,6 +2,7 @@ import { isDomainError, type AdminUnits, type CloudEvent } from '#lgsp/contracts
 import type { CheckpointStore } from '#lgsp/event-store';
 
 import { silentLogger, type Logger } from '#lgsp/observability';
+import { observeCall, type CallListener } from '../core/call-listener.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isConnectorError } from '../core/errors.js';
 import type { EventSink } from '../core/event-sink.js';
@@ -36,6 +37,8 @@ export interface OnlineSubmissionCaptureOptions {
   checkpoint?: string;
   clock?: Clock;
   logger?: Logger;
+  /** Told of each `LayDanhSachHoSoTrucTuyen` (target `portal`, operation `capture`), for metrics. */
+  called?: CallListener;
 }
 
 /** A submission the hub could not capture. No personal data: it is logged and shown to operators. */
@@ -159,7 +162,14 @@ export class OnlineSubmissionCapture {
     let cursor = await this.options.cursor.load(this.checkpoint);
     for (;;) {
       signal?.throwIfAborted();
-      const page = await this.options.client.listOnlineSubmissions(cursor, this.pageSize, signal);
+      const from = cursor;
+      const { client } = this.options;
+      const page = await observeCall(
+        this.options.called,
+        { target: PORTAL_TARGET, operation: 'capture' },
+        this.clock,
+        () => client.listOnlineSubmissions(from, this.pageSize, signal),
+      );
       // Only what lies after the cursor, in feed order, whatever the portal sent back.
       const fresh = page.submissions.filter((s) => s.ViTri > cursor).sort((a, b) => a.ViTri - b.ViTri);
       const last = fresh.at(-1);
