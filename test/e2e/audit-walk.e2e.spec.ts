@@ -14,7 +14,10 @@ interface Entry {
   hash?: string;
 }
 
-/** The operator routes the hub mapped, from its start-up log: `[METHOD, /pattern/:param]`. */
+/**
+ * The operator routes the hub mapped, from its start-up log (NestJS's "Mapped" lines, logged at debug):
+ * `[METHOD, /pattern/:param]`.
+ */
 function mappedOperatorRoutes(output: string): [string, string][] {
   const routes: [string, string][] = [];
   for (const m of output.matchAll(/Mapped \{([^,]+), ([A-Z]+)\} route/g)) {
@@ -28,7 +31,7 @@ describe('the audit log of the operator API', () => {
   let hub: HubProcess;
   let commune: string;
   beforeAll(async () => {
-    hub = await startHubProcess({ env: { LGSP_WEBHOOKS_ALLOW_INSECURE: 'true' } });
+    hub = await startHubProcess({ env: { LGSP_WEBHOOKS_ALLOW_INSECURE: 'true', LGSP_LOG_LEVEL: 'debug' } });
     commune = await createCommuneClient(hub, 'audit-walk-commune');
   });
   afterAll(async () => {
