@@ -271,6 +271,12 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  private readonly hubRole = this.gauge(
+    'lgsp_hub_role',
+    'Roles of the hub process (LGSP_ROLES): 1 for each role it runs, 0 for the others.',
+    ['role'],
+  );
+
   /** What the scrape samples; see {@link MetricsSamplers}. */
   readonly samplers: MetricsSamplers = {};
 
@@ -298,6 +304,11 @@ export class HubMetrics {
    */
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The roles this process runs among `all` (set once at start-up). */
+  roles(all: readonly string[], running: readonly string[]): void {
+    for (const role of all) this.hubRole.set({ role }, running.includes(role) ? 1 : 0);
   }
 
   /** One event appended by ingest, and how long its append took. */

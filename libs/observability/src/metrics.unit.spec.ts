@@ -162,3 +162,16 @@ describe('HubMetrics labels', () => {
     expect(text).not.toMatch(/^lgsp_(process|nodejs)_/m);
   });
 });
+
+describe('HubMetrics roles', () => {
+  it('publishes one lgsp_hub_role series per role: 1 for those the process runs, 0 for the others', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.roles(['api', 'relay', 'projection'], ['relay']);
+    const lines = (await metrics.render()).split('\n').filter((l) => l.startsWith('lgsp_hub_role{'));
+    expect(lines.sort()).toEqual([
+      'lgsp_hub_role{role="api"} 0',
+      'lgsp_hub_role{role="projection"} 0',
+      'lgsp_hub_role{role="relay"} 1',
+    ]);
+  });
+});
