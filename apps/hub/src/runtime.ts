@@ -185,7 +185,18 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   // when no connector runs.
   const parking =
     connectors.running.parking ?? (config.webhooks.enabled ? await storage.openParking() : undefined);
-  const running = { ...connectors.running, parking };
+  // The breakers of a process without the connectors role take no calls, so their state says nothing
+  // of the target: the console shows it `unknown` and the metrics leave it out there.
+  const { circuits, ...connectorsRunning } = connectors.running;
+  const running: RunningConnectors = {
+    ...connectorsRunning,
+    parking,
+    ...(circuits && runs('connectors') ? { circuits } : {}),
+  };
+  const sampleConnectors = metrics.samplers.connectors;
+  if (sampleConnectors && !runs('connectors'))
+    metrics.samplers.connectors = async () =>
+      (await sampleConnectors()).map(({ target, parked }) => ({ target, parked }));
   const webhooks = parking
     ? await webhookParts({
         config,

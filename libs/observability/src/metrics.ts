@@ -41,7 +41,8 @@ export interface WebhookSample {
 export interface ConnectorSample {
   /** The connector's target, e.g. `portal`. */
   target: string;
-  circuit: CircuitStateLabel;
+  /** Undefined in a process that does not run the connectors: its breaker takes no calls. */
+  circuit?: CircuitStateLabel;
   /** Dossiers parked for the target. */
   parked: number;
 }
@@ -457,8 +458,9 @@ export class HubMetrics {
       this.connectorCircuit.reset();
       this.connectorParked.reset();
       for (const c of await connectors()) {
-        for (const state of CIRCUIT_STATES)
-          this.connectorCircuit.set({ target: c.target, state }, c.circuit === state ? 1 : 0);
+        if (c.circuit !== undefined)
+          for (const state of CIRCUIT_STATES)
+            this.connectorCircuit.set({ target: c.target, state }, c.circuit === state ? 1 : 0);
         this.connectorParked.set({ target: c.target }, c.parked);
       }
     }

@@ -175,3 +175,17 @@ describe('HubMetrics roles', () => {
     ]);
   });
 });
+
+describe('HubMetrics connectors', () => {
+  it('leaves the circuit out for a connector whose breaker this process does not run, keeping its parked count', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.samplers.connectors = async () => [
+      { target: 'portal', parked: 3 },
+      { target: 'payments', circuit: 'open', parked: 0 },
+    ];
+    const text = await metrics.render();
+    expect(text).toMatch(/^lgsp_connector_parked_dossiers\{target="portal"\} 3$/m);
+    expect(text).not.toMatch(/lgsp_connector_circuit_state\{target="portal"/);
+    expect(text).toMatch(/^lgsp_connector_circuit_state\{target="payments",state="open"\} 1$/m);
+  });
+});
