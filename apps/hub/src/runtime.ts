@@ -161,7 +161,6 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const roles = new Set(config.roles);
   const runs = (role: HubRole): boolean => roles.has(role);
   metrics.roles(HUB_ROLES, config.roles);
-  logger.info({ roles: config.roles }, 'roles of this process');
   // The subscribers of the roles other processes run are registered here and never started: their lag
   // is read from the stored checkpoints, as a replica that does not hold their lease reports it.
   const observed = new Subscriptions({ store: sealed, logger });
