@@ -1,3 +1,4 @@
+import { newCode } from '../support/dossier-log.js';
 import { dossierCode, getJson, post, statusChanged, submitted } from '../support/events.js';
 import {
   createCommuneClient,
@@ -8,6 +9,7 @@ import {
 } from '../support/hub-process.js';
 import { sharedKafka, type KafkaBroker } from '../support/kafka.js';
 import { POSTGRES_URL, dropSchema, pgClient, queryIn, schemaName } from '../support/postgres.js';
+import { startSimulators, type SimulatorsProcess } from '../support/simulators-process.js';
 import { createWebhook } from '../support/webhook-audit.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -31,10 +33,11 @@ interface Site {
   adminToken: string;
   broker: KafkaBroker;
   topicPrefix: string;
+  oneStopShopUrl: string;
 }
 
 function startProcess(id: string, site: Site, roles: string): Promise<HubProcess> {
-  const { schema, adminToken, broker, topicPrefix } = site;
+  const { schema, adminToken, broker, topicPrefix, oneStopShopUrl } = site;
   return startHubProcess({
     dataDir: tempDir(`lgsp-${id}-`),
     adminToken,
@@ -47,6 +50,8 @@ function startProcess(id: string, site: Site, roles: string): Promise<HubProcess
       LGSP_WEBHOOKS_ALLOW_INSECURE: 'true',
       LGSP_KAFKA_BROKERS: broker.brokers.join(','),
       LGSP_KAFKA_TOPIC_PREFIX: topicPrefix,
+      LGSP_CONNECTORS: 'one-stop-shop',
+      LGSP_ONE_STOP_SHOP_URL: oneStopShopUrl,
     },
   });
 }
@@ -54,6 +59,16 @@ function startProcess(id: string, site: Site, roles: string): Promise<HubProcess
 async function ready(hub: HubProcess): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${hub.url}/health/ready`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The sum of the samples of `metric` (any labels) in a process's /metrics; undefined when it has none. */
+async function metricSum(hub: HubProcess, metric: string, labels = ''): Promise<number | undefined> {
+  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const samples = text
+    .split('\n')
+    .filter((l) => l.startsWith(`${metric}{`) && l.includes(labels))
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+  return samples.length === 0 ? undefined : samples.reduce((a, b) => a + b, 0);
 }
 
 /** The `lgsp_hub_role` series of a process's /metrics, as role → value. */
@@ -79,15 +94,18 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
   let apis: [HubProcess, HubProcess];
   let worker: HubProcess;
   let receiver: WebhookReceiver;
+  let sims: SimulatorsProcess;
   let token: string;
 
   beforeAll(async () => {
     await (await pgClient()).end();
+    sims = await startSimulators();
     site = {
       schema,
       adminToken,
       broker: await sharedKafka(),
       topicPrefix: `roles${Math.random().toString(36).slice(2, 8)}`,
+      oneStopShopUrl: sims.urls['one-stop-shop'],
     };
     // One after the other: the first creates the schema's tables.
     const a = await startProcess('api-a', site, 'api');
@@ -103,6 +121,7 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
   afterAll(async () => {
     for (const hub of [...(apis ?? []), worker]) await hub?.stop();
     await receiver?.down();
+    sims?.child.kill();
     await dropSchema(schema);
   });
 
@@ -135,7 +154,8 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
   });
 
   it('events pushed to either API are projected and delivered by the worker and read from both APIs', async () => {
-    const codes = Array.from({ length: 20 }, () => dossierCode());
+    // Codes the one-stop-shop accepts (six digits after the date).
+    const codes = Array.from({ length: 20 }, () => newCode());
     await Promise.all(
       codes.map(async (code, i) => {
         const api = apis[i % 2]!;
@@ -158,16 +178,40 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
       return positions.size === codes.length * 2 ? positions : undefined;
     }, 20_000);
     expect(delivered.size).toBe(40);
-    // The relay published every event from the worker; the APIs published none.
-    const relayed = async (hub: HubProcess): Promise<number> => {
-      const text = await (await fetch(`${hub.url}/metrics`)).text();
-      return [...text.matchAll(/^lgsp_kafka_relayed_events_total\{[^}]*\} (\d+)$/gm)].reduce(
-        (sum, m) => sum + Number(m[1]),
-        0,
-      );
-    };
+    // The worker relayed every event to Kafka and synced every dossier to the one-stop-shop; the APIs
+    // relayed nothing, called the one-stop-shop never, and report no circuit of a breaker they do not use.
+    const relayed = (hub: HubProcess) => metricSum(hub, 'lgsp_kafka_relayed_events_total');
     expect(await eventually(async () => ((await relayed(worker)) === 40 ? 40 : undefined), 20_000)).toBe(40);
-    for (const api of apis) expect(await relayed(api)).toBe(0);
+    const shop = await eventually(async () => {
+      const state = (await (await fetch(`${sims.urls['one-stop-shop']}/_sim/state`)).json()) as {
+        dossiers: { ma_ho_so: string }[];
+      };
+      const held = new Set(state.dossiers.map((d) => d.ma_ho_so));
+      return codes.every((c) => held.has(c)) ? held : undefined;
+    }, 20_000).catch((err: unknown) => {
+      const connectorLines = worker
+        .output()
+        .split('\n')
+        .filter((l) => /one-stop-shop|connector/i.test(l))
+        .slice(-20);
+      throw new Error(
+        `the one-stop-shop did not get every dossier; the worker logged:\n${connectorLines.join('\n')}`,
+        {
+          cause: err,
+        },
+      );
+    });
+    expect(shop.size).toBeGreaterThanOrEqual(codes.length);
+    expect(
+      await metricSum(worker, 'lgsp_connector_calls_total', 'operation="sync",outcome="ok"'),
+    ).toBeGreaterThan(0);
+    expect(await metricSum(worker, 'lgsp_connector_circuit_state', 'state="closed"')).toBe(1);
+    for (const api of apis) {
+      expect(await relayed(api)).toBeUndefined();
+      expect(await metricSum(api, 'lgsp_connector_calls_total')).toBeUndefined();
+      expect(await metricSum(api, 'lgsp_connector_circuit_state')).toBeUndefined();
+      expect(await metricSum(api, 'lgsp_connector_parked_dossiers', 'target="one-stop-shop"')).toBe(0);
+    }
   });
 
   it('the API processes run no subscriber: every lease is the worker’s, and the APIs report them standby', async () => {
@@ -176,7 +220,13 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
       'SELECT subscriber, holder FROM subscriber_leases ORDER BY subscriber',
     );
     expect(leases.map((l) => l.subscriber)).toEqual(
-      expect.arrayContaining(['projection.dossiers', 'relay.kafka', 'webhooks', 'checkpoints']),
+      expect.arrayContaining([
+        'projection.dossiers',
+        'relay.kafka',
+        'webhooks',
+        'checkpoints',
+        'connector.one-stop-shop',
+      ]),
     );
     expect(new Set(leases.map((l) => l.holder))).toEqual(new Set(['worker']));
 
