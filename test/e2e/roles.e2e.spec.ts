@@ -95,6 +95,7 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
   let worker: HubProcess;
   let receiver: WebhookReceiver;
   let sims: SimulatorsProcess;
+  let codes: string[] = [];
   let token: string;
 
   beforeAll(async () => {
@@ -155,7 +156,7 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
 
   it('events pushed to either API are projected and delivered by the worker and read from both APIs', async () => {
     // Codes the one-stop-shop accepts (six digits after the date).
-    const codes = Array.from({ length: 20 }, () => newCode());
+    codes = Array.from({ length: 20 }, () => newCode());
     await Promise.all(
       codes.map(async (code, i) => {
         const api = apis[i % 2]!;
@@ -241,6 +242,31 @@ describe('roles per process: two API processes and one worker on PostgreSQL', ()
     // What each API logged: no subscriber ever started there.
     for (const api of apis) expect(api.output()).not.toMatch(/"msg":"subscriber started"/);
     expect(worker.output()).toMatch(/"msg":"subscriber started"/);
+  });
+
+  it('a replay started through an API process is executed by the worker', async () => {
+    const res = await fetch(`${apis[0].url}/v1/admin/replays`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ target: 'one-stop-shop', scope: { dossiers: codes.slice(0, 3) } }),
+    });
+    expect(res.status).toBe(201);
+    const { replay } = (await res.json()) as { replay: { id: string } };
+    // Read through the other API: the run lives in the schema.
+    const done = await eventually(async () => {
+      const r = await getJson(`${apis[1].url}/v1/admin/replays/${replay.id}`, adminToken);
+      const run = r.body.replay as { state: string; done: number; failed: number };
+      return run.state === 'completed' ? run : undefined;
+    }, 20_000);
+    expect(done).toMatchObject({ done: 3, failed: 0 });
+    const calls = (await (await fetch(`${sims.urls['one-stop-shop']}/_sim/calls`)).json()) as {
+      replayed?: { byReplay: Record<string, number> };
+    };
+    expect(calls.replayed?.byReplay[replay.id]).toBeGreaterThanOrEqual(3);
+    expect(worker.output()).toMatch(
+      new RegExp(`"replay":"${replay.id}","holder":"worker".*"msg":"replay lease taken"`),
+    );
+    for (const api of apis) expect(api.output()).not.toMatch(/"msg":"replay lease taken"/);
   });
 
   it('refuses an unknown role, and a subset of the roles on the embedded SQLite store, naming the valid roles', async () => {
