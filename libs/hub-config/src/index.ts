@@ -16,3 +16,4 @@ export type { WebhooksConfig } from './webhooks.js';
 export type { AuthConfig, JwtConfig } from './auth.js';
 export type { CheckpointsConfig } from './checkpoints.js';
 export type { PrivacyConfig } from './privacy.js';
+export { HUB_ROLES, parseRoles, runsAllRoles, type HubRole } from './roles.js';

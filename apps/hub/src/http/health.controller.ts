@@ -21,8 +21,9 @@ export class HealthController {
   }
 
   /**
-   * Ready when started, not shutting down, and the store answers. The projection worker's state is
-   * reported but does not count: a lagging or restarting subscriber must not stop ingest.
+   * Ready when started, not shutting down, and the store answers. The projection worker's state and
+   * the process's roles are reported but do not count: a lagging or restarting subscriber must not
+   * stop ingest.
    */
   @Get('health/ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
@@ -42,7 +43,7 @@ export class HealthController {
         .send(problem('unavailable', detail));
       return;
     }
-    void reply.send({ status: 'ready', head, projection: this.status.projection });
+    void reply.send({ status: 'ready', head, projection: this.status.projection, roles: this.status.roles });
   }
 
   /** The request guard has checked the metrics token and limit (see auth.ts). */

@@ -34,8 +34,10 @@ export class HubRuntimeModule {
         return runtime.ready;
       },
       get projection() {
+        if (!runtime.runs('projection')) return 'elsewhere';
         return runtime.projection?.state ?? 'subscriber';
       },
+      roles: runtime.config.roles,
     };
     const limits: IngestLimits = { maxBatchEvents: runtime.config.ingest.maxBatchEvents };
     const providers: Provider[] = [
