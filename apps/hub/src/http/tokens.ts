@@ -1,3 +1,4 @@
+import type { KafkaConnectionState } from '#lgsp/kafka';
 import type { SubscriptionLag } from '#lgsp/subscriptions';
 
 /*
@@ -46,6 +47,8 @@ export interface HubStatus {
   readonly ready: boolean;
   /** The projection worker's state, or `subscriber` when the projection is one (PostgreSQL). */
   readonly projection: string;
+  /** The connection to Kafka as last checked; undefined without Kafka. */
+  readonly kafka: KafkaConnectionState | undefined;
 }
 
 export interface IngestLimits {

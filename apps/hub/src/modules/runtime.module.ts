@@ -36,6 +36,9 @@ export class HubRuntimeModule {
       get projection() {
         return runtime.projection?.state ?? 'subscriber';
       },
+      get kafka() {
+        return runtime.kafka?.state;
+      },
     };
     const limits: IngestLimits = { maxBatchEvents: runtime.config.ingest.maxBatchEvents };
     const providers: Provider[] = [
