@@ -256,7 +256,7 @@ export function kafkaSummary(kafka: KafkaConfig): Record<string, unknown> {
       ? {
           mechanism: sasl.mechanism,
           username: sasl.username,
-          password: `from ${sasl.password?.origin ?? 'nowhere'}`,
+          passwordFrom: sasl.password?.origin ?? null,
         }
       : false,
     topicPrefix: kafka.topicPrefix,

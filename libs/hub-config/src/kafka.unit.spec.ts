@@ -103,7 +103,7 @@ describe('Kafka TLS and SASL settings', () => {
     expect(summary).toMatchObject({
       brokers: ['kafka-1.example:9093'],
       tls: { ca: CA, clientCertificate: 'none' },
-      sasl: { mechanism: 'scram-sha-512', username: 'lgsp-hub', password: 'from LGSP_KAFKA_SASL_PASSWORD' },
+      sasl: { mechanism: 'scram-sha-512', username: 'lgsp-hub', passwordFrom: 'LGSP_KAFKA_SASL_PASSWORD' },
     });
   });
 
