@@ -167,13 +167,6 @@ write_properties() {
     -e "s|@KAFKA_LOG_DIR@|$PARTITIONS_DIR|g" >"$PROPS_FILE")
 }
 
-# SCRAM credentials of the SASL user, as the storage tool and the config tool take them.
-scram_credentials() {
-  local password
-  password=$(sasl_password)
-  echo "SCRAM-SHA-512=[password=$password],SCRAM-SHA-256=[password=$password]"
-}
-
 scram_hash() {
   local text
   text="$(sasl_username):$(sasl_password)"
@@ -214,16 +207,25 @@ format_storage() {
 }
 
 # A data dir formatted before (without the secured listeners, or for another password) gets the SASL
-# user's SCRAM credentials through the running broker.
+# user's SCRAM credentials through the running broker (pid $1), which is stopped if that fails. The
+# tool's log holds the password: only its last line is shown.
 update_scram() {
   secured || return 0
   [[ -f $SCRAM_MARKER && $(cat "$SCRAM_MARKER") == "$(scram_hash)" ]] && return 0
-  log "storing the SCRAM credentials of $(sasl_username)"
-  if ! run_class kafka.admin.ConfigCommand --bootstrap-server "$ADDRESS" --alter --entity-type users \
-    --entity-name "$(sasl_username)" --add-config "$(scram_credentials)" >"$KAFKA_DATA_DIR/scram.log" 2>&1; then
-    cat "$KAFKA_DATA_DIR/scram.log" >&2 || true
-    die "storing the SCRAM credentials failed (log: $KAFKA_DATA_DIR/scram.log)"
-  fi
+  local user password mechanism
+  user=$(sasl_username)
+  password=$(sasl_password)
+  log "storing the SCRAM credentials of $user"
+  # One mechanism per call: the tool refuses to alter one user twice in one request.
+  for mechanism in SCRAM-SHA-512 SCRAM-SHA-256; do
+    if ! run_class kafka.admin.ConfigCommand --bootstrap-server "$ADDRESS" --alter --entity-type users \
+      --entity-name "$user" --add-config "$mechanism=[password=$password]" >"$KAFKA_DATA_DIR/scram.log" 2>&1; then
+      tail -n 1 "$KAFKA_DATA_DIR/scram.log" >&2 || true
+      stop_pid "$1"
+      die "storing the $mechanism credentials of $user failed; the broker is stopped"
+    fi
+  done
+  rm -f "$KAFKA_DATA_DIR/scram.log"
   scram_hash >"$SCRAM_MARKER"
 }
 
@@ -289,7 +291,7 @@ cmd_start() {
     fi
     sleep 0.2
   done
-  update_scram
+  update_scram "$pid"
   if secured; then
     log "Kafka ready on $ADDRESS, SASL_SSL on $KAFKA_HOST:$KAFKA_SASL_SSL_PORT, SSL on $KAFKA_HOST:$KAFKA_SSL_PORT after $((SECONDS - started))s (pid $pid)"
   else
