@@ -6,14 +6,30 @@ import { AdminUnits, EventValidator } from '#lgsp/contracts';
 import type { EventStore, LeaseStore } from '#lgsp/event-store';
 import { openStorage } from '#lgsp/hub-storage';
 import { IngestService, PortalCodeCheck, type IngestObserver } from '#lgsp/ingest';
-import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
+import {
+  KafkaConnectionCheck,
+  KafkaIngestConsumer,
+  KafkaJsClient,
+  KafkaRelay,
+  KafkaReplayTargets,
+  KafkaTopics,
+  type KafkaClientOptions,
+  type KafkaConnectionState,
+} from '#lgsp/kafka';
 import { HubMetrics, resolveLogFormat, type RootLogger as Logger } from '#lgsp/observability';
 import { DossierProjection, type DossierViewRepository } from '#lgsp/projections';
 import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliation';
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
 import { ClientService, generateToken, JoseJwtVerifier, JwtLogin, type AuditLog } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
-import { HUB_ROLES, type HubConfig, type HubRole, type JwtConfig } from '#lgsp/hub-config';
+import {
+  HUB_ROLES,
+  kafkaSummary,
+  type HubConfig,
+  type HubRole,
+  type JwtConfig,
+  type KafkaConfig,
+} from '#lgsp/hub-config';
 import { checkpointParts, type CheckpointReader } from './checkpoints/checkpoint-parts.js';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
@@ -73,6 +89,8 @@ export interface HubRuntime {
   metrics: HubMetrics;
   /** Where the admin credential came from (for the start-up summary; never the credential). */
   adminCredential: AdminCredentialSource;
+  /** The connection to Kafka as last checked; undefined when no brokers are configured. */
+  kafka: { readonly state: KafkaConnectionState } | undefined;
   /** False while starting and once shutdown has begun. */
   ready: boolean;
   /** Starts the subscribers; resolves once the projection worker is ready. */
@@ -304,6 +322,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     runs,
     metrics,
     adminCredential: admin.source,
+    kafka: kafka?.check,
     ready: false,
     async start() {
       await projection?.start();
@@ -316,6 +335,13 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       }
       if (runs('connectors')) for (const poller of connectors.pollers) poller.start();
       if (runs('replay')) replay.start();
+      // A refused password or certificate shows in readiness from the start; an unreachable broker
+      // does not hold the start up longer than this (the check goes on in the background).
+      if (kafka)
+        await Promise.race([
+          kafka.check.start(),
+          new Promise((resolve) => setTimeout(resolve, KAFKA_START_CHECK_MS).unref()),
+        ]);
       // In the background: joining the consumer group can take a session timeout after a crash
       // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
       if (runs('api'))
@@ -325,6 +351,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     },
     async close() {
       runtime.ready = false;
+      kafka?.check.stop();
       await kafka?.consumer?.stop();
       await Promise.all(connectors.pollers.map((p) => p.stop()));
       await replay.stop();
@@ -367,6 +394,30 @@ async function observedLag(
   });
 }
 
+/** How long the start waits for the first Kafka connection check. */
+const KAFKA_START_CHECK_MS = 5000;
+
+/** How the client reaches the cluster: brokers, TLS (the PEM files read now) and SASL. */
+function kafkaClientOptions(kafka: KafkaConfig): Omit<KafkaClientOptions, 'logger'> {
+  const { tls, sasl } = kafka;
+  const read = (file: string) => readFileSync(file, 'utf8');
+  return {
+    brokers: kafka.brokers,
+    clientId: kafka.clientId,
+    ...(tls.enabled
+      ? {
+          ssl: {
+            ...(tls.caFile ? { ca: [read(tls.caFile)] } : {}),
+            ...(tls.certFile && tls.keyFile ? { cert: read(tls.certFile), key: read(tls.keyFile) } : {}),
+          },
+        }
+      : {}),
+    ...(sasl?.password
+      ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password.reveal() } }
+      : {}),
+  };
+}
+
 /** The relay, the ingest consumer and the consumers' replay targets, when brokers are configured. */
 function kafkaParts(
   config: HubConfig,
@@ -375,22 +426,22 @@ function kafkaParts(
   ingest: IngestService,
   clients: ClientService,
   events: EventStore,
-): { relay?: KafkaRelay; consumer?: KafkaIngestConsumer; replay: KafkaReplayTargets } | undefined {
+):
+  | {
+      relay?: KafkaRelay;
+      consumer?: KafkaIngestConsumer;
+      replay: KafkaReplayTargets;
+      check: KafkaConnectionCheck;
+    }
+  | undefined {
   const { kafka } = config;
   if (kafka.brokers.length === 0) return undefined;
   const kafkaLogger = logger.child({ component: 'kafka' });
-  const client = new KafkaJsClient({ brokers: kafka.brokers, clientId: kafka.clientId, logger: kafkaLogger });
+  const client = new KafkaJsClient({ ...kafkaClientOptions(kafka), logger: kafkaLogger });
   const topics = new KafkaTopics({ prefix: kafka.topicPrefix });
-  logger.info(
-    {
-      brokers: kafka.brokers,
-      topicPrefix: kafka.topicPrefix,
-      relay: kafka.relay.enabled,
-      ingest: kafka.ingest.enabled,
-    },
-    'Kafka configured',
-  );
+  logger.info(kafkaSummary(kafka), 'Kafka configured');
   return {
+    check: new KafkaConnectionCheck({ client, logger: kafkaLogger }),
     replay: new KafkaReplayTargets({
       client,
       events,

@@ -1,3 +1,4 @@
+import type { KafkaConnectionState } from '#lgsp/kafka';
 import type { SubscriptionLag } from '#lgsp/subscriptions';
 
 /*
@@ -51,6 +52,8 @@ export interface HubStatus {
   readonly projection: string;
   /** The roles this process runs (`LGSP_ROLES`). */
   readonly roles: readonly string[];
+  /** The connection to Kafka as last checked; undefined without Kafka. */
+  readonly kafka: KafkaConnectionState | undefined;
 }
 
 export interface IngestLimits {

@@ -38,6 +38,9 @@ export class HubRuntimeModule {
         return runtime.projection?.state ?? 'subscriber';
       },
       roles: runtime.config.roles,
+      get kafka() {
+        return runtime.kafka?.state;
+      },
     };
     const limits: IngestLimits = { maxBatchEvents: runtime.config.ingest.maxBatchEvents };
     const providers: Provider[] = [
