@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { RolesGuard } from './http/roles.js';
+import { ApiDocsModule } from './modules/api-docs.module.js';
 import { AdministrationModule } from './modules/administration.module.js';
 import { HealthModule } from './modules/health.module.js';
 import { IngestModule } from './modules/ingest.module.js';
@@ -31,6 +32,7 @@ export class AppModule {
         AdministrationModule,
         PrivacyAffectedModule,
         HealthModule,
+        ApiDocsModule,
         ...(consoleSessions ? [ConsoleModule.forSessions(consoleSessions)] : []),
       ],
       // Roles are checked before any pipe reads the body.

@@ -142,7 +142,7 @@ export function registerConsoleHttp(
 }
 
 /** The repository (or installed package) root: the nearest folder up with the hub's package.json. */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, 'package.json');

@@ -16,6 +16,8 @@ const CONSOLE = /^\/console(\/|\?|$)/;
 const METRICS = /^\/metrics(\?|$)/;
 /** The payment platform's callbacks, authenticated by their `MaXacThuc` digest instead of a token. */
 const CALLBACKS = /^\/v1\/callbacks\/payments(\?|$)/;
+/** The OpenAPI document and its reference page: public, the same for every caller. */
+const API_DOCS = /^\/(openapi\.json|docs)(\/|\?|$)/;
 
 /** What the request guard needs of the hub. */
 export interface GuardParts {
@@ -35,8 +37,9 @@ export interface GuardParts {
  * - a valid token (a client's, the bootstrap admin's, or a JWT of the identity provider) counts
  *   against its client's limit;
  * - everything else (no token, a token this process does not know yet, one expired or revoked, the
- *   payment callbacks) counts against its remote address first, so that guessed or forged tokens
- *   cost no store look-up or signature check once the address is over its limit.
+ *   payment callbacks, the API document and its page) counts against its remote address first, so
+ *   that guessed or forged tokens cost no store look-up or signature check once the address is over
+ *   its limit.
  *
  * A request over its limit is answered here, without an exception or a log line (a flood would
  * make as many); `lgsp_http_rate_limited_total` counts them.
@@ -58,7 +61,8 @@ export async function guardRequest(
     parts.authorizeMetrics(req.headers.authorization);
     return undefined;
   }
-  if (CALLBACKS.test(url)) return limits.address(req.ip, reply) ? undefined : refuse(limits, reply);
+  if (CALLBACKS.test(url) || API_DOCS.test(url))
+    return limits.address(req.ip, reply) ? undefined : refuse(limits, reply);
   if (parts.consoleClient && CONSOLE.test(url)) {
     // The console's pages decide what a request without a session gets (the login page).
     const client = await parts.consoleClient(req);
