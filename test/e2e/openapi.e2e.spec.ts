@@ -1,0 +1,234 @@
+// The OpenAPI document as the hub serves it: valid for a third-party validator, public, rendered at
+// /docs from the hub's own files, and naming exactly the routes the application registers.
+import { compileErrors, validate } from '@readme/openapi-parser';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  UNDOCUMENTED_PREFIXES,
+  documentedRoutes,
+  type OpenApiDocument,
+} from '../../apps/hub/src/http/openapi.js';
+import { DOCS_CSP } from '../../apps/hub/src/http/api-docs.controller.js';
+import {
+  OFFICIAL_ADMIN_UNITS,
+  REPO_ROOT,
+  startHubProcess,
+  tempDir,
+  type HubProcess,
+} from '../support/hub-process.js';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The routes of Fastify's `printRoutes({ commonPrefix: false })` tree, `GET /v1/streams/:stream` style:
+ * each line is a node (`├── ` or `└── ` after four characters per level), its text the part of the path
+ * below its parent, and its methods, when it is a route, in parentheses.
+ */
+export function routesOfTree(tree: string): string[] {
+  const routes: string[] = [];
+  const stack: string[] = [];
+  for (const line of tree.split('\n')) {
+    const node = /^((?:[│ ] {3})*)[└├]── (.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!node) continue;
+    stack.length = node[1]!.length / 4;
+    stack.push(node[2]!);
+    for (const method of node[3]?.split(', ') ?? []) routes.push(`${method} ${stack.join('')}`);
+  }
+  return routes;
+}
+
+/** A route with its parameters unnamed: `:stream` and `{stream}` alike become `{}`. */
+const unnamed = (route: string): string => route.replace(/\{[^}]*\}|:[A-Za-z0-9_]+/g, '{}');
+
+const undocumented = (route: string): boolean => {
+  const path = route.split(' ')[1]!;
+  return UNDOCUMENTED_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+};
+
+/**
+ * What the application and the document disagree on, one line each. Fastify's automatic HEAD of each
+ * GET and the HTML pages (`UNDOCUMENTED_PREFIXES`) are left out.
+ */
+function coverageDifferences(registered: string[], document: OpenApiDocument): string[] {
+  const served = new Set(registered.filter((r) => !r.startsWith('HEAD ') && !undocumented(r)).map(unnamed));
+  const documented = new Set(documentedRoutes(document).map(unnamed));
+  return [
+    ...[...served].filter((r) => !documented.has(r)).map((r) => `served, not documented: ${r}`),
+    ...[...documented].filter((r) => !served.has(r)).map((r) => `documented, not served: ${r}`),
+  ];
+}
+
+let hub: HubProcess;
+
+beforeAll(async () => {
+  hub = await startHubProcess();
+});
+
+afterAll(async () => {
+  await hub?.stop();
+});
+
+/**
+ * The tree of routes the hub's application registers, as Fastify prints it: the built hub started by
+ * `startHub` (what `npm start` runs) in a process of its own, with the configuration of
+ * `startHubProcess`, printed once it listens.
+ */
+async function printedRoutes(): Promise<string> {
+  const dist = (path: string) => JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist', path)).href);
+  const script = `
+    const { loadConfig } = await import(${dist('libs/hub-config/src/index.js')});
+    const { createLogger } = await import(${dist('libs/observability/src/index.js')});
+    const { startHub } = await import(${dist('apps/hub/src/server.js')});
+    const hub = await startHub(loadConfig(), createLogger({ level: 'silent' }));
+    const tree = hub.app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false });
+    await hub.close();
+    (await import('node:fs')).writeFileSync(process.env.ROUTES_FILE, tree);
+  `;
+  // A file, not `--eval`: the projection's worker thread inherits the process's flags.
+  const dir = tempDir('lgsp-openapi-');
+  const file = join(dir, 'print-routes.mjs');
+  writeFileSync(file, script);
+  const routesFile = join(dir, 'routes.txt');
+  await execFileAsync(process.execPath, [file], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      LGSP_DATA_DIR: join(dir, 'data'),
+      LGSP_HTTP_PORT: '0',
+      LGSP_HTTP_HOST: '127.0.0.1',
+      LGSP_ADMIN_TOKEN: `admin-${Math.random().toString(36).slice(2)}`,
+      LGSP_ADMIN_UNITS_FILE: OFFICIAL_ADMIN_UNITS,
+      LGSP_CONNECTORS: 'none',
+      ROUTES_FILE: routesFile,
+    },
+    timeout: 60_000,
+  });
+  return readFileSync(routesFile, 'utf8');
+}
+
+describe('the OpenAPI document of the hub', () => {
+  let document: OpenApiDocument;
+
+  beforeAll(async () => {
+    const res = await fetch(`${hub.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    document = (await res.json()) as OpenApiDocument;
+  });
+
+  it('is served without a token and validates with @readme/openapi-parser', async () => {
+    // validate() dereferences in place: it gets a copy.
+    const result = await validate(structuredClone(document) as never);
+    expect(result.valid ? '' : compileErrors(result)).toBe('');
+    expect(result.specification).toBe('OpenAPI');
+    expect(document['openapi']).toMatch(/^3\.1\./);
+  });
+
+  it('is the same for every caller: an admin token changes nothing', async () => {
+    const asAdmin = await fetch(`${hub.url}/openapi.json`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
+    expect(await asAdmin.json()).toEqual(document);
+    // A wrong token is no reason to refuse a public document either.
+    const wrong = await fetch(`${hub.url}/openapi.json`, { headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(200);
+    expect(JSON.stringify(document)).not.toContain(hub.adminToken);
+  });
+
+  it('is rendered at /docs from files the hub serves, under a self-only policy', async () => {
+    const page = await fetch(`${hub.url}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toBe(DOCS_CSP);
+    expect(DOCS_CSP).toContain("script-src 'self'");
+    expect(DOCS_CSP).toContain("style-src 'self'");
+    expect(DOCS_CSP).not.toContain('unsafe-inline');
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map(([, url]) => url!);
+    expect(assets.sort()).toEqual([
+      '/docs/assets/docs.js',
+      '/docs/assets/swagger-ui-bundle.js',
+      '/docs/assets/swagger-ui.css',
+    ]);
+    // No inline script or style: the policy would block them.
+    expect(html).not.toMatch(/<script>|<style|style="/);
+    for (const asset of assets) {
+      const res = await fetch(`${hub.url}${asset}`);
+      expect([asset, res.status]).toEqual([asset, 200]);
+      expect(res.headers.get('content-type')).toBe(
+        asset.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8',
+      );
+      expect(res.headers.get('content-security-policy')).toBe(DOCS_CSP);
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    }
+    const initializer = await (await fetch(`${hub.url}/docs/assets/docs.js`)).text();
+    expect(initializer).toContain("url: '/openapi.json'");
+    expect(initializer).toContain('validatorUrl: null');
+  });
+
+  it('leaves the API behind its tokens', async () => {
+    expect((await fetch(`${hub.url}/v1/admin/clients`)).status).toBe(401);
+  });
+});
+
+describe('route coverage: the document against the routes the application registers', () => {
+  let registered: string[];
+  let document: OpenApiDocument;
+
+  beforeAll(async () => {
+    registered = routesOfTree(await printedRoutes());
+    document = (await (await fetch(`${hub.url}/openapi.json`)).json()) as OpenApiDocument;
+  });
+
+  it('documents every route the application serves, and serves every route it documents', () => {
+    expect(registered).toContain('POST /v1/events');
+    expect(registered).toContain('GET /v1/streams/:stream');
+    expect(coverageDifferences(registered, document)).toEqual([]);
+  });
+
+  it('leaves out only the HTML pages, by prefix', () => {
+    const left = registered.filter((r) => !r.startsWith('HEAD ') && undocumented(r));
+    expect(left).toContain('GET /console');
+    expect(left).toContain('GET /docs');
+    expect(new Set(left.map((r) => `/${r.split(' ')[1]!.split('/')[1]}`))).toEqual(
+      new Set(UNDOCUMENTED_PREFIXES),
+    );
+  });
+
+  it('fails both ways: a route missing from the document, and one the application does not serve', () => {
+    const changed = structuredClone(document);
+    delete changed.paths['/v1/admin/audit/verify'];
+    changed.paths['/v1/admin/nothing/{id}'] = { post: {} };
+    expect(coverageDifferences(registered, changed)).toEqual([
+      'served, not documented: GET /v1/admin/audit/verify',
+      'documented, not served: POST /v1/admin/nothing/{}',
+    ]);
+  });
+
+  it('reads the tree Fastify prints', () => {
+    const tree = [
+      '└── / (GET, HEAD)',
+      '    ├── v1/events (GET, HEAD, POST)',
+      '    ├── v1/admin/parked (GET, HEAD)',
+      '    │   └── /:target/:dossier/retry (POST)',
+      '    └── health/',
+      '        ├── live (GET)',
+      '        └── ready (GET)',
+    ].join('\n');
+    expect(routesOfTree(tree)).toEqual([
+      'GET /',
+      'HEAD /',
+      'GET /v1/events',
+      'HEAD /v1/events',
+      'POST /v1/events',
+      'GET /v1/admin/parked',
+      'HEAD /v1/admin/parked',
+      'POST /v1/admin/parked/:target/:dossier/retry',
+      'GET /health/live',
+      'GET /health/ready',
+    ]);
+  });
+});
