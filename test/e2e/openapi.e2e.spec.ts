@@ -1,7 +1,8 @@
 // The OpenAPI document as the hub serves it: valid for a third-party validator, public, rendered at
 // /docs from the hub's own files, and naming exactly the routes the application registers.
 import { compileErrors, validate } from '@readme/openapi-parser';
-import { execFile } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -168,6 +169,56 @@ describe('the OpenAPI document of the hub', () => {
     expect(initializer).toContain("url: '/openapi.json'");
     expect(initializer).toContain('validatorUrl: null');
   });
+
+  it('renders the reference in a browser, with no request leaving the hub and no policy violation', async () => {
+    // The project's own script: installs Debian's chromium when it is missing, fails when it cannot.
+    execFileSync(join(REPO_ROOT, 'scripts/install-chromium.sh'), { stdio: 'inherit' });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const elsewhere: string[] = [];
+      const problems: string[] = [];
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(`${hub.url}/`)) return route.continue();
+        elsewhere.push(url);
+        return route.abort();
+      });
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${hub.url}/docs`);
+      await page.locator('.swagger-ui .info .title').filter({ hasText: 'lgsp-hub HTTP API' }).waitFor();
+      const operations = documentedRoutes(document).length;
+      await page
+        .locator('.opblock')
+        .nth(operations - 1)
+        .waitFor();
+      expect(await page.locator('.opblock').count()).toBe(operations);
+      expect(await page.locator('.opblock-summary-path[data-path="/v1/streams/{stream}"]').count()).toBe(1);
+      // Swagger UI's stylesheet applied: an operation's summary line is a flex row, not a plain block.
+      type Styles = { getComputedStyle(element: unknown): { display: string } };
+      const display = await page
+        .locator('.opblock-summary')
+        .first()
+        .evaluate((e) => (globalThis as unknown as Styles).getComputedStyle(e).display);
+      expect(display).toBe('flex');
+      expect(elsewhere).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('leaves the API behind its tokens', async () => {
     expect((await fetch(`${hub.url}/v1/admin/clients`)).status).toBe(401);

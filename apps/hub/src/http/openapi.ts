@@ -46,6 +46,8 @@ interface Route {
   requestBody?: Schema;
   /** The success answer: status, description, and a JSON schema or a full `content`. */
   ok: { status: number; description: string; schema?: Schema; content?: Schema };
+  /** A second success answer, with the same body. */
+  alsoOk?: { status: number; description: string };
   /** Failure statuses beyond the ones every route of its kind may answer. */
   errors?: readonly number[];
 }
@@ -349,11 +351,8 @@ const ROUTES: readonly Route[] = [
         },
       },
     },
-    ok: {
-      status: 201,
-      description: 'Appended (200 when every event was already stored).',
-      schema: INGEST_RESULT,
-    },
+    ok: { status: 201, description: 'Appended.', schema: INGEST_RESULT },
+    alsoOk: { status: 200, description: 'Every event was already stored: nothing appended.' },
     errors: [400, 409, 413, 415, 422],
   },
   {
@@ -1174,6 +1173,12 @@ function operation(route: Route): Schema {
           : {}),
     },
   };
+  if (route.alsoOk) {
+    responses[String(route.alsoOk.status)] = {
+      ...responses[String(route.ok.status)],
+      description: route.alsoOk.description,
+    };
+  }
   for (const status of [...statuses].sort()) {
     // The payment platform gets its own signed answers, not problems, for these.
     if (callers === 'payment-platform' && [400, 401, 404].includes(status)) {
