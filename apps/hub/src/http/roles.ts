@@ -10,7 +10,8 @@ import type { Client, Role } from '#lgsp/security';
 import type { FastifyRequest } from 'fastify';
 import { principal } from './auth.js';
 
-const ROLES_KEY = 'lgsp:roles';
+/** The metadata key of {@link Roles}. */
+export const ROLES_KEY = 'lgsp:roles';
 
 /** The roles that may call a route (or every route of a controller); absent means any client. */
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);
