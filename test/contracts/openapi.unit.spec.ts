@@ -47,21 +47,33 @@ export function expandRoutePattern(pattern: string): string[] {
   return methods.split('|').flatMap((method) => paths.map((p) => `${method} ${p}`));
 }
 
-/** The routes of the README's API table (the table whose first column is "method and path"). */
-function readmeRoutes(readme: string): string[] {
+/** The rows of the README's API table (the table whose first column is "method and path"). */
+function readmeRows(readme: string): { routes: string[]; who: string }[] {
   const lines = readme.split('\n');
   const start = lines.findIndex((line) => line.startsWith('| method and path'));
   if (start < 0) throw new Error('README.md has no API table ("| method and path")');
-  const routes: string[] = [];
+  const rows: { routes: string[]; who: string }[] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    const cell = line.split(/(?<!\\)\|/)[1] ?? '';
-    for (const [, span] of cell.matchAll(/`([^`]+)`/g)) {
-      routes.push(...expandRoutePattern(span!.replaceAll('\\|', '|')));
-    }
+    const [, cell = '', who = ''] = line.split(/(?<!\\)\|/);
+    const routes = [...cell.matchAll(/`([^`]+)`/g)].flatMap(([, span]) =>
+      expandRoutePattern(span!.replaceAll('\\|', '|')),
+    );
+    rows.push({ routes, who: who.trim() });
   }
-  return routes;
+  return rows;
 }
+
+const readmeRoutes = (readme: string): string[] => readmeRows(readme).flatMap((row) => row.routes);
+
+/** The "who" column's words, as the document's `x-lgsp-callers`. */
+const WHO: Record<string, readonly string[]> = {
+  'any client, scoped': ['admin', 'operator', 'province', 'commune'],
+  'any but commune': ['admin', 'operator', 'province'],
+  'none (signed)': ['payment-platform'],
+  anyone: ['anyone'],
+};
+const callersOfWho = (who: string): string[] => [...(WHO[who] ?? who.split(', '))].sort();
 
 /** What the README table and the document disagree on, one line each. */
 function tableDifferences(readme: string, document: OpenApiDocument): string[] {
@@ -137,6 +149,20 @@ describe("the README's API table", () => {
 
   it('names every route of the document, and no other', () => {
     expect(tableDifferences(readme, document)).toEqual([]);
+  });
+
+  it('says who may call each route as the document does', () => {
+    for (const { routes, who } of readmeRows(readme)) {
+      for (const route of routes) {
+        const method = route.slice(0, route.indexOf(' '));
+        const path = route.slice(route.indexOf(' ') + 1);
+        const key = Object.keys(document.paths).find((p) => unnamed(p) === unnamed(path))!;
+        const callers = (document.paths[key]![method.toLowerCase()] as Json)['x-lgsp-callers'] as string[];
+        // /metrics is open unless `metrics.token` is set: the table says anyone.
+        const documented = callers.map((c) => (c === 'metrics' ? 'anyone' : c)).sort();
+        expect([route, callersOfWho(who)]).toEqual([route, documented]);
+      }
+    }
   });
 
   it('is told apart from a document that lost a route or gained one', () => {
