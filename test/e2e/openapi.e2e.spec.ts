@@ -1,6 +1,8 @@
 // The OpenAPI document as the hub serves it: valid for a third-party validator, public, rendered at
 // /docs from the hub's own files, and naming exactly the routes the application registers.
 import { compileErrors, validate } from '@readme/openapi-parser';
+import Ajv2020Module from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { chromium } from 'playwright-core';
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,8 +15,10 @@ import {
   type OpenApiDocument,
 } from '../../apps/hub/src/http/openapi.js';
 import { DOCS_CSP } from '../../apps/hub/src/http/api-docs.controller.js';
+import { dossierCode, getJson, post, statusChanged, submitted } from '../support/events.js';
 import {
   OFFICIAL_ADMIN_UNITS,
+  eventually,
   REPO_ROOT,
   startHubProcess,
   tempDir,
@@ -22,6 +26,12 @@ import {
 } from '../support/hub-process.js';
 
 const execFileAsync = promisify(execFile);
+
+// ajv and ajv-formats are CommonJS: the default import is the export itself or a namespace holding it.
+const interopDefault = <T>(mod: T | { default: T }): T =>
+  typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : (mod as T);
+const Ajv2020 = interopDefault(Ajv2020Module as unknown as typeof Ajv2020Module.default);
+const addFormats = interopDefault(addFormatsModule as unknown as typeof addFormatsModule.default);
 
 /**
  * The routes of Fastify's `printRoutes({ commonPrefix: false })` tree, `GET /v1/streams/:stream` style:
@@ -219,6 +229,70 @@ describe('the OpenAPI document of the hub', () => {
       await browser.close();
     }
   }, 120_000);
+
+  it("describes the hub's answers: ingest, the reads, and a problem", async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+    addFormats(ajv);
+    ajv.addSchema({ ...document, $id: 'urn:lgsp:openapi' });
+    const escape = (s: string) => s.replaceAll('~', '~0').replaceAll('/', '~1');
+    /** Checks `body` against the schema the document gives the answer `status` of `method path`. */
+    const conforms = (
+      method: string,
+      path: string,
+      status: number,
+      body: unknown,
+      type = 'application/json',
+    ) => {
+      const label = `${method} ${path} ${status}`;
+      const op = (document.paths[path] as Record<string, { responses: Record<string, { $ref?: string }> }>)[
+        method
+      ]!;
+      const response = op.responses[String(status)]!;
+      const pointer = response.$ref
+        ? `${response.$ref.slice(1)}/content/${escape(type)}/schema`
+        : `/paths/${escape(path)}/${method}/responses/${status}/content/${escape(type)}/schema`;
+      const validateAnswer = ajv.compile({ $ref: `urn:lgsp:openapi#${pointer}` });
+      expect([label, validateAnswer(body), validateAnswer.errors ?? []]).toEqual([label, true, []]);
+    };
+    const code = dossierCode();
+    const ingested = await post(
+      hub.url,
+      hub.adminToken,
+      [submitted(code), statusChanged(code, 2)],
+      'application/cloudevents-batch+json',
+    );
+    expect(ingested.status).toBe(201);
+    conforms('post', '/v1/events', 201, ingested.body);
+    const again = await post(
+      hub.url,
+      hub.adminToken,
+      submitted(code, { id: (ingested.body as { results: { id: string }[] }).results[0]!.id }),
+    );
+    expect(again.status).toBe(200);
+    conforms('post', '/v1/events', 200, again.body);
+    const invalid = await post(hub.url, hub.adminToken, statusChanged(code, 99));
+    expect(invalid.status).toBe(422);
+    expect(invalid.contentType).toMatch(/^application\/problem\+json/);
+    conforms('post', '/v1/events', 422, invalid.body, 'application/problem+json');
+
+    const stream = await getJson(`${hub.url}/v1/streams/dossier-${code}`, hub.adminToken);
+    expect(stream.status).toBe(200);
+    conforms('get', '/v1/streams/{stream}', 200, stream.body);
+    const log = await getJson(`${hub.url}/v1/events?limit=10`, hub.adminToken);
+    conforms('get', '/v1/events', 200, log.body);
+    const dossier = await eventually(async () => {
+      const r = await getJson(`${hub.url}/v1/dossiers/${code}`, hub.adminToken);
+      return r.status === 200 && r.body['status'] === 2 ? r.body : undefined;
+    });
+    conforms('get', '/v1/dossiers/{dossierCode}', 200, dossier);
+    const missing = await fetch(`${hub.url}/v1/dossiers/no-such-dossier`, {
+      headers: { authorization: `Bearer ${hub.adminToken}` },
+    });
+    expect(missing.status).toBe(404);
+    conforms('get', '/v1/dossiers/{dossierCode}', 404, await missing.json(), 'application/problem+json');
+    const live = await getJson(`${hub.url}/health/live`, hub.adminToken);
+    conforms('get', '/health/live', 200, live.body);
+  });
 
   it('leaves the API behind its tokens', async () => {
     expect((await fetch(`${hub.url}/v1/admin/clients`)).status).toBe(401);

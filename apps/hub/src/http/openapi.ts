@@ -170,13 +170,12 @@ function eventComponents(schemas: EventSchemas): Record<string, Schema> {
   for (const type of EVENT_TYPES) {
     out[dataSchemaName(type)] = asComponent(schemas.schema(type), dataSchemaName(type)) as Schema;
     out[structuredName(type)] = {
-      description: `A \`${type}\` event in CloudEvents structured mode.`,
+      description: `A \`${type}\` event in CloudEvents structured mode; its \`data\` schema is \`${eventSchemaId(type)}\`.`,
       allOf: [
         ref('CloudEvent'),
         obj(
           {
             type: { const: type },
-            dataschema: { const: eventSchemaId(type) },
             data: ref(dataSchemaName(type)),
           },
           ['data'],
@@ -216,6 +215,82 @@ const CLOUD_EVENT: Schema = {
     data: { description: "The event's payload, valid against its type's schema." },
   },
 };
+
+const TIME = str(undefined, { format: 'date-time' });
+const POSITION_OR_NULL = { type: ['integer', 'null'], minimum: 1 };
+
+/** The dossier view (`#lgsp/projections` DossierView) with its sync state; more members may come. */
+const DOSSIER_VIEW = obj(
+  {
+    dossierCode: str(),
+    provinceCode: str(),
+    communeCode: str(),
+    procedureCode: str(),
+    procedureName: str(),
+    agencyCode: str('The agency that received the dossier.'),
+    channel: str(),
+    applicant: obj({ fullName: str() }),
+    status: int('National status code.', 1, 10),
+    statusName: str(),
+    receivedAt: TIME,
+    dueAt: TIME,
+    payment: obj(
+      {
+        state: { enum: ['none', 'due', 'paid', 'failed'] },
+        amountDue: int('Fees declared at submission, whole VND.'),
+        amountPaid: int('Distinct completed payments, whole VND.'),
+        paymentRef: str(),
+        transactionId: str(),
+        transactionIds: list(str()),
+        paidAt: TIME,
+        failureReason: str(),
+      },
+      ['state', 'amountDue', 'amountPaid', 'transactionIds'],
+    ),
+    civilStatus: obj({ registrationType: str(), registrationNumber: str(), registeredAt: TIME }, [
+      'registrationType',
+      'registrationNumber',
+      'registeredAt',
+    ]),
+    transfers: int('How many times the dossier moved between agencies.'),
+    currentAgencyCode: str(),
+    streamVersion: int('', 1),
+    eventCount: int('', 1),
+    firstPosition: int('', 1),
+    lastPosition: int('', 1),
+    lastEventType: str(),
+    lastChangedAt: TIME,
+    lastEventTime: TIME,
+    sync: list(
+      obj(
+        {
+          target: str('A connector target, or `webhook:<id>`.'),
+          kind: { enum: ['connector', 'webhook'] },
+          lastPosition: POSITION_OR_NULL,
+          lastDeliveredAt: { type: ['string', 'null'], format: 'date-time' },
+          parked: { type: 'boolean' },
+          parkedReason: str(),
+        },
+        ['target', 'kind', 'lastPosition', 'lastDeliveredAt', 'parked'],
+      ),
+      'Per connector target and webhook the caller may see (a province its own, a commune none).',
+    ),
+  },
+  [
+    'dossierCode',
+    'provinceCode',
+    'communeCode',
+    'payment',
+    'transfers',
+    'streamVersion',
+    'eventCount',
+    'firstPosition',
+    'lastPosition',
+    'lastEventType',
+    'lastChangedAt',
+    'sync',
+  ],
+);
 
 const STORED_EVENT = obj(
   {
@@ -435,7 +510,7 @@ const ROUTES: readonly Route[] = [
       'second), and `sync`: per connector target and webhook the caller may see, ' +
       '`{target, kind, lastPosition, lastDeliveredAt, parked, parkedReason?}`.',
     callers: ALL_CLIENTS,
-    ok: { status: 200, description: 'The dossier.', schema: record('The dossier view with `sync`.') },
+    ok: { status: 200, description: 'The dossier.', schema: ref('DossierView') },
     errors: [404],
   },
   {
@@ -1291,6 +1366,7 @@ export function openApiDocument(
           'message',
         ]),
         CloudEvent: CLOUD_EVENT,
+        DossierView: DOSSIER_VIEW,
         ReplayScope: REPLAY_SCOPE,
         ...eventComponents(schemas),
       },
