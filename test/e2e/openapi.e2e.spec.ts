@@ -75,7 +75,8 @@ function coverageDifferences(registered: string[], document: OpenApiDocument): s
 let hub: HubProcess;
 
 beforeAll(async () => {
-  hub = await startHubProcess();
+  // The e2e webhook points at a plain-HTTP loopback address nobody listens on.
+  hub = await startHubProcess({ env: { LGSP_WEBHOOKS_ALLOW_INSECURE: 'true' } });
 });
 
 afterAll(async () => {
@@ -292,6 +293,53 @@ describe('the OpenAPI document of the hub', () => {
     conforms('get', '/v1/dossiers/{dossierCode}', 404, await missing.json(), 'application/problem+json');
     const live = await getJson(`${hub.url}/health/live`, hub.adminToken);
     conforms('get', '/health/live', 200, live.body);
+
+    const send = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${hub.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const client = await send('POST', '/v1/admin/clients', {
+      name: 'openapi-e2e-province',
+      role: 'province',
+      province: '51',
+      rateLimit: { ratePerSecond: 50, burst: 100 },
+    });
+    expect(client.status).toBe(201);
+    conforms('post', '/v1/admin/clients', 201, client.body);
+    conforms(
+      'get',
+      '/v1/admin/clients',
+      200,
+      (await getJson(`${hub.url}/v1/admin/clients`, hub.adminToken)).body,
+    );
+    const refused = await send('POST', '/v1/admin/clients', { name: 'x', role: 'mayor' });
+    expect(refused.status).toBe(422);
+    conforms('post', '/v1/admin/clients', 422, refused.body, 'application/problem+json');
+
+    const webhook = await send('POST', '/v1/webhooks', {
+      url: 'http://127.0.0.1:9/openapi-e2e',
+      description: 'openapi e2e',
+      filter: { types: ['vn.gov.lgsp.dossier.submitted.v1'], provinces: ['51'] },
+    });
+    expect(webhook.status).toBe(201);
+    conforms('post', '/v1/webhooks', 201, webhook.body);
+    const id = (webhook.body['webhook'] as { id: string }).id;
+    conforms('get', '/v1/webhooks', 200, (await getJson(`${hub.url}/v1/webhooks`, hub.adminToken)).body);
+    conforms(
+      'get',
+      '/v1/webhooks/{id}',
+      200,
+      (await getJson(`${hub.url}/v1/webhooks/${id}`, hub.adminToken)).body,
+    );
+    const disabled = await send('POST', `/v1/webhooks/${id}/disable`, { reason: 'openapi e2e' });
+    conforms('post', '/v1/webhooks/{id}/disable', 200, disabled.body);
+    const redelivered = await send('POST', `/v1/webhooks/${id}/redeliver`, { fromPosition: 1 });
+    expect(redelivered.status).toBe(202);
+    conforms('post', '/v1/webhooks/{id}/redeliver', 202, redelivered.body);
   });
 
   it('leaves the API behind its tokens', async () => {

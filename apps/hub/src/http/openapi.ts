@@ -342,6 +342,65 @@ const WEBHOOK_FILTER = obj(
   true,
 );
 
+/** A client as the admin API shows it: never its token. */
+const CLIENT = obj(
+  {
+    id: str(),
+    name: str(),
+    role: { enum: ['admin', 'operator', 'province', 'commune'] },
+    provinceCode: str(),
+    communeCodes: list(str()),
+    sources: list(str()),
+    rateLimit: RATE_LIMIT,
+    createdAt: TIME,
+    tokenIssuedAt: TIME,
+    revokedAt: TIME,
+  },
+  ['id', 'name', 'role', 'communeCodes', 'sources', 'createdAt'],
+);
+
+/** A webhook as its managers see it (never its secret). */
+const WEBHOOK = obj(
+  {
+    id: str(),
+    url: str(),
+    description: str(),
+    filter: WEBHOOK_FILTER,
+    ratePerSecond: { type: 'number' },
+    state: { enum: ['active', 'disabled'] },
+    disabledReason: str(),
+    disabledAt: TIME,
+    province: str(),
+    createdBy: str(),
+    createdAt: TIME,
+    updatedAt: TIME,
+    secretRotatedAt: TIME,
+    previousSecretExpiresAt: TIME,
+    checkpoint: int('Every event of the filter at or before it was delivered, parked or skipped.'),
+    lag: obj({ events: int('Events behind.'), seconds: { type: 'number', minimum: 0 } }, [
+      'events',
+      'seconds',
+    ]),
+    pending: int('Deliveries waiting.'),
+    parked: int('Dossiers parked for this endpoint.'),
+    failingSince: TIME,
+  },
+  [
+    'id',
+    'url',
+    'filter',
+    'ratePerSecond',
+    'state',
+    'createdBy',
+    'createdAt',
+    'updatedAt',
+    'checkpoint',
+    'lag',
+    'pending',
+    'parked',
+  ],
+);
+
 const webhookBody = (required: string[]): Schema =>
   obj(
     {
@@ -534,8 +593,8 @@ const ROUTES: readonly Route[] = [
     ),
     ok: {
       status: 201,
-      description: 'The client and its token.',
-      schema: obj({ client: record('The client.'), token: str() }, ['client', 'token']),
+      description: 'The client, with its `token`.',
+      schema: { allOf: [ref('Client'), obj({ token: str('Shown only this once.') }, ['token'])] },
     },
     errors: [409, 422],
   },
@@ -554,7 +613,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The client.',
-      schema: obj({ client: record('The client.') }, ['client']),
+      schema: ref('Client'),
     },
     errors: [404, 422],
   },
@@ -572,7 +631,7 @@ const ROUTES: readonly Route[] = [
       description: 'The client and its new token.',
       schema: obj(
         {
-          client: record('The client.'),
+          client: ref('Client'),
           token: str(),
           previousTokenExpiresAt: str(undefined, { format: 'date-time' }),
         },
@@ -592,7 +651,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The client with its `revokedAt`.',
-      schema: obj({ client: record('The client.') }, ['client']),
+      schema: obj({ client: ref('Client') }, ['client']),
     },
     errors: [404],
   },
@@ -605,7 +664,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The clients.',
-      schema: obj({ clients: list(record('A client.')) }, ['clients']),
+      schema: obj({ clients: list(ref('Client')) }, ['clients']),
     },
   },
   {
@@ -863,7 +922,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 201,
       description: 'The webhook and its secret.',
-      schema: obj({ webhook: record('The webhook.'), secret: str() }, ['webhook', 'secret']),
+      schema: obj({ webhook: ref('Webhook'), secret: str() }, ['webhook', 'secret']),
     },
     errors: [422],
   },
@@ -877,7 +936,9 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The webhooks.',
-      schema: obj({ webhooks: list(record('A webhook.')) }, ['webhooks']),
+      schema: obj({ webhooks: list(ref('Webhook')), next: str('The `after` of the next page.') }, [
+        'webhooks',
+      ]),
     },
     errors: [400],
   },
@@ -891,7 +952,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The webhook.',
-      schema: obj({ webhook: record('The webhook.') }, ['webhook']),
+      schema: obj({ webhook: ref('Webhook') }, ['webhook']),
     },
     errors: [404],
   },
@@ -905,7 +966,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The webhook.',
-      schema: obj({ webhook: record('The webhook.') }, ['webhook']),
+      schema: obj({ webhook: ref('Webhook') }, ['webhook']),
     },
     errors: [404, 422],
   },
@@ -928,7 +989,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The webhook and its new secret.',
-      schema: obj({ webhook: record('The webhook.'), secret: str() }),
+      schema: obj({ webhook: ref('Webhook'), secret: str() }),
     },
     errors: [404],
   },
@@ -942,7 +1003,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The webhook.',
-      schema: obj({ webhook: record('The webhook.') }, ['webhook']),
+      schema: obj({ webhook: ref('Webhook') }, ['webhook']),
     },
     errors: [404],
   },
@@ -956,7 +1017,7 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The webhook.',
-      schema: obj({ webhook: record('The webhook.') }, ['webhook']),
+      schema: obj({ webhook: ref('Webhook') }, ['webhook']),
     },
     errors: [404, 422],
   },
@@ -981,7 +1042,11 @@ const ROUTES: readonly Route[] = [
     summary: 'Redeliver from a position',
     callers: WEBHOOK_MANAGERS,
     body: obj({ fromPosition: int('The first position to deliver again.', 1) }, ['fromPosition'], true),
-    ok: { status: 202, description: 'Accepted: delivery restarts there.', schema: record('The webhook.') },
+    ok: {
+      status: 202,
+      description: 'Accepted: delivery restarts there.',
+      schema: obj({ webhook: ref('Webhook'), fromPosition: int('', 1) }, ['webhook', 'fromPosition']),
+    },
     errors: [404, 422],
   },
   {
@@ -1367,6 +1432,8 @@ export function openApiDocument(
         ]),
         CloudEvent: CLOUD_EVENT,
         DossierView: DOSSIER_VIEW,
+        Client: CLIENT,
+        Webhook: WEBHOOK,
         ReplayScope: REPLAY_SCOPE,
         ...eventComponents(schemas),
       },
