@@ -340,6 +340,39 @@ describe('the OpenAPI document of the hub', () => {
     const redelivered = await send('POST', `/v1/webhooks/${id}/redeliver`, { fromPosition: 1 });
     expect(redelivered.status).toBe(202);
     conforms('post', '/v1/webhooks/{id}/redeliver', 202, redelivered.body);
+
+    // The operator reads, answered or refused as this hub is configured: each against its documented answer.
+    const reads: [string, string][] = [
+      ['/v1/admin/subscriptions', '/v1/admin/subscriptions'],
+      ['/v1/admin/audit?limit=5', '/v1/admin/audit'],
+      ['/v1/admin/audit/verify', '/v1/admin/audit/verify'],
+      ['/v1/admin/checkpoints', '/v1/admin/checkpoints'],
+      ['/v1/admin/reconciliations', '/v1/admin/reconciliations'],
+      ['/v1/admin/reconciliations/no-such-run', '/v1/admin/reconciliations/{id}'],
+      ['/v1/admin/replays', '/v1/admin/replays'],
+      ['/v1/admin/replays/no-such-replay', '/v1/admin/replays/{id}'],
+      ['/v1/admin/erasures', '/v1/admin/erasures'],
+      ['/v1/admin/parked', '/v1/admin/parked'],
+      ['/v1/admin/parked/portal/no-such-dossier/history', '/v1/admin/parked/{target}/{dossier}/history'],
+      [`/v1/webhooks/${id}/attempts`, '/v1/webhooks/{id}/attempts'],
+      [
+        '/v1/admin/privacy/affected?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z',
+        '/v1/admin/privacy/affected',
+      ],
+      ['/health/ready', '/health/ready'],
+    ];
+    for (const [url, path] of reads) {
+      const res = await getJson(`${hub.url}${url}`, hub.adminToken);
+      const label = `GET ${url}`;
+      expect([label, res.status < 500 || path === '/health/ready']).toEqual([label, true]);
+      conforms(
+        'get',
+        path,
+        res.status,
+        res.body,
+        res.status >= 400 ? 'application/problem+json' : 'application/json',
+      );
+    }
   });
 
   it('leaves the API behind its tokens', async () => {
