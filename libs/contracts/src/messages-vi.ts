@@ -777,6 +777,31 @@ const ENTRIES: readonly (readonly [en: string, vi: string])[] = [
   ],
   ['unavailable', 'không khả dụng'],
 
+  // V8's JSON.parse messages, quoted after `… is not valid JSON:`
+  ['Unexpected end of JSON input', 'JSON kết thúc đột ngột'],
+  ['{0} in JSON at position {1} (line {2} column {3})', '{0} trong JSON tại vị trí {1} (dòng {2}, cột {3})'],
+  ['{0} in JSON at position {1}', '{0} trong JSON tại vị trí {1}'],
+  ['Unexpected token {0}, {1} is not valid JSON', 'ký tự không mong đợi {0}, {1} không phải JSON hợp lệ'],
+  [
+    'Unexpected non-whitespace character after JSON at position {0}',
+    'có ký tự không phải khoảng trắng sau JSON tại vị trí {0}',
+  ],
+  [
+    'Unexpected non-whitespace character after JSON at position {0} (line {1} column {2})',
+    'có ký tự không phải khoảng trắng sau JSON tại vị trí {0} (dòng {1}, cột {2})',
+  ],
+  ["Expected property name or '}'", "cần tên thuộc tính hoặc '}'"],
+  ['Expected double-quoted property name', 'cần tên thuộc tính trong dấu ngoặc kép'],
+  ["Expected ':' after property name", "cần ':' sau tên thuộc tính"],
+  ["Expected ',' or '}' after property value", "cần ',' hoặc '}' sau giá trị thuộc tính"],
+  ["Expected ',' or ']' after array element", "cần ',' hoặc ']' sau phần tử mảng"],
+  ['Unterminated string', 'chuỗi chưa được đóng'],
+  ['Bad escaped character', 'ký tự thoát không hợp lệ'],
+  ['Bad control character in string literal', 'ký tự điều khiển không hợp lệ trong chuỗi'],
+  ['No number after minus sign', 'không có số sau dấu trừ'],
+  ['Exponent part is missing a number', 'phần số mũ thiếu chữ số'],
+  ['Unterminated fractional number', 'phần thập phân chưa hoàn chỉnh'],
+
   // ajv (JSON Schema) messages: `ajv-i18n` is not installed, so the hub translates the ones it returns
   ['must be string', 'phải là chuỗi'],
   ['must be number', 'phải là số'],
