@@ -644,6 +644,9 @@ const ENTRIES: readonly (readonly [en: string, vi: string])[] = [
     'bản ghi của hệ thống hộ tịch về {0} đang ở trạng thái {1}, chưa phải 4 (hoàn thành): ở đó chưa có đăng ký nào; hãy ghi nhận, hoặc thu nhận nó từ một lần đối soát sau',
   ],
 
+  ['interrupted by a restart', 'bị gián đoạn do khởi động lại'],
+  ['interrupted: the hub is stopping', 'bị gián đoạn: hub đang dừng'],
+
   // Replay
   ['replays are not enabled in this hub', 'chức năng phát lại chưa được bật trên hub này'],
   ['no replay {0}', 'không có lần phát lại {0}'],
