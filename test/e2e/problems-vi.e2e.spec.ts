@@ -2,7 +2,13 @@ import { createServer, type AddressInfo } from 'node:net';
 import { SignJWT, generateKeyPair } from 'jose';
 import { DOMAIN_ERROR_CODES } from '#lgsp/contracts';
 import { COMMUNE, dossierCode, statusChanged, submitted } from '../support/events.js';
-import { createCommuneClient, runCli, startHubProcess, type HubProcess } from '../support/hub-process.js';
+import {
+  createCommuneClient,
+  eventually,
+  runCli,
+  startHubProcess,
+  type HubProcess,
+} from '../support/hub-process.js';
 import { rawRequest, type RawRequest } from '../support/raw-http.js';
 
 // Issue 19: `Accept-Language: vi` gives a Vietnamese title and detail for every error the API returns;
@@ -234,6 +240,23 @@ describe('problems in Vietnamese (Accept-Language: vi) and English', () => {
       (await fetch(`${hub.url}/v1/events?limit=1`, { headers: { authorization: `Bearer ${slow}` } })).status,
     ).toBe(200);
     await expectBothLanguages(429, read);
+  });
+
+  it('names the dossier status in Vietnamese and English in GET /v1/dossiers/{code}, beside the code', async () => {
+    const changed = await post(hub.url, token, statusChanged('VI-BASE-0001', 4), structured)({});
+    expect(changed.status).toBe(201);
+    const view = await eventually(async () => {
+      const res = await fetch(`${hub.url}/v1/dossiers/VI-BASE-0001`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      return body['status'] === 4 ? body : undefined;
+    });
+    expect(view).toMatchObject({
+      status: 4,
+      statusName: 'in processing',
+      statusLabel: { vi: 'Đang xử lý', en: 'in processing' },
+    });
   });
 
   it('chooses by q-values: vi-VN and a list that prefers Vietnamese, English when English weighs more', async () => {

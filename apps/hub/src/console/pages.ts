@@ -1,5 +1,5 @@
 import type { ParkedItem, ParkingHistoryEntry } from '#lgsp/connectors';
-import type { DossierView } from '#lgsp/projections';
+import { dossierStatusLabel, type DossierView } from '#lgsp/projections';
 import type { Mismatch, ReconciliationRun } from '#lgsp/reconciliation';
 import type { ReplayPlan, ReplayProgress } from '#lgsp/replay';
 import type { AuditEntry, Client } from '#lgsp/security';
@@ -235,7 +235,7 @@ export function dossierPage(ctx: PageContext, d: DossierData | undefined, code: 
         <dl class="fields">
           ${row('field.applicant', v.applicant?.fullName)}
           ${row('field.procedure', [v.procedureCode, v.procedureName].filter(Boolean).join(' · '))}
-          ${row('field.status', v.status === undefined ? undefined : `${v.status} ${v.statusName ?? ''}`.trim())}
+          ${row('field.status', v.status === undefined ? undefined : `${v.status} ${dossierStatusLabel(v.status)?.[ctx.lang] ?? ''}`.trim())}
           ${row('field.province', v.provinceCode)} ${row('field.commune', v.communeCode)}
           ${row('field.agency', v.currentAgencyCode ?? v.agencyCode)}
           ${row('field.receivedAt', when(ctx, v.receivedAt))} ${row('field.dueAt', when(ctx, v.dueAt))}
