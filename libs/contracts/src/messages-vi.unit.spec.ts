@@ -12,9 +12,12 @@ describe('messageVi', () => {
     );
   });
 
-  it('lets the Vietnamese reorder the parts', () => {
+  it('lets the Vietnamese reorder the parts, and translates the states and actions they quote', () => {
     expect(messageVi('finding 3 was captured already by ops-1')).toBe(
-      'phát hiện 3 đã được ops-1 xử lý (captured) trước đó',
+      'phát hiện 3 đã được ops-1 thu nhận trước đó',
+    );
+    expect(messageVi('replay 0b6f-1 is completed: it cannot pause')).toBe(
+      'lần phát lại 0b6f-1 đang ở trạng thái hoàn tất: không thể tạm dừng',
     );
   });
 
