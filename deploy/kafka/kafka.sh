@@ -24,6 +24,11 @@
 #   KAFKA_JVM_OPTS         extra JVM options, appended after the defaults
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker, default 120
 #   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL, default 30
+#   KAFKA_SECURED=1        also open the secured listeners (server-secured.properties), with the
+#                          certificates and the SASL user of certs.sh (made on first use):
+#   KAFKA_SASL_SSL_PORT      SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) port, default KAFKA_PORT+2
+#   KAFKA_SSL_PORT           SSL port with client certificates (mutual TLS), default KAFKA_PORT+3
+#   KAFKA_CERTS_DIR          certs.sh's folder, default deploy/kafka/target/certs
 # Progress goes to stderr; stdout carries only the bootstrap address (start) or the status line.
 set -euo pipefail
 
@@ -40,10 +45,15 @@ KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
 KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
+KAFKA_SECURED=${KAFKA_SECURED:-0}
+KAFKA_SASL_SSL_PORT=${KAFKA_SASL_SSL_PORT:-$((KAFKA_PORT + 2))}
+KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-$((KAFKA_PORT + 3))}
+export KAFKA_CERTS_DIR=${KAFKA_CERTS_DIR:-$TARGET_DIR/certs}
 
 PID_FILE="$KAFKA_DATA_DIR/kafka.pid"
 LOG_FILE="$KAFKA_DATA_DIR/kafka.log"
 PROPS_FILE="$KAFKA_DATA_DIR/server.properties"
+SCRAM_MARKER="$KAFKA_DATA_DIR/scram.sha256"
 PARTITIONS_DIR="$KAFKA_DATA_DIR/kraft-logs"
 ADDRESS="$KAFKA_HOST:$KAFKA_PORT"
 
@@ -127,13 +137,44 @@ running_pid() {
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+secured() { [[ $KAFKA_SECURED == 1 ]]; }
+
+sasl_username() { cat "$KAFKA_CERTS_DIR/sasl.username"; }
+sasl_password() { cat "$KAFKA_CERTS_DIR/sasl.password"; }
+
+# The certificates and the SASL user of the secured listeners (certs.sh keeps those that exist).
+make_certs() {
+  secured || return 0
+  "$KAFKA_DIR/certs.sh" >/dev/null || die "certs.sh could not make the secured listeners' certificates"
+}
+
 write_properties() {
   mkdir -p "$KAFKA_DATA_DIR" "$PARTITIONS_DIR"
-  sed -e "s|@KAFKA_HOST@|$KAFKA_HOST|g" \
+  local templates=("$KAFKA_DIR/server.properties") user='' password=''
+  if secured; then
+    templates+=("$KAFKA_DIR/server-secured.properties")
+    user=$(sasl_username)
+    password=$(sasl_password)
+  fi
+  (umask 077 && cat "${templates[@]}" | sed -e "s|@KAFKA_HOST@|$KAFKA_HOST|g" \
     -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
     -e "s|@KAFKA_CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
-    -e "s|@KAFKA_LOG_DIR@|$PARTITIONS_DIR|g" \
-    "$KAFKA_DIR/server.properties" >"$PROPS_FILE"
+    -e "s|@KAFKA_SASL_SSL_PORT@|$KAFKA_SASL_SSL_PORT|g" \
+    -e "s|@KAFKA_SSL_PORT@|$KAFKA_SSL_PORT|g" \
+    -e "s|@KAFKA_CERTS_DIR@|$KAFKA_CERTS_DIR|g" \
+    -e "s|@KAFKA_SASL_USERNAME@|$user|g" \
+    -e "s|@KAFKA_SASL_PASSWORD@|$password|g" \
+    -e "s|@KAFKA_LOG_DIR@|$PARTITIONS_DIR|g" >"$PROPS_FILE")
+}
+
+scram_hash() {
+  local text
+  text="$(sasl_username):$(sasl_password)"
+  if command -v sha256sum >/dev/null 2>&1; then
+    printf '%s' "$text" | sha256sum | cut -d' ' -f1
+  else
+    printf '%s' "$text" | shasum -a 256 | cut -d' ' -f1
+  fi
 }
 
 run_class() {
@@ -147,17 +188,54 @@ run_class() {
 format_storage() {
   [[ -f $PARTITIONS_DIR/meta.properties ]] && return 0
   log "formatting $PARTITIONS_DIR (cluster id $KAFKA_CLUSTER_ID)"
+  local scram=()
+  if secured; then
+    # SCRAM credentials live in the cluster's metadata: a new data dir gets them at format time.
+    local user password
+    user=$(sasl_username)
+    password=$(sasl_password)
+    scram=(--add-scram "SCRAM-SHA-512=[name=$user,password=$password]"
+      --add-scram "SCRAM-SHA-256=[name=$user,password=$password]")
+  fi
   if ! run_class kafka.tools.StorageTool format --standalone \
-    --cluster-id "$KAFKA_CLUSTER_ID" --config "$PROPS_FILE" >"$KAFKA_DATA_DIR/format.log" 2>&1; then
+    --cluster-id "$KAFKA_CLUSTER_ID" --config "$PROPS_FILE" "${scram[@]}" >"$KAFKA_DATA_DIR/format.log" 2>&1; then
     cat "$KAFKA_DATA_DIR/format.log" >&2 || true
     die "formatting the storage in $PARTITIONS_DIR failed"
   fi
+  secured && scram_hash >"$SCRAM_MARKER"
+  return 0
+}
+
+# A data dir formatted before (without the secured listeners, or for another password) gets the SASL
+# user's SCRAM credentials through the running broker (pid $1), which is stopped if that fails. The
+# tool's log holds the password: only its last line is shown.
+update_scram() {
+  secured || return 0
+  [[ -f $SCRAM_MARKER && $(cat "$SCRAM_MARKER") == "$(scram_hash)" ]] && return 0
+  local user password mechanism
+  user=$(sasl_username)
+  password=$(sasl_password)
+  log "storing the SCRAM credentials of $user"
+  # One mechanism per call: the tool refuses to alter one user twice in one request.
+  for mechanism in SCRAM-SHA-512 SCRAM-SHA-256; do
+    if ! run_class kafka.admin.ConfigCommand --bootstrap-server "$ADDRESS" --alter --entity-type users \
+      --entity-name "$user" --add-config "$mechanism=[password=$password]" >"$KAFKA_DATA_DIR/scram.log" 2>&1; then
+      tail -n 1 "$KAFKA_DATA_DIR/scram.log" >&2 || true
+      stop_pid "$1"
+      die "storing the $mechanism credentials of $user failed; the broker is stopped"
+    fi
+  done
+  rm -f "$KAFKA_DATA_DIR/scram.log"
+  scram_hash >"$SCRAM_MARKER"
 }
 
 cmd_start() {
   local pid
   if pid=$(running_pid); then
     log "already running (pid $pid, data dir $KAFKA_DATA_DIR)"
+    if secured && ! grep -q "^listeners=.*SASL_SSL://" "$PROPS_FILE"; then
+      die "the broker running on $ADDRESS has no secured listeners: stop it, then start it with KAFKA_SECURED=1"
+    fi
     echo "$ADDRESS"
     return 0
   fi
@@ -165,6 +243,10 @@ cmd_start() {
   if port_open "$KAFKA_HOST" "$KAFKA_PORT" || port_open "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"; then
     die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT on $KAFKA_HOST is taken by another process; choose others with KAFKA_PORT and KAFKA_CONTROLLER_PORT"
   fi
+  if secured && { port_open "$KAFKA_HOST" "$KAFKA_SASL_SSL_PORT" || port_open "$KAFKA_HOST" "$KAFKA_SSL_PORT"; }; then
+    die "port $KAFKA_SASL_SSL_PORT or $KAFKA_SSL_PORT on $KAFKA_HOST is taken by another process; choose others with KAFKA_SASL_SSL_PORT and KAFKA_SSL_PORT"
+  fi
+  make_certs
   resolve_jars
   if [[ ${KAFKA_RESET:-} == 1 && -d $PARTITIONS_DIR ]]; then
     log "KAFKA_RESET=1: deleting the topics and metadata in $PARTITIONS_DIR"
@@ -198,7 +280,8 @@ cmd_start() {
       rm -f "$PID_FILE"
       die "Kafka exited during start-up (log: $LOG_FILE)"
     fi
-    if grep -q "Kafka Server started" "$LOG_FILE" && port_open "$KAFKA_HOST" "$KAFKA_PORT"; then
+    if grep -q "Kafka Server started" "$LOG_FILE" && port_open "$KAFKA_HOST" "$KAFKA_PORT" &&
+      { ! secured || { port_open "$KAFKA_HOST" "$KAFKA_SASL_SSL_PORT" && port_open "$KAFKA_HOST" "$KAFKA_SSL_PORT"; }; }; then
       break
     fi
     if ((SECONDS - started >= KAFKA_START_TIMEOUT)); then
@@ -208,7 +291,12 @@ cmd_start() {
     fi
     sleep 0.2
   done
-  log "Kafka ready on $ADDRESS after $((SECONDS - started))s (pid $pid)"
+  update_scram "$pid"
+  if secured; then
+    log "Kafka ready on $ADDRESS, SASL_SSL on $KAFKA_HOST:$KAFKA_SASL_SSL_PORT, SSL on $KAFKA_HOST:$KAFKA_SSL_PORT after $((SECONDS - started))s (pid $pid)"
+  else
+    log "Kafka ready on $ADDRESS after $((SECONDS - started))s (pid $pid)"
+  fi
   echo "$ADDRESS"
 }
 

@@ -471,7 +471,7 @@ describe('personal data at rest, on PostgreSQL', () => {
     expect(s.personal.length).toBeGreaterThan(LIFECYCLES / 2);
     const dump = await dumpSchema(schema);
     // The dump holds the store: the events and copies, sealed, and no key table.
-    expect(dump.includes('lgsp:pd1:')).toBe(true);
+    expect(dump.includes('lgsp:pd2:')).toBe(true);
     for (const table of ['events', 'connector_pending', 'reconciliation_mismatches', 'webhook_attempts'])
       expect({ table, dumped: dump.includes(`${schema}.${table}`) }).toEqual({ table, dumped: true });
     for (const table of KEY_TABLES)

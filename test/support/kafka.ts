@@ -153,9 +153,12 @@ function failureReason(result: ScriptResult): string {
 }
 
 /** What is missing for kafka.sh to run, when something is; undefined when it can try. */
-function missingPrerequisite(): string | undefined {
+function missingPrerequisite(secured = false): string | undefined {
   const onPath = (command: string) =>
     (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, command)));
+  if (secured && !onPath('openssl')) {
+    return 'openssl is not installed: deploy/kafka/certs.sh needs it to make the secured listeners’ certificates';
+  }
   const javaHome = process.env.JAVA_HOME;
   if (!onPath('java') && !(javaHome && existsSync(join(javaHome, 'bin/java')))) {
     return 'java (a Java 17+ runtime on PATH or in JAVA_HOME) is not installed';
@@ -172,6 +175,8 @@ interface Instance {
   dataDir?: string;
   /** Start from empty topics when the broker is not running yet (KAFKA_RESET=1). */
   reset?: boolean;
+  /** The secured listeners' ports (KAFKA_SECURED=1). */
+  secured?: { saslSslPort: number; sslPort: number };
 }
 
 function scriptEnv(instance: Instance): Record<string, string> {
@@ -181,6 +186,11 @@ function scriptEnv(instance: Instance): Record<string, string> {
     KAFKA_CONTROLLER_PORT: String(instance.controllerPort),
   };
   if (instance.dataDir) env.KAFKA_DATA_DIR = instance.dataDir;
+  env.KAFKA_SECURED = instance.secured ? '1' : '0';
+  if (instance.secured) {
+    env.KAFKA_SASL_SSL_PORT = String(instance.secured.saslSslPort);
+    env.KAFKA_SSL_PORT = String(instance.secured.sslPort);
+  }
   env.KAFKA_RESET = instance.reset ? '1' : '0'; // never inherited: a restart must keep the topics
   return env;
 }
@@ -200,7 +210,7 @@ class ScriptBroker implements KafkaBroker {
   }
 
   async start(): Promise<void> {
-    const missing = missingPrerequisite();
+    const missing = missingPrerequisite(this.instance.secured !== undefined);
     if (missing) throw new Error(`cannot start Kafka (${this.label}): ${missing}`);
     const first = !existsSync(join(KAFKA_DEPLOY_DIR, 'target/lib/.resolved'));
     note(
@@ -378,6 +388,47 @@ export async function dedicatedKafka(options: { port?: number } = {}): Promise<K
   const broker = new ScriptBroker({ port, controllerPort, dataDir }, `dedicated, data dir ${dataDir}`);
   await broker.start();
   return broker;
+}
+
+/** A broker with the secured listeners too (deploy/kafka/kafka.sh with KAFKA_SECURED=1). */
+export interface SecuredKafkaBroker extends KafkaBroker {
+  /** SASL_SSL listener: SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN, after TLS. */
+  saslSsl: string[];
+  /** SSL listener that requires a client certificate (mutual TLS). */
+  ssl: string[];
+  /** deploy/kafka/certs.sh's files: `ca.crt`, `client.crt`, `client.key`, `untrusted-ca.crt`, `sasl.password`. */
+  certsDir: string;
+  /** The SASL user the broker knows (its password is in `certsDir/sasl.password`). */
+  username: string;
+}
+
+/**
+ * A dedicated broker (see {@link dedicatedKafka}) that also opens the secured listeners, on
+ * KAFKA_SASL_SSL_PORT and KAFKA_SSL_PORT when set, else on free ports. The PLAINTEXT listener
+ * (`brokers`) stays open for setting up and reading back topics.
+ */
+export async function securedKafka(): Promise<SecuredKafkaBroker> {
+  await sweepDedicatedKafka();
+  const port = await freePort();
+  const controllerPort = await freePort(port + 1);
+  const fromEnv = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  const saslSslPort = fromEnv('KAFKA_SASL_SSL_PORT') ?? (await freePort());
+  const sslPort = fromEnv('KAFKA_SSL_PORT') ?? (await freePort());
+  mkdirSync(DEDICATED_ROOT, { recursive: true });
+  const dataDir = mkdtempSync(join(DEDICATED_ROOT, `${port}-`));
+  writeFileSync(join(dataDir, 'owner.pid'), `${process.pid}\n`);
+  const broker = new ScriptBroker(
+    { port, controllerPort, dataDir, secured: { saslSslPort, sslPort } },
+    `secured, data dir ${dataDir}`,
+  );
+  await broker.start();
+  const certsDir = process.env.KAFKA_CERTS_DIR ?? join(KAFKA_DEPLOY_DIR, 'target/certs');
+  return Object.assign(broker, {
+    saslSsl: [`${HOST}:${saslSslPort}`],
+    ssl: [`${HOST}:${sslPort}`],
+    certsDir,
+    username: readFileSync(join(certsDir, 'sasl.username'), 'utf8').trim(),
+  });
 }
 
 /**

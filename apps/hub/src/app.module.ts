@@ -12,10 +12,15 @@ import { ConsoleModule } from './modules/console.module.js';
 import type { ConsoleSessions } from './console/sessions.js';
 import type { HubRuntime } from './runtime.js';
 
-/** The hub's HTTP application: one module per area, over the runtime's services. */
+/**
+ * The hub's HTTP application: one module per area, over the runtime's services. A process without the
+ * `api` role serves the probes and the metrics only.
+ */
 @Module({})
 export class AppModule {
   static forRuntime(runtime: HubRuntime, consoleSessions?: ConsoleSessions): DynamicModule {
+    if (!runtime.runs('api'))
+      return { module: AppModule, imports: [HubRuntimeModule.forRuntime(runtime), HealthModule] };
     return {
       module: AppModule,
       imports: [

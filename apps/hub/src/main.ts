@@ -1,5 +1,5 @@
 import { createLogger, resolveLogFormat, startTracing } from '#lgsp/observability';
-import { ConfigError, loadConfig } from '#lgsp/hub-config';
+import { ConfigError, loadConfig, runsAllRoles } from '#lgsp/hub-config';
 import { startupSummary } from './startup-summary.js';
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
         admin: hub.runtime.adminCredential,
         connectors: [...hub.runtime.connectors.byTarget.keys()],
         simulators: config.simulators.embedded,
+        ...(runsAllRoles(config.roles) ? {} : { roles: config.roles }),
         cwd: process.cwd(),
       }),
     );

@@ -3,17 +3,33 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AdminUnits, EventValidator } from '#lgsp/contracts';
-import type { EventStore } from '#lgsp/event-store';
+import type { EventStore, LeaseStore } from '#lgsp/event-store';
 import { openStorage } from '#lgsp/hub-storage';
 import { IngestService, PortalCodeCheck, type IngestObserver } from '#lgsp/ingest';
-import { KafkaIngestConsumer, KafkaJsClient, KafkaRelay, KafkaReplayTargets, KafkaTopics } from '#lgsp/kafka';
+import {
+  KafkaConnectionCheck,
+  KafkaIngestConsumer,
+  KafkaJsClient,
+  KafkaRelay,
+  KafkaReplayTargets,
+  KafkaTopics,
+  type KafkaClientOptions,
+  type KafkaConnectionState,
+} from '#lgsp/kafka';
 import { HubMetrics, resolveLogFormat, type RootLogger as Logger } from '#lgsp/observability';
 import { DossierProjection, type DossierViewRepository } from '#lgsp/projections';
 import { expectedDossiers, type ReconciliationService } from '#lgsp/reconciliation';
 import type { ReconciliationLookup, ReplayService } from '#lgsp/replay';
 import { ClientService, generateToken, JoseJwtVerifier, JwtLogin, type AuditLog } from '#lgsp/security';
 import { Subscriptions, type SubscriptionLag } from '#lgsp/subscriptions';
-import type { HubConfig, JwtConfig } from '#lgsp/hub-config';
+import {
+  HUB_ROLES,
+  kafkaSummary,
+  type HubConfig,
+  type HubRole,
+  type JwtConfig,
+  type KafkaConfig,
+} from '#lgsp/hub-config';
 import { checkpointParts, type CheckpointReader } from './checkpoints/checkpoint-parts.js';
 import { connectorParts, type RunningConnectors } from './connectors/connectors.js';
 import { ProjectionThread } from './projection/projection-thread.js';
@@ -68,9 +84,13 @@ export interface HubRuntime {
   projection: ProjectionThread | undefined;
   /** This process among the replicas sharing a PostgreSQL store. */
   instanceId: string;
+  /** Whether this process runs `role` (`config.roles`). */
+  runs(role: HubRole): boolean;
   metrics: HubMetrics;
   /** Where the admin credential came from (for the start-up summary; never the credential). */
   adminCredential: AdminCredentialSource;
+  /** The connection to Kafka as last checked; undefined when no brokers are configured. */
+  kafka: { readonly state: KafkaConnectionState } | undefined;
   /** False while starting and once shutdown has begun. */
   ready: boolean;
   /** Starts the subscribers; resolves once the projection worker is ready. */
@@ -156,26 +176,44 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     logger,
     ...(lease ? { lease } : {}),
   });
+  const roles = new Set(config.roles);
+  const runs = (role: HubRole): boolean => roles.has(role);
+  metrics.roles(HUB_ROLES, config.roles);
+  // The subscribers of the roles other processes run are registered here and never started: their lag
+  // is read from the stored checkpoints, as a replica that does not hold their lease reports it.
+  const observed = new Subscriptions({ store: sealed, logger });
+  const subscriptionsOf = (role: HubRole): Subscriptions => (runs(role) ? subscriptions : observed);
   // The projection folds the events as stored (sealed values), so that the views hold no clear text.
   const projectionSubscriptions =
     projection || !privacy
       ? subscriptions
       : new Subscriptions({ store: sealed, logger, ...(lease ? { lease } : {}) });
   if (!projection)
-    projectionSubscriptions.register(
+    (runs('projection') ? projectionSubscriptions : observed).register(
       new DossierProjection(storage.dossiers, { batchSize: config.subscriptions.batchSize }),
     );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
-  if (kafka?.relay) subscriptions.register(kafka.relay);
+  if (kafka?.relay) subscriptionsOf('relay').register(kafka.relay);
   const connectors = await connectorParts(config, logger, store, units, ingest, storage, copies, metrics);
-  for (const connector of connectors.subscribers) subscriptions.register(connector);
+  for (const connector of connectors.subscribers) subscriptionsOf('connectors').register(connector);
 
   const { audit } = storage;
   // Webhooks park their dossiers in the connectors' parking (target `webhook:<id>`), opened for them
   // when no connector runs.
   const parking =
     connectors.running.parking ?? (config.webhooks.enabled ? await storage.openParking() : undefined);
-  const running = { ...connectors.running, parking };
+  // The breakers of a process without the connectors role take no calls, so their state says nothing
+  // of the target: the console shows it `unknown` and the metrics leave it out there.
+  const { circuits, ...connectorsRunning } = connectors.running;
+  const running: RunningConnectors = {
+    ...connectorsRunning,
+    parking,
+    ...(circuits && runs('connectors') ? { circuits } : {}),
+  };
+  const sampleConnectors = metrics.samplers.connectors;
+  if (sampleConnectors && !runs('connectors'))
+    metrics.samplers.connectors = async () =>
+      (await sampleConnectors()).map(({ target, parked }) => ({ target, parked }));
   const webhooks = parking
     ? await webhookParts({
         config,
@@ -186,7 +224,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         parking,
         audit,
         metrics,
-        subscriptions,
+        subscriptions: subscriptionsOf('webhooks'),
         leased: lease !== undefined,
         ...(copies ? { copies } : {}),
       })
@@ -196,7 +234,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
     logger,
     database: storage.database,
     events: sealed,
-    subscriptions,
+    subscriptions: subscriptionsOf('projection'),
     leased: lease !== undefined,
   });
   const reconciliation = await reconciliationParts({
@@ -276,30 +314,44 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         ...((await projection?.lag()) ?? []),
         ...(projectionSubscriptions === subscriptions ? [] : await projectionSubscriptions.lag()),
         ...(await subscriptions.lag()),
+        ...(await observedLag(observed, storage.leases)),
       ],
     },
     projection,
     instanceId,
+    runs,
     metrics,
     adminCredential: admin.source,
+    kafka: kafka?.check,
     ready: false,
     async start() {
       await projection?.start();
       if (projectionSubscriptions !== subscriptions) await projectionSubscriptions.start();
       await subscriptions.start();
-      webhooks?.start();
-      checkpoints?.start();
-      for (const poller of connectors.pollers) poller.start();
-      replay.start();
-      erasures?.start();
+      if (runs('webhooks')) webhooks?.start();
+      if (runs('projection')) {
+        checkpoints?.start();
+        erasures?.start();
+      }
+      if (runs('connectors')) for (const poller of connectors.pollers) poller.start();
+      if (runs('replay')) replay.start();
+      // A refused password or certificate shows in readiness from the start; an unreachable broker
+      // does not hold the start up longer than this (the check goes on in the background).
+      if (kafka)
+        await Promise.race([
+          kafka.check.start(),
+          new Promise((resolve) => setTimeout(resolve, KAFKA_START_CHECK_MS).unref()),
+        ]);
       // In the background: joining the consumer group can take a session timeout after a crash
       // (the dead member must expire first), and Kafka never holds up the hub or HTTP ingest.
-      kafka?.consumer
-        ?.start()
-        .catch((err: unknown) => logger.error({ err }, 'Kafka ingest consumer failed to start'));
+      if (runs('api'))
+        kafka?.consumer
+          ?.start()
+          .catch((err: unknown) => logger.error({ err }, 'Kafka ingest consumer failed to start'));
     },
     async close() {
       runtime.ready = false;
+      kafka?.check.stop();
       await kafka?.consumer?.stop();
       await Promise.all(connectors.pollers.map((p) => p.stop()));
       await replay.stop();
@@ -320,6 +372,52 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   return runtime;
 }
 
+/**
+ * The lag of the subscribers other processes run, each `standby` (as in a replica that does not hold
+ * its lease), with the holder of its lease when one is held.
+ */
+async function observedLag(
+  observed: Subscriptions,
+  leases: LeaseStore | undefined,
+): Promise<SubscriptionLag[]> {
+  const lags = await observed.lag();
+  if (lags.length === 0) return lags;
+  const now = Date.now();
+  const holders = new Map(
+    (await leases?.list())
+      ?.filter((l) => Date.parse(l.expiresAt) > now)
+      .map((l) => [l.subscriber, l.holder] as const) ?? [],
+  );
+  return lags.map(({ leaseHolder: _none, ...lag }) => {
+    const holder = holders.get(lag.name);
+    return { ...lag, state: 'standby', ...(holder === undefined ? {} : { leaseHolder: holder }) };
+  });
+}
+
+/** How long the start waits for the first Kafka connection check. */
+const KAFKA_START_CHECK_MS = 5000;
+
+/** How the client reaches the cluster: brokers, TLS (the PEM files read now) and SASL. */
+function kafkaClientOptions(kafka: KafkaConfig): Omit<KafkaClientOptions, 'logger'> {
+  const { tls, sasl } = kafka;
+  const read = (file: string) => readFileSync(file, 'utf8');
+  return {
+    brokers: kafka.brokers,
+    clientId: kafka.clientId,
+    ...(tls.enabled
+      ? {
+          ssl: {
+            ...(tls.caFile ? { ca: [read(tls.caFile)] } : {}),
+            ...(tls.certFile && tls.keyFile ? { cert: read(tls.certFile), key: read(tls.keyFile) } : {}),
+          },
+        }
+      : {}),
+    ...(sasl?.password
+      ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password.reveal() } }
+      : {}),
+  };
+}
+
 /** The relay, the ingest consumer and the consumers' replay targets, when brokers are configured. */
 function kafkaParts(
   config: HubConfig,
@@ -328,22 +426,22 @@ function kafkaParts(
   ingest: IngestService,
   clients: ClientService,
   events: EventStore,
-): { relay?: KafkaRelay; consumer?: KafkaIngestConsumer; replay: KafkaReplayTargets } | undefined {
+):
+  | {
+      relay?: KafkaRelay;
+      consumer?: KafkaIngestConsumer;
+      replay: KafkaReplayTargets;
+      check: KafkaConnectionCheck;
+    }
+  | undefined {
   const { kafka } = config;
   if (kafka.brokers.length === 0) return undefined;
   const kafkaLogger = logger.child({ component: 'kafka' });
-  const client = new KafkaJsClient({ brokers: kafka.brokers, clientId: kafka.clientId, logger: kafkaLogger });
+  const client = new KafkaJsClient({ ...kafkaClientOptions(kafka), logger: kafkaLogger });
   const topics = new KafkaTopics({ prefix: kafka.topicPrefix });
-  logger.info(
-    {
-      brokers: kafka.brokers,
-      topicPrefix: kafka.topicPrefix,
-      relay: kafka.relay.enabled,
-      ingest: kafka.ingest.enabled,
-    },
-    'Kafka configured',
-  );
+  logger.info(kafkaSummary(kafka), 'Kafka configured');
   return {
+    check: new KafkaConnectionCheck({ client, logger: kafkaLogger }),
     replay: new KafkaReplayTargets({
       client,
       events,

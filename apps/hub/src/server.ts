@@ -63,9 +63,10 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
     // Node answers a missing Host with a bare 400; assertHeaders answers it with a problem.
     http: { requireHostHeader: false, headersTimeout, connectionsCheckingInterval },
   });
+  const api = runtime.runs('api');
   const consoleSessions = new ConsoleSessions({ idleMs: config.http.consoleSessionMinutes * 60_000 });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRuntime(runtime, consoleSessions),
+    AppModule.forRuntime(runtime, api ? consoleSessions : undefined),
     adapter,
     {
       logger: new NestLoggerAdapter(logger.child({ component: 'nest' })),
@@ -111,7 +112,7 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   });
   // The console's cookies are parsed and written by @fastify/cookie's functions (no request hook).
   await app.register(fastifyCookie as never, { hook: false });
-  registerConsoleHttp(fastify, (req) => req.url.split('?')[0] === INGEST_PATH);
+  if (api) registerConsoleHttp(fastify, (req) => req.url.split('?')[0] === INGEST_PATH);
   const limits = new RequestLimits(config.rateLimit, runtime.metrics, logger);
   const guard: GuardParts = {
     clients: runtime.clients,
@@ -145,7 +146,8 @@ export async function startHub(config: HubConfig, logger: Logger): Promise<Hub> 
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${port}`;
-  logger.info({ url, dataDir: config.dataDir }, 'lgsp-hub listening');
+  // Without the api role the listener serves the probes and /metrics only.
+  logger.info({ url, dataDir: config.dataDir, roles: config.roles }, 'lgsp-hub listening');
   simulators?.hubListening(url);
 
   return {

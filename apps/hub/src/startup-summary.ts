@@ -23,6 +23,8 @@ export interface StartupFacts {
   connectors: readonly string[];
   /** True when the simulators run inside the hub. */
   simulators: boolean;
+  /** The roles, when this process runs only some of them (`LGSP_ROLES`). */
+  roles?: readonly string[];
   /** The working folder, for showing paths under it relatively. */
   cwd: string;
 }
@@ -62,6 +64,11 @@ export function startupSummary(f: StartupFacts): string {
     `  store        ${store}`,
     `  admin token  ${token.where}`,
     `  connectors   ${connectors}`,
+    ...(f.roles === undefined
+      ? []
+      : [
+          `  roles        ${f.roles.join(', ')}${f.roles.includes('api') ? '' : ' (the URL serves probes and metrics only)'}`,
+        ]),
     'Try next:',
     `  curl ${f.url}/health/ready`,
     `  export LGSP_URL=${f.url} LGSP_TOKEN=${token.shell}`,

@@ -54,3 +54,13 @@ describe('start-up summary', () => {
     expect(text).toContain('connectors   none\n');
   });
 });
+
+describe('start-up summary of a process with some of the roles', () => {
+  it('names its roles, and says when the URL serves only the probes and the metrics', () => {
+    expect(startupSummary(facts())).not.toContain('roles');
+    expect(startupSummary(facts({ roles: ['api'] }))).toContain('\n  roles        api\n');
+    expect(startupSummary(facts({ roles: ['relay', 'projection'] }))).toContain(
+      '\n  roles        relay, projection (the URL serves probes and metrics only)\n',
+    );
+  });
+});

@@ -443,6 +443,20 @@ const ENTRIES: readonly (readonly [en: string, vi: string])[] = [
     '{0}: máy chủ KurrentDB không hỗ trợ ghi nhiều luồng; cần KurrentDB 25.1 trở lên',
   ],
   ['Kafka did not acknowledge the records: {0}', 'Kafka không xác nhận các bản ghi: {0}'],
+  ['Kafka did not acknowledge the records', 'Kafka không xác nhận các bản ghi'],
+  ['connecting to Kafka', 'kết nối tới Kafka'],
+  ['Kafka refused the connection ({0}): {1}', 'Kafka từ chối kết nối ({0}): {1}'],
+  ['authentication', 'xác thực'],
+  ['certificate', 'chứng chỉ'],
+  [
+    'SASL authentication failed (wrong user name or password?)',
+    'xác thực SASL thất bại (sai tên người dùng hoặc mật khẩu?)',
+  ],
+  [
+    "the broker's TLS certificate is not trusted ({0}; is kafka.tls.caFile its CA?)",
+    'chứng chỉ TLS của broker không được tin cậy ({0}; kafka.tls.caFile có đúng là CA của nó không?)',
+  ],
+  ['the broker refused the client certificate ({0})', 'broker từ chối chứng chỉ của máy khách ({0})'],
   ['Kafka could not create topics {0}: {1}', 'Kafka không tạo được các topic {0}: {1}'],
   [
     'event at position {0} (stream {1}, id {2}, source {3}) cannot be relayed to Kafka: {4}',
@@ -971,7 +985,7 @@ function translate(message: string, depth: number): Translation | undefined {
   // payment callback's member and what is wrong with it (`SoTien: expected …`). Each side is
   // translated when it can be; a name or a driver's message is kept.
   const colon = message.indexOf(': ');
-  if (colon > 0 && depth === 0) {
+  if (colon > 0) {
     const what = translate(message.slice(0, colon), depth + 1);
     const why = translate(message.slice(colon + 2), depth + 1);
     const weight = (what?.weight ?? 0) + (why?.weight ?? 0);

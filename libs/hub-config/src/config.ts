@@ -57,6 +57,7 @@ import {
 } from './checkpoints.js';
 import { applyPrivacyEnv, PRIVACY_DEFAULTS, PRIVACY_SCHEMA, type PrivacyConfig } from './privacy.js';
 import { applyIngestEnv, checkIngest, INGEST_DEFAULTS, INGEST_SCHEMA, type IngestConfig } from './ingest.js';
+import { applyRolesEnv, checkRoles, HUB_ROLES, ROLES_SCHEMA, type HubRole } from './roles.js';
 import {
   applyWebhooksEnv,
   checkWebhooks,
@@ -71,6 +72,12 @@ import {
  * settings, defaults, schema and variables) lives in a module of its own; this one puts them together.
  */
 export interface HubConfig extends StorageConfig {
+  /**
+   * What this process runs: `api`, `relay`, `projection`, `connectors`, `webhooks`, `replay` (see
+   * {@link HUB_ROLES}). Processes with different roles share a PostgreSQL store; the embedded SQLite
+   * store runs them all. @defaultValue every role (env `LGSP_ROLES`: `all` or a comma-separated list)
+   */
+  roles: HubRole[];
   http: HttpConfig;
   rateLimit: RateLimitConfig;
   /** Client tokens (expiry, rotation) and JWT logins (README, "Clients and credentials"). */
@@ -108,6 +115,7 @@ export interface HubConfig extends StorageConfig {
 }
 
 export const DEFAULT_CONFIG: HubConfig = {
+  roles: [...HUB_ROLES],
   http: HTTP_DEFAULTS,
   rateLimit: RATE_LIMIT_DEFAULTS,
   auth: AUTH_DEFAULTS,
@@ -128,6 +136,7 @@ export const DEFAULT_CONFIG: HubConfig = {
 };
 
 const schema = settingsObject({
+  roles: ROLES_SCHEMA,
   http: HTTP_SCHEMA,
   rateLimit: RATE_LIMIT_SCHEMA,
   auth: AUTH_SCHEMA,
@@ -199,6 +208,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   merged.dataDir = resolve(merged.dataDir);
+  merged.roles = HUB_ROLES.filter((r) => merged.roles.includes(r));
   if (merged.adminUnits.file) merged.adminUnits.file = resolve(merged.adminUnits.file);
   if (merged.checkpoints.keyFile) merged.checkpoints.keyFile = resolve(merged.checkpoints.keyFile);
   if (merged.privacy.masterKeyFile) merged.privacy.masterKeyFile = resolve(merged.privacy.masterKeyFile);
@@ -207,6 +217,7 @@ export function loadConfig(env: Env = process.env): HubConfig {
 
 /** Every area's variables, in one order, so that several bad ones are listed the same way each time. */
 function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
+  applyRolesEnv(c, env, problems);
   applyHttpEnv(c.http, env, problems);
   applyStorageEnv(c, env, problems);
   applyKafkaEnv(c.kafka, env, problems);
@@ -224,6 +235,7 @@ function applyEnv(c: HubConfig, env: Env, problems: string[]): void {
 
 /** Rules between settings, checked once every source is applied. */
 function checkCombinations(c: HubConfig, problems: string[]): void {
+  checkRoles(c, problems);
   checkHttp(c.http, problems);
   checkIngest(c.ingest, problems);
   checkWebhooks(c.webhooks, problems);

@@ -62,6 +62,12 @@ export interface KafkaAdmin {
    * @throws BrokerError
    */
   createTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /**
+   * Connects and asks the cluster for its brokers: proves that the address, TLS and SASL settings work.
+   * @returns how many brokers the cluster has
+   * @throws BrokerError, with `refusal` set when the credentials or a certificate were refused
+   */
+  describeCluster(): Promise<{ brokers: number }>;
   close(): Promise<void>;
 }
 

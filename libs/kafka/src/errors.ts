@@ -29,13 +29,23 @@ export class UnroutableEventError extends DomainError {
 }
 
 /**
+ * Why a broker refused the connection itself, before any request: the hub's SASL credentials
+ * (`authentication`), or a TLS certificate, the broker's not trusted by the hub or the hub's refused by
+ * the broker (`certificate`). Both are configuration to fix, not an outage.
+ */
+export type KafkaRefusal = 'authentication' | 'certificate';
+
+/**
  * The broker refused or could not take a request. `retriable` comes from the client library's own
  * classification (a broker that is down or has no leader yet is retriable; an authorization failure or
- * a record too large is not).
+ * a record too large is not). `refusal` says when the connection itself was refused, and why.
  */
 export class BrokerError extends DomainError {
-  constructor(message: string, options: { cause?: unknown; retriable: boolean }) {
+  readonly refusal: KafkaRefusal | undefined;
+
+  constructor(message: string, options: { cause?: unknown; retriable: boolean; refusal?: KafkaRefusal }) {
     super('unavailable', message, [], options);
     this.name = 'BrokerError';
+    this.refusal = options.refusal;
   }
 }

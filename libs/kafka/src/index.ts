@@ -6,4 +6,5 @@ export * from './dead-letter.js';
 export * from './relay.js';
 export * from './ingest-consumer.js';
 export * from './replay-topic.js';
-export { KafkaJsClient, type KafkaClientOptions } from './external/kafkajs-client.js';
+export * from './connection-check.js';
+export { KafkaJsClient, type KafkaClientOptions, type KafkaTlsOptions } from './external/kafkajs-client.js';

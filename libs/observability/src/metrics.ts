@@ -41,7 +41,8 @@ export interface WebhookSample {
 export interface ConnectorSample {
   /** The connector's target, e.g. `portal`. */
   target: string;
-  circuit: CircuitStateLabel;
+  /** Undefined in a process that does not run the connectors: its breaker takes no calls. */
+  circuit?: CircuitStateLabel;
   /** Dossiers parked for the target. */
   parked: number;
 }
@@ -271,6 +272,12 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  private readonly hubRole = this.gauge(
+    'lgsp_hub_role',
+    'Roles of the hub process (LGSP_ROLES): 1 for each role it runs, 0 for the others.',
+    ['role'],
+  );
+
   /** What the scrape samples; see {@link MetricsSamplers}. */
   readonly samplers: MetricsSamplers = {};
 
@@ -298,6 +305,11 @@ export class HubMetrics {
    */
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The roles this process runs among `all` (set once at start-up). */
+  roles(all: readonly string[], running: readonly string[]): void {
+    for (const role of all) this.hubRole.set({ role }, running.includes(role) ? 1 : 0);
   }
 
   /** One event appended by ingest, and how long its append took. */
@@ -446,8 +458,9 @@ export class HubMetrics {
       this.connectorCircuit.reset();
       this.connectorParked.reset();
       for (const c of await connectors()) {
-        for (const state of CIRCUIT_STATES)
-          this.connectorCircuit.set({ target: c.target, state }, c.circuit === state ? 1 : 0);
+        if (c.circuit !== undefined)
+          for (const state of CIRCUIT_STATES)
+            this.connectorCircuit.set({ target: c.target, state }, c.circuit === state ? 1 : 0);
         this.connectorParked.set({ target: c.target }, c.parked);
       }
     }

@@ -162,3 +162,30 @@ describe('HubMetrics labels', () => {
     expect(text).not.toMatch(/^lgsp_(process|nodejs)_/m);
   });
 });
+
+describe('HubMetrics roles', () => {
+  it('publishes one lgsp_hub_role series per role: 1 for those the process runs, 0 for the others', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.roles(['api', 'relay', 'projection'], ['relay']);
+    const lines = (await metrics.render()).split('\n').filter((l) => l.startsWith('lgsp_hub_role{'));
+    expect(lines.sort()).toEqual([
+      'lgsp_hub_role{role="api"} 0',
+      'lgsp_hub_role{role="projection"} 0',
+      'lgsp_hub_role{role="relay"} 1',
+    ]);
+  });
+});
+
+describe('HubMetrics connectors', () => {
+  it('leaves the circuit out for a connector whose breaker this process does not run, keeping its parked count', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.samplers.connectors = async () => [
+      { target: 'portal', parked: 3 },
+      { target: 'payments', circuit: 'open', parked: 0 },
+    ];
+    const text = await metrics.render();
+    expect(text).toMatch(/^lgsp_connector_parked_dossiers\{target="portal"\} 3$/m);
+    expect(text).not.toMatch(/lgsp_connector_circuit_state\{target="portal"/);
+    expect(text).toMatch(/^lgsp_connector_circuit_state\{target="payments",state="open"\} 1$/m);
+  });
+});

@@ -1,5 +1,14 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
-import { SEALED_PREFIX, isSealed, open, seal, sealedKid } from './index.js';
+import {
+  PERSON_PREFIX,
+  SEALED_PREFIX,
+  isSealed,
+  open,
+  seal,
+  sealPerson,
+  sealedKid,
+  sealedParts,
+} from './index.js';
 
 const key = () => createSecretKey(randomBytes(32));
 
@@ -55,5 +64,58 @@ describe('seal and open (AES-256-GCM per value)', () => {
     expect(sealedKid(`${SEALED_PREFIX}nocolon`)).toBeUndefined();
     expect(isSealed(42)).toBe(false);
     expect(() => open('Nguyễn Thị Hoà', key())).toThrow('not a sealed value');
+  });
+});
+
+describe("sealPerson (a person's fields in one AES-256-GCM operation)", () => {
+  const person = { fullName: 'Nguyễn Thị Hoà', idNumber: '051190001234', phone: '0912345678' };
+
+  it('gives each field a string that opens alone to that field, none holding anything in clear', () => {
+    const k = key();
+    const sealed = sealPerson('kid-1', k, person);
+    expect(Object.keys(sealed)).toEqual(['fullName', 'idNumber', 'phone']);
+    for (const [field, s] of Object.entries(sealed)) {
+      expect(s.startsWith(`${PERSON_PREFIX}kid-1:${field}:`)).toBe(true);
+      expect(isSealed(s)).toBe(true);
+      expect(sealedKid(s)).toBe('kid-1');
+      expect(sealedParts(s)).toMatchObject({ kid: 'kid-1', field });
+      expect(open(s, k)).toBe(person[field as keyof typeof person]);
+      expect(s).not.toMatch(/Nguy|051190001234|0912345678/);
+      expect(Buffer.from(sealedParts(s)!.body, 'base64url').toString('latin1')).not.toMatch(
+        /Nguy|051190001234|0912345678/,
+      );
+    }
+    // One operation: the fields share one body (one IV, one tag).
+    expect(new Set(Object.values(sealed).map((s) => sealedParts(s)!.body)).size).toBe(1);
+  });
+
+  it('seals the same person differently each time (a fresh IV)', () => {
+    const k = key();
+    expect(sealPerson('kid-1', k, person).fullName).not.toBe(sealPerson('kid-1', k, person).fullName);
+  });
+
+  it('refuses an altered body, another kid, another key, and a field the person does not hold', () => {
+    const k = key();
+    const s = sealPerson('kid-1', k, person).fullName!;
+    const { body } = sealedParts(s)!;
+    const raw = Buffer.from(body, 'base64url');
+    for (const at of [0, 12, 30, raw.length - 1]) {
+      const changed = Buffer.from(raw);
+      changed[at]! ^= 0x01;
+      expect(() => open(s.replace(body, changed.toString('base64url')), k)).toThrow();
+    }
+    expect(() => open(s.replace('kid-1', 'kid-2'), k)).toThrow();
+    expect(() => open(s, key())).toThrow();
+    expect(() => open(s.replace(':fullName:', ':email:'), k)).toThrow('no field email');
+    // Another field of the same person is what the selector names: the body holds only this person.
+    expect(open(s.replace(':fullName:', ':phone:'), k)).toBe('0912345678');
+    expect(() => sealPerson('kid-1', k, { 'a:b': 'x' })).toThrow('cannot be named');
+  });
+
+  it('knows a malformed pd2 string from a sealed one', () => {
+    expect(sealedParts(`${PERSON_PREFIX}kid-1:AAAA`)).toBeUndefined();
+    expect(sealedParts(`${PERSON_PREFIX}kid-1::AAAA`)).toBeUndefined();
+    expect(sealedParts(`${PERSON_PREFIX}:fullName:AAAA`)).toBeUndefined();
+    expect(() => open(`${PERSON_PREFIX}kid-1:fullName:AAAA`, key())).toThrow('truncated');
   });
 });

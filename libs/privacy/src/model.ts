@@ -7,11 +7,19 @@
 export const PRIVACY_COMPONENT = 'personal-data-keys';
 
 /**
- * The prefix of a stored personal value: `lgsp:pd1:<kid>:<base64url(iv ‖ tag ‖ ciphertext)>`, the
+ * The prefix of a value sealed alone: `lgsp:pd1:<kid>:<base64url(iv ‖ tag ‖ ciphertext)>`, the
  * AES-256-GCM encryption of the value's JSON under the subject key `kid` (the kid is the additional
- * authenticated data).
+ * authenticated data). Working copies, wrapped keys, and events stored before `pd2`.
  */
 export const SEALED_PREFIX = 'lgsp:pd1:';
+
+/**
+ * The prefix of a person's field sealed with the person's other fields:
+ * `lgsp:pd2:<kid>:<field>:<base64url(iv ‖ tag ‖ ciphertext)>`, the ciphertext the AES-256-GCM encryption
+ * of the JSON object of the person's fields (one operation per person), `field` the one this string
+ * reads. Every field of the person carries the same body, so each opens alone.
+ */
+export const PERSON_PREFIX = 'lgsp:pd2:';
 
 /** What a personal value reads as once its subject's key was destroyed. */
 export const ERASED = '[erased]';
@@ -22,7 +30,7 @@ export const surrogateSubject = (dossierCode: string, role: string): string =>
 
 /** True for a string written by the hub's sealing (a personal value at rest). */
 export function isSealed(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
+  return typeof value === 'string' && (value.startsWith(SEALED_PREFIX) || value.startsWith(PERSON_PREFIX));
 }
 
 /**

@@ -1,5 +1,5 @@
-import { open, seal, sealedKid } from './cipher.js';
-import { ERASED, SEALED_PREFIX } from './model.js';
+import { openBody, sealPerson, sealedKid, sealedParts, valueOfBody } from './cipher.js';
+import { ERASED, isSealed } from './model.js';
 import { isObject, personsIn } from './personal-fields.js';
 import type { SealingOptions, SubjectKeyProvider } from './subject-keys.js';
 
@@ -12,9 +12,9 @@ export interface SealableEvent {
 
 export interface PersonalDataCodecOptions {
   /**
-   * Most clear values kept in memory (those sealed or opened last), so that the subscribers reading the
-   * same events open each value once. Consulted only while the value's key opens (see
-   * `SubjectKeyProvider.openingKeys`), dropped with it. 0: none. @defaultValue 50000
+   * Most sealed bodies whose clear values are kept in memory (those sealed or opened last), so that the
+   * subscribers reading the same events open each body once. Consulted only while the body's key opens
+   * (see `SubjectKeyProvider.openingKeys`), dropped with it. 0: none. @defaultValue 8192
    */
   openedValues?: number;
 }
@@ -31,7 +31,7 @@ export class PersonalDataCodec {
     readonly keys: SubjectKeyProvider,
     options: PersonalDataCodecOptions = {},
   ) {
-    this.opened = new OpenedValues(options.openedValues ?? 50_000);
+    this.opened = new OpenedValues(options.openedValues ?? 8192);
   }
 
   /**
@@ -68,13 +68,22 @@ export class PersonalDataCodec {
       persons.forEach((person, j) => {
         const { kid, key } = keys.get(refs[i]![j]!)!;
         const holder = writableAt(data, person.spec.at, copied);
+        // The person's fields in one AES-GCM operation (`pd2`): each sealed string opens alone.
+        const values: Record<string, unknown> = {};
+        let scalars = true;
         for (const field of person.spec.fields) {
           const value = holder[field];
           if (!toSeal(value)) continue;
-          const sealed = seal(kid, key, value);
-          holder[field] = sealed;
-          this.opened.set(kid, sealed, value);
+          values[field] = value;
+          if (typeof value === 'object' && value !== null) scalars = false;
         }
+        const sealed = sealPerson(kid, key, values);
+        let body: string | undefined;
+        for (const field in sealed) {
+          holder[field] = sealed[field];
+          body ??= sealedParts(sealed[field]!)?.body;
+        }
+        if (scalars && body !== undefined) this.opened.set(kid, body, Object.freeze(values));
       });
       return { ...event, data };
     });
@@ -97,17 +106,20 @@ export class PersonalDataCodec {
     const keys = await this.keys.openingKeys([...kids]);
     for (const [kid, key] of keys) if (key === null) this.opened.forget(kid);
     return (sealed: string): unknown => {
-      const kid = sealedKid(sealed);
-      const key = kid === undefined ? undefined : keys.get(kid);
+      const parts = sealedParts(sealed);
+      const key = parts === undefined ? undefined : keys.get(parts.kid);
       if (!key) return ERASED;
-      const known = this.opened.get(kid!, sealed);
-      if (known !== MISSING) return known;
       try {
-        const value = open(sealed, key);
-        this.opened.set(kid!, sealed, value);
-        return value;
+        let body = this.opened.get(parts!.kid, parts!.body);
+        if (body === MISSING) {
+          body = openBody(parts!, key);
+          // A person's fields are shared by their sealed strings: kept frozen, handed out one by one.
+          if (parts!.field !== undefined) Object.freeze(body);
+          this.opened.set(parts!.kid, parts!.body, body);
+        }
+        return valueOfBody(parts!, body);
       } catch {
-        // Altered, or sealed under another key: nothing readable.
+        // Altered, sealed under another key, or naming a field its person does not hold: nothing readable.
         return ERASED;
       }
     };
@@ -146,8 +158,7 @@ export class PersonalDataCodec {
 }
 
 /** A value the sealing writes over: present and not sealed already. */
-const toSeal = (value: unknown): boolean =>
-  value !== undefined && !(typeof value === 'string' && value.startsWith(SEALED_PREFIX));
+const toSeal = (value: unknown): boolean => value !== undefined && !isSealed(value);
 
 const sealedKidOf = (value: unknown): string | undefined =>
   typeof value === 'string' ? sealedKid(value) : undefined;
@@ -174,7 +185,7 @@ function writableAt(
 /** Adds the kids of the sealed strings in `v` to `kids`; true when it holds one. */
 function collectKids(v: unknown, kids: Set<string>): boolean {
   if (typeof v === 'string') {
-    if (!v.startsWith(SEALED_PREFIX)) return false;
+    if (!isSealed(v)) return false;
     const kid = sealedKid(v);
     if (kid !== undefined) kids.add(kid);
     return true;
@@ -206,7 +217,7 @@ function openedOnRead<E extends { data: unknown }>(event: E, openOne: (sealed: s
 
 /** `v` with its sealed strings opened by `openOne`; the same object when it holds none. */
 function openAll(v: unknown, openOne: (sealed: string) => unknown): unknown {
-  if (typeof v === 'string') return v.startsWith(SEALED_PREFIX) ? openOne(v) : v;
+  if (typeof v === 'string') return isSealed(v) ? openOne(v) : v;
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
     v.forEach((item, i) => {
@@ -228,37 +239,57 @@ function openAll(v: unknown, openOne: (sealed: string) => unknown): unknown {
 
 const MISSING: unique symbol = Symbol('missing');
 
+/** A scalar, or a frozen object of scalars (a sealed person's fields). */
+function keepable(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (!Object.isFrozen(value) || Array.isArray(value)) return false;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null) return false;
+  }
+  return true;
+}
+
 /**
- * Clear values by kid and sealed string. Only scalars are kept (an object handed to two readers could
- * be changed by one under the other). Past `max` values, all are dropped.
+ * What sealed bodies hold, by kid and body: a value sealed alone (`pd1`), or a person's fields (`pd2`, a
+ * frozen object whose values the readers get one by one). Only scalars are kept, and persons whose
+ * fields are all scalars (an object handed to two readers could be changed by one under the other).
+ * In two generations, as in the event store's `GenerationCache`: past half of `max` bodies the current
+ * generation becomes the previous one, and the previous one is dropped (the cache bridges the moment
+ * between a seal and the subscribers' reads; small maps cost less to fill and to collect).
  */
 class OpenedValues {
-  private readonly byKid = new Map<string, Map<string, unknown>>();
+  private current = new Map<string, Map<string, unknown>>();
+  private previous = new Map<string, Map<string, unknown>>();
   private size = 0;
+  private readonly generation: number;
 
-  constructor(private readonly max: number) {}
-
-  get(kid: string, sealed: string): unknown {
-    const values = this.byKid.get(kid);
-    return values !== undefined && values.has(sealed) ? values.get(sealed) : MISSING;
+  constructor(max: number) {
+    this.generation = Math.floor(max / 2);
   }
 
-  set(kid: string, sealed: string, value: unknown): void {
-    if (this.max === 0 || (typeof value === 'object' && value !== null)) return;
-    if (this.size >= this.max) {
-      this.byKid.clear();
+  get(kid: string, body: string): unknown {
+    const v = this.current.get(kid)?.get(body) ?? this.previous.get(kid)?.get(body);
+    return v === undefined ? MISSING : v;
+  }
+
+  set(kid: string, body: string, value: unknown): void {
+    if (this.generation === 0 || !keepable(value)) return;
+    if (this.size >= this.generation) {
+      this.previous = this.current;
+      this.current = new Map();
       this.size = 0;
     }
-    let values = this.byKid.get(kid);
-    if (values === undefined) this.byKid.set(kid, (values = new Map()));
-    if (!values.has(sealed)) this.size++;
-    values.set(sealed, value);
+    let values = this.current.get(kid);
+    if (values === undefined) this.current.set(kid, (values = new Map()));
+    values.set(body, value);
+    this.size++;
   }
 
   forget(kid: string): void {
-    const values = this.byKid.get(kid);
-    if (values === undefined) return;
-    this.size -= values.size;
-    this.byKid.delete(kid);
+    const values = this.current.get(kid);
+    if (values !== undefined) this.size -= values.size;
+    this.current.delete(kid);
+    this.previous.delete(kid);
   }
 }

@@ -1,5 +1,14 @@
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-import { ERASED, PersonalDataCodec, SqlSubjectKeyStore, isSealed, sealedKid } from './index.js';
+import {
+  ERASED,
+  PERSON_PREFIX,
+  PersonalDataCodec,
+  SqlSubjectKeyStore,
+  isSealed,
+  seal,
+  sealedKid,
+  sealedParts,
+} from './index.js';
 
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 const CODE = '000.00.51.H56-251123-0001';
@@ -153,5 +162,27 @@ describe('PersonalDataCodec', () => {
     expect(sealedKid(a)).not.toBe(sealedKid(b));
     expect(await codec.revealOne([a, b])).toEqual([ERASED, '051190001234']);
     expect(await keys.state(ref)).toMatchObject({ keys: 2, destroyed: 1 });
+  });
+
+  it('seals a person in one operation (pd2), and opens it alone, in another codec, and beside pd1 values', async () => {
+    const [event] = await codec.seal([{ type: SUBMITTED, stream: STREAM, data: birth() }]);
+    const sealed = event!.data as ReturnType<typeof birth>;
+    const { fullName, idNumber, email } = sealed.applicant;
+    for (const v of [fullName, idNumber, email]) expect(v.startsWith(PERSON_PREFIX)).toBe(true);
+    expect(new Set([fullName, idNumber, email].map((v) => sealedParts(v)!.body)).size).toBe(1);
+    // A codec that did not seal them (another process, after a restart) opens each field alone.
+    const fresh = new PersonalDataCodec(keys);
+    expect(await fresh.revealOne(idNumber)).toBe('051190001234');
+    expect(await fresh.revealOne({ copied: email })).toEqual({ copied: 'hoa@example.vn' });
+    expect(await fresh.revealOne(sealed)).toEqual(birth());
+    // Events stored before pd2 hold one value per sealed string: they still open, beside pd2 ones.
+    const key = (await keys.sealingKeys([{ ref: keys.ref('051190001234') }])).get(keys.ref('051190001234'))!;
+    const old = seal(key.kid, key.key, 'Nguyễn Thị Hoà');
+    expect(await fresh.revealOne([old, fullName])).toEqual(['Nguyễn Thị Hoà', 'Nguyễn Thị Hoà']);
+    // A selector naming a field the person does not hold reads as erased, not as another value.
+    expect(await fresh.revealOne(fullName.replace(':fullName:', ':phone:'))).toBe(ERASED);
+    await keys.destroy(keys.ref('051190001234'));
+    expect(await fresh.revealOne([old, fullName, email])).toEqual([ERASED, ERASED, ERASED]);
+    expect(await codec.revealOne([old, fullName, email])).toEqual([ERASED, ERASED, ERASED]);
   });
 });

@@ -145,7 +145,7 @@ describe.each(BACKENDS)('SealingEventStore over the $name event store', (backend
     expect(await store.readStream(`dossier-${code(2)}`)).toEqual(all.slice(2, 4));
     const raw = await parts.raw();
     for (const clear of CLEAR) expect(raw).not.toContain(clear);
-    expect(raw).toContain('lgsp:pd1:');
+    expect(raw).toContain('lgsp:pd2:');
     expect(JSON.stringify(await parts.inner.readAll())).not.toMatch(/Nguyễn|Trần|051190001234|051085004321/);
     // Events without persons are stored and read as they came.
     expect(all[1]!.data).toEqual(dossier(1)[1]!.data);

@@ -8,6 +8,7 @@ import {
   type SqlDatabase,
   type SqlExecutor,
 } from '#lgsp/storage';
+import { GenerationCache } from '#lgsp/event-store';
 import { PRIVACY_COMPONENT } from './model.js';
 import { randomSecret, timeOrderedId } from './random.js';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -122,6 +123,12 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
+/**
+ * Subject–stream links remembered as written: the streams being appended to now (a dossier's events come
+ * close together); small, so that a stream of new dossiers does not grow a large set.
+ */
+const LINKS_KNOWN = 16_384;
+
 /** At most this many rows per statement (6 parameters a row: 2,400, below SQLite's and PostgreSQL's limits). */
 const CHUNK = 400;
 
@@ -142,7 +149,8 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
   /** The references of the subjects sealed or looked up last (an HMAC each). */
   private readonly refs = new Map<string, string>();
   private readonly byKid = new Map<string, CachedKey>();
-  private readonly linked = new Set<string>();
+  /** The subject–stream links known written (a miss costs one `INSERT … ON CONFLICT DO NOTHING`). */
+  private readonly linked = new GenerationCache<true>(LINKS_KNOWN);
   private waiting: Waiting[] = [];
   private flushing = false;
   /** Grows at each destroy: a key read before it is not cached after it. */
@@ -263,7 +271,8 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
       // A key not committed yet seals only what goes into the same commit; a new link is written by
       // that commit, or else by a transaction of its own.
       if (!deferred && this.deferredKeys.has(r.ref)) return undefined;
-      if (!deferred && r.stream !== undefined && !this.linked.has(linkOf(r.ref, r.stream))) return undefined;
+      if (!deferred && r.stream !== undefined && this.linked.get(linkOf(r.ref, r.stream)) === undefined)
+        return undefined;
       out.set(r.ref, { kid: cached.kid, key: cached.key });
     }
     if (deferred)
@@ -275,9 +284,8 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
   /** Queues the link of `r` for the next event commit, in its new key's row when that is not written yet. */
   private linkDeferred(r: SealingRequest & { stream: string }, key: SealingKey): void {
     const link = linkOf(r.ref, r.stream);
-    if (this.linked.has(link)) return;
-    if (this.linked.size >= this.cacheSize) this.linked.clear();
-    this.linked.add(link);
+    if (this.linked.get(link)) return;
+    this.linked.set(link, true);
     const queued = this.deferredKeys.get(r.ref);
     if (queued !== undefined && queued.kid === key.kid && queued.firstStream === undefined)
       queued.firstStream = r.stream;
@@ -408,11 +416,10 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
         for (const r of w.requests) {
           refs.add(r.ref);
           const link = r.stream === undefined ? undefined : linkOf(r.ref, r.stream);
-          if (link !== undefined && !this.linked.has(link)) links.add(link);
+          if (link !== undefined && this.linked.get(link) === undefined) links.add(link);
         }
       const keys = await this.liveOrMade([...refs].sort(), [...links].sort());
-      for (const l of links) this.linked.add(l);
-      if (this.linked.size > this.cacheSize) this.linked.clear();
+      for (const l of links) this.linked.set(l, true);
       for (const w of batch) w.resolve(keys);
     } catch (err) {
       for (const w of batch) w.reject(err);

@@ -22,8 +22,10 @@ export class HealthController {
   }
 
   /**
-   * Ready when started, not shutting down, and the store answers. The projection worker's state is
-   * reported but does not count: a lagging or restarting subscriber must not stop ingest.
+   * Ready when started, not shutting down, the store answers, and Kafka (when configured) has not
+   * refused the hub's credentials or certificates. The projection worker's state, the process's roles
+   * and an unreachable broker are reported but do not count: a lagging or restarting subscriber or a
+   * broker outage must not stop ingest.
    */
   @Get('health/ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
@@ -33,10 +35,14 @@ export class HealthController {
     } catch {
       head = undefined;
     }
-    if (!this.status.ready || head === undefined) {
+    const kafka = this.status.kafka;
+    const refused = kafka?.state === 'refused' ? kafka : undefined;
+    if (!this.status.ready || head === undefined || refused) {
       const detail = !this.status.ready
         ? 'the hub is starting or shutting down'
-        : 'the event store does not answer';
+        : head === undefined
+          ? 'the event store does not answer'
+          : `Kafka refused the connection (${refused!.refusal}): ${refused!.detail}`;
       const language = negotiateLanguage(reply.request.headers['accept-language']);
       void reply
         .status(503)
@@ -44,7 +50,13 @@ export class HealthController {
         .send(localizeProblem(problem('unavailable', detail), language));
       return;
     }
-    void reply.send({ status: 'ready', head, projection: this.status.projection });
+    void reply.send({
+      status: 'ready',
+      head,
+      projection: this.status.projection,
+      roles: this.status.roles,
+      ...(kafka ? { kafka: kafka.state } : {}),
+    });
   }
 
   /** The request guard has checked the metrics token and limit (see auth.ts). */

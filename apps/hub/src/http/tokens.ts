@@ -1,3 +1,4 @@
+import type { KafkaConnectionState } from '#lgsp/kafka';
 import type { SubscriptionLag } from '#lgsp/subscriptions';
 
 /*
@@ -44,8 +45,15 @@ export interface SubscriptionLags {
 /** What the readiness probe reports; read at each probe (the hub turns ready after it listens). */
 export interface HubStatus {
   readonly ready: boolean;
-  /** The projection worker's state, or `subscriber` when the projection is one (PostgreSQL). */
+  /**
+   * The projection worker's state; `subscriber` when the projection is one (PostgreSQL); `elsewhere`
+   * when this process does not run the `projection` role.
+   */
   readonly projection: string;
+  /** The roles this process runs (`LGSP_ROLES`). */
+  readonly roles: readonly string[];
+  /** The connection to Kafka as last checked; undefined without Kafka. */
+  readonly kafka: KafkaConnectionState | undefined;
 }
 
 export interface IngestLimits {

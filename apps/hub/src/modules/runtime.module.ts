@@ -34,7 +34,12 @@ export class HubRuntimeModule {
         return runtime.ready;
       },
       get projection() {
+        if (!runtime.runs('projection')) return 'elsewhere';
         return runtime.projection?.state ?? 'subscriber';
+      },
+      roles: runtime.config.roles,
+      get kafka() {
+        return runtime.kafka?.state;
       },
     };
     const limits: IngestLimits = { maxBatchEvents: runtime.config.ingest.maxBatchEvents };

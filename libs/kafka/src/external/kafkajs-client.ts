@@ -21,7 +21,7 @@ import {
   type TopicMessages,
   type TopicSpec,
 } from '../client.js';
-import { BrokerError } from '../errors.js';
+import { BrokerError, type KafkaRefusal } from '../errors.js';
 import { KafkaJsConsumer } from './kafkajs-consumer.js';
 
 /** How to reach the cluster. */
@@ -30,9 +30,13 @@ export interface KafkaClientOptions {
   brokers: readonly string[];
   /** Names this process in the broker's logs and quotas. @defaultValue "lgsp-hub" */
   clientId?: string;
-  /** TLS to the brokers. @defaultValue false */
-  ssl?: boolean;
-  /** SASL credentials (with `ssl` outside a closed network). */
+  /**
+   * TLS to the brokers: `true` trusts Node's default CAs; an object gives the CAs to trust instead and
+   * a client certificate (mutual TLS), PEM text each. The broker's name is always verified.
+   * @defaultValue false
+   */
+  ssl?: boolean | KafkaTlsOptions;
+  /** SASL credentials (with `ssl` outside a closed network; PLAIN sends the password as it is). */
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** Time to open a connection to a broker. @defaultValue 3000 */
   connectionTimeoutMs?: number;
@@ -46,6 +50,15 @@ export interface KafkaClientOptions {
   retries?: number;
   /** Receives kafkajs's own log lines too (its INFO as debug). */
   logger?: Logger;
+}
+
+/** TLS settings, PEM text each. */
+export interface KafkaTlsOptions {
+  /** CA certificates to trust instead of Node's defaults. */
+  ca?: string[];
+  /** Client certificate (chain) for mutual TLS, with its `key`. */
+  cert?: string;
+  key?: string;
 }
 
 const DEFAULT_CLIENT_ID = 'lgsp-hub';
@@ -84,10 +97,60 @@ function rootCause(err: unknown): unknown {
   return current;
 }
 
-/** A kafkajs failure as a `BrokerError`, retriable as kafkajs classified the underlying error. */
+/** Node's codes for a broker certificate that does not verify against the trusted CAs. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Why the connection was refused, with what to say about it; undefined for anything else. */
+function refusalOf(root: unknown): { refusal: KafkaRefusal; reason: string } | undefined {
+  if (!(root instanceof Error)) return undefined;
+  if (root.name === 'KafkaJSSASLAuthenticationError') {
+    return { refusal: 'authentication', reason: 'SASL authentication failed (wrong user name or password?)' };
+  }
+  const code = (root as { code?: unknown }).code;
+  if (typeof code !== 'string') return undefined;
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return {
+      refusal: 'certificate',
+      reason: `the broker's TLS certificate is not trusted (${code}; is kafka.tls.caFile its CA?)`,
+    };
+  }
+  // The broker's TLS alert about the client's certificate (missing, unknown CA, expired...).
+  if (code.startsWith('ERR_SSL_') && /CERTIFICATE|UNKNOWN_CA/.test(code)) {
+    return {
+      refusal: 'certificate',
+      reason: `the broker refused the client certificate (${code.replace(/^ERR_SSL_(SSL\/TLS_)?/, '')})`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A kafkajs failure as a `BrokerError`, retriable as kafkajs classified the underlying error. A refused
+ * connection (credentials, certificates) is not retriable, and its message says which it was.
+ */
 export function toBrokerError(err: unknown, what: string): BrokerError {
   if (err instanceof BrokerError) return err;
   const root = rootCause(err);
+  const refused = refusalOf(root);
+  if (refused) {
+    return new BrokerError(`${what}: ${refused.reason}: ${errorMessage(root).trim()}`, {
+      cause: err,
+      retriable: false,
+      refusal: refused.refusal,
+    });
+  }
   const flag = (root as { retriable?: unknown } | undefined)?.retriable;
   return new BrokerError(`${what}: ${errorMessage(root)}`, { cause: err, retriable: flag !== false });
 }
@@ -107,7 +170,7 @@ export class KafkaJsClient implements KafkaClient {
       clientId: options.clientId ?? DEFAULT_CLIENT_ID,
       connectionTimeout: options.connectionTimeoutMs ?? 3000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
-      ...(options.ssl ? { ssl: true } : {}),
+      ...(options.ssl ? { ssl: options.ssl === true ? true : { ...options.ssl } } : {}),
       ...(options.sasl ? { sasl: options.sasl as SASLOptions } : {}),
       retry: { retries: this.retries, initialRetryTime: 200, maxRetryTime: 2000 },
       logLevel: logLevel.INFO,
@@ -222,6 +285,17 @@ class KafkaJsAdmin implements KafkaAdmin {
     } catch (err) {
       await this.connection.reset();
       throw toBrokerError(err, `Kafka could not create topics ${topics.map((t) => t.topic).join(', ')}`);
+    }
+  }
+
+  async describeCluster(): Promise<{ brokers: number }> {
+    try {
+      const admin = await this.connection.get();
+      const cluster = await admin.describeCluster();
+      return { brokers: cluster.brokers.length };
+    } catch (err) {
+      await this.connection.reset();
+      throw toBrokerError(err, 'connecting to Kafka');
     }
   }
 

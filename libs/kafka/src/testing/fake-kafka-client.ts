@@ -54,6 +54,7 @@ export class FakeKafkaClient implements KafkaClient {
         }
         this.created.push([...topics]);
       },
+      describeCluster: async () => ({ brokers: 1 }),
       close: async () => {
         this.closed += 1;
       },
