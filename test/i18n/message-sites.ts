@@ -4,10 +4,13 @@ import ts from 'typescript';
 
 /**
  * Every English text the hub can put in a problem's `detail` or in an issue's `message`, read from the
- * sources: the message of each `new DomainError(…)` and `problem(…)`, and the `message` of each object
- * literal that also has a `pointer` (an issue). A template's interpolations become `{}`; a message
- * passed through a variable, a parameter of a local helper or an object property is followed to the
- * texts it can hold. What cannot be followed is returned as unresolved, so a test can refuse it.
+ * sources with the TypeScript parser: the message of each `new DomainError(…)` (or of a subclass) and
+ * `problem(…)`, and the `message` of each object literal that also has a `pointer` or a `field` (an
+ * issue) or that is a decorator's options (a class-validator message). A template's interpolations
+ * become `{}`, unless they can be followed to literal choices; a message passed through a constant, a
+ * parameter of a helper (an exported one: its calls in every file), a constructor that keeps it, or an
+ * object property is followed to the texts it can hold. What cannot be followed is returned as
+ * unresolved, so a test can refuse it.
  */
 export interface MessageSite {
   /** Repository-relative path and 1-based line. */
@@ -39,7 +42,7 @@ const MAX_DEPTH = 6;
 const MAX_CHOICES = 12;
 
 /** A class whose constructor takes a message at `index` and keeps it for a later error. */
-export interface Carrier {
+interface Carrier {
   className: string;
   index: number;
 }
@@ -240,7 +243,6 @@ function functionName(fn: ts.SignatureDeclaration): string | undefined {
   }
   const parent = fn.parent;
   if (parent && ts.isVariableDeclaration(parent) && ts.isIdentifier(parent.name)) return parent.name.text;
-  if (ts.isConstructorDeclaration(fn)) return undefined;
   return undefined;
 }
 
