@@ -467,7 +467,12 @@ describe('the web console', () => {
       const before = await runs();
       const bad = await postForm('/console/mismatches', cookie, { target: 'nowhere', _csrf: csrf });
       expect(bad.status).toBe(422);
-      expect(await bad.text()).toContain('nowhere');
+      const page = await bad.text();
+      expect(page).toContain('nowhere');
+      // The service's detail and its pointer's message in the page language (Vietnamese by default).
+      expect(page).toContain('không xác định');
+      expect(page).toContain('phải là một trong');
+      expect(page).not.toContain('unknown reconciliation target');
       expect((await postForm('/console/mismatches', cookie, { _csrf: csrf })).status).toBe(422);
       expect(await runs()).toBe(before);
       const missing = await fetch(`${hub.url}/console/mismatches/rc-missing`, { headers: { cookie } });

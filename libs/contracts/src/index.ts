@@ -12,3 +12,4 @@ export * from './strict-json.js';
 export * from './vocabulary.js';
 export * from './hub-emitted.js';
 export * from './trace-context.js';
+export * from './messages-vi.js';

@@ -24,6 +24,34 @@ export const DOSSIER_STATUS_NAMES: Readonly<Record<number, string>> = {
   10: 'result returned',
 };
 
+/** Vietnamese names of the national dossier status codes, as the one-stop-shop software shows them. */
+export const DOSSIER_STATUS_NAMES_VI: Readonly<Record<number, string>> = {
+  1: 'Mới đăng ký',
+  2: 'Đã tiếp nhận',
+  3: 'Từ chối tiếp nhận',
+  4: 'Đang xử lý',
+  5: 'Yêu cầu bổ sung hồ sơ',
+  6: 'Chờ nộp phí, lệ phí',
+  7: 'Công dân rút hồ sơ',
+  8: 'Dừng xử lý',
+  9: 'Đã xử lý xong',
+  10: 'Đã trả kết quả',
+};
+
+/** A status name in both languages, for readers in either (`statusLabel` of the dossier's read). */
+export interface DossierStatusLabel {
+  vi: string;
+  en: string;
+}
+
+/** The name of a national status code in Vietnamese and English; undefined outside 1–10. */
+export function dossierStatusLabel(status: number | undefined): DossierStatusLabel | undefined {
+  if (status === undefined) return undefined;
+  const vi = DOSSIER_STATUS_NAMES_VI[status];
+  const en = DOSSIER_STATUS_NAMES[status];
+  return vi === undefined || en === undefined ? undefined : { vi, en };
+}
+
 /** The status code that puts a dossier's payment in the `due` state. */
 export const FEE_DUE_STATUS = 6;
 

@@ -1,6 +1,12 @@
 import { DomainError, type DossierSubmitted, type EventType } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
-import { DOSSIER_STATUS_NAMES, evolveDossier, type DossierView } from '#lgsp/projections';
+import {
+  DOSSIER_STATUS_NAMES,
+  DOSSIER_STATUS_NAMES_VI,
+  dossierStatusLabel,
+  evolveDossier,
+  type DossierView,
+} from '#lgsp/projections';
 import { SUBMITTED_DATA, storedDossierEvent } from './dossier-events.testing.js';
 
 const CODE = '000.00.15.H51-250701-0001';
@@ -321,5 +327,24 @@ describe('evolveDossier', () => {
   it('rejects an event type the view does not understand', () => {
     const e = stream();
     expect(() => evolveDossier(undefined, e('vn.gov.lgsp.unknown.v1', {}))).toThrow(DomainError);
+  });
+});
+
+describe('dossierStatusLabel', () => {
+  it('names every national status code 1–10 in Vietnamese and English', () => {
+    for (let code = 1; code <= 10; code++) {
+      expect(dossierStatusLabel(code)).toEqual({
+        vi: DOSSIER_STATUS_NAMES_VI[code],
+        en: DOSSIER_STATUS_NAMES[code],
+      });
+    }
+    expect(dossierStatusLabel(4)).toEqual({ vi: 'Đang xử lý', en: 'in processing' });
+    expect(dossierStatusLabel(10)).toEqual({ vi: 'Đã trả kết quả', en: 'result returned' });
+  });
+
+  it('names nothing outside the national list, nor an absent status', () => {
+    expect(dossierStatusLabel(0)).toBeUndefined();
+    expect(dossierStatusLabel(11)).toBeUndefined();
+    expect(dossierStatusLabel(undefined)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Logger } from '#lgsp/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toProblem } from '../http/problem.js';
+import { localizeProblem, toProblem } from '../http/problem.js';
 import { LOGGER } from '../http/tokens.js';
 import { pageContext } from './console-http.js';
 import { errorPage } from './pages.js';
@@ -23,7 +23,7 @@ export class CsrfRefused extends Error {
 /**
  * The console's errors as pages, with the status the JSON API would give: a page without a session
  * sends the browser to the login page (a form gets 401), a form without its CSRF token gets 403,
- * a domain error its problem's status and detail.
+ * a domain error its problem's status and detail, in the page's language.
  */
 @Catch()
 export class ConsoleFilter implements ExceptionFilter {
@@ -52,7 +52,7 @@ export class ConsoleFilter implements ExceptionFilter {
         .send(errorPage(ctx, 403, ctx.t('error.csrf')).value);
       return;
     }
-    const problem = toProblem(error, req.url.split('?')[0]);
+    const problem = localizeProblem(toProblem(error, req.url.split('?')[0]), ctx.lang);
     if (problem.status >= 500)
       this.logger.error(
         { route: req.routeOptions?.url, err: error instanceof Error ? error.message : String(error) },

@@ -1,3 +1,5 @@
+import { messageVi } from '#lgsp/contracts';
+
 /**
  * Every text of the console, in Vietnamese (the default) and English. `{name}` marks a value filled
  * in at render time (escaped like any other text).
@@ -413,4 +415,13 @@ export function translator(lang: Lang): Translate {
 /** Whether `key` names a text of the catalogue (for keys built from values, e.g. `category.<x>`). */
 export function isMessageKey(key: string): key is MessageKey {
   return Object.hasOwn(vi, key);
+}
+
+/**
+ * A message of the hub's services (a problem's detail, an issue, a run's error) in `lang`: the
+ * services write English, and the API's catalogue (libs/contracts/src/messages-vi.ts) gives the
+ * Vietnamese; a text it does not know (an external system's own words) is shown as it came.
+ */
+export function serviceMessage(lang: Lang, text: string): string {
+  return lang === 'vi' ? (messageVi(text) ?? text) : text;
 }

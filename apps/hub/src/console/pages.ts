@@ -1,5 +1,5 @@
 import type { ParkedItem, ParkingHistoryEntry } from '#lgsp/connectors';
-import type { DossierView } from '#lgsp/projections';
+import { dossierStatusLabel, type DossierView } from '#lgsp/projections';
 import type { Mismatch, ReconciliationRun } from '#lgsp/reconciliation';
 import type { ReplayPlan, ReplayProgress } from '#lgsp/replay';
 import type { AuditEntry, Client } from '#lgsp/security';
@@ -8,7 +8,7 @@ import { redactedUrl, type DeliveryAttempt, type WebhookView } from '#lgsp/webho
 import type { WireEvent } from '../http/wire.js';
 import { bars, sparkline } from './charts.js';
 import { html, type Html } from './html.js';
-import { isMessageKey } from './i18n.js';
+import { isMessageKey, serviceMessage } from './i18n.js';
 import { csrfField, layout, num, value, when, type PageContext } from './layout.js';
 
 /** One external system's or webhook's sync state of a dossier (`sync` of GET /v1/dossiers/{code}). */
@@ -26,6 +26,8 @@ const label = (ctx: PageContext, prefix: string, key: string): string => {
   return isMessageKey(full) ? ctx.t(full) : key;
 };
 const yesNo = (ctx: PageContext, b: boolean) => ctx.t(b ? 'common.yes' : 'common.no');
+/** A service's own message (a run's error, a parking's reason) in the page's language. */
+const said = (ctx: PageContext, text: string): string => serviceMessage(ctx.lang, text);
 
 export function loginPage(ctx: PageContext, csrf: string, message?: string): Html {
   const { t } = ctx;
@@ -122,7 +124,7 @@ export function overviewPage(ctx: PageContext, d: OverviewData): Html {
                   <td>${l.lagEvents}</td>
                   <td>${num(ctx, l.lagSeconds)}</td>
                   <td>
-                    ${label(ctx, 'sub.state', l.state)}${l.lastError ? html` <span class="muted">${l.lastError}</span>` : ''}
+                    ${label(ctx, 'sub.state', l.state)}${l.lastError ? html` <span class="muted">${said(ctx, l.lastError)}</span>` : ''}
                   </td>
                 </tr>`,
             )}
@@ -233,7 +235,7 @@ export function dossierPage(ctx: PageContext, d: DossierData | undefined, code: 
         <dl class="fields">
           ${row('field.applicant', v.applicant?.fullName)}
           ${row('field.procedure', [v.procedureCode, v.procedureName].filter(Boolean).join(' · '))}
-          ${row('field.status', v.status === undefined ? undefined : `${v.status} ${v.statusName ?? ''}`.trim())}
+          ${row('field.status', v.status === undefined ? undefined : `${v.status} ${dossierStatusLabel(v.status)?.[ctx.lang] ?? ''}`.trim())}
           ${row('field.province', v.provinceCode)} ${row('field.commune', v.communeCode)}
           ${row('field.agency', v.currentAgencyCode ?? v.agencyCode)}
           ${row('field.receivedAt', when(ctx, v.receivedAt))} ${row('field.dueAt', when(ctx, v.dueAt))}
@@ -276,7 +278,7 @@ export function dossierPage(ctx: PageContext, d: DossierData | undefined, code: 
                   <td>${s.lastPosition ?? '—'}</td>
                   <td>${when(ctx, s.lastDeliveredAt)}</td>
                   <td>
-                    ${s.parked ? html`<span class="state state-open">${t('common.yes')}</span> ${s.parkedReason ?? ''}` : t('common.no')}
+                    ${s.parked ? html`<span class="state state-open">${t('common.yes')}</span> ${said(ctx, s.parkedReason ?? '')}` : t('common.no')}
                   </td>
                 </tr>`,
             )}
@@ -418,7 +420,7 @@ export function runStatus(ctx: PageContext, run: ReconciliationRun): Html {
       ${t('run.progress', run.progress as unknown as Record<string, number>)}
     </p>
     ${run.state === 'completed' ? html`<p>${t('run.summary', { total: run.mismatches.total, dossiers: run.mismatches.dossiers })}</p>` : ''}
-    ${run.error ? html`<p class="alert">${t('run.error', { error: run.error })}</p>` : ''}
+    ${run.error ? html`<p class="alert">${t('run.error', { error: said(ctx, run.error) })}</p>` : ''}
     ${run.state === 'running' ? '' : html`<p><a href="/console/mismatches/${run.id}">${t('common.refresh')}</a></p>`}
   </div>`;
 }
@@ -508,7 +510,7 @@ export function replayStatus(ctx: PageContext, r: ReplayProgress): Html {
     <progress max="${Math.max(1, r.total)}" value="${r.done}" aria-label="${t('replay.progressLabel')}">
       ${r.done}/${r.total}
     </progress>
-    ${r.error ? html`<p class="alert">${r.error}</p>` : ''}
+    ${r.error ? html`<p class="alert">${said(ctx, r.error)}</p>` : ''}
   </div>`;
 }
 
@@ -559,7 +561,7 @@ export function parkedPage(ctx: PageContext, items: ParkedItem[], message?: stri
                   <td><a href="/console/dossiers?code=${encodeURIComponent(p.dossier)}">${p.dossier}</a></td>
                   <td>${p.firstPosition}–${p.lastPosition}</td>
                   <td>${p.attempts}</td>
-                  <td>${p.lastError}</td>
+                  <td>${said(ctx, p.lastError)}</td>
                   <td class="actions">
                     <form method="post" action="/console/parked/retry" class="inline">
                       ${hidden}

@@ -1,7 +1,8 @@
 import { DomainError, isDomainError } from '#lgsp/contracts';
 import { bearerToken, type Client, type ClientService, type Role } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROBLEM_CONTENT_TYPE } from './problem.js';
+import { negotiateLanguage } from './language.js';
+import { localizeProblem, problemHeaders } from './problem.js';
 import { rateLimitedProblem, requestCost, type RequestLimits } from './rate-limits.js';
 
 declare module 'fastify' {
@@ -108,10 +109,11 @@ export async function guardRequest(
 /** Answers 429 after the limits' hold; the RateLimit fields and Retry-After are already set. */
 async function refuse(limits: RequestLimits, reply: FastifyReply): Promise<FastifyReply> {
   await limits.holdRefusal(Number(reply.getHeader('retry-after') ?? 1));
+  const language = negotiateLanguage(reply.request.headers['accept-language']);
   return reply
     .code(429)
-    .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send(rateLimitedProblem(reply.request.url.split('?')[0]));
+    .headers(problemHeaders(language))
+    .send(localizeProblem(rateLimitedProblem(reply.request.url.split('?')[0]), language));
 }
 
 /** The authenticated client, or 403 when its role is not among `roles`. */

@@ -44,6 +44,9 @@ async function guard(
     header() {
       return this;
     },
+    headers() {
+      return this;
+    },
     send() {
       return this;
     },

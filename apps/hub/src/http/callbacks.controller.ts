@@ -2,7 +2,8 @@ import { Body, Controller, Inject, Post, Res } from '@nestjs/common';
 import { DomainError } from '#lgsp/contracts';
 import type { FastifyReply } from 'fastify';
 import { PAYMENT_CALLBACK_PATH } from '../connectors/embedded-simulators.js';
-import { PROBLEM_CONTENT_TYPE, problem } from './problem.js';
+import { negotiateLanguage } from './language.js';
+import { localizeProblem, problem, problemHeaders } from './problem.js';
 import { CONNECTORS } from './tokens.js';
 import type { RunningConnectors } from '../connectors/connectors.js';
 
@@ -43,9 +44,10 @@ export class CallbacksController {
         : outcome.outcome === 'forged'
           ? [{ pointer: '/MaXacThuc', message: 'does not verify' }]
           : [{ pointer: '/MaThamChieu', message: 'no such dossier' }];
+    const language = negotiateLanguage(reply.request.headers['accept-language']);
     await reply
       .status(status)
-      .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send({ ...problem(PROBLEM_CODE[status], detail, errors), ...answer });
+      .headers(problemHeaders(language))
+      .send({ ...localizeProblem(problem(PROBLEM_CODE[status], detail, errors), language), ...answer });
   }
 }

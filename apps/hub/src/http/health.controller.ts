@@ -3,7 +3,8 @@ import type { EventStore } from '#lgsp/event-store';
 import { HubMetrics } from '#lgsp/observability';
 import type { FastifyReply } from 'fastify';
 import { renderMetrics } from './metrics-endpoint.js';
-import { PROBLEM_CONTENT_TYPE, problem } from './problem.js';
+import { negotiateLanguage } from './language.js';
+import { localizeProblem, problem, problemHeaders } from './problem.js';
 import { EVENT_STORE, HUB_STATUS, SUBSCRIPTIONS, type HubStatus, type SubscriptionLags } from './tokens.js';
 
 @Controller()
@@ -42,10 +43,11 @@ export class HealthController {
         : head === undefined
           ? 'the event store does not answer'
           : `Kafka refused the connection (${refused!.refusal}): ${refused!.detail}`;
+      const language = negotiateLanguage(reply.request.headers['accept-language']);
       void reply
         .status(503)
-        .header('content-type', PROBLEM_CONTENT_TYPE)
-        .send(problem('unavailable', detail));
+        .headers(problemHeaders(language))
+        .send(localizeProblem(problem('unavailable', detail), language));
       return;
     }
     void reply.send({

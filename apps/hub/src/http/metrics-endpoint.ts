@@ -7,7 +7,8 @@ import type { HubConfig } from '#lgsp/hub-config';
 import type { EventStore } from '#lgsp/event-store';
 import type { HubMetrics } from '#lgsp/observability';
 import type { SubscriptionLags } from './tokens.js';
-import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { negotiateLanguage, type Language } from './language.js';
+import { localizeProblem, problemHeaders, toProblem } from './problem.js';
 import { rateLimitedProblem, type RequestLimits } from './rate-limits.js';
 
 export const METRICS_PATH = '/metrics';
@@ -101,12 +102,13 @@ export async function startMetricsListener(
           (performance.now() - startedAt) / 1000,
         ),
       );
-      const fail = (error: unknown) => writeProblem(res, error, path);
+      const language = negotiateLanguage(req.headers['accept-language']);
+      const fail = (error: unknown) => writeProblem(res, error, path, language);
       if (!matched) return fail(new DomainError('not-found', 'this listener serves GET /metrics only'));
       const headers = { header: (name: string, value: string) => res.setHeader(name, value) };
       if (!limits.metricsScrape(req.socket.remoteAddress, headers)) {
-        res.writeHead(429, { 'content-type': PROBLEM_CONTENT_TYPE });
-        return res.end(JSON.stringify(rateLimitedProblem(path)));
+        res.writeHead(429, problemHeaders(language));
+        return res.end(JSON.stringify(localizeProblem(rateLimitedProblem(path), language)));
       }
       try {
         authorize(req.headers.authorization);
@@ -148,9 +150,14 @@ export async function startMetricsListener(
   };
 }
 
-function writeProblem(res: ServerResponse, error: unknown, path: string | undefined): void {
+function writeProblem(
+  res: ServerResponse,
+  error: unknown,
+  path: string | undefined,
+  language: Language,
+): void {
   const body = toProblem(error, path);
   if (body.status === 401) res.setHeader('www-authenticate', 'Bearer');
-  res.writeHead(body.status, { 'content-type': PROBLEM_CONTENT_TYPE });
-  res.end(JSON.stringify(body));
+  res.writeHead(body.status, problemHeaders(language));
+  res.end(JSON.stringify(localizeProblem(body, language)));
 }

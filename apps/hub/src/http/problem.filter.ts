@@ -3,7 +3,8 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '#lgsp/observability';
-import { PROBLEM_CONTENT_TYPE, problem, toProblem, type Problem } from './problem.js';
+import { languageOfRawRequest, negotiateLanguage } from './language.js';
+import { localizeProblem, problem, problemHeaders, toProblem, type Problem } from './problem.js';
 import { loggablePointers, requestLogFields } from './request-log.js';
 
 /** Every error leaves the hub as `application/problem+json`. */
@@ -47,7 +48,8 @@ export function sendProblem(
   }
   if (body.status === 401) reply.header('www-authenticate', 'Bearer');
   if (body.status === 503) reply.header('retry-after', '1');
-  void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
+  const language = negotiateLanguage(req.headers['accept-language']);
+  void reply.status(body.status).headers(problemHeaders(language)).send(localizeProblem(body, language));
 }
 
 /** Node's parser errors that have their own status; any other is a 400. */
@@ -63,7 +65,7 @@ const CLIENT_ERROR_STATUS: Readonly<Record<string, number>> = {
  */
 export function sendClientErrorProblem(
   logger: Logger,
-  error: Error & { code?: string },
+  error: Error & { code?: string; rawPacket?: unknown },
   socket: Socket,
 ): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
@@ -85,9 +87,13 @@ export function sendClientErrorProblem(
     socket.destroy();
     return;
   }
-  const json = JSON.stringify(body);
+  const language = languageOfRawRequest(Buffer.isBuffer(error.rawPacket) ? error.rawPacket : undefined);
+  const json = JSON.stringify(localizeProblem(body, language));
+  const headers = Object.entries(problemHeaders(language))
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${headers}` +
       `content-length: ${Buffer.byteLength(json)}\r\nconnection: close\r\n\r\n${json}`,
   );
   socket.destroySoon();
@@ -97,9 +103,13 @@ export function sendClientErrorProblem(
  * Answers an `Expect` header other than `100-continue` (Node's `checkExpectation` event, which would
  * otherwise answer a bare 417) with a problem.
  */
-export function sendExpectationFailed(_req: IncomingMessage, res: ServerResponse): void {
+export function sendExpectationFailed(req: IncomingMessage, res: ServerResponse): void {
+  const language = negotiateLanguage(req.headers['accept-language']);
   const json = JSON.stringify(
-    toProblem({ statusCode: 417, message: 'only the expectation 100-continue is supported' }),
+    localizeProblem(
+      toProblem({ statusCode: 417, message: 'only the expectation 100-continue is supported' }),
+      language,
+    ),
   );
-  res.writeHead(417, { 'content-type': PROBLEM_CONTENT_TYPE, connection: 'close' }).end(json);
+  res.writeHead(417, { ...problemHeaders(language), connection: 'close' }).end(json);
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common'
 import { DomainError } from '#lgsp/contracts';
 import type { EventStore, ReadAllOptions } from '#lgsp/event-store';
 import { IngestService } from '#lgsp/ingest';
-import type { DossierViewRepository } from '#lgsp/projections';
+import { dossierStatusLabel, type DossierViewRepository } from '#lgsp/projections';
 import { inReadScope, readScope, readScopeCovers, type Client } from '#lgsp/security';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IntQuery, MAX_PAGE, ListQuery, ResumeAfter } from './query.js';
@@ -69,7 +69,10 @@ export class ReadsController {
     });
   }
 
-  /** The dossier's view, and `sync`: its state at each external system and visible webhook endpoint. */
+  /**
+   * The dossier's view, its status named in Vietnamese and English (`statusLabel`), and `sync`: its
+   * state at each external system and visible webhook endpoint.
+   */
   @Get('dossiers/:dossierCode')
   async dossier(
     @Caller() client: Client,
@@ -80,7 +83,12 @@ export class ReadsController {
     if (!view || !inReadScope(scope, view.provinceCode, view.communeCode)) {
       throw new DomainError('not-found', 'the dossier is not known or is outside your scope');
     }
-    return { ...view, sync: await dossierSync(client, code, this.connectors, this.webhooks) };
+    const statusLabel = dossierStatusLabel(view.status);
+    return {
+      ...view,
+      ...(statusLabel === undefined ? {} : { statusLabel }),
+      sync: await dossierSync(client, code, this.connectors, this.webhooks),
+    };
   }
 
   private filterFor(
