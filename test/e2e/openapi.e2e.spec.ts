@@ -276,6 +276,14 @@ describe('the OpenAPI document of the hub', () => {
     expect(invalid.contentType).toMatch(/^application\/problem\+json/);
     conforms('post', '/v1/events', 422, invalid.body, 'application/problem+json');
 
+    const inVietnamese = await fetch(`${hub.url}/v1/dossiers/no-such-dossier`, {
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'accept-language': 'vi' },
+    });
+    expect(inVietnamese.status).toBe(404);
+    expect(inVietnamese.headers.get('content-language')).toBe('vi');
+    expect(inVietnamese.headers.get('vary')).toContain('Accept-Language');
+    conforms('get', '/v1/dossiers/{dossierCode}', 404, await inVietnamese.json(), 'application/problem+json');
+
     const stream = await getJson(`${hub.url}/v1/streams/dossier-${code}`, hub.adminToken);
     expect(stream.status).toBe(200);
     conforms('get', '/v1/streams/{stream}', 200, stream.body);

@@ -122,6 +122,15 @@ const rateLimitPolicy = {
   },
 };
 
+/** What a problem document says of its language. */
+const LANGUAGE_HEADERS = {
+  'Content-Language': {
+    description: '`vi` or `en`: the language of the problem.',
+    schema: { enum: ['vi', 'en'] },
+  },
+  Vary: { description: '`Accept-Language`.', schema: { type: 'string' } },
+};
+
 const PROBLEM_RESPONSES: Record<number, [string, string]> = {
   400: ['BadRequest', 'Malformed: bad JSON, a bad envelope or a bad parameter.'],
   401: ['Unauthenticated', 'No token, or one that is not valid (expired, revoked, unknown).'],
@@ -232,6 +241,7 @@ const DOSSIER_VIEW = obj(
     applicant: obj({ fullName: str() }),
     status: int('National status code.', 1, 10),
     statusName: str(),
+    statusLabel: obj({ vi: str(), en: str() }, ['vi', 'en'], true),
     receivedAt: TIME,
     dueAt: TIME,
     payment: obj(
@@ -1297,7 +1307,12 @@ function operation(route: Route): Schema {
     description: PATH_PARAMETERS[name!] ?? name,
     schema: { type: 'string' },
   }));
-  const parameters = [...pathParams, ...(route.query ?? []), ...(route.headers ?? [])];
+  const parameters = [
+    ...pathParams,
+    ...(route.query ?? []),
+    ...(route.headers ?? []),
+    { $ref: '#/components/parameters/AcceptLanguage' },
+  ];
   const statuses = new Set<number>(route.errors ?? []);
   if (byToken) for (const s of [401, 403, 429]) statuses.add(s);
   if (route.body !== undefined || route.requestBody !== undefined)
@@ -1338,7 +1353,7 @@ function operation(route: Route): Schema {
     tags: [route.tag],
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
-    ...(parameters.length > 0 ? { parameters } : {}),
+    parameters,
     ...(route.requestBody
       ? { requestBody: route.requestBody }
       : route.body
@@ -1364,14 +1379,15 @@ export function openApiDocument(
   for (const [status, [name, description]] of Object.entries(PROBLEM_RESPONSES)) {
     responses[name] = {
       description,
-      ...(status === '429'
-        ? {
-            headers: {
+      headers: {
+        ...LANGUAGE_HEADERS,
+        ...(status === '429'
+          ? {
               'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } },
               ...rateLimitPolicy,
-            },
-          }
-        : {}),
+            }
+          : {}),
+      },
       content: { [PROBLEM_TYPE]: { schema: ref('Problem') } },
     };
   }
@@ -1387,7 +1403,8 @@ export function openApiDocument(
         'roles that may call it (`commune`, `province`, `operator`, `admin`), or `anyone`. A commune client ' +
         'reads and writes only its communes, a province client only its province, and an answer never reveals ' +
         "anything outside the caller's scope (404, as if absent). Errors are RFC 9457 problem documents " +
-        '(`application/problem+json`) with `errors: [{pointer, message}]`. Every limited answer carries the ' +
+        '(`application/problem+json`) with `errors: [{pointer, message}]`, in Vietnamese with ' +
+        '`Accept-Language: vi` (English otherwise). Every limited answer carries the ' +
         '`RateLimit-Policy` and `RateLimit` fields. The event payloads are the JSON Schemas of `schemas/`; ' +
         'the Kafka topics are in `schemas/asyncapi.yaml`, the webhooks in `schemas/webhooks.asyncapi.yaml`. ' +
         'The web console (`/console`) and this reference (`/docs`) are HTML pages, not listed here.',
@@ -1412,6 +1429,17 @@ export function openApiDocument(
         },
       },
       responses,
+      parameters: {
+        AcceptLanguage: {
+          name: 'Accept-Language',
+          in: 'header',
+          required: false,
+          description:
+            '`vi` (or `vi-VN`, or a list whose q-values put Vietnamese first): problem `title`, `detail` and ' +
+            'issue messages in Vietnamese; English otherwise.',
+          schema: { type: 'string' },
+        },
+      },
       schemas: {
         Problem: obj(
           {
