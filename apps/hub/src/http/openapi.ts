@@ -1454,10 +1454,10 @@ export function openApiDocument(
           },
           ['type', 'title', 'status', 'detail', 'errors'],
         ),
-        Issue: obj({ pointer: str('A JSON Pointer into the request.'), message: str() }, [
-          'pointer',
-          'message',
-        ]),
+        Issue: obj(
+          { pointer: str('A JSON Pointer into the request.'), message: str('What is wrong there.') },
+          ['pointer', 'message'],
+        ),
         CloudEvent: CLOUD_EVENT,
         DossierView: DOSSIER_VIEW,
         Client: CLIENT,
