@@ -683,7 +683,36 @@ const ROUTES: readonly Route[] = [
     tag: 'operations',
     summary: 'Every subscriber: checkpoint, lag, state, last error',
     callers: OPERATORS,
-    ok: { status: 200, description: 'The subscribers.', schema: record('The subscribers and their lag.') },
+    ok: {
+      status: 200,
+      description: 'The subscribers.',
+      schema: obj(
+        {
+          head: int('The last position of the log.'),
+          subscriptions: list(
+            obj(
+              {
+                name: str(),
+                checkpoint: int('The last position the subscriber finished.'),
+                head: int('The last position of the log.'),
+                lagEvents: int('`head` − `checkpoint`.'),
+                lagSeconds: {
+                  type: 'number',
+                  minimum: 0,
+                  description: 'Age of the first event after the checkpoint.',
+                },
+                state: { enum: ['running', 'retrying', 'standby', 'stopped'] },
+                lastError: str('The last failure, while the subscriber retries it.'),
+                attempts: int('Consecutive failed attempts of the current batch.'),
+                leaseHolder: str('With leases: the process holding the subscriber.'),
+              },
+              ['name', 'checkpoint', 'head', 'lagEvents', 'lagSeconds', 'state', 'attempts'],
+            ),
+          ),
+        },
+        ['head', 'subscriptions'],
+      ),
+    },
   },
   {
     method: 'get',
@@ -1074,9 +1103,27 @@ const ROUTES: readonly Route[] = [
     ok: {
       status: 200,
       description: 'The entries.',
-      schema: obj({ entries: list(record('An entry.')), next: int('The `after` of the next page.') }, [
-        'entries',
-      ]),
+      schema: obj(
+        {
+          entries: list(
+            obj(
+              {
+                id: int('Increasing: the cursor.', 1),
+                at: TIME,
+                actor: str('The client who acted, or `system`.'),
+                action: str('e.g. `client.create`, `replay.run`, `http.post`.'),
+                subject: str('What the action is about.'),
+                scope: { type: 'object' },
+                outcome: { type: 'object' },
+                hash: str('SHA-256 (hex) chaining the entry to the one before it.'),
+              },
+              ['id', 'at', 'actor', 'action', 'subject', 'scope', 'outcome'],
+            ),
+          ),
+          next: int('The `after` of the next page.'),
+        },
+        ['entries'],
+      ),
     },
     errors: [400],
   },
