@@ -149,7 +149,7 @@ const dataSchemaName = (type: EventType): string => `${EVENT_SCHEMA_NAMES[type]}
 const structuredName = (type: EventType): string => `CloudEvent.${EVENT_SCHEMA_NAMES[type]}.v1`;
 
 /**
- * A catalogue schema as the component `name`: without `$schema` (the document's dialect is 2020-12) and
+ * A catalogue schema as the component `name`: without `$schema` (OpenAPI 3.1's dialect is 2020-12) and
  * `$id` (kept as `x-schema-id`), its `$ref`s pointed at components: into `common/v1.json` at the common
  * one, a local `#/$defs/…` at its own.
  */
@@ -1456,7 +1456,6 @@ export function openApiDocument(
         'the Kafka topics are in `schemas/asyncapi.yaml`, the webhooks in `schemas/webhooks.asyncapi.yaml`. ' +
         'The web console (`/console`) and this reference (`/docs`) are HTML pages, not listed here.',
     },
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     servers: [{ url: '/', description: 'The hub that serves this document.' }],
     tags: [...new Set(ROUTES.map((r) => r.tag))].map((name) => ({ name })),
     paths,
