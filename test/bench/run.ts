@@ -10,8 +10,9 @@
  * on one hub in the same run.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
@@ -22,15 +23,22 @@ import {
   tempDir,
   waitForSubscribers,
 } from '../support/hub-process.js';
-import { httpIngest, type HttpIngestResult } from './bench-common.js';
-import { connectorsBench } from './connectors.js';
-import { kafkaBench } from './kafka.js';
-import { postgresBench } from './postgres.js';
-import { privacyBench } from './privacy.js';
-import { reconcileReplayBench } from './reconcile-replay.js';
-import { scopedReadsBench } from './scoped-reads.js';
-import { tracingBench } from './tracing.js';
-import { webhooksBench } from './webhooks.js';
+import {
+  baselineLine,
+  benchLine,
+  httpIngest,
+  textTable,
+  type BenchTable,
+  type HttpIngestResult,
+} from './bench-common.js';
+import { connectorsBench, connectorsTables } from './connectors.js';
+import { kafkaBench, kafkaTables } from './kafka.js';
+import { postgresBench, postgresTables } from './postgres.js';
+import { privacyBench, privacyTables } from './privacy.js';
+import { reconcileReplayBench, reconcileReplayTables } from './reconcile-replay.js';
+import { scopedReadsBench, scopedReadsTables } from './scoped-reads.js';
+import { tracingBench, tracingTables } from './tracing.js';
+import { webhooksBench, webhooksTables } from './webhooks.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks, privacy, tracing). */
@@ -260,6 +268,11 @@ async function ingestBench(): Promise<Record<string, number>> {
       `${`  flood of ${f.what}`.padEnd(50)} ${fmt(f.served)} served, ${fmt(f.refused)} answered 429`,
     );
   return {
+    rawSqlite1: raw1,
+    rawSqlite100: raw100,
+    ingestSingle: single.eventsPerSecond,
+    ingestBatch: batched.eventsPerSecond,
+    ingestErrors: single.errors + batched.errors,
     singleRatio: single.eventsPerSecond / raw1,
     singleP99Ms: single.p99,
     batchRatio: batched.eventsPerSecond / raw100,
@@ -268,20 +281,115 @@ async function ingestBench(): Promise<Record<string, number>> {
   };
 }
 
+/** Single events against raw 1/commit, batches against raw 100/commit, the quiet client's p99 beside floods. */
+export function ingestTables(f: Record<string, number>): BenchTable[] {
+  return [
+    {
+      benchmark: 'HTTP ingest (SQLite)',
+      lines: [
+        baselineLine('raw node:sqlite, 1 event per durable commit', f.rawSqlite1, 'events/s'),
+        baselineLine('raw node:sqlite, 100 events per durable commit', f.rawSqlite100, 'events/s'),
+        benchLine(
+          'HTTP ingest, single events, 50 connections',
+          f.ingestSingle,
+          'events/s',
+          { label: 'raw 1 event/commit', figure: f.rawSqlite1 },
+          {
+            ratio: { min: 1.7 },
+            text: '≥ 1.7×, p99 < 25 ms',
+            met: (f.ingestSingle ?? 0) / (f.rawSqlite1 ?? 1) >= 1.7 && (f.singleP99Ms ?? Infinity) < 25,
+          },
+          `p99 ${f.singleP99Ms} ms`,
+        ),
+        benchLine(
+          'HTTP ingest, batches of 100, 8 connections',
+          f.ingestBatch,
+          'events/s',
+          { label: 'raw 100 events/commit', figure: f.rawSqlite100 },
+          { ratio: { min: 0.6 } },
+        ),
+        benchLine(
+          'quiet client 100 events/s beside two floods, p99',
+          f.quietUnderFloodP99Ms,
+          'ms',
+          { label: 'the quiet client alone, p99', figure: f.quietP99Ms },
+          { text: 'p99 < 50 ms', met: (f.quietUnderFloodP99Ms ?? Infinity) < 50 },
+        ),
+      ],
+    },
+  ];
+}
+
+/** A part of the suite: its name for `BENCH_ONLY`, what it runs and how its figures become tables. */
+interface Part {
+  name: string;
+  run(): Promise<object>;
+  tables(figures: object): BenchTable[];
+}
+
+/** Parts in the order they run; each prints its own detail lines, then its table. */
+const PARTS: Part[] = [
+  part('ingest', ingestBench, ingestTables),
+  part('kafka', () => kafkaBench(SECONDS), kafkaTables),
+  part('postgres', () => postgresBench(SECONDS), postgresTables),
+  part('scoped-reads', () => scopedReadsBench(SECONDS), scopedReadsTables),
+  part('connectors', () => connectorsBench(SECONDS), connectorsTables),
+  part('reconcile-replay', reconcileReplayBench, reconcileReplayTables),
+  part('webhooks', webhooksBench, webhooksTables),
+  part('privacy', () => privacyBench(SECONDS), privacyTables),
+  part('tracing', () => tracingBench(SECONDS), tracingTables),
+];
+
+function part<F extends object>(name: string, run: () => Promise<F>, tables: (f: F) => BenchTable[]): Part {
+  return { name, run, tables: (f) => tables(f as F) };
+}
+
+/** The machine the figures come from, written beside them. */
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    host: os.hostname(),
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+}
+
 async function main(): Promise<void> {
+  const started = new Date();
+  const t0 = performance.now();
   console.log(`lgsp-hub benchmarks (${SECONDS} s per measurement, node ${process.version})\n`);
-  const verdict = runs('ingest') ? await ingestBench() : {};
-  const kafka = runs('kafka') ? await kafkaBench(SECONDS) : {};
-  const postgres = runs('postgres') ? await postgresBench(SECONDS) : {};
-  const scopedReads = runs('scoped-reads') ? await scopedReadsBench(SECONDS) : {};
-  const connectors = runs('connectors') ? await connectorsBench(SECONDS) : {};
-  const reconcileReplay = runs('reconcile-replay') ? await reconcileReplayBench() : {};
-  const webhooks = runs('webhooks') ? await webhooksBench() : {};
-  const privacy = runs('privacy') ? await privacyBench(SECONDS) : {};
-  const tracing = runs('tracing') ? await tracingBench(SECONDS) : {};
-  console.log(
-    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay, ...webhooks, ...privacy, ...tracing })}`,
-  );
+  const results: { part: string; seconds: number; tables: BenchTable[]; figures: object }[] = [];
+  let figures: Record<string, unknown> = {};
+  for (const p of PARTS.filter((q) => runs(q.name))) {
+    const t = performance.now();
+    const f = await p.run();
+    const seconds = (performance.now() - t) / 1000;
+    const tables = p.tables(f);
+    for (const table of tables) console.log(`\n${textTable(table)}`);
+    console.log(`(${p.name}: ${seconds.toFixed(0)} s)`);
+    results.push({ part: p.name, seconds, tables, figures: f });
+    figures = { ...figures, ...f };
+  }
+  const total = (performance.now() - t0) / 1000;
+  console.log('\nelapsed per part: ' + results.map((r) => `${r.part} ${r.seconds.toFixed(0)} s`).join(', '));
+  console.log(`total: ${total.toFixed(0)} s (${(total / 60).toFixed(1)} min)`);
+  const out = resolve(process.env.BENCH_RESULTS ?? join('bench-results', 'latest.json'));
+  mkdirSync(dirname(out), { recursive: true });
+  const document = {
+    startedAt: started.toISOString(),
+    seconds: total,
+    settings: { BENCH_SECONDS: SECONDS, BENCH_ONLY: ONLY ?? 'all' },
+    machine: machine(),
+    parts: results,
+  };
+  writeFileSync(out, `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`results written to ${out} (markdown: node dist/test/bench/report.js ${out})`);
+  // The figures of every part as one JSON line, last, as before the tables.
+  console.log(`\n${JSON.stringify(figures)}`);
 }
 
 main().catch((e: unknown) => {

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { statusChanged, submitted } from '../support/events.js';
 import { createCommuneClient, startHubProcess, waitForSubscribers } from '../support/hub-process.js';
 import { OtlpReceiver } from '../support/otlp-receiver.js';
-import { httpIngest, runIfMain, type HttpIngestResult } from './bench-common.js';
+import { benchLine, httpIngest, runIfMain, type BenchTable, type HttpIngestResult } from './bench-common.js';
 
 const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
 
@@ -117,6 +117,8 @@ export async function tracingBench(seconds: number): Promise<Record<string, numb
       }
       const rate = (mode: TracingMode) => mean(runs[mode].map((r) => r.eventsPerSecond));
       const p99 = (mode: TracingMode) => mean(runs[mode].map((r) => r.p99));
+      for (const mode of MODES)
+        figures[`tracing${mode[0]!.toUpperCase()}${mode.slice(1)}${shape.key}`] = rate(mode);
       figures[`tracingOff${shape.key}Ratio`] = rate('off') / rate('absent');
       figures[`tracingOn${shape.key}Ratio`] = rate('on') / rate('absent');
       console.log(
@@ -132,4 +134,21 @@ export async function tracingBench(seconds: number): Promise<Record<string, numb
   return figures;
 }
 
-runIfMain(import.meta.url, () => tracingBench(Number(process.env.BENCH_SECONDS ?? 10)));
+/** Tracing off (goal ≥ 0.95×) and on (reported) against the hub without `@opentelemetry/api`. */
+export function tracingTables(figures: Record<string, number>): BenchTable[] {
+  const lines = [
+    ['Single', 'single events, 50 connections'],
+    ['Batch', 'batches of 100, 8 connections'],
+  ].flatMap(([key, title]) => {
+    const absent = { label: 'tracing absent (API not loaded)', figure: figures[`tracingAbsent${key}`] };
+    return [
+      benchLine(`HTTP ingest, tracing off, ${title}`, figures[`tracingOff${key}`], 'events/s', absent, {
+        ratio: { min: 0.95 },
+      }),
+      benchLine(`HTTP ingest, tracing on, ${title}`, figures[`tracingOn${key}`], 'events/s', absent),
+    ];
+  });
+  return [{ benchmark: 'tracing on HTTP ingest', lines }];
+}
+
+runIfMain(import.meta.url, () => tracingBench(Number(process.env.BENCH_SECONDS ?? 10)), tracingTables);

@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { statusChanged, submitted } from '../support/events.js';
 import { createCommuneClient, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
-import { runIfMain } from './bench-common.js';
+import { baselineLine, benchLine, runIfMain, type BenchTable } from './bench-common.js';
 
 const RECEIVERS = 100;
 const LATENCY_ENDPOINTS = 10;
@@ -608,5 +608,40 @@ export async function webhooksBench(): Promise<{
   }
 }
 
+/** Fan-out against raw POSTs (goal ≥ 0.7×); delivery latency against ingest's own latency, same run. */
+export function webhooksTables(f: {
+  webhookFanOut: WebhookFanOutFigures;
+  webhookLatency: WebhookLatencyFigures;
+}): BenchTable[] {
+  const { webhookFanOut: fan, webhookLatency: l } = f;
+  return [
+    {
+      benchmark: 'webhooks',
+      lines: [
+        baselineLine(
+          `raw POSTs, ${RECEIVERS} receivers × ${CONCURRENCY} in flight`,
+          fan.baseline,
+          'deliveries/s',
+        ),
+        benchLine(
+          `hub, ${RECEIVERS} webhooks, webhooks.concurrency ${CONCURRENCY}`,
+          fan.hub,
+          'deliveries/s',
+          { label: 'raw POSTs', figure: fan.baseline },
+          { ratio: { min: 0.7 } },
+        ),
+        benchLine(
+          `ingest POST → receiver, ${LATENCY_RATE} events/s, p99`,
+          l.p99,
+          'ms',
+          { label: 'ingest POST → 201 p99, same run', figure: l.ingestP99 },
+          { text: 'p99 < 100 ms', met: l.p99 < 100 && l.missing === 0 },
+          `${l.missing} missing`,
+        ),
+      ],
+    },
+  ];
+}
+
 if (process.argv[2] === '--receivers') receivers();
-else runIfMain(import.meta.url, webhooksBench);
+else runIfMain(import.meta.url, webhooksBench, webhooksTables);
