@@ -621,7 +621,7 @@ export function connectorsTables(f: { connectorSync: Record<string, ConnectorSyn
           `${name} sync, ${CONCURRENCY} dossiers at a time`,
           t.connector,
           'dossiers/s',
-          { label: `raw HTTP, the same ${t.requestsPerDossier} calls/dossier`, figure: t.baseline },
+          { label: `raw HTTP, the same calls (${t.requestsPerDossier} per dossier)`, figure: t.baseline },
           { ratio: { min: CONNECTOR_SYNC_GOAL } },
         ),
   );

@@ -34,13 +34,13 @@ import {
 import { connectorsBench, connectorsTables } from './connectors.js';
 import { kafkaBench, kafkaTables } from './kafka.js';
 import { postgresBench, postgresTables } from './postgres.js';
-import { privacyBench, privacyTables } from './privacy.js';
+import { privacyBench, privacyMeasurements, privacyTables } from './privacy.js';
 import { reconcileReplayBench, reconcileReplayTables } from './reconcile-replay.js';
 import { scopedReadsBench, scopedReadsTables } from './scoped-reads.js';
-import { tracingBench, tracingTables } from './tracing.js';
+import { tracingBench, tracingMeasurements, tracingTables } from './tracing.js';
 import { webhooksBench, webhooksTables } from './webhooks.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks, privacy, tracing). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
@@ -320,28 +320,67 @@ export function ingestTables(f: Record<string, number>): BenchTable[] {
   ];
 }
 
-/** A part of the suite: its name for `BENCH_ONLY`, what it runs and how its figures become tables. */
+/**
+ * A part of the suite: its name for `BENCH_ONLY`, what it runs, how its figures become tables, and
+ * how long it takes: `measurements` of BENCH_SECONDS each, plus `fixed` seconds (hubs and brokers
+ * started, logs filled; measured on the project's 2-core machine with BENCH_SECONDS=2, see
+ * BENCHMARKS.md) and `perMeasurement` seconds around each measurement (a fresh hub and its warm-up).
+ */
 interface Part {
   name: string;
   run(): Promise<object>;
   tables(figures: object): BenchTable[];
+  cost: { measurements: () => number; fixed: number; perMeasurement?: number };
 }
+
+/** The seconds a part is expected to take with BENCH_SECONDS = `seconds`. */
+const estimate = (p: Part, seconds: number): number =>
+  p.cost.fixed + p.cost.measurements() * (seconds + (p.cost.perMeasurement ?? 0));
 
 /** Parts in the order they run; each prints its own detail lines, then its table. */
 const PARTS: Part[] = [
-  part('ingest', ingestBench, ingestTables),
-  part('kafka', () => kafkaBench(SECONDS), kafkaTables),
-  part('postgres', () => postgresBench(SECONDS), postgresTables),
-  part('scoped-reads', () => scopedReadsBench(SECONDS), scopedReadsTables),
-  part('connectors', () => connectorsBench(SECONDS), connectorsTables),
-  part('reconcile-replay', reconcileReplayBench, reconcileReplayTables),
-  part('webhooks', webhooksBench, webhooksTables),
-  part('privacy', () => privacyBench(SECONDS), privacyTables),
-  part('tracing', () => tracingBench(SECONDS), tracingTables),
+  // raw ×2, a hub each for single events and batches, the quiet client alone and beside the floods
+  part('ingest', ingestBench, ingestTables, { measurements: () => 6, fixed: 22 }),
+  // the broker's start and the relay of BENCH_RELAY_EVENTS, then the latency for BENCH_SECONDS
+  part('kafka', () => kafkaBench(SECONDS), kafkaTables, { measurements: () => 1, fixed: 55 }),
+  // 1×32: raw, hub, Emmett; 100×1: raw, hub, Emmett; 100×4: hub, Emmett; raw 1,000
+  part('postgres', () => postgresBench(SECONDS), postgresTables, { measurements: () => 9, fixed: 5 }),
+  // appends with and without the index (2 × S/2 × 2), HTTP pages for 4 tokens; the 100,000-event logs
+  part('scoped-reads', () => scopedReadsBench(SECONDS), scopedReadsTables, {
+    measurements: () => 6,
+    fixed: 61,
+  }),
+  // 4 targets × (raw + connector), at least BENCH_SECONDS each
+  part('connectors', () => connectorsBench(SECONDS), connectorsTables, {
+    measurements: () => 8,
+    fixed: 12,
+  }),
+  // a fixed amount of work: 100,000 dossiers reconciled, 2,000 replayed
+  part('reconcile-replay', reconcileReplayBench, reconcileReplayTables, {
+    measurements: () => 0,
+    fixed: 60,
+  }),
+  // fan-out: 2 rounds × 2 sides of 100,000 deliveries; latency: 2 + BENCH_WEBHOOK_LATENCY_SECONDS
+  part('webhooks', webhooksBench, webhooksTables, { measurements: () => 0, fixed: 60 }),
+  part('privacy', () => privacyBench(SECONDS), privacyTables, {
+    measurements: privacyMeasurements,
+    fixed: 0,
+    perMeasurement: 7,
+  }),
+  part('tracing', () => tracingBench(SECONDS), tracingTables, {
+    measurements: tracingMeasurements,
+    fixed: 0,
+    perMeasurement: 7,
+  }),
 ];
 
-function part<F extends object>(name: string, run: () => Promise<F>, tables: (f: F) => BenchTable[]): Part {
-  return { name, run, tables: (f) => tables(f as F) };
+function part<F extends object>(
+  name: string,
+  run: () => Promise<F>,
+  tables: (f: F) => BenchTable[],
+  cost: Part['cost'],
+): Part {
+  return { name, run, tables: (f) => tables(f as F), cost };
 }
 
 /** The machine the figures come from, written beside them. */
@@ -361,22 +400,38 @@ function machine(): Record<string, unknown> {
 async function main(): Promise<void> {
   const started = new Date();
   const t0 = performance.now();
-  console.log(`lgsp-hub benchmarks (${SECONDS} s per measurement, node ${process.version})\n`);
-  const results: { part: string; seconds: number; tables: BenchTable[]; figures: object }[] = [];
+  const chosen = PARTS.filter((q) => runs(q.name));
+  const expected = chosen.reduce((sum, p) => sum + estimate(p, SECONDS), 0);
+  console.log(
+    `lgsp-hub benchmarks (${SECONDS} s per measurement, node ${process.version}); ` +
+      `expected about ${(expected / 60).toFixed(1)} min: ` +
+      chosen.map((p) => `${p.name} ${estimate(p, SECONDS).toFixed(0)} s`).join(', ') +
+      '\n',
+  );
+  const results: {
+    part: string;
+    seconds: number;
+    expectedSeconds: number;
+    tables: BenchTable[];
+    figures: object;
+  }[] = [];
   let figures: Record<string, unknown> = {};
-  for (const p of PARTS.filter((q) => runs(q.name))) {
+  for (const p of chosen) {
     const t = performance.now();
     const f = await p.run();
     const seconds = (performance.now() - t) / 1000;
     const tables = p.tables(f);
     for (const table of tables) console.log(`\n${textTable(table)}`);
-    console.log(`(${p.name}: ${seconds.toFixed(0)} s)`);
-    results.push({ part: p.name, seconds, tables, figures: f });
+    const expectedSeconds = estimate(p, SECONDS);
+    console.log(`(${p.name}: ${seconds.toFixed(0)} s, expected ${expectedSeconds.toFixed(0)} s)`);
+    results.push({ part: p.name, seconds, expectedSeconds, tables, figures: f });
     figures = { ...figures, ...f };
   }
   const total = (performance.now() - t0) / 1000;
   console.log('\nelapsed per part: ' + results.map((r) => `${r.part} ${r.seconds.toFixed(0)} s`).join(', '));
-  console.log(`total: ${total.toFixed(0)} s (${(total / 60).toFixed(1)} min)`);
+  console.log(
+    `total: ${total.toFixed(0)} s (${(total / 60).toFixed(1)} min; expected ${(expected / 60).toFixed(1)} min)`,
+  );
   const out = resolve(process.env.BENCH_RESULTS ?? join('bench-results', 'latest.json'));
   mkdirSync(dirname(out), { recursive: true });
   const document = {

@@ -17,7 +17,7 @@ import { createCommuneClient, startHubProcess, waitForSubscribers } from '../sup
 import { OtlpReceiver } from '../support/otlp-receiver.js';
 import { benchLine, httpIngest, runIfMain, type BenchTable, type HttpIngestResult } from './bench-common.js';
 
-const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 2);
 
 type TracingMode = 'absent' | 'off' | 'on';
 const MODES: readonly TracingMode[] = ['absent', 'off', 'on'];
@@ -81,6 +81,11 @@ async function measure(
   } finally {
     await hub.stop();
   }
+}
+
+/** Hub measurements the tracing part makes with the settings of this run (each `seconds` long). */
+export function tracingMeasurements(): number {
+  return 2 * MODES.length * ROUNDS;
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -20,7 +20,7 @@
  *   first, after an untimed warm-up of both.
  * - Latency: a fresh hub with `LATENCY_ENDPOINTS` webhooks, an open-loop load of 500 single-event
  *   ingest POSTs per second (dossiers of 5 events, 250 dossiers open at a time, so a dossier's events
- *   are 0.5 s apart), 2 s of warm-up then `BENCH_WEBHOOK_LATENCY_SECONDS` (default 20) timed. A
+ *   are 0.5 s apart), 2 s of warm-up then `BENCH_WEBHOOK_LATENCY_SECONDS` (default 10) timed. A
  *   delivery's latency runs from the time its ingest POST was due (the schedule, so that a client
  *   falling behind is counted, not hidden) to the receiver reading its body; the ingest POSTs' own
  *   latency (due → 201) of the same run is the baseline. Both processes read one clock
@@ -49,7 +49,7 @@ const RATE = 100_000;
 const EVENTS = Math.max(100, Number(process.env.BENCH_WEBHOOK_EVENTS ?? 1000));
 const ROUNDS = 2;
 const LATENCY_RATE = 500;
-const LATENCY_SECONDS = Math.max(2, Number(process.env.BENCH_WEBHOOK_LATENCY_SECONDS ?? 20));
+const LATENCY_SECONDS = Math.max(2, Number(process.env.BENCH_WEBHOOK_LATENCY_SECONDS ?? 10));
 const LATENCY_WARM_UP_SECONDS = 2;
 const OPEN_DOSSIERS = 250;
 /** A dossier's lifecycle in the latency run: submitted, then these statuses. */
