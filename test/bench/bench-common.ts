@@ -122,6 +122,12 @@ export interface BenchTable {
   lines: BenchLine[];
 }
 
+/**
+ * Replay goal, for every target: at least this share of the target's own ceiling (the same calls
+ * sent raw at the same concurrency, measured in the same run).
+ */
+export const REPLAY_GOAL = 0.8;
+
 /** Why a figure or a baseline is missing from a line. */
 export const NOT_MEASURED = 'not measured in this revision';
 

@@ -350,10 +350,11 @@ const PARTS: Part[] = [
     measurements: () => 6,
     fixed: 61,
   }),
-  // 4 targets × (raw + connector), at least BENCH_SECONDS each
+  // 4 targets × (raw + connector), at least BENCH_SECONDS each; then the one-stop-shop's replay of
+  // BENCH_REPLAY_DOSSIERS and its raw ceiling
   part('connectors', () => connectorsBench(SECONDS), connectorsTables, {
     measurements: () => 8,
-    fixed: 12,
+    fixed: 40,
   }),
   // a fixed amount of work: 100,000 dossiers reconciled, 2,000 replayed
   part('reconcile-replay', reconcileReplayBench, reconcileReplayTables, {
