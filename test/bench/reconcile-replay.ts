@@ -43,7 +43,6 @@ import {
   appendable,
   baselineLine,
   benchLine,
-  NOT_MEASURED,
   notMeasuredLine,
   REPLAY_GOAL,
   runIfMain,
@@ -412,12 +411,6 @@ export async function reconcileReplayBench(): Promise<{
 }
 
 /**
- * The replay targets of the goal that no benchmark replays to yet (the one-stop-shop's replay is in
- * `connectors.ts`, the Kafka replay topic's in `kafka.ts`).
- */
-const REPLAY_TARGETS_NOT_MEASURED = ['a webhook endpoint'];
-
-/**
  * Reconciliation against its goal's bound (no same-run baseline for a duration); the replay per target
  * against the target's own ceiling (goal ≥ 0.8×), the raw read of the log for information.
  */
@@ -453,14 +446,6 @@ export function reconcileReplayTables(f: {
             { ratio: { min: REPLAY_GOAL } },
           ),
         ]),
-    ...REPLAY_TARGETS_NOT_MEASURED.map((target) =>
-      notMeasuredLine(
-        `replay to ${target}`,
-        ceiling,
-        `≥ ${REPLAY_GOAL}×`,
-        `${NOT_MEASURED}: the benchmark has no replay to it yet`,
-      ),
-    ),
   ];
   return [{ benchmark: 'reconciliation and replay', lines }];
 }
