@@ -95,8 +95,8 @@ def send_binary(ev):
     headers = {"Content-Type": "application/json; charset=utf-8"}
     for name, value in ev.items():
         if name not in ("data", "datacontenttype"):
-            # Header values are ASCII: the binding wants anything else percent-encoded as UTF-8.
-            headers["ce-" + name] = urllib.parse.quote(str(value), safe=" !#$&'()*+,/:;=?@[]^_`{|}~")
+            # The binding percent-encodes (as UTF-8) a space, '"', '%' and all but printable ASCII.
+            headers["ce-" + name] = urllib.parse.quote(str(value), safe="!#$&'()*+,/:;<=>?@[\\]^`{|}")
     body = json.dumps(ev["data"], ensure_ascii=False).encode("utf-8")
     return request("POST", "/v1/events", body, headers)
 
