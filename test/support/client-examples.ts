@@ -55,6 +55,8 @@ interface Running {
   lines: string[];
   output(): string;
   exited: Promise<number | null>;
+  /** True once the process exited (or could not start). */
+  done(): boolean;
   stop(): Promise<number | null>;
 }
 
@@ -85,17 +87,24 @@ function start(argv: string[], env: Record<string, string>): Running {
     lines.push(...complete.map((l) => l.replaceAll('\u001b[0m', '')));
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  let done = false;
   const exited = new Promise<number | null>((res) => {
     child.once('error', (e) => {
       out += `\n${String(e)}`;
+      done = true;
       res(null);
     });
-    child.once('exit', (code) => res(code));
+    // 'close', not 'exit': the last lines are read only once stdout is closed.
+    child.once('close', (code) => {
+      done = true;
+      res(code);
+    });
   });
   return {
     lines,
     output: () => out,
     exited,
+    done: () => done,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
@@ -165,6 +174,16 @@ export function describeClientExample(example: ClientExample): void {
       if (!line) throw new Error(`the receiver printed nothing:\n${receiver!.output()}`);
       return line;
     };
+    /** `eventually`, failing with what the receiver printed. */
+    const until = async <T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
+      try {
+        return await eventually(check, timeoutMs);
+      } catch (error) {
+        throw new Error(`not met in ${timeoutMs} ms; the receiver printed:\n${receiver?.output()}`, {
+          cause: error,
+        });
+      }
+    };
     const push = async (dossier: string, env: Record<string, string> = {}) => {
       const result = await run(example.push, {
         LGSP_URL: hub.url,
@@ -203,15 +222,13 @@ export function describeClientExample(example: ClientExample): void {
         secret = answer.secret;
         const started = start(example.receiver, { LGSP_WEBHOOK_SECRET: secret, PORT: String(port) });
         receiver = started;
-        await Promise.race([
-          eventually(
-            async () => started.lines.some((l) => l === `listening on http://127.0.0.1:${port}`) || undefined,
-            60_000,
-          ),
-          started.exited.then((c) => {
-            throw new Error(`the receiver exited with ${c} before listening:\n${started.output()}`);
-          }),
-        ]);
+        const deadline = Date.now() + 60_000;
+        while (!started.lines.includes(`listening on http://127.0.0.1:${port}`)) {
+          if (started.done() || Date.now() > deadline) {
+            throw new Error(`the receiver is not listening on ${port}:\n${started.output()}`);
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
       },
       (example.prepareTimeoutMs ?? 0) + 120_000,
     );
@@ -294,7 +311,7 @@ export function describeClientExample(example: ClientExample): void {
     });
 
     it('receives every event of the lifecycle once, verified and in order, and the hub sees them acknowledged', async () => {
-      const mine = await eventually(async () => {
+      const mine = await until(async () => {
         const lines = receiverLines().filter((l) => l.stream === stream);
         return lines.length >= 7 ? lines : undefined;
       }, 30_000);
@@ -324,14 +341,14 @@ export function describeClientExample(example: ClientExample): void {
         fromPosition: first?.position,
       });
       expect(redeliver.status).toBe(202);
-      const repeats = await eventually(async () => {
+      const repeats = await until(async () => {
         const lines = receiverLines().filter((l) => l.stream === stream && l.outcome === 'repeat');
         return lines.length >= 7 ? lines : undefined;
       }, 30_000);
       // A try the hub makes again (a connection that closed under it) is one more repeat, never a gap.
       expect([...new Set(repeats.map((l) => l.streamVersion))]).toEqual([1, 2, 3, 4, 5, 6, 7]);
       expect(repeats.every((l) => l.replay?.startsWith('redeliver:'))).toBe(true);
-      await eventually(async () => (last().repeats >= before.repeats + 14 ? true : undefined), 30_000);
+      await until(async () => (last().repeats >= before.repeats + 14 ? true : undefined), 30_000);
       expect(last().verified).toBe(before.verified);
     });
 
@@ -356,7 +373,7 @@ export function describeClientExample(example: ClientExample): void {
           headers: { 'content-type': 'application/cloudevents+json', ...headers },
           body: payload,
         });
-        const line = await eventually(async () => receiverLines()[before]);
+        const line = await until(async () => receiverLines()[before]);
         return { status: res.status, line };
       };
       const signed = (id: string, ts: number, k: Buffer = key, payload = body) => ({
