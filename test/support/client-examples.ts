@@ -60,9 +60,12 @@ interface Running {
   stop(): Promise<number | null>;
 }
 
-/** The environment of an example: what a developer's shell has that the toolchains read. */
+/**
+ * The environment of an example: what the toolchains read from a developer's shell, without a locale
+ * (the examples must print Vietnamese in UTF-8 under any).
+ */
 function exampleEnv(env: Record<string, string>): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'JAVA_HOME', 'MAVEN_OPTS', 'LANG'];
+  const keep = ['PATH', 'HOME', 'JAVA_HOME', 'MAVEN_OPTS'];
   const base = Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])));
   return { ...base, ...env };
 }

@@ -9,6 +9,9 @@ import io.cloudevents.core.provider.EventFormatProvider;
 import io.cloudevents.http.HttpMessageFactory;
 import io.cloudevents.jackson.JsonFormat;
 import java.io.ByteArrayOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -87,6 +90,8 @@ public final class PushLifecycle {
   private final Map<String, Object> summary = new LinkedHashMap<>();
 
   public static void main(String[] args) throws Exception {
+    // UTF-8 whatever the locale: names and problems are Vietnamese.
+    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
     PushLifecycle push = new PushLifecycle();
     if (push.token.isEmpty()) {
       System.err.println("LGSP_TOKEN is required (the commune client's token that `lgsp clients create` printed)");

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -49,6 +52,8 @@ public final class WebhookReceiver {
   }
 
   public static void main(String[] args) throws Exception {
+    // UTF-8 whatever the locale: names and problems are Vietnamese.
+    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8));
     String secret = System.getenv().getOrDefault("LGSP_WEBHOOK_SECRET", "");
     if (!secret.startsWith("whsec_")) {
       System.err.println("LGSP_WEBHOOK_SECRET is required (the whsec_… that `lgsp webhooks create` printed)");
