@@ -7,7 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
-const PREFIX = 'lgsp_bench_';
+/** Every benchmark schema's name starts with it. */
+export const BENCH_SCHEMA_PREFIX = 'lgsp_bench_';
+const PREFIX = BENCH_SCHEMA_PREFIX;
 const lockKey = (schema: string) => `lgsp-bench-schema:${schema}`;
 
 export interface BenchSchema {

@@ -23,6 +23,9 @@
  * `GET /_sim/state` must hold every dossier of the round in its final state, and its call count must
  * be the baseline's: a run that fails, or makes other calls than the baseline, is reported as such.
  *
+ * Then a replay of `BENCH_REPLAY_DOSSIERS` (default 2,000) dossiers to the one-stop-shop through
+ * `ReplayService`, against the target's ceiling: the same requests sent raw (see `measureReplay`).
+ *
  * Run alone: `node dist/test/bench/connectors.js` (`BENCH_SECONDS`, default 5 s per side and target on average).
  */
 import { rmSync } from 'node:fs';
@@ -72,10 +75,18 @@ import {
   PaymentPlatformSimulator,
   type Simulator,
 } from '#lgsp/simulators';
+import { ReplayService, SqlReplayStore, connectorReplayTarget } from '#lgsp/replay';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
-import { appendable, runIfMain } from './bench-common.js';
+import {
+  appendable,
+  benchLine,
+  notMeasuredLine,
+  REPLAY_GOAL,
+  runIfMain,
+  type BenchTable,
+} from './bench-common.js';
 
 /** The procedure of the benchmark's dossiers (birth registration) as the portal's catalogue has it. */
 const BIRTH = toPortalProcedure(DEFAULT_PROCEDURES.find((p) => p.MATTHC === '1.001193'))!;
@@ -575,16 +586,145 @@ async function measureTarget(target: Target, seconds: number): Promise<Connector
 }
 
 // ---------------------------------------------------------------------------------------------
+// Replay
+
+/** Dossiers replayed to a target (`BENCH_REPLAY_DOSSIERS`, default 2,000, as the portal's replay). */
+const REPLAY_DOSSIERS = Math.max(1, Number(process.env.BENCH_REPLAY_DOSSIERS ?? 2_000));
+/**
+ * The connector targets replayed here; the portal's replay is measured with the reconciliation
+ * (`reconcile-replay.ts`), the same way.
+ */
+const REPLAY_TARGETS: readonly Target[] = [oneStopShop];
+
+/** A replay to one target against its own ceiling, or why there is none. */
+export type ConnectorReplayFigures =
+  | {
+      /** The replay, dossiers/s. */
+      replay: number;
+      /** The same calls sent raw, `CONCURRENCY` dossiers at a time, dossiers/s. */
+      ceiling: number;
+      /** replay / ceiling. */
+      ratio: number;
+      dossiers: number;
+    }
+  | { notMeasured: string };
+
+/**
+ * `REPLAY_DOSSIERS` dossiers in a fresh log; their connector's requests sent raw to a reset simulator
+ * (the target's ceiling), then a `ReplayService` run of all of them through `connectorReplayTarget`
+ * to a reset simulator, without a rate limit; the simulator must hold every dossier after each.
+ */
+async function measureReplay(target: Target): Promise<ConnectorReplayFigures> {
+  const dir = tempDir(`lgsp-bench-replay-${target.name}-`);
+  const store = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  let bench: Bench | undefined;
+  let service: ReplayService | undefined;
+  try {
+    bench = await target.start();
+    const { url } = bench;
+    const codes = Array.from(
+      { length: REPLAY_DOSSIERS },
+      (_, i) => `${AGENCY}-251123-${String(i + 1).padStart(6, '0')}`,
+    );
+    for (let i = 0; i < codes.length; i += 200)
+      await store.append(codes.slice(i, i + 200).flatMap((c) => target.lifecycle(c).map(appendable)));
+    const parking = await SqlParkingStore.open(SqliteDatabase.over(store.database));
+    const pending = await SqlPendingWorkStore.open(SqliteDatabase.over(store.database));
+    const settings = (): DossierSyncSettings => ({
+      events: store,
+      parking,
+      breaker: new CircuitBreaker(target.name),
+      concurrency: CONCURRENCY,
+    });
+    const reader = bench.connector(settings(), pending);
+    const states: DossierState[] = [];
+    for (const code of codes) {
+      const state = await reader.stateOf(code);
+      if (state === undefined) throw new Error(`dossier ${code} has no state`);
+      states.push(state);
+    }
+    const held = new Set(codes);
+    const reset = async () => {
+      await control(url, 'POST', '/_sim/reset');
+      for (const other of bench!.others ?? []) other.reset();
+    };
+    const check = async (who: string) => {
+      const n = bench!.held(await control(url, 'GET', '/_sim/state'), held);
+      if (n !== held.size)
+        throw new Error(`after the ${who}, the simulator holds ${n} of ${held.size} dossiers`);
+    };
+
+    await reset();
+    await bench.prepare?.();
+    const perDossier = states.map((s) => bench!.requests(s));
+    const rawSeconds = await sendRaw(url, perDossier);
+    await check('raw calls');
+
+    await reset();
+    const connector = bench.connector(settings(), pending);
+    const rate = 1_000_000;
+    service = new ReplayService({
+      store: await SqlReplayStore.open(SqliteDatabase.over(store.database)),
+      targets: new Map([
+        [
+          connector.target,
+          connectorReplayTarget(connector, {
+            ratePerSecond: rate,
+            callsPerItem: perDossier[0]?.length ?? 1,
+            parking,
+          }),
+        ],
+      ]),
+      events: store,
+      confirmAbove: REPLAY_DOSSIERS + 1,
+      chunkSize: 256,
+      pollMs: 20,
+    });
+    service.start();
+    const started = performance.now();
+    const { replay } = await service.run(connector.target, {}, { by: 'bench', ratePerSecond: rate });
+    let run = await service.get(replay.id);
+    while (run.state === 'running') {
+      await new Promise((r) => setTimeout(r, 5));
+      run = await service.get(replay.id);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (run.state !== 'completed' || run.done !== REPLAY_DOSSIERS || run.failed !== 0)
+      throw new Error(
+        `the replay ended ${run.state}, ${run.done} done, ${run.failed} failed: ${run.error ?? ''}`,
+      );
+    await check('replay');
+    const ceiling = REPLAY_DOSSIERS / rawSeconds;
+    const replayRate = REPLAY_DOSSIERS / seconds;
+    return { replay: replayRate, ceiling, ratio: replayRate / ceiling, dossiers: REPLAY_DOSSIERS };
+  } catch (err) {
+    return { notMeasured: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await service?.stop();
+    await bench?.sim.stop();
+    for (const other of bench?.others ?? []) await other.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** Measures every target, prints the table and returns `{connectorSync: {<target>: figures}}`. */
-export async function connectorsBench(
-  seconds: number,
-): Promise<{ connectorSync: Record<string, ConnectorSyncFigures> }> {
+/**
+ * Measures every target's sync and the replays of REPLAY_TARGETS, prints them and returns
+ * `{connectorSync: {<target>: figures}, connectorReplay: {<target>: figures}}`.
+ */
+export async function connectorsBench(seconds: number): Promise<{
+  connectorSync: Record<string, ConnectorSyncFigures>;
+  connectorReplay: Record<string, ConnectorReplayFigures>;
+}> {
   const figures: Record<string, ConnectorSyncFigures> = {};
   for (const target of TARGETS) figures[target.name] = await measureTarget(target, seconds);
+  const replays: Record<string, ConnectorReplayFigures> = {};
+  for (const target of REPLAY_TARGETS) replays[target.name] = await measureReplay(target);
 
   console.log(
     `\nconnector sync (zero simulated latency) — simulators in-process, ${CONCURRENCY} dossiers at a time, ` +
@@ -601,7 +741,59 @@ export async function connectorsBench(
       `${name.padEnd(16)} ${base.padEnd(40)} ${`${fmt(f.connector)} dossiers/s`.padEnd(20)} ${f.ratio.toFixed(2)}× baseline`,
     );
   }
-  return { connectorSync: figures };
+  console.log(
+    `\nreplay (${fmt(REPLAY_DOSSIERS)} dossiers × 5 events, no rate limit) against the same calls sent raw`,
+  );
+  for (const [name, f] of Object.entries(replays)) {
+    if ('notMeasured' in f) console.log(`${name.padEnd(16)} not measured: ${f.notMeasured}`);
+    else
+      console.log(
+        `${name.padEnd(16)} ${`raw ${fmt(f.ceiling)} dossiers/s`.padEnd(40)} ${`replay ${fmt(f.replay)} dossiers/s`.padEnd(20)} ${f.ratio.toFixed(2)}× the ceiling`,
+      );
+  }
+  return { connectorSync: figures, connectorReplay: replays };
 }
 
-runIfMain(import.meta.url, () => connectorsBench(Number(process.env.BENCH_SECONDS ?? 5)));
+/** Connector sync goal: at least this share of the raw calls' rate, for every target. */
+export const CONNECTOR_SYNC_GOAL = 0.7;
+
+/** One line per target: the connector against the same calls sent raw, same run (goal ≥ 0.7×). */
+export function connectorsTables(f: {
+  connectorSync: Record<string, ConnectorSyncFigures>;
+  connectorReplay: Record<string, ConnectorReplayFigures>;
+}): BenchTable[] {
+  const lines = Object.entries(f.connectorSync).map(([name, t]) =>
+    'notMeasured' in t
+      ? notMeasuredLine(
+          `${name} sync`,
+          'raw HTTP, the same calls',
+          `≥ ${CONNECTOR_SYNC_GOAL}×`,
+          t.notMeasured,
+        )
+      : benchLine(
+          `${name} sync, ${CONCURRENCY} dossiers at a time`,
+          t.connector,
+          'dossiers/s',
+          { label: `raw HTTP, the same calls (${t.requestsPerDossier} per dossier)`, figure: t.baseline },
+          { ratio: { min: CONNECTOR_SYNC_GOAL } },
+        ),
+  );
+  const ceiling = `raw calls, the same, ${CONCURRENCY} at a time (the target's ceiling)`;
+  const replays = Object.entries(f.connectorReplay).map(([name, r]) =>
+    'notMeasured' in r
+      ? notMeasuredLine(`replay to ${name}`, ceiling, `≥ ${REPLAY_GOAL}×`, r.notMeasured)
+      : benchLine(
+          `replay to ${name}, ${r.dossiers.toLocaleString('en-US')} dossiers × 5 events`,
+          r.replay,
+          'dossiers/s',
+          { label: ceiling, figure: r.ceiling },
+          { ratio: { min: REPLAY_GOAL } },
+        ),
+  );
+  return [
+    { benchmark: 'connector sync', lines },
+    { benchmark: 'connector replay', lines: replays },
+  ];
+}
+
+runIfMain(import.meta.url, () => connectorsBench(Number(process.env.BENCH_SECONDS ?? 5)), connectorsTables);

@@ -28,7 +28,7 @@ import { type EventToAppend } from '#lgsp/event-store';
 import { POSTGRES_EVENT_STORE_MIGRATIONS, PostgresEventStore } from '#lgsp/event-store/postgres';
 import { statusChanged, submitted } from '../support/events.js';
 import { claimBenchSchema, dropLeftoverBenchSchemas, type BenchSchema } from './bench-schemas.js';
-import { appendable, runIfMain } from './bench-common.js';
+import { appendable, baselineLine, benchLine, runIfMain, type BenchTable } from './bench-common.js';
 
 const URL = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CLIENTS = 32;
@@ -483,4 +483,48 @@ export async function postgresBench(seconds: number): Promise<Record<string, num
   };
 }
 
-runIfMain(import.meta.url, () => postgresBench(Number(process.env.BENCH_SECONDS ?? 6)));
+/** The raw INSERT baselines, the hub's store against Emmett (the goals) and against raw, Emmett against raw. */
+export function postgresTables(f: Record<string, number>): BenchTable[] {
+  const raw1 = { label: 'raw INSERT, 1 row/transaction, 32 connections', figure: f.pgRawSingle32 };
+  const raw100 = { label: 'raw INSERT, 100 rows/statement', figure: f.pgRawBatch100 };
+  const x = `${BATCH_CALLERS} callers`;
+  return [
+    {
+      benchmark: 'PostgreSQL event store',
+      lines: [
+        baselineLine('raw INSERT, 1 row per transaction, 32 connections', f.pgRawSingle32, 'events/s'),
+        baselineLine('raw INSERT, 100 rows per statement, 1 connection', f.pgRawBatch100, 'events/s'),
+        baselineLine('raw INSERT, 1,000 rows per statement, 1 connection', f.pgRawBatch1000, 'events/s'),
+        benchLine(
+          'PostgresEventStore, 1 event/append, 32 clients',
+          f.pgHubSingle32,
+          'events/s',
+          { label: 'Emmett, the same', figure: f.emmettSingle32 },
+          { ratio: { min: 3 } },
+          `${(f.pgHubEventsPerCommit ?? 0).toFixed(1)} events per commit`,
+        ),
+        benchLine('PostgresEventStore, 1 event/append, 32 clients', f.pgHubSingle32, 'events/s', raw1),
+        benchLine(
+          'PostgresEventStore, 100 events/append, 1 caller',
+          f.pgHubBatch100,
+          'events/s',
+          { label: 'Emmett, the same', figure: f.emmettBatch100 },
+          { ratio: { min: 1 } },
+        ),
+        benchLine('PostgresEventStore, 100 events/append, 1 caller', f.pgHubBatch100, 'events/s', raw100),
+        benchLine(
+          `PostgresEventStore, 100 events/append, ${x}`,
+          f.pgHubBatch100Callers4,
+          'events/s',
+          { label: 'Emmett, the same', figure: f.emmettBatch100Callers4 },
+          { ratio: { min: 1 } },
+        ),
+        benchLine('Emmett appendToStream, 1 event, 32 clients', f.emmettSingle32, 'events/s', raw1),
+        benchLine('Emmett appendToStream, 100 events, 1 caller', f.emmettBatch100, 'events/s', raw100),
+        benchLine(`Emmett appendToStream, 100 events, ${x}`, f.emmettBatch100Callers4, 'events/s', raw100),
+      ],
+    },
+  ];
+}
+
+runIfMain(import.meta.url, () => postgresBench(Number(process.env.BENCH_SECONDS ?? 6)), postgresTables);

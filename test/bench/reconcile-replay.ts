@@ -39,7 +39,15 @@ import { DEFAULT_PROCEDURES, NationalPortalSimulator } from '#lgsp/simulators';
 import { statusChanged, submitted } from '../support/events.js';
 import { tempDir } from '../support/hub-process.js';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
-import { appendable, runIfMain } from './bench-common.js';
+import {
+  appendable,
+  baselineLine,
+  benchLine,
+  notMeasuredLine,
+  REPLAY_GOAL,
+  runIfMain,
+  type BenchTable,
+} from './bench-common.js';
 
 /** The procedure of the benchmark's dossiers (birth registration) as the portal's catalogue has it. */
 const BIRTH = toPortalProcedure(DEFAULT_PROCEDURES.find((p) => p.MATTHC === '1.001193'))!;
@@ -392,17 +400,54 @@ export async function reconcileReplayBench(): Promise<{
         `${`${fmt(replay.rawHttpEventsPerSecond)} events/s`.padEnd(52)} ` +
         `${(replay.rawHttpEventsPerSecond / replay.rawEventsPerSecond).toFixed(2)}× raw read: the target's own ceiling`,
     );
-    const bound =
-      replay.ratio >= 0.5
-        ? ''
-        : ` — below the goal; ${replay.httpRatio.toFixed(2)}× the raw HTTP rate (${replay.callsPerDossier.toFixed(1)} calls per dossier)`;
+    const bound = ` (${replay.callsPerDossier.toFixed(1)} calls per dossier)`;
     console.log(
       `${`replay to portal, ${fmt(replay.dossiers)} dossiers × 5 events`.padEnd(50)} ` +
         `${`${fmt(replay.replayEventsPerSecond)} events/s (${fmt(replay.replayDossiersPerSecond)} dossiers/s)`.padEnd(52)} ` +
-        `${replay.ratio.toFixed(2)}× raw read (goal ≥ 0.5)${bound}`,
+        `${replay.httpRatio.toFixed(2)}× the raw HTTP ceiling (goal ≥ ${REPLAY_GOAL}), ${replay.ratio.toFixed(2)}× raw read${bound}`,
     );
   }
   return { reconciliation, replay };
 }
 
-runIfMain(import.meta.url, () => reconcileReplayBench());
+/**
+ * Reconciliation against its goal's bound (no same-run baseline for a duration); the replay per target
+ * against the target's own ceiling (goal ≥ 0.8×), the raw read of the log for information.
+ */
+export function reconcileReplayTables(f: {
+  reconciliation: ReconcileFigures;
+  replay: ReplayFigures;
+}): BenchTable[] {
+  const { reconciliation: r, replay: p } = f;
+  const ceiling = `raw calls, the same, ${CONCURRENCY} at a time (the target's ceiling)`;
+  const lines = [
+    'notMeasured' in r
+      ? notMeasuredLine('reconciliation scan vs bulk export', "the goal's bound", '< 60 s', r.notMeasured)
+      : benchLine(
+          `reconciliation scan, ${fmt(r.dossiers)} dossiers vs bulk export`,
+          r.seconds,
+          's',
+          { label: "the goal's bound (no same-run baseline)", figure: r.goalSeconds },
+          { ratio: { max: 1 }, text: '< 60 s' },
+        ),
+    ...('notMeasured' in p
+      ? [notMeasuredLine('replay to the portal', ceiling, `≥ ${REPLAY_GOAL}×`, p.notMeasured)]
+      : [
+          baselineLine(`raw store.readAll, pages of ${RAW_PAGE}`, p.rawEventsPerSecond, 'events/s'),
+          benchLine(`raw HTTP to the portal, the replay's calls`, p.rawHttpEventsPerSecond, 'events/s', {
+            label: 'raw store.readAll',
+            figure: p.rawEventsPerSecond,
+          }),
+          benchLine(
+            `replay to the portal, ${fmt(p.dossiers)} dossiers × 5 events`,
+            p.replayEventsPerSecond,
+            'events/s',
+            { label: ceiling, figure: p.rawHttpEventsPerSecond },
+            { ratio: { min: REPLAY_GOAL } },
+          ),
+        ]),
+  ];
+  return [{ benchmark: 'reconciliation and replay', lines }];
+}
+
+runIfMain(import.meta.url, () => reconcileReplayBench(), reconcileReplayTables);

@@ -10,8 +10,9 @@
  * on one hub in the same run.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import autocannon from 'autocannon';
 import { COMMUNE, PROVINCE, statusChanged, submitted } from '../support/events.js';
@@ -22,17 +23,24 @@ import {
   tempDir,
   waitForSubscribers,
 } from '../support/hub-process.js';
-import { httpIngest, type HttpIngestResult } from './bench-common.js';
-import { connectorsBench } from './connectors.js';
-import { kafkaBench } from './kafka.js';
-import { postgresBench } from './postgres.js';
-import { privacyBench } from './privacy.js';
-import { reconcileReplayBench } from './reconcile-replay.js';
-import { scopedReadsBench } from './scoped-reads.js';
-import { tracingBench } from './tracing.js';
-import { webhooksBench } from './webhooks.js';
+import {
+  baselineLine,
+  benchLine,
+  httpIngest,
+  textTable,
+  type BenchTable,
+  type HttpIngestResult,
+} from './bench-common.js';
+import { connectorsBench, connectorsTables } from './connectors.js';
+import { kafkaBench, kafkaTables } from './kafka.js';
+import { postgresBench, postgresTables } from './postgres.js';
+import { privacyBench, privacyMeasurements, privacyTables } from './privacy.js';
+import { reconcileReplayBench, reconcileReplayTables } from './reconcile-replay.js';
+import { scopedReadsBench, scopedReadsTables } from './scoped-reads.js';
+import { tracingBench, tracingMeasurements, tracingTables } from './tracing.js';
+import { webhooksBench, webhooksTables } from './webhooks.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** `BENCH_ONLY=ingest,postgres` runs only those parts (ingest, kafka, postgres, scoped-reads, connectors, reconcile-replay, webhooks, privacy, tracing). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const runs = (part: string): boolean => ONLY === undefined || ONLY.includes(part);
@@ -260,6 +268,11 @@ async function ingestBench(): Promise<Record<string, number>> {
       `${`  flood of ${f.what}`.padEnd(50)} ${fmt(f.served)} served, ${fmt(f.refused)} answered 429`,
     );
   return {
+    rawSqlite1: raw1,
+    rawSqlite100: raw100,
+    ingestSingle: single.eventsPerSecond,
+    ingestBatch: batched.eventsPerSecond,
+    ingestErrors: single.errors + batched.errors,
     singleRatio: single.eventsPerSecond / raw1,
     singleP99Ms: single.p99,
     batchRatio: batched.eventsPerSecond / raw100,
@@ -268,20 +281,171 @@ async function ingestBench(): Promise<Record<string, number>> {
   };
 }
 
+/** Single events against raw 1/commit, batches against raw 100/commit, the quiet client's p99 beside floods. */
+export function ingestTables(f: Record<string, number>): BenchTable[] {
+  return [
+    {
+      benchmark: 'HTTP ingest (SQLite)',
+      lines: [
+        baselineLine('raw node:sqlite, 1 event per durable commit', f.rawSqlite1, 'events/s'),
+        baselineLine('raw node:sqlite, 100 events per durable commit', f.rawSqlite100, 'events/s'),
+        benchLine(
+          'HTTP ingest, single events, 50 connections',
+          f.ingestSingle,
+          'events/s',
+          { label: 'raw 1 event/commit', figure: f.rawSqlite1 },
+          {
+            ratio: { min: 1.7 },
+            text: '≥ 1.7×, p99 < 25 ms',
+            met: (f.ingestSingle ?? 0) / (f.rawSqlite1 ?? 1) >= 1.7 && (f.singleP99Ms ?? Infinity) < 25,
+          },
+          `p99 ${f.singleP99Ms} ms`,
+        ),
+        benchLine(
+          'HTTP ingest, batches of 100, 8 connections',
+          f.ingestBatch,
+          'events/s',
+          { label: 'raw 100 events/commit', figure: f.rawSqlite100 },
+          { ratio: { min: 0.6 } },
+        ),
+        benchLine(
+          'quiet client 100 events/s beside two floods, p99',
+          f.quietUnderFloodP99Ms,
+          'ms',
+          { label: 'the quiet client alone, p99', figure: f.quietP99Ms },
+          { text: 'p99 < 50 ms', met: (f.quietUnderFloodP99Ms ?? Infinity) < 50 },
+        ),
+      ],
+    },
+  ];
+}
+
+/**
+ * A part of the suite: its name for `BENCH_ONLY`, what it runs, how its figures become tables, and
+ * how long it takes: `measurements` of BENCH_SECONDS each, plus `fixed` seconds (hubs and brokers
+ * started, logs filled; measured on the project's 2-core machine with BENCH_SECONDS=2, see
+ * BENCHMARKS.md) and `perMeasurement` seconds around each measurement (a fresh hub and its warm-up).
+ */
+interface Part {
+  name: string;
+  run(): Promise<object>;
+  tables(figures: object): BenchTable[];
+  cost: { measurements: () => number; fixed: number; perMeasurement?: number };
+}
+
+/** The seconds a part is expected to take with BENCH_SECONDS = `seconds`. */
+const estimate = (p: Part, seconds: number): number =>
+  p.cost.fixed + p.cost.measurements() * (seconds + (p.cost.perMeasurement ?? 0));
+
+/** Parts in the order they run; each prints its own detail lines, then its table. */
+const PARTS: Part[] = [
+  // raw ×2, a hub each for single events and batches, the quiet client alone and beside the floods
+  part('ingest', ingestBench, ingestTables, { measurements: () => 6, fixed: 22 }),
+  // the broker's start and the relay of BENCH_RELAY_EVENTS, then the latency for BENCH_SECONDS
+  part('kafka', () => kafkaBench(SECONDS), kafkaTables, { measurements: () => 1, fixed: 55 }),
+  // 1×32: raw, hub, Emmett; 100×1: raw, hub, Emmett; 100×4: hub, Emmett; raw 1,000
+  part('postgres', () => postgresBench(SECONDS), postgresTables, { measurements: () => 9, fixed: 5 }),
+  // appends with and without the index (2 × S/2 × 2), HTTP pages for 4 tokens; the 100,000-event logs
+  part('scoped-reads', () => scopedReadsBench(SECONDS), scopedReadsTables, {
+    measurements: () => 6,
+    fixed: 61,
+  }),
+  // 4 targets × (raw + connector), at least BENCH_SECONDS each; then the one-stop-shop's replay of
+  // BENCH_REPLAY_DOSSIERS and its raw ceiling
+  part('connectors', () => connectorsBench(SECONDS), connectorsTables, {
+    measurements: () => 8,
+    fixed: 40,
+  }),
+  // a fixed amount of work: 100,000 dossiers reconciled, 2,000 replayed
+  part('reconcile-replay', reconcileReplayBench, reconcileReplayTables, {
+    measurements: () => 0,
+    fixed: 60,
+  }),
+  // fan-out: 2 rounds × 2 sides of 100,000 deliveries; latency: 2 + BENCH_WEBHOOK_LATENCY_SECONDS
+  part('webhooks', webhooksBench, webhooksTables, { measurements: () => 0, fixed: 60 }),
+  part('privacy', () => privacyBench(SECONDS), privacyTables, {
+    measurements: privacyMeasurements,
+    fixed: 0,
+    perMeasurement: 7,
+  }),
+  part('tracing', () => tracingBench(SECONDS), tracingTables, {
+    measurements: tracingMeasurements,
+    fixed: 0,
+    perMeasurement: 7,
+  }),
+];
+
+function part<F extends object>(
+  name: string,
+  run: () => Promise<F>,
+  tables: (f: F) => BenchTable[],
+  cost: Part['cost'],
+): Part {
+  return { name, run, tables: (f) => tables(f as F), cost };
+}
+
+/** The machine the figures come from, written beside them. */
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    host: os.hostname(),
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+}
+
 async function main(): Promise<void> {
-  console.log(`lgsp-hub benchmarks (${SECONDS} s per measurement, node ${process.version})\n`);
-  const verdict = runs('ingest') ? await ingestBench() : {};
-  const kafka = runs('kafka') ? await kafkaBench(SECONDS) : {};
-  const postgres = runs('postgres') ? await postgresBench(SECONDS) : {};
-  const scopedReads = runs('scoped-reads') ? await scopedReadsBench(SECONDS) : {};
-  const connectors = runs('connectors') ? await connectorsBench(SECONDS) : {};
-  const reconcileReplay = runs('reconcile-replay') ? await reconcileReplayBench() : {};
-  const webhooks = runs('webhooks') ? await webhooksBench() : {};
-  const privacy = runs('privacy') ? await privacyBench(SECONDS) : {};
-  const tracing = runs('tracing') ? await tracingBench(SECONDS) : {};
+  const started = new Date();
+  const t0 = performance.now();
+  const chosen = PARTS.filter((q) => runs(q.name));
+  const expected = chosen.reduce((sum, p) => sum + estimate(p, SECONDS), 0);
   console.log(
-    `\n${JSON.stringify({ ...verdict, ...kafka, ...postgres, ...scopedReads, ...connectors, ...reconcileReplay, ...webhooks, ...privacy, ...tracing })}`,
+    `lgsp-hub benchmarks (${SECONDS} s per measurement, node ${process.version}); ` +
+      `expected about ${(expected / 60).toFixed(1)} min: ` +
+      chosen.map((p) => `${p.name} ${estimate(p, SECONDS).toFixed(0)} s`).join(', ') +
+      '\n',
   );
+  const results: {
+    part: string;
+    seconds: number;
+    expectedSeconds: number;
+    tables: BenchTable[];
+    figures: object;
+  }[] = [];
+  let figures: Record<string, unknown> = {};
+  for (const p of chosen) {
+    const t = performance.now();
+    const f = await p.run();
+    const seconds = (performance.now() - t) / 1000;
+    const tables = p.tables(f);
+    for (const table of tables) console.log(`\n${textTable(table)}`);
+    const expectedSeconds = estimate(p, SECONDS);
+    console.log(`(${p.name}: ${seconds.toFixed(0)} s, expected ${expectedSeconds.toFixed(0)} s)`);
+    results.push({ part: p.name, seconds, expectedSeconds, tables, figures: f });
+    figures = { ...figures, ...f };
+  }
+  const total = (performance.now() - t0) / 1000;
+  console.log('\nelapsed per part: ' + results.map((r) => `${r.part} ${r.seconds.toFixed(0)} s`).join(', '));
+  console.log(
+    `total: ${total.toFixed(0)} s (${(total / 60).toFixed(1)} min; expected ${(expected / 60).toFixed(1)} min)`,
+  );
+  const out = resolve(process.env.BENCH_RESULTS ?? join('bench-results', 'latest.json'));
+  mkdirSync(dirname(out), { recursive: true });
+  const document = {
+    startedAt: started.toISOString(),
+    seconds: total,
+    settings: { BENCH_SECONDS: SECONDS, BENCH_ONLY: ONLY ?? 'all' },
+    machine: machine(),
+    parts: results,
+  };
+  writeFileSync(out, `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`results written to ${out} (markdown: node dist/test/bench/report.js ${out})`);
+  // The figures of every part as one JSON line, last, as before the tables.
+  console.log(`\n${JSON.stringify(figures)}`);
 }
 
 main().catch((e: unknown) => {

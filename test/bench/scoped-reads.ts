@@ -39,7 +39,7 @@ import {
   waitForSubscribers,
 } from '../support/hub-process.js';
 import { claimBenchSchema, dropLeftoverBenchSchemas } from './bench-schemas.js';
-import { runIfMain } from './bench-common.js';
+import { baselineLine, benchLine, runIfMain, type BenchLine, type BenchTable } from './bench-common.js';
 
 const EVENTS = Math.max(10_000, Number(process.env.BENCH_SCOPED_EVENTS ?? 100_000));
 const URL = process.env.LGSP_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -578,4 +578,73 @@ scoped reads of the global log: ${fmt(log.dossiers.length * 4)} events, ${provin
   }
 }
 
-runIfMain(import.meta.url, () => scopedReadsBench(Number(process.env.BENCH_SECONDS ?? 10)));
+/**
+ * Each scope's page against the admin's page (no filter) of the same size on the same store (goal: a
+ * scope's page < 3× the admin's); the commune index's cost on appends; HTTP pages by token.
+ */
+export function scopedReadsTables(f: Record<string, number>): BenchTable[] {
+  const lines: BenchLine[] = [];
+  for (const [backend, name] of [
+    ['Sqlite', 'SQLite'],
+    ['Pg', 'PostgreSQL'],
+  ] as const) {
+    for (const limit of [100, 1000]) {
+      const admin = f[`scoped${backend}AdminMs${limit}`];
+      lines.push(baselineLine(`${name}, admin page of ${limit} (no filter)`, admin, 'ms/page'));
+      for (const key of Object.keys(f)) {
+        const scope = new RegExp(`^scoped${backend}(\\w+)Ms${limit}$`).exec(key)?.[1];
+        if (scope === undefined || scope === 'Admin') continue;
+        lines.push(
+          benchLine(
+            `${name}, ${scope} page of ${limit}`,
+            f[key],
+            'ms/page',
+            { label: 'the admin page', figure: admin },
+            { ratio: { max: 3 } },
+          ),
+        );
+      }
+    }
+  }
+  lines.push(
+    benchLine(
+      'SQLite append, 1 event per call, 1 caller, with events_by_commune',
+      f.appendSingleWithCommuneIndex,
+      'events/s',
+      {
+        label: 'without the index',
+        figure: (f.appendSingleWithCommuneIndex ?? 0) / (f.appendSingleWithCommuneIndexRatio ?? NaN),
+      },
+    ),
+    benchLine(
+      'SQLite append, 1 event per call, 50 callers, with events_by_commune',
+      f.appendSharedWithCommuneIndex,
+      'events/s',
+      {
+        label: 'without the index',
+        figure: (f.appendSharedWithCommuneIndex ?? 0) / (f.appendSharedWithCommuneIndexRatio ?? NaN),
+      },
+    ),
+  );
+  const adminHttp = f.scopedHttpAdminPagesPerSecond;
+  lines.push(baselineLine('HTTP GET /v1/events?limit=100, admin token', adminHttp, 'pages/s'));
+  for (const key of ['Commune', 'MedianCommune', 'SparseCommune'])
+    lines.push(
+      benchLine(
+        `HTTP GET /v1/events?limit=100, ${key} token`,
+        f[`scopedHttp${key}PagesPerSecond`],
+        'pages/s',
+        {
+          label: 'admin token',
+          figure: adminHttp,
+        },
+      ),
+    );
+  return [{ benchmark: 'scoped reads', lines }];
+}
+
+runIfMain(
+  import.meta.url,
+  () => scopedReadsBench(Number(process.env.BENCH_SECONDS ?? 10)),
+  scopedReadsTables,
+);

@@ -15,9 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { statusChanged, submitted } from '../support/events.js';
 import { createCommuneClient, startHubProcess, waitForSubscribers } from '../support/hub-process.js';
 import { OtlpReceiver } from '../support/otlp-receiver.js';
-import { httpIngest, runIfMain, type HttpIngestResult } from './bench-common.js';
+import { benchLine, httpIngest, runIfMain, type BenchTable, type HttpIngestResult } from './bench-common.js';
 
-const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 2);
 
 type TracingMode = 'absent' | 'off' | 'on';
 const MODES: readonly TracingMode[] = ['absent', 'off', 'on'];
@@ -83,6 +83,11 @@ async function measure(
   }
 }
 
+/** Hub measurements the tracing part makes with the settings of this run (each `seconds` long). */
+export function tracingMeasurements(): number {
+  return 2 * MODES.length * ROUNDS;
+}
+
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
@@ -117,6 +122,8 @@ export async function tracingBench(seconds: number): Promise<Record<string, numb
       }
       const rate = (mode: TracingMode) => mean(runs[mode].map((r) => r.eventsPerSecond));
       const p99 = (mode: TracingMode) => mean(runs[mode].map((r) => r.p99));
+      for (const mode of MODES)
+        figures[`tracing${mode[0]!.toUpperCase()}${mode.slice(1)}${shape.key}`] = rate(mode);
       figures[`tracingOff${shape.key}Ratio`] = rate('off') / rate('absent');
       figures[`tracingOn${shape.key}Ratio`] = rate('on') / rate('absent');
       console.log(
@@ -132,4 +139,21 @@ export async function tracingBench(seconds: number): Promise<Record<string, numb
   return figures;
 }
 
-runIfMain(import.meta.url, () => tracingBench(Number(process.env.BENCH_SECONDS ?? 10)));
+/** Tracing off (goal ≥ 0.95×) and on (reported) against the hub without `@opentelemetry/api`. */
+export function tracingTables(figures: Record<string, number>): BenchTable[] {
+  const lines = [
+    ['Single', 'single events, 50 connections'],
+    ['Batch', 'batches of 100, 8 connections'],
+  ].flatMap(([key, title]) => {
+    const absent = { label: 'tracing absent (API not loaded)', figure: figures[`tracingAbsent${key}`] };
+    return [
+      benchLine(`HTTP ingest, tracing off, ${title}`, figures[`tracingOff${key}`], 'events/s', absent, {
+        ratio: { min: 0.95 },
+      }),
+      benchLine(`HTTP ingest, tracing on, ${title}`, figures[`tracingOn${key}`], 'events/s', absent),
+    ];
+  });
+  return [{ benchmark: 'tracing on HTTP ingest', lines }];
+}
+
+runIfMain(import.meta.url, () => tracingBench(Number(process.env.BENCH_SECONDS ?? 10)), tracingTables);

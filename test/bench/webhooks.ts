@@ -18,9 +18,12 @@
  *   from a node:http client with keep-alive, 16 requests in flight per receiver (an agent of 16
  *   sockets per origin, as the hub's), timed the same way at the receivers. Rounds alternate who goes
  *   first, after an untimed warm-up of both.
+ * - Replay: then, on the same hub, a replay of the whole log to the first receiver's webhook through
+ *   the operator API, timed from the request to its last delivery; its ceiling is the same requests
+ *   POSTed raw to that receiver, 16 in flight (see `replayToWebhook`).
  * - Latency: a fresh hub with `LATENCY_ENDPOINTS` webhooks, an open-loop load of 500 single-event
  *   ingest POSTs per second (dossiers of 5 events, 250 dossiers open at a time, so a dossier's events
- *   are 0.5 s apart), 2 s of warm-up then `BENCH_WEBHOOK_LATENCY_SECONDS` (default 20) timed. A
+ *   are 0.5 s apart), 2 s of warm-up then `BENCH_WEBHOOK_LATENCY_SECONDS` (default 10) timed. A
  *   delivery's latency runs from the time its ingest POST was due (the schedule, so that a client
  *   falling behind is counted, not hidden) to the receiver reading its body; the ingest POSTs' own
  *   latency (due → 201) of the same run is the baseline. Both processes read one clock
@@ -38,7 +41,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { statusChanged, submitted } from '../support/events.js';
 import { createCommuneClient, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
-import { runIfMain } from './bench-common.js';
+import {
+  baselineLine,
+  benchLine,
+  notMeasuredLine,
+  REPLAY_GOAL,
+  runIfMain,
+  type BenchTable,
+} from './bench-common.js';
 
 const RECEIVERS = 100;
 const LATENCY_ENDPOINTS = 10;
@@ -49,7 +59,7 @@ const RATE = 100_000;
 const EVENTS = Math.max(100, Number(process.env.BENCH_WEBHOOK_EVENTS ?? 1000));
 const ROUNDS = 2;
 const LATENCY_RATE = 500;
-const LATENCY_SECONDS = Math.max(2, Number(process.env.BENCH_WEBHOOK_LATENCY_SECONDS ?? 20));
+const LATENCY_SECONDS = Math.max(2, Number(process.env.BENCH_WEBHOOK_LATENCY_SECONDS ?? 10));
 const LATENCY_WARM_UP_SECONDS = 2;
 const OPEN_DOSSIERS = 250;
 /** A dossier's lifecycle in the latency run: submitted, then these statuses. */
@@ -253,7 +263,9 @@ async function startHub(): Promise<HubProcess> {
   });
 }
 
-async function createWebhooks(hub: HubProcess, ports: readonly number[]): Promise<void> {
+/** Creates one webhook per receiver port; their ids, in the order of `ports`. */
+async function createWebhooks(hub: HubProcess, ports: readonly number[]): Promise<string[]> {
+  const ids: string[] = [];
   for (const port of ports) {
     const res = await fetch(`${hub.url}/v1/webhooks`, {
       method: 'POST',
@@ -265,7 +277,9 @@ async function createWebhooks(hub: HubProcess, ports: readonly number[]): Promis
       }),
     });
     if (res.status !== 201) throw new Error(`POST /v1/webhooks answered ${res.status}: ${await res.text()}`);
+    ids.push(((await res.json()) as { webhook: { id: string } }).webhook.id);
   }
+  return ids;
 }
 
 /** Ingests `count` submissions of new dossiers in batches of 100. */
@@ -347,13 +361,17 @@ function post(port: number, request: CapturedRequest): Promise<number> {
   });
 }
 
-/** Raw POSTs of `requests` to every receiver, `CONCURRENCY` in flight per receiver. */
-async function baselineRound(receivers: Receivers, requests: readonly CapturedRequest[]): Promise<Timed> {
-  const expected = requests.length * receivers.ports.length;
+/** Raw POSTs of `requests` to every receiver (or to `ports`), `CONCURRENCY` in flight per receiver. */
+async function baselineRound(
+  receivers: Receivers,
+  requests: readonly CapturedRequest[],
+  ports: readonly number[] = receivers.ports,
+): Promise<Timed> {
+  const expected = requests.length * ports.length;
   const done = receivers.arm(expected, 'count');
   let failed = 0;
   await Promise.all(
-    receivers.ports.map(async (port) => {
+    ports.map(async (port) => {
       let next = 0;
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
@@ -369,6 +387,60 @@ async function baselineRound(receivers: Receivers, requests: readonly CapturedRe
   return timed(await done, expected, 'baseline');
 }
 
+/** The replay's rate: the most the operator API takes, far above one receiver's ceiling here. */
+const REPLAY_RATE = 10_000;
+
+/** A replay to one webhook against its endpoint's ceiling, or why there is none. */
+export type WebhookReplayFigures =
+  | {
+      /** Deliveries per second from the replay's start to its last delivery at the receiver. */
+      replay: number;
+      /** The same requests POSTed raw to the same receiver, `CONCURRENCY` in flight. */
+      ceiling: number;
+      ratio: number;
+      events: number;
+    }
+  | { notMeasured: string };
+
+/**
+ * A replay of the whole log (`events` events, every one delivered already) to the first receiver's
+ * webhook through `POST /v1/admin/replays`, timed from the request to the last delivery at the
+ * receiver, whose requests are captured; then the same requests POSTed raw to the same receiver,
+ * `CONCURRENCY` in flight (the webhook's own concurrency), timed first → last delivery.
+ */
+async function replayToWebhook(
+  hub: HubProcess,
+  receivers: Receivers,
+  webhookId: string,
+  events: number,
+): Promise<WebhookReplayFigures> {
+  try {
+    const done = receivers.arm(events, 'count', true);
+    const started = now();
+    const res = await fetch(`${hub.url}/v1/admin/replays`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        target: `webhook:${webhookId}`,
+        scope: {},
+        confirm: true,
+        ratePerSecond: REPLAY_RATE,
+      }),
+    });
+    if (res.status !== 201)
+      throw new Error(`POST /v1/admin/replays answered ${res.status}: ${await res.text()}`);
+    const r = await done;
+    if (r.received !== events)
+      throw new Error(`the receiver got ${r.received} of ${events} replayed deliveries`);
+    const replay = events / ((r.last - started) / 1000);
+    const raw = await baselineRound(receivers, r.captured, receivers.ports.slice(0, 1));
+    const ceiling = raw.deliveries / raw.seconds;
+    return { replay, ceiling, ratio: replay / ceiling, events };
+  } catch (err) {
+    return { notMeasured: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 export interface WebhookFanOutFigures {
   /** Deliveries per second, raw POSTs. */
   baseline: number;
@@ -380,12 +452,14 @@ export interface WebhookFanOutFigures {
   /** Most connections a receiver saw in one round: the hub's, the baseline's. */
   hubConnections: number;
   baselineConnections: number;
+  /** A replay of the log to one webhook, against its endpoint's ceiling. */
+  replay: WebhookReplayFigures;
 }
 
 async function fanOut(receivers: Receivers): Promise<WebhookFanOutFigures> {
   const hub = await startHub();
   try {
-    await createWebhooks(hub, receivers.ports);
+    const webhookIds = await createWebhooks(hub, receivers.ports);
     // Far above the default client limit: the benchmark measures the delivery, not the limiter.
     const token = await createCommuneClient(hub, 'bench', '21040', ['--rate-limit', '1000000']);
     // Warm-up of both sides, discarded; the baseline sends the bodies and headers the hub sent.
@@ -419,6 +493,8 @@ async function fanOut(receivers: Receivers): Promise<WebhookFanOutFigures> {
       deliveries: hubSide.deliveries,
       hubConnections: hubSide.connections,
       baselineConnections: baseSide.connections,
+      // The log holds the warm-up's events and every round's.
+      replay: await replayToWebhook(hub, receivers, webhookIds[0]!, 200 + ROUNDS * EVENTS),
     };
   } finally {
     await hub.stop();
@@ -589,6 +665,12 @@ export async function webhooksBench(): Promise<{
     console.log(
       `${'hub, 100 webhooks, webhooks.concurrency 16'.padEnd(64)} ${`${fmt(f.hub)} deliveries/s`.padEnd(24)} ${f.ratio.toFixed(2)}× baseline (goal ≥ 0.7; ${f.hubConnections} connections per receiver)`,
     );
+    console.log(
+      'notMeasured' in f.replay
+        ? `replay to one webhook: not measured: ${f.replay.notMeasured}`
+        : `${`replay of ${fmt(f.replay.events)} events to one webhook, raw POSTs to it ${fmt(f.replay.ceiling)}/s`.padEnd(64)} ` +
+            `${`${fmt(f.replay.replay)} deliveries/s`.padEnd(24)} ${f.replay.ratio.toFixed(2)}× the ceiling (goal ≥ ${REPLAY_GOAL})`,
+    );
     const l = await latency(receivers);
     console.log(
       `\nwebhook latency — ${LATENCY_ENDPOINTS} webhooks, open loop of ${LATENCY_RATE} single-event POSTs/s ` +
@@ -608,5 +690,57 @@ export async function webhooksBench(): Promise<{
   }
 }
 
+/** Fan-out against raw POSTs (goal ≥ 0.7×); delivery latency against ingest's own latency, same run. */
+export function webhooksTables(f: {
+  webhookFanOut: WebhookFanOutFigures;
+  webhookLatency: WebhookLatencyFigures;
+}): BenchTable[] {
+  const { webhookFanOut: fan, webhookLatency: l } = f;
+  return [
+    {
+      benchmark: 'webhooks',
+      lines: [
+        baselineLine(
+          `raw POSTs, ${RECEIVERS} receivers × ${CONCURRENCY} in flight`,
+          fan.baseline,
+          'deliveries/s',
+        ),
+        benchLine(
+          `hub, ${RECEIVERS} webhooks, webhooks.concurrency ${CONCURRENCY}`,
+          fan.hub,
+          'deliveries/s',
+          { label: 'raw POSTs', figure: fan.baseline },
+          { ratio: { min: 0.7 } },
+        ),
+        benchLine(
+          `ingest POST → receiver, ${LATENCY_RATE} events/s, p99`,
+          l.p99,
+          'ms',
+          { label: 'ingest POST → 201 p99, same run', figure: l.ingestP99 },
+          { text: 'p99 < 100 ms', met: l.p99 < 100 && l.missing === 0 },
+          `${l.missing} missing`,
+        ),
+        'notMeasured' in fan.replay
+          ? notMeasuredLine(
+              'replay to a webhook endpoint',
+              `raw POSTs to the same receiver, ${CONCURRENCY} in flight (the target's ceiling)`,
+              `≥ ${REPLAY_GOAL}×`,
+              fan.replay.notMeasured,
+            )
+          : benchLine(
+              `replay to a webhook endpoint, ${fan.replay.events.toLocaleString('en-US')} events`,
+              fan.replay.replay,
+              'deliveries/s',
+              {
+                label: `raw POSTs to the same receiver, ${CONCURRENCY} in flight (the target's ceiling)`,
+                figure: fan.replay.ceiling,
+              },
+              { ratio: { min: REPLAY_GOAL } },
+            ),
+      ],
+    },
+  ];
+}
+
 if (process.argv[2] === '--receivers') receivers();
-else runIfMain(import.meta.url, webhooksBench);
+else runIfMain(import.meta.url, webhooksBench, webhooksTables);

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { paymentRef } from '#lgsp/connectors';
 import { getJson } from '../support/events.js';
 import { runDemo, eventually, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
+import { freePort } from '../support/postgres-processes.js';
 
 interface Played {
   dossierCode: string;
@@ -171,7 +173,7 @@ describe('npm run demo against the hub process', () => {
         '--client-role',
         'commune',
         '--mix',
-        'rejected=0,supplemented=0,withdrawn=0,payment-retried=0,birth=0.5',
+        'rejected=0,supplemented=0,withdrawn=0,payment-retried=0,payment-abandoned=0,birth=0.5',
         '--wait-timeout',
         '1500ms',
         '--poll-interval',
@@ -253,4 +255,97 @@ describe('npm run demo against the hub process', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--count: "many" must be an integer >= 1/);
   });
+});
+
+describe('npm run demo -- --connectors against the hub as npm start runs it (embedded simulators)', () => {
+  let hub: HubProcess;
+  let paymentsUrl = '';
+
+  beforeAll(async () => {
+    // npm start: every connector on, the simulators in the hub process (here on free ports).
+    const url = async () => `http://127.0.0.1:${await freePort()}`;
+    paymentsUrl = await url();
+    hub = await startHubProcess({
+      env: {
+        LGSP_SIMULATORS: 'embedded',
+        LGSP_CONNECTORS: 'all',
+        LGSP_PORTAL_URL: await url(),
+        LGSP_ONE_STOP_SHOP_URL: await url(),
+        LGSP_CIVIL_REGISTRY_URL: await url(),
+        LGSP_DVCLT_URL: await url(),
+        LGSP_PAYMENTS_URL: paymentsUrl,
+      },
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await hub?.stop();
+  });
+
+  it('plays abandoned payments as an explicit share: stopped (8) after the deadline, counted, exit 0; the platform leaves exactly those pending', async () => {
+    const dir = tempDir('lgsp-demo-abandoned-');
+    const run = await runDemo(
+      [
+        '--connectors',
+        '--count',
+        '40',
+        '--rate',
+        '0',
+        '--seed',
+        'e2e-abandoned',
+        '--mix',
+        'payment-abandoned=0.3',
+        '--payment-deadline',
+        '1s',
+        '--poll-interval',
+        '200ms',
+        '--wait-timeout',
+        '120s',
+        '--progress',
+        '0',
+        '--json',
+        '--dossiers-out',
+        join(dir, 'played.jsonl'),
+      ],
+      // the demo finds the payment platform where the hub's connector does
+      { LGSP_URL: hub.url, LGSP_TOKEN: hub.adminToken, LGSP_PAYMENTS_URL: paymentsUrl },
+    );
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr.slice(-3000) }).toEqual({
+      code: 0,
+      stderr: '',
+    });
+    const summary = JSON.parse(run.stdout) as {
+      ok: boolean;
+      lifecycles: { completed: number; failed: number; stalled: number };
+      variations: Record<string, number>;
+      finalStatuses: Record<string, number>;
+      connectors: { outcomes: Record<string, number>; stalled: unknown[]; paymentDeadlineMs: number };
+    };
+    const played = readPlayed(join(dir, 'played.jsonl')) as (Played & { outcomes: string[] })[];
+    const abandoned = played.filter((p) => p.variation === 'payment-abandoned');
+    expect(abandoned.length).toBeGreaterThan(0);
+    expect(summary).toMatchObject({
+      ok: true,
+      lifecycles: { completed: 40, failed: 0, stalled: 0 },
+      variations: { 'payment-abandoned': abandoned.length },
+      connectors: {
+        outcomes: { 'payment-abandoned': abandoned.length },
+        stalled: [],
+        paymentDeadlineMs: 1000,
+      },
+    });
+    expect(summary.finalStatuses['8']).toBeGreaterThanOrEqual(abandoned.length);
+
+    for (const p of abandoned) {
+      expect(p).toMatchObject({ finalStatus: 8, outcomes: ['payment-abandoned'] });
+      const res = await getJson(`${hub.url}/v1/dossiers/${p.dossierCode}`, hub.adminToken);
+      expect(res.body).toMatchObject({ status: 8, payment: { state: 'due' } });
+    }
+    // The platform holds every abandoned payment pending (the hub opened it), and no other.
+    const state = (await (await fetch(`${paymentsUrl}/_sim/state`)).json()) as {
+      payments: { MaThamChieu: string; TrangThaiGD: number }[];
+    };
+    const pending = state.payments.filter((x) => x.TrangThaiGD === 3).map((x) => x.MaThamChieu);
+    expect(pending.sort()).toEqual(abandoned.map((p) => paymentRef(p.dossierCode, 1)).sort());
+  }, 180_000);
 });

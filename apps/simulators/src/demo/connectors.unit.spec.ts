@@ -7,17 +7,26 @@ import type { AppendOutcome, DemoHub, DossierSnapshot } from './hub-client.js';
 import {
   CIVIL_REGISTRY_SOURCE,
   DEFAULT_MIX,
+  FEE_DEADLINE_NOTE,
   PAYMENT_SOURCE,
   STATUS,
   type AwaitStep,
   type Mix,
 } from './planner.js';
+import type { PaymentSandbox } from './payment-sandbox.js';
 import { DemoRunner, GivenClient, RunStats, type RunOptions } from './runner.js';
 import { externalOutcome, waitForOutcome } from './waiting.js';
 
 const units = AdminUnits.sample();
 const communes: Commune[] = units.provinces().flatMap((p) => units.communesOf(p.code));
-const NO_VARIATION: Mix = { ...DEFAULT_MIX, rejected: 0, supplemented: 0, withdrawn: 0, paymentRetried: 0 };
+const NO_VARIATION: Mix = {
+  ...DEFAULT_MIX,
+  rejected: 0,
+  supplemented: 0,
+  withdrawn: 0,
+  paymentRetried: 0,
+  paymentAbandoned: 0,
+};
 
 /** What the external systems do through the hub's connectors, one call per read of a dossier's view. */
 type ExternalSystems = (hub: FakeHub, dossierCode: string, stream: readonly StoredEvent[]) => void;
@@ -196,12 +205,18 @@ function options(overrides: Partial<RunOptions>): RunOptions {
     paymentAttempts: 3,
     waitTimeoutMs: 2000,
     pollMs: 1,
+    paymentDeadlineMs: 30,
     ...overrides,
   };
 }
 
 /** A runner of `options` whose hub is `systems`, and a seed whose lifecycles all satisfy `fits`. */
-function runner(systems: ExternalSystems, overrides: Partial<RunOptions>, fits: (r: DemoRunner) => boolean) {
+function runner(
+  systems: ExternalSystems,
+  overrides: Partial<RunOptions>,
+  fits: (r: DemoRunner) => boolean,
+  payments?: PaymentSandbox,
+) {
   const hub = new FakeHub(systems);
   for (let s = 0; s < 500; s++) {
     const stats = new RunStats();
@@ -211,6 +226,7 @@ function runner(systems: ExternalSystems, overrides: Partial<RunOptions>, fits: 
       communes,
       options({ ...overrides, seed: `s${s}` }),
       stats,
+      payments,
     );
     if (fits(r)) {
       hub.stats = stats;
@@ -346,6 +362,97 @@ describe('demo with connectors: payments', () => {
     await r.run();
     expect(r.dossiers[0]).toMatchObject({ finalStatus: STATUS.returned, outcomes: [] });
     expect(hub.reads).toBe(0);
+  });
+});
+
+describe('demo with connectors: abandoned payments', () => {
+  const abandoning = { mix: { ...NO_VARIATION, birth: 0, paymentAbandoned: 1 } };
+
+  /** The payment platform simulator's sandbox: the references the demo abandoned, and when. */
+  class Platform implements PaymentSandbox {
+    readonly abandoned: string[] = [];
+    /** Events in the fake hub at each abandon: the fee request must come after. */
+    readonly eventsBefore: number[] = [];
+    hub: FakeHub | undefined;
+    abandon(ref: string): Promise<void> {
+      this.abandoned.push(ref);
+      this.eventsBefore.push([...(this.hub?.streams.values() ?? [])].reduce((n, st) => n + st.length, 0));
+      return Promise.resolve();
+    }
+  }
+  /** `systems`, except that a payment the demo abandoned stays pending, as the simulator leaves it. */
+  const honouring =
+    (platform: Platform, systems: ExternalSystems): ExternalSystems =>
+    (hub, code, stream) => {
+      const n = stream.filter((e) => (e.data as { status?: number }).status === STATUS.feeDue).length;
+      if (!platform.abandoned.includes(platformRef(code, n))) systems(hub, code, stream);
+    };
+  const abandonedPlan = (r: DemoRunner, i = 0): boolean => r.plan(i).variation === 'payment-abandoned';
+
+  it('tells the platform before the fee request, waits out the deadline, then stops processing (8): counted, not stalled', async () => {
+    const platform = new Platform();
+    const {
+      hub,
+      runner: r,
+      stats,
+    } = runner(honouring(platform, payments(['paid'])), abandoning, abandonedPlan, platform);
+    platform.hub = hub;
+    const started = Date.now();
+    await r.run();
+    const [record] = r.dossiers;
+    const code = record?.dossierCode ?? '';
+    expect(Date.now() - started).toBeGreaterThanOrEqual(30);
+    expect(platform.abandoned).toEqual([platformRef(code, 1)]);
+    expect(platform.eventsBefore).toEqual([3]);
+    expect(record).toMatchObject({ finalStatus: STATUS.stopped, outcomes: ['payment-abandoned'], events: 5 });
+    expect(record?.stalled).toBeUndefined();
+    expect(hub.types(code)).toEqual(['dossier.submitted', '2', '4', '6', '8']);
+    expect(hub.streams.get(code)?.at(-1)?.data).toMatchObject({
+      status: STATUS.stopped,
+      previousStatus: STATUS.feeDue,
+      note: FEE_DEADLINE_NOTE,
+    });
+    expect(stats).toMatchObject({ completed: 1, failed: 0, stalled: 0, waiting: 0 });
+    expect(stats.variations.get('payment-abandoned')).toBe(1);
+    expect(stats.outcomes.get('payment-abandoned')).toBe(1);
+    expect(stats.finalStatuses.get(STATUS.stopped)).toBe(1);
+  });
+
+  it('still reports a payment no system decides as stalled, beside the abandoned ones', async () => {
+    const platform = new Platform();
+    const mixed = { mix: { ...NO_VARIATION, birth: 0, paymentAbandoned: 0.5 } };
+    const fits = (x: DemoRunner) =>
+      withFee(x, 4) &&
+      [0, 1, 2, 3].some((i) => abandonedPlan(x, i)) &&
+      [0, 1, 2, 3].some((i) => !abandonedPlan(x, i));
+    const { runner: r, stats } = runner(
+      honouring(platform, payments(['never'])),
+      { ...mixed, count: 4, waitTimeoutMs: 60, pollMs: 5 },
+      fits,
+      platform,
+    );
+    await r.run();
+    const abandoned = [0, 1, 2, 3].filter((i) => abandonedPlan(r, i)).length;
+    expect(stats).toMatchObject({ completed: abandoned, failed: 0, stalled: 4 - abandoned });
+    expect(stats.outcomes.get('payment-abandoned')).toBe(abandoned);
+    expect(stats.stalledList.every((x) => x.variation === 'completed' && x.waitingFor === 'payment')).toBe(
+      true,
+    );
+    expect(platform.abandoned).toHaveLength(abandoned);
+  });
+
+  it('fails the lifecycle when the platform settles a payment its citizen abandoned', async () => {
+    const platform = new Platform();
+    const { runner: r, stats } = runner(payments(['paid']), abandoning, abandonedPlan, platform);
+    await r.run();
+    expect(stats).toMatchObject({ completed: 0, failed: 1, stalled: 0 });
+    expect(stats.failures[0]).toMatch(/settled payment [0-9A-Za-z]+ \(paid\) that its citizen abandoned/);
+  });
+
+  it('fails the lifecycle when there is no payment platform to tell', async () => {
+    const { runner: r, stats } = runner(payments(['paid']), abandoning, abandonedPlan);
+    await r.run();
+    expect(stats.failures[0]).toMatch(/no payment platform to abandon a payment on/);
   });
 });
 

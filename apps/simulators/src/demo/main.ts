@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { AdminUnits, type Commune } from '#lgsp/contracts';
 import { HubClient } from './hub-client.js';
 import { USAGE, UsageError, parseOptions, type DemoOptions } from './options.js';
+import { PaymentPlatformSandbox } from './payment-sandbox.js';
 import { STATUS } from './planner.js';
 import { CreatedClients, DemoRunner, GivenClient, RunStats } from './runner.js';
 
@@ -67,6 +68,7 @@ function summary(
           connectors: {
             waitTimeoutMs: options.waitTimeoutMs,
             paymentAttempts: options.paymentAttempts,
+            paymentDeadlineMs: options.paymentDeadlineMs,
             // what the payment platform and the civil registry decided, through the hub
             outcomes: byName(stats.outcomes),
             // the first 1000 stalled lifecycles
@@ -109,7 +111,7 @@ function human(s: ReturnType<typeof summary>): string {
         Object.entries(s.connectors.outcomes)
           .map(([k, n]) => `${k} ${n}`)
           .join(', ') || 'no outcome'
-      }; stalled ${s.lifecycles.stalled ?? 0} (wait timeout ${s.connectors.waitTimeoutMs / 1000} s)`,
+      }; stalled ${s.lifecycles.stalled ?? 0} (wait timeout ${s.connectors.waitTimeoutMs / 1000} s; payments abandoned after a deadline of ${s.connectors.paymentDeadlineMs / 1000} s)`,
     );
     for (const x of s.connectors.stalled) {
       lines.push(
@@ -146,7 +148,14 @@ async function main(): Promise<number> {
     options.clientToken !== undefined
       ? new GivenClient(options.clientToken)
       : new CreatedClients(hub, options.adminToken ?? '', options.clientRole);
-  const runner = new DemoRunner(hub, clients, communes, options, stats);
+  const runner = new DemoRunner(
+    hub,
+    clients,
+    communes,
+    options,
+    stats,
+    new PaymentPlatformSandbox(options.paymentPlatform),
+  );
 
   const onSignal = (): void => {
     process.stderr.write('[demo] stopping: no new lifecycles, waiting for those in flight\n');

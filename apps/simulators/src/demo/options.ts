@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG } from '#lgsp/hub-config';
 import { DEFAULT_MIX, type Mix } from './planner.js';
 import type { RunOptions } from './runner.js';
 
@@ -27,9 +28,10 @@ How much and how fast:
   --step-delay MS        pause between two steps of one dossier (default 0)
   --mode MODE            structured (one event per request, default) or batch (--batch-size steps per request)
   --batch-size N         steps of a dossier per batch request (default 10)
-  --mix K=V,...          shares: rejected, supplemented, withdrawn, payment-retried, birth, online
+  --mix K=V,...          shares: rejected, supplemented, withdrawn, payment-retried, payment-abandoned
+                         (the citizen never pays: fee due 6, then 8 processing stopped), birth, online
                          (env LGSP_DEMO_MIX; default rejected=0.05,supplemented=0.1,withdrawn=0.03,
-                         payment-retried=0.05,birth=0.3,online=0.6)
+                         payment-retried=0.05,payment-abandoned=0.05,birth=0.3,online=0.6)
   --seed S               repeat a run's plans exactly (env LGSP_DEMO_SEED; default random, printed)
 External systems:
   --connectors           payments and civil-registry results come from the external systems through the
@@ -38,7 +40,15 @@ External systems:
                          fee request (6) it waits until the hub shows the payment paid (then finishes 9 and
                          returns 10) or failed (then requests the fee again, up to --payment-attempts
                          requests, then stops processing with 8); a birth registration, after 4, waits
-                         until the hub shows it finished (9: then returns 10) or rejected (3)
+                         until the hub shows it finished (9: then returns 10) or rejected (3); a
+                         payment-abandoned dossier: before its fee request the demo tells the payment
+                         platform simulator (--payment-platform) to leave that payment pending, waits
+                         --payment-deadline for it to stay undecided, then stops processing with 8
+  --payment-platform URL the payment platform simulator of the hub's connector, where the citizens of
+                         payment-abandoned dossiers abandon their payments (POST /_sim/payments/abandon)
+                         (env LGSP_PAYMENTS_URL, as the hub; default ${DEFAULT_CONFIG.connectors.payments.url})
+  --payment-deadline D   (--connectors) how long a payment-abandoned dossier waits after its fee request
+                         before the commune stops it (env LGSP_DEMO_PAYMENT_DEADLINE, default 5s)
   --wait-timeout D       a lifecycle waiting longer is reported as stalled (env LGSP_DEMO_WAIT_TIMEOUT,
                          default 120s)
   --poll-interval D      pause between two reads of a waiting dossier (env LGSP_DEMO_POLL_INTERVAL, default 1s)
@@ -51,7 +61,8 @@ Output:
                          --connectors the external outcomes, and why it stalled) as JSON lines
   --max-retries N        attempts after a 429, 503 or network error before giving up (default 10)
 
-Exit codes: 0 every lifecycle played; 1 a lifecycle failed (the reason is printed); 2 usage error;
+Exit codes: 0 every lifecycle played (abandoned payments included: they end in 8 as planned);
+1 a lifecycle failed (the reason is printed); 2 usage error;
 3 (--connectors) a lifecycle stalled waiting on an external system (listed in the summary);
 4 the hub could not be reached; 130 interrupted (SIGINT/SIGTERM: lifecycles posting are finished,
 those waiting on an external system are reported as stalled).`;
@@ -72,6 +83,8 @@ export interface DemoOptions extends RunOptions {
   json: boolean;
   dossiersOut: string | undefined;
   maxRetries: number;
+  /** The payment platform simulator where abandoned payments are declared. */
+  paymentPlatform: string;
   help: boolean;
 }
 
@@ -111,6 +124,7 @@ const MIX_KEYS: Record<string, keyof Mix> = {
   supplemented: 'supplemented',
   withdrawn: 'withdrawn',
   'payment-retried': 'paymentRetried',
+  'payment-abandoned': 'paymentAbandoned',
   birth: 'birth',
   online: 'online',
 };
@@ -135,10 +149,11 @@ export function parseMix(name: string, text: string | undefined): Mix {
     }
     mix[field] = share;
   }
-  const variations = mix.rejected + mix.supplemented + mix.withdrawn + mix.paymentRetried;
+  const variations =
+    mix.rejected + mix.supplemented + mix.withdrawn + mix.paymentRetried + mix.paymentAbandoned;
   if (variations > 1 + 1e-9) {
     throw new UsageError(
-      `${name}: rejected + supplemented + withdrawn + payment-retried is ${variations}, more than 1`,
+      `${name}: rejected + supplemented + withdrawn + payment-retried + payment-abandoned is ${variations}, more than 1`,
     );
   }
   return mix;
@@ -188,6 +203,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
         'wait-timeout': { type: 'string' },
         'poll-interval': { type: 'string' },
         'payment-attempts': { type: 'string' },
+        'payment-deadline': { type: 'string' },
+        'payment-platform': { type: 'string' },
         progress: { type: 'string' },
         json: { type: 'boolean' },
         'dossiers-out': { type: 'string' },
@@ -236,6 +253,13 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
   } catch {
     throw new UsageError(`--url: ${JSON.stringify(url)} is not a URL`);
   }
+  const paymentPlatform =
+    values['payment-platform'] ?? (env['LGSP_PAYMENTS_URL'] || DEFAULT_CONFIG.connectors.payments.url);
+  try {
+    new URL(paymentPlatform);
+  } catch {
+    throw new UsageError(`--payment-platform: ${JSON.stringify(paymentPlatform)} is not a URL`);
+  }
   const adminToken = values.token ?? (env['LGSP_TOKEN'] || localAdminToken(env));
   const clientToken = values['client-token'] ?? env['LGSP_CLIENT_TOKEN'] ?? undefined;
   const help = values.help === true;
@@ -267,6 +291,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
     waitTimeoutMs: duration('wait-timeout', 'LGSP_DEMO_WAIT_TIMEOUT', 120_000),
     pollMs: duration('poll-interval', 'LGSP_DEMO_POLL_INTERVAL', 1000),
     paymentAttempts: number(...flagOrEnv('payment-attempts', 'LGSP_DEMO_PAYMENT_ATTEMPTS'), 3, 1, true),
+    paymentDeadlineMs: duration('payment-deadline', 'LGSP_DEMO_PAYMENT_DEADLINE', 5000),
+    paymentPlatform,
     progressMs: number('--progress', values.progress, 1000, 0, true),
     json: values.json === true,
     dossiersOut: values['dossiers-out'],

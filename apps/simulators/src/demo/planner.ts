@@ -49,15 +49,19 @@ export const STATUS = {
  * - `supplemented`: documents requested during processing (5), then resumed (4) and completed;
  * - `withdrawn`: the applicant withdraws it after intake (7);
  * - `payment-retried`: the first payment fails, the second completes; then as `completed`
- *   (dossiers without a fee fall back to `completed`).
+ *   (dossiers without a fee fall back to `completed`);
+ * - `payment-abandoned`: the fee is requested (6) and the citizen never pays; after the payment
+ *   deadline the commune stops processing (8) (dossiers without a fee fall back to `completed`).
  */
-export type Variation = 'completed' | 'rejected' | 'supplemented' | 'withdrawn' | 'payment-retried';
+export type Variation =
+  'completed' | 'rejected' | 'supplemented' | 'withdrawn' | 'payment-retried' | 'payment-abandoned';
 export const VARIATIONS: readonly Variation[] = [
   'completed',
   'rejected',
   'supplemented',
   'withdrawn',
   'payment-retried',
+  'payment-abandoned',
 ];
 
 /** The share of each variation other than `completed` (which takes the rest), and of birth registrations. */
@@ -66,18 +70,24 @@ export interface Mix {
   supplemented: number;
   withdrawn: number;
   paymentRetried: number;
+  /** Share of dossiers whose citizen never pays the fee (the commune stops them after the deadline). */
+  paymentAbandoned: number;
   /** Share of dossiers that are birth registrations (procedure 1.001193). */
   birth: number;
   /** Share of dossiers submitted online (the rest in person, a few by post). */
   online: number;
 }
 
-/** The default mix: @defaultValue rejected 5%, supplemented 10%, withdrawn 3%, payment retried 5%, births 30%, online 60%. */
+/**
+ * The default mix: @defaultValue rejected 5%, supplemented 10%, withdrawn 3%, payment retried 5%,
+ * payment abandoned 5%, births 30%, online 60%.
+ */
 export const DEFAULT_MIX: Mix = {
   rejected: 0.05,
   supplemented: 0.1,
   withdrawn: 0.03,
   paymentRetried: 0.05,
+  paymentAbandoned: 0.05,
   birth: 0.3,
   online: 0.6,
 };
@@ -107,13 +117,31 @@ export type Step =
   | { kind: 'payment-completed'; attempt: number; transactionId: string; amount: number; bankCode: string }
   | { kind: 'civil-status-registered'; child: Child }
   | { kind: 'await-payment'; attempt: number; ifFailed: Step[] }
-  | { kind: 'await-civil-registry' };
+  | { kind: 'await-civil-registry' }
+  | { kind: 'abandon-payment'; attempt: number }
+  | { kind: 'await-payment-deadline'; attempt: number };
 
-/** The steps that wait instead of posting an event. */
-export type AwaitStep = Extract<Step, { kind: 'await-payment' | 'await-civil-registry' }>;
+/**
+ * The steps that wait instead of posting an event; `await-payment-deadline` (with connectors, after
+ * the fee request of a `payment-abandoned` dossier) waits out the payment deadline, during which the
+ * payment must stay undecided.
+ */
+export type AwaitStep = Extract<
+  Step,
+  { kind: 'await-payment' | 'await-civil-registry' | 'await-payment-deadline' }
+>;
 
 export const isAwait = (step: Step): step is AwaitStep =>
-  step.kind === 'await-payment' || step.kind === 'await-civil-registry';
+  step.kind === 'await-payment' ||
+  step.kind === 'await-civil-registry' ||
+  step.kind === 'await-payment-deadline';
+
+/**
+ * Whether the demo posts a step as an event: not a wait, and not `abandon-payment` (with connectors,
+ * before the fee request of a `payment-abandoned` dossier: the demo, playing the citizen, tells the
+ * payment platform's sandbox that this payment will never be made).
+ */
+export const postsEvent = (step: Step): boolean => !isAwait(step) && step.kind !== 'abandon-payment';
 
 /** How the lifecycles are planned. */
 export interface PlanOptions {
@@ -177,6 +205,7 @@ function pickVariation(rng: Random, mix: Mix, hasFee: boolean): Variation {
     ['supplemented', mix.supplemented],
     ['withdrawn', mix.withdrawn],
     [hasFee ? 'payment-retried' : 'completed', mix.paymentRetried],
+    [hasFee ? 'payment-abandoned' : 'completed', mix.paymentAbandoned],
   ];
   let r = rng.next();
   for (const [variation, share] of shares) {
@@ -191,6 +220,8 @@ export const feeRequestNote = (attempt: number): string =>
   `Thanh toán không thành công, đề nghị nộp phí lần ${attempt}`;
 /** The note of the stop (status 8) once every fee request failed. */
 export const FEE_NOT_PAID_NOTE = 'Công dân không hoàn thành nghĩa vụ tài chính, dừng xử lý hồ sơ';
+/** The note of the stop (status 8) of a `payment-abandoned` dossier: the payment deadline passed. */
+export const FEE_DEADLINE_NOTE = 'Quá hạn nộp phí, lệ phí, công dân không thanh toán: dừng xử lý hồ sơ';
 
 /**
  * Plans one dossier lifecycle. Pure: the same generator state, communes, mix and options give the
@@ -219,9 +250,11 @@ export function planLifecycle(
   const feeTotal = fees.reduce((sum, f) => sum + f.amount, 0);
   const drawn = pickVariation(rng, mix, feeTotal > 0);
   // With connectors the payment platform decides whether a payment fails, and the civil registry
-  // whether a birth dossier needs documents: those variations are played as `completed`.
+  // whether a birth dossier needs documents: those variations are played as `completed`; the
+  // registry finishes a birth dossier with no fee requested, so none is abandoned either.
   const variation: Variation =
-    options.connectors && (drawn === 'payment-retried' || (birth && drawn === 'supplemented'))
+    options.connectors &&
+    (drawn === 'payment-retried' || (birth && (drawn === 'supplemented' || drawn === 'payment-abandoned')))
       ? 'completed'
       : drawn;
   const online = rng.chance(mix.online);
@@ -299,33 +332,42 @@ export function planLifecycle(
         move(STATUS.processing, officer, 'Công dân đã bổ sung hồ sơ');
       }
       let awaitPayment: Extract<Step, { kind: 'await-payment' }> | undefined;
-      if (feeTotal > 0) {
+      if (variation === 'payment-abandoned') {
+        // The citizen never pays: with connectors the demo says so to the payment platform before
+        // the fee request (so that it leaves that payment pending) and waits out the deadline.
+        if (options.connectors) steps.push({ kind: 'abandon-payment', attempt: 1 });
         move(STATUS.feeDue, officer);
-        let attempt = 1;
-        if (variation === 'payment-retried') {
-          steps.push({ kind: 'payment-failed', attempt, reason: rng.pick(PAYMENT_FAILURES) });
-          attempt++;
+        if (options.connectors) steps.push({ kind: 'await-payment-deadline', attempt: 1 });
+        move(STATUS.stopped, officer, FEE_DEADLINE_NOTE);
+      } else {
+        if (feeTotal > 0) {
+          move(STATUS.feeDue, officer);
+          let attempt = 1;
+          if (variation === 'payment-retried') {
+            steps.push({ kind: 'payment-failed', attempt, reason: rng.pick(PAYMENT_FAILURES) });
+            attempt++;
+          }
+          const completed: Step = {
+            kind: 'payment-completed',
+            attempt,
+            transactionId: rng.digits(12),
+            amount: feeTotal,
+            bankCode: rng.pick(BANK_CODES),
+          };
+          if (options.connectors) {
+            awaitPayment = { kind: 'await-payment', attempt: 1, ifFailed: [] };
+            steps.push(awaitPayment);
+          } else {
+            steps.push(completed);
+          }
         }
-        const completed: Step = {
-          kind: 'payment-completed',
-          attempt,
-          transactionId: rng.digits(12),
-          amount: feeTotal,
-          bankCode: rng.pick(BANK_CODES),
-        };
-        if (options.connectors) {
-          awaitPayment = { kind: 'await-payment', attempt: 1, ifFailed: [] };
-          steps.push(awaitPayment);
-        } else {
-          steps.push(completed);
-        }
+        if (child !== undefined) steps.push({ kind: 'civil-status-registered', child });
+        const beforeFinished = steps.length;
+        move(STATUS.finished, signer);
+        move(STATUS.returned, receptionist);
+        if (awaitPayment !== undefined)
+          awaitPayment.ifFailed = afterFailedPayment(1, steps.slice(beforeFinished));
       }
-      if (child !== undefined) steps.push({ kind: 'civil-status-registered', child });
-      const beforeFinished = steps.length;
-      move(STATUS.finished, signer);
-      move(STATUS.returned, receptionist);
-      if (awaitPayment !== undefined)
-        awaitPayment.ifFailed = afterFailedPayment(1, steps.slice(beforeFinished));
     }
   }
 
@@ -421,7 +463,7 @@ function dateOfBirth(child: Child, receivedAt: Date): string {
 
 /**
  * The CloudEvent of one step of a plan (a step of its `steps` or of a failure branch).
- * @throws RangeError for a step that waits instead of posting.
+ * @throws RangeError for a step that posts nothing ({@link postsEvent}).
  */
 export function renderEvent(
   plan: DossierPlan,
@@ -523,6 +565,8 @@ export function renderEvent(
     }
     case 'await-payment':
     case 'await-civil-registry':
-      throw new RangeError(`step ${step.kind} of dossier plan ${plan.index} waits and has no event`);
+    case 'await-payment-deadline':
+    case 'abandon-payment':
+      throw new RangeError(`step ${step.kind} of dossier plan ${plan.index} posts no event`);
   }
 }

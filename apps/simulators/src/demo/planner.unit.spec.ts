@@ -3,12 +3,14 @@ import { AdminUnits, EventValidator, findRepoFile, type DossierSubmitted } from 
 import { BIRTH_REGISTRATION } from './catalogue.js';
 import {
   DEFAULT_MIX,
+  FEE_DEADLINE_NOTE,
   FEE_NOT_PAID_NOTE,
   STATUS,
   feeRequestNote,
   planLifecycle,
   renderEvent,
   renderStep,
+  postsEvent,
   type DossierPlan,
   type Step,
 } from './planner.js';
@@ -26,6 +28,7 @@ const units =
 const communes = units.provinces().flatMap((p) => units.communesOf(p.code));
 const validator = new EventValidator({ adminUnits: units });
 const AT = new Date('2025-11-23T02:15:00Z');
+const CTX = { dossierCode: 'X-251123-0001', at: AT, receivedAt: AT, id: 'x', expectedVersion: 0 };
 
 function render(plan: DossierPlan, code = `${plan.agencyCode}-251123-0042`) {
   return plan.steps.map((_, i) =>
@@ -61,7 +64,8 @@ describe('demo lifecycle planner', () => {
       const statuses = plan.steps.flatMap((s) => (s.kind === 'status' ? [s.status] : []));
       expect(plan.steps[0]).toEqual({ kind: 'submitted' });
       expect(statuses.at(-1)).toBe(plan.finalStatus);
-      const expectedFinal = { rejected: 3, withdrawn: 7 }[plan.variation as string] ?? STATUS.returned;
+      const expectedFinal =
+        { rejected: 3, withdrawn: 7, 'payment-abandoned': 8 }[plan.variation as string] ?? STATUS.returned;
       expect(plan.finalStatus).toBe(expectedFinal);
       let previous: number = STATUS.submitted;
       for (const step of plan.steps) {
@@ -124,6 +128,35 @@ describe('demo lifecycle planner', () => {
     });
     expect(onlyRejected.variation).toBe('rejected');
     expect(onlyRejected.steps).toHaveLength(2);
+  });
+
+  it('plays an abandoned payment as a fee request, then processing stopped (8) after the deadline', () => {
+    const abandoned = plans.filter((p) => p.variation === 'payment-abandoned');
+    const withFee = plans.filter((p) => p.fees.some((f) => f.amount > 0)).length;
+    expect(abandoned.length / withFee).toBeCloseTo(DEFAULT_MIX.paymentAbandoned, 1);
+    expect(abandoned.length).toBeGreaterThan(20);
+    for (const plan of abandoned) {
+      expect(plan.fees.some((f) => f.amount > 0)).toBe(true);
+      expect(plan.finalStatus).toBe(STATUS.stopped);
+      expect(plan.steps.map((s) => s.kind)).not.toContain('payment-completed');
+      expect(plan.steps.map((s) => s.kind)).not.toContain('civil-status-registered');
+      expect(plan.steps.slice(-2)).toEqual([
+        expect.objectContaining({ kind: 'status', status: STATUS.feeDue }),
+        expect.objectContaining({
+          kind: 'status',
+          status: STATUS.stopped,
+          previousStatus: STATUS.feeDue,
+          note: FEE_DEADLINE_NOTE,
+        }),
+      ]);
+    }
+    // no fee, nothing to abandon: the share falls back to completed
+    const noFee = plans.find((p) => p.fees.every((f) => f.amount === 0)) as DossierPlan;
+    const onlyAbandoned = planLifecycle(Random.forLifecycle('unit', noFee.index), noFee.index, communes, {
+      ...DEFAULT_MIX,
+      paymentAbandoned: 1,
+    });
+    expect(onlyAbandoned.variation).toBe('completed');
   });
 
   it('uses real communes, names with diacritics and dossier codes in the national shape', () => {
@@ -189,17 +222,15 @@ describe('lifecycles planned for the connectors', () => {
 
   /** The events of a path, with the stream versions the hub's own events would take. */
   function renderPath(plan: DossierPlan, steps: readonly Step[]) {
-    return steps
-      .filter((s) => s.kind !== 'await-payment' && s.kind !== 'await-civil-registry')
-      .map((step, i) =>
-        renderEvent(plan, step, {
-          dossierCode: `${plan.agencyCode}-251123-0042`,
-          at: new Date(AT.getTime() + i * 60_000),
-          receivedAt: AT,
-          id: `c-${plan.index}-${i}`,
-          expectedVersion: i,
-        }),
-      );
+    return steps.filter(postsEvent).map((step, i) =>
+      renderEvent(plan, step, {
+        dossierCode: `${plan.agencyCode}-251123-0042`,
+        at: new Date(AT.getTime() + i * 60_000),
+        receivedAt: AT,
+        id: `c-${plan.index}-${i}`,
+        expectedVersion: i,
+      }),
+    );
   }
 
   it('posts no payment or civil-status event and waits where the external systems decide', () => {
@@ -212,7 +243,9 @@ describe('lifecycles planned for the connectors', () => {
         expect(kinds).not.toContain('civil-status-registered');
         path.forEach((step, i) => {
           if (step.kind === 'status' && step.status === STATUS.feeDue) {
-            expect(path[i + 1]?.kind).toBe('await-payment');
+            expect(path[i + 1]?.kind).toBe(
+              plan.variation === 'payment-abandoned' ? 'await-payment-deadline' : 'await-payment',
+            );
           }
         });
       }
@@ -253,6 +286,28 @@ describe('lifecycles planned for the connectors', () => {
         }
       });
     }
+  });
+
+  it('abandons a payment at the platform before its fee request, then waits out the deadline and stops (8)', () => {
+    const abandoned = connected.filter((p) => p.variation === 'payment-abandoned');
+    expect(abandoned.length).toBeGreaterThan(20);
+    for (const plan of abandoned) {
+      expect(plan.procedure.code).not.toBe(BIRTH_REGISTRATION);
+      expect(plan.steps.slice(-4)).toEqual([
+        { kind: 'abandon-payment', attempt: 1 },
+        expect.objectContaining({ kind: 'status', status: STATUS.feeDue }),
+        { kind: 'await-payment-deadline', attempt: 1 },
+        expect.objectContaining({ kind: 'status', status: STATUS.stopped, note: FEE_DEADLINE_NOTE }),
+      ]);
+      expect(plan.steps.filter((s) => s.kind === 'await-payment')).toEqual([]);
+      expect(() => renderEvent(plan, { kind: 'abandon-payment', attempt: 1 }, { ...CTX })).toThrow(
+        /abandon-payment .* posts no event/,
+      );
+    }
+    // the same dossiers as without connectors
+    const alone = plans.filter((p) => p.variation === 'payment-abandoned').map((p) => p.index);
+    const births = new Set(plans.filter((p) => p.procedure.code === BIRTH_REGISTRATION).map((p) => p.index));
+    expect(abandoned.map((p) => p.index)).toEqual(alone.filter((i) => !births.has(i)));
   });
 
   it('leaves a birth dossier in processing to the civil registry, then returns the result', () => {

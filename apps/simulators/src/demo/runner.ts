@@ -8,10 +8,13 @@ import {
   type Problem,
   type ResponseRecorder,
 } from './hub-client.js';
+import { paymentRef } from '#lgsp/connectors';
+import type { PaymentSandbox } from './payment-sandbox.js';
 import {
   dossierDay,
   isAwait,
   planLifecycle,
+  postsEvent,
   renderEvent,
   type DossierPlan,
   type Mix,
@@ -179,6 +182,11 @@ export interface RunOptions {
   waitTimeoutMs: number;
   /** Pause between two reads of a waiting dossier's view. @defaultValue 1000 ms */
   pollMs: number;
+  /**
+   * With connectors: how long after the fee request of a `payment-abandoned` dossier the commune
+   * waits before it stops processing (8). @defaultValue 5000 ms
+   */
+  paymentDeadlineMs: number;
 }
 
 /** Everything counted during a run; the summary is a snapshot of it. */
@@ -312,6 +320,8 @@ export class DemoRunner {
     private readonly options: RunOptions,
     /** Shared with the HubClient, which records every answer and retry in it. */
     readonly stats: RunStats,
+    /** With connectors, where the citizens of `payment-abandoned` dossiers abandon their payments. */
+    private readonly payments?: PaymentSandbox,
   ) {
     this.eventPacer = new Pacer(options.eventRate);
   }
@@ -406,7 +416,7 @@ export class DemoRunner {
     let receivedAt = new Date();
     const segmentEnd = (steps: readonly Step[], from: number): number => {
       let to = from;
-      while (to < steps.length && to - from < chunk && !isAwait(steps[to] as Step)) to++;
+      while (to < steps.length && to - from < chunk && postsEvent(steps[to] as Step)) to++;
       return to;
     };
     const events = (steps: readonly Step[], from: number, to: number, version: number, at: Date) =>
@@ -454,19 +464,46 @@ export class DemoRunner {
 
     while (at < steps.length) {
       const step = steps[at] as Step;
+      if (step.kind === 'abandon-payment') {
+        // Before the fee request, so that the platform opens the payment as one that stays pending.
+        if (this.payments === undefined) {
+          throw new LifecycleError('no payment platform to abandon a payment on (payment-abandoned)');
+        }
+        await this.payments.abandon(paymentRef(dossierCode, step.attempt));
+        at++;
+        continue;
+      }
       if (isAwait(step)) {
         this.stats.waiting++;
         slots.release();
         let result;
         try {
           result = await waitForOutcome(this.hub, token, dossierCode, step, version, {
-            timeoutMs: this.options.waitTimeoutMs,
+            timeoutMs:
+              step.kind === 'await-payment-deadline'
+                ? this.options.paymentDeadlineMs
+                : this.options.waitTimeoutMs,
             pollMs: this.options.pollMs,
             signal: this.stopped.signal,
           });
         } finally {
           this.stats.waiting--;
           await slots.acquire();
+        }
+        if (step.kind === 'await-payment-deadline') {
+          if (result.kind === 'decided') {
+            throw new LifecycleError(
+              `dossier ${dossierCode}: the payment platform settled payment ${paymentRef(dossierCode, step.attempt)} (${result.outcome}) that its citizen abandoned; is the hub's payment platform the simulator the demo told (--payment-platform)?`,
+            );
+          }
+          if (result.reason === 'timeout') {
+            // The deadline passed with the payment still undecided: the commune stops processing.
+            outcomes.push('payment-abandoned');
+            this.stats.outcome('payment-abandoned');
+            version = Math.max(version, result.view?.streamVersion ?? 0);
+            at++;
+            continue;
+          }
         }
         if (result.kind === 'stalled') {
           return record({

@@ -2,7 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retryDelayMs } from './hub-client.js';
+import { PaymentPlatformSimulator } from '#lgsp/simulators';
 import { UsageError, parseOptions } from './options.js';
+import { PaymentPlatformSandbox } from './payment-sandbox.js';
+import { DEFAULT_MIX } from './planner.js';
 import { DossierCodes } from './runner.js';
 
 const AT = new Date('2025-11-23T02:15:00Z');
@@ -98,6 +101,39 @@ describe('demo options', () => {
     expect(() => parseOptions(['--payment-attempts', '0'], env)).toThrow(/^--payment-attempts: "0"/);
   });
 
+  it('reads the abandoned payments: their share, the payment deadline and the payment platform simulator', () => {
+    const env = { LGSP_TOKEN: 'a' };
+    expect(parseOptions([], env)).toMatchObject({
+      mix: { paymentAbandoned: DEFAULT_MIX.paymentAbandoned },
+      paymentDeadlineMs: 5000,
+      paymentPlatform: 'http://127.0.0.1:4104',
+    });
+    expect(DEFAULT_MIX.paymentAbandoned).toBeGreaterThan(0);
+    // the payment platform the hub's connector uses, read from the same variable as the hub
+    expect(
+      parseOptions(['--mix', 'payment-abandoned=0.2', '--payment-deadline', '2s'], {
+        ...env,
+        LGSP_PAYMENTS_URL: 'http://127.0.0.1:24104',
+      }),
+    ).toMatchObject({
+      mix: { paymentAbandoned: 0.2, rejected: DEFAULT_MIX.rejected },
+      paymentDeadlineMs: 2000,
+      paymentPlatform: 'http://127.0.0.1:24104',
+    });
+    expect(
+      parseOptions(['--payment-platform', 'http://sim:9'], { ...env, LGSP_PAYMENTS_URL: 'http://x:1' })
+        .paymentPlatform,
+    ).toBe('http://sim:9');
+    expect(parseOptions([], { ...env, LGSP_DEMO_PAYMENT_DEADLINE: '250ms' }).paymentDeadlineMs).toBe(250);
+    expect(() => parseOptions(['--payment-platform', 'nowhere'], env)).toThrow(
+      /^--payment-platform: "nowhere" is not a URL/,
+    );
+    expect(() => parseOptions(['--payment-deadline', '0'], env)).toThrow(/^--payment-deadline: "0"/);
+    expect(() => parseOptions(['--mix', 'payment-retried=0.5,payment-abandoned=0.6'], env)).toThrow(
+      /payment-abandoned is 1\.28, more than 1/,
+    );
+  });
+
   it('names the bad flag or variable', () => {
     const env = { LGSP_TOKEN: 'a' };
     expect(() => parseOptions(['--count', '0'], env)).toThrow(
@@ -108,5 +144,31 @@ describe('demo options', () => {
     expect(() => parseOptions(['--mix', 'lost=0.1'], env)).toThrow(/unknown share "lost"/);
     expect(() => parseOptions(['--communes', '2104'], env)).toThrow(/not a 5-digit code/);
     expect(() => parseOptions([], { LGSP_DATA_DIR: '/nonexistent' })).toThrow(/no token/);
+  });
+});
+
+describe('PaymentPlatformSandbox', () => {
+  const sim = new PaymentPlatformSimulator();
+  let url = '';
+  beforeAll(async () => {
+    ({ url } = await sim.start());
+  });
+  afterAll(() => sim.stop());
+
+  it('tells the payment platform simulator which payments their citizens abandon', async () => {
+    await new PaymentPlatformSandbox(url).abandon('D1ZT1');
+    // the payment is opened after: it stays pending (its plan says so)
+    expect(sim.abandon('D1ZT1')).toEqual({ MaThamChieu: 'D1ZT1', TrangThaiGD: null });
+  });
+
+  it('says what to do when the simulator cannot be reached or refuses', async () => {
+    await expect(new PaymentPlatformSandbox('http://127.0.0.1:9', 2000).abandon('D2ZT1')).rejects.toThrow(
+      /cannot tell the payment platform simulator at http:\/\/127\.0\.0\.1:9 that payment D2ZT1 is abandoned .*--payment-platform.*payment-abandoned=0/,
+    );
+    await expect(new PaymentPlatformSandbox(url).abandon('no-such-ref!')).resolves.toBeUndefined();
+    // an empty reference: the simulator answers 400 naming the field
+    await expect(new PaymentPlatformSandbox(url).abandon('')).rejects.toThrow(
+      /refused to leave payment {2}pending: 400 .*body\.MaThamChieu/,
+    );
   });
 });

@@ -1,14 +1,18 @@
 import type { DemoHub, DossierSnapshot } from './hub-client.js';
 import { STATUS, type AwaitStep } from './planner.js';
 
-/** What an external system decided, as the hub's dossier view shows it. */
-export type ExternalOutcome = 'paid' | 'payment-failed' | 'registry-finished' | 'registry-rejected';
+/**
+ * What an external system decided, as the hub's dossier view shows it; `payment-abandoned`: a
+ * payment the citizen abandoned stayed undecided until the payment deadline.
+ */
+export type ExternalOutcome =
+  'paid' | 'payment-failed' | 'payment-abandoned' | 'registry-finished' | 'registry-rejected';
 
 /** What an `await-*` step waits for, in the summary. */
 export type WaitingFor = 'payment' | 'civil-registry';
 
 export const waitingFor = (step: AwaitStep): WaitingFor =>
-  step.kind === 'await-payment' ? 'payment' : 'civil-registry';
+  step.kind === 'await-civil-registry' ? 'civil-registry' : 'payment';
 
 /**
  * The outcome a dossier view shows for a waiting step, or undefined while there is none yet.
@@ -21,7 +25,7 @@ export function externalOutcome(
   writtenVersion: number,
 ): ExternalOutcome | undefined {
   if (view.streamVersion < writtenVersion) return undefined;
-  if (step.kind === 'await-payment') {
+  if (step.kind !== 'await-civil-registry') {
     if (view.payment.state === 'paid') return 'paid';
     if (view.payment.state === 'failed') return 'payment-failed';
     return undefined;

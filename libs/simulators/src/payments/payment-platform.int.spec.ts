@@ -259,6 +259,45 @@ describe('PaymentPlatformSimulator over HTTP', () => {
     expect((await send('QUERY', { MaThamChieu: 'REFnone' })).body.MaLoi).toBe('03');
   });
 
+  it('leaves exactly the payments a citizen abandons pending for ever, abandoned before or after their INIT', async () => {
+    await request(url, 'PUT', '/_sim/config', {
+      outcomes: { success: 1 },
+      pendingPolls: { min: 0, max: 0 },
+      resolveAfterMs: { min: 20, max: 40 },
+    });
+    const before = await request(url, 'POST', '/_sim/payments/abandon', { MaThamChieu: 'REFA1' });
+    expect(before.body).toEqual({ MaThamChieu: 'REFA1', TrangThaiGD: null });
+    await send('INIT', { MaThamChieu: 'REFA1', SoTien: 1000 });
+    await send('INIT', { MaThamChieu: 'REFA2', SoTien: 1000 });
+    await send('INIT', { MaThamChieu: 'REFOK', SoTien: 1000 });
+    const after = await request(url, 'POST', '/_sim/payments/abandon', { MaThamChieu: 'REFA2' });
+    expect(after.body).toEqual({ MaThamChieu: 'REFA2', TrangThaiGD: 3 });
+    await new Promise((r) => setTimeout(r, 100));
+    await sim.settled();
+    for (const ref of ['REFA1', 'REFA2']) {
+      for (let i = 0; i < 3; i++)
+        expect((await send('QUERY', { MaThamChieu: ref })).body.TrangThaiGD).toBe(3);
+    }
+    expect((await send('QUERY', { MaThamChieu: 'REFOK' })).body.TrangThaiGD).toBe(1);
+    expect(receiver.received).toEqual([expect.objectContaining({ MaThamChieu: 'REFOK', MaLoi: '00' })]);
+    // a settled payment cannot be abandoned; a body without a reference is refused
+    const settled = await request(url, 'POST', '/_sim/payments/abandon', { MaThamChieu: 'REFOK' });
+    expect([settled.status, settled.body.MaLoi]).toEqual([400, '01']);
+    expect(settled.body.MoTaLoi).toMatch(/REFOK: already settled \(TrangThaiGD 1\)/);
+    expect((await request(url, 'POST', '/_sim/payments/abandon', {})).status).toBe(400);
+    // resolve still settles an abandoned payment (the citizen pays after all)
+    await request(url, 'POST', '/_sim/payments/resolve', { MaThamChieu: 'REFA1', TrangThaiGD: 1 });
+    expect((await send('QUERY', { MaThamChieu: 'REFA1' })).body.TrangThaiGD).toBe(1);
+  });
+
+  it('leaves no payment pending for ever by default', () => {
+    expect(new PaymentPlatformSimulator().state().config.outcomes).toEqual({
+      success: 8,
+      failed: 1,
+      pending: 0,
+    });
+  });
+
   it('resolves by itself after resolveAfterMs and sends the callback', async () => {
     await request(url, 'PUT', '/_sim/config', { resolveAfterMs: { min: 20, max: 40 } });
     await send('INIT', { MaThamChieu: 'REFT', SoTien: 1000 });

@@ -27,7 +27,11 @@ export interface PaymentConfig {
   secret: string;
   /** Seed of the payment plans; @defaultValue 1 */
   seed: number;
-  /** Relative weights of how payments end; `pending` stays pending. @defaultValue 8 / 1 / 1 */
+  /**
+   * Relative weights of how payments end; `pending` stays pending for ever (a citizen who never pays).
+   * @defaultValue 8 / 1 / 0: a payment stays pending for ever only when asked, by this weight or for one
+   * payment with {@link PaymentPlatformSimulator.abandon}
+   */
   outcomes: { success: number; failed: number; pending: number };
   /** QUERYs answered pending before the result; @defaultValue 0–2 */
   pendingPolls: { min: number; max: number };
@@ -84,6 +88,8 @@ export class PaymentPlatformSimulator extends Simulator {
   private config: PaymentConfig = defaultPaymentConfig();
   private random = mulberry32(this.config.seed);
   private payments = new Map<string, Payment>();
+  /** `MaThamChieu`s whose citizen will not pay (see {@link abandon}). */
+  private abandoned = new Set<string>();
   private callbacks: SentCallback[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private inFlight = new Set<Promise<void>>();
@@ -131,9 +137,28 @@ export class PaymentPlatformSimulator extends Simulator {
     return payment;
   }
 
+  /**
+   * The citizen will not pay `maThamChieu`: its payment, opened before or after this call, stays
+   * pending (`TrangThaiGD` 3) for ever, whatever the outcome weights (only {@link resolve} settles it).
+   * The scripted counterpart of the `pending` weight, for a caller that plays the citizens and must
+   * know which payments are abandoned (the demo). A payment already settled cannot be abandoned.
+   */
+  abandon(maThamChieu: string): { MaThamChieu: string; TrangThaiGD: number | null } {
+    const payment = this.payments.get(maThamChieu);
+    if (payment !== undefined && payment.TrangThaiGD !== TRANSACTION_STATUS.pending) {
+      throw new SimInputError(
+        `MaThamChieu ${maThamChieu}: already settled (TrangThaiGD ${payment.TrangThaiGD}), cannot be abandoned`,
+      );
+    }
+    this.abandoned.add(maThamChieu);
+    if (payment !== undefined) payment.plan.outcome = 'pending';
+    return { MaThamChieu: maThamChieu, TrangThaiGD: payment?.TrangThaiGD ?? null };
+  }
+
   protected clear(): void {
     this.cancelTimers();
     this.payments.clear();
+    this.abandoned.clear();
     this.callbacks = [];
     this.transactions = 0;
     this.random = mulberry32(this.config.seed);
@@ -155,6 +180,9 @@ export class PaymentPlatformSimulator extends Simulator {
       const status = body.TrangThaiGD;
       if (status !== 1 && status !== 4) throw new SimInputError('body.TrangThaiGD: expected 1 or 4');
       return json(200, this.resolve(requiredText(body, 'MaThamChieu', 'body'), status));
+    }
+    if (route === 'POST /_sim/payments/abandon') {
+      return json(200, this.abandon(requiredText(record(req.body, 'body'), 'MaThamChieu', 'body')));
     }
     if (route === 'POST /_sim/tamper') return json(200, this.tamper(record(req.body, 'body')));
     if (route === 'POST /_sim/forge-callback') {
@@ -292,8 +320,9 @@ export class PaymentPlatformSimulator extends Simulator {
       const bank = this.random();
       const { outcomes, pendingPolls, resolveAfterMs } = this.config;
       const total = outcomes.success + outcomes.failed + outcomes.pending;
-      const outcome =
-        u * total < outcomes.success
+      const outcome = this.abandoned.has(maThamChieu)
+        ? 'pending'
+        : u * total < outcomes.success
           ? 'success'
           : u * total < outcomes.success + outcomes.failed
             ? 'failed'
@@ -336,8 +365,10 @@ export class PaymentPlatformSimulator extends Simulator {
     if (outcome === 'pending' || resolveAfterMs === null) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (payment.TrangThaiGD === TRANSACTION_STATUS.pending)
-        this.settle(payment, outcome === 'success' ? 1 : 4);
+      // The plan may have become pending since (abandon).
+      const planned = payment.plan.outcome;
+      if (payment.TrangThaiGD === TRANSACTION_STATUS.pending && planned !== 'pending')
+        this.settle(payment, planned === 'success' ? 1 : 4);
     }, resolveAfterMs);
     timer.unref();
     this.timers.add(timer);
@@ -517,7 +548,7 @@ export function defaultPaymentConfig(): PaymentConfig {
   return {
     secret: 'lgsp-dev-secret',
     seed: 1,
-    outcomes: { success: 8, failed: 1, pending: 1 },
+    outcomes: { success: 8, failed: 1, pending: 0 },
     pendingPolls: { min: 0, max: 2 },
     resolveAfterMs: { min: 100, max: 1000 },
     callbackRetries: 2,
