@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { describeClientExample } from '../support/client-examples.js';
+import { describeClientExample } from '../support/client-examples.testing.js';
 import { REPO_ROOT } from '../support/hub-process.js';
 
 /**

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { describeClientExample } from '../support/client-examples.js';
+import { describeClientExample } from '../support/client-examples.testing.js';
 import { REPO_ROOT } from '../support/hub-process.js';
 
 /** The functions the PHP examples take from php-cli's bundled extensions (no curl, no Composer). */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { describeClientExample } from '../support/client-examples.js';
+import { describeClientExample } from '../support/client-examples.testing.js';
 
 /** examples/python: the standard library only (no package registry for Python is reachable here). */
 describeClientExample({
