@@ -320,7 +320,8 @@ export async function sharedKafka(): Promise<KafkaBroker> {
   }
 }
 
-async function freePort(preferred?: number): Promise<number> {
+/** A TCP port free on 127.0.0.1 now (`preferred` when it is), for a server a test starts. */
+export async function freePort(preferred?: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
