@@ -1,4 +1,5 @@
-// Three tiers, selected by file suffix: *.unit.spec.ts, *.int.spec.ts, *.e2e.spec.ts.
+// Three tiers, selected by file suffix: *.unit.spec.ts, *.int.spec.ts, *.e2e.spec.ts; and the fault
+// suite, *.faults.spec.ts.
 const swc = [
   '@swc/jest',
   {
@@ -43,5 +44,8 @@ export default {
       displayName: 'e2e',
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'],
     },
+    // The fault suite (`npm run test:faults`): hub processes killed, stores and brokers failed under
+    // load; each fault starts what it needs (its own brokers and databases), so no global setup.
+    { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts'] },
   ],
 };

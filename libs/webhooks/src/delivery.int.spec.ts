@@ -149,6 +149,7 @@ let seq = 0;
 async function hub(
   settings: Partial<WebhookDeliverySettings> = {},
   serviceSettings: Partial<WebhookServiceSettings> = {},
+  clock?: { now(): number },
 ) {
   const events = SqliteEventStore.open({ file: join(dir, 'events.db') });
   const db = SqliteDatabase.open(':memory:');
@@ -164,6 +165,7 @@ async function hub(
       logger,
       sender: new WebhookSender({ allowInsecureTargets: true, timeoutMs: 2000 }),
       settings: { retryDelaysMs: [50, 100, 200], pollMs: 50, jitter: 0, ...settings },
+      ...(clock ? { clock } : {}),
     });
     const subscriptions = new Subscriptions({
       store: events,
@@ -291,6 +293,25 @@ describe('WebhookDelivery', () => {
         [a2, 1, 204, 'delivered'],
       ]),
     );
+  });
+
+  it('does not wait out a wall clock stepped back while a retry is pending', async () => {
+    // The process's wall clock: two hours back 100 ms after the first try failed (its retry then
+    // scheduled), as an NTP step would.
+    let offset = 0;
+    const h = await hub({ retryDelaysMs: [400, 400] }, {}, { now: () => Date.now() + offset });
+    const r = await receiver();
+    await h.service.create(admin, { url: r.url });
+    r.answer = () => {
+      if (r.received.length > 1) return { status: 200 };
+      setTimeout(() => (offset = -2 * 3_600_000), 100);
+      return { status: 503 };
+    };
+    const a1 = await h.append('A');
+    await eventually(() => r.received.length === 2);
+    expect(r.positions('A')).toEqual([a1, a1]);
+    // Retried after its delay, not two hours later.
+    expect(r.received[1]!.at - r.received[0]!.at).toBeLessThan(2000);
   });
 
   it('keeps each dossier in order through a retry while other dossiers flow, with the same webhook-id', async () => {

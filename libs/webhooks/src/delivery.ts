@@ -563,6 +563,10 @@ export class WebhookDelivery implements Subscriber {
       return;
     }
     if (ep.inFlight.has(stream) || head.state === 'parked') return;
+    // No try is scheduled further ahead than the schedule's longest delay (its jitter included): one
+    // that is means the wall clock stepped back since; it is brought within that delay, not waited out.
+    const latest = this.now() + Math.ceil(this.longestDelayMs * (1 + this.settings.jitter));
+    if (head.nextAt > latest) head.nextAt = latest;
     if (head.nextAt <= this.now()) ep.ready.add(stream);
     else {
       ep.waiting.add(stream);

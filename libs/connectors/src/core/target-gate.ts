@@ -69,6 +69,9 @@ export interface TargetGateOptions {
  *    that fails `maxAttempts`-th parks the pair with its reason.
  * 4. An open circuit refuses without calling the target: that waits for the cool-down and is not an
  *    attempt, so an outage holds the deliveries instead of parking every dossier that arrives during it.
+ *    A failed trial call of the half-open circuit is not one either (it probes the target, not the
+ *    dossier): the dossier in flight when the target went down is held through an outage of any
+ *    length, not parked after `maxAttempts` cool-downs.
  *
  * `fn` must throw ConnectorErrors (see classifyHttpStatus, classifyNetworkError, mappingError); any
  * other error is a bug of the hub, not of the dossier or the target, and is thrown on unchanged.
@@ -108,15 +111,19 @@ export class TargetGate {
       return { status: 'parked', attempts: 0 };
     }
     let attempts = 0;
+    /** Attempts that were the half-open circuit's trial call and failed: the target's, not the dossier's. */
+    let failedTrials = 0;
     for (;;) {
       signal?.throwIfAborted();
       await limiter?.acquire(signal);
       let value: T;
       let counted = false;
+      let trial = false;
       let calledAt = 0;
       try {
         value = await breaker.call(() => {
           counted = true;
+          trial = breaker.state === 'half-open';
           attempts++;
           this.listener.attempt?.({ ...delivery, target, attempt: attempts });
           calledAt = this.clock.now();
@@ -130,7 +137,8 @@ export class TargetGate {
           seconds: counted ? (this.clock.now() - calledAt) / 1000 : 0,
         });
         if (err.code === 'rate-limited') limiter?.slowDown(err.retryAfterMs);
-        if (err.kind === 'data' || (counted && attempts >= this.policy.maxAttempts))
+        if (trial && err.kind !== 'data') failedTrials++;
+        if (err.kind === 'data' || (counted && !trial && attempts - failedTrials >= this.policy.maxAttempts))
           return this.park(delivery, err, attempts);
         // An open circuit is not an attempt: the delay grows with the attempts made, at least the cool-down.
         const delayMs = retryDelay(Math.max(1, attempts), this.policy, err.retryAfterMs, this.random);

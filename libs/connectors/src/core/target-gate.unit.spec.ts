@@ -221,6 +221,26 @@ describe('TargetGate', () => {
     expect(tookMs).toBe(9000);
   });
 
+  it('holds a dossier through an outage longer than its attempts: a failed trial call of the half-open circuit is not one', async () => {
+    // maxAttempts 4, failureThreshold 3, cool-down 10 s: down for 100 s, ten trial calls fail.
+    const { gate, clock, log } = setup();
+    const upAt = clock.now() + 100_000;
+    let calls = 0;
+    const { result } = await runFor(
+      clock,
+      gate.run({ dossier: 'D1', position: 1 }, async () => {
+        calls++;
+        if (clock.now() < upAt) throw down();
+        return 'ok';
+      }),
+      200_000,
+    );
+    expect(result).toMatchObject({ status: 'delivered', value: 'ok' });
+    expect(log.filter((l) => l.startsWith('parked'))).toEqual([]);
+    expect(log.filter((l) => l === 'circuit half-open→open').length).toBeGreaterThanOrEqual(5);
+    expect(calls).toBeGreaterThan(RETRY.maxAttempts);
+  });
+
   it('tells each call’s outcome and duration, and a refusal by the open circuit as a call of no time', async () => {
     const calls: string[] = [];
     const { gate, clock, breaker } = setup({
