@@ -96,6 +96,15 @@ describe('personal data in logs', () => {
     expect(maskText(text)).toBe(text);
   });
 
+  it('leaves UUIDs whole even where their digit groups look like a phone or ID number', () => {
+    const ids = ['201b0912-3427-4f16-ac7c-746c2d1ce259', '0a1b2c3d-0912-4345-8678-123456789012'];
+    for (const id of ids) {
+      expect(maskText(`replay ${id} of 0912345678`)).toBe(`replay ${id} of *******678`);
+      expect(redact({ replay: id })).toEqual({ replay: id });
+    }
+    expect(maskText('x0912-3427-4f16-ac7c-746c2d1ce259')).not.toContain('0912-3427');
+  });
+
   it('masks bearer tokens, hub tokens and secrets in query strings', () => {
     const token = 'lgsp_' + 'A1b2-C3d4_'.repeat(4) + 'xyz';
     const masked = maskText(

@@ -64,8 +64,25 @@ export function maskIdNumbers(text: string): string {
   return text.replace(ID_RUN, (m) => `${'*'.repeat(m.length - 3)}${m.slice(-3)}`);
 }
 
+/**
+ * A UUID (event, replay, erasure and request ids) is no personal data, yet its digit groups can look
+ * like a phone number (`…0912-3427…`) or hold a 12-digit run; UUIDs are left whole.
+ */
+const UUID =
+  /(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])/g;
+
 /** Masks ID numbers, phone numbers (keeping their last 3 digits, as for IDs) and tokens in free text. */
 export function maskText(text: string): string {
+  let out = '';
+  let from = 0;
+  for (const m of text.matchAll(UUID)) {
+    out += maskFreeText(text.slice(from, m.index)) + m[0];
+    from = m.index + m[0].length;
+  }
+  return from === 0 ? maskFreeText(text) : out + maskFreeText(text.slice(from));
+}
+
+function maskFreeText(text: string): string {
   return maskIdNumbers(text)
     .replace(PHONE, (m) => m.replace(DIGIT_BEFORE_LAST_THREE, '*'))
     .replace(EMAIL, MASK)
