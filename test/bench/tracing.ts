@@ -121,7 +121,7 @@ export async function tracingBench(seconds: number): Promise<Record<string, numb
         }
       }
       const rate = (mode: TracingMode) => mean(runs[mode].map((r) => r.eventsPerSecond));
-      const p99 = (mode: TracingMode) => mean(runs[mode].map((r) => r.p99));
+      const p99 = (mode: TracingMode) => Math.round(mean(runs[mode].map((r) => r.p99)));
       for (const mode of MODES)
         figures[`tracing${mode[0]!.toUpperCase()}${mode.slice(1)}${shape.key}`] = rate(mode);
       figures[`tracingOff${shape.key}Ratio`] = rate('off') / rate('absent');
