@@ -148,6 +148,13 @@ export class CircuitBreaker {
     return this.current;
   }
 
+  /** What is left of the cool-down of an open circuit (0 when it is not open, or the cool-down passed). */
+  get coolDownRemainingMs(): number {
+    return this.current === 'open'
+      ? Math.max(0, this.openedAt + this.options.coolDownMs - this.clock.now())
+      : 0;
+  }
+
   /** Listens to every change of state; returns the function that stops listening. */
   onTransition(listener: (t: CircuitTransition) => void): () => void {
     this.listeners.add(listener);
@@ -179,13 +186,11 @@ export class CircuitBreaker {
       this.trialsStarted++;
       return this.epoch;
     }
-    const remaining =
-      this.current === 'open' ? Math.max(0, this.openedAt + this.options.coolDownMs - this.clock.now()) : 0;
     throw new ConnectorError(`the circuit to ${this.target} is ${this.current}: not calling it`, {
       kind: 'retriable',
       code: 'circuit-open',
       target: this.target,
-      retryAfterMs: remaining,
+      retryAfterMs: this.coolDownRemainingMs,
     });
   }
 

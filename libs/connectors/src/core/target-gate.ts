@@ -71,7 +71,8 @@ export interface TargetGateOptions {
  *    attempt, so an outage holds the deliveries instead of parking every dossier that arrives during it.
  *    A failed trial call of the half-open circuit is not one either (it probes the target, not the
  *    dossier): the dossier in flight when the target went down is held through an outage of any
- *    length, not parked after `maxAttempts` cool-downs.
+ *    length, not parked after `maxAttempts` cool-downs. Both wait for the rest of the cool-down, not
+ *    a backoff grown by the trials, so the held dossiers come back with the target.
  *
  * `fn` must throw ConnectorErrors (see classifyHttpStatus, classifyNetworkError, mappingError); any
  * other error is a bug of the hub, not of the dossier or the target, and is thrown on unchanged.
@@ -140,8 +141,13 @@ export class TargetGate {
         if (trial && err.kind !== 'data') failedTrials++;
         if (err.kind === 'data' || (counted && !trial && attempts - failedTrials >= this.policy.maxAttempts))
           return this.park(delivery, err, attempts);
-        // An open circuit is not an attempt: the delay grows with the attempts made, at least the cool-down.
-        const delayMs = retryDelay(Math.max(1, attempts), this.policy, err.retryAfterMs, this.random);
+        // The backoff grows with the dossier's own failed attempts. A refusal of the open circuit and a
+        // failed trial call are the target's, not the dossier's: they wait for the cool-down (at least
+        // the first backoff step), so that a dossier held through a long outage comes back with the
+        // target instead of sleeping a backoff grown by every trial it happened to make.
+        const own = counted && !trial ? attempts - failedTrials : 1;
+        const waitFor = Math.max(err.retryAfterMs ?? 0, breaker.coolDownRemainingMs);
+        const delayMs = retryDelay(Math.max(1, own), this.policy, waitFor, this.random);
         this.listener.retryScheduled?.({ ...delivery, target, attempt: attempts, delayMs, error: err });
         await this.clock.sleep(delayMs, signal);
         continue;

@@ -222,11 +222,12 @@ describe('TargetGate', () => {
   });
 
   it('holds a dossier through an outage longer than its attempts: a failed trial call of the half-open circuit is not one', async () => {
-    // maxAttempts 4, failureThreshold 3, cool-down 10 s: down for 100 s, ten trial calls fail.
-    const { gate, clock, log } = setup();
+    // maxAttempts 4, failureThreshold 3, cool-down 10 s: down for 100 s, ten trial calls fail; a backoff
+    // that may grow to a minute.
+    const { gate, clock, log } = setup({ retry: { ...RETRY, maxDelayMs: 60_000 } });
     const upAt = clock.now() + 100_000;
     let calls = 0;
-    const { result } = await runFor(
+    const { result, tookMs } = await runFor(
       clock,
       gate.run({ dossier: 'D1', position: 1 }, async () => {
         calls++;
@@ -236,6 +237,13 @@ describe('TargetGate', () => {
       200_000,
     );
     expect(result).toMatchObject({ status: 'delivered', value: 'ok' });
+    // Back with the target: within one cool-down of its return, not after a backoff grown by the trials
+    // (the ten trials would have grown it to maxDelayMs).
+    expect(tookMs).toBeLessThanOrEqual(100_000 + 10_000 + 50);
+    // …because no wait is longer than the cool-down: the trials do not grow the dossier's backoff.
+    const waits = log.flatMap((l) => /^retry D1 after (\d+)/.exec(l)?.[1] ?? []).map(Number);
+    expect(waits.length).toBeGreaterThan(10);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(10_000);
     expect(log.filter((l) => l.startsWith('parked'))).toEqual([]);
     expect(log.filter((l) => l === 'circuit half-open→open').length).toBeGreaterThanOrEqual(5);
     expect(calls).toBeGreaterThan(RETRY.maxAttempts);
