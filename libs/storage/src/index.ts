@@ -121,3 +121,4 @@ export function readJson<T = unknown>(dialect: SqlDialect, value: unknown): T {
 }
 
 export * from './sql-store.js';
+export * from './turn-batch.js';

@@ -1,4 +1,12 @@
-import { SqlSchema, readJson, sqlMigration, type SqlColumnTypes, type SqlDatabase } from '#lgsp/storage';
+import {
+  SqlSchema,
+  TurnBatch,
+  readJson,
+  sqlMigration,
+  type SqlColumnTypes,
+  type SqlDatabase,
+  type SqlExecutor,
+} from '#lgsp/storage';
 import { PENDING_WORK_COMPONENT, type PendingItem, type PendingWorkStore } from './pending-work-store.js';
 
 const pendingTable = (types: SqlColumnTypes) => `
@@ -24,6 +32,8 @@ const SCHEMA = new SqlSchema(PENDING_WORK_COMPONENT, [
   ),
 ]);
 
+type ScheduledItem = Omit<PendingItem, 'attempts'> & { attempts?: number };
+
 interface Row {
   target: string;
   key: string;
@@ -45,10 +55,32 @@ export class SqlPendingWorkStore implements PendingWorkStore {
   /** Creates or migrates the table (see {@link SqlSchema.opener}). */
   static readonly open = SCHEMA.opener((db) => new SqlPendingWorkStore(db));
 
-  private constructor(private readonly db: SqlDatabase) {}
+  /**
+   * The items scheduled in one turn of the event loop, written in one transaction: the connectors
+   * schedule work for several dossiers at once (8 in flight), and one durable commit each was most of
+   * a payment's cost in the hub.
+   */
+  private readonly schedules: TurnBatch<ScheduledItem, boolean>;
 
-  async schedule(item: Omit<PendingItem, 'attempts'> & { attempts?: number }): Promise<boolean> {
-    const added = await this.db.run(
+  private constructor(private readonly db: SqlDatabase) {
+    this.schedules = new TurnBatch((items) =>
+      items.length === 1
+        ? this.insert(this.db, items[0]!).then((added) => [added])
+        : this.db.transaction(async (tx) => {
+            const added: boolean[] = [];
+            for (const item of items) added.push(await this.insert(tx, item));
+            return added;
+          }),
+    );
+  }
+
+  /** Durable when it resolves: true when added, false when the (target, key) was scheduled already. */
+  schedule(item: ScheduledItem): Promise<boolean> {
+    return this.schedules.add(item);
+  }
+
+  private async insert(db: SqlExecutor, item: ScheduledItem): Promise<boolean> {
+    const added = await db.run(
       `INSERT INTO connector_pending (target, key, dossier, payload, due_at, attempts, created_at, replay)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (target, key) DO NOTHING`,
       [
