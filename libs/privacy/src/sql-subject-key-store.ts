@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import {
   MigratingSqlStore,
+  durableWithNextCommit,
   SqlSchema,
   sqlMigration,
   whenMigrated,
@@ -469,11 +470,9 @@ export class SqlSubjectKeyStore extends MigratingSqlStore implements SubjectKeyP
         return chunked(refs, (part) => liveKeys(tx, part));
       };
       try {
-        rows = await this.db.transaction((tx) =>
-          tx.dialect === 'sqlite' && this.options.durableWithNextCommit
-            ? unsynced(tx, () => write(tx))
-            : write(tx),
-        );
+        rows = this.options.durableWithNextCommit
+          ? await durableWithNextCommit(this.db, write)
+          : await this.db.transaction(write);
       } catch (err) {
         this.requeue(drained.keys, drained.links);
         throw err;
@@ -659,31 +658,6 @@ async function chunked<V, R>(values: readonly V[], fn: (part: V[]) => Promise<R[
   const out: R[] = [];
   for (let i = 0; i < values.length; i += CHUNK) out.push(...(await fn(values.slice(i, i + CHUNK))));
   return out;
-}
-
-/**
- * Runs `fn` in a SQLite transaction of its own committed without an fsync (`synchronous = NORMAL`), inside
- * the one `transaction` began: that one is committed empty first and begun again after, since the safety
- * level cannot change inside a transaction. All of it runs before anything else can use the connection.
- */
-async function unsynced<T>(tx: SqlExecutor, fn: () => Promise<T>): Promise<T> {
-  const [was] = await tx.query<{ synchronous: number }>('PRAGMA synchronous');
-  await tx.run('COMMIT');
-  await tx.run('PRAGMA synchronous = NORMAL');
-  try {
-    await tx.run('BEGIN IMMEDIATE');
-    try {
-      const result = await fn();
-      await tx.run('COMMIT');
-      return result;
-    } catch (err) {
-      await tx.run('ROLLBACK');
-      throw err;
-    }
-  } finally {
-    await tx.run(`PRAGMA synchronous = ${Number(was?.synchronous ?? 2)}`);
-    await tx.run('BEGIN IMMEDIATE');
-  }
 }
 
 const linkOf = (ref: string, stream: string): string => `${ref} ${stream}`;

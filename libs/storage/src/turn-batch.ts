@@ -1,3 +1,5 @@
+import type { SqlDatabase, SqlExecutor } from './index.js';
+
 /**
  * Groups the calls made in one turn of the event loop into one call of `run`: the writes of one turn
  * become one transaction, so a durable store pays one commit (one fsync on SQLite) for all of them
@@ -28,5 +30,41 @@ export class TurnBatch<I, R> {
     } catch (err) {
       for (const q of batch) q.reject(err);
     }
+  }
+}
+
+/**
+ * Runs `fn` in one transaction that, on SQLite, is committed without an fsync (`synchronous = NORMAL`
+ * for that commit): it becomes durable with the next commit on the same file that syncs the write-ahead
+ * log (an fsync of the log covers every frame before it), and a crash of the process loses nothing (the
+ * frames are in the file). For writes that are redone when lost: the state a subscriber's checkpoint
+ * commit, made after them, vouches for. On PostgreSQL an ordinary transaction.
+ */
+export function durableWithNextCommit<T>(db: SqlDatabase, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  return db.transaction((tx) => (tx.dialect === 'sqlite' ? unsynced(tx, () => fn(tx)) : fn(tx)));
+}
+
+/**
+ * Runs `fn` in a SQLite transaction of its own committed without an fsync, inside the one `transaction`
+ * began: that one is committed empty first and begun again after, since the safety level cannot change
+ * inside a transaction. All of it runs before anything else can use the connection.
+ */
+async function unsynced<T>(tx: SqlExecutor, fn: () => Promise<T>): Promise<T> {
+  const [was] = await tx.query<{ synchronous: number }>('PRAGMA synchronous');
+  await tx.run('COMMIT');
+  await tx.run('PRAGMA synchronous = NORMAL');
+  try {
+    await tx.run('BEGIN IMMEDIATE');
+    try {
+      const result = await fn();
+      await tx.run('COMMIT');
+      return result;
+    } catch (err) {
+      await tx.run('ROLLBACK');
+      throw err;
+    }
+  } finally {
+    await tx.run(`PRAGMA synchronous = ${Number(was?.synchronous ?? 2)}`);
+    await tx.run('BEGIN IMMEDIATE');
   }
 }

@@ -1,6 +1,7 @@
 import {
   MigratingSqlStore,
   SqlSchema,
+  durableWithNextCommit,
   sqlMigration,
   whenMigrated,
   type SqlColumnTypes,
@@ -204,7 +205,9 @@ export class SqlParkingStore extends MigratingSqlStore implements ParkingStore {
     if (deliveries.length === 0) return;
     await this.ready;
     // One statement per pair: a batch touches a few dossiers, and each upsert keeps the higher position.
-    await this.db.transaction(async (tx) => {
+    // Without an fsync of its own on SQLite: the connector's checkpoint commit after the batch makes it
+    // durable, and a batch whose checkpoint was lost is delivered, and recorded, again.
+    await durableWithNextCommit(this.db, async (tx) => {
       for (const d of deliveries) {
         await tx.run(
           `INSERT INTO connector_delivered (target, dossier, last_position, delivered_at)
