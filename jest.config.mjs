@@ -45,7 +45,8 @@ export default {
       testMatch: ['<rootDir>/{apps,libs,test}/**/*.e2e.spec.ts'],
     },
     // The fault suite (`npm run test:faults`): hub processes killed, stores and brokers failed under
-    // load; each fault starts what it needs (its own brokers and databases), so no global setup.
+    // load, a Kafka cluster's leader killed; each fault starts what it needs (its own brokers, cluster
+    // and databases), so no global setup.
     { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.faults.spec.ts'] },
   ],
 };

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# A single-node Apache Kafka (KRaft, broker and controller in one JVM) for local runs and tests,
-# without Docker: the jars come from Maven Central through deploy/kafka/pom.xml.
+# Apache Kafka (KRaft, broker and controller in one JVM) for local runs and tests, without Docker:
+# the jars come from Maven Central through deploy/kafka/pom.xml. One node by default; run it once per
+# node with KAFKA_NODE_ID and KAFKA_QUORUM_VOTERS (and each node's own ports and data dir) for a
+# cluster, e.g. three nodes: KAFKA_QUORUM_VOTERS=1@127.0.0.1:19893,2@127.0.0.1:19895,3@127.0.0.1:19897
+# KAFKA_REPLICATION=3 KAFKA_MIN_INSYNC=2 (kafkaCluster in test/support/kafka.ts starts one so).
 #
 #   deploy/kafka/kafka.sh start       resolve the jars if needed, format the data dir on first use,
 #                                     start the broker, wait until it serves, print host:port last
@@ -17,7 +20,15 @@
 #   KAFKA_HOST             address both listeners bind and advertise, default 127.0.0.1
 #   KAFKA_DATA_DIR         data dir (properties, pid, kafka.log, partitions),
 #                          default deploy/kafka/target/data-$KAFKA_PORT
-#   KAFKA_CLUSTER_ID       cluster id used when formatting a new data dir
+#   KAFKA_CLUSTER_ID       cluster id used when formatting a new data dir (the same on every node)
+#   KAFKA_NODE_ID          this node's id, default 1
+#   KAFKA_QUORUM_VOTERS    a cluster's controller quorum, id@host:controller port of every node,
+#                          comma-separated (static voters, this node among them); default: none, a
+#                          single node that is its own quorum
+#   KAFKA_REPLICATION      replicas of every topic (default.replication.factor and the internal
+#                          topics'), default 1
+#   KAFKA_MIN_INSYNC       min.insync.replicas (a write with acks=all needs this many in-sync
+#                          replicas), default 1; unclean leader election is always off
 #   KAFKA_RESET=1          start: delete the data dir's topics and metadata first (a broker that is
 #                          already running is left as it is)
 #   KAFKA_HEAP_OPTS        default "-Xms256m -Xmx512m"
@@ -41,6 +52,10 @@ KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$TARGET_DIR/data-$KAFKA_PORT}
 KAFKA_CLUSTER_ID=${KAFKA_CLUSTER_ID:-lgspHubTestKafkaAAAAAA}
+KAFKA_NODE_ID=${KAFKA_NODE_ID:-1}
+KAFKA_QUORUM_VOTERS=${KAFKA_QUORUM_VOTERS:-}
+KAFKA_REPLICATION=${KAFKA_REPLICATION:-1}
+KAFKA_MIN_INSYNC=${KAFKA_MIN_INSYNC:-1}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
 KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-120}
@@ -139,6 +154,30 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 secured() { [[ $KAFKA_SECURED == 1 ]]; }
 
+clustered() { [[ -n $KAFKA_QUORUM_VOTERS ]]; }
+
+# The settings of a node of a cluster, checked before anything is written.
+check_cluster_settings() {
+  local setting
+  for setting in KAFKA_NODE_ID KAFKA_REPLICATION KAFKA_MIN_INSYNC; do
+    [[ ${!setting} =~ ^[0-9]+$ ]] || die "$setting must be a number, got '${!setting}'"
+  done
+  ((KAFKA_MIN_INSYNC <= KAFKA_REPLICATION)) ||
+    die "KAFKA_MIN_INSYNC ($KAFKA_MIN_INSYNC) is more than KAFKA_REPLICATION ($KAFKA_REPLICATION): no write could be acknowledged"
+  clustered || return 0
+  [[ ,$KAFKA_QUORUM_VOTERS, == *",$KAFKA_NODE_ID@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT,"* ]] ||
+    die "KAFKA_QUORUM_VOTERS ($KAFKA_QUORUM_VOTERS) does not hold this node, $KAFKA_NODE_ID@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT"
+}
+
+# The controller quorum's line: the voters of a cluster, or this node alone.
+quorum_property() {
+  if clustered; then
+    echo "controller.quorum.voters=$KAFKA_QUORUM_VOTERS"
+  else
+    echo "controller.quorum.bootstrap.servers=$KAFKA_HOST:$KAFKA_CONTROLLER_PORT"
+  fi
+}
+
 sasl_username() { cat "$KAFKA_CERTS_DIR/sasl.username"; }
 sasl_password() { cat "$KAFKA_CERTS_DIR/sasl.password"; }
 
@@ -164,6 +203,10 @@ write_properties() {
     -e "s|@KAFKA_CERTS_DIR@|$KAFKA_CERTS_DIR|g" \
     -e "s|@KAFKA_SASL_USERNAME@|$user|g" \
     -e "s|@KAFKA_SASL_PASSWORD@|$password|g" \
+    -e "s|@KAFKA_NODE_ID@|$KAFKA_NODE_ID|g" \
+    -e "s|@KAFKA_QUORUM@|$(quorum_property)|g" \
+    -e "s|@KAFKA_REPLICATION@|$KAFKA_REPLICATION|g" \
+    -e "s|@KAFKA_MIN_INSYNC@|$KAFKA_MIN_INSYNC|g" \
     -e "s|@KAFKA_LOG_DIR@|$PARTITIONS_DIR|g" >"$PROPS_FILE")
 }
 
@@ -197,7 +240,11 @@ format_storage() {
     scram=(--add-scram "SCRAM-SHA-512=[name=$user,password=$password]"
       --add-scram "SCRAM-SHA-256=[name=$user,password=$password]")
   fi
-  if ! run_class kafka.tools.StorageTool format --standalone \
+  # A single node formats itself as the whole (dynamic) quorum; a cluster's nodes list the static
+  # voters in their properties instead.
+  local quorum=(--standalone)
+  clustered && quorum=()
+  if ! run_class kafka.tools.StorageTool format "${quorum[@]}" \
     --cluster-id "$KAFKA_CLUSTER_ID" --config "$PROPS_FILE" "${scram[@]}" >"$KAFKA_DATA_DIR/format.log" 2>&1; then
     cat "$KAFKA_DATA_DIR/format.log" >&2 || true
     die "formatting the storage in $PARTITIONS_DIR failed"
@@ -240,6 +287,7 @@ cmd_start() {
     return 0
   fi
   check_java
+  check_cluster_settings
   if port_open "$KAFKA_HOST" "$KAFKA_PORT" || port_open "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT"; then
     die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT on $KAFKA_HOST is taken by another process; choose others with KAFKA_PORT and KAFKA_CONTROLLER_PORT"
   fi

@@ -69,3 +69,28 @@ export async function produce(
   await producer.send({ topic, messages });
   await producer.disconnect();
 }
+
+/**
+ * Waits until the cluster has a group coordinator, which creates the consumer offsets topic. A cluster
+ * that has lost a broker cannot create it with the replication it is configured for: a test that reads
+ * in a consumer group after killing a broker calls this first, as a cluster in service has it already.
+ */
+export async function ensureGroupCoordinator(brokers: string[], timeoutMs = 60_000): Promise<void> {
+  const kafka = new Kafka({ brokers, clientId: 'lgsp-test-coordinator', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await admin.describeGroups(['lgsp-test-coordinator']);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error('no group coordinator in time', { cause: error });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { clusterMetadata, type PartitionMetadata } from './kafka.js';
 
 /**
  * Records ever written to each topic whose name matches `pattern`: the sum of its partitions' high
@@ -37,4 +38,48 @@ export function changedTopics(
     if (a !== b) out[topic] = { before: b, after: a };
   }
   return out;
+}
+
+/** One partition as the cluster's metadata has it, with its high watermark. */
+export interface PartitionState extends PartitionMetadata {
+  /** The high watermark (records every in-sync replica has); -1 when its topic has an offline partition. */
+  high: number;
+}
+
+/**
+ * Leader, replicas, in-sync replicas and high watermark of every partition of the topics matching
+ * `pattern`, asked of the first broker of `brokers` that answers. Partitions without a leader are
+ * reported (leader -1), where kafkajs would refuse the whole topic.
+ */
+export async function partitionStates(brokers: string[], pattern: RegExp): Promise<PartitionState[]> {
+  let metadata: PartitionMetadata[] | undefined;
+  let lastError: unknown;
+  for (const address of brokers) {
+    try {
+      metadata = await clusterMetadata(address);
+      break;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (!metadata) throw new Error(`no broker of ${brokers.join(',')} answered`, { cause: lastError });
+  const partitions = metadata.filter((p) => pattern.test(p.topic));
+  const high = new Map<string, number>();
+  const online = [...new Set(partitions.map((p) => p.topic))].filter((topic) =>
+    partitions.every((p) => p.topic !== topic || p.leader >= 0),
+  );
+  if (online.length > 0) {
+    const kafka = new Kafka({ brokers, clientId: 'lgsp-test-offsets', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of online) {
+        for (const o of await admin.fetchTopicOffsets(topic))
+          high.set(`${topic}/${o.partition}`, Number(o.high));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  return partitions.map((p) => ({ ...p, high: high.get(`${p.topic}/${p.partition}`) ?? -1 }));
 }

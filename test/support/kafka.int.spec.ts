@@ -1,5 +1,6 @@
-// The Kafka harness itself: the shared broker serves Kafka requests and carries messages, and a
-// dedicated broker stops (its port closes), starts again and keeps what it had.
+// The Kafka harness itself: the shared broker serves Kafka requests and carries messages, a
+// dedicated broker stops (its port closes), starts again and keeps what it had, and a cluster that
+// cannot start says why. (The cluster itself runs in the kraft-leader fault.)
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import {
@@ -7,6 +8,7 @@ import {
   consoleConsume,
   consoleProduce,
   dedicatedKafka,
+  kafkaCluster,
   reachable,
   sharedKafka,
   type KafkaBroker,
@@ -145,5 +147,22 @@ describe('dedicatedKafka', () => {
 
   it('reports an unreachable address as unreachable', async () => {
     expect(await reachable('127.0.0.1:1', 500)).toBe(false);
+  });
+});
+
+describe('kafkaCluster', () => {
+  const saved = { PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME };
+  afterEach(() => {
+    process.env.PATH = saved.PATH;
+    if (saved.JAVA_HOME === undefined) delete process.env.JAVA_HOME;
+    else process.env.JAVA_HOME = saved.JAVA_HOME;
+  });
+
+  it('fails, naming Java, when there is no Java to run the nodes', async () => {
+    process.env.PATH = '/nonexistent';
+    delete process.env.JAVA_HOME;
+    await expect(kafkaCluster()).rejects.toThrow(
+      'cannot start a 3-node Kafka cluster: java (a Java 17+ runtime on PATH or in JAVA_HOME) is not installed',
+    );
   });
 });

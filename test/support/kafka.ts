@@ -67,22 +67,25 @@ export async function reachable(address: string, timeoutMs = 1000): Promise<bool
 }
 
 /**
- * Sends a Kafka ApiVersions (v0) request and returns the API keys the broker serves with their
- * version ranges. Proves that a Kafka broker (not just any listener) answers at the address.
+ * Sends one Kafka request (request header v1: `apiKey`, `apiVersion`, a correlation id, the client id,
+ * then `body`) and resolves with the response body, after its correlation id.
  */
-export async function apiVersions(
+function kafkaRequest(
   address: string,
-  timeoutMs = 5000,
-): Promise<Map<number, { min: number; max: number }>> {
+  apiKey: number,
+  apiVersion: number,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<Buffer> {
   const { host, port } = parseAddress(address);
   const clientId = Buffer.from('lgsp-test');
-  const request = Buffer.alloc(4 + 2 + 2 + 4 + 2 + clientId.length);
-  let o = request.writeInt32BE(request.length - 4, 0);
-  o = request.writeInt16BE(18, o); // api_key: ApiVersions
-  o = request.writeInt16BE(0, o); // api_version
-  o = request.writeInt32BE(7, o); // correlation_id
-  o = request.writeInt16BE(clientId.length, o);
-  clientId.copy(request, o);
+  const header = Buffer.alloc(4 + 2 + 2 + 4 + 2 + clientId.length);
+  let o = header.writeInt32BE(header.length - 4 + body.length, 0);
+  o = header.writeInt16BE(apiKey, o);
+  o = header.writeInt16BE(apiVersion, o);
+  o = header.writeInt32BE(7, o); // correlation_id
+  o = header.writeInt16BE(clientId.length, o);
+  clientId.copy(header, o);
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host, port });
     let received = Buffer.alloc(0);
@@ -92,30 +95,95 @@ export async function apiVersions(
       reject(error);
     };
     const timer = setTimeout(
-      () => fail(new Error(`no ApiVersions answer from ${address} in ${timeoutMs} ms`)),
+      () => fail(new Error(`no answer from ${address} to API ${apiKey} in ${timeoutMs} ms`)),
       timeoutMs,
     );
-    socket.once('connect', () => socket.write(request));
+    socket.once('connect', () => socket.write(Buffer.concat([header, body])));
     socket.once('error', fail);
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       if (received.length < 4 || received.length < 4 + received.readInt32BE(0)) return;
       clearTimeout(timer);
       socket.destroy();
-      if (received.readInt32BE(4) !== 7) return reject(new Error('ApiVersions: wrong correlation id'));
-      const errorCode = received.readInt16BE(8);
-      if (errorCode !== 0) return reject(new Error(`ApiVersions: error code ${errorCode}`));
-      const count = received.readInt32BE(10);
-      const versions = new Map<number, { min: number; max: number }>();
-      for (let i = 0, at = 14; i < count; i++, at += 6) {
-        versions.set(received.readInt16BE(at), {
-          min: received.readInt16BE(at + 2),
-          max: received.readInt16BE(at + 4),
-        });
-      }
-      resolve(versions);
+      if (received.readInt32BE(4) !== 7) return reject(new Error(`API ${apiKey}: wrong correlation id`));
+      resolve(received.subarray(8, 4 + received.readInt32BE(0)));
     });
   });
+}
+
+/**
+ * Sends a Kafka ApiVersions (v0) request and returns the API keys the broker serves with their
+ * version ranges. Proves that a Kafka broker (not just any listener) answers at the address.
+ */
+export async function apiVersions(
+  address: string,
+  timeoutMs = 5000,
+): Promise<Map<number, { min: number; max: number }>> {
+  const response = await kafkaRequest(address, 18, 0, Buffer.alloc(0), timeoutMs);
+  const errorCode = response.readInt16BE(0);
+  if (errorCode !== 0) throw new Error(`ApiVersions: error code ${errorCode}`);
+  const count = response.readInt32BE(2);
+  const versions = new Map<number, { min: number; max: number }>();
+  for (let i = 0, at = 6; i < count; i++, at += 6) {
+    versions.set(response.readInt16BE(at), {
+      min: response.readInt16BE(at + 2),
+      max: response.readInt16BE(at + 4),
+    });
+  }
+  return versions;
+}
+
+/** One partition as a broker's metadata has it. */
+export interface PartitionMetadata {
+  topic: string;
+  partition: number;
+  /** Broker id of the leader; -1 when the partition has none (offline). */
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  /** Kafka's error code for the partition: 0, or 5 (LEADER_NOT_AVAILABLE) when offline. */
+  error: number;
+}
+
+/**
+ * Every partition of every topic, from a Metadata (v4) request to one broker. Unlike kafkajs, which
+ * refuses the whole answer when a partition has no leader, this reports such a partition as it is.
+ */
+export async function clusterMetadata(address: string, timeoutMs = 5000): Promise<PartitionMetadata[]> {
+  const body = Buffer.alloc(5);
+  body.writeInt32BE(-1, 0); // topics: null, every topic
+  body.writeInt8(0, 4); // allow_auto_topic_creation
+  const r = await kafkaRequest(address, 3, 4, body, timeoutMs);
+  let at = 4; // throttle_time_ms
+  const int16 = () => ((at += 2), r.readInt16BE(at - 2));
+  const int32 = () => ((at += 4), r.readInt32BE(at - 4));
+  const string = (): string => {
+    const length = int16();
+    if (length < 0) return '';
+    at += length;
+    return r.toString('utf8', at - length, at);
+  };
+  const array = <T>(item: () => T): T[] => Array.from({ length: Math.max(0, int32()) }, item);
+  array(() => [int32(), string(), int32(), string()]); // brokers: node_id, host, port, rack
+  string(); // cluster_id
+  int32(); // controller_id
+  const partitions: PartitionMetadata[] = [];
+  for (const topic of array(() => {
+    const error = int16();
+    const name = string();
+    at += 1; // is_internal
+    const parts = array(() => ({
+      error: int16(),
+      partition: int32(),
+      leader: int32(),
+      replicas: array(int32).sort((x, y) => x - y),
+      isr: array(int32).sort((x, y) => x - y),
+    }));
+    return { error, name, parts };
+  })) {
+    for (const p of topic.parts) partitions.push({ topic: topic.name, ...p });
+  }
+  return partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }
 
 interface ScriptResult {
@@ -177,6 +245,12 @@ interface Instance {
   reset?: boolean;
   /** The secured listeners' ports (KAFKA_SECURED=1). */
   secured?: { saslSslPort: number; sslPort: number };
+  /** A node of a cluster (KAFKA_NODE_ID, KAFKA_QUORUM_VOTERS, KAFKA_REPLICATION, KAFKA_MIN_INSYNC). */
+  cluster?: { nodeId: number; voters: string; replication: number; minInsync: number };
+  /** KAFKA_HEAP_OPTS; kafka.sh's default when absent. */
+  heap?: string;
+  /** KAFKA_STOP_TIMEOUT, seconds; kafka.sh's default when absent. */
+  stopTimeoutS?: number;
 }
 
 function scriptEnv(instance: Instance): Record<string, string> {
@@ -192,6 +266,13 @@ function scriptEnv(instance: Instance): Record<string, string> {
     env.KAFKA_SSL_PORT = String(instance.secured.sslPort);
   }
   env.KAFKA_RESET = instance.reset ? '1' : '0'; // never inherited: a restart must keep the topics
+  // Never inherited either: a single broker must not join somebody's cluster.
+  env.KAFKA_NODE_ID = String(instance.cluster?.nodeId ?? 1);
+  env.KAFKA_QUORUM_VOTERS = instance.cluster?.voters ?? '';
+  env.KAFKA_REPLICATION = String(instance.cluster?.replication ?? 1);
+  env.KAFKA_MIN_INSYNC = String(instance.cluster?.minInsync ?? 1);
+  if (instance.heap) env.KAFKA_HEAP_OPTS = instance.heap;
+  if (instance.stopTimeoutS !== undefined) env.KAFKA_STOP_TIMEOUT = String(instance.stopTimeoutS);
   return env;
 }
 
@@ -199,7 +280,7 @@ class ScriptBroker implements KafkaBroker {
   readonly brokers: string[];
   readonly port: number;
   startedHere = false;
-  private readonly instance: Instance;
+  readonly instance: Instance;
   private readonly label: string;
 
   constructor(instance: Instance, label: string) {
@@ -480,4 +561,185 @@ export async function consoleConsume(
     throw new Error(`console consumer got ${values.length} of ${count} messages: ${result.stderr.trim()}`);
   }
   return values;
+}
+
+/** One node (broker and controller) of a {@link KafkaCluster}. */
+export interface KafkaClusterNode {
+  /** Its `node.id`, the broker id Kafka's metadata names leaders by. */
+  id: number;
+  /** Its client (PLAINTEXT) address, `host:port`. */
+  address: string;
+  dataDir: string;
+  /** The JVM's pid while it runs (kafka.sh's pid file), else undefined. */
+  pid(): number | undefined;
+}
+
+/** Several KRaft nodes started by {@link kafkaCluster}: each a broker and a controller, every one a voter. */
+export interface KafkaCluster {
+  /** The client addresses of every node (the bootstrap list). */
+  brokers: string[];
+  nodes: KafkaClusterNode[];
+  replication: number;
+  minInsync: number;
+  /** SIGKILL of a node's JVM, as a machine that dies (no controlled shutdown); resolves once it is gone. */
+  kill(nodeId: number): Promise<void>;
+  /** Stops every node still running, then removes the data dirs. */
+  stop(): Promise<void>;
+}
+
+export interface KafkaClusterOptions {
+  /** @defaultValue 3 */
+  nodes?: number;
+  /** Replicas of every topic (default.replication.factor). @defaultValue the number of nodes */
+  replication?: number;
+  /** min.insync.replicas. @defaultValue replication − 1 (one node may be lost), at least 1 */
+  minInsync?: number;
+  /**
+   * First client port: node i listens on `basePort + 2(i − 1)`, its controller on the next port (or
+   * free ports, when those are taken). @defaultValue KAFKA_CLUSTER_PORT, else 19892
+   */
+  basePort?: number;
+  /** Each JVM's heap. @defaultValue "-Xms64m -Xmx256m" */
+  heap?: string;
+}
+
+/**
+ * A KRaft cluster started with deploy/kafka/kafka.sh, one JVM per node, each a broker and a controller
+ * of a static quorum of all nodes, on their own ports and data dirs (under deploy/kafka/target/dedicated,
+ * removed by stop() or by the next sweep once this process is gone). The nodes start together: none
+ * is ready before a majority of the quorum runs.
+ * @throws Error naming what is missing (Java, Maven) or the node that did not start.
+ */
+export async function kafkaCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
+  const count = options.nodes ?? 3;
+  const replication = options.replication ?? count;
+  const minInsync = options.minInsync ?? Math.max(1, replication - 1);
+  const missing = missingPrerequisite();
+  if (missing) throw new Error(`cannot start a ${count}-node Kafka cluster: ${missing}`);
+  await sweepDedicatedKafka();
+  const base = options.basePort ?? Number(process.env.KAFKA_CLUSTER_PORT ?? 19892);
+  const ports: { port: number; controllerPort: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort(base + 2 * i);
+    const controllerPort = await freePort(port + 1);
+    ports.push({ port, controllerPort });
+  }
+  const voters = ports.map((p, i) => `${i + 1}@${HOST}:${p.controllerPort}`).join(',');
+  mkdirSync(DEDICATED_ROOT, { recursive: true });
+  const members = ports.map(({ port, controllerPort }, i) => {
+    const dataDir = mkdtempSync(join(DEDICATED_ROOT, `${port}-node${i + 1}-`));
+    writeFileSync(join(dataDir, 'owner.pid'), `${process.pid}\n`);
+    const broker = new ScriptBroker(
+      {
+        port,
+        controllerPort,
+        dataDir,
+        cluster: { nodeId: i + 1, voters, replication, minInsync },
+        heap: options.heap ?? '-Xms64m -Xmx256m',
+        // Without a quorum (two nodes of three gone) a controlled shutdown cannot finish.
+        stopTimeoutS: 5,
+      },
+      `cluster node ${i + 1} of ${count}, data dir ${dataDir}`,
+    );
+    return { id: i + 1, dataDir, broker };
+  });
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(members.map((m) => runScript(['stop'], scriptEnv(m.broker.instance))));
+    for (const m of members) rmSync(m.dataDir, { recursive: true, force: true });
+  };
+  const started = await Promise.allSettled(members.map((m) => m.broker.start()));
+  const failed = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length > 0) {
+    await stopAll();
+    const reason = failed[0] instanceof Error ? failed[0].message : String(failed[0]);
+    throw new Error(`the ${count}-node Kafka cluster did not start: ${reason}`, { cause: failed[0] });
+  }
+  const pidOf = (dataDir: string): number | undefined => {
+    const pid = readPid(join(dataDir, 'kafka.pid'));
+    return alive(pid) ? pid : undefined;
+  };
+  note(`Kafka cluster of ${count} nodes ready: ${members.map((m) => m.broker.brokers[0]).join(',')}`);
+  return {
+    brokers: members.map((m) => m.broker.brokers[0]!),
+    nodes: members.map((m) => ({
+      id: m.id,
+      address: m.broker.brokers[0]!,
+      dataDir: m.dataDir,
+      pid: () => pidOf(m.dataDir),
+    })),
+    replication,
+    minInsync,
+    async kill(nodeId) {
+      const member = members.find((m) => m.id === nodeId);
+      if (!member) throw new Error(`no node ${nodeId} in the cluster`);
+      const pid = pidOf(member.dataDir);
+      if (pid === undefined) throw new Error(`node ${nodeId} is not running`);
+      process.kill(pid, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (alive(pid)) throw new Error(`node ${nodeId} (pid ${pid}) still runs 10 s after SIGKILL`);
+    },
+    stop: stopAll,
+  };
+}
+
+/** A record as Kafka's console consumer printed it (its value left out). */
+export interface ConsoleRecord {
+  partition: number;
+  offset: number;
+  key: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads every record of the topics matching `include` (a Java regular expression) from the beginning,
+ * with Kafka's own console consumer, until none came for `idleMs`. Java's consumer reads the partitions
+ * that have a leader and waits for the others, where kafkajs refuses a topic with an offline partition.
+ */
+export async function consoleReadAll(
+  brokers: string[],
+  include: string,
+  idleMs = 10_000,
+): Promise<ConsoleRecord[]> {
+  const property = (setting: string) => ['--formatter-property', setting];
+  const result = await runScript(
+    [
+      'run-class',
+      'org.apache.kafka.tools.consumer.ConsoleConsumer',
+      '--bootstrap-server',
+      brokers.join(','),
+      '--include',
+      include,
+      '--from-beginning',
+      '--timeout-ms',
+      String(idleMs),
+      ...property('print.partition=true'),
+      ...property('print.offset=true'),
+      ...property('print.headers=true'),
+      ...property('print.key=true'),
+      ...property('print.value=false'),
+      ...property('headers.separator=\u001f'),
+    ],
+    {},
+  );
+  const records: ConsoleRecord[] = [];
+  for (const line of result.stdout.split('\n')) {
+    const [partition, offset, headers, key] = line.split('\t');
+    if (!partition?.startsWith('Partition:') || !offset?.startsWith('Offset:')) continue;
+    records.push({
+      partition: Number(partition.slice('Partition:'.length)),
+      offset: Number(offset.slice('Offset:'.length)),
+      key: key ?? '',
+      headers: Object.fromEntries(
+        (headers ?? '').split('\u001f').map((h) => [h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1)]),
+      ),
+    });
+  }
+  const total = /Processed a total of (\d+) messages/.exec(result.stderr);
+  if (!total || Number(total[1]) !== records.length) {
+    throw new Error(
+      `console consumer: ${records.length} records parsed, ${total ? `${total[1]} processed` : 'no count'}: ${result.stderr.trim().slice(-500)}`,
+    );
+  }
+  return records;
 }
