@@ -2,9 +2,11 @@ import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import {
   DOSSIER_STREAM_PREFIX,
   DOSSIER_VIEW_EVENT_TYPES,
+  evolveDossier,
   isDossierViewEvent,
   readDossierState,
   type DossierState,
+  type DossierView,
 } from '#lgsp/projections';
 import { traceparentOf, type Page, type Subscriber } from '#lgsp/subscriptions';
 import { silentLogger, tracing, type Logger } from '#lgsp/observability';
@@ -155,7 +157,11 @@ export class DossierSyncConnector implements Subscriber {
     // Sent again long after: the span links to the requests that made the dossier's events.
     const links = [...new Set(state.events.map(traceparentOf))];
     try {
-      return await this.deliverDossier({ dossier, stream: last.stream, first: last, last }, signal, links);
+      return await this.deliverDossier(
+        { dossier, stream: last.stream, first: last, last, events: [] },
+        signal,
+        links,
+      );
     } finally {
       await this.recordDelivered();
     }
@@ -257,7 +263,7 @@ export class DossierSyncConnector implements Subscriber {
     const result = await this.gate.run(
       { dossier, position: first.position },
       async () => {
-        state ??= await this.stateOf(dossier, last.streamVersion);
+        state ??= foldedFromBatch(group) ?? (await this.stateOf(dossier, last.streamVersion));
         if (state === undefined) {
           throw new Error(`stream ${group.stream} has no dossier event up to version ${last.streamVersion}`);
         }
@@ -297,6 +303,27 @@ interface DossierGroup {
   stream: string;
   first: StoredEvent;
   last: StoredEvent;
+  /** The dossier's events in the batch (the view's and `person.erased`), in order; empty for a redelivery. */
+  events: StoredEvent[];
+}
+
+/**
+ * The dossier's state folded from the batch alone, when the batch holds its whole stream through `last`:
+ * events from stream version 1 with no gap (a dossier whose lifecycle came in one batch, as in a catch-up
+ * after an outage). Saves reading the stream again; undefined otherwise, and when the batch erases a
+ * person (the state sent must be read after the erasure, its fields `[erased]`).
+ */
+function foldedFromBatch(group: DossierGroup): DossierState | undefined {
+  const { events } = group;
+  if (events[0]?.streamVersion !== 1) return undefined;
+  let view: DossierView | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (i > 0 && e.streamVersion !== events[i - 1]!.streamVersion + 1) return undefined;
+    if (!isDossierViewEvent(e)) return undefined;
+    view = evolveDossier(view, e);
+  }
+  return view === undefined ? undefined : { dossier: group.dossier, view, events: [...events] };
 }
 
 /**
@@ -318,9 +345,11 @@ function groupByDossier(
         stream: e.stream,
         first: e,
         last: e,
+        events: [e],
         wanted: wants(e),
       });
     } else {
+      group.events.push(e);
       if (e.streamVersion > group.last.streamVersion) group.last = e;
       if (!group.wanted) group.wanted = wants(e);
     }

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -324,6 +325,44 @@ describe('OneStopShopSyncConnector with the one-stop-shop simulator', () => {
     expect(outcomes.map((o) => [o.dossier, o.status])).toEqual(ds.map((d) => [d.code, 'delivered']));
     expect(await shopDossiers(ds.map((d) => d.code))).toEqual(expectedOf(ds));
     expect(await parking.list({ limit: 10 })).toEqual([]);
+  });
+
+  it('folds a dossier whose whole stream is in the batch without reading it again, and reads it otherwise', async () => {
+    const ds = await dossiers(LIFECYCLES.length);
+    const codes = ds.map((d) => d.code);
+    const log = await eventsOf(codes);
+    const reads: string[] = [];
+    const readStream = store.readStream.bind(store);
+    const spy = jest.spyOn(store, 'readStream').mockImplementation((stream, options) => {
+      reads.push(stream);
+      return readStream(stream, options);
+    });
+    try {
+      const { connector: whole } = connector();
+      await whole.deliver(log);
+      expect(reads).toEqual([]);
+      expect(await shopDossiers(codes)).toEqual(expectedOf(ds));
+
+      // A batch without the first event of a dossier (its submission came in an earlier batch), and one
+      // with a gap: each dossier's state is read from its stream, and the shop holds the same.
+      sim.reset();
+      const { connector: later } = connector();
+      const [firstCode] = codes;
+      const withoutFirst = log.filter((e) => !(e.stream === `dossier-${firstCode}` && e.streamVersion === 1));
+      const gap = log.filter((e) => e.stream !== `dossier-${firstCode}` && e.streamVersion !== 2);
+      await later.deliver(withoutFirst);
+      await later.deliver(gap);
+      expect(reads).toContain(`dossier-${firstCode}`);
+      // Read: the first dossier, and each other whose batch has a gap (an event after the missing v2).
+      const gapped = codes.filter(
+        (c) => c !== firstCode && log.some((e) => e.stream === `dossier-${c}` && e.streamVersion > 2),
+      );
+      expect(gapped.length).toBeGreaterThan(0);
+      expect(new Set(reads)).toEqual(new Set([`dossier-${firstCode}`, ...gapped.map((c) => `dossier-${c}`)]));
+      expect(await shopDossiers(codes)).toEqual(expectedOf(ds));
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('writes each state in version order, and replaying the whole log changes nothing nor duplicates', async () => {
