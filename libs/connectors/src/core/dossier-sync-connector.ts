@@ -151,20 +151,25 @@ export class DossierSyncConnector implements Subscriber {
    * no dossier event.
    */
   async redeliver(dossier: string, signal?: AbortSignal): Promise<DossierSyncOutcome | undefined> {
+    try {
+      return await this.resend(dossier, signal);
+    } finally {
+      await this.recordDelivered();
+    }
+  }
+
+  /** {@link redeliver} without writing the position the target took (the caller writes it). */
+  private async resend(dossier: string, signal?: AbortSignal): Promise<DossierSyncOutcome | undefined> {
     const state = await this.stateOf(dossier);
     const last = state?.events.at(-1);
     if (state === undefined || last === undefined) return undefined;
     // Sent again long after: the span links to the requests that made the dossier's events.
     const links = [...new Set(state.events.map(traceparentOf))];
-    try {
-      return await this.deliverDossier(
-        { dossier, stream: last.stream, first: last, last, events: [] },
-        signal,
-        links,
-      );
-    } finally {
-      await this.recordDelivered();
-    }
+    return this.deliverDossier(
+      { dossier, stream: last.stream, first: last, last, events: [], state },
+      signal,
+      links,
+    );
   }
 
   /**
@@ -194,13 +199,15 @@ export class DossierSyncConnector implements Subscriber {
       const worker = async () => {
         while (next < dossiers.length) {
           const i = next++;
-          outcomes[i] = await this.redeliver(dossiers[i]!, signal);
+          outcomes[i] = await this.resend(dossiers[i]!, signal);
         }
       };
-      // Every worker finishes before a failure is thrown, so nothing of the batch runs on after it.
+      // Every worker finishes before a failure is thrown, so nothing of the batch runs on after it; the
+      // positions the target took are written once for the batch.
       const settled = await Promise.allSettled(
         Array.from({ length: Math.min(this.concurrency, dossiers.length) }, worker),
       );
+      await this.recordDelivered();
       const failed = settled.find((r) => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       return outcomes;
@@ -263,7 +270,7 @@ export class DossierSyncConnector implements Subscriber {
     const result = await this.gate.run(
       { dossier, position: first.position },
       async () => {
-        state ??= foldedFromBatch(group) ?? (await this.stateOf(dossier, last.streamVersion));
+        state ??= group.state ?? foldedFromBatch(group) ?? (await this.stateOf(dossier, last.streamVersion));
         if (state === undefined) {
           throw new Error(`stream ${group.stream} has no dossier event up to version ${last.streamVersion}`);
         }
@@ -305,6 +312,8 @@ interface DossierGroup {
   last: StoredEvent;
   /** The dossier's events in the batch (the view's and `person.erased`), in order; empty for a redelivery. */
   events: StoredEvent[];
+  /** The state to send, read already (a redelivery reads the whole stream once). */
+  state?: DossierState;
 }
 
 /**

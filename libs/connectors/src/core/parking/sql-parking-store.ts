@@ -205,8 +205,9 @@ export class SqlParkingStore extends MigratingSqlStore implements ParkingStore {
     if (deliveries.length === 0) return;
     await this.ready;
     // One statement per pair: a batch touches a few dossiers, and each upsert keeps the higher position.
-    // Without an fsync of its own on SQLite: the connector's checkpoint commit after the batch makes it
-    // durable, and a batch whose checkpoint was lost is delivered, and recorded, again.
+    // Without an fsync of its own on SQLite: the next synced commit on the file makes it durable (the
+    // connector's checkpoint after its batch, a replay's progress after its chunk), and a batch whose
+    // checkpoint was lost is delivered, and recorded, again. A crash of the process loses nothing.
     await durableWithNextCommit(this.db, async (tx) => {
       for (const d of deliveries) {
         await tx.run(
