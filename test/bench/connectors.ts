@@ -399,7 +399,11 @@ const payments: Target = {
   },
 };
 
-const TARGETS: readonly Target[] = [portal, oneStopShop, civilRegistry, payments];
+/** `BENCH_CONNECTOR_TARGETS=payments,portal` measures only those (for profiling one); every target by default. */
+const ONLY_TARGETS = process.env.BENCH_CONNECTOR_TARGETS?.split(',').map((t) => t.trim());
+const TARGETS: readonly Target[] = [portal, oneStopShop, civilRegistry, payments].filter(
+  (t) => ONLY_TARGETS === undefined || ONLY_TARGETS.includes(t.name),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Measurement
@@ -594,7 +598,9 @@ const REPLAY_DOSSIERS = Math.max(1, Number(process.env.BENCH_REPLAY_DOSSIERS ?? 
  * The connector targets replayed here; the portal's replay is measured with the reconciliation
  * (`reconcile-replay.ts`), the same way.
  */
-const REPLAY_TARGETS: readonly Target[] = [oneStopShop];
+const REPLAY_TARGETS: readonly Target[] = [oneStopShop].filter(
+  (t) => ONLY_TARGETS === undefined || ONLY_TARGETS.includes(t.name),
+);
 
 /** A replay to one target against its own ceiling, or why there is none. */
 export type ConnectorReplayFigures =
