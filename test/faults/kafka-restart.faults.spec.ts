@@ -1,9 +1,9 @@
-import { getJson, post } from '../support/events.js';
+import { getJson } from '../support/events.js';
 import { runFault } from '../support/fault-verdict.js';
 import { createCommuneClient, eventually, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import { readTopics } from '../support/kafka-consumer.js';
 import { dedicatedKafka, type KafkaBroker } from '../support/kafka.js';
-import { lifecycle, sleep } from '../support/webhook-audit.js';
+import { postLifecycles, sleep } from '../support/webhook-audit.js';
 
 // Issue 18, fault suite: the Kafka broker the relay publishes to is stopped under load and started
 // again. Ingest must keep answering 201 (the log is the hub's, Kafka only a copy), and once the
@@ -52,18 +52,7 @@ describe('fault: the Kafka broker restarted under load', () => {
       })();
       await Promise.all([
         outage,
-        ...Array.from({ length: WRITERS }, async () => {
-          while (Date.now() < t0 + TRAFFIC_MS) {
-            for (const e of lifecycle()) {
-              const r = await post(current.url, token, e);
-              if (r.status !== 201) {
-                refused.push(`${r.status} ${JSON.stringify(r.body)}`);
-                break;
-              }
-              acknowledged.add(e.id as string);
-            }
-          }
-        }),
+        postLifecycles(current.url, token, WRITERS, t0 + TRAFFIC_MS, acknowledged, refused),
       ]);
       v.inject(
         `the broker stopped at t+${DOWN_AT_MS / 1000} s and started again ${(downMs / 1000).toFixed(1)} s later (kafka.sh stop/start), ${WRITERS} connections posting lifecycles for ${TRAFFIC_MS / 1000} s`,

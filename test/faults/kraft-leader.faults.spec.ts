@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getJson, post } from '../support/events.js';
+import { getJson } from '../support/events.js';
 import { envNumber, recoveryDisabled, runFault } from '../support/fault-verdict.js';
 import {
   createCommuneClient,
@@ -13,7 +13,7 @@ import {
 import { ensureGroupCoordinator } from '../support/kafka-consumer.js';
 import { partitionStates, type PartitionState } from '../support/kafka-offsets.js';
 import { consoleReadAll, kafkaCluster, type ConsoleRecord, type KafkaCluster } from '../support/kafka.js';
-import { lifecycle, sleep } from '../support/webhook-audit.js';
+import { postLifecycles, sleep } from '../support/webhook-audit.js';
 
 // Issue 18, fault suite: a three-broker KRaft cluster started by the harness (deploy/kafka/kafka.sh,
 // one JVM per node, each a broker and a controller; replication 3, min.insync.replicas 2, unclean
@@ -118,18 +118,7 @@ describe('fault: the partition leader of a three-broker KRaft cluster killed und
         })();
         const [k] = await Promise.all([
           fault,
-          ...Array.from({ length: WRITERS }, async () => {
-            while (Date.now() < t0 + TRAFFIC_MS) {
-              for (const e of lifecycle()) {
-                const r = await post(current.url, token, e);
-                if (r.status !== 201) {
-                  refused.push(`${r.status} ${JSON.stringify(r.body)}`);
-                  break;
-                }
-                acknowledged.add(e.id as string);
-              }
-            }
-          }),
+          postLifecycles(current.url, token, WRITERS, t0 + TRAFFIC_MS, acknowledged, refused),
         ]);
         const survivors = nodes.filter((n) => n.id !== k.node).map((n) => n.address);
         const created = k.before[0];

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { dossierCode, getJson, paymentCompleted, statusChanged, submitted } from './events.js';
+import { dossierCode, getJson, paymentCompleted, post, statusChanged, submitted } from './events.js';
 import { signedHeaders, type ReceivedDelivery, type WebhookReceiver } from './webhook-receiver.js';
 
 /** What the checks need of a logged event (the read API's `GET /v1/events`). */
@@ -206,3 +206,32 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/**
+ * `writers` connections, each posting lifecycles (see {@link lifecycle}) one event after the other until
+ * `until` (epoch ms): the ids answered 201 go into `acknowledged`; a refusal is noted in `refused` and
+ * ends that lifecycle (its later events would be refused as out of order).
+ */
+export async function postLifecycles(
+  url: string,
+  token: string,
+  writers: number,
+  until: number,
+  acknowledged: Set<string>,
+  refused: string[],
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (Date.now() < until) {
+        for (const e of lifecycle()) {
+          const r = await post(url, token, e);
+          if (r.status !== 201) {
+            refused.push(`${r.status} ${JSON.stringify(r.body)}`);
+            break;
+          }
+          acknowledged.add(e.id as string);
+        }
+      }
+    }),
+  );
+}
