@@ -190,7 +190,11 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       : new Subscriptions({ store: sealed, logger, ...(lease ? { lease } : {}) });
   if (!projection)
     (runs('projection') ? projectionSubscriptions : observed).register(
-      new DossierProjection(storage.dossiers, { batchSize: config.subscriptions.batchSize }),
+      new DossierProjection(storage.dossiers, {
+        batchSize: config.subscriptions.batchSize,
+        logger,
+        onUnreadable: (event) => metrics.eventUnreadable('projection', event.type),
+      }),
     );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptionsOf('relay').register(kafka.relay);
@@ -458,8 +462,12 @@ function kafkaParts(
             topics,
             provinceTopics: kafka.topics,
             batchSize: kafka.relay.batchSize,
+            eventVersions: kafka.relay.eventVersions,
             logger: kafkaLogger,
-            observer: { published: (topic, count) => metrics.relayed(topic, count) },
+            observer: {
+              published: (topic, count) => metrics.relayed(topic, count),
+              unreadable: (_topic, event) => metrics.eventUnreadable('relay', event.type),
+            },
           }),
         }
       : {}),

@@ -7,7 +7,7 @@ const labelValues = (text: string): string[] =>
 describe('HubMetrics labels', () => {
   it('keeps a catalogue type as the type label and turns any other value into "invalid"', () => {
     for (const type of EVENT_TYPES) expect(eventTypeLabel(type)).toBe(type);
-    expect(eventTypeLabel('vn.gov.lgsp.dossier.submitted.v2')).toBe('invalid');
+    expect(eventTypeLabel('vn.gov.lgsp.dossier.submitted.v9')).toBe('invalid');
     expect(eventTypeLabel('x'.repeat(500_000))).toBe('invalid');
     expect(eventTypeLabel(undefined)).toBe('invalid');
     expect(eventTypeLabel({ toString: () => EVENT_TYPES[0] })).toBe('invalid');

@@ -220,7 +220,7 @@ function noteSeen(seen: Map<string, Seen>, e: StoredEvent, first: number, last: 
     // A person stored in clear (the store was written before sealing) names no key: not reported.
     if (kid === undefined) continue;
     const found: Seen = {
-      roles: new Set([person.spec.role]),
+      roles: new Set([person.role]),
       dossiers: new Set([dossierOf(e)]),
       first,
       last,
