@@ -71,6 +71,15 @@ function startRelay(
   return subscriptions;
 }
 
+/** Waits until every subscriber has relayed up to the head (the topics then exist). */
+async function relayed(subscriptions: Subscriptions): Promise<void> {
+  await eventually(
+    async () => (await subscriptions.lag()).every((l) => l.lagEvents === 0),
+    60_000,
+    'the relays at the head',
+  );
+}
+
 async function read(broker: KafkaBroker, topic: string, count: number) {
   const reader = await new TopicReader(
     new KafkaJsClient({ brokers: broker.brokers, clientId: 'it-versions-reader' }),
@@ -94,9 +103,13 @@ describe('KafkaRelay with event versions, on a broker', () => {
       await store.append([submission(V2, 'NEW-2')]);
       const asV1 = uniqueTopics();
       const asV2 = uniqueTopics();
-      await startRelay(broker, asV1, 'relay.kafka.v1').start();
-      await startRelay(broker, asV2, 'relay.kafka.v2', { '51': { 'dossier.submitted': 2 } }).start();
+      const one = startRelay(broker, asV1, 'relay.kafka.v1');
+      const two = startRelay(broker, asV2, 'relay.kafka.v2', { '51': { 'dossier.submitted': 2 } });
+      await one.start();
+      await two.start();
       await store.append([submission(V1, 'NEW-3')]);
+      await relayed(one);
+      await relayed(two);
 
       const v1 = await read(broker, asV1.province('51'), 3);
       const v2 = await read(broker, asV2.province('51'), 3);
@@ -138,7 +151,11 @@ describe('KafkaRelay with event versions, on a broker', () => {
       const topics = uniqueTopics();
       await store.append([submission(V1, 'BROKEN', { dossierCode: 'BROKEN', provinceCode: '51' })]);
       await store.append([submission(V1, 'FINE')]);
-      await startRelay(broker, topics, 'relay.kafka.dlq', { '*': { 'dossier.submitted': 2 } }).start();
+      const subscriptions = startRelay(broker, topics, 'relay.kafka.dlq', {
+        '*': { 'dossier.submitted': 2 },
+      });
+      await subscriptions.start();
+      await relayed(subscriptions);
       const [dead] = await read(broker, topics.relayDeadLetter, 1);
       expect(dead!.headers).toMatchObject({
         ce_type: V1,
