@@ -88,9 +88,9 @@ describe('event versions', () => {
       { kind: 'legacy-id', number: '123456789' },
       { kind: 'citizen-id', number: '051190000999' },
     ];
-    expect((convertEvent(v2, 1).data as unknown as { applicant: { idNumber: string } }).applicant.idNumber).toBe(
-      '051190000999',
-    );
+    expect(
+      (convertEvent(v2, 1).data as unknown as { applicant: { idNumber: string } }).applicant.idNumber,
+    ).toBe('051190000999');
   });
 
   it('refuse to downcast an applicant with a passport only: v1 requires a citizen ID', () => {
