@@ -453,6 +453,7 @@ function kafkaParts(
       replayTopics: kafka.topics,
       ratePerSecond: kafka.replay.ratePerSecond,
       batchSize: kafka.replay.batchSize,
+      eventVersions: kafka.relay.eventVersions,
       logger: kafkaLogger,
     }),
     ...(kafka.relay.enabled
