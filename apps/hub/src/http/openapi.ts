@@ -243,6 +243,10 @@ const DOSSIER_VIEW = obj(
     agencyCode: str('The agency that received the dossier.'),
     channel: str(),
     applicant: obj({ fullName: str() }),
+    coApplicants: int(
+      'How many co-applicants the submission names (`dossier.submitted.v2`); absent when none.',
+      1,
+    ),
     status: int('National status code.', 1, 10),
     statusName: str(),
     statusLabel: obj({ vi: str(), en: str() }, ['vi', 'en'], true),
