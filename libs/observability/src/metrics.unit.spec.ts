@@ -54,6 +54,22 @@ describe('HubMetrics labels', () => {
     );
   });
 
+  it('counts the events a consumer could not read at its version, by consumer and stored type', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.eventUnreadable('webhooks', 'vn.gov.lgsp.dossier.submitted.v1');
+    metrics.eventUnreadable('webhooks', 'vn.gov.lgsp.dossier.submitted.v1');
+    metrics.eventUnreadable('relay', 'vn.gov.lgsp.dossier.submitted.v2');
+    metrics.eventUnreadable('projection', 'not a type');
+    const text = await metrics.render();
+    expect(text).toContain(
+      'lgsp_event_conversion_failures_total{consumer="webhooks",type="vn.gov.lgsp.dossier.submitted.v1"} 2',
+    );
+    expect(text).toContain(
+      'lgsp_event_conversion_failures_total{consumer="relay",type="vn.gov.lgsp.dossier.submitted.v2"} 1',
+    );
+    expect(text).toContain('lgsp_event_conversion_failures_total{consumer="projection",type="invalid"} 1');
+  });
+
   it('counts refusals by rate limit and refused connections', async () => {
     const metrics = new HubMetrics({ defaultMetrics: false });
     metrics.requestRateLimited('client');

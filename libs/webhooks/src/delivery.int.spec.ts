@@ -911,6 +911,15 @@ describe('WebhookDelivery and event versions', () => {
       data: { dossierCode: 'OLD', persons: [{ role: 'applicant' }] },
     });
 
+    // A replay run of the old event to the v2 webhook only (`lgsp replay run --target webhook:<id>`).
+    const replay = new WebhookReplayTarget((await h.store.get(two.webhook.id))!, h.store, h.events, () =>
+      h.delivery.poke(),
+    );
+    expect(await replay.sendBatch([String(old!.position)], 'replay-v2')).toEqual(['sent']);
+    await eventually(() => v2.positions('OLD').length === 2);
+    expect(v2.received.at(-1)!.event).toMatchObject({ type: V2, lgspreplay: 'replay-v2' });
+    expect(v1.positions('OLD')).toHaveLength(1);
+
     // Back to v1 for every family: `{}`.
     const updated = await h.service.update(p51, two.webhook.id, { eventVersions: {} });
     expect(updated.eventVersions).toEqual({ 'dossier.submitted': 1 });
