@@ -159,6 +159,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         store: sealed,
         views: storage.dossiers,
         logger,
+        onUnreadable: (type) => metrics.eventUnreadable('projection', type),
         data: {
           ...storage.projectionFiles,
           batchSize: config.subscriptions.batchSize,
