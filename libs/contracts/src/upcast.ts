@@ -1,4 +1,4 @@
-import { DomainError, type Issue } from './errors.js';
+import { DomainError, pointerToken, type Issue } from './errors.js';
 import {
   EVENT_SCHEMA_NAMES,
   EVENT_SCHEMA_VERSIONS,
@@ -16,8 +16,8 @@ import { EVENT_TYPES, eventSchemaId, isEventType } from './schemas.js';
  *
  * - The version is in the type (as in v1), not only in the CloudEvents `dataschema`: every router of the
  *   hub and of its consumers already dispatches on `type` (subscription and webhook filters, Kafka
- *   consumers' switches, the SDKs' `type` checks, ACL-free topic routing), and `dataschema` is optional,
- *   so a producer that omits it would be ambiguous. `dataschema` is set as well on every event the hub
+ *   consumers' switches, the SDKs' `type` checks), and `dataschema` is optional, so an event whose
+ *   producer omits it would be ambiguous. `dataschema` is set as well on every event the hub
  *   converts (the `$id` of the schema of the version delivered), for tools that resolve schemas by it.
  * - Stored events are never rewritten: the log holds each event at the version it was ingested in, and
  *   ingest validated it with that version's schema. Readers convert when they read: this file is the one
@@ -104,7 +104,7 @@ export function eventVersionsIssues(value: unknown, at: string): Issue[] {
   const issues: Issue[] = [];
   for (const [family, version] of Object.entries(value)) {
     const versions = families.get(family);
-    const pointer = `${at}/${family.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const pointer = `${at}/${pointerToken(family)}`;
     if (versions === undefined) {
       const known = [...families.keys()].join(', ');
       issues.push({ pointer, message: `is not an event with several versions (${known})` });
@@ -148,8 +148,10 @@ export class EventConversionError extends DomainError {
 /**
  * The event at `version` of its family: the same object when it already is (or its type is outside the
  * catalogue), else a copy with the converted `type`, `data` and `dataschema`, one version step at a time.
- * @throws EventConversionError when its data cannot be converted (never for data valid against its schema,
- *   but for a value erased, which reads `[erased]` and is carried over as it is).
+ * Values erased (`[erased]`) or sealed are carried over as they are.
+ * @throws EventConversionError when its data cannot be converted: data its schema never allowed (what an
+ *   upcaster's bug looks like from outside), or a downcast the older version cannot express (see
+ *   {@link DOWNCAST_LOSSES}).
  */
 export function convertEvent<E extends VersionedEvent>(event: E, version: number): E {
   const v = typeVersion(event.type);
@@ -215,6 +217,7 @@ export const DOWNCAST_LOSSES: Readonly<Partial<Record<EventType, readonly string
     'persons[] with role co-applicant (v1 holds the applicant only)',
     "the applicant's documents other than the first citizen ID (12 digits, or else the first legacy 9-digit ID): passports, VNeID (and its level), further IDs",
     "the applicant's dateOfBirth",
+    'the whole event when the applicant holds no citizen or legacy ID (a passport only): not sent at v1, parked for that consumer',
   ],
 };
 
