@@ -34,19 +34,22 @@ const CIVIL_STATUS_REGISTERED = 'vn.gov.lgsp.civil-status.registered.v1';
 export const EACH = '[]';
 
 /**
- * A v2 person's subject: the citizen ID (else the legacy ID) among their documents, or the documents
- * themselves once sealed (their kid names the subject).
+ * A v2 person's subject: among their documents the citizen ID, else the personal ID number of their
+ * VNeID account (the same 12 digits), else the legacy ID; or the documents themselves once sealed (their
+ * kid names the subject).
  */
 function documentsId(holder: Record<string, unknown>): unknown {
   const documents = holder['documents'];
   if (!Array.isArray(documents)) return documents;
+  let vneid: unknown;
   let legacy: unknown;
   for (const doc of documents) {
     if (!isObject(doc)) continue;
     if (doc['kind'] === 'citizen-id') return doc['number'];
+    if (doc['kind'] === 'vneid') vneid ??= doc['number'];
     if (doc['kind'] === 'legacy-id') legacy ??= doc['number'];
   }
-  return legacy;
+  return vneid ?? legacy;
 }
 
 /** The applicant of a v2 `persons` list, for the summary, which names them. */

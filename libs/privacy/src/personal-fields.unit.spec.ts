@@ -125,6 +125,14 @@ describe('personsIn', () => {
           fullName: 'Phạm Thị Thu',
           documents: [{ kind: 'legacy-id', number: '987654321' }],
         },
+        {
+          role: 'co-applicant',
+          fullName: 'Vũ Văn Tín',
+          documents: [
+            { kind: 'legacy-id', number: '987654322' },
+            { kind: 'vneid', number: '051090007777', level: 2 },
+          ],
+        },
       ],
     };
     const found = personsIn(SUBMITTED_V2, data);
@@ -132,6 +140,8 @@ describe('personsIn', () => {
       ['applicant', 'persons.0', '051190001234'],
       ['co-applicant', 'persons.1', `dossier:${CODE}:co-applicant-1`],
       ['co-applicant', 'persons.2', '987654321'],
+      // A VNeID account's personal ID number before a legacy ID.
+      ['co-applicant', 'persons.3', '051090007777'],
       ['applicant', '', '051190001234'],
     ]);
     expect(found[1]!.holder).toBe(data.persons[1]);
