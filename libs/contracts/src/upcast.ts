@@ -215,9 +215,9 @@ export function toVersions<E extends VersionedEvent>(event: E, versions: EventVe
 export const DOWNCAST_LOSSES: Readonly<Partial<Record<EventType, readonly string[]>>> = {
   'vn.gov.lgsp.dossier.submitted.v2': [
     'persons[] with role co-applicant (v1 holds the applicant only)',
-    "the applicant's documents other than the first citizen ID (12 digits, or else the first legacy 9-digit ID): passports, VNeID (and its level), further IDs",
+    "the applicant's documents other than the one ID v1 holds (the first citizen ID, else the personal ID number of a VNeID account, else the first legacy 9-digit ID): passports, VNeID levels, further IDs",
     "the applicant's dateOfBirth",
-    'the whole event when the applicant holds no citizen or legacy ID (a passport only): not sent at v1, parked for that consumer',
+    'the whole event when the applicant holds no citizen, VNeID or legacy ID (a passport only): not sent at v1, parked for that consumer',
   ],
 };
 
@@ -304,7 +304,8 @@ function v1IdNumber(documents: unknown): string | undefined {
   const any = list.find(
     (doc) => (doc.kind === 'citizen-id' || doc.kind === 'legacy-id') && typeof doc.number === 'string',
   )?.number;
-  return pick('citizen-id', CITIZEN_ID) ?? pick('legacy-id', LEGACY_ID) ?? any;
+  // A VNeID account's number is the person's 12-digit personal ID: the citizen ID itself.
+  return pick('citizen-id', CITIZEN_ID) ?? pick('vneid', CITIZEN_ID) ?? pick('legacy-id', LEGACY_ID) ?? any;
 }
 
 /** The applicant of a `dossier.submitted` at the newest version (the person with role `applicant`). */

@@ -103,6 +103,14 @@ describe('event versions', () => {
     );
   });
 
+  it('downcast an applicant known by a VNeID account only: its number is the citizen ID', () => {
+    const v2 = exampleEvent(V2);
+    v2.data.persons[0]!.documents = [{ kind: 'vneid', number: '051190000777', level: 2 }];
+    expect(
+      (convertEvent(v2, 1).data as unknown as { applicant: { idNumber: string } }).applicant.idNumber,
+    ).toBe('051190000777');
+  });
+
   it('carry an erased value over as it is', () => {
     const v2 = exampleEvent(V2);
     (v2.data.persons[0] as unknown as Record<string, unknown>)['documents'] = '[erased]';

@@ -78,7 +78,10 @@ export function dossierFacts(events: readonly Pick<StoredEvent, 'type' | 'data'>
   return facts;
 }
 
-/** The citizen and legacy IDs among a person's documents, 12-digit first; an erased list reads as itself. */
+/**
+ * The citizen IDs among a person's documents (a VNeID account's number is one), then the legacy ones;
+ * an erased list reads as itself.
+ */
 function applicantIds(documents: unknown): string[] {
   if (typeof documents === 'string') return [documents];
   if (!Array.isArray(documents)) return [];
@@ -86,5 +89,5 @@ function applicantIds(documents: unknown): string[] {
     (documents as { kind?: unknown; number?: unknown }[]).flatMap((doc) =>
       doc.kind === kind && typeof doc.number === 'string' ? [doc.number] : [],
     );
-  return [...new Set([...of('citizen-id'), ...of('legacy-id')])];
+  return [...new Set([...of('citizen-id'), ...of('vneid'), ...of('legacy-id')])];
 }
