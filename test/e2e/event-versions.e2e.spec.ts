@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { COMMUNE, PROVINCE, dossierCode, post, statusChanged, submitted } from '../support/events.js';
-import { eventually, runCli, startHubProcess, type HubProcess } from '../support/hub-process.js';
+import { eventually, runCli, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
+import { readTopics } from '../support/kafka-consumer.js';
+import { sharedKafka } from '../support/kafka.js';
 import { WebhookReceiver, signedHeaders } from '../support/webhook-receiver.js';
 
 /**
@@ -251,5 +253,60 @@ describe('event versions, with the hub as a process', () => {
       expect([clear, raw.includes(clear)]).toEqual([clear, false]);
       expect([clear, hub.output().includes(clear)]).toEqual([clear, false]);
     }
+  });
+});
+
+describe('event versions on the Kafka province topics, with the hub as a process', () => {
+  let hub: HubProcess | undefined;
+  afterAll(async () => {
+    await hub?.stop();
+  });
+
+  it('sends one province topic v1 (the default) and another the v2 its configuration names', async () => {
+    const kafka = await sharedKafka();
+    const topicPrefix = `e2ev${Math.random().toString(36).slice(2, 8)}`;
+    const dir = tempDir('lgsp-versions-kafka-');
+    const config = join(dir, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ kafka: { relay: { eventVersions: { '79': { 'dossier.submitted': 2 } } } } }),
+    );
+    hub = await startHubProcess({
+      env: {
+        LGSP_KAFKA_BROKERS: kafka.brokers.join(','),
+        LGSP_KAFKA_TOPIC_PREFIX: topicPrefix,
+        LGSP_CONFIG: config,
+      },
+    });
+    const in51 = dossierCode();
+    const in79 = dossierCode();
+    const at79 = submitted(in79);
+    Object.assign(at79.data as object, { provinceCode: '79', communeCode: '25747' });
+    expect((await post(hub.url, hub.adminToken, submitted(in51))).status).toBe(201);
+    expect((await post(hub.url, hub.adminToken, at79)).status).toBe(201);
+    // The relay at the head: the topics exist.
+    await eventually(async () => {
+      const subs = await fetch(`${hub!.url}/v1/admin/subscriptions`, {
+        headers: { authorization: `Bearer ${hub!.adminToken}` },
+      }).then((r) => r.json() as Promise<{ subscriptions: { name: string; lagEvents: number }[] }>);
+      return subs.subscriptions.find((x) => x.name === 'relay.kafka')?.lagEvents === 0 ? true : undefined;
+    }, 30_000);
+    const records = await readTopics(
+      kafka.brokers,
+      new RegExp(`^${topicPrefix}\\.events\\.province\\.`),
+      (r) => r.length >= 2,
+      60_000,
+    );
+    const of = (code: string) => records.find((r) => r.key === code)!;
+    expect([of(in51).topic, of(in51).headers.ce_type]).toEqual([`${topicPrefix}.events.province.51`, V1]);
+    expect(JSON.parse(of(in51).value)).toMatchObject({ applicant: { fullName: 'Nguyễn Thị Hoà' } });
+    expect([of(in79).topic, of(in79).headers.ce_type, of(in79).headers.ce_dataschema]).toEqual([
+      `${topicPrefix}.events.province.79`,
+      V2,
+      'https://schemas.lgsp-hub.vn/events/dossier.submitted/v2.json',
+    ]);
+    expect(JSON.parse(of(in79).value)).toMatchObject({
+      persons: [{ role: 'applicant', documents: [{ kind: 'citizen-id', number: '051190001234' }] }],
+    });
   });
 });
