@@ -151,6 +151,22 @@ describe('event versions, with the hub as a process', () => {
     expect(bad.body.errors).toEqual([
       { pointer: '/eventVersions/dossier.submitted', message: 'phải là một trong các phiên bản 1, 2' },
     ]);
+    // Hostile shapes of eventVersions: each a 422 naming the member, never a 5xx.
+    for (const eventVersions of [
+      [],
+      'dossier.submitted=2',
+      { 'dossier.submitted': '2' },
+      { 'dossier.submitted': { v: 2 } },
+      { 'dossier.submitted': 2.5 },
+      { ['x'.repeat(5000)]: 2 },
+      { 'payment.completed': 1 },
+    ]) {
+      const res = await call('p51', 'POST', '/v1/webhooks', { url: asV2.url, eventVersions });
+      expect([JSON.stringify(eventVersions).slice(0, 40), res.status]).toEqual([
+        JSON.stringify(eventVersions).slice(0, 40),
+        422,
+      ]);
+    }
 
     // New events: v1 single (structured), v2 in a batch, v2 in binary mode.
     const [fromV1, inBatch, inBinary] = [dossierCode(), dossierCode(), dossierCode()];
