@@ -111,6 +111,9 @@ describe('access: every route by every role, and nothing across scopes', () => {
     ['GET', `/v1/dossiers/{code51}`, undefined, byScope(200, 200, 404)],
     ['GET', '/v1/events?limit=5', undefined, byScope(200, 200, 200)],
     ['GET', '/v1/events?province=51', undefined, byScope(200, 200, 403)],
+    ['GET', '/v1/schemas', undefined, byScope(200, 200, 200)],
+    ['GET', '/v1/schemas/vn.gov.lgsp.dossier.submitted.v2', undefined, byScope(200, 200, 200)],
+    ['GET', '/v1/schemas/vn.gov.lgsp.nothing.v1', undefined, byScope(404, 404, 404)],
     ['GET', '/v1/admin/clients', undefined, operatorsOnly(200)],
     [
       'POST',

@@ -24,10 +24,11 @@ import { WebhookReceiver } from '../support/webhook-receiver.js';
  * ID in clear". A hub with its four connectors and the simulators takes a few hundred lifecycles (births
  * registered with the civil registry, fees paid on the payment platform), a webhook receives them (its
  * receiver quoting the applicant in its answers), reconciliations find records altered behind the hub's
- * back and a replay sends them again, and some follow-up work stays pending. Then every name and citizen
- * ID the log carries (read through the API, in clear) is searched for in the raw bytes of every file of
- * the data folder (live with its WAL, a copy checkpointed, and after the stop), in the hub's output and,
- * on PostgreSQL, in a dump of its schema without the key tables. With privacy off the same search finds
+ * back and a replay sends them again, and some follow-up work stays pending; one dossier in four is a
+ * dossier.submitted.v2 with a co-applicant known by a passport only. Then every name, citizen ID and
+ * document number the log carries (read through the API, in clear) is searched for in the raw bytes of
+ * every file of the data folder (live with its WAL, a copy checkpointed, and after the stop), in the
+ * hub's output and, on PostgreSQL, in a dump of its schema without the key tables. With privacy off the same search finds
  * them, in the events and in each copy (pending work, mismatches, webhook answers): the test can fail.
  */
 
@@ -89,15 +90,25 @@ function stringsOf(v: unknown, out: Set<string>): void {
 function personalValues(type: string, data: unknown, personal: Set<string>, other: Set<string>): void {
   const copy = structuredClone(data) as Record<string, unknown>;
   for (const spec of PERSONAL_FIELDS[type] ?? []) {
-    let holder: unknown = copy;
-    for (const key of spec.at) holder = (holder as Record<string, unknown> | undefined)?.[key];
-    if (typeof holder !== 'object' || holder === null) continue;
-    const fields = holder as Record<string, unknown>;
-    for (const field of spec.fields) {
-      const v = fields[field];
-      if (['fullName', 'idNumber', 'phone', 'email'].includes(field) && typeof v === 'string')
-        personal.add(v);
-      delete fields[field];
+    // `[]` in a path: every item of the list (the persons of dossier.submitted.v2).
+    let holders: unknown[] = [copy];
+    for (const key of spec.at)
+      holders = holders.flatMap((h) =>
+        key === '[]' ? (Array.isArray(h) ? h : []) : [(h as Record<string, unknown> | undefined)?.[key]],
+      );
+    for (const holder of holders) {
+      if (typeof holder !== 'object' || holder === null) continue;
+      const fields = holder as Record<string, unknown>;
+      for (const field of spec.fields) {
+        const v = fields[field];
+        if (['fullName', 'idNumber', 'phone', 'email'].includes(field) && typeof v === 'string')
+          personal.add(v);
+        // A v2 person's identity documents: each number (citizen ID, legacy ID, passport).
+        if (field === 'documents' && Array.isArray(v))
+          for (const doc of v as { number?: unknown }[])
+            if (typeof doc.number === 'string') personal.add(doc.number);
+        delete fields[field];
+      }
     }
   }
   stringsOf(copy, other);
@@ -243,6 +254,27 @@ async function play(env: Record<string, string>, lifecycles: number): Promise<Sc
           }
         : {}),
     };
+    // One dossier in four comes from a commune that moved to dossier.submitted.v2: the applicant and a
+    // co-applicant known by a passport only, each sealed under their own key.
+    if (k % 4 === 1) {
+      const { applicant: _v1, ...rest } = sub.data as Record<string, unknown>;
+      sub.type = 'vn.gov.lgsp.dossier.submitted.v2';
+      sub.data = {
+        ...rest,
+        persons: [
+          {
+            role: 'applicant',
+            fullName: applicant.fullName,
+            documents: [{ kind: 'citizen-id', number: applicant.idNumber }],
+          },
+          {
+            role: 'co-applicant',
+            fullName: nameOf(3 * lifecycles + k),
+            documents: [{ kind: 'passport', number: `B${run}${String(base + k).padStart(7, '0')}` }],
+          },
+        ],
+      };
+    }
     return { code, events: [sub, statusChanged(code, 2), statusChanged(code, 4)] };
   };
   let batch: Record<string, unknown>[] = [];

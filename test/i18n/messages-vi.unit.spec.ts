@@ -22,6 +22,7 @@ const NOT_LITERAL: Readonly<Record<string, string>> = {
     "ajv's messages: the catalogue's ajv entries (ajv-i18n is not installed)",
   'libs/kafka/src/dead-letter.ts message': 'issues copied from an error whose sites are scanned',
   'libs/kafka/src/relay.ts reason': 'the message of an error whose site is scanned',
+  'libs/contracts/src/upcast.ts err.message': "a ConversionProblem's message: its throw sites are scanned",
   'libs/connectors/src/payments/payment-callback-handler.ts body':
     "the parser's { field, message }, whose literals are scanned",
   "apps/hub/src/http/openapi.ts str('What is wrong there.')":

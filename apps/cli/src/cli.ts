@@ -1,6 +1,7 @@
 import { ApiError, Api } from './api.js';
 import { audit, auditVerify } from './audit.js';
 import { checkpointsExport } from './checkpoints.js';
+import { schemasList, schemasShow } from './schemas.js';
 import { intFlag, parseFlags, positiveFlag, query, type Ctx, type Flags, type Out } from './command.js';
 import { erasureApprove, erasureList, erasureRefuse, erasureRequest, erasureShow } from './erasure.js';
 import { eventsTail } from './events-tail.js';
@@ -47,6 +48,11 @@ Commands:
   lgsp events tail [--after POSITION] [--type TYPE] [--province P]
       Follows the log live, one line per event (position, time, type, dossier; JSON lines with
       --json), reconnecting after the last position when the hub goes away; Ctrl-C stops it (exit 0).
+  lgsp schemas list
+      The event catalogue: every event with its versions (type, who sends it, schema) and what a
+      downcast to an older version drops.
+  lgsp schemas show TYPE
+      One type's version, schema, required and known fields (the JSON Schema itself with --json).
   lgsp dossiers show DOSSIER_CODE
       The dossier's view, then its state at each external system and webhook endpoint you may see
       (last position delivered, when, parked and why).
@@ -59,13 +65,14 @@ Commands:
   lgsp parked history TARGET DOSSIER_CODE
       TARGET is a connector (portal, …) or webhook:ID.
   lgsp webhooks create URL [--description TEXT] [--types T1,T2] [--provinces P1,P2] [--communes C1,C2]
-                       [--rate N]
+                       [--event-versions dossier.submitted=2] [--rate N]
       Registers an endpoint for the events of the filter (all the token may see when none is given)
-      and prints its signing secret, shown this once.
+      and prints its signing secret, shown this once. --event-versions: the version of each event
+      delivered (default 1; see lgsp schemas list).
   lgsp webhooks list [--limit N] [--after ID]
   lgsp webhooks show ID
   lgsp webhooks update ID [--url URL] [--description TEXT] [--types …] [--provinces …] [--communes …]
-                       [--rate N]
+                       [--event-versions NAME=V,…] [--rate N]
       A filter flag replaces that part of the filter; an empty one (--provinces '') removes it.
   lgsp webhooks rotate-secret ID
       Prints the new secret; the previous one keeps signing (both signatures sent) for a while.
@@ -264,6 +271,8 @@ const COMMANDS: ReadonlyMap<string, (ctx: Ctx) => Promise<number>> = new Map(
     audit,
     'audit verify': auditVerify,
     'checkpoints export': checkpointsExport,
+    'schemas list': schemasList,
+    'schemas show': schemasShow,
     'webhooks create': webhooksCreate,
     'webhooks list': webhooksList,
     'webhooks show': webhooksShow,

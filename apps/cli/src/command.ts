@@ -43,6 +43,7 @@ export function parseFlags(argv: string[]) {
       url: { type: 'string' },
       description: { type: 'string' },
       provinces: { type: 'string' },
+      'event-versions': { type: 'string' },
       position: { type: 'string' },
       reason: { type: 'string' },
       basis: { type: 'string' },

@@ -28,6 +28,33 @@ export function describeFilter(filter: WebhookFilter): string {
   return parts.length > 0 ? parts.join(' · ') : 'all events';
 }
 
+/** `dossier.submitted v2`: the version of each event family delivered. */
+export function describeVersions(versions: Readonly<Record<string, number>> | undefined): string | undefined {
+  if (versions === undefined) return undefined;
+  const parts = Object.entries(versions).map(([family, v]) => `${family} v${v}`);
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+/**
+ * `--event-versions dossier.submitted=2,…`: the versions asked for; `{}` for an empty flag (back to
+ * version 1), undefined when the flag is absent.
+ */
+function versionsFlag(ctx: Ctx): Record<string, number> | undefined {
+  const given = ctx.flags['event-versions'];
+  if (given === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const part of given
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z][a-z0-9.-]*)=([1-9][0-9]{0,2})$/.exec(part);
+    if (!m)
+      throw new UsageError(`--event-versions takes NAME=VERSION pairs (dossier.submitted=2), got ${part}`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
 /** A webhook as an operator reads it; `parked` names the command that lists the parked dossiers. */
 export function describeWebhook(w: Webhook): string {
   return fields([
@@ -39,6 +66,7 @@ export function describeWebhook(w: Webhook): string {
       w.state === 'active' ? 'active' : `disabled since ${w.disabledAt ?? '?'}: ${w.disabledReason ?? ''}`,
     ],
     ['filter', describeFilter(w.filter)],
+    ['event versions', describeVersions(w.eventVersions)],
     ['rate', `${w.ratePerSecond}/s`],
     ['province', w.province],
     ['created', `${w.createdAt} by ${w.createdBy}`],
@@ -84,10 +112,12 @@ export async function webhooksCreate(ctx: Ctx): Promise<number> {
   for (const [key, what] of FILTER_FLAGS)
     if (filter[key]?.length === 0) throw new UsageError(`--${key} needs at least ${what}`);
   const ratePerSecond = positiveFlag(ctx.flags, 'rate');
+  const eventVersions = versionsFlag(ctx);
   const r = await ctx.api.call<{ webhook: Webhook; secret: string }>('POST', '/v1/webhooks', {
     url,
     ...(ctx.flags.description === undefined ? {} : { description: ctx.flags.description }),
     ...(Object.keys(filter).length > 0 ? { filter } : {}),
+    ...(eventVersions === undefined ? {} : { eventVersions }),
     ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
   });
   ctx.out.print(`${describeWebhook(r.webhook)}\n\n${secretLine(r.secret)}`, r);
@@ -132,8 +162,10 @@ export async function webhooksUpdate(ctx: Ctx): Promise<number> {
   const url = flags.url === undefined ? undefined : urlArg(flags.url, '--url');
   const ratePerSecond = positiveFlag(flags, 'rate');
   const given = filterFlags(ctx);
+  const eventVersions = versionsFlag(ctx);
   const body: Record<string, unknown> = {
     ...(url === undefined ? {} : { url }),
+    ...(eventVersions === undefined ? {} : { eventVersions }),
     ...(flags.description === undefined ? {} : { description: flags.description }),
     ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
   };
@@ -150,7 +182,7 @@ export async function webhooksUpdate(ctx: Ctx): Promise<number> {
   }
   if (Object.keys(body).length === 0)
     throw new UsageError(
-      'webhooks update needs at least one of --url, --description, --types, --provinces, --communes, --rate',
+      'webhooks update needs at least one of --url, --description, --types, --provinces, --communes, --event-versions, --rate',
     );
   const r = await ctx.api.call<{ webhook: Webhook }>('PATCH', path(id), body);
   ctx.out.print(describeWebhook(r.webhook), r);

@@ -159,6 +159,7 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         store: sealed,
         views: storage.dossiers,
         logger,
+        onUnreadable: (type) => metrics.eventUnreadable('projection', type),
         data: {
           ...storage.projectionFiles,
           batchSize: config.subscriptions.batchSize,
@@ -190,7 +191,11 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
       : new Subscriptions({ store: sealed, logger, ...(lease ? { lease } : {}) });
   if (!projection)
     (runs('projection') ? projectionSubscriptions : observed).register(
-      new DossierProjection(storage.dossiers, { batchSize: config.subscriptions.batchSize }),
+      new DossierProjection(storage.dossiers, {
+        batchSize: config.subscriptions.batchSize,
+        logger,
+        onUnreadable: (event) => metrics.eventUnreadable('projection', event.type),
+      }),
     );
   const kafka = kafkaParts(config, logger, metrics, ingest, clients, store);
   if (kafka?.relay) subscriptionsOf('relay').register(kafka.relay);
@@ -449,6 +454,7 @@ function kafkaParts(
       replayTopics: kafka.topics,
       ratePerSecond: kafka.replay.ratePerSecond,
       batchSize: kafka.replay.batchSize,
+      eventVersions: kafka.relay.eventVersions,
       logger: kafkaLogger,
     }),
     ...(kafka.relay.enabled
@@ -458,8 +464,12 @@ function kafkaParts(
             topics,
             provinceTopics: kafka.topics,
             batchSize: kafka.relay.batchSize,
+            eventVersions: kafka.relay.eventVersions,
             logger: kafkaLogger,
-            observer: { published: (topic, count) => metrics.relayed(topic, count) },
+            observer: {
+              published: (topic, count) => metrics.relayed(topic, count),
+              unreadable: (_topic, event) => metrics.eventUnreadable('relay', event.type),
+            },
           }),
         }
       : {}),

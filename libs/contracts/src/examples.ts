@@ -1,5 +1,10 @@
 import type { CloudEvent } from './cloudevent.js';
-import { EVENT_SCHEMA_NAMES, type EventDataByType, type EventType } from './generated/events.js';
+import {
+  EVENT_SCHEMA_NAMES,
+  EVENT_SCHEMA_VERSIONS,
+  type EventDataByType,
+  type EventType,
+} from './generated/events.js';
 
 const EXAMPLE_DATA: { readonly [T in EventType]: EventDataByType[T] } = {
   'vn.gov.lgsp.dossier.submitted.v1': {
@@ -14,6 +19,35 @@ const EXAMPLE_DATA: { readonly [T in EventType]: EventDataByType[T] } = {
     dueAt: '2025-07-04T17:00:00+07:00',
     procedureName: 'Đăng ký khai sinh',
     fees: [{ code: 'LP01', name: 'Lệ phí đăng ký khai sinh', amount: 0 }],
+  },
+  'vn.gov.lgsp.dossier.submitted.v2': {
+    dossierCode: '000.00.15.H55-250701-0002',
+    procedureCode: '1.000894',
+    agencyCode: '000.00.15.H55',
+    provinceCode: '51',
+    communeCode: '21040',
+    channel: 'online',
+    persons: [
+      {
+        role: 'applicant',
+        fullName: 'Nguyễn Thị Đào',
+        documents: [
+          { kind: 'citizen-id', number: '051190000123' },
+          { kind: 'vneid', number: '051190000123', level: 2 },
+        ],
+        dateOfBirth: '1990-03-14',
+        phone: '0912345678',
+      },
+      {
+        role: 'co-applicant',
+        fullName: 'Lê Văn Nam',
+        documents: [{ kind: 'passport', number: 'C1234567' }],
+      },
+    ],
+    receivedAt: '2025-07-01T08:30:00+07:00',
+    dueAt: '2025-07-04T17:00:00+07:00',
+    procedureName: 'Đăng ký kết hôn',
+    fees: [{ code: 'LP02', name: 'Lệ phí đăng ký kết hôn', amount: 0 }],
   },
   'vn.gov.lgsp.dossier.status-changed.v1': {
     dossierCode: '000.00.15.H55-250701-0001',
@@ -78,7 +112,7 @@ const EXAMPLE_DATA: { readonly [T in EventType]: EventDataByType[T] } = {
  */
 export function exampleEvent<T extends EventType>(
   type: T,
-  id = `example-${EVENT_SCHEMA_NAMES[type]}`,
+  id = `example-${EVENT_SCHEMA_NAMES[type]}${EVENT_SCHEMA_VERSIONS[type] === 1 ? '' : `.v${EVENT_SCHEMA_VERSIONS[type]}`}`,
 ): CloudEvent & { type: T; data: EventDataByType[T] } {
   return {
     specversion: '1.0',

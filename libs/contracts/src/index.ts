@@ -13,3 +13,4 @@ export * from './vocabulary.js';
 export * from './hub-emitted.js';
 export * from './trace-context.js';
 export * from './messages-vi.js';
+export * from './upcast.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { EVENT_SCHEMA_NAMES, type EventType } from './generated/events.js';
+import { EVENT_SCHEMA_NAMES, EVENT_SCHEMA_VERSIONS, type EventType } from './generated/events.js';
 
 export type { ErrorObject, ValidateFunction };
 
@@ -35,12 +35,19 @@ export function findRepoFile(relative: string, from: string = moduleDir): string
   }
 }
 
-/** Base of every schema `$id`: `<base>common/v1.json`, `<base>events/<name>/v1.json`. */
+/** Base of every schema `$id`: `<base>common/v1.json`, `<base>events/<name>/v<version>.json`. */
 export const SCHEMA_BASE_URI = 'https://schemas.lgsp-hub.vn/';
 
-/** The `$id` of the JSON Schema of an event type's `data`, e.g. `https://schemas.lgsp-hub.vn/events/dossier.submitted/v1.json`. */
-export const eventSchemaId = (type: EventType): string =>
-  `${SCHEMA_BASE_URI}events/${EVENT_SCHEMA_NAMES[type]}/v1.json`;
+/** The file of an event type's schema below `schemas/events/`: `<name>/v<version>.json`. */
+export const eventSchemaFile = (type: EventType): string =>
+  `${EVENT_SCHEMA_NAMES[type]}/v${EVENT_SCHEMA_VERSIONS[type]}.json`;
+
+/**
+ * The `$id` of the JSON Schema of an event type's `data`, e.g.
+ * `https://schemas.lgsp-hub.vn/events/dossier.submitted/v2.json`; the hub sets it as the CloudEvents
+ * `dataschema` of the events it converts to another version.
+ */
+export const eventSchemaId = (type: EventType): string => `${SCHEMA_BASE_URI}events/${eventSchemaFile(type)}`;
 
 /** Whether `type` is an event type of the catalogue. */
 export const isEventType = (type: unknown): type is EventType =>
@@ -62,7 +69,7 @@ const readSchema = (file: string): JsonSchema => {
 };
 
 /**
- * The catalogue's JSON Schemas (`schemas/common/v1.json` and `schemas/events/<name>/v1.json`), loaded
+ * The catalogue's JSON Schemas (`schemas/common/v1.json` and `schemas/events/<name>/v<N>.json`), loaded
  * into one Ajv (JSON Schema 2020-12, `allErrors`, `strict`, ajv-formats) and compiled once per event type.
  * Use {@link EventSchemas.shared} rather than constructing one per use: compiling is slow.
  */
@@ -93,7 +100,7 @@ export class EventSchemas {
     this.common = common;
     ajv.addSchema(common);
     for (const type of EVENT_TYPES) {
-      const file = join(dir, 'events', EVENT_SCHEMA_NAMES[type], 'v1.json');
+      const file = join(dir, 'events', eventSchemaFile(type));
       const schema = readSchema(file);
       const id = eventSchemaId(type);
       if (schema['$id'] !== id) throw new Error(`${file}: $id must be ${id}`);

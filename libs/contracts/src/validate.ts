@@ -91,6 +91,9 @@ function ajvMessage(error: ErrorObject): string {
       return 'is required';
     case 'additionalProperties':
       return 'is not a known property';
+    // A property the schema forbids where it is (`"level": false`: a VNeID level on another document).
+    case 'false schema':
+      return 'is not accepted here';
     case 'enum': {
       const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues ?? [];
       return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -115,6 +118,20 @@ function ajvPointer(error: ErrorObject): string {
     return `${error.instancePath}/${pointerToken(String((error.params as { additionalProperty: unknown }).additionalProperty))}`;
   }
   return error.instancePath;
+}
+
+/** `persons` of a `dossier.submitted.v2` (schema-valid): exactly one applicant. */
+function checkPersons(persons: readonly unknown[], at: string, issues: Issue[]): void {
+  const applicants = persons.flatMap((p, i) => (isRecord(p) && p['role'] === 'applicant' ? [i] : []));
+  if (applicants.length === 0) {
+    issues.push({ pointer: `${at}/persons`, message: 'must hold one person with role applicant' });
+  }
+  for (const i of applicants.slice(1)) {
+    issues.push({
+      pointer: `${at}/persons/${i}/role`,
+      message: 'a dossier has one applicant: use co-applicant',
+    });
+  }
 }
 
 /**
@@ -240,6 +257,7 @@ export class EventValidator {
         message: 'is required with the other: a transfer to another commune names its province and commune',
       });
     }
+    if (Array.isArray(record['persons'])) checkPersons(record['persons'] as unknown[], `${at}/data`, issues);
     if (this.adminUnits !== undefined) this.checkAdminUnits(record, `${at}/data`, issues);
   }
 

@@ -47,8 +47,13 @@ export interface KafkaConfig {
   topicPrefix: string;
   /** How the hub creates the topics it needs when they do not exist. @defaultValue 6 partitions, replication factor 1 */
   topics: { partitions: number; replicationFactor: number };
-  /** Publishes every stored event to its province topic. @defaultValue enabled, 200 events per produce */
-  relay: { enabled: boolean; batchSize: number };
+  /**
+   * Publishes every stored event to its province topic. `eventVersions`: the version of each event family
+   * a province topic carries, by province code or `*` for the others, e.g.
+   * `{"79": {"dossier.submitted": 2}}`; a family not named goes at version 1 (README, "Event versions").
+   * @defaultValue enabled, 200 events per produce, every family at version 1
+   */
+  relay: { enabled: boolean; batchSize: number; eventVersions: Record<string, Record<string, number>> };
   /** Consumes the ingest topic in a consumer group. @defaultValue enabled, group "lgsp-hub-ingest" */
   ingest: { enabled: boolean; groupId: string };
   /**
@@ -66,7 +71,7 @@ export const KAFKA_DEFAULTS: KafkaConfig = {
   sasl: null,
   topicPrefix: 'lgsp',
   topics: { partitions: 6, replicationFactor: 1 },
-  relay: { enabled: true, batchSize: 200 },
+  relay: { enabled: true, batchSize: 200, eventVersions: {} },
   ingest: { enabled: true, groupId: 'lgsp-hub-ingest' },
   replay: { ratePerSecond: 1000, batchSize: 200 },
 };
@@ -99,6 +104,16 @@ export const KAFKA_SCHEMA = settingsObject({
   relay: settingsObject({
     enabled: BOOLEAN,
     batchSize: integer(1, 10_000),
+    // The families and their versions are checked against the catalogue when the relay starts.
+    eventVersions: {
+      type: 'object',
+      propertyNames: { pattern: '^([0-9]{2}|\\*)$' },
+      additionalProperties: {
+        type: 'object',
+        propertyNames: { minLength: 1, maxLength: 100 },
+        additionalProperties: integer(1, 100),
+      },
+    },
   }),
   ingest: settingsObject({
     enabled: BOOLEAN,

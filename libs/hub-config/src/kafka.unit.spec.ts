@@ -161,3 +161,33 @@ describe('Kafka TLS and SASL settings', () => {
     expect(problems).toEqual([`${config}: /kafka/sasl/password is not a known setting`]);
   });
 });
+
+describe('the versions the relay sends each province topic', () => {
+  it('default to none (version 1 of every family), and are read from the configuration file', () => {
+    expect(loadConfig({}).kafka.relay.eventVersions).toEqual({});
+    const config = write(
+      'versions.json',
+      JSON.stringify({ kafka: { relay: { eventVersions: { '79': { 'dossier.submitted': 2 }, '*': {} } } } }),
+    );
+    expect(loadConfig({ LGSP_CONFIG: config }).kafka.relay).toEqual({
+      enabled: true,
+      batchSize: 200,
+      eventVersions: { '79': { 'dossier.submitted': 2 }, '*': {} },
+    });
+  });
+
+  it('refuse a key that is not a province code or *, and a version that is not a whole number', () => {
+    const config = write(
+      'bad-versions.json',
+      JSON.stringify({
+        kafka: { relay: { eventVersions: { '7': {}, '51': { 'dossier.submitted': 'v2' } } } },
+      }),
+    );
+    const problems = problemsOf({ LGSP_CONFIG: config }).map((p) => p.slice(p.indexOf(': ') + 2));
+    expect(problems).toEqual([
+      '/kafka/relay/eventVersions must match pattern "^([0-9]{2}|\\*)$"',
+      '/kafka/relay/eventVersions property name must be valid',
+      '/kafka/relay/eventVersions/51/dossier.submitted must be integer',
+    ]);
+  });
+});

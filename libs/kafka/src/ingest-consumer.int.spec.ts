@@ -128,6 +128,36 @@ const valueOf = (record: ConsumedMessage | OutgoingMessage): string => String(re
 
 describe('KafkaIngestConsumer on a real broker', () => {
   it(
+    'takes dossier.submitted v2 from a producer that moved to it, and v1 from one that did not, each validated by its own schema',
+    async () => {
+      const topics = uniqueTopics();
+      const { consumer, outcomes } = startConsumer(topics);
+      await consumer.start();
+      const v1 = { ...exampleEvent('vn.gov.lgsp.dossier.submitted.v1', randomUUID()), source: SOURCE };
+      const v2 = { ...exampleEvent('vn.gov.lgsp.dossier.submitted.v2', randomUUID()), source: SOURCE };
+      // A v1 applicant in a v2 event is refused by the v2 schema.
+      const mixed = { ...v2, id: randomUUID(), data: { ...v2.data, applicant: v1.data.applicant } };
+      await produce(topics, [binary(v1), structured(v2), binary(mixed as CloudEvent)]);
+      await eventually(() => outcomes.length >= 3, 60_000, 'three outcomes');
+      // Two partitions: the order across dossiers is not fixed.
+      expect(outcomes.map((o) => o.join(' ')).sort()).toEqual([
+        'appended ',
+        'appended ',
+        'dead-lettered invalid',
+      ]);
+      const stored = await store.readAll();
+      expect(stored.map((e) => [e.id, e.type]).sort()).toEqual(
+        [
+          [v1.id, 'vn.gov.lgsp.dossier.submitted.v1'],
+          [v2.id, 'vn.gov.lgsp.dossier.submitted.v2'],
+        ].sort(),
+      );
+      expect(stored.find((e) => e.id === v2.id)!.data).toEqual(v2.data);
+    },
+    SLOW,
+  );
+
+  it(
     'appends valid records once and dead-letters refused ones with the reason and the original coordinates',
     async () => {
       const topics = uniqueTopics();

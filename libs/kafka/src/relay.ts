@@ -1,7 +1,20 @@
+import {
+  EventConversionError,
+  eventVersionsIssues,
+  toVersions,
+  withAllVersions,
+  type EventVersions,
+} from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { Page, Subscriber, SubscriberFilter } from '#lgsp/subscriptions';
 import { silentLogger, tracing, type Logger } from '#lgsp/observability';
 import { provinceCodeOf, toKafkaMessage } from './cloudevents-kafka.js';
+import {
+  DLQ_CODE_HEADER,
+  DLQ_ERRORS_HEADER,
+  DLQ_REASON_HEADER,
+  ORIGINAL_TOPIC_HEADER,
+} from './dead-letter.js';
 import {
   type KafkaAdmin,
   type KafkaClient,
@@ -19,7 +32,15 @@ export const KAFKA_RELAY_NAME = 'relay.kafka';
 export interface KafkaRelayObserver {
   /** `count` events of one province topic were acknowledged by the broker. */
   published(topic: string, count: number): void;
+  /** An event could not be converted to the version its topic receives: sent to the relay's dead-letter topic. */
+  unreadable?(topic: string, event: StoredEvent, error: EventConversionError): void;
 }
+
+/**
+ * The version of each event family a province topic carries, by province code, `*` for every province
+ * not named (`{"*": {}, "79": {"dossier.submitted": 2}}`); a family not named is sent at version 1.
+ */
+export type RelayEventVersions = Readonly<Record<string, EventVersions>>;
 
 export interface KafkaRelayOptions {
   client: KafkaClient;
@@ -33,8 +54,10 @@ export interface KafkaRelayOptions {
   batchSize?: number;
   /** See {@link Subscriber.coalesceMs}. @defaultValue 5 */
   coalesceMs?: number;
-  /** Relay only these events. @defaultValue every event */
+  /** Relay only these events (a type names every version of its family). @defaultValue every event */
   filter?: SubscriberFilter;
+  /** The versions each province topic carries. @defaultValue version 1 of every family, on every topic */
+  eventVersions?: RelayEventVersions;
   logger?: Logger;
   observer?: KafkaRelayObserver;
 }
@@ -59,6 +82,7 @@ export class KafkaRelay implements Subscriber {
   private readonly admin: KafkaAdmin;
   private readonly logger: Logger;
   private readonly observer: KafkaRelayObserver | undefined;
+  private readonly eventVersions: RelayEventVersions;
   /** Topics known to exist; forgotten after a failed send, in case one was deleted. */
   private readonly knownTopics = new Set<string>();
 
@@ -66,7 +90,21 @@ export class KafkaRelay implements Subscriber {
     this.name = options.name ?? KAFKA_RELAY_NAME;
     this.batchSize = options.batchSize ?? 200;
     this.coalesceMs = options.coalesceMs ?? 5;
-    if (options.filter) this.filter = options.filter;
+    if (options.filter)
+      this.filter =
+        options.filter.types === undefined
+          ? options.filter
+          : { ...options.filter, types: withAllVersions(options.filter.types) };
+    this.eventVersions = options.eventVersions ?? {};
+    for (const [province, versions] of Object.entries(this.eventVersions)) {
+      const issues = eventVersionsIssues(versions, `/kafka/relay/eventVersions/${province}`);
+      if (!/^([0-9]{2}|\*)$/.test(province))
+        issues.push({
+          pointer: `/kafka/relay/eventVersions/${province}`,
+          message: 'is not a province code or *',
+        });
+      if (issues.length > 0) throw new TypeError(issues.map((i) => `${i.pointer}: ${i.message}`).join('; '));
+    }
     this.topics = options.topics ?? new KafkaTopics();
     this.settings = topicSettings(options.provinceTopics, 'provinceTopics');
     this.producer = options.client.producer();
@@ -118,21 +156,54 @@ export class KafkaRelay implements Subscriber {
     await Promise.all([this.producer.close(), this.admin.close()]);
   }
 
+  /**
+   * The batch by topic, each event at the version its province topic carries. One that cannot be
+   * converted goes, as stored, to the relay's dead-letter topic with the reason in headers (and the
+   * province topic it was for): it never stops the relay, and the topic's consumers see the gap in
+   * `lgsp_position`.
+   */
   private route(events: readonly StoredEvent[]): TopicMessages[] {
     const byTopic = new Map<string, OutgoingMessage[]>();
+    const add = (topic: string, message: OutgoingMessage) => {
+      const messages = byTopic.get(topic);
+      if (messages) messages.push(message);
+      else byTopic.set(topic, [message]);
+    };
     for (const event of events) {
       let topic: string;
+      let province: string;
       try {
-        topic = this.topics.province(provinceCodeOf(event));
+        province = provinceCodeOf(event);
+        topic = this.topics.province(province);
       } catch (err) {
         if (err instanceof UnroutableEventError) throw err;
         const reason = err instanceof Error ? err.message : String(err);
         throw new UnroutableEventError(event, reason, [{ pointer: '/data/provinceCode', message: reason }]);
       }
-      const message = toKafkaMessage(event);
-      const messages = byTopic.get(topic);
-      if (messages) messages.push(message);
-      else byTopic.set(topic, [message]);
+      let message: OutgoingMessage;
+      try {
+        message = toKafkaMessage(toVersions(event, this.eventVersions[province] ?? this.eventVersions['*']));
+      } catch (err) {
+        if (!(err instanceof EventConversionError)) throw err;
+        this.logger.error(
+          { position: event.position, stream: event.stream, type: event.type, topic, err: err.message },
+          'event sent to the relay dead-letter topic: it cannot be read at the version its topic carries',
+        );
+        this.observer?.unreadable?.(topic, event, err);
+        const stored = toKafkaMessage(event);
+        add(this.topics.relayDeadLetter, {
+          ...stored,
+          headers: {
+            ...stored.headers,
+            [DLQ_REASON_HEADER]: err.message,
+            [DLQ_CODE_HEADER]: err.code,
+            [DLQ_ERRORS_HEADER]: JSON.stringify(err.issues),
+            [ORIGINAL_TOPIC_HEADER]: topic,
+          },
+        });
+        continue;
+      }
+      add(topic, message);
     }
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }

@@ -1,3 +1,4 @@
+import { eventSchemaId, exampleEvent } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import { BrokerError, KAFKA_RELAY_NAME, KafkaRelay, KafkaTopics, UnroutableEventError } from '#lgsp/kafka';
 import { FakeKafkaClient } from './testing/fake-kafka-client.js';
@@ -138,5 +139,101 @@ describe('KafkaRelay', () => {
     expect(
       () => new KafkaRelay({ client: new FakeKafkaClient(), provinceTopics: { replicationFactor: 0 } }),
     ).toThrow('provinceTopics.replicationFactor must be an integer ≥ 1, got 0');
+  });
+});
+
+describe('KafkaRelay and event versions', () => {
+  const V1 = 'vn.gov.lgsp.dossier.submitted.v1';
+  const V2 = 'vn.gov.lgsp.dossier.submitted.v2';
+
+  function submitted(
+    type: typeof V1 | typeof V2,
+    dossier: string,
+    province: string,
+    data?: unknown,
+  ): StoredEvent {
+    const e = event(dossier, province);
+    const example = exampleEvent(type);
+    return { ...e, type, data: data ?? { ...example.data, dossierCode: dossier, provinceCode: province } };
+  }
+
+  it('sends each province topic the versions configured for it, version 1 by default', async () => {
+    const client = new FakeKafkaClient();
+    const subject = new KafkaRelay({
+      client,
+      topics,
+      eventVersions: { '79': { 'dossier.submitted': 2 } },
+      // A filter type names every version of its family.
+      filter: { types: [V1] },
+    });
+    expect([...(subject.filter?.types ?? [])].sort()).toEqual([V1, V2]);
+    const events = [
+      submitted(V1, 'A', '51'),
+      submitted(V2, 'B', '51'),
+      submitted(V1, 'C', '79'),
+      submitted(V2, 'D', '79'),
+    ];
+    await subject.handle(events);
+    const messages = client.sent[0]!.flatMap((b) => b.messages.map((m) => ({ topic: b.topic, m })));
+    const at = (key: string) => messages.find((x) => x.m.key === key)!;
+    expect(at('A').topic).toBe('unit.events.province.51');
+    expect([at('A').m.headers['ce_type'], at('A').m.headers['ce_dataschema']]).toEqual([V1, undefined]);
+    expect(at('A').m.value).toBe(JSON.stringify(events[0]!.data));
+    expect([at('B').m.headers['ce_type'], at('B').m.headers['ce_dataschema']]).toEqual([
+      V1,
+      eventSchemaId(V1),
+    ]);
+    expect(JSON.parse(String(at('B').m.value))).toMatchObject({ applicant: { idNumber: '051190000123' } });
+    expect(at('C').topic).toBe('unit.events.province.79');
+    expect(at('C').m.headers['ce_type']).toBe(V2);
+    expect(JSON.parse(String(at('C').m.value))).toMatchObject({
+      persons: [{ role: 'applicant', documents: [{ kind: 'citizen-id', number: '051190000123' }] }],
+    });
+    expect(at('D').m.value).toBe(JSON.stringify(events[3]!.data));
+  });
+
+  it('sends an event it cannot convert to the relay dead-letter topic with the reason, and goes on', async () => {
+    const client = new FakeKafkaClient();
+    const unreadable: [string, number][] = [];
+    const subject = new KafkaRelay({
+      client,
+      topics,
+      eventVersions: { '*': { 'dossier.submitted': 2 } },
+      observer: {
+        published: () => undefined,
+        unreadable: (topic, e) => unreadable.push([topic, e.position]),
+      },
+    });
+    const broken = submitted(V1, 'E', '51', { dossierCode: 'E', provinceCode: '51' });
+    const fine = submitted(V1, 'F', '51');
+    await subject.handle([broken, fine]);
+    const [batches] = client.sent;
+    expect(batches!.map((b) => b.topic).sort()).toEqual(['unit.events.dlq', 'unit.events.province.51']);
+    const dead = batches!.find((b) => b.topic === topics.relayDeadLetter)!.messages;
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.headers).toMatchObject({
+      ce_type: V1,
+      lgsp_position: String(broken.position),
+      lgsp_dlq_code: 'invalid',
+      lgsp_original_topic: 'unit.events.province.51',
+      lgsp_dlq_reason: `event ${V1} cannot be read as ${V2}: applicant must be an object`,
+    });
+    expect(batches!.find((b) => b.topic === 'unit.events.province.51')!.messages.map((m) => m.key)).toEqual([
+      'F',
+    ]);
+    expect(unreadable).toEqual([['unit.events.province.51', broken.position]]);
+  });
+
+  it('refuses a configuration outside the catalogue at start-up, naming the path', () => {
+    expect(
+      () =>
+        new KafkaRelay({
+          client: new FakeKafkaClient(),
+          eventVersions: { '79': { 'dossier.submitted': 9 } },
+        }),
+    ).toThrow('/kafka/relay/eventVersions/79/dossier.submitted: must be one of the versions 1, 2');
+    expect(() => new KafkaRelay({ client: new FakeKafkaClient(), eventVersions: { x: {} } })).toThrow(
+      '/kafka/relay/eventVersions/x: is not a province code or *',
+    );
   });
 });

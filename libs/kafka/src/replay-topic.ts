@@ -3,9 +3,11 @@ import type { ReplaySendResult, ReplayTarget } from '#lgsp/replay';
 import { inReadScope, readScope, type Client, type ReadScope } from '#lgsp/security';
 import { backoffDelay } from '#lgsp/subscriptions';
 import { silentLogger, type Logger } from '#lgsp/observability';
+import { EventConversionError, toVersions } from '#lgsp/contracts';
 import { toKafkaMessage } from './cloudevents-kafka.js';
 import { type KafkaAdmin, type KafkaClient, type KafkaProducer, type OutgoingMessage } from './client.js';
 import { BrokerError, UnroutableEventError } from './errors.js';
+import type { RelayEventVersions } from './relay.js';
 import { KafkaTopics, topicSettings, type TopicSettings } from './topics.js';
 
 /**
@@ -49,6 +51,8 @@ export interface KafkaReplayTargetsOptions {
   retry?: Partial<KafkaReplayRetry>;
   /** Events per read of the log while collecting a batch. @defaultValue 1000 */
   readPageSize?: number;
+  /** The versions each province topic carries (the relay's `eventVersions`): a replay sends the same. */
+  eventVersions?: RelayEventVersions;
   logger?: Logger;
 }
 
@@ -99,6 +103,12 @@ export class KafkaReplayTargets {
     this.producer = options.client.producer();
     this.admin = options.client.admin();
     this.logger = options.logger ?? silentLogger;
+  }
+
+  /** The event at the version its province topic carries (see {@link KafkaReplayTargetsOptions.eventVersions}). */
+  atTopicVersion(event: StoredEvent): StoredEvent {
+    const versions = this.options.eventVersions ?? {};
+    return toVersions(event, versions[event.provinceCode ?? ''] ?? versions['*']);
   }
 
   /**
@@ -240,7 +250,8 @@ class KafkaConsumerReplayTarget implements KafkaReplayTarget {
 
   /**
    * Reads the batch's events from the log and produces them to the consumer's replay topic in one send,
-   * each as the relay would (CloudEvents binary mode, key = dossier code) plus `lgsp_replay: <replayId>`.
+   * each as the relay would (CloudEvents binary mode, key = dossier code, the version its province topic
+   * carries) plus `lgsp_replay: <replayId>`.
    * An item that is not a position of the log, an event outside the consumer's scope, and an event with
    * no dossier code are `failed` and not sent.
    */
@@ -261,9 +272,10 @@ class KafkaConsumerReplayTarget implements KafkaReplayTarget {
       if (event === undefined || !this.accepts(event)) return 'failed';
       let message;
       try {
-        message = toKafkaMessage(event);
+        message = toKafkaMessage(this.targets.atTopicVersion(event));
       } catch (err) {
-        if (err instanceof UnroutableEventError) return 'failed';
+        // Not routable, or not convertible to its topic's version (the relay dead-letters it): not sent.
+        if (err instanceof UnroutableEventError || err instanceof EventConversionError) return 'failed';
         throw err;
       }
       messages.push({ ...message, headers: { ...message.headers, [LGSP_REPLAY_HEADER]: replayId } });

@@ -1,4 +1,4 @@
-import { DomainError } from '#lgsp/contracts';
+import { DomainError, exampleEvent } from '#lgsp/contracts';
 import type { ReadAllOptions, StoredEvent } from '#lgsp/event-store';
 import {
   BrokerError,
@@ -140,6 +140,26 @@ describe('KafkaReplayTargets', () => {
     await target.send('6', 'r-1');
     expect(kafka.created).toHaveLength(1);
     expect(sentMessages(kafka).map((m) => m.headers['lgsp_position'])).toEqual(['2', '4', '10', '16', '6']);
+  });
+
+  it('sends an old event at the version its province topic carries, and fails one it cannot convert', async () => {
+    const kafka = new FakeKafkaClient();
+    const v1 = exampleEvent('vn.gov.lgsp.dossier.submitted.v1');
+    const at = (position: number, data: unknown): StoredEvent => ({
+      ...log(position).at(-1)!,
+      type: v1.type,
+      data,
+      provinceCode: '51',
+      communeCode: '21040',
+    });
+    const events = [at(1, v1.data), at(2, { dossierCode: 'X', provinceCode: '51' })];
+    const target = targets(kafka, store(events), {
+      eventVersions: { '51': { 'dossier.submitted': 2 } },
+    }).target(province51)!;
+    expect(await target.sendBatch(['1', '2'], 'r-3')).toEqual(['sent', 'failed']);
+    const [sent] = sentMessages(kafka);
+    expect(sent!.headers['ce_type']).toBe('vn.gov.lgsp.dossier.submitted.v2');
+    expect(JSON.parse(String(sent!.value))).toMatchObject({ persons: [{ role: 'applicant' }] });
   });
 
   it('fails, without sending, a position not in the log and an event outside the client scope', async () => {

@@ -22,6 +22,8 @@ export interface KafkaTopicsOptions {
  *   one topic per province so that Kafka ACLs can isolate provinces;
  * - `<prefix>.ingest`: events produced by commune systems;
  * - `<prefix>.ingest.dlq`: ingest messages that were refused, with the reason in headers;
+ * - `<prefix>.events.dlq`: stored events the relay could not convert to the version their province topic
+ *   carries (see `KafkaRelayOptions.eventVersions`), as stored, with the reason in headers;
  * - `<prefix>.replay.<consumer>`: the events an operator replays to one Kafka consumer (a client of the
  *   hub), marked with the `lgsp_replay` header; no other consumer reads it.
  */
@@ -29,6 +31,7 @@ export class KafkaTopics {
   readonly prefix: string;
   readonly ingest: string;
   readonly deadLetter: string;
+  readonly relayDeadLetter: string;
   private readonly provincePrefix: string;
   private readonly replayPrefix: string;
 
@@ -44,6 +47,7 @@ export class KafkaTopics {
     this.prefix = prefix;
     this.ingest = `${prefix}.ingest`;
     this.deadLetter = `${prefix}.ingest.dlq`;
+    this.relayDeadLetter = `${prefix}.events.dlq`;
     this.provincePrefix = `${prefix}.events.province.`;
     this.replayPrefix = `${prefix}.replay.`;
   }

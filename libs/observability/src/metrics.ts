@@ -141,6 +141,11 @@ export class HubMetrics {
     'Events the broker acknowledged on their province topic.',
     ['topic'],
   );
+  private readonly unreadableEvents = this.counter(
+    'lgsp_event_conversion_failures_total',
+    'Stored events a consumer could not read at the version it receives (an upcaster or downcaster failed), by consumer kind (relay, webhooks, projection, connectors) and stored event type.',
+    ['consumer', 'type'],
+  );
   private readonly kafkaIngest = this.counter(
     'lgsp_kafka_ingest_messages_total',
     'Messages of the Kafka ingest topic, by outcome (appended, duplicate, dead-lettered, retrying) and error code.',
@@ -336,6 +341,14 @@ export class HubMetrics {
   /** Events the broker acknowledged on `topic` (one per province: the province codes are checked at ingest). */
   relayed(topic: string, count: number): void {
     this.relayedEvents.inc({ topic }, count);
+  }
+
+  /**
+   * A stored event of `type` that a consumer (`relay`, `webhooks`, `projection`, `connectors`) could not
+   * read at the version it receives: parked (or left out) for that consumer.
+   */
+  eventUnreadable(consumer: 'relay' | 'webhooks' | 'projection' | 'connectors', type: unknown): void {
+    this.unreadableEvents.inc({ consumer, type: eventTypeLabel(type) });
   }
 
   /** What became of one record of the Kafka ingest topic; `code` for a dead-lettered or retrying one. */

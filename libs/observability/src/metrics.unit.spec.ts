@@ -7,7 +7,7 @@ const labelValues = (text: string): string[] =>
 describe('HubMetrics labels', () => {
   it('keeps a catalogue type as the type label and turns any other value into "invalid"', () => {
     for (const type of EVENT_TYPES) expect(eventTypeLabel(type)).toBe(type);
-    expect(eventTypeLabel('vn.gov.lgsp.dossier.submitted.v2')).toBe('invalid');
+    expect(eventTypeLabel('vn.gov.lgsp.dossier.submitted.v9')).toBe('invalid');
     expect(eventTypeLabel('x'.repeat(500_000))).toBe('invalid');
     expect(eventTypeLabel(undefined)).toBe('invalid');
     expect(eventTypeLabel({ toString: () => EVENT_TYPES[0] })).toBe('invalid');
@@ -52,6 +52,22 @@ describe('HubMetrics labels', () => {
         ...[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5].map(String),
       ].sort(),
     );
+  });
+
+  it('counts the events a consumer could not read at its version, by consumer and stored type', async () => {
+    const metrics = new HubMetrics({ defaultMetrics: false });
+    metrics.eventUnreadable('webhooks', 'vn.gov.lgsp.dossier.submitted.v1');
+    metrics.eventUnreadable('webhooks', 'vn.gov.lgsp.dossier.submitted.v1');
+    metrics.eventUnreadable('relay', 'vn.gov.lgsp.dossier.submitted.v2');
+    metrics.eventUnreadable('projection', 'not a type');
+    const text = await metrics.render();
+    expect(text).toContain(
+      'lgsp_event_conversion_failures_total{consumer="webhooks",type="vn.gov.lgsp.dossier.submitted.v1"} 2',
+    );
+    expect(text).toContain(
+      'lgsp_event_conversion_failures_total{consumer="relay",type="vn.gov.lgsp.dossier.submitted.v2"} 1',
+    );
+    expect(text).toContain('lgsp_event_conversion_failures_total{consumer="projection",type="invalid"} 1');
   });
 
   it('counts refusals by rate limit and refused connections', async () => {

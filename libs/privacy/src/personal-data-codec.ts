@@ -67,7 +67,7 @@ export class PersonalDataCodec {
       const copied = new Set<object>([data]);
       persons.forEach((person, j) => {
         const { kid, key } = keys.get(refs[i]![j]!)!;
-        const holder = writableAt(data, person.spec.at, copied);
+        const holder = writableAt(data, person.at, copied);
         // The person's fields in one AES-GCM operation (`pd2`): each sealed string opens alone.
         const values: Record<string, unknown> = {};
         let scalars = true;
@@ -163,23 +163,27 @@ const toSeal = (value: unknown): boolean => value !== undefined && !isSealed(val
 const sealedKidOf = (value: unknown): string | undefined =>
   typeof value === 'string' ? sealedKid(value) : undefined;
 
-/** The object at `path` in `root`, each object on the way copied once (`copied` holds the copies). */
+/**
+ * The object at `path` in `root` (list indexes included), each object or list on the way copied once
+ * (`copied` holds the copies).
+ */
 function writableAt(
   root: Record<string, unknown>,
   path: readonly string[],
   copied: Set<object>,
 ): Record<string, unknown> {
-  let node = root;
+  let node: Record<string, unknown> | unknown[] = root;
   for (const key of path) {
-    const child = node[key] as Record<string, unknown>;
+    const parent = node as Record<string, unknown>;
+    const child = parent[key] as Record<string, unknown> | unknown[];
     if (!copied.has(child)) {
-      const copy = { ...child };
+      const copy = Array.isArray(child) ? [...child] : { ...child };
       copied.add(copy);
-      node[key] = copy;
+      parent[key] = copy;
       node = copy;
     } else node = child;
   }
-  return node;
+  return node as Record<string, unknown>;
 }
 
 /** Adds the kids of the sealed strings in `v` to `kids`; true when it holds one. */

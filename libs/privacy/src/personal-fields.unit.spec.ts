@@ -3,6 +3,7 @@ import { PERSONAL_FIELDS, personsIn, surrogateSubject } from './index.js';
 
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 const REGISTERED = 'vn.gov.lgsp.civil-status.registered.v1';
+const SUBMITTED_V2 = 'vn.gov.lgsp.dossier.submitted.v2';
 const CODE = '000.00.51.H56-251123-0001';
 
 /** `<type> <path.to.field>` of every property its event's schema marks with `x-personal-data`. */
@@ -40,7 +41,7 @@ describe('PERSONAL_FIELDS', () => {
       ),
     );
     expect([...annotatedFields()].sort()).toEqual([...declared].sort());
-    expect(declared.size).toBe(15);
+    expect(declared.size).toBe(28);
   });
 
   it('seal a summary under the applicant, whose ID is outside its object', () => {
@@ -98,6 +99,62 @@ describe('personsIn', () => {
     expect(
       personsIn(REGISTERED, { dossierCode: CODE, person: { idNumber: '051190001234' } })[0]!.subjectId,
     ).toBe('051190001234');
+  });
+
+  it('finds every person of a v2 list, each under their citizen ID, else a surrogate of role and place', () => {
+    const data = {
+      dossierCode: CODE,
+      summary: 'Đăng ký kết hôn của bà Nguyễn Thị Hoà',
+      persons: [
+        {
+          role: 'applicant',
+          fullName: 'Nguyễn Thị Hoà',
+          documents: [
+            { kind: 'passport', number: 'C1234567' },
+            { kind: 'legacy-id', number: '123456789' },
+            { kind: 'citizen-id', number: '051190001234' },
+          ],
+        },
+        {
+          role: 'co-applicant',
+          fullName: 'Lê Văn Nam',
+          documents: [{ kind: 'passport', number: 'C7654321' }],
+        },
+        {
+          role: 'co-applicant',
+          fullName: 'Phạm Thị Thu',
+          documents: [{ kind: 'legacy-id', number: '987654321' }],
+        },
+        {
+          role: 'co-applicant',
+          fullName: 'Vũ Văn Tín',
+          documents: [
+            { kind: 'legacy-id', number: '987654322' },
+            { kind: 'vneid', number: '051090007777', level: 2 },
+          ],
+        },
+      ],
+    };
+    const found = personsIn(SUBMITTED_V2, data);
+    expect(found.map((p) => [p.role, p.at.join('.'), p.subjectId])).toEqual([
+      ['applicant', 'persons.0', '051190001234'],
+      ['co-applicant', 'persons.1', `dossier:${CODE}:co-applicant-1`],
+      ['co-applicant', 'persons.2', '987654321'],
+      // A VNeID account's personal ID number before a legacy ID.
+      ['co-applicant', 'persons.3', '051090007777'],
+      ['applicant', '', '051190001234'],
+    ]);
+    expect(found[1]!.holder).toBe(data.persons[1]);
+    // A sealed list of documents names its subject by its kid: the sealed value is the id.
+    const sealed = {
+      dossierCode: CODE,
+      persons: [{ role: 'applicant', fullName: 'x', documents: 'lgsp:pd2:k:documents:AAAA' }],
+    };
+    expect(personsIn(SUBMITTED_V2, sealed)[0]!.id).toBe('lgsp:pd2:k:documents:AAAA');
+    // A role outside the expected shape falls back to the spec's.
+    expect(
+      personsIn(SUBMITTED_V2, { dossierCode: CODE, persons: [{ role: 'X Y', fullName: 'x' }] })[0]!.role,
+    ).toBe('applicant');
   });
 
   it('finds nobody in other event types, data without the fields, or data that is not an object', () => {

@@ -58,6 +58,47 @@ function dossier(n: number): EventToAppend[] {
   ];
 }
 
+const LEGACY = '123456789';
+const PASSPORT = 'C7654321';
+const CLEAR_V2 = [...CLEAR, 'Lê Văn Nam', 'Phạm Thị Thu', LEGACY, PASSPORT, '1990-03-14', '0912345678'];
+
+/** A marriage registration in v2 (`persons`), dossier `n`: the applicant, a co-applicant with a legacy ID, one with a passport. */
+function dossierV2(n: number): EventToAppend {
+  return {
+    stream: `dossier-${code(n)}`,
+    expectedVersion: ANY_VERSION,
+    source: '/communes/21040/one-stop-shop',
+    extensions: {},
+    provinceCode: '51',
+    communeCode: '21040',
+    id: `submitted-v2-${n}`,
+    type: 'vn.gov.lgsp.dossier.submitted.v2',
+    data: {
+      dossierCode: code(n),
+      summary: 'Đăng ký kết hôn của bà Nguyễn Thị Hoà',
+      persons: [
+        {
+          role: 'applicant',
+          fullName: 'Nguyễn Thị Hoà',
+          documents: [
+            { kind: 'citizen-id', number: MOTHER },
+            { kind: 'vneid', number: MOTHER, level: 2 },
+          ],
+          dateOfBirth: '1990-03-14',
+          phone: '0912345678',
+          email: 'hoa@example.vn',
+        },
+        { role: 'co-applicant', fullName: 'Lê Văn Nam', documents: [{ kind: 'legacy-id', number: LEGACY }] },
+        {
+          role: 'co-applicant',
+          fullName: 'Phạm Thị Thu',
+          documents: [{ kind: 'passport', number: PASSPORT }],
+        },
+      ],
+    },
+  };
+}
+
 interface Backend {
   name: string;
   /** The event store below, the database of its keys, what its raw bytes hold, and its chain as `lgsp verify` reads it. */
@@ -180,6 +221,50 @@ describe.each(BACKENDS)('SealingEventStore over the $name event store', (backend
     expect(await keys.state(keys.ref(MOTHER))).toMatchObject({ keys: 2, destroyed: 1 });
     expect(await keys.streams(keys.ref(MOTHER))).toEqual([1, 2, 3, 4].map((n) => `dossier-${code(n)}`));
     expect(await verified()).toBe(8);
+  });
+
+  it('seals every person of a v2 list under their own key, and erases each alone', async () => {
+    await store.append([dossierV2(1), dossierV2(2)]);
+    const raw = await parts.raw();
+    for (const clear of CLEAR_V2) expect(raw).not.toContain(clear);
+    expect(JSON.stringify(await parts.inner.readAll())).not.toMatch(
+      /Nguyễn|Lê Văn|Phạm|051190001234|123456789|C7654321/,
+    );
+    const [first] = await store.readAll();
+    expect(first!.data).toEqual(dossierV2(1).data);
+    // The roles stay clear (they say whose the sealed values are); everything else of a person is sealed.
+    const stored = (await parts.inner.readAll())[0]!.data as { persons: Record<string, unknown>[] };
+    expect(stored.persons.map((p) => p['role'])).toEqual(['applicant', 'co-applicant', 'co-applicant']);
+    for (const p of stored.persons) expect(String(p['documents'])).toMatch(/^lgsp:pd2:/);
+    expect(await keys.streams(keys.ref(LEGACY))).toEqual([1, 2].map((n) => `dossier-${code(n)}`));
+    expect(await keys.streams(keys.ref(`dossier:${code(1)}:co-applicant-2`))).toEqual([`dossier-${code(1)}`]);
+    expect(await verified()).toBe(2);
+
+    await keys.destroy(keys.ref(LEGACY));
+    const after = (await store.readAll()).map(
+      (e) => e.data as { persons: Record<string, unknown>[]; summary: string },
+    );
+    for (const data of after) {
+      expect(data.persons[1]).toEqual({ role: 'co-applicant', fullName: ERASED, documents: ERASED });
+      expect(data.persons[0]!['fullName']).toBe('Nguyễn Thị Hoà');
+      expect(data.persons[2]!['documents']).toEqual([{ kind: 'passport', number: PASSPORT }]);
+      expect(data.summary).toBe('Đăng ký kết hôn của bà Nguyễn Thị Hoà');
+    }
+    expect(JSON.stringify(after)).not.toContain(LEGACY);
+    await keys.destroy(keys.ref(MOTHER));
+    const [applicantGone] = await store.readAll();
+    const data = applicantGone!.data as { persons: Record<string, unknown>[]; summary: string };
+    expect(data.persons[0]).toEqual({
+      role: 'applicant',
+      fullName: ERASED,
+      documents: ERASED,
+      dateOfBirth: ERASED,
+      phone: ERASED,
+      email: ERASED,
+    });
+    // The summary names the applicant: sealed under the applicant's key.
+    expect(data.summary).toBe(ERASED);
+    expect(await verified()).toBe(2);
   });
 
   it('answers a duplicate as the store below does, and stores it once', async () => {

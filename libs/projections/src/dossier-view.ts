@@ -1,8 +1,10 @@
 import {
   DomainError,
+  applicantOf,
+  toNewestVersion,
   type CivilStatusRegistered,
   type DossierStatusChanged,
-  type DossierSubmitted,
+  type DossierSubmittedV2,
   type DossierTransferred,
   type EventType,
   type PaymentCompleted,
@@ -55,8 +57,10 @@ export function dossierStatusLabel(status: number | undefined): DossierStatusLab
 /** The status code that puts a dossier's payment in the `due` state. */
 export const FEE_DUE_STATUS = 6;
 
+/** The types the view folds: every version of each (older ones are read as the newest, see `toNewestVersion`). */
 export const DOSSIER_VIEW_EVENT_TYPES = [
   'vn.gov.lgsp.dossier.submitted.v1',
+  'vn.gov.lgsp.dossier.submitted.v2',
   'vn.gov.lgsp.dossier.status-changed.v1',
   'vn.gov.lgsp.dossier.transferred.v1',
   'vn.gov.lgsp.payment.completed.v1',
@@ -65,6 +69,9 @@ export const DOSSIER_VIEW_EVENT_TYPES = [
 ] as const satisfies readonly EventType[];
 
 export type DossierViewEventType = (typeof DOSSIER_VIEW_EVENT_TYPES)[number];
+
+/** The types of {@link DOSSIER_VIEW_EVENT_TYPES} at their newest version: what the fold reads. */
+type NewestViewEventType = Exclude<DossierViewEventType, 'vn.gov.lgsp.dossier.submitted.v1'>;
 
 export type PaymentState = 'none' | 'due' | 'paid' | 'failed';
 
@@ -96,8 +103,11 @@ export interface DossierView {
   procedureName?: string;
   /** The agency that received the dossier. */
   agencyCode?: string;
-  channel?: DossierSubmitted['channel'];
+  channel?: DossierSubmittedV2['channel'];
+  /** The person with role `applicant` (`persons` of `dossier.submitted.v2`; the applicant of v1). */
   applicant?: { fullName: string };
+  /** How many co-applicants the submission names (absent when none). */
+  coApplicants?: number;
   /** National status code 1–10; absent until a status-changed event. */
   status?: number;
   statusName?: string;
@@ -138,21 +148,27 @@ export function dossierCodeOf(event: Pick<StoredEvent, 'type' | 'data'>): string
 }
 
 /**
- * Applies one event to a dossier's view and returns the new view; the input is not modified.
- * An event at or before `view.lastPosition` returns the view unchanged, so redelivery is harmless.
+ * Applies one event to a dossier's view and returns the new view; the input is not modified. An event
+ * of an older version is read at the newest (`toNewestVersion`). An event at or before
+ * `view.lastPosition` returns the view unchanged, so redelivery is harmless.
  * @throws DomainError (`invalid`) for an event type outside {@link DOSSIER_VIEW_EVENT_TYPES}.
+ * @throws EventConversionError for an event of an older version that cannot be read at the newest.
  */
 export function evolveDossier(view: DossierView | undefined, event: StoredEvent): DossierView {
   if (view !== undefined && event.position <= view.lastPosition) return view;
   if (!isDossierViewEvent(event)) {
     throw new DomainError('invalid', `event type ${event.type} does not belong to the dossier view`);
   }
-  return APPLY[event.type as DossierViewEventType](track(view ?? initial(event), event), event.data as never);
+  const newest = toNewestVersion(event);
+  return APPLY[newest.type as NewestViewEventType](
+    track(view ?? initial(event), event),
+    newest.data as never,
+  );
 }
 
-/** How each event type changes the view, given its data. */
-const APPLY: Record<DossierViewEventType, (view: DossierView, data: never) => DossierView> = {
-  'vn.gov.lgsp.dossier.submitted.v1': submitted,
+/** How each event type changes the view, given its data at the newest version. */
+const APPLY: Record<NewestViewEventType, (view: DossierView, data: never) => DossierView> = {
+  'vn.gov.lgsp.dossier.submitted.v2': submitted,
   'vn.gov.lgsp.dossier.status-changed.v1': statusChanged,
   'vn.gov.lgsp.dossier.transferred.v1': transferred,
   'vn.gov.lgsp.payment.completed.v1': paymentCompleted,
@@ -191,7 +207,8 @@ function track(view: DossierView, event: StoredEvent): DossierView {
   return next;
 }
 
-function submitted(view: DossierView, d: DossierSubmitted): DossierView {
+function submitted(view: DossierView, d: DossierSubmittedV2): DossierView {
+  const coApplicants = d.persons.filter((p) => p.role === 'co-applicant').length;
   const next: DossierView = {
     ...view,
     dossierCode: d.dossierCode,
@@ -201,12 +218,14 @@ function submitted(view: DossierView, d: DossierSubmitted): DossierView {
     agencyCode: d.agencyCode,
     currentAgencyCode: view.transfers > 0 ? view.currentAgencyCode : d.agencyCode,
     channel: d.channel,
-    applicant: { fullName: d.applicant.fullName },
+    applicant: { fullName: applicantOf(d)?.fullName ?? '' },
     receivedAt: d.receivedAt,
     payment: { ...view.payment, amountDue: (d.fees ?? []).reduce((sum, fee) => sum + fee.amount, 0) },
   };
   if (d.procedureName !== undefined) next.procedureName = d.procedureName;
   if (d.dueAt !== undefined) next.dueAt = d.dueAt;
+  if (coApplicants > 0) next.coApplicants = coApplicants;
+  else delete next.coApplicants;
   return next;
 }
 

@@ -54,6 +54,39 @@ function given(...history: StoredEvent[]) {
 }
 
 describe('evolveDossier', () => {
+  it('reads a v2 submission as a v1 one, the applicant by name, counting the co-applicants', () => {
+    const { applicant, ...rest } = submittedData;
+    const v2Data = {
+      ...rest,
+      persons: [
+        {
+          role: 'co-applicant',
+          fullName: 'Lê Văn Nam',
+          documents: [{ kind: 'passport', number: 'C1234567' }],
+        },
+        {
+          role: 'applicant',
+          fullName: applicant.fullName,
+          documents: [{ kind: 'citizen-id', number: applicant.idNumber }],
+        },
+      ],
+    };
+    const fromV1 = evolveDossier(undefined, stream()('vn.gov.lgsp.dossier.submitted.v1', submittedData));
+    const fromV2 = evolveDossier(undefined, stream()('vn.gov.lgsp.dossier.submitted.v2', v2Data));
+    expect(fromV2).toEqual({
+      ...fromV1,
+      coApplicants: 1,
+      lastEventType: 'vn.gov.lgsp.dossier.submitted.v2',
+    });
+    expect(fromV2.applicant).toEqual({ fullName: 'Nguyễn Thị Hoà' });
+  });
+
+  it('throws a clear error for a v1 submission it cannot read at v2', () => {
+    expect(() =>
+      evolveDossier(undefined, stream()('vn.gov.lgsp.dossier.submitted.v1', { procedureCode: '1.001193' })),
+    ).toThrow('event vn.gov.lgsp.dossier.submitted.v1 cannot be read as vn.gov.lgsp.dossier.submitted.v2');
+  });
+
   it('creates the view from a submission, keeping the applicant by name only', () => {
     const e = stream();
     given()

@@ -5,7 +5,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { DossierProjection, SqlDossierViewRepository } from '#lgsp/projections';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { silentLogger } from '#lgsp/observability';
 import { Subscriptions } from '#lgsp/subscriptions';
+import { ANY_VERSION } from '#lgsp/event-store';
 import {
   caughtUp,
   describeDossierViewRepositoryContract,
@@ -66,6 +68,69 @@ describe('SqlDossierViewRepository on SQLite', () => {
       .prepare(`SELECT version FROM schema_version WHERE component = 'projection.dossiers'`)
       .get()?.version;
     expect(version).toBe(2);
+  });
+
+  it('folds v1 and v2 submissions alike, and leaves out, counts and logs one it cannot read', async () => {
+    const repository = await SqlDossierViewRepository.open(SqliteDatabase.over(store.database));
+    const v1 = submitted('D-1', [1000]);
+    const { applicant: _applicant, ...common } = v1.data as Record<string, unknown>;
+    const v2 = {
+      ...v1,
+      id: 'v2-1',
+      stream: 'dossier-D-2',
+      type: 'vn.gov.lgsp.dossier.submitted.v2',
+      data: {
+        ...common,
+        dossierCode: 'D-2',
+        persons: [
+          {
+            role: 'applicant',
+            fullName: 'Trần Thị Ba',
+            documents: [{ kind: 'passport', number: 'C1234567' }],
+          },
+          {
+            role: 'co-applicant',
+            fullName: 'Lê Văn Tư',
+            documents: [{ kind: 'citizen-id', number: '051090001235' }],
+          },
+        ],
+      },
+    };
+    const broken = {
+      ...v1,
+      id: 'broken-1',
+      stream: 'dossier-D-3',
+      expectedVersion: ANY_VERSION,
+      data: { ...common, dossierCode: 'D-3' },
+    };
+    await store.append([v1]);
+    await store.append([v2]);
+    await store.append([broken, status('D-3', 2)]);
+    const unreadable: number[] = [];
+    const errors: string[] = [];
+    subscriptions = new Subscriptions({ store });
+    subscriptions.register(
+      new DossierProjection(repository, {
+        onUnreadable: (e) => unreadable.push(e.position),
+        logger: { ...silentLogger, error: (_fields, msg) => errors.push(msg) },
+      }),
+    );
+    await subscriptions.start();
+    await caughtUp(subscriptions);
+    expect(await repository.get('D-1')).toMatchObject({
+      applicant: { fullName: 'Lê Văn Tám' },
+      payment: { amountDue: 1000 },
+    });
+    expect(await repository.get('D-2')).toMatchObject({
+      applicant: { fullName: 'Trần Thị Ba' },
+      coApplicants: 1,
+      lastEventType: 'vn.gov.lgsp.dossier.submitted.v2',
+    });
+    // The broken submission is left out; the dossier's next event still makes its view.
+    expect(await repository.get('D-3')).toMatchObject({ status: 2, eventCount: 1 });
+    expect(unreadable).toEqual([3]);
+    expect(errors).toEqual(['event left out of the dossier view: it cannot be read at the newest version']);
+    expect(await repository.checkpoint()).toBe(4);
   });
 
   it('keeps views and checkpoint in a projection database of their own, nothing in the store', async () => {

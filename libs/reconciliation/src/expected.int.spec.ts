@@ -54,6 +54,29 @@ describe('expectedDossiers over a SQLite log', () => {
     expect([...(await expectedDossiers(store, { dossiers: [b, 'unknown'] })).dossiers.keys()]).toEqual([b]);
   });
 
+  it('folds v1 and v2 submissions alike, and leaves out one it cannot read, as the projection does', async () => {
+    const [v1, v2, broken] = [newCode(), newCode(), newCode()];
+    const { applicant, ...common } = submittedEvent(v2).data as Record<string, unknown>;
+    await store.append([
+      toAppend(v1, submittedEvent(v1)),
+      toAppend(v2, {
+        type: 'vn.gov.lgsp.dossier.submitted.v2',
+        data: { ...common, persons: [{ role: 'applicant', ...(applicant as object), documents: [] }] },
+      }),
+      toAppend(broken, {
+        type: 'vn.gov.lgsp.dossier.submitted.v1',
+        data: { ...common, dossierCode: broken },
+      }),
+      toAppend(broken, statusEvent(broken, 2, 1)),
+    ]);
+    const all = await expectedDossiers(store, {});
+    expect(all.dossiers.get(v1)!.view.applicant).toEqual(all.dossiers.get(v2)!.view.applicant);
+    expect(all.dossiers.get(broken)!.view).toMatchObject({ status: 2, eventCount: 1 });
+    expect(all.dossiers.get(broken)!.events.map((e) => e.type)).toEqual([
+      'vn.gov.lgsp.dossier.status-changed.v1',
+    ]);
+  });
+
   it('judges the time window on the recordedAt of the last event, and reads up to a position', async () => {
     const a = newCode();
     await store.append([toAppend(a, submittedEvent(a))]);

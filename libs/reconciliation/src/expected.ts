@@ -1,3 +1,4 @@
+import { EventConversionError, toNewestVersion } from '#lgsp/contracts';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { DOSSIER_VIEW_EVENT_TYPES, dossierCodeOf, evolveDossier, type DossierView } from '#lgsp/projections';
 import type { ExpectedDossier, ReconciliationScope } from './model.js';
@@ -47,6 +48,9 @@ export async function expectedDossiers(
       if (event.position > upTo) break;
       const code = dossierCodeOf(event);
       if (code === undefined || (listed !== undefined && !listed.has(code))) continue;
+      // As the dossier projection does: an event that cannot be read at the newest version is left out
+      // (it is counted and parked where it is consumed), so one bad event does not fail the whole run.
+      if (!readable(event)) continue;
       const entry = folded.get(code);
       if (entry === undefined) folded.set(code, { view: evolveDossier(undefined, event), events: [event] });
       else {
@@ -78,4 +82,15 @@ export function inScope(
   if (scope.from !== undefined && last < Date.parse(scope.from)) return false;
   if (scope.to !== undefined && last >= Date.parse(scope.to)) return false;
   return true;
+}
+
+/** Whether the event reads at the newest version of its type (see `toNewestVersion`). */
+function readable(event: StoredEvent): boolean {
+  try {
+    toNewestVersion(event);
+    return true;
+  } catch (err) {
+    if (err instanceof EventConversionError) return false;
+    throw err;
+  }
 }

@@ -236,3 +236,24 @@ describe('planReplay', () => {
     ).toEqual(['C', 'A', 'D', 'B', 'E']);
   });
 });
+
+describe('planReplay and event versions', () => {
+  it('takes every version of a type the scope names: old v1 and new v2 submissions alike', async () => {
+    const own = SqliteEventStore.open({ file: join(dir, 'versions.db') });
+    try {
+      const unit = { provinceCode: '51', communeCode: '21040' };
+      await own.append([dossierEvent('OLD', SUBMITTED, unit)]);
+      await own.append([dossierEvent('NEW', 'vn.gov.lgsp.dossier.submitted.v2', unit)]);
+      await own.append([dossierEvent('NEW', STATUS, unit)]);
+      const plan = await planReplay({
+        events: own,
+        target: fakeTarget(),
+        scope: { types: [SUBMITTED] },
+        confirmAbove: 10,
+      });
+      expect(plan).toMatchObject({ dossiers: ['OLD', 'NEW'], events: 2, scope: { types: [SUBMITTED] } });
+    } finally {
+      await own.close();
+    }
+  });
+});

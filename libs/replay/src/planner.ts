@@ -1,4 +1,4 @@
-import { DomainError } from '#lgsp/contracts';
+import { DomainError, withAllVersions } from '#lgsp/contracts';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import type { EventRef, ReconciliationLookup, ReplayPlan, ReplayScope, ReplayTarget } from './model.js';
 import { validateReplayScope } from './scope.js';
@@ -67,7 +67,8 @@ export async function selectReplay(options: PlanReplayOptions): Promise<ReplaySe
     const page = await events.readAll({
       after,
       limit: Math.min(pageSize, logPosition - after),
-      ...(scope.types ? { types: scope.types } : {}),
+      // A type names every version of its family: the target sends each at the version it receives.
+      ...(scope.types ? { types: withAllVersions(scope.types) } : {}),
       ...(scope.provinceCode ? { provinceCodes: [scope.provinceCode] } : {}),
       ...(scope.communeCode ? { communeCodes: [scope.communeCode] } : {}),
     });

@@ -4,16 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { AdminUnits } from '#lgsp/contracts';
+import { AdminUnits, eventSchemaId, exampleEvent } from '#lgsp/contracts';
 import { SqlParkingStore } from '#lgsp/connectors';
-import type { EventToAppend } from '#lgsp/event-store';
+import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { STATUS_CHANGED, SUBMITTED, statusChange } from '#lgsp/event-store/testing';
 import { silentLogger, type Logger } from '#lgsp/observability';
 import type { Client } from '#lgsp/security';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
-import { CLOUDEVENTS_JSON, WebhookDelivery, type WebhookDeliverySettings } from './delivery.js';
+import {
+  CLOUDEVENTS_JSON,
+  WebhookDelivery,
+  type WebhookDeliverySettings,
+  type WebhookObserver,
+} from './delivery.js';
 import { webhookTarget } from './model.js';
 import { WebhookReplayTarget } from './replay-target.js';
 import { WebhookSender } from './sender.js';
@@ -150,6 +155,7 @@ async function hub(
   settings: Partial<WebhookDeliverySettings> = {},
   serviceSettings: Partial<WebhookServiceSettings> = {},
   clock?: { now(): number },
+  observer?: WebhookObserver,
 ) {
   const events = SqliteEventStore.open({ file: join(dir, 'events.db') });
   const db = SqliteDatabase.open(':memory:');
@@ -166,6 +172,7 @@ async function hub(
       sender: new WebhookSender({ allowInsecureTargets: true, timeoutMs: 2000 }),
       settings: { retryDelaysMs: [50, 100, 200], pollMs: 50, jitter: 0, ...settings },
       ...(clock ? { clock } : {}),
+      ...(observer ? { observer } : {}),
     });
     const subscriptions = new Subscriptions({
       store: events,
@@ -807,5 +814,183 @@ describe('WebhookService scope', () => {
       code: 'invalid',
     });
     expect((await service.get(admin, webhook.id)).url).toBe('https://8.8.8.8/hooks');
+  });
+});
+
+const V1 = 'vn.gov.lgsp.dossier.submitted.v1';
+const V2 = 'vn.gov.lgsp.dossier.submitted.v2';
+
+/** A `dossier.submitted` of dossier `code` at `type`'s version, as the log stores it (id `n`). */
+function submission(type: typeof V1 | typeof V2, code: string, n: string, data?: unknown): EventToAppend {
+  const example = exampleEvent(type);
+  return {
+    stream: `dossier-${code}`,
+    expectedVersion: ANY_VERSION,
+    id: `submission-${n}`,
+    source: '/communes/21040/one-stop-shop',
+    type,
+    data: data ?? { ...example.data, dossierCode: code },
+    extensions: {},
+    provinceCode: '51',
+    communeCode: '21040',
+  };
+}
+
+describe('WebhookDelivery and event versions', () => {
+  it('sends a v1 subscriber what it always got, and a v2 subscriber v2 for the same events, old and new', async () => {
+    const h = await hub();
+    // Stored before either webhook existed: redelivered to both below.
+    const [old] = await h.events.append([submission(V1, 'OLD', 'old')]);
+    const v1 = await receiver();
+    const v2 = await receiver();
+    const p51 = province('51');
+    const one = await h.service.create(p51, { url: v1.url });
+    const two = await h.service.create(p51, {
+      url: v2.url,
+      // A filter type names every version of its family.
+      filter: { types: [V1] },
+      eventVersions: { 'dossier.submitted': 2 },
+    });
+    expect(one.webhook.eventVersions).toEqual({ 'dossier.submitted': 1 });
+    expect(two.webhook.eventVersions).toEqual({ 'dossier.submitted': 2 });
+
+    const [fromV1Producer] = await h.events.append([submission(V1, 'A', 'a')]);
+    const [fromV2Producer] = await h.events.append([submission(V2, 'B', 'b')]);
+    const status = await h.append('A');
+    await eventually(() => v1.received.length === 3 && v2.received.length === 2);
+
+    const storedV1 = submission(V1, 'A', 'a').data as { applicant: unknown };
+    const byPosition = (r: Receiver, p: number) =>
+      r.received.find((x) => x.event['lgspposition'] === p)!.event;
+    // The v1 subscriber: its v1 events exactly as stored, the v2 one downcast.
+    expect(byPosition(v1, fromV1Producer!.position)).toMatchObject({ type: V1, data: storedV1 });
+    expect(byPosition(v1, fromV1Producer!.position)).not.toHaveProperty('dataschema');
+    expect(byPosition(v1, fromV2Producer!.position)).toMatchObject({
+      type: V1,
+      dataschema: eventSchemaId(V1),
+      data: {
+        dossierCode: 'B',
+        applicant: { fullName: 'Nguyễn Thị Đào', idNumber: '051190000123', phone: '0912345678' },
+      },
+    });
+    expect(byPosition(v1, fromV2Producer!.position)['data']).not.toHaveProperty('persons');
+    expect(byPosition(v1, status)).toMatchObject({ type: STATUS_CHANGED });
+    // The v2 subscriber: both as v2.
+    expect(byPosition(v2, fromV1Producer!.position)).toMatchObject({
+      type: V2,
+      dataschema: eventSchemaId(V2),
+      data: {
+        dossierCode: 'A',
+        persons: [
+          {
+            role: 'applicant',
+            fullName: 'Nguyễn Thị Đào',
+            documents: [{ kind: 'citizen-id', number: '051190000123' }],
+          },
+        ],
+      },
+    });
+    expect(byPosition(v2, fromV2Producer!.position)).toMatchObject({
+      type: V2,
+      data: submission(V2, 'B', 'b').data as object,
+    });
+    for (const got of v1.received) expect(verifies(got, one.secret)).toBe(true);
+    for (const got of v2.received) expect(verifies(got, two.secret)).toBe(true);
+
+    // Old events sent again (a redelivery, as a replay): each at its subscriber's version.
+    await h.service.redeliver(admin, one.webhook.id, old!.position);
+    await h.service.redeliver(admin, two.webhook.id, old!.position);
+    await eventually(() => v1.positions('OLD').length === 1 && v2.positions('OLD').length === 1);
+    expect(v1.received.find((x) => x.event['lgspstream'] === 'dossier-OLD')!.event).toMatchObject({
+      type: V1,
+      lgspreplay: 'redeliver:ops',
+    });
+    expect(v2.received.find((x) => x.event['lgspstream'] === 'dossier-OLD')!.event).toMatchObject({
+      type: V2,
+      lgspreplay: 'redeliver:ops',
+      data: { dossierCode: 'OLD', persons: [{ role: 'applicant' }] },
+    });
+
+    // A replay run of the old event to the v2 webhook only (`lgsp replay run --target webhook:<id>`).
+    const replay = new WebhookReplayTarget((await h.store.get(two.webhook.id))!, h.store, h.events, () =>
+      h.delivery.poke(),
+    );
+    expect(await replay.sendBatch([String(old!.position)], 'replay-v2')).toEqual(['sent']);
+    await eventually(() => v2.positions('OLD').length === 2);
+    expect(v2.received.at(-1)!.event).toMatchObject({ type: V2, lgspreplay: 'replay-v2' });
+    expect(v1.positions('OLD')).toHaveLength(1);
+
+    // Back to v1 for every family: `{}`.
+    const updated = await h.service.update(p51, two.webhook.id, { eventVersions: {} });
+    expect(updated.eventVersions).toEqual({ 'dossier.submitted': 1 });
+    await expect(
+      h.service.update(p51, two.webhook.id, { eventVersions: { 'dossier.submitted': 5 } }),
+    ).rejects.toMatchObject({
+      code: 'invalid',
+      issues: [{ pointer: '/eventVersions/dossier.submitted', message: 'must be one of the versions 1, 2' }],
+    });
+  });
+
+  it('parks, counts and reports an event it cannot convert, for that webhook only; the endpoint goes on', async () => {
+    const unreadable: [string, number, string][] = [];
+    const h = await hub({}, {}, undefined, {
+      attempted: () => undefined,
+      disabled: () => undefined,
+      unreadable: (id, event, err) => unreadable.push([id, event.position, err.message]),
+    });
+    const v1 = await receiver();
+    const v2 = await receiver();
+    const one = await h.service.create(admin, { url: v1.url });
+    const two = await h.service.create(admin, { url: v2.url, eventVersions: { 'dossier.submitted': 2 } });
+
+    // An upcaster bug as seen from the outside: a stored v1 event it cannot read (no applicant).
+    const broken = { ...(submission(V1, 'E', 'e').data as Record<string, unknown>) };
+    delete broken['applicant'];
+    const [bad] = await h.events.append([submission(V1, 'E', 'e', broken)]);
+    const behind = await h.append('E');
+    // A v2 applicant with a passport only: v1 has no place for them.
+    const passportOnly = structuredClone(submission(V2, 'P', 'p').data) as {
+      persons: { documents: unknown }[];
+    };
+    passportOnly.persons[0]!.documents = [{ kind: 'passport', number: 'B7654321' }];
+    const [foreigner] = await h.events.append([submission(V2, 'P', 'p', passportOnly)]);
+    const [fine] = await h.events.append([submission(V1, 'F', 'f')]);
+
+    await eventually(() => v2.positions('F').length === 1 && v1.positions('F').length === 1);
+    await eventually(async () => (await h.parking.list({ limit: 10 })).length === 2);
+    const parked = await h.parking.list({ limit: 10 });
+    expect(parked.map((p) => [p.target, p.dossier, p.firstPosition, p.kind]).sort()).toEqual(
+      [
+        [webhookTarget(two.webhook.id), 'E', bad!.position, 'data'],
+        [webhookTarget(one.webhook.id), 'P', foreigner!.position, 'data'],
+      ].sort(),
+    );
+    const reason = parked.find((p) => p.dossier === 'E')!.reason;
+    expect(reason).toContain(`the event at position ${bad!.position} cannot be sent at the version`);
+    expect(reason).toContain(`cannot be read as ${V2}: applicant must be an object`);
+    expect(unreadable.map(([id, position]) => [id, position]).sort()).toEqual(
+      [
+        [two.webhook.id, bad!.position],
+        [one.webhook.id, foreigner!.position],
+      ].sort(),
+    );
+    // The v2 webhook got neither the broken event nor the one held behind it; the v1 webhook got both.
+    expect(v2.positions('E')).toEqual([]);
+    expect(v1.positions('E')).toEqual([bad!.position, behind]);
+    expect(v1.positions('P')).toEqual([]);
+    expect(v2.positions('P')).toEqual([foreigner!.position]);
+    expect(v2.positions('F')).toEqual([fine!.position]);
+    // Parked at once, and the endpoint is not said to be failing.
+    const view = await h.service.get(admin, two.webhook.id);
+    expect(view).toMatchObject({ parked: 1 });
+    expect(view.failingSince).toBeUndefined();
+    await eventually(
+      async () => (await h.service.attempts(admin, two.webhook.id, { limit: 10 })).attempts.length >= 3,
+    );
+    const attempts = (await h.service.attempts(admin, two.webhook.id, { limit: 10 })).attempts;
+    expect(attempts.find((a) => a.position === bad!.position)).toMatchObject({
+      attempt: 1,
+      outcome: 'parked',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { PERSON_ERASED } from '#lgsp/contracts';
+import { EventConversionError, PERSON_ERASED, toVersions } from '#lgsp/contracts';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { silentLogger, systemClock, tracing, type Clock, type Logger } from '#lgsp/observability';
 import type { Page, Subscriber } from '#lgsp/subscriptions';
@@ -24,6 +24,8 @@ export interface WebhookObserver {
   disabled(webhookId: string, reason: 'gone' | 'failing'): void;
   /** A delivery queued `seconds` for the endpoint's rate limit before it went out. */
   rateLimitWaited?(webhookId: string, seconds: number): void;
+  /** An event the webhook cannot receive at the version it asked for (see `eventVersions`): parked. */
+  unreadable?(webhookId: string, event: StoredEvent, error: EventConversionError): void;
 }
 
 /** The schedule and limits of delivery (the `webhooks.*` settings). */
@@ -643,7 +645,21 @@ export class WebhookDelivery implements Subscriber {
       throw err;
     }
     if (this.stopped || this.endpoints.get(ep.record.id) !== ep || ep.record.state !== 'active') return;
-    const body = this.body(event, row.replay);
+    let delivered: StoredEvent;
+    try {
+      delivered = toVersions(event, ep.record.eventVersions);
+    } catch (err) {
+      if (!(err instanceof EventConversionError)) throw err;
+      // The event's data, not the endpoint: parked at once for this webhook, the endpoint keeps going.
+      this.options.observer?.unreadable?.(ep.record.id, event, err);
+      this.settle(ep, stream, row, ep.messagePrefix + row.position, this.now(), {
+        durationMs: 0,
+        error: err.message,
+        unreadable: true,
+      });
+      return;
+    }
+    const body = this.body(delivered, row.replay);
     const id = ep.messagePrefix + row.position;
     const startedAt = this.now();
     const timestamp = Math.floor(startedAt / 1000);
@@ -694,7 +710,7 @@ export class WebhookDelivery implements Subscriber {
     row: Row,
     id: string,
     startedAt: number,
-    result: SendResult,
+    result: SendResult & { unreadable?: boolean },
   ): void {
     const w = ep.record;
     const now = this.now();
@@ -723,12 +739,16 @@ export class WebhookDelivery implements Subscriber {
       }
     } else {
       row.attempts = attempt;
-      if (w.failingSince === undefined) {
+      // An event the endpoint cannot receive at its version is the data's fault: the endpoint is not failing.
+      if (result.unreadable !== true && w.failingSince === undefined) {
         w.failingSince = new Date(now).toISOString();
         changes.failingSince = w.failingSince;
       }
-      const failingFor = now - Date.parse(w.failingSince);
-      if (result.status === 410) {
+      const failingFor = w.failingSince === undefined ? 0 : now - Date.parse(w.failingSince);
+      if (result.unreadable === true) {
+        outcome = 'parked';
+        row.state = 'parked';
+      } else if (result.status === 410) {
         outcome = 'disabled';
         row.nextAt = now;
         this.disable(ep, 'gone', `the endpoint answered 410 Gone`, changes);
@@ -813,7 +833,7 @@ export class WebhookDelivery implements Subscriber {
       // A webhook deleted meanwhile gets no parking; one dropped otherwise (stopping, the lease lost)
       // has its parking made when it is loaded again (see repairParkings).
       if (parked && this.endpoints.get(w.id) === ep)
-        return this.park(ep, stream, row, result.error ?? 'failed', attempt);
+        return this.park(ep, stream, row, result.error ?? 'failed', attempt, result.unreadable === true);
       return undefined;
     });
   }
@@ -900,13 +920,22 @@ export class WebhookDelivery implements Subscriber {
       .catch((err: unknown) => this.logger.warn({ err: message(err) }, 'audit entry not written'));
   }
 
-  private async park(ep: Endpoint, stream: string, row: Row, error: string, attempts: number): Promise<void> {
+  private async park(
+    ep: Endpoint,
+    stream: string,
+    row: Row,
+    error: string,
+    attempts: number,
+    unreadable = false,
+  ): Promise<void> {
     const w = ep.record;
     const target = webhookTarget(w.id);
     const dossier = dossierOfStream(stream);
     await this.options.parking.park(target, dossier, {
-      reason: `${redactedUrl(w.url)} refused the event at position ${row.position} ${attempts} times: ${error}`,
-      kind: 'retriable',
+      reason: unreadable
+        ? `the event at position ${row.position} cannot be sent at the version ${redactedUrl(w.url)} receives: ${error}`
+        : `${redactedUrl(w.url)} refused the event at position ${row.position} ${attempts} times: ${error}`,
+      kind: unreadable ? 'data' : 'retriable',
       attempts,
       firstPosition: row.position,
       lastError: error,

@@ -4,9 +4,11 @@
  * more than a day, parked per dossier when the schedule is spent, and scoped like every other read.
  */
 
+import type { EventVersions } from '#lgsp/contracts';
+
 /** Which events a webhook receives. An absent list matches everything; each given list must match. */
 export interface WebhookFilter {
-  /** Full CloudEvents types. */
+  /** Full CloudEvents types; one names every version of its family (each delivered at `eventVersions`). */
   types?: string[];
   provinces?: string[];
   communes?: string[];
@@ -21,6 +23,11 @@ export interface WebhookRecord {
   url: string;
   description?: string;
   filter: WebhookFilter;
+  /**
+   * The version of each event family it receives (`{"dossier.submitted": 2}`): events stored at another
+   * version are converted on delivery. A family not named is delivered at version 1.
+   */
+  eventVersions?: EventVersions;
   ratePerSecond: number;
   state: WebhookState;
   disabledReason?: string;
@@ -65,6 +72,8 @@ export interface WebhookView {
   url: string;
   description?: string;
   filter: WebhookFilter;
+  /** The version of each family it receives; every family with several versions is named. */
+  eventVersions: EventVersions;
   ratePerSecond: number;
   state: WebhookState;
   disabledReason?: string;

@@ -84,13 +84,14 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     const db = await data.connect();
     const again = await SqlWebhookStore.open(db);
     expect(await again.get(ID_A)).toMatchObject({ id: ID_A });
-    expect(await db.versions()).toEqual([{ component: WEBHOOKS_COMPONENT, version: 1 }]);
+    expect(await db.versions()).toEqual([{ component: WEBHOOKS_COMPONENT, version: 2 }]);
   });
 
   it('creates and reads a webhook back as it was, optional fields included or absent', async () => {
     const full = webhook(ID_A, {
       description: 'Sở Tư pháp',
       filter: { types: ['vn.gov.lgsp.dossier.submitted.v1'], provinces: ['01'], communes: ['00004'] },
+      eventVersions: { 'dossier.submitted': 2 },
       ratePerSecond: 2.5,
       province: '01',
       previousSecret: 'whsec_b2xkLW9sZC1vbGQtb2xkLW9sZC1vbGQtb2xk',
@@ -115,6 +116,11 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
         [ID_B, 1],
       ]),
     );
+    // Back to version 1 of every family: nothing stored.
+    expect(await store.update(ID_A, { eventVersions: {} })).not.toHaveProperty('eventVersions');
+    expect((await store.update(ID_B, { eventVersions: { 'dossier.submitted': 2 } }))?.eventVersions).toEqual({
+      'dossier.submitted': 2,
+    });
   });
 
   it('lists in id order, by pages, and only a province’s own webhooks when asked', async () => {

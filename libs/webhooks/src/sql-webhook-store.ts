@@ -18,6 +18,7 @@ import {
   type WebhookRecord,
   type WebhookState,
 } from './model.js';
+import type { EventVersions } from '#lgsp/contracts';
 
 const tables = (t: SqlColumnTypes) => `
   CREATE TABLE webhooks (
@@ -77,8 +78,13 @@ const tables = (t: SqlColumnTypes) => `
   )${t.strict};
 `;
 
+const eventVersionsColumn = (t: SqlColumnTypes) => `
+  ALTER TABLE webhooks ADD COLUMN event_versions ${t.json};
+`;
+
 const SCHEMA = new SqlSchema(WEBHOOKS_COMPONENT, [
   sqlMigration(1, 'webhook subscriptions, their queued deliveries and attempts', tables),
+  sqlMigration(2, 'the event versions a webhook receives', eventVersionsColumn),
 ]);
 
 /** The one row of `webhook_cursor`: how far the queueing subscriber has read the log. */
@@ -89,6 +95,8 @@ export interface WebhookChanges {
   url?: string;
   description?: string | null;
   filter?: WebhookFilter;
+  /** `{}` (or null) goes back to version 1 of every family. */
+  eventVersions?: EventVersions | null;
   ratePerSecond?: number;
   state?: WebhookState;
   disabledReason?: string | null;
@@ -105,6 +113,7 @@ const COLUMNS: Record<keyof WebhookChanges, string> = {
   url: 'url',
   description: 'description',
   filter: 'filter',
+  eventVersions: 'event_versions',
   ratePerSecond: 'rate_per_second',
   state: 'state',
   disabledReason: 'disabled_reason',
@@ -146,6 +155,7 @@ interface WebhookRow {
   url: string;
   description: string | null;
   filter: unknown;
+  event_versions: unknown;
   rate_per_second: number;
   state: WebhookState;
   disabled_reason: string | null;
@@ -236,9 +246,9 @@ export class SqlWebhookStore extends MigratingSqlStore {
       `INSERT INTO webhooks (id, url, description, filter, rate_per_second, state, disabled_reason,
          disabled_at, province, created_by, created_at, updated_at, secret, previous_secret,
          previous_secret_expires_at, secret_rotated_at, queued_through, delivered_through, redeliver_through, redeliver_mark,
-         failing_since, revision)
+         failing_since, revision, event_versions)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-         $21, $22)`,
+         $21, $22, $23)`,
       [
         w.id,
         w.url,
@@ -262,6 +272,7 @@ export class SqlWebhookStore extends MigratingSqlStore {
         w.redeliverMark ?? null,
         w.failingSince ?? null,
         w.revision,
+        jsonOrNull(w.eventVersions ?? null),
       ],
     );
   }
@@ -634,6 +645,9 @@ export class SqlWebhookStore extends MigratingSqlStore {
       url: r.url,
       ...(r.description === null ? {} : { description: r.description }),
       filter: readJson<WebhookFilter>(this.db.dialect, r.filter),
+      ...(r.event_versions === null || r.event_versions === undefined
+        ? {}
+        : { eventVersions: readJson<EventVersions>(this.db.dialect, r.event_versions) }),
       ratePerSecond: Number(r.rate_per_second),
       state: r.state,
       ...(r.disabled_reason === null ? {} : { disabledReason: r.disabled_reason }),
@@ -668,7 +682,9 @@ async function updateIn(
   for (const [key, column] of Object.entries(COLUMNS) as [keyof WebhookChanges, string][]) {
     const value = changes[key];
     if (value === undefined) continue;
-    params.push(key === 'filter' ? JSON.stringify(value) : value);
+    params.push(
+      key === 'filter' ? JSON.stringify(value) : key === 'eventVersions' ? jsonOrNull(value) : value,
+    );
     sets.push(`${column} = $${params.length}`);
   }
   sets.push('revision = revision + 1');
@@ -677,6 +693,16 @@ async function updateIn(
     params,
   );
   return row;
+}
+
+/** A JSON column's value: null for null or an empty object (no choice made), else the JSON text. */
+function jsonOrNull(value: unknown): string | null {
+  if (
+    value === null ||
+    (typeof value === 'object' && Object.keys(value).length === 0 && !Array.isArray(value))
+  )
+    return null;
+  return JSON.stringify(value);
 }
 
 /** Inserts queued rows (an event already queued for a webhook stays as it is); returns how many were new. */

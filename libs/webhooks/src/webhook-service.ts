@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError, isEventType, type Issue } from '#lgsp/contracts';
+import {
+  DomainError,
+  eventVersionsIssues,
+  isEventType,
+  versionedFamilies,
+  type EventVersions,
+  type Issue,
+} from '#lgsp/contracts';
 import type { EventStore } from '#lgsp/event-store';
 import { systemClock, type Clock } from '#lgsp/observability';
 import type { AuditLog, Client } from '#lgsp/security';
@@ -50,6 +57,8 @@ export interface NewWebhookInput {
   url: string;
   description?: string;
   filter?: WebhookFilter;
+  /** The version of each event family it receives; a family not named: version 1. */
+  eventVersions?: EventVersions;
   ratePerSecond?: number;
 }
 
@@ -83,6 +92,7 @@ export class WebhookService {
       url: url.href,
       ...(input.description === undefined ? {} : { description: input.description }),
       filter,
+      ...(input.eventVersions === undefined ? {} : { eventVersions: checkedVersions(input.eventVersions) }),
       ratePerSecond: this.rate(input.ratePerSecond),
       state: 'active',
       ...(province === undefined ? {} : { province }),
@@ -96,7 +106,11 @@ export class WebhookService {
       revision: 1,
     };
     await this.options.store.create(record);
-    await this.audit(caller, 'webhook.create', record, { url: redactedUrl(record.url), filter });
+    await this.audit(caller, 'webhook.create', record, {
+      url: redactedUrl(record.url),
+      filter,
+      ...(record.eventVersions === undefined ? {} : { eventVersions: record.eventVersions }),
+    });
     this.options.changed?.();
     return { webhook: await this.view(record), secret };
   }
@@ -144,11 +158,13 @@ export class WebhookService {
     if (input.url !== undefined) changes.url = (await this.checkUrl(input.url)).href;
     if (input.description !== undefined) changes.description = input.description;
     if (input.filter !== undefined) changes.filter = this.scopedFilter(caller, input.filter).filter;
+    if (input.eventVersions !== undefined) changes.eventVersions = checkedVersions(input.eventVersions);
     if (input.ratePerSecond !== undefined) changes.ratePerSecond = this.rate(input.ratePerSecond);
     const updated = await this.change(current.id, changes);
     await this.audit(caller, 'webhook.update', updated, {
       ...(changes.url === undefined ? {} : { url: redactedUrl(changes.url) }),
       ...(changes.filter === undefined ? {} : { filter: changes.filter }),
+      ...(changes.eventVersions === undefined ? {} : { eventVersions: changes.eventVersions }),
       ...(changes.ratePerSecond === undefined ? {} : { ratePerSecond: changes.ratePerSecond }),
     });
     return this.view(updated);
@@ -278,6 +294,7 @@ export class WebhookService {
       url: w.url,
       ...(w.description === undefined ? {} : { description: w.description }),
       filter: w.filter,
+      eventVersions: deliveredVersions(w.eventVersions),
       ratePerSecond: w.ratePerSecond,
       state: w.state,
       ...(w.disabledReason === undefined ? {} : { disabledReason: w.disabledReason }),
@@ -422,6 +439,23 @@ export class WebhookService {
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
+}
+
+/**
+ * A webhook's `eventVersions` as given, checked against the catalogue.
+ * @throws DomainError `invalid` naming each bad family or version.
+ */
+function checkedVersions(given: EventVersions): EventVersions {
+  const issues = eventVersionsIssues(given, '/eventVersions');
+  if (issues.length > 0) throw new DomainError('invalid', 'the event versions are not valid', issues);
+  return { ...given };
+}
+
+/** Every family with several versions, at the version the webhook receives (1 when it chose none). */
+function deliveredVersions(chosen: EventVersions | undefined): EventVersions {
+  const out: Record<string, number> = {};
+  for (const [family, versions] of versionedFamilies()) out[family] = chosen?.[family] ?? versions[0]!;
+  return out;
 }
 
 /** Commune clients may not subscribe; every other role may, within its scope. */

@@ -268,6 +268,12 @@ function gateSettings(ctx: Context, target: string, settings: ConnectorSettings)
     },
     logger,
     batchSize: ctx.config.subscriptions.batchSize,
+    ...(metrics
+      ? {
+          onUnreadable: (_target: string, err: { from: string }) =>
+            metrics.eventUnreadable('connectors', err.from),
+        }
+      : {}),
   };
 }
 

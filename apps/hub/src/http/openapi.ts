@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   EVENT_SCHEMA_NAMES,
+  EVENT_SCHEMA_VERSIONS,
   EVENT_TYPES,
   EventSchemas,
   INGEST_TYPES,
@@ -108,6 +109,7 @@ const PATH_PARAMETERS: Record<string, string> = {
   dossier: 'The dossier code.',
   id: 'The id.',
   seq: "The mismatch's sequence number in its run.",
+  type: 'An event type of the catalogue, with its version: `vn.gov.lgsp.dossier.submitted.v2`.',
 };
 
 const rateLimitPolicy = {
@@ -145,8 +147,10 @@ const PROBLEM_RESPONSES: Record<number, [string, string]> = {
 };
 
 /** The event types' components: the data schema and the structured CloudEvent carrying it. */
-const dataSchemaName = (type: EventType): string => `${EVENT_SCHEMA_NAMES[type]}.v1`;
-const structuredName = (type: EventType): string => `CloudEvent.${EVENT_SCHEMA_NAMES[type]}.v1`;
+const dataSchemaName = (type: EventType): string =>
+  `${EVENT_SCHEMA_NAMES[type]}.v${EVENT_SCHEMA_VERSIONS[type]}`;
+const structuredName = (type: EventType): string =>
+  `CloudEvent.${EVENT_SCHEMA_NAMES[type]}.v${EVENT_SCHEMA_VERSIONS[type]}`;
 
 /**
  * A catalogue schema as the component `name`: without `$schema` (OpenAPI 3.1's dialect is 2020-12) and
@@ -239,6 +243,10 @@ const DOSSIER_VIEW = obj(
     agencyCode: str('The agency that received the dossier.'),
     channel: str(),
     applicant: obj({ fullName: str() }),
+    coApplicants: int(
+      'How many co-applicants the submission names (`dossier.submitted.v2`); absent when none.',
+      1,
+    ),
     status: int('National status code.', 1, 10),
     statusName: str(),
     statusLabel: obj({ vi: str(), en: str() }, ['vi', 'en'], true),
@@ -369,6 +377,44 @@ const CLIENT = obj(
   ['id', 'name', 'role', 'communeCodes', 'sources', 'createdAt'],
 );
 
+/** `GET /v1/schemas`: the families with their versions. */
+const EVENT_CATALOGUE = obj(
+  {
+    events: list(
+      obj(
+        {
+          name: str('The family: the type without `vn.gov.lgsp.` and its version.'),
+          newest: int('The newest version.', 1),
+          hubEmitted: { type: 'boolean', description: 'Emitted by the hub only; clients never send it.' },
+          versions: list(
+            obj(
+              {
+                version: int('The version.', 1),
+                type: str(),
+                schema: str('The `$id` of the data schema (also `dataschema` of converted events).'),
+                title: str(),
+                downcastDrops: list(str(), 'What a downcast to the version below drops.'),
+              },
+              ['version', 'type', 'schema', 'title'],
+            ),
+          ),
+        },
+        ['name', 'newest', 'hubEmitted', 'versions'],
+      ),
+    ),
+  },
+  ['events'],
+);
+
+/** `{"dossier.submitted": 2}`: the version of each event family a webhook receives. */
+const EVENT_VERSIONS: Schema = {
+  type: 'object',
+  description:
+    'The version of each event family delivered, e.g. `{"dossier.submitted": 2}`; events stored at another ' +
+    'version are converted (see `GET /v1/schemas`). A family not named is delivered at version 1.',
+  additionalProperties: { type: 'integer', minimum: 1 },
+};
+
 /** A webhook as its managers see it (never its secret). */
 const WEBHOOK = obj(
   {
@@ -376,6 +422,7 @@ const WEBHOOK = obj(
     url: str(),
     description: str(),
     filter: WEBHOOK_FILTER,
+    eventVersions: EVENT_VERSIONS,
     ratePerSecond: { type: 'number' },
     state: { enum: ['active', 'disabled'] },
     disabledReason: str(),
@@ -399,6 +446,7 @@ const WEBHOOK = obj(
     'id',
     'url',
     'filter',
+    'eventVersions',
     'ratePerSecond',
     'state',
     'createdBy',
@@ -417,6 +465,7 @@ const webhookBody = (required: string[]): Schema =>
       url: str('Where to deliver (https).', { minLength: 1, maxLength: 2048 }),
       description: str(undefined, { minLength: 1, maxLength: 500 }),
       filter: WEBHOOK_FILTER,
+      eventVersions: EVENT_VERSIONS,
       ratePerSecond: { type: 'number' },
     },
     required,
@@ -580,6 +629,44 @@ const ROUTES: readonly Route[] = [
       '`{target, kind, lastPosition, lastDeliveredAt, parked, parkedReason?}`.',
     callers: ALL_CLIENTS,
     ok: { status: 200, description: 'The dossier.', schema: ref('DossierView') },
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/v1/schemas',
+    tag: 'events',
+    summary: 'The event catalogue with its versions',
+    description:
+      'Every event family (`dossier.submitted`), each with its versions: type, schema `$id`, title and what a ' +
+      'downcast to the version below drops. `newest` is the version the projection and the connectors read.',
+    callers: ALL_CLIENTS,
+    ok: { status: 200, description: 'The catalogue.', schema: ref('EventCatalogue') },
+  },
+  {
+    method: 'get',
+    path: '/v1/schemas/{type}',
+    tag: 'events',
+    summary: "One event type's JSON Schema",
+    description:
+      'The type, its family and version, and `schema`: its data schema (JSON Schema 2020-12) as the hub ' +
+      'validates it (`$ref`s into `common/v1.json` as in the file).',
+    callers: ALL_CLIENTS,
+    ok: {
+      status: 200,
+      description: 'The schema.',
+      schema: obj(
+        {
+          type: str(),
+          name: str(),
+          version: int('The version.', 1),
+          newest: int('The newest version of the family.', 1),
+          schemaId: str(),
+          schema: record('The JSON Schema of `data`.'),
+          downcastDrops: list(str()),
+        },
+        ['type', 'name', 'version', 'newest', 'schemaId', 'schema'],
+      ),
+    },
     errors: [404],
   },
   {
@@ -1508,6 +1595,7 @@ export function openApiDocument(
         DossierView: DOSSIER_VIEW,
         Client: CLIENT,
         Webhook: WEBHOOK,
+        EventCatalogue: EVENT_CATALOGUE,
         ReplayScope: REPLAY_SCOPE,
         ...eventComponents(schemas),
       },

@@ -33,6 +33,8 @@ export interface ProjectionThreadOptions {
   wakeCoalesceMs?: number;
   /** Clock for lagSeconds and uptime. @defaultValue systemClock */
   clock?: Pick<Clock, 'now'>;
+  /** Told of each event the worker left out of its view (metrics); see `DossierProjection`. */
+  onUnreadable?: (eventType: string) => void;
 }
 
 /**
@@ -200,6 +202,8 @@ export class ProjectionThread {
     worker.on('message', (message: FromProjectionWorker) => {
       if (message.type === 'status') {
         this.workerStatus = message.status;
+      } else if (message.type === 'unreadable') {
+        this.options.onUnreadable?.(message.eventType);
       } else if (message.type === 'ready' && !ready) {
         ready = true;
         clearTimeout(startTimer);

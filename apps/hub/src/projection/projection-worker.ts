@@ -35,7 +35,13 @@ const subscriptions = new Subscriptions({
   },
 });
 const views = new SqlDossierViewRepository(db);
-subscriptions.register(new DossierProjection(views, { batchSize: data.batchSize }));
+subscriptions.register(
+  new DossierProjection(views, {
+    batchSize: data.batchSize,
+    logger,
+    onUnreadable: (event) => post({ type: 'unreadable', eventType: event.type }),
+  }),
+);
 
 async function stop(): Promise<void> {
   if (stopping) return;

@@ -28,4 +28,6 @@ export type FromProjectionWorker =
   /** Files open and the projection started. */
   | { type: 'ready' }
   /** The projection's runner changed state. */
-  | { type: 'status'; status: SubscriptionStatus };
+  | { type: 'status'; status: SubscriptionStatus }
+  /** An event was left out of its view: it cannot be read at the newest version (its stored type). */
+  | { type: 'unreadable'; eventType: string };

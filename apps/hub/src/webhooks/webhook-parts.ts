@@ -88,6 +88,7 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
       attempted: (id, outcome, seconds) => metrics.webhookAttempt(id, outcome, seconds),
       disabled: (_id, reason) => metrics.webhookDisabled(reason),
       rateLimitWaited: (id, seconds) => metrics.webhookRateLimitWaited(id, seconds),
+      unreadable: (_id, event) => metrics.eventUnreadable('webhooks', event.type),
     },
   });
   const runner = options.subscriptions.register(delivery);

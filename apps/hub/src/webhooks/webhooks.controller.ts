@@ -10,7 +10,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { DomainError, type Issue } from '#lgsp/contracts';
+import { DomainError, type EventVersions, type Issue } from '#lgsp/contracts';
 import type { Logger } from '#lgsp/observability';
 import type { Client } from '#lgsp/security';
 import type { DeliveryAttempt, WebhookFilter, WebhookService, WebhookView } from '#lgsp/webhooks';
@@ -34,6 +34,11 @@ export class CreateWebhookDto {
   @IsObject()
   filter?: WebhookFilter;
 
+  /** `{"dossier.submitted": 2}`: the version of each event family delivered (checked by the service). */
+  @IsOptional()
+  @IsObject()
+  eventVersions?: EventVersions;
+
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   ratePerSecond?: number;
@@ -53,6 +58,11 @@ export class UpdateWebhookDto {
   @IsOptional()
   @IsObject()
   filter?: WebhookFilter;
+
+  /** `{"dossier.submitted": 2}`; `{}` goes back to version 1 of every family. */
+  @IsOptional()
+  @IsObject()
+  eventVersions?: EventVersions;
 
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -138,6 +148,7 @@ export class WebhooksController {
       url: body.url,
       ...(body.description === undefined ? {} : { description: body.description }),
       ...(filter === undefined ? {} : { filter }),
+      ...(body.eventVersions === undefined ? {} : { eventVersions: body.eventVersions }),
       ...(body.ratePerSecond === undefined ? {} : { ratePerSecond: body.ratePerSecond }),
     });
     this.logger.info(
@@ -173,6 +184,7 @@ export class WebhooksController {
       ...(body.url === undefined ? {} : { url: body.url }),
       ...(body.description === undefined ? {} : { description: body.description }),
       ...(filter === undefined ? {} : { filter }),
+      ...(body.eventVersions === undefined ? {} : { eventVersions: body.eventVersions }),
       ...(body.ratePerSecond === undefined ? {} : { ratePerSecond: body.ratePerSecond }),
     });
     this.logger.info({ actor: caller.name, webhook: id }, 'webhook updated');

@@ -3,12 +3,13 @@ import type {
   CivilStatusRegistered,
   CloudEvent,
   DossierStatusChanged,
-  DossierSubmitted,
+  DossierSubmittedV2,
   RegisteredPerson,
   RegistrationSubject,
 } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
+import { submissionData } from '../core/dossier-facts.js';
 import { ERASED, isErased } from '../core/erasure.js';
 import { mappingError } from '../core/errors.js';
 import { formatVn, rfc3339Instant, vnTextToRfc3339 } from '../core/vn-time.js';
@@ -38,7 +39,6 @@ export const CIVIL_REGISTRY_DOSSIER_STATUS = {
   finished: 9,
 } as const;
 
-const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
 const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 const REGISTERED = 'vn.gov.lgsp.civil-status.registered.v1';
 
@@ -48,12 +48,12 @@ export const BIRTH_MODULE: CivilRegistryModule = 'LTKS';
 /** The national procedure code of birth registration, sent to DVCLT when the dossier names none. */
 export const BIRTH_PROCEDURE_CODE = '1.001193';
 
-/** The dossier's submission, when its events hold one. Pure. */
+/** The dossier's submission (its last, of any version, read at the newest), when its events hold one. Pure. */
 export function submissionOf(
   events: readonly Pick<StoredEvent, 'type' | 'data'>[],
-): DossierSubmitted | undefined {
-  let submitted: DossierSubmitted | undefined;
-  for (const e of events) if (e.type === SUBMITTED) submitted = e.data as DossierSubmitted;
+): DossierSubmittedV2 | undefined {
+  let submitted: DossierSubmittedV2 | undefined;
+  for (const e of events) submitted = submissionData(e) ?? submitted;
   return submitted;
 }
 

@@ -43,7 +43,12 @@ type Ev = Pick<StoredEvent, 'type' | 'data' | 'source'>;
 const submitted = (civilRegistration?: CivilRegistrationRequest): Ev => ({
   type: SUBMITTED,
   source: '/communes/21040/one-stop-shop',
-  data: { dossierCode: CODE, ...(civilRegistration === undefined ? {} : { civilRegistration }) },
+  // A submission names its applicant (v1 requires one; it is read at v2, see #lgsp/contracts upcast.ts).
+  data: {
+    dossierCode: CODE,
+    applicant: { fullName: 'Lê Thị Hoà', idNumber: '051190001234' },
+    ...(civilRegistration === undefined ? {} : { civilRegistration }),
+  },
 });
 const status = (s: number, changedAt: string, source = '/communes/21040/one-stop-shop'): Ev => ({
   type: STATUS_CHANGED,

@@ -1,4 +1,4 @@
-import { exampleEvent, type DossierStatusChanged } from '#lgsp/contracts';
+import { EventConversionError, exampleEvent, type DossierStatusChanged } from '#lgsp/contracts';
 import { dossierFacts, oneStopShopFacts, portalFacts } from '#lgsp/connectors';
 
 const SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
@@ -20,6 +20,30 @@ function changed(
 }
 
 describe('dossierFacts', () => {
+  it("reads a v2 submission: the applicant's citizen IDs, 12 digits first, the co-applicants left aside", () => {
+    const e = exampleEvent('vn.gov.lgsp.dossier.submitted.v2');
+    e.data.persons[0]!.documents = [
+      { kind: 'passport', number: 'B7654321' },
+      { kind: 'legacy-id', number: '123456789' },
+      { kind: 'citizen-id', number: '051190000123' },
+      { kind: 'vneid', number: '051190000123', level: 2 },
+    ];
+    const f = portalFacts([e]);
+    expect(f).toMatchObject({
+      applicantIdNumber: '051190000123',
+      applicantIds: ['051190000123', '123456789'],
+    });
+    expect(f.phone).toBe('0912345678');
+    // A v1 submission reads the same way, upcast.
+    expect(portalFacts([exampleEvent(SUBMITTED)])).toMatchObject({ applicantIds: ['051190000123'] });
+  });
+
+  it('throws a clear error for a submission it cannot read at the newest version', () => {
+    const e = exampleEvent(SUBMITTED);
+    delete (e.data as Partial<typeof e.data>).applicant;
+    expect(() => dossierFacts([e])).toThrow(EventConversionError);
+  });
+
   it('has no facts and empty lists for no events', () => {
     expect(dossierFacts([])).toEqual({ fees: [], progress: [] });
   });
@@ -29,6 +53,7 @@ describe('dossierFacts', () => {
     e.data.summary = 'Khai sinh cho con';
     expect(dossierFacts([e])).toEqual({
       applicantIdNumber: '051190000123',
+      applicantIds: ['051190000123'],
       summary: 'Khai sinh cho con',
       fees: [{ code: 'LP01', name: 'Lệ phí đăng ký khai sinh', amount: 0 }],
       progress: [],

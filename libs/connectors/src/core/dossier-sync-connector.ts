@@ -8,11 +8,13 @@ import {
   type DossierState,
   type DossierView,
 } from '#lgsp/projections';
+import { EventConversionError } from '#lgsp/contracts';
 import { traceparentOf, type Page, type Subscriber } from '#lgsp/subscriptions';
 import { silentLogger, tracing, type Logger } from '#lgsp/observability';
 import { systemClock, type Clock } from './clock.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { isPersonErased, PERSON_ERASED } from './erasure.js';
+import { mappingError } from './errors.js';
 import type { DeliveredPosition, ParkingStore } from './parking/parking-store.js';
 import type { TokenBucket } from './rate-limiter.js';
 import { currentReplay, withReplay } from './replay-context.js';
@@ -39,6 +41,11 @@ export interface DossierSyncSettings {
   concurrency?: number;
   /** @defaultValue 100 */
   batchSize?: number;
+  /**
+   * Told of a dossier event that cannot be read at the newest version (metrics); the dossier parks for
+   * the target as for any data error.
+   */
+  onUnreadable?: (target: string, error: EventConversionError) => void;
 }
 
 export interface DossierSyncConnectorOptions extends DossierSyncSettings {
@@ -270,11 +277,21 @@ export class DossierSyncConnector implements Subscriber {
     const result = await this.gate.run(
       { dossier, position: first.position },
       async () => {
-        state ??= group.state ?? foldedFromBatch(group) ?? (await this.stateOf(dossier, last.streamVersion));
-        if (state === undefined) {
-          throw new Error(`stream ${group.stream} has no dossier event up to version ${last.streamVersion}`);
+        try {
+          state ??=
+            group.state ?? foldedFromBatch(group) ?? (await this.stateOf(dossier, last.streamVersion));
+          if (state === undefined) {
+            throw new Error(
+              `stream ${group.stream} has no dossier event up to version ${last.streamVersion}`,
+            );
+          }
+          await this.options.send(state, signal);
+        } catch (err) {
+          // An event the connectors cannot read at the newest version is the dossier's data error: parked.
+          if (!(err instanceof EventConversionError)) throw err;
+          this.options.onUnreadable?.(this.target, err);
+          throw mappingError(this.target, err.message, err);
         }
-        await this.options.send(state, signal);
       },
       signal,
     );

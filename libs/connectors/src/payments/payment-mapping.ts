@@ -1,6 +1,7 @@
 import type { CloudEvent, PaymentCompleted, PaymentFailed } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import { FEE_DUE_STATUS } from '#lgsp/projections';
+import { submissionData } from '../core/dossier-facts.js';
 import { formatVn, parseVn, toVnRfc3339 } from '../core/vn-time.js';
 import { signMessage } from './digest.js';
 import {
@@ -145,9 +146,7 @@ export function paymentReceipt(
   description: string,
   beneficiary?: PaymentBeneficiary,
 ): PaymentReceiptInfo {
-  const submitted = events.find((e) => e.type === 'vn.gov.lgsp.dossier.submitted.v1');
-  const fees = (submitted?.data as { fees?: { code?: string; name: string; amount: number }[] } | undefined)
-    ?.fees;
+  const fees = events.map(submissionData).find((d) => d !== undefined)?.fees;
   const procedure = view.procedureCode ?? '';
   const paid = (fees ?? []).filter((f) => f.amount > 0);
   return {

@@ -1,7 +1,7 @@
-import type { DossierStatusChanged, DossierSubmitted } from '#lgsp/contracts';
+import { applicantOf, type DossierStatusChanged, type DossierSubmittedV2 } from '#lgsp/contracts';
 import type { StoredEvent } from '#lgsp/event-store';
 import type { DossierView } from '#lgsp/projections';
-import { dossierFacts, type DossierFacts } from '../core/dossier-facts.js';
+import { dossierFacts, submissionData, type DossierFacts } from '../core/dossier-facts.js';
 import { isErased, unlessErased } from '../core/erasure.js';
 import { mappingError } from '../core/errors.js';
 import { toTargetTime } from '../core/vn-time.js';
@@ -27,7 +27,7 @@ export const MAX_HANDLER_CHARS = 50;
  */
 export interface PortalFacts extends DossierFacts {
   sector?: { code: string; name: string };
-  applicantType?: NonNullable<DossierSubmitted['applicantType']>;
+  applicantType?: NonNullable<DossierSubmittedV2['applicantType']>;
   email?: string;
   phone?: string;
   submittedAt?: string;
@@ -49,12 +49,13 @@ export function portalFacts(events: readonly Pick<StoredEvent, 'type' | 'data'>[
   const steps: { startedAt?: string; dueAt?: string }[] = [];
   let previousAt: string | undefined;
   for (const e of events) {
-    if (e.type === 'vn.gov.lgsp.dossier.submitted.v1') {
-      const d = e.data as DossierSubmitted;
+    const d = submissionData(e);
+    if (d !== undefined) {
+      const applicant = applicantOf(d);
       facts.sector = d.sector;
       facts.applicantType = d.applicantType;
-      facts.email = d.applicant.email;
-      facts.phone = d.applicant.phone;
+      facts.email = applicant?.email;
+      facts.phone = applicant?.phone;
       facts.submittedAt = d.submittedAt;
       facts.identityVerified = d.identityVerified;
       facts.onlinePayment = d.onlinePayment;
@@ -233,10 +234,15 @@ export function toPortalDossier(
   if (record.DonViXuLy === undefined) throw missing('DonViXuLy', 'agencyCode');
   // An erased ID is left out: `DinhDanhCHS` takes only 12- or 9-digit numbers, and the portal searches
   // dossiers by `SoGiayToChuHoSo`. The record is sent whole, so the portal's copy loses both.
+  // Every citizen and legacy ID of the applicant (dossier.submitted.v2 may carry several).
   const id = unlessErased(facts.applicantIdNumber);
   if (id !== undefined && id !== '') {
     record.SoGiayToChuHoSo = id;
-    record.DinhDanhCHS = [{ LoaiDinhDanh: id.length === 9 ? 2 : 1, SoDinhDanh: id }];
+    const ids = (facts.applicantIds ?? [id]).filter((n) => /^([0-9]{12}|[0-9]{9})$/.test(n));
+    record.DinhDanhCHS = (ids.length > 0 ? ids : [id]).map((n) => ({
+      LoaiDinhDanh: n.length === 9 ? 2 : 1,
+      SoDinhDanh: n,
+    }));
   }
   if (facts.summary !== undefined && facts.summary !== '') {
     record.TrichYeuHoSo = truncate(nfc(facts.summary), MAX_SUMMARY_CHARS);

@@ -211,6 +211,18 @@ describe('toPortalDossier', () => {
     expect(record).not.toHaveProperty('TrichYeuHoSo');
   });
 
+  it('writes every citizen and legacy ID of a v2 applicant in DinhDanhCHS, the first as SoGiayToChuHoSo', () => {
+    const record = toPortalDossier(
+      view(),
+      facts({ applicantIdNumber: '051190001234', applicantIds: ['051190001234', '123456789'] }),
+    );
+    expect(record.SoGiayToChuHoSo).toBe('051190001234');
+    expect(record.DinhDanhCHS).toEqual([
+      { LoaiDinhDanh: 1, SoDinhDanh: '051190001234' },
+      { LoaiDinhDanh: 2, SoDinhDanh: '123456789' },
+    ]);
+  });
+
   it('sends text in NFC whatever form it arrived in', () => {
     const nfd = (s: string) => s.normalize('NFD');
     const record = toPortalDossier(

@@ -188,6 +188,88 @@ describe('PortalSyncConnector with the portal simulator', () => {
     expect(await parking.list({ limit: 10 })).toEqual([]);
   });
 
+  it('reads a v2 submission (persons) and a v1 one alike, sending every ID of the applicant', async () => {
+    const [v1, v2] = [newCode(), newCode()];
+    await lifecycle(v1);
+    await append(`dossier-${v2}`, 'vn.gov.lgsp.dossier.submitted.v2', {
+      ...common(v2),
+      procedureCode: '1.001193',
+      procedureName: 'Đăng ký khai sinh',
+      agencyCode: AGENCY,
+      channel: 'online',
+      persons: [
+        {
+          role: 'applicant',
+          fullName: 'Nguyễn Thị Hoà',
+          documents: [
+            { kind: 'citizen-id', number: '051190001234' },
+            { kind: 'legacy-id', number: '123456789' },
+            { kind: 'vneid', number: '051190001234', level: 2 },
+          ],
+        },
+        {
+          role: 'co-applicant',
+          fullName: 'Lê Văn Nam',
+          documents: [{ kind: 'passport', number: 'C1234567' }],
+        },
+      ],
+      receivedAt: '2025-11-23T16:59:30Z',
+      dueAt: '2025-11-26T10:00:00Z',
+      summary: 'Đăng ký khai sinh cho con',
+      fees: [{ code: 'LP01', name: 'Lệ phí hộ tịch', amount: 50000 }],
+    });
+    await changeStatus(v2, 2, '2025-11-23T17:05:00Z');
+    await changeStatus(v2, 4, '2025-11-24T02:00:00Z');
+    await changeStatus(v2, 10, '2025-11-25T09:30:00Z');
+    const { connector: c, parking } = connector();
+
+    const outcomes = await c.deliver(await eventsOf([v1, v2]));
+
+    expect(outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered']);
+    const [fromV1, fromV2] = await portalState([v1, v2]);
+    expect(fromV1).toEqual(expectedDossier(v1));
+    expect(fromV2).toEqual({
+      ...expectedDossier(v2),
+      DinhDanhCHS: [
+        { LoaiDinhDanh: 1, SoDinhDanh: '051190001234' },
+        { LoaiDinhDanh: 2, SoDinhDanh: '123456789' },
+      ],
+    });
+    expect(await parking.list({ limit: 10 })).toEqual([]);
+  });
+
+  it('parks a dossier whose submission it cannot read at the newest version, as a data error, and counts it', async () => {
+    const [broken, good] = [newCode(), newCode()];
+    await submit(broken, { applicant: undefined });
+    await lifecycle(good);
+    const parking = new SqlParkingStore(SqliteDatabase.open(':memory:'));
+    const unreadable: string[] = [];
+    const c = new PortalSyncConnector({
+      events: store,
+      client: new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp', timeoutMs: 2000 }),
+      parking,
+      breaker: new CircuitBreaker('portal', { coolDownMs: 200, failureThreshold: 5 }),
+      retry: { initialDelayMs: 10, maxDelayMs: 100, maxAttempts: 3 },
+      onUnreadable: (target, err) => unreadable.push(`${target} ${err.from}`),
+    });
+
+    const outcomes = await c.deliver(await eventsOf([broken, good]));
+
+    expect(Object.fromEntries(outcomes.map((o) => [o.dossier, o.status]))).toEqual({
+      [broken]: 'parked',
+      [good]: 'delivered',
+    });
+    expect(await parking.get('portal', broken)).toMatchObject({
+      kind: 'data',
+      attempts: 1,
+      reason: expect.stringContaining(
+        'cannot be read as vn.gov.lgsp.dossier.submitted.v2: applicant must be an object',
+      ),
+    });
+    expect(unreadable).toEqual(['portal vn.gov.lgsp.dossier.submitted.v1']);
+    expect(await portalState([broken])).toEqual([]);
+  });
+
   it('fills name, field and due date from the catalogue (looked up once), and sends what the events carry', async () => {
     const [bare, full, other] = [newCode(), newCode(), newCode()];
     await submit(bare, { procedureName: undefined, dueAt: undefined });

@@ -113,13 +113,14 @@ describe.each(BACKENDS)('who was affected, on $name', (backend) => {
   let statusAt: StoredEvent;
   const ref = (id: string) => keys.ref(id);
   let child: string;
+  let store: SealingEventStore;
 
   beforeAll(async () => {
     opened = await backend.open();
     keys = await SqlSubjectKeyStore.open(opened.db, { cacheMs: 0 });
     child = keys.ref('dossier:A-2:person');
     const codec = new PersonalDataCodec(keys);
-    const store = new SealingEventStore(opened.events, codec);
+    store = new SealingEventStore(opened.events, codec);
     // A small page, so that the scans turn pages.
     service = new AffectedSubjects({ events: opened.events, codec, pageSize: 2, keyBatch: 2 });
 
@@ -254,5 +255,47 @@ describe.each(BACKENDS)('who was affected, on $name', (backend) => {
     ).toEqual([PEOPLE.binh]);
     through = 1;
     expect((await find({ window: { from: t0, to: tEnd }, target: webhook })).total).toBe(0);
+  });
+
+  it('names every person of a v2 submission, each under their own key, with the ID from their documents', async () => {
+    const from = Date.now();
+    await tick();
+    await store.append([
+      {
+        ...submitted('V2-1', '51', {}),
+        type: 'vn.gov.lgsp.dossier.submitted.v2',
+        data: {
+          dossierCode: 'V2-1',
+          persons: [
+            {
+              role: 'applicant',
+              fullName: 'Võ Thị Em',
+              documents: [
+                { kind: 'passport', number: 'C7654321' },
+                { kind: 'citizen-id', number: '051190000010' },
+              ],
+            },
+            {
+              role: 'co-applicant',
+              fullName: 'Đỗ Văn Phú',
+              documents: [{ kind: 'passport', number: 'B1234567' }],
+            },
+          ],
+        },
+      },
+    ]);
+    await tick();
+    const report = await find({ window: { from, to: Date.now() } });
+    const byRef = new Map(report.subjects.map((s) => [s.subjectRef, s]));
+    expect(byRef.get(ref('051190000010'))).toMatchObject({
+      roles: ['applicant'],
+      dossiers: ['V2-1'],
+      fields: { fullName: 'Võ Thị Em', idNumber: '051190000010' },
+    });
+    expect(byRef.get(ref('dossier:V2-1:co-applicant-1'))).toMatchObject({
+      roles: ['co-applicant'],
+      fields: { fullName: 'Đỗ Văn Phú', documents: [{ kind: 'passport', number: 'B1234567' }] },
+    });
+    expect(report.total).toBe(2);
   });
 });

@@ -1,3 +1,4 @@
+import { citizenIdOf } from '#lgsp/contracts';
 import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import { sealedKid } from '../cipher.js';
 import { isSealed } from '../model.js';
@@ -159,7 +160,7 @@ export class AffectedSubjects {
     const page = pageAfter(subjects, (s) => s.subjectRef, query.limit, query.after);
     const fields = await this.options.codec.reveal(page.items.map((s) => s.fields));
     return {
-      subjects: page.items.map((s, i) => ({ ...s, fields: fields[i]! })),
+      subjects: page.items.map((s, i) => ({ ...s, fields: withIdNumber(fields[i]!) })),
       total: subjects.length,
       erasedOmitted: true,
       scanned: { fromPosition: start, throughPosition: Math.max(start - 1, last), events: scanned },
@@ -220,7 +221,7 @@ function noteSeen(seen: Map<string, Seen>, e: StoredEvent, first: number, last: 
     // A person stored in clear (the store was written before sealing) names no key: not reported.
     if (kid === undefined) continue;
     const found: Seen = {
-      roles: new Set([person.spec.role]),
+      roles: new Set([person.role]),
       dossiers: new Set([dossierOf(e)]),
       first,
       last,
@@ -254,4 +255,14 @@ function merge(into: Seen, s: Seen): void {
     into.fields = { ...into.fields, ...s.fields };
     into.at = s.at;
   } else into.fields = { ...s.fields, ...into.fields };
+}
+
+/**
+ * A person of `dossier.submitted.v2` holds its IDs in `documents`: the report names its citizen ID (else
+ * legacy ID) as `idNumber` too, as for the other persons.
+ */
+function withIdNumber(fields: Record<string, unknown>): Record<string, unknown> {
+  if (fields['idNumber'] !== undefined || fields['documents'] === undefined) return fields;
+  const id = citizenIdOf({ documents: fields['documents'] as never });
+  return id === undefined ? fields : { ...fields, idNumber: id };
 }

@@ -145,6 +145,44 @@ describe('ErasureService', () => {
     expect(JSON.stringify(audit)).not.toContain(ID_A);
   });
 
+  it('erases a person of a v2 list (a co-applicant) and only them, in v1 and v2 dossiers alike', async () => {
+    const v2 = submitted('V2', ID_B, 'Lê Văn Bảy');
+    const { applicant: _applicant, ...common } = v2.data as Record<string, unknown>;
+    v2.type = 'vn.gov.lgsp.dossier.submitted.v2';
+    v2.data = {
+      ...common,
+      persons: [
+        { role: 'applicant', fullName: 'Lê Văn Bảy', documents: [{ kind: 'citizen-id', number: ID_B }] },
+        {
+          role: 'co-applicant',
+          fullName: 'Nguyễn Thị Đào',
+          documents: [
+            { kind: 'citizen-id', number: ID_A },
+            { kind: 'passport', number: 'C1234567' },
+          ],
+          dateOfBirth: '1990-03-14',
+        },
+      ],
+    };
+    await store.append([submitted('D1', ID_A, 'Nguyễn Thị Đào'), v2]);
+    const { id } = await service.request('ops', { subjectId: ID_A });
+    const erased = await service.approve('admin', id);
+    expect(erased).toMatchObject({ state: 'erased', outcome: { dossiers: 2, notices: 2 } });
+    const [v2Stored, notice] = await store.readStream('dossier-V2');
+    expect((v2Stored!.data as { persons: unknown[] }).persons).toEqual([
+      { role: 'applicant', fullName: 'Lê Văn Bảy', documents: [{ kind: 'citizen-id', number: ID_B }] },
+      { role: 'co-applicant', fullName: ERASED, documents: ERASED, dateOfBirth: ERASED },
+    ]);
+    expect(notice).toMatchObject({ type: PERSON_ERASED, data: { roles: ['co-applicant'] } });
+    expect((await store.readStream('dossier-D1'))[0]!.data).toMatchObject({
+      applicant: { fullName: ERASED, idNumber: ERASED },
+    });
+    // A surrogate of a listed person names its place.
+    await expect(service.request('ops', { subjectId: 'dossier:V2:co-applicant-1' })).resolves.toMatchObject({
+      state: 'requested',
+    });
+  });
+
   it('approves: the keys destroyed, the fields erased, one person.erased per dossier, audited', async () => {
     await store.append([
       submitted('D1', ID_A, 'Nguyễn Thị Đào'),

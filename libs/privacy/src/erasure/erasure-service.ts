@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DomainError, PERSON_ERASED, isDomainError } from '#lgsp/contracts';
+import { DomainError, PERSON_ERASED, isDomainError, withAllVersions } from '#lgsp/contracts';
 import { ANY_VERSION, type EventStore, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { systemClock, type Clock } from '#lgsp/observability';
 import type { AuditLog } from '#lgsp/security';
@@ -23,7 +23,8 @@ import {
 } from './model.js';
 import type { DossierEnd, SqlErasureStore } from './sql-erasure-store.js';
 
-const DOSSIER_SUBMITTED = 'vn.gov.lgsp.dossier.submitted.v1';
+/** Every version of `dossier.submitted`: each names the procedure. */
+const DOSSIER_SUBMITTED: ReadonlySet<string> = new Set(withAllVersions(['vn.gov.lgsp.dossier.submitted.v1']));
 const STATUS_CHANGED = 'vn.gov.lgsp.dossier.status-changed.v1';
 const DOSSIER_STREAM = 'dossier-';
 
@@ -350,16 +351,16 @@ export class ErasureService {
     let procedure: string | undefined;
     for (const event of events) {
       const data = event.data as Record<string, unknown>;
-      if (event.type === DOSSIER_SUBMITTED && typeof data.procedureCode === 'string')
+      if (DOSSIER_SUBMITTED.has(event.type) && typeof data.procedureCode === 'string')
         procedure = data.procedureCode;
       for (const person of personsIn(event.type, data)) {
         for (const field of person.spec.fields) {
           const value = person.holder[field];
           const kid = isSealed(value) ? sealedKid(value) : undefined;
           if (kid === undefined) continue;
-          const kids = kidsByRole.get(person.spec.role) ?? new Set<string>();
+          const kids = kidsByRole.get(person.role) ?? new Set<string>();
           kids.add(kid);
-          kidsByRole.set(person.spec.role, kids);
+          kidsByRole.set(person.role, kids);
         }
       }
     }

@@ -130,13 +130,19 @@ export function erasureView(record: ErasureRecord, now: number): ErasureView {
   };
 }
 
-/** The roles a surrogate subject may name (those of {@link PERSONAL_FIELDS}). */
+/**
+ * The roles a surrogate subject may name (those of {@link PERSONAL_FIELDS}, and `co-applicant` of a
+ * `dossier.submitted.v2` list, which a surrogate names with its place: `co-applicant-2`).
+ */
 export const SUBJECT_ROLES: readonly string[] = [
-  ...new Set(Object.values(PERSONAL_FIELDS).flatMap((specs) => specs.map((s) => s.role))),
+  ...new Set([
+    ...Object.values(PERSONAL_FIELDS).flatMap((specs) => specs.map((s) => s.role)),
+    'co-applicant',
+  ]),
 ];
 
 const CITIZEN_ID = /^(?:[0-9]{12}|[0-9]{9})$/;
-const SURROGATE = /^dossier:([A-Za-z0-9._-]{1,80}):([a-z]{1,50})$/;
+const SURROGATE = /^dossier:([A-Za-z0-9._-]{1,80}):([a-z][a-z-]{0,49}?)(?:-[0-9]{1,2})?$/;
 
 /**
  * Checks an erasure's subject: a citizen ID (12 or 9 digits) or a surrogate `dossier:<dossierCode>:<role>`;

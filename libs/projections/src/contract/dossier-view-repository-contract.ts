@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventConversionError } from '#lgsp/contracts';
 import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
@@ -210,7 +211,7 @@ export function describeDossierViewRepositoryContract(
 
       await expect(
         repository.applyBatch([events[0]!, events[1]!, malformed], { checkpoint: 3 }),
-      ).rejects.toThrow(TypeError);
+      ).rejects.toThrow(EventConversionError);
       expect(harness!.inTransaction()).toBe(false);
       expect(await repository.get('D-1')).toBeUndefined();
       expect(await repository.get('D-2')).toBeUndefined();
