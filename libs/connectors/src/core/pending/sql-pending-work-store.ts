@@ -1,6 +1,7 @@
 import {
   SqlSchema,
   TurnBatch,
+  durableWithNextCommit,
   readJson,
   sqlMigration,
   type SqlColumnTypes,
@@ -56,25 +57,27 @@ export class SqlPendingWorkStore implements PendingWorkStore {
   static readonly open = SCHEMA.opener((db) => new SqlPendingWorkStore(db));
 
   /**
-   * The items scheduled in one turn of the event loop, written in one transaction: the connectors
-   * schedule work for several dossiers at once (8 in flight), and one durable commit each was most of
-   * a payment's cost in the hub.
+   * The items scheduled in one turn of the event loop, written in one transaction that on SQLite has no
+   * fsync of its own (see durableWithNextCommit): the connectors schedule work for several dossiers at
+   * once (8 in flight), and a durable commit each was most of a payment's cost in the hub. A crash of
+   * the process loses nothing; a power loss can lose only items no synced commit followed, and the next
+   * one comes with the connector's checkpoint after its batch (a replay's progress after its chunk):
+   * until then the batch has not counted as delivered, and is delivered again, scheduling the same work
+   * (the target answers the same transaction for the same reference).
    */
   private readonly schedules: TurnBatch<ScheduledItem, boolean>;
 
   private constructor(private readonly db: SqlDatabase) {
     this.schedules = new TurnBatch((items) =>
-      items.length === 1
-        ? this.insert(this.db, items[0]!).then((added) => [added])
-        : this.db.transaction(async (tx) => {
-            const added: boolean[] = [];
-            for (const item of items) added.push(await this.insert(tx, item));
-            return added;
-          }),
+      durableWithNextCommit(this.db, async (tx) => {
+        const added: boolean[] = [];
+        for (const item of items) added.push(await this.insert(tx, item));
+        return added;
+      }),
     );
   }
 
-  /** Durable when it resolves: true when added, false when the (target, key) was scheduled already. */
+  /** Written when it resolves (see {@link schedules}): true when added, false when the (target, key) was scheduled already. */
   schedule(item: ScheduledItem): Promise<boolean> {
     return this.schedules.add(item);
   }
