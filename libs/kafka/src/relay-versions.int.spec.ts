@@ -1,34 +1,29 @@
 // Event versions on a real broker: the same log relayed to a province topic at v1 (the default) and,
 // by configuration, at v2; an event that cannot be converted goes to the relay's dead-letter topic.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eventSchemaId, exampleEvent } from '#lgsp/contracts';
 import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { KafkaJsClient, KafkaRelay, type KafkaTopics, type RelayEventVersions } from '#lgsp/kafka';
 import { Subscriptions } from '#lgsp/subscriptions';
 import { sharedKafka, type KafkaBroker } from '../../../test/support/kafka.js';
-import { TopicReader, eventually, textHeaders, uniqueTopics } from './testing/kafka-test-support.js';
+import {
+  TopicReader,
+  eventually,
+  textHeaders,
+  uniqueTopics,
+  storePerTest,
+} from './testing/kafka-test-support.js';
 
 const SLOW = 180_000;
 const V1 = 'vn.gov.lgsp.dossier.submitted.v1';
 const V2 = 'vn.gov.lgsp.dossier.submitted.v2';
 
-let dir: string;
+const perTest = storePerTest('lgsp-kafka-versions-', SLOW);
+const { cleanups } = perTest;
 let store: SqliteEventStore;
-const cleanups: (() => Promise<void>)[] = [];
-
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lgsp-kafka-versions-'));
-  store = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  store = perTest.store;
 });
-
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => undefined)));
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-}, SLOW);
 
 function submission(type: typeof V1 | typeof V2, code: string, data?: unknown): EventToAppend {
   return {

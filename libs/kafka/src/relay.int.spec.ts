@@ -1,9 +1,6 @@
 // The relay against a real broker (test/support/kafka.ts): every event of the log reaches its province
 // topic once and in dossier order, as CloudEvents the official SDK accepts; a broker outage delays the
 // events and loses none.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Kafka, type KafkaMessage } from 'cloudevents';
 import { type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
@@ -18,25 +15,17 @@ import {
   statusChangedEvent,
   textHeaders,
   uniqueTopics,
+  storePerTest,
 } from './testing/kafka-test-support.js';
 
 const SLOW = 180_000;
 
-let dir: string;
+const perTest = storePerTest('lgsp-kafka-relay-', SLOW);
+const { cleanups } = perTest;
 let store: SqliteEventStore;
-const cleanups: (() => Promise<void>)[] = [];
-
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'lgsp-kafka-relay-'));
-  store = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  store = perTest.store;
 });
-
-afterEach(async () => {
-  // Consumers leave their groups in parallel: each may wait for its fetch in flight.
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => undefined)));
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-}, SLOW);
 
 let seq = 0;
 /** A status change of dossier `D-<n>`; even dossiers are in province 51, odd ones in 01. */

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
+import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import type { Client } from '#lgsp/security';
 import { type ConsumedMessage, type KafkaClient, type KafkaConsumer, KafkaTopics } from '#lgsp/kafka';
 import { silentLogger, type Logger } from '#lgsp/observability';
@@ -112,3 +116,33 @@ export const testClient = (name: string, role: Client['role'], codes: Partial<Cl
   createdAt: '2025-01-01T00:00:00Z',
   ...codes,
 });
+
+/**
+ * A fresh SQLite event store in a temporary folder for each test of the file, and the test's cleanups
+ * (relays, consumers): after each test the cleanups run in parallel (each consumer may wait for its
+ * fetch in flight), then the store is closed and its folder removed.
+ */
+export function storePerTest(
+  prefix: string,
+  timeoutMs: number,
+): { readonly store: SqliteEventStore; readonly cleanups: (() => Promise<void>)[] } {
+  let dir = '';
+  let store: SqliteEventStore | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    store = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  });
+  afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup().catch(() => undefined)));
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, timeoutMs);
+  return {
+    get store(): SqliteEventStore {
+      if (store === undefined) throw new Error('the store exists only inside a test');
+      return store;
+    },
+    cleanups,
+  };
+}
