@@ -177,10 +177,14 @@ describe('fault: the partition leader of a three-broker KRaft cluster killed und
           `${missingAtKill.length} missing${missingAtKill.length ? `, e.g. positions ${missingAtKill.slice(0, 5).join(', ')}` : ''}`,
         );
         const missing = missingUpTo(reported);
+        // kafkajs 2.2.4 can resolve a send with a moved partition's records never written (#1303); the
+        // hub's producer sends those again and says so (libs/kafka/src/external/kafkajs-client.ts).
+        const resends = current.output().split('partitions left without an answer').length - 1;
         v.check(
           `every event the relay counted as delivered (positions 1..${reported}, its highest reported checkpoint) on the surviving brokers`,
           missing.length === 0,
-          `${records.length} records read, ${first.size} distinct events, ${records.length - first.size} sent twice, ${missing.length} missing${missing.length ? `, e.g. positions ${missing.slice(0, 5).join(', ')}` : ''}`,
+          `${records.length} records read, ${first.size} distinct events, ${records.length - first.size} sent twice, ${missing.length} missing${missing.length ? `, e.g. positions ${missing.slice(0, 5).join(', ')}` : ''}; ` +
+            `sends kafkajs resolved with a partition unanswered, sent again by the hub: ${resends}`,
         );
 
         // Per dossier (the record key, in one partition of its province's topic), in the order of its

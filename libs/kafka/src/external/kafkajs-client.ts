@@ -18,6 +18,7 @@ import {
   type KafkaClient,
   type KafkaConsumer,
   type KafkaProducer,
+  type OutgoingMessage,
   type TopicMessages,
   type TopicSpec,
 } from '../client.js';
@@ -179,7 +180,7 @@ export class KafkaJsClient implements KafkaClient {
   }
 
   producer(): KafkaProducer {
-    return new KafkaJsProducer(this.kafka, this.retries);
+    return new KafkaJsProducer(this.kafka, this.retries, this.logger);
   }
 
   admin(): KafkaAdmin {
@@ -221,10 +222,38 @@ class Lazy<T extends { connect(): Promise<void>; disconnect(): Promise<void> }> 
   }
 }
 
-class KafkaJsProducer implements KafkaProducer {
-  private readonly connection: Lazy<Producer>;
+/** A record as handed to kafkajs; the object itself is the key of the partition kafkajs chose for it. */
+type OutgoingRecord = OutgoingMessage;
 
-  constructor(kafka: Kafka, retries: number) {
+/** How often the records of partitions left without an answer are sent again inside one `send`. */
+const UNANSWERED_RESENDS = 3;
+
+/**
+ * The kafkajs producer, checked: `send` resolves only when every record's partition has an answer.
+ *
+ * kafkajs 2.2.4 can resolve a `sendBatch` with records of one partition never written
+ * (tulios/kafkajs#1303, found by the `kraft-leader` fault): a `sendBatch` keeps each broker's answer
+ * across its retries and a retry sends only to brokers that have not answered, so when a leader dies
+ * and its partition moves to a broker that already answered for other partitions, that partition's
+ * records are not sent again. The partitioner below notes which partition kafkajs chose for each record
+ * (at every attempt, with the metadata of that attempt); a record whose partition is missing from the
+ * answers is sent again with the same producer (its sequence numbers were rolled back with the failed
+ * request, so a broker that had written it before dying deduplicates it), and `send` fails — the caller
+ * then sends the whole batch again — if an answer is still missing after a few rounds.
+ *
+ * Exported for its unit test only (`kafkajs-client.unit.spec.ts`); the hub reaches it through
+ * `KafkaJsClient.producer()`.
+ */
+export class KafkaJsProducer implements KafkaProducer {
+  private readonly connection: Lazy<Producer>;
+  private readonly partitionOf = new WeakMap<object, number>();
+
+  constructor(
+    kafka: Pick<Kafka, 'producer'>,
+    retries: number,
+    private readonly logger: Logger = silentLogger,
+  ) {
+    const partitionOf = this.partitionOf;
     this.connection = new Lazy(() =>
       kafka.producer({
         // Idempotence makes kafkajs's own retries inside one send free of duplicates; it requires
@@ -233,28 +262,77 @@ class KafkaJsProducer implements KafkaProducer {
         maxInFlightRequests: 1,
         // Topics are created explicitly, with the partitions and replication configured.
         allowAutoTopicCreation: false,
-        // The Java client's partitioner (murmur2 of the key), so every client maps a dossier alike.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // The Java client's partitioner (murmur2 of the key), so every client maps a dossier alike;
+        // each choice noted for the check of the answers.
+        createPartitioner: () => {
+          const partitioner = Partitioners.DefaultPartitioner();
+          return (args) => {
+            const partition = partitioner(args);
+            partitionOf.set(args.message, partition);
+            return partition;
+          };
+        },
         retry: { retries: Math.max(1, retries) },
       }),
     );
   }
 
   async send(batches: readonly TopicMessages[]): Promise<void> {
-    const topicMessages = batches
+    let pending = batches
       .filter((b) => b.messages.length > 0)
       .map((b) => ({
         topic: b.topic,
-        messages: b.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        messages: b.messages.map((m): OutgoingRecord => ({ key: m.key, value: m.value, headers: m.headers })),
       }));
-    if (topicMessages.length === 0) return;
+    if (pending.length === 0) return;
     try {
       const producer = await this.connection.get();
-      await producer.sendBatch({ acks: -1, topicMessages });
+      for (let round = 0; ; round++) {
+        const answers = await producer.sendBatch({ acks: -1, topicMessages: pending });
+        pending = this.unanswered(pending, answers);
+        if (pending.length === 0) return;
+        this.logger.warn(
+          {
+            component: 'kafka',
+            unanswered: pending.map((b) => ({
+              topic: b.topic,
+              partitions: [...new Set(b.messages.map((m) => this.partitionOf.get(m)))],
+              records: b.messages.length,
+            })),
+          },
+          'kafkajs resolved a send with partitions left without an answer (kafkajs#1303); sending their records again',
+        );
+        if (round === UNANSWERED_RESENDS) {
+          const records = pending.reduce((n, b) => n + b.messages.length, 0);
+          throw new BrokerError(
+            `Kafka did not acknowledge the records: ${records} record(s) of ${pending
+              .map((b) => b.topic)
+              .join(', ')} had no answer from their partition's leader after ${round + 1} sends`,
+            { retriable: true },
+          );
+        }
+      }
     } catch (err) {
       await this.connection.reset();
       throw toBrokerError(err, 'Kafka did not acknowledge the records');
     }
+  }
+
+  /** The records whose partition is missing from the answers (in their order), per topic. */
+  private unanswered(
+    sent: readonly { topic: string; messages: OutgoingRecord[] }[],
+    answers: readonly { topicName: string; partition: number }[],
+  ): { topic: string; messages: OutgoingRecord[] }[] {
+    const answered = new Set(answers.map((a) => `${a.topicName}\u0000${a.partition}`));
+    const missing: { topic: string; messages: OutgoingRecord[] }[] = [];
+    for (const { topic, messages } of sent) {
+      const left = messages.filter((m) => {
+        const partition = this.partitionOf.get(m);
+        return partition === undefined || !answered.has(`${topic}\u0000${partition}`);
+      });
+      if (left.length > 0) missing.push({ topic, messages: left });
+    }
+    return missing;
   }
 
   close(): Promise<void> {
