@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,7 @@ import {
   type WebhookDeliverySettings,
   type WebhookObserver,
 } from './delivery.js';
-import { webhookTarget } from './model.js';
+import { webhookTarget, type RequeuedDeliveries } from './model.js';
 import { WebhookReplayTarget } from './replay-target.js';
 import { WebhookSender } from './sender.js';
 import { messageId } from './signing.js';
@@ -561,6 +562,74 @@ describe('WebhookDelivery', () => {
     expect(replayed.event).toMatchObject({ lgspposition: a1, lgspreplay: 'replay-7' });
     expect(replayed.headers['webhook-id']).toBe(firstTime.get(a1)!.headers['webhook-id']);
     expect(verifies(replayed, secret)).toBe(true);
+  });
+
+  it("takes a replay's queued chunks in without reading the webhook's queue again, unless the webhook changed meanwhile", async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    const dossiers = ['A', 'B', 'C'];
+    const positions: number[] = [];
+    for (let i = 0; i < 30; i++) positions.push(await h.append(dossiers[i % 3]!));
+    await eventually(() => r.received.length === 30);
+
+    const outstanding = jest.spyOn(h.store, 'outstanding');
+    const replay = new WebhookReplayTarget((await h.store.get(webhook.id))!, h.store, h.events, (q) =>
+      q === undefined ? h.delivery.poke() : void h.delivery.requeued(q),
+    );
+    for (let i = 0; i < 30; i += 10)
+      expect(await replay.sendBatch(positions.slice(i, i + 10).map(String), 'replay-9')).toEqual(
+        Array<string>(10).fill('sent'),
+      );
+    await eventually(() => r.received.length === 60);
+    // Three chunks queued, none made the delivery read the queue back from the table.
+    expect(outstanding).not.toHaveBeenCalled();
+    outstanding.mockRestore();
+    const again = r.received.slice(30);
+    expect(again.every((x) => x.event['lgspreplay'] === 'replay-9')).toBe(true);
+    for (const d of dossiers)
+      expect(
+        again.filter((x) => x.event['lgspstream'] === `dossier-${d}`).map((x) => x.event['lgspposition']),
+      ).toEqual(positions.filter((_, i) => dossiers[i % 3] === d));
+    await eventually(async () => (await h.store.outstanding(webhook.id)).length === 0);
+
+    // The webhook changed between a requeue and its handover: the sync reloads it from the table, and
+    // the late handover (an older revision) adds nothing, so nothing is sent twice.
+    const told: RequeuedDeliveries[] = [];
+    const late = new WebhookReplayTarget((await h.store.get(webhook.id))!, h.store, h.events, (q) => {
+      if (q !== undefined) told.push(q);
+    });
+    await late.sendBatch(positions.slice(0, 5).map(String), 'replay-10');
+    await h.service.update(admin, webhook.id, { ratePerSecond: 500 });
+    await eventually(() => r.received.length === 65);
+    await h.delivery.requeued(told[0]!);
+    await sleep(200);
+    expect(r.received).toHaveLength(65);
+    expect(r.received.slice(60).map((x) => x.event['lgspreplay'])).toEqual(Array(5).fill('replay-10'));
+  });
+
+  it('a replay of an event the endpoint still holds in memory sends it once, and its checkpoint reaches the end', async () => {
+    const h = await hub();
+    const r = await receiver();
+    // Two tries a second: the events appended at once wait in memory for their turn.
+    const { webhook } = await h.service.create(admin, { url: r.url, ratePerSecond: 2 });
+    const positions: number[] = [];
+    for (let i = 0; i < 4; i++) positions.push(await h.append('D'));
+    await eventually(() => r.received.length >= 1);
+    const replay = new WebhookReplayTarget((await h.store.get(webhook.id))!, h.store, h.events, (q) =>
+      q === undefined ? h.delivery.poke() : void h.delivery.requeued(q),
+    );
+    expect(await replay.sendBatch(positions.slice(1).map(String), 'replay-11')).toEqual([
+      'sent',
+      'sent',
+      'sent',
+    ]);
+    await eventually(() => r.received.length === 4, 8000);
+    await sleep(700);
+    // Each waiting event went out once (the replay found it queued already), in order.
+    expect(r.positions('D')).toEqual(positions);
+    await eventually(async () => (await h.store.outstanding(webhook.id)).length === 0);
+    await eventually(async () => (await h.service.get(admin, webhook.id)).checkpoint === positions.at(-1));
   });
 
   it('resumes after a restart: its queue where it was (same webhook-ids), and the events appended meanwhile', async () => {

@@ -11,6 +11,7 @@ import {
   webhookTarget,
   type AttemptOutcome,
   type DeliveryRow,
+  type RequeuedDeliveries,
   type WebhookRecord,
 } from './model.js';
 import { messageId, signatureHeader, signingKey } from './signing.js';
@@ -242,6 +243,32 @@ export class WebhookDelivery implements Subscriber {
     this.requestSync();
   }
 
+  /**
+   * Deliveries a replay in this process has just queued in the table (`SqlWebhookStore.requeue`, which
+   * raised the webhook's revision by one): taken into memory as they are, without reading the webhook's
+   * queue again, when nothing else changed the webhook since this process last read it; otherwise the
+   * next sync reloads the webhook, as for any change. (A replay queues its rows a chunk at a time:
+   * reloading the whole queue at each chunk made a long replay quadratic.)
+   */
+  async requeued(requeued: RequeuedDeliveries): Promise<void> {
+    const { webhookId, revision, rows } = requeued;
+    await this.exclusive(async () => {
+      const ep = this.endpoints.get(webhookId);
+      if (this.stopped || !this.loaded || ep === undefined || this.revisions.get(webhookId) !== revision - 1)
+        return;
+      this.revisions.set(webhookId, revision);
+      const fresh: Row[] = [];
+      for (const r of rows) {
+        const mine = ep.streams.get(r.stream)?.find((x) => x.position === r.position);
+        if (mine === undefined) fresh.push({ ...r, persisted: true });
+        // Queued from the log and waiting in memory: the table holds it now (as a reload would find it).
+        else this.persisted(ep, mine);
+      }
+      this.accept(fresh, [], new Set([webhookId]));
+    });
+    if (!this.stopped) this.requestSync();
+  }
+
   /** Webhooks whose queue this process works on (tests, status). */
   get active(): number {
     return this.endpoints.size;
@@ -428,8 +455,11 @@ export class WebhookDelivery implements Subscriber {
       if (mine) {
         // A parking retried elsewhere comes back pending with no failed attempt; otherwise memory is newer.
         const retried = mine.state === 'parked' && r.state === 'pending' && r.attempts === 0;
-        row = retried ? { ...row, ...(mine.event ? { event: mine.event } : {}) } : mine;
-        row.persisted = true;
+        if (retried) row = { ...row, ...(mine.event ? { event: mine.event } : {}) };
+        else {
+          row = mine;
+          this.persisted(ep, row);
+        }
       }
       add(row);
     }
@@ -866,9 +896,18 @@ export class WebhookDelivery implements Subscriber {
   /** Writes an in-memory delivery to the table (it waits behind a parking). */
   private keep(ep: Endpoint, row: Row): void {
     if (row.persisted) return;
+    this.persisted(ep, row);
+    this.writer.keep(row);
+  }
+
+  /**
+   * The delivery is in the table (kept, or queued there by a replay): it no longer holds the
+   * delivered-through mark back, and its success removes its row.
+   */
+  private persisted(ep: Endpoint, row: Row): void {
+    if (row.persisted) return;
     row.persisted = true;
     this.acknowledged(ep, row.position);
-    this.writer.keep(row);
   }
 
   /**

@@ -113,6 +113,17 @@ export interface DeliveryRow {
   replay?: string;
 }
 
+/**
+ * What a requeue (a replay) queued for one webhook: the rows it inserted, pending and untried (a row
+ * already waiting for the same event is left as it is, and not among them), and the webhook's revision
+ * after it.
+ */
+export interface RequeuedDeliveries {
+  webhookId: string;
+  rows: DeliveryRow[];
+  revision: number;
+}
+
 export type AttemptOutcome = 'delivered' | 'retry' | 'parked' | 'disabled';
 
 /** One try of one delivery, as the attempts log keeps it. */

@@ -3,7 +3,13 @@ import type { ReplaySendResult, ReplayTarget } from '#lgsp/replay';
 import { matchesFilter } from './filter.js';
 import { WEBHOOK_TARGET_PREFIX, webhookTarget, type WebhookRecord } from './model.js';
 import type { SqlWebhookStore } from './sql-webhook-store.js';
-import type { DeliveryRow } from './model.js';
+import type { DeliveryRow, RequeuedDeliveries } from './model.js';
+
+/**
+ * Told what a replay queued (the delivery in this process takes it in: `WebhookDelivery.requeued`);
+ * without it, only that something changed.
+ */
+export type WebhookReplayListener = (requeued?: RequeuedDeliveries) => void;
 
 /** Events queued per batch of a replay. */
 const REPLAY_BATCH = 200;
@@ -25,7 +31,7 @@ export class WebhookReplayTarget implements ReplayTarget {
     private readonly webhook: WebhookRecord,
     private readonly store: SqlWebhookStore,
     private readonly events: Pick<EventStore, 'readAll'>,
-    private readonly changed: () => void,
+    private readonly changed: WebhookReplayListener,
   ) {
     this.name = webhookTarget(webhook.id);
     this.ratePerSecond = webhook.ratePerSecond;
@@ -63,8 +69,7 @@ export class WebhookReplayTarget implements ReplayTarget {
     });
     if (rows.length > 0) {
       // Queued twice (already waiting) is queued once: the waiting delivery goes out in its turn.
-      await this.store.requeue(this.webhook.id, rows);
-      this.changed();
+      this.changed(await this.store.requeue(this.webhook.id, rows));
     }
     return results;
   }
@@ -75,7 +80,7 @@ export async function resolveWebhookReplayTarget(
   name: string,
   store: SqlWebhookStore,
   events: Pick<EventStore, 'readAll'>,
-  changed: () => void,
+  changed: WebhookReplayListener,
 ): Promise<WebhookReplayTarget | undefined> {
   if (!name.startsWith(WEBHOOK_TARGET_PREFIX)) return undefined;
   const id = name.slice(WEBHOOK_TARGET_PREFIX.length);

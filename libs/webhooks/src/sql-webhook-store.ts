@@ -13,6 +13,7 @@ import {
   type AttemptOutcome,
   type DeliveryAttempt,
   type DeliveryRow,
+  type RequeuedDeliveries,
   type ResponseSealing,
   type WebhookFilter,
   type WebhookRecord,
@@ -375,19 +376,33 @@ export class SqlWebhookStore extends MigratingSqlStore {
     });
   }
 
-  /** Queues events for one webhook again (a replay or a parking's retry) and raises its revision. */
+  /**
+   * Queues events for one webhook again (a replay or a parking's retry) and raises its revision; answers
+   * the rows inserted and the new revision, so that the delivery in this process can take them in
+   * without reading the webhook's queue again (see `WebhookDelivery.requeued`).
+   */
   async requeue(
     webhookId: string,
     rows: readonly Omit<DeliveryRow, 'state' | 'attempts'>[],
-  ): Promise<number> {
+  ): Promise<RequeuedDeliveries> {
     await this.ready;
     return this.db.transaction(async (tx) => {
-      const added = await insertRows(
-        tx,
-        rows.map((r) => ({ ...r, webhookId })),
+      const inserted = new Set(
+        await insertRows(
+          tx,
+          rows.map((r) => ({ ...r, webhookId })),
+          true,
+        ),
       );
-      await tx.run('UPDATE webhooks SET revision = revision + 1 WHERE id = $1', [webhookId]);
-      return added;
+      const [row] = await tx.query<{ revision: number | string }>(
+        'UPDATE webhooks SET revision = revision + 1 WHERE id = $1 RETURNING revision',
+        [webhookId],
+      );
+      const added = new Map<number, DeliveryRow>();
+      for (const r of rows)
+        if (inserted.has(r.position) && !added.has(r.position))
+          added.set(r.position, { ...r, webhookId, state: 'pending', attempts: 0 });
+      return { webhookId, rows: [...added.values()], revision: Number(row?.revision ?? 0) };
     });
   }
 
@@ -706,25 +721,47 @@ function jsonOrNull(value: unknown): string | null {
 }
 
 /** Inserts queued rows (an event already queued for a webhook stays as it is); returns how many were new. */
+/** Inserts delivery rows, one already there for the same event left as it is: their count, or with
+ * `positions`, the positions inserted. */
 async function insertRows(
   tx: SqlExecutor,
   rows: readonly Omit<DeliveryRow, 'state' | 'attempts'>[],
-): Promise<number> {
+): Promise<number>;
+async function insertRows(
+  tx: SqlExecutor,
+  rows: readonly Omit<DeliveryRow, 'state' | 'attempts'>[],
+  positions: true,
+): Promise<number[]>;
+async function insertRows(
+  tx: SqlExecutor,
+  rows: readonly Omit<DeliveryRow, 'state' | 'attempts'>[],
+  positions = false,
+): Promise<number | number[]> {
   let added = 0;
+  const inserted: number[] = [];
   for (const chunk of chunks(rows)) {
     const values = chunk.map((_, j) => {
       const b = j * 6;
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, 'pending', 0, $${b + 5}, $${b + 6})`;
     });
-    added += await tx.run(
-      `INSERT INTO webhook_deliveries
+    const sql = `INSERT INTO webhook_deliveries
          (webhook_id, position, stream, recorded_at, state, attempts, next_at, replay)
        VALUES ${values.join(', ')}
-       ON CONFLICT (webhook_id, position) DO NOTHING`,
-      chunk.flatMap((r) => [r.webhookId, r.position, r.stream, r.recordedAt, r.nextAt, r.replay ?? null]),
-    );
+       ON CONFLICT (webhook_id, position) DO NOTHING`;
+    const params = chunk.flatMap((r) => [
+      r.webhookId,
+      r.position,
+      r.stream,
+      r.recordedAt,
+      r.nextAt,
+      r.replay ?? null,
+    ]);
+    if (positions) {
+      const rows = await tx.query<{ position: number | string }>(`${sql} RETURNING position`, params);
+      for (const r of rows) inserted.push(Number(r.position));
+    } else added += await tx.run(sql, params);
   }
-  return added;
+  return positions ? inserted : added;
 }
 
 function toDeliveryRow(r: DeliveryDbRow): DeliveryRow {

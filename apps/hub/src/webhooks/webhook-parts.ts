@@ -127,7 +127,12 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
   return {
     service,
     delivery,
-    resolveTarget: (name) => resolveWebhookReplayTarget(name, store, options.events, changed),
+    resolveTarget: (name) =>
+      resolveWebhookReplayTarget(name, store, options.events, (requeued) =>
+        requeued === undefined
+          ? delivery.poke()
+          : void delivery.requeued(requeued).catch(() => delivery.poke()),
+      ),
     start: () => delivery.start(options.leased ? () => runner.heldLease !== undefined : () => true),
     stop: () => delivery.stop(),
   };
