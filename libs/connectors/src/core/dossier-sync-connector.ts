@@ -27,7 +27,7 @@ export { DOSSIER_STREAM_PREFIX, type DossierState } from '#lgsp/projections';
 /** Settings every outbound connector shares (see {@link TargetGate}). */
 export interface DossierSyncSettings {
   /** Where the dossiers' streams are read from. */
-  events: Pick<EventStore, 'readStream'>;
+  events: Pick<EventStore, 'readStream' | 'streamVersion'>;
   /** The parking of every connector; this one's pairs are under its target. */
   parking: ParkingStore;
   breaker: CircuitBreaker;

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '#lgsp/event-store';
-import { FEE_DUE_STATUS, readDossierState } from '#lgsp/projections';
+import { DOSSIER_STREAM_PREFIX, FEE_DUE_STATUS, readDossierState } from '#lgsp/projections';
 import { systemClock } from '../core/clock.js';
 import {
   DossierSyncConnector,
@@ -76,8 +76,14 @@ export class PaymentConnector extends DossierSyncConnector {
       target: PAYMENTS_TARGET,
       wants: isFeeDueEvent,
       send: async (state, signal) => {
-        // The final events may be later than the state sent (a replayed batch): read up to now.
-        const latest = (await readDossierState(settings.events, state.dossier, { after: state })) ?? state;
+        // The final events may be later than the state sent (a replayed batch): read up to now, when the
+        // stream has grown past the state (a point lookup, cheaper than reading the stream to find nothing).
+        const grown =
+          (await settings.events.streamVersion(`${DOSSIER_STREAM_PREFIX}${state.dossier}`)) >
+          state.view.streamVersion;
+        const latest = grown
+          ? ((await readDossierState(settings.events, state.dossier, { after: state })) ?? state)
+          : state;
         for (const request of openFeeRequests(state, latest)) {
           const { view } = latest;
           const amount = view.payment.amountDue;

@@ -519,6 +519,7 @@ describe('PortalSyncConnector with the portal simulator', () => {
     const c = new PortalSyncConnector({
       events: {
         readStream: () => Promise.reject(new Error('database is locked')),
+        streamVersion: () => Promise.reject(new Error('database is locked')),
       },
       client: new PortalClient({ baseUrl: url, username: 'lgsp', password: 'lgsp' }),
       parking,
