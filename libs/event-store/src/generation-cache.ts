@@ -5,16 +5,16 @@
  * from the front of one big Map (`keys().next()` after many deletes) walks V8's deleted-entry
  * holes and costs more the longer it runs.
  */
-export class GenerationCache<V> {
-  private current = new Map<string, V>();
-  private previous = new Map<string, V>();
+export class GenerationCache<V, K = string> {
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
   private readonly generationSize: number;
 
   constructor(capacity: number) {
     this.generationSize = Math.max(1, Math.floor(capacity / 2));
   }
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     const hit = this.current.get(key);
     if (hit !== undefined) return hit;
     const old = this.previous.get(key);
@@ -22,7 +22,7 @@ export class GenerationCache<V> {
     return old;
   }
 
-  set(key: string, value: V): void {
+  set(key: K, value: V): void {
     if (!this.current.has(key) && this.current.size >= this.generationSize) {
       this.previous = this.current;
       this.current = new Map();
@@ -30,9 +30,15 @@ export class GenerationCache<V> {
     this.current.set(key, value);
   }
 
-  delete(key: string): void {
+  delete(key: K): void {
     this.current.delete(key);
     this.previous.delete(key);
+  }
+
+  /** Deletes every entry `test` picks (a walk over all of them: for rare clean-ups). */
+  deleteWhere(test: (value: V, key: K) => boolean): void {
+    for (const generation of [this.current, this.previous])
+      for (const [key, value] of generation) if (test(value, key)) generation.delete(key);
   }
 
   clear(): void {

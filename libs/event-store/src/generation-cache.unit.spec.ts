@@ -33,4 +33,13 @@ describe('GenerationCache', () => {
     cache.clear();
     expect(cache.size).toBe(0);
   });
+
+  it('deletes the entries a test picks, in both generations, with number keys too', () => {
+    const cache = new GenerationCache<{ stream: string }, number>(4);
+    for (let position = 1; position <= 4; position++)
+      cache.set(position, { stream: position % 2 === 0 ? 'even' : 'odd' });
+    // 1 and 2 are in the older generation now, 3 and 4 in the current one.
+    cache.deleteWhere((e) => e.stream === 'even');
+    expect([1, 2, 3, 4].map((p) => cache.get(p)?.stream)).toEqual(['odd', undefined, 'odd', undefined]);
+  });
 });

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { EventConversionError, PERSON_ERASED, toVersions } from '#lgsp/contracts';
-import type { EventStore, StoredEvent } from '#lgsp/event-store';
+import { GenerationCache, type EventStore, type StoredEvent } from '#lgsp/event-store';
 import { silentLogger, systemClock, tracing, type Clock, type Logger } from '#lgsp/observability';
 import type { Page, Subscriber } from '#lgsp/subscriptions';
 import type { ParkingStore } from '#lgsp/connectors';
@@ -167,7 +167,8 @@ export class WebhookDelivery implements Subscriber {
   private pollTimer: NodeJS.Timeout | undefined;
   private stopped = true;
   private leader: () => boolean = () => true;
-  private readonly cache = new Map<number, StoredEvent>();
+  /** Events read lately, by position (see {@link GenerationCache}: evicting from one Map's front is slow). */
+  private readonly cache = new GenerationCache<StoredEvent, number>(EVENT_CACHE);
   private readonly writer: OutcomeWriter;
   private readonly bodies = new WeakMap<StoredEvent, Buffer>();
   private syncWanted = false;
@@ -997,17 +998,13 @@ export class WebhookDelivery implements Subscriber {
 
   /** Drops the events of a stream held in memory (cache and queued deliveries): they are read again. */
   private forgetStream(stream: string): void {
-    for (const [position, e] of this.cache) if (e.stream === stream) this.cache.delete(position);
+    this.cache.deleteWhere((e) => e.stream === stream);
     for (const ep of this.endpoints.values())
       for (const row of ep.streams.get(stream) ?? []) delete row.event;
   }
 
   private remember(e: StoredEvent): void {
     this.cache.set(e.position, e);
-    if (this.cache.size > EVENT_CACHE) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
   }
 
   private async load(position: number): Promise<StoredEvent | undefined> {
