@@ -40,6 +40,18 @@ describe('PortalClient with the portal simulator', () => {
     expect(portal.sim.calls().byOperation.DangNhap).toBe(1);
   });
 
+  it('remembers the dossiers it made up to knownDossiers, those used longest ago forgotten first', async () => {
+    const c = client({ knownDossiers: 4 });
+    const records = Array.from({ length: 5 }, () => dossier());
+    for (const r of records) await c.syncDossier(r);
+    // The first two were made before the last three: they are forgotten, and an update of one of them
+    // costs a creation answered "đã tồn tại" first; the last ones are still known.
+    expect(await c.syncDossier({ ...records[4]!, TrangThaiHoSo: 4 })).toEqual({ created: false, calls: 1 });
+    expect(await c.syncDossier({ ...records[0]!, TrangThaiHoSo: 4 })).toEqual({ created: false, calls: 2 });
+    // Used again, it is known again.
+    expect(await c.syncDossier({ ...records[0]!, TrangThaiHoSo: 9 })).toEqual({ created: false, calls: 1 });
+  });
+
   it('turns "đã tồn tại" into an update, never a second dossier, even when the answer is in NFD', async () => {
     const record = dossier();
     await client().syncDossier(record);

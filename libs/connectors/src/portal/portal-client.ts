@@ -1,3 +1,4 @@
+import { GenerationCache } from '#lgsp/event-store';
 import type { ConnectorError } from '../core/errors.js';
 import {
   HttpExchange,
@@ -37,8 +38,9 @@ export interface PortalClientOptions {
   /** @defaultValue the global fetch */
   fetch?: typeof fetch;
   /**
-   * Dossier codes remembered as existing in the portal, so that an update is sent as one (the
-   * oldest is forgotten first; a forgotten one costs one "đã tồn tại" round trip). @defaultValue 100000
+   * Dossier codes remembered as existing in the portal, so that an update is sent as one (those not
+   * used for longest are forgotten first; a forgotten one costs one "đã tồn tại" round trip).
+   * @defaultValue 100000
    */
   knownDossiers?: number;
   /** Path of the login, e.g. `/mapi/login` behind the adapter (XRD). @defaultValue `/api/login` */
@@ -88,14 +90,14 @@ export interface SyncResult {
 export class PortalClient {
   readonly target: string;
   private readonly http: HttpExchange;
-  private readonly knownLimit: number;
-  private readonly known = new Set<string>();
+  /** See {@link PortalClientOptions.knownDossiers}: a {@link GenerationCache}, whose eviction stays cheap when full. */
+  private readonly known: GenerationCache<true>;
   private session: Promise<string> | undefined;
 
   constructor(private readonly options: PortalClientOptions) {
     this.target = options.target ?? PORTAL_TARGET;
     this.http = new HttpExchange(this.target, options);
-    this.knownLimit = options.knownDossiers ?? 100_000;
+    this.known = new GenerationCache<true>(options.knownDossiers ?? 100_000);
   }
 
   /** Logs in and keeps the session; concurrent callers share one login. */
@@ -131,7 +133,7 @@ export class PortalClient {
    * the field); `isUpdating` is sent as "True"/"False", as the real clients do.
    */
   async syncDossier(record: PortalDossierRecord, signal?: AbortSignal): Promise<SyncResult> {
-    let isUpdating = this.known.has(record.MaHoSo);
+    let isUpdating = this.known.get(record.MaHoSo) === true;
     for (let calls = 1; ; calls++) {
       const flag = isUpdating ? 'True' : 'False';
       const answer = await this.call(
@@ -360,12 +362,7 @@ export class PortalClient {
   }
 
   private remember(code: string): void {
-    this.known.delete(code);
-    this.known.add(code);
-    if (this.known.size > this.knownLimit) {
-      const oldest = this.known.values().next().value;
-      if (oldest !== undefined) this.known.delete(oldest);
-    }
+    this.known.set(code, true);
   }
 }
 
