@@ -469,6 +469,10 @@ const ENTRIES: readonly (readonly [en: string, vi: string])[] = [
     '{0}: the KurrentDB server does not support multi-stream append; KurrentDB 25.1 or later is required',
     '{0}: máy chủ KurrentDB không hỗ trợ ghi nhiều luồng; cần KurrentDB 25.1 trở lên',
   ],
+  [
+    "Kafka did not acknowledge the records: {0} record(s) of {1} had no answer from their partition's leader after {2} sends",
+    'Kafka không xác nhận các bản ghi: {0} bản ghi của {1} không nhận được trả lời từ leader của phân vùng sau {2} lần gửi',
+  ],
   ['Kafka did not acknowledge the records: {0}', 'Kafka không xác nhận các bản ghi: {0}'],
   ['Kafka did not acknowledge the records', 'Kafka không xác nhận các bản ghi'],
   ['connecting to Kafka', 'kết nối tới Kafka'],
