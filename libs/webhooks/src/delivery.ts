@@ -260,6 +260,9 @@ export class WebhookDelivery implements Subscriber {
       this.revisions.set(webhookId, revision);
       const fresh: Row[] = [];
       for (const r of rows) {
+        // Read back by a reload after the insert and delivered since (its row's removal not yet written),
+        // as in `rebuild`: not queued again.
+        if (ep.unflushed.has(r.position)) continue;
         const mine = ep.streams.get(r.stream)?.find((x) => x.position === r.position);
         if (mine === undefined) fresh.push({ ...r, persisted: true });
         // Queued from the log and waiting in memory: the table holds it now (as a reload would find it).
