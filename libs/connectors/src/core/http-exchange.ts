@@ -51,7 +51,16 @@ export class HttpExchange {
    */
   async exchange(method: string, path: string, request: ExchangeRequest = {}): Promise<Exchanged> {
     const { body, headers, signal } = request;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    // One controller for the caller's abort and the timeout (AbortSignal.timeout and .any cost four times
+    // as much a call, and their weak references weigh on the collector at thousands of calls a second).
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      this.timeoutMs,
+    );
+    const onAbort = () => controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const response = await this.fetchFn(new URL(path, this.options.baseUrl), {
         method,
@@ -65,12 +74,15 @@ export class HttpExchange {
           ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        signal: controller.signal,
       });
       return { response, text: await response.text() };
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       throw classifyNetworkError(this.target, err);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 }

@@ -25,10 +25,11 @@ function recordingFetch(answer: (init: RequestInit) => Promise<Response> | Respo
   return { sent, fn };
 }
 
-/** Rejects when the request's signal aborts, as fetch does, and never answers otherwise. */
+/** Rejects when the request's signal aborts (or has), as fetch does, and never answers otherwise. */
 const hangingUntilAborted = (init: RequestInit): Promise<Response> =>
   new Promise((_, reject) => {
     const signal = init.signal as AbortSignal;
+    if (signal.aborted) reject(signal.reason as Error);
     signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
   });
 
@@ -113,6 +114,36 @@ describe('HttpExchange.exchange', () => {
     controller.abort(reason);
 
     await expect(pending).rejects.toBe(reason);
+  });
+
+  it("rethrows a caller's abort that came before the call, unclassified", async () => {
+    const { fn } = recordingFetch(hangingUntilAborted);
+    const http = new HttpExchange('portal', { baseUrl: 'http://127.0.0.1:1', fetch: fn });
+    const controller = new AbortController();
+    const reason = new Error('stopped already');
+    controller.abort(reason);
+
+    await expect(http.exchange('POST', '/api/adapter', { signal: controller.signal })).rejects.toBe(reason);
+  });
+
+  it('times out a body that stops coming, as retriable (timeout)', async () => {
+    const { fn } = recordingFetch(
+      (init) =>
+        new Response(
+          new ReadableStream({
+            start(c) {
+              c.enqueue(new TextEncoder().encode('{"partial":'));
+              init.signal?.addEventListener('abort', () => c.error(init.signal?.reason));
+            },
+          }),
+          { status: 200 },
+        ),
+    );
+    const http = new HttpExchange('shop', { baseUrl: 'http://127.0.0.1:1', fetch: fn, timeoutMs: 20 });
+
+    const err = await http.exchange('GET', '/x').catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ kind: 'retriable', code: 'timeout', target: 'shop' });
   });
 
   it('classifies a body cut off while reading as retriable', async () => {
