@@ -222,9 +222,6 @@ class Lazy<T extends { connect(): Promise<void>; disconnect(): Promise<void> }> 
   }
 }
 
-/** A record as handed to kafkajs; the object itself is the key of the partition kafkajs chose for it. */
-type OutgoingRecord = OutgoingMessage;
-
 /** How often the records of partitions left without an answer are sent again inside one `send`. */
 const UNANSWERED_RESENDS = 3;
 
@@ -282,7 +279,11 @@ export class KafkaJsProducer implements KafkaProducer {
       .filter((b) => b.messages.length > 0)
       .map((b) => ({
         topic: b.topic,
-        messages: b.messages.map((m): OutgoingRecord => ({ key: m.key, value: m.value, headers: m.headers })),
+        messages: b.messages.map((m): OutgoingMessage => ({
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+        })),
       }));
     if (pending.length === 0) return;
     try {
@@ -291,26 +292,24 @@ export class KafkaJsProducer implements KafkaProducer {
         const answers = await producer.sendBatch({ acks: -1, topicMessages: pending });
         pending = this.unanswered(pending, answers);
         if (pending.length === 0) return;
-        this.logger.warn(
-          {
-            component: 'kafka',
-            unanswered: pending.map((b) => ({
-              topic: b.topic,
-              partitions: [...new Set(b.messages.map((m) => this.partitionOf.get(m)))],
-              records: b.messages.length,
-            })),
-          },
-          'kafkajs resolved a send with partitions left without an answer (kafkajs#1303); sending their records again',
-        );
+        const unanswered = pending.map((b) => ({
+          topic: b.topic,
+          partitions: [...new Set(b.messages.map((m) => this.partitionOf.get(m)))],
+          records: b.messages.length,
+        }));
         if (round === UNANSWERED_RESENDS) {
-          const records = pending.reduce((n, b) => n + b.messages.length, 0);
+          const records = unanswered.reduce((n, b) => n + b.records, 0);
           throw new BrokerError(
-            `Kafka did not acknowledge the records: ${records} record(s) of ${pending
+            `Kafka did not acknowledge the records: ${records} record(s) of ${unanswered
               .map((b) => b.topic)
               .join(', ')} had no answer from their partition's leader after ${round + 1} sends`,
             { retriable: true },
           );
         }
+        this.logger.warn(
+          { component: 'kafka', unanswered },
+          'kafkajs resolved a send with partitions left without an answer (kafkajs#1303); sending their records again',
+        );
       }
     } catch (err) {
       await this.connection.reset();
@@ -320,11 +319,11 @@ export class KafkaJsProducer implements KafkaProducer {
 
   /** The records whose partition is missing from the answers (in their order), per topic. */
   private unanswered(
-    sent: readonly { topic: string; messages: OutgoingRecord[] }[],
+    sent: readonly { topic: string; messages: OutgoingMessage[] }[],
     answers: readonly { topicName: string; partition: number }[],
-  ): { topic: string; messages: OutgoingRecord[] }[] {
+  ): { topic: string; messages: OutgoingMessage[] }[] {
     const answered = new Set(answers.map((a) => `${a.topicName}\u0000${a.partition}`));
-    const missing: { topic: string; messages: OutgoingRecord[] }[] = [];
+    const missing: { topic: string; messages: OutgoingMessage[] }[] = [];
     for (const { topic, messages } of sent) {
       const left = messages.filter((m) => {
         const partition = this.partitionOf.get(m);

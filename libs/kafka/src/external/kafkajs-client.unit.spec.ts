@@ -86,10 +86,15 @@ describe('KafkaJsProducer', () => {
 
   it('fails, retriable, when a partition stays without an answer', async () => {
     const { kafka, calls } = fakeKafka([[2], [2], [2], [2], [2]]);
-    const sent = new KafkaJsProducer(kafka, 3).send([{ topic: 't', messages: records(30) }]);
+    const warnings: object[] = [];
+    const sent = new KafkaJsProducer(kafka, 3, { ...silentLogger, warn: (obj) => warnings.push(obj) }).send([
+      { topic: 't', messages: records(30) },
+    ]);
     await expect(sent).rejects.toThrow(BrokerError);
     await expect(sent).rejects.toMatchObject({ retriable: true });
     await expect(sent).rejects.toThrow(/had no answer from their partition's leader after 4 sends/);
     expect(calls).toHaveLength(4);
+    // A warning for each of the three sends again, none for the last answer (the send fails instead).
+    expect(warnings).toHaveLength(3);
   });
 });
