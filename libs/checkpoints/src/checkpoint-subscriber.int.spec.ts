@@ -8,7 +8,6 @@ import { chainEvent, readWholeLog } from '#lgsp/event-store/testing';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
 import {
-  CHECKPOINTS_SUBSCRIBER,
   CheckpointCheck,
   CheckpointSubscriber,
   SqlCheckpointStore,
@@ -133,30 +132,6 @@ describe('CheckpointSubscriber', () => {
       [5, key.keyId],
       [10, key.keyId],
     ]);
-  });
-
-  it('saves its place in the log every few seconds; a run that died after signing reads the rest again and signs nothing twice', async () => {
-    const now = { ms: Date.parse('2026-12-06T08:00:00.000Z') };
-    const first = await signing(5, 3600, now);
-    await append(first.events, 0, 3);
-    await eventually(async () => (await first.events.checkpoints.load(CHECKPOINTS_SUBSCRIBER)) === 3);
-    await append(first.events, 3, 9);
-    await eventually(async () => (await first.store.latest())?.position === 10);
-    // Read past 10, its place still at 3: as a process killed now, the save at stop is lost.
-    expect(await first.events.checkpoints.load(CHECKPOINTS_SUBSCRIBER)).toBe(3);
-    first.events.checkpoints.save = async () => {
-      throw new Error('the process is gone');
-    };
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-
-    const again = await signing(5, 3600, now);
-    expect(await again.events.checkpoints.load(CHECKPOINTS_SUBSCRIBER)).toBe(3);
-    await append(again.events, 12, 4);
-    await eventually(async () => (await again.store.latest())?.position === 15);
-    const log = await readWholeLog(again.events);
-    expect((await again.store.list(0, 10)).map((c) => [c.position, c.chainHash])).toEqual(
-      [5, 10, 15].map((p) => [p, log[p - 1]!.hash]),
-    );
   });
 
   it('signs with a key from a file after the store’s own, and every checkpoint checks under the key it names', async () => {

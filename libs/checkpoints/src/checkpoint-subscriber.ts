@@ -45,11 +45,6 @@ const TICK_MS = 1000;
 export class CheckpointSubscriber implements Subscriber {
   readonly name = CHECKPOINTS_SUBSCRIBER;
   readonly batchSize: number;
-  /**
-   * Its decisions start from the last checkpoint kept in the store, so a batch read again signs nothing
-   * twice: its place in the log is saved every few seconds rather than after every batch.
-   */
-  readonly checkpointEveryMs = 5_000;
   private readonly logger: Logger;
   private readonly now: () => number;
   /** When this process first saw events after the last checkpoint (its clock); undefined when none are. */

@@ -31,14 +31,6 @@ export interface Subscriber {
    * exactly once), and is called for every page, even one the filter leaves empty.
    */
   ownCheckpoint?: OwnCheckpoint;
-  /**
-   * Set when handling a batch again costs little and changes nothing (the subscriber decides from its
-   * own state): the runner then saves the checkpoint at most this often, and when it stops, instead of
-   * after every batch (a durable write each). A process that dies, or loses its lease, hands the
-   * batches since the last save to the next run, which handles them again. Ignored with
-   * {@link ownCheckpoint}.
-   */
-  checkpointEveryMs?: number;
   /** Processes one batch. Throwing leaves the checkpoint where it was: the batch is retried later. */
   handle(events: readonly StoredEvent[], page: Page): Promise<void>;
 }

@@ -144,9 +144,6 @@ export class SubscriptionRunner {
   private knownHolder: string | undefined;
   /** A batch handled up to here whose checkpoint write has not succeeded yet. */
   private unsaved: number | undefined;
-  /** Handled up to here, its save put off (see {@link Subscriber.checkpointEveryMs}); and when the last save was. */
-  private deferred: number | undefined;
-  private savedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: EventStore,
@@ -200,8 +197,6 @@ export class SubscriptionRunner {
     // Re-read at every start: an operator may have moved the checkpoint (replay) while it was stopped.
     this.position = undefined;
     this.unsaved = undefined;
-    this.deferred = undefined;
-    this.savedAt = Number.NEGATIVE_INFINITY;
     this.currentState = 'running';
     this.report();
     this.unsubscribe = this.store.onAppended(() => {
@@ -279,7 +274,6 @@ export class SubscriptionRunner {
     this.keeper = undefined;
     this.position = undefined;
     this.unsaved = undefined;
-    this.deferred = undefined;
   }
 
   /** Stops renewing and gives the lease up, so that another process takes over without waiting. */
@@ -345,10 +339,6 @@ export class SubscriptionRunner {
         page = await this.store.readAll({ after: this.position, limit: this.batchSize });
         const last = page[page.length - 1];
         if (last === undefined) {
-          if (this.deferred !== undefined && this.saveDue()) {
-            this.unsaved = this.deferred;
-            continue;
-          }
           this.succeeded();
           await this.wait(this.pollIntervalMs, true);
           if (this.coalesceMs > 0) await this.wait(this.coalesceMs, false);
@@ -360,11 +350,9 @@ export class SubscriptionRunner {
           await this.handle(batch, last.position, signal);
         } else {
           if (batch.length > 0) await this.handle(batch, last.position, signal);
-          if (this.saveDue()) {
-            // Handled: a failed checkpoint write from here on is retried alone, not with the batch.
-            this.unsaved = last.position;
-            if (!(await this.saveCheckpoint(last.position))) continue;
-          } else this.deferred = last.position;
+          // Handled: a failed checkpoint write from here on is retried alone, not with the batch.
+          this.unsaved = last.position;
+          if (!(await this.saveCheckpoint(last.position))) continue;
         }
         this.position = last.position;
         this.succeeded();
@@ -379,28 +367,7 @@ export class SubscriptionRunner {
         await this.failed(err, page);
       }
     }
-    await this.saveDeferred();
     this.logger.info({ subscriber: this.name, checkpoint: this.position }, 'subscriber stopped');
-  }
-
-  /** Whether a handled batch's checkpoint is saved now (always, but with {@link Subscriber.checkpointEveryMs}). */
-  private saveDue(): boolean {
-    const every = this.subscriber.checkpointEveryMs;
-    return every === undefined || this.now() - this.savedAt >= every;
-  }
-
-  /** At stop: the checkpoint put off, saved while this process still holds the subscriber. */
-  private async saveDeferred(): Promise<void> {
-    const position = this.deferred ?? this.unsaved;
-    if (position === undefined || (this.leaseOptions && !this.keeper?.check())) return;
-    try {
-      await this.saveCheckpoint(position);
-    } catch (err) {
-      this.logger.warn(
-        { subscriber: this.name, checkpoint: position, err: message(err) },
-        'subscriber checkpoint not saved at stop; the batches after the last one saved are handled again',
-      );
-    }
   }
 
   /**
@@ -444,8 +411,6 @@ export class SubscriptionRunner {
       await this.store.checkpoints.save(this.name, position);
     }
     this.unsaved = undefined;
-    this.deferred = undefined;
-    this.savedAt = this.now();
     return true;
   }
 

@@ -23,7 +23,6 @@ function manager(
     pollIntervalMs?: number;
     logger?: Logger;
     onStatus?: (name: string, status: SubscriptionStatus) => void;
-    clock?: { now(): number };
   } = {},
 ) {
   const subscriptions = new Subscriptions({
@@ -339,61 +338,6 @@ describe('Subscriptions', () => {
     ]);
     expect(await store.checkpoints.load('test.own')).toBe(0);
     expect(await subscriptions.lag()).toMatchObject([{ checkpoint: 10, head: 10, lagEvents: 0 }]);
-  });
-
-  it('with checkpointEveryMs, saves the checkpoint at most that often, when caught up once due, and at stop', async () => {
-    const store = openStore();
-    let now = 1_000_000;
-    const r = recorder('test.deferred', { batchSize: 10, checkpointEveryMs: 5_000 });
-    const subscriptions = await running(store, [r.subscriber], {
-      pollIntervalMs: 20,
-      clock: { now: () => now },
-    });
-    const saved = () => store.checkpoints.load('test.deferred');
-    await appendMany(store, 10);
-    // The first batch is saved at once: no save yet in this run.
-    await eventually(async () => (await saved()) === 10);
-    await appendMany(store, 25);
-    await eventually(() => r.positions().length === 35);
-    await new Promise((res) => setTimeout(res, 100));
-    expect(await saved()).toBe(10);
-    expect(subscriptions.runner('test.deferred')?.checkpoint).toBe(35);
-    expect((await subscriptions.lag())[0]).toMatchObject({ checkpoint: 35, lagEvents: 0 });
-
-    // Caught up and due: saved at the next poll, without another event.
-    now += 5_000;
-    await eventually(async () => (await saved()) === 35);
-    await appendMany(store, 3);
-    await eventually(() => r.positions().length === 38);
-    expect(await saved()).toBe(35);
-    await subscriptions.stop();
-    expect(await saved()).toBe(38);
-    expect(r.positions()).toEqual(range(1, 38));
-  });
-
-  it('with checkpointEveryMs, a process that dies hands the batches after the last save to the next run', async () => {
-    const store = openStore();
-    await appendMany(store, 10);
-    const first = recorder('test.deferred-crash', { batchSize: 10, checkpointEveryMs: 60_000 });
-    const subscriptions = manager(store, { pollIntervalMs: 20 });
-    subscriptions.register(first.subscriber);
-    await subscriptions.start();
-    await eventually(async () => (await store.checkpoints.load('test.deferred-crash')) === 10);
-    await appendMany(store, 15);
-    await eventually(() => first.positions().length === 25);
-    // As a kill: the save at stop is lost.
-    const save = store.checkpoints.save.bind(store.checkpoints);
-    store.checkpoints.save = async () => {
-      throw new Error('the process is gone');
-    };
-    await subscriptions.stop();
-    store.checkpoints.save = save;
-    expect(await store.checkpoints.load('test.deferred-crash')).toBe(10);
-
-    const second = recorder('test.deferred-crash', { batchSize: 10, checkpointEveryMs: 60_000 });
-    await running(store, [second.subscriber]);
-    await eventually(() => second.positions().length === 15);
-    expect(second.positions()).toEqual(range(11, 25));
   });
 
   it('reports every change of state, attempts and last error', async () => {
