@@ -668,59 +668,6 @@ describe('WebhookDelivery', () => {
     expect((await h.service.get(admin, webhook.id)).checkpoint).toBe(a2);
   });
 
-  it('with no active webhook, writes its log cursor every 5 s and at stop, not at each batch; a webhook made meanwhile gets only later events', async () => {
-    let now = 1_000_000;
-    const h = await hub({}, {}, { now: () => now });
-    const a1 = await h.append('A');
-    // The first batch writes the cursor; the next ones, within 5 s of it, leave it in memory.
-    await eventually(async () => (await h.store.loadCursor()) === a1);
-    const a2 = await h.append('A');
-    const a3 = await h.append('A');
-    await sleep(300);
-    expect(await h.store.loadCursor()).toBe(a1);
-
-    now += 5_000;
-    const a4 = await h.append('A');
-    await eventually(async () => (await h.store.loadCursor()) === a4);
-    const a5 = await h.append('A');
-    await sleep(300);
-    expect(await h.store.loadCursor()).toBe(a4);
-
-    // Stopping writes it; the restarted delivery resumes from it.
-    const r = await receiver();
-    await h.restart(async () => {
-      expect(await h.store.loadCursor()).toBe(a5);
-      await h.service.create(admin, { url: r.url });
-    });
-    const b1 = await h.append('B');
-    await eventually(() => r.received.length === 1);
-    await sleep(200);
-    expect(r.positions()).toEqual([b1]);
-    expect([a2, a3].every((p) => p < b1)).toBe(true);
-  });
-
-  it('with no active webhook, a process that dies re-reads the log past the cursor written, and queues none of it for a webhook made meanwhile', async () => {
-    const h = await hub({}, {}, { now: () => 1_000_000 });
-    const a1 = await h.append('A');
-    await eventually(async () => (await h.store.loadCursor()) === a1);
-    const a2 = await h.append('A');
-    await sleep(200);
-    const r = await receiver();
-    // As a process killed now: the cursor in memory (a2) is never written.
-    const lost = jest.spyOn(h.store, 'enqueue').mockResolvedValue(new Set());
-    await h.restart(async () => {
-      lost.mockRestore();
-      expect(await h.store.loadCursor()).toBe(a1);
-      await h.service.create(admin, { url: r.url });
-    });
-    const b1 = await h.append('B');
-    await eventually(() => r.received.length === 1);
-    await eventually(async () => (await h.store.loadCursor()) === b1);
-    await sleep(200);
-    expect(r.positions()).toEqual([b1]);
-    expect(a2).toBeLessThan(b1);
-  });
-
   it('applies a new rate at once, to the tries waiting for the old one too', async () => {
     const h = await hub();
     const r = await receiver();

@@ -85,12 +85,6 @@ const CATCH_UP_PAGE = 500;
 const PRUNE_EVERY_MS = 60_000;
 /** The outcome writer gathers what comes within this long into one transaction. */
 const WRITE_EVERY_MS = 50;
-/**
- * With no active webhook, a batch moves only the log cursor (the subscriber's checkpoint): it is written
- * at most this often, and at stop, instead of a commit per batch. A process that dies re-reads at most
- * this much of the log, with nothing to queue (a webhook created meanwhile starts at the log's head).
- */
-const IDLE_CURSOR_WRITE_MS = 5_000;
 
 const PRUNE_BATCH = 5000;
 
@@ -168,9 +162,6 @@ export class WebhookDelivery implements Subscriber {
   private readonly endpoints = new Map<string, Endpoint>();
   private revisions = new Map<string, number>();
   private logCursor = 0;
-  /** The log cursor as last written, and when (see {@link IDLE_CURSOR_WRITE_MS}). */
-  private logCursorWritten = 0;
-  private logCursorWrittenAt = Number.NEGATIVE_INFINITY;
   private loaded = false;
   private lock: Promise<unknown> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
@@ -218,12 +209,6 @@ export class WebhookDelivery implements Subscriber {
     // The last marks are written now, so that a restart sends nothing again.
     this.writer.touch();
     await this.writer.flush();
-    await this.exclusive(async () => {
-      if (this.loaded && this.logCursor > this.logCursorWritten) {
-        await this.options.store.enqueue([], [], this.logCursor);
-        this.logCursorWritten = this.logCursor;
-      }
-    });
     await this.exclusive(async () => this.drop());
     this.options.sender.close();
   }
@@ -242,15 +227,8 @@ export class WebhookDelivery implements Subscriber {
           if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w, e));
         cursors.push({ id: w.id, from: w.cursor, to: Math.max(w.cursor, page.checkpoint) });
       }
-      // Only the cursors are written: the rows stay in memory (see Row.persisted). With no webhook to
-      // queue for, the log cursor alone is written at most every IDLE_CURSOR_WRITE_MS (and at stop).
-      const now = this.now();
-      let moved = new Set<string>();
-      if (cursors.length > 0 || now - this.logCursorWrittenAt >= IDLE_CURSOR_WRITE_MS) {
-        moved = await this.options.store.enqueue([], cursors, page.checkpoint);
-        this.logCursorWritten = page.checkpoint;
-        this.logCursorWrittenAt = now;
-      }
+      // Only the cursors are written: the rows stay in memory (see Row.persisted).
+      const moved = await this.options.store.enqueue([], cursors, page.checkpoint);
       this.logCursor = page.checkpoint;
       // A person's key was destroyed (person.erased follows it in each of their dossiers): what this
       // process holds of the dossier was read while the key existed, so later tries read it again.
@@ -358,7 +336,6 @@ export class WebhookDelivery implements Subscriber {
   private async ensureLoaded(): Promise<void> {
     if (this.loaded) return;
     this.logCursor = await this.options.store.loadCursor();
-    this.logCursorWritten = this.logCursor;
     const all = await this.options.store.all();
     this.revisions = new Map();
     for (const w of all) {

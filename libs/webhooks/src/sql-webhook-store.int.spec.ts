@@ -1,3 +1,8 @@
+import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { BACKENDS, type BackendData } from '#lgsp/storage/testing';
 import type { DeliveryAttempt, DeliveryRow, WebhookRecord } from './model.js';
 import { WEBHOOKS_COMPONENT } from './model.js';
@@ -592,5 +597,49 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
     expect(await store.progress(ID_A)).toEqual({ pending: 0, parked: 0 });
     expect(await store.get(ID_B)).toBeDefined();
     expect(await store.attempts(ID_B, { limit: 10 })).toHaveLength(1);
+  });
+});
+
+describe('SqlWebhookStore on SQLite, the queueing cursor alone', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lgsp-webhook-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A store on its own file, and the statements its connection prepares from now on. */
+  async function watched(): Promise<{ db: SqliteDatabase; store: SqlWebhookStore; prepared: string[] }> {
+    const db = SqliteDatabase.open(join(dir, `${Math.random().toString(36).slice(2)}.db`));
+    const store = await SqlWebhookStore.open(db);
+    await store.create(webhook(ID_A));
+    const prepared: string[] = [];
+    const prepare = db.connection.prepare.bind(db.connection);
+    jest.spyOn(db.connection, 'prepare').mockImplementation((sql: string) => {
+      prepared.push(sql);
+      return prepare(sql);
+    });
+    return { db, store, prepared };
+  }
+
+  it('is committed without an fsync of its own, and read back after the connection is gone', async () => {
+    const { db, store, prepared } = await watched();
+    expect(await store.enqueue([], [], 7)).toEqual(new Set());
+    expect(prepared).toContain('PRAGMA synchronous = NORMAL');
+    // The connection's own level is back, and no transaction is left open.
+    expect((await db.query<{ synchronous: number }>('PRAGMA synchronous'))[0]!.synchronous).toBe(2);
+    expect(db.connection.isTransaction).toBe(false);
+    const file = db.connection.location()!;
+    await db.close();
+    const again = SqliteDatabase.open(file);
+    expect(await (await SqlWebhookStore.open(again)).loadCursor()).toBe(7);
+    await again.close();
+  });
+
+  it('moving a webhook’s cursor too, the page is committed with its fsync', async () => {
+    const { db, store, prepared } = await watched();
+    expect(await store.enqueue([], [{ id: ID_A, from: 0, to: 7 }], 7)).toEqual(new Set([ID_A]));
+    expect(prepared).not.toContain('PRAGMA synchronous = NORMAL');
+    expect(await store.loadCursor()).toBe(7);
+    await db.close();
   });
 });

@@ -1,6 +1,7 @@
 import {
   MigratingSqlStore,
   SqlSchema,
+  durableWithNextCommit,
   readJson,
   sqlMigration,
   whenMigrated,
@@ -20,6 +21,10 @@ import {
   type WebhookState,
 } from './model.js';
 import type { EventVersions } from '#lgsp/contracts';
+
+/** An ordinary transaction, as {@link durableWithNextCommit} is called. */
+const inTransaction = <T>(db: SqlDatabase, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> =>
+  db.transaction(fn);
 
 const tables = (t: SqlColumnTypes) => `
   CREATE TABLE webhooks (
@@ -354,7 +359,12 @@ export class SqlWebhookStore extends MigratingSqlStore {
     logCursor?: number,
   ): Promise<Set<string>> {
     await this.ready;
-    return this.db.transaction(async (tx) => {
+    // The queueing cursor alone (no webhook to queue for): its own commit needs no fsync. A process that
+    // dies loses nothing of it; a power loss before the next synced commit on the file (the event
+    // store's, embedded) can only take it back, and the log read again finds nothing to queue (a
+    // webhook created meanwhile starts at the log's head).
+    const commit = rows.length === 0 && cursors.length === 0 ? durableWithNextCommit : inTransaction;
+    return commit(this.db, async (tx) => {
       const moved = new Set<string>();
       for (const c of cursors) {
         const n = await tx.run(
