@@ -8,6 +8,7 @@ import { chainEvent, readWholeLog } from '#lgsp/event-store/testing';
 import { SqliteDatabase } from '#lgsp/storage/sqlite';
 import { Subscriptions } from '#lgsp/subscriptions';
 import {
+  CHECKPOINTS_SUBSCRIBER,
   CheckpointCheck,
   CheckpointSubscriber,
   SqlCheckpointStore,
@@ -132,6 +133,35 @@ describe('CheckpointSubscriber', () => {
       [5, key.keyId],
       [10, key.keyId],
     ]);
+  });
+
+  it('saves its place in the log without an fsync of its own; taken back (a power loss), it reads the batches again and signs nothing twice', async () => {
+    const now = { ms: Date.parse('2026-12-06T08:00:00.000Z') };
+    const first = await signing(5, 3600, now);
+    const saves: unknown[] = [];
+    const save = first.events.checkpoints.save.bind(first.events.checkpoints);
+    first.events.checkpoints.save = async (name, position, options) => {
+      saves.push(options);
+      return save(name, position, options);
+    };
+    await append(first.events, 0, 12);
+    await eventually(async () => (await first.store.latest())?.position === 10);
+    await eventually(async () => (await first.events.checkpoints.load(CHECKPOINTS_SUBSCRIBER)) === 12);
+    expect(saves.length).toBeGreaterThan(0);
+    expect(saves.every((o) => JSON.stringify(o) === '{"withNextCommit":true}')).toBe(true);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+
+    const { events } = await hubStore();
+    await events.checkpoints.save(CHECKPOINTS_SUBSCRIBER, 3);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    const again = await signing(5, 3600, now);
+    await append(again.events, 12, 4);
+    await eventually(async () => (await again.store.latest())?.position === 15);
+    await eventually(async () => (await again.events.checkpoints.load(CHECKPOINTS_SUBSCRIBER)) === 16);
+    const log = await readWholeLog(again.events);
+    expect((await again.store.list(0, 10)).map((c) => [c.position, c.chainHash])).toEqual(
+      [5, 10, 15].map((p) => [p, log[p - 1]!.hash]),
+    );
   });
 
   it('signs with a key from a file after the store’s own, and every checkpoint checks under the key it names', async () => {

@@ -80,10 +80,21 @@ export interface Head {
 }
 
 /** Durable per-subscriber positions, kept in the same store as the events. */
+/** How a checkpoint is saved. */
+export interface CheckpointSaveOptions {
+  /**
+   * Durable with the store's next synced commit rather than by a sync of its own (SQLite: no fsync for
+   * this write; a killed process loses nothing, a power loss before the next synced commit on the file
+   * can take it back to an earlier save). For a subscriber whose batches, handled again, change nothing.
+   * A store without the distinction saves as usual.
+   */
+  withNextCommit?: boolean;
+}
+
 export interface CheckpointStore {
   /** The last position the subscriber finished, 0 when it has none. */
   load(subscriber: string): Promise<number>;
-  save(subscriber: string, position: number): Promise<void>;
+  save(subscriber: string, position: number, options?: CheckpointSaveOptions): Promise<void>;
   list(): Promise<{ subscriber: string; position: number; updatedAt: string }[]>;
 }
 

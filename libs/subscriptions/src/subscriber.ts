@@ -31,6 +31,14 @@ export interface Subscriber {
    * exactly once), and is called for every page, even one the filter leaves empty.
    */
   ownCheckpoint?: OwnCheckpoint;
+  /**
+   * Set when handling a batch again changes nothing (the subscriber decides from its own state): its
+   * checkpoint is saved without a sync of its own, durable with the store's next synced commit (see
+   * `CheckpointSaveOptions.withNextCommit`; the event store's appends, embedded). A killed process loses
+   * nothing; a power loss can take the checkpoint back a few batches, which are then handled again.
+   * Ignored with {@link ownCheckpoint} and with leases (a shared PostgreSQL store syncs each save).
+   */
+  checkpointWithNextCommit?: boolean;
   /** Processes one batch. Throwing leaves the checkpoint where it was: the batch is retried later. */
   handle(events: readonly StoredEvent[], page: Page): Promise<void>;
 }

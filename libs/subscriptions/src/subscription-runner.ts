@@ -408,7 +408,11 @@ export class SubscriptionRunner {
         return false;
       }
     } else {
-      await this.store.checkpoints.save(this.name, position);
+      await this.store.checkpoints.save(
+        this.name,
+        position,
+        this.subscriber.checkpointWithNextCommit === true ? { withNextCommit: true } : undefined,
+      );
     }
     this.unsaved = undefined;
     return true;

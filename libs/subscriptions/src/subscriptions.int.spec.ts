@@ -340,6 +340,32 @@ describe('Subscriptions', () => {
     expect(await subscriptions.lag()).toMatchObject([{ checkpoint: 10, head: 10, lagEvents: 0 }]);
   });
 
+  it('saves the checkpoint of a subscriber that asks for it without a sync of its own, the others synced', async () => {
+    const store = openStore();
+    await appendMany(store, 30);
+    const saves: [string, number, unknown][] = [];
+    const save = store.checkpoints.save.bind(store.checkpoints);
+    store.checkpoints.save = async (name, position, options) => {
+      saves.push([name, position, options]);
+      return save(name, position, options);
+    };
+    const light = recorder('test.light', { batchSize: 10, checkpointWithNextCommit: true });
+    const plain = recorder('test.plain', { batchSize: 10 });
+    await running(store, [light.subscriber, plain.subscriber]);
+    await eventually(async () => (await store.checkpoints.load('test.light')) === 30);
+    await eventually(async () => (await store.checkpoints.load('test.plain')) === 30);
+    expect(saves.filter(([name]) => name === 'test.light').map(([, p, o]) => [p, o])).toEqual([
+      [10, { withNextCommit: true }],
+      [20, { withNextCommit: true }],
+      [30, { withNextCommit: true }],
+    ]);
+    expect(saves.filter(([name]) => name === 'test.plain').map(([, p, o]) => [p, o])).toEqual([
+      [10, undefined],
+      [20, undefined],
+      [30, undefined],
+    ]);
+  });
+
   it('reports every change of state, attempts and last error', async () => {
     const store = openStore();
     await appendMany(store, 1);

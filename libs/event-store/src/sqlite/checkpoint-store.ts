@@ -1,16 +1,17 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
 import { ReadOnlyStoreError } from '../errors.js';
-import type { CheckpointStore } from '../port.js';
+import type { CheckpointSaveOptions, CheckpointStore } from '../port.js';
 
 /** Subscribers' checkpoints, in the event store's file. */
 export class SqliteCheckpointStore implements CheckpointStore {
   private readonly selectOne: StatementSync;
   private readonly upsert: StatementSync;
   private readonly selectAll: StatementSync;
+  private readonly selectSynchronous: StatementSync;
 
   constructor(
-    db: DatabaseSync,
+    private readonly db: DatabaseSync,
     private readonly assertOpen: () => void,
     /** The file, when the store is open read-only. */
     private readonly readOnlyFile: string | null,
@@ -23,6 +24,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.selectAll = db.prepare(
       'SELECT subscriber, position, updated_at FROM checkpoints ORDER BY subscriber',
     );
+    this.selectSynchronous = db.prepare('PRAGMA synchronous');
   }
 
   async load(subscriber: string): Promise<number> {
@@ -31,13 +33,26 @@ export class SqliteCheckpointStore implements CheckpointStore {
     return row === undefined ? 0 : (row.position as number);
   }
 
-  async save(subscriber: string, position: number): Promise<void> {
+  async save(subscriber: string, position: number, options?: CheckpointSaveOptions): Promise<void> {
     this.assertOpen();
     if (this.readOnlyFile !== null) throw new ReadOnlyStoreError(this.readOnlyFile, 'save a checkpoint');
     if (!Number.isSafeInteger(position) || position < 0) {
       throw new DomainError('invalid', `checkpoint position must be a non-negative integer, got ${position}`);
     }
-    this.upsert.run(subscriber, position, new Date().toISOString());
+    const updatedAt = new Date().toISOString();
+    // The safety level applies to a commit and cannot change inside a transaction: within one (another
+    // writer's, on this connection), the row is that transaction's, as always.
+    if (options?.withNextCommit !== true || this.db.isTransaction) {
+      this.upsert.run(subscriber, position, updatedAt);
+      return;
+    }
+    const was = Number(this.selectSynchronous.get()?.synchronous ?? 2);
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      this.upsert.run(subscriber, position, updatedAt);
+    } finally {
+      this.db.exec(`PRAGMA synchronous = ${was}`);
+    }
   }
 
   async list(): Promise<{ subscriber: string; position: number; updatedAt: string }[]> {
