@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { dossierCode, getJson, statusChanged, submitted } from '../support/events.js';
 import { eventually, runCli, startHubProcess, type HubProcess } from '../support/hub-process.js';
 import { sharedKafka } from '../support/kafka.js';
-import { produce, readTopics } from '../support/kafka-consumer.js';
+import { distinctIds, produce, readTopics } from '../support/kafka-consumer.js';
 
 /** A binary-mode Kafka record of a CloudEvent: ce_* headers, the data as the value. */
 function binary(event: Record<string, unknown>): {
@@ -66,7 +66,7 @@ describe('commune systems produce CloudEvents to the Kafka ingest topic of the h
     const dead = await readTopics(
       kafka.brokers,
       new RegExp(`^${prefix}\\.ingest\\.dlq$`),
-      (r) => new Set(r.map((x) => x.headers.ce_id)).size >= 3,
+      distinctIds(3),
       60_000,
     );
 

@@ -4,7 +4,7 @@ import { CloudEvent, Kafka as CloudEventsKafka } from 'cloudevents';
 import { dossierCode, getJson, post, statusChanged, submitted } from '../support/events.js';
 import { eventually, startHubProcess, tempDir, type HubProcess } from '../support/hub-process.js';
 import { dedicatedKafka, sharedKafka, type KafkaBroker } from '../support/kafka.js';
-import { readTopics, type ReadRecord } from '../support/kafka-consumer.js';
+import { distinctIds, readTopics, type ReadRecord } from '../support/kafka-consumer.js';
 
 /** Events for `dossiers` dossiers in provinces 51 and 79, `perDossier` events each, in order. */
 function lifecycles(dossiers: number, perDossier: number): Record<string, unknown>[][] {
@@ -154,7 +154,7 @@ describe('the relay publishes every stored event to Kafka', () => {
     const records = await readTopics(
       kafka.brokers,
       new RegExp(`^${topicPrefix}\\.events\\.province\\.`),
-      (r) => new Set(r.map((x) => x.headers.ce_id)).size >= sent.length,
+      distinctIds(sent.length),
     );
     const delivered = firstDeliveries(records);
     const missing = sent
@@ -198,7 +198,7 @@ describe('the relay publishes every stored event to Kafka', () => {
     const records = await readTopics(
       broker.brokers,
       new RegExp(`^${topicPrefix}\\.events\\.province\\.`),
-      (r) => new Set(r.map((x) => x.headers.ce_id)).size >= total,
+      distinctIds(total),
     );
     const delivered = firstDeliveries(records);
     expect(delivered).toHaveLength(total);

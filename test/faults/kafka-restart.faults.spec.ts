@@ -1,7 +1,7 @@
 import { getJson } from '../support/events.js';
 import { runFault } from '../support/fault-verdict.js';
 import { createCommuneClient, eventually, startHubProcess, type HubProcess } from '../support/hub-process.js';
-import { readTopics } from '../support/kafka-consumer.js';
+import { distinctIds, readTopics } from '../support/kafka-consumer.js';
 import { dedicatedKafka, type KafkaBroker } from '../support/kafka.js';
 import { postLifecycles, sleep } from '../support/webhook-audit.js';
 
@@ -77,7 +77,7 @@ describe('fault: the Kafka broker restarted under load', () => {
       const records = await readTopics(
         broker.brokers,
         new RegExp(`^${topicPrefix}\\.events\\.`),
-        (r) => new Set(r.map((x) => x.headers.ce_id)).size >= acknowledged.size,
+        distinctIds(acknowledged.size),
         60_000,
       );
       const first = new Map<string, (typeof records)[number]>();

@@ -90,7 +90,7 @@ describe('fault: kill -9 of the hub under load', () => {
         '10000',
       ]);
       receiver = await WebhookReceiver.start();
-      await createWebhook(hub.url, adminToken, receiver.url, 'fault-kill');
+      const webhook = await createWebhook(hub.url, adminToken, receiver.url, 'fault-kill');
 
       v.inject(
         `SIGKILL of the hub process ${KILLS} times, each at a random moment ${LOAD_MIN_MS}-${LOAD_MAX_MS} ms after it listened, under ${WRITERS} connections posting dossier lifecycles one acknowledged event at a time, a webhook subscribed`,
@@ -201,6 +201,15 @@ describe('fault: kill -9 of the hub under load', () => {
         const lag = (subs.body.subscriptions as { lagEvents: number }[]).map((s) => s.lagEvents);
         return lag.every((l) => l === 0) ? true : undefined;
       }, 60_000).catch(() => false);
+      // The subscriptions' lag is the queueing's: the deliveries themselves (the repeats after each kill
+      // included, at the webhook's rate) may still be going on. Audited once the webhook's own
+      // checkpoint (delivered through) reaches the log's head, or after 180 s.
+      const drained = await eventually(async () => {
+        const shown = await getJson(`${last.url}/v1/webhooks/${webhook.id}`, adminToken);
+        const w = shown.body.webhook as { lag: { events: number }; pending: number };
+        return w.lag.events === 0 && w.pending === 0 ? true : undefined;
+      }, 180_000).catch(() => false);
+      if (!drained) v.inject('the webhook had not delivered through the head 180 s after the last restart');
       const audit = auditDeliveries(log, receiver!.received);
       v.check(
         'the webhook got every event, each dossier in order (at least once across the kills)',
