@@ -359,10 +359,11 @@ export class SqlWebhookStore extends MigratingSqlStore {
     logCursor?: number,
   ): Promise<Set<string>> {
     await this.ready;
-    // The queueing cursor alone (no webhook to queue for): its own commit needs no fsync. A process that
-    // dies loses nothing of it; a power loss before the next synced commit on the file (the event
-    // store's, embedded) can only take it back, and the log read again finds nothing to queue (a
-    // webhook created meanwhile starts at the log's head).
+    // The queueing cursor alone (no webhook's cursor moves: none active, or each behind or full): its
+    // commit needs no fsync. A process that dies loses nothing of it; a power loss before the next
+    // synced commit on the file (the event store's, embedded) can only take it back, and the log read
+    // again queues nothing twice (each webhook's own cursor, synced, says what it has; a webhook
+    // created meanwhile starts at the log's head).
     const commit = rows.length === 0 && cursors.length === 0 ? durableWithNextCommit : inTransaction;
     return commit(this.db, async (tx) => {
       const moved = new Set<string>();
