@@ -33,24 +33,41 @@ export function seal(kid: string, key: KeyObject, value: unknown): string {
 }
 
 /**
+ * Bodies sealed before, by kid and the JSON they hold: a person sealed again with the same values under
+ * the same key reuses the body (no AES-GCM operation). The output is then the same string twice, which
+ * tells a reader of the stored events only that the person's values did not change between the two
+ * (the kid, in clear, already links them); no IV is ever used with another plaintext.
+ */
+export interface SealedBodies {
+  body(kid: string, json: string): string | undefined;
+  sealed(kid: string, json: string, body: string): void;
+}
+
+/**
  * Seals a person's fields together, in one AES-GCM operation: `values` (field → value) is encrypted as
  * one JSON object, and each field gets `lgsp:pd2:<kid>:<field>:<body>`, the same body, naming the field
  * it reads. Each sealed string opens alone (a field copied elsewhere keeps its value), and none holds
- * anything in clear.
+ * anything in clear. With `bodies`, the same values sealed under the same kid before give the same body.
  */
 export function sealPerson(
   kid: string,
   key: KeyObject,
   values: Readonly<Record<string, unknown>>,
+  bodies?: SealedBodies,
 ): Record<string, string> {
-  const body = encrypt(kid, key, JSON.stringify(values));
   const out: Record<string, string> = {};
   for (const field in values) {
     // The field ends at the next ':' when read back.
     if (field.length === 0 || field.includes(':'))
       throw new Error(`a personal field cannot be named ${JSON.stringify(field)}`);
-    out[field] = `${PERSON_PREFIX}${kid}:${field}:${body}`;
   }
+  const json = JSON.stringify(values);
+  let body = bodies?.body(kid, json);
+  if (body === undefined) {
+    body = encrypt(kid, key, json);
+    bodies?.sealed(kid, json, body);
+  }
+  for (const field in values) out[field] = `${PERSON_PREFIX}${kid}:${field}:${body}`;
   return out;
 }
 

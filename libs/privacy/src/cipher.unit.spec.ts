@@ -94,6 +94,33 @@ describe("sealPerson (a person's fields in one AES-256-GCM operation)", () => {
     expect(sealPerson('kid-1', k, person).fullName).not.toBe(sealPerson('kid-1', k, person).fullName);
   });
 
+  it('reuses a body sealed before for the same values under the same kid, and only then', () => {
+    const k = key();
+    const bodies = new Map<string, string>();
+    const cache = {
+      body: (kid: string, json: string) => bodies.get(`${kid} ${json}`),
+      sealed: (kid: string, json: string, body: string) => void bodies.set(`${kid} ${json}`, body),
+    };
+    const first = sealPerson('kid-1', k, person, cache);
+    expect(bodies.size).toBe(1);
+    expect(sealPerson('kid-1', k, person, cache)).toEqual(first);
+    expect(open(first.idNumber!, k)).toBe('051190001234');
+    // Another value, another kid, or the fields in another order: a new operation, a new body.
+    const moved = sealPerson('kid-1', k, { ...person, phone: '0987654321' }, cache);
+    const other = sealPerson('kid-2', k, person, cache);
+    const reordered = sealPerson(
+      'kid-1',
+      k,
+      { phone: person.phone, fullName: person.fullName, idNumber: person.idNumber },
+      cache,
+    );
+    const bodyOf = (sealed: Record<string, string>) => sealedParts(sealed.fullName!)!.body;
+    expect(new Set([first, moved, other, reordered].map(bodyOf)).size).toBe(4);
+    expect(bodies.size).toBe(4);
+    expect(open(moved.phone!, k)).toBe('0987654321');
+    expect(open(other.fullName!, k)).toBe(person.fullName);
+  });
+
   it('refuses an altered body, another kid, another key, and a field the person does not hold', () => {
     const k = key();
     const s = sealPerson('kid-1', k, person).fullName!;

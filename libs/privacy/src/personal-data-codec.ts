@@ -1,4 +1,4 @@
-import { openBody, sealPerson, sealedKid, sealedParts, valueOfBody } from './cipher.js';
+import { openBody, sealPerson, sealedKid, sealedParts, valueOfBody, type SealedBodies } from './cipher.js';
 import { ERASED, isSealed } from './model.js';
 import { isObject, personsIn } from './personal-fields.js';
 import type { SealingOptions, SubjectKeyProvider } from './subject-keys.js';
@@ -77,7 +77,8 @@ export class PersonalDataCodec {
           values[field] = value;
           if (typeof value === 'object' && value !== null) scalars = false;
         }
-        const sealed = sealPerson(kid, key, values);
+        // Persons of scalars only: the same values sealed again under the same kid reuse their body.
+        const sealed = sealPerson(kid, key, values, scalars ? this.opened : undefined);
         let body: string | undefined;
         for (const field in sealed) {
           holder[field] = sealed[field];
@@ -256,16 +257,17 @@ function keepable(value: unknown): boolean {
 
 /**
  * What sealed bodies hold, by kid and body: a value sealed alone (`pd1`), or a person's fields (`pd2`, a
- * frozen object whose values the readers get one by one). Only scalars are kept, and persons whose
- * fields are all scalars (an object handed to two readers could be changed by one under the other).
+ * frozen object whose values the readers get one by one); and the other way, the body that sealed a
+ * person's JSON under a kid (see {@link SealedBodies}). Only scalars are kept, and persons whose fields are
+ * all scalars (an object handed to two readers could be changed by one under the other).
  * In two generations, as in the event store's `GenerationCache`: past half of `max` bodies the current
  * generation becomes the previous one, and the previous one is dropped (the cache bridges the moment
- * between a seal and the subscribers' reads; small maps cost less to fill and to collect).
+ * between a seal and the subscribers' reads; small maps cost less to fill and to collect). A kid whose
+ * key is found destroyed is forgotten in both directions.
  */
-class OpenedValues {
-  private current = new Map<string, Map<string, unknown>>();
-  private previous = new Map<string, Map<string, unknown>>();
-  private size = 0;
+class OpenedValues implements SealedBodies {
+  private current = new Generation();
+  private previous = new Generation();
   private readonly generation: number;
 
   constructor(max: number) {
@@ -273,27 +275,55 @@ class OpenedValues {
   }
 
   get(kid: string, body: string): unknown {
-    const v = this.current.get(kid)?.get(body) ?? this.previous.get(kid)?.get(body);
+    const v = this.current.opened.get(kid)?.get(body) ?? this.previous.opened.get(kid)?.get(body);
     return v === undefined ? MISSING : v;
   }
 
   set(kid: string, body: string, value: unknown): void {
     if (this.generation === 0 || !keepable(value)) return;
-    if (this.size >= this.generation) {
-      this.previous = this.current;
-      this.current = new Map();
-      this.size = 0;
-    }
-    let values = this.current.get(kid);
-    if (values === undefined) this.current.set(kid, (values = new Map()));
-    values.set(body, value);
-    this.size++;
+    this.next().add(this.current.opened, kid, body, value);
+  }
+
+  body(kid: string, json: string): string | undefined {
+    return this.current.sealed.get(kid)?.get(json) ?? this.previous.sealed.get(kid)?.get(json);
+  }
+
+  sealed(kid: string, json: string, body: string): void {
+    if (this.generation === 0) return;
+    this.next().add(this.current.sealed, kid, json, body);
   }
 
   forget(kid: string): void {
-    const values = this.current.get(kid);
-    if (values !== undefined) this.size -= values.size;
-    this.current.delete(kid);
-    this.previous.delete(kid);
+    this.current.forget(kid);
+    this.previous.forget(kid);
+  }
+
+  /** The current generation, a new one when it is full. */
+  private next(): Generation {
+    if (this.current.size >= this.generation) {
+      this.previous = this.current;
+      this.current = new Generation();
+    }
+    return this.current;
+  }
+}
+
+/** One generation of {@link OpenedValues}: opened values by kid and body, bodies by kid and JSON. */
+class Generation {
+  readonly opened = new Map<string, Map<string, unknown>>();
+  readonly sealed = new Map<string, Map<string, string>>();
+  size = 0;
+
+  add<V>(maps: Map<string, Map<string, V>>, kid: string, k: string, v: V): void {
+    let values = maps.get(kid);
+    if (values === undefined) maps.set(kid, (values = new Map()));
+    if (!values.has(k)) this.size++;
+    values.set(k, v);
+  }
+
+  forget(kid: string): void {
+    this.size -= (this.opened.get(kid)?.size ?? 0) + (this.sealed.get(kid)?.size ?? 0);
+    this.opened.delete(kid);
+    this.sealed.delete(kid);
   }
 }

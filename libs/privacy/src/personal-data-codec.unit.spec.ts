@@ -164,6 +164,34 @@ describe('PersonalDataCodec', () => {
     expect(await keys.state(ref)).toMatchObject({ keys: 2, destroyed: 1 });
   });
 
+  it('seals a person whose values did not change to the same strings; a change or a new key seals anew', async () => {
+    const [a, b] = await codec.seal([
+      { type: SUBMITTED, stream: STREAM, data: birth() },
+      { type: SUBMITTED, stream: 'dossier-second', data: birth() },
+    ]);
+    const first = (a!.data as ReturnType<typeof birth>).applicant;
+    expect((b!.data as ReturnType<typeof birth>).applicant).toEqual(first);
+    const [c] = await codec.seal([{ type: SUBMITTED, stream: 'dossier-third', data: birth() }]);
+    expect((c!.data as ReturnType<typeof birth>).applicant).toEqual(first);
+    // The mother is the applicant's subject with other fields: her own body.
+    const mother = (a!.data as ReturnType<typeof birth>).civilRegistration.mother;
+    expect(sealedKid(mother.idNumber)).toBe(sealedKid(first.idNumber));
+    expect(sealedParts(mother.idNumber)!.body).not.toBe(sealedParts(first.idNumber)!.body);
+    const moved = birth();
+    moved.applicant.email = 'hoa.nguyen@example.vn';
+    const [d] = await codec.seal([{ type: SUBMITTED, stream: 'dossier-fourth', data: moved }]);
+    const changed = (d!.data as ReturnType<typeof birth>).applicant;
+    expect(sealedParts(changed.fullName)!.body).not.toBe(sealedParts(first.fullName)!.body);
+    // What was sealed once or reused opens in a codec that sealed nothing.
+    const fresh = new PersonalDataCodec(keys);
+    expect(await fresh.revealOne([first, changed])).toEqual([birth().applicant, moved.applicant]);
+    await keys.destroy(keys.ref('051190001234'));
+    const [e] = await codec.seal([{ type: SUBMITTED, stream: 'dossier-fifth', data: birth() }]);
+    const after = (e!.data as ReturnType<typeof birth>).applicant;
+    expect(sealedKid(after.idNumber)).not.toBe(sealedKid(first.idNumber));
+    expect(await codec.revealOne([first.idNumber, after.idNumber])).toEqual([ERASED, '051190001234']);
+  });
+
   it('seals a person in one operation (pd2), and opens it alone, in another codec, and beside pd1 values', async () => {
     const [event] = await codec.seal([{ type: SUBMITTED, stream: STREAM, data: birth() }]);
     const sealed = event!.data as ReturnType<typeof birth>;

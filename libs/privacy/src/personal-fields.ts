@@ -174,6 +174,11 @@ function holders(
   data: Record<string, unknown>,
   path: readonly string[],
 ): { path: string[]; holder: Record<string, unknown> }[] {
+  if (!path.includes(EACH)) {
+    // No list on the way (most specs): at most one holder, walked without the lists below.
+    const holder = objectAt(data, path);
+    return holder === undefined ? [] : [{ path: [...path], holder }];
+  }
   let found: { path: string[]; node: unknown }[] = [{ path: [], node: data }];
   for (const key of path) {
     const next: { path: string[]; node: unknown }[] = [];

@@ -392,6 +392,39 @@ describe('Subscriptions', () => {
     ]);
   });
 
+  it("lets a subscriber read another layer of the same log (its own store), the others the manager's", async () => {
+    const store = openStore();
+    await appendMany(store, 30);
+    // A layer over the log that changes what it reads (as the store opening personal data does).
+    const opened: SqliteEventStore = Object.assign(Object.create(store) as SqliteEventStore, {
+      readAll: async (options?: Parameters<SqliteEventStore['readAll']>[0]) =>
+        (await store.readAll(options)).map((e) => ({ ...e, data: { opened: true } })),
+    });
+    const seen = new Map<string, unknown[]>();
+    const reader = (name: string): Subscriber => ({
+      name,
+      async handle(events) {
+        seen.set(name, [...(seen.get(name) ?? []), ...events.map((e) => e.data)]);
+      },
+    });
+    const subscriptions = manager(opened);
+    subscriptions.register(reader('test.layered'));
+    subscriptions.register(reader('test.as-stored'), { store });
+    await subscriptions.start();
+    await eventually(
+      () => seen.get('test.layered')?.length === 30 && seen.get('test.as-stored')?.length === 30,
+    );
+    expect(seen.get('test.layered')).toEqual(Array.from({ length: 30 }, () => ({ opened: true })));
+    expect(seen.get('test.as-stored')).toEqual(range(1, 30).map((_, i) => ({ n: seq - 29 + i })));
+    // Both keep their checkpoints in the one log's store, and report lag from it.
+    await eventually(async () => (await subscriptions.lag()).every((l) => l.checkpoint === 30));
+    expect(await store.checkpoints.load('test.as-stored')).toBe(30);
+    expect((await subscriptions.lag()).map((l) => [l.name, l.checkpoint])).toEqual([
+      ['test.layered', 30],
+      ['test.as-stored', 30],
+    ]);
+  });
+
   it('refuses two subscribers with one name', () => {
     const store = openStore();
     const subscriptions = manager(store);

@@ -11,6 +11,16 @@ export interface SubscriptionsOptions extends SubscriptionRunnerOptions {
   store: EventStore;
 }
 
+/** Options of {@link Subscriptions.register}. */
+export interface RegisterOptions {
+  /**
+   * The store this subscriber reads, when not the manager's: the same log seen through another layer
+   * (a subscriber that needs only what is stored, positions and hashes, reads the store below one that
+   * opens personal data, and opens nothing). Its checkpoint is kept in that store's `checkpoints`.
+   */
+  store?: EventStore;
+}
+
 /** The in-process subscribers of one store: one {@link SubscriptionRunner} each, started and stopped together. */
 export class Subscriptions {
   private readonly runners = new Map<string, SubscriptionRunner>();
@@ -22,10 +32,10 @@ export class Subscriptions {
    * Adds a subscriber; it starts at once when the manager is already started.
    * @throws TypeError when another subscriber has the same name (they would share a checkpoint).
    */
-  register(subscriber: Subscriber): SubscriptionRunner {
+  register(subscriber: Subscriber, options: RegisterOptions = {}): SubscriptionRunner {
     if (this.runners.has(subscriber.name))
       throw new TypeError(`subscriber ${subscriber.name} is already registered`);
-    const runner = new SubscriptionRunner(this.options.store, subscriber, this.options);
+    const runner = new SubscriptionRunner(options.store ?? this.options.store, subscriber, this.options);
     this.runners.set(subscriber.name, runner);
     if (this.started) runner.start();
     return runner;

@@ -35,6 +35,7 @@ export interface CheckpointPartsOptions {
   config: HubConfig;
   logger: Logger;
   database: SqlDatabase;
+  /** The log as stored (sealed personal data unopened): the signer reads it, beside `subscriptions`' own. */
   events: EventStore;
   subscriptions: Subscriptions;
   /** With PostgreSQL replicas the time rule signs only where the subscriber's lease is held. */
@@ -70,7 +71,9 @@ export async function checkpointParts(options: CheckpointPartsOptions): Promise<
     },
     'checkpoint signing key ready',
   );
-  const runner = options.subscriptions.register(subscriber);
+  // It signs positions and chain hashes: it reads the events as stored (`events`), so that a store
+  // opening personal data opens nothing for it.
+  const runner = options.subscriptions.register(subscriber, { store: options.events });
   return {
     reader: {
       key: () => subscriber.key(),
