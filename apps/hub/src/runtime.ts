@@ -232,6 +232,9 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
         subscriptions: subscriptionsOf('webhooks'),
         leased: lease !== undefined,
         ...(copies ? { copies } : {}),
+        ...(privacy
+          ? { stored: { events: sealed, open: (events) => privacy.codec.revealEventsLazily(events) } }
+          : {}),
       })
     : undefined;
   const checkpoints = await checkpointParts({

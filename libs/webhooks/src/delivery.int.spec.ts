@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { AdminUnits, eventSchemaId, exampleEvent } from '#lgsp/contracts';
 import { SqlParkingStore } from '#lgsp/connectors';
-import { ANY_VERSION, type EventToAppend } from '#lgsp/event-store';
+import { ANY_VERSION, type EventToAppend, type StoredEvent } from '#lgsp/event-store';
 import { SqliteEventStore } from '#lgsp/event-store/sqlite';
 import { STATUS_CHANGED, SUBMITTED, statusChange } from '#lgsp/event-store/testing';
 import { silentLogger, type Logger } from '#lgsp/observability';
@@ -157,8 +157,25 @@ async function hub(
   serviceSettings: Partial<WebhookServiceSettings> = {},
   clock?: { now(): number },
   observer?: WebhookObserver,
+  /**
+   * As with privacy on: the log stores `secret: 'sealed:<v>'`; the delivery's subscriber reads it as
+   * stored and opens the pages it takes (`opened` counts them), everything else reads it opened.
+   */
+  layered?: { opened: number[] },
 ) {
-  const events = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  const stored = SqliteEventStore.open({ file: join(dir, 'events.db') });
+  const openData = (e: StoredEvent): StoredEvent => {
+    const data = e.data as { secret?: unknown };
+    return typeof data.secret === 'string' && data.secret.startsWith('sealed:')
+      ? { ...e, data: { ...data, secret: data.secret.slice('sealed:'.length) } }
+      : e;
+  };
+  const events: SqliteEventStore = layered
+    ? Object.assign(Object.create(stored) as SqliteEventStore, {
+        readAll: async (o?: Parameters<SqliteEventStore['readAll']>[0]) =>
+          (await stored.readAll(o)).map(openData),
+      })
+    : stored;
   const db = SqliteDatabase.open(':memory:');
   const store = await SqlWebhookStore.open(db);
   const parking = await SqlParkingStore.open(db);
@@ -174,13 +191,21 @@ async function hub(
       settings: { retryDelaysMs: [50, 100, 200], pollMs: 50, jitter: 0, ...settings },
       ...(clock ? { clock } : {}),
       ...(observer ? { observer } : {}),
+      ...(layered
+        ? {
+            open: async (page: readonly StoredEvent[]) => {
+              layered.opened.push(page.length);
+              return page.map(openData);
+            },
+          }
+        : {}),
     });
     const subscriptions = new Subscriptions({
       store: events,
       pollIntervalMs: 50,
       retry: { initialDelayMs: 5, maxDelayMs: 20 },
     });
-    subscriptions.register(delivery);
+    subscriptions.register(delivery, layered ? { store: stored } : {});
     await subscriptions.start();
     delivery.start();
     return {
@@ -207,7 +232,7 @@ async function hub(
   });
   cleanups.unshift(async () => {
     await running?.stop();
-    events.close();
+    stored.close();
     await db.close();
   });
 
@@ -756,6 +781,35 @@ describe('WebhookDelivery', () => {
     expect(await h.store.attempts(webhook.id, { limit: 10 })).toEqual([]);
     expect(await h.store.outstanding(webhook.id)).toEqual([]);
     expect(r.received).toEqual([]);
+  });
+
+  it('reading the log as stored, opens only the pages a webhook takes, and delivers them opened', async () => {
+    const opened: number[] = [];
+    const h = await hub({}, {}, undefined, undefined, { opened });
+    const secret = (v: string) => ({ data: { dossierCode: 'A', secret: `sealed:${v}` } });
+    // No webhook: the pages pass by unopened.
+    const before = await h.append('A', secret('before'));
+    await eventually(async () => (await h.store.loadCursor()) === before);
+    expect(opened).toEqual([]);
+    const r = await receiver();
+    const { webhook } = await h.service.create(admin, { url: r.url });
+    const a = await h.append('A', secret('one'));
+    const b = await h.append('B', { data: { dossierCode: 'B', secret: 'sealed:two' } });
+    await eventually(() => r.received.length === 2);
+    expect(opened.length).toBeGreaterThan(0);
+    expect(
+      r.received.map((x) => [x.event['lgspposition'], (x.event['data'] as { secret: string }).secret]),
+    ).toEqual(
+      expect.arrayContaining([
+        [a, 'one'],
+        [b, 'two'],
+      ]),
+    );
+    // A redelivery reads its events again, opened (none was kept sealed).
+    await eventually(async () => (await h.service.get(admin, webhook.id)).checkpoint === b);
+    await h.service.redeliver(admin, webhook.id, a);
+    await eventually(() => r.received.length === 4);
+    for (const x of r.received) expect(JSON.stringify(x.event)).not.toContain('sealed:');
   });
 
   it('sends a filtered webhook only matching events, and a province’s webhook only its province’s', async () => {

@@ -71,6 +71,13 @@ export interface WebhookDeliveryOptions {
   audit?: AuditLog;
   clock?: Pick<Clock, 'now'>;
   random?: () => number;
+  /**
+   * Opens the pages `handle` is given, when the runner reads the log as stored (personal data sealed,
+   * see `Subscriptions.register`'s `store`): called only for a page some webhook takes, so that a hub
+   * without webhooks opens nothing; the events read here (`events`) are expected opened already.
+   * Absent: pages are queued as they come.
+   */
+  open?: (events: readonly StoredEvent[]) => Promise<StoredEvent[]>;
 }
 
 /** The CloudEvents structured-mode media type every delivery is sent as. */
@@ -214,26 +221,32 @@ export class WebhookDelivery implements Subscriber {
   }
 
   /** Queues a page of the log for every webhook it concerns (the subscriber's batch). */
-  async handle(events: readonly StoredEvent[], page: Page): Promise<void> {
+  async handle(page: readonly StoredEvent[], { checkpoint }: Page): Promise<void> {
     await this.exclusive(async () => {
       await this.ensureLoaded();
       const from = this.logCursor;
       const rows: Row[] = [];
       const cursors: { id: string; from: number; to: number }[] = [];
-      for (const ep of this.endpoints.values()) {
+      const taking = [...this.endpoints.values()].filter(
+        ({ record: w, queued }) =>
+          w.state === 'active' && w.cursor >= from && queued < this.settings.maxQueued,
+      );
+      const { open } = this.options;
+      // A page no webhook takes is not opened, nor kept (a delivery reads its event again, opened).
+      const events = open !== undefined && taking.length > 0 ? await open(page) : page;
+      for (const ep of taking) {
         const w = ep.record;
-        if (w.state !== 'active' || w.cursor < from || ep.queued >= this.settings.maxQueued) continue;
         for (const e of events)
           if (e.position > w.cursor && matchesFilter(w, e)) rows.push(this.newRow(w, e));
-        cursors.push({ id: w.id, from: w.cursor, to: Math.max(w.cursor, page.checkpoint) });
+        cursors.push({ id: w.id, from: w.cursor, to: Math.max(w.cursor, checkpoint) });
       }
       // Only the cursors are written: the rows stay in memory (see Row.persisted).
-      const moved = await this.options.store.enqueue([], cursors, page.checkpoint);
-      this.logCursor = page.checkpoint;
+      const moved = await this.options.store.enqueue([], cursors, checkpoint);
+      this.logCursor = checkpoint;
       // A person's key was destroyed (person.erased follows it in each of their dossiers): what this
       // process holds of the dossier was read while the key existed, so later tries read it again.
       for (const e of events) if (e.type === PERSON_ERASED) this.forgetStream(e.stream);
-      for (const e of events) this.remember(e);
+      if (open === undefined || events !== page) for (const e of events) this.remember(e);
       this.accept(rows, cursors, moved);
     });
     if (!this.stopped) this.requestSync();

@@ -1,6 +1,6 @@
 import type { ParkingStore } from '#lgsp/connectors';
 import type { AdminUnits } from '#lgsp/contracts';
-import type { EventStore } from '#lgsp/event-store';
+import type { EventStore, StoredEvent } from '#lgsp/event-store';
 import type { HubConfig } from '#lgsp/hub-config';
 import type { HubMetrics, RootLogger as Logger } from '#lgsp/observability';
 import type { WorkingCopies } from '#lgsp/privacy';
@@ -42,6 +42,11 @@ export interface WebhookPartsOptions {
   leased: boolean;
   /** When privacy is on: receivers' answers in the attempts log are stored sealed, as working copies. */
   copies?: WorkingCopies;
+  /**
+   * When privacy is on: the log as stored, which the delivery's subscriber reads, and how it opens the
+   * pages a webhook takes (`events` opens everything it reads).
+   */
+  stored?: { events: EventStore; open: (events: readonly StoredEvent[]) => Promise<StoredEvent[]> };
 }
 
 /** Receivers' answers sealed as working copies of the delivered event's dossier. */
@@ -84,6 +89,7 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
     },
     logger: log,
     audit: options.audit,
+    ...(options.stored ? { open: options.stored.open } : {}),
     observer: {
       attempted: (id, outcome, seconds) => metrics.webhookAttempt(id, outcome, seconds),
       disabled: (_id, reason) => metrics.webhookDisabled(reason),
@@ -91,7 +97,11 @@ export async function webhookParts(options: WebhookPartsOptions): Promise<Webhoo
       unreadable: (_id, event) => metrics.eventUnreadable('webhooks', event.type),
     },
   });
-  const runner = options.subscriptions.register(delivery);
+  // With privacy on it reads the log as stored, and opens only the pages a webhook takes.
+  const runner = options.subscriptions.register(
+    delivery,
+    options.stored ? { store: options.stored.events } : {},
+  );
   const changed = () => delivery.poke();
   const service = new WebhookService({
     store,
