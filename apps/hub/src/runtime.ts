@@ -140,6 +140,8 @@ export async function createRuntime(config: HubConfig, logger: Logger): Promise<
   const ingest = new IngestService(store, new EventValidator({ adminUnits: units }), {
     observer,
     units,
+    // Ownership folds types and codes: it reads the log as stored, opening no personal data.
+    ownersFrom: sealed,
     codeCheck: mode === 'off' ? undefined : new PortalCodeCheck(mode, rules),
   });
 

@@ -57,6 +57,11 @@ export interface IngestServiceOptions {
   units?: CommuneDirectory;
   /** Streams whose owner is cached. @defaultValue 100000 */
   ownerCacheSize?: number;
+  /**
+   * Where ownership reads a stream it does not know: it folds types and codes only, so the log as stored
+   * serves (with privacy on, nothing is opened for it). @defaultValue the store appended to
+   */
+  ownersFrom?: Pick<EventStore, 'readStream'>;
   /** The optional early check of dossier and agency codes against the portal's forms. @defaultValue off */
   codeCheck?: PortalCodeCheck;
 }
@@ -104,7 +109,7 @@ export class IngestService {
     this.observer = options.observer;
     this.units = options.units ?? NO_UNITS;
     this.codeCheck = options.codeCheck;
-    this.owners = new StreamOwners(store, options.ownerCacheSize);
+    this.owners = new StreamOwners(options.ownersFrom ?? store, options.ownerCacheSize);
   }
 
   /**

@@ -278,6 +278,33 @@ describe('IngestService: a dossier stream belongs to the commune of its first ev
     expect(store.rows).toHaveLength(rows);
   });
 
+  it('reads a stream it does not know from `ownersFrom` (the log as stored), not from the store it appends to', async () => {
+    const stored = new RecordingStore();
+    const service = new IngestService(stored as unknown as EventStore, new EventValidator(), { units });
+    const code = dossierCode();
+    await service.ingest(binhSon, [eventOf('vn.gov.lgsp.dossier.submitted.v1', BINH_SON, code)], true);
+    const read: string[] = [];
+    const opening = {
+      ...stored,
+      readStream: () => Promise.reject(new Error('ownership opened the stream')),
+    };
+    const asStored = {
+      readStream: (stream: string, options?: ReadStreamOptions) => {
+        read.push(stream);
+        return stored.readStream(stream, options);
+      },
+    };
+    const fresh = new IngestService(opening as unknown as EventStore, new EventValidator(), {
+      units,
+      ownersFrom: asStored,
+    });
+    expect(await fresh.owners.refresh(`dossier-${code}`)).toMatchObject({
+      version: 1,
+      owner: { communeCode: BINH_SON.communeCode },
+    });
+    expect(read).toEqual([`dossier-${code}`]);
+  });
+
   it('answers a foreign stream with 403, never with a 409 naming its version, whatever expectedversion says', async () => {
     const { service, refusal } = owned();
     const code = dossierCode();
