@@ -21,6 +21,17 @@ export interface SqlExecutor {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
 }
 
+/** Options of {@link SqlDatabase.transaction}. */
+export interface TransactionOptions {
+  /**
+   * SQLite: commit without an fsync of its own (`synchronous = NORMAL` for that commit, the connection's
+   * level restored after). The transaction is durable with the next commit on the file that syncs the
+   * write-ahead log, and a crash of the process loses nothing. PostgreSQL: an ordinary transaction.
+   * See `durableWithNextCommit`.
+   */
+  withNextCommit?: boolean;
+}
+
 /** One database: a SQLite file (or memory) or one PostgreSQL schema. */
 export interface SqlDatabase extends SqlExecutor {
   /**
@@ -29,7 +40,7 @@ export interface SqlDatabase extends SqlExecutor {
    * the connection is the caller's thread: `fn` must await nothing but `tx`, so the transaction ends
    * before any other callback (the event store's group commit) runs on the connection.
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Brings `component`'s tables up to the last of `migrations` under a lock (SQLite's write lock, a
    * PostgreSQL advisory lock), recording the version in `schema_version`. Returns the version in place.

@@ -1,6 +1,10 @@
+import { jest } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StoreUnavailableError, type SqlDatabase, type SqlMigration } from '#lgsp/storage';
 import { PostgresDatabase } from '#lgsp/storage/postgres';
-import { SqliteDatabase } from '#lgsp/storage/sqlite';
+import { SqliteDatabase, withUnsyncedCommits } from '#lgsp/storage/sqlite';
 import { BACKENDS, postgresSchema, type BackendData } from '#lgsp/storage/testing';
 
 const MIGRATIONS: SqlMigration[] = [
@@ -47,6 +51,25 @@ describe.each(BACKENDS)('SqlDatabase on $name', (backend) => {
     expect(rows.map((r) => r.body)).toEqual(['kept']);
   });
 
+  it('commits a transaction withNextCommit, and rolls back one that throws, on either dialect', async () => {
+    await db.transaction((tx) => tx.run('INSERT INTO notes (id, body) VALUES ($1, $2)', [1, 'kept']), {
+      withNextCommit: true,
+    });
+    await expect(
+      db.transaction(
+        async (tx) => {
+          await tx.run('INSERT INTO notes (id, body) VALUES ($1, $2)', [2, 'lost']);
+          throw new Error('no');
+        },
+        { withNextCommit: true },
+      ),
+    ).rejects.toThrow('no');
+    const other = await data.connect();
+    expect(
+      (await other.query<{ body: string }>('SELECT body FROM notes ORDER BY id')).map((r) => r.body),
+    ).toEqual(['kept']);
+  });
+
   it('runs concurrent transactions one after the other', async () => {
     await db.run('INSERT INTO notes (id, body) VALUES (1, $1)', ['0']);
     const bump = () =>
@@ -72,6 +95,66 @@ describe.each(BACKENDS)('SqlDatabase on $name', (backend) => {
 describe('SqliteDatabase', () => {
   it('reports a file it cannot open as StoreUnavailableError', () => {
     expect(() => SqliteDatabase.open('/nonexistent-dir/x/data.db')).toThrow(StoreUnavailableError);
+  });
+
+  it('commits withNextCommit at synchronous NORMAL in five statements, the level restored also after a failure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lgsp-storage-'));
+    try {
+      const db = SqliteDatabase.open(join(dir, 'data.db'));
+      await db.migrate('test.notes', MIGRATIONS);
+      const level = () => db.connection.prepare('PRAGMA synchronous').get()?.synchronous;
+      const executed: string[] = [];
+      const exec = db.connection.exec.bind(db.connection);
+      jest.spyOn(db.connection, 'exec').mockImplementation((sql: string) => {
+        executed.push(sql);
+        exec(sql);
+      });
+      let inside: unknown;
+      await db.transaction(
+        async (tx) => {
+          inside = level();
+          await tx.run('INSERT INTO notes (id, body) VALUES (1, $1)', ['kept']);
+        },
+        { withNextCommit: true },
+      );
+      expect(inside).toBe(1); // NORMAL
+      expect(executed).toEqual([
+        'PRAGMA synchronous = NORMAL',
+        'BEGIN IMMEDIATE',
+        'COMMIT',
+        'PRAGMA synchronous = 2',
+      ]);
+      expect(level()).toBe(2);
+      await expect(
+        db.transaction(() => Promise.reject(new Error('no')), { withNextCommit: true }),
+      ).rejects.toThrow('no');
+      expect(level()).toBe(2);
+      expect(db.connection.isTransaction).toBe(false);
+      // An ordinary transaction does not touch the level.
+      executed.length = 0;
+      await db.transaction((tx) => tx.run('UPDATE notes SET body = $1', ['again']));
+      expect(executed).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+      await db.close();
+      const again = SqliteDatabase.open(join(dir, 'data.db'));
+      expect(await again.query('SELECT body FROM notes')).toEqual([{ body: 'again' }]);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('withUnsyncedCommits: an autocommit at NORMAL, the level restored when it throws', () => {
+    const db = SqliteDatabase.open(':memory:');
+    const level = () => db.connection.prepare('PRAGMA synchronous').get()?.synchronous;
+    expect(withUnsyncedCommits(db.connection, () => level())).toBe(1);
+    expect(level()).toBe(2);
+    expect(() =>
+      withUnsyncedCommits(db.connection, () => {
+        throw new Error('no');
+      }),
+    ).toThrow('no');
+    expect(level()).toBe(2);
+    void db.close();
   });
 });
 

@@ -41,30 +41,5 @@ export class TurnBatch<I, R> {
  * commit, made after them, vouches for. On PostgreSQL an ordinary transaction.
  */
 export function durableWithNextCommit<T>(db: SqlDatabase, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-  return db.transaction((tx) => (tx.dialect === 'sqlite' ? unsynced(tx, () => fn(tx)) : fn(tx)));
-}
-
-/**
- * Runs `fn` in a SQLite transaction of its own committed without an fsync, inside the one `transaction`
- * began: that one is committed empty first and begun again after, since the safety level cannot change
- * inside a transaction. All of it runs before anything else can use the connection.
- */
-async function unsynced<T>(tx: SqlExecutor, fn: () => Promise<T>): Promise<T> {
-  const [was] = await tx.query<{ synchronous: number }>('PRAGMA synchronous');
-  await tx.run('COMMIT');
-  await tx.run('PRAGMA synchronous = NORMAL');
-  try {
-    await tx.run('BEGIN IMMEDIATE');
-    try {
-      const result = await fn();
-      await tx.run('COMMIT');
-      return result;
-    } catch (err) {
-      await tx.run('ROLLBACK');
-      throw err;
-    }
-  } finally {
-    await tx.run(`PRAGMA synchronous = ${Number(was?.synchronous ?? 2)}`);
-    await tx.run('BEGIN IMMEDIATE');
-  }
+  return db.transaction(fn, { withNextCommit: true });
 }

@@ -607,16 +607,16 @@ describe('SqlWebhookStore on SQLite, the queueing cursor alone', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A store on its own file, and the statements its connection prepares from now on. */
+  /** A store on its own file, and the statements its connection executes (not prepared) from now on. */
   async function watched(): Promise<{ db: SqliteDatabase; store: SqlWebhookStore; prepared: string[] }> {
     const db = SqliteDatabase.open(join(dir, `${Math.random().toString(36).slice(2)}.db`));
     const store = await SqlWebhookStore.open(db);
     await store.create(webhook(ID_A));
     const prepared: string[] = [];
-    const prepare = db.connection.prepare.bind(db.connection);
-    jest.spyOn(db.connection, 'prepare').mockImplementation((sql: string) => {
+    const exec = db.connection.exec.bind(db.connection);
+    jest.spyOn(db.connection, 'exec').mockImplementation((sql: string) => {
       prepared.push(sql);
-      return prepare(sql);
+      exec(sql);
     });
     return { db, store, prepared };
   }

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { DomainError } from '#lgsp/contracts';
+import { withUnsyncedCommits } from '#lgsp/storage/sqlite';
 import { ReadOnlyStoreError } from '../errors.js';
 import type { CheckpointSaveOptions, CheckpointStore } from '../port.js';
 
@@ -8,7 +9,6 @@ export class SqliteCheckpointStore implements CheckpointStore {
   private readonly selectOne: StatementSync;
   private readonly upsert: StatementSync;
   private readonly selectAll: StatementSync;
-  private readonly selectSynchronous: StatementSync;
 
   constructor(
     private readonly db: DatabaseSync,
@@ -24,7 +24,6 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.selectAll = db.prepare(
       'SELECT subscriber, position, updated_at FROM checkpoints ORDER BY subscriber',
     );
-    this.selectSynchronous = db.prepare('PRAGMA synchronous');
   }
 
   async load(subscriber: string): Promise<number> {
@@ -46,13 +45,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
       this.upsert.run(subscriber, position, updatedAt);
       return;
     }
-    const was = Number(this.selectSynchronous.get()?.synchronous ?? 2);
-    this.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      this.upsert.run(subscriber, position, updatedAt);
-    } finally {
-      this.db.exec(`PRAGMA synchronous = ${was}`);
-    }
+    withUnsyncedCommits(this.db, () => this.upsert.run(subscriber, position, updatedAt));
   }
 
   async list(): Promise<{ subscriber: string; position: number; updatedAt: string }[]> {

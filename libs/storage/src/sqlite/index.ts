@@ -9,7 +9,36 @@ import {
   type SqlDatabase,
   type SqlExecutor,
   type SqlMigration,
+  type TransactionOptions,
 } from '#lgsp/storage';
+
+const readLevel = new WeakMap<DatabaseSync, StatementSync>();
+
+/** Sets `synchronous = NORMAL` on `db` (outside a transaction) and returns the level it had. */
+function unsync(db: DatabaseSync): number {
+  let statement = readLevel.get(db);
+  if (statement === undefined) readLevel.set(db, (statement = db.prepare('PRAGMA synchronous')));
+  const was = Number(statement.get()?.synchronous ?? 2);
+  db.exec('PRAGMA synchronous = NORMAL');
+  return was;
+}
+
+/**
+ * Runs `fn` with the commits it makes on `db` (an autocommit statement, or a transaction it begins and
+ * ends) made without an fsync: `synchronous = NORMAL`, the connection's level restored after, also
+ * when `fn` throws. Such a commit is durable with the next commit on the file that syncs the
+ * write-ahead log (an fsync of the log covers every frame before it); a crash of the process loses
+ * nothing. The level cannot change inside a transaction: call it outside one. (The asynchronous form
+ * is `SqliteDatabase.transaction` with `withNextCommit`.)
+ */
+export function withUnsyncedCommits<T>(db: DatabaseSync, fn: () => T): T {
+  const was = unsync(db);
+  try {
+    return fn();
+  } finally {
+    db.exec(`PRAGMA synchronous = ${was}`);
+  }
+}
 
 /** Options of {@link SqliteDatabase.open}. */
 export interface SqliteOpenOptions {
@@ -153,17 +182,24 @@ export class SqliteDatabase implements SqlDatabase {
     return this.turns.take(() => this.executor.run(sql, params));
   }
 
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.turns.take(async () => {
       const db = this.connection;
-      db.exec('BEGIN IMMEDIATE');
+      // See withUnsyncedCommits; the level is restored once the transaction has ended (`fn` awaits
+      // nothing but this connection, so nothing else commits on it meanwhile).
+      const was = options?.withNextCommit === true ? unsync(db) : undefined;
       try {
-        const result = await fn(this.executor);
-        db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (db.isTransaction) db.exec('ROLLBACK');
-        throw err;
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(this.executor);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (db.isTransaction) db.exec('ROLLBACK');
+          throw err;
+        }
+      } finally {
+        if (was !== undefined) db.exec(`PRAGMA synchronous = ${was}`);
       }
     });
   }
