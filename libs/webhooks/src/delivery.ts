@@ -222,6 +222,11 @@ export class WebhookDelivery implements Subscriber {
 
   /** Queues a page of the log for every webhook it concerns (the subscriber's batch). */
   async handle(page: readonly StoredEvent[], { checkpoint }: Page): Promise<void> {
+    const { open } = this.options;
+    // A page no webhook takes is not opened, nor kept (a delivery reads its event again, opened). It is
+    // opened before the dispatch's lock is taken when a webhook is active (the keys may be read).
+    const active = () => [...this.endpoints.values()].some((ep) => ep.record.state === 'active');
+    let opened = open !== undefined && (!this.loaded || active()) ? await open(page) : undefined;
     await this.exclusive(async () => {
       await this.ensureLoaded();
       const from = this.logCursor;
@@ -231,9 +236,7 @@ export class WebhookDelivery implements Subscriber {
         ({ record: w, queued }) =>
           w.state === 'active' && w.cursor >= from && queued < this.settings.maxQueued,
       );
-      const { open } = this.options;
-      // A page no webhook takes is not opened, nor kept (a delivery reads its event again, opened).
-      const events = open !== undefined && taking.length > 0 ? await open(page) : page;
+      const events = open !== undefined && taking.length > 0 ? (opened ??= await open(page)) : page;
       for (const ep of taking) {
         const w = ep.record;
         for (const e of events)
