@@ -224,9 +224,10 @@ export class WebhookDelivery implements Subscriber {
   async handle(page: readonly StoredEvent[], { checkpoint }: Page): Promise<void> {
     const { open } = this.options;
     // A page no webhook takes is not opened, nor kept (a delivery reads its event again, opened). It is
-    // opened before the dispatch's lock is taken when a webhook is active (the keys may be read).
+    // opened before the dispatch's lock is taken when a webhook is active (the keys may be read), and
+    // inside it only when that changed meanwhile (or before the webhooks are first loaded).
     const active = () => [...this.endpoints.values()].some((ep) => ep.record.state === 'active');
-    let opened = open !== undefined && (!this.loaded || active()) ? await open(page) : undefined;
+    let opened = open !== undefined && this.loaded && active() ? await open(page) : undefined;
     await this.exclusive(async () => {
       await this.ensureLoaded();
       const from = this.logCursor;
