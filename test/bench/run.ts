@@ -362,7 +362,7 @@ const PARTS: Part[] = [
     fixed: 60,
   }),
   // fan-out: 2 rounds × 2 sides of 100,000 deliveries; latency: 2 + BENCH_WEBHOOK_LATENCY_SECONDS
-  part('webhooks', webhooksBench, webhooksTables, { measurements: () => 0, fixed: 60 }),
+  part('webhooks', webhooksBench, webhooksTables, { measurements: () => 0, fixed: 75 }),
   part('privacy', () => privacyBench(SECONDS), privacyTables, {
     measurements: privacyMeasurements,
     fixed: 0,
