@@ -633,6 +633,41 @@ describe('WebhookDelivery', () => {
     expect(r.received.slice(60).map((x) => x.event['lgspreplay'])).toEqual(Array(5).fill('replay-10'));
   });
 
+  it("a replay asking again for an event just delivered from the table (its row's removal not written yet) sends it again", async () => {
+    const h = await hub();
+    const r = await receiver();
+    const { webhook, secret } = await h.service.create(admin, { url: r.url });
+    const p = await h.append('A');
+    await eventually(() => r.received.length === 1);
+    const replay = async () =>
+      new WebhookReplayTarget((await h.store.get(webhook.id))!, h.store, h.events, (q) =>
+        q === undefined ? h.delivery.poke() : void h.delivery.requeued(q),
+      );
+    // The outcome writer held: the first replay's delivery is made, its row's removal not yet written.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const record = h.store.record.bind(h.store);
+    const writes = jest.spyOn(h.store, 'record').mockImplementation(async (...args) => {
+      await held;
+      return record(...args);
+    });
+    expect(await (await replay()).sendBatch([String(p)], 'replay-a')).toEqual(['sent']);
+    await eventually(() => r.received.length === 2);
+    expect(await (await replay()).sendBatch([String(p)], 'replay-b')).toEqual(['sent']);
+    release();
+    await eventually(() => r.received.length === 3);
+    writes.mockRestore();
+    expect(r.received.map((x) => x.event['lgspreplay'])).toEqual([undefined, 'replay-a', 'replay-b']);
+    expect(r.received.every((x) => x.headers['webhook-id'] === r.received[0]!.headers['webhook-id'])).toBe(
+      true,
+    );
+    expect(verifies(r.received[2]!, secret)).toBe(true);
+    // Delivered, its row goes from the table, and nothing more is sent.
+    await eventually(async () => (await h.store.outstanding(webhook.id)).length === 0);
+    await sleep(300);
+    expect(r.received).toHaveLength(3);
+  });
+
   it('a replay of an event the endpoint still holds in memory sends it once, and its checkpoint reaches the end', async () => {
     const h = await hub();
     const r = await receiver();

@@ -269,13 +269,25 @@ export class WebhookDelivery implements Subscriber {
    * reloading the whole queue at each chunk made a long replay quadratic.)
    */
   async requeued(requeued: RequeuedDeliveries): Promise<void> {
-    const { webhookId, revision, rows } = requeued;
+    const { webhookId, revision, rows, waiting = [] } = requeued;
     await this.exclusive(async () => {
       const ep = this.endpoints.get(webhookId);
-      if (this.stopped || !this.loaded || ep === undefined || this.revisions.get(webhookId) !== revision - 1)
+      if (this.stopped || !this.loaded || ep === undefined) return;
+      // Asked for again just after a delivery of the same event from the table: its row's removal, not
+      // written yet, would take the replay's request with it. Queued again, and written back to the
+      // table behind that removal (the writer deletes before it keeps).
+      const again: Row[] = [];
+      for (const r of waiting)
+        if (ep.unflushed.has(r.position) && !ep.streams.get(r.stream)?.some((x) => x.position === r.position))
+          again.push({ ...r, persisted: false });
+      if (this.revisions.get(webhookId) !== revision - 1) {
+        // Changed meanwhile: the sync reloads the webhook. Written behind their removal, these are taken by
+        // that reload when it reads the table after the write, else by the next (or a restart).
+        for (const row of again) this.writer.keep(row);
         return;
+      }
       this.revisions.set(webhookId, revision);
-      const fresh: Row[] = [];
+      const fresh: Row[] = [...again];
       for (const r of rows) {
         // Read back by a reload after the insert and delivered since (its row's removal not yet written),
         // as in `rebuild`: not queued again.
@@ -286,6 +298,7 @@ export class WebhookDelivery implements Subscriber {
         else this.persisted(ep, mine);
       }
       this.accept(fresh, [], new Set([webhookId]));
+      for (const row of again) this.keep(ep, row);
     });
     if (!this.stopped) this.requestSync();
   }
@@ -1114,6 +1127,18 @@ class OutcomeWriter {
     changes: WebhookChanges,
     after: () => Promise<void> | undefined,
   ): void {
+    const r = outcome.result;
+    if (r.delivered && r.persisted) {
+      // Delivered before its row was written to the table: neither is written (a row written after its
+      // removal would stay behind, and be sent again after a restart). The attempt line is.
+      const k = this.kept.findIndex(
+        (row) => row.webhookId === webhookId && row.position === outcome.position,
+      );
+      if (k >= 0) {
+        this.kept.splice(k, 1);
+        outcome = { ...outcome, result: { ...r, persisted: false } };
+      }
+    }
     this.outcomes.push(outcome);
     if (Object.keys(changes).length > 0)
       this.changes.set(webhookId, { ...this.changes.get(webhookId), ...changes });

@@ -122,6 +122,11 @@ export interface RequeuedDeliveries {
   webhookId: string;
   rows: DeliveryRow[];
   revision: number;
+  /**
+   * The rows asked for that the table held already: a delivery of the same event waiting, or one just
+   * made whose row's removal is not written yet (the delivery queues those again).
+   */
+  waiting?: DeliveryRow[];
 }
 
 export type AttemptOutcome = 'delivered' | 'retry' | 'parked' | 'disabled';

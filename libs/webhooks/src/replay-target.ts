@@ -68,7 +68,9 @@ export class WebhookReplayTarget implements ReplayTarget {
       return 'sent';
     });
     if (rows.length > 0) {
-      // Queued twice (already waiting) is queued once: the waiting delivery goes out in its turn.
+      // Queued twice (already waiting) is queued once: the waiting delivery goes out in its turn. One the
+      // table held only because its delivery's removal was not written yet is queued again by the
+      // delivery (`WebhookDelivery.requeued`).
       this.changed(await this.store.requeue(this.webhook.id, rows));
     }
     return results;

@@ -220,10 +220,12 @@ describe.each(BACKENDS)('SqlWebhookStore on $name', (backend) => {
       { ...row(ID_A, 3), replay: 'r1' },
     ]);
 
-    // Only the row inserted is answered, with the revision the requeue raised the webhook to.
+    // The row inserted is answered, with the revision the requeue raised the webhook to; the one the
+    // table held already as waiting (the delivery decides whether it is really waiting still).
     expect(added).toEqual({
       webhookId: ID_A,
       rows: [{ ...row(ID_A, 3), state: 'pending', attempts: 0, replay: 'r1' }],
+      waiting: [{ ...row(ID_A, 1), state: 'pending', attempts: 0, replay: 'r1' }],
       revision: 2,
     });
     expect(await store.outstanding(ID_A)).toEqual([

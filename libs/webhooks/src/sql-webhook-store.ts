@@ -410,10 +410,17 @@ export class SqlWebhookStore extends MigratingSqlStore {
         [webhookId],
       );
       const added = new Map<number, DeliveryRow>();
-      for (const r of rows)
-        if (inserted.has(r.position) && !added.has(r.position))
-          added.set(r.position, { ...r, webhookId, state: 'pending', attempts: 0 });
-      return { webhookId, rows: [...added.values()], revision: Number(row?.revision ?? 0) };
+      const waiting = new Map<number, DeliveryRow>();
+      for (const r of rows) {
+        const into = inserted.has(r.position) ? added : waiting;
+        if (!into.has(r.position)) into.set(r.position, { ...r, webhookId, state: 'pending', attempts: 0 });
+      }
+      return {
+        webhookId,
+        rows: [...added.values()],
+        waiting: [...waiting.values()],
+        revision: Number(row?.revision ?? 0),
+      };
     });
   }
 
