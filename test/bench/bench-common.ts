@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import type { EventToAppend } from '#lgsp/event-store';
@@ -187,6 +188,24 @@ export function notMeasuredLine(measurement: string, baseline: string, goal: str
     ...benchLine(measurement, null, '', { label: baseline, figure: null }, { text: goal }),
     note: why,
   };
+}
+
+/**
+ * CPU time a process has used so far, user and system, all its threads, in µs: from
+ * `/proc/<pid>/stat` (fields 14 and 15, in the kernel's USER_HZ ticks, 100 per second on Linux), so
+ * 10 ms steps. Undefined where there is no such file (not Linux, the process gone).
+ */
+export function processCpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10_000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function formatFigure(n: number | null, unit = ''): string {

@@ -3,6 +3,7 @@ import {
   benchLine,
   markdownTable,
   notMeasuredLine,
+  processCpuMicros,
   textTable,
   type BenchTable,
 } from './bench-common.js';
@@ -85,5 +86,20 @@ describe('benchmark tables', () => {
       '| relay \\| store | 16,057 events/s | raw produce: 18,912 events/s | 0.85× | ≥ 0.7× | met |',
     );
     expect(md[4]).toBe('| replay topic | not measured in this revision | raw produce | — | ≥ 0.8× | — |');
+  });
+});
+
+describe('a process CPU time', () => {
+  it("reads a process's CPU time from /proc, growing with work, and tells nothing for a process that is not there", () => {
+    const before = processCpuMicros(process.pid);
+    expect(before).toEqual(expect.any(Number));
+    // 100 ms of work: ten of /proc's 10 ms steps at least.
+    const until = performance.now() + 100;
+    let spins = 0;
+    while (performance.now() < until) spins++;
+    expect(spins).toBeGreaterThan(0);
+    expect(processCpuMicros(process.pid)! - before!).toBeGreaterThanOrEqual(50_000);
+    expect(processCpuMicros(2 ** 22 + 1)).toBeUndefined();
+    expect(processCpuMicros(undefined)).toBeUndefined();
   });
 });

@@ -22,7 +22,8 @@
  *   (default 10,000) events ingested and delivered live, then a replay of the whole log to the webhook
  *   through the operator API (at its highest rate, 10,000/s), timed from the request to its last
  *   delivery; its ceiling is the same requests POSTed raw to that receiver, 16 in flight, paced to the
- *   replay's rate (see `replayToWebhook`).
+ *   replay's rate (see `replayToWebhook`). Beside it, where Linux tells it (`processCpuMicros`), the CPU
+ *   time per delivery of the hub replaying, of this process POSTing raw, and of the receivers.
  * - Latency: a fresh hub with `LATENCY_ENDPOINTS` webhooks, an open-loop load of 500 single-event
  *   ingest POSTs per second (dossiers of 5 events, 250 dossiers open at a time, so a dossier's events
  *   are 0.5 s apart), 2 s of warm-up then `BENCH_WEBHOOK_LATENCY_SECONDS` (default 10) timed. A
@@ -47,6 +48,7 @@ import {
   baselineLine,
   benchLine,
   notMeasuredLine,
+  processCpuMicros,
   REPLAY_GOAL,
   runIfMain,
   type BenchTable,
@@ -213,6 +215,11 @@ class Receivers {
     private readonly child: ChildProcess,
     readonly ports: number[],
   ) {}
+
+  /** The receivers' process id (for its CPU time). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
 
   static async start(count: number): Promise<Receivers> {
     const child = fork(fileURLToPath(import.meta.url), ['--receivers'], {
@@ -428,8 +435,24 @@ export type WebhookReplayFigures =
       rateBound: boolean;
       ratio: number;
       events: number;
+      /** CPU time per delivery of each process, where the system tells it (see {@link ReplayCpu}). */
+      cpu?: ReplayCpu;
     }
   | { notMeasured: string };
+
+/**
+ * CPU time per delivery, in µs, user and system, every thread of the process (`processCpuMicros`):
+ * what bounds each side when both run a core flat out.
+ */
+export interface ReplayCpu {
+  /** The hub, from the replay's request to its last delivery. */
+  hubPerDelivery: number;
+  /** This process while it POSTs the same requests raw (it does nothing else meanwhile). */
+  rawClientPerRequest: number;
+  /** The receivers' process during the replay, and during the raw POSTs. */
+  receiverPerReplayed: number;
+  receiverPerRaw: number;
+}
 
 /**
  * A replay of the whole log (`events` events, every one delivered already) to the first receiver's
@@ -446,6 +469,8 @@ async function replayToWebhook(
 ): Promise<WebhookReplayFigures> {
   try {
     const done = receivers.arm(events, 'count', true);
+    const hubCpu = processCpuMicros(hub.child.pid);
+    const receiverCpu = processCpuMicros(receivers.pid);
     const started = now();
     const res = await fetch(`${hub.url}/v1/admin/replays`, {
       method: 'POST',
@@ -463,11 +488,30 @@ async function replayToWebhook(
     if (r.received !== events)
       throw new Error(`the receiver got ${r.received} of ${events} replayed deliveries`);
     const replay = events / ((r.last - started) / 1000);
+    const hubCpuAfter = processCpuMicros(hub.child.pid);
+    const receiverCpuBetween = processCpuMicros(receivers.pid);
+    const clientCpu = process.cpuUsage();
     const raw = await baselineRound(receivers, r.captured, receivers.ports.slice(0, 1), REPLAY_PACE);
+    const clientCpuUsed = process.cpuUsage(clientCpu);
+    const receiverCpuAfter = processCpuMicros(receivers.pid);
     const ceiling = raw.deliveries / raw.seconds;
     // Within 5% of the paced rate: the pace, not the receiver, set the ceiling.
     const rateBound = ceiling >= 0.95 * REPLAY_RATE;
-    return { replay, ceiling, rateBound, ratio: replay / ceiling, events };
+    const perDelivery = (from?: number, to?: number) =>
+      from === undefined || to === undefined ? undefined : (to - from) / events;
+    const hubPerDelivery = perDelivery(hubCpu, hubCpuAfter);
+    const receiverPerReplayed = perDelivery(receiverCpu, receiverCpuBetween);
+    const receiverPerRaw = perDelivery(receiverCpuBetween, receiverCpuAfter);
+    const cpu =
+      hubPerDelivery === undefined || receiverPerReplayed === undefined || receiverPerRaw === undefined
+        ? undefined
+        : {
+            hubPerDelivery,
+            rawClientPerRequest: (clientCpuUsed.user + clientCpuUsed.system) / events,
+            receiverPerReplayed,
+            receiverPerRaw,
+          };
+    return { replay, ceiling, rateBound, ratio: replay / ceiling, events, ...(cpu ? { cpu } : {}) };
   } catch (err) {
     return { notMeasured: err instanceof Error ? err.message : String(err) };
   }
@@ -728,6 +772,13 @@ export async function webhooksBench(): Promise<WebhooksFigures> {
             `${`${fmt(replay.replay)} deliveries/s`.padEnd(24)} ${replay.ratio.toFixed(2)}× the ceiling (goal ≥ ${REPLAY_GOAL})` +
             (replay.rateBound ? `; the ceiling is the replay's own rate, ${fmt(REPLAY_RATE)}/s` : ''),
     );
+    if (!('notMeasured' in replay) && replay.cpu !== undefined) {
+      const c = replay.cpu;
+      console.log(
+        `${'  CPU per delivery: the hub replaying, the raw client POSTing'.padEnd(64)} ${`${c.hubPerDelivery.toFixed(0)} µs`.padEnd(24)} ` +
+          `raw client ${c.rawClientPerRequest.toFixed(0)} µs; the receivers ${c.receiverPerReplayed.toFixed(0)} µs / ${c.receiverPerRaw.toFixed(0)} µs`,
+      );
+    }
     const l = await latency(receivers);
     console.log(
       `\nwebhook latency — ${LATENCY_ENDPOINTS} webhooks, open loop of ${LATENCY_RATE} single-event POSTs/s ` +
@@ -785,6 +836,18 @@ export function webhooksTables(f: WebhooksFigures): BenchTable[] {
               { ratio: { min: REPLAY_GOAL } },
               replay.rateBound ? "the replay's rate bounds the ceiling" : undefined,
             ),
+        ...('notMeasured' in replay || replay.cpu === undefined
+          ? []
+          : [
+              benchLine(
+                'CPU per replayed delivery, the hub (all threads)',
+                replay.cpu.hubPerDelivery,
+                'µs',
+                { label: 'the raw client, CPU per request', figure: replay.cpu.rawClientPerRequest },
+                {},
+                `the receivers: ${replay.cpu.receiverPerReplayed.toFixed(0)} µs a replayed delivery, ${replay.cpu.receiverPerRaw.toFixed(0)} µs a raw one`,
+              ),
+            ]),
       ],
     },
   ];
