@@ -65,7 +65,15 @@ export interface StartReplayOptions {
 
 interface Execution {
   stop: AbortController;
+  /** Settles when the run has stopped sending (its progress saved); never rejects. */
+  ran: Promise<void>;
+  /** Settles once the run's lease is given up as well. */
   done: Promise<void>;
+  /**
+   * Set by a pause or cancel of this process: the lease is kept until the command is stored, so that
+   * no other process finds the run free, and still `running`, in between.
+   */
+  keepLease?: Promise<void>;
 }
 
 /**
@@ -294,11 +302,24 @@ export class ReplayService {
           const lease = await this.takeLease(run.id, () => stop.abort());
           // Another process runs it (or the lease store is down: try again at the next poll).
           if (lease === undefined) continue;
+          // The list may predate the lease: the process that held it may have paused the run, or moved
+          // its cursor, since. Only the run as stored now, under the lease, is executed.
+          const current = await this.options.store.get(run.id).catch((err: unknown) => {
+            void lease.release();
+            throw err;
+          });
+          if (current?.state !== 'running' || this.commanding.has(run.id)) {
+            await lease.release();
+            continue;
+          }
+          const ran = this.runOne(current, AbortSignal.any([signal, stop.signal]), lease);
           const execution: Execution = {
             stop,
-            done: this.runOne(run, AbortSignal.any([signal, stop.signal]), lease).finally(() => {
+            ran,
+            done: ran.then(async () => {
               this.executions.delete(run.id);
-              return lease.release();
+              await execution.keepLease;
+              await lease.release();
             }),
           };
           this.executions.set(run.id, execution);
@@ -447,16 +468,20 @@ export class ReplayService {
     note?: string,
   ): Promise<ReplayProgress> {
     this.commanding.add(id);
+    let stored: (() => void) | undefined;
     let run: ReplayRun;
     try {
       const running = this.executions.get(id);
       if (command !== 'resume' && running) {
-        // Stop at once: the item in flight is aborted and the chunk's progress so far is saved.
+        // Stop at once: the item in flight is aborted and the chunk's progress so far is saved; the
+        // lease is given up only once the command is stored.
+        running.keepLease = new Promise<void>((resolve) => (stored = resolve));
         running.stop.abort();
-        await running.done;
+        await running.ran;
       }
       run = await this.options.store.transition(id, command, this.now());
     } finally {
+      stored?.();
       this.commanding.delete(id);
     }
     await this.options.audit?.record({
