@@ -62,10 +62,18 @@ export async function readTopics(
  * arrive (a `Set` of every record at each message made reading 40,000 records quadratic).
  */
 export function distinctIds(n: number): (records: readonly ReadRecord[]) => boolean {
-  const seen = new Set<string | undefined>();
+  return distinct(n, (r) => r.headers.ce_id);
+}
+
+/** A `done` for {@link readTopics}: at least `n` distinct `keyOf` values read, counted as they arrive. */
+export function distinct(
+  n: number,
+  keyOf: (record: ReadRecord) => unknown,
+): (records: readonly ReadRecord[]) => boolean {
+  const seen = new Set<unknown>();
   let counted = 0;
   return (records) => {
-    for (; counted < records.length; counted++) seen.add(records[counted]!.headers.ce_id);
+    for (; counted < records.length; counted++) seen.add(keyOf(records[counted]!));
     return seen.size >= n;
   };
 }
