@@ -45,6 +45,8 @@ export function runIfMain<F>(
 
 /** What one load of `POST /v1/events` achieved. */
 export interface HttpIngestResult {
+  /** Events acknowledged (2xx) in the timed load. */
+  events: number;
   eventsPerSecond: number;
   requestsPerSecond: number;
   p50: number;
@@ -82,6 +84,7 @@ export async function httpIngest(
   });
   const ok = result['2xx'];
   return {
+    events: ok * batch,
     eventsPerSecond: (ok * batch) / (result.duration || seconds),
     requestsPerSecond: ok / (result.duration || seconds),
     p50: result.latency.p50,

@@ -14,7 +14,14 @@
 import { randomUUID } from 'node:crypto';
 import { statusChanged, submitted } from '../support/events.js';
 import { createCommuneClient, startHubProcess, waitForSubscribers } from '../support/hub-process.js';
-import { benchLine, httpIngest, runIfMain, type BenchTable, type HttpIngestResult } from './bench-common.js';
+import {
+  benchLine,
+  httpIngest,
+  processCpuMicros,
+  runIfMain,
+  type BenchTable,
+  type HttpIngestResult,
+} from './bench-common.js';
 
 const ROUNDS = Number(process.env.BENCH_PRIVACY_ROUNDS ?? 2);
 /**
@@ -139,8 +146,17 @@ interface Mode {
   connections: number;
 }
 
+/**
+ * What one measurement gives: the load's figures, and the hub process's CPU time (user and system, all
+ * threads, `processCpuMicros`) from the end of the warm-up's work to the end of the measured events'
+ * (the subscribers caught up both times), in µs; undefined where Linux's /proc does not tell it.
+ */
+interface Measured extends HttpIngestResult {
+  cpuMicros: number | undefined;
+}
+
 /** One measurement on a fresh hub (an empty data folder) with privacy on or off. */
-async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<HttpIngestResult> {
+async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<Measured> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each hub process there.
   const profileDir = process.env.BENCH_CPU_PROF;
   const hub = await startHubProcess({
@@ -151,9 +167,12 @@ async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<H
     const token = await createCommuneClient(hub, 'bench', '21040', ['--rate-limit', '1000000']);
     await httpIngest(hub.url, token, mode, 2, bodyFactory(mode.mix, mode.batch)); // warm-up, discarded
     await waitForSubscribers(hub.url, hub.adminToken);
+    const cpuBefore = processCpuMicros(hub.child.pid);
     const result = await httpIngest(hub.url, token, mode, seconds, bodyFactory(mode.mix, mode.batch));
     await waitForSubscribers(hub.url, hub.adminToken);
-    return result;
+    const cpuAfter = processCpuMicros(hub.child.pid);
+    const cpuMicros = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+    return { ...result, cpuMicros };
   } catch (err) {
     throw new Error(`privacy ${privacy}: ${String(err)}\n${hub.output().slice(-3000)}`, { cause: err });
   } finally {
@@ -238,11 +257,22 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
   for (const mode of chosen) {
     const on: number[] = [];
     const off: number[] = [];
+    /** The hub's CPU time and the events it was spent on, per side; undefined once a reading is missing. */
+    const cpu: Record<'on' | 'off', { micros: number; events: number } | undefined> = {
+      on: { micros: 0, events: 0 },
+      off: { micros: 0, events: 0 },
+    };
     let errors = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const privacy of round % 2 === 0 ? [true, false] : [false, true]) {
         const r = await measure(privacy, mode, seconds);
         (privacy ? on : off).push(r.eventsPerSecond);
+        const side = privacy ? 'on' : 'off';
+        const spent = cpu[side];
+        cpu[side] =
+          spent === undefined || r.cpuMicros === undefined
+            ? undefined
+            : { micros: spent.micros + r.cpuMicros, events: spent.events + r.events };
         errors += r.errors;
         console.log(
           `  ${mode.title}, round ${round + 1}, privacy ${privacy ? 'on ' : 'off'}: ${fmt(r.eventsPerSecond)} events/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
@@ -257,13 +287,26 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
       `${`HTTP ingest, ${mode.title}`.padEnd(50)} on ${fmt(sum(on) / on.length)} events/s, off ${fmt(sum(off) / off.length)} events/s: ` +
         `${ratio.toFixed(2)}×${mode.mix === 'births' ? '' : ' (goal ≥ 0.8)'}${errors > 0 ? `, ${errors} non-2xx or errors` : ''}`,
     );
+    const perEvent = (s: { micros: number; events: number } | undefined) =>
+      s === undefined || s.events === 0 ? undefined : s.micros / s.events;
+    const cpuOn = perEvent(cpu.on);
+    const cpuOff = perEvent(cpu.off);
+    if (cpuOn !== undefined && cpuOff !== undefined) {
+      figures[`${mode.key.replace(/Ratio$/, '')}CpuOn`] = cpuOn;
+      figures[`${mode.key.replace(/Ratio$/, '')}CpuOff`] = cpuOff;
+      console.log(
+        `${'  the hub, CPU per event (all threads)'.padEnd(50)} on ${cpuOn.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs: ` +
+          `+${(cpuOn - cpuOff).toFixed(0)} µs an event sealed`,
+      );
+    }
   }
   return figures;
 }
 
 /** One line per mode measured: privacy on against off in the same run (goal ≥ 0.8× but for births). */
 export function privacyTables(figures: Record<string, number>): BenchTable[] {
-  const lines = MODES_MEASURED.filter((m) => figures[m.key] !== undefined).map((m) => {
+  const measured = MODES_MEASURED.filter((m) => figures[m.key] !== undefined);
+  const lines = measured.map((m) => {
     const k = m.key.replace(/Ratio$/, '');
     return benchLine(
       `HTTP ingest, privacy on, ${m.title}`,
@@ -273,7 +316,19 @@ export function privacyTables(figures: Record<string, number>): BenchTable[] {
       m.mix === 'births' ? {} : { ratio: { min: 0.8 } },
     );
   });
-  return [{ benchmark: 'personal data sealed (privacy)', lines }];
+  // What the ratios come from: the hub's CPU time per event (where /proc tells it), on against off.
+  const cpuLines = measured
+    .filter((m) => figures[`${m.key.replace(/Ratio$/, '')}CpuOn`] !== undefined)
+    .map((m) => {
+      const k = m.key.replace(/Ratio$/, '');
+      return benchLine(
+        `the hub's CPU per event (all threads), privacy on, ${m.title}`,
+        figures[`${k}CpuOn`],
+        'µs',
+        { label: 'privacy off', figure: figures[`${k}CpuOff`] },
+      );
+    });
+  return [{ benchmark: 'personal data sealed (privacy)', lines: [...lines, ...cpuLines] }];
 }
 
 runIfMain(import.meta.url, () => privacyBench(Number(process.env.BENCH_SECONDS ?? 10)), privacyTables);

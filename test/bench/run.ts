@@ -184,6 +184,7 @@ async function noisyNeighbours(seconds: number): Promise<NoisyNeighbours> {
       });
     };
     const asResult = (r: autocannon.Result): HttpIngestResult => ({
+      events: r['2xx'],
       eventsPerSecond: r['2xx'] / (r.duration || seconds),
       requestsPerSecond: r['2xx'] / (r.duration || seconds),
       p50: r.latency.p50,
