@@ -78,6 +78,17 @@ class Gates {
   onRunningHeld: (() => void) | undefined;
 }
 
+/** Runs `command` with the process's store transitions held for 400 ms (8 polls of the other process). */
+async function withTransitionHeld(gates: Gates, command: () => Promise<unknown>): Promise<void> {
+  let write!: () => void;
+  gates.transition = new Promise((r) => (write = r));
+  const commanding = command();
+  await new Promise((r) => setTimeout(r, 400));
+  write();
+  gates.transition = undefined;
+  await commanding;
+}
+
 function gated(store: ReplayStore, gates: Gates): ReplayStore {
   return {
     create: (run, items) => store.create(run, items),
@@ -223,13 +234,7 @@ describe('replay runs on PostgreSQL replicas', () => {
 
     // hub-a, the executor, pauses: its run stops, then the pause is written, slowly. hub-b polls
     // every 50 ms meanwhile; it must not find the run free to take.
-    let write!: () => void;
-    a.gates.transition = new Promise((r) => (write = r));
-    const pausing = a.service.pause(replay.id, 'ops');
-    await new Promise((r) => setTimeout(r, 400));
-    write();
-    a.gates.transition = undefined;
-    await pausing;
+    await withTransitionHeld(a.gates, () => a.service.pause(replay.id, 'ops'));
     await new Promise((r) => setTimeout(r, 300));
     expect(seen.map((s) => s.holder).filter((h) => h !== 'hub-a')).toEqual([]);
     const paused = await b.service.get(replay.id);
@@ -240,13 +245,7 @@ describe('replay runs on PostgreSQL replicas', () => {
     await b.service.resume(replay.id, 'ops');
     await until('5 more items', () => seen.length >= pausedAt + 5);
     const executor = seen.at(-1)?.holder === 'hub-a' ? a : b;
-    let cancel!: () => void;
-    executor.gates.transition = new Promise((r) => (cancel = r));
-    const cancelling = executor.service.cancel(replay.id, 'ops');
-    await new Promise((r) => setTimeout(r, 400));
-    cancel();
-    executor.gates.transition = undefined;
-    await cancelling;
+    await withTransitionHeld(executor.gates, () => executor.service.cancel(replay.id, 'ops'));
     const cancelledAt = seen.length;
     await new Promise((r) => setTimeout(r, 300));
     expect(seen.length).toBe(cancelledAt);
