@@ -240,6 +240,15 @@ export function privacyMeasurements(): number {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+/** The prefix of a mode's figures: its key without `Ratio` (`privacySingle` → `privacySingleOn`, …). */
+const figureKey = (mode: { key: string }): string => mode.key.replace(/Ratio$/, '');
+
+/** The hub's CPU time per event over `runs`; undefined when a run has no reading (or no events). */
+function cpuPerEvent(runs: readonly Measured[]): number | undefined {
+  const events = sum(runs.map((r) => r.events));
+  if (events === 0 || runs.some((r) => r.cpuMicros === undefined)) return undefined;
+  return sum(runs.map((r) => r.cpuMicros ?? 0)) / events;
+}
 
 /**
  * Events/s with privacy on and off over all rounds, and their ratio (the goal, ≥ 0.8):
@@ -255,45 +264,33 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
   );
   const figures: Record<string, number> = {};
   for (const mode of chosen) {
-    const on: number[] = [];
-    const off: number[] = [];
-    /** The hub's CPU time and the events it was spent on, per side; undefined once a reading is missing. */
-    const cpu: Record<'on' | 'off', { micros: number; events: number } | undefined> = {
-      on: { micros: 0, events: 0 },
-      off: { micros: 0, events: 0 },
-    };
-    let errors = 0;
+    const runs: Record<'on' | 'off', Measured[]> = { on: [], off: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const privacy of round % 2 === 0 ? [true, false] : [false, true]) {
         const r = await measure(privacy, mode, seconds);
-        (privacy ? on : off).push(r.eventsPerSecond);
-        const side = privacy ? 'on' : 'off';
-        const spent = cpu[side];
-        cpu[side] =
-          spent === undefined || r.cpuMicros === undefined
-            ? undefined
-            : { micros: spent.micros + r.cpuMicros, events: spent.events + r.events };
-        errors += r.errors;
+        runs[privacy ? 'on' : 'off'].push(r);
         console.log(
           `  ${mode.title}, round ${round + 1}, privacy ${privacy ? 'on ' : 'off'}: ${fmt(r.eventsPerSecond)} events/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
         );
       }
     }
+    const on = runs.on.map((r) => r.eventsPerSecond);
+    const off = runs.off.map((r) => r.eventsPerSecond);
+    const errors = sum([...runs.on, ...runs.off].map((r) => r.errors));
     const ratio = sum(on) / sum(off);
+    const k = figureKey(mode);
     figures[mode.key] = ratio;
-    figures[`${mode.key.replace(/Ratio$/, '')}On`] = sum(on) / on.length;
-    figures[`${mode.key.replace(/Ratio$/, '')}Off`] = sum(off) / off.length;
+    figures[`${k}On`] = sum(on) / on.length;
+    figures[`${k}Off`] = sum(off) / off.length;
     console.log(
       `${`HTTP ingest, ${mode.title}`.padEnd(50)} on ${fmt(sum(on) / on.length)} events/s, off ${fmt(sum(off) / off.length)} events/s: ` +
         `${ratio.toFixed(2)}×${mode.mix === 'births' ? '' : ' (goal ≥ 0.8)'}${errors > 0 ? `, ${errors} non-2xx or errors` : ''}`,
     );
-    const perEvent = (s: { micros: number; events: number } | undefined) =>
-      s === undefined || s.events === 0 ? undefined : s.micros / s.events;
-    const cpuOn = perEvent(cpu.on);
-    const cpuOff = perEvent(cpu.off);
+    const cpuOn = cpuPerEvent(runs.on);
+    const cpuOff = cpuPerEvent(runs.off);
     if (cpuOn !== undefined && cpuOff !== undefined) {
-      figures[`${mode.key.replace(/Ratio$/, '')}CpuOn`] = cpuOn;
-      figures[`${mode.key.replace(/Ratio$/, '')}CpuOff`] = cpuOff;
+      figures[`${k}CpuOn`] = cpuOn;
+      figures[`${k}CpuOff`] = cpuOff;
       console.log(
         `${'  the hub, CPU per event (all threads)'.padEnd(50)} on ${cpuOn.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs: ` +
           `+${(cpuOn - cpuOff).toFixed(0)} µs an event sealed`,
@@ -306,28 +303,26 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
 /** One line per mode measured: privacy on against off in the same run (goal ≥ 0.8× but for births). */
 export function privacyTables(figures: Record<string, number>): BenchTable[] {
   const measured = MODES_MEASURED.filter((m) => figures[m.key] !== undefined);
-  const lines = measured.map((m) => {
-    const k = m.key.replace(/Ratio$/, '');
-    return benchLine(
+  const lines = measured.map((m) =>
+    benchLine(
       `HTTP ingest, privacy on, ${m.title}`,
-      figures[`${k}On`],
+      figures[`${figureKey(m)}On`],
       'events/s',
-      { label: 'privacy off', figure: figures[`${k}Off`] },
+      { label: 'privacy off', figure: figures[`${figureKey(m)}Off`] },
       m.mix === 'births' ? {} : { ratio: { min: 0.8 } },
-    );
-  });
+    ),
+  );
   // What the ratios come from: the hub's CPU time per event (where /proc tells it), on against off.
   const cpuLines = measured
-    .filter((m) => figures[`${m.key.replace(/Ratio$/, '')}CpuOn`] !== undefined)
-    .map((m) => {
-      const k = m.key.replace(/Ratio$/, '');
-      return benchLine(
+    .filter((m) => figures[`${figureKey(m)}CpuOn`] !== undefined)
+    .map((m) =>
+      benchLine(
         `the hub's CPU per event (all threads), privacy on, ${m.title}`,
-        figures[`${k}CpuOn`],
+        figures[`${figureKey(m)}CpuOn`],
         'µs',
-        { label: 'privacy off', figure: figures[`${k}CpuOff`] },
-      );
-    });
+        { label: 'privacy off', figure: figures[`${figureKey(m)}CpuOff`] },
+      ),
+    );
   return [{ benchmark: 'personal data sealed (privacy)', lines: [...lines, ...cpuLines] }];
 }
 
