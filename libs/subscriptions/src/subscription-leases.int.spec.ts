@@ -148,16 +148,19 @@ describe('subscribers with leases across processes', () => {
   it('one of two processes runs a subscriber: every event is handled once, in order', async () => {
     const [s1, s2] = [await openStore(), await openStore()];
     const seen: { holder: string; position: number }[] = [];
+    // Not about takeovers (the next test is): a TTL no slow renewal on a loaded machine can outlast, so
+    // that the lease never lapses to the other process half-way.
+    const ttlMs = 15_000;
     const managers = [
       new Subscriptions({
         store: s1,
         pollIntervalMs: 50,
-        lease: { store: new PostgresLeaseStore(s1.database), holder: 'A', ttlMs: 1500 },
+        lease: { store: new PostgresLeaseStore(s1.database), holder: 'A', ttlMs },
       }),
       new Subscriptions({
         store: s2,
         pollIntervalMs: 50,
-        lease: { store: new PostgresLeaseStore(s2.database), holder: 'B', ttlMs: 1500 },
+        lease: { store: new PostgresLeaseStore(s2.database), holder: 'B', ttlMs },
       }),
     ];
     managers[0]!.register(recorder(seen, 'A'));
