@@ -24,6 +24,7 @@ import {
 } from '../client.js';
 import { BrokerError, type KafkaRefusal } from '../errors.js';
 import { KafkaJsConsumer } from './kafkajs-consumer.js';
+import { mendRequestQueue } from './request-queue.js';
 
 /** How to reach the cluster. */
 export interface KafkaClientOptions {
@@ -164,6 +165,8 @@ export class KafkaJsClient implements KafkaClient {
 
   constructor(options: KafkaClientOptions) {
     if (options.brokers.length === 0) throw new TypeError('Kafka needs at least one broker (host:port)');
+    // kafkajs's request queues otherwise run a 1 ms timer per broker connection (see request-queue.ts).
+    mendRequestQueue();
     this.logger = options.logger ?? silentLogger;
     this.retries = options.retries ?? 3;
     this.kafka = new Kafka({
