@@ -8,4 +8,3 @@ export * from './ingest-consumer.js';
 export * from './replay-topic.js';
 export * from './connection-check.js';
 export { KafkaJsClient, type KafkaClientOptions, type KafkaTlsOptions } from './external/kafkajs-client.js';
-export { mendRequestQueue } from './external/request-queue.js';
