@@ -204,14 +204,14 @@ const MODES_MEASURED = [
     connections: 50,
   },
   {
-    title: 'single events, 50 connections',
+    title: 'a new applicant in every event, single, 50 connections',
     key: 'privacySingleRatio',
     mix: 'lifecycle',
     batch: 1,
     connections: 50,
   },
   {
-    title: 'batches of 100, 8 connections',
+    title: 'a new applicant in every dossier, batches of 100, 8 connections',
     key: 'privacyBatchRatio',
     mix: 'lifecycle',
     batch: 100,
