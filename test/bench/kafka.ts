@@ -214,7 +214,7 @@ async function endToEndLatency(
       await new Promise((r) => setTimeout(r, 50));
   } finally {
     await consumer.disconnect();
-    await hub.stop();
+    await hub.discard();
   }
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;

@@ -176,7 +176,7 @@ async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<M
   } catch (err) {
     throw new Error(`privacy ${privacy}: ${String(err)}\n${hub.output().slice(-3000)}`, { cause: err });
   } finally {
-    await hub.stop();
+    await hub.discard();
   }
 }
 

@@ -131,7 +131,7 @@ async function measureOnFreshHub(
     catchUp.push(await waitForSubscribers(hub.url, hub.adminToken));
     return result;
   } finally {
-    await hub.stop();
+    await hub.discard();
   }
 }
 
@@ -214,7 +214,7 @@ async function noisyNeighbours(seconds: number): Promise<NoisyNeighbours> {
       floods: [flood('reads of the global log', reads), flood('single-event writes', writes)],
     };
   } finally {
-    await hub.stop();
+    await hub.discard();
   }
 }
 

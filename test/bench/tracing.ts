@@ -79,7 +79,7 @@ async function measure(
   } catch (err) {
     throw new Error(`tracing ${mode}: ${String(err)}\n${hub.output().slice(-3000)}`, { cause: err });
   } finally {
-    await hub.stop();
+    await hub.discard();
   }
 }
 

@@ -569,7 +569,7 @@ async function fanOut(receivers: Receivers): Promise<WebhookFanOutFigures> {
       baselineConnections: baseSide.connections,
     };
   } finally {
-    await hub.stop();
+    await hub.discard();
   }
 }
 
@@ -591,7 +591,7 @@ async function webhookReplay(receivers: Receivers): Promise<WebhookReplayFigures
   } catch (err) {
     return { notMeasured: err instanceof Error ? err.message : String(err) };
   } finally {
-    await hub.stop();
+    await hub.discard();
   }
 }
 
@@ -731,7 +731,7 @@ async function latency(receivers: Receivers): Promise<WebhookLatencyFigures> {
     };
   } finally {
     agent.destroy();
-    await hub.stop();
+    await hub.discard();
   }
 }
 
