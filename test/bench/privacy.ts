@@ -8,8 +8,12 @@
  *
  * The events (see {@link Mix}): the ingest bench's own, dossiers living their lives, a new applicant in
  * every dossier, or birth registrations (four data subjects each); batches mix submissions half and
- * half with `dossier.status-changed`, which carry no personal data. Run alone:
- * `node dist/test/bench/privacy.js` (BENCH_SECONDS, BENCH_PRIVACY_ROUNDS, BENCH_PRIVACY_MODES).
+ * half with `dossier.status-changed`, which carry no personal data.
+ *
+ * A control runs the same turns with privacy off in both: on this shared 2-core machine two identical
+ * hubs measured one after the other differ by up to ±15%, and its ratio says how much in this run (a
+ * line's distance from 1 means something only beyond it). Run alone: `node dist/test/bench/privacy.js`
+ * (BENCH_SECONDS, BENCH_PRIVACY_ROUNDS, BENCH_PRIVACY_MODES).
  */
 import { randomUUID } from 'node:crypto';
 import { statusChanged, submitted } from '../support/events.js';
@@ -26,7 +30,8 @@ import {
 const ROUNDS = Number(process.env.BENCH_PRIVACY_ROUNDS ?? 2);
 /**
  * `BENCH_PRIVACY_MODES=privacySingleRatio,…` measures only those (the keys of the figures), `all` every
- * one; by default the four of BENCHMARKS.md's table, to keep `npm run bench` within its time budget.
+ * one; by default the four of BENCHMARKS.md's table and the control, to keep `npm run bench` within its
+ * time budget.
  */
 const MODES_ENV = process.env.BENCH_PRIVACY_MODES?.split(',').map((m) => m.trim());
 const MODES =
@@ -37,6 +42,7 @@ const MODES =
         'privacyIngestBatchRatio',
         'privacyDossiersRatio',
         'privacySingleRatio',
+        'privacyControlRatio',
       ]);
 
 /**
@@ -144,6 +150,11 @@ interface Mode {
   mix: Mix;
   batch: number;
   connections: number;
+  /**
+   * The control: privacy off in both turns, so that the "on" turns differ from the "off" turns only by
+   * when they ran. Its ratio is this run's noise (how far apart two identical hubs measure here).
+   */
+  control?: boolean;
 }
 
 /**
@@ -155,12 +166,12 @@ interface Measured extends HttpIngestResult {
   cpuMicros: number | undefined;
 }
 
-/** One measurement on a fresh hub (an empty data folder) with privacy on or off. */
+/** One measurement on a fresh hub (an empty data folder) with privacy on or off (off for the control). */
 async function measure(privacy: boolean, mode: Mode, seconds: number): Promise<Measured> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each hub process there.
   const profileDir = process.env.BENCH_CPU_PROF;
   const hub = await startHubProcess({
-    env: { LGSP_PRIVACY_ENABLED: String(privacy) },
+    env: { LGSP_PRIVACY_ENABLED: String(privacy && mode.control !== true) },
     ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
   });
   try {
@@ -211,6 +222,14 @@ const MODES_MEASURED = [
     connections: 50,
   },
   {
+    title: 'a new applicant in every event, single, 50 connections',
+    key: 'privacyControlRatio',
+    mix: 'lifecycle',
+    batch: 1,
+    connections: 50,
+    control: true,
+  },
+  {
     title: 'a new applicant in every dossier, batches of 100, 8 connections',
     key: 'privacyBatchRatio',
     mix: 'lifecycle',
@@ -255,7 +274,8 @@ function cpuPerEvent(runs: readonly Measured[]): number | undefined {
  * `privacyIngest…` on the ingest bench's own events (every dossier submitted by the same applicant),
  * `privacyDossiersRatio` on dossiers living their lives, `privacySingleRatio` and `privacyBatchRatio`
  * with a new applicant in every dossier; `privacyBirths…` on birth registrations (four subjects per
- * dossier, for information).
+ * dossier, for information); `privacyControlRatio`, privacy off in both turns: the ratio two identical
+ * hubs get in this run (no goal), against which the others' distance from 1 reads.
  */
 export async function privacyBench(seconds: number): Promise<Record<string, number>> {
   const chosen = MODES_MEASURED.filter((m) => MODES === undefined || MODES.includes(m.key));
@@ -269,8 +289,9 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
       for (const privacy of round % 2 === 0 ? [true, false] : [false, true]) {
         const r = await measure(privacy, mode, seconds);
         runs[privacy ? 'on' : 'off'].push(r);
+        const turn = mode.control ? (privacy ? 'off (the turn of on)' : 'off') : privacy ? 'on ' : 'off';
         console.log(
-          `  ${mode.title}, round ${round + 1}, privacy ${privacy ? 'on ' : 'off'}: ${fmt(r.eventsPerSecond)} events/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
+          `  ${titleOf(mode)}, round ${round + 1}, privacy ${turn}: ${fmt(r.eventsPerSecond)} events/s, p50 ${r.p50} ms, p99 ${r.p99} ms`,
         );
       }
     }
@@ -283,8 +304,8 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
     figures[`${k}On`] = sum(on) / on.length;
     figures[`${k}Off`] = sum(off) / off.length;
     console.log(
-      `${`HTTP ingest, ${mode.title}`.padEnd(50)} on ${fmt(sum(on) / on.length)} events/s, off ${fmt(sum(off) / off.length)} events/s: ` +
-        `${ratio.toFixed(2)}×${mode.mix === 'births' ? '' : ' (goal ≥ 0.8)'}${errors > 0 ? `, ${errors} non-2xx or errors` : ''}`,
+      `${`HTTP ingest, ${titleOf(mode)}`.padEnd(50)} on ${fmt(sum(on) / on.length)} events/s, off ${fmt(sum(off) / off.length)} events/s: ` +
+        `${ratio.toFixed(2)}×${hasGoal(mode) ? ' (goal ≥ 0.8)' : ''}${errors > 0 ? `, ${errors} non-2xx or errors` : ''}`,
     );
     const cpuOn = cpuPerEvent(runs.on);
     const cpuOff = cpuPerEvent(runs.off);
@@ -293,11 +314,21 @@ export async function privacyBench(seconds: number): Promise<Record<string, numb
       figures[`${k}CpuOff`] = cpuOff;
       console.log(
         `${'  the hub, CPU per event (all threads)'.padEnd(50)} on ${cpuOn.toFixed(0)} µs, off ${cpuOff.toFixed(0)} µs: ` +
-          `+${(cpuOn - cpuOff).toFixed(0)} µs an event sealed`,
+          `${cpuOn >= cpuOff ? '+' : ''}${(cpuOn - cpuOff).toFixed(0)} µs an event${mode.control ? '' : ' sealed'}`,
       );
     }
   }
   return figures;
+}
+
+/** Goal ≥ 0.8× for every mode but births (for information) and the control (this run's noise). */
+function hasGoal(mode: Mode): boolean {
+  return mode.mix !== 'births' && mode.control !== true;
+}
+
+/** The mode's title; the control's says that both its turns ran without privacy. */
+function titleOf(mode: Mode & { title: string }): string {
+  return mode.control ? `control, privacy off in both turns, ${mode.title}` : mode.title;
 }
 
 /** One line per mode measured: privacy on against off in the same run (goal ≥ 0.8× but for births). */
@@ -305,11 +336,14 @@ export function privacyTables(figures: Record<string, number>): BenchTable[] {
   const measured = MODES_MEASURED.filter((m) => figures[m.key] !== undefined);
   const lines = measured.map((m) =>
     benchLine(
-      `HTTP ingest, privacy on, ${m.title}`,
+      m.control ? `HTTP ingest, ${titleOf(m)} (this run's noise)` : `HTTP ingest, privacy on, ${m.title}`,
       figures[`${figureKey(m)}On`],
       'events/s',
-      { label: 'privacy off', figure: figures[`${figureKey(m)}Off`] },
-      m.mix === 'births' ? {} : { ratio: { min: 0.8 } },
+      {
+        label: m.control ? 'the same, the other turns' : 'privacy off',
+        figure: figures[`${figureKey(m)}Off`],
+      },
+      hasGoal(m) ? { ratio: { min: 0.8 } } : {},
     ),
   );
   // What the ratios come from: the hub's CPU time per event (where /proc tells it), on against off.
@@ -317,10 +351,15 @@ export function privacyTables(figures: Record<string, number>): BenchTable[] {
     .filter((m) => figures[`${figureKey(m)}CpuOn`] !== undefined)
     .map((m) =>
       benchLine(
-        `the hub's CPU per event (all threads), privacy on, ${m.title}`,
+        m.control
+          ? `the hub's CPU per event (all threads), ${titleOf(m)}`
+          : `the hub's CPU per event (all threads), privacy on, ${m.title}`,
         figures[`${figureKey(m)}CpuOn`],
         'µs',
-        { label: 'privacy off', figure: figures[`${figureKey(m)}CpuOff`] },
+        {
+          label: m.control ? 'the same, the other turns' : 'privacy off',
+          figure: figures[`${figureKey(m)}CpuOff`],
+        },
       ),
     );
   return [{ benchmark: 'personal data sealed (privacy)', lines: [...lines, ...cpuLines] }];
